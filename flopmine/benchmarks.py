@@ -1,0 +1,79 @@
+"""The benchmark registry: which arXiv queries to run and which metrics each benchmark has.
+
+Data lives in ``benchmarks.toml`` next to this module; ``--registry FILE`` points at another.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .errors import ConfigError
+from .types import FIELDS
+
+_KNOWN_KEYS = {"title", "task", "query", "categories", "metrics", "primary_metric", "aliases"}
+_REQUIRED_KEYS = {"title", "query", "metrics", "primary_metric"}
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark: its arXiv query and metric vocabulary."""
+
+    name: str
+    title: str
+    query: str
+    metrics: tuple[str, ...]
+    primary_metric: str
+    task: str = ""
+    categories: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def arxiv_query(self) -> str:
+        """The full arXiv ``search_query``: terms AND (any of the categories)."""
+        if not self.categories:
+            return self.query
+        cats = " OR ".join(f"cat:{c}" for c in self.categories)
+        return f"({self.query}) AND ({cats})"
+
+
+def load_registry(path: Path | str | None = None) -> dict[str, Benchmark]:
+    """Load and validate the registry; unknown or missing keys and unknown metrics fail loudly."""
+    if path is None:
+        text = resources.files(__package__).joinpath("benchmarks.toml").read_text(encoding="utf-8")
+        where = "built-in benchmarks.toml"
+    else:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(f"cannot read registry {p}: {e.strerror}") from None
+        where = str(p)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{where}: invalid TOML: {e}") from None
+    registry: dict[str, Benchmark] = {}
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: [{name}] must be a table")
+        unknown = set(table) - _KNOWN_KEYS
+        if unknown:
+            raise ConfigError(f"{where}: [{name}]: unknown key(s) {', '.join(sorted(unknown))}")
+        missing = _REQUIRED_KEYS - set(table)
+        if missing:
+            raise ConfigError(f"{where}: [{name}]: missing key(s) {', '.join(sorted(missing))}")
+        metrics = tuple(table["metrics"])
+        for m in (*metrics, table["primary_metric"]):
+            if m not in FIELDS or FIELDS[m].kind != "metric":
+                raise ConfigError(f"{where}: [{name}]: unknown metric {m!r}")
+        registry[name] = Benchmark(
+            name=name, title=table["title"], query=table["query"], metrics=metrics,
+            primary_metric=table["primary_metric"], task=table.get("task", ""),
+            categories=tuple(table.get("categories", ())), aliases=tuple(table.get("aliases", ())),
+        )
+    if not registry:
+        raise ConfigError(f"{where}: no benchmarks defined")
+    return registry

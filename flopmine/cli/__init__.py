@@ -1,0 +1,38 @@
+"""The ``flopmine`` command: one small sub-module per stage, each only parsing and rendering.
+
+Library errors (``FlopmineError``) become one line on stderr and a non-zero exit code;
+real bugs keep their traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import FlopmineError
+from . import analysis_cmd, demo_cmd, extract_cmd, harvest_cmd, review_cmd
+from .common import console_err, global_options
+
+app = typer.Typer(
+    name="flopmine",
+    help="Measure how much compute deep-learning progress costs: harvest arXiv papers, extract compute "
+    "facts with evidence, review them, and fit the scaling laws of Thompson et al. (2020).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.callback()(global_options)
+
+for _module in (harvest_cmd, extract_cmd, review_cmd, analysis_cmd, demo_cmd):
+    _module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        app(args=argv, prog_name="flopmine")
+    except FlopmineError as e:
+        console_err.print(f"[bold red]Error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
+        sys.exit(e.exit_code)

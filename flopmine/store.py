@@ -1,0 +1,214 @@
+"""The SQLite store (stdlib ``sqlite3``, WAL mode): papers, PDFs, extraction status, candidates.
+
+Functions take an open ``sqlite3.Connection`` (see ``connect``) and return named rows
+(``sqlite3.Row``) or record types. Changes that span several statements run in one
+``with conn:`` transaction: all or none.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .types import Candidate, Paper
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- one row per arXiv paper version (old versions are kept)
+CREATE TABLE IF NOT EXISTS papers (
+    arxiv_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    authors TEXT NOT NULL DEFAULT '[]',      -- JSON list
+    abstract TEXT NOT NULL DEFAULT '',
+    categories TEXT NOT NULL DEFAULT '[]',   -- JSON list
+    primary_category TEXT NOT NULL DEFAULT '',
+    published TEXT NOT NULL DEFAULT '',
+    updated TEXT NOT NULL DEFAULT '',
+    year INTEGER,
+    month INTEGER,
+    pdf_url TEXT NOT NULL DEFAULT '',
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (arxiv_id, version)
+);
+
+-- which benchmark queries matched a paper (any version)
+CREATE TABLE IF NOT EXISTS paper_benchmarks (
+    arxiv_id TEXT NOT NULL,
+    benchmark TEXT NOT NULL,
+    PRIMARY KEY (arxiv_id, benchmark)
+);
+
+-- download state of each paper version's PDF
+CREATE TABLE IF NOT EXISTS pdfs (
+    arxiv_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'ok', 'failed')),
+    path TEXT,                 -- relative to <home>/pdfs
+    sha256 TEXT,
+    size INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    reason TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (arxiv_id, version)
+);
+
+-- extraction status per paper version (a failed PDF still gets a row, with its reason)
+CREATE TABLE IF NOT EXISTS extractions (
+    arxiv_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    source_path TEXT NOT NULL DEFAULT '',
+    rule_version TEXT NOT NULL,
+    status TEXT NOT NULL,      -- ok | corrupt | encrypted | needs_ocr | timeout | too_large | error
+    reason TEXT NOT NULL DEFAULT '',
+    pages INTEGER NOT NULL DEFAULT 0,
+    seconds REAL NOT NULL DEFAULT 0,
+    extracted_at TEXT NOT NULL,
+    PRIMARY KEY (arxiv_id, version)
+);
+
+-- candidate facts; replaced as a whole per paper version on re-extraction
+CREATE TABLE IF NOT EXISTS candidates (
+    candidate_id TEXT PRIMARY KEY,
+    fact_key TEXT NOT NULL,
+    arxiv_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    benchmark TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT '',
+    field TEXT NOT NULL,
+    value,                     -- REAL for numeric fields, TEXT for hardware
+    unit TEXT NOT NULL DEFAULT '',
+    raw TEXT NOT NULL DEFAULT '',
+    page INTEGER NOT NULL DEFAULT 0,
+    bbox TEXT,                 -- JSON [x0, top, x1, bottom]
+    snippet TEXT NOT NULL DEFAULT '',
+    rule TEXT NOT NULL DEFAULT '',
+    confidence REAL NOT NULL DEFAULT 0,
+    rank INTEGER NOT NULL DEFAULT 0,
+    flags TEXT NOT NULL DEFAULT '',
+    rule_version TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS candidates_paper ON candidates (arxiv_id, version, field);
+CREATE INDEX IF NOT EXISTS candidates_fact ON candidates (fact_key);
+"""
+
+
+def now_iso() -> str:
+    """Current UTC time, ISO 8601 with seconds: ``2026-11-27T16:07:10Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def connect(path: Path | str, *, timeout: float = 30.0) -> sqlite3.Connection:
+    """Open (creating if needed) the store at ``path`` in WAL mode with the schema applied.
+
+    ``":memory:"`` gives an in-memory store (tests).
+    """
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level="DEFERRED")
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    if str(path) != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    with conn:
+        conn.executescript(SCHEMA)
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    return conn
+
+
+# ---------------------------------------------------------------- papers
+
+
+def upsert_paper(conn: sqlite3.Connection, paper: Paper) -> bool:
+    """Record a paper version and its benchmarks. Returns True when this id+version is new."""
+    year, month = paper.year_month
+    cur = conn.execute(
+        """INSERT OR IGNORE INTO papers (arxiv_id, version, title, authors, abstract, categories,
+               primary_category, published, updated, year, month, pdf_url, first_seen)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (paper.arxiv_id, paper.version, paper.title, json.dumps(list(paper.authors)), paper.abstract,
+         json.dumps(list(paper.categories)), paper.primary_category, paper.published, paper.updated,
+         year, month, paper.pdf_url, now_iso()),
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO paper_benchmarks (arxiv_id, benchmark) VALUES (?, ?)",
+        [(paper.arxiv_id, b) for b in paper.benchmarks],
+    )
+    return cur.rowcount == 1
+
+
+def get_paper(conn: sqlite3.Connection, arxiv_id: str, version: int | None = None) -> Paper | None:
+    """The given version of a paper, or its newest version when ``version`` is None."""
+    if version is None:
+        row = conn.execute("SELECT * FROM papers WHERE arxiv_id = ? ORDER BY version DESC LIMIT 1",
+                           (arxiv_id,)).fetchone()
+    else:
+        row = conn.execute("SELECT * FROM papers WHERE arxiv_id = ? AND version = ?", (arxiv_id, version)).fetchone()
+    if row is None:
+        return None
+    benches = [r[0] for r in conn.execute(
+        "SELECT benchmark FROM paper_benchmarks WHERE arxiv_id = ? ORDER BY benchmark", (arxiv_id,))]
+    d = dict(row)
+    d["benchmarks"] = json.dumps(benches)
+    return Paper.from_row(d)
+
+
+def paper_benchmarks(conn: sqlite3.Connection, arxiv_id: str) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "SELECT benchmark FROM paper_benchmarks WHERE arxiv_id = ? ORDER BY benchmark", (arxiv_id,))]
+
+
+# ---------------------------------------------------------------- candidates
+
+
+def replace_candidates(conn: sqlite3.Connection, arxiv_id: str, version: int,
+                       candidates: Iterable[Candidate], *, extraction: dict[str, object]) -> int:
+    """Replace one paper version's candidates and its extraction row in one transaction.
+
+    ``extraction`` holds the ``extractions`` columns (status, reason, pages, seconds, rule_version,
+    source_path). Decisions are stored elsewhere and are never touched here.
+    """
+    rows = [c.to_row() for c in candidates]
+    cols = ("candidate_id", "fact_key", "arxiv_id", "version", "benchmark", "model", "field", "value", "unit",
+            "raw", "page", "bbox", "snippet", "rule", "confidence", "rank", "flags", "rule_version")
+    with conn:
+        conn.execute("DELETE FROM candidates WHERE arxiv_id = ? AND version = ?", (arxiv_id, version))
+        conn.executemany(
+            f"INSERT OR REPLACE INTO candidates ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [tuple(r[c] for c in cols) for r in rows],
+        )
+        conn.execute(
+            """INSERT OR REPLACE INTO extractions
+               (arxiv_id, version, source_path, rule_version, status, reason, pages, seconds, extracted_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (arxiv_id, version, str(extraction.get("source_path", "")), str(extraction["rule_version"]),
+             str(extraction["status"]), str(extraction.get("reason", "")), int(extraction.get("pages", 0)),  # type: ignore[call-overload]
+             float(extraction.get("seconds", 0.0)), now_iso()),  # type: ignore[arg-type]
+        )
+    return len(rows)
+
+
+def candidates_for(conn: sqlite3.Connection, arxiv_id: str | None = None, version: int | None = None,
+                   benchmark: str | None = None) -> list[Candidate]:
+    """Candidates, ordered by paper, field and rank (best first)."""
+    sql = "SELECT * FROM candidates WHERE 1=1"
+    args: list[object] = []
+    if arxiv_id is not None:
+        sql += " AND arxiv_id = ?"
+        args.append(arxiv_id)
+    if version is not None:
+        sql += " AND version = ?"
+        args.append(version)
+    if benchmark is not None:
+        sql += " AND (benchmark = ? OR benchmark = '')"
+        args.append(benchmark)
+    sql += " ORDER BY arxiv_id, version, field, rank, confidence DESC"
+    return [Candidate.from_row(r) for r in conn.execute(sql, args)]

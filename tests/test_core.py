@@ -1,0 +1,153 @@
+"""Core: ids, config, atomic writes, records, store, registry, CLI error handling."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+from flopmine.benchmarks import load_registry
+from flopmine.config import atomic_path, home_lock, neutralise_cell, resolve_home, write_csv_atomic
+from flopmine.errors import ConfigError, LockedError
+from flopmine.ids import InvalidIdError, parse_id
+from flopmine.store import candidates_for, connect, get_paper, replace_candidates, upsert_paper
+from flopmine.types import Candidate, Fact, Paper, candidate_id, fact_key
+
+
+@pytest.mark.parametrize(
+    ("text", "base", "version", "filename", "ym"),
+    [
+        ("1811.06965v5", "1811.06965", 5, "1811.06965v5.pdf", (2018, 11)),
+        ("1512.03385", "1512.03385", None, "1512.03385.pdf", (2015, 12)),
+        ("http://arxiv.org/abs/2001.00001v2", "2001.00001", 2, "2001.00001v2.pdf", (2020, 1)),
+        ("hep-th/9901001v2", "hep-th/9901001", 2, "hep-th_9901001v2.pdf", (1999, 1)),
+        ("hep-th_9901001v2", "hep-th/9901001", 2, "hep-th_9901001v2.pdf", (1999, 1)),
+        ("math.GT/0309136", "math.GT/0309136", None, "math.GT_0309136.pdf", (2003, 9)),
+    ],
+)
+def test_parse_id(text: str, base: str, version: int | None, filename: str, ym: tuple[int, int]) -> None:
+    aid = parse_id(text)
+    assert (aid.base, aid.version) == (base, version)
+    assert aid.filename() == filename
+    assert "/" not in aid.filename()
+    assert aid.year_month == ym
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "hep-th/../../x", "1234", "abc", "1811.06965v5/../x", ""])
+def test_parse_id_rejects_paths_and_junk(bad: str) -> None:
+    with pytest.raises(InvalidIdError):
+        parse_id(bad)
+
+
+def test_resolve_home_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOPMINE_HOME", str(tmp_path / "env"))
+    assert resolve_home(None).root == (tmp_path / "env").resolve()
+    assert resolve_home(tmp_path / "cli").root == (tmp_path / "cli").resolve()
+    monkeypatch.delenv("FLOPMINE_HOME")
+    monkeypatch.chdir(tmp_path)
+    assert resolve_home(None).root == (tmp_path / "flopmine-data").resolve()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError):
+        resolve_home(tmp_path / "file")
+
+
+def _hold_lock(root: str, ready: multiprocessing.synchronize.Event, done: multiprocessing.synchronize.Event) -> None:
+    with home_lock(resolve_home(root), "test"):
+        ready.set()
+        done.wait(10)
+
+
+def test_home_lock_excludes_other_process(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("fork")
+    ready, done = ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=_hold_lock, args=(str(tmp_path), ready, done))
+    proc.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(LockedError) as err, home_lock(resolve_home(tmp_path)):
+            pass
+        assert err.value.exit_code == 75
+    finally:
+        done.set()
+        proc.join(10)
+    with home_lock(resolve_home(tmp_path)):  # free again once the holder exits
+        pass
+
+
+def test_atomic_path_leaves_old_file_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("boom")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_csv_neutralises_formulas(tmp_path: Path) -> None:
+    assert neutralise_cell("=1+1") == "'=1+1"
+    assert neutralise_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert neutralise_cell("-12.5") == "-12.5"
+    assert neutralise_cell("ResNet") == "ResNet"
+    out = tmp_path / "x.csv"
+    write_csv_atomic(out, ["a", "b"], [{"a": "=HYPERLINK(\"x\")", "b": 3}], bom=True)
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert "'=HYPERLINK" in data.decode("utf-8-sig")
+
+
+def test_candidate_ids_are_stable_and_version_scoped() -> None:
+    c1 = Candidate("1512.03385", 1, "params", 25.6e6, model="ResNet-50")
+    c2 = Candidate("1512.03385", 1, "params", 25600000.0, model=" resnet-50 ", page=9, confidence=0.3)
+    c3 = Candidate("1512.03385", 2, "params", 25.6e6, model="ResNet-50")
+    assert c1.candidate_id == c2.candidate_id
+    assert c1.candidate_id != c3.candidate_id
+    assert c1.fact_key == c3.fact_key
+    assert candidate_id("a", 1, "", "", "flops", 1.0) != candidate_id("a", 1, "", "", "params", 1.0)
+    assert fact_key("a", "", "", "hardware", "V100") == fact_key("a", "", "", "hardware", " v100")
+
+
+def test_store_round_trip(conn) -> None:  # type: ignore[no-untyped-def]
+    paper = Paper("hep-th/9901001", 2, "A title", ("A. Author",), "abs", ("hep-th",), "hep-th",
+                  "1999-01-04T00:00:00Z", "1999-02-01T00:00:00Z", "http://x/pdf/hep-th/9901001v2", ("imagenet",))
+    with conn:
+        assert upsert_paper(conn, paper) is True
+        assert upsert_paper(conn, paper) is False
+    got = get_paper(conn, "hep-th/9901001")
+    assert got == paper
+    cands = [Candidate("hep-th/9901001", 2, "flops", 3.8e9, rank=1, bbox=(1, 2, 3, 4), flags=("table",)),
+             Candidate("hep-th/9901001", 2, "hardware", "NVIDIA V100", rank=1)]
+    n = replace_candidates(conn, "hep-th/9901001", 2, cands, extraction={"status": "ok", "rule_version": "1"})
+    assert n == 2
+    back = candidates_for(conn, "hep-th/9901001")
+    assert sorted(back, key=lambda c: c.field) == sorted(cands, key=lambda c: c.field)
+    replace_candidates(conn, "hep-th/9901001", 2, cands[:1], extraction={"status": "ok", "rule_version": "2"})
+    assert len(candidates_for(conn, "hep-th/9901001")) == 1
+
+
+def test_store_file_uses_wal(tmp_path: Path) -> None:
+    c = connect(tmp_path / "s.sqlite")
+    assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_fact_row_round_trip() -> None:
+    f = Fact("1512.03385", 1, "params", 25.6e6, model="ResNet-50", decision="accept", reviewer="ann")
+    row = {k: str(v) for k, v in f.to_row().items()}
+    assert Fact.from_row(row) == f
+    assert row["fact_key"] == f.fact_key
+
+
+def test_registry_loads_and_rejects_typos(tmp_path: Path) -> None:
+    reg = load_registry()
+    assert {"imagenet", "cifar10", "cifar100", "coco", "conll2003", "wmt14_en_de", "wmt14_en_fr", "squad11",
+            "swb_hub500"} <= set(reg)
+    assert "cat:cs.CV" in reg["imagenet"].arxiv_query
+    bad = tmp_path / "r.toml"
+    bad.write_text('[x]\ntitle="t"\nquery="q"\nmetrics=["acc"]\nprimary_metric="acc"\nmetircs=[]\n')
+    with pytest.raises(ConfigError, match="unknown key"):
+        load_registry(bad)
+    bad.write_text('[x]\ntitle="t"\nquery="q"\nmetrics=["accuracy"]\nprimary_metric="acc"\n')
+    with pytest.raises(ConfigError, match="unknown metric"):
+        load_registry(bad)
