@@ -11,7 +11,7 @@ import sys
 import typer
 
 from ..errors import FlopmineError
-from . import analysis_cmd, demo_cmd, extract_cmd, harvest_cmd, review_cmd
+from . import analysis_cmd, demo_cmd, eval_cmd, extract_cmd, harvest_cmd, review_cmd
 from .common import console_err, global_options
 
 app = typer.Typer(
@@ -25,7 +25,7 @@ app = typer.Typer(
 )
 app.callback()(global_options)
 
-for _module in (harvest_cmd, extract_cmd, review_cmd, analysis_cmd, demo_cmd):
+for _module in (harvest_cmd, extract_cmd, eval_cmd, review_cmd, analysis_cmd, demo_cmd):
     _module.register(app)
 
 
