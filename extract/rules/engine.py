@@ -1,0 +1,225 @@
+"""Load the pattern tables and run them over page text with spaCy's Matcher.
+
+Rules are data (``patterns/<field>.jsonl``, one JSON object a line):
+
+``{"id", "field", "pattern", "unit", "normaliser", "weight", "examples"}``
+
+``pattern`` is a spaCy token pattern (https://spacy.io/api/matcher). Before matching, every number
+in the text ("3.8 billion", "4.1×109", "90k", "eight") is merged into one token whose ``NORM`` is
+``<num>``, so a pattern says ``{"NORM": "<num>"}`` where the number goes and the parsed value comes
+from ``extract.normalise``. ``normaliser`` names how the matched span becomes a value (see
+``NORMALISERS``); ``weight`` is the rule's prior confidence (0–1).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from flopmine.errors import RuleError
+from flopmine.types import FIELDS
+
+from ..normalise import Quantity, find_quantities, parse_duration_hours, unit_scale
+
+log = logging.getLogger(__name__)
+
+NUM_NORM = "<num>"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of a pattern table."""
+
+    id: str
+    field: str
+    pattern: tuple[dict[str, Any], ...]
+    unit: str
+    normaliser: str
+    weight: float
+    examples: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Match:
+    """A rule matched on a text: the character span of the whole match and of its number."""
+
+    rule: Rule
+    start: int
+    end: int
+    num_start: int
+    num_end: int
+    value: float
+    raw: str
+
+
+# ---------------------------------------------------------------- normalisers
+
+
+def _scaled(quantity: Quantity, span_words: list[str]) -> float | None:
+    """Quantity × the scale of the first unit word after it ("4.1 GFLOPs" → 4.1e9)."""
+    for w in span_words:
+        s = unit_scale(w)
+        if s != 1.0 and w.lower() not in ("m", "s", "h", "d", "min", "sec"):
+            return quantity.value * s
+    return quantity.value
+
+
+def _count(quantity: Quantity, span_words: list[str]) -> float | None:
+    return quantity.value
+
+
+def _duration(quantity: Quantity, span_words: list[str]) -> float | None:
+    return parse_duration_hours(" ".join(span_words))
+
+
+NORMALISERS: dict[str, Callable[[Quantity, list[str]], float | None]] = {
+    "scaled": _scaled,
+    "scaled_flops": _scaled,
+    "count": _count,
+    "duration": _duration,
+}
+
+# Values outside these bounds are not the field's value whatever the words around them say.
+PLAUSIBLE: dict[str, tuple[float, float]] = {
+    "flops": (1e5, 1e25), "mult_adds": (1e5, 1e25), "params": (1e4, 1e13),
+    "hardware_count": (1, 1e5), "training_time_hours": (0.05, 1e5), "epochs": (0.1, 1e4),
+    "training_steps": (100, 1e9),
+}
+_INTEGER_FIELDS = {"hardware_count", "training_steps"}
+
+
+def plausible(field: str, value: float) -> bool:
+    """Whether ``value`` can be a ``field`` value (range and integrality checks).
+
+    >>> plausible("hardware_count", 8), plausible("hardware_count", 2.5), plausible("params", 12)
+    (True, False, False)
+    """
+    lo, hi = PLAUSIBLE.get(field, (FIELDS[field].min_value or 0.0, FIELDS[field].max_value or float("inf")))
+    if not lo <= value <= hi:
+        return False
+    return not (field in _INTEGER_FIELDS and abs(value - round(value)) > 1e-9)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _patterns_dir() -> Path:
+    return Path(str(resources.files(__package__).joinpath("patterns")))
+
+
+def load_rules(directory: Path | str | None = None) -> tuple[Rule, ...]:
+    """Read every ``*.jsonl`` pattern table; a malformed row raises ``RuleError`` naming file and line."""
+    folder = Path(directory) if directory is not None else _patterns_dir()
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for path in sorted(folder.glob("*.jsonl")):
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip() or line.lstrip().startswith("//"):
+                continue
+            where = f"{path.name}:{lineno}"
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise RuleError(f"{where}: invalid JSON: {e}") from None
+            rid = row.get("id")
+            if not rid or rid in seen:
+                raise RuleError(f"{where}: missing or duplicate id", rule_id=rid)
+            missing = {"field", "pattern", "normaliser"} - set(row)
+            if missing:
+                raise RuleError(f"{where}: missing key(s) {', '.join(sorted(missing))}", rule_id=rid)
+            if row["field"] not in FIELDS:
+                raise RuleError(f"{where}: unknown field {row['field']!r}", rule_id=rid)
+            if row["normaliser"] not in NORMALISERS:
+                raise RuleError(f"{where}: unknown normaliser {row['normaliser']!r}", rule_id=rid)
+            if not any(tok.get("NORM") == NUM_NORM for tok in row["pattern"]):
+                raise RuleError(f"{where}: pattern has no {{'NORM': '{NUM_NORM}'}} token", rule_id=rid)
+            seen.add(rid)
+            rules.append(Rule(
+                id=rid, field=row["field"], pattern=tuple(row["pattern"]), unit=row.get("unit", ""),
+                normaliser=row["normaliser"], weight=float(row.get("weight", 0.5)),
+                examples=tuple(row.get("examples", ())), source=where,
+            ))
+    if not rules:
+        raise RuleError(f"no rules found in {folder}")
+    return tuple(rules)
+
+
+def _make_nlp() -> Any:
+    import spacy
+    from spacy.util import compile_infix_regex, compile_suffix_regex
+
+    nlp = spacy.blank("en")
+    # "90k", "15h", "1.7s", "25.6M": split trailing letters off a number so units are their own tokens.
+    suffixes = [*nlp.Defaults.suffixes, r"(?<=\d)[A-Za-z]+$"]
+    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    # "Parameters=340M", "L=24": split on "=" inside a token.
+    infixes = [*nlp.Defaults.infixes, r"=", r"(?<=[A-Za-z])\((?=\d)"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    return nlp
+
+
+class Engine:
+    """A spaCy tokenizer plus a Matcher loaded with every rule (built once per process)."""
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        from spacy.matcher import Matcher
+
+        self.nlp = _make_nlp()
+        self.rules = {r.id: r for r in rules}
+        self.matcher = Matcher(self.nlp.vocab, validate=True)
+        for r in rules:
+            try:
+                self.matcher.add(r.id, [list(r.pattern)])
+            except (ValueError, KeyError) as e:  # spaCy raises MatchPatternError (a ValueError)
+                raise RuleError(f"{r.source}: invalid pattern: {e}", rule_id=r.id) from None
+
+    def matches(self, text: str) -> Iterator[Match]:
+        """Every rule match in ``text`` (already cleaned) with its parsed value."""
+        doc = self.nlp.make_doc(text)
+        quantities: dict[int, Quantity] = {}
+        with doc.retokenize() as retok:
+            taken = -1
+            for q in find_quantities(text):
+                span = doc.char_span(q.start, q.end, alignment_mode="expand")
+                if span is None or span.start <= taken:
+                    continue
+                taken = span.end - 1
+                retok.merge(span, attrs={"NORM": NUM_NORM})
+                quantities[span.start_char] = q
+        # Optional tokens make several matches of one rule on one number: keep the longest.
+        longest: dict[tuple[str, int], tuple[int, int]] = {}
+        for match_id, start, end in self.matcher(doc):
+            rid = self.nlp.vocab.strings[match_id]
+            nums = [t for t in doc[start:end] if t.norm_ == NUM_NORM and t.idx in quantities]
+            if not nums:
+                continue
+            key = (rid, nums[0].i)
+            cur = longest.get(key)
+            if cur is None or end - start > cur[1] - cur[0]:
+                longest[key] = (start, end)
+        for (rid, num_i), (start, end) in sorted(longest.items(), key=lambda kv: kv[1]):
+            rule = self.rules[rid]
+            span = doc[start:end]
+            q = quantities[doc[num_i].idx]
+            words = [t.text for t in span]
+            value = NORMALISERS[rule.normaliser](q, words)
+            if value is None or not plausible(rule.field, value):
+                continue
+            yield Match(rule, span.start_char, span.end_char, q.start, q.end, float(value), span.text)
+
+
+@functools.lru_cache(maxsize=1)
+def engine() -> Engine:
+    """The process-wide engine (spaCy objects are built once per process)."""
+    return Engine(load_rules())
+
+
+_WORDY = re.compile(r"[A-Za-z]")
