@@ -2,8 +2,121 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+import harvest
+
+from ..errors import ConfigError
+from .common import console, progress_bar, state
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise ConfigError(f"{option} {value!r}: expected a date like 2019-06-30") from None
+
+
+def harvest_command(
+    ctx: typer.Context,
+    benchmark: Annotated[list[str] | None, typer.Option(
+        "--benchmark", "-b", help="Only this benchmark (repeatable), e.g. -b imagenet -b cifar10. Default: all.",
+        show_default=False)] = None,
+    since: Annotated[str | None, typer.Option(
+        help="Only papers first submitted on/after this date (YYYY-MM-DD).", show_default=False)] = None,
+    until: Annotated[str | None, typer.Option(
+        help="Only papers first submitted on/before this date (YYYY-MM-DD).", show_default=False)] = None,
+    max_papers: Annotated[int | None, typer.Option(
+        "--max-papers", min=0, help="Record at most N new paper versions in this run (the rest come next run).",
+        show_default=False)] = None,
+    no_pdf: Annotated[bool, typer.Option(
+        "--no-pdf", help="Record metadata only; PDFs stay pending for a later run.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Query arXiv and report what is new, but write nothing (no lock, no store, no PDFs).")] = False,
+    registry: Annotated[Path | None, typer.Option(
+        "--registry", help="Benchmark registry TOML instead of the built-in one.", show_default=False)] = None,
+) -> None:
+    """Find new papers for each benchmark on arXiv, record them and download their PDFs.
+
+    Incremental: a run right after a complete one asks one API page per benchmark and downloads nothing. Polite: at least FLOPMINE_MIN_INTERVAL seconds (default 3) between any two requests to arXiv; Retry-After is honoured. API URL from FLOPMINE_ARXIV_API_URL (default the public API); FLOPMINE_HTTP_TIMEOUT sets the read timeout (default 60 s).
+
+    Exit codes: 0 all done; 1 some PDFs failed (the rest were done; failures are retried next run) or the arXiv API failed; 75 another run holds the home directory (cron overlap: try later).
+
+    Example: flopmine --home ~/flopmine --quiet harvest -b cifar10 --since 2019-01-01 --max-papers 100
+    """
+    st = state(ctx)
+    with progress_bar("Harvesting", enabled=not st.quiet) as progress:
+        report = harvest.run(
+            st.home, benchmarks=benchmark or None, registry=registry, since=_date(since, "--since"),
+            until=_date(until, "--until"), max_papers=max_papers, download=not no_pdf, dry_run=dry_run,
+            progress=progress,
+        )
+    if not st.quiet or report.exit_code:
+        _render_report(report)
+    raise typer.Exit(report.exit_code)
+
+
+def _render_report(report: harvest.HarvestReport) -> None:
+    title = "Harvest (dry run: nothing written)" if report.dry_run else "Harvest"
+    table = Table(title=title)
+    for col in ("benchmark", "entries read", "new versions", "new papers", "stopped"):
+        table.add_column(col, justify="right" if col not in ("benchmark", "stopped") else "left")
+    for q in report.queries:
+        table.add_row(q.benchmark, str(q.seen), str(q.new_versions), str(q.new_papers),
+                      f"[red]{q.stopped}: {q.error}[/]" if q.error else q.stopped)
+    console.print(table)
+    console.print(f"PDFs downloaded: {len(report.downloaded)}, failed: {len(report.failed)}, "
+                  f"still pending: {report.pdfs_pending}; requests to arXiv: {report.requests}")
+    for d in report.failed:
+        console.print(f"[red]failed[/] {d.arxiv_id}v{d.version}: {d.reason}", highlight=False)
+
+
+def status_command(
+    ctx: typer.Context,
+    registry: Annotated[Path | None, typer.Option(
+        "--registry", help="Benchmark registry TOML instead of the built-in one.", show_default=False)] = None,
+) -> None:
+    """Show papers per benchmark, PDFs downloaded / pending / failed (with reasons) and extraction counts.
+
+    Example: flopmine --home ~/flopmine status
+    """
+    st = state(ctx)
+    report = harvest.status(st.home, registry=registry)
+    if not report.exists:
+        console.print(f"No data yet in {st.home.root} (run `flopmine harvest`).")
+    table = Table(title=f"flopmine status — {st.home.root}")
+    for col in ("benchmark", "papers", "versions", "PDF ok", "pending", "failed", "last complete query"):
+        table.add_column(col, justify="left" if col in ("benchmark", "last complete query") else "right")
+    for b in (*report.benchmarks, report.total):
+        last = b.last_complete + (f" [red]({b.last_error})[/]" if b.last_error else "")
+        table.add_row(b.benchmark if b is not report.total else "[bold]all papers[/]", str(b.papers),
+                      str(b.versions), str(b.pdf_ok), str(b.pdf_pending),
+                      f"[red]{b.pdf_failed}[/]" if b.pdf_failed else "0", last)
+    console.print(table)
+    if report.failed:
+        failed = Table(title="Failed PDFs (retried on later runs)")
+        for col in ("paper", "attempts", "reason"):
+            failed.add_column(col)
+        for f in report.failed:
+            failed.add_row(f"{f.arxiv_id}v{f.version}", str(f.attempts), f.reason)
+        console.print(failed)
+    if report.extractions:
+        ext = Table(title="Extractions")
+        ext.add_column("status")
+        ext.add_column("papers", justify="right")
+        for status_name, n in report.extractions:
+            ext.add_row(status_name, str(n))
+        console.print(ext)
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the main app."""
+    app.command("harvest")(harvest_command)
+    app.command("status")(status_command)
