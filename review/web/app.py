@@ -1,0 +1,413 @@
+"""The Starlette app behind ``flopmine review serve``.
+
+Routes:
+
+- ``GET /`` (``?at=<candidate id>``): the current candidate (default: the first pending one), its
+  page image with the evidence box, snippet, proposed value, the other candidates for its field,
+  and progress. Server-rendered with Jinja2 autoescaping: text from a PDF is never markup.
+- ``GET /page/<candidate id>.png``: the candidate's PDF page, rendered once and cached on disk.
+- ``POST /api/decide`` JSON ``{candidate_id, decision, corrected_value?, note?, expected?}``:
+  validated and stored by the ``review`` library (the same path as ``flopmine review import``)
+  before the response is sent. ``expected`` is the decision the page showed ("" = pending): when
+  another tab decided meanwhile, the answer is 409 and nothing changes.
+- ``POST /api/undo``: withdraws this session's latest decision.
+
+Every POST passes the checks of ``review.web.security`` (Fetch metadata, Origin, JSON body,
+per-session CSRF token); the ``Host`` header must be one the server was bound to.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from flopmine.benchmarks import load_registry
+from flopmine.config import Home
+from flopmine.errors import ConfigError, FlopmineError, PdfError, ReviewError
+from flopmine.ids import ArxivId
+from flopmine.store import candidates_for, connect
+from flopmine.types import FIELDS, Candidate
+
+from . import backend
+from .pages import DEFAULT_SCALE, box_percent, page_cache_path, render_page
+from .security import CSRF_HEADER, SESSION_COOKIE, Session, Sessions, check_csrf, check_fetch_metadata
+from .walk import Walk
+
+log = logging.getLogger(__name__)
+
+DECISIONS = ("accept", "reject", "correct")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+MAX_BODY = 64 * 1024  # bytes; a decision is a few hundred
+MAX_TEXT = 2000  # characters of a corrected value or note
+
+_SECURITY_HEADERS = {
+    # No inline script, no framing, nothing fetched from elsewhere.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+                               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+@dataclass
+class _Server:
+    """What the routes share: the home, the scope, sessions and the decision lock."""
+
+    home: Home
+    benchmark: str | None
+    reviewer: str
+    scale: float
+    sessions: Sessions = field(default_factory=Sessions)
+    # One decision at a time in this process: read state → validate → store is one critical section.
+    decide_lock: threading.Lock = field(default_factory=threading.Lock)
+    templates: jinja2.Environment = field(default_factory=lambda: _templates())
+
+    def connect(self) -> sqlite3.Connection:
+        return connect(self.home.db_path)
+
+    def walk(self, conn: sqlite3.Connection) -> Walk:
+        return Walk.build(candidates_for(conn, benchmark=self.benchmark), backend.decisions(conn, self.home))
+
+    def pdf_path(self, c: Candidate) -> Path:
+        return self.home.pdf_dir / ArxivId(c.arxiv_id, c.version).filename()
+
+
+def _templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("review.web", "templates"),
+        autoescape=True,  # every {{ }} is HTML-escaped, whatever the file name
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None = None,
+               allowed_hosts: Sequence[str] | None = None, scale: float = DEFAULT_SCALE) -> Starlette:
+    """Build the review web app for ``home``, limited to ``benchmark`` when given.
+
+    ``allowed_hosts``: ``Host`` header values accepted (default: the loopback names), which stops
+    DNS-rebinding pages from talking to the server. ``reviewer`` is written with each decision
+    (default: the login name).
+
+    >>> from flopmine.config import resolve_home
+    >>> app = create_app(resolve_home("/tmp/flopmine-doctest"))
+    """
+    if benchmark is not None:
+        registry = load_registry()
+        if benchmark not in registry:
+            raise ConfigError(f"unknown benchmark {benchmark!r}; known: {', '.join(sorted(registry))}")
+    server = _Server(home=home, benchmark=benchmark, reviewer=reviewer or _login_name(), scale=scale)
+    static_dir = Path(str(resources.files("review.web").joinpath("static")))
+
+    async def index(request: Request) -> Response:
+        session, fresh = _session(server, request)
+        html = await run_in_threadpool(_render_index, server, request.query_params.get("at"), session)
+        resp = HTMLResponse(html, headers={"Cache-Control": "no-store"})
+        if fresh:
+            _set_cookie(resp, session)
+        return resp
+
+    async def page_png(request: Request) -> Response:
+        cid = request.path_params["cid"]
+        try:
+            path = await run_in_threadpool(_page_image, server, cid)
+        except LookupError as e:
+            return JSONResponse({"error": str(e)}, status_code=404)
+        except PdfError as e:
+            return JSONResponse({"error": str(e)}, status_code=404)
+        return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+    async def decide(request: Request) -> Response:
+        session, body, refusal = await _checked_post(server, request)
+        if refusal is not None:
+            return refusal
+        assert session is not None and body is not None
+        return await run_in_threadpool(_decide, server, session, body)
+
+    async def undo(request: Request) -> Response:
+        session, _body, refusal = await _checked_post(server, request)
+        if refusal is not None:
+            return refusal
+        assert session is not None
+        return await run_in_threadpool(_undo, server, session)
+
+    routes = [
+        Route("/", index, methods=["GET"]),
+        Route("/page/{cid:str}.png", page_png, methods=["GET"]),
+        Route("/api/decide", decide, methods=["POST"]),
+        Route("/api/undo", undo, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=static_dir), name="static"),
+    ]
+    hosts = list(allowed_hosts or LOOPBACK_HOSTS)
+    app = Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+                                               Middleware(_SecurityHeaders)])
+    app.state.review = server
+    return app
+
+
+# ---------------------------------------------------------------- helpers
+
+
+class _SecurityHeaders:
+    """ASGI middleware adding ``_SECURITY_HEADERS`` to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for k, v in _SECURITY_HEADERS.items():
+                    if k not in headers:
+                        headers[k] = v
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "reviewer"
+
+
+def _session(server: _Server, request: Request) -> tuple[Session, bool]:
+    existing = server.sessions.get(request.cookies.get(SESSION_COOKIE))
+    if existing is not None:
+        return existing, False
+    return server.sessions.new(), True
+
+
+def _set_cookie(resp: Response, session: Session) -> None:
+    resp.set_cookie(SESSION_COOKIE, session.sid, httponly=True, samesite="strict", path="/")
+
+
+def _refuse(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _checked_post(server: _Server, request: Request) -> tuple[Session | None, dict[str, Any] | None,
+                                                                    Response | None]:
+    """Run every cross-site check on a POST; return (session, JSON body, None) or a refusal."""
+    why = check_fetch_metadata(request.headers, request.headers.get("host", ""), request.url.scheme)
+    if why is not None:
+        log.warning("refused POST %s: %s", request.url.path, why)
+        return None, None, _refuse(403, why)
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        return None, None, _refuse(415, f"expected a JSON body, got {ctype or 'none'!r} (form posts are refused)")
+    session = server.sessions.get(request.cookies.get(SESSION_COOKIE))
+    why = check_csrf(session, request.headers.get(CSRF_HEADER))
+    if why is not None:
+        log.warning("refused POST %s: %s", request.url.path, why)
+        return None, None, _refuse(403, why)
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        return None, None, _refuse(413, f"request body over {MAX_BODY} bytes")
+    try:
+        body = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None, None, _refuse(400, "request body is not valid JSON")
+    if not isinstance(body, dict):
+        return None, None, _refuse(400, "request body must be a JSON object")
+    return session, body, None
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    v = body.get(key, "")
+    if v is None:
+        return ""
+    if isinstance(v, bool) or not isinstance(v, str | int | float):
+        raise ValueError(f"{key}: must be text")
+    s = str(v)
+    if len(s) > MAX_TEXT:
+        raise ValueError(f"{key}: longer than {MAX_TEXT} characters")
+    return s
+
+
+def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response:
+    try:
+        cid = _text(body, "candidate_id").strip()
+        decision = _text(body, "decision").strip().lower()
+        corrected = _text(body, "corrected_value").strip()
+        note = _text(body, "note")
+        expected = _text(body, "expected").strip().lower()
+    except ValueError as e:
+        return JSONResponse({"problems": [str(e)]}, status_code=422)
+    if decision not in DECISIONS:
+        return JSONResponse({"problems": [f"decision: must be one of {', '.join(DECISIONS)}, got {decision!r}"]},
+                            status_code=422)
+    with server.decide_lock:
+        conn = server.connect()
+        try:
+            walk = server.walk(conn)
+            cand = walk.find(cid)
+            if cand is None:
+                return JSONResponse({"problems": [f"candidate_id: unknown or out of scope: {cid!r}"]},
+                                    status_code=422)
+            current = walk.decision(cid)
+            if current != expected:
+                return JSONResponse({
+                    "error": f"this candidate was decided meanwhile (now: {current or 'pending'}); "
+                             "reload to see the latest state",
+                    "current": current}, status_code=409)
+            try:
+                backend.decide(conn, server.home, cand, decision=decision, corrected_value=corrected,
+                               reviewer=server.reviewer, note=note, replace=bool(current))
+            except ReviewError as e:
+                return JSONResponse({"problems": e.problems or [str(e)]}, status_code=422)
+            except FlopmineError as e:
+                log.error("decision on %s failed: %s", cid, e)
+                return JSONResponse({"error": str(e)}, status_code=503)
+            server.sessions.push_undo(session, cid)
+            walk = server.walk(conn)
+        finally:
+            conn.close()
+    nxt = walk.next_pending(cid)
+    decided, total = walk.progress
+    return JSONResponse({"ok": True, "candidate_id": cid, "decision": walk.decision(cid),
+                         "next": nxt.candidate_id if nxt else None,
+                         "progress": {"decided": decided, "total": total}})
+
+
+def _undo(server: _Server, session: Session) -> Response:
+    with server.decide_lock:
+        cid = server.sessions.pop_undo(session)
+        if cid is None:
+            return JSONResponse({"error": "nothing to undo in this session"}, status_code=409)
+        conn = server.connect()
+        try:
+            walk = server.walk(conn)
+            cand = walk.find(cid)
+            if cand is None or not walk.decision(cid):
+                return JSONResponse({"error": "that decision is gone already (undone elsewhere?)",
+                                     "candidate_id": cid}, status_code=409)
+            try:
+                backend.withdraw(conn, server.home, cand)
+            except FlopmineError as e:
+                server.sessions.restore_undo(session, cid)
+                log.error("undo of %s failed: %s", cid, e)
+                return JSONResponse({"error": str(e)}, status_code=503)
+            walk = server.walk(conn)
+        finally:
+            conn.close()
+    decided, total = walk.progress
+    return JSONResponse({"ok": True, "candidate_id": cid, "progress": {"decided": decided, "total": total}})
+
+
+def _find_candidate(server: _Server, cid: str) -> Candidate:
+    conn = server.connect()
+    try:
+        row = conn.execute("SELECT * FROM candidates WHERE candidate_id = ?", (cid,)).fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        raise LookupError(f"unknown candidate {cid!r}")
+    return Candidate.from_row(row)
+
+
+def _page_image(server: _Server, cid: str) -> Path:
+    c = _find_candidate(server, cid)
+    if c.page < 1:
+        raise LookupError(f"candidate {cid} has no page")
+    pdf = server.pdf_path(c)
+    return render_page(pdf, c.page, page_cache_path(server.home.root, pdf.name, c.page, server.scale),
+                       server.scale).path
+
+
+def _display_value(c: Candidate) -> str:
+    v = c.value
+    if isinstance(v, float):
+        return f"{v:g}" if abs(v) < 1e6 else f"{v:.4g}"
+    return str(v)
+
+
+def _snippet_parts(c: Candidate) -> tuple[str, str, str]:
+    """The snippet split around the printed text (``raw``) so the template can mark it."""
+    s = c.snippet
+    if c.raw:
+        i = s.find(c.raw)
+        if i >= 0:
+            return s[:i], c.raw, s[i + len(c.raw):]
+    return s, "", ""
+
+
+def _candidate_view(server: _Server, walk: Walk, c: Candidate) -> dict[str, Any]:
+    spec = FIELDS.get(c.field)
+    return {
+        "id": c.candidate_id, "arxiv_id": c.arxiv_id, "version": c.version, "field": c.field,
+        "value": _display_value(c), "edit_value": _display_value(c) if not isinstance(c.value, float)
+        else repr(c.value).removesuffix(".0"), "unit": c.unit or (spec.unit if spec else ""),
+        "benchmark": c.benchmark, "model": c.model, "raw": c.raw, "page": c.page, "rule": c.rule,
+        "confidence": f"{c.confidence:.2f}", "rank": c.rank, "flags": ", ".join(c.flags),
+        "decision": walk.decision(c.candidate_id), "snippet": _snippet_parts(c),
+        "numeric": bool(spec and spec.numeric),
+    }
+
+
+def _render_index(server: _Server, at: str | None, session: Session) -> str:
+    conn = server.connect()
+    try:
+        walk = server.walk(conn)
+        title = ""
+        current = walk.current(at)
+        if current is not None:
+            row = conn.execute("SELECT title FROM papers WHERE arxiv_id = ? AND version = ?",
+                               (current.arxiv_id, current.version)).fetchone()
+            title = row[0] if row else ""
+    finally:
+        conn.close()
+    decided, total = walk.progress
+    ctx: dict[str, Any] = {
+        "csrf": session.csrf, "decided": decided, "total": total, "benchmark": server.benchmark or "",
+        "reviewer": server.reviewer, "current": None, "siblings": [], "image": None, "image_error": "",
+        "box": None, "next_id": "", "title": title, "paper_pos": (0, 0),
+    }
+    if current is not None:
+        ctx["current"] = _candidate_view(server, walk, current)
+        ctx["siblings"] = [_candidate_view(server, walk, s) for s in walk.siblings(current)]
+        nxt = walk.next_pending(current.candidate_id)
+        ctx["next_id"] = nxt.candidate_id if nxt else ""
+        ctx["paper_pos"] = walk.paper_position(current)
+        if current.page >= 1:
+            pdf = server.pdf_path(current)
+            try:
+                img = render_page(pdf, current.page,
+                                  page_cache_path(server.home.root, pdf.name, current.page, server.scale), server.scale)
+                ctx["image"] = f"/page/{current.candidate_id}.png"
+                if current.bbox:
+                    ctx["box"] = box_percent(current.bbox, img.width, img.height)
+            except PdfError as e:
+                ctx["image_error"] = str(e)
+        else:
+            ctx["image_error"] = "the extractor recorded no page for this candidate"
+    return server.templates.get_template("index.html").render(ctx)

@@ -1,0 +1,143 @@
+// flopmine review: one keystroke per decision. Plain JS, no build step.
+// All text from the server is inserted with textContent, never as HTML.
+"use strict";
+
+(function () {
+  const item = document.getElementById("item");
+  const statusEl = document.getElementById("status");
+  const problemsEl = document.getElementById("problems");
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  let busy = false;
+
+  // Place the evidence box (percentages of the page, so it follows the image at any size).
+  const box = document.getElementById("box");
+  if (box) {
+    for (const k of ["left", "top", "width", "height"]) {
+      box.style[k] = box.dataset[k] + "%";
+    }
+    box.scrollIntoView({ block: "center" });
+  }
+
+  function say(message, kind) {
+    statusEl.textContent = message;
+    statusEl.className = kind || "";
+  }
+
+  function showProblems(list) {
+    if (!problemsEl) { say(list.join("; "), "error"); return; }
+    problemsEl.replaceChildren();
+    for (const p of list) {
+      const li = document.createElement("li");
+      li.textContent = p;
+      problemsEl.appendChild(li);
+    }
+  }
+
+  async function post(url, body) {
+    const resp = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body || {}),
+    });
+    let data = {};
+    try { data = await resp.json(); } catch (e) { data = { error: "HTTP " + resp.status }; }
+    return { status: resp.status, data: data };
+  }
+
+  function go(candidateId) {
+    window.location.assign(candidateId ? "/?at=" + encodeURIComponent(candidateId) : "/");
+  }
+
+  async function decide(decision, correctedValue) {
+    if (busy || !item) return;
+    busy = true;
+    say("saving " + decision + " …", "busy");
+    try {
+      const body = {
+        candidate_id: item.dataset.candidateId,
+        decision: decision,
+        expected: item.dataset.decision || "",
+      };
+      if (correctedValue !== undefined) body.corrected_value = correctedValue;
+      const r = await post("/api/decide", body);
+      if (r.status === 200) {
+        item.dataset.decision = r.data.decision;
+        say("saved: " + r.data.decision + " (" + r.data.progress.decided + " / " + r.data.progress.total + ")", "ok");
+        go(r.data.next);
+        return;
+      }
+      if (r.data.problems) {
+        showProblems(r.data.problems);
+        say("not saved: fix the value and try again", "error");
+      } else {
+        say("not saved: " + (r.data.error || "HTTP " + r.status), "error");
+      }
+    } catch (e) {
+      say("not saved: the server did not answer (" + e + ")", "error");
+    }
+    busy = false;
+  }
+
+  async function undo() {
+    if (busy) return;
+    busy = true;
+    say("undoing …", "busy");
+    try {
+      const r = await post("/api/undo", {});
+      if (r.status === 200) {
+        say("undone", "ok");
+        go(r.data.candidate_id);
+        return;
+      }
+      say("cannot undo: " + (r.data.error || "HTTP " + r.status), "error");
+    } catch (e) {
+      say("cannot undo: the server did not answer (" + e + ")", "error");
+    }
+    busy = false;
+  }
+
+  const form = document.getElementById("correct-form");
+  const input = document.getElementById("correct-input");
+
+  function openCorrect() {
+    if (!form) return;
+    form.hidden = false;
+    input.focus();
+    input.select();
+  }
+
+  function closeCorrect() {
+    form.hidden = true;
+    input.blur();
+  }
+
+  if (form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      decide("correct", input.value);
+    });
+    input.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape") { ev.preventDefault(); closeCorrect(); }
+      ev.stopPropagation(); // typing a value never triggers the single-key commands
+    });
+  }
+
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.isComposing) return;
+    const t = ev.target;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
+    switch (ev.key) {
+      case "a": ev.preventDefault(); decide("accept"); break;
+      case "r": ev.preventDefault(); decide("reject"); break;
+      case "c": ev.preventDefault(); openCorrect(); break;
+      case "n":
+        ev.preventDefault();
+        if (item && item.dataset.nextId) go(item.dataset.nextId);
+        else say("no other pending candidate", "ok");
+        break;
+      case "u": ev.preventDefault(); undo(); break;
+      default: break;
+    }
+  });
+})();
