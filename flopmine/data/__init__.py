@@ -1,0 +1,1 @@
+"""Data files shipped with flopmine (``hardware.csv`` …); loaded through ``importlib.resources``."""
