@@ -433,3 +433,21 @@ def test_gold_hardware_values_match_the_right_entry(shared_dir: Path) -> None:
             assert [m.match.entry.name for m in scan_hardware(value) if m.match] == expected
         in_evidence = {m.match.entry.name for m in scan_hardware(r["evidence"]) if m.match}
         assert set(expected) <= in_evidence, f"{r['arxiv_id']}: evidence {r['evidence']!r}"
+
+
+def test_cpu_clocks_agree_with_chip_dataset(shared_dir: Path) -> None:
+    """The CHIP dataset's ``Freq (GHz)`` column holds the base clock in MHz."""
+    with (shared_dir / "reference" / "chip_dataset_cpu_gpu.csv").open(newline="", encoding="utf-8") as fh:
+        clocks = {normalise_device(r["Product"]): float(r["Freq (GHz)"]) / 1000
+                  for r in csv.DictReader(fh) if r["Type"] == "CPU" and r["Freq (GHz)"]}
+    checked = 0
+    for e in CATALOG:
+        if e.kind != "cpu":
+            continue
+        ghz = float(re.search(r"x ([\d.]+) GHz", e.notes)[1])
+        for spelling in (e.name, *e.aliases):
+            if normalise_device(spelling) in clocks:
+                assert clocks[normalise_device(spelling)] == pytest.approx(ghz), e.name
+                checked += 1
+                break
+    assert checked >= 5
