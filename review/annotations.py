@@ -1,0 +1,339 @@
+"""The annotations directory: reviewed facts as plain CSV, and all-or-nothing writes to it.
+
+Layout (see ``annotations/README.md``)::
+
+    annotations/
+        imagenet.csv          facts of one benchmark (metrics and model compute), ANNOTATION_COLUMNS
+        paper_facts.csv       facts without a benchmark (paper-level compute)
+        decisions/ledger.csv  every decision, rejects included (LEDGER_COLUMNS)
+
+Every ``*.csv`` directly in the directory is a fact file that analysis reads with ``Fact.from_row``;
+the ledger sits in a sub-folder so that nobody mistakes its rejects for facts.
+
+A change to several files is a transaction: each new file is written to a temporary file next to
+its target, then a journal naming them is written atomically (the commit point), then the
+temporary files are renamed over their targets and the journal is deleted. ``recover`` (run before
+every read) finishes a committed transaction a crash interrupted, or removes the temporary files
+of one that never reached its journal: readers see all of an import or none of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import io
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from flopmine.config import Home, write_text_atomic
+from flopmine.errors import LockedError, ReviewError
+from flopmine.types import ANNOTATION_COLUMNS, Fact, fact_key, normalise_model, normalise_value
+
+from .decision import LEDGER_COLUMNS, Decision, format_value
+
+log = logging.getLogger(__name__)
+
+PAPER_FACTS_FILE = "paper_facts.csv"
+LEDGER_FILE = "decisions/ledger.csv"
+JOURNAL_FILE = ".review-journal.json"
+TMP_SUFFIX = ".review-tmp"
+LOCK_FILE = ".review.lock"  # in the home directory, not in annotations/ (which users commit)
+LOCK_TIMEOUT_SECONDS = 30.0
+
+# Indirection so tests can simulate a crash between two renames.
+_replace = os.replace
+
+
+def fact_file_name(benchmark: str) -> str:
+    """The fact file of a benchmark: ``imagenet`` → ``imagenet.csv``, ``""`` → ``paper_facts.csv``."""
+    return f"{benchmark}.csv" if benchmark else PAPER_FACTS_FILE
+
+
+def fact_files(directory: Path) -> list[Path]:
+    """The fact files in ``directory`` (every ``*.csv`` directly in it), sorted by name."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.csv") if p.is_file() and not p.name.startswith("."))
+
+
+def load_facts(directory: Path) -> list[Fact]:
+    """Every reviewed fact (accepted, corrected, added) in the annotations directory.
+
+    This is what analysis builds the dataset from. Raises ``ReviewError`` listing malformed rows.
+    """
+    facts: list[Fact] = []
+    problems: list[str] = []
+    for path in fact_files(directory):
+        for line, row in _read_rows(path, problems):
+            try:
+                facts.append(Fact.from_row(row))
+            except (KeyError, ValueError) as e:
+                problems.append(f"{path}:{line}: {_what(e)}")
+    if problems:
+        raise ReviewError(f"{len(problems)} malformed row(s) in {directory}", problems)
+    return facts
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _what(e: Exception) -> str:
+    if isinstance(e, KeyError):
+        return f"{e.args[0]}: missing column"
+    return f"value: {e}"
+
+
+def _read_rows(path: Path, problems: list[str]) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a CSV written by flopmine (or edited by hand), with the line each starts on."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        problems.append(f"{path}:1: file: not UTF-8 text")
+        return []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    out: list[tuple[int, dict[str, str]]] = []
+    _ = reader.fieldnames  # reads the header
+    line = reader.line_num + 1
+    for row in reader:
+        if any((v or "").strip() for k, v in row.items() if k is not None):
+            out.append((line, {(k or "").strip(): (v or "") for k, v in row.items() if k is not None}))
+        line = reader.line_num + 1
+    return out
+
+
+def fact_row_key(row: dict[str, str]) -> str:
+    """The decision key of a fact-file row: its candidate id, or ``add:<fact_key>``."""
+    cid = (row.get("candidate_id") or "").strip()
+    if cid:
+        return cid
+    fact = Fact.from_row(row)
+    return f"add:{fact_key(fact.arxiv_id, fact.benchmark, fact.model, fact.field, fact.value)}"
+
+
+@dataclass
+class Ledger:
+    """All decisions known in an annotations directory, by ``Decision.key``."""
+
+    decisions: dict[str, Decision]
+
+    def __len__(self) -> int:
+        return len(self.decisions)
+
+
+def load_ledger(directory: Path) -> Ledger:
+    """Read ``decisions/ledger.csv`` plus any fact-file row the ledger does not know (hand-added facts).
+
+    Raises ``ReviewError`` listing every malformed row as ``file:line: column: message``.
+    """
+    problems: list[str] = []
+    decisions: dict[str, Decision] = {}
+    ledger_path = directory / LEDGER_FILE
+    if ledger_path.is_file():
+        for line, row in _read_rows(ledger_path, problems):
+            try:
+                d = Decision.from_row(row)
+            except (KeyError, ValueError) as e:
+                problems.append(f"{ledger_path}:{line}: {_what(e)}")
+                continue
+            decisions[d.key] = d
+    for path in fact_files(directory):
+        for line, row in _read_rows(path, problems):
+            try:
+                key = fact_row_key(row)
+                if key not in decisions:
+                    decisions[key] = Decision.from_fact(Fact.from_row(row), source=f"{path.name}:{line}")
+            except (KeyError, ValueError) as e:
+                problems.append(f"{path}:{line}: {_what(e)}")
+    if problems:
+        raise ReviewError(f"the annotations in {directory} are malformed; fix these rows first", problems)
+    return Ledger(decisions)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _row_sort_key(row: dict[str, str]) -> tuple[object, ...]:
+    try:
+        version = int(row.get("version") or 0)
+    except ValueError:
+        version = 0
+    return (row.get("arxiv_id", ""), version, row.get("benchmark", ""), normalise_model(row.get("model")),
+            row.get("field", ""), normalise_value(row.get("value", "")), row.get("candidate_id", ""),
+            row.get("decision", ""))
+
+
+def render_csv(header: list[str] | tuple[str, ...], rows: list[dict[str, str]]) -> str:
+    """Rows as sorted, ``\\n``-terminated CSV text (no formula neutralising: these are data files)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(header), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in sorted(rows, key=_row_sort_key):
+        writer.writerow({k: "" if row.get(k) is None else str(row[k]) for k in header})
+    return buf.getvalue()
+
+
+def fact_to_row(fact: Fact) -> dict[str, str]:
+    """``Fact.to_row`` with the value at full precision (a correction must not lose digits)."""
+    row = {k: "" if v is None else str(v) for k, v in fact.to_row().items()}
+    row["value"] = format_value(fact.value)
+    return row
+
+
+def render_ledger(decisions: list[Decision]) -> str:
+    return render_csv(LEDGER_COLUMNS, [{k: str(v) for k, v in d.to_row().items()} for d in decisions])
+
+
+def rewrite_fact_file(path: Path, drop_keys: set[str], add: list[Fact]) -> str:
+    """New text of fact file ``path``: its rows minus ``drop_keys``, plus ``add``, sorted.
+
+    Rows nobody touched (including hand-added ones and extra columns) are kept as they are.
+    """
+    problems: list[str] = []
+    rows = _read_rows(path, problems) if path.is_file() else []
+    if problems:
+        raise ReviewError(f"cannot update {path}", problems)
+    header = list(ANNOTATION_COLUMNS)
+    if path.is_file():
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            first = next(csv.reader(fh), [])
+        header += [c.strip() for c in first if c.strip() and c.strip() not in header]
+    kept: list[dict[str, str]] = []
+    for line, row in rows:
+        try:
+            key = fact_row_key(row)
+        except (KeyError, ValueError) as e:
+            raise ReviewError(f"cannot update {path}", [f"{path}:{line}: {_what(e)}"]) from None
+        if key not in drop_keys:
+            kept.append(row)
+    kept.extend(fact_to_row(f) for f in add)
+    return render_csv(header, kept)
+
+
+# ---------------------------------------------------------------- transactions
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def commit_files(directory: Path, contents: dict[str, str]) -> None:
+    """Replace several files under ``directory`` all at once (``{relative path: new text}``).
+
+    A crash at any point leaves either every old file or (after ``recover``) every new file.
+    """
+    if not contents:
+        return
+    txid = uuid.uuid4().hex[:12]
+    staged: list[dict[str, str]] = []
+    try:
+        for rel in sorted(contents):
+            target = directory / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.parent / f".{target.name}.{txid}{TMP_SUFFIX}"
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                fh.write(contents[rel])
+                fh.flush()
+                os.fsync(fh.fileno())
+            staged.append({"target": rel, "temp": str(tmp.relative_to(directory))})
+        for d in {(directory / s["target"]).parent for s in staged}:
+            _fsync_dir(d)
+    except BaseException:
+        for s in staged:
+            with contextlib.suppress(FileNotFoundError):
+                (directory / s["temp"]).unlink()
+        raise
+    write_text_atomic(directory / JOURNAL_FILE, json.dumps({"id": txid, "files": staged}, indent=1))
+    _fsync_dir(directory)
+    _roll_forward(directory, staged)
+
+
+def _roll_forward(directory: Path, staged: list[dict[str, str]]) -> None:
+    for s in staged:
+        tmp = directory / s["temp"]
+        if tmp.exists():  # absent: renamed before the crash
+            _replace(tmp, directory / s["target"])
+    for d in {(directory / s["target"]).parent for s in staged}:
+        _fsync_dir(d)
+    (directory / JOURNAL_FILE).unlink(missing_ok=True)
+    _fsync_dir(directory)
+
+
+def recover(directory: Path) -> str | None:
+    """Finish or undo a transaction a crash interrupted. Returns what was done, or None.
+
+    A journal means the transaction committed: its remaining temporary files are renamed into
+    place. Temporary files without a journal belong to a transaction that never committed: deleted.
+    """
+    if not directory.is_dir():
+        return None
+    done: str | None = None
+    journal = directory / JOURNAL_FILE
+    if journal.is_file():
+        try:
+            staged = json.loads(journal.read_text(encoding="utf-8"))["files"]
+        except (ValueError, KeyError, TypeError) as e:
+            raise ReviewError(f"{journal}: unreadable transaction journal ({e}); inspect and delete it") from None
+        _roll_forward(directory, staged)
+        done = f"finished an interrupted import ({len(staged)} file(s))"
+        log.warning("annotations: %s", done)
+    stray = [p for p in directory.rglob(f"*{TMP_SUFFIX}") if p.is_file()]
+    for p in stray:
+        p.unlink(missing_ok=True)
+    if stray and done is None:
+        done = f"rolled back an interrupted import ({len(stray)} temporary file(s) removed)"
+        log.warning("annotations: %s", done)
+    return done
+
+
+_THREAD_LOCK = threading.RLock()
+_held = 0
+
+
+@contextlib.contextmanager
+def review_lock(home: Home, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+    """Serialise changes to the annotations directory across threads and processes.
+
+    Re-entrant within a process. Waits up to ``timeout`` seconds (imports are short), then raises
+    ``LockedError``. Independent of the home lock, so a review can run during a long extraction.
+    """
+    global _held
+    with _THREAD_LOCK:
+        if _held:
+            _held += 1
+            try:
+                yield
+            finally:
+                _held -= 1
+            return
+        home.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(home.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise LockedError(f"another review import holds {home.root / LOCK_FILE}") from None
+                    time.sleep(0.05)
+            _held = 1
+            try:
+                yield
+            finally:
+                _held = 0
+        finally:
+            os.close(fd)

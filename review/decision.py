@@ -1,0 +1,235 @@
+"""Review decisions: the record every stage of the review workflow passes around.
+
+A ``Decision`` is one reviewer verdict: ``accept``, ``reject`` or ``correct`` a candidate (found by
+the extractor, identified by its stable ``candidate_id``), or ``add`` a fact the extractor missed.
+``value`` is always the candidate's own value (for ``add``: the added value); a correction lives in
+``corrected_value``, so the decision still matches the candidate's ``fact_key`` when a new paper
+version yields the same fact.
+
+>>> d = Decision("correct", "1512.03385", 1, "top1_err", 21.0, benchmark="imagenet",
+...              candidate_id="c0123", corrected_value=19.38)
+>>> d.final_value, d.key
+(19.38, 'c0123')
+>>> d.to_fact().value
+19.38
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from flopmine.types import FIELDS, Fact, FieldSpec, fact_key, normalise_model, normalise_value
+
+ACCEPT, REJECT, CORRECT, ADD = "accept", "reject", "correct", "add"
+DECISIONS: tuple[str, ...] = (ACCEPT, REJECT, CORRECT, ADD)
+FACT_DECISIONS: tuple[str, ...] = (ACCEPT, CORRECT, ADD)  # the ones that become facts in annotations/
+
+# Columns of an exported review CSV (a superset of the extractor's queue columns).
+REVIEW_COLUMNS: tuple[str, ...] = (
+    "candidate_id", "arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page",
+    "pdf_link", "snippet", "raw", "confidence", "rank", "rule", "flags",
+    "decision", "corrected_value", "reviewer", "note", "decided_at",
+)
+# Columns a review CSV must have to be imported (all others are optional).
+REQUIRED_COLUMNS: tuple[str, ...] = ("candidate_id", "decision")
+# Columns copied from the candidate: a reviewer may not change them (they may delete the column).
+READ_ONLY_COLUMNS: tuple[str, ...] = ("arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page")
+# Columns the reviewer fills in.
+EDITABLE_COLUMNS: tuple[str, ...] = ("decision", "corrected_value", "reviewer", "note")
+
+# Columns of ``annotations/decisions/ledger.csv``: every decision, rejects included.
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page",
+    "decision", "corrected_value", "candidate_id", "fact_key", "reviewer", "decided_at", "note", "source",
+)
+
+VALUE_REL_TOLERANCE = 1e-5  # spreadsheets may round numbers to 6 significant digits ("1.23457E+14")
+
+
+def format_value(value: float | str | None) -> str:
+    """A value as written to CSV: full precision, no trailing ``.0``.
+
+    >>> format_value(11300000000.0), format_value(76.15), format_value(1.5e-05), format_value(" V100")
+    ('11300000000', '76.15', '1.5e-05', ' V100')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def parse_value(field_name: str, text: str) -> float | str:
+    """Parse a cell for ``field_name``: a float for numeric fields, stripped text otherwise.
+
+    Accepts ``1.2E+10``, `` 76.3 `` and ``76.3%`` (a spreadsheet's percent format) for percent
+    metrics. Raises ``ValueError`` with a reviewer-readable message.
+
+    >>> parse_value("top1_acc", "76.3%"), parse_value("flops", "1.13E+10"), parse_value("hardware", " V100 ")
+    (76.3, 11300000000.0, 'V100')
+    >>> parse_value("params", "25,6")
+    Traceback (most recent call last):
+    ...
+    ValueError: not a number: '25,6' (use a dot for decimals and no thousands separators)
+    """
+    spec = FIELDS[field_name]
+    s = text.strip()
+    if not spec.numeric:
+        if not s:
+            raise ValueError("empty value")
+        return s
+    if spec.unit == "%" and s.endswith("%"):
+        s = s[:-1].strip()
+    try:
+        v = float(s.replace("_", ""))
+    except ValueError:
+        raise ValueError(f"not a number: {text!r} (use a dot for decimals and no thousands separators)") from None
+    if not math.isfinite(v):
+        raise ValueError(f"not a finite number: {text!r}")
+    return v
+
+
+def range_problem(spec: FieldSpec, value: float | str) -> str | None:
+    """Why ``value`` is outside ``spec``'s valid range, or None when it is fine.
+
+    >>> range_problem(FIELDS["top1_acc"], 101.0)
+    'out of range: 101 > 100 (the largest valid top1_acc)'
+    >>> range_problem(FIELDS["params"], -3.0)
+    'out of range: -3 < 0 (params cannot be smaller)'
+    """
+    if not spec.numeric or not isinstance(value, float):
+        return None
+    if spec.min_value is not None and value < spec.min_value:
+        return (f"out of range: {format_value(value)} < {format_value(spec.min_value)} "
+                f"({spec.name} cannot be smaller)")
+    if spec.max_value is not None and value > spec.max_value:
+        return (f"out of range: {format_value(value)} > {format_value(spec.max_value)} "
+                f"(the largest valid {spec.name})")
+    return None
+
+
+def same_value(a: float | str | None, b: float | str | None) -> bool:
+    """Values equal up to spreadsheet rounding (numbers) or case and spacing (text).
+
+    >>> same_value(123456789012345.0, 1.23457e14), same_value(" V100", "v100"), same_value(1.0, 2.0)
+    (True, True, False)
+    """
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=VALUE_REL_TOLERANCE, abs_tol=1e-12)
+    return normalise_value(a) == normalise_value(b)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One reviewer decision about a candidate (or an added fact)."""
+
+    decision: str  # accept | reject | correct | add
+    arxiv_id: str
+    version: int
+    field: str
+    value: float | str  # the candidate's value (for "add": the added value)
+    benchmark: str = ""
+    model: str = ""
+    unit: str = ""
+    page: int = 0
+    candidate_id: str = ""  # "" for "add"
+    corrected_value: float | str | None = None  # "correct" only
+    reviewer: str = ""
+    note: str = ""
+    decided_at: str = ""  # ISO 8601 UTC, set when applied
+    source: str = ""  # where it came from: "alice.csv:12", "web"
+    line: int = field(default=0, compare=False)  # line in ``source`` (0 when not from a file)
+
+    @property
+    def fact_key(self) -> str:
+        """Identity of the candidate's fact across paper versions (the original value, not a correction)."""
+        return fact_key(self.arxiv_id, self.benchmark, self.model, self.field, self.value)
+
+    @property
+    def key(self) -> str:
+        """What a decision is about: its candidate id, or ``add:<fact_key>`` for an added fact."""
+        return self.candidate_id or f"add:{self.fact_key}"
+
+    @property
+    def final_value(self) -> float | str:
+        """The value the reviewed fact has: the correction for ``correct``, else ``value``."""
+        if self.decision == CORRECT and self.corrected_value is not None:
+            return self.corrected_value
+        return self.value
+
+    def same_verdict(self, other: Decision) -> bool:
+        """Same decision, correction and note (who decided, and when, does not matter)."""
+        return (
+            self.decision == other.decision
+            and same_value(self.corrected_value, other.corrected_value)
+            and self.note.strip() == other.note.strip()
+        )
+
+    def to_fact(self) -> Fact | None:
+        """The annotation fact this decision produces (None for ``reject``)."""
+        if self.decision not in FACT_DECISIONS:
+            return None
+        return Fact(
+            arxiv_id=self.arxiv_id, version=self.version, field=self.field, value=self.final_value,
+            benchmark=self.benchmark, model=self.model, unit=self.unit, page=self.page,
+            decision=self.decision, candidate_id=self.candidate_id, reviewer=self.reviewer,
+            decided_at=self.decided_at, note=self.note,
+        )
+
+    def to_row(self) -> dict[str, Any]:
+        """One row of the decision ledger (``LEDGER_COLUMNS``)."""
+        return {
+            "arxiv_id": self.arxiv_id, "version": self.version, "benchmark": self.benchmark,
+            "model": self.model, "field": self.field, "value": format_value(self.value), "unit": self.unit,
+            "page": self.page, "decision": self.decision, "corrected_value": format_value(self.corrected_value),
+            "candidate_id": self.candidate_id, "fact_key": self.fact_key, "reviewer": self.reviewer,
+            "decided_at": self.decided_at, "note": self.note, "source": self.source,
+        }
+
+    @classmethod
+    def from_row(cls, row: dict[str, str]) -> Decision:
+        """Parse a ledger row; raises ``KeyError``/``ValueError`` on a malformed row."""
+        field_name = row["field"].strip()
+        if field_name not in FIELDS:
+            raise ValueError(f"unknown field {field_name!r}")
+        decision = row["decision"].strip()
+        if decision not in DECISIONS:
+            raise ValueError(f"unknown decision {decision!r}")
+        corrected = (row.get("corrected_value") or "").strip()
+        return cls(
+            decision=decision, arxiv_id=row["arxiv_id"].strip(), version=int(row.get("version") or 0),
+            field=field_name, value=parse_value(field_name, row["value"]),
+            benchmark=(row.get("benchmark") or "").strip(), model=(row.get("model") or "").strip(),
+            unit=(row.get("unit") or "").strip(), page=int(row.get("page") or 0),
+            candidate_id=(row.get("candidate_id") or "").strip(),
+            corrected_value=parse_value(field_name, corrected) if corrected else None,
+            reviewer=row.get("reviewer") or "", note=row.get("note") or "",
+            decided_at=row.get("decided_at") or "", source=row.get("source") or "",
+        )
+
+    @classmethod
+    def from_fact(cls, fact: Fact, source: str = "") -> Decision:
+        """A decision recovered from an annotation fact that the ledger does not know.
+
+        The original value of a ``correct`` fact is not in the fact file, so such a decision still
+        attaches by candidate id but not by fact key.
+        """
+        return cls(
+            decision=fact.decision, arxiv_id=fact.arxiv_id, version=fact.version, field=fact.field,
+            value=fact.value, benchmark=fact.benchmark, model=fact.model, unit=fact.unit, page=fact.page,
+            candidate_id=fact.candidate_id,
+            corrected_value=fact.value if fact.decision == CORRECT else None,
+            reviewer=fact.reviewer, note=fact.note, decided_at=fact.decided_at, source=source,
+        )
+
+
+def sort_key(d: Decision) -> tuple[Any, ...]:
+    """Order of rows in annotation files: paper, version, benchmark, model, field, value."""
+    return (d.arxiv_id, d.version, d.benchmark, normalise_model(d.model), d.field,
+            normalise_value(d.value), d.candidate_id, d.decision)

@@ -1,0 +1,105 @@
+"""Export review CSVs that open cleanly in LibreOffice and Excel: one file per benchmark.
+
+Rows are grouped by paper then field, the top-ranked candidate first; decided rows come prefilled
+with their decision (also one carried over from an older paper version); text cells that a
+spreadsheet would run as a formula get a leading ``'`` (import strips it again).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from flopmine.config import Home, write_csv_atomic
+from flopmine.ids import ArxivId
+from flopmine.types import Candidate
+
+from .annotations import PAPER_FACTS_FILE
+from .decision import REVIEW_COLUMNS, format_value
+from .store import Attached, active_candidates, active_versions, attach, sync
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXPORT_DIR = "review"  # under the home directory
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """Files written by ``export`` and how many rows they hold."""
+
+    files: tuple[Path, ...]
+    rows: int
+    pending: int
+
+
+def pdf_link(conn: sqlite3.Connection, home: Home, c: Candidate) -> str:
+    """Link to the evidence page: the harvested PDF when present, else arXiv (``…#page=N``).
+
+    >>> # file:///data/pdfs/1512.03385v1.pdf#page=4   or   https://arxiv.org/pdf/1512.03385v1#page=4
+    """
+    aid = ArxivId(c.arxiv_id, c.version or None)
+    page = f"#page={c.page}" if c.page > 0 else ""
+    row = conn.execute("SELECT path FROM pdfs WHERE arxiv_id = ? AND version = ? AND status = 'ok'",
+                       (c.arxiv_id, c.version)).fetchone()
+    candidates = [home.pdf_dir / row["path"]] if row is not None and row["path"] else []
+    candidates.append(home.pdf_dir / aid.filename())
+    for path in candidates:
+        if path.is_file():
+            return path.resolve().as_uri() + page
+    return f"https://arxiv.org/pdf/{quote(str(aid), safe='/.')}{page}"
+
+
+def review_row(conn: sqlite3.Connection, home: Home, a: Attached) -> dict[str, object]:
+    """One export row: the candidate's evidence plus its current decision (if any)."""
+    c, d = a.candidate, a.decision
+    row: dict[str, object] = {
+        "candidate_id": c.candidate_id, "arxiv_id": c.arxiv_id, "version": c.version, "benchmark": c.benchmark,
+        "model": c.model, "field": c.field, "value": format_value(c.value), "unit": c.unit, "page": c.page,
+        "pdf_link": pdf_link(conn, home, c), "snippet": c.snippet, "raw": c.raw,
+        "confidence": round(c.confidence, 3), "rank": c.rank, "rule": c.rule, "flags": ",".join(c.flags),
+        "decision": "", "corrected_value": "", "reviewer": "", "note": "", "decided_at": "",
+    }
+    if d is not None:
+        row.update(decision=d.decision, corrected_value=format_value(d.corrected_value), reviewer=d.reviewer,
+                   note=d.note, decided_at=d.decided_at + (f" (v{d.version})" if a.carried_over else ""))
+    return row
+
+
+def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *, benchmark: str | None = None,
+           pending_only: bool = False, bom: bool = True,
+           progress: Callable[[int, int, str], None] | None = None) -> ExportReport:
+    """Write ``<out_dir>/<benchmark>.csv`` (and ``paper_facts.csv`` for paper-level candidates).
+
+    ``out_dir`` defaults to ``<home>/review``. ``bom`` adds a UTF-8 byte-order mark so Excel reads
+    the file as UTF-8. Files are written atomically; an existing file of a benchmark is replaced.
+    """
+    decisions = sync(conn, home)
+    out_dir = Path(out_dir) if out_dir is not None else home.root / DEFAULT_EXPORT_DIR
+    candidates = active_candidates(conn, benchmark)
+    attached, _ = attach(candidates, decisions, active_versions(conn))
+    if pending_only:
+        attached = [a for a in attached if a.decision is None]
+    groups: dict[str, list[Attached]] = {}
+    for a in attached:
+        name = f"{a.candidate.benchmark}.csv" if a.candidate.benchmark else PAPER_FACTS_FILE
+        groups.setdefault(name, []).append(a)
+    files: list[Path] = []
+    total = len(attached)
+    done = 0
+    for name in sorted(groups):
+        rows = []
+        for a in groups[name]:
+            rows.append(review_row(conn, home, a))
+            done += 1
+            if progress is not None:
+                progress(done, total, a.candidate.arxiv_id)
+        target = out_dir / name
+        write_csv_atomic(target, list(REVIEW_COLUMNS), rows, bom=bom, line_terminator="\r\n")
+        files.append(target)
+        log.info("wrote %s (%d rows)", target, len(rows))
+    pending = sum(1 for a in attached if a.decision is None)
+    return ExportReport(tuple(files), total, pending)

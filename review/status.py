@@ -1,0 +1,81 @@
+"""How far the review has come: decided / pending per benchmark and field, complete papers, orphans."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+
+from flopmine.config import Home
+
+from .decision import ADD
+from .store import Orphan, active_candidates, active_versions, attach, sync
+
+PAPER_LEVEL = "(paper)"  # how status shows candidates without a benchmark
+
+
+@dataclass(frozen=True)
+class FieldStatus:
+    """Counts for one benchmark and field (benchmark ``(paper)`` for paper-level facts)."""
+
+    benchmark: str
+    field: str
+    decided: int
+    pending: int
+    carried_over: int  # decided on an older paper version, carried over by fact key
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """The state of the review."""
+
+    fields: tuple[FieldStatus, ...]
+    papers_complete: tuple[str, ...]  # "1512.03385v2": every candidate of the version decided
+    papers_incomplete: tuple[str, ...]
+    orphans: tuple[Orphan, ...]
+    added: int  # facts added by reviewers
+    decisions: int  # all decisions in annotations/
+
+    @property
+    def decided(self) -> int:
+        return sum(f.decided for f in self.fields)
+
+    @property
+    def pending(self) -> int:
+        return sum(f.pending for f in self.fields)
+
+
+def status(conn: sqlite3.Connection, home: Home, *, benchmark: str | None = None) -> StatusReport:
+    """Refresh the decision cache from annotations/ and summarise the review."""
+    decisions = sync(conn, home)
+    versions = active_versions(conn)
+    attached, orphans = attach(active_candidates(conn), decisions, versions)
+    if benchmark is not None:
+        scoped = {(c.arxiv_id) for c in (a.candidate for a in attached) if c.benchmark == benchmark}
+        attached = [a for a in attached if a.candidate.benchmark == benchmark
+                    or (not a.candidate.benchmark and a.candidate.arxiv_id in scoped)]
+        orphans = [o for o in orphans if o.decision.benchmark in (benchmark, "")]
+    decided: Counter[tuple[str, str]] = Counter()
+    pending: Counter[tuple[str, str]] = Counter()
+    carried: Counter[tuple[str, str]] = Counter()
+    open_papers: dict[str, bool] = {}
+    for a in attached:
+        c = a.candidate
+        k = (c.benchmark or PAPER_LEVEL, c.field)
+        paper = f"{c.arxiv_id}v{c.version}"
+        if a.decision is None:
+            pending[k] += 1
+            open_papers[paper] = True
+        else:
+            decided[k] += 1
+            carried[k] += a.carried_over
+            open_papers.setdefault(paper, False)
+    keys = sorted(set(decided) | set(pending), key=lambda k: (k[0] == PAPER_LEVEL, k))
+    return StatusReport(
+        fields=tuple(FieldStatus(b, f, decided[(b, f)], pending[(b, f)], carried[(b, f)]) for b, f in keys),
+        papers_complete=tuple(sorted(p for p, is_open in open_papers.items() if not is_open)),
+        papers_incomplete=tuple(sorted(p for p, is_open in open_papers.items() if is_open)),
+        orphans=tuple(orphans),
+        added=sum(1 for d in decisions if d.decision == ADD and (benchmark is None or d.benchmark in (benchmark, ""))),
+        decisions=len(decisions),
+    )

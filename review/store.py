@@ -1,0 +1,208 @@
+"""Review tables in the SQLite store: a cache of the annotations directory, and candidate look-ups.
+
+The annotations directory is the source of truth; ``review_decisions`` mirrors its decisions so
+that status and export can join them with candidates. ``sync`` rebuilds the mirror whenever the
+files changed (or the store was deleted and rebuilt), so nothing is lost when the store goes.
+
+Decisions attach to candidates of the newest extracted version of each paper: by candidate id,
+else by fact key (the same fact in a new paper version carries the decision over). A decision
+that attaches to no candidate is *orphaned*: kept, reported, and still a fact in annotations/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from flopmine.config import Home
+from flopmine.types import Candidate
+
+from .annotations import LEDGER_FILE, fact_files, load_ledger, recover, review_lock
+from .decision import LEDGER_COLUMNS, Decision
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS review_decisions (
+    key TEXT PRIMARY KEY,            -- candidate_id, or add:<fact_key>
+    {columns}
+);
+CREATE INDEX IF NOT EXISTS review_decisions_candidate ON review_decisions (candidate_id);
+CREATE INDEX IF NOT EXISTS review_decisions_fact ON review_decisions (fact_key);
+CREATE TABLE IF NOT EXISTS review_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+""".format(columns=",\n    ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in LEDGER_COLUMNS))
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    """Create the review tables if they are missing (idempotent)."""
+    with conn:
+        conn.executescript(SCHEMA)
+
+
+def annotations_fingerprint(home: Home) -> str:
+    """A cheap fingerprint of the annotation files (name, size, mtime, inode)."""
+    directory = home.annotations_dir
+    parts = [str(directory)]
+    for p in [*fact_files(directory), directory / LEDGER_FILE]:
+        if p.is_file():
+            st = p.stat()
+            parts.append(f"{p.name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+
+
+def sync(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> list[Decision]:
+    """Finish any interrupted import, refresh the decision cache from annotations/, return all decisions.
+
+    Raises ``ReviewError`` when an annotation file is malformed.
+    """
+    ensure_schema(conn)
+    with review_lock(home):
+        recover(home.annotations_dir)
+        fp = annotations_fingerprint(home)
+        row = conn.execute("SELECT value FROM review_meta WHERE key = 'fingerprint'").fetchone()
+        if not force and row is not None and row[0] == fp:
+            return cached_decisions(conn)
+        decisions = list(load_ledger(home.annotations_dir).decisions.values())
+        cols = ("key", *LEDGER_COLUMNS)
+        with conn:
+            conn.execute("DELETE FROM review_decisions")
+            conn.executemany(
+                f"INSERT INTO review_decisions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                [(d.key, *(str(d.to_row()[c]) for c in LEDGER_COLUMNS)) for d in decisions],
+            )
+            conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('fingerprint', ?)", (fp,))
+        log.debug("review cache rebuilt: %d decisions", len(decisions))
+        return decisions
+
+
+def cached_decisions(conn: sqlite3.Connection) -> list[Decision]:
+    """The decisions in the cache (call ``sync`` first)."""
+    ensure_schema(conn)
+    return [Decision.from_row(dict(r)) for r in conn.execute("SELECT * FROM review_decisions ORDER BY key")]
+
+
+# ---------------------------------------------------------------- candidates
+
+
+def active_versions(conn: sqlite3.Connection) -> dict[str, int]:
+    """The newest extracted version of each paper: ``{arxiv_id: version}``.
+
+    A version counts when its extraction succeeded (even with no candidates) or when it has
+    candidates; a failed extraction of a new version leaves the older candidates in place.
+    """
+    ok: dict[str, int] = {}
+    failed: set[tuple[str, int]] = set()
+    for r in conn.execute("SELECT arxiv_id, version, status FROM extractions"):
+        if r["status"] == "ok":
+            ok[r["arxiv_id"]] = max(ok.get(r["arxiv_id"], 0), r["version"])
+        else:
+            failed.add((r["arxiv_id"], r["version"]))
+    for r in conn.execute("SELECT DISTINCT arxiv_id, version FROM candidates"):
+        if (r["arxiv_id"], r["version"]) not in failed:
+            ok[r["arxiv_id"]] = max(ok.get(r["arxiv_id"], 0), r["version"])
+    return ok
+
+
+def active_candidates(conn: sqlite3.Connection, benchmark: str | None = None) -> list[Candidate]:
+    """Candidates of each paper's newest extracted version, by paper, field, rank (unranked last).
+
+    ``benchmark`` keeps that benchmark's candidates plus paper-level ones of papers in it.
+    """
+    versions = active_versions(conn)
+    rows = conn.execute("SELECT * FROM candidates").fetchall()
+    out = [Candidate.from_row(r) for r in rows if versions.get(r["arxiv_id"]) == r["version"]]
+    if benchmark is not None:
+        papers = {c.arxiv_id for c in out if c.benchmark == benchmark}
+        papers |= {r[0] for r in conn.execute("SELECT arxiv_id FROM paper_benchmarks WHERE benchmark = ?",
+                                               (benchmark,))}
+        out = [c for c in out if c.benchmark == benchmark or (not c.benchmark and c.arxiv_id in papers)]
+    return sorted(out, key=candidate_order)
+
+
+def candidate_order(c: Candidate) -> tuple[object, ...]:
+    """Grouped by paper then field, the top-ranked candidate first (rank 0 = unranked, last)."""
+    return (c.arxiv_id, c.version, c.benchmark, c.field, c.rank if c.rank > 0 else 1 << 30,
+            -c.confidence, c.model.lower(), c.candidate_id)
+
+
+def find_candidate(conn: sqlite3.Connection, candidate_id: str) -> Candidate | None:
+    """A candidate of any version by id, or None."""
+    row = conn.execute("SELECT * FROM candidates WHERE candidate_id = ?", (candidate_id,)).fetchone()
+    return Candidate.from_row(row) if row is not None else None
+
+
+def known_benchmarks(conn: sqlite3.Connection) -> set[str]:
+    """Benchmarks that occur in the store (candidates or harvested papers)."""
+    names = {r[0] for r in conn.execute("SELECT DISTINCT benchmark FROM candidates WHERE benchmark != ''")}
+    names |= {r[0] for r in conn.execute("SELECT DISTINCT benchmark FROM paper_benchmarks")}
+    return names
+
+
+def newest_version(conn: sqlite3.Connection, arxiv_id: str) -> int | None:
+    """The newest version of a paper known to the store (papers or candidates), or None."""
+    row = conn.execute(
+        "SELECT MAX(v) FROM (SELECT MAX(version) v FROM papers WHERE arxiv_id = ? "
+        "UNION ALL SELECT MAX(version) FROM candidates WHERE arxiv_id = ?)", (arxiv_id, arxiv_id)).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+# ---------------------------------------------------------------- attaching decisions
+
+
+@dataclass(frozen=True)
+class Attached:
+    """An active candidate and the decision that applies to it (None: pending)."""
+
+    candidate: Candidate
+    decision: Decision | None
+    carried_over: bool = False  # decided on another version of the paper, matched by fact key
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A decision whose candidate is no longer extracted. It is kept (and so is its fact)."""
+
+    decision: Decision
+    reason: str
+
+
+def attach(candidates: Sequence[Candidate], decisions: Iterable[Decision],
+           versions: dict[str, int] | None = None) -> tuple[list[Attached], list[Orphan]]:
+    """Match decisions to candidates: by candidate id, else by fact key. Returns (attached, orphans).
+
+    ``versions`` (``active_versions``) only sharpens the orphans' reasons.
+    """
+    decisions = list(decisions)
+    by_id = {d.candidate_id: d for d in decisions if d.candidate_id}
+    by_fact: dict[str, Decision] = {}
+    for d in sorted((d for d in decisions if d.candidate_id), key=lambda d: (d.decided_at, d.version)):
+        by_fact[d.fact_key] = d  # the latest decision about a fact wins
+    used: set[str] = set()
+    attached: list[Attached] = []
+    for c in candidates:
+        d = by_id.get(c.candidate_id)
+        carried = False
+        if d is None:
+            d = by_fact.get(c.fact_key)
+            carried = d is not None
+        if d is not None:
+            used.add(d.key)
+        attached.append(Attached(c, d, carried))
+    versions = versions or {}
+    orphans: list[Orphan] = []
+    for d in decisions:
+        if not d.candidate_id or d.key in used:
+            continue
+        newest = versions.get(d.arxiv_id)
+        if newest is None:
+            reason = "paper not extracted (yet)"
+        elif newest != d.version:
+            reason = f"paper re-extracted as v{newest}; this fact is not among its candidates"
+        else:
+            reason = "candidate no longer extracted (rules changed)"
+        orphans.append(Orphan(d, reason))
+    orphans.sort(key=lambda o: (o.decision.arxiv_id, o.decision.version, o.decision.field, o.decision.key))
+    return attached, orphans

@@ -1,0 +1,480 @@
+"""Read reviewer CSVs as spreadsheets save them, and validate every row before anything is applied.
+
+Spreadsheet habits handled on reading: a UTF-8 BOM (or Excel's UTF-16 "Unicode text"), CRLF or CR
+line ends, reordered or extra columns, ``;`` or tab as separator, quoted cells, ``="…"`` text
+cells, and the leading ``'`` that export adds to formula-like text (stripped back).
+
+Every problem is reported at once as ``file:line: column: message``:
+
+>>> str(Problem("alice.csv", 12, "corrected_value", "not a number: 'n/a'"))
+"alice.csv:12: corrected_value: not a number: 'n/a'"
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import logging
+import re
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from flopmine.benchmarks import load_registry
+from flopmine.config import Home
+from flopmine.errors import ConfigError, ReviewError
+from flopmine.ids import InvalidIdError, parse_id
+from flopmine.types import FIELDS, Candidate, normalise_model
+
+from .apply import ApplyReport, apply
+from .decision import (
+    ADD,
+    CORRECT,
+    DECISIONS,
+    READ_ONLY_COLUMNS,
+    REQUIRED_COLUMNS,
+    Decision,
+    format_value,
+    parse_value,
+    range_problem,
+    same_value,
+)
+from .store import cached_decisions, find_candidate, known_benchmarks, newest_version, sync
+
+log = logging.getLogger(__name__)
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_EXCEL_TEXT = re.compile(r'^="(.*)"$', re.S)
+_SAFE_BENCHMARK = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One invalid cell (or file): printed as ``file:line: column: message``."""
+
+    source: str
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.column}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The rows of one reviewer CSV: ``(line, {column: cleaned cell})``, plus file-level problems."""
+
+    source: str
+    rows: list[tuple[int, dict[str, str]]]
+    problems: list[Problem] = field(default_factory=list)
+
+
+def clean_cell(text: str | None) -> str:
+    """Undo what export and spreadsheets do to a cell: formula neutralising, ``="…"``, padding.
+
+    >>> clean_cell("'=SUM(A1)"), clean_cell(' ="0123" '), clean_cell("'-ResNet"), clean_cell("it's")
+    ('=SUM(A1)', '0123', '-ResNet', "it's")
+    """
+    s = text or ""
+    if s.startswith("'") and s[1:2] and s[1] in _FORMULA_START:
+        s = s[1:]
+    s = s.strip()
+    m = _EXCEL_TEXT.match(s)
+    if m:
+        s = m.group(1).replace('""', '"')
+    return s
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
+
+
+def _delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def read_sheet(path: Path | str, source: str | None = None) -> Sheet:
+    """Read a reviewer CSV. Problems (unreadable file, missing columns …) are returned, not raised."""
+    path = Path(path)
+    source = source or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return Sheet(source, [], [Problem(source, 1, "file", f"cannot read the file: {e.strerror}")])
+    try:
+        text = _decode(data)
+    except UnicodeDecodeError as e:
+        return Sheet(source, [], [Problem(source, 1, "file", f"not UTF-8 text (byte {e.start}); in a spreadsheet "
+                                                             "save as 'CSV UTF-8 (comma delimited)'")])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    problems: list[Problem] = []
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        header_cells = next(reader, None)
+        if not header_cells or not any(c.strip() for c in header_cells):
+            return Sheet(source, [], [Problem(source, 1, "file", "empty file: no header row")])
+        header = [clean_cell(c).lstrip("\ufeff").strip().lower() for c in header_cells]
+        seen: set[str] = set()
+        for name in header:
+            if name and name in seen:
+                problems.append(Problem(source, 1, name, "column appears twice in the header"))
+            seen.add(name)
+        missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+        for c in missing:
+            problems.append(Problem(source, 1, c, f"required column missing (the header has: {', '.join(h for h in header if h)})"))
+        if problems:
+            return Sheet(source, [], problems)
+        line = reader.line_num + 1
+        for record in reader:
+            cells = [clean_cell(c) for c in record]
+            if any(cells):
+                extra = [c for c in cells[len(header):] if c]
+                if extra:
+                    problems.append(Problem(source, line, "-", f"{len(record)} cells but the header has {len(header)}"))
+                row = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
+                rows.append((line, row))
+            line = reader.line_num + 1
+    except csv.Error as e:
+        problems.append(Problem(source, reader.line_num, "file", f"malformed CSV: {e}"))
+    return Sheet(source, rows, problems)
+
+
+# ---------------------------------------------------------------- one file's rows
+
+
+@dataclass
+class _Context:
+    conn: sqlite3.Connection
+    source: str
+    reviewer: str
+    ledger: dict[str, Decision]
+    benchmarks: dict[str, str]  # lower-case name or alias → canonical name
+
+
+def _benchmark_names(conn: sqlite3.Connection) -> dict[str, str]:
+    names: dict[str, str] = {}
+    try:
+        for b in load_registry().values():
+            names[b.name.lower()] = b.name
+            for a in b.aliases:
+                names.setdefault(a.lower(), b.name)
+    except ConfigError as e:  # a broken registry must not block reviewing
+        log.warning("benchmark registry unavailable: %s", e)
+    for name in known_benchmarks(conn):
+        names.setdefault(name.lower(), name)
+    return names
+
+
+def _same_arxiv_id(cell: str, stored: str) -> bool:
+    """Equal ids, also when the cell says ``arXiv:…`` or a spreadsheet dropped a trailing zero (``2001.0821``)."""
+    if cell == stored:
+        return True
+    try:
+        if parse_id(cell).base == stored:
+            return True
+    except InvalidIdError:
+        pass
+    try:
+        return "/" not in stored and float(cell) == float(stored)
+    except ValueError:
+        return False
+
+
+def _int(cell: str) -> int | None:
+    try:
+        f = float(cell)
+    except ValueError:
+        return None
+    return int(f) if f.is_integer() else None
+
+
+def _read_only_problems(cells: Mapping[str, str], c: Candidate | Decision, line: int,
+                        ctx: _Context) -> list[Problem]:
+    """Columns copied from the candidate that the reviewer changed (absent columns are fine)."""
+    out: list[Problem] = []
+    stored: dict[str, object] = {
+        "arxiv_id": c.arxiv_id, "version": c.version, "benchmark": c.benchmark, "model": c.model,
+        "field": c.field, "value": c.value, "unit": c.unit, "page": c.page,
+    }
+    for col in READ_ONLY_COLUMNS:
+        if col not in cells:
+            continue
+        cell, want = cells[col], stored[col]
+        if col == "arxiv_id":
+            ok = _same_arxiv_id(cell, str(want))
+        elif col in ("version", "page"):
+            ok = _int(cell) == want or (cell == "" and want == 0)
+        elif col == "model":
+            ok = normalise_model(cell) == normalise_model(str(want))
+        elif col == "value":
+            try:
+                ok = same_value(parse_value(c.field, cell), want)  # type: ignore[arg-type]
+            except ValueError:
+                ok = False
+        else:
+            ok = cell == str(want)
+        if not ok:
+            hint = ("use decision 'correct' and put the right value in corrected_value" if col == "value"
+                    else "restore it, or use an 'add' row for a different fact")
+            out.append(Problem(ctx.source, line, col, f"read-only column changed (the candidate has "
+                                                      f"{format_value(want)!r}, the file has {cell!r}); {hint}"))
+    return out
+
+
+def _validate_candidate_row(cells: Mapping[str, str], line: int, decision: str,
+                            ctx: _Context) -> tuple[Decision | None, list[Problem]]:
+    src = ctx.source
+    cid = cells.get("candidate_id", "")
+    if not cid:
+        return None, [Problem(src, line, "candidate_id", f"required for decision {decision!r} "
+                                                         "(use 'add' for a fact the extractor missed)")]
+    cand: Candidate | Decision | None = find_candidate(ctx.conn, cid) or ctx.ledger.get(cid)
+    if cand is None:
+        return None, [Problem(src, line, "candidate_id", f"unknown candidate id {cid!r} (not in the store; "
+                                                         "was the file exported from another home, or edited?)")]
+    problems = _read_only_problems(cells, cand, line, ctx)
+    spec = FIELDS[cand.field]
+    corrected_cell = cells.get("corrected_value", "")
+    corrected: float | str | None = None
+    if decision == CORRECT:
+        if not corrected_cell:
+            problems.append(Problem(src, line, "corrected_value", "required for decision 'correct'"))
+        else:
+            try:
+                corrected = parse_value(cand.field, corrected_cell)
+            except ValueError as e:
+                problems.append(Problem(src, line, "corrected_value", f"{e} ({cand.field} is numeric)"))
+            else:
+                why = range_problem(spec, corrected)
+                if why:
+                    problems.append(Problem(src, line, "corrected_value", why))
+    elif corrected_cell:
+        problems.append(Problem(src, line, "corrected_value", f"only used with decision 'correct' (this row "
+                                                              f"says {decision!r}); clear it or write 'correct'"))
+    elif decision == "accept":
+        why = range_problem(spec, cand.value)
+        if why:
+            problems.append(Problem(src, line, "value", f"{why}; 'correct' or 'reject' it instead"))
+    if problems:
+        return None, problems
+    return Decision(
+        decision=decision, arxiv_id=cand.arxiv_id, version=cand.version, field=cand.field, value=cand.value,
+        benchmark=cand.benchmark, model=cand.model, unit=cand.unit, page=cand.page, candidate_id=cid,
+        corrected_value=corrected, reviewer=cells.get("reviewer") or ctx.reviewer, note=cells.get("note", ""),
+        source=f"{Path(src).name}:{line}", line=line,
+    ), []
+
+
+def _validate_add_row(cells: Mapping[str, str], line: int, ctx: _Context) -> tuple[Decision | None, list[Problem]]:
+    src = ctx.source
+    problems: list[Problem] = []
+
+    def bad(col: str, msg: str) -> None:
+        problems.append(Problem(src, line, col, msg))
+
+    if cells.get("candidate_id"):
+        bad("candidate_id", "must be empty for decision 'add' (an added fact has no candidate; "
+                            "to fix a candidate use 'correct')")
+    if cells.get("corrected_value"):
+        bad("corrected_value", "not used with 'add'; put the fact's value in the value column")
+    arxiv_id, id_version = "", None
+    if not cells.get("arxiv_id"):
+        bad("arxiv_id", "required for decision 'add'")
+    else:
+        try:
+            parsed = parse_id(cells["arxiv_id"])
+            arxiv_id, id_version = parsed.base, parsed.version
+        except InvalidIdError as e:
+            bad("arxiv_id", str(e))
+    field_name = cells.get("field", "").lower()
+    value: float | str | None = None
+    if not field_name:
+        bad("field", "required for decision 'add'")
+    elif field_name not in FIELDS:
+        bad("field", f"unknown field {field_name!r}; known: {', '.join(FIELDS)}")
+    if not cells.get("value"):
+        bad("value", "required for decision 'add'")
+    elif field_name in FIELDS:
+        try:
+            value = parse_value(field_name, cells["value"])
+        except ValueError as e:
+            bad("value", f"{e} ({field_name} is numeric)")
+        else:
+            why = range_problem(FIELDS[field_name], value)
+            if why:
+                bad("value", why)
+    page = _int(cells.get("page", ""))
+    if not cells.get("page"):
+        bad("page", "required for decision 'add' (the page where the fact is printed)")
+    elif page is None or page < 1:
+        bad("page", f"not a page number: {cells['page']!r}")
+    benchmark = ""
+    if cells.get("benchmark"):
+        benchmark = ctx.benchmarks.get(cells["benchmark"].lower(), "")
+        if not benchmark or not _SAFE_BENCHMARK.match(benchmark.lower()) or benchmark == "paper_facts":
+            bad("benchmark", f"unknown benchmark {cells['benchmark']!r}; known: {', '.join(sorted(set(ctx.benchmarks.values())))}")
+    elif field_name in FIELDS and FIELDS[field_name].kind == "metric":
+        bad("benchmark", f"required: {field_name} is a metric of a benchmark")
+    version = None
+    if cells.get("version"):
+        version = _int(cells["version"])
+        if version is None or version < 1:
+            bad("version", f"not a version number: {cells['version']!r}")
+        elif id_version is not None and id_version != version:
+            bad("version", f"v{version} differs from the arxiv_id's v{id_version}")
+    if problems or value is None:
+        return None, problems
+    version = version or id_version or newest_version(ctx.conn, arxiv_id) or 1
+    return Decision(
+        decision=ADD, arxiv_id=arxiv_id, version=version, field=field_name, value=value, benchmark=benchmark,
+        model=cells.get("model", ""), unit=cells.get("unit") or FIELDS[field_name].unit, page=page or 0,
+        reviewer=cells.get("reviewer") or ctx.reviewer, note=cells.get("note", ""),
+        source=f"{Path(src).name}:{line}", line=line,
+    ), []
+
+
+def validate_rows(rows: Sequence[Mapping[str, str]], conn: sqlite3.Connection, source: str, *,
+                  lines: Sequence[int] | None = None, reviewer: str = "") -> tuple[list[Decision], list[Problem]]:
+    """Validate review rows (``{column: cell}``) from one ``source``; return (valid decisions, problems).
+
+    Rows with an empty decision are pending and skipped. ``lines`` gives each row's line number
+    (default: 2, 3, … as in a file with one header line). ``reviewer`` fills empty reviewer cells.
+    Call ``review.sync(conn, home)`` first so that decisions on orphaned candidates are known.
+
+    >>> # decisions, problems = validate_rows([{"candidate_id": cid, "decision": "accept"}], conn, "web")
+    """
+    ctx = _Context(conn, source, reviewer, {d.candidate_id: d for d in cached_decisions(conn) if d.candidate_id},
+                   _benchmark_names(conn))
+    line_numbers = list(lines) if lines is not None else list(range(2, len(rows) + 2))
+    problems: list[Problem] = []
+    found: dict[str, Decision] = {}
+    dropped: set[str] = set()
+    for row, line in zip(rows, line_numbers, strict=True):
+        cells = {str(k).strip().lower(): clean_cell(v) for k, v in row.items() if k is not None}
+        raw = cells.get("decision", "")
+        decision = raw.lower()
+        if not decision:
+            if cells.get("corrected_value"):
+                problems.append(Problem(source, line, "decision",
+                                        "empty, but corrected_value is filled; write 'correct'"))
+            continue
+        if decision not in DECISIONS:
+            problems.append(Problem(source, line, "decision", f"unknown decision {raw!r}; use one of "
+                                                              f"{', '.join(DECISIONS)} (or leave it empty)"))
+            continue
+        if decision == ADD:
+            d, ps = _validate_add_row(cells, line, ctx)
+        else:
+            d, ps = _validate_candidate_row(cells, line, decision, ctx)
+        problems.extend(ps)
+        if d is None:
+            continue
+        first = found.get(d.key)
+        if first is not None:
+            what = "candidate" if d.candidate_id else "added fact"
+            problems.append(Problem(source, line, "candidate_id" if d.candidate_id else "value",
+                                    f"duplicate row for the same {what} (first on line {first.line})"))
+            if not first.same_verdict(d):
+                dropped.add(d.key)
+            continue
+        found[d.key] = d
+    return [d for k, d in found.items() if k not in dropped], problems
+
+
+# ---------------------------------------------------------------- several files
+
+
+def merge(sources: Sequence[tuple[str, Sequence[Decision]]]) -> tuple[list[Decision], list[Problem]]:
+    """Combine the decisions of several files: identical rulings merge, different ones conflict.
+
+    Rulings are identical when decision and corrected value agree; reviewers and notes are joined.
+    Both sides of a conflict are reported and neither is applied.
+    """
+    merged: dict[str, tuple[str, Decision]] = {}
+    conflicts: set[str] = set()
+    problems: list[Problem] = []
+    for source, decisions in sources:
+        for d in decisions:
+            seen = merged.get(d.key)
+            if seen is None:
+                merged[d.key] = (source, d)
+                continue
+            other_src, other = seen
+            if other.decision == d.decision and same_value(other.corrected_value, d.corrected_value):
+                merged[d.key] = (other_src, replace(
+                    other, reviewer=_join(other.reviewer, d.reviewer), note=_join(other.note, d.note, " | ")))
+                continue
+            conflicts.add(d.key)
+            col = "candidate_id" if d.candidate_id else "value"
+            mine, theirs = _ruling(d), _ruling(other)
+            problems.append(Problem(source, d.line, col, f"conflicts with {other_src}:{other.line} "
+                                                         f"({mine} here, {theirs} there)"))
+            problems.append(Problem(other_src, other.line, col, f"conflicts with {source}:{d.line} "
+                                                                f"({theirs} here, {mine} there)"))
+    return [d for k, (_, d) in merged.items() if k not in conflicts], problems
+
+
+def _ruling(d: Decision) -> str:
+    return f"correct to {format_value(d.corrected_value)}" if d.decision == CORRECT else d.decision
+
+
+def _join(a: str, b: str, sep: str = "; ") -> str:
+    parts = [p for p in dict.fromkeys([*a.split(sep), *b.split(sep)]) if p.strip()]
+    return sep.join(parts)
+
+
+def validate_files(conn: sqlite3.Connection, paths: Sequence[Path | str], *,
+                   reviewer: str = "") -> tuple[list[Decision], list[Problem], int]:
+    """Read and validate several reviewer CSVs together: (valid merged decisions, problems, rows read)."""
+    per_source: list[tuple[str, Sequence[Decision]]] = []
+    problems: list[Problem] = []
+    rows_read = 0
+    for path in paths:
+        sheet = read_sheet(path)
+        problems.extend(sheet.problems)
+        rows_read += len(sheet.rows)
+        decisions, ps = validate_rows([r for _, r in sheet.rows], conn, sheet.source,
+                                      lines=[n for n, _ in sheet.rows], reviewer=reviewer)
+        problems.extend(ps)
+        per_source.append((sheet.source, decisions))
+    merged, ps = merge(per_source)
+    problems.extend(ps)
+    order = {str(Path(p)): i for i, p in enumerate(paths)}
+    problems.sort(key=lambda p: (order.get(p.source, len(order)), p.source, p.line, p.column))
+    return merged, problems, rows_read
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What ``import_files`` did: the applied changes (None for a dry run) and the skipped problems."""
+
+    report: ApplyReport | None
+    problems: tuple[Problem, ...]
+    rows: int  # data rows read
+    decisions: int  # valid decisions (pending rows excluded)
+
+
+def import_files(conn: sqlite3.Connection, home: Home, paths: Sequence[Path | str], *, partial: bool = False,
+                 reviewer: str = "", dry_run: bool = False) -> ImportReport:
+    """Validate every row of every file, then apply them all in one transaction.
+
+    Any problem raises ``ReviewError`` listing all of them and applies nothing, unless ``partial``:
+    then the valid rows are applied and the problems returned. ``dry_run`` validates only.
+    """
+    sync(conn, home)
+    decisions, problems, rows = validate_files(conn, paths, reviewer=reviewer)
+    if problems and not partial:
+        raise ReviewError(
+            f"{len(problems)} problem(s) in {len(paths)} file(s); nothing was applied "
+            "(fix them, or use --partial to apply only the valid rows)", [str(p) for p in problems])
+    if dry_run:
+        return ImportReport(None, tuple(problems), rows, len(decisions))
+    return ImportReport(apply(conn, home, decisions), tuple(problems), rows, len(decisions))
