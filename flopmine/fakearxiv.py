@@ -529,39 +529,38 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake._record(t, "GET", target, 0)
             self.close_connection = True
             return
+        status, body, content_type, headers = self._response(target, fault)
+        self.fake._record(t, "GET", target, status)  # logged on arrival, even when answered late
         if fault and fault.kind == "slow":
             time.sleep(fault.delay)
+        if fault and fault.kind in ("status", "html"):
+            self._send(status, body, content_type, headers)
+        elif status == 200:
+            self._deliver(status, body, content_type, fault)
+        else:
+            self._send(status, body, content_type, headers)
+
+    def _response(self, target: str, fault: Fault | None) -> tuple[int, bytes, str, dict[str, str]]:
+        """(status, body, content type, extra headers) for a request, faults applied."""
         if fault and fault.kind == "status":
-            self.fake._record(t, "GET", target, fault.status)
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-            self._send(fault.status, b"<html><body>Service unavailable</body></html>", "text/html", headers)
-            return
+            return fault.status, b"<html><body>Service unavailable</body></html>", "text/html", headers
         if fault and fault.kind == "html":
-            self.fake._record(t, "GET", target, 200)
-            self._send(200, _HTML_PAGE, "text/html; charset=utf-8")
-            return
+            return 200, _HTML_PAGE, "text/html; charset=utf-8", {}
         split = urlsplit(target)
         if split.path == "/api/query":
             params = parse_qs(split.query, keep_blank_values=True)
             status, body, total, start, per_page = self.fake._search(params)
             if fault and fault.kind == "empty" and status == 200:
-                echo = split.query
-                body = render_feed([], total=total, start=start, per_page=per_page, query_echo=echo,
+                body = render_feed([], total=total, start=start, per_page=per_page, query_echo=split.query,
                                    base_url=self.fake.base_url, layout=self.fake.layout)
-            self.fake._record(t, "GET", target, status)
-            self._deliver(status, body, "application/atom+xml; charset=utf-8", fault)
-            return
+            return status, body, "application/atom+xml; charset=utf-8", {}
         if split.path.startswith("/pdf/"):
             entry = self.fake._pdf(split.path[len("/pdf/"):])
             if entry is None or entry.body is None:
-                self.fake._record(t, "GET", target, 404)
-                self._send(404, b"<html><body>Not found</body></html>", "text/html")
-                return
-            self.fake._record(t, "GET", target, 200)
-            self._deliver(200, entry.body, entry.content_type, fault)
-            return
-        self.fake._record(t, "GET", target, 404)
-        self._send(404, b"not found\n", "text/plain")
+                return 404, b"<html><body>Not found</body></html>", "text/html", {}
+            return 200, entry.body, entry.content_type, {}
+        return 404, b"not found\n", "text/plain", {}
 
     def _deliver(self, status: int, body: bytes, content_type: str, fault: Fault | None) -> None:
         kind = fault.kind if fault else ""

@@ -347,6 +347,22 @@ def result_to_paper(result: arxiv.Result, benchmarks: Sequence[str] = ()) -> Pap
     )
 
 
+def parse_feed(content: bytes, benchmarks: Sequence[str] = ()) -> tuple[int, list[Paper]]:
+    """(totalResults, papers) of one API page, either layout; ``HarvestError`` for error or bad pages.
+
+    Uses the same parser as the client (``arxiv``'s, after our strict check).
+    """
+    message = api_error_message(content)
+    if message:
+        raise RejectedError(f"arXiv API error: {message}")
+    problem = feed_problem(content)
+    if problem:
+        raise TransientError(f"bad feed page: {problem}")
+    feed = arxiv._feed.parse(content)
+    papers = [p for p in (result_to_paper(r, benchmarks) for r in feed.results) if p is not None]
+    return feed.header.total_results, papers
+
+
 # ---------------------------------------------------------------- the client
 
 
