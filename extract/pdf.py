@@ -1,0 +1,367 @@
+"""Read a PDF into the page model: pypdfium2 for every page's text and character boxes, pdfplumber
+only for the pages whose text looks like a table.
+
+Measured on the 29 dev-corpus papers (350 pages, one core; see ``docs/extract.md``): pypdfium2 text
+≈ 2.6 ms/page, character boxes ≈ 4.7 ms/page, pdfplumber ≈ 85 ms to parse one page plus 5–60 ms for
+its table finder — so pdfplumber runs only where ``needs_layout`` says so.
+
+>>> doc = read_document("1512.03385v1.pdf", arxiv_id="1512.03385", version=1)  # doctest: +SKIP
+>>> doc.pages[0].text[:20]                                                       # doctest: +SKIP
+'Deep Residual Learni'
+
+Every failure is a ``flopmine.errors.PdfError`` whose ``reason`` is one of ``PDF_REASONS``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import re
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from flopmine.errors import PdfError
+from flopmine.types import BBox
+
+from .document import Document, Page, Table
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_PAGES = 300  # longer "papers" are theses or books: not what the seed paper read
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+MIN_CHARS_PER_PAGE = 40  # fewer non-space characters per page on average → a scan without text layer
+PDF_REASONS = ("corrupt", "encrypted", "needs_ocr", "too_large", "not_pdf")
+
+# needs_layout: a table caption plus several lines that are mostly numbers.
+DEFAULT_MIN_NUMERIC_LINES = 3
+DEFAULT_MIN_NUMBERS_PER_LINE = 2
+_CAPTION = re.compile(r"(?im)^[ \t]*(?:Table|Tab\.)[ \t]*(?:\d+|[IVX]+)[ \t]*[:.|]?")
+_NUMBER = re.compile(r"(?<![\w.])[-+±]?\d+(?:[.,]\d+)*(?:\s?%|[MBGKk])?(?![\w])")
+
+# pdfplumber table finding (see docs/extract.md for why these settings)
+DEFAULT_RULE_MIN_WIDTH = 40.0  # a horizontal rule shorter than this is a glyph or an arrow, not a table rule
+DEFAULT_RULE_ALIGN = 6.0  # rules of one table start and end within this many points
+DEFAULT_RULE_MAX_GAP = 320.0  # the largest vertical gap between two rules of one table
+DEFAULT_TEXT_TOLERANCE = 1.5  # x tolerance for joining characters into words inside a table
+LINES_SETTINGS: dict[str, object] = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
+TEXT_SETTINGS: dict[str, object] = {"vertical_strategy": "text", "horizontal_strategy": "text", "min_words_vertical": 3}
+DEFAULT_MIN_TABLE_WIDTH = 60.0  # narrower rule groups are figure parts (arrows, boxes)
+
+# Characters PDFium reports that rules should not see as they are: one-to-many keep the box on each char.
+_LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st",
+              "\ufb06": "st"}
+_SOFT_HYPHEN = {"\x02", "\u00ad"}
+
+
+# ---------------------------------------------------------------- geometry
+
+
+def to_top_left(left: float, bottom: float, right: float, top: float, page_height: float) -> BBox:
+    """Convert a PDF-space box (origin bottom-left, y up) to flopmine's ``(x0, top, x1, bottom)``.
+
+    The one place where pypdfium2's coordinates change convention.
+
+    >>> to_top_left(72.0, 700.0, 80.0, 711.0, 792.0)
+    (72.0, 81.0, 80.0, 92.0)
+    """
+    return (left, page_height - top, right, page_height - bottom)
+
+
+# ---------------------------------------------------------------- heuristics
+
+
+def numeric_lines(page_text: str, min_numbers: int = DEFAULT_MIN_NUMBERS_PER_LINE) -> int:
+    """How many lines of ``page_text`` hold at least ``min_numbers`` numbers (table rows do).
+
+    >>> numeric_lines("ResNet-50 25.6M 4.1 76.0\\nWe train for 90 epochs.")
+    1
+    """
+    return sum(1 for line in page_text.splitlines() if len(_NUMBER.findall(line)) >= min_numbers)
+
+
+def needs_layout(page_text: str, *, min_numeric_lines: int = DEFAULT_MIN_NUMERIC_LINES) -> bool:
+    """Whether a page's text looks like it holds a results or architecture table.
+
+    True when a line starts with a table caption ("Table 3:", "Table II.") and at least
+    ``min_numeric_lines`` lines are mostly numbers. Pure: text in, bool out.
+
+    >>> needs_layout("Table 1: Results.\\nA 1.0 2.0\\nB 3.0 4.0\\nC 5.0 6.0")
+    True
+    >>> needs_layout("As shown in Table 1, we win.\\nA 1.0 2.0\\nB 3.0 4.0\\nC 5.0 6.0")
+    False
+    """
+    return bool(_CAPTION.search(page_text)) and numeric_lines(page_text) >= min_numeric_lines
+
+
+# ---------------------------------------------------------------- pypdfium2: text and boxes
+
+
+def _classify_open_error(path: Path, exc: Exception) -> PdfError:
+    code = getattr(exc, "err_code", None)
+    if code == pdfium_c.FPDF_ERR_PASSWORD:
+        return PdfError("encrypted: needs a password to open", path=path, reason="encrypted")
+    if code == pdfium_c.FPDF_ERR_SECURITY:
+        return PdfError("encrypted with an unsupported security handler", path=path, reason="encrypted")
+    return PdfError(f"cannot be parsed ({exc})", path=path, reason="corrupt")
+
+
+def sniff(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """Cheap checks before parsing: exists, not empty, not too large, starts like a PDF.
+
+    Raises ``PdfError`` (reason ``corrupt``, ``too_large`` or ``not_pdf``).
+    """
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError as e:
+        raise PdfError(f"cannot be read ({e.strerror or e})", path=path, reason="corrupt") from e
+    if size == 0:
+        raise PdfError("empty file (0 bytes)", path=path, reason="corrupt")
+    if size > max_bytes:
+        raise PdfError(f"{size / 2**20:.1f} MiB is over the {max_bytes / 2**20:.0f} MiB limit", path=path,
+                       reason="too_large")
+    if b"%PDF-" not in head:
+        lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if lowered.startswith((b"<!doctype html", b"<html", b"<head", b"<?xml")):
+            raise PdfError("an HTML page, not a PDF (a server error page saved as .pdf?)", path=path, reason="not_pdf")
+        raise PdfError("not a PDF (no %PDF- header in the first 1 KiB)", path=path, reason="not_pdf")
+
+
+def _page_chars(textpage: pdfium.PdfTextPage, page_height: float, with_boxes: bool) -> tuple[str, list[BBox | None]]:
+    """Text of one page and (optionally) one box per character, aligned, cleaned for rules.
+
+    PDFium's ``\\r\\n`` line breaks become ``\\n``; ligatures are expanded (each letter keeps the
+    ligature's box); soft hyphens become ``-``; other control characters become spaces.
+    """
+    raw = textpage.raw
+    text = textpage.get_text_range()
+    n = textpage.count_chars()
+    if len(text) == n:
+        char_index: Sequence[int] = range(n)
+    else:  # PDFium inserted or dropped characters in the text view: map each back
+        char_index = [pdfium_c.FPDFText_GetCharIndexFromTextIndex(raw, i) for i in range(len(text))]
+    boxes: list[BBox | None] = []
+    out: list[str] = []
+    if with_boxes:
+        left, bottom, right, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+        # FPDFText_GetCharBox(page, index, *left, *right, *bottom, *top): note the order
+        refs = (ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
+        generated = pdfium_c.FPDFText_IsGenerated
+        get_box = pdfium_c.FPDFText_GetCharBox
+    for i, ch in enumerate(text):
+        if ch == "\r":
+            continue
+        box: BBox | None = None
+        if with_boxes:
+            k = char_index[i]
+            if k >= 0 and generated(raw, k) != 1 and get_box(raw, k, *refs):
+                box = to_top_left(left.value, bottom.value, right.value, top.value, page_height)
+        if ch in _LIGATURES:
+            for letter in _LIGATURES[ch]:
+                out.append(letter)
+                boxes.append(box)
+            continue
+        if ch in _SOFT_HYPHEN:
+            ch = "-"
+        elif ch < " " and ch not in "\n\t":
+            ch = " "
+        out.append(ch)
+        boxes.append(box)
+    return "".join(out), boxes
+
+
+# ---------------------------------------------------------------- pdfplumber: tables
+
+
+def _horizontal_rules(page: object) -> list[tuple[float, float, float]]:
+    rules = []
+    for e in page.edges:  # type: ignore[attr-defined]
+        if e["orientation"] == "h" and e["x1"] - e["x0"] >= DEFAULT_RULE_MIN_WIDTH:
+            rules.append((float(e["x0"]), float(e["top"]), float(e["x1"])))
+    return rules
+
+
+def rule_regions(rules: Iterable[tuple[float, float, float]]) -> list[BBox]:
+    """Group horizontal rules ``(x0, top, x1)`` that share their left and right ends into table boxes.
+
+    LaTeX tables (``\\hline`` or booktabs) draw at least a top and a bottom rule of equal width.
+
+    >>> rule_regions([(100, 50, 300), (100.5, 70, 300), (100, 150, 299.5), (40, 400, 500)])
+    [(100, 50, 300, 150)]
+    """
+    groups: list[list[float]] = []  # x0, top, x1, bottom, count
+    for x0, top, x1 in sorted(rules, key=lambda r: r[1]):
+        for g in groups:
+            if abs(g[0] - x0) <= DEFAULT_RULE_ALIGN and abs(g[2] - x1) <= DEFAULT_RULE_ALIGN \
+                    and top - g[3] <= DEFAULT_RULE_MAX_GAP:
+                g[3] = top
+                g[4] += 1
+                break
+        else:
+            groups.append([x0, top, x1, top, 1])
+    return [(g[0], g[1], g[2], g[3]) for g in groups if g[4] >= 2 and g[3] - g[1] > 10]
+
+
+def _clean_rows(rows: list[list[str | None]]) -> tuple[tuple[str | None, ...], ...]:
+    kept = []
+    for row in rows:
+        cells = tuple((c.strip() if c else None) or None for c in row)
+        if any(cells):
+            kept.append(cells)
+    return tuple(kept)
+
+
+def _overlaps(a: BBox, b: BBox) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _captions(page: Page) -> list[tuple[BBox, str]]:
+    """Caption paragraphs of a page ("Table 2: …", ≤ 300 chars) with the box of their first line.
+
+    A caption ends at a line ending with a full stop, before a line of numbers, or at 300 chars.
+    """
+    out = []
+    text = page.text
+    for m in _CAPTION.finditer(text):
+        start = m.start() + (len(m.group()) - len(m.group().lstrip()))
+        first_end = text.find("\n", start)
+        first_end = len(text) if first_end < 0 else first_end
+        end = first_end
+        while end < len(text) and end - start < 300 and not text[start:end].rstrip().endswith("."):
+            nxt = text.find("\n", end + 1)
+            nxt = len(text) if nxt < 0 else nxt
+            if numeric_lines(text[end + 1:nxt]):
+                break
+            end = nxt
+        box = page.span_bbox(start, first_end)
+        if box is not None:
+            out.append((box, " ".join(text[start:min(end, start + 300)].split())))
+    return out
+
+
+def _nearest_caption(bbox: BBox, captions: list[tuple[BBox, str]]) -> str:
+    best, best_d = "", 120.0  # a caption further than this from the table belongs to another one
+    for cb, text in captions:
+        if cb[0] > bbox[2] or cb[2] < bbox[0]:  # other column
+            continue
+        d = bbox[1] - cb[3] if cb[3] <= bbox[1] + 2 else cb[1] - bbox[3]
+        if -2 <= d < best_d:
+            best, best_d = text, d
+    return best
+
+
+def find_tables(plumber_page: object, page: Page) -> tuple[Table, ...]:
+    """Tables on one pdfplumber page: fully ruled grids first, then regions bounded by rules.
+
+    Ruled grids come from the ``lines`` strategy. Booktabs tables (horizontal rules only) are
+    cropped to the region between their rules and read with the ``text`` strategy; cropping keeps
+    the page's body text out of the table.
+    """
+    found: list[Table] = []
+    captions = _captions(page)
+    for t in plumber_page.find_tables(LINES_SETTINGS):  # type: ignore[attr-defined]
+        rows = _clean_rows(t.extract(x_tolerance=DEFAULT_TEXT_TOLERANCE))
+        if len(rows) >= 2 and max(len(r) for r in rows) >= 2:
+            box = tuple(float(v) for v in t.bbox)
+            found.append(Table(page=page.number, rows=rows, bbox=box, caption=_nearest_caption(box, captions)))  # type: ignore[arg-type]
+    width, height = float(plumber_page.width), float(plumber_page.height)  # type: ignore[attr-defined]
+    for region in rule_regions(_horizontal_rules(plumber_page)):
+        if region[2] - region[0] < DEFAULT_MIN_TABLE_WIDTH or any(t.bbox and _overlaps(region, t.bbox) for t in found):
+            continue
+        crop_box = (max(region[0] - 2, 0), max(region[1] - 2, 0), min(region[2] + 2, width), min(region[3] + 2, height))
+        cropped = plumber_page.crop(crop_box)  # type: ignore[attr-defined]
+        for t in cropped.find_tables(TEXT_SETTINGS):
+            rows = _clean_rows(t.extract(x_tolerance=DEFAULT_TEXT_TOLERANCE))
+            if len(rows) >= 2 and max(len(r) for r in rows) >= 2:
+                box = tuple(float(v) for v in t.bbox)
+                found.append(Table(page=page.number, rows=rows, bbox=box, caption=_nearest_caption(box, captions)))  # type: ignore[arg-type]
+    return tuple(found)
+
+
+def _check_deadline(deadline: float | None, path: Path) -> None:
+    if deadline is not None and time.perf_counter() > deadline:
+        raise TimeoutError(f"{path}: out of time")
+
+
+def _add_tables(path: Path, pages: list[Page], deadline: float | None = None) -> list[Page]:
+    import pdfplumber  # slow import; only when a page needs it
+
+    wanted = [p for p in pages if needs_layout(p.text)]
+    if not wanted:
+        return pages
+    out = {p.number: p for p in pages}
+    try:
+        with pdfplumber.open(path) as pdf:
+            for p in wanted:
+                _check_deadline(deadline, path)
+                try:
+                    plumber_page = pdf.pages[p.number - 1]
+                    tables = find_tables(plumber_page, p)
+                    plumber_page.close()
+                except Exception as e:  # pdfminer chokes on some content streams: keep the text
+                    log.warning("%s page %d: table finder failed (%s); keeping text only", path, p.number, e)
+                    continue
+                if tables:
+                    out[p.number] = Page(number=p.number, text=p.text, width=p.width, height=p.height,
+                                         char_boxes=p.char_boxes, tables=tables)
+    except TimeoutError:
+        raise
+    except Exception as e:
+        log.warning("%s: pdfplumber cannot open it (%s); no tables read", path, e)
+    return [out[p.number] for p in pages]
+
+
+# ---------------------------------------------------------------- the reader
+
+
+def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str = "", abstract: str = "",
+                  benchmarks: Sequence[str] = (), layout: bool = True, boxes: bool = True,
+                  max_pages: int = DEFAULT_MAX_PAGES, max_bytes: int = DEFAULT_MAX_BYTES,
+                  deadline: float | None = None) -> Document:
+    """Read every page of a PDF into a ``Document``.
+
+    ``layout=False`` skips pdfplumber (no tables); ``boxes=False`` skips character boxes.
+    ``deadline`` (a ``time.perf_counter()`` value) is checked between pages: ``TimeoutError``.
+    Raises ``PdfError`` with ``reason`` in ``PDF_REASONS``.
+    """
+    path = Path(path)
+    sniff(path, max_bytes=max_bytes)
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as e:
+        raise _classify_open_error(path, e) from e
+    pages: list[Page] = []
+    try:
+        n = len(pdf)
+        if n == 0:
+            raise PdfError("has no pages", path=path, reason="corrupt")
+        if n > max_pages:
+            raise PdfError(f"{n} pages is over the {max_pages}-page limit", path=path, reason="too_large")
+        for i in range(n):
+            _check_deadline(deadline, path)
+            try:
+                page = pdf[i]
+                width, height = page.get_size()
+                textpage = page.get_textpage()
+                text, char_boxes = _page_chars(textpage, height, boxes)
+                textpage.close()
+                page.close()
+            except pdfium.PdfiumError as e:
+                raise PdfError(f"page cannot be parsed ({e})", path=path, page=i + 1, reason="corrupt") from e
+            pages.append(Page(number=i + 1, text=text, width=float(width), height=float(height),
+                              char_boxes=tuple(char_boxes) if boxes else ()))
+    finally:
+        pdf.close()
+    visible = sum(len(p.text) - p.text.count(" ") - p.text.count("\n") for p in pages)
+    if visible < MIN_CHARS_PER_PAGE * len(pages):
+        raise PdfError(f"no text layer ({visible} characters on {len(pages)} pages): a scan needs OCR", path=path,
+                       reason="needs_ocr")
+    if layout:
+        pages = _add_tables(path, pages, deadline)
+    return Document(arxiv_id=arxiv_id, version=version, pages=tuple(pages), title=title, abstract=abstract,
+                    benchmarks=tuple(benchmarks))

@@ -1,0 +1,512 @@
+"""Extract many PDFs: each in a worker process with a time limit and a memory cap; bad input never
+stops the batch.
+
+>>> item = PaperInput(Path("1512.03385v1.pdf"), "1512.03385", 1)        # doctest: +SKIP
+>>> extract_one(item).status                                            # doctest: +SKIP
+'ok'
+>>> for r in extract_many(items, workers=2): print(r.arxiv_id, r.status)  # doctest: +SKIP
+
+Limits, in three layers:
+
+1. ``extract_one`` arms ``signal.setitimer`` (main thread only) and checks a deadline between
+   pages, so a slow PDF ends as ``timeout`` with the worker still alive;
+2. each pool worker caps its address space (``RLIMIT_AS``), so a PDF that eats memory raises
+   ``MemoryError`` (status ``error``) or kills only its worker;
+3. the parent kills the pool when a PDF runs ``kill_grace`` seconds past its limit (stuck in C code
+   where no signal reaches Python), marks it ``timeout`` and carries on with a fresh pool. A worker
+   that dies (``BrokenProcessPool``) marks its PDF ``error``; the other PDFs in flight are re-run
+   one at a time so the blame lands on the right file.
+
+With ``scheduler="tcp://host:port"`` the PDFs run on a Dask cluster instead (``client.map``); there
+layer 1 applies (cooperative deadline; Dask runs tasks in threads, where no alarm can be set), and
+memory is capped by the Dask workers' own ``--memory-limit``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from flopmine.errors import ConfigError, PdfError
+from flopmine.ids import InvalidIdError, parse_id
+from flopmine.store import get_paper, paper_benchmarks, replace_candidates
+from flopmine.types import Candidate
+
+from .pdf import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 120.0  # seconds per PDF
+DEFAULT_MEMORY_BYTES = 2 * 1024**3  # address-space cap per worker process
+DEFAULT_KILL_GRACE = 30.0  # seconds past the limit before the parent kills a stuck worker
+STATUSES = ("ok", "corrupt", "encrypted", "needs_ocr", "not_pdf", "too_large", "timeout", "error")
+
+# Test-only fault injection, read in the worker: "<kind>:<file-name substring>", kinds:
+#   crash — the worker process dies (os._exit) as if segfaulted;
+#   hang  — Python-level busy wait (the alarm interrupts it);
+#   stall — block SIGALRM, then sleep: only the parent's kill can end it (like a hang in C code).
+FAULT_ENV = "FLOPMINE_TEST_FAULT"
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+class ExtractionTimeout(BaseException):  # noqa: N818 - BaseException: library "except Exception" must not eat it
+    """Raised in a worker when its PDF runs out of time."""
+
+
+@dataclass(frozen=True)
+class PaperInput:
+    """One PDF to extract, with the metadata rules use to rank. ``problem`` marks unusable input."""
+
+    path: Path
+    arxiv_id: str
+    version: int = 1
+    title: str = ""
+    abstract: str = ""
+    benchmarks: tuple[str, ...] = ()
+    problem: str = ""  # e.g. "file name is not an arXiv id": reported as status error, never read
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-PDF limits. ``timeout`` ≤ 0 or ``memory_bytes`` ≤ 0 disables that limit."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    memory_bytes: int = DEFAULT_MEMORY_BYTES
+    kill_grace: float = DEFAULT_KILL_GRACE
+    max_pages: int = DEFAULT_MAX_PAGES
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+@dataclass(frozen=True)
+class ExtractionResult:
+    """What happened to one PDF: ``status`` in ``STATUSES``, a human ``reason`` when not ok."""
+
+    arxiv_id: str
+    version: int
+    path: str
+    status: str
+    reason: str = ""
+    pages: int = 0
+    seconds: float = 0.0
+    candidates: tuple[Candidate, ...] = field(default=(), repr=False)
+    rule_version: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def extraction_row(self) -> dict[str, object]:
+        """The ``extractions`` columns for ``flopmine.store.replace_candidates``."""
+        return {"status": self.status, "reason": self.reason, "pages": self.pages, "seconds": self.seconds,
+                "rule_version": self.rule_version, "source_path": self.path}
+
+
+def rule_version() -> str:
+    from . import rules
+
+    return rules.RULE_VERSION
+
+
+def _result(item: PaperInput, status: str, reason: str = "", **kw: object) -> ExtractionResult:
+    return ExtractionResult(arxiv_id=item.arxiv_id, version=item.version, path=str(item.path), status=status,
+                            reason=reason, **kw)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- one PDF
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise ExtractionTimeout()
+
+
+def _inject_fault(path: Path) -> None:
+    spec = os.environ.get(FAULT_ENV, "")
+    kind, _, needle = spec.partition(":")
+    if not spec or not needle or needle not in path.name:
+        return
+    log.warning("test fault %r injected for %s", kind, path.name)
+    if kind == "crash":
+        os._exit(70)
+    if kind == "hang":
+        while True:
+            sum(range(10_000))
+    if kind == "stall":
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(3600)
+
+
+def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionResult:
+    """Read one PDF and run the rules. Never raises for bad input: the status says what went wrong.
+
+    In the main thread ``limits.timeout`` is enforced with ``signal.setitimer``; elsewhere (Dask
+    threads) with a deadline checked between pages.
+    """
+    from . import rules
+    from .pdf import read_document
+
+    if item.problem:
+        return _result(item, "error", item.problem)
+    start = time.perf_counter()
+    deadline = start + limits.timeout if limits.timeout > 0 else None
+    alarm = limits.timeout > 0 and threading.current_thread() is threading.main_thread()
+    old_handler = None
+    pages = 0
+    if alarm:
+        old_handler = signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, limits.timeout)
+    try:
+        _inject_fault(item.path)
+        doc = read_document(item.path, arxiv_id=item.arxiv_id, version=item.version, title=item.title,
+                            abstract=item.abstract, benchmarks=item.benchmarks, max_pages=limits.max_pages,
+                            max_bytes=limits.max_bytes, deadline=deadline)
+        pages = doc.page_count
+        found = rules.candidates(doc)
+        if deadline is not None and time.perf_counter() > deadline:
+            raise ExtractionTimeout()
+        cands = tuple(c if c.rule_version else replace(c, rule_version=rules.RULE_VERSION) for c in found)
+        return _result(item, "ok", pages=pages, seconds=time.perf_counter() - start, candidates=cands,
+                       rule_version=rules.RULE_VERSION)
+    except PdfError as e:
+        log.warning("%s", e)
+        return _result(item, e.reason, str(e.args[0]), pages=pages, seconds=time.perf_counter() - start,
+                       rule_version=rules.RULE_VERSION)
+    except (ExtractionTimeout, TimeoutError):
+        msg = f"took longer than the {limits.timeout:g} s limit"
+        log.warning("%s: %s", item.path, msg)
+        return _result(item, "timeout", msg, pages=pages, seconds=time.perf_counter() - start,
+                       rule_version=rules.RULE_VERSION)
+    except MemoryError:
+        msg = f"ran out of memory (cap {limits.memory_bytes / 2**30:.1f} GiB per worker)"
+        log.warning("%s: %s", item.path, msg)
+        return _result(item, "error", msg, pages=pages, seconds=time.perf_counter() - start,
+                       rule_version=rules.RULE_VERSION)
+    except Exception as e:  # a bug in a rule or a library: record it, keep the batch going
+        log.exception("%s: extraction failed", item.path)
+        return _result(item, "error", f"{type(e).__name__}: {e}", pages=pages, seconds=time.perf_counter() - start,
+                       rule_version=rules.RULE_VERSION)
+    finally:
+        if alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old_handler)
+
+
+# ---------------------------------------------------------------- the local process pool
+
+
+def _init_worker(memory_bytes: int) -> None:
+    """Pool-worker initializer: cap memory, leave Ctrl-C to the parent, load the rules once."""
+    import resource
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory_bytes > 0:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    from . import rules  # noqa: F401 - pay the import (spaCy, pattern tables) once per worker
+
+
+def _ping(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+class WorkerPool:
+    """A ``ProcessPoolExecutor`` that survives crashed and stuck workers. Reusable across ``run`` calls."""
+
+    def __init__(self, workers: int = 1, limits: Limits = Limits()) -> None:
+        self.workers = max(1, int(workers))
+        self.limits = limits
+        self._executor: cf.ProcessPoolExecutor | None = None
+
+    def _start(self) -> cf.ProcessPoolExecutor:
+        if self._executor is None:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["extract.pipeline", "extract.pdf"])
+            self._executor = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                                    initializer=_init_worker,
+                                                    initargs=(self.limits.memory_bytes,))
+            # start every worker now, so a PDF's clock does not include process start-up
+            warm = [self._executor.submit(_ping, 0.05) for _ in range(self.workers)]
+            cf.wait(warm)
+        return self._executor
+
+    def _kill(self) -> None:
+        ex, self._executor = self._executor, None
+        if ex is None:
+            return
+        procs = list((getattr(ex, "_processes", None) or {}).values())
+        for p in procs:
+            with contextlib.suppress(Exception):
+                p.kill()
+        ex.shutdown(wait=False, cancel_futures=True)
+        for p in procs:
+            with contextlib.suppress(Exception):
+                p.join(5)
+
+    def close(self) -> None:
+        ex, self._executor = self._executor, None
+        if ex is not None:
+            ex.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run(self, items: Iterable[PaperInput]) -> Iterator[ExtractionResult]:
+        """Extract ``items``; yield each result as it completes (not in input order)."""
+        limits = self.limits
+        pending: deque[PaperInput] = deque(items)
+        suspects: deque[PaperInput] = deque()  # in flight when a worker died: re-run one at a time
+        inflight: dict[cf.Future[ExtractionResult], tuple[PaperInput, float, bool]] = {}
+        hard_limit = limits.timeout + limits.kill_grace if limits.timeout > 0 else None
+        try:
+            while pending or suspects or inflight:
+                # fill the pool: suspects run alone, everyone else up to `workers` at a time
+                while not (suspects and inflight):
+                    if suspects:
+                        item, alone = suspects.popleft(), True
+                    elif pending and len(inflight) < self.workers:
+                        item, alone = pending.popleft(), False
+                    else:
+                        break
+                    if item.problem:  # nothing to run
+                        yield extract_one(item, limits=limits)
+                        continue
+                    try:
+                        fut = self._start().submit(extract_one, item, limits=limits)
+                    except BrokenProcessPool:
+                        self._kill()
+                        fut = self._start().submit(extract_one, item, limits=limits)
+                    inflight[fut] = (item, time.monotonic(), alone)
+                    if alone:
+                        break
+                if not inflight:
+                    continue
+                wait_for = 1.0
+                if hard_limit is not None:
+                    oldest = min(t for _, t, _ in inflight.values())
+                    wait_for = max(0.05, min(wait_for, oldest + hard_limit - time.monotonic()))
+                done, _ = cf.wait(list(inflight), timeout=wait_for, return_when=cf.FIRST_COMPLETED)
+                broken: list[tuple[PaperInput, bool]] = []
+                for fut in done:
+                    item, _started, alone = inflight.pop(fut)
+                    try:
+                        yield fut.result()
+                    except BrokenProcessPool:
+                        broken.append((item, alone))
+                    except Exception as e:  # pickling trouble and the like
+                        log.exception("%s: worker failed", item.path)
+                        yield _result(item, "error", f"{type(e).__name__}: {e}")
+                if broken:
+                    # every future of a broken pool fails: collect the rest of the casualties too
+                    for fut in list(inflight):
+                        item, _started, alone = inflight.pop(fut)
+                        broken.append((item, alone))
+                    self._kill()
+                    if len(broken) == 1:
+                        item, _alone = broken[0]
+                        yield _result(item, "error", "the worker process died while reading it (crash, or over "
+                                      f"the {limits.memory_bytes / 2**30:.1f} GiB memory cap)")
+                    else:
+                        log.warning("a worker died with %d PDFs in flight; re-running them one at a time",
+                                    len(broken))
+                        suspects.extend(item for item, _ in broken)
+                    continue
+                if hard_limit is not None:
+                    now = time.monotonic()
+                    late = [f for f, (_, t, _) in inflight.items() if now - t > hard_limit]
+                    if late:
+                        for fut in late:
+                            item, started, _alone = inflight.pop(fut)
+                            yield _result(item, "timeout", f"no answer {now - started:.0f} s after it started "
+                                          f"(limit {limits.timeout:g} s); its worker was killed",
+                                          seconds=now - started)
+                        # innocent bystanders in the same pool start again
+                        for fut in list(inflight):
+                            item, _started, _alone = inflight.pop(fut)
+                            pending.appendleft(item)
+                        self._kill()
+        except BaseException:
+            self._kill()
+            raise
+
+
+# ---------------------------------------------------------------- Dask
+
+
+def _dask_extract(item: PaperInput, limits: Limits) -> ExtractionResult:
+    """The task run on a Dask worker (a thread: only the cooperative deadline applies)."""
+    return extract_one(item, limits=limits)
+
+
+def _extract_dask(items: Sequence[PaperInput], scheduler: str, limits: Limits) -> Iterator[ExtractionResult]:
+    from distributed import Client, as_completed
+
+    with Client(scheduler, timeout="20s") as client:
+        futures = client.map(_dask_extract, list(items), limits=limits, pure=False)
+        by_future = dict(zip(futures, items, strict=True))
+        for fut in as_completed(futures):
+            item = by_future[fut]
+            try:
+                yield fut.result()
+            except Exception as e:  # KilledWorker (memory limit, segfault) and the like
+                log.warning("%s: Dask task failed: %s", item.path, e)
+                yield _result(item, "error", f"Dask worker failed: {type(e).__name__}: {e}")
+            fut.release()
+
+
+# ---------------------------------------------------------------- the batch
+
+
+def extract_many(items: Iterable[PaperInput], *, workers: int | None = None, scheduler: str | None = None,
+                 limits: Limits = Limits(), on_progress: ProgressCallback | None = None,
+                 ) -> Iterator[ExtractionResult]:
+    """Extract a batch of PDFs; yield one ``ExtractionResult`` per item, as each finishes.
+
+    ``workers`` defaults to the CPU count; ``scheduler`` (``tcp://host:port``) sends the work to a
+    Dask cluster instead. ``on_progress(done, total, message)`` is called after each PDF.
+    """
+    items = list(items)
+    total = len(items)
+    if scheduler:
+        results: Iterator[ExtractionResult] = _extract_dask(items, scheduler, limits)
+        pool = None
+    else:
+        pool = WorkerPool(workers or os.cpu_count() or 1, limits)
+        results = pool.run(items)
+    try:
+        for done, res in enumerate(results, 1):
+            if on_progress is not None:
+                on_progress(done, total, f"{res.arxiv_id or Path(res.path).name} {res.status}")
+            yield res
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+# ---------------------------------------------------------------- inputs and the store
+
+
+def inputs_from_paths(paths: Sequence[Path | str], conn: sqlite3.Connection | None = None, *,
+                      arxiv_id: str | None = None) -> list[PaperInput]:
+    """PDFs given on the command line: files, or folders of ``<arxiv id>[vN].pdf`` files.
+
+    The id comes from the file name (old-style ids with ``_`` for ``/``), or from ``arxiv_id`` when
+    exactly one file is given. A file whose name is not an id becomes an input with a ``problem``
+    (reported per file, never read). Title, abstract and benchmarks come from the store when known.
+    """
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(f for f in p.iterdir() if f.suffix.lower() == ".pdf" and f.is_file()))
+        else:
+            files.append(p)
+    if arxiv_id and len(files) != 1:
+        raise ConfigError(f"--id {arxiv_id} needs exactly one PDF, got {len(files)}")
+    out: list[PaperInput] = []
+    seen: dict[tuple[str, int], Path] = {}
+    for f in files:
+        try:
+            aid = parse_id(arxiv_id or f.stem)
+        except InvalidIdError:
+            out.append(PaperInput(f, "", 1, problem=f"file name {f.name!r} is not an arXiv id "
+                                  "(name it like 1512.03385v2.pdf or hep-th_9901001.pdf, or pass --id)"))
+            continue
+        version = aid.version or 1
+        if (aid.base, version) in seen:
+            out.append(PaperInput(f, aid.base, version, problem=f"same paper as {seen[aid.base, version]}"))
+            continue
+        seen[aid.base, version] = f
+        paper = get_paper(conn, aid.base, version) if conn is not None else None
+        out.append(PaperInput(f, aid.base, version, title=paper.title if paper else "",
+                              abstract=paper.abstract if paper else "",
+                              benchmarks=tuple(paper.benchmarks) if paper else ()))
+    return out
+
+
+def inputs_from_store(conn: sqlite3.Connection, pdf_dir: Path) -> list[PaperInput]:
+    """Every harvested PDF (``pdfs.status = 'ok'``), with its paper's metadata."""
+    rows = conn.execute(
+        """SELECT f.arxiv_id, f.version, f.path, p.title, p.abstract
+           FROM pdfs f LEFT JOIN papers p ON p.arxiv_id = f.arxiv_id AND p.version = f.version
+           WHERE f.status = 'ok' AND f.path IS NOT NULL ORDER BY f.arxiv_id, f.version""").fetchall()
+    return [PaperInput(pdf_dir / r["path"], r["arxiv_id"], int(r["version"]), title=r["title"] or "",
+                       abstract=r["abstract"] or "", benchmarks=tuple(paper_benchmarks(conn, r["arxiv_id"])))
+            for r in rows]
+
+
+def already_extracted(conn: sqlite3.Connection, items: Iterable[PaperInput], version: str) -> set[tuple[str, int]]:
+    """(id, version) pairs among ``items`` already extracted with rule version ``version``."""
+    done = {(r[0], int(r[1])) for r in conn.execute(
+        "SELECT arxiv_id, version FROM extractions WHERE rule_version = ?", (version,))}
+    return {(i.arxiv_id, i.version) for i in items if (i.arxiv_id, i.version) in done}
+
+
+def store_result(conn: sqlite3.Connection, result: ExtractionResult) -> int:
+    """Write one paper's candidates and its ``extractions`` row in one transaction.
+
+    A failed PDF gets its status row (and no candidates). Inputs without an id are not stored.
+    """
+    if not result.arxiv_id:
+        return 0
+    return replace_candidates(conn, result.arxiv_id, result.version, result.candidates,
+                              extraction=result.extraction_row())
+
+
+@dataclass
+class RunSummary:
+    """What one ``run`` did."""
+
+    results: list[ExtractionResult] = field(default_factory=list)
+    skipped: int = 0  # already extracted with the current rule version
+
+    @property
+    def by_status(self) -> dict[str, int]:
+        counts = {s: 0 for s in STATUSES}
+        for r in self.results:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        return {s: n for s, n in counts.items() if n}
+
+    @property
+    def failed(self) -> list[ExtractionResult]:
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def candidates(self) -> int:
+        return sum(len(r.candidates) for r in self.results)
+
+    @property
+    def pages(self) -> int:
+        return sum(r.pages for r in self.results)
+
+
+def run(conn: sqlite3.Connection, items: Sequence[PaperInput], *, force: bool = False, workers: int | None = None,
+        scheduler: str | None = None, limits: Limits = Limits(),
+        on_progress: ProgressCallback | None = None) -> RunSummary:
+    """Extract ``items`` (skipping those already done with this rule version unless ``force``) and
+    store each result as it arrives — a killed run keeps every paper finished before it."""
+    summary = RunSummary()
+    todo = list(items)
+    if not force:
+        done = already_extracted(conn, todo, rule_version())
+        summary.skipped = len(done)
+        todo = [i for i in todo if (i.arxiv_id, i.version) not in done]
+    for res in extract_many(todo, workers=workers, scheduler=scheduler, limits=limits, on_progress=on_progress):
+        store_result(conn, res)
+        summary.results.append(res)
+    return summary
