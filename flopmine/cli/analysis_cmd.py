@@ -1,9 +1,98 @@
-"""CLI for the analysis stage (thin: parse, call the library, render)."""
+"""CLI for the analysis stage (thin: parse, call the library, render): ``build`` and ``analyze``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from ..errors import AnalysisError
+from .common import console, console_err, progress_bar, state
+
+
+def build(
+    ctx: typer.Context,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Directory for dataset.csv, dataset.parquet and data_dictionary.md/.csv "
+        "(default <home>/dataset).", show_default=False)] = None,
+) -> None:
+    """Regenerate the dataset from the reviewed facts in the annotations directory.
+
+    One row per paper × model × benchmark with metric facts; compute facts attach by model, else
+    paper-level, else the paper's only value (flagged). Derived columns (error, GFLOPs per pass,
+    hardware burden, imputed GFLOPs) are described in data_dictionary.md.
+
+    Example: flopmine --home data build --out data/dataset
+    """
+    from analysis.build import build_dataset, read_annotations, titles_from_store, write_dataset
+
+    st = state(ctx)
+    home = st.home
+    facts, warnings = read_annotations(home.annotations_dir)
+    titles = titles_from_store(home.db_path, {f.arxiv_id for f in facts})
+    result = build_dataset(facts, titles=titles)
+    paths = write_dataset(result, out or home.dataset_dir)
+    for w in (*warnings, *result.warnings):
+        console_err.print(f"[yellow]warning:[/] {w}", highlight=False, markup=True, soft_wrap=True)
+    df = result.frame
+    if not st.quiet:
+        console.print(f"{len(facts)} reviewed facts → {len(df)} rows "
+                      f"({df['benchmark'].nunique()} benchmarks, {df['arxiv_id'].nunique()} papers; "
+                      f"{int(df['gflops_per_pass'].notna().sum())} with GFLOPs per pass, "
+                      f"{int(df['gflops_imputed_flag'].sum())} imputed, "
+                      f"{int(df['hardware_burden_gflop'].notna().sum())} with hardware burden)", highlight=False)
+        for p in paths:
+            console.print(f"wrote {p}", highlight=False)
+
+
+def analyze(
+    ctx: typer.Context,
+    dataset: Annotated[Path | None, typer.Option(
+        "--dataset", help="Dataset CSV (or .parquet) written by `flopmine build` "
+        "(default <home>/dataset/dataset.csv).", show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Directory for results.json, extrapolation.csv, report.md, report.html and figures/ "
+        "(default <home>/report).", show_default=False)] = None,
+    sims: Annotated[int, typer.Option(
+        "--sims", min=0, help="Replications of the Section 2 simulation (the paper used 1000; 0 skips it).")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the simulation.")] = 0,
+) -> None:
+    """Fit the paper's scaling laws and write the report.
+
+    Per benchmark and compute measure (GFLOPs per pass, hardware burden): polynomial and exponential
+    fits (Tables 1, 3, 4), the year trend (Table 2), the implied exponent k with its 95 % interval,
+    the 10 % quantile regression (Figure 8), the Figure 4 extrapolation with CO2 and dollars, the
+    conversion regression (Figure 7) and the Section 2 simulation (Figure 1). Problems (too few
+    rows, non-positive values, missing columns) are warnings naming the benchmark and dataset lines;
+    exit code 1 only when nothing could be fitted.
+
+    Example: flopmine --home data analyze --sims 20 --seed 1 --out data/report
+    """
+    from analysis.build import read_dataset
+    from analysis.report import run_analysis, write_report
+
+    st = state(ctx)
+    home = st.home
+    path = dataset or home.dataset_dir / "dataset.csv"
+    df = read_dataset(path)
+    with progress_bar("simulation", enabled=not st.quiet) as progress:
+        result = run_analysis(df, sims=sims, seed=seed, dataset=str(path), progress=progress)
+    out_dir = out or home.report_dir
+    paths = write_report(result, df, out_dir)
+    for p in result.problems:
+        console_err.print(f"[yellow]warning:[/] {p}", highlight=False, markup=True, soft_wrap=True)
+    if not result.fitted_anything:
+        raise AnalysisError(f"nothing could be fitted from {path} ({len(df)} rows); see the warnings above and "
+                            f"{out_dir / 'report.md'}")
+    if not st.quiet:
+        for f in result.fits.fits:
+            console.print(f"{f.benchmark:12s} {f.measure:16s} n={f.n:<5d} slope={f.polynomial.slope.estimate:+.3f} "
+                          f"k={f.exponent.k:.1f} R²={f.polynomial.r2:.2f}", highlight=False)
+        console.print(f"wrote {len(paths)} files to {out_dir}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the main app."""
+    app.command("build")(build)
+    app.command("analyze")(analyze)

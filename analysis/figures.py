@@ -1,0 +1,118 @@
+"""The report's figures (matplotlib, Agg backend, modest dpi): Figures 1, 3, 7 and 8 of the paper.
+
+Each function draws one figure into a given path and returns it; nothing here reads the dataset
+from disk.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from flopmine.config import atomic_path  # noqa: E402
+
+from .build import Conversion  # noqa: E402
+from .fit import MEASURE_LABELS, MeasureFits  # noqa: E402
+from .simulate import MODELS, SimulationResult  # noqa: E402
+
+DPI = 90
+SIZE = (5.5, 4.0)
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return path
+
+
+def scatter_fits(points: pd.DataFrame, fits: MeasureFits, path: Path) -> Path:
+    """Figure 3: error (log scale) against compute with the polynomial and exponential fits."""
+    fig, ax = plt.subplots(figsize=SIZE)
+    x = np.log10(points["compute"].to_numpy(float))
+    err = points["error"].to_numpy(float)
+    ax.scatter(x, err * 100, s=14, alpha=0.6, color="tab:blue", label=f"models (n = {fits.n})")
+    grid = np.linspace(x.min(), x.max(), 100)
+    p = fits.polynomial
+    a, b = p.coef("const").estimate, p.slope.estimate
+    ax.plot(grid, 100 * 10 ** (a + b * grid), color="tab:red",
+            label=f"polynomial: log10 err = {a:.2f} {b:+.3f}·log10 C (R² {p.r2:.2f})")
+    e = fits.exponential
+    ea, eb = e.coef("const").estimate, e.slope.estimate
+    yexp = ea + eb * grid
+    ax.plot(grid[yexp > 0], 100 * yexp[yexp > 0], color="tab:green", ls="--",
+            label=f"exponential: err = {ea:.2f} {eb:+.3f}·log10 C (R² {e.r2:.2f})")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"log10 {MEASURE_LABELS[fits.measure]}")
+    ax.set_ylabel("error (%)")
+    ax.set_title(f"{fits.benchmark}: error vs {MEASURE_LABELS[fits.measure]}")
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def mean_vs_quantile(points: pd.DataFrame, fits: MeasureFits, path: Path) -> Path:
+    """Figure 8: conditional-mean (OLS) against 10 % quantile regression lines."""
+    fig, ax = plt.subplots(figsize=SIZE)
+    x = np.log10(points["compute"].to_numpy(float))
+    y = np.log10(points["error"].to_numpy(float))
+    ax.scatter(x, y, s=14, alpha=0.6, color="tab:blue")
+    grid = np.linspace(x.min(), x.max(), 100)
+    p = fits.polynomial
+    ax.plot(grid, p.coef("const").estimate + p.slope.estimate * grid, color="tab:red",
+            label=f"mean (OLS): slope {p.slope.estimate:.3f}, k ≈ {fits.exponent.k:.1f}")
+    if fits.quantile is not None:
+        q = fits.quantile
+        k = fits.quantile_exponent.k if fits.quantile_exponent else math.nan
+        ax.plot(grid, q.coefs[0].estimate + q.slope.estimate * grid, color="tab:purple", ls="--",
+                label=f"{int(q.q * 100)} % quantile: slope {q.slope.estimate:.3f}, k ≈ {k:.1f}")
+    ax.set_xlabel(f"log10 {MEASURE_LABELS[fits.measure]}")
+    ax.set_ylabel("log10 error")
+    ax.set_title(f"{fits.benchmark}: conditional mean vs 10 % quantile")
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def conversion(frame: pd.DataFrame, conv: Conversion | None, path: Path) -> Path | None:
+    """Figure 7: GFLOPs per pass against params (log-log) with the conversion line."""
+    pts = frame[(pd.to_numeric(frame.get("params"), errors="coerce") > 0)
+                & (pd.to_numeric(frame.get("gflops_per_pass"), errors="coerce") > 0)]
+    if conv is None or pts.empty:
+        return None
+    fig, ax = plt.subplots(figsize=SIZE)
+    x = np.log10(pts["params"].to_numpy(float))
+    ax.scatter(x, np.log10(pts["gflops_per_pass"].to_numpy(float)), s=14, alpha=0.6)
+    grid = np.linspace(x.min(), x.max(), 50)
+    ax.plot(grid, conv.intercept + conv.slope * grid, color="tab:red",
+            label=f"log10 GFLOPs = {conv.intercept:.2f} {conv.slope:+.2f}·log10 params (R² {conv.r2:.2f}, n {conv.n})")
+    ax.set_xlabel("log10 parameters")
+    ax.set_ylabel("log10 GFLOPs per pass")
+    ax.set_title("Conversion regression (network size → GFLOPs)")
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def simulation(result: SimulationResult, path: Path) -> Path:
+    """Figure 1: (a) performance vs n, (b) computation vs performance, per model."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    colors = dict(zip(MODELS, ("black", "tab:orange", "tab:blue", "tab:green"), strict=True))
+    for m in MODELS:
+        mean = np.array(result.mean[m])
+        a.plot(result.n_grid, mean, marker="o", ms=3, color=colors[m], label=m)
+        keep = mean > 0
+        b.plot(mean[keep], np.log10(np.array(result.computation[m]))[keep], marker="o", ms=3, color=colors[m], label=m)
+    a.set_xscale("log")
+    a.set_xlabel("observations n")
+    a.set_ylabel("performance: −log10 normalised MSE")
+    a.set_title(f"(a) d = {result.d}, s = {result.s}, {result.sims} simulations")
+    b.set_xlabel("performance: −log10 normalised MSE")
+    b.set_ylabel("log10 computation (n × coefficients)")
+    b.set_title("(b) computation needed")
+    a.legend(fontsize=8)
+    return _save(fig, path)

@@ -1,0 +1,373 @@
+"""The paper's scaling-law regressions (Tables 1–4, Figures 3 and 8), with statsmodels.
+
+Per benchmark and per compute measure (``per_pass``: GFLOPs per network pass; ``hardware_burden``:
+GFLOP of training hardware), on rows with 0 < error < 1 and compute > 0:
+
+- ``polynomial``       log10(error) = a + b·log10(compute)           (Table 1 col. 2, Table 3)
+- ``exponential``      error = a + b·log10(compute)                  (Table 1 col. 1)
+- ``exponential_perf`` 1/error = a + b·log10(compute)                (Table 4 as printed: its
+  coefficients are in performance = 1/error units; Figure 4's exponential column follows it)
+- ``polynomial_year``  log10(error) = a + b·log10(compute) + c·(year − YEAR_ORIGIN)   (Table 2)
+- ``quantile``         the polynomial at the 10 % quantile (Figure 8)
+- the implied exponent k of compute ∝ (1/error)^k: k = −1/b, with the 95 % interval from b's.
+
+Everything here is pure: a DataFrame in, frozen dataclasses out. Rows that cannot be used become
+``Problem``s naming the benchmark and the dataset lines; what can be fitted still is.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings as _warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+from flopmine.benchmarks import Benchmark, load_registry
+from flopmine.ids import InvalidIdError, parse_id
+
+from .build import score_to_error
+
+log = logging.getLogger(__name__)
+
+MEASURES: dict[str, tuple[str, ...]] = {
+    # measure → dataset columns, first non-empty wins (per-pass falls back to the imputed value, as the
+    # paper maps network size to gigaflops "when a paper does not report" them, Section 7.1)
+    "per_pass": ("gflops_per_pass", "gflops_imputed"),
+    "hardware_burden": ("hardware_burden_gflop",),
+}
+MEASURE_LABELS = {"per_pass": "GFLOPs per network pass", "hardware_burden": "hardware burden (GFLOP)"}
+YEAR_ORIGIN = 2012  # year regressor is years since 2012 (AlexNet); only the constant depends on it
+QUANTILE = 0.10  # Figure 8
+CONFIDENCE = 0.95
+MIN_OBS = 3  # one regressor + constant needs at least 3 points for a residual
+MIN_OBS_QUANTILE = 5
+MAX_ROWS_NAMED = 12  # how many dataset lines a problem message lists
+
+
+@dataclass(frozen=True)
+class Coef:
+    """One regression coefficient with its standard error, p-value and 95 % interval."""
+
+    name: str
+    estimate: float
+    se: float
+    p: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class OLSFit:
+    """An OLS fit: coefficients and the statistics the paper's tables print."""
+
+    form: str
+    n: int
+    coefs: tuple[Coef, ...]
+    r2: float
+    adj_r2: float
+    f: float
+    f_p: float
+    resid_se: float
+    df_model: int
+    df_resid: int
+
+    def coef(self, name: str) -> Coef:
+        for c in self.coefs:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def slope(self) -> Coef:
+        return self.coef("log10_compute")
+
+
+@dataclass(frozen=True)
+class QuantileFit:
+    """The 10 % quantile regression of log10(error) on log10(compute) (Figure 8)."""
+
+    q: float
+    n: int
+    coefs: tuple[Coef, ...]
+
+    @property
+    def slope(self) -> Coef:
+        return self.coefs[1]
+
+
+@dataclass(frozen=True)
+class Exponent:
+    """k in compute ∝ (1/error)^k, from a log-log slope b: k = −1/b; ``ci_high`` may be inf."""
+
+    k: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that kept rows (or a whole fit) out, named for the user."""
+
+    benchmark: str
+    measure: str
+    message: str
+    rows: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        where = self.benchmark + (f" / {self.measure}" if self.measure else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Today:
+    """The benchmark's best (lowest-error) point that has this compute measure."""
+
+    error: float
+    compute: float
+    arxiv_id: str
+    model: str
+
+
+@dataclass(frozen=True)
+class MeasureFits:
+    """All fits of one benchmark × compute measure."""
+
+    benchmark: str
+    measure: str
+    n: int
+    today: Today
+    polynomial: OLSFit
+    exponential: OLSFit
+    exponential_perf: OLSFit
+    exponent: Exponent
+    polynomial_year: OLSFit | None = None
+    quantile: QuantileFit | None = None
+    quantile_exponent: Exponent | None = None
+
+
+@dataclass(frozen=True)
+class FitResults:
+    """Every fit, and every problem met on the way."""
+
+    fits: tuple[MeasureFits, ...]
+    problems: tuple[Problem, ...] = ()
+    benchmarks: tuple[str, ...] = field(default=())
+
+    def get(self, benchmark: str, measure: str) -> MeasureFits | None:
+        for f in self.fits:
+            if f.benchmark == benchmark and f.measure == measure:
+                return f
+        return None
+
+
+# ---------------------------------------------------------------- primitives
+
+
+def fit_ols(y: np.ndarray, regressors: Mapping[str, np.ndarray], form: str = "") -> OLSFit:
+    """OLS of ``y`` on a constant and the named regressors.
+
+    >>> x = np.arange(1.0, 6.0)
+    >>> round(fit_ols(2 + 3 * x, {"log10_compute": x}).slope.estimate, 6)
+    3.0
+    """
+    names = ["const", *regressors]
+    X = np.column_stack([np.ones(len(y)), *[np.asarray(v, float) for v in regressors.values()]])
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)
+        res = sm.OLS(np.asarray(y, float), X).fit()
+        ci = np.asarray(res.conf_int(alpha=1 - CONFIDENCE))
+        coefs = tuple(Coef(n, float(res.params[i]), float(res.bse[i]), float(res.pvalues[i]),
+                           float(ci[i, 0]), float(ci[i, 1])) for i, n in enumerate(names))
+        return OLSFit(form=form, n=int(res.nobs), coefs=coefs, r2=float(res.rsquared), adj_r2=float(res.rsquared_adj),
+                      f=float(res.fvalue), f_p=float(res.f_pvalue), resid_se=float(np.sqrt(res.scale)),
+                      df_model=int(res.df_model), df_resid=int(res.df_resid))
+
+
+def fit_quantile(y: np.ndarray, x: np.ndarray, q: float = QUANTILE) -> QuantileFit:
+    """Quantile regression of ``y`` on a constant and ``x`` (statsmodels ``QuantReg``).
+
+    Standard errors use the Hall–Sheather bandwidth, or Bofinger's when that one gives none (small n).
+    """
+    X = np.column_stack([np.ones(len(y)), np.asarray(x, float)])
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        res = sm.QuantReg(np.asarray(y, float), X).fit(q=q, max_iter=5000)
+        if not np.all(np.isfinite(res.bse)):  # Hall–Sheather bandwidth degenerates on small samples
+            res = sm.QuantReg(np.asarray(y, float), X).fit(q=q, max_iter=5000, bandwidth="bofinger")
+        ci = np.asarray(res.conf_int(alpha=1 - CONFIDENCE))
+        coefs = tuple(Coef(n, float(res.params[i]), float(res.bse[i]), float(res.pvalues[i]),
+                           float(ci[i, 0]), float(ci[i, 1])) for i, n in enumerate(("const", "log10_compute")))
+    return QuantileFit(q=q, n=len(y), coefs=coefs)
+
+
+def implied_exponent(slope: float, se: float, df_resid: int, confidence: float = CONFIDENCE) -> Exponent:
+    """k = −1/slope with the interval mapped from slope ± t·se (upper end inf when it reaches 0).
+
+    >>> e = implied_exponent(-0.11, 0.0182, 49)
+    >>> round(e.k, 2), round(e.ci_low, 1), round(e.ci_high, 1)
+    (9.09, 6.8, 13.6)
+    """
+    if not slope < 0:
+        return Exponent(math.nan, math.nan, math.nan)
+    t = float(stats.t.ppf(0.5 + confidence / 2, max(df_resid, 1))) if np.isfinite(se) else math.inf
+    lo, hi = slope - t * se, slope + t * se
+    return Exponent(-1.0 / slope, -1.0 / lo, -1.0 / hi if hi < 0 else math.inf)
+
+
+# ---------------------------------------------------------------- data preparation
+
+
+def prepare(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check and complete a dataset frame: ``line`` (dataset.csv line), ``error`` and ``year_frac``.
+
+    A missing ``error`` column is recomputed from metric columns; a missing ``year`` from the id.
+    A missing ``benchmark`` column is fatal for every fit (reported as a problem, empty frame back).
+    """
+    problems: list[Problem] = []
+    out = df.copy()
+    out["line"] = np.arange(len(out)) + 2  # header is line 1
+    if "benchmark" not in out.columns:
+        problems.append(Problem("(all)", "", "dataset has no 'benchmark' column; nothing can be fitted"))
+        return out.iloc[0:0], problems
+    out["benchmark"] = out["benchmark"].fillna("").astype(str)
+    registry = registry if registry is not None else load_registry()
+    if "error" not in out.columns:
+        problems.append(Problem("(all)", "", "dataset has no 'error' column; recomputed from the metric columns"))
+        out["error"] = [_row_error(r, registry.get(r["benchmark"])) for _, r in out.iterrows()]
+    out["error"] = pd.to_numeric(out["error"], errors="coerce")
+    if "year" not in out.columns or "month" not in out.columns:
+        ym = [_year_month(a) for a in out.get("arxiv_id", pd.Series([""] * len(out)))]
+        out["year"], out["month"] = [y for y, _ in ym], [m for _, m in ym]
+    year = pd.to_numeric(out["year"], errors="coerce")
+    month = pd.to_numeric(out["month"], errors="coerce").fillna(1)
+    out["year_frac"] = year + (month - 1) / 12.0 - YEAR_ORIGIN
+    for cols in MEASURES.values():
+        for c in cols:
+            if c in out.columns:
+                out[c] = pd.to_numeric(out[c], errors="coerce")
+    for c in ("arxiv_id", "model"):
+        out[c] = out[c].fillna("").astype(str) if c in out.columns else ""
+    return out, problems
+
+
+def _year_month(aid: object) -> tuple[float, float]:
+    try:
+        return parse_id(str(aid)).year_month
+    except InvalidIdError:
+        return math.nan, math.nan
+
+
+def _row_error(row: pd.Series, bench: Benchmark | None) -> float:
+    metrics = [bench.primary_metric, *bench.metrics] if bench else []
+    for m in metrics:
+        v = pd.to_numeric(row.get(m), errors="coerce")
+        if m in row and pd.notna(v):
+            return score_to_error(m, float(v))
+    return math.nan
+
+
+def _lines(frame: pd.DataFrame) -> str:
+    lines = [int(v) for v in frame["line"].tolist()]
+    shown = ", ".join(str(v) for v in lines[:MAX_ROWS_NAMED])
+    more = f" and {len(lines) - MAX_ROWS_NAMED} more" if len(lines) > MAX_ROWS_NAMED else ""
+    return f"dataset line(s) {shown}{more}"
+
+
+def select_points(df: pd.DataFrame, benchmark: str, measure: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """The usable rows of one benchmark × measure (columns ``compute``, ``error`` …) and the problems."""
+    problems: list[Problem] = []
+    cols = [c for c in MEASURES[measure] if c in df.columns]
+    sub = df[df["benchmark"] == benchmark]
+    if not cols:
+        problems.append(Problem(benchmark, measure, f"dataset has no {' or '.join(MEASURES[measure])} column"))
+        return sub.iloc[0:0].assign(compute=[]), problems
+    compute = sub[cols[0]]
+    for c in cols[1:]:
+        compute = compute.where(compute.notna(), sub[c])
+    sub = sub.assign(compute=compute)
+    has = sub[sub["compute"].notna()]
+    bad_compute = has[~(has["compute"] > 0) | ~np.isfinite(has["compute"])]
+    if len(bad_compute):
+        problems.append(Problem(benchmark, measure, f"{len(bad_compute)} row(s) with non-positive compute skipped "
+                                f"({_lines(bad_compute)})", tuple(bad_compute["line"])))
+    has = has.drop(bad_compute.index)
+    no_err = has[has["error"].isna()]
+    if len(no_err):
+        problems.append(Problem(benchmark, measure, f"{len(no_err)} row(s) without an error value skipped "
+                                f"({_lines(no_err)})", tuple(no_err["line"])))
+    bad_err = has[has["error"].notna() & ~((has["error"] > 0) & (has["error"] < 1))]
+    if len(bad_err):
+        problems.append(Problem(benchmark, measure, f"{len(bad_err)} row(s) with error outside (0, 1) skipped "
+                                f"({_lines(bad_err)})", tuple(bad_err["line"])))
+    ok = has.drop(no_err.index).drop(bad_err.index)
+    return ok, problems
+
+
+# ---------------------------------------------------------------- fitting
+
+
+def fit_measure(points: pd.DataFrame, benchmark: str, measure: str) -> tuple[MeasureFits | None, list[Problem]]:
+    """Every regression for one benchmark × measure; None (and a problem) when too few points."""
+    problems: list[Problem] = []
+    n = len(points)
+    if n < MIN_OBS:
+        rows = f" ({_lines(points)})" if n else ""
+        problems.append(Problem(benchmark, measure, f"only {n} usable observation(s){rows}; need at least {MIN_OBS} "
+                                "with error in (0, 1) and compute > 0", tuple(points["line"])))
+        return None, problems
+    x = np.log10(points["compute"].to_numpy(float))
+    err = points["error"].to_numpy(float)
+    if np.ptp(x) == 0:
+        problems.append(Problem(benchmark, measure, f"all {n} observations have the same compute "
+                                f"({_lines(points)}); the slope cannot be estimated", tuple(points["line"])))
+        return None, problems
+    poly = fit_ols(np.log10(err), {"log10_compute": x}, "polynomial")
+    expo = fit_ols(err, {"log10_compute": x}, "exponential")
+    expo_perf = fit_ols(1.0 / err, {"log10_compute": x}, "exponential_perf")
+    exponent = implied_exponent(poly.slope.estimate, poly.slope.se, poly.df_resid)
+    best = points.sort_values(["error", "compute"]).iloc[0]
+    today = Today(float(best["error"]), float(best["compute"]), str(best["arxiv_id"]), str(best["model"]))
+
+    year_fit = None
+    yr = points["year_frac"].to_numpy(float)
+    if n < MIN_OBS + 1 or not np.all(np.isfinite(yr)) or np.ptp(yr) == 0:
+        problems.append(Problem(benchmark, measure, "year-trend model (Table 2) not fitted: needs at least "
+                                f"{MIN_OBS + 1} observations with known, varying years"))
+    else:
+        year_fit = fit_ols(np.log10(err), {"log10_compute": x, "year": yr}, "polynomial_year")
+
+    quant = q_exp = None
+    if n < MIN_OBS_QUANTILE:
+        problems.append(Problem(benchmark, measure, f"10 % quantile regression (Figure 8) not fitted: {n} "
+                                f"observations, needs at least {MIN_OBS_QUANTILE}"))
+    else:
+        try:
+            quant = fit_quantile(np.log10(err), x)
+            q_exp = implied_exponent(quant.slope.estimate, quant.slope.se, n - 2)
+        except (np.linalg.LinAlgError, ValueError) as e:
+            problems.append(Problem(benchmark, measure, f"10 % quantile regression failed: {e}"))
+    return MeasureFits(benchmark, measure, n, today, poly, expo, expo_perf, exponent, year_fit, quant, q_exp), problems
+
+
+def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None) -> FitResults:
+    """Fit every benchmark × measure in a dataset frame (as written by ``flopmine build``)."""
+    prepared, problems = prepare(df, registry)
+    fits: list[MeasureFits] = []
+    benchmarks = sorted(b for b in prepared["benchmark"].unique() if b) if len(prepared) else []
+    for bench in benchmarks:
+        for measure in MEASURES:
+            points, probs = select_points(prepared, bench, measure)
+            problems += probs
+            fitted, probs = fit_measure(points, bench, measure)
+            problems += probs
+            if fitted is not None:
+                fits.append(fitted)
+    for p in problems:
+        log.debug("%s", p)
+    return FitResults(fits=tuple(fits), problems=tuple(problems), benchmarks=tuple(benchmarks))

@@ -1,0 +1,335 @@
+"""``flopmine analyze``: fit everything, then write results.json, extrapolation.csv, report.md/.html.
+
+``run_analysis`` is pure (a dataset frame in, an ``AnalysisResult`` out); ``write_report`` writes
+the files into the output directory, each one atomically (figures under ``figures/``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, is_dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from flopmine.benchmarks import Benchmark
+from flopmine.config import write_csv_atomic, write_text_atomic
+
+from . import extrapolate as ex
+from .build import Conversion, fit_conversion
+from .fit import (
+    MEASURE_LABELS,
+    MEASURES,
+    FitResults,
+    MeasureFits,
+    OLSFit,
+    Problem,
+    fit_all,
+    prepare,
+    select_points,
+)
+from .simulate import DEFAULT_SEED, DEFAULT_SIMS, SimulationResult, simulate
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+EXTRAPOLATION_COLUMNS = [f for f in ex.Extrapolation.__dataclass_fields__]
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Everything ``flopmine analyze`` computed."""
+
+    fits: FitResults
+    extrapolations: tuple[ex.Extrapolation, ...]
+    conversion: Conversion | None
+    simulation: SimulationResult | None
+    dataset_rows: int
+    dataset: str = ""
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self.fits.problems
+
+    @property
+    def fitted_anything(self) -> bool:
+        return bool(self.fits.fits)
+
+
+def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED, dataset: str = "",
+                 registry: Mapping[str, Benchmark] | None = None, progress: Progress | None = None
+                 ) -> AnalysisResult:
+    """Fit every benchmark × measure, extrapolate (Figure 4), refit Figure 7 and run the simulation.
+
+    ``sims = 0`` skips the simulation.
+    """
+    fits = fit_all(df, registry)
+    extrapolations = tuple(ex.extrapolate_all(fits.fits))
+    conv = None
+    if {"params", "gflops_per_pass", "arxiv_id", "model"} <= set(df.columns):
+        frame = df.assign(params=pd.to_numeric(df["params"], errors="coerce"),
+                          gflops_per_pass=pd.to_numeric(df["gflops_per_pass"], errors="coerce"),
+                          model=df["model"].fillna("").astype(str))
+        conv = fit_conversion(frame)
+    sim = simulate(sims=sims, seed=seed, progress=progress) if sims > 0 else None
+    return AnalysisResult(fits=fits, extrapolations=extrapolations, conversion=conv, simulation=sim,
+                          dataset_rows=len(df), dataset=dataset)
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _clean(obj: object) -> object:
+    """JSON-safe: dataclasses → dicts, NaN → null, ±inf → "inf"/"-inf"."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return _clean(asdict(obj))
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, float):
+        if math.isnan(obj):
+            return None
+        if math.isinf(obj):
+            return "inf" if obj > 0 else "-inf"
+    return obj
+
+
+def results_to_json(result: AnalysisResult) -> dict[str, object]:
+    """Every fitted number, machine-readable (the content of results.json)."""
+    return _clean({
+        "dataset": result.dataset,
+        "dataset_rows": result.dataset_rows,
+        "benchmarks": list(result.fits.benchmarks),
+        "fits": [asdict(f) for f in result.fits.fits],
+        "extrapolation": [e.to_row() for e in result.extrapolations],
+        "conversion": asdict(result.conversion) if result.conversion else None,
+        "simulation": result.simulation.to_dict() if result.simulation else None,
+        "problems": [asdict(p) for p in result.problems],
+        "constants": {
+            "co2_lbs_per_gflop": ex.CO2_LBS_PER_GFLOP, "usd_per_gflop": ex.USD_PER_GFLOP,
+            "usd_per_gflop_high": ex.USD_PER_GFLOP_HIGH, "p100_fp32_gflops": ex.P100_FP32_GFLOPS,
+            "source": "Strubell, Ganesh & McCallum 2019 (arXiv:1906.02243), Table 3, Transformer big w/ NAS row",
+            "targets": ex.TARGETS,
+        },
+    })  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- document blocks (→ md and html)
+
+
+@dataclass(frozen=True)
+class _Block:
+    kind: str  # h1 h2 h3 p table img list
+    text: str = ""
+    headers: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+    items: tuple[str, ...] = ()
+
+
+def _num(v: float, fmt: str = ".3f") -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if isinstance(v, float) and math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    return format(v, fmt)
+
+
+def _stars(p: float) -> str:
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
+
+
+def _coef_cell(fit: OLSFit, name: str) -> str:
+    c = fit.coef(name)
+    return f"{_num(c.estimate)}{_stars(c.p)} ({_num(c.se)})"
+
+
+def _fit_table(fits: MeasureFits) -> _Block:
+    forms: list[tuple[str, OLSFit | None]] = [
+        ("polynomial: log10(error)", fits.polynomial), ("exponential: error", fits.exponential),
+        ("exponential: 1/error", fits.exponential_perf), ("polynomial + year", fits.polynomial_year)]
+    rows = []
+    for label, f in forms:
+        if f is None:
+            continue
+        year = _coef_cell(f, "year") if any(c.name == "year" for c in f.coefs) else ""
+        rows.append((label, _coef_cell(f, "const"), _coef_cell(f, "log10_compute"), year, str(f.n), _num(f.r2, ".2f"),
+                     _num(f.adj_r2, ".2f"), _num(f.resid_se, ".3f"), f"{_num(f.f, '.2f')}{_stars(f.f_p)}"))
+    return _Block("table", headers=("model", "constant (se)", "log10 compute (se)", "year (se)", "n", "R²", "adj. R²",
+                                    "resid. SE", "F"), rows=tuple(rows))
+
+
+def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
+    b: list[_Block] = [_Block("h1", "flopmine analysis: the computational limits of deep learning, regenerated")]
+    fitted = [f"{f.benchmark} / {f.measure} (n = {f.n})" for f in result.fits.fits]
+    b.append(_Block("p", f"Dataset: {result.dataset or '(in memory)'}, {result.dataset_rows} rows, benchmarks: "
+                    f"{', '.join(result.fits.benchmarks) or 'none'}. Fitted: {', '.join(fitted) or 'nothing'}. "
+                    "Methods, conventions and constants: docs/analysis.md. Significance: * p<0.1, ** p<0.05, "
+                    "*** p<0.01."))
+    if result.problems:
+        b.append(_Block("h2", "Warnings"))
+        b.append(_Block("list", items=tuple(str(p) for p in result.problems)))
+
+    b.append(_Block("h2", "Implied scaling exponents (compute ∝ (1/error)^k)"))
+    rows = []
+    for f in result.fits.fits:
+        q = f.quantile_exponent
+        rows.append((f.benchmark, MEASURE_LABELS[f.measure], str(f.n), _num(f.polynomial.slope.estimate),
+                     _num(f.exponent.k, ".1f"), f"{_num(f.exponent.ci_low, '.1f')} – {_num(f.exponent.ci_high, '.1f')}",
+                     _num(f.quantile.slope.estimate) if f.quantile else "–", _num(q.k, ".1f") if q else "–"))
+    b.append(_Block("table", headers=("benchmark", "compute", "n", "slope b", "k = −1/b", "95 % CI of k",
+                                      "10 % quantile slope", "quantile k"), rows=tuple(rows)))
+
+    for f in result.fits.fits:
+        b.append(_Block("h2", f"{f.benchmark}: {MEASURE_LABELS[f.measure]}"))
+        b.append(_Block("p", f"Today's best point: error {f.today.error * 100:.3g} % at {f.today.compute:.3g} "
+                        f"({f.today.arxiv_id} {f.today.model}).".replace("  ", " ")))
+        b.append(_fit_table(f))
+        for key in (f"scatter_{f.benchmark}_{f.measure}", f"quantile_{f.benchmark}_{f.measure}"):
+            if key in figures:
+                b.append(_Block("img", figures[key]))
+
+    b.append(_Block("h2", "Figure 4: compute, CO2 and cost needed for target error rates"))
+    b.append(_Block("p", "Extrapolated from today's best point along each fitted slope (log10 values; the range uses "
+                    "the slope's 95 % interval). CO2 (lbs) and dollars only for hardware burden, with "
+                    f"{ex.CO2_LBS_PER_GFLOP:.3g} lbs and ${ex.USD_PER_GFLOP:.3g} per GFLOP (Strubell et al. 2019)."))
+    rows = []
+    for e in result.extrapolations:
+        rows.append((e.benchmark, e.measure, e.form, e.label, f"{e.target_error * 100:.3g} %", _num(e.log10_gflop, ".1f"),
+                     f"{_num(e.log10_gflop_low, '.1f')} – {_num(e.log10_gflop_high, '.1f')}",
+                     _num(e.log10_co2_lbs, ".1f"), _num(e.log10_usd, ".1f")))
+    b.append(_Block("table", headers=("benchmark", "compute", "form", "", "error", "log10 GFLOP", "range",
+                                      "log10 CO2 lbs", "log10 USD"), rows=tuple(rows)))
+
+    b.append(_Block("h2", "Figure 7: conversion regression (network size → GFLOPs per pass)"))
+    c = result.conversion
+    b.append(_Block("p", "Not fitted: too few models report both params and FLOPs." if c is None else
+                    f"log10(GFLOPs) = {c.intercept:.3f} (se {c.se_intercept:.3f}) + {c.slope:.3f} (se {c.se_slope:.3f}) "
+                    f"× log10(params); n = {c.n}, R² = {c.r2:.2f}."))
+    if "conversion" in figures:
+        b.append(_Block("img", figures["conversion"]))
+
+    b.append(_Block("h2", "Figure 1: the Section 2 simulation"))
+    s = result.simulation
+    if s is None:
+        b.append(_Block("p", "Skipped (--sims 0)."))
+    else:
+        needed = ", ".join(f"{m} {_num(v, '.0f')}" for m, v in s.n_needed.items())
+        b.append(_Block("p", f"d = {s.d}, s = {s.s}, {s.sims} simulations (seed {s.seed}). Observations needed to "
+                        f"reach the oracle's performance at n = {s.reference_n} ({s.reference_performance:.2f}): "
+                        f"{needed} (the paper: flexible 1,500, Lasso 175)."))
+        rows = tuple((str(n), *(_num(s.mean[m][i], ".2f") for m in s.mean)) for i, n in enumerate(s.n_grid))
+        b.append(_Block("table", headers=("n", *s.mean.keys()), rows=rows))
+        if "simulation" in figures:
+            b.append(_Block("img", figures["simulation"]))
+    return b
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "/").replace("\n", " ")
+
+
+def to_markdown(blocks: list[_Block]) -> str:
+    out: list[str] = []
+    for bl in blocks:
+        if bl.kind in ("h1", "h2", "h3"):
+            out += ["#" * int(bl.kind[1]) + " " + bl.text, ""]
+        elif bl.kind == "p":
+            out += [bl.text, ""]
+        elif bl.kind == "list":
+            out += [f"- {_md_cell(i)}" for i in bl.items] + [""]
+        elif bl.kind == "img":
+            out += [f"![{Path(bl.text).stem}]({bl.text})", ""]
+        elif bl.kind == "table":
+            out.append("| " + " | ".join(_md_cell(h) for h in bl.headers) + " |")
+            out.append("|" + "---|" * len(bl.headers))
+            out += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in bl.rows]
+            out.append("")
+    return "\n".join(out)
+
+
+_CSS = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+        "table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:3px 7px}"
+        "th{background:#f3f3f3}img{max-width:100%}")
+
+
+def to_html(blocks: list[_Block]) -> str:
+    e = html.escape
+    out = ["<!doctype html>", "<html lang='en'><head><meta charset='utf-8'>",
+           "<title>flopmine analysis</title>", f"<style>{_CSS}</style></head><body>"]
+    for bl in blocks:
+        if bl.kind in ("h1", "h2", "h3"):
+            out.append(f"<{bl.kind}>{e(bl.text)}</{bl.kind}>")
+        elif bl.kind == "p":
+            out.append(f"<p>{e(bl.text)}</p>")
+        elif bl.kind == "list":
+            out.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in bl.items) + "</ul>")
+        elif bl.kind == "img":
+            out.append(f"<p><img src='{e(bl.text)}' alt='{e(Path(bl.text).stem)}'></p>")
+        elif bl.kind == "table":
+            out.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in bl.headers) + "</tr>")
+            out += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in bl.rows]
+            out.append("</table>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- writing
+
+
+def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, *, figures: bool = True
+                 ) -> list[Path]:
+    """Write figures, results.json, extrapolation.csv, report.md and report.html into ``out_dir``."""
+    from . import figures as fig
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    made: dict[str, str] = {}
+    if figures:
+        fig_dir = out / "figures"
+        prepared, _ = prepare(df)
+        for f in result.fits.fits:
+            points, _ = select_points(prepared, f.benchmark, f.measure)
+            name = f"{f.benchmark}_{f.measure}"
+            made[f"scatter_{name}"] = _rel(fig.scatter_fits(points, f, fig_dir / f"fit_{name}.png"), out)
+            if f.quantile is not None:
+                made[f"quantile_{name}"] = _rel(fig.mean_vs_quantile(points, f, fig_dir / f"quantile_{name}.png"), out)
+        if result.conversion is not None and {"params", "gflops_per_pass"} <= set(df.columns):
+            p = fig.conversion(df, result.conversion, fig_dir / "conversion.png")
+            if p is not None:
+                made["conversion"] = _rel(p, out)
+        if result.simulation is not None:
+            made["simulation"] = _rel(fig.simulation(result.simulation, fig_dir / "simulation.png"), out)
+        written += [out / v for v in made.values()]
+    payload = results_to_json(result)
+    payload["figures"] = made
+    write_text_atomic(out / "results.json", json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    write_csv_atomic(out / "extrapolation.csv", EXTRAPOLATION_COLUMNS,
+                     [{k: _csv_num(v) for k, v in e.to_row().items()} for e in result.extrapolations])
+    blocks = _blocks(result, made)
+    write_text_atomic(out / "report.md", to_markdown(blocks))
+    write_text_atomic(out / "report.html", to_html(blocks))
+    written += [out / n for n in ("results.json", "extrapolation.csv", "report.md", "report.html")]
+    return written
+
+
+def _rel(p: Path, base: Path) -> str:
+    return p.relative_to(base).as_posix()
+
+
+def _csv_num(v: object) -> object:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return f"{v:.6g}"
+    return v
+
+
+__all__ = ["AnalysisResult", "run_analysis", "write_report", "results_to_json", "MEASURES"]
