@@ -583,7 +583,8 @@ def _scan(text: str, catalog: tuple[HardwareEntry, ...], cutoff: float, *, allow
                     break
         if found is not None:
             match, last = found
-            out.append(_mention(text, tokens, i, last, match))
+            if not _in_url(text, tokens[k].start):
+                out.append(_mention(text, tokens, i, last, match))
             i = consumed_to = last + 1
             continue
         if allow_unknown and tokens[k].norm in ("gpu", "gpus"):
@@ -592,6 +593,17 @@ def _scan(text: str, catalog: tuple[HardwareEntry, ...], cutoff: float, *, allow
                 out.append(unknown)
         i = k + 1
     return out
+
+
+def _in_url(text: str, pos: int) -> bool:
+    """Is ``pos`` inside a URL or path ("github.com/tensorflow/tpu/tree")? "V100/P100" is not."""
+    lo, hi = pos, pos
+    while lo > 0 and not text[lo - 1].isspace():
+        lo -= 1
+    while hi < len(text) and not text[hi].isspace():
+        hi += 1
+    word = text[lo:hi]
+    return "://" in word or "www." in word or word.count("/") >= 2
 
 
 def _mention(text: str, tokens: list[_Tok], first: int, last: int, match: HardwareMatch | None) -> HardwareMention:
@@ -606,6 +618,8 @@ def _mention(text: str, tokens: list[_Tok], first: int, last: int, match: Hardwa
 
 def _unknown_before(text: str, tokens: list[_Tok], gpu_at: int, floor: int) -> HardwareMention | None:
     """A name right before "GPU" that the catalog does not know: "Foo X9 GPU", "AMD Radeon VII GPU"."""
+    if re.match(r"[ \t]*\(", text[tokens[gpu_at].end:]):
+        return None  # "ConvS2S GPU (K40)": the device is the one in brackets
     names: list[int] = []
     p = gpu_at - 1
     while p >= floor and len(names) < 4 and _joined(text, tokens[p], tokens[p + 1]):

@@ -321,9 +321,17 @@ def test_scan_sentences(text: str, expected: list[tuple[str, str | None, str | N
     "Results on PASCAL VOC 2007 and 1080p video.",
     "T4 denotes the fourth task and K40 the fortieth kernel.",  # short model names need GPU context
     "The learning rate is divided by 10 at epoch 30.",
+    "Code: https://github.com/tensorflow/tpu/tree/master/models and 2018/06/Cloud-TPU-now-offers-pricing",
+    "Titan W is not a card we know of.",
 ])
 def test_scan_ignores_non_devices(text: str) -> None:
     assert found(text) == []
+
+
+def test_scan_table_rows_name_the_bracketed_device_not_the_model() -> None:
+    rows = "ConvS2S GPU (K40) b = 1 33.45 327\nConvS2S GPU (GTX-1080ti) b = 1 33.45 142\nGNMT GPU (K80) 31.20"
+    assert found(rows) == [("K40", "NVIDIA Tesla K40", None), ("GTX-1080ti", "NVIDIA GeForce GTX 1080 Ti", None),
+                           ("K80", "NVIDIA Tesla K80", None)]
 
 
 def test_scan_spans_point_into_the_text() -> None:
