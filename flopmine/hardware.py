@@ -643,6 +643,48 @@ def _unknown_before(text: str, tokens: list[_Tok], gpu_at: int, floor: int) -> H
 
 # ---------------------------------------------------------------- counts
 
+#: TPU geometry by generation: (cores per chip, chips per board, chips per pod). Google Cloud TPU docs.
+TPU_GEOMETRY = {"v2": (2, 4, 256), "v3": (2, 4, 1024), "v4": (2, 4, 4096)}
+#: Dual-die boards whose catalog figure is per die (``basis=chip``): dies per board.
+DIES_PER_BOARD = {"NVIDIA Tesla K10": 2, "NVIDIA Tesla K80": 2, "NVIDIA Tesla M60": 2}
+
+
+def count_in_basis(count: float, unit: str | None, entry: HardwareEntry) -> float | None:
+    """Convert a count of ``unit`` ("core", "chip", "board", "pod", "gpu", None) into ``entry.basis`` units.
+
+    ``fp32_gflops × count_in_basis(...)`` is then the peak of the whole setup; ``None`` when the
+    conversion is unknown (a pod of unversioned TPUs, "cores" of a GPU).
+
+    >>> v3 = entry_by_name("Google TPU v3")
+    >>> count_in_basis(32, "core", v3), count_in_basis(1, "pod", v3)
+    (16.0, 1024.0)
+    >>> count_in_basis(64, "chip", entry_by_name("Google Cloud TPU v2 (v2-8 board)"))
+    16.0
+    >>> count_in_basis(4, "board", entry_by_name("NVIDIA Tesla K80"))
+    8.0
+    """
+    if entry.kind == "tpu":
+        if unit is None or unit == _BASIS_UNIT[entry.basis]:
+            return float(count)
+        gen = re.search(r"\bv(\d)\b", entry.name)
+        geometry = TPU_GEOMETRY.get(f"v{gen[1]}") if gen else None
+        if geometry is None:
+            return None
+        cores, chips, pod = geometry
+        to_chips = {"core": 1 / cores, "chip": 1.0, "board": chips, "device": chips, "pod": pod}
+        from_chips = {"tpu_core": cores, "tpu_chip": 1.0, "tpu_board": 1 / chips}
+        if unit not in to_chips:
+            return None
+        return float(count * to_chips[unit] * from_chips[entry.basis])
+    if unit in (None, "gpu", "device", "cpu", "chip"):
+        return float(count)
+    if unit == "board":
+        return float(count) * (DIES_PER_BOARD.get(entry.name, 1) if entry.basis == "chip" else 1)
+    return None
+
+
+_BASIS_UNIT = {"tpu_core": "core", "tpu_chip": "chip", "tpu_board": "board", "chip": "chip", "board": "board"}
+
 
 def parse_count_word(text: str) -> int | None:
     """A device count written as digits or English words, else ``None``.

@@ -14,6 +14,7 @@ from flopmine.hardware import (
     CATALOG_COLUMNS,
     KINDS,
     HardwareEntry,
+    count_in_basis,
     entry_by_name,
     gflops_for,
     load_catalog,
@@ -459,3 +460,31 @@ def test_cpu_clocks_agree_with_chip_dataset(shared_dir: Path) -> None:
                 checked += 1
                 break
     assert checked >= 5
+
+
+@pytest.mark.parametrize(("count", "unit", "name", "expected"), [
+    (32, "core", "Google TPU v3", 16.0),  # "on 32 TPU v3 cores" = 16 chips
+    (8, "core", "Google Cloud TPU v3 (v3-8 board)", 1.0),  # "cloud TPUv3 with 8 cores" = one board
+    (64, "chip", "Google Cloud TPU v2 (v2-8 board)", 16.0),  # BERT: 16 Cloud TPUs = 64 chips
+    (16, None, "Google Cloud TPU v2 (v2-8 board)", 16.0),
+    (1, "pod", "Google TPU v3", 1024.0),
+    (1, "pod", "Google TPU v2", 256.0),
+    (4, "board", "Google TPU v2", 16.0),
+    (3, "pod", "Google TPU (version unspecified)", None),
+    (8, "gpu", "NVIDIA Tesla K80", 8.0),  # "8 K80 GPUs" = 8 dies
+    (4, "board", "NVIDIA Tesla K80", 8.0),
+    (2, "board", "NVIDIA GeForce GTX Titan Z", 2.0),  # per-board figure already
+    (8, None, "NVIDIA Tesla V100 SXM2", 8.0),
+    (3584, "core", "NVIDIA GeForce GTX 1080 Ti", None),  # CUDA cores are not a device count
+])
+def test_count_in_basis(count: float, unit: str | None, name: str, expected: float | None) -> None:
+    entry = entry_by_name(name)
+    assert entry is not None
+    assert count_in_basis(count, unit, entry) == expected
+
+
+def test_scan_units_feed_count_conversion() -> None:
+    (m,) = scan_hardware("trained on 32 TPU v3 cores")
+    assert count_in_basis(parse_count_word("32"), m.unit, m.match.entry) == 16.0
+    (m,) = scan_hardware("It takes two days on eight K80 GPUs.")
+    assert count_in_basis(parse_count_word("eight"), m.unit, m.match.entry) * m.match.entry.fp32_gflops == 8 * 4113
