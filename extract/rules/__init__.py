@@ -12,15 +12,19 @@ pipeline knows which papers to re-extract.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import Counter
+from dataclasses import replace
 
-from flopmine.types import Candidate
+from flopmine.benchmarks import load_registry
+from flopmine.types import FIELDS, METRIC_FIELDS, Candidate, normalise_value
 
 from ..document import Document, Page
 from ..normalise import clean_text
 from ..rank import Evidence, dedupe_and_rank, score, to_confidence
+from ..tables import table_facts, text_table_facts
 from .context import (
     SectionMap,
     has_citation,
@@ -126,21 +130,185 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
     return out
 
 
+def _benchmark_spots(text: str) -> list[tuple[int, str]]:
+    """Positions of benchmark names (registry aliases) in ``text``."""
+    spots = [(m.start(), name) for name, rx in _alias_patterns() for m in rx.finditer(text)]
+    return sorted(spots)
+
+
+@functools.lru_cache(maxsize=1)
+def _alias_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    out = []
+    for name, b in load_registry().items():
+        forms = sorted({*b.aliases, b.name}, key=len, reverse=True)
+        rx = re.compile(r"(?<![\w\-])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w])",
+                        0 if name in ("cifar10", "cifar100") else re.IGNORECASE)
+        out.append((name, rx))
+    return tuple(out)
+
+
+def _nearest_benchmark(spots: list[tuple[int, str]], pos: int, default: str, window: int = 600) -> str:
+    best = None
+    for p, name in spots:
+        d = pos - p if p <= pos else (p - pos) * 2  # prefer a name before the value
+        if d <= window and (best is None or d < best[0]):
+            best = (d, name)
+    return best[1] if best else default
+
+
+def _fit_metric(field: str, benchmark: str) -> str | None:
+    """A metric field made consistent with its benchmark (``err`` on ImageNet is ``top1_err``)."""
+    reg = load_registry()
+    if not benchmark or benchmark not in reg:
+        return field
+    metrics = reg[benchmark].metrics
+    if field in metrics:
+        return field
+    mapped = {"err": "top1_err", "acc": "top1_acc", "top1_err": "err", "top1_acc": "acc"}.get(field)
+    if mapped in metrics:
+        return mapped
+    return None
+
+
+def _stem(name: str) -> str:
+    return re.split(r"[\-\s(]|(?<=[a-z])(?=\d)", name.strip(), maxsplit=1)[0].lower().rstrip("s")
+
+
+def _label_evidence(label: str, own: dict[str, float]) -> tuple[float, bool, bool]:
+    """(own-model score, says "ours", cites another paper) for a table row label."""
+    names = model_names(label) or ([label.split()[0]] if label.split() else [])
+    own_score = max((own.get(_stem(n), 0.0) for n in names), default=0.0)
+    return own_score, bool(re.search(r"\bours\b|\bour\b|proposed", label, re.I)), has_citation(label) or bool(
+        re.search(r"\[\d", label))
+
+
+def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, idx: list[int],
+                      sections: SectionMap, own: dict[str, float], spots: list[tuple[int, str]],
+                      default_bench: str) -> list[tuple[Candidate, float, Evidence]]:
+    out: list[tuple[Candidate, float, Evidence]] = []
+    facts = []
+    raw_lines = page.text.replace("\r", "")
+    for f in text_table_facts(raw_lines, benchmark=""):
+        facts.append((f, f.start))
+    for t in page.tables:
+        pos = raw_lines.find(t.caption[:30]) if t.caption else -1
+        for f in table_facts(t, benchmark=""):
+            facts.append((f, max(pos, 0)))
+    raw_spots = _benchmark_spots(raw_lines)
+    for f, pos in facts:
+        field = f.field
+        bench = f.benchmark or _nearest_benchmark(raw_spots, pos, default_bench, window=1500)
+        if field in METRIC_FIELDS:
+            fitted = _fit_metric(field, bench)
+            if fitted is None:
+                continue
+            field = fitted
+        else:
+            bench = ""
+        own_score, ours, cites = _label_evidence(f.model, own)
+        ev = Evidence(section=sections.kind(page_index, max(pos, 0)), ours=ours, citation=cites,
+                      own_model=own_score, table=True)
+        bbox = page.span_bbox(f.start, f.end) if page.char_boxes and f.start >= 0 else None
+        snippet = _snippet(raw_lines.replace("\n", " "), max(f.start, 0), max(f.end, 0)) if f.start >= 0 else (
+            f"{f.model} {f.raw} [{f.header}]")[:SNIPPET_CHARS]
+        cand = Candidate(
+            arxiv_id=doc.arxiv_id, version=doc.version, field=field, value=f.value, benchmark=bench,
+            model=f.model[:120], unit=FIELDS[field].unit, raw=f.raw, page=page.number, snippet=snippet,
+            rule="table.text" if "text_table" in f.flags else "table.grid", bbox=bbox, flags=f.flags,
+            rule_version=RULE_VERSION,
+        )
+        out.append((cand, f.confidence, ev))
+    return out
+
+
+def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str, idx: list[int],
+                         sections: SectionMap) -> list[tuple[Candidate, float, Evidence]]:
+    try:
+        from flopmine.hardware import scan_hardware
+    except ImportError:  # the catalog module is optional for the rules
+        return []
+    out: list[tuple[Candidate, float, Evidence]] = []
+    for m in scan_hardware(clean):
+        s, e = sentence_bounds(clean, m.start, m.end)
+        sentence = clean[s:e]
+        known = m.match is not None
+        value = m.match.entry.name if m.match is not None else m.raw.strip()
+        raw_start = idx[m.start] if m.start < len(idx) else 0
+        ev = Evidence(
+            section=sections.kind(page_index, raw_start), ours=mentions_ours(sentence),
+            citation=has_citation(clean[max(s, m.start - 60):min(e, m.end + 40)]),
+            train_context=bool(_TRAIN.search(sentence)),
+            extra=(1.15 if m.unit in ("gpu", "chip", "core", "board", "device") else 1.0),
+        )
+        weight = 0.7 * (m.match.score / 100 if m.match is not None else 0.5)
+        raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
+        out.append((Candidate(
+            arxiv_id=doc.arxiv_id, version=doc.version, field="hardware", value=value, unit="",
+            raw=m.raw, page=page.number, snippet=_snippet(clean, m.start, m.end),
+            rule="hardware.catalog" if known else "hardware.unknown",
+            bbox=page.span_bbox(raw_start, raw_end) if page.char_boxes else None,
+            flags=() if known else ("unknown_hardware",), rule_version=RULE_VERSION,
+        ), weight, ev))
+    return out
+
+
+def _headline_boost(scored: list[tuple[Candidate, float, Evidence]]) -> list[tuple[Candidate, float, Evidence]]:
+    """Among the paper's own-model results for a metric, the best value is most likely the headline."""
+    best: dict[str, float] = {}
+    for c, _, ev in scored:
+        spec = FIELDS[c.field]
+        if spec.kind != "metric" or ev.own_model < 0.5 or ev.citation:
+            continue
+        v = float(c.value)
+        cur = best.get(c.field)
+        if cur is None or (v > cur if spec.higher_is_better else v < cur):
+            best[c.field] = v
+    out = []
+    for c, w, ev in scored:
+        if c.field in best and float(c.value) == best[c.field] and ev.own_model >= 0.5 and not ev.citation:
+            ev = replace(ev, extra=ev.extra * DEFAULT_HEADLINE)
+        out.append((c, w, ev))
+    return out
+
+
+DEFAULT_HEADLINE = 1.3
+
+
 def candidates(doc: Document) -> list[Candidate]:
     """Every candidate fact in ``doc``, deduplicated, with confidence and rank within (paper, field)."""
     eng = engine()
     sections = section_map(doc)
     own = own_model_stems(doc)
+    all_spots: Counter[str] = Counter()
+    cleaned = []
+    for page in doc.pages:
+        clean, idx = clean_text(page.text)
+        cleaned.append((clean, idx))
+        all_spots.update(name for _, name in _benchmark_spots(clean))
+    default_bench = all_spots.most_common(1)[0][0] if all_spots else (doc.benchmarks[0] if doc.benchmarks else "")
     found: list[tuple[Candidate, float, Evidence]] = []
     for i, page in enumerate(doc.pages):
-        found.extend(_page_candidates(doc, page, i, eng, sections, own))
+        clean, idx = cleaned[i]
+        spots = _benchmark_spots(clean)
+        for c, w, ev in _page_candidates(doc, page, i, eng, sections, own):
+            if c.field in METRIC_FIELDS:
+                pos = clean.find(c.raw)
+                bench = _nearest_benchmark(spots, pos if pos >= 0 else 0, default_bench)
+                fitted = _fit_metric(c.field, bench)
+                if fitted is None:
+                    continue
+                c = replace(c, field=fitted, benchmark=bench)
+            found.append((c, w, ev))
+        found.extend(_table_candidates(doc, page, i, clean, idx, sections, own, spots, default_bench))
+        found.extend(_hardware_candidates(doc, page, i, clean, idx, sections))
+    found = _headline_boost(found)
     repeats: Counter[tuple[str, str]] = Counter()
     for c, _, _ in found:
-        repeats[(_group(c.field), f"{float(c.value):.4g}")] += 1
+        repeats[(_group(c.field), normalise_value(c.value))] += 1
     scored = []
     for c, weight, ev in found:
-        n = repeats[(_group(c.field), f"{float(c.value):.4g}")]
-        scored.append(c.__class__(**{**c.__dict__, "confidence": to_confidence(score(weight, ev, n))}))
+        n = repeats[(_group(c.field), normalise_value(c.value))]
+        scored.append(replace(c, confidence=to_confidence(score(weight, ev, n))))
     return dedupe_and_rank(scored)
 
 

@@ -80,7 +80,15 @@ def _duration(quantity: Quantity, span_words: list[str]) -> float | None:
     return parse_duration_hours(" ".join(span_words))
 
 
+def _metric(quantity: Quantity, span_words: list[str]) -> float | None:
+    """A score as printed (0–100); a scaled number or a number word is not a score."""
+    if quantity.scaled or quantity.word or not 0 < quantity.value <= 100:
+        return None
+    return quantity.value
+
+
 NORMALISERS: dict[str, Callable[[Quantity, list[str]], float | None]] = {
+    "metric": _metric,
     "scaled": _scaled,
     "scaled_flops": _scaled,
     "count": _count,
@@ -103,6 +111,8 @@ def plausible(field: str, value: float) -> bool:
     (True, False, False)
     """
     lo, hi = PLAUSIBLE.get(field, (FIELDS[field].min_value or 0.0, FIELDS[field].max_value or float("inf")))
+    if FIELDS[field].kind == "metric" and value <= 0:
+        return False
     if not lo <= value <= hi:
         return False
     return not (field in _INTEGER_FIELDS and abs(value - round(value)) > 1e-9)
