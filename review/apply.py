@@ -96,10 +96,11 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
             fact = d.to_fact()
             if fact is not None:
                 files[fact_file_name(d.benchmark)].append(fact)
-        contents = {name: rewrite_fact_file(directory / name, drop, facts) for name, facts in files.items()}
+        contents = {name: rewrite_fact_file(directory / name, drop, facts) for name, facts in files.items()
+                    if facts or (directory / name).is_file()}  # a reject alone creates no fact file
         contents[LEDGER_FILE] = render_ledger(sorted(after.values(), key=sort_key))
         commit_files(directory, contents)
-        log.info("applied %d decision(s) (%d unchanged, %d superseded) to %s",
+        log.debug("applied %d decision(s) (%d unchanged, %d superseded) to %s",
                  len(applied), len(unchanged), len(superseded), directory)
         sync(conn, home, force=True)
         return ApplyReport(tuple(applied.values()), tuple(unchanged), tuple(superseded), tuple(sorted(contents)))

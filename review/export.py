@@ -100,6 +100,6 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
         target = out_dir / name
         write_csv_atomic(target, list(REVIEW_COLUMNS), rows, bom=bom, line_terminator="\r\n")
         files.append(target)
-        log.info("wrote %s (%d rows)", target, len(rows))
+        log.debug("wrote %s (%d rows)", target, len(rows))
     pending = sum(1 for a in attached if a.decision is None)
     return ExportReport(tuple(files), total, pending)

@@ -112,8 +112,9 @@ def read_sheet(path: Path | str, source: str | None = None) -> Sheet:
     try:
         text = _decode(data)
     except UnicodeDecodeError as e:
-        return Sheet(source, [], [Problem(source, 1, "file", f"not UTF-8 text (byte {e.start}); in a spreadsheet "
-                                                             "save as 'CSV UTF-8 (comma delimited)'")])
+        line = data[:e.start].count(b"\n") + 1
+        return Sheet(source, [], [Problem(source, line, "file", f"not UTF-8 text (byte {e.start}); in a "
+                                                                "spreadsheet save as 'CSV UTF-8 (comma delimited)'")])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     problems: list[Problem] = []
     rows: list[tuple[int, dict[str, str]]] = []

@@ -1,0 +1,532 @@
+"""Review workflow: export → spreadsheet edits → import → re-extract; validation; atomicity."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import review
+from flopmine.config import Home, resolve_home
+from flopmine.errors import ReviewError
+from flopmine.store import connect, replace_candidates, upsert_paper
+from flopmine.types import ANNOTATION_COLUMNS, Candidate, Fact, Paper
+from review import annotations as ann
+from review.decision import LEDGER_COLUMNS, REVIEW_COLUMNS
+
+REPO = Path(__file__).resolve().parent.parent
+RESNET, DENSENET = "1512.03385", "1608.06993"
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+def resnet_candidates(version: int = 1) -> list[Candidate]:
+    return [
+        Candidate(RESNET, version, "top1_err", 21.43, benchmark="imagenet", model="ResNet-152", unit="%", page=7,
+                  snippet="ResNet-152 has 21.43% top-1 error", rule="metric.table", confidence=0.9, rank=1),
+        Candidate(RESNET, version, "top1_err", 19.38, benchmark="imagenet", model="ResNet-152", unit="%", page=8,
+                  snippet="=cmd|' /C calc'!A0 19.38", rule="metric.text", confidence=0.5, rank=2),
+        Candidate(RESNET, version, "flops", 11.3e9, benchmark="imagenet", model="ResNet-152", unit="FLOPs",
+                  page=5, snippet="11.3 billion FLOPs", raw="11.3 billion FLOPs", rule="flops.text",
+                  confidence=0.8, rank=1),
+        Candidate(RESNET, version, "epochs", 90.0, unit="epochs", page=4, snippet="-- trained for 90 epochs",
+                  rule="epochs.text", confidence=0.7, rank=1),
+        Candidate(RESNET, version, "hardware", "Tesla K80", page=4, snippet="on 8 Tesla K80 GPUs",
+                  rule="hardware.catalog", confidence=0.6, rank=1, flags=("table",)),
+    ]
+
+
+def densenet_candidates(version: int = 1) -> list[Candidate]:
+    return [
+        Candidate(DENSENET, version, "err", 3.46, benchmark="cifar10", model="DenseNet-BC", unit="%", page=6,
+                  snippet="3.46% error on C10+", rule="metric.table", confidence=0.9, rank=1),
+        Candidate(DENSENET, version, "params", 25.6e6, benchmark="cifar10", model="DenseNet-BC",
+                  unit="parameters", page=6, snippet="25.6M parameters", rule="params.text", confidence=0.8, rank=1),
+    ]
+
+
+def extract(conn: sqlite3.Connection, arxiv_id: str, version: int, cands: list[Candidate], benchmark: str) -> None:
+    upsert_paper(conn, Paper(arxiv_id, version, f"paper {arxiv_id}", benchmarks=(benchmark,)))
+    replace_candidates(conn, arxiv_id, version, cands, extraction={"status": "ok", "rule_version": "t1"})
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    return resolve_home(tmp_path / "home")
+
+
+@pytest.fixture
+def db(home: Home) -> Iterator[sqlite3.Connection]:
+    conn = connect(home.db_path)
+    extract(conn, RESNET, 1, resnet_candidates(), "imagenet")
+    extract(conn, DENSENET, 1, densenet_candidates(), "cifar10")
+    yield conn
+    conn.close()
+
+
+def cid(c: Candidate) -> str:
+    return c.candidate_id
+
+
+R = resnet_candidates()
+D = densenet_candidates()
+ERR1, ERR2, FLOPS, EPOCHS, HW = R
+C10_ERR, C10_PARAMS = D
+
+
+def write_sheet(path: Path, rows: list[dict[str, object]], *, columns: list[str] | None = None,
+                crlf: bool = True, bom: bool = True, quote_all: bool = False) -> Path:
+    """Write rows the way a spreadsheet saves them."""
+    cols = columns or list(REVIEW_COLUMNS)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\r\n" if crlf else "\n",
+                       quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: r.get(k, "") for k in cols})
+    path.write_bytes((("\ufeff" if bom else "") + buf.getvalue()).encode("utf-8"))
+    return path
+
+
+def row_for(c: Candidate, **edits: object) -> dict[str, object]:
+    """A review row of candidate ``c`` as export writes it, with the reviewer's edits."""
+    base: dict[str, object] = {
+        "candidate_id": c.candidate_id, "arxiv_id": c.arxiv_id, "version": c.version, "benchmark": c.benchmark,
+        "model": c.model, "field": c.field, "value": review.decision.format_value(c.value), "unit": c.unit,
+        "page": c.page, "snippet": c.snippet,
+    }
+    base.update(edits)
+    return base
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+# ---------------------------------------------------------------- export
+
+
+def test_export_writes_one_spreadsheet_safe_file_per_benchmark(db: sqlite3.Connection, home: Home) -> None:
+    (home.pdf_dir).mkdir(parents=True, exist_ok=True)
+    (home.pdf_dir / f"{RESNET}v1.pdf").write_bytes(b"%PDF-1.4 stub")
+    report = review.export(db, home, home.root / "out")
+    assert [p.name for p in report.files] == ["cifar10.csv", "imagenet.csv", "paper_facts.csv"]
+    assert report.rows == 7 and report.pending == 7
+    raw = (home.root / "out" / "imagenet.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    rows = read_csv(home.root / "out" / "imagenet.csv")
+    assert list(rows[0]) == list(REVIEW_COLUMNS)
+    # grouped by paper then field, the top-ranked first
+    assert [(r["field"], r["rank"]) for r in rows] == [("flops", "1"), ("top1_err", "1"), ("top1_err", "2")]
+    # formula-like PDF text is neutralised; numbers are not
+    assert rows[2]["snippet"] == "'=cmd|' /C calc'!A0 19.38"
+    assert rows[0]["value"] == "11300000000"
+    # local PDF → file link; otherwise arXiv, both at the evidence page
+    assert rows[0]["pdf_link"] == (home.pdf_dir / f"{RESNET}v1.pdf").as_uri() + "#page=5"
+    c10 = read_csv(home.root / "out" / "cifar10.csv")
+    assert c10[0]["pdf_link"] == f"https://arxiv.org/pdf/{DENSENET}v1#page=6"
+    paper = read_csv(home.root / "out" / "paper_facts.csv")
+    assert {r["field"] for r in paper} == {"epochs", "hardware"}
+    assert next(r for r in paper if r["field"] == "epochs")["snippet"] == "'-- trained for 90 epochs"
+
+    only = review.export(db, home, home.root / "only", benchmark="cifar10", bom=False)
+    assert [p.name for p in only.files] == ["cifar10.csv"]
+    assert not (home.root / "only" / "cifar10.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_old_style_ids_link_safely(home: Home) -> None:
+    conn = connect(":memory:")
+    c = Candidate("hep-th/9901001", 2, "params", 1e6, page=3)
+    assert review.pdf_link(conn, home, c) == "https://arxiv.org/pdf/hep-th/9901001v2#page=3"
+    home.pdf_dir.mkdir(parents=True)
+    (home.pdf_dir / "hep-th_9901001v2.pdf").write_bytes(b"%PDF")
+    assert review.pdf_link(conn, home, c).endswith("/pdfs/hep-th_9901001v2.pdf#page=3")
+
+
+# ---------------------------------------------------------------- the round trip
+
+
+def spreadsheet_edit(exported: Path, target: Path, decisions: dict[str, dict[str, str]],
+                     extra_rows: list[dict[str, str]] | None = None) -> Path:
+    """Edit an exported CSV as LibreOffice/Excel would save it: columns reordered, CRLF, BOM, all quoted."""
+    rows = read_csv(exported)
+    for r in rows:
+        r.update(decisions.get(r["candidate_id"], {}))
+    rows += extra_rows or []
+    cols = list(reversed(REVIEW_COLUMNS))
+    return write_sheet(target, rows, columns=cols, crlf=True, bom=True, quote_all=True)
+
+
+def test_round_trip_survives_spreadsheets_and_re_extraction(db: sqlite3.Connection, home: Home,
+                                                            tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    review.export(db, home, out)
+    edited = spreadsheet_edit(out / "imagenet.csv", tmp_path / "imagenet-alice.csv", {
+        cid(ERR1): {"decision": "correct", "corrected_value": "21.4", "note": "Table 3, single crop"},
+        cid(ERR2): {"decision": "reject"},  # its snippet keeps the export's leading apostrophe
+        cid(FLOPS): {"decision": "accept"},
+    }, extra_rows=[{"decision": "add", "arxiv_id": RESNET, "benchmark": "imagenet", "model": "ResNet-50",
+                    "field": "top1_err", "value": "22.85", "page": "7", "note": "=missed by rules"}])
+    paper = spreadsheet_edit(out / "paper_facts.csv", tmp_path / "paper-alice.csv", {
+        cid(EPOCHS): {"decision": "Accept "}, cid(HW): {"decision": "accept"}})
+    result = review.import_files(db, home, [edited, paper], reviewer="alice")
+    assert result.problems == ()
+    assert result.report is not None
+    assert result.report.counts() == {"accept": 3, "reject": 1, "correct": 1, "add": 1}
+
+    ann_dir = home.annotations_dir
+    assert sorted(p.name for p in ann_dir.glob("*.csv")) == ["imagenet.csv", "paper_facts.csv"]
+    text = (ann_dir / "imagenet.csv").read_text(encoding="utf-8")
+    assert text.splitlines()[0] == ",".join(ANNOTATION_COLUMNS) and "\r" not in text
+    facts = [Fact.from_row(r) for r in read_csv(ann_dir / "imagenet.csv")]
+    assert [(f.model, f.field, f.value, f.decision) for f in facts] == [
+        ("ResNet-152", "flops", 11.3e9, "accept"),
+        ("ResNet-152", "top1_err", 21.4, "correct"),  # the corrected value, not 21.43
+        ("ResNet-50", "top1_err", 22.85, "add"),
+    ]
+    assert all(f.reviewer == "alice" and f.decided_at.endswith("Z") for f in facts)
+    assert facts[1].candidate_id == cid(ERR1) and facts[1].note == "Table 3, single crop"
+    assert facts[2].note == "=missed by rules" and facts[2].candidate_id == "" and facts[2].version == 1
+    assert {f.field for f in review.load_facts(ann_dir)} == {"flops", "top1_err", "epochs", "hardware"}
+    ledger = read_csv(ann_dir / ann.LEDGER_FILE)
+    assert list(ledger[0]) == list(LEDGER_COLUMNS)
+    assert {r["decision"] for r in ledger} == {"accept", "reject", "correct", "add"}  # the reject is durable
+
+    # re-importing the same files changes nothing, byte for byte
+    before = snapshot(ann_dir)
+    again = review.import_files(db, home, [edited, paper], reviewer="bob")
+    assert again.report is not None and again.report.applied == () and len(again.report.unchanged) == 5 + 1
+    assert snapshot(ann_dir) == before
+
+    # a decided export comes back prefilled
+    review.export(db, home, out)
+    pre = {r["candidate_id"]: r for r in read_csv(out / "imagenet.csv")}
+    assert (pre[cid(ERR1)]["decision"], pre[cid(ERR1)]["corrected_value"]) == ("correct", "21.4")
+    assert review.export(db, home, tmp_path / "pending", pending_only=True).rows == 2  # cifar10 only
+
+    # re-extraction with new rules: ERR2 (rejected) disappears, a new candidate appears
+    new_rule = Candidate(RESNET, 1, "params", 60.2e6, benchmark="imagenet", model="ResNet-152", page=5)
+    extract(db, RESNET, 1, [ERR1, FLOPS, EPOCHS, HW, new_rule], "imagenet")
+    st = review.status(db, home)
+    assert [(o.decision.candidate_id, o.reason) for o in st.orphans] == [
+        (cid(ERR2), "candidate no longer extracted (rules changed)")]
+    assert st.pending == 1 + 2  # the new params candidate + cifar10
+    assert snapshot(ann_dir) == before
+
+    # a new paper version: the same facts carry over; a changed value is pending; v1-only facts orphaned
+    v2 = [Candidate(RESNET, 2, c.field, c.value, benchmark=c.benchmark, model=c.model, unit=c.unit, page=c.page + 1,
+                    rank=c.rank) for c in (ERR1, FLOPS, EPOCHS)]
+    v2.append(Candidate(RESNET, 2, "hardware", "Tesla K40", page=4))
+    extract(db, RESNET, 2, v2, "imagenet")
+    st = review.status(db, home)
+    by_field = {(f.benchmark, f.field): f for f in st.fields}
+    assert by_field[("imagenet", "top1_err")].carried_over == 1
+    assert by_field[("imagenet", "flops")].decided == 1
+    assert by_field[("(paper)", "hardware")].pending == 1
+    orphaned = {o.decision.candidate_id: o.reason for o in st.orphans}
+    assert orphaned[cid(HW)] == "paper re-extracted as v2; this fact is not among its candidates"
+    assert cid(ERR2) in orphaned
+    assert f"{RESNET}v2" in st.papers_incomplete
+
+    # the v2 export is prefilled with carried-over decisions; importing it back is a no-op
+    review.export(db, home, out)
+    rows = read_csv(out / "imagenet.csv")
+    err = next(r for r in rows if r["field"] == "top1_err")
+    assert (err["decision"], err["corrected_value"], err["version"]) == ("correct", "21.4", "2")
+    assert review.import_files(db, home, [out / "imagenet.csv"]).report.applied == ()  # type: ignore[union-attr]
+    assert snapshot(ann_dir) == before
+
+    # deciding the new version's fact replaces the old version's decision (one fact, one row)
+    v2_err = v2[0]
+    sheet = write_sheet(tmp_path / "v2.csv", [row_for(v2_err, decision="accept")])
+    rep = review.import_files(db, home, [sheet]).report
+    assert rep is not None and [d.candidate_id for d in rep.superseded] == [cid(ERR1)]
+    imagenet = [Fact.from_row(r) for r in read_csv(ann_dir / "imagenet.csv")]
+    assert [(f.version, f.value, f.decision) for f in imagenet if f.field == "top1_err"] == [
+        (1, 22.85, "add"), (2, 21.43, "accept")]
+
+    # the store is a cache: delete it, re-extract, and every decision is back
+    db.close()
+    for p in home.root.glob("flopmine.sqlite*"):
+        p.unlink()
+    conn = connect(home.db_path)
+    try:
+        extract(conn, RESNET, 2, v2, "imagenet")
+        extract(conn, DENSENET, 1, densenet_candidates(), "cifar10")
+        st2 = review.status(conn, home)
+        assert st2.decided == st.decided and st2.pending == st.pending
+        assert {o.decision.candidate_id for o in st2.orphans} == {cid(ERR2), cid(HW)}
+    finally:
+        conn.close()
+
+
+def test_rejections_survive_a_rebuilt_store(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    review.import_files(db, home, [write_sheet(tmp_path / "r.csv", [row_for(C10_ERR, decision="reject")])])
+    assert not (home.annotations_dir / "cifar10.csv").exists()  # no fact for a reject
+    conn = connect(tmp_path / "fresh.sqlite")
+    extract(conn, DENSENET, 1, densenet_candidates(), "cifar10")
+    pairs, _ = review.attach(review.active_candidates(conn), review.sync(conn, home))
+    attached = {a.candidate.candidate_id: a.decision for a in pairs}
+    assert attached[cid(C10_ERR)] is not None and attached[cid(C10_ERR)].decision == "reject"
+    assert attached[cid(C10_PARAMS)] is None
+    conn.close()
+
+
+def test_hand_added_fact_rows_are_kept(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    home.annotations_dir.mkdir(parents=True)
+    hand = Fact(DENSENET, 1, "flops", 2.9e10, benchmark="cifar10", model="DenseNet-BC", page=6,
+                decision="add", reviewer="carol", note="from the appendix")
+    (home.annotations_dir / "cifar10.csv").write_text(
+        ",".join(ANNOTATION_COLUMNS) + "\n" + ",".join(str(hand.to_row()[c]) for c in ANNOTATION_COLUMNS) + "\n")
+    review.import_files(db, home, [write_sheet(tmp_path / "a.csv", [row_for(C10_ERR, decision="accept")])])
+    facts = [Fact.from_row(r) for r in read_csv(home.annotations_dir / "cifar10.csv")]
+    assert sorted((f.field, f.decision) for f in facts) == [("err", "accept"), ("flops", "add")]
+    assert review.status(db, home).added == 1
+
+
+# ---------------------------------------------------------------- validation
+
+
+def problems_of(db: sqlite3.Connection, home: Home, *paths: Path) -> list[str]:
+    with pytest.raises(ReviewError) as e:
+        review.import_files(db, home, list(paths))
+    assert "nothing was applied" in str(e.value)
+    assert not home.annotations_dir.exists() or not list(home.annotations_dir.rglob("*.csv"))
+    return e.value.problems
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    (row_for(ERR1, candidate_id="c0000000000000000", decision="accept"),
+     "2: candidate_id: unknown candidate id 'c0000000000000000'"),
+    (row_for(ERR1, decision="acept"), "2: decision: unknown decision 'acept'; use one of accept, reject, correct, add"),
+    (row_for(ERR1, decision="correct"), "2: corrected_value: required for decision 'correct'"),
+    (row_for(ERR1, decision="correct", corrected_value="n/a"),
+     "2: corrected_value: not a number: 'n/a' (use a dot for decimals and no thousands separators) (top1_err is numeric)"),
+    (row_for(ERR1, decision="correct", corrected_value="76,3"), "2: corrected_value: not a number: '76,3'"),
+    (row_for(ERR1, decision="correct", corrected_value="101"),
+     "2: corrected_value: out of range: 101 > 100 (the largest valid top1_err)"),
+    (row_for(C10_PARAMS, decision="correct", corrected_value="-5"),
+     "2: corrected_value: out of range: -5 < 0 (params cannot be smaller)"),
+    (row_for(ERR1, decision="accept", corrected_value="20"),
+     "2: corrected_value: only used with decision 'correct' (this row says 'accept')"),
+    (row_for(ERR1, decision="", corrected_value="20"), "2: decision: empty, but corrected_value is filled"),
+    (row_for(ERR1, decision="accept", value="12.0"),
+     "2: value: read-only column changed (the candidate has '21.43', the file has '12.0'); use decision 'correct'"),
+    (row_for(ERR1, decision="accept", model="ResNet-50"),
+     "2: model: read-only column changed (the candidate has 'ResNet-152', the file has 'ResNet-50')"),
+    (row_for(ERR1, decision="reject", field="top5_err"), "2: field: read-only column changed"),
+    (row_for(ERR1, decision="reject", arxiv_id="1512.03386"), "2: arxiv_id: read-only column changed"),
+    (row_for(ERR1, decision="reject", page="9"), "2: page: read-only column changed"),
+    ({"decision": "accept"}, "2: candidate_id: required for decision 'accept' (use 'add'"),
+    ({"decision": "add", "arxiv_id": RESNET, "field": "params", "value": "1e6", "page": "3", "benchmark": "mnist"},
+     "2: benchmark: unknown benchmark 'mnist'"),
+    ({"decision": "add", "arxiv_id": RESNET, "field": "top1_acc", "value": "70", "page": "3"},
+     "2: benchmark: required: top1_acc is a metric of a benchmark"),
+    ({"decision": "add", "arxiv_id": "../../etc/passwd", "field": "params", "value": "1e6", "page": "3"},
+     "2: arxiv_id: not an arXiv id: '../../etc/passwd'"),
+    ({"decision": "add", "candidate_id": cid(ERR1), "arxiv_id": RESNET, "field": "params", "value": "1e6",
+      "page": "3"}, "2: candidate_id: must be empty for decision 'add'"),
+    ({"decision": "add", "arxiv_id": RESNET, "field": "params", "value": "1e6", "page": "p3"},
+     "2: page: not a page number: 'p3'"),
+])
+def test_each_invalid_row_is_named(db: sqlite3.Connection, home: Home, tmp_path: Path, row: dict[str, object],
+                                   expected: str) -> None:
+    sheet = write_sheet(tmp_path / "bad.csv", [row])
+    problems = problems_of(db, home, sheet)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{sheet}:{expected}"), problems[0]
+
+
+def test_add_rows_missing_required_columns(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    sheet = write_sheet(tmp_path / "add.csv", [{"decision": "add", "model": "ResNet-50"}])
+    assert problems_of(db, home, sheet) == [
+        f"{sheet}:2: arxiv_id: required for decision 'add'",
+        f"{sheet}:2: field: required for decision 'add'",
+        f"{sheet}:2: page: required for decision 'add' (the page where the fact is printed)",
+        f"{sheet}:2: value: required for decision 'add'",
+    ]
+
+
+def test_all_problems_at_once_and_nothing_applied(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    sheet = write_sheet(tmp_path / "mixed.csv", [
+        row_for(ERR1, decision="accept"),  # valid
+        row_for(ERR2, decision="maybe"),
+        row_for(FLOPS, decision="correct", corrected_value="lots"),
+        row_for(C10_ERR, decision="accept"),  # valid
+        row_for(C10_ERR, decision="reject"),  # duplicate, and a different ruling
+    ])
+    problems = problems_of(db, home, sheet)
+    assert [p.split(": ")[0] for p in problems] == [f"{sheet}:3", f"{sheet}:4", f"{sheet}:6"]
+    assert problems[2] == f"{sheet}:6: candidate_id: duplicate row for the same candidate (first on line 5)"
+
+    # --partial applies the valid rows only (and not the ambiguous duplicate)
+    result = review.import_files(db, home, [sheet], partial=True)
+    assert len(result.problems) == 3
+    assert result.report is not None and [d.candidate_id for d in result.report.applied] == [cid(ERR1)]
+
+
+def test_file_level_problems(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes("candidate_id,decision,note\r\nc1,accept,caf\xe9\r\n".encode("latin-1"))
+    nocol = write_sheet(tmp_path / "nocol.csv", [{"candidate_id": cid(ERR1)}], columns=["candidate_id", "note"])
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    problems = problems_of(db, home, latin, nocol, empty, tmp_path / "missing.csv")
+    assert problems == [
+        f"{latin}:2: file: not UTF-8 text (byte 41); in a spreadsheet save as 'CSV UTF-8 (comma delimited)'",
+        f"{nocol}:1: decision: required column missing (the header has: candidate_id, note)",
+        f"{empty}:1: file: empty file: no header row",
+        f"{tmp_path / 'missing.csv'}:1: file: cannot read the file: No such file or directory",
+    ]
+
+
+def test_spreadsheet_dialects_are_read(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    # semicolon-separated (European Excel), CR line ends, Excel ="…" text, formula apostrophe, arXiv id
+    # with its trailing zero eaten by a number format, and a UTF-16 "Unicode text" file
+    semi = tmp_path / "semi.csv"
+    semi.write_bytes(("Decision;Candidate_ID;arxiv_id;Value;note\r"
+                      f'accept;="{cid(ERR1)}";{RESNET.rstrip("0")};21.43;"\'=not a formula"\r').encode())
+    utf16 = tmp_path / "utf16.txt"
+    utf16.write_bytes(f"candidate_id\tdecision\tmodel\r\n{cid(C10_ERR)}\treject\tdensenet-bc \r\n".encode("utf-16"))
+    result = review.import_files(db, home, [semi, utf16])
+    assert result.report is not None
+    got = {d.candidate_id: (d.decision, d.note) for d in result.report.applied}
+    assert got == {cid(ERR1): ("accept", "=not a formula"), cid(C10_ERR): ("reject", "")}
+
+
+def test_two_reviewers_merge_and_conflict(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    alice = write_sheet(tmp_path / "alice.csv", [
+        row_for(ERR1, decision="accept", reviewer="alice"),
+        row_for(FLOPS, decision="correct", corrected_value="11.3e9", reviewer="alice"),
+        row_for(C10_ERR, decision="accept", reviewer="alice"),
+    ])
+    bob = write_sheet(tmp_path / "bob.csv", [
+        row_for(C10_ERR, decision="reject", reviewer="bob"),
+        row_for(ERR1, decision="accept", reviewer="bob", note="checked"),
+        row_for(FLOPS, decision="correct", corrected_value="11300000000", reviewer="bob"),
+    ], columns=list(reversed(REVIEW_COLUMNS)))
+    problems = problems_of(db, home, alice, bob)
+    assert problems == [
+        f"{alice}:4: candidate_id: conflicts with {bob}:2 (accept here, reject there)",
+        f"{bob}:2: candidate_id: conflicts with {alice}:4 (reject here, accept there)",
+    ]
+    result = review.import_files(db, home, [alice, bob], partial=True)
+    assert result.report is not None
+    merged = {d.candidate_id: d for d in result.report.applied}
+    assert set(merged) == {cid(ERR1), cid(FLOPS)}
+    assert merged[cid(ERR1)].reviewer == "alice; bob" and merged[cid(ERR1)].note == "checked"
+    assert merged[cid(FLOPS)].corrected_value == 11.3e9
+
+
+def test_validate_rows_serves_a_single_web_decision(db: sqlite3.Connection, home: Home) -> None:
+    review.sync(db, home)
+    decisions, problems = review.validate_rows([{"candidate_id": cid(EPOCHS), "decision": "correct",
+                                                 "corrected_value": "100"}], db, "web", reviewer="dana")
+    assert problems == []
+    report = review.apply(db, home, decisions)
+    assert report.files == ("decisions/ledger.csv", "paper_facts.csv")
+    assert report.applied[0].reviewer == "dana"
+    _, problems = review.validate_rows([{"candidate_id": cid(EPOCHS), "decision": "correct",
+                                         "corrected_value": "-1"}], db, "web")
+    assert [str(p) for p in problems] == ["web:2: corrected_value: out of range: -1 < 0 (epochs cannot be smaller)"]
+
+
+def test_malformed_annotations_are_reported(db: sqlite3.Connection, home: Home) -> None:
+    home.annotations_dir.mkdir(parents=True)
+    (home.annotations_dir / "imagenet.csv").write_text(",".join(ANNOTATION_COLUMNS) + "\n"
+                                                       f"{RESNET},1,imagenet,x,top1_err,abc,%,3,accept,,,,,\n")
+    with pytest.raises(ReviewError) as e:
+        review.status(db, home)
+    assert e.value.problems == [f"{home.annotations_dir / 'imagenet.csv'}:2: value: could not convert string "
+                                "to float: 'abc'"]
+
+
+# ---------------------------------------------------------------- crash safety
+
+
+def three_file_import(tmp_path: Path) -> Path:
+    return write_sheet(tmp_path / "three.csv", [
+        row_for(ERR1, decision="accept"), row_for(EPOCHS, decision="accept"), row_for(C10_ERR, decision="accept")])
+
+
+def test_crash_after_the_first_rename_is_rolled_forward(db: sqlite3.Connection, home: Home, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    renames: list[Path] = []
+
+    def crash_after_one(src: Path, dst: Path) -> None:
+        if renames:
+            raise OSError("simulated crash")
+        renames.append(dst)
+        os.replace(src, dst)
+
+    monkeypatch.setattr(ann, "_replace", crash_after_one)
+    with pytest.raises(OSError, match="simulated crash"):
+        review.import_files(db, home, [three_file_import(tmp_path)])
+    # half-way on disk: one file renamed, journal still there
+    assert (home.annotations_dir / ann.JOURNAL_FILE).exists() and len(renames) == 1
+    monkeypatch.setattr(ann, "_replace", os.replace)
+    st = review.status(db, home)  # any next command finishes the import
+    assert st.decided == 3
+    assert not (home.annotations_dir / ann.JOURNAL_FILE).exists()
+    assert not list(home.annotations_dir.rglob(f"*{ann.TMP_SUFFIX}"))
+    assert sorted(p.name for p in home.annotations_dir.glob("*.csv")) == ["cifar10.csv", "imagenet.csv",
+                                                                          "paper_facts.csv"]
+    assert len(read_csv(home.annotations_dir / ann.LEDGER_FILE)) == 3
+
+
+def test_crash_before_the_journal_is_rolled_back(db: sqlite3.Connection, home: Home, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    review.import_files(db, home, [write_sheet(tmp_path / "first.csv", [row_for(FLOPS, decision="accept")])])
+    before = snapshot(home.annotations_dir)
+
+    def no_journal(target: Path, text: str, encoding: str = "utf-8") -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ann, "write_text_atomic", no_journal)
+    with pytest.raises(OSError, match="disk full"):
+        review.import_files(db, home, [three_file_import(tmp_path)])
+    assert list(home.annotations_dir.rglob(f"*{ann.TMP_SUFFIX}"))  # staged files left by the "crash"
+    monkeypatch.undo()
+    assert review.status(db, home).decided == 1
+    assert snapshot(home.annotations_dir) == before
+
+
+def test_killed_process_leaves_all_or_nothing(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    """A real crash: the importing process dies (os._exit) between two renames."""
+    sheet = three_file_import(tmp_path)
+    script = textwrap.dedent(f"""
+        import os
+        import review
+        from review import annotations as ann
+        from flopmine.config import resolve_home
+        from flopmine.store import connect
+        calls = []
+        def dying_replace(src, dst):
+            if calls:
+                os._exit(9)
+            calls.append(dst)
+            os.replace(src, dst)
+        ann._replace = dying_replace
+        home = resolve_home({str(home.root)!r})
+        review.import_files(connect(home.db_path), home, [{str(sheet)!r}])
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 9, proc.stderr
+    assert (home.annotations_dir / ann.JOURNAL_FILE).exists()
+    st = review.status(db, home)
+    assert st.decided == 3 and len(read_csv(home.annotations_dir / ann.LEDGER_FILE)) == 3
+    assert not (home.annotations_dir / ann.JOURNAL_FILE).exists()

@@ -1,0 +1,125 @@
+"""``flopmine review export|import|status``: exit codes and the exact message format."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from flopmine.cli import main
+from flopmine.config import resolve_home
+from flopmine.store import connect
+from review.decision import REVIEW_COLUMNS
+from tests.test_review import DENSENET, RESNET, densenet_candidates, extract, resnet_candidates
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as e:
+        main(list(args))
+    out = capsys.readouterr()
+    return int(e.value.code or 0), out.out, out.err
+
+
+@pytest.fixture
+def home_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "home"
+    conn: sqlite3.Connection = connect(resolve_home(root).db_path)
+    extract(conn, RESNET, 1, resnet_candidates(), "imagenet")
+    extract(conn, DENSENET, 1, densenet_candidates(), "cifar10")
+    conn.close()
+    return root
+
+
+def edit(path: Path, decisions: dict[int, dict[str, str]]) -> Path:
+    """Set cells of data rows (0-based) and save with CRLF, as a spreadsheet would."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for i, cells in decisions.items():
+        rows[i].update(cells)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(REVIEW_COLUMNS), lineterminator="\r\n")
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def test_export_import_status(capsys: pytest.CaptureFixture[str], home_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sheets"
+    code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "export", "--out", str(out))
+    assert code == 0
+    assert "Exported 7 row(s), 7 pending, to:" in stdout and str(out / "imagenet.csv") in stdout
+    sheet = edit(out / "imagenet.csv", {0: {"decision": "accept"}, 1: {"decision": "reject", "reviewer": "bob"}})
+
+    code, stdout, stderr = run(capsys, "--home", str(home_dir), "review", "import", str(sheet), "-r", "alice")
+    assert (code, stderr) == (0, "")
+    assert "Applied 2 decision(s): 1 accept, 1 reject, 0 correct, 0 add; 0 unchanged." in stdout
+    assert "decisions/ledger.csv, imagenet.csv" in stdout
+
+    code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "import", str(sheet))
+    assert code == 0 and "Nothing to apply: 2 decision(s) already recorded (3 row(s) read)." in stdout
+
+    code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "status", "--papers")
+    assert code == 0
+    assert "Papers complete: 0 of 2" in stdout and f"incomplete  {RESNET}v1" in stdout
+    lines = [ln.split() for ln in stdout.splitlines()]
+    assert ["│", "imagenet", "│", "flops", "│", "1", "│", "0", "│", "│"] in lines
+    assert ["│", "imagenet", "│", "top1_err", "│", "1", "│", "1", "│", "│"] in lines
+
+    code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "export", "--pending-only",
+                          "--benchmark", "imagenet", "--out", str(out / "p"), "--no-bom")
+    assert code == 0 and "Exported 3 row(s), 3 pending" in stdout
+    assert not (out / "p" / "imagenet.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_orphans_are_listed(capsys: pytest.CaptureFixture[str], home_dir: Path, tmp_path: Path) -> None:
+    run(capsys, "--home", str(home_dir), "review", "export", "--out", str(tmp_path))
+    sheet = edit(tmp_path / "cifar10.csv", {0: {"decision": "accept"}, 1: {"decision": "accept"}})
+    assert run(capsys, "--home", str(home_dir), "review", "import", str(sheet))[0] == 0
+    conn = connect(resolve_home(home_dir).db_path)
+    extract(conn, DENSENET, 2, densenet_candidates(2)[:1], "cifar10")  # v2 lost the params fact
+    conn.close()
+    code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "status", "--benchmark", "cifar10")
+    assert code == 0
+    assert "Papers complete: 1 of 1" in stdout
+    assert "Orphaned decisions (kept; their candidates are no longer extracted): 1" in stdout
+    assert (f"{densenet_candidates()[1].candidate_id} {DENSENET}v1 cifar10 DenseNet-BC params=25600000 [accept]: "
+            "paper re-extracted as v2; this fact is not among its candidates") in stdout
+
+
+def test_invalid_import_exits_1_and_lists_every_problem(capsys: pytest.CaptureFixture[str], home_dir: Path,
+                                                        tmp_path: Path) -> None:
+    run(capsys, "--home", str(home_dir), "review", "export", "--out", str(tmp_path))
+    sheet = edit(tmp_path / "imagenet.csv", {0: {"decision": "accept"}, 1: {"decision": "yes"},
+                                            2: {"decision": "correct", "corrected_value": "150"}})
+    code, stdout, stderr = run(capsys, "--home", str(home_dir), "review", "import", str(sheet))
+    assert code == 1 and stdout == ""
+    assert stderr.splitlines() == [
+        "Error: 2 problem(s) in 1 file(s); nothing was applied (fix them, or use --partial to apply only the "
+        "valid rows)",
+        f"{sheet}:3: decision: unknown decision 'yes'; use one of accept, reject, correct, add (or leave it empty)",
+        f"{sheet}:4: corrected_value: out of range: 150 > 100 (the largest valid top1_err)",
+    ]
+    assert not (home_dir / "annotations").exists()
+
+    code, stdout, stderr = run(capsys, "--home", str(home_dir), "review", "import", "--partial", str(sheet))
+    assert code == 1
+    assert "Applied 1 decision(s): 1 accept" in stdout
+    assert stderr.splitlines()[-1] == "Skipped 2 problem(s) (--partial: only the valid rows were applied)."
+    assert f"{sheet}:3: decision: unknown decision 'yes'" in stderr
+
+
+def test_dry_run_and_usage_errors(capsys: pytest.CaptureFixture[str], home_dir: Path, tmp_path: Path) -> None:
+    run(capsys, "--home", str(home_dir), "review", "export", "--out", str(tmp_path))
+    sheet = edit(tmp_path / "cifar10.csv", {0: {"decision": "reject"}})
+    code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "import", "--dry-run", str(sheet))
+    assert code == 0 and "Dry run: 1 valid decision(s) in 2 row(s); nothing applied." in stdout
+    assert not (home_dir / "annotations").exists()
+    assert run(capsys, "--home", str(home_dir), "review", "import")[0] == 2
+
+
+@pytest.mark.parametrize("command", ["export", "import", "status"])
+def test_help_explains_with_an_example(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    code, stdout, _ = run(capsys, "review", command, "--help")
+    assert code == 0 and "Example: flopmine review " + command in stdout
