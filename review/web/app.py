@@ -45,7 +45,7 @@ from flopmine.benchmarks import load_registry
 from flopmine.config import Home
 from flopmine.errors import ConfigError, FlopmineError, PdfError, ReviewError
 from flopmine.ids import ArxivId
-from flopmine.store import candidates_for, connect
+from flopmine.store import connect
 from flopmine.types import FIELDS, Candidate
 
 from . import backend
@@ -87,7 +87,7 @@ class _Server:
         return connect(self.home.db_path)
 
     def walk(self, conn: sqlite3.Connection) -> Walk:
-        return Walk.build(candidates_for(conn, benchmark=self.benchmark), backend.decisions(conn, self.home))
+        return Walk.build(backend.scope(conn, self.home, self.benchmark))
 
     def pdf_path(self, c: Candidate) -> Path:
         return self.home.pdf_dir / ArxivId(c.arxiv_id, c.version).filename()
@@ -266,7 +266,7 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
     if decision not in DECISIONS:
         return JSONResponse({"problems": [f"decision: must be one of {', '.join(DECISIONS)}, got {decision!r}"]},
                             status_code=422)
-    with server.decide_lock:
+    with server.decide_lock, backend.locked(server.home):
         conn = server.connect()
         try:
             walk = server.walk(conn)
@@ -281,14 +281,15 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
                              "reload to see the latest state",
                     "current": current}, status_code=409)
             try:
-                backend.decide(conn, server.home, cand, decision=decision, corrected_value=corrected,
-                               reviewer=server.reviewer, note=note, replace=bool(current))
+                recorded = backend.decide(conn, server.home, cand, decision=decision, corrected_value=corrected,
+                                          reviewer=server.reviewer, note=note)
             except ReviewError as e:
                 return JSONResponse({"problems": e.problems or [str(e)]}, status_code=422)
             except FlopmineError as e:
                 log.error("decision on %s failed: %s", cid, e)
                 return JSONResponse({"error": str(e)}, status_code=503)
-            server.sessions.push_undo(session, cid)
+            if recorded is not None:
+                server.sessions.push_undo(session, recorded)
             walk = server.walk(conn)
         finally:
             conn.close()
@@ -300,21 +301,19 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
 
 
 def _undo(server: _Server, session: Session) -> Response:
-    with server.decide_lock:
-        cid = server.sessions.pop_undo(session)
-        if cid is None:
+    with server.decide_lock, backend.locked(server.home):
+        recorded = server.sessions.pop_undo(session)
+        if recorded is None:
             return JSONResponse({"error": "nothing to undo in this session"}, status_code=409)
+        cid = recorded.decision.candidate_id
         conn = server.connect()
         try:
-            walk = server.walk(conn)
-            cand = walk.find(cid)
-            if cand is None or not walk.decision(cid):
-                return JSONResponse({"error": "that decision is gone already (undone elsewhere?)",
-                                     "candidate_id": cid}, status_code=409)
             try:
-                backend.withdraw(conn, server.home, cand)
+                backend.withdraw(conn, server.home, recorded)
+            except ReviewError as e:
+                return JSONResponse({"error": str(e), "candidate_id": cid}, status_code=409)
             except FlopmineError as e:
-                server.sessions.restore_undo(session, cid)
+                server.sessions.restore_undo(session, recorded)
                 log.error("undo of %s failed: %s", cid, e)
                 return JSONResponse({"error": str(e)}, status_code=503)
             walk = server.walk(conn)

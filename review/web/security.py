@@ -22,6 +22,7 @@ import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 SESSION_COOKIE = "flopmine_review"
 CSRF_HEADER = "x-csrf-token"
@@ -35,7 +36,7 @@ class Session:
 
     sid: str
     csrf: str
-    undo: list[str] = field(default_factory=list)  # candidate ids
+    undo: list[Any] = field(default_factory=list)  # backend.Recorded, newest last
 
 
 class Sessions:
@@ -62,19 +63,19 @@ class Sessions:
             self._by_id[s.sid] = s
         return s
 
-    def push_undo(self, session: Session, candidate_id: str) -> None:
+    def push_undo(self, session: Session, recorded: Any) -> None:
         with self._lock:
-            session.undo.append(candidate_id)
+            session.undo.append(recorded)
             del session.undo[:-MAX_UNDO]
 
-    def pop_undo(self, session: Session) -> str | None:
+    def pop_undo(self, session: Session) -> Any | None:
         with self._lock:
             return session.undo.pop() if session.undo else None
 
-    def restore_undo(self, session: Session, candidate_id: str) -> None:
+    def restore_undo(self, session: Session, recorded: Any) -> None:
         """Put back a popped entry whose undo failed."""
         with self._lock:
-            session.undo.append(candidate_id)
+            session.undo.append(recorded)
 
 
 def check_fetch_metadata(headers: Mapping[str, str], host: str, scheme: str) -> str | None:

@@ -1,12 +1,13 @@
-"""The order a reviewer walks the candidates in, and what is pending: pure functions, no I/O.
+"""Where a reviewer is in the walk through the candidates: pure functions, no I/O.
 
-Paper by paper (newest version only), then benchmark and field, the top-ranked candidate
-first. A candidate is *pending* while it has no decision.
+The candidates come in the review library's order (paper by paper, newest version, then
+benchmark and field, the top-ranked candidate first). A candidate is *pending* while it has no
+decision.
 
 >>> from flopmine.types import Candidate
 >>> a = Candidate("1512.03385", 1, "flops", 1.1e10, rank=1)
 >>> b = Candidate("1512.03385", 1, "flops", 3.6e9, rank=2)
->>> w = Walk.build([b, a], {a.candidate_id: "accept"})
+>>> w = Walk.build([(a, "accept"), (b, "")])
 >>> [c.value for c in w.candidates], w.progress
 ([11000000000.0, 3600000000.0], (1, 2))
 >>> w.current(None) == b
@@ -18,25 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from flopmine.types import FIELDS, Candidate
-
-_FIELD_ORDER = {name: i for i, name in enumerate(FIELDS)}
-_UNRANKED = 1_000_000
-
-
-def review_order(c: Candidate) -> tuple[object, ...]:
-    """Sort key: paper, version, benchmark, field (vocabulary order), best rank first."""
-    return (c.arxiv_id, c.version, c.benchmark, _FIELD_ORDER.get(c.field, len(_FIELD_ORDER)), c.field,
-            c.rank if c.rank > 0 else _UNRANKED, -c.confidence, c.candidate_id)
-
-
-def newest_versions(candidates: Iterable[Candidate]) -> list[Candidate]:
-    """Keep only each paper's newest version that has candidates (older versions are superseded)."""
-    items = list(candidates)
-    newest: dict[str, int] = {}
-    for c in items:
-        newest[c.arxiv_id] = max(newest.get(c.arxiv_id, 0), c.version)
-    return [c for c in items if c.version == newest[c.arxiv_id]]
+from flopmine.types import Candidate
 
 
 @dataclass(frozen=True)
@@ -47,9 +30,10 @@ class Walk:
     decisions: Mapping[str, str] = field(default_factory=dict)  # candidate_id -> decision
 
     @classmethod
-    def build(cls, candidates: Iterable[Candidate], decisions: Mapping[str, str]) -> Walk:
-        ordered = sorted(newest_versions(candidates), key=review_order)
-        return cls(tuple(ordered), dict(decisions))
+    def build(cls, scope: Iterable[tuple[Candidate, str]]) -> Walk:
+        """From ``(candidate, decision)`` pairs in review order ("" = pending)."""
+        items = list(scope)
+        return cls(tuple(c for c, _ in items), {c.candidate_id: d for c, d in items if d})
 
     @property
     def progress(self) -> tuple[int, int]:

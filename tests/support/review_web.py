@@ -76,12 +76,13 @@ def sample_candidates(evil_snippet: str = "") -> list[Candidate]:
     return a + b
 
 
-def make_home(root: Path, *, evil_snippet: str = "", with_pdfs: bool = True) -> Home:
+def make_home(root: Path, *, evil_snippet: str = "", title_a: str = "Deep Residual Learning",
+              with_pdfs: bool = True) -> Home:
     """A home with two papers, their PDFs and four candidates (see ``sample_candidates``)."""
     home = Home(root=root).ensure()
     conn = connect(home.db_path)
     try:
-        for aid, title in ((PAPER_A, "Deep Residual Learning"), (PAPER_B, "Wide Residual Networks")):
+        for aid, title in ((PAPER_A, title_a), (PAPER_B, "Wide Residual Networks")):
             upsert_paper(conn, Paper(aid, 1, title, benchmarks=("imagenet",)))
         conn.commit()
         cands = sample_candidates(evil_snippet)

@@ -1,0 +1,133 @@
+"""``flopmine review serve`` in a real headless Chromium (Debian's chromium + chromedriver, selenium 4).
+
+Loads the page, decides with the keyboard (a, n, c + value + Enter, r, u) and checks the
+annotations files the server wrote. Skips when chromium or chromedriver is absent
+(``scripts/install-browser.sh`` installs them).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from review.web import create_app
+from tests.support.review_web import PAPER_A, PAPER_B, make_home, sample_candidates, serve
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("FLOPMINE_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("FLOPMINE_CHROMEDRIVER", "/usr/bin/chromedriver")
+EVIL = '<script>window.__xss = 1</script><img src="x" onerror="window.__xss = 2">'
+WAIT = 15  # seconds; generous for a loaded 2-core CI machine
+
+
+@pytest.fixture
+def driver(tmp_path: Path) -> Iterator[object]:
+    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+        pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER} (run scripts/install-browser.sh)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    profile = tmp_path / "chromium-profile"
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1400,1000", f"--user-data-dir={profile}"):
+        opts.add_argument(arg)
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    drv.set_page_load_timeout(WAIT)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_keyboard_review_writes_annotations(driver, tmp_path: Path) -> None:
+    from selenium.common.exceptions import JavascriptException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    home = make_home(tmp_path / "home", evil_snippet=EVIL)
+    flops1, flops2, top1, params = (c.candidate_id for c in sample_candidates(EVIL))
+    app = create_app(home, reviewer="browser-test")
+
+    def current() -> str | None:
+        return driver.execute_script(
+            "const e = document.getElementById('item'); return e ? e.dataset.candidateId : null;")
+
+    def wait_for(cid: str) -> None:
+        WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException, JavascriptException)).until(
+            lambda d: d.execute_script("return document.readyState") == "complete" and current() == cid,
+            message=f"expected candidate {cid}")
+
+    def press(key: str) -> None:
+        driver.find_element(By.TAG_NAME, "body").send_keys(key)
+
+    with serve(app) as base:
+        driver.get(base + "/")
+        wait_for(flops1)
+        assert driver.find_element(By.ID, "progress").text == "0 / 4 decided"
+        # The evidence box is drawn over the page image, on the line with the number.
+        img = driver.find_element(By.ID, "page")
+        WebDriverWait(driver, WAIT).until(lambda d: d.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth > 0", img))
+        ir, br = img.rect, driver.find_element(By.ID, "box").rect
+        assert br["width"] > 0.4 * ir["width"] and 5 < br["height"] < 0.05 * ir["height"]
+        assert ir["x"] <= br["x"] and br["x"] + br["width"] <= ir["x"] + ir["width"] + 1
+        # the second line's box starts 120 pt from the top of a 792 pt page, 72 pt from the left of 612 pt
+        assert abs((br["y"] - ir["y"]) / ir["height"] - 120 / 792) < 0.006
+        assert abs((br["x"] - ir["x"]) / ir["width"] - 72 / 612) < 0.006
+
+        press("a")  # accept 11.3e9 FLOPs → the next pending candidate
+        wait_for(flops2)
+        # The paper's text is shown as text, never run as markup.
+        assert driver.find_element(By.ID, "snippet").text == EVIL
+        assert driver.execute_script("return window.__xss === undefined")
+
+        press("n")  # skip without deciding
+        wait_for(top1)
+        press("c")  # correct: an invalid number first, then a valid one
+        field = driver.find_element(By.ID, "correct-input")
+        WebDriverWait(driver, WAIT).until(lambda d: field.is_displayed())
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys("abc", Keys.ENTER)
+        WebDriverWait(driver, WAIT).until(lambda d: d.find_element(By.ID, "problems").text.strip())
+        assert "not a number" in driver.find_element(By.ID, "problems").text
+        assert current() == top1
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys("19.5", Keys.ENTER)
+        wait_for(params)
+
+        press("r")  # reject the params candidate → wraps around to the skipped one
+        wait_for(flops2)
+        assert driver.find_element(By.ID, "progress").text == "3 / 4 decided"
+        press("u")  # undo the reject: back on that candidate, pending again
+        wait_for(params)
+        assert driver.find_element(By.ID, "decision").text == "pending"
+        assert driver.find_element(By.ID, "progress").text == "2 / 4 decided"
+
+    ann = home.annotations_dir
+    paper = _rows(ann / "paper_facts.csv")
+    assert [(r["arxiv_id"], r["field"], r["decision"], r["reviewer"]) for r in paper] == [
+        (PAPER_A, "flops", "accept", "browser-test")]
+    assert float(paper[0]["value"]) == 11.3e9
+    imagenet = _rows(ann / "imagenet.csv")
+    assert [(r["arxiv_id"], r["field"], r["decision"], float(r["value"])) for r in imagenet] == [
+        (PAPER_A, "top1_err", "correct", 19.5)]
+    ledger = {r["candidate_id"]: r["decision"] for r in _rows(ann / "decisions" / "ledger.csv")}
+    assert ledger == {flops1: "accept", top1: "correct"}
+    assert PAPER_B not in (ann / "paper_facts.csv").read_text()

@@ -1,0 +1,373 @@
+"""The review web app over real HTTP (uvicorn on 127.0.0.1): pages, escaping, cross-site
+rejection, validation through the review library, concurrency, durability and undo."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from flopmine.config import Home
+from flopmine.errors import ConfigError
+from review.annotations import load_ledger
+from review.web import create_app
+from review.web.pages import box_percent, page_cache_path
+from tests.support.review_web import (
+    PAPER_A,
+    PAPER_B,
+    free_port,
+    make_home,
+    sample_candidates,
+    serve,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+EVIL = "<script>alert(1)</script>"
+FLOPS1, FLOPS2, TOP1, PARAMS = (c.candidate_id for c in sample_candidates())
+
+
+class Tab:
+    """One browser tab: its own session cookie and CSRF token, talking to the live server."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = httpx.Client(base_url=base, timeout=20)
+        page = self.http.get("/")
+        assert page.status_code == 200, page.text
+        self.csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text).group(1)
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        return {"Content-Type": "application/json", "X-CSRF-Token": self.csrf, "Origin": self.base,
+                "Sec-Fetch-Site": "same-origin", **extra}
+
+    def decide(self, cid: str, decision: str, expected: str = "", **fields: str) -> httpx.Response:
+        body = {"candidate_id": cid, "decision": decision, "expected": expected, **fields}
+        return self.http.post("/api/decide", json=body, headers=self.headers())
+
+    def undo(self) -> httpx.Response:
+        return self.http.post("/api/undo", json={}, headers=self.headers())
+
+    def close(self) -> None:
+        self.http.close()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    return make_home(tmp_path / "home", evil_snippet=EVIL)
+
+
+@pytest.fixture
+def base(home: Home) -> Iterator[str]:
+    with serve(create_app(home, reviewer="tester")) as url:
+        yield url
+
+
+@pytest.fixture
+def tab(base: str) -> Iterator[Tab]:
+    t = Tab(base)
+    yield t
+    t.close()
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def ledger(home: Home) -> dict[str, str]:
+    return {r["candidate_id"]: r["decision"] for r in rows(home.annotations_dir / "decisions" / "ledger.csv")}
+
+
+# ---------------------------------------------------------------- pages
+
+
+def test_page_shows_first_pending_candidate_with_evidence(base: str) -> None:
+    r = httpx.get(base + "/")
+    assert r.status_code == 200
+    html = r.text
+    assert f'data-candidate-id="{FLOPS1}"' in html and f'data-next-id="{FLOPS2}"' in html
+    assert "0 / 4 decided" in html
+    assert "<mark>11.3 billion FLOPs</mark>" in html  # the printed text marked inside the snippet
+    assert f'href="/?at={FLOPS2}"' in html  # the other flops candidate of the paper
+    # the evidence box in percent of the page: line 2 starts 72 pt from the left, 120 pt from the top
+    box = dict(re.findall(r'data-(left|top|width|height)="([\d.]+)"', html))
+    assert float(box["left"]) == pytest.approx(100 * 72 / 612, abs=0.01)
+    assert float(box["top"]) == pytest.approx(100 * 120 / 792, abs=0.01)
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-frame-options"] == "DENY"
+
+
+def test_at_shows_a_given_candidate_and_unknown_ids_fall_back(base: str) -> None:
+    assert f'data-candidate-id="{TOP1}"' in httpx.get(base + "/", params={"at": TOP1}).text
+    assert f'data-candidate-id="{FLOPS1}"' in httpx.get(base + "/", params={"at": "c<nope>"}).text
+
+
+def test_page_image_is_rendered_once_and_cached(base: str, home: Home) -> None:
+    r = httpx.get(f"{base}/page/{FLOPS1}.png")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert r.content.startswith(b"\x89PNG\r\n\x1a\n")
+    cached = page_cache_path(home.root, f"{PAPER_A}v1.pdf", 1)
+    assert cached.is_file() and cached.read_bytes() == r.content
+    mtime = cached.stat().st_mtime_ns
+    assert httpx.get(f"{base}/page/{FLOPS1}.png").content == r.content
+    assert cached.stat().st_mtime_ns == mtime  # served from the cache, not rendered again
+    assert not [p for p in cached.parent.iterdir() if p.name.startswith(".")]  # no temp files left
+    assert httpx.get(f"{base}/page/cdeadbeef.png").status_code == 404
+
+
+def test_missing_and_corrupt_pdfs_still_reviewable(tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home", with_pdfs=False)
+    (home.pdf_dir / f"{PAPER_A}v1.pdf").write_bytes(b"<html>503 Service Unavailable</html>")
+    with serve(create_app(home)) as url:
+        html = httpx.get(url + "/").text
+        assert "Page image unavailable" in html and "cannot open PDF" in html
+        assert httpx.get(f"{url}/page/{FLOPS1}.png").status_code == 404
+        html = httpx.get(url + "/", params={"at": PARAMS}).text
+        assert "Page image unavailable" in html and "not downloaded" in html
+        t = Tab(url)
+        assert t.decide(FLOPS1, "accept").status_code == 200
+        t.close()
+
+
+def test_pdf_derived_text_is_escaped(tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home", evil_snippet=EVIL, title_a='<img src=x onerror="alert(2)">')
+    with serve(create_app(home)) as url:
+        html = httpx.get(url + "/", params={"at": FLOPS2}).text
+    assert f'data-candidate-id="{FLOPS2}"' in html
+    assert EVIL not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=&#34;alert(2)&#34;&gt;" in html
+    assert html.count("<script") == 1  # only the app's own external script tag
+
+
+def test_box_percent_clamps_to_the_page() -> None:
+    assert box_percent((-10, 700, 700, 900), 600, 800) == {"left": 0.0, "top": 87.5, "width": 100.0,
+                                                           "height": 12.5}
+
+
+# ---------------------------------------------------------------- cross-site requests
+
+
+@pytest.mark.parametrize("change, status", [
+    ({"Sec-Fetch-Site": "cross-site"}, 403),
+    ({"Sec-Fetch-Site": "same-site"}, 403),
+    ({"Origin": "http://evil.example"}, 403),
+    ({"Origin": "null"}, 403),
+    ({"X-CSRF-Token": "forged"}, 403),
+    ({"X-CSRF-Token": ""}, 403),
+    ({"Content-Type": "application/x-www-form-urlencoded"}, 415),
+    ({"Content-Type": "text/plain"}, 415),
+])
+def test_cross_site_posts_are_rejected(tab: Tab, home: Home, change: dict[str, str], status: int) -> None:
+    headers = tab.headers(**change)
+    r = tab.http.post("/api/decide", content=f'{{"candidate_id": "{FLOPS1}", "decision": "accept"}}',
+                      headers=headers)
+    assert r.status_code == status, r.text
+    assert ledger(home) == {}
+
+
+def test_post_without_session_cookie_or_to_another_host_is_rejected(base: str, tab: Tab, home: Home) -> None:
+    body = {"candidate_id": FLOPS1, "decision": "accept", "expected": ""}
+    no_cookie = httpx.post(base + "/api/decide", json=body, headers=tab.headers())  # a fresh client: no cookie
+    assert no_cookie.status_code == 403 and "session" in no_cookie.json()["error"]
+    rebound = tab.http.post("/api/decide", json=body, headers=tab.headers(Host="evil.example"))
+    assert rebound.status_code == 400  # DNS rebinding: a foreign Host header is refused
+    assert tab.http.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert ledger(home) == {}
+    # what a browser sends for the page's own fetch() is accepted (no Origin on old browsers either)
+    headers = tab.headers()
+    del headers["Origin"], headers["Sec-Fetch-Site"]
+    assert tab.http.post("/api/decide", json=body, headers=headers).status_code == 200
+
+
+# ---------------------------------------------------------------- decisions
+
+
+def test_decisions_are_written_before_the_response(tab: Tab, home: Home) -> None:
+    ann = home.annotations_dir
+    r = tab.decide(FLOPS1, "accept")
+    assert r.status_code == 200, r.text
+    assert r.json()["next"] == FLOPS2 and r.json()["progress"] == {"decided": 1, "total": 4}
+    facts = rows(ann / "paper_facts.csv")
+    assert [(f["candidate_id"], f["decision"], float(f["value"]), f["reviewer"]) for f in facts] == [
+        (FLOPS1, "accept", 11.3e9, "tester")]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", facts[0]["decided_at"])
+
+    r = tab.decide(TOP1, "correct", corrected_value="19.5", note="Table 3 says 19.5")
+    assert r.status_code == 200, r.text
+    assert [(f["field"], f["decision"], float(f["value"]), f["note"]) for f in rows(ann / "imagenet.csv")] == [
+        ("top1_err", "correct", 19.5, "Table 3 says 19.5")]
+
+    assert tab.decide(PARAMS, "reject").status_code == 200
+    assert ledger(home) == {FLOPS1: "accept", TOP1: "correct", PARAMS: "reject"}
+    assert PAPER_B not in (ann / "paper_facts.csv").read_text()  # a reject is not a fact
+    assert load_ledger(ann).decisions[PARAMS].source.startswith("web")
+
+    html = tab.http.get("/").text
+    assert f'data-candidate-id="{FLOPS2}"' in html and "3 / 4 decided" in html
+    assert tab.decide(FLOPS2, "reject").json()["next"] is None
+    assert "Nothing pending" in tab.http.get("/").text
+
+
+@pytest.mark.parametrize("cid, body, message", [
+    (TOP1, {"decision": "correct", "corrected_value": "abc"}, "corrected_value: not a number"),
+    (TOP1, {"decision": "correct", "corrected_value": "150"}, "corrected_value: out of range"),
+    (TOP1, {"decision": "correct", "corrected_value": ""}, "corrected_value: required"),
+    (PARAMS, {"decision": "correct", "corrected_value": "-3"}, "corrected_value: out of range"),
+    (FLOPS1, {"decision": "maybe"}, "decision: must be one of accept, reject, correct"),
+    (FLOPS1, {"decision": ["accept"]}, "decision: must be text"),
+    ("cnope", {"decision": "accept"}, "candidate_id: unknown"),
+])
+def test_invalid_decisions_are_refused_with_the_problem(tab: Tab, home: Home, cid: str, body: dict,
+                                                         message: str) -> None:
+    r = tab.http.post("/api/decide", json={"candidate_id": cid, "expected": "", **body}, headers=tab.headers())
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/json"
+    assert any(p.startswith(message) for p in r.json()["problems"]), r.json()
+    assert ledger(home) == {}
+    assert not (home.annotations_dir / "imagenet.csv").exists()
+
+
+def test_malformed_bodies_are_refused(tab: Tab) -> None:
+    r = tab.http.post("/api/decide", content=b"{not json", headers=tab.headers())
+    assert r.status_code == 400
+    r = tab.http.post("/api/decide", content=b"[1, 2]", headers=tab.headers())
+    assert r.status_code == 400
+    r = tab.http.post("/api/decide", content=b"{" + b" " * 70_000 + b"}", headers=tab.headers())
+    assert r.status_code == 413
+
+
+def test_two_tabs_deciding_the_same_candidate_at_once(base: str, home: Home) -> None:
+    tabs = [Tab(base), Tab(base)]
+    results: dict[str, httpx.Response] = {}
+    barrier = threading.Barrier(2)
+
+    def go(t: Tab, decision: str) -> None:
+        barrier.wait()
+        results[decision] = t.decide(FLOPS1, decision)
+
+    threads = [threading.Thread(target=go, args=(t, d)) for t, d in zip(tabs, ("accept", "reject"), strict=True)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    codes = sorted(r.status_code for r in results.values())
+    assert codes == [200, 409], {d: r.text for d, r in results.items()}
+    winner = next(d for d, r in results.items() if r.status_code == 200)
+    loser = next(r for r in results.values() if r.status_code == 409)
+    assert loser.json()["current"] == winner
+    assert ledger(home) == {FLOPS1: winner}
+    assert len(rows(home.annotations_dir / "paper_facts.csv")) == (1 if winner == "accept" else 0)
+
+    # both tabs deciding different candidates in parallel: every decision lands, files stay whole
+    plan = [(tabs[0], FLOPS2, "reject"), (tabs[1], TOP1, "accept"), (tabs[0], PARAMS, "accept")]
+    threads = [threading.Thread(target=lambda t=t, c=c, d=d: results.__setitem__(c, t.decide(c, d)))
+               for t, c, d in plan]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert all(results[c].status_code == 200 for _, c, _ in plan), {c: results[c].text for _, c, _ in plan}
+    assert ledger(home) == {FLOPS1: winner, FLOPS2: "reject", TOP1: "accept", PARAMS: "accept"}
+    assert len(load_ledger(home.annotations_dir)) == 4
+    for t in tabs:
+        t.close()
+
+
+def test_a_stale_tab_cannot_overwrite_a_newer_decision(base: str, home: Home) -> None:
+    a, b = Tab(base), Tab(base)
+    assert a.decide(FLOPS1, "accept").status_code == 200
+    stale = b.decide(FLOPS1, "reject")  # b still shows the candidate as pending
+    assert stale.status_code == 409 and ledger(home) == {FLOPS1: "accept"}
+    assert b.decide(FLOPS1, "reject", expected="accept").status_code == 200  # after a reload it may change it
+    assert ledger(home) == {FLOPS1: "reject"}
+    assert a.undo().status_code == 409  # a's decision is no longer the recorded one: nothing undone
+    assert ledger(home) == {FLOPS1: "reject"}
+    a.close()
+    b.close()
+
+
+def test_undo_withdraws_and_restores(tab: Tab, home: Home) -> None:
+    ann = home.annotations_dir
+    assert tab.undo().status_code == 409  # nothing to undo yet
+    assert tab.decide(FLOPS1, "accept").status_code == 200
+    assert tab.decide(TOP1, "accept").status_code == 200
+    r = tab.undo()
+    assert r.status_code == 200 and r.json()["candidate_id"] == TOP1
+    assert r.json()["progress"] == {"decided": 1, "total": 4}
+    assert ledger(home) == {FLOPS1: "accept"} and rows(ann / "imagenet.csv") == []
+    # undoing a changed decision brings the earlier one back, value and all
+    assert tab.decide(FLOPS1, "correct", expected="accept", corrected_value="1.2e10").status_code == 200
+    assert float(rows(ann / "paper_facts.csv")[0]["value"]) == 1.2e10
+    assert tab.undo().status_code == 200
+    facts = rows(ann / "paper_facts.csv")
+    assert [(f["decision"], float(f["value"])) for f in facts] == [("accept", 11.3e9)]
+    assert tab.undo().json()["candidate_id"] == FLOPS1
+    assert ledger(home) == {} and rows(ann / "paper_facts.csv") == []
+    assert 'data-candidate-id="' + FLOPS1 in tab.http.get("/").text
+
+
+def test_benchmark_scope(tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home")
+    with serve(create_app(home, "imagenet")) as url:
+        html = httpx.get(url + "/").text
+    assert "imagenet" in html and " / 4 decided" in html  # paper-level facts of imagenet papers included
+    with pytest.raises(ConfigError, match="unknown benchmark"):
+        create_app(home, "no-such-benchmark")
+
+
+# ---------------------------------------------------------------- a killed server
+
+
+def _spawn(home: Home, port: int) -> subprocess.Popen[bytes]:
+    code = ("import sys; from flopmine.config import Home; from review.web.server import run; "
+            "run(Home(root=__import__('pathlib').Path(sys.argv[1])), port=int(sys.argv[2]), reviewer='tester')")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(home.root), str(port)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {proc.stderr.read().decode()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("server did not start")
+
+
+def test_a_killed_server_loses_nothing_already_decided(tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home")
+    port = free_port()
+    proc = _spawn(home, port)
+    try:
+        tab = Tab(f"http://127.0.0.1:{port}")
+        assert tab.decide(FLOPS1, "accept").status_code == 200
+        assert tab.decide(TOP1, "correct", corrected_value="19.5").status_code == 200
+        tab.close()
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)  # no shutdown handler runs
+        proc.wait(timeout=10)
+    assert ledger(home) == {FLOPS1: "accept", TOP1: "correct"}
+    assert not [p for p in home.annotations_dir.rglob("*") if p.name.startswith(".") and p.is_file()]
+    proc = _spawn(home, port)
+    try:
+        html = httpx.get(f"http://127.0.0.1:{port}/").text
+        assert "2 / 4 decided" in html and f'data-candidate-id="{FLOPS2}"' in html
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
