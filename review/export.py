@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flopmine.config import Home, write_csv_atomic
+from flopmine.errors import ReviewError
 from flopmine.ids import ArxivId
 from flopmine.types import Candidate
 
@@ -77,8 +78,11 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
     ``out_dir`` defaults to ``<home>/review``. ``bom`` adds a UTF-8 byte-order mark so Excel reads
     the file as UTF-8. Files are written atomically; an existing file of a benchmark is replaced.
     """
-    decisions = sync(conn, home)
     out_dir = Path(out_dir) if out_dir is not None else home.root / DEFAULT_EXPORT_DIR
+    if out_dir.resolve() == home.annotations_dir.resolve():
+        raise ReviewError(f"refusing to export into the annotations directory {out_dir} "
+                          "(review CSVs would replace the reviewed facts); choose another --out")
+    decisions = sync(conn, home)
     candidates = active_candidates(conn, benchmark)
     attached, _ = attach(candidates, decisions, active_versions(conn))
     if pending_only:

@@ -239,6 +239,9 @@ def _validate_candidate_row(cells: Mapping[str, str], line: int, decision: str,
                                                          "(use 'add' for a fact the extractor missed)")]
     cand: Candidate | Decision | None = find_candidate(ctx.conn, cid) or ctx.ledger.get(cid)
     if cand is None:
+        if "stale" in cells.get("flags", "").split(","):
+            return None, [Problem(src, line, "candidate_id", f"candidate {cid!r} is no longer extracted (the row "
+                                                             "is flagged stale); use an 'add' row to keep its fact")]
         return None, [Problem(src, line, "candidate_id", f"unknown candidate id {cid!r} (not in the store; "
                                                          "was the file exported from another home, or edited?)")]
     problems = _read_only_problems(cells, cand, line, ctx)

@@ -530,3 +530,48 @@ def test_killed_process_leaves_all_or_nothing(db: sqlite3.Connection, home: Home
     st = review.status(db, home)
     assert st.decided == 3 and len(read_csv(home.annotations_dir / ann.LEDGER_FILE)) == 3
     assert not (home.annotations_dir / ann.JOURNAL_FILE).exists()
+
+
+# ---------------------------------------------------------------- the extractor's queue, changes of mind
+
+
+def test_import_accepts_the_extractors_queue(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    from extract.queue import write_queue
+
+    queue = tmp_path / "queue.csv"
+    assert write_queue(db, queue) == 7
+    rows = read_csv(queue)
+    for r in rows:
+        if r["candidate_id"] == cid(FLOPS):
+            r.update(decision="correct", corrected_value="1.13e10", reviewer="erin")
+        elif r["candidate_id"] == cid(HW):
+            r.update(decision="accept")
+    rows.append({"candidate_id": "c" + "f" * 16, "flags": "table,stale", "decision": "accept"})
+    edited = write_sheet(tmp_path / "queue-edited.csv", rows, columns=list(rows[0]))
+    problems = problems_of(db, home, edited)
+    assert problems == [f"{edited}:9: candidate_id: candidate '{'c' + 'f' * 16}' is no longer extracted (the row "
+                        "is flagged stale); use an 'add' row to keep its fact"]
+    write_sheet(edited, rows[:-1], columns=list(rows[0]))
+    result = review.import_files(db, home, [edited])
+    assert result.report is not None and result.report.counts()["correct"] == 1
+    assert {f.field: f.value for f in review.load_facts(home.annotations_dir)} == {"flops": 1.13e10,
+                                                                                  "hardware": "Tesla K80"}
+
+
+def test_a_changed_mind_replaces_the_fact(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    review.import_files(db, home, [write_sheet(tmp_path / "a.csv", [row_for(EPOCHS, decision="accept")])])
+    assert [f.field for f in review.load_facts(home.annotations_dir)] == ["epochs"]
+    rep = review.import_files(db, home, [write_sheet(tmp_path / "b.csv", [row_for(EPOCHS, decision="reject")])])
+    assert rep.report is not None and rep.report.counts()["reject"] == 1
+    assert review.load_facts(home.annotations_dir) == []
+    ledger = read_csv(home.annotations_dir / ann.LEDGER_FILE)
+    assert [(r["candidate_id"], r["decision"]) for r in ledger] == [(cid(EPOCHS), "reject")]
+    # a note-only edit is a change too; the same note again is not
+    sheet = write_sheet(tmp_path / "c.csv", [row_for(EPOCHS, decision="reject", note="not the main run")])
+    assert len(review.import_files(db, home, [sheet]).report.applied) == 1  # type: ignore[union-attr]
+    assert len(review.import_files(db, home, [sheet]).report.applied) == 0  # type: ignore[union-attr]
+
+
+def test_export_refuses_the_annotations_directory(db: sqlite3.Connection, home: Home) -> None:
+    with pytest.raises(ReviewError, match="refusing to export into the annotations directory"):
+        review.export(db, home, home.annotations_dir)
