@@ -151,6 +151,36 @@ def status_cmd(
                           highlight=False, markup=False, soft_wrap=True)
 
 
+@review_app.command("serve")
+def serve_cmd(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(
+        "--host", help="Address to listen on. Keep the default (this machine only): the server has no login.")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port.")] = 8765,
+    benchmark: Annotated[str | None, typer.Option(
+        "--benchmark", "-b", help="Only this benchmark (plus paper-level facts of its papers).")] = None,
+    reviewer: Annotated[str, typer.Option(
+        "--reviewer", "-r", envvar="FLOPMINE_REVIEWER",
+        help="Name written with each decision (env FLOPMINE_REVIEWER; default: your login name).")] = "",
+) -> None:
+    """Review pending candidates in the browser: the PDF page with the evidence boxed, one key per decision.
+
+    Keys: a accept, r reject, c correct (type the value, Enter), n next, u undo.
+
+    Each decision is validated like an imported CSV row and saved to the annotations at once.
+
+    Stop with Ctrl-C; nothing decided is lost.
+
+    Example: flopmine review serve --benchmark imagenet --port 8765
+    """
+    from review.web.server import run, url_for
+
+    home = _home(ctx)
+    console.print(f"Reviewing at {url_for(host, port)} (Ctrl-C to stop)", highlight=False)
+    run(home, host=host, port=port, benchmark=benchmark, reviewer=reviewer or None)
+
+
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the main app."""
     app.add_typer(review_app, name="review")
