@@ -333,10 +333,10 @@ def test_benchmark_scope(tmp_path: Path) -> None:
 
 
 def _spawn(home: Home, port: int) -> subprocess.Popen[bytes]:
-    code = ("import sys; from flopmine.config import Home; from review.web.server import run; "
-            "run(Home(root=__import__('pathlib').Path(sys.argv[1])), port=int(sys.argv[2]), reviewer='tester')")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(home.root), str(port)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    """``flopmine review serve`` in a child process (the real CLI), once it answers."""
+    cmd = [sys.executable, "-c", "from flopmine.cli import main; main()", "--home", str(home.root),
+           "review", "serve", "--port", str(port), "--reviewer", "tester"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -371,3 +371,14 @@ def test_a_killed_server_loses_nothing_already_decided(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_cli_reports_a_taken_port_and_an_unknown_benchmark(tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home")
+    base = [sys.executable, "-c", "from flopmine.cli import main; main()", "--home", str(home.root), "review", "serve"]
+    with serve(create_app(home)) as url:
+        taken = url.rsplit(":", 1)[1]
+        r = subprocess.run([*base, "--port", taken], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and f"cannot serve on 127.0.0.1:{taken}" in r.stderr
+    r = subprocess.run([*base, "--benchmark", "nope"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "unknown benchmark 'nope'" in r.stderr
