@@ -1,0 +1,113 @@
+"""Benchmark the harvester against the loopback fake arXiv.
+
+Harvests N papers (spread over the built-in benchmarks) with a small request interval, then runs
+again. Prints requests made against the minimum possible (API pages + PDFs), the smallest spacing
+between two requests the server observed, and the wall time.
+
+Usage: .venv/bin/python bench/harvest.py [--papers 300] [--interval 0.02] [--page-size 100] [--layout 2026]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+# This script is itself named "harvest": keep its directory off the path so the package is imported.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+from reportlab.pdfgen import canvas  # noqa: E402
+
+import harvest  # noqa: E402
+from flopmine.benchmarks import load_registry  # noqa: E402
+from flopmine.config import resolve_home  # noqa: E402
+from flopmine.fakearxiv import FakeArxiv, FakeEntry  # noqa: E402
+from flopmine.types import Paper  # noqa: E402
+
+# One phrase per built-in benchmark that its query matches (and no other benchmark's does).
+TOPICS = {
+    "imagenet": ("ImageNet", "cs.CV"),
+    "cifar10": ("CIFAR-10", "cs.CV"),
+    "cifar100": ("CIFAR-100", "cs.CV"),
+    "coco": ("MS COCO object detection", "cs.CV"),
+    "conll2003": ("CoNLL-2003 named entity recognition", "cs.CL"),
+    "wmt14_en_de": ("WMT 2014 English-German translation, En-De", "cs.CL"),
+    "wmt14_en_fr": ("WMT 2014 English-French translation, En-Fr", "cs.CL"),
+    "squad11": ("SQuAD v1.1 question answering", "cs.CL"),
+    "swb_hub500": ("Switchboard Hub5'00 speech recognition", "cs.CL"),
+}
+
+
+def _pdf(title: str) -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.drawString(72, 720, title)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def make_entries(n: int) -> tuple[list[FakeEntry], Counter[str]]:
+    names = list(TOPICS)
+    base = datetime(2018, 1, 1, tzinfo=UTC)
+    out, per_bench = [], Counter()
+    for i in range(n):
+        bench = names[i % len(names)]
+        phrase, cat = TOPICS[bench]
+        when = (base + timedelta(hours=13 * i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        title = f"Scaling study {i} on {phrase}"
+        p = Paper(arxiv_id=f"18{(i // 9000) + 1:02d}.{i % 9000 + 1:05d}", version=1, title=title,
+                  authors=(f"Author {i}",), abstract=f"We evaluate on {phrase} and report results.",
+                  categories=(cat, "cs.LG"), primary_category=cat, published=when, updated=when)
+        out.append(FakeEntry(p, _pdf(title)))
+        per_bench[bench] += 1
+    return out, per_bench
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--papers", type=int, default=300)
+    ap.add_argument("--interval", type=float, default=0.02, help="FLOPMINE_MIN_INTERVAL for the run (s)")
+    ap.add_argument("--page-size", type=int, default=100)
+    ap.add_argument("--layout", choices=("2026", "2016"), default="2026")
+    args = ap.parse_args()
+
+    registry = load_registry()
+    missing = set(TOPICS) - set(registry)
+    if missing:
+        raise SystemExit(f"registry lacks {sorted(missing)}")
+    items, per_bench = make_entries(args.papers)
+    min_pages = sum(max(1, math.ceil(per_bench[b] / args.page_size)) for b in registry)
+    with tempfile.TemporaryDirectory() as tmp, FakeArxiv(items, layout=args.layout) as fake:
+        home = resolve_home(Path(tmp) / "home")
+        t0 = time.perf_counter()
+        report = harvest.run(home, api_url=fake.api_url, min_interval=args.interval, page_size=args.page_size)
+        wall = time.perf_counter() - t0
+        api = len(fake.requests_to("/api/query"))
+        pdfs = len(fake.requests_to("/pdf/"))
+        spacing = fake.min_spacing()
+        recorded = sum(q.new_versions for q in report.queries)
+        print(f"papers served: {args.papers}  recorded: {recorded}  PDFs ok: {len(report.downloaded)}  "
+              f"failed: {len(report.failed)}  exit code: {report.exit_code}")
+        print(f"first run:  requests {api + pdfs} (API pages {api} + PDFs {pdfs}); "
+              f"minimum possible {min_pages + args.papers} (pages {min_pages} + PDFs {args.papers})")
+        print(f"            min observed spacing {spacing:.4f} s (interval {args.interval} s); wall {wall:.2f} s; "
+              f"{wall / max(1, api + pdfs) * 1000:.1f} ms/request")
+        fake.clear_log()
+        t0 = time.perf_counter()
+        again = harvest.run(home, api_url=fake.api_url, min_interval=args.interval, page_size=args.page_size)
+        wall2 = time.perf_counter() - t0
+        api2, pdf2 = len(fake.requests_to("/api/query")), len(fake.requests_to("/pdf/"))
+        print(f"second run: requests {api2 + pdf2} (API pages {api2} + PDFs {pdf2}); minimum possible "
+              f"{len(registry)} (one page per benchmark); new {again.new_versions}; wall {wall2:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
