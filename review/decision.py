@@ -32,8 +32,9 @@ REVIEW_COLUMNS: tuple[str, ...] = (
     "pdf_link", "snippet", "raw", "confidence", "rank", "rule", "flags",
     "decision", "corrected_value", "reviewer", "note", "decided_at",
 )
-# Columns a review CSV must have to be imported (all others are optional).
-REQUIRED_COLUMNS: tuple[str, ...] = ("candidate_id", "decision")
+# Columns a review CSV must have to be imported (all others are optional; a row without a
+# candidate_id names its fact by arxiv_id, benchmark, model, field and value instead).
+REQUIRED_COLUMNS: tuple[str, ...] = ("decision",)
 # Columns copied from the candidate: a reviewer may not change them (they may delete the column).
 READ_ONLY_COLUMNS: tuple[str, ...] = ("arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page")
 # Columns the reviewer fills in.

@@ -26,7 +26,7 @@ from flopmine.benchmarks import load_registry
 from flopmine.config import Home
 from flopmine.errors import ConfigError, ReviewError
 from flopmine.ids import InvalidIdError, parse_id
-from flopmine.types import FIELDS, Candidate, normalise_model
+from flopmine.types import FIELDS, Candidate, fact_key, normalise_model
 
 from .apply import ApplyReport, apply
 from .decision import (
@@ -230,13 +230,36 @@ def _read_only_problems(cells: Mapping[str, str], c: Candidate | Decision, line:
     return out
 
 
+def _match_by_fact(cells: Mapping[str, str], ctx: _Context) -> Candidate | None:
+    """The candidate a row without candidate_id names by its content (newest paper version first)."""
+    field_name = cells.get("field", "").lower()
+    if field_name not in FIELDS or not cells.get("arxiv_id") or not cells.get("value"):
+        return None
+    try:
+        arxiv_id = parse_id(cells["arxiv_id"]).base
+        value = parse_value(field_name, cells["value"])
+    except (InvalidIdError, ValueError):
+        return None
+    bench = cells.get("benchmark", "")
+    bench = ctx.benchmarks.get(bench.lower(), bench)
+    key = fact_key(arxiv_id, bench, cells.get("model", ""), field_name, value)
+    row = ctx.conn.execute("SELECT candidate_id FROM candidates WHERE fact_key = ? AND arxiv_id = ? "
+                           "ORDER BY version DESC LIMIT 1", (key, arxiv_id)).fetchone()
+    return find_candidate(ctx.conn, row[0]) if row is not None else None
+
+
 def _validate_candidate_row(cells: Mapping[str, str], line: int, decision: str,
                             ctx: _Context) -> tuple[Decision | None, list[Problem]]:
     src = ctx.source
     cid = cells.get("candidate_id", "")
     if not cid:
-        return None, [Problem(src, line, "candidate_id", f"required for decision {decision!r} "
-                                                         "(use 'add' for a fact the extractor missed)")]
+        matched = _match_by_fact(cells, ctx)
+        if matched is None:
+            return None, [Problem(src, line, "candidate_id", f"empty, and no extracted candidate has this arxiv_id, "
+                                                             f"benchmark, model, field and value (decision {decision!r}; "
+                                                             "use 'add' for a fact the extractor missed)")]
+        cid = matched.candidate_id
+        cells = {k: v for k, v in cells.items() if k not in READ_ONLY_COLUMNS}  # they named the fact
     cand: Candidate | Decision | None = find_candidate(ctx.conn, cid) or ctx.ledger.get(cid)
     if cand is None:
         if "stale" in cells.get("flags", "").split(","):

@@ -331,7 +331,10 @@ def problems_of(db: sqlite3.Connection, home: Home, *paths: Path) -> list[str]:
     (row_for(ERR1, decision="reject", field="top5_err"), "2: field: read-only column changed"),
     (row_for(ERR1, decision="reject", arxiv_id="1512.03386"), "2: arxiv_id: read-only column changed"),
     (row_for(ERR1, decision="reject", page="9"), "2: page: read-only column changed"),
-    ({"decision": "accept"}, "2: candidate_id: required for decision 'accept' (use 'add'"),
+    ({"decision": "accept"}, "2: candidate_id: empty, and no extracted candidate has this arxiv_id, benchmark, "
+                             "model, field and value (decision 'accept'; use 'add' for a fact the extractor missed)"),
+    ({"decision": "accept", "arxiv_id": RESNET, "benchmark": "imagenet", "model": "ResNet-152",
+      "field": "top1_err", "value": "21.5"}, "2: candidate_id: empty, and no extracted candidate has this"),
     ({"decision": "add", "arxiv_id": RESNET, "field": "params", "value": "1e6", "page": "3", "benchmark": "mnist"},
      "2: benchmark: unknown benchmark 'mnist'"),
     ({"decision": "add", "arxiv_id": RESNET, "field": "top1_acc", "value": "70", "page": "3"},
@@ -575,3 +578,19 @@ def test_a_changed_mind_replaces_the_fact(db: sqlite3.Connection, home: Home, tm
 def test_export_refuses_the_annotations_directory(db: sqlite3.Connection, home: Home) -> None:
     with pytest.raises(ReviewError, match="refusing to export into the annotations directory"):
         review.export(db, home, home.annotations_dir)
+
+
+def test_rows_without_candidate_id_name_their_fact(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    """A bundled decisions file written before extraction ran names facts by content, not by id."""
+    v2 = [Candidate(RESNET, 2, ERR1.field, ERR1.value, benchmark="imagenet", model="ResNet-152", page=9)]
+    extract(db, RESNET, 2, v2, "imagenet")
+    sheet = write_sheet(tmp_path / "bundled.csv", [
+        {"arxiv_id": f"arXiv:{RESNET}", "benchmark": "ImageNet", "model": "resnet-152 ", "field": "top1_err",
+         "value": "21.430", "page": "1", "decision": "accept"},
+        {"arxiv_id": DENSENET, "benchmark": "cifar10", "model": "DenseNet-BC", "field": "params",
+         "value": "2.56e7", "decision": "correct", "corrected_value": "25.6e6"},
+    ], columns=["arxiv_id", "benchmark", "model", "field", "value", "page", "decision", "corrected_value"])
+    result = review.import_files(db, home, [sheet])
+    assert result.report is not None
+    assert [(d.candidate_id, d.decision) for d in result.report.applied] == [
+        (v2[0].candidate_id, "accept"), (cid(C10_PARAMS), "correct")]  # the newest version's candidate
