@@ -384,7 +384,8 @@ def _derive(frame: pd.DataFrame) -> pd.DataFrame:
     for c in ("year", "month", "version"):
         df[c] = df[c].astype("Int64")
     text_cols = [c.name for c in dictionary.COLUMNS if c.dtype == "text"]
-    df[text_cols] = df[text_cols].fillna("").astype(str)
+    for c in text_cols:
+        df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
     return df
 
 
@@ -463,6 +464,11 @@ def read_dataset(path: Path | str) -> pd.DataFrame:
     try:
         if p.suffix == ".parquet":
             return pd.read_parquet(p)
-        return pd.read_csv(p, keep_default_na=True, na_values=[""], low_memory=False)
+        text = {c.name: str for c in dictionary.COLUMNS if c.dtype == "text"}
+        df = pd.read_csv(p, dtype=text, keep_default_na=False, na_values=[""], low_memory=False)
+        for c in text:  # ids like 1812.10000 must stay text; empty text cells stay ""
+            if c in df.columns:
+                df[c] = df[c].fillna("")
+        return df
     except (OSError, ValueError, pd.errors.ParserError) as e:
         raise AnalysisError(f"dataset {p}: cannot read: {e}") from None

@@ -68,8 +68,20 @@ def _nmse(theta_hat: np.ndarray, theta: np.ndarray) -> float:
 
 def _lstsq_on(X: np.ndarray, y: np.ndarray, cols: np.ndarray, d: int) -> np.ndarray:
     est = np.zeros(d)
-    est[cols] = np.linalg.lstsq(X[:, cols], y, rcond=None)[0]
+    est[cols] = _least_squares(X[:, cols], y)
     return est
+
+
+def _least_squares(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least squares via the normal equations (n > d) or the minimum-norm solution (n ≤ d); much faster
+    than an SVD-based ``lstsq`` at d = 1000."""
+    n, d = X.shape
+    try:
+        if n > d:
+            return np.linalg.solve(X.T @ X, X.T @ y)
+        return X.T @ np.linalg.solve(X @ X.T, y)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(X, y, rcond=None)[0]
 
 
 def _lasso(X: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
@@ -121,7 +133,7 @@ def simulate(sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED, n_grid: Sequenc
             est = {
                 "oracle": _lstsq_on(X, y, support, d),
                 "expert": _lstsq_on(X, y, expert_cols, d),
-                "flexible": np.linalg.lstsq(X, y, rcond=None)[0],
+                "flexible": _least_squares(X, y),
                 "lasso": _lasso(X, y, LASSO_C * NOISE * math.sqrt(2 * math.log(d) / n)),
             }
             for m in MODELS:

@@ -1,0 +1,127 @@
+"""Scaling-law fits: synthetic data drawn from known coefficients are recovered within their SEs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis.fit import MIN_OBS, fit_all, fit_measure, implied_exponent, prepare, select_points
+from analysis.synthetic import Truth, synthetic_frame
+
+
+def _fits(df: pd.DataFrame, measure: str = "per_pass"):  # type: ignore[no-untyped-def]
+    prepared, _ = prepare(df)
+    points, problems = select_points(prepared, "imagenet", measure)
+    fits, more = fit_measure(points, "imagenet", measure)
+    return fits, problems + more
+
+
+def _within(est: float, se: float, truth: float, k: float = 2.0) -> bool:
+    return abs(est - truth) <= k * se
+
+
+def test_polynomial_recovers_slope_and_intercept() -> None:
+    truth = Truth(intercept=-0.5, slope=-0.11, noise=0.05)
+    fits, _ = _fits(synthetic_frame(400, truth, seed=1))
+    p = fits.polynomial
+    assert p.n == 400 and p.slope.se < 0.01
+    assert _within(p.slope.estimate, p.slope.se, truth.slope)
+    assert _within(p.coef("const").estimate, p.coef("const").se, truth.intercept)
+    assert 0 < p.r2 <= 1 and p.adj_r2 < p.r2 and p.f > 100 and p.df_resid == 398
+    assert fits.exponent.k == pytest.approx(-1 / p.slope.estimate)
+    assert fits.exponent.ci_low < 1 / 0.11 < fits.exponent.ci_high
+
+
+def test_standard_errors_are_calibrated_over_seeds() -> None:
+    # |estimate − truth| < 1 SE should hold in about 68 % of samples: checks the SEs, not just the estimates.
+    truth = Truth(intercept=-0.3, slope=-0.07, noise=0.1)
+    hits = 0
+    for seed in range(40):
+        p = _fits(synthetic_frame(60, truth, seed=seed))[0].polynomial
+        hits += _within(p.slope.estimate, p.slope.se, truth.slope, k=1.0)
+    assert 0.5 <= hits / 40 <= 0.85
+
+
+def test_exponential_forms_recover_coefficients() -> None:
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0, 4, 300)
+    # Table 1 form: error = 0.31 − 0.06·log10 C
+    df = synthetic_frame(300, seed=7)
+    df["gflops_per_pass"] = 10**x
+    df["error"] = 0.31 - 0.06 * x + 0.01 * rng.standard_normal(300)
+    e = _fits(df)[0].exponential
+    assert _within(e.slope.estimate, e.slope.se, -0.06) and _within(e.coef("const").estimate, e.coef("const").se, 0.31)
+    # Table 4 form: 1/error = 2 + 1.5·log10 C
+    df["error"] = 1 / (2 + 1.5 * x + 0.2 * rng.standard_normal(300))
+    ep = _fits(df)[0].exponential_perf
+    assert _within(ep.slope.estimate, ep.slope.se, 1.5) and ep.slope.se < 0.05
+    assert _within(ep.coef("const").estimate, ep.coef("const").se, 2.0)
+
+
+def test_year_trend_recovered() -> None:
+    truth = Truth(intercept=-0.24, slope=-0.11, year=-0.04, noise=0.05)
+    f = _fits(synthetic_frame(500, truth, seed=3))[0].polynomial_year
+    assert f is not None and f.n == 500 and f.df_model == 2
+    assert _within(f.coef("year").estimate, f.coef("year").se, -0.04) and f.coef("year").se < 0.005
+    assert _within(f.slope.estimate, f.slope.se, -0.11)
+    assert _within(f.coef("const").estimate, f.coef("const").se, -0.24)
+
+
+def test_quantile_regression_recovers_the_10_percent_line() -> None:
+    truth = Truth(intercept=-0.5, slope=-0.09, noise=0.08)
+    fits, _ = _fits(synthetic_frame(800, truth, seed=11))
+    q = fits.quantile
+    assert q is not None and q.q == 0.10
+    # with N(0, σ) noise the 10 % quantile line is shifted by σ·z(0.1) and has the same slope
+    q_intercept = truth.intercept + truth.noise * stats.norm.ppf(0.10)
+    assert _within(q.slope.estimate, q.slope.se, truth.slope) and q.slope.se < 0.02
+    assert _within(q.coefs[0].estimate, q.coefs[0].se, q_intercept) and q.coefs[0].se < 0.03  # ≠ mean line
+    assert fits.quantile_exponent is not None and fits.quantile_exponent.k == pytest.approx(-1 / q.slope.estimate)
+
+
+def test_implied_exponent_matches_paper_imagenet() -> None:
+    # Section 3.2: slope −0.11 (n = 51) → k ≈ 9, 95 % CI about 7 to 13.9
+    e = implied_exponent(-0.11, 0.0185, 49)
+    assert round(e.k) == 9 and 6.5 < e.ci_low < 7.2 and 13 < e.ci_high < 14.5
+    assert math.isinf(implied_exponent(-0.01, 0.02, 10).ci_high)  # interval reaches 0 → unbounded
+    assert math.isnan(implied_exponent(0.05, 0.01, 10).k)
+
+
+def test_problems_name_benchmark_and_rows_but_other_fits_proceed() -> None:
+    good = synthetic_frame(30, seed=2)
+    bad = pd.DataFrame({"arxiv_id": ["2001.00001", "2001.00002", "2001.00003"], "benchmark": "coco",
+                        "model": ["a", "b", "c"], "year": 2020, "month": 1, "error": [0.4, -0.1, 0.3],
+                        "gflops_per_pass": [0.0, 5.0, 7.0], "hardware_burden_gflop": [np.nan] * 3})
+    df = pd.concat([good, bad], ignore_index=True)
+    res = fit_all(df)
+    assert res.get("imagenet", "per_pass") is not None and res.get("imagenet", "hardware_burden") is not None
+    assert res.get("coco", "per_pass") is None
+    text = [str(p) for p in res.problems]
+    coco_lines = (32, 33)  # dataset lines: header + 30 good rows → the bad rows are lines 32..34
+    assert any(t.startswith("coco / per_pass") and "non-positive compute" in t and "32" in t for t in text)
+    assert any("error outside (0, 1)" in t and "33" in t for t in text)
+    assert any(t.startswith("coco / per_pass") and f"need at least {MIN_OBS}" in t for t in text)
+    assert all(p.benchmark in ("coco", "imagenet") for p in res.problems)
+    assert {r for p in res.problems for r in p.rows} >= set(coco_lines)
+
+
+def test_missing_columns() -> None:
+    df = synthetic_frame(20, seed=4).drop(columns=["hardware_burden_gflop", "error"])
+    df["top1_err"] = 20.0 + np.arange(20)
+    res = fit_all(df)
+    assert res.get("imagenet", "per_pass") is not None  # error recomputed from top1_err
+    text = " ".join(str(p) for p in res.problems)
+    assert "no 'error' column" in text and "hardware_burden_gflop" in text
+    nothing = fit_all(pd.DataFrame({"x": [1, 2, 3]}))
+    assert not nothing.fits and "no 'benchmark' column" in str(nothing.problems[0])
+
+
+def test_identical_compute_cannot_be_fitted() -> None:
+    df = synthetic_frame(10, seed=1)
+    df["gflops_per_pass"] = 3.0
+    fits, problems = _fits(df)
+    assert fits is None and any("same compute" in str(p) for p in problems)
