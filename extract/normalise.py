@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 # ---------------------------------------------------------------- text clean-up
 
@@ -127,28 +128,27 @@ def _quantity(m: re.Match[str]) -> Quantity | None:
             val *= SCALE_WORDS[scale.lower()]
         return Quantity(m.start(), m.end(), float(val), raw, bool(scale), True)
     num = m.group("num")
-    value = _to_float(num)
+    exact = Decimal(num.replace(",", ""))
     decimals = len(num.split(".")[1]) if "." in num else 0
     exp_hat, exp_flat, sci, suffix, scale = (m.group(k) for k in ("exph", "expf", "sci", "suf", "scale"))
     scaled = False
     exp = exp_hat or exp_flat or sci
     if exp:
-        value *= 10.0 ** int(exp.replace("−", "-").replace("–", "-"))
+        exact *= Decimal(10) ** int(exp.replace("−", "-").replace("–", "-"))
         scaled = True
     if suffix:
-        if suffix in ("Bn", "bn", "BN"):
-            value *= 1e9
+        if suffix.lower() == "bn":
+            exact *= Decimal(10) ** 9
         elif suffix in SUFFIXES:
-            value *= SUFFIXES[suffix]
-        elif suffix.upper() in ("K",):
-            value *= 1e3
+            exact *= Decimal(repr(SUFFIXES[suffix]))
         else:
             # a lower-case "m", "b", "g", "t" after a number is a unit (metres, bytes …), not a scale
             return Quantity(m.start(), m.start() + len(num), _to_float(num), num, False, False, decimals)
         scaled = True
     if scale:
-        value *= SCALE_WORDS[scale.lower()]
+        exact *= Decimal(repr(SCALE_WORDS[scale.lower()]))
         scaled = True
+    value = float(exact)
     return Quantity(m.start(), m.end(), value, raw, scaled, False, decimals)
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from flopmine.benchmarks import load_registry
-from flopmine.types import FIELDS, METRIC_FIELDS
+from flopmine.types import FIELDS, METRIC_FIELDS, BBox
 
 from .document import Table
 from .normalise import find_quantities, parse_cell
@@ -247,10 +248,20 @@ def table_facts(table: Table, *, benchmark: str = "") -> list[CellFact]:
 # ---------------------------------------------------------------- tables in the text layer
 
 _VALUE_TOKEN = re.compile(
-    r"(?<![\w.\-×])(?:[-−]?\d+(?:[.,]\d+)*(?:\s?[×x·]\s?10\d{1,2})?(?:\s?[KMBG](?![\w]))?%?)(?:[*†‡§?]+)?"
-    r"(?:\s?±\s?\d+(?:\.\d+)?)?(?![\w\-×])"
+    r"(?<![\w.\-×/])(?:[-−]?\d+(?:[.,]\d+)*(?:\s?[×x·]\s?10\d{1,2})?(?:\s?[KMBG](?![\w]))?%?)(?:[*†‡§?]+)?"
+    r"(?:\s?±\s?\d+(?:\.\d+)?)?(?:\s?(?:→|->)\s?\d+(?:\.\d+)?)?(?![\w\-×])"
 )
 _BRACKETED = re.compile(r"\[[^\]]{1,20}\]|\([^)]{0,30}\)")
+_SCALE_TOKEN = re.compile(r"\b(?:millions?|billions?|thousands?)\b|\((?:M|B|K|G)\)|[×x]\s?10\^?\d{1,2}", re.I)
+DEFAULT_X_TOLERANCE = 30.0  # points: a value belongs to the header slot whose span it overlaps or nears
+
+
+@dataclass(frozen=True)
+class _Slot:
+    match: HeaderMatch
+    x0: float | None
+    x1: float | None
+    line: int
 
 
 def _row_values(line: str) -> tuple[str, list[tuple[int, int, str]]]:
@@ -264,26 +275,31 @@ def _row_values(line: str) -> tuple[str, list[tuple[int, int, str]]]:
     return label, vals
 
 
-def _header_slots(line: str) -> list[HeaderMatch]:
-    """Header fields in the order they appear on a header line ("method top-1 err. top-5 err.")."""
-    t = _norm_header(line)
+def _header_spans(line: str) -> list[tuple[int, int, HeaderMatch]]:
+    """Header fields with their spans, in order of appearance on a header line."""
     vocab = _vocabulary()
+    low = line.lower()
     found: list[tuple[int, int, str]] = []
     for form in sorted(vocab, key=len, reverse=True):
         if len(form) < 2:
             continue
-        for m in re.finditer(r"(?<![\w\-])" + re.escape(form) + r"(?![\w\-])", t):
+        for m in re.finditer(r"(?<![\w\-])" + re.escape(form) + r"(?![\w\-])", low):
             if not any(s < m.end() and m.start() < e for s, e, _ in found):
                 found.append((m.start(), m.end(), form))
     found.sort()
-    slots = []
-    for s, _e, form in found:
-        bench = _BENCH_HINT.get(form, "")
-        # scale written right after the word: "Params (M)", "FLOPs (×10^9)"
-        tail = t[s:s + len(form) + 14]
-        slots.append(HeaderMatch(vocab[form], header_scale(tail) if "(" in tail else header_scale(form), 90.0,
-                                 bench, form))
-    return slots
+    out = []
+    for s, e, form in found:
+        tail = line[e:e + 14]
+        scale = header_scale(form if not tail.lstrip().startswith("(") else form + " " + tail.split(")")[0] + ")")
+        if scale == 1.0:
+            scale = header_scale(line[s:e])
+        out.append((s, e, HeaderMatch(vocab[form], scale, 90.0, _BENCH_HINT.get(form, ""), line[s:e])))
+    return out
+
+
+def _header_slots(line: str) -> list[HeaderMatch]:
+    """Header fields in the order they appear on a header line ("method top-1 err. top-5 err.")."""
+    return [hm for _, _, hm in _header_spans(line)]
 
 
 def _is_data_line(line: str) -> bool:
@@ -291,12 +307,52 @@ def _is_data_line(line: str) -> bool:
     return bool(vals) and len(label) <= DEFAULT_MAX_LABEL and (len(vals) >= 2 or len(label) < 40)
 
 
-def text_table_facts(text: str, *, benchmark: str = "") -> list[CellFact]:
+def _xspan(boxes: Sequence[BBox | None] | None, start: int, end: int) -> tuple[float, float] | None:
+    if not boxes:
+        return None
+    bs = [b for b in boxes[start:end] if b is not None]
+    if not bs:
+        return None
+    return min(b[0] for b in bs), max(b[2] for b in bs)
+
+
+def _nearest_slot(x: tuple[float, float], slots: list[_Slot]) -> _Slot | None:
+    best: tuple[float, int, _Slot] | None = None
+    for sl in slots:
+        if sl.x0 is None or sl.x1 is None:
+            continue
+        overlap = min(x[1], sl.x1) - max(x[0], sl.x0)
+        dist = 0.0 if overlap > 0 else -overlap
+        if dist > DEFAULT_X_TOLERANCE:
+            continue
+        key = (dist - max(overlap, 0) * 0.01, -sl.line, sl)
+        if best is None or key[:2] < best[:2]:
+            best = key
+    return best[2] if best else None
+
+
+def _cell_value(tok: str, hm: HeaderMatch) -> tuple[float | None, tuple[str, ...]]:
+    value, flags = parse_cell(tok)
+    if value is None:
+        return None, flags
+    q = find_quantities(tok.split("±")[0].split("/")[0], words=False)
+    if q and q[0].scaled and "→" not in tok:
+        return q[0].value, flags  # the cell carries its own scale ("25.6M", "4.1×109")
+    return value * hm.scale, flags
+
+
+def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | None] | None = None) -> list[CellFact]:
     """Facts from tables laid out as lines of the page text (spans index ``text``).
+
+    With character ``boxes`` (one per character of ``text``) a value goes to the header slot above it
+    (column x-overlap), which survives missing cells and headers split over lines; without boxes the
+    k-th number goes to the k-th slot of the nearest header line (right-aligned).
 
     >>> page = "Table 2: Error rates\\nmethod top-1 err. top-5 err.\\nVGG [41] 24.4 7.1\\nOurs-152 19.38 4.49\\n"
     >>> [(f.model, f.field, f.value) for f in text_table_facts(page, benchmark="imagenet")]
     [('VGG', 'top1_err', 24.4), ('VGG', 'top5_err', 7.1), ('Ours-152', 'top1_err', 19.38), ('Ours-152', 'top5_err', 4.49)]
+    >>> [(f.field, f.value) for f in text_table_facts("# params. 25.5×106\\nFLOPs 4.1×109\\n")]
+    [('params', 25500000.0), ('flops', 4100000000.0)]
     """
     out: list[CellFact] = []
     lines: list[tuple[int, str]] = []
@@ -304,55 +360,97 @@ def text_table_facts(text: str, *, benchmark: str = "") -> list[CellFact]:
     for raw in text.split("\n"):
         lines.append((pos, raw))
         pos += len(raw) + 1
-    header_idx: int | None = None
-    header_slots: list[HeaderMatch] = []
+    slots: list[_Slot] = []  # slots of recent header lines
+    last_header = -100
+    row_field: tuple[HeaderMatch, int] | None = None  # a row-oriented table: "FLOPs 4.1×109"
+    scale_marks: list[tuple[float, float, float, int]] = []  # (x0, x1, scale, line) of "Million" words
     for i, (start, line) in enumerate(lines):
         if not line.strip():
             continue
-        if not _is_data_line(line):
-            slots = _header_slots(line)
-            if slots and len(line) < 160:
-                # a header may span two lines ("BLEU Training Cost (FLOPs)" / "EN-DE EN-FR EN-DE EN-FR")
-                if header_idx is not None and i - header_idx == 1 and len(slots) < len(header_slots):
-                    pass
-                else:
-                    header_slots = slots
-                header_idx = i
-            continue
-        if header_idx is None or i - header_idx > DEFAULT_HEADER_LOOKBACK + 25:
-            continue
         label, vals = _row_values(line)
-        slots = [s for s in header_slots]
-        if not slots:
+        is_data = _is_data_line(line)
+        label_hm = header_field(label) if label and len(label) <= 24 and vals else None
+        if label_hm is not None and not model_names_like(label):
+            # row-oriented: the label names the quantity and the numbers follow
+            row_field = (label_hm, i)
+            for s, e, tok in vals:
+                value, flags = _cell_value(tok, label_hm)
+                if value is not None:
+                    out.extend(_fact(label_hm, value, tok, "", label_hm.text, 0.5, benchmark,
+                                     ("table", "text_table", "row_header", *flags), start + s, start + e))
             continue
-        exact = len(vals) == len(slots)
-        if len(vals) >= len(slots):
-            pairs = list(zip(vals[len(vals) - len(slots):], slots, strict=True))
+        if row_field is not None and i - row_field[1] == 1 and not label and len(vals) == 1:
+            hm = row_field[0]
+            s, e, tok = vals[0]
+            value, flags = _cell_value(tok, hm)
+            if value is not None:
+                out.extend(_fact(hm, value, tok, "", hm.text, 0.45, benchmark,
+                                 ("table", "text_table", "row_header", *flags), start + s, start + e))
+            row_field = (hm, i)
+            continue
+        row_field = None
+        if not is_data:
+            spans = _header_spans(line)
+            for m in _SCALE_TOKEN.finditer(line):
+                x = _xspan(boxes, start + m.start(), start + m.end())
+                if x is not None:
+                    scale_marks.append((x[0], x[1], header_scale(m.group(0)), i))
+            if spans and len(line) < 200:
+                if i - last_header > 1 and not boxes:
+                    slots = []
+                if boxes:
+                    slots = [sl for sl in slots if i - sl.line <= 30]
+                for s, e, hm in spans:
+                    x = _xspan(boxes, start + s, start + e)
+                    if x is not None and hm.scale == 1.0 and FIELDS[hm.field].kind == "compute":
+                        for mx0, mx1, sc, li in scale_marks:
+                            if 0 < i - li <= 2 and min(x[1], mx1) - max(x[0], mx0) > -5:
+                                hm = HeaderMatch(hm.field, sc, hm.score, hm.benchmark, hm.text)
+                    slots.append(_Slot(hm, x[0] if x else None, x[1] if x else None, i))
+                last_header = i
+            continue
+        if not slots or i - last_header > 40:
+            continue
+        assigned: list[tuple[int, int, str, _Slot, float]] = []
+        if boxes and all(sl.x0 is not None for sl in slots):
+            for s, e, tok in vals:
+                x = _xspan(boxes, start + s, start + e)
+                sl = _nearest_slot(x, slots) if x is not None else None
+                if sl is not None:
+                    assigned.append((s, e, tok, sl, 0.6))
         else:
-            pairs = list(zip(vals, slots, strict=False))
-        for (s, e, tok), hm in pairs:
-            value, flags = parse_cell(tok)
+            latest = [sl for sl in slots if sl.line == max(x.line for x in slots)]
+            exact = len(vals) == len(latest)
+            if len(vals) >= len(latest):
+                pairs = list(zip(vals[len(vals) - len(latest):], latest, strict=True))
+            else:
+                pairs = list(zip(vals, latest, strict=False))
+            assigned = [(s, e, tok, sl, 0.55 if exact else 0.35) for (s, e, tok), sl in pairs]
+        for s, e, tok, sl, conf in assigned:
+            value, flags = _cell_value(tok, sl.match)
             if value is None:
                 continue
-            if hm.scale != 1.0 and re.search(r"\d[KMBG]\b|[×x·]", tok):
-                scale = 1.0  # the cell carries its own scale ("25.6M", "4.1×109")
-                q = find_quantities(tok, words=False)
-                value = q[0].value if q else value
-            else:
-                scale = hm.scale
-                q = find_quantities(tok, words=False)
-                if q and q[0].scaled:
-                    value = q[0].value
-            v = value * scale
-            bench = hm.benchmark or benchmark
-            name = _resolve(hm.field, v, bench)
-            if not plausible_cell(name, v):
-                continue
-            conf = 0.55 if exact else 0.35
-            out.append(CellFact(name, v, tok.strip(), _model_label(label), hm.text, conf, bench,
-                                ("table", "text_table", *flags) if exact else ("table", "text_table", "unaligned", *flags),
-                                start + s, start + e))
+            out.extend(_fact(sl.match, value, tok, _model_label(label), sl.match.text, conf, benchmark,
+                             ("table", "text_table", *flags), start + s, start + e))
     return out
+
+
+def model_names_like(label: str) -> bool:
+    """Whether a row label looks like a model name rather than a quantity ("ResNet-50" vs "FLOPs")."""
+    return bool(re.search(r"[A-Z][a-z]+[A-Z]|[A-Za-z]-\d|\d+-layer", label))
+
+
+def _fact(hm: HeaderMatch, value: float, tok: str, model: str, header: str, conf: float, benchmark: str,
+          flags: tuple[str, ...], start: int, end: int) -> list[CellFact]:
+    bench = hm.benchmark or benchmark
+    name = _resolve(hm.field, value, bench)
+    if not plausible_cell(name, value):
+        return []
+    if FIELDS[name].kind == "metric" and re.search(r"\d[KMBG]\b|[×·]", tok):
+        return []
+    if name in ("hardware_count", "training_steps") and abs(value - round(value)) > 1e-9:
+        return []
+    return [CellFact(name, value, tok.strip(), model, header, conf, bench, flags, start, end)]
 
 
 def _model_label(label: str) -> str:

@@ -187,8 +187,8 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
                       default_bench: str) -> list[tuple[Candidate, float, Evidence]]:
     out: list[tuple[Candidate, float, Evidence]] = []
     facts = []
-    raw_lines = page.text.replace("\r", "")
-    for f in text_table_facts(raw_lines, benchmark=""):
+    raw_lines = page.text
+    for f in text_table_facts(raw_lines, benchmark="", boxes=page.char_boxes or None):
         facts.append((f, f.start))
     for t in page.tables:
         pos = raw_lines.find(t.caption[:30]) if t.caption else -1
