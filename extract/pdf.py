@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PAGES = 300  # longer "papers" are theses or books: not what the seed paper read
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
-MIN_CHARS_PER_PAGE = 40  # fewer non-space characters per page on average → a scan without text layer
+MIN_CHARS_PER_PAGE = 20  # fewer non-space characters per page on average → a scan without text layer
 PDF_REASONS = ("corrupt", "encrypted", "needs_ocr", "too_large", "not_pdf")
 
 # needs_layout: a table caption plus several lines that are mostly numbers.

@@ -53,7 +53,7 @@ DEFAULT_MEMORY_BYTES = 2 * 1024**3  # address-space cap per worker process
 DEFAULT_KILL_GRACE = 30.0  # seconds past the limit before the parent kills a stuck worker
 STATUSES = ("ok", "corrupt", "encrypted", "needs_ocr", "not_pdf", "too_large", "timeout", "error")
 
-# Test-only fault injection, read in the worker: "<kind>:<file-name substring>", kinds:
+# Test-only fault injection (``Limits.fault``, from this variable in the parent): "<kind>:<file-name substring>", kinds:
 #   crash — the worker process dies (os._exit) as if segfaulted;
 #   hang  — Python-level busy wait (the alarm interrupts it);
 #   stall — block SIGALRM, then sleep: only the parent's kill can end it (like a hang in C code).
@@ -88,6 +88,8 @@ class Limits:
     kill_grace: float = DEFAULT_KILL_GRACE
     max_pages: int = DEFAULT_MAX_PAGES
     max_bytes: int = DEFAULT_MAX_BYTES
+    # test-only fault injection, read from FLOPMINE_TEST_FAULT in the parent (workers may outlive env changes)
+    fault: str = field(default_factory=lambda: os.environ.get(FAULT_ENV, ""), repr=False)
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,7 @@ def _on_alarm(signum: int, frame: object) -> None:
     raise ExtractionTimeout()
 
 
-def _inject_fault(path: Path) -> None:
-    spec = os.environ.get(FAULT_ENV, "")
+def _inject_fault(path: Path, spec: str) -> None:
     kind, _, needle = spec.partition(":")
     if not spec or not needle or needle not in path.name:
         return
@@ -168,7 +169,7 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
         old_handler = signal.signal(signal.SIGALRM, _on_alarm)
         signal.setitimer(signal.ITIMER_REAL, limits.timeout)
     try:
-        _inject_fault(item.path)
+        _inject_fault(item.path, limits.fault)
         doc = read_document(item.path, arxiv_id=item.arxiv_id, version=item.version, title=item.title,
                             abstract=item.abstract, benchmarks=item.benchmarks, max_pages=limits.max_pages,
                             max_bytes=limits.max_bytes, deadline=deadline)
@@ -215,7 +216,13 @@ def _init_worker(memory_bytes: int) -> None:
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    from . import rules  # noqa: F401 - pay the import (spaCy, pattern tables) once per worker
+    from . import rules
+    from .document import Document
+
+    try:  # build the matchers now (spaCy, pattern tables), before any PDF's clock starts
+        rules.candidates(Document.from_texts(["Trained for 1 epoch on 1 GPU."]))
+    except Exception:  # a broken rule shows up, with its traceback, on the first real PDF
+        log.debug("rules warm-up failed", exc_info=True)
 
 
 def _ping(seconds: float) -> int:

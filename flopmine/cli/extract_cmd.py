@@ -2,8 +2,92 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from extract import pipeline
+from extract.queue import write_queue
+
+from ..config import home_lock
+from ..store import connect
+from .common import console, progress_bar, state
+
+
+def extract_command(
+    ctx: typer.Context,
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="PDFs or folders of PDFs named <arxiv id>[vN].pdf (old-style ids with _ for /). "
+        "Default: every harvested PDF not yet extracted with the current rules.", show_default=False)] = None,
+    queue: Annotated[Path | None, typer.Option(
+        "--queue", help="Review-queue CSV to write (default <home>/queue/queue.csv).", show_default=False)] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-w", min=1, help="Worker processes (default: CPU count).", show_default=False)] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Run on a Dask cluster instead, e.g. tcp://10.0.0.5:8786.", show_default=False)] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Re-extract PDFs already extracted with the current rule version.")] = False,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", min=0, help="Seconds allowed per PDF (0: no limit).")] = pipeline.DEFAULT_TIMEOUT,
+    memory: Annotated[float, typer.Option(
+        "--memory-gib", min=0, help="Memory cap per worker process in GiB (0: no cap).")]
+        = pipeline.DEFAULT_MEMORY_BYTES / 2**30,
+    arxiv_id: Annotated[str | None, typer.Option(
+        "--id", help="arXiv id for a single PDF whose file name is not one, e.g. --id 1512.03385v1.",
+        show_default=False)] = None,
+) -> None:
+    """Extract candidate compute facts from PDFs into the store, and write the review queue.
+
+    Each PDF runs in a worker process with a time limit and a memory cap; a corrupt, encrypted,
+    text-less (needs_ocr), HTML or oversized PDF gets a status row with the reason and the batch
+    carries on. The queue CSV lists every candidate of every extracted paper (reviewer columns
+    decision, corrected_value, reviewer, note start empty; filled ones are kept across runs).
+
+    Exit codes: 0 all PDFs extracted; 1 some failed (the rest were done and stored); 75 another run
+    holds the home directory.
+
+    Examples: flopmine extract · flopmine extract papers/ --workers 2 · flopmine extract 1512.03385v1.pdf
+    --queue review.csv · flopmine extract --scheduler tcp://127.0.0.1:8786 --force
+    """
+    st = state(ctx)
+    home = st.home
+    limits = pipeline.Limits(timeout=timeout, memory_bytes=int(memory * 2**30))
+    with home_lock(home, "extract"):
+        conn = connect(home.db_path)
+        try:
+            if paths:
+                items = pipeline.inputs_from_paths(paths, conn, arxiv_id=arxiv_id)
+            else:
+                items = pipeline.inputs_from_store(conn, home.pdf_dir)
+            with progress_bar("Extracting", enabled=not st.quiet) as progress:
+                summary = pipeline.run(conn, items, force=force, workers=workers, scheduler=scheduler,
+                                       limits=limits, on_progress=progress)
+            queue_path = queue or home.queue_dir / "queue.csv"
+            rows = write_queue(conn, queue_path)
+        finally:
+            conn.close()
+    _render(summary, queue_path, rows, quiet=st.quiet)
+    raise typer.Exit(1 if summary.failed else 0)
+
+
+def _render(summary: pipeline.RunSummary, queue_path: Path, rows: int, *, quiet: bool) -> None:
+    if not quiet:
+        table = Table(title="Extract")
+        table.add_column("status")
+        table.add_column("papers", justify="right")
+        for status, n in summary.by_status.items():
+            table.add_row(status if status == "ok" else f"[red]{status}[/]", str(n))
+        if summary.skipped:
+            table.add_row("skipped (already extracted; --force to redo)", str(summary.skipped))
+        console.print(table)
+        console.print(f"{summary.candidates} candidates from {summary.pages} pages; "
+                      f"review queue: {queue_path} ({rows} rows)", highlight=False)
+    for r in summary.failed:
+        console.print(f"[red]{r.status}[/] {r.path}: {r.reason}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the main app."""
+    app.command("extract")(extract_command)

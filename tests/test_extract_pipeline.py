@@ -1,0 +1,298 @@
+"""The extract pipeline end to end: generated PDFs through the real reader, worker pool, store and CLI."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from extract import QUEUE_COLUMNS
+from extract.pdf import needs_layout, read_document, rule_regions, to_top_left
+from extract.pipeline import FAULT_ENV, Limits, PaperInput, extract_many, inputs_from_paths, inputs_from_store
+from flopmine.cli import app
+from flopmine.errors import PdfError
+from flopmine.store import connect
+from tests.support import pdfs
+
+FACTS = ("Our model Foo-Net is trained for 90 epochs on 8 NVIDIA V100 GPUs.\n"
+         "Training takes 3 days in total.\nFoo-Net has 25.6M parameters.")
+
+
+def _good(path: Path) -> Path:
+    return pdfs.text_pdf(path, [FACTS, "Second page: related work and more text to read here."])
+
+
+# ---------------------------------------------------------------- reader
+
+
+def test_to_top_left_flips_y() -> None:
+    assert to_top_left(10.0, 700.0, 20.0, 712.0, 792.0) == (10.0, 80.0, 20.0, 92.0)
+
+
+def test_needs_layout_wants_a_caption_and_numbers() -> None:
+    rows = "A 1.0 2.0\nB 3.0 4.0\nC 5.0 6.0"
+    assert needs_layout("Table 3: Results on ImageNet.\n" + rows)
+    assert not needs_layout("As Table 3 shows, we win.\n" + rows)  # a mention, not a caption
+    assert not needs_layout("Table 3: Results.\nWe trained for 90 epochs.")
+
+
+def test_rule_regions_groups_rules_of_equal_width() -> None:
+    assert rule_regions([(100, 50, 300), (100.5, 70, 300), (100, 150, 299.5), (40, 400, 500)]) == [(100, 50, 300, 150)]
+
+
+def test_text_and_char_boxes_land_on_the_words(tmp_path: Path) -> None:
+    path = pdfs.text_pdf(tmp_path / "1234.56789v1.pdf", ["alpha beta gamma\nsecond line here", "page two of a short test document"])
+    doc = read_document(path, arxiv_id="1234.56789", version=1)
+    assert doc.page_count == 2
+    page = doc.pages[0]
+    assert page.text.splitlines()[:2] == ["alpha beta gamma", "second line here"]
+    assert len(page.char_boxes) == len(page.text)
+    assert (page.width, page.height) == (pdfs.PAGE_WIDTH, pdfs.PAGE_HEIGHT)
+    i = page.text.index("beta")
+    x0, top, x1, bottom = page.span_bbox(i, i + 4)
+    alpha = page.span_bbox(0, 5)
+    assert alpha[0] == pytest.approx(pdfs.LEFT_MARGIN, abs=1.5)
+    assert x0 > alpha[2]  # beta is right of alpha
+    # baseline at TOP_MARGIN from the top: the glyphs sit just above it
+    assert top < pdfs.TOP_MARGIN < bottom + 3 and pdfs.TOP_MARGIN - top < pdfs.FONT_SIZE
+    j = page.text.index("second")
+    assert page.span_bbox(j, j + 6)[1] == pytest.approx(top + pdfs.LINE_HEIGHT, abs=1.5)
+    assert doc.pages[1].text.strip() == "page two of a short test document"
+
+
+def test_ruled_table_comes_back_as_rows(tmp_path: Path) -> None:
+    path = pdfs.table_pdf(tmp_path / "1234.56789.pdf")
+    page = read_document(path, arxiv_id="1234.56789", version=1).pages[0]
+    assert len(page.tables) == 1
+    table = page.tables[0]
+    assert table.rows == tuple(tuple(r) for r in pdfs.DEFAULT_ROWS)
+    assert table.caption.startswith("Table 2: Comparison on ImageNet")
+    assert table.page == 1 and table.bbox is not None
+
+
+def test_booktabs_table_comes_back_as_rows(tmp_path: Path) -> None:
+    path = pdfs.booktabs_pdf(tmp_path / "1234.56789.pdf")
+    page = read_document(path, arxiv_id="1234.56789", version=1).pages[0]
+    assert len(page.tables) == 1
+    rows = page.tables[0].rows
+    assert rows[1:] == tuple(tuple(r) for r in pdfs.DEFAULT_ROWS[1:])
+    assert rows[0][:3] == ("Model", "Params", "FLOPs")
+
+
+def test_layout_off_skips_tables(tmp_path: Path) -> None:
+    path = pdfs.table_pdf(tmp_path / "1234.56789.pdf")
+    assert read_document(path, arxiv_id="1234.56789", version=1, layout=False).pages[0].tables == ()
+
+
+BAD = {
+    "encrypted": pdfs.encrypted_pdf,
+    "needs_ocr": pdfs.image_only_pdf,
+    "corrupt": pdfs.truncated_pdf,
+    "not_pdf": pdfs.html_as_pdf,
+}
+
+
+@pytest.mark.parametrize("reason", sorted(BAD))
+def test_bad_pdf_raises_pdf_error_with_reason(tmp_path: Path, reason: str) -> None:
+    path = BAD[reason](tmp_path / "1111.22222.pdf")
+    with pytest.raises(PdfError) as e:
+        read_document(path, arxiv_id="1111.22222", version=1)
+    assert e.value.reason == reason
+    assert str(path) in str(e.value)
+
+
+def test_empty_and_oversized_files(tmp_path: Path) -> None:
+    with pytest.raises(PdfError, match="empty") as e:
+        read_document(pdfs.empty_pdf(tmp_path / "a.pdf"), arxiv_id="x", version=1)
+    assert e.value.reason == "corrupt"
+    good = _good(tmp_path / "b.pdf")
+    with pytest.raises(PdfError) as e:
+        read_document(good, arxiv_id="x", version=1, max_bytes=100)
+    assert e.value.reason == "too_large"
+    with pytest.raises(PdfError) as e:
+        read_document(good, arxiv_id="x", version=1, max_pages=1)
+    assert e.value.reason == "too_large"
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def test_inputs_from_paths_parse_ids(tmp_path: Path) -> None:
+    for name in ("1512.03385v2.pdf", "hep-th_9901001.pdf", "notes.pdf"):
+        _good(tmp_path / name)
+    items = {i.path.name: i for i in inputs_from_paths([tmp_path])}
+    assert (items["1512.03385v2.pdf"].arxiv_id, items["1512.03385v2.pdf"].version) == ("1512.03385", 2)
+    assert (items["hep-th_9901001.pdf"].arxiv_id, items["hep-th_9901001.pdf"].version) == ("hep-th/9901001", 1)
+    assert "not an arXiv id" in items["notes.pdf"].problem
+    (one,) = inputs_from_paths([tmp_path / "notes.pdf"], arxiv_id="1706.03762v5")
+    assert (one.arxiv_id, one.version, one.problem) == ("1706.03762", 5, "")
+
+
+def test_inputs_from_store_lists_harvested_pdfs(tmp_path: Path, conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO pdfs (arxiv_id, version, status, path, updated_at) VALUES "
+                 "('1512.03385', 1, 'ok', '1512.03385v1.pdf', 'now'), ('1706.03762', 1, 'failed', NULL, 'now')")
+    (item,) = inputs_from_store(conn, tmp_path)
+    assert item.path == tmp_path / "1512.03385v1.pdf" and item.version == 1
+
+
+# ---------------------------------------------------------------- the worker pool
+
+
+def _batch(tmp_path: Path) -> list[PaperInput]:
+    names = ["1001.00001", "1001.00002", "1001.00003"]
+    return [PaperInput(_good(tmp_path / f"{n}.pdf"), n, 1) for n in names]
+
+
+def _statuses(results) -> dict[str, str]:
+    return {r.arxiv_id: r.status for r in results}
+
+
+def test_crashed_worker_does_not_lose_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FAULT_ENV, "crash:1001.00002")
+    results = list(extract_many(_batch(tmp_path), workers=2, limits=Limits(timeout=30)))
+    assert _statuses(results) == {"1001.00001": "ok", "1001.00002": "error", "1001.00003": "ok"}
+    assert "worker process died" in next(r.reason for r in results if r.status == "error")
+
+
+def test_timeout_in_python_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FAULT_ENV, "hang:1001.00001")
+    results = list(extract_many(_batch(tmp_path), workers=2, limits=Limits(timeout=2.0, kill_grace=30)))
+    assert _statuses(results) == {"1001.00001": "timeout", "1001.00002": "ok", "1001.00003": "ok"}
+    hung = next(r for r in results if r.status == "timeout")
+    assert "limit" in hung.reason and hung.seconds < 10  # the alarm, not the parent's kill
+
+
+def test_timeout_when_signals_cannot_reach_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FAULT_ENV, "stall:1001.00003")
+    results = list(extract_many(_batch(tmp_path), workers=2, limits=Limits(timeout=3.0, kill_grace=1.0)))
+    assert _statuses(results) == {"1001.00001": "ok", "1001.00002": "ok", "1001.00003": "timeout"}
+    assert "worker was killed" in next(r.reason for r in results if r.status == "timeout")
+
+
+# ---------------------------------------------------------------- CLI, store, queue
+
+
+def _folder_with_everything(tmp_path: Path) -> Path:
+    d = tmp_path / "in"
+    d.mkdir()
+    _good(d / "1001.00001v1.pdf")
+    pdfs.table_pdf(d / "1001.00002v1.pdf")
+    pdfs.encrypted_pdf(d / "1001.00003.pdf")
+    pdfs.image_only_pdf(d / "1001.00004.pdf")
+    pdfs.truncated_pdf(d / "1001.00005.pdf")
+    pdfs.html_as_pdf(d / "1001.00006.pdf")
+    pdfs.empty_pdf(d / "1001.00007.pdf")
+    _good(d / "my paper.pdf")
+    return d
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def _queue(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_cli_bad_inputs_get_status_rows_and_exit_1(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    code, out = _cli("--home", str(home), "extract", str(_folder_with_everything(tmp_path)), "--workers", "2")
+    assert code == 1, out
+    conn = connect(home / "flopmine.sqlite")
+    rows = {r["arxiv_id"]: (r["status"], r["reason"]) for r in conn.execute("SELECT * FROM extractions")}
+    assert {k: v[0] for k, v in rows.items()} == {
+        "1001.00001": "ok", "1001.00002": "ok", "1001.00003": "encrypted", "1001.00004": "needs_ocr",
+        "1001.00005": "corrupt", "1001.00006": "not_pdf", "1001.00007": "corrupt"}
+    assert "HTML" in rows["1001.00006"][1]
+    assert "my paper.pdf" in out and "not an arXiv id" in out  # the unnamed file is reported, not stored
+    assert "1001.00003.pdf" in out and "encrypted" in out
+    queue = _queue(home / "queue" / "queue.csv")
+    assert list(queue[0]) == list(QUEUE_COLUMNS) if queue else True
+    n_cands = conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
+    assert len(queue) == n_cands
+    assert all(r["decision"] == r["reviewer"] == r["note"] == r["corrected_value"] == "" for r in queue)
+    assert {r["arxiv_id"] for r in queue} <= {"1001.00001", "1001.00002"}
+    keys = [(r["arxiv_id"], int(r["version"]), r["field"], int(r["rank"])) for r in queue]
+    assert keys == sorted(keys)
+
+
+def test_rerun_is_idempotent_and_keeps_reviewer_columns(tmp_path: Path) -> None:
+    home, d = tmp_path / "home", tmp_path / "in"
+    d.mkdir()
+    _good(d / "1001.00001v1.pdf")
+    pdfs.table_pdf(d / "1001.00002v1.pdf")
+    queue = tmp_path / "q.csv"
+    assert _cli("--home", str(home), "extract", str(d), "--queue", str(queue))[0] == 0
+    first = _queue(queue)
+    conn = connect(home / "flopmine.sqlite")
+    ids1 = sorted(r[0] for r in conn.execute("SELECT candidate_id FROM candidates"))
+    if first:  # a reviewer marks a row, then extraction runs again
+        first[0].update(decision="accept", reviewer="ana", note="=1+1")
+        with open(queue, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(QUEUE_COLUMNS))
+            w.writeheader()
+            w.writerows(first)
+    code, out = _cli("--home", str(home), "extract", str(d), "--queue", str(queue))
+    assert code == 0 and "skipped" in out  # nothing new to do
+    code, out = _cli("--home", str(home), "extract", str(d), "--queue", str(queue), "--force")
+    assert code == 0, out
+    ids2 = sorted(r[0] for r in conn.execute("SELECT candidate_id FROM candidates"))
+    assert ids1 == ids2
+    second = _queue(queue)
+    assert [r["candidate_id"] for r in second] == [r["candidate_id"] for r in first]
+    if first:
+        kept = next(r for r in second if r["candidate_id"] == first[0]["candidate_id"])
+        assert (kept["decision"], kept["reviewer"], kept["note"]) == ("accept", "ana", "'=1+1")
+
+
+def test_candidates_from_a_generated_paper(tmp_path: Path) -> None:
+    d = tmp_path / "in"
+    _good(d / "1001.00001v1.pdf")
+    home = tmp_path / "home"
+    assert _cli("--home", str(home), "extract", str(d))[0] == 0
+    conn = connect(home / "flopmine.sqlite")
+    found = {(r["field"], r["value"]) for r in conn.execute("SELECT field, value FROM candidates")}
+    assert ("epochs", 90.0) in found
+    assert ("hardware_count", 8.0) in found
+    row = conn.execute("SELECT page, snippet, bbox FROM candidates WHERE field = 'epochs'").fetchone()
+    assert row["page"] == 1 and "90 epochs" in row["snippet"]
+
+
+@pytest.mark.slow
+def test_extract_through_a_dask_cluster(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    d = tmp_path / "in"
+    _good(d / "1001.00001v1.pdf")
+    pdfs.html_as_pdf(d / "1001.00002v1.pdf")
+    home = tmp_path / "home"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=40) as cluster:
+        code, out = _cli("--home", str(home), "extract", str(d), "--scheduler", cluster.scheduler_address)
+    assert code == 1, out
+    conn = connect(home / "flopmine.sqlite")
+    rows = dict(conn.execute("SELECT arxiv_id, status FROM extractions").fetchall())
+    assert rows == {"1001.00001": "ok", "1001.00002": "not_pdf"}
+    assert conn.execute("SELECT COUNT(*) FROM candidates WHERE arxiv_id = '1001.00001'").fetchone()[0] > 0
+
+
+def test_corpus_smoke(shared_dir: Path) -> None:
+    src = shared_dir / "corpus" / "pdfs"
+    names = [n for n in ("1512.03385.pdf", "1706.03762.pdf") if (src / n).exists()]
+    if not names:
+        pytest.skip("corpus PDFs absent")
+    items = [PaperInput(src / n, n[:-4], 1) for n in names]
+    results = list(extract_many(items, workers=min(2, os.cpu_count() or 1), limits=Limits(timeout=120)))
+    assert [r.status for r in results] == ["ok"] * len(names)
+    for r in results:
+        assert r.pages >= 8 and len(r.candidates) > 0
+    doc = read_document(src / names[0], arxiv_id="x", version=1)
+    assert "Residual" in doc.pages[0].text or "Attention" in doc.pages[0].text
+    assert any(p.tables for p in doc.pages)
