@@ -389,7 +389,7 @@ class ArxivClient:
                  num_retries: int = DEFAULT_NUM_RETRIES, min_interval: float | None = None,
                  timeout: tuple[float, float] | None = None, limiter: RateLimiter | None = None) -> None:
         self.api_url = (api_url or env_api_url()).split("?", 1)[0]
-        self.limiter = limiter or shared_limiter(min_interval)
+        self.limiter = limiter or shared_limiter(env_min_interval() if min_interval is None else min_interval)
         self.timeout = timeout or env_timeout()
         self._arxiv = arxiv.Client(page_size=page_size, delay_seconds=0.0, num_retries=num_retries)
         self._arxiv.query_url_format = self.api_url + "?{}"
