@@ -243,7 +243,7 @@ def test_checker_is_not_vacuous(corpus: DemoCorpus) -> None:
 def test_phrasings_vary(corpus: DemoCorpus) -> None:
     notes = [f.note for e in corpus.ok_entries() for f in e.truth]
     joined = "\n".join(notes)
-    for pattern in (r"× 10\^\d", r"\dB FLOPs", r"GFLOPs", r"billion multiply-adds", r"M Mult-Adds",
+    for pattern in (r"× 10\^\d", r"\dB FLOPs", r"GFLOPs", r"billion multiply-adds", r"[MG] Mult-Adds",
                     r"FLOPs \(G\) column", r"\dM parameters", r"\d,\d{3},\d{3} parameters", r"Params \(M\)",
                     r"\d+h \d+m", r"about \w+ days", r"for \d+ hours", r"took \w+ weeks?", r"\d days",
                     r"a single ", r"TPU v3 cores", r"\dk iterations", r"\d,\d{3} steps"):
