@@ -86,9 +86,13 @@ def load_facts(directory: Path) -> list[Fact]:
 
 
 def _what(e: Exception) -> str:
+    """``column: message`` for an error raised while parsing an annotation row."""
+    msg = str(e.args[0]) if e.args else str(e)
     if isinstance(e, KeyError):
-        return f"{e.args[0]}: missing column"
-    return f"value: {e}"
+        return f"field: {msg}" if " " in msg else f"{msg}: missing column"  # field_spec's KeyError has a sentence
+    if msg.split(":", 1)[0] in ("field", "decision", "version", "page"):
+        return msg
+    return f"value: {msg}"
 
 
 def _read_rows(path: Path, problems: list[str]) -> list[tuple[int, dict[str, str]]]:

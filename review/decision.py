@@ -198,10 +198,10 @@ class Decision:
         """Parse a ledger row; raises ``KeyError``/``ValueError`` on a malformed row."""
         field_name = row["field"].strip()
         if field_name not in FIELDS:
-            raise ValueError(f"unknown field {field_name!r}")
+            raise ValueError(f"field: unknown field {field_name!r}")
         decision = row["decision"].strip()
         if decision not in DECISIONS:
-            raise ValueError(f"unknown decision {decision!r}")
+            raise ValueError(f"decision: unknown decision {decision!r}")
         corrected = (row.get("corrected_value") or "").strip()
         return cls(
             decision=decision, arxiv_id=row["arxiv_id"].strip(), version=int(row.get("version") or 0),

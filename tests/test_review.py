@@ -18,7 +18,7 @@ import review
 from flopmine.config import Home, resolve_home
 from flopmine.errors import ReviewError
 from flopmine.store import connect, replace_candidates, upsert_paper
-from flopmine.types import ANNOTATION_COLUMNS, Candidate, Fact, Paper
+from flopmine.types import ANNOTATION_COLUMNS, FIELDS, Candidate, Fact, Paper
 from review import annotations as ann
 from review.decision import LEDGER_COLUMNS, REVIEW_COLUMNS
 
@@ -456,6 +456,17 @@ def test_malformed_annotations_are_reported(db: sqlite3.Connection, home: Home) 
         review.status(db, home)
     assert e.value.problems == [f"{home.annotations_dir / 'imagenet.csv'}:2: value: could not convert string "
                                 "to float: 'abc'"]
+    (home.annotations_dir / "imagenet.csv").unlink()
+    (home.annotations_dir / "paper_facts.csv").write_text(",".join(ANNOTATION_COLUMNS) + "\n"
+                                                          f"{RESNET},1,,,gpu_count,8,,3,accept,,,,,\n")
+    (home.annotations_dir / "decisions").mkdir()
+    (home.annotations_dir / ann.LEDGER_FILE).write_text(",".join(LEDGER_COLUMNS) + "\n"
+                                                       f"{RESNET},1,,,epochs,90,,3,maybe,,c1,,,,,\n")
+    with pytest.raises(ReviewError) as e:
+        review.status(db, home)
+    assert "fix these rows first" in str(e.value)
+    assert [p.split(": ", 1)[1] for p in e.value.problems] == [
+        "decision: unknown decision 'maybe'", "field: unknown field 'gpu_count'; known: " + ", ".join(FIELDS)]
 
 
 # ---------------------------------------------------------------- crash safety

@@ -123,3 +123,35 @@ def test_dry_run_and_usage_errors(capsys: pytest.CaptureFixture[str], home_dir: 
 def test_help_explains_with_an_example(capsys: pytest.CaptureFixture[str], command: str) -> None:
     code, stdout, _ = run(capsys, "review", command, "--help")
     assert code == 0 and "Example: flopmine review " + command in stdout
+
+
+def test_docs_list_every_row_message(home_dir: Path, tmp_path: Path) -> None:
+    """Each problem a bad sheet produces appears (up to its first quoted or numeric part) in docs/review.md."""
+    import re
+
+    import review
+    from tests.test_review import row_for, write_sheet
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "review.md").read_text(encoding="utf-8")
+    err1, _, flops, epochs, _ = resnet_candidates()
+    sheet = write_sheet(tmp_path / "bad.csv", [
+        row_for(err1, decision="yes"), row_for(err1, decision="", corrected_value="1"),
+        row_for(flops, candidate_id="cffffffffffffffff", decision="accept"),
+        row_for(flops, decision="correct"), row_for(epochs, decision="correct", corrected_value="x"),
+        row_for(epochs, decision="accept", corrected_value="5"), row_for(err1, decision="accept", value="3"),
+        row_for(err1, decision="reject", model="x"), {"decision": "accept"},
+        {"decision": "add", "candidate_id": "c1", "corrected_value": "3", "version": "x"},
+        {"decision": "add", "arxiv_id": "nope", "field": "gpus", "value": "1", "page": "p"},
+        {"decision": "add", "arxiv_id": RESNET, "field": "top1_acc", "value": "170", "page": "1"},
+        {"decision": "add", "arxiv_id": RESNET, "field": "params", "value": "1", "page": "1", "benchmark": "mnist"},
+    ])
+    conn = connect(resolve_home(home_dir).db_path)
+    try:
+        _, problems, _ = review.validate_files(conn, [sheet])
+    finally:
+        conn.close()
+    assert len(problems) >= 20
+    for p in problems:
+        stem = re.split(r"['\d]", f"{p.column}: {p.message}" if p.column in ("decision", "corrected_value")
+                        else p.message)[0].strip()
+        assert stem in docs, str(p)
