@@ -261,7 +261,7 @@ class _FeedSession(ArxivSession):
                 self._backoff()
                 raise _FeedRetry(problem)
         elif 400 <= resp.status_code < 500 and resp.status_code != 429:
-            raise _FeedRejected(api_error_message(resp.content) or f"HTTP {resp.status_code}",
+            raise _FeedRejected(api_error_message(resp.content) or "not an arXiv API answer (check the API URL)",
                                 resp.status_code, str(url))
         return resp
 

@@ -138,7 +138,7 @@ def download_pdf(client: ArxivClient, arxiv_id: str, version: int, url: str, pdf
             with atomic_path(target, suffix=PART_SUFFIX) as tmp:
                 length = _fetch_once(client, url, tmp, max_bytes)
                 sha, size = validate_pdf(tmp, expected_length=length)
-            logger.info("downloaded %s (%d bytes)", name, size)
+            logger.debug("downloaded %s (%d bytes)", name, size)
             return DownloadOutcome(arxiv_id, version, True, name, sha, size, tries=attempt)
         except TransientError as e:
             reason = str(e.args[0]) + (f" (HTTP {e.status})" if e.status else "")

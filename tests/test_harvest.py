@@ -328,3 +328,11 @@ def test_missing_and_corrupt_pdfs_fail_with_reasons(home, registry, make_fake):
     assert "corrupt" in reasons["1901.00002"]
     assert "content type" in reasons["1901.00003"]
     assert list(home.pdf_dir.iterdir()) == []
+
+
+def test_wrong_api_url_fails_clearly_without_retries(home, registry, make_fake):
+    fake = make_fake(entries(1))
+    report = harvest.run(home, registry=registry, api_url=fake.base_url + "/not-the-api", min_interval=INTERVAL)
+    assert report.exit_code == 1
+    assert all("check the API URL" in q.error and "404" in q.error for q in report.queries)
+    assert len(fake.requests) == 2  # one per benchmark, no retries of a 404

@@ -56,6 +56,13 @@ def test_cli_harvest_then_status(tmp_path, registry, monkeypatch):
         out = status.output
         assert "cifar10" in out and "imagenet" in out and "Failed PDFs" in out and "HTML" in out
 
+        from flopmine.store import connect, replace_candidates
+
+        with connect(Path(home) / "flopmine.sqlite") as conn:
+            replace_candidates(conn, "1901.00001", 1, [], extraction={"rule_version": "t", "status": "needs_ocr"})
+        status = runner.invoke(app, ["--home", home, "status", "--registry", str(registry)])
+        assert "Extractions" in status.output and "needs_ocr" in status.output
+
         again = runner.invoke(app, ["--home", home, "harvest", "--registry", str(registry), "-b", "CIFAR10"])
         assert again.exit_code == 0, again.output
         assert "failed: 0" in again.output
@@ -128,3 +135,14 @@ def test_two_processes_share_nothing_but_spacing_holds_within_one(tmp_path, regi
         assert fake.min_spacing() >= INTERVAL
     assert sorted(p.name for p in (home / "pdfs").iterdir()) == ["1901.00001v1.pdf", "1901.00001v2.pdf",
                                                                  "1901.00002v1.pdf"]
+
+
+def test_help_documents_options_and_exit_codes():
+    runner = CliRunner()
+    out = runner.invoke(app, ["harvest", "--help"], terminal_width=200).output
+    for word in ("--benchmark", "--since", "--until", "--max-papers", "--no-pdf", "--dry-run", "--registry",
+                 "Exit codes", "75", "Example"):
+        assert word in out
+    assert "Example" in runner.invoke(app, ["status", "--help"]).output
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "harvest.md").read_text()
+    assert "OnCalendar" in doc and "crontab" in doc and "| 75 |" in doc
