@@ -290,7 +290,9 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
                 return JSONResponse({"error": str(e)}, status_code=503)
             if recorded is not None:
                 server.sessions.push_undo(session, recorded)
-            walk = server.walk(conn)
+                walk = walk.with_decision(cid, recorded.decision.decision)
+            else:  # the same verdict was recorded already (e.g. carried over from another version)
+                walk = server.walk(conn)
         finally:
             conn.close()
     nxt = walk.next_pending(cid)

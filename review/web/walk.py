@@ -28,17 +28,32 @@ class Walk:
 
     candidates: tuple[Candidate, ...]
     decisions: Mapping[str, str] = field(default_factory=dict)  # candidate_id -> decision
+    ids: tuple[str, ...] = ()  # candidate ids in order (computed once: an id is a hash)
+    _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.ids) != len(self.candidates):
+            object.__setattr__(self, "ids", tuple(c.candidate_id for c in self.candidates))
+        object.__setattr__(self, "_index", {cid: i for i, cid in enumerate(self.ids)})
 
     @classmethod
     def build(cls, scope: Iterable[tuple[Candidate, str]]) -> Walk:
         """From ``(candidate, decision)`` pairs in review order ("" = pending)."""
         items = list(scope)
-        return cls(tuple(c for c, _ in items), {c.candidate_id: d for c, d in items if d})
+        ids = tuple(c.candidate_id for c, _ in items)
+        return cls(tuple(c for c, _ in items), {cid: d for cid, (_, d) in zip(ids, items, strict=True) if d}, ids)
+
+    def with_decision(self, candidate_id: str, decision: str) -> Walk:
+        """This walk after one more decision ("" withdraws it)."""
+        decisions = {k: v for k, v in self.decisions.items() if k != candidate_id}
+        if decision:
+            decisions[candidate_id] = decision
+        return Walk(self.candidates, decisions, self.ids)
 
     @property
     def progress(self) -> tuple[int, int]:
         """(decided, total) over the candidates of this walk."""
-        decided = sum(1 for c in self.candidates if c.candidate_id in self.decisions)
+        decided = sum(1 for cid in self.ids if cid in self.decisions)
         return decided, len(self.candidates)
 
     def decision(self, candidate_id: str) -> str:
@@ -46,32 +61,32 @@ class Walk:
         return self.decisions.get(candidate_id, "")
 
     def find(self, candidate_id: str | None) -> Candidate | None:
-        for c in self.candidates:
-            if c.candidate_id == candidate_id:
-                return c
-        return None
+        i = self._index.get(candidate_id or "")
+        return None if i is None else self.candidates[i]
 
     def current(self, at: str | None) -> Candidate | None:
         """The candidate ``at`` when it is in the walk, else the first pending one (None: all decided)."""
         found = self.find(at)
         if found is not None:
             return found
-        return next((c for c in self.candidates if c.candidate_id not in self.decisions), None)
+        return self.next_pending(None)
 
     def next_pending(self, after: str | None) -> Candidate | None:
         """The first pending candidate after ``after`` in review order, wrapping around; never ``after``."""
-        ids = [c.candidate_id for c in self.candidates]
-        start = ids.index(after) + 1 if after in ids else 0
-        for c in self.candidates[start:] + self.candidates[:start]:
-            if c.candidate_id not in self.decisions and c.candidate_id != after:
-                return c
+        n = len(self.ids)
+        start = self._index[after] + 1 if after in self._index else 0
+        for k in range(n):
+            i = (start + k) % n
+            if self.ids[i] not in self.decisions and self.ids[i] != after:
+                return self.candidates[i]
         return None
 
     def siblings(self, c: Candidate) -> list[Candidate]:
         """The other candidates for the same paper version, benchmark and field."""
-        return [o for o in self.candidates
+        me = c.candidate_id
+        return [o for o, cid in zip(self.candidates, self.ids, strict=True)
                 if (o.arxiv_id, o.version, o.benchmark, o.field) == (c.arxiv_id, c.version, c.benchmark, c.field)
-                and o.candidate_id != c.candidate_id]
+                and cid != me]
 
     def paper_position(self, c: Candidate) -> tuple[int, int]:
         """(1-based index of this candidate's paper, number of papers) in the walk."""
