@@ -344,7 +344,7 @@ def _madds_words(g: float) -> Phrased:
 
 
 def _madds_m(g: float) -> Phrased:
-    if g >= 1:
+    if g >= 10:
         s = _sig(g, 3)
         return f"{s}G Mult-Adds", float(s) * 1e9, "mult_adds"
     s = str(round(g * 1000))
@@ -679,7 +679,7 @@ class _Writer:
              model: str | None = None, note: str = "") -> None:
         unit = field_spec(field_name).unit
         if field_name == "hardware_count" and self.s.device is not None and self.s.device.key == "tpu_v3":
-            note = "TPU v3 cores (two per chip)"
+            note = f'printed "{plain_text(phrase)}"; count is of TPU v3 cores (two cores per chip)'
         self.facts.append((key, Fact(
             arxiv_id=self.s.arxiv_id, version=self.s.version, field=field_name, value=value,
             benchmark=benchmark, model=model if model is not None else self.s.model, unit=unit,

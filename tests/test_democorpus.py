@@ -374,3 +374,18 @@ def test_samplepdf_marks_superscripts_tables_and_columns() -> None:
     assert _page_texts(scan) == ("",) and scan == image_only_pdf(3, pages=1)
     with pytest.raises(ValueError):
         render_pdf(blocks, columns=3)
+
+
+def test_identical_across_processes(corpus: DemoCorpus) -> None:
+    """String seeds, not hash(): another interpreter with another PYTHONHASHSEED builds the same bytes."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    code = ("import hashlib; from flopmine.democorpus import build_corpus; "
+            "print(hashlib.sha256(b''.join(e.body for e in build_corpus().entries)).hexdigest())")
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=REPO, timeout=60)
+    assert out.stdout.strip() == hashlib.sha256(b"".join(e.body for e in corpus.entries)).hexdigest()
