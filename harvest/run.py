@@ -205,8 +205,7 @@ def _harvest_query(conn: sqlite3.Connection, client: ArxivClient, bench: Benchma
             state.save_query_state(conn, bench.name, query, high_water=None, complete=False, error=str(e))
         return QueryReport(bench.name, query, seen, new_versions, new_papers, False, "error", str(e))
     if not dry_run:
-        state.save_query_state(conn, bench.name, query, high_water=newest, complete=complete,
-                               error="" if complete else stopped)
+        state.save_query_state(conn, bench.name, query, high_water=newest, complete=complete)
     logger.info("%s: %d entries read, %d new version(s) (%s)", bench.name, seen, new_versions, stopped)
     return QueryReport(bench.name, query, seen, new_versions, new_papers, complete, stopped)
 
