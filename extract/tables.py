@@ -54,7 +54,8 @@ _SURFACE: dict[str, tuple[str, ...]] = {
     "mult_adds": ("mult-adds", "multi-adds", "madds", "macs", "multiply-adds", "fma", "gmacs", "mult adds"),
     "params": ("params", "#params", "parameters", "# params", "#param", "param", "params.", "# params."),
     "hardware_count": ("# of gpus", "gpus", "#gpus", "# gpus", "num gpus", "tpus"),
-    "training_time_hours": ("time (h)", "time(h)", "hours", "training time", "train time", "time", "days"),
+    "training_time_hours": ("time (h)", "time(h)", "hours", "training time", "train time", "days", "gpu hours",
+                            "training hours", "time (hours)", "time (days)", "train time (h)"),
     "epochs": ("epochs", "epoch", "#epochs"),
     "training_steps": ("updates", "steps", "iterations", "iters", "#iters", "#steps", "training steps"),
 }
@@ -180,8 +181,14 @@ def _resolve(field_name: str, value: float, benchmark: str) -> str:
 
 
 def plausible_cell(field_name: str, value: float) -> bool:
-    """Range checks for table values."""
+    """Range checks for table values (a year such as 2016 is never a count of epochs or GPUs).
+
+    >>> plausible_cell("top1_err", 23.5), plausible_cell("top1_err", 230.0), plausible_cell("epochs", 2016)
+    (True, False, False)
+    """
     spec = FIELDS[field_name]
+    if field_name in ("hardware_count", "training_time_hours", "epochs") and 1950 <= value <= 2030 and value == int(value):
+        return False
     if spec.kind == "metric":
         return 0.0 < value <= 100.0
     lo = {"flops": 1e5, "mult_adds": 1e5, "params": 1e4, "hardware_count": 1, "training_time_hours": 0.05,
@@ -219,29 +226,28 @@ def table_facts(table: Table, *, benchmark: str = "") -> list[CellFact]:
     cap_scale = header_scale(table.caption) if table.caption else 1.0
     out: list[CellFact] = []
     for r in rows[first_data:]:
-        label = next((c for c in r if c and not _is_numeric(c)), "") or ""
-        label = label.split("\n")[0].strip()
+        label_cell = next((c for c in r if c and not _is_numeric(c)), "") or ""
+        labels = [x.strip() for x in label_cell.split("\n")] or [""]
         for j, cell in enumerate(r):
             if j >= len(matches) or matches[j] is None or not cell:
                 continue
             hm = matches[j]
             assert hm is not None
-            for line in cell.split("\n")[:1]:
-                value, flags = parse_cell(line)
+            if hm.scale == 1.0 and cap_scale != 1.0 and hm.field in _SCALED_FIELDS:
+                hm = HeaderMatch(hm.field, cap_scale, hm.score, hm.benchmark, hm.text)
+            lines = cell.split("\n")
+            for k, line in enumerate(lines):
+                value, flags = _cell_value(line, hm)
                 if value is None:
                     continue
-                scale = hm.scale if hm.scale != 1.0 else (cap_scale if FIELDS[hm.field].kind == "compute" else 1.0)
-                if FIELDS[hm.field].kind == "compute" and scale == 1.0 and value < 1e3 and hm.field in (
-                        "params", "flops", "mult_adds") and not re.search(r"[KMBG]\b", line):
-                    scale = 1e6 if hm.field == "params" else 1e9  # "Params 25.6", "GFLOPs"-less FLOPs column
+                if (hm.scale == 1.0 and hm.field in ("params", "flops", "mult_adds") and value < 1e3
+                        and not re.search(r"\d\s?[KMBG]\b|[×·]", line)):
+                    # "Params 25.6", "FLOPs 3.9": a bare small number in a params/FLOPs column is in M / G
+                    value *= 1e6 if hm.field == "params" else 1e9
                     flags = (*flags, "assumed_scale")
-                v = value * scale
-                bench = hm.benchmark or benchmark
-                name = _resolve(hm.field, v, bench)
-                if not plausible_cell(name, v):
-                    continue
-                out.append(CellFact(name, v, line.strip(), label, hm.text, 0.6 * hm.score / 100, bench,
-                                    ("table", *flags)))
+                model = labels[k] if len(lines) == len(labels) else labels[0]
+                out.extend(_fact(hm, value, line, model, hm.text, 0.6 * hm.score / 100 * (0.8 if len(lines) > 1 else 1),
+                                 benchmark, ("table", *flags), -1, -1))
     return out
 
 
@@ -302,9 +308,25 @@ def _header_slots(line: str) -> list[HeaderMatch]:
     return [hm for _, _, hm in _header_spans(line)]
 
 
+_WORD_RUN = re.compile(r"[A-Za-z]{4,}")
+
+
 def _is_data_line(line: str) -> bool:
+    """A table row: a short label, then values with at most two words between them (units, marks).
+
+    >>> _is_data_line("ResNet-152 19.38 4.49"), _is_data_line("We evaluate on the ImageNet 2012 dataset of 1000 classes")
+    (True, False)
+    """
     label, vals = _row_values(line)
-    return bool(vals) and len(label) <= DEFAULT_MAX_LABEL and (len(vals) >= 2 or len(label) < 40)
+    if not vals or len(label) > DEFAULT_MAX_LABEL:
+        return False
+    tail = line[vals[0][0]:]
+    words = _WORD_RUN.findall(_BRACKETED.sub(" ", tail))
+    if len(words) > max(1, len(vals) // 2):
+        return False
+    if len(vals) == 1 and len(label.split()) > 5:
+        return False
+    return len(vals) >= 2 or len(label) < 40
 
 
 def _xspan(boxes: Sequence[BBox | None] | None, start: int, end: int) -> tuple[float, float] | None:
@@ -331,10 +353,17 @@ def _nearest_slot(x: tuple[float, float], slots: list[_Slot]) -> _Slot | None:
     return best[2] if best else None
 
 
+_SCALED_FIELDS = ("flops", "mult_adds", "params", "training_steps")
+
+
 def _cell_value(tok: str, hm: HeaderMatch) -> tuple[float | None, tuple[str, ...]]:
     value, flags = parse_cell(tok)
     if value is None:
         return None, flags
+    if hm.field == "training_time_hours":
+        return value * (24.0 if "day" in hm.text.lower() else 1.0), flags
+    if hm.field not in _SCALED_FIELDS:
+        return value, flags
     q = find_quantities(tok.split("±")[0].split("/")[0], words=False)
     if q and q[0].scaled and "→" not in tok:
         return q[0].value, flags  # the cell carries its own scale ("25.6M", "4.1×109")
@@ -391,6 +420,9 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
         row_field = None
         if not is_data:
             spans = _header_spans(line)
+            if not spans and (len(_WORD_RUN.findall(line)) >= 8 or re.match(r"\s*(?:Table|Figure|Fig\.)\s*\d", line)):
+                slots = []  # prose or a caption: the table above has ended
+                continue
             for m in _SCALE_TOKEN.finditer(line):
                 x = _xspan(boxes, start + m.start(), start + m.end())
                 if x is not None:
