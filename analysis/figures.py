@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -50,6 +51,8 @@ def scatter_fits(points: pd.DataFrame, fits: MeasureFits, path: Path) -> Path:
     ax.plot(grid[yexp > 0], 100 * yexp[yexp > 0], color="tab:green", ls="--",
             label=f"exponential: err = {ea:.2f} {eb:+.3f}·log10 C (R² {e.r2:.2f})")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.set_xlabel(f"log10 {MEASURE_LABELS[fits.measure]}")
     ax.set_ylabel("error (%)")
     ax.set_title(f"{fits.benchmark}: error vs {MEASURE_LABELS[fits.measure]}")

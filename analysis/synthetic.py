@@ -68,7 +68,10 @@ def synthetic_facts(n_rows: int, *, seed: int = 0, benchmarks: Iterable[str] = (
         aid = f"{yy:02d}{mm:02d}.{paper:05d}"
         bench = benches[paper % len(benches)]
         hw = hw_names[paper % len(hw_names)]
-        count, hours = float(rng.integers(1, 64)), float(rng.uniform(1, 500))
+        # a paper-level compute scale drives both its models' FLOPs and its training time, so error
+        # falls with hardware burden too (more loosely than with FLOPs)
+        x_paper = float(rng.uniform(0.0, 3.0))
+        count, hours = float(rng.integers(1, 9)), float(10**x_paper)
         facts += [Fact(aid, 1, "hardware", hw, page=2), Fact(aid, 1, "hardware_count", count, page=2),
                   Fact(aid, 1, "training_time_hours", round(hours, 2), page=2)]
         for m in range(models_per_paper):
@@ -76,7 +79,7 @@ def synthetic_facts(n_rows: int, *, seed: int = 0, benchmarks: Iterable[str] = (
                 break
             rows += 1
             model = f"Net-{paper}-{m}"
-            x = float(rng.uniform(0.0, 3.0))
+            x = x_paper + float(rng.uniform(-0.2, 0.2))
             params = 10 ** (x + 7 + 0.1 * rng.standard_normal())
             err = 10 ** (truth.intercept + truth.slope * x + truth.noise * rng.standard_normal())
             met = metric.get(bench, "acc")

@@ -205,3 +205,26 @@ def test_cli_build_missing_annotations_is_a_clear_error(tmp_path: Path, capsys: 
     assert exc.value.code == 1
     err = capsys.readouterr().err
     assert "Error:" in err and "annotations" in err and "Traceback" not in err
+
+
+def test_gold_corpus_builds_into_a_dataset(shared_dir: Path, tmp_path: Path) -> None:
+    """The hand-checked gold facts of ../shared/corpus, written as reviewed annotations, build cleanly."""
+    ann = tmp_path / "ann"
+    facts = []
+    for gold in sorted((shared_dir / "corpus").glob("gold_*.csv")):
+        with open(gold, encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                facts.append(Fact.from_row({**r, "version": "1", "decision": "accept"}))
+    write_annotations(facts, ann)
+    read, warnings = read_annotations(ann)
+    assert len(read) == len(facts) and not warnings
+    res = build_dataset(read, gflops_lookup=lookup)
+    df = res.frame
+    assert len(df) > 10 and df["error"].between(0, 1).all()
+    assert set(df["benchmark"]) <= {"imagenet", "cifar10", "cifar100", "coco", "conll2003", "wmt14_en_de",
+                                    "wmt14_en_fr", "squad11", "swb_hub500"}
+    resnet = df[(df["arxiv_id"] == "1512.03385") & (df["model"] == "ResNet-152")]
+    if len(resnet):  # the seed corpus's ResNet paper: top-1 error 19.38 %, 11.3 GFLOPs
+        assert resnet.iloc[0]["error"] == pytest.approx(0.1938)
+        assert resnet.iloc[0]["gflops_per_pass"] == pytest.approx(11.3)
+    assert (df["year"] >= 2010).all()

@@ -1,0 +1,75 @@
+"""Time `flopmine build` + `flopmine analyze` on a synthetic dataset (default 100,000 rows).
+
+What it does: draws reviewed facts for N paper × model × benchmark rows from known coefficients
+(analysis.synthetic: ~3.4 facts per row over 5 benchmarks), writes them as annotation CSVs
+(<benchmark>.csv + paper_facts.csv), then times each stage of the library pipeline the two
+commands run: read annotations → build → write dataset (CSV + Parquet) → read dataset → fit +
+extrapolate + simulation → figures + report. Hardware GFLOPS come from the synthetic catalog.
+
+    .venv/bin/python bench/analysis.py                 # 100,000 rows, 5 simulations
+    .venv/bin/python bench/analysis.py --rows 20000 --sims 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # this script's own name would otherwise shadow the analysis package
+
+from analysis.build import build_dataset, read_annotations, read_dataset, write_dataset  # noqa: E402
+from analysis.report import run_analysis, write_report  # noqa: E402
+from analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts, write_annotations  # noqa: E402
+
+BENCHMARKS = ("imagenet", "coco", "squad11", "conll2003", "wmt14_en_fr")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=100_000, help="dataset rows to generate (default 100000)")
+    ap.add_argument("--sims", type=int, default=5, help="simulation replications (default 5, as `analyze`)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    timings: list[tuple[str, float]] = []
+
+    def step(name: str, t0: float) -> float:
+        t1 = time.perf_counter()
+        timings.append((name, t1 - t0))
+        print(f"{name:42s} {t1 - t0:8.2f} s", flush=True)
+        return t1
+
+    with tempfile.TemporaryDirectory(prefix="flopmine-bench-") as tmp:
+        root = Path(tmp)
+        t = time.perf_counter()
+        facts = synthetic_facts(args.rows, seed=args.seed, benchmarks=BENCHMARKS)
+        write_annotations(facts, root / "annotations")
+        t = step(f"generate {len(facts):,} facts (setup)", t)
+        start = t
+        read, warnings = read_annotations(root / "annotations")
+        t = step("build: read annotations", t)
+        result = build_dataset(read, gflops_lookup=SYNTHETIC_HARDWARE.get)
+        t = step("build: join + derive + impute", t)
+        write_dataset(result, root / "dataset")
+        t = step("build: write CSV + Parquet + dictionary", t)
+        build_total = t - start
+        df = read_dataset(root / "dataset" / "dataset.csv")
+        t = step("analyze: read dataset", t)
+        res = run_analysis(df, sims=args.sims, seed=args.seed)
+        t = step(f"analyze: fits + extrapolation + {args.sims} sims", t)
+        write_report(res, df, root / "report")
+        t = step("analyze: figures + report files", t)
+        analyze_total = t - start - build_total
+        print(f"\nrows {len(result.frame):,}, facts {len(read):,}, warnings {len(warnings)}, "
+              f"fits {len(res.fits.fits)}, problems {len(res.problems)}")
+        print(f"build total   {build_total:8.2f} s")
+        print(f"analyze total {analyze_total:8.2f} s")
+        print(f"together      {build_total + analyze_total:8.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""flopmine analyze end to end: files, warnings naming benchmark and rows, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.build import build_dataset, write_dataset
+from analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts
+from flopmine.cli import main
+from flopmine.types import Fact
+
+
+def _run(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    return 0
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    facts = synthetic_facts(150, seed=3, benchmarks=("imagenet", "coco"))
+    # a benchmark with too few rows, and one row with a non-positive FLOP count
+    facts += [Fact("1901.99999", 1, "f1", 90.0, benchmark="squad11", model="tiny"),
+              Fact("1901.99999", 1, "flops", 2e9, model="tiny"),
+              Fact("1902.99998", 1, "box_ap", 40.0, benchmark="coco", model="zero"),
+              Fact("1902.99998", 1, "flops", 0.0, model="zero")]
+    result = build_dataset(facts, gflops_lookup=SYNTHETIC_HARDWARE.get)
+    write_dataset(result, tmp_path / "dataset")
+    return tmp_path / "dataset" / "dataset.csv"
+
+
+def test_analyze_writes_every_output(dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "report"
+    code = _run(["--home", str(tmp_path / "home"), "analyze", "--dataset", str(dataset), "--out", str(out),
+                 "--sims", "1", "--seed", "2"])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "imagenet" in captured.out and "Traceback" not in captured.err
+    # warnings name the benchmark and the dataset line
+    df = pd.read_csv(dataset, dtype={"arxiv_id": str})
+    zero_line = int(df.index[df["model"] == "zero"][0]) + 2
+    assert "squad11 / per_pass: only 1 usable observation" in captured.err
+    assert f"coco / per_pass: 1 row(s) with non-positive compute skipped (dataset line(s) {zero_line})" in captured.err
+
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    fitted = {(f["benchmark"], f["measure"]) for f in results["fits"]}
+    assert fitted == {("imagenet", "per_pass"), ("imagenet", "hardware_burden"), ("coco", "per_pass"),
+                      ("coco", "hardware_burden")}
+    imagenet = next(f for f in results["fits"] if (f["benchmark"], f["measure"]) == ("imagenet", "per_pass"))
+    slope = next(c for c in imagenet["polynomial"]["coefs"] if c["name"] == "log10_compute")
+    assert abs(slope["estimate"] + 0.1) < 3 * slope["se"]  # synthetic truth: slope −0.1
+    assert imagenet["quantile"]["q"] == 0.1 and imagenet["polynomial_year"] is not None
+    assert results["simulation"]["sims"] == 1 and results["simulation"]["seed"] == 2
+    assert results["conversion"]["n"] > 10
+    assert any(p["benchmark"] == "squad11" for p in results["problems"])
+
+    with open(out / "extrapolation.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    burden = [r for r in rows if r["measure"] == "hardware_burden" and r["form"] == "polynomial"]
+    assert {r["label"] for r in burden} == {"today", "target 1", "target 2"}
+    assert all(r["log10_co2_lbs"] and r["log10_usd"] for r in burden)
+    assert {r["target_error"] for r in rows if r["benchmark"] == "imagenet"} >= {"0.05", "0.01"}
+
+    md = (out / "report.md").read_text(encoding="utf-8")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for text in (md, html):
+        assert "Figure 4" in text and "Implied scaling exponents" in text and "squad11 / per_pass" in text
+    for fig in results["figures"].values():
+        assert (out / fig).is_file() and (out / fig).stat().st_size > 1000
+        assert fig in md and fig in html
+    assert {"simulation", "conversion"} <= set(results["figures"])
+
+
+def test_analyze_nothing_fittable_exits_1_but_writes_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                             ) -> None:
+    ds = tmp_path / "d.csv"
+    pd.DataFrame({"arxiv_id": ["1901.00001", "1901.00002"], "benchmark": ["coco", "coco"], "model": ["a", "b"],
+                  "error": [0.5, 0.4], "gflops_per_pass": [1.0, 2.0]}).to_csv(ds, index=False)
+    out = tmp_path / "r"
+    assert _run(["analyze", "--dataset", str(ds), "--out", str(out), "--sims", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "Error: nothing could be fitted" in err and "coco / per_pass: only 2 usable observation" in err
+    assert "hardware_burden_gflop" in err and "Traceback" not in err
+    assert (out / "report.md").is_file() and json.loads((out / "results.json").read_text())["fits"] == []
+
+
+def test_analyze_missing_dataset_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(["--home", str(tmp_path), "analyze", "--sims", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "Error:" in err and "dataset.csv does not exist" in err and "flopmine build" in err
+
+
+def test_help_texts_have_examples() -> None:
+    from typer.testing import CliRunner
+
+    from flopmine.cli import app
+
+    for cmd in ("build", "analyze"):
+        res = CliRunner().invoke(app, [cmd, "--help"])
+        assert res.exit_code == 0 and "Example: flopmine" in res.output
