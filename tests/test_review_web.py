@@ -382,3 +382,21 @@ def test_cli_reports_a_taken_port_and_an_unknown_benchmark(tmp_path: Path) -> No
     assert r.returncode == 1 and f"cannot serve on 127.0.0.1:{taken}" in r.stderr
     r = subprocess.run([*base, "--benchmark", "nope"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "unknown benchmark 'nope'" in r.stderr
+
+
+def test_pdf_found_where_it_was_extracted_from(tmp_path: Path) -> None:
+    """A PDF extracted from a folder outside <home>/pdfs (``flopmine extract papers/``) is shown too."""
+    from flopmine.store import connect, replace_candidates
+    from tests.support.review_web import LINES_A, write_pdf
+
+    home = make_home(tmp_path / "home", with_pdfs=False)
+    elsewhere = write_pdf(tmp_path / "papers" / f"{PAPER_A}.pdf", [LINES_A])
+    conn = connect(home.db_path)
+    replace_candidates(conn, PAPER_A, 1, [c for c in sample_candidates() if c.arxiv_id == PAPER_A],
+                       extraction={"status": "ok", "rule_version": "test", "source_path": str(elsewhere)})
+    conn.close()
+    with serve(create_app(home)) as url:
+        html = httpx.get(url + "/").text
+        assert "Page image unavailable" not in html and f'src="/page/{FLOPS1}.png"' in html
+        assert httpx.get(f"{url}/page/{FLOPS1}.png").status_code == 200
+    assert page_cache_path(home.root, f"{PAPER_A}v1.pdf", 1).is_file()

@@ -49,7 +49,7 @@ from flopmine.store import connect
 from flopmine.types import FIELDS, Candidate
 
 from . import backend
-from .pages import DEFAULT_SCALE, box_percent, page_cache_path, render_page
+from .pages import DEFAULT_SCALE, PageImage, box_percent, page_cache_path, render_page
 from .security import CSRF_HEADER, SESSION_COOKIE, Session, Sessions, check_csrf, check_fetch_metadata
 from .walk import Walk
 
@@ -89,8 +89,25 @@ class _Server:
     def walk(self, conn: sqlite3.Connection) -> Walk:
         return Walk.build(backend.scope(conn, self.home, self.benchmark))
 
-    def pdf_path(self, c: Candidate) -> Path:
-        return self.home.pdf_dir / ArxivId(c.arxiv_id, c.version).filename()
+    def page_image(self, conn: sqlite3.Connection, c: Candidate) -> PageImage:
+        """Render (or take from the cache) the candidate's page; ``PdfError`` when impossible."""
+        pdf = pdf_path(conn, self.home, c)
+        key = ArxivId(c.arxiv_id, c.version).filename()
+        return render_page(pdf, c.page, page_cache_path(self.home.root, key, c.page, self.scale), self.scale)
+
+
+def pdf_path(conn: sqlite3.Connection, home: Home, c: Candidate) -> Path:
+    """Where the candidate's PDF is: the harvested file, else the file it was extracted from, else
+    the conventional ``<home>/pdfs/<id>v<version>.pdf``."""
+    row = conn.execute("SELECT path FROM pdfs WHERE arxiv_id = ? AND version = ? AND status = 'ok'",
+                       (c.arxiv_id, c.version)).fetchone()
+    if row is not None and row[0] and (home.pdf_dir / row[0]).is_file():
+        return home.pdf_dir / row[0]
+    row = conn.execute("SELECT source_path FROM extractions WHERE arxiv_id = ? AND version = ?",
+                       (c.arxiv_id, c.version)).fetchone()
+    if row is not None and row[0] and Path(row[0]).is_file():
+        return Path(row[0])
+    return home.pdf_dir / ArxivId(c.arxiv_id, c.version).filename()
 
 
 def _templates() -> jinja2.Environment:
@@ -325,24 +342,18 @@ def _undo(server: _Server, session: Session) -> Response:
     return JSONResponse({"ok": True, "candidate_id": cid, "progress": {"decided": decided, "total": total}})
 
 
-def _find_candidate(server: _Server, cid: str) -> Candidate:
+def _page_image(server: _Server, cid: str) -> Path:
     conn = server.connect()
     try:
         row = conn.execute("SELECT * FROM candidates WHERE candidate_id = ?", (cid,)).fetchone()
+        if row is None:
+            raise LookupError(f"unknown candidate {cid!r}")
+        c = Candidate.from_row(row)
+        if c.page < 1:
+            raise LookupError(f"candidate {cid} has no page")
+        return server.page_image(conn, c).path
     finally:
         conn.close()
-    if row is None:
-        raise LookupError(f"unknown candidate {cid!r}")
-    return Candidate.from_row(row)
-
-
-def _page_image(server: _Server, cid: str) -> Path:
-    c = _find_candidate(server, cid)
-    if c.page < 1:
-        raise LookupError(f"candidate {cid} has no page")
-    pdf = server.pdf_path(c)
-    return render_page(pdf, c.page, page_cache_path(server.home.root, pdf.name, c.page, server.scale),
-                       server.scale).path
 
 
 def _display_value(c: Candidate) -> str:
@@ -378,15 +389,19 @@ def _candidate_view(server: _Server, walk: Walk, c: Candidate) -> dict[str, Any]
 def _render_index(server: _Server, at: str | None, session: Session) -> str:
     conn = server.connect()
     try:
-        walk = server.walk(conn)
-        title = ""
-        current = walk.current(at)
-        if current is not None:
-            row = conn.execute("SELECT title FROM papers WHERE arxiv_id = ? AND version = ?",
-                               (current.arxiv_id, current.version)).fetchone()
-            title = row[0] if row else ""
+        return _render_index_with(conn, server, at, session)
     finally:
         conn.close()
+
+
+def _render_index_with(conn: sqlite3.Connection, server: _Server, at: str | None, session: Session) -> str:
+    walk = server.walk(conn)
+    title = ""
+    current = walk.current(at)
+    if current is not None:
+        row = conn.execute("SELECT title FROM papers WHERE arxiv_id = ? AND version = ?",
+                           (current.arxiv_id, current.version)).fetchone()
+        title = row[0] if row else ""
     decided, total = walk.progress
     ctx: dict[str, Any] = {
         "csrf": session.csrf, "decided": decided, "total": total, "benchmark": server.benchmark or "",
@@ -400,10 +415,8 @@ def _render_index(server: _Server, at: str | None, session: Session) -> str:
         ctx["next_id"] = nxt.candidate_id if nxt else ""
         ctx["paper_pos"] = walk.paper_position(current)
         if current.page >= 1:
-            pdf = server.pdf_path(current)
             try:
-                img = render_page(pdf, current.page,
-                                  page_cache_path(server.home.root, pdf.name, current.page, server.scale), server.scale)
+                img = server.page_image(conn, current)
                 ctx["image"] = f"/page/{current.candidate_id}.png"
                 if current.bbox:
                     ctx["box"] = box_percent(current.bbox, img.width, img.height)

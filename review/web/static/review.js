@@ -11,11 +11,18 @@
 
   // Place the evidence box (percentages of the page, so it follows the image at any size).
   const box = document.getElementById("box");
+  const pageImg = document.getElementById("page");
   if (box) {
     for (const k of ["left", "top", "width", "height"]) {
       box.style[k] = box.dataset[k] + "%";
     }
-    box.scrollIntoView({ block: "center" });
+    // Once the image has its height, scroll the page view so that the box is in the middle.
+    const centre = function () {
+      const view = box.closest(".pagescroll");
+      if (view) view.scrollTop = Math.max(0, box.offsetTop + box.offsetHeight / 2 - view.clientHeight / 2);
+    };
+    if (pageImg && !pageImg.complete) pageImg.addEventListener("load", centre);
+    else centre();
   }
 
   function say(message, kind) {
