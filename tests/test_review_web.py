@@ -325,8 +325,9 @@ def test_benchmark_scope(tmp_path: Path) -> None:
     with serve(create_app(home, "imagenet")) as url:
         html = httpx.get(url + "/").text
     assert "imagenet" in html and " / 4 decided" in html  # paper-level facts of imagenet papers included
-    with pytest.raises(ConfigError, match="unknown benchmark"):
+    with pytest.raises(ConfigError, match="unknown benchmark 'no-such-benchmark'; known: .*imagenet"):
         create_app(home, "no-such-benchmark")
+    assert create_app(home, "ImageNet").state.review.benchmark == "imagenet"
 
 
 # ---------------------------------------------------------------- a killed server

@@ -133,9 +133,7 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
     >>> app = create_app(resolve_home("/tmp/flopmine-doctest"))
     """
     if benchmark is not None:
-        registry = load_registry()
-        if benchmark not in registry:
-            raise ConfigError(f"unknown benchmark {benchmark!r}; known: {', '.join(sorted(registry))}")
+        benchmark = _resolve_benchmark(home, benchmark)
     server = _Server(home=home, benchmark=benchmark, reviewer=reviewer or _login_name(), scale=scale)
     static_dir = Path(str(resources.files("review.web").joinpath("static")))
 
@@ -208,6 +206,26 @@ class _SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _resolve_benchmark(home: Home, name: str) -> str:
+    """The canonical benchmark name for ``name`` (a registry name or alias, or one in the store)."""
+    names: dict[str, str] = {}
+    for b in load_registry().values():
+        names[b.name.lower()] = b.name
+        for alias in b.aliases:
+            names.setdefault(alias.lower(), b.name)
+    if home.db_path.is_file():
+        conn = connect(home.db_path)
+        try:
+            for known in backend.known_benchmarks(conn):
+                names.setdefault(known.lower(), known)
+        finally:
+            conn.close()
+    try:
+        return names[name.lower()]
+    except KeyError:
+        raise ConfigError(f"unknown benchmark {name!r}; known: {', '.join(sorted(set(names.values())))}") from None
 
 
 def _login_name() -> str:

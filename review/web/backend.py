@@ -35,12 +35,14 @@ from ..annotations import (
 )
 from ..apply import apply
 from ..decision import Decision, sort_key
-from ..store import active_candidates, attach, sync
+from ..store import active_candidates, attach, known_benchmarks, sync
 from ..validate import validate_rows
 
 log = logging.getLogger(__name__)
 
 SOURCE = "web"
+
+__all__ = ["Recorded", "decide", "known_benchmarks", "locked", "scope", "withdraw"]
 
 
 @dataclass(frozen=True)
