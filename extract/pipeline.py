@@ -238,6 +238,11 @@ class WorkerPool:
         self.limits = limits
         self._executor: cf.ProcessPoolExecutor | None = None
 
+    def start(self) -> WorkerPool:
+        """Start (and warm up) the worker processes now rather than on the first ``run``."""
+        self._start()
+        return self
+
     def _start(self) -> cf.ProcessPoolExecutor:
         if self._executor is None:
             ctx = multiprocessing.get_context("forkserver")

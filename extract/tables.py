@@ -258,6 +258,8 @@ _VALUE_TOKEN = re.compile(
     r"(?:\s?±\s?\d+(?:\.\d+)?)?(?:\s?(?:→|->)\s?\d+(?:\.\d+)?)?(?![\w\-×])"
 )
 _BRACKETED = re.compile(r"\[[^\]]{1,20}\]|\([^)]{0,30}\)")
+_WORD_RUN = re.compile(r"[A-Za-z]{4,}")
+_PROSE_WORDS = re.compile(r"\b(?:the|we|is|are|was|were|on|to|our|this|that|which|in|by|as|it)\b", re.I)
 _SCALE_TOKEN = re.compile(r"\b(?:millions?|billions?|thousands?)\b|\((?:M|B|K|G)\)|[×x]\s?10\^?\d{1,2}", re.I)
 DEFAULT_X_TOLERANCE = 30.0  # points: a value belongs to the header slot whose span it overlaps or nears
 
@@ -271,12 +273,28 @@ class _Slot:
 
 
 def _row_values(line: str) -> tuple[str, list[tuple[int, int, str]]]:
-    """Split a text row into its label and its value tokens (span, text), skipping citations,
-    parenthesised side values and numbers glued to names ("ResNet-152")."""
+    """Split a text row into its label and its trailing value tokens (span, text).
+
+    Citations and parenthesised side values are skipped; numbers inside the label ("ResNet-152",
+    "beam size 12 …" followed by prose) stay in the label. Between two values at most two words may sit
+    (a device name in a column, "(P)").
+
+    >>> _row_values("Ensemble of 5 LSTMs, beam size 12 34.81")
+    ('Ensemble of 5 LSTMs, beam size', [(31, 33, '12'), (34, 39, '34.81')])
+    """
     masked = _BRACKETED.sub(lambda m: " " * len(m.group(0)), line)
     vals = [(m.start(), m.end(), m.group(0)) for m in _VALUE_TOKEN.finditer(masked)]
     if not vals:
         return line.strip(), []
+    if _WORD_RUN.search(masked[vals[-1][1]:]) and len(_WORD_RUN.findall(masked[vals[-1][1]:])) > 2:
+        return line.strip(), []  # prose after the last number: not a table row
+    first = len(vals) - 1
+    while first > 0:
+        gap = masked[vals[first - 1][1]:vals[first][0]]
+        if len(_WORD_RUN.findall(gap)) > 2 or len(re.findall(r"[A-Za-z]{3,}", gap)) > 2:
+            break
+        first -= 1
+    vals = vals[first:]
     label = line[:vals[0][0]].strip()
     return label, vals
 
@@ -308,9 +326,6 @@ def _header_slots(line: str) -> list[HeaderMatch]:
     return [hm for _, _, hm in _header_spans(line)]
 
 
-_WORD_RUN = re.compile(r"[A-Za-z]{4,}")
-
-
 def _is_data_line(line: str) -> bool:
     """A table row: a short label, then values with at most two words between them (units, marks).
 
@@ -322,10 +337,12 @@ def _is_data_line(line: str) -> bool:
         return False
     tail = line[vals[0][0]:]
     words = _WORD_RUN.findall(_BRACKETED.sub(" ", tail))
-    if len(words) > max(1, len(vals) // 2):
+    if len(words) > max(1, len(vals)):
         return False
     if len(vals) == 1 and len(label.split()) > 5:
         return False
+    if len(_PROSE_WORDS.findall(label)) >= 2:
+        return False  # "We evaluate on the ImageNet 2012 …": a sentence, not a row label
     return len(vals) >= 2 or len(label) < 40
 
 

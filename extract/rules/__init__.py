@@ -144,7 +144,20 @@ def _alias_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
         rx = re.compile(r"(?<![\w\-])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w])",
                         0 if name in ("cifar10", "cifar100") else re.IGNORECASE)
         out.append((name, rx))
+    for name, pattern in EXTRA_ALIASES.items():
+        if name in load_registry():
+            out.append((name, re.compile(pattern, re.IGNORECASE)))
     return tuple(out)
+
+
+# Spellings papers use that the registry's alias lists do not cover (regular expressions).
+EXTRA_ALIASES: dict[str, str] = {
+    "wmt14_en_fr": r"English[\s\-]?(?:to|→|-)[\s\-]?French|\bEn[\-→]Fr\b",
+    "wmt14_en_de": r"English[\s\-]?(?:to|→|-)[\s\-]?German|\bEn[\-→]De\b",
+    "swb_hub500": r"Switchboard|Hub5(?:'00|’00| 2000)?|\bSWB\b",
+    "coco": r"test-dev|\bCOCO\b",
+    "squad11": r"\bSQuAD\b",
+}
 
 
 def _nearest_benchmark(spots: list[tuple[int, str]], pos: int, default: str, window: int = 600) -> str:
@@ -156,18 +169,24 @@ def _nearest_benchmark(spots: list[tuple[int, str]], pos: int, default: str, win
     return best[1] if best else default
 
 
-def _fit_metric(field: str, benchmark: str) -> str | None:
-    """A metric field made consistent with its benchmark (``err`` on ImageNet is ``top1_err``)."""
+def _fit_metric(field: str, benchmark: str, ranked: list[str] | None = None) -> tuple[str, str] | None:
+    """(field, benchmark) made consistent: ``err`` on ImageNet is ``top1_err``; a metric the nearest
+    benchmark does not have goes to the paper's most-named benchmark that has it."""
     reg = load_registry()
-    if not benchmark or benchmark not in reg:
-        return field
-    metrics = reg[benchmark].metrics
-    if field in metrics:
-        return field
-    mapped = {"err": "top1_err", "acc": "top1_acc", "top1_err": "err", "top1_acc": "acc"}.get(field)
-    if mapped in metrics:
-        return mapped
-    return None
+    options = [benchmark] if benchmark else []
+    options += [b for b in (ranked or []) if b != benchmark]
+    for b in options:
+        if b not in reg:
+            continue
+        metrics = reg[b].metrics
+        if field in metrics:
+            return field, b
+        mapped = {"err": "top1_err", "acc": "top1_acc", "top1_err": "err", "top1_acc": "acc"}.get(field)
+        if mapped in metrics:
+            return mapped, b
+    if field in ("acc", "err") and options and "imagenet" in options[:1]:
+        return None
+    return field, ""
 
 
 def _stem(name: str) -> str:
@@ -184,7 +203,7 @@ def _label_evidence(label: str, own: dict[str, float]) -> tuple[float, bool, boo
 
 def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, idx: list[int],
                       sections: SectionMap, own: dict[str, float], spots: list[tuple[int, str]],
-                      default_bench: str) -> list[tuple[Candidate, float, Evidence]]:
+                      default_bench: str, ranked: list[str]) -> list[tuple[Candidate, float, Evidence]]:
     out: list[tuple[Candidate, float, Evidence]] = []
     facts = []
     raw_lines = page.text
@@ -199,10 +218,10 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         field = f.field
         bench = f.benchmark or _nearest_benchmark(raw_spots, pos, default_bench, window=1500)
         if field in METRIC_FIELDS:
-            fitted = _fit_metric(field, bench)
+            fitted = _fit_metric(field, bench, ranked)
             if fitted is None:
                 continue
-            field = fitted
+            field, bench = fitted
         else:
             bench = ""
         own_score, ours, cites = _label_evidence(f.model, own)
@@ -285,7 +304,8 @@ def candidates(doc: Document) -> list[Candidate]:
         clean, idx = clean_text(page.text)
         cleaned.append((clean, idx))
         all_spots.update(name for _, name in _benchmark_spots(clean))
-    default_bench = all_spots.most_common(1)[0][0] if all_spots else (doc.benchmarks[0] if doc.benchmarks else "")
+    ranked = [*doc.benchmarks, *(b for b, _ in all_spots.most_common())]
+    default_bench = ranked[0] if ranked else ""
     found: list[tuple[Candidate, float, Evidence]] = []
     for i, page in enumerate(doc.pages):
         clean, idx = cleaned[i]
@@ -294,12 +314,12 @@ def candidates(doc: Document) -> list[Candidate]:
             if c.field in METRIC_FIELDS:
                 pos = clean.find(c.raw)
                 bench = _nearest_benchmark(spots, pos if pos >= 0 else 0, default_bench)
-                fitted = _fit_metric(c.field, bench)
+                fitted = _fit_metric(c.field, bench, ranked)
                 if fitted is None:
                     continue
-                c = replace(c, field=fitted, benchmark=bench)
+                c = replace(c, field=fitted[0], benchmark=fitted[1])
             found.append((c, w, ev))
-        found.extend(_table_candidates(doc, page, i, clean, idx, sections, own, spots, default_bench))
+        found.extend(_table_candidates(doc, page, i, clean, idx, sections, own, spots, default_bench, ranked))
         found.extend(_hardware_candidates(doc, page, i, clean, idx, sections))
     found = _headline_boost(found)
     repeats: Counter[tuple[str, str]] = Counter()
