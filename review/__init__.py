@@ -28,13 +28,14 @@ from .decision import (
 )
 from .export import ExportReport, export, pdf_link
 from .status import FieldStatus, StatusReport, status
-from .store import Attached, Orphan, active_candidates, attach, ensure_schema, sync
+from .store import Attached, Orphan, active_candidates, attach, ensure_schema, refresh, sync
 from .validate import ImportReport, Problem, import_files, merge, read_sheet, validate_files, validate_rows
 
 __all__ = [
     "DECISIONS", "FACT_DECISIONS", "LEDGER_COLUMNS", "READ_ONLY_COLUMNS", "REVIEW_COLUMNS",
     "ApplyReport", "Attached", "Decision", "ExportReport", "FieldStatus", "ImportReport", "Orphan", "Problem",
     "StatusReport", "active_candidates", "apply", "attach", "ensure_schema", "export", "fact_file_name",
-    "import_files", "load_facts", "load_ledger", "merge", "pdf_link", "read_sheet", "recover", "status", "sync",
+    "import_files", "load_facts", "load_ledger", "merge", "pdf_link", "read_sheet", "recover", "refresh", "status",
+    "sync",
     "validate_files", "validate_rows",
 ]

@@ -177,10 +177,10 @@ def _row_sort_key(row: dict[str, str]) -> tuple[object, ...]:
 def render_csv(header: list[str] | tuple[str, ...], rows: list[dict[str, str]]) -> str:
     """Rows as sorted, ``\\n``-terminated CSV text (no formula neutralising: these are data files)."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(header), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in sorted(rows, key=_row_sort_key):
-        writer.writerow({k: "" if row.get(k) is None else str(row[k]) for k in header})
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([["" if row.get(k) is None else str(row[k]) for k in header]
+                      for row in sorted(rows, key=_row_sort_key)])
     return buf.getvalue()
 
 
@@ -193,6 +193,30 @@ def fact_to_row(fact: Fact) -> dict[str, str]:
 
 def render_ledger(decisions: list[Decision]) -> str:
     return render_csv(LEDGER_COLUMNS, [{k: str(v) for k, v in d.to_row().items()} for d in decisions])
+
+
+def rewrite_ledger(path: Path, drop_keys: set[str], add: list[Decision]) -> str:
+    """New text of the ledger ``path``: its rows minus ``drop_keys``, plus ``add``, sorted.
+
+    Only rows of added facts are parsed (their key is computed from their content); the others
+    are keyed by candidate id and copied as they are, so this stays fast on a large ledger.
+    """
+    problems: list[str] = []
+    rows = _read_rows(path, problems) if path.is_file() else []
+    if problems:
+        raise ReviewError(f"cannot update {path}", problems)
+    kept: list[dict[str, str]] = []
+    for line, row in rows:
+        key = (row.get("candidate_id") or "").strip()
+        if not key:
+            try:
+                key = Decision.from_row(row).key
+            except (KeyError, ValueError) as e:
+                raise ReviewError(f"cannot update {path}", [f"{path}:{line}: {_what(e)}"]) from None
+        if key not in drop_keys:
+            kept.append(row)
+    kept.extend({k: str(v) for k, v in d.to_row().items()} for d in add)
+    return render_csv(LEDGER_COLUMNS, kept)
 
 
 def rewrite_fact_file(path: Path, drop_keys: set[str], add: list[Fact]) -> str:

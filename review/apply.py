@@ -17,19 +17,18 @@ from dataclasses import dataclass, replace
 
 from flopmine.config import Home
 from flopmine.store import now_iso
+from flopmine.types import Fact
 
 from .annotations import (
     LEDGER_FILE,
     commit_files,
     fact_file_name,
-    load_ledger,
-    recover,
-    render_ledger,
     review_lock,
     rewrite_fact_file,
+    rewrite_ledger,
 )
-from .decision import DECISIONS, Decision, sort_key
-from .store import sync
+from .decision import DECISIONS, Decision
+from .store import cached_by_fact, cached_decision, refresh, update_cache
 
 log = logging.getLogger(__name__)
 
@@ -60,37 +59,37 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
     directory = home.annotations_dir
     stamp = decided_at or now_iso()
     with review_lock(home):
-        recover(directory)
-        before = load_ledger(directory).decisions
-        after = dict(before)
-        by_fact: dict[str, list[str]] = {}
-        for key, d in before.items():
-            if d.candidate_id:
-                by_fact.setdefault(d.fact_key, []).append(key)
+        refresh(conn, home)  # finishes an interrupted import; the cache now mirrors the files exactly
         applied: dict[str, Decision] = {}
+        superseded: dict[str, Decision] = {}  # recorded decisions on the same fact in another paper version
         unchanged: list[Decision] = []
-        superseded: list[Decision] = []
-        for d in decisions:
-            current = after.get(d.key)
-            if current is None and d.candidate_id:
-                same_fact = [after[k] for k in by_fact.get(d.fact_key, []) if k in after]
-                current = max(same_fact, key=lambda o: (o.decided_at, o.version)) if same_fact else None
+        batch = list(decisions)
+        newest: dict[str, Decision] = {}  # per fact, the decision on the newest paper version wins
+        for d in batch:
+            if d.candidate_id and d.version >= newest.get(d.fact_key, d).version:
+                newest[d.fact_key] = d
+        for d in batch:
+            if d.candidate_id and newest[d.fact_key] is not d:
+                unchanged.append(d)  # shadowed by a decision on a newer version of the paper
+                continue
+            current = applied.get(d.key) or cached_decision(conn, d.key)
+            recorded_same: list[Decision] = []
+            if d.candidate_id:
+                recorded_same = [o for o in cached_by_fact(conn, d.fact_key) if o.key != d.key]
+                if current is None and recorded_same:
+                    current = max(recorded_same, key=lambda o: (o.decided_at, o.version))
             if current is not None and current.same_verdict(d):
                 unchanged.append(d)
                 continue
-            d = replace(d, decided_at=stamp)
-            if d.candidate_id:
-                for k in by_fact.get(d.fact_key, []):
-                    if k != d.key and k in after:
-                        superseded.append(after.pop(k))
-            after[d.key] = d
-            applied[d.key] = d
+            for o in recorded_same:
+                superseded.setdefault(o.key, o)
+            applied[d.key] = replace(d, decided_at=stamp)
         if not applied:
             return ApplyReport((), tuple(unchanged), (), ())
 
-        drop = set(applied) | {o.key for o in superseded}
-        files: dict[str, list] = {}
-        for d in [*applied.values(), *superseded, *(before[k] for k in applied if k in before)]:
+        drop = set(applied) | set(superseded)
+        files: dict[str, list[Fact]] = {}
+        for d in [*applied.values(), *superseded.values()]:
             files.setdefault(fact_file_name(d.benchmark), [])
         for d in applied.values():
             fact = d.to_fact()
@@ -98,9 +97,10 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
                 files[fact_file_name(d.benchmark)].append(fact)
         contents = {name: rewrite_fact_file(directory / name, drop, facts) for name, facts in files.items()
                     if facts or (directory / name).is_file()}  # a reject alone creates no fact file
-        contents[LEDGER_FILE] = render_ledger(sorted(after.values(), key=sort_key))
+        contents[LEDGER_FILE] = rewrite_ledger(directory / LEDGER_FILE, drop, list(applied.values()))
         commit_files(directory, contents)
+        update_cache(conn, home, drop, applied.values())
         log.debug("applied %d decision(s) (%d unchanged, %d superseded) to %s",
-                 len(applied), len(unchanged), len(superseded), directory)
-        sync(conn, home, force=True)
-        return ApplyReport(tuple(applied.values()), tuple(unchanged), tuple(superseded), tuple(sorted(contents)))
+                  len(applied), len(unchanged), len(superseded), directory)
+        return ApplyReport(tuple(applied.values()), tuple(unchanged), tuple(superseded.values()),
+                           tuple(sorted(contents)))

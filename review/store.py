@@ -53,10 +53,10 @@ def annotations_fingerprint(home: Home) -> str:
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()
 
 
-def sync(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> list[Decision]:
-    """Finish any interrupted import, refresh the decision cache from annotations/, return all decisions.
+def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> bool:
+    """Finish any interrupted import and rebuild the decision cache if annotations/ changed.
 
-    Raises ``ReviewError`` when an annotation file is malformed.
+    Returns True when the cache was rebuilt. Raises ``ReviewError`` when an annotation file is malformed.
     """
     ensure_schema(conn)
     with review_lock(home):
@@ -64,7 +64,7 @@ def sync(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> list[D
         fp = annotations_fingerprint(home)
         row = conn.execute("SELECT value FROM review_meta WHERE key = 'fingerprint'").fetchone()
         if not force and row is not None and row[0] == fp:
-            return cached_decisions(conn)
+            return False
         decisions = list(load_ledger(home.annotations_dir).decisions.values())
         cols = ("key", *LEDGER_COLUMNS)
         with conn:
@@ -75,7 +75,42 @@ def sync(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> list[D
             )
             conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('fingerprint', ?)", (fp,))
         log.debug("review cache rebuilt: %d decisions", len(decisions))
-        return decisions
+        return True
+
+
+def sync(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> list[Decision]:
+    """``refresh`` the decision cache from annotations/, then return every decision.
+
+    Raises ``ReviewError`` when an annotation file is malformed.
+    """
+    with review_lock(home):
+        refresh(conn, home, force=force)
+        return cached_decisions(conn)
+
+
+def cached_decision(conn: sqlite3.Connection, key: str) -> Decision | None:
+    """The cached decision with this key (a candidate id, or ``add:<fact_key>``), or None."""
+    row = conn.execute("SELECT * FROM review_decisions WHERE key = ?", (key,)).fetchone()
+    return Decision.from_row(dict(row)) if row is not None else None
+
+
+def cached_by_fact(conn: sqlite3.Connection, fact_key: str) -> list[Decision]:
+    """Cached decisions on candidates with this fact key (any paper version)."""
+    rows = conn.execute("SELECT * FROM review_decisions WHERE fact_key = ? AND candidate_id != ''", (fact_key,))
+    return [Decision.from_row(dict(r)) for r in rows]
+
+
+def update_cache(conn: sqlite3.Connection, home: Home, drop: Iterable[str], add: Iterable[Decision]) -> None:
+    """Mirror an applied change in the cache (files already written), without re-reading every file."""
+    cols = ("key", *LEDGER_COLUMNS)
+    with conn:
+        conn.executemany("DELETE FROM review_decisions WHERE key = ?", [(k,) for k in drop])
+        conn.executemany(
+            f"INSERT OR REPLACE INTO review_decisions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [(d.key, *(str(d.to_row()[c]) for c in LEDGER_COLUMNS)) for d in add],
+        )
+        conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('fingerprint', ?)",
+                     (annotations_fingerprint(home),))
 
 
 def cached_decisions(conn: sqlite3.Connection) -> list[Decision]:

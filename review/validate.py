@@ -41,7 +41,7 @@ from .decision import (
     range_problem,
     same_value,
 )
-from .store import cached_decisions, find_candidate, known_benchmarks, newest_version, sync
+from .store import cached_decision, ensure_schema, find_candidate, known_benchmarks, newest_version, refresh
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,6 @@ class _Context:
     conn: sqlite3.Connection
     source: str
     reviewer: str
-    ledger: dict[str, Decision]
     benchmarks: dict[str, str]  # lower-case name or alias → canonical name
 
 
@@ -260,7 +259,7 @@ def _validate_candidate_row(cells: Mapping[str, str], line: int, decision: str,
                                                              "use 'add' for a fact the extractor missed)")]
         cid = matched.candidate_id
         cells = {k: v for k, v in cells.items() if k not in READ_ONLY_COLUMNS}  # they named the fact
-    cand: Candidate | Decision | None = find_candidate(ctx.conn, cid) or ctx.ledger.get(cid)
+    cand: Candidate | Decision | None = find_candidate(ctx.conn, cid) or cached_decision(ctx.conn, cid)
     if cand is None:
         if "stale" in cells.get("flags", "").split(","):
             return None, [Problem(src, line, "candidate_id", f"candidate {cid!r} is no longer extracted (the row "
@@ -378,8 +377,8 @@ def validate_rows(rows: Sequence[Mapping[str, str]], conn: sqlite3.Connection, s
 
     >>> # decisions, problems = validate_rows([{"candidate_id": cid, "decision": "accept"}], conn, "web")
     """
-    ctx = _Context(conn, source, reviewer, {d.candidate_id: d for d in cached_decisions(conn) if d.candidate_id},
-                   _benchmark_names(conn))
+    ensure_schema(conn)
+    ctx = _Context(conn, source, reviewer, _benchmark_names(conn))
     line_numbers = list(lines) if lines is not None else list(range(2, len(rows) + 2))
     problems: list[Problem] = []
     found: dict[str, Decision] = {}
@@ -496,7 +495,7 @@ def import_files(conn: sqlite3.Connection, home: Home, paths: Sequence[Path | st
     Any problem raises ``ReviewError`` listing all of them and applies nothing, unless ``partial``:
     then the valid rows are applied and the problems returned. ``dry_run`` validates only.
     """
-    sync(conn, home)
+    refresh(conn, home)
     decisions, problems, rows = validate_files(conn, paths, reviewer=reviewer)
     if problems and not partial:
         raise ReviewError(

@@ -605,3 +605,25 @@ def test_rows_without_candidate_id_name_their_fact(db: sqlite3.Connection, home:
     assert result.report is not None
     assert [(d.candidate_id, d.decision) for d in result.report.applied] == [
         (v2[0].candidate_id, "accept"), (cid(C10_PARAMS), "correct")]  # the newest version's candidate
+
+
+def test_one_import_with_both_paper_versions_keeps_one_decision_per_fact(db: sqlite3.Connection, home: Home,
+                                                                         tmp_path: Path) -> None:
+    """The extractor's queue lists every version's candidates: the same fact decided on v1 and v2 is one fact."""
+    v2 = Candidate(RESNET, 2, ERR1.field, ERR1.value, benchmark="imagenet", model="ResNet-152", page=7)
+    extract(db, RESNET, 2, [v2], "imagenet")
+    sheet = write_sheet(tmp_path / "both.csv", [row_for(ERR1, decision="accept"), row_for(v2, decision="accept")])
+    result = review.import_files(db, home, [sheet])
+    assert result.report is not None
+    # the newest version's row wins; the v1 row is shadowed
+    assert [d.candidate_id for d in result.report.applied] == [v2.candidate_id]
+    assert [d.candidate_id for d in result.report.unchanged] == [cid(ERR1)]
+    sheet = write_sheet(tmp_path / "both.csv", [row_for(ERR1, decision="reject"),
+                                                row_for(v2, decision="correct", corrected_value="21.5")])
+    result = review.import_files(db, home, [sheet])
+    assert result.report is not None and [d.candidate_id for d in result.report.applied] == [v2.candidate_id]
+    again = review.import_files(db, home, [sheet]).report
+    assert again is not None and again.applied == ()
+    ledger = read_csv(home.annotations_dir / ann.LEDGER_FILE)
+    assert [r["candidate_id"] for r in ledger] == [v2.candidate_id]
+    assert [(f.version, f.value) for f in review.load_facts(home.annotations_dir)] == [(2, 21.5)]
