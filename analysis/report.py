@@ -186,7 +186,7 @@ def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
 
     for f in result.fits.fits:
         b.append(_Block("h2", f"{f.benchmark}: {MEASURE_LABELS[f.measure]}"))
-        b.append(_Block("p", f"Today's best point: error {f.today.error * 100:.3g} % at {f.today.compute:.3g} "
+        b.append(_Block("p", f"Today's best point: error {f.today.error * 100:.3g} % at {f.today.compute:.3g} GFLOP "
                         f"({f.today.arxiv_id} {f.today.model}).".replace("  ", " ")))
         b.append(_fit_table(f))
         for key in (f"scatter_{f.benchmark}_{f.measure}", f"quantile_{f.benchmark}_{f.measure}"):

@@ -228,3 +228,18 @@ def test_gold_corpus_builds_into_a_dataset(shared_dir: Path, tmp_path: Path) -> 
         assert resnet.iloc[0]["error"] == pytest.approx(0.1938)
         assert resnet.iloc[0]["gflops_per_pass"] == pytest.approx(11.3)
     assert (df["year"] >= 2010).all()
+
+
+def test_cli_build_skips_bad_rows_but_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "home"
+    write_annotations(synthetic_facts(8, seed=6), home / "annotations")
+    assert (home / "annotations" / "coco.csv").is_file()
+    with open(home / "annotations" / "coco.csv", "a", encoding="utf-8") as fh:
+        fh.write("1601.00001,1,coco,Bad,box_ap,twenty,,5,accept,cx,,,,\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["--home", str(home), "build"])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert "coco.csv:" in err and ": value:" in err and "1 annotation row(s) could not be read" in err
+    df = read_dataset(home / "dataset" / "dataset.csv")
+    assert "Bad" not in set(df["model"]) and len(df) > 0  # the rest was built

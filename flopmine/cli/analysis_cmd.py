@@ -21,15 +21,20 @@ def build(
 
     One row per paper × model × benchmark with metric facts; compute facts attach by model, else
     paper-level, else the paper's only value (flagged). Derived columns (error, GFLOPs per pass,
-    hardware burden, imputed GFLOPs) are described in data_dictionary.md.
+    hardware burden, imputed GFLOPs) are described in data_dictionary.md. Unreadable annotation rows
+    are listed as warnings and left out; the exit code is then 1.
 
     Example: flopmine --home data build --out data/dataset
     """
     from analysis.build import build_dataset, read_annotations, titles_from_store, write_dataset
+    from review.annotations import recover, review_lock
 
     st = state(ctx)
     home = st.home
-    facts, warnings = read_annotations(home.annotations_dir)
+    # a consistent snapshot: no review import half-applied while we read (its lock + crash recovery)
+    with review_lock(home):
+        recover(home.annotations_dir)
+        facts, warnings = read_annotations(home.annotations_dir)
     titles = titles_from_store(home.db_path, {f.arxiv_id for f in facts})
     result = build_dataset(facts, titles=titles)
     paths = write_dataset(result, out or home.dataset_dir)
@@ -44,6 +49,9 @@ def build(
                       f"{int(df['hardware_burden_gflop'].notna().sum())} with hardware burden)", highlight=False)
         for p in paths:
             console.print(f"wrote {p}", highlight=False)
+    if warnings:
+        raise AnalysisError(f"{len(warnings)} annotation row(s) could not be read (listed above); the dataset was "
+                            "built without them: fix them and run `flopmine build` again")
 
 
 def analyze(
