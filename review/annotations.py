@@ -271,21 +271,29 @@ def commit_files(directory: Path, contents: dict[str, str]) -> None:
             target = directory / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.parent / f".{target.name}.{txid}{TMP_SUFFIX}"
+            staged.append({"target": rel, "temp": str(tmp.relative_to(directory))})
             with open(tmp, "w", encoding="utf-8", newline="") as fh:
                 fh.write(contents[rel])
                 fh.flush()
                 os.fsync(fh.fileno())
-            staged.append({"target": rel, "temp": str(tmp.relative_to(directory))})
         for d in {(directory / s["target"]).parent for s in staged}:
             _fsync_dir(d)
-    except BaseException:
+        # the commit point: once the journal exists, recover() finishes the renames
+        write_text_atomic(directory / JOURNAL_FILE, json.dumps({"id": txid, "files": staged}, indent=1))
+        _fsync_dir(directory)
+    except BaseException as e:
         for s in staged:
             with contextlib.suppress(FileNotFoundError):
                 (directory / s["temp"]).unlink()
+        if isinstance(e, OSError):
+            raise ReviewError(f"cannot write the annotations in {directory} ({e.strerror or e}); "
+                              "nothing was applied") from e
         raise
-    write_text_atomic(directory / JOURNAL_FILE, json.dumps({"id": txid, "files": staged}, indent=1))
-    _fsync_dir(directory)
-    _roll_forward(directory, staged)
+    try:
+        _roll_forward(directory, staged)
+    except OSError as e:
+        raise ReviewError(f"the import was interrupted while renaming files in {directory} ({e.strerror or e}); "
+                          "the next `flopmine review` command finishes it") from e
 
 
 def _roll_forward(directory: Path, staged: list[dict[str, str]]) -> None:

@@ -488,7 +488,7 @@ def test_crash_after_the_first_rename_is_rolled_forward(db: sqlite3.Connection, 
         os.replace(src, dst)
 
     monkeypatch.setattr(ann, "_replace", crash_after_one)
-    with pytest.raises(OSError, match="simulated crash"):
+    with pytest.raises(ReviewError, match="interrupted while renaming .* the next `flopmine review` command finishes"):
         review.import_files(db, home, [three_file_import(tmp_path)])
     # half-way on disk: one file renamed, journal still there
     assert (home.annotations_dir / ann.JOURNAL_FILE).exists() and len(renames) == 1
@@ -502,19 +502,28 @@ def test_crash_after_the_first_rename_is_rolled_forward(db: sqlite3.Connection, 
     assert len(read_csv(home.annotations_dir / ann.LEDGER_FILE)) == 3
 
 
-def test_crash_before_the_journal_is_rolled_back(db: sqlite3.Connection, home: Home, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_before_the_journal_applies_nothing(db: sqlite3.Connection, home: Home, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     review.import_files(db, home, [write_sheet(tmp_path / "first.csv", [row_for(FLOPS, decision="accept")])])
     before = snapshot(home.annotations_dir)
 
     def no_journal(target: Path, text: str, encoding: str = "utf-8") -> None:
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ann, "write_text_atomic", no_journal)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ReviewError, match=r"\(No space left on device\); nothing was applied"):
         review.import_files(db, home, [three_file_import(tmp_path)])
-    assert list(home.annotations_dir.rglob(f"*{ann.TMP_SUFFIX}"))  # staged files left by the "crash"
     monkeypatch.undo()
+    assert snapshot(home.annotations_dir) == before  # no temporary file left either
+    assert review.status(db, home).decided == 1
+
+
+def test_staged_files_of_a_killed_import_are_discarded(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    review.import_files(db, home, [write_sheet(tmp_path / "first.csv", [row_for(FLOPS, decision="accept")])])
+    before = snapshot(home.annotations_dir)
+    # what a process killed while staging (before its journal) leaves behind
+    (home.annotations_dir / f".imagenet.csv.0123456789ab{ann.TMP_SUFFIX}").write_text("half a fi")
+    (home.annotations_dir / "decisions" / f".ledger.csv.0123456789ab{ann.TMP_SUFFIX}").write_text("")
     assert review.status(db, home).decided == 1
     assert snapshot(home.annotations_dir) == before
 
