@@ -277,7 +277,8 @@ def _validate_candidate_row(cells: Mapping[str, str], line: int, decision: str,
             try:
                 corrected = parse_value(cand.field, corrected_cell)
             except ValueError as e:
-                problems.append(Problem(src, line, "corrected_value", f"{e} ({cand.field} is numeric)"))
+                what = f" ({cand.field} is numeric)" if spec.numeric else ""
+                problems.append(Problem(src, line, "corrected_value", f"{e}{what}"))
             else:
                 why = range_problem(spec, corrected)
                 if why:
@@ -332,7 +333,7 @@ def _validate_add_row(cells: Mapping[str, str], line: int, ctx: _Context) -> tup
         try:
             value = parse_value(field_name, cells["value"])
         except ValueError as e:
-            bad("value", f"{e} ({field_name} is numeric)")
+            bad("value", f"{e} ({field_name} is numeric)" if FIELDS[field_name].numeric else str(e))
         else:
             why = range_problem(FIELDS[field_name], value)
             if why:
