@@ -636,3 +636,31 @@ def test_one_import_with_both_paper_versions_keeps_one_decision_per_fact(db: sql
     ledger = read_csv(home.annotations_dir / ann.LEDGER_FILE)
     assert [r["candidate_id"] for r in ledger] == [v2.candidate_id]
     assert [(f.version, f.value) for f in review.load_facts(home.annotations_dir)] == [(2, 21.5)]
+
+
+def test_concurrent_imports_are_serialised(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    """Two imports at once (two terminals, or the browser UI during an import) both land, one after the other."""
+    import threading
+
+    sheets = [write_sheet(tmp_path / "a.csv", [row_for(c, decision="accept") for c in (ERR1, FLOPS, EPOCHS)]),
+              write_sheet(tmp_path / "b.csv", [row_for(c, decision="reject") for c in (ERR2, HW, C10_ERR)])]
+    errors: list[BaseException] = []
+
+    def run(sheet: Path) -> None:
+        conn = connect(home.db_path)
+        try:
+            review.import_files(conn, home, [sheet])
+        except BaseException as e:  # surfaced below
+            errors.append(e)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in sheets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    ledger = read_csv(home.annotations_dir / ann.LEDGER_FILE)
+    assert sorted(r["decision"] for r in ledger) == ["accept"] * 3 + ["reject"] * 3
+    assert review.status(db, home).decided == 6
