@@ -401,3 +401,29 @@ def test_pdf_found_where_it_was_extracted_from(tmp_path: Path) -> None:
         assert "Page image unavailable" not in html and f'src="/page/{FLOPS1}.png"' in html
         assert httpx.get(f"{url}/page/{FLOPS1}.png").status_code == 200
     assert page_cache_path(home.root, f"{PAPER_A}v1.pdf", 1).is_file()
+
+
+def test_changes_made_outside_the_server_show_at_the_next_request(tab: Tab, home: Home) -> None:
+    """A CSV import or a re-extraction while the server runs is seen at once (no stale walk)."""
+    from flopmine.store import connect, replace_candidates
+    from flopmine.types import Candidate
+    from review import import_files
+
+    assert tab.decide(FLOPS1, "accept").status_code == 200
+    assert "1 / 4 decided" in tab.http.get("/").text
+    sheet = home.root / "alice.csv"
+    sheet.write_text(f"candidate_id,decision\n{TOP1},reject\n{FLOPS2},accept\n", encoding="utf-8")
+    conn = connect(home.db_path)
+    try:
+        import_files(conn, home, [sheet])
+        assert "3 / 4 decided" in tab.http.get("/").text
+        assert tab.decide(TOP1, "accept").status_code == 409  # the page's state was stale: refused
+        extra = Candidate(PAPER_B, 1, "epochs", 200.0, raw="200 epochs", page=1, snippet="for 200 epochs", rank=1)
+        old = [c for c in sample_candidates() if c.arxiv_id == PAPER_B]
+        replace_candidates(conn, PAPER_B, 1, [*old, extra], extraction={"status": "ok", "rule_version": "test2"})
+    finally:
+        conn.close()
+    html = tab.http.get("/").text
+    assert "3 / 5 decided" in html
+    assert tab.decide(extra.candidate_id, "accept").status_code == 200
+    assert ledger(home)[extra.candidate_id] == "accept"

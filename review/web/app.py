@@ -86,8 +86,40 @@ class _Server:
     def connect(self) -> sqlite3.Connection:
         return connect(self.home.db_path)
 
+    # The walk is cached while neither the candidates nor the annotations change: building it
+    # hashes every candidate (seconds for 100k), checking the key costs a few stats and a count.
+    _cache: tuple[tuple[object, ...], Walk] | None = None
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _key(self, conn: sqlite3.Connection) -> tuple[object, ...]:
+        return backend.store_generation(conn), backend.annotations_fingerprint(self.home)
+
     def walk(self, conn: sqlite3.Connection) -> Walk:
-        return Walk.build(backend.scope(conn, self.home, self.benchmark))
+        """The current walk (from the cache when nothing changed since it was built)."""
+        key = self._key(conn)  # taken before building: a change made meanwhile invalidates it
+        with self._cache_lock:
+            if self._cache is not None and self._cache[0] == key:
+                return self._cache[1]
+        walk = Walk.build(backend.scope(conn, self.home, self.benchmark))
+        with self._cache_lock:
+            self._cache = (key, walk)
+        return walk
+
+    def remember(self, before: Walk, after: Walk) -> None:
+        """After our own decision (under the review lock): ``after`` is ``before`` plus that decision.
+
+        Only the annotations part of the key is refreshed, so candidates re-extracted meanwhile
+        still invalidate the cache.
+        """
+        with self._cache_lock:
+            if self._cache is not None and self._cache[1] is before:
+                self._cache = ((self._cache[0][0], backend.annotations_fingerprint(self.home)), after)
+            else:
+                self._cache = None
+
+    def forget(self) -> None:
+        with self._cache_lock:
+            self._cache = None
 
     def page_image(self, conn: sqlite3.Connection, c: Candidate) -> PageImage:
         """Render (or take from the cache) the candidate's page; ``PdfError`` when impossible."""
@@ -325,7 +357,8 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
                 return JSONResponse({"error": str(e)}, status_code=503)
             if recorded is not None:
                 server.sessions.push_undo(session, recorded)
-                walk = walk.with_decision(cid, recorded.decision.decision)
+                before, walk = walk, walk.with_decision(cid, recorded.decision.decision)
+                server.remember(before, walk)
             else:  # the same verdict was recorded already (e.g. carried over from another version)
                 walk = server.walk(conn)
         finally:
@@ -345,6 +378,7 @@ def _undo(server: _Server, session: Session) -> Response:
         cid = recorded.decision.candidate_id
         conn = server.connect()
         try:
+            server.forget()
             try:
                 backend.withdraw(conn, server.home, recorded)
             except ReviewError as e:

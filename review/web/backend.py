@@ -35,14 +35,15 @@ from ..annotations import (
 )
 from ..apply import apply
 from ..decision import Decision, sort_key
-from ..store import active_candidates, attach, known_benchmarks, sync
+from ..store import active_candidates, annotations_fingerprint, attach, known_benchmarks, sync
 from ..validate import validate_rows
 
 log = logging.getLogger(__name__)
 
 SOURCE = "web"
 
-__all__ = ["Recorded", "decide", "known_benchmarks", "locked", "scope", "withdraw"]
+__all__ = ["Recorded", "annotations_fingerprint", "decide", "known_benchmarks", "locked", "scope",
+           "store_generation", "withdraw"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,18 @@ class Recorded:
 def locked(home: Home) -> contextlib.AbstractContextManager[None]:
     """Hold the review library's lock (re-entrant in this process) across a read-check-write."""
     return review_lock(home)
+
+
+def store_generation(conn: sqlite3.Connection) -> tuple[object, ...]:
+    """A cheap value that changes whenever candidates, extractions or benchmark links change.
+
+    Re-extraction deletes and inserts a paper's rows and stamps its extraction row, which moves
+    the counts, the rowid sums or the newest ``extracted_at``.
+    """
+    cands = conn.execute("SELECT COUNT(*), MAX(rowid), TOTAL(rowid) FROM candidates").fetchone()
+    extr = conn.execute("SELECT COUNT(*), MAX(extracted_at), TOTAL(rowid) FROM extractions").fetchone()
+    links = conn.execute("SELECT COUNT(*) FROM paper_benchmarks").fetchone()
+    return (*tuple(cands), *tuple(extr), links[0])
 
 
 def scope(conn: sqlite3.Connection, home: Home, benchmark: str | None) -> list[tuple[Candidate, str]]:
