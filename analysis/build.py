@@ -220,7 +220,7 @@ def _error_for(metrics: Mapping[str, float], bench: Benchmark | None) -> tuple[f
         comp = ERROR_COMPLEMENTS.get(bench.primary_metric)
         inverse = {v: k for k, v in ERROR_COMPLEMENTS.items()}.get(bench.primary_metric)
         order += [m for m in (comp, inverse) if m]
-        order += [m for m in bench.metrics if m not in order]
+        # no fallback to another metric (top-5 error, AP50, EM): mixing metrics would bias the fits
     else:
         order += list(METRIC_FIELDS)
     for m in order:

@@ -54,7 +54,8 @@ _COMPUTE_COLUMNS: tuple[Column, ...] = (
 
 _DERIVED_COLUMNS: tuple[Column, ...] = (
     Column("error_metric", "text", "", "Metric `error` was computed from: the benchmark's primary metric, else its "
-           "complement (top1_acc for top1_err, acc for err)."),
+           "complement (top1_acc for top1_err, acc for err); empty (and error empty) when the row has neither: "
+           "other metrics (top-5, AP50, EM …) are kept in their columns but never mixed into `error`."),
     Column("error", "float", "fraction", "Error rate as a fraction: 1 − score/100 for accuracy, AP, F1, EM and BLEU "
            "(the paper's Figure 4 'today' values imply this: BLEU 45.6 → 54.4 %); score/100 for error metrics "
            "(top1_err, err, WER), i.e. WER as is, only rescaled to a fraction."),

@@ -220,7 +220,7 @@ def test_gold_corpus_builds_into_a_dataset(shared_dir: Path, tmp_path: Path) -> 
     assert len(read) == len(facts) and not warnings
     res = build_dataset(read, gflops_lookup=lookup)
     df = res.frame
-    assert len(df) > 10 and df["error"].between(0, 1).all()
+    assert len(df) > 10 and df["error"].notna().sum() > 10 and df["error"].dropna().between(0, 1).all()
     assert set(df["benchmark"]) <= {"imagenet", "cifar10", "cifar100", "coco", "conll2003", "wmt14_en_de",
                                     "wmt14_en_fr", "squad11", "swb_hub500"}
     resnet = df[(df["arxiv_id"] == "1512.03385") & (df["model"] == "ResNet-152")]
@@ -243,3 +243,14 @@ def test_cli_build_skips_bad_rows_but_exits_1(tmp_path: Path, capsys: pytest.Cap
     assert "coco.csv:" in err and ": value:" in err and "1 annotation row(s) could not be read" in err
     df = read_dataset(home / "dataset" / "dataset.csv")
     assert "Bad" not in set(df["model"]) and len(df) > 0  # the rest was built
+
+
+def test_error_never_mixes_in_another_metric() -> None:
+    facts = [Fact("1409.4842", 1, "top5_err", 6.67, benchmark="imagenet", model="GoogLeNet"),
+             Fact("1409.4842", 1, "top1_err", 30.0, benchmark="imagenet", model="Other"),
+             Fact("1409.4842", 1, "ap50", 60.0, benchmark="coco", model="Det")]
+    df = build_dataset(facts, gflops_lookup=lookup).frame
+    g = _row(df, "1409.4842", "GoogLeNet")
+    assert math.isnan(g["error"]) and g["error_metric"] == "" and g["top5_err"] == 6.67
+    assert _row(df, "1409.4842", "Other")["error"] == pytest.approx(0.30)
+    assert math.isnan(_row(df, "1409.4842", "Det", "coco")["error"])
