@@ -7,11 +7,14 @@ candidate within (paper, field). ``docs/rules.md`` shows the effect of each fact
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from flopmine.types import Candidate
+from flopmine.types import COMPUTE_FIELDS, Candidate
+
+log = logging.getLogger(__name__)
 
 # Section of the paper the evidence sits in.
 SECTION_FACTOR: dict[str, float] = {
@@ -28,7 +31,15 @@ DEFAULT_MAX_REPEAT = 1.6
 DEFAULT_TABLE = 1.0
 DEFAULT_ABLATION = 0.7  # ablation or comparison with smaller variants
 DEFAULT_RANGE = 0.6  # "2–3 weeks": a range, not one value
-DEFAULT_INFERENCE = 0.5  # times measured at test time ("ms per image") are not training times
+DEFAULT_INFERENCE = 0.5  # test-time speed or fine-tuning ("ms per image", "timings on 8 GPUs")
+DEFAULT_AXIS = 0.25  # a number in a run of numbers ("0 100 200 300 epochs"): a figure's axis
+DEFAULT_MAIN_BENCHMARK = 1.2  # the sentence names the paper's main benchmark
+# compute fields: candidates kept per (paper, field). FLOPs and parameter tables list many models the
+# reviewer may want; hardware, time and schedule facts have one or two true values per paper.
+DEFAULT_MAX_PER_FIELD: dict[str, int] = {"flops": 7, "mult_adds": 5, "params": 7, "hardware": 4,
+                                         "hardware_count": 4, "training_time_hours": 4, "epochs": 4,
+                                         "training_steps": 4}
+DEFAULT_MIN_RELATIVE = 0.15  # compute fields: drop candidates below this share of the best confidence
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,8 @@ class Evidence:
     range_: bool = False
     inference: bool = False
     table: bool = False
+    axis: bool = False
+    main_benchmark: bool = False
     extra: float = 1.0  # a rule-specific factor
 
 
@@ -75,6 +88,10 @@ def score(weight: float, ev: Evidence, repeats: int = 1) -> float:
         s *= DEFAULT_INFERENCE
     if ev.table:
         s *= DEFAULT_TABLE
+    if ev.axis:
+        s *= DEFAULT_AXIS
+    if ev.main_benchmark:
+        s *= DEFAULT_MAIN_BENCHMARK
     s *= ev.extra
     s *= min(DEFAULT_MAX_REPEAT, 1 + DEFAULT_PER_REPEAT * (repeats - 1))
     return s
@@ -89,10 +106,14 @@ def to_confidence(raw: float) -> float:
     return round(1 - math.exp(-raw * math.log(2) / 0.5), 4)
 
 
-def dedupe_and_rank(cands: list[Candidate], repeats: dict[str, int] | None = None) -> list[Candidate]:
+def dedupe_and_rank(cands: list[Candidate], *, max_per_field: dict[str, int] | None = None,
+                    min_relative: float = DEFAULT_MIN_RELATIVE,
+                    limited: tuple[str, ...] = COMPUTE_FIELDS) -> list[Candidate]:
     """Keep the best-evidenced candidate per ``candidate_id``, then rank within (paper, field).
 
-    Ties are broken by page (earlier first) then value, so ranks are stable across runs.
+    For ``limited`` fields (compute facts, where a reviewer wants a short list) only the best
+    ``max_per_field[field]`` candidates (default ``DEFAULT_MAX_PER_FIELD``), and only those within ``min_relative`` of the best confidence, are
+    kept. Ties are broken by page (earlier first) then value, so ranks are stable across runs.
     """
     best: dict[str, Candidate] = {}
     for c in cands:
@@ -105,5 +126,12 @@ def dedupe_and_rank(cands: list[Candidate], repeats: dict[str, int] | None = Non
     out: list[Candidate] = []
     for key in sorted(groups):
         ordered = sorted(groups[key], key=lambda c: (-c.confidence, c.page, str(c.value), c.model))
+        if key[2] in limited and ordered:
+            floor = ordered[0].confidence * min_relative
+            limit = (DEFAULT_MAX_PER_FIELD if max_per_field is None else max_per_field).get(key[2], len(ordered))
+            kept = [c for c in ordered if c.confidence >= floor][:limit]
+            if len(kept) < len(ordered):
+                log.debug("%s %s: kept %d of %d candidates", key[0], key[2], len(kept), len(ordered))
+            ordered = kept
         out.extend(replace(c, rank=i) for i, c in enumerate(ordered, 1))
     return out

@@ -21,6 +21,7 @@ from dataclasses import replace
 from flopmine.benchmarks import load_registry
 from flopmine.types import FIELDS, METRIC_FIELDS, Candidate, normalise_value
 
+from .. import rank as _rank
 from ..document import Document, Page
 from ..normalise import clean_text
 from ..rank import Evidence, dedupe_and_rank, score, to_confidence
@@ -54,14 +55,16 @@ SNIPPET_CHARS = 300
 _TRAIN = re.compile(r"\b(?:train\w*|took|takes|taking|pre-?train\w*|converge\w*|learn\w*|run|ran)\b", re.I)
 _LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm-?up|anneal|lowered|schedule", re.I)
 _END = re.compile(r"\b(?:terminat\w*|stop\w*|end\w*|finish\w*|total|overall|in all)\b", re.I)
-_INFER = re.compile(r"\b(?:ms|msec|fps|per image|inference|test[- ]time|testing|latency)\b", re.I)
+_INFER = re.compile(r"\b(?:ms|msec|fps|per image|inference|test[- ]time|testing|latency|timings?|fine-?tun\w*|"
+                    r"speed|throughput|measured)\b", re.I)
+_NUMBER_RUN = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}$")
 _ABLATION = re.compile(r"\bablation|\bw/o\b|without\b|remov", re.I)
 _RANGE_BEFORE = re.compile(r"\d\s?(?:–|—|-|to|or|and)\s?$")
 _RANGE_AFTER = re.compile(r"^\s?(?:–|—|-|to)\s?\d")
 
 
 def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, sections: SectionMap,
-              own: dict[str, float]) -> tuple[Evidence, str]:
+              own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = ()) -> tuple[Evidence, str]:
     s, e = sentence_bounds(doc_text, m.start, m.end)
     sentence = doc_text[s:e]
     before = doc_text[s:m.num_start]
@@ -95,7 +98,9 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         ablation=bool(_ABLATION.search(sentence)),
         range_=bool(_RANGE_BEFORE.search(doc_text[max(0, m.num_start - 6):m.num_start])
                     or _RANGE_AFTER.search(doc_text[m.num_end:m.num_end + 6])),
-        inference=field == "training_time_hours" and bool(_INFER.search(sentence)),
+        inference=field in ("training_time_hours", "hardware_count") and bool(_INFER.search(sentence)),
+        axis=bool(_NUMBER_RUN.search(doc_text[max(0, m.num_start - 40):m.num_start])),
+        main_benchmark=bool(main_bench) and any(rx.search(sentence) for rx in main_bench),
         extra=extra,
     )
     return ev, model
@@ -109,13 +114,14 @@ def _snippet(text: str, start: int, end: int) -> str:
 
 
 def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, sections: SectionMap,
-                     own: dict[str, float]) -> list[tuple[Candidate, float, Evidence]]:
+                     own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = ()
+                     ) -> list[tuple[Candidate, float, Evidence]]:
     clean, idx = clean_text(page.text)
     out: list[tuple[Candidate, float, Evidence]] = []
     for m in eng.matches(clean):
         raw_start = idx[m.start] if m.start < len(idx) else 0
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
-        ev, model = _evidence(clean, m, page_index, raw_start, sections, own)
+        ev, model = _evidence(clean, m, page_index, raw_start, sections, own, main_bench)
         flags = ["range"] if ev.range_ else []
         if ev.lr_schedule:
             flags.append("schedule_step")
@@ -306,11 +312,12 @@ def candidates(doc: Document) -> list[Candidate]:
         all_spots.update(name for _, name in _benchmark_spots(clean))
     ranked = [*doc.benchmarks, *(b for b, _ in all_spots.most_common())]
     default_bench = ranked[0] if ranked else ""
+    main_bench = tuple(rx for name, rx in _alias_patterns() if name == default_bench)
     found: list[tuple[Candidate, float, Evidence]] = []
     for i, page in enumerate(doc.pages):
         clean, idx = cleaned[i]
         spots = _benchmark_spots(clean)
-        for c, w, ev in _page_candidates(doc, page, i, eng, sections, own):
+        for c, w, ev in _page_candidates(doc, page, i, eng, sections, own, main_bench):
             if c.field in METRIC_FIELDS:
                 pos = clean.find(c.raw)
                 bench = _nearest_benchmark(spots, pos if pos >= 0 else 0, default_bench)
@@ -329,7 +336,7 @@ def candidates(doc: Document) -> list[Candidate]:
     for c, weight, ev in found:
         n = repeats[(_group(c.field), normalise_value(c.value))]
         scored.append(replace(c, confidence=to_confidence(score(weight, ev, n))))
-    return dedupe_and_rank(scored)
+    return dedupe_and_rank(scored, max_per_field=_rank.DEFAULT_MAX_PER_FIELD, min_relative=_rank.DEFAULT_MIN_RELATIVE)
 
 
 def _group(field: str) -> str:

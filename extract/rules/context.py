@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..document import Document
 
 # A heading line: optional number ("4.2", "IV.", "A."), then the title on a line of its own.
-_HEADING = re.compile(r"^\s*(?:(?:\d+(?:\.\d+)*|[IVX]+|[A-H])\.?\s+)?([A-Z][A-Za-z &\-]{2,40})\s*$")
+_HEADING = re.compile(r"^\s*(?:(?:\d+(?:\.\d+)*|[IVX]+|[A-H](?:\.\d+)*)\.?\s+)?([A-Z][A-Za-z &\-]{2,40})\s*$")
 SECTION_KINDS: dict[str, str] = {
     "references": "references", "bibliography": "references", "related work": "related",
     "related works": "related", "prior work": "related", "background": "related",
@@ -71,6 +71,8 @@ def section_map(doc: Document) -> SectionMap:
                 numbered = m.group(0).strip()[:1].isdigit()
                 if kind is None and numbered and len(title.split()) <= 6 and not seen_refs:
                     kind = "body"
+                if kind is None and seen_refs and re.match(r"\s*(?:[A-H]|Appendix [A-H])[.:]?\s+[A-Z]", line):
+                    kind = "appendix"  # "A Additional Details": lettered sections after the references
                 if kind == "references":
                     seen_refs = True
                 if kind == "appendix":
