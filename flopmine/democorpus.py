@@ -23,7 +23,7 @@ Everything is deterministic and pure: the same seed gives byte-identical PDFs, a
 
 The reviewer-decisions file the demo applies is generated from it::
 
-    python -m flopmine.democorpus --write-decisions annotations/demo-decisions.csv
+    python -m flopmine.democorpus --write-decisions flopmine/data/demo-decisions.csv
 """
 
 from __future__ import annotations
@@ -1269,7 +1269,7 @@ def decision_rows(corpus: DemoCorpus) -> list[dict[str, str]]:
 
 
 def decisions_csv_text(corpus: DemoCorpus | None = None) -> str:
-    """The bundled ``annotations/demo-decisions.csv`` as text (``\\n`` line ends, UTF-8)."""
+    """The bundled ``flopmine/data/demo-decisions.csv`` as text (``\\n`` line ends, UTF-8)."""
     corpus = corpus if corpus is not None else build_corpus()
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(DECISION_COLUMNS), lineterminator="\n")
@@ -1298,7 +1298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m flopmine.democorpus",
         description="Generate the demo corpus's reviewer-decisions CSV (the facts a careful reader records).",
-        epilog="Example: python -m flopmine.democorpus --write-decisions annotations/demo-decisions.csv",
+        epilog="Example: python -m flopmine.democorpus --write-decisions flopmine/data/demo-decisions.csv",
     )
     parser.add_argument("--write-decisions", metavar="CSV", required=True, help="where to write the CSV")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="corpus seed (default %(default)s)")

@@ -29,7 +29,7 @@ from flopmine.types import FIELDS, Fact
 
 REPO = Path(__file__).resolve().parent.parent
 CATALOG = REPO / "flopmine" / "data" / "hardware.csv"
-DECISIONS = REPO / "annotations" / "demo-decisions.csv"
+DECISIONS = REPO / "flopmine" / "data" / "demo-decisions.csv"
 
 
 @pytest.fixture(scope="module")
@@ -322,8 +322,8 @@ def test_truth_hardware_is_in_the_catalog(corpus: DemoCorpus) -> None:
 
 def test_committed_decisions_file_matches_generator(corpus: DemoCorpus) -> None:
     assert DECISIONS.read_text(encoding="utf-8") == decisions_csv_text(corpus), (
-        "annotations/demo-decisions.csv is stale: run "
-        "python -m flopmine.democorpus --write-decisions annotations/demo-decisions.csv")
+        "flopmine/data/demo-decisions.csv is stale: run "
+        "python -m flopmine.democorpus --write-decisions flopmine/data/demo-decisions.csv")
     with DECISIONS.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert tuple(rows[0]) == DECISION_COLUMNS
