@@ -71,7 +71,7 @@ class Conversion:
     def predict_gflops(self, params: np.ndarray | float) -> np.ndarray | float:
         """GFLOPs per pass predicted for a parameter count.
 
-        >>> Conversion(-9.0, 1.0, 0, 0, 1, 3).predict_gflops(2.5e9)
+        >>> round(float(Conversion(-9.0, 1.0, 0, 0, 1, 3).predict_gflops(2.5e9)), 6)
         2.5
         """
         return 10 ** (self.intercept + self.slope * np.log10(params))
@@ -213,7 +213,13 @@ def score_to_error(metric: str, value: float) -> float:
     return value / 100.0 if spec.higher_is_better is False else 1.0 - value / 100.0
 
 
-def _error_for(metrics: Mapping[str, float], bench: Benchmark | None) -> tuple[float, str]:
+def error_from_metrics(metrics: Mapping[str, float], bench: Benchmark | None) -> tuple[float, str]:
+    """The row's error (fraction) and the metric it came from: the primary metric or its complement.
+
+    >>> from flopmine.benchmarks import load_registry
+    >>> error_from_metrics({"top1_acc": 80.0, "top5_err": 5.0}, load_registry()["imagenet"])
+    (0.19999999999999996, 'top1_acc')
+    """
     order: list[str] = []
     if bench is not None:
         order.append(bench.primary_metric)
@@ -324,7 +330,7 @@ def build_dataset(
             sources.append(f"{fld}={how}")
             if conflict:
                 flags.append(f"conflict:{fld}")
-        err, err_metric = _error_for(metric_values, registry.get(bench_name))
+        err, err_metric = error_from_metrics(metric_values, registry.get(bench_name))
         rec["error"], rec["error_metric"] = err, err_metric
         hw = rec.get("hardware")
         if isinstance(hw, str) and hw:

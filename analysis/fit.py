@@ -30,8 +30,9 @@ from scipy import stats
 
 from flopmine.benchmarks import Benchmark, load_registry
 from flopmine.ids import InvalidIdError, parse_id
+from flopmine.types import METRIC_FIELDS
 
-from .build import score_to_error
+from .build import error_from_metrics
 
 log = logging.getLogger(__name__)
 
@@ -264,12 +265,8 @@ def _year_month(aid: object) -> tuple[float, float]:
 
 
 def _row_error(row: pd.Series, bench: Benchmark | None) -> float:
-    metrics = [bench.primary_metric, *bench.metrics] if bench else []
-    for m in metrics:
-        v = pd.to_numeric(row.get(m), errors="coerce")
-        if m in row and pd.notna(v):
-            return score_to_error(m, float(v))
-    return math.nan
+    present = {m: float(v) for m in METRIC_FIELDS if m in row and pd.notna(v := pd.to_numeric(row[m], errors="coerce"))}
+    return error_from_metrics(present, bench)[0]
 
 
 def _lines(frame: pd.DataFrame) -> str:

@@ -163,6 +163,36 @@ def _fit_table(fits: MeasureFits) -> _Block:
                                     "resid. SE", "F"), rows=tuple(rows))
 
 
+_PAPER_TABLES = (  # form, response, the paper's table for (per_pass, hardware_burden)
+    ("polynomial", "log10(error)", {"per_pass": "as Table 1 (2)", "hardware_burden": "as Table 3"}),
+    ("exponential", "error", {"per_pass": "as Table 1 (1)", "hardware_burden": "Table 1's form"}),
+    ("exponential_perf", "1/error", {"per_pass": "Table 4's form", "hardware_burden": "as Table 4"}),
+)
+
+
+def _paper_tables(result: AnalysisResult) -> list[_Block]:
+    """The paper's layout: one column per benchmark, one table per compute measure and form."""
+    out: list[_Block] = []
+    for measure in MEASURES:
+        fits = [f for f in result.fits.fits if f.measure == measure]
+        if not fits:
+            continue
+        for form, response, paper in _PAPER_TABLES:
+            cols = [getattr(f, form) for f in fits]
+            rows = (
+                ("Constant", *(_coef_cell(c, "const") for c in cols)),
+                (f"log10({MEASURE_LABELS[measure]})", *(_coef_cell(c, "log10_compute") for c in cols)),
+                ("Observations", *(str(c.n) for c in cols)),
+                ("R²", *(_num(c.r2, ".2f") for c in cols)),
+                ("Adjusted R²", *(_num(c.adj_r2, ".2f") for c in cols)),
+                ("Residual Std. Error", *(f"{_num(c.resid_se, '.3f')} (df = {c.df_resid})" for c in cols)),
+                ("F Statistic", *(f"{_num(c.f, '.2f')}{_stars(c.f_p)} (df = {c.df_model}; {c.df_resid})" for c in cols)),
+            )
+            out.append(_Block("h3", f"{MEASURE_LABELS[measure]}: {response} ({paper[measure]})"))
+            out.append(_Block("table", headers=("", *(f.benchmark for f in fits)), rows=rows))
+    return out
+
+
 def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
     b: list[_Block] = [_Block("h1", "flopmine analysis: the computational limits of deep learning, regenerated")]
     fitted = [f"{f.benchmark} / {f.measure} (n = {f.n})" for f in result.fits.fits]
@@ -183,6 +213,10 @@ def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
                      _num(f.quantile.slope.estimate) if f.quantile else "–", _num(q.k, ".1f") if q else "–"))
     b.append(_Block("table", headers=("benchmark", "compute", "n", "slope b", "k = −1/b", "95 % CI of k",
                                       "10 % quantile slope", "quantile k"), rows=tuple(rows)))
+
+    if result.fits.fits:
+        b.append(_Block("h2", "Regression tables (the paper's layout)"))
+        b += _paper_tables(result)
 
     for f in result.fits.fits:
         b.append(_Block("h2", f"{f.benchmark}: {MEASURE_LABELS[f.measure]}"))

@@ -125,3 +125,16 @@ def test_identical_compute_cannot_be_fitted() -> None:
     df["gflops_per_pass"] = 3.0
     fits, problems = _fits(df)
     assert fits is None and any("same compute" in str(p) for p in problems)
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    import analysis.build
+    import analysis.dictionary
+    import analysis.extrapolate
+    import analysis.fit
+
+    for mod in (analysis.build, analysis.dictionary, analysis.extrapolate, analysis.fit):
+        failed, tried = doctest.testmod(mod)
+        assert failed == 0 and tried > 0, mod.__name__
