@@ -134,7 +134,7 @@
     if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.isComposing) return;
     const t = ev.target;
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
-    switch (ev.key) {
+    switch (ev.key.length === 1 ? ev.key.toLowerCase() : ev.key) { // Caps Lock does not matter
       case "a": ev.preventDefault(); decide("accept"); break;
       case "r": ev.preventDefault(); decide("reject"); break;
       case "c": ev.preventDefault(); openCorrect(); break;
