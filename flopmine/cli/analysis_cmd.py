@@ -19,10 +19,7 @@ def build(
 ) -> None:
     """Regenerate the dataset from the reviewed facts in the annotations directory.
 
-    One row per paper × model × benchmark with metric facts; compute facts attach by model, else
-    paper-level, else the paper's only value (flagged). Derived columns (error, GFLOPs per pass,
-    hardware burden, imputed GFLOPs) are described in data_dictionary.md. Unreadable annotation rows
-    are listed as warnings and left out; the exit code is then 1.
+    One row per paper × model × benchmark with metric facts; compute facts attach by model, else paper-level, else the paper's only value (flagged). Derived columns (error, GFLOPs per pass, hardware burden, imputed GFLOPs) are described in data_dictionary.md. Unreadable annotation rows are listed as warnings and left out; the exit code is then 1.
 
     Example: flopmine --home data build --out data/dataset
     """
@@ -68,12 +65,7 @@ def analyze(
 ) -> None:
     """Fit the paper's scaling laws and write the report.
 
-    Per benchmark and compute measure (GFLOPs per pass, hardware burden): polynomial and exponential
-    fits (Tables 1, 3, 4), the year trend (Table 2), the implied exponent k with its 95 % interval,
-    the 10 % quantile regression (Figure 8), the Figure 4 extrapolation with CO2 and dollars, the
-    conversion regression (Figure 7) and the Section 2 simulation (Figure 1). Problems (too few
-    rows, non-positive values, missing columns) are warnings naming the benchmark and dataset lines;
-    exit code 1 only when nothing could be fitted.
+    Per benchmark and compute measure (GFLOPs per pass, hardware burden): polynomial and exponential fits (Tables 1, 3, 4), the year trend (Table 2), the implied exponent k with its 95 % interval, the 10 % quantile regression (Figure 8), the Figure 4 extrapolation with CO2 and dollars, the conversion regression (Figure 7) and the Section 2 simulation (Figure 1). Problems (too few rows, non-positive values, missing columns) are warnings naming the benchmark and dataset lines; exit code 1 only when nothing could be fitted.
 
     Example: flopmine --home data analyze --sims 20 --seed 1 --out data/report
     """
