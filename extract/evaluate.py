@@ -17,7 +17,7 @@ import io
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -343,3 +343,64 @@ def evaluate(gold: Sequence[GoldFact], cands: Sequence[Scored], papers: Iterable
         overall.add(f)
         (compute if name in SCORED_COMPUTE else metrics).add(f)
     return EvalReport(fields, overall, compute, metrics, papers_out, misses, wrong)
+
+
+# ---------------------------------------------------------------- reading PDFs for evaluation
+
+
+@dataclass(frozen=True)
+class PaperMeta:
+    """Title and abstract of a paper (ranking hints), e.g. from the corpus ``sources_*.csv``."""
+
+    title: str = ""
+    abstract: str = ""
+
+
+def load_meta(paths: Iterable[Path | str]) -> dict[str, PaperMeta]:
+    """Read CSVs with ``arxiv_id`` and ``title`` (optional ``abstract``) columns."""
+    out: dict[str, PaperMeta] = {}
+    for p in paths:
+        for _where, row in _read_rows(Path(p), ("arxiv_id", "title")):
+            out[_strip_version(row["arxiv_id"])] = PaperMeta(row.get("title") or "", row.get("abstract") or "")
+    return out
+
+
+@dataclass
+class PathRun:
+    """Candidates extracted in-process from PDFs, plus the files that could not be read."""
+
+    scored: list[Scored] = field(default_factory=list)
+    papers: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def candidates_from_paths(paths: Sequence[Path | str], *, meta: dict[str, PaperMeta] | None = None,
+                          on_progress: Callable[[int, int, str], None] | None = None) -> PathRun:
+    """Read PDFs (files or folders of ``<arxiv id>[vN].pdf``) and run the rules on each, in this process.
+
+    A PDF that cannot be read is reported in ``problems`` (file and reason); the rest carry on.
+    """
+    from .pdf import read_document
+    from .pipeline import inputs_from_paths
+    from .rules import candidates
+
+    items = inputs_from_paths(list(paths))
+    run = PathRun()
+    for i, item in enumerate(items):
+        if on_progress is not None:
+            on_progress(i, len(items), item.path.name)
+        if item.problem:
+            run.problems.append(f"{item.path}: {item.problem}")
+            continue
+        m = (meta or {}).get(item.arxiv_id, PaperMeta(item.title, item.abstract))
+        try:
+            doc = read_document(item.path, arxiv_id=item.arxiv_id, version=item.version, title=m.title,
+                                abstract=m.abstract, benchmarks=item.benchmarks)
+        except FlopmineError as e:
+            run.problems.append(str(e))
+            continue
+        run.papers.append(item.arxiv_id)
+        run.scored.extend(from_candidates(candidates(doc)))
+    if on_progress is not None:
+        on_progress(len(items), len(items), "")
+    return run
