@@ -333,11 +333,16 @@ def fit_measure(points: pd.DataFrame, benchmark: str, measure: str) -> tuple[Mea
 
     year_fit = None
     yr = points["year_frac"].to_numpy(float)
-    if n < MIN_OBS + 1 or not np.all(np.isfinite(yr)) or np.ptp(yr) == 0:
+    known = np.isfinite(yr)
+    if known.sum() < MIN_OBS + 1 or np.ptp(yr[known]) == 0 or np.ptp(x[known]) == 0:
         problems.append(Problem(benchmark, measure, "year-trend model (Table 2) not fitted: needs at least "
                                 f"{MIN_OBS + 1} observations with known, varying years"))
     else:
-        year_fit = fit_ols(np.log10(err), {"log10_compute": x, "year": yr}, "polynomial_year")
+        if not known.all():
+            unknown = points[~known]
+            problems.append(Problem(benchmark, measure, f"year-trend model (Table 2) left out {len(unknown)} row(s) "
+                                    f"without a year ({_lines(unknown)})", tuple(unknown["line"])))
+        year_fit = fit_ols(np.log10(err[known]), {"log10_compute": x[known], "year": yr[known]}, "polynomial_year")
 
     quant = q_exp = None
     if n < MIN_OBS_QUANTILE:
@@ -357,6 +362,9 @@ def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None) -
     prepared, problems = prepare(df, registry)
     fits: list[MeasureFits] = []
     benchmarks = sorted(b for b in prepared["benchmark"].unique() if b) if len(prepared) else []
+    if len(prepared) and (no_bench := prepared[prepared["benchmark"] == ""]).shape[0]:
+        problems.append(Problem("(none)", "", f"{len(no_bench)} row(s) without a benchmark skipped "
+                                f"({_lines(no_bench)})", tuple(no_bench["line"])))
     for bench in benchmarks:
         for measure in MEASURES:
             points, probs = select_points(prepared, bench, measure)

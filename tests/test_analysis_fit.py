@@ -138,3 +138,16 @@ def test_docstring_examples() -> None:
     for mod in (analysis.build, analysis.dictionary, analysis.extrapolate, analysis.fit):
         failed, tried = doctest.testmod(mod)
         assert failed == 0 and tried > 0, mod.__name__
+
+
+def test_rows_without_year_or_benchmark_are_named() -> None:
+    df = synthetic_frame(30, Truth(year=-0.04), seed=8)
+    df.loc[[0, 1], "arxiv_id"] = "not-an-id"
+    df.loc[[0, 1], ["year", "month"]] = np.nan
+    df.loc[2, "benchmark"] = ""
+    res = fit_all(df)
+    f = res.get("imagenet", "per_pass")
+    assert f is not None and f.n == 29 and f.polynomial_year is not None and f.polynomial_year.n == 27
+    text = [str(p) for p in res.problems]
+    assert any("left out 2 row(s) without a year (dataset line(s) 2, 3)" in t for t in text)
+    assert any(t.startswith("(none): 1 row(s) without a benchmark") and "line(s) 4" in t for t in text)
