@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from flopmine.benchmarks import Benchmark, load_registry
-from flopmine.config import atomic_path, write_csv_atomic, write_text_atomic
+from flopmine.config import Home, atomic_path, write_csv_atomic, write_text_atomic
 from flopmine.errors import AnalysisError
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.types import ANNOTATION_COLUMNS, COMPUTE_FIELDS, FIELDS, METRIC_FIELDS, Fact, normalise_model
@@ -460,6 +460,35 @@ def _neutralise(v: object) -> object:
     from flopmine.config import neutralise_cell
 
     return neutralise_cell(v)
+
+
+@dataclass(frozen=True)
+class BuildOutput:
+    """What ``build_from_home`` did: the build, the files written, and every warning."""
+
+    result: BuildResult
+    paths: tuple[Path, ...]
+    warnings: tuple[str, ...]  # unreadable annotation rows first, then build warnings
+    unreadable_rows: int = 0
+
+
+def build_from_home(home: Home, out_dir: Path | str | None = None, *,
+                    gflops_lookup: GflopsLookup | None = None) -> BuildOutput:
+    """``flopmine build``: read the home's annotations, build, and write into ``out_dir``.
+
+    Annotations are read under the review helper's lock after its crash recovery, so a review
+    import is seen whole or not at all. Titles come from the home's store when there is one.
+    """
+    from review.annotations import recover, review_lock
+
+    with review_lock(home):
+        recover(home.annotations_dir)
+        facts, row_warnings = read_annotations(home.annotations_dir)
+    titles = titles_from_store(home.db_path, {f.arxiv_id for f in facts})
+    result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup)
+    paths = write_dataset(result, out_dir or home.dataset_dir)
+    return BuildOutput(result=result, paths=tuple(paths), warnings=(*row_warnings, *result.warnings),
+                       unreadable_rows=len(row_warnings))
 
 
 def read_dataset(path: Path | str) -> pd.DataFrame:

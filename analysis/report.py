@@ -352,6 +352,28 @@ def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, 
     return written
 
 
+@dataclass(frozen=True)
+class AnalyzeOutput:
+    """What ``analyze_to_dir`` did: the analysis and the files written."""
+
+    result: AnalysisResult
+    paths: tuple[Path, ...]
+
+
+def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED,
+                   progress: Progress | None = None, figures: bool = True) -> AnalyzeOutput:
+    """``flopmine analyze``: read the dataset, fit everything, write the report into ``out_dir``.
+
+    The report is written even when nothing could be fitted (``result.fitted_anything`` is then False).
+    """
+    from .build import read_dataset
+
+    df = read_dataset(dataset)
+    result = run_analysis(df, sims=sims, seed=seed, dataset=str(dataset), progress=progress)
+    paths = write_report(result, df, out_dir, figures=figures)
+    return AnalyzeOutput(result=result, paths=tuple(paths))
+
+
 def _rel(p: Path, base: Path) -> str:
     return p.relative_to(base).as_posix()
 
@@ -366,4 +388,5 @@ def _csv_num(v: object) -> object:
     return v
 
 
-__all__ = ["AnalysisResult", "run_analysis", "write_report", "results_to_json", "MEASURES"]
+__all__ = ["AnalysisResult", "AnalyzeOutput", "analyze_to_dir", "run_analysis", "write_report", "results_to_json",
+           "MEASURES"]

@@ -105,3 +105,19 @@ def test_help_texts_have_examples() -> None:
     for cmd in ("build", "analyze"):
         res = CliRunner().invoke(app, [cmd, "--help"])
         assert res.exit_code == 0 and "Example: flopmine" in res.output
+
+
+def test_library_entry_points_used_by_the_demo(tmp_path: Path) -> None:
+    from analysis.build import build_from_home
+    from analysis.report import analyze_to_dir
+    from analysis.synthetic import write_annotations
+    from flopmine.config import resolve_home
+
+    home = resolve_home(tmp_path / "home")
+    write_annotations(synthetic_facts(40, seed=9), home.annotations_dir)
+    built = build_from_home(home, gflops_lookup=SYNTHETIC_HARDWARE.get)
+    assert len(built.result.frame) == 40 and built.unreadable_rows == 0
+    assert {p.name for p in built.paths} >= {"dataset.csv", "dataset.parquet"}
+    done = analyze_to_dir(home.dataset_dir / "dataset.csv", home.report_dir, sims=0, figures=False)
+    assert done.result.fitted_anything and (home.report_dir / "report.html") in done.paths
+    assert not (home.report_dir / "figures").exists()

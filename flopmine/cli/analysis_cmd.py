@@ -23,32 +23,24 @@ def build(
 
     Example: flopmine --home data build --out data/dataset
     """
-    from analysis.build import build_dataset, read_annotations, titles_from_store, write_dataset
-    from review.annotations import recover, review_lock
+    from analysis.build import build_from_home
 
     st = state(ctx)
-    home = st.home
-    # a consistent snapshot: no review import half-applied while we read (its lock + crash recovery)
-    with review_lock(home):
-        recover(home.annotations_dir)
-        facts, warnings = read_annotations(home.annotations_dir)
-    titles = titles_from_store(home.db_path, {f.arxiv_id for f in facts})
-    result = build_dataset(facts, titles=titles)
-    paths = write_dataset(result, out or home.dataset_dir)
-    for w in (*warnings, *result.warnings):
+    built = build_from_home(st.home, out)
+    for w in built.warnings:
         console_err.print(f"[yellow]warning:[/] {w}", highlight=False, markup=True, soft_wrap=True)
-    df = result.frame
+    df = built.result.frame
     if not st.quiet:
-        console.print(f"{len(facts)} reviewed facts → {len(df)} rows "
+        console.print(f"{built.result.n_facts} reviewed facts → {len(df)} rows "
                       f"({df['benchmark'].nunique()} benchmarks, {df['arxiv_id'].nunique()} papers; "
                       f"{int(df['gflops_per_pass'].notna().sum())} with GFLOPs per pass, "
                       f"{int(df['gflops_imputed_flag'].sum())} imputed, "
                       f"{int(df['hardware_burden_gflop'].notna().sum())} with hardware burden)", highlight=False)
-        for p in paths:
+        for p in built.paths:
             console.print(f"wrote {p}", highlight=False)
-    if warnings:
-        raise AnalysisError(f"{len(warnings)} annotation row(s) could not be read (listed above); the dataset was "
-                            "built without them: fix them and run `flopmine build` again")
+    if built.unreadable_rows:
+        raise AnalysisError(f"{built.unreadable_rows} annotation row(s) could not be read (listed above); the "
+                            "dataset was built without them: fix them and run `flopmine build` again")
 
 
 def analyze(
@@ -69,21 +61,19 @@ def analyze(
 
     Example: flopmine --home data analyze --sims 20 --seed 1 --out data/report
     """
-    from analysis.build import read_dataset
-    from analysis.report import run_analysis, write_report
+    from analysis.report import analyze_to_dir
 
     st = state(ctx)
     home = st.home
     path = dataset or home.dataset_dir / "dataset.csv"
-    df = read_dataset(path)
-    with progress_bar("simulation", enabled=not st.quiet) as progress:
-        result = run_analysis(df, sims=sims, seed=seed, dataset=str(path), progress=progress)
     out_dir = out or home.report_dir
-    paths = write_report(result, df, out_dir)
+    with progress_bar("simulation", enabled=not st.quiet) as progress:
+        done = analyze_to_dir(path, out_dir, sims=sims, seed=seed, progress=progress)
+    result, paths = done.result, done.paths
     for p in result.problems:
         console_err.print(f"[yellow]warning:[/] {p}", highlight=False, markup=True, soft_wrap=True)
     if not result.fitted_anything:
-        raise AnalysisError(f"nothing could be fitted from {path} ({len(df)} rows); see the warnings above and "
+        raise AnalysisError(f"nothing could be fitted from {path} ({result.dataset_rows} rows); see the warnings above and "
                             f"{out_dir / 'report.md'}")
     if not st.quiet:
         for f in result.fits.fits:
