@@ -223,6 +223,12 @@ def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
         b.append(_Block("p", f"Today's best point: error {f.today.error * 100:.3g} % at {f.today.compute:.3g} GFLOP "
                         f"({f.today.arxiv_id} {f.today.model}).".replace("  ", " ")))
         b.append(_fit_table(f))
+        if f.polynomial_year is not None:
+            yb, yc = f.polynomial_year.slope.estimate, f.polynomial_year.coef("year").estimate
+            if yb < 0 and yc < 0:
+                b.append(_Block("p", f"Year trend (Table 2): {yc:.3f} per year, so one year of algorithmic progress is "
+                                f"worth {10 ** (yc / yb):.2f}× compute and 10× compute ≈ {yb / yc:.1f} years "
+                                "(the paper: 3 years ≈ 10×)."))
         for key in (f"scatter_{f.benchmark}_{f.measure}", f"quantile_{f.benchmark}_{f.measure}"):
             if key in figures:
                 b.append(_Block("img", figures[key]))
