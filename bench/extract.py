@@ -1,0 +1,97 @@
+"""Benchmark: flopmine extraction vs ``pdftotext`` on the same PDFs, in one run.
+
+    .venv/bin/python bench/extract.py [FOLDER] [--repeat N] [--max-files N]
+
+FOLDER defaults to ``../shared/corpus/pdfs``. Prints pages/s for:
+
+* ``pdftotext`` (poppler-utils; skipped, with a note, when it is not installed), one process per file;
+* the reader's parts in this process, one core: pypdfium2 text only; + character boxes;
+  + pdfplumber tables (``read_document``); + rules (``extract_one`` without a worker);
+* ``extract_many`` through the worker pool with 1 and with 2 workers (pool started before timing;
+  this is what ``flopmine extract`` does, minus the store writes).
+
+and the ratios to pdftotext (the issue's goal: within 5× on 1 worker, near-linear to 2 workers).
+Timings are wall-clock and best of ``--repeat`` runs; the machine may be shared, so say so when quoting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from extract.pdf import read_document  # noqa: E402
+from extract.pipeline import Limits, PaperInput, WorkerPool, extract_one  # noqa: E402
+
+
+def best_of(repeat: int, fn: Callable[[], int]) -> tuple[float, int]:
+    """Run ``fn`` ``repeat`` times; return the fastest wall time and its page count."""
+    best, pages = float("inf"), 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        pages = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, pages
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folder", nargs="?", type=Path, default=REPO.parent / "shared" / "corpus" / "pdfs")
+    ap.add_argument("--repeat", type=int, default=2, help="best of N runs per measurement (default 2)")
+    ap.add_argument("--max-files", type=int, default=0, help="only the first N PDFs (0: all)")
+    args = ap.parse_args()
+    files = sorted(args.folder.glob("*.pdf"))
+    if args.max_files:
+        files = files[: args.max_files]
+    if not files:
+        print(f"no PDFs in {args.folder}")
+        return 1
+    items = [PaperInput(f, f.stem, 1) for f in files]
+    print(f"{len(files)} PDFs from {args.folder}; best of {args.repeat}")
+    rows: list[tuple[str, float, int]] = []
+
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext:
+        def run_pdftotext() -> int:
+            for f in files:
+                subprocess.run([pdftotext, "-q", "-layout", str(f), "-"], check=False, stdout=subprocess.DEVNULL)
+            return 0
+        rows.append(("pdftotext (1 process per file)", *best_of(args.repeat, run_pdftotext)))
+    else:
+        print("pdftotext not found (install poppler-utils): ratios skipped")
+
+    def reader(**kw: object) -> Callable[[], int]:
+        return lambda: sum(read_document(f, arxiv_id=f.stem, version=1, **kw).page_count for f in files)  # type: ignore[arg-type]
+
+    rows.append(("pypdfium2 text only", *best_of(args.repeat, reader(layout=False, boxes=False))))
+    rows.append(("+ char boxes", *best_of(args.repeat, reader(layout=False))))
+    rows.append(("+ pdfplumber tables (read_document)", *best_of(args.repeat, reader())))
+    rows.append(("+ rules (extract_one, in process)",
+                 *best_of(args.repeat, lambda: sum(extract_one(i, limits=Limits(timeout=0)).pages for i in items))))
+    for workers in (1, 2):
+        with WorkerPool(workers, Limits()).start() as pool:
+            rows.append((f"flopmine extract_many, {workers} worker{'s' * (workers > 1)}",
+                         *best_of(args.repeat, lambda p=pool: sum(r.pages for r in p.run(items)))))
+
+    pages = next(p for _, _, p in rows if p)
+    rows = [(name, secs, pages) for name, secs, _ in rows]
+    base = rows[0][1] if pdftotext else None
+    print(f"{'':40} {'seconds':>8} {'pages/s':>8} {'ms/page':>8} {'× pdftotext':>12}")
+    for name, secs, n in rows:
+        ratio = f"{secs / base:12.2f}" if base else f"{'-':>12}"
+        print(f"{name:40} {secs:8.2f} {n / secs:8.1f} {1000 * secs / n:8.2f} {ratio}")
+    one = next(s for name, s, _ in rows if name.endswith("1 worker"))
+    two = next(s for name, s, _ in rows if name.endswith("2 workers"))
+    print(f"speed-up 1 → 2 workers: {one / two:.2f}×  ({pages} pages)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
