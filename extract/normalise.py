@@ -191,10 +191,10 @@ UNIT_SCALE: dict[str, float] = {
     "flops": 1.0, "flop": 1.0, "kflops": 1e3, "mflops": 1e6, "gflops": 1e9, "bflops": 1e9,
     "tflops": 1e12, "pflops": 1e15, "gmacs": 1e9, "mmacs": 1e6, "macs": 1.0, "mac": 1.0,
     "mult-adds": 1.0, "multiply-adds": 1.0, "multiply-add": 1.0, "multadds": 1.0, "madds": 1.0,
-    "fma": 1.0, "fmas": 1.0, "ops": 1.0, "operations": 1.0,
+    "fma": 1.0, "fmas": 1.0, "ops": 1.0, "operations": 1.0, "mops": 1e6, "gops": 1e9, "bops": 1e9,
     "parameters": 1.0, "params": 1.0, "weights": 1.0,
     "seconds": 1 / 3600, "second": 1 / 3600, "sec": 1 / 3600, "s": 1 / 3600,
-    "minutes": 1 / 60, "minute": 1 / 60, "min": 1 / 60, "mins": 1 / 60, "m": 1 / 60,
+    "minutes": 1 / 60, "minute": 1 / 60, "min": 1 / 60, "mins": 1 / 60, "m": 1 / 60, "m.": 1 / 60,
     "hours": 1.0, "hour": 1.0, "hrs": 1.0, "hr": 1.0, "h": 1.0,
     "days": 24.0, "day": 24.0, "d": 24.0, "weeks": 168.0, "week": 168.0, "months": 720.0, "month": 720.0,
 }

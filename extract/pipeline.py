@@ -369,7 +369,11 @@ def _dask_extract(item: PaperInput, limits: Limits) -> ExtractionResult:
 def _extract_dask(items: Sequence[PaperInput], scheduler: str, limits: Limits) -> Iterator[ExtractionResult]:
     from distributed import Client, as_completed
 
-    with Client(scheduler, timeout="20s") as client:
+    try:
+        client = Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ConfigError(f"cannot reach the Dask scheduler {scheduler}: {e}") from e
+    with client:
         futures = client.map(_dask_extract, list(items), limits=limits, pure=False)
         by_future = dict(zip(futures, items, strict=True))
         for fut in as_completed(futures):

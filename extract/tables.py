@@ -28,7 +28,7 @@ from flopmine.types import FIELDS, METRIC_FIELDS, BBox
 from .document import Table
 from .normalise import find_quantities, parse_cell
 
-DEFAULT_FUZZY_CUTOFF = 88.0
+DEFAULT_FUZZY_CUTOFF = 90.0
 DEFAULT_HEADER_LOOKBACK = 6  # lines above a text-table row searched for its header
 DEFAULT_MAX_LABEL = 70  # characters of row label before the numbers
 

@@ -1,0 +1,313 @@
+"""Rules, normalisers, table mapping and ranking, on sentences and synthetic tables written for the tests."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from extract.document import Document, Page, Table
+from extract.normalise import clean_text, find_quantities, parse_cell, parse_duration_hours, parse_number
+from extract.rank import Evidence, dedupe_and_rank, score
+from extract.rules import RULE_VERSION, candidates, engine, load_rules
+from extract.rules.context import own_model_stems, section_map
+from extract.tables import header_field, header_scale, table_facts, text_table_facts
+from flopmine.errors import RuleError
+from flopmine.types import FIELDS, Candidate
+
+# ---------------------------------------------------------------- normalisers
+
+
+@pytest.mark.parametrize("text,value", [
+    ("3.8 × 10^9", 3.8e9), ("3.6×109", 3.6e9), ("2.3 · 1019", 2.3e19), ("11.5B", 11.5e9),
+    ("25.6M", 25.6e6), ("22,855,952", 22855952), ("1.8 billion", 1.8e9), ("90k", 9e4), ("370K", 3.7e5),
+    ("500,500", 500500), ("eight", 8), ("a single", 1), ("ten", 10), ("0.39B", 0.39e9), ("100 million", 1e8),
+    ("1.5e9", 1.5e9), ("60 × 10^4", 6e5),
+])
+def test_parse_number(text: str, value: float) -> None:
+    assert parse_number(text) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text", ["n/a", "", "ResNet", "3.8.1.2x"])
+def test_parse_number_rejects(text: str) -> None:
+    assert parse_number(text) is None
+
+
+@pytest.mark.parametrize("text,hours", [
+    ("3.5 days", 84), ("15h 7m", 15 + 7 / 60), ("about ten days", 240), ("approximately one day", 24),
+    ("12 hours", 12), ("2 weeks", 336), ("90 minutes", 1.5),
+])
+def test_parse_duration_hours(text: str, hours: float) -> None:
+    assert parse_duration_hours(text) == pytest.approx(hours)
+
+
+@pytest.mark.parametrize("cell,value,flag", [
+    ("22.15 / 20.80", 22.15, "two_values"), ("30.8 → 34.5", 34.5, "arrow"), ("6.61±0.16", 6.61, "interval"),
+    ("95.080‡", 95.08, None), ("43.5%", 43.5, None), ("68.1M", 68.1e6, None),
+])
+def test_parse_cell(cell: str, value: float, flag: str | None) -> None:
+    v, flags = parse_cell(cell)
+    assert v == pytest.approx(value)
+    assert (flag in flags) if flag else not flags
+
+
+def test_clean_text_joins_hyphenation_and_keeps_index_map() -> None:
+    raw = "needs 15.3 bil\ufffe\r\nlion FLOPs and ap-\nproximately"
+    clean, idx = clean_text(raw)
+    assert clean == "needs 15.3 billion FLOPs and approximately"
+    assert all(raw[idx[i]] == clean[i] for i in range(len(clean)) if clean[i] != " ")
+
+
+def test_find_quantities_does_not_read_model_names_as_numbers() -> None:
+    values = [q.value for q in find_quantities("ResNet-152 and VGG-16 need 11.3 billion FLOPs")]
+    assert values == [11.3e9]
+
+
+# ---------------------------------------------------------------- rule tables
+
+
+def test_every_rule_loads_validates_and_has_examples() -> None:
+    rules = load_rules()
+    assert len(rules) >= 30
+    eng = engine()  # Matcher(validate=True) accepted every pattern
+    assert set(eng.rules) == {r.id for r in rules}
+    for r in rules:
+        assert r.field in FIELDS and r.examples, r.id
+        assert 0 < r.weight <= 1
+
+
+def test_each_rule_matches_its_own_examples() -> None:
+    eng = engine()
+    for r in load_rules():
+        for ex in r.examples:
+            hits = {m.rule.id for m in eng.matches(clean_text(ex)[0])}
+            assert r.id in hits, (r.id, ex, hits)
+
+
+def test_bad_rule_rows_fail_loudly(tmp_path) -> None:
+    (tmp_path / "x.jsonl").write_text(json.dumps({"id": "x.1", "field": "nope", "pattern": [{"NORM": "<num>"}],
+                                                  "normaliser": "count"}) + "\n")
+    with pytest.raises(RuleError, match="x.jsonl:1: unknown field"):
+        load_rules(tmp_path)
+    (tmp_path / "x.jsonl").write_text(json.dumps({"id": "x.1", "field": "epochs", "pattern": [{"LOWER": "a"}],
+                                                  "normaliser": "count"}) + "\n")
+    with pytest.raises(RuleError, match="no"):
+        load_rules(tmp_path)
+
+
+def test_rule_version_names_logic_and_rule_table_hash() -> None:
+    assert re.fullmatch(r"\d+-[0-9a-f]{10}", RULE_VERSION)
+
+
+def _values(text: str, field: str, **meta: object) -> list[float | str]:
+    doc = Document.from_texts([text], **meta)
+    return [c.value for c in sorted(candidates(doc), key=lambda c: c.rank) if c.field == field]
+
+
+@pytest.mark.parametrize("sentence,field,value", [
+    # FLOPs / multiply-adds
+    ("The deeper variant costs 7.6 billion FLOPs per image.", "flops", 7.6e9),
+    ("Our smallest network runs at 40 MFLOPs.", "flops", 40e6),
+    ("This amounts to 4.1 GFLOPs for one forward pass.", "flops", 4.1e9),
+    ("The design keeps a budget of 2 billion multiply-adds at inference.", "mult_adds", 2e9),
+    ("which needs only 300 Million Mult-Adds", "mult_adds", 300e6),
+    # parameters
+    ("The reader has about 3.1 million parameters.", "params", 3.1e6),
+    ("a model with 22,855,952 learnable parameters", "params", 22855952),
+    ("the big configuration (L=24, Total Parameters=350M)", "params", 350e6),
+    # hardware counts
+    ("We trained the system on one server with 4 NVIDIA V100 GPUs.", "hardware_count", 4),
+    ("Training runs on eight K80 GPUs for a week.", "hardware_count", 8),
+    ("we split the network over a 4-GPU machine", "hardware_count", 4),
+    # training time
+    ("Training took 2.5 days on our cluster.", "training_time_hours", 60),
+    ("The full schedule finishes in 11h 30m.", "training_time_hours", 11.5),
+    ("Training lasts about ten days with this code.", "training_time_hours", 240),
+    # epochs / steps
+    ("All networks are trained for 120 epochs with SGD.", "epochs", 120),
+    ("We stop training after 80k iterations.", "training_steps", 80000),
+    ("The base model was trained for a total of 200,000 steps.", "training_steps", 200000),
+    ("training uses 2×105 iterations on four GPUs", "training_steps", 200000),
+])
+def test_rule_groups_on_sentences(sentence: str, field: str, value: float) -> None:
+    assert pytest.approx(value) in _values(sentence, field)
+
+
+@pytest.mark.parametrize("sentence,field,value", [
+    ("Our ensemble obtains a top-5 error of 3.1% on the ImageNet test set.", "top5_err", 3.1),
+    ("A single model reaches 79.2% top-1 accuracy on ImageNet.", "top1_acc", 79.2),
+    ("On WMT 2014 English-to-German our model reaches 27.9 BLEU.", "bleu", 27.9),
+    ("On SQuAD the reader achieves an F1 score of 88.4.", "f1", 88.4),
+    ("The detector obtains 41.2 AP on COCO test-dev.", "box_ap", 41.2),
+])
+def test_metric_rules_on_sentences(sentence: str, field: str, value: float) -> None:
+    assert pytest.approx(value) in _values(sentence, field)
+
+
+def test_no_compute_fact_from_unrelated_numbers() -> None:
+    doc = Document.from_texts(["In 2016 we used a learning rate of 0.1 and a batch of 256 images of 224 pixels."])
+    assert [c for c in candidates(doc) if FIELDS[c.field].kind == "compute"] == []
+
+
+def test_candidates_carry_evidence_and_stable_ids() -> None:
+    text = "We trained our network for 90 epochs on 8 GPUs. It has 25.6M parameters."
+    a = candidates(Document.from_texts([text], arxiv_id="1234.56789", version=2))
+    b = candidates(Document.from_texts([text], arxiv_id="1234.56789", version=2))
+    assert [c.candidate_id for c in a] == [c.candidate_id for c in b]
+    for c in a:
+        assert c.page == 1 and c.rule and 0 < c.confidence <= 1 and c.rank >= 1
+        assert len(c.snippet) <= 300 and str(int(c.value)) in c.snippet.replace(".6M", "00000") or c.raw in c.snippet
+        assert c.rule_version == RULE_VERSION
+
+
+def test_bbox_comes_from_char_boxes() -> None:
+    text = "It has 25.6M parameters."
+    boxes = tuple((float(i * 5), 10.0, float(i * 5 + 4), 20.0) for i in range(len(text)))
+    doc = Document("1111.22222", 1, (Page(1, text, 600, 800, boxes),))
+    (c,) = [c for c in candidates(doc) if c.field == "params"]
+    start = text.index("25.6M")
+    assert c.bbox is not None and c.bbox[0] == pytest.approx(start * 5.0) and c.bbox[1] == 10.0
+
+
+def test_hardware_names_are_canonical_and_unknown_devices_flagged() -> None:
+    text = "We trained on 8 NVIDIA Tesla V100 GPUs. A run on a Zorblax Q9 GPU was slower."
+    cands = [c for c in candidates(Document.from_texts([text])) if c.field == "hardware"]
+    known = [c for c in cands if "unknown_hardware" not in c.flags]
+    assert known and "V100" in str(known[0].value)
+    unknown = [c for c in cands if "unknown_hardware" in c.flags]
+    assert all(isinstance(c.value, str) for c in unknown)
+
+
+# ---------------------------------------------------------------- context
+
+
+def test_sections_downrank_references_and_related_work() -> None:
+    doc = Document.from_texts([
+        "1 Introduction\nWe present NetX.\n2 Related Work\nPrior models [3] train for 300 epochs.\n"
+        "3 Experiments\nWe train NetX for 90 epochs on 4 GPUs.\n",
+        "References\n[1] A. Author. Training for 500 epochs. 2015.\n",
+    ], title="NetX: a network")
+    sm = section_map(doc)
+    assert sm.kind(1, 10) == "references"
+    ranked = sorted((c for c in candidates(doc) if c.field == "epochs"), key=lambda c: c.rank)
+    assert ranked[0].value == 90
+
+
+def test_own_model_stems_from_title_and_frequency() -> None:
+    doc = Document.from_texts(["FooNet-50 beats ResNet-50. FooNet-101 beats ResNet-101. FooNet wins."],
+                              title="FooNet: Faster Networks")
+    stems = own_model_stems(doc)
+    assert stems["foonet"] == 1.0 and stems["foonet"] > stems.get("resnet", 0)
+
+
+# ---------------------------------------------------------------- ranking properties
+
+
+def test_own_model_beats_baseline_from_another_paper() -> None:
+    text = ("Table 3 compares with prior work. VGG-19 [30] requires 19.6 billion FLOPs. "
+            "Our BarNet-50 requires only 4.2 billion FLOPs.")
+    values = _values(text, "flops", title="BarNet: Deep Residual Bars")
+    assert values[0] == pytest.approx(4.2e9)
+
+
+def test_learning_rate_epoch_step_is_not_top_epochs_candidate() -> None:
+    text = ("The learning rate starts at 0.1 and is divided by 10 at epoch 30 and at epoch 60. "
+            "We train all models for 90 epochs.")
+    assert _values(text, "epochs")[0] == 90
+
+
+def test_axis_ticks_are_not_top_candidates() -> None:
+    text = "0 50 100 150 200 epochs\nThe networks are trained for 164 epochs in total."
+    assert _values(text, "epochs")[0] == 164
+
+
+def test_score_factors_are_monotone() -> None:
+    base = score(0.7, Evidence())
+    assert score(0.7, Evidence(citation=True)) < base < score(0.7, Evidence(ours=True))
+    assert score(0.7, Evidence(section="references")) < score(0.7, Evidence(section="related")) < base
+    assert score(0.7, Evidence(lr_schedule=True)) < base
+    assert score(0.7, Evidence(), repeats=3) > base
+
+
+def test_dedupe_keeps_best_evidence_and_ranks_per_field() -> None:
+    def c(value: float, conf: float, page: int, field: str = "epochs") -> Candidate:
+        return Candidate("1.1", 1, field, value, confidence=conf, page=page)
+
+    out = dedupe_and_rank([c(90, 0.5, 3), c(90, 0.8, 5), c(30, 0.6, 2), c(4, 0.9, 1, "hardware_count")])
+    epochs = sorted((x for x in out if x.field == "epochs"), key=lambda x: x.rank)
+    assert [(x.value, x.rank, x.page) for x in epochs] == [(90, 1, 5), (30, 2, 2)]
+    assert [x.rank for x in out if x.field == "hardware_count"] == [1]
+
+
+def test_compute_fields_are_capped() -> None:
+    many = [Candidate("1.1", 1, "epochs", float(v), confidence=0.9 - v / 1000, page=1) for v in range(1, 20)]
+    out = dedupe_and_rank(many, max_per_field={"epochs": 4})
+    assert len(out) == 4 and [x.rank for x in out] == [1, 2, 3, 4]
+    metrics = [Candidate("1.1", 1, "bleu", float(v), confidence=0.5, page=1) for v in range(1, 20)]
+    assert len(dedupe_and_rank(metrics, max_per_field={"epochs": 4})) == 19
+
+
+# ---------------------------------------------------------------- tables
+
+
+@pytest.mark.parametrize("header,field,scale", [
+    ("top-1 err. (%)", "top1_err", 1.0), ("Top-5 Acc.", "top5_acc", 1.0), ("Params (M)", "params", 1e6),
+    ("FLOPs (×10^9)", "flops", 1e9), ("Million Mult-Adds", "mult_adds", 1e6), ("AP50", "ap50", 1.0),
+    ("BLEU", "bleu", 1.0), ("# of GPUs", "hardware_count", 1.0), ("Updates (×105)", "training_steps", 1e5),
+    ("Acuracy", "acc", 1.0),  # misspelt: rapidfuzz
+])
+def test_header_field(header: str, field: str, scale: float) -> None:
+    hm = header_field(header)
+    assert hm is not None and hm.field == field and hm.scale == scale
+
+
+def test_header_scale_from_caption_words() -> None:
+    assert header_scale("Complexity (MFLOPs)") == 1e6 and header_scale("# params (×10^6)") == 1e6
+
+
+def test_table_facts_map_columns_scale_and_glyphs() -> None:
+    t = Table(page=2, rows=(
+        ("Method", "Top-1 err.", "Top-5 err.", "GFLOPs", "Params (M)"),
+        ("BazNet-50 (ours)", "22.15 / 20.80", "6.1‡", "4.1", "25.6"),
+        ("Other [9]", "24.0±0.2", "7.0", "7.8", "44.5"),
+    ), caption="Table 2. ImageNet validation results.")
+    got = {(f.model, f.field): f.value for f in table_facts(t, benchmark="imagenet")}
+    assert got[("BazNet-50 (ours)", "top1_err")] == 22.15
+    assert got[("BazNet-50 (ours)", "top5_err")] == 6.1
+    assert got[("BazNet-50 (ours)", "flops")] == pytest.approx(4.1e9)
+    assert got[("BazNet-50 (ours)", "params")] == pytest.approx(25.6e6)
+    assert got[("Other [9]", "top1_err")] == 24.0
+
+
+def test_table_accuracy_vs_error_follows_benchmark() -> None:
+    t = Table(page=1, rows=(("Model", "error (%)"), ("QuxNet", "5.3")))
+    assert [f.field for f in table_facts(t, benchmark="imagenet")] == ["top1_err"]
+    assert [f.field for f in table_facts(t, benchmark="cifar10")] == ["err"]
+
+
+def test_text_table_with_boxes_aligns_columns_despite_missing_cells() -> None:
+    lines = ["Model EN-DE EN-FR", "ByteNet 23.75", "Ours (big) 28.4 41.8"]
+    text = "\n".join(lines)
+    # x positions: EN-DE at 100-130, EN-FR at 150-180; "23.75" sits under EN-DE, 28.4/41.8 under each.
+    xs: list[tuple[float, float, float, float] | None] = []
+    cols = {0: {"Model": 0, "EN-DE": 100, "EN-FR": 150}, 1: {"ByteNet": 0, "23.75": 100},
+            2: {"Ours": 0, "(big)": 30, "28.4": 102, "41.8": 152}}
+    for li, line in enumerate(lines):
+        pos = 0
+        for word in line.split(" "):
+            x = cols[li][word]
+            xs.extend((x + k * 5.0, li * 12.0, x + k * 5.0 + 4, li * 12.0 + 10) for k in range(len(word)))
+            pos += len(word)
+            xs.append(None)
+        xs.pop()
+        xs.append(None)
+    facts = text_table_facts(text, boxes=tuple(xs[:len(text)]))
+    got = {(f.model, f.benchmark, f.value) for f in facts}
+    assert ("ByteNet", "wmt14_en_de", 23.75) in got
+    assert ("Ours", "wmt14_en_fr", 41.8) in got and ("Ours", "wmt14_en_de", 28.4) in got
+
+
+def test_text_table_row_header_layout() -> None:
+    facts = text_table_facts("conv5 7×7 global pool\n# params. 25.0×106\nFLOPs 4.2×109\n")
+    assert sorted((f.field, round(f.value)) for f in facts) == [("flops", 4_200_000_000), ("params", 25_000_000)]
