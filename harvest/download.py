@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from flopmine.config import atomic_path
 from flopmine.errors import HarvestError
@@ -89,6 +90,11 @@ def validate_pdf(path: Path, *, expected_length: int | None = None) -> tuple[str
     try:
         doc = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as e:
+        if getattr(e, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+            # Complete and well-formed, only password-protected: keep it (downloading it again would
+            # not change it); extraction records it with status ``encrypted``.
+            logger.warning("%s is encrypted (needs a password); kept, extraction will report it", path.name)
+            return digest.hexdigest(), size
         raise InvalidPdfError(f"corrupt: the PDF library cannot open it ({e})") from None
     try:
         if len(doc) < 1:

@@ -1,0 +1,5 @@
+"""``python -m flopmine`` runs the CLI."""
+
+from .cli import main
+
+main()
