@@ -444,6 +444,14 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                 x = _xspan(boxes, start + m.start(), start + m.end())
                 if x is not None:
                     scale_marks.append((x[0], x[1], header_scale(m.group(0)), i))
+                    # "#params" / "(million)" on the line below: the scale belongs to the slot above it
+                    for k, sl in enumerate(slots):
+                        if (0 < i - sl.line <= 2 and sl.x0 is not None and sl.x1 is not None
+                                and sl.match.scale == 1.0 and sl.match.field in _SCALED_FIELDS
+                                and min(x[1], sl.x1) - max(x[0], sl.x0) > -5):
+                            hm = sl.match
+                            slots[k] = _Slot(HeaderMatch(hm.field, header_scale(m.group(0)), hm.score, hm.benchmark,
+                                                         hm.text), sl.x0, sl.x1, sl.line)
             if spans and len(line) < 200:
                 if i - last_header > 1 and not boxes:
                     slots = []
@@ -479,6 +487,12 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             value, flags = _cell_value(tok, sl.match)
             if value is None:
                 continue
+            if (sl.match.scale == 1.0 and sl.match.field in ("params", "flops", "mult_adds") and value < 1e3
+                    and not re.search(r"\d\s?[KMBG]\b|[×·]", tok)):
+                # a bare small number under "Params" / "FLOPs" is in millions / billions
+                value *= 1e6 if sl.match.field == "params" else 1e9
+                flags = (*flags, "assumed_scale")
+                conf *= 0.8
             out.extend(_fact(sl.match, value, tok, _model_label(label), sl.match.text, conf, benchmark,
                              ("table", "text_table", *flags), start + s, start + e))
     return out

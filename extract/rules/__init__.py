@@ -57,6 +57,9 @@ _LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm-?up|
 _END = re.compile(r"\b(?:terminat\w*|stop\w*|end\w*|finish\w*|total|overall|in all)\b", re.I)
 _INFER = re.compile(r"\b(?:ms|msec|fps|per image|inference|test[- ]time|testing|latency|timings?|fine-?tun\w*|"
                     r"speed|throughput|measured)\b", re.I)
+_DELTA = re.compile(r"(?:\bby|\bof|\bgains?|\bimproves?|\+|∆|Δ)\s*(?:about|around|up to|~|∼)?\s*$|\bby\b[^.]{0,12}$",
+                    re.I)
+DEFAULT_DELTA = 0.3
 _NUMBER_RUN = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}$")
 _ABLATION = re.compile(r"\bablation|\bw/o\b|without\b|remov", re.I)
 _RANGE_BEFORE = re.compile(r"\d\s?(?:–|—|-|to|or|and)\s?$")
@@ -82,11 +85,20 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
     extra = 1.0
     if field in ("epochs", "training_steps"):
         lead = doc_text[max(s, m.start - 12):m.start].lower()
-        at_step = bool(re.search(r"\b(?:at|after|by)\s*$", lead)) or m.rule.id == "epochs.at_epoch"
-        if at_step and not _END.search(sentence) or _LR.search(sentence) and not _END.search(sentence) and not re.search(r"\bfor\s*$", lead):
+        # The keyword nearest before the number decides: "divide it by 10 at 32k and 48k iterations,
+        # and terminate training at 64k iterations" → 32k, 48k are schedule steps, 64k the total.
+        clause = doc_text[max(s, m.num_start - 70):m.num_start]
+        last_lr = max((x.end() for x in _LR.finditer(clause)), default=-1)
+        last_end = max((x.end() for x in _END.finditer(clause)), default=-1)
+        last_for = max((x.end() for x in re.finditer(r"\b(?:for|total of|trained|train|training)\b", clause)),
+                       default=-1)
+        at_step = bool(re.search(r"\b(?:at|after)\s*$", lead)) or m.rule.id == "epochs.at_epoch"
+        if last_lr > max(last_end, last_for) or (at_step and last_end < 0 and last_for < 0):
             lr = True
-        if re.search(r"\b(?:for|total of|trained|train)\b[^.]{0,25}$", lead + " ", re.I):
+        if last_for > last_lr or last_end > last_lr:
             extra *= 1.2
+    if field in METRIC_FIELDS and _DELTA.search(doc_text[max(s, m.num_start - 25):m.num_start]):
+        extra *= DEFAULT_DELTA  # "reduces the error by 1.3%": a difference, not a result
     ev = Evidence(
         section=sections.kind(page_index, raw_offset),
         ours=mentions_ours(sentence),
