@@ -68,9 +68,18 @@ def field_spec(name: str) -> FieldSpec:
 _SPACE = re.compile(r"\s+")
 
 
+# Marks a paper puts on its own rows: "(ours)", "Ours", footnote glyphs. They are not part of the name.
+_OWN_MARKERS = re.compile(r"\((?:ours|our model|proposed)\)|\bours\b|[*†‡§¶]+", re.IGNORECASE)
+
+
 def normalise_model(model: str | None) -> str:
-    """Model names compared loosely: case and spacing do not matter ("ResNet-152 " == "resnet-152")."""
-    return _SPACE.sub(" ", (model or "").strip()).lower()
+    """Model names compared loosely: case, spacing and "(ours)"/footnote marks do not matter.
+
+    >>> normalise_model(" ResNet-152 ") == normalise_model("resnet-152 (Ours)") == normalise_model("ResNet-152*")
+    True
+    """
+    text = _OWN_MARKERS.sub(" ", model or "")
+    return _SPACE.sub(" ", text).strip().lower()
 
 
 def normalise_value(value: float | str | None) -> str:
