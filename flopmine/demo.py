@@ -250,7 +250,9 @@ def run_demo(root: Path, *, seed: int = DEFAULT_DEMO_SEED, n_papers: int = DEFAU
             summary = extract_run(conn, inputs_from_store(conn, home.pdf_dir), workers=workers,
                                   on_progress=progress)
         report.extracted_ok = sum(1 for r in summary.results if r.ok)
-        report.extraction_failed = {f"{r.arxiv_id}v{r.version}": f"{r.status}: {r.reason}" for r in summary.failed}
+        report.extraction_failed = {
+            f"{r.arxiv_id}v{r.version}": r.reason if r.reason.startswith(r.status) else f"{r.status}: {r.reason}"
+            for r in summary.failed}
         report.candidates = summary.candidates
         write_queue(conn, home.queue_dir / "queue.csv")
 
