@@ -36,7 +36,7 @@ DEFAULT_AXIS = 0.25  # a number in a run of numbers ("0 100 200 300 epochs"): a 
 DEFAULT_MAIN_BENCHMARK = 1.2  # the sentence names the paper's main benchmark
 # compute fields: candidates kept per (paper, field). FLOPs and parameter tables list many models the
 # reviewer may want; hardware, time and schedule facts have one or two true values per paper.
-DEFAULT_MAX_PER_FIELD: dict[str, int] = {"flops": 7, "mult_adds": 5, "params": 7, "hardware": 4,
+DEFAULT_MAX_PER_FIELD: dict[str, int] = {"flops": 9, "mult_adds": 6, "params": 9, "hardware": 4,
                                          "hardware_count": 4, "training_time_hours": 4, "epochs": 4,
                                          "training_steps": 4}
 DEFAULT_MIN_RELATIVE = 0.15  # compute fields: drop candidates below this share of the best confidence

@@ -406,6 +406,8 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
     for raw in text.split("\n"):
         lines.append((pos, raw))
         pos += len(raw) + 1
+    captions = _caption_metrics([ln for _, ln in lines])
+    pending: list[tuple[int, str, list[tuple[int, int, str]], int]] = []  # slotless rows: (start, label, vals, line)
     slots: list[_Slot] = []  # slots of recent header lines
     last_header = -100
     row_field: tuple[HeaderMatch, int] | None = None  # a row-oriented table: "FLOPs 4.1×109"
@@ -437,8 +439,30 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
         row_field = None
         if not is_data:
             spans = _header_spans(line)
+            bench_spans = _benchmark_spans(line) if not spans or all(
+                FIELDS[h.field].kind == "compute" for _, _, h in spans) else []
+            if bench_spans and len(line) < 120:
+                metric = _nearest_caption_metric(captions, i)
+                for bs, be, bname in bench_spans:
+                    field_name = metric or _primary_metric(bname)
+                    if field_name:
+                        spans.append((bs, be, HeaderMatch(field_name, 1.0, 80.0, bname, line[bs:be])))
+                spans.sort(key=lambda t: t[0])
+            if re.match(r"\s*(?:Table|TABLE)\s*\d", line) and pending and i - pending[-1][3] <= 2:
+                metric = captions.get(i)
+                if metric:
+                    hm = HeaderMatch(metric, 1.0, 60.0, "", f"caption: {metric}")
+                    for pstart, plabel, pvals, _li in pending:
+                        for s, e, tok in pvals:
+                            value, flags = parse_cell(tok)
+                            if value is not None and not re.search(r"\d[KMBG]\b|[×·]", tok):
+                                out.extend(_fact(hm, value, tok, _model_label(plabel), hm.text, 0.3, benchmark,
+                                                 ("table", "text_table", "caption_only", *flags),
+                                                 pstart + s, pstart + e))
+                pending = []
             if not spans and (len(_WORD_RUN.findall(line)) >= 8 or re.match(r"\s*(?:Table|Figure|Fig\.)\s*\d", line)):
                 slots = []  # prose or a caption: the table above has ended
+                pending = []
                 continue
             for m in _SCALE_TOKEN.finditer(line):
                 x = _xspan(boxes, start + m.start(), start + m.end())
@@ -467,6 +491,7 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                 last_header = i
             continue
         if not slots or i - last_header > 40:
+            pending.append((start, label, vals, i))
             continue
         assigned: list[tuple[int, int, str, _Slot, float]] = []
         if boxes and all(sl.x0 is not None for sl in slots):
@@ -496,6 +521,59 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             out.extend(_fact(sl.match, value, tok, _model_label(label), sl.match.text, conf, benchmark,
                              ("table", "text_table", *flags), start + s, start + e))
     return out
+
+
+_CAPTION = re.compile(r"^\s*(?:Table|TABLE)\s*\d+[.:]?\s*(.*)$")
+
+
+def _caption_metrics(lines: list[str]) -> dict[int, str]:
+    """For each caption line ("Table 3: Test error (%) on CIFAR"), the metric its words name."""
+    out: dict[int, str] = {}
+    for i, line in enumerate(lines):
+        m = _CAPTION.match(line)
+        if not m:
+            continue
+        text = m.group(1) + " " + (lines[i + 1] if i + 1 < len(lines) else "")
+        found = [hm for _, _, hm in _header_spans(text) if FIELDS[hm.field].kind == "metric"]
+        if found:
+            out[i] = found[0].field
+    return out
+
+
+def _nearest_caption_metric(captions: dict[int, str], i: int) -> str:
+    after = [k for k in captions if 0 < k - i <= 25]
+    before = [k for k in captions if 0 < i - k <= 12]
+    if after:
+        return captions[min(after)]
+    if before:
+        return captions[max(before)]
+    return ""
+
+
+@functools.lru_cache(maxsize=1)
+def _benchmark_alias_re() -> re.Pattern[str]:
+    forms: dict[str, str] = {}
+    for name, b in load_registry().items():
+        for a in (*b.aliases, name):
+            if len(a) >= 4:
+                forms[a.lower()] = name
+    _BENCH_FORMS.update(forms)
+    return re.compile(r"(?<![\w\-])(" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+                      + r")(?![\w\-])", re.I)
+
+
+_BENCH_FORMS: dict[str, str] = {}
+
+
+def _benchmark_spans(line: str) -> list[tuple[int, int, str]]:
+    """Benchmark names used as column headers ("# params CIFAR-10 CIFAR-100")."""
+    rx = _benchmark_alias_re()
+    return [(m.start(), m.end(), _BENCH_FORMS[m.group(1).lower()]) for m in rx.finditer(line)]
+
+
+def _primary_metric(benchmark: str) -> str:
+    b = load_registry().get(benchmark)
+    return b.primary_metric if b else ""
 
 
 def model_names_like(label: str) -> bool:

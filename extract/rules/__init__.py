@@ -60,6 +60,8 @@ _INFER = re.compile(r"\b(?:ms|msec|fps|per image|inference|test[- ]time|testing|
 _DELTA = re.compile(r"(?:\bby|\bof|\bgains?|\bimproves?|\+|∆|Δ)\s*(?:about|around|up to|~|∼)?\s*$|\bby\b[^.]{0,12}$",
                     re.I)
 DEFAULT_DELTA = 0.3
+DEFAULT_OTHER_MODEL = 0.65
+DEFAULT_OTHER_MODEL_OWN = 0.35  # a family scored below this by own_model_stems is someone else's
 _NUMBER_RUN = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}$")
 _ABLATION = re.compile(r"\bablation|\bw/o\b|without\b|remov", re.I)
 _RANGE_BEFORE = re.compile(r"\d\s?(?:–|—|-|to|or|and)\s?$")
@@ -81,8 +83,13 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
     own_score = max((own.get(re.split(r"[\-\s]|(?<=[a-z])(?=\d)", n, maxsplit=1)[0].lower().rstrip("s"), 0.0)
                      for n in names), default=0.0)
     near = doc_text[max(s, m.num_start - 80):min(e, m.num_end + 40)]
+    close_names = model_names(doc_text[max(s, m.num_start - 40):m.num_start])
+    if close_names and own.get(_stem(close_names[-1]), 0.0) < DEFAULT_OTHER_MODEL_OWN:
+        extra_other = DEFAULT_OTHER_MODEL  # "… only 18% of VGG-19 (19.6 billion FLOPs)": another paper's model
+    else:
+        extra_other = 1.0
     lr = False
-    extra = 1.0
+    extra = extra_other
     if field in ("epochs", "training_steps"):
         lead = doc_text[max(s, m.start - 12):m.start].lower()
         # The keyword nearest before the number decides: "divide it by 10 at 32k and 48k iterations,
