@@ -181,28 +181,15 @@ def _page_chars(textpage: pdfium.PdfTextPage, page_height: float, with_boxes: bo
 
 
 def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_height: float,
-                    number: int) -> dict[str, list[dict[str, object]]]:
+                    number: int) -> dict[str, list[dict[str, object]]] | None:
     """pdfplumber's ``page.objects`` (chars and ruling lines), read with PDFium instead of pdfminer.
 
     pdfminer needs ≈ 85 ms to interpret a page; PDFium gives the same chars (loose font boxes, as
-    pdfplumber has them) and the thin path objects that draw table rules in ≈ 10 ms, and
-    pdfplumber's table finder runs unchanged on them. Text is taken as upright (sideways tables
-    are not read).
+    pdfplumber has them) and the thin path objects that draw table rules in a few ms, and
+    pdfplumber's table finder runs unchanged on them. Only chars inside the area spanned by the
+    rules are kept (tables live there); None when the page has no rule wide enough for a table.
+    Text is taken as upright (sideways tables are not read).
     """
-    raw = textpage.raw
-    rect = pdfium_c.FS_RECTF()
-    get_unicode, get_loose = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
-    chars: list[dict[str, object]] = []
-    for k in range(textpage.count_chars()):
-        u = get_unicode(raw, k)
-        if u <= 32 or not get_loose(raw, k, ctypes.byref(rect)):
-            continue
-        x0, top, x1, bottom = to_top_left(rect.left, rect.bottom, rect.right, rect.top, page_height)
-        chars.append({"object_type": "char", "page_number": number, "text": "-" if u == 2 else chr(u),
-                      "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
-                      "y0": rect.bottom, "y1": rect.top, "width": x1 - x0, "height": bottom - top,
-                      "size": bottom - top, "upright": True, "fontname": "",
-                      "matrix": (1.0, 0.0, 0.0, 1.0, x0, rect.bottom)})
     rects: list[dict[str, object]] = []
     for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_PATH,), max_depth=1):
         left, bottom, right, top = obj.get_bounds()
@@ -211,9 +198,30 @@ def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_hei
             x0, t, x1, b = to_top_left(left, bottom, right, top, page_height)
             rects.append({"object_type": "rect", "page_number": number, "x0": x0, "x1": x1, "top": t,
                           "bottom": b, "doctop": t, "y0": bottom, "y1": top, "width": w, "height": h})
+    if not any(r["width"] >= DEFAULT_RULE_MIN_WIDTH for r in rects):  # type: ignore[operator]
+        return None
+    ax0 = min(r["x0"] for r in rects) - 2  # type: ignore[type-var, operator]
+    ax1 = max(r["x1"] for r in rects) + 2  # type: ignore[type-var, operator]
+    atop = min(r["top"] for r in rects) - 2  # type: ignore[type-var, operator]
+    abottom = max(r["bottom"] for r in rects) + 2  # type: ignore[type-var, operator]
+    raw = textpage.raw
+    rect = pdfium_c.FS_RECTF()
+    ref = ctypes.byref(rect)
+    get_unicode, get_loose = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
+    chars: list[dict[str, object]] = []
+    for k in range(textpage.count_chars()):
+        u = get_unicode(raw, k)
+        if u <= 32 or not get_loose(raw, k, ref):
+            continue
+        x0, top, x1, bottom = to_top_left(rect.left, rect.bottom, rect.right, rect.top, page_height)
+        if x1 < ax0 or x0 > ax1 or bottom < atop or top > abottom:
+            continue
+        chars.append({"object_type": "char", "page_number": number, "text": "-" if u == 2 else chr(u),
+                      "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
+                      "y0": rect.bottom, "y1": rect.top, "width": x1 - x0, "height": bottom - top,
+                      "size": bottom - top, "upright": True, "fontname": "",
+                      "matrix": (1.0, 0.0, 0.0, 1.0, x0, rect.bottom)})
     return {"char": chars, "rect": rects}
-
-
 
 
 def _horizontal_rules(page: object) -> list[tuple[float, float, float]]:
@@ -392,7 +400,9 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
                 textpage = page.get_textpage()
                 text, char_boxes = _page_chars(textpage, top, boxes)
                 if layout and needs_layout(text):
-                    objects[i + 1] = plumber_objects(page, textpage, top, i + 1)
+                    objs = plumber_objects(page, textpage, top, i + 1)
+                    if objs is not None:
+                        objects[i + 1] = objs
                 textpage.close()
                 page.close()
             except pdfium.PdfiumError as e:
