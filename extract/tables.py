@@ -246,7 +246,7 @@ def table_facts(table: Table, *, benchmark: str = "") -> list[CellFact]:
                     value *= 1e6 if hm.field == "params" else 1e9
                     flags = (*flags, "assumed_scale")
                 model = labels[k] if len(lines) == len(labels) else labels[0]
-                out.extend(_fact(hm, value, line, model, hm.text, 0.6 * hm.score / 100 * (0.8 if len(lines) > 1 else 1),
+                out.extend(_fact(hm, value, line, model, hm.text, 0.5 * hm.score / 100 * (0.8 if len(lines) > 1 else 1),
                                  benchmark, ("table", *flags), -1, -1))
     return out
 

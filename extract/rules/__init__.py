@@ -156,9 +156,20 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
 
 
 def _benchmark_spots(text: str) -> list[tuple[int, str]]:
-    """Positions of benchmark names (registry aliases) in ``text``."""
+    """Positions of benchmark names (registry aliases) in ``text``; datasets outside the registry
+    ("PASCAL VOC", "Cityscapes") appear as ``other:<name>`` so their numbers are not taken for ours."""
     spots = [(m.start(), name) for name, rx in _alias_patterns() for m in rx.finditer(text)]
+    spots += [(m.start(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(text)]
     return sorted(spots)
+
+
+# Datasets that are not in the benchmark registry but sit next to registry benchmarks in papers.
+OTHER_DATASETS = re.compile(
+    r"PASCAL(?:[\s\-]VOC)?|\bVOC\s?20\d\d|\bVOC\b|Cityscapes|ImageNet-ReaL|ImageNet-21k|JFT(?:-300M)?|"
+    r"\bVTAB\b|Oxford[\s\-](?:Pets|Flowers|IIIT)|FGVC|Stanford Cars|\bSVHN\b|\bMNIST\b|\bGLUE\b|\bMNLI\b|"
+    r"\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s']?1[5-9]\b|IWSLT|"
+    r"CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|\bNIST\b")
+DEFAULT_OTHER_DATASET = 0.3
 
 
 @functools.lru_cache(maxsize=1)
@@ -242,6 +253,9 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
     for f, pos in facts:
         field = f.field
         bench = f.benchmark or _nearest_benchmark(raw_spots, pos, default_bench, window=1500)
+        other = bench.startswith("other:")
+        if other:
+            bench = default_bench
         if field in METRIC_FIELDS:
             fitted = _fit_metric(field, bench, ranked)
             if fitted is None:
@@ -251,7 +265,8 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
             bench = ""
         own_score, ours, cites = _label_evidence(f.model, own)
         ev = Evidence(section=sections.kind(page_index, max(pos, 0)), ours=ours, citation=cites,
-                      own_model=own_score, table=True)
+                      own_model=own_score, table=True,
+                      extra=DEFAULT_OTHER_DATASET if other and field in METRIC_FIELDS else 1.0)
         bbox = page.span_bbox(f.start, f.end) if page.char_boxes and f.start >= 0 else None
         snippet = _snippet(raw_lines.replace("\n", " "), max(f.start, 0), max(f.end, 0)) if f.start >= 0 else (
             f"{f.model} {f.raw} [{f.header}]")[:SNIPPET_CHARS]
@@ -316,6 +331,10 @@ def _headline_boost(scored: list[tuple[Candidate, float, Evidence]]) -> list[tup
 
 
 DEFAULT_HEADLINE = 1.3
+# A headline accuracy, AP, BLEU or F1 below 10 is rare; such numbers are mostly deltas or footnotes.
+DEFAULT_LOW_SCORE = 0.5
+_LOW_SCORE_FIELDS = frozenset({"top1_acc", "top5_acc", "acc", "box_ap", "ap50", "ap75", "ap_m", "ap_l", "f1",
+                               "em", "bleu"})
 
 
 def candidates(doc: Document) -> list[Candidate]:
@@ -328,7 +347,7 @@ def candidates(doc: Document) -> list[Candidate]:
     for page in doc.pages:
         clean, idx = clean_text(page.text)
         cleaned.append((clean, idx))
-        all_spots.update(name for _, name in _benchmark_spots(clean))
+        all_spots.update(name for _, name in _benchmark_spots(clean) if not name.startswith("other:"))
     ranked = [*doc.benchmarks, *(b for b, _ in all_spots.most_common())]
     default_bench = ranked[0] if ranked else ""
     main_bench = tuple(rx for name, rx in _alias_patterns() if name == default_bench)
@@ -340,6 +359,9 @@ def candidates(doc: Document) -> list[Candidate]:
             if c.field in METRIC_FIELDS:
                 pos = clean.find(c.raw)
                 bench = _nearest_benchmark(spots, pos if pos >= 0 else 0, default_bench)
+                if bench.startswith("other:"):
+                    bench = default_bench
+                    ev = replace(ev, extra=ev.extra * DEFAULT_OTHER_DATASET)
                 fitted = _fit_metric(c.field, bench, ranked)
                 if fitted is None:
                     continue
@@ -348,6 +370,8 @@ def candidates(doc: Document) -> list[Candidate]:
         found.extend(_table_candidates(doc, page, i, clean, idx, sections, own, spots, default_bench, ranked))
         found.extend(_hardware_candidates(doc, page, i, clean, idx, sections))
     found = _headline_boost(found)
+    found = [(c, w, replace(ev, extra=ev.extra * DEFAULT_LOW_SCORE)) if c.field in _LOW_SCORE_FIELDS
+             and float(c.value) < 10 else (c, w, ev) for c, w, ev in found]
     repeats: Counter[tuple[str, str]] = Counter()
     for c, _, _ in found:
         repeats[(_group(c.field), normalise_value(c.value))] += 1
