@@ -53,7 +53,8 @@ RULE_VERSION: str = _rule_version()
 
 SNIPPET_CHARS = 300
 _TRAIN = re.compile(r"\b(?:train\w*|took|takes|taking|pre-?train\w*|converge\w*|learn\w*|run|ran)\b", re.I)
-_LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm-?up|anneal|lowered|schedule", re.I)
+_LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm-?up|anneal|lowered|schedule|\bfirst\b",
+                 re.I)
 _END = re.compile(r"\b(?:terminat\w*|stop\w*|end\w*|finish\w*|total|overall|in all)\b", re.I)
 _INFER = re.compile(r"\b(?:ms|msec|fps|per image|inference|test[- ]time|testing|latency|timings?|fine-?tun\w*|"
                     r"speed|throughput|measured)\b", re.I)
@@ -104,6 +105,8 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
             lr = True
         if last_for > last_lr or last_end > last_lr:
             extra *= 1.2
+    if field in ("epochs", "training_steps") and re.match(r"(?i)(?:one|a single)\b", m.raw):
+        extra *= 0.3  # "one epoch is one pass over the data": a definition, not a schedule
     if field in METRIC_FIELDS and _DELTA.search(doc_text[max(s, m.num_start - 25):m.num_start]):
         extra *= DEFAULT_DELTA  # "reduces the error by 1.3%": a difference, not a result
     ev = Evidence(
