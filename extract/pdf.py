@@ -56,7 +56,7 @@ DEFAULT_MIN_TABLE_WIDTH = 60.0  # narrower rule groups are figure parts (arrows,
 _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st",
               "\ufb06": "st"}
 _CLEAN: dict[int, str] = {ord(k): v for k, v in _LIGATURES.items()}
-_CLEAN.update({ord("\x02"): "-", ord("\u00ad"): "-"})
+_CLEAN.update({ord("\x02"): "-", ord("\u00ad"): "-", 0xFFFE: "-"})  # PDFium's marks for a hyphen at a line break
 _CLEAN.update({c: " " for c in range(32) if chr(c) not in "\n\t\r" and c != 2})
 
 
@@ -216,7 +216,7 @@ def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_hei
         x0, top, x1, bottom = to_top_left(rect.left, rect.bottom, rect.right, rect.top, page_height)
         if x1 < ax0 or x0 > ax1 or bottom < atop or top > abottom:
             continue
-        chars.append({"object_type": "char", "page_number": number, "text": "-" if u == 2 else chr(u),
+        chars.append({"object_type": "char", "page_number": number, "text": "-" if u in (2, 0xFFFE) else chr(u),
                       "x0": x0, "x1": x1, "top": top, "bottom": bottom, "doctop": top,
                       "y0": rect.bottom, "y1": rect.top, "width": x1 - x0, "height": bottom - top,
                       "size": bottom - top, "upright": True, "fontname": "",
