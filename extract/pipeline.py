@@ -56,7 +56,8 @@ STATUSES = ("ok", "corrupt", "encrypted", "needs_ocr", "not_pdf", "too_large", "
 # Test-only fault injection (``Limits.fault``, from this variable in the parent): "<kind>:<file-name substring>", kinds:
 #   crash — the worker process dies (os._exit) as if segfaulted;
 #   hang  — Python-level busy wait (the alarm interrupts it);
-#   stall — block SIGALRM, then sleep: only the parent's kill can end it (like a hang in C code).
+#   stall — block SIGALRM, then sleep: only the parent's kill can end it (like a hang in C code);
+#   oom   — allocate 1.5 GiB (fails under a smaller RLIMIT_AS cap, as a memory-hungry PDF would).
 FAULT_ENV = "FLOPMINE_TEST_FAULT"
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -144,6 +145,9 @@ def _inject_fault(path: Path, spec: str) -> None:
     if kind == "hang":
         while True:
             sum(range(10_000))
+    if kind == "oom":
+        block = bytearray(3 * 2**29)
+        del block
     if kind == "stall":
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         time.sleep(3600)

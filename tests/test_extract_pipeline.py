@@ -173,6 +173,13 @@ def test_timeout_when_signals_cannot_reach_python(tmp_path: Path, monkeypatch: p
     assert "worker was killed" in next(r.reason for r in results if r.status == "timeout")
 
 
+def test_memory_cap_is_enforced_in_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(FAULT_ENV, "oom:1001.00001")
+    results = list(extract_many(_batch(tmp_path)[:2], workers=1, limits=Limits(timeout=30, memory_bytes=2**30)))
+    assert _statuses(results) == {"1001.00001": "error", "1001.00002": "ok"}
+    assert "memory" in next(r.reason for r in results if r.status == "error")
+
+
 # ---------------------------------------------------------------- CLI, store, queue
 
 
@@ -224,6 +231,17 @@ def test_cli_bad_inputs_get_status_rows_and_exit_1(tmp_path: Path) -> None:
     assert keys == sorted(keys)
 
 
+def test_cli_timeout_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    d, home = tmp_path / "in", tmp_path / "home"
+    _good(d / "1001.00001.pdf")
+    _good(d / "1001.00002.pdf")
+    monkeypatch.setenv(FAULT_ENV, "hang:1001.00002")
+    code, out = _cli("--home", str(home), "extract", str(d), "--timeout", "2")
+    assert code == 1 and "timeout" in out
+    rows = dict(connect(home / "flopmine.sqlite").execute("SELECT arxiv_id, status FROM extractions").fetchall())
+    assert rows == {"1001.00001": "ok", "1001.00002": "timeout"}
+
+
 def test_rerun_is_idempotent_and_keeps_reviewer_columns(tmp_path: Path) -> None:
     home, d = tmp_path / "home", tmp_path / "in"
     d.mkdir()
@@ -266,7 +284,6 @@ def test_candidates_from_a_generated_paper(tmp_path: Path) -> None:
     assert row["page"] == 1 and "90 epochs" in row["snippet"]
 
 
-@pytest.mark.slow
 def test_extract_through_a_dask_cluster(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     d = tmp_path / "in"
