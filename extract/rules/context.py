@@ -81,7 +81,35 @@ def section_map(doc: Document) -> SectionMap:
                     bounds.append((pos, kind))
             pos += len(line)
         out.append(tuple(bounds))
-    return SectionMap(tuple(out))
+    # Pages after the references that do not read like a bibliography are an appendix (results tables,
+    # training details), whether or not their heading was recognised.
+    fixed = list(out)
+    sm = SectionMap(tuple(out))
+    for i, page in enumerate(doc.pages):
+        if sm._start(i) == "references" and bibliography_share(page.text) < DEFAULT_BIB_SHARE:
+            fixed[i] = ((0, "appendix"), *((o, k) for o, k in out[i] if o > 0))
+            sm = SectionMap(tuple(fixed))
+    return SectionMap(tuple(fixed))
+
+
+DEFAULT_BIB_SHARE = 0.2
+_BIB_LINE = re.compile(r"^\s*\[\d+\]|\b(?:19|20)\d\d[a-z]?\b[.,)]|\bIn (?:Proc|CVPR|ICCV|ECCV|NIPS|NeurIPS|ICML|ICLR|"
+                       r"ACL|EMNLP|NAACL|AAAI)|\barXiv\b|\bpp\.|\bpages \d|Proceedings|Conference|Journal|"
+                       r"Transactions|et al\.")
+
+
+def bibliography_share(text: str) -> float:
+    """Share of a page's lines that look like bibliography entries.
+
+    >>> bibliography_share("[1] A. Author. Title. In CVPR, 2016.\\n[2] B. Author. arXiv 2017.\\n")
+    1.0
+    >>> bibliography_share("Model top-1 err.\\nFooNet 21.3\\nBarNet 22.0\\n")
+    0.0
+    """
+    lines = [ln for ln in text.splitlines() if len(ln.strip()) > 15 or _BIB_LINE.search(ln)]
+    if not lines:
+        return 0.0
+    return sum(1 for ln in lines if _BIB_LINE.search(ln)) / len(lines)
 
 
 # ---------------------------------------------------------------- model names
