@@ -67,6 +67,10 @@ _NUMBER_RUN = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}$")
 _ABLATION = re.compile(r"\bablation|\bw/o\b|without\b|remov", re.I)
 _RANGE_BEFORE = re.compile(r"\d\s?(?:–|—|-|to|or|and)\s?$")
 _RANGE_AFTER = re.compile(r"^\s?(?:–|—|-|to)\s?\d")
+_BOUND = re.compile(r"\b(?:at most|up to|less than|fewer than|under|within|at least|more than|over)\s+(?:a\s+)?$", re.I)
+# Row labels that are not a model of the paper: references points and human or oracle scores.
+_NOT_A_MODEL = re.compile(r"^\s*(?:human|oracle|baseline|previous|prior|sota|state[- ]of[- ]the[- ]art|best published|"
+                          r"pre-\w+ sota|random|chance|majority)\b", re.I)
 
 
 def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, sections: SectionMap,
@@ -119,7 +123,8 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         lr_schedule=lr,
         ablation=bool(_ABLATION.search(sentence)),
         range_=bool(_RANGE_BEFORE.search(doc_text[max(0, m.num_start - 6):m.num_start])
-                    or _RANGE_AFTER.search(doc_text[m.num_end:m.num_end + 6])),
+                    or _RANGE_AFTER.search(doc_text[m.num_end:m.num_end + 6])
+                    or _BOUND.search(doc_text[max(0, m.num_start - 16):m.num_start])),
         inference=field in ("training_time_hours", "hardware_count") and bool(_INFER.search(sentence)),
         axis=bool(_NUMBER_RUN.search(doc_text[max(0, m.num_start - 40):m.num_start])),
         main_benchmark=bool(main_bench) and any(rx.search(sentence) for rx in main_bench),
@@ -236,6 +241,8 @@ def _label_evidence(label: str, own: dict[str, float]) -> tuple[float, bool, boo
     """(own-model score, says "ours", cites another paper) for a table row label."""
     names = model_names(label) or ([label.split()[0]] if label.split() else [])
     own_score = max((own.get(_stem(n), 0.0) for n in names), default=0.0)
+    if _NOT_A_MODEL.search(label):
+        return 0.0, False, True
     return own_score, bool(re.search(r"\bours\b|\bour\b|proposed", label, re.I)), has_citation(label) or bool(
         re.search(r"\[\d", label))
 
