@@ -18,7 +18,7 @@ import ctypes
 import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -44,8 +44,11 @@ _NUMBER = re.compile(r"(?<![\w.])[-+±]?\d+(?:[.,]\d+)*(?:\s?%|[MBGKk])?(?![\w])
 
 # pdfplumber table finding (see docs/extract.md for why these settings)
 DEFAULT_RULE_THICKNESS = 2.5  # a path thinner than this (and longer than 2 pt) is a ruling line
-DEFAULT_RULE_MIN_WIDTH = 40.0  # a horizontal rule shorter than this is a glyph or an arrow, not a table rule
-DEFAULT_RULE_ALIGN = 6.0  # rules of one table start and end within this many points
+DEFAULT_RULE_MIN_WIDTH = 40.0
+MAX_FORM_DEPTH = 3
+DEFAULT_ROW_REACH = 40.0  # how far below the last rule a table may go on (rows without a closing rule)
+DEFAULT_ROW_GAP = 4.0  # a text line starting within this many points below a table's bottom continues it  # nested form XObjects searched for table rules  # a horizontal rule shorter than this is a glyph or an arrow, not a table rule
+DEFAULT_RULE_ALIGN = 3.0  # rules of one table start and end within this many points
 DEFAULT_RULE_MAX_GAP = 320.0  # the largest vertical gap between two rules of one table
 DEFAULT_TEXT_TOLERANCE = 1.5  # x tolerance for joining characters into words inside a table
 LINES_SETTINGS: dict[str, object] = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
@@ -180,6 +183,23 @@ def _page_chars(textpage: pdfium.PdfTextPage, page_height: float, with_boxes: bo
 # ---------------------------------------------------------------- pdfplumber: tables
 
 
+def _path_bounds(page: pdfium.PdfPage, form: object = None, matrices: tuple[pdfium.PdfMatrix, ...] = (),
+                 depth: int = 0) -> Iterator[tuple[float, float, float, float]]:
+    """Bounds (PDF space) of the path objects on a page, including those inside form XObjects.
+
+    PDFium reports an object's bounds in its form's space, so they go through each enclosing
+    form's matrix, innermost first (LaTeX tables scaled by ``\\resizebox`` sit in such forms).
+    """
+    for obj in page.get_objects(max_depth=1, form=form):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
+            box = obj.get_bounds()
+            for m in matrices:
+                box = m.on_rect(*box)
+            yield box
+        elif obj.type == pdfium_c.FPDF_PAGEOBJ_FORM and depth < MAX_FORM_DEPTH:
+            yield from _path_bounds(page, obj, (obj.get_matrix(), *matrices), depth + 1)
+
+
 def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_height: float,
                     number: int) -> dict[str, list[dict[str, object]]] | None:
     """pdfplumber's ``page.objects`` (chars and ruling lines), read with PDFium instead of pdfminer.
@@ -191,8 +211,7 @@ def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_hei
     Text is taken as upright (sideways tables are not read).
     """
     rects: list[dict[str, object]] = []
-    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_PATH,), max_depth=1):
-        left, bottom, right, top = obj.get_bounds()
+    for left, bottom, right, top in _path_bounds(page):
         w, h = right - left, top - bottom
         if (h <= DEFAULT_RULE_THICKNESS and w >= 2) or (w <= DEFAULT_RULE_THICKNESS and h >= 2):
             x0, t, x1, b = to_top_left(left, bottom, right, top, page_height)
@@ -203,7 +222,7 @@ def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_hei
     ax0 = min(r["x0"] for r in rects) - 2  # type: ignore[type-var, operator]
     ax1 = max(r["x1"] for r in rects) + 2  # type: ignore[type-var, operator]
     atop = min(r["top"] for r in rects) - 2  # type: ignore[type-var, operator]
-    abottom = max(r["bottom"] for r in rects) + 2  # type: ignore[type-var, operator]
+    abottom = max(r["bottom"] for r in rects) + DEFAULT_ROW_REACH  # a last row may have no rule below it
     raw = textpage.raw
     rect = pdfium_c.FS_RECTF()
     ref = ctypes.byref(rect)
@@ -301,6 +320,39 @@ def _nearest_caption(bbox: BBox, captions: list[tuple[BBox, str]]) -> str:
     return best
 
 
+def line_boxes(page: Page) -> list[tuple[BBox, str]]:
+    """Each text line of a page with its box (lines without boxes are left out)."""
+    out = []
+    start = 0
+    for line in page.text.split("\n"):
+        box = page.span_bbox(start, start + len(line))
+        if box is not None and line.strip():
+            out.append((box, line))
+        start += len(line) + 1
+    return out
+
+
+def extend_down(region: BBox, lines: list[tuple[BBox, str]], reach: float = DEFAULT_ROW_REACH) -> BBox:
+    """Grow a table region over the text lines right below it (a last row with no rule under it).
+
+    Stops at a gap, a caption, or ``reach`` points below the region.
+
+    >>> extend_down((100, 50, 300, 100), [((110, 101, 290, 108), "Ours 1.0 2.0"), ((100, 130, 300, 138), "Text")])
+    (100, 50, 300, 108)
+    """
+    x0, top, x1, bottom = region
+    limit = bottom + reach
+    grown = True
+    while grown:
+        grown = False
+        for box, text in lines:
+            inside = box[0] >= x0 - 2 and box[2] <= x1 + 2
+            if inside and bottom - 1 < box[1] <= bottom + DEFAULT_ROW_GAP and box[3] <= limit \
+                    and not _CAPTION.match(text):
+                bottom, grown = box[3], True
+    return (x0, top, x1, bottom)
+
+
 def find_tables(plumber_page: object, page: Page) -> tuple[Table, ...]:
     """Tables on one pdfplumber page: fully ruled grids first, then regions bounded by rules.
 
@@ -316,7 +368,9 @@ def find_tables(plumber_page: object, page: Page) -> tuple[Table, ...]:
             box = tuple(float(v) for v in t.bbox)
             found.append(Table(page=page.number, rows=rows, bbox=box, caption=_nearest_caption(box, captions)))  # type: ignore[arg-type]
     width, height = float(plumber_page.width), float(plumber_page.height)  # type: ignore[attr-defined]
-    for region in rule_regions(_horizontal_rules(plumber_page)):
+    lines = line_boxes(page)
+    for ruled in rule_regions(_horizontal_rules(plumber_page)):
+        region = extend_down(ruled, lines)
         if region[2] - region[0] < DEFAULT_MIN_TABLE_WIDTH or any(t.bbox and _overlaps(region, t.bbox) for t in found):
             continue
         crop_box = (max(region[0] - 2, 0), max(region[1] - 2, 0), min(region[2] + 2, width), min(region[3] + 2, height))

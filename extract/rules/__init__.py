@@ -178,6 +178,7 @@ OTHER_DATASETS = re.compile(
     r"\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s']?1[5-9]\b|IWSLT|"
     r"CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|\bNIST\b")
 DEFAULT_OTHER_DATASET = 0.3
+DEFAULT_UNLABELLED_ROW = 0.8
 
 
 @functools.lru_cache(maxsize=1)
@@ -274,9 +275,11 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         else:
             bench = ""
         own_score, ours, cites = _label_evidence(f.model, own)
+        extra = DEFAULT_OTHER_DATASET if other and field in METRIC_FIELDS else 1.0
+        if not f.model.strip() or re.fullmatch(r"\(?[A-Z]\)?|\d+", f.model.strip()):
+            extra *= DEFAULT_UNLABELLED_ROW  # a row without a model name: an ablation variant or a stray line
         ev = Evidence(section=sections.kind(page_index, max(pos, 0)), ours=ours, citation=cites,
-                      own_model=own_score, table=True,
-                      extra=DEFAULT_OTHER_DATASET if other and field in METRIC_FIELDS else 1.0)
+                      own_model=own_score, table=True, extra=extra)
         bbox = page.span_bbox(f.start, f.end) if page.char_boxes and f.start >= 0 else None
         snippet = _snippet(raw_lines.replace("\n", " "), max(f.start, 0), max(f.end, 0)) if f.start >= 0 else (
             f"{f.model} {f.raw} [{f.header}]")[:SNIPPET_CHARS]
