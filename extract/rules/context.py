@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..document import Document
 
 # A heading line: optional number ("4.2", "IV.", "A."), then the title on a line of its own.
-_HEADING = re.compile(r"^\s*(?:(?:\d+(?:\.\d+)*|[IVX]+|[A-H](?:\.\d+)*)\.?\s+)?([A-Z][A-Za-z &\-]{2,40})\s*$")
+_HEADING = re.compile(r"^\s*(?:(?:\d+(?:\.\d+)*|[IVX]+|[A-H](?:\.\d+)*)\.?\s+)?([A-Z][A-Za-z0-9 &:\-]{2,60})\s*$")
 SECTION_KINDS: dict[str, str] = {
     "references": "references", "bibliography": "references", "related work": "related",
     "related works": "related", "prior work": "related", "background": "related",
