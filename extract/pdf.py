@@ -44,10 +44,10 @@ _NUMBER = re.compile(r"(?<![\w.])[-+±]?\d+(?:[.,]\d+)*(?:\s?%|[MBGKk])?(?![\w])
 
 # pdfplumber table finding (see docs/extract.md for why these settings)
 DEFAULT_RULE_THICKNESS = 2.5  # a path thinner than this (and longer than 2 pt) is a ruling line
-DEFAULT_RULE_MIN_WIDTH = 40.0
-MAX_FORM_DEPTH = 3
+DEFAULT_RULE_MIN_WIDTH = 40.0  # a horizontal rule shorter than this is a glyph or an arrow, not a table rule
+MAX_FORM_DEPTH = 3  # nested form XObjects searched for table rules
 DEFAULT_ROW_REACH = 40.0  # how far below the last rule a table may go on (rows without a closing rule)
-DEFAULT_ROW_GAP = 4.0  # a text line starting within this many points below a table's bottom continues it  # nested form XObjects searched for table rules  # a horizontal rule shorter than this is a glyph or an arrow, not a table rule
+DEFAULT_ROW_GAP = 4.0  # a text line starting within this many points below a table's bottom continues it
 DEFAULT_RULE_ALIGN = 3.0  # rules of one table start and end within this many points
 DEFAULT_RULE_MAX_GAP = 320.0  # the largest vertical gap between two rules of one table
 DEFAULT_TEXT_TOLERANCE = 1.5  # x tolerance for joining characters into words inside a table
