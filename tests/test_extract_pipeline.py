@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from extract import QUEUE_COLUMNS
-from extract.pdf import needs_layout, read_document, rule_regions, to_top_left
+from extract.pdf import extend_down, needs_layout, read_document, rule_regions, to_top_left
 from extract.pipeline import FAULT_ENV, Limits, PaperInput, extract_many, inputs_from_paths, inputs_from_store
 from flopmine.cli import app
 from flopmine.errors import PdfError
@@ -81,6 +81,20 @@ def test_booktabs_table_comes_back_as_rows(tmp_path: Path) -> None:
     rows = page.tables[0].rows
     assert rows[1:] == tuple(tuple(r) for r in pdfs.DEFAULT_ROWS[1:])
     assert rows[0][:3] == ("Model", "Params", "FLOPs")
+
+
+def test_booktabs_table_inside_a_scaled_form(tmp_path: Path) -> None:
+    path = pdfs.booktabs_pdf(tmp_path / "1234.56789.pdf", in_form=True)
+    page = read_document(path, arxiv_id="1234.56789", version=1).pages[0]
+    assert len(page.tables) == 1
+    assert page.tables[0].rows[1:] == tuple(tuple(r) for r in pdfs.DEFAULT_ROWS[1:])
+
+
+def test_extend_down_takes_a_last_row_without_a_rule() -> None:
+    lines = [((110, 101, 290, 108), "Ours 1.0 2.0"), ((110, 110, 290, 117), "Ours-L 3.0 4.0"),
+             ((100, 119, 300, 126), "Table 4: caption below the table."), ((100, 160, 300, 168), "Body text.")]
+    assert extend_down((100, 50, 300, 100), lines) == (100, 50, 300, 117)
+    assert extend_down((100, 50, 300, 100), lines[2:]) == (100, 50, 300, 100)
 
 
 def test_layout_off_skips_tables(tmp_path: Path) -> None:

@@ -66,10 +66,13 @@ def text_pdf(path: Path, pages: Sequence[str], *, encrypt: StandardEncryption | 
     return path
 
 
-def _table(path: Path, rows: Sequence[Sequence[str]], caption: str, ruled: bool, intro: str) -> Path:
+def _table(path: Path, rows: Sequence[Sequence[str]], caption: str, ruled: bool, intro: str,
+           in_form: bool = False) -> Path:
     c = _canvas(path)
     y = _write_lines(c, intro)
     y = _write_lines(c, caption, top=y + LINE_HEIGHT)
+    if in_form:  # draw the table into a form XObject, placed scaled by 0.9 (like LaTeX \resizebox)
+        c.beginForm("table")
     col_w, row_h = 110.0, 18.0
     x0 = LEFT_MARGIN
     top = y + 4
@@ -89,6 +92,13 @@ def _table(path: Path, rows: Sequence[Sequence[str]], caption: str, ruled: bool,
     else:  # booktabs: top rule, mid rule under the header, bottom rule
         for t in (top, top + row_h, bottom):
             c.line(x0, PAGE_HEIGHT - t, x0 + width, PAGE_HEIGHT - t)
+    if in_form:
+        c.endForm()
+        c.saveState()
+        c.translate(0, PAGE_HEIGHT * 0.1)  # keep the form's top where it was drawn
+        c.scale(0.9, 0.9)
+        c.doForm("table")
+        c.restoreState()
     _write_lines(c, "The table above lists our results.", top=bottom + 2 * LINE_HEIGHT)
     c.showPage()
     c.save()
@@ -112,9 +122,13 @@ def table_pdf(path: Path, rows: Sequence[Sequence[str]] = DEFAULT_ROWS, *, capti
 
 
 def booktabs_pdf(path: Path, rows: Sequence[Sequence[str]] = DEFAULT_ROWS, *, caption: str = DEFAULT_CAPTION,
-                 intro: str = DEFAULT_INTRO) -> Path:
-    """Like ``table_pdf`` but with booktabs-style horizontal rules only."""
-    return _table(path, rows, caption, False, intro)
+                 intro: str = DEFAULT_INTRO, in_form: bool = False) -> Path:
+    """Like ``table_pdf`` but with booktabs-style horizontal rules only.
+
+    ``in_form=True`` draws the table inside a form XObject shown at 90 % scale (as LaTeX's
+    ``\\resizebox`` does); its boxes are then not where the drawing code put them.
+    """
+    return _table(path, rows, caption, False, intro, in_form)
 
 
 def encrypted_pdf(path: Path, password: str = "secret") -> Path:
