@@ -273,7 +273,7 @@ def test_rerun_is_idempotent_and_keeps_reviewer_columns(tmp_path: Path) -> None:
             w.writeheader()
             w.writerows(first)
     code, out = _cli("--home", str(home), "extract", str(d), "--queue", str(queue))
-    assert code == 0 and "skipped" in out  # nothing new to do
+    assert code == 0 and "2 already extracted" in out  # nothing new to do
     code, out = _cli("--home", str(home), "extract", str(d), "--queue", str(queue), "--force")
     assert code == 0, out
     ids2 = sorted(r[0] for r in conn.execute("SELECT candidate_id FROM candidates"))

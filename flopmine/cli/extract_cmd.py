@@ -19,7 +19,7 @@ from .common import console, progress_bar, state
 def extract_command(
     ctx: typer.Context,
     paths: Annotated[list[Path] | None, typer.Argument(
-        help="PDFs or folders of PDFs named <arxiv id>[vN].pdf (old-style ids with _ for /). "
+        help="PDFs or folders of PDFs named <arxiv id>\\[vN].pdf (old-style ids with _ for /). "
         "Default: every harvested PDF not yet extracted with the current rules.", show_default=False)] = None,
     queue: Annotated[Path | None, typer.Option(
         "--queue", help="Review-queue CSV to write (default <home>/queue/queue.csv).", show_default=False)] = None,
@@ -40,16 +40,11 @@ def extract_command(
 ) -> None:
     """Extract candidate compute facts from PDFs into the store, and write the review queue.
 
-    Each PDF runs in a worker process with a time limit and a memory cap; a corrupt, encrypted,
-    text-less (needs_ocr), HTML or oversized PDF gets a status row with the reason and the batch
-    carries on. The queue CSV lists every candidate of every extracted paper (reviewer columns
-    decision, corrected_value, reviewer, note start empty; filled ones are kept across runs).
+    Each PDF runs in a worker process with a time limit and a memory cap; a corrupt, encrypted, text-less (needs_ocr), HTML or oversized PDF gets a status row with the reason, and the batch carries on. The queue CSV lists every candidate of every extracted paper; its reviewer columns (decision, corrected_value, reviewer, note) start empty, and values already filled in are kept across runs.
 
-    Exit codes: 0 all PDFs extracted; 1 some failed (the rest were done and stored); 75 another run
-    holds the home directory.
+    Exit codes: 0 all PDFs extracted; 1 some failed (the rest were done and stored); 75 another run holds the home directory.
 
-    Examples: flopmine extract · flopmine extract papers/ --workers 2 · flopmine extract 1512.03385v1.pdf
-    --queue review.csv · flopmine extract --scheduler tcp://127.0.0.1:8786 --force
+    Examples: flopmine extract · flopmine extract papers/ --workers 2 · flopmine extract 1512.03385v1.pdf --queue review.csv · flopmine extract --scheduler tcp://127.0.0.1:8786 --force
     """
     st = state(ctx)
     home = st.home
@@ -73,7 +68,10 @@ def extract_command(
 
 
 def _render(summary: pipeline.RunSummary, queue_path: Path, rows: int, *, quiet: bool) -> None:
-    if not quiet:
+    if not quiet and not summary.results:
+        console.print(f"Nothing to extract ({summary.skipped} already extracted with the current rules; "
+                      f"--force to redo); review queue: {queue_path} ({rows} rows)", highlight=False)
+    elif not quiet:
         table = Table(title="Extract")
         table.add_column("status")
         table.add_column("papers", justify="right")
