@@ -154,30 +154,27 @@ def _page_chars(textpage: pdfium.PdfTextPage, page_height: float, with_boxes: bo
         char_index: Sequence[int] = range(n)
     else:  # PDFium inserted or dropped characters in the text view: map each back
         char_index = [pdfium_c.FPDFText_GetCharIndexFromTextIndex(raw, i) for i in range(len(text))]
-    boxes: list[BBox | None] = []
-    out: list[str] = []
     left, bottom, right, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
     # FPDFText_GetCharBox(page, index, *left, *right, *bottom, *top): note the order
     refs = (ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
     get_box = pdfium_c.FPDFText_GetCharBox
-    clean = _CLEAN
-    for i, ch in enumerate(text):
-        if ch in " \n\r\t":
-            if ch != "\r":
-                out.append(ch)
-                boxes.append(None)
-            continue
-        k = char_index[i]
-        box = to_top_left(left.value, bottom.value, right.value, top.value, page_height) \
-            if k >= 0 and get_box(raw, k, *refs) else None
-        ch = clean.get(ord(ch), ch)
-        if len(ch) == 1:
-            out.append(ch)
-            boxes.append(box)
-        else:  # a ligature: every letter gets its box
-            out.extend(ch)
-            boxes.extend([box] * len(ch))
-    return "".join(out), boxes
+    keep = [i for i, ch in enumerate(text) if ch != "\r"]
+    boxes: list[BBox | None] = [
+        None if text[i] in " \n\t" or char_index[i] < 0 or not get_box(raw, char_index[i], *refs)
+        else to_top_left(left.value, bottom.value, right.value, top.value, page_height)
+        for i in keep]
+    kept = "".join(text[i] for i in keep) if len(keep) != len(text) else text
+    cleaned = kept.translate(_CLEAN)
+    if len(cleaned) == len(kept):
+        return cleaned, boxes
+    # a ligature became several letters: every letter gets the ligature's box
+    out: list[str] = []
+    out_boxes: list[BBox | None] = []
+    for ch, box in zip(kept, boxes, strict=True):
+        letters = _CLEAN.get(ord(ch), ch)
+        out.append(letters)
+        out_boxes.extend([box] * len(letters))
+    return "".join(out), out_boxes
 
 
 # ---------------------------------------------------------------- pdfplumber: tables

@@ -327,3 +327,6 @@ def test_corpus_smoke(shared_dir: Path) -> None:
     doc = read_document(src / names[0], arxiv_id="x", version=1)
     assert "Residual" in doc.pages[0].text or "Attention" in doc.pages[0].text
     assert any(p.tables for p in doc.pages)
+    for page in doc.pages:  # boxes stay aligned through line-break, ligature and hyphen clean-up
+        assert len(page.char_boxes) == len(page.text)
+        assert not set(page.text) & {"\r", "\ufb01", "\ufb02", "\x02", "\ufffe"}
