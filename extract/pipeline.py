@@ -18,14 +18,15 @@ Limits, in three layers:
    one at a time so the blame lands on the right file.
 
 With ``scheduler="tcp://host:port"`` the PDFs run on a Dask cluster instead (``client.map``); there
-layer 1 applies (cooperative deadline; Dask runs tasks in threads, where no alarm can be set), and
-memory is capped by the Dask workers' own ``--memory-limit``.
+layer 1 applies (Dask runs tasks in threads: a timer raises the timeout in the task's thread
+instead of a signal), and memory is capped by the Dask workers' own ``--memory-limit``.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -153,11 +154,39 @@ def _inject_fault(path: Path, spec: str) -> None:
         time.sleep(3600)
 
 
+class _ThreadAlarm:
+    """``signal.setitimer`` for a thread that is not the main one (Dask runs tasks in threads).
+
+    A timer raises ``ExtractionTimeout`` in the thread (``PyThreadState_SetAsyncExc``) at its next
+    Python bytecode; like a signal, it cannot interrupt a long call inside C code.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self._thread_id = threading.get_ident()
+        self._lock = threading.Lock()
+        self._done = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if not self._done:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread_id),
+                                                           ctypes.py_object(ExtractionTimeout))
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._done = True
+            self._timer.cancel()
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread_id), None)  # drop a pending one
+
+
 def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionResult:
     """Read one PDF and run the rules. Never raises for bad input: the status says what went wrong.
 
-    In the main thread ``limits.timeout`` is enforced with ``signal.setitimer``; elsewhere (Dask
-    threads) with a deadline checked between pages.
+    ``limits.timeout`` is enforced with ``signal.setitimer`` in the main thread, with an
+    asynchronous exception in other threads (Dask), and by a deadline checked between pages.
     """
     from . import rules
     from .pdf import read_document
@@ -167,6 +196,7 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
     start = time.perf_counter()
     deadline = start + limits.timeout if limits.timeout > 0 else None
     alarm = limits.timeout > 0 and threading.current_thread() is threading.main_thread()
+    thread_alarm = _ThreadAlarm(limits.timeout) if limits.timeout > 0 and not alarm else None
     old_handler = None
     pages = 0
     if alarm:
@@ -203,6 +233,8 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
         return _result(item, "error", f"{type(e).__name__}: {e}", pages=pages, seconds=time.perf_counter() - start,
                        rule_version=rules.RULE_VERSION)
     finally:
+        if thread_alarm is not None:
+            thread_alarm.cancel()
         if alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old_handler)
@@ -366,8 +398,11 @@ class WorkerPool:
 
 
 def _dask_extract(item: PaperInput, limits: Limits) -> ExtractionResult:
-    """The task run on a Dask worker (a thread: only the cooperative deadline applies)."""
-    return extract_one(item, limits=limits)
+    """The task run on a Dask worker thread (time limit: ``_ThreadAlarm`` and the page deadline)."""
+    try:
+        return extract_one(item, limits=limits)
+    except ExtractionTimeout:  # the alarm fired in the instant between the work and its cancellation
+        return _result(item, "timeout", f"took longer than the {limits.timeout:g} s limit")
 
 
 def _extract_dask(items: Sequence[PaperInput], scheduler: str, limits: Limits) -> Iterator[ExtractionResult]:

@@ -298,19 +298,22 @@ def test_candidates_from_a_generated_paper(tmp_path: Path) -> None:
     assert row["page"] == 1 and "90 epochs" in row["snippet"]
 
 
-def test_extract_through_a_dask_cluster(tmp_path: Path) -> None:
+def test_extract_through_a_dask_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     distributed = pytest.importorskip("distributed")
     d = tmp_path / "in"
     _good(d / "1001.00001v1.pdf")
     pdfs.html_as_pdf(d / "1001.00002v1.pdf")
+    _good(d / "1001.00003v1.pdf")
+    monkeypatch.setenv(FAULT_ENV, "hang:1001.00003")  # the time limit holds in Dask's worker threads too
     home = tmp_path / "home"
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as cluster:
-        code, out = _cli("--home", str(home), "extract", str(d), "--scheduler", cluster.scheduler_address)
+        code, out = _cli("--home", str(home), "extract", str(d), "--scheduler", cluster.scheduler_address,
+                         "--timeout", "3")
     assert code == 1, out
     conn = connect(home / "flopmine.sqlite")
     rows = dict(conn.execute("SELECT arxiv_id, status FROM extractions").fetchall())
-    assert rows == {"1001.00001": "ok", "1001.00002": "not_pdf"}
+    assert rows == {"1001.00001": "ok", "1001.00002": "not_pdf", "1001.00003": "timeout"}
     assert conn.execute("SELECT COUNT(*) FROM candidates WHERE arxiv_id = '1001.00001'").fetchone()[0] > 0
 
 
