@@ -98,6 +98,8 @@ class CellFact:
     flags: tuple[str, ...] = ()
     start: int = -1  # character span in the (cleaned) page text, text tables only
     end: int = -1
+    caption: str = ""  # the table's caption, when one was found
+    column: int = 0  # 0-based index of the value among the row's metric columns
 
 
 @functools.lru_cache(maxsize=1)
@@ -247,7 +249,7 @@ def table_facts(table: Table, *, benchmark: str = "") -> list[CellFact]:
                     flags = (*flags, "assumed_scale")
                 model = labels[k] if len(lines) == len(labels) else labels[0]
                 out.extend(_fact(hm, value, line, model, hm.text, 0.5 * hm.score / 100 * (0.8 if len(lines) > 1 else 1),
-                                 benchmark, ("table", *flags), -1, -1))
+                                 benchmark, ("table", *flags), -1, -1, table.caption))
     return out
 
 
@@ -407,6 +409,7 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
         lines.append((pos, raw))
         pos += len(raw) + 1
     captions = _caption_metrics([ln for _, ln in lines])
+    caption_text = _caption_texts([ln for _, ln in lines])
     pending: list[tuple[int, str, list[tuple[int, int, str]], int]] = []  # slotless rows: (start, label, vals, line)
     slots: list[_Slot] = []  # slots of recent header lines
     last_header = -100
@@ -453,12 +456,12 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                 if metric:
                     hm = HeaderMatch(metric, 1.0, 60.0, "", f"caption: {metric}")
                     for pstart, plabel, pvals, _li in pending:
-                        for s, e, tok in pvals:
+                        for col, (s, e, tok) in enumerate(pvals):
                             value, flags = parse_cell(tok)
                             if value is not None and not re.search(r"\d[KMBG]\b|[×·]", tok):
                                 out.extend(_fact(hm, value, tok, _model_label(plabel), hm.text, 0.3, benchmark,
                                                  ("table", "text_table", "caption_only", *flags),
-                                                 pstart + s, pstart + e))
+                                                 pstart + s, pstart + e, caption_text.get(i, ""), col))
                 pending = []
             if not spans and (len(_WORD_RUN.findall(line)) >= 8 or re.match(r"\s*(?:Table|Figure|Fig\.)\s*\d", line)):
                 slots = []  # prose or a caption: the table above has ended
@@ -508,7 +511,11 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             else:
                 pairs = list(zip(vals, latest, strict=False))
             assigned = [(s, e, tok, sl, 0.55 if exact else 0.35) for (s, e, tok), sl in pairs]
+        cap = _nearest_caption_text(caption_text, i)
+        metric_col = -1
         for s, e, tok, sl, conf in assigned:
+            if FIELDS[sl.match.field].kind == "metric":
+                metric_col += 1
             value, flags = _cell_value(tok, sl.match)
             if value is None:
                 continue
@@ -519,7 +526,7 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                 flags = (*flags, "assumed_scale")
                 conf *= 0.8
             out.extend(_fact(sl.match, value, tok, _model_label(label), sl.match.text, conf, benchmark,
-                             ("table", "text_table", *flags), start + s, start + e))
+                             ("table", "text_table", *flags), start + s, start + e, cap, max(metric_col, 0)))
     return out
 
 
@@ -538,6 +545,20 @@ def _caption_metrics(lines: list[str]) -> dict[int, str]:
         if found:
             out[i] = found[0].field
     return out
+
+
+def _caption_texts(lines: list[str]) -> dict[int, str]:
+    """Caption lines ("Table 3: …" plus the line after) by line index."""
+    return {i: (line + " " + (lines[i + 1] if i + 1 < len(lines) else "")).strip()
+            for i, line in enumerate(lines) if _CAPTION.match(line)}
+
+
+def _nearest_caption_text(captions: dict[int, str], i: int) -> str:
+    after = [k for k in captions if 0 < k - i <= 25]
+    before = [k for k in captions if 0 < i - k <= 25]
+    if after:
+        return captions[min(after)]
+    return captions[max(before)] if before else ""
 
 
 def _nearest_caption_metric(captions: dict[int, str], i: int) -> str:
@@ -582,7 +603,7 @@ def model_names_like(label: str) -> bool:
 
 
 def _fact(hm: HeaderMatch, value: float, tok: str, model: str, header: str, conf: float, benchmark: str,
-          flags: tuple[str, ...], start: int, end: int) -> list[CellFact]:
+          flags: tuple[str, ...], start: int, end: int, caption: str = "", column: int = 0) -> list[CellFact]:
     bench = hm.benchmark or benchmark
     name = _resolve(hm.field, value, bench)
     if not plausible_cell(name, value):
@@ -591,7 +612,7 @@ def _fact(hm: HeaderMatch, value: float, tok: str, model: str, header: str, conf
         return []
     if name in ("hardware_count", "training_steps") and abs(value - round(value)) > 1e-9:
         return []
-    return [CellFact(name, value, tok.strip(), model, header, conf, bench, flags, start, end)]
+    return [CellFact(name, value, tok.strip(), model, header, conf, bench, flags, start, end, caption, column)]
 
 
 def _model_label(label: str) -> str:

@@ -179,6 +179,8 @@ OTHER_DATASETS = re.compile(
     r"CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|\bNIST\b")
 DEFAULT_OTHER_DATASET = 0.3
 DEFAULT_UNLABELLED_ROW = 0.8
+# Captions of tables that vary one design choice (ablations): their rows are rarely the headline.
+_ABLATION_CAPTION = re.compile(r"ablation|effect of|impact of|influence of|w/o", re.I)
 
 
 @functools.lru_cache(maxsize=1)
@@ -279,7 +281,8 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         if not f.model.strip() or re.fullmatch(r"\(?[A-Z]\)?|\d+", f.model.strip()):
             extra *= DEFAULT_UNLABELLED_ROW  # a row without a model name: an ablation variant or a stray line
         ev = Evidence(section=sections.kind(page_index, max(pos, 0)), ours=ours, citation=cites,
-                      own_model=own_score, table=True, extra=extra)
+                      own_model=own_score, table=True, extra=extra,
+                      ablation=bool(_ABLATION_CAPTION.search(f.caption)))
         bbox = page.span_bbox(f.start, f.end) if page.char_boxes and f.start >= 0 else None
         snippet = _snippet(raw_lines.replace("\n", " "), max(f.start, 0), max(f.end, 0)) if f.start >= 0 else (
             f"{f.model} {f.raw} [{f.header}]")[:SNIPPET_CHARS]
