@@ -179,6 +179,7 @@ OTHER_DATASETS = re.compile(
     r"CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|\bNIST\b")
 DEFAULT_OTHER_DATASET = 0.3
 DEFAULT_UNLABELLED_ROW = 0.8
+DEFAULT_NO_BENCHMARK = 0.75  # a score with no benchmark named nearby may belong to any dataset
 # Captions of tables that vary one design choice (ablations): their rows are rarely the headline.
 _ABLATION_CAPTION = re.compile(r"ablation|effect of|impact of|influence of|w/o", re.I)
 
@@ -265,7 +266,9 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
     raw_spots = _benchmark_spots(raw_lines)
     for f, pos in facts:
         field = f.field
-        bench = f.benchmark or _nearest_benchmark(raw_spots, pos, default_bench, window=1500)
+        bench = f.benchmark or _nearest_benchmark(raw_spots, pos, "", window=1500)
+        implicit = not bench
+        bench = bench or default_bench
         other = bench.startswith("other:")
         if other:
             bench = default_bench
@@ -278,6 +281,8 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
             bench = ""
         own_score, ours, cites = _label_evidence(f.model, own)
         extra = DEFAULT_OTHER_DATASET if other and field in METRIC_FIELDS else 1.0
+        if implicit and field in METRIC_FIELDS:
+            extra *= DEFAULT_NO_BENCHMARK
         if not f.model.strip() or re.fullmatch(r"\(?[A-Z]\)?|\d+", f.model.strip()):
             extra *= DEFAULT_UNLABELLED_ROW  # a row without a model name: an ablation variant or a stray line
         ev = Evidence(section=sections.kind(page_index, max(pos, 0)), ours=ours, citation=cites,
@@ -374,7 +379,10 @@ def candidates(doc: Document) -> list[Candidate]:
         for c, w, ev in _page_candidates(doc, page, i, eng, sections, own, main_bench):
             if c.field in METRIC_FIELDS:
                 pos = clean.find(c.raw)
-                bench = _nearest_benchmark(spots, pos if pos >= 0 else 0, default_bench)
+                bench = _nearest_benchmark(spots, pos if pos >= 0 else 0, "")
+                if not bench:
+                    bench = default_bench
+                    ev = replace(ev, extra=ev.extra * DEFAULT_NO_BENCHMARK)
                 if bench.startswith("other:"):
                     bench = default_bench
                     ev = replace(ev, extra=ev.extra * DEFAULT_OTHER_DATASET)
