@@ -142,9 +142,10 @@ def _snippet(text: str, start: int, end: int) -> str:
 
 def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, sections: SectionMap,
                      own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = ()
-                     ) -> list[tuple[Candidate, float, Evidence]]:
+                     ) -> list[tuple[Candidate, float, Evidence, int]]:
+    """Text-rule candidates of one page, each with the offset of its number in the cleaned text."""
     clean, idx = clean_text(page.text)
-    out: list[tuple[Candidate, float, Evidence]] = []
+    out: list[tuple[Candidate, float, Evidence, int]] = []
     for m in eng.matches(clean):
         raw_start = idx[m.start] if m.start < len(idx) else 0
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
@@ -159,7 +160,7 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
             snippet=_snippet(clean, m.start, m.end), rule=m.rule.id, bbox=bbox, flags=tuple(flags),
             rule_version=RULE_VERSION,
         )
-        out.append((cand, m.rule.weight, ev))
+        out.append((cand, m.rule.weight, ev, m.num_start))
     return out
 
 
@@ -376,10 +377,9 @@ def candidates(doc: Document) -> list[Candidate]:
     for i, page in enumerate(doc.pages):
         clean, idx = cleaned[i]
         spots = _benchmark_spots(clean)
-        for c, w, ev in _page_candidates(doc, page, i, eng, sections, own, main_bench):
+        for c, w, ev, pos in _page_candidates(doc, page, i, eng, sections, own, main_bench):
             if c.field in METRIC_FIELDS:
-                pos = clean.find(c.raw)
-                bench = _nearest_benchmark(spots, pos if pos >= 0 else 0, "")
+                bench = _nearest_benchmark(spots, pos, "")
                 if not bench:
                     bench = default_bench
                     ev = replace(ev, extra=ev.extra * DEFAULT_NO_BENCHMARK)
