@@ -43,13 +43,9 @@ def eval_command(
 ) -> None:
     """Score extracted candidates against hand-checked gold facts.
 
-    Per field: candidate recall (the gold value is among the paper's candidates for that field,
-    numbers equal within 0.5 %, accuracy/error matched through 100 − x, flops ≡ mult_adds, hardware by
-    normalised name), top-1 precision (the rank-1 candidate equals a gold value) and candidates per
-    (paper, field); then metrics, compute and overall rows.
+    Per field: candidate recall (the gold value is among the paper's candidates for that field; numbers equal within 0.5 %, accuracy and error matched through 100 − x, flops ≡ mult_adds, hardware by normalised name), top-1 precision (the rank-1 candidate equals a gold value; no candidate counts as wrong) and candidates per (paper, field); then metrics, compute and overall rows. PDF paths are read and extracted in this process; --queue scores a review-queue CSV instead. Exit code 1 when some PDF could not be read.
 
-    Examples: flopmine eval --gold ../shared/corpus/gold_vision.csv ../shared/corpus/pdfs ·
-    flopmine eval --gold gold.csv --queue flopmine-data/queue/queue.csv --json eval.json
+    Examples: flopmine eval --gold ../shared/corpus/gold_vision.csv --meta ../shared/corpus/sources_vision.csv ../shared/corpus/pdfs · flopmine eval --gold gold.csv --queue flopmine-data/queue/queue.csv --json eval.json · flopmine eval --gold gold.csv --papers 1512.03385,1706.03762 papers/
     """
     if not gold:
         raise ConfigError("--gold FILE is required (repeat it for several gold files)")
