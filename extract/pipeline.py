@@ -289,6 +289,10 @@ class WorkerPool:
             # start every worker now, so a PDF's clock does not include process start-up
             warm = [self._executor.submit(_ping, 0.05) for _ in range(self.workers)]
             cf.wait(warm)
+            failed = next((f.exception() for f in warm if f.exception() is not None), None)
+            if failed is not None:
+                self._kill()
+                raise ConfigError(f"extraction worker processes cannot start: {failed}")
         return self._executor
 
     def _kill(self) -> None:
@@ -442,7 +446,7 @@ def extract_many(items: Iterable[PaperInput], *, workers: int | None = None, sch
         results: Iterator[ExtractionResult] = _extract_dask(items, scheduler, limits)
         pool = None
     else:
-        pool = WorkerPool(workers or os.cpu_count() or 1, limits)
+        pool = WorkerPool(max(1, min(workers or os.cpu_count() or 1, total)), limits)
         results = pool.run(items)
     try:
         for done, res in enumerate(results, 1):
