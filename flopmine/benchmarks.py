@@ -5,6 +5,7 @@ Data lives in ``benchmarks.toml`` next to this module; ``--registry FILE`` point
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -40,7 +41,22 @@ class Benchmark:
 
 
 def load_registry(path: Path | str | None = None) -> dict[str, Benchmark]:
-    """Load and validate the registry; unknown or missing keys and unknown metrics fail loudly."""
+    """Load and validate the registry; unknown or missing keys and unknown metrics fail loudly.
+
+    The built-in registry is parsed once per process (rules ask for it per page); callers get
+    their own dict of the frozen ``Benchmark`` records.
+    """
+    if path is None:
+        return dict(_builtin_registry())
+    return _load(path)
+
+
+@functools.cache
+def _builtin_registry() -> dict[str, Benchmark]:
+    return _load(None)
+
+
+def _load(path: Path | str | None) -> dict[str, Benchmark]:
     if path is None:
         text = resources.files(__package__).joinpath("benchmarks.toml").read_text(encoding="utf-8")
         where = "built-in benchmarks.toml"
