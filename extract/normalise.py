@@ -93,7 +93,7 @@ _WORD = r"(?:a single|a couple of|a dozen|" + "|".join(
            key=len, reverse=True)) + r")"
 
 QUANTITY_RE = re.compile(
-    rf"(?<![\w.\-/])(?P<num>{_NUM})(?:{_EXP}|{_SCI})?(?:{_SUFFIX}|{_SCALE})?"
+    rf"(?<![\w.\-/@])(?P<num>{_NUM})(?:{_EXP}|{_SCI})?(?:{_SUFFIX}|{_SCALE})?"
     rf"|(?<![\w\-])(?P<word>{_WORD})(?:{_WSCALE})?(?![\w\-])",
     re.IGNORECASE,
 )

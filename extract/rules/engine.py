@@ -82,7 +82,7 @@ def _duration(quantity: Quantity, span_words: list[str]) -> float | None:
 
 def _metric(quantity: Quantity, span_words: list[str]) -> float | None:
     """A score as printed (0–100); a scaled number or a number word is not a score."""
-    if quantity.scaled or quantity.word or not 0 < quantity.value <= 100:
+    if quantity.scaled or quantity.word or not 0 < quantity.value <= 100 or quantity.raw.startswith("."):
         return None
     return quantity.value
 
@@ -184,6 +184,7 @@ class Engine:
 
         self.nlp = _make_nlp()
         self.rules = {r.id: r for r in rules}
+        self.num_index = {r.id: next(i for i, t in enumerate(r.pattern) if t.get("NORM") == NUM_NORM) for r in rules}
         self.matcher = Matcher(self.nlp.vocab, validate=True)
         for r in rules:
             try:
@@ -201,17 +202,24 @@ class Engine:
                 span = doc.char_span(q.start, q.end, alignment_mode="expand")
                 if span is None or span.start <= taken:
                     continue
+                if span.end_char - span.start_char > q.end - q.start and _LETTER.search(
+                        text[span.start_char:q.start] + text[q.end:span.end_char]):
+                    continue  # a number inside a word-like token ("mAP@[.5", "x10"): not a quantity
                 taken = span.end - 1
                 retok.merge(span, attrs={"NORM": NUM_NORM})
                 quantities[span.start_char] = q
-        # Optional tokens make several matches of one rule on one number: keep the longest.
+        # Optional tokens make several matches of one rule on one number: keep the longest. The value is
+        # the token the pattern's {"NORM": "<num>"} position matched (alignments), not any number inside.
         longest: dict[tuple[str, int], tuple[int, int]] = {}
-        for match_id, start, end in self.matcher(doc):
+        for match_id, start, end, align in self.matcher(doc, with_alignments=True):
             rid = self.nlp.vocab.strings[match_id]
-            nums = [t for t in doc[start:end] if t.norm_ == NUM_NORM and t.idx in quantities]
-            if not nums:
+            pos = self.num_index[rid]
+            if pos not in align:
                 continue
-            key = (rid, nums[0].i)
+            num_i = start + list(align).index(pos)
+            if doc[num_i].idx not in quantities:
+                continue
+            key = (rid, num_i)
             cur = longest.get(key)
             if cur is None or end - start > cur[1] - cur[0]:
                 longest[key] = (start, end)
@@ -232,4 +240,4 @@ def engine() -> Engine:
     return Engine(load_rules())
 
 
-_WORDY = re.compile(r"[A-Za-z]")
+_LETTER = re.compile(r"[A-Za-z]")
