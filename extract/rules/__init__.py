@@ -109,6 +109,8 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
             lr = True
         if last_for > last_lr or last_end > last_lr:
             extra *= 1.2
+    if re.search(r"\bfrom\s*$", doc_text[max(s, m.num_start - 8):m.num_start], re.I):
+        extra *= DEFAULT_FROM_VALUE  # "from 84 hours to 9.5": the old value, the new one follows
     if field in ("epochs", "training_steps") and re.match(r"(?i)(?:one|a single)\b", m.raw):
         extra *= 0.3  # "one epoch is one pass over the data": a definition, not a schedule
     if field in METRIC_FIELDS and _DELTA.search(doc_text[max(s, m.num_start - 25):m.num_start]):
@@ -180,6 +182,7 @@ OTHER_DATASETS = re.compile(
     r"CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|\bNIST\b")
 DEFAULT_OTHER_DATASET = 0.3
 DEFAULT_UNLABELLED_ROW = 0.8
+DEFAULT_FROM_VALUE = 0.7
 DEFAULT_NO_BENCHMARK = 0.75  # a score with no benchmark named nearby may belong to any dataset
 # Captions of tables that vary one design choice (ablations): their rows are rarely the headline.
 _ABLATION_CAPTION = re.compile(r"ablation|effect of|impact of|influence of|w/o", re.I)

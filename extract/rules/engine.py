@@ -80,6 +80,14 @@ def _duration(quantity: Quantity, span_words: list[str]) -> float | None:
     return parse_duration_hours(" ".join(span_words))
 
 
+def _unit_of_span(quantity: Quantity, span_words: list[str]) -> float | None:
+    """The quantity in the first time unit named in the span ("from 80 hours to 9.5" → 9.5 h)."""
+    for w in span_words:
+        if w.lower().rstrip(".") in ("hours", "hour", "h", "hrs", "days", "day", "weeks", "week"):
+            return quantity.value * unit_scale(w)
+    return None
+
+
 def _metric(quantity: Quantity, span_words: list[str]) -> float | None:
     """A score as printed (0–100); a scaled number or a number word is not a score."""
     if quantity.scaled or quantity.word or not 0 < quantity.value <= 100 or quantity.raw.startswith("."):
@@ -93,6 +101,7 @@ NORMALISERS: dict[str, Callable[[Quantity, list[str]], float | None]] = {
     "scaled_flops": _scaled,
     "count": _count,
     "duration": _duration,
+    "unit_of_span": _unit_of_span,
 }
 
 # Values outside these bounds are not the field's value whatever the words around them say.
