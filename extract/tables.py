@@ -301,6 +301,10 @@ def _row_values(line: str) -> tuple[str, list[tuple[int, int, str]]]:
     return label, vals
 
 
+_SIZE_WORD = re.compile(r"\s*(?:@\[[^\]]*\])?\s*\(?(small|medium|mid|large)\)?", re.I)
+_SIZE_FIELD = {"small": "ap_s", "medium": "ap_m", "mid": "ap_m", "large": "ap_l"}
+
+
 def _header_spans(line: str) -> list[tuple[int, int, HeaderMatch]]:
     """Header fields with their spans, in order of appearance on a header line."""
     vocab = _vocabulary()
@@ -316,6 +320,11 @@ def _header_spans(line: str) -> list[tuple[int, int, HeaderMatch]]:
     out = []
     for s, e, form in found:
         tail = line[e:e + 14]
+        size = _SIZE_WORD.match(line[e:e + 26])
+        if size and vocab[form] == "box_ap":
+            out.append((s, e + size.end(), HeaderMatch(_SIZE_FIELD[size.group(1).lower()], 1.0, 90.0, "",
+                                                       line[s:e + size.end()])))
+            continue
         scale = header_scale(form if not tail.lstrip().startswith("(") else form + " " + tail.split(")")[0] + ")")
         if scale == 1.0:
             scale = header_scale(line[s:e])
@@ -467,6 +476,14 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                 slots = []  # prose or a caption: the table above has ended
                 pending = []
                 continue
+            for m in re.finditer(r"\((small|medium|mid|large)\)", line, re.I):
+                x = _xspan(boxes, start + m.start(), start + m.end())
+                for k, sl in enumerate(slots):
+                    if (x is not None and 0 < i - sl.line <= 2 and sl.x0 is not None and sl.x1 is not None
+                            and sl.match.field == "box_ap" and min(x[1], sl.x1) - max(x[0], sl.x0) > -5):
+                        hm = sl.match
+                        slots[k] = _Slot(HeaderMatch(_SIZE_FIELD[m.group(1).lower()], hm.scale, hm.score,
+                                                     hm.benchmark, hm.text + " " + m.group(0)), sl.x0, sl.x1, sl.line)
             for m in _SCALE_TOKEN.finditer(line):
                 x = _xspan(boxes, start + m.start(), start + m.end())
                 if x is not None:
