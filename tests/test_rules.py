@@ -311,3 +311,45 @@ def test_text_table_with_boxes_aligns_columns_despite_missing_cells() -> None:
 def test_text_table_row_header_layout() -> None:
     facts = text_table_facts("conv5 7×7 global pool\n# params. 25.0×106\nFLOPs 4.2×109\n")
     assert sorted((f.field, round(f.value)) for f in facts) == [("flops", 4_200_000_000), ("params", 25_000_000)]
+
+
+def test_coco_size_headers_map_to_size_fields() -> None:
+    from extract.tables import _header_slots
+
+    fields = [h.field for h in _header_slots("method AP@[.5:.95] AP@0.5 AP (small) AP (medium) AP (large)")]
+    assert fields == ["box_ap", "ap50", "ap_s", "ap_m", "ap_l"]
+
+
+def test_benchmark_columns_take_the_caption_metric() -> None:
+    text = "Model # params CIFAR-10 CIFAR-100\nWide Net [4] 36.5M 4.17 20.50\nOurs-29 68.1M 3.58 17.31\n" \
+           "Table 7. Test error (%) and model size on CIFAR.\n"
+    got = {(f.model, f.field, f.benchmark, f.value) for f in text_table_facts(text)}
+    assert ("Ours-29", "err", "cifar100", 17.31) in got and ("Ours-29", "err", "cifar10", 3.58) in got
+    assert ("Ours-29", "params", "", 68.1e6) in got
+
+
+def test_caption_after_a_headerless_table_names_its_metric() -> None:
+    text = "Model All No-UNK\nQuxNet-30 21.50 31.44\nQuxNet-50 26.75 34.16\nTable 1: BLEU scores of the models.\n"
+    assert {f.value for f in text_table_facts(text) if f.field == "bleu"} >= {21.5, 26.75}
+
+
+def test_from_x_to_y_prefers_the_new_value() -> None:
+    text = "With the new sampler we train faster: training time is reduced from 80 hours to 9.5."
+    assert _values(text, "training_time_hours")[0] == 9.5
+
+
+def test_pages_after_references_without_citations_are_appendix() -> None:
+    doc = Document.from_texts([
+        "1 Introduction\nWe train FooNet.\n",
+        "References\n[1] A. Author. A paper. In CVPR, 2016.\n[2] B. Author. Another. arXiv 2017.\n",
+        "Model top-1 err. GFLOPs\nFooNet-50 21.3 4.1\nFooNet-101 20.1 7.9\nTraining took 3 days on 8 GPUs.\n",
+    ])
+    sm = section_map(doc)
+    assert sm.kind(1, 20) == "references" and sm.kind(2, 5) == "appendix"
+
+
+def test_numbers_inside_word_like_tokens_are_not_values() -> None:
+    text = "On COCO the results are an mAP@.5 of 55.7% and an mAP@[.5, .95] of 34.9%."
+    got = {(c.field, c.value) for c in candidates(Document.from_texts([text]))}
+    assert ("ap50", 55.7) in got and ("box_ap", 34.9) in got
+    assert all(v >= 1 for f, v in got if f in ("ap50", "box_ap"))
