@@ -456,7 +456,9 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             if bench_spans and len(line) < 120:
                 metric = _nearest_caption_metric(captions, i)
                 for bs, be, bname in bench_spans:
-                    field_name = metric or _primary_metric(bname)
+                    field_name = metric or _primary_metric(bname) or (
+                        _primary_metric(next((b for _, _, b in bench_spans if not b.startswith("other:")), ""))
+                        if bname.startswith("other:") else "")
                     if field_name:
                         spans.append((bs, be, HeaderMatch(field_name, 1.0, 80.0, bname, line[bs:be])))
                 spans.sort(key=lambda t: t[0])
@@ -602,11 +604,23 @@ def _benchmark_alias_re() -> re.Pattern[str]:
 
 _BENCH_FORMS: dict[str, str] = {}
 
+# Datasets that are not in the benchmark registry but sit next to registry benchmarks in papers; a
+# number next to them (or in their column) is not a registry result.
+OTHER_DATASETS = re.compile(
+    r"PASCAL(?:[\s\-]VOC)?|\bVOC\s?20\d\d|\bVOC\b|Cityscapes|ImageNet[\s\-]ReaL|ImageNet[\s\-]?21[kK]|ImageNet[\s\-]?V2|"
+    r"JFT(?:-300M)?|\bVTAB\b|Oxford[\s\-](?:Pets|Flowers|IIIT)|\bPets\b|\bFlowers\b|FGVC|Stanford Cars|\bSVHN\b|"
+    r"\bMNIST\b|\bGLUE\b|\bMNLI\b|\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s']?1[5-9]\b|"
+    r"IWSLT|CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|\bNIST\b")
+
 
 def _benchmark_spans(line: str) -> list[tuple[int, int, str]]:
-    """Benchmark names used as column headers ("# params CIFAR-10 CIFAR-100")."""
+    """Benchmark names used as column headers ("# params CIFAR-10 CIFAR-100"); other datasets'
+    columns ("ImageNet ReaL", "Pets") come back as ``other:<name>``."""
     rx = _benchmark_alias_re()
-    return [(m.start(), m.end(), _BENCH_FORMS[m.group(1).lower()]) for m in rx.finditer(line)]
+    others = [(m.start(), m.end(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(line)]
+    spans = [(m.start(), m.end(), _BENCH_FORMS[m.group(1).lower()]) for m in rx.finditer(line)
+             if not any(s < m.end() and m.start() < e for s, e, _ in others)]
+    return sorted(spans + others)
 
 
 def _primary_metric(benchmark: str) -> str:

@@ -25,7 +25,7 @@ from .. import rank as _rank
 from ..document import Document, Page
 from ..normalise import clean_text
 from ..rank import Evidence, dedupe_and_rank, score, to_confidence
-from ..tables import table_facts, text_table_facts
+from ..tables import OTHER_DATASETS, table_facts, text_table_facts
 from .context import (
     SectionMap,
     has_citation,
@@ -174,12 +174,6 @@ def _benchmark_spots(text: str) -> list[tuple[int, str]]:
     return sorted(spots)
 
 
-# Datasets that are not in the benchmark registry but sit next to registry benchmarks in papers.
-OTHER_DATASETS = re.compile(
-    r"PASCAL(?:[\s\-]VOC)?|\bVOC\s?20\d\d|\bVOC\b|Cityscapes|ImageNet-ReaL|ImageNet-21k|JFT(?:-300M)?|"
-    r"\bVTAB\b|Oxford[\s\-](?:Pets|Flowers|IIIT)|FGVC|Stanford Cars|\bSVHN\b|\bMNIST\b|\bGLUE\b|\bMNLI\b|"
-    r"\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s']?1[5-9]\b|IWSLT|"
-    r"CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|\bNIST\b")
 DEFAULT_OTHER_DATASET = 0.3
 DEFAULT_UNLABELLED_ROW = 0.8
 DEFAULT_FROM_VALUE = 0.7
@@ -337,25 +331,28 @@ def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str,
 
 
 def _headline_boost(scored: list[tuple[Candidate, float, Evidence]]) -> list[tuple[Candidate, float, Evidence]]:
-    """Among the paper's own-model results for a metric, the best value is most likely the headline."""
-    best: dict[str, float] = {}
+    """Among the paper's own-model results for a metric, the best values are most likely the headline:
+    the best gets ``DEFAULT_HEADLINE``, the runner-up ``DEFAULT_RUNNER_UP``."""
+    values: dict[str, set[float]] = {}
     for c, _, ev in scored:
-        spec = FIELDS[c.field]
-        if spec.kind != "metric" or ev.own_model < 0.5 or ev.citation:
+        if FIELDS[c.field].kind != "metric" or ev.own_model < 0.5 or ev.citation:
             continue
-        v = float(c.value)
-        cur = best.get(c.field)
-        if cur is None or (v > cur if spec.higher_is_better else v < cur):
-            best[c.field] = v
+        values.setdefault(c.field, set()).add(float(c.value))
+    order = {f: sorted(vs, reverse=bool(FIELDS[f].higher_is_better)) for f, vs in values.items()}
     out = []
     for c, w, ev in scored:
-        if c.field in best and float(c.value) == best[c.field] and ev.own_model >= 0.5 and not ev.citation:
-            ev = replace(ev, extra=ev.extra * DEFAULT_HEADLINE)
+        best = order.get(c.field, [])
+        if best and ev.own_model >= 0.5 and not ev.citation:
+            if float(c.value) == best[0]:
+                ev = replace(ev, extra=ev.extra * DEFAULT_HEADLINE)
+            elif len(best) > 1 and float(c.value) == best[1]:
+                ev = replace(ev, extra=ev.extra * DEFAULT_RUNNER_UP)
         out.append((c, w, ev))
     return out
 
 
 DEFAULT_HEADLINE = 1.3
+DEFAULT_RUNNER_UP = 1.15
 # A headline accuracy, AP, BLEU or F1 below 10 is rare; such numbers are mostly deltas or footnotes.
 DEFAULT_LOW_SCORE = 0.5
 _LOW_SCORE_FIELDS = frozenset({"top1_acc", "top5_acc", "acc", "box_ap", "ap50", "ap75", "ap_m", "ap_l", "f1",
