@@ -176,6 +176,7 @@ def _benchmark_spots(text: str) -> list[tuple[int, str]]:
 
 DEFAULT_OTHER_DATASET = 0.3
 DEFAULT_UNLABELLED_ROW = 0.8
+DEFAULT_DEV_SET = 0.85
 DEFAULT_FROM_VALUE = 0.7
 DEFAULT_NO_BENCHMARK = 0.75  # a score with no benchmark named nearby may belong to any dataset
 # Captions of tables that vary one design choice (ablations): their rows are rarely the headline.
@@ -281,6 +282,8 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         extra = DEFAULT_OTHER_DATASET if other and field in METRIC_FIELDS else 1.0
         if implicit and field in METRIC_FIELDS:
             extra *= DEFAULT_NO_BENCHMARK
+        if field in METRIC_FIELDS and re.search(r"\bdev\b", f.header, re.I):
+            extra *= DEFAULT_DEV_SET  # development-set scores are tuning numbers; the test set is the headline
         if not f.model.strip() or re.fullmatch(r"\(?[A-Z]\)?|\d+", f.model.strip()):
             extra *= DEFAULT_UNLABELLED_ROW  # a row without a model name: an ablation variant or a stray line
         ev = Evidence(section=sections.kind(page_index, max(pos, 0)), ours=ours, citation=cites,
