@@ -53,7 +53,7 @@ RULE_VERSION: str = _rule_version()
 
 SNIPPET_CHARS = 300
 _TRAIN = re.compile(r"\b(?:train\w*|took|takes|taking|pre-?train\w*|converge\w*|learn\w*|run|ran)\b", re.I)
-_LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm-?up|anneal|lowered|schedule|\bfirst\b",
+_LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm[- ]?up|anneal|lowered|schedule|\bfirst\b|\buntil\b",
                  re.I)
 _END = re.compile(r"\b(?:terminat\w*|stop\w*|end\w*|finish\w*|total|overall|in all)\b", re.I)
 _INFER = re.compile(r"\b(?:ms|msec|fps|per image|inference|test[- ]time|testing|latency|timings?|fine-?tun\w*|"
