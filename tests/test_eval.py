@@ -156,9 +156,9 @@ def test_eval_paths_reports_unreadable_pdfs(tmp_path: Path, gold_file: Path) -> 
 
 # Floors a little below the scores measured when these rules were written (docs/rules.md has the
 # table and the command); a change that lowers quality fails here.
-TUNE_FLOORS = {"overall_recall": 0.88, "compute_recall": 0.88, "overall_precision": 0.68,
-               "compute_precision": 0.77, "per_pair": 4.0}
-HELD_FLOORS = {"overall_recall": 0.94, "compute_recall": 0.92, "overall_precision": 0.68,
+TUNE_FLOORS = {"overall_recall": 0.90, "compute_recall": 0.90, "overall_precision": 0.71,
+               "compute_precision": 0.80, "per_pair": 4.0}
+HELD_FLOORS = {"overall_recall": 0.95, "compute_recall": 0.92, "overall_precision": 0.70,
                "compute_precision": 0.78, "per_pair": 3.0}
 
 
