@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import replace
 
 from flopmine.benchmarks import load_registry
-from flopmine.types import FIELDS, METRIC_FIELDS, Candidate, normalise_value
+from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate, normalise_value
 
 from .. import rank as _rank
 from ..document import Document, Page
@@ -148,10 +148,15 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
     """Text-rule candidates of one page, each with the offset of its number in the cleaned text."""
     clean, idx = clean_text(page.text)
     out: list[tuple[Candidate, float, Evidence, int]] = []
+    body_height = _median_height(page.char_boxes)
     for m in eng.matches(clean):
         raw_start = idx[m.start] if m.start < len(idx) else 0
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
         ev, model = _evidence(clean, m, page_index, raw_start, sections, own, main_bench)
+        if body_height and FIELDS[m.rule.field].kind == "compute":
+            h = _median_height(page.char_boxes[raw_start:raw_end])
+            if h and h < DEFAULT_SMALL_FONT * body_height:
+                ev = replace(ev, extra=ev.extra * DEFAULT_FOOTNOTE)  # footnote or caption size text
         flags = ["range"] if ev.range_ else []
         if ev.lr_schedule:
             flags.append("schedule_step")
@@ -166,6 +171,11 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
     return out
 
 
+def _median_height(boxes: tuple[BBox | None, ...] | list[BBox | None]) -> float:
+    hs = sorted(b[3] - b[1] for b in boxes if b is not None and b[3] > b[1])
+    return hs[len(hs) // 2] if hs else 0.0
+
+
 def _benchmark_spots(text: str) -> list[tuple[int, str]]:
     """Positions of benchmark names (registry aliases) in ``text``; datasets outside the registry
     ("PASCAL VOC", "Cityscapes") appear as ``other:<name>`` so their numbers are not taken for ours."""
@@ -176,6 +186,8 @@ def _benchmark_spots(text: str) -> list[tuple[int, str]]:
 
 DEFAULT_OTHER_DATASET = 0.3
 DEFAULT_UNLABELLED_ROW = 0.8
+DEFAULT_SMALL_FONT = 0.85  # glyphs smaller than this share of the page's body text: footnotes, captions
+DEFAULT_FOOTNOTE = 0.7
 DEFAULT_DEV_SET = 0.85
 DEFAULT_FROM_VALUE = 0.7
 DEFAULT_NO_BENCHMARK = 0.75  # a score with no benchmark named nearby may belong to any dataset
