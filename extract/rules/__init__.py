@@ -186,6 +186,7 @@ def _benchmark_spots(text: str) -> list[tuple[int, str]]:
 
 DEFAULT_OTHER_DATASET = 0.3
 DEFAULT_UNLABELLED_ROW = 0.8
+DEFAULT_LATER_COLUMN = 0.8
 DEFAULT_SMALL_FONT = 0.85  # glyphs smaller than this share of the page's body text: footnotes, captions
 DEFAULT_FOOTNOTE = 0.7
 DEFAULT_DEV_SET = 0.85
@@ -294,6 +295,10 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         extra = DEFAULT_OTHER_DATASET if other and field in METRIC_FIELDS else 1.0
         if implicit and field in METRIC_FIELDS:
             extra *= DEFAULT_NO_BENCHMARK
+        flags = f.flags
+        if "caption_only" in f.flags and f.column > 0:
+            extra *= DEFAULT_LATER_COLUMN  # a headerless table: its first value column is the main score
+            flags = (*flags, "later_column")
         if field in METRIC_FIELDS and re.search(r"\bdev\b", f.header, re.I):
             extra *= DEFAULT_DEV_SET  # development-set scores are tuning numbers; the test set is the headline
         if not f.model.strip() or re.fullmatch(r"\(?[A-Z]\)?|\d+", f.model.strip()):
@@ -307,7 +312,7 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         cand = Candidate(
             arxiv_id=doc.arxiv_id, version=doc.version, field=field, value=f.value, benchmark=bench,
             model=f.model[:120], unit=FIELDS[field].unit, raw=f.raw, page=page.number, snippet=snippet,
-            rule="table.text" if "text_table" in f.flags else "table.grid", bbox=bbox, flags=f.flags,
+            rule="table.text" if "text_table" in f.flags else "table.grid", bbox=bbox, flags=flags,
             rule_version=RULE_VERSION,
         )
         out.append((cand, f.confidence, ev))
@@ -346,18 +351,23 @@ def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str,
 
 
 def _headline_boost(scored: list[tuple[Candidate, float, Evidence]]) -> list[tuple[Candidate, float, Evidence]]:
-    """Among the paper's own-model results for a metric, the best values are most likely the headline:
-    the best gets ``DEFAULT_HEADLINE``, the runner-up ``DEFAULT_RUNNER_UP``."""
-    values: dict[str, set[float]] = {}
+    """Among the paper's own-model results for a metric on a benchmark, the best values are most likely
+    the headline: the best gets ``DEFAULT_HEADLINE``, the runner-up ``DEFAULT_RUNNER_UP``. Values from
+    later columns of a headerless table do not compete."""
+
+    def eligible(c: Candidate, ev: Evidence) -> bool:
+        return (FIELDS[c.field].kind == "metric" and ev.own_model >= 0.5 and not ev.citation
+                and "later_column" not in c.flags)
+
+    values: dict[tuple[str, str], set[float]] = {}
     for c, _, ev in scored:
-        if FIELDS[c.field].kind != "metric" or ev.own_model < 0.5 or ev.citation:
-            continue
-        values.setdefault(c.field, set()).add(float(c.value))
-    order = {f: sorted(vs, reverse=bool(FIELDS[f].higher_is_better)) for f, vs in values.items()}
+        if eligible(c, ev):
+            values.setdefault((c.field, c.benchmark), set()).add(float(c.value))
+    order = {k: sorted(vs, reverse=bool(FIELDS[k[0]].higher_is_better)) for k, vs in values.items()}
     out = []
     for c, w, ev in scored:
-        best = order.get(c.field, [])
-        if best and ev.own_model >= 0.5 and not ev.citation:
+        best = order.get((c.field, c.benchmark), [])
+        if best and eligible(c, ev):
             if float(c.value) == best[0]:
                 ev = replace(ev, extra=ev.extra * DEFAULT_HEADLINE)
             elif len(best) > 1 and float(c.value) == best[1]:
