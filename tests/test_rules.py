@@ -353,3 +353,17 @@ def test_numbers_inside_word_like_tokens_are_not_values() -> None:
     got = {(c.field, c.value) for c in candidates(Document.from_texts([text]))}
     assert ("ap50", 55.7) in got and ("box_ap", 34.9) in got
     assert all(v >= 1 for f, v in got if f in ("ap50", "box_ap"))
+
+
+def test_odd_input_never_crashes() -> None:
+    import random
+
+    rng = random.Random(7)
+    alphabet = "0123456789 .,%×·^-–—/()[]{}:;\n\r\ufffe\u00adabcdefgkmBMGKTflopsGPUepochdayhour±→‡*"
+    texts = ["", " ", "\n\n", "Table 1:", "References\n", "×109", "1e999 FLOPs", "10^999 params"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 400))) for _ in range(60)]
+    doc = Document.from_texts(texts, title=":", abstract="")
+    for c in candidates(doc):
+        assert c.field in FIELDS and len(c.snippet) <= 300 and c.rank >= 1
+        if FIELDS[c.field].numeric:
+            assert isinstance(c.value, float) and c.value == c.value and abs(c.value) != float("inf")
