@@ -17,6 +17,7 @@ import hashlib
 import re
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 from flopmine.benchmarks import load_registry
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate, normalise_value
@@ -39,19 +40,42 @@ from .engine import Engine, Match, Rule, engine, load_rules
 
 __all__ = ["RULE_VERSION", "Rule", "candidates", "engine", "load_rules"]
 
-_LOGIC_VERSION = "1"
+_LOGIC_VERSION = "1"  # bump on a change of meaning the source hash would not show (e.g. a dependency)
+# The modules whose code decides what a candidate is; their source is part of RULE_VERSION.
+_LOGIC_MODULES = ("rules/__init__.py", "rules/engine.py", "rules/context.py", "tables.py", "normalise.py",
+                  "rank.py")
 
 
 def _rule_version() -> str:
+    """``<logic>-<hash of the rule tables and the rule code>``: any change re-extracts."""
     h = hashlib.sha1(_LOGIC_VERSION.encode())
     for r in load_rules():
         h.update(repr(r).encode())
+    root = Path(__file__).resolve().parent.parent
+    for name in _LOGIC_MODULES:
+        h.update((root / name).read_bytes())
     return f"{_LOGIC_VERSION}-{h.hexdigest()[:10]}"
 
 
 RULE_VERSION: str = _rule_version()
 
 SNIPPET_CHARS = 300
+
+# Evidence factors of the rules (the generic ones live in extract.rank); docs/rules.md measures each.
+DEFAULT_DELTA = 0.3  # "reduces the error by 1.3%": a difference, not a result
+DEFAULT_OTHER_MODEL = 0.65  # "… only 18% of VGG-19 (19.6 billion FLOPs)": another paper's model
+DEFAULT_OTHER_MODEL_OWN = 0.35  # a family scored below this by own_model_stems is someone else's
+DEFAULT_OTHER_DATASET = 0.3  # next to a dataset outside the registry (PASCAL VOC, ImageNet ReaL …)
+DEFAULT_NO_BENCHMARK = 0.75  # a score with no benchmark named nearby may belong to any dataset
+DEFAULT_UNLABELLED_ROW = 0.8  # a table row without a model name: an ablation variant or a stray line
+DEFAULT_LATER_COLUMN = 0.8  # a headerless table's later value columns
+DEFAULT_SMALL_FONT = 0.85  # glyphs smaller than this share of the page's body text: footnotes, captions
+DEFAULT_FOOTNOTE = 0.7
+DEFAULT_DEV_SET = 0.85  # development-set columns: tuning numbers; the test set is the headline
+DEFAULT_FROM_VALUE = 0.7  # "from 84 hours to 9.5": the old value
+DEFAULT_HEADLINE = 1.3  # the best own-model value of a metric on a benchmark
+DEFAULT_RUNNER_UP = 1.15
+DEFAULT_LOW_SCORE = 0.5  # accuracy, AP, BLEU or F1 below 10: mostly deltas or footnotes
 _TRAIN = re.compile(r"\b(?:train\w*|took|takes|taking|pre-?train\w*|converge\w*|learn\w*|run|ran)\b", re.I)
 _LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm[- ]?up|anneal|lowered|schedule|\bfirst\b|\buntil\b",
                  re.I)
@@ -60,9 +84,6 @@ _INFER = re.compile(r"\b(?:ms|msec|fps|per image|inference|test[- ]time|testing|
                     r"speed|throughput|measured)\b", re.I)
 _DELTA = re.compile(r"(?:\bby|\bof|\bgains?|\bimproves?|\+|∆|Δ)\s*(?:about|around|up to|~|∼)?\s*$|\bby\b[^.]{0,12}$",
                     re.I)
-DEFAULT_DELTA = 0.3
-DEFAULT_OTHER_MODEL = 0.65
-DEFAULT_OTHER_MODEL_OWN = 0.35  # a family scored below this by own_model_stems is someone else's
 _NUMBER_RUN = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}$")
 _ABLATION = re.compile(r"\bablation|\bw/o\b|without\b|remov", re.I)
 _RANGE_BEFORE = re.compile(r"\d\s?(?:–|—|-|to|or|and)\s?$")
@@ -184,14 +205,6 @@ def _benchmark_spots(text: str) -> list[tuple[int, str]]:
     return sorted(spots)
 
 
-DEFAULT_OTHER_DATASET = 0.3
-DEFAULT_UNLABELLED_ROW = 0.8
-DEFAULT_LATER_COLUMN = 0.8
-DEFAULT_SMALL_FONT = 0.85  # glyphs smaller than this share of the page's body text: footnotes, captions
-DEFAULT_FOOTNOTE = 0.7
-DEFAULT_DEV_SET = 0.85
-DEFAULT_FROM_VALUE = 0.7
-DEFAULT_NO_BENCHMARK = 0.75  # a score with no benchmark named nearby may belong to any dataset
 # Captions of tables that vary one design choice (ablations): their rows are rarely the headline.
 _ABLATION_CAPTION = re.compile(r"ablation|effect of|impact of|influence of|w/o", re.I)
 
@@ -376,10 +389,6 @@ def _headline_boost(scored: list[tuple[Candidate, float, Evidence]]) -> list[tup
     return out
 
 
-DEFAULT_HEADLINE = 1.3
-DEFAULT_RUNNER_UP = 1.15
-# A headline accuracy, AP, BLEU or F1 below 10 is rare; such numbers are mostly deltas or footnotes.
-DEFAULT_LOW_SCORE = 0.5
 _LOW_SCORE_FIELDS = frozenset({"top1_acc", "top5_acc", "acc", "box_ap", "ap50", "ap75", "ap_m", "ap_l", "f1",
                                "em", "bleu"})
 
