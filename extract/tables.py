@@ -263,6 +263,7 @@ _BRACKETED = re.compile(r"\[[^\]]{1,20}\]|\([^)]{0,30}\)")
 _WORD_RUN = re.compile(r"[A-Za-z]{4,}")
 _PROSE_WORDS = re.compile(r"\b(?:the|we|is|are|was|were|on|to|our|this|that|which|in|by|as|it)\b", re.I)
 _SCALE_TOKEN = re.compile(r"\b(?:millions?|billions?|thousands?)\b|\((?:M|B|K|G)\)|[×x]\s?10\^?\d{1,2}", re.I)
+DEFAULT_ALIGNED_CONFIDENCE = 0.6  # prior of a value read under its column header (x-aligned)
 DEFAULT_X_TOLERANCE = 30.0  # points: a value belongs to the header slot whose span it overlaps or nears
 
 
@@ -521,7 +522,7 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                 x = _xspan(boxes, start + s, start + e)
                 sl = _nearest_slot(x, slots) if x is not None else None
                 if sl is not None:
-                    assigned.append((s, e, tok, sl, 0.6))
+                    assigned.append((s, e, tok, sl, DEFAULT_ALIGNED_CONFIDENCE))
         else:
             latest = [sl for sl in slots if sl.line == max(x.line for x in slots)]
             exact = len(vals) == len(latest)
