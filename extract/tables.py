@@ -116,6 +116,15 @@ def _vocabulary() -> dict[str, str]:
     return vocab
 
 
+@functools.lru_cache(maxsize=1)
+def _form_patterns() -> tuple[tuple[tuple[str, str, re.Pattern[str]], ...], tuple[tuple[str, str, re.Pattern[str]], ...]]:
+    """The vocabulary's forms of 2+ characters as (form, field, whole-word pattern), compiled once: in
+    vocabulary order (``header_field``) and longest first, ties in vocabulary order (``_header_spans``)."""
+    rows = tuple((form, field_name, re.compile(r"(?<![\w\-])" + re.escape(form) + r"(?![\w\-])"))
+                 for form, field_name in _vocabulary().items() if len(form) >= 2)
+    return rows, tuple(sorted(rows, key=lambda r: len(r[0]), reverse=True))
+
+
 def _norm_header(text: str) -> str:
     t = text.lower().replace("\n", " ")
     t = re.sub(r"[*†‡§¶∗⋆]", "", t)
@@ -156,12 +165,10 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
             bench = b
     if bare in vocab:
         return HeaderMatch(vocab[bare], header_scale(text), 100.0, bench, text)
-    # the longest known form contained as whole words
+    # the longest known form contained as whole words (the first in vocabulary order on a tie)
     best: tuple[int, str] | None = None
-    for form, field_name in vocab.items():
-        if len(form) < 2:
-            continue
-        if re.search(r"(?<![\w\-])" + re.escape(form) + r"(?![\w\-])", bare) and (best is None or len(form) > best[0]):
+    for form, field_name, rx in _form_patterns()[0]:
+        if form in bare and (best is None or len(form) > best[0]) and rx.search(bare):
             best = (len(form), field_name)
     if best is not None:
         return HeaderMatch(best[1], header_scale(text), 95.0, bench, text)
@@ -311,10 +318,10 @@ def _header_spans(line: str) -> list[tuple[int, int, HeaderMatch]]:
     vocab = _vocabulary()
     low = line.lower()
     found: list[tuple[int, int, str]] = []
-    for form in sorted(vocab, key=len, reverse=True):
-        if len(form) < 2:
-            continue
-        for m in re.finditer(r"(?<![\w\-])" + re.escape(form) + r"(?![\w\-])", low):
+    for form, _, rx in _form_patterns()[1]:
+        if form not in low:
+            continue  # the pattern is the form's literal text: no substring, no match
+        for m in rx.finditer(low):
             if not any(s < m.end() and m.start() < e for s, e, _ in found):
                 found.append((m.start(), m.end(), form))
     found.sort()
