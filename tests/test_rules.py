@@ -367,3 +367,26 @@ def test_odd_input_never_crashes() -> None:
         assert c.field in FIELDS and len(c.snippet) <= 300 and c.rank >= 1
         if FIELDS[c.field].numeric:
             assert isinstance(c.value, float) and c.value == c.value and abs(c.value) != float("inf")
+
+
+def test_footnote_mark_ends_a_sentence() -> None:
+    # "worker.6 The …": the footnote mark ends the "we" sentence; the next one is someone's comparison
+    text = ("Our results are based on training with 8 GPUs for about 37 days on each worker.6 "
+            "The same configuration as for the other task achieves 39.4 BLEU in two weeks on this dataset.")
+    assert _values(text, "training_time_hours")[0] == 37 * 24
+
+
+def test_size_suffix_in_small_caps_is_the_own_family() -> None:
+    text = ("Fine-tuning TinyNet runs in one hour on a single Cloud TPU for Foo. "
+            "Training of BARTLARGE was performed on 16 Cloud TPUs.")
+    doc = Document.from_texts([text], title="BART: Denoising Bars")
+    assert own_model_stems(doc)["bart"] == 1.0
+    from extract.rules import _stem
+    assert _stem("BARTLARGE") == _stem("BARTBASE") == _stem("BART-Large") == "bart"
+
+
+def test_a_single_device_repeated_as_a_word_is_not_agreement() -> None:
+    # "a single" appears in many sentences ("a single machine", "a single image"); 8 GPUs is stated once
+    text = ("The small task trains on a single GPU. A single GPU holds the batch. A single GPU is enough. "
+            "A single GPU suffices. Our results are based on training with 8 GPUs.")
+    assert _values(text, "hardware_count")[0] == 8

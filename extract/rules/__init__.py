@@ -28,6 +28,7 @@ from ..normalise import clean_text
 from ..rank import Evidence, dedupe_and_rank, score, to_confidence
 from ..tables import OTHER_DATASETS, table_facts, text_table_facts
 from .context import (
+    _SIZE_SUFFIX,
     SectionMap,
     has_citation,
     mentions_ours,
@@ -35,6 +36,9 @@ from .context import (
     own_model_stems,
     section_map,
     sentence_bounds,
+)
+from .context import (
+    _stem as _ctx_stem,
 )
 from .engine import Engine, Match, Rule, engine, load_rules
 
@@ -106,8 +110,7 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         # The model named closest before the number, else the first after it.
         before_names = model_names(before)
         model = before_names[-1] if before_names else names[0]
-    own_score = max((own.get(re.split(r"[\-\s]|(?<=[a-z])(?=\d)", n, maxsplit=1)[0].lower().rstrip("s"), 0.0)
-                     for n in names), default=0.0)
+    own_score = max((own.get(_ctx_stem(n), 0.0) for n in names), default=0.0)
     near = doc_text[max(s, m.num_start - 80):min(e, m.num_end + 40)]
     close_names = model_names(doc_text[max(s, m.num_start - 40):m.num_start])
     if close_names and own.get(_stem(close_names[-1]), 0.0) < DEFAULT_OTHER_MODEL_OWN:
@@ -263,7 +266,8 @@ def _fit_metric(field: str, benchmark: str, ranked: list[str] | None = None) -> 
 
 
 def _stem(name: str) -> str:
-    return re.split(r"[\-\s(]|(?<=[a-z])(?=\d)", name.strip(), maxsplit=1)[0].lower().rstrip("s")
+    head = re.split(r"[\-\s(]|(?<=[a-z])(?=\d)", name.strip(), maxsplit=1)[0]
+    return _SIZE_SUFFIX.sub("", head).lower().rstrip("s")
 
 
 def _label_evidence(label: str, own: dict[str, float]) -> tuple[float, bool, bool]:
@@ -436,6 +440,8 @@ def candidates(doc: Document) -> list[Candidate]:
     scored = []
     for c, weight, ev in found:
         n = repeats[(_group(c.field), normalise_value(c.value))]
+        if c.field == "hardware_count" and float(c.value) == 1:
+            n = 1  # "a single machine / model / GPU": the word is too common for repeats to be agreement
         scored.append(replace(c, confidence=to_confidence(score(weight, ev, n))))
     return dedupe_and_rank(scored, max_per_field=_rank.DEFAULT_MAX_PER_FIELD, min_relative=_rank.DEFAULT_MIN_RELATIVE)
 

@@ -148,9 +148,14 @@ def model_names(text: str) -> list[str]:
     return out
 
 
+# A size suffix glued to a family name by small caps: "BERTLARGE", "BERTBASE", "RoBERTaLARGE".
+_SIZE_SUFFIX = re.compile(r"(?<=[A-Za-z])(?:LARGE|BASE|SMALL|HUGE|TINY)$")
+
+
 def _stem(name: str) -> str:
-    """The family part of a model name: "ResNet-152" → "resnet", "EfficientNet-B7" → "efficientnet"."""
-    return re.split(r"[\-\s]|(?<=[a-z])(?=\d)", name, maxsplit=1)[0].lower().rstrip("s")
+    """The family part of a model name: "ResNet-152" → "resnet", "EfficientNet-B7" → "efficientnet",
+    "BERTLARGE" → "bert"."""
+    return _SIZE_SUFFIX.sub("", re.split(r"[\-\s]|(?<=[a-z])(?=\d)", name, maxsplit=1)[0]).lower().rstrip("s")
 
 
 def own_model_stems(doc: Document) -> dict[str, float]:
@@ -204,11 +209,26 @@ def has_citation(text: str) -> bool:
     return bool(_CITE.search(text))
 
 
+# A sentence end followed by a footnote mark: "… on each worker.6 The same …" (not a decimal: "3.5").
+_FOOTNOTE_END = re.compile(r"(?<=[a-z)\]])\.\d{1,2}\s+(?=[A-Z])")
+
+
 def sentence_bounds(text: str, start: int, end: int, limit: int = 200) -> tuple[int, int]:
-    """The sentence around ``text[start:end]``, at most ``limit`` characters each side."""
+    """The sentence around ``text[start:end]``, at most ``limit`` characters each side. A period
+    followed by a footnote mark ends a sentence too.
+
+    >>> t = "We train for 37 days on each worker.6 The same setup takes two weeks."
+    >>> s, e = sentence_bounds(t, t.find("two"), t.find("two") + 3); t[s:e]
+    'The same setup takes two weeks.'
+    """
     lo = max(0, start - limit)
     left = text.rfind(". ", lo, start)
     s = left + 2 if left >= 0 else lo
+    for m in _FOOTNOTE_END.finditer(text, max(s, lo), start):
+        s = m.end()
     right = text.find(". ", end, end + limit)
     e = right + 1 if right >= 0 else min(len(text), end + limit)
+    m = _FOOTNOTE_END.search(text, end, e)
+    if m:
+        e = m.start() + 1
     return s, e
