@@ -390,3 +390,13 @@ def test_a_single_device_repeated_as_a_word_is_not_agreement() -> None:
     text = ("The small task trains on a single GPU. A single GPU holds the batch. A single GPU is enough. "
             "A single GPU suffices. Our results are based on training with 8 GPUs.")
     assert _values(text, "hardware_count")[0] == 8
+
+
+def test_precise_value_beats_its_rounded_mention() -> None:
+    # the introduction rounds ("in 4 hours"); the experiments state the figure ("4.1 hours")
+    text = ("Our FooDet can finish training in 4 hours on 128 GPUs. "
+            "For instance, the large batch experiment finishes the training in 4.1 hours.")
+    values = _values(text, "training_time_hours", title="FooDet: a detector")
+    assert values[0] == pytest.approx(4.1)
+    from extract.rules import _significant_digits
+    assert (_significant_digits("4.1 hours"), _significant_digits("33 hours"), _significant_digits("1,200")) == (2, 2, 2)

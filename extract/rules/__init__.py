@@ -437,13 +437,59 @@ def candidates(doc: Document) -> list[Candidate]:
     repeats: Counter[tuple[str, str]] = Counter()
     for c, _, _ in found:
         repeats[(_group(c.field), normalise_value(c.value))] += 1
-    scored = []
+    raw_scores = []
     for c, weight, ev in found:
         n = repeats[(_group(c.field), normalise_value(c.value))]
         if c.field == "hardware_count" and float(c.value) == 1:
             n = 1  # "a single machine / model / GPU": the word is too common for repeats to be agreement
-        scored.append(replace(c, confidence=to_confidence(score(weight, ev, n))))
+        raw_scores.append((c, score(weight, ev, n)))
+    raw_scores = _precise_over_rounded(raw_scores)
+    scored = [replace(c, confidence=to_confidence(s)) for c, s in raw_scores]
     return dedupe_and_rank(scored, max_per_field=_rank.DEFAULT_MAX_PER_FIELD, min_relative=_rank.DEFAULT_MIN_RELATIVE)
+
+
+DEFAULT_ROUNDED = 0.8  # "4 hours" in the introduction when "4.1 hours" is stated elsewhere: the rounded mention
+_ROUNDING_FIELDS = frozenset({"training_time_hours", *METRIC_FIELDS})
+
+
+def _significant_digits(raw: str) -> int:
+    """Significant digits of the first number in a raw match ("4.1 hours" → 2, "33 hours" → 2, "1,200" → 2)."""
+    m = re.search(r"\d[\d,]*(?:\.\d+)?", raw)
+    if not m:
+        return 0
+    t = m.group(0).replace(",", "")
+    digits = t.replace(".", "").lstrip("0")
+    return len(digits if "." in t else digits.rstrip("0")) or 1
+
+
+def _precise_over_rounded(raw_scores: list[tuple[Candidate, float]]) -> list[tuple[Candidate, float]]:
+    """A rounded mention ("from 33 to 4 hours") and a precise one ("4.1 hours") of the same fact: the
+    reviewer records the precise figure. The precise value takes the best evidence of its rounded
+    mentions (× 1.05); each rounded mention gets ``DEFAULT_ROUNDED``."""
+    by_field: dict[tuple[str, str], list[tuple[float, int]]] = {}
+    for c, _ in raw_scores:
+        if c.field in _ROUNDING_FIELDS and isinstance(c.value, (int, float)):
+            by_field.setdefault((_group(c.field), c.benchmark), []).append((float(c.value), _significant_digits(c.raw)))
+    rounded_to: dict[tuple[str, str, float], float] = {}  # (field, benchmark, rounded value) → precise value
+    for key, vals in by_field.items():
+        for v, sv in set(vals):
+            for u, su in set(vals):
+                if 0 < sv < su and u != v and u > 0 and abs(u - v) <= 0.05 * u and float(f"{u:.{sv}g}") == v:
+                    rounded_to[(*key, v)] = u
+    if not rounded_to:
+        return raw_scores
+    best_rounded: dict[tuple[str, str, float], float] = {}
+    out = []
+    for c, sc in raw_scores:
+        k = (_group(c.field), c.benchmark, float(c.value)) if isinstance(c.value, (int, float)) else None
+        if k is not None and k in rounded_to:
+            sc *= DEFAULT_ROUNDED
+            pk = (k[0], k[1], rounded_to[k])
+            best_rounded[pk] = max(best_rounded.get(pk, 0.0), sc / DEFAULT_ROUNDED)
+        out.append((c, sc))
+    return [(c, max(sc, 1.05 * best_rounded[(_group(c.field), c.benchmark, float(c.value))]))
+            if isinstance(c.value, (int, float)) and (_group(c.field), c.benchmark, float(c.value)) in best_rounded
+            else (c, sc) for c, sc in out]
 
 
 def _group(field: str) -> str:
