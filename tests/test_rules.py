@@ -400,3 +400,19 @@ def test_precise_value_beats_its_rounded_mention() -> None:
     assert values[0] == pytest.approx(4.1)
     from extract.rules import _significant_digits
     assert (_significant_digits("4.1 hours"), _significant_digits("33 hours"), _significant_digits("1,200")) == (2, 2, 2)
+
+
+def test_appendix_heading_with_a_title_is_an_appendix() -> None:
+    doc = Document.from_texts(["1 Introduction\nWe\nAcknowledgments\nThanks.\nAPPENDIX: DETAILS OF FOONET-154\n"
+                               "Training was performed with 64 GPUs.\nREFERENCES\n[1] A. Author. In CVPR, 2016."])
+    text = doc.pages[0].text
+    assert section_map(doc).kind(0, text.find("Training was")) == "appendix"
+
+
+def test_pre_training_run_is_the_training_compute() -> None:
+    # a pre-train / fine-tune paper: the fine-tuning example on one device is not the headline count
+    text = ("We pre-train FooLM on books. Pre-training is expensive; pre-training uses masked words. "
+            "Fine-tuning after pre-training is cheap. For example, the FooLM QA model can be trained in "
+            "30 minutes on a single TPU to reach 91.0 on the benchmark. "
+            "Training of FooLM was performed on 16 Cloud TPUs. Each pre-training took 4 days to complete.")
+    assert _values(text, "hardware_count", title="FooLM: Pre-training of deep bars")[0] == 16

@@ -79,6 +79,10 @@ DEFAULT_DEV_SET = 0.85  # development-set columns: tuning numbers; the test set 
 DEFAULT_FROM_VALUE = 0.7  # "from 84 hours to 9.5": the old value
 DEFAULT_HEADLINE = 1.3  # the best own-model value of a metric on a benchmark
 DEFAULT_RUNNER_UP = 1.15
+DEFAULT_PRETRAIN = 1.3  # pre-train + fine-tune papers: hardware and time stated for the pre-training run
+DEFAULT_PRETRAIN_MENTIONS = 5  # a paper "pre-trains" when it says so this often
+_PRETRAIN = re.compile(r"\bpre-?train", re.I)
+_PRETRAIN_FIELDS = frozenset({"hardware_count", "training_time_hours"})
 DEFAULT_LOW_SCORE = 0.5  # accuracy, AP, BLEU or F1 below 10: mostly deltas or footnotes
 _TRAIN = re.compile(r"\b(?:train\w*|took|takes|taking|pre-?train\w*|converge\w*|learn\w*|run|ran)\b", re.I)
 _LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm[- ]?up|anneal|lowered|schedule|\bfirst\b|\buntil\b",
@@ -99,7 +103,8 @@ _NOT_A_MODEL = re.compile(r"^\s*(?:human|oracle|baseline|previous|prior|sota|sta
 
 
 def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, sections: SectionMap,
-              own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = ()) -> tuple[Evidence, str]:
+              own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = (),
+              pretrains: bool = False) -> tuple[Evidence, str]:
     s, e = sentence_bounds(doc_text, m.start, m.end)
     sentence = doc_text[s:e]
     before = doc_text[s:m.num_start]
@@ -133,6 +138,11 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
             lr = True
         if last_for > last_lr or last_end > last_lr:
             extra *= 1.2
+    if pretrains and field in _PRETRAIN_FIELDS:
+        # a paper that pre-trains and then fine-tunes: the pre-training run is the training compute
+        nxt = doc_text[e:sentence_bounds(doc_text, min(len(doc_text), e + 2), min(len(doc_text), e + 3))[1]]
+        if _PRETRAIN.search(sentence) or _PRETRAIN.search(nxt):
+            extra *= DEFAULT_PRETRAIN
     if re.search(r"\bfrom\s*$", doc_text[max(s, m.num_start - 8):m.num_start], re.I):
         extra *= DEFAULT_FROM_VALUE  # "from 84 hours to 9.5": the old value, the new one follows
     if field in ("epochs", "training_steps") and re.match(r"(?i)(?:one|a single)\b", m.raw):
@@ -167,7 +177,7 @@ def _snippet(text: str, start: int, end: int) -> str:
 
 
 def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, sections: SectionMap,
-                     own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = ()
+                     own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = (), pretrains: bool = False
                      ) -> list[tuple[Candidate, float, Evidence, int]]:
     """Text-rule candidates of one page, each with the offset of its number in the cleaned text."""
     clean, idx = clean_text(page.text)
@@ -176,7 +186,7 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
     for m in eng.matches(clean):
         raw_start = idx[m.start] if m.start < len(idx) else 0
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
-        ev, model = _evidence(clean, m, page_index, raw_start, sections, own, main_bench)
+        ev, model = _evidence(clean, m, page_index, raw_start, sections, own, main_bench, pretrains)
         if body_height and FIELDS[m.rule.field].kind == "compute":
             h = _median_height(page.char_boxes[raw_start:raw_end])
             if h and h < DEFAULT_SMALL_FONT * body_height:
@@ -411,11 +421,12 @@ def candidates(doc: Document) -> list[Candidate]:
     ranked = [*doc.benchmarks, *(b for b, _ in all_spots.most_common())]
     default_bench = ranked[0] if ranked else ""
     main_bench = tuple(rx for name, rx in _alias_patterns() if name == default_bench)
+    pretrains = sum(len(_PRETRAIN.findall(c)) for c, _ in cleaned) >= DEFAULT_PRETRAIN_MENTIONS
     found: list[tuple[Candidate, float, Evidence]] = []
     for i, page in enumerate(doc.pages):
         clean, idx = cleaned[i]
         spots = _benchmark_spots(clean)
-        for c, w, ev, pos in _page_candidates(doc, page, i, eng, sections, own, main_bench):
+        for c, w, ev, pos in _page_candidates(doc, page, i, eng, sections, own, main_bench, pretrains):
             if c.field in METRIC_FIELDS:
                 bench = _nearest_benchmark(spots, pos, "")
                 if not bench:

@@ -68,6 +68,8 @@ def section_map(doc: Document) -> SectionMap:
             if m:
                 title = m.group(1).strip().lower()
                 kind = SECTION_KINDS.get(title)
+                if kind is None and re.match(r"(?:appendix|appendices|supplementary)\b", title):
+                    kind = "appendix"  # "APPENDIX: DETAILS OF …", "Appendix A. Training"
                 numbered = m.group(0).strip()[:1].isdigit()
                 if kind is None and numbered and len(title.split()) <= 6 and not seen_refs:
                     kind = "body"
