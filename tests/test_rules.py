@@ -416,3 +416,17 @@ def test_pre_training_run_is_the_training_compute() -> None:
             "30 minutes on a single TPU to reach 91.0 on the benchmark. "
             "Training of FooLM was performed on 16 Cloud TPUs. Each pre-training took 4 days to complete.")
     assert _values(text, "hardware_count", title="FooLM: Pre-training of deep bars")[0] == 16
+
+
+def test_coco_ap_above_any_model_is_another_datasets_map() -> None:
+    text = ("On COCO our FooDet achieves 40.8 AP. When fine-tuned from the COCO models, our FooDet achieves "
+            "81.6 mAP, and our FooDet reaches 80.0 mAP with the smaller input.")
+    values = _values(text, "box_ap", title="FooDet: single shot bars")
+    assert values[0] == pytest.approx(40.8)
+
+
+def test_tables_varying_one_setting_are_ablations() -> None:
+    from extract.rules import _ABLATION_CAPTION
+    assert _ABLATION_CAPTION.search("Table 2: Experimental results for varying the clipping distance, k.")
+    assert _ABLATION_CAPTION.search("Table 3: Experimental results for ablating relative position representations")
+    assert not _ABLATION_CAPTION.search("Table 1: Results on WMT 2014 English-to-German")

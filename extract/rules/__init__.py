@@ -219,7 +219,7 @@ def _benchmark_spots(text: str) -> list[tuple[int, str]]:
 
 
 # Captions of tables that vary one design choice (ablations): their rows are rarely the headline.
-_ABLATION_CAPTION = re.compile(r"ablation|effect of|impact of|influence of|w/o", re.I)
+_ABLATION_CAPTION = re.compile(r"ablat|\bvary|varying|effect of|impact of|influence of|w/o", re.I)
 
 
 @functools.lru_cache(maxsize=1)
@@ -403,6 +403,20 @@ def _headline_boost(scored: list[tuple[Candidate, float, Evidence]]) -> list[tup
     return out
 
 
+# Scores no model reaches on a benchmark: COCO AP (IoU 0.5:0.95) above 70 is a PASCAL VOC mAP in a detection
+# paper that reports both. A reviewer reads such a value as another dataset's.
+BENCHMARK_CEILING: dict[tuple[str, str], float] = {
+    ("coco", "box_ap"): 70.0, ("coco", "ap75"): 75.0, ("coco", "ap_s"): 60.0, ("coco", "ap_m"): 75.0,
+    ("coco", "ap_l"): 85.0, ("coco", "ap50"): 85.0,
+}
+
+
+def _beyond_benchmark(c: Candidate) -> bool:
+    """Whether a metric value is above what any model scores on its benchmark (``BENCHMARK_CEILING``)."""
+    ceiling = BENCHMARK_CEILING.get((c.benchmark, c.field))
+    return ceiling is not None and float(c.value) > ceiling
+
+
 _LOW_SCORE_FIELDS = frozenset({"top1_acc", "top5_acc", "acc", "box_ap", "ap50", "ap75", "ap_m", "ap_l", "f1",
                                "em", "bleu"})
 
@@ -445,6 +459,8 @@ def candidates(doc: Document) -> list[Candidate]:
     found = _headline_boost(found)
     found = [(c, w, replace(ev, extra=ev.extra * DEFAULT_LOW_SCORE)) if c.field in _LOW_SCORE_FIELDS
              and float(c.value) < 10 else (c, w, ev) for c, w, ev in found]
+    found = [(c, w, replace(ev, extra=ev.extra * DEFAULT_OTHER_DATASET)) if _beyond_benchmark(c) else (c, w, ev)
+             for c, w, ev in found]
     repeats: Counter[tuple[str, str]] = Counter()
     for c, _, _ in found:
         repeats[(_group(c.field), normalise_value(c.value))] += 1
