@@ -430,3 +430,12 @@ def test_tables_varying_one_setting_are_ablations() -> None:
     assert _ABLATION_CAPTION.search("Table 2: Experimental results for varying the clipping distance, k.")
     assert _ABLATION_CAPTION.search("Table 3: Experimental results for ablating relative position representations")
     assert not _ABLATION_CAPTION.search("Table 1: Results on WMT 2014 English-to-German")
+
+
+def test_a_lowercase_version_is_part_of_the_family() -> None:
+    # "YOLOv4: …" is the paper's model; YOLOv3 rows in its comparison table are the predecessor's
+    doc = Document.from_texts(["YOLOv3 and YOLOv3 and YOLOv4 and ResNet-50"], title="YOLOv4: Optimal bars")
+    stems = own_model_stems(doc)
+    assert stems["yolov4"] == 1.0 and stems.get("yolov3", 0.0) < 1.0
+    from extract.rules import _stem
+    assert (_stem("YOLOv3"), _stem("ResNet50"), _stem("Inception-v3")) == ("yolov3", "resnet", "inception")

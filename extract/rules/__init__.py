@@ -276,7 +276,7 @@ def _fit_metric(field: str, benchmark: str, ranked: list[str] | None = None) -> 
 
 
 def _stem(name: str) -> str:
-    head = re.split(r"[\-\s(]|(?<=[a-z])(?=\d)", name.strip(), maxsplit=1)[0]
+    head = re.split(r"[\-\s(]|(?<=[a-uw-z])(?=\d)", name.strip(), maxsplit=1)[0]
     return _SIZE_SUFFIX.sub("", head).lower().rstrip("s")
 
 

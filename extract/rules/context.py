@@ -157,7 +157,7 @@ _SIZE_SUFFIX = re.compile(r"(?<=[A-Za-z])(?:LARGE|BASE|SMALL|HUGE|TINY)$")
 def _stem(name: str) -> str:
     """The family part of a model name: "ResNet-152" → "resnet", "EfficientNet-B7" → "efficientnet",
     "BERTLARGE" → "bert"."""
-    return _SIZE_SUFFIX.sub("", re.split(r"[\-\s]|(?<=[a-z])(?=\d)", name, maxsplit=1)[0]).lower().rstrip("s")
+    return _SIZE_SUFFIX.sub("", re.split(r"[\-\s]|(?<=[a-uw-z])(?=\d)", name, maxsplit=1)[0]).lower().rstrip("s")
 
 
 def own_model_stems(doc: Document) -> dict[str, float]:
