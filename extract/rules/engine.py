@@ -195,6 +195,13 @@ class Engine:
         self.rules = {r.id: r for r in rules}
         self.num_index = {r.id: next(i for i, t in enumerate(r.pattern) if t.get("NORM") == NUM_NORM) for r in rules}
         self.matcher = Matcher(self.nlp.vocab, validate=True)
+        # How many tokens a match can reach before and after the token of its number, over all rules
+        # (None: a rule has an unbounded operator).
+        before = [_max_tokens(r.pattern[:self.num_index[r.id]]) for r in rules]
+        after = [_max_tokens(r.pattern[self.num_index[r.id]:]) for r in rules]
+        self.reach: tuple[int, int] | None = None
+        if None not in before and None not in after:
+            self.reach = (max(x or 0 for x in before), max(x or 0 for x in after))
         for r in rules:
             try:
                 self.matcher.add(r.id, [list(r.pattern)])
@@ -220,7 +227,7 @@ class Engine:
         # Optional tokens make several matches of one rule on one number: keep the longest. The value is
         # the token the pattern's {"NORM": "<num>"} position matched (alignments), not any number inside.
         longest: dict[tuple[str, int], tuple[int, int]] = {}
-        for match_id, start, end, align in self.matcher(doc, with_alignments=True):
+        for match_id, start, end, align in self._matches_near_numbers(doc, quantities):
             rid = self.nlp.vocab.strings[match_id]
             pos = self.num_index[rid]
             if pos not in align:
@@ -241,6 +248,58 @@ class Engine:
             if value is None or not plausible(rule.field, value):
                 continue
             yield Match(rule, span.start_char, span.end_char, q.start, q.end, float(value), span.text)
+
+
+    def _matches_near_numbers(self, doc: Any, quantities: dict[int, Quantity]) -> list[tuple[int, int, int, Any]]:
+        """``self.matcher(doc, with_alignments=True)``, restricted to the matches a rule can use: those
+        whose ``<num>`` token is a quantity.
+
+        A rule's match reaches at most ``self.reach = (before, after)`` tokens before and after (counting
+        the number itself) its ``<num>`` token, so the Matcher runs only over the stretches of the doc that
+        close to a quantity: every usable match lies inside one stretch, token patterns look at single
+        tokens, and the Matcher reports a stretch's matches in the order it reports them over the whole
+        doc, so the caller sees the same matches in the same order (about half of a page's tokens are
+        further from any number; matching is most of the rules' time).
+        """
+        if self.reach is None:
+            return self.matcher(doc, with_alignments=True)
+        (before, after), n = self.reach, len(doc)
+        regions: list[list[int]] = []
+        for t in doc:
+            if t.idx in quantities:
+                lo, hi = max(0, t.i - before), min(n, t.i + after)
+                if regions and lo <= regions[-1][1]:
+                    regions[-1][1] = hi
+                else:
+                    regions.append([lo, hi])
+        out = []
+        for lo, hi in regions:
+            out.extend((match_id, start + lo, end + lo, align)
+                       for match_id, start, end, align in self.matcher(doc[lo:hi], with_alignments=True))
+        return out
+
+
+def _max_tokens(pattern: tuple[dict[str, Any], ...]) -> int | None:
+    """How many tokens a pattern can match at most (None when unbounded: ``*``, ``+``, ``{n,}``).
+
+    >>> _max_tokens(({"NORM": "<num>"}, {"LOWER": "gpus", "OP": "?"}, {"IS_PUNCT": True, "OP": "{0,3}"}))
+    5
+    """
+    total = 0
+    for tok in pattern:
+        op = str(tok.get("OP", "1"))
+        if op in ("*", "+"):
+            return None
+        m = re.fullmatch(r"\{\s*(\d*)\s*(,?)\s*(\d*)\s*\}", op)
+        if m is None:
+            total += 1  # "1", "!", "?"
+        elif m.group(3):
+            total += int(m.group(3))  # "{n,m}", "{,m}"
+        elif m.group(2):
+            return None  # "{n,}"
+        else:
+            total += int(m.group(1) or 0)  # "{n}"
+    return total
 
 
 @functools.lru_cache(maxsize=1)
