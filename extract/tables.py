@@ -163,6 +163,10 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
     for hint, b in _BENCH_HINT.items():
         if hint in t:
             bench = b
+    size = re.search(r"\((small|medium|mid|large)\)", t)
+    if size and (vocab.get(bare) == "box_ap" or re.search(r"\bm?ap\b", bare)):
+        # a COCO two-level header: "mAP@[0.5:0.95]" over "(small)" is AP on small objects
+        return HeaderMatch(_SIZE_FIELD[size.group(1)], header_scale(text), 95.0, bench, text)
     if bare in vocab:
         return HeaderMatch(vocab[bare], header_scale(text), 100.0, bench, text)
     # the longest known form contained as whole words (the first in vocabulary order on a tie)

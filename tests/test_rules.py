@@ -439,3 +439,11 @@ def test_a_lowercase_version_is_part_of_the_family() -> None:
     assert stems["yolov4"] == 1.0 and stems.get("yolov3", 0.0) < 1.0
     from extract.rules import _stem
     assert (_stem("YOLOv3"), _stem("ResNet50"), _stem("Inception-v3")) == ("yolov3", "resnet", "inception")
+
+
+def test_coco_two_level_size_headers_in_grid_tables() -> None:
+    assert header_field("mAP@[0.5:0.95]\n(small)").field == "ap_s"
+    assert header_field("mAP@[0.5:0.95] (mid)").field == "ap_m"
+    assert header_field("AP (large)").field == "ap_l"
+    assert header_field("mAP@[0.5:0.95]").field == "box_ap"
+    assert header_field("AP (%)").field == "box_ap"
