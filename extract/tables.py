@@ -616,9 +616,51 @@ def _benchmark_alias_re() -> re.Pattern[str]:
 
 _BENCH_FORMS: dict[str, str] = {}
 
+def _first_letter_guard(pattern: str) -> re.Pattern[str]:
+    """``pattern``, an alternation of branches that each start with a plain letter (after an optional
+    ``\\b``), compiled behind a lookahead for those letters: the same matches, found ≈ 10× faster
+    (Python's ``re`` otherwise tries every branch at every position of a page). A pattern with any
+    other kind of branch is compiled as it is.
+
+    >>> rx = _first_letter_guard(r"\\bVOC\\b|PASCAL(?:[\\s\\-]VOC)?|Pets")
+    >>> rx.pattern[:9], [m.group(0) for m in rx.finditer("PASCAL VOC, VOC and Pets")]
+    ('(?=[PV])(', ['PASCAL VOC', 'VOC', 'Pets'])
+    >>> _first_letter_guard(r"a?b|c").pattern
+    'a?b|c'
+    """
+    firsts: set[str] = set()
+    depth, i, n, at_branch = 0, 0, len(pattern), True
+    while i < n:
+        ch = pattern[i]
+        if at_branch:
+            if pattern.startswith("\\b", i):
+                i += 2
+                continue
+            if not ch.isalnum() or (i + 1 < n and pattern[i + 1] in "?*{"):
+                return re.compile(pattern)  # not a plain letter first: no guard
+            firsts.add(ch)
+            at_branch = False
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":  # a character class: skip to its end
+            i = pattern.index("]", i + 2) + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            at_branch = True
+        i += 1
+    if at_branch or not firsts:
+        return re.compile(pattern)
+    return re.compile("(?=[" + "".join(sorted(firsts)) + "])(?:" + pattern + ")")
+
+
 # Datasets that are not in the benchmark registry but sit next to registry benchmarks in papers; a
 # number next to them (or in their column) is not a registry result.
-OTHER_DATASETS = re.compile(
+OTHER_DATASETS = _first_letter_guard(
     r"PASCAL(?:[\s\-]VOC)?|\bVOC\s?20\d\d|\bVOC\b|Cityscapes|ImageNet[\s\-]ReaL|ImageNet[\s\-]?21[kK]|ImageNet[\s\-]?V2|"
     r"JFT(?:-300M)?|\bVTAB\b|Oxford[\s\-](?:Pets|Flowers|IIIT)|\bPets\b|\bFlowers\b|FGVC|Stanford Cars|\bSVHN\b|"
     r"\bMNIST\b|\bGLUE\b|\bMNLI\b|\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s']?1[5-9]\b|"
