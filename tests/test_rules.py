@@ -447,3 +447,14 @@ def test_coco_two_level_size_headers_in_grid_tables() -> None:
     assert header_field("AP (large)").field == "ap_l"
     assert header_field("mAP@[0.5:0.95]").field == "box_ap"
     assert header_field("AP (%)").field == "box_ap"
+
+
+def test_compute_cells_of_the_headline_models_row_rank_first() -> None:
+    # a statistics table lists hours per model; the row of the model with the headline score wins
+    table = Table(page=1, rows=(("Model", "BLEU", "Hours"), ("FooNet-30", "21.5", "113"),
+                                ("FooNet-50", "28.4", "252")), caption="Table 2: Results on WMT'14 English-French")
+    page = Page(number=1, text="We evaluate on WMT'14 English-French. Table 2 lists our models.", tables=(table,))
+    doc = Document(arxiv_id="0000.00000", version=1, pages=(page,), title="FooNet: translating bars")
+    cands = sorted(candidates(doc), key=lambda c: c.rank)
+    assert [c.value for c in cands if c.field == "bleu"][0] == pytest.approx(28.4)
+    assert [c.value for c in cands if c.field == "training_time_hours"][0] == pytest.approx(252)

@@ -471,6 +471,7 @@ def candidates(doc: Document) -> list[Candidate]:
             n = 1  # "a single machine / model / GPU": the word is too common for repeats to be agreement
         raw_scores.append((c, score(weight, ev, n)))
     raw_scores = _precise_over_rounded(raw_scores)
+    raw_scores = _headline_model_compute(raw_scores, default_bench)
     scored = [replace(c, confidence=to_confidence(s)) for c, s in raw_scores]
     return dedupe_and_rank(scored, max_per_field=_rank.DEFAULT_MAX_PER_FIELD, min_relative=_rank.DEFAULT_MIN_RELATIVE)
 
@@ -517,6 +518,28 @@ def _precise_over_rounded(raw_scores: list[tuple[Candidate, float]]) -> list[tup
     return [(c, max(sc, 1.05 * best_rounded[(_group(c.field), c.benchmark, float(c.value))]))
             if isinstance(c.value, (int, float)) and (_group(c.field), c.benchmark, float(c.value)) in best_rounded
             else (c, sc) for c, sc in out]
+
+
+DEFAULT_HEADLINE_MODEL = 1.3  # a compute cell in the row of the model whose score is the paper's headline
+
+
+def _row_label(model: str) -> str:
+    return re.sub(r"\s+", " ", model).strip().lower()
+
+
+def _headline_model_compute(raw_scores: list[tuple[Candidate, float]], bench: str) -> list[tuple[Candidate, float]]:
+    """Tables that list training time, steps or FLOPs per model: the row of the model whose result is the
+    headline (the best-evidenced table score on the paper's main benchmark) holds the headline compute.
+    Its compute cells get ``DEFAULT_HEADLINE_MODEL``."""
+    best: tuple[float, str] | None = None
+    for c, sc in raw_scores:
+        if (FIELDS[c.field].kind == "metric" and c.rule.startswith("table.") and c.benchmark == bench
+                and _row_label(c.model) and (best is None or sc > best[0])):
+            best = (sc, _row_label(c.model))
+    if best is None:
+        return raw_scores
+    return [(c, sc * DEFAULT_HEADLINE_MODEL) if FIELDS[c.field].kind == "compute" and c.rule.startswith("table.")
+            and _row_label(c.model) == best[1] else (c, sc) for c, sc in raw_scores]
 
 
 def _group(field: str) -> str:
