@@ -13,7 +13,9 @@ nothing here knows about pages or rules. Examples:
 
 from __future__ import annotations
 
+import functools
 import re
+from array import array
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -34,7 +36,19 @@ def clean_text(text: str) -> tuple[str, list[int]]:
 
     >>> clean_text("3.8 bil\\ufffe\\r\\nlion  FLOPs")[0]
     '3.8 billion FLOPs'
+
+    The rules clean each page twice (benchmark names first, then the matches), so results are kept for
+    the last ``CLEAN_CACHE_PAGES`` texts; each call gets its own index list.
     """
+    clean, idx = _clean_text_cached(text)
+    return clean, idx.tolist()
+
+
+CLEAN_CACHE_PAGES = 320  # more than a document's pages (extract.pdf reads up to 300)
+
+
+@functools.lru_cache(maxsize=CLEAN_CACHE_PAGES)
+def _clean_text_cached(text: str) -> tuple[str, array[int]]:
     out: list[str] = []
     idx: list[int] = []
     i, n = 0, len(text)
@@ -65,7 +79,7 @@ def clean_text(text: str) -> tuple[str, list[int]]:
             out.append(ch)
             idx.append(i)
         i += 1
-    return "".join(out), idx
+    return "".join(out), array("q", idx)
 
 
 # ---------------------------------------------------------------- numbers
