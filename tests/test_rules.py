@@ -458,3 +458,16 @@ def test_compute_cells_of_the_headline_models_row_rank_first() -> None:
     cands = sorted(candidates(doc), key=lambda c: c.rank)
     assert [c.value for c in cands if c.field == "bleu"][0] == pytest.approx(28.4)
     assert [c.value for c in cands if c.field == "training_time_hours"][0] == pytest.approx(252)
+
+
+def test_training_setup_of_the_main_benchmark_beats_another_datasets() -> None:
+    text = ("We report F1 on CoNLL-2003 and on the KBP data. Our tagger reaches 91.2 F1 on CoNLL-2003. "
+            + "The window size and the embedding size were chosen by a grid search on the development data. " * 5
+            + "Here we summarize the hyper-parameters used in our experiments. KBP series: we normally run "
+            "256 epochs if the extra data is not used in training. "
+            "CoNLL-2003: similar to the KBP series except that 128 epochs are run instead.")
+    assert _values(text, "epochs")[0] == 128
+    from extract.rules import _setup_benchmark
+    assert _setup_benchmark([(0, "conll2003"), (40, "other:kbp")], 100) == "conll2003"
+    assert _setup_benchmark([(0, "other:kbp")], 100) == "other:kbp"
+    assert _setup_benchmark([(0, "conll2003")], 1000) == ""

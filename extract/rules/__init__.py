@@ -255,6 +255,21 @@ def _nearest_benchmark(spots: list[tuple[int, str]], pos: int, default: str, win
     return best[1] if best else default
 
 
+DEFAULT_SETUP_MAIN = 1.25  # a training fact in the setup paragraph of the paper's main benchmark
+DEFAULT_SETUP_OTHER = 0.8  # … of a dataset outside the registry (PASCAL VOC, KBP …)
+DEFAULT_SETUP_WINDOW = 400  # characters before the value searched for the benchmark's name
+_SETUP_FIELDS = frozenset({"hardware_count", "training_time_hours", "epochs", "training_steps"})
+
+
+def _setup_benchmark(spots: list[tuple[int, str]], pos: int, window: int = DEFAULT_SETUP_WINDOW) -> str:
+    """The benchmark whose setup the text before ``pos`` describes: the last registry benchmark named within
+    ``window`` characters ("CoNLL2003: similar to the KBP series except … 128 epochs"), else the last
+    other dataset (``other:…``), else ""."""
+    before = [name for p, name in spots if pos - window <= p <= pos]
+    registry = [name for name in before if not name.startswith("other:")]
+    return registry[-1] if registry else (before[-1] if before else "")
+
+
 def _fit_metric(field: str, benchmark: str, ranked: list[str] | None = None) -> tuple[str, str] | None:
     """(field, benchmark) made consistent: ``err`` on ImageNet is ``top1_err``; a metric the nearest
     benchmark does not have goes to the paper's most-named benchmark that has it."""
@@ -453,6 +468,13 @@ def candidates(doc: Document) -> list[Candidate]:
                 if fitted is None:
                     continue
                 c = replace(c, field=fitted[0], benchmark=fitted[1])
+            elif c.field in _SETUP_FIELDS and not ev.main_benchmark and default_bench:
+                # the benchmark whose setup the paragraph describes ("CoNLL2003: … 128 epochs are run")
+                setup = _setup_benchmark(spots, pos)
+                if setup == default_bench:
+                    ev = replace(ev, extra=ev.extra * DEFAULT_SETUP_MAIN)
+                elif setup.startswith("other:"):
+                    ev = replace(ev, extra=ev.extra * DEFAULT_SETUP_OTHER)
             found.append((c, w, ev))
         found.extend(_table_candidates(doc, page, i, clean, idx, sections, own, spots, default_bench, ranked))
         found.extend(_hardware_candidates(doc, page, i, clean, idx, sections))
