@@ -116,13 +116,18 @@ def _vocabulary() -> dict[str, str]:
     return vocab
 
 
+_FormRow = tuple[str, str, re.Pattern[str]]
+
+
 @functools.lru_cache(maxsize=1)
-def _form_patterns() -> tuple[tuple[tuple[str, str, re.Pattern[str]], ...], tuple[tuple[str, str, re.Pattern[str]], ...]]:
+def _form_patterns() -> tuple[tuple[_FormRow, ...], tuple[_FormRow, ...], re.Pattern[str]]:
     """The vocabulary's forms of 2+ characters as (form, field, whole-word pattern), compiled once: in
-    vocabulary order (``header_field``) and longest first, ties in vocabulary order (``_header_spans``)."""
+    vocabulary order (``header_field``) and longest first, ties in vocabulary order (``_header_spans``);
+    and one pattern that matches where any of them matches as a whole word (most lines hold none)."""
     rows = tuple((form, field_name, re.compile(r"(?<![\w\-])" + re.escape(form) + r"(?![\w\-])"))
                  for form, field_name in _vocabulary().items() if len(form) >= 2)
-    return rows, tuple(sorted(rows, key=lambda r: len(r[0]), reverse=True))
+    any_form = re.compile(r"(?<![\w\-])(?:" + "|".join(re.escape(r[0]) for r in rows) + r")(?![\w\-])")
+    return rows, tuple(sorted(rows, key=lambda r: len(r[0]), reverse=True)), any_form
 
 
 def _norm_header(text: str) -> str:
@@ -322,6 +327,8 @@ def _header_spans(line: str) -> list[tuple[int, int, HeaderMatch]]:
     vocab = _vocabulary()
     low = line.lower()
     found: list[tuple[int, int, str]] = []
+    if _form_patterns()[2].search(low) is None:
+        return []  # no form anywhere as a whole word
     for form, _, rx in _form_patterns()[1]:
         if form not in low:
             continue  # the pattern is the form's literal text: no substring, no match
