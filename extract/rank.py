@@ -12,7 +12,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from flopmine.types import COMPUTE_FIELDS, Candidate
+from flopmine.types import COMPUTE_FIELDS, FIELDS, Candidate
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,15 @@ def to_confidence(raw: float) -> float:
     return round(1 - math.exp(-raw * math.log(2) / 0.5), 4)
 
 
+def _better_first(c: Candidate) -> float:
+    """Tie-break among equally evidenced metric values: the better score first (the headline is a paper's
+    best result); 0 for other fields, which keep page order."""
+    spec = FIELDS.get(c.field)
+    if spec is None or spec.kind != "metric" or spec.higher_is_better is None or not isinstance(c.value, (int, float)):
+        return 0.0
+    return -float(c.value) if spec.higher_is_better else float(c.value)
+
+
 def dedupe_and_rank(cands: list[Candidate], *, max_per_field: dict[str, int] | None = None,
                     min_relative: float = DEFAULT_MIN_RELATIVE,
                     limited: tuple[str, ...] = COMPUTE_FIELDS) -> list[Candidate]:
@@ -125,7 +134,7 @@ def dedupe_and_rank(cands: list[Candidate], *, max_per_field: dict[str, int] | N
         groups[(c.arxiv_id, c.version, c.field)].append(c)
     out: list[Candidate] = []
     for key in sorted(groups):
-        ordered = sorted(groups[key], key=lambda c: (-c.confidence, c.page, str(c.value), c.model))
+        ordered = sorted(groups[key], key=lambda c: (-c.confidence, _better_first(c), c.page, str(c.value), c.model))
         if key[2] in limited and ordered:
             floor = ordered[0].confidence * min_relative
             limit = (DEFAULT_MAX_PER_FIELD if max_per_field is None else max_per_field).get(key[2], len(ordered))

@@ -471,3 +471,13 @@ def test_training_setup_of_the_main_benchmark_beats_another_datasets() -> None:
     assert _setup_benchmark([(0, "conll2003"), (40, "other:kbp")], 100) == "conll2003"
     assert _setup_benchmark([(0, "other:kbp")], 100) == "other:kbp"
     assert _setup_benchmark([(0, "conll2003")], 1000) == ""
+
+
+def test_equally_evidenced_scores_rank_the_better_one_first() -> None:
+    def c(field: str, value: float, page: int) -> Candidate:
+        return Candidate("1.1", 1, field, value, confidence=0.5, page=page, benchmark="coco")
+
+    out = dedupe_and_rank([c("box_ap", 25.8, 1), c("box_ap", 34.5, 2), c("top1_err", 21.4, 1), c("top1_err", 19.4, 2),
+                           c("epochs", 300, 1), c("epochs", 90, 2)])
+    first = {x.field: x.value for x in out if x.rank == 1}
+    assert first == {"box_ap": 34.5, "top1_err": 19.4, "epochs": 300}  # compute fields keep page order
