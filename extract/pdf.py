@@ -22,6 +22,7 @@ import struct
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -384,6 +385,28 @@ def extend_down(region: BBox, lines: list[tuple[BBox, str]], reach: float = DEFA
     return (x0, top, x1, bottom)
 
 
+class _CharsOnly:
+    """Stands in for a pdfplumber page where only ``.chars`` is read (``pdfplumber.table.Table.extract``)."""
+
+    def __init__(self, chars: list[dict[str, object]]) -> None:
+        self.chars = chars
+
+
+def _table_rows(table: Any) -> tuple[tuple[str | None, ...], ...]:
+    """The cleaned rows of a pdfplumber table: ``table.extract()`` over only the chars inside the table.
+
+    pdfplumber tests every char of the page against every row; a char inside a row (its centre in the
+    row's half-open box, pdfplumber's own test) is inside the table's box, so the rows are the same.
+    """
+    import pdfplumber.table
+
+    x0, top, x1, bottom = table.bbox
+    inside = [c for c in table.page.chars
+              if x0 <= (c["x0"] + c["x1"]) / 2 < x1 and top <= (c["top"] + c["bottom"]) / 2 < bottom]
+    rows = pdfplumber.table.Table(_CharsOnly(inside), table.cells).extract(x_tolerance=DEFAULT_TEXT_TOLERANCE)  # type: ignore[arg-type]
+    return _clean_rows(rows)
+
+
 def find_tables(plumber_page: object, page: Page) -> tuple[Table, ...]:
     """Tables on one pdfplumber page: fully ruled grids first, then regions bounded by rules.
 
@@ -394,7 +417,7 @@ def find_tables(plumber_page: object, page: Page) -> tuple[Table, ...]:
     found: list[Table] = []
     captions = _captions(page)
     for t in plumber_page.find_tables(LINES_SETTINGS):  # type: ignore[attr-defined]
-        rows = _clean_rows(t.extract(x_tolerance=DEFAULT_TEXT_TOLERANCE))
+        rows = _table_rows(t)
         if len(rows) >= 2 and max(len(r) for r in rows) >= 2:
             box = tuple(float(v) for v in t.bbox)
             found.append(Table(page=page.number, rows=rows, bbox=box, caption=_nearest_caption(box, captions)))  # type: ignore[arg-type]
@@ -407,7 +430,7 @@ def find_tables(plumber_page: object, page: Page) -> tuple[Table, ...]:
         crop_box = (max(region[0] - 2, 0), max(region[1] - 2, 0), min(region[2] + 2, width), min(region[3] + 2, height))
         cropped = plumber_page.crop(crop_box)  # type: ignore[attr-defined]
         for t in cropped.find_tables(TEXT_SETTINGS):
-            rows = _clean_rows(t.extract(x_tolerance=DEFAULT_TEXT_TOLERANCE))
+            rows = _table_rows(t)
             if len(rows) >= 2 and max(len(r) for r in rows) >= 2:
                 box = tuple(float(v) for v in t.bbox)
                 found.append(Table(page=page.number, rows=rows, bbox=box, caption=_nearest_caption(box, captions)))  # type: ignore[arg-type]
