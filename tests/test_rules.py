@@ -481,3 +481,10 @@ def test_equally_evidenced_scores_rank_the_better_one_first() -> None:
                            c("epochs", 300, 1), c("epochs", 90, 2)])
     first = {x.field: x.value for x in out if x.rank == 1}
     assert first == {"box_ap": 34.5, "top1_err": 19.4, "epochs": 300}  # compute fields keep page order
+
+
+def test_training_as_a_noun_modifier_is_not_the_schedule_length() -> None:
+    text = ("So we use 0.01 to warm up the training until the training error is below 80% (about 400 iterations), "
+            "and then go back to 0.1. We start with a learning rate of 0.1, divide it by 10 at 32k and 48k "
+            "iterations, and terminate training at 64k iterations.")
+    assert _values(text, "training_steps")[0] == 64000

@@ -92,6 +92,10 @@ _INFER = re.compile(r"\b(?:ms|msec|fps|per image|inference|test[- ]time|testing|
                     r"speed|throughput|measured)\b", re.I)
 _DELTA = re.compile(r"(?:\bby|\bof|\bgains?|\bimproves?|\+|∆|Δ)\s*(?:about|around|up to|~|∼)?\s*$|\bby\b[^.]{0,12}$",
                     re.I)
+# "trained for", "a total of": the schedule's length. "training" as a noun modifier ("until the training
+# error is below 80%", "training loss") says nothing about the number.
+_SCHEDULE_TOTAL = re.compile(r"\b(?:for|total of|trained|train|training(?!\s+(?:error|loss|set|data|curves?|"
+                             r"images|accuracy|samples|examples)\b))\b")
 _NUMBER_RUN = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}$")
 _ABLATION = re.compile(r"\bablation|\bw/o\b|without\b|remov", re.I)
 _RANGE_BEFORE = re.compile(r"\d\s?(?:–|—|-|to|or|and)\s?$")
@@ -131,8 +135,7 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         clause = doc_text[max(s, m.num_start - 70):m.num_start]
         last_lr = max((x.end() for x in _LR.finditer(clause)), default=-1)
         last_end = max((x.end() for x in _END.finditer(clause)), default=-1)
-        last_for = max((x.end() for x in re.finditer(r"\b(?:for|total of|trained|train|training)\b", clause)),
-                       default=-1)
+        last_for = max((x.end() for x in _SCHEDULE_TOTAL.finditer(clause)), default=-1)
         at_step = bool(re.search(r"\b(?:at|after)\s*$", lead)) or m.rule.id == "epochs.at_epoch"
         if last_lr > max(last_end, last_for) or (at_step and last_end < 0 and last_for < 0):
             lr = True
