@@ -488,3 +488,8 @@ def test_training_as_a_noun_modifier_is_not_the_schedule_length() -> None:
             "and then go back to 0.1. We start with a learning rate of 0.1, divide it by 10 at 32k and 48k "
             "iterations, and terminate training at 64k iterations.")
     assert _values(text, "training_steps")[0] == 64000
+
+
+def test_the_model_a_value_belongs_to_decides_own_model_evidence() -> None:
+    text = "The FooNet-50 contains 16 layers and 20.6 M parameters, while BarNet-53 contains 29 layers and 27.6 M parameters."
+    assert _values(text, "params", title="BarNet: optimal bars")[0] == pytest.approx(27.6e6)

@@ -120,6 +120,10 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         before_names = model_names(before)
         model = before_names[-1] if before_names else names[0]
     own_score = max((own.get(_ctx_stem(n), 0.0) for n in names), default=0.0)
+    if model and before and len({_ctx_stem(n) for n in names}) > 1:
+        # several families in one sentence ("CSPResNext50 has 20.6 M parameters, while CSPDarknet53 has
+        # 27.6 M"): the model the value belongs to decides, the sentence's best family only half
+        own_score = (own.get(_ctx_stem(model), 0.0) + own_score) / 2
     near = doc_text[max(s, m.num_start - 80):min(e, m.num_end + 40)]
     close_names = model_names(doc_text[max(s, m.num_start - 40):m.num_start])
     if close_names and own.get(_stem(close_names[-1]), 0.0) < DEFAULT_OTHER_MODEL_OWN:
