@@ -1,6 +1,6 @@
 """Benchmark: flopmine extraction vs ``pdftotext`` on the same PDFs, in one run.
 
-    .venv/bin/python bench/extract.py [FOLDER] [--repeat N] [--max-files N]
+    .venv/bin/python bench/extract.py [FOLDER] [--repeat N] [--max-files N] [--stages]
 
 FOLDER defaults to ``../shared/corpus/pdfs``. Prints pages/s for:
 
@@ -11,6 +11,7 @@ FOLDER defaults to ``../shared/corpus/pdfs``. Prints pages/s for:
   this is what ``flopmine extract`` does, minus the store writes).
 
 and the ratios to pdftotext (the issue's goal: within 5× on 1 worker, near-linear to 2 workers).
+``--stages`` adds the time of each part of the rules per page (where the rules' time goes).
 Timings are wall-clock and best of ``--repeat`` runs; the machine may be shared, so say so when quoting.
 """
 
@@ -46,6 +47,8 @@ def main() -> int:
     ap.add_argument("folder", nargs="?", type=Path, default=REPO.parent / "shared" / "corpus" / "pdfs")
     ap.add_argument("--repeat", type=int, default=2, help="best of N runs per measurement (default 2)")
     ap.add_argument("--max-files", type=int, default=0, help="only the first N PDFs (0: all)")
+    ap.add_argument("--stages", action="store_true",
+                    help="also time the parts of the rules (extract.rules.candidates) on pre-read documents")
     args = ap.parse_args()
     files = sorted(args.folder.glob("*.pdf"))
     if args.max_files:
@@ -90,7 +93,41 @@ def main() -> int:
     one = next(s for name, s, _ in rows if name.endswith("1 worker"))
     two = next(s for name, s, _ in rows if name.endswith("2 workers"))
     print(f"speed-up 1 → 2 workers: {one / two:.2f}×  ({pages} pages)")
+    if args.stages:
+        stage_profile(files, args.repeat)
     return 0
+
+
+def stage_profile(files: list[Path], repeat: int) -> None:
+    """Per-page time of each part of ``extract.rules.candidates``, run alone on documents read beforehand
+    (parts the rules call more than once per page are timed once; see the "calls" column)."""
+    import extract.rules as rules
+    from extract.normalise import clean_text
+    from extract.tables import table_facts, text_table_facts
+    from flopmine.hardware import scan_hardware
+
+    docs = [read_document(f, arxiv_id=f.stem, version=1) for f in files]
+    pages = [p for d in docs for p in d.pages]
+    eng = rules.engine()
+    rules.candidates(docs[0])  # warm caches (registry, compiled patterns)
+    cleaned = [clean_text(p.text)[0] for p in pages]
+    parts: list[tuple[str, int, Callable[[], object]]] = [
+        ("candidates(doc), all of the rules", 1, lambda: [rules.candidates(d) for d in docs]),
+        ("clean_text", 2, lambda: [clean_text(p.text + " ") for p in pages]),  # " ": not a cached text
+        ("engine().matches (spaCy + Matcher)", 1, lambda: [list(eng.matches(c)) for c in cleaned]),
+        ("  of which spaCy tokenizer", 1, lambda: [eng.nlp.make_doc(c) for c in cleaned]),
+        ("tables.text_table_facts", 1,
+         lambda: [text_table_facts(p.text, boxes=p.char_boxes or None) for p in pages]),
+        ("tables.table_facts (pdfplumber tables)", 1, lambda: [table_facts(t) for p in pages for t in p.tables]),
+        ("flopmine.hardware.scan_hardware", 1, lambda: [scan_hardware(c) for c in cleaned]),
+    ]
+    if hasattr(rules, "_benchmark_spots"):
+        parts.append(("rules._benchmark_spots", 3, lambda: [rules._benchmark_spots(c) for c in cleaned]))
+    print(f"\nrules, by part ({len(pages)} pages, in process, best of {repeat}):")
+    print(f"{'':40} {'ms/page':>8} {'calls':>6}")
+    for name, calls, fn in parts:
+        secs, _ = best_of(repeat, lambda fn=fn: (fn(), 0)[1])
+        print(f"{name:40} {1000 * secs / len(pages):8.2f} {calls:>6}")
 
 
 if __name__ == "__main__":
