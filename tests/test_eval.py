@@ -156,8 +156,8 @@ def test_eval_paths_reports_unreadable_pdfs(tmp_path: Path, gold_file: Path) -> 
 
 # Floors a little below the scores measured when these rules were written (docs/rules.md has the
 # table and the command); a change that lowers quality fails here.
-TUNE_FLOORS = {"overall_recall": 0.90, "compute_recall": 0.90, "overall_precision": 0.78,
-               "compute_precision": 0.84, "per_pair": 4.0}
+TUNE_FLOORS = {"overall_recall": 0.90, "compute_recall": 0.90, "overall_precision": 0.80,
+               "compute_precision": 0.87, "per_pair": 4.0}
 HELD_FLOORS = {"overall_recall": 0.95, "compute_recall": 0.95, "overall_precision": 0.82,
                "compute_precision": 0.90, "per_pair": 3.0}
 # All papers: the per-field targets (top-1 precision ≥ 0.85), one pair of slack each.
