@@ -203,3 +203,18 @@ def test_corpus_compute_field_floors(corpus_run: tuple[list[GoldFact], list[Scor
     r = evaluate(gold, scored, papers)
     for name, floor in ALL_FIELD_FLOORS.items():
         assert (r.fields[name].precision or 0.0) >= floor, name
+
+
+def test_cli_rejects_gold_files_given_as_pdf_paths(tmp_path: Path) -> None:
+    """`--gold a.csv b.csv` from a shell glob: b.csv must not be silently read as a PDF path."""
+    from typer.testing import CliRunner
+
+    from flopmine.cli import app
+
+    gold = tmp_path / "a.csv"
+    gold.write_text("arxiv_id,benchmark,model,field,value,page,evidence\n")
+    other = tmp_path / "b.csv"
+    other.write_text(gold.read_text())
+    result = CliRunner().invoke(app, ["eval", "--gold", str(gold), str(other), str(tmp_path)])
+    assert result.exit_code != 0
+    assert "repeat the option" in str(result.exception) + result.output

@@ -51,6 +51,11 @@ def eval_command(
         raise ConfigError("--gold FILE is required (repeat it for several gold files)")
     if bool(queue) == bool(paths):
         raise ConfigError("give either --queue FILE or PDF paths, not both and not neither")
+    stray = [p for p in paths or [] if p.suffix.lower() == ".csv"]
+    if stray:
+        # `--gold a.csv b.csv` (a shell glob) gives only a.csv to --gold; the rest land here.
+        raise ConfigError(f"{stray[0]} is a CSV among the PDF paths: repeat the option for each file, "
+                          "e.g. --gold a.csv --gold b.csv (likewise --meta)")
     gold_facts = ev.load_gold(gold)
     st = state(ctx)
     problems: list[str] = []
