@@ -220,7 +220,9 @@ def _median_height(boxes: tuple[BBox | None, ...] | list[BBox | None]) -> float:
 def _benchmark_spots(text: str) -> list[tuple[int, str]]:
     """Positions of benchmark names (registry aliases) in ``text``; datasets outside the registry
     ("PASCAL VOC", "Cityscapes") appear as ``other:<name>`` so their numbers are not taken for ours."""
-    spots = [(m.start(), name) for name, rx in _alias_patterns() for m in rx.finditer(text)]
+    low = None if _FOLD_TRAPS.search(text) else text.lower()
+    spots = [(m.start(), name) for name, rx, stems in _alias_stems()
+             if low is None or stems is None or any(s in low for s in stems) for m in rx.finditer(text)]
     spots += [(m.start(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(text)]
     return sorted(spots)
 
@@ -240,6 +242,26 @@ def _alias_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     for name, pattern in EXTRA_ALIASES.items():
         if name in load_registry():
             out.append((name, re.compile(pattern, re.IGNORECASE)))
+    return tuple(out)
+
+
+# Characters a case-insensitive pattern matches to an ASCII letter although their ``lower()`` is not that
+# letter ("ſ" ~ s, "ı"/"İ" ~ i): in a text holding one, the substring pre-check below is skipped.
+_FOLD_TRAPS = re.compile("[\u017f\u0131\u0130]")
+
+
+@functools.lru_cache(maxsize=1)
+def _alias_stems() -> tuple[tuple[str, re.Pattern[str], tuple[str, ...] | None], ...]:
+    """``_alias_patterns`` with, for the registry's literal aliases, the lower-cased forms one of which any
+    match contains (a cheap ``in`` test spares the regular expression on most pages); None: always run it."""
+    literal: dict[str, list[str]] = {}
+    for name, b in load_registry().items():
+        literal[name] = [f.lower() for f in {*b.aliases, b.name}]
+    out = []
+    for i, (name, rx) in enumerate(_alias_patterns()):
+        forms = literal.get(name) if i < len(literal) else None
+        ok = forms and all(f.isascii() for f in forms)
+        out.append((name, rx, tuple(forms) if ok else None))
     return tuple(out)
 
 
@@ -452,16 +474,16 @@ def candidates(doc: Document) -> list[Candidate]:
     cleaned = []
     for page in doc.pages:
         clean, idx = clean_text(page.text)
-        cleaned.append((clean, idx))
-        all_spots.update(name for _, name in _benchmark_spots(clean) if not name.startswith("other:"))
+        page_spots = _benchmark_spots(clean)
+        cleaned.append((clean, idx, page_spots))
+        all_spots.update(name for _, name in page_spots if not name.startswith("other:"))
     ranked = [*doc.benchmarks, *(b for b, _ in all_spots.most_common())]
     default_bench = ranked[0] if ranked else ""
     main_bench = tuple(rx for name, rx in _alias_patterns() if name == default_bench)
-    pretrains = sum(len(_PRETRAIN.findall(c)) for c, _ in cleaned) >= DEFAULT_PRETRAIN_MENTIONS
+    pretrains = sum(len(_PRETRAIN.findall(c)) for c, _, _ in cleaned) >= DEFAULT_PRETRAIN_MENTIONS
     found: list[tuple[Candidate, float, Evidence]] = []
     for i, page in enumerate(doc.pages):
-        clean, idx = cleaned[i]
-        spots = _benchmark_spots(clean)
+        clean, idx, spots = cleaned[i]
         for c, w, ev, pos in _page_candidates(doc, page, i, eng, sections, own, main_bench, pretrains):
             if c.field in METRIC_FIELDS:
                 bench = _nearest_benchmark(spots, pos, "")
