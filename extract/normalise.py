@@ -47,38 +47,55 @@ def clean_text(text: str) -> tuple[str, list[int]]:
 CLEAN_CACHE_PAGES = 320  # more than a document's pages (extract.pdf reads up to 300)
 
 
+# Characters the clean-up acts on; text between two of them is copied as it is. A space right after an
+# ordinary character is copied too (it is the single space the clean-up would write).
+_CLEAN_SET = "\ufffe\u00ad\u2010\\-\r\n\t\u00a0 \ufb00-\ufb04"
+_CLEAN_SPECIAL = re.compile(f"[{_CLEAN_SET.replace(' ', '')}]|(?<![^{_CLEAN_SET}]) ")
+_LINE_GAP = re.compile("[ \r\n\t]*")
+_WHITESPACE = "\r\n\t\u00a0 "
+
+
 @functools.lru_cache(maxsize=CLEAN_CACHE_PAGES)
 def _clean_text_cached(text: str) -> tuple[str, array[int]]:
+    # Copies the runs of ordinary characters whole and steps only through the special ones (spaces,
+    # hyphens, ligatures); the result is the same as a character-by-character pass.
     out: list[str] = []
     idx: list[int] = []
+    space = True  # the output is empty or ends with a space: a space would not be added
     i, n = 0, len(text)
+    search = _CLEAN_SPECIAL.search
     while i < n:
-        ch = text[i]
-        if ch in _SOFT_HYPHENS or (ch == "-" and i > 0 and text[i - 1].islower()):
-            j = i + 1
-            while j < n and text[j] in " \r\n\t":
-                j += 1
-            if j > i + 1 and "\n" in text[i + 1:j] and j < n and text[j].islower():
+        m = search(text, i)
+        if m is None:
+            out.append(text[i:])
+            idx.extend(range(i, n))
+            break
+        p = m.start()
+        if p > i:
+            out.append(text[i:p])
+            idx.extend(range(i, p))
+            space = text[p - 1] == " "
+        ch = text[p]
+        if ch in _SOFT_HYPHENS or (ch == "-" and p > 0 and text[p - 1].islower()):
+            j = _LINE_GAP.match(text, p + 1).end()  # type: ignore[union-attr]
+            if j > p + 1 and "\n" in text[p + 1:j] and j < n and text[j].islower():
                 i = j  # end-of-line hyphenation: join the word
                 continue
             if ch != "-":
-                i += 1
+                i = p + 1
                 continue
-        if ch in "\r\n\t\u00a0 ":
-            if out and out[-1] != " ":
+        if ch in _WHITESPACE:
+            if not space:
                 out.append(" ")
-                idx.append(i)
-            i += 1
+                idx.append(p)
+                space = True
+            i = p + 1
             continue
-        lig = _LIGATURES.get(ch)
-        if lig:
-            for c in lig:
-                out.append(c)
-                idx.append(i)
-        else:
-            out.append(ch)
-            idx.append(i)
-        i += 1
+        lig = _LIGATURES.get(ch, ch)
+        out.append(lig)
+        idx.extend([p] * len(lig))
+        space = False
+        i = p + 1
     return "".join(out), array("q", idx)
 
 

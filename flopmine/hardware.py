@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
@@ -136,8 +137,7 @@ _MEMORY = re.compile(r"^\d+(gb|gib|g)$")
 _COUNTISH = re.compile(r"^\d{1,5}x?$")
 
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(NamedTuple):  # a tuple, not a dataclass: a page has thousands of tokens
     norm: str
     start: int
     end: int
@@ -149,11 +149,21 @@ class _Tok:
 
 def _split_run(word: str, start: int) -> list[_Tok]:
     """Split glued forms: ``TitanX`` → titan x, ``TPUv3`` → tpu v3, ``1080Ti`` → 1080 ti."""
+    return [_Tok(norm, start + a, start + b) for norm, a, b in _split_shape(word)]
+
+
+@functools.lru_cache(maxsize=8192)
+def _split_shape(word: str) -> tuple[tuple[str, int, int], ...]:
+    """``_split_run`` of ``word`` at offset 0 (words repeat: the split is computed once per word)."""
+    return tuple(_split_run_uncached(word, 0))
+
+
+def _split_run_uncached(word: str, start: int) -> list[_Tok]:
     low = word.lower()
     m = _PREFIX_SPLIT.match(low)
     if m:
         cut = len(m.group(1))
-        return [_Tok(low[:cut], start, start + cut), *_split_run(word[cut:], start + cut)]
+        return [_Tok(low[:cut], start, start + cut), *_split_run_uncached(word[cut:], start + cut)]
     m = _SUFFIX_SPLIT.match(low)
     if m:
         cut = len(m.group(1))
@@ -170,7 +180,12 @@ def _tokenise(text: str) -> list[_Tok]:
     """Lower-cased alphanumeric tokens with character offsets into ``text``."""
     toks: list[_Tok] = []
     for m in _RUN.finditer(text):
-        toks.extend(_split_run(m.group(), m.start()))
+        shape = _split_shape(m.group())
+        start = m.start()
+        if len(shape) == 1 and shape[0][1] == 0:  # the common case: one token, the whole word
+            toks.append(_Tok(shape[0][0], start, start + shape[0][2]))
+        else:
+            toks.extend(_Tok(norm, start + a, start + b) for norm, a, b in shape)
     merged: list[_Tok] = []
     for tok in toks:
         prev = merged[-1] if merged else None
@@ -188,7 +203,12 @@ def _tokenise(text: str) -> list[_Tok]:
 
 
 def _is_memory(tok: _Tok) -> bool:
-    return bool(_MEMORY.match(tok.norm))
+    return _is_memory_word(tok.norm)
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_memory_word(norm: str) -> bool:
+    return bool(_MEMORY.match(norm))
 
 
 def _content(tokens: Iterable[_Tok]) -> list[_Tok]:
