@@ -213,7 +213,8 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
 
 
 def _median_height(boxes: tuple[BBox | None, ...] | list[BBox | None]) -> float:
-    hs = sorted(b[3] - b[1] for b in boxes if b is not None and b[3] > b[1])
+    hs = [b[3] - b[1] for b in boxes if b is not None and b[3] > b[1]]
+    hs.sort()
     return hs[len(hs) // 2] if hs else 0.0
 
 
@@ -259,7 +260,7 @@ def _alias_stems() -> tuple[tuple[str, re.Pattern[str], tuple[str, ...] | None],
         literal[name] = [f.lower() for f in {*b.aliases, b.name}]
     out = []
     for i, (name, rx) in enumerate(_alias_patterns()):
-        forms = literal.get(name) if i < len(literal) else None
+        forms = literal.get(name) if i < len(literal) else EXTRA_ALIAS_STEMS.get(rx.pattern)
         ok = forms and all(f.isascii() for f in forms)
         out.append((name, rx, tuple(forms) if ok else None))
     return tuple(out)
@@ -272,6 +273,16 @@ EXTRA_ALIASES: dict[str, str] = {
     "swb_hub500": r"Switchboard|Hub5(?:'00|’00| 2000)?|\bSWB\b",
     "coco": r"test-dev|\bCOCO\b",
     "squad11": r"\bSQuAD\b",
+}
+# For each pattern above, lower-case strings one of which every match of it contains (a match of
+# "English[\s\-]?(?:to|→|-)[\s\-]?French" contains "english"): keep in step with the patterns; a pattern
+# missing here is always run.
+EXTRA_ALIAS_STEMS: dict[str, list[str]] = {
+    EXTRA_ALIASES["wmt14_en_fr"]: ["english", "en-fr", "en→fr"],
+    EXTRA_ALIASES["wmt14_en_de"]: ["english", "en-de", "en→de"],
+    EXTRA_ALIASES["swb_hub500"]: ["switchboard", "hub5", "swb"],
+    EXTRA_ALIASES["coco"]: ["test-dev", "coco"],
+    EXTRA_ALIASES["squad11"]: ["squad"],
 }
 
 
