@@ -362,7 +362,11 @@ def _is_data_line(line: str) -> bool:
     >>> _is_data_line("ResNet-152 19.38 4.49"), _is_data_line("We evaluate on the ImageNet 2012 dataset of 1000 classes")
     (True, False)
     """
-    label, vals = _row_values(line)
+    return _is_data_row(line, *_row_values(line))
+
+
+def _is_data_row(line: str, label: str, vals: list[tuple[int, int, str]]) -> bool:
+    """``_is_data_line`` given ``_row_values(line)`` (computed once by the caller)."""
     if not vals or len(label) > DEFAULT_MAX_LABEL:
         return False
     tail = line[vals[0][0]:]
@@ -447,7 +451,7 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
         if not line.strip():
             continue
         label, vals = _row_values(line)
-        is_data = _is_data_line(line)
+        is_data = _is_data_row(line, label, vals)
         label_hm = header_field(label) if label and len(label) <= 24 and vals else None
         if label_hm is not None and not model_names_like(label):
             # row-oriented: the label names the quantity and the numbers follow
@@ -470,9 +474,9 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
         row_field = None
         if not is_data:
             spans = _header_spans(line)
-            bench_spans = _benchmark_spans(line) if not spans or all(
-                FIELDS[h.field].kind == "compute" for _, _, h in spans) else []
-            if bench_spans and len(line) < 120:
+            bench_spans = _benchmark_spans(line) if len(line) < 120 and (not spans or all(
+                FIELDS[h.field].kind == "compute" for _, _, h in spans)) else []
+            if bench_spans:
                 metric = _nearest_caption_metric(captions, i)
                 for bs, be, bname in bench_spans:
                     field_name = metric or _primary_metric(bname) or (
