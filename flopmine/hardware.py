@@ -178,27 +178,24 @@ def _split_run_uncached(word: str, start: int) -> list[_Tok]:
 
 def _tokenise(text: str) -> list[_Tok]:
     """Lower-cased alphanumeric tokens with character offsets into ``text``."""
-    toks: list[_Tok] = []
-    for m in _RUN.finditer(text):
-        shape = _split_shape(m.group())
-        start = m.start()
-        if len(shape) == 1 and shape[0][1] == 0:  # the common case: one token, the whole word
-            toks.append(_Tok(shape[0][0], start, start + shape[0][2]))
-        else:
-            toks.extend(_Tok(norm, start + a, start + b) for norm, a, b in shape)
     merged: list[_Tok] = []
-    for tok in toks:
-        prev = merged[-1] if merged else None
-        # "K-6000", "V-100": a single letter joined by a hyphen to a number is one model name.
-        if (prev is not None and len(prev.norm) == 1 and prev.norm.isalpha() and tok.norm[:1].isdigit()
-                and text[prev.end:tok.start] == "-"):
-            merged[-1] = _Tok(prev.norm + tok.norm, prev.start, tok.end)
-            continue
-        # "32 GB": a memory size is not part of a device name.
-        if tok.norm in ("gb", "gib") and prev is not None and prev.norm.isdigit():
-            merged[-1] = _Tok(prev.norm + "gb", prev.start, tok.end)
-            continue
-        merged.append(tok)
+    tok = functools.partial(tuple.__new__, _Tok)  # _Tok(norm, start, end) without its Python-level __new__
+    for m in _RUN.finditer(text):
+        base = m.start()
+        for norm, a, b in _split_shape(m.group()):
+            start, end = base + a, base + b
+            if merged:
+                prev = merged[-1]
+                pnorm = prev[0]
+                # "K-6000", "V-100": a single letter joined by a hyphen to a number is one model name.
+                if len(pnorm) == 1 and pnorm.isalpha() and norm[:1].isdigit() and text[prev[2]:start] == "-":
+                    merged[-1] = tok((pnorm + norm, prev[1], end))
+                    continue
+                # "32 GB": a memory size is not part of a device name.
+                if norm in ("gb", "gib") and pnorm.isdigit():
+                    merged[-1] = tok((pnorm + "gb", prev[1], end))
+                    continue
+            merged.append(tok((norm, start, end)))
     return merged
 
 
