@@ -357,7 +357,8 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         pos = raw_lines.find(t.caption[:30]) if t.caption else -1
         for f in table_facts(t, benchmark=""):
             facts.append((f, max(pos, 0)))
-    raw_spots = _benchmark_spots(raw_lines)
+    raw_spots = _benchmark_spots(raw_lines) if facts else []
+    flat = raw_lines.replace("\n", " ") if facts else raw_lines  # the page on one line, for snippets
     for f, pos in facts:
         field = f.field
         bench = f.benchmark or _nearest_benchmark(raw_spots, pos, "", window=1500)
@@ -389,7 +390,7 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
                       own_model=own_score, table=True, extra=extra,
                       ablation=bool(_ABLATION_CAPTION.search(f.caption)))
         bbox = page.span_bbox(f.start, f.end) if page.char_boxes and f.start >= 0 else None
-        snippet = _snippet(raw_lines.replace("\n", " "), max(f.start, 0), max(f.end, 0)) if f.start >= 0 else (
+        snippet = _snippet(flat, max(f.start, 0), max(f.end, 0)) if f.start >= 0 else (
             f"{f.model} {f.raw} [{f.header}]")[:SNIPPET_CHARS]
         cand = Candidate(
             arxiv_id=doc.arxiv_id, version=doc.version, field=field, value=f.value, benchmark=bench,
