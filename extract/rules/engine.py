@@ -13,6 +13,7 @@ from ``extract.normalise``. ``normaliser`` names how the matched span becomes a 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import logging
@@ -265,9 +266,14 @@ class Engine:
             return self.matcher(doc, with_alignments=True)
         (before, after), n = self.reach, len(doc)
         regions: list[list[int]] = []
-        for t in doc:
-            if t.idx in quantities:
-                lo, hi = max(0, t.i - before), min(n, t.i + after)
+        # the tokens of the quantities (a quantity's key is its token's first character): found by
+        # bisecting the tokens' offsets rather than walking every token of the page
+        from spacy.attrs import IDX
+
+        offsets = doc.to_array(IDX).tolist()
+        for i in sorted({bisect.bisect_left(offsets, c) for c in quantities}):
+            if i < n and offsets[i] in quantities:
+                lo, hi = max(0, i - before), min(n, i + after)
                 if regions and lo <= regions[-1][1]:
                     regions[-1][1] = hi
                 else:
