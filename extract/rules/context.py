@@ -130,6 +130,10 @@ _STOP_NAMES = {
     "Conclusion", "References", "Method", "Methods", "Experiments", "Model", "Models", "Deep",
     "Learning", "Network", "Networks", "Neural", "Conference", "Proceedings", "arXiv", "Eq",
     "Mult-Adds", "Multi-Adds", "MACs", "GFLOPs", "MFLOPs", "Params", "Parameters", "FLOPS", "ILSVRC",
+    # frameworks, optimisers and hardware brands name tools, never the paper's model
+    "PyTorch", "TensorFlow", "Caffe", "Caffe2", "MXNet", "Theano", "Torch", "Keras", "JAX", "Chainer",
+    "PaddlePaddle", "CUDA", "cuDNN", "Adam", "AdamW", "RMSProp", "Adagrad", "GTX", "RTX", "Tesla", "TITAN",
+    "Titan", "Xeon", "Intel", "Google", "Cloud", "NVidia", "Quadro", "GeForce",
 }
 
 
@@ -138,6 +142,8 @@ def model_names(text: str) -> list[str]:
 
     >>> model_names("Our EfficientNet-B7 beats ResNet-152 and GPipe on ImageNet.")
     ['EfficientNet-B7', 'ResNet-152', 'GPipe']
+    >>> model_names("Built on PyTorch and trained on four GTX 1080 GPUs with Adam.")
+    []
     """
     out = []
     for m in MODEL_NAME.finditer(text):
