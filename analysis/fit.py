@@ -334,9 +334,14 @@ def fit_measure(points: pd.DataFrame, benchmark: str, measure: str) -> tuple[Mea
     year_fit = None
     yr = points["year_frac"].to_numpy(float)
     known = np.isfinite(yr)
+    design = np.column_stack([np.ones(int(known.sum())), x[known], yr[known]])
     if known.sum() < MIN_OBS + 1 or np.ptp(yr[known]) == 0 or np.ptp(x[known]) == 0:
         problems.append(Problem(benchmark, measure, "year-trend model (Table 2) not fitted: needs at least "
                                 f"{MIN_OBS + 1} observations with known, varying years"))
+    elif np.linalg.matrix_rank(design) < design.shape[1]:
+        # e.g. every model of one year shares one compute value: year and compute cannot be told apart
+        problems.append(Problem(benchmark, measure, "year-trend model (Table 2) not fitted: compute and year "
+                                "are collinear in these observations"))
     else:
         if not known.all():
             unknown = points[~known]

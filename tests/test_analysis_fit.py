@@ -151,3 +151,15 @@ def test_rows_without_year_or_benchmark_are_named() -> None:
     text = [str(p) for p in res.problems]
     assert any("left out 2 row(s) without a year (dataset line(s) 2, 3)" in t for t in text)
     assert any(t.startswith("(none): 1 row(s) without a benchmark") and "line(s) 4" in t for t in text)
+
+
+def test_year_trend_skipped_when_compute_and_year_are_collinear() -> None:
+    """Two years, one compute value each: Table 2 cannot separate them, so it is reported, not fitted."""
+    df = synthetic_frame(12, seed=2)
+    first = np.arange(len(df)) < len(df) // 2
+    df["gflops_per_pass"] = np.where(first, 2.0, 20.0)
+    df["year"], df["month"] = np.where(first, 2016, 2019), 1
+    fits, problems = _fits(df)
+    assert fits is not None and fits.polynomial is not None
+    assert fits.polynomial_year is None
+    assert any("collinear" in str(p) for p in problems)
