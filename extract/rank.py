@@ -61,6 +61,14 @@ class Evidence:
     extra: float = 1.0  # a rule-specific factor
 
 
+# Evidence flags that multiply the score by a fixed factor, in the order they apply.
+_FLAG_FACTORS: tuple[tuple[str, float], ...] = (
+    ("train_context", DEFAULT_TRAIN_CONTEXT), ("lr_schedule", DEFAULT_LR_SCHEDULE),
+    ("ablation", DEFAULT_ABLATION), ("range_", DEFAULT_RANGE), ("inference", DEFAULT_INFERENCE),
+    ("table", DEFAULT_TABLE), ("axis", DEFAULT_AXIS), ("main_benchmark", DEFAULT_MAIN_BENCHMARK),
+)
+
+
 def score(weight: float, ev: Evidence, repeats: int = 1) -> float:
     """The raw score of a candidate (positive; larger is better).
 
@@ -76,22 +84,9 @@ def score(weight: float, ev: Evidence, repeats: int = 1) -> float:
         s *= DEFAULT_CITATION
     if ev.own_model > 0:
         s *= 1 + (DEFAULT_OWN_MODEL - 1) * ev.own_model
-    if ev.train_context:
-        s *= DEFAULT_TRAIN_CONTEXT
-    if ev.lr_schedule:
-        s *= DEFAULT_LR_SCHEDULE
-    if ev.ablation:
-        s *= DEFAULT_ABLATION
-    if ev.range_:
-        s *= DEFAULT_RANGE
-    if ev.inference:
-        s *= DEFAULT_INFERENCE
-    if ev.table:
-        s *= DEFAULT_TABLE
-    if ev.axis:
-        s *= DEFAULT_AXIS
-    if ev.main_benchmark:
-        s *= DEFAULT_MAIN_BENCHMARK
+    for flag, factor in _FLAG_FACTORS:
+        if getattr(ev, flag):
+            s *= factor
     s *= ev.extra
     s *= min(DEFAULT_MAX_REPEAT, 1 + DEFAULT_PER_REPEAT * (repeats - 1))
     return s
