@@ -48,6 +48,11 @@ def pdf_link(conn: sqlite3.Connection, home: Home, c: Candidate) -> str:
                        (c.arxiv_id, c.version)).fetchone()
     candidates = [home.pdf_dir / row["path"]] if row is not None and row["path"] else []
     candidates.append(home.pdf_dir / aid.filename())
+    # PDFs extracted from a folder outside the home (``flopmine extract papers/``) are linked where they lie
+    source = conn.execute("SELECT source_path FROM extractions WHERE arxiv_id = ? AND version = ?",
+                          (c.arxiv_id, c.version)).fetchone()
+    if source is not None and source["source_path"]:
+        candidates.append(Path(source["source_path"]))
     for path in candidates:
         if path.is_file():
             return path.resolve().as_uri() + page

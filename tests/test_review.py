@@ -664,3 +664,14 @@ def test_concurrent_imports_are_serialised(db: sqlite3.Connection, home: Home, t
     ledger = read_csv(home.annotations_dir / ann.LEDGER_FILE)
     assert sorted(r["decision"] for r in ledger) == ["accept"] * 3 + ["reject"] * 3
     assert review.status(db, home).decided == 6
+
+
+def test_pdf_link_points_at_a_pdf_extracted_from_outside_the_home(home: Home, tmp_path: Path) -> None:
+    conn = connect(":memory:")
+    outside = tmp_path / "papers" / "1512.03385v1.pdf"
+    outside.parent.mkdir()
+    outside.write_bytes(b"%PDF")
+    c = Candidate("1512.03385", 1, "params", 25.6e6, page=4)
+    replace_candidates(conn, "1512.03385", 1, [c], extraction={"status": "ok", "rule_version": "t",
+                                                                "source_path": str(outside)})
+    assert review.pdf_link(conn, home, c) == outside.resolve().as_uri() + "#page=4"
