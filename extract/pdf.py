@@ -185,17 +185,28 @@ def _page_chars(textpage: pdfium.PdfTextPage, page_height: float, with_boxes: bo
     unpack = _FOUR_DOUBLES.unpack_from
     get_box = _bare_fn("FPDFText_GetCharBox", ctypes.c_int, ctypes.c_int, *[ctypes.c_void_p] * 4)
     handle = _address(raw)
-    keep = [i for i, ch in enumerate(text) if ch != "\r"]
     boxes: list[BBox | None] = []
     add = boxes.append
-    for i in keep:
-        k = char_index[i]
-        if text[i] in " \n\t" or k < 0 or not get_box(handle, k, p_left, p_right, p_bottom, p_top):
-            add(None)
-        else:
-            left, right, bottom, top = unpack(buf)
-            add((left, page_height - top, right, page_height - bottom))
-    kept = "".join(text[i] for i in keep) if len(keep) != len(text) else text
+    if isinstance(char_index, range):  # the usual case: text index == char index, no lookups
+        for k, ch in enumerate(text):
+            if ch == "\r":
+                continue
+            if ch in " \n\t" or not get_box(handle, k, p_left, p_right, p_bottom, p_top):
+                add(None)
+            else:
+                left, right, bottom, top = unpack(buf)
+                add((left, page_height - top, right, page_height - bottom))
+    else:
+        for i, ch in enumerate(text):
+            if ch == "\r":
+                continue
+            k = char_index[i]
+            if ch in " \n\t" or k < 0 or not get_box(handle, k, p_left, p_right, p_bottom, p_top):
+                add(None)
+            else:
+                left, right, bottom, top = unpack(buf)
+                add((left, page_height - top, right, page_height - bottom))
+    kept = text.replace("\r", "")
     cleaned = kept.translate(_CLEAN)
     if len(cleaned) == len(kept):
         return cleaned, boxes
