@@ -189,12 +189,15 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
     """Text-rule candidates of one page, each with the offset of its number in the cleaned text."""
     clean, idx = clean_text(page.text)
     out: list[tuple[Candidate, float, Evidence, int]] = []
-    body_height = _median_height(page.char_boxes)
+    body_height: float | None = None  # median char height of the page, computed on first need
     for m in eng.matches(clean):
         raw_start = idx[m.start] if m.start < len(idx) else 0
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
         ev, model = _evidence(clean, m, page_index, raw_start, sections, own, main_bench, pretrains)
-        if body_height and FIELDS[m.rule.field].kind == "compute":
+        compute = FIELDS[m.rule.field].kind == "compute"
+        if compute and body_height is None:
+            body_height = _median_height(page.char_boxes)
+        if compute and body_height:
             h = _median_height(page.char_boxes[raw_start:raw_end])
             if h and h < DEFAULT_SMALL_FONT * body_height:
                 ev = replace(ev, extra=ev.extra * DEFAULT_FOOTNOTE)  # footnote or caption size text
