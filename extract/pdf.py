@@ -223,21 +223,46 @@ def _page_chars(textpage: pdfium.PdfTextPage, page_height: float, with_boxes: bo
 # ---------------------------------------------------------------- pdfplumber: tables
 
 
-def _path_bounds(page: pdfium.PdfPage, form: object = None, matrices: tuple[pdfium.PdfMatrix, ...] = (),
+def _path_bounds(parent: int, in_form: bool = False, matrices: tuple[pdfium.PdfMatrix, ...] = (),
                  depth: int = 0) -> Iterator[tuple[float, float, float, float]]:
     """Bounds (PDF space) of the path objects on a page, including those inside form XObjects.
 
-    PDFium reports an object's bounds in its form's space, so they go through each enclosing
-    form's matrix, innermost first (LaTeX tables scaled by ``\\resizebox`` sit in such forms).
+    ``parent`` is the address of the page (or, with ``in_form``, of a form object). PDFium reports an
+    object's bounds in its form's space, so they go through each enclosing form's matrix, innermost
+    first (LaTeX tables scaled by ``\\resizebox`` sit in such forms). Bare PDFium calls: pypdfium2's
+    object wrappers cost more than PDFium's work on pages with thousands of text objects.
     """
-    for obj in page.get_objects(max_depth=1, form=form):
-        if obj.type == pdfium_c.FPDF_PAGEOBJ_PATH:
-            box = obj.get_bounds()
+    if in_form:
+        count = _bare_fn("FPDFFormObj_CountObjects", ctypes.c_int)
+        get_object = _bare_fn("FPDFFormObj_GetObject", ctypes.c_void_p, ctypes.c_ulong)
+    else:
+        count = _bare_fn("FPDFPage_CountObjects", ctypes.c_int)
+        get_object = _bare_fn("FPDFPage_GetObject", ctypes.c_void_p, ctypes.c_int)
+    get_type = _bare_fn("FPDFPageObj_GetType", ctypes.c_int)
+    get_bounds = _bare_fn("FPDFPageObj_GetBounds", ctypes.c_int, *[ctypes.c_void_p] * 4)
+    n = count(parent)
+    if n < 0:
+        raise pdfium.PdfiumError("Failed to get number of pageobjects.")
+    buf = (ctypes.c_float * 4)()  # left, bottom, right, top
+    at = ctypes.addressof(buf)
+    unpack = _FOUR_FLOATS.unpack_from
+    for i in range(n):
+        obj = get_object(parent, i)
+        if not obj:
+            raise pdfium.PdfiumError("Failed to get pageobject.")
+        kind = get_type(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            if not get_bounds(obj, at, at + 4, at + 8, at + 12):
+                raise pdfium.PdfiumError("Failed to locate pageobject.")
+            box = unpack(buf)
             for m in matrices:
                 box = m.on_rect(*box)
             yield box
-        elif obj.type == pdfium_c.FPDF_PAGEOBJ_FORM and depth < MAX_FORM_DEPTH:
-            yield from _path_bounds(page, obj, (obj.get_matrix(), *matrices), depth + 1)
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < MAX_FORM_DEPTH:
+            fs = pdfium_c.FS_MATRIX()
+            if not _bare_fn("FPDFPageObj_GetMatrix", ctypes.c_int, ctypes.c_void_p)(obj, ctypes.addressof(fs)):
+                raise pdfium.PdfiumError("Failed to get matrix of pageobject.")
+            yield from _path_bounds(obj, True, (pdfium.PdfMatrix.from_raw(fs), *matrices), depth + 1)
 
 
 def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_height: float,
@@ -251,7 +276,7 @@ def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_hei
     Text is taken as upright (sideways tables are not read).
     """
     rects: list[dict[str, object]] = []
-    for left, bottom, right, top in _path_bounds(page):
+    for left, bottom, right, top in _path_bounds(_address(page.raw)):
         w, h = right - left, top - bottom
         if (h <= DEFAULT_RULE_THICKNESS and w >= 2) or (w <= DEFAULT_RULE_THICKNESS and h >= 2):
             x0, t, x1, b = to_top_left(left, bottom, right, top, page_height)
@@ -274,8 +299,8 @@ def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_hei
         u = get_unicode(handle, k)
         if u <= 32 or not get_loose(handle, k, at):
             continue
-        r_left, r_top, r_right, r_bottom = unpack(rect)
-        x0, top, x1, bottom = to_top_left(r_left, r_bottom, r_right, r_top, page_height)
+        x0, r_top, x1, r_bottom = unpack(rect)
+        top, bottom = page_height - r_top, page_height - r_bottom  # to_top_left, inlined
         if x1 < ax0 or x0 > ax1 or bottom < atop or top > abottom:
             continue
         chars.append({"object_type": "char", "page_number": number, "text": "-" if u in (2, 0xFFFE) else chr(u),
