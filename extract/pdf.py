@@ -433,13 +433,31 @@ def _table_rows(table: Any) -> tuple[tuple[str | None, ...], ...]:
 
     pdfplumber tests every char of the page against every row; a char inside a row (its centre in the
     row's half-open box, pdfplumber's own test) is inside the table's box, so the rows are the same.
+    That test is ``Table.extract``'s, done here with each char's centre computed once rather than
+    once per row and per cell (the same rows, in the same order, through pdfplumber's ``extract_text``).
     """
     import pdfplumber.table
+    from pdfplumber.utils import extract_text
 
     x0, top, x1, bottom = table.bbox
-    inside = [c for c in table.page.chars
-              if x0 <= (c["x0"] + c["x1"]) / 2 < x1 and top <= (c["top"] + c["bottom"]) / 2 < bottom]
-    rows = pdfplumber.table.Table(_CharsOnly(inside), table.cells).extract(x_tolerance=DEFAULT_TEXT_TOLERANCE)  # type: ignore[arg-type]
+    inside = []
+    for c in table.page.chars:
+        h_mid, v_mid = (c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2
+        if x0 <= h_mid < x1 and top <= v_mid < bottom:
+            inside.append((h_mid, v_mid, c))
+    rows: list[list[str | None]] = []
+    for row in pdfplumber.table.Table(_CharsOnly([c for _, _, c in inside]), table.cells).rows:  # type: ignore[arg-type]
+        rx0, rtop, rx1, rbottom = row.bbox
+        row_chars = [m for m in inside if rx0 <= m[0] < rx1 and rtop <= m[1] < rbottom]
+        arr: list[str | None] = []
+        for cell in row.cells:
+            if cell is None:
+                arr.append(None)
+                continue
+            cx0, ctop, cx1, cbottom = cell
+            cell_chars = [c for h, v, c in row_chars if cx0 <= h < cx1 and ctop <= v < cbottom]
+            arr.append(extract_text(cell_chars, x_tolerance=DEFAULT_TEXT_TOLERANCE) if cell_chars else "")
+        rows.append(arr)
     return _clean_rows(rows)
 
 
