@@ -184,10 +184,13 @@ def _snippet(text: str, start: int, end: int) -> str:
 
 
 def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, sections: SectionMap,
-                     own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = (), pretrains: bool = False
-                     ) -> list[tuple[Candidate, float, Evidence, int]]:
-    """Text-rule candidates of one page, each with the offset of its number in the cleaned text."""
-    clean, idx = clean_text(page.text)
+                     own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = (), pretrains: bool = False,
+                     cleaned: tuple[str, list[int]] | None = None) -> list[tuple[Candidate, float, Evidence, int]]:
+    """Text-rule candidates of one page, each with the offset of its number in the cleaned text.
+
+    ``cleaned``: ``clean_text(page.text)`` when the caller has it already.
+    """
+    clean, idx = cleaned if cleaned is not None else clean_text(page.text)
     out: list[tuple[Candidate, float, Evidence, int]] = []
     body_height: float | None = None  # median char height of the page, computed on first need
     for m in eng.matches(clean):
@@ -499,7 +502,7 @@ def candidates(doc: Document) -> list[Candidate]:
     found: list[tuple[Candidate, float, Evidence]] = []
     for i, page in enumerate(doc.pages):
         clean, idx, spots = cleaned[i]
-        for c, w, ev, pos in _page_candidates(doc, page, i, eng, sections, own, main_bench, pretrains):
+        for c, w, ev, pos in _page_candidates(doc, page, i, eng, sections, own, main_bench, pretrains, (clean, idx)):
             if c.field in METRIC_FIELDS:
                 bench = _nearest_benchmark(spots, pos, "")
                 if not bench:
