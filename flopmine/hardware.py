@@ -557,7 +557,18 @@ def _scan(text: str, catalog: tuple[HardwareEntry, ...], cutoff: float, *, allow
     n = len(tokens)
     i = 0
     consumed_to = 0  # tokens before this index belong to an earlier mention
+    boring = _boring_words(index, allow_unknown)
     while i < n:
+        # most words can start nothing: skip them with one look-up (the checks below, cached per word)
+        norm = tokens[i][0]
+        skip = boring.get(norm)
+        if skip is None:
+            skip = boring[norm] = not (norm in NOISE_WORDS or _is_memory_word(norm) or norm in index.first_words
+                                       or _fuzzy_start(norm, index.fuzzy_starts)
+                                       or (allow_unknown and norm in ("gpu", "gpus")))
+        if skip:
+            i += 1
+            continue
         # leading vendor words ("NVIDIA GeForce") join the span but not the key
         k = i
         while k < n and tokens[k].noise and k + 1 < n and _joined(text, tokens[k], tokens[k + 1]):
@@ -610,6 +621,20 @@ def _scan(text: str, catalog: tuple[HardwareEntry, ...], cutoff: float, *, allow
                 out.append(unknown)
         i = k + 1
     return out
+
+
+# (id of an index, allow_unknown) → (the index, kept alive so its id stays its own; word → can start nothing)
+_BORING: dict[tuple[int, bool], tuple[_Index, dict[str, bool]]] = {}
+
+
+def _boring_words(index: _Index, allow_unknown: bool) -> dict[str, bool]:
+    """The per-word cache of ``_scan``'s skip test for ``index`` (words that cannot start a mention)."""
+    got = _BORING.get((id(index), allow_unknown))
+    if got is None or got[0] is not index:
+        got = _BORING[(id(index), allow_unknown)] = (index, {})
+    if len(got[1]) > 200_000:  # a long run's vocabulary: bounded memory
+        got[1].clear()
+    return got[1]
 
 
 def _in_url(text: str, pos: int) -> bool:
