@@ -23,7 +23,6 @@ from .config import Home, write_csv_atomic
 from .democorpus import DemoCorpus, build_corpus, decisions_csv_text
 from .errors import ConfigError
 from .fakearxiv import FakeArxiv, FakeEntry
-from .hardware import normalise_device
 from .store import connect
 from .types import FIELDS
 
@@ -36,7 +35,6 @@ DEFAULT_DEMO_PAPERS = 36
 DEFAULT_DEMO_INTERVAL = 0.02  # seconds between requests to the *loopback* fake arXiv (real arXiv: 3 s)
 DEMO_REVIEWER = "demo-reviewer"
 BUNDLED_DECISIONS = Path(__file__).resolve().parent / "data" / "demo-decisions.csv"
-VALUE_TOLERANCE = 0.005  # the corpus README's scoring convention: equal within 0.5 % relative
 
 Step = Callable[[str], None]  # announces a pipeline step (the CLI prints it)
 # Makes a progress bar for a stage: description → context manager yielding (done, total, message).
@@ -126,15 +124,10 @@ def load_known_facts(text: str) -> list[KnownFact]:
 
 
 def same_value(field_name: str, a: object, b: object) -> bool:
-    """Equal within 0.5 % (numbers; accuracy vs error through 100 − x) or by device name."""
-    spec = FIELDS.get(field_name)
-    if spec is not None and not spec.numeric:
-        return normalise_device(str(a)) == normalise_device(str(b))
-    try:
-        x, y = float(str(a)), float(str(b))
-    except ValueError:
-        return False
-    return abs(x - y) <= VALUE_TOLERANCE * max(abs(x), abs(y), 1e-12)
+    """The corpus README's scoring convention (``flopmine eval``): equal within 0.5 % or by device name."""
+    from extract.evaluate import values_match
+
+    return values_match(field_name, str(b), field_name, str(a))
 
 
 def fill_review_sheet(rows: list[dict[str, str]], known: list[KnownFact],

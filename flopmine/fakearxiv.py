@@ -49,13 +49,13 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from .ids import InvalidIdError, parse_id
+from .store import now_iso
 from .types import Paper
 
 LAYOUTS = ("2026", "2016")
@@ -291,7 +291,7 @@ def _entry_xml(paper: Paper, base_url: str, layout: str) -> str:
 def render_feed(papers: Iterable[Paper], *, total: int, start: int, per_page: int, query_echo: str,
                 base_url: str, layout: str = "2026") -> bytes:
     """An Atom results page in the chosen layout."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = now_iso()
     feed_id = hashlib.sha1(query_echo.encode()).hexdigest()[:27]
     entries = "".join(_entry_xml(p, base_url, layout) for p in papers)
     if layout == "2016":
@@ -320,7 +320,7 @@ def render_feed(papers: Iterable[Paper], *, total: int, start: int, per_page: in
 
 def render_error_feed(message: str, slug: str) -> bytes:
     """The API's HTTP 400 error feed (shape of ``id_abc`` in the reference fixtures)."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = now_iso()
     eid = f"https://arxiv.org/api/errors#{slug}"
     return (
         f"<?xml version='1.0' encoding='UTF-8'?>\n"
