@@ -30,7 +30,7 @@ _ID_COLUMNS: tuple[Column, ...] = (
     Column("month", "int", "", "Month of first submission, read from the id (1811.06965v5 → 11)."),
     Column("benchmark", "text", "", "Benchmark name from the registry (benchmarks.toml), e.g. imagenet."),
     Column("model", "text", "", "Model name as first spelled by the reviewer; rows are keyed by its normalised form "
-           "(case and spacing folded). Empty when the paper reports one unnamed model."),
+           "(case, spacing, \"(ours)\" and footnote marks folded). Empty when the paper reports one unnamed model."),
 )
 
 _METRIC_COLUMNS: tuple[Column, ...] = tuple(
