@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from flopmine.benchmarks import Benchmark, load_registry
-from flopmine.config import Home, atomic_path, write_csv_atomic, write_text_atomic
+from flopmine.config import Home, atomic_path, neutralise_cell, write_csv_atomic, write_text_atomic
 from flopmine.errors import AnalysisError
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.types import ANNOTATION_COLUMNS, COMPUTE_FIELDS, FIELDS, METRIC_FIELDS, Fact, normalise_model
@@ -447,19 +447,13 @@ def write_dataset(result: BuildResult, out_dir: Path | str) -> list[Path]:
         safe = df.copy()
         text_cols = [c.name for c in dictionary.COLUMNS if c.dtype == "text"]
         for c in text_cols:  # PDF-derived text must not run as a spreadsheet formula
-            safe[c] = safe[c].map(_neutralise)
+            safe[c] = safe[c].map(neutralise_cell)
         safe.to_csv(tmp, index=False)
     with atomic_path(pq_path) as tmp:
         df.to_parquet(tmp, index=False, engine="pyarrow")
     write_text_atomic(out / "data_dictionary.md", dictionary.to_markdown(conversion_note(result.conversion)))
     write_csv_atomic(out / "data_dictionary.csv", ["column", "type", "unit", "description"], dictionary.to_rows())
     return [csv_path, pq_path, out / "data_dictionary.md", out / "data_dictionary.csv"]
-
-
-def _neutralise(v: object) -> object:
-    from flopmine.config import neutralise_cell
-
-    return neutralise_cell(v)
 
 
 @dataclass(frozen=True)
