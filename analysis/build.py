@@ -473,7 +473,7 @@ def build_from_home(home: Home, out_dir: Path | str | None = None, *,
     Annotations are read under the review helper's lock after its crash recovery, so a review
     import is seen whole or not at all. Titles come from the home's store when there is one.
     """
-    from review.annotations import recover, review_lock
+    from flopmine.review.annotations import recover, review_lock
 
     with review_lock(home):
         recover(home.annotations_dir)

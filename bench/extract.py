@@ -28,8 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from extract.pdf import read_document  # noqa: E402
-from extract.pipeline import Limits, PaperInput, WorkerPool, extract_one  # noqa: E402
+from flopmine.extract.pdf import read_document  # noqa: E402
+from flopmine.extract.pipeline import Limits, PaperInput, WorkerPool, extract_one  # noqa: E402
 
 
 def best_of(repeat: int, fn: Callable[[], int]) -> tuple[float, int]:
@@ -101,9 +101,11 @@ def main() -> int:
 def stage_profile(files: list[Path], repeat: int) -> None:
     """Per-page time of each part of ``extract.rules.candidates``, run alone on documents read beforehand
     (parts the rules call more than once per page are timed once; see the "calls" column)."""
-    import extract.rules as rules
-    from extract.normalise import clean_text
-    from extract.tables import table_facts, text_table_facts
+    from flopmine.extract import rules
+    from flopmine.extract.normalise import clean_text
+    from flopmine.extract.rules.benchmark_names import _benchmark_spots
+    from flopmine.extract.tables import table_facts, text_table_facts
+
     from flopmine.hardware import scan_hardware
 
     docs = [read_document(f, arxiv_id=f.stem, version=1) for f in files]
@@ -121,8 +123,7 @@ def stage_profile(files: list[Path], repeat: int) -> None:
         ("tables.table_facts (pdfplumber tables)", 1, lambda: [table_facts(t) for p in pages for t in p.tables]),
         ("flopmine.hardware.scan_hardware", 1, lambda: [scan_hardware(c) for c in cleaned]),
     ]
-    if hasattr(rules, "_benchmark_spots"):
-        parts.append(("rules._benchmark_spots", 3, lambda: [rules._benchmark_spots(c) for c in cleaned]))
+    parts.append(("rules.benchmark_names._benchmark_spots", 3, lambda: [_benchmark_spots(c) for c in cleaned]))
     print(f"\nrules, by part ({len(pages)} pages, in process, best of {repeat}):")
     print(f"{'':40} {'ms/page':>8} {'calls':>6}")
     for name, calls, fn in parts:

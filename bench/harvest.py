@@ -25,10 +25,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 from reportlab.pdfgen import canvas  # noqa: E402
 
-import harvest  # noqa: E402
+from flopmine import harvest  # noqa: E402
 from flopmine.benchmarks import load_registry  # noqa: E402
 from flopmine.config import resolve_home  # noqa: E402
-from flopmine.fakearxiv import FakeArxiv, FakeEntry  # noqa: E402
+from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry  # noqa: E402
 from flopmine.types import Paper  # noqa: E402
 
 # One phrase per built-in benchmark that its query matches (and no other benchmark's does).

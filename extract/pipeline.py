@@ -42,6 +42,7 @@ from pathlib import Path
 
 from flopmine.errors import ConfigError, PdfError
 from flopmine.ids import InvalidIdError, parse_id
+from flopmine.stopping import exit_with_parent, finish_writes
 from flopmine.store import get_paper, paper_benchmarks, replace_candidates
 from flopmine.types import Candidate
 
@@ -243,11 +244,14 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
 # ---------------------------------------------------------------- the local process pool
 
 
-def _init_worker(memory_bytes: int) -> None:
-    """Pool-worker initializer: cap memory, leave Ctrl-C to the parent, load the rules once."""
+def _init_worker(memory_bytes: int, parent_pid: int) -> None:
+    """Pool-worker initializer: exit with the parent, cap memory, leave Ctrl-C and SIGTERM to the parent,
+    load the rules once."""
     import resource
 
+    exit_with_parent(parent_pid)  # a parent killed with SIGKILL leaves no worker behind
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if memory_bytes > 0:
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
@@ -259,6 +263,22 @@ def _init_worker(memory_bytes: int) -> None:
         rules.candidates(Document.from_texts(["Trained for 1 epoch on 1 GPU."]))
     except Exception:  # a broken rule shows up, with its traceback, on the first real PDF
         log.debug("rules warm-up failed", exc_info=True)
+
+
+@contextlib.contextmanager
+def _safe_path() -> Iterator[None]:
+    """Start the forkserver with ``PYTHONSAFEPATH``: Python 3.11's forkserver keeps ``-c``'s current directory
+    first on ``sys.path`` and preloads flopmine from there, so a folder named ``flopmine/`` or ``extract/``
+    in the working directory would shadow the installed package in every worker."""
+    old = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = old
 
 
 def _ping(seconds: float) -> int:
@@ -282,12 +302,13 @@ class WorkerPool:
     def _start(self) -> cf.ProcessPoolExecutor:
         if self._executor is None:
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["extract.pipeline", "extract.pdf"])
+            ctx.set_forkserver_preload(["flopmine.extract.pipeline", "flopmine.extract.pdf"])
             self._executor = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
                                                     initializer=_init_worker,
-                                                    initargs=(self.limits.memory_bytes,))
+                                                    initargs=(self.limits.memory_bytes, os.getpid()))
             # start every worker now, so a PDF's clock does not include process start-up
-            warm = [self._executor.submit(_ping, 0.05) for _ in range(self.workers)]
+            with _safe_path():
+                warm = [self._executor.submit(_ping, 0.05) for _ in range(self.workers)]
             cf.wait(warm)
             failed = next((f.exception() for f in warm if f.exception() is not None), None)
             if failed is not None:
@@ -566,6 +587,7 @@ def run(conn: sqlite3.Connection, items: Sequence[PaperInput], *, force: bool = 
         summary.skipped = len(done)
         todo = [i for i in todo if (i.arxiv_id, i.version) not in done]
     for res in extract_many(todo, workers=workers, scheduler=scheduler, limits=limits, on_progress=on_progress):
-        store_result(conn, res)
+        with finish_writes():  # SIGTERM waits until this paper is stored
+            store_result(conn, res)
         summary.results.append(res)
     return summary

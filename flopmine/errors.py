@@ -93,3 +93,16 @@ class ReviewError(FlopmineError):
 
 class AnalysisError(FlopmineError):
     """The dataset cannot be built or fitted (missing columns, too few rows …)."""
+
+
+EXIT_TERMINATED = 143  # 128 + SIGTERM: the shell's code for a run stopped by SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived. A ``BaseException``, like ``KeyboardInterrupt``, so no ``except Exception`` swallows it.
+
+    ``flopmine.stopping.terminate_on_sigterm`` raises it; ``flopmine.stopping.finish_writes`` holds it back
+    until the write in progress is done.
+    """
+
+    exit_code = EXIT_TERMINATED

@@ -12,7 +12,7 @@ One run, in order:
 Example::
 
     from flopmine.config import resolve_home
-    import harvest
+    from flopmine import harvest
     report = harvest.run(resolve_home("flopmine-data"), benchmarks=["cifar10"], max_papers=50)
     print(report.new_versions, len(report.failed), report.exit_code)
 """

@@ -2,7 +2,7 @@
 
 Example::
 
-    import harvest
+    from flopmine import harvest
     from flopmine.config import resolve_home
     report = harvest.status(resolve_home("flopmine-data"))
     for row in report.benchmarks:

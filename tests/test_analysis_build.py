@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from analysis import dictionary
-from analysis.build import (
+from flopmine.analysis import dictionary
+from flopmine.analysis.build import (
     MULT_ADD_FLOPS,
     build_dataset,
     fit_conversion,
@@ -20,7 +19,8 @@ from analysis.build import (
     score_to_error,
     write_dataset,
 )
-from analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts, write_annotations
+from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts, write_annotations
+
 from flopmine.cli import main
 from flopmine.errors import AnalysisError
 from flopmine.store import connect, upsert_paper

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from analysis import extrapolate as ex
-from analysis.fit import fit_all
-from analysis.synthetic import Truth, synthetic_frame
+from flopmine.analysis import extrapolate as ex
+from flopmine.analysis.fit import fit_all
+from flopmine.analysis.synthetic import Truth, synthetic_frame
 
 # Facts from Thompson et al. 2020 (arXiv:2007.05558v1). Table 3 ("Hardware burden estimates for the
 # polynomial model"): slope of log10(error) on log10(hardware burden). Table 4 (exponential model):

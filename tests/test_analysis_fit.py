@@ -7,10 +7,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from flopmine.analysis.fit import MIN_OBS, fit_all, fit_measure, implied_exponent, prepare, select_points
+from flopmine.analysis.synthetic import Truth, synthetic_frame
 from scipy import stats
-
-from analysis.fit import MIN_OBS, fit_all, fit_measure, implied_exponent, prepare, select_points
-from analysis.synthetic import Truth, synthetic_frame
 
 
 def _fits(df: pd.DataFrame, measure: str = "per_pass"):  # type: ignore[no-untyped-def]
@@ -130,12 +129,9 @@ def test_identical_compute_cannot_be_fitted() -> None:
 def test_docstring_examples() -> None:
     import doctest
 
-    import analysis.build
-    import analysis.dictionary
-    import analysis.extrapolate
-    import analysis.fit
+    from flopmine.analysis import build, dictionary, extrapolate, fit
 
-    for mod in (analysis.build, analysis.dictionary, analysis.extrapolate, analysis.fit):
+    for mod in (build, dictionary, extrapolate, fit):
         failed, tried = doctest.testmod(mod)
         assert failed == 0 and tried > 0, mod.__name__
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from analysis.simulate import MODELS, simulate
+from flopmine.analysis.simulate import MODELS, simulate
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flopmine.demo import (
+from flopmine.demo.runner import (
     DEMO_MARKER,
     KnownFact,
     added_rows,

@@ -14,7 +14,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from flopmine.benchmarks import load_registry
-from flopmine.democorpus import (
+from flopmine.demo.corpus import (
     DECISION_COLUMNS,
     KINDS,
     DemoCorpus,
@@ -23,13 +23,13 @@ from flopmine.democorpus import (
     decisions_csv_text,
     main,
 )
+from flopmine.demo.samplepdf import Heading, Paragraph, Table, Title, image_only_pdf, plain_text, render_pdf
 from flopmine.ids import parse_id
-from flopmine.samplepdf import Heading, Paragraph, Table, Title, image_only_pdf, plain_text, render_pdf
 from flopmine.types import FIELDS, Fact
 
 REPO = Path(__file__).resolve().parent.parent
 CATALOG = REPO / "flopmine" / "data" / "hardware.csv"
-DECISIONS = REPO / "flopmine" / "data" / "demo-decisions.csv"
+DECISIONS = REPO / "flopmine" / "demo" / "decisions.csv"
 
 
 @pytest.fixture(scope="module")
@@ -322,8 +322,8 @@ def test_truth_hardware_is_in_the_catalog(corpus: DemoCorpus) -> None:
 
 def test_committed_decisions_file_matches_generator(corpus: DemoCorpus) -> None:
     assert DECISIONS.read_text(encoding="utf-8") == decisions_csv_text(corpus), (
-        "flopmine/data/demo-decisions.csv is stale: run "
-        "python -m flopmine.democorpus --write-decisions flopmine/data/demo-decisions.csv")
+        "flopmine/demo/decisions.csv is stale: run "
+        "python -m flopmine.demo.corpus --write-decisions flopmine/demo/decisions.csv")
     with DECISIONS.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert tuple(rows[0]) == DECISION_COLUMNS
@@ -383,7 +383,7 @@ def test_identical_across_processes(corpus: DemoCorpus) -> None:
     import subprocess
     import sys
 
-    code = ("import hashlib; from flopmine.democorpus import build_corpus; "
+    code = ("import hashlib; from flopmine.demo.corpus import build_corpus; "
             "print(hashlib.sha256(b''.join(e.body for e in build_corpus().entries)).hexdigest())")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,

@@ -8,9 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from extract.evaluate import (
+from flopmine.extract.evaluate import (
     EvalError,
     GoldFact,
     Scored,
@@ -21,6 +19,8 @@ from extract.evaluate import (
     load_queue,
     values_match,
 )
+from typer.testing import CliRunner
+
 from flopmine.cli import app
 
 GOLD_HEADER = ["arxiv_id", "benchmark", "model", "field", "value", "page", "evidence"]

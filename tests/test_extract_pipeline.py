@@ -8,11 +8,18 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from flopmine.extract import QUEUE_COLUMNS
+from flopmine.extract.pdf import extend_down, needs_layout, read_document, rule_regions, to_top_left
+from flopmine.extract.pipeline import (
+    FAULT_ENV,
+    Limits,
+    PaperInput,
+    extract_many,
+    inputs_from_paths,
+    inputs_from_store,
+)
 from typer.testing import CliRunner
 
-from extract import QUEUE_COLUMNS
-from extract.pdf import extend_down, needs_layout, read_document, rule_regions, to_top_left
-from extract.pipeline import FAULT_ENV, Limits, PaperInput, extract_many, inputs_from_paths, inputs_from_store
 from flopmine.cli import app
 from flopmine.errors import PdfError
 from flopmine.store import connect

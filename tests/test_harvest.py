@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-import harvest
+from flopmine import harvest
 from flopmine.config import Home, home_lock, resolve_home
+from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry, Fault
 from flopmine.errors import LockedError
-from flopmine.fakearxiv import FakeArxiv, FakeEntry, Fault
 from flopmine.store import connect
 from tests.support.arxiv_fixtures import REGISTRY_TOML, entries, make_pdf, paper
 
@@ -265,7 +265,7 @@ def test_persistent_api_failure_exits_1_and_keeps_state(home, registry, make_fak
 
 
 def test_http_400_error_feed_is_not_retried(make_fake):
-    from harvest.client import ArxivClient, RejectedError
+    from flopmine.harvest.client import ArxivClient, RejectedError
 
     fake = make_fake(entries(1))
     with ArxivClient(fake.api_url, min_interval=0.0) as client, pytest.raises(RejectedError) as e:

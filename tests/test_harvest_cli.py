@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from flopmine.cli import app
 from flopmine.config import home_lock, resolve_home
-from flopmine.fakearxiv import FakeArxiv, FakeEntry, Fault
+from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry, Fault
 from tests.support.arxiv_fixtures import REGISTRY_TOML, entries, make_pdf, paper
 
 INTERVAL = 0.05

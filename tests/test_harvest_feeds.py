@@ -7,11 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from flopmine.errors import ConfigError
-from flopmine.fakearxiv import FakeArxiv, FakeEntry, Fault, matches, render_feed
-from flopmine.ids import parse_id
-from harvest.client import (
+from flopmine.harvest.client import (
     ArxivClient,
     RateLimiter,
     RejectedError,
@@ -20,6 +16,10 @@ from harvest.client import (
     parse_feed,
     parse_retry_after,
 )
+
+from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry, Fault, matches, render_feed
+from flopmine.errors import ConfigError
+from flopmine.ids import parse_id
 from tests.support.arxiv_fixtures import paper
 
 

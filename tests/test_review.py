@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flopmine.review import annotations as ann
+from flopmine.review.decision import LEDGER_COLUMNS, REVIEW_COLUMNS
 
-import review
+from flopmine import review
 from flopmine.config import Home, resolve_home
 from flopmine.errors import ReviewError
 from flopmine.store import connect, replace_candidates, upsert_paper
 from flopmine.types import ANNOTATION_COLUMNS, FIELDS, Candidate, Fact, Paper
-from review import annotations as ann
-from review.decision import LEDGER_COLUMNS, REVIEW_COLUMNS
 
 REPO = Path(__file__).resolve().parent.parent
 RESNET, DENSENET = "1512.03385", "1608.06993"
@@ -533,8 +533,8 @@ def test_killed_process_leaves_all_or_nothing(db: sqlite3.Connection, home: Home
     sheet = three_file_import(tmp_path)
     script = textwrap.dedent(f"""
         import os
-        import review
-        from review import annotations as ann
+        from flopmine import review
+        from flopmine.review import annotations as ann
         from flopmine.config import resolve_home
         from flopmine.store import connect
         calls = []
@@ -559,7 +559,7 @@ def test_killed_process_leaves_all_or_nothing(db: sqlite3.Connection, home: Home
 
 
 def test_import_accepts_the_extractors_queue(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
-    from extract.queue import write_queue
+    from flopmine.extract.queue import write_queue
 
     queue = tmp_path / "queue.csv"
     assert write_queue(db, queue) == 7

@@ -7,11 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from flopmine.review.decision import REVIEW_COLUMNS
 
 from flopmine.cli import main
 from flopmine.config import resolve_home
 from flopmine.store import connect
-from review.decision import REVIEW_COLUMNS
 from tests.test_review import DENSENET, RESNET, densenet_candidates, extract, resnet_candidates
 
 
@@ -129,7 +129,7 @@ def test_docs_list_every_row_message(home_dir: Path, tmp_path: Path) -> None:
     """Each problem a bad sheet produces appears (up to its first quoted or numeric part) in docs/review.md."""
     import re
 
-    import review
+    from flopmine import review
     from tests.test_review import row_for, write_sheet
 
     docs = (Path(__file__).resolve().parent.parent / "docs" / "review.md").read_text(encoding="utf-8")

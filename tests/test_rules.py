@@ -6,13 +6,19 @@ import json
 import re
 
 import pytest
+from flopmine.extract.document import Document, Page, Table
+from flopmine.extract.normalise import (
+    clean_text,
+    find_quantities,
+    parse_cell,
+    parse_duration_hours,
+    parse_number,
+)
+from flopmine.extract.rank import Evidence, dedupe_and_rank, score
+from flopmine.extract.rules import RULE_VERSION, candidates, engine, load_rules
+from flopmine.extract.rules.context import own_model_stems, section_map
+from flopmine.extract.tables import header_field, header_scale, table_facts, text_table_facts
 
-from extract.document import Document, Page, Table
-from extract.normalise import clean_text, find_quantities, parse_cell, parse_duration_hours, parse_number
-from extract.rank import Evidence, dedupe_and_rank, score
-from extract.rules import RULE_VERSION, candidates, engine, load_rules
-from extract.rules.context import own_model_stems, section_map
-from extract.tables import header_field, header_scale, table_facts, text_table_facts
 from flopmine.errors import RuleError
 from flopmine.types import FIELDS, Candidate
 
@@ -314,7 +320,7 @@ def test_text_table_row_header_layout() -> None:
 
 
 def test_coco_size_headers_map_to_size_fields() -> None:
-    from extract.tables import _header_slots
+    from flopmine.extract.tables import _header_slots
 
     fields = [h.field for h in _header_slots("method AP@[.5:.95] AP@0.5 AP (small) AP (medium) AP (large)")]
     assert fields == ["box_ap", "ap50", "ap_s", "ap_m", "ap_l"]
@@ -381,7 +387,7 @@ def test_size_suffix_in_small_caps_is_the_own_family() -> None:
             "Training of BARTLARGE was performed on 16 Cloud TPUs.")
     doc = Document.from_texts([text], title="BART: Denoising Bars")
     assert own_model_stems(doc)["bart"] == 1.0
-    from extract.rules import _stem
+    from flopmine.extract.rules.text_rules import _stem
     assert _stem("BARTLARGE") == _stem("BARTBASE") == _stem("BART-Large") == "bart"
 
 
@@ -398,7 +404,7 @@ def test_precise_value_beats_its_rounded_mention() -> None:
             "For instance, the large batch experiment finishes the training in 4.1 hours.")
     values = _values(text, "training_time_hours", title="FooDet: a detector")
     assert values[0] == pytest.approx(4.1)
-    from extract.rules import _significant_digits
+    from flopmine.extract.rules.paper_evidence import _significant_digits
     assert (_significant_digits("4.1 hours"), _significant_digits("33 hours"), _significant_digits("1,200")) == (2, 2, 2)
 
 
@@ -426,7 +432,7 @@ def test_coco_ap_above_any_model_is_another_datasets_map() -> None:
 
 
 def test_tables_varying_one_setting_are_ablations() -> None:
-    from extract.rules import _ABLATION_CAPTION
+    from flopmine.extract.rules.table_rows import _ABLATION_CAPTION
     assert _ABLATION_CAPTION.search("Table 2: Experimental results for varying the clipping distance, k.")
     assert _ABLATION_CAPTION.search("Table 3: Experimental results for ablating relative position representations")
     assert not _ABLATION_CAPTION.search("Table 1: Results on WMT 2014 English-to-German")
@@ -437,7 +443,7 @@ def test_a_lowercase_version_is_part_of_the_family() -> None:
     doc = Document.from_texts(["YOLOv3 and YOLOv3 and YOLOv4 and ResNet-50"], title="YOLOv4: Optimal bars")
     stems = own_model_stems(doc)
     assert stems["yolov4"] == 1.0 and stems.get("yolov3", 0.0) < 1.0
-    from extract.rules import _stem
+    from flopmine.extract.rules.text_rules import _stem
     assert (_stem("YOLOv3"), _stem("ResNet50"), _stem("Inception-v3")) == ("yolov3", "resnet", "inception")
 
 
@@ -467,7 +473,7 @@ def test_training_setup_of_the_main_benchmark_beats_another_datasets() -> None:
             "256 epochs if the extra data is not used in training. "
             "CoNLL-2003: similar to the KBP series except that 128 epochs are run instead.")
     assert _values(text, "epochs")[0] == 128
-    from extract.rules import _setup_benchmark
+    from flopmine.extract.rules.benchmark_names import _setup_benchmark
     assert _setup_benchmark([(0, "conll2003"), (40, "other:kbp")], 100) == "conll2003"
     assert _setup_benchmark([(0, "other:kbp")], 100) == "other:kbp"
     assert _setup_benchmark([(0, "conll2003")], 1000) == ""

@@ -52,7 +52,7 @@ class SectionMap:
 def section_map(doc: Document) -> SectionMap:
     """Find section headings on every page.
 
-    >>> from extract.document import Document
+    >>> from flopmine.extract.document import Document
     >>> d = Document.from_texts(["1 Introduction\\nWe\\n2 Related Work\\nOthers [3]\\n3 Method\\nx",
     ...                          "References\\n[1] A. Author"])
     >>> m = section_map(d); m.kind(0, 3), m.kind(0, 30), m.kind(0, 45), m.kind(1, 15)
@@ -170,7 +170,7 @@ def own_model_stems(doc: Document) -> dict[str, float]:
     """Families of the paper's own models, scored 0–1: named in the title ("BERT: …") or abstract,
     or the family named most in the paper.
 
-    >>> from extract.document import Document
+    >>> from flopmine.extract.document import Document
     >>> d = Document.from_texts(["ResNet-50 and ResNet-152 and VGG-16 and ResNet-101"],
     ...                         title="ShuffleNet: an efficient network")
     >>> s = own_model_stems(d); s["shufflenet"], s["resnet"] > s.get("vgg", 0)

@@ -10,7 +10,8 @@ import sys
 
 import typer
 
-from ..errors import FlopmineError
+from ..errors import FlopmineError, Terminated
+from ..stopping import terminate_on_sigterm
 from . import analysis_cmd, demo_cmd, eval_cmd, extract_cmd, harvest_cmd, review_cmd
 from .common import console_err, global_options
 
@@ -32,7 +33,12 @@ for _module in (harvest_cmd, extract_cmd, eval_cmd, review_cmd, analysis_cmd, de
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     try:
-        app(args=argv, prog_name="flopmine")
+        with terminate_on_sigterm():
+            app(args=argv, prog_name="flopmine")
+    except Terminated as e:
+        console_err.print(f"flopmine: {e}; work finished before it is kept, run the command again to go on",
+                          highlight=False, soft_wrap=True)
+        sys.exit(e.exit_code)
     except FlopmineError as e:
         console_err.print(f"[bold red]Error:[/] {e}", highlight=False, markup=True, soft_wrap=True)
         sys.exit(e.exit_code)

@@ -23,7 +23,7 @@ def build(
 
     Example: flopmine --home data build --out data/dataset
     """
-    from analysis.build import build_from_home
+    from flopmine.analysis.build import build_from_home
 
     st = state(ctx)
     built = build_from_home(st.home, out)
@@ -61,7 +61,7 @@ def analyze(
 
     Example: flopmine --home data analyze --sims 20 --seed 1 --out data/report
     """
-    from analysis.report import analyze_to_dir
+    from flopmine.analysis.report import analyze_to_dir
 
     st = state(ctx)
     home = st.home

@@ -25,14 +25,14 @@ def demo(
     A loopback fake arXiv (127.0.0.1) serves the corpus — papers over six benchmarks written the many
     ways real papers phrase FLOPs, parameters, hardware, training time and results, plus a corrupt, a
     truncated, an encrypted and a text-less PDF and an HTML error page. A scripted reviewer fills the
-    exported review CSVs from the bundled decisions file (flopmine/data/demo-decisions.csv) and imports
+    exported review CSVs from the bundled decisions file (flopmine/demo/decisions.csv) and imports
     them. Data goes to --home (default ./flopmine-demo, wiped at the start unless --keep; a non-demo
     directory is never touched). No network is needed.
 
     Example: flopmine demo            (then open flopmine-demo/report/report.html)
     To run on the real arXiv instead: flopmine --home data harvest && flopmine --home data extract …
     """
-    from ..demo import DEFAULT_DEMO_HOME, run_demo
+    from ..demo.runner import DEFAULT_DEMO_HOME, run_demo
 
     st = state(ctx)
     root = Path(st.home_value) if st.home_value else Path(DEFAULT_DEMO_HOME)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from extract import evaluate as ev
+from flopmine.extract import evaluate as ev
 
 from ..config import write_text_atomic
 from ..errors import ConfigError

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from extract import pipeline
-from extract.queue import write_queue
+from flopmine.extract import pipeline
+from flopmine.extract.queue import write_queue
 
 from ..config import home_lock
 from ..store import connect

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-import harvest
+from flopmine import harvest
 
 from ..errors import ConfigError
 from .common import console, progress_bar, state

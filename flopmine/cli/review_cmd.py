@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from review import export, import_files, status
-from review.decision import format_value
+from flopmine.review import export, import_files, status
+from flopmine.review.decision import format_value
 
 from ..config import Home
 from ..errors import EXIT_ERROR
@@ -174,7 +174,7 @@ def serve_cmd(
 
     Example: flopmine review serve --benchmark imagenet --port 8765
     """
-    from review.web.server import run, url_for
+    from flopmine.review.web.server import run, url_for
 
     home = _home(ctx)
     console.print(f"Reviewing at {url_for(host, port)} (Ctrl-C to stop)", highlight=False)

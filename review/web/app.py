@@ -144,7 +144,7 @@ def pdf_path(conn: sqlite3.Connection, home: Home, c: Candidate) -> Path:
 
 def _templates() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("review.web", "templates"),
+        loader=jinja2.PackageLoader("flopmine.review.web", "templates"),
         autoescape=True,  # every {{ }} is HTML-escaped, whatever the file name
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -167,7 +167,7 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
     if benchmark is not None:
         benchmark = _resolve_benchmark(home, benchmark)
     server = _Server(home=home, benchmark=benchmark, reviewer=reviewer or _login_name(), scale=scale)
-    static_dir = Path(str(resources.files("review.web").joinpath("static")))
+    static_dir = Path(str(resources.files("flopmine.review.web").joinpath("static")))
 
     async def index(request: Request) -> Response:
         session, fresh = _session(server, request)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
-from flopmine.fakearxiv import FakeEntry
+from flopmine.demo.fakearxiv import FakeEntry
 from flopmine.types import Paper
 
 _PDF_CACHE: dict[tuple[str, int], bytes] = {}

@@ -23,7 +23,7 @@ Everything is deterministic and pure: the same seed gives byte-identical PDFs, a
 
 The reviewer-decisions file the demo applies is generated from it::
 
-    python -m flopmine.democorpus --write-decisions flopmine/data/demo-decisions.csv
+    python -m flopmine.demo.corpus --write-decisions flopmine/demo/decisions.csv
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .samplepdf import Heading, Paragraph, Table, Title, image_only_pdf, plain_text, render_pdf
-from .types import Fact, Paper, field_spec, normalise_value
+from flopmine.demo.samplepdf import Heading, Paragraph, Table, Title, image_only_pdf, plain_text, render_pdf
+from flopmine.types import Fact, Paper, field_spec, normalise_value
 
 __all__ = [
     "DECISION_COLUMNS", "DEFAULT_N_PAPERS", "DEFAULT_SEED", "KINDS", "DemoCorpus", "DemoEntry",
@@ -76,7 +76,7 @@ class DemoEntry:
     @property
     def filename(self) -> str:
         """``1905.01234v1.pdf`` (old-style ids with ``_`` for ``/``)."""
-        from .ids import parse_id
+        from flopmine.ids import parse_id
 
         return parse_id(self.paper.versioned_id).filename()
 
@@ -1269,7 +1269,7 @@ def decision_rows(corpus: DemoCorpus) -> list[dict[str, str]]:
 
 
 def decisions_csv_text(corpus: DemoCorpus | None = None) -> str:
-    """The bundled ``flopmine/data/demo-decisions.csv`` as text (``\\n`` line ends, UTF-8)."""
+    """The bundled ``flopmine/demo/decisions.csv`` as text (``\\n`` line ends, UTF-8)."""
     corpus = corpus if corpus is not None else build_corpus()
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(DECISION_COLUMNS), lineterminator="\n")
@@ -1286,7 +1286,7 @@ def write_decisions_csv(path: Path | str, seed: int = DEFAULT_SEED, n_papers: in
     ...     write_decisions_csv(pathlib.Path(d) / "x.csv", n_papers=6) > 20
     True
     """
-    from .config import write_text_atomic
+    from flopmine.config import write_text_atomic
 
     corpus = build_corpus(seed, n_papers)
     text = decisions_csv_text(corpus)
@@ -1296,9 +1296,9 @@ def write_decisions_csv(path: Path | str, seed: int = DEFAULT_SEED, n_papers: in
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m flopmine.democorpus",
+        prog="python -m flopmine.demo.corpus",
         description="Generate the demo corpus's reviewer-decisions CSV (the facts a careful reader records).",
-        epilog="Example: python -m flopmine.democorpus --write-decisions flopmine/data/demo-decisions.csv",
+        epilog="Example: python -m flopmine.demo.corpus --write-decisions flopmine/demo/decisions.csv",
     )
     parser.add_argument("--write-decisions", metavar="CSV", required=True, help="where to write the CSV")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="corpus seed (default %(default)s)")

@@ -30,7 +30,7 @@ seconds apart).
 
 Example::
 
-    from flopmine.fakearxiv import FakeArxiv, FakeEntry, Fault
+    from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry, Fault
     from flopmine.types import Paper
     paper = Paper("1512.03385", 1, "Deep Residual Learning", abstract="ImageNet ...",
                   categories=("cs.CV",), published="2015-12-10T19:51:55Z")
@@ -54,9 +54,9 @@ from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
-from .ids import InvalidIdError, parse_id
-from .store import now_iso
-from .types import Paper
+from flopmine.ids import InvalidIdError, parse_id
+from flopmine.store import now_iso
+from flopmine.types import Paper
 
 LAYOUTS = ("2026", "2016")
 FAULT_KINDS = ("status", "drop", "slow", "empty", "malformed", "html", "truncate", "cut", "trickle")

@@ -19,12 +19,12 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Home, write_csv_atomic
-from .democorpus import DemoCorpus, build_corpus, decisions_csv_text
-from .errors import ConfigError
-from .fakearxiv import FakeArxiv, FakeEntry
-from .store import connect
-from .types import FIELDS
+from flopmine.config import Home, write_csv_atomic
+from flopmine.demo.corpus import DemoCorpus, build_corpus, decisions_csv_text
+from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry
+from flopmine.errors import ConfigError
+from flopmine.store import connect
+from flopmine.types import FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ DEFAULT_DEMO_SEED = 2020
 DEFAULT_DEMO_PAPERS = 36
 DEFAULT_DEMO_INTERVAL = 0.02  # seconds between requests to the *loopback* fake arXiv (real arXiv: 3 s)
 DEMO_REVIEWER = "demo-reviewer"
-BUNDLED_DECISIONS = Path(__file__).resolve().parent / "data" / "demo-decisions.csv"
+BUNDLED_DECISIONS = Path(__file__).resolve().parent / "decisions.csv"
 
 Step = Callable[[str], None]  # announces a pipeline step (the CLI prints it)
 # Makes a progress bar for a stage: description → context manager yielding (done, total, message).
@@ -125,7 +125,7 @@ def load_known_facts(text: str) -> list[KnownFact]:
 
 def same_value(field_name: str, a: object, b: object) -> bool:
     """The corpus README's scoring convention (``flopmine eval``): equal within 0.5 % or by device name."""
-    from extract.evaluate import values_match
+    from flopmine.extract.evaluate import values_match
 
     return values_match(field_name, str(b), field_name, str(a))
 
@@ -211,13 +211,12 @@ def run_demo(root: Path, *, seed: int = DEFAULT_DEMO_SEED, n_papers: int = DEFAU
     ``step`` is told the name of each stage as it starts; ``progress_factory(description)`` returns
     a context manager yielding a ``(done, total, message)`` callback (the CLI's progress bars).
     """
-    import harvest
-    import review
-    from analysis.build import build_from_home
-    from analysis.report import analyze_to_dir
-    from extract.pipeline import inputs_from_store
-    from extract.pipeline import run as extract_run
-    from extract.queue import write_queue
+    from flopmine import harvest, review
+    from flopmine.analysis.build import build_from_home
+    from flopmine.analysis.report import analyze_to_dir
+    from flopmine.extract.pipeline import inputs_from_store
+    from flopmine.extract.pipeline import run as extract_run
+    from flopmine.extract.queue import write_queue
 
     say = step or (lambda message: None)
     bars = progress_factory or _no_progress

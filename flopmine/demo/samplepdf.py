@@ -374,8 +374,8 @@ def _new_canvas(buf: io.BytesIO, title: str, password: str | None) -> rl_canvas.
     c = rl_canvas.Canvas(buf, pagesize=letter, invariant=1, pageCompression=1, encrypt=encrypt)
     c.setTitle(title)
     c.setAuthor("flopmine sample corpus")
-    c.setCreator("flopmine.samplepdf")
-    c.setProducer("flopmine.samplepdf (reportlab)")
+    c.setCreator("flopmine.demo.samplepdf")
+    c.setProducer("flopmine.demo.samplepdf (reportlab)")
     return c
 
 

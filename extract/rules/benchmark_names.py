@@ -1,0 +1,119 @@
+"""Which benchmark a number belongs to: registry aliases found in the text, nearest name, metric fit."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from flopmine.benchmarks import load_registry
+
+from ..tables import OTHER_DATASETS
+
+
+def _benchmark_spots(text: str) -> list[tuple[int, str]]:
+    """Positions of benchmark names (registry aliases) in ``text``; datasets outside the registry
+    ("PASCAL VOC", "Cityscapes") appear as ``other:<name>`` so their numbers are not taken for ours."""
+    low = None if _FOLD_TRAPS.search(text) else text.lower()
+    spots = [(m.start(), name) for name, rx, stems in _alias_stems()
+             if low is None or stems is None or any(s in low for s in stems) for m in rx.finditer(text)]
+    spots += [(m.start(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(text)]
+    return sorted(spots)
+
+
+# Captions of tables that vary one design choice (ablations): their rows are rarely the headline.
+@functools.lru_cache(maxsize=1)
+def _alias_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    out = []
+    for name, b in load_registry().items():
+        forms = sorted({*b.aliases, b.name}, key=len, reverse=True)
+        rx = re.compile(r"(?<![\w\-])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w])",
+                        0 if name in ("cifar10", "cifar100") else re.IGNORECASE)
+        out.append((name, rx))
+    for name, pattern in EXTRA_ALIASES.items():
+        if name in load_registry():
+            out.append((name, re.compile(pattern, re.IGNORECASE)))
+    return tuple(out)
+
+
+# Characters a case-insensitive pattern matches to an ASCII letter although their ``lower()`` is not that
+# letter ("ſ" ~ s, "ı"/"İ" ~ i): in a text holding one, the substring pre-check below is skipped.
+_FOLD_TRAPS = re.compile("[\u017f\u0131\u0130]")
+
+
+@functools.lru_cache(maxsize=1)
+def _alias_stems() -> tuple[tuple[str, re.Pattern[str], tuple[str, ...] | None], ...]:
+    """``_alias_patterns`` with, for the registry's literal aliases, the lower-cased forms one of which any
+    match contains (a cheap ``in`` test spares the regular expression on most pages); None: always run it."""
+    literal: dict[str, list[str]] = {}
+    for name, b in load_registry().items():
+        literal[name] = [f.lower() for f in {*b.aliases, b.name}]
+    out = []
+    for i, (name, rx) in enumerate(_alias_patterns()):
+        forms = literal.get(name) if i < len(literal) else EXTRA_ALIAS_STEMS.get(rx.pattern)
+        ok = forms and all(f.isascii() for f in forms)
+        out.append((name, rx, tuple(forms) if ok else None))
+    return tuple(out)
+
+
+# Spellings papers use that the registry's alias lists do not cover (regular expressions).
+EXTRA_ALIASES: dict[str, str] = {
+    "wmt14_en_fr": r"English[\s\-]?(?:to|→|-)[\s\-]?French|\bEn[\-→]Fr\b",
+    "wmt14_en_de": r"English[\s\-]?(?:to|→|-)[\s\-]?German|\bEn[\-→]De\b",
+    "swb_hub500": r"Switchboard|Hub5(?:'00|’00| 2000)?|\bSWB\b",
+    "coco": r"test-dev|\bCOCO\b",
+    "squad11": r"\bSQuAD\b",
+}
+# For each pattern above, lower-case strings one of which every match of it contains (a match of
+# "English[\s\-]?(?:to|→|-)[\s\-]?French" contains "english"): keep in step with the patterns; a pattern
+# missing here is always run.
+EXTRA_ALIAS_STEMS: dict[str, list[str]] = {
+    EXTRA_ALIASES["wmt14_en_fr"]: ["english", "en-fr", "en→fr"],
+    EXTRA_ALIASES["wmt14_en_de"]: ["english", "en-de", "en→de"],
+    EXTRA_ALIASES["swb_hub500"]: ["switchboard", "hub5", "swb"],
+    EXTRA_ALIASES["coco"]: ["test-dev", "coco"],
+    EXTRA_ALIASES["squad11"]: ["squad"],
+}
+
+
+def _nearest_benchmark(spots: list[tuple[int, str]], pos: int, default: str, window: int = 600) -> str:
+    best = None
+    for p, name in spots:
+        d = pos - p if p <= pos else (p - pos) * 2  # prefer a name before the value
+        if d <= window and (best is None or d < best[0]):
+            best = (d, name)
+    return best[1] if best else default
+
+
+DEFAULT_SETUP_MAIN = 1.25  # a training fact in the setup paragraph of the paper's main benchmark
+DEFAULT_SETUP_OTHER = 0.8  # … of a dataset outside the registry (PASCAL VOC, KBP …)
+DEFAULT_SETUP_WINDOW = 400  # characters before the value searched for the benchmark's name
+_SETUP_FIELDS = frozenset({"hardware_count", "training_time_hours", "epochs", "training_steps"})
+
+
+def _setup_benchmark(spots: list[tuple[int, str]], pos: int, window: int = DEFAULT_SETUP_WINDOW) -> str:
+    """The benchmark whose setup the text before ``pos`` describes: the last registry benchmark named within
+    ``window`` characters ("CoNLL2003: similar to the KBP series except … 128 epochs"), else the last
+    other dataset (``other:…``), else ""."""
+    before = [name for p, name in spots if pos - window <= p <= pos]
+    registry = [name for name in before if not name.startswith("other:")]
+    return registry[-1] if registry else (before[-1] if before else "")
+
+
+def _fit_metric(field: str, benchmark: str, ranked: list[str] | None = None) -> tuple[str, str] | None:
+    """(field, benchmark) made consistent: ``err`` on ImageNet is ``top1_err``; a metric the nearest
+    benchmark does not have goes to the paper's most-named benchmark that has it."""
+    reg = load_registry()
+    options = [benchmark] if benchmark else []
+    options += [b for b in (ranked or []) if b != benchmark]
+    for b in options:
+        if b not in reg:
+            continue
+        metrics = reg[b].metrics
+        if field in metrics:
+            return field, b
+        mapped = {"err": "top1_err", "acc": "top1_acc", "top1_err": "err", "top1_acc": "acc"}.get(field)
+        if mapped in metrics:
+            return mapped, b
+    if field in ("acc", "err") and options and "imagenet" in options[:1]:
+        return None
+    return field, ""

@@ -1,0 +1,101 @@
+"""Candidates from table cells: row labels as models, header columns as metrics, with their evidence."""
+
+from __future__ import annotations
+
+import re
+
+from flopmine.types import FIELDS, METRIC_FIELDS, Candidate
+
+from ..document import Document, Page
+from ..rank import Evidence
+from ..tables import table_facts, text_table_facts
+from .benchmark_names import _benchmark_spots, _fit_metric, _nearest_benchmark
+from .context import (
+    SectionMap,
+    has_citation,
+    model_names,
+)
+from .text_rules import (
+    _NOT_A_MODEL,
+    DEFAULT_DEV_SET,
+    DEFAULT_LATER_COLUMN,
+    DEFAULT_NO_BENCHMARK,
+    DEFAULT_OTHER_DATASET,
+    DEFAULT_UNLABELLED_ROW,
+    SNIPPET_CHARS,
+    _snippet,
+    _stem,
+)
+from .version import RULE_VERSION
+
+_ABLATION_CAPTION = re.compile(r"ablat|\bvary|varying|effect of|impact of|influence of|w/o", re.I)
+
+
+
+
+
+def _label_evidence(label: str, own: dict[str, float]) -> tuple[float, bool, bool]:
+    """(own-model score, says "ours", cites another paper) for a table row label."""
+    names = model_names(label) or ([label.split()[0]] if label.split() else [])
+    own_score = max((own.get(_stem(n), 0.0) for n in names), default=0.0)
+    if _NOT_A_MODEL.search(label):
+        return 0.0, False, True
+    return own_score, bool(re.search(r"\bours\b|\bour\b|proposed", label, re.I)), has_citation(label) or bool(
+        re.search(r"\[\d", label))
+
+
+def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, idx: list[int],
+                      sections: SectionMap, own: dict[str, float], spots: list[tuple[int, str]],
+                      default_bench: str, ranked: list[str]) -> list[tuple[Candidate, float, Evidence]]:
+    out: list[tuple[Candidate, float, Evidence]] = []
+    facts = []
+    raw_lines = page.text
+    for f in text_table_facts(raw_lines, benchmark="", boxes=page.char_boxes or None):
+        facts.append((f, f.start))
+    for t in page.tables:
+        pos = raw_lines.find(t.caption[:30]) if t.caption else -1
+        for f in table_facts(t, benchmark=""):
+            facts.append((f, max(pos, 0)))
+    raw_spots = _benchmark_spots(raw_lines) if facts else []
+    flat = raw_lines.replace("\n", " ") if facts else raw_lines  # the page on one line, for snippets
+    for f, pos in facts:
+        field = f.field
+        bench = f.benchmark or _nearest_benchmark(raw_spots, pos, "", window=1500)
+        implicit = not bench
+        bench = bench or default_bench
+        other = bench.startswith("other:")
+        if other:
+            bench = default_bench
+        if field in METRIC_FIELDS:
+            fitted = _fit_metric(field, bench, ranked)
+            if fitted is None:
+                continue
+            field, bench = fitted
+        else:
+            bench = ""
+        own_score, ours, cites = _label_evidence(f.model, own)
+        extra = DEFAULT_OTHER_DATASET if other and field in METRIC_FIELDS else 1.0
+        if implicit and field in METRIC_FIELDS:
+            extra *= DEFAULT_NO_BENCHMARK
+        flags = f.flags
+        if "caption_only" in f.flags and f.column > 0:
+            extra *= DEFAULT_LATER_COLUMN  # a headerless table: its first value column is the main score
+            flags = (*flags, "later_column")
+        if field in METRIC_FIELDS and re.search(r"\bdev\b", f.header, re.I):
+            extra *= DEFAULT_DEV_SET  # development-set scores are tuning numbers; the test set is the headline
+        if not f.model.strip() or re.fullmatch(r"\(?[A-Z]\)?|\d+", f.model.strip()):
+            extra *= DEFAULT_UNLABELLED_ROW  # a row without a model name: an ablation variant or a stray line
+        ev = Evidence(section=sections.kind(page_index, max(pos, 0)), ours=ours, citation=cites,
+                      own_model=own_score, table=True, extra=extra,
+                      ablation=bool(_ABLATION_CAPTION.search(f.caption)))
+        bbox = page.span_bbox(f.start, f.end) if page.char_boxes and f.start >= 0 else None
+        snippet = _snippet(flat, max(f.start, 0), max(f.end, 0)) if f.start >= 0 else (
+            f"{f.model} {f.raw} [{f.header}]")[:SNIPPET_CHARS]
+        cand = Candidate(
+            arxiv_id=doc.arxiv_id, version=doc.version, field=field, value=f.value, benchmark=bench,
+            model=f.model[:120], unit=FIELDS[field].unit, raw=f.raw, page=page.number, snippet=snippet,
+            rule="table.text" if "text_table" in f.flags else "table.grid", bbox=bbox, flags=flags,
+            rule_version=RULE_VERSION,
+        )
+        out.append((cand, f.confidence, ev))
+    return out

@@ -1,0 +1,190 @@
+"""Candidates from running text: the pattern matches of ``engine`` with the evidence of their sentence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
+
+from ..document import Document, Page
+from ..normalise import clean_text
+from ..rank import Evidence
+from .context import (
+    _SIZE_SUFFIX,
+    SectionMap,
+    has_citation,
+    mentions_ours,
+    model_names,
+    sentence_bounds,
+)
+from .context import (
+    _stem as _ctx_stem,
+)
+from .engine import Engine, Match
+from .version import RULE_VERSION
+
+SNIPPET_CHARS = 300
+
+# Evidence factors of the rules (the generic ones live in extract.rank); docs/rules.md measures each.
+DEFAULT_DELTA = 0.3  # "reduces the error by 1.3%": a difference, not a result
+DEFAULT_OTHER_MODEL = 0.65  # "… only 18% of VGG-19 (19.6 billion FLOPs)": another paper's model
+DEFAULT_OTHER_MODEL_OWN = 0.35  # a family scored below this by own_model_stems is someone else's
+DEFAULT_OTHER_DATASET = 0.3  # next to a dataset outside the registry (PASCAL VOC, ImageNet ReaL …)
+DEFAULT_NO_BENCHMARK = 0.75  # a score with no benchmark named nearby may belong to any dataset
+DEFAULT_UNLABELLED_ROW = 0.8  # a table row without a model name: an ablation variant or a stray line
+DEFAULT_LATER_COLUMN = 0.8  # a headerless table's later value columns
+DEFAULT_SMALL_FONT = 0.85  # glyphs smaller than this share of the page's body text: footnotes, captions
+DEFAULT_FOOTNOTE = 0.7
+DEFAULT_DEV_SET = 0.85  # development-set columns: tuning numbers; the test set is the headline
+DEFAULT_FROM_VALUE = 0.7  # "from 84 hours to 9.5": the old value
+DEFAULT_HEADLINE = 1.3  # the best own-model value of a metric on a benchmark
+DEFAULT_RUNNER_UP = 1.15
+DEFAULT_PRETRAIN = 1.3  # pre-train + fine-tune papers: hardware and time stated for the pre-training run
+DEFAULT_PRETRAIN_MENTIONS = 5  # a paper "pre-trains" when it says so this often
+_PRETRAIN = re.compile(r"\bpre-?train", re.I)
+_PRETRAIN_FIELDS = frozenset({"hardware_count", "training_time_hours"})
+DEFAULT_LOW_SCORE = 0.5  # accuracy, AP, BLEU or F1 below 10: mostly deltas or footnotes
+_TRAIN = re.compile(r"\b(?:train\w*|took|takes|taking|pre-?train\w*|converge\w*|learn\w*|run|ran)\b", re.I)
+_LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm[- ]?up|anneal|lowered|schedule|\bfirst\b|\buntil\b",
+                 re.I)
+_END = re.compile(r"\b(?:terminat\w*|stop\w*|end\w*|finish\w*|total|overall|in all)\b", re.I)
+_INFER = re.compile(r"\b(?:ms|msec|fps|per image|inference|test[- ]time|testing|latency|timings?|fine-?tun\w*|"
+                    r"speed|throughput|measured)\b", re.I)
+_DELTA = re.compile(r"(?:\bby|\bof|\bgains?|\bimproves?|\+|∆|Δ)\s*(?:about|around|up to|~|∼)?\s*$|\bby\b[^.]{0,12}$",
+                    re.I)
+# "trained for", "a total of": the schedule's length. "training" as a noun modifier ("until the training
+# error is below 80%", "training loss") says nothing about the number.
+_SCHEDULE_TOTAL = re.compile(r"\b(?:for|total of|trained|train|training(?!\s+(?:error|loss|set|data|curves?|"
+                             r"images|accuracy|samples|examples)\b))\b")
+_NUMBER_RUN = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}$")
+_ABLATION = re.compile(r"\bablation|\bw/o\b|without\b|remov", re.I)
+_RANGE_BEFORE = re.compile(r"\d\s?(?:–|—|-|to|or|and)\s?$")
+_RANGE_AFTER = re.compile(r"^\s?(?:–|—|-|to)\s?\d")
+_BOUND = re.compile(r"\b(?:at most|up to|less than|fewer than|under|within|at least|more than|over)\s+(?:a\s+)?$", re.I)
+# Row labels that are not a model of the paper: references points and human or oracle scores.
+_NOT_A_MODEL = re.compile(r"^\s*(?:human|oracle|baseline|previous|prior|sota|state[- ]of[- ]the[- ]art|best published|"
+                          r"pre-\w+ sota|random|chance|majority)\b", re.I)
+
+
+def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, sections: SectionMap,
+              own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = (),
+              pretrains: bool = False) -> tuple[Evidence, str]:
+    s, e = sentence_bounds(doc_text, m.start, m.end)
+    sentence = doc_text[s:e]
+    before = doc_text[s:m.num_start]
+    field = m.rule.field
+    names = model_names(sentence)
+    model = ""
+    if names:
+        # The model named closest before the number, else the first after it.
+        before_names = model_names(before)
+        model = before_names[-1] if before_names else names[0]
+    own_score = max((own.get(_ctx_stem(n), 0.0) for n in names), default=0.0)
+    if model and before and len({_ctx_stem(n) for n in names}) > 1:
+        # several families in one sentence ("CSPResNext50 has 20.6 M parameters, while CSPDarknet53 has
+        # 27.6 M"): the model the value belongs to decides, the sentence's best family only half
+        own_score = (own.get(_ctx_stem(model), 0.0) + own_score) / 2
+    near = doc_text[max(s, m.num_start - 80):min(e, m.num_end + 40)]
+    close_names = model_names(doc_text[max(s, m.num_start - 40):m.num_start])
+    if close_names and own.get(_stem(close_names[-1]), 0.0) < DEFAULT_OTHER_MODEL_OWN:
+        extra_other = DEFAULT_OTHER_MODEL  # "… only 18% of VGG-19 (19.6 billion FLOPs)": another paper's model
+    else:
+        extra_other = 1.0
+    lr = False
+    extra = extra_other
+    if field in ("epochs", "training_steps"):
+        lead = doc_text[max(s, m.start - 12):m.start].lower()
+        # The keyword nearest before the number decides: "divide it by 10 at 32k and 48k iterations,
+        # and terminate training at 64k iterations" → 32k, 48k are schedule steps, 64k the total.
+        clause = doc_text[max(s, m.num_start - 70):m.num_start]
+        last_lr = max((x.end() for x in _LR.finditer(clause)), default=-1)
+        last_end = max((x.end() for x in _END.finditer(clause)), default=-1)
+        last_for = max((x.end() for x in _SCHEDULE_TOTAL.finditer(clause)), default=-1)
+        at_step = bool(re.search(r"\b(?:at|after)\s*$", lead)) or m.rule.id == "epochs.at_epoch"
+        if last_lr > max(last_end, last_for) or (at_step and last_end < 0 and last_for < 0):
+            lr = True
+        if last_for > last_lr or last_end > last_lr:
+            extra *= 1.2
+    if pretrains and field in _PRETRAIN_FIELDS:
+        # a paper that pre-trains and then fine-tunes: the pre-training run is the training compute
+        nxt = doc_text[e:sentence_bounds(doc_text, min(len(doc_text), e + 2), min(len(doc_text), e + 3))[1]]
+        if _PRETRAIN.search(sentence) or _PRETRAIN.search(nxt):
+            extra *= DEFAULT_PRETRAIN
+    if re.search(r"\bfrom\s*$", doc_text[max(s, m.num_start - 8):m.num_start], re.I):
+        extra *= DEFAULT_FROM_VALUE  # "from 84 hours to 9.5": the old value, the new one follows
+    if field in ("epochs", "training_steps") and re.match(r"(?i)(?:one|a single)\b", m.raw):
+        extra *= 0.3  # "one epoch is one pass over the data": a definition, not a schedule
+    if field in METRIC_FIELDS and _DELTA.search(doc_text[max(s, m.num_start - 25):m.num_start]):
+        extra *= DEFAULT_DELTA  # "reduces the error by 1.3%": a difference, not a result
+    ev = Evidence(
+        section=sections.kind(page_index, raw_offset),
+        ours=mentions_ours(sentence),
+        citation=has_citation(near),
+        own_model=own_score,
+        train_context=field in ("hardware_count", "training_time_hours", "epochs", "training_steps")
+        and bool(_TRAIN.search(sentence)),
+        lr_schedule=lr,
+        ablation=bool(_ABLATION.search(sentence)),
+        range_=bool(_RANGE_BEFORE.search(doc_text[max(0, m.num_start - 6):m.num_start])
+                    or _RANGE_AFTER.search(doc_text[m.num_end:m.num_end + 6])
+                    or _BOUND.search(doc_text[max(0, m.num_start - 16):m.num_start])),
+        inference=field in ("training_time_hours", "hardware_count") and bool(_INFER.search(sentence)),
+        axis=bool(_NUMBER_RUN.search(doc_text[max(0, m.num_start - 40):m.num_start])),
+        main_benchmark=bool(main_bench) and any(rx.search(sentence) for rx in main_bench),
+        extra=extra,
+    )
+    return ev, model
+
+
+def _snippet(text: str, start: int, end: int) -> str:
+    half = (SNIPPET_CHARS - (end - start)) // 2
+    lo = max(0, start - half)
+    hi = min(len(text), end + half)
+    return text[lo:hi].strip()[:SNIPPET_CHARS]
+
+
+def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, sections: SectionMap,
+                     own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = (), pretrains: bool = False,
+                     cleaned: tuple[str, list[int]] | None = None) -> list[tuple[Candidate, float, Evidence, int]]:
+    """Text-rule candidates of one page, each with the offset of its number in the cleaned text.
+
+    ``cleaned``: ``clean_text(page.text)`` when the caller has it already.
+    """
+    clean, idx = cleaned if cleaned is not None else clean_text(page.text)
+    out: list[tuple[Candidate, float, Evidence, int]] = []
+    body_height: float | None = None  # median char height of the page, computed on first need
+    for m in eng.matches(clean):
+        raw_start = idx[m.start] if m.start < len(idx) else 0
+        raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
+        ev, model = _evidence(clean, m, page_index, raw_start, sections, own, main_bench, pretrains)
+        compute = FIELDS[m.rule.field].kind == "compute"
+        if compute and body_height is None:
+            body_height = _median_height(page.char_boxes)
+        if compute and body_height:
+            h = _median_height(page.char_boxes[raw_start:raw_end])
+            if h and h < DEFAULT_SMALL_FONT * body_height:
+                ev = replace(ev, extra=ev.extra * DEFAULT_FOOTNOTE)  # footnote or caption size text
+        flags = ["range"] if ev.range_ else []
+        if ev.lr_schedule:
+            flags.append("schedule_step")
+        bbox = page.span_bbox(raw_start, raw_end) if page.char_boxes else None
+        cand = Candidate(
+            arxiv_id=doc.arxiv_id, version=doc.version, field=m.rule.field, value=m.value, benchmark="",
+            model=model, unit=m.rule.unit, raw=m.raw, page=page.number,
+            snippet=_snippet(clean, m.start, m.end), rule=m.rule.id, bbox=bbox, flags=tuple(flags),
+            rule_version=RULE_VERSION,
+        )
+        out.append((cand, m.rule.weight, ev, m.num_start))
+    return out
+
+
+def _median_height(boxes: tuple[BBox | None, ...] | list[BBox | None]) -> float:
+    hs = [b[3] - b[1] for b in boxes if b is not None and b[3] > b[1]]
+    hs.sort()
+    return hs[len(hs) // 2] if hs else 0.0
+
+
+def _stem(name: str) -> str:
+    head = re.split(r"[\-\s(]|(?<=[a-uw-z])(?=\d)", name.strip(), maxsplit=1)[0]
+    return _SIZE_SUFFIX.sub("", head).lower().rstrip("s")
