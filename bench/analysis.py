@@ -13,17 +13,13 @@ extrapolate + simulation → figures + report. Hardware GFLOPS come from the syn
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # this script's own name would otherwise shadow the analysis package
-
-from flopmine.analysis.build import build_dataset, read_annotations, read_dataset, write_dataset  # noqa: E402
-from flopmine.analysis.report import run_analysis, write_report  # noqa: E402
-from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts, write_annotations  # noqa: E402
+from flopmine.analysis.build import build_dataset, read_annotations, read_dataset, write_dataset
+from flopmine.analysis.report import run_analysis, write_report
+from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts, write_annotations
 
 BENCHMARKS = ("imagenet", "coco", "squad11", "conll2003", "wmt14_en_fr")
 

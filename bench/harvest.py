@@ -12,24 +12,19 @@ from __future__ import annotations
 import argparse
 import io
 import math
-import sys
 import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-# This script is itself named "harvest": keep its directory off the path so the package is imported.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+from reportlab.pdfgen import canvas
 
-from reportlab.pdfgen import canvas  # noqa: E402
-
-from flopmine import harvest  # noqa: E402
-from flopmine.benchmarks import load_registry  # noqa: E402
-from flopmine.config import resolve_home  # noqa: E402
-from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry  # noqa: E402
-from flopmine.types import Paper  # noqa: E402
+from flopmine import harvest
+from flopmine.benchmarks import load_registry
+from flopmine.config import resolve_home
+from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry
+from flopmine.types import Paper
 
 # One phrase per built-in benchmark that its query matches (and no other benchmark's does).
 TOPICS = {
