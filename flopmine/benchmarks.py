@@ -14,7 +14,7 @@ from pathlib import Path
 from .errors import ConfigError
 from .types import FIELDS
 
-_KNOWN_KEYS = {"title", "task", "query", "categories", "metrics", "primary_metric", "aliases"}
+_KNOWN_KEYS = {"title", "task", "query", "categories", "metrics", "primary_metric", "aliases", "harvest"}
 _REQUIRED_KEYS = {"title", "query", "metrics", "primary_metric"}
 
 
@@ -30,6 +30,7 @@ class Benchmark:
     task: str = ""
     categories: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    harvest: bool = True  # harvested by default; False: recognised in papers, harvested only when named
 
     @property
     def arxiv_query(self) -> str:
@@ -89,7 +90,14 @@ def _load(path: Path | str | None) -> dict[str, Benchmark]:
             name=name, title=table["title"], query=table["query"], metrics=metrics,
             primary_metric=table["primary_metric"], task=table.get("task", ""),
             categories=tuple(table.get("categories", ())), aliases=tuple(table.get("aliases", ())),
+            harvest=_flag(table.get("harvest", True), f"{where}: [{name}]: harvest"),
         )
     if not registry:
         raise ConfigError(f"{where}: no benchmarks defined")
     return registry
+
+
+def _flag(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, not {value!r}")
+    return value

@@ -39,7 +39,7 @@ FIELDS: dict[str, FieldSpec] = {
         _metric("top1_err", False), _metric("top5_err", False),
         _metric("acc", True), _metric("err", False),
         _metric("box_ap", True), _metric("ap50", True), _metric("ap75", True),
-        _metric("ap_s", True), _metric("ap_m", True), _metric("ap_l", True),
+        _metric("ap_s", True), _metric("ap_m", True), _metric("ap_l", True), _metric("mask_ap", True),
         _metric("f1", True), _metric("em", True),
         _metric("bleu", True, "BLEU"), _metric("wer", False),
         FieldSpec("flops", "compute", True, "FLOPs", 0.0, None),

@@ -95,9 +95,9 @@ class HarvestReport:
 
 
 def select_benchmarks(registry: dict[str, Benchmark], names: Sequence[str] | None) -> list[Benchmark]:
-    """The benchmarks named (case-insensitive), or all of them; unknown names fail loudly."""
+    """The benchmarks named (case-insensitive), or every one marked for harvest; unknown names fail loudly."""
     if not names:
-        return list(registry.values())
+        return [b for b in registry.values() if b.harvest]
     by_lower = {k.lower(): v for k, v in registry.items()}
     chosen: list[Benchmark] = []
     for n in names:

