@@ -21,10 +21,10 @@ from flopmine.analysis.build import (
 )
 from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts, write_annotations
 
+from flopmine.benchmarks import load_registry
 from flopmine.cli import main
 from flopmine.errors import AnalysisError
 from flopmine.store import connect, upsert_paper
-from flopmine.benchmarks import load_registry
 from flopmine.types import ANNOTATION_COLUMNS, Fact, Paper
 
 CATALOG = {"NVIDIA V100": 15_700.0, "TPU v3": 123_000.0}
