@@ -105,7 +105,6 @@ def stage_profile(files: list[Path], repeat: int) -> None:
     from flopmine.extract.normalise import clean_text
     from flopmine.extract.rules.benchmark_names import _benchmark_spots
     from flopmine.extract.tables import table_facts, text_table_facts
-
     from flopmine.hardware import scan_hardware
 
     docs = [read_document(f, arxiv_id=f.stem, version=1) for f in files]

@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
-from flopmine.review.web import create_app  # noqa: E402
 
+from flopmine.review.web import create_app  # noqa: E402
 from flopmine.store import connect, replace_candidates, upsert_paper  # noqa: E402
 from flopmine.types import Candidate, Paper  # noqa: E402
 from tests.support.review_web import make_home, serve  # noqa: E402

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from flopmine.analysis import dictionary
 from flopmine.analysis.build import (
     MULT_ADD_FLOPS,
@@ -20,7 +21,6 @@ from flopmine.analysis.build import (
     write_dataset,
 )
 from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts, write_annotations
-
 from flopmine.benchmarks import load_registry
 from flopmine.cli import main
 from flopmine.errors import AnalysisError

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from flopmine.analysis.build import build_dataset, write_dataset
 from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts
-
 from flopmine.cli import main
 from flopmine.types import Fact
 
@@ -111,7 +111,6 @@ def test_library_entry_points_used_by_the_demo(tmp_path: Path) -> None:
     from flopmine.analysis.build import build_from_home
     from flopmine.analysis.report import analyze_to_dir
     from flopmine.analysis.synthetic import write_annotations
-
     from flopmine.config import resolve_home
 
     home = resolve_home(tmp_path / "home")

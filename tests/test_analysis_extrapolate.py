@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from flopmine.analysis import extrapolate as ex
 from flopmine.analysis.fit import fit_all
 from flopmine.analysis.synthetic import Truth, synthetic_frame

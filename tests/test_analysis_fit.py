@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
+
 from flopmine.analysis.fit import MIN_OBS, fit_all, fit_measure, implied_exponent, prepare, select_points
 from flopmine.analysis.synthetic import Truth, synthetic_frame
-from scipy import stats
 
 
 def _fits(df: pd.DataFrame, measure: str = "per_pass"):  # type: ignore[no-untyped-def]

@@ -8,6 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from flopmine.cli import app
 from flopmine.extract.evaluate import (
     EvalError,
     GoldFact,
@@ -19,9 +22,6 @@ from flopmine.extract.evaluate import (
     load_queue,
     values_match,
 )
-from typer.testing import CliRunner
-
-from flopmine.cli import app
 
 GOLD_HEADER = ["arxiv_id", "benchmark", "model", "field", "value", "page", "evidence"]
 QUEUE_HEADER = ["candidate_id", "arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page",

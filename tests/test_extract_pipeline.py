@@ -8,6 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from flopmine.cli import app
+from flopmine.errors import PdfError
 from flopmine.extract import QUEUE_COLUMNS
 from flopmine.extract.pdf import extend_down, needs_layout, read_document, rule_regions, to_top_left
 from flopmine.extract.pipeline import (
@@ -18,10 +22,6 @@ from flopmine.extract.pipeline import (
     inputs_from_paths,
     inputs_from_store,
 )
-from typer.testing import CliRunner
-
-from flopmine.cli import app
-from flopmine.errors import PdfError
 from flopmine.store import connect
 from tests.support import pdfs
 

@@ -7,6 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
+from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry, Fault, matches, render_feed
+from flopmine.errors import ConfigError
 from flopmine.harvest.client import (
     ArxivClient,
     RateLimiter,
@@ -16,9 +19,6 @@ from flopmine.harvest.client import (
     parse_feed,
     parse_retry_after,
 )
-
-from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry, Fault, matches, render_feed
-from flopmine.errors import ConfigError
 from flopmine.ids import parse_id
 from tests.support.arxiv_fixtures import paper
 

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flopmine.review import annotations as ann
-from flopmine.review.decision import LEDGER_COLUMNS, REVIEW_COLUMNS
 
 from flopmine import review
 from flopmine.config import Home, resolve_home
 from flopmine.errors import ReviewError
+from flopmine.review import annotations as ann
+from flopmine.review.decision import LEDGER_COLUMNS, REVIEW_COLUMNS
 from flopmine.store import connect, replace_candidates, upsert_paper
 from flopmine.types import ANNOTATION_COLUMNS, FIELDS, Candidate, Fact, Paper
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flopmine.review.web import create_app
 
+from flopmine.review.web import create_app
 from tests.support.review_web import PAPER_A, PAPER_B, make_home, sample_candidates, serve
 
 pytestmark = pytest.mark.browser

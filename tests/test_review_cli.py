@@ -7,10 +7,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from flopmine.review.decision import REVIEW_COLUMNS
 
 from flopmine.cli import main
 from flopmine.config import resolve_home
+from flopmine.review.decision import REVIEW_COLUMNS
 from flopmine.store import connect
 from tests.test_review import DENSENET, RESNET, densenet_candidates, extract, resnet_candidates
 

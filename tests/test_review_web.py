@@ -16,12 +16,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from flopmine.review.annotations import load_ledger
-from flopmine.review.web import create_app
-from flopmine.review.web.pages import box_percent, page_cache_path
 
 from flopmine.config import Home
 from flopmine.errors import ConfigError
+from flopmine.review.annotations import load_ledger
+from flopmine.review.web import create_app
+from flopmine.review.web.pages import box_percent, page_cache_path
 from tests.support.review_web import (
     PAPER_A,
     PAPER_B,
@@ -406,7 +406,6 @@ def test_pdf_found_where_it_was_extracted_from(tmp_path: Path) -> None:
 def test_changes_made_outside_the_server_show_at_the_next_request(tab: Tab, home: Home) -> None:
     """A CSV import or a re-extraction while the server runs is seen at once (no stale walk)."""
     from flopmine.review import import_files
-
     from flopmine.store import connect, replace_candidates
     from flopmine.types import Candidate
 

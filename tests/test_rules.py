@@ -6,6 +6,8 @@ import json
 import re
 
 import pytest
+
+from flopmine.errors import RuleError
 from flopmine.extract.document import Document, Page, Table
 from flopmine.extract.normalise import (
     clean_text,
@@ -18,8 +20,6 @@ from flopmine.extract.rank import Evidence, dedupe_and_rank, score
 from flopmine.extract.rules import RULE_VERSION, candidates, engine, load_rules
 from flopmine.extract.rules.context import own_model_stems, section_map
 from flopmine.extract.tables import header_field, header_scale, table_facts, text_table_facts
-
-from flopmine.errors import RuleError
 from flopmine.types import FIELDS, Candidate
 
 # ---------------------------------------------------------------- normalisers
