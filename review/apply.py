@@ -58,7 +58,7 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
     """
     directory = home.annotations_dir
     stamp = decided_at or now_iso()
-    with review_lock(home):
+    with review_lock(home, create=True):
         refresh(conn, home)  # finishes an interrupted import; the cache now mirrors the files exactly
         applied: dict[str, Decision] = {}
         superseded: dict[str, Decision] = {}  # recorded decisions on the same fact in another paper version
