@@ -16,7 +16,9 @@ version yields the same fact.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +32,13 @@ FACT_DECISIONS: tuple[str, ...] = (ACCEPT, CORRECT, ADD)  # the ones that become
 REVIEW_COLUMNS: tuple[str, ...] = (
     "candidate_id", "arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page",
     "pdf_link", "snippet", "raw", "confidence", "rank", "rule", "flags",
-    "decision", "corrected_value", "reviewer", "note", "decided_at",
+    "decision", "corrected_value", "reviewer", "note", "decided_at", "exported_decision",
 )
+# Read-only column of an exported sheet: the decision each row showed when the file was written
+# (``exported_state``). Import applies a row only where the reviewer changed it, and refuses a change
+# to a decision someone else made after the export.
+EXPORTED_COLUMN = "exported_decision"
+PENDING = "pending"
 # Columns a review CSV must have to be imported (all others are optional; a row without a
 # candidate_id names its fact by arxiv_id, benchmark, model, field and value instead).
 REQUIRED_COLUMNS: tuple[str, ...] = ("decision",)
@@ -47,6 +54,8 @@ LEDGER_COLUMNS: tuple[str, ...] = (
 )
 
 VALUE_REL_TOLERANCE = 1e-5  # spreadsheets may round numbers to 6 significant digits ("1.23457E+14")
+_CARRIED_OVER = re.compile(r"\s*\(v\d+\)$")  # export marks a decision carried over from v1 as "… (v1)"
+_EXPORTED_STATE = re.compile(r"^(?P<decision>[a-z]+)@(?P<decided_at>[^#]*)#(?P<digest>[0-9a-f]{8})$")
 
 
 def format_value(value: float | str | None) -> str:
@@ -126,6 +135,54 @@ def same_value(a: float | str | None, b: float | str | None) -> bool:
     return normalise_value(a) == normalise_value(b)
 
 
+def verdict_digest(decision: str, corrected_value: float | str | None, note: str) -> str:
+    """Eight hex digits naming a verdict (decision, correction, note), robust to spreadsheet rounding.
+
+    >>> verdict_digest("correct", 21.4, " Table 3") == verdict_digest("correct", 21.40000001, "Table 3")
+    True
+    """
+    text = "\x1f".join((decision, normalise_value(corrected_value), note.strip()))
+    return hashlib.sha1(text.encode()).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What an exported sheet showed for a row, so an import can tell who changed what since.
+
+    ``verdict`` is the digest of the decision shown (``""``: the row was pending), read from
+    ``exported_decision``. A row without it (a sheet from an older flopmine) is judged by its
+    ``decided_at`` alone, and only when that is filled: a row that was pending, or a hand-made
+    sheet, has nothing to compare and applies like any new decision (None).
+    """
+
+    verdict: str | None
+    decided_at: str
+    sheet: str  # the file, for messages
+
+    @classmethod
+    def from_cells(cls, cells: dict[str, str], sheet: str) -> Seen | None:
+        """Read ``exported_decision`` (else a filled ``decided_at``) of a row; None when there is neither.
+
+        Raises ``ValueError`` for an ``exported_decision`` cell that export did not write.
+
+        >>> Seen.from_cells({"exported_decision": "pending"}, "a.csv").verdict
+        ''
+        >>> Seen.from_cells({"decided_at": "2026-11-27T16:07:10Z (v1)"}, "a.csv").decided_at
+        '2026-11-27T16:07:10Z'
+        """
+        shown = cells.get(EXPORTED_COLUMN, "").strip()
+        if shown == PENDING:
+            return cls("", "", sheet)
+        if shown:
+            m = _EXPORTED_STATE.match(shown)
+            if m is None:
+                raise ValueError(f"not written by flopmine export ({shown!r}); restore it from the exported "
+                                 "file, or clear it")
+            return cls(m["digest"], m["decided_at"], sheet)
+        decided_at = _CARRIED_OVER.sub("", cells.get("decided_at", "").strip())
+        return cls(None, decided_at, sheet) if decided_at else None
+
+
 @dataclass(frozen=True)
 class Decision:
     """One reviewer decision about a candidate (or an added fact)."""
@@ -146,6 +203,7 @@ class Decision:
     decided_at: str = ""  # ISO 8601 UTC, set when applied
     source: str = ""  # where it came from: "alice.csv:12", "web"
     line: int = field(default=0, compare=False)  # line in ``source`` (0 when not from a file)
+    seen: Seen | None = field(default=None, compare=False)  # what an exported sheet showed (None: unknown)
 
     @property
     def fact_key(self) -> str:
@@ -171,6 +229,11 @@ class Decision:
             and same_value(self.corrected_value, other.corrected_value)
             and self.note.strip() == other.note.strip()
         )
+
+    @property
+    def verdict(self) -> str:
+        """``verdict_digest`` of this decision."""
+        return verdict_digest(self.decision, self.corrected_value, self.note)
 
     def to_fact(self) -> Fact | None:
         """The annotation fact this decision produces (None for ``reject``)."""
@@ -228,6 +291,19 @@ class Decision:
             corrected_value=fact.value if fact.decision == CORRECT else None,
             reviewer=fact.reviewer, note=fact.note, decided_at=fact.decided_at, source=source,
         )
+
+
+def exported_state(d: Decision | None) -> str:
+    """The ``exported_decision`` cell for a row showing ``d``: ``pending``, or decision, time and digest.
+
+    >>> exported_state(None)
+    'pending'
+    >>> exported_state(Decision("reject", "1512.03385", 1, "epochs", 90.0, decided_at="2026-11-27T16:07:10Z"))
+    'reject@2026-11-27T16:07:10Z#...'
+    """
+    if d is None:
+        return PENDING
+    return f"{d.decision}@{d.decided_at}#{d.verdict}"
 
 
 def sort_key(d: Decision) -> tuple[Any, ...]:

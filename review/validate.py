@@ -28,14 +28,16 @@ from flopmine.errors import ConfigError, ReviewError
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.types import FIELDS, Candidate, fact_key, normalise_model
 
-from .apply import ApplyReport, apply
+from .apply import ApplyReport, Conflict, StaleSheetError, apply
 from .decision import (
     ADD,
     CORRECT,
     DECISIONS,
+    EXPORTED_COLUMN,
     READ_ONLY_COLUMNS,
     REQUIRED_COLUMNS,
     Decision,
+    Seen,
     format_value,
     parse_value,
     range_problem,
@@ -401,6 +403,13 @@ def validate_rows(rows: Sequence[Mapping[str, str]], conn: sqlite3.Connection, s
             d, ps = _validate_add_row(cells, line, ctx)
         else:
             d, ps = _validate_candidate_row(cells, line, decision, ctx)
+            try:
+                seen = Seen.from_cells(cells, source)
+            except ValueError as e:
+                ps = [*ps, Problem(source, line, EXPORTED_COLUMN, str(e))]
+                d = None
+            else:
+                d = replace(d, seen=seen) if d is not None else None
         problems.extend(ps)
         if d is None:
             continue
@@ -499,9 +508,25 @@ def import_files(conn: sqlite3.Connection, home: Home, paths: Sequence[Path | st
     refresh(conn, home)
     decisions, problems, rows = validate_files(conn, paths, reviewer=reviewer)
     if problems and not partial:
-        raise ReviewError(
-            f"{len(problems)} problem(s) in {len(paths)} file(s); nothing was applied "
-            "(fix them, or use --partial to apply only the valid rows)", [str(p) for p in problems])
-    if dry_run:
-        return ImportReport(None, tuple(problems), rows, len(decisions))
-    return ImportReport(apply(conn, home, decisions), tuple(problems), rows, len(decisions))
+        raise _nothing_applied(problems, paths)
+    try:
+        report = apply(conn, home, decisions, skip_conflicts=partial, check_only=dry_run)
+    except StaleSheetError as e:
+        raise _nothing_applied([_as_problem(c) for c in e.conflicts], paths) from None
+    problems = sorted([*problems, *(_as_problem(c) for c in report.conflicts)],
+                      key=lambda p: (_file_order(paths, p.source), p.source, p.line, p.column))
+    return ImportReport(None if dry_run else report, tuple(problems), rows, len(decisions) - len(report.conflicts))
+
+
+def _as_problem(conflict: Conflict) -> Problem:
+    return Problem(conflict.sheet, conflict.decision.line, "decision", conflict.message)
+
+
+def _file_order(paths: Sequence[Path | str], source: str) -> int:
+    order = {str(Path(p)): i for i, p in enumerate(paths)}
+    return order.get(source, len(order))
+
+
+def _nothing_applied(problems: Sequence[Problem], paths: Sequence[Path | str]) -> ReviewError:
+    return ReviewError(f"{len(problems)} problem(s) in {len(paths)} file(s); nothing was applied "
+                       "(fix them, or use --partial to apply only the valid rows)", [str(p) for p in problems])
