@@ -154,6 +154,17 @@ def neutralise_cell(value: object) -> object:
     return value
 
 
+def unneutralise_cell(text: str) -> str:
+    """Undo ``neutralise_cell`` on a text cell read back from a CSV flopmine wrote.
+
+    >>> unneutralise_cell("'=HYPERLINK(1)"), unneutralise_cell("it's"), unneutralise_cell("'quoted'")
+    ('=HYPERLINK(1)', "it's", "'quoted'")
+    """
+    if text.startswith("'") and text[1:2] and text[1] in _FORMULA_START:
+        return text[1:]
+    return text
+
+
 def write_csv_atomic(target: Path, header: list[str], rows: list[dict[str, object]], *,
                      bom: bool = False, neutralise: bool = True, line_terminator: str = "\n") -> None:
     """Write rows as CSV atomically; text cells are formula-neutralised unless told otherwise."""

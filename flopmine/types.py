@@ -26,10 +26,18 @@ class FieldSpec:
     min_value: float | None = None
     max_value: float | None = None
     higher_is_better: bool | None = None  # metrics only
+    # A reviewed value outside (lo, hi) needs the reviewer's 'force' (None: the valid range is the plausible one).
+    plausible: tuple[float, float] | None = None
+    unit_aliases: tuple[str, ...] = ()  # other spellings of ``unit`` a reviewer may write (case does not matter)
+
+    @property
+    def plausible_range(self) -> tuple[float | None, float | None]:
+        """The range a reviewed value should lie in: ``plausible``, else the valid range."""
+        return self.plausible if self.plausible is not None else (self.min_value, self.max_value)
 
 
 def _metric(name: str, higher: bool, unit: str = "%", hi: float = 100.0) -> FieldSpec:
-    return FieldSpec(name, "metric", True, unit, 0.0, hi, higher)
+    return FieldSpec(name, "metric", True, unit, 0.0, hi, higher, unit_aliases=("percent",) if unit == "%" else ())
 
 
 FIELDS: dict[str, FieldSpec] = {
@@ -42,14 +50,19 @@ FIELDS: dict[str, FieldSpec] = {
         _metric("ap_s", True), _metric("ap_m", True), _metric("ap_l", True), _metric("mask_ap", True),
         _metric("f1", True), _metric("em", True),
         _metric("bleu", True, "BLEU"), _metric("wer", False),
-        FieldSpec("flops", "compute", True, "FLOPs", 0.0, None),
-        FieldSpec("mult_adds", "compute", True, "multiply-adds", 0.0, None),
-        FieldSpec("params", "compute", True, "parameters", 0.0, None),
+        # plausible: FLOPs of one forward pass, parameters of one model, at most two years (17,520 h) of training
+        FieldSpec("flops", "compute", True, "FLOPs", 0.0, None, plausible=(1e4, 1e15), unit_aliases=("FLOP",)),
+        FieldSpec("mult_adds", "compute", True, "multiply-adds", 0.0, None, plausible=(1e4, 1e15),
+                  unit_aliases=("mult-adds", "MACs", "MAdds")),
+        FieldSpec("params", "compute", True, "parameters", 0.0, None, plausible=(1e3, 1e13), unit_aliases=("params",)),
         FieldSpec("hardware", "compute", False, ""),
-        FieldSpec("hardware_count", "compute", True, "devices", 1.0, 1e6),
-        FieldSpec("training_time_hours", "compute", True, "hours", 0.0, 1e6),
-        FieldSpec("epochs", "compute", True, "epochs", 0.0, 1e5),
-        FieldSpec("training_steps", "compute", True, "steps", 0.0, 1e10),
+        FieldSpec("hardware_count", "compute", True, "devices", 1.0, 1e6, plausible=(1.0, 1e5),
+                  unit_aliases=("GPUs", "TPUs", "chips", "accelerators")),
+        FieldSpec("training_time_hours", "compute", True, "hours", 0.0, 1e6, plausible=(0.01, 17520.0),
+                  unit_aliases=("h", "hrs")),
+        FieldSpec("epochs", "compute", True, "epochs", 0.0, 1e5, plausible=(0.01, 1e4)),
+        FieldSpec("training_steps", "compute", True, "steps", 0.0, 1e10, plausible=(1.0, 1e9),
+                  unit_aliases=("iterations", "updates")),
     ]
 }
 METRIC_FIELDS = tuple(n for n, s in FIELDS.items() if s.kind == "metric")
@@ -218,8 +231,9 @@ class Candidate:
 # Columns of every CSV in annotations/ (the reviewed source of truth), in file order.
 ANNOTATION_COLUMNS: tuple[str, ...] = (
     "arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page",
-    "decision", "candidate_id", "fact_key", "reviewer", "decided_at", "note",
+    "decision", "candidate_id", "fact_key", "reviewer", "decided_at", "note", "flags",
 )
+FORCED_FLAG = "forced"  # in ``Fact.flags``: the reviewer kept a value outside its field's plausible range
 
 
 @dataclass(frozen=True)
@@ -242,6 +256,7 @@ class Fact:
     reviewer: str = ""
     decided_at: str = ""  # ISO 8601 UTC
     note: str = ""
+    flags: str = ""  # comma-separated; "forced": kept by the reviewer although outside the plausible range
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -257,6 +272,10 @@ class Fact:
 
     @classmethod
     def from_row(cls, row: dict[str, str]) -> Fact:
+        """Parse an annotations row; text cells stored formula-neutralised (``'=…``) are read back as typed."""
+        from .config import unneutralise_cell
+
+        row = {k: unneutralise_cell(v) if isinstance(v, str) else v for k, v in row.items()}
         spec = field_spec(row["field"])
         raw_value = row["value"]
         value: float | str = float(raw_value) if spec.numeric else raw_value
@@ -265,5 +284,5 @@ class Fact:
             benchmark=row.get("benchmark") or "", model=row.get("model") or "", unit=row.get("unit") or "",
             page=int(row.get("page") or 0), decision=row.get("decision") or "accept",
             candidate_id=row.get("candidate_id") or "", reviewer=row.get("reviewer") or "",
-            decided_at=row.get("decided_at") or "", note=row.get("note") or "",
+            decided_at=row.get("decided_at") or "", note=row.get("note") or "", flags=row.get("flags") or "",
         )

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from flopmine.config import Home, write_text_atomic
+from flopmine.config import Home, neutralise_cell, unneutralise_cell
 from flopmine.errors import LockedError, ReviewError
 from flopmine.types import ANNOTATION_COLUMNS, Fact, fact_key, normalise_model, normalise_value
 
@@ -45,7 +45,8 @@ PAPER_FACTS_FILE = "paper_facts.csv"
 LEDGER_FILE = "decisions/ledger.csv"
 JOURNAL_FILE = ".review-journal.json"
 TMP_SUFFIX = ".review-tmp"
-LOCK_FILE = ".review.lock"  # in the home directory, not in annotations/ (which users commit)
+# What older versions left when killed while writing the journal (``write_text_atomic``'s temporary name).
+LEGACY_JOURNAL_TMP_GLOB = f".{JOURNAL_FILE}.*.part"
 LOCK_TIMEOUT_SECONDS = 30.0
 
 # Indirection so tests can simulate a crash between two renames.
@@ -108,7 +109,7 @@ def _read_rows(path: Path, problems: list[str]) -> list[tuple[int, dict[str, str
     line = reader.line_num + 1
     for row in reader:
         if any((v or "").strip() for k, v in row.items() if k is not None):
-            out.append((line, {(k or "").strip(): (v or "") for k, v in row.items() if k is not None}))
+            out.append((line, {(k or "").strip(): unneutralise_cell(v or "") for k, v in row.items() if k is not None}))
         line = reader.line_num + 1
     return out
 
@@ -175,11 +176,17 @@ def _row_sort_key(row: dict[str, str]) -> tuple[object, ...]:
 
 
 def render_csv(header: list[str] | tuple[str, ...], rows: list[dict[str, str]]) -> str:
-    """Rows as sorted, ``\\n``-terminated CSV text (no formula neutralising: these are data files)."""
+    """Rows as sorted, ``\\n``-terminated CSV text.
+
+    Text that a spreadsheet would run as a formula (a note ``=HYPERLINK(…)``, a model ``-S``) is
+    stored with a leading ``'`` (``flopmine.config.neutralise_cell``), like every CSV flopmine
+    writes, so opening an annotation file in a spreadsheet runs nothing; every reader of these
+    files (``_read_rows``, ``Fact.from_row``) removes it again.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows([["" if row.get(k) is None else str(row[k]) for k in header]
+    writer.writerows([["" if row.get(k) is None else str(neutralise_cell(str(row[k]))) for k in header]
                       for row in sorted(rows, key=_row_sort_key)])
     return buf.getvalue()
 
@@ -279,8 +286,7 @@ def commit_files(directory: Path, contents: dict[str, str]) -> None:
         for d in {(directory / s["target"]).parent for s in staged}:
             _fsync_dir(d)
         # the commit point: once the journal exists, recover() finishes the renames
-        write_text_atomic(directory / JOURNAL_FILE, json.dumps({"id": txid, "files": staged}, indent=1))
-        _fsync_dir(directory)
+        _write_journal(directory, txid, staged)
     except BaseException as e:
         for s in staged:
             with contextlib.suppress(FileNotFoundError):
@@ -294,6 +300,22 @@ def commit_files(directory: Path, contents: dict[str, str]) -> None:
     except OSError as e:
         raise ReviewError(f"the import was interrupted while renaming files in {directory} ({e.strerror or e}); "
                           "the next `flopmine review` command finishes it") from e
+
+
+def _write_journal(directory: Path, txid: str, staged: list[dict[str, str]]) -> None:
+    """Write the journal atomically. Its temporary file carries ``TMP_SUFFIX``, so a crash before
+    the rename leaves nothing that ``recover`` does not remove."""
+    tmp = directory / f"{JOURNAL_FILE}.{txid}{TMP_SUFFIX}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps({"id": txid, "files": staged}, indent=1))
+            fh.flush()
+            os.fsync(fh.fileno())
+        _replace(tmp, directory / JOURNAL_FILE)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(directory)
 
 
 def _roll_forward(directory: Path, staged: list[dict[str, str]]) -> None:
@@ -311,10 +333,17 @@ def recover(directory: Path) -> str | None:
     """Finish or undo a transaction a crash interrupted. Returns what was done, or None.
 
     A journal means the transaction committed: its remaining temporary files are renamed into
-    place. Temporary files without a journal belong to a transaction that never committed: deleted.
+    place. Temporary files without a journal belong to a transaction that never committed: deleted,
+    and so is every other temporary file a transaction owns (the journal's own, for one). Runs under
+    the directory's lock, so it waits for a running import instead of taking it for a crashed one.
     """
     if not directory.is_dir():
         return None
+    with annotations_lock(directory):  # an import that still holds the lock is running, not crashed
+        return _recover_locked(directory)
+
+
+def _recover_locked(directory: Path) -> str | None:
     done: str | None = None
     journal = directory / JOURNAL_FILE
     if journal.is_file():
@@ -325,7 +354,7 @@ def recover(directory: Path) -> str | None:
         _roll_forward(directory, staged)
         done = f"finished an interrupted import ({len(staged)} file(s))"
         log.warning("annotations: %s", done)
-    stray = [p for p in directory.rglob(f"*{TMP_SUFFIX}") if p.is_file()]
+    stray = [p for p in _temporary_files(directory) if p.is_file()]
     for p in stray:
         p.unlink(missing_ok=True)
     if stray and done is None:
@@ -334,28 +363,53 @@ def recover(directory: Path) -> str | None:
     return done
 
 
+def _temporary_files(directory: Path) -> list[Path]:
+    """Every temporary file a transaction in ``directory`` may leave: staged files and the journal's."""
+    out: list[Path] = []
+    for folder in (directory, directory / Path(LEDGER_FILE).parent):
+        if folder.is_dir():
+            out.extend(folder.glob(f".*{TMP_SUFFIX}"))
+    out.extend(directory.glob(LEGACY_JOURNAL_TMP_GLOB))
+    return sorted(set(out))
+
+
 _THREAD_LOCK = threading.RLock()
-_held = 0
+_held: dict[Path, int] = {}  # directories this process holds the lock on, and how deeply
+
+
+def review_lock(home: Home, timeout: float = LOCK_TIMEOUT_SECONDS, *,
+                create: bool = False) -> contextlib.AbstractContextManager[None]:
+    """``annotations_lock`` on the home's annotations directory."""
+    return annotations_lock(home.annotations_dir, timeout, create=create)
 
 
 @contextlib.contextmanager
-def review_lock(home: Home, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
-    """Serialise changes to the annotations directory across threads and processes.
+def annotations_lock(directory: Path, timeout: float = LOCK_TIMEOUT_SECONDS, *,
+                     create: bool = False) -> Iterator[None]:
+    """Serialise changes to an annotations directory across threads, processes and homes.
 
-    Re-entrant within a process. Waits up to ``timeout`` seconds (imports are short), then raises
-    ``LockedError``. Independent of the home lock, so a review can run during a long extraction.
+    The lock is an ``flock`` on the directory itself, so every home that shares the folder
+    (``--annotations DIR``) takes the same lock, the OS drops it when a process dies, and no lock
+    file lands in the folder people commit. Re-entrant within a process. Waits up to ``timeout``
+    seconds (imports are short), then raises ``LockedError``. Independent of the home lock, so a
+    review can run during a long extraction. A directory that does not exist yet holds nothing to
+    protect: it is locked only once ``create`` makes it (what a writer passes).
     """
-    global _held
+    key = directory.absolute()
     with _THREAD_LOCK:
-        if _held:
-            _held += 1
+        if _held.get(key):
+            _held[key] += 1
             try:
                 yield
             finally:
-                _held -= 1
+                _held[key] -= 1
             return
-        home.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(home.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        if create:
+            directory.mkdir(parents=True, exist_ok=True)
+        elif not directory.is_dir():
+            yield
+            return
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
             deadline = time.monotonic() + timeout
             while True:
@@ -364,12 +418,13 @@ def review_lock(home: Home, timeout: float = LOCK_TIMEOUT_SECONDS) -> Iterator[N
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise LockedError(f"another review import holds {home.root / LOCK_FILE}") from None
+                        raise LockedError(f"another review import holds the lock on {directory} "
+                                          f"(waited {timeout:g} s); try again later") from None
                     time.sleep(0.05)
-            _held = 1
+            _held[key] = 1
             try:
                 yield
             finally:
-                _held = 0
+                del _held[key]
         finally:
             os.close(fd)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from flopmine.config import Home
+from flopmine.errors import ReviewError
 from flopmine.store import now_iso
 from flopmine.types import Fact
 
@@ -27,10 +28,47 @@ from .annotations import (
     rewrite_fact_file,
     rewrite_ledger,
 )
-from .decision import DECISIONS, Decision
+from .decision import CORRECT, DECISIONS, Decision, format_value
 from .store import cached_by_fact, cached_decision, refresh, update_cache
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A sheet row that would change a decision made after the sheet was exported."""
+
+    decision: Decision  # the row
+    current: Decision | None  # what the ledger holds now (None: withdrawn since the export)
+
+    @property
+    def sheet(self) -> str:
+        return self.decision.seen.sheet if self.decision.seen is not None else self.decision.source
+
+    @property
+    def message(self) -> str:
+        """``changed by alice at 2026-11-27T16:07:10Z since this file was exported`` (the column is ``decision``)."""
+        c = self.current
+        if c is None:
+            return "withdrawn since this file was exported (it was pending or undone); export again to decide it"
+        return (f"changed by {c.reviewer or 'someone'} at {c.decided_at or '?'} since this file was exported "
+                f"(now {_ruling(c)}); export again, or leave this row as it was")
+
+    def __str__(self) -> str:
+        return f"{self.sheet}:{self.decision.line}: decision: {self.message}"
+
+
+def _ruling(d: Decision) -> str:
+    return f"correct to {format_value(d.corrected_value)}" if d.decision == CORRECT else d.decision
+
+
+class StaleSheetError(ReviewError):
+    """Rows of an exported sheet would overwrite decisions made after the export; nothing was applied."""
+
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        super().__init__(f"{len(conflicts)} row(s) would change a decision made after the file was exported; "
+                         "nothing was applied", [str(c) for c in conflicts])
+        self.conflicts = tuple(conflicts)
 
 
 @dataclass(frozen=True)
@@ -38,9 +76,10 @@ class ApplyReport:
     """What ``apply`` changed."""
 
     applied: tuple[Decision, ...]  # new or changed decisions, as written
-    unchanged: tuple[Decision, ...]  # already recorded with the same verdict (re-import)
+    unchanged: tuple[Decision, ...]  # already recorded with the same verdict (re-import), or left as exported
     superseded: tuple[Decision, ...]  # decisions on an older paper version replaced by a new one
     files: tuple[str, ...]  # annotation files rewritten, relative to the annotations directory
+    conflicts: tuple[Conflict, ...] = ()  # rows skipped because their decision changed since the export
 
     def counts(self) -> dict[str, int]:
         """Applied decisions per kind, every kind present: ``{"accept": 2, "reject": 0, …}``."""
@@ -48,21 +87,49 @@ class ApplyReport:
         return {k: c.get(k, 0) for k in DECISIONS}
 
 
+def _judge_seen(d: Decision, current: Decision | None) -> str:
+    """For a row of an exported sheet: ``"apply"``, ``"as exported"`` (the reviewer left it) or ``"conflict"``.
+
+    With the ``exported_decision`` digest: a row still showing what was exported is left alone;
+    a changed row applies if the ledger still holds what was exported. Without it (a sheet from an
+    older flopmine) only ``decided_at`` is known: a row applies if the ledger's decision is the one
+    exported, whether or not the reviewer changed it. A row agreeing with the ledger is never a conflict.
+    """
+    seen = d.seen
+    assert seen is not None
+    if seen.verdict is not None:
+        if d.verdict == seen.verdict:
+            return "as exported"
+        if (current.verdict if current is not None else "") == seen.verdict:
+            return "apply"
+    elif seen.decided_at == (current.decided_at if current is not None else ""):
+        return "apply"
+    if current is not None and current.same_verdict(d):
+        return "apply"  # found unchanged below
+    return "conflict"
+
+
 def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *,
-          decided_at: str | None = None) -> ApplyReport:
+          decided_at: str | None = None, skip_conflicts: bool = False, check_only: bool = False) -> ApplyReport:
     """Record ``decisions`` (already validated) in annotations/ in one transaction; refresh the cache.
 
     A decision identical to the recorded one (same verdict, correction and note; directly or
     carried over from another paper version) changes nothing, so re-importing a file is a no-op.
     A new decision about a fact that an older version of the paper already had replaces it.
+
+    A decision from an exported sheet (``Decision.seen``) applies only where the reviewer changed
+    the row; one that would change a decision made after the export is a ``Conflict``: raises
+    ``StaleSheetError`` and applies nothing, unless ``skip_conflicts`` (then they are skipped and
+    listed in the report). ``check_only`` decides everything but writes nothing.
     """
     directory = home.annotations_dir
     stamp = decided_at or now_iso()
-    with review_lock(home):
+    with review_lock(home, create=not check_only):
         refresh(conn, home)  # finishes an interrupted import; the cache now mirrors the files exactly
         applied: dict[str, Decision] = {}
         superseded: dict[str, Decision] = {}  # recorded decisions on the same fact in another paper version
         unchanged: list[Decision] = []
+        conflicts: list[Conflict] = []
         batch = list(decisions)
         newest: dict[str, Decision] = {}  # per fact, the decision on the newest paper version wins
         for d in batch:
@@ -78,14 +145,25 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
                 recorded_same = [o for o in cached_by_fact(conn, d.fact_key) if o.key != d.key]
                 if current is None and recorded_same:
                     current = max(recorded_same, key=lambda o: (o.decided_at, o.version))
+            if d.seen is not None:
+                judged = _judge_seen(d, current)
+                if judged == "as exported":
+                    unchanged.append(d)
+                    continue
+                if judged == "conflict":
+                    conflicts.append(Conflict(d, current))
+                    continue
             if current is not None and current.same_verdict(d):
                 unchanged.append(d)
                 continue
             for o in recorded_same:
                 superseded.setdefault(o.key, o)
             applied[d.key] = replace(d, decided_at=stamp)
-        if not applied:
-            return ApplyReport((), tuple(unchanged), (), ())
+        if conflicts and not skip_conflicts:
+            raise StaleSheetError(conflicts)
+        if not applied or check_only:
+            return ApplyReport(tuple(applied.values()), tuple(unchanged), tuple(superseded.values()), (),
+                               tuple(conflicts))
 
         drop = set(applied) | set(superseded)
         files: dict[str, list[Fact]] = {}
@@ -103,4 +181,4 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
         log.debug("applied %d decision(s) (%d unchanged, %d superseded) to %s",
                   len(applied), len(unchanged), len(superseded), directory)
         return ApplyReport(tuple(applied.values()), tuple(unchanged), tuple(superseded.values()),
-                           tuple(sorted(contents)))
+                           tuple(sorted(contents)), tuple(conflicts))

@@ -16,11 +16,13 @@ version yields the same fact.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from flopmine.types import FIELDS, Fact, FieldSpec, fact_key, normalise_model, normalise_value
+from flopmine.types import FIELDS, FORCED_FLAG, Fact, FieldSpec, fact_key, normalise_model, normalise_value
 
 ACCEPT, REJECT, CORRECT, ADD = "accept", "reject", "correct", "add"
 DECISIONS: tuple[str, ...] = (ACCEPT, REJECT, CORRECT, ADD)
@@ -30,23 +32,31 @@ FACT_DECISIONS: tuple[str, ...] = (ACCEPT, CORRECT, ADD)  # the ones that become
 REVIEW_COLUMNS: tuple[str, ...] = (
     "candidate_id", "arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page",
     "pdf_link", "snippet", "raw", "confidence", "rank", "rule", "flags",
-    "decision", "corrected_value", "reviewer", "note", "decided_at",
+    "decision", "corrected_value", "reviewer", "note", "force", "decided_at", "exported_decision",
 )
+# Read-only column of an exported sheet: the decision each row showed when the file was written
+# (``exported_state``). Import applies a row only where the reviewer changed it, and refuses a change
+# to a decision someone else made after the export.
+EXPORTED_COLUMN = "exported_decision"
+PENDING = "pending"
 # Columns a review CSV must have to be imported (all others are optional; a row without a
 # candidate_id names its fact by arxiv_id, benchmark, model, field and value instead).
 REQUIRED_COLUMNS: tuple[str, ...] = ("decision",)
 # Columns copied from the candidate: a reviewer may not change them (they may delete the column).
 READ_ONLY_COLUMNS: tuple[str, ...] = ("arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page")
 # Columns the reviewer fills in.
-EDITABLE_COLUMNS: tuple[str, ...] = ("decision", "corrected_value", "reviewer", "note")
+EDITABLE_COLUMNS: tuple[str, ...] = ("decision", "corrected_value", "reviewer", "note", "force")
+FORCE = "force"  # the force column's one value: keep a value outside its field's plausible range
 
 # Columns of ``annotations/decisions/ledger.csv``: every decision, rejects included.
 LEDGER_COLUMNS: tuple[str, ...] = (
     "arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page",
-    "decision", "corrected_value", "candidate_id", "fact_key", "reviewer", "decided_at", "note", "source",
+    "decision", "corrected_value", "candidate_id", "fact_key", "reviewer", "decided_at", "note", "source", "force",
 )
 
 VALUE_REL_TOLERANCE = 1e-5  # spreadsheets may round numbers to 6 significant digits ("1.23457E+14")
+_CARRIED_OVER = re.compile(r"\s*\(v\d+\)$")  # export marks a decision carried over from v1 as "… (v1)"
+_EXPORTED_STATE = re.compile(r"^(?P<decision>[a-z]+)@(?P<decided_at>[^#]*)#(?P<digest>[0-9a-f]{8})$")
 
 
 def format_value(value: float | str | None) -> str:
@@ -113,6 +123,59 @@ def range_problem(spec: FieldSpec, value: float | str) -> str | None:
     return None
 
 
+def _short(v: float | None) -> str:
+    """``1e4``, ``17520``, ``0.01``: a range bound as the docs print it."""
+    if v is None:
+        return "∞"
+    if v >= 1e3 and math.log10(v).is_integer():
+        return f"1e{int(math.log10(v))}"
+    return format_value(float(v))
+
+
+def plausibility_problem(spec: FieldSpec, value: float | str) -> str | None:
+    """Why ``value`` is outside ``spec``'s plausible range (a reviewer may force it), or None.
+
+    >>> plausibility_problem(FIELDS["flops"], 5e16)
+    "implausible: 5e+16 is outside the plausible range of flops (1e4–1e15 FLOPs); check it, or write 'force' in the force column to keep it"
+    >>> plausibility_problem(FIELDS["flops"], 1.13e10) is None
+    True
+    """
+    if not spec.numeric or not isinstance(value, float):
+        return None
+    lo, hi = spec.plausible_range
+    if (lo is None or value >= lo) and (hi is None or value <= hi):
+        return None
+    return (f"implausible: {format_value(value)} is outside the plausible range of {spec.name} "
+            f"({_short(lo)}–{_short(hi)} {spec.unit}); check it, or write 'force' in the force column to keep it")
+
+
+def canonical_unit(spec: FieldSpec, text: str) -> str | None:
+    """The field's unit for a unit cell (empty, the unit or an alias, any case); None when it is not one.
+
+    >>> canonical_unit(FIELDS["hardware_count"], "gpus"), canonical_unit(FIELDS["flops"], "%")
+    ('devices', None)
+    """
+    s = text.strip()
+    if not s:
+        return spec.unit
+    return spec.unit if s.lower() in {u.lower() for u in (spec.unit, *spec.unit_aliases) if u} else None
+
+
+def plausible_ranges_table() -> str:
+    """The Markdown table of plausible ranges and units that docs/review.md shows (a test keeps them equal)."""
+    rows: dict[tuple[str, str], list[str]] = {}  # fields sharing a range and units share a row
+    for spec in FIELDS.values():
+        if not spec.numeric:
+            rows.setdefault(("text", "none"), []).append(spec.name)
+            continue
+        lo, hi = spec.plausible_range
+        aliases = f" ({', '.join(spec.unit_aliases)})" if spec.unit_aliases else ""
+        rows.setdefault((f"{_short(lo)}–{_short(hi)}", f"{spec.unit}{aliases}"), []).append(spec.name)
+    lines = ["| field | plausible range | unit (also accepted) |", "| --- | --- | --- |"]
+    lines += [f"| {', '.join(f'`{n}`' for n in names)} | {span} | {units} |" for (span, units), names in rows.items()]
+    return "\n".join(lines)
+
+
 def same_value(a: float | str | None, b: float | str | None) -> bool:
     """Values equal up to spreadsheet rounding (numbers) or case and spacing (text).
 
@@ -124,6 +187,54 @@ def same_value(a: float | str | None, b: float | str | None) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return math.isclose(a, b, rel_tol=VALUE_REL_TOLERANCE, abs_tol=1e-12)
     return normalise_value(a) == normalise_value(b)
+
+
+def verdict_digest(decision: str, corrected_value: float | str | None, note: str) -> str:
+    """Eight hex digits naming a verdict (decision, correction, note), robust to spreadsheet rounding.
+
+    >>> verdict_digest("correct", 21.4, " Table 3") == verdict_digest("correct", 21.40000001, "Table 3")
+    True
+    """
+    text = "\x1f".join((decision, normalise_value(corrected_value), note.strip()))
+    return hashlib.sha1(text.encode()).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What an exported sheet showed for a row, so an import can tell who changed what since.
+
+    ``verdict`` is the digest of the decision shown (``""``: the row was pending), read from
+    ``exported_decision``. A row without it (a sheet from an older flopmine) is judged by its
+    ``decided_at`` alone, and only when that is filled: a row that was pending, or a hand-made
+    sheet, has nothing to compare and applies like any new decision (None).
+    """
+
+    verdict: str | None
+    decided_at: str
+    sheet: str  # the file, for messages
+
+    @classmethod
+    def from_cells(cls, cells: dict[str, str], sheet: str) -> Seen | None:
+        """Read ``exported_decision`` (else a filled ``decided_at``) of a row; None when there is neither.
+
+        Raises ``ValueError`` for an ``exported_decision`` cell that export did not write.
+
+        >>> Seen.from_cells({"exported_decision": "pending"}, "a.csv").verdict
+        ''
+        >>> Seen.from_cells({"decided_at": "2026-11-27T16:07:10Z (v1)"}, "a.csv").decided_at
+        '2026-11-27T16:07:10Z'
+        """
+        shown = cells.get(EXPORTED_COLUMN, "").strip()
+        if shown == PENDING:
+            return cls("", "", sheet)
+        if shown:
+            m = _EXPORTED_STATE.match(shown)
+            if m is None:
+                raise ValueError(f"not written by flopmine export ({shown!r}); restore it from the exported "
+                                 "file, or clear it")
+            return cls(m["digest"], m["decided_at"], sheet)
+        decided_at = _CARRIED_OVER.sub("", cells.get("decided_at", "").strip())
+        return cls(None, decided_at, sheet) if decided_at else None
 
 
 @dataclass(frozen=True)
@@ -146,6 +257,8 @@ class Decision:
     decided_at: str = ""  # ISO 8601 UTC, set when applied
     source: str = ""  # where it came from: "alice.csv:12", "web"
     line: int = field(default=0, compare=False)  # line in ``source`` (0 when not from a file)
+    seen: Seen | None = field(default=None, compare=False)  # what an exported sheet showed (None: unknown)
+    forced: bool = False  # the reviewer kept a value outside the field's plausible range
 
     @property
     def fact_key(self) -> str:
@@ -172,6 +285,11 @@ class Decision:
             and self.note.strip() == other.note.strip()
         )
 
+    @property
+    def verdict(self) -> str:
+        """``verdict_digest`` of this decision."""
+        return verdict_digest(self.decision, self.corrected_value, self.note)
+
     def to_fact(self) -> Fact | None:
         """The annotation fact this decision produces (None for ``reject``)."""
         if self.decision not in FACT_DECISIONS:
@@ -180,7 +298,7 @@ class Decision:
             arxiv_id=self.arxiv_id, version=self.version, field=self.field, value=self.final_value,
             benchmark=self.benchmark, model=self.model, unit=self.unit, page=self.page,
             decision=self.decision, candidate_id=self.candidate_id, reviewer=self.reviewer,
-            decided_at=self.decided_at, note=self.note,
+            decided_at=self.decided_at, note=self.note, flags=FORCED_FLAG if self.forced else "",
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -191,6 +309,7 @@ class Decision:
             "page": self.page, "decision": self.decision, "corrected_value": format_value(self.corrected_value),
             "candidate_id": self.candidate_id, "fact_key": self.fact_key, "reviewer": self.reviewer,
             "decided_at": self.decided_at, "note": self.note, "source": self.source,
+            "force": FORCE if self.forced else "",
         }
 
     @classmethod
@@ -212,6 +331,7 @@ class Decision:
             corrected_value=parse_value(field_name, corrected) if corrected else None,
             reviewer=row.get("reviewer") or "", note=row.get("note") or "",
             decided_at=row.get("decided_at") or "", source=row.get("source") or "",
+            forced=(row.get("force") or "").strip().lower() == FORCE,
         )
 
     @classmethod
@@ -227,7 +347,21 @@ class Decision:
             candidate_id=fact.candidate_id,
             corrected_value=fact.value if fact.decision == CORRECT else None,
             reviewer=fact.reviewer, note=fact.note, decided_at=fact.decided_at, source=source,
+            forced=FORCED_FLAG in fact.flags.split(","),
         )
+
+
+def exported_state(d: Decision | None) -> str:
+    """The ``exported_decision`` cell for a row showing ``d``: ``pending``, or decision, time and digest.
+
+    >>> exported_state(None)
+    'pending'
+    >>> exported_state(Decision("reject", "1512.03385", 1, "epochs", 90.0, decided_at="2026-11-27T16:07:10Z"))
+    'reject@2026-11-27T16:07:10Z#...'
+    """
+    if d is None:
+        return PENDING
+    return f"{d.decision}@{d.decided_at}#{d.verdict}"
 
 
 def sort_key(d: Decision) -> tuple[Any, ...]:

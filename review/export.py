@@ -20,7 +20,7 @@ from flopmine.ids import ArxivId
 from flopmine.types import Candidate
 
 from .annotations import PAPER_FACTS_FILE
-from .decision import REVIEW_COLUMNS, format_value
+from .decision import EXPORTED_COLUMN, REVIEW_COLUMNS, exported_state, format_value
 from .store import Attached, active_candidates, active_versions, attach, sync
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ def review_row(conn: sqlite3.Connection, home: Home, a: Attached) -> dict[str, o
         "pdf_link": pdf_link(conn, home, c), "snippet": c.snippet, "raw": c.raw,
         "confidence": round(c.confidence, 3), "rank": c.rank, "rule": c.rule, "flags": ",".join(c.flags),
         "decision": "", "corrected_value": "", "reviewer": "", "note": "", "decided_at": "",
+        EXPORTED_COLUMN: exported_state(d),  # what this row showed; import compares it with the file and the ledger
     }
     if d is not None:
         row.update(decision=d.decision, corrected_value=format_value(d.corrected_value), reviewer=d.reviewer,

@@ -40,6 +40,11 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
     """Create the review tables if they are missing (idempotent)."""
     with conn:
         conn.executescript(SCHEMA)
+        have = {r[1] for r in conn.execute("PRAGMA table_info(review_decisions)")}
+        if not set(LEDGER_COLUMNS) <= have:  # a cache from an older flopmine: rebuilt from annotations/
+            conn.execute("DROP TABLE review_decisions")
+            conn.execute("DELETE FROM review_meta")
+            conn.executescript(SCHEMA)
 
 
 def annotations_fingerprint(home: Home) -> str:

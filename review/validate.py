@@ -26,18 +26,23 @@ from flopmine.benchmarks import load_registry
 from flopmine.config import Home
 from flopmine.errors import ConfigError, ReviewError
 from flopmine.ids import InvalidIdError, parse_id
-from flopmine.types import FIELDS, Candidate, fact_key, normalise_model
+from flopmine.types import FIELDS, Candidate, FieldSpec, fact_key, normalise_model
 
-from .apply import ApplyReport, apply
+from .apply import ApplyReport, Conflict, StaleSheetError, apply
 from .decision import (
     ADD,
     CORRECT,
     DECISIONS,
+    EXPORTED_COLUMN,
+    FORCE,
     READ_ONLY_COLUMNS,
     REQUIRED_COLUMNS,
     Decision,
+    Seen,
+    canonical_unit,
     format_value,
     parse_value,
+    plausibility_problem,
     range_problem,
     same_value,
 )
@@ -219,6 +224,9 @@ def _read_only_problems(cells: Mapping[str, str], c: Candidate | Decision, line:
                 ok = same_value(parse_value(c.field, cell), want)  # type: ignore[arg-type]
             except ValueError:
                 ok = False
+            if not ok and _is_decimal_comma_of(cell, want):
+                out.append(Problem(ctx.source, line, "file", f"{DECIMAL_COMMA}{cell!r} for {format_value(want)}"))
+                continue
         else:
             ok = cell == str(want)
         if not ok:
@@ -227,6 +235,57 @@ def _read_only_problems(cells: Mapping[str, str], c: Candidate | Decision, line:
             out.append(Problem(ctx.source, line, col, f"read-only column changed (the candidate has "
                                                       f"{format_value(want)!r}, the file has {cell!r}); {hint}"))
     return out
+
+
+def _force_cell(cells: Mapping[str, str], line: int, ctx: _Context) -> tuple[bool, list[Problem]]:
+    """Whether the row's force column says ``force`` (a problem for anything else but empty)."""
+    cell = cells.get("force", "").strip().lower()
+    if cell in ("", FORCE):
+        return cell == FORCE, []
+    return False, [Problem(ctx.source, line, "force", f"write 'force' to keep a value outside its plausible range, "
+                                                      f"or leave it empty (the cell has {cells['force']!r})")]
+
+
+def _plausible(spec: FieldSpec, value: float | str, forced: bool, column: str, line: int,
+               ctx: _Context) -> tuple[bool, list[Problem]]:
+    """(kept although implausible, problems): a value outside the plausible range needs ``force``."""
+    why = plausibility_problem(spec, value)
+    if why is None:
+        return False, []
+    if forced:
+        return True, []
+    return False, [Problem(ctx.source, line, column, why)]
+
+
+DECIMAL_COMMA = "decimal comma: "  # marks a row problem that validate_rows turns into one problem of the file
+_DECIMAL_COMMA_NUMBER = re.compile(r"^[+-]?\d*,\d+(?:[eE][+-]?\d+)?%?$")
+DECIMAL_COMMA_ADVICE = (
+    "save it with '.' as the decimal separator (LibreOffice: Tools > Options > Language Settings > Languages, "
+    "Locale setting English (USA); Excel: File > Options > Advanced, untick 'Use system separators', "
+    "decimal separator '.'), then import again")
+
+
+def _is_decimal_comma_of(cell: str, want: object) -> bool:
+    """``42,7`` where the candidate has 42.7: a spreadsheet in a locale that writes decimal commas."""
+    if not isinstance(want, float) or not _DECIMAL_COMMA_NUMBER.match(cell.strip()):
+        return False
+    try:
+        return same_value(float(cell.strip().rstrip("%").replace(",", ".")), want)
+    except ValueError:
+        return False
+
+
+def _decimal_comma_problem(problems: list[Problem], source: str) -> list[Problem]:
+    """The rows' decimal-comma problems as one problem of the file, at the first such line."""
+    commas = [p for p in problems if p.message.startswith(DECIMAL_COMMA)]
+    if not commas:
+        return problems
+    first = commas[0]
+    example = first.message.removeprefix(DECIMAL_COMMA)
+    more = f", and {len(commas) - 1} more row(s)" if len(commas) > 1 else ""
+    merged = Problem(source, first.line, "file", f"the file uses decimal commas (value {example}{more}); "
+                                                 f"{DECIMAL_COMMA_ADVICE}")
+    return [merged, *(p for p in problems if not p.message.startswith(DECIMAL_COMMA))]
 
 
 def _match_by_fact(cells: Mapping[str, str], ctx: _Context) -> Candidate | None:
@@ -268,6 +327,9 @@ def _validate_candidate_row(cells: Mapping[str, str], line: int, decision: str,
                                                          "was the file exported from another home, or edited?)")]
     problems = _read_only_problems(cells, cand, line, ctx)
     spec = FIELDS[cand.field]
+    force, ps = _force_cell(cells, line, ctx)
+    problems.extend(ps)
+    forced = False
     corrected_cell = cells.get("corrected_value", "")
     corrected: float | str | None = None
     if decision == CORRECT:
@@ -283,6 +345,9 @@ def _validate_candidate_row(cells: Mapping[str, str], line: int, decision: str,
                 why = range_problem(spec, corrected)
                 if why:
                     problems.append(Problem(src, line, "corrected_value", why))
+                else:
+                    forced, ps = _plausible(spec, corrected, force, "corrected_value", line, ctx)
+                    problems.extend(ps)
     elif corrected_cell:
         problems.append(Problem(src, line, "corrected_value", f"only used with decision 'correct' (this row "
                                                               f"says {decision!r}); clear it or write 'correct'"))
@@ -290,13 +355,16 @@ def _validate_candidate_row(cells: Mapping[str, str], line: int, decision: str,
         why = range_problem(spec, cand.value)
         if why:
             problems.append(Problem(src, line, "value", f"{why}; 'correct' or 'reject' it instead"))
+        else:
+            forced, ps = _plausible(spec, cand.value, force, "value", line, ctx)
+            problems.extend(ps)
     if problems:
         return None, problems
     return Decision(
         decision=decision, arxiv_id=cand.arxiv_id, version=cand.version, field=cand.field, value=cand.value,
         benchmark=cand.benchmark, model=cand.model, unit=cand.unit, page=cand.page, candidate_id=cid,
         corrected_value=corrected, reviewer=cells.get("reviewer") or ctx.reviewer, note=cells.get("note", ""),
-        source=f"{Path(src).name}:{line}", line=line,
+        source=f"{Path(src).name}:{line}", line=line, forced=forced,
     ), []
 
 
@@ -323,6 +391,9 @@ def _validate_add_row(cells: Mapping[str, str], line: int, ctx: _Context) -> tup
             bad("arxiv_id", str(e))
     field_name = cells.get("field", "").lower()
     value: float | str | None = None
+    force, ps = _force_cell(cells, line, ctx)
+    problems.extend(ps)
+    forced = False
     if not field_name:
         bad("field", "required for decision 'add'")
     elif field_name not in FIELDS:
@@ -338,6 +409,18 @@ def _validate_add_row(cells: Mapping[str, str], line: int, ctx: _Context) -> tup
             why = range_problem(FIELDS[field_name], value)
             if why:
                 bad("value", why)
+            else:
+                forced, ps = _plausible(FIELDS[field_name], value, force, "value", line, ctx)
+                problems.extend(ps)
+    unit = ""
+    if field_name in FIELDS:
+        spec = FIELDS[field_name]
+        unit = canonical_unit(spec, cells.get("unit", "")) or ""
+        if canonical_unit(spec, cells.get("unit", "")) is None:
+            known = ", ".join(u for u in (spec.unit, *spec.unit_aliases) if u)
+            bad("unit", f"not a unit of {field_name}: {cells['unit']!r}; " + (
+                f"write the value in {spec.unit} and the unit as {known}, or leave it empty" if spec.unit
+                else f"{field_name} has no unit; leave it empty"))
     page = _int(cells.get("page", ""))
     if not cells.get("page"):
         bad("page", "required for decision 'add' (the page where the fact is printed)")
@@ -362,9 +445,9 @@ def _validate_add_row(cells: Mapping[str, str], line: int, ctx: _Context) -> tup
     version = version or id_version or newest_version(ctx.conn, arxiv_id) or 1
     return Decision(
         decision=ADD, arxiv_id=arxiv_id, version=version, field=field_name, value=value, benchmark=benchmark,
-        model=cells.get("model", ""), unit=cells.get("unit") or FIELDS[field_name].unit, page=page or 0,
+        model=cells.get("model", ""), unit=unit, page=page or 0,
         reviewer=cells.get("reviewer") or ctx.reviewer, note=cells.get("note", ""),
-        source=f"{Path(src).name}:{line}", line=line,
+        source=f"{Path(src).name}:{line}", line=line, forced=forced,
     ), []
 
 
@@ -401,6 +484,13 @@ def validate_rows(rows: Sequence[Mapping[str, str]], conn: sqlite3.Connection, s
             d, ps = _validate_add_row(cells, line, ctx)
         else:
             d, ps = _validate_candidate_row(cells, line, decision, ctx)
+            try:
+                seen = Seen.from_cells(cells, source)
+            except ValueError as e:
+                ps = [*ps, Problem(source, line, EXPORTED_COLUMN, str(e))]
+                d = None
+            else:
+                d = replace(d, seen=seen) if d is not None else None
         problems.extend(ps)
         if d is None:
             continue
@@ -413,7 +503,7 @@ def validate_rows(rows: Sequence[Mapping[str, str]], conn: sqlite3.Connection, s
                 dropped.add(d.key)
             continue
         found[d.key] = d
-    return [d for k, d in found.items() if k not in dropped], problems
+    return [d for k, d in found.items() if k not in dropped], _decimal_comma_problem(problems, source)
 
 
 # ---------------------------------------------------------------- several files
@@ -499,9 +589,25 @@ def import_files(conn: sqlite3.Connection, home: Home, paths: Sequence[Path | st
     refresh(conn, home)
     decisions, problems, rows = validate_files(conn, paths, reviewer=reviewer)
     if problems and not partial:
-        raise ReviewError(
-            f"{len(problems)} problem(s) in {len(paths)} file(s); nothing was applied "
-            "(fix them, or use --partial to apply only the valid rows)", [str(p) for p in problems])
-    if dry_run:
-        return ImportReport(None, tuple(problems), rows, len(decisions))
-    return ImportReport(apply(conn, home, decisions), tuple(problems), rows, len(decisions))
+        raise _nothing_applied(problems, paths)
+    try:
+        report = apply(conn, home, decisions, skip_conflicts=partial, check_only=dry_run)
+    except StaleSheetError as e:
+        raise _nothing_applied([_as_problem(c) for c in e.conflicts], paths) from None
+    problems = sorted([*problems, *(_as_problem(c) for c in report.conflicts)],
+                      key=lambda p: (_file_order(paths, p.source), p.source, p.line, p.column))
+    return ImportReport(None if dry_run else report, tuple(problems), rows, len(decisions) - len(report.conflicts))
+
+
+def _as_problem(conflict: Conflict) -> Problem:
+    return Problem(conflict.sheet, conflict.decision.line, "decision", conflict.message)
+
+
+def _file_order(paths: Sequence[Path | str], source: str) -> int:
+    order = {str(Path(p)): i for i, p in enumerate(paths)}
+    return order.get(source, len(order))
+
+
+def _nothing_applied(problems: Sequence[Problem], paths: Sequence[Path | str]) -> ReviewError:
+    return ReviewError(f"{len(problems)} problem(s) in {len(paths)} file(s); nothing was applied "
+                       "(fix them, or use --partial to apply only the valid rows)", [str(p) for p in problems])

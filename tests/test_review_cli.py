@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,102 @@ def test_docs_list_every_row_message(home_dir: Path, tmp_path: Path) -> None:
         stem = re.split(r"['\d]", f"{p.column}: {p.message}" if p.column in ("decision", "corrected_value")
                         else p.message)[0].strip()
         assert stem in docs, str(p)
+
+
+def _edit_rows(path: Path, edits: dict[str, dict[str, str]], *, drop_columns: tuple[str, ...] = ()) -> Path:
+    """Set cells of the rows with these candidate ids; save as a spreadsheet would (CRLF)."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        r.update(edits.get(r["candidate_id"], {}))
+    columns = [c for c in REVIEW_COLUMNS if c not in drop_columns]
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=columns, lineterminator="\r\n", extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def _line_of(path: Path, candidate_id: str) -> int:
+    return next(i for i, text in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1) if candidate_id in text)
+
+
+def test_a_stale_export_never_reverts_a_newer_decision(capsys: pytest.CaptureFixture[str], home_dir: Path,
+                                                       tmp_path: Path) -> None:
+    """Issue 11.1: alice and bob export; alice changes a decision; bob's older sheet must not undo it."""
+    err1, err2, flops, _, _ = resnet_candidates()
+    h = ["--home", str(home_dir)]
+    assert run(capsys, *h, "review", "export", "--out", str(tmp_path / "seed"))[0] == 0
+    seed = _edit_rows(tmp_path / "seed" / "imagenet.csv",
+                      {err2.candidate_id: {"decision": "reject"}, flops.candidate_id: {"decision": "accept"}})
+    assert run(capsys, *h, "review", "import", str(seed), "-r", "carol")[0] == 0
+    for who in ("alice", "bob"):
+        assert run(capsys, *h, "review", "export", "--out", str(tmp_path / who))[0] == 0
+    alice, bob = tmp_path / "alice" / "imagenet.csv", tmp_path / "bob" / "imagenet.csv"
+    with bob.open(encoding="utf-8-sig", newline="") as fh:
+        shown = {r["candidate_id"]: r for r in csv.DictReader(fh)}
+    assert shown[err2.candidate_id]["decision"] == "reject"  # prefilled
+    assert shown[err2.candidate_id]["exported_decision"].startswith("reject@")
+    assert shown[err1.candidate_id]["exported_decision"] == "pending"
+
+    _edit_rows(alice, {err2.candidate_id: {"decision": "accept", "note": "Table 4, ensemble", "reviewer": "alice"}})
+    code, stdout, _ = run(capsys, *h, "review", "import", str(alice), "-r", "alice")
+    assert code == 0 and "Applied 1 decision(s): 1 accept" in stdout
+
+    # bob edits another row of his older sheet: only that row applies, alice's accept and note stay
+    _edit_rows(bob, {err1.candidate_id: {"decision": "accept"}})
+    code, stdout, stderr = run(capsys, *h, "review", "import", str(bob), "-r", "bob")
+    assert (code, stderr) == (0, "")
+    assert "Applied 1 decision(s): 1 accept, 0 reject" in stdout
+    ledger = {r["candidate_id"]: r for r in csv.DictReader((home_dir / "annotations" / "decisions" /
+                                                             "ledger.csv").open(encoding="utf-8"))}
+    assert (ledger[err2.candidate_id]["decision"], ledger[err2.candidate_id]["note"]) == ("accept", "Table 4, ensemble")
+    alice_at = ledger[err2.candidate_id]["decided_at"]
+
+    # bob also changes alice's row: a conflict, and nothing of the file is applied
+    _edit_rows(bob, {err2.candidate_id: {"decision": "correct", "corrected_value": "19.4"},
+                     flops.candidate_id: {"decision": "reject"}})
+    before = (home_dir / "annotations" / "decisions" / "ledger.csv").read_bytes()
+    code, stdout, stderr = run(capsys, *h, "review", "import", str(bob), "-r", "bob")
+    assert code == 1 and stdout == ""
+    assert stderr.splitlines() == [
+        "Error: 1 problem(s) in 1 file(s); nothing was applied (fix them, or use --partial to apply only the "
+        "valid rows)",
+        f"{bob}:{_line_of(bob, err2.candidate_id)}: decision: changed by alice at {alice_at} since this file was "
+        "exported (now accept); export again, or leave this row as it was",
+    ]
+    assert (home_dir / "annotations" / "decisions" / "ledger.csv").read_bytes() == before
+    code, _, stderr = run(capsys, *h, "review", "import", "--dry-run", str(bob))
+    assert code == 1 and "changed by alice" in stderr
+
+    # --partial skips that row and applies the rest
+    code, stdout, stderr = run(capsys, *h, "review", "import", "--partial", str(bob), "-r", "bob")
+    assert code == 1 and "Applied 1 decision(s): 0 accept, 1 reject" in stdout
+    assert "changed by alice" in stderr and stderr.splitlines()[-1].startswith("Skipped 1 problem(s)")
+    ledger = {r["candidate_id"]: r for r in csv.DictReader((home_dir / "annotations" / "decisions" /
+                                                             "ledger.csv").open(encoding="utf-8"))}
+    assert ledger[err2.candidate_id]["decision"] == "accept" and ledger[flops.candidate_id]["decision"] == "reject"
+
+
+def test_an_export_without_the_exported_decision_column_is_judged_by_decided_at(
+        capsys: pytest.CaptureFixture[str], home_dir: Path, tmp_path: Path) -> None:
+    """A sheet from before the column: a row applies only if its decided_at is still the ledger's."""
+    err1, err2, flops, _, _ = resnet_candidates()
+    h = ["--home", str(home_dir)]
+    run(capsys, *h, "review", "export", "--out", str(tmp_path / "seed"))
+    seed = _edit_rows(tmp_path / "seed" / "imagenet.csv", {err2.candidate_id: {"decision": "reject"}})
+    assert run(capsys, *h, "review", "import", str(seed), "-r", "carol")[0] == 0
+    run(capsys, *h, "review", "export", "--out", str(tmp_path / "old"))
+    old = _edit_rows(tmp_path / "old" / "imagenet.csv", {err1.candidate_id: {"decision": "accept"}},
+                     drop_columns=("exported_decision",))
+    run(capsys, *h, "review", "export", "--out", str(tmp_path / "alice"))
+    alice = _edit_rows(tmp_path / "alice" / "imagenet.csv",
+                       {err2.candidate_id: {"decision": "accept", "reviewer": "alice"}})
+    time.sleep(1.1)  # decided_at has a resolution of one second
+    assert run(capsys, *h, "review", "import", str(alice), "-r", "alice")[0] == 0
+    code, _, stderr = run(capsys, *h, "review", "import", str(old))
+    assert code == 1 and f"{old}:{_line_of(old, err2.candidate_id)}: decision: changed by alice at " in stderr
+    # the row as the ledger has it now is no conflict, and a row still pending in the ledger applies
+    _edit_rows(old, {err2.candidate_id: {"decision": "accept"}}, drop_columns=("exported_decision",))
+    code, stdout, _ = run(capsys, *h, "review", "import", str(old))
+    assert code == 0 and "Applied 1 decision(s): 1 accept" in stdout

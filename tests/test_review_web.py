@@ -427,3 +427,87 @@ def test_changes_made_outside_the_server_show_at_the_next_request(tab: Tab, home
     assert "3 / 5 decided" in html
     assert tab.decide(extra.candidate_id, "accept").status_code == 200
     assert ledger(home)[extra.candidate_id] == "accept"
+
+
+# ---------------------------------------------------------------- the Host allow-list (issue 11.13)
+
+
+def _serve_cli(home: Home, port: int, *args: str, probe: str) -> subprocess.Popen[str]:
+    """``flopmine review serve`` with ``args`` in a child process, once ``probe`` (an address) answers."""
+    cmd = [sys.executable, "-c", "from flopmine.cli import main; main()", "--home", str(home.root),
+           "review", "serve", "--port", str(port), *args]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            httpx.get(f"http://{probe}:{port}/", timeout=2)
+            return proc
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("server did not start")
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    proc.terminate()
+    return proc.communicate(timeout=10)
+
+
+def test_another_loopback_address_is_served(tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home")
+    port = free_port()
+    proc = _serve_cli(home, port, "--host", "127.0.0.2", probe="127.0.0.2")
+    try:
+        assert httpx.get(f"http://127.0.0.2:{port}/", timeout=5).status_code == 200
+        assert httpx.get(f"http://127.0.0.2:{port}/", headers={"host": f"evil.example:{port}"},
+                         timeout=5).status_code == 400
+    finally:
+        out, err = _stop(proc)
+    assert f"Reviewing at http://127.0.0.2:{port}/" in out and "Warning" not in err
+
+
+def test_all_addresses_keep_the_host_check(tmp_path: Path) -> None:
+    """`--host 0.0.0.0` answers its own addresses and --allow-host names, never a rebinding page's name."""
+    home = make_home(tmp_path / "home")
+    port = free_port()
+    proc = _serve_cli(home, port, "--host", "0.0.0.0", "--allow-host", "review.lab.example", probe="127.0.0.1")
+    try:
+        def status(host_header: str, address: str = "127.0.0.1") -> int:
+            return httpx.get(f"http://{address}:{port}/", headers={"host": host_header}, timeout=5).status_code
+
+        assert status(f"127.0.0.1:{port}") == 200 and status(f"localhost:{port}") == 200
+        assert status(f"127.0.0.3:{port}", "127.0.0.3") == 200  # the address the request arrived on
+        assert status("review.lab.example") == 200
+        assert status(f"evil.example:{port}") == 400  # a DNS-rebinding page
+        assert status(f"127.0.0.3:{port}") == 400  # an address this request did not arrive on
+        tab = Tab(f"http://127.0.0.1:{port}")
+        rebinding = tab.http.post("/api/decide", json={"candidate_id": FLOPS1, "decision": "accept", "expected": ""},
+                                  headers=tab.headers(host=f"evil.example:{port}", origin=f"http://evil.example:{port}"))
+        assert rebinding.status_code == 400
+        tab.close()
+    finally:
+        out, err = _stop(proc)
+    assert "every browser and program on this machine" in " ".join(err.split())
+    assert not home.annotations_dir.exists()
+
+
+def test_serve_fails_before_claiming_to_serve(tmp_path: Path) -> None:
+    home = make_home(tmp_path / "home")
+    base = [sys.executable, "-c", "from flopmine.cli import main; main()", "--home", str(home.root), "review", "serve"]
+    r = subprocess.run([*base, "--port", "99999"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "Reviewing at" not in r.stdout and "--port" in r.stderr
+    with serve(create_app(home)) as url:
+        taken = url.rsplit(":", 1)[1]
+        r = subprocess.run([*base, "--port", taken], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "Reviewing at" not in r.stdout and f"cannot serve on 127.0.0.1:{taken}" in r.stderr
+
+
+def test_review_help_names_serve() -> None:
+    from flopmine.cli.review_cmd import review_app
+
+    r = subprocess.run([sys.executable, "-c", "from flopmine.cli import main; main()", "review", "--help"],
+                       cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0
+    assert "serve" in (review_app.info.help or "") and "browser" in (review_app.info.help or "")

@@ -18,7 +18,8 @@ from .common import console, console_err, progress_bar, state
 
 review_app = typer.Typer(
     name="review",
-    help="Review extracted facts as CSV: export for spreadsheets, import decisions, see progress.",
+    help="Review extracted facts: export CSVs for spreadsheets and import the decisions, see progress, "
+         "or review one candidate at a time in the browser (serve).",
     no_args_is_help=True,
 )
 
@@ -157,7 +158,10 @@ def serve_cmd(
     host: Annotated[str, typer.Option(
         "--host", help="Address to listen on. Keep the default (this machine only): the server has no login.")]
     = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", help="TCP port.")] = 8765,
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="TCP port.")] = 8765,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="Also accept requests naming the server by this host name (repeatable); "
+                             "the addresses served are always accepted.", show_default=False)] = None,
     benchmark: Annotated[str | None, typer.Option(
         "--benchmark", "-b", help="Only this benchmark (plus paper-level facts of its papers).")] = None,
     reviewer: Annotated[str, typer.Option(
@@ -174,11 +178,18 @@ def serve_cmd(
 
     Example: flopmine review serve --benchmark imagenet --port 8765
     """
-    from flopmine.review.web.server import run, url_for
+    from flopmine.review.web.server import exposure_warning, run
 
     home = _home(ctx)
-    console.print(f"Reviewing at {url_for(host, port)} (Ctrl-C to stop)", highlight=False)
-    run(home, host=host, port=port, benchmark=benchmark, reviewer=reviewer or None)
+    warning = exposure_warning(host)
+    if warning:
+        console_err.print(f"Warning: {warning}", highlight=False, markup=False)
+
+    def ready(url: str) -> None:
+        console.print(f"Reviewing at {url} (Ctrl-C to stop)", highlight=False)
+
+    run(home, host=host, port=port, benchmark=benchmark, reviewer=reviewer or None, allow_hosts=allow_host or (),
+        on_ready=ready)
 
 
 def register(app: typer.Typer) -> None:

@@ -34,7 +34,6 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -50,7 +49,15 @@ from flopmine.types import FIELDS, Candidate
 
 from . import backend
 from .pages import DEFAULT_SCALE, PageImage, box_percent, page_cache_path, render_page
-from .security import CSRF_HEADER, SESSION_COOKIE, Session, Sessions, check_csrf, check_fetch_metadata
+from .security import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    HostAllowList,
+    Session,
+    Sessions,
+    check_csrf,
+    check_fetch_metadata,
+)
 from .walk import Walk
 
 log = logging.getLogger(__name__)
@@ -209,7 +216,7 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
         Mount("/static", StaticFiles(directory=static_dir), name="static"),
     ]
     hosts = list(allowed_hosts or LOOPBACK_HOSTS)
-    app = Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+    app = Starlette(routes=routes, middleware=[Middleware(HostAllowList, allowed_hosts=hosts),
                                                Middleware(_SecurityHeaders)])
     app.state.review = server
     return app

@@ -18,11 +18,15 @@ True
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 SESSION_COOKIE = "flopmine_review"
 CSRF_HEADER = "x-csrf-token"
@@ -98,3 +102,63 @@ def check_csrf(session: Session | None, token: str | None) -> str | None:
     if not hmac.compare_digest(session.csrf.encode(), token.encode()):
         return "bad CSRF token (reload the page)"
     return None
+
+
+# ---------------------------------------------------------------- Host allow-list (DNS rebinding)
+
+
+def host_name(header: str) -> str:
+    """The host of a ``Host`` header, without port or IPv6 brackets, lower case.
+
+    >>> host_name("127.0.0.2:8765"), host_name("[::1]:8765"), host_name("Review.Example")
+    ('127.0.0.2', '::1', 'review.example')
+    """
+    h = header.strip().lower()
+    if h.startswith("["):
+        return h[1:h.find("]")] if "]" in h else h[1:]
+    return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
+
+
+def _same_address(a: str, b: str) -> bool:
+    try:
+        x, y = ipaddress.ip_address(a), ipaddress.ip_address(b)
+    except ValueError:
+        return False
+    x = x.ipv4_mapped or x if isinstance(x, ipaddress.IPv6Address) else x
+    y = y.ipv4_mapped or y if isinstance(y, ipaddress.IPv6Address) else y
+    return x == y
+
+
+def host_allowed(header: str, allowed: Iterable[str], served_address: str | None) -> bool:
+    """Whether a request's ``Host`` names this server: an allowed name, or the IP address the
+    request arrived on (so ``--host 0.0.0.0`` answers ``http://192.168.1.5:8765/`` but never a
+    name that a DNS-rebinding page controls).
+
+    >>> host_allowed("localhost:8765", ["localhost"], "127.0.0.1"), host_allowed("evil.example", [], "10.0.0.5")
+    (True, False)
+    >>> host_allowed("10.0.0.5:8765", [], "10.0.0.5"), host_allowed("10.0.0.6", [], "10.0.0.5")
+    (True, False)
+    """
+    name = host_name(header)
+    if not name:
+        return False
+    if name in {host_name(a) for a in allowed}:
+        return True
+    return served_address is not None and _same_address(name, served_address)
+
+
+class HostAllowList:
+    """ASGI middleware: 400 for a request whose ``Host`` does not name this server (``host_allowed``)."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Iterable[str]) -> None:
+        self.app = app
+        self.allowed = tuple(allowed_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            server = scope.get("server")
+            if not host_allowed(headers.get("host", ""), self.allowed, server[0] if server else None):
+                await PlainTextResponse("Invalid host header", status_code=400)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
