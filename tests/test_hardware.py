@@ -12,8 +12,8 @@ from flopmine.errors import ConfigError
 from flopmine.hardware import (
     BASES,
     CATALOG_COLUMNS,
-    PEAK_COLUMNS,
     KINDS,
+    PEAK_COLUMNS,
     HardwareEntry,
     count_in_basis,
     entry_by_name,
