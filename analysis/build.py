@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 MULT_ADD_FLOPS = 2.0
 SECONDS_PER_HOUR = 3600.0
 GIGA = 1e9
+#: dataset.csv floats: 12 significant digits, so 1 − 90.64/100 is written 0.0936, not 0.09360000000000002.
+CSV_FLOAT_FORMAT = "%.12g"
 KEPT_DECISIONS = ("accept", "correct", "add")
 PAPER_FACTS_FILE = "paper_facts.csv"
 MIN_CONVERSION_POINTS = 3
@@ -667,7 +669,7 @@ def write_dataset(result: BuildResult, out_dir: Path | str) -> list[Path]:
         text_cols = [c.name for c in dictionary.COLUMNS if c.dtype == "text"]
         for c in text_cols:  # PDF-derived text must not run as a spreadsheet formula
             safe[c] = safe[c].map(neutralise_cell)
-        safe.to_csv(tmp, index=False)
+        safe.to_csv(tmp, index=False, float_format=CSV_FLOAT_FORMAT)
     with atomic_path(pq_path) as tmp:
         df.to_parquet(tmp, index=False, engine="pyarrow")
     write_text_atomic(out / "data_dictionary.md", dictionary.to_markdown(conversion_note(result.conversion)))
@@ -686,7 +688,8 @@ class BuildOutput:
 
 
 def build_from_home(home: Home, out_dir: Path | str | None = None, *,
-                    gflops_lookup: GflopsLookup | None = None) -> BuildOutput:
+                    gflops_lookup: GflopsLookup | None = None,
+                    hardware_basis: str = DEFAULT_HARDWARE_BASIS) -> BuildOutput:
     """``flopmine build``: read the home's annotations, build, and write into ``out_dir``.
 
     Annotations are read under the review helper's lock after its crash recovery, so a review
@@ -698,7 +701,7 @@ def build_from_home(home: Home, out_dir: Path | str | None = None, *,
         recover(home.annotations_dir)
         facts, row_warnings = read_annotations(home.annotations_dir)
     titles = titles_from_store(home.db_path, {f.arxiv_id for f in facts})
-    result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup)
+    result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup, hardware_basis=hardware_basis)
     paths = write_dataset(result, out_dir or home.dataset_dir)
     return BuildOutput(result=result, paths=tuple(paths), warnings=(*row_warnings, *result.warnings),
                        unreadable_rows=len(row_warnings))
