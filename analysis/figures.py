@@ -24,6 +24,9 @@ from .fit import MEASURE_LABELS, MeasureFits  # noqa: E402
 from .simulate import MODELS, SimulationResult  # noqa: E402
 
 DPI = 300  # print resolution
+#: Scatter plots draw at most this many points (an evenly spaced sample, said in the legend): beyond
+#: a few thousand the cloud looks the same and only costs rendering time. Fits always use every point.
+MAX_SCATTER = 4000
 SIZE = (5.5, 4.0)
 _LOG_TICKS = matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0))
 _DECADES = matplotlib.ticker.LogLocator(base=10, numticks=12)
@@ -41,13 +44,21 @@ def _log_axis(axis: matplotlib.axis.Axis, *, percent: bool = False) -> None:
 
 
 def _split_imputed(points: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    imputed = points["_imputed"].to_numpy(bool) if "_imputed" in points.columns else np.zeros(len(points), bool)
-    return ~imputed, imputed
+    """Masks of reported and imputed points, thinned to about ``MAX_SCATTER`` points in all."""
+    n = len(points)
+    imputed = points["_imputed"].to_numpy(bool) if "_imputed" in points.columns else np.zeros(n, bool)
+    shown = np.zeros(n, bool)
+    shown[:: max(1, math.ceil(n / MAX_SCATTER))] = True
+    return ~imputed & shown, imputed & shown
+
+
+def _shown(n_shown: int, n_all: int) -> str:
+    return f"n = {n_all}" if n_shown == n_all else f"{n_shown} of {n_all} shown"
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
     with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format="png")
+        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format="png", pil_kwargs={"compress_level": 1})
     plt.close(fig)
     return path
 
@@ -59,11 +70,12 @@ def scatter_fits(points: pd.DataFrame, fits: MeasureFits, path: Path) -> Path:
     x = np.log10(c)
     err = points["error"].to_numpy(float)
     reported, imputed = _split_imputed(points)
+    all_imputed = points["_imputed"].to_numpy(bool) if "_imputed" in points.columns else np.zeros(len(points), bool)
     ax.scatter(c[reported], err[reported] * 100, s=14, alpha=0.6, color="tab:blue",
-               label=f"models (n = {int(reported.sum())})")
+               label=f"models ({_shown(int(reported.sum()), int((~all_imputed).sum()))})")
     if imputed.any():
         ax.scatter(c[imputed], err[imputed] * 100, s=22, marker="x", color="tab:orange",
-                   label=f"GFLOPs imputed from params (n = {int(imputed.sum())})")
+                   label=f"GFLOPs imputed from params ({_shown(int(imputed.sum()), int(all_imputed.sum()))})")
     grid = np.linspace(x.min(), x.max(), 100)
     p = fits.polynomial
     a, b = p.coef("const").estimate, p.slope.estimate
@@ -118,7 +130,9 @@ def conversion(frame: pd.DataFrame, conv: Conversion | None, path: Path) -> Path
         return None
     fig, ax = plt.subplots(figsize=SIZE)
     x = np.log10(pts["params"].to_numpy(float))
-    ax.scatter(x, np.log10(pts["gflops_per_pass"].to_numpy(float)), s=14, alpha=0.6)
+    step = max(1, math.ceil(len(x) / MAX_SCATTER))
+    ax.scatter(x[::step], np.log10(pts["gflops_per_pass"].to_numpy(float))[::step], s=14, alpha=0.6,
+               label=f"models ({_shown(len(x[::step]), len(x))})")
     grid = np.linspace(x.min(), x.max(), 50)
     ax.plot(grid, conv.intercept + conv.slope * grid, color="tab:red",
             label=f"log10 GFLOPs = {conv.intercept:.2f} {conv.slope:+.2f}·log10 params (R² {conv.r2:.2f}, n {conv.n})")
