@@ -195,10 +195,11 @@ def _parse_annotation_csv(text: str, path: Path) -> tuple[list[Fact], list[str]]
     forced = col["force"].str.lower().isin(FORCE_VALUES)
     facts: list[Fact] = []
     idx = raw.index[keep]
-    for aid, ver, f, num, txt, bench, model, unit, pg, dec, cid, rev, when, note, force in zip(
-            col["arxiv_id"][idx], version[idx].astype(int), fld[idx], number[idx], value_text[idx], benchmark[idx],
-            col["model"][idx], col["unit"][idx], page[idx].astype(int), decision[idx], col["candidate_id"][idx],
-            col["reviewer"][idx], col["decided_at"][idx], col["note"][idx], forced[idx], strict=True):
+    # .tolist() first: iterating pandas' Arrow-backed strings one by one is ~10× slower
+    columns = [s[idx].tolist() for s in (
+        col["arxiv_id"], version.astype("float64"), fld, number, value_text, benchmark, col["model"], col["unit"],
+        page.astype("float64"), decision, col["candidate_id"], col["reviewer"], col["decided_at"], col["note"], forced)]
+    for aid, ver, f, num, txt, bench, model, unit, pg, dec, cid, rev, when, note, force in zip(*columns, strict=True):
         fact = Fact(aid, int(ver), f, float(num) if num == num else txt, benchmark=bench, model=model, unit=unit,
                     page=int(pg), decision=dec, candidate_id=cid, reviewer=rev, decided_at=when, note=note)
         if force:
