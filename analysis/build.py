@@ -4,10 +4,15 @@ One row per paper × model × benchmark that has at least one reviewed metric fa
 attach to those rows by the **join rule** (also in docs/analysis.md):
 
 1. a compute fact of the same paper whose normalised model name equals the row's model → ``model``;
-2. else a paper-level compute fact (empty model) of the same paper → ``paper``;
-3. else, when the paper has exactly one distinct value for that field (reported for another
-   model) → that value, flagged ``paper_unique:<field>``;
-4. else empty.
+2. else a paper-level compute fact (empty model) of the same paper, only to the paper's own model:
+   its single model, else its single model marked "(ours)" → ``paper``;
+3. else empty. A paper-level fact with several candidate models (own models and quoted baselines)
+   is attached to none and reported as ambiguous in the warnings.
+
+Rows that look implausible (training time over two years, FLOPs or params out of range or orders of
+magnitude away from the model's other facts or its year, error outside (0, 1)) are flagged
+``implausible:<field>`` with a reason in ``implausible``; analyze leaves them out of the fits unless
+a reviewer forced the value (``forced:<field>``).
 
 When one key (paper, benchmark, model, field) has several reviewed values, the newest paper version
 wins, then the latest decision; the row is flagged ``conflict:<field>``.
@@ -18,13 +23,13 @@ wins, then the latest decision; the row is flagged ``conflict:<field>``.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +38,7 @@ import pandas as pd
 from flopmine.benchmarks import Benchmark, load_registry
 from flopmine.config import Home, atomic_path, neutralise_cell, write_csv_atomic, write_text_atomic
 from flopmine.errors import AnalysisError
+from flopmine.hardware import DEFAULT_HARDWARE_BASIS, HardwareFigure, hardware_figure
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.types import ANNOTATION_COLUMNS, COMPUTE_FIELDS, FIELDS, METRIC_FIELDS, Fact, normalise_model
 
@@ -47,14 +53,34 @@ log = logging.getLogger(__name__)
 MULT_ADD_FLOPS = 2.0
 SECONDS_PER_HOUR = 3600.0
 GIGA = 1e9
+#: dataset.csv floats keep 12 significant digits, so 1 − 90.64/100 is written 0.0936, not 0.09360000000000002.
+CSV_SIGNIFICANT_DIGITS = 12
 KEPT_DECISIONS = ("accept", "correct", "add")
 PAPER_FACTS_FILE = "paper_facts.csv"
 MIN_CONVERSION_POINTS = 3
 
+# Plausibility (build flags, analyze leaves flagged rows out unless forced). Ranges as issue 11's review
+# ranges: FLOPs per pass 1e4–1e15, params 1e3–1e13, training time up to 2 years, devices up to 1e5.
+MAX_TRAINING_HOURS = 2 * 365.25 * 24
+FLOPS_RANGE = (1e4, 1e15)
+PARAMS_RANGE = (1e3, 1e13)
+MAX_HARDWARE_COUNT = 1e5
+#: GFLOPs per pass this many orders of magnitude away from the conversion line of its params is flagged.
+MAX_CONVERSION_RESIDUAL = 2.0
+#: FLOPs or params this many orders of magnitude away from the median of the same year are flagged ...
+MAX_YEAR_DEVIATION = 3.0
+#: ... when that year has at least this many values.
+MIN_YEAR_POINTS = 5
+#: Values of an annotations ``force`` column that mean "keep this value although it looks implausible".
+FORCE_VALUES = frozenset({"force", "forced", "yes", "true", "1", "x"})
+#: How many names a counted warning lists.
+MAX_NAMED = 10
+_OURS = re.compile(r"\((?:ours|our model|proposed)\)|\bours\b", re.IGNORECASE)
+
 # An error metric and the score metric it is the complement of (error = 1 - score / 100).
 ERROR_COMPLEMENTS: dict[str, str] = {"top1_err": "top1_acc", "top5_err": "top5_acc", "err": "acc"}
 
-GflopsLookup = Callable[[str], float | None]
+GflopsLookup = Callable[[str], "float | HardwareFigure | None"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +93,8 @@ class Conversion:
     se_slope: float
     r2: float
     n: int
+    params_min: float = math.nan
+    params_max: float = math.nan
 
     def predict_gflops(self, params: np.ndarray | float) -> np.ndarray | float:
         """GFLOPs per pass predicted for a parameter count.
@@ -122,50 +150,76 @@ def read_annotations(directory: Path | str) -> tuple[list[Fact], list[str]]:
 
 
 def _parse_annotation_csv(text: str, path: Path) -> tuple[list[Fact], list[str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+    """Facts and ``file:line: column: message`` warnings from one annotations CSV (vectorised checks)."""
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        return [], [f"{path}:1: cannot parse as CSV: {e}"]
+    header = [str(h) for h in raw.columns]
     missing = [c for c in ("arxiv_id", "field", "value") if c not in header]
     if missing:
         return [], [f"{path}:1: missing column(s) {', '.join(missing)} (expected {', '.join(ANNOTATION_COLUMNS)})"]
     default_benchmark = "" if path.name == PAPER_FACTS_FILE else path.stem
+    n = len(raw)
+    col = {c: (raw[c].str.strip() if c in raw.columns else pd.Series("", index=raw.index))
+           for c in (*ANNOTATION_COLUMNS, "force")}
+    decision = col["decision"].where(col["decision"] != "", "accept")
+    line = pd.Series(np.arange(n) + 2, index=raw.index)
+    keep = decision.isin(KEPT_DECISIONS)
+    warnings: dict[int, str] = {}
+
+    def bad(mask: pd.Series, message: Callable[[int], str]) -> None:
+        for i in raw.index[mask & keep]:
+            warnings[int(line[i])] = message(i)
+        keep.loc[mask] = False
+
+    fld = col["field"]
+    bad(~fld.isin(list(FIELDS)), lambda i: f"{path}:{line[i]}: field: unknown field {fld[i]!r}")
+    bad(col["arxiv_id"] == "", lambda i: f"{path}:{line[i]}: arxiv_id: empty")
+    value_text = col["value"]
+    bad(value_text == "", lambda i: f"{path}:{line[i]}: value: empty")
+    kind = fld.map(lambda f: FIELDS[f].kind if f in FIELDS else "")
+    numeric = fld.map(lambda f: FIELDS[f].numeric if f in FIELDS else False).astype(bool)
+    number = pd.to_numeric(value_text.where(numeric, ""), errors="coerce")
+    bad(numeric & number.isna() & (value_text != ""), lambda i: f"{path}:{line[i]}: value: {value_text[i]!r} is not "
+        f"valid for {fld[i]} (not a number)")
+    bad(numeric & number.notna() & ~np.isfinite(number.fillna(0.0)),
+        lambda i: f"{path}:{line[i]}: value: {value_text[i]!r} is not a finite number")
+    version = pd.to_numeric(col["version"].where(col["version"] != "", "0"), errors="coerce")
+    bad(version.isna() | (version != version.round()), lambda i: f"{path}:{line[i]}: version: {col['version'][i]!r} "
+        "is not a whole number")
+    page = pd.to_numeric(col["page"].where(col["page"] != "", "0"), errors="coerce")
+    bad(page.isna() | (page != page.round()), lambda i: f"{path}:{line[i]}: page: {col['page'][i]!r} is not a whole "
+        "number")
+    benchmark = col["benchmark"].where(~((kind == "metric") & (col["benchmark"] == "")), default_benchmark)
+    forced = col["force"].str.lower().isin(FORCE_VALUES)
     facts: list[Fact] = []
-    warnings: list[str] = []
-    for line, row in enumerate(reader, start=2):
-        clean = {k: (v or "").strip() for k, v in row.items() if k is not None}
-        decision = clean.get("decision") or "accept"
-        if decision not in KEPT_DECISIONS:
-            continue
-        name = clean.get("field", "")
-        if name not in FIELDS:
-            warnings.append(f"{path}:{line}: field: unknown field {name!r}")
-            continue
-        if not clean.get("arxiv_id"):
-            warnings.append(f"{path}:{line}: arxiv_id: empty")
-            continue
-        if clean.get("value", "") == "":
-            warnings.append(f"{path}:{line}: value: empty")
-            continue
-        if FIELDS[name].kind == "metric" and not clean.get("benchmark"):
-            clean["benchmark"] = default_benchmark
-        try:
-            fact = Fact.from_row(clean)
-        except (ValueError, KeyError) as e:
-            warnings.append(f"{path}:{line}: value: {clean.get('value')!r} is not valid for {name} ({e})")
-            continue
-        if isinstance(fact.value, float) and not math.isfinite(fact.value):
-            warnings.append(f"{path}:{line}: value: {clean.get('value')!r} is not a finite number")
-            continue
+    idx = raw.index[keep]
+    # .tolist() first: iterating pandas' Arrow-backed strings one by one is ~10× slower
+    columns = [s[idx].tolist() for s in (
+        col["arxiv_id"], version.astype("float64"), fld, number, value_text, benchmark, col["model"], col["unit"],
+        page.astype("float64"), decision, col["candidate_id"], col["reviewer"], col["decided_at"], col["note"], forced)]
+    for aid, ver, f, num, txt, bench, model, unit, pg, dec, cid, rev, when, note, force in zip(*columns, strict=True):
+        fact = Fact(aid, int(ver), f, float(num) if num == num else txt, benchmark=bench, model=model, unit=unit,
+                    page=int(pg), decision=dec, candidate_id=cid, reviewer=rev, decided_at=when, note=note)
+        if force:
+            fact.extra["force"] = "force"
         facts.append(fact)
-    return facts, warnings
+    return facts, [warnings[k] for k in sorted(warnings)]
 
 
-def default_gflops_lookup() -> tuple[GflopsLookup, str | None]:
-    """The hardware catalog's ``gflops_for``; a lookup that knows nothing (and a warning) if it is absent."""
-    try:
-        from flopmine.hardware import gflops_for  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return (lambda name: None), "hardware catalog (flopmine.hardware) not available: hardware_gflops left empty"
-    return gflops_for, None
+def default_gflops_lookup(basis: str = DEFAULT_HARDWARE_BASIS) -> GflopsLookup:
+    """The hardware catalog's per-device figure under ``basis`` (``peak``: the seed's, or ``fp32``)."""
+    return lambda name: hardware_figure(name, basis)
+
+
+def _as_figure(name: str, found: float | HardwareFigure | None, basis: str) -> HardwareFigure:
+    """A lookup's answer as a ``HardwareFigure`` (plain numbers come from a caller's own table)."""
+    if isinstance(found, HardwareFigure):
+        return found
+    if found is None:
+        return HardwareFigure(name=name, status="not_in_catalog")
+    return HardwareFigure(name=name, status="ok", gflops=float(found), figure=basis, entry=name)
 
 
 def titles_from_store(db_path: Path | str, arxiv_ids: Iterable[str]) -> dict[str, str]:
@@ -235,13 +289,16 @@ def error_from_metrics(metrics: Mapping[str, float], bench: Benchmark | None) ->
     return math.nan, ""
 
 
-@dataclass
-class _Row:
-    arxiv_id: str
-    benchmark: str
-    model: str
-    metrics: dict[str, Fact] = field(default_factory=dict)
-    conflicts: list[str] = field(default_factory=list)
+def _is_forced(fact: Fact) -> bool:
+    return fact.extra.get("force") == "force"
+
+
+def _paper_target(models: Mapping[str, bool]) -> str | None:
+    """The model a paper-level fact belongs to: the paper's only model, else its only "(ours)" model."""
+    if len(models) == 1:
+        return next(iter(models))
+    own = [m for m, ours in models.items() if ours]
+    return own[0] if len(own) == 1 else None
 
 
 def build_dataset(
@@ -250,54 +307,75 @@ def build_dataset(
     titles: Mapping[str, str] | None = None,
     gflops_lookup: GflopsLookup | None = None,
     registry: Mapping[str, Benchmark] | None = None,
+    hardware_basis: str = DEFAULT_HARDWARE_BASIS,
 ) -> BuildResult:
     """Join reviewed facts into the tidy dataset (pure: no files, no network).
 
-    ``titles`` maps arxiv id → title; ``gflops_lookup`` maps a hardware name → FP32 GFLOPS or None
-    (default: the hardware catalog); ``registry`` defaults to the built-in benchmarks.
+    ``titles`` maps arxiv id → title; ``gflops_lookup`` maps a hardware name → GFLOPS of one device
+    (a number, a ``HardwareFigure`` or None; default: the hardware catalog under ``hardware_basis``);
+    ``registry`` defaults to the built-in benchmarks.
     """
     titles = titles or {}
     registry = registry if registry is not None else load_registry()
+    lookup = gflops_lookup if gflops_lookup is not None else default_gflops_lookup(hardware_basis)
     warnings: list[str] = []
-    if gflops_lookup is None:
-        gflops_lookup, warn = default_gflops_lookup()
-        if warn:
-            warnings.append(warn)
 
     metric_groups: dict[tuple[str, str, str], dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
     display: dict[tuple[str, str, str], str] = {}
     compute_groups: dict[tuple[str, str], dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
+    paper_models: dict[str, dict[str, bool]] = defaultdict(dict)  # paper → model → marked "(ours)"
     n_facts = 0
     unknown_benchmarks: set[str] = set()
+    no_benchmark = 0
     for f in facts:
         n_facts += 1
         nm = normalise_model(f.model)
         if FIELDS[f.field].kind == "metric":
             if not f.benchmark:
-                warnings.append(f"{f.arxiv_id}: metric fact {f.field}={f.value} has no benchmark; skipped")
+                no_benchmark += 1
+                if no_benchmark <= MAX_NAMED:
+                    warnings.append(f"{f.arxiv_id}: metric fact {f.field}={f.value} has no benchmark; skipped")
                 continue
             key = (f.arxiv_id, f.benchmark, nm)
             metric_groups[key][f.field].append(f)
             display.setdefault(key, f.model.strip())
+            models = paper_models[f.arxiv_id]
+            models[nm] = models.get(nm, False) or bool(f.model and _OURS.search(f.model))
             if f.benchmark not in registry:
                 unknown_benchmarks.add(f.benchmark)
         else:
             compute_groups[(f.arxiv_id, nm)][f.field].append(f)
+    if no_benchmark > MAX_NAMED:
+        warnings.append(f"… and {no_benchmark - MAX_NAMED} more metric facts without a benchmark skipped")
     for b in sorted(unknown_benchmarks):
         warnings.append(f"benchmark {b!r} is not in the registry: its error uses the first metric present")
 
-    # Resolve compute facts once per (paper, model) and collect each paper's distinct values per field.
     resolved: dict[tuple[str, str], dict[str, tuple[Fact, bool]]] = {
         k: {fld: _choose(fs) for fld, fs in by_field.items()} for k, by_field in compute_groups.items()
     }
-    paper_values: dict[str, dict[str, dict[object, Fact]]] = defaultdict(lambda: defaultdict(dict))
-    for (aid, _nm), by_field in resolved.items():
-        for fld, (fact, _c) in by_field.items():
-            v = round(fact.value, 12) if isinstance(fact.value, float) else str(fact.value).strip().lower()
-            paper_values[aid][fld].setdefault(v, fact)
+    # Paper-level facts (no model named) belong to the paper's own model, when there is exactly one.
+    paper_target: dict[str, str] = {}
+    ambiguous: list[str] = []
+    for (aid, nm), by_field in resolved.items():
+        if nm or aid not in paper_models:
+            continue
+        target = _paper_target(paper_models[aid])
+        if target is None:
+            names = sorted(display[k] or "(unnamed)" for k in display if k[0] == aid)
+            ambiguous.append(f"{aid}: paper-level {', '.join(sorted(by_field))} name(s) no model and the paper has "
+                             f"{len(paper_models[aid])} models, none or several marked (ours) "
+                             f"({', '.join(dict.fromkeys(names))}); not attached: name the model in review")
+        else:
+            paper_target[aid] = target
+    if ambiguous:
+        warnings += ambiguous[:MAX_NAMED]
+        if len(ambiguous) > MAX_NAMED:
+            warnings.append(f"… and {len(ambiguous) - MAX_NAMED} more papers with ambiguous paper-level compute facts "
+                            f"({len(ambiguous)} in all)")
 
-    hw_cache: dict[str, float | None] = {}
+    ym_cache: dict[str, tuple[int, int] | None] = {}
     records: list[dict[str, object]] = []
+    empty: dict[str, tuple[Fact, bool]] = {}
     for (aid, bench_name, nm), by_field in metric_groups.items():
         rec: dict[str, object] = {"arxiv_id": aid, "benchmark": bench_name, "model": display[(aid, bench_name, nm)]}
         used: list[Fact] = []
@@ -310,42 +388,38 @@ def build_dataset(
             used.append(fact)
             if conflict:
                 flags.append(f"conflict:{fld}")
+            if _is_forced(fact):
+                flags.append("forced:error")
+        own = resolved.get((aid, nm), empty) if nm else empty
+        paper = resolved.get((aid, ""), empty) if paper_target.get(aid) == nm else empty
         sources: list[str] = []
         for fld in COMPUTE_FIELDS:
-            chosen: tuple[Fact, bool] | None = None
-            how = ""
-            if nm and fld in resolved.get((aid, nm), {}):
-                chosen, how = resolved[(aid, nm)][fld], "model"
-            elif fld in resolved.get((aid, ""), {}):
-                chosen, how = resolved[(aid, "")][fld], "paper"
-            elif len(paper_values.get(aid, {}).get(fld, {})) == 1:
-                chosen = (next(iter(paper_values[aid][fld].values())), False)
-                how = "paper_unique"
-                flags.append(f"paper_unique:{fld}")
-            if chosen is None:
+            if fld in own:
+                (fact, conflict), how = own[fld], "model"
+            elif fld in paper:
+                (fact, conflict), how = paper[fld], "paper"
+            else:
                 continue
-            fact, conflict = chosen
             rec[fld] = fact.value
             used.append(fact)
             sources.append(f"{fld}={how}")
             if conflict:
                 flags.append(f"conflict:{fld}")
+            if _is_forced(fact):
+                flags.append(f"forced:{fld}")
         err, err_metric = error_from_metrics(metric_values, registry.get(bench_name))
         rec["error"], rec["error_metric"] = err, err_metric
-        hw = rec.get("hardware")
-        if isinstance(hw, str) and hw:
-            if hw not in hw_cache:
-                hw_cache[hw] = gflops_lookup(hw)
-            g = hw_cache[hw]
-            rec["hardware_gflops"] = g
-            if g is None:
-                flags.append("unknown_hardware")
-        try:
-            year, month = parse_id(aid).year_month
-            rec["year"], rec["month"] = year, month
-        except InvalidIdError:
+        if aid not in ym_cache:
+            try:
+                ym_cache[aid] = parse_id(aid).year_month
+            except InvalidIdError:
+                ym_cache[aid] = None
+                warnings.append(f"{aid}: not an arXiv id; year and month left empty")
+        ym = ym_cache[aid]
+        if ym is None:
             flags.append("bad_arxiv_id")
-            warnings.append(f"{aid}: not an arXiv id; year and month left empty")
+        else:
+            rec["year"], rec["month"] = ym
         rec["version"] = max(f.version for f in used)
         rec["url"] = f"https://arxiv.org/abs/{aid}"
         rec["title"] = titles.get(aid, "")
@@ -356,43 +430,187 @@ def build_dataset(
         rec["decisions"] = ";".join(sorted({f.decision for f in used}))
         records.append(rec)
 
-    unknown_hw = sorted(h for h, g in hw_cache.items() if g is None)
-    if unknown_hw:
-        shown = ", ".join(repr(h) for h in unknown_hw[:10]) + (f" and {len(unknown_hw) - 10} more" if len(unknown_hw) > 10 else "")
-        warnings.append(f"{len(unknown_hw)} hardware name(s) not in the hardware catalog, so no hardware burden for "
-                        f"their rows: {shown}")
     frame = pd.DataFrame.from_records(records, columns=list(dictionary.COLUMN_NAMES))
-    frame = _derive(frame)
-    conversion = fit_conversion(frame)
-    frame = _impute(frame, conversion)
+    frame, derive_warnings = derive_compute(frame, lookup, hardware_basis)
+    warnings += derive_warnings
+    frame, conversion = flag_and_impute(frame)
     frame = frame.sort_values(["benchmark", "arxiv_id", "model"], kind="stable").reset_index(drop=True)
     if conversion is None:
         warnings.append(f"conversion regression (Figure 7) not fitted: fewer than {MIN_CONVERSION_POINTS} models "
                         "report both params and flops/mult-adds; gflops_imputed left empty")
+    n_implausible = int(frame["implausible"].ne("").sum())
+    if n_implausible:
+        warnings.append(f"{n_implausible} row(s) flagged implausible (column `implausible`); analyze leaves them out "
+                        "of the fits unless a reviewer forced the value")
     for w in warnings:
         log.debug("%s", w)
     return BuildResult(frame=frame, conversion=conversion, warnings=tuple(warnings), n_facts=n_facts)
 
 
 _NUMERIC = [c.name for c in dictionary.COLUMNS if c.dtype in ("float", "int")]
+_TEXT = [c.name for c in dictionary.COLUMNS if c.dtype == "text"]
 
 
-def _derive(frame: pd.DataFrame) -> pd.DataFrame:
+def _named_counts(counts: Mapping[str, int], describe: Callable[[str], str] = repr) -> str:
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{describe(k)} ({v} row{'s' if v != 1 else ''})" for k, v in items[:MAX_NAMED])
+    return shown + (f" and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else "")
+
+
+def resolve_hardware(names: pd.Series, lookup: GflopsLookup, basis: str) -> tuple[pd.DataFrame, list[str]]:
+    """Per-device GFLOPS for each row's hardware name: columns ``hardware_gflops``, ``hardware_figure``,
+    ``hardware_entry``, ``hardware_unit``, ``_hw_status``; and counted warnings.
+
+    Each distinct name is looked up once. Warnings tell names the catalog does not know apart from
+    names it knows without a figure for ``basis``, each with its number of rows.
+    """
+    names = names.fillna("").astype(str)
+    counts = names[names != ""].value_counts()
+    figs = {n: _as_figure(n, lookup(n), basis) for n in counts.index}
+    out = pd.DataFrame(index=names.index)
+    out["hardware_gflops"] = names.map({n: f.gflops for n, f in figs.items()}).astype("float64")
+    for col, attr in (("hardware_figure", "figure"), ("hardware_entry", "entry"), ("hardware_unit", "unit"),
+                      ("_hw_status", "status")):
+        out[col] = names.map({n: getattr(f, attr) for n, f in figs.items()}).fillna("").astype(str)
+    warnings: list[str] = []
+    unknown = {n: int(counts[n]) for n, f in figs.items() if f.status == "not_in_catalog"}
+    if unknown:
+        warnings.append(f"hardware not in the catalog, so no hardware burden for {sum(unknown.values())} row(s): "
+                        f"{_named_counts(unknown)}; add the device to flopmine/data/hardware.csv or correct the name")
+    no_figure = {n: int(counts[n]) for n, f in figs.items() if f.status == "no_figure"}
+    if no_figure:
+        other = "; --hardware-basis peak uses the vendor's peak" if basis == "fp32" else ""
+        warnings.append(f"hardware in the catalog without a {basis} figure, so no hardware burden for "
+                        f"{sum(no_figure.values())} row(s): "
+                        f"{_named_counts(no_figure, lambda n: f'{n!r} = {figs[n].entry}')}{other}")
+    return out, warnings
+
+
+def _add_flag(flags: pd.Series, mask: pd.Series | np.ndarray, flag: str) -> pd.Series:
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return flags
+    out = flags.copy()
+    sub = out[mask]
+    out[mask] = np.where(sub == "", flag, sub + ";" + flag)
+    return out
+
+
+def derive_compute(frame: pd.DataFrame, lookup: GflopsLookup | None = None,
+                   basis: str = DEFAULT_HARDWARE_BASIS) -> tuple[pd.DataFrame, list[str]]:
+    """Derived compute columns from facts-level columns (build, and ``analyze`` on an external CSV).
+
+    ``gflops_per_pass`` = flops / 1e9, else mult_adds × MULT_ADD_FLOPS / 1e9; ``hardware_gflops`` from
+    the catalog for the ``hardware`` name; ``hardware_gflops_total`` = hardware_count × hardware_gflops;
+    ``hardware_burden_gflop`` = hardware_gflops_total × training_time_hours × 3600. A value already in
+    the frame is kept; only empty cells are derived. Missing columns are added empty.
+    """
     df = frame.copy()
+    for c in dictionary.COLUMN_NAMES:
+        if c not in df.columns:
+            df[c] = np.nan if c in _NUMERIC or dictionary.BY_NAME[c].dtype == "bool" else ""
     for c in _NUMERIC:
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    for c in _TEXT:
+        df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
+    warnings: list[str] = []
     from_flops = df["flops"] / GIGA
     from_ma = df["mult_adds"] * MULT_ADD_FLOPS / GIGA
-    df["gflops_per_pass"] = from_flops.where(from_flops.notna(), from_ma)
-    df["gflops_source"] = np.where(from_flops.notna(), "flops", np.where(from_ma.notna(), "mult_adds", ""))
-    df["hardware_burden_gflop"] = (df["hardware_count"] * df["hardware_gflops"] * df["training_time_hours"]
-                                   * SECONDS_PER_HOUR)
+    derived = from_flops.where(from_flops.notna(), from_ma)
+    had = df["gflops_per_pass"].notna()
+    df["gflops_per_pass"] = df["gflops_per_pass"].where(had, derived)
+    source = np.where(from_flops.notna(), "flops", np.where(from_ma.notna(), "mult_adds", ""))
+    df["gflops_source"] = np.where(had & (df["gflops_source"] == ""), "given", np.where(had, df["gflops_source"],
+                                                                                         source))
+    need_hw = df["hardware_gflops"].isna() & (df["hardware"] != "")
+    if lookup is not None and need_hw.any():
+        hw, warnings = resolve_hardware(df.loc[need_hw, "hardware"], lookup, basis)
+        for c in ("hardware_gflops", "hardware_figure", "hardware_entry", "hardware_unit"):
+            df.loc[need_hw, c] = hw[c]
+        status = pd.Series("", index=df.index)
+        status[need_hw] = hw["_hw_status"]
+        df["flags"] = _add_flag(df["flags"], status == "not_in_catalog", "unknown_hardware")
+        df["flags"] = _add_flag(df["flags"], status == "no_figure", "no_hardware_figure")
+    total = df["hardware_count"] * df["hardware_gflops"]
+    df["hardware_gflops_total"] = df["hardware_gflops_total"].where(df["hardware_gflops_total"].notna(), total)
+    burden = df["hardware_gflops_total"] * df["training_time_hours"] * SECONDS_PER_HOUR
+    df["hardware_burden_gflop"] = df["hardware_burden_gflop"].where(df["hardware_burden_gflop"].notna(), burden)
     for c in ("year", "month", "version"):
         df[c] = df[c].astype("Int64")
-    text_cols = [c.name for c in dictionary.COLUMNS if c.dtype == "text"]
-    for c in text_cols:
-        df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
-    return df
+    if not pd.api.types.is_bool_dtype(df["gflops_imputed_flag"]):
+        df["gflops_imputed_flag"] = df["gflops_imputed_flag"].map(
+            lambda v: str(v).strip().lower() in ("true", "1", "1.0")).astype(bool)
+    return df[[*dictionary.COLUMN_NAMES, *[c for c in df.columns if c not in dictionary.BY_NAME]]], warnings
+
+
+def _forced(flags: pd.Series, field_name: str) -> np.ndarray:
+    return flags.str.contains(f"forced:{field_name}", regex=False).to_numpy()
+
+
+def flag_and_impute(frame: pd.DataFrame) -> tuple[pd.DataFrame, Conversion | None]:
+    """Plausibility flags, the Figure 7 conversion fitted on plausible rows, and imputed GFLOPs.
+
+    Each check adds ``implausible:<field>`` to ``flags`` and a reason to ``implausible``: training
+    time over ``MAX_TRAINING_HOURS``; FLOPs per pass, params or device count out of range; GFLOPs per
+    pass over ``MAX_CONVERSION_RESIDUAL`` orders of magnitude off the conversion line of its params;
+    FLOPs or params over ``MAX_YEAR_DEVIATION`` orders away from their year's median; error ≤ 0 or ≥ 1.
+    Imputed values outside the params range the conversion was fitted on are flagged
+    ``gflops_imputed_extrapolated``.
+    """
+    df = frame.copy()
+    reasons: list[tuple[np.ndarray, str, list[str]]] = []  # (mask, field, reason per masked row)
+
+    def check(mask: pd.Series | np.ndarray, fld: str, reason: Callable[[pd.DataFrame], list[str]]) -> None:
+        m = np.asarray(pd.Series(mask).fillna(False), dtype=bool)
+        if m.any():
+            reasons.append((m, fld, reason(df[m])))
+
+    hours, flops, params = df["training_time_hours"], df["gflops_per_pass"] * GIGA, df["params"]
+    check(hours > MAX_TRAINING_HOURS, "training_time_hours",
+          lambda s: [f"training time {h:.4g} h = {h / 8766:.3g} years > 2 years" for h in s["training_time_hours"]])
+    check((flops < FLOPS_RANGE[0]) | (flops > FLOPS_RANGE[1]), "flops",
+          lambda s: [f"{v * GIGA:.3g} FLOPs per pass outside {FLOPS_RANGE[0]:.0e}–{FLOPS_RANGE[1]:.0e}"
+                     for v in s["gflops_per_pass"]])
+    check((params < PARAMS_RANGE[0]) | (params > PARAMS_RANGE[1]), "params",
+          lambda s: [f"{v:.3g} params outside {PARAMS_RANGE[0]:.0e}–{PARAMS_RANGE[1]:.0e}" for v in s["params"]])
+    check(df["hardware_count"] > MAX_HARDWARE_COUNT, "hardware_count",
+          lambda s: [f"{v:.3g} devices > {MAX_HARDWARE_COUNT:.0e}" for v in s["hardware_count"]])
+    check(df["error"].notna() & ~((df["error"] > 0) & (df["error"] < 1)), "error",
+          lambda s: [f"error {v:.4g} outside (0, 1) (from {m})" for v, m in zip(s["error"], s["error_metric"],
+                                                                                  strict=True)])
+    year = df["year"].astype("float64")
+    for fld, col in (("flops", "gflops_per_pass"), ("params", "params")):
+        lv = np.log10(df[col].where(df[col] > 0))
+        med = lv.groupby(year).transform("median")
+        size = lv.groupby(year).transform("count")
+        dev = lv - med
+        check((dev.abs() > MAX_YEAR_DEVIATION) & (size >= MIN_YEAR_POINTS), fld,
+              lambda s, d=dev, c=col: [f"{c} 10^{d[i]:+.1f} × the median of {int(y)}"
+                                       for i, y in zip(s.index, s["year"], strict=True)])
+
+    def collect(df_: pd.DataFrame) -> None:
+        text = pd.Series("", index=df_.index)
+        for mask, fld, why in reasons:
+            df_["flags"] = _add_flag(df_["flags"], mask, f"implausible:{fld}")
+            forced = _forced(df_["flags"], fld)[mask]
+            idx = df_.index[mask]
+            new = [w + (" (forced by reviewer)" if f else "") for w, f in zip(why, forced, strict=True)]
+            cur = text[idx]
+            text[idx] = np.where(cur == "", new, cur + "; " + pd.Series(new, index=idx))
+        df_["implausible"] = text
+
+    plausible = ~np.logical_or.reduce([m for m, _f, _w in reasons]) if reasons else np.ones(len(df), bool)
+    conversion = fit_conversion(df[plausible])
+    if conversion is not None:
+        pts = (df["params"] > 0) & (df["gflops_per_pass"] > 0)
+        resid = np.log10(df["gflops_per_pass"].where(pts)) - np.log10(conversion.predict_gflops(
+            df["params"].where(pts)))
+        check(resid.abs() > MAX_CONVERSION_RESIDUAL, "flops",
+              lambda s: [f"GFLOPs per pass 10^{resid[i]:+.1f} × what its {p:.3g} params predict (Figure 7 line)"
+                         for i, p in zip(s.index, s["params"], strict=True)])
+    collect(df)
+    df = _impute(df, conversion)
+    return df, conversion
 
 
 def fit_conversion(frame: pd.DataFrame) -> Conversion | None:
@@ -408,7 +626,8 @@ def fit_conversion(frame: pd.DataFrame) -> Conversion | None:
     y = np.log10(pts["gflops_per_pass"].to_numpy(float))
     res = sm.OLS(y, sm.add_constant(x)).fit()
     return Conversion(intercept=float(res.params[0]), slope=float(res.params[1]), se_intercept=float(res.bse[0]),
-                      se_slope=float(res.bse[1]), r2=float(res.rsquared), n=int(res.nobs))
+                      se_slope=float(res.bse[1]), r2=float(res.rsquared), n=int(res.nobs),
+                      params_min=float(pts["params"].min()), params_max=float(pts["params"].max()))
 
 
 def _impute(frame: pd.DataFrame, conversion: Conversion | None) -> pd.DataFrame:
@@ -420,8 +639,28 @@ def _impute(frame: pd.DataFrame, conversion: Conversion | None) -> pd.DataFrame:
     need = df["gflops_per_pass"].isna() & (df["params"] > 0)
     df.loc[need, "gflops_imputed"] = conversion.predict_gflops(df.loc[need, "params"].to_numpy(float))
     df.loc[need, "gflops_imputed_flag"] = True
-    df.loc[need, "flags"] = df.loc[need, "flags"].map(lambda s: f"{s};gflops_imputed" if s else "gflops_imputed")
+    df["flags"] = _add_flag(df["flags"], need, "gflops_imputed")
+    outside = need & ((df["params"] < conversion.params_min) | (df["params"] > conversion.params_max))
+    df["flags"] = _add_flag(df["flags"], outside, "gflops_imputed_extrapolated")
     return df
+
+
+def implausible_rows(frame: pd.DataFrame) -> pd.Series:
+    """True for rows flagged ``implausible:<field>`` for a field no reviewer forced (left out of fits).
+
+    >>> implausible_rows(pd.DataFrame({"flags": ["implausible:params", "implausible:params;forced:params", ""]})).tolist()
+    [True, False, False]
+    """
+    if "flags" not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    flags = frame["flags"].fillna("").astype(str)
+    out = pd.Series(False, index=frame.index)
+    has = flags.str.contains("implausible:", regex=False)
+    for i, text in flags[has].items():
+        parts = text.split(";")
+        forced = {p[len("forced:"):] for p in parts if p.startswith("forced:")}
+        out[i] = any(p.startswith("implausible:") and p[len("implausible:"):] not in forced for p in parts)
+    return out
 
 
 # ---------------------------------------------------------------- writing
@@ -437,6 +676,26 @@ def conversion_note(conversion: Conversion | None) -> str:
             f" × log10(params); n = {c.n}, R² = {c.r2:.3f}.\n")
 
 
+def round_significant(values: np.ndarray, digits: int) -> np.ndarray:
+    """Round to ``digits`` significant digits, so the shortest repr drops float noise (vectorised).
+
+    >>> round_significant(np.array([1 - 90.64 / 100, 3.7e10 * 1.0000000000001, -2.5, 0.0, np.nan]), 12).tolist()
+    [0.0936, 37000000000.0, -2.5, 0.0, nan]
+    """
+    x = np.asarray(values, dtype="float64")
+    out = x.copy()
+    ok = np.isfinite(x) & (x != 0)
+    exp = np.floor(np.log10(np.abs(x[ok]))).astype(int) - (digits - 1)
+    small = exp < 0  # scale up by an exact power of ten, or down for large numbers
+    v = x[ok]
+    up = 10.0 ** (-exp[small])
+    v[small] = np.round(v[small] * up) / up
+    down = 10.0 ** exp[~small]
+    v[~small] = np.round(v[~small] / down) * down
+    out[ok] = v
+    return out
+
+
 def write_dataset(result: BuildResult, out_dir: Path | str) -> list[Path]:
     """Write dataset.csv, dataset.parquet, data_dictionary.md and data_dictionary.csv, each atomically."""
     out = Path(out_dir)
@@ -447,7 +706,12 @@ def write_dataset(result: BuildResult, out_dir: Path | str) -> list[Path]:
         safe = df.copy()
         text_cols = [c.name for c in dictionary.COLUMNS if c.dtype == "text"]
         for c in text_cols:  # PDF-derived text must not run as a spreadsheet formula
-            safe[c] = safe[c].map(neutralise_cell)
+            risky = safe[c].str.match(r"^[=+\-@\t\r]", na=False)
+            if risky.any():  # neutralise only the few cells that need it (fast on 100,000 rows)
+                safe.loc[risky, c] = safe.loc[risky, c].map(neutralise_cell)
+        for c in safe.columns:
+            if safe[c].dtype == "float64":
+                safe[c] = round_significant(safe[c].to_numpy(), CSV_SIGNIFICANT_DIGITS)
         safe.to_csv(tmp, index=False)
     with atomic_path(pq_path) as tmp:
         df.to_parquet(tmp, index=False, engine="pyarrow")
@@ -467,7 +731,8 @@ class BuildOutput:
 
 
 def build_from_home(home: Home, out_dir: Path | str | None = None, *,
-                    gflops_lookup: GflopsLookup | None = None) -> BuildOutput:
+                    gflops_lookup: GflopsLookup | None = None,
+                    hardware_basis: str = DEFAULT_HARDWARE_BASIS) -> BuildOutput:
     """``flopmine build``: read the home's annotations, build, and write into ``out_dir``.
 
     Annotations are read under the review helper's lock after its crash recovery, so a review
@@ -479,7 +744,7 @@ def build_from_home(home: Home, out_dir: Path | str | None = None, *,
         recover(home.annotations_dir)
         facts, row_warnings = read_annotations(home.annotations_dir)
     titles = titles_from_store(home.db_path, {f.arxiv_id for f in facts})
-    result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup)
+    result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup, hardware_basis=hardware_basis)
     paths = write_dataset(result, out_dir or home.dataset_dir)
     return BuildOutput(result=result, paths=tuple(paths), warnings=(*row_warnings, *result.warnings),
                        unreadable_rows=len(row_warnings))

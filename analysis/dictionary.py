@@ -26,8 +26,10 @@ _ID_COLUMNS: tuple[Column, ...] = (
     Column("version", "int", "", "Newest paper version any of the row's facts were reviewed on."),
     Column("url", "text", "", "https://arxiv.org/abs/<arxiv_id>."),
     Column("title", "text", "", "Paper title from the store's papers table; empty when the paper is not in the store."),
-    Column("year", "int", "", "Year of first submission, read from the id (paper's rule: 1811.06965v5 → 2018)."),
-    Column("month", "int", "", "Month of first submission, read from the id (1811.06965v5 → 11)."),
+    Column("year", "int", "", "Year of first submission, read from the id (paper's rule: 1811.06965v5 → 2018). "
+           "In an external dataset a given year is used as is; a year-only date is fine."),
+    Column("month", "int", "", "Month of first submission, read from the id (1811.06965v5 → 11); optional "
+           "(an empty month counts as January in the Table 2 year trend)."),
     Column("benchmark", "text", "", "Benchmark name from the registry (benchmarks.toml), e.g. imagenet."),
     Column("model", "text", "", "Model name as first spelled by the reviewer; rows are keyed by its normalised form "
            "(case, spacing, \"(ours)\" and footnote marks folded). Empty when the paper reports one unnamed model."),
@@ -45,8 +47,16 @@ _COMPUTE_COLUMNS: tuple[Column, ...] = (
     Column("params", "float", "parameters", "Number of trainable parameters."),
     Column("hardware", "text", "", "Training accelerator as reviewed, e.g. 'NVIDIA V100'."),
     Column("hardware_count", "float", "devices", "Number of accelerators used for training."),
-    Column("hardware_gflops", "float", "GFLOPS", "Peak FP32 GFLOPS of one `hardware` device from the hardware "
-           "catalog (flopmine.hardware.gflops_for); empty when the catalog does not know the device."),
+    Column("hardware_gflops", "float", "GFLOPS", "GFLOPS of one `hardware` device from the hardware catalog "
+           "(flopmine.hardware.hardware_figure) under the build's --hardware-basis: `peak` (default, the seed "
+           "paper's: the vendor's peak per device for TPUs, e.g. 180000 per TPU v2 board, else FP32) or `fp32`; empty "
+           "when the catalog does not know the device or has no figure for the basis (see `flags`)."),
+    Column("hardware_figure", "text", "", "Which catalog figure hardware_gflops is: fp32 or peak (empty when none)."),
+    Column("hardware_entry", "text", "", "The catalog row the `hardware` name matched (canonical name)."),
+    Column("hardware_unit", "text", "", "What one counted device is for that catalog row: chip, board, tpu_core, "
+           "tpu_chip or tpu_board; hardware_count is taken to count these."),
+    Column("hardware_gflops_total", "float", "GFLOPS", "Aggregate rate of all training devices: hardware_count × "
+           "hardware_gflops (an external dataset may give it directly)."),
     Column("training_time_hours", "float", "hours", "Wall-clock training time."),
     Column("epochs", "float", "epochs", "Training epochs."),
     Column("training_steps", "float", "steps", "Training steps (iterations)."),
@@ -66,13 +76,23 @@ _DERIVED_COLUMNS: tuple[Column, ...] = (
            "regression log10(gflops) = a + b·log10(params), fitted on rows that report both (one point per paper × "
            "model). Filled only where gflops_per_pass is missing and params is known."),
     Column("gflops_imputed_flag", "bool", "", "True when gflops_imputed holds an imputed value."),
-    Column("hardware_burden_gflop", "float", "GFLOP", "hardware_count × hardware_gflops × training_time_hours × "
-           "3600 (the paper's #processors × computation rate × time)."),
-    Column("compute_sources", "text", "", "How each compute field was attached (join rule): field=model (fact for "
-           "this model), field=paper (paper-level fact with empty model), field=paper_unique (the paper's only value "
-           "for that field, reported for another model; flagged), joined with ';'."),
-    Column("flags", "text", "", "Warnings about the row, ';'-joined: paper_unique:<field>, unknown_hardware, "
-           "conflict:<field> (several reviewed values; newest version / latest decision kept), gflops_imputed."),
+    Column("hardware_burden_gflop", "float", "GFLOP", "hardware_gflops_total × training_time_hours × 3600 (the "
+           "paper's #processors × computation rate × time)."),
+    Column("compute_sources", "text", "", "How each compute field was attached (join rule): field=model (a fact "
+           "naming this model), field=paper (a paper-level fact with no model, attached because this is the paper's "
+           "only model, or its only model marked (ours)), joined with ';'. Paper-level facts of papers with several "
+           "candidate models are attached to none (build warns)."),
+    Column("flags", "text", "", "Notes about the row, ';'-joined: conflict:<field> (several reviewed values; newest "
+           "version / latest decision kept), unknown_hardware (name not in the catalog), no_hardware_figure (in the "
+           "catalog without a figure for the basis), gflops_imputed, gflops_imputed_extrapolated (params outside "
+           "the range the conversion was fitted on), implausible:<field> (see `implausible`), forced:<field> (a "
+           "reviewer kept the value although it looks implausible: `force` column of the annotations), "
+           "bad_arxiv_id."),
+    Column("implausible", "text", "", "Why the row looks implausible, '; '-joined (training time over 2 years; FLOPs "
+           "per pass outside 1e4–1e15, params outside 1e3–1e13, devices over 1e5; GFLOPs per pass over 2 orders of "
+           "magnitude off the Figure 7 line of its params; FLOPs or params over 3 orders from their year's median; "
+           "error outside (0, 1)). analyze leaves these rows out of the fits and lists them in the report's "
+           "problems table, unless every flagged field is forced."),
     Column("candidate_ids", "text", "", "Candidate ids of every fact used in the row, ';'-joined (empty for "
            "reviewer-added facts without a candidate)."),
     Column("pages", "text", "", "Evidence pages as field:page, ';'-joined."),
@@ -81,6 +101,9 @@ _DERIVED_COLUMNS: tuple[Column, ...] = (
 
 COLUMNS: tuple[Column, ...] = _ID_COLUMNS + _METRIC_COLUMNS + _COMPUTE_COLUMNS + _DERIVED_COLUMNS
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+#: Where the generated dictionary is kept in the repository (tests keep it equal to ``to_markdown()``).
+DOCS_PATH = "docs/data-dictionary.md"
 
 
 def to_rows() -> list[dict[str, object]]:
@@ -108,3 +131,7 @@ def to_markdown(extra: str = "") -> str:
     if extra:
         lines += ["", extra.rstrip()]
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # regenerate docs/data-dictionary.md: python -m flopmine.analysis.dictionary > FILE
+    print(to_markdown(), end="")

@@ -1,4 +1,4 @@
-"""The report's figures (matplotlib, Agg backend, modest dpi): Figures 1, 3, 7 and 8 of the paper.
+"""The report's figures (matplotlib, Agg backend, print resolution): Figures 1, 3, 7 and 8 of the paper.
 
 Each function draws one figure into a given path and returns it; nothing here reads the dataset
 from disk.
@@ -23,13 +23,42 @@ from .build import Conversion  # noqa: E402
 from .fit import MEASURE_LABELS, MeasureFits  # noqa: E402
 from .simulate import MODELS, SimulationResult  # noqa: E402
 
-DPI = 90
+DPI = 300  # print resolution
+#: Scatter plots draw at most this many points (an evenly spaced sample, said in the legend): beyond
+#: a few thousand the cloud looks the same and only costs rendering time. Fits always use every point.
+MAX_SCATTER = 4000
 SIZE = (5.5, 4.0)
+_LOG_TICKS = matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0))
+_DECADES = matplotlib.ticker.LogLocator(base=10, numticks=12)
+
+
+def _log_axis(axis: matplotlib.axis.Axis, *, percent: bool = False) -> None:
+    """Readable log ticks: 1, 2, 5 × 10^k as plain numbers for error %, 10^k for compute."""
+    if percent:
+        axis.set_major_locator(_LOG_TICKS)
+        axis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    else:
+        axis.set_major_locator(_DECADES)
+        axis.set_major_formatter(matplotlib.ticker.LogFormatterSciNotation())
+
+
+def _split_imputed(points: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of reported and imputed points, thinned to about ``MAX_SCATTER`` points in all."""
+    n = len(points)
+    imputed = points["_imputed"].to_numpy(bool) if "_imputed" in points.columns else np.zeros(n, bool)
+    shown = np.zeros(n, bool)
+    shown[:: max(1, math.ceil(n / MAX_SCATTER))] = True
+    return ~imputed & shown, imputed & shown
+
+
+def _shown(n_shown: int, n_all: int) -> str:
+    return f"n = {n_all}" if n_shown == n_all else f"{n_shown} of {n_all} shown"
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
     with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format="png")
+        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format="png", pil_kwargs={"compress_level": 1})
     plt.close(fig)
     return path
 
@@ -37,24 +66,32 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 def scatter_fits(points: pd.DataFrame, fits: MeasureFits, path: Path) -> Path:
     """Figure 3: error (log scale) against compute with the polynomial and exponential fits."""
     fig, ax = plt.subplots(figsize=SIZE)
-    x = np.log10(points["compute"].to_numpy(float))
+    c = points["compute"].to_numpy(float)
+    x = np.log10(c)
     err = points["error"].to_numpy(float)
-    ax.scatter(x, err * 100, s=14, alpha=0.6, color="tab:blue", label=f"models (n = {fits.n})")
+    reported, imputed = _split_imputed(points)
+    all_imputed = points["_imputed"].to_numpy(bool) if "_imputed" in points.columns else np.zeros(len(points), bool)
+    ax.scatter(c[reported], err[reported] * 100, s=14, alpha=0.6, color="tab:blue",
+               label=f"models ({_shown(int(reported.sum()), int((~all_imputed).sum()))})")
+    if imputed.any():
+        ax.scatter(c[imputed], err[imputed] * 100, s=22, marker="x", color="tab:orange",
+                   label=f"GFLOPs imputed from params ({_shown(int(imputed.sum()), int(all_imputed.sum()))})")
     grid = np.linspace(x.min(), x.max(), 100)
     p = fits.polynomial
     a, b = p.coef("const").estimate, p.slope.estimate
-    ax.plot(grid, 100 * 10 ** (a + b * grid), color="tab:red",
+    ax.plot(10**grid, 100 * 10 ** (a + b * grid), color="tab:red",
             label=f"polynomial: log10 err = {a:.2f} {b:+.3f}·log10 C (R² {p.r2:.2f})")
     e = fits.exponential
     ea, eb = e.coef("const").estimate, e.slope.estimate
     yexp = ea + eb * grid
-    ax.plot(grid[yexp > 0], 100 * yexp[yexp > 0], color="tab:green", ls="--",
-            label=f"exponential: err = {ea:.2f} {eb:+.3f}·log10 C (R² {e.r2:.2f})")
+    ax.plot(10 ** grid[yexp > 0], 100 * yexp[yexp > 0], color="tab:green", ls="--",
+            label=f"error-linear: err = {ea:.2f} {eb:+.3f}·log10 C (R² {e.r2:.2f})")
+    ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
-    ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
-    ax.set_xlabel(f"log10 {MEASURE_LABELS[fits.measure]}")
-    ax.set_ylabel("error (%)")
+    _log_axis(ax.xaxis)
+    _log_axis(ax.yaxis, percent=True)
+    ax.set_xlabel(f"{MEASURE_LABELS[fits.measure]} (log scale)")
+    ax.set_ylabel("error (%, log scale)")
     ax.set_title(f"{fits.benchmark}: error vs {MEASURE_LABELS[fits.measure]}")
     ax.legend(fontsize=7)
     return _save(fig, path)
@@ -65,7 +102,10 @@ def mean_vs_quantile(points: pd.DataFrame, fits: MeasureFits, path: Path) -> Pat
     fig, ax = plt.subplots(figsize=SIZE)
     x = np.log10(points["compute"].to_numpy(float))
     y = np.log10(points["error"].to_numpy(float))
-    ax.scatter(x, y, s=14, alpha=0.6, color="tab:blue")
+    reported, imputed = _split_imputed(points)
+    ax.scatter(x[reported], y[reported], s=14, alpha=0.6, color="tab:blue")
+    if imputed.any():
+        ax.scatter(x[imputed], y[imputed], s=22, marker="x", color="tab:orange", label="GFLOPs imputed from params")
     grid = np.linspace(x.min(), x.max(), 100)
     p = fits.polynomial
     ax.plot(grid, p.coef("const").estimate + p.slope.estimate * grid, color="tab:red",
@@ -90,7 +130,9 @@ def conversion(frame: pd.DataFrame, conv: Conversion | None, path: Path) -> Path
         return None
     fig, ax = plt.subplots(figsize=SIZE)
     x = np.log10(pts["params"].to_numpy(float))
-    ax.scatter(x, np.log10(pts["gflops_per_pass"].to_numpy(float)), s=14, alpha=0.6)
+    step = max(1, math.ceil(len(x) / MAX_SCATTER))
+    ax.scatter(x[::step], np.log10(pts["gflops_per_pass"].to_numpy(float))[::step], s=14, alpha=0.6,
+               label=f"models ({_shown(len(x[::step]), len(x))})")
     grid = np.linspace(x.min(), x.max(), 50)
     ax.plot(grid, conv.intercept + conv.slope * grid, color="tab:red",
             label=f"log10 GFLOPs = {conv.intercept:.2f} {conv.slope:+.2f}·log10 params (R² {conv.r2:.2f}, n {conv.n})")

@@ -32,7 +32,7 @@ from flopmine.benchmarks import Benchmark, load_registry
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.types import METRIC_FIELDS
 
-from .build import error_from_metrics
+from .build import error_from_metrics, implausible_rows
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,12 @@ CONFIDENCE = 0.95
 MIN_OBS = 3  # one regressor + constant needs at least 3 points for a residual
 MIN_OBS_QUANTILE = 5
 MAX_ROWS_NAMED = 12  # how many dataset lines a problem message lists
+#: ``--points``: which rows enter the hardware-burden fits. The seed's Table 3 uses each paper's best
+#: (lowest-error) model, since a paper's training burden is one number for all its variants.
+POINTS_CHOICES = ("best-per-paper", "all")
+DEFAULT_POINTS = "best-per-paper"
+#: Measures the ``--points`` choice applies to; per-pass compute always keeps every model.
+PER_PAPER_MEASURES = ("hardware_burden",)
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,7 @@ class Today:
     compute: float
     arxiv_id: str
     model: str
+    imputed: bool = False  # its compute is imputed from params (Figure 7), not reported
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,7 @@ class FitResults:
     fits: tuple[MeasureFits, ...]
     problems: tuple[Problem, ...] = ()
     benchmarks: tuple[str, ...] = field(default=())
+    points: str = DEFAULT_POINTS
 
     def get(self, benchmark: str, measure: str) -> MeasureFits | None:
         for f in self.fits:
@@ -242,11 +250,17 @@ def prepare(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None) -
         problems.append(Problem("(all)", "", "dataset has no 'error' column; recomputed from the metric columns"))
         out["error"] = [_row_error(r, registry.get(r["benchmark"])) for _, r in out.iterrows()]
     out["error"] = pd.to_numeric(out["error"], errors="coerce")
-    if "year" not in out.columns or "month" not in out.columns:
-        ym = [_year_month(a) for a in out.get("arxiv_id", pd.Series([""] * len(out)))]
-        out["year"], out["month"] = [y for y, _ in ym], [m for _, m in ym]
-    year = pd.to_numeric(out["year"], errors="coerce")
-    month = pd.to_numeric(out["month"], errors="coerce").fillna(1)
+    # The year given wins; month is optional (a year-only date counts as January, as an unknown month
+    # moves year_frac by under a year). Only a row without a year falls back to its arXiv id.
+    year = pd.to_numeric(out["year"], errors="coerce") if "year" in out.columns else pd.Series(np.nan, out.index)
+    month = pd.to_numeric(out["month"], errors="coerce") if "month" in out.columns else pd.Series(np.nan, out.index)
+    missing = year.isna()
+    if missing.any() and "arxiv_id" in out.columns:
+        ym = [_year_month(a) for a in out.loc[missing, "arxiv_id"]]
+        year.loc[missing] = [y for y, _ in ym]
+        month.loc[missing] = month.loc[missing].where(month.loc[missing].notna(), [m for _, m in ym])
+    out["year"], out["month"] = year, month
+    month = month.where(month.between(1, 12), 1)
     out["year_frac"] = year + (month - 1) / 12.0 - YEAR_ORIGIN
     for cols in MEASURES.values():
         for c in cols:
@@ -254,6 +268,9 @@ def prepare(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None) -
                 out[c] = pd.to_numeric(out[c], errors="coerce")
     for c in ("arxiv_id", "model"):
         out[c] = out[c].fillna("").astype(str) if c in out.columns else ""
+    out["_implausible"] = implausible_rows(out).to_numpy()
+    out["_imputed"] = out["gflops_per_pass"].isna() & out["gflops_imputed"].notna() \
+        if {"gflops_per_pass", "gflops_imputed"} <= set(out.columns) else False
     return out, problems
 
 
@@ -289,6 +306,16 @@ def select_points(df: pd.DataFrame, benchmark: str, measure: str) -> tuple[pd.Da
         compute = compute.where(compute.notna(), sub[c])
     sub = sub.assign(compute=compute)
     has = sub[sub["compute"].notna()]
+    if has.empty and len(sub):
+        hint = {"per_pass": "flops or mult_adds to derive it",
+                "hardware_burden": "hardware_count × hardware_gflops (or a catalog hardware name) × "
+                                   "training_time_hours to derive it"}[measure]
+        problems.append(Problem(benchmark, measure, f"no row has {' or '.join(MEASURES[measure])} (nor {hint})"))
+    flagged = has[has["_implausible"]]
+    if len(flagged):
+        problems.append(Problem(benchmark, measure, f"{len(flagged)} implausible row(s) left out (see the problems "
+                                f"table; {_lines(flagged)})", tuple(flagged["line"])))
+        has = has.drop(flagged.index)
     bad_compute = has[~(has["compute"] > 0) | ~np.isfinite(has["compute"])]
     if len(bad_compute):
         problems.append(Problem(benchmark, measure, f"{len(bad_compute)} row(s) with non-positive compute skipped "
@@ -329,15 +356,21 @@ def fit_measure(points: pd.DataFrame, benchmark: str, measure: str) -> tuple[Mea
     expo_perf = fit_ols(1.0 / err, {"log10_compute": x}, "exponential_perf")
     exponent = implied_exponent(poly.slope.estimate, poly.slope.se, poly.df_resid)
     best = points.sort_values(["error", "compute"]).iloc[0]
-    today = Today(float(best["error"]), float(best["compute"]), str(best["arxiv_id"]), str(best["model"]))
+    imputed = measure == "per_pass" and bool(best.get("_imputed", False))
+    today = Today(float(best["error"]), float(best["compute"]), str(best["arxiv_id"]), str(best["model"]), imputed)
 
     year_fit = None
     yr = points["year_frac"].to_numpy(float)
     known = np.isfinite(yr)
     design = np.column_stack([np.ones(int(known.sum())), x[known], yr[known]])
-    if known.sum() < MIN_OBS + 1 or np.ptp(yr[known]) == 0 or np.ptp(x[known]) == 0:
-        problems.append(Problem(benchmark, measure, "year-trend model (Table 2) not fitted: needs at least "
-                                f"{MIN_OBS + 1} observations with known, varying years"))
+    if known.sum() < MIN_OBS + 1:
+        problems.append(Problem(benchmark, measure, "year-trend model (Table 2) not fitted: "
+                                f"{int(known.sum())} of {n} observations have a year (a `year` column or an arXiv "
+                                f"id); needs at least {MIN_OBS + 1}"))
+    elif np.ptp(yr[known]) == 0 or np.ptp(x[known]) == 0:
+        what = "year" if np.ptp(yr[known]) == 0 else "compute"
+        problems.append(Problem(benchmark, measure, "year-trend model (Table 2) not fitted: every observation "
+                                f"with a year has the same {what}"))
     elif np.linalg.matrix_rank(design) < design.shape[1]:
         # e.g. every model of one year shares one compute value: year and compute cannot be told apart
         problems.append(Problem(benchmark, measure, "year-trend model (Table 2) not fitted: compute and year "
@@ -362,8 +395,27 @@ def fit_measure(points: pd.DataFrame, benchmark: str, measure: str) -> tuple[Mea
     return MeasureFits(benchmark, measure, n, today, poly, expo, expo_perf, exponent, year_fit, quant, q_exp), problems
 
 
-def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None) -> FitResults:
-    """Fit every benchmark × measure in a dataset frame (as written by ``flopmine build``)."""
+def best_per_paper(points: pd.DataFrame) -> pd.DataFrame:
+    """Each paper's best (lowest-error) row; rows without an arXiv id are kept one by one.
+
+    >>> pts = pd.DataFrame({"arxiv_id": ["a", "a", "b", ""], "error": [.3, .2, .4, .5], "compute": [1, 1, 2, 3],
+    ...                     "line": [2, 3, 4, 5]})
+    >>> best_per_paper(pts)["line"].tolist()
+    [3, 4, 5]
+    """
+    key = points["arxiv_id"].where(points["arxiv_id"] != "", "#" + points["line"].astype(str))
+    best = points.assign(_paper=key).sort_values(["error", "compute", "line"]).drop_duplicates("_paper")
+    return best.drop(columns="_paper").sort_values("line")
+
+
+def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None, *,
+            points: str = DEFAULT_POINTS) -> FitResults:
+    """Fit every benchmark × measure in a dataset frame (as written by ``flopmine build``).
+
+    ``points`` (``best-per-paper`` or ``all``) chooses the rows of the hardware-burden fits.
+    """
+    if points not in POINTS_CHOICES:
+        raise ValueError(f"points must be one of {', '.join(POINTS_CHOICES)}, not {points!r}")
     prepared, problems = prepare(df, registry)
     fits: list[MeasureFits] = []
     benchmarks = sorted(b for b in prepared["benchmark"].unique() if b) if len(prepared) else []
@@ -372,12 +424,14 @@ def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None) -
                                 f"({_lines(no_bench)})", tuple(no_bench["line"])))
     for bench in benchmarks:
         for measure in MEASURES:
-            points, probs = select_points(prepared, bench, measure)
+            pts, probs = select_points(prepared, bench, measure)
             problems += probs
-            fitted, probs = fit_measure(points, bench, measure)
+            if points == "best-per-paper" and measure in PER_PAPER_MEASURES:
+                pts = best_per_paper(pts)
+            fitted, probs = fit_measure(pts, bench, measure)
             problems += probs
             if fitted is not None:
                 fits.append(fitted)
     for p in problems:
         log.debug("%s", p)
-    return FitResults(fits=tuple(fits), problems=tuple(problems), benchmarks=tuple(benchmarks))
+    return FitResults(fits=tuple(fits), problems=tuple(problems), benchmarks=tuple(benchmarks), points=points)

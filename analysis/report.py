@@ -11,19 +11,24 @@ import json
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from flopmine.benchmarks import Benchmark
 from flopmine.config import write_csv_atomic, write_text_atomic
+from flopmine.errors import AnalysisError
+from flopmine.hardware import DEFAULT_HARDWARE_BASIS
+from flopmine.types import METRIC_FIELDS
 
 from . import extrapolate as ex
-from .build import Conversion, fit_conversion
+from .build import Conversion, default_gflops_lookup, derive_compute, fit_conversion, implausible_rows
 from .fit import (
+    DEFAULT_POINTS,
     MEASURE_LABELS,
     MEASURES,
+    Coef,
     FitResults,
     MeasureFits,
     OLSFit,
@@ -50,34 +55,88 @@ class AnalysisResult:
     simulation: SimulationResult | None
     dataset_rows: int
     dataset: str = ""
+    implausible: tuple[dict[str, str], ...] = ()  # rows flagged by build's plausibility checks (problems table)
+    input_warnings: tuple[str, ...] = ()  # from deriving an external dataset's compute columns
 
     @property
     def problems(self) -> tuple[Problem, ...]:
-        return self.fits.problems
+        return tuple(Problem("(dataset)", "", w) for w in self.input_warnings) + self.fits.problems
 
     @property
     def fitted_anything(self) -> bool:
         return bool(self.fits.fits)
 
 
+#: Columns that give a row its compute, directly or through build's derivation (``derive_compute``).
+COMPUTE_INPUTS: tuple[tuple[str, ...], ...] = (
+    ("gflops_per_pass",), ("gflops_imputed",), ("hardware_burden_gflop",), ("flops",), ("mult_adds",),
+    ("hardware_gflops_total", "training_time_hours"),
+    ("hardware_count", "hardware_gflops", "training_time_hours"),
+    ("hardware_count", "hardware", "training_time_hours"),
+)
+
+
+def check_inputs(df: pd.DataFrame, dataset: str = "") -> None:
+    """Raise ``AnalysisError`` naming the missing columns when nothing could be fitted from ``df``.
+
+    Runs before any fit or simulation, so a wrong file fails at once.
+    """
+    cols = set(df.columns)
+    missing: list[str] = []
+    if "benchmark" not in cols:
+        missing.append("benchmark")
+    if "error" not in cols and not cols & set(METRIC_FIELDS):
+        missing.append("error (or a metric column such as " + ", ".join(METRIC_FIELDS[:4]) + ")")
+    if not any(set(group) <= cols for group in COMPUTE_INPUTS):
+        missing.append("a compute column: " + "; ".join(" + ".join(g) for g in COMPUTE_INPUTS))
+    if missing:
+        where = f"dataset {dataset}" if dataset else "dataset"
+        raise AnalysisError(f"{where}: nothing can be fitted: missing column(s) {' | '.join(missing)} "
+                            f"(has: {', '.join(map(str, df.columns[:12])) or 'no columns'}"
+                            f"{' …' if len(df.columns) > 12 else ''}); see docs/data-dictionary.md")
+
+
+def complete_dataset(df: pd.DataFrame, hardware_basis: str = DEFAULT_HARDWARE_BASIS) -> tuple[pd.DataFrame, list[str]]:
+    """A dataset frame with every derived column, deriving empty cells with build's code.
+
+    A facts-level table (flops, mult_adds, params, hardware or hardware_gflops(_total),
+    hardware_count, training_time_hours) gets ``gflops_per_pass`` and ``hardware_burden_gflop``
+    exactly as ``flopmine build`` would; cells already filled are kept.
+    """
+    return derive_compute(df, default_gflops_lookup(hardware_basis), hardware_basis)
+
+
+def _implausible_table(df: pd.DataFrame) -> tuple[dict[str, str], ...]:
+    if "implausible" not in df.columns:
+        return ()
+    text = df["implausible"].fillna("").astype(str)
+    rows = df[text != ""]
+    left_out = implausible_rows(rows)
+    return tuple({"line": str(i + 2), "benchmark": str(r.get("benchmark", "")), "arxiv_id": str(r.get("arxiv_id", "")),
+                  "model": str(r.get("model", "")), "reason": str(r["implausible"]),
+                  "status": "left out" if left_out[i] else "kept (forced by reviewer)"}
+                 for i, r in rows.iterrows())
+
+
 def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED, dataset: str = "",
-                 registry: Mapping[str, Benchmark] | None = None, progress: Progress | None = None
-                 ) -> AnalysisResult:
+                 registry: Mapping[str, Benchmark] | None = None, progress: Progress | None = None,
+                 points: str = DEFAULT_POINTS) -> AnalysisResult:
     """Fit every benchmark × measure, extrapolate (Figure 4), refit Figure 7 and run the simulation.
 
-    ``sims = 0`` skips the simulation.
+    ``sims = 0`` skips the simulation, and so does a dataset from which nothing could be fitted.
+    ``points`` chooses the hardware-burden rows (``best-per-paper``, the seed's, or ``all``).
     """
-    fits = fit_all(df, registry)
+    fits = fit_all(df, registry, points=points)
     extrapolations = tuple(ex.extrapolate_all(fits.fits))
     conv = None
     if {"params", "gflops_per_pass", "arxiv_id", "model"} <= set(df.columns):
         frame = df.assign(params=pd.to_numeric(df["params"], errors="coerce"),
                           gflops_per_pass=pd.to_numeric(df["gflops_per_pass"], errors="coerce"),
                           model=df["model"].fillna("").astype(str))
-        conv = fit_conversion(frame)
-    sim = simulate(sims=sims, seed=seed, progress=progress) if sims > 0 else None
+        conv = fit_conversion(frame[~implausible_rows(frame)])
+    sim = simulate(sims=sims, seed=seed, progress=progress) if sims > 0 and fits.fits else None
     return AnalysisResult(fits=fits, extrapolations=extrapolations, conversion=conv, simulation=sim,
-                          dataset_rows=len(df), dataset=dataset)
+                          dataset_rows=len(df), dataset=dataset, implausible=_implausible_table(df))
 
 
 # ---------------------------------------------------------------- JSON
@@ -110,6 +169,8 @@ def results_to_json(result: AnalysisResult) -> dict[str, object]:
         "conversion": asdict(result.conversion) if result.conversion else None,
         "simulation": result.simulation.to_dict() if result.simulation else None,
         "problems": [asdict(p) for p in result.problems],
+        "implausible_rows": list(result.implausible),
+        "hardware_burden_points": result.fits.points,
         "constants": {
             "co2_lbs_per_gflop": ex.CO2_LBS_PER_GFLOP, "usd_per_gflop": ex.USD_PER_GFLOP,
             "usd_per_gflop_high": ex.USD_PER_GFLOP_HIGH, "p100_fp32_gflops": ex.P100_FP32_GFLOPS,
@@ -148,10 +209,47 @@ def _coef_cell(fit: OLSFit, name: str) -> str:
     return f"{_num(c.estimate)}{_stars(c.p)} ({_num(c.se)})"
 
 
+#: How each fitted form is named in the report: Figure 4 extrapolates the polynomial and the 1/error
+#: exponential; the error-linear form (Table 1 column 1) is not one of Figure 4's forms.
+FORM_LABELS = {
+    "polynomial": "polynomial, log10(error) (Figure 4)",
+    "exponential_perf": "exponential, 1/error (Figure 4, Table 4)",
+    "exponential": "error-linear, error (Table 1 (1); not in Figure 4)",
+    "polynomial_year": "polynomial + year (Table 2)",
+}
+
+
+def _contains_zero(c: Coef) -> bool:
+    return not (c.ci_low > 0 or c.ci_high < 0)
+
+
+def _range(lo: float, hi: float, fmt: str = ".1f") -> str:
+    """A '[lo, hi]' range for the report; never '– – ∞'.
+
+    >>> _range(3.0, 5.25), _range(3.0, math.inf), _range(math.nan, math.nan)
+    ('3.0 – 5.2', '≥ 3.0 (interval reaches 0)', 'n/a')
+    """
+    finite = [v for v in (lo, hi) if v is not None and math.isfinite(v)]
+    if len(finite) == 2:
+        return f"{format(lo, fmt)} – {format(hi, fmt)}"
+    if len(finite) == 1 and any(v is not None and math.isinf(v) for v in (lo, hi)):
+        return f"≥ {format(finite[0], fmt)} (interval reaches 0)"
+    return "n/a"
+
+
+def _k_cell(slope: Coef, k: float) -> str:
+    """The implied exponent, or why there is none (slope ≥ 0: no improvement; CI with 0: not significant)."""
+    if not slope.estimate < 0:
+        return "none: no improvement with compute (slope ≥ 0)"
+    if _contains_zero(slope):
+        return f"{_num(k, '.1f')} (not significant: slope's 95 % CI contains 0)"
+    return _num(k, ".1f")
+
+
 def _fit_table(fits: MeasureFits) -> _Block:
     forms: list[tuple[str, OLSFit | None]] = [
-        ("polynomial: log10(error)", fits.polynomial), ("exponential: error", fits.exponential),
-        ("exponential: 1/error", fits.exponential_perf), ("polynomial + year", fits.polynomial_year)]
+        (FORM_LABELS["polynomial"], fits.polynomial), (FORM_LABELS["exponential_perf"], fits.exponential_perf),
+        (FORM_LABELS["exponential"], fits.exponential), (FORM_LABELS["polynomial_year"], fits.polynomial_year)]
     rows = []
     for label, f in forms:
         if f is None:
@@ -164,9 +262,10 @@ def _fit_table(fits: MeasureFits) -> _Block:
 
 
 _PAPER_TABLES = (  # form, response, the paper's table for (per_pass, hardware_burden)
-    ("polynomial", "log10(error)", {"per_pass": "as Table 1 (2)", "hardware_burden": "as Table 3"}),
-    ("exponential", "error", {"per_pass": "as Table 1 (1)", "hardware_burden": "Table 1's form"}),
-    ("exponential_perf", "1/error", {"per_pass": "Table 4's form", "hardware_burden": "as Table 4"}),
+    ("polynomial", "polynomial, log10(error)", {"per_pass": "as Table 1 (2)", "hardware_burden": "as Table 3"}),
+    ("exponential_perf", "exponential, 1/error", {"per_pass": "Table 4's form", "hardware_burden": "as Table 4"}),
+    ("exponential", "error-linear, error; not a Figure 4 form",
+     {"per_pass": "as Table 1 (1)", "hardware_burden": "Table 1 (1)'s form"}),
 )
 
 
@@ -193,8 +292,38 @@ def _paper_tables(result: AnalysisResult) -> list[_Block]:
     return out
 
 
+POINTS_TEXT = {
+    "best-per-paper": "hardware burden uses one point per paper, its best (lowest-error) model, as the seed's "
+                      "Table 3 (--points best-per-paper); GFLOPs per pass uses every model",
+    "all": "hardware burden uses every model (--points all), so a paper's one training burden is given to all "
+           "its variants; GFLOPs per pass uses every model",
+}
+
+
+def summary(result: AnalysisResult) -> str:
+    """One paragraph with the headline numbers (the report's opening)."""
+    if not result.fits.fits:
+        return f"Nothing could be fitted from {result.dataset_rows} rows; see the warnings below."
+    parts = []
+    for f in result.fits.fits:
+        slope = f.polynomial.slope
+        k = _k_cell(slope, f.exponent.k)
+        ci = f", 95 % CI {_range(f.exponent.ci_low, f.exponent.ci_high)}" if k == _num(f.exponent.k, ".1f") else ""
+        parts.append(f"{f.benchmark} ({MEASURE_LABELS[f.measure]}, n = {f.n}): k = {k}{ci}")
+    imputed = [f"{f.benchmark}" for f in result.fits.fits if f.today.imputed]
+    text = (f"From {result.dataset_rows} dataset rows over {len(result.fits.benchmarks)} benchmark(s), compute "
+            "grows as (1/error)^k with " + "; ".join(parts) + ". The paper found k ≈ 9 for ImageNet hardware burden "
+            f"(Table 3). Points: {POINTS_TEXT.get(result.fits.points, result.fits.points)}.")
+    if result.implausible:
+        text += f" {len(result.implausible)} implausible row(s) are listed under Problems."
+    if imputed:
+        text += (" Today's best per-pass point is imputed from params (Figure 7) for: " + ", ".join(imputed) + ".")
+    return text
+
+
 def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
     b: list[_Block] = [_Block("h1", "flopmine analysis: the computational limits of deep learning, regenerated")]
+    b.append(_Block("p", summary(result)))
     fitted = [f"{f.benchmark} / {f.measure} (n = {f.n})" for f in result.fits.fits]
     b.append(_Block("p", f"Dataset: {result.dataset or '(in memory)'}, {result.dataset_rows} rows, benchmarks: "
                     f"{', '.join(result.fits.benchmarks) or 'none'}. Fitted: {', '.join(fitted) or 'nothing'}. "
@@ -203,14 +332,23 @@ def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
     if result.problems:
         b.append(_Block("h2", "Warnings"))
         b.append(_Block("list", items=tuple(str(p) for p in result.problems)))
+    if result.implausible:
+        b.append(_Block("h2", "Problems: implausible rows"))
+        b.append(_Block("p", "Rows build flagged as implausible (docs/data-dictionary.md, column `implausible`). They "
+                        "are left out of every fit unless a reviewer forced each flagged value."))
+        b.append(_Block("table", headers=("line", "benchmark", "arxiv_id", "model", "reason", "status"),
+                        rows=tuple(tuple(r[h] for h in ("line", "benchmark", "arxiv_id", "model", "reason", "status"))
+                                   for r in result.implausible)))
 
     b.append(_Block("h2", "Implied scaling exponents (compute ∝ (1/error)^k)"))
     rows = []
     for f in result.fits.fits:
         q = f.quantile_exponent
-        rows.append((f.benchmark, MEASURE_LABELS[f.measure], str(f.n), _num(f.polynomial.slope.estimate),
-                     _num(f.exponent.k, ".1f"), f"{_num(f.exponent.ci_low, '.1f')} – {_num(f.exponent.ci_high, '.1f')}",
-                     _num(f.quantile.slope.estimate) if f.quantile else "–", _num(q.k, ".1f") if q else "–"))
+        slope = f.polynomial.slope
+        k_ci = _range(f.exponent.ci_low, f.exponent.ci_high) if slope.estimate < 0 else "n/a"
+        qk = _k_cell(f.quantile.slope, q.k) if f.quantile and q else "–"
+        rows.append((f.benchmark, MEASURE_LABELS[f.measure], str(f.n), f"{_num(slope.estimate)}{_stars(slope.p)}",
+                     _k_cell(slope, f.exponent.k), k_ci, _num(f.quantile.slope.estimate) if f.quantile else "–", qk))
     b.append(_Block("table", headers=("benchmark", "compute", "n", "slope b", "k = −1/b", "95 % CI of k",
                                       "10 % quantile slope", "quantile k"), rows=tuple(rows)))
 
@@ -220,15 +358,24 @@ def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
 
     for f in result.fits.fits:
         b.append(_Block("h2", f"{f.benchmark}: {MEASURE_LABELS[f.measure]}"))
+        imputed = " Its GFLOPs are imputed from params (Figure 7), not reported." if f.today.imputed else ""
         b.append(_Block("p", f"Today's best point: error {f.today.error * 100:.3g} % at {f.today.compute:.3g} GFLOP "
-                        f"({f.today.arxiv_id} {f.today.model}).".replace("  ", " ")))
+                        f"({f.today.arxiv_id} {f.today.model}).".replace("  ", " ") + imputed))
         b.append(_fit_table(f))
         if f.polynomial_year is not None:
-            yb, yc = f.polynomial_year.slope.estimate, f.polynomial_year.coef("year").estimate
-            if yb < 0 and yc < 0:
+            ys, yr = f.polynomial_year.slope, f.polynomial_year.coef("year")
+            yb, yc = ys.estimate, yr.estimate
+            if _contains_zero(yr) or _contains_zero(ys):
+                which = "year coefficient" if _contains_zero(yr) else "compute slope"
+                b.append(_Block("p", f"Year trend (Table 2): {yc:.3f} per year, not significant (the {which}'s 95 % "
+                                "interval contains 0), so no compute equivalent of a year is given."))
+            elif yb < 0 and yc < 0:
                 b.append(_Block("p", f"Year trend (Table 2): {yc:.3f} per year, so one year of algorithmic progress is "
                                 f"worth {10 ** (yc / yb):.2f}× compute and 10× compute ≈ {yb / yc:.1f} years "
                                 "(the paper: 3 years ≈ 10×)."))
+            else:
+                b.append(_Block("p", f"Year trend (Table 2): year {yc:+.3f}, compute slope {yb:+.3f}: with a "
+                                "non-negative coefficient there is no compute equivalent of a year."))
         for key in (f"scatter_{f.benchmark}_{f.measure}", f"quantile_{f.benchmark}_{f.measure}"):
             if key in figures:
                 b.append(_Block("img", figures[key]))
@@ -239,8 +386,8 @@ def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
                     f"{ex.CO2_LBS_PER_GFLOP:.3g} lbs and ${ex.USD_PER_GFLOP:.3g} per GFLOP (Strubell et al. 2019)."))
     rows = []
     for e in result.extrapolations:
-        rows.append((e.benchmark, e.measure, e.form, e.label, f"{e.target_error * 100:.3g} %", _num(e.log10_gflop, ".1f"),
-                     f"{_num(e.log10_gflop_low, '.1f')} – {_num(e.log10_gflop_high, '.1f')}",
+        rows.append((e.benchmark, e.measure, FORM_LABELS.get(e.form, e.form), e.label, f"{e.target_error * 100:.3g} %",
+                     _num(e.log10_gflop, ".1f"), _range(e.log10_gflop_low, e.log10_gflop_high),
                      _num(e.log10_co2_lbs, ".1f"), _num(e.log10_usd, ".1f")))
     b.append(_Block("table", headers=("benchmark", "compute", "form", "", "error", "log10 GFLOP", "range",
                                       "log10 CO2 lbs", "log10 USD"), rows=tuple(rows)))
@@ -367,15 +514,22 @@ class AnalyzeOutput:
 
 
 def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED,
-                   progress: Progress | None = None, figures: bool = True) -> AnalyzeOutput:
+                   progress: Progress | None = None, figures: bool = True, points: str = DEFAULT_POINTS,
+                   hardware_basis: str = DEFAULT_HARDWARE_BASIS) -> AnalyzeOutput:
     """``flopmine analyze``: read the dataset, fit everything, write the report into ``out_dir``.
 
-    The report is written even when nothing could be fitted (``result.fitted_anything`` is then False).
+    The inputs are checked first (``check_inputs``: a file without the needed columns is an
+    ``AnalysisError`` before any fit or simulation). Empty derived cells are derived as build does
+    (``complete_dataset``, with ``hardware_basis`` for hardware names). The report is written even
+    when nothing could be fitted (``result.fitted_anything`` is then False).
     """
     from .build import read_dataset
 
-    df = read_dataset(dataset)
-    result = run_analysis(df, sims=sims, seed=seed, dataset=str(dataset), progress=progress)
+    raw = read_dataset(dataset)
+    check_inputs(raw, str(dataset))
+    df, input_warnings = complete_dataset(raw, hardware_basis)
+    result = run_analysis(df, sims=sims, seed=seed, dataset=str(dataset), progress=progress, points=points)
+    result = replace(result, input_warnings=tuple(input_warnings))
     paths = write_report(result, df, out_dir, figures=figures)
     return AnalyzeOutput(result=result, paths=tuple(paths))
 

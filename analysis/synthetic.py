@@ -52,7 +52,8 @@ def synthetic_facts(n_rows: int, *, seed: int = 0, benchmarks: Iterable[str] = (
     """Reviewed facts for about ``n_rows`` dataset rows (paper × model × benchmark).
 
     Each model gets a metric (as a score, so error = 1 − score/100 except ImageNet's top1_err),
-    flops or mult-adds (some only params), and each paper one hardware, count and training time.
+    flops or mult-adds (some only params), and each paper one paper-level hardware, count and
+    training time, which the join rule attaches to its first model, marked "(ours)".
     """
     rng = np.random.default_rng(seed)
     benches = tuple(benchmarks)
@@ -78,7 +79,7 @@ def synthetic_facts(n_rows: int, *, seed: int = 0, benchmarks: Iterable[str] = (
             if rows >= n_rows:
                 break
             rows += 1
-            model = f"Net-{paper}-{m}"
+            model = f"Net-{paper}-{m}" + (" (ours)" if m == 0 else "")  # the paper's own model: gets its hardware
             x = x_paper + float(rng.uniform(-0.2, 0.2))
             params = 10 ** (x + 7 + 0.1 * rng.standard_normal())
             err = 10 ** (truth.intercept + truth.slope * x + truth.noise * rng.standard_normal())

@@ -5,6 +5,9 @@ What it does: draws reviewed facts for N paper × model × benchmark rows from k
 (<benchmark>.csv + paper_facts.csv), then times each stage of the library pipeline the two
 commands run: read annotations → build → write dataset (CSV + Parquet) → read dataset → fit +
 extrapolate + simulation → figures + report. Hardware GFLOPS come from the synthetic catalog.
+As a yardstick it also times pandas alone reading the same annotation CSVs (and the dataset CSV),
+and prints build and analyze next to it. Goal (issue 14): build ≤ 3 s and analyze ≤ 3 s on one core
+(run under ``taskset -c 0`` to hold it to one core).
 
     .venv/bin/python bench/analysis.py                 # 100,000 rows, 5 simulations
     .venv/bin/python bench/analysis.py --rows 20000 --sims 0
@@ -16,6 +19,8 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+
+import pandas as pd
 
 from flopmine.analysis.build import build_dataset, read_annotations, read_dataset, write_dataset
 from flopmine.analysis.report import run_analysis, write_report
@@ -45,6 +50,10 @@ def main() -> None:
         facts = synthetic_facts(args.rows, seed=args.seed, benchmarks=BENCHMARKS)
         write_annotations(facts, root / "annotations")
         t = step(f"generate {len(facts):,} facts (setup)", t)
+        for p in sorted((root / "annotations").glob("*.csv")):
+            pd.read_csv(p, dtype=str, keep_default_na=False)
+        t = step("baseline: pandas alone reads the annotation CSVs", t)
+        pandas_read = timings[-1][1]
         start = t
         read, warnings = read_annotations(root / "annotations")
         t = step("build: read annotations", t)
@@ -53,18 +62,23 @@ def main() -> None:
         write_dataset(result, root / "dataset")
         t = step("build: write CSV + Parquet + dictionary", t)
         build_total = t - start
+        pd.read_csv(root / "dataset" / "dataset.csv", low_memory=False)
+        t = step("baseline: pandas alone reads dataset.csv", t)
+        pandas_dataset = timings[-1][1]
+        start_analyze = t
         df = read_dataset(root / "dataset" / "dataset.csv")
         t = step("analyze: read dataset", t)
         res = run_analysis(df, sims=args.sims, seed=args.seed)
         t = step(f"analyze: fits + extrapolation + {args.sims} sims", t)
         write_report(res, df, root / "report")
         t = step("analyze: figures + report files", t)
-        analyze_total = t - start - build_total
+        analyze_total = t - start_analyze
         print(f"\nrows {len(result.frame):,}, facts {len(read):,}, warnings {len(warnings)}, "
               f"fits {len(res.fits.fits)}, problems {len(res.problems)}")
-        print(f"build total   {build_total:8.2f} s")
-        print(f"analyze total {analyze_total:8.2f} s")
-        print(f"together      {build_total + analyze_total:8.2f} s")
+        print(f"{'':14s}{'flopmine':>10s}{'pandas read_csv alone':>24s}")
+        print(f"{'build total':14s}{build_total:8.2f} s{pandas_read:20.2f} s  (annotation CSVs)")
+        print(f"{'analyze total':14s}{analyze_total:8.2f} s{pandas_dataset:20.2f} s  (dataset.csv)")
+        print(f"{'together':14s}{build_total + analyze_total:8.2f} s")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,14 @@ DEFAULT_CONTEXT_WINDOW = 3
 DEFAULT_CONTEXT_MAX_LEN = 3
 
 CATALOG_COLUMNS = ("name", "aliases", "vendor", "kind", "year", "fp32_gflops", "basis", "source_url", "notes")
+#: Optional trailing columns: the vendor's peak of one counted unit in another number format (TPUs: the bf16
+#: matrix peak the seed paper used) and its source. A row may omit them (fewer cells) when both are empty.
+PEAK_COLUMNS = ("peak_gflops", "peak_source_url")
+#: Which figure hardware burden multiplies (``analyze``/``build --hardware-basis``): ``fp32`` = FP32 only
+#: (TPU v3/v4 then have none); ``peak`` = the seed paper's basis: the vendor's peak per device where the
+#: catalog has one (TPUs: 180 TFLOPS per TPU v2 board, 420 per v3 board), else FP32.
+HARDWARE_BASES = ("peak", "fp32")
+DEFAULT_HARDWARE_BASIS = "peak"
 KINDS = ("gpu", "tpu", "cpu")
 BASES = ("chip", "board", "tpu_core", "tpu_chip", "tpu_board")
 ALIAS_SEPARATOR = "|"
@@ -99,6 +107,26 @@ class HardwareEntry:
     basis: str
     source_url: str
     notes: str = ""
+    peak_gflops: float | None = None
+    peak_source_url: str = ""
+
+
+@dataclass(frozen=True)
+class HardwareFigure:
+    """The GFLOPS one device contributes to hardware burden, and how it was found.
+
+    ``status`` is ``ok``, ``not_in_catalog`` (no entry matches the name) or ``no_figure`` (an entry
+    matches but has no figure for this basis, e.g. TPU v3 under ``fp32``). ``figure`` says which
+    catalog column the number came from (``fp32`` or ``peak``); ``unit`` is the entry's counted unit.
+    """
+
+    name: str
+    status: str
+    gflops: float | None = None
+    figure: str = ""
+    entry: str = ""
+    unit: str = ""
+    source_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -275,11 +303,11 @@ def _parse_catalog(path: Path) -> tuple[HardwareEntry, ...]:
     except StopIteration:
         raise ConfigError(f"{path}:1: hardware catalog is empty (expected header {','.join(CATALOG_COLUMNS)})") \
             from None
-    unknown = [h for h in header if h not in CATALOG_COLUMNS]
+    unknown = [h for h in header if h not in CATALOG_COLUMNS + PEAK_COLUMNS]
     missing = [c for c in CATALOG_COLUMNS if c not in header]
     if unknown:
         problems.append(f"{path}:1: unknown column(s) {', '.join(map(repr, unknown))}; "
-                        f"expected {','.join(CATALOG_COLUMNS)}")
+                        f"expected {','.join(CATALOG_COLUMNS)} (optionally {','.join(PEAK_COLUMNS)})")
     if missing:
         problems.append(f"{path}:1: missing column(s) {', '.join(map(repr, missing))}")
     if len(set(header)) != len(header):
@@ -295,10 +323,12 @@ def _parse_catalog(path: Path) -> tuple[HardwareEntry, ...]:
         if not any(c.strip() for c in cells):
             continue
         where = f"{path}:{line}"
-        if len(cells) != len(header):
-            problems.append(f"{where}: {len(cells)} cells, expected {len(header)}")
+        optional = sum(1 for h in header[-len(PEAK_COLUMNS):] if h in PEAK_COLUMNS)
+        if len(cells) != len(header) and not (optional and len(cells) == len(header) - optional):
+            allowed = f"{len(header)}" + (f" or {len(header) - optional}" if optional else "")
+            problems.append(f"{where}: {len(cells)} cells, expected {allowed}")
             continue
-        row = {h: c.strip() for h, c in zip(header, cells, strict=True)}
+        row = {h: "" for h in PEAK_COLUMNS} | {h: c.strip() for h, c in zip(header, cells, strict=False)}
         bad = len(problems)
         name = row["name"]
         if not name:
@@ -328,6 +358,18 @@ def _parse_catalog(path: Path) -> tuple[HardwareEntry, ...]:
                 problems.append(f"{where}: fp32_gflops: {row['fp32_gflops']!r} is not a positive number")
         if not re.match(r"^https?://\S+$", row["source_url"]):
             problems.append(f"{where}: source_url: missing or not an http(s) URL")
+        peak: float | None = None
+        if row["peak_gflops"]:
+            try:
+                peak = float(row["peak_gflops"])
+                if not peak > 0 or peak == float("inf"):
+                    raise ValueError
+            except ValueError:
+                problems.append(f"{where}: peak_gflops: {row['peak_gflops']!r} is not a positive number")
+            if not re.match(r"^https?://\S+$", row["peak_source_url"]):
+                problems.append(f"{where}: peak_source_url: a peak_gflops figure needs an http(s) source")
+        elif row["peak_source_url"]:
+            problems.append(f"{where}: peak_source_url: given without a peak_gflops figure")
         aliases = tuple(a.strip() for a in row["aliases"].split(ALIAS_SEPARATOR) if a.strip())
         for spelling in (name, *aliases):
             key = _key(_tokenise(spelling))
@@ -343,7 +385,8 @@ def _parse_catalog(path: Path) -> tuple[HardwareEntry, ...]:
         names[name.lower()] = line
         entries.append(HardwareEntry(name=name, aliases=aliases, vendor=row["vendor"], kind=row["kind"],
                                      year=year, fp32_gflops=gflops, basis=row["basis"],
-                                     source_url=row["source_url"], notes=row["notes"]))
+                                     source_url=row["source_url"], notes=row["notes"], peak_gflops=peak,
+                                     peak_source_url=row["peak_source_url"]))
     if problems:
         raise ConfigError(f"invalid hardware catalog ({len(problems)} problem(s)):\n" + "\n".join(problems))
     if not entries:
@@ -498,6 +541,35 @@ def gflops_for(name: str, *, catalog: tuple[HardwareEntry, ...] | None = None) -
     return entry.fp32_gflops if entry else None
 
 
+def hardware_figure(name: str, basis: str = DEFAULT_HARDWARE_BASIS, *,
+                    catalog: tuple[HardwareEntry, ...] | None = None) -> HardwareFigure:
+    """The per-device GFLOPS of a canonical name or mention under ``basis`` (``peak`` or ``fp32``).
+
+    >>> f = hardware_figure("Cloud TPU v3")
+    >>> (f.entry, f.gflops, f.figure, f.unit)
+    ('Google Cloud TPU v3 (v3-8 board)', 420000.0, 'peak', 'tpu_board')
+    >>> hardware_figure("Cloud TPU v3", "fp32").status
+    'no_figure'
+    >>> hardware_figure("NVIDIA Tesla P100 SXM2").figure  # GPUs: FP32 under both bases
+    'fp32'
+    >>> hardware_figure("Foo X9").status
+    'not_in_catalog'
+    """
+    if basis not in HARDWARE_BASES:
+        raise ValueError(f"hardware basis {basis!r} is not one of {', '.join(HARDWARE_BASES)}")
+    entry = entry_by_name(name, catalog=catalog)
+    if entry is None:
+        found = match_hardware(name, catalog=catalog)
+        entry = found.entry if found else None
+    if entry is None:
+        return HardwareFigure(name=name, status="not_in_catalog")
+    if basis == "peak" and entry.peak_gflops is not None:
+        return HardwareFigure(name, "ok", entry.peak_gflops, "peak", entry.name, entry.basis, entry.peak_source_url)
+    if entry.fp32_gflops is not None:
+        return HardwareFigure(name, "ok", entry.fp32_gflops, "fp32", entry.name, entry.basis, entry.source_url)
+    return HardwareFigure(name=name, status="no_figure", entry=entry.name, unit=entry.basis)
+
+
 # ---------------------------------------------------------------- scanning free text
 
 _JOIN_GAP = re.compile(r"^[\s\-/()]*$")
@@ -516,6 +588,16 @@ def _unknown_model_follows(text: str, tokens: list[_Tok], last: int) -> bool:
     nxt = tokens[last + 1]
     return nxt.norm.isalpha() and len(nxt.norm) <= 2 and nxt.norm not in UNIT_WORDS and \
         text[nxt.start:nxt.end][:1].isupper()
+
+
+_GENERATION = re.compile(r"^v\d+[a-z]?$")
+
+
+def _other_generation_follows(text: str, tokens: list[_Tok], last: int, key: tuple[str, ...]) -> bool:
+    """A generation token glued after a name without one ("Cloud TPU" + "v4") names another device."""
+    if any(_GENERATION.match(w) for w in key) or last + 1 >= len(tokens):
+        return False
+    return _joined(text, tokens[last], tokens[last + 1]) and bool(_GENERATION.match(tokens[last + 1].norm))
 
 
 def _has_context(tokens: list[_Tok], lo: int, hi: int, window: int, models: frozenset[str]) -> bool:
@@ -598,6 +680,8 @@ def _scan(text: str, catalog: tuple[HardwareEntry, ...], cutoff: float, *, allow
             hit = index.exact.get(key)
             if hit is not None and key[-1].isalpha() and _unknown_model_follows(text, tokens, pos[-1]):
                 continue  # "Titan W": not the bare "Titan" but a model the catalog lacks
+            if hit is not None and _other_generation_follows(text, tokens, pos[-1], key):
+                break  # "Cloud TPU v5": not the bare "Cloud TPU" (a v2 board) but a generation it lacks
             if hit is not None:
                 if need_context and _needs_context(hit[0], key) and not _has_context(
                         tokens, k, pos[-1] + 1, DEFAULT_CONTEXT_WINDOW, index.gpu_models):

@@ -47,7 +47,9 @@ def test_analyze_writes_every_output(dataset: Path, tmp_path: Path, capsys: pyte
     df = pd.read_csv(dataset, dtype={"arxiv_id": str})
     zero_line = int(df.index[df["model"] == "zero"][0]) + 2
     assert "squad11 / per_pass: only 1 usable observation" in captured.err
-    assert f"coco / per_pass: 1 row(s) with non-positive compute skipped (dataset line(s) {zero_line})" in captured.err
+    # build flags 0 FLOPs as implausible; analyze leaves the row out and names its line
+    assert f"coco / per_pass: 1 implausible row(s) left out (see the problems table; dataset line(s) {zero_line})" \
+        in captured.err
 
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     fitted = {(f["benchmark"], f["measure"]) for f in results["fits"]}
@@ -87,7 +89,7 @@ def test_analyze_nothing_fittable_exits_1_but_writes_report(tmp_path: Path, caps
     assert _run(["analyze", "--dataset", str(ds), "--out", str(out), "--sims", "0"]) == 1
     err = capsys.readouterr().err
     assert "Error: nothing could be fitted" in err and "coco / per_pass: only 2 usable observation" in err
-    assert "hardware_burden_gflop" in err and "Traceback" not in err
+    assert "no row has hardware_burden_gflop" in err and "Traceback" not in err
     assert (out / "report.md").is_file() and json.loads((out / "results.json").read_text())["fits"] == []
 
 

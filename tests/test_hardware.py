@@ -13,6 +13,7 @@ from flopmine.hardware import (
     BASES,
     CATALOG_COLUMNS,
     KINDS,
+    PEAK_COLUMNS,
     HardwareEntry,
     count_in_basis,
     entry_by_name,
@@ -51,7 +52,9 @@ def test_every_row_has_a_source_url_in_the_raw_csv() -> None:
     path = Path(__file__).resolve().parent.parent / "flopmine" / "data" / "hardware.csv"
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert tuple(rows[0].keys()) == CATALOG_COLUMNS
+    assert tuple(rows[0].keys()) == CATALOG_COLUMNS + PEAK_COLUMNS
+    # every figure has a source: FP32 in source_url, the vendor peak in peak_source_url
+    assert all(r["peak_source_url"].startswith("http") for r in rows if r["peak_gflops"])
     assert len(rows) == len(CATALOG)
     assert all(r["source_url"].startswith("http") for r in rows)
 

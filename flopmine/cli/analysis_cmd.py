@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,22 +12,41 @@ from ..errors import AnalysisError
 from .common import console, console_err, progress_bar, state
 
 
+class HardwareBasis(enum.StrEnum):
+    """``--hardware-basis`` (flopmine.hardware.HARDWARE_BASES)."""
+
+    peak = "peak"
+    fp32 = "fp32"
+
+
+class Points(enum.StrEnum):
+    """``--points`` (flopmine.analysis.fit.POINTS_CHOICES; kept here so the CLI starts without pandas)."""
+
+    best_per_paper = "best-per-paper"
+    all = "all"
+
+
 def build(
     ctx: typer.Context,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Directory for dataset.csv, dataset.parquet and data_dictionary.md/.csv "
         "(default <home>/dataset).", show_default=False)] = None,
+    hardware_basis: Annotated[HardwareBasis, typer.Option(
+        "--hardware-basis",
+        help="Per-device figure of hardware burden: 'peak' is the seed paper's (the vendor's peak for TPUs, e.g. "
+        "180 TFLOPS per TPU v2 board, else FP32); 'fp32' uses FP32 only (TPU v3/v4 then have none).")
+    ] = HardwareBasis.peak,
 ) -> None:
     """Regenerate the dataset from the reviewed facts in the annotations directory.
 
-    One row per paper × model × benchmark with metric facts; compute facts attach by model, else paper-level, else the paper's only value (flagged). Derived columns (error, GFLOPs per pass, hardware burden, imputed GFLOPs) are described in data_dictionary.md. Unreadable annotation rows are listed as warnings and left out; the exit code is then 1.
+    One row per paper × model × benchmark with metric facts. A compute fact attaches to the model it names; a paper-level fact (no model) only to the paper's own model (its only one, or its only one marked "(ours)"), else it is reported as ambiguous. Implausible rows are flagged (column implausible) and left out of analyze's fits unless forced. Derived columns (error, GFLOPs per pass, hardware burden with the figure and basis used, imputed GFLOPs) are described in data_dictionary.md. Unreadable annotation rows are listed as warnings and left out; the exit code is then 1.
 
     Example: flopmine --home data build --out data/dataset
     """
     from flopmine.analysis.build import build_from_home
 
     st = state(ctx)
-    built = build_from_home(st.home, out)
+    built = build_from_home(st.home, out, hardware_basis=hardware_basis.value)
     for w in built.warnings:
         console_err.print(f"[yellow]warning:[/] {w}", highlight=False, markup=True, soft_wrap=True)
     df = built.result.frame
@@ -54,10 +74,18 @@ def analyze(
     sims: Annotated[int, typer.Option(
         "--sims", min=0, help="Replications of the Section 2 simulation (the paper used 1000; 0 skips it).")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the simulation.")] = 0,
+    points: Annotated[Points, typer.Option(
+        "--points",
+        help="Rows of the hardware-burden fits: 'best-per-paper' (the seed's Table 3: each paper's lowest-error "
+        "model) or 'all'. GFLOPs per pass always uses every model.")] = Points.best_per_paper,
+    hardware_basis: Annotated[HardwareBasis, typer.Option(
+        "--hardware-basis",
+        help="For rows of an external dataset whose hardware_gflops is empty: the catalog figure to derive it "
+        "from (as build).")] = HardwareBasis.peak,
 ) -> None:
     """Fit the paper's scaling laws and write the report.
 
-    Per benchmark and compute measure (GFLOPs per pass, hardware burden): polynomial and exponential fits (Tables 1, 3, 4), the year trend (Table 2), the implied exponent k with its 95 % interval, the 10 % quantile regression (Figure 8), the Figure 4 extrapolation with CO2 and dollars, the conversion regression (Figure 7) and the Section 2 simulation (Figure 1). Problems (too few rows, non-positive values, missing columns) are warnings naming the benchmark and dataset lines; exit code 1 only when nothing could be fitted.
+    The dataset may be build's or your own facts-level CSV (flops, mult_adds, params, hardware or hardware_gflops(_total), hardware_count, training_time_hours): empty derived columns are derived as build does. A file without the needed columns is an error before anything runs. Per benchmark and compute measure (GFLOPs per pass, hardware burden): polynomial and exponential fits (Tables 1, 3, 4), the year trend (Table 2), the implied exponent k with its 95 % interval, the 10 % quantile regression (Figure 8), the Figure 4 extrapolation with CO2 and dollars, the conversion regression (Figure 7) and the Section 2 simulation (Figure 1). Problems (too few rows, non-positive values, missing columns) are warnings naming the benchmark and dataset lines; exit code 1 only when nothing could be fitted.
 
     Example: flopmine --home data analyze --sims 20 --seed 1 --out data/report
     """
@@ -68,7 +96,8 @@ def analyze(
     path = dataset or home.dataset_dir / "dataset.csv"
     out_dir = out or home.report_dir
     with progress_bar("simulation", enabled=not st.quiet) as progress:
-        done = analyze_to_dir(path, out_dir, sims=sims, seed=seed, progress=progress)
+        done = analyze_to_dir(path, out_dir, sims=sims, seed=seed, progress=progress, points=points.value,
+                              hardware_basis=hardware_basis.value)
     result, paths = done.result, done.paths
     for p in result.problems:
         console_err.print(f"[yellow]warning:[/] {p}", highlight=False, markup=True, soft_wrap=True)
