@@ -36,11 +36,26 @@ import numpy as np
 import pandas as pd
 
 from flopmine.benchmarks import Benchmark, load_registry
-from flopmine.config import Home, atomic_path, neutralise_cell, write_csv_atomic, write_text_atomic
+from flopmine.config import (
+    Home,
+    atomic_path,
+    neutralise_cell,
+    unneutralise_cell,
+    write_csv_atomic,
+    write_text_atomic,
+)
 from flopmine.errors import AnalysisError
 from flopmine.hardware import DEFAULT_HARDWARE_BASIS, HardwareFigure, hardware_figure
 from flopmine.ids import InvalidIdError, parse_id
-from flopmine.types import ANNOTATION_COLUMNS, COMPUTE_FIELDS, FIELDS, METRIC_FIELDS, Fact, normalise_model
+from flopmine.types import (
+    ANNOTATION_COLUMNS,
+    COMPUTE_FIELDS,
+    FIELDS,
+    FORCED_FLAG,
+    METRIC_FIELDS,
+    Fact,
+    normalise_model,
+)
 
 from . import dictionary
 
@@ -163,6 +178,8 @@ def _parse_annotation_csv(text: str, path: Path) -> tuple[list[Fact], list[str]]
     n = len(raw)
     col = {c: (raw[c].str.strip() if c in raw.columns else pd.Series("", index=raw.index))
            for c in (*ANNOTATION_COLUMNS, "force")}
+    for c in ("model", "value", "note", "reviewer"):  # annotation files store formula-like text neutralised
+        col[c] = _unneutralise(col[c])
     decision = col["decision"].where(col["decision"] != "", "accept")
     line = pd.Series(np.arange(n) + 2, index=raw.index)
     keep = decision.isin(KEPT_DECISIONS)
@@ -192,7 +209,9 @@ def _parse_annotation_csv(text: str, path: Path) -> tuple[list[Fact], list[str]]
     bad(page.isna() | (page != page.round()), lambda i: f"{path}:{line[i]}: page: {col['page'][i]!r} is not a whole "
         "number")
     benchmark = col["benchmark"].where(~((kind == "metric") & (col["benchmark"] == "")), default_benchmark)
-    forced = col["force"].str.lower().isin(FORCE_VALUES)
+    # "forced": review import's record that the reviewer kept an implausible value; a hand-made `force` column too
+    forced = col["force"].str.lower().isin(FORCE_VALUES) | col["flags"].str.split(",").map(
+        lambda parts: FORCED_FLAG in parts)
     facts: list[Fact] = []
     idx = raw.index[keep]
     # .tolist() first: iterating pandas' Arrow-backed strings one by one is ~10× slower
@@ -287,6 +306,14 @@ def error_from_metrics(metrics: Mapping[str, float], bench: Benchmark | None) ->
         if m in metrics:
             return score_to_error(m, metrics[m]), m
     return math.nan, ""
+
+
+def _unneutralise(text: pd.Series) -> pd.Series:
+    """``flopmine.config.unneutralise_cell`` on a column of text cells."""
+    quoted = text.str.startswith("'")
+    if not quoted.any():
+        return text
+    return text.where(~quoted, text[quoted].map(unneutralise_cell))
 
 
 def _is_forced(fact: Fact) -> bool:

@@ -25,7 +25,7 @@ from flopmine.store import connect
 
 def test_demo_pipeline_end_to_end(tmp_path: Path) -> None:
     root = tmp_path / "demo"
-    report = run_demo(root, n_papers=8, workers=2, sims=0)
+    report = run_demo(root, n_papers=16, workers=2, sims=0)  # enough papers for three points a benchmark
     home = report.home
     # harvest: every served entry recorded; the broken downloads rejected with a reason, never stored
     conn = connect(home.db_path)

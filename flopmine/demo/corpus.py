@@ -847,15 +847,15 @@ class _Writer:
             elif time_phrase.startswith("for"):
                 sentences.append(f"We train {s.model} on [[hw|{hw}]] [[time|{time_phrase}]].")
             elif tpl == 0:
-                sentences.append(f"Our implementation is built on PyTorch and trained on [[hw|{hw}]]; "
+                sentences.append(f"Our implementation of {s.model} is built on PyTorch and trained on [[hw|{hw}]]; "
                                  f"the whole schedule takes [[time|{time_phrase}]].")
             else:
-                sentences.append(f"Training takes [[time|{time_phrase}]] on [[hw|{hw}]].")
+                sentences.append(f"Training {s.model} takes [[time|{time_phrase}]] on [[hw|{hw}]].")
         elif hw:
-            sentences.append(f"All experiments run on [[hw|{hw}]].")
+            sentences.append(f"All {s.model} experiments run on [[hw|{hw}]].")
         elif time_phrase:
             verb = "" if time_phrase.startswith(("took", "for")) else "takes "
-            sentences.append(f"Training on a single workstation {verb}[[time|{time_phrase}]].")
+            sentences.append(f"Training {s.model} on a single workstation {verb}[[time|{time_phrase}]].")
         sentences.append(self.filler("training", 1))
         self.blocks.append(Paragraph(" ".join(sentences)))
 
