@@ -35,11 +35,12 @@ def home_dir(tmp_path: Path) -> Path:
 def edit(path: Path, decisions: dict[int, dict[str, str]]) -> Path:
     """Set cells of data rows (0-based) and save with CRLF, as a spreadsheet would."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+        reader = csv.DictReader(fh)
+        rows = list(reader)
     for i, cells in decisions.items():
         rows[i].update(cells)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(REVIEW_COLUMNS), lineterminator="\r\n")
+        w = csv.DictWriter(fh, fieldnames=list(reader.fieldnames or REVIEW_COLUMNS), lineterminator="\r\n")
         w.writeheader()
         w.writerows(rows)
     return path
