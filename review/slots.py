@@ -247,15 +247,18 @@ def slot_conflicts(decisions: Sequence[Decision], paths: Sequence[Path | str] = 
             v = canonical_value(d.field, d.final_value)
             if same_value(v0, v):
                 continue
-            col = "corrected_value" if d.decision == CORRECT else ("value" if d.decision == ADD else "decision")
             src = full.get(name, name)
-            problems.append(Problem(src, d.line, col, f"slot {key} decided twice in this file with different "
+            problems.append(Problem(src, d.line, _column(d), f"slot {key} decided twice in this file with different "
                                                       f"values ({format_value(v)} here, {format_value(v0)} on "
                                                       f"line {first.line}); one decision settles a slot: keep one"))
-            problems.append(Problem(src, first.line, col, f"slot {key} decided twice in this file with different "
+            problems.append(Problem(src, first.line, _column(first), f"slot {key} decided twice in this file with different "
                                                           f"values ({format_value(v0)} here, {format_value(v)} on "
                                                           f"line {d.line}); one decision settles a slot: keep one"))
     return sorted(set(problems))
+
+
+def _column(d: Decision) -> str:
+    return "corrected_value" if d.decision == CORRECT else ("value" if d.decision == ADD else "decision")
 
 
 def drop_lines(decisions: Sequence[Decision], problems: Sequence[Problem]) -> list[Decision]:
