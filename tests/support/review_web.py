@@ -65,7 +65,7 @@ def sample_candidates(evil_snippet: str = "") -> list[Candidate]:
     a = [
         Candidate(PAPER_A, 1, "flops", 11.3e9, benchmark="", raw="11.3 billion FLOPs", page=1,
                   snippet=LINES_A[1], rule="flops.billion", confidence=0.9, rank=1, bbox=box),
-        Candidate(PAPER_A, 1, "flops", 3.6e9, benchmark="", raw="3.6 billion FLOPs", page=2,
+        Candidate(PAPER_A, 1, "flops", 3.6e9, benchmark="", model="ResNet-50", raw="3.6 billion FLOPs", page=2,
                   snippet=evil_snippet or "ResNet-50 has 3.6 billion FLOPs", rule="flops.billion",
                   confidence=0.5, rank=2, bbox=(72, 100, 300, 113)),
         Candidate(PAPER_A, 1, "top1_err", 19.38, benchmark="imagenet", model="ResNet-152", raw="19.38",
