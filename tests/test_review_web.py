@@ -427,3 +427,21 @@ def test_changes_made_outside_the_server_show_at_the_next_request(tab: Tab, home
     assert "3 / 5 decided" in html
     assert tab.decide(extra.candidate_id, "accept").status_code == 200
     assert ledger(home)[extra.candidate_id] == "accept"
+
+
+def test_undo_survives_a_server_restart(home: Home) -> None:
+    with serve(create_app(home, reviewer="tester")) as url:
+        t = Tab(url)
+        assert t.decide(FLOPS1, "accept").status_code == 200
+        time.sleep(1.1)  # the ledger records decisions to the second
+        assert t.decide(TOP1, "reject").status_code == 200
+        t.close()
+    ledger = home.annotations_dir / "decisions" / "ledger.csv"
+    with serve(create_app(home, reviewer="tester")) as url:  # a new process: no session remembers anything
+        t = Tab(url)
+        r = t.undo()
+        assert r.status_code == 200 and r.json()["candidate_id"] == TOP1  # the newest first
+        assert t.undo().json()["candidate_id"] == FLOPS1
+        assert t.undo().status_code == 409
+        t.close()
+    assert FLOPS1 not in ledger.read_text() and TOP1 not in ledger.read_text()

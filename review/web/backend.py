@@ -90,9 +90,10 @@ def latest_web_decision(home: Home, reviewer: str) -> Recorded | None:
     """The newest decision this reviewer made in the browser, from the ledger (undo after a restart).
 
     The ledger keeps the decision, not what it replaced: undoing it returns the candidate to pending.
+    Decision times have one-second resolution; two decisions in the same second undo in id order.
     """
     ledger = load_ledger(home.annotations_dir).decisions.values()
-    mine = [d for d in ledger if d.source == SOURCE and d.reviewer == reviewer and d.candidate_id]
+    mine = [d for d in ledger if d.source.split(":", 1)[0] == SOURCE and d.reviewer == reviewer and d.candidate_id]
     if not mine:
         return None
     return Recorded(max(mine, key=lambda d: (d.decided_at, d.candidate_id)), ())
