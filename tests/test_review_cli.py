@@ -50,7 +50,7 @@ def test_export_import_status(capsys: pytest.CaptureFixture[str], home_dir: Path
     out = tmp_path / "sheets"
     code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "export", "--out", str(out))
     assert code == 0
-    assert "Exported 7 row(s), 7 pending, to:" in stdout and str(out / "imagenet.csv") in stdout
+    assert "Exported 7 row(s) in 6 fact slot(s), 3.5 per paper, 7 pending, to:" in stdout and str(out / "imagenet.csv") in stdout
     sheet = edit(out / "imagenet.csv", {0: {"decision": "accept"}, 1: {"decision": "reject", "reviewer": "bob"}})
 
     code, stdout, stderr = run(capsys, "--home", str(home_dir), "review", "import", str(sheet), "-r", "alice")
@@ -65,12 +65,13 @@ def test_export_import_status(capsys: pytest.CaptureFixture[str], home_dir: Path
     assert code == 0
     assert "Papers complete: 0 of 2" in stdout and f"incomplete  {RESNET}v1" in stdout
     lines = [ln.split() for ln in stdout.splitlines()]
-    assert ["│", "imagenet", "│", "flops", "│", "1", "│", "0", "│", "│"] in lines
-    assert ["│", "imagenet", "│", "top1_err", "│", "1", "│", "1", "│", "│"] in lines
+    # columns: decided, superseded, pending, carried over
+    assert ["│", "imagenet", "│", "flops", "│", "1", "│", "│", "0", "│", "│"] in lines
+    assert ["│", "imagenet", "│", "top1_err", "│", "1", "│", "│", "1", "│", "│"] in lines
 
     code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "export", "--pending-only",
                           "--benchmark", "imagenet", "--out", str(out / "p"), "--no-bom")
-    assert code == 0 and "Exported 3 row(s), 3 pending" in stdout
+    assert code == 0 and "Exported 3 row(s) in 3 fact slot(s), 3.0 per paper, 3 pending" in stdout
     assert not (out / "p" / "imagenet.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
 
