@@ -1,4 +1,6 @@
-"""How far the review has come: decided / pending per benchmark and field, complete papers, orphans."""
+"""How far the review has come: decided / superseded / pending per benchmark and field, fact slots,
+complete papers, orphans. A candidate whose fact slot a sibling settled (accept or correct) counts
+as done (``superseded``), see ``review.slots``."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from flopmine.config import Home
 
 from .decision import ADD
+from .slots import PENDING, SUPERSEDED, build_slots
 from .store import Orphan, active_candidates, active_versions, attach, sync
 
 PAPER_LEVEL = "(paper)"  # how status shows candidates without a benchmark
@@ -23,6 +26,7 @@ class FieldStatus:
     decided: int
     pending: int
     carried_over: int  # decided on an older paper version, carried over by fact key
+    superseded: int = 0  # not decided, but a sibling in their fact slot was accepted or corrected (done)
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class StatusReport:
     orphans: tuple[Orphan, ...]
     added: int  # facts added by reviewers
     decisions: int  # all decisions in annotations/
+    slots_open: int = 0  # fact slots with a pending candidate
+    slots_settled: int = 0  # fact slots without one
 
     @property
     def decided(self) -> int:
@@ -43,6 +49,10 @@ class StatusReport:
     @property
     def pending(self) -> int:
         return sum(f.pending for f in self.fields)
+
+    @property
+    def superseded(self) -> int:
+        return sum(f.superseded for f in self.fields)
 
 
 def status(conn: sqlite3.Connection, home: Home, *, benchmark: str | None = None) -> StatusReport:
@@ -58,24 +68,35 @@ def status(conn: sqlite3.Connection, home: Home, *, benchmark: str | None = None
     decided: Counter[tuple[str, str]] = Counter()
     pending: Counter[tuple[str, str]] = Counter()
     carried: Counter[tuple[str, str]] = Counter()
+    superseded: Counter[tuple[str, str]] = Counter()
     open_papers: dict[str, bool] = {}
-    for a in attached:
-        c = a.candidate
-        k = (c.benchmark or PAPER_LEVEL, c.field)
-        paper = f"{c.arxiv_id}v{c.version}"
-        if a.decision is None:
-            pending[k] += 1
-            open_papers[paper] = True
-        else:
-            decided[k] += 1
-            carried[k] += a.carried_over
-            open_papers.setdefault(paper, False)
-    keys = sorted(set(decided) | set(pending), key=lambda k: (k[0] == PAPER_LEVEL, k))
+    slots = build_slots(attached)
+    for s in slots:
+        for a in s.members:
+            c = a.candidate
+            k = (c.benchmark or PAPER_LEVEL, c.field)
+            paper = f"{c.arxiv_id}v{c.version}"
+            state = s.state(a)
+            if state == PENDING:
+                pending[k] += 1
+                open_papers[paper] = True
+            elif state == SUPERSEDED:
+                superseded[k] += 1
+                open_papers.setdefault(paper, False)
+            else:
+                decided[k] += 1
+                carried[k] += a.carried_over
+                open_papers.setdefault(paper, False)
+    keys = sorted(set(decided) | set(pending) | set(superseded), key=lambda k: (k[0] == PAPER_LEVEL, k))
+    n_open = sum(1 for s in slots if s.is_open)
     return StatusReport(
-        fields=tuple(FieldStatus(b, f, decided[(b, f)], pending[(b, f)], carried[(b, f)]) for b, f in keys),
+        fields=tuple(FieldStatus(b, f, decided[(b, f)], pending[(b, f)], carried[(b, f)], superseded[(b, f)])
+                     for b, f in keys),
         papers_complete=tuple(sorted(p for p, is_open in open_papers.items() if not is_open)),
         papers_incomplete=tuple(sorted(p for p, is_open in open_papers.items() if is_open)),
         orphans=tuple(orphans),
         added=sum(1 for d in decisions if d.decision == ADD and (benchmark is None or d.benchmark in (benchmark, ""))),
         decisions=len(decisions),
+        slots_open=n_open,
+        slots_settled=len(slots) - n_open,
     )

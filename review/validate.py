@@ -18,7 +18,7 @@ import io
 import logging
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -579,15 +579,24 @@ class ImportReport:
     decisions: int  # valid decisions (pending rows excluded)
 
 
+# A further check of the valid decisions (e.g. review.slots, review.assign): (kept decisions, problems).
+ImportCheck = Callable[[list[Decision]], tuple[list[Decision], list[Problem]]]
+
+
 def import_files(conn: sqlite3.Connection, home: Home, paths: Sequence[Path | str], *, partial: bool = False,
-                 reviewer: str = "", dry_run: bool = False) -> ImportReport:
+                 reviewer: str = "", dry_run: bool = False, check: ImportCheck | None = None) -> ImportReport:
     """Validate every row of every file, then apply them all in one transaction.
 
     Any problem raises ``ReviewError`` listing all of them and applies nothing, unless ``partial``:
     then the valid rows are applied and the problems returned. ``dry_run`` validates only.
+    ``check`` runs on the valid decisions before anything is applied; its problems count like the others.
     """
     refresh(conn, home)
     decisions, problems, rows = validate_files(conn, paths, reviewer=reviewer)
+    if check is not None:
+        decisions, more = check(decisions)
+        if more:
+            problems = sorted([*problems, *more], key=lambda p: (p.source, p.line, p.column))
     if problems and not partial:
         raise _nothing_applied(problems, paths)
     try:

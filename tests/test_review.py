@@ -20,6 +20,7 @@ from flopmine.config import Home, resolve_home
 from flopmine.errors import ReviewError
 from flopmine.review import annotations as ann
 from flopmine.review.decision import LEDGER_COLUMNS, REVIEW_COLUMNS
+from flopmine.review.export import SLOT_COLUMNS
 from flopmine.store import connect, replace_candidates, upsert_paper
 from flopmine.types import ANNOTATION_COLUMNS, FIELDS, Candidate, Fact, Paper
 
@@ -130,7 +131,7 @@ def test_export_writes_one_spreadsheet_safe_file_per_benchmark(db: sqlite3.Conne
     raw = (home.root / "out" / "imagenet.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     rows = read_csv(home.root / "out" / "imagenet.csv")
-    assert list(rows[0]) == list(REVIEW_COLUMNS)
+    assert list(rows[0]) == [*REVIEW_COLUMNS, *SLOT_COLUMNS]
     # grouped by paper then field, the top-ranked first
     assert [(r["field"], r["rank"]) for r in rows] == [("flops", "1"), ("top1_err", "1"), ("top1_err", "2")]
     # formula-like PDF text is neutralised; numbers are not

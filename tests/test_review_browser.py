@@ -131,3 +131,72 @@ def test_keyboard_review_writes_annotations(driver, tmp_path: Path) -> None:
     ledger = {r["candidate_id"]: r["decision"] for r in _rows(ann / "decisions" / "ledger.csv")}
     assert ledger == {flops1: "accept", top1: "correct"}
     assert PAPER_B not in (ann / "paper_facts.csv").read_text()
+
+
+def test_slot_view_buttons_and_100_papers(driver, tmp_path: Path) -> None:
+    """Mouse flow on a home of 100 papers extracted from a folder: buttons, slot view, next slot, undo."""
+    import time
+
+    from selenium.common.exceptions import JavascriptException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.support.review_web import BIG_TITLE, make_big_home
+
+    home = make_big_home(tmp_path / "home", tmp_path / "papers", papers=100)
+    app = create_app(home, reviewer="mouse")
+
+    def current() -> str | None:
+        return driver.execute_script(
+            "const e = document.getElementById('item'); return e ? e.dataset.candidateId : null;")
+
+    def wait_for(pred, what: str) -> None:
+        WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException, JavascriptException)).until(
+            lambda d: d.execute_script("return document.readyState") == "complete" and pred(), message=what)
+
+    def text(eid: str) -> str:
+        return driver.find_element(By.ID, eid).text
+
+    with serve(app) as base:
+        t = time.perf_counter()
+        driver.get(base + "/")
+        wait_for(lambda: current() is not None, "first candidate")
+        assert time.perf_counter() - t < WAIT
+        flops = current()
+        assert text("progress") == "0 / 600 decided"
+        assert text("paper-title") == BIG_TITLE  # read from the PDF's first page (no harvested title)
+        assert driver.find_element(By.ID, "paper-pdf").get_attribute("href").startswith("file://")
+        assert text("paper-progress") == "0 / 6 done in this paper"
+        for b in ("btn-accept", "btn-reject", "btn-correct", "btn-next", "btn-next-slot", "btn-close", "btn-undo"):
+            assert driver.find_element(By.ID, b).is_displayed()
+        assert driver.find_element(By.ID, "item").get_attribute("data-field") == "flops"
+        driver.find_element(By.ID, "btn-accept").click()  # a slot of one: on to the top-1 slot
+        wait_for(lambda: current() not in (None, flops), "the top-1 slot")
+        top1 = current()
+        assert text("progress") == "1 / 600 decided" and text("paper-progress") == "1 / 6 done in this paper"
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#slot tbody tr")) == 3
+        rest = driver.find_element(By.ID, "slot-rest")
+        assert rest.find_element(By.TAG_NAME, "summary").text == "2 more candidates in this slot"
+        assert not rest.find_element(By.TAG_NAME, "table").is_displayed()
+        rest.find_element(By.TAG_NAME, "summary").click()
+        assert rest.find_element(By.TAG_NAME, "table").is_displayed()
+
+        driver.find_element(By.ID, "btn-accept").click()  # settles the slot: its 4 siblings are superseded
+        wait_for(lambda: current() not in (None, top1), "the next paper")
+        assert text("progress") == "6 / 600 decided"
+        assert driver.find_element(By.CSS_SELECTOR, ".paperpos").text == "paper 2 of 100"
+        second = current()
+        driver.find_element(By.ID, "btn-next-slot").click()  # skip to the paper's next undecided slot
+        wait_for(lambda: current() not in (None, second), "next slot")
+        assert driver.find_element(By.ID, "item").get_attribute("data-field") == "top1_acc"
+        driver.find_element(By.ID, "btn-undo").click()  # undo the accept: back on it, the slot open again
+        wait_for(lambda: current() == top1, "undone candidate")
+        assert text("decision") == "pending" and text("progress") == "1 / 600 decided"
+        driver.find_element(By.ID, "btn-close").click()  # "not reported": every top1_acc candidate rejected
+        wait_for(lambda: current() == second, "after close")
+        assert text("progress") == "6 / 600 decided"
+
+    ledger = _rows(home.annotations_dir / "decisions" / "ledger.csv")
+    assert sorted(r["decision"] for r in ledger) == ["accept"] + ["reject"] * 5
+    assert {r["note"] for r in ledger if r["decision"] == "reject"} == {"not reported"}
+    assert {r["reviewer"] for r in ledger} == {"mouse"}

@@ -36,11 +36,12 @@ def home_dir(tmp_path: Path) -> Path:
 def edit(path: Path, decisions: dict[int, dict[str, str]]) -> Path:
     """Set cells of data rows (0-based) and save with CRLF, as a spreadsheet would."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+        reader = csv.DictReader(fh)
+        rows = list(reader)
     for i, cells in decisions.items():
         rows[i].update(cells)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(REVIEW_COLUMNS), lineterminator="\r\n")
+        w = csv.DictWriter(fh, fieldnames=list(reader.fieldnames or REVIEW_COLUMNS), lineterminator="\r\n")
         w.writeheader()
         w.writerows(rows)
     return path
@@ -50,7 +51,7 @@ def test_export_import_status(capsys: pytest.CaptureFixture[str], home_dir: Path
     out = tmp_path / "sheets"
     code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "export", "--out", str(out))
     assert code == 0
-    assert "Exported 7 row(s), 7 pending, to:" in stdout and str(out / "imagenet.csv") in stdout
+    assert "Exported 7 row(s) in 6 fact slot(s), 3.5 per paper, 7 pending, to:" in stdout and str(out / "imagenet.csv") in stdout
     sheet = edit(out / "imagenet.csv", {0: {"decision": "accept"}, 1: {"decision": "reject", "reviewer": "bob"}})
 
     code, stdout, stderr = run(capsys, "--home", str(home_dir), "review", "import", str(sheet), "-r", "alice")
@@ -65,12 +66,13 @@ def test_export_import_status(capsys: pytest.CaptureFixture[str], home_dir: Path
     assert code == 0
     assert "Papers complete: 0 of 2" in stdout and f"incomplete  {RESNET}v1" in stdout
     lines = [ln.split() for ln in stdout.splitlines()]
-    assert ["│", "imagenet", "│", "flops", "│", "1", "│", "0", "│", "│"] in lines
-    assert ["│", "imagenet", "│", "top1_err", "│", "1", "│", "1", "│", "│"] in lines
+    # columns: decided, superseded, pending, carried over
+    assert ["│", "imagenet", "│", "flops", "│", "1", "│", "│", "0", "│", "│"] in lines
+    assert ["│", "imagenet", "│", "top1_err", "│", "1", "│", "│", "1", "│", "│"] in lines
 
     code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "export", "--pending-only",
                           "--benchmark", "imagenet", "--out", str(out / "p"), "--no-bom")
-    assert code == 0 and "Exported 3 row(s), 3 pending" in stdout
+    assert code == 0 and "Exported 3 row(s) in 3 fact slot(s), 3.0 per paper, 3 pending" in stdout
     assert not (out / "p" / "imagenet.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
 
@@ -198,11 +200,12 @@ def test_a_stale_export_never_reverts_a_newer_decision(capsys: pytest.CaptureFix
     code, stdout, _ = run(capsys, *h, "review", "import", str(alice), "-r", "alice")
     assert code == 0 and "Applied 1 decision(s): 1 accept" in stdout
 
-    # bob edits another row of his older sheet: only that row applies, alice's accept and note stay
-    _edit_rows(bob, {err1.candidate_id: {"decision": "accept"}})
+    # bob edits another row of his older sheet (a reject: one slot takes one value per file): only that row
+    # applies, alice's accept and note stay
+    _edit_rows(bob, {err1.candidate_id: {"decision": "reject"}})
     code, stdout, stderr = run(capsys, *h, "review", "import", str(bob), "-r", "bob")
     assert (code, stderr) == (0, "")
-    assert "Applied 1 decision(s): 1 accept, 0 reject" in stdout
+    assert "Applied 1 decision(s): 0 accept, 1 reject" in stdout
     ledger = {r["candidate_id"]: r for r in csv.DictReader((home_dir / "annotations" / "decisions" /
                                                              "ledger.csv").open(encoding="utf-8"))}
     assert (ledger[err2.candidate_id]["decision"], ledger[err2.candidate_id]["note"]) == ("accept", "Table 4, ensemble")
@@ -242,7 +245,7 @@ def test_an_export_without_the_exported_decision_column_is_judged_by_decided_at(
     seed = _edit_rows(tmp_path / "seed" / "imagenet.csv", {err2.candidate_id: {"decision": "reject"}})
     assert run(capsys, *h, "review", "import", str(seed), "-r", "carol")[0] == 0
     run(capsys, *h, "review", "export", "--out", str(tmp_path / "old"))
-    old = _edit_rows(tmp_path / "old" / "imagenet.csv", {err1.candidate_id: {"decision": "accept"}},
+    old = _edit_rows(tmp_path / "old" / "imagenet.csv", {err1.candidate_id: {"decision": "reject"}},
                      drop_columns=("exported_decision",))
     run(capsys, *h, "review", "export", "--out", str(tmp_path / "alice"))
     alice = _edit_rows(tmp_path / "alice" / "imagenet.csv",
@@ -254,4 +257,4 @@ def test_an_export_without_the_exported_decision_column_is_judged_by_decided_at(
     # the row as the ledger has it now is no conflict, and a row still pending in the ledger applies
     _edit_rows(old, {err2.candidate_id: {"decision": "accept"}}, drop_columns=("exported_decision",))
     code, stdout, _ = run(capsys, *h, "review", "import", str(old))
-    assert code == 0 and "Applied 1 decision(s): 1 accept" in stdout
+    assert code == 0 and "Applied 1 decision(s): 0 accept, 1 reject" in stdout

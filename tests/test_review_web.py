@@ -511,3 +511,21 @@ def test_review_help_names_serve() -> None:
                        cwd=REPO, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0
     assert "serve" in (review_app.info.help or "") and "browser" in (review_app.info.help or "")
+
+
+def test_undo_survives_a_server_restart(home: Home) -> None:
+    with serve(create_app(home, reviewer="tester")) as url:
+        t = Tab(url)
+        assert t.decide(FLOPS1, "accept").status_code == 200
+        time.sleep(1.1)  # the ledger records decisions to the second
+        assert t.decide(TOP1, "reject").status_code == 200
+        t.close()
+    ledger = home.annotations_dir / "decisions" / "ledger.csv"
+    with serve(create_app(home, reviewer="tester")) as url:  # a new process: no session remembers anything
+        t = Tab(url)
+        r = t.undo()
+        assert r.status_code == 200 and r.json()["candidate_id"] == TOP1  # the newest first
+        assert t.undo().json()["candidate_id"] == FLOPS1
+        assert t.undo().status_code == 409
+        t.close()
+    assert FLOPS1 not in ledger.read_text() and TOP1 not in ledger.read_text()

@@ -40,15 +40,26 @@ def eval_command(
         "--papers", help="Score only these arXiv ids (comma-separated), e.g. a held-out split.",
         show_default=False)] = None,
     per_paper: Annotated[bool, typer.Option("--per-paper", help="Also print a row per paper.")] = False,
+    review_cost: Annotated[bool, typer.Option(
+        "--review-cost", help="Replay a reviewer who knows the gold through `review import` on the home's "
+                              "extracted candidates: rows read, decisions, minutes per paper vs reading "
+                              "every paper in full.")] = False,
 ) -> None:
     """Score extracted candidates against hand-checked gold facts.
 
     Per field: candidate recall (the gold value is among the paper's candidates for that field; numbers equal within 0.5 %, accuracy and error matched through 100 − x, flops ≡ mult_adds, hardware by normalised name), top-1 precision (the rank-1 candidate equals a gold value; no candidate counts as wrong) and candidates per (paper, field); then metrics, compute and overall rows. PDF paths are read and extracted in this process; --queue scores a review-queue CSV instead. Exit code 1 when some PDF could not be read.
 
+    --review-cost replays a gold-knowing reviewer on the candidates already extracted into the home, e.g. flopmine --home T extract PDFS, then flopmine --home T eval --review-cost --gold GOLD.csv (see docs/review.md).
+
     Examples: flopmine eval --gold ../shared/corpus/gold_vision.csv --meta ../shared/corpus/sources_vision.csv ../shared/corpus/pdfs · flopmine eval --gold gold.csv --queue flopmine-data/queue/queue.csv --json eval.json · flopmine eval --gold gold.csv --papers 1512.03385,1706.03762 papers/
     """
     if not gold:
         raise ConfigError("--gold FILE is required (repeat it for several gold files)")
+    if review_cost:
+        from .review_cost_view import run_review_cost
+
+        run_review_cost(ctx, gold, papers, json_out, per_paper=per_paper, extra=bool(paths or queue))
+        return
     if bool(queue) == bool(paths):
         raise ConfigError("give either --queue FILE or PDF paths, not both and not neither")
     stray = [p for p in paths or [] if p.suffix.lower() == ".csv"]

@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flopmine.review import export, import_files, status
+from flopmine.review import export, status
+from flopmine.review.assign import DEFAULT_OVERLAP, export_assigned, import_reviewed
 from flopmine.review.decision import format_value
+from flopmine.review.slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, close_field
 
 from ..config import Home
 from ..errors import EXIT_ERROR
@@ -39,27 +41,64 @@ def export_cmd(
         "--out", "-o", help="Directory for the CSVs (default <home>/review).", show_default=False)] = None,
     bom: Annotated[bool, typer.Option(
         "--bom/--no-bom", help="Start files with a UTF-8 byte-order mark (Excel needs it for accents).")] = True,
+    top: Annotated[int, typer.Option(
+        "--top", min=1, help="Candidates shown per fact slot (paper, benchmark, field, model); the rest are "
+                             "counted in slot_rest.")] = DEFAULT_TOP,
+    slot_rank: Annotated[int, typer.Option(
+        "--slot-rank", min=1, help="Slots shown per paper and field: those whose best candidate is among the "
+                                   "field's best N (slots with a decision are always shown).")] = DEFAULT_SLOT_RANK,
+    show_all: Annotated[bool, typer.Option(
+        "--all", help="Every candidate of every slot (no --top or --slot-rank limit).")] = False,
+    assign: Annotated[str | None, typer.Option(
+        "--assign", help="Split the papers among these reviewers (comma-separated names listed in "
+                         "annotations/decisions/reviewers.csv): one folder per reviewer under --out.",
+        show_default=False)] = None,
+    overlap: Annotated[float, typer.Option(
+        "--overlap", help="With --assign: share of papers (0–1) given to a second reviewer, for agreement.")]
+    = DEFAULT_OVERLAP,
 ) -> None:
     """Write one review CSV per benchmark (and paper_facts.csv for paper-level facts).
 
-    Rows are grouped by paper then field, best candidate first, with a link to the PDF page;
-    decided rows come prefilled. Fill in decision (accept, reject, correct, add), corrected_value,
-    reviewer and note, then run `flopmine review import`.
+    Rows are grouped by paper then fact slot (paper, benchmark, field, model): the top 3 candidates of
+    each slot, best first, with a link to the PDF page; slot_rest counts the others. Only the slots
+    whose best candidate is among its field's best 4 are written (--slot-rank); --all writes every
+    candidate of every slot. Decided rows come prefilled; status says superseded when a sibling was accepted. Fill in
+    decision (accept, reject, correct, add), corrected_value, reviewer and note, then run
+    `flopmine review import`. With --assign, each reviewer gets their papers in <out>/<name>/.
 
-    Example: flopmine review export --benchmark imagenet --pending-only --out ~/review
+    Example: flopmine review export --benchmark imagenet --pending-only --out ~/review · flopmine review export --assign alice,bob --overlap 0.1
     """
     home = _home(ctx)
     conn = connect(home.db_path)
+    limit = None if show_all else top
+    slots_limit = None if show_all else slot_rank
     try:
-        with progress_bar("exporting", enabled=not state(ctx).quiet) as progress:
-            report = export(conn, home, out, benchmark=benchmark, pending_only=pending_only, bom=bom,
-                            progress=progress)
+        if assign is not None:
+            assigned = export_assigned(conn, home, out, assign, overlap=overlap, benchmark=benchmark,
+                                       pending_only=pending_only, bom=bom, top=limit, slot_rank=slots_limit)
+        else:
+            with progress_bar("exporting", enabled=not state(ctx).quiet) as progress:
+                report = export(conn, home, out, benchmark=benchmark, pending_only=pending_only, bom=bom,
+                                top=limit, slot_rank=slots_limit, progress=progress)
     finally:
         conn.close()
+    if assign is not None:
+        papers = {r: sum(1 for v in assigned.assignments.values() if r in v) for r in assigned.exports}
+        console.print(f"Assigned {len(assigned.assignments)} paper(s), {assigned.doubles} reviewed twice:",
+                      highlight=False)
+        for r, rep in assigned.exports.items():
+            where = rep.files[0].parent if rep.files else "(nothing to export)"
+            console.print(f"  {r}: {papers[r]} paper(s), {assigned.candidates[r]} candidate(s), {rep.rows} row(s) "
+                          f"shown → {where}", highlight=False, soft_wrap=True)
+        return
     if not report.files:
         console.print("Nothing to export" + (" (no pending candidates)." if pending_only else " (no candidates)."))
         return
-    console.print(f"Exported {report.rows} row(s), {report.pending} pending, to:", highlight=False)
+    per_paper = f", {report.rows / report.papers:.1f} per paper" if report.papers else ""
+    console.print(f"Exported {report.rows} row(s) in {report.slots} fact slot(s){per_paper}, {report.pending} "
+                  f"pending" + (f"; hidden: {report.hidden} more candidate(s) of these slots and "
+                                f"{report.hidden_slots} lower-ranked slot(s) (--all shows them)"
+                                if report.hidden or report.hidden_slots else "") + ", to:", highlight=False)
     for f in report.files:
         console.print(f"  {f}", highlight=False, soft_wrap=True)
 
@@ -74,18 +113,24 @@ def import_cmd(
         "--reviewer", "-r", envvar="FLOPMINE_REVIEWER",
         help="Name for rows whose reviewer cell is empty (env FLOPMINE_REVIEWER).")] = "",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; apply nothing.")] = False,
+    any_paper: Annotated[bool, typer.Option(
+        "--any-paper", help="Accept decisions on papers not assigned to their reviewer (see export --assign).")]
+    = False,
 ) -> None:
     """Validate every row of every file, then apply all decisions at once to the annotations.
 
     Any problem is listed as file:line: column: message and nothing is applied (exit code 1),
-    unless --partial. Importing the same file twice changes nothing.
+    unless --partial. Importing the same file twice changes nothing. Refused: one fact slot decided
+    twice in a file with different values; once papers are assigned, a decision on a paper not
+    assigned to its reviewer (unless --any-paper).
 
     Example: flopmine review import alice.csv bob.csv --reviewer carol
     """
     home = _home(ctx)
     conn = connect(home.db_path)
     try:
-        result = import_files(conn, home, files, partial=partial, reviewer=reviewer, dry_run=dry_run)
+        result = import_reviewed(conn, home, files, partial=partial, reviewer=reviewer, dry_run=dry_run,
+                                 any_paper=any_paper)
     finally:
         conn.close()
     for p in result.problems:
@@ -114,8 +159,12 @@ def status_cmd(
     ctx: typer.Context,
     benchmark: Annotated[str | None, typer.Option("--benchmark", "-b", help="Only this benchmark.")] = None,
     papers: Annotated[bool, typer.Option("--papers", help="List every complete and incomplete paper.")] = False,
+    agreement: Annotated[bool, typer.Option(
+        "--agreement", help="Agreement per field (raw and Cohen's kappa) on papers reviewed twice, and the "
+                            "disagreements to adjudicate.")] = False,
 ) -> None:
-    """Show decided / pending candidates per benchmark and field, complete papers, orphaned decisions.
+    """Show decided / superseded / pending candidates per benchmark and field, fact slots, complete papers,
+    orphaned decisions.
 
     Works from the annotations alone: after deleting the store and re-extracting, decisions
     re-attach by candidate id, or by fact for a new paper version.
@@ -123,16 +172,22 @@ def status_cmd(
     Example: flopmine review status --benchmark imagenet
     """
     home = _home(ctx)
+    if agreement:
+        _print_agreement(home)
+        return
     conn = connect(home.db_path)
     try:
         report = status(conn, home, benchmark=benchmark)
     finally:
         conn.close()
-    table = Table("benchmark", "field", "decided", "pending", "carried over", title="Review status")
+    table = Table("benchmark", "field", "decided", "superseded", "pending", "carried over", title="Review status")
     for f in report.fields:
-        table.add_row(f.benchmark, f.field, str(f.decided), str(f.pending), str(f.carried_over or ""))
-    table.add_row("[bold]total", "", f"[bold]{report.decided}", f"[bold]{report.pending}", "")
+        table.add_row(f.benchmark, f.field, str(f.decided), str(f.superseded or ""), str(f.pending),
+                      str(f.carried_over or ""))
+    table.add_row("[bold]total", "", f"[bold]{report.decided}", f"[bold]{report.superseded}",
+                  f"[bold]{report.pending}", "")
     console.print(table)
+    console.print(f"Fact slots: {report.slots_settled} settled, {report.slots_open} open", highlight=False)
     n_papers = len(report.papers_complete) + len(report.papers_incomplete)
     console.print(f"Papers complete: {len(report.papers_complete)} of {n_papers}", highlight=False)
     if papers:
@@ -150,6 +205,60 @@ def status_cmd(
             console.print(f"  {d.candidate_id} {d.arxiv_id}v{d.version} {d.benchmark or '(paper)'} {d.model} "
                           f"{d.field}={format_value(d.value)} [{d.decision}]: {o.reason}",
                           highlight=False, markup=False, soft_wrap=True)
+
+
+def _fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}"
+
+
+def _print_agreement(home: Home) -> None:
+    from flopmine.review.agreement import agreement
+
+    report = agreement(home.annotations_dir)
+    if not report.papers:
+        console.print("No paper has verdicts from two reviewers yet (export --assign NAMES --overlap 0.1, "
+                      "then import each reviewer's sheets).", highlight=False)
+        return
+    table = Table("field", "items", "raw agreement", "Cohen's kappa",
+                  title=f"Agreement on {len(report.papers)} doubly reviewed paper(s)")
+    for f in [*report.fields, report.overall]:
+        table.add_row(f.field, str(f.items), _fmt(f.raw), _fmt(f.kappa))
+    console.print(table)
+    console.print(f"Disagreements to adjudicate: {len(report.disagreements)}", highlight=False)
+    for d in report.disagreements:
+        console.print(f"  {d.candidate_id} {d.slot} {d.field}={d.value}: {d.first[0]} {d.first[1]}; "
+                      f"{d.second[0]} {d.second[1]}", highlight=False, markup=False, soft_wrap=True)
+
+
+@review_app.command("close")
+def close_cmd(
+    ctx: typer.Context,
+    arxiv_id: Annotated[str, typer.Argument(help="The paper (arXiv id without version).", show_default=False)],
+    fields: Annotated[list[str], typer.Argument(help="Fields the paper does not report (e.g. training_time_hours).",
+                                                show_default=False)],
+    benchmark: Annotated[str | None, typer.Option("--benchmark", "-b", help="Only this benchmark's slots.")] = None,
+    reviewer: Annotated[str, typer.Option(
+        "--reviewer", "-r", envvar="FLOPMINE_REVIEWER", help="Name written with the decisions.")] = "",
+    note: Annotated[str, typer.Option("--note", help="Note written with each reject.")] = "not reported",
+) -> None:
+    """"Not reported": close every open fact slot of a paper's fields in one action.
+
+    Each pending candidate of the field (and its pair: top1_err with top1_acc, mult_adds with flops)
+    is rejected through the same validation as an import; slots already settled by an accept stay
+    as they are, so this also closes "the rest" of a field after its real facts were accepted.
+
+    Example: flopmine review close 1512.03385 training_time_hours hardware --reviewer alice
+    """
+    home = _home(ctx)
+    conn = connect(home.db_path)
+    try:
+        for f in fields:
+            r = close_field(conn, home, arxiv_id.strip(), f.strip(), benchmark=benchmark, reviewer=reviewer,
+                            note=note)
+            console.print(f"{arxiv_id} {f}: closed {r.slots} slot(s), {r.candidates} candidate(s) rejected.",
+                          highlight=False)
+    finally:
+        conn.close()
 
 
 @review_app.command("serve")

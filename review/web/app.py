@@ -47,8 +47,10 @@ from flopmine.ids import ArxivId
 from flopmine.store import connect
 from flopmine.types import FIELDS, Candidate
 
+from ..export import pdf_link
+from ..slots import DEFAULT_TOP, close_fields
 from . import backend
-from .pages import DEFAULT_SCALE, PageImage, box_percent, page_cache_path, render_page
+from .pages import DEFAULT_SCALE, PageImage, box_percent, page_cache_path, pdf_title, render_page
 from .security import (
     CSRF_HEADER,
     SESSION_COOKIE,
@@ -201,6 +203,13 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
         assert session is not None and body is not None
         return await run_in_threadpool(_decide, server, session, body)
 
+    async def close(request: Request) -> Response:
+        session, body, refusal = await _checked_post(server, request)
+        if refusal is not None:
+            return refusal
+        assert body is not None
+        return await run_in_threadpool(_close, server, body)
+
     async def undo(request: Request) -> Response:
         session, _body, refusal = await _checked_post(server, request)
         if refusal is not None:
@@ -213,6 +222,7 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
         Route("/page/{cid:str}.png", page_png, methods=["GET"]),
         Route("/api/decide", decide, methods=["POST"]),
         Route("/api/undo", undo, methods=["POST"]),
+        Route("/api/close", close, methods=["POST"]),
         Mount("/static", StaticFiles(directory=static_dir), name="static"),
     ]
     hosts = list(allowed_hosts or LOOPBACK_HOSTS)
@@ -365,7 +375,11 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
             if recorded is not None:
                 server.sessions.push_undo(session, recorded)
                 before, walk = walk, walk.with_decision(cid, recorded.decision.decision)
-                server.remember(before, walk)
+                if recorded.replaced:  # siblings superseded by the replaced decision may be pending again
+                    server.forget()
+                    walk = server.walk(conn)
+                else:
+                    server.remember(before, walk)
             else:  # the same verdict was recorded already (e.g. carried over from another version)
                 walk = server.walk(conn)
         finally:
@@ -380,6 +394,8 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
 def _undo(server: _Server, session: Session) -> Response:
     with server.decide_lock, backend.locked(server.home):
         recorded = server.sessions.pop_undo(session)
+        if recorded is None:  # e.g. after a restart: the ledger still has this reviewer's web decisions
+            recorded = backend.latest_web_decision(server.home, server.reviewer)
         if recorded is None:
             return JSONResponse({"error": "nothing to undo in this session"}, status_code=409)
         cid = recorded.decision.candidate_id
@@ -399,6 +415,34 @@ def _undo(server: _Server, session: Session) -> Response:
             conn.close()
     decided, total = walk.progress
     return JSONResponse({"ok": True, "candidate_id": cid, "progress": {"decided": decided, "total": total}})
+
+
+def _close(server: _Server, body: dict[str, Any]) -> Response:
+    """"Not reported": reject every pending candidate of the candidate's field in its paper."""
+    try:
+        cid = _text(body, "candidate_id").strip()
+    except ValueError as e:
+        return JSONResponse({"problems": [str(e)]}, status_code=422)
+    with server.decide_lock, backend.locked(server.home):
+        conn = server.connect()
+        try:
+            cand = server.walk(conn).find(cid)
+            if cand is None:
+                return JSONResponse({"problems": [f"candidate_id: unknown or out of scope: {cid!r}"]},
+                                    status_code=422)
+            try:
+                report = close_fields(conn, server.home, cand.arxiv_id, [cand.field],
+                                      benchmark=cand.benchmark or None, reviewer=server.reviewer, source="web")
+            except ReviewError as e:
+                return JSONResponse({"problems": e.problems or [str(e)]}, status_code=422)
+            server.forget()
+            walk = server.walk(conn)
+        finally:
+            conn.close()
+    nxt = walk.next_pending(cid)
+    decided, total = walk.progress
+    return JSONResponse({"ok": True, "closed": report.candidates, "next": nxt.candidate_id if nxt else None,
+                         "progress": {"decided": decided, "total": total}})
 
 
 def _page_image(server: _Server, cid: str) -> Path:
@@ -461,18 +505,27 @@ def _render_index_with(conn: sqlite3.Connection, server: _Server, at: str | None
         row = conn.execute("SELECT title FROM papers WHERE arxiv_id = ? AND version = ?",
                            (current.arxiv_id, current.version)).fetchone()
         title = row[0] if row else ""
+        if not title:  # extracted from a folder: no harvested metadata, read it from the PDF
+            title = pdf_title(pdf_path(conn, server.home, current), server.home.root)
     decided, total = walk.progress
     ctx: dict[str, Any] = {
         "csrf": session.csrf, "decided": decided, "total": total, "benchmark": server.benchmark or "",
         "reviewer": server.reviewer, "current": None, "siblings": [], "image": None, "image_error": "",
-        "box": None, "next_id": "", "title": title, "paper_pos": (0, 0),
+        "box": None, "next_id": "", "title": title, "paper_pos": (0, 0), "slot_top": [], "slot_rest": [],
+        "next_slot_id": "", "paper_progress": (0, 0), "paper_link": "",
     }
     if current is not None:
         ctx["current"] = _candidate_view(server, walk, current)
         ctx["siblings"] = [_candidate_view(server, walk, s) for s in walk.siblings(current)]
+        members = [_candidate_view(server, walk, s) for s in walk.slot_members(current)]
+        ctx["slot_top"], ctx["slot_rest"] = members[:DEFAULT_TOP], members[DEFAULT_TOP:]
         nxt = walk.next_pending(current.candidate_id)
         ctx["next_id"] = nxt.candidate_id if nxt else ""
+        nxt_slot = walk.next_open_slot(current.candidate_id)
+        ctx["next_slot_id"] = nxt_slot.candidate_id if nxt_slot else ""
         ctx["paper_pos"] = walk.paper_position(current)
+        ctx["paper_progress"] = walk.paper_progress(current)
+        ctx["paper_link"] = pdf_link(conn, server.home, current)
         if current.page >= 1:
             try:
                 img = server.page_image(conn, current)

@@ -35,6 +35,7 @@ from ..annotations import (
 )
 from ..apply import apply
 from ..decision import Decision, sort_key
+from ..slots import SUPERSEDED, build_slots
 from ..store import active_candidates, annotations_fingerprint, attach, known_benchmarks, sync
 from ..validate import validate_rows
 
@@ -42,8 +43,8 @@ log = logging.getLogger(__name__)
 
 SOURCE = "web"
 
-__all__ = ["Recorded", "annotations_fingerprint", "decide", "known_benchmarks", "locked", "scope",
-           "store_generation", "withdraw"]
+__all__ = ["Recorded", "annotations_fingerprint", "decide", "known_benchmarks", "latest_web_decision", "locked",
+           "scope", "store_generation", "withdraw"]
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,30 @@ def store_generation(conn: sqlite3.Connection) -> tuple[object, ...]:
 
 
 def scope(conn: sqlite3.Connection, home: Home, benchmark: str | None) -> list[tuple[Candidate, str]]:
-    """The candidates under review (newest version of each paper, in export order) and each one's
-    decision ("" = pending; a decision carried over from another version counts)."""
+    """The candidates under review (newest version of each paper, slot by slot as the export orders
+    them) and each one's decision ("" = pending; a decision carried over from another version
+    counts; ``superseded`` when a sibling in its fact slot was accepted or corrected)."""
     decisions = sync(conn, home)
     attached, _orphans = attach(active_candidates(conn, benchmark), decisions)
-    return [(a.candidate, a.decision.decision if a.decision else "") for a in attached]
+    out: list[tuple[Candidate, str]] = []
+    for s in build_slots(attached):
+        for a in s.members:
+            state = s.state(a)
+            out.append((a.candidate, a.decision.decision if a.decision else (SUPERSEDED if state == SUPERSEDED else "")))
+    return out
+
+
+def latest_web_decision(home: Home, reviewer: str) -> Recorded | None:
+    """The newest decision this reviewer made in the browser, from the ledger (undo after a restart).
+
+    The ledger keeps the decision, not what it replaced: undoing it returns the candidate to pending.
+    Decision times have one-second resolution; two decisions in the same second undo in id order.
+    """
+    ledger = load_ledger(home.annotations_dir).decisions.values()
+    mine = [d for d in ledger if d.source.split(":", 1)[0] == SOURCE and d.reviewer == reviewer and d.candidate_id]
+    if not mine:
+        return None
+    return Recorded(max(mine, key=lambda d: (d.decided_at, d.candidate_id)), ())
 
 
 def decide(conn: sqlite3.Connection, home: Home, candidate: Candidate, *, decision: str, corrected_value: str,

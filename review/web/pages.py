@@ -107,3 +107,66 @@ def box_percent(bbox: tuple[float, float, float, float], width: float, height: f
         "width": round(100 * (x1 - x0) / width, 3),
         "height": round(100 * (bottom - top) / height, 3),
     }
+
+
+MAX_TITLE = 300  # characters
+
+
+def _first_page_title(text: str) -> str:
+    """The first line of a first page that reads like a title (not an arXiv stamp, not a number).
+
+    >>> _first_page_title("arXiv:1512.03385v1 [cs.CV] 10 Dec 2015\\n\\nDeep Residual Learning for Image Recognition\\nKaiming He")
+    'Deep Residual Learning for Image Recognition'
+    """
+    for line in text.splitlines():
+        s = " ".join(line.split())
+        if len(s) < 8 or s.lower().startswith(("arxiv:", "preprint", "published", "under review")):
+            continue
+        if sum(ch.isalpha() for ch in s) < 0.6 * len(s):
+            continue
+        return s[:MAX_TITLE]
+    return ""
+
+
+def pdf_title(pdf_path: Path, home_root: Path) -> str:
+    """The paper's title from its PDF: the metadata ``Title``, else the first title-like line of page 1.
+
+    Cached as JSON under ``<home>/cache/titles/<pdf stem>.json`` (written atomically). "" when the PDF
+    is missing or unreadable.
+    """
+    cache = home_root / "cache" / "titles" / f"{pdf_path.stem}.json"
+    if cache.is_file():
+        try:
+            return str(json.loads(cache.read_text(encoding="utf-8"))["title"])
+        except (ValueError, KeyError, OSError):
+            log.warning("title cache %s is unreadable; reading the PDF again", cache)
+    if not pdf_path.is_file():
+        return ""
+    import pypdfium2 as pdfium
+
+    title = ""
+    with _PDFIUM_LOCK:
+        try:
+            doc = pdfium.PdfDocument(str(pdf_path))
+        except pdfium.PdfiumError:
+            return ""
+        try:
+            meta = (doc.get_metadata_value("Title") or "").strip()
+            if len(meta) >= 8 and not meta.lower().endswith((".dvi", ".pdf", ".tex")) and "untitled" not in meta.lower():
+                title = " ".join(meta.split())[:MAX_TITLE]
+            elif len(doc):
+                page = doc[0]
+                try:
+                    textpage = page.get_textpage()
+                    try:
+                        title = _first_page_title(textpage.get_text_range())
+                    finally:
+                        textpage.close()
+                finally:
+                    page.close()
+        except pdfium.PdfiumError:
+            title = ""
+        finally:
+            doc.close()
+    write_text_atomic(cache, json.dumps({"title": title}))
+    return title

@@ -5,6 +5,8 @@ benchmark and field, the top-ranked candidate first). A candidate is *pending* w
 decision.
 
 >>> from flopmine.types import Candidate
+
+from ..slots import SUPERSEDED, slot_of
 >>> a = Candidate("1512.03385", 1, "flops", 1.1e10, rank=1)
 >>> b = Candidate("1512.03385", 1, "flops", 3.6e9, rank=2)
 >>> w = Walk.build([(a, "accept"), (b, "")])
@@ -20,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from flopmine.types import Candidate
+
+from ..slots import SUPERSEDED, slot_of
 
 
 @dataclass(frozen=True)
@@ -44,17 +48,45 @@ class Walk:
         return cls(tuple(c for c, _ in items), {cid: d for cid, (_, d) in zip(ids, items, strict=True) if d}, ids)
 
     def with_decision(self, candidate_id: str, decision: str) -> Walk:
-        """This walk after one more decision ("" withdraws it)."""
+        """This walk after one more decision ("" withdraws it). An accept or correct supersedes the
+        pending siblings of its fact slot."""
         decisions = {k: v for k, v in self.decisions.items() if k != candidate_id}
         if decision:
             decisions[candidate_id] = decision
+        c = self.find(candidate_id)
+        if c is not None and decision in ("accept", "correct"):
+            for o in self.slot_members(c):
+                decisions.setdefault(o.candidate_id, SUPERSEDED)
         return Walk(self.candidates, decisions, self.ids)
 
     @property
     def progress(self) -> tuple[int, int]:
-        """(decided, total) over the candidates of this walk."""
+        """(decided, total) over the candidates of this walk (superseded ones count as done)."""
         decided = sum(1 for cid in self.ids if cid in self.decisions)
         return decided, len(self.candidates)
+
+    def paper_progress(self, c: Candidate) -> tuple[int, int]:
+        """(done, total) over the candidates of ``c``'s paper version."""
+        key = (c.arxiv_id, c.version)
+        mine = [cid for o, cid in zip(self.candidates, self.ids, strict=True) if (o.arxiv_id, o.version) == key]
+        return sum(1 for cid in mine if cid in self.decisions), len(mine)
+
+    def slot_members(self, c: Candidate) -> list[Candidate]:
+        """Every candidate of ``c``'s fact slot (``c`` included), best first."""
+        key = slot_of(c)
+        return [o for o in self.candidates if slot_of(o) == key]
+
+    def next_open_slot(self, after: str | None) -> Candidate | None:
+        """The first pending candidate of a *different* fact slot after ``after`` (wrapping around)."""
+        here = self.find(after)
+        key = slot_of(here) if here is not None else None
+        n = len(self.ids)
+        start = self._index[after] + 1 if after in self._index else 0
+        for k in range(n):
+            i = (start + k) % n
+            if self.ids[i] not in self.decisions and (key is None or slot_of(self.candidates[i]) != key):
+                return self.candidates[i]
+        return None
 
     def decision(self, candidate_id: str) -> str:
         """The decision of a candidate, or "" while it is pending."""

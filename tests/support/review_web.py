@@ -65,7 +65,7 @@ def sample_candidates(evil_snippet: str = "") -> list[Candidate]:
     a = [
         Candidate(PAPER_A, 1, "flops", 11.3e9, benchmark="", raw="11.3 billion FLOPs", page=1,
                   snippet=LINES_A[1], rule="flops.billion", confidence=0.9, rank=1, bbox=box),
-        Candidate(PAPER_A, 1, "flops", 3.6e9, benchmark="", raw="3.6 billion FLOPs", page=2,
+        Candidate(PAPER_A, 1, "flops", 3.6e9, benchmark="", model="ResNet-50", raw="3.6 billion FLOPs", page=2,
                   snippet=evil_snippet or "ResNet-50 has 3.6 billion FLOPs", rule="flops.billion",
                   confidence=0.5, rank=2, bbox=(72, 100, 300, 113)),
         Candidate(PAPER_A, 1, "top1_err", 19.38, benchmark="imagenet", model="ResNet-152", raw="19.38",
@@ -122,3 +122,32 @@ def serve(app: object, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+BIG_TITLE = "Scaling Slots for Many Papers"
+
+
+def make_big_home(root: Path, folder: Path, papers: int = 100) -> Home:
+    """A home with ``papers`` papers extracted from ``folder`` (no harvested titles), 6 candidates each.
+
+    Each paper has one top1_acc slot with 5 candidates (ranks 1–5) and one flops slot; only the first
+    paper's PDF exists, in ``folder``, with ``BIG_TITLE`` on its first line and no title metadata.
+    """
+    home = Home(root=root).ensure()
+    first = f"2001.{0:05d}"
+    pdf = write_pdf(folder / f"{first}v1.pdf", [[BIG_TITLE, "Model M reaches 76.1% top-1 accuracy with 4.1 GFLOPs."]])
+    conn = connect(home.db_path)
+    try:
+        for i in range(papers):
+            aid = f"2001.{i:05d}"
+            cands = [Candidate(aid, 1, "top1_acc", 76.1 - j, benchmark="imagenet", model="M", raw=f"{76.1 - j}",
+                               page=1, snippet=f"M reaches {76.1 - j}% top-1", rule="t", confidence=1 - j / 10,
+                               rank=j + 1, bbox=line_bbox(1, "Model M reaches 76.1% top-1 accuracy")) for j in range(5)]
+            cands.append(Candidate(aid, 1, "flops", 4.1e9, model="M", raw="4.1 GFLOPs", page=1, snippet="4.1 GFLOPs",
+                                   rule="t", confidence=0.9, rank=1))
+            replace_candidates(conn, aid, 1, cands, extraction={"status": "ok", "rule_version": "test", "pages": 1,
+                                                                "source_path": str(pdf) if i == 0 else ""})
+        conn.commit()
+    finally:
+        conn.close()
+    return home

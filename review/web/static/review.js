@@ -104,6 +104,31 @@
     busy = false;
   }
 
+  async function closeField() {
+    if (busy || !item) return;
+    busy = true;
+    say("closing " + item.dataset.field + " for this paper …", "busy");
+    try {
+      const r = await post("/api/close", { candidate_id: item.dataset.candidateId });
+      if (r.status === 200) {
+        say("closed: " + r.data.closed + " candidate(s) rejected as not reported", "ok");
+        go(r.data.next);
+        return;
+      }
+      if (r.data.problems) showProblems(r.data.problems);
+      say("not closed: " + (r.data.error || "HTTP " + r.status), "error");
+    } catch (e) {
+      say("not closed: the server did not answer (" + e + ")", "error");
+    }
+    busy = false;
+  }
+
+  function next(slot) {
+    const target = item && (slot ? item.dataset.nextSlotId : item.dataset.nextId);
+    if (target) go(target);
+    else say(slot ? "no other undecided slot" : "no other pending candidate", "ok");
+  }
+
   const form = document.getElementById("correct-form");
   const input = document.getElementById("correct-input");
 
@@ -130,6 +155,24 @@
     });
   }
 
+  // Every key action has a button (mouse, touch, screen readers); both run the same functions.
+  const actions = {
+    accept: function () { decide("accept"); },
+    reject: function () { decide("reject"); },
+    correct: openCorrect,
+    next: function () { next(false); },
+    "next-slot": function () { next(true); },
+    close: closeField,
+    undo: undo,
+  };
+  for (const b of document.querySelectorAll("button[data-action]")) {
+    b.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      const f = actions[b.dataset.action];
+      if (f) f();
+    });
+  }
+
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.isComposing) return;
     const t = ev.target;
@@ -138,11 +181,9 @@
       case "a": ev.preventDefault(); decide("accept"); break;
       case "r": ev.preventDefault(); decide("reject"); break;
       case "c": ev.preventDefault(); openCorrect(); break;
-      case "n":
-        ev.preventDefault();
-        if (item && item.dataset.nextId) go(item.dataset.nextId);
-        else say("no other pending candidate", "ok");
-        break;
+      case "n": ev.preventDefault(); next(false); break;
+      case "s": ev.preventDefault(); next(true); break;
+      case "x": ev.preventDefault(); closeField(); break;
       case "u": ev.preventDefault(); undo(); break;
       default: break;
     }
