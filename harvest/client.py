@@ -155,6 +155,19 @@ def is_unreachable(error: BaseException) -> bool:
     return any(isinstance(e, _UNREACHABLE) for e in _causes(error))
 
 
+_DESCRIPTIONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    (ConnectionRefusedError, "connection refused"),
+    ((socket.gaierror, urllib3.exceptions.NameResolutionError), "host name not found"),
+    (requests.exceptions.SSLError, "TLS handshake failed"),
+    (requests.exceptions.TooManyRedirects, "too many redirects"),
+    ((urllib3.exceptions.ConnectTimeoutError, requests.exceptions.ConnectTimeout), "timed out connecting"),
+    ((urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout, TimeoutError),
+     "timed out waiting for an answer"),
+    ((ConnectionResetError, urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError),
+     "connection dropped by the server"),
+)
+
+
 def describe_request_error(error: BaseException) -> str:
     """One short line for a failed request, instead of urllib3's nested text.
 
@@ -167,22 +180,9 @@ def describe_request_error(error: BaseException) -> str:
     for e in causes:
         if isinstance(e, (DeadlineExceeded, _FeedRetry, _FeedRejected, OffsiteUrlError)):
             return str(e.args[0]) if e.args else type(e).__name__
-    for e in causes:
-        if isinstance(e, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(e, (socket.gaierror, urllib3.exceptions.NameResolutionError)):
-            return "host name not found"
-        if isinstance(e, (urllib3.exceptions.ConnectTimeoutError, requests.exceptions.ConnectTimeout)):
-            return "timed out connecting"
-        if isinstance(e, (urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout, TimeoutError)):
-            return "timed out waiting for an answer"
-        if isinstance(e, (ConnectionResetError, urllib3.exceptions.ProtocolError,
-                          requests.exceptions.ChunkedEncodingError)):
-            return "connection dropped by the server"
-        if isinstance(e, requests.exceptions.SSLError):
-            return "TLS handshake failed"
-        if isinstance(e, requests.exceptions.TooManyRedirects):
-            return "too many redirects"
+    for kinds, text in _DESCRIPTIONS:  # most specific first: urllib3's NewConnectionError is a ConnectTimeoutError
+        if any(isinstance(e, kinds) for e in causes):
+            return text
     for e in causes:
         if isinstance(e, OSError) and e.strerror:
             return e.strerror.lower()
@@ -238,7 +238,7 @@ class _Deadline:
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds if seconds and seconds > 0 else None
         self.expired = False
-        self._connections: list[HTTPConnection] = []
+        self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
 
@@ -252,13 +252,13 @@ class _Deadline:
         if self._timer is not None:
             self._timer.cancel()
 
-    def track(self, connection: HTTPConnection) -> None:
+    def track(self, sock: socket.socket) -> None:
         with self._lock:
-            if connection not in self._connections:
-                self._connections.append(connection)
+            if sock not in self._sockets:
+                self._sockets.append(sock)
             expired = self.expired
         if expired:
-            _shut_down(connection)
+            _shut_down(sock)
 
     def error(self) -> DeadlineExceeded:
         return DeadlineExceeded(f"no complete answer within {self.seconds:g} s")
@@ -266,9 +266,9 @@ class _Deadline:
     def _expire(self) -> None:
         with self._lock:
             self.expired = True
-            connections = list(self._connections)
-        for c in connections:
-            _shut_down(c)
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut_down(sock)
 
     @contextlib.contextmanager
     def watching(self) -> Iterator[None]:
@@ -284,39 +284,39 @@ class _Deadline:
 _watch = threading.local()
 
 
-def _shut_down(connection: HTTPConnection) -> None:
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's, also under TLS
+def _shut_down(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's, also under TLS
 
 
 def _track_current(connection: HTTPConnection) -> None:
+    """Watch the connection's socket (the response keeps reading it after the connection lets go)."""
     deadline = getattr(_watch, "deadline", None)
-    if deadline is not None:
-        deadline.track(connection)
+    sock = getattr(connection, "sock", None)
+    if deadline is not None and sock is not None:
+        deadline.track(sock)
 
 
 class _WatchedHTTPConnection(HTTPConnection):
     def connect(self) -> None:
-        _track_current(self)
         super().connect()
         _track_current(self)  # shut down at once if the deadline passed while connecting
 
     def request(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
-        _track_current(self)
+        _track_current(self)  # a kept-alive connection: already connected
         super().request(*args, **kwargs)  # type: ignore[arg-type]
+        _track_current(self)  # connected lazily by the request
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
     def connect(self) -> None:
-        _track_current(self)
         super().connect()
         _track_current(self)
 
     def request(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
         _track_current(self)
         super().request(*args, **kwargs)  # type: ignore[arg-type]
+        _track_current(self)
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
@@ -865,7 +865,7 @@ class ArxivClient:
         the body (the deadline included) surface as ``TransientError`` from the chunk iterator.
         """
         if not self.allows(url):
-            raise RejectedError("refusing a PDF link to a host that is not arXiv's", url=url)
+            raise RejectedError(f"refusing a PDF link to a host that is not arXiv's: {url}")
         try:
             resp = self._pdf_session.get(url, stream=True, timeout=self.timeout)
         except OffsiteUrlError as e:
