@@ -487,13 +487,17 @@ def inputs_from_paths(paths: Sequence[Path | str], conn: sqlite3.Connection | No
     """PDFs given on the command line: files, or folders of ``<arxiv id>[vN].pdf`` files.
 
     The id comes from the file name (old-style ids with ``_`` for ``/``), or from ``arxiv_id`` when
-    exactly one file is given. A file whose name is not an id becomes an input with a ``problem``
-    (reported per file, never read). Title, abstract and benchmarks come from the store when known.
+    exactly one file is given. A missing file, or one whose name is not an id, becomes an input with a
+    ``problem`` (reported per file, never read, no store row). A folder without PDFs is a
+    ``ConfigError``. Title, abstract and benchmarks come from the store when known.
     """
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(sorted(f for f in p.iterdir() if f.suffix.lower() == ".pdf" and f.is_file()))
+            found = sorted(f for f in p.iterdir() if f.suffix.lower() == ".pdf" and f.is_file())
+            if not found:
+                raise ConfigError(f"no PDFs found in {p}")
+            files.extend(found)
         else:
             files.append(p)
     if arxiv_id and len(files) != 1:
@@ -501,6 +505,9 @@ def inputs_from_paths(paths: Sequence[Path | str], conn: sqlite3.Connection | No
     out: list[PaperInput] = []
     seen: dict[tuple[str, int], Path] = {}
     for f in files:
+        if not f.exists():  # no id, so no store row: there is nothing to record about this paper
+            out.append(PaperInput(f, "", 1, problem="no such file"))
+            continue
         try:
             aid = parse_id(arxiv_id or f.stem)
         except InvalidIdError:

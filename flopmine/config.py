@@ -101,16 +101,32 @@ def home_lock(home: Home, purpose: str = "run") -> Iterator[None]:
         os.close(fd)
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux allows (``/proc/self/status``)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)  # elsewhere: set and restore
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; rename it over ``target`` only on success.
 
-    Readers see the old file or the complete new one, never a half-written file.
+    Readers see the old file or the complete new one, never a half-written file. The file gets the
+    mode a plain ``open`` would give it (0666 less the umask), not ``mkstemp``'s private 0600, so a
+    web server can serve a report when the umask lets it.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or ".part", dir=target.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o666 & ~current_umask())
+    finally:
+        os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path

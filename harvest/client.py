@@ -18,6 +18,17 @@ Quirks of ``arxiv`` 4.0.x handled here (see ``../shared/reference/arxiv_py_notes
 - HTTP 400 (the API's error feed, e.g. "incorrect id format") is not worth retrying: it fails at
   once with the API's own message.
 
+Bounds, whatever the server does:
+
+- every request has an overall deadline (``FLOPMINE_API_DEADLINE`` per API page, ``FLOPMINE_PDF_DEADLINE``
+  per PDF): a watchdog shuts the connection down when it passes, so a server that drips one byte at a
+  time fails like any other timed-out request (the read timeout alone bounds single reads only);
+- feed pages are streamed and capped (``DEFAULT_MAX_FEED_BYTES``), like PDFs;
+- only arXiv's hosts (``arxiv.org`` and its subdomains) and the configured API host are contacted, for
+  PDF links and for redirects alike; anything else is refused, naming its URL;
+- when arXiv cannot be reached at all (connection refused, host not found, connect timeout) through
+  one query's retries, ``ServiceUnreachableError`` says so in one line and the run stops.
+
 Both feed layouts (before and after 2025) parse with the package's namespace-aware parser.
 """
 
@@ -28,16 +39,22 @@ import logging
 import os
 import random
 import re
+import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 
 import arxiv
 import requests
+import urllib3.exceptions
 from lxml import etree
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from flopmine.errors import ConfigError, HarvestError
 from flopmine.ids import InvalidIdError, parse_id
@@ -49,9 +66,17 @@ DEFAULT_API_URL = "https://export.arxiv.org/api/query"
 ENV_API_URL = "FLOPMINE_ARXIV_API_URL"
 ENV_MIN_INTERVAL = "FLOPMINE_MIN_INTERVAL"
 ENV_TIMEOUT = "FLOPMINE_HTTP_TIMEOUT"
+ENV_API_DEADLINE = "FLOPMINE_API_DEADLINE"
+ENV_PDF_DEADLINE = "FLOPMINE_PDF_DEADLINE"
 DEFAULT_MIN_INTERVAL = 3.0  # arXiv API terms of use: at most one request every three seconds
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_API_DEADLINE = 120.0  # seconds for one API page, from the request to the last byte
+DEFAULT_PDF_DEADLINE = 600.0  # seconds for one PDF (100 MB at ~170 kB/s)
+DEFAULT_MAX_FEED_BYTES = 16 * 1024 * 1024  # a 2000-entry page is ~4 MB
+DEFAULT_RESULT_CAP = 30_000  # arXiv serves at most this many results of one query
+MAX_REDIRECTS = 5
+ARXIV_DOMAIN = "arxiv.org"  # arXiv's hosts: arxiv.org, export.arxiv.org, www.arxiv.org …
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_NUM_RETRIES = 3
 MAX_RETRY_AFTER = 600.0  # never wait longer than this for one Retry-After
@@ -73,17 +98,241 @@ class RejectedError(HarvestError):
     """arXiv answered, but with a definite no (4xx other than 429, 404 for a PDF …)."""
 
 
+class ServiceUnreachableError(TransientError):
+    """arXiv could not be reached at all (refused, unknown host, connect timeout) through every retry.
+
+    Its message is one line: which host, what went wrong, what to do. ``harvest.run`` stops at it.
+    """
+
+
 class _FeedRetry(requests.exceptions.ConnectionError):
     """A feed problem the ``arxiv`` client should retry (it retries ``ConnectionError``)."""
 
 
 class _FeedRejected(requests.exceptions.RequestException):
-    """A 4xx answer from the API: not retried by the ``arxiv`` client."""
+    """A definite no for an API page (4xx, a page over the size cap): not retried by the ``arxiv`` client."""
 
-    def __init__(self, message: str, status: int, url: str) -> None:
+    def __init__(self, message: str, status: int | None, url: str) -> None:
         super().__init__(message)
         self.status = status
         self.url = url
+
+
+class DeadlineExceeded(requests.exceptions.Timeout):
+    """The request did not complete within its overall deadline (slow server, dripping body)."""
+
+
+class OffsiteUrlError(requests.exceptions.RequestException):
+    """A link or redirect to a host that is not arXiv's (nor the configured API host)."""
+
+    def __init__(self, message: str, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+# ---------------------------------------------------------------- describing failures
+
+_UNREACHABLE = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
+                urllib3.exceptions.NameResolutionError, requests.exceptions.ConnectTimeout)
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and what it wraps (``__cause__``/``__context__``, urllib3's ``reason``, exception args)."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [error]
+    while todo:
+        e = todo.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo.extend(x for x in (e.__cause__, e.__context__, getattr(e, "reason", None), *e.args)
+                    if isinstance(x, BaseException))
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` means no connection could be made at all (not: the server answered badly)."""
+    return any(isinstance(e, _UNREACHABLE) for e in _causes(error))
+
+
+_DESCRIPTIONS: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    (ConnectionRefusedError, "connection refused"),
+    ((socket.gaierror, urllib3.exceptions.NameResolutionError), "host name not found"),
+    (requests.exceptions.SSLError, "TLS handshake failed"),
+    (requests.exceptions.TooManyRedirects, "too many redirects"),
+    ((urllib3.exceptions.ConnectTimeoutError, requests.exceptions.ConnectTimeout), "timed out connecting"),
+    ((urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout, TimeoutError),
+     "timed out waiting for an answer"),
+    ((ConnectionResetError, urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError),
+     "connection dropped by the server"),
+)
+
+
+def describe_request_error(error: BaseException) -> str:
+    """One short line for a failed request, instead of urllib3's nested text.
+
+    >>> describe_request_error(requests.exceptions.ConnectionError(ConnectionRefusedError(111, "refused")))
+    'connection refused'
+    >>> describe_request_error(DeadlineExceeded("no complete answer within 2 s"))
+    'no complete answer within 2 s'
+    """
+    causes = list(_causes(error))
+    for e in causes:
+        if isinstance(e, (DeadlineExceeded, _FeedRetry, _FeedRejected, OffsiteUrlError)):
+            return str(e.args[0]) if e.args else type(e).__name__
+    for kinds, text in _DESCRIPTIONS:  # most specific first: urllib3's NewConnectionError is a ConnectTimeoutError
+        if any(isinstance(e, kinds) for e in causes):
+            return text
+    for e in causes:
+        if isinstance(e, OSError) and e.strerror:
+            return e.strerror.lower()
+    return type(error).__name__
+
+
+def unreachable_message(url: str, error: BaseException, tries: int) -> str:
+    """The one line ``ServiceUnreachableError`` carries: host, error, what to do."""
+    host = urlsplit(url).netloc or url
+    return (f"arXiv is unreachable at {host}: {describe_request_error(error)} ({tries} tries); "
+            f"check the network connection (or {ENV_API_URL}) and run again later")
+
+
+# ---------------------------------------------------------------- allowed hosts
+
+
+def _host_port(url: str) -> tuple[str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return (parts.hostname or "").lower(), (None if port == default else port)
+
+
+def host_allowed(url: str, api_url: str) -> bool:
+    """Whether ``url`` may be fetched: an http(s) URL on arXiv's hosts or on the configured API host.
+
+    >>> host_allowed("https://arxiv.org/pdf/1512.03385v1", "https://export.arxiv.org/api/query")
+    True
+    >>> host_allowed("https://evil.example/pdf/1512.03385v1", "https://export.arxiv.org/api/query")
+    False
+    >>> host_allowed("http://127.0.0.1:8123/pdf/1v1", "http://127.0.0.1:8123/api/query")
+    True
+    """
+    if urlsplit(url).scheme not in ("http", "https"):
+        return False
+    host, port = _host_port(url)
+    if (host, port) == _host_port(api_url):
+        return True
+    return port is None and (host == ARXIV_DOMAIN or host.endswith("." + ARXIV_DOMAIN))
+
+
+# ---------------------------------------------------------------- overall deadlines
+
+
+class _Deadline:
+    """Shuts down the connections of one request when its overall deadline passes.
+
+    The read timeout bounds each ``recv``; a server dripping a byte at a time never trips it. This
+    watchdog (a timer thread) shuts the socket down instead, which ends any blocked read at once;
+    the request then fails as ``DeadlineExceeded``.
+    """
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds if seconds and seconds > 0 else None
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def start(self) -> None:
+        if self.seconds is not None and self._timer is None:
+            self._timer = threading.Timer(self.seconds, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def track(self, sock: socket.socket) -> None:
+        with self._lock:
+            if sock not in self._sockets:
+                self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shut_down(sock)
+
+    def error(self) -> DeadlineExceeded:
+        return DeadlineExceeded(f"no complete answer within {self.seconds:g} s")
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut_down(sock)
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[None]:
+        """Connections used by requests made in this block (this thread) are watched."""
+        previous = getattr(_watch, "deadline", None)
+        _watch.deadline = self
+        try:
+            yield
+        finally:
+            _watch.deadline = previous
+
+
+_watch = threading.local()
+
+
+def _shut_down(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's, also under TLS
+
+
+def _track_current(connection: HTTPConnection) -> None:
+    """Watch the connection's socket (the response keeps reading it after the connection lets go)."""
+    deadline = getattr(_watch, "deadline", None)
+    sock = getattr(connection, "sock", None)
+    if deadline is not None and sock is not None:
+        deadline.track(sock)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _track_current(self)  # shut down at once if the deadline passed while connecting
+
+    def request(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        _track_current(self)  # a kept-alive connection: already connected
+        super().request(*args, **kwargs)  # type: ignore[arg-type]
+        _track_current(self)  # connected lazily by the request
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _track_current(self)
+
+    def request(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        _track_current(self)
+        super().request(*args, **kwargs)  # type: ignore[arg-type]
+        _track_current(self)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection  # type: ignore[assignment]
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """An adapter whose connections a ``_Deadline`` can shut down."""
+
+    def init_poolmanager(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
 # ---------------------------------------------------------------- rate limiting
@@ -172,6 +421,16 @@ def env_api_url() -> str:
     return url
 
 
+def env_api_deadline() -> float:
+    """``FLOPMINE_API_DEADLINE``: seconds allowed for one API page, start to last byte (default 120; 0: none)."""
+    return _env_float(ENV_API_DEADLINE, DEFAULT_API_DEADLINE)
+
+
+def env_pdf_deadline() -> float:
+    """``FLOPMINE_PDF_DEADLINE``: seconds allowed for one PDF, start to last byte (default 600; 0: none)."""
+    return _env_float(ENV_PDF_DEADLINE, DEFAULT_PDF_DEADLINE)
+
+
 def env_timeout() -> tuple[float, float]:
     """(connect, read) timeouts; ``FLOPMINE_HTTP_TIMEOUT`` sets both (seconds)."""
     read = _env_float(ENV_TIMEOUT, DEFAULT_READ_TIMEOUT)
@@ -207,19 +466,36 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 
 class ArxivSession(requests.Session):
-    """A ``requests.Session`` whose every request waits on the shared limiter and has timeouts.
+    """A ``requests.Session`` whose every request waits on the shared limiter and is bounded.
+
+    Bounds: connect/read timeouts, an overall ``deadline`` per request (see ``_Deadline``), a
+    size cap for bodies read whole (``max_body_bytes``; streamed bodies are capped by their
+    reader), and redirects only to allowed hosts (``allow_url``).
 
     After a 429/5xx or a transport failure it defers the limiter by ``Retry-After`` or by an
-    exponential backoff with jitter (``base * 2**n``, n = consecutive failures).
+    exponential backoff with jitter (``base * 2**n``, n = consecutive failures; ``reset_backoff``
+    starts again from ``base``).
     """
 
     def __init__(self, limiter: RateLimiter, *, timeout: tuple[float, float] | None = None,
-                 backoff_base: float | None = None) -> None:
+                 backoff_base: float | None = None, deadline: float | None = None,
+                 max_body_bytes: int = DEFAULT_MAX_FEED_BYTES,
+                 allow_url: Callable[[str], bool] | None = None) -> None:
         super().__init__()
         self.limiter = limiter
         self.timeout = timeout or env_timeout()
         self.backoff_base = backoff_base
+        self.deadline = deadline
+        self.max_body_bytes = max_body_bytes
+        self.allow_url = allow_url
+        self.max_redirects = MAX_REDIRECTS
         self.headers["User-Agent"] = USER_AGENT
+        self.mount("http://", _WatchedAdapter())
+        self.mount("https://", _WatchedAdapter())
+        self._failures = 0
+
+    def reset_backoff(self) -> None:
+        """Start the next backoff from its base again (each benchmark's query starts fresh)."""
         self._failures = 0
 
     def _backoff(self, retry_after: float | None = None) -> None:
@@ -231,39 +507,136 @@ class ArxivSession(requests.Session):
             logger.info("arXiv asked us to wait %.1f s (Retry-After)", retry_after)
         self.limiter.defer(wait)
 
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        """Follow a redirect only to an allowed host; anything else is refused, naming its URL."""
+        target = super().get_redirect_target(resp)
+        if target and self.allow_url is not None:
+            absolute = urljoin(resp.url, target)
+            if not self.allow_url(absolute):
+                resp.close()
+                raise OffsiteUrlError(f"refusing a redirect to a host that is not arXiv's: {absolute}", absolute)
+        return target
+
     def request(self, method: str | bytes, url: str | bytes, *args: object, **kwargs: object) -> requests.Response:  # type: ignore[override]
+        """Send one request inside a limiter slot; a streamed response carries its ``_Deadline``.
+
+        Without ``stream=True`` the body is read here, capped at ``max_body_bytes`` and within the
+        deadline. With it, the caller reads the body and calls ``finish(resp)`` when done.
+        """
+        stream = bool(kwargs.pop("stream", False))
         kwargs.setdefault("timeout", self.timeout)
+        deadline = _Deadline(self.deadline)
+        resp: requests.Response | None = None
         with self.limiter.slot():
+            deadline.start()
             try:
-                resp = super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
-            except requests.exceptions.RequestException:
-                self._backoff()
+                with deadline.watching():
+                    resp = super().request(method, url, *args, stream=True, **kwargs)  # type: ignore[arg-type]
+                if not stream:
+                    resp._content = self._read_capped(resp, deadline)
+            except (OffsiteUrlError, _FeedRejected):
+                deadline.cancel()
+                if resp is not None:
+                    resp.close()
                 raise
+            except requests.exceptions.RequestException as e:
+                deadline.cancel()
+                if resp is not None:
+                    resp.close()
+                self._backoff()
+                if deadline.expired:
+                    raise deadline.error() from e
+                raise
+            except BaseException:
+                deadline.cancel()
+                if resp is not None:
+                    resp.close()
+                raise
+            if stream:
+                resp.deadline = deadline  # type: ignore[attr-defined]
+            else:
+                deadline.cancel()
             if resp.status_code == 429 or resp.status_code >= 500:
                 self._backoff(parse_retry_after(resp.headers.get("Retry-After")))
             else:
                 self._failures = 0
             return resp
 
+    def _read_capped(self, resp: requests.Response, deadline: _Deadline) -> bytes:
+        """The whole body, or ``_FeedRejected`` past ``max_body_bytes`` / ``DeadlineExceeded`` past the deadline."""
+        cap = self.max_body_bytes
+        announced = resp.headers.get("Content-Length", "")
+        if announced.isdigit() and int(announced) > cap:
+            raise _FeedRejected(f"answer of {int(announced)} bytes is over the {cap}-byte cap", resp.status_code,
+                                resp.url)
+        parts: list[bytes] = []
+        size = 0
+        try:
+            for chunk in resp.iter_content(chunk_size=64 * 1024):
+                size += len(chunk)
+                if size > cap:
+                    raise _FeedRejected(f"answer larger than the {cap}-byte cap", resp.status_code, resp.url)
+                parts.append(chunk)
+        except requests.exceptions.RequestException as e:
+            if deadline.expired and not isinstance(e, _FeedRejected):
+                raise deadline.error() from e
+            raise
+        if deadline.expired:  # the watchdog may end a body without a length early, not with an error
+            raise deadline.error()
+        return b"".join(parts)
+
+
+def finish(resp: requests.Response) -> None:
+    """Close a streamed response and stop its deadline watchdog."""
+    deadline = getattr(resp, "deadline", None)
+    if isinstance(deadline, _Deadline):
+        deadline.cancel()
+    resp.close()
+
 
 class _FeedSession(ArxivSession):
-    """The session the ``arxiv.Client`` uses: validates feeds so that the client retries bad ones."""
+    """The session the ``arxiv.Client`` uses: validates feeds so that the client retries bad ones.
+
+    ``last_total_results`` is the ``opensearch:totalResults`` of the last good page.
+    """
+
+    last_total_results: int | None = None
 
     def request(self, method: str | bytes, url: str | bytes, *args: object, **kwargs: object) -> requests.Response:  # type: ignore[override]
         try:
             resp = super().request(method, url, *args, **kwargs)
         except requests.exceptions.Timeout as e:
-            raise _FeedRetry(f"timed out: {e}") from e
+            raise _FeedRetry(describe_request_error(e)) from e
         if resp.status_code == 200:
-            problem = feed_problem(resp.content)
+            problem, total = _inspect_feed(resp.content)
             if problem:
                 logger.warning("bad feed page from %s: %s", url, problem)
                 self._backoff()
                 raise _FeedRetry(problem)
+            self.last_total_results = total
         elif 400 <= resp.status_code < 500 and resp.status_code != 429:
             raise _FeedRejected(api_error_message(resp.content) or "not an arXiv API answer (check the API URL)",
                                 resp.status_code, str(url))
         return resp
+
+
+def _inspect_feed(content: bytes) -> tuple[str | None, int | None]:
+    """(why ``content`` is not a usable arXiv Atom page or None, its totalResults or None)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
+    try:
+        root = etree.fromstring(content, parser=parser)
+    except etree.XMLSyntaxError as e:
+        return f"malformed XML: {e}", None
+    if root is None or root.tag != f"{_ATOM}feed":
+        tag = etree.QName(root).localname if root is not None else "none"
+        return f"not an Atom feed (root element <{tag}>)", None
+    total = root.findtext(f"{_OPENSEARCH}totalResults")
+    if total is None:
+        return "Atom feed without opensearch:totalResults", None
+    try:
+        return None, int(total.strip())
+    except ValueError:
+        return f"opensearch:totalResults is not a number: {total.strip()[:40]!r}", None
 
 
 def feed_problem(content: bytes) -> str | None:
@@ -274,17 +647,7 @@ def feed_problem(content: bytes) -> str | None:
     >>> feed_problem(b"<feed xmlns='http://www.w3.org/2005/Atom'><entry>")[:15]
     'malformed XML: '
     """
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
-    try:
-        root = etree.fromstring(content, parser=parser)
-    except etree.XMLSyntaxError as e:
-        return f"malformed XML: {e}"
-    if root is None or root.tag != f"{_ATOM}feed":
-        tag = etree.QName(root).localname if root is not None else "none"
-        return f"not an Atom feed (root element <{tag}>)"
-    if root.find(f"{_OPENSEARCH}totalResults") is None:
-        return "Atom feed without opensearch:totalResults"
-    return None
+    return _inspect_feed(content)[0]
 
 
 def api_error_message(content: bytes) -> str | None:
@@ -377,8 +740,58 @@ class Chunked:
     chunks: Iterator[bytes]
 
 
+class SearchResults(Iterator[Paper]):
+    """The papers of one search, fetched page by page; ``total_results`` is known after the first page.
+
+    ``total_results`` is arXiv's ``opensearch:totalResults`` (None before the first page). arXiv
+    serves at most ~30,000 of them (``DEFAULT_RESULT_CAP``); ``harvest.run`` splits a query beyond
+    that by submission date.
+    """
+
+    def __init__(self, client: ArxivClient, results: Iterator[arxiv.Result], benchmarks: Sequence[str]) -> None:
+        self._client = client
+        self._results = results
+        self._benchmarks = tuple(benchmarks)
+        self.total_results: int | None = None
+
+    def __iter__(self) -> SearchResults:
+        return self
+
+    def __next__(self) -> Paper:
+        while True:
+            try:
+                result = next(self._results)
+            except StopIteration:
+                self.total_results = self._client._feed_session.last_total_results
+                raise
+            except _FeedRejected as e:
+                raise RejectedError(f"arXiv rejected the query: {e}", status=e.status, url=e.url) from None
+            except OffsiteUrlError as e:
+                raise RejectedError(str(e.args[0])) from None
+            except arxiv.HTTPError as e:
+                raise TransientError(f"arXiv API failed after {e.retry + 1} tries", status=e.status,
+                                     url=e.url) from None
+            except arxiv.UnexpectedEmptyPageError as e:
+                raise TransientError(f"arXiv API kept returning an empty page after {e.retry + 1} tries",
+                                     url=e.url) from None
+            except requests.exceptions.RequestException as e:
+                tries = self._client.num_retries + 1
+                if is_unreachable(e):
+                    raise ServiceUnreachableError(unreachable_message(self._client.api_url, e, tries)) from None
+                raise TransientError(f"arXiv API failed after {tries} tries: {describe_request_error(e)}",
+                                     url=self._client.api_url) from None
+            self.total_results = self._client._feed_session.last_total_results
+            paper = result_to_paper(result, self._benchmarks)
+            if paper is not None:
+                return paper
+
+
 class ArxivClient:
-    """Queries the arXiv API and streams PDFs, politely.
+    """Queries the arXiv API and streams PDFs, politely and within bounds.
+
+    ``api_deadline`` / ``pdf_deadline`` (seconds, 0 for none) bound one API page / one PDF from the
+    request to the last byte (defaults from ``FLOPMINE_API_DEADLINE`` / ``FLOPMINE_PDF_DEADLINE``);
+    ``max_feed_bytes`` caps one API page.
 
     >>> client = ArxivClient("http://127.0.0.1:9/api/query", min_interval=0.0)
     >>> client.api_url
@@ -387,21 +800,33 @@ class ArxivClient:
 
     def __init__(self, api_url: str | None = None, *, page_size: int = DEFAULT_PAGE_SIZE,
                  num_retries: int = DEFAULT_NUM_RETRIES, min_interval: float | None = None,
-                 timeout: tuple[float, float] | None = None, limiter: RateLimiter | None = None) -> None:
+                 timeout: tuple[float, float] | None = None, limiter: RateLimiter | None = None,
+                 api_deadline: float | None = None, pdf_deadline: float | None = None,
+                 max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES) -> None:
         self.api_url = (api_url or env_api_url()).split("?", 1)[0]
         self.limiter = limiter or shared_limiter(env_min_interval() if min_interval is None else min_interval)
         self.timeout = timeout or env_timeout()
+        self.num_retries = num_retries
         self._arxiv = arxiv.Client(page_size=page_size, delay_seconds=0.0, num_retries=num_retries)
         self._arxiv.query_url_format = self.api_url + "?{}"
-        self._arxiv._session = _FeedSession(self.limiter, timeout=self.timeout)
-        self._pdf_session = ArxivSession(self.limiter, timeout=self.timeout)
+        self._feed_session = _FeedSession(
+            self.limiter, timeout=self.timeout, max_body_bytes=max_feed_bytes, allow_url=self.allows,
+            deadline=env_api_deadline() if api_deadline is None else api_deadline)
+        self._arxiv._session = self._feed_session
+        self._pdf_session = ArxivSession(
+            self.limiter, timeout=self.timeout, allow_url=self.allows,
+            deadline=env_pdf_deadline() if pdf_deadline is None else pdf_deadline)
 
     @property
     def page_size(self) -> int:
         return self._arxiv.page_size
 
+    def allows(self, url: str) -> bool:
+        """Whether ``url`` is on arXiv's hosts or on this client's API host (see ``host_allowed``)."""
+        return host_allowed(url, self.api_url)
+
     def close(self) -> None:
-        self._arxiv._session.close()
+        self._feed_session.close()
         self._pdf_session.close()
 
     def __enter__(self) -> ArxivClient:
@@ -411,11 +836,13 @@ class ArxivClient:
         self.close()
 
     def search(self, query: str, *, benchmarks: Sequence[str] = (), sort_by: str = "lastUpdatedDate",
-               descending: bool = True, id_list: Sequence[str] = ()) -> Iterator[Paper]:
+               descending: bool = True, id_list: Sequence[str] = ()) -> SearchResults:
         """Papers matching ``query`` (arXiv ``search_query`` syntax), newest first by default.
 
-        Pages are fetched lazily: stop iterating and no further page is requested.
-        Raises ``TransientError`` (retries exhausted) or ``RejectedError`` (HTTP 4xx).
+        Pages are fetched lazily: stop iterating and no further page is requested. The backoff
+        starts afresh for each search. Raises ``ServiceUnreachableError`` (no connection through
+        every retry), ``TransientError`` (retries exhausted) or ``RejectedError`` (HTTP 4xx, a page
+        over the size cap, a redirect off arXiv).
 
         Example: ``client.search('abs:"CIFAR-10" AND cat:cs.CV', benchmarks=("cifar10",))``.
         """
@@ -424,41 +851,29 @@ class ArxivClient:
             sort_by=arxiv.SortCriterion(sort_by),
             sort_order=arxiv.SortOrder.Descending if descending else arxiv.SortOrder.Ascending,
         )
-        results = self._arxiv.results(search)
-        while True:
-            try:
-                result = next(results)
-            except StopIteration:
-                return
-            except _FeedRejected as e:
-                raise RejectedError(f"arXiv rejected the query: {e}", status=e.status, url=e.url) from None
-            except arxiv.HTTPError as e:
-                raise TransientError(f"arXiv API failed after {e.retry + 1} tries", status=e.status,
-                                     url=e.url) from None
-            except arxiv.UnexpectedEmptyPageError as e:
-                raise TransientError(f"arXiv API kept returning an empty page after {e.retry + 1} tries",
-                                     url=e.url) from None
-            except requests.exceptions.RequestException as e:
-                raise TransientError(f"arXiv API unreachable or returning bad feeds: {e}",
-                                     url=getattr(e.request, "url", None) if e.request else None) from None
-            paper = result_to_paper(result, benchmarks)
-            if paper is not None:
-                yield paper
+        self._feed_session.reset_backoff()
+        self._feed_session.last_total_results = None
+        return SearchResults(self, self._arxiv.results(search), benchmarks)
 
     @contextlib.contextmanager
     def stream(self, url: str) -> Iterator[Chunked]:
         """GET ``url`` (a PDF link from the feed) streaming, inside one rate-limiter slot.
 
-        Raises ``TransientError`` for timeouts, dropped connections, 429 and 5xx; ``RejectedError``
-        for other non-200 answers. Errors while reading the body surface as ``TransientError``
-        from the chunk iterator.
+        Raises ``ServiceUnreachableError`` when no connection can be made, ``TransientError`` for
+        timeouts, dropped connections, the overall deadline, 429 and 5xx; ``RejectedError`` for
+        other non-200 answers and for links or redirects off arXiv's hosts. Errors while reading
+        the body (the deadline included) surface as ``TransientError`` from the chunk iterator.
         """
-        if not re.match(r"^https?://", url):
-            raise RejectedError("refusing a non-http(s) PDF link", url=url)
+        if not self.allows(url):
+            raise RejectedError(f"refusing a PDF link to a host that is not arXiv's: {url}")
         try:
             resp = self._pdf_session.get(url, stream=True, timeout=self.timeout)
+        except OffsiteUrlError as e:
+            raise RejectedError(str(e.args[0])) from None
         except requests.exceptions.RequestException as e:
-            raise TransientError(f"request failed: {type(e).__name__}", url=url) from None
+            if is_unreachable(e):
+                raise ServiceUnreachableError(unreachable_message(url, e, 1)) from None
+            raise TransientError(f"request failed: {describe_request_error(e)}", url=url) from None
         try:
             if resp.status_code != 200:
                 err = TransientError if resp.status_code == 429 or resp.status_code >= 500 else RejectedError
@@ -471,13 +886,17 @@ class ArxivClient:
                 chunks=self._chunks(resp, url),
             )
         finally:
-            resp.close()
+            finish(resp)
 
     def _chunks(self, resp: requests.Response, url: str) -> Iterator[bytes]:
+        deadline = getattr(resp, "deadline", None) or _Deadline(None)
         try:
             # the limiter slot already ended with the headers; keep the spacing from the body's end
             yield from resp.iter_content(chunk_size=64 * 1024)
         except requests.exceptions.RequestException as e:
-            raise TransientError(f"download interrupted: {type(e).__name__}", url=url) from None
+            what = describe_request_error(deadline.error() if deadline.expired else e)
+            raise TransientError(f"download interrupted: {what}", url=url) from None
         finally:
             self.limiter.defer(self.limiter.min_interval)
+        if deadline.expired:  # a body without a length ends early, not with an error, when cut
+            raise TransientError(f"download interrupted: {deadline.error()}", url=url)

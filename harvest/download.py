@@ -4,8 +4,10 @@ A PDF is kept only when it passes every check: HTTP 200, a PDF (or generic binar
 the ``%PDF-`` header, an ``%%EOF`` trailer, the announced length, a size cap, and pypdfium2 opening
 it with at least one page. HTML served instead of a PDF, a truncated or corrupt file is never stored:
 the temporary file is removed and the caller records the reason (and retries on a later run).
-Transient failures (timeouts, dropped connections, 429/5xx) are retried within the run with
-exponential backoff and jitter, through the same rate limiter as every other request.
+Transient failures (timeouts, dropped connections, the overall deadline, 429/5xx) are retried
+within the run with exponential backoff and jitter, through the same rate limiter as every other
+request. When no connection can be made on any try, ``ServiceUnreachableError`` is raised: that is
+arXiv being down, not this PDF failing, and the run stops.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from flopmine.config import atomic_path
 from flopmine.errors import HarvestError
 from flopmine.ids import ArxivId
 
-from .client import ArxivClient, RejectedError, TransientError
+from .client import ArxivClient, RejectedError, ServiceUnreachableError, TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -64,10 +66,11 @@ def pdf_filename(arxiv_id: str, version: int) -> str:
     return ArxivId(arxiv_id, version).filename()
 
 
-def validate_pdf(path: Path, *, expected_length: int | None = None) -> tuple[str, int]:
+def validate_pdf(path: Path, *, expected_length: int | None = None, name: str | None = None) -> tuple[str, int]:
     """Check that ``path`` is a complete, readable PDF; return (sha256, size).
 
-    Raises ``InvalidPdfError`` naming what is wrong.
+    Raises ``InvalidPdfError`` naming what is wrong. ``name`` is what log messages call the file
+    (the paper's PDF name, not the temporary file being validated).
     """
     size = path.stat().st_size
     if expected_length is not None and size != expected_length:
@@ -93,7 +96,8 @@ def validate_pdf(path: Path, *, expected_length: int | None = None) -> tuple[str
         if getattr(e, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
             # Complete and well-formed, only password-protected: keep it (downloading it again would
             # not change it); extraction records it with status ``encrypted``.
-            logger.warning("%s is encrypted (needs a password); kept, extraction will report it", path.name)
+            logger.warning("%s is encrypted (needs a password); kept, extraction will report it",
+                           name or path.name)
             return digest.hexdigest(), size
         raise InvalidPdfError(f"corrupt: the PDF library cannot open it ({e})") from None
     try:
@@ -139,14 +143,16 @@ def download_pdf(client: ArxivClient, arxiv_id: str, version: int, url: str, pdf
         else:
             return DownloadOutcome(arxiv_id, version, True, name, sha, size, adopted=True)
     reason = ""
+    unreachable: ServiceUnreachableError | None = None
     for attempt in range(1, tries + 1):
         try:
             with atomic_path(target, suffix=PART_SUFFIX) as tmp:
                 length = _fetch_once(client, url, tmp, max_bytes)
-                sha, size = validate_pdf(tmp, expected_length=length)
+                sha, size = validate_pdf(tmp, expected_length=length, name=name)
             logger.debug("downloaded %s (%d bytes)", name, size)
             return DownloadOutcome(arxiv_id, version, True, name, sha, size, tries=attempt)
         except TransientError as e:
+            unreachable = e if isinstance(e, ServiceUnreachableError) and (attempt == 1 or unreachable) else None
             reason = str(e.args[0]) + (f" (HTTP {e.status})" if e.status else "")
             if attempt < tries:
                 wait = client.limiter.min_interval * 2 ** (attempt - 1) * (1 + random.uniform(0, 0.5))
@@ -160,6 +166,8 @@ def download_pdf(client: ArxivClient, arxiv_id: str, version: int, url: str, pdf
             reason = f"cannot write {target}: {e.strerror}"
             logger.error(reason)
             return DownloadOutcome(arxiv_id, version, False, reason=reason, tries=attempt)
+    if unreachable is not None:  # no connection on any try: arXiv is down, not this PDF bad
+        raise ServiceUnreachableError(str(unreachable.args[0]).replace("(1 tries)", f"({tries} tries)"))
     logger.warning("%s: giving up for this run after %d tries: %s", name, tries, reason)
     return DownloadOutcome(arxiv_id, version, False, reason=f"{reason} after {tries} tries", tries=tries)
 

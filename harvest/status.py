@@ -1,4 +1,5 @@
-"""``harvest.status``: what the store holds — papers per benchmark, PDF states, failures, extractions.
+"""``harvest.status``: what the store holds — papers per benchmark, PDF states, failures (with reasons and
+when they are tried again), extractions (with the reason of each failure).
 
 Example::
 
@@ -40,6 +41,17 @@ class FailedPdf:
     version: int
     attempts: int
     reason: str
+    next_attempt: str = ""  # ISO time of the next try ("" = the next run, or given up)
+    gave_up: bool = False  # failed MAX_ATTEMPTS runs; only ``harvest --retry-failed`` tries again
+
+
+@dataclass(frozen=True)
+class FailedExtraction:
+    arxiv_id: str
+    version: int
+    status: str  # corrupt | encrypted | needs_ocr | timeout | too_large | error
+    reason: str
+    source_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,7 @@ class StatusReport:
     total: BenchmarkStatus  # every paper once, whatever its benchmarks
     failed: tuple[FailedPdf, ...]
     extractions: tuple[tuple[str, int], ...] = ()  # (status, count); empty when nothing extracted yet
+    extraction_failures: tuple[FailedExtraction, ...] = ()  # every extraction not ok, with its reason
     exists: bool = True  # False when the home has no store yet
 
 
@@ -77,14 +90,19 @@ def status_from_conn(conn: sqlite3.Connection, benchmark_names: list[str] | None
                                     q[0] or "", q[1] or ""))
     c = _counts(conn, "1 = 1", ())
     total = BenchmarkStatus("all", c["papers"], c["versions"], c["ok"], c["pending"], c["failed"])
-    failed = tuple(FailedPdf(r[0], int(r[1]), int(r[2]), r[3] or "") for r in conn.execute(
-        "SELECT arxiv_id, version, attempts, reason FROM pdfs WHERE status = 'failed' ORDER BY arxiv_id, version"))
+    failed = tuple(
+        FailedPdf(r[0], int(r[1]), int(r[2]), r[3] or "", r[4] or "", int(r[2]) >= state.MAX_ATTEMPTS)
+        for r in conn.execute("SELECT arxiv_id, version, attempts, reason, next_attempt FROM pdfs "
+                              "WHERE status = 'failed' ORDER BY arxiv_id, version"))
     try:
         extractions = tuple((r[0], int(r[1])) for r in conn.execute(
             "SELECT status, count(*) FROM extractions GROUP BY status ORDER BY status"))
+        extraction_failures = tuple(FailedExtraction(r[0], int(r[1]), r[2], r[3] or "", r[4] or "") for r in conn.execute(
+            "SELECT arxiv_id, version, status, reason, source_path FROM extractions WHERE status != 'ok' "
+            "ORDER BY arxiv_id, version"))
     except sqlite3.OperationalError:
-        extractions = ()
-    return StatusReport(tuple(rows), total, failed, extractions)
+        extractions, extraction_failures = (), ()
+    return StatusReport(tuple(rows), total, failed, extractions, extraction_failures)
 
 
 def status(home: Home, *, registry: Path | str | None = None) -> StatusReport:
@@ -92,7 +110,7 @@ def status(home: Home, *, registry: Path | str | None = None) -> StatusReport:
     names = list(load_registry(registry))
     if not home.db_path.exists():
         empty = tuple(BenchmarkStatus(n) for n in names)
-        return StatusReport(empty, BenchmarkStatus("all"), (), (), exists=False)
+        return StatusReport(empty, BenchmarkStatus("all"), (), exists=False)
     conn = connect(home.db_path)
     try:
         return status_from_conn(conn, names)

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import stat
 from pathlib import Path
 
 import pytest
 
 from flopmine.benchmarks import load_registry
-from flopmine.config import atomic_path, home_lock, neutralise_cell, resolve_home, write_csv_atomic
+from flopmine.config import (
+    atomic_path,
+    home_lock,
+    neutralise_cell,
+    resolve_home,
+    write_csv_atomic,
+    write_text_atomic,
+)
 from flopmine.errors import ConfigError, LockedError
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.store import candidates_for, connect, get_paper, replace_candidates, upsert_paper
@@ -151,3 +159,17 @@ def test_registry_loads_and_rejects_typos(tmp_path: Path) -> None:
     bad.write_text('[x]\ntitle="t"\nquery="q"\nmetrics=["accuracy"]\nprimary_metric="acc"\n')
     with pytest.raises(ConfigError, match="unknown metric"):
         load_registry(bad)
+
+
+@pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_atomic_writes_respect_the_umask(tmp_path: Path, umask: int, mode: int) -> None:
+    old = os.umask(umask)
+    try:
+        write_text_atomic(tmp_path / "report.html", "<html></html>")
+        write_csv_atomic(tmp_path / "dataset.csv", ["a"], [{"a": 1}])
+        with atomic_path(tmp_path / "x.pdf", suffix=".part") as tmp:
+            tmp.write_bytes(b"%PDF-")
+    finally:
+        os.umask(old)
+    for name in ("report.html", "dataset.csv", "x.pdf"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode, name

@@ -67,6 +67,12 @@ def _assert_clean_pdf_dir(home: Home) -> None:
         assert p.read_bytes().startswith(b"%PDF-")
 
 
+def _time_passes(home: Home) -> None:
+    """Every failed PDF's next attempt is due (as if its backoff had elapsed)."""
+    with _db(home) as conn:
+        conn.execute("UPDATE pdfs SET next_attempt = '2000-01-01T00:00:00Z' WHERE next_attempt IS NOT NULL")
+
+
 def _api(fake: FakeArxiv) -> list:
     return fake.requests_to("/api/query")
 
@@ -295,10 +301,12 @@ def test_bad_pdf_is_rejected_recorded_and_retried_next_run(home, registry, make_
     assert st.total.pdf_failed == 1 and reason.lower() in st.failed[0].reason.lower()
 
     fake.clear_log()
+    _time_passes(home)
     report = _run(home, fake, registry)
     assert report.exit_code == 0 and [r.path for r in _pdf_requests(fake)] == ["/pdf/1901.00002v1"]
     row = _pdf_rows(home)["1901.00002v1"]
     assert row["status"] == "ok" and row["attempts"] == 2 and row["reason"] is None
+    assert row["next_attempt"] is None
 
 
 @pytest.mark.parametrize("fault", [

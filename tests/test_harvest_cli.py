@@ -72,9 +72,10 @@ def test_cli_rejects_bad_options(tmp_path, registry):
     runner = CliRunner()
     home = str(tmp_path / "home")
     r = runner.invoke(app, ["--home", home, "harvest", "--registry", str(registry), "-b", "mnist"])
-    assert r.exit_code != 0 and "unknown benchmark 'mnist'" in str(r.exception)
+    assert r.exit_code == 2 and "unknown benchmark 'mnist'" in r.output  # a bad command line, as README says
     r = runner.invoke(app, ["--home", home, "harvest", "--registry", str(registry), "--since", "2019-13-01"])
-    assert "expected a date" in str(r.exception)
+    assert r.exit_code == 2 and "expected a date" in r.output
+    assert not (tmp_path / "home").exists()  # refused before taking the lock
 
 
 def test_overlapping_run_exits_75(tmp_path, registry):

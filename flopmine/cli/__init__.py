@@ -13,10 +13,11 @@ import typer
 from ..errors import FlopmineError, Terminated
 from ..stopping import terminate_on_sigterm
 from . import analysis_cmd, demo_cmd, eval_cmd, extract_cmd, harvest_cmd, review_cmd
-from .common import console_err, global_options
+from .common import FlopmineGroup, console_err, global_options
 
 app = typer.Typer(
     name="flopmine",
+    cls=FlopmineGroup,
     help="Measure how much compute deep-learning progress costs: harvest arXiv papers, extract compute "
     "facts with evidence, review them, and fit the scaling laws of Thompson et al. (2020).",
     no_args_is_help=True,

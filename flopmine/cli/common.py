@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from typer.core import TyperGroup
 
 from ..config import Home, resolve_home
 
@@ -29,6 +30,37 @@ console_err = Console(stderr=True)
 
 # A progress callback that library code calls: (done, total, message).
 ProgressCallback = Callable[[int, int, str], None]
+
+
+def hide_flag_types(command: Any, ctx: Any) -> None:
+    """Show nothing in the type column for plain flags (``--dry-run``, ``--help``), not ``<bool>``.
+
+    Sub-groups (``review``) are walked too, so every command's help looks the same. Duck-typed:
+    typer carries its own copy of click, whose classes are not ``click``'s.
+    """
+    for param in command.get_params(ctx):
+        if getattr(param, "param_type_name", "") == "option" and getattr(param, "is_flag", False) \
+                and param.metavar is None:
+            param.metavar = ""
+    if hasattr(command, "list_commands"):
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                hide_flag_types(sub, ctx)
+
+
+class FlopmineGroup(TyperGroup):
+    """The top-level command group: typer's, with plain flags shown without a type in ``--help``."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            hide_flag_types(command, ctx)
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        hide_flag_types(self, ctx)
+        super().format_help(ctx, formatter)
 
 
 @dataclass

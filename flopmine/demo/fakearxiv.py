@@ -25,8 +25,16 @@ Faults: ``Fault(match, kind, times=1, …)`` fires on the first ``times`` reques
 ``retry_after``), ``drop`` (close without answering), ``slow`` (sleep ``delay`` s, then answer
 normally), ``empty`` (a feed page without entries), ``malformed`` (half a feed), ``html`` (a 200 HTML
 page), ``truncate`` (the first half of the body, consistently announced), ``cut`` (announce the
-full length, send half, close) and ``trickle`` (send the body in ``chunk``-byte pieces ``delay``
-seconds apart).
+full length, send half, close), ``trickle`` (send the body in ``chunk``-byte pieces ``delay``
+seconds apart: a slow drip), ``huge`` (a 200 answer of ``size`` bytes, streamed without a length:
+an endless feed; ``fault.sent`` counts the bytes the client took) and ``redirect`` (302 to
+``location``, e.g. another host).
+
+Result cap: ``FakeArxiv(result_cap=N)`` serves only the first N results of any query while
+``opensearch:totalResults`` reports them all, as arXiv does past ~30,000.
+
+A ``FakeEntry`` with ``pdf_url`` set advertises that link in the feed instead of its own ``/pdf/…``
+(a PDF link to another host).
 
 Example::
 
@@ -59,7 +67,8 @@ from flopmine.store import now_iso
 from flopmine.types import Paper
 
 LAYOUTS = ("2026", "2016")
-FAULT_KINDS = ("status", "drop", "slow", "empty", "malformed", "html", "truncate", "cut", "trickle")
+FAULT_KINDS = ("status", "drop", "slow", "empty", "malformed", "html", "truncate", "cut", "trickle", "huge",
+               "redirect")
 MAX_PAGE = 2000
 
 
@@ -70,6 +79,7 @@ class FakeEntry:
     paper: Paper
     body: bytes | None = None
     content_type: str = "application/pdf"
+    pdf_url: str | None = None  # the feed's PDF link, when not the fake's own /pdf/<id>v<n>
 
 
 @dataclass
@@ -83,7 +93,10 @@ class Fault:
     retry_after: str | None = None
     delay: float = 2.0
     chunk: int = 512
+    size: int = 0  # huge: bytes to send
+    location: str = ""  # redirect: where to
     fired: int = 0
+    sent: int = 0  # huge: bytes written before the client hung up
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -256,7 +269,7 @@ def _wrap(text: str, width: int = 79) -> str:
     return "\n".join(lines)
 
 
-def _entry_xml(paper: Paper, base_url: str, layout: str) -> str:
+def _entry_xml(paper: Paper, base_url: str, layout: str, pdf_url: str | None = None) -> str:
     vid = paper.versioned_id
     published = _default_published(paper)
     updated = paper.updated or published
@@ -264,7 +277,7 @@ def _entry_xml(paper: Paper, base_url: str, layout: str) -> str:
     primary = paper.primary_category or (paper.categories[0] if paper.categories else "cs.LG")
     cats = "".join(f'\n    <category term={quoteattr(c)} scheme="{_NS_ARXIV}"/>'
                    for c in (paper.categories or (primary,)))
-    pdf = f"{base_url}/pdf/{vid}"
+    pdf = pdf_url or f"{base_url}/pdf/{vid}"
     abs_url = f"{base_url}/abs/{vid}"
     if layout == "2016":
         return (
@@ -289,11 +302,12 @@ def _entry_xml(paper: Paper, base_url: str, layout: str) -> str:
 
 
 def render_feed(papers: Iterable[Paper], *, total: int, start: int, per_page: int, query_echo: str,
-                base_url: str, layout: str = "2026") -> bytes:
-    """An Atom results page in the chosen layout."""
+                base_url: str, layout: str = "2026", pdf_urls: dict[str, str] | None = None) -> bytes:
+    """An Atom results page in the chosen layout (``pdf_urls``: versioned id → PDF link override)."""
     now = now_iso()
     feed_id = hashlib.sha1(query_echo.encode()).hexdigest()[:27]
-    entries = "".join(_entry_xml(p, base_url, layout) for p in papers)
+    links = pdf_urls or {}
+    entries = "".join(_entry_xml(p, base_url, layout, links.get(p.versioned_id)) for p in papers)
     if layout == "2016":
         head = (
             f'<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="{_NS_ATOM}">\n'
@@ -347,10 +361,12 @@ class FakeArxiv:
     """A loopback arXiv; start it with ``with FakeArxiv(entries) as fake:`` (or ``start()``/``stop()``)."""
 
     def __init__(self, entries: Iterable[FakeEntry] = (), *, layout: str = "2026",
-                 faults: Iterable[Fault] = (), host: str = "127.0.0.1", port: int = 0) -> None:
+                 faults: Iterable[Fault] = (), host: str = "127.0.0.1", port: int = 0,
+                 result_cap: int | None = None) -> None:
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
         self.layout = layout
+        self.result_cap = result_cap
         self._lock = threading.Lock()
         self._entries: dict[tuple[str, int], FakeEntry] = {}
         self._order: list[str] = []  # arxiv ids, insertion order (relevance)
@@ -496,11 +512,13 @@ class FakeArxiv:
             candidates.sort(key=lambda p: (p.updated, p.arxiv_id), reverse=descending)
         elif sort_by == "submittedDate":
             candidates.sort(key=lambda p: (p.published, p.arxiv_id), reverse=descending)
-        page = candidates[start:start + per_page]
+        served = candidates if self.result_cap is None else candidates[:self.result_cap]
+        page = served[start:start + per_page]
+        pdf_urls = {e.paper.versioned_id: e.pdf_url for e in entries.values() if e.pdf_url}
         echo = "&".join(f"{k}={params.get(k, [''])[0]}" for k in ("search_query", "id_list", "start",
                                                                    "max_results"))
         body = render_feed(page, total=len(candidates), start=start, per_page=len(page) or per_page,
-                           query_echo=echo, base_url=self.base_url, layout=self.layout)
+                           query_echo=echo, base_url=self.base_url, layout=self.layout, pdf_urls=pdf_urls)
         return 200, body, len(candidates), start, per_page
 
     def _pdf(self, rest: str) -> FakeEntry | None:
@@ -534,7 +552,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.fake._record(t, "GET", target, status)  # logged on arrival, even when answered late
         if fault and fault.kind == "slow":
             time.sleep(fault.delay)
-        if fault and fault.kind in ("status", "html"):
+        if fault and fault.kind == "huge":
+            self._send_huge(fault)
+        elif fault and fault.kind in ("status", "html", "redirect"):
             self._send(status, body, content_type, headers)
         elif status == 200:
             self._deliver(status, body, content_type, fault)
@@ -548,6 +568,10 @@ class _Handler(BaseHTTPRequestHandler):
             return fault.status, b"<html><body>Service unavailable</body></html>", "text/html", headers
         if fault and fault.kind == "html":
             return 200, _HTML_PAGE, "text/html; charset=utf-8", {}
+        if fault and fault.kind == "redirect":
+            return 302, b"", "text/html", {"Location": fault.location}
+        if fault and fault.kind == "huge":
+            return 200, b"", "application/atom+xml; charset=utf-8", {}
         split = urlsplit(target)
         if split.path == "/api/query":
             params = parse_qs(split.query, keep_blank_values=True)
@@ -580,6 +604,24 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.delay)
         else:
             self._send(status, body, content_type)
+
+    def _send_huge(self, fault: Fault) -> None:
+        """``fault.size`` bytes of a feed that never ends, without a Content-Length (read until close)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/atom+xml; charset=utf-8")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        head = f'<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="{_NS_ATOM}">\n<!-- '.encode()
+        filler = b"x" * 65536
+        if not self._write(head):
+            return
+        fault.sent = len(head)
+        while fault.sent < fault.size:
+            piece = filler[: fault.size - fault.sent]
+            if not self._write(piece):
+                return
+            fault.sent += len(piece)
 
     def _send_headers(self, status: int, content_type: str, length: int,
                       extra: dict[str, str] | None = None) -> None:

@@ -1,0 +1,85 @@
+"""What a new user sees (issue 11, "Smaller things"): help, extract messages, status reasons, warnings."""
+
+from __future__ import annotations
+
+import io
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+from reportlab.pdfgen import canvas
+from typer.testing import CliRunner
+
+from flopmine import harvest
+from flopmine.cli import app, main
+from flopmine.config import resolve_home
+from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry
+from flopmine.store import connect, replace_candidates
+from tests.support.arxiv_fixtures import REGISTRY_TOML, paper
+
+
+@pytest.mark.parametrize("command", [[], ["harvest"], ["status"], ["extract"], ["review"], ["review", "import"]],
+                         ids=" ".join)
+def test_help_shows_no_type_after_plain_flags(command):
+    out = CliRunner().invoke(app, [*command, "--help"], terminal_width=160).output
+    assert "--help" in out and "<bool>" not in out
+
+
+def _run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    captured = capsys.readouterr()
+    return int(e.value.code or 0), captured.out + captured.err
+
+
+def test_extract_missing_file_says_no_such_file_and_stores_nothing(tmp_path, capsys):
+    home = tmp_path / "home"
+    code, out = _run_cli(["--home", str(home), "--quiet", "extract", str(tmp_path / "2001.09999v1.pdf"),
+                          str(tmp_path / "notes.pdf")], capsys)
+    assert code == 1
+    assert out.count("no such file") == 2 and "not an arXiv id" not in out
+    with sqlite3.connect(home / "flopmine.sqlite") as conn:
+        assert conn.execute("SELECT count(*) FROM extractions").fetchone() == (0,)
+
+
+def test_extract_folder_without_pdfs_is_an_error(tmp_path, capsys):
+    empty = tmp_path / "papers"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a pdf")
+    code, out = _run_cli(["--home", str(tmp_path / "home"), "extract", str(empty)], capsys)
+    assert code == 1 and f"no PDFs found in {empty}" in " ".join(out.split())
+
+
+def test_status_shows_extraction_failure_reasons(tmp_path):
+    home = resolve_home(tmp_path / "home")
+    home.ensure()
+    with connect(home.db_path) as conn:
+        replace_candidates(conn, "1901.00001", 1, [], extraction={
+            "rule_version": "t", "status": "needs_ocr", "reason": "no text layer on any of 9 pages"})
+        replace_candidates(conn, "1901.00002", 1, [], extraction={"rule_version": "t", "status": "ok"})
+    (failure,) = harvest.status(home).extraction_failures
+    assert (failure.arxiv_id, failure.status) == ("1901.00001", "needs_ocr")
+    out = CliRunner().invoke(app, ["--home", str(home.root), "status"], terminal_width=200).output
+    assert "no text layer on any of 9 pages" in out and "1901.00001v1" in out
+
+
+def _encrypted_pdf() -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, encrypt="secret")
+    c.drawString(72, 720, "Paper 1 about CIFAR-10")
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_harvest_warning_names_the_paper_not_the_temporary_file(tmp_path, caplog):
+    registry = tmp_path / "registry.toml"
+    registry.write_text(REGISTRY_TOML)
+    home = resolve_home(tmp_path / "home")
+    with FakeArxiv([FakeEntry(paper(1), _encrypted_pdf())]) as fake, caplog.at_level(logging.WARNING):
+        report = harvest.run(home, registry=registry, api_url=fake.api_url, min_interval=0.01,
+                             benchmarks=["cifar10"])
+    assert report.exit_code == 0 and (Path(home.pdf_dir) / "1901.00001v1.pdf").exists()
+    (warning,) = [r.getMessage() for r in caplog.records if "encrypted" in r.getMessage()]
+    assert warning.startswith("1901.00001v1.pdf is encrypted") and ".part" not in warning
