@@ -28,6 +28,7 @@ import concurrent.futures as cf
 import contextlib
 import ctypes
 import logging
+import logging.handlers
 import multiprocessing
 import os
 import signal
@@ -39,6 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from flopmine.errors import ConfigError, PdfError
 from flopmine.ids import InvalidIdError, parse_id
@@ -244,12 +246,26 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
 # ---------------------------------------------------------------- the local process pool
 
 
-def _init_worker(memory_bytes: int, parent_pid: int) -> None:
-    """Pool-worker initializer: exit with the parent, cap memory, leave Ctrl-C and SIGTERM to the parent,
-    load the rules once."""
+class _ToParentLoggers(logging.Handler):
+    """In the parent: hand a worker's log record to the parent's logger of the same name, so it reaches the
+    CLI's handler (printed above the progress bar) and ``--log-file`` like any other message."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger(record.name).handle(record)
+
+
+def _init_worker(memory_bytes: int, parent_pid: int, log_queue: Any = None, log_level: int = logging.WARNING,
+                 ) -> None:
+    """Pool-worker initializer: exit with the parent, send log records to the parent, cap memory, leave
+    Ctrl-C and SIGTERM to the parent, load the rules once."""
     import resource
 
     exit_with_parent(parent_pid)  # a parent killed with SIGKILL leaves no worker behind
+    if log_queue is not None:
+        # without this, a worker's warning goes to its stderr through logging's last resort, onto the bar
+        root = logging.getLogger()
+        root.handlers[:] = [logging.handlers.QueueHandler(log_queue)]
+        root.setLevel(log_level)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if memory_bytes > 0:
@@ -293,6 +309,7 @@ class WorkerPool:
         self.workers = max(1, int(workers))
         self.limits = limits
         self._executor: cf.ProcessPoolExecutor | None = None
+        self._log_listener: logging.handlers.QueueListener | None = None
 
     def start(self) -> WorkerPool:
         """Start (and warm up) the worker processes now rather than on the first ``run``."""
@@ -303,9 +320,14 @@ class WorkerPool:
         if self._executor is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["flopmine.extract.pipeline", "flopmine.extract.pdf"])
-            self._executor = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
-                                                    initializer=_init_worker,
-                                                    initargs=(self.limits.memory_bytes, os.getpid()))
+            if self._log_listener is None:
+                log_queue = ctx.Queue()
+                self._log_listener = logging.handlers.QueueListener(log_queue, _ToParentLoggers())
+                self._log_listener.start()
+            self._executor = cf.ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
+                initargs=(self.limits.memory_bytes, os.getpid(), self._log_listener.queue,
+                          logging.getLogger().getEffectiveLevel()))
             # start every worker now, so a PDF's clock does not include process start-up
             with _safe_path():
                 warm = [self._executor.submit(_ping, 0.05) for _ in range(self.workers)]
@@ -333,6 +355,9 @@ class WorkerPool:
         ex, self._executor = self._executor, None
         if ex is not None:
             ex.shutdown(wait=True, cancel_futures=True)
+        listener, self._log_listener = self._log_listener, None
+        if listener is not None:
+            listener.stop()  # after the workers: their last records are printed first
 
     def __enter__(self) -> WorkerPool:
         return self

@@ -83,3 +83,26 @@ def test_harvest_warning_names_the_paper_not_the_temporary_file(tmp_path, caplog
     assert report.exit_code == 0 and (Path(home.pdf_dir) / "1901.00001v1.pdf").exists()
     (warning,) = [r.getMessage() for r in caplog.records if "encrypted" in r.getMessage()]
     assert warning.startswith("1901.00001v1.pdf is encrypted") and ".part" not in warning
+
+
+def test_worker_warnings_go_through_the_parents_logging(tmp_path: Path) -> None:
+    """A worker's warning reaches the CLI's handler (printed above the progress bar) and --log-file; before,
+    logging's last resort wrote it bare onto the worker's stderr, that is onto the bar's line."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.pdfs import encrypted_pdf
+
+    pdfs = tmp_path / "pdfs"
+    pdfs.mkdir()
+    encrypted_pdf(pdfs / "2001.00003v1.pdf")
+    log_file = tmp_path / "run.log"
+    flopmine = Path(sys.executable).with_name("flopmine")
+    r = subprocess.run([str(flopmine), "--home", str(tmp_path / "h"), "--log-file", str(log_file), "extract",
+                        str(pdfs), "--workers", "1"], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                       env={**os.environ, "COLUMNS": "400"})  # one message, one line
+    assert r.returncode == 1
+    worker_lines = [line for line in r.stderr.splitlines() if "needs a password" in line]
+    assert worker_lines and all(line.startswith("WARNING") for line in worker_lines), r.stderr
+    assert "WARNING flopmine.extract.pipeline: " in log_file.read_text() and "2001.00003v1.pdf: encrypted" in log_file.read_text()
