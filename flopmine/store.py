@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS pdfs (
     attempts INTEGER NOT NULL DEFAULT 0,
     reason TEXT,
     updated_at TEXT NOT NULL,
+    next_attempt TEXT,         -- a failed download is not retried before this time (NULL: any time)
     PRIMARY KEY (arxiv_id, version)
 );
 
@@ -121,7 +122,25 @@ def connect(path: Path | str, *, timeout: float = 30.0) -> sqlite3.Connection:
     with conn:
         conn.executescript(SCHEMA)
         conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    _add_missing_columns(conn)
     return conn
+
+
+# Columns added after a table was first released: (table, column, declaration). A store made by an older
+# version gets them on open.
+_ADDED_COLUMNS = (("pdfs", "next_attempt", "TEXT"),)
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, column, declaration in _ADDED_COLUMNS:
+        if column in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}:
+            continue
+        try:
+            with conn:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+        except sqlite3.OperationalError as e:  # another process added it first
+            if "duplicate column" not in str(e):
+                raise
 
 
 # ---------------------------------------------------------------- papers

@@ -50,19 +50,9 @@ CREATE TABLE IF NOT EXISTS harvest_slices (
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the harvester's own tables and columns (idempotent).
-
-    ``pdfs.next_attempt`` (ISO time, NULL = any time) is the harvester's column in the core table.
-    """
+    """Create the harvester's own tables (idempotent). ``pdfs.next_attempt`` is in the core schema."""
     with conn:
         conn.executescript(HARVEST_SCHEMA)
-    if "next_attempt" not in _columns(conn, "pdfs"):
-        try:
-            with conn:
-                conn.execute("ALTER TABLE pdfs ADD COLUMN next_attempt TEXT")
-        except sqlite3.OperationalError as e:  # another process added it first
-            if "duplicate column" not in str(e):
-                raise
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
