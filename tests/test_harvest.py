@@ -4,46 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from flopmine import harvest
-from flopmine.config import Home, home_lock, resolve_home
+from flopmine.config import Home, home_lock
 from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry, Fault
 from flopmine.errors import LockedError
 from flopmine.store import connect
-from tests.support.arxiv_fixtures import REGISTRY_TOML, entries, make_pdf, paper
+from tests.support.arxiv_fixtures import entries, make_pdf, paper
 
 INTERVAL = 0.02
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Path:
-    p = tmp_path / "registry.toml"
-    p.write_text(REGISTRY_TOML)
-    return p
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Home:
-    return resolve_home(tmp_path / "home")
-
-
-@pytest.fixture
-def make_fake() -> Iterator:
-    started: list[FakeArxiv] = []
-
-    def _make(items: list[FakeEntry], **kw: object) -> FakeArxiv:
-        fake = FakeArxiv(items, **kw).start()  # type: ignore[arg-type]
-        started.append(fake)
-        return fake
-
-    yield _make
-    for f in started:
-        f.stop()
 
 
 def _run(home: Home, fake: FakeArxiv, registry: Path, **kw: object) -> harvest.HarvestReport:

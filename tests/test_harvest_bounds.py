@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -20,40 +19,14 @@ from typer.testing import CliRunner
 
 from flopmine import harvest
 from flopmine.cli import app
-from flopmine.config import Home, resolve_home
+from flopmine.config import Home
 from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry, Fault
 from flopmine.harvest.client import ServiceUnreachableError
 from flopmine.store import connect
-from tests.support.arxiv_fixtures import REGISTRY_TOML, entries, make_pdf, paper
+from tests.support.arxiv_fixtures import entries, make_pdf, paper
 
 INTERVAL = 0.02
 FLOPMINE = Path(sys.executable).with_name("flopmine")
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Path:
-    p = tmp_path / "registry.toml"
-    p.write_text(REGISTRY_TOML)
-    return p
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Home:
-    return resolve_home(tmp_path / "home")
-
-
-@pytest.fixture
-def make_fake() -> Iterator:
-    started: list[FakeArxiv] = []
-
-    def _make(items: list[FakeEntry], **kw: object) -> FakeArxiv:
-        fake = FakeArxiv(items, **kw).start()  # type: ignore[arg-type]
-        started.append(fake)
-        return fake
-
-    yield _make
-    for f in started:
-        f.stop()
 
 
 @pytest.fixture

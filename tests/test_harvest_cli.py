@@ -10,23 +10,15 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from flopmine.cli import app
 from flopmine.config import home_lock, resolve_home
 from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry, Fault
-from tests.support.arxiv_fixtures import REGISTRY_TOML, entries, make_pdf, paper
+from tests.support.arxiv_fixtures import entries, make_pdf, paper
 
 INTERVAL = 0.05
 FLOPMINE = Path(sys.executable).with_name("flopmine")
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Path:
-    p = tmp_path / "registry.toml"
-    p.write_text(REGISTRY_TOML)
-    return p
 
 
 def _env(fake: FakeArxiv) -> dict[str, str]:
