@@ -91,6 +91,12 @@ class ReviewError(FlopmineError):
         return self.args[0] + "\n" + "\n".join(self.problems)
 
 
+class UsageError(ReviewError):
+    """A command-line value that cannot work (``--overlap 1.5``, an unknown name in ``--assign``): exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
 class AnalysisError(FlopmineError):
     """The dataset cannot be built or fitted (missing columns, too few rows …)."""
 

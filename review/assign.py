@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flopmine.config import Home
-from flopmine.errors import ReviewError
+from flopmine.errors import ReviewError, UsageError
 from flopmine.store import now_iso
 
 from .annotations import commit_files, review_lock
@@ -135,17 +135,17 @@ def parse_reviewers(text: str, directory: Path) -> list[str]:
         else:
             names.append(lower[name.lower()])
     if problems:
-        raise ReviewError("--assign names unknown reviewers; nothing was exported", problems)
+        raise UsageError("--assign names unknown reviewers; nothing was exported", problems)
     return names
 
 
 def check_overlap(overlap: float, reviewers: Sequence[str]) -> None:
-    """Raise ``ReviewError`` unless ``0 <= overlap <= 1`` (and two reviewers when it is above 0)."""
+    """Raise ``UsageError`` (exit 2) unless ``0 <= overlap <= 1`` (and two reviewers when it is above 0)."""
     if not (isinstance(overlap, int | float) and math.isfinite(overlap) and 0.0 <= overlap <= 1.0):
-        raise ReviewError(f"--overlap: {overlap!r} is outside 0–1 (the share of papers reviewed twice, "
+        raise UsageError(f"--overlap: {overlap!r} is outside 0–1 (the share of papers reviewed twice, "
                           "e.g. 0.1); nothing was exported")
     if overlap > 0 and len(reviewers) < 2:
-        raise ReviewError(f"--overlap: {overlap:g} needs at least two reviewers in --assign (a paper is reviewed "
+        raise UsageError(f"--overlap: {overlap:g} needs at least two reviewers in --assign (a paper is reviewed "
                           "twice by two people); use --overlap 0 for one reviewer")
 
 

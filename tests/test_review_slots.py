@@ -291,9 +291,9 @@ def test_cli_assign_close_agreement_and_review_cost(db: sqlite3.Connection, home
     h = str(home.root)
     _reviewers(home, "alice", "bob")
     code, _, err = _run(capsys, "--home", h, "review", "export", "--assign", "alice,carol", "--out", str(tmp_path / "o"))
-    assert code == 1 and "--assign:2: name: unknown reviewer 'carol'" in err
+    assert code == 2 and "--assign:2: name: unknown reviewer 'carol'" in err  # a bad command line
     code, _, err = _run(capsys, "--home", h, "review", "export", "--assign", "alice,bob", "--overlap", "1.5")
-    assert code == 1 and "--overlap: 1.5 is outside 0–1" in err
+    assert code == 2 and "--overlap: 1.5 is outside 0–1" in err
     code, out, _ = _run(capsys, "--home", h, "review", "export", "--assign", "alice,bob", "--overlap", "0.34",
                         "--out", str(tmp_path / "o"))
     assert code == 0 and "Assigned 3 paper(s), 1 reviewed twice" in out
