@@ -16,7 +16,7 @@ from flopmine.extract.normalise import (
     parse_duration_hours,
     parse_number,
 )
-from flopmine.extract.rank import Evidence, dedupe_and_rank, score
+from flopmine.extract.rank import dedupe_and_rank
 from flopmine.extract.rules import RULE_VERSION, candidates, engine, load_rules
 from flopmine.extract.rules.context import own_model_stems, section_map
 from flopmine.extract.tables import header_field, header_scale, table_facts, text_table_facts
@@ -226,14 +226,6 @@ def test_learning_rate_epoch_step_is_not_top_epochs_candidate() -> None:
 def test_axis_ticks_are_not_top_candidates() -> None:
     text = "0 50 100 150 200 epochs\nThe networks are trained for 164 epochs in total."
     assert _values(text, "epochs")[0] == 164
-
-
-def test_score_factors_are_monotone() -> None:
-    base = score(0.7, Evidence())
-    assert score(0.7, Evidence(citation=True)) < base < score(0.7, Evidence(ours=True))
-    assert score(0.7, Evidence(section="references")) < score(0.7, Evidence(section="related")) < base
-    assert score(0.7, Evidence(lr_schedule=True)) < base
-    assert score(0.7, Evidence(), repeats=3) > base
 
 
 def test_dedupe_keeps_best_evidence_and_ranks_per_field() -> None:

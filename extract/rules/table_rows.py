@@ -17,11 +17,6 @@ from .context import (
 )
 from .text_rules import (
     _NOT_A_MODEL,
-    DEFAULT_DEV_SET,
-    DEFAULT_LATER_COLUMN,
-    DEFAULT_NO_BENCHMARK,
-    DEFAULT_OTHER_DATASET,
-    DEFAULT_UNLABELLED_ROW,
     SNIPPET_CHARS,
     _snippet,
     _stem,
@@ -29,7 +24,8 @@ from .text_rules import (
 from .version import RULE_VERSION
 
 _ABLATION_CAPTION = re.compile(r"ablat|\bvary|varying|effect of|impact of|influence of|w/o", re.I)
-
+# Cell shapes worth a feature: "22.15 / 20.80", "30.8 → 34.5", "6.61±0.16", a scale read from the header.
+_CELL_FLAGS = frozenset({"two_values", "arrow", "interval", "assumed_scale", "caption_only", "row_header"})
 
 
 
@@ -74,19 +70,22 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         else:
             bench = ""
         own_score, ours, cites = _label_evidence(f.model, own)
-        extra = DEFAULT_OTHER_DATASET if other and field in METRIC_FIELDS else 1.0
+        tags: list[str] = []
+        if other and field in METRIC_FIELDS:
+            tags.append("other_dataset")
         if implicit and field in METRIC_FIELDS:
-            extra *= DEFAULT_NO_BENCHMARK
+            tags.append("no_benchmark")
         flags = f.flags
         if "caption_only" in f.flags and f.column > 0:
-            extra *= DEFAULT_LATER_COLUMN  # a headerless table: its first value column is the main score
+            tags.append("later_column")  # a headerless table: its first value column is the main score
             flags = (*flags, "later_column")
         if field in METRIC_FIELDS and re.search(r"\bdev\b", f.header, re.I):
-            extra *= DEFAULT_DEV_SET  # development-set scores are tuning numbers; the test set is the headline
+            tags.append("dev_set")  # development-set scores are tuning numbers; the test set is the headline
         if not f.model.strip() or re.fullmatch(r"\(?[A-Z]\)?|\d+", f.model.strip()):
-            extra *= DEFAULT_UNLABELLED_ROW  # a row without a model name: an ablation variant or a stray line
+            tags.append("unlabelled_row")  # a row without a model name: an ablation variant or a stray line
+        tags.extend(f"cell_{x}" for x in f.flags if x in _CELL_FLAGS)
         ev = Evidence(section=sections.kind(page_index, max(pos, 0)), ours=ours, citation=cites,
-                      own_model=own_score, table=True, extra=extra,
+                      own_model=own_score, table=True, tags=tuple(tags),
                       ablation=bool(_ABLATION_CAPTION.search(f.caption)))
         bbox = page.span_bbox(f.start, f.end) if page.char_boxes and f.start >= 0 else None
         snippet = _snippet(flat, max(f.start, 0), max(f.end, 0)) if f.start >= 0 else (

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from flopmine import harvest
+from flopmine.extract.ranker import model_in_use
 
 from ..errors import ConfigError
 from .common import console, progress_bar, state
@@ -114,6 +115,7 @@ def status_command(
         for status_name, n in report.extractions:
             ext.add_row(status_name, str(n))
         console.print(ext)
+    console.print(f"ranking model: {model_in_use(st.home.root)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
