@@ -10,8 +10,10 @@ and reviewers' decisions, and its probability as the candidate's confidence.
   is positive; the other candidates of the same paper and field are negative; candidates of a (paper,
   field) without gold are not used. Reviewers' decisions count the same way: accept / correct / add give
   the right value, reject marks a wrong one.
-- ``fit(...)``: scikit-learn ``LogisticRegression``; the model file is JSON (``Ranker.to_json``) holding
-  the feature list, the coefficients, a training summary and the library versions, and no paper text.
+- ``fit(...)``: an L2-regularised logistic regression (scikit-learn's ``LogisticRegression`` objective, solved
+  with scipy's L-BFGS-B so that evidence whose direction is known, ``NEGATIVE`` / ``POSITIVE``, keeps its sign);
+  the model file is JSON (``Ranker.to_json``): the feature list, the coefficients, the value priors, a training
+  summary and the library versions, and no paper text.
 - ``rank_found(...)``: scores a paper's candidates (pure Python, a sparse dot product per candidate) and
   ranks them with ``rank.dedupe_and_rank``.
 
@@ -465,13 +467,16 @@ def samples(found_by_paper: Mapping[str, tuple[Found, int]], truths: Mapping[str
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of what trained a model (recorded in the model file)."""
-    import numpy
-    import scipy
-    import sklearn
+    """Versions of what trained a model (recorded in the model file), read without importing them."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "numpy": numpy.__version__,
-            "scipy": scipy.__version__}
+    out = {"python": platform.python_version()}
+    for name in ("flopmine", "numpy", "scipy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "?"
+    return out
 
 
 def train(found_by_paper: Mapping[str, tuple[Found, int]], truths: Mapping[str, Truth], *, c: float = DEFAULT_C,
@@ -570,7 +575,7 @@ def _fit_bounded(x: object, y: object, w: object, c: float,
 def folds_of(ids: Iterable[str], k: int) -> dict[str, int]:
     """Each paper's fold (0 … k−1), from a stable hash of its arXiv id: papers, never facts, are split.
 
-    >>> folds_of(["1512.03385"], 5) == folds_of(["1512.03385"], 5)
+    >>> folds_of(["2101.00001"], 5) == folds_of(["2101.00001"], 5)
     True
     """
     import hashlib
