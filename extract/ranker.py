@@ -111,11 +111,14 @@ def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list
     repeats: Counter[tuple[str, str]] = Counter()
     in_table: set[tuple[str, str]] = set()
     in_text: set[tuple[str, str]] = set()
+    summary_mention: set[tuple[str, str]] = set()
     values: dict[tuple[str, str], set[float]] = defaultdict(set)
     for c, _, ev in found:
         k = (_value_group(c)[0], normalise_value(c.value))
         repeats[k] += 1
         (in_table if ev.table else in_text).add(k)
+        if c.page == 1 or ev.section in ("intro", "conclusion"):
+            summary_mention.add(k)  # the abstract, introduction or conclusion restates it: a headline
         if isinstance(c.value, (int, float)) and not _OFF_SCALE.intersection(ev.tags):
             values[_value_group(c)].add(float(c.value))
     order: dict[tuple[str, str], list[float]] = {}
@@ -136,6 +139,7 @@ def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list
                                "own_model": float(ev.own_model), "own_model_high": float(ev.own_model >= 0.5),
                                "repeats": math.log(n), "repeated": float(n > 1),
                                "text_and_table": float(k in in_table and k in in_text),
+                               "restated": float(k in summary_mention and (c.page > 1 or n > 1)),
                                "has_model": float(bool(c.model.strip()))}
         for flag in _FLAGS:
             if getattr(ev, flag):
