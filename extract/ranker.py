@@ -28,6 +28,7 @@ import json
 import logging
 import math
 import platform
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,7 @@ from flopmine.types import FIELDS, Candidate, normalise_value
 
 from .evaluate import COMPLEMENT, score_field, values_match
 from .rank import Evidence, dedupe_and_rank
+from .rules.paper_evidence import _significant_digits
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +64,12 @@ TAGS: tuple[str, ...] = (
     "no_benchmark", "other_dataset", "setup_main", "setup_other", "later_column", "dev_set", "unlabelled_row",
     "cell_two_values", "cell_arrow", "cell_interval", "cell_assumed_scale", "cell_caption_only", "cell_row_header",
     "device_unit", "headline", "runner_up", "low_score", "rounded", "precise", "headline_model",
-    "bold", "best_in_column", "header_scale",
+    "bold", "best_in_column", "best_own_in_column", "header_scale",
 )
 _FLAGS = ("ours", "citation", "train_context", "lr_schedule", "ablation", "range_", "inference", "table", "axis",
           "main_benchmark")
+_APPROX = re.compile(r"(?:[∼~≈]|\babout|\baround|\broughly|\bapproximately|\bnearly|\balmost|\blevel of|"
+                     r"\bbudgets? of|\bunder|\bover|\bup to)\s*$", re.IGNORECASE)
 _OFF_SCALE = frozenset({"other_dataset", "delta", "low_score"})  # values that do not compete for "best"
 _RULE_KINDS = ("table.text", "table.grid", "hardware.catalog", "hardware.unknown")
 
@@ -165,6 +169,11 @@ def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list
                 f["log_ratio_median"] = max(-3.0, min(3.0, ratio))
                 f["far_below_median"] = float(ratio < -0.5)
                 f["far_above_median"] = float(ratio > 0.5)
+        if isinstance(c.value, (int, float)):
+            f["one_digit"] = float(_significant_digits(c.raw) == 1)
+            at = c.snippet.find(c.raw) if c.raw else -1
+            if at > 0 and _APPROX.search(c.snippet[max(0, at - 24):at]):
+                f["approx"] = 1.0  # "∼40 MFLOPs", "a budget of", "roughly 60 hours": a round figure
         z = _prior_z(c, priors or {})
         if z is None:
             f["prior_none"] = 1.0
@@ -535,7 +544,7 @@ NEGATIVE: frozenset[str] = frozenset({
 })
 POSITIVE: frozenset[str] = frozenset({
     "ours", "own_model", "own_model_high", "tag:headline", "tag:precise", "tag:setup_main", "tag:headline_model",
-    "main_benchmark", "tag:schedule_total", "tag:pretrain", "tag:bold", "tag:best_in_column",
+    "main_benchmark", "tag:schedule_total", "tag:pretrain", "tag:bold", "tag:best_own_in_column",
 })
 
 

@@ -8,7 +8,7 @@ from flopmine.types import FIELDS, METRIC_FIELDS, Candidate
 
 from ..document import Document, Page
 from ..rank import Evidence
-from ..tables import table_facts, text_table_facts
+from ..tables import CellFact, table_facts, text_table_facts
 from .benchmark_names import _benchmark_spots, _fit_metric, _nearest_benchmark
 from .context import (
     SectionMap,
@@ -40,6 +40,32 @@ def _label_evidence(label: str, own: dict[str, float]) -> tuple[float, bool, boo
         re.search(r"\[\d", label))
 
 
+def _column_key(f: CellFact) -> tuple[str, str, str, int]:
+    return (f.field, f.header.strip().lower(), f.caption[:40], f.column)
+
+
+def _best_in_column(facts: list[CellFact], own: dict[str, float]) -> tuple[set[int], set[int]]:
+    """The cells (by ``id``) holding the best metric value of their column (same field, header, caption and
+    column), among all rows and among the rows of the paper's own models (not citing another paper)."""
+    cols: dict[tuple[str, str, str, int], list[CellFact]] = {}
+    for f in facts:
+        if FIELDS[f.field].kind == "metric" and FIELDS[f.field].higher_is_better is not None:
+            cols.setdefault(_column_key(f), []).append(f)
+    best: set[int] = set()
+    best_own: set[int] = set()
+    for key, cells in cols.items():
+        if len(cells) < 2:
+            continue
+        sign = 1.0 if FIELDS[key[0]].higher_is_better else -1.0
+        top = max(sign * c.value for c in cells)
+        best |= {id(c) for c in cells if sign * c.value == top}
+        mine = [c for c in cells if (lambda e: e[0] >= 0.5 and not e[2])(_label_evidence(c.model, own))]
+        if mine:
+            top_own = max(sign * c.value for c in mine)
+            best_own |= {id(c) for c in mine if sign * c.value == top_own}
+    return best, best_own
+
+
 def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, idx: list[int],
                       sections: SectionMap, own: dict[str, float], spots: list[tuple[int, str]],
                       default_bench: str, ranked: list[str]) -> list[tuple[Candidate, float, Evidence]]:
@@ -54,6 +80,7 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
             facts.append((f, max(pos, 0)))
     raw_spots = _benchmark_spots(raw_lines) if facts else []
     flat = raw_lines.replace("\n", " ") if facts else raw_lines  # the page on one line, for snippets
+    best, best_own = _best_in_column([f for f, _ in facts], own)
     for f, pos in facts:
         field = f.field
         bench = f.benchmark or _nearest_benchmark(raw_spots, pos, "", window=1500)
@@ -84,6 +111,10 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         if not f.model.strip() or re.fullmatch(r"\(?[A-Z]\)?|\d+", f.model.strip()):
             tags.append("unlabelled_row")  # a row without a model name: an ablation variant or a stray line
         tags.extend(f"cell_{x}" for x in f.flags if x in _CELL_FLAGS)
+        if id(f) in best:
+            tags.append("best_in_column")  # the best value of its column: what the paper's table leads to
+        if id(f) in best_own:
+            tags.append("best_own_in_column")
         ev = Evidence(section=sections.kind(page_index, max(pos, 0)), ours=ours, citation=cites,
                       own_model=own_score, table=True, tags=tuple(tags),
                       ablation=bool(_ABLATION_CAPTION.search(f.caption)))
