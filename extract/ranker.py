@@ -49,6 +49,7 @@ FORMAT = "flopmine-ranker"
 FORMAT_VERSION = 1
 HOME_MODEL = "models/ranker.json"  # relative to the home
 DEFAULT_C = 0.1  # inverse L2 strength of the logistic regression
+DEFAULT_LISTWISE_C = 0.3  # … of the conditional logit within (paper, field)
 RETRAIN_HINT = "retrain it with `flopmine ranker train --gold FILE … --out FILE` (or delete it to use the default)"
 
 # Groups of fields that share what evidence means.
@@ -170,7 +171,7 @@ def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list
                 f["far_below_median"] = float(ratio < -0.5)
                 f["far_above_median"] = float(ratio > 0.5)
         if isinstance(c.value, (int, float)):
-            f["one_digit"] = float(_significant_digits(c.raw) == 1)
+            f["one_digit"] = float(_significant_digits(f"{float(c.value):g}") == 1)
             at = c.snippet.find(c.raw) if c.raw else -1
             if at > 0 and _APPROX.search(c.snippet[max(0, at - 24):at]):
                 f["approx"] = 1.0  # "∼40 MFLOPs", "a budget of", "roughly 60 hours": a round figure
@@ -493,16 +494,21 @@ def library_versions() -> dict[str, str]:
 
 
 def train(found_by_paper: Mapping[str, tuple[Found, int]], truths: Mapping[str, Truth], *, c: float = DEFAULT_C,
-          summary: Mapping[str, object] | None = None) -> Ranker:
+          summary: Mapping[str, object] | None = None, listwise: bool = True) -> Ranker:
     """Fit priors and the logistic regression on the papers of ``found_by_paper`` that have a truth."""
     priors = fit_priors(truths)
-    return replace(fit(samples(found_by_paper, truths, priors), c=c, summary=summary), priors=priors)
+    return replace(fit(samples(found_by_paper, truths, priors), c=c, summary=summary, listwise=listwise),
+                   priors=priors)
 
 
-def fit(data: Samples, *, c: float = DEFAULT_C, min_count: int = 3, summary: Mapping[str, object] | None = None
-        ) -> Ranker:
-    """Fit the logistic regression on labelled rows. Features seen in fewer than ``min_count`` rows are left out;
-    each (paper, field) weighs the same in total, so long tables do not drown single facts."""
+def fit(data: Samples, *, c: float = DEFAULT_C, min_count: int = 3, summary: Mapping[str, object] | None = None,
+        listwise: bool = True, listwise_c: float | None = None) -> Ranker:
+    """Fit the ranker on labelled rows. Features seen in fewer than ``min_count`` rows are left out.
+
+    First a logistic regression (each (paper, field) weighing about the same, so long tables do not drown
+    single facts); then, with ``listwise``, the coefficients are refit as a conditional logit within each
+    (paper, field), which rewards ranking a right value first, and calibrated back to a probability
+    (σ(a·score + b)). The result is one linear score and a sigmoid either way."""
     import numpy as np
     from scipy.sparse import csr_matrix
 
@@ -524,11 +530,18 @@ def fit(data: Samples, *, c: float = DEFAULT_C, min_count: int = 3, summary: Map
     size = Counter(data.groups)
     w = np.array([1.0 / math.sqrt(size[g]) for g in data.groups])
     w *= len(w) / w.sum()
+    listwise_c = DEFAULT_LISTWISE_C if listwise_c is None else listwise_c
     y = np.array(data.labels, dtype=float)
     bounds = [_sign_bound(n) for n in names] + [(None, None)]
     coef, intercept = _fit_bounded(x, y, w, c, bounds)
+    if listwise:
+        coef = _fit_listwise(x, y, data.groups, listwise_c, bounds[:-1], coef)
+        # calibrate: P(right) = σ(a·score + b) on the training rows, folded into the coefficients
+        score_col = (x @ np.asarray(coef)).reshape(-1, 1)
+        (a,), b = _fit_bounded(csr_matrix(score_col), y, w, 1e4, [(0.0, None), (None, None)])
+        coef, intercept = [a * v for v in coef], b
     info = {"samples": len(data.labels), "positives": int(sum(data.labels)), "papers": len(set(data.papers)),
-            "c": c, "sign_constraints": sum(b != (None, None) for b in bounds), "libraries": library_versions(),
+            "c": c, "listwise_c": listwise_c if listwise else None, "sign_constraints": sum(b != (None, None) for b in bounds), "libraries": library_versions(),
             **(summary or {})}
     return Ranker(tuple(names), tuple(float(v) for v in coef), float(intercept), info)
 
@@ -555,6 +568,43 @@ def _sign_bound(name: str) -> tuple[float | None, float | None]:
     if base in POSITIVE:
         return (0.0, None)
     return (None, None)
+
+
+def _fit_listwise(x: object, y: object, groups: list[str], c: float, bounds: list[tuple[float | None, float | None]],
+                  start: list[float]) -> list[float]:
+    """Conditional logit: within each (paper, field) with a right value, maximise the share of the softmax
+    that falls on right candidates (what top-1 rewards)."""
+    import numpy as np
+    from scipy.optimize import minimize
+    from scipy.sparse import csr_matrix
+
+    gid: dict[str, int] = {}
+    g = np.array([gid.setdefault(k, len(gid)) for k in groups])
+    ng = len(gid)
+    yv = np.asarray(y)
+    has_pos = np.zeros(ng, dtype=bool)
+    has_pos[g[yv > 0]] = True
+    keep = has_pos[g]
+    xk = x[keep]  # type: ignore[index]
+    gk, yk = g[keep], yv[keep]
+    onehot = csr_matrix((np.ones(len(gk)), (np.arange(len(gk)), gk)), shape=(len(gk), ng))
+
+    def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
+        sc = xk @ beta
+        mx = np.zeros(ng)
+        np.maximum.at(mx, gk, sc)
+        e = np.exp(sc - mx[gk])
+        tot = onehot.T @ e
+        pos = onehot.T @ (e * yk)
+        ok = pos > 0
+        f = float(np.sum(np.log(tot[ok]) - np.log(pos[ok]))) * c + 0.5 * float(beta @ beta)
+        p_all = e / tot[gk]
+        p_pos = np.where(yk > 0, e / np.where(pos[gk] > 0, pos[gk], 1.0), 0.0)
+        grad = c * (xk.T @ (p_all - p_pos)) + beta
+        return f, grad
+
+    res = minimize(loss, np.asarray(start), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 3000})
+    return [float(v) for v in res.x]
 
 
 def _fit_bounded(x: object, y: object, w: object, c: float,

@@ -566,7 +566,8 @@ def test_training_on_reviewers_decisions_moves_an_unseen_papers_ranking() -> Non
     new = _setup_paper(99, appendix_value=450, main_value=120)
 
     def margin(m: object) -> float:
-        ranked = {c.value: c for c in rank_found(collect(new), m, new.page_count) if c.field == "epochs"}  # type: ignore[arg-type]
+        ranked = {c.value: c for c in rank_found(collect(new), m, new.page_count, max_per_field={}, min_relative=0.0)  # type: ignore[arg-type]
+                  if c.field == "epochs"}
         return ranked[450.0].confidence - ranked[120.0].confidence
 
     assert margin(model) > margin(default_model())
