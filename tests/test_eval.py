@@ -156,11 +156,11 @@ def test_eval_paths_reports_unreadable_pdfs(tmp_path: Path, gold_file: Path) -> 
 
 # Cross-validated floors: a little below what `flopmine eval --folds 5` measured on the 75-paper dev corpus
 # (2026-12-01; docs/extract.md has the table). Regression guards, not targets.
-CV_FLOORS = {"overall_recall": 0.83, "compute_recall": 0.90, "overall_top1": 0.53, "compute_top1": 0.58,
-             "overall_recall3": 0.53, "compute_recall_capped": 0.72}
+CV_FLOORS = {"overall_recall": 0.88, "compute_recall": 0.90, "overall_top1": 0.60, "compute_top1": 0.60,
+             "overall_recall3": 0.60, "compute_recall_capped": 0.80}
 CV_MAX_PER_PAIR = 3.6  # candidates per (paper, compute field) in the reviewer's list
-CV_FIELD_FLOORS = {"hardware": 0.72, "hardware_count": 0.64, "training_steps": 0.65}
-MAX_OVERFIT = 0.10  # in-sample top-1 minus cross-validated top-1
+CV_FIELD_FLOORS = {"hardware": 0.75, "hardware_count": 0.68, "training_steps": 0.72}
+MAX_OVERFIT = 0.08  # in-sample top-1 minus cross-validated top-1 (measured 0.04)
 
 
 def _shared() -> Path:

@@ -123,9 +123,8 @@ def _render(report: ev.EvalReport, *, per_paper: bool) -> None:
 def _render_cv(cv: CVResult) -> None:
     sizes = "/".join(str(n) for n in cv.fold_sizes)
     table = Table(title=f"Extractor vs gold, cross-validated over {cv.folds} folds of papers ({sizes})")
-    for col in ("field", "gold", "recall", "capped", "top-1", "± sd", "recall@3", "cands/(paper,field)",
-                "top-1 in-sample", "recall@3 in-sample"):
-        table.add_column(col, justify="left" if col == "field" else "right")
+    for col in ("field", "gold", "recall", "capped", "top-1", "sd", "r@3", "c/pair", "top-1 in", "r@3 in"):
+        table.add_column(col, justify="left" if col == "field" else "right", no_wrap=True)
     for row in cv.rows():
         if row["field"] == "metrics":
             table.add_section()
@@ -134,8 +133,9 @@ def _render_cv(cv: CVResult) -> None:
             "recall_at_3_in_sample")))
     console.print(table)
     console.print("recall: among every candidate the rules found; capped: among the reviewer's list (compute "
-                  "fields are capped); other columns are the reviewer's list. Quote the cross-validated numbers.",
-                  highlight=False)
+                  "fields are capped); top-1, sd (its spread across folds), r@3 (recall@3) and c/pair (candidates "
+                  "per paper and field) are the reviewer's list, held out; 'in' columns: fit and scored on every "
+                  "paper (in-sample). Quote the cross-validated numbers.", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
