@@ -24,7 +24,7 @@ SECTIONS = ("references", "related", "intro", "body", "experiments", "appendix",
 DEFAULT_MAX_PER_FIELD: dict[str, int] = {"flops": 8, "params": 8, "hardware": 4, "hardware_count": 4,
                                          "training_time_hours": 4, "epochs": 4, "training_steps": 4}
 RANK_GROUP: dict[str, str] = {"mult_adds": "flops"}
-DEFAULT_MIN_RELATIVE = 0.2  # compute fields: drop candidates below this share of the best confidence
+DEFAULT_MIN_RELATIVE = 0.25  # compute fields: drop candidates below this share of the best confidence
 
 
 @dataclass(frozen=True)

@@ -45,18 +45,21 @@ def _column_key(f: CellFact) -> tuple[str, str, str, int]:
 
 
 def _best_in_column(facts: list[CellFact], own: dict[str, float]) -> tuple[set[int], set[int]]:
-    """The cells (by ``id``) holding the best metric value of their column (same field, header, caption and
-    column), among all rows and among the rows of the paper's own models (not citing another paper)."""
+    """The cells (by ``id``) holding the best metric value — for compute fields the largest value — of their
+    column (same field, header, caption and column), among all rows and among the rows of the paper's own
+    models (not citing another paper)."""
     cols: dict[tuple[str, str, str, int], list[CellFact]] = {}
     for f in facts:
-        if FIELDS[f.field].kind == "metric" and FIELDS[f.field].higher_is_better is not None:
+        if FIELDS[f.field].numeric and (FIELDS[f.field].kind == "compute" or FIELDS[f.field].higher_is_better
+                                        is not None):
             cols.setdefault(_column_key(f), []).append(f)
     best: set[int] = set()
     best_own: set[int] = set()
     for key, cells in cols.items():
         if len(cells) < 2:
             continue
-        sign = 1.0 if FIELDS[key[0]].higher_is_better else -1.0
+        # metrics: the best score; compute columns: the largest model (the headline one, usually)
+        sign = 1.0 if FIELDS[key[0]].higher_is_better or FIELDS[key[0]].kind == "compute" else -1.0
         top = max(sign * c.value for c in cells)
         best |= {id(c) for c in cells if sign * c.value == top}
         mine = [c for c in cells if (lambda e: e[0] >= 0.5 and not e[2])(_label_evidence(c.model, own))]
