@@ -103,7 +103,9 @@ def stage_profile(files: list[Path], repeat: int) -> None:
     (parts the rules call more than once per page are timed once; see the "calls" column)."""
     from flopmine.extract import rules
     from flopmine.extract.normalise import clean_text
+    from flopmine.extract.ranker import default_model, rank_found
     from flopmine.extract.rules.benchmark_names import _benchmark_spots
+    from flopmine.extract.rules.paper import collect
     from flopmine.extract.tables import table_facts, text_table_facts
     from flopmine.hardware import scan_hardware
 
@@ -123,11 +125,17 @@ def stage_profile(files: list[Path], repeat: int) -> None:
         ("flopmine.hardware.scan_hardware", 1, lambda: [scan_hardware(c) for c in cleaned]),
     ]
     parts.append(("rules.benchmark_names._benchmark_spots", 3, lambda: [_benchmark_spots(c) for c in cleaned]))
+    found = [(collect(d), d.page_count) for d in docs]
+    model = default_model()
+    parts.append(("ranker (features, model, rank)", 1, lambda: [rank_found(f, model, n) for f, n in found]))
     print(f"\nrules, by part ({len(pages)} pages, in process, best of {repeat}):")
     print(f"{'':40} {'ms/page':>8} {'calls':>6}")
     for name, calls, fn in parts:
         secs, _ = best_of(repeat, lambda fn=fn: (fn(), 0)[1])
         print(f"{name:40} {1000 * secs / len(pages):8.2f} {calls:>6}")
+    n_cands = sum(len(f) for f, _ in found)
+    secs, _ = best_of(repeat, lambda: ([rank_found(f, model, n) for f, n in found], 0)[1])
+    print(f"ranking: {n_cands} candidate mentions, {1e6 * secs / max(1, n_cands):.1f} µs per candidate")
 
 
 if __name__ == "__main__":

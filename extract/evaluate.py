@@ -20,9 +20,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flopmine.errors import FlopmineError
 from flopmine.types import COMPUTE_FIELDS, FIELDS, METRIC_FIELDS, Candidate
+
+if TYPE_CHECKING:
+    from .ranker import Found, Ranker
 
 REL_TOLERANCE = 0.005
 GOLD_COLUMNS = ("arxiv_id", "field", "value")
@@ -208,6 +212,7 @@ class FieldScore:
     field: str
     gold: int = 0
     found: int = 0
+    found3: int = 0  # gold facts among the top 3 candidates of their paper and field
     papers: int = 0  # (paper, field) pairs with gold
     top1_correct: int = 0
     candidate_pairs: int = 0  # (paper, field) pairs with ≥ 1 candidate
@@ -216,6 +221,10 @@ class FieldScore:
     @property
     def recall(self) -> float | None:
         return self.found / self.gold if self.gold else None
+
+    @property
+    def recall3(self) -> float | None:
+        return self.found3 / self.gold if self.gold else None
 
     @property
     def precision(self) -> float | None:
@@ -228,6 +237,7 @@ class FieldScore:
     def add(self, other: FieldScore) -> None:
         self.gold += other.gold
         self.found += other.found
+        self.found3 += other.found3
         self.papers += other.papers
         self.top1_correct += other.top1_correct
         self.candidate_pairs += other.candidate_pairs
@@ -235,7 +245,7 @@ class FieldScore:
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
-        d.update(recall=_r(self.recall), precision=_r(self.precision), candidates_per_paper_field=_r(self.per_pair))
+        d.update(recall=_r(self.recall), recall_at_3=_r(self.recall3), precision=_r(self.precision), candidates_per_paper_field=_r(self.per_pair))
         return d
 
 
@@ -319,6 +329,9 @@ def evaluate(gold: Sequence[GoldFact], cands: Sequence[Scored], papers: Iterable
             if hit:
                 f.found += 1
                 papers_out[aid].found += 1
+            if any(0 < c.rank <= 3 and values_match(g.field, g.value, c.field, c.value) for c in related):
+                f.found3 += 1
+                papers_out[aid].found3 += 1
             else:
                 misses.append({"arxiv_id": aid, "field": g.field, "value": g.value, "model": g.model,
                                "page": g.page})
@@ -372,17 +385,22 @@ class PathRun:
     scored: list[Scored] = field(default_factory=list)
     papers: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    found: dict[str, tuple[Found, int]] = field(default_factory=dict)  # id → (unscored candidates, pages)
 
 
 def candidates_from_paths(paths: Sequence[Path | str], *, meta: dict[str, PaperMeta] | None = None,
-                          on_progress: Callable[[int, int, str], None] | None = None) -> PathRun:
+                          on_progress: Callable[[int, int, str], None] | None = None,
+                          model: Ranker | None = None) -> PathRun:
     """Read PDFs (files or folders of ``<arxiv id>[vN].pdf``) and run the rules on each, in this process.
 
-    A PDF that cannot be read is reported in ``problems`` (file and reason); the rest carry on.
+    ``scored`` holds the candidates ranked by ``model`` (default: the shipped one); ``found`` the unscored
+    candidates with their evidence, for cross-validation. A PDF that cannot be read is reported in
+    ``problems`` (file and reason); the rest carry on.
     """
     from .pdf import read_document
     from .pipeline import inputs_from_paths
-    from .rules import candidates
+    from .ranker import default_model, rank_found
+    from .rules.paper import collect
 
     items = inputs_from_paths(list(paths))
     run = PathRun()
@@ -400,7 +418,9 @@ def candidates_from_paths(paths: Sequence[Path | str], *, meta: dict[str, PaperM
             run.problems.append(str(e))
             continue
         run.papers.append(item.arxiv_id)
-        run.scored.extend(from_candidates(candidates(doc)))
+        found = collect(doc)
+        run.found[item.arxiv_id] = (found, doc.page_count)
+        run.scored.extend(from_candidates(rank_found(found, model or default_model(), doc.page_count)))
     if on_progress is not None:
         on_progress(len(items), len(items), "")
     return run

@@ -5,7 +5,7 @@ Measured on the 29 dev-corpus papers (350 pages, one core; see ``docs/extract.md
 ≈ 2.6 ms/page, character boxes ≈ 4.7 ms/page, pdfplumber ≈ 85 ms to parse one page plus 5–60 ms for
 its table finder — so pdfplumber runs only where ``needs_layout`` says so.
 
->>> doc = read_document("1512.03385v1.pdf", arxiv_id="1512.03385", version=1)  # doctest: +SKIP
+>>> doc = read_document("2101.00001v1.pdf", arxiv_id="2101.00001", version=1)  # doctest: +SKIP
 >>> doc.pages[0].text[:20]                                                       # doctest: +SKIP
 'Deep Residual Learni'
 

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flopmine.errors import ConfigError, PdfError
 from flopmine.ids import InvalidIdError, parse_id
@@ -49,6 +49,9 @@ from flopmine.store import get_paper, paper_benchmarks, replace_candidates
 from flopmine.types import Candidate
 
 from .pdf import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES
+
+if TYPE_CHECKING:
+    from .ranker import Ranker
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,7 @@ class Limits:
     kill_grace: float = DEFAULT_KILL_GRACE
     max_pages: int = DEFAULT_MAX_PAGES
     max_bytes: int = DEFAULT_MAX_BYTES
+    model_path: str = ""  # the ranking model file ("": the one shipped with flopmine); see extract.ranker
     # test-only fault injection, read from FLOPMINE_TEST_FAULT in the parent (workers may outlive env changes)
     fault: str = field(default_factory=lambda: os.environ.get(FAULT_ENV, ""), repr=False)
 
@@ -211,7 +215,7 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
                             abstract=item.abstract, benchmarks=item.benchmarks, max_pages=limits.max_pages,
                             max_bytes=limits.max_bytes, deadline=deadline)
         pages = doc.page_count
-        found = rules.candidates(doc)
+        found = rules.candidates(doc, model=_model(limits.model_path))
         if deadline is not None and time.perf_counter() > deadline:
             raise ExtractionTimeout()
         cands = tuple(c if c.rule_version else replace(c, rule_version=rules.RULE_VERSION) for c in found)
@@ -244,6 +248,13 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
 
 
 # ---------------------------------------------------------------- the local process pool
+
+
+def _model(path: str) -> Ranker | None:
+    """The ranking model of ``Limits.model_path`` (read once per process), or None for the shipped one."""
+    from .ranker import load_model_cached
+
+    return load_model_cached(path) if path else None
 
 
 class _ToParentLoggers(logging.Handler):

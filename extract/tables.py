@@ -36,13 +36,17 @@ DEFAULT_MAX_LABEL = 70  # characters of row label before the numbers
 _SURFACE: dict[str, tuple[str, ...]] = {
     "top1_err": ("top-1 err", "top-1 error", "top1 err", "top-1 err.", "top 1 err", "top-1 val error"),
     "top5_err": ("top-5 err", "top-5 error", "top5 err", "top-5 err.", "top 5 err"),
-    "top1_acc": ("top-1 acc", "top-1 accuracy", "top1 acc", "top-1 acc.", "top 1 acc"),
-    "top5_acc": ("top-5 acc", "top-5 accuracy", "top5 acc", "top-5 acc.", "top 5 acc"),
+    "top1_acc": ("top-1 acc", "top-1 accuracy", "top1 acc", "top-1 acc.", "top 1 acc", "top-1", "top1", "top 1"),
+    "top5_acc": ("top-5 acc", "top-5 accuracy", "top5 acc", "top-5 acc.", "top 5 acc", "top-5", "top5", "top 5"),
     "err": ("error", "err", "err.", "cls err", "test error", "error rate", "error (%)"),
     "acc": ("accuracy", "acc", "acc.", "test accuracy"),
-    "box_ap": ("ap", "box ap", "mmap", "map", "ap@[.5,.95]", "ap[.5:.95]", "apbb", "ap box", "coco ap"),
-    "ap50": ("ap50", "ap@0.5", "ap@.5", "ap 50", "ap.5", "map@0.5", "ap0.5"),
-    "ap75": ("ap75", "ap@0.75", "ap@.75", "ap 75", "ap.75", "ap0.75"),
+    "box_ap": ("ap", "box ap", "mmap", "map", "ap@[.5,.95]", "ap[.5:.95]", "apbb", "ap box", "coco ap", "apbox",
+               "apbbox", "ap bbox", "apb", "aptest", "apval", "ap test", "ap val", "0.5:0.95", "map@[0.5:0.95]"),
+    "mask_ap": ("apmask", "ap mask", "mask ap", "apmk", "apseg", "ap segm", "mask map", "apsegm"),
+    "ap50": ("ap50", "ap@0.5", "ap@.5", "ap 50", "ap.5", "map@0.5", "ap0.5", "apbox50", "apbbox50", "apb50",
+             "aptest50", "apval50", "ap box 50", "ap bbox 50"),
+    "ap75": ("ap75", "ap@0.75", "ap@.75", "ap 75", "ap.75", "ap0.75", "apbox75", "apbbox75", "apb75", "aptest75",
+             "apval75", "ap box 75", "ap bbox 75"),
     "ap_s": ("aps", "ap s", "aps.", "ap small"),
     "ap_m": ("apm", "ap m", "ap medium"),
     "ap_l": ("apl", "ap l", "ap large"),
@@ -52,7 +56,8 @@ _SURFACE: dict[str, tuple[str, ...]] = {
     "wer": ("wer", "swb", "switchboard", "word error rate"),
     "flops": ("flops", "gflops", "mflops", "bflops", "flop", "complexity", "#flops", "tflops"),
     "mult_adds": ("mult-adds", "multi-adds", "madds", "macs", "multiply-adds", "fma", "gmacs", "mult adds"),
-    "params": ("params", "#params", "parameters", "# params", "#param", "param", "params.", "# params."),
+    "params": ("params", "#params", "parameters", "# params", "#param", "param", "params.", "# params.", "pars",
+               "#pars", "# param", "#param."),
     "hardware_count": ("# of gpus", "gpus", "#gpus", "# gpus", "num gpus", "tpus"),
     "training_time_hours": ("time (h)", "time(h)", "hours", "training time", "train time", "days", "gpu hours",
                             "training hours", "time (hours)", "time (days)", "train time (h)"),
@@ -188,8 +193,22 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
     return None
 
 
-def _resolve(field_name: str, value: float, benchmark: str) -> str:
-    """Accuracy vs error when the header does not say (top-1 / acc on ImageNet …)."""
+# A bare "Top-1" / "Top-5" header says neither accuracy nor error: the values do. No ImageNet model prints a
+# top-1 accuracy below this, nor a top-5 accuracy below the second; errors sit below them.
+DEFAULT_TOP1_SPLIT = 50.0
+DEFAULT_TOP5_SPLIT = 30.0
+
+
+def _resolve(field_name: str, value: float, benchmark: str, header: str = "") -> str:
+    """Accuracy vs error when the header does not say (top-1 / acc on ImageNet …).
+
+    >>> _resolve("top1_acc", 23.5, "imagenet", "Top-1 (%)"), _resolve("top1_acc", 76.5, "", "Top-1")
+    ('top1_err', 'top1_acc')
+    """
+    if field_name in ("top1_acc", "top5_acc") and header and not re.search(r"acc|err", header, re.I):
+        split = DEFAULT_TOP1_SPLIT if field_name == "top1_acc" else DEFAULT_TOP5_SPLIT
+        if value < split:
+            return field_name.replace("_acc", "_err")
     if benchmark == "imagenet":
         if field_name == "err":
             return "top1_err"
@@ -701,7 +720,7 @@ def model_names_like(label: str) -> bool:
 def _fact(hm: HeaderMatch, value: float, tok: str, model: str, header: str, conf: float, benchmark: str,
           flags: tuple[str, ...], start: int, end: int, caption: str = "", column: int = 0) -> list[CellFact]:
     bench = hm.benchmark or benchmark
-    name = _resolve(hm.field, value, bench)
+    name = _resolve(hm.field, value, bench, hm.text or header)
     if not plausible_cell(name, value):
         return []
     if FIELDS[name].kind == "metric" and re.search(r"\d[KMBG]\b|[×·]", tok):

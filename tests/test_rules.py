@@ -16,7 +16,7 @@ from flopmine.extract.normalise import (
     parse_duration_hours,
     parse_number,
 )
-from flopmine.extract.rank import Evidence, dedupe_and_rank, score
+from flopmine.extract.rank import dedupe_and_rank
 from flopmine.extract.rules import RULE_VERSION, candidates, engine, load_rules
 from flopmine.extract.rules.context import own_model_stems, section_map
 from flopmine.extract.tables import header_field, header_scale, table_facts, text_table_facts
@@ -226,14 +226,6 @@ def test_learning_rate_epoch_step_is_not_top_epochs_candidate() -> None:
 def test_axis_ticks_are_not_top_candidates() -> None:
     text = "0 50 100 150 200 epochs\nThe networks are trained for 164 epochs in total."
     assert _values(text, "epochs")[0] == 164
-
-
-def test_score_factors_are_monotone() -> None:
-    base = score(0.7, Evidence())
-    assert score(0.7, Evidence(citation=True)) < base < score(0.7, Evidence(ours=True))
-    assert score(0.7, Evidence(section="references")) < score(0.7, Evidence(section="related")) < base
-    assert score(0.7, Evidence(lr_schedule=True)) < base
-    assert score(0.7, Evidence(), repeats=3) > base
 
 
 def test_dedupe_keeps_best_evidence_and_ranks_per_field() -> None:
@@ -499,3 +491,98 @@ def test_training_as_a_noun_modifier_is_not_the_schedule_length() -> None:
 def test_the_model_a_value_belongs_to_decides_own_model_evidence() -> None:
     text = "The FooNet-50 contains 16 layers and 20.6 M parameters, while BarNet-53 contains 29 layers and 27.6 M parameters."
     assert _values(text, "params", title="BarNet: optimal bars")[0] == pytest.approx(27.6e6)
+
+
+# ---------------------------------------------------------------- the learned ranker
+
+
+def test_features_name_the_evidence_and_cross_it_with_the_field_group() -> None:
+    from flopmine.extract.rank import Evidence
+    from flopmine.extract.ranker import features
+
+    c = Candidate("1.1", 1, "epochs", 90.0, rule="epochs.for", page=3)
+    f = features([(c, 0.8, Evidence(section="references", citation=True, tags=("delta",)))], pages=10)[0]
+    assert f["section:references"] == f["schedule|section:references"] == 1.0
+    assert f["citation"] == f["tag:delta"] == f["rule:text"] == 1.0
+    assert f["page_frac"] == pytest.approx(0.2)
+
+
+def test_model_file_errors_name_the_file_and_how_to_retrain(tmp_path) -> None:
+    from flopmine.extract.ranker import RankerError, load_model, model_path_for
+
+    with pytest.raises(RankerError, match=r"absent\.json: model file not found.*ranker train"):
+        load_model(tmp_path / "absent.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(RankerError, match=r"bad\.json: not a ranker model file.*ranker train"):
+        load_model(bad)
+    bad.write_text(json.dumps({"format": "flopmine-ranker", "format_version": 99}))
+    with pytest.raises(RankerError, match="format 99"):
+        load_model(bad)
+    # a home with an unreadable model is an error, not a silent fallback to the default
+    (tmp_path / "home" / "models").mkdir(parents=True)
+    (tmp_path / "home" / "models" / "ranker.json").write_text("")
+    with pytest.raises(RankerError, match=r"ranker\.json"):
+        model_path_for(tmp_path / "home")
+    with pytest.raises(RankerError, match="absent"):
+        model_path_for(None, tmp_path / "absent.json")
+
+
+def test_home_model_is_used_when_present_else_the_shipped_default(tmp_path) -> None:
+    from flopmine.extract.ranker import Ranker, default_model, home_model_path, model_for_home, model_in_use
+
+    assert model_for_home(tmp_path) is default_model()
+    assert model_in_use(tmp_path).startswith("default")
+    assert default_model().features and "libraries" in default_model().summary
+    m = Ranker(("weight",), (2.0,), -1.0, {"samples": 7, "trained_at": "now"})
+    home_model_path(tmp_path).parent.mkdir(parents=True)
+    home_model_path(tmp_path).write_text(m.to_json())
+    assert model_for_home(tmp_path).coef == (2.0,)
+    assert model_in_use(tmp_path).startswith("home") and "7 samples" in model_in_use(tmp_path)
+
+
+def _setup_paper(i: int, appendix_value: int, main_value: int) -> Document:
+    """A generated paper stating two epoch counts: one in the experiments, one in the appendix."""
+    return Document.from_texts([
+        f"1 Introduction\nWe present Net{i}.\n3 Experiments\nWe train Net{i} for {main_value} epochs on ImageNet.\n",
+        f"Appendix\nThe full schedule of Net{i} runs for {appendix_value} epochs.\n",
+    ], arxiv_id=f"2001.{i:05d}", title=f"Net{i}: a network")
+
+
+def test_training_on_reviewers_decisions_moves_an_unseen_papers_ranking() -> None:
+    """Reviewers keep accepting the appendix's epoch count and rejecting the experiments' one: after training on
+    their decisions, the appendix value of a new paper of the same shape ranks higher than before."""
+    from flopmine.extract.ranker import default_model, rank_found, train, truths_from_decisions
+    from flopmine.extract.rules.paper import collect
+    from flopmine.review.decision import Decision
+
+    found, decisions = {}, []
+    for i in range(12):
+        doc = _setup_paper(i, appendix_value=300 + 10 * i, main_value=90 + i)
+        found[doc.arxiv_id] = (collect(doc), doc.page_count)
+        decisions += [Decision("accept", doc.arxiv_id, 1, "epochs", float(300 + 10 * i)),
+                      Decision("reject", doc.arxiv_id, 1, "epochs", float(90 + i))]
+    model = train(found, truths_from_decisions(decisions))
+    new = _setup_paper(99, appendix_value=450, main_value=120)
+
+    def margin(m: object) -> float:
+        ranked = {c.value: c for c in rank_found(collect(new), m, new.page_count, max_per_field={}, min_relative=0.0)  # type: ignore[arg-type]
+                  if c.field == "epochs"}
+        return ranked[450.0].confidence - ranked[120.0].confidence
+
+    assert margin(model) > margin(default_model())
+    top = min((c for c in rank_found(collect(new), model, new.page_count) if c.field == "epochs"), key=lambda c: c.rank)
+    assert top.value == 450.0
+
+
+def test_ranking_a_candidate_takes_well_under_a_millisecond() -> None:
+    import time
+
+    from flopmine.extract.ranker import default_model, rank_found
+    from flopmine.extract.rules.paper import collect
+
+    doc = _setup_paper(1, 300, 90)
+    found = collect(doc) * 200
+    start = time.perf_counter()
+    rank_found(found, default_model(), doc.page_count)
+    assert (time.perf_counter() - start) / len(found) < 1e-3

@@ -84,8 +84,6 @@ def _nearest_benchmark(spots: list[tuple[int, str]], pos: int, default: str, win
     return best[1] if best else default
 
 
-DEFAULT_SETUP_MAIN = 1.25  # a training fact in the setup paragraph of the paper's main benchmark
-DEFAULT_SETUP_OTHER = 0.8  # … of a dataset outside the registry (PASCAL VOC, KBP …)
 DEFAULT_SETUP_WINDOW = 400  # characters before the value searched for the benchmark's name
 _SETUP_FIELDS = frozenset({"hardware_count", "training_time_hours", "epochs", "training_steps"})
 

@@ -36,7 +36,7 @@ def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str,
             section=sections.kind(page_index, raw_start), ours=mentions_ours(sentence),
             citation=has_citation(clean[max(s, m.start - 60):min(e, m.end + 40)]),
             train_context=bool(_TRAIN.search(sentence)),
-            extra=(1.15 if m.unit in ("gpu", "chip", "core", "board", "device") else 1.0),
+            tags=("device_unit",) if m.unit in ("gpu", "chip", "core", "board", "device") else (),
         )
         weight = 0.7 * (m.match.score / 100 if m.match is not None else 0.5)
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start

@@ -1,53 +1,49 @@
-"""``candidates(doc)``: every candidate fact of a paper, scored and ranked within (paper, field)."""
+"""``candidates(doc)``: every candidate fact of a paper with its evidence, scored by the ranker and
+ranked within (paper, field).
+
+``collect(doc)`` is the rules' half: candidates with the evidence a reviewer would weigh, unscored.
+``candidates(doc, model)`` adds the learned model's confidence (``extract.ranker``) and the ranks.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from flopmine.types import METRIC_FIELDS, Candidate, normalise_value
+from flopmine.types import METRIC_FIELDS, Candidate
 
-from .. import rank as _rank
 from ..document import Document
 from ..normalise import clean_text
-from ..rank import Evidence, dedupe_and_rank, score, to_confidence
+from ..rank import Evidence
 from .benchmark_names import (
     _SETUP_FIELDS,
-    DEFAULT_SETUP_MAIN,
-    DEFAULT_SETUP_OTHER,
     _alias_patterns,
     _benchmark_spots,
     _fit_metric,
     _nearest_benchmark,
     _setup_benchmark,
 )
-from .context import (
-    own_model_stems,
-    section_map,
-)
+from .context import own_model_stems, section_map
 from .engine import engine
 from .hardware_mentions import _hardware_candidates
 from .paper_evidence import (
     _LOW_SCORE_FIELDS,
     _beyond_benchmark,
-    _group,
     _headline_boost,
     _headline_model_compute,
     _precise_over_rounded,
 )
 from .table_rows import _table_candidates
-from .text_rules import (
-    _PRETRAIN,
-    DEFAULT_LOW_SCORE,
-    DEFAULT_NO_BENCHMARK,
-    DEFAULT_OTHER_DATASET,
-    DEFAULT_PRETRAIN_MENTIONS,
-    _page_candidates,
-)
+from .text_rules import _PRETRAIN, DEFAULT_PRETRAIN_MENTIONS, _page_candidates
+
+if TYPE_CHECKING:
+    from ..ranker import Found, Ranker
 
 
-def candidates(doc: Document) -> list[Candidate]:
-    """Every candidate fact in ``doc``, deduplicated, with confidence and rank within (paper, field)."""
+def collect(doc: Document) -> Found:
+    """Every candidate mention in ``doc`` with its rule's prior weight and its evidence (not deduplicated,
+    not scored): what ``extract.ranker`` makes features of."""
     eng = engine()
     sections = section_map(doc)
     own = own_model_stems(doc)
@@ -70,10 +66,10 @@ def candidates(doc: Document) -> list[Candidate]:
                 bench = _nearest_benchmark(spots, pos, "")
                 if not bench:
                     bench = default_bench
-                    ev = replace(ev, extra=ev.extra * DEFAULT_NO_BENCHMARK)
+                    ev = ev.tagged("no_benchmark")
                 if bench.startswith("other:"):
                     bench = default_bench
-                    ev = replace(ev, extra=ev.extra * DEFAULT_OTHER_DATASET)
+                    ev = ev.tagged("other_dataset")
                 fitted = _fit_metric(c.field, bench, ranked)
                 if fitted is None:
                     continue
@@ -82,27 +78,25 @@ def candidates(doc: Document) -> list[Candidate]:
                 # the benchmark whose setup the paragraph describes ("CoNLL2003: … 128 epochs are run")
                 setup = _setup_benchmark(spots, pos)
                 if setup == default_bench:
-                    ev = replace(ev, extra=ev.extra * DEFAULT_SETUP_MAIN)
+                    ev = ev.tagged("setup_main")
                 elif setup.startswith("other:"):
-                    ev = replace(ev, extra=ev.extra * DEFAULT_SETUP_OTHER)
+                    ev = ev.tagged("setup_other")
             found.append((c, w, ev))
         found.extend(_table_candidates(doc, page, i, clean, idx, sections, own, spots, default_bench, ranked))
         found.extend(_hardware_candidates(doc, page, i, clean, idx, sections))
+    found = [(c, w, ev.tagged("low_score")) if c.field in _LOW_SCORE_FIELDS and float(c.value) < 10
+             else (c, w, ev) for c, w, ev in found]
+    found = [(c, w, ev.tagged("other_dataset")) if _beyond_benchmark(c) else (c, w, ev) for c, w, ev in found]
     found = _headline_boost(found)
-    found = [(c, w, replace(ev, extra=ev.extra * DEFAULT_LOW_SCORE)) if c.field in _LOW_SCORE_FIELDS
-             and float(c.value) < 10 else (c, w, ev) for c, w, ev in found]
-    found = [(c, w, replace(ev, extra=ev.extra * DEFAULT_OTHER_DATASET)) if _beyond_benchmark(c) else (c, w, ev)
-             for c, w, ev in found]
-    repeats: Counter[tuple[str, str]] = Counter()
-    for c, _, _ in found:
-        repeats[(_group(c.field), normalise_value(c.value))] += 1
-    raw_scores = []
-    for c, weight, ev in found:
-        n = repeats[(_group(c.field), normalise_value(c.value))]
-        if c.field == "hardware_count" and float(c.value) == 1:
-            n = 1  # "a single machine / model / GPU": the word is too common for repeats to be agreement
-        raw_scores.append((c, score(weight, ev, n)))
-    raw_scores = _precise_over_rounded(raw_scores)
-    raw_scores = _headline_model_compute(raw_scores, default_bench)
-    scored = [replace(c, confidence=to_confidence(s)) for c, s in raw_scores]
-    return dedupe_and_rank(scored, max_per_field=_rank.DEFAULT_MAX_PER_FIELD, min_relative=_rank.DEFAULT_MIN_RELATIVE)
+    found = _precise_over_rounded(found)
+    return _headline_model_compute(found, default_bench)
+
+
+def candidates(doc: Document, model: Ranker | None = None) -> list[Candidate]:
+    """Every candidate fact in ``doc``, deduplicated, with confidence and rank within (paper, field).
+
+    ``model``: the ranker to score with (default: the model shipped with flopmine, ``ranker.default_model``).
+    """
+    from ..ranker import default_model, rank_found
+
+    return rank_found(collect(doc), model or default_model(), pages=doc.page_count)

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from flopmine.types import FIELDS, METRIC_FIELDS, Candidate
 
 from ..rank import Evidence
-from .text_rules import DEFAULT_HEADLINE, DEFAULT_RUNNER_UP
 
 
 def _headline_boost(scored: list[tuple[Candidate, float, Evidence]]) -> list[tuple[Candidate, float, Evidence]]:
     """Among the paper's own-model results for a metric on a benchmark, the best values are most likely
-    the headline: the best gets ``DEFAULT_HEADLINE``, the runner-up ``DEFAULT_RUNNER_UP``. Values from
+    the headline: the best is tagged ``headline``, the runner-up ``runner_up``. Values from
     later columns of a headerless table do not compete."""
 
     def eligible(c: Candidate, ev: Evidence) -> bool:
         return (FIELDS[c.field].kind == "metric" and ev.own_model >= 0.5 and not ev.citation
-                and "later_column" not in c.flags)
+                and "later_column" not in c.flags and not {"other_dataset", "delta", "low_score"} & set(ev.tags))
 
     values: dict[tuple[str, str], set[float]] = {}
     for c, _, ev in scored:
@@ -30,9 +28,9 @@ def _headline_boost(scored: list[tuple[Candidate, float, Evidence]]) -> list[tup
         best = order.get((c.field, c.benchmark), [])
         if best and eligible(c, ev):
             if float(c.value) == best[0]:
-                ev = replace(ev, extra=ev.extra * DEFAULT_HEADLINE)
+                ev = ev.tagged("headline")
             elif len(best) > 1 and float(c.value) == best[1]:
-                ev = replace(ev, extra=ev.extra * DEFAULT_RUNNER_UP)
+                ev = ev.tagged("runner_up")
         out.append((c, w, ev))
     return out
 
@@ -55,7 +53,6 @@ _LOW_SCORE_FIELDS = frozenset({"top1_acc", "top5_acc", "acc", "box_ap", "ap50", 
                                "em", "bleu"})
 
 
-DEFAULT_ROUNDED = 0.8  # "4 hours" in the introduction when "4.1 hours" is stated elsewhere: the rounded mention
 _ROUNDING_FIELDS = frozenset({"training_time_hours", *METRIC_FIELDS})
 
 
@@ -69,56 +66,54 @@ def _significant_digits(raw: str) -> int:
     return len(digits if "." in t else digits.rstrip("0")) or 1
 
 
-def _precise_over_rounded(raw_scores: list[tuple[Candidate, float]]) -> list[tuple[Candidate, float]]:
+Found = list[tuple[Candidate, float, Evidence]]
+
+
+def _precise_over_rounded(found: Found) -> Found:
     """A rounded mention ("from 33 to 4 hours") and a precise one ("4.1 hours") of the same fact: the
-    reviewer records the precise figure. The precise value takes the best evidence of its rounded
-    mentions (× 1.05); each rounded mention gets ``DEFAULT_ROUNDED``."""
+    reviewer records the precise figure. Rounded mentions are tagged ``rounded``, the precise values they
+    round ``precise``."""
     by_field: dict[tuple[str, str], list[tuple[float, int]]] = {}
-    for c, _ in raw_scores:
+    for c, _, _ in found:
         if c.field in _ROUNDING_FIELDS and isinstance(c.value, (int, float)):
             by_field.setdefault((_group(c.field), c.benchmark), []).append((float(c.value), _significant_digits(c.raw)))
-    rounded_to: dict[tuple[str, str, float], float] = {}  # (field, benchmark, rounded value) → precise value
+    rounded: set[tuple[str, str, float]] = set()
+    precise: set[tuple[str, str, float]] = set()
     for key, vals in by_field.items():
         for v, sv in set(vals):
             for u, su in set(vals):
                 if 0 < sv < su and u != v and u > 0 and abs(u - v) <= 0.05 * u and float(f"{u:.{sv}g}") == v:
-                    rounded_to[(*key, v)] = u
-    if not rounded_to:
-        return raw_scores
-    best_rounded: dict[tuple[str, str, float], float] = {}
+                    rounded.add((*key, v))
+                    precise.add((*key, u))
+    if not rounded:
+        return found
     out = []
-    for c, sc in raw_scores:
-        k = (_group(c.field), c.benchmark, float(c.value)) if isinstance(c.value, (int, float)) else None
-        if k is not None and k in rounded_to:
-            sc *= DEFAULT_ROUNDED
-            pk = (k[0], k[1], rounded_to[k])
-            best_rounded[pk] = max(best_rounded.get(pk, 0.0), sc / DEFAULT_ROUNDED)
-        out.append((c, sc))
-    return [(c, max(sc, 1.05 * best_rounded[(_group(c.field), c.benchmark, float(c.value))]))
-            if isinstance(c.value, (int, float)) and (_group(c.field), c.benchmark, float(c.value)) in best_rounded
-            else (c, sc) for c, sc in out]
-
-
-DEFAULT_HEADLINE_MODEL = 1.3  # a compute cell in the row of the model whose score is the paper's headline
+    for c, w, ev in found:
+        if isinstance(c.value, (int, float)):
+            k = (_group(c.field), c.benchmark, float(c.value))
+            if k in rounded:
+                ev = ev.tagged("rounded")
+            if k in precise:
+                ev = ev.tagged("precise")
+        out.append((c, w, ev))
+    return out
 
 
 def _row_label(model: str) -> str:
     return re.sub(r"\s+", " ", model).strip().lower()
 
 
-def _headline_model_compute(raw_scores: list[tuple[Candidate, float]], bench: str) -> list[tuple[Candidate, float]]:
+def _headline_model_compute(found: Found, bench: str) -> Found:
     """Tables that list training time, steps or FLOPs per model: the row of the model whose result is the
-    headline (the best-evidenced table score on the paper's main benchmark) holds the headline compute.
-    Its compute cells get ``DEFAULT_HEADLINE_MODEL``."""
-    best: tuple[float, str] | None = None
-    for c, sc in raw_scores:
-        if (FIELDS[c.field].kind == "metric" and c.rule.startswith("table.") and c.benchmark == bench
-                and _row_label(c.model) and (best is None or sc > best[0])):
-            best = (sc, _row_label(c.model))
-    if best is None:
-        return raw_scores
-    return [(c, sc * DEFAULT_HEADLINE_MODEL) if FIELDS[c.field].kind == "compute" and c.rule.startswith("table.")
-            and _row_label(c.model) == best[1] else (c, sc) for c, sc in raw_scores]
+    headline (an own table row tagged ``headline`` on the paper's main benchmark) holds the headline
+    compute. Its compute cells are tagged ``headline_model``."""
+    rows = {_row_label(c.model) for c, _, ev in found
+            if FIELDS[c.field].kind == "metric" and c.rule.startswith("table.") and c.benchmark == bench
+            and "headline" in ev.tags and _row_label(c.model)}
+    if not rows:
+        return found
+    return [(c, w, ev.tagged("headline_model")) if FIELDS[c.field].kind == "compute" and c.rule.startswith("table.")
+            and _row_label(c.model) in rows else (c, w, ev) for c, w, ev in found]
 
 
 def _group(field: str) -> str:

@@ -8,7 +8,7 @@ from flopmine.types import FIELDS, METRIC_FIELDS, Candidate
 
 from ..document import Document, Page
 from ..rank import Evidence
-from ..tables import table_facts, text_table_facts
+from ..tables import CellFact, table_facts, text_table_facts
 from .benchmark_names import _benchmark_spots, _fit_metric, _nearest_benchmark
 from .context import (
     SectionMap,
@@ -17,11 +17,6 @@ from .context import (
 )
 from .text_rules import (
     _NOT_A_MODEL,
-    DEFAULT_DEV_SET,
-    DEFAULT_LATER_COLUMN,
-    DEFAULT_NO_BENCHMARK,
-    DEFAULT_OTHER_DATASET,
-    DEFAULT_UNLABELLED_ROW,
     SNIPPET_CHARS,
     _snippet,
     _stem,
@@ -29,7 +24,8 @@ from .text_rules import (
 from .version import RULE_VERSION
 
 _ABLATION_CAPTION = re.compile(r"ablat|\bvary|varying|effect of|impact of|influence of|w/o", re.I)
-
+# Cell shapes worth a feature: "22.15 / 20.80", "30.8 → 34.5", "6.61±0.16", a scale read from the header.
+_CELL_FLAGS = frozenset({"two_values", "arrow", "interval", "assumed_scale", "caption_only", "row_header"})
 
 
 
@@ -42,6 +38,35 @@ def _label_evidence(label: str, own: dict[str, float]) -> tuple[float, bool, boo
         return 0.0, False, True
     return own_score, bool(re.search(r"\bours\b|\bour\b|proposed", label, re.I)), has_citation(label) or bool(
         re.search(r"\[\d", label))
+
+
+def _column_key(f: CellFact) -> tuple[str, str, str, int]:
+    return (f.field, f.header.strip().lower(), f.caption[:40], f.column)
+
+
+def _best_in_column(facts: list[CellFact], own: dict[str, float]) -> tuple[set[int], set[int]]:
+    """The cells (by ``id``) holding the best metric value — for compute fields the largest value — of their
+    column (same field, header, caption and column), among all rows and among the rows of the paper's own
+    models (not citing another paper)."""
+    cols: dict[tuple[str, str, str, int], list[CellFact]] = {}
+    for f in facts:
+        if FIELDS[f.field].numeric and (FIELDS[f.field].kind == "compute" or FIELDS[f.field].higher_is_better
+                                        is not None):
+            cols.setdefault(_column_key(f), []).append(f)
+    best: set[int] = set()
+    best_own: set[int] = set()
+    for key, cells in cols.items():
+        if len(cells) < 2:
+            continue
+        # metrics: the best score; compute columns: the largest model (the headline one, usually)
+        sign = 1.0 if FIELDS[key[0]].higher_is_better or FIELDS[key[0]].kind == "compute" else -1.0
+        top = max(sign * c.value for c in cells)
+        best |= {id(c) for c in cells if sign * c.value == top}
+        mine = [c for c in cells if (lambda e: e[0] >= 0.5 and not e[2])(_label_evidence(c.model, own))]
+        if mine:
+            top_own = max(sign * c.value for c in mine)
+            best_own |= {id(c) for c in mine if sign * c.value == top_own}
+    return best, best_own
 
 
 def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, idx: list[int],
@@ -58,6 +83,7 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
             facts.append((f, max(pos, 0)))
     raw_spots = _benchmark_spots(raw_lines) if facts else []
     flat = raw_lines.replace("\n", " ") if facts else raw_lines  # the page on one line, for snippets
+    best, best_own = _best_in_column([f for f, _ in facts], own)
     for f, pos in facts:
         field = f.field
         bench = f.benchmark or _nearest_benchmark(raw_spots, pos, "", window=1500)
@@ -74,19 +100,26 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         else:
             bench = ""
         own_score, ours, cites = _label_evidence(f.model, own)
-        extra = DEFAULT_OTHER_DATASET if other and field in METRIC_FIELDS else 1.0
+        tags: list[str] = []
+        if other and field in METRIC_FIELDS:
+            tags.append("other_dataset")
         if implicit and field in METRIC_FIELDS:
-            extra *= DEFAULT_NO_BENCHMARK
+            tags.append("no_benchmark")
         flags = f.flags
         if "caption_only" in f.flags and f.column > 0:
-            extra *= DEFAULT_LATER_COLUMN  # a headerless table: its first value column is the main score
+            tags.append("later_column")  # a headerless table: its first value column is the main score
             flags = (*flags, "later_column")
         if field in METRIC_FIELDS and re.search(r"\bdev\b", f.header, re.I):
-            extra *= DEFAULT_DEV_SET  # development-set scores are tuning numbers; the test set is the headline
+            tags.append("dev_set")  # development-set scores are tuning numbers; the test set is the headline
         if not f.model.strip() or re.fullmatch(r"\(?[A-Z]\)?|\d+", f.model.strip()):
-            extra *= DEFAULT_UNLABELLED_ROW  # a row without a model name: an ablation variant or a stray line
+            tags.append("unlabelled_row")  # a row without a model name: an ablation variant or a stray line
+        tags.extend(f"cell_{x}" for x in f.flags if x in _CELL_FLAGS)
+        if id(f) in best:
+            tags.append("best_in_column")  # the best value of its column: what the paper's table leads to
+        if id(f) in best_own:
+            tags.append("best_own_in_column")
         ev = Evidence(section=sections.kind(page_index, max(pos, 0)), ours=ours, citation=cites,
-                      own_model=own_score, table=True, extra=extra,
+                      own_model=own_score, table=True, tags=tuple(tags),
                       ablation=bool(_ABLATION_CAPTION.search(f.caption)))
         bbox = page.span_bbox(f.start, f.end) if page.char_boxes and f.start >= 0 else None
         snippet = _snippet(flat, max(f.start, 0), max(f.end, 0)) if f.start >= 0 else (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 
@@ -26,25 +25,12 @@ from .version import RULE_VERSION
 
 SNIPPET_CHARS = 300
 
-# Evidence factors of the rules (the generic ones live in extract.rank); docs/rules.md measures each.
-DEFAULT_DELTA = 0.3  # "reduces the error by 1.3%": a difference, not a result
-DEFAULT_OTHER_MODEL = 0.65  # "… only 18% of VGG-19 (19.6 billion FLOPs)": another paper's model
+# Observations the rules tag a candidate with (``Evidence.tags``); the ranker learns what each is worth.
 DEFAULT_OTHER_MODEL_OWN = 0.35  # a family scored below this by own_model_stems is someone else's
-DEFAULT_OTHER_DATASET = 0.3  # next to a dataset outside the registry (PASCAL VOC, ImageNet ReaL …)
-DEFAULT_NO_BENCHMARK = 0.75  # a score with no benchmark named nearby may belong to any dataset
-DEFAULT_UNLABELLED_ROW = 0.8  # a table row without a model name: an ablation variant or a stray line
-DEFAULT_LATER_COLUMN = 0.8  # a headerless table's later value columns
 DEFAULT_SMALL_FONT = 0.85  # glyphs smaller than this share of the page's body text: footnotes, captions
-DEFAULT_FOOTNOTE = 0.7
-DEFAULT_DEV_SET = 0.85  # development-set columns: tuning numbers; the test set is the headline
-DEFAULT_FROM_VALUE = 0.7  # "from 84 hours to 9.5": the old value
-DEFAULT_HEADLINE = 1.3  # the best own-model value of a metric on a benchmark
-DEFAULT_RUNNER_UP = 1.15
-DEFAULT_PRETRAIN = 1.3  # pre-train + fine-tune papers: hardware and time stated for the pre-training run
 DEFAULT_PRETRAIN_MENTIONS = 5  # a paper "pre-trains" when it says so this often
 _PRETRAIN = re.compile(r"\bpre-?train", re.I)
 _PRETRAIN_FIELDS = frozenset({"hardware_count", "training_time_hours"})
-DEFAULT_LOW_SCORE = 0.5  # accuracy, AP, BLEU or F1 below 10: mostly deltas or footnotes
 _TRAIN = re.compile(r"\b(?:train\w*|took|takes|taking|pre-?train\w*|converge\w*|learn\w*|run|ran)\b", re.I)
 _LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm[- ]?up|anneal|lowered|schedule|\bfirst\b|\buntil\b",
                  re.I)
@@ -87,12 +73,10 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         own_score = (own.get(_ctx_stem(model), 0.0) + own_score) / 2
     near = doc_text[max(s, m.num_start - 80):min(e, m.num_end + 40)]
     close_names = model_names(doc_text[max(s, m.num_start - 40):m.num_start])
+    tags: list[str] = []
     if close_names and own.get(_stem(close_names[-1]), 0.0) < DEFAULT_OTHER_MODEL_OWN:
-        extra_other = DEFAULT_OTHER_MODEL  # "… only 18% of VGG-19 (19.6 billion FLOPs)": another paper's model
-    else:
-        extra_other = 1.0
+        tags.append("other_model")  # "… only 18% of VGG-19 (19.6 billion FLOPs)": another paper's model
     lr = False
-    extra = extra_other
     if field in ("epochs", "training_steps"):
         lead = doc_text[max(s, m.start - 12):m.start].lower()
         # The keyword nearest before the number decides: "divide it by 10 at 32k and 48k iterations,
@@ -105,18 +89,18 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         if last_lr > max(last_end, last_for) or (at_step and last_end < 0 and last_for < 0):
             lr = True
         if last_for > last_lr or last_end > last_lr:
-            extra *= 1.2
+            tags.append("schedule_total")
     if pretrains and field in _PRETRAIN_FIELDS:
         # a paper that pre-trains and then fine-tunes: the pre-training run is the training compute
         nxt = doc_text[e:sentence_bounds(doc_text, min(len(doc_text), e + 2), min(len(doc_text), e + 3))[1]]
         if _PRETRAIN.search(sentence) or _PRETRAIN.search(nxt):
-            extra *= DEFAULT_PRETRAIN
+            tags.append("pretrain")
     if re.search(r"\bfrom\s*$", doc_text[max(s, m.num_start - 8):m.num_start], re.I):
-        extra *= DEFAULT_FROM_VALUE  # "from 84 hours to 9.5": the old value, the new one follows
+        tags.append("from_value")  # "from 84 hours to 9.5": the old value, the new one follows
     if field in ("epochs", "training_steps") and re.match(r"(?i)(?:one|a single)\b", m.raw):
-        extra *= 0.3  # "one epoch is one pass over the data": a definition, not a schedule
+        tags.append("one_epoch")  # "one epoch is one pass over the data": a definition, not a schedule
     if field in METRIC_FIELDS and _DELTA.search(doc_text[max(s, m.num_start - 25):m.num_start]):
-        extra *= DEFAULT_DELTA  # "reduces the error by 1.3%": a difference, not a result
+        tags.append("delta")  # "reduces the error by 1.3%": a difference, not a result
     ev = Evidence(
         section=sections.kind(page_index, raw_offset),
         ours=mentions_ours(sentence),
@@ -132,7 +116,7 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         inference=field in ("training_time_hours", "hardware_count") and bool(_INFER.search(sentence)),
         axis=bool(_NUMBER_RUN.search(doc_text[max(0, m.num_start - 40):m.num_start])),
         main_benchmark=bool(main_bench) and any(rx.search(sentence) for rx in main_bench),
-        extra=extra,
+        tags=tuple(tags),
     )
     return ev, model
 
@@ -164,7 +148,7 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
         if compute and body_height:
             h = _median_height(page.char_boxes[raw_start:raw_end])
             if h and h < DEFAULT_SMALL_FONT * body_height:
-                ev = replace(ev, extra=ev.extra * DEFAULT_FOOTNOTE)  # footnote or caption size text
+                ev = ev.tagged("footnote")  # footnote or caption size text
         flags = ["range"] if ev.range_ else []
         if ev.lr_schedule:
             flags.append("schedule_step")

@@ -12,7 +12,7 @@ import typer
 
 from ..errors import FlopmineError, Terminated
 from ..stopping import terminate_on_sigterm
-from . import analysis_cmd, demo_cmd, eval_cmd, extract_cmd, harvest_cmd, review_cmd
+from . import analysis_cmd, demo_cmd, eval_cmd, extract_cmd, harvest_cmd, ranker_cmd, review_cmd
 from .common import FlopmineGroup, console_err, global_options
 
 app = typer.Typer(
@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 app.callback()(global_options)
 
-for _module in (harvest_cmd, extract_cmd, eval_cmd, review_cmd, analysis_cmd, demo_cmd):
+for _module in (harvest_cmd, extract_cmd, eval_cmd, ranker_cmd, review_cmd, analysis_cmd, demo_cmd):
     _module.register(app)
 
 

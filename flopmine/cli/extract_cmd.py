@@ -10,6 +10,7 @@ from rich.table import Table
 
 from flopmine.extract import pipeline
 from flopmine.extract.queue import write_queue
+from flopmine.extract.ranker import model_path_for
 
 from ..config import home_lock
 from ..store import connect
@@ -37,6 +38,9 @@ def extract_command(
     arxiv_id: Annotated[str | None, typer.Option(
         "--id", help="arXiv id for a single PDF whose file name is not one, e.g. --id 1512.03385v1.",
         show_default=False)] = None,
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="Ranking model file (default: <home>/models/ranker.json when present, else the model "
+        "shipped with flopmine); write one with `flopmine ranker train`.", show_default=False)] = None,
 ) -> None:
     """Extract candidate compute facts from PDFs into the store, and write the review queue.
 
@@ -48,7 +52,8 @@ def extract_command(
     """
     st = state(ctx)
     home = st.home
-    limits = pipeline.Limits(timeout=timeout, memory_bytes=int(memory * 2**30))
+    limits = pipeline.Limits(timeout=timeout, memory_bytes=int(memory * 2**30),
+                             model_path=model_path_for(home.root, model))
     with home_lock(home, "extract"):
         conn = connect(home.db_path)
         try:

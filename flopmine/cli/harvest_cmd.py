@@ -12,6 +12,7 @@ from rich.table import Table
 
 from flopmine import harvest
 from flopmine.benchmarks import load_registry
+from flopmine.extract.ranker import model_in_use
 from flopmine.harvest.run import select_benchmarks
 
 from ..errors import ConfigError
@@ -142,6 +143,7 @@ def status_command(
         for x in report.extraction_failures:
             why.add_row(f"{x.arxiv_id}v{x.version}", f"[red]{x.status}[/]", x.reason or "-")
         console.print(why)
+    console.print(f"ranking model: {model_in_use(st.home.root)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

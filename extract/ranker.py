@@ -1,0 +1,657 @@
+"""The learned ranker: each candidate's evidence as features, a logistic regression learned from gold facts
+and reviewers' decisions, and its probability as the candidate's confidence.
+
+- ``features(...)``: one candidate's evidence (``rank.Evidence`` flags and tags, the rule's prior weight,
+  how often the value recurs, where its value sits among the paper's values for the field) as named
+  numbers. Each feature appears twice: on its own and crossed with the field's group (``metric``,
+  ``flops``, ``params``, ``hardware`` …), so the model can learn that a training sentence matters for
+  an epoch count but not for an accuracy.
+- ``label(...)``: a candidate that matches a gold fact (the corpus convention of ``evaluate.values_match``)
+  is positive; the other candidates of the same paper and field are negative; candidates of a (paper,
+  field) without gold are not used. Reviewers' decisions count the same way: accept / correct / add give
+  the right value, reject marks a wrong one.
+- ``fit(...)``: an L2-regularised logistic regression (scikit-learn's ``LogisticRegression`` objective, solved
+  with scipy's L-BFGS-B so that evidence whose direction is known, ``NEGATIVE`` / ``POSITIVE``, keeps its sign);
+  the model file is JSON (``Ranker.to_json``): the feature list, the coefficients, the value priors, a training
+  summary and the library versions, and no paper text.
+- ``rank_found(...)``: scores a paper's candidates (pure Python, a sparse dot product per candidate) and
+  ranks them with ``rank.dedupe_and_rank``.
+
+Which model runs: ``<home>/models/ranker.json`` when the home has one (``flopmine ranker train`` writes
+it), else the model shipped in the package (``models/default-ranker.json``, trained on the dev corpus).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import platform
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from flopmine.errors import FlopmineError
+from flopmine.types import FIELDS, Candidate, normalise_value
+
+from .evaluate import COMPLEMENT, score_field, values_match
+from .rank import Evidence, dedupe_and_rank
+from .rules.paper_evidence import _significant_digits
+
+log = logging.getLogger(__name__)
+
+Found = list[tuple[Candidate, float, Evidence]]
+
+FORMAT = "flopmine-ranker"
+FORMAT_VERSION = 1
+HOME_MODEL = "models/ranker.json"  # relative to the home
+DEFAULT_C = 0.1  # inverse L2 strength of the logistic regression
+DEFAULT_LISTWISE_C = 0.3  # … of the conditional logit within (paper, field)
+RETRAIN_HINT = "retrain it with `flopmine ranker train --gold FILE … --out FILE` (or delete it to use the default)"
+
+# Groups of fields that share what evidence means.
+FIELD_GROUP: dict[str, str] = {
+    **{n: "metric" for n, s in FIELDS.items() if s.kind == "metric"},
+    "flops": "flops", "mult_adds": "flops", "params": "params", "hardware": "hardware",
+    "hardware_count": "hardware_count", "training_time_hours": "time", "epochs": "schedule",
+    "training_steps": "schedule",
+}
+# Every tag a rule may put on a candidate (``Evidence.tags``); an unknown tag is a bug in a rule.
+TAGS: tuple[str, ...] = (
+    "other_model", "schedule_total", "pretrain", "from_value", "one_epoch", "delta", "footnote",
+    "no_benchmark", "other_dataset", "setup_main", "setup_other", "later_column", "dev_set", "unlabelled_row",
+    "cell_two_values", "cell_arrow", "cell_interval", "cell_assumed_scale", "cell_caption_only", "cell_row_header",
+    "device_unit", "headline", "runner_up", "low_score", "rounded", "precise", "headline_model",
+    "bold", "best_in_column", "best_own_in_column", "header_scale",
+)
+_FLAGS = ("ours", "citation", "train_context", "lr_schedule", "ablation", "range_", "inference", "table", "axis",
+          "main_benchmark")
+_APPROX = re.compile(r"(?:[∼~≈]|\babout|\baround|\broughly|\bapproximately|\bnearly|\balmost|\blevel of|"
+                     r"\bbudgets? of|\bunder|\bover|\bup to)\s*$", re.IGNORECASE)
+_OFF_SCALE = frozenset({"other_dataset", "delta", "low_score"})  # values that do not compete for "best"
+_RULE_KINDS = ("table.text", "table.grid", "hardware.catalog", "hardware.unknown")
+
+
+class RankerError(FlopmineError):
+    """A model file cannot be read or does not fit this version of flopmine."""
+
+
+def _group(field_name: str) -> str:
+    return FIELD_GROUP.get(field_name, "other")
+
+
+def _value_group(c: Candidate) -> tuple[str, str]:
+    return ("flops" if c.field == "mult_adds" else c.field, c.benchmark)
+
+
+Priors = Mapping[str, tuple[float, float]]  # "benchmark/field" → (mean, sd) of log10(value) in training gold
+
+
+def _prior_z(c: Candidate, priors: Priors) -> float | None:
+    """How many standard deviations ``c``'s value lies from the values this field takes on its benchmark in
+    the training data (log scale); None when there is no prior."""
+    if not isinstance(c.value, (int, float)) or c.value <= 0:
+        return None
+    v = float(c.value)
+    p = priors.get(f"{c.benchmark}/{c.field}")
+    if p is None and c.field in COMPLEMENT and v < 100:
+        p, v = priors.get(f"{c.benchmark}/{COMPLEMENT[c.field]}"), 100.0 - v
+    if p is None:
+        return None
+    return abs(math.log10(v) - p[0]) / p[1]
+
+
+def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list[dict[str, float]]:
+    """Named features of each candidate in ``found`` (one paper's ``rules.collect`` output), in order.
+
+    >>> from flopmine.types import Candidate
+    >>> c = Candidate("1", 1, "epochs", 90.0, rule="epochs.for", page=2)
+    >>> f = features([(c, 0.8, Evidence(train_context=True, tags=("schedule_total",)))], pages=10)[0]
+    >>> f["train_context"], f["schedule|train_context"], f["tag:schedule_total"], f["weight"]
+    (1.0, 1.0, 1.0, 0.8)
+    """
+    repeats: Counter[tuple[str, str]] = Counter()
+    in_table: set[tuple[str, str]] = set()
+    in_text: set[tuple[str, str]] = set()
+    summary_mention: set[tuple[str, str]] = set()
+    values: dict[tuple[str, str], set[float]] = defaultdict(set)
+    for c, _, ev in found:
+        k = (_value_group(c)[0], normalise_value(c.value))
+        repeats[k] += 1
+        (in_table if ev.table else in_text).add(k)
+        if c.page == 1 or ev.section in ("intro", "conclusion"):
+            summary_mention.add(k)  # the abstract, introduction or conclusion restates it: a headline
+        if isinstance(c.value, (int, float)) and not _OFF_SCALE.intersection(ev.tags):
+            values[_value_group(c)].add(float(c.value))
+    order: dict[tuple[str, str], list[float]] = {}
+    median: dict[tuple[str, str], float] = {}
+    for key, vs in values.items():
+        srt = sorted(vs)
+        median[key] = srt[len(srt) // 2]
+        spec = FIELDS.get(key[0])
+        better_low = spec is not None and spec.kind == "metric" and spec.higher_is_better is False
+        order[key] = sorted(vs, reverse=not better_low)
+    out = []
+    for c, weight, ev in found:
+        k = (_value_group(c)[0], normalise_value(c.value))
+        n = repeats[k]
+        if c.field == "hardware_count" and isinstance(c.value, float) and c.value == 1:
+            n = 1  # "a single machine / model / GPU": the word is too common for repeats to be agreement
+        f: dict[str, float] = {"bias": 1.0, "weight": float(weight), f"section:{ev.section}": 1.0,
+                               "own_model": float(ev.own_model), "own_model_high": float(ev.own_model >= 0.5),
+                               "repeats": math.log(n), "repeated": float(n > 1),
+                               "text_and_table": float(k in in_table and k in in_text),
+                               "restated": float(k in summary_mention and (c.page > 1 or n > 1)),
+                               "has_model": float(bool(c.model.strip()))}
+        for flag in _FLAGS:
+            if getattr(ev, flag):
+                f[flag.rstrip("_")] = 1.0
+        for t in ev.tags:
+            f[f"tag:{t}"] = 1.0
+        kind = next((r for r in _RULE_KINDS if c.rule.startswith(r)), "text")
+        f[f"rule:{kind}"] = 1.0
+        if pages > 0 and c.page > 0:
+            f["page_frac"] = (c.page - 1) / pages
+        vs = order.get(_value_group(c))
+        if vs and isinstance(c.value, (int, float)) and FIELDS[c.field].kind == "metric":
+            # how many of the paper's other values of this field are better (values of other datasets, deltas
+            # and footnote-size scores do not compete)
+            v = float(c.value)
+            pos = sum(1 for x in vs if (x < v if vs[0] < vs[-1] else x > v))
+            f["value_first"] = float(pos == 0)
+            f["value_pos"] = pos / max(1, len(vs) - 1)
+            f["values_log"] = math.log(len(vs))
+            med = median[_value_group(c)]
+            if med > 0 and c.value > 0:
+                ratio = math.log10(c.value / med)
+                f["log_ratio_median"] = max(-3.0, min(3.0, ratio))
+                f["far_below_median"] = float(ratio < -0.5)
+                f["far_above_median"] = float(ratio > 0.5)
+        if isinstance(c.value, (int, float)):
+            f["one_digit"] = float(_significant_digits(f"{float(c.value):g}") == 1)
+            at = c.snippet.find(c.raw) if c.raw else -1
+            if at > 0 and _APPROX.search(c.snippet[max(0, at - 24):at]):
+                f["approx"] = 1.0  # "∼40 MFLOPs", "a budget of", "roughly 60 hours": a round figure
+        z = _prior_z(c, priors or {})
+        if z is None:
+            f["prior_none"] = 1.0
+        else:
+            f["prior_z"] = min(z, 5.0)
+            f["prior_far"] = float(z > 2.5)
+        if c.field == "hardware_count" and isinstance(c.value, float):
+            f["count_one"] = float(c.value == 1)
+            f["count_pow2"] = float(c.value >= 2 and c.value == 2 ** round(math.log2(c.value)))
+        if c.field == "training_steps" and isinstance(c.value, float):
+            f["steps_round"] = float(c.value % 1000 == 0)
+        group = _group(c.field)
+        out.append({**f, **{f"{group}|{name}": v for name, v in f.items()}})
+    return out
+
+
+# ---------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """A logistic regression over named features; ``probability`` is a candidate's confidence."""
+
+    features: tuple[str, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    summary: Mapping[str, object] = field(default_factory=dict)
+    source: str = ""  # the file it was read from, or "" when built in memory
+    priors: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # see ``fit_priors``
+
+    @functools.cached_property
+    def _weights(self) -> dict[str, float]:
+        return dict(zip(self.features, self.coef, strict=True))
+
+    def probability(self, feats: Mapping[str, float]) -> float:
+        """P(the candidate is a gold value of its paper and field).
+
+        >>> Ranker(("a",), (2.0,), -1.0).probability({"a": 1.0, "unknown": 5.0})
+        0.7311
+        """
+        w = self._weights
+        z = self.intercept + sum(w.get(k, 0.0) * v for k, v in feats.items())
+        return round(1 / (1 + math.exp(-max(-30.0, min(30.0, z)))), 4)
+
+    def to_json(self) -> str:
+        """The model file: format, feature list, coefficients, training summary, library versions."""
+        return json.dumps({
+            "format": FORMAT, "format_version": FORMAT_VERSION, "kind": "logistic_regression",
+            "features": list(self.features), "coef": [round(x, 6) for x in self.coef],
+            "intercept": round(self.intercept, 6),
+            "priors": {k: [round(m, 2), round(sd, 2)] for k, (m, sd) in sorted(self.priors.items())},
+            "summary": dict(self.summary),
+        }, indent=1) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "") -> Ranker:
+        """Read a model file's text; ``RankerError`` when it is not one this flopmine can use."""
+        where = source or "model"
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise RankerError(f"{where}: not a ranker model file (invalid JSON: {e}); {RETRAIN_HINT}") from None
+        if not isinstance(d, dict) or d.get("format") != FORMAT:
+            raise RankerError(f"{where}: not a ranker model file (no \"format\": \"{FORMAT}\"); {RETRAIN_HINT}")
+        if d.get("format_version") != FORMAT_VERSION:
+            raise RankerError(f"{where}: model format {d.get('format_version')!r}, this flopmine reads "
+                              f"{FORMAT_VERSION}; {RETRAIN_HINT}")
+        try:
+            feats, coef = tuple(str(x) for x in d["features"]), tuple(float(x) for x in d["coef"])
+            intercept = float(d["intercept"])
+            priors = {str(k): (float(v[0]), float(v[1])) for k, v in (d.get("priors") or {}).items()}
+        except (KeyError, TypeError, ValueError) as e:
+            raise RankerError(f"{where}: malformed model file ({type(e).__name__}: {e}); {RETRAIN_HINT}") from None
+        if len(feats) != len(coef):
+            raise RankerError(f"{where}: {len(feats)} features but {len(coef)} coefficients; {RETRAIN_HINT}")
+        return cls(feats, coef, intercept, d.get("summary") or {}, source, priors)
+
+    def describe(self, top: int = 12) -> list[tuple[str, float]]:
+        """The ``top`` features with the largest weight (either sign), for ``flopmine ranker show``."""
+        return sorted(zip(self.features, self.coef, strict=True), key=lambda x: -abs(x[1]))[:top]
+
+
+def load_model(path: Path | str) -> Ranker:
+    """Read a model file; a missing or unreadable file is a ``RankerError`` naming it and how to retrain."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RankerError(f"{p}: model file not found; {RETRAIN_HINT}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise RankerError(f"{p}: cannot read the model file ({e}); {RETRAIN_HINT}") from None
+    return Ranker.from_json(text, str(p))
+
+
+def default_model_path() -> Path:
+    """The model shipped in the package (trained on the dev corpus; weights only)."""
+    return Path(__file__).resolve().parent / "models" / "default-ranker.json"
+
+
+@functools.lru_cache(maxsize=1)
+def default_model() -> Ranker:
+    """The shipped model (read once per process)."""
+    return load_model(default_model_path())
+
+
+def home_model_path(home_root: Path | str) -> Path:
+    """Where a home's own trained model lives: ``<home>/models/ranker.json``."""
+    return Path(home_root) / HOME_MODEL
+
+
+def model_for_home(home_root: Path | str | None) -> Ranker:
+    """The home's trained model when it has one (an unreadable one is an error), else the shipped default."""
+    if home_root is not None:
+        p = home_model_path(home_root)
+        if p.exists():
+            return _load_cached(str(p), p.stat().st_mtime_ns)
+    return default_model()
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(path: str, mtime_ns: int) -> Ranker:
+    return load_model(path)
+
+
+def load_model_cached(path: Path | str) -> Ranker:
+    """``load_model``, read again only when the file changes (workers rank many papers with one model)."""
+    p = Path(path)
+    try:
+        mtime = p.stat().st_mtime_ns
+    except OSError:
+        return load_model(p)  # raises the error naming the file
+    return _load_cached(str(p), mtime)
+
+
+def model_path_for(home_root: Path | str | None, explicit: Path | str | None = None) -> str:
+    """The model file extraction should use, checked readable: ``explicit`` when given (missing or
+    unreadable → ``RankerError`` naming it), else the home's ``models/ranker.json`` when present, else ""
+    (the shipped default)."""
+    if explicit is not None:
+        load_model(explicit)
+        return str(Path(explicit).resolve())
+    if home_root is not None and home_model_path(home_root).exists():
+        load_model(home_model_path(home_root))
+        return str(home_model_path(home_root).resolve())
+    default_model()
+    return ""
+
+
+def model_in_use(home_root: Path | str | None) -> str:
+    """One line for ``flopmine status``: which ranking model extraction uses.
+
+    >>> model_in_use(None).startswith("default")
+    True
+    """
+    if home_root is not None and home_model_path(home_root).exists():
+        p = home_model_path(home_root)
+        try:
+            m = _load_cached(str(p), p.stat().st_mtime_ns)
+        except RankerError as e:
+            return f"unreadable: {e}"
+        return f"home ({p}; {m.summary.get('trained_at', '?')}, {m.summary.get('samples', '?')} samples)"
+    m = default_model()
+    return f"default (shipped; {m.summary.get('samples', '?')} samples from {m.summary.get('papers', '?')} papers)"
+
+
+# ---------------------------------------------------------------- scoring and ranking
+
+
+def score_found(found: Found, model: Ranker, pages: int = 0) -> list[Candidate]:
+    """The candidates of one paper with the model's probability as confidence (not yet ranked)."""
+    feats = features(found, pages, model.priors)
+    return [replace(c, confidence=model.probability(f)) for (c, _, _), f in zip(found, feats, strict=True)]
+
+
+def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: dict[str, int] | None = None,
+               min_relative: float | None = None) -> list[Candidate]:
+    """Score one paper's candidates and rank them within (paper, field), capping compute fields."""
+    from .rank import DEFAULT_MIN_RELATIVE
+
+    return dedupe_and_rank(score_found(found, model, pages), max_per_field=max_per_field,
+                           min_relative=DEFAULT_MIN_RELATIVE if min_relative is None else min_relative)
+
+
+# ---------------------------------------------------------------- labels and training
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What is known right for one paper: gold or accepted values, and values reviewers rejected."""
+
+    right: tuple[tuple[str, float | str], ...] = ()  # (field, value)
+    wrong: tuple[tuple[str, float | str], ...] = ()
+    benchmarks: tuple[str, ...] = ()  # the benchmark of each right value ("" for paper-level facts)
+
+
+def truths_from_gold(gold: Iterable[object]) -> dict[str, Truth]:
+    """Gold facts (``evaluate.GoldFact``) grouped by paper."""
+    right: dict[str, list[tuple[str, float | str]]] = defaultdict(list)
+    bench: dict[str, list[str]] = defaultdict(list)
+    for g in gold:
+        right[g.arxiv_id].append((g.field, g.value))  # type: ignore[attr-defined]
+        bench[g.arxiv_id].append(g.benchmark)  # type: ignore[attr-defined]
+    return {k: Truth(tuple(v), (), tuple(bench[k])) for k, v in right.items()}
+
+
+def truths_from_decisions(decisions: Iterable[object]) -> dict[str, Truth]:
+    """Reviewers' decisions (``review.decision.Decision``) as truths: accept/add → right value, correct →
+    the corrected value right and the candidate's value wrong, reject → wrong."""
+    right: dict[str, list[tuple[str, float | str]]] = defaultdict(list)
+    bench: dict[str, list[str]] = defaultdict(list)
+    wrong: dict[str, list[tuple[str, float | str]]] = defaultdict(list)
+    for d in decisions:
+        aid, fld, kind = d.arxiv_id, d.field, d.decision  # type: ignore[attr-defined]
+        if kind in ("accept", "add"):
+            right[aid].append((fld, d.value))  # type: ignore[attr-defined]
+            bench[aid].append(d.benchmark)  # type: ignore[attr-defined]
+        elif kind == "correct" and d.corrected_value is not None:  # type: ignore[attr-defined]
+            right[aid].append((fld, d.corrected_value))  # type: ignore[attr-defined]
+            bench[aid].append(d.benchmark)  # type: ignore[attr-defined]
+            wrong[aid].append((fld, d.value))  # type: ignore[attr-defined]
+        elif kind == "reject":
+            wrong[aid].append((fld, d.value))  # type: ignore[attr-defined]
+    return {k: Truth(tuple(right.get(k, ())), tuple(wrong.get(k, ())), tuple(bench.get(k, ())))
+            for k in {*right, *wrong}}
+
+
+def merge_truths(*parts: Mapping[str, Truth]) -> dict[str, Truth]:
+    """Truths of several sources combined per paper."""
+    out: dict[str, Truth] = {}
+    for part in parts:
+        for k, t in part.items():
+            cur = out.get(k, Truth())
+            out[k] = Truth(cur.right + t.right, cur.wrong + t.wrong, cur.benchmarks + t.benchmarks)
+    return out
+
+
+def label(c: Candidate, truth: Truth) -> int | None:
+    """1 when ``c`` matches a right value of its field, 0 when it matches a wrong one or its (paper, field)
+    has right values it does not match, None when nothing is known about its field."""
+    sf = score_field(c.field)
+    related = [(f, v) for f, v in truth.right if score_field(f) == sf or COMPLEMENT.get(f) == c.field]
+    if any(values_match(f, v, c.field, c.value) for f, v in related):
+        return 1
+    wrong = [(f, v) for f, v in truth.wrong if score_field(f) == sf or COMPLEMENT.get(f) == c.field]
+    if related or any(values_match(f, v, c.field, c.value) for f, v in wrong):
+        return 0
+    return None
+
+
+@dataclass
+class Samples:
+    """Training rows: features, labels and the paper each came from."""
+
+    feats: list[dict[str, float]] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    papers: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # paper|field, for weighting
+
+    def extend(self, other: Samples) -> None:
+        self.feats += other.feats
+        self.labels += other.labels
+        self.papers += other.papers
+        self.groups += other.groups
+
+
+DEFAULT_MIN_PRIOR_FACTS = 5  # a benchmark's field gets a prior from this many right values (several papers)
+
+
+def fit_priors(truths: Mapping[str, Truth], min_facts: int = DEFAULT_MIN_PRIOR_FACTS) -> dict[str, tuple[float, float]]:
+    """Mean and spread of log10(value) of the right values of each (benchmark, numeric field), from at least
+    ``min_facts`` values of at least two papers: how large an ImageNet error or a COCO AP usually is."""
+    vals: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for aid, t in truths.items():
+        for (fld, v), b in zip(t.right, t.benchmarks or ("",) * len(t.right), strict=False):
+            if FIELDS[fld].numeric and isinstance(v, (int, float)) and v > 0:
+                vals[f"{b}/{fld}"].append((math.log10(float(v)), aid))
+    out = {}
+    for k, xs in vals.items():
+        if len(xs) >= min_facts and len({a for _, a in xs}) >= 2:
+            ys = [x for x, _ in xs]
+            mu = sum(ys) / len(ys)
+            sd = math.sqrt(sum((y - mu) ** 2 for y in ys) / len(ys))
+            out[k] = (mu, max(sd, 0.05))
+    return out
+
+
+def samples(found_by_paper: Mapping[str, tuple[Found, int]], truths: Mapping[str, Truth],
+            priors: Priors | None = None) -> Samples:
+    """Labelled feature rows of every paper that has a truth (``found_by_paper``: id → (found, pages))."""
+    out = Samples()
+    for aid, (found, pages) in sorted(found_by_paper.items()):
+        truth = truths.get(aid)
+        if truth is None:
+            continue
+        for (c, _, _), f in zip(found, features(found, pages, priors), strict=True):
+            y = label(c, truth)
+            if y is None:
+                continue
+            out.feats.append(f)
+            out.labels.append(y)
+            out.papers.append(aid)
+            out.groups.append(f"{aid}|{score_field(c.field)}")
+    return out
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of what trained a model (recorded in the model file), read without importing them."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("flopmine", "numpy", "scipy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "?"
+    return out
+
+
+def train(found_by_paper: Mapping[str, tuple[Found, int]], truths: Mapping[str, Truth], *, c: float = DEFAULT_C,
+          summary: Mapping[str, object] | None = None, listwise: bool = True) -> Ranker:
+    """Fit priors and the logistic regression on the papers of ``found_by_paper`` that have a truth."""
+    priors = fit_priors(truths)
+    return replace(fit(samples(found_by_paper, truths, priors), c=c, summary=summary, listwise=listwise),
+                   priors=priors)
+
+
+def fit(data: Samples, *, c: float = DEFAULT_C, min_count: int = 3, summary: Mapping[str, object] | None = None,
+        listwise: bool = True, listwise_c: float | None = None) -> Ranker:
+    """Fit the ranker on labelled rows. Features seen in fewer than ``min_count`` rows are left out.
+
+    First a logistic regression (each (paper, field) weighing about the same, so long tables do not drown
+    single facts); then, with ``listwise``, the coefficients are refit as a conditional logit within each
+    (paper, field), which rewards ranking a right value first, and calibrated back to a probability
+    (σ(a·score + b)). The result is one linear score and a sigmoid either way."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    if len(set(data.labels)) < 2:
+        raise RankerError("training needs both right and wrong candidates; give gold or decisions that "
+                          "match some candidates and not others")
+    counts: Counter[str] = Counter(k for f in data.feats for k in f)
+    names = sorted(k for k, n in counts.items() if n >= min_count and k != "bias")
+    index = {k: i for i, k in enumerate(names)}
+    rows, cols, vals = [], [], []
+    for i, f in enumerate(data.feats):
+        for k, v in f.items():
+            j = index.get(k)
+            if j is not None and v:
+                rows.append(i)
+                cols.append(j)
+                vals.append(v)
+    x = csr_matrix((vals, (rows, cols)), shape=(len(data.feats), len(names)))
+    size = Counter(data.groups)
+    w = np.array([1.0 / math.sqrt(size[g]) for g in data.groups])
+    w *= len(w) / w.sum()
+    listwise_c = DEFAULT_LISTWISE_C if listwise_c is None else listwise_c
+    y = np.array(data.labels, dtype=float)
+    bounds = [_sign_bound(n) for n in names] + [(None, None)]
+    coef, intercept = _fit_bounded(x, y, w, c, bounds)
+    if listwise:
+        coef = _fit_listwise(x, y, data.groups, listwise_c, bounds[:-1], coef)
+        # calibrate: P(right) = σ(a·score + b) on the training rows, folded into the coefficients
+        score_col = (x @ np.asarray(coef)).reshape(-1, 1)
+        (a,), b = _fit_bounded(csr_matrix(score_col), y, w, 1e4, [(0.0, None), (None, None)])
+        coef, intercept = [a * v for v in coef], b
+    info = {"samples": len(data.labels), "positives": int(sum(data.labels)), "papers": len(set(data.papers)),
+            "c": c, "listwise_c": listwise_c if listwise else None, "sign_constraints": sum(b != (None, None) for b in bounds), "libraries": library_versions(),
+            **(summary or {})}
+    return Ranker(tuple(names), tuple(float(v) for v in coef), float(intercept), info)
+
+
+# The direction of some evidence is known before any data: a reference list or a figure axis never makes a
+# value more likely to be the paper's own result. These features' weights are kept ≤ 0 (or ≥ 0); the data
+# decides how much. Applied to the feature and to each of its per-group copies.
+NEGATIVE: frozenset[str] = frozenset({
+    "section:references", "section:related", "citation", "axis", "lr_schedule", "range", "inference",
+    "tag:delta", "tag:from_value", "tag:other_model", "tag:other_dataset", "tag:footnote", "tag:one_epoch",
+    "tag:rounded", "tag:dev_set", "tag:setup_other", "tag:low_score", "tag:unlabelled_row", "prior_z",
+    "prior_far",
+})
+POSITIVE: frozenset[str] = frozenset({
+    "ours", "own_model", "own_model_high", "tag:headline", "tag:precise", "tag:setup_main", "tag:headline_model",
+    "main_benchmark", "tag:schedule_total", "tag:pretrain", "tag:bold", "tag:best_own_in_column",
+})
+
+
+def _sign_bound(name: str) -> tuple[float | None, float | None]:
+    base = name.split("|", 1)[-1]
+    if base in NEGATIVE:
+        return (None, 0.0)
+    if base in POSITIVE:
+        return (0.0, None)
+    return (None, None)
+
+
+def _fit_listwise(x: object, y: object, groups: list[str], c: float, bounds: list[tuple[float | None, float | None]],
+                  start: list[float]) -> list[float]:
+    """Conditional logit: within each (paper, field) with a right value, maximise the share of the softmax
+    that falls on right candidates (what top-1 rewards)."""
+    import numpy as np
+    from scipy.optimize import minimize
+    from scipy.sparse import csr_matrix
+
+    gid: dict[str, int] = {}
+    g = np.array([gid.setdefault(k, len(gid)) for k in groups])
+    ng = len(gid)
+    yv = np.asarray(y)
+    has_pos = np.zeros(ng, dtype=bool)
+    has_pos[g[yv > 0]] = True
+    keep = has_pos[g]
+    xk = x[keep]  # type: ignore[index]
+    gk, yk = g[keep], yv[keep]
+    onehot = csr_matrix((np.ones(len(gk)), (np.arange(len(gk)), gk)), shape=(len(gk), ng))
+
+    def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
+        sc = xk @ beta
+        mx = np.zeros(ng)
+        np.maximum.at(mx, gk, sc)
+        e = np.exp(sc - mx[gk])
+        tot = onehot.T @ e
+        pos = onehot.T @ (e * yk)
+        ok = pos > 0
+        f = float(np.sum(np.log(tot[ok]) - np.log(pos[ok]))) * c + 0.5 * float(beta @ beta)
+        p_all = e / tot[gk]
+        p_pos = np.where(yk > 0, e / np.where(pos[gk] > 0, pos[gk], 1.0), 0.0)
+        grad = c * (xk.T @ (p_all - p_pos)) + beta
+        return f, grad
+
+    res = minimize(loss, np.asarray(start), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 3000})
+    return [float(v) for v in res.x]
+
+
+def _fit_bounded(x: object, y: object, w: object, c: float,
+                 bounds: list[tuple[float | None, float | None]]) -> tuple[list[float], float]:
+    """Weighted L2-regularised logistic regression (the objective of scikit-learn's ``LogisticRegression(C=c)``)
+    with box bounds on the coefficients, by L-BFGS-B. The last bound is the intercept's (unpenalised)."""
+    import numpy as np
+    from scipy.optimize import minimize
+
+    n_feat = x.shape[1]  # type: ignore[attr-defined]
+    sign = 2 * y - 1  # type: ignore[operator]
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        beta, b0 = theta[:n_feat], theta[n_feat]
+        z = x @ beta + b0  # type: ignore[operator]
+        m = sign * z
+        lg = np.logaddexp(0, -m)
+        sig = np.exp(-np.logaddexp(0, m))  # 1 / (1 + e^m)
+        g = -(w * sign * sig)  # type: ignore[operator]
+        f = float(np.dot(w, lg)) * c + 0.5 * float(beta @ beta)  # type: ignore[arg-type]
+        grad = np.empty_like(theta)
+        grad[:n_feat] = c * (x.T @ g) + beta  # type: ignore[attr-defined]
+        grad[n_feat] = c * g.sum()
+        return f, grad
+
+    res = minimize(loss, np.zeros(n_feat + 1), jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": 5000})
+    return [float(v) for v in res.x[:n_feat]], float(res.x[n_feat])
+
+
+def folds_of(ids: Iterable[str], k: int) -> dict[str, int]:
+    """Each paper's fold (0 … k−1), from a stable hash of its arXiv id: papers, never facts, are split.
+
+    >>> folds_of(["2101.00001"], 5) == folds_of(["2101.00001"], 5)
+    True
+    """
+    import hashlib
+
+    return {i: int(hashlib.sha1(i.encode()).hexdigest(), 16) % k for i in ids}
+
+
+def rerank(found_by_paper: Mapping[str, tuple[Found, int]], model: Ranker, papers: Sequence[str] | None = None,
+           **kw: object) -> list[Candidate]:
+    """Rank the candidates of ``papers`` (default: all) with ``model``."""
+    out: list[Candidate] = []
+    for aid in papers if papers is not None else sorted(found_by_paper):
+        if aid in found_by_paper:
+            found, pages = found_by_paper[aid]
+            out.extend(rank_found(found, model, pages, **kw))  # type: ignore[arg-type]
+    return out
