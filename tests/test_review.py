@@ -852,6 +852,14 @@ def test_an_implausible_correction_needs_force_and_is_flagged(db: sqlite3.Connec
     assert review.import_files(db, home, [forced]).report.applied == ()  # type: ignore[union-attr]
     db.execute("DELETE FROM review_meta")
     assert review.sync(db, home, force=True)[0].forced
+    # the dataset build keeps the value, flagged as forced by the reviewer (not left out of the fits)
+    from flopmine.analysis.build import build_dataset, read_annotations
+
+    score = write_sheet(tmp_path / "score.csv", [row_for(ERR1, decision="accept")])
+    assert review.import_files(db, home, [score]).report is not None
+    facts, warnings = read_annotations(home.annotations_dir)
+    frame = build_dataset(facts).frame
+    assert not warnings and len(frame) == 1 and "forced:flops" in frame.iloc[0]["flags"]
 
 
 def test_implausible_values_of_each_kind_of_row(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
