@@ -353,8 +353,12 @@ def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: di
                min_relative: float | None = None) -> list[Candidate]:
     """Score one paper's candidates and rank them within (paper, field), capping compute fields."""
     from .rank import DEFAULT_MIN_RELATIVE
+    from .tables import clean_row_label
 
-    return dedupe_and_rank(score_found(found, model, pages), max_per_field=max_per_field,
+    # table rows' labels become model names only now: the evidence above read the raw label ("[12]", "(ours)")
+    scored = [replace(c, model=clean_row_label(c.model)) if c.rule.startswith("table.") else c
+              for c in score_found(found, model, pages)]
+    return dedupe_and_rank(scored, max_per_field=max_per_field,
                            min_relative=DEFAULT_MIN_RELATIVE if min_relative is None else min_relative)
 
 

@@ -730,5 +730,46 @@ def _fact(hm: HeaderMatch, value: float, tok: str, model: str, header: str, conf
     return [CellFact(name, value, tok.strip(), model, header, conf, bench, flags, start, end, caption, column)]
 
 
+# Row labels that are never a model: metric and compute column words, layers, activations, normalisations and
+# optimisers (an ablation table's rows), set or split names, and the header of the label column.
+_NOT_MODEL_LABEL = re.compile(
+    r"(?:top-?[15](?:\s*(?:acc(?:uracy)?|err(?:or)?))?|acc(?:uracy)?|err(?:or)?|m?ap(?:50|75|_?[sml])?|ap@?\.?\d*|"
+    r"bleu|f1|em|wer|#?\s*param(?:eter)?s?|m?flops|g?flops|m?adds|mult-?adds|macs?|latency|speed|fps|time|"
+    r"batch\s*norm|bn|layer\s*norm|ln|group\s*norm|gn|relu6?|gelu|swish|h-?swish|sigmoid|tanh|softmax|dropout|"
+    r"conv\w*|pool\w*|max\s*pool\w*|avg\s*pool\w*|linear|fc|sgd|adam\w*|rmsprop|momentum|"
+    r"train(?:ing)?|val(?:idation)?|test(?:-?dev)?|dev|minival|average|mean|avg|total|none|n/?a|"
+    r"models?|methods?|approach(?:es)?|architectures?|networks?|backbones?)",
+    re.I)
+_LABEL_MARKS = re.compile(r"[\u2020\u2021\u00a7\u00b6*\u22c6\u2605\u2606\u2217]+")
+_CITATION = re.compile(r"\s*\[[\d,\s\u2013-]{1,20}\]")
+
+
+def clean_row_label(label: str) -> str:
+    """A table row label as a model name: citation marks, daggers and stars removed; "" when the label is a
+    column word, a dataset, a layer or an optimiser rather than a model.
+
+    >>> clean_row_label("ResNet-50 [12]\u2020"), clean_row_label("MobileNetV2*"), clean_row_label("Top-1")
+    ('ResNet-50', 'MobileNetV2', '')
+    >>> clean_row_label("ReLU6"), clean_row_label("CIFAR-10"), clean_row_label("MAdds"), clean_row_label("Ours")
+    ('', '', '', 'Ours')
+    >>> clean_row_label("Top-1 Acc. (%)"), clean_row_label("#Params (M)"), clean_row_label("EfficientNet-B7 (ours)")
+    ('', '', 'EfficientNet-B7 (ours)')
+    """
+    text = _CITATION.sub("", label)
+    text = _LABEL_MARKS.sub("", text)
+    text = re.sub(r"\s+", " ", text).strip(" :|,;")
+    bare = re.sub(r"\s*\([^)]*\)|[.%]", "", text).strip()  # "Top-1 Acc. (%)", "#Params (M)": the word alone
+    if not text or _NOT_MODEL_LABEL.fullmatch(bare) or _is_dataset_name(bare):
+        return ""
+    return text
+
+
+def _is_dataset_name(text: str) -> bool:
+    if OTHER_DATASETS.fullmatch(text):
+        return True
+    low = text.lower()
+    return any(low == alias.lower() for b in load_registry().values() for alias in (b.name, *b.aliases))
+
+
 def _model_label(label: str) -> str:
     return _BRACKETED.sub("", label).strip(" :|") if label else ""

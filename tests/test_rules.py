@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -586,3 +587,21 @@ def test_ranking_a_candidate_takes_well_under_a_millisecond() -> None:
     start = time.perf_counter()
     rank_found(found, default_model(), doc.page_count)
     assert (time.perf_counter() - start) / len(found) < 1e-3
+
+
+def test_table_rows_give_clean_model_names(tmp_path: Path) -> None:
+    """Row labels lose citation marks and daggers; a label that is a column word or a layer is no model."""
+    from flopmine.extract.pdf import read_document
+    from tests.support.pdfs import table_pdf
+
+    path = table_pdf(tmp_path / "2001.00009v1.pdf", rows=[
+        ["Method", "Params (M)", "Top-1 (%)"],
+        ["ResNet-50 [12]", "25.6", "76.1"],
+        ["ReLU6", "3.4", "71.0"],
+        ["WideNet\u2020", "20.1", "78.0"],
+    ], caption="Table 2: ImageNet classification results.")
+    found = candidates(read_document(path, arxiv_id="2001.00009", version=1))
+    models = {(c.field, c.value): c.model for c in found if c.rule.startswith("table.")}
+    assert models.get(("params", 25.6e6)) == "ResNet-50"
+    assert models.get(("params", 20.1e6)) == "WideNet"
+    assert models.get(("params", 3.4e6), "") == ""

@@ -10,7 +10,6 @@ from .context import (
     SectionMap,
     has_citation,
     mentions_ours,
-    model_names,
     sentence_bounds,
 )
 from .text_rules import _TRAIN, _snippet
@@ -29,8 +28,6 @@ def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str,
         sentence = clean[s:e]
         known = m.match is not None
         value = m.match.entry.name if m.match is not None else m.raw.strip()
-        # the model the sentence trains ("Training WrenNet takes 3 days on 8 GPUs"), so the device attaches to it
-        named = model_names(clean[s:m.start])
         raw_start = idx[m.start] if m.start < len(idx) else 0
         ev = Evidence(
             section=sections.kind(page_index, raw_start), ours=mentions_ours(sentence),
@@ -42,7 +39,6 @@ def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str,
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
         out.append((Candidate(
             arxiv_id=doc.arxiv_id, version=doc.version, field="hardware", value=value, unit="",
-            model=named[-1] if named else "",
             raw=m.raw, page=page.number, snippet=_snippet(clean, m.start, m.end),
             rule="hardware.catalog" if known else "hardware.unknown",
             bbox=page.span_bbox(raw_start, raw_end) if page.char_boxes else None,

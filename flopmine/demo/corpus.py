@@ -892,7 +892,7 @@ class _Writer:
         if s.variant_error is not None:
             vname = f"{s.model}-Small"
             v = _score(fields[0], s.variant_error)
-            row = [f"{vname} (ours)"]
+            row = [vname]  # only the headline model is marked "(ours)": the paper's hardware and time are its
             row += ["–"] * (("params" in self.table_cols) + ("flops" in self.table_cols))
             row.append(f"[[var|{_fmt_metric(fields[0], v)}]]")
             rows.append(tuple(row))
