@@ -28,9 +28,10 @@ import logging
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -132,13 +133,84 @@ class BuildResult:
 
 # ---------------------------------------------------------------- reading
 
+#: Columns of a ``FactTable`` frame: one reviewed fact per row. ``number`` holds a numeric field's value
+#: (NaN for text fields), ``text`` the value as written; ``forced`` is True when the reviewer kept it.
+FACT_COLUMNS = ("arxiv_id", "version", "field", "number", "text", "benchmark", "model", "unit", "page", "decision",
+                "candidate_id", "reviewer", "decided_at", "note", "forced")
 
-def read_annotations(directory: Path | str) -> tuple[list[Fact], list[str]]:
+
+class FactTable(Sequence[Fact]):
+    """Reviewed facts as one DataFrame (columns ``FACT_COLUMNS``), also readable as a sequence of ``Fact``.
+
+    ``read_annotations`` returns one, so ``build_dataset`` can join whole columns at once; callers
+    that want ``Fact`` objects iterate or index it and get them built on demand.
+
+    >>> table = FactTable.from_facts([Fact("1512.03385", 1, "top1_err", 19.38, benchmark="imagenet", model="ResNet")])
+    >>> len(table), table[0].value, table.frame.loc[0, "text"]
+    (1, 19.38, '19.38')
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame.reset_index(drop=True)
+
+    @classmethod
+    def from_facts(cls, facts: Iterable[Fact]) -> FactTable:
+        """The table of any ``Fact`` objects (``Fact.extra['force'] == 'force'`` or a ``forced`` flag → forced)."""
+        if isinstance(facts, FactTable):
+            return facts
+        rows = [(f.arxiv_id, f.version, f.field, f.value, f.benchmark, f.model, f.unit, f.page, f.decision,
+                 f.candidate_id, f.reviewer, f.decided_at, f.note,
+                 f.extra.get("force") == "force" or FORCED_FLAG in f.flags.split(",")) for f in facts]
+        cols = list(zip(*rows, strict=True)) if rows else [()] * 14
+        values = pd.Series(cols[3], dtype=object)
+        numeric = pd.Series(cols[2], dtype=object).map(lambda f: FIELDS[f].numeric if f in FIELDS else False)
+        frame = pd.DataFrame({
+            "arxiv_id": pd.Series(cols[0], dtype=object).astype(str), "version": pd.Series(cols[1], dtype="int64"),
+            "field": pd.Series(cols[2], dtype=object).astype(str),
+            "number": pd.to_numeric(values.where(numeric.astype(bool), np.nan), errors="coerce").astype("float64"),
+            "text": values.map(lambda v: v if isinstance(v, str) else repr(v)).astype(object),
+            **{name: pd.Series(cols[i], dtype=object).map(lambda v: "" if v is None else str(v))
+               for i, name in ((4, "benchmark"), (5, "model"), (6, "unit"), (8, "decision"), (9, "candidate_id"),
+                               (10, "reviewer"), (11, "decided_at"), (12, "note"))},
+            "page": pd.Series(cols[7], dtype="int64"), "forced": pd.Series(cols[13], dtype=bool),
+        }, columns=list(FACT_COLUMNS))
+        return cls(frame)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @overload
+    def __getitem__(self, index: int) -> Fact: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Fact]: ...
+
+    def __getitem__(self, index: int | slice) -> Fact | list[Fact]:
+        if isinstance(index, slice):
+            return list(FactTable(self.frame.iloc[index]))
+        return next(iter(FactTable(self.frame.iloc[[index]])))
+
+    def __iter__(self) -> Iterator[Fact]:
+        f = self.frame
+        numeric = f["field"].map(lambda n: FIELDS[n].numeric if n in FIELDS else False).astype(bool).tolist()
+        # .tolist() first: iterating pandas' Arrow-backed strings one by one is ~10× slower
+        columns = [f[c].tolist() for c in FACT_COLUMNS]
+        for (aid, ver, fld, num, txt, bench, model, unit, pg, dec, cid, rev, when, note, force), is_num in zip(
+                zip(*columns, strict=True), numeric, strict=True):
+            fact = Fact(aid, int(ver), fld, float(num) if is_num else txt, benchmark=bench, model=model, unit=unit,
+                        page=int(pg), decision=dec, candidate_id=cid, reviewer=rev, decided_at=when, note=note)
+            if force:
+                fact.extra["force"] = "force"
+            yield fact
+
+
+
+def read_annotations(directory: Path | str) -> tuple[FactTable, list[str]]:
     """Read every ``*.csv`` in the annotations directory.
 
-    Returns the facts whose decision is accept/correct/add, and one warning per unreadable row
-    (``file:line: field: message``); a bad row never stops the others. A missing or empty
-    directory raises ``AnalysisError``.
+    Returns the facts whose decision is accept/correct/add (a ``FactTable``: one DataFrame, also a
+    sequence of ``Fact``), and one warning per unreadable row (``file:line: field: message``); a bad
+    row never stops the others. A missing or empty directory raises ``AnalysisError``.
     """
     d = Path(directory)
     if not d.is_dir():
@@ -147,7 +219,7 @@ def read_annotations(directory: Path | str) -> tuple[list[Fact], list[str]]:
     files = sorted(p for p in d.glob("*.csv") if not p.name.startswith("."))
     if not files:
         raise AnalysisError(f"annotations directory {d} has no .csv files; nothing to build")
-    facts: list[Fact] = []
+    frames: list[pd.DataFrame] = []
     warnings: list[str] = []
     for path in files:
         try:
@@ -156,24 +228,29 @@ def read_annotations(directory: Path | str) -> tuple[list[Fact], list[str]]:
             warnings.append(f"{path}: cannot read: {e}")
             continue
         facts_here, warns = _parse_annotation_csv(text, path)
-        facts.extend(facts_here)
+        frames.append(facts_here)
         warnings.extend(warns)
-    if not facts:
+    facts = FactTable(pd.concat(frames, ignore_index=True) if frames else _empty_facts())
+    if not len(facts):
         raise AnalysisError(f"annotations directory {d}: no accepted, corrected or added facts in "
                             f"{len(files)} file(s)" + (f"; first problem: {warnings[0]}" if warnings else ""))
     return facts, warnings
 
 
-def _parse_annotation_csv(text: str, path: Path) -> tuple[list[Fact], list[str]]:
-    """Facts and ``file:line: column: message`` warnings from one annotations CSV (vectorised checks)."""
+def _empty_facts() -> pd.DataFrame:
+    return FactTable.from_facts([]).frame
+
+
+def _parse_annotation_csv(text: str, path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """Facts (``FACT_COLUMNS``) and ``file:line: column: message`` warnings from one annotations CSV, vectorised."""
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        return [], [f"{path}:1: cannot parse as CSV: {e}"]
+        return _empty_facts(), [f"{path}:1: cannot parse as CSV: {e}"]
     header = [str(h) for h in raw.columns]
     missing = [c for c in ("arxiv_id", "field", "value") if c not in header]
     if missing:
-        return [], [f"{path}:1: missing column(s) {', '.join(missing)} (expected {', '.join(ANNOTATION_COLUMNS)})"]
+        return _empty_facts(), [f"{path}:1: missing column(s) {', '.join(missing)} (expected {', '.join(ANNOTATION_COLUMNS)})"]
     default_benchmark = "" if path.name == PAPER_FACTS_FILE else path.stem
     n = len(raw)
     col = {c: (raw[c].str.strip() if c in raw.columns else pd.Series("", index=raw.index))
@@ -210,20 +287,16 @@ def _parse_annotation_csv(text: str, path: Path) -> tuple[list[Fact], list[str]]
         "number")
     benchmark = col["benchmark"].where(~((kind == "metric") & (col["benchmark"] == "")), default_benchmark)
     # "forced": review import's record that the reviewer kept an implausible value; a hand-made `force` column too
-    forced = col["force"].str.lower().isin(FORCE_VALUES) | col["flags"].str.split(",").map(
-        lambda parts: FORCED_FLAG in parts)
-    facts: list[Fact] = []
+    forced = col["force"].str.lower().isin(FORCE_VALUES) | col["flags"].str.contains(
+        rf"(?:^|,){FORCED_FLAG}(?:,|$)", regex=True)
     idx = raw.index[keep]
-    # .tolist() first: iterating pandas' Arrow-backed strings one by one is ~10× slower
-    columns = [s[idx].tolist() for s in (
-        col["arxiv_id"], version.astype("float64"), fld, number, value_text, benchmark, col["model"], col["unit"],
-        page.astype("float64"), decision, col["candidate_id"], col["reviewer"], col["decided_at"], col["note"], forced)]
-    for aid, ver, f, num, txt, bench, model, unit, pg, dec, cid, rev, when, note, force in zip(*columns, strict=True):
-        fact = Fact(aid, int(ver), f, float(num) if num == num else txt, benchmark=bench, model=model, unit=unit,
-                    page=int(pg), decision=dec, candidate_id=cid, reviewer=rev, decided_at=when, note=note)
-        if force:
-            fact.extra["force"] = "force"
-        facts.append(fact)
+    facts = pd.DataFrame({
+        "arxiv_id": col["arxiv_id"][idx], "version": version[idx].astype("int64"), "field": fld[idx],
+        "number": number[idx].where(numeric[idx]).astype("float64"), "text": value_text[idx],
+        "benchmark": benchmark[idx], "model": col["model"][idx], "unit": col["unit"][idx],
+        "page": page[idx].astype("int64"), "decision": decision[idx], "candidate_id": col["candidate_id"][idx],
+        "reviewer": col["reviewer"][idx], "decided_at": col["decided_at"][idx], "note": col["note"][idx],
+        "forced": forced[idx].astype(bool)}, columns=list(FACT_COLUMNS))
     return facts, [warnings[k] for k in sorted(warnings)]
 
 
