@@ -927,6 +927,54 @@ def round_significant(values: np.ndarray, digits: int) -> np.ndarray:
     return out
 
 
+def _csv_cell(text: str) -> str:
+    """A text cell as the csv module writes it (QUOTE_MINIMAL; a carriage return is quoted too)."""
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
+
+
+def _csv_column(values: pd.Series) -> list[str]:
+    """One column's cells as ``DataFrame.to_csv`` writes them: floats as ``repr`` (the shortest round trip),
+    missing as empty, bools as True/False, text quoted where the csv module would quote it."""
+    n = len(values)
+    out = np.full(n, "", dtype=object)
+    present = values.notna().to_numpy(bool)
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return np.where(values.to_numpy(bool), "True", "False").tolist()
+    if pd.api.types.is_float_dtype(values.dtype):
+        out[present] = [repr(v) for v in values.to_numpy("float64")[present].tolist()]
+    elif pd.api.types.is_integer_dtype(values.dtype):
+        out[present] = [str(v) for v in values[present].astype("int64").tolist()]
+    else:
+        cells = values[present].astype(str)
+        out[present] = cells.tolist()
+        quote = np.flatnonzero(present)[cells.str.contains(r'[,"\r\n]', regex=True).to_numpy(bool)]
+        out[quote] = [_csv_cell(c) for c in out[quote].tolist()]
+    return out.tolist()
+
+
+def dataset_csv_text(frame: pd.DataFrame) -> str:
+    """dataset.csv's text: floats at ``CSV_SIGNIFICANT_DIGITS``, formula-like text cells neutralised.
+
+    Byte for byte what ``frame.to_csv(index=False)`` wrote after the same rounding (tested), except that
+    a cell with a carriage return is quoted (to_csv left it bare on Python 3.11, splitting the row);
+    about three times faster: each column is formatted once as a list of strings, then rows are joined.
+    """
+    text_cols = {c.name for c in dictionary.COLUMNS if c.dtype == "text"}
+    columns: list[list[str]] = []
+    for c in frame.columns:
+        values = frame[c]
+        if c in text_cols:  # PDF-derived text must not run as a spreadsheet formula
+            risky = values.str.match(r"^[=+\-@\t\r]", na=False)
+            if risky.any():
+                values = values.copy()
+                values[risky] = values[risky].map(neutralise_cell)
+        elif values.dtype == "float64":
+            values = pd.Series(round_significant(values.to_numpy(), CSV_SIGNIFICANT_DIGITS), index=values.index)
+        columns.append(_csv_column(values))
+    header = ",".join(_csv_cell(str(c)) for c in frame.columns)
+    return "\n".join([header, *map(",".join, zip(*columns, strict=True))]) + "\n"
+
+
 def write_dataset(result: BuildResult, out_dir: Path | str) -> list[Path]:
     """Write dataset.csv, dataset.parquet, data_dictionary.md and data_dictionary.csv, each atomically."""
     out = Path(out_dir)
@@ -934,16 +982,7 @@ def write_dataset(result: BuildResult, out_dir: Path | str) -> list[Path]:
     df = result.frame
     csv_path, pq_path = out / "dataset.csv", out / "dataset.parquet"
     with atomic_path(csv_path) as tmp:
-        safe = df.copy()
-        text_cols = [c.name for c in dictionary.COLUMNS if c.dtype == "text"]
-        for c in text_cols:  # PDF-derived text must not run as a spreadsheet formula
-            risky = safe[c].str.match(r"^[=+\-@\t\r]", na=False)
-            if risky.any():  # neutralise only the few cells that need it (fast on 100,000 rows)
-                safe.loc[risky, c] = safe.loc[risky, c].map(neutralise_cell)
-        for c in safe.columns:
-            if safe[c].dtype == "float64":
-                safe[c] = round_significant(safe[c].to_numpy(), CSV_SIGNIFICANT_DIGITS)
-        safe.to_csv(tmp, index=False)
+        tmp.write_text(dataset_csv_text(df), encoding="utf-8", newline="")
     with atomic_path(pq_path) as tmp:
         df.to_parquet(tmp, index=False, engine="pyarrow")
     write_text_atomic(out / "data_dictionary.md", dictionary.to_markdown(conversion_note(result.conversion)))
