@@ -1029,7 +1029,11 @@ def read_dataset(path: Path | str) -> pd.DataFrame:
         if p.suffix == ".parquet":
             return pd.read_parquet(p)
         text = {c.name: str for c in dictionary.COLUMNS if c.dtype == "text"}
-        df = pd.read_csv(p, dtype=text, keep_default_na=False, na_values=[""], low_memory=False)
+        options = {"dtype": text, "keep_default_na": False, "na_values": [""]}
+        try:  # pyarrow's parser is about twice as fast and gives the same frame; the C parser's errors are clearer
+            df = pd.read_csv(p, engine="pyarrow", **options)
+        except (ValueError, pd.errors.ParserError):
+            df = pd.read_csv(p, low_memory=False, **options)
         for c in text:  # ids like 1812.10000 must stay text; empty text cells stay ""
             if c in df.columns:
                 df[c] = df[c].fillna("")
