@@ -237,6 +237,20 @@ def read_annotations(directory: Path | str) -> tuple[FactTable, list[str]]:
     return facts, warnings
 
 
+def _read_text_csv(text: str) -> pd.DataFrame:
+    """Every cell as text. pyarrow's parser (about four times faster) when it reads the file; the C
+    parser, as before, for anything it refuses (e.g. a newline inside a quoted cell) and for its errors."""
+    try:
+        return pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, keep_default_na=False, engine="pyarrow")
+    except (ValueError, pd.errors.ParserError):
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
+
+
+def _to_number(text: pd.Series) -> pd.Series:
+    """``pd.to_numeric(text, errors="coerce")`` computed once per distinct cell (versions, pages: a handful)."""
+    return pd.Series(_per_value(text, lambda v: pd.to_numeric(v, errors="coerce"), "float64"), index=text.index)
+
+
 def _empty_facts() -> pd.DataFrame:
     return FactTable.from_facts([]).frame
 
@@ -244,7 +258,7 @@ def _empty_facts() -> pd.DataFrame:
 def _parse_annotation_csv(text: str, path: Path) -> tuple[pd.DataFrame, list[str]]:
     """Facts (``FACT_COLUMNS``) and ``file:line: column: message`` warnings from one annotations CSV, vectorised."""
     try:
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
+        raw = _read_text_csv(text)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         return _empty_facts(), [f"{path}:1: cannot parse as CSV: {e}"]
     header = [str(h) for h in raw.columns]
@@ -279,10 +293,10 @@ def _parse_annotation_csv(text: str, path: Path) -> tuple[pd.DataFrame, list[str
         f"valid for {fld[i]} (not a number)")
     bad(numeric & number.notna() & ~np.isfinite(number.fillna(0.0)),
         lambda i: f"{path}:{line[i]}: value: {value_text[i]!r} is not a finite number")
-    version = pd.to_numeric(col["version"].where(col["version"] != "", "0"), errors="coerce")
+    version = _to_number(col["version"].where(col["version"] != "", "0"))
     bad(version.isna() | (version != version.round()), lambda i: f"{path}:{line[i]}: version: {col['version'][i]!r} "
         "is not a whole number")
-    page = pd.to_numeric(col["page"].where(col["page"] != "", "0"), errors="coerce")
+    page = _to_number(col["page"].where(col["page"] != "", "0"))
     bad(page.isna() | (page != page.round()), lambda i: f"{path}:{line[i]}: page: {col['page'][i]!r} is not a whole "
         "number")
     benchmark = col["benchmark"].where(~((kind == "metric") & (col["benchmark"] == "")), default_benchmark)

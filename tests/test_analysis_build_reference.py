@@ -131,3 +131,17 @@ def test_dataset_csv_text_is_what_to_csv_wrote() -> None:
     frame.loc[1, "title"] = "a\rb"
     back = pd.read_csv(io.StringIO(dataset_csv_text(frame)), dtype=str, keep_default_na=False)
     assert len(back) == len(frame) and back.loc[1, "title"] == "a\rb"
+
+
+def test_annotations_with_a_newline_in_a_quoted_cell_still_read(tmp_path: Path) -> None:
+    """pyarrow's fast parser refuses a newline inside a quoted cell; the C parser reads the file as before."""
+    ann = tmp_path / "ann"
+    ann.mkdir()
+    (ann / "imagenet.csv").write_text(
+        "arxiv_id,version,benchmark,model,field,value,unit,page,decision,candidate_id,fact_key,reviewer,decided_at,"
+        "note,flags\n"
+        '1512.03385,1,imagenet,ResNet,top1_err,19.38,%,5,accept,c1,,,,"two\nlines",\n'
+        "1512.03385,1,imagenet,ResNet,top5_err,x,%,5,accept,c2,,,,,\n", encoding="utf-8")
+    table, warnings = read_annotations(ann)
+    assert [f.note for f in table] == ["two\nlines"]
+    assert len(warnings) == 1 and "imagenet.csv:3: value:" in warnings[0]  # line = record number + 1, as before
