@@ -33,18 +33,20 @@ SIZE = (5.5, 4.0)
 #: Fixed margins (fractions of the figure) that fit the axis labels, ticks and title of a ``SIZE`` figure.
 MARGINS = {"left": 0.125, "right": 0.97, "bottom": 0.13, "top": 0.92}
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-_LOG_TICKS = matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0))
-_DECADES = matplotlib.ticker.LogLocator(base=10, numticks=12)
+#: Minor ticks of a decade axis at 2 and 5 × 10^k: matplotlib's default (2…9 × 10^k) makes several times
+#: more tick objects, and creating and laying them out was most of a figure's drawing time.
+DECADE_MINOR_SUBS = (2.0, 5.0)
 
 
 def _log_axis(axis: matplotlib.axis.Axis, *, percent: bool = False) -> None:
     """Readable log ticks: 1, 2, 5 × 10^k as plain numbers for error %, 10^k for compute."""
     if percent:
-        axis.set_major_locator(_LOG_TICKS)
+        axis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         axis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
         axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     else:
-        axis.set_major_locator(_DECADES)
+        axis.set_major_locator(matplotlib.ticker.LogLocator(base=10, numticks=12))
+        axis.set_minor_locator(matplotlib.ticker.LogLocator(base=10, subs=DECADE_MINOR_SUBS, numticks=30))
         axis.set_major_formatter(matplotlib.ticker.FuncFormatter(_power_of_ten))
 
 
@@ -105,10 +107,9 @@ def _legend(ax: plt.Axes, x: np.ndarray, y: np.ndarray, **kwargs: object) -> Non
     xy = np.column_stack([x, y])
     xy = xy[np.isfinite(xy).all(axis=1)]
     frac = (ax.transData - ax.transAxes).transform(xy) if len(xy) else np.empty((0, 2))
-    corners = {"upper right": (frac[:, 0] > 0.45) & (frac[:, 1] > 0.6),
-               "upper left": (frac[:, 0] < 0.55) & (frac[:, 1] > 0.6),
-               "lower left": (frac[:, 0] < 0.55) & (frac[:, 1] < 0.4),
-               "lower right": (frac[:, 0] > 0.45) & (frac[:, 1] < 0.4)}
+    left, right, low, high = frac[:, 0] < 0.55, frac[:, 0] > 0.45, frac[:, 1] < 0.25, frac[:, 1] > 0.75
+    corners = {"upper right": right & high, "upper left": left & high, "lower left": left & low,
+               "lower right": right & low}  # boxes about the size of a four-entry legend
     loc = min(corners, key=lambda c: int(corners[c].sum()))  # ties: the first, as matplotlib's order
     ax.legend(loc=loc, **kwargs)
 
