@@ -453,7 +453,9 @@ def build_dataset(
 def _per_value(values: pd.Series, fn: Callable[[str], object], dtype: object = object) -> np.ndarray:
     """``fn`` of each cell, computed once per distinct value (columns repeat few values: fields, models, ids)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return np.array([fn(u) for u in uniques], dtype=dtype)[codes] if len(uniques) else np.array([], dtype=dtype)
+    if not len(uniques):
+        return np.array([], dtype=dtype)
+    return np.array([fn(u) for u in uniques.tolist()], dtype=dtype)[codes]  # tolist: iterating Arrow cells is slow
 
 
 #: What ``\s+`` matches in ASCII text (Python counts \x1c–\x1f as whitespace too).
@@ -577,7 +579,8 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     won_compute = _winners(compute, ["arxiv_id", "nm", "field"])
     paper_level = won_compute[won_compute["nm"] == ""]
     papers = paper_level["arxiv_id"].drop_duplicates()
-    ambiguous_papers = papers[papers.isin(target.index) & papers.map(target).isna()].tolist()
+    where = target.index.get_indexer(papers.to_numpy(object))
+    ambiguous_papers = papers[(where >= 0) & pd.isna(target.to_numpy(object)[where])].tolist()
     ambiguous: list[str] = []
     for aid in ambiguous_papers[:MAX_NAMED]:
         fields = paper_level.loc[paper_level["arxiv_id"] == aid, "field"]
@@ -597,7 +600,7 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     row_index = pd.DataFrame({"row": np.arange(n), "arxiv_id": rows["arxiv_id"], "nm": rows["nm"]})
     by_model = row_index[row_index["nm"] != ""].merge(won_compute[won_compute["nm"] != ""].drop(columns="row", errors="ignore"),
                                                       on=["arxiv_id", "nm"]).assign(how="model")
-    is_target = rows["nm"].to_numpy() == rows["arxiv_id"].map(target).to_numpy()
+    is_target = rows["nm"].to_numpy(object) == target.to_numpy(object)[target.index.get_indexer(rows["arxiv_id"])]
     by_paper = row_index[is_target].merge(paper_level.drop(columns="nm"), on="arxiv_id").assign(how="paper")
     field_order = {fld: i for i, fld in enumerate(COMPUTE_FIELDS)}
     attached = pd.concat([by_model, by_paper], ignore_index=True)
