@@ -3,12 +3,14 @@
 Each function draws one figure into a given path and returns it; nothing here reads the dataset
 from disk. Kept cheap to draw (issue 14, item 8): fixed margins instead of a tight bounding box
 (which draws every figure twice), powers of ten as Unicode superscripts instead of mathtext, and
-at most ``MAX_SCATTER`` points in a scatter.
+at most ``MAX_SCATTER`` points in a scatter, and a plain PNG encoder (``png_bytes``).
 """
 
 from __future__ import annotations
 
 import math
+import struct
+import zlib
 from pathlib import Path
 
 import matplotlib
@@ -84,19 +86,41 @@ def _figure(figsize: tuple[float, float] = SIZE) -> tuple[plt.Figure, plt.Axes]:
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
-    """Draw at ``DPI`` and write an RGB PNG (the figure is opaque: no alpha channel to compress)."""
-    from PIL import Image, PngImagePlugin
-
+    """Draw at ``DPI`` and write the figure as an opaque RGB PNG (``png_bytes``)."""
     fig.set_dpi(DPI)
     fig.canvas.draw()
-    rgba = Image.frombuffer("RGBA", fig.canvas.get_width_height(physical=True), fig.canvas.buffer_rgba(), "raw",
-                            "RGBA", 0, 1)
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Software", f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/")
+    rgb = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]
     with atomic_path(path, suffix=".png") as tmp:
-        rgba.convert("RGB").save(tmp, format="png", compress_level=1, dpi=(DPI, DPI), pnginfo=info)
+        tmp.write_bytes(png_bytes(rgb, DPI, software=f"Matplotlib version{matplotlib.__version__}, "
+                                                     "https://matplotlib.org/"))
     plt.close(fig)
     return path
+
+
+def png_bytes(rgb: np.ndarray, dpi: float, *, software: str = "") -> bytes:
+    """A lossless 8-bit RGB PNG of an (height, width, 3) uint8 array, ``dpi`` recorded (pHYs).
+
+    Rows unfiltered and zlib level 1: a figure is mostly flat colour, so this is about three times
+    faster than Pillow's encoder (which tries filters row by row) and no larger.
+
+    >>> import io
+    >>> from PIL import Image
+    >>> pixels = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
+    >>> back = Image.open(io.BytesIO(png_bytes(pixels, 300)))
+    >>> bool((np.asarray(back) == pixels).all()), round(back.info["dpi"][0])
+    (True, 300)
+    """
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    height, width, _ = rgb.shape
+    rows = np.zeros((height, 1 + width * 3), np.uint8)  # first byte of each row: filter type 0 (none)
+    rows[:, 1:] = rgb.reshape(height, width * 3)
+    per_metre = round(dpi / 0.0254)
+    text = chunk(b"tEXt", b"Software\0" + software.encode("latin-1")) if software else b""
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)) + text
+            + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)) + chunk(b"IEND", b""))
 
 
 def _legend(ax: plt.Axes, x: np.ndarray, y: np.ndarray, **kwargs: object) -> None:
