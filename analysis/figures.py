@@ -2,7 +2,7 @@
 
 Each function draws one figure into a given path and returns it; nothing here reads the dataset
 from disk. Kept cheap to draw (issue 14, item 8): fixed margins instead of a tight bounding box
-(which draws every figure twice), powers of ten as Unicode superscripts instead of mathtext, and
+(which draws every figure twice), powers of ten as Unicode superscripts instead of mathtext,
 at most ``MAX_SCATTER`` points in a scatter, and a plain PNG encoder (``png_bytes``).
 """
 
