@@ -293,11 +293,18 @@ def _lines(frame: pd.DataFrame) -> str:
     return f"dataset line(s) {shown}{more}"
 
 
+#: Columns ``select_points`` keeps besides the measure's compute columns.
+POINT_COLUMNS = ("benchmark", "arxiv_id", "model", "error", "year", "month", "year_frac", "line", "_implausible",
+                 "_imputed")
+
+
 def select_points(df: pd.DataFrame, benchmark: str, measure: str) -> tuple[pd.DataFrame, list[Problem]]:
     """The usable rows of one benchmark × measure (columns ``compute``, ``error`` …) and the problems."""
     problems: list[Problem] = []
     cols = [c for c in MEASURES[measure] if c in df.columns]
-    sub = df[df["benchmark"] == benchmark]
+    # only the columns the fits and figures read: copying every dataset column per benchmark is the slow part
+    keep = [c for c in (*POINT_COLUMNS, *cols) if c in df.columns]
+    sub = df.loc[df["benchmark"] == benchmark, keep]
     if not cols:
         problems.append(Problem(benchmark, measure, f"dataset has no {' or '.join(MEASURES[measure])} column"))
         return sub.iloc[0:0].assign(compute=[]), problems

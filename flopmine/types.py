@@ -82,7 +82,8 @@ _SPACE = re.compile(r"\s+")
 
 
 # Marks a paper puts on its own rows: "(ours)", "Ours", footnote glyphs. They are not part of the name.
-_OWN_MARKERS = re.compile(r"\((?:ours|our model|proposed)\)|\bours\b|[*†‡§¶]+", re.IGNORECASE)
+OWN_MARKERS_PATTERN = r"\((?:ours|our model|proposed)\)|\bours\b|[*†‡§¶]+"
+_OWN_MARKERS = re.compile(OWN_MARKERS_PATTERN, re.IGNORECASE)
 
 
 def normalise_model(model: str | None) -> str:
