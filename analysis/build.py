@@ -75,12 +75,21 @@ KEPT_DECISIONS = ("accept", "correct", "add")
 PAPER_FACTS_FILE = "paper_facts.csv"
 MIN_CONVERSION_POINTS = 3
 
-# Plausibility (build flags, analyze leaves flagged rows out unless forced). Ranges as issue 11's review
-# ranges: FLOPs per pass 1e4–1e15, params 1e3–1e13, training time up to 2 years, devices up to 1e5.
-MAX_TRAINING_HOURS = 2 * 365.25 * 24
-FLOPS_RANGE = (1e4, 1e15)
-PARAMS_RANGE = (1e3, 1e13)
-MAX_HARDWARE_COUNT = 1e5
+
+
+def _plausible(field_name: str) -> tuple[float, float]:
+    lo, hi = FIELDS[field_name].plausible_range
+    assert lo is not None and hi is not None, field_name
+    return lo, hi
+
+
+# Plausibility (build flags, analyze leaves flagged rows out unless forced): the same ranges review import
+# checks (``FieldSpec.plausible``): FLOPs per pass 1e4–1e15, params 1e3–1e13, training time up to 2 years,
+# devices up to 1e5.
+MAX_TRAINING_HOURS = _plausible("training_time_hours")[1]
+FLOPS_RANGE = _plausible("flops")
+PARAMS_RANGE = _plausible("params")
+MAX_HARDWARE_COUNT = _plausible("hardware_count")[1]
 #: GFLOPs per pass this many orders of magnitude away from the conversion line of its params is flagged.
 MAX_CONVERSION_RESIDUAL = 2.0
 #: FLOPs or params this many orders of magnitude away from the median of the same year are flagged ...
@@ -815,7 +824,7 @@ def flag_and_impute(frame: pd.DataFrame) -> tuple[pd.DataFrame, Conversion | Non
 
     hours, flops, params = df["training_time_hours"], df["gflops_per_pass"] * GIGA, df["params"]
     check(hours > MAX_TRAINING_HOURS, "training_time_hours",
-          lambda s: [f"training time {h:.4g} h = {h / 8766:.3g} years > 2 years" for h in s["training_time_hours"]])
+          lambda s: [f"training time {h:.4g} h = {h / 8760:.3g} years > 2 years" for h in s["training_time_hours"]])
     check((flops < FLOPS_RANGE[0]) | (flops > FLOPS_RANGE[1]), "flops",
           lambda s: [f"{v * GIGA:.3g} FLOPs per pass outside {FLOPS_RANGE[0]:.0e}–{FLOPS_RANGE[1]:.0e}"
                      for v in s["gflops_per_pass"]])

@@ -62,11 +62,6 @@ def extract(conn: sqlite3.Connection, arxiv_id: str, version: int, cands: list[C
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Home:
-    return resolve_home(tmp_path / "home")
-
-
-@pytest.fixture
 def db(home: Home) -> Iterator[sqlite3.Connection]:
     conn = connect(home.db_path)
     extract(conn, RESNET, 1, resnet_candidates(), "imagenet")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from flopmine import review
-from flopmine.config import Home, resolve_home
+from flopmine.config import Home
 from flopmine.errors import ReviewError
 from flopmine.extract.evaluate import GoldFact
 from flopmine.review import assign as asg
@@ -48,11 +48,6 @@ P2_CANDS = [_c(P2, "err", 3.46, 1, model="DenseNet-BC", benchmark="cifar10"),
             _c(P2, "params", 25.6e6, 1, model="DenseNet-BC", benchmark="")]
 P3_CANDS = [_c(P3, "top1_acc", 70.6, 1, model="MobileNet"), _c(P3, "top1_acc", 50.6, 2, model="MobileNet"),
             _c(P3, "mult_adds", 569e6, 1, model="MobileNet", benchmark="")]
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Home:
-    return resolve_home(tmp_path / "home")
 
 
 @pytest.fixture
