@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flopmine.errors import FlopmineError
-from flopmine.types import COMPUTE_FIELDS, FIELDS, METRIC_FIELDS, Candidate
+from flopmine.types import COMPUTE_FIELDS, FIELDS, METRIC_FIELDS, Candidate, normalise_model
 
 if TYPE_CHECKING:
     from .ranker import Found, Ranker
@@ -54,6 +54,19 @@ class GoldFact:
     benchmark: str = ""
     model: str = ""
     page: int = 0
+    evidence: str = ""
+
+    @property
+    def in_table(self) -> bool:
+        """Whether the gold evidence is a table row: the corpus writes it as row text then ``[column names]``.
+
+        >>> GoldFact("1", "params", 1e6, evidence="ResNet-50 25.6M 4.1G [Model Params FLOPs]").in_table
+        True
+        """
+        return bool(_TABLE_EVIDENCE.search(self.evidence))
+
+
+_TABLE_EVIDENCE = re.compile(r"\[[^\[\]]+\]\s*$")
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,8 @@ class Scored:
     rank: int
     benchmark: str = ""
     model: str = ""
+    confidence: float = 0.0
+    rule: str = ""
 
 
 def score_field(name: str) -> str:
@@ -122,7 +137,7 @@ def load_gold(paths: Iterable[Path | str]) -> list[GoldFact]:
             out.append(GoldFact(
                 arxiv_id=_strip_version(row["arxiv_id"]), field=name, value=_value(name, row["value"], where),
                 benchmark=(row.get("benchmark") or "").strip(), model=(row.get("model") or "").strip(),
-                page=int(page) if page.isdigit() else 0,
+                page=int(page) if page.isdigit() else 0, evidence=(row.get("evidence") or "").strip(),
             ))
     return out
 
@@ -137,16 +152,21 @@ def load_queue(path: Path | str) -> list[Scored]:
             rank_n = int(float(rank)) if rank else 0
         except ValueError:
             raise EvalError(f"{where}: rank {rank!r} is not a number") from None
+        try:
+            confidence = float((row.get("confidence") or "0").strip() or 0)
+        except ValueError:
+            raise EvalError(f"{where}: confidence {row.get('confidence')!r} is not a number") from None
         out.append(Scored(
             arxiv_id=_strip_version(row["arxiv_id"]), field=name, value=_value(name, row["value"], where),
             rank=rank_n, benchmark=(row.get("benchmark") or "").strip(), model=(row.get("model") or "").strip(),
+            confidence=confidence, rule=(row.get("rule") or "").strip(),
         ))
     return out
 
 
 def from_candidates(cands: Iterable[Candidate]) -> list[Scored]:
     """Candidates as scoring records."""
-    return [Scored(c.arxiv_id, c.field, c.value, c.rank, c.benchmark, c.model) for c in cands]
+    return [Scored(c.arxiv_id, c.field, c.value, c.rank, c.benchmark, c.model, c.confidence, c.rule) for c in cands]
 
 
 # ---------------------------------------------------------------- matching
@@ -356,6 +376,197 @@ def evaluate(gold: Sequence[GoldFact], cands: Sequence[Scored], papers: Iterable
         overall.add(f)
         (compute if name in SCORED_COMPUTE else metrics).add(f)
     return EvalReport(fields, overall, compute, metrics, papers_out, misses, wrong)
+
+
+# ---------------------------------------------------------------- per-fact scoring
+
+# A gold fact's model and a candidate's model name the same model when their normalised names
+# (``flopmine.types.normalise_model``: case, spacing, "(ours)" and footnote marks dropped; then rapidfuzz's
+# ``default_process``: punctuation → spaces) reach this rapidfuzz ``token_set_ratio`` (0–100). Token-set
+# ratio forgives extra words on either side ("ResNet-152" ~ "ResNet-152 (11.3 GFLOPs, test-dev)").
+DEFAULT_MODEL_MATCH = 70
+# Facts of the whole paper (its training set-up): a candidate that names no model may still be the gold one.
+PAPER_LEVEL_FIELDS: frozenset[str] = frozenset({"hardware", "hardware_count", "training_time_hours", "epochs",
+                                                "training_steps"})
+FLOPS_PARAMS_FIELDS: frozenset[str] = frozenset({"flops", "mult_adds", "params"})
+# Groups of gold facts reported by ``evaluate_facts``, in print order.
+FACT_GROUPS: tuple[str, ...] = ("all", "table", "prose", "flops_params", "other")
+# Slot fields as ``review.slots`` names them (accuracy and error share a slot, flops and mult_adds too).
+_SLOT_FIELD: dict[str, str] = {"top1_err": "top1_acc", "top5_err": "top5_acc", "err": "acc", "mult_adds": "flops"}
+
+
+def model_match_score(gold_model: str, cand_model: str) -> float:
+    """How alike two model names are (0–100): rapidfuzz ``token_set_ratio`` of the normalised names.
+
+    >>> model_match_score("ResNet-152", "ResNet-152 (ours)"), model_match_score("ResNet-152", "")
+    (100.0, 0.0)
+    >>> model_match_score("Faster R-CNN on FPN (ResNet-101, test-dev)", "Faster R-CNN on FPN ResNet-101") >= 70
+    True
+    """
+    from rapidfuzz import fuzz
+    from rapidfuzz.utils import default_process
+
+    a, b = default_process(normalise_model(gold_model)), default_process(normalise_model(cand_model))
+    if not a or not b:
+        return 0.0
+    return float(fuzz.token_set_ratio(a, b))
+
+
+def models_match(gold: GoldFact, cand_model: str, threshold: float = DEFAULT_MODEL_MATCH) -> bool:
+    """Whether a candidate naming ``cand_model`` is attributed to ``gold``'s model (the documented rule):
+    normalised names with token-set ratio ≥ ``threshold``; a gold fact without a model matches any name; a
+    paper-level field (``PAPER_LEVEL_FIELDS``) may also carry no model.
+
+    >>> g = GoldFact("1", "epochs", 90.0, model="ResNet-50")
+    >>> models_match(g, ""), models_match(GoldFact("1", "params", 1e6, model="ResNet-50"), "")
+    (True, False)
+    """
+    if not gold.model.strip():
+        return True
+    if not cand_model.strip():
+        return gold.field in PAPER_LEVEL_FIELDS
+    return model_match_score(gold.model, cand_model) >= threshold
+
+
+def rule_family(rule: str) -> str:
+    """The family a rule id belongs to, for counting where candidates come from: ``table.*`` and
+    ``hardware.*`` rules by their first two parts, every text pattern as ``text``, no rule as ``unknown``.
+
+    >>> rule_family("table.text"), rule_family("table.grid.cell"), rule_family("epochs.for"), rule_family("")
+    ('table.text', 'table.grid', 'text', 'unknown')
+    """
+    if not rule:
+        return "unknown"
+    parts = rule.split(".")
+    return ".".join(parts[:2]) if parts[0] in ("table", "hardware") else "text"
+
+
+def rule_families(cands: Iterable[Scored]) -> dict[str, int]:
+    """How many candidates come from each rule family (``rule_family``), largest first."""
+    counts: dict[str, int] = defaultdict(int)
+    for c in cands:
+        counts[rule_family(c.rule)] += 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+@dataclass
+class FactScore:
+    """Per-fact counts for one group of gold facts (``FACT_GROUPS``)."""
+
+    group: str
+    facts: int = 0
+    found: int = 0  # the value is among the paper's candidates of its field
+    attributed: int = 0  # … under the gold model (``models_match``)
+    slot_top1: int = 0  # the first candidate of the gold model's slot is the gold value
+
+    def rate(self, n: int) -> float | None:
+        return n / self.facts if self.facts else None
+
+    @property
+    def found_rate(self) -> float | None:
+        return self.rate(self.found)
+
+    @property
+    def attributed_rate(self) -> float | None:
+        return self.rate(self.attributed)
+
+    @property
+    def slot_top1_rate(self) -> float | None:
+        return self.rate(self.slot_top1)
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "found_rate": _r(self.found_rate), "attributed_rate": _r(self.attributed_rate),
+                "slot_top1_rate": _r(self.slot_top1_rate)}
+
+
+@dataclass
+class FactReport:
+    """``evaluate_facts``: counts per group, candidates per rule family, and each gold fact's outcome."""
+
+    groups: dict[str, FactScore]
+    rule_families: dict[str, int] = field(default_factory=dict)
+    facts: list[dict[str, object]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"convention": {"model_match": f"rapidfuzz token_set_ratio >= {DEFAULT_MODEL_MATCH} on normalised "
+                               "names", "paper_level_fields": sorted(PAPER_LEVEL_FIELDS),
+                               "table": "gold evidence ends with a [column names] part"},
+                "groups": {k: v.to_dict() for k, v in self.groups.items()},
+                "rule_families": self.rule_families, "facts": self.facts}
+
+
+def _slot_order(c: Scored) -> tuple[object, ...]:
+    # as review.slots orders a slot's members: by rank (unranked last), then confidence
+    return (c.rank if c.rank > 0 else 1 << 30, -c.confidence, c.field, str(c.value))
+
+
+def _gold_slot(g: GoldFact, related: Sequence[Scored], threshold: float) -> list[Scored]:
+    """The candidates of the gold model's slot, best first: among the slots (normalised model name) of the
+    gold fact's slot field and benchmark whose name matches the gold model, the best-named one (ties: the one
+    a reviewer sees first)."""
+    slots: dict[str, list[Scored]] = defaultdict(list)
+    metric = FIELDS[g.field].kind == "metric"
+    for c in related:
+        if metric and g.benchmark and c.benchmark != g.benchmark:
+            continue
+        slots[normalise_model(c.model)].append(c)
+    best: tuple[tuple[object, ...], list[Scored]] | None = None
+    for name, members in slots.items():
+        if not models_match(g, name, threshold):
+            continue
+        score = model_match_score(g.model, name) if name and g.model.strip() else float(threshold)
+        members = sorted(members, key=_slot_order)
+        key = (-score, _slot_order(members[0]))
+        if best is None or key < best[0]:
+            best = (key, members)
+    return best[1] if best else []
+
+
+def evaluate_facts(gold: Sequence[GoldFact], cands: Sequence[Scored], papers: Iterable[str] | None = None, *,
+                   threshold: float = DEFAULT_MODEL_MATCH) -> FactReport:
+    """Score every gold fact on its own: found, attributed (found under the gold model) and slot top-1 (the
+    first value of the gold model's slot, as ``review.slots`` groups and orders candidates, is the gold one);
+    split into table / prose and FLOPs-params / other (``FACT_GROUPS``).
+
+    >>> g = [GoldFact("1", "params", 25.6e6, model="ResNet-50", evidence="ResNet-50 25.6M [Model Params]")]
+    >>> c = [Scored("1", "params", 11.7e6, 1, model="ResNet-18"), Scored("1", "params", 25.6e6, 2, model="ResNet-50")]
+    >>> r = evaluate_facts(g, c).groups["table"]
+    >>> r.found, r.attributed, r.slot_top1
+    (1, 1, 1)
+    """
+    wanted = {_strip_version(p) for p in papers} if papers is not None else {g.arxiv_id for g in gold}
+    by_paper: dict[str, list[Scored]] = defaultdict(list)
+    for c in cands:
+        aid = _strip_version(c.arxiv_id)
+        if aid in wanted:
+            by_paper[aid].append(c)
+    groups = {k: FactScore(k) for k in FACT_GROUPS}
+    details: list[dict[str, object]] = []
+    for g in gold:
+        if g.arxiv_id not in wanted:
+            continue
+        slot = _SLOT_FIELD.get(g.field, g.field)
+        related = [c for c in by_paper.get(g.arxiv_id, ()) if _SLOT_FIELD.get(c.field, c.field) == slot]
+        hits = [c for c in related if values_match(g.field, g.value, c.field, c.value)]
+        found = bool(hits)
+        attributed = any(models_match(g, c.model, threshold) for c in hits)
+        members = _gold_slot(g, related, threshold)
+        top = members[0] if members else None
+        slot_top1 = top is not None and values_match(g.field, g.value, top.field, top.value)
+        for name in ("all", "table" if g.in_table else "prose",
+                     "flops_params" if g.field in FLOPS_PARAMS_FIELDS else "other"):
+            s = groups[name]
+            s.facts += 1
+            s.found += found
+            s.attributed += attributed
+            s.slot_top1 += slot_top1
+        details.append({"arxiv_id": g.arxiv_id, "field": g.field, "value": g.value, "benchmark": g.benchmark,
+                        "model": g.model, "page": g.page, "table": g.in_table, "found": found,
+                        "attributed": attributed, "slot_top1": slot_top1,
+                        "slot_first": None if top is None else {"value": top.value, "model": top.model,
+                                                                "field": top.field, "rank": top.rank}})
+    fams = rule_families(c for cs in by_paper.values() for c in cs)
+    return FactReport(groups, fams, details)
 
 
 # ---------------------------------------------------------------- reading PDFs for evaluation

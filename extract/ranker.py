@@ -498,16 +498,22 @@ def library_versions() -> dict[str, str]:
 
 
 def train(found_by_paper: Mapping[str, tuple[Found, int]], truths: Mapping[str, Truth], *, c: float = DEFAULT_C,
-          summary: Mapping[str, object] | None = None, listwise: bool = True) -> Ranker:
-    """Fit priors and the logistic regression on the papers of ``found_by_paper`` that have a truth."""
-    priors = fit_priors(truths)
-    return replace(fit(samples(found_by_paper, truths, priors), c=c, summary=summary, listwise=listwise),
+          summary: Mapping[str, object] | None = None, listwise: bool = True, prior: Ranker | None = None) -> Ranker:
+    """Fit priors and the logistic regression on the papers of ``found_by_paper`` that have a truth.
+
+    ``prior``: a model to start from (e.g. the shipped one when learning from a few reviewers' decisions): the
+    fit is regularised toward its coefficients instead of toward zero, and its value priors are kept where the
+    new truths give none, so a few decisions nudge it rather than replace it."""
+    priors = {**(prior.priors if prior is not None else {}), **fit_priors(truths)}
+    return replace(fit(samples(found_by_paper, truths, priors), c=c, summary=summary, listwise=listwise, prior=prior),
                    priors=priors)
 
 
 def fit(data: Samples, *, c: float = DEFAULT_C, min_count: int = 3, summary: Mapping[str, object] | None = None,
-        listwise: bool = True, listwise_c: float | None = None) -> Ranker:
-    """Fit the ranker on labelled rows. Features seen in fewer than ``min_count`` rows are left out.
+        listwise: bool = True, listwise_c: float | None = None, prior: Ranker | None = None) -> Ranker:
+    """Fit the ranker on labelled rows. Features seen in fewer than ``min_count`` rows are left out, unless
+    ``prior`` has them: then the L2 penalty pulls each coefficient toward ``prior``'s instead of toward zero
+    (features the new rows never show keep ``prior``'s weight).
 
     First a logistic regression (each (paper, field) weighing about the same, so long tables do not drown
     single facts); then, with ``listwise``, the coefficients are refit as a conditional logit within each
@@ -520,7 +526,8 @@ def fit(data: Samples, *, c: float = DEFAULT_C, min_count: int = 3, summary: Map
         raise RankerError("training needs both right and wrong candidates; give gold or decisions that "
                           "match some candidates and not others")
     counts: Counter[str] = Counter(k for f in data.feats for k in f)
-    names = sorted(k for k, n in counts.items() if n >= min_count and k != "bias")
+    start = dict(zip(prior.features, prior.coef, strict=True)) if prior is not None else {}
+    names = sorted({*(k for k, n in counts.items() if n >= min_count), *start} - {"bias"})
     index = {k: i for i, k in enumerate(names)}
     rows, cols, vals = [], [], []
     for i, f in enumerate(data.feats):
@@ -537,15 +544,22 @@ def fit(data: Samples, *, c: float = DEFAULT_C, min_count: int = 3, summary: Map
     listwise_c = DEFAULT_LISTWISE_C if listwise_c is None else listwise_c
     y = np.array(data.labels, dtype=float)
     bounds = [_sign_bound(n) for n in names] + [(None, None)]
-    coef, intercept = _fit_bounded(x, y, w, c, bounds)
+    center = np.array([_clip(start.get(n, 0.0), b) for n, b in zip(names, bounds, strict=False)])
+    coef, intercept = _fit_bounded(x, y, w, c, bounds, center=center,
+                                   intercept=prior.intercept if prior is not None else 0.0)
     if listwise:
-        coef = _fit_listwise(x, y, data.groups, listwise_c, bounds[:-1], coef)
+        coef = _fit_listwise(x, y, data.groups, listwise_c, bounds[:-1], coef, center=center)
         # calibrate: P(right) = σ(a·score + b) on the training rows, folded into the coefficients
         score_col = (x @ np.asarray(coef)).reshape(-1, 1)
-        (a,), b = _fit_bounded(csr_matrix(score_col), y, w, 1e4, [(0.0, None), (None, None)])
+        (a,), b = _fit_bounded(csr_matrix(score_col), y, w, 1e4, [(0.0, None), (None, None)],
+                               center=None if prior is None else [1.0],
+                               intercept=0.0 if prior is None else prior.intercept)
         coef, intercept = [a * v for v in coef], b
     info = {"samples": len(data.labels), "positives": int(sum(data.labels)), "papers": len(set(data.papers)),
-            "c": c, "listwise_c": listwise_c if listwise else None, "sign_constraints": sum(b != (None, None) for b in bounds), "libraries": library_versions(),
+            "c": c, "listwise_c": listwise_c if listwise else None,
+            "sign_constraints": sum(b != (None, None) for b in bounds), "libraries": library_versions(),
+            **({"started_from": prior.source or "model in memory",
+                "started_from_samples": prior.summary.get("samples")} if prior is not None else {}),
             **(summary or {})}
     return Ranker(tuple(names), tuple(float(v) for v in coef), float(intercept), info)
 
@@ -565,6 +579,11 @@ POSITIVE: frozenset[str] = frozenset({
 })
 
 
+def _clip(v: float, bound: tuple[float | None, float | None]) -> float:
+    lo, hi = bound
+    return max(lo, v) if lo is not None and v < lo else (min(hi, v) if hi is not None and v > hi else v)
+
+
 def _sign_bound(name: str) -> tuple[float | None, float | None]:
     base = name.split("|", 1)[-1]
     if base in NEGATIVE:
@@ -575,9 +594,9 @@ def _sign_bound(name: str) -> tuple[float | None, float | None]:
 
 
 def _fit_listwise(x: object, y: object, groups: list[str], c: float, bounds: list[tuple[float | None, float | None]],
-                  start: list[float]) -> list[float]:
+                  start: list[float], center: object = None) -> list[float]:
     """Conditional logit: within each (paper, field) with a right value, maximise the share of the softmax
-    that falls on right candidates (what top-1 rewards)."""
+    that falls on right candidates (what top-1 rewards). The L2 penalty pulls toward ``center`` (default 0)."""
     import numpy as np
     from scipy.optimize import minimize
     from scipy.sparse import csr_matrix
@@ -592,6 +611,7 @@ def _fit_listwise(x: object, y: object, groups: list[str], c: float, bounds: lis
     xk = x[keep]  # type: ignore[index]
     gk, yk = g[keep], yv[keep]
     onehot = csr_matrix((np.ones(len(gk)), (np.arange(len(gk)), gk)), shape=(len(gk), ng))
+    mid = np.zeros(len(start)) if center is None else np.asarray(center)
 
     def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
         sc = xk @ beta
@@ -601,10 +621,11 @@ def _fit_listwise(x: object, y: object, groups: list[str], c: float, bounds: lis
         tot = onehot.T @ e
         pos = onehot.T @ (e * yk)
         ok = pos > 0
-        f = float(np.sum(np.log(tot[ok]) - np.log(pos[ok]))) * c + 0.5 * float(beta @ beta)
+        d = beta - mid
+        f = float(np.sum(np.log(tot[ok]) - np.log(pos[ok]))) * c + 0.5 * float(d @ d)
         p_all = e / tot[gk]
         p_pos = np.where(yk > 0, e / np.where(pos[gk] > 0, pos[gk], 1.0), 0.0)
-        grad = c * (xk.T @ (p_all - p_pos)) + beta
+        grad = c * (xk.T @ (p_all - p_pos)) + d
         return f, grad
 
     res = minimize(loss, np.asarray(start), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 3000})
@@ -612,29 +633,33 @@ def _fit_listwise(x: object, y: object, groups: list[str], c: float, bounds: lis
 
 
 def _fit_bounded(x: object, y: object, w: object, c: float,
-                 bounds: list[tuple[float | None, float | None]]) -> tuple[list[float], float]:
+                 bounds: list[tuple[float | None, float | None]], *, center: object = None,
+                 intercept: float = 0.0) -> tuple[list[float], float]:
     """Weighted L2-regularised logistic regression (the objective of scikit-learn's ``LogisticRegression(C=c)``)
-    with box bounds on the coefficients, by L-BFGS-B. The last bound is the intercept's (unpenalised)."""
+    with box bounds on the coefficients, by L-BFGS-B. The last bound is the intercept's (unpenalised). The
+    penalty pulls toward ``center`` (default 0), where the search also starts, with ``intercept``."""
     import numpy as np
     from scipy.optimize import minimize
 
     n_feat = x.shape[1]  # type: ignore[attr-defined]
     sign = 2 * y - 1  # type: ignore[operator]
+    mid = np.zeros(n_feat) if center is None else np.asarray(center, dtype=float)
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         beta, b0 = theta[:n_feat], theta[n_feat]
+        d = beta - mid
         z = x @ beta + b0  # type: ignore[operator]
         m = sign * z
         lg = np.logaddexp(0, -m)
         sig = np.exp(-np.logaddexp(0, m))  # 1 / (1 + e^m)
         g = -(w * sign * sig)  # type: ignore[operator]
-        f = float(np.dot(w, lg)) * c + 0.5 * float(beta @ beta)  # type: ignore[arg-type]
+        f = float(np.dot(w, lg)) * c + 0.5 * float(d @ d)  # type: ignore[arg-type]
         grad = np.empty_like(theta)
-        grad[:n_feat] = c * (x.T @ g) + beta  # type: ignore[attr-defined]
+        grad[:n_feat] = c * (x.T @ g) + d  # type: ignore[attr-defined]
         grad[n_feat] = c * g.sum()
         return f, grad
 
-    res = minimize(loss, np.zeros(n_feat + 1), jac=True, method="L-BFGS-B", bounds=bounds,
+    res = minimize(loss, np.append(mid, intercept), jac=True, method="L-BFGS-B", bounds=bounds,
                    options={"maxiter": 5000})
     return [float(v) for v in res.x[:n_feat]], float(res.x[n_feat])
 
