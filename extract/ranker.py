@@ -27,8 +27,10 @@ import functools
 import json
 import logging
 import math
+import os
 import platform
 import re
+import stat
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -50,6 +52,9 @@ FORMAT_VERSION = 1
 HOME_MODEL = "models/ranker.json"  # relative to the home
 DEFAULT_C = 0.1  # inverse L2 strength of the logistic regression
 DEFAULT_LISTWISE_C = 0.3  # … of the conditional logit within (paper, field)
+MAX_MODEL_BYTES = 4 * 2**20  # a model file is read up to this size (the shipped one is ~15 kB)
+MAX_WEIGHT = 100.0  # |coefficient| and |intercept| a model may carry; 100 log-odds already saturate any probability
+MAX_LOG10_VALUE = 400.0  # value priors are log10 of values: beyond float range is corrupt
 RETRAIN_HINT = "retrain it with `flopmine ranker train --gold FILE … --out FILE` (or delete it to use the default)"
 
 # Groups of fields that share what evidence means.
@@ -237,35 +242,93 @@ class Ranker:
             d = json.loads(text)
         except json.JSONDecodeError as e:
             raise RankerError(f"{where}: not a ranker model file (invalid JSON: {e}); {RETRAIN_HINT}") from None
+        except (ValueError, RecursionError) as e:  # a number of over 4300 digits, or nesting too deep
+            raise RankerError(f"{where}: not a ranker model file ({type(e).__name__}); {RETRAIN_HINT}") from None
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise RankerError(f"{where}: not a ranker model file (no \"format\": \"{FORMAT}\"); {RETRAIN_HINT}")
         if d.get("format_version") != FORMAT_VERSION:
             raise RankerError(f"{where}: model format {d.get('format_version')!r}, this flopmine reads "
                               f"{FORMAT_VERSION}; {RETRAIN_HINT}")
-        try:
-            feats, coef = tuple(str(x) for x in d["features"]), tuple(float(x) for x in d["coef"])
-            intercept = float(d["intercept"])
-            priors = {str(k): (float(v[0]), float(v[1])) for k, v in (d.get("priors") or {}).items()}
-        except (KeyError, TypeError, ValueError) as e:
-            raise RankerError(f"{where}: malformed model file ({type(e).__name__}: {e}); {RETRAIN_HINT}") from None
-        if len(feats) != len(coef):
-            raise RankerError(f"{where}: {len(feats)} features but {len(coef)} coefficients; {RETRAIN_HINT}")
-        return cls(feats, coef, intercept, d.get("summary") or {}, source, priors)
+        feats, coef, intercept, priors = _validated(d, where)
+        summary = d.get("summary") or {}
+        if not isinstance(summary, dict):
+            raise RankerError(f"{where}: \"summary\" must be an object; {RETRAIN_HINT}")
+        return cls(feats, coef, intercept, summary, source, priors)
 
     def describe(self, top: int = 12) -> list[tuple[str, float]]:
         """The ``top`` features with the largest weight (either sign), for ``flopmine ranker show``."""
         return sorted(zip(self.features, self.coef, strict=True), key=lambda x: -abs(x[1]))[:top]
 
 
-def load_model(path: Path | str) -> Ranker:
-    """Read a model file; a missing or unreadable file is a ``RankerError`` naming it and how to retrain."""
-    p = Path(path)
+def _number(x: object, what: str, where: str, bound: float) -> float:
+    """``x`` as a finite float within ±``bound``; ``RankerError`` naming the file and the entry otherwise."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise RankerError(f"{where}: {what} is {x!r}, not a number; {RETRAIN_HINT}")
     try:
-        text = p.read_text(encoding="utf-8")
+        v = float(x)
+    except OverflowError:
+        v = math.inf
+    if not math.isfinite(v) or abs(v) > bound:
+        raise RankerError(f"{where}: {what} is {x!r}, not a finite number within ±{bound:g}; {RETRAIN_HINT}")
+    return v
+
+
+def _validated(d: Mapping[str, object], where: str) -> tuple[tuple[str, ...], tuple[float, ...], float,
+                                                              dict[str, tuple[float, float]]]:
+    """The feature list, coefficients, intercept and value priors of a parsed model file, each checked: names
+    are distinct non-empty strings, one finite coefficient of at most ``MAX_WEIGHT`` per name, priors finite
+    with a positive spread."""
+    feats, coef = d.get("features"), d.get("coef")
+    if not isinstance(feats, list) or not all(isinstance(x, str) and x for x in feats):
+        raise RankerError(f"{where}: \"features\" must be a list of feature names; {RETRAIN_HINT}")
+    if len(set(feats)) != len(feats):
+        dup = next(x for x in feats if feats.count(x) > 1)
+        raise RankerError(f"{where}: feature {dup!r} listed twice; {RETRAIN_HINT}")
+    if not isinstance(coef, list):
+        raise RankerError(f"{where}: \"coef\" must be a list of numbers; {RETRAIN_HINT}")
+    if len(feats) != len(coef):
+        raise RankerError(f"{where}: {len(feats)} features but {len(coef)} coefficients; {RETRAIN_HINT}")
+    weights = tuple(_number(x, f"the weight of {n!r}", where, MAX_WEIGHT) for n, x in zip(feats, coef, strict=True))
+    if "intercept" not in d:
+        raise RankerError(f"{where}: no \"intercept\"; {RETRAIN_HINT}")
+    intercept = _number(d["intercept"], "the intercept", where, MAX_WEIGHT)
+    raw = d.get("priors") or {}
+    if not isinstance(raw, dict):
+        raise RankerError(f"{where}: \"priors\" must be an object; {RETRAIN_HINT}")
+    priors: dict[str, tuple[float, float]] = {}
+    for k, v in raw.items():
+        if not isinstance(v, list) or len(v) != 2:
+            raise RankerError(f"{where}: prior {k!r} must be [mean, sd]; {RETRAIN_HINT}")
+        mean = _number(v[0], f"prior {k!r} mean", where, MAX_LOG10_VALUE)
+        sd = _number(v[1], f"prior {k!r} sd", where, MAX_LOG10_VALUE)
+        if sd <= 0:
+            raise RankerError(f"{where}: prior {k!r} sd is {v[1]!r}, not positive; {RETRAIN_HINT}")
+        priors[str(k)] = (mean, sd)
+    return tuple(feats), weights, intercept, priors
+
+
+def load_model(path: Path | str) -> Ranker:
+    """Read a model file; a missing, dangling, oversized, non-regular or invalid file is a ``RankerError``
+    naming it and how to retrain. At most ``MAX_MODEL_BYTES`` are read."""
+    p = Path(path)
+    if p.is_symlink() and not p.exists():
+        raise RankerError(f"{p}: model file is a dangling symbolic link (to {os.readlink(p)}); {RETRAIN_HINT}")
+    try:
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise RankerError(f"{p}: model file is not a regular file; {RETRAIN_HINT}")
+        with open(p, "rb") as fh:
+            data = fh.read(MAX_MODEL_BYTES + 1)
     except FileNotFoundError:
         raise RankerError(f"{p}: model file not found; {RETRAIN_HINT}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise RankerError(f"{p}: cannot read the model file ({e}); {RETRAIN_HINT}") from None
+    except OSError as e:
+        raise RankerError(f"{p}: cannot read the model file ({e.strerror or e}); {RETRAIN_HINT}") from None
+    if len(data) > MAX_MODEL_BYTES:
+        raise RankerError(f"{p}: model file is larger than {MAX_MODEL_BYTES // 2**20} MiB; {RETRAIN_HINT}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RankerError(f"{p}: model file is not UTF-8 text; {RETRAIN_HINT}") from None
     return Ranker.from_json(text, str(p))
 
 
@@ -285,12 +348,16 @@ def home_model_path(home_root: Path | str) -> Path:
     return Path(home_root) / HOME_MODEL
 
 
+def _has_home_model(home_root: Path | str | None) -> bool:
+    """Whether the home has a model file of its own; a symbolic link counts even when dangling, so that a
+    broken link is an error naming it rather than a silent switch to the shipped model."""
+    return home_root is not None and os.path.lexists(home_model_path(home_root))
+
+
 def model_for_home(home_root: Path | str | None) -> Ranker:
     """The home's trained model when it has one (an unreadable one is an error), else the shipped default."""
-    if home_root is not None:
-        p = home_model_path(home_root)
-        if p.exists():
-            return _load_cached(str(p), p.stat().st_mtime_ns)
+    if home_root is not None and _has_home_model(home_root):
+        return load_model_cached(home_model_path(home_root))
     return default_model()
 
 
@@ -316,7 +383,7 @@ def model_path_for(home_root: Path | str | None, explicit: Path | str | None = N
     if explicit is not None:
         load_model(explicit)
         return str(Path(explicit).resolve())
-    if home_root is not None and home_model_path(home_root).exists():
+    if home_root is not None and _has_home_model(home_root):
         load_model(home_model_path(home_root))
         return str(home_model_path(home_root).resolve())
     default_model()
@@ -329,10 +396,10 @@ def model_in_use(home_root: Path | str | None) -> str:
     >>> model_in_use(None).startswith("default")
     True
     """
-    if home_root is not None and home_model_path(home_root).exists():
+    if home_root is not None and _has_home_model(home_root):
         p = home_model_path(home_root)
         try:
-            m = _load_cached(str(p), p.stat().st_mtime_ns)
+            m = load_model_cached(p)
         except RankerError as e:
             return f"unreadable: {e}"
         return f"home ({p}; {m.summary.get('trained_at', '?')}, {m.summary.get('samples', '?')} samples)"
