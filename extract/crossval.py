@@ -256,3 +256,52 @@ def learning_curve(found_by_paper: Mapping[str, tuple[Found, int]], gold: Sequen
     if on_progress is not None:
         on_progress(steps, steps, "")
     return out
+
+
+@dataclass
+class ModelComparison:
+    """A newly trained model's cross-validated score beside the score of the model in use on the same papers.
+
+    The model in use is not refit: it ranks every paper as it is, so on papers it was trained on its score is
+    in-sample (flattering it); a new model that still does not beat it should not replace it."""
+
+    cv: CVResult
+    current: EvalReport
+    current_facts: FactReport
+    current_source: str
+
+    @property
+    def new_top1(self) -> float | None:
+        return self.cv.held_out.overall.precision
+
+    @property
+    def current_top1(self) -> float | None:
+        return self.current.overall.precision
+
+    @property
+    def worse(self) -> bool:
+        """Whether the new model's cross-validated top-1 is below the current model's top-1."""
+        return (self.new_top1 or 0.0) < (self.current_top1 or 0.0)
+
+    def rows(self) -> list[dict[str, object]]:
+        """Top-1, recall@3 and slot top-1 of both models, new first."""
+        new_facts = self.cv.facts.groups["all"] if self.cv.facts else None
+        return [
+            {"model": "new (cross-validated)", "top1": _q(self.new_top1),
+             "recall_at_3": _q(self.cv.held_out.overall.recall3),
+             "slot_top1": _q(new_facts.slot_top1_rate) if new_facts else None},
+            {"model": f"in use ({self.current_source})", "top1": _q(self.current_top1),
+             "recall_at_3": _q(self.current.overall.recall3),
+             "slot_top1": _q(self.current_facts.groups["all"].slot_top1_rate)},
+        ]
+
+
+def compare_with_current(found_by_paper: Mapping[str, tuple[Found, int]], gold: Sequence[GoldFact],
+                         current: Ranker, k: int = DEFAULT_FOLDS, *, extra: Mapping[str, Truth] | None = None,
+                         c: float = DEFAULT_C, start: Ranker | None = None) -> ModelComparison:
+    """Cross-validate a new model (as ``crossvalidate``) and score ``current`` unchanged on the same papers."""
+    cv = crossvalidate(found_by_paper, gold, k, extra=extra, c=c, start=start)
+    papers = sorted({g.arxiv_id for g in gold} & set(found_by_paper))
+    ranked = from_candidates(rerank(found_by_paper, current, papers))
+    return ModelComparison(cv, evaluate(gold, ranked, papers), evaluate_facts(gold, ranked, papers),
+                           current.source or "shipped model")

@@ -58,15 +58,19 @@ class GoldFact:
 
     @property
     def in_table(self) -> bool:
-        """Whether the gold evidence is a table row: the corpus writes it as row text then ``[column names]``.
+        """Whether the gold evidence is a table row: the corpus writes it as row text then ``[column names]``
+        (a bracket holding words; citation marks such as ``[12]`` or ``[3, 5]`` do not count).
 
-        >>> GoldFact("1", "params", 1e6, evidence="ResNet-50 25.6M 4.1G [Model Params FLOPs]").in_table
+        >>> GoldFact("1", "params", 1e6, evidence="ResNet-50 25.6M 4.1G [Model Params FLOPs] (dev)").in_table
         True
+        >>> GoldFact("1", "epochs", 600.0, evidence="as in [49], trained for 600 epochs").in_table
+        False
         """
-        return bool(_TABLE_EVIDENCE.search(self.evidence))
+        return bool(_TABLE_HEADER.search(_CITATION.sub(" ", self.evidence)))
 
 
-_TABLE_EVIDENCE = re.compile(r"\[[^\[\]]+\]\s*$")
+_CITATION = re.compile(r"\[\d+(?:\s*[,–-]\s*\d+)*\]")
+_TABLE_HEADER = re.compile(r"\[[^\[\]]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -490,7 +494,7 @@ class FactReport:
     def to_dict(self) -> dict[str, object]:
         return {"convention": {"model_match": f"rapidfuzz token_set_ratio >= {DEFAULT_MODEL_MATCH} on normalised "
                                "names", "paper_level_fields": sorted(PAPER_LEVEL_FIELDS),
-                               "table": "gold evidence ends with a [column names] part"},
+                               "table": "gold evidence has a [column names] part (not a citation mark)"},
                 "groups": {k: v.to_dict() for k, v in self.groups.items()},
                 "rule_families": self.rule_families, "facts": self.facts}
 

@@ -37,9 +37,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from flopmine.errors import FlopmineError
-from flopmine.types import FIELDS, Candidate, normalise_value
+from flopmine.types import FIELDS, Candidate, normalise_model, normalise_value
 
-from .evaluate import COMPLEMENT, score_field, values_match
+from .evaluate import COMPLEMENT, GoldFact, score_field, values_match
 from .rank import Evidence, dedupe_and_rank
 from .rules.paper_evidence import _significant_digits
 
@@ -82,6 +82,10 @@ _RULE_KINDS = ("table.text", "table.grid", "hardware.catalog", "hardware.unknown
 
 class RankerError(FlopmineError):
     """A model file cannot be read or does not fit this version of flopmine."""
+
+
+class WorseModelError(RankerError):
+    """A newly trained model scores worse than the one in use, or cannot be compared with it (not written)."""
 
 
 def _group(field_name: str) -> str:
@@ -472,6 +476,25 @@ def truths_from_decisions(decisions: Iterable[object]) -> dict[str, Truth]:
             for k in {*right, *wrong}}
 
 
+def gold_from_decisions(decisions: Iterable[object]) -> list[GoldFact]:
+    """The values reviewers settled (accept, add, the corrected value of a correct) as gold facts, so that a
+    model trained on decisions can be scored on them; one per (paper, field, benchmark, model, value)."""
+    out: dict[tuple[str, str, str, str, str], GoldFact] = {}
+    for d in decisions:
+        kind = d.decision  # type: ignore[attr-defined]
+        value = d.corrected_value if kind == "correct" else d.value  # type: ignore[attr-defined]
+        if kind not in ("accept", "add", "correct") or value is None:
+            continue
+        g = GoldFact(d.arxiv_id, d.field, value, d.benchmark, d.model)  # type: ignore[attr-defined]
+        out.setdefault((g.arxiv_id, g.field, g.benchmark, normalise_model(g.model), normalise_value(value)), g)
+    return list(out.values())
+
+
+def wrong_only(truths: Mapping[str, Truth]) -> dict[str, Truth]:
+    """Truths with their right values dropped: the rejections, for training beside gold that holds the rest."""
+    return {k: Truth((), t.wrong, ()) for k, t in truths.items() if t.wrong}
+
+
 def merge_truths(*parts: Mapping[str, Truth]) -> dict[str, Truth]:
     """Truths of several sources combined per paper."""
     out: dict[str, Truth] = {}
@@ -618,7 +641,8 @@ def fit(data: Samples, *, c: float = DEFAULT_C, min_count: int = 3, summary: Map
         coef = _fit_listwise(x, y, data.groups, listwise_c, bounds[:-1], coef, center=center)
         # calibrate: P(right) = σ(a·score + b) on the training rows, folded into the coefficients
         score_col = (x @ np.asarray(coef)).reshape(-1, 1)
-        (a,), b = _fit_bounded(csr_matrix(score_col), y, w, 1e4, [(0.0, None), (None, None)],
+        # from scratch the scale is free (C=1e4); from a start model it is pulled toward 1 like the coefficients
+        (a,), b = _fit_bounded(csr_matrix(score_col), y, w, 1e4 if prior is None else c, [(0.0, None), (None, None)],
                                center=None if prior is None else [1.0],
                                intercept=0.0 if prior is None else prior.intercept)
         coef, intercept = [a * v for v in coef], b
