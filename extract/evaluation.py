@@ -1,76 +1,77 @@
-"""Score candidates against hand-checked gold facts (``../shared/corpus/README.md`` convention).
+"""Evaluation: candidates scored against hand-checked gold facts (``extract.gold``), cross-validated by paper.
 
+Scores (``evaluate``, per (paper, field)):
 - candidate recall per field: a gold fact counts as found when its value is among the paper's
-  candidates for that field (numbers equal within 0.5 % relative; accuracy and error match through
-  100 − x; hardware by normalised name; ``flops`` and ``mult_adds`` are one field);
+  candidates for that field (``gold.values_match``: numbers equal within 0.5 % relative; accuracy and
+  error match through 100 − x; hardware by normalised name; ``flops`` and ``mult_adds`` are one field);
 - top-1 precision per field: for each (paper, field) with gold, the paper's rank-1 candidate for
   that field equals one of the gold values (no candidate counts as a miss);
 - candidates per (paper, field): how many candidates a reviewer must look at.
 
-Pure functions on records; ``load_gold`` / ``load_queue`` read CSVs and fail naming file and line.
+Per gold fact (``evaluate_facts``): found, attributed to the gold model (``gold.models_match``) and slot top-1,
+split into table / prose and FLOPs-params / other; candidates per rule family.
+
+Cross-validation (``crossvalidate``), the only number worth quoting: papers (never facts) are split into K
+folds by a stable hash of the arXiv id (``ranking.folds_of``). For each fold the ranker is fit on the other
+K−1 folds' gold (plus any reviewers' decisions) and the held-out fold is ranked and scored. The held-out
+rankings of all folds are pooled into one report; each fold's own report gives the spread. The in-sample
+score (fit and scored on every paper) is computed beside it, so the gap shows. Recall is reported before
+the reviewer's list is capped (``recall``: every candidate the rules found) and after (``recall_capped``);
+top-1, recall@3 and candidates per (paper, field) are those of the capped list a reviewer sees.
+
+``learning_curve`` repeats the cross-validation with the ranker trained on a growing share of each fold's
+training papers (20 %, 40 % … 100 %): whether more reviewed papers would still raise top-1.
+``compare_with_current`` sets a newly trained model's CV score beside the model in use (``ranker train``).
+
+Pure functions on records; ``load_queue`` / ``load_meta`` read CSVs and fail naming file and line;
+``candidates_from_paths`` reads PDFs in this process.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import hashlib
 import json
-import re
+import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from flopmine.errors import FlopmineError
-from flopmine.types import COMPUTE_FIELDS, FIELDS, METRIC_FIELDS, Candidate, normalise_model
+from flopmine.types import FIELDS, METRIC_FIELDS, Candidate, normalise_model
 
-if TYPE_CHECKING:
-    from .ranker import Found, Ranker
+from .gold import (
+    COMPLEMENT,
+    DEFAULT_MODEL_MATCH,
+    PAPER_LEVEL_FIELDS,
+    REL_TOLERANCE,
+    SCORED_COMPUTE,
+    EvalError,
+    GoldFact,
+    field_of_row,
+    model_match_score,
+    models_match,
+    parse_value,
+    read_rows,
+    score_field,
+    strip_version,
+    values_match,
+)
+from .ranking import (
+    DEFAULT_C,
+    Found,
+    Ranker,
+    RankerError,
+    Truth,
+    folds_of,
+    merge_truths,
+    rerank,
+    train,
+    truths_from_gold,
+)
 
-REL_TOLERANCE = 0.005
-GOLD_COLUMNS = ("arxiv_id", "field", "value")
 QUEUE_COLUMNS = ("arxiv_id", "field", "value", "rank")
 
-# Accuracy ↔ error pairs: a candidate of one matches gold of the other through 100 − x.
-COMPLEMENT: dict[str, str] = {"top1_acc": "top1_err", "top1_err": "top1_acc", "top5_acc": "top5_err",
-                              "top5_err": "top5_acc", "acc": "err", "err": "acc"}
-# flops and mult_adds are scored as one field (papers call multiply-adds "FLOPs" and vice versa).
-SCORE_FIELD: dict[str, str] = {"mult_adds": "flops"}
-SCORED_COMPUTE = tuple(dict.fromkeys(SCORE_FIELD.get(f, f) for f in COMPUTE_FIELDS))
-
-
-class EvalError(FlopmineError):
-    """A gold or queue file cannot be read."""
-
-
-@dataclass(frozen=True)
-class GoldFact:
-    """One gold row: a fact a careful reader finds in the paper."""
-
-    arxiv_id: str
-    field: str
-    value: float | str
-    benchmark: str = ""
-    model: str = ""
-    page: int = 0
-    evidence: str = ""
-
-    @property
-    def in_table(self) -> bool:
-        """Whether the gold evidence is a table row: the corpus writes it as row text then ``[column names]``
-        (a bracket holding words; citation marks such as ``[12]`` or ``[3, 5]`` do not count).
-
-        >>> GoldFact("1", "params", 1e6, evidence="ResNet-50 25.6M 4.1G [Model Params FLOPs] (dev)").in_table
-        True
-        >>> GoldFact("1", "epochs", 600.0, evidence="as in [49], trained for 600 epochs").in_table
-        False
-        """
-        return bool(_TABLE_HEADER.search(_CITATION.sub(" ", self.evidence)))
-
-
-_CITATION = re.compile(r"\[\d+(?:\s*[,–-]\s*\d+)*\]")
-_TABLE_HEADER = re.compile(r"\[[^\[\]]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -87,81 +88,22 @@ class Scored:
     rule: str = ""
 
 
-def score_field(name: str) -> str:
-    """The field a value is scored under: ``mult_adds`` → ``flops``, others unchanged."""
-    return SCORE_FIELD.get(name, name)
-
-
-def _strip_version(arxiv_id: str) -> str:
-    return re.sub(r"v\d+$", "", arxiv_id.strip())
-
-
-def _value(field_name: str, text: str, where: str) -> float | str:
-    t = text.strip().lstrip("'")
-    if not FIELDS[field_name].numeric:
-        return t
-    try:
-        return float(t)
-    except ValueError:
-        raise EvalError(f"{where}: value {text!r} is not a number (field {field_name})") from None
-
-
-def _read_rows(path: Path, required: Sequence[str]) -> Iterable[tuple[str, dict[str, str]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise EvalError(f"{path}: cannot read: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise EvalError(f"{path}: not UTF-8 text (is it a CSV?)") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in required if c not in (reader.fieldnames or [])]
-    if missing:
-        raise EvalError(f"{path}: missing column(s) {', '.join(missing)}")
-    try:
-        for row in reader:
-            yield f"{path}:{reader.line_num}", row
-    except csv.Error as e:
-        raise EvalError(f"{path}:{reader.line_num}: malformed CSV: {e}") from None
-
-
-def _field(row: dict[str, str], where: str) -> str:
-    name = (row.get("field") or "").strip()
-    if name not in FIELDS:
-        raise EvalError(f"{where}: unknown field {name!r}")
-    return name
-
-
-def load_gold(paths: Iterable[Path | str]) -> list[GoldFact]:
-    """Read gold CSVs (``arxiv_id,benchmark,model,field,value,page,evidence``)."""
-    out: list[GoldFact] = []
-    for p in paths:
-        for where, row in _read_rows(Path(p), GOLD_COLUMNS):
-            name = _field(row, where)
-            page = (row.get("page") or "0").strip()
-            out.append(GoldFact(
-                arxiv_id=_strip_version(row["arxiv_id"]), field=name, value=_value(name, row["value"], where),
-                benchmark=(row.get("benchmark") or "").strip(), model=(row.get("model") or "").strip(),
-                page=int(page) if page.isdigit() else 0, evidence=(row.get("evidence") or "").strip(),
-            ))
-    return out
-
-
 def load_queue(path: Path | str) -> list[Scored]:
     """Read a review-queue CSV (columns ``arxiv_id, benchmark, model, field, value, rank``)."""
     out: list[Scored] = []
-    for where, row in _read_rows(Path(path), QUEUE_COLUMNS):
-        name = _field(row, where)
+    for where, row in read_rows(Path(path), QUEUE_COLUMNS):
+        name = field_of_row(row, where)
         rank = (row.get("rank") or "").strip()
         try:
             rank_n = int(float(rank)) if rank else 0
         except ValueError:
             raise EvalError(f"{where}: rank {rank!r} is not a number") from None
         try:
-            confidence = float((row.get("confidence") or "0").strip() or 0)
+            confidence = float((row.get("confidence") or "0").strip().lstrip("'") or 0)
         except ValueError:
             raise EvalError(f"{where}: confidence {row.get('confidence')!r} is not a number") from None
         out.append(Scored(
-            arxiv_id=_strip_version(row["arxiv_id"]), field=name, value=_value(name, row["value"], where),
+            arxiv_id=strip_version(row["arxiv_id"]), field=name, value=parse_value(name, row["value"], where),
             rank=rank_n, benchmark=(row.get("benchmark") or "").strip(), model=(row.get("model") or "").strip(),
             confidence=confidence, rule=(row.get("rule") or "").strip(),
         ))
@@ -171,59 +113,6 @@ def load_queue(path: Path | str) -> list[Scored]:
 def from_candidates(cands: Iterable[Candidate]) -> list[Scored]:
     """Candidates as scoring records."""
     return [Scored(c.arxiv_id, c.field, c.value, c.rank, c.benchmark, c.model, c.confidence, c.rule) for c in cands]
-
-
-# ---------------------------------------------------------------- matching
-
-_HW_NOISE = re.compile(r"\b(?:nvidia|tesla|geforce|gpus?|cards?|google|graphics|the|a|an)\b|[\s\-_]", re.I)
-
-
-def normalise_hardware(name: str) -> str:
-    """Hardware names compared loosely.
-
-    >>> normalise_hardware("NVIDIA TITAN Xp GPU"), normalise_hardware("Titan XP")
-    ('titanxp', 'titanxp')
-    >>> normalise_hardware("Quadro K-6000"), normalise_hardware("TPU v3")
-    ('quadrok6000', 'tpuv3')
-    """
-    return _HW_NOISE.sub("", name.lower())
-
-
-def _hardware_equal(gold: str, cand: str) -> bool:
-    c = normalise_hardware(cand)
-    if not c:
-        return False
-    for part in re.split(r"\s+or\s+|\s*/\s*|,\s*", gold):
-        g = normalise_hardware(part)
-        if g and (g == c or (len(c) >= 3 and len(g) >= 3 and (g in c or c in g))):
-            return True
-    return False
-
-
-def values_match(gold_field: str, gold_value: float | str, cand_field: str, cand_value: float | str,
-                 tolerance: float = REL_TOLERANCE) -> bool:
-    """Whether a candidate's value matches a gold value under the scoring convention.
-
-    >>> values_match("top1_err", 23.5, "top1_acc", 76.5), values_match("flops", 3.8e9, "mult_adds", 3.81e9)
-    (True, True)
-    >>> values_match("params", 25.6e6, "params", 25.0e6), values_match("hardware", "Titan X", "hardware", "TITAN X")
-    (False, True)
-    """
-    if not FIELDS[gold_field].numeric:
-        return cand_field == gold_field and isinstance(cand_value, str) and _hardware_equal(str(gold_value), cand_value)
-    try:
-        g, c = float(gold_value), float(cand_value)
-    except (TypeError, ValueError):
-        return False
-    if score_field(cand_field) == score_field(gold_field):
-        return _close(g, c, tolerance)
-    if COMPLEMENT.get(gold_field) == cand_field:
-        return _close(g, 100.0 - c, tolerance)
-    return False
-
-
-def _close(a: float, b: float, tolerance: float) -> bool:
-    return abs(a - b) <= tolerance * max(abs(a), abs(b)) or a == b
 
 
 # ---------------------------------------------------------------- scoring
@@ -313,11 +202,11 @@ def evaluate(gold: Sequence[GoldFact], cands: Sequence[Scored], papers: Iterable
     >>> r.overall.recall, r.overall.precision, r.fields["epochs"].precision
     (1.0, 0.5, 0.0)
     """
-    wanted = {_strip_version(p) for p in papers} if papers is not None else {g.arxiv_id for g in gold}
+    wanted = {strip_version(p) for p in papers} if papers is not None else {g.arxiv_id for g in gold}
     gold = [g for g in gold if g.arxiv_id in wanted]
     by_paper: dict[str, list[Scored]] = defaultdict(list)
     for c in cands:
-        aid = _strip_version(c.arxiv_id)
+        aid = strip_version(c.arxiv_id)
         if aid in wanted:
             by_paper[aid].append(c)
     gold_by: dict[tuple[str, str], list[GoldFact]] = defaultdict(list)
@@ -384,52 +273,11 @@ def evaluate(gold: Sequence[GoldFact], cands: Sequence[Scored], papers: Iterable
 
 # ---------------------------------------------------------------- per-fact scoring
 
-# A gold fact's model and a candidate's model name the same model when their normalised names
-# (``flopmine.types.normalise_model``: case, spacing, "(ours)" and footnote marks dropped; then rapidfuzz's
-# ``default_process``: punctuation → spaces) reach this rapidfuzz ``token_set_ratio`` (0–100). Token-set
-# ratio forgives extra words on either side ("ResNet-152" ~ "ResNet-152 (11.3 GFLOPs, test-dev)").
-DEFAULT_MODEL_MATCH = 70
-# Facts of the whole paper (its training set-up): a candidate that names no model may still be the gold one.
-PAPER_LEVEL_FIELDS: frozenset[str] = frozenset({"hardware", "hardware_count", "training_time_hours", "epochs",
-                                                "training_steps"})
 FLOPS_PARAMS_FIELDS: frozenset[str] = frozenset({"flops", "mult_adds", "params"})
 # Groups of gold facts reported by ``evaluate_facts``, in print order.
 FACT_GROUPS: tuple[str, ...] = ("all", "table", "prose", "flops_params", "other")
 # Slot fields as ``review.slots`` names them (accuracy and error share a slot, flops and mult_adds too).
 _SLOT_FIELD: dict[str, str] = {"top1_err": "top1_acc", "top5_err": "top5_acc", "err": "acc", "mult_adds": "flops"}
-
-
-def model_match_score(gold_model: str, cand_model: str) -> float:
-    """How alike two model names are (0–100): rapidfuzz ``token_set_ratio`` of the normalised names.
-
-    >>> model_match_score("ResNet-152", "ResNet-152 (ours)"), model_match_score("ResNet-152", "")
-    (100.0, 0.0)
-    >>> model_match_score("Faster R-CNN on FPN (ResNet-101, test-dev)", "Faster R-CNN on FPN ResNet-101") >= 70
-    True
-    """
-    from rapidfuzz import fuzz
-    from rapidfuzz.utils import default_process
-
-    a, b = default_process(normalise_model(gold_model)), default_process(normalise_model(cand_model))
-    if not a or not b:
-        return 0.0
-    return float(fuzz.token_set_ratio(a, b))
-
-
-def models_match(gold: GoldFact, cand_model: str, threshold: float = DEFAULT_MODEL_MATCH) -> bool:
-    """Whether a candidate naming ``cand_model`` is attributed to ``gold``'s model (the documented rule):
-    normalised names with token-set ratio ≥ ``threshold``; a gold fact without a model matches any name; a
-    paper-level field (``PAPER_LEVEL_FIELDS``) may also carry no model.
-
-    >>> g = GoldFact("1", "epochs", 90.0, model="ResNet-50")
-    >>> models_match(g, ""), models_match(GoldFact("1", "params", 1e6, model="ResNet-50"), "")
-    (True, False)
-    """
-    if not gold.model.strip():
-        return True
-    if not cand_model.strip():
-        return gold.field in PAPER_LEVEL_FIELDS
-    return model_match_score(gold.model, cand_model) >= threshold
 
 
 def rule_family(rule: str) -> str:
@@ -538,10 +386,10 @@ def evaluate_facts(gold: Sequence[GoldFact], cands: Sequence[Scored], papers: It
     >>> r.found, r.attributed, r.slot_top1
     (1, 1, 1)
     """
-    wanted = {_strip_version(p) for p in papers} if papers is not None else {g.arxiv_id for g in gold}
+    wanted = {strip_version(p) for p in papers} if papers is not None else {g.arxiv_id for g in gold}
     by_paper: dict[str, list[Scored]] = defaultdict(list)
     for c in cands:
-        aid = _strip_version(c.arxiv_id)
+        aid = strip_version(c.arxiv_id)
         if aid in wanted:
             by_paper[aid].append(c)
     groups = {k: FactScore(k) for k in FACT_GROUPS}
@@ -588,8 +436,8 @@ def load_meta(paths: Iterable[Path | str]) -> dict[str, PaperMeta]:
     """Read CSVs with ``arxiv_id`` and ``title`` (optional ``abstract``) columns."""
     out: dict[str, PaperMeta] = {}
     for p in paths:
-        for _where, row in _read_rows(Path(p), ("arxiv_id", "title")):
-            out[_strip_version(row["arxiv_id"])] = PaperMeta(row.get("title") or "", row.get("abstract") or "")
+        for _where, row in read_rows(Path(p), ("arxiv_id", "title")):
+            out[strip_version(row["arxiv_id"])] = PaperMeta(row.get("title") or "", row.get("abstract") or "")
     return out
 
 
@@ -614,7 +462,7 @@ def candidates_from_paths(paths: Sequence[Path | str], *, meta: dict[str, PaperM
     """
     from .pdf import read_document
     from .pipeline import inputs_from_paths
-    from .ranker import default_model, rank_found
+    from .ranking import default_model, rank_found
     from .rules.paper import collect
 
     items = inputs_from_paths(list(paths))
@@ -639,3 +487,267 @@ def candidates_from_paths(paths: Sequence[Path | str], *, meta: dict[str, PaperM
     if on_progress is not None:
         on_progress(len(items), len(items), "")
     return run
+
+
+# ---------------------------------------------------------------- cross-validation
+
+DEFAULT_FOLDS = 5
+DEFAULT_CURVE: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0)  # shares of each fold's training papers
+
+
+@dataclass
+class CVResult:
+    """Pooled held-out scores, per-fold scores, the in-sample score and the uncapped recall of each."""
+
+    folds: int
+    held_out: EvalReport  # capped list, pooled over folds
+    held_out_uncapped: EvalReport
+    in_sample: EvalReport
+    per_fold: list[EvalReport] = field(default_factory=list)
+    fold_sizes: list[int] = field(default_factory=list)
+    model: Ranker | None = None  # fit on every paper (what `ranker train` writes)
+    facts: FactReport | None = None  # per gold fact, held out, capped list
+    facts_uncapped: FactReport | None = None
+    facts_in_sample: FactReport | None = None
+    facts_per_fold: list[FactReport] = field(default_factory=list)
+
+    def rows(self) -> list[dict[str, object]]:
+        """One row per field (then metrics, compute, overall) with the numbers the CLI prints."""
+        out = []
+        names = [*self.held_out.fields, "metrics", "compute", "overall"]
+        for name in names:
+            h = _get(self.held_out, name)
+            u = _get(self.held_out_uncapped, name)
+            ins = _get(self.in_sample, name)
+            folds = [_get(r, name) for r in self.per_fold]
+            out.append({
+                "field": name, "gold": h.gold if h else 0,
+                "recall": _v(u, "recall"), "recall_capped": _v(h, "recall"), "top1": _v(h, "precision"),
+                "recall_at_3": _v(h, "recall3"), "candidates_per_pair": _v(h, "per_pair"),
+                "top1_sd": _sd([_v(f, "precision") for f in folds]),
+                "recall_sd": _sd([_v(f, "recall") for f in folds]),
+                "recall_at_3_sd": _sd([_v(f, "recall3") for f in folds]),
+                "top1_in_sample": _v(ins, "precision"), "recall_at_3_in_sample": _v(ins, "recall3"),
+            })
+        return out
+
+    def fact_rows(self) -> list[dict[str, object]]:
+        """One row per group of gold facts (``FACT_GROUPS``): found among every candidate, then found,
+        attributed and slot top-1 in the reviewer's (capped) list, held out; slot top-1's spread across folds
+        and its in-sample value."""
+        out: list[dict[str, object]] = []
+        if self.facts is None:
+            return out
+        for name in FACT_GROUPS:
+            h = self.facts.groups[name]
+            u = self.facts_uncapped.groups[name] if self.facts_uncapped else None
+            ins = self.facts_in_sample.groups[name] if self.facts_in_sample else None
+            out.append({
+                "group": name, "facts": h.facts, "found": _q(u.found_rate) if u else None,
+                "found_capped": _q(h.found_rate), "attributed": _q(h.attributed_rate),
+                "slot_top1": _q(h.slot_top1_rate),
+                "slot_top1_sd": _sd([r.groups[name].slot_top1_rate for r in self.facts_per_fold]),
+                "attributed_in_sample": _q(ins.attributed_rate) if ins else None,
+                "slot_top1_in_sample": _q(ins.slot_top1_rate) if ins else None,
+            })
+        return out
+
+    def rule_counts(self) -> dict[str, dict[str, int]]:
+        """Candidates per rule family (``rule_family``): every candidate the rules found, and those in
+        the reviewer's (capped) list."""
+        return {"all": self.facts_uncapped.rule_families if self.facts_uncapped else {},
+                "capped": self.facts.rule_families if self.facts else {}}
+
+    def to_dict(self) -> dict[str, object]:
+        return {"folds": self.folds, "fold_sizes": self.fold_sizes, "rows": self.rows(),
+                "fact_rows": self.fact_rows(), "rule_families": self.rule_counts(),
+                "facts": self.facts.to_dict() if self.facts else None,
+                "held_out": self.held_out.to_dict(), "held_out_uncapped": self.held_out_uncapped.to_dict(),
+                "in_sample": self.in_sample.to_dict(),
+                "per_fold": [{k: r.to_dict()[k] for k in ("overall", "compute", "metrics", "fields")}
+                             for r in self.per_fold]}
+
+
+def _get(r: EvalReport, name: str) -> FieldScore | None:
+    return {"metrics": r.metrics, "compute": r.compute, "overall": r.overall}.get(name) or r.fields.get(name)
+
+
+def _v(f: FieldScore | None, attr: str) -> float | None:
+    if f is None:
+        return None
+    x = getattr(f, attr)
+    return None if x is None else round(x, 4)
+
+
+def _q(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def _sd(xs: Sequence[float | None]) -> float | None:
+    ys = [x for x in xs if x is not None]
+    return round(statistics.pstdev(ys), 4) if len(ys) > 1 else None
+
+
+def _splits(papers: Sequence[str], k: int) -> list[tuple[list[str], list[str]]]:
+    """(training papers, held-out papers) of each non-empty fold."""
+    fold = folds_of(papers, k)
+    out = []
+    for i in range(k):
+        test = [p for p in papers if fold[p] == i]
+        if test:
+            out.append(([p for p in papers if fold[p] != i], test))
+    return out
+
+
+def crossvalidate(found_by_paper: Mapping[str, tuple[Found, int]], gold: Sequence[GoldFact], k: int = DEFAULT_FOLDS,
+                  *, extra: Mapping[str, Truth] | None = None, c: float = DEFAULT_C,
+                  start: Ranker | None = None) -> CVResult:
+    """K-fold cross-validation of the ranker over the papers in ``found_by_paper`` that have gold.
+
+    ``extra``: more truths (reviewers' decisions) used for training only, in every fold. ``start``: a model
+    whose coefficients the fit is pulled toward instead of zero (``ranking.train``'s ``prior``).
+    """
+    if k < 2:
+        raise ValueError("cross-validation needs at least 2 folds")
+    truths = truths_from_gold(gold)
+    papers = sorted(p for p in found_by_paper if p in truths)
+    held, held_uncapped, per_fold, fact_folds, sizes = [], [], [], [], []
+    for train_papers, test in _splits(papers, k):
+        train_truths = merge_truths({p: truths[p] for p in train_papers},
+                                    {p: t for p, t in (extra or {}).items() if p not in test})
+        model = train(found_by_paper, train_truths, c=c, prior=start)
+        ranked = from_candidates(rerank(found_by_paper, model, test))
+        held.extend(ranked)
+        held_uncapped.extend(from_candidates(rerank(found_by_paper, model, test, max_per_field={}, min_relative=0.0)))
+        per_fold.append(evaluate(gold, ranked, test))
+        fact_folds.append(evaluate_facts(gold, ranked, test))
+        sizes.append(len(test))
+    full = train(found_by_paper, merge_truths(truths, extra or {}), c=c, prior=start)
+    in_sample_ranked = from_candidates(rerank(found_by_paper, full, papers))
+    in_sample = evaluate(gold, in_sample_ranked, papers)
+    return CVResult(k, evaluate(gold, held, papers), evaluate(gold, held_uncapped, papers), in_sample, per_fold,
+                    sizes, full, facts=evaluate_facts(gold, held, papers),
+                    facts_uncapped=evaluate_facts(gold, held_uncapped, papers),
+                    facts_in_sample=evaluate_facts(gold, in_sample_ranked, papers), facts_per_fold=fact_folds)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """Cross-validated scores with the ranker trained on ``fraction`` of each fold's training papers."""
+
+    fraction: float
+    train_papers: float  # mean over folds
+    top1: float | None  # per (paper, field), held out
+    recall_at_3: float | None
+    slot_top1: float | None  # per gold fact, held out
+    failed_folds: int = 0  # folds whose share of papers could not train a model (one kind of label only)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"fraction": self.fraction, "train_papers": round(self.train_papers, 1), "top1": _q(self.top1),
+                "recall_at_3": _q(self.recall_at_3), "slot_top1": _q(self.slot_top1),
+                "failed_folds": self.failed_folds}
+
+
+def _subsample(papers: Sequence[str], fraction: float) -> list[str]:
+    """The first ``fraction`` of ``papers`` in a stable pseudo-random order (nested: a smaller share is part of
+    every larger one)."""
+    order = sorted(papers, key=lambda p: hashlib.sha1(f"curve:{p}".encode()).hexdigest())
+    n = max(1, round(fraction * len(order)))
+    return sorted(order[:n])
+
+
+def learning_curve(found_by_paper: Mapping[str, tuple[Found, int]], gold: Sequence[GoldFact],
+                   k: int = DEFAULT_FOLDS, fractions: Sequence[float] = DEFAULT_CURVE, *,
+                   extra: Mapping[str, Truth] | None = None, c: float = DEFAULT_C, start: Ranker | None = None,
+                   on_progress: Callable[[int, int, str], None] | None = None) -> list[CurvePoint]:
+    """Cross-validated top-1 and slot top-1 with the ranker trained on each share of the training papers.
+
+    The folds are those of ``crossvalidate``; within a fold the training papers (gold and ``extra``) are
+    subsampled by a stable hash, so the curve is reproducible and its points nested. A held-out paper is
+    ranked the same way at every point: only the amount of training data changes.
+    """
+    if k < 2:
+        raise ValueError("a learning curve needs at least 2 folds")
+    if not fractions or any(not 0 < f <= 1 for f in fractions):
+        raise ValueError("learning-curve fractions must lie in (0, 1]")
+    truths = truths_from_gold(gold)
+    papers = sorted(p for p in found_by_paper if p in truths)
+    splits = _splits(papers, k)
+    out: list[CurvePoint] = []
+    steps, done = len(fractions) * len(splits), 0
+    for frac in fractions:
+        held: list = []
+        n_train: list[int] = []
+        failed = 0
+        for train_papers, test in splits:
+            if on_progress is not None:
+                on_progress(done, steps, f"{frac:.0%}")
+            done += 1
+            pool = sorted({*train_papers, *(p for p in (extra or {}) if p not in test)})
+            chosen = set(_subsample(pool, frac))
+            train_truths = merge_truths({p: truths[p] for p in train_papers if p in chosen},
+                                        {p: t for p, t in (extra or {}).items() if p in chosen})
+            n_train.append(len(chosen))
+            try:
+                model = train(found_by_paper, train_truths, c=c, prior=start)
+            except RankerError:
+                failed += 1
+                model = start
+            if model is None:
+                continue
+            held.extend(from_candidates(rerank(found_by_paper, model, test)))
+        report, facts = evaluate(gold, held, papers), evaluate_facts(gold, held, papers)
+        out.append(CurvePoint(frac, statistics.fmean(n_train) if n_train else 0.0, report.overall.precision,
+                              report.overall.recall3, facts.groups["all"].slot_top1_rate, failed))
+    if on_progress is not None:
+        on_progress(steps, steps, "")
+    return out
+
+
+@dataclass
+class ModelComparison:
+    """A newly trained model's cross-validated score beside the score of the model in use on the same papers.
+
+    The model in use is not refit: it ranks every paper as it is, so on papers it was trained on its score is
+    in-sample (flattering it); a new model that still does not beat it should not replace it."""
+
+    cv: CVResult
+    current: EvalReport
+    current_facts: FactReport
+    current_source: str
+
+    @property
+    def new_top1(self) -> float | None:
+        return self.cv.held_out.overall.precision
+
+    @property
+    def current_top1(self) -> float | None:
+        return self.current.overall.precision
+
+    @property
+    def worse(self) -> bool:
+        """Whether the new model's cross-validated top-1 is below the current model's top-1."""
+        return (self.new_top1 or 0.0) < (self.current_top1 or 0.0)
+
+    def rows(self) -> list[dict[str, object]]:
+        """Top-1, recall@3 and slot top-1 of both models, new first."""
+        new_facts = self.cv.facts.groups["all"] if self.cv.facts else None
+        return [
+            {"model": "new (cross-validated)", "top1": _q(self.new_top1),
+             "recall_at_3": _q(self.cv.held_out.overall.recall3),
+             "slot_top1": _q(new_facts.slot_top1_rate) if new_facts else None},
+            {"model": f"in use ({self.current_source})", "top1": _q(self.current_top1),
+             "recall_at_3": _q(self.current.overall.recall3),
+             "slot_top1": _q(self.current_facts.groups["all"].slot_top1_rate)},
+        ]
+
+
+def compare_with_current(found_by_paper: Mapping[str, tuple[Found, int]], gold: Sequence[GoldFact],
+                         current: Ranker, k: int = DEFAULT_FOLDS, *, extra: Mapping[str, Truth] | None = None,
+                         c: float = DEFAULT_C, start: Ranker | None = None) -> ModelComparison:
+    """Cross-validate a new model (as ``crossvalidate``) and score ``current`` unchanged on the same papers."""
+    cv = crossvalidate(found_by_paper, gold, k, extra=extra, c=c, start=start)
+    papers = sorted({g.arxiv_id for g in gold} & set(found_by_paper))
+    ranked = from_candidates(rerank(found_by_paper, current, papers))
+    return ModelComparison(cv, evaluate(gold, ranked, papers), evaluate_facts(gold, ranked, papers),
+                           current.source or "shipped model")

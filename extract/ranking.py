@@ -1,12 +1,12 @@
 """The learned ranker: each candidate's evidence as features, a logistic regression learned from gold facts
 and reviewers' decisions, and its probability as the candidate's confidence.
 
-- ``features(...)``: one candidate's evidence (``rank.Evidence`` flags and tags, the rule's prior weight,
+- ``features(...)``: one candidate's evidence (``evidence.Evidence`` flags and tags, the rule's prior weight,
   how often the value recurs, where its value sits among the paper's values for the field) as named
   numbers. Each feature appears twice: on its own and crossed with the field's group (``metric``,
   ``flops``, ``params``, ``hardware`` …), so the model can learn that a training sentence matters for
   an epoch count but not for an accuracy.
-- ``label(...)``: a candidate that matches a gold fact (the corpus convention of ``evaluate.values_match``)
+- ``label(...)``: a candidate that matches a gold fact (the corpus convention of ``gold.values_match``)
   is positive; the other candidates of the same paper and field are negative; candidates of a (paper,
   field) without gold are not used. Reviewers' decisions count the same way: accept / correct / add give
   the right value, reject marks a wrong one.
@@ -15,7 +15,8 @@ and reviewers' decisions, and its probability as the candidate's confidence.
   the model file is JSON (``Ranker.to_json``): the feature list, the coefficients, the value priors, a training
   summary and the library versions, and no paper text.
 - ``rank_found(...)``: scores a paper's candidates (pure Python, a sparse dot product per candidate) and
-  ranks them with ``rank.dedupe_and_rank``.
+  ranks them with ``dedupe_and_rank``: the most confident candidate per ``candidate_id``, ordered within
+  (paper, field), compute fields capped for the reviewer.
 
 Which model runs: ``<home>/models/ranker.json`` when the home has one (``flopmine ranker train`` writes
 it), else the model shipped in the package (``models/default-ranker.json``, trained on the dev corpus).
@@ -37,11 +38,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from flopmine.errors import FlopmineError
-from flopmine.types import FIELDS, Candidate, normalise_model, normalise_value
+from flopmine.types import COMPUTE_FIELDS, FIELDS, Candidate, normalise_model, normalise_value
 
-from .evaluate import COMPLEMENT, GoldFact, score_field, values_match
-from .rank import Evidence, dedupe_and_rank
-from .rules.paper_evidence import _significant_digits
+from .evidence import Evidence
+from .gold import COMPLEMENT, GoldFact, score_field, values_match
+from .normalise import significant_digits
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,13 @@ MAX_WEIGHT = 100.0  # |coefficient| and |intercept| a model may carry; 100 log-o
 MAX_LOG10_VALUE = 400.0  # value priors are log10 of values: beyond float range is corrupt
 RETRAIN_HINT = "retrain it with `flopmine ranker train --gold FILE … --out FILE` (or delete it to use the default)"
 
+# compute fields: candidates kept per (paper, field) in the reviewer's list. FLOPs and parameter tables list
+# many models the reviewer may want; hardware, time and schedule facts have one or two true values per paper.
+# ``flops`` and ``mult_adds`` are ranked and capped together: papers call multiply-adds "FLOPs" and vice versa.
+DEFAULT_MAX_PER_FIELD: dict[str, int] = {"flops": 8, "params": 8, "hardware": 4, "hardware_count": 4,
+                                         "training_time_hours": 4, "epochs": 4, "training_steps": 4}
+RANK_GROUP: dict[str, str] = {"mult_adds": "flops"}
+DEFAULT_MIN_RELATIVE = 0.25  # compute fields: drop candidates below this share of the best confidence
 # Groups of fields that share what evidence means.
 FIELD_GROUP: dict[str, str] = {
     **{n: "metric" for n, s in FIELDS.items() if s.kind == "metric"},
@@ -180,7 +188,7 @@ def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list
                 f["far_below_median"] = float(ratio < -0.5)
                 f["far_above_median"] = float(ratio > 0.5)
         if isinstance(c.value, (int, float)):
-            f["one_digit"] = float(_significant_digits(f"{float(c.value):g}") == 1)
+            f["one_digit"] = float(significant_digits(f"{float(c.value):g}") == 1)
             at = c.snippet.find(c.raw) if c.raw else -1
             if at > 0 and _APPROX.search(c.snippet[max(0, at - 24):at]):
                 f["approx"] = 1.0  # "∼40 MFLOPs", "a budget of", "roughly 60 hours": a round figure
@@ -423,7 +431,6 @@ def score_found(found: Found, model: Ranker, pages: int = 0) -> list[Candidate]:
 def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: dict[str, int] | None = None,
                min_relative: float | None = None) -> list[Candidate]:
     """Score one paper's candidates and rank them within (paper, field), capping compute fields."""
-    from .rank import DEFAULT_MIN_RELATIVE
     from .tables import clean_row_label
 
     # table rows' labels become model names only now: the evidence above read the raw label ("[12]", "(ours)")
@@ -431,6 +438,52 @@ def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: di
               for c in score_found(found, model, pages)]
     return dedupe_and_rank(scored, max_per_field=max_per_field,
                            min_relative=DEFAULT_MIN_RELATIVE if min_relative is None else min_relative)
+
+
+def _better_first(c: Candidate) -> float:
+    """Tie-break among equally scored metric values: the better score first (the headline is a paper's
+    best result); 0 for other fields, which keep page order."""
+    spec = FIELDS.get(c.field)
+    if spec is None or spec.kind != "metric" or spec.higher_is_better is None or not isinstance(c.value, (int, float)):
+        return 0.0
+    return -float(c.value) if spec.higher_is_better else float(c.value)
+
+
+def dedupe_and_rank(cands: list[Candidate], *, max_per_field: dict[str, int] | None = None,
+                    min_relative: float = DEFAULT_MIN_RELATIVE,
+                    limited: tuple[str, ...] = COMPUTE_FIELDS) -> list[Candidate]:
+    """Keep the most confident candidate per ``candidate_id``, then rank within (paper, field)
+    (``mult_adds`` ranks with ``flops``).
+
+    For ``limited`` fields (compute facts, where a reviewer wants a short list) only the best
+    ``max_per_field[field]`` candidates (default ``DEFAULT_MAX_PER_FIELD``), and only those within
+    ``min_relative`` of the best confidence, are kept. Ties are broken by page (earlier first) then value,
+    so ranks are stable across runs.
+
+    >>> cs = [Candidate("1", 1, "epochs", v, confidence=p, page=1) for v, p in ((30.0, .2), (90.0, .9), (90.0, .5))]
+    >>> [(c.value, c.rank) for c in dedupe_and_rank(cs, max_per_field={"epochs": 5}, min_relative=0.0)]
+    [(90.0, 1), (30.0, 2)]
+    """
+    best: dict[str, Candidate] = {}
+    for c in cands:
+        cur = best.get(c.candidate_id)
+        if cur is None or (c.confidence, -c.page) > (cur.confidence, -cur.page):
+            best[c.candidate_id] = c
+    groups: dict[tuple[str, int, str], list[Candidate]] = defaultdict(list)
+    for c in best.values():
+        groups[(c.arxiv_id, c.version, RANK_GROUP.get(c.field, c.field))].append(c)
+    out: list[Candidate] = []
+    for key in sorted(groups):
+        ordered = sorted(groups[key], key=lambda c: (-c.confidence, _better_first(c), c.page, str(c.value), c.model))
+        if key[2] in limited and ordered:
+            floor = ordered[0].confidence * min_relative
+            limit = (DEFAULT_MAX_PER_FIELD if max_per_field is None else max_per_field).get(key[2], len(ordered))
+            kept = [c for c in ordered if c.confidence >= floor][:limit]
+            if len(kept) < len(ordered):
+                log.debug("%s %s: kept %d of %d candidates", key[0], key[2], len(kept), len(ordered))
+            ordered = kept
+        out.extend(replace(c, rank=i) for i, c in enumerate(ordered, 1))
+    return out
 
 
 # ---------------------------------------------------------------- labels and training
@@ -446,7 +499,7 @@ class Truth:
 
 
 def truths_from_gold(gold: Iterable[object]) -> dict[str, Truth]:
-    """Gold facts (``evaluate.GoldFact``) grouped by paper."""
+    """Gold facts (``gold.GoldFact``) grouped by paper."""
     right: dict[str, list[tuple[str, float | str]]] = defaultdict(list)
     bench: dict[str, list[str]] = defaultdict(list)
     for g in gold:

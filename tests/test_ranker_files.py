@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from flopmine.cli import app
 from flopmine.errors import FlopmineError
-from flopmine.extract.ranker import (
+from flopmine.extract.ranking import (
     FORMAT,
     FORMAT_VERSION,
     MAX_MODEL_BYTES,

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from flopmine.cli import app
 from flopmine.errors import FlopmineError
-from flopmine.extract.ranker import Ranker, home_model_path
+from flopmine.extract.ranking import Ranker, home_model_path
 from tests.support.pdfs import text_pdf
 
 # Six papers, each stating its own epoch count and a cited paper's. Own and cited values are drawn from one
@@ -99,7 +99,7 @@ def test_training_from_a_few_decisions_nudges_the_shipped_model() -> None:
     import math
 
     from flopmine.extract.document import Document
-    from flopmine.extract.ranker import default_model, rank_found, train, truths_from_decisions
+    from flopmine.extract.ranking import default_model, rank_found, train, truths_from_decisions
     from flopmine.extract.rules.paper import collect
     from flopmine.review.decision import Decision
 
@@ -138,7 +138,7 @@ def test_training_from_a_few_decisions_nudges_the_shipped_model() -> None:
 
 @pytest.mark.parametrize("kind", ["accept", "correct", "add", "reject"])
 def test_decisions_become_gold_for_scoring(kind: str) -> None:
-    from flopmine.extract.ranker import gold_from_decisions
+    from flopmine.extract.ranking import gold_from_decisions
     from flopmine.review.decision import Decision
 
     d = Decision(kind, "2001.00001", 1, "epochs", 90.0, model="Net",

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flopmine.extract import evaluate as ev
-from flopmine.extract.crossval import (
+from flopmine.extract import evaluation as ev
+from flopmine.extract.evaluation import (
     DEFAULT_CURVE,
     DEFAULT_FOLDS,
     CurvePoint,
@@ -18,7 +18,8 @@ from flopmine.extract.crossval import (
     crossvalidate,
     learning_curve,
 )
-from flopmine.extract.ranker import load_model, model_for_home
+from flopmine.extract.gold import load_gold
+from flopmine.extract.ranking import load_model, model_for_home
 
 from ..config import write_text_atomic
 from ..errors import ConfigError
@@ -94,7 +95,7 @@ def eval_command(
         # `--gold a.csv b.csv` (a shell glob) gives only a.csv to --gold; the rest land here.
         raise ConfigError(f"{stray[0]} is a CSV among the PDF paths: repeat the option for each file, "
                           "e.g. --gold a.csv --gold b.csv (likewise --meta)")
-    gold_facts = ev.load_gold(gold)
+    gold_facts = load_gold(gold)
     st = state(ctx)
     problems: list[str] = []
     wanted = [p.strip() for p in papers.split(",") if p.strip()] if papers else None

@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flopmine.extract import evaluate as ev
-from flopmine.extract import ranker as rk
-from flopmine.extract.crossval import DEFAULT_FOLDS, ModelComparison, compare_with_current
+from flopmine.extract import evaluation as ev
+from flopmine.extract import ranking as rk
+from flopmine.extract.evaluation import DEFAULT_FOLDS, ModelComparison, compare_with_current
+from flopmine.extract.gold import load_gold
 
 from ..config import write_text_atomic
 from ..errors import ConfigError
@@ -56,7 +57,7 @@ def train_command(
     st = state(ctx)
     home = st.home
     truths: dict[str, rk.Truth] = {}
-    gold_facts = ev.load_gold(gold or [])
+    gold_facts = load_gold(gold or [])
     if gold_facts:
         truths = rk.truths_from_gold(gold_facts)
     decisions = _decisions(annotations if annotations is not None else home.annotations_dir, explicit=annotations)
