@@ -67,12 +67,12 @@ class AnalysisResult:
     input_warnings: tuple[str, ...] = ()  # from deriving an external dataset's compute columns
     construction: str = ex.DEFAULT_CONSTRUCTION  # how Figure 4's compute is obtained (--extrapolate-from)
     note: str = ""  # a paragraph shown first (the demo: its papers are synthetic)
-    conversion_problems: tuple[Problem, ...] = ()
+    other_problems: tuple[Problem, ...] = ()
 
     @property
     def problems(self) -> tuple[Problem, ...]:
         return (tuple(Problem("(dataset)", "", w) for w in self.input_warnings) + self.fits.problems
-                + self.conversion_problems)
+                + self.other_problems)
 
     @property
     def fitted_anything(self) -> bool:
@@ -147,7 +147,7 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
     sota = {t.benchmark: t for t in fits.state_of_the_art}
     extrapolations = tuple(ex.extrapolate_all(fits.fits, today=sota, construction=construction))
     conv = None
-    conv_problems: list[Problem] = []
+    other_problems: list[Problem] = []
     if {"params", "gflops_per_pass", "arxiv_id", "model"} <= set(df.columns):
         frame = df.assign(params=pd.to_numeric(df["params"], errors="coerce"),
                           gflops_per_pass=pd.to_numeric(df["gflops_per_pass"], errors="coerce"),
@@ -156,14 +156,17 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
         over = conversion_overflow(frame).to_numpy(bool)
         if over.any():
             lines = [str(i + 2) for i in frame.index[over][:12]]
-            conv_problems.append(Problem("(conversion)", "per_pass", f"{int(over.sum())} row(s) whose params or GFLOPs "
+            other_problems.append(Problem("(conversion)", "per_pass", f"{int(over.sum())} row(s) whose params or GFLOPs "
                                          f"per pass overflow the fit (beyond 1e{MAX_FIT_LOG10:g}) left out of the "
                                          f"Figure 7 regression (dataset line(s) {', '.join(lines)})"))
         conv = fit_conversion(frame)
+    if today and construction == "best-point":
+        other_problems.append(Problem("(today)", "", "--today is not used with --extrapolate-from best-point, which "
+                                     "starts at each fit's best point (its error and compute)"))
     sim = simulate(sims=sims, seed=seed, progress=progress) if sims > 0 and fits.fits else None
     return AnalysisResult(fits=fits, extrapolations=extrapolations, conversion=conv, simulation=sim,
                           dataset_rows=len(df), dataset=dataset, implausible=_implausible_table(df),
-                          construction=construction, note=note, conversion_problems=tuple(conv_problems))
+                          construction=construction, note=note, other_problems=tuple(other_problems))
 
 
 # ---------------------------------------------------------------- JSON
@@ -428,7 +431,7 @@ def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
                     f"the error-linear form ({ex.FORM_EQUATIONS['exponential']}) is not one of Figure 4's. Values are "
                     "log10. CO2 (lbs) and dollars only for hardware burden, with "
                     f"{ex.CO2_LBS_PER_GFLOP:.3g} lbs and ${ex.USD_PER_GFLOP:.3g} per GFLOP (Strubell et al. 2019)."))
-    if result.fits.state_of_the_art:
+    if result.fits.state_of_the_art and result.construction == "line":
         b.append(_Block("list", items=tuple(f"{t.benchmark}: today {t.describe()}"
                                             for t in result.fits.state_of_the_art)))
     seed_table = figure4_table(result)
