@@ -316,6 +316,7 @@ class SortedRows:
         self.keys: list[str] = []
         self.lines: list[str] = []
         self.by_key: dict[str, list[str]] = {}
+        self.stamp: tuple[int, int, int] | None = None  # of the file the rows were read from
 
     @classmethod
     def of(cls, path: Path, header: tuple[str, ...] | list[str],
@@ -323,13 +324,14 @@ class SortedRows:
         """The rows of ``path`` (from memory when the file is unchanged), owned by the caller until
         ``commit_files`` writes the text ``replace`` returns. Raises ``ReviewError`` for a malformed row."""
         header = tuple(header)
-        stamp = _stamp(path)
+        stamp = _stamp(path)  # taken before reading: a file replaced meanwhile never matches it again
         with _ROWS_LOCK:
             _STAGED.pop(path, None)
             cached = _ROWS.pop(path, None)
         if cached is not None and cached[0] == stamp and cached[1].header == header and cached[1].key_of is key_of:
             return cached[1]
         rows = cls(path, header, key_of)
+        rows.stamp = stamp
         problems: list[str] = []
         parsed = _read_rows(path, problems) if stamp is not None else []
         if problems:
@@ -395,6 +397,28 @@ class SortedRows:
         with _ROWS_LOCK:
             _STAGED[self.path] = (text, self)
         return text
+
+
+def warm_rows(directory: Path) -> int:
+    """Read the ledger and every fact file of ``directory`` into memory ahead of the first decision
+    (the browser server does it in the background at start; nothing is written). Returns the rows read."""
+    todo: list[tuple[Path, tuple[str, ...], Callable[[dict[str, str]], str]]] = [
+        (directory / LEDGER_FILE, LEDGER_COLUMNS, _ledger_key)]
+    todo += [(p, _fact_header(p), fact_row_key) for p in fact_files(directory)]
+    n = 0
+    for path, header, key_of in todo:
+        if not path.is_file():
+            continue
+        try:
+            rows = SortedRows.of(path, header, key_of)
+        except ReviewError as e:  # a malformed file: the first decision reports it
+            log.debug("not kept in memory: %s", e)
+            continue
+        n += len(rows.keys)
+        with _ROWS_LOCK:
+            if rows.stamp is not None:
+                _ROWS.setdefault(path, (rows.stamp, rows))
+    return n
 
 
 def _keep_rows(directory: Path, contents: dict[str, str]) -> None:

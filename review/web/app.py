@@ -181,6 +181,8 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
     if benchmark is not None:
         benchmark = resolve_benchmark(home, benchmark)
     server = _Server(home=home, benchmark=benchmark, reviewer=reviewer or _login_name(), scale=scale)
+    # large annotation files are parsed once, in the background, not during the first decision
+    threading.Thread(target=backend.warm, args=(home,), name="review-warm", daemon=True).start()
     static_dir = Path(str(resources.files("flopmine.review.web").joinpath("static")))
 
     async def index(request: Request) -> Response:
