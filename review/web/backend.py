@@ -183,8 +183,8 @@ def withdraw(conn: sqlite3.Connection, home: Home, recorded: Recorded) -> None:
             facts.setdefault(fact_file_name(r.benchmark), [])
             if fact is not None:
                 facts[fact_file_name(r.benchmark)].append(fact)
-        contents = {name: rewrite_fact_file(directory / name, drop, add) for name, add in facts.items()
-                    if add or (directory / name).is_file()}
+        contents: dict[str, str | bytes] = {name: rewrite_fact_file(directory / name, drop, add)
+                                            for name, add in facts.items() if add or (directory / name).is_file()}
         contents[LEDGER_FILE] = rewrite_ledger(directory / LEDGER_FILE, drop, list(restore))
         commit_files(directory, contents)
         update_cache(conn, home, drop, restore)
