@@ -140,6 +140,7 @@ def main() -> None:
     print(f"{'first page (walk built)':34s}{first0 * 1000:15.0f} ms{first * 1000:13.0f} ms{first / first0:7.1f}x")
     print(f"{'next pages, median':34s}{get0 * 1000:15.0f} ms{get * 1000:13.0f} ms{get / get0:7.1f}x")
     print(f"{f'decision, median of {args.decisions}':34s}{med0 * 1000:15.0f} ms{med * 1000:13.0f} ms{med / med0:7.1f}x")
+    print(f"{'decision, first':34s}{posts0[0] * 1000:15.0f} ms{posts[0] * 1000:13.0f} ms{posts[0] / posts0[0]:7.1f}x")
     print(f"{'decision, slowest':34s}{max(posts0) * 1000:15.0f} ms{max(posts) * 1000:13.0f} ms"
           f"{max(posts) / max(posts0):7.1f}x")
     print(f"{'yardstick: write + fsync the files':34s}{'':>18s}{floor * 1000:13.0f} ms"

@@ -15,6 +15,7 @@ the library's own transaction (``review_lock`` → ``commit_files``), so a crash
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -106,6 +107,7 @@ def warm(home: Home) -> None:
     except OSError as e:
         log.debug("annotations not read ahead: %s", e)
         return
+    gc.freeze()  # rows kept for the server's life: no full collection scans them again
     log.debug("read %d annotation rows ahead", n)
 
 
