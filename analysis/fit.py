@@ -297,9 +297,9 @@ def prepare(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None) -
     month = pd.to_numeric(out["month"], errors="coerce") if "month" in out.columns else pd.Series(np.nan, out.index)
     missing = year.isna()
     if missing.any() and "arxiv_id" in out.columns:
-        ym = [_year_month(a) for a in out.loc[missing, "arxiv_id"]]
-        year.loc[missing] = [y for y, _ in ym]
-        month.loc[missing] = month.loc[missing].where(month.loc[missing].notna(), [m for _, m in ym])
+        id_year, id_month = year_month_from_ids(out.loc[missing, "arxiv_id"])
+        year.loc[missing] = id_year
+        month.loc[missing] = month.loc[missing].where(month.loc[missing].notna(), id_month)
     out["year"], out["month"] = year, month
     month = month.where(month.between(1, 12), 1)
     out["year_frac"] = year + (month - 1) / 12.0 - YEAR_ORIGIN
@@ -313,6 +313,35 @@ def prepare(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None) -
     out["_imputed"] = out["gflops_per_pass"].isna() & out["gflops_imputed"].notna() \
         if {"gflops_per_pass", "gflops_imputed"} <= set(out.columns) else False
     return out, problems
+
+
+_NEW_ID_YYMM = r"^(\d{2})(\d{2})\.\d{4,5}(?:v\d{1,3})?$"
+_OLD_ID_YYMM = r"^[a-z][a-z\-]{1,20}(?:\.[A-Z]{2})?/(\d{2})(\d{2})\d{3}(?:v\d{1,3})?$"
+
+
+def year_month_from_ids(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Year and month of each arXiv id (``ArxivId.year_month``), NaN where it is no id; column at a time,
+    so 100,000 rows without a year take milliseconds (the seed paper's rule: 1811.06965 → 2018-11).
+
+    >>> y, m = year_month_from_ids(pd.Series(["1811.06965v5", "hep-th/9901001", "https://arxiv.org/abs/1512.03385",
+    ...                                       "", "nonsense"]))
+    >>> y.tolist(), m.tolist()
+    ([2018.0, 1999.0, 2015.0, nan, nan], [11.0, 1.0, 12.0, nan, nan])
+    """
+    text = ids.fillna("").astype(str).str.strip()
+    parts = text.str.extract(_NEW_ID_YYMM).astype(float)
+    old = parts[0].isna()
+    if old.any():
+        parts.loc[old] = text[old].str.extract(_OLD_ID_YYMM).astype(float).to_numpy()
+    yy, mm = parts[0], parts[1]
+    year = (yy + np.where(yy >= 91, 1900, 2000)).astype(float)
+    month = mm.astype(float)
+    rest = yy.isna() & (text != "")  # URLs, "arXiv:" prefixes, file stems: the full parser
+    if rest.any():
+        ym = [_year_month(a) for a in text[rest]]
+        year.loc[rest] = [float(y) for y, _ in ym]
+        month.loc[rest] = [float(m) for _, m in ym]
+    return year.set_axis(ids.index), month.set_axis(ids.index)
 
 
 def _year_month(aid: object) -> tuple[float, float]:
