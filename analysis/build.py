@@ -1044,6 +1044,7 @@ class BuildOutput:
     paths: tuple[Path, ...]
     warnings: tuple[str, ...]  # unreadable annotation rows first, then build warnings
     unreadable_rows: int = 0
+    conflicts: tuple[str, ...] = ()  # conflicting decisions in the annotations (flopmine.review.conflicts)
 
 
 def build_from_home(home: Home, out_dir: Path | str | None = None, *,
@@ -1055,15 +1056,17 @@ def build_from_home(home: Home, out_dir: Path | str | None = None, *,
     import is seen whole or not at all. Titles come from the home's store when there is one.
     """
     from flopmine.review.annotations import recover, review_lock
+    from flopmine.review.conflicts import conflict_lines
 
     with review_lock(home):
         recover(home.annotations_dir)
         facts, row_warnings = read_annotations(home.annotations_dir)
+        conflicts = tuple(conflict_lines(home.annotations_dir))
     titles = titles_from_store(home.db_path, {f.arxiv_id for f in facts})
     result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup, hardware_basis=hardware_basis)
     paths = write_dataset(result, out_dir or home.dataset_dir)
-    return BuildOutput(result=result, paths=tuple(paths), warnings=(*row_warnings, *result.warnings),
-                       unreadable_rows=len(row_warnings))
+    return BuildOutput(result=result, paths=tuple(paths), warnings=(*row_warnings, *conflicts, *result.warnings),
+                       unreadable_rows=len(row_warnings), conflicts=conflicts)
 
 
 def read_dataset(path: Path | str) -> pd.DataFrame:

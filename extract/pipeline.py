@@ -46,12 +46,12 @@ from flopmine.errors import ConfigError, PdfError
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.stopping import exit_with_parent, finish_writes
 from flopmine.store import get_paper, paper_benchmarks, replace_candidates
-from flopmine.types import Candidate
+from flopmine.types import FIELDS, Candidate
 
 from .pdf import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES
 
 if TYPE_CHECKING:
-    from .ranker import Ranker
+    from .ranking import Ranker
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class Limits:
     kill_grace: float = DEFAULT_KILL_GRACE
     max_pages: int = DEFAULT_MAX_PAGES
     max_bytes: int = DEFAULT_MAX_BYTES
-    model_path: str = ""  # the ranking model file ("": the one shipped with flopmine); see extract.ranker
+    model_path: str = ""  # the ranking model file ("": the one shipped with flopmine); see extract.ranking
     # test-only fault injection, read from FLOPMINE_TEST_FAULT in the parent (workers may outlive env changes)
     fault: str = field(default_factory=lambda: os.environ.get(FAULT_ENV, ""), repr=False)
 
@@ -114,6 +114,7 @@ class ExtractionResult:
     seconds: float = 0.0
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
     rule_version: str = ""
+    dropped: int = 0  # implausible candidates left out (see ``drop_implausible``)
 
     @property
     def ok(self) -> bool:
@@ -134,6 +135,63 @@ def rule_version() -> str:
 def _result(item: PaperInput, status: str, reason: str = "", **kw: object) -> ExtractionResult:
     return ExtractionResult(arxiv_id=item.arxiv_id, version=item.version, path=str(item.path), status=status,
                             reason=reason, **kw)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- plausibility
+
+
+def implausibility(c: Candidate) -> str | None:
+    """Why ``c`` cannot be a value of its field, or None: a number outside the field's plausible range
+    (``FieldSpec.plausible_range``, the range review import checks) or a unit outside its vocabulary.
+
+    >>> from flopmine.types import Candidate
+    >>> implausibility(Candidate(arxiv_id="1", version=1, field="hardware_count", value=1533771.0, unit="devices"))
+    'hardware_count 1.53377e+06 is outside 1–100000'
+    >>> implausibility(Candidate(arxiv_id="1", version=1, field="epochs", value=90.0, unit="epochs")) is None
+    True
+    """
+    spec = FIELDS.get(c.field)
+    if spec is None:
+        return f"unknown field {c.field!r}"
+    if spec.numeric:
+        if not isinstance(c.value, int | float) or c.value != c.value:  # text or NaN
+            return f"{c.field} {c.value!r} is not a number"
+        lo, hi = spec.plausible_range
+        if (lo is not None and c.value < lo) or (hi is not None and c.value > hi):
+            return f"{c.field} {c.value:g} is outside {lo:g}–{hi:g}" if lo is not None and hi is not None else (
+                f"{c.field} {c.value:g} is outside its plausible range")
+    unit = c.unit.strip().lower()
+    if unit and unit not in {u.lower() for u in (spec.unit, *spec.unit_aliases) if u}:
+        return f"{c.field} unit {c.unit!r} is not one of its units"
+    return None
+
+
+def drop_implausible(candidates: Iterable[Candidate]) -> tuple[tuple[Candidate, ...], int]:
+    """(the plausible candidates, how many were dropped); ranks within (paper, field) close up the gaps.
+
+    The one place on the extraction path where a value that cannot be right (a grant number read as a
+    GPU count) is stopped: it never reaches the store, the queue or a reviewer.
+    """
+    kept: list[Candidate] = []
+    dropped = 0
+    for c in candidates:
+        why = implausibility(c)
+        if why is None:
+            kept.append(c)
+        else:
+            dropped += 1
+            log.debug("%sv%s: dropped implausible candidate (%s) from %r", c.arxiv_id, c.version, why, c.raw)
+    if dropped:
+        order = sorted(range(len(kept)), key=lambda i: (kept[i].arxiv_id, kept[i].version, kept[i].field,
+                                                        kept[i].rank, i))
+        ranks: dict[tuple[str, int, str], int] = {}
+        for i in order:
+            c = kept[i]
+            slot = (c.arxiv_id, c.version, c.field)
+            ranks[slot] = ranks.get(slot, 0) + 1
+            if c.rank and c.rank != ranks[slot]:
+                kept[i] = replace(c, rank=ranks[slot])
+    return tuple(kept), dropped
 
 
 # ---------------------------------------------------------------- one PDF
@@ -215,12 +273,12 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
                             abstract=item.abstract, benchmarks=item.benchmarks, max_pages=limits.max_pages,
                             max_bytes=limits.max_bytes, deadline=deadline)
         pages = doc.page_count
-        found = rules.candidates(doc, model=_model(limits.model_path))
+        found, dropped = drop_implausible(rules.candidates(doc, model=_model(limits.model_path)))
         if deadline is not None and time.perf_counter() > deadline:
             raise ExtractionTimeout()
         cands = tuple(c if c.rule_version else replace(c, rule_version=rules.RULE_VERSION) for c in found)
         return _result(item, "ok", pages=pages, seconds=time.perf_counter() - start, candidates=cands,
-                       rule_version=rules.RULE_VERSION)
+                       rule_version=rules.RULE_VERSION, dropped=dropped)
     except PdfError as e:
         log.warning("%s", e)
         return _result(item, e.reason, str(e.args[0]), pages=pages, seconds=time.perf_counter() - start,
@@ -252,7 +310,7 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
 
 def _model(path: str) -> Ranker | None:
     """The ranking model of ``Limits.model_path`` (read once per process), or None for the shipped one."""
-    from .ranker import load_model_cached
+    from .ranking import load_model_cached
 
     return load_model_cached(path) if path else None
 
@@ -294,9 +352,10 @@ def _init_worker(memory_bytes: int, parent_pid: int, log_queue: Any = None, log_
 
 @contextlib.contextmanager
 def _safe_path() -> Iterator[None]:
-    """Start the forkserver with ``PYTHONSAFEPATH``: Python 3.11's forkserver keeps ``-c``'s current directory
-    first on ``sys.path`` and preloads flopmine from there, so a folder named ``flopmine/`` or ``extract/``
-    in the working directory would shadow the installed package in every worker."""
+    """Start helper processes with ``PYTHONSAFEPATH``: the forkserver and multiprocessing's resource tracker
+    run ``python -c …``, which puts the current directory first on ``sys.path``, so a folder named
+    ``flopmine/``, ``extract/`` or ``multiprocessing/`` in the working directory would be imported (and run)
+    in them and in every worker."""
     old = os.environ.get("PYTHONSAFEPATH")
     os.environ["PYTHONSAFEPATH"] = "1"
     try:
@@ -331,16 +390,18 @@ class WorkerPool:
         if self._executor is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["flopmine.extract.pipeline", "flopmine.extract.pdf"])
-            if self._log_listener is None:
-                log_queue = ctx.Queue()
-                self._log_listener = logging.handlers.QueueListener(log_queue, _ToParentLoggers())
-                self._log_listener.start()
-            self._executor = cf.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
-                initargs=(self.limits.memory_bytes, os.getpid(), self._log_listener.queue,
-                          logging.getLogger().getEffectiveLevel()))
-            # start every worker now, so a PDF's clock does not include process start-up
+            # Every helper process starts under PYTHONSAFEPATH: the resource tracker (spawned by the first
+            # queue's semaphore, ``python -B -c …``), the forkserver and the workers.
             with _safe_path():
+                if self._log_listener is None:
+                    log_queue = ctx.Queue()
+                    self._log_listener = logging.handlers.QueueListener(log_queue, _ToParentLoggers())
+                    self._log_listener.start()
+                self._executor = cf.ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
+                    initargs=(self.limits.memory_bytes, os.getpid(), self._log_listener.queue,
+                              logging.getLogger().getEffectiveLevel()))
+                # start every worker now, so a PDF's clock does not include process start-up
                 warm = [self._executor.submit(_ping, 0.05) for _ in range(self.workers)]
             cf.wait(warm)
             failed = next((f.exception() for f in warm if f.exception() is not None), None)
@@ -612,6 +673,11 @@ class RunSummary:
     @property
     def candidates(self) -> int:
         return sum(len(r.candidates) for r in self.results)
+
+    @property
+    def dropped(self) -> int:
+        """Implausible candidates left out (outside their field's plausible range or units)."""
+        return sum(r.dropped for r in self.results)
 
     @property
     def pages(self) -> int:

@@ -8,6 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from flopmine.cli import app
@@ -18,11 +20,13 @@ from flopmine.extract.pipeline import (
     FAULT_ENV,
     Limits,
     PaperInput,
+    drop_implausible,
     extract_many,
     inputs_from_paths,
     inputs_from_store,
 )
 from flopmine.store import connect
+from flopmine.types import FIELDS, Candidate
 from tests.support import pdfs
 
 FACTS = ("Our model Foo-Net is trained for 90 epochs on 8 NVIDIA V100 GPUs.\n"
@@ -340,3 +344,102 @@ def test_corpus_smoke(shared_dir: Path) -> None:
     for page in doc.pages:  # boxes stay aligned through line-break, ligature and hyphen clean-up
         assert len(page.char_boxes) == len(page.text)
         assert not set(page.text) & {"\r", "\ufb01", "\ufb02", "\x02", "\ufffe"}
+
+
+# ---------------------------------------------------------------- no process imports from the cwd (issue 19, item 13)
+
+
+def test_no_process_extraction_starts_imports_from_the_working_directory(tmp_path: Path) -> None:
+    """A decoy ``multiprocessing`` package in the cwd once ran in the resource tracker (``python -B -c …``)."""
+    import subprocess
+    import sys
+
+    pdf_dir = tmp_path / "in"
+    _good(pdf_dir / "1001.00001v1.pdf")
+    cwd = tmp_path / "cwd"
+    marker = tmp_path / "imported-from-cwd.txt"
+    for name in ("multiprocessing", "concurrent", "flopmine", "extract", "signal", "pypdfium2"):
+        (cwd / name).mkdir(parents=True)
+        (cwd / name / "__init__.py").write_text(
+            f"import os\nwith open({str(marker)!r}, 'a') as f:\n    f.write('{name} in pid %d\\n' % os.getpid())\n"
+            f"raise ImportError('decoy {name} imported from the cwd')\n")
+    exe = Path(sys.executable).with_name("flopmine")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOPMINE_") and k != "PYTHONSAFEPATH"}
+    proc = subprocess.run([str(exe), "--home", str(tmp_path / "home"), "--quiet", "extract", str(pdf_dir),
+                           "--workers", "2"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert not marker.exists(), marker.read_text()
+    assert proc.returncode == 0, proc.stderr
+    assert "decoy" not in proc.stderr + proc.stdout
+
+
+# ---------------------------------------------------------------- a page count that is a claim (issue 19, item 21)
+
+
+def _pdf_claiming_pages(path: Path, count: int) -> Path:
+    """A one-page PDF whose page tree says it has ``count`` pages (pdfium believes the /Count)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count %d >>" % count,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_a_pdf_claiming_a_million_pages_is_refused_for_its_claim_not_its_size(tmp_path: Path) -> None:
+    path = _pdf_claiming_pages(tmp_path / "1001.00001v1.pdf", 1_000_000)
+    assert path.stat().st_size < 1000
+    with pytest.raises(PdfError) as e:
+        read_document(path, arxiv_id="1001.00001", version=1)
+    assert e.value.reason == "too_large"
+    assert "claims 1,000,000 pages, more than the 300-page limit" in str(e.value)
+    assert "MiB" not in str(e.value)
+
+
+# ---------------------------------------------------------------- implausible values never reach the queue (issue 20, item 5)
+
+
+_FIELD_NAMES = sorted(FIELDS)
+
+
+@given(st.lists(st.tuples(st.sampled_from(_FIELD_NAMES), st.floats(allow_nan=True, allow_infinity=True),
+                          st.sampled_from(["", "%", "FLOPs", "devices", "GPUs", "hours", "BLEU", "bananas"])),
+                max_size=25))
+@settings(max_examples=300, deadline=None)
+def test_drop_implausible_keeps_only_plausible_values_and_closes_up_ranks(rows) -> None:  # type: ignore[no-untyped-def]
+    rank_by_field: dict[str, int] = {}
+    cands = []
+    for fld, value, unit in rows:
+        rank_by_field[fld] = rank_by_field.get(fld, 0) + 1
+        cands.append(Candidate(arxiv_id="1001.00001", version=1, field=fld,
+                               value=value if FIELDS[fld].numeric else "V100", unit=unit, rank=rank_by_field[fld]))
+    kept, dropped = drop_implausible(cands)
+    assert len(kept) + dropped == len(cands)
+    for c in kept:
+        spec = FIELDS[c.field]
+        if spec.numeric:
+            lo, hi = spec.plausible_range
+            assert isinstance(c.value, float) and c.value == c.value
+            assert (lo is None or c.value >= lo) and (hi is None or c.value <= hi)
+        assert c.unit == "" or c.unit.lower() in {u.lower() for u in (spec.unit, *spec.unit_aliases) if u}
+    for fld in {c.field for c in kept}:
+        assert sorted(c.rank for c in kept if c.field == fld) == list(range(1, sum(c.field == fld for c in kept) + 1))
+
+
+def test_an_implausible_candidate_is_dropped_at_extraction_and_counted_in_the_summary(tmp_path: Path) -> None:
+    d, home = tmp_path / "in", tmp_path / "home"
+    pdfs.text_pdf(d / "1001.00001v1.pdf", ["Training the large model takes 3.1e23 FLOPs in total.\n"
+                                           "Our ResNet-50 needs 4.1 GFLOPs per image and is trained for 90 epochs."])
+    code, out = _cli("--home", str(home), "extract", str(d), "--workers", "1")
+    assert code == 0, out
+    rows = connect(home / "flopmine.sqlite").execute(
+        "SELECT field, value, rank FROM candidates WHERE field = 'flops'").fetchall()
+    assert [(r[0], round(r[1] / 1e9, 3), r[2]) for r in rows] == [("flops", 4.1, 1)]  # 3.1e23 > 1e15: dropped
+    assert not [r for r in _queue(home / "queue" / "queue.csv") if r["raw"].startswith("3.1e23")]
+    assert "1 implausible values dropped" in " ".join(out.split())

@@ -57,7 +57,7 @@ def test_export_import_status(capsys: pytest.CaptureFixture[str], home_dir: Path
     code, stdout, stderr = run(capsys, "--home", str(home_dir), "review", "import", str(sheet), "-r", "alice")
     assert (code, stderr) == (0, "")
     assert "Applied 2 decision(s): 1 accept, 1 reject, 0 correct, 0 add; 0 unchanged." in stdout
-    assert "decisions/ledger.csv, imagenet.csv" in stdout
+    assert "decisions/ledger.csv, decisions/reviews.csv, imagenet.csv" in stdout
 
     code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "import", str(sheet))
     assert code == 0 and "Nothing to apply: 2 decision(s) already recorded (3 row(s) read)." in stdout
@@ -147,6 +147,8 @@ def test_docs_list_every_row_message(home_dir: Path, tmp_path: Path) -> None:
         {"decision": "add", "arxiv_id": "nope", "field": "gpus", "value": "1", "page": "p"},
         {"decision": "add", "arxiv_id": RESNET, "field": "top1_acc", "value": "170", "page": "1"},
         {"decision": "add", "arxiv_id": RESNET, "field": "params", "value": "1", "page": "1", "benchmark": "mnist"},
+        {"decision": "add", "arxiv_id": "1810.4805", "field": "params", "value": "1e6", "page": "1"},
+        {"decision": "add", "arxiv_id": "2001.00001", "field": "params", "value": "1e6", "page": "1"},
     ])
     conn = connect(resolve_home(home_dir).db_path)
     try:

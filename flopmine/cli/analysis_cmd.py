@@ -43,6 +43,9 @@ def build(
         help="Per-device figure of hardware burden: 'peak' is the seed paper's (the vendor's peak for TPUs, e.g. "
         "180 TFLOPS per TPU v2 board, else FP32); 'fp32' uses FP32 only (TPU v3/v4 then have none).")
     ] = HardwareBasis.peak,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1 when the annotations hold conflicting decisions (e.g. merged from two "
+        "annotation clones); they are listed as warnings either way.")] = False,
 ) -> None:
     """Regenerate the dataset from the reviewed facts in the annotations directory.
 
@@ -65,6 +68,9 @@ def build(
                       f"{int(df['hardware_burden_gflop'].notna().sum())} with hardware burden)", highlight=False)
         for p in built.paths:
             console.print(f"wrote {p}", highlight=False)
+    if strict and built.conflicts:
+        raise AnalysisError(f"{len(built.conflicts)} conflicting decision(s) in the annotations (listed above; "
+                            "--strict); decide each again (review import or serve), then build again")
     if built.unreadable_rows:
         raise AnalysisError(f"{built.unreadable_rows} annotation row(s) could not be read (listed above); the "
                             "dataset was built without them: fix them and run `flopmine build` again")
