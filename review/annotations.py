@@ -430,6 +430,7 @@ def _keep_rows(directory: Path, contents: Mapping[str, str | bytes]) -> None:
             if staged is not None and staged[0] is text:
                 stamp = _stamp(path)
                 if stamp is not None:
+                    staged[1].stamp = stamp
                     _ROWS[path] = (stamp, staged[1])
 
 
