@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from flopmine.errors import ConfigError, PdfError
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.stopping import exit_with_parent, finish_writes
-from flopmine.store import get_paper, paper_benchmarks, replace_candidates
+from flopmine.store import get_paper, replace_candidates
 from flopmine.types import FIELDS, Candidate
 
 from .pdf import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES
@@ -626,11 +626,14 @@ def inputs_from_paths(paths: Sequence[Path | str], conn: sqlite3.Connection | No
 def inputs_from_store(conn: sqlite3.Connection, pdf_dir: Path) -> list[PaperInput]:
     """Every harvested PDF (``pdfs.status = 'ok'``), with its paper's metadata."""
     rows = conn.execute(
-        """SELECT f.arxiv_id, f.version, f.path, p.title, p.abstract
+        """SELECT f.arxiv_id, f.version, f.path, p.title, p.abstract,
+                  (SELECT group_concat(benchmark, char(31)) FROM (SELECT benchmark FROM paper_benchmarks b
+                       WHERE b.arxiv_id = f.arxiv_id ORDER BY benchmark)) AS benchmarks
            FROM pdfs f LEFT JOIN papers p ON p.arxiv_id = f.arxiv_id AND p.version = f.version
-           WHERE f.status = 'ok' AND f.path IS NOT NULL ORDER BY f.arxiv_id, f.version""").fetchall()
+           WHERE f.status = 'ok' AND f.path IS NOT NULL ORDER BY f.arxiv_id, f.version""")
     return [PaperInput(pdf_dir / r["path"], r["arxiv_id"], int(r["version"]), title=r["title"] or "",
-                       abstract=r["abstract"] or "", benchmarks=tuple(paper_benchmarks(conn, r["arxiv_id"])))
+                       abstract=r["abstract"] or "",
+                       benchmarks=tuple(r["benchmarks"].split("\x1f")) if r["benchmarks"] else ())
             for r in rows]
 
 
@@ -654,10 +657,16 @@ def store_result(conn: sqlite3.Connection, result: ExtractionResult) -> int:
 
 @dataclass
 class RunSummary:
-    """What one ``run`` did."""
+    """What one ``run`` did. ``results`` keep no candidates (they are in the store): the parent's memory
+    does not grow with the candidates of a long batch."""
 
     results: list[ExtractionResult] = field(default_factory=list)
     skipped: int = 0  # already extracted with the current rule version
+    candidate_count: int = 0
+
+    def add(self, result: ExtractionResult) -> None:
+        self.candidate_count += len(result.candidates)
+        self.results.append(replace(result, candidates=()) if result.candidates else result)
 
     @property
     def by_status(self) -> dict[str, int]:
@@ -672,7 +681,7 @@ class RunSummary:
 
     @property
     def candidates(self) -> int:
-        return sum(len(r.candidates) for r in self.results)
+        return self.candidate_count
 
     @property
     def dropped(self) -> int:
@@ -698,5 +707,5 @@ def run(conn: sqlite3.Connection, items: Sequence[PaperInput], *, force: bool = 
     for res in extract_many(todo, workers=workers, scheduler=scheduler, limits=limits, on_progress=on_progress):
         with finish_writes():  # SIGTERM waits until this paper is stored
             store_result(conn, res)
-        summary.results.append(res)
+        summary.add(res)
     return summary

@@ -74,6 +74,8 @@ CREATE TABLE IF NOT EXISTS extractions (
     pages INTEGER NOT NULL DEFAULT 0,
     seconds REAL NOT NULL DEFAULT 0,
     extracted_at TEXT NOT NULL,
+    generation INTEGER NOT NULL DEFAULT 0,        -- meta candidates_generation of its last extraction
+    first_generation INTEGER NOT NULL DEFAULT 0,  -- ... and of its first one
     PRIMARY KEY (arxiv_id, version)
 );
 
@@ -261,7 +263,9 @@ def connect_readonly(path: Path | str) -> sqlite3.Connection:
 
 # Columns added after a table was first released: (table, column, declaration). A store made by an older
 # version gets them on open.
-_ADDED_COLUMNS = (("pdfs", "next_attempt", "TEXT"),)
+_ADDED_COLUMNS = (("pdfs", "next_attempt", "TEXT"),
+                  ("extractions", "generation", "INTEGER NOT NULL DEFAULT 0"),
+                  ("extractions", "first_generation", "INTEGER NOT NULL DEFAULT 0"))
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
@@ -274,6 +278,8 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
         except sqlite3.OperationalError as e:  # another process added it first
             if "duplicate column" not in str(e):
                 raise
+    with conn:
+        conn.execute("CREATE INDEX IF NOT EXISTS extractions_generation ON extractions (generation)")
 
 
 # ---------------------------------------------------------------- papers
@@ -337,15 +343,45 @@ def replace_candidates(conn: sqlite3.Connection, arxiv_id: str, version: int,
             f"INSERT OR REPLACE INTO candidates ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [tuple(r[c] for c in cols) for r in rows],
         )
+        generation = _next_generation(conn)
         conn.execute(
-            """INSERT OR REPLACE INTO extractions
-               (arxiv_id, version, source_path, rule_version, status, reason, pages, seconds, extracted_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO extractions (arxiv_id, version, source_path, rule_version, status, reason, pages,
+                   seconds, extracted_at, generation, first_generation)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (arxiv_id, version) DO UPDATE SET source_path = excluded.source_path,
+                   rule_version = excluded.rule_version, status = excluded.status, reason = excluded.reason,
+                   pages = excluded.pages, seconds = excluded.seconds, extracted_at = excluded.extracted_at,
+                   generation = excluded.generation""",
             (arxiv_id, version, str(extraction.get("source_path", "")), str(extraction["rule_version"]),
              str(extraction["status"]), str(extraction.get("reason", "")), int(extraction.get("pages", 0)),  # type: ignore[call-overload]
-             float(extraction.get("seconds", 0.0)), now_iso()),  # type: ignore[arg-type]
+             float(extraction.get("seconds", 0.0)), now_iso(), generation, generation),  # type: ignore[arg-type]
         )
     return len(rows)
+
+
+# A counter bumped by every ``replace_candidates``: what changed since a queue was written is what has a
+# higher ``extractions.generation`` (indexed), without reading the whole store.
+_GENERATION_KEY = "candidates_generation"
+
+
+def _next_generation(conn: sqlite3.Connection) -> int:
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET "
+                 "value = CAST(value AS INTEGER) + 1", (_GENERATION_KEY,))
+    return candidates_generation(conn)
+
+
+def candidates_generation(conn: sqlite3.Connection) -> int:
+    """How many times any paper's candidates were replaced (0 for a store never extracted into)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (_GENERATION_KEY,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def extracted_since(conn: sqlite3.Connection, generation: int) -> list[tuple[str, int, bool]]:
+    """(arxiv_id, version, first extraction?) of every paper version whose candidates were replaced after
+    ``generation``; "first extraction" is True when it had never been extracted at or before ``generation``."""
+    return [(r[0], int(r[1]), int(r[2]) > generation) for r in conn.execute(
+        "SELECT arxiv_id, version, first_generation FROM extractions WHERE generation > ? "
+        "ORDER BY arxiv_id, version", (generation,))]
 
 
 def candidates_for(conn: sqlite3.Connection, arxiv_id: str | None = None, version: int | None = None,

@@ -25,9 +25,11 @@ Bounds, whatever the server does:
   time fails like any other timed-out request (the read timeout alone bounds single reads only);
 - feed pages are streamed and capped (``DEFAULT_MAX_FEED_BYTES``), like PDFs;
 - only arXiv's hosts (``arxiv.org`` and its subdomains) and the configured API host are contacted, for
-  PDF links and for redirects alike; anything else is refused, naming its URL;
-- when arXiv cannot be reached at all (connection refused, host not found, connect timeout) through
-  one query's retries, ``ServiceUnreachableError`` says so in one line and the run stops.
+  PDF links and for redirects alike; anything else is refused, naming its URL. The check and the
+  request use one parse of the URL (``checked_url``); a backslash, userinfo or unusual port is refused;
+- when arXiv gives no answer at all (connection refused, host not found, connect timeout, or a
+  connection that times out or drops before any answer) through one query's retries,
+  ``ServiceUnreachableError`` says so in one line and the run stops.
 
 Both feed layouts (before and after 2025) parse with the package's namespace-aware parser.
 """
@@ -962,8 +964,8 @@ class ArxivClient:
     def stream(self, url: str) -> Iterator[Chunked]:
         """GET ``url`` (a PDF link from the feed) streaming, inside one rate-limiter slot.
 
-        Raises ``ServiceUnreachableError`` when no connection can be made, ``TransientError`` for
-        timeouts, dropped connections, the overall deadline, 429 and 5xx; ``RejectedError`` for
+        Raises ``ServiceUnreachableError`` when no answer comes (no connection, or a timeout or dropped
+        connection before the headers), ``TransientError`` for the overall deadline, 429 and 5xx; ``RejectedError`` for
         other non-200 answers and for links or redirects off arXiv's hosts. Errors while reading
         the body (the deadline included) surface as ``TransientError`` from the chunk iterator.
         """

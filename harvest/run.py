@@ -12,8 +12,9 @@ One run, in order:
 3. download every pending PDF, and retry earlier failures whose next attempt is due (1 h, 6 h,
    1 day, 1 week after the 1st … 4th failure; given up after the 5th; ``retry_failed`` forces them).
 
-When arXiv cannot be reached at all through one query's (or one PDF's) retries, the run stops with
-``ServiceUnreachableError`` (one line: host, error, what to do) instead of trying every benchmark.
+When arXiv gives no answer at all (no connection, or connections that time out or drop before an
+answer) through one query's (or one PDF's) retries, the run stops with ``ServiceUnreachableError``
+(one line: host, error, what to do) instead of trying every benchmark.
 
 Example::
 

@@ -443,3 +443,92 @@ def test_an_implausible_candidate_is_dropped_at_extraction_and_counted_in_the_su
     assert [(r[0], round(r[1] / 1e9, 3), r[2]) for r in rows] == [("flops", 4.1, 1)]  # 3.1e23 > 1e15: dropped
     assert not [r for r in _queue(home / "queue" / "queue.csv") if r["raw"].startswith("3.1e23")]
     assert "1 implausible values dropped" in " ".join(out.split())
+
+
+# ---------------------------------------------------------------- incremental queue (issue 20, item 2)
+
+
+def _store_papers(conn: sqlite3.Connection, ids: range, per_paper: int = 5) -> None:
+    from flopmine.store import replace_candidates
+
+    for i in ids:
+        aid = f"2001.{i:05d}"
+        cands = [Candidate(arxiv_id=aid, version=1, field="epochs", value=float(k + 1), rank=k + 1,
+                           snippet=f"trained for {k + 1} epochs " * 5) for k in range(per_paper)]
+        replace_candidates(conn, aid, 1, cands, extraction={"status": "ok", "rule_version": "t"})
+
+
+def _statements(conn: sqlite3.Connection) -> list[str]:
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    return seen
+
+
+def test_a_queue_write_with_nothing_new_reads_no_candidates_and_leaves_the_file(tmp_path: Path) -> None:
+    from flopmine.extract.queue import write_queue
+
+    conn = connect(tmp_path / "s.sqlite")
+    queue = tmp_path / "queue.csv"
+    _store_papers(conn, range(1, 301))
+    assert write_queue(conn, queue) == 1500
+    before = (queue.stat().st_mtime_ns, queue.read_bytes())
+    seen = _statements(conn)
+    assert write_queue(conn, queue) == 1500
+    assert not [s for s in seen if "FROM candidates" in s], seen  # not one candidate read
+    assert len(seen) <= 3
+    assert (queue.stat().st_mtime_ns, queue.read_bytes()) == before
+
+
+def test_new_papers_are_appended_to_the_queue_reading_only_their_candidates(tmp_path: Path) -> None:
+    from flopmine.extract.queue import rewrite_queue, write_queue
+
+    conn = connect(tmp_path / "s.sqlite")
+    queue = tmp_path / "queue.csv"
+    _store_papers(conn, range(1, 101))
+    write_queue(conn, queue)
+    old = queue.read_bytes()
+    _store_papers(conn, range(101, 104))
+    seen = _statements(conn)
+    assert write_queue(conn, queue) == 515
+    reads = [s for s in seen if "FROM candidates" in s]
+    assert len(reads) == 3 and all("arxiv_id = '2001.0010" in s for s in reads), reads
+    assert queue.read_bytes().startswith(old)  # appended, the old rows untouched
+    conn.set_trace_callback(None)
+    appended = _queue(queue)
+    fresh = tmp_path / "fresh.csv"
+    rewrite_queue(conn, fresh)
+    assert sorted(map(tuple, (r.values() for r in appended))) == sorted(map(tuple, (r.values() for r in _queue(fresh))))
+
+
+def test_a_re_extracted_paper_or_an_edited_file_rewrites_the_queue(tmp_path: Path) -> None:
+    from flopmine.extract.queue import write_queue
+
+    conn = connect(tmp_path / "s.sqlite")
+    queue = tmp_path / "queue.csv"
+    _store_papers(conn, range(1, 11))
+    write_queue(conn, queue)
+    _store_papers(conn, range(5, 6), per_paper=2)  # re-extracted: 2 candidates instead of 5
+    assert write_queue(conn, queue) == 47
+    assert len(_queue(queue)) == 47
+    rows = _queue(queue)
+    rows[0].update(decision="accept", reviewer="ana")
+    with open(queue, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(QUEUE_COLUMNS))
+        w.writeheader()
+        w.writerows(rows)
+    _store_papers(conn, range(11, 12))  # a new paper, but the file was edited since it was written
+    assert write_queue(conn, queue) == 52
+    kept = _queue(queue)
+    assert [r["candidate_id"] for r in kept[:47]] != [] and sum(r["decision"] == "accept" for r in kept) == 1
+
+
+def test_the_run_summary_keeps_counts_not_candidates(tmp_path: Path) -> None:
+    from flopmine.extract.pipeline import run
+
+    d = tmp_path / "in"
+    _good(d / "1001.00001v1.pdf")
+    conn = connect(tmp_path / "s.sqlite")
+    summary = run(conn, inputs_from_paths([d], conn), workers=1)
+    stored = conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
+    assert stored > 0 and summary.candidates == stored
+    assert all(r.candidates == () for r in summary.results)

@@ -6,6 +6,8 @@ is refused, and any link the check lets through goes where the check looked.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 from hypothesis import given, settings
@@ -55,7 +57,8 @@ def test_a_link_the_check_lets_through_is_requested_on_an_allowed_host(scheme, a
     except OffsiteUrlError as e:
         assert url in str(e) and "\n" not in str(e).replace(url, "")
         return
-    assert BS not in url and "@" not in authority
+    real_authority = re.split(r"[/?#]", authority, maxsplit=1)[0]
+    assert BS not in url and "@" not in real_authority
     assert _is_allowed_target(_target(sent)), (url, sent)
     assert checked_url(sent, API) == sent  # the session checks again: the URL does not move
 
