@@ -36,6 +36,10 @@ class Page:
     height: float = 0.0
     char_boxes: tuple[BBox | None, ...] = field(default=(), repr=False)
     tables: tuple[Table, ...] = ()
+    # horizontal rules (x0, y, x1), top-left origin, on pages that look like they hold a table: the
+    # booktabs lines that bound a table (``extract.grid`` reads tables from them and the char boxes)
+    rules: tuple[tuple[float, float, float], ...] = field(default=(), repr=False)
+    bold: frozenset[int] = field(default=frozenset(), repr=False)  # indices of ``text`` set in a bold font
 
     def span_bbox(self, start: int, end: int) -> BBox | None:
         """Given a character span of ``text``, return the box around it (None when unknown)."""

@@ -21,6 +21,7 @@ import re
 import struct
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ DEFAULT_TEXT_TOLERANCE = 1.5  # x tolerance for joining characters into words in
 LINES_SETTINGS: dict[str, object] = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
 TEXT_SETTINGS: dict[str, object] = {"vertical_strategy": "text", "horizontal_strategy": "text", "min_words_vertical": 3}
 DEFAULT_MIN_TABLE_WIDTH = 60.0  # narrower rule groups are figure parts (arrows, boxes)
+PLUMBER_TABLES = True  # also run pdfplumber's table finder (``Page.tables``) besides the grid reader
 
 # Characters PDFium reports that rules should not see as they are: one-to-many keep the box on each char.
 _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st",
@@ -265,8 +267,24 @@ def _path_bounds(parent: int, in_form: bool = False, matrices: tuple[pdfium.PdfM
             yield from _path_bounds(obj, True, (pdfium.PdfMatrix.from_raw(fs), *matrices), depth + 1)
 
 
+def horizontal_rules(bounds: Iterable[tuple[float, float, float, float]], page_height: float
+                     ) -> list[tuple[float, float, float]]:
+    """The horizontal rules ``(x0, y, x1)`` (top-left origin) among path bounds (PDF space): thinner than
+    ``DEFAULT_RULE_THICKNESS`` and at least ``DEFAULT_RULE_MIN_WIDTH`` long.
+
+    >>> horizontal_rules([(72.0, 700.0, 300.0, 700.4), (72.0, 600.0, 80.0, 600.4), (50, 50, 60, 90)], 792.0)
+    [(72.0, 91.8, 300.0)]
+    """
+    out = []
+    for left, bottom, right, top in bounds:
+        if top - bottom <= DEFAULT_RULE_THICKNESS and right - left >= DEFAULT_RULE_MIN_WIDTH:
+            out.append((left, round(page_height - (top + bottom) / 2, 2), right))
+    return out
+
+
 def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_height: float,
-                    number: int) -> dict[str, list[dict[str, object]]] | None:
+                    number: int, bounds: Sequence[tuple[float, float, float, float]] | None = None
+                    ) -> dict[str, list[dict[str, object]]] | None:
     """pdfplumber's ``page.objects`` (chars and ruling lines), read with PDFium instead of pdfminer.
 
     pdfminer needs ≈ 85 ms to interpret a page; PDFium gives the same chars (loose font boxes, as
@@ -276,7 +294,7 @@ def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_hei
     Text is taken as upright (sideways tables are not read).
     """
     rects: list[dict[str, object]] = []
-    for left, bottom, right, top in _path_bounds(_address(page.raw)):
+    for left, bottom, right, top in (_path_bounds(_address(page.raw)) if bounds is None else bounds):
         w, h = right - left, top - bottom
         if (h <= DEFAULT_RULE_THICKNESS and w >= 2) or (w <= DEFAULT_RULE_THICKNESS and h >= 2):
             x0, t, x1, b = to_top_left(left, bottom, right, top, page_height)
@@ -568,8 +586,7 @@ def _add_tables(pages: list[Page], objects: dict[int, dict[str, list[dict[str, o
             log.warning("%s page %d: table finder failed (%s); keeping text only", path, number, e)
             continue
         if tables:
-            out[number] = Page(number=p.number, text=p.text, width=p.width, height=p.height,
-                               char_boxes=p.char_boxes, tables=tables)
+            out[number] = replace(p, tables=tables)
     return [out[p.number] for p in pages]
 
 
@@ -609,8 +626,11 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
                 width, height = right - left, top - bottom
                 textpage = page.get_textpage()
                 text, char_boxes = _page_chars(textpage, top, boxes)
+                rules: list[tuple[float, float, float]] = []
                 if layout and needs_layout(text):
-                    objs = plumber_objects(page, textpage, top, i + 1)
+                    bounds = list(_path_bounds(_address(page.raw)))
+                    rules = horizontal_rules(bounds, top)
+                    objs = plumber_objects(page, textpage, top, i + 1, bounds) if PLUMBER_TABLES else None
                     if objs is not None:
                         objects[i + 1] = objs
                         media[i + 1] = ((left, bottom, right, top), page.get_rotation())
@@ -619,7 +639,7 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
             except pdfium.PdfiumError as e:
                 raise PdfError(f"page cannot be parsed ({e})", path=path, page=i + 1, reason="corrupt") from e
             pages.append(Page(number=i + 1, text=text, width=float(width), height=float(height),
-                              char_boxes=tuple(char_boxes) if boxes else ()))
+                              char_boxes=tuple(char_boxes) if boxes else (), rules=tuple(rules)))
     finally:
         pdf.close()
     visible = sum(len(p.text) - p.text.count(" ") - p.text.count("\n") for p in pages)

@@ -66,13 +66,16 @@ TAGS: tuple[str, ...] = (
     "cell_two_values", "cell_arrow", "cell_interval", "cell_assumed_scale", "cell_caption_only", "cell_row_header",
     "device_unit", "headline", "runner_up", "low_score", "rounded", "precise", "headline_model",
     "bold", "best_in_column", "best_own_in_column", "header_scale",
+    # tables read as grids (extract.grid): the scale printed in the cell ("7.3M") or the caption; the caption or a
+    # header names the benchmark; the values are a row of a transposed table; the row sits under a group heading
+    "cell_scale", "caption_scale", "caption_benchmark", "header_benchmark", "transposed", "group_row",
 )
 _FLAGS = ("ours", "citation", "train_context", "lr_schedule", "ablation", "range_", "inference", "table", "axis",
           "main_benchmark")
 _APPROX = re.compile(r"(?:[∼~≈]|\babout|\baround|\broughly|\bapproximately|\bnearly|\balmost|\blevel of|"
                      r"\bbudgets? of|\bunder|\bover|\bup to)\s*$", re.IGNORECASE)
 _OFF_SCALE = frozenset({"other_dataset", "delta", "low_score"})  # values that do not compete for "best"
-_RULE_KINDS = ("table.text", "table.grid", "hardware.catalog", "hardware.unknown")
+_RULE_KINDS = ("table.text", "table.grid", "table.geometry", "hardware.catalog", "hardware.unknown")
 
 
 class RankerError(FlopmineError):
