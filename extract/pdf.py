@@ -222,6 +222,48 @@ def _page_chars(textpage: pdfium.PdfTextPage, page_height: float, with_boxes: bo
     return "".join(out), out_boxes
 
 
+_BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi|medi|cmbx|cmb\d|bx\d|-b$|,b$|\+.*bd", re.I)
+_FORCE_BOLD = 1 << 18  # PDF font descriptor flag
+
+
+def bold_chars(textpage: pdfium.PdfTextPage, text: str) -> frozenset[int]:
+    """Indices of ``text`` (as ``_page_chars`` returns it) whose glyphs are set in a bold font: a font name
+    with Bold / Medium / Black / CMBX in it, or the descriptor's ForceBold flag. Tables print their best
+    value in bold. Font info is read once per text object (consecutive characters share one).
+
+    Only in the usual case where PDFium's text view has one character per glyph (else empty).
+    """
+    raw = textpage.get_text_range()
+    n = textpage.count_chars()
+    if len(raw) != n:
+        return frozenset()
+    handle = _address(textpage.raw)
+    get_object = _bare_fn("FPDFText_GetTextObject", ctypes.c_void_p, ctypes.c_int)
+    get_info = _bare_fn("FPDFText_GetFontInfo", ctypes.c_ulong, ctypes.c_int, ctypes.c_void_p, ctypes.c_ulong,
+                        ctypes.c_void_p)
+    buf = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int()
+    at_buf, at_flags = ctypes.addressof(buf), ctypes.addressof(flags)
+    known: dict[int, bool] = {}
+    out: list[int] = []
+    i = 0  # index in the cleaned text
+    for k, ch in enumerate(raw):
+        if ch == "\r":
+            continue
+        width = len(_CLEAN.get(ord(ch), ch))
+        if not ch.isspace():
+            obj = get_object(handle, k) or 0
+            bold = known.get(obj)
+            if bold is None:
+                size = get_info(handle, k, at_buf, 128, at_flags)
+                name = buf.raw[:max(size - 1, 0)].decode("latin-1")
+                bold = known[obj] = bool(_BOLD_NAME.search(name)) or bool(flags.value & _FORCE_BOLD)
+            if bold:
+                out.extend(range(i, i + width))
+        i += width
+    return frozenset(out) if len(out) < i else frozenset()  # an all-bold page says nothing
+
+
 # ---------------------------------------------------------------- pdfplumber: tables
 
 
@@ -627,9 +669,11 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
                 textpage = page.get_textpage()
                 text, char_boxes = _page_chars(textpage, top, boxes)
                 rules: list[tuple[float, float, float]] = []
+                bold: frozenset[int] = frozenset()
                 if layout and needs_layout(text):
                     bounds = list(_path_bounds(_address(page.raw)))
                     rules = horizontal_rules(bounds, top)
+                    bold = bold_chars(textpage, text) if boxes else frozenset()
                     objs = plumber_objects(page, textpage, top, i + 1, bounds) if PLUMBER_TABLES else None
                     if objs is not None:
                         objects[i + 1] = objs
@@ -639,7 +683,7 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
             except pdfium.PdfiumError as e:
                 raise PdfError(f"page cannot be parsed ({e})", path=path, page=i + 1, reason="corrupt") from e
             pages.append(Page(number=i + 1, text=text, width=float(width), height=float(height),
-                              char_boxes=tuple(char_boxes) if boxes else (), rules=tuple(rules)))
+                              char_boxes=tuple(char_boxes) if boxes else (), rules=tuple(rules), bold=bold))
     finally:
         pdf.close()
     visible = sum(len(p.text) - p.text.count(" ") - p.text.count("\n") for p in pages)
