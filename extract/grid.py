@@ -25,6 +25,7 @@ turns the cells into candidates.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -138,6 +139,13 @@ class Grid:
         """The column's header path as one string ("top-1 err (%) 224×")."""
         return " ".join(self.headers[col]) if 0 <= col < len(self.headers) else ""
 
+    def to_rows(self) -> tuple[tuple[str | None, ...], ...]:
+        """The table as rows of cell text: the header row (label header, then each column's header path),
+        then each data row (label, then its cells; None for an empty cell)."""
+        head = (self.label_header or None, *(self.header(i) or None for i in range(len(self.headers))))
+        body = tuple((r.label or None, *(c.text if c else None for c in r.cells)) for r in self.rows)
+        return (head, *body) if any(head) else body
+
 
 # ---------------------------------------------------------------- words
 
@@ -152,35 +160,31 @@ def words_from_chars(text: str, boxes: Sequence[BBox | None], *, gap: float = DE
     ['ab', 'c', 'd']
     """
     out: list[Word] = []
-    cur: list[int] = []
-
-    def flush() -> None:
-        if cur:
-            bs = [boxes[i] for i in cur]
-            x0 = min(b[0] for b in bs)  # type: ignore[index]
-            top = min(b[1] for b in bs)  # type: ignore[index]
-            x1 = max(b[2] for b in bs)  # type: ignore[index]
-            bottom = max(b[3] for b in bs)  # type: ignore[index]
-            out.append(Word(text[cur[0]:cur[-1] + 1], x0, top, x1, bottom, cur[0], cur[-1] + 1,
-                            bool(bold and bold(cur[0]))))
-            cur.clear()
-
     n = min(len(text), len(boxes))
+    start = -1  # first index of the word being read, -1 between words
+    x0 = top = x1 = bottom = 0.0
     prev: BBox | None = None
+    add = out.append
     for i in range(n):
         b = boxes[i]
         if b is None or text[i].isspace():
-            flush()
+            if start >= 0:
+                add(Word(text[start:i], x0, top, x1, bottom, start, i, bool(bold and bold(start))))
+                start = -1
             prev = None
             continue
-        if prev is not None and cur:
+        if prev is not None:
             h = max(prev[3] - prev[1], b[3] - b[1], 1.0)
-            same_line = min(prev[3], b[3]) - max(prev[1], b[1]) > -0.2 * h
-            if not same_line or b[0] - prev[2] > gap * h or b[2] < prev[0] - 1:
-                flush()
-        cur.append(i)
+            if min(prev[3], b[3]) - max(prev[1], b[1]) <= -0.2 * h or b[0] - prev[2] > gap * h or b[2] < prev[0] - 1:
+                add(Word(text[start:i], x0, top, x1, bottom, start, i, bool(bold and bold(start))))
+                start = -1
+        if start < 0:
+            start, x0, top, x1, bottom = i, b[0], b[1], b[2], b[3]
+        else:
+            x0, top, x1, bottom = min(x0, b[0]), min(top, b[1]), max(x1, b[2]), max(bottom, b[3])
         prev = b
-    flush()
+    if start >= 0:
+        add(Word(text[start:n], x0, top, x1, bottom, start, n, bool(bold and bold(start))))
     return out
 
 
@@ -209,6 +213,7 @@ def group_lines(words: Sequence[Word], *, overlap: float = DEFAULT_LINE_OVERLAP)
 # ---------------------------------------------------------------- cells
 
 
+@functools.lru_cache(maxsize=8192)
 def is_numeric(text: str) -> bool:
     """Whether a word is a table value ("75.2", "7.3M", "1,248,424", "4.1×109", "93.17%", "95.08‡").
 
@@ -239,37 +244,43 @@ def _is_value_part(w: Word) -> bool:
         or w.text in ("M", "B", "G", "K", "%")
 
 
-def phrases(line: Sequence[Word], *, gap: float = DEFAULT_PHRASE_GAP) -> list[list[Word]]:
+def phrases(line: Sequence[Word], *, gap: float = DEFAULT_PHRASE_GAP, header: bool = False) -> list[list[Word]]:
     """A line's words grouped into cells: text words closer than ``gap`` × glyph height join; a value
     stands alone, with what belongs to it ("79.0 ± 0.17", "70.3 (2.9)", "1.4e18 / 3.7e9", "7.3 M").
 
-    >>> ws = [Word("ResNet", 0, 0, 30, 8), Word("50", 32, 0, 40, 8), Word("76.1", 60, 0, 75, 8),
-    ...       Word("±", 76, 0, 80, 8), Word("0.2", 81, 0, 90, 8), Word("25.6", 110, 0, 125, 8)]
+    >>> ws = [Word("ResNet-50", 0, 0, 40, 8), Word("(ours)", 42, 0, 60, 8), Word("76.1", 80, 0, 95, 8),
+    ...       Word("±", 96, 0, 100, 8), Word("0.2", 101, 0, 110, 8), Word("25.6", 130, 0, 145, 8)]
     >>> [" ".join(w.text for w in p) for p in phrases(ws)]
-    ['ResNet 50', '76.1 ± 0.2', '25.6']
+    ['ResNet-50 (ours)', '76.1 ± 0.2', '25.6']
     """
     out: list[list[Word]] = []
+    numeric: list[bool] = []  # per phrase: holds a value
     # the line's height (tight glyph boxes: a lower-case word is shorter than the font size)
-    line_h = max((w.height for w in line), default=1.0)
+    limit = gap * max(max((w.height for w in line), default=1.0), 1.0)
     for w in line:
+        w_num = is_numeric(w.text)
         if out:
             prev = out[-1][-1]
-            h = max(line_h, 1.0)
-            close = w.x0 - prev.x1 <= gap * h
-            prev_num = any(is_numeric(x.text) for x in out[-1])
-            if prev_num:
+            close = w.x0 - prev.x1 <= limit
+            if not close:
+                join = False
+            elif header:  # a header's words and numbers join ("SQuAD 1.1", "AP 50", "top-1 err (%)")
+                join = True
+            elif numeric[-1]:
                 # a value takes its joiner, the value after a joiner, its delta in parentheses and a unit;
                 # a short number right before a name is part of the name ("0.75 MobileNet-224", "1.0 MobileNet")
-                join = close and (w.text in _JOINER or out[-1][-1].text in _JOINER or w.text[:1] in "±/→"
-                                  or out[-1][-1].text[-1:] in "±/→" or bool(_DELTA.fullmatch(w.text))
-                                  or w.text in _UNITS or (len(out[-1]) == 1 and len(prev.text) <= 5
-                                                         and bool(re.match(r"[A-Za-z]{2}", w.text))))
+                join = (w.text in _JOINER or prev.text in _JOINER or w.text[:1] in "±/→"
+                        or prev.text[-1:] in "±/→" or bool(_DELTA.fullmatch(w.text))
+                        or w.text in _UNITS or (len(out[-1]) == 1 and len(prev.text) <= 5
+                                                and bool(re.match(r"[A-Za-z]{2}", w.text))))
             else:
-                join = close and not is_numeric(w.text) and not is_dash(w.text)
+                join = not w_num and not is_dash(w.text)
             if join:
                 out[-1].append(w)
+                numeric[-1] = numeric[-1] or w_num
                 continue
         out.append([w])
+        numeric.append(w_num)
     return out
 
 
@@ -343,7 +354,8 @@ def _is_prose(line: Sequence[Word]) -> bool:
     return any(len(p) >= 3 for p in after) or words_after > max(2, _numeric_count(line))
 
 
-def find_regions(words: Sequence[Word], rules: Sequence[Rule] = ()) -> list[tuple[BBox, bool]]:
+def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: float | None = None
+                 ) -> list[tuple[BBox, bool]]:
     """Table regions of a page: ``(box, ruled)``.
 
     Ruled regions are groups of rules of one width (plus rows right under the last rule); unruled ones
@@ -372,40 +384,43 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = ()) -> list[tupl
         regions.append(((x0, top, x1, bottom), True))
     # unruled blocks: lines of values. Lines are grouped per text column (words of one line close in x).
     rest = [w for w in words if not any(_inside(w, r) for r, _ in regions)]
-    gutter = _gutter(words)
+    if gutter is None:
+        gutter = _gutter(words)
     lines = [ln for line in group_lines(rest) for ln in _split_columns(line, gutter)]
     lines.sort(key=lambda ln: (_line_box(ln)[1], _line_box(ln)[0]))
+    boxes = [_line_box(ln) for ln in lines]  # per line, computed once: the loops below revisit lines
+    counts = [_numeric_count(ln) for ln in lines]
+    prose = [_is_prose(ln) for ln in lines]
+    caption = [_is_caption(ln) for ln in lines]
     used: set[int] = set()
-    for i, line in enumerate(lines):
-        if i in used or _numeric_count(line) < DEFAULT_MIN_NUMERIC or _is_prose(line):
+    for i in range(len(lines)):
+        if i in used or counts[i] < DEFAULT_MIN_NUMERIC or prose[i]:
             continue
         block = [i]
-        box = _line_box(line)
+        box = boxes[i]
         for j in range(i + 1, len(lines)):
-            lb = _line_box(lines[j])
+            lb = boxes[j]
             if j in used or lb[2] < box[0] or lb[0] > box[2]:
                 continue  # another column of the page
-            h = max(box[3] - box[1], 1.0) if len(block) == 1 else max(_line_box(lines[block[-1]])[3]
-                                                                      - _line_box(lines[block[-1]])[1], 1.0)
-            if lb[1] - _line_box(lines[block[-1]])[3] > DEFAULT_LINE_PITCH * h or _is_caption(lines[j]) \
-                    or _is_prose(lines[j]):
+            last = boxes[block[-1]]
+            if lb[1] - last[3] > DEFAULT_LINE_PITCH * max(last[3] - last[1], 1.0) or caption[j] or prose[j]:
                 break
-            if _numeric_count(lines[j]) == 0 and not _label_only(lines[j], box):
+            if counts[j] == 0 and not _label_only(lines[j], box):
                 break
             block.append(j)
             box = (min(box[0], lb[0]), box[1], max(box[2], lb[2]), lb[3])
-        data = [k for k in block if _numeric_count(lines[k]) >= 1]
+        data = [k for k in block if counts[k] >= 1]
         if len(data) < DEFAULT_MIN_ROWS:
             continue
         used.update(block)
         # header lines above: short, not prose, not a caption, close above
         top = box[1]
         for k in range(i - 1, max(-1, i - 1 - DEFAULT_MAX_HEADER_LINES * 2), -1):
-            lb = _line_box(lines[k])
+            lb = boxes[k]
             if lb[2] < box[0] or lb[0] > box[2] or k in used:
                 continue
-            if top - lb[3] > DEFAULT_LINE_PITCH * max(lb[3] - lb[1], 4.0) or _is_caption(lines[k]) \
-                    or _is_prose(lines[k]) or lb[0] < box[0] - 30 or lb[2] > box[2] + 30:
+            if top - lb[3] > DEFAULT_LINE_PITCH * max(lb[3] - lb[1], 4.0) or caption[k] or prose[k] \
+                    or lb[0] < box[0] - 30 or lb[2] > box[2] + 30:
                 break
             top = lb[1]
             box = (min(box[0], lb[0]), top, max(box[2], lb[2]), box[3])
@@ -555,6 +570,17 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
     while len(data_idx) > DEFAULT_MIN_ROWS and not parsed[data_idx[0]][1] and data_idx[0] > 0 \
             and parsed[data_idx[1]][1]:
         data_idx = data_idx[1:]
+    # … and so is a first row with words among its values ("SQuAD 1.1 SQuAD 2.0") over a line of words only
+    # ("EM F1 EM F1") that sits over the value columns
+    while len(data_idx) > DEFAULT_MIN_ROWS:
+        i = data_idx[0]
+        nxt = i + 1
+        words_in_values = any(not _is_value_phrase(c) for c in parsed[i][2])
+        if nxt < len(parsed) and nxt not in data_idx and words_in_values and len(parsed[nxt][1]) >= 2 \
+                and not parsed[nxt][2]:
+            data_idx = data_idx[1:]
+        else:
+            break
     if len(data_idx) < DEFAULT_MIN_ROWS:
         return None
     first = data_idx[0]
@@ -581,7 +607,7 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
     header_lines = [parsed[i][0] for i in range(head_end)]
     headers: list[list[str]] = [[] for _ in range(ncol)]
     label_header: list[str] = []
-    header_phrases = [phrases(line) for line in header_lines]
+    header_phrases = [phrases(line, header=True) for line in header_lines]
     last_cols = {_column_of(_box(q), cols) for q in (header_phrases[-1] if header_phrases else [])
                  if _box(q)[0] > label_x1}
     for li, ps in enumerate(header_phrases):
@@ -711,12 +737,15 @@ def _looks_transposed(grid: Grid, field_of: Callable[[str], object | None]) -> b
     return named_rows >= 1 and named_rows >= len(grid.rows) / 2 and named_cols == 0 and any(grid.headers)
 
 
-def read_grids(words: Sequence[Word], rules: Sequence[Rule] = (), captions: Sequence[tuple[BBox, str]] = (),
+def read_grids(words: Sequence[Word], rules: Sequence[Rule] = (), captions: Sequence[tuple[BBox, str]] | None = None,
                field_of: Callable[[str], object | None] | None = None) -> list[Grid]:
     """Every table of a page read as a grid: ``find_regions`` then ``build_grid``, each with the
-    nearest caption above or below it in the same text column."""
+    nearest caption above or below it in the same text column (``captions`` default: ``find_captions``)."""
+    gutter = _gutter(words)
+    if captions is None:
+        captions = find_captions(words, gutter)
     out = []
-    for box, ruled in find_regions(words, rules):
+    for box, ruled in find_regions(words, rules, gutter):
         grid = build_grid(words, box, caption=nearest_caption(box, captions), ruled=ruled, field_of=field_of,
                           rules=rules)
         if grid is not None and grid.rows:
@@ -725,6 +754,7 @@ def read_grids(words: Sequence[Word], rules: Sequence[Rule] = (), captions: Sequ
 
 
 DEFAULT_CAPTION_REACH = 120.0  # a caption further from the table than this belongs to another one
+DEFAULT_SIDE_CAPTION_GAP = 60.0  # … and one beside it, further than this
 
 
 def nearest_caption(box: BBox, captions: Sequence[tuple[BBox, str]], reach: float = DEFAULT_CAPTION_REACH) -> str:
@@ -740,13 +770,22 @@ def nearest_caption(box: BBox, captions: Sequence[tuple[BBox, str]], reach: floa
         d = box[1] - cb[3] if cb[3] <= box[1] + 2 else cb[1] - box[3]
         if -2 <= d < best_d:
             best, best_d = text, d
+    if best:
+        return best
+    for cb, text in captions:  # a caption set beside the table (a narrow table with its caption to the side)
+        if box[1] - 20 <= cb[1] <= box[3]:
+            d = cb[0] - box[2] if cb[0] >= box[2] else box[0] - cb[2]
+            if 0 <= d < DEFAULT_SIDE_CAPTION_GAP and d < best_d:
+                best, best_d = text, d
     return best
 
 
 DEFAULT_CAPTION_CHARS = 300
+DEFAULT_CAPTION_REACH_DOWN = 80.0  # points below a caption's first line its text may run
+_CAPTION_WORDS = frozenset({"Table", "TABLE", "Tab."})
 
 
-def find_captions(words: Sequence[Word]) -> list[tuple[BBox, str]]:
+def find_captions(words: Sequence[Word], gutter: float | None = None) -> list[tuple[BBox, str]]:
     """Table captions of a page ("Table 2: …", up to ``DEFAULT_CAPTION_CHARS``) with the box of their first
     line: the caption line and the lines right below it in its text column, up to a full stop or a line of
     values.
@@ -756,8 +795,13 @@ def find_captions(words: Sequence[Word]) -> list[tuple[BBox, str]]:
     >>> find_captions(ws)
     [((0, 0, 60, 8), 'Table 1: Results on ImageNet.')]
     """
-    gutter = _gutter(words)
-    lines = [ln for line in group_lines(words) for ln in _split_columns(line, gutter)]
+    starts = [w.top for w in words if w.text in _CAPTION_WORDS]
+    if not starts:
+        return []
+    if gutter is None:
+        gutter = _gutter(words)
+    near = [w for w in words if any(t - 2 <= w.top <= t + DEFAULT_CAPTION_REACH_DOWN for t in starts)]
+    lines = [ln for line in group_lines(near) for ln in _split_columns(line, gutter)]
     lines.sort(key=lambda ln: (_line_box(ln)[1], _line_box(ln)[0]))
     out = []
     for i, line in enumerate(lines):
@@ -772,10 +816,11 @@ def find_captions(words: Sequence[Word]) -> list[tuple[BBox, str]]:
             nb = _line_box(nxt)
             if nb[2] < box[0] or nb[0] > box[2] + 20:
                 continue
-            if nb[1] - last[3] > 0.8 * max(last[3] - last[1], 6) or _numeric_count(nxt) >= 2 or _is_caption(nxt) \
+            if nb[1] - last[3] > 1.2 * max(last[3] - last[1], 6) or _numeric_count(nxt) >= 2 or _is_caption(nxt) \
                     or len(phrases(nxt)) > 2:  # a table's header line, not the caption's next line
                 break
-            text += " " + _phrase_text(nxt)
+            more = _phrase_text(nxt)
+            text = text[:-1] + more if text.endswith("-") and more[:1].islower() else text + " " + more
             last = nb
         out.append((box, text[:DEFAULT_CAPTION_CHARS]))
     return out

@@ -32,6 +32,7 @@ from flopmine.errors import PdfError
 from flopmine.types import BBox
 
 from .document import Document, Page, Table
+from .tables import grid_tables
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ DEFAULT_TEXT_TOLERANCE = 1.5  # x tolerance for joining characters into words in
 LINES_SETTINGS: dict[str, object] = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
 TEXT_SETTINGS: dict[str, object] = {"vertical_strategy": "text", "horizontal_strategy": "text", "min_words_vertical": 3}
 DEFAULT_MIN_TABLE_WIDTH = 60.0  # narrower rule groups are figure parts (arrows, boxes)
-PLUMBER_TABLES = True  # also run pdfplumber's table finder (``Page.tables``) besides the grid reader
+PLUMBER_TABLES = False  # pdfplumber's table finder (``Page.tables``): measured weaker and slower than extract.grid (docs/extract.md)
 
 # Characters PDFium reports that rules should not see as they are: one-to-many keep the box on each char.
 _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st",
@@ -627,8 +628,9 @@ def _add_tables(pages: list[Page], objects: dict[int, dict[str, list[dict[str, o
         except Exception as e:  # keep the text whatever the table finder thinks
             log.warning("%s page %d: table finder failed (%s); keeping text only", path, number, e)
             continue
-        if tables:
-            out[number] = replace(p, tables=tables)
+        if tables:  # pdfplumber's tables where no grid lies
+            kept = tuple(t for t in tables if not any(g.bbox and t.bbox and _overlaps(g.bbox, t.bbox) for g in p.tables))
+            out[number] = replace(p, tables=p.tables + kept)
     return [out[p.number] for p in pages]
 
 
@@ -670,7 +672,7 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
                 text, char_boxes = _page_chars(textpage, top, boxes)
                 rules: list[tuple[float, float, float]] = []
                 bold: frozenset[int] = frozenset()
-                if layout and needs_layout(text):
+                if layout and needs_layout(text):  # a caption and lines of numbers: a table page
                     bounds = list(_path_bounds(_address(page.raw)))
                     rules = horizontal_rules(bounds, top)
                     bold = bold_chars(textpage, text) if boxes else frozenset()
@@ -682,8 +684,11 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
                 page.close()
             except pdfium.PdfiumError as e:
                 raise PdfError(f"page cannot be parsed ({e})", path=path, page=i + 1, reason="corrupt") from e
-            pages.append(Page(number=i + 1, text=text, width=float(width), height=float(height),
-                              char_boxes=tuple(char_boxes) if boxes else (), rules=tuple(rules), bold=bold))
+            pg = Page(number=i + 1, text=text, width=float(width), height=float(height),
+                      char_boxes=tuple(char_boxes) if boxes else (), rules=tuple(rules), bold=bold)
+            if layout and boxes and (rules or needs_layout(text)):
+                pg = replace(pg, tables=grid_tables(pg))
+            pages.append(pg)
     finally:
         pdf.close()
     visible = sum(len(p.text) - p.text.count(" ") - p.text.count("\n") for p in pages)

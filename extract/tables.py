@@ -25,8 +25,8 @@ from rapidfuzz import fuzz, process
 from flopmine.benchmarks import load_registry
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox
 
-from .document import Table
-from .grid import Grid, GridRow
+from .document import Page, Table
+from .grid import Grid, GridRow, Rule, read_grids, words_from_chars
 from .normalise import find_quantities, parse_cell
 
 DEFAULT_FUZZY_CUTOFF = 90.0
@@ -870,6 +870,14 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     """
     ncol = len(grid.headers)
     cols = [_column_match(grid.headers[j], grid.caption) for j in range(ncol)]
+    caption_only = False
+    if not any(c[0] is not None for c in cols) and grid.caption:
+        # no header names a field, the caption names the metric ("Table 1: BLEU scores of …" over "All  No UNK")
+        metric = next((h.field for _, _, h in _header_spans(grid.caption) if FIELDS[h.field].kind == "metric"), "")
+        if metric:
+            caption_only = True
+            hm = HeaderMatch(metric, 1.0, 60.0, "", f"caption: {metric}")
+            cols = [(hm, "", "") for _ in range(ncol)]
     caption_bench = bool(_benchmark_spans(grid.caption)) if grid.caption else False
     first_field = next((j for j, c in enumerate(cols) if c[0] is not None), ncol)
     evidence_head = f" [{grid.header_text}]" if grid.header_text else ""
@@ -937,6 +945,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                     tags.append("transposed")
                 if row.group:
                     tags.append("group_row")
+                if caption_only:
+                    flags = (*flags, "caption_only")
                 conf = DEFAULT_GRID_CONFIDENCE if m.score >= 90 else DEFAULT_BENCH_COLUMN_CONFIDENCE
                 for f in _fact(m, value, tok, cell_model, m.text, conf, benchmark,
                                ("table", "grid", *flags), cell.start, cell.end, grid.caption, max(metric_col, 0)):
@@ -944,3 +954,14 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                                         f.start, f.end, f.caption, j, f"{row.text}{evidence_head}", cell.bbox,
                                         tuple(tags)))
     return out
+
+
+def grid_tables(page: Page) -> tuple[Table, ...]:
+    """The tables of a page read as grids from its words and horizontal rules (``extract.grid``), as ``Table``s
+    that keep their ``Grid`` (transposed when the row labels name fields and the headers do not). Empty
+    without character boxes. Measured against pdfplumber's finder on the dev corpus in ``docs/extract.md``."""
+    if not page.char_boxes:
+        return ()
+    words = words_from_chars(page.text, page.char_boxes, bold=page.bold.__contains__ if page.bold else None)
+    grids = read_grids(words, [Rule(x0, y, x1) for x0, y, x1 in page.rules], field_of=header_field)
+    return tuple(Table(page=page.number, rows=g.to_rows(), bbox=g.bbox, caption=g.caption, grid=g) for g in grids)

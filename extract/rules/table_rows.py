@@ -7,9 +7,9 @@ import re
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 
 from ..document import Document, Page
-from ..grid import Grid, Rule, find_captions, read_grids, words_from_chars
+from ..grid import Grid
 from ..rank import Evidence
-from ..tables import CellFact, grid_facts, header_field, table_facts, text_table_facts
+from ..tables import CellFact, grid_facts, table_facts, text_table_facts
 from .benchmark_names import _benchmark_spots, _fit_metric, _nearest_benchmark
 from .context import (
     SectionMap,
@@ -24,7 +24,6 @@ from .text_rules import (
 )
 from .version import RULE_VERSION
 
-_TABLE_WORD = re.compile(r"(?m)^\s*(?:Table|TABLE|Tab\.)\s*(?:\d+|[IVX]+)")
 _ABLATION_CAPTION = re.compile(r"ablat|\bvary|varying|effect of|impact of|influence of|w/o", re.I)
 # Cell shapes worth a feature: "22.15 / 20.80", "30.8 → 34.5", "6.61±0.16", a scale read from the header.
 _CELL_FLAGS = frozenset({"two_values", "arrow", "interval", "assumed_scale", "caption_only", "row_header"})
@@ -78,14 +77,8 @@ def _rule_of(f: CellFact) -> str:
 
 
 def page_grids(page: Page) -> list[Grid]:
-    """The tables of a page read from its geometry (``extract.grid``): only on pages with a table caption
-    or rules, and with character boxes."""
-    if not page.char_boxes or not (page.rules or _TABLE_WORD.search(page.text)):
-        return []
-    bold = page.bold.__contains__ if page.bold else None
-    words = words_from_chars(page.text, page.char_boxes, bold=bold)
-    rules = [Rule(x0, y, x1) for x0, y, x1 in page.rules]
-    return read_grids(words, rules, find_captions(words), field_of=header_field)
+    """The page's tables read as grids (``Page.tables`` from ``extract.pdf.read_document``)."""
+    return [t.grid for t in page.tables if t.grid is not None]
 
 
 def _group_of(field_name: str) -> str:
@@ -127,6 +120,8 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
                 or (_group_of(f.field), round(f.value, 6)) not in placed:
             facts.append((f, f.start))
     for t in page.tables:
+        if t.grid is not None:
+            continue
         inside = t.bbox is not None and any(_overlap(t.bbox, r) > 0.5 for r in regions)
         pos = raw_lines.find(t.caption[:30]) if t.caption else -1
         for f in table_facts(t, benchmark=""):
