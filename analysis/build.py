@@ -96,6 +96,12 @@ MAX_CONVERSION_RESIDUAL = 2.0
 MAX_YEAR_DEVIATION = 3.0
 #: ... when that year has at least this many values.
 MIN_YEAR_POINTS = 5
+#: A fit's overflow ceiling (log10): a compute value (GFLOP per pass, GFLOP of hardware burden) or a
+#: parameter count beyond 10^40 is left out of every fit, even when forced, and listed as a problem.
+#: Every computer on Earth (well under 10^22 FLOP/s) running for the age of the universe (4e17 s)
+#: does under 10^40 FLOP; such a value is a typo or an overflowed product, and one point at 10^299
+#: alone sets a log-log slope (a forced 1.7e308 FLOPs made cifar10's k nan, issue 19 item 20).
+MAX_FIT_LOG10 = 40.0
 #: Values of an annotations ``force`` column that mean "keep this value although it looks implausible".
 FORCE_VALUES = frozenset({"force", "forced", "yes", "true", "1", "x"})
 #: How many names a counted warning lists.
@@ -389,19 +395,27 @@ def error_from_metrics(metrics: Mapping[str, float], bench: Benchmark | None) ->
     >>> error_from_metrics({"top1_acc": 80.0, "top5_err": 5.0}, load_registry()["imagenet"])
     (0.19999999999999996, 'top1_acc')
     """
-    order: list[str] = []
-    if bench is not None:
-        order.append(bench.primary_metric)
-        comp = ERROR_COMPLEMENTS.get(bench.primary_metric)
-        inverse = {v: k for k, v in ERROR_COMPLEMENTS.items()}.get(bench.primary_metric)
-        order += [m for m in (comp, inverse) if m]
-        # no fallback to another metric (top-5 error, AP50, EM): mixing metrics would bias the fits
-    else:
-        order += list(METRIC_FIELDS)
-    for m in order:
+    for m in error_metric_order(bench):
         if m in metrics:
             return score_to_error(m, metrics[m]), m
     return math.nan, ""
+
+
+def error_metric_order(bench: Benchmark | None) -> list[str]:
+    """The metrics a row's error may come from, in order: the benchmark's primary metric, then its
+    complement; every metric for a benchmark missing from the registry.
+
+    >>> from flopmine.benchmarks import load_registry
+    >>> error_metric_order(load_registry()["imagenet"])
+    ['top1_err', 'top1_acc']
+    """
+    if bench is None:
+        return list(METRIC_FIELDS)
+    order = [bench.primary_metric]
+    comp = ERROR_COMPLEMENTS.get(bench.primary_metric)
+    inverse = {v: k for k, v in ERROR_COMPLEMENTS.items()}.get(bench.primary_metric)
+    # no fallback to another metric (top-5 error, AP50, EM): mixing metrics would bias the fits
+    return order + [m for m in (comp, inverse) if m]
 
 
 def _unneutralise(text: pd.Series) -> pd.Series:
@@ -634,7 +648,7 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     # error from the benchmark's primary metric (or its complement)
     error, error_metric = np.full(n, np.nan), np.full(n, "", dtype=object)
     for bench_name, idx in rows.groupby("benchmark", sort=False).indices.items():
-        order = _metric_order(registry.get(bench_name))
+        order = error_metric_order(registry.get(bench_name))
         for m in order:
             if m not in out:
                 continue
@@ -693,15 +707,6 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     out["decisions"] = _join_per_row(used_rows, used["decision"].to_numpy(), n)
     frame = pd.DataFrame({c: out.get(c, np.full(n, np.nan)) for c in dictionary.COLUMN_NAMES})
     return frame, warnings + id_warnings
-
-
-def _metric_order(bench: Benchmark | None) -> list[str]:
-    """Metrics the error may come from, first present wins (``error_from_metrics``)."""
-    if bench is None:
-        return list(METRIC_FIELDS)
-    comp = ERROR_COMPLEMENTS.get(bench.primary_metric)
-    inverse = {v: k for k, v in ERROR_COMPLEMENTS.items()}.get(bench.primary_metric)
-    return [bench.primary_metric, *[m for m in (comp, inverse) if m]]
 
 
 _NUMERIC = [c.name for c in dictionary.COLUMNS if c.dtype in ("float", "int")]
@@ -876,6 +881,7 @@ def fit_conversion(frame: pd.DataFrame) -> Conversion | None:
 
     pts = frame.loc[(frame["params"] > 0) & (frame["gflops_per_pass"] > 0), ["arxiv_id", "model", "params",
                                                                             "gflops_per_pass"]]
+    pts = pts[conversion_overflow(pts) == 0]
     pts = pts.assign(_m=normalise_models(pts["model"])).drop_duplicates(["arxiv_id", "_m"])
     if len(pts) < MIN_CONVERSION_POINTS or pts["params"].nunique() < 2:
         return None
@@ -885,6 +891,20 @@ def fit_conversion(frame: pd.DataFrame) -> Conversion | None:
     return Conversion(intercept=float(res.params[0]), slope=float(res.params[1]), se_intercept=float(res.bse[0]),
                       se_slope=float(res.bse[1]), r2=float(res.rsquared), n=int(res.nobs),
                       params_min=float(pts["params"].min()), params_max=float(pts["params"].max()))
+
+
+def conversion_overflow(frame: pd.DataFrame) -> pd.Series:
+    """1 for rows whose params or GFLOPs per pass overflow a fit (beyond 10^``MAX_FIT_LOG10``), else 0.
+
+    >>> conversion_overflow(pd.DataFrame({"params": [1e8, 1e45], "gflops_per_pass": [1.7e299, 5.0]})).tolist()
+    [1, 1]
+    """
+    over = pd.Series(False, index=frame.index)
+    for c in ("params", "gflops_per_pass"):
+        if c in frame.columns:
+            v = pd.to_numeric(frame[c], errors="coerce")
+            over |= v.notna() & ~(v <= 10.0**MAX_FIT_LOG10)
+    return over.astype(int)
 
 
 def _impute(frame: pd.DataFrame, conversion: Conversion | None) -> pd.DataFrame:
@@ -1024,6 +1044,7 @@ class BuildOutput:
     paths: tuple[Path, ...]
     warnings: tuple[str, ...]  # unreadable annotation rows first, then build warnings
     unreadable_rows: int = 0
+    conflicts: tuple[str, ...] = ()  # conflicting decisions in the annotations (flopmine.review.conflicts)
 
 
 def build_from_home(home: Home, out_dir: Path | str | None = None, *,
@@ -1035,15 +1056,17 @@ def build_from_home(home: Home, out_dir: Path | str | None = None, *,
     import is seen whole or not at all. Titles come from the home's store when there is one.
     """
     from flopmine.review.annotations import recover, review_lock
+    from flopmine.review.conflicts import conflict_lines
 
     with review_lock(home):
         recover(home.annotations_dir)
         facts, row_warnings = read_annotations(home.annotations_dir)
+        conflicts = tuple(conflict_lines(home.annotations_dir))
     titles = titles_from_store(home.db_path, {f.arxiv_id for f in facts})
     result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup, hardware_basis=hardware_basis)
     paths = write_dataset(result, out_dir or home.dataset_dir)
-    return BuildOutput(result=result, paths=tuple(paths), warnings=(*row_warnings, *result.warnings),
-                       unreadable_rows=len(row_warnings))
+    return BuildOutput(result=result, paths=tuple(paths), warnings=(*row_warnings, *conflicts, *result.warnings),
+                       unreadable_rows=len(row_warnings), conflicts=conflicts)
 
 
 def read_dataset(path: Path | str) -> pd.DataFrame:

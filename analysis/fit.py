@@ -32,7 +32,7 @@ from flopmine.benchmarks import Benchmark, load_registry
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.types import METRIC_FIELDS
 
-from .build import error_from_metrics, implausible_rows
+from .build import MAX_FIT_LOG10, error_metric_order, implausible_rows, score_to_error
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ class OLSFit:
     resid_se: float
     df_model: int
     df_resid: int
+    cov_const_slope: float = math.nan  # covariance of the constant and the log10_compute slope (Figure 4 intervals)
 
     def coef(self, name: str) -> Coef:
         for c in self.coefs:
@@ -143,6 +144,34 @@ class Today:
 
 
 @dataclass(frozen=True)
+class StateOfTheArt:
+    """A benchmark's error today (Figure 4's "Today"): its best error among all dataset rows, with or
+    without compute, naming the row; or the error given with ``--today`` (``source`` "given")."""
+
+    benchmark: str
+    error: float
+    arxiv_id: str = ""
+    model: str = ""
+    line: int = 0  # dataset.csv line (header = 1); 0 when given
+    has_compute: bool = False  # whether that row has a compute value of either measure
+    source: str = "dataset"  # "dataset" or "given" (--today)
+
+    def describe(self) -> str:
+        """One phrase naming where today's error comes from.
+
+        >>> StateOfTheArt("imagenet", 0.115, "1911.04252", "NoisyStudent", 9).describe()
+        '11.5 % from 1911.04252 NoisyStudent (dataset line 9, no compute)'
+        >>> StateOfTheArt("imagenet", 0.115, source="given").describe()
+        '11.5 % (given with --today)'
+        """
+        if self.source == "given":
+            return f"{self.error * 100:.4g} % (given with --today)"
+        row = f"{self.arxiv_id} {self.model}".strip() or "(no id)"
+        return (f"{self.error * 100:.4g} % from {row} (dataset line {self.line}, "
+                f"{'with' if self.has_compute else 'no'} compute)")
+
+
+@dataclass(frozen=True)
 class MeasureFits:
     """All fits of one benchmark × compute measure."""
 
@@ -167,6 +196,14 @@ class FitResults:
     problems: tuple[Problem, ...] = ()
     benchmarks: tuple[str, ...] = field(default=())
     points: str = DEFAULT_POINTS
+    state_of_the_art: tuple[StateOfTheArt, ...] = ()
+
+    def today_for(self, benchmark: str) -> StateOfTheArt | None:
+        """The benchmark's error today (``StateOfTheArt``), if it has any usable error."""
+        for t in self.state_of_the_art:
+            if t.benchmark == benchmark:
+                return t
+        return None
 
     def get(self, benchmark: str, measure: str) -> MeasureFits | None:
         for f in self.fits:
@@ -193,9 +230,10 @@ def fit_ols(y: np.ndarray, regressors: Mapping[str, np.ndarray], form: str = "")
         ci = np.asarray(res.conf_int(alpha=1 - CONFIDENCE))
         coefs = tuple(Coef(n, float(res.params[i]), float(res.bse[i]), float(res.pvalues[i]),
                            float(ci[i, 0]), float(ci[i, 1])) for i, n in enumerate(names))
+        cov = float(np.asarray(res.cov_params())[0, 1]) if len(names) > 1 else math.nan
         return OLSFit(form=form, n=int(res.nobs), coefs=coefs, r2=float(res.rsquared), adj_r2=float(res.rsquared_adj),
                       f=float(res.fvalue), f_p=float(res.f_pvalue), resid_se=float(np.sqrt(res.scale)),
-                      df_model=int(res.df_model), df_resid=int(res.df_resid))
+                      df_model=int(res.df_model), df_resid=int(res.df_resid), cov_const_slope=cov)
 
 
 def fit_quantile(y: np.ndarray, x: np.ndarray, q: float = QUANTILE) -> QuantileFit:
@@ -246,10 +284,13 @@ def prepare(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None) -
         return out.iloc[0:0], problems
     out["benchmark"] = out["benchmark"].fillna("").astype(str)
     registry = registry if registry is not None else load_registry()
-    if "error" not in out.columns:
-        problems.append(Problem("(all)", "", "dataset has no 'error' column; recomputed from the metric columns"))
-        out["error"] = [_row_error(r, registry.get(r["benchmark"])) for _, r in out.iterrows()]
-    out["error"] = pd.to_numeric(out["error"], errors="coerce")
+    had_column = "error" in out.columns
+    out["error"], derived = fill_error(out, registry)
+    if derived:
+        used = ", ".join(f"{m} ({n})" for m, n in derived.items())
+        what = "dataset has no 'error' column" if not had_column else \
+            f"{sum(derived.values())} row(s) had no error value"
+        problems.append(Problem("(all)", "", f"{what}; error derived from the metric columns as build does: {used}"))
     # The year given wins; month is optional (a year-only date counts as January, as an unknown month
     # moves year_frac by under a year). Only a row without a year falls back to its arXiv id.
     year = pd.to_numeric(out["year"], errors="coerce") if "year" in out.columns else pd.Series(np.nan, out.index)
@@ -281,9 +322,37 @@ def _year_month(aid: object) -> tuple[float, float]:
         return math.nan, math.nan
 
 
-def _row_error(row: pd.Series, bench: Benchmark | None) -> float:
-    present = {m: float(v) for m in METRIC_FIELDS if m in row and pd.notna(v := pd.to_numeric(row[m], errors="coerce"))}
-    return error_from_metrics(present, bench)[0]
+def fill_error(df: pd.DataFrame, registry: Mapping[str, Benchmark]) -> tuple[pd.Series, dict[str, int]]:
+    """The ``error`` column with its empty cells derived from the metric columns, as build does
+    (``build.error_metric_order``: the benchmark's primary metric, else its complement), and how many
+    cells each metric filled. A facts-level CSV with ``top1_err`` but no ``error`` gets its errors here.
+
+    >>> from flopmine.benchmarks import load_registry
+    >>> frame = pd.DataFrame({"benchmark": ["imagenet", "imagenet", "coco"], "top1_err": [11.5, None, None],
+    ...                       "top1_acc": [None, 80.0, None], "box_ap": [None, None, 53.3]})
+    >>> err, used = fill_error(frame, load_registry())
+    >>> [round(v, 3) for v in err], used
+    ([0.115, 0.2, 0.467], {'box_ap': 1, 'top1_err': 1, 'top1_acc': 1})
+    """
+    err = pd.to_numeric(df["error"], errors="coerce") if "error" in df.columns else pd.Series(np.nan, df.index)
+    err = err.astype("float64")
+    metrics = [m for m in METRIC_FIELDS if m in df.columns]
+    need = err.isna()
+    used: dict[str, int] = {}
+    if not metrics or not need.any():
+        return err, used
+    values = {m: pd.to_numeric(df.loc[need, m], errors="coerce") for m in metrics}
+    benches = df.loc[need, "benchmark"].astype(str)
+    for name, index in benches.groupby(benches).groups.items():
+        for m in error_metric_order(registry.get(str(name))):
+            if m not in values:
+                continue
+            v = values[m].loc[index]
+            take = v.index[v.notna().to_numpy() & err.loc[index].isna().to_numpy()]
+            if len(take):
+                err.loc[take] = score_to_error(m, v.loc[take])  # type: ignore[arg-type]
+                used[m] = used.get(m, 0) + len(take)
+    return err, used
 
 
 def _lines(frame: pd.DataFrame) -> str:
@@ -323,6 +392,13 @@ def select_points(df: pd.DataFrame, benchmark: str, measure: str) -> tuple[pd.Da
         problems.append(Problem(benchmark, measure, f"{len(flagged)} implausible row(s) left out (see the problems "
                                 f"table; {_lines(flagged)})", tuple(flagged["line"])))
         has = has.drop(flagged.index)
+    overflow = has[(has["compute"] > 0) & ~(np.log10(has["compute"].where(has["compute"] > 0)) <= MAX_FIT_LOG10)]
+    if len(overflow):
+        values = ", ".join(f"{v:.3g}" for v in overflow["compute"].head(3))
+        problems.append(Problem(benchmark, measure, f"{len(overflow)} row(s) whose compute overflows the fit left out "
+                                f"(kept even if forced: {values} is beyond 1e{MAX_FIT_LOG10:g} GFLOP, more than any "
+                                f"computer can have run; {_lines(overflow)})", tuple(overflow["line"])))
+        has = has.drop(overflow.index)
     bad_compute = has[~(has["compute"] > 0) | ~np.isfinite(has["compute"])]
     if len(bad_compute):
         problems.append(Problem(benchmark, measure, f"{len(bad_compute)} row(s) with non-positive compute skipped "
@@ -415,14 +491,48 @@ def best_per_paper(points: pd.DataFrame) -> pd.DataFrame:
     return best.drop(columns="_paper").sort_values("line")
 
 
+#: Key of ``fit_all(today=...)`` that gives every benchmark the same error today.
+ALL_BENCHMARKS = "*"
+
+
+def state_of_the_art(prepared: pd.DataFrame, benchmark: str, given: float | None = None) -> StateOfTheArt | None:
+    """The benchmark's error today: ``given``, else its best error among all rows of ``prepared``
+    (with or without compute; rows left out as implausible do not count), ties to a row with compute.
+
+    >>> frame, _ = prepare(pd.DataFrame({"benchmark": ["imagenet"] * 3, "arxiv_id": ["1905.11946", "1911.04252", ""],
+    ...     "model": ["B7", "L2", "x"], "error": [0.156, 0.116, 1.2], "gflops_per_pass": [37.0, None, 1.0]}))
+    >>> state_of_the_art(frame, "imagenet").describe()
+    '11.6 % from 1911.04252 L2 (dataset line 3, no compute)'
+    """
+    if given is not None:
+        if not 0 < given < 1:
+            raise ValueError(f"today's error for {benchmark} must be a fraction in (0, 1), not {given}")
+        return StateOfTheArt(benchmark, float(given), source="given")
+    rows = prepared[(prepared["benchmark"] == benchmark) & (prepared["error"] > 0) & (prepared["error"] < 1)
+                    & ~prepared["_implausible"].astype(bool)]
+    if rows.empty:
+        return None
+    compute = np.zeros(len(rows), bool)
+    for cols in MEASURES.values():
+        for c in cols:
+            if c in rows.columns:
+                compute |= (rows[c] > 0).to_numpy()
+    best = rows.assign(_has=compute).sort_values(["error", "_has", "line"], ascending=[True, False, True]).iloc[0]
+    return StateOfTheArt(benchmark, float(best["error"]), str(best["arxiv_id"]), str(best["model"]),
+                         int(best["line"]), bool(best["_has"]))
+
+
 def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None, *,
-            points: str = DEFAULT_POINTS) -> FitResults:
+            points: str = DEFAULT_POINTS, today: Mapping[str, float] | None = None) -> FitResults:
     """Fit every benchmark × measure in a dataset frame (as written by ``flopmine build``).
 
     ``points`` (``best-per-paper`` or ``all``) chooses the rows of the hardware-burden fits.
+    ``today`` overrides the error today (Figure 4) per benchmark, or for all with key ``"*"``;
+    otherwise it is each benchmark's best error among all its rows (``state_of_the_art``).
     """
     if points not in POINTS_CHOICES:
         raise ValueError(f"points must be one of {', '.join(POINTS_CHOICES)}, not {points!r}")
+    given = dict(today or {})
     prepared, problems = prepare(df, registry)
     fits: list[MeasureFits] = []
     benchmarks = sorted(b for b in prepared["benchmark"].unique() if b) if len(prepared) else []
@@ -439,6 +549,11 @@ def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None, *
             problems += probs
             if fitted is not None:
                 fits.append(fitted)
+    sota = [state_of_the_art(prepared, b, given.get(b, given.get(ALL_BENCHMARKS))) for b in benchmarks]
+    unknown = sorted(set(given) - set(benchmarks) - {ALL_BENCHMARKS})
+    if unknown:
+        problems.append(Problem("(today)", "", f"--today names benchmark(s) not in the dataset: {', '.join(unknown)}"))
     for p in problems:
         log.debug("%s", p)
-    return FitResults(fits=tuple(fits), problems=tuple(problems), benchmarks=tuple(benchmarks), points=points)
+    return FitResults(fits=tuple(fits), problems=tuple(problems), benchmarks=tuple(benchmarks), points=points,
+                      state_of_the_art=tuple(t for t in sota if t is not None))

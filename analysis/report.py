@@ -23,7 +23,15 @@ from flopmine.hardware import DEFAULT_HARDWARE_BASIS
 from flopmine.types import METRIC_FIELDS
 
 from . import extrapolate as ex
-from .build import Conversion, default_gflops_lookup, derive_compute, fit_conversion, implausible_rows
+from .build import (
+    MAX_FIT_LOG10,
+    Conversion,
+    conversion_overflow,
+    default_gflops_lookup,
+    derive_compute,
+    fit_conversion,
+    implausible_rows,
+)
 from .fit import (
     DEFAULT_POINTS,
     MEASURE_LABELS,
@@ -37,7 +45,7 @@ from .fit import (
     prepare,
     select_points,
 )
-from .simulate import DEFAULT_SEED, DEFAULT_SIMS, SimulationResult, simulate
+from .simulate import DEFAULT_SEED, DEFAULT_SIMS, SPREAD, SimulationResult, simulate
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +65,14 @@ class AnalysisResult:
     dataset: str = ""
     implausible: tuple[dict[str, str], ...] = ()  # rows flagged by build's plausibility checks (problems table)
     input_warnings: tuple[str, ...] = ()  # from deriving an external dataset's compute columns
+    construction: str = ex.DEFAULT_CONSTRUCTION  # how Figure 4's compute is obtained (--extrapolate-from)
+    note: str = ""  # a paragraph shown first (the demo: its papers are synthetic)
+    other_problems: tuple[Problem, ...] = ()
 
     @property
     def problems(self) -> tuple[Problem, ...]:
-        return tuple(Problem("(dataset)", "", w) for w in self.input_warnings) + self.fits.problems
+        return (tuple(Problem("(dataset)", "", w) for w in self.input_warnings) + self.fits.problems
+                + self.other_problems)
 
     @property
     def fitted_anything(self) -> bool:
@@ -120,23 +132,41 @@ def _implausible_table(df: pd.DataFrame) -> tuple[dict[str, str], ...]:
 
 def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED, dataset: str = "",
                  registry: Mapping[str, Benchmark] | None = None, progress: Progress | None = None,
-                 points: str = DEFAULT_POINTS) -> AnalysisResult:
+                 points: str = DEFAULT_POINTS, today: Mapping[str, float] | None = None,
+                 construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "") -> AnalysisResult:
     """Fit every benchmark × measure, extrapolate (Figure 4), refit Figure 7 and run the simulation.
 
     ``sims = 0`` skips the simulation, and so does a dataset from which nothing could be fitted.
     ``points`` chooses the hardware-burden rows (``best-per-paper``, the seed's, or ``all``).
+    ``today`` (benchmark or ``"*"`` → error) overrides the error today; ``construction`` is how Figure 4's
+    compute is obtained (``line``, the seed's, or ``best-point``; see ``extrapolate``).
     """
-    fits = fit_all(df, registry, points=points)
-    extrapolations = tuple(ex.extrapolate_all(fits.fits))
+    if construction not in ex.CONSTRUCTIONS:
+        raise ValueError(f"construction must be one of {', '.join(ex.CONSTRUCTIONS)}, not {construction!r}")
+    fits = fit_all(df, registry, points=points, today=today)
+    sota = {t.benchmark: t for t in fits.state_of_the_art}
+    extrapolations = tuple(ex.extrapolate_all(fits.fits, today=sota, construction=construction))
     conv = None
+    other_problems: list[Problem] = []
     if {"params", "gflops_per_pass", "arxiv_id", "model"} <= set(df.columns):
         frame = df.assign(params=pd.to_numeric(df["params"], errors="coerce"),
                           gflops_per_pass=pd.to_numeric(df["gflops_per_pass"], errors="coerce"),
                           model=df["model"].fillna("").astype(str))
-        conv = fit_conversion(frame[~implausible_rows(frame)])
+        frame = frame[~implausible_rows(frame)]
+        over = conversion_overflow(frame).to_numpy(bool)
+        if over.any():
+            lines = [str(i + 2) for i in frame.index[over][:12]]
+            other_problems.append(Problem("(conversion)", "per_pass", f"{int(over.sum())} row(s) whose params or GFLOPs "
+                                         f"per pass overflow the fit (beyond 1e{MAX_FIT_LOG10:g}) left out of the "
+                                         f"Figure 7 regression (dataset line(s) {', '.join(lines)})"))
+        conv = fit_conversion(frame)
+    if today and construction == "best-point":
+        other_problems.append(Problem("(today)", "", "--today is not used with --extrapolate-from best-point, which "
+                                     "starts at each fit's best point (its error and compute)"))
     sim = simulate(sims=sims, seed=seed, progress=progress) if sims > 0 and fits.fits else None
     return AnalysisResult(fits=fits, extrapolations=extrapolations, conversion=conv, simulation=sim,
-                          dataset_rows=len(df), dataset=dataset, implausible=_implausible_table(df))
+                          dataset_rows=len(df), dataset=dataset, implausible=_implausible_table(df),
+                          construction=construction, note=note, other_problems=tuple(other_problems))
 
 
 # ---------------------------------------------------------------- JSON
@@ -171,6 +201,16 @@ def results_to_json(result: AnalysisResult) -> dict[str, object]:
         "problems": [asdict(p) for p in result.problems],
         "implausible_rows": list(result.implausible),
         "hardware_burden_points": result.fits.points,
+        "forms": {f: {"equation": ex.FORM_EQUATIONS[f], "seed": ex.FORM_IN_SEED[f]} for f in ex.FORMS},
+        "figure4": {
+            "construction": result.construction,
+            "construction_text": ex.CONSTRUCTION_TEXT[result.construction],
+            "polynomial_form": "polynomial",
+            "exponential_form": ex.SEED_EXPONENTIAL_FORM,
+            "exponential_equation": ex.FORM_EQUATIONS[ex.SEED_EXPONENTIAL_FORM],
+            "today": [asdict(t) for t in result.fits.state_of_the_art],
+        },
+        "note": result.note,
         "constants": {
             "co2_lbs_per_gflop": ex.CO2_LBS_PER_GFLOP, "usd_per_gflop": ex.USD_PER_GFLOP,
             "usd_per_gflop_high": ex.USD_PER_GFLOP_HIGH, "p100_fp32_gflops": ex.P100_FP32_GFLOPS,
@@ -323,6 +363,8 @@ def summary(result: AnalysisResult) -> str:
 
 def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
     b: list[_Block] = [_Block("h1", "flopmine analysis: the computational limits of deep learning, regenerated")]
+    if result.note:
+        b.append(_Block("p", result.note))
     b.append(_Block("p", summary(result)))
     fitted = [f"{f.benchmark} / {f.measure} (n = {f.n})" for f in result.fits.fits]
     b.append(_Block("p", f"Dataset: {result.dataset or '(in memory)'}, {result.dataset_rows} rows, benchmarks: "
@@ -359,7 +401,8 @@ def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
     for f in result.fits.fits:
         b.append(_Block("h2", f"{f.benchmark}: {MEASURE_LABELS[f.measure]}"))
         imputed = " Its GFLOPs are imputed from params (Figure 7), not reported." if f.today.imputed else ""
-        b.append(_Block("p", f"Today's best point: error {f.today.error * 100:.3g} % at {f.today.compute:.3g} GFLOP "
+        b.append(_Block("p", f"Best fitted point (lowest error with this compute; the anchor of --extrapolate-from "
+                        f"best-point): error {f.today.error * 100:.3g} % at {f.today.compute:.3g} GFLOP "
                         f"({f.today.arxiv_id} {f.today.model}).".replace("  ", " ") + imputed))
         b.append(_fit_table(f))
         if f.polynomial_year is not None:
@@ -381,9 +424,21 @@ def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
                 b.append(_Block("img", figures[key]))
 
     b.append(_Block("h2", "Figure 4: compute, CO2 and cost needed for target error rates"))
-    b.append(_Block("p", "Extrapolated from today's best point along each fitted slope (log10 values; the range uses "
-                    "the slope's 95 % interval). CO2 (lbs) and dollars only for hardware burden, with "
+    b.append(_Block("p", f"Construction ({result.construction}): {ex.CONSTRUCTION_TEXT[result.construction]}. Forms: "
+                    f"polynomial = {ex.FORM_EQUATIONS['polynomial']} (Table 3); exponential = "
+                    f"{ex.FORM_EQUATIONS[ex.SEED_EXPONENTIAL_FORM]}, the form of the seed's Figure 4 and Table 4 "
+                    f"(`{ex.SEED_EXPONENTIAL_FORM}` in results.json; Table 4's coefficients are in 1/error units); "
+                    f"the error-linear form ({ex.FORM_EQUATIONS['exponential']}) is not one of Figure 4's. Values are "
+                    "log10. CO2 (lbs) and dollars only for hardware burden, with "
                     f"{ex.CO2_LBS_PER_GFLOP:.3g} lbs and ${ex.USD_PER_GFLOP:.3g} per GFLOP (Strubell et al. 2019)."))
+    if result.fits.state_of_the_art and result.construction == "line":
+        b.append(_Block("list", items=tuple(f"{t.benchmark}: today {t.describe()}"
+                                            for t in result.fits.state_of_the_art)))
+    seed_table = figure4_table(result)
+    if seed_table.rows:
+        b.append(_Block("h3", "Hardware burden in the seed's layout (log10 GFLOP, lbs CO2, USD)"))
+        b.append(seed_table)
+        b.append(_Block("h3", "Every form and measure, with 95 % ranges"))
     rows = []
     for e in result.extrapolations:
         rows.append((e.benchmark, e.measure, FORM_LABELS.get(e.form, e.form), e.label, f"{e.target_error * 100:.3g} %",
@@ -406,14 +461,41 @@ def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
         b.append(_Block("p", "Skipped (--sims 0)."))
     else:
         needed = ", ".join(f"{m} {_num(v, '.0f')}" for m, v in s.n_needed.items())
-        b.append(_Block("p", f"d = {s.d}, s = {s.s}, {s.sims} simulations (seed {s.seed}). Observations needed to "
-                        f"reach the oracle's performance at n = {s.reference_n} ({s.reference_performance:.2f}): "
-                        f"{needed} (the paper: flexible 1,500, Lasso 175)."))
+        b.append(_Block("p", f"d = {s.d}, s = {s.s}, {s.sims} simulations (seed {s.seed}, {_num(s.seconds, '.1f')} s). "
+                        f"Observations needed to reach the oracle's performance at n = {s.reference_n} "
+                        f"({s.reference_performance:.2f}), read off the mean curves with log-n interpolation between "
+                        f"the grid's sample sizes: {needed}."))
+        b.append(_Block("h3", "Headline: the crossing points (the paper: flexible 1,500, regularized 175)"))
+        b.append(_Block("table", headers=(
+            "model", "n (mean curves)", "bootstrap 95 %", f"per simulation {SPREAD[0]:g}–{SPREAD[1]:g} %",
+            "per simulation median", "never within the grid", "the paper"),
+            rows=tuple((m if m != "lasso" else "lasso (regularized)", _num(c.n, ".0f"),
+                        _range(c.boot_low, c.boot_high, ".0f"), _range(c.sim_low, c.sim_high, ".0f"),
+                        _num(c.sim_median, ".0f"), f"{c.never} of {s.sims}", _num(c.paper, ",.0f"))
+                       for m, c in s.crossings.items())))
         rows = tuple((str(n), *(_num(s.mean[m][i], ".2f") for m in s.mean)) for i, n in enumerate(s.n_grid))
         b.append(_Block("table", headers=("n", *s.mean.keys()), rows=rows))
         if "simulation" in figures:
             b.append(_Block("img", figures["simulation"]))
     return b
+
+
+def figure4_table(result: AnalysisResult, measure: str = "hardware_burden") -> _Block:
+    """Figure 4 as the seed prints it: per benchmark, today and each target, polynomial and exponential
+    (1/error) computation, CO2 and dollars, as log10 values to one decimal."""
+    by_key = {(e.benchmark, e.form, e.label): e for e in result.extrapolations if e.measure == measure}
+    rows = []
+    for bench in dict.fromkeys(e.benchmark for e in result.extrapolations if e.measure == measure):
+        labels = [lab for (bb, form, lab) in by_key if bb == bench and form == "polynomial"]
+        for lab in labels:
+            poly, expo = by_key[(bench, "polynomial", lab)], by_key.get((bench, ex.SEED_EXPONENTIAL_FORM, lab))
+            cells = [bench, f"{lab.capitalize()}: {poly.target_error * 100:.4g} %"]
+            for e in (poly, expo):
+                cells += [_num(e.log10_gflop, ".1f"), _num(e.log10_co2_lbs, ".1f"), _num(e.log10_usd, ".1f")] \
+                    if e is not None else ["–"] * 3
+            rows.append(tuple(cells))
+    return _Block("table", headers=("benchmark", "error rate", "polynomial GFLOP", "CO2", "$", "exponential GFLOP",
+                                    "CO2", "$"), rows=tuple(rows))
 
 
 def _md_cell(text: str) -> str:
@@ -515,7 +597,8 @@ class AnalyzeOutput:
 
 def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED,
                    progress: Progress | None = None, figures: bool = True, points: str = DEFAULT_POINTS,
-                   hardware_basis: str = DEFAULT_HARDWARE_BASIS) -> AnalyzeOutput:
+                   hardware_basis: str = DEFAULT_HARDWARE_BASIS, today: Mapping[str, float] | None = None,
+                   construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "") -> AnalyzeOutput:
     """``flopmine analyze``: read the dataset, fit everything, write the report into ``out_dir``.
 
     The inputs are checked first (``check_inputs``: a file without the needed columns is an
@@ -528,7 +611,8 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
     raw = read_dataset(dataset)
     check_inputs(raw, str(dataset))
     df, input_warnings = complete_dataset(raw, hardware_basis)
-    result = run_analysis(df, sims=sims, seed=seed, dataset=str(dataset), progress=progress, points=points)
+    result = run_analysis(df, sims=sims, seed=seed, dataset=str(dataset), progress=progress, points=points,
+                          today=today, construction=construction, note=note)
     result = replace(result, input_warnings=tuple(input_warnings))
     paths = write_report(result, df, out_dir, figures=figures)
     return AnalyzeOutput(result=result, paths=tuple(paths))

@@ -17,15 +17,22 @@ coefficients estimated (s for oracle and expert, d for flexible and Lasso).
 
 With SIGNAL = σ = 1 the oracle at n = 15 reaches the performance the flexible model needs n ≈ 1,500
 for — the paper's numbers (Section 2).
+
+The headline (``SimulationResult.crossings``): the n at which the flexible and the Lasso (regularized)
+models reach the oracle's mean performance at n = 15, read off the mean curves with log-n
+interpolation between grid points, as the paper reads its Figure 1. Its spread is given two ways:
+the 5–95 % range of the same crossing in each simulation (each against its own oracle level), and a
+bootstrap 95 % interval of the mean-curve crossing (simulations resampled ``BOOTSTRAP`` times).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import time
 import warnings as _warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -40,6 +47,32 @@ DEFAULT_SIMS = 5
 DEFAULT_SEED = 0
 DEFAULT_N_GRID: tuple[int, ...] = (15, 25, 40, 60, 100, 150, 250, 400, 600, 1200, 1500, 2500)
 MODELS = ("oracle", "expert", "flexible", "lasso")
+#: The models whose crossing of the oracle's n = 15 level is the paper's headline (Section 2).
+HEADLINE_MODELS = ("flexible", "lasso")
+BOOTSTRAP = 1000  # resamples of the simulations for the headline's interval
+SPREAD = (5.0, 95.0)  # percentiles of the per-simulation crossings
+PAPER_CROSSINGS = {"flexible": 1500, "lasso": 175}  # Section 2: "1,500 observations", "dropping the data need to 175"
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """Where one model's performance first reaches the oracle's at the smallest n (log-n interpolated).
+
+    ``n`` is read off the mean curves; ``sim_low``/``sim_median``/``sim_high`` are the ``SPREAD``
+    percentiles of the crossing in each simulation (simulations that never reach it within the grid
+    count as above it: ``never`` says how many); ``boot_low``/``boot_high`` bound the mean-curve
+    crossing over ``BOOTSTRAP`` resamples of the simulations (95 %). NaN where not reached.
+    """
+
+    model: str
+    n: float
+    sim_low: float
+    sim_median: float
+    sim_high: float
+    never: int
+    boot_low: float
+    boot_high: float
+    paper: float
 
 
 @dataclass(frozen=True)
@@ -57,9 +90,17 @@ class SimulationResult:
     reference_n: int  # the oracle's n whose performance the others must reach
     reference_performance: float
     n_needed: dict[str, float]  # model → n (interpolated) at which it first reaches the reference; nan: never
+    crossings: dict[str, Crossing] = field(default_factory=dict)  # the headline: flexible and lasso
+    seconds: float = math.nan  # wall time of the simulation
 
     def to_dict(self) -> dict[str, object]:
-        return {k: (v if not isinstance(v, tuple) else list(v)) for k, v in self.__dict__.items()}
+        out: dict[str, object] = {}
+        for k, v in self.__dict__.items():
+            if k == "crossings":
+                out[k] = {m: asdict(c) for m, c in v.items()}
+            else:
+                out[k] = list(v) if isinstance(v, tuple) else v
+        return out
 
 
 def _nmse(theta_hat: np.ndarray, theta: np.ndarray) -> float:
@@ -107,6 +148,44 @@ def _n_needed(n_grid: Sequence[int], perf: Sequence[float], target: float) -> fl
     return math.nan
 
 
+def _percentile(values: np.ndarray, q: float) -> float:
+    """Percentile of crossings where nan (never reached) counts as +inf; nan when the percentile is one."""
+    v = np.where(np.isnan(values), np.inf, values)
+    p = float(np.percentile(v, q, method="inverted_cdf")) if len(v) else math.nan
+    return math.nan if math.isinf(p) else p
+
+
+def crossings(n_grid: Sequence[int], perf: dict[str, np.ndarray], *, models: Sequence[str] = HEADLINE_MODELS,
+              bootstrap: int = BOOTSTRAP, seed: int = DEFAULT_SEED) -> dict[str, Crossing]:
+    """The headline crossings with their spread, from per-simulation performance (sims × grid) per model.
+
+    >>> grid = (10, 100, 1000)
+    >>> perf = {"oracle": np.array([[1.0, 2, 3], [1.0, 2, 3]]), "flexible": np.array([[0.0, 0.5, 2], [0.0, 1.0, 3]])}
+    >>> c = crossings(grid, perf, models=("flexible",), bootstrap=10)["flexible"]
+    >>> round(c.n), round(c.sim_low), round(c.sim_high), c.never
+    (139, 100, 215, 0)
+    """
+    grid = tuple(n_grid)
+    oracle = perf["oracle"]
+    sims = oracle.shape[0]
+    rng = np.random.default_rng([seed, 1])  # its own stream: the simulations' draws do not depend on it
+    resamples = rng.integers(0, sims, size=(bootstrap, sims)) if bootstrap and sims > 1 else None
+    out: dict[str, Crossing] = {}
+    for m in models:
+        p = perf[m]
+        n_mean = _n_needed(grid, p.mean(axis=0), float(oracle[:, 0].mean()))
+        per_sim = np.array([_n_needed(grid, p[r], float(oracle[r, 0])) for r in range(sims)])
+        boot_low = boot_high = math.nan
+        if resamples is not None:
+            boot = np.array([_n_needed(grid, p[idx].mean(axis=0), float(oracle[idx, 0].mean())) for idx in resamples])
+            boot_low, boot_high = _percentile(boot, 2.5), _percentile(boot, 97.5)
+        out[m] = Crossing(model=m, n=n_mean, sim_low=_percentile(per_sim, SPREAD[0]),
+                          sim_median=_percentile(per_sim, 50.0), sim_high=_percentile(per_sim, SPREAD[1]),
+                          never=int(np.isnan(per_sim).sum()), boot_low=boot_low, boot_high=boot_high,
+                          paper=float(PAPER_CROSSINGS.get(m, math.nan)))
+    return out
+
+
 def simulate(sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED, n_grid: Sequence[int] = DEFAULT_N_GRID,
              d: int = D, s: int = S, progress: Callable[[int, int, str], None] | None = None) -> SimulationResult:
     """Run ``sims`` replications over ``n_grid`` and average −log10(normalised MSE) per model.
@@ -116,6 +195,7 @@ def simulate(sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED, n_grid: Sequenc
     """
     if sims < 1:
         raise ValueError("sims must be at least 1")
+    started = time.perf_counter()
     grid = tuple(sorted(int(n) for n in n_grid))
     rng = np.random.default_rng(seed)
     perf = {m: np.zeros((sims, len(grid))) for m in MODELS}
@@ -146,6 +226,8 @@ def simulate(sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED, n_grid: Sequenc
     computation = {m: tuple(float(n * k[m]) for n in grid) for m in MODELS}
     ref = mean["oracle"][0]
     needed = {m: _n_needed(grid, mean[m], ref) for m in MODELS}
+    headline = crossings(grid, perf, seed=seed)
     log.info("simulation: %d sims, oracle n=%d reaches %.2f; n needed: %s", sims, grid[0], ref, needed)
     return SimulationResult(d=d, s=s, sims=sims, seed=seed, n_grid=grid, mean=mean, sd=sd, computation=computation,
-                            reference_n=grid[0], reference_performance=ref, n_needed=needed)
+                            reference_n=grid[0], reference_performance=ref, n_needed=needed, crossings=headline,
+                            seconds=time.perf_counter() - started)

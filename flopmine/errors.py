@@ -102,6 +102,7 @@ class AnalysisError(FlopmineError):
 
 
 EXIT_TERMINATED = 143  # 128 + SIGTERM: the shell's code for a run stopped by SIGTERM
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
 
 
 class Terminated(BaseException):
@@ -112,3 +113,9 @@ class Terminated(BaseException):
     """
 
     exit_code = EXIT_TERMINATED
+
+
+class Interrupted(Terminated):
+    """Ctrl-C (SIGINT) arrived: stopped like ``Terminated``, with the shell's code for SIGINT."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -1,7 +1,7 @@
 """Stopping cleanly: SIGTERM ends a run between writes, and worker processes never outlive their parent.
 
-- ``terminate_on_sigterm()``: while active, SIGTERM raises ``Terminated`` in the main thread; the CLI turns it
-  into one line and exit 143.
+- ``terminate_on_sigterm()``: while active, SIGTERM raises ``Terminated`` and Ctrl-C (SIGINT) ``Interrupted`` in
+  the main thread; the CLI turns them into one line and exit 143 or 130.
 - ``finish_writes()``: SIGTERM and SIGINT wait until the block ends, so the write in progress completes.
 - ``exit_with_parent(pid)``: called in a worker process; it exits as soon as ``pid`` is gone (killed with
   SIGKILL, say), so no worker is left running and holding memory.
@@ -19,27 +19,33 @@ import signal
 import threading
 from collections.abc import Iterator
 
-from .errors import Terminated
+from .errors import Interrupted, Terminated
 
 _HELD = frozenset({signal.SIGTERM, signal.SIGINT})
 PARENT_POLL_SECONDS = 0.5
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
+    if signum == signal.SIGINT:
+        raise Interrupted("stopped by Ctrl-C (SIGINT)")
     raise Terminated(f"stopped by {signal.Signals(signum).name}")
 
 
 @contextlib.contextmanager
 def terminate_on_sigterm() -> Iterator[None]:
-    """SIGTERM raises ``Terminated`` while the block runs (main thread only; elsewhere a no-op)."""
+    """SIGTERM raises ``Terminated``, SIGINT ``Interrupted``, while the block runs (main thread only).
+
+    ``Interrupted`` is not a ``KeyboardInterrupt``, so no library turns Ctrl-C into a silent exit on the way.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = {sig: signal.signal(sig, _raise_terminated) for sig in _HELD}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .annotations import annotations_lock, recover
 from .assign import load_assignments, load_reviews, outcome
 from .decision import FACT_DECISIONS, Decision, format_value
 from .slots import SlotKey, slot_of
@@ -97,9 +98,14 @@ def _ruling(d: Decision | None) -> str:
 
 
 def agreement(directory: Path) -> AgreementReport:
-    """Compare the first two reviewers of every paper both gave verdicts on (``annotations/`` at ``directory``)."""
-    reviews = load_reviews(directory)
-    assigned = load_assignments(directory)
+    """Compare the first two reviewers of every paper both gave verdicts on (``annotations/`` at ``directory``).
+
+    Like every reader, it first finishes (or rolls back) an import a crash interrupted, under the lock.
+    """
+    with annotations_lock(directory):
+        recover(directory)
+        reviews = load_reviews(directory)
+        assigned = load_assignments(directory)
     by_paper: dict[str, dict[str, dict[str, Decision]]] = defaultdict(lambda: defaultdict(dict))
     for d in reviews:
         if d.candidate_id:

@@ -19,6 +19,7 @@ of one that never reached its journal: readers see all of an import or none of i
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import csv
 import fcntl
@@ -29,7 +30,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 
 PAPER_FACTS_FILE = "paper_facts.csv"
 LEDGER_FILE = "decisions/ledger.csv"
+# Decisions the browser replaced, each with the key and time of the decision that replaced it: what
+# undo restores after a server restart (the ledger keeps only the latest decision per candidate).
+HISTORY_FILE = "decisions/history.csv"
+HISTORY_COLUMNS: tuple[str, ...] = (*LEDGER_COLUMNS, "replaced_by", "replaced_at")
 JOURNAL_FILE = ".review-journal.json"
 TMP_SUFFIX = ".review-tmp"
 # What older versions left when killed while writing the journal (``write_text_atomic``'s temporary name).
@@ -202,28 +207,64 @@ def render_ledger(decisions: list[Decision]) -> str:
     return render_csv(LEDGER_COLUMNS, [{k: str(v) for k, v in d.to_row().items()} for d in decisions])
 
 
+def _ledger_key(row: dict[str, str]) -> str:
+    key = (row.get("candidate_id") or "").strip()
+    return key or Decision.from_row(row).key
+
+
 def rewrite_ledger(path: Path, drop_keys: set[str], add: list[Decision]) -> str:
     """New text of the ledger ``path``: its rows minus ``drop_keys``, plus ``add``, sorted.
 
     Only rows of added facts are parsed (their key is computed from their content); the others
-    are keyed by candidate id and copied as they are, so this stays fast on a large ledger.
+    are keyed by candidate id and copied as they are. The parsed file is kept in memory while it
+    does not change (``SortedRows``), so a decision about one candidate costs little more than
+    writing the text.
     """
+    rows = SortedRows.of(path, LEDGER_COLUMNS, _ledger_key)
+    return rows.replace(drop_keys, [{k: str(v) for k, v in d.to_row().items()} for d in add])
+
+
+def append_history(path: Path, pairs: list[tuple[Decision, Decision]]) -> str:
+    """New text of ``decisions/history.csv``: its rows (copied as they are) plus one row per
+    ``(replaced decision, decision that replaced it)``, oldest first."""
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if not old:
+        writer.writerow(HISTORY_COLUMNS)
+    elif not old.endswith("\n"):
+        buf.write("\n")
+    for replaced, by in pairs:
+        row = {k: str(v) for k, v in replaced.to_row().items()}
+        row.update(replaced_by=by.key, replaced_at=by.decided_at)
+        writer.writerow([neutralise_cell(row.get(k, "")) for k in HISTORY_COLUMNS])
+    return old + buf.getvalue()
+
+
+def load_history(directory: Path) -> list[tuple[Decision, str, str]]:
+    """``(replaced decision, key, decided_at of the decision that replaced it)`` from ``decisions/history.csv``."""
+    path = directory / HISTORY_FILE
+    if not path.is_file():
+        return []
     problems: list[str] = []
-    rows = _read_rows(path, problems) if path.is_file() else []
+    out: list[tuple[Decision, str, str]] = []
+    for line, row in _read_rows(path, problems):
+        try:
+            out.append((Decision.from_row(row), row.get("replaced_by", ""), row.get("replaced_at", "")))
+        except (KeyError, ValueError) as e:
+            problems.append(f"{path}:{line}: {_what(e)}")
     if problems:
-        raise ReviewError(f"cannot update {path}", problems)
-    kept: list[dict[str, str]] = []
-    for line, row in rows:
-        key = (row.get("candidate_id") or "").strip()
-        if not key:
-            try:
-                key = Decision.from_row(row).key
-            except (KeyError, ValueError) as e:
-                raise ReviewError(f"cannot update {path}", [f"{path}:{line}: {_what(e)}"]) from None
-        if key not in drop_keys:
-            kept.append(row)
-    kept.extend({k: str(v) for k, v in d.to_row().items()} for d in add)
-    return render_csv(LEDGER_COLUMNS, kept)
+        raise ReviewError(f"{path} is malformed", problems)
+    return out
+
+
+def _fact_header(path: Path) -> tuple[str, ...]:
+    header = list(ANNOTATION_COLUMNS)
+    if path.is_file():
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            first = next(csv.reader(fh), [])
+        header += [c.strip() for c in first if c.strip() and c.strip() not in header]
+    return tuple(header)
 
 
 def rewrite_fact_file(path: Path, drop_keys: set[str], add: list[Fact]) -> str:
@@ -231,25 +272,141 @@ def rewrite_fact_file(path: Path, drop_keys: set[str], add: list[Fact]) -> str:
 
     Rows nobody touched (including hand-added ones and extra columns) are kept as they are.
     """
-    problems: list[str] = []
-    rows = _read_rows(path, problems) if path.is_file() else []
-    if problems:
-        raise ReviewError(f"cannot update {path}", problems)
-    header = list(ANNOTATION_COLUMNS)
-    if path.is_file():
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            first = next(csv.reader(fh), [])
-        header += [c.strip() for c in first if c.strip() and c.strip() not in header]
-    kept: list[dict[str, str]] = []
-    for line, row in rows:
-        try:
-            key = fact_row_key(row)
-        except (KeyError, ValueError) as e:
-            raise ReviewError(f"cannot update {path}", [f"{path}:{line}: {_what(e)}"]) from None
-        if key not in drop_keys:
-            kept.append(row)
-    kept.extend(fact_to_row(f) for f in add)
-    return render_csv(header, kept)
+    rows = SortedRows.of(path, _fact_header(path), fact_row_key)
+    return rows.replace(drop_keys, [fact_to_row(f) for f in add])
+
+
+# ---------------------------------------------------------------- rows kept in memory between writes
+
+# Rewriting a file with many rows stays cheap when only a few change: the file's rows, parsed and
+# rendered, are kept (per path) while the file is unchanged (same size, mtime and inode). A writer
+# takes the entry out of the cache, changes it and puts it back only once ``commit_files`` has
+# renamed the new text into place; any failure in between leaves the cache without it.
+_ROWS_LOCK = threading.Lock()
+_ROWS: dict[Path, tuple[tuple[int, int, int], SortedRows]] = {}
+_STAGED: dict[Path, tuple[str, SortedRows]] = {}  # path → (text handed to commit_files, its rows)
+BULK_CHANGE = 256  # more changed rows than this: filter and sort the whole list instead
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _pack(row: dict[str, str]) -> str:
+    """``_row_sort_key`` as one string that sorts the same way (NUL sorts before every character)."""
+    parts = _row_sort_key(row)
+    version = int(parts[1]) if isinstance(parts[1], int) else 0  # type: ignore[call-overload]
+    text = [str(p).replace("\0", "") for p in parts]
+    text[1] = f"{max(version, 0):010d}"
+    return "\0".join(text)
+
+
+class SortedRows:
+    """The rows of one annotation CSV in file order (sorted): packed sort key, decision key, rendered line."""
+
+    def __init__(self, path: Path, header: tuple[str, ...], key_of: Callable[[dict[str, str]], str]) -> None:
+        self.path = path
+        self.header = header
+        self.key_of = key_of
+        self.sort_keys: list[str] = []
+        self.keys: list[str] = []
+        self.lines: list[str] = []
+        self.by_key: dict[str, list[str]] = {}
+
+    @classmethod
+    def of(cls, path: Path, header: tuple[str, ...] | list[str],
+           key_of: Callable[[dict[str, str]], str]) -> SortedRows:
+        """The rows of ``path`` (from memory when the file is unchanged), owned by the caller until
+        ``commit_files`` writes the text ``replace`` returns. Raises ``ReviewError`` for a malformed row."""
+        header = tuple(header)
+        stamp = _stamp(path)
+        with _ROWS_LOCK:
+            _STAGED.pop(path, None)
+            cached = _ROWS.pop(path, None)
+        if cached is not None and cached[0] == stamp and cached[1].header == header and cached[1].key_of is key_of:
+            return cached[1]
+        rows = cls(path, header, key_of)
+        problems: list[str] = []
+        parsed = _read_rows(path, problems) if stamp is not None else []
+        if problems:
+            raise ReviewError(f"cannot update {path}", problems)
+        items = []
+        for line, row in parsed:
+            try:
+                key = key_of(row)
+            except (KeyError, ValueError) as e:
+                raise ReviewError(f"cannot update {path}", [f"{path}:{line}: {_what(e)}"]) from None
+            items.append((_pack(row), key, row))
+        items.sort(key=lambda t: t[0])  # stable: equal keys keep the file's order, as render_csv does
+        rendered = rows._render([row for _, _, row in items])
+        for (sk, key, _), text in zip(items, rendered, strict=True):
+            rows._append(sk, key, text)
+        return rows
+
+    def _render(self, rows: list[dict[str, str]]) -> list[str]:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        sizes = [writer.writerow(["" if row.get(k) is None else str(neutralise_cell(str(row[k])))
+                                  for k in self.header]) for row in rows]
+        text = buf.getvalue()
+        out, at = [], 0
+        for n in sizes:
+            out.append(text[at:at + n])
+            at += n
+        return out
+
+    def _append(self, sk: str, key: str, line: str) -> None:
+        self.sort_keys.append(sk)
+        self.keys.append(key)
+        self.lines.append(line)
+        self.by_key.setdefault(key, []).append(sk)
+
+    def replace(self, drop_keys: set[str], add: list[dict[str, str]]) -> str:
+        """Drop every row of ``drop_keys``, insert ``add`` in sort order; return the new text, staged
+        for ``commit_files`` (which keeps these rows in memory once the text is in place)."""
+        new = [(_pack(row), self.key_of(row), line) for row, line in zip(add, self._render(add), strict=True)]
+        gone = [k for k in drop_keys if k in self.by_key]
+        if len(gone) + len(new) > BULK_CHANGE:
+            drop = set(gone)
+            items = [t for t in zip(self.sort_keys, self.keys, self.lines, strict=True) if t[1] not in drop]
+            items.extend(new)
+            items.sort(key=lambda t: t[0])
+            self.sort_keys, self.keys, self.lines, self.by_key = [], [], [], {}
+            for sk, key, line in items:
+                self._append(sk, key, line)
+        else:
+            for key in gone:
+                for sk in self.by_key.pop(key):
+                    i = bisect.bisect_left(self.sort_keys, sk)
+                    while self.keys[i] != key:
+                        i += 1
+                    del self.sort_keys[i], self.keys[i], self.lines[i]
+            for sk, key, line in new:
+                i = bisect.bisect_right(self.sort_keys, sk)
+                self.sort_keys.insert(i, sk)
+                self.keys.insert(i, key)
+                self.lines.insert(i, line)
+                self.by_key.setdefault(key, []).append(sk)
+        text = self._render([dict(zip(self.header, self.header, strict=True))])[0] + "".join(self.lines)
+        with _ROWS_LOCK:
+            _STAGED[self.path] = (text, self)
+        return text
+
+
+def _keep_rows(directory: Path, contents: dict[str, str]) -> None:
+    """After a commit: keep in memory the rows of each file written from ``SortedRows``."""
+    with _ROWS_LOCK:
+        for rel, text in contents.items():
+            path = directory / rel
+            staged = _STAGED.pop(path, None)
+            if staged is not None and staged[0] is text:
+                stamp = _stamp(path)
+                if stamp is not None:
+                    _ROWS[path] = (stamp, staged[1])
 
 
 # ---------------------------------------------------------------- transactions
@@ -300,6 +457,7 @@ def commit_files(directory: Path, contents: dict[str, str]) -> None:
     except OSError as e:
         raise ReviewError(f"the import was interrupted while renaming files in {directory} ({e.strerror or e}); "
                           "the next `flopmine review` command finishes it") from e
+    _keep_rows(directory, contents)
 
 
 def _write_journal(directory: Path, txid: str, staged: list[dict[str, str]]) -> None:

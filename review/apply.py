@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from flopmine.config import Home
@@ -21,17 +21,22 @@ from flopmine.store import now_iso
 from flopmine.types import Fact
 
 from .annotations import (
+    HISTORY_FILE,
     LEDGER_FILE,
+    append_history,
     commit_files,
     fact_file_name,
     review_lock,
     rewrite_fact_file,
     rewrite_ledger,
 )
-from .decision import CORRECT, DECISIONS, Decision, format_value
+from .decision import CORRECT, DECISIONS, FACT_DECISIONS, Decision, format_value, same_value
 from .store import cached_by_fact, cached_decision, refresh, update_cache
 
 log = logging.getLogger(__name__)
+
+# ``apply``'s ``also_write``: (decisions applied or unchanged, their time stamp) → more files to commit with them.
+AlsoWrite = Callable[[Sequence[Decision], str], dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class Conflict:
 
     decision: Decision  # the row
     current: Decision | None  # what the ledger holds now (None: withdrawn since the export)
+    settled_by: Decision | None = None  # another candidate's decision that settles the row's fact slot
 
     @property
     def sheet(self) -> str:
@@ -49,6 +55,16 @@ class Conflict:
     def message(self) -> str:
         """``changed by alice at 2026-11-27T16:07:10Z since this file was exported`` (the column is ``decision``)."""
         c = self.current
+        if self.settled_by is not None:
+            o = self.settled_by
+            return (f"its fact slot was settled by {o.reviewer or 'someone'} at {o.decided_at or '?'} "
+                    f"({_ruling(o)} {format_value(o.final_value)} on {o.candidate_id or 'an added fact'}); "
+                    "one decision settles a slot: export again, or reject or correct that decision first")
+        seen = self.decision.seen
+        if seen is not None and seen.blind and c is not None:
+            return (f"differs from the recorded decision ({_ruling(c)} by {c.reviewer or 'someone'} at "
+                    f"{c.decided_at or '?'}) and this file does not say what it showed (no exported_decision "
+                    "or decided_at); export again to change a decision, or leave the row empty")
         if c is None:
             return "withdrawn since this file was exported (it was pending or undone); export again to decide it"
         return (f"changed by {c.reviewer or 'someone'} at {c.decided_at or '?'} since this file was exported "
@@ -80,6 +96,7 @@ class ApplyReport:
     superseded: tuple[Decision, ...]  # decisions on an older paper version replaced by a new one
     files: tuple[str, ...]  # annotation files rewritten, relative to the annotations directory
     conflicts: tuple[Conflict, ...] = ()  # rows skipped because their decision changed since the export
+    replaced: tuple[Decision, ...] = ()  # with keep_replaced: the recorded decisions the applied ones replaced
 
     def counts(self) -> dict[str, int]:
         """Applied decisions per kind, every kind present: ``{"accept": 2, "reject": 0, …}``."""
@@ -93,11 +110,15 @@ def _judge_seen(d: Decision, current: Decision | None) -> str:
     With the ``exported_decision`` digest: a row still showing what was exported is left alone;
     a changed row applies if the ledger still holds what was exported. Without it (a sheet from an
     older flopmine) only ``decided_at`` is known: a row applies if the ledger's decision is the one
-    exported, whether or not the reviewer changed it. A row agreeing with the ledger is never a conflict.
+    exported, whether or not the reviewer changed it. A ``blind`` row (neither column) applies only
+    where the ledger has no decision. A row agreeing with the ledger is never a conflict.
     """
     seen = d.seen
     assert seen is not None
-    if seen.verdict is not None:
+    if seen.blind:
+        if current is None:
+            return "apply"
+    elif seen.verdict is not None:
         if d.verdict == seen.verdict:
             return "as exported"
         if (current.verdict if current is not None else "") == seen.verdict:
@@ -109,8 +130,29 @@ def _judge_seen(d: Decision, current: Decision | None) -> str:
     return "conflict"
 
 
+def _slot_settled_by(conn: sqlite3.Connection, d: Decision, batch_keys: set[str]) -> Decision | None:
+    """Another recorded decision (accept, correct, add) that settles ``d``'s fact slot with a different value.
+
+    Decisions of this batch do not count: a sheet may reject one sibling and accept another.
+    """
+    from .slots import canonical_value, slot_of  # slots builds on apply
+
+    slot = slot_of(d)
+    mine = canonical_value(d.field, d.final_value)
+    rows = conn.execute("SELECT * FROM review_decisions WHERE arxiv_id = ? AND version = ? AND decision IN "
+                        f"({', '.join('?' * len(FACT_DECISIONS))})", (d.arxiv_id, d.version, *FACT_DECISIONS))
+    for r in rows:
+        o = Decision.from_row(dict(r))
+        if o.key == d.key or o.key in batch_keys or slot_of(o) != slot:
+            continue
+        if not same_value(canonical_value(o.field, o.final_value), mine):
+            return o
+    return None
+
+
 def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *,
-          decided_at: str | None = None, skip_conflicts: bool = False, check_only: bool = False) -> ApplyReport:
+          decided_at: str | None = None, skip_conflicts: bool = False, check_only: bool = False,
+          keep_replaced: bool = False, also_write: AlsoWrite | None = None) -> ApplyReport:
     """Record ``decisions`` (already validated) in annotations/ in one transaction; refresh the cache.
 
     A decision identical to the recorded one (same verdict, correction and note; directly or
@@ -120,7 +162,14 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
     A decision from an exported sheet (``Decision.seen``) applies only where the reviewer changed
     the row; one that would change a decision made after the export is a ``Conflict``: raises
     ``StaleSheetError`` and applies nothing, unless ``skip_conflicts`` (then they are skipped and
-    listed in the report). ``check_only`` decides everything but writes nothing.
+    listed in the report). So is a sheet's accept or correct in a fact slot that another decision
+    settles with a different value. ``check_only`` decides everything but writes nothing.
+
+    ``keep_replaced`` (the browser) records each decision a new one replaces in
+    ``decisions/history.csv``, in the same transaction, so undo can restore it after a restart.
+    ``also_write(kept, stamp)`` returns more files (``{relative path: text}``) to commit in the same
+    transaction, given every decision of the batch (a conflict skipped by ``skip_conflicts`` included):
+    ``review import`` keeps each reviewer's verdicts that way.
     """
     directory = home.annotations_dir
     stamp = decided_at or now_iso()
@@ -130,7 +179,9 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
         superseded: dict[str, Decision] = {}  # recorded decisions on the same fact in another paper version
         unchanged: list[Decision] = []
         conflicts: list[Conflict] = []
+        replaced: dict[str, list[Decision]] = {}  # per applied key, the decisions it replaces (keep_replaced)
         batch = list(decisions)
+        batch_keys = {d.key for d in batch}
         newest: dict[str, Decision] = {}  # per fact, the decision on the newest paper version wins
         for d in batch:
             if d.candidate_id and d.version >= newest.get(d.fact_key, d).version:
@@ -156,13 +207,30 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
             if current is not None and current.same_verdict(d):
                 unchanged.append(d)
                 continue
+            if d.seen is not None and d.decision in FACT_DECISIONS:
+                other = _slot_settled_by(conn, d, batch_keys)
+                if other is not None:
+                    conflicts.append(Conflict(d, current, other))
+                    continue
+            if current is not None and keep_replaced:
+                replaced.setdefault(d.key, []).append(current)
             for o in recorded_same:
                 superseded.setdefault(o.key, o)
+                if keep_replaced and o is not current:
+                    replaced.setdefault(d.key, []).append(o)
             applied[d.key] = replace(d, decided_at=stamp)
         if conflicts and not skip_conflicts:
             raise StaleSheetError(conflicts)
-        if not applied or check_only:
+        if check_only:
             return ApplyReport(tuple(applied.values()), tuple(unchanged), tuple(superseded.values()), (),
+                               tuple(conflicts))
+        # every verdict of the batch, also one skipped as a conflict (--partial): it is still what the
+        # reviewer said, which agreement between reviewers compares
+        extra = also_write(batch, stamp) if also_write is not None else {}
+        if not applied:
+            if extra:
+                commit_files(directory, extra)
+            return ApplyReport((), tuple(unchanged), tuple(superseded.values()), tuple(sorted(extra)),
                                tuple(conflicts))
 
         drop = set(applied) | set(superseded)
@@ -176,9 +244,14 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
         contents = {name: rewrite_fact_file(directory / name, drop, facts) for name, facts in files.items()
                     if facts or (directory / name).is_file()}  # a reject alone creates no fact file
         contents[LEDGER_FILE] = rewrite_ledger(directory / LEDGER_FILE, drop, list(applied.values()))
+        if replaced:
+            contents[HISTORY_FILE] = append_history(directory / HISTORY_FILE, [
+                (o, applied[k]) for k, olds in replaced.items() for o in olds])
+        contents.update(extra)
         commit_files(directory, contents)
         update_cache(conn, home, drop, applied.values())
         log.debug("applied %d decision(s) (%d unchanged, %d superseded) to %s",
                   len(applied), len(unchanged), len(superseded), directory)
         return ApplyReport(tuple(applied.values()), tuple(unchanged), tuple(superseded.values()),
-                           tuple(sorted(contents)), tuple(conflicts))
+                           tuple(sorted(contents)), tuple(conflicts),
+                           tuple(o for olds in replaced.values() for o in olds))

@@ -111,16 +111,17 @@ def load_reviewers(directory: Path) -> list[str]:
     return list(names)
 
 
-def parse_reviewers(text: str, directory: Path) -> list[str]:
+def parse_reviewers(text: str, directory: Path, *, listed: bool = True) -> list[str]:
     """The names of ``--assign alice,bob``, each one listed in ``decisions/reviewers.csv``.
 
-    Raises ``ReviewError`` for an unknown, empty or repeated name (nothing is exported).
+    With ``listed=False`` (no reviewers file yet) the names are only checked for their form.
+    Raises ``ReviewError`` for an unknown, empty, malformed or repeated name (nothing is exported).
     """
     path = directory / REVIEWERS_FILE
-    known = load_reviewers(directory)
-    if not known:
-        raise ReviewError(f"{path}:1: name: no reviewers are listed; create {path} with a 'name' column and "
-                          "one reviewer per line, then run --assign again")
+    known = load_reviewers(directory) if listed else []
+    if listed and not known:
+        raise ReviewError(f"{path}:1: name: no reviewers are listed; add one reviewer per line under its 'name' "
+                          "header, then run --assign again")
     lower = {k.lower(): k for k in known}
     names: list[str] = []
     problems: list[str] = []
@@ -128,15 +129,29 @@ def parse_reviewers(text: str, directory: Path) -> list[str]:
         name = raw.strip()
         if not name:
             problems.append(f"--assign:{i}: name: empty reviewer name in {text!r}")
-        elif name.lower() not in lower:
+        elif not listed and not _NAME.match(name):
+            problems.append(f"--assign:{i}: name: {name!r} is not a reviewer name (letters, digits, . _ - @)")
+        elif listed and name.lower() not in lower:
             problems.append(f"--assign:{i}: name: unknown reviewer {name!r}; known in {path}: {', '.join(known)}")
-        elif lower[name.lower()] in names:
+        elif (lower.get(name.lower(), name)).lower() in {n.lower() for n in names}:
             problems.append(f"--assign:{i}: name: {name!r} given twice")
         else:
-            names.append(lower[name.lower()])
+            names.append(lower.get(name.lower(), name))
     if problems:
         raise UsageError("--assign names unknown reviewers; nothing was exported", problems)
     return names
+
+
+def create_reviewers(home: Home, names: Sequence[str]) -> Path | None:
+    """Write ``decisions/reviewers.csv`` listing ``names`` unless it exists (atomically, under the review
+    lock). Returns its path when it was created, else None: an existing list is never changed."""
+    directory = home.annotations_dir
+    with review_lock(home, create=True):
+        if (directory / REVIEWERS_FILE).exists():
+            return None
+        commit_files(directory, {REVIEWERS_FILE: _render(("name",), [{"name": n} for n in names])})
+    log.info("created %s listing %s", directory / REVIEWERS_FILE, ", ".join(names))
+    return directory / REVIEWERS_FILE
 
 
 def check_overlap(overlap: float, reviewers: Sequence[str]) -> None:
@@ -232,6 +247,7 @@ class AssignReport:
     exports: dict[str, ExportReport]
     assignments: dict[str, tuple[str, ...]]
     candidates: dict[str, int]  # per reviewer, candidates of their papers
+    reviewers_created: Path | None = None  # decisions/reviewers.csv, when this export created it
 
     @property
     def doubles(self) -> int:
@@ -244,11 +260,15 @@ def export_assigned(conn: sqlite3.Connection, home: Home, out_dir: Path | None, 
                     slot_rank: int | None = DEFAULT_SLOT_RANK) -> AssignReport:
     """Split the papers among reviewers (``plan``), record it, and export ``<out>/<reviewer>/*.csv``.
 
+    The first ``--assign`` of a project (no ``decisions/reviewers.csv`` yet) creates that file
+    listing the names given; later names must be listed there, so a typo never becomes a reviewer.
     Raises ``ReviewError`` (nothing written) for unknown names or an overlap outside 0–1.
     """
     directory = home.annotations_dir
-    reviewers = parse_reviewers(reviewers_text, directory)
+    listed = (directory / REVIEWERS_FILE).exists()
+    reviewers = parse_reviewers(reviewers_text, directory, listed=listed)
     check_overlap(overlap, reviewers)
+    created = None if listed else create_reviewers(home, reviewers)
     counts: dict[str, int] = {}
     for c in active_candidates(conn, benchmark):
         counts[c.arxiv_id] = counts.get(c.arxiv_id, 0) + 1
@@ -262,7 +282,7 @@ def export_assigned(conn: sqlite3.Connection, home: Home, out_dir: Path | None, 
         load[r] = sum(counts[p] for p in papers)
         exports[r] = export(conn, home, out_dir / r, benchmark=benchmark, pending_only=pending_only, bom=bom,
                             top=top, slot_rank=slot_rank, papers=papers)
-    return AssignReport(exports, assignments, load)
+    return AssignReport(exports, assignments, load, created)
 
 
 # ---------------------------------------------------------------- import: ownership and the review log
@@ -301,26 +321,33 @@ def ownership_problems(decisions: Sequence[Decision], assignments: Mapping[str, 
     return problems
 
 
-def record_reviews(home: Home, decisions: Sequence[Decision], stamp: str | None = None) -> None:
-    """Add each reviewer's verdicts to ``decisions/reviews.csv`` (one row per reviewer and candidate)."""
+def reviews_text(directory: Path, decisions: Sequence[Decision], stamp: str) -> dict[str, str]:
+    """``{REVIEWS_FILE: new text}``: ``decisions/reviews.csv`` plus each reviewer's verdicts in ``decisions``
+    (one row per reviewer and candidate); ``{}`` when there are none. ``review import`` commits it in
+    the transaction that writes the ledger (``apply``'s ``also_write``), so a kill never keeps one
+    without the other."""
     if not decisions:
-        return
-    directory = home.annotations_dir
-    stamp = stamp or now_iso()
-    with review_lock(home):
-        rows: dict[tuple[str, str], dict[str, object]] = {}
-        for _, row in _read(directory / REVIEWS_FILE):
-            rows[(row.get("reviewer", ""), row.get("key", ""))] = row
-        for d in decisions:
-            for who in _names(d.reviewer) or [""]:
-                rows[(who, d.key)] = {
-                    "reviewer": who, "key": d.key, "candidate_id": d.candidate_id, "arxiv_id": d.arxiv_id,
-                    "version": d.version, "benchmark": d.benchmark, "model": d.model, "field": d.field,
-                    "value": format_value(d.value), "decision": d.decision,
-                    "corrected_value": format_value(d.corrected_value), "decided_at": d.decided_at or stamp,
-                    "source": d.source,
-                }
-        commit_files(directory, {REVIEWS_FILE: _render(REVIEW_LOG_COLUMNS, [rows[k] for k in sorted(rows)])})
+        return {}
+    rows: dict[tuple[str, str], dict[str, object]] = {}
+    for _, row in _read(directory / REVIEWS_FILE):
+        rows[(row.get("reviewer", ""), row.get("key", ""))] = row
+    for d in decisions:
+        for who in _names(d.reviewer) or [""]:
+            rows[(who, d.key)] = {
+                "reviewer": who, "key": d.key, "candidate_id": d.candidate_id, "arxiv_id": d.arxiv_id,
+                "version": d.version, "benchmark": d.benchmark, "model": d.model, "field": d.field,
+                "value": format_value(d.value), "decision": d.decision,
+                "corrected_value": format_value(d.corrected_value), "decided_at": d.decided_at or stamp,
+                "source": d.source,
+            }
+    return {REVIEWS_FILE: _render(REVIEW_LOG_COLUMNS, [rows[k] for k in sorted(rows)])}
+
+
+def record_reviews(home: Home, decisions: Sequence[Decision], stamp: str | None = None) -> None:
+    """Add each reviewer's verdicts to ``decisions/reviews.csv`` on their own (``import_reviewed`` writes
+    them with the ledger instead)."""
+    with review_lock(home, create=True):
+        commit_files(home.annotations_dir, reviews_text(home.annotations_dir, decisions, stamp or now_iso()))
 
 
 def load_reviews(directory: Path) -> list[Decision]:
@@ -344,24 +371,21 @@ def import_reviewed(conn: sqlite3.Connection, home: Home, paths: Sequence[Path |
 
     Refused (``file:line`` problems, nothing applied unless ``partial``): one slot decided twice in
     a file with different values; a decision on a paper not assigned to its reviewer (unless
-    ``any_paper``).
+    ``any_paper``). The verdicts go to ``decisions/reviews.csv`` in the ledger's transaction.
     """
     directory = home.annotations_dir
     assignments = {} if any_paper else load_assignments(directory)
     known = load_reviewers(directory) if assignments else []
-    kept: list[Decision] = []
 
     def check(decisions: list[Decision]) -> tuple[list[Decision], list[Problem]]:
         problems = slot_conflicts(decisions, paths) + ownership_problems(decisions, assignments, known, paths)
-        ok = drop_lines(decisions, problems)
-        kept[:] = ok
-        return ok, problems
+        return drop_lines(decisions, problems), problems
 
-    result = import_files(conn, home, paths, partial=partial, reviewer=reviewer, dry_run=dry_run, check=check)
-    if result.report is not None:
-        stamp = result.report.applied[0].decided_at if result.report.applied else None
-        record_reviews(home, kept, stamp)
-    return result
+    def verdicts(decisions: Sequence[Decision], stamp: str) -> dict[str, str]:
+        return reviews_text(directory, decisions, stamp)
+
+    return import_files(conn, home, paths, partial=partial, reviewer=reviewer, dry_run=dry_run, check=check,
+                        any_paper=any_paper, also_write=verdicts)
 
 
 # ---------------------------------------------------------------- outcome of a verdict (for agreement)
@@ -380,7 +404,7 @@ def outcome(d: Decision) -> str:
     return f"{v:.6g}" if isinstance(v, float) else str(v).strip().lower()
 
 
-__all__ = ["ASSIGNMENTS_FILE", "REVIEWERS_FILE", "REVIEWS_FILE", "AssignReport", "check_overlap",
+__all__ = ["ASSIGNMENTS_FILE", "REVIEWERS_FILE", "REVIEWS_FILE", "AssignReport", "check_overlap", "create_reviewers",
            "export_assigned", "import_reviewed", "load_assignments", "load_reviewers", "load_reviews",
-           "outcome", "ownership_problems", "parse_reviewers", "plan", "record_reviews", "save_assignments",
+           "outcome", "ownership_problems", "parse_reviewers", "plan", "record_reviews", "reviews_text", "save_assignments",
            "slot_of"]

@@ -59,18 +59,29 @@ _CARRIED_OVER = re.compile(r"\s*\(v\d+\)$")  # export marks a decision carried o
 _EXPORTED_STATE = re.compile(r"^(?P<decision>[a-z]+)@(?P<decided_at>[^#]*)#(?P<digest>[0-9a-f]{8})$")
 
 
+SIGNIFICANT_DIGITS = 15  # every decimal with 15 significant digits survives a trip through a float
+
+
 def format_value(value: float | str | None) -> str:
-    """A value as written to CSV: full precision, no trailing ``.0``.
+    """A value as written to CSV: the shortest decimal that reads back as the value, without the binary
+    noise of arithmetic (digits past the 15th significant one) and without a trailing ``.0``.
 
     >>> format_value(11300000000.0), format_value(76.15), format_value(1.5e-05), format_value(" V100")
     ('11300000000', '76.15', '1.5e-05', ' V100')
+    >>> format_value(1.272 * 100), format_value(0.1 + 0.2)
+    ('127.2', '0.3')
     """
     if value is None:
         return ""
     if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer() and abs(value) < 1e16:
+        if not math.isfinite(value):
+            return repr(value)
+        if value.is_integer() and abs(value) < 1e16:  # a count: every digit is real
             return str(int(value))
-        return repr(value)
+        clean = float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+        if clean.is_integer() and abs(clean) < 1e16:
+            return str(int(clean))
+        return repr(clean)
     return str(value)
 
 
@@ -205,13 +216,15 @@ class Seen:
 
     ``verdict`` is the digest of the decision shown (``""``: the row was pending), read from
     ``exported_decision``. A row without it (a sheet from an older flopmine) is judged by its
-    ``decided_at`` alone, and only when that is filled: a row that was pending, or a hand-made
-    sheet, has nothing to compare and applies like any new decision (None).
+    ``decided_at`` alone. A row with neither (a hand-made sheet, the extractor's queue, or a sheet
+    whose two columns were deleted) is ``blind``: it applies only where it agrees with the ledger or
+    the ledger has no decision on it; a different decision is a conflict, never applied.
     """
 
     verdict: str | None
     decided_at: str
     sheet: str  # the file, for messages
+    blind: bool = False  # a sheet row that records nothing of what it showed (no exported_decision, no decided_at)
 
     @classmethod
     def from_cells(cls, cells: dict[str, str], sheet: str) -> Seen | None:
@@ -235,6 +248,11 @@ class Seen:
             return cls(m["digest"], m["decided_at"], sheet)
         decided_at = _CARRIED_OVER.sub("", cells.get("decided_at", "").strip())
         return cls(None, decided_at, sheet) if decided_at else None
+
+    @classmethod
+    def unknown(cls, sheet: str) -> Seen:
+        """A row of ``sheet`` that says nothing of what it showed (see ``blind``)."""
+        return cls(None, "", sheet, blind=True)
 
 
 @dataclass(frozen=True)

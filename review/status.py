@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flopmine.config import Home
 
+from .conflicts import DecisionConflict, find_conflicts
 from .decision import ADD
 from .slots import PENDING, SUPERSEDED, build_slots
 from .store import Orphan, active_candidates, active_versions, attach, sync
@@ -41,6 +42,7 @@ class StatusReport:
     decisions: int  # all decisions in annotations/
     slots_open: int = 0  # fact slots with a pending candidate
     slots_settled: int = 0  # fact slots without one
+    conflicts: tuple[DecisionConflict, ...] = ()  # disagreeing decisions (e.g. merged from two clones)
 
     @property
     def decided(self) -> int:
@@ -58,6 +60,9 @@ class StatusReport:
 def status(conn: sqlite3.Connection, home: Home, *, benchmark: str | None = None) -> StatusReport:
     """Refresh the decision cache from annotations/ and summarise the review."""
     decisions = sync(conn, home)
+    conflicts = find_conflicts(home.annotations_dir)
+    if benchmark is not None:
+        conflicts = [c for c in conflicts if c.slot.benchmark in (benchmark, "")]
     versions = active_versions(conn)
     attached, orphans = attach(active_candidates(conn), decisions, versions)
     if benchmark is not None:
@@ -99,4 +104,5 @@ def status(conn: sqlite3.Connection, home: Home, *, benchmark: str | None = None
         decisions=len(decisions),
         slots_open=n_open,
         slots_settled=len(slots) - n_open,
+        conflicts=tuple(conflicts),
     )

@@ -17,7 +17,9 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from flopmine.benchmarks import load_registry
 from flopmine.config import Home
+from flopmine.errors import ConfigError
 from flopmine.types import Candidate
 
 from .annotations import LEDGER_FILE, fact_files, load_ledger, recover, review_lock
@@ -179,6 +181,45 @@ def known_benchmarks(conn: sqlite3.Connection) -> set[str]:
     names = {r[0] for r in conn.execute("SELECT DISTINCT benchmark FROM candidates WHERE benchmark != ''")}
     names |= {r[0] for r in conn.execute("SELECT DISTINCT benchmark FROM paper_benchmarks")}
     return names
+
+
+def benchmark_names(conn: sqlite3.Connection | None) -> dict[str, str]:
+    """Every benchmark name a reviewer may write, lower-cased, to its canonical name: the registry's
+    names and aliases, then the benchmarks in the store (``conn``, when given)."""
+    names: dict[str, str] = {}
+    try:
+        for b in load_registry().values():
+            names[b.name.lower()] = b.name
+            for a in b.aliases:
+                names.setdefault(a.lower(), b.name)
+    except ConfigError as e:  # a broken registry must not block reviewing
+        log.warning("benchmark registry unavailable: %s", e)
+    if conn is not None:
+        for name in known_benchmarks(conn):
+            names.setdefault(name.lower(), name)
+    return names
+
+
+def resolve_benchmark(home: Home, name: str) -> str:
+    """The canonical name of benchmark ``name`` (any case, or an alias); ``ConfigError`` listing the
+    known names otherwise. Reads the home's store when there is one (never creates it).
+
+    >>> # resolve_benchmark(home, "ImageNet") -> "imagenet"; resolve_benchmark(home, "imagenett") raises
+    """
+    conn: sqlite3.Connection | None = None
+    if home.db_path.is_file():
+        from flopmine.store import connect
+
+        conn = connect(home.db_path)
+    try:
+        names = benchmark_names(conn)
+    finally:
+        if conn is not None:
+            conn.close()
+    found = names.get(name.strip().lower())
+    if found is None:
+        raise ConfigError(f"unknown benchmark {name!r}; known: {', '.join(sorted(set(names.values())))}")
+    return found
 
 
 def newest_version(conn: sqlite3.Connection, arxiv_id: str) -> int | None:

@@ -20,15 +20,15 @@ import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from flopmine.benchmarks import load_registry
 from flopmine.config import Home
-from flopmine.errors import ConfigError, ReviewError
-from flopmine.ids import InvalidIdError, parse_id
+from flopmine.errors import ReviewError
+from flopmine.ids import ArxivId, InvalidIdError, parse_id
 from flopmine.types import FIELDS, Candidate, FieldSpec, fact_key, normalise_model
 
-from .apply import ApplyReport, Conflict, StaleSheetError, apply
+from .apply import AlsoWrite, ApplyReport, Conflict, StaleSheetError, apply
 from .decision import (
     ADD,
     CORRECT,
@@ -46,7 +46,7 @@ from .decision import (
     range_problem,
     same_value,
 )
-from .store import cached_decision, ensure_schema, find_candidate, known_benchmarks, newest_version, refresh
+from .store import benchmark_names, cached_decision, ensure_schema, find_candidate, newest_version, refresh
 
 log = logging.getLogger(__name__)
 
@@ -161,21 +161,15 @@ class _Context:
     conn: sqlite3.Connection
     source: str
     reviewer: str
-    benchmarks: dict[str, str]  # lower-case name or alias → canonical name
+    any_paper: bool = False  # an added fact may name a paper the store does not know
+    _benchmarks: dict[str, str] | None = None
 
-
-def _benchmark_names(conn: sqlite3.Connection) -> dict[str, str]:
-    names: dict[str, str] = {}
-    try:
-        for b in load_registry().values():
-            names[b.name.lower()] = b.name
-            for a in b.aliases:
-                names.setdefault(a.lower(), b.name)
-    except ConfigError as e:  # a broken registry must not block reviewing
-        log.warning("benchmark registry unavailable: %s", e)
-    for name in known_benchmarks(conn):
-        names.setdefault(name.lower(), name)
-    return names
+    @property
+    def benchmarks(self) -> dict[str, str]:
+        """Lower-case name or alias → canonical name (read on first use: rows naming candidates need none)."""
+        if self._benchmarks is None:
+            self._benchmarks = benchmark_names(self.conn)
+        return self._benchmarks
 
 
 def _same_arxiv_id(cell: str, stored: str) -> bool:
@@ -368,6 +362,56 @@ def _validate_candidate_row(cells: Mapping[str, str], line: int, decision: str,
     ), []
 
 
+# New-style ids (``YYMM.NNNNN``) began in April 2007; the number has 4 digits until 1412, 5 from 1501 on.
+_NEW_STYLE_FIRST = (2007, 4)
+_FIVE_DIGITS_FROM = (2015, 1)
+
+
+def arxiv_id_form_problem(arxiv_id: ArxivId, today: date | None = None) -> str | None:
+    """Why a parsed id cannot be a real arXiv id (month, era, digit count, a future date), or None.
+
+    ``parse_id`` checks the shape; this checks what the shape encodes. Old-style ids
+    (``hep-th/9901001``) are checked for their month only.
+
+    >>> arxiv_id_form_problem(parse_id("1810.4805"))
+    "not an arXiv id: '1810.4805' (ids from 2015 on have 5 digits after the dot, e.g. 1810.04805)"
+    >>> arxiv_id_form_problem(parse_id("9999.99999"))
+    "not an arXiv id: '9999.99999' (month 99 does not exist)"
+    >>> arxiv_id_form_problem(parse_id("1512.03385")) is None
+    True
+    """
+    base = arxiv_id.base
+    year, month = arxiv_id.year_month
+    if not 1 <= month <= 12:
+        return f"not an arXiv id: {base!r} (month {month:02d} does not exist)"
+    if arxiv_id.is_old_style:
+        return None
+    if year < 2000:  # year_month reads YY >= 91 as 19YY, the old-style scheme's century
+        year += 100
+    today = today or datetime.now(UTC).date()
+    number = base.split(".", 1)[1]
+    if (year, month) < _NEW_STYLE_FIRST:
+        return f"not an arXiv id: {base!r} (ids of the form YYMM.NNNNN start in April 2007, 0704)"
+    if (year, month) > (today.year, today.month):
+        return f"not an arXiv id: {base!r} ({year}-{month:02d} is in the future)"
+    five = (year, month) >= _FIVE_DIGITS_FROM
+    if five and len(number) != 5:
+        return (f"not an arXiv id: {base!r} (ids from 2015 on have 5 digits after the dot, "
+                f"e.g. {base.split('.')[0]}.{number.zfill(5)})")
+    if not five and len(number) != 4:
+        return f"not an arXiv id: {base!r} (ids before 2015 have 4 digits after the dot)"
+    if int(number) == 0:
+        return f"not an arXiv id: {base!r} (papers are numbered from 1)"
+    return None
+
+
+def _paper_pages(conn: sqlite3.Connection, arxiv_id: str, version: int) -> int:
+    """Pages of the paper version as extracted (0: unknown)."""
+    row = conn.execute("SELECT pages FROM extractions WHERE arxiv_id = ? AND version = ?",
+                       (arxiv_id, version)).fetchone()
+    return int(row[0] or 0) if row is not None else 0
+
+
 def _validate_add_row(cells: Mapping[str, str], line: int, ctx: _Context) -> tuple[Decision | None, list[Problem]]:
     src = ctx.source
     problems: list[Problem] = []
@@ -386,9 +430,17 @@ def _validate_add_row(cells: Mapping[str, str], line: int, ctx: _Context) -> tup
     else:
         try:
             parsed = parse_id(cells["arxiv_id"])
-            arxiv_id, id_version = parsed.base, parsed.version
         except InvalidIdError as e:
             bad("arxiv_id", str(e))
+        else:
+            why = arxiv_id_form_problem(parsed)
+            if why is not None:
+                bad("arxiv_id", why)
+            elif newest_version(ctx.conn, parsed.base) is None and not ctx.any_paper:
+                bad("arxiv_id", f"paper {parsed.base} is not in the store (neither harvested nor extracted "
+                                "here); check the id, or use --any-paper to add a fact to it anyway")
+            else:
+                arxiv_id, id_version = parsed.base, parsed.version
     field_name = cells.get("field", "").lower()
     value: float | str | None = None
     force, ps = _force_cell(cells, line, ctx)
@@ -443,6 +495,10 @@ def _validate_add_row(cells: Mapping[str, str], line: int, ctx: _Context) -> tup
     if problems or value is None:
         return None, problems
     version = version or id_version or newest_version(ctx.conn, arxiv_id) or 1
+    pages = _paper_pages(ctx.conn, arxiv_id, version)
+    if page is not None and pages and page > pages:
+        return None, [Problem(src, line, "page", f"page {page} is past the end of {arxiv_id}v{version} "
+                                                 f"({pages} pages)")]
     return Decision(
         decision=ADD, arxiv_id=arxiv_id, version=version, field=field_name, value=value, benchmark=benchmark,
         model=cells.get("model", ""), unit=unit, page=page or 0,
@@ -452,17 +508,21 @@ def _validate_add_row(cells: Mapping[str, str], line: int, ctx: _Context) -> tup
 
 
 def validate_rows(rows: Sequence[Mapping[str, str]], conn: sqlite3.Connection, source: str, *,
-                  lines: Sequence[int] | None = None, reviewer: str = "") -> tuple[list[Decision], list[Problem]]:
+                  lines: Sequence[int] | None = None, reviewer: str = "",
+                  any_paper: bool = False, sheet: bool = False) -> tuple[list[Decision], list[Problem]]:
     """Validate review rows (``{column: cell}``) from one ``source``; return (valid decisions, problems).
 
     Rows with an empty decision are pending and skipped. ``lines`` gives each row's line number
     (default: 2, 3, … as in a file with one header line). ``reviewer`` fills empty reviewer cells.
+    An added fact must name a paper in the store unless ``any_paper``. ``sheet``: the rows come from a
+    reviewer's file, so a row that records nothing of what it showed is judged ``Seen.unknown`` (a
+    decision differing from the ledger's is then a conflict); rows from the browser carry no such state.
     Call ``review.sync(conn, home)`` first so that decisions on orphaned candidates are known.
 
     >>> # decisions, problems = validate_rows([{"candidate_id": cid, "decision": "accept"}], conn, "web")
     """
     ensure_schema(conn)
-    ctx = _Context(conn, source, reviewer, _benchmark_names(conn))
+    ctx = _Context(conn, source, reviewer, any_paper)
     line_numbers = list(lines) if lines is not None else list(range(2, len(rows) + 2))
     problems: list[Problem] = []
     found: dict[str, Decision] = {}
@@ -486,6 +546,8 @@ def validate_rows(rows: Sequence[Mapping[str, str]], conn: sqlite3.Connection, s
             d, ps = _validate_candidate_row(cells, line, decision, ctx)
             try:
                 seen = Seen.from_cells(cells, source)
+                if seen is None and sheet:
+                    seen = Seen.unknown(source)
             except ValueError as e:
                 ps = [*ps, Problem(source, line, EXPORTED_COLUMN, str(e))]
                 d = None
@@ -548,8 +610,8 @@ def _join(a: str, b: str, sep: str = "; ") -> str:
     return sep.join(parts)
 
 
-def validate_files(conn: sqlite3.Connection, paths: Sequence[Path | str], *,
-                   reviewer: str = "") -> tuple[list[Decision], list[Problem], int]:
+def validate_files(conn: sqlite3.Connection, paths: Sequence[Path | str], *, reviewer: str = "",
+                   any_paper: bool = False) -> tuple[list[Decision], list[Problem], int]:
     """Read and validate several reviewer CSVs together: (valid merged decisions, problems, rows read)."""
     per_source: list[tuple[str, Sequence[Decision]]] = []
     problems: list[Problem] = []
@@ -559,7 +621,8 @@ def validate_files(conn: sqlite3.Connection, paths: Sequence[Path | str], *,
         problems.extend(sheet.problems)
         rows_read += len(sheet.rows)
         decisions, ps = validate_rows([r for _, r in sheet.rows], conn, sheet.source,
-                                      lines=[n for n, _ in sheet.rows], reviewer=reviewer)
+                                      lines=[n for n, _ in sheet.rows], reviewer=reviewer, any_paper=any_paper,
+                                      sheet=True)
         problems.extend(ps)
         per_source.append((sheet.source, decisions))
     merged, ps = merge(per_source)
@@ -584,15 +647,18 @@ ImportCheck = Callable[[list[Decision]], tuple[list[Decision], list[Problem]]]
 
 
 def import_files(conn: sqlite3.Connection, home: Home, paths: Sequence[Path | str], *, partial: bool = False,
-                 reviewer: str = "", dry_run: bool = False, check: ImportCheck | None = None) -> ImportReport:
+                 reviewer: str = "", dry_run: bool = False, check: ImportCheck | None = None,
+                 any_paper: bool = False, also_write: AlsoWrite | None = None) -> ImportReport:
     """Validate every row of every file, then apply them all in one transaction.
 
     Any problem raises ``ReviewError`` listing all of them and applies nothing, unless ``partial``:
     then the valid rows are applied and the problems returned. ``dry_run`` validates only.
     ``check`` runs on the valid decisions before anything is applied; its problems count like the others.
+    ``any_paper`` lets an added fact name a paper the store does not know. ``also_write`` goes to
+    ``apply``: more files committed in the same transaction.
     """
     refresh(conn, home)
-    decisions, problems, rows = validate_files(conn, paths, reviewer=reviewer)
+    decisions, problems, rows = validate_files(conn, paths, reviewer=reviewer, any_paper=any_paper)
     if check is not None:
         decisions, more = check(decisions)
         if more:
@@ -600,7 +666,7 @@ def import_files(conn: sqlite3.Connection, home: Home, paths: Sequence[Path | st
     if problems and not partial:
         raise _nothing_applied(problems, paths)
     try:
-        report = apply(conn, home, decisions, skip_conflicts=partial, check_only=dry_run)
+        report = apply(conn, home, decisions, skip_conflicts=partial, check_only=dry_run, also_write=also_write)
     except StaleSheetError as e:
         raise _nothing_applied([_as_problem(c) for c in e.conflicts], paths) from None
     problems = sorted([*problems, *(_as_problem(c) for c in report.conflicts)],

@@ -123,3 +123,44 @@ def test_library_entry_points_used_by_the_demo(tmp_path: Path) -> None:
     done = analyze_to_dir(home.dataset_dir / "dataset.csv", home.report_dir, sims=0, figures=False)
     assert done.result.fitted_anything and (home.report_dir / "report.html") in done.paths
     assert not (home.report_dir / "figures").exists()
+
+
+def test_analyze_today_and_construction_options(dataset: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r1"
+    assert _run(["analyze", "--dataset", str(dataset), "--out", str(out), "--sims", "0"]) == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    fig4 = results["figure4"]
+    assert fig4["construction"] == "line" and fig4["exponential_form"] == "exponential_perf"
+    assert fig4["exponential_equation"] == "1/error = a + b·log10(compute)"
+    assert "Table 4" in results["forms"]["exponential_perf"]["seed"]
+    assert "not in Figure 4" in results["forms"]["exponential"]["seed"]
+    df = pd.read_csv(dataset, dtype={"arxiv_id": str})
+    coco = df[(df["benchmark"] == "coco") & (df["error"] > 0)].sort_values("error").iloc[0]
+    today = {t["benchmark"]: t for t in fig4["today"]}
+    assert today["coco"]["error"] == pytest.approx(coco["error"])
+    assert (today["coco"]["arxiv_id"], today["coco"]["model"]) == (coco["arxiv_id"], coco["model"])
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "Construction (line)" in md and f"coco: today {coco['error'] * 100:.4g} % from {coco['arxiv_id']}" in md
+    assert "Hardware burden in the seed's layout" in md
+
+    out2 = tmp_path / "r2"
+    assert _run(["analyze", "--dataset", str(dataset), "--out", str(out2), "--sims", "0", "--today", "imagenet=5%",
+                 "--today", "0.3", "--extrapolate-from", "best-point"]) == 0
+    results = json.loads((out2 / "results.json").read_text(encoding="utf-8"))
+    assert results["figure4"]["construction"] == "best-point"
+    assert {t["benchmark"]: (t["error"], t["source"]) for t in results["figure4"]["today"]} == {
+        "imagenet": (0.05, "given"), "coco": (0.3, "given"), "squad11": (0.3, "given")}
+    assert all(e["construction"] == "best-point" for e in results["extrapolation"])
+    assert "Construction (best-point)" in (out2 / "report.md").read_text(encoding="utf-8")
+    assert "--today is not used with --extrapolate-from best-point" in capsys.readouterr().err
+
+    out3 = tmp_path / "r3"
+    assert _run(["analyze", "--dataset", str(dataset), "--out", str(out3), "--sims", "0", "--today", "imagenet=5%"]) == 0
+    rows = json.loads((out3 / "results.json").read_text(encoding="utf-8"))["extrapolation"]
+    assert {e["target_error"] for e in rows if e["benchmark"] == "imagenet" and e["label"] == "today"} == {0.05}
+    assert {e["target_error"] for e in rows if e["benchmark"] == "coco" and e["label"] == "today"} == {coco["error"]}
+
+    capsys.readouterr()
+    assert _run(["analyze", "--dataset", str(dataset), "--out", str(out2), "--sims", "0", "--today", "150%"]) == 2
+    assert "--today" in capsys.readouterr().err

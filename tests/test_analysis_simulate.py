@@ -40,3 +40,33 @@ def test_seed_reproducible_and_sims_validated() -> None:
     assert math.isnan(a.n_needed["flexible"])  # never reaches the oracle within n ≤ 200
     with pytest.raises(ValueError):
         simulate(sims=0)
+
+
+def test_headline_crossings_with_their_spread(result) -> None:  # type: ignore[no-untyped-def]
+    # the paper: flexible needs 1,500 observations and the regularized (Lasso) one 175 to reach the oracle at 15
+    c = result.crossings
+    assert set(c) == {"flexible", "lasso"}
+    assert c["flexible"].n == result.n_needed["flexible"] and c["lasso"].n == result.n_needed["lasso"]
+    assert (c["flexible"].paper, c["lasso"].paper) == (1500, 175)
+    for x in c.values():
+        assert x.sim_low <= x.sim_median <= x.sim_high and x.never == 0
+        assert x.boot_low <= x.n <= x.boot_high
+        # every crossing lies between two sizes of the grid (log-interpolated), never outside it
+        assert result.n_grid[0] <= x.sim_low and x.sim_high <= result.n_grid[-1]
+    assert c["lasso"].sim_high < c["flexible"].sim_low
+    assert result.seconds > 0
+    d = result.to_dict()
+    assert d["crossings"]["lasso"]["n"] == c["lasso"].n and isinstance(d["n_grid"], list)
+
+
+def test_crossing_interpolates_on_the_log_grid() -> None:
+    import numpy as np
+
+    from flopmine.analysis.simulate import crossings
+
+    # oracle at n = 10 reaches 1.0; the model's curve reaches it halfway (in performance) from 100 to 1000
+    perf = {"oracle": np.array([[1.0, 2.0, 3.0]]), "flexible": np.array([[0.0, 0.5, 1.5]]),
+            "lasso": np.array([[0.0, 0.0, 0.0]])}
+    c = crossings((10, 100, 1000), perf, bootstrap=0)
+    assert c["flexible"].n == pytest.approx(10**2.5) and c["flexible"].sim_median == pytest.approx(10**2.5)
+    assert math.isnan(c["lasso"].n) and c["lasso"].never == 1 and math.isnan(c["lasso"].sim_high)

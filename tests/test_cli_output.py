@@ -39,8 +39,18 @@ def test_extract_missing_file_says_no_such_file_and_stores_nothing(tmp_path, cap
                           str(tmp_path / "notes.pdf")], capsys)
     assert code == 1
     assert out.count("no such file") == 2 and "not an arXiv id" not in out
+    assert not home.exists()  # nothing readable: no home, store or queue is created
+
+
+def test_extract_missing_file_beside_a_readable_one_stores_no_row_for_it(tmp_path, capsys):
+    home = tmp_path / "home"
+    bad = tmp_path / "1901.00001v1.pdf"
+    bad.write_bytes(b"<html>an error page</html>")
+    code, out = _run_cli(["--home", str(home), "--quiet", "extract", "--workers", "1", str(bad),
+                          str(tmp_path / "2001.09999v1.pdf")], capsys)
+    assert code == 1 and out.count("no such file") == 1
     with sqlite3.connect(home / "flopmine.sqlite") as conn:
-        assert conn.execute("SELECT count(*) FROM extractions").fetchone() == (0,)
+        assert conn.execute("SELECT arxiv_id FROM extractions").fetchall() == [("1901.00001",)]
 
 
 def test_extract_folder_without_pdfs_is_an_error(tmp_path, capsys):

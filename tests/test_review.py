@@ -105,6 +105,14 @@ def row_for(c: Candidate, **edits: object) -> dict[str, object]:
     return base
 
 
+def shown(db: sqlite3.Connection, c: Candidate) -> str:
+    """The ``exported_decision`` cell an export would write for ``c`` now (its recorded decision)."""
+    from flopmine.review.decision import exported_state
+    from flopmine.review.store import cached_decision
+
+    return exported_state(cached_decision(db, c.candidate_id))
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
@@ -247,9 +255,8 @@ def test_round_trip_survives_spreadsheets_and_re_extraction(db: sqlite3.Connecti
     assert review.import_files(db, home, [out / "imagenet.csv"]).report.applied == ()  # type: ignore[union-attr]
     assert snapshot(ann_dir) == before
 
-    # deciding the new version's fact replaces the old version's decision (one fact, one row)
-    v2_err = v2[0]
-    sheet = write_sheet(tmp_path / "v2.csv", [row_for(v2_err, decision="accept")])
+    # deciding the new version's fact (in the export that showed it) replaces the old version's decision
+    sheet = write_sheet(tmp_path / "v2.csv", [{**err, "decision": "accept", "corrected_value": ""}], columns=list(err))
     rep = review.import_files(db, home, [sheet]).report
     assert rep is not None and [d.candidate_id for d in rep.superseded] == [cid(ERR1)]
     imagenet = [Fact.from_row(r) for r in read_csv(ann_dir / "imagenet.csv")]
@@ -585,13 +592,15 @@ def test_import_accepts_the_extractors_queue(db: sqlite3.Connection, home: Home,
 def test_a_changed_mind_replaces_the_fact(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
     review.import_files(db, home, [write_sheet(tmp_path / "a.csv", [row_for(EPOCHS, decision="accept")])])
     assert [f.field for f in review.load_facts(home.annotations_dir)] == ["epochs"]
-    rep = review.import_files(db, home, [write_sheet(tmp_path / "b.csv", [row_for(EPOCHS, decision="reject")])])
+    rep = review.import_files(db, home, [write_sheet(tmp_path / "b.csv", [
+        row_for(EPOCHS, decision="reject", exported_decision=shown(db, EPOCHS))])])
     assert rep.report is not None and rep.report.counts()["reject"] == 1
     assert review.load_facts(home.annotations_dir) == []
     ledger = read_csv(home.annotations_dir / ann.LEDGER_FILE)
     assert [(r["candidate_id"], r["decision"]) for r in ledger] == [(cid(EPOCHS), "reject")]
     # a note-only edit is a change too; the same note again is not
-    sheet = write_sheet(tmp_path / "c.csv", [row_for(EPOCHS, decision="reject", note="not the main run")])
+    sheet = write_sheet(tmp_path / "c.csv", [row_for(EPOCHS, decision="reject", note="not the main run",
+                                                     exported_decision=shown(db, EPOCHS))])
     assert len(review.import_files(db, home, [sheet]).report.applied) == 1  # type: ignore[union-attr]
     assert len(review.import_files(db, home, [sheet]).report.applied) == 0  # type: ignore[union-attr]
 
@@ -629,7 +638,8 @@ def test_one_import_with_both_paper_versions_keeps_one_decision_per_fact(db: sql
     assert [d.candidate_id for d in result.report.applied] == [v2.candidate_id]
     assert [d.candidate_id for d in result.report.unchanged] == [cid(ERR1)]
     sheet = write_sheet(tmp_path / "both.csv", [row_for(ERR1, decision="reject"),
-                                                row_for(v2, decision="correct", corrected_value="21.5")])
+                                                row_for(v2, decision="correct", corrected_value="21.5",
+                                                        exported_decision=shown(db, v2))])
     result = review.import_files(db, home, [sheet])
     assert result.report is not None and [d.candidate_id for d in result.report.applied] == [v2.candidate_id]
     again = review.import_files(db, home, [sheet]).report

@@ -57,7 +57,7 @@ def test_export_import_status(capsys: pytest.CaptureFixture[str], home_dir: Path
     code, stdout, stderr = run(capsys, "--home", str(home_dir), "review", "import", str(sheet), "-r", "alice")
     assert (code, stderr) == (0, "")
     assert "Applied 2 decision(s): 1 accept, 1 reject, 0 correct, 0 add; 0 unchanged." in stdout
-    assert "decisions/ledger.csv, imagenet.csv" in stdout
+    assert "decisions/ledger.csv, decisions/reviews.csv, imagenet.csv" in stdout
 
     code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "import", str(sheet))
     assert code == 0 and "Nothing to apply: 2 decision(s) already recorded (3 row(s) read)." in stdout

@@ -13,7 +13,7 @@ import pytest
 from flopmine import review
 from flopmine.config import Home
 from flopmine.errors import ReviewError
-from flopmine.extract.evaluate import GoldFact
+from flopmine.extract.gold import GoldFact
 from flopmine.review import assign as asg
 from flopmine.review.agreement import agreement
 from flopmine.review.cost import review_cost
@@ -21,6 +21,7 @@ from flopmine.review.decision import REVIEW_COLUMNS, format_value
 from flopmine.review.slots import close_fields, current_slots, slot_of
 from flopmine.store import connect, replace_candidates, upsert_paper
 from flopmine.types import Candidate, Paper
+from tests.test_review import shown
 
 P1, P2, P3 = "1512.03385", "1608.06993", "1704.04861"
 
@@ -129,7 +130,8 @@ def test_accept_supersedes_siblings_and_undo_brings_them_back(db: sqlite3.Connec
     status_of = {r["value"]: r["status"] for r in full if r["arxiv_id"] == P1 and r["model"].startswith("ResNet")}
     assert status_of == {"19.38": "decided", "21.43": "superseded", "78": "superseded"}
     # Changing the decision (the CLI/web way to undo an accept) makes the siblings pending again.
-    asg.import_reviewed(db, home, [sheet(tmp_path / "b.csv", [row_for(best, decision="reject")])])
+    asg.import_reviewed(db, home, [sheet(tmp_path / "b.csv", [row_for(best, decision="reject",
+                                                                      exported_decision=shown(db, best))])])
     st = review.status(db, home)
     assert next(f for f in st.fields if f.benchmark == "imagenet" and f.field == "top1_err").superseded == 0
 
@@ -187,6 +189,7 @@ def test_plan_is_stable_balanced_and_overlaps() -> None:
 
 
 def test_assign_export_and_bad_input(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    _reviewers(home)  # listed, but empty
     with pytest.raises(ReviewError, match="no reviewers are listed"):
         asg.export_assigned(db, home, tmp_path / "out", "alice,bob")
     _reviewers(home, "alice", "bob")
@@ -236,7 +239,9 @@ def test_agreement_on_doubly_reviewed_papers(db: sqlite3.Connection, home: Home,
         row_for(P1_CANDS[5], decision="reject"), row_for(P1_CANDS[6], decision="accept"),
         row_for(P3_CANDS[0], decision="correct", corrected_value="70.6")])  # same value as alice's accept
     asg.import_reviewed(db, home, [a], reviewer="alice")
-    asg.import_reviewed(db, home, [b], reviewer="bob")
+    # bob's rows that differ from alice's decisions are conflicts: not applied (--partial), but kept as his verdicts
+    result = asg.import_reviewed(db, home, [b], reviewer="bob", partial=True)
+    assert [p.line for p in result.problems] == [2, 5]
     rep = agreement(home.annotations_dir)
     assert rep.papers == (P1, P3)
     by = {f.field: f for f in rep.fields}

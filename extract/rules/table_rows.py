@@ -7,8 +7,8 @@ import re
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 
 from ..document import Document, Page
+from ..evidence import Evidence
 from ..grid import Grid
-from ..rank import Evidence
 from ..tables import CellFact, grid_facts, table_facts, text_table_facts
 from .benchmark_names import _benchmark_spots, _fit_metric, _nearest_benchmark
 from .context import (

@@ -19,6 +19,13 @@ class HardwareBasis(enum.StrEnum):
     fp32 = "fp32"
 
 
+class ExtrapolateFrom(enum.StrEnum):
+    """``--extrapolate-from`` (flopmine.analysis.extrapolate.CONSTRUCTIONS)."""
+
+    line = "line"
+    best_point = "best-point"
+
+
 class Points(enum.StrEnum):
     """``--points`` (flopmine.analysis.fit.POINTS_CHOICES; kept here so the CLI starts without pandas)."""
 
@@ -36,6 +43,9 @@ def build(
         help="Per-device figure of hardware burden: 'peak' is the seed paper's (the vendor's peak for TPUs, e.g. "
         "180 TFLOPS per TPU v2 board, else FP32); 'fp32' uses FP32 only (TPU v3/v4 then have none).")
     ] = HardwareBasis.peak,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 1 when the annotations hold conflicting decisions (e.g. merged from two "
+        "annotation clones); they are listed as warnings either way.")] = False,
 ) -> None:
     """Regenerate the dataset from the reviewed facts in the annotations directory.
 
@@ -58,6 +68,9 @@ def build(
                       f"{int(df['hardware_burden_gflop'].notna().sum())} with hardware burden)", highlight=False)
         for p in built.paths:
             console.print(f"wrote {p}", highlight=False)
+    if strict and built.conflicts:
+        raise AnalysisError(f"{len(built.conflicts)} conflicting decision(s) in the annotations (listed above; "
+                            "--strict); decide each again (review import or serve), then build again")
     if built.unreadable_rows:
         raise AnalysisError(f"{built.unreadable_rows} annotation row(s) could not be read (listed above); the "
                             "dataset was built without them: fix them and run `flopmine build` again")
@@ -82,22 +95,36 @@ def analyze(
         "--hardware-basis",
         help="For rows of an external dataset whose hardware_gflops is empty: the catalog figure to derive it "
         "from (as build).")] = HardwareBasis.peak,
+    today: Annotated[list[str] | None, typer.Option(
+        "--today", metavar="[BENCHMARK=]ERROR",
+        help="Figure 4's error today, instead of each benchmark's best error among all its dataset rows: a "
+        "fraction or a percentage (0.115 or 11.5%), for one benchmark (imagenet=11.5%) or, bare, for all. "
+        "Repeatable.", show_default=False)] = None,
+    extrapolate_from: Annotated[ExtrapolateFrom, typer.Option(
+        "--extrapolate-from",
+        help="Figure 4's construction: 'line' (the seed's: the fitted line's compute at today's error and at each "
+        "target) or 'best-point' (start at the best fitted point and move along the slope).")] = ExtrapolateFrom.line,
 ) -> None:
     """Fit the paper's scaling laws and write the report.
 
-    The dataset may be build's or your own facts-level CSV (flops, mult_adds, params, hardware or hardware_gflops(_total), hardware_count, training_time_hours): empty derived columns are derived as build does. A file without the needed columns is an error before anything runs. Per benchmark and compute measure (GFLOPs per pass, hardware burden): polynomial and exponential fits (Tables 1, 3, 4), the year trend (Table 2), the implied exponent k with its 95 % interval, the 10 % quantile regression (Figure 8), the Figure 4 extrapolation with CO2 and dollars, the conversion regression (Figure 7) and the Section 2 simulation (Figure 1). Problems (too few rows, non-positive values, missing columns) are warnings naming the benchmark and dataset lines; exit code 1 only when nothing could be fitted.
+    The dataset may be build's or your own facts-level CSV (flops, mult_adds, params, hardware or hardware_gflops(_total), hardware_count, training_time_hours): empty derived columns are derived as build does. A file without the needed columns is an error before anything runs. Per benchmark and compute measure (GFLOPs per pass, hardware burden): polynomial and exponential fits (Tables 1, 3, 4), the year trend (Table 2), the implied exponent k with its 95 % interval, the 10 % quantile regression (Figure 8), Figure 4 (each benchmark's best error among all its rows is "today"; the computation required is the fitted line's prediction at today's error and at each target, with CO2 and dollars), the conversion regression (Figure 7) and the Section 2 simulation (Figure 1). Problems (too few rows, non-positive values, missing columns) are warnings naming the benchmark and dataset lines; exit code 1 only when nothing could be fitted.
 
     Example: flopmine --home data analyze --sims 20 --seed 1 --out data/report
     """
+    from flopmine.analysis.extrapolate import parse_today
     from flopmine.analysis.report import analyze_to_dir
 
+    try:
+        given = parse_today(today or [])
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--today") from None
     st = state(ctx)
     home = st.home
     path = dataset or home.dataset_dir / "dataset.csv"
     out_dir = out or home.report_dir
     with progress_bar("simulation", enabled=not st.quiet) as progress:
         done = analyze_to_dir(path, out_dir, sims=sims, seed=seed, progress=progress, points=points.value,
-                              hardware_basis=hardware_basis.value)
+                              hardware_basis=hardware_basis.value, today=given, construction=extrapolate_from.value)
     result, paths = done.result, done.paths
     for p in result.problems:
         console_err.print(f"[yellow]warning:[/] {p}", highlight=False, markup=True, soft_wrap=True)

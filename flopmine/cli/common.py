@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +28,32 @@ from ..config import Home, resolve_home
 
 console = Console()
 console_err = Console(stderr=True)
+
+# Output that is not a terminal (cron, pipes, log files) is never wrapped: one message per line, tables at
+# their natural width. COLUMNS, when set, wins (as rich and most Unix tools do).
+UNWRAPPED_WIDTH = 10_000
+_file_handlers: list[logging.Handler] = []
+
+
+def output_width(is_terminal: bool, environ: Mapping[str, str] | None = None) -> int | None:
+    """The width to render at: ``COLUMNS`` when set, the terminal's own (None) on a terminal, else unwrapped.
+
+    >>> output_width(False, {})
+    10000
+    >>> output_width(False, {"COLUMNS": "120"}), output_width(True, {"COLUMNS": "100"}), output_width(True, {})
+    (120, 100, None)
+    """
+    env = os.environ if environ is None else environ
+    columns = env.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return None if is_terminal else UNWRAPPED_WIDTH
+
+
+def fit_consoles_to_output() -> None:
+    """Set both consoles' width for where their output goes now (called once per command)."""
+    for c in (console, console_err):
+        c.width = output_width(c.is_terminal)  # type: ignore[assignment]  # None: ask the terminal
 
 # A progress callback that library code calls: (done, total, message).
 ProgressCallback = Callable[[int, int, str], None]
@@ -87,26 +114,63 @@ def global_options(
 ) -> None:
     """Options shared by every command."""
     ctx.obj = CliState(home_value=home, annotations_value=annotations, quiet=quiet)
+    fit_consoles_to_output()
     setup_logging(quiet=quiet, verbose=verbose, log_file=log_file)
 
 
+class OneLineFormatter(logging.Formatter):
+    """A log line per message, whatever the message holds: newlines become `` | `` so grep sees it whole."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return " | ".join(line for line in super().format(record).splitlines() if line.strip())
+
+
 def setup_logging(*, quiet: bool, verbose: bool, log_file: Path | None) -> None:
+    """Console logging (rich on a terminal, plain one-line records otherwise) and the optional log file.
+
+    The log file receives INFO and above (DEBUG with ``--verbose``), whatever ``--quiet`` says of the
+    console, each line time-stamped; ``log_to_file`` adds the error that ends a command.
+    """
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)
+        if h in _file_handlers:
+            h.close()
+    _file_handlers.clear()
     root.setLevel(logging.DEBUG if log_file else level)
-    handler = RichHandler(console=console_err, show_path=False, show_time=False, rich_tracebacks=False)
+    handler: logging.Handler
+    if console_err.is_terminal:
+        handler = RichHandler(console=console_err, show_path=False, show_time=False, rich_tracebacks=False)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
     handler.setLevel(level)
     root.addHandler(handler)
     if log_file:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        fh = logging.FileHandler(log_file, encoding="utf-8")
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            fh = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as e:
+            raise typer.BadParameter(f"cannot write the log file: {e.strerror or e}", param_hint="--log-file") \
+                from None
         fh.setLevel(logging.DEBUG if verbose else logging.INFO)
-        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        fh.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(fh)
+        _file_handlers.append(fh)
     for noisy in ("urllib3", "arxiv", "pdfminer", "distributed", "asyncio", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def log_to_file(message: str, *, level: int = logging.ERROR, exc_info: bool = False) -> None:
+    """Write a message the console already shows (a failure, the error that ends a command) to the log file."""
+    if not _file_handlers:
+        return
+    record = logging.getLogger("flopmine").makeRecord(
+        "flopmine", level, __file__, 0, message, None, sys.exc_info() if exc_info else None)
+    for h in _file_handlers:
+        h.handle(record)
+        h.flush()
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from flopmine.extract import pipeline
 from flopmine.extract.queue import write_queue
-from flopmine.extract.ranker import model_path_for
+from flopmine.extract.ranking import model_path_for
 
 from ..config import home_lock
 from ..store import connect
-from .common import console, progress_bar, state
+from .common import console, log_to_file, progress_bar, state
 
 
 def extract_command(
@@ -52,6 +54,14 @@ def extract_command(
     """
     st = state(ctx)
     home = st.home
+    if paths:
+        # Nothing readable on the command line: say so without creating a home or an empty queue.
+        given = pipeline.inputs_from_paths(paths, arxiv_id=arxiv_id)
+        if all(item.problem for item in given):
+            for item in given:
+                console.print(f"[red]error[/] {escape(str(item.path))}: {escape(item.problem)}", highlight=False)
+                log_to_file(f"error {item.path}: {item.problem}", level=logging.WARNING)
+            raise typer.Exit(1)
     limits = pipeline.Limits(timeout=timeout, memory_bytes=int(memory * 2**30),
                              model_path=model_path_for(home.root, model))
     with home_lock(home, "extract"):
@@ -88,7 +98,8 @@ def _render(summary: pipeline.RunSummary, queue_path: Path, rows: int, *, quiet:
         console.print(f"{summary.candidates} candidates from {summary.pages} pages; "
                       f"review queue: {queue_path} ({rows} rows)", highlight=False)
     for r in summary.failed:
-        console.print(f"[red]{r.status}[/] {r.path}: {r.reason}", highlight=False)
+        console.print(f"[red]{r.status}[/] {escape(str(r.path))}: {escape(r.reason)}", highlight=False)
+        log_to_file(f"{r.status} {r.path}: {r.reason}", level=logging.WARNING)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from flopmine import harvest
 from flopmine.benchmarks import load_registry
-from flopmine.extract.ranker import model_in_use
+from flopmine.extract.ranking import model_in_use
 from flopmine.harvest.run import select_benchmarks
 
 from ..errors import ConfigError
@@ -70,6 +70,9 @@ def harvest_command(
     """
     st = state(ctx)
     first, last = _date(since, "--since"), _date(until, "--until")
+    if first and last and first > last:
+        raise typer.BadParameter(f"--since {first} is later than --until {last}: no paper can match",
+                                 param_hint="--since/--until")
     _check_benchmarks(benchmark, registry)
     with progress_bar("Harvesting", enabled=not st.quiet) as progress:
         report = harvest.run(
@@ -110,7 +113,8 @@ def status_command(
     st = state(ctx)
     report = harvest.status(st.home, registry=registry)
     if not report.exists:
-        console.print(f"No data yet in {st.home.root} (run `flopmine harvest`).")
+        raise ConfigError(f"no flopmine data in {st.home.root}: check --home (or FLOPMINE_HOME), "
+                          "or start with `flopmine harvest` or `flopmine extract PDFs`")
     table = Table(title=f"flopmine status — {st.home.root}")
     for col in ("benchmark", "papers", "versions", "PDF ok", "pending", "failed", "last complete query"):
         table.add_column(col, justify="left" if col in ("benchmark", "last complete query") else "right")

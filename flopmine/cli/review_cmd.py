@@ -12,9 +12,10 @@ from flopmine.review import export, status
 from flopmine.review.assign import DEFAULT_OVERLAP, export_assigned, import_reviewed
 from flopmine.review.decision import format_value
 from flopmine.review.slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, close_field
+from flopmine.review.store import resolve_benchmark
 
 from ..config import Home
-from ..errors import EXIT_ERROR
+from ..errors import EXIT_ERROR, ConfigError
 from ..store import connect
 from .common import console, console_err, progress_bar, state
 
@@ -28,6 +29,16 @@ review_app = typer.Typer(
 
 def _home(ctx: typer.Context) -> Home:
     return state(ctx).home
+
+
+def _benchmark(home: Home, name: str | None) -> str | None:
+    """``--benchmark`` as its canonical name; an unknown name is a bad command line (exit 2), listing the known ones."""
+    if name is None:
+        return None
+    try:
+        return resolve_benchmark(home, name)
+    except ConfigError as e:
+        raise typer.BadParameter(str(e), param_hint="--benchmark") from None
 
 
 @review_app.command("export")
@@ -51,7 +62,8 @@ def export_cmd(
         "--all", help="Every candidate of every slot (no --top or --slot-rank limit).")] = False,
     assign: Annotated[str | None, typer.Option(
         "--assign", help="Split the papers among these reviewers (comma-separated names listed in "
-                         "annotations/decisions/reviewers.csv): one folder per reviewer under --out.",
+                         "annotations/decisions/reviewers.csv; the first --assign creates that file with "
+                         "the names given): one folder per reviewer under --out.",
         show_default=False)] = None,
     overlap: Annotated[float, typer.Option(
         "--overlap", help="With --assign: share of papers (0–1) given to a second reviewer, for agreement.")]
@@ -69,6 +81,7 @@ def export_cmd(
     Example: flopmine review export --benchmark imagenet --pending-only --out ~/review · flopmine review export --assign alice,bob --overlap 0.1
     """
     home = _home(ctx)
+    benchmark = _benchmark(home, benchmark)
     conn = connect(home.db_path)
     limit = None if show_all else top
     slots_limit = None if show_all else slot_rank
@@ -83,6 +96,10 @@ def export_cmd(
     finally:
         conn.close()
     if assign is not None:
+        if assigned.reviewers_created is not None:
+            console.print(f"Listed the reviewers {', '.join(assigned.exports)} in {assigned.reviewers_created} "
+                          "(new); later --assign names must be listed there (commit it with the annotations).",
+                          highlight=False, soft_wrap=True)
         papers = {r: sum(1 for v in assigned.assignments.values() if r in v) for r in assigned.exports}
         console.print(f"Assigned {len(assigned.assignments)} paper(s), {assigned.doubles} reviewed twice:",
                       highlight=False)
@@ -114,7 +131,8 @@ def import_cmd(
         help="Name for rows whose reviewer cell is empty (env FLOPMINE_REVIEWER).")] = "",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; apply nothing.")] = False,
     any_paper: Annotated[bool, typer.Option(
-        "--any-paper", help="Accept decisions on papers not assigned to their reviewer (see export --assign).")]
+        "--any-paper", help="Accept decisions on papers not assigned to their reviewer (see export --assign), "
+                            "and added facts on papers the store does not know.")]
     = False,
 ) -> None:
     """Validate every row of every file, then apply all decisions at once to the annotations.
@@ -164,7 +182,7 @@ def status_cmd(
                             "disagreements to adjudicate.")] = False,
 ) -> None:
     """Show decided / superseded / pending candidates per benchmark and field, fact slots, complete papers,
-    orphaned decisions.
+    conflicting decisions (e.g. merged from two annotation clones), orphaned decisions.
 
     Works from the annotations alone: after deleting the store and re-extracting, decisions
     re-attach by candidate id, or by fact for a new paper version.
@@ -172,6 +190,7 @@ def status_cmd(
     Example: flopmine review status --benchmark imagenet
     """
     home = _home(ctx)
+    benchmark = _benchmark(home, benchmark)
     if agreement:
         _print_agreement(home)
         return
@@ -197,6 +216,11 @@ def status_cmd(
             console.print(f"  incomplete  {p}", highlight=False)
     console.print(f"Decisions in annotations: {report.decisions} ({report.added} added by reviewers)",
                   highlight=False)
+    if report.conflicts:
+        console.print(f"Conflicting decisions (decide each again to settle it): {len(report.conflicts)}",
+                      highlight=False)
+        for c in report.conflicts:
+            console.print(f"  {c}", highlight=False, markup=False, soft_wrap=True)
     if report.orphans:
         console.print(f"Orphaned decisions (kept; their candidates are no longer extracted): {len(report.orphans)}",
                       highlight=False)
@@ -250,6 +274,7 @@ def close_cmd(
     Example: flopmine review close 1512.03385 training_time_hours hardware --reviewer alice
     """
     home = _home(ctx)
+    benchmark = _benchmark(home, benchmark)
     conn = connect(home.db_path)
     try:
         for f in fields:
@@ -290,6 +315,7 @@ def serve_cmd(
     from flopmine.review.web.server import exposure_warning, run
 
     home = _home(ctx)
+    benchmark = _benchmark(home, benchmark)
     warning = exposure_warning(host)
     if warning:
         console_err.print(f"Warning: {warning}", highlight=False, markup=False)

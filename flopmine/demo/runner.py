@@ -125,7 +125,7 @@ def load_known_facts(text: str) -> list[KnownFact]:
 
 def same_value(field_name: str, a: object, b: object) -> bool:
     """The corpus README's scoring convention (``flopmine eval``): equal within 0.5 % or by device name."""
-    from flopmine.extract.evaluate import values_match
+    from flopmine.extract.gold import values_match
 
     return values_match(field_name, str(b), field_name, str(a))
 

@@ -40,15 +40,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flopmine.benchmarks import load_registry
 from flopmine.config import Home
-from flopmine.errors import ConfigError, FlopmineError, PdfError, ReviewError
+from flopmine.errors import FlopmineError, PdfError, ReviewError
 from flopmine.ids import ArxivId
 from flopmine.store import connect
 from flopmine.types import FIELDS, Candidate
 
 from ..export import pdf_link
 from ..slots import DEFAULT_TOP, close_fields
+from ..store import resolve_benchmark
 from . import backend
 from .pages import DEFAULT_SCALE, PageImage, box_percent, page_cache_path, pdf_title, render_page
 from .security import (
@@ -68,6 +68,7 @@ DECISIONS = ("accept", "reject", "correct")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 MAX_BODY = 64 * 1024  # bytes; a decision is a few hundred
 MAX_TEXT = 2000  # characters of a corrected value or note
+MAX_DECIDE_ATTEMPTS = 5  # reads of the walk when other writers keep changing the annotations meanwhile
 
 _SECURITY_HEADERS = {
     # No inline script, no framing, nothing fetched from elsewhere.
@@ -105,14 +106,18 @@ class _Server:
 
     def walk(self, conn: sqlite3.Connection) -> Walk:
         """The current walk (from the cache when nothing changed since it was built)."""
+        return self.walk_and_fingerprint(conn)[0]
+
+    def walk_and_fingerprint(self, conn: sqlite3.Connection) -> tuple[Walk, str]:
+        """The current walk and the annotations fingerprint it reflects (taken before it was built)."""
         key = self._key(conn)  # taken before building: a change made meanwhile invalidates it
         with self._cache_lock:
             if self._cache is not None and self._cache[0] == key:
-                return self._cache[1]
+                return self._cache[1], str(key[1])
         walk = Walk.build(backend.scope(conn, self.home, self.benchmark))
         with self._cache_lock:
             self._cache = (key, walk)
-        return walk
+        return walk, str(key[1])
 
     def remember(self, before: Walk, after: Walk) -> None:
         """After our own decision (under the review lock): ``after`` is ``before`` plus that decision.
@@ -174,7 +179,7 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
     >>> app = create_app(resolve_home("/tmp/flopmine-doctest"))
     """
     if benchmark is not None:
-        benchmark = _resolve_benchmark(home, benchmark)
+        benchmark = resolve_benchmark(home, benchmark)
     server = _Server(home=home, benchmark=benchmark, reviewer=reviewer or _login_name(), scale=scale)
     static_dir = Path(str(resources.files("flopmine.review.web").joinpath("static")))
 
@@ -257,26 +262,6 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _resolve_benchmark(home: Home, name: str) -> str:
-    """The canonical benchmark name for ``name`` (a registry name or alias, or one in the store)."""
-    names: dict[str, str] = {}
-    for b in load_registry().values():
-        names[b.name.lower()] = b.name
-        for alias in b.aliases:
-            names.setdefault(alias.lower(), b.name)
-    if home.db_path.is_file():
-        conn = connect(home.db_path)
-        try:
-            for known in backend.known_benchmarks(conn):
-                names.setdefault(known.lower(), known)
-        finally:
-            conn.close()
-    try:
-        return names[name.lower()]
-    except KeyError:
-        raise ConfigError(f"unknown benchmark {name!r}; known: {', '.join(sorted(set(names.values())))}") from None
-
-
 def _login_name() -> str:
     try:
         return getpass.getuser()
@@ -350,36 +335,44 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
     if decision not in DECISIONS:
         return JSONResponse({"problems": [f"decision: must be one of {', '.join(DECISIONS)}, got {decision!r}"]},
                             status_code=422)
-    with server.decide_lock, backend.locked(server.home):
+    # The annotations lock (which imports wait on) is held only to write: the walk, the checks and
+    # validation run before it; under it, the decision is written only if nothing changed the
+    # annotations since the walk was read (else the walk is read again and the checks repeated).
+    with server.decide_lock:
         conn = server.connect()
         try:
-            walk = server.walk(conn)
-            cand = walk.find(cid)
-            if cand is None:
-                return JSONResponse({"problems": [f"candidate_id: unknown or out of scope: {cid!r}"]},
-                                    status_code=422)
-            current = walk.decision(cid)
-            if current != expected:
-                return JSONResponse({
-                    "error": f"this candidate was decided meanwhile (now: {current or 'pending'}); "
-                             "reload to see the latest state",
-                    "current": current}, status_code=409)
-            try:
-                recorded = backend.decide(conn, server.home, cand, decision=decision, corrected_value=corrected,
-                                          reviewer=server.reviewer, note=note)
-            except ReviewError as e:
-                return JSONResponse({"problems": e.problems or [str(e)]}, status_code=422)
-            except FlopmineError as e:
-                log.error("decision on %s failed: %s", cid, e)
-                return JSONResponse({"error": str(e)}, status_code=503)
+            for _attempt in range(MAX_DECIDE_ATTEMPTS):
+                walk, seen = server.walk_and_fingerprint(conn)
+                cand = walk.find(cid)
+                if cand is None:
+                    return JSONResponse({"problems": [f"candidate_id: unknown or out of scope: {cid!r}"]},
+                                        status_code=422)
+                current = walk.decision(cid)
+                if current != expected:
+                    return JSONResponse({
+                        "error": f"this candidate was decided meanwhile (now: {current or 'pending'}); "
+                                 "reload to see the latest state",
+                        "current": current}, status_code=409)
+                try:
+                    decisions = backend.validate(conn, cand, decision=decision, corrected_value=corrected,
+                                                 reviewer=server.reviewer, note=note)
+                    with backend.locked(server.home):
+                        if backend.annotations_fingerprint(server.home) != seen:
+                            continue  # an import or another process wrote meanwhile: read again
+                        recorded = backend.record(conn, server.home, decisions)
+                except ReviewError as e:
+                    return JSONResponse({"problems": e.problems or [str(e)]}, status_code=422)
+                except FlopmineError as e:
+                    log.error("decision on %s failed: %s", cid, e)
+                    return JSONResponse({"error": str(e)}, status_code=503)
+                break
+            else:
+                return JSONResponse({"error": "the annotations keep changing (imports running?); try again"},
+                                    status_code=503)
             if recorded is not None:
                 server.sessions.push_undo(session, recorded)
                 before, walk = walk, walk.with_decision(cid, recorded.decision.decision)
-                if recorded.replaced:  # siblings superseded by the replaced decision may be pending again
-                    server.forget()
-                    walk = server.walk(conn)
-                else:
-                    server.remember(before, walk)
+                server.remember(before, walk)
             else:  # the same verdict was recorded already (e.g. carried over from another version)
                 walk = server.walk(conn)
         finally:
@@ -395,7 +388,11 @@ def _undo(server: _Server, session: Session) -> Response:
     with server.decide_lock, backend.locked(server.home):
         recorded = server.sessions.pop_undo(session)
         if recorded is None:  # e.g. after a restart: the ledger still has this reviewer's web decisions
-            recorded = backend.latest_web_decision(server.home, server.reviewer)
+            conn = server.connect()
+            try:
+                recorded = backend.latest_web_decision(conn, server.home, server.reviewer)
+            finally:
+                conn.close()
         if recorded is None:
             return JSONResponse({"error": "nothing to undo in this session"}, status_code=409)
         cid = recorded.decision.candidate_id

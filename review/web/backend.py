@@ -7,7 +7,8 @@ first, fsynced, then the store cache) before the HTTP response is sent.
 
 Undo (``withdraw``) puts the annotations back as they were before one web decision: the
 decision's ledger entry and fact row go, and whatever that decision had replaced (an earlier
-decision on the same candidate, or on the same fact in an older paper version) comes back. It uses
+decision on the same candidate, or on the same fact in an older paper version) comes back; what it
+replaced is kept in ``decisions/history.csv``, so this also works after a server restart. It uses
 the library's own transaction (``review_lock`` → ``commit_files``), so a crash leaves all or none.
 """
 
@@ -21,30 +22,38 @@ from dataclasses import dataclass
 
 from flopmine.config import Home
 from flopmine.errors import ReviewError
-from flopmine.types import Candidate
+from flopmine.types import Candidate, Fact
 
 from ..annotations import (
     LEDGER_FILE,
     commit_files,
     fact_file_name,
-    load_ledger,
-    recover,
-    render_ledger,
+    load_history,
     review_lock,
     rewrite_fact_file,
+    rewrite_ledger,
 )
 from ..apply import apply
-from ..decision import Decision, sort_key
+from ..decision import Decision
 from ..slots import SUPERSEDED, build_slots
-from ..store import active_candidates, annotations_fingerprint, attach, known_benchmarks, sync
+from ..store import (
+    active_candidates,
+    annotations_fingerprint,
+    attach,
+    cached_decision,
+    known_benchmarks,
+    refresh,
+    sync,
+    update_cache,
+)
 from ..validate import validate_rows
 
 log = logging.getLogger(__name__)
 
 SOURCE = "web"
 
-__all__ = ["Recorded", "annotations_fingerprint", "decide", "known_benchmarks", "latest_web_decision", "locked",
-           "scope", "store_generation", "withdraw"]
+__all__ = ["Recorded", "annotations_fingerprint", "decide", "known_benchmarks", "latest_web_decision", "locked", "record",
+           "scope", "store_generation", "validate", "withdraw"]
 
 
 @dataclass(frozen=True)
@@ -86,39 +95,56 @@ def scope(conn: sqlite3.Connection, home: Home, benchmark: str | None) -> list[t
     return out
 
 
-def latest_web_decision(home: Home, reviewer: str) -> Recorded | None:
-    """The newest decision this reviewer made in the browser, from the ledger (undo after a restart).
+def latest_web_decision(conn: sqlite3.Connection, home: Home, reviewer: str) -> Recorded | None:
+    """The newest decision this reviewer made in the browser, from the ledger (undo after a restart),
+    with the decisions it replaced, from ``decisions/history.csv``: undo restores them.
 
-    The ledger keeps the decision, not what it replaced: undoing it returns the candidate to pending.
     Decision times have one-second resolution; two decisions in the same second undo in id order.
     """
-    ledger = load_ledger(home.annotations_dir).decisions.values()
-    mine = [d for d in ledger if d.source.split(":", 1)[0] == SOURCE and d.reviewer == reviewer and d.candidate_id]
-    if not mine:
+    sync(conn, home)
+    row = conn.execute("SELECT * FROM review_decisions WHERE reviewer = ? AND candidate_id != '' "
+                       "AND (source = ? OR source LIKE ?) ORDER BY decided_at DESC, candidate_id DESC LIMIT 1",
+                       (reviewer, SOURCE, f"{SOURCE}:%")).fetchone()
+    if row is None:
         return None
-    return Recorded(max(mine, key=lambda d: (d.decided_at, d.candidate_id)), ())
+    d = Decision.from_row(dict(row))
+    replaced = tuple(old for old, key, at in load_history(home.annotations_dir)
+                     if key == d.key and at == d.decided_at)
+    return Recorded(d, replaced)
+
+
+def validate(conn: sqlite3.Connection, candidate: Candidate, *, decision: str, corrected_value: str,
+             reviewer: str, note: str) -> list[Decision]:
+    """One browser decision as a validated ``Decision`` (no lock needed: nothing is written).
+
+    Raises ``ReviewError`` whose ``problems`` read ``column: message``.
+    """
+    row = {"candidate_id": candidate.candidate_id, "decision": decision, "reviewer": reviewer, "note": note}
+    if corrected_value or decision == "correct":
+        row["corrected_value"] = corrected_value
+    decisions, problems = validate_rows([row], conn, SOURCE, reviewer=reviewer)
+    if problems:
+        raise ReviewError("the decision was not saved", [f"{p.column}: {p.message}" for p in problems])
+    return decisions
+
+
+def record(conn: sqlite3.Connection, home: Home, decisions: list[Decision]) -> Recorded | None:
+    """Durably store validated browser decisions (one). Returns what changed (None: the same verdict
+    was already recorded), with the decisions it replaced, kept in ``decisions/history.csv`` for undo."""
+    report = apply(conn, home, decisions, keep_replaced=True)
+    if not report.applied:
+        return None
+    d = report.applied[0]
+    log.info("web: %s %s (%s)", d.decision, d.candidate_id, d.reviewer)
+    return Recorded(d, report.replaced)
 
 
 def decide(conn: sqlite3.Connection, home: Home, candidate: Candidate, *, decision: str, corrected_value: str,
            reviewer: str, note: str) -> Recorded | None:
-    """Validate and durably store one decision. Returns what changed (None: the same verdict was
-    already recorded). Raises ``ReviewError`` whose ``problems`` read ``column: message``."""
-    row = {"candidate_id": candidate.candidate_id, "decision": decision, "reviewer": reviewer, "note": note}
-    if corrected_value or decision == "correct":
-        row["corrected_value"] = corrected_value
-    with review_lock(home):
-        sync(conn, home)
-        decisions, problems = validate_rows([row], conn, SOURCE, reviewer=reviewer)
-        if problems:
-            raise ReviewError("the decision was not saved", [f"{p.column}: {p.message}" for p in problems])
-        before = load_ledger(home.annotations_dir).decisions
-        report = apply(conn, home, decisions)
-    if not report.applied:
-        return None
-    d = report.applied[0]
-    replaced = tuple(x for x in (before.get(d.key), *report.superseded) if x is not None)
-    log.info("web: %s %s (%s)", d.decision, d.candidate_id, reviewer)
-    return Recorded(d, replaced)
+    """``validate`` then ``record`` one decision."""
+    decisions = validate(conn, candidate, decision=decision, corrected_value=corrected_value, reviewer=reviewer,
+                         note=note)
+    return record(conn, home, decisions)
 
 
 def withdraw(conn: sqlite3.Connection, home: Home, recorded: Recorded) -> None:
@@ -130,17 +156,14 @@ def withdraw(conn: sqlite3.Connection, home: Home, recorded: Recorded) -> None:
     d = recorded.decision
     directory = home.annotations_dir
     with review_lock(home):
-        recover(directory)
-        ledger = load_ledger(directory).decisions
-        now = ledger.get(d.key)
+        refresh(conn, home)  # finishes an interrupted import; the cache mirrors the files
+        now = cached_decision(conn, d.key)
         if now is None or not now.same_verdict(d) or now.decided_at != d.decided_at:
             raise ReviewError("that decision was changed meanwhile (another tab or an import); not undone")
-        restore: Sequence[Decision] = [r for r in recorded.replaced if r.key not in ledger or r.key == d.key]
-        after = {k: v for k, v in ledger.items() if k != d.key}
-        for r in restore:
-            after[r.key] = r
+        restore: Sequence[Decision] = [r for r in recorded.replaced
+                                       if r.key == d.key or cached_decision(conn, r.key) is None]
         drop = {d.key, *(r.key for r in restore)}
-        facts: dict[str, list] = {fact_file_name(d.benchmark): []}
+        facts: dict[str, list[Fact]] = {fact_file_name(d.benchmark): []}
         for r in restore:
             fact = r.to_fact()
             facts.setdefault(fact_file_name(r.benchmark), [])
@@ -148,7 +171,7 @@ def withdraw(conn: sqlite3.Connection, home: Home, recorded: Recorded) -> None:
                 facts[fact_file_name(r.benchmark)].append(fact)
         contents = {name: rewrite_fact_file(directory / name, drop, add) for name, add in facts.items()
                     if add or (directory / name).is_file()}
-        contents[LEDGER_FILE] = render_ledger(sorted(after.values(), key=sort_key))
+        contents[LEDGER_FILE] = rewrite_ledger(directory / LEDGER_FILE, drop, list(restore))
         commit_files(directory, contents)
-        sync(conn, home, force=True)
+        update_cache(conn, home, drop, restore)
     log.info("web: undid %s on %s", d.decision, d.candidate_id)

@@ -2,11 +2,13 @@
 
 The candidates come in the review library's order (paper by paper, newest version, then
 benchmark and field, the top-ranked candidate first). A candidate is *pending* while it has no
-decision.
+decision; one whose fact slot a sibling settled (accept or correct) is *superseded*.
+
+The indexes (per slot, paper and field) are built once per walk and shared by the walks that
+``with_decision`` derives from it, so one decision costs time in proportion to its slot and paper,
+not to the number of candidates.
 
 >>> from flopmine.types import Candidate
-
-from ..slots import SUPERSEDED, slot_of
 >>> a = Candidate("1512.03385", 1, "flops", 1.1e10, rank=1)
 >>> b = Candidate("1512.03385", 1, "flops", 3.6e9, rank=2)
 >>> w = Walk.build([(a, "accept"), (b, "")])
@@ -23,7 +25,37 @@ from dataclasses import dataclass, field
 
 from flopmine.types import Candidate
 
-from ..slots import SUPERSEDED, slot_of
+from ..slots import SUPERSEDED, SlotKey, slot_of
+
+SETTLING = ("accept", "correct")  # decisions that settle a fact slot
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Positions of the candidates by id, fact slot, paper version and field (shared between walks)."""
+
+    ids: tuple[str, ...]
+    position: dict[str, int]
+    slots: tuple[SlotKey, ...]
+    by_slot: dict[SlotKey, tuple[int, ...]]
+    by_paper: dict[tuple[str, int], tuple[int, ...]]
+    by_field: dict[tuple[str, int, str, str], tuple[int, ...]]
+    paper_order: dict[tuple[str, int], int]
+
+    @classmethod
+    def of(cls, candidates: tuple[Candidate, ...]) -> _Index:
+        ids = tuple(c.candidate_id for c in candidates)
+        slots = tuple(slot_of(c) for c in candidates)
+        by_slot: dict[SlotKey, list[int]] = {}
+        by_paper: dict[tuple[str, int], list[int]] = {}
+        by_field: dict[tuple[str, int, str, str], list[int]] = {}
+        for i, (c, s) in enumerate(zip(candidates, slots, strict=True)):
+            by_slot.setdefault(s, []).append(i)
+            by_paper.setdefault((c.arxiv_id, c.version), []).append(i)
+            by_field.setdefault((c.arxiv_id, c.version, c.benchmark, c.field), []).append(i)
+        return cls(ids, {cid: i for i, cid in enumerate(ids)}, slots,
+                   {k: tuple(v) for k, v in by_slot.items()}, {k: tuple(v) for k, v in by_paper.items()},
+                   {k: tuple(v) for k, v in by_field.items()}, {k: i for i, k in enumerate(by_paper)})
 
 
 @dataclass(frozen=True)
@@ -31,60 +63,71 @@ class Walk:
     """Candidates in review order plus the decision (if any) of each."""
 
     candidates: tuple[Candidate, ...]
-    decisions: Mapping[str, str] = field(default_factory=dict)  # candidate_id -> decision
+    decisions: Mapping[str, str] = field(default_factory=dict)  # candidate_id -> decision (or "superseded")
     ids: tuple[str, ...] = ()  # candidate ids in order (computed once: an id is a hash)
-    _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _index: _Index | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if len(self.ids) != len(self.candidates):
-            object.__setattr__(self, "ids", tuple(c.candidate_id for c in self.candidates))
-        object.__setattr__(self, "_index", {cid: i for i, cid in enumerate(self.ids)})
+        if self._index is None or len(self._index.ids) != len(self.candidates):
+            object.__setattr__(self, "_index", _Index.of(self.candidates))
+        object.__setattr__(self, "ids", self._ix.ids)
+
+    @property
+    def _ix(self) -> _Index:
+        assert self._index is not None
+        return self._index
 
     @classmethod
     def build(cls, scope: Iterable[tuple[Candidate, str]]) -> Walk:
         """From ``(candidate, decision)`` pairs in review order ("" = pending)."""
         items = list(scope)
-        ids = tuple(c.candidate_id for c, _ in items)
-        return cls(tuple(c for c, _ in items), {cid: d for cid, (_, d) in zip(ids, items, strict=True) if d}, ids)
+        return cls(tuple(c for c, _ in items), {c.candidate_id: d for c, d in items if d})
 
     def with_decision(self, candidate_id: str, decision: str) -> Walk:
-        """This walk after one more decision ("" withdraws it). An accept or correct supersedes the
-        pending siblings of its fact slot."""
-        decisions = {k: v for k, v in self.decisions.items() if k != candidate_id}
+        """This walk after one more decision on ``candidate_id`` ("" withdraws it).
+
+        The states of its fact slot are worked out again: a sibling is superseded while some member
+        of the slot holds an accept or correct, and pending otherwise.
+        """
+        decisions = dict(self.decisions)
+        decisions.pop(candidate_id, None)
         if decision:
             decisions[candidate_id] = decision
         c = self.find(candidate_id)
-        if c is not None and decision in ("accept", "correct"):
-            for o in self.slot_members(c):
-                decisions.setdefault(o.candidate_id, SUPERSEDED)
-        return Walk(self.candidates, decisions, self.ids)
+        if c is not None:
+            members = [self._ix.ids[i] for i in self._ix.by_slot[self._ix.slots[self._ix.position[candidate_id]]]]
+            settled = any(decisions.get(m) in SETTLING for m in members)
+            for m in members:
+                if decisions.get(m, SUPERSEDED) == SUPERSEDED:  # no decision of its own
+                    if settled:
+                        decisions[m] = SUPERSEDED
+                    else:
+                        decisions.pop(m, None)
+        return Walk(self.candidates, decisions, self.ids, self._index)
 
     @property
     def progress(self) -> tuple[int, int]:
         """(decided, total) over the candidates of this walk (superseded ones count as done)."""
-        decided = sum(1 for cid in self.ids if cid in self.decisions)
-        return decided, len(self.candidates)
+        return sum(1 for cid in self.decisions if cid in self._ix.position), len(self.candidates)
 
     def paper_progress(self, c: Candidate) -> tuple[int, int]:
         """(done, total) over the candidates of ``c``'s paper version."""
-        key = (c.arxiv_id, c.version)
-        mine = [cid for o, cid in zip(self.candidates, self.ids, strict=True) if (o.arxiv_id, o.version) == key]
-        return sum(1 for cid in mine if cid in self.decisions), len(mine)
+        mine = self._ix.by_paper.get((c.arxiv_id, c.version), ())
+        return sum(1 for i in mine if self._ix.ids[i] in self.decisions), len(mine)
 
     def slot_members(self, c: Candidate) -> list[Candidate]:
         """Every candidate of ``c``'s fact slot (``c`` included), best first."""
-        key = slot_of(c)
-        return [o for o in self.candidates if slot_of(o) == key]
+        return [self.candidates[i] for i in self._ix.by_slot.get(slot_of(c), ())]
 
     def next_open_slot(self, after: str | None) -> Candidate | None:
         """The first pending candidate of a *different* fact slot after ``after`` (wrapping around)."""
-        here = self.find(after)
-        key = slot_of(here) if here is not None else None
+        here = self._ix.position.get(after or "")
+        key = self._ix.slots[here] if here is not None else None
         n = len(self.ids)
-        start = self._index[after] + 1 if after in self._index else 0
+        start = here + 1 if here is not None else 0
         for k in range(n):
             i = (start + k) % n
-            if self.ids[i] not in self.decisions and (key is None or slot_of(self.candidates[i]) != key):
+            if self.ids[i] not in self.decisions and (key is None or self._ix.slots[i] != key):
                 return self.candidates[i]
         return None
 
@@ -93,7 +136,7 @@ class Walk:
         return self.decisions.get(candidate_id, "")
 
     def find(self, candidate_id: str | None) -> Candidate | None:
-        i = self._index.get(candidate_id or "")
+        i = self._ix.position.get(candidate_id or "")
         return None if i is None else self.candidates[i]
 
     def current(self, at: str | None) -> Candidate | None:
@@ -106,7 +149,8 @@ class Walk:
     def next_pending(self, after: str | None) -> Candidate | None:
         """The first pending candidate after ``after`` in review order, wrapping around; never ``after``."""
         n = len(self.ids)
-        start = self._index[after] + 1 if after in self._index else 0
+        here = self._ix.position.get(after or "")
+        start = here + 1 if here is not None else 0
         for k in range(n):
             i = (start + k) % n
             if self.ids[i] not in self.decisions and self.ids[i] != after:
@@ -116,15 +160,9 @@ class Walk:
     def siblings(self, c: Candidate) -> list[Candidate]:
         """The other candidates for the same paper version, benchmark and field."""
         me = c.candidate_id
-        return [o for o, cid in zip(self.candidates, self.ids, strict=True)
-                if (o.arxiv_id, o.version, o.benchmark, o.field) == (c.arxiv_id, c.version, c.benchmark, c.field)
-                and cid != me]
+        return [self.candidates[i] for i in self._ix.by_field.get((c.arxiv_id, c.version, c.benchmark, c.field), ())
+                if self.ids[i] != me]
 
     def paper_position(self, c: Candidate) -> tuple[int, int]:
         """(1-based index of this candidate's paper, number of papers) in the walk."""
-        papers: list[tuple[str, int]] = []
-        for o in self.candidates:
-            key = (o.arxiv_id, o.version)
-            if not papers or papers[-1] != key:
-                papers.append(key)
-        return papers.index((c.arxiv_id, c.version)) + 1, len(papers)
+        return self._ix.paper_order[(c.arxiv_id, c.version)] + 1, len(self._ix.paper_order)

@@ -1,0 +1,127 @@
+"""Conflicting decisions in the annotations: what a merge of two annotation clones can leave behind.
+
+Every import and browser decision keeps one decision per candidate and one value per fact slot.
+Two clones of the annotations reviewed apart and merged with git can still hold, for example,
+``accept 29.9`` from one reviewer and ``correct to 12.5`` from the other for one candidate (two
+ledger rows, two fact rows), or two different values accepted in one fact slot. ``find_conflicts``
+lists each one; ``review status`` and ``flopmine build`` print them and ``build --strict`` fails
+on any. Deciding the candidate (or the slot) again settles it: an import or a browser decision
+replaces every row of its candidate.
+
+>>> # for c in find_conflicts(home.annotations_dir): print(c)
+>>> # 1512.03385v1 imagenet top1_acc resnet-152: c5d7f2e41a0b9c3d8 accept 29.9 (alice, decisions/ledger.csv:4)
+>>> #   ≠ correct to 12.5 (bob, decisions/ledger.csv:5); decide it again to settle it
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flopmine.errors import ReviewError
+from flopmine.types import Fact
+
+from .annotations import LEDGER_FILE, _read_rows, fact_files, fact_row_key
+from .decision import CORRECT, FACT_DECISIONS, Decision, format_value
+from .slots import SlotKey, canonical_value, slot_of
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One row of the annotations stating a decision: the decision and where it is written."""
+
+    decision: Decision
+    where: str  # "decisions/ledger.csv:4"
+
+    @property
+    def outcome(self) -> str:
+        """What the row says the fact is: ``no`` (rejected) or its value as the slot field states it."""
+        d = self.decision
+        if d.decision not in FACT_DECISIONS:
+            return "no"
+        v = canonical_value(d.field, d.final_value)
+        return f"{v:.6g}" if isinstance(v, float) else str(v).strip().lower()
+
+    def __str__(self) -> str:
+        d = self.decision
+        ruling = f"correct to {format_value(d.corrected_value)}" if d.decision == CORRECT else (
+            f"{d.decision} {format_value(d.final_value)}")
+        who = ", ".join(x for x in (d.reviewer, d.decided_at) if x)
+        return f"{ruling} ({who + ', ' if who else ''}{self.where})"
+
+
+@dataclass(frozen=True)
+class DecisionConflict:
+    """Rows that disagree: on one candidate (``key``), or on the value of one fact slot (``key`` "")."""
+
+    slot: SlotKey
+    key: str  # the candidate id (or add:<fact key>) both rows decide; "" for two candidates of one slot
+    claims: tuple[Claim, ...]
+
+    def __str__(self) -> str:
+        parts = " ≠ ".join(str(c) for c in self.claims)
+        if self.key:
+            return f"{self.slot}: {self.key.removeprefix('add:')} {parts}; decide it again to settle it"
+        ids = " and ".join(c.decision.candidate_id or "an added fact" for c in self.claims)
+        return (f"{self.slot}: two values for one fact slot ({ids}): {parts}; reject or correct one of them "
+                "(one decision settles a slot)")
+
+
+def _claims(directory: Path) -> dict[str, list[Claim]]:
+    """Every decision row of the ledger, and every fact row the ledger does not state, by decision key."""
+    problems: list[str] = []
+    by_key: dict[str, list[Claim]] = {}
+    ledger = directory / LEDGER_FILE
+    if ledger.is_file():
+        for line, row in _read_rows(ledger, problems):
+            try:
+                d = Decision.from_row(row)
+            except (KeyError, ValueError):
+                continue  # load_ledger reports malformed rows
+            by_key.setdefault(d.key, []).append(Claim(d, f"{LEDGER_FILE}:{line}"))
+    in_ledger = set(by_key)
+    for path in fact_files(directory):
+        for line, row in _read_rows(path, problems):
+            try:
+                key = fact_row_key(row)
+                d = Decision.from_fact(Fact.from_row(row))
+            except (KeyError, ValueError):
+                continue
+            if key not in in_ledger:
+                by_key.setdefault(key, []).append(Claim(d, f"{path.name}:{line}"))
+            elif d.decision in FACT_DECISIONS and all(Claim(d, "").outcome != c.outcome for c in by_key[key]):
+                by_key[key].append(Claim(d, f"{path.name}:{line}"))  # a fact row the ledger contradicts
+    if problems:
+        raise ReviewError(f"the annotations in {directory} are malformed; fix these rows first", problems)
+    return by_key
+
+
+def find_conflicts(directory: Path) -> list[DecisionConflict]:
+    """Each candidate with disagreeing decisions, then each fact slot with two values, in slot order.
+
+    Raises ``ReviewError`` for an annotation file that cannot be read.
+    """
+    if not directory.is_dir():
+        return []
+    out: list[DecisionConflict] = []
+    settled: dict[SlotKey, dict[str, Claim]] = {}  # per slot, one fact claim per distinct value
+    for key, claims in _claims(directory).items():
+        outcomes: dict[str, Claim] = {}
+        for c in claims:
+            outcomes.setdefault(c.outcome, c)
+        if len(outcomes) > 1:
+            out.append(DecisionConflict(slot_of(claims[0].decision), key, tuple(outcomes.values())))
+            continue
+        c = claims[-1]
+        if c.decision.decision in FACT_DECISIONS:
+            settled.setdefault(slot_of(c.decision), {}).setdefault(c.outcome, c)
+    for slot, values in settled.items():
+        if len(values) > 1:
+            out.append(DecisionConflict(slot, "", tuple(values.values())))
+    out.sort(key=lambda c: (c.slot, c.key))
+    return out
+
+
+def conflict_lines(directory: Path) -> list[str]:
+    """``find_conflicts`` as one line each (what ``flopmine build`` prints)."""
+    return [f"conflicting decisions: {c}" for c in find_conflicts(directory)]
