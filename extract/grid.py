@@ -39,7 +39,7 @@ DEFAULT_LINE_OVERLAP = 0.5  # share of the smaller height two boxes overlap vert
 DEFAULT_RULE_ALIGN = 3.0  # rules of one table start and end within this many points
 DEFAULT_RULE_MIN_WIDTH = 40.0  # shorter horizontal paths are glyph parts or arrows
 DEFAULT_RULE_MAX_GAP = 320.0  # the largest vertical gap between two rules of one table
-DEFAULT_ROW_REACH = 40.0  # rows a table may have below its last rule (no closing rule)
+DEFAULT_ROW_REACH_MAX = 400.0  # how far rows may run on below a table's last rule, one row pitch at a time
 DEFAULT_ROW_GAP_UP = 10.0  # header lines searched above a first rule that is a midrule: 4 × this
 DEFAULT_MAX_HEADER_LINES = 4  # header lines searched above an unruled block of numeric rows
 DEFAULT_LINE_PITCH = 2.2  # × glyph height: a larger vertical gap ends an unruled table block
@@ -200,7 +200,8 @@ def group_lines(words: Sequence[Word], *, overlap: float = DEFAULT_LINE_OVERLAP)
         for k in range(len(lines) - 1, max(-1, len(lines) - 3), -1):
             top, bottom, ws = lines[k]
             common = min(bottom, w.bottom) - max(top, w.top)
-            if common >= overlap * min(max(bottom - top, 0.1), max(w.height, 0.1)):
+            small = w.height < 0.75 * (bottom - top)  # a sub- or superscript ("AP^bbox_50") touching the line
+            if common >= overlap * min(max(bottom - top, 0.1), max(w.height, 0.1)) or (small and common > 0):
                 ws.append(w)
                 lines[k] = (min(top, w.top), max(bottom, w.bottom), ws)
                 break
@@ -256,12 +257,18 @@ def phrases(line: Sequence[Word], *, gap: float = DEFAULT_PHRASE_GAP, header: bo
     out: list[list[Word]] = []
     numeric: list[bool] = []  # per phrase: holds a value
     # the line's height (tight glyph boxes: a lower-case word is shorter than the font size)
-    limit = gap * max(max((w.height for w in line), default=1.0), 1.0)
+    line_h = max(max((w.height for w in line), default=1.0), 1.0)
+    limit = gap * line_h
     for w in line:
         w_num = is_numeric(w.text)
         if out:
             prev = out[-1][-1]
             close = w.x0 - prev.x1 <= limit
+            if not numeric[-1] and w.height < 0.75 * line_h and w.x0 - prev.x1 <= 0.15 * line_h:
+                # a sub- or superscript set right after a word ("AP^bbox_50"): one word with it
+                out[-1][-1] = Word(prev.text + w.text, prev.x0, min(prev.top, w.top), max(prev.x1, w.x1),
+                                   max(prev.bottom, w.bottom), prev.start, w.end, prev.bold)
+                continue
             if not close:
                 join = False
             elif header:  # a header's words and numbers join ("SQuAD 1.1", "AP 50", "top-1 err (%)")
@@ -365,12 +372,19 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
     regions: list[tuple[BBox, bool]] = []
     for box, _ in _split_at_captions(rule_regions(rules), words):
         x0, top, x1, bottom = box
-        below = sorted((w for w in words if x0 - 2 <= w.xmid <= x1 + 2 and bottom < w.top <= bottom + DEFAULT_ROW_REACH),
-                       key=lambda w: w.top)
-        for line in group_lines(below):
+        # rows under the last rule (a table without a closing rule, or whose last rules were not read): lines
+        # that follow each other at row pitch, with values, or a group heading followed by such a line
+        below = [w for w in words if x0 - 2 <= w.xmid <= x1 + 2 and bottom < w.top <= bottom + DEFAULT_ROW_REACH_MAX]
+        below_lines = group_lines(below)
+        for k, line in enumerate(below_lines):
             lb = _line_box(line)
-            if lb[1] - bottom > 0.9 * max(lb[3] - lb[1], 6) or _is_caption(line) or _numeric_count(line) == 0:
+            if lb[1] - bottom > 0.9 * max(lb[3] - lb[1], 6) or _is_caption(line) or _is_prose(line):
                 break
+            if _numeric_count(line) == 0:
+                nxt = below_lines[k + 1] if k + 1 < len(below_lines) else None
+                if nxt is None or len(line) > 6 or _numeric_count(nxt) == 0 \
+                        or _line_box(nxt)[1] - lb[3] > 0.9 * max(lb[3] - lb[1], 6):
+                    break
             bottom = lb[3]
         # header lines above the first rule when the table has no top rule (the first rule is a midrule)
         above = sorted((w for w in words if x0 - 2 <= w.xmid <= x1 + 2 and top - 4 * DEFAULT_ROW_GAP_UP < w.bottom <= top),
