@@ -295,3 +295,22 @@ def test_corpus_table_facts_found_with_their_model(shared_dir: Path, arxiv_id: s
     hits = [c for c, _, _ in found if c.rule == "table.geometry" and c.field == field
             and c.value == pytest.approx(value) and c.model == model]
     assert hits, f"{model} {field} {value} not read from the grid"
+
+
+def test_grid_evidence_tags_are_known_to_the_ranker(tmp_path: Path) -> None:
+    """Every tag a grid cell's evidence carries is one the ranker declares (``ranking.TAGS``)."""
+    from flopmine.extract.pdf import read_document
+    from flopmine.extract.ranking import TAGS
+    from flopmine.extract.rules.paper import collect
+
+    pdf = tmp_path / "2101.00001v1.pdf"
+    _booktabs_pdf(pdf, [[(76, "Model"), (230, "Top-1 (%)"), (300, "Params (M)"), (370, "FLOPs")]],
+                  [[(76, "ResNet-50 [12]"), (270, "76.0"), (330, "25.6"), (400, "4.1G")],
+                   [(76, "ResNet-101 [12]"), (270, "77.4"), (330, "44.5"), (400, "7.8G")],
+                   [(76, "Ours-L"), (270, "79.8"), (330, "30.2"), (400, "3.9G")]],
+                  "Table 1: ImageNet results.", bold_row=2)
+    found = [(c, ev) for c, _, ev in collect(read_document(pdf, arxiv_id="2101.00001", version=1))
+             if c.rule == "table.geometry"]
+    assert found and {t for _, ev in found for t in ev.tags} <= set(TAGS)
+    assert any("bold" in ev.tags for c, ev in found if c.model == "Ours-L")  # the bold row
+    assert not any("bold" in ev.tags for c, ev in found if c.model.startswith("ResNet"))
