@@ -532,3 +532,20 @@ def test_the_run_summary_keeps_counts_not_candidates(tmp_path: Path) -> None:
     stored = conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
     assert stored > 0 and summary.candidates == stored
     assert all(r.candidates == () for r in summary.results)
+
+
+def test_rewriting_the_queue_holds_one_row_at_a_time_not_the_store(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from flopmine.extract.queue import rewrite_queue
+
+    peaks = []
+    for n in (100, 1500):
+        conn = connect(tmp_path / f"s{n}.sqlite")
+        _store_papers(conn, range(1, n + 1))
+        tracemalloc.start()
+        assert rewrite_queue(conn, tmp_path / f"q{n}.csv") == 5 * n
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        conn.close()
+    assert peaks[1] < 2 * peaks[0], peaks  # 15 times the candidates, not 15 times the memory
