@@ -103,7 +103,7 @@ def stage_profile(files: list[Path], repeat: int) -> None:
     (parts the rules call more than once per page are timed once; see the "calls" column)."""
     from flopmine.extract import rules
     from flopmine.extract.normalise import clean_text
-    from flopmine.extract.ranker import default_model, rank_found
+    from flopmine.extract.ranking import default_model, rank_found
     from flopmine.extract.rules.benchmark_names import _benchmark_spots
     from flopmine.extract.rules.paper import collect
     from flopmine.extract.tables import table_facts, text_table_facts

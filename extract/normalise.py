@@ -317,3 +317,17 @@ def parse_cell(cell: str) -> tuple[float | None, tuple[str, ...]]:
         if m.end() < len(t.rstrip()):
             flags.append("extra_text")
     return value, tuple(flags)
+
+
+def significant_digits(raw: str) -> int:
+    """Significant digits of the first number in a raw match.
+
+    >>> significant_digits("4.1 hours"), significant_digits("33 hours"), significant_digits("1,200")
+    (2, 2, 2)
+    """
+    m = re.search(r"\d[\d,]*(?:\.\d+)?", raw)
+    if not m:
+        return 0
+    t = m.group(0).replace(",", "")
+    digits = t.replace(".", "").lstrip("0")
+    return len(digits if "." in t else digits.rstrip("0")) or 1

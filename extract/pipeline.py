@@ -51,7 +51,7 @@ from flopmine.types import FIELDS, Candidate
 from .pdf import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES
 
 if TYPE_CHECKING:
-    from .ranker import Ranker
+    from .ranking import Ranker
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class Limits:
     kill_grace: float = DEFAULT_KILL_GRACE
     max_pages: int = DEFAULT_MAX_PAGES
     max_bytes: int = DEFAULT_MAX_BYTES
-    model_path: str = ""  # the ranking model file ("": the one shipped with flopmine); see extract.ranker
+    model_path: str = ""  # the ranking model file ("": the one shipped with flopmine); see extract.ranking
     # test-only fault injection, read from FLOPMINE_TEST_FAULT in the parent (workers may outlive env changes)
     fault: str = field(default_factory=lambda: os.environ.get(FAULT_ENV, ""), repr=False)
 
@@ -310,7 +310,7 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
 
 def _model(path: str) -> Ranker | None:
     """The ranking model of ``Limits.model_path`` (read once per process), or None for the shipped one."""
-    from .ranker import load_model_cached
+    from .ranking import load_model_cached
 
     return load_model_cached(path) if path else None
 

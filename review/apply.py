@@ -241,8 +241,9 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
             fact = d.to_fact()
             if fact is not None:
                 files[fact_file_name(d.benchmark)].append(fact)
-        contents = {name: rewrite_fact_file(directory / name, drop, facts) for name, facts in files.items()
-                    if facts or (directory / name).is_file()}  # a reject alone creates no fact file
+        contents: dict[str, str | bytes] = {
+            name: rewrite_fact_file(directory / name, drop, facts) for name, facts in files.items()
+            if facts or (directory / name).is_file()}  # a reject alone creates no fact file
         contents[LEDGER_FILE] = rewrite_ledger(directory / LEDGER_FILE, drop, list(applied.values()))
         if replaced:
             contents[HISTORY_FILE] = append_history(directory / HISTORY_FILE, [

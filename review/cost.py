@@ -31,7 +31,7 @@ from pathlib import Path
 
 from flopmine.config import Home
 from flopmine.errors import FlopmineError, ReviewError
-from flopmine.extract.evaluate import GoldFact, values_match
+from flopmine.extract.gold import GoldFact, values_match
 from flopmine.store import connect
 
 from .assign import import_reviewed

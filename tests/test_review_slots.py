@@ -13,7 +13,7 @@ import pytest
 from flopmine import review
 from flopmine.config import Home
 from flopmine.errors import ReviewError
-from flopmine.extract.evaluate import GoldFact
+from flopmine.extract.gold import GoldFact
 from flopmine.review import assign as asg
 from flopmine.review.agreement import agreement
 from flopmine.review.cost import review_cost

@@ -499,7 +499,7 @@ def test_the_model_a_value_belongs_to_decides_own_model_evidence() -> None:
 
 def test_features_name_the_evidence_and_cross_it_with_the_field_group() -> None:
     from flopmine.extract.rank import Evidence
-    from flopmine.extract.ranker import features
+    from flopmine.extract.ranking import features
 
     c = Candidate("1.1", 1, "epochs", 90.0, rule="epochs.for", page=3)
     f = features([(c, 0.8, Evidence(section="references", citation=True, tags=("delta",)))], pages=10)[0]
@@ -509,7 +509,7 @@ def test_features_name_the_evidence_and_cross_it_with_the_field_group() -> None:
 
 
 def test_model_file_errors_name_the_file_and_how_to_retrain(tmp_path) -> None:
-    from flopmine.extract.ranker import RankerError, load_model, model_path_for
+    from flopmine.extract.ranking import RankerError, load_model, model_path_for
 
     with pytest.raises(RankerError, match=r"absent\.json: model file not found.*ranker train"):
         load_model(tmp_path / "absent.json")
@@ -530,7 +530,7 @@ def test_model_file_errors_name_the_file_and_how_to_retrain(tmp_path) -> None:
 
 
 def test_home_model_is_used_when_present_else_the_shipped_default(tmp_path) -> None:
-    from flopmine.extract.ranker import Ranker, default_model, home_model_path, model_for_home, model_in_use
+    from flopmine.extract.ranking import Ranker, default_model, home_model_path, model_for_home, model_in_use
 
     assert model_for_home(tmp_path) is default_model()
     assert model_in_use(tmp_path).startswith("default")
@@ -553,7 +553,7 @@ def _setup_paper(i: int, appendix_value: int, main_value: int) -> Document:
 def test_training_on_reviewers_decisions_moves_an_unseen_papers_ranking() -> None:
     """Reviewers keep accepting the appendix's epoch count and rejecting the experiments' one: after training on
     their decisions, the appendix value of a new paper of the same shape ranks higher than before."""
-    from flopmine.extract.ranker import default_model, rank_found, train, truths_from_decisions
+    from flopmine.extract.ranking import default_model, rank_found, train, truths_from_decisions
     from flopmine.extract.rules.paper import collect
     from flopmine.review.decision import Decision
 
@@ -579,7 +579,7 @@ def test_training_on_reviewers_decisions_moves_an_unseen_papers_ranking() -> Non
 def test_ranking_a_candidate_takes_well_under_a_millisecond() -> None:
     import time
 
-    from flopmine.extract.ranker import default_model, rank_found
+    from flopmine.extract.ranking import default_model, rank_found
     from flopmine.extract.rules.paper import collect
 
     doc = _setup_paper(1, 300, 90)

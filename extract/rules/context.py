@@ -1,6 +1,6 @@
 """What surrounds a match: the section it sits in, the paper's own model names, nearby benchmarks.
 
-Pure functions over page text; the ranking (``extract.rank``) turns these into confidence.
+Pure functions over page text; the ranking (``extract.ranking``) turns these into confidence.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flopmine.types import Candidate
 
 from ..document import Document, Page
-from ..rank import Evidence
+from ..evidence import Evidence
 from .context import (
     SectionMap,
     has_citation,

@@ -2,7 +2,7 @@
 ranked within (paper, field).
 
 ``collect(doc)`` is the rules' half: candidates with the evidence a reviewer would weigh, unscored.
-``candidates(doc, model)`` adds the learned model's confidence (``extract.ranker``) and the ranks.
+``candidates(doc, model)`` adds the learned model's confidence (``extract.ranking``) and the ranks.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from flopmine.types import METRIC_FIELDS, Candidate
 
 from ..document import Document
+from ..evidence import Evidence
 from ..normalise import clean_text
-from ..rank import Evidence
 from .benchmark_names import (
     _SETUP_FIELDS,
     _alias_patterns,
@@ -38,12 +38,12 @@ from .table_rows import _table_candidates
 from .text_rules import _PRETRAIN, DEFAULT_PRETRAIN_MENTIONS, _page_candidates
 
 if TYPE_CHECKING:
-    from ..ranker import Found, Ranker
+    from ..ranking import Found, Ranker
 
 
 def collect(doc: Document) -> Found:
     """Every candidate mention in ``doc`` with its rule's prior weight and its evidence (not deduplicated,
-    not scored): what ``extract.ranker`` makes features of."""
+    not scored): what ``extract.ranking`` makes features of."""
     eng = engine()
     sections = section_map(doc)
     own = own_model_stems(doc)
@@ -95,8 +95,8 @@ def collect(doc: Document) -> Found:
 def candidates(doc: Document, model: Ranker | None = None) -> list[Candidate]:
     """Every candidate fact in ``doc``, deduplicated, with confidence and rank within (paper, field).
 
-    ``model``: the ranker to score with (default: the model shipped with flopmine, ``ranker.default_model``).
+    ``model``: the ranker to score with (default: the model shipped with flopmine, ``ranking.default_model``).
     """
-    from ..ranker import default_model, rank_found
+    from ..ranking import default_model, rank_found
 
     return rank_found(collect(doc), model or default_model(), pages=doc.page_count)

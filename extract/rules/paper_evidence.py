@@ -6,7 +6,8 @@ import re
 
 from flopmine.types import FIELDS, METRIC_FIELDS, Candidate
 
-from ..rank import Evidence
+from ..evidence import Evidence
+from ..normalise import significant_digits as _significant_digits  # old name, used by tests
 
 
 def _headline_boost(scored: list[tuple[Candidate, float, Evidence]]) -> list[tuple[Candidate, float, Evidence]]:
@@ -54,16 +55,6 @@ _LOW_SCORE_FIELDS = frozenset({"top1_acc", "top5_acc", "acc", "box_ap", "ap50", 
 
 
 _ROUNDING_FIELDS = frozenset({"training_time_hours", *METRIC_FIELDS})
-
-
-def _significant_digits(raw: str) -> int:
-    """Significant digits of the first number in a raw match ("4.1 hours" → 2, "33 hours" → 2, "1,200" → 2)."""
-    m = re.search(r"\d[\d,]*(?:\.\d+)?", raw)
-    if not m:
-        return 0
-    t = m.group(0).replace(",", "")
-    digits = t.replace(".", "").lstrip("0")
-    return len(digits if "." in t else digits.rstrip("0")) or 1
 
 
 Found = list[tuple[Candidate, float, Evidence]]

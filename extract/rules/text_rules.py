@@ -7,8 +7,8 @@ import re
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 
 from ..document import Document, Page
+from ..evidence import Evidence
 from ..normalise import clean_text
-from ..rank import Evidence
 from .context import (
     _SIZE_SUFFIX,
     SectionMap,

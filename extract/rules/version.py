@@ -11,8 +11,8 @@ _LOGIC_VERSION = "1"  # bump on a change of meaning the source hash would not sh
 # The modules whose code decides what a candidate is; their source is part of RULE_VERSION.
 _LOGIC_MODULES = ("rules/__init__.py", "rules/engine.py", "rules/context.py", "rules/benchmark_names.py",
                   "rules/text_rules.py", "rules/table_rows.py", "rules/hardware_mentions.py",
-                  "rules/paper_evidence.py", "rules/paper.py", "tables.py", "normalise.py", "rank.py",
-                  "ranker.py", "models/default-ranker.json")
+                  "rules/paper_evidence.py", "rules/paper.py", "tables.py", "normalise.py", "evidence.py",
+                  "ranking.py", "models/default-ranker.json")
 
 
 def _rule_version() -> str:

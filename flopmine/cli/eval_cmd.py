@@ -9,9 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flopmine.extract import evaluate as ev
-from flopmine.extract.crossval import DEFAULT_FOLDS, CVResult, crossvalidate
-from flopmine.extract.ranker import load_model, model_for_home
+from flopmine.extract import evaluation as ev
+from flopmine.extract.evaluation import (
+    DEFAULT_CURVE,
+    DEFAULT_FOLDS,
+    CurvePoint,
+    CVResult,
+    crossvalidate,
+    learning_curve,
+)
+from flopmine.extract.gold import load_gold
+from flopmine.extract.ranking import load_model, model_for_home
 
 from ..config import write_text_atomic
 from ..errors import ConfigError
@@ -54,10 +62,18 @@ def eval_command(
     model: Annotated[Path | None, typer.Option(
         "--model", help="With --folds 0: the ranking model to score (default: the home's, else the shipped one).",
         show_default=False)] = None,
+    curve: Annotated[bool, typer.Option(
+        "--learning-curve", help="Also cross-validate with the ranker trained on 20%, 40% … 100% of each fold's "
+        "training papers and print top-1 and slot top-1 at each share (needs --folds ≥ 2; trains K models per "
+        "share).")] = False,
 ) -> None:
     """Score extracted candidates against hand-checked gold facts, cross-validated.
 
-    PDF paths are read and extracted in this process. With --folds K (default 5) papers are split into K folds by a stable hash of their arXiv id; the ranker is fit on the gold of K−1 folds and ranks the held-out fold, and the held-out rankings are scored together. Per field it prints candidate recall before the reviewer's list is capped and after, top-1 (the rank-1 candidate equals a gold value), recall@3 (a gold value among the top 3 of its paper and field), candidates per (paper, field), the spread (sd) of top-1 across folds, and the in-sample top-1 and recall@3 (fit and scored on every paper) beside them. Matching: numbers equal within 0.5 %, accuracy and error through 100 − x, flops ≡ mult_adds, hardware by normalised name. --folds 0 scores the model in use without fitting (for papers outside the training data); --queue scores a review-queue CSV. Exit code 1 when some PDF could not be read.
+    PDF paths are read and extracted in this process. With --folds K (default 5) papers are split into K folds by a stable hash of their arXiv id; the ranker is fit on the gold of K−1 folds and ranks the held-out fold, and the held-out rankings are scored together. Per field it prints candidate recall before the reviewer's list is capped and after, top-1 (the rank-1 candidate equals a gold value), recall@3 (a gold value among the top 3 of its paper and field), candidates per (paper, field), the spread (sd) of top-1 across folds, and the in-sample top-1 and recall@3 (fit and scored on every paper) beside them. Matching: numbers equal within 0.5 %, accuracy and error through 100 − x, flops ≡ mult_adds, hardware by normalised name.
+
+    Per gold fact it prints, for all facts, table / prose facts (gold evidence with a bracketed part naming the columns) and FLOPs-params / other: found (the value is among the paper's candidates of its field), attributed (found under the gold model: normalised names with rapidfuzz token-set ratio ≥ 70; hardware, hardware_count, training_time_hours, epochs and training_steps may also carry no model) and slot top-1 (in the gold model's slot, as review export groups paper, benchmark, field and model, the first value is the gold one). It also counts candidates per rule family (table.text, table.grid, text, hardware.*). --learning-curve adds top-1 and slot top-1 with the ranker trained on 20 % … 100 % of each fold's training papers.
+
+    --folds 0 scores the model in use without fitting (for papers outside the training data); --queue scores a review-queue CSV. Exit code 1 when some PDF could not be read.
 
     --review-cost replays a gold-knowing reviewer on the candidates already extracted into the home, e.g. flopmine --home T extract PDFS, then flopmine --home T eval --review-cost --gold GOLD.csv (see docs/review.md).
 
@@ -72,19 +88,24 @@ def eval_command(
         return
     if bool(queue) == bool(paths):
         raise ConfigError("give either --queue FILE or PDF paths, not both and not neither")
+    if curve and (queue is not None or folds < 2):
+        raise ConfigError("--learning-curve cross-validates the ranker: give PDF paths and --folds 2 or more")
     stray = [p for p in paths or [] if p.suffix.lower() == ".csv"]
     if stray:
         # `--gold a.csv b.csv` (a shell glob) gives only a.csv to --gold; the rest land here.
         raise ConfigError(f"{stray[0]} is a CSV among the PDF paths: repeat the option for each file, "
                           "e.g. --gold a.csv --gold b.csv (likewise --meta)")
-    gold_facts = ev.load_gold(gold)
+    gold_facts = load_gold(gold)
     st = state(ctx)
     problems: list[str] = []
     wanted = [p.strip() for p in papers.split(",") if p.strip()] if papers else None
     if queue is not None:
-        report = ev.evaluate(gold_facts, ev.load_queue(queue), wanted)
+        scored = ev.load_queue(queue)
+        report = ev.evaluate(gold_facts, scored, wanted)
+        facts = ev.evaluate_facts(gold_facts, scored, wanted)
         _render(report, per_paper=per_paper)
-        text = report.to_json()
+        _render_facts(facts)
+        text = json.dumps({**report.to_dict(), "per_fact": facts.to_dict()}, indent=2)
     else:
         meta_map = ev.load_meta(meta or [])
         fixed = load_model(model) if model is not None else model_for_home(st.home.root)
@@ -94,13 +115,22 @@ def eval_command(
         keep = set(wanted) if wanted is not None else {g.arxiv_id for g in gold_facts}
         seen = sorted(keep & set(run.papers))
         if folds >= 2:
-            cv = crossvalidate({p: run.found[p] for p in seen}, gold_facts, folds)
+            found = {p: run.found[p] for p in seen}
+            cv = crossvalidate(found, gold_facts, folds)
             _render_cv(cv)
-            text = json.dumps(cv.to_dict(), indent=2)
+            data = cv.to_dict()
+            if curve:
+                with progress_bar("Learning curve", enabled=not st.quiet) as progress:
+                    points = learning_curve(found, gold_facts, folds, DEFAULT_CURVE, on_progress=progress)
+                _render_curve(points, folds)
+                data["learning_curve"] = [p.to_dict() for p in points]
+            text = json.dumps(data, indent=2)
         else:
             report = ev.evaluate(gold_facts, run.scored, seen)
+            facts = ev.evaluate_facts(gold_facts, run.scored, seen)
             _render(report, per_paper=per_paper)
-            text = report.to_json()
+            _render_facts(facts)
+            text = json.dumps({**report.to_dict(), "per_fact": facts.to_dict()}, indent=2)
     if json_out is not None:
         write_text_atomic(json_out, text + "\n")
         console.print(f"report written to {json_out}")
@@ -147,6 +177,54 @@ def _render_cv(cv: CVResult) -> None:
                   "fields are capped); top-1, sd (its spread across folds), r@3 (recall@3) and c/pair (candidates "
                   "per paper and field) are the reviewer's list, held out; 'in' columns: fit and scored on every "
                   "paper (in-sample). Quote the cross-validated numbers.", highlight=False)
+    rows = cv.fact_rows()
+    if rows:
+        ft = Table(title=f"Per gold fact, cross-validated over {cv.folds} folds")
+        for col in ("facts", "n", "found", "capped", "attributed", "slot top-1", "sd", "attr in", "slot in"):
+            ft.add_column(col, justify="left" if col == "facts" else "right", no_wrap=True)
+        for row in rows:
+            ft.add_row(_GROUP_LABEL[str(row["group"])], str(row["facts"]), *(_fmt(row[k]) for k in (  # type: ignore[arg-type]
+                "found", "found_capped", "attributed", "slot_top1", "slot_top1_sd", "attributed_in_sample",
+                "slot_top1_in_sample")))
+        console.print(ft)
+        console.print("found: the value is among every candidate of its field; capped, attributed (found under the "
+                      "gold model) and slot top-1 (the first value of the gold model's slot is the gold one): the "
+                      "reviewer's list, held out; 'in': in-sample.", highlight=False)
+    _render_families(cv.rule_counts()["all"], "every candidate")
+    _render_families(cv.rule_counts()["capped"], "the reviewer's list")
+
+
+_GROUP_LABEL = {"all": "all", "table": "in tables", "prose": "in prose", "flops_params": "FLOPs / params",
+                "other": "other fields"}
+
+
+def _render_facts(facts: ev.FactReport) -> None:
+    ft = Table(title="Per gold fact")
+    for col in ("facts", "n", "found", "attributed", "slot top-1"):
+        ft.add_column(col, justify="left" if col == "facts" else "right", no_wrap=True)
+    for name, g in facts.groups.items():
+        ft.add_row(_GROUP_LABEL[name], str(g.facts), _fmt(g.found_rate), _fmt(g.attributed_rate),
+                   _fmt(g.slot_top1_rate))
+    console.print(ft)
+    _render_families(facts.rule_families, "candidates scored")
+
+
+def _render_families(counts: dict[str, int], what: str) -> None:
+    total = sum(counts.values())
+    if not total:
+        return
+    parts = ", ".join(f"{k} {n} ({n / total:.0%})" for k, n in counts.items())
+    console.print(f"rule families, {what} ({total}): {parts}", highlight=False)
+
+
+def _render_curve(points: list[CurvePoint], folds: int) -> None:
+    table = Table(title=f"Learning curve: share of each fold's training papers ({folds} folds)")
+    for col in ("share", "train papers", "top-1", "r@3", "slot top-1", "failed folds"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for p in points:
+        table.add_row(f"{p.fraction:.0%}", f"{p.train_papers:.1f}", _fmt(p.top1), _fmt(p.recall_at_3),
+                      _fmt(p.slot_top1), str(p.failed_folds))
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from flopmine.extract import pipeline
 from flopmine.extract.queue import write_queue
-from flopmine.extract.ranker import model_path_for
+from flopmine.extract.ranking import model_path_for
 
 from ..config import home_lock
 from ..store import connect

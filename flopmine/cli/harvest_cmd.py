@@ -12,7 +12,7 @@ from rich.table import Table
 
 from flopmine import harvest
 from flopmine.benchmarks import load_registry
-from flopmine.extract.ranker import model_in_use
+from flopmine.extract.ranking import model_in_use
 from flopmine.harvest.client import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from flopmine.harvest.run import select_benchmarks
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from flopmine.extract import evaluate as ev
+from flopmine.extract import gold as gd
 from flopmine.review.cost import CostReport, review_cost
 
 from ..config import write_text_atomic
@@ -31,7 +31,7 @@ def run_review_cost(ctx: typer.Context, gold: list[Path], papers: str | None, js
     home = st.home
     if not home.db_path.is_file():
         raise ConfigError(f"no store at {home.db_path}: run `flopmine --home {home.root} extract PDFS` first")
-    facts = ev.load_gold(gold)
+    facts = gd.load_gold(gold)
     wanted = [p.strip() for p in papers.split(",") if p.strip()] if papers else None
     conn = connect(home.db_path)
     try:

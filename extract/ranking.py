@@ -1,12 +1,12 @@
 """The learned ranker: each candidate's evidence as features, a logistic regression learned from gold facts
 and reviewers' decisions, and its probability as the candidate's confidence.
 
-- ``features(...)``: one candidate's evidence (``rank.Evidence`` flags and tags, the rule's prior weight,
+- ``features(...)``: one candidate's evidence (``evidence.Evidence`` flags and tags, the rule's prior weight,
   how often the value recurs, where its value sits among the paper's values for the field) as named
   numbers. Each feature appears twice: on its own and crossed with the field's group (``metric``,
   ``flops``, ``params``, ``hardware`` …), so the model can learn that a training sentence matters for
   an epoch count but not for an accuracy.
-- ``label(...)``: a candidate that matches a gold fact (the corpus convention of ``evaluate.values_match``)
+- ``label(...)``: a candidate that matches a gold fact (the corpus convention of ``gold.values_match``)
   is positive; the other candidates of the same paper and field are negative; candidates of a (paper,
   field) without gold are not used. Reviewers' decisions count the same way: accept / correct / add give
   the right value, reject marks a wrong one.
@@ -15,7 +15,8 @@ and reviewers' decisions, and its probability as the candidate's confidence.
   the model file is JSON (``Ranker.to_json``): the feature list, the coefficients, the value priors, a training
   summary and the library versions, and no paper text.
 - ``rank_found(...)``: scores a paper's candidates (pure Python, a sparse dot product per candidate) and
-  ranks them with ``rank.dedupe_and_rank``.
+  ranks them with ``dedupe_and_rank``: the most confident candidate per ``candidate_id``, ordered within
+  (paper, field), compute fields capped for the reviewer.
 
 Which model runs: ``<home>/models/ranker.json`` when the home has one (``flopmine ranker train`` writes
 it), else the model shipped in the package (``models/default-ranker.json``, trained on the dev corpus).
@@ -27,19 +28,21 @@ import functools
 import json
 import logging
 import math
+import os
 import platform
 import re
+import stat
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from flopmine.errors import FlopmineError
-from flopmine.types import FIELDS, Candidate, normalise_value
+from flopmine.types import COMPUTE_FIELDS, FIELDS, Candidate, normalise_model, normalise_value
 
-from .evaluate import COMPLEMENT, score_field, values_match
-from .rank import Evidence, dedupe_and_rank
-from .rules.paper_evidence import _significant_digits
+from .evidence import Evidence
+from .gold import COMPLEMENT, GoldFact, score_field, values_match
+from .normalise import significant_digits
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +53,18 @@ FORMAT_VERSION = 1
 HOME_MODEL = "models/ranker.json"  # relative to the home
 DEFAULT_C = 0.1  # inverse L2 strength of the logistic regression
 DEFAULT_LISTWISE_C = 0.3  # … of the conditional logit within (paper, field)
+MAX_MODEL_BYTES = 4 * 2**20  # a model file is read up to this size (the shipped one is ~15 kB)
+MAX_WEIGHT = 100.0  # |coefficient| and |intercept| a model may carry; 100 log-odds already saturate any probability
+MAX_LOG10_VALUE = 400.0  # value priors are log10 of values: beyond float range is corrupt
 RETRAIN_HINT = "retrain it with `flopmine ranker train --gold FILE … --out FILE` (or delete it to use the default)"
 
+# compute fields: candidates kept per (paper, field) in the reviewer's list. FLOPs and parameter tables list
+# many models the reviewer may want; hardware, time and schedule facts have one or two true values per paper.
+# ``flops`` and ``mult_adds`` are ranked and capped together: papers call multiply-adds "FLOPs" and vice versa.
+DEFAULT_MAX_PER_FIELD: dict[str, int] = {"flops": 8, "params": 8, "hardware": 4, "hardware_count": 4,
+                                         "training_time_hours": 4, "epochs": 4, "training_steps": 4}
+RANK_GROUP: dict[str, str] = {"mult_adds": "flops"}
+DEFAULT_MIN_RELATIVE = 0.25  # compute fields: drop candidates below this share of the best confidence
 # Groups of fields that share what evidence means.
 FIELD_GROUP: dict[str, str] = {
     **{n: "metric" for n, s in FIELDS.items() if s.kind == "metric"},
@@ -77,6 +90,10 @@ _RULE_KINDS = ("table.text", "table.grid", "hardware.catalog", "hardware.unknown
 
 class RankerError(FlopmineError):
     """A model file cannot be read or does not fit this version of flopmine."""
+
+
+class WorseModelError(RankerError):
+    """A newly trained model scores worse than the one in use, or cannot be compared with it (not written)."""
 
 
 def _group(field_name: str) -> str:
@@ -171,7 +188,7 @@ def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list
                 f["far_below_median"] = float(ratio < -0.5)
                 f["far_above_median"] = float(ratio > 0.5)
         if isinstance(c.value, (int, float)):
-            f["one_digit"] = float(_significant_digits(f"{float(c.value):g}") == 1)
+            f["one_digit"] = float(significant_digits(f"{float(c.value):g}") == 1)
             at = c.snippet.find(c.raw) if c.raw else -1
             if at > 0 and _APPROX.search(c.snippet[max(0, at - 24):at]):
                 f["approx"] = 1.0  # "∼40 MFLOPs", "a budget of", "roughly 60 hours": a round figure
@@ -237,35 +254,93 @@ class Ranker:
             d = json.loads(text)
         except json.JSONDecodeError as e:
             raise RankerError(f"{where}: not a ranker model file (invalid JSON: {e}); {RETRAIN_HINT}") from None
+        except (ValueError, RecursionError) as e:  # a number of over 4300 digits, or nesting too deep
+            raise RankerError(f"{where}: not a ranker model file ({type(e).__name__}); {RETRAIN_HINT}") from None
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise RankerError(f"{where}: not a ranker model file (no \"format\": \"{FORMAT}\"); {RETRAIN_HINT}")
         if d.get("format_version") != FORMAT_VERSION:
             raise RankerError(f"{where}: model format {d.get('format_version')!r}, this flopmine reads "
                               f"{FORMAT_VERSION}; {RETRAIN_HINT}")
-        try:
-            feats, coef = tuple(str(x) for x in d["features"]), tuple(float(x) for x in d["coef"])
-            intercept = float(d["intercept"])
-            priors = {str(k): (float(v[0]), float(v[1])) for k, v in (d.get("priors") or {}).items()}
-        except (KeyError, TypeError, ValueError) as e:
-            raise RankerError(f"{where}: malformed model file ({type(e).__name__}: {e}); {RETRAIN_HINT}") from None
-        if len(feats) != len(coef):
-            raise RankerError(f"{where}: {len(feats)} features but {len(coef)} coefficients; {RETRAIN_HINT}")
-        return cls(feats, coef, intercept, d.get("summary") or {}, source, priors)
+        feats, coef, intercept, priors = _validated(d, where)
+        summary = d.get("summary") or {}
+        if not isinstance(summary, dict):
+            raise RankerError(f"{where}: \"summary\" must be an object; {RETRAIN_HINT}")
+        return cls(feats, coef, intercept, summary, source, priors)
 
     def describe(self, top: int = 12) -> list[tuple[str, float]]:
         """The ``top`` features with the largest weight (either sign), for ``flopmine ranker show``."""
         return sorted(zip(self.features, self.coef, strict=True), key=lambda x: -abs(x[1]))[:top]
 
 
-def load_model(path: Path | str) -> Ranker:
-    """Read a model file; a missing or unreadable file is a ``RankerError`` naming it and how to retrain."""
-    p = Path(path)
+def _number(x: object, what: str, where: str, bound: float) -> float:
+    """``x`` as a finite float within ±``bound``; ``RankerError`` naming the file and the entry otherwise."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise RankerError(f"{where}: {what} is {x!r}, not a number; {RETRAIN_HINT}")
     try:
-        text = p.read_text(encoding="utf-8")
+        v = float(x)
+    except OverflowError:
+        v = math.inf
+    if not math.isfinite(v) or abs(v) > bound:
+        raise RankerError(f"{where}: {what} is {x!r}, not a finite number within ±{bound:g}; {RETRAIN_HINT}")
+    return v
+
+
+def _validated(d: Mapping[str, object], where: str) -> tuple[tuple[str, ...], tuple[float, ...], float,
+                                                              dict[str, tuple[float, float]]]:
+    """The feature list, coefficients, intercept and value priors of a parsed model file, each checked: names
+    are distinct non-empty strings, one finite coefficient of at most ``MAX_WEIGHT`` per name, priors finite
+    with a positive spread."""
+    feats, coef = d.get("features"), d.get("coef")
+    if not isinstance(feats, list) or not all(isinstance(x, str) and x for x in feats):
+        raise RankerError(f"{where}: \"features\" must be a list of feature names; {RETRAIN_HINT}")
+    if len(set(feats)) != len(feats):
+        dup = next(x for x in feats if feats.count(x) > 1)
+        raise RankerError(f"{where}: feature {dup!r} listed twice; {RETRAIN_HINT}")
+    if not isinstance(coef, list):
+        raise RankerError(f"{where}: \"coef\" must be a list of numbers; {RETRAIN_HINT}")
+    if len(feats) != len(coef):
+        raise RankerError(f"{where}: {len(feats)} features but {len(coef)} coefficients; {RETRAIN_HINT}")
+    weights = tuple(_number(x, f"the weight of {n!r}", where, MAX_WEIGHT) for n, x in zip(feats, coef, strict=True))
+    if "intercept" not in d:
+        raise RankerError(f"{where}: no \"intercept\"; {RETRAIN_HINT}")
+    intercept = _number(d["intercept"], "the intercept", where, MAX_WEIGHT)
+    raw = d.get("priors") or {}
+    if not isinstance(raw, dict):
+        raise RankerError(f"{where}: \"priors\" must be an object; {RETRAIN_HINT}")
+    priors: dict[str, tuple[float, float]] = {}
+    for k, v in raw.items():
+        if not isinstance(v, list) or len(v) != 2:
+            raise RankerError(f"{where}: prior {k!r} must be [mean, sd]; {RETRAIN_HINT}")
+        mean = _number(v[0], f"prior {k!r} mean", where, MAX_LOG10_VALUE)
+        sd = _number(v[1], f"prior {k!r} sd", where, MAX_LOG10_VALUE)
+        if sd <= 0:
+            raise RankerError(f"{where}: prior {k!r} sd is {v[1]!r}, not positive; {RETRAIN_HINT}")
+        priors[str(k)] = (mean, sd)
+    return tuple(feats), weights, intercept, priors
+
+
+def load_model(path: Path | str) -> Ranker:
+    """Read a model file; a missing, dangling, oversized, non-regular or invalid file is a ``RankerError``
+    naming it and how to retrain. At most ``MAX_MODEL_BYTES`` are read."""
+    p = Path(path)
+    if p.is_symlink() and not p.exists():
+        raise RankerError(f"{p}: model file is a dangling symbolic link (to {os.readlink(p)}); {RETRAIN_HINT}")
+    try:
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise RankerError(f"{p}: model file is not a regular file; {RETRAIN_HINT}")
+        with open(p, "rb") as fh:
+            data = fh.read(MAX_MODEL_BYTES + 1)
     except FileNotFoundError:
         raise RankerError(f"{p}: model file not found; {RETRAIN_HINT}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise RankerError(f"{p}: cannot read the model file ({e}); {RETRAIN_HINT}") from None
+    except OSError as e:
+        raise RankerError(f"{p}: cannot read the model file ({e.strerror or e}); {RETRAIN_HINT}") from None
+    if len(data) > MAX_MODEL_BYTES:
+        raise RankerError(f"{p}: model file is larger than {MAX_MODEL_BYTES // 2**20} MiB; {RETRAIN_HINT}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RankerError(f"{p}: model file is not UTF-8 text; {RETRAIN_HINT}") from None
     return Ranker.from_json(text, str(p))
 
 
@@ -285,12 +360,16 @@ def home_model_path(home_root: Path | str) -> Path:
     return Path(home_root) / HOME_MODEL
 
 
+def _has_home_model(home_root: Path | str | None) -> bool:
+    """Whether the home has a model file of its own; a symbolic link counts even when dangling, so that a
+    broken link is an error naming it rather than a silent switch to the shipped model."""
+    return home_root is not None and os.path.lexists(home_model_path(home_root))
+
+
 def model_for_home(home_root: Path | str | None) -> Ranker:
     """The home's trained model when it has one (an unreadable one is an error), else the shipped default."""
-    if home_root is not None:
-        p = home_model_path(home_root)
-        if p.exists():
-            return _load_cached(str(p), p.stat().st_mtime_ns)
+    if home_root is not None and _has_home_model(home_root):
+        return load_model_cached(home_model_path(home_root))
     return default_model()
 
 
@@ -316,7 +395,7 @@ def model_path_for(home_root: Path | str | None, explicit: Path | str | None = N
     if explicit is not None:
         load_model(explicit)
         return str(Path(explicit).resolve())
-    if home_root is not None and home_model_path(home_root).exists():
+    if home_root is not None and _has_home_model(home_root):
         load_model(home_model_path(home_root))
         return str(home_model_path(home_root).resolve())
     default_model()
@@ -329,10 +408,10 @@ def model_in_use(home_root: Path | str | None) -> str:
     >>> model_in_use(None).startswith("default")
     True
     """
-    if home_root is not None and home_model_path(home_root).exists():
+    if home_root is not None and _has_home_model(home_root):
         p = home_model_path(home_root)
         try:
-            m = _load_cached(str(p), p.stat().st_mtime_ns)
+            m = load_model_cached(p)
         except RankerError as e:
             return f"unreadable: {e}"
         return f"home ({p}; {m.summary.get('trained_at', '?')}, {m.summary.get('samples', '?')} samples)"
@@ -352,7 +431,6 @@ def score_found(found: Found, model: Ranker, pages: int = 0) -> list[Candidate]:
 def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: dict[str, int] | None = None,
                min_relative: float | None = None) -> list[Candidate]:
     """Score one paper's candidates and rank them within (paper, field), capping compute fields."""
-    from .rank import DEFAULT_MIN_RELATIVE
     from .tables import clean_row_label
 
     # table rows' labels become model names only now: the evidence above read the raw label ("[12]", "(ours)")
@@ -360,6 +438,52 @@ def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: di
               for c in score_found(found, model, pages)]
     return dedupe_and_rank(scored, max_per_field=max_per_field,
                            min_relative=DEFAULT_MIN_RELATIVE if min_relative is None else min_relative)
+
+
+def _better_first(c: Candidate) -> float:
+    """Tie-break among equally scored metric values: the better score first (the headline is a paper's
+    best result); 0 for other fields, which keep page order."""
+    spec = FIELDS.get(c.field)
+    if spec is None or spec.kind != "metric" or spec.higher_is_better is None or not isinstance(c.value, (int, float)):
+        return 0.0
+    return -float(c.value) if spec.higher_is_better else float(c.value)
+
+
+def dedupe_and_rank(cands: list[Candidate], *, max_per_field: dict[str, int] | None = None,
+                    min_relative: float = DEFAULT_MIN_RELATIVE,
+                    limited: tuple[str, ...] = COMPUTE_FIELDS) -> list[Candidate]:
+    """Keep the most confident candidate per ``candidate_id``, then rank within (paper, field)
+    (``mult_adds`` ranks with ``flops``).
+
+    For ``limited`` fields (compute facts, where a reviewer wants a short list) only the best
+    ``max_per_field[field]`` candidates (default ``DEFAULT_MAX_PER_FIELD``), and only those within
+    ``min_relative`` of the best confidence, are kept. Ties are broken by page (earlier first) then value,
+    so ranks are stable across runs.
+
+    >>> cs = [Candidate("1", 1, "epochs", v, confidence=p, page=1) for v, p in ((30.0, .2), (90.0, .9), (90.0, .5))]
+    >>> [(c.value, c.rank) for c in dedupe_and_rank(cs, max_per_field={"epochs": 5}, min_relative=0.0)]
+    [(90.0, 1), (30.0, 2)]
+    """
+    best: dict[str, Candidate] = {}
+    for c in cands:
+        cur = best.get(c.candidate_id)
+        if cur is None or (c.confidence, -c.page) > (cur.confidence, -cur.page):
+            best[c.candidate_id] = c
+    groups: dict[tuple[str, int, str], list[Candidate]] = defaultdict(list)
+    for c in best.values():
+        groups[(c.arxiv_id, c.version, RANK_GROUP.get(c.field, c.field))].append(c)
+    out: list[Candidate] = []
+    for key in sorted(groups):
+        ordered = sorted(groups[key], key=lambda c: (-c.confidence, _better_first(c), c.page, str(c.value), c.model))
+        if key[2] in limited and ordered:
+            floor = ordered[0].confidence * min_relative
+            limit = (DEFAULT_MAX_PER_FIELD if max_per_field is None else max_per_field).get(key[2], len(ordered))
+            kept = [c for c in ordered if c.confidence >= floor][:limit]
+            if len(kept) < len(ordered):
+                log.debug("%s %s: kept %d of %d candidates", key[0], key[2], len(kept), len(ordered))
+            ordered = kept
+        out.extend(replace(c, rank=i) for i, c in enumerate(ordered, 1))
+    return out
 
 
 # ---------------------------------------------------------------- labels and training
@@ -375,7 +499,7 @@ class Truth:
 
 
 def truths_from_gold(gold: Iterable[object]) -> dict[str, Truth]:
-    """Gold facts (``evaluate.GoldFact``) grouped by paper."""
+    """Gold facts (``gold.GoldFact``) grouped by paper."""
     right: dict[str, list[tuple[str, float | str]]] = defaultdict(list)
     bench: dict[str, list[str]] = defaultdict(list)
     for g in gold:
@@ -403,6 +527,25 @@ def truths_from_decisions(decisions: Iterable[object]) -> dict[str, Truth]:
             wrong[aid].append((fld, d.value))  # type: ignore[attr-defined]
     return {k: Truth(tuple(right.get(k, ())), tuple(wrong.get(k, ())), tuple(bench.get(k, ())))
             for k in {*right, *wrong}}
+
+
+def gold_from_decisions(decisions: Iterable[object]) -> list[GoldFact]:
+    """The values reviewers settled (accept, add, the corrected value of a correct) as gold facts, so that a
+    model trained on decisions can be scored on them; one per (paper, field, benchmark, model, value)."""
+    out: dict[tuple[str, str, str, str, str], GoldFact] = {}
+    for d in decisions:
+        kind = d.decision  # type: ignore[attr-defined]
+        value = d.corrected_value if kind == "correct" else d.value  # type: ignore[attr-defined]
+        if kind not in ("accept", "add", "correct") or value is None:
+            continue
+        g = GoldFact(d.arxiv_id, d.field, value, d.benchmark, d.model)  # type: ignore[attr-defined]
+        out.setdefault((g.arxiv_id, g.field, g.benchmark, normalise_model(g.model), normalise_value(value)), g)
+    return list(out.values())
+
+
+def wrong_only(truths: Mapping[str, Truth]) -> dict[str, Truth]:
+    """Truths with their right values dropped: the rejections, for training beside gold that holds the rest."""
+    return {k: Truth((), t.wrong, ()) for k, t in truths.items() if t.wrong}
 
 
 def merge_truths(*parts: Mapping[str, Truth]) -> dict[str, Truth]:
@@ -498,16 +641,22 @@ def library_versions() -> dict[str, str]:
 
 
 def train(found_by_paper: Mapping[str, tuple[Found, int]], truths: Mapping[str, Truth], *, c: float = DEFAULT_C,
-          summary: Mapping[str, object] | None = None, listwise: bool = True) -> Ranker:
-    """Fit priors and the logistic regression on the papers of ``found_by_paper`` that have a truth."""
-    priors = fit_priors(truths)
-    return replace(fit(samples(found_by_paper, truths, priors), c=c, summary=summary, listwise=listwise),
+          summary: Mapping[str, object] | None = None, listwise: bool = True, prior: Ranker | None = None) -> Ranker:
+    """Fit priors and the logistic regression on the papers of ``found_by_paper`` that have a truth.
+
+    ``prior``: a model to start from (e.g. the shipped one when learning from a few reviewers' decisions): the
+    fit is regularised toward its coefficients instead of toward zero, and its value priors are kept where the
+    new truths give none, so a few decisions nudge it rather than replace it."""
+    priors = {**(prior.priors if prior is not None else {}), **fit_priors(truths)}
+    return replace(fit(samples(found_by_paper, truths, priors), c=c, summary=summary, listwise=listwise, prior=prior),
                    priors=priors)
 
 
 def fit(data: Samples, *, c: float = DEFAULT_C, min_count: int = 3, summary: Mapping[str, object] | None = None,
-        listwise: bool = True, listwise_c: float | None = None) -> Ranker:
-    """Fit the ranker on labelled rows. Features seen in fewer than ``min_count`` rows are left out.
+        listwise: bool = True, listwise_c: float | None = None, prior: Ranker | None = None) -> Ranker:
+    """Fit the ranker on labelled rows. Features seen in fewer than ``min_count`` rows are left out, unless
+    ``prior`` has them: then the L2 penalty pulls each coefficient toward ``prior``'s instead of toward zero
+    (features the new rows never show keep ``prior``'s weight).
 
     First a logistic regression (each (paper, field) weighing about the same, so long tables do not drown
     single facts); then, with ``listwise``, the coefficients are refit as a conditional logit within each
@@ -520,7 +669,8 @@ def fit(data: Samples, *, c: float = DEFAULT_C, min_count: int = 3, summary: Map
         raise RankerError("training needs both right and wrong candidates; give gold or decisions that "
                           "match some candidates and not others")
     counts: Counter[str] = Counter(k for f in data.feats for k in f)
-    names = sorted(k for k, n in counts.items() if n >= min_count and k != "bias")
+    start = dict(zip(prior.features, prior.coef, strict=True)) if prior is not None else {}
+    names = sorted({*(k for k, n in counts.items() if n >= min_count), *start} - {"bias"})
     index = {k: i for i, k in enumerate(names)}
     rows, cols, vals = [], [], []
     for i, f in enumerate(data.feats):
@@ -537,15 +687,23 @@ def fit(data: Samples, *, c: float = DEFAULT_C, min_count: int = 3, summary: Map
     listwise_c = DEFAULT_LISTWISE_C if listwise_c is None else listwise_c
     y = np.array(data.labels, dtype=float)
     bounds = [_sign_bound(n) for n in names] + [(None, None)]
-    coef, intercept = _fit_bounded(x, y, w, c, bounds)
+    center = np.array([_clip(start.get(n, 0.0), b) for n, b in zip(names, bounds, strict=False)])
+    coef, intercept = _fit_bounded(x, y, w, c, bounds, center=center,
+                                   intercept=prior.intercept if prior is not None else 0.0)
     if listwise:
-        coef = _fit_listwise(x, y, data.groups, listwise_c, bounds[:-1], coef)
+        coef = _fit_listwise(x, y, data.groups, listwise_c, bounds[:-1], coef, center=center)
         # calibrate: P(right) = σ(a·score + b) on the training rows, folded into the coefficients
         score_col = (x @ np.asarray(coef)).reshape(-1, 1)
-        (a,), b = _fit_bounded(csr_matrix(score_col), y, w, 1e4, [(0.0, None), (None, None)])
+        # from scratch the scale is free (C=1e4); from a start model it is pulled toward 1 like the coefficients
+        (a,), b = _fit_bounded(csr_matrix(score_col), y, w, 1e4 if prior is None else c, [(0.0, None), (None, None)],
+                               center=None if prior is None else [1.0],
+                               intercept=0.0 if prior is None else prior.intercept)
         coef, intercept = [a * v for v in coef], b
     info = {"samples": len(data.labels), "positives": int(sum(data.labels)), "papers": len(set(data.papers)),
-            "c": c, "listwise_c": listwise_c if listwise else None, "sign_constraints": sum(b != (None, None) for b in bounds), "libraries": library_versions(),
+            "c": c, "listwise_c": listwise_c if listwise else None,
+            "sign_constraints": sum(b != (None, None) for b in bounds), "libraries": library_versions(),
+            **({"started_from": prior.source or "model in memory",
+                "started_from_samples": prior.summary.get("samples")} if prior is not None else {}),
             **(summary or {})}
     return Ranker(tuple(names), tuple(float(v) for v in coef), float(intercept), info)
 
@@ -565,6 +723,11 @@ POSITIVE: frozenset[str] = frozenset({
 })
 
 
+def _clip(v: float, bound: tuple[float | None, float | None]) -> float:
+    lo, hi = bound
+    return max(lo, v) if lo is not None and v < lo else (min(hi, v) if hi is not None and v > hi else v)
+
+
 def _sign_bound(name: str) -> tuple[float | None, float | None]:
     base = name.split("|", 1)[-1]
     if base in NEGATIVE:
@@ -575,9 +738,9 @@ def _sign_bound(name: str) -> tuple[float | None, float | None]:
 
 
 def _fit_listwise(x: object, y: object, groups: list[str], c: float, bounds: list[tuple[float | None, float | None]],
-                  start: list[float]) -> list[float]:
+                  start: list[float], center: object = None) -> list[float]:
     """Conditional logit: within each (paper, field) with a right value, maximise the share of the softmax
-    that falls on right candidates (what top-1 rewards)."""
+    that falls on right candidates (what top-1 rewards). The L2 penalty pulls toward ``center`` (default 0)."""
     import numpy as np
     from scipy.optimize import minimize
     from scipy.sparse import csr_matrix
@@ -592,6 +755,7 @@ def _fit_listwise(x: object, y: object, groups: list[str], c: float, bounds: lis
     xk = x[keep]  # type: ignore[index]
     gk, yk = g[keep], yv[keep]
     onehot = csr_matrix((np.ones(len(gk)), (np.arange(len(gk)), gk)), shape=(len(gk), ng))
+    mid = np.zeros(len(start)) if center is None else np.asarray(center)
 
     def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
         sc = xk @ beta
@@ -601,10 +765,11 @@ def _fit_listwise(x: object, y: object, groups: list[str], c: float, bounds: lis
         tot = onehot.T @ e
         pos = onehot.T @ (e * yk)
         ok = pos > 0
-        f = float(np.sum(np.log(tot[ok]) - np.log(pos[ok]))) * c + 0.5 * float(beta @ beta)
+        d = beta - mid
+        f = float(np.sum(np.log(tot[ok]) - np.log(pos[ok]))) * c + 0.5 * float(d @ d)
         p_all = e / tot[gk]
         p_pos = np.where(yk > 0, e / np.where(pos[gk] > 0, pos[gk], 1.0), 0.0)
-        grad = c * (xk.T @ (p_all - p_pos)) + beta
+        grad = c * (xk.T @ (p_all - p_pos)) + d
         return f, grad
 
     res = minimize(loss, np.asarray(start), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 3000})
@@ -612,29 +777,33 @@ def _fit_listwise(x: object, y: object, groups: list[str], c: float, bounds: lis
 
 
 def _fit_bounded(x: object, y: object, w: object, c: float,
-                 bounds: list[tuple[float | None, float | None]]) -> tuple[list[float], float]:
+                 bounds: list[tuple[float | None, float | None]], *, center: object = None,
+                 intercept: float = 0.0) -> tuple[list[float], float]:
     """Weighted L2-regularised logistic regression (the objective of scikit-learn's ``LogisticRegression(C=c)``)
-    with box bounds on the coefficients, by L-BFGS-B. The last bound is the intercept's (unpenalised)."""
+    with box bounds on the coefficients, by L-BFGS-B. The last bound is the intercept's (unpenalised). The
+    penalty pulls toward ``center`` (default 0), where the search also starts, with ``intercept``."""
     import numpy as np
     from scipy.optimize import minimize
 
     n_feat = x.shape[1]  # type: ignore[attr-defined]
     sign = 2 * y - 1  # type: ignore[operator]
+    mid = np.zeros(n_feat) if center is None else np.asarray(center, dtype=float)
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         beta, b0 = theta[:n_feat], theta[n_feat]
+        d = beta - mid
         z = x @ beta + b0  # type: ignore[operator]
         m = sign * z
         lg = np.logaddexp(0, -m)
         sig = np.exp(-np.logaddexp(0, m))  # 1 / (1 + e^m)
         g = -(w * sign * sig)  # type: ignore[operator]
-        f = float(np.dot(w, lg)) * c + 0.5 * float(beta @ beta)  # type: ignore[arg-type]
+        f = float(np.dot(w, lg)) * c + 0.5 * float(d @ d)  # type: ignore[arg-type]
         grad = np.empty_like(theta)
-        grad[:n_feat] = c * (x.T @ g) + beta  # type: ignore[attr-defined]
+        grad[:n_feat] = c * (x.T @ g) + d  # type: ignore[attr-defined]
         grad[n_feat] = c * g.sum()
         return f, grad
 
-    res = minimize(loss, np.zeros(n_feat + 1), jac=True, method="L-BFGS-B", bounds=bounds,
+    res = minimize(loss, np.append(mid, intercept), jac=True, method="L-BFGS-B", bounds=bounds,
                    options={"maxiter": 5000})
     return [float(v) for v in res.x[:n_feat]], float(res.x[n_feat])
 
