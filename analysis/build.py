@@ -116,18 +116,10 @@ NO_ROW_FOR_MODEL = "no metric row for this model"
 NO_ROW_IN_PAPER = "no metric row in this paper"
 AMBIGUOUS_MODEL = "ambiguous model"
 MODEL_FACT_WINS = "the model's own fact wins"
-UNJOINED_REASONS = {
-    NO_BENCHMARK: "a metric fact without a benchmark makes no row; give it its benchmark in review",
-    NO_ROW_FOR_MODEL: "no metric row of this paper has this (normalised) model name; rename the model in review "
-                      "or add the model's metric",
-    NO_ROW_IN_PAPER: "a paper-level fact of a paper without any metric row",
-    AMBIGUOUS_MODEL: "a paper-level fact of a paper with several models, none or several marked (ours); name the "
-                     "model in review",
-    MODEL_FACT_WINS: "a paper-level fact whose own model has its own reviewed value of the field, which wins",
-}
+#: Each reason is explained in unjoined.csv's dictionary (``dictionary.UNJOINED``, docs/data-dictionary.md).
+UNJOINED_REASONS = (NO_BENCHMARK, NO_ROW_FOR_MODEL, NO_ROW_IN_PAPER, AMBIGUOUS_MODEL, MODEL_FACT_WINS)
 UNJOINED_FILE = "unjoined.csv"
-UNJOINED_COLUMNS = ["arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page", "decision",
-                    "candidate_id", "fact_key", "reason", "detail"]
+UNJOINED_COLUMNS = [c.name for c in dictionary.UNJOINED]
 _OURS = re.compile(r"\((?:ours|our model|proposed)\)|\bours\b", re.IGNORECASE)
 
 # An error metric and the score metric it is the complement of (error = 1 - score / 100).

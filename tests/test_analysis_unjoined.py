@@ -155,3 +155,12 @@ def test_no_reviewed_fact_is_lost(tmp_path_factory: pytest.TempPathFactory, fact
     for f in facts:
         assert f.candidate_id in used or f.candidate_id in listed or key(f) in won_keys, f
     assert result.n_unjoined == len(listed)
+
+
+def test_every_reason_is_explained_in_the_data_dictionary() -> None:
+    from flopmine.analysis import dictionary
+    from flopmine.analysis.build import UNJOINED_REASONS
+
+    text = dictionary.to_markdown()
+    assert "## unjoined.csv" in text
+    assert all(f"'{r}'" in text for r in UNJOINED_REASONS)
