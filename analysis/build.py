@@ -766,7 +766,7 @@ def _unjoined_table(facts: pd.DataFrame, reason: np.ndarray, rows: pd.DataFrame)
     if lost.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in UNJOINED_COLUMNS})
     names = rows.assign(model=rows["model"].where(rows["model"] != "", "(unnamed)")).groupby(
-        "arxiv_id", sort=False)["model"].agg(lambda m: ", ".join(dict.fromkeys(m)))
+        "arxiv_id", sort=False)["model"].agg(lambda m: "; ".join(dict.fromkeys(m)))
     value = [t if n != n else n for n, t in zip(lost["number"].tolist(), lost["text"].tolist(), strict=True)]
     detail = [f"rows of this paper: {names[a]}" if a in names.index else "this paper has no metric row"
               for a in lost["arxiv_id"].tolist()]

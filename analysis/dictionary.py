@@ -121,7 +121,7 @@ UNJOINED: tuple[Column, ...] = (
            "model' (a paper-level fact of a paper with several models, none or several marked (ours): name the "
            "model); 'the model's own fact wins' (a paper-level fact whose own model has its own value of the "
            "field)."),
-    Column("detail", "text", "", "The models of the paper's rows, to pick the right name from."),
+    Column("detail", "text", "", "The models of the paper's rows, '; '-joined, to pick the right name from."),
 )
 #: Where the generated dictionary is kept in the repository (tests keep it equal to ``to_markdown()``).
 DOCS_PATH = "docs/data-dictionary.md"

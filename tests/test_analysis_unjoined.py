@@ -22,7 +22,7 @@ from flopmine.analysis.build import (
 )
 from flopmine.analysis.synthetic import write_annotations
 from flopmine.cli import main
-from flopmine.types import Fact, normalise_model
+from flopmine.types import METRIC_FIELDS, Fact, normalise_model
 
 
 def _read_unjoined(path: Path) -> list[dict[str, str]]:
@@ -150,7 +150,7 @@ def test_no_reviewed_fact_is_lost(tmp_path_factory: pytest.TempPathFactory, fact
     assert not used & listed
     # the key of a fact as build picks winners: paper, model, field (and benchmark for metrics)
     def key(f: Fact) -> tuple[str, str, str, str]:
-        return (f.arxiv_id, f.benchmark if f.field in ("top1_err", "bleu") else "", normalise_model(f.model), f.field)
+        return (f.arxiv_id, f.benchmark if f.field in METRIC_FIELDS else "", normalise_model(f.model), f.field)
     won_keys = {key(f) for f in facts if f.candidate_id in used}
     for f in facts:
         assert f.candidate_id in used or f.candidate_id in listed or key(f) in won_keys, f
@@ -164,3 +164,23 @@ def test_every_reason_is_explained_in_the_data_dictionary() -> None:
     text = dictionary.to_markdown()
     assert "## unjoined.csv" in text
     assert all(f"'{r}'" in text for r in UNJOINED_REASONS)
+
+
+def test_gold_corpus_facts_are_in_a_row_or_listed(shared_dir: Path, tmp_path: Path) -> None:
+    """The corpus's gold facts as accepted annotations: each one is used in a row or listed with a reason."""
+    facts = []
+    for gold in sorted((shared_dir / "corpus").glob("gold_*.csv")):
+        with open(gold, encoding="utf-8") as fh:
+            facts += [Fact.from_row({**r, "version": "1", "decision": "accept", "candidate_id": f"{gold.stem}:{i}"})
+                      for i, r in enumerate(csv.DictReader(fh))]
+    write_annotations(facts, tmp_path / "ann")
+    table, _warnings = read_annotations(tmp_path / "ann")
+    result = build_dataset(table, gflops_lookup=lambda _n: None)
+    used = {c for cell in result.frame["candidate_ids"] for c in str(cell).split(";") if c}
+    listed = set(result.unjoined["candidate_id"])
+    def key(f: Fact) -> tuple[str, str, str, str]:  # build picks one compute value per paper, model and field
+        return (f.arxiv_id, f.benchmark if f.field in METRIC_FIELDS else "", normalise_model(f.model), f.field)
+
+    won = {key(f) for f in facts if f.candidate_id in used}
+    missing = [f for f in facts if f.candidate_id not in used | listed and key(f) not in won]
+    assert not missing[:5] and not used & listed
