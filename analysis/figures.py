@@ -85,9 +85,31 @@ def _figure(figsize: tuple[float, float] = SIZE) -> tuple[plt.Figure, plt.Axes]:
     return fig, ax
 
 
+#: Space (fraction of the figure) kept between the outermost text and the figure's edge.
+EDGE_PAD = 0.01
+
+
+def _keep_text_inside(fig: plt.Figure) -> None:
+    """Widen the fixed left margin when a y axis's label and tick labels reach past the figure's edge.
+
+    A long tick label (−0.325 on a narrow log10-error axis) pushes the y-axis label left of the canvas,
+    where the fixed ``MARGINS`` alone clipped it (issue 19). Only the y axes are measured (about a
+    third of the cost of measuring the whole axes, and a quarter of a draw); the other sides' text
+    has a fixed size.
+    """
+    renderer = fig.canvas.get_renderer()
+    boxes = [b for b in (ax.yaxis.get_tightbbox(renderer) for ax in fig.axes) if b is not None]
+    if not boxes:
+        return
+    overflow = EDGE_PAD - min(b.x0 for b in boxes) / fig.bbox.width
+    if overflow > 0:
+        fig.subplots_adjust(left=fig.subplotpars.left + overflow)
+
+
 def _save(fig: plt.Figure, path: Path) -> Path:
     """Draw at ``DPI`` and write the figure as an opaque RGB PNG (``png_bytes``)."""
     fig.set_dpi(DPI)
+    _keep_text_inside(fig)
     fig.canvas.draw()
     rgb = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]
     with atomic_path(path, suffix=".png") as tmp:
@@ -139,7 +161,8 @@ def _legend(ax: plt.Axes, x: np.ndarray, y: np.ndarray, **kwargs: object) -> Non
 
 
 def scatter_fits(points: pd.DataFrame, fits: MeasureFits, path: Path) -> Path:
-    """Figure 3: error (log scale) against compute with the polynomial and exponential fits."""
+    """Figure 3: error (log scale) against compute with the polynomial, the exponential (1/error, Table 4)
+    and the error-linear (Table 1 (1)) fits."""
     fig, ax = _figure()
     c = points["compute"].to_numpy(float)
     x = np.log10(c)
@@ -156,10 +179,16 @@ def scatter_fits(points: pd.DataFrame, fits: MeasureFits, path: Path) -> Path:
     a, b = p.coef("const").estimate, p.slope.estimate
     ax.plot(10**grid, 100 * 10 ** (a + b * grid), color="tab:red",
             label=f"polynomial: log10 err = {a:.2f} {b:+.3f}·log10 C (R² {p.r2:.2f})")
+    x_perf = fits.exponential_perf  # the seed's exponential (Table 4, Figure 4): 1/error linear in log10 C
+    pa, pb = x_perf.coef("const").estimate, x_perf.slope.estimate
+    perf = pa + pb * grid
+    ok = perf > 1  # 1/error > 1: an error below 100 %
+    ax.plot(10 ** grid[ok], 100 / perf[ok], color="tab:purple", ls="-.",
+            label=f"exponential: 1/err = {pa:.2f} {pb:+.3f}·log10 C (R² {x_perf.r2:.2f})")
     e = fits.exponential
     ea, eb = e.coef("const").estimate, e.slope.estimate
     yexp = ea + eb * grid
-    ax.plot(10 ** grid[yexp > 0], 100 * yexp[yexp > 0], color="tab:green", ls="--",
+    ax.plot(10 ** grid[yexp > 0], 100 * yexp[yexp > 0], color="tab:green", ls=":",
             label=f"error-linear: err = {ea:.2f} {eb:+.3f}·log10 C (R² {e.r2:.2f})")
     ax.set_xscale("log")
     ax.set_yscale("log")

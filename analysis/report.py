@@ -277,6 +277,17 @@ def _range(lo: float, hi: float, fmt: str = ".1f") -> str:
     return "n/a"
 
 
+def _sim_range(lo: float, hi: float, n_max: int) -> str:
+    """The per-simulation range of a crossing; an end past the grid (never reached) reads "> n_max".
+
+    >>> _sim_range(393.4, math.nan, 2500), _sim_range(53.2, 319.6, 2500), _sim_range(math.nan, math.nan, 2500)
+    ('393 – > 2500', '53 – 320', '> 2500')
+    """
+    if math.isnan(lo):
+        return f"> {n_max}"
+    return f"{lo:.0f} – {'> ' + str(n_max) if math.isnan(hi) else format(hi, '.0f')}"
+
+
 def _k_cell(slope: Coef, k: float) -> str:
     """The implied exponent, or why there is none (slope ≥ 0: no improvement; CI with 0: not significant)."""
     if not slope.estimate < 0:
@@ -470,7 +481,7 @@ def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
             "model", "n (mean curves)", "bootstrap 95 %", f"per simulation {SPREAD[0]:g}–{SPREAD[1]:g} %",
             "per simulation median", "never within the grid", "the paper"),
             rows=tuple((m if m != "lasso" else "lasso (regularized)", _num(c.n, ".0f"),
-                        _range(c.boot_low, c.boot_high, ".0f"), _range(c.sim_low, c.sim_high, ".0f"),
+                        _range(c.boot_low, c.boot_high, ".0f"), _sim_range(c.sim_low, c.sim_high, s.n_grid[-1]),
                         _num(c.sim_median, ".0f"), f"{c.never} of {s.sims}", _num(c.paper, ",.0f"))
                        for m, c in s.crossings.items())))
         rows = tuple((str(n), *(_num(s.mean[m][i], ".2f") for m in s.mean)) for i, n in enumerate(s.n_grid))

@@ -63,10 +63,11 @@ def synthetic_facts(n_rows: int, *, seed: int = 0, benchmarks: Iterable[str] = (
     facts: list[Fact] = []
     rows = 0
     paper = 0
+    used: set[str] = set()
     while rows < n_rows:
         paper += 1
         yy, mm = int(rng.integers(13, 21)), int(rng.integers(1, 13))
-        aid = f"{yy:02d}{mm:02d}.{paper:05d}"
+        aid = _unique_id(yy, mm, paper, used)
         bench = benches[paper % len(benches)]
         hw = hw_names[paper % len(hw_names)]
         # a paper-level compute scale drives both its models' FLOPs and its training time, so error
@@ -94,6 +95,26 @@ def synthetic_facts(n_rows: int, *, seed: int = 0, benchmarks: Iterable[str] = (
                 facts.append(Fact(aid, 1, "mult_adds", 10 ** x * 1e9 / 2, model=model, page=4, decision="correct"))
             facts.append(Fact(aid, 1, "params", float(f"{params:.4g}"), model=model, page=4))
     return facts
+
+
+def _unique_id(yy: int, mm: int, paper: int, used: set[str]) -> str:
+    """A valid new-style id ``YYMM.NNNNN`` for the ``paper``-th paper, unique among ``used``.
+
+    Papers 1–99,999 keep ``NNNNN = paper`` (ids stable for every seed); past that the number wraps and
+    the month moves on until the id is free, so a million-row dataset still has valid, distinct ids.
+
+    >>> used = set()
+    >>> _unique_id(20, 5, 7, used), _unique_id(20, 5, 100_007, used), _unique_id(20, 12, 200_007, {"2012.00007"})
+    ('2005.00007', '2006.00007', '2101.00007')
+    """
+    number = paper % 100_000 or 100_000 - 1
+    month_index = yy * 12 + mm - 1
+    while True:
+        aid = f"{(month_index // 12) % 100:02d}{month_index % 12 + 1:02d}.{number:05d}"
+        if aid not in used:
+            used.add(aid)
+            return aid
+        month_index += 1
 
 
 def write_annotations(facts: Iterable[Fact], directory: Path | str) -> list[Path]:

@@ -1,10 +1,17 @@
 """Benchmark the harvester against the loopback fake arXiv.
 
-Harvests N papers (spread over the built-in benchmarks) with a small request interval, then runs
-again. Prints requests made against the minimum possible (API pages + PDFs), the smallest spacing
-between two requests the server observed, and the wall time.
+Two modes:
 
-Usage: .venv/bin/python bench/harvest.py [--papers 300] [--interval 0.02] [--page-size 100] [--layout 2026]
+- ``--scale 1000,10000,50000`` (the default): a metadata-only harvest (no PDFs) of N entries spread over
+  the built-in benchmarks, for each N. The fake arXiv runs in a child process, so the CPU time measured
+  (``time.process_time`` of this process) is the harvester's alone. Prints, per N, the API requests, the
+  CPU seconds and the CPU per 1,000 entries: a linear harvest shows the same CPU per 1k at every size.
+- ``--papers N``: a full harvest with PDFs, then a second run. Prints requests made against the minimum
+  possible (API pages + PDFs), the smallest spacing between two requests the server observed, and the
+  wall time.
+
+Usage: .venv/bin/python bench/harvest.py [--scale 1000,10000,50000] [--page-size 2000]
+       .venv/bin/python bench/harvest.py --papers 300 [--interval 0.02] [--layout 2026]
 """
 
 from __future__ import annotations
@@ -12,10 +19,12 @@ from __future__ import annotations
 import argparse
 import io
 import math
+import multiprocessing
 import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from reportlab.pdfgen import canvas
@@ -49,7 +58,7 @@ def _pdf(title: str) -> bytes:
     return buf.getvalue()
 
 
-def make_entries(n: int) -> tuple[list[FakeEntry], Counter[str]]:
+def make_entries(n: int, *, pdfs: bool = True) -> tuple[list[FakeEntry], Counter[str]]:
     names = list(TOPICS)
     base = datetime(2018, 1, 1, tzinfo=UTC)
     out, per_bench = [], Counter()
@@ -61,16 +70,54 @@ def make_entries(n: int) -> tuple[list[FakeEntry], Counter[str]]:
         p = Paper(arxiv_id=f"18{(i // 9000) + 1:02d}.{i % 9000 + 1:05d}", version=1, title=title,
                   authors=(f"Author {i}",), abstract=f"We evaluate on {phrase} and report results.",
                   categories=(cat, "cs.LG"), primary_category=cat, published=when, updated=when)
-        out.append(FakeEntry(p, _pdf(title)))
+        out.append(FakeEntry(p, _pdf(title) if pdfs else None))
         per_bench[bench] += 1
     return out, per_bench
 
 
+def _serve(n: int, layout: str, conn: Connection) -> None:
+    """Child process: serve ``n`` metadata-only entries until told to stop; report the API URL and requests."""
+    items, _ = make_entries(n, pdfs=False)
+    with FakeArxiv(items, layout=layout) as fake:
+        conn.send(fake.api_url)
+        conn.recv()
+        conn.send(len(fake.requests_to("/api/query")))
+
+
+def scale(sizes: list[int], page_size: int, layout: str) -> None:
+    """CPU of a metadata-only harvest per 1,000 entries at each size (the fake arXiv in a child process)."""
+    ctx = multiprocessing.get_context("fork")  # a benchmark script: nothing in this process runs threads yet
+    print(f"metadata-only harvest, page size {page_size}, fake arXiv in a child process")
+    print(f"{'entries':>8} {'recorded':>9} {'API requests':>13} {'CPU s':>8} {'CPU s per 1k':>13} {'wall s':>8}")
+    per_k: list[float] = []
+    for n in sizes:
+        ours, theirs = ctx.Pipe()
+        server = ctx.Process(target=_serve, args=(n, layout, theirs), daemon=True)
+        server.start()
+        api_url = ours.recv()
+        with tempfile.TemporaryDirectory() as tmp:
+            home = resolve_home(Path(tmp) / "home")
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            report = harvest.run(home, api_url=api_url, min_interval=0.0, page_size=page_size, download=False)
+            cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        ours.send("stop")
+        requests = ours.recv()
+        server.join(10)
+        per_k.append(cpu / n * 1000)
+        print(f"{n:>8} {report.new_versions:>9} {requests:>13} {cpu:>8.2f} {per_k[-1]:>13.3f} {wall:>8.1f}",
+              flush=True)
+    spread = (max(per_k) - min(per_k)) / min(per_k)
+    print(f"CPU per 1k entries: largest is {spread:.0%} above the smallest "
+          f"({'within' if spread <= 0.30 else 'NOT within'} 30%)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--papers", type=int, default=300)
-    ap.add_argument("--interval", type=float, default=0.02, help="FLOPMINE_MIN_INTERVAL for the run (s)")
-    ap.add_argument("--page-size", type=int, default=100)
+    ap.add_argument("--scale", default="1000,10000,50000",
+                    help="comma-separated entry counts for the metadata-only CPU benchmark (default mode)")
+    ap.add_argument("--papers", type=int, default=None, help="run the full harvest (with PDFs) of N papers instead")
+    ap.add_argument("--interval", type=float, default=0.02, help="FLOPMINE_MIN_INTERVAL for --papers (s)")
+    ap.add_argument("--page-size", type=int, default=harvest.client.DEFAULT_PAGE_SIZE)
     ap.add_argument("--layout", choices=("2026", "2016"), default="2026")
     args = ap.parse_args()
 
@@ -78,6 +125,9 @@ def main() -> None:
     missing = set(TOPICS) - set(registry)
     if missing:
         raise SystemExit(f"registry lacks {sorted(missing)}")
+    if args.papers is None:
+        scale([int(x) for x in args.scale.split(",")], args.page_size, args.layout)
+        return
     items, per_bench = make_entries(args.papers)
     min_pages = sum(max(1, math.ceil(per_bench[b] / args.page_size)) for b in registry)
     with tempfile.TemporaryDirectory() as tmp, FakeArxiv(items, layout=args.layout) as fake:

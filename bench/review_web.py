@@ -1,15 +1,24 @@
 """Benchmark the review web app on a large store: page and decision latency over real HTTP.
 
-Builds a home with N papers x K candidates (plus the two sample papers with PDFs), serves it with
-uvicorn on 127.0.0.1, then times the first page (walk built, page rendered), later pages (walk
-cached) and decisions (validated and applied by the review library, files fsynced).
+Builds a home with N papers x K candidates (plus the two sample papers with PDFs), records a decision on
+all but the last ``--pending`` papers' candidates (``--decided``, default: 100,000 annotation rows:
+ledger rows, and as many fact rows for the accepts), serves it with uvicorn on 127.0.0.1, then times
+the first page (walk built, page rendered), later pages (walk cached) and decisions (validated and
+applied by the review library, files fsynced).
 
-Usage: .venv/bin/python bench/review_web.py [--papers 1000] [--per-paper 10] [--decisions 20]
+Side by side, as the other benches print flopmine against a baseline:
+- the same decisions on the same candidates with empty annotations (what the annotation rows cost);
+- a yardstick: writing and fsyncing the bytes of the annotation files one decision rewrites, alone
+  (the floor for any decision that rewrites them).
+
+Usage: .venv/bin/python bench/review_web.py [--papers 10000] [--per-paper 10] [--decisions 20]
+       .venv/bin/python bench/review_web.py --papers 1000 --decided 0        # the old small run
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -21,52 +30,121 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
 
+from flopmine.config import Home  # noqa: E402
+from flopmine.review.apply import apply  # noqa: E402
+from flopmine.review.decision import Decision  # noqa: E402
 from flopmine.review.web import create_app  # noqa: E402
 from flopmine.store import connect, replace_candidates, upsert_paper  # noqa: E402
 from flopmine.types import Candidate, Paper  # noqa: E402
 from tests.support.review_web import make_home, serve  # noqa: E402
 
 
+def build_home(root: Path, papers: int, per_paper: int) -> tuple[Home, list[Candidate]]:
+    home = make_home(root)
+    conn = connect(home.db_path)
+    out: list[Candidate] = []
+    for i in range(papers):
+        aid = f"2001.{i:05d}"
+        upsert_paper(conn, Paper(aid, 1, f"paper {i}", benchmarks=("imagenet",)))
+        cands = [Candidate(aid, 1, "top1_acc", 50.0 + j / 10, benchmark="imagenet", model=f"m{j}", page=1,
+                           snippet="x", rank=j + 1) for j in range(per_paper)]
+        replace_candidates(conn, aid, 1, cands, extraction={"status": "ok", "rule_version": "bench"})
+        out.extend(cands)
+    conn.commit()
+    conn.close()
+    return home, out
+
+
+def pre_decide(home: Home, candidates: list[Candidate], n: int) -> float:
+    """Record ``n`` decisions (every third a reject, the rest accepts) through ``review.apply``; seconds taken."""
+    t = time.perf_counter()
+    decisions = [Decision("reject" if i % 3 == 2 else "accept", c.arxiv_id, c.version, c.field, c.value,
+                          benchmark=c.benchmark, model=c.model, unit=c.unit, page=c.page, candidate_id=c.candidate_id,
+                          reviewer="seed", source="bench")
+                 for i, c in enumerate(candidates[:n])]
+    conn = connect(home.db_path)
+    try:
+        apply(conn, home, decisions)
+    finally:
+        conn.close()
+    return time.perf_counter() - t
+
+
+def time_server(home: Home, decisions: int) -> tuple[float, float, list[float]]:
+    """(first page, median later page, decision times) in seconds, over HTTP."""
+    with serve(create_app(home, reviewer="bench")) as base, httpx.Client(base_url=base, timeout=600) as c:
+        t = time.perf_counter()
+        page = c.get("/")
+        first = time.perf_counter() - t
+        csrf = re.search(r'csrf-token" content="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        gets = []
+        for _ in range(5):
+            t = time.perf_counter()
+            c.get("/")
+            gets.append(time.perf_counter() - t)
+        cid = re.search(r'data-candidate-id="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        posts = []
+        for _ in range(decisions):
+            t = time.perf_counter()
+            r = c.post("/api/decide", json={"candidate_id": cid, "decision": "accept", "expected": ""},
+                       headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
+            posts.append(time.perf_counter() - t)
+            r.raise_for_status()
+            cid = r.json()["next"]
+    return first, statistics.median(gets), posts
+
+
+def write_floor(home: Home, rounds: int = 5) -> float:
+    """Median seconds to write and fsync the bytes of the ledger and the largest fact file, alone."""
+    files = [p for p in (home.annotations_dir / "decisions" / "ledger.csv", home.annotations_dir / "imagenet.csv")
+             if p.is_file()]
+    data = [p.read_bytes() for p in files]
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for p, b in zip(files, data, strict=True):
+            tmp = p.with_name(f".{p.name}.bench")
+            with open(tmp, "wb") as fh:
+                fh.write(b)
+                fh.flush()
+                os.fsync(fh.fileno())
+            tmp.unlink()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) if times else 0.0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--papers", type=int, default=1000)
+    ap.add_argument("--papers", type=int, default=10_000)
     ap.add_argument("--per-paper", type=int, default=10)
-    ap.add_argument("--decisions", type=int, default=20)
+    ap.add_argument("--decided", type=int, default=100_000, help="decisions recorded before serving")
+    ap.add_argument("--decisions", type=int, default=20, help="decisions timed")
     args = ap.parse_args()
+    total = args.papers * args.per_paper
+    decided = min(args.decided, total - args.decisions - args.per_paper)
     with tempfile.TemporaryDirectory() as tmp:
-        home = make_home(Path(tmp) / "home")
-        conn = connect(home.db_path)
-        for i in range(args.papers):
-            aid = f"2001.{i:05d}"
-            upsert_paper(conn, Paper(aid, 1, f"paper {i}", benchmarks=("imagenet",)))
-            cands = [Candidate(aid, 1, "top1_acc", 50.0 + j / 10, benchmark="imagenet", model=f"m{j}", page=1,
-                               snippet="x", rank=j + 1) for j in range(args.per_paper)]
-            replace_candidates(conn, aid, 1, cands, extraction={"status": "ok", "rule_version": "bench"})
-        conn.commit()
-        conn.close()
-        total = args.papers * args.per_paper + 4
-        with serve(create_app(home, reviewer="bench")) as base, httpx.Client(base_url=base, timeout=120) as c:
-            t = time.perf_counter()
-            page = c.get("/")
-            first = time.perf_counter() - t
-            csrf = re.search(r'csrf-token" content="([^"]+)"', page.text).group(1)
-            gets = []
-            for _ in range(5):
-                t = time.perf_counter()
-                c.get("/")
-                gets.append(time.perf_counter() - t)
-            cid = re.search(r'data-candidate-id="([^"]+)"', page.text).group(1)
-            posts = []
-            for _ in range(args.decisions):
-                t = time.perf_counter()
-                r = c.post("/api/decide", json={"candidate_id": cid, "decision": "accept", "expected": ""},
-                           headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
-                posts.append(time.perf_counter() - t)
-                r.raise_for_status()
-                cid = r.json()["next"]
-        print(f"candidates {total}: first page {first * 1000:.0f} ms (walk built, page rendered); "
-              f"next pages median {statistics.median(gets) * 1000:.0f} ms; "
-              f"decision median {statistics.median(posts) * 1000:.0f} ms (n={args.decisions})")
+        home, cands = build_home(Path(tmp) / "empty", args.papers, args.per_paper)
+        first0, get0, posts0 = time_server(home, args.decisions)
+    with tempfile.TemporaryDirectory() as tmp:
+        home, cands = build_home(Path(tmp) / "big", args.papers, args.per_paper)
+        setup = pre_decide(home, cands, decided)
+        rows = sum(1 for _ in (home.annotations_dir / "decisions" / "ledger.csv").open()) - 1
+        facts = sum(1 for _ in (home.annotations_dir / "imagenet.csv").open()) - 1
+        size = sum(p.stat().st_size for p in home.annotations_dir.rglob("*.csv"))
+        floor = write_floor(home)
+        first, get, posts = time_server(home, args.decisions)
+    med0, med = statistics.median(posts0), statistics.median(posts)
+    print(f"candidates {total + 4:,}; annotations: {rows:,} ledger rows, {facts:,} fact rows, {size / 1e6:.1f} MB "
+          f"(recorded in {setup:.1f} s by one review.apply)")
+    print(f"{'':34s}{'empty annotations':>18s}{f'{rows:,} rows':>16s}{'ratio':>8s}")
+    print(f"{'first page (walk built)':34s}{first0 * 1000:15.0f} ms{first * 1000:13.0f} ms{first / first0:7.1f}x")
+    print(f"{'next pages, median':34s}{get0 * 1000:15.0f} ms{get * 1000:13.0f} ms{get / get0:7.1f}x")
+    print(f"{f'decision, median of {args.decisions}':34s}{med0 * 1000:15.0f} ms{med * 1000:13.0f} ms{med / med0:7.1f}x")
+    print(f"{'decision, first':34s}{posts0[0] * 1000:15.0f} ms{posts[0] * 1000:13.0f} ms{posts[0] / posts0[0]:7.1f}x")
+    print(f"{'decision, slowest':34s}{max(posts0) * 1000:15.0f} ms{max(posts) * 1000:13.0f} ms"
+          f"{max(posts) / max(posts0):7.1f}x")
+    print(f"{'yardstick: write + fsync the files':34s}{'':>18s}{floor * 1000:13.0f} ms"
+          f"{'':8s}(decision median / yardstick {med / floor:.1f}x)" if floor else "")
 
 
 if __name__ == "__main__":

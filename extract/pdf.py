@@ -661,7 +661,8 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
         if n == 0:
             raise PdfError("has no pages", path=path, reason="corrupt")
         if n > max_pages:
-            raise PdfError(f"{n} pages is over the {max_pages}-page limit", path=path, reason="too_large")
+            raise PdfError(f"claims {n:,} pages, more than the {max_pages:,}-page limit", path=path,
+                           reason="too_large")
         for i in range(n):
             _check_deadline(deadline, path)
             try:

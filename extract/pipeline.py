@@ -45,8 +45,8 @@ from typing import TYPE_CHECKING, Any
 from flopmine.errors import ConfigError, PdfError
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.stopping import exit_with_parent, finish_writes
-from flopmine.store import get_paper, paper_benchmarks, replace_candidates
-from flopmine.types import Candidate
+from flopmine.store import get_paper, replace_candidates
+from flopmine.types import FIELDS, Candidate
 
 from .pdf import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES
 
@@ -85,6 +85,7 @@ class PaperInput:
     abstract: str = ""
     benchmarks: tuple[str, ...] = ()
     problem: str = ""  # e.g. "file name is not an arXiv id": reported as status error, never read
+    lazy_metadata: bool = False  # title, abstract and benchmarks are read from the store when it is run
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class ExtractionResult:
     seconds: float = 0.0
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
     rule_version: str = ""
+    dropped: int = 0  # implausible candidates left out (see ``drop_implausible``)
 
     @property
     def ok(self) -> bool:
@@ -134,6 +136,63 @@ def rule_version() -> str:
 def _result(item: PaperInput, status: str, reason: str = "", **kw: object) -> ExtractionResult:
     return ExtractionResult(arxiv_id=item.arxiv_id, version=item.version, path=str(item.path), status=status,
                             reason=reason, **kw)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- plausibility
+
+
+def implausibility(c: Candidate) -> str | None:
+    """Why ``c`` cannot be a value of its field, or None: a number outside the field's plausible range
+    (``FieldSpec.plausible_range``, the range review import checks) or a unit outside its vocabulary.
+
+    >>> from flopmine.types import Candidate
+    >>> implausibility(Candidate(arxiv_id="1", version=1, field="hardware_count", value=1533771.0, unit="devices"))
+    'hardware_count 1.53377e+06 is outside 1–100000'
+    >>> implausibility(Candidate(arxiv_id="1", version=1, field="epochs", value=90.0, unit="epochs")) is None
+    True
+    """
+    spec = FIELDS.get(c.field)
+    if spec is None:
+        return f"unknown field {c.field!r}"
+    if spec.numeric:
+        if not isinstance(c.value, int | float) or c.value != c.value:  # text or NaN
+            return f"{c.field} {c.value!r} is not a number"
+        lo, hi = spec.plausible_range
+        if (lo is not None and c.value < lo) or (hi is not None and c.value > hi):
+            return f"{c.field} {c.value:g} is outside {lo:g}–{hi:g}" if lo is not None and hi is not None else (
+                f"{c.field} {c.value:g} is outside its plausible range")
+    unit = c.unit.strip().lower()
+    if unit and unit not in {u.lower() for u in (spec.unit, *spec.unit_aliases) if u}:
+        return f"{c.field} unit {c.unit!r} is not one of its units"
+    return None
+
+
+def drop_implausible(candidates: Iterable[Candidate]) -> tuple[tuple[Candidate, ...], int]:
+    """(the plausible candidates, how many were dropped); ranks within (paper, field) close up the gaps.
+
+    The one place on the extraction path where a value that cannot be right (a grant number read as a
+    GPU count) is stopped: it never reaches the store, the queue or a reviewer.
+    """
+    kept: list[Candidate] = []
+    dropped = 0
+    for c in candidates:
+        why = implausibility(c)
+        if why is None:
+            kept.append(c)
+        else:
+            dropped += 1
+            log.debug("%sv%s: dropped implausible candidate (%s) from %r", c.arxiv_id, c.version, why, c.raw)
+    if dropped:
+        order = sorted(range(len(kept)), key=lambda i: (kept[i].arxiv_id, kept[i].version, kept[i].field,
+                                                        kept[i].rank, i))
+        ranks: dict[tuple[str, int, str], int] = {}
+        for i in order:
+            c = kept[i]
+            slot = (c.arxiv_id, c.version, c.field)
+            ranks[slot] = ranks.get(slot, 0) + 1
+            if c.rank and c.rank != ranks[slot]:
+                kept[i] = replace(c, rank=ranks[slot])
+    return tuple(kept), dropped
 
 
 # ---------------------------------------------------------------- one PDF
@@ -215,12 +274,12 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
                             abstract=item.abstract, benchmarks=item.benchmarks, max_pages=limits.max_pages,
                             max_bytes=limits.max_bytes, deadline=deadline)
         pages = doc.page_count
-        found = rules.candidates(doc, model=_model(limits.model_path))
+        found, dropped = drop_implausible(rules.candidates(doc, model=_model(limits.model_path)))
         if deadline is not None and time.perf_counter() > deadline:
             raise ExtractionTimeout()
         cands = tuple(c if c.rule_version else replace(c, rule_version=rules.RULE_VERSION) for c in found)
         return _result(item, "ok", pages=pages, seconds=time.perf_counter() - start, candidates=cands,
-                       rule_version=rules.RULE_VERSION)
+                       rule_version=rules.RULE_VERSION, dropped=dropped)
     except PdfError as e:
         log.warning("%s", e)
         return _result(item, e.reason, str(e.args[0]), pages=pages, seconds=time.perf_counter() - start,
@@ -294,9 +353,10 @@ def _init_worker(memory_bytes: int, parent_pid: int, log_queue: Any = None, log_
 
 @contextlib.contextmanager
 def _safe_path() -> Iterator[None]:
-    """Start the forkserver with ``PYTHONSAFEPATH``: Python 3.11's forkserver keeps ``-c``'s current directory
-    first on ``sys.path`` and preloads flopmine from there, so a folder named ``flopmine/`` or ``extract/``
-    in the working directory would shadow the installed package in every worker."""
+    """Start helper processes with ``PYTHONSAFEPATH``: the forkserver and multiprocessing's resource tracker
+    run ``python -c …``, which puts the current directory first on ``sys.path``, so a folder named
+    ``flopmine/``, ``extract/`` or ``multiprocessing/`` in the working directory would be imported (and run)
+    in them and in every worker."""
     old = os.environ.get("PYTHONSAFEPATH")
     os.environ["PYTHONSAFEPATH"] = "1"
     try:
@@ -331,16 +391,18 @@ class WorkerPool:
         if self._executor is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["flopmine.extract.pipeline", "flopmine.extract.pdf"])
-            if self._log_listener is None:
-                log_queue = ctx.Queue()
-                self._log_listener = logging.handlers.QueueListener(log_queue, _ToParentLoggers())
-                self._log_listener.start()
-            self._executor = cf.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
-                initargs=(self.limits.memory_bytes, os.getpid(), self._log_listener.queue,
-                          logging.getLogger().getEffectiveLevel()))
-            # start every worker now, so a PDF's clock does not include process start-up
+            # Every helper process starts under PYTHONSAFEPATH: the resource tracker (spawned by the first
+            # queue's semaphore, ``python -B -c …``), the forkserver and the workers.
             with _safe_path():
+                if self._log_listener is None:
+                    log_queue = ctx.Queue()
+                    self._log_listener = logging.handlers.QueueListener(log_queue, _ToParentLoggers())
+                    self._log_listener.start()
+                self._executor = cf.ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
+                    initargs=(self.limits.memory_bytes, os.getpid(), self._log_listener.queue,
+                              logging.getLogger().getEffectiveLevel()))
+                # start every worker now, so a PDF's clock does not include process start-up
                 warm = [self._executor.submit(_ping, 0.05) for _ in range(self.workers)]
             cf.wait(warm)
             failed = next((f.exception() for f in warm if f.exception() is not None), None)
@@ -563,14 +625,25 @@ def inputs_from_paths(paths: Sequence[Path | str], conn: sqlite3.Connection | No
 
 
 def inputs_from_store(conn: sqlite3.Connection, pdf_dir: Path) -> list[PaperInput]:
-    """Every harvested PDF (``pdfs.status = 'ok'``), with its paper's metadata."""
-    rows = conn.execute(
-        """SELECT f.arxiv_id, f.version, f.path, p.title, p.abstract
-           FROM pdfs f LEFT JOIN papers p ON p.arxiv_id = f.arxiv_id AND p.version = f.version
-           WHERE f.status = 'ok' AND f.path IS NOT NULL ORDER BY f.arxiv_id, f.version""").fetchall()
-    return [PaperInput(pdf_dir / r["path"], r["arxiv_id"], int(r["version"]), title=r["title"] or "",
-                       abstract=r["abstract"] or "", benchmarks=tuple(paper_benchmarks(conn, r["arxiv_id"])))
-            for r in rows]
+    """Every harvested PDF (``pdfs.status = 'ok'``). Their metadata (title, abstract, benchmarks) is read
+    by ``run`` for the ones it extracts only, so listing a large store that has nothing new stays cheap."""
+    rows = conn.execute("SELECT arxiv_id, version, path FROM pdfs WHERE status = 'ok' AND path IS NOT NULL "
+                        "ORDER BY arxiv_id, version")
+    return [PaperInput(pdf_dir / r[2], r[0], int(r[1]), lazy_metadata=True) for r in rows]
+
+
+def with_metadata(conn: sqlite3.Connection, item: PaperInput) -> PaperInput:
+    """``item`` with its paper's title, abstract and benchmarks from the store (when it asks for them)."""
+    if not item.lazy_metadata:
+        return item
+    row = conn.execute(
+        """SELECT p.title, p.abstract,
+                  (SELECT group_concat(benchmark, char(31)) FROM (SELECT benchmark FROM paper_benchmarks b
+                       WHERE b.arxiv_id = ? ORDER BY benchmark)) AS benchmarks
+           FROM (SELECT 1) LEFT JOIN papers p ON p.arxiv_id = ? AND p.version = ?""",
+        (item.arxiv_id, item.arxiv_id, item.version)).fetchone()
+    return replace(item, title=row[0] or "", abstract=row[1] or "", lazy_metadata=False,
+                   benchmarks=tuple(row[2].split("\x1f")) if row[2] else ())
 
 
 def already_extracted(conn: sqlite3.Connection, items: Iterable[PaperInput], version: str) -> set[tuple[str, int]]:
@@ -593,10 +666,16 @@ def store_result(conn: sqlite3.Connection, result: ExtractionResult) -> int:
 
 @dataclass
 class RunSummary:
-    """What one ``run`` did."""
+    """What one ``run`` did. ``results`` keep no candidates (they are in the store): the parent's memory
+    does not grow with the candidates of a long batch."""
 
     results: list[ExtractionResult] = field(default_factory=list)
     skipped: int = 0  # already extracted with the current rule version
+    candidate_count: int = 0
+
+    def add(self, result: ExtractionResult) -> None:
+        self.candidate_count += len(result.candidates)
+        self.results.append(replace(result, candidates=()) if result.candidates else result)
 
     @property
     def by_status(self) -> dict[str, int]:
@@ -611,7 +690,12 @@ class RunSummary:
 
     @property
     def candidates(self) -> int:
-        return sum(len(r.candidates) for r in self.results)
+        return self.candidate_count
+
+    @property
+    def dropped(self) -> int:
+        """Implausible candidates left out (outside their field's plausible range or units)."""
+        return sum(r.dropped for r in self.results)
 
     @property
     def pages(self) -> int:
@@ -629,8 +713,9 @@ def run(conn: sqlite3.Connection, items: Sequence[PaperInput], *, force: bool = 
         done = already_extracted(conn, todo, rule_version())
         summary.skipped = len(done)
         todo = [i for i in todo if (i.arxiv_id, i.version) not in done]
+    todo = [with_metadata(conn, i) for i in todo]
     for res in extract_many(todo, workers=workers, scheduler=scheduler, limits=limits, on_progress=on_progress):
         with finish_writes():  # SIGTERM waits until this paper is stored
             store_result(conn, res)
-        summary.results.append(res)
+        summary.add(res)
     return summary

@@ -25,9 +25,11 @@ Bounds, whatever the server does:
   time fails like any other timed-out request (the read timeout alone bounds single reads only);
 - feed pages are streamed and capped (``DEFAULT_MAX_FEED_BYTES``), like PDFs;
 - only arXiv's hosts (``arxiv.org`` and its subdomains) and the configured API host are contacted, for
-  PDF links and for redirects alike; anything else is refused, naming its URL;
-- when arXiv cannot be reached at all (connection refused, host not found, connect timeout) through
-  one query's retries, ``ServiceUnreachableError`` says so in one line and the run stops.
+  PDF links and for redirects alike; anything else is refused, naming its URL. The check and the
+  request use one parse of the URL (``checked_url``); a backslash, userinfo or unusual port is refused;
+- when arXiv gives no answer at all (connection refused, host not found, connect timeout, or a
+  connection that times out or drops before any answer) through one query's retries,
+  ``ServiceUnreachableError`` says so in one line and the run stops.
 
 Both feed layouts (before and after 2025) parse with the package's namespace-aware parser.
 """
@@ -55,6 +57,7 @@ from lxml import etree
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util import parse_url
 
 from flopmine.errors import ConfigError, HarvestError
 from flopmine.ids import InvalidIdError, parse_id
@@ -69,7 +72,9 @@ ENV_TIMEOUT = "FLOPMINE_HTTP_TIMEOUT"
 ENV_API_DEADLINE = "FLOPMINE_API_DEADLINE"
 ENV_PDF_DEADLINE = "FLOPMINE_PDF_DEADLINE"
 DEFAULT_MIN_INTERVAL = 3.0  # arXiv API terms of use: at most one request every three seconds
-DEFAULT_CONNECT_TIMEOUT = 10.0
+# 4 tries × 6 s plus the backoff between them (3, 6, 12 s + 25 % jitter at the default spacing): an
+# unreachable arXiv stops the run within 51 s (10 s took 61–66 s)
+DEFAULT_CONNECT_TIMEOUT = 6.0
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_API_DEADLINE = 120.0  # seconds for one API page, from the request to the last byte
 DEFAULT_PDF_DEADLINE = 600.0  # seconds for one PDF (100 MB at ~170 kB/s)
@@ -77,7 +82,12 @@ DEFAULT_MAX_FEED_BYTES = 16 * 1024 * 1024  # a 2000-entry page is ~4 MB
 DEFAULT_RESULT_CAP = 30_000  # arXiv serves at most this many results of one query
 MAX_REDIRECTS = 5
 ARXIV_DOMAIN = "arxiv.org"  # arXiv's hosts: arxiv.org, export.arxiv.org, www.arxiv.org …
-DEFAULT_PAGE_SIZE = 100
+# arXiv's API User's Manual: at most 2000 results per request (and 30,000 per query); fewer requests at the
+# 3 s spacing (50k entries: 25 pages instead of 500). An incremental pass asks a small first page, as it
+# usually stops within it at its high-water mark.
+MAX_PAGE_SIZE = 2000
+DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE
+INCREMENTAL_FIRST_PAGE = 100
 DEFAULT_NUM_RETRIES = 3
 MAX_RETRY_AFTER = 600.0  # never wait longer than this for one Retry-After
 MAX_BACKOFF = 300.0
@@ -107,6 +117,10 @@ class ServiceUnreachableError(TransientError):
 
 class _FeedRetry(requests.exceptions.ConnectionError):
     """A feed problem the ``arxiv`` client should retry (it retries ``ConnectionError``)."""
+
+
+class _BadFeed(_FeedRetry):
+    """arXiv answered, but the page is not a usable feed (retried; the host did answer)."""
 
 
 class _FeedRejected(requests.exceptions.RequestException):
@@ -189,39 +203,105 @@ def describe_request_error(error: BaseException) -> str:
     return type(error).__name__
 
 
+_NO_ANSWER = (requests.exceptions.Timeout, requests.exceptions.ConnectionError, urllib3.exceptions.ProtocolError,
+              TimeoutError, ConnectionError)
+_ANSWERED = (_BadFeed, _FeedRejected, OffsiteUrlError)
+
+
+def no_answer(error: BaseException) -> bool:
+    """Whether ``error`` means the host gave no HTTP answer at all: no connection could be made, or one was
+    made and then timed out, was reset or dropped before an answer (a host that accepts and never answers)."""
+    causes = list(_causes(error))
+    if any(isinstance(e, _ANSWERED) for e in causes):
+        return False
+    return any(isinstance(e, _UNREACHABLE + _NO_ANSWER) for e in causes)
+
+
 def unreachable_message(url: str, error: BaseException, tries: int) -> str:
     """The one line ``ServiceUnreachableError`` carries: host, error, what to do."""
     host = urlsplit(url).netloc or url
-    return (f"arXiv is unreachable at {host}: {describe_request_error(error)} ({tries} tries); "
+    where = f"arXiv is unreachable at {host}" if is_unreachable(error) else f"arXiv at {host} does not answer"
+    return (f"{where}: {describe_request_error(error)} ({tries} tries); "
             f"check the network connection (or {ENV_API_URL}) and run again later")
 
 
 # ---------------------------------------------------------------- allowed hosts
 
 
-def _host_port(url: str) -> tuple[str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    return (parts.hostname or "").lower(), (None if port == default else port)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# A host name as arXiv's are spelled: letters, digits, dots and hyphens (an IPv4 address included). No
+# backslash, percent escape, bracket, "@" or anything else that two URL parsers could read differently.
+_PLAIN_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$")
+_PLAIN_URL = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces or control characters
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a trusted URL (the configured API URL), as urllib3 reads it."""
+    parts = parse_url(url)
+    scheme = (parts.scheme or "").lower()
+    return scheme, (parts.host or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
+
+
+def checked_url(url: str, api_url: str, *, what: str = "a link") -> str:
+    """The URL to request for ``url``, parsed once, or ``OffsiteUrlError`` when it may not be fetched.
+
+    Allowed: http(s) on arXiv's hosts (``arxiv.org`` and its subdomains) on the scheme's default port,
+    or the configured API host and port (the loopback fake arXiv in tests). Refused: anything else,
+    and any URL that parsers could read differently — a backslash, a space or control character,
+    userinfo (``user@``), a host that is not plain letters, digits, dots and hyphens, or an unusual
+    port. The URL returned is rebuilt from the one parse the check used (no userinfo, no fragment),
+    so the request goes exactly where the check looked.
+
+    >>> checked_url("https://arxiv.org/pdf/1512.03385v1", "https://export.arxiv.org/api/query")
+    'https://arxiv.org/pdf/1512.03385v1'
+    >>> checked_url("http://127.0.0.1:8123/pdf/1v1", "http://127.0.0.1:8123/api/query")
+    'http://127.0.0.1:8123/pdf/1v1'
+    """
+    def refuse(why: str) -> OffsiteUrlError:
+        return OffsiteUrlError(f"refusing {what} {why}: {url}", url)
+
+    if "\\" in url:
+        raise refuse("with a backslash")
+    if not _PLAIN_URL.match(url):
+        raise refuse("with spaces, control or non-ASCII characters")
+    try:
+        parts = parse_url(url)
+    except urllib3.exceptions.LocationParseError:
+        raise refuse("that is not a valid URL") from None
+    scheme = (parts.scheme or "").lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise refuse("that is not http(s)")
+    authority = re.split(r"[/?#]", url.split("://", 1)[-1], maxsplit=1)[0]
+    if parts.auth is not None or "@" in authority:
+        raise refuse("with a user name (user@host)")
+    host = (parts.host or "").lower()
+    if not _PLAIN_HOST.match(host) or ".." in host:
+        raise refuse("whose host is not a plain host name")
+    port = parts.port or _DEFAULT_PORTS[scheme]
+    if (scheme, host, port) != _origin(api_url):
+        if not (host == ARXIV_DOMAIN or host.endswith("." + ARXIV_DOMAIN)):
+            raise refuse("to a host that is not arXiv's")
+        if port != _DEFAULT_PORTS[scheme]:
+            raise refuse(f"to an unusual port ({port}) of arXiv's host")
+    netloc = host if port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path or '/'}" + (f"?{parts.query}" if parts.query is not None else "")
 
 
 def host_allowed(url: str, api_url: str) -> bool:
-    """Whether ``url`` may be fetched: an http(s) URL on arXiv's hosts or on the configured API host.
+    """Whether ``url`` may be fetched (see ``checked_url``).
 
     >>> host_allowed("https://arxiv.org/pdf/1512.03385v1", "https://export.arxiv.org/api/query")
     True
     >>> host_allowed("https://evil.example/pdf/1512.03385v1", "https://export.arxiv.org/api/query")
     False
-    >>> host_allowed("http://127.0.0.1:8123/pdf/1v1", "http://127.0.0.1:8123/api/query")
-    True
+    >>> host_allowed("http://127.0.0.2" + chr(92) + ".arxiv.org/pdf/1v1", "https://export.arxiv.org/api/query")
+    False
     """
-    if urlsplit(url).scheme not in ("http", "https"):
+    try:
+        checked_url(url, api_url)
+    except OffsiteUrlError:
         return False
-    host, port = _host_port(url)
-    if (host, port) == _host_port(api_url):
-        return True
-    return port is None and (host == ARXIV_DOMAIN or host.endswith("." + ARXIV_DOMAIN))
+    return True
 
 
 # ---------------------------------------------------------------- overall deadlines
@@ -360,6 +440,11 @@ class RateLimiter:
         self._lock = threading.RLock()
         self._next_allowed = 0.0  # time.monotonic()
 
+    def reset(self) -> None:
+        """Forget any deferral (Retry-After, backoff): the next request may start at once."""
+        with self._lock:
+            self._next_allowed = 0.0
+
     def defer(self, seconds: float) -> None:
         """Allow no request for ``seconds`` from now (Retry-After, backoff)."""
         with self._lock:
@@ -470,7 +555,8 @@ class ArxivSession(requests.Session):
 
     Bounds: connect/read timeouts, an overall ``deadline`` per request (see ``_Deadline``), a
     size cap for bodies read whole (``max_body_bytes``; streamed bodies are capped by their
-    reader), and redirects only to allowed hosts (``allow_url``).
+    reader), and requests and redirects only to allowed URLs (``check_url`` returns the URL to request,
+    parsed once, or raises ``OffsiteUrlError``; see ``checked_url``).
 
     After a 429/5xx or a transport failure it defers the limiter by ``Retry-After`` or by an
     exponential backoff with jitter (``base * 2**n``, n = consecutive failures; ``reset_backoff``
@@ -480,14 +566,14 @@ class ArxivSession(requests.Session):
     def __init__(self, limiter: RateLimiter, *, timeout: tuple[float, float] | None = None,
                  backoff_base: float | None = None, deadline: float | None = None,
                  max_body_bytes: int = DEFAULT_MAX_FEED_BYTES,
-                 allow_url: Callable[[str], bool] | None = None) -> None:
+                 check_url: Callable[..., str] | None = None) -> None:
         super().__init__()
         self.limiter = limiter
         self.timeout = timeout or env_timeout()
         self.backoff_base = backoff_base
         self.deadline = deadline
         self.max_body_bytes = max_body_bytes
-        self.allow_url = allow_url
+        self.check_url = check_url
         self.max_redirects = MAX_REDIRECTS
         self.headers["User-Agent"] = USER_AGENT
         self.mount("http://", _WatchedAdapter())
@@ -510,11 +596,12 @@ class ArxivSession(requests.Session):
     def get_redirect_target(self, resp: requests.Response) -> str | None:
         """Follow a redirect only to an allowed host; anything else is refused, naming its URL."""
         target = super().get_redirect_target(resp)
-        if target and self.allow_url is not None:
-            absolute = urljoin(resp.url, target)
-            if not self.allow_url(absolute):
+        if target and self.check_url is not None:
+            try:
+                return self.check_url(urljoin(resp.url, target), what="a redirect")
+            except OffsiteUrlError:
                 resp.close()
-                raise OffsiteUrlError(f"refusing a redirect to a host that is not arXiv's: {absolute}", absolute)
+                raise
         return target
 
     def request(self, method: str | bytes, url: str | bytes, *args: object, **kwargs: object) -> requests.Response:  # type: ignore[override]
@@ -523,6 +610,8 @@ class ArxivSession(requests.Session):
         Without ``stream=True`` the body is read here, capped at ``max_body_bytes`` and within the
         deadline. With it, the caller reads the body and calls ``finish(resp)`` when done.
         """
+        if self.check_url is not None:  # the URL sent is the one the check parsed
+            url = self.check_url(url.decode() if isinstance(url, bytes) else url)
         stream = bool(kwargs.pop("stream", False))
         kwargs.setdefault("timeout", self.timeout)
         deadline = _Deadline(self.deadline)
@@ -612,7 +701,7 @@ class _FeedSession(ArxivSession):
             if problem:
                 logger.warning("bad feed page from %s: %s", url, problem)
                 self._backoff()
-                raise _FeedRetry(problem)
+                raise _BadFeed(problem)
             self.last_total_results = total
         elif 400 <= resp.status_code < 500 and resp.status_code != 429:
             raise _FeedRejected(api_error_message(resp.content) or "not an arXiv API answer (check the API URL)",
@@ -748,10 +837,12 @@ class SearchResults(Iterator[Paper]):
     that by submission date.
     """
 
-    def __init__(self, client: ArxivClient, results: Iterator[arxiv.Result], benchmarks: Sequence[str]) -> None:
+    def __init__(self, client: ArxivClient, results: Iterator[arxiv.Result], benchmarks: Sequence[str],
+                 page_size: int | None = None) -> None:
         self._client = client
         self._results = results
         self._benchmarks = tuple(benchmarks)
+        self._page_size_after_first = page_size  # pages after the first (small) one
         self.total_results: int | None = None
 
     def __iter__(self) -> SearchResults:
@@ -776,11 +867,14 @@ class SearchResults(Iterator[Paper]):
                                      url=e.url) from None
             except requests.exceptions.RequestException as e:
                 tries = self._client.num_retries + 1
-                if is_unreachable(e):
+                if no_answer(e):  # the host failed this query's every try: the other queries would too
                     raise ServiceUnreachableError(unreachable_message(self._client.api_url, e, tries)) from None
                 raise TransientError(f"arXiv API failed after {tries} tries: {describe_request_error(e)}",
                                      url=self._client.api_url) from None
             self.total_results = self._client._feed_session.last_total_results
+            if self._page_size_after_first is not None:  # read by the arxiv client when it asks the next page
+                self._client._arxiv.page_size = self._page_size_after_first
+                self._page_size_after_first = None
             paper = result_to_paper(result, self._benchmarks)
             if paper is not None:
                 return paper
@@ -807,23 +901,29 @@ class ArxivClient:
         self.limiter = limiter or shared_limiter(env_min_interval() if min_interval is None else min_interval)
         self.timeout = timeout or env_timeout()
         self.num_retries = num_retries
+        self._page_size = page_size
         self._arxiv = arxiv.Client(page_size=page_size, delay_seconds=0.0, num_retries=num_retries)
         self._arxiv.query_url_format = self.api_url + "?{}"
         self._feed_session = _FeedSession(
-            self.limiter, timeout=self.timeout, max_body_bytes=max_feed_bytes, allow_url=self.allows,
+            self.limiter, timeout=self.timeout, max_body_bytes=max_feed_bytes, check_url=self.checked,
             deadline=env_api_deadline() if api_deadline is None else api_deadline)
         self._arxiv._session = self._feed_session
         self._pdf_session = ArxivSession(
-            self.limiter, timeout=self.timeout, allow_url=self.allows,
+            self.limiter, timeout=self.timeout, check_url=self.checked,
             deadline=env_pdf_deadline() if pdf_deadline is None else pdf_deadline)
 
     @property
     def page_size(self) -> int:
-        return self._arxiv.page_size
+        """Entries asked per API request (the first page of an incremental pass may ask fewer)."""
+        return self._page_size
 
     def allows(self, url: str) -> bool:
-        """Whether ``url`` is on arXiv's hosts or on this client's API host (see ``host_allowed``)."""
+        """Whether ``url`` is on arXiv's hosts or on this client's API host (see ``checked_url``)."""
         return host_allowed(url, self.api_url)
+
+    def checked(self, url: str, *, what: str = "a link") -> str:
+        """The URL to request for ``url`` (see ``checked_url``); ``OffsiteUrlError`` when it is refused."""
+        return checked_url(url, self.api_url, what=what)
 
     def close(self) -> None:
         self._feed_session.close()
@@ -836,10 +936,12 @@ class ArxivClient:
         self.close()
 
     def search(self, query: str, *, benchmarks: Sequence[str] = (), sort_by: str = "lastUpdatedDate",
-               descending: bool = True, id_list: Sequence[str] = ()) -> SearchResults:
+               descending: bool = True, id_list: Sequence[str] = (),
+               first_page_size: int | None = None) -> SearchResults:
         """Papers matching ``query`` (arXiv ``search_query`` syntax), newest first by default.
 
-        Pages are fetched lazily: stop iterating and no further page is requested. The backoff
+        Pages are fetched lazily: stop iterating and no further page is requested. ``first_page_size``
+        asks fewer entries on the first page only (an incremental pass usually stops within it). The backoff
         starts afresh for each search. Raises ``ServiceUnreachableError`` (no connection through
         every retry), ``TransientError`` (retries exhausted) or ``RejectedError`` (HTTP 4xx, a page
         over the size cap, a redirect off arXiv).
@@ -853,25 +955,27 @@ class ArxivClient:
         )
         self._feed_session.reset_backoff()
         self._feed_session.last_total_results = None
-        return SearchResults(self, self._arxiv.results(search), benchmarks)
+        first = min(first_page_size, self.page_size) if first_page_size else self.page_size
+        self._arxiv.page_size = first
+        return SearchResults(self, self._arxiv.results(search), benchmarks,
+                             page_size=self.page_size if first != self.page_size else None)
 
     @contextlib.contextmanager
     def stream(self, url: str) -> Iterator[Chunked]:
         """GET ``url`` (a PDF link from the feed) streaming, inside one rate-limiter slot.
 
-        Raises ``ServiceUnreachableError`` when no connection can be made, ``TransientError`` for
-        timeouts, dropped connections, the overall deadline, 429 and 5xx; ``RejectedError`` for
+        Raises ``ServiceUnreachableError`` when no answer comes (no connection, or a timeout or dropped
+        connection before the headers), ``TransientError`` for the overall deadline, 429 and 5xx; ``RejectedError`` for
         other non-200 answers and for links or redirects off arXiv's hosts. Errors while reading
         the body (the deadline included) surface as ``TransientError`` from the chunk iterator.
         """
-        if not self.allows(url):
-            raise RejectedError(f"refusing a PDF link to a host that is not arXiv's: {url}")
         try:
+            url = self.checked(url)  # the one parse both the check and the request use
             resp = self._pdf_session.get(url, stream=True, timeout=self.timeout)
         except OffsiteUrlError as e:
             raise RejectedError(str(e.args[0])) from None
         except requests.exceptions.RequestException as e:
-            if is_unreachable(e):
+            if no_answer(e):
                 raise ServiceUnreachableError(unreachable_message(url, e, 1)) from None
             raise TransientError(f"request failed: {describe_request_error(e)}", url=url) from None
         try:

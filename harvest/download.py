@@ -4,10 +4,12 @@ A PDF is kept only when it passes every check: HTTP 200, a PDF (or generic binar
 the ``%PDF-`` header, an ``%%EOF`` trailer, the announced length, a size cap, and pypdfium2 opening
 it with at least one page. HTML served instead of a PDF, a truncated or corrupt file is never stored:
 the temporary file is removed and the caller records the reason (and retries on a later run).
-Transient failures (timeouts, dropped connections, the overall deadline, 429/5xx) are retried
-within the run with exponential backoff and jitter, through the same rate limiter as every other
-request. When no connection can be made on any try, ``ServiceUnreachableError`` is raised: that is
-arXiv being down, not this PDF failing, and the run stops.
+Transient failures (timeouts, dropped or reset connections, a truncated transfer, the overall
+deadline, 429/5xx) are retried within the run with a short exponential backoff and jitter, through
+the same rate limiter as every other request; only when every try failed does the failure count
+toward the 1 h / 6 h / 1 d / 1 w schedule. When arXiv gives no answer on any try (no connection, or
+a connection that times out or drops before an answer), ``ServiceUnreachableError`` is raised: that
+is arXiv being down, not this PDF failing, and the run stops.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class InvalidPdfError(HarvestError):
     """The bytes received are not a usable PDF (HTML, truncated, corrupt, too large)."""
 
 
+class TruncatedPdfError(InvalidPdfError):
+    """The transfer ended early (short of the announced length, or no ``%%EOF``): worth another try now."""
+
+
 @dataclass(frozen=True)
 class DownloadOutcome:
     """What happened to one PDF: ``ok`` with its checksum and size, or a failure ``reason``."""
@@ -74,7 +80,7 @@ def validate_pdf(path: Path, *, expected_length: int | None = None, name: str | 
     """
     size = path.stat().st_size
     if expected_length is not None and size != expected_length:
-        raise InvalidPdfError(f"truncated: got {size} of {expected_length} bytes")
+        raise TruncatedPdfError(f"truncated: got {size} of {expected_length} bytes")
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         head = fh.read(1024)
@@ -89,7 +95,7 @@ def validate_pdf(path: Path, *, expected_length: int | None = None, name: str | 
             raise InvalidPdfError("an HTML page, not a PDF")
         raise InvalidPdfError("no %PDF- header")
     if b"%%EOF" not in tail:
-        raise InvalidPdfError("truncated: no %%EOF trailer")
+        raise TruncatedPdfError("truncated: no %%EOF trailer")
     try:
         doc = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as e:
@@ -151,7 +157,7 @@ def download_pdf(client: ArxivClient, arxiv_id: str, version: int, url: str, pdf
                 sha, size = validate_pdf(tmp, expected_length=length, name=name)
             logger.debug("downloaded %s (%d bytes)", name, size)
             return DownloadOutcome(arxiv_id, version, True, name, sha, size, tries=attempt)
-        except TransientError as e:
+        except (TransientError, TruncatedPdfError) as e:  # a truncated or reset transfer: try again now
             unreachable = e if isinstance(e, ServiceUnreachableError) and (attempt == 1 or unreachable) else None
             reason = str(e.args[0]) + (f" (HTTP {e.status})" if e.status else "")
             if attempt < tries:

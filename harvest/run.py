@@ -12,8 +12,9 @@ One run, in order:
 3. download every pending PDF, and retry earlier failures whose next attempt is due (1 h, 6 h,
    1 day, 1 week after the 1st … 4th failure; given up after the 5th; ``retry_failed`` forces them).
 
-When arXiv cannot be reached at all through one query's (or one PDF's) retries, the run stops with
-``ServiceUnreachableError`` (one line: host, error, what to do) instead of trying every benchmark.
+When arXiv gives no answer at all (no connection, or connections that time out or drop before an
+answer) through one query's (or one PDF's) retries, the run stops with ``ServiceUnreachableError``
+(one line: host, error, what to do) instead of trying every benchmark.
 
 Example::
 
@@ -36,7 +37,7 @@ from pathlib import Path
 from flopmine.benchmarks import Benchmark, load_registry
 from flopmine.config import Home, home_lock
 from flopmine.errors import EXIT_ERROR, ConfigError, HarvestError
-from flopmine.store import connect
+from flopmine.store import connect, connect_readonly
 from flopmine.types import Paper
 
 from . import state
@@ -44,6 +45,8 @@ from .client import (
     DEFAULT_NUM_RETRIES,
     DEFAULT_PAGE_SIZE,
     DEFAULT_RESULT_CAP,
+    INCREMENTAL_FIRST_PAGE,
+    MAX_PAGE_SIZE,
     ArxivClient,
     ServiceUnreachableError,
 )
@@ -173,8 +176,7 @@ def _in_dates(paper: Paper, since: date | None, until: date | None) -> bool:
 def _open_store(home: Home, dry_run: bool) -> Iterator[sqlite3.Connection]:
     if dry_run:
         if home.db_path.exists():
-            conn = sqlite3.connect(f"file:{home.db_path}?mode=ro", uri=True)
-            conn.row_factory = sqlite3.Row
+            conn = connect_readonly(home.db_path)
         else:
             conn = connect(":memory:")
             state.ensure_schema(conn)
@@ -198,7 +200,7 @@ class _OverCap(Exception):
 
 def _harvest_query(conn: sqlite3.Connection, client: ArxivClient, bench: Benchmark, query: str, *,
                    since: date | None, until: date | None, lookback: timedelta, budget: list[int | None],
-                   dry_run: bool, seen_new: set[tuple[str, int]], progress: Progress,
+                   dry_run: bool, seen_new: set[tuple[str, int]], seen_new_ids: set[str], progress: Progress,
                    result_cap: int | None = None) -> QueryReport:
     """One pass over one query. With ``result_cap``, raises ``_OverCap`` (before recording
     anything) when arXiv reports more results than that."""
@@ -212,7 +214,9 @@ def _harvest_query(conn: sqlite3.Connection, client: ArxivClient, bench: Benchma
     stopped = "end of results"
     complete = True
     try:
-        results = client.search(query, benchmarks=(bench.name,))
+        # a pass that will likely stop at its high-water mark asks a small first page, then full pages
+        results = client.search(query, benchmarks=(bench.name,),
+                                first_page_size=INCREMENTAL_FIRST_PAGE if cutoff or qstate.last_complete else None)
         for paper in results:
             total = results.total_results
             if seen == 0 and result_cap is not None and (results.total_results or 0) > result_cap:
@@ -233,8 +237,9 @@ def _harvest_query(conn: sqlite3.Connection, client: ArxivClient, bench: Benchma
             if is_new:
                 first_id = conn.execute("SELECT 1 FROM papers WHERE arxiv_id = ?",
                                         (paper.arxiv_id,)).fetchone() is None
-                first_id = first_id and not any(k[0] == paper.arxiv_id for k in seen_new)
+                first_id = first_id and paper.arxiv_id not in seen_new_ids
                 seen_new.add(key)
+                seen_new_ids.add(paper.arxiv_id)
                 new_versions += 1
                 new_papers += int(first_id)
                 if budget[0] is not None:
@@ -326,7 +331,8 @@ def run(home: Home, *, benchmarks: Sequence[str] | None = None, registry: Path |
     ``FLOPMINE_MIN_INTERVAL`` (3 s), ``api_deadline`` / ``pdf_deadline`` to env
     ``FLOPMINE_API_DEADLINE`` (120 s per page) / ``FLOPMINE_PDF_DEADLINE`` (600 s per PDF).
     ``dry_run`` queries the API but writes nothing (no lock, no store changes, no PDFs).
-    ``max_papers`` caps the new id+versions recorded in this run. ``retry_failed`` tries every
+    ``max_papers`` caps the new id+versions recorded in this run. ``page_size`` is the entries per API
+    request (default and most: 2000, arXiv's limit). ``retry_failed`` tries every
     failed PDF again now, given up or not yet due. ``result_cap`` is how many results arXiv serves
     per query (a query beyond it is split by submission date).
     Raises ``LockedError`` when another run holds the home, ``ConfigError`` for bad options,
@@ -338,6 +344,9 @@ def run(home: Home, *, benchmarks: Sequence[str] | None = None, registry: Path |
         raise ConfigError(f"--since {since} is after --until {until}")
     if result_cap < 1:
         raise ConfigError(f"result cap must be >= 1, got {result_cap}")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ConfigError(f"--page-size must be between 1 and {MAX_PAGE_SIZE} (arXiv's limit per request), "
+                          f"got {page_size}")
     reg = load_registry(registry)
     chosen = select_benchmarks(reg, benchmarks)
     progress = progress or (lambda done, total, message="": None)
@@ -352,6 +361,7 @@ def run(home: Home, *, benchmarks: Sequence[str] | None = None, registry: Path |
         try:
             budget: list[int | None] = [max_papers]
             seen_new: set[tuple[str, int]] = set()
+            seen_new_ids: set[str] = set()  # their ids: one set lookup per entry keeps a pass linear
             queries: list[QueryReport] = []
             for bench in chosen:
                 query = build_query(bench, since, until)
@@ -361,7 +371,8 @@ def run(home: Home, *, benchmarks: Sequence[str] | None = None, registry: Path |
                 queries.append(_harvest_benchmark(conn, client, bench, since=since, until=until,
                                                   result_cap=result_cap, today=datetime.now(UTC).date(),
                                                   lookback=lookback, budget=budget, dry_run=dry_run,
-                                                  seen_new=seen_new, progress=progress))
+                                                  seen_new=seen_new, seen_new_ids=seen_new_ids,
+                                                  progress=progress))
             names = [b.name for b in chosen]
             todo = state.pending_pdfs(conn, benchmarks=names, max_attempts=max_attempts,
                                       retry_failed=retry_failed)

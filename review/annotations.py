@@ -30,7 +30,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,13 +212,13 @@ def _ledger_key(row: dict[str, str]) -> str:
     return key or Decision.from_row(row).key
 
 
-def rewrite_ledger(path: Path, drop_keys: set[str], add: list[Decision]) -> str:
+def rewrite_ledger(path: Path, drop_keys: set[str], add: list[Decision]) -> bytes:
     """New text of the ledger ``path``: its rows minus ``drop_keys``, plus ``add``, sorted.
 
     Only rows of added facts are parsed (their key is computed from their content); the others
     are keyed by candidate id and copied as they are. The parsed file is kept in memory while it
     does not change (``SortedRows``), so a decision about one candidate costs little more than
-    writing the text.
+    writing the text (UTF-8 bytes, as ``commit_files`` writes them).
     """
     rows = SortedRows.of(path, LEDGER_COLUMNS, _ledger_key)
     return rows.replace(drop_keys, [{k: str(v) for k, v in d.to_row().items()} for d in add])
@@ -267,8 +267,8 @@ def _fact_header(path: Path) -> tuple[str, ...]:
     return tuple(header)
 
 
-def rewrite_fact_file(path: Path, drop_keys: set[str], add: list[Fact]) -> str:
-    """New text of fact file ``path``: its rows minus ``drop_keys``, plus ``add``, sorted.
+def rewrite_fact_file(path: Path, drop_keys: set[str], add: list[Fact]) -> bytes:
+    """New text of fact file ``path`` (UTF-8): its rows minus ``drop_keys``, plus ``add``, sorted.
 
     Rows nobody touched (including hand-added ones and extra columns) are kept as they are.
     """
@@ -284,7 +284,7 @@ def rewrite_fact_file(path: Path, drop_keys: set[str], add: list[Fact]) -> str:
 # renamed the new text into place; any failure in between leaves the cache without it.
 _ROWS_LOCK = threading.Lock()
 _ROWS: dict[Path, tuple[tuple[int, int, int], SortedRows]] = {}
-_STAGED: dict[Path, tuple[str, SortedRows]] = {}  # path → (text handed to commit_files, its rows)
+_STAGED: dict[Path, tuple[bytes, SortedRows]] = {}  # path → (text handed to commit_files, its rows)
 BULK_CHANGE = 256  # more changed rows than this: filter and sort the whole list instead
 
 
@@ -314,8 +314,9 @@ class SortedRows:
         self.key_of = key_of
         self.sort_keys: list[str] = []
         self.keys: list[str] = []
-        self.lines: list[str] = []
+        self.lines: list[bytes] = []  # UTF-8: joined and written without encoding 30 MB per decision
         self.by_key: dict[str, list[str]] = {}
+        self.stamp: tuple[int, int, int] | None = None  # of the file the rows were read from
 
     @classmethod
     def of(cls, path: Path, header: tuple[str, ...] | list[str],
@@ -323,13 +324,14 @@ class SortedRows:
         """The rows of ``path`` (from memory when the file is unchanged), owned by the caller until
         ``commit_files`` writes the text ``replace`` returns. Raises ``ReviewError`` for a malformed row."""
         header = tuple(header)
-        stamp = _stamp(path)
+        stamp = _stamp(path)  # taken before reading: a file replaced meanwhile never matches it again
         with _ROWS_LOCK:
             _STAGED.pop(path, None)
             cached = _ROWS.pop(path, None)
         if cached is not None and cached[0] == stamp and cached[1].header == header and cached[1].key_of is key_of:
             return cached[1]
         rows = cls(path, header, key_of)
+        rows.stamp = stamp
         problems: list[str] = []
         parsed = _read_rows(path, problems) if stamp is not None else []
         if problems:
@@ -347,7 +349,7 @@ class SortedRows:
             rows._append(sk, key, text)
         return rows
 
-    def _render(self, rows: list[dict[str, str]]) -> list[str]:
+    def _render(self, rows: list[dict[str, str]]) -> list[bytes]:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         sizes = [writer.writerow(["" if row.get(k) is None else str(neutralise_cell(str(row[k])))
@@ -355,17 +357,17 @@ class SortedRows:
         text = buf.getvalue()
         out, at = [], 0
         for n in sizes:
-            out.append(text[at:at + n])
+            out.append(text[at:at + n].encode("utf-8"))
             at += n
         return out
 
-    def _append(self, sk: str, key: str, line: str) -> None:
+    def _append(self, sk: str, key: str, line: bytes) -> None:
         self.sort_keys.append(sk)
         self.keys.append(key)
         self.lines.append(line)
         self.by_key.setdefault(key, []).append(sk)
 
-    def replace(self, drop_keys: set[str], add: list[dict[str, str]]) -> str:
+    def replace(self, drop_keys: set[str], add: list[dict[str, str]]) -> bytes:
         """Drop every row of ``drop_keys``, insert ``add`` in sort order; return the new text, staged
         for ``commit_files`` (which keeps these rows in memory once the text is in place)."""
         new = [(_pack(row), self.key_of(row), line) for row, line in zip(add, self._render(add), strict=True)]
@@ -391,13 +393,35 @@ class SortedRows:
                 self.keys.insert(i, key)
                 self.lines.insert(i, line)
                 self.by_key.setdefault(key, []).append(sk)
-        text = self._render([dict(zip(self.header, self.header, strict=True))])[0] + "".join(self.lines)
+        text = self._render([dict(zip(self.header, self.header, strict=True))])[0] + b"".join(self.lines)
         with _ROWS_LOCK:
             _STAGED[self.path] = (text, self)
         return text
 
 
-def _keep_rows(directory: Path, contents: dict[str, str]) -> None:
+def warm_rows(directory: Path) -> int:
+    """Read the ledger and every fact file of ``directory`` into memory ahead of the first decision
+    (the browser server does it in the background at start; nothing is written). Returns the rows read."""
+    todo: list[tuple[Path, tuple[str, ...], Callable[[dict[str, str]], str]]] = [
+        (directory / LEDGER_FILE, LEDGER_COLUMNS, _ledger_key)]
+    todo += [(p, _fact_header(p), fact_row_key) for p in fact_files(directory)]
+    n = 0
+    for path, header, key_of in todo:
+        if not path.is_file():
+            continue
+        try:
+            rows = SortedRows.of(path, header, key_of)
+        except ReviewError as e:  # a malformed file: the first decision reports it
+            log.debug("not kept in memory: %s", e)
+            continue
+        n += len(rows.keys)
+        with _ROWS_LOCK:
+            if rows.stamp is not None:
+                _ROWS.setdefault(path, (rows.stamp, rows))
+    return n
+
+
+def _keep_rows(directory: Path, contents: Mapping[str, str | bytes]) -> None:
     """After a commit: keep in memory the rows of each file written from ``SortedRows``."""
     with _ROWS_LOCK:
         for rel, text in contents.items():
@@ -406,6 +430,7 @@ def _keep_rows(directory: Path, contents: dict[str, str]) -> None:
             if staged is not None and staged[0] is text:
                 stamp = _stamp(path)
                 if stamp is not None:
+                    staged[1].stamp = stamp
                     _ROWS[path] = (stamp, staged[1])
 
 
@@ -421,8 +446,9 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def commit_files(directory: Path, contents: dict[str, str]) -> None:
-    """Replace several files under ``directory`` all at once (``{relative path: new text}``).
+def commit_files(directory: Path, contents: Mapping[str, str | bytes]) -> None:
+    """Replace several files under ``directory`` all at once (``{relative path: new text}``, text or
+    UTF-8 bytes).
 
     A crash at any point leaves either every old file or (after ``recover``) every new file.
     """
@@ -436,8 +462,9 @@ def commit_files(directory: Path, contents: dict[str, str]) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.parent / f".{target.name}.{txid}{TMP_SUFFIX}"
             staged.append({"target": rel, "temp": str(tmp.relative_to(directory))})
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                fh.write(contents[rel])
+            data = contents[rel]
+            with open(tmp, "wb") as fh:
+                fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
                 fh.flush()
                 os.fsync(fh.fileno())
         for d in {(directory / s["target"]).parent for s in staged}:
@@ -476,15 +503,29 @@ def _write_journal(directory: Path, txid: str, staged: list[dict[str, str]]) -> 
     _fsync_dir(directory)
 
 
+OLD_SUFFIX = f".old{TMP_SUFFIX}"  # a replaced file's last link, deleted after the lock is released
+
+
 def _roll_forward(directory: Path, staged: list[dict[str, str]]) -> None:
+    old: list[Path] = []
     for s in staged:
         tmp = directory / s["temp"]
         if tmp.exists():  # absent: renamed before the crash
-            _replace(tmp, directory / s["target"])
+            target = directory / s["target"]
+            # Keep the old file linked under a temporary name, so the rename does not free its blocks
+            # (8 ms for 20 MB) under the lock: it is deleted once the lock is released (or by recover).
+            trash = tmp.with_name(tmp.name.removesuffix(TMP_SUFFIX) + OLD_SUFFIX)
+            with contextlib.suppress(OSError):
+                os.link(target, trash)
+                old.append(trash)
+            _replace(tmp, target)
     for d in {(directory / s["target"]).parent for s in staged}:
         _fsync_dir(d)
+    # Deleting the journal needs no fsync: a journal that comes back after a crash names temporary
+    # files that are gone, and recover only deletes it again.
     (directory / JOURNAL_FILE).unlink(missing_ok=True)
-    _fsync_dir(directory)
+    with _THREAD_LOCK:
+        _replaced_files.setdefault(directory.absolute(), []).extend(old)
 
 
 def recover(directory: Path) -> str | None:
@@ -515,6 +556,7 @@ def _recover_locked(directory: Path) -> str | None:
     stray = [p for p in _temporary_files(directory) if p.is_file()]
     for p in stray:
         p.unlink(missing_ok=True)
+    stray = [p for p in stray if not p.name.endswith(OLD_SUFFIX)]  # replaced files of a commit: not a crash
     if stray and done is None:
         done = f"rolled back an interrupted import ({len(stray)} temporary file(s) removed)"
         log.warning("annotations: %s", done)
@@ -533,6 +575,7 @@ def _temporary_files(directory: Path) -> list[Path]:
 
 _THREAD_LOCK = threading.RLock()
 _held: dict[Path, int] = {}  # directories this process holds the lock on, and how deeply
+_replaced_files: dict[Path, list[Path]] = {}  # per directory, old files to delete once its lock is released
 
 
 def review_lock(home: Home, timeout: float = LOCK_TIMEOUT_SECONDS, *,
@@ -586,3 +629,5 @@ def annotations_lock(directory: Path, timeout: float = LOCK_TIMEOUT_SECONDS, *,
                 del _held[key]
         finally:
             os.close(fd)
+            for p in _replaced_files.pop(key, ()):
+                p.unlink(missing_ok=True)

@@ -130,19 +130,22 @@ def _judge_seen(d: Decision, current: Decision | None) -> str:
     return "conflict"
 
 
-def _slot_settled_by(conn: sqlite3.Connection, d: Decision, batch_keys: set[str]) -> Decision | None:
+def _slot_settled_by(conn: sqlite3.Connection, d: Decision, batch_keys: set[str],
+                     papers: dict[tuple[str, int], list[Decision]]) -> Decision | None:
     """Another recorded decision (accept, correct, add) that settles ``d``'s fact slot with a different value.
 
     Decisions of this batch do not count: a sheet may reject one sibling and accept another.
+    ``papers`` keeps each paper version's recorded fact decisions during one ``apply``.
     """
     from .slots import canonical_value, slot_of  # slots builds on apply
 
     slot = slot_of(d)
     mine = canonical_value(d.field, d.final_value)
-    rows = conn.execute("SELECT * FROM review_decisions WHERE arxiv_id = ? AND version = ? AND decision IN "
-                        f"({', '.join('?' * len(FACT_DECISIONS))})", (d.arxiv_id, d.version, *FACT_DECISIONS))
-    for r in rows:
-        o = Decision.from_row(dict(r))
+    if (d.arxiv_id, d.version) not in papers:
+        rows = conn.execute("SELECT * FROM review_decisions WHERE arxiv_id = ? AND version = ? AND decision IN "
+                            f"({', '.join('?' * len(FACT_DECISIONS))})", (d.arxiv_id, d.version, *FACT_DECISIONS))
+        papers[(d.arxiv_id, d.version)] = [Decision.from_row(dict(r)) for r in rows]
+    for o in papers[(d.arxiv_id, d.version)]:
         if o.key == d.key or o.key in batch_keys or slot_of(o) != slot:
             continue
         if not same_value(canonical_value(o.field, o.final_value), mine):
@@ -182,6 +185,7 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
         replaced: dict[str, list[Decision]] = {}  # per applied key, the decisions it replaces (keep_replaced)
         batch = list(decisions)
         batch_keys = {d.key for d in batch}
+        paper_facts: dict[tuple[str, int], list[Decision]] = {}  # recorded fact decisions per paper version
         newest: dict[str, Decision] = {}  # per fact, the decision on the newest paper version wins
         for d in batch:
             if d.candidate_id and d.version >= newest.get(d.fact_key, d).version:
@@ -208,7 +212,7 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
                 unchanged.append(d)
                 continue
             if d.seen is not None and d.decision in FACT_DECISIONS:
-                other = _slot_settled_by(conn, d, batch_keys)
+                other = _slot_settled_by(conn, d, batch_keys, paper_facts)
                 if other is not None:
                     conflicts.append(Conflict(d, current, other))
                     continue
@@ -241,8 +245,9 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
             fact = d.to_fact()
             if fact is not None:
                 files[fact_file_name(d.benchmark)].append(fact)
-        contents = {name: rewrite_fact_file(directory / name, drop, facts) for name, facts in files.items()
-                    if facts or (directory / name).is_file()}  # a reject alone creates no fact file
+        contents: dict[str, str | bytes] = {
+            name: rewrite_fact_file(directory / name, drop, facts) for name, facts in files.items()
+            if facts or (directory / name).is_file()}  # a reject alone creates no fact file
         contents[LEDGER_FILE] = rewrite_ledger(directory / LEDGER_FILE, drop, list(applied.values()))
         if replaced:
             contents[HISTORY_FILE] = append_history(directory / HISTORY_FILE, [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,121 @@ def test_atomic_writes_respect_the_umask(tmp_path: Path, umask: int, mode: int) 
         os.umask(old)
     for name in ("report.html", "dataset.csv", "x.pdf"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode, name
+
+
+# ---------------------------------------------------------------- store errors are one line (issue 19, item 17)
+
+
+def _flopmine(*args: str, cwd: Path | None = None, limit_file_bytes: int | None = None):  # type: ignore[no-untyped-def]
+    """Run the installed ``flopmine`` command; ``limit_file_bytes`` caps the size of any file it writes."""
+    import resource
+    import subprocess
+    import sys
+
+    def cap() -> None:
+        if limit_file_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_bytes, limit_file_bytes))
+
+    exe = Path(sys.executable).with_name("flopmine")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOPMINE_")}
+    return subprocess.run([str(exe), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+                          preexec_fn=cap if limit_file_bytes is not None else None)
+
+
+def _one_line_error(proc) -> str:  # type: ignore[no-untyped-def]
+    assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr + proc.stdout and "sqlite3." not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def _store_with_papers(path: Path, n: int = 400) -> None:
+    conn = connect(path)
+    with conn:
+        for i in range(n):
+            upsert_paper(conn, Paper(f"1901.{i:05d}", 1, f"Paper {i} " + "words " * 40, abstract="text " * 200))
+    conn.close()
+
+
+def test_a_garbage_store_is_one_line_saying_what_to_do(tmp_path: Path) -> None:
+    from flopmine.store import StoreError
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "flopmine.sqlite").write_bytes(os.urandom(64 * 1024))
+    with pytest.raises(StoreError, match="damaged or is not a flopmine store"):
+        connect(home / "flopmine.sqlite")
+    line = _one_line_error(_flopmine("--home", str(home), "extract"))
+    assert "flopmine.sqlite is damaged or is not a flopmine store" in line and "move it aside" in line
+
+
+def test_a_truncated_store_is_one_line_saying_what_to_do(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    db = home / "flopmine.sqlite"
+    _store_with_papers(db)
+    data = db.read_bytes()
+    assert len(data) > 100_000
+    db.write_bytes(data[: len(data) // 3])
+    for wal in home.glob("flopmine.sqlite-*"):
+        wal.unlink()
+    line = _one_line_error(_flopmine("--home", str(home), "status"))
+    assert "damaged" in line and str(db) in line
+
+
+def test_a_full_disk_while_writing_the_store_is_a_store_error(tmp_path: Path) -> None:
+    from flopmine.store import StoreError
+
+    conn = connect(tmp_path / "flopmine.sqlite")
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages + 2}")  # SQLite reports SQLITE_FULL past it, as on a full disk
+    cands = [Candidate(arxiv_id="1901.00001", version=1, field="epochs", value=float(i), snippet="x" * 300)
+             for i in range(1, 200)]
+    with pytest.raises(StoreError, match="the disk is full: cannot write .*flopmine.sqlite; free some space"):
+        replace_candidates(conn, "1901.00001", 1, cands, extraction={"status": "ok", "rule_version": "t"})
+    conn.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs (needs the right to mount: skipped elsewhere)."""
+    import subprocess
+
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs: {done.stderr.decode().strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_a_full_disk_during_extract_is_one_line(tmp_path: Path, small_disk: Path) -> None:
+    from tests.support import pdfs
+
+    pdf_dir = tmp_path / "in"
+    pdfs.text_pdf(pdf_dir / "1001.00001v1.pdf", ["We train our model for 90 epochs on 8 NVIDIA V100 GPUs."])
+    home = small_disk / "home"
+    connect(home / "flopmine.sqlite").close()
+    (home / ".lock").write_text("")
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    (small_disk / "filler").write_bytes(b"\0" * (free - 40 * 1024))  # room for SQLite's 32 KiB -shm, not more
+    proc = _flopmine("--home", str(home), "extract", str(pdf_dir), "--workers", "1")
+    line = _one_line_error(proc)
+    assert "the disk is full: cannot write" in line and "free some space" in line, line
+
+
+def test_a_home_path_too_long_for_sqlite_is_one_line(tmp_path: Path) -> None:
+    from flopmine.store import MAX_DB_PATH_BYTES, StoreError
+
+    home = tmp_path
+    while len(str(home / "flopmine.sqlite").encode()) <= MAX_DB_PATH_BYTES + 20:
+        home = home / ("d" * 60)
+    with pytest.raises(StoreError, match="use a shorter --home"):
+        connect(home / "flopmine.sqlite")
+    line = _one_line_error(_flopmine("--home", str(home), "extract"))
+    assert "bytes, longer than the" in line and "use a shorter --home" in line
+    ok = tmp_path / "ok"
+    connect(ok / "flopmine.sqlite").close()  # an ordinary path still opens

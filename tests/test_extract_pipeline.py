@@ -8,6 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from flopmine.cli import app
@@ -18,11 +20,13 @@ from flopmine.extract.pipeline import (
     FAULT_ENV,
     Limits,
     PaperInput,
+    drop_implausible,
     extract_many,
     inputs_from_paths,
     inputs_from_store,
 )
 from flopmine.store import connect
+from flopmine.types import FIELDS, Candidate
 from tests.support import pdfs
 
 FACTS = ("Our model Foo-Net is trained for 90 epochs on 8 NVIDIA V100 GPUs.\n"
@@ -340,3 +344,226 @@ def test_corpus_smoke(shared_dir: Path) -> None:
     for page in doc.pages:  # boxes stay aligned through line-break, ligature and hyphen clean-up
         assert len(page.char_boxes) == len(page.text)
         assert not set(page.text) & {"\r", "\ufb01", "\ufb02", "\x02", "\ufffe"}
+
+
+# ---------------------------------------------------------------- no process imports from the cwd (issue 19, item 13)
+
+
+def test_no_process_extraction_starts_imports_from_the_working_directory(tmp_path: Path) -> None:
+    """A decoy ``multiprocessing`` package in the cwd once ran in the resource tracker (``python -B -c …``)."""
+    import subprocess
+    import sys
+
+    pdf_dir = tmp_path / "in"
+    _good(pdf_dir / "1001.00001v1.pdf")
+    cwd = tmp_path / "cwd"
+    marker = tmp_path / "imported-from-cwd.txt"
+    for name in ("multiprocessing", "concurrent", "flopmine", "extract", "signal", "pypdfium2"):
+        (cwd / name).mkdir(parents=True)
+        (cwd / name / "__init__.py").write_text(
+            f"import os\nwith open({str(marker)!r}, 'a') as f:\n    f.write('{name} in pid %d\\n' % os.getpid())\n"
+            f"raise ImportError('decoy {name} imported from the cwd')\n")
+    exe = Path(sys.executable).with_name("flopmine")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOPMINE_") and k != "PYTHONSAFEPATH"}
+    proc = subprocess.run([str(exe), "--home", str(tmp_path / "home"), "--quiet", "extract", str(pdf_dir),
+                           "--workers", "2"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert not marker.exists(), marker.read_text()
+    assert proc.returncode == 0, proc.stderr
+    assert "decoy" not in proc.stderr + proc.stdout
+
+
+# ---------------------------------------------------------------- a page count that is a claim (issue 19, item 21)
+
+
+def _pdf_claiming_pages(path: Path, count: int) -> Path:
+    """A one-page PDF whose page tree says it has ``count`` pages (pdfium believes the /Count)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count %d >>" % count,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_a_pdf_claiming_a_million_pages_is_refused_for_its_claim_not_its_size(tmp_path: Path) -> None:
+    path = _pdf_claiming_pages(tmp_path / "1001.00001v1.pdf", 1_000_000)
+    assert path.stat().st_size < 1000
+    with pytest.raises(PdfError) as e:
+        read_document(path, arxiv_id="1001.00001", version=1)
+    assert e.value.reason == "too_large"
+    assert "claims 1,000,000 pages, more than the 300-page limit" in str(e.value)
+    assert "MiB" not in str(e.value)
+
+
+# ---------------------------------------------------------------- implausible values never reach the queue (issue 20, item 5)
+
+
+_FIELD_NAMES = sorted(FIELDS)
+
+
+@given(st.lists(st.tuples(st.sampled_from(_FIELD_NAMES), st.floats(allow_nan=True, allow_infinity=True),
+                          st.sampled_from(["", "%", "FLOPs", "devices", "GPUs", "hours", "BLEU", "bananas"])),
+                max_size=25))
+@settings(max_examples=300, deadline=None)
+def test_drop_implausible_keeps_only_plausible_values_and_closes_up_ranks(rows) -> None:  # type: ignore[no-untyped-def]
+    rank_by_field: dict[str, int] = {}
+    cands = []
+    for fld, value, unit in rows:
+        rank_by_field[fld] = rank_by_field.get(fld, 0) + 1
+        cands.append(Candidate(arxiv_id="1001.00001", version=1, field=fld,
+                               value=value if FIELDS[fld].numeric else "V100", unit=unit, rank=rank_by_field[fld]))
+    kept, dropped = drop_implausible(cands)
+    assert len(kept) + dropped == len(cands)
+    for c in kept:
+        spec = FIELDS[c.field]
+        if spec.numeric:
+            lo, hi = spec.plausible_range
+            assert isinstance(c.value, float) and c.value == c.value
+            assert (lo is None or c.value >= lo) and (hi is None or c.value <= hi)
+        assert c.unit == "" or c.unit.lower() in {u.lower() for u in (spec.unit, *spec.unit_aliases) if u}
+    for fld in {c.field for c in kept}:
+        assert sorted(c.rank for c in kept if c.field == fld) == list(range(1, sum(c.field == fld for c in kept) + 1))
+
+
+def test_an_implausible_candidate_is_dropped_at_extraction_and_counted_in_the_summary(tmp_path: Path) -> None:
+    d, home = tmp_path / "in", tmp_path / "home"
+    pdfs.text_pdf(d / "1001.00001v1.pdf", ["Training the large model takes 3.1e23 FLOPs in total.\n"
+                                           "Our ResNet-50 needs 4.1 GFLOPs per image and is trained for 90 epochs."])
+    code, out = _cli("--home", str(home), "extract", str(d), "--workers", "1")
+    assert code == 0, out
+    rows = connect(home / "flopmine.sqlite").execute(
+        "SELECT field, value, rank FROM candidates WHERE field = 'flops'").fetchall()
+    assert [(r[0], round(r[1] / 1e9, 3), r[2]) for r in rows] == [("flops", 4.1, 1)]  # 3.1e23 > 1e15: dropped
+    assert not [r for r in _queue(home / "queue" / "queue.csv") if r["raw"].startswith("3.1e23")]
+    assert "1 implausible values dropped" in " ".join(out.split())
+
+
+# ---------------------------------------------------------------- incremental queue (issue 20, item 2)
+
+
+def _store_papers(conn: sqlite3.Connection, ids: range, per_paper: int = 5) -> None:
+    from flopmine.store import replace_candidates
+
+    for i in ids:
+        aid = f"2001.{i:05d}"
+        cands = [Candidate(arxiv_id=aid, version=1, field="epochs", value=float(k + 1), rank=k + 1,
+                           snippet=f"trained for {k + 1} epochs " * 5) for k in range(per_paper)]
+        replace_candidates(conn, aid, 1, cands, extraction={"status": "ok", "rule_version": "t"})
+
+
+def _statements(conn: sqlite3.Connection) -> list[str]:
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    return seen
+
+
+def test_a_queue_write_with_nothing_new_reads_no_candidates_and_leaves_the_file(tmp_path: Path) -> None:
+    from flopmine.extract.queue import write_queue
+
+    conn = connect(tmp_path / "s.sqlite")
+    queue = tmp_path / "queue.csv"
+    _store_papers(conn, range(1, 301))
+    assert write_queue(conn, queue) == 1500
+    before = (queue.stat().st_mtime_ns, queue.read_bytes())
+    seen = _statements(conn)
+    assert write_queue(conn, queue) == 1500
+    assert not [s for s in seen if "FROM candidates" in s], seen  # not one candidate read
+    assert len(seen) <= 3
+    assert (queue.stat().st_mtime_ns, queue.read_bytes()) == before
+
+
+def test_new_papers_are_appended_to_the_queue_reading_only_their_candidates(tmp_path: Path) -> None:
+    from flopmine.extract.queue import rewrite_queue, write_queue
+
+    conn = connect(tmp_path / "s.sqlite")
+    queue = tmp_path / "queue.csv"
+    _store_papers(conn, range(1, 101))
+    write_queue(conn, queue)
+    old = queue.read_bytes()
+    _store_papers(conn, range(101, 104))
+    seen = _statements(conn)
+    assert write_queue(conn, queue) == 515
+    reads = [s for s in seen if "FROM candidates" in s]
+    assert len(reads) == 3 and all("arxiv_id = '2001.0010" in s for s in reads), reads
+    assert queue.read_bytes().startswith(old)  # appended, the old rows untouched
+    conn.set_trace_callback(None)
+    appended = _queue(queue)
+    fresh = tmp_path / "fresh.csv"
+    rewrite_queue(conn, fresh)
+    assert sorted(map(tuple, (r.values() for r in appended))) == sorted(map(tuple, (r.values() for r in _queue(fresh))))
+
+
+def test_a_re_extracted_paper_or_an_edited_file_rewrites_the_queue(tmp_path: Path) -> None:
+    from flopmine.extract.queue import write_queue
+
+    conn = connect(tmp_path / "s.sqlite")
+    queue = tmp_path / "queue.csv"
+    _store_papers(conn, range(1, 11))
+    write_queue(conn, queue)
+    _store_papers(conn, range(5, 6), per_paper=2)  # re-extracted: 2 candidates instead of 5
+    assert write_queue(conn, queue) == 47
+    assert len(_queue(queue)) == 47
+    rows = _queue(queue)
+    rows[0].update(decision="accept", reviewer="ana")
+    with open(queue, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(QUEUE_COLUMNS))
+        w.writeheader()
+        w.writerows(rows)
+    _store_papers(conn, range(11, 12))  # a new paper, but the file was edited since it was written
+    assert write_queue(conn, queue) == 52
+    kept = _queue(queue)
+    assert [r["candidate_id"] for r in kept[:47]] != [] and sum(r["decision"] == "accept" for r in kept) == 1
+
+
+def test_the_run_summary_keeps_counts_not_candidates(tmp_path: Path) -> None:
+    from flopmine.extract.pipeline import run
+
+    d = tmp_path / "in"
+    _good(d / "1001.00001v1.pdf")
+    conn = connect(tmp_path / "s.sqlite")
+    summary = run(conn, inputs_from_paths([d], conn), workers=1)
+    stored = conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
+    assert stored > 0 and summary.candidates == stored
+    assert all(r.candidates == () for r in summary.results)
+
+
+def test_rewriting_the_queue_holds_one_row_at_a_time_not_the_store(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from flopmine.extract.queue import rewrite_queue
+
+    peaks = []
+    for n in (100, 1500):
+        conn = connect(tmp_path / f"s{n}.sqlite")
+        _store_papers(conn, range(1, n + 1))
+        tracemalloc.start()
+        assert rewrite_queue(conn, tmp_path / f"q{n}.csv") == 5 * n
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        conn.close()
+    assert peaks[1] < 2 * peaks[0], peaks  # 15 times the candidates, not 15 times the memory
+
+
+def test_inputs_from_the_store_get_their_metadata_when_they_are_run(tmp_path: Path) -> None:
+    from flopmine.extract.pipeline import with_metadata
+    from flopmine.store import upsert_paper
+    from flopmine.types import Paper
+
+    conn = connect(tmp_path / "s.sqlite")
+    upsert_paper(conn, Paper("1512.03385", 1, "Deep Residual Learning", abstract="ImageNet results",
+                             benchmarks=("imagenet", "cifar10")))
+    conn.execute("INSERT INTO pdfs (arxiv_id, version, status, path, updated_at) VALUES "
+                 "('1512.03385', 1, 'ok', '1512.03385v1.pdf', 'now'), ('1706.03762', 1, 'ok', 'x.pdf', 'now')")
+    known, unknown = inputs_from_store(conn, tmp_path)
+    assert known.abstract == "" and known.lazy_metadata  # listing reads no abstracts
+    full = with_metadata(conn, known)
+    assert (full.title, full.abstract, full.benchmarks) == ("Deep Residual Learning", "ImageNet results",
+                                                             ("cifar10", "imagenet"))
+    assert with_metadata(conn, unknown).title == "" and not with_metadata(conn, unknown).lazy_metadata

@@ -147,6 +147,8 @@ def test_docs_list_every_row_message(home_dir: Path, tmp_path: Path) -> None:
         {"decision": "add", "arxiv_id": "nope", "field": "gpus", "value": "1", "page": "p"},
         {"decision": "add", "arxiv_id": RESNET, "field": "top1_acc", "value": "170", "page": "1"},
         {"decision": "add", "arxiv_id": RESNET, "field": "params", "value": "1", "page": "1", "benchmark": "mnist"},
+        {"decision": "add", "arxiv_id": "1810.4805", "field": "params", "value": "1e6", "page": "1"},
+        {"decision": "add", "arxiv_id": "2001.00001", "field": "params", "value": "1e6", "page": "1"},
     ])
     conn = connect(resolve_home(home_dir).db_path)
     try:

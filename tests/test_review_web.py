@@ -529,3 +529,85 @@ def test_undo_survives_a_server_restart(home: Home) -> None:
         assert t.undo().status_code == 409
         t.close()
     assert FLOPS1 not in ledger.read_text() and TOP1 not in ledger.read_text()
+
+
+def test_item11d_undo_after_a_restart_restores_the_decision_before(home: Home, tmp_path: Path) -> None:
+    """Issue 19 item 11 (d): an accept imported from a CSV, a browser reject, a restart, then undo turned the
+    candidate pending; undo restores the accept."""
+    from flopmine import review
+    from flopmine.store import connect
+    from tests.test_review import row_for, write_sheet
+
+    flops1 = sample_candidates()[0]
+    conn = connect(home.db_path)
+    try:
+        review.import_files(conn, home, [write_sheet(tmp_path / "a.csv", [row_for(flops1, decision="accept",
+                                                                                    note="Table 1")])],
+                            reviewer="alice")
+    finally:
+        conn.close()
+    with serve(create_app(home, reviewer="tester")) as url:
+        t = Tab(url)
+        assert t.decide(FLOPS1, "reject", expected="accept").status_code == 200
+        t.close()
+    assert ledger(home) == {FLOPS1: "reject"}
+    with serve(create_app(home, reviewer="tester")) as url:  # restarted: no session remembers the reject
+        t = Tab(url)
+        r = t.undo()
+        assert r.status_code == 200 and r.json()["candidate_id"] == FLOPS1
+        assert r.json()["progress"]["decided"] == 1  # the accept is back, not a pending candidate
+        t.close()
+    (row,) = [r for r in rows(home.annotations_dir / "decisions" / "ledger.csv") if r["candidate_id"] == FLOPS1]
+    assert (row["decision"], row["reviewer"], row["note"]) == ("accept", "alice", "Table 1")
+    assert [r["decision"] for r in rows(home.annotations_dir / "paper_facts.csv")] == ["accept"]
+
+
+def test_item19_a_decision_reads_no_annotation_row_and_validates_outside_the_lock(
+        home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19 item 19: one browser decision re-read and re-parsed every annotation row (10.5 s at 100k rows)
+    while holding the lock imports wait on. Now its cost follows the paper: after the annotations are read
+    once, a decision parses no row of them, and validation runs before the lock is taken."""
+    from flopmine import review
+    from flopmine.review import annotations as ann
+    from flopmine.review.web import backend
+    from flopmine.store import connect
+    from tests.test_review import row_for, write_sheet
+
+    conn = connect(home.db_path)
+    try:  # annotations with rows of other papers, written outside the server (an import)
+        review.import_files(conn, home, [write_sheet(tmp_path / "a.csv", [
+            row_for(sample_candidates()[3], decision="accept")])], reviewer="alice")
+    finally:
+        conn.close()
+    parsed: list[Path] = []
+    real_read_rows = ann._read_rows
+
+    def counting(path: Path, problems: list[str]) -> list[tuple[int, dict[str, str]]]:
+        out = real_read_rows(path, problems)
+        parsed.extend([path] * len(out))
+        return out
+
+    held_while_validating: list[bool] = []
+    real_validate_rows = backend.validate_rows
+
+    def validate_rows(*args: object, **kw: object) -> object:
+        held_while_validating.append(bool(ann._held))
+        return real_validate_rows(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ann, "_read_rows", counting)
+    monkeypatch.setattr(backend, "validate_rows", validate_rows)
+    with serve(create_app(home, reviewer="tester")) as url:
+        for th in threading.enumerate():
+            if th.name == "review-warm":
+                th.join(timeout=60)  # the server reads the annotation files once, ahead of the first decision
+        t = Tab(url)
+        parsed.clear()
+        assert t.decide(FLOPS1, "accept").status_code == 200
+        assert t.decide(TOP1, "reject").status_code == 200
+        assert t.decide(FLOPS2, "accept").status_code == 200
+        assert t.decide(FLOPS2, "correct", expected="accept", corrected_value="3.7e9").status_code == 200
+        assert t.undo().status_code == 200
+        t.close()
+    assert parsed == []
+    assert held_while_validating and not any(held_while_validating)
+    assert ledger(home) == {PARAMS: "accept", FLOPS1: "accept", TOP1: "reject", FLOPS2: "accept"}

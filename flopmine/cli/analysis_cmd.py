@@ -135,6 +135,12 @@ def analyze(
         for f in result.fits.fits:
             console.print(f"{f.benchmark:12s} {f.measure:16s} n={f.n:<5d} slope={f.polynomial.slope.estimate:+.3f} "
                           f"k={f.exponent.k:.1f} R²={f.polynomial.r2:.2f}", highlight=False)
+        sim = result.simulation
+        if sim is not None and sim.crossings:
+            parts = [f"{m} n ≈ {c.n:.0f} (bootstrap 95 % {c.boot_low:.0f}–{c.boot_high:.0f}; the paper {c.paper:,.0f})"
+                     for m, c in sim.crossings.items()]
+            console.print(f"simulation ({sim.sims} runs, {sim.seconds:.0f} s): reaching the oracle's n = "
+                          f"{sim.reference_n} performance: " + "; ".join(parts), highlight=False)
         console.print(f"wrote {len(paths)} files to {out_dir}", highlight=False)
 
 

@@ -95,7 +95,9 @@ def _render(summary: pipeline.RunSummary, queue_path: Path, rows: int, *, quiet:
         if summary.skipped:
             table.add_row("skipped (already extracted; --force to redo)", str(summary.skipped))
         console.print(table)
-        console.print(f"{summary.candidates} candidates from {summary.pages} pages; "
+        dropped = (f" ({summary.dropped} implausible values dropped: outside their field's plausible range "
+                   "or units)") if summary.dropped else ""
+        console.print(f"{summary.candidates} candidates from {summary.pages} pages{dropped}; "
                       f"review queue: {queue_path} ({rows} rows)", highlight=False)
     for r in summary.failed:
         console.print(f"[red]{r.status}[/] {escape(str(r.path))}: {escape(r.reason)}", highlight=False)

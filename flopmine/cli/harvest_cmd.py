@@ -13,6 +13,7 @@ from rich.table import Table
 from flopmine import harvest
 from flopmine.benchmarks import load_registry
 from flopmine.extract.ranking import model_in_use
+from flopmine.harvest.client import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from flopmine.harvest.run import select_benchmarks
 
 from ..errors import ConfigError
@@ -59,6 +60,10 @@ def harvest_command(
         "--retry-failed", help="Try every failed PDF again now, even those given up or not yet due.")] = False,
     registry: Annotated[Path | None, typer.Option(
         "--registry", help="Benchmark registry TOML instead of the built-in one.", show_default=False)] = None,
+    page_size: Annotated[int, typer.Option(
+        "--page-size", min=1, max=MAX_PAGE_SIZE,
+        help="Entries per arXiv API request (arXiv allows at most 2000; lower it if large pages time out).")]
+        = DEFAULT_PAGE_SIZE,
 ) -> None:
     """Find new papers for each benchmark on arXiv, record them and download their PDFs.
 
@@ -78,7 +83,7 @@ def harvest_command(
         report = harvest.run(
             st.home, benchmarks=benchmark or None, registry=registry, since=first, until=last,
             max_papers=max_papers, download=not no_pdf, dry_run=dry_run, retry_failed=retry_failed,
-            progress=progress,
+            page_size=page_size, progress=progress,
         )
     if not st.quiet or report.exit_code:
         _render_report(report)

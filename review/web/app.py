@@ -18,6 +18,7 @@ per-session CSRF token); the ``Host`` header must be one the server was bound to
 
 from __future__ import annotations
 
+import gc
 import getpass
 import json
 import logging
@@ -117,6 +118,9 @@ class _Server:
         walk = Walk.build(backend.scope(conn, self.home, self.benchmark))
         with self._cache_lock:
             self._cache = (key, walk)
+        # The walk holds an object per candidate for the server's life: keep the garbage collector from
+        # scanning them all again (a full collection over 100k candidates took seconds in one decision).
+        gc.freeze()
         return walk, str(key[1])
 
     def remember(self, before: Walk, after: Walk) -> None:
@@ -181,6 +185,8 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
     if benchmark is not None:
         benchmark = resolve_benchmark(home, benchmark)
     server = _Server(home=home, benchmark=benchmark, reviewer=reviewer or _login_name(), scale=scale)
+    # large annotation files are parsed once, in the background, not during the first decision
+    threading.Thread(target=backend.warm, args=(home,), name="review-warm", daemon=True).start()
     static_dir = Path(str(resources.files("flopmine.review.web").joinpath("static")))
 
     async def index(request: Request) -> Response:
@@ -384,30 +390,42 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
                          "progress": {"decided": decided, "total": total}})
 
 
+def _state_after_undo(recorded: backend.Recorded) -> str:
+    """The walk's decision for the candidate once ``recorded`` is withdrawn: what it replaced (on the
+    candidate, or carried over from the same fact in another paper version), else pending."""
+    d = recorded.decision
+    same = [r.decision for r in recorded.replaced if r.key == d.key]
+    carried = [r.decision for r in recorded.replaced if r.candidate_id and r.fact_key == d.fact_key]
+    return (same or carried or [""])[0]
+
+
 def _undo(server: _Server, session: Session) -> Response:
-    with server.decide_lock, backend.locked(server.home):
-        recorded = server.sessions.pop_undo(session)
-        if recorded is None:  # e.g. after a restart: the ledger still has this reviewer's web decisions
-            conn = server.connect()
-            try:
-                recorded = backend.latest_web_decision(conn, server.home, server.reviewer)
-            finally:
-                conn.close()
-        if recorded is None:
-            return JSONResponse({"error": "nothing to undo in this session"}, status_code=409)
-        cid = recorded.decision.candidate_id
+    with server.decide_lock:
         conn = server.connect()
         try:
-            server.forget()
-            try:
-                backend.withdraw(conn, server.home, recorded)
-            except ReviewError as e:
-                return JSONResponse({"error": str(e), "candidate_id": cid}, status_code=409)
-            except FlopmineError as e:
-                server.sessions.restore_undo(session, recorded)
-                log.error("undo of %s failed: %s", cid, e)
-                return JSONResponse({"error": str(e)}, status_code=503)
-            walk = server.walk(conn)
+            recorded = server.sessions.pop_undo(session)
+            if recorded is None:  # e.g. after a restart: the ledger still has this reviewer's web decisions
+                recorded = backend.latest_web_decision(conn, server.home, server.reviewer)
+            if recorded is None:
+                return JSONResponse({"error": "nothing to undo in this session"}, status_code=409)
+            cid = recorded.decision.candidate_id
+            walk, seen = server.walk_and_fingerprint(conn)
+            with backend.locked(server.home):  # held only to check and write
+                unchanged = backend.annotations_fingerprint(server.home) == seen
+                try:
+                    backend.withdraw(conn, server.home, recorded)
+                except ReviewError as e:
+                    return JSONResponse({"error": str(e), "candidate_id": cid}, status_code=409)
+                except FlopmineError as e:
+                    server.sessions.restore_undo(session, recorded)
+                    log.error("undo of %s failed: %s", cid, e)
+                    return JSONResponse({"error": str(e)}, status_code=503)
+            if unchanged:
+                before, walk = walk, walk.with_decision(cid, _state_after_undo(recorded))
+                server.remember(before, walk)
+            else:  # someone else wrote meanwhile: read everything again
+                server.forget()
+                walk = server.walk(conn)
         finally:
             conn.close()
     decided, total = walk.progress
@@ -420,20 +438,29 @@ def _close(server: _Server, body: dict[str, Any]) -> Response:
         cid = _text(body, "candidate_id").strip()
     except ValueError as e:
         return JSONResponse({"problems": [str(e)]}, status_code=422)
-    with server.decide_lock, backend.locked(server.home):
+    with server.decide_lock:
         conn = server.connect()
         try:
-            cand = server.walk(conn).find(cid)
+            walk, seen = server.walk_and_fingerprint(conn)
+            cand = walk.find(cid)
             if cand is None:
                 return JSONResponse({"problems": [f"candidate_id: unknown or out of scope: {cid!r}"]},
                                     status_code=422)
-            try:
-                report = close_fields(conn, server.home, cand.arxiv_id, [cand.field],
-                                      benchmark=cand.benchmark or None, reviewer=server.reviewer, source="web")
-            except ReviewError as e:
-                return JSONResponse({"problems": e.problems or [str(e)]}, status_code=422)
-            server.forget()
-            walk = server.walk(conn)
+            with backend.locked(server.home):
+                unchanged = backend.annotations_fingerprint(server.home) == seen
+                try:
+                    report = close_fields(conn, server.home, cand.arxiv_id, [cand.field],
+                                          benchmark=cand.benchmark or None, reviewer=server.reviewer, source="web")
+                except ReviewError as e:
+                    return JSONResponse({"problems": e.problems or [str(e)]}, status_code=422)
+            if unchanged:
+                before = walk
+                for d in report.report.applied if report.report is not None else ():
+                    walk = walk.with_decision(d.candidate_id, d.decision)
+                server.remember(before, walk)
+            else:
+                server.forget()
+                walk = server.walk(conn)
         finally:
             conn.close()
     nxt = walk.next_pending(cid)

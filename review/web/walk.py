@@ -79,7 +79,8 @@ class Walk:
 
     @classmethod
     def build(cls, scope: Iterable[tuple[Candidate, str]]) -> Walk:
-        """From ``(candidate, decision)`` pairs in review order ("" = pending)."""
+        """From ``(candidate, decision)`` pairs in review order ("" = pending). ``decisions`` holds
+        only candidates of the walk, so its size is the number decided."""
         items = list(scope)
         return cls(tuple(c for c, _ in items), {c.candidate_id: d for c, d in items if d})
 
@@ -89,11 +90,13 @@ class Walk:
         The states of its fact slot are worked out again: a sibling is superseded while some member
         of the slot holds an accept or correct, and pending otherwise.
         """
+        c = self.find(candidate_id)
+        if c is None:
+            return self
         decisions = dict(self.decisions)
         decisions.pop(candidate_id, None)
         if decision:
             decisions[candidate_id] = decision
-        c = self.find(candidate_id)
         if c is not None:
             members = [self._ix.ids[i] for i in self._ix.by_slot[self._ix.slots[self._ix.position[candidate_id]]]]
             settled = any(decisions.get(m) in SETTLING for m in members)
@@ -108,7 +111,7 @@ class Walk:
     @property
     def progress(self) -> tuple[int, int]:
         """(decided, total) over the candidates of this walk (superseded ones count as done)."""
-        return sum(1 for cid in self.decisions if cid in self._ix.position), len(self.candidates)
+        return len(self.decisions), len(self.candidates)
 
     def paper_progress(self, c: Candidate) -> tuple[int, int]:
         """(done, total) over the candidates of ``c``'s paper version."""

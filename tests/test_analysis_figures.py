@@ -1,0 +1,65 @@
+"""The report's figures (issue 19 item 8): no clipped y-axis label, the exponential line drawn, and the
+demo's report saying its papers are synthetic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from flopmine.analysis import figures as fig
+from flopmine.analysis.fit import fit_all, prepare, select_points
+from flopmine.analysis.synthetic import Truth, synthetic_frame
+
+TAB_PURPLE = (148, 103, 189)  # matplotlib's tab:purple
+
+
+def _points_and_fits(truth: Truth):  # type: ignore[no-untyped-def]
+    df = synthetic_frame(150, truth, seed=1, log10_range=(0.0, 4.0))
+    prepared, _ = prepare(df)
+    points, _ = select_points(prepared, "imagenet", "per_pass")
+    fits = fit_all(df).get("imagenet", "per_pass")
+    assert fits is not None
+    return points, fits
+
+
+def _pixels(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB")).astype(int)
+
+
+def test_quantile_figure_keeps_its_y_label_inside(tmp_path: Path) -> None:
+    # a narrow log10-error range (COCO-like errors of 40–55 %) gives long tick labels such as −0.325,
+    # which pushed the y-axis label past the left edge with the fixed margins
+    points, fits = _points_and_fits(Truth(intercept=-0.3, slope=-0.02, noise=0.02))
+    for draw, name in ((fig.mean_vs_quantile, "quantile.png"), (fig.scatter_fits, "fit.png")):
+        rgb = _pixels(draw(points, fits, tmp_path / name))
+        dark = np.where((rgb.min(axis=2) < 200).any(axis=0))[0]
+        assert dark[0] >= 5, (name, dark[0])  # a white strip on the left: nothing cut at the edge
+
+
+def test_fit_figure_draws_the_exponential_line(tmp_path: Path) -> None:
+    points, fits = _points_and_fits(Truth(intercept=-0.1, slope=-0.35, noise=0.1))
+    rgb = _pixels(fig.scatter_fits(points, fits, tmp_path / "fit.png"))
+    purple = (np.abs(rgb - np.array(TAB_PURPLE)).max(axis=2) < 12).sum()
+    assert purple > 500  # the 1/error line (the tables' exponential form) and its legend entry
+
+
+def test_report_note_comes_first(tmp_path: Path) -> None:
+    from flopmine.analysis.report import run_analysis, write_report
+    from flopmine.demo.runner import SYNTHETIC_NOTE
+
+    df = synthetic_frame(60, Truth(), seed=2)
+    note = SYNTHETIC_NOTE.format(papers=60)
+    write_report(run_analysis(df, sims=0, note=note), df, tmp_path, figures=False)
+    md = (tmp_path / "report.md").read_text(encoding="utf-8").split("\n\n")
+    assert md[1] == note and "synthetic" in note
+    assert note in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_demo_report_says_its_papers_are_synthetic(tmp_path: Path) -> None:
+    from flopmine.demo.runner import run_demo
+
+    report = run_demo(tmp_path / "demo", n_papers=4, workers=1, sims=0)
+    md = (report.home.report_dir / "report.md").read_text(encoding="utf-8")
+    assert f"the {report.papers_served} papers in this report are synthetic" in md
