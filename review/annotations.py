@@ -611,6 +611,19 @@ def _temporary_files(directory: Path) -> list[Path]:
 _THREAD_LOCK = threading.RLock()
 _held: dict[Path, int] = {}  # directories this process holds the lock on, and how deeply
 _replaced_files: dict[Path, list[Path]] = {}  # per directory, old files to delete once its lock is released
+_background_cleanup: set[Path] = set()  # directories whose old files are deleted by a thread (the browser's)
+
+
+def delete_replaced_in_background(directory: Path) -> None:
+    """Free the files a commit in ``directory`` replaced in a background thread instead of before the
+    committing call returns (the browser server: 20 ms less per decision at 100k rows)."""
+    with _THREAD_LOCK:
+        _background_cleanup.add(directory.absolute())
+
+
+def _unlink_all(paths: list[Path]) -> None:
+    for p in paths:
+        p.unlink(missing_ok=True)
 
 
 def review_lock(home: Home, timeout: float = LOCK_TIMEOUT_SECONDS, *,
@@ -664,5 +677,8 @@ def annotations_lock(directory: Path, timeout: float = LOCK_TIMEOUT_SECONDS, *,
                 del _held[key]
         finally:
             os.close(fd)
-            for p in _replaced_files.pop(key, ()):
-                p.unlink(missing_ok=True)
+            old = _replaced_files.pop(key, [])
+            if old and key in _background_cleanup:
+                threading.Thread(target=_unlink_all, args=(old,), name="review-cleanup", daemon=True).start()
+            else:
+                _unlink_all(old)
