@@ -6,7 +6,8 @@ FOLDER defaults to ``../shared/corpus/pdfs``. Prints pages/s for:
 
 * ``pdftotext`` (poppler-utils; skipped, with a note, when it is not installed), one process per file;
 * the reader's parts in this process, one core: pypdfium2 text only; + character boxes;
-  + pdfplumber tables (``read_document``); + rules (``extract_one`` without a worker);
+  + tables (``read_document``: rules, bold characters and grids on table pages); + rules (``extract_one``
+  without a worker);
 * ``extract_many`` through the worker pool with 1 and with 2 workers (pool started before timing;
   this is what ``flopmine extract`` does, minus the store writes).
 
@@ -75,7 +76,7 @@ def main() -> int:
 
     rows.append(("pypdfium2 text only", *best_of(args.repeat, reader(layout=False, boxes=False))))
     rows.append(("+ char boxes", *best_of(args.repeat, reader(layout=False))))
-    rows.append(("+ pdfplumber tables (read_document)", *best_of(args.repeat, reader())))
+    rows.append(("+ tables (read_document)", *best_of(args.repeat, reader())))
     rows.append(("+ rules (extract_one, in process)",
                  *best_of(args.repeat, lambda: sum(extract_one(i, limits=Limits(timeout=0)).pages for i in items))))
     for workers in (1, 2):
@@ -106,7 +107,7 @@ def stage_profile(files: list[Path], repeat: int) -> None:
     from flopmine.extract.ranking import default_model, rank_found
     from flopmine.extract.rules.benchmark_names import _benchmark_spots
     from flopmine.extract.rules.paper import collect
-    from flopmine.extract.tables import table_facts, text_table_facts
+    from flopmine.extract.tables import grid_facts, table_facts, text_table_facts
     from flopmine.hardware import scan_hardware
 
     docs = [read_document(f, arxiv_id=f.stem, version=1) for f in files]
@@ -121,7 +122,10 @@ def stage_profile(files: list[Path], repeat: int) -> None:
         ("  of which spaCy tokenizer", 1, lambda: [eng.nlp.make_doc(c) for c in cleaned]),
         ("tables.text_table_facts", 1,
          lambda: [text_table_facts(p.text, boxes=p.char_boxes or None) for p in pages]),
-        ("tables.table_facts (pdfplumber tables)", 1, lambda: [table_facts(t) for p in pages for t in p.tables]),
+        ("tables.grid_facts (grid tables)", 1,
+         lambda: [grid_facts(t.grid) for p in pages for t in p.tables if t.grid is not None]),
+        ("tables.table_facts (pdfplumber tables)", 1,
+         lambda: [table_facts(t) for p in pages for t in p.tables if t.grid is None]),
         ("flopmine.hardware.scan_hardware", 1, lambda: [scan_hardware(c) for c in cleaned]),
     ]
     parts.append(("rules.benchmark_names._benchmark_spots", 3, lambda: [_benchmark_spots(c) for c in cleaned]))

@@ -11,15 +11,22 @@ from dataclasses import dataclass, field
 
 from flopmine.types import BBox
 
+from .grid import Grid
+
 
 @dataclass(frozen=True)
 class Table:
-    """A table found on a page by pdfplumber: rows of cell text (None for an empty cell)."""
+    """A table found on a page: rows of cell text (None for an empty cell), the header row first.
+
+    ``grid`` is the table as ``extract.grid`` read it from the page's geometry (header paths, row labels,
+    cells with boxes); None for a table from pdfplumber's finder or built by hand.
+    """
 
     page: int  # 1-based
     rows: tuple[tuple[str | None, ...], ...]
     bbox: BBox | None = None
     caption: str = ""  # nearest "Table N: …" text above or below, if any
+    grid: Grid | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,10 @@ class Page:
     height: float = 0.0
     char_boxes: tuple[BBox | None, ...] = field(default=(), repr=False)
     tables: tuple[Table, ...] = ()
+    # horizontal rules (x0, y, x1), top-left origin, on pages that look like they hold a table: the
+    # booktabs lines that bound a table (``extract.grid`` reads tables from them and the char boxes)
+    rules: tuple[tuple[float, float, float], ...] = field(default=(), repr=False)
+    bold: frozenset[int] = field(default=frozenset(), repr=False)  # indices of ``text`` set in a bold font
 
     def span_bbox(self, start: int, end: int) -> BBox | None:
         """Given a character span of ``text``, return the box around it (None when unknown)."""

@@ -21,6 +21,7 @@ import re
 import struct
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from flopmine.errors import PdfError
 from flopmine.types import BBox
 
 from .document import Document, Page, Table
+from .tables import grid_tables
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ DEFAULT_TEXT_TOLERANCE = 1.5  # x tolerance for joining characters into words in
 LINES_SETTINGS: dict[str, object] = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
 TEXT_SETTINGS: dict[str, object] = {"vertical_strategy": "text", "horizontal_strategy": "text", "min_words_vertical": 3}
 DEFAULT_MIN_TABLE_WIDTH = 60.0  # narrower rule groups are figure parts (arrows, boxes)
+PLUMBER_TABLES = False  # pdfplumber's table finder (``Page.tables``): measured weaker and slower than extract.grid (docs/extract.md)
 
 # Characters PDFium reports that rules should not see as they are: one-to-many keep the box on each char.
 _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st",
@@ -220,6 +223,48 @@ def _page_chars(textpage: pdfium.PdfTextPage, page_height: float, with_boxes: bo
     return "".join(out), out_boxes
 
 
+_BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi|medi|cmbx|cmb\d|bx\d|-b$|,b$|\+.*bd", re.I)
+_FORCE_BOLD = 1 << 18  # PDF font descriptor flag
+
+
+def bold_chars(textpage: pdfium.PdfTextPage, text: str) -> frozenset[int]:
+    """Indices of ``text`` (as ``_page_chars`` returns it) whose glyphs are set in a bold font: a font name
+    with Bold / Medium / Black / CMBX in it, or the descriptor's ForceBold flag. Tables print their best
+    value in bold. Font info is read once per text object (consecutive characters share one).
+
+    Only in the usual case where PDFium's text view has one character per glyph (else empty).
+    """
+    raw = textpage.get_text_range()
+    n = textpage.count_chars()
+    if len(raw) != n:
+        return frozenset()
+    handle = _address(textpage.raw)
+    get_object = _bare_fn("FPDFText_GetTextObject", ctypes.c_void_p, ctypes.c_int)
+    get_info = _bare_fn("FPDFText_GetFontInfo", ctypes.c_ulong, ctypes.c_int, ctypes.c_void_p, ctypes.c_ulong,
+                        ctypes.c_void_p)
+    buf = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int()
+    at_buf, at_flags = ctypes.addressof(buf), ctypes.addressof(flags)
+    known: dict[int, bool] = {}
+    out: list[int] = []
+    i = 0  # index in the cleaned text
+    for k, ch in enumerate(raw):
+        if ch == "\r":
+            continue
+        width = len(_CLEAN.get(ord(ch), ch))
+        if not ch.isspace():
+            obj = get_object(handle, k) or 0
+            bold = known.get(obj)
+            if bold is None:
+                size = get_info(handle, k, at_buf, 128, at_flags)
+                name = buf.raw[:max(size - 1, 0)].decode("latin-1")
+                bold = known[obj] = bool(_BOLD_NAME.search(name)) or bool(flags.value & _FORCE_BOLD)
+            if bold:
+                out.extend(range(i, i + width))
+        i += width
+    return frozenset(out) if len(out) < i else frozenset()  # an all-bold page says nothing
+
+
 # ---------------------------------------------------------------- pdfplumber: tables
 
 
@@ -265,8 +310,24 @@ def _path_bounds(parent: int, in_form: bool = False, matrices: tuple[pdfium.PdfM
             yield from _path_bounds(obj, True, (pdfium.PdfMatrix.from_raw(fs), *matrices), depth + 1)
 
 
+def horizontal_rules(bounds: Iterable[tuple[float, float, float, float]], page_height: float
+                     ) -> list[tuple[float, float, float]]:
+    """The horizontal rules ``(x0, y, x1)`` (top-left origin) among path bounds (PDF space): thinner than
+    ``DEFAULT_RULE_THICKNESS`` and at least ``DEFAULT_RULE_MIN_WIDTH`` long.
+
+    >>> horizontal_rules([(72.0, 700.0, 300.0, 700.4), (72.0, 600.0, 80.0, 600.4), (50, 50, 60, 90)], 792.0)
+    [(72.0, 91.8, 300.0)]
+    """
+    out = []
+    for left, bottom, right, top in bounds:
+        if top - bottom <= DEFAULT_RULE_THICKNESS and right - left >= DEFAULT_RULE_MIN_WIDTH:
+            out.append((left, round(page_height - (top + bottom) / 2, 2), right))
+    return out
+
+
 def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_height: float,
-                    number: int) -> dict[str, list[dict[str, object]]] | None:
+                    number: int, bounds: Sequence[tuple[float, float, float, float]] | None = None
+                    ) -> dict[str, list[dict[str, object]]] | None:
     """pdfplumber's ``page.objects`` (chars and ruling lines), read with PDFium instead of pdfminer.
 
     pdfminer needs ≈ 85 ms to interpret a page; PDFium gives the same chars (loose font boxes, as
@@ -276,7 +337,7 @@ def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_hei
     Text is taken as upright (sideways tables are not read).
     """
     rects: list[dict[str, object]] = []
-    for left, bottom, right, top in _path_bounds(_address(page.raw)):
+    for left, bottom, right, top in (_path_bounds(_address(page.raw)) if bounds is None else bounds):
         w, h = right - left, top - bottom
         if (h <= DEFAULT_RULE_THICKNESS and w >= 2) or (w <= DEFAULT_RULE_THICKNESS and h >= 2):
             x0, t, x1, b = to_top_left(left, bottom, right, top, page_height)
@@ -567,9 +628,9 @@ def _add_tables(pages: list[Page], objects: dict[int, dict[str, list[dict[str, o
         except Exception as e:  # keep the text whatever the table finder thinks
             log.warning("%s page %d: table finder failed (%s); keeping text only", path, number, e)
             continue
-        if tables:
-            out[number] = Page(number=p.number, text=p.text, width=p.width, height=p.height,
-                               char_boxes=p.char_boxes, tables=tables)
+        if tables:  # pdfplumber's tables where no grid lies
+            kept = tuple(t for t in tables if not any(g.bbox and t.bbox and _overlaps(g.bbox, t.bbox) for g in p.tables))
+            out[number] = replace(p, tables=p.tables + kept)
     return [out[p.number] for p in pages]
 
 
@@ -610,8 +671,13 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
                 width, height = right - left, top - bottom
                 textpage = page.get_textpage()
                 text, char_boxes = _page_chars(textpage, top, boxes)
-                if layout and needs_layout(text):
-                    objs = plumber_objects(page, textpage, top, i + 1)
+                rules: list[tuple[float, float, float]] = []
+                bold: frozenset[int] = frozenset()
+                if layout and needs_layout(text):  # a caption and lines of numbers: a table page
+                    bounds = list(_path_bounds(_address(page.raw)))
+                    rules = horizontal_rules(bounds, top)
+                    bold = bold_chars(textpage, text) if boxes else frozenset()
+                    objs = plumber_objects(page, textpage, top, i + 1, bounds) if PLUMBER_TABLES else None
                     if objs is not None:
                         objects[i + 1] = objs
                         media[i + 1] = ((left, bottom, right, top), page.get_rotation())
@@ -619,8 +685,11 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
                 page.close()
             except pdfium.PdfiumError as e:
                 raise PdfError(f"page cannot be parsed ({e})", path=path, page=i + 1, reason="corrupt") from e
-            pages.append(Page(number=i + 1, text=text, width=float(width), height=float(height),
-                              char_boxes=tuple(char_boxes) if boxes else ()))
+            pg = Page(number=i + 1, text=text, width=float(width), height=float(height),
+                      char_boxes=tuple(char_boxes) if boxes else (), rules=tuple(rules), bold=bold)
+            if layout and boxes and (rules or needs_layout(text)):
+                pg = replace(pg, tables=grid_tables(pg))
+            pages.append(pg)
     finally:
         pdf.close()
     visible = sum(len(p.text) - p.text.count(" ") - p.text.count("\n") for p in pages)

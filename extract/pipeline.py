@@ -85,6 +85,7 @@ class PaperInput:
     abstract: str = ""
     benchmarks: tuple[str, ...] = ()
     problem: str = ""  # e.g. "file name is not an arXiv id": reported as status error, never read
+    lazy_metadata: bool = False  # title, abstract and benchmarks are read from the store when it is run
 
 
 @dataclass(frozen=True)
@@ -624,17 +625,25 @@ def inputs_from_paths(paths: Sequence[Path | str], conn: sqlite3.Connection | No
 
 
 def inputs_from_store(conn: sqlite3.Connection, pdf_dir: Path) -> list[PaperInput]:
-    """Every harvested PDF (``pdfs.status = 'ok'``), with its paper's metadata."""
-    rows = conn.execute(
-        """SELECT f.arxiv_id, f.version, f.path, p.title, p.abstract,
+    """Every harvested PDF (``pdfs.status = 'ok'``). Their metadata (title, abstract, benchmarks) is read
+    by ``run`` for the ones it extracts only, so listing a large store that has nothing new stays cheap."""
+    rows = conn.execute("SELECT arxiv_id, version, path FROM pdfs WHERE status = 'ok' AND path IS NOT NULL "
+                        "ORDER BY arxiv_id, version")
+    return [PaperInput(pdf_dir / r[2], r[0], int(r[1]), lazy_metadata=True) for r in rows]
+
+
+def with_metadata(conn: sqlite3.Connection, item: PaperInput) -> PaperInput:
+    """``item`` with its paper's title, abstract and benchmarks from the store (when it asks for them)."""
+    if not item.lazy_metadata:
+        return item
+    row = conn.execute(
+        """SELECT p.title, p.abstract,
                   (SELECT group_concat(benchmark, char(31)) FROM (SELECT benchmark FROM paper_benchmarks b
-                       WHERE b.arxiv_id = f.arxiv_id ORDER BY benchmark)) AS benchmarks
-           FROM pdfs f LEFT JOIN papers p ON p.arxiv_id = f.arxiv_id AND p.version = f.version
-           WHERE f.status = 'ok' AND f.path IS NOT NULL ORDER BY f.arxiv_id, f.version""")
-    return [PaperInput(pdf_dir / r["path"], r["arxiv_id"], int(r["version"]), title=r["title"] or "",
-                       abstract=r["abstract"] or "",
-                       benchmarks=tuple(r["benchmarks"].split("\x1f")) if r["benchmarks"] else ())
-            for r in rows]
+                       WHERE b.arxiv_id = ? ORDER BY benchmark)) AS benchmarks
+           FROM (SELECT 1) LEFT JOIN papers p ON p.arxiv_id = ? AND p.version = ?""",
+        (item.arxiv_id, item.arxiv_id, item.version)).fetchone()
+    return replace(item, title=row[0] or "", abstract=row[1] or "", lazy_metadata=False,
+                   benchmarks=tuple(row[2].split("\x1f")) if row[2] else ())
 
 
 def already_extracted(conn: sqlite3.Connection, items: Iterable[PaperInput], version: str) -> set[tuple[str, int]]:
@@ -704,6 +713,7 @@ def run(conn: sqlite3.Connection, items: Sequence[PaperInput], *, force: bool = 
         done = already_extracted(conn, todo, rule_version())
         summary.skipped = len(done)
         todo = [i for i in todo if (i.arxiv_id, i.version) not in done]
+    todo = [with_metadata(conn, i) for i in todo]
     for res in extract_many(todo, workers=workers, scheduler=scheduler, limits=limits, on_progress=on_progress):
         with finish_writes():  # SIGTERM waits until this paper is stored
             store_result(conn, res)

@@ -24,9 +24,10 @@ import logging
 import os
 import sqlite3
 from pathlib import Path
+from typing import TextIO
 
-from flopmine.config import neutralise_cell, write_csv_atomic, write_text_atomic
-from flopmine.store import candidates_for, candidates_generation, extracted_since, now_iso
+from flopmine.config import atomic_path, neutralise_cell, write_text_atomic
+from flopmine.store import candidates_for, candidates_generation, extracted_since, iter_candidates, now_iso
 from flopmine.types import FIELDS, Candidate
 
 from . import QUEUE_COLUMNS, REVIEWER_COLUMNS
@@ -112,14 +113,27 @@ def _write_state(conn: sqlite3.Connection, path: Path, generation: int, rows: in
     write_text_atomic(_state_path(path), json.dumps(state) + "\n")
 
 
-def _append(path: Path, rows: list[dict[str, object]]) -> None:
-    """Append rows in ``write_csv_atomic``'s format (the header is already there)."""
+def _writer(fh: TextIO) -> csv.DictWriter[str]:
+    """The queue's CSV format (``config.write_csv_atomic``'s: UTF-8, no BOM, ``\\n`` line ends)."""
+    return csv.DictWriter(fh, fieldnames=list(QUEUE_COLUMNS), extrasaction="ignore", lineterminator="\n")
+
+
+def _cells(row: dict[str, object]) -> dict[str, object]:
+    return {k: "" if v is None else neutralise_cell(v) for k, v in row.items()}
+
+
+def _append(conn: sqlite3.Connection, path: Path, papers: list[tuple[str, int, bool]]) -> int:
+    """Append the rows of ``papers`` (the header is already there), one paper in memory at a time."""
+    written = 0
     with open(path, "a", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(QUEUE_COLUMNS), extrasaction="ignore", lineterminator="\n")
-        for row in rows:
-            writer.writerow({k: "" if v is None else neutralise_cell(v) for k, v in row.items()})
+        writer = _writer(fh)
+        for aid, version, _first in papers:
+            for c in candidates_for(conn, aid, version):
+                writer.writerow(_cells(candidate_row(c)))
+                written += 1
         fh.flush()
         os.fsync(fh.fileno())
+    return written
 
 
 def write_queue(conn: sqlite3.Connection, path: Path) -> int:
@@ -137,25 +151,33 @@ def write_queue(conn: sqlite3.Connection, path: Path) -> int:
             return written
         changed = extracted_since(conn, done)
         if all(first for _aid, _v, first in changed):  # only papers the file has never seen: append
-            new = [candidate_row(c) for aid, v, _first in changed for c in candidates_for(conn, aid, v)]
-            _append(path, new)
-            _write_state(conn, path, generation, written + len(new))
-            return written + len(new)
+            written += _append(conn, path, changed)
+            _write_state(conn, path, generation, written)
+            return written
     rows = rewrite_queue(conn, path)
     _write_state(conn, path, generation, rows)
     return rows
 
 
 def rewrite_queue(conn: sqlite3.Connection, path: Path) -> int:
-    """Write the whole review queue CSV atomically from the store (formula-neutralised); return its rows."""
-    rows = queue_rows(conn)
+    """Write the whole review queue CSV atomically from the store (formula-neutralised); return its rows.
+
+    Candidates are streamed from the store to the file: memory holds the old file's reviewed rows only.
+    """
     reviewed = _read_reviewed(path)
-    for row in rows:
-        old = reviewed.pop(str(row["candidate_id"]), None)
-        if old:
-            row.update({k: old.get(k) or "" for k in REVIEWER_COLUMNS})
-    for old in reviewed.values():  # decisions on candidates that are gone: keep them, visibly
-        flags = [f for f in (old.get("flags") or "").split(",") if f]
-        rows.append({**{k: old.get(k, "") for k in QUEUE_COLUMNS}, "flags": ",".join([*flags, "stale"])})
-    write_csv_atomic(path, list(QUEUE_COLUMNS), rows)
-    return len(rows)
+    written = 0
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = _writer(fh)
+        writer.writeheader()
+        for c in iter_candidates(conn):
+            row = candidate_row(c)
+            old = reviewed.pop(str(row["candidate_id"]), None)
+            if old:
+                row.update({k: old.get(k) or "" for k in REVIEWER_COLUMNS})
+            writer.writerow(_cells(row))
+            written += 1
+        for old in reviewed.values():  # decisions on candidates that are gone: keep them, visibly
+            flags = [f for f in (old.get("flags") or "").split(",") if f]
+            writer.writerow(_cells({**{k: old.get(k, "") for k in QUEUE_COLUMNS}, "flags": ",".join([*flags, "stale"])}))
+            written += 1
+    return written

@@ -52,6 +52,9 @@ FORMAT = "flopmine-ranker"
 FORMAT_VERSION = 1
 HOME_MODEL = "models/ranker.json"  # relative to the home
 DEFAULT_C = 0.1  # inverse L2 strength of the logistic regression
+# compute candidates kept per (field, model) slot beyond the per-field cap: 0 (off) by default, since each kept
+# slot is a row for the reviewer; 1 keeps every model's FLOPs and params a table prints (docs/extract.md)
+DEFAULT_PER_MODEL = 0
 DEFAULT_LISTWISE_C = 0.3  # … of the conditional logit within (paper, field)
 MAX_MODEL_BYTES = 4 * 2**20  # a model file is read up to this size (the shipped one is ~15 kB)
 MAX_WEIGHT = 100.0  # |coefficient| and |intercept| a model may carry; 100 log-odds already saturate any probability
@@ -79,13 +82,16 @@ TAGS: tuple[str, ...] = (
     "cell_two_values", "cell_arrow", "cell_interval", "cell_assumed_scale", "cell_caption_only", "cell_row_header",
     "device_unit", "headline", "runner_up", "low_score", "rounded", "precise", "headline_model",
     "bold", "best_in_column", "best_own_in_column", "header_scale",
+    # tables read as grids (extract.grid): the scale printed in the cell ("7.3M") or the caption; the caption or a
+    # header names the benchmark; the values are a row of a transposed table; the row sits under a group heading
+    "cell_scale", "caption_scale", "caption_benchmark", "header_benchmark", "transposed", "group_row",
 )
 _FLAGS = ("ours", "citation", "train_context", "lr_schedule", "ablation", "range_", "inference", "table", "axis",
           "main_benchmark")
 _APPROX = re.compile(r"(?:[∼~≈]|\babout|\baround|\broughly|\bapproximately|\bnearly|\balmost|\blevel of|"
                      r"\bbudgets? of|\bunder|\bover|\bup to)\s*$", re.IGNORECASE)
 _OFF_SCALE = frozenset({"other_dataset", "delta", "low_score"})  # values that do not compete for "best"
-_RULE_KINDS = ("table.text", "table.grid", "hardware.catalog", "hardware.unknown")
+_RULE_KINDS = ("table.text", "table.grid", "table.geometry", "hardware.catalog", "hardware.unknown")
 
 
 class RankerError(FlopmineError):
@@ -429,15 +435,33 @@ def score_found(found: Found, model: Ranker, pages: int = 0) -> list[Candidate]:
 
 
 def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: dict[str, int] | None = None,
-               min_relative: float | None = None) -> list[Candidate]:
+               min_relative: float | None = None, per_model: int | None = None) -> list[Candidate]:
     """Score one paper's candidates and rank them within (paper, field), capping compute fields."""
     from .tables import clean_row_label
 
     # table rows' labels become model names only now: the evidence above read the raw label ("[12]", "(ours)")
     scored = [replace(c, model=clean_row_label(c.model)) if c.rule.startswith("table.") else c
               for c in score_found(found, model, pages)]
-    return dedupe_and_rank(scored, max_per_field=max_per_field,
-                           min_relative=DEFAULT_MIN_RELATIVE if min_relative is None else min_relative)
+    floor = DEFAULT_MIN_RELATIVE if min_relative is None else min_relative
+    capped = dedupe_and_rank(scored, max_per_field=max_per_field, min_relative=floor)
+    # A FLOPs or parameters table lists one value per model: the per-field cap above keeps the best few of the
+    # paper, while a reviewer decides per fact slot (paper, field, model). The best ``DEFAULT_PER_MODEL`` of
+    # each model's slot stay as well, ranked after the field's best.
+    if not (DEFAULT_PER_MODEL if per_model is None else per_model):
+        return capped
+    kept = {c.candidate_id for c in capped}
+    slots: dict[tuple[str, str], list[Candidate]] = defaultdict(list)
+    for c in dedupe_and_rank(scored, min_relative=0.0, limited=()):
+        if c.field in COMPUTE_FIELDS and c.model.strip() and c.candidate_id not in kept:
+            slots[(c.field, c.model.strip().lower())].append(c)
+    keep = DEFAULT_PER_MODEL if per_model is None else per_model
+    extra = [c for cs in slots.values() for c in cs[:keep]]
+    if not extra:
+        return capped
+    by_group: dict[str, list[Candidate]] = defaultdict(list)
+    for c in [*capped, *sorted(extra, key=lambda c: (-c.confidence, c.page))]:
+        by_group[RANK_GROUP.get(c.field, c.field)].append(c)
+    return [replace(c, rank=i) for cs in by_group.values() for i, c in enumerate(cs, 1)]
 
 
 def _better_first(c: Candidate) -> float:

@@ -25,7 +25,8 @@ from rapidfuzz import fuzz, process
 from flopmine.benchmarks import load_registry
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox
 
-from .document import Table
+from .document import Page, Table
+from .grid import Grid, GridRow, Rule, read_grids, words_from_chars
 from .normalise import find_quantities, parse_cell
 
 DEFAULT_FUZZY_CUTOFF = 90.0
@@ -57,7 +58,9 @@ _SURFACE: dict[str, tuple[str, ...]] = {
     "flops": ("flops", "gflops", "mflops", "bflops", "flop", "complexity", "#flops", "tflops"),
     "mult_adds": ("mult-adds", "multi-adds", "madds", "macs", "multiply-adds", "fma", "gmacs", "mult adds"),
     "params": ("params", "#params", "parameters", "# params", "#param", "param", "params.", "# params.", "pars",
-               "#pars", "# param", "#param."),
+               "#pars", "# param", "#param.", "#p", "# p", "|θ|", "#parameter", "#parameters", "# parameters",
+               "# of weights", "#weights", "# weights", "weights", "# of params", "# of parameters",
+               "#paras", "params (m)"),
     "hardware_count": ("# of gpus", "gpus", "#gpus", "# gpus", "num gpus", "tpus"),
     "training_time_hours": ("time (h)", "time(h)", "hours", "training time", "train time", "days", "gpu hours",
                             "training hours", "time (hours)", "time (days)", "train time (h)"),
@@ -69,8 +72,8 @@ _BENCH_HINT: dict[str, str] = {"en-de": "wmt14_en_de", "ende": "wmt14_en_de", "e
                                "swb": "swb_hub500", "switchboard": "swb_hub500"}
 _SCALE_WORDS: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(r"[×x]\s?10\^?\{?(\d{1,2})\}?"), 0.0),  # exponent read from the match
-    (re.compile(r"\bgflops?\b|\bgmacs\b|\bbflops\b|\bbillions?\b|\(b\)|\bbn\b", re.I), 1e9),
-    (re.compile(r"\bmflops?\b|\bmmacs\b|\bmillions?\b|\(m\)|\bmil\.|\bm\s*$", re.I), 1e6),
+    (re.compile(r"\bgflops?\b|\bgmacs\b|\bbflops\b|\bbillions?\b|\((?:b|g|bn)\)|\bbn\b|\bgmadds\b", re.I), 1e9),
+    (re.compile(r"\bmflops?\b|\bmmacs\b|\bmillions?\b|\(m\)|\bmil\.|\bmio\.?|\bm\s*$|\bmmadds\b", re.I), 1e6),
     (re.compile(r"\btflops?\b|\btrillions?\b", re.I), 1e12),
     (re.compile(r"\(k\)|\bthousands?\b", re.I), 1e3),
 )
@@ -105,6 +108,9 @@ class CellFact:
     end: int = -1
     caption: str = ""  # the table's caption, when one was found
     column: int = 0  # 0-based index of the value among the row's metric columns
+    evidence: str = ""  # the row as printed and its header path ("MixNet-L auto 7.3M … [Model Type …]")
+    bbox: BBox | None = None  # the cell's box, grid tables only
+    tags: tuple[str, ...] = ()  # what the grid saw: "bold", "header_scale", "caption_benchmark" …
 
 
 @functools.lru_cache(maxsize=1)
@@ -773,3 +779,189 @@ def _is_dataset_name(text: str) -> bool:
 
 def _model_label(label: str) -> str:
     return _BRACKETED.sub("", label).strip(" :|") if label else ""
+
+
+# ---------------------------------------------------------------- grids read from geometry (extract.grid)
+
+DEFAULT_GRID_CONFIDENCE = 0.6  # prior of a value under a header that names its field
+DEFAULT_BENCH_COLUMN_CONFIDENCE = 0.45  # … under a benchmark name, the field from the caption or registry
+# a short cell with a number left of every field column is part of the row's name: a width multiplier or an
+# input size printed in its own column ("V3-Large | 1.0 | 75.2 …")
+DEFAULT_DESCRIPTOR_CHARS = 8
+_MULTI_SPLIT = re.compile(r"\s*/\s*")
+
+
+def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None, str, str]:
+    """A column's field from its header path, deepest level first (a sub-header says more than the spanning
+    header over it, which supplies the field when the sub-header is "224×" or "val"); and the benchmark a
+    level names (a spanning "ImageNet", a "CIFAR-10" column). Returns (match, benchmark, scale source)."""
+    bench = ""
+    for level in reversed(path):
+        spans = [b for _, _, b in _benchmark_spans(level)]
+        if spans:
+            bench = spans[0]
+            break
+    full = " ".join(path)
+    hm: HeaderMatch | None = None
+    for level in reversed(path):
+        hm = header_field(level)
+        if hm is not None:
+            break
+    if hm is None and full:
+        hm = header_field(full)
+    if hm is None and bench and not bench.startswith("other:"):
+        metric = next((h.field for _, _, h in _header_spans(caption) if FIELDS[h.field].kind == "metric"), "")
+        metric = metric or _primary_metric(bench)
+        if metric:
+            hm = HeaderMatch(metric, 1.0, 80.0, bench, full)
+    if hm is None:
+        return None, bench, ""
+    scale_src = ""
+    scale = hm.scale
+    if scale == 1.0 and hm.field in _SCALED_FIELDS:
+        scale = header_scale(full)
+        if scale == 1.0 and caption:
+            scale = header_scale(caption)
+            scale_src = "caption" if scale != 1.0 else ""
+        else:
+            scale_src = "header" if scale != 1.0 else ""
+    elif scale != 1.0:
+        scale_src = "header"
+    b = hm.benchmark or (bench if not bench.startswith("other:") else hm.benchmark)
+    return HeaderMatch(hm.field, scale, hm.score, b, full or hm.text), bench, scale_src
+
+
+def _assumed_scale(field_name: str, values: Sequence[float]) -> float:
+    """The scale of bare numbers in a FLOPs / params column whose header and cells give none: one unit per
+    column, as tables print it. FLOPs columns of mobile networks are in millions (values in the hundreds:
+    "219", "565"), of larger ones in billions ("4.1", "11.5"); parameter counts below 10,000 are millions.
+
+    >>> _assumed_scale("mult_adds", [219, 66, 300]), _assumed_scale("flops", [4.1, 7.8]), _assumed_scale("params", [25.6])
+    (1000000.0, 1000000000.0, 1000000.0)
+    """
+    if not values:
+        return 1.0
+    top = max(values)
+    if field_name == "params":
+        return 1e6 if top < 1e4 else 1.0
+    if field_name in ("flops", "mult_adds"):
+        if top >= 1e4:
+            return 1.0
+        return 1e6 if top >= 100 else 1e9
+    return 1.0
+
+
+def _row_model(row: GridRow, descriptors: Sequence[str]) -> str:
+    """The row's model name: its label, the short descriptor cells left of the field columns ("1.0",
+    "auto"), and the group heading above it when the label alone is no name ("+ SE", "Ours", "×1.0")."""
+    label = row.label
+    if row.group and not model_names_like(label) and len(label) <= 24:
+        label = f"{row.group} {label}".strip()
+    return " ".join(x for x in (label, *descriptors) if x)
+
+
+def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
+    """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
+    table, in a row whose label does), one fact per value, its model the row label (the column header when
+    transposed), its evidence the row as printed plus the header ("row text [header text]").
+
+    Cells: "70.3(2.9)" (a delta or spread in parentheses) and "79.0±0.17" keep the first number; "93.17% /
+    72.56%" under "Top-1 / Top-5" gives both; dashes are "not reported" and give nothing.
+    """
+    ncol = len(grid.headers)
+    cols = [_column_match(grid.headers[j], grid.caption) for j in range(ncol)]
+    caption_only = False
+    if not any(c[0] is not None for c in cols) and grid.caption:
+        # no header names a field, the caption names the metric ("Table 1: BLEU scores of …" over "All  No UNK")
+        metric = next((h.field for _, _, h in _header_spans(grid.caption) if FIELDS[h.field].kind == "metric"), "")
+        if metric:
+            caption_only = True
+            hm = HeaderMatch(metric, 1.0, 60.0, "", f"caption: {metric}")
+            cols = [(hm, "", "") for _ in range(ncol)]
+    caption_bench = bool(_benchmark_spans(grid.caption)) if grid.caption else False
+    first_field = next((j for j, c in enumerate(cols) if c[0] is not None), ncol)
+    evidence_head = f" [{grid.header_text}]" if grid.header_text else ""
+    out: list[CellFact] = []
+    # bare values per column, for the one scale of a FLOPs / params column without one
+    bare: dict[int, list[float]] = {}
+    for row in grid.rows:
+        for j, cell in enumerate(row.cells):
+            hm = cols[j][0] if j < ncol else None
+            if cell is None or hm is None or hm.scale != 1.0 or hm.field not in ("params", "flops", "mult_adds"):
+                continue
+            v, _ = parse_cell(cell.text)
+            if v is not None and not re.search(r"\d\s?[KMBG]\b|[×·]|e\d", cell.text):
+                bare.setdefault(j, []).append(v)
+    assumed = {j: _assumed_scale(cols[j][0].field, vs) for j, vs in bare.items() if cols[j][0] is not None}
+    for row in grid.rows:
+        row_hm = header_field(row.label) if row.label and len(row.label) <= 30 and not model_names_like(row.label) \
+            else None
+        descriptors = [c.text for j, c in enumerate(row.cells[:first_field]) if c is not None
+                       and cols[j][0] is None and len(c.text) <= DEFAULT_DESCRIPTOR_CHARS
+                       and re.search(r"\d", c.text)]
+        model = _row_model(row, descriptors)
+        metric_col = -1
+        for j, cell in enumerate(row.cells):
+            if cell is None or j >= ncol:
+                continue
+            hm, bench, scale_src = cols[j]
+            transposed = False
+            if (grid.transposed or hm is None) and row_hm is not None:
+                hm, transposed, scale_src = row_hm, True, "header" if row_hm.scale != 1.0 else ""
+            if hm is None:
+                continue
+            if FIELDS[hm.field].kind == "metric":
+                metric_col += 1
+            cell_model = (grid.headers[j][-1] if grid.headers[j] else "") if transposed else model
+            pairs = [(cell.text, hm)]
+            parts = _MULTI_SPLIT.split(cell.text)
+            heads = _MULTI_SPLIT.split(grid.headers[j][-1]) if grid.headers[j] else []
+            if len(parts) == 2 and len(heads) == 2 and not transposed:
+                second = header_field(heads[1])
+                first = header_field(heads[0])
+                if first is not None and second is not None:
+                    pairs = [(parts[0], HeaderMatch(first.field, hm.scale, hm.score, hm.benchmark, hm.text)),
+                             (parts[1], HeaderMatch(second.field, hm.scale, hm.score, hm.benchmark, hm.text))]
+            for tok, m in pairs:
+                value, flags = _cell_value(tok, m)
+                if value is None:
+                    continue
+                tags: list[str] = []
+                if m.field in ("params", "flops", "mult_adds") and m.scale == 1.0:
+                    if re.search(r"\d\s?[KMBG]\b|[×·]|e\d", tok):
+                        tags.append("cell_scale")
+                    elif j in assumed and assumed[j] != 1.0 and value < 1e4:
+                        value *= assumed[j]
+                        flags = (*flags, "assumed_scale")
+                elif scale_src:
+                    tags.append(f"{scale_src}_scale" if scale_src == "caption" else "header_scale")
+                if cell.bold or (row.label_bold and FIELDS[m.field].kind == "metric"):
+                    tags.append("bold")
+                if caption_bench:
+                    tags.append("caption_benchmark")
+                if bench and not bench.startswith("other:"):
+                    tags.append("header_benchmark")
+                if transposed:
+                    tags.append("transposed")
+                if row.group:
+                    tags.append("group_row")
+                if caption_only:
+                    flags = (*flags, "caption_only")
+                conf = DEFAULT_GRID_CONFIDENCE if m.score >= 90 else DEFAULT_BENCH_COLUMN_CONFIDENCE
+                for f in _fact(m, value, tok, cell_model, m.text, conf, benchmark,
+                               ("table", "grid", *flags), cell.start, cell.end, grid.caption, max(metric_col, 0)):
+                    out.append(CellFact(f.field, f.value, f.raw, f.model, f.header, f.confidence, f.benchmark, f.flags,
+                                        f.start, f.end, f.caption, j, f"{row.text}{evidence_head}", cell.bbox,
+                                        tuple(tags)))
+    return out
+
+
+def grid_tables(page: Page) -> tuple[Table, ...]:
+    """The tables of a page read as grids from its words and horizontal rules (``extract.grid``), as ``Table``s
+    that keep their ``Grid`` (transposed when the row labels name fields and the headers do not). Empty
+    without character boxes. Measured against pdfplumber's finder on the dev corpus in ``docs/extract.md``."""
+    if not page.char_boxes:
+        return ()
+    words = words_from_chars(page.text, page.char_boxes, bold=page.bold.__contains__ if page.bold else None)
+    grids = read_grids(words, [Rule(x0, y, x1) for x0, y, x1 in page.rules], field_of=header_field)
+    return tuple(Table(page=page.number, rows=g.to_rows(), bbox=g.bbox, caption=g.caption, grid=g) for g in grids)

@@ -384,6 +384,12 @@ def extracted_since(conn: sqlite3.Connection, generation: int) -> list[tuple[str
         "ORDER BY arxiv_id, version", (generation,))]
 
 
+def iter_candidates(conn: sqlite3.Connection) -> Iterator[Candidate]:
+    """Every candidate in the store, streamed (one row in memory at a time), ordered as ``candidates_for``."""
+    for row in conn.execute("SELECT * FROM candidates ORDER BY arxiv_id, version, field, rank, confidence DESC"):
+        yield Candidate.from_row(row)
+
+
 def candidates_for(conn: sqlite3.Connection, arxiv_id: str | None = None, version: int | None = None,
                    benchmark: str | None = None) -> list[Candidate]:
     """Candidates, ordered by paper, field and rank (best first)."""

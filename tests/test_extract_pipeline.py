@@ -532,3 +532,38 @@ def test_the_run_summary_keeps_counts_not_candidates(tmp_path: Path) -> None:
     stored = conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
     assert stored > 0 and summary.candidates == stored
     assert all(r.candidates == () for r in summary.results)
+
+
+def test_rewriting_the_queue_holds_one_row_at_a_time_not_the_store(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from flopmine.extract.queue import rewrite_queue
+
+    peaks = []
+    for n in (100, 1500):
+        conn = connect(tmp_path / f"s{n}.sqlite")
+        _store_papers(conn, range(1, n + 1))
+        tracemalloc.start()
+        assert rewrite_queue(conn, tmp_path / f"q{n}.csv") == 5 * n
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        conn.close()
+    assert peaks[1] < 2 * peaks[0], peaks  # 15 times the candidates, not 15 times the memory
+
+
+def test_inputs_from_the_store_get_their_metadata_when_they_are_run(tmp_path: Path) -> None:
+    from flopmine.extract.pipeline import with_metadata
+    from flopmine.store import upsert_paper
+    from flopmine.types import Paper
+
+    conn = connect(tmp_path / "s.sqlite")
+    upsert_paper(conn, Paper("1512.03385", 1, "Deep Residual Learning", abstract="ImageNet results",
+                             benchmarks=("imagenet", "cifar10")))
+    conn.execute("INSERT INTO pdfs (arxiv_id, version, status, path, updated_at) VALUES "
+                 "('1512.03385', 1, 'ok', '1512.03385v1.pdf', 'now'), ('1706.03762', 1, 'ok', 'x.pdf', 'now')")
+    known, unknown = inputs_from_store(conn, tmp_path)
+    assert known.abstract == "" and known.lazy_metadata  # listing reads no abstracts
+    full = with_metadata(conn, known)
+    assert (full.title, full.abstract, full.benchmarks) == ("Deep Residual Learning", "ImageNet results",
+                                                             ("cifar10", "imagenet"))
+    assert with_metadata(conn, unknown).title == "" and not with_metadata(conn, unknown).lazy_metadata

@@ -17,7 +17,7 @@ from flopmine.extract.normalise import (
     parse_duration_hours,
     parse_number,
 )
-from flopmine.extract.rank import dedupe_and_rank
+from flopmine.extract.ranking import dedupe_and_rank
 from flopmine.extract.rules import RULE_VERSION, candidates, engine, load_rules
 from flopmine.extract.rules.context import own_model_stems, section_map
 from flopmine.extract.tables import header_field, header_scale, table_facts, text_table_facts
@@ -498,7 +498,7 @@ def test_the_model_a_value_belongs_to_decides_own_model_evidence() -> None:
 
 
 def test_features_name_the_evidence_and_cross_it_with_the_field_group() -> None:
-    from flopmine.extract.rank import Evidence
+    from flopmine.extract.evidence import Evidence
     from flopmine.extract.ranking import features
 
     c = Candidate("1.1", 1, "epochs", 90.0, rule="epochs.for", page=3)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from flopmine.types import FIELDS, METRIC_FIELDS, Candidate
+from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 
 from ..document import Document, Page
-from ..rank import Evidence
-from ..tables import CellFact, table_facts, text_table_facts
+from ..evidence import Evidence
+from ..grid import Grid
+from ..tables import CellFact, grid_facts, table_facts, text_table_facts
 from .benchmark_names import _benchmark_spots, _fit_metric, _nearest_benchmark
 from .context import (
     SectionMap,
@@ -69,18 +70,63 @@ def _best_in_column(facts: list[CellFact], own: dict[str, float]) -> tuple[set[i
     return best, best_own
 
 
+def _rule_of(f: CellFact) -> str:
+    if "grid" in f.flags:
+        return "table.geometry"  # extract.grid: the table read from word boxes and rules
+    return "table.text" if "text_table" in f.flags else "table.grid"
+
+
+def page_grids(page: Page) -> list[Grid]:
+    """The page's tables read as grids (``Page.tables`` from ``extract.pdf.read_document``)."""
+    return [t.grid for t in page.tables if t.grid is not None]
+
+
+def _group_of(field_name: str) -> str:
+    """Fields one value may be read as (FLOPs and multiply-adds; accuracy and error are told apart by value)."""
+    return "flops" if field_name == "mult_adds" else field_name
+
+
+def _within(box: BBox, region: BBox) -> bool:
+    mx, my = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return region[0] - 2 <= mx <= region[2] + 2 and region[1] - 2 <= my <= region[3] + 2
+
+
+def _overlap(a: BBox, b: BBox) -> float:
+    """The share of ``a``'s area inside ``b``."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    area = max((a[2] - a[0]) * (a[3] - a[1]), 1e-6)
+    return max(w, 0) * max(h, 0) / area
+
+
 def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, idx: list[int],
                       sections: SectionMap, own: dict[str, float], spots: list[tuple[int, str]],
                       default_bench: str, ranked: list[str]) -> list[tuple[Candidate, float, Evidence]]:
     out: list[tuple[Candidate, float, Evidence]] = []
     facts = []
     raw_lines = page.text
+    grids = page_grids(page)
+    regions = [g.bbox for g in grids]
+    placed: set[tuple[str, float]] = set()
+    for g in grids:
+        for f in grid_facts(g, benchmark=""):
+            facts.append((f, max(f.start, 0)))
+            placed.add((_group_of(f.field), round(f.value, 6)))
     for f in text_table_facts(raw_lines, benchmark="", boxes=page.char_boxes or None):
-        facts.append((f, f.start))
+        # the line-by-line reader is the fallback for what the grids do not place: text outside every grid, or
+        # a value of a grid's region that no grid cell gave under that field
+        box = page.span_bbox(f.start, f.end) if regions and f.start >= 0 else None
+        if box is None or not any(_within(box, r) for r in regions) \
+                or (_group_of(f.field), round(f.value, 6)) not in placed:
+            facts.append((f, f.start))
     for t in page.tables:
+        if t.grid is not None:
+            continue
+        inside = t.bbox is not None and any(_overlap(t.bbox, r) > 0.5 for r in regions)
         pos = raw_lines.find(t.caption[:30]) if t.caption else -1
         for f in table_facts(t, benchmark=""):
-            facts.append((f, max(pos, 0)))
+            if not inside or (_group_of(f.field), round(f.value, 6)) not in placed:
+                facts.append((f, max(pos, 0)))
     raw_spots = _benchmark_spots(raw_lines) if facts else []
     flat = raw_lines.replace("\n", " ") if facts else raw_lines  # the page on one line, for snippets
     best, best_own = _best_in_column([f for f, _ in facts], own)
@@ -114,6 +160,7 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         if not f.model.strip() or re.fullmatch(r"\(?[A-Z]\)?|\d+", f.model.strip()):
             tags.append("unlabelled_row")  # a row without a model name: an ablation variant or a stray line
         tags.extend(f"cell_{x}" for x in f.flags if x in _CELL_FLAGS)
+        tags.extend(t for t in f.tags if t not in tags)
         if id(f) in best:
             tags.append("best_in_column")  # the best value of its column: what the paper's table leads to
         if id(f) in best_own:
@@ -121,13 +168,16 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         ev = Evidence(section=sections.kind(page_index, max(pos, 0)), ours=ours, citation=cites,
                       own_model=own_score, table=True, tags=tuple(tags),
                       ablation=bool(_ABLATION_CAPTION.search(f.caption)))
-        bbox = page.span_bbox(f.start, f.end) if page.char_boxes and f.start >= 0 else None
-        snippet = _snippet(flat, max(f.start, 0), max(f.end, 0)) if f.start >= 0 else (
-            f"{f.model} {f.raw} [{f.header}]")[:SNIPPET_CHARS]
+        bbox = f.bbox or (page.span_bbox(f.start, f.end) if page.char_boxes and f.start >= 0 else None)
+        if f.evidence:
+            snippet = f.evidence[:SNIPPET_CHARS]
+        else:
+            snippet = _snippet(flat, max(f.start, 0), max(f.end, 0)) if f.start >= 0 else (
+                f"{f.model} {f.raw} [{f.header}]")[:SNIPPET_CHARS]
         cand = Candidate(
             arxiv_id=doc.arxiv_id, version=doc.version, field=field, value=f.value, benchmark=bench,
             model=f.model[:120], unit=FIELDS[field].unit, raw=f.raw, page=page.number, snippet=snippet,
-            rule="table.text" if "text_table" in f.flags else "table.grid", bbox=bbox, flags=flags,
+            rule=_rule_of(f), bbox=bbox, flags=flags,
             rule_version=RULE_VERSION,
         )
         out.append((cand, f.confidence, ev))

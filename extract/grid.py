@@ -1,0 +1,840 @@
+"""Tables as grids, built from the page's geometry: word boxes → regions → rows and columns → header
+paths → cells. Pure: plain dataclasses in, plain dataclasses out, testable on synthetic word boxes.
+
+The habits of typeset tables this reads (LaTeX ``tabular`` with booktabs, and their Word look-alikes):
+
+- **Regions.** A table sits between horizontal rules of one width (booktabs ``\\toprule`` …
+  ``\\bottomrule``; vertical rules are rare and not needed), or, without rules, it is a block of lines
+  holding several numbers each, under a few header lines and next to a "Table N" caption.
+- **Columns.** The values of one column line up across rows (left, right or centred: their x-extents
+  overlap), so columns are the union of the values' x-extents over the data rows, split again where
+  one row has two values in one union (camelot's stream mode and pdfplumber's ``text`` strategy work
+  from the same alignment).
+- **Rows.** Words of one row share a baseline. A line with only a label is a wrapped label (it
+  continues the row above, or starts the row below whose label is empty) or a group heading (a
+  backbone or method name over its variants), carried down to the rows under it.
+- **Headers.** The lines above the first data row. A header phrase over several columns that have
+  their own sub-headers below is a spanning header; the path of headers over a column, top to
+  bottom, is the column's header (``top-1 err (%)`` › ``224×``).
+- **Transposed tables.** When the row labels name quantities (``# of Weights``, ``FLOPs``) and the
+  column headers do not, the models are the columns (``0.5× 1× 1.5× 2×``).
+
+``extract.tables.grid_facts`` maps header paths to fields and scales; ``extract.rules.table_rows``
+turns the cells into candidates.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from flopmine.types import BBox
+
+# Geometry tolerances, in PDF points unless said otherwise.
+DEFAULT_WORD_GAP = 0.45  # × glyph height: a wider gap between two characters of one line starts a new word
+DEFAULT_PHRASE_GAP = 0.9  # × glyph height: words closer than this form one phrase (a multi-word cell)
+DEFAULT_LINE_OVERLAP = 0.5  # share of the smaller height two boxes overlap vertically to sit on one line
+DEFAULT_RULE_ALIGN = 3.0  # rules of one table start and end within this many points
+DEFAULT_RULE_MIN_WIDTH = 40.0  # shorter horizontal paths are glyph parts or arrows
+DEFAULT_RULE_MAX_GAP = 320.0  # the largest vertical gap between two rules of one table
+DEFAULT_ROW_REACH_MAX = 400.0  # how far rows may run on below a table's last rule, one row pitch at a time
+DEFAULT_ROW_GAP_UP = 10.0  # header lines searched above a first rule that is a midrule: 4 × this
+DEFAULT_MAX_HEADER_LINES = 4  # header lines searched above an unruled block of numeric rows
+DEFAULT_LINE_PITCH = 2.2  # × glyph height: a larger vertical gap ends an unruled table block
+DEFAULT_MIN_ROWS = 2  # data rows a region needs to be read as a table
+DEFAULT_MIN_NUMERIC = 2  # numeric cells a line needs to count as a data row of an unruled block
+
+# "Table 3:", "Table 3.", "TABLE III" on its own: a caption; "Table 3 shows …" is running text
+_CAPTION = re.compile(r"^\s*(?:Table|TABLE|Tab\.)\s*(?:\d+|[IVX]+)\s*(?:[:.|]|$)")
+# A value as tables print it: optional sign, digits with thousands commas or decimals, an optional
+# flattened exponent ("4.1×109"), scale suffix (K M B G T), percent, footnote marks.
+_NUMERIC = re.compile(
+    r"[-−+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:(?<=\d)(?:[×x·]10[\^\d\-−]{1,4}|[eE][-+]?\d{1,2}))?"
+    r"(?:(?<=\d)\s?[KMBGT])?%?(?:[*†‡§¶⋆∗?]+)?")
+_DELTA = re.compile(r"\(\s*[-−+±]?\s*\d+(?:\.\d+)?%?\s*\)|\[\s*[-−+±]?\s*\d+(?:\.\d+)?\s*\]")  # "(2.9)", "(+1.2)"
+_GLUED = re.compile(r"(?<=[\d%])(?:\(\s*[-−+±]?\d+(?:\.\d+)?%?\s*\)|±\d+(?:\.\d+)?%?)$")
+_JOINER = frozenset({"±", "/", "→", "->", "+-", "±±"})
+_UNITS = frozenset({"M", "B", "G", "K", "%", "GFLOPs", "MFLOPs", "GFLOPS", "MFLOPS", "ms", "h"})
+_DASH = frozenset({"-", "–", "—", "−", "--", "n/a", "N/A", "NA", "✗", "×", "x"})  # "not reported"
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word on a page: its text, box (top-left origin) and its span in the page text (``start`` = -1
+    when it was not read from page text)."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    start: int = -1
+    end: int = -1
+    bold: bool = False
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+    @property
+    def xmid(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def ymid(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A horizontal rule: ``x0`` to ``x1`` at height ``y`` (top-left origin)."""
+
+    x0: float
+    y: float
+    x1: float
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The text in one grid cell, with its words' box and span (-1 when unknown)."""
+
+    text: str
+    bbox: BBox
+    start: int = -1
+    end: int = -1
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class GridRow:
+    """One data row: its label (the row's model, usually), the group heading above it, its cells by
+    column index (``None`` for an empty cell), and the row as printed."""
+
+    label: str
+    cells: tuple[Cell | None, ...]
+    text: str
+    group: str = ""
+    label_bold: bool = False
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table read from geometry: header path and header text per column, the data rows, the caption.
+
+    ``transposed``: the models are the columns and the row labels name the quantities.
+    """
+
+    bbox: BBox
+    headers: tuple[tuple[str, ...], ...]  # per column: header phrases top to bottom (a path)
+    rows: tuple[GridRow, ...]
+    caption: str = ""
+    header_text: str = ""  # the header lines as printed, for evidence
+    label_header: str = ""  # the header over the row labels ("Model", "Method")
+    transposed: bool = False
+    ruled: bool = False  # the region came from horizontal rules
+
+    def header(self, col: int) -> str:
+        """The column's header path as one string ("top-1 err (%) 224×")."""
+        return " ".join(self.headers[col]) if 0 <= col < len(self.headers) else ""
+
+    def to_rows(self) -> tuple[tuple[str | None, ...], ...]:
+        """The table as rows of cell text: the header row (label header, then each column's header path),
+        then each data row (label, then its cells; None for an empty cell)."""
+        head = (self.label_header or None, *(self.header(i) or None for i in range(len(self.headers))))
+        body = tuple((r.label or None, *(c.text if c else None for c in r.cells)) for r in self.rows)
+        return (head, *body) if any(head) else body
+
+
+# ---------------------------------------------------------------- words
+
+
+def words_from_chars(text: str, boxes: Sequence[BBox | None], *, gap: float = DEFAULT_WORD_GAP,
+                     bold: Callable[[int], bool] | None = None) -> list[Word]:
+    """Words of a page's text given one box per character (``Page.char_boxes``): split at whitespace,
+    at characters without a box, and where two characters are further apart than ``gap`` × their height
+    or not on one line.
+
+    >>> [w.text for w in words_from_chars("ab cd", [(0, 0, 5, 8), (5, 0, 10, 8), None, (20, 0, 25, 8), (40, 0, 45, 8)])]
+    ['ab', 'c', 'd']
+    """
+    out: list[Word] = []
+    n = min(len(text), len(boxes))
+    start = -1  # first index of the word being read, -1 between words
+    x0 = top = x1 = bottom = 0.0
+    prev: BBox | None = None
+    add = out.append
+    for i in range(n):
+        b = boxes[i]
+        if b is None or text[i].isspace():
+            if start >= 0:
+                add(Word(text[start:i], x0, top, x1, bottom, start, i, bool(bold and bold(start))))
+                start = -1
+            prev = None
+            continue
+        if prev is not None:
+            h = max(prev[3] - prev[1], b[3] - b[1], 1.0)
+            if min(prev[3], b[3]) - max(prev[1], b[1]) <= -0.2 * h or b[0] - prev[2] > gap * h or b[2] < prev[0] - 1:
+                add(Word(text[start:i], x0, top, x1, bottom, start, i, bool(bold and bold(start))))
+                start = -1
+        if start < 0:
+            start, x0, top, x1, bottom = i, b[0], b[1], b[2], b[3]
+        else:
+            x0, top, x1, bottom = min(x0, b[0]), min(top, b[1]), max(x1, b[2]), max(bottom, b[3])
+        prev = b
+    if start >= 0:
+        add(Word(text[start:n], x0, top, x1, bottom, start, n, bool(bold and bold(start))))
+    return out
+
+
+def group_lines(words: Sequence[Word], *, overlap: float = DEFAULT_LINE_OVERLAP) -> list[list[Word]]:
+    """Words grouped into lines (shared vertical extent), top to bottom, each line left to right.
+
+    >>> ls = group_lines([Word("b", 20, 0, 25, 8), Word("c", 0, 20, 5, 28), Word("a", 0, 1, 5, 9)])
+    >>> [[w.text for w in line] for line in ls]
+    [['a', 'b'], ['c']]
+    """
+    lines: list[tuple[float, float, list[Word]]] = []  # top, bottom, words
+    for w in sorted(words, key=lambda w: (w.ymid, w.x0)):
+        for k in range(len(lines) - 1, max(-1, len(lines) - 3), -1):
+            top, bottom, ws = lines[k]
+            common = min(bottom, w.bottom) - max(top, w.top)
+            small = w.height < 0.75 * (bottom - top)  # a sub- or superscript ("AP^bbox_50") touching the line
+            if common >= overlap * min(max(bottom - top, 0.1), max(w.height, 0.1)) or (small and common > 0):
+                ws.append(w)
+                lines[k] = (min(top, w.top), max(bottom, w.bottom), ws)
+                break
+        else:
+            lines.append((w.top, w.bottom, [w]))
+    lines.sort(key=lambda t: (t[0] + t[1]) / 2)
+    return [sorted(ws, key=lambda w: w.x0) for _, _, ws in lines]
+
+
+# ---------------------------------------------------------------- cells
+
+
+@functools.lru_cache(maxsize=8192)
+def is_numeric(text: str) -> bool:
+    """Whether a word is a table value ("75.2", "7.3M", "1,248,424", "4.1×109", "93.17%", "95.08‡").
+
+    Width multipliers ("1.0×", "2x") and years in labels stay text.
+
+    >>> [is_numeric(t) for t in ("75.2", "7.3M", "1,248,424", "4.1×109", "1.0×", "V3-Large", "93.17%", "-")]
+    [True, True, True, True, False, False, True, False]
+    """
+    t = _GLUED.sub("", text.strip())  # "70.3(2.9)", "79.0±0.17": the value with its spread or delta glued on
+    if not t or not any(c.isdigit() for c in t):
+        return False
+    m = _NUMERIC.fullmatch(t)
+    return m is not None
+
+
+def is_dash(text: str) -> bool:
+    """A cell that says "not reported" ("-", "–", "—", "n/a").
+
+    >>> is_dash("—"), is_dash("n/a"), is_dash("3")
+    (True, True, False)
+    """
+    return text.strip() in _DASH
+
+
+def _is_value_part(w: Word) -> bool:
+    return is_numeric(w.text) or bool(_DELTA.fullmatch(w.text)) or w.text in _JOINER or is_dash(w.text) \
+        or bool(re.fullmatch(r"[±/→]?[-−+]?\d[\d.,]*%?[KMBG]?\)?|\(?[-−+]?\d[\d.,]*%?\)", w.text)) \
+        or w.text in ("M", "B", "G", "K", "%")
+
+
+def phrases(line: Sequence[Word], *, gap: float = DEFAULT_PHRASE_GAP, header: bool = False) -> list[list[Word]]:
+    """A line's words grouped into cells: text words closer than ``gap`` × glyph height join; a value
+    stands alone, with what belongs to it ("79.0 ± 0.17", "70.3 (2.9)", "1.4e18 / 3.7e9", "7.3 M").
+
+    >>> ws = [Word("ResNet-50", 0, 0, 40, 8), Word("(ours)", 42, 0, 60, 8), Word("76.1", 80, 0, 95, 8),
+    ...       Word("±", 96, 0, 100, 8), Word("0.2", 101, 0, 110, 8), Word("25.6", 130, 0, 145, 8)]
+    >>> [" ".join(w.text for w in p) for p in phrases(ws)]
+    ['ResNet-50 (ours)', '76.1 ± 0.2', '25.6']
+    """
+    out: list[list[Word]] = []
+    numeric: list[bool] = []  # per phrase: holds a value
+    # the line's height (tight glyph boxes: a lower-case word is shorter than the font size)
+    line_h = max(max((w.height for w in line), default=1.0), 1.0)
+    limit = gap * line_h
+    for w in line:
+        w_num = is_numeric(w.text)
+        if out:
+            prev = out[-1][-1]
+            close = w.x0 - prev.x1 <= limit
+            if not numeric[-1] and w.height < 0.75 * line_h and w.x0 - prev.x1 <= 0.15 * line_h:
+                # a sub- or superscript set right after a word ("AP^bbox_50"): one word with it
+                out[-1][-1] = Word(prev.text + w.text, prev.x0, min(prev.top, w.top), max(prev.x1, w.x1),
+                                   max(prev.bottom, w.bottom), prev.start, w.end, prev.bold)
+                continue
+            if not close:
+                join = False
+            elif header:  # a header's words and numbers join ("SQuAD 1.1", "AP 50", "top-1 err (%)")
+                join = True
+            elif numeric[-1]:
+                # a value takes its joiner, the value after a joiner, its delta in parentheses and a unit;
+                # a short number right before a name is part of the name ("0.75 MobileNet-224", "1.0 MobileNet")
+                join = (w.text in _JOINER or prev.text in _JOINER or w.text[:1] in "±/→"
+                        or prev.text[-1:] in "±/→" or bool(_DELTA.fullmatch(w.text))
+                        or w.text in _UNITS or (len(out[-1]) == 1 and len(prev.text) <= 5
+                                                and bool(re.match(r"[A-Za-z]{2}", w.text))))
+            else:
+                join = not w_num and not is_dash(w.text)
+            if join:
+                out[-1].append(w)
+                numeric[-1] = numeric[-1] or w_num
+                continue
+        out.append([w])
+        numeric.append(w_num)
+    return out
+
+
+def _phrase_text(ws: Sequence[Word]) -> str:
+    return " ".join(w.text for w in ws)
+
+
+def _box(ws: Sequence[Word]) -> BBox:
+    return (min(w.x0 for w in ws), min(w.top for w in ws), max(w.x1 for w in ws), max(w.bottom for w in ws))
+
+
+def _is_value_phrase(ws: Sequence[Word]) -> bool:
+    if len(ws) == 1 and is_dash(ws[0].text):
+        return True
+    return is_numeric(ws[0].text) and not any(re.match(r"[A-Za-z]{2}", w.text) and w.text not in _UNITS
+                                              for w in ws[1:])
+
+
+# ---------------------------------------------------------------- regions
+
+
+def rule_regions(rules: Sequence[Rule], *, align: float = DEFAULT_RULE_ALIGN,
+                 max_gap: float = DEFAULT_RULE_MAX_GAP) -> list[tuple[BBox, list[float]]]:
+    """Rules that share their left and right ends grouped into table boxes, with the heights of the rules.
+
+    >>> [b for b, _ in rule_regions([Rule(100, 50, 300), Rule(100.5, 70, 300), Rule(100, 150, 299.5)])]
+    [(100, 50, 300, 150)]
+    """
+    groups: list[list[object]] = []  # x0, top, x1, bottom, ys
+    for r in sorted(rules, key=lambda r: r.y):
+        if r.x1 - r.x0 < DEFAULT_RULE_MIN_WIDTH:
+            continue
+        for g in groups:
+            if abs(g[0] - r.x0) <= align and abs(g[2] - r.x1) <= align and r.y - g[3] <= max_gap:  # type: ignore[operator]
+                g[3] = r.y
+                g[4].append(r.y)  # type: ignore[attr-defined]
+                break
+        else:
+            groups.append([r.x0, r.y, r.x1, r.y, [r.y]])
+    return [((g[0], g[1], g[2], g[3]), g[4]) for g in groups  # type: ignore[misc]
+            if len(g[4]) >= 2 and g[3] - g[1] > 10]  # type: ignore[arg-type, operator]
+
+
+def _inside(w: Word, box: BBox, pad: float = 2.0) -> bool:
+    return box[0] - pad <= w.xmid <= box[2] + pad and box[1] - pad <= w.ymid <= box[3] + pad
+
+
+def _line_box(line: Sequence[Word]) -> BBox:
+    return _box(line)
+
+
+def _numeric_count(line: Sequence[Word]) -> int:
+    return sum(1 for p in phrases(line) if _is_value_phrase(p) and not is_dash(p[0].text))
+
+
+def _is_caption(line: Sequence[Word]) -> bool:
+    return bool(_CAPTION.match(_phrase_text(line)))
+
+
+def _is_prose(line: Sequence[Word]) -> bool:
+    """A line of running text: many words evenly spaced, or words running on after the first value
+    (a table row holds values after its label, with a short word between them at most)."""
+    ps = phrases(line)
+    if len(line) >= 8 and len(ps) <= 2 and _numeric_count(line) <= 2:
+        return True
+    first = next((k for k, p in enumerate(ps) if _is_value_phrase(p)), None)
+    if first is None:
+        return False
+    after = [p for p in ps[first:] if not _is_value_phrase(p)]
+    words_after = sum(len(p) for p in after)
+    return any(len(p) >= 3 for p in after) or words_after > max(2, _numeric_count(line))
+
+
+def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: float | None = None
+                 ) -> list[tuple[BBox, bool]]:
+    """Table regions of a page: ``(box, ruled)``.
+
+    Ruled regions are groups of rules of one width (plus rows right under the last rule); unruled ones
+    are blocks of lines that each hold ``DEFAULT_MIN_NUMERIC`` values, lines apart by at most
+    ``DEFAULT_LINE_PITCH`` glyph heights, grown upwards over a few header lines.
+    """
+    regions: list[tuple[BBox, bool]] = []
+    for box, _ in _split_at_captions(rule_regions(rules), words):
+        x0, top, x1, bottom = box
+        # rows under the last rule (a table without a closing rule, or whose last rules were not read): lines
+        # that follow each other at row pitch, with values, or a group heading followed by such a line
+        below = [w for w in words if x0 - 2 <= w.xmid <= x1 + 2 and bottom < w.top <= bottom + DEFAULT_ROW_REACH_MAX]
+        below_lines = group_lines(below)
+        for k, line in enumerate(below_lines):
+            lb = _line_box(line)
+            if lb[1] - bottom > 0.9 * max(lb[3] - lb[1], 6) or _is_caption(line) or _is_prose(line):
+                break
+            if _numeric_count(line) == 0:
+                nxt = below_lines[k + 1] if k + 1 < len(below_lines) else None
+                if nxt is None or len(line) > 6 or _numeric_count(nxt) == 0 \
+                        or _line_box(nxt)[1] - lb[3] > 0.9 * max(lb[3] - lb[1], 6):
+                    break
+            bottom = lb[3]
+        # header lines above the first rule when the table has no top rule (the first rule is a midrule)
+        above = sorted((w for w in words if x0 - 2 <= w.xmid <= x1 + 2 and top - 4 * DEFAULT_ROW_GAP_UP < w.bottom <= top),
+                       key=lambda w: -w.bottom)
+        for line in reversed(group_lines(above)):
+            lb = _line_box(line)
+            if top - lb[3] > 0.9 * max(lb[3] - lb[1], 6) or _is_caption(line) or _is_prose(line) \
+                    or len(phrases(line)) < 2:
+                break
+            top = lb[1]
+        regions.append(((x0, top, x1, bottom), True))
+    # unruled blocks: lines of values. Lines are grouped per text column (words of one line close in x).
+    rest = [w for w in words if not any(_inside(w, r) for r, _ in regions)]
+    if gutter is None:
+        gutter = _gutter(words)
+    lines = [ln for line in group_lines(rest) for ln in _split_columns(line, gutter)]
+    lines.sort(key=lambda ln: (_line_box(ln)[1], _line_box(ln)[0]))
+    boxes = [_line_box(ln) for ln in lines]  # per line, computed once: the loops below revisit lines
+    counts = [_numeric_count(ln) for ln in lines]
+    prose = [_is_prose(ln) for ln in lines]
+    caption = [_is_caption(ln) for ln in lines]
+    used: set[int] = set()
+    for i in range(len(lines)):
+        if i in used or counts[i] < DEFAULT_MIN_NUMERIC or prose[i]:
+            continue
+        block = [i]
+        box = boxes[i]
+        for j in range(i + 1, len(lines)):
+            lb = boxes[j]
+            if j in used or lb[2] < box[0] or lb[0] > box[2]:
+                continue  # another column of the page
+            last = boxes[block[-1]]
+            if lb[1] - last[3] > DEFAULT_LINE_PITCH * max(last[3] - last[1], 1.0) or caption[j] or prose[j]:
+                break
+            if counts[j] == 0 and not _label_only(lines[j], box):
+                break
+            block.append(j)
+            box = (min(box[0], lb[0]), box[1], max(box[2], lb[2]), lb[3])
+        data = [k for k in block if counts[k] >= 1]
+        if len(data) < DEFAULT_MIN_ROWS:
+            continue
+        used.update(block)
+        # header lines above: short, not prose, not a caption, close above
+        top = box[1]
+        for k in range(i - 1, max(-1, i - 1 - DEFAULT_MAX_HEADER_LINES * 2), -1):
+            lb = boxes[k]
+            if lb[2] < box[0] or lb[0] > box[2] or k in used:
+                continue
+            if top - lb[3] > DEFAULT_LINE_PITCH * max(lb[3] - lb[1], 4.0) or caption[k] or prose[k] \
+                    or lb[0] < box[0] - 30 or lb[2] > box[2] + 30:
+                break
+            top = lb[1]
+            box = (min(box[0], lb[0]), top, max(box[2], lb[2]), box[3])
+            used.add(k)
+        regions.append((box, False))
+    return regions
+
+
+def _split_at_captions(groups: list[tuple[BBox, list[float]]], words: Sequence[Word]
+                       ) -> list[tuple[BBox, list[float]]]:
+    """Rule groups cut where a caption line sits between two of their rules: two tables of one width
+    stacked in a column (or a float page), each with its own caption."""
+    out: list[tuple[BBox, list[float]]] = []
+    for box, ys in groups:
+        inside = [w for w in words if box[0] - 2 <= w.xmid <= box[2] + 2 and box[1] < w.ymid < box[3]]
+        cuts = sorted(_line_box(line)[1] for line in group_lines(inside) if _is_caption(line))
+        parts: list[list[float]] = [[]]
+        for y in sorted(ys):
+            while cuts and y > cuts[0]:
+                cuts.pop(0)
+                parts.append([])
+            parts[-1].append(y)
+        for part in parts:
+            if len(part) >= 2 and part[-1] - part[0] > 10:
+                out.append(((box[0], part[0], box[2], part[-1]), part))
+    return out
+
+
+def _label_only(line: Sequence[Word], box: BBox) -> bool:
+    """A short text line inside a block's x-range: a wrapped label or a group heading."""
+    lb = _line_box(line)
+    return len(line) <= 6 and lb[0] >= box[0] - 5 and lb[2] <= box[2] + 5 and not _is_prose(line)
+
+
+def _gutter(words: Sequence[Word]) -> float | None:
+    """The x of the gutter between two text columns: the middle of the widest x-interval in the middle
+    third of the text that fewer than 2% of the words' boxes cross; None for a one-column page."""
+    if len(words) < 50:
+        return None
+    left, right = min(w.x0 for w in words), max(w.x1 for w in words)
+    lo, hi = left + (right - left) / 3, left + 2 * (right - left) / 3
+    bins = [0] * (int(hi - lo) + 1)
+    for w in words:
+        for x in range(max(int(w.x0 - lo), 0), min(int(w.x1 - lo), len(bins) - 1) + 1):
+            bins[x] += 1
+    limit = max(2, len(words) // 50)
+    best: tuple[int, int] | None = None
+    start = None
+    for i, n in enumerate([*bins, limit + 1]):
+        if n < limit and start is None:
+            start = i
+        elif n >= limit and start is not None:
+            if best is None or i - start > best[1] - best[0]:
+                best = (start, i)
+            start = None
+    if best is None or best[1] - best[0] < 4:
+        return None
+    return lo + (best[0] + best[1]) / 2
+
+
+def _split_columns(line: Sequence[Word], gutter: float | None = None) -> list[list[Word]]:
+    """A page line split at the page's gutter (between two text columns), when a gap crosses it."""
+    out: list[list[Word]] = [[line[0]]] if line else []
+    for w in line[1:]:
+        if gutter is not None and out[-1][-1].x1 <= gutter <= w.x0:
+            out.append([w])
+        else:
+            out[-1].append(w)
+    return out
+
+
+# ---------------------------------------------------------------- grid
+
+
+def _columns(data_lines: Sequence[Sequence[list[Word]]]) -> list[tuple[float, float]]:
+    """Column x-extents from the cells (phrases after the label) of the data rows: the union of
+    overlapping extents, split where one row has two cells in one union."""
+    cells = [(_box(p)[0], _box(p)[2], r) for r, ps in enumerate(data_lines) for p in ps]
+    cells.sort()
+    groups: list[list[tuple[float, float, int]]] = []
+    for c in cells:
+        if groups and c[0] < max(x[1] for x in groups[-1]) - 0.5:
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    out: list[tuple[float, float]] = []
+    for g in groups:
+        per_row: dict[int, list[tuple[float, float, int]]] = {}
+        for c in g:
+            per_row.setdefault(c[2], []).append(c)
+        k = max(len(v) for v in per_row.values())
+        if k == 1:
+            out.append((min(c[0] for c in g), max(c[1] for c in g)))
+            continue
+        # anchors: the rows that show all k cells; each cell goes to the nearest anchor centre
+        anchors = [sorted(v) for v in per_row.values() if len(v) == k]
+        centres = [sum((a[i][0] + a[i][1]) / 2 for a in anchors) / len(anchors) for i in range(k)]
+        parts: list[list[tuple[float, float, int]]] = [[] for _ in range(k)]
+        for c in g:
+            mid = (c[0] + c[1]) / 2
+            parts[min(range(k), key=lambda i: abs(centres[i] - mid))].append(c)
+        out.extend((min(c[0] for c in p), max(c[1] for c in p)) for p in parts if p)
+    return sorted(out)
+
+
+def _column_of(box: BBox, cols: Sequence[tuple[float, float]]) -> int:
+    """The column whose extent a cell overlaps most (nearest centre when it overlaps none)."""
+    best, best_key = 0, (-1e9, 0.0)
+    mid = (box[0] + box[2]) / 2
+    for i, (c0, c1) in enumerate(cols):
+        ov = min(box[2], c1) - max(box[0], c0)
+        key = (ov if ov > 0 else -1e6, -abs(mid - (c0 + c1) / 2))
+        if key > best_key:
+            best, best_key = i, key
+    return best
+
+
+def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: bool = False,
+               field_of: Callable[[str], object | None] | None = None, rules: Sequence[Rule] = ()) -> Grid | None:
+    """The grid of the words in one table region; None when fewer than ``DEFAULT_MIN_ROWS`` data rows.
+
+    ``field_of(text)`` (``extract.tables.header_field``) says whether a text names a quantity; it
+    decides transposed tables.
+    """
+    lines = group_lines([w for w in words if _inside(w, bbox)])
+    if not lines:
+        return None
+    # partial rules inside the region: \cmidrule under a spanning header
+    partial = [r for r in rules if bbox[1] - 2 <= r.y <= bbox[3] + 2 and bbox[0] - 2 <= r.x0 and r.x1 <= bbox[2] + 2
+               and (r.x1 - r.x0) < 0.9 * (bbox[2] - bbox[0])]
+    parsed: list[tuple[list[Word], list[list[Word]], list[list[Word]]]] = []  # line, label phrases, cells
+    for line in lines:
+        ps = phrases(line)
+        k = 0
+        while k < len(ps) and not _is_value_phrase(ps[k]):
+            k += 1
+        parsed.append((line, ps[:k], ps[k:]))
+    data_idx = [i for i, (_, _, cells) in enumerate(parsed) if any(not is_dash(c[0].text) for c in cells)]
+    # a line that ends in a caption ("Table 3: …") or in prose ends the region
+    for i, (line, _, _) in enumerate(parsed):
+        if (_is_caption(line) or _is_prose(line)) and data_idx and i > data_idx[0]:
+            data_idx = [k for k in data_idx if k < i]
+            parsed = parsed[:i]
+            break
+    # a first "row" of values without a label, right under the header, is a sub-header of numbers (input sizes
+    # "224 320" under "top-1 err (%)", budgets "40M 140M" under "mmAP"): a data row would name its model
+    while len(data_idx) > DEFAULT_MIN_ROWS and not parsed[data_idx[0]][1] and data_idx[0] > 0 \
+            and parsed[data_idx[1]][1]:
+        data_idx = data_idx[1:]
+    # … and so is a first row with words among its values ("SQuAD 1.1 SQuAD 2.0") over a line of words only
+    # ("EM F1 EM F1") that sits over the value columns
+    while len(data_idx) > DEFAULT_MIN_ROWS:
+        i = data_idx[0]
+        nxt = i + 1
+        words_in_values = any(not _is_value_phrase(c) for c in parsed[i][2])
+        if nxt < len(parsed) and nxt not in data_idx and words_in_values and len(parsed[nxt][1]) >= 2 \
+                and not parsed[nxt][2]:
+            data_idx = data_idx[1:]
+        else:
+            break
+    if len(data_idx) < DEFAULT_MIN_ROWS:
+        return None
+    first = data_idx[0]
+    label_x1 = bbox[0]
+    for i in data_idx:
+        if parsed[i][1]:
+            label_x1 = max(label_x1, _box(parsed[i][1][0])[2])
+    # text cells right of the label column in data rows (a "Type" or "Arch." column) are columns too
+    row_cells: list[list[list[Word]]] = []
+    for i in data_idx:
+        _, labels, cells = parsed[i]
+        extra = [p for p in labels[1:] if _box(p)[0] > label_x1 - 1 and any(
+            _box(p)[0] >= _box(parsed[j][1][0])[2] + 2 for j in data_idx if parsed[j][1] and j != i)]
+        row_cells.append(extra + cells)
+    cols = _columns(row_cells)
+    if not cols:
+        return None
+    ncol = len(cols)
+    # header lines: above the first data row, except label-only lines under the last line that has words over
+    # the columns: those are group headings ("ResNet-50 backbone:") over the first rows
+    over_cols = [i for i in range(first) if any(_box(p)[0] > label_x1 + 1 for p in parsed[i][1] + parsed[i][2])]
+    head_end = over_cols[-1] + 1 if over_cols else 0
+    group_lines_above = [" ".join(_phrase_text(p) for p in parsed[i][1]) for i in range(head_end, first)]
+    header_lines = [parsed[i][0] for i in range(head_end)]
+    headers: list[list[str]] = [[] for _ in range(ncol)]
+    label_header: list[str] = []
+    header_phrases = [phrases(line, header=True) for line in header_lines]
+    last_cols = {_column_of(_box(q), cols) for q in (header_phrases[-1] if header_phrases else [])
+                 if _box(q)[0] > label_x1}
+    for li, ps in enumerate(header_phrases):
+        # sub-headers: on the last header line (a header set lower than its neighbours but not on the last line
+        # is a tall one, "#P" beside "top-1 err (%)" over "224× 320×")
+        below_cols = last_cols if li < len(header_phrases) - 1 else set()
+        sparse = len(below_cols) >= 2
+        taken: set[int] = set()  # columns a spanning header of this line already covers
+        for k, p in enumerate(ps):
+            b = _box(p)
+            if b[2] <= cols[0][0] - 1 and b[0] < label_x1 + 1:
+                label_header.append(_phrase_text(p))
+                continue
+            covered = [i for i, (c0, c1) in enumerate(cols) if b[0] - 2 <= (c0 + c1) / 2 <= b[2] + 2]
+            under = [r for r in partial if r.x0 - 2 <= (b[0] + b[2]) / 2 <= r.x1 + 2
+                     and 0 < r.y - b[3] < 2.5 * max(b[3] - b[1], 4.0)]
+            reaches = [i for i, (c0, c1) in enumerate(cols) if i in below_cols and min(b[2], c1) - max(b[0], c0)
+                       > 0.3 * (c1 - c0)]
+            if sparse and (len(covered) != 1 or under or len(reaches) >= 2) and (covered or reaches or under):
+                # a short spanning header centred over its sub-columns ("test-dev" over "AP AP50 … APl"):
+                # it covers the sub-headed columns closer to it than to its neighbours on the line
+                # (a neighbour that sits right over one column is that column's own header: "image" of
+                # "image pyramid"); one right over a single column spans only with a \cmidrule under it
+                lo, hi = label_x1, float("inf")
+                if k > 0:
+                    pb = _box(ps[k - 1])
+                    lo = pb[2] if _covers(pb, cols) == 1 else (pb[2] + b[0]) / 2
+                if k + 1 < len(ps):
+                    nb = _box(ps[k + 1])
+                    hi = nb[0] if _covers(nb, cols) == 1 else (b[2] + nb[0]) / 2
+                if under:  # a \cmidrule under the spanning header says exactly which columns it spans
+                    lo, hi = max(lo, under[0].x0 - 2), min(hi, under[0].x1 + 2)
+                span = [i for i, (c0, c1) in enumerate(cols) if lo <= (c0 + c1) / 2 <= hi and i in below_cols
+                        and i not in taken]
+                if len(span) >= 2:
+                    taken.update(span)
+                    for i in span:
+                        headers[i].append(_phrase_text(p))
+                    continue
+            if len(covered) >= 2:
+                below = [q for later in header_phrases[li + 1:] for q in later]
+                subs = {_column_of(_box(q), cols) for q in below if b[0] - 4 <= (_box(q)[0] + _box(q)[2]) / 2 <= b[2] + 4}
+                if len(subs & set(covered)) >= 2:
+                    for i in covered:  # a spanning header over its sub-columns
+                        headers[i].append(_phrase_text(p))
+                    continue
+                for w in p:  # one phrase over columns that have no sub-headers: words to their columns
+                    j = _column_of((w.x0, w.top, w.x1, w.bottom), cols)
+                    if headers[j] and headers[j][-1].endswith("\x00"):
+                        headers[j][-1] = headers[j][-1][:-1] + " " + w.text + "\x00"
+                    else:
+                        headers[j].append(w.text + "\x00")
+                for i in covered:
+                    if headers[i] and headers[i][-1].endswith("\x00"):
+                        headers[i][-1] = headers[i][-1][:-1]
+                continue
+            j = covered[0] if covered else _column_of(b, cols)
+            if not covered and b[2] < cols[0][0] and b[0] <= label_x1:
+                label_header.append(_phrase_text(p))
+                continue
+            if not covered and min(abs(b[0] - cols[j][1]), abs(b[2] - cols[j][0])) > 40 and not \
+                    (b[0] <= cols[j][1] and cols[j][0] <= b[2]):
+                continue
+            headers[j].append(_phrase_text(p))
+    heads = [[h.rstrip("\x00") for h in hs] for hs in headers]
+    # rows
+    rows: list[GridRow] = []
+    group = group_lines_above[-1] if group_lines_above else ""
+    pending_label: list[str] = []
+    last_label = ""
+    for i in range(first, len(parsed)):
+        line, labels, cells = parsed[i]
+        label = " ".join(_phrase_text(p) for p in labels if _box(p)[0] <= label_x1 + 1 or not cells)
+        if i not in data_idx:
+            if not label:
+                continue
+            nxt = next((k for k in range(i + 1, len(parsed)) if k in data_idx), None)
+            prev_label = rows[-1].label if rows else ""
+            if nxt is not None and not _label_text(parsed[nxt][1], label_x1):
+                pending_label.append(label)  # the first line of a label whose values sit on the next line
+            elif rows and (label[:1].islower() or prev_label.rstrip().endswith((",", "-", "+", "&", "("))
+                           or prev_label.count("(") > prev_label.count(")")):
+                r = rows[-1]
+                rows[-1] = GridRow(r.label + " " + label, r.cells, r.text + " " + label, r.group, r.label_bold)
+            else:
+                group = label
+            continue
+        own = _label_text(labels, label_x1)
+        if pending_label:
+            own = " ".join([*pending_label, own]).strip()
+            pending_label = []
+        if not own:
+            own = last_label  # a multirow label printed once for several rows
+        last_label = own
+        placed: list[Cell | None] = [None] * ncol
+        extra = [p for p in labels if _box(p)[0] > label_x1 + 1 and cells]
+        for p in [*extra, *cells]:
+            b = _box(p)
+            j = _column_of(b, cols)
+            text = _phrase_text(p)
+            cell = Cell(text, b, p[0].start, p[-1].end, any(w.bold for w in p))
+            placed[j] = cell if placed[j] is None else Cell(placed[j].text + " " + text, placed[j].bbox,  # type: ignore[union-attr]
+                                                            placed[j].start, cell.end, placed[j].bold)  # type: ignore[union-attr]
+        bold = any(w.bold for p in labels for w in p)
+        rows.append(GridRow(own, tuple(placed), _phrase_text(line), group, bold))
+    header_text = " ".join(_phrase_text(line) for line in header_lines)
+    grid = Grid(bbox, tuple(tuple(h) for h in heads), tuple(rows), caption, header_text, " ".join(label_header),
+                False, ruled)
+    if field_of is not None and _looks_transposed(grid, field_of):
+        grid = Grid(grid.bbox, grid.headers, grid.rows, caption, header_text, grid.label_header, True, ruled)
+    return grid
+
+
+def _covers(b: BBox, cols: Sequence[tuple[float, float]]) -> int:
+    """How many column centres lie under a header phrase's box."""
+    return sum(1 for c0, c1 in cols if b[0] - 2 <= (c0 + c1) / 2 <= b[2] + 2)
+
+
+def _label_text(labels: Sequence[list[Word]], label_x1: float) -> str:
+    return " ".join(_phrase_text(p) for p in labels if _box(p)[0] <= label_x1 + 1)
+
+
+def _looks_transposed(grid: Grid, field_of: Callable[[str], object | None]) -> bool:
+    """Row labels that name quantities ("# of Weights", "FLOPs") under column headers that do not."""
+    named_rows = sum(1 for r in grid.rows if r.label and field_of(r.label) is not None)
+    named_cols = sum(1 for i in range(len(grid.headers)) if grid.header(i) and field_of(grid.header(i)) is not None)
+    return named_rows >= 1 and named_rows >= len(grid.rows) / 2 and named_cols == 0 and any(grid.headers)
+
+
+def read_grids(words: Sequence[Word], rules: Sequence[Rule] = (), captions: Sequence[tuple[BBox, str]] | None = None,
+               field_of: Callable[[str], object | None] | None = None) -> list[Grid]:
+    """Every table of a page read as a grid: ``find_regions`` then ``build_grid``, each with the
+    nearest caption above or below it in the same text column (``captions`` default: ``find_captions``)."""
+    gutter = _gutter(words)
+    if captions is None:
+        captions = find_captions(words, gutter)
+    out = []
+    for box, ruled in find_regions(words, rules, gutter):
+        grid = build_grid(words, box, caption=nearest_caption(box, captions), ruled=ruled, field_of=field_of,
+                          rules=rules)
+        if grid is not None and grid.rows:
+            out.append(grid)
+    return out
+
+
+DEFAULT_CAPTION_REACH = 120.0  # a caption further from the table than this belongs to another one
+DEFAULT_SIDE_CAPTION_GAP = 60.0  # … and one beside it, further than this
+
+
+def nearest_caption(box: BBox, captions: Sequence[tuple[BBox, str]], reach: float = DEFAULT_CAPTION_REACH) -> str:
+    """The caption whose first line is closest above or below ``box`` and overlaps it horizontally.
+
+    >>> nearest_caption((100, 100, 300, 200), [((100, 80, 300, 90), "Table 1: A."), ((100, 400, 300, 410), "Table 2")])
+    'Table 1: A.'
+    """
+    best, best_d = "", reach
+    for cb, text in captions:
+        if cb[0] > box[2] or cb[2] < box[0]:
+            continue
+        d = box[1] - cb[3] if cb[3] <= box[1] + 2 else cb[1] - box[3]
+        if -2 <= d < best_d:
+            best, best_d = text, d
+    if best:
+        return best
+    for cb, text in captions:  # a caption set beside the table (a narrow table with its caption to the side)
+        if box[1] - 20 <= cb[1] <= box[3]:
+            d = cb[0] - box[2] if cb[0] >= box[2] else box[0] - cb[2]
+            if 0 <= d < DEFAULT_SIDE_CAPTION_GAP and d < best_d:
+                best, best_d = text, d
+    return best
+
+
+DEFAULT_CAPTION_CHARS = 300
+DEFAULT_CAPTION_REACH_DOWN = 80.0  # points below a caption's first line its text may run
+_CAPTION_WORDS = frozenset({"Table", "TABLE", "Tab."})
+
+
+def find_captions(words: Sequence[Word], gutter: float | None = None) -> list[tuple[BBox, str]]:
+    """Table captions of a page ("Table 2: …", up to ``DEFAULT_CAPTION_CHARS``) with the box of their first
+    line: the caption line and the lines right below it in its text column, up to a full stop or a line of
+    values.
+
+    >>> ws = [Word("Table", 0, 0, 20, 8), Word("1:", 22, 0, 28, 8), Word("Results", 30, 0, 60, 8),
+    ...       Word("on", 0, 10, 8, 18), Word("ImageNet.", 10, 10, 50, 18), Word("Model", 0, 30, 20, 38)]
+    >>> find_captions(ws)
+    [((0, 0, 60, 8), 'Table 1: Results on ImageNet.')]
+    """
+    starts = [w.top for w in words if w.text in _CAPTION_WORDS]
+    if not starts:
+        return []
+    if gutter is None:
+        gutter = _gutter(words)
+    near = [w for w in words if any(t - 2 <= w.top <= t + DEFAULT_CAPTION_REACH_DOWN for t in starts)]
+    lines = [ln for line in group_lines(near) for ln in _split_columns(line, gutter)]
+    lines.sort(key=lambda ln: (_line_box(ln)[1], _line_box(ln)[0]))
+    out = []
+    for i, line in enumerate(lines):
+        if not _is_caption(line):
+            continue
+        box = _line_box(line)
+        text = _phrase_text(line)
+        last = box
+        for nxt in lines[i + 1:]:
+            if text.rstrip().endswith(".") or len(text) >= DEFAULT_CAPTION_CHARS:
+                break
+            nb = _line_box(nxt)
+            if nb[2] < box[0] or nb[0] > box[2] + 20:
+                continue
+            if nb[1] - last[3] > 1.2 * max(last[3] - last[1], 6) or _numeric_count(nxt) >= 2 or _is_caption(nxt) \
+                    or len(phrases(nxt)) > 2:  # a table's header line, not the caption's next line
+                break
+            more = _phrase_text(nxt)
+            text = text[:-1] + more if text.endswith("-") and more[:1].islower() else text + " " + more
+            last = nb
+        out.append((box, text[:DEFAULT_CAPTION_CHARS]))
+    return out
