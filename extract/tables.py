@@ -162,6 +162,7 @@ def header_scale(text: str) -> float:
     return 1.0
 
 
+@functools.lru_cache(maxsize=8192)
 def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMatch | None:
     """Resolve a column header to a field (None when it names no known quantity).
 
@@ -706,11 +707,17 @@ OTHER_DATASETS = _first_letter_guard(
 def _benchmark_spans(line: str) -> list[tuple[int, int, str]]:
     """Benchmark names used as column headers ("# params CIFAR-10 CIFAR-100"); other datasets'
     columns ("ImageNet ReaL", "Pets") come back as ``other:<name>``."""
+    return list(_benchmark_spans_cached(line))
+
+
+@functools.lru_cache(maxsize=4096)
+def _benchmark_spans_cached(line: str) -> tuple[tuple[int, int, str], ...]:
+    # header lines and grid header levels repeat across a page's readers: computed once per text
     rx = _benchmark_alias_re()
     others = [(m.start(), m.end(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(line)]
     spans = [(m.start(), m.end(), _BENCH_FORMS[m.group(1).lower()]) for m in rx.finditer(line)
              if not any(s < m.end() and m.start() < e for s, e, _ in others)]
-    return sorted(spans + others)
+    return tuple(sorted(spans + others))
 
 
 def _primary_metric(benchmark: str) -> str:

