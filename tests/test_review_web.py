@@ -617,8 +617,9 @@ def test_item19_a_decision_reads_no_annotation_row_and_validates_outside_the_loc
 
 
 def _big_home_with_decisions(tmp_path: Path, papers: int) -> Home:
-    """``make_big_home`` (6 candidates a paper) with decisions recorded on papers 2 and 5: on paper 2 an
-    accept that supersedes its slot's siblings, a reject and an accept of flops; on paper 5 flops."""
+    """``make_big_home`` (6 candidates a paper) with decisions recorded on papers 2, 3 and 5: on paper 2 an
+    accept that supersedes its slot's siblings, a reject and an accept of flops; every candidate of paper 3
+    rejected; on paper 5 flops."""
     from flopmine.review.apply import apply
     from flopmine.review.decision import Decision
     from flopmine.store import candidates_for, connect
@@ -630,7 +631,8 @@ def _big_home_with_decisions(tmp_path: Path, papers: int) -> Home:
         cands = candidates_for(conn)
         chosen = [c for c in cands if c.arxiv_id == "2001.00002" and c.rank in (1, 2)]
         chosen += [c for c in cands if c.arxiv_id == "2001.00005" and c.field == "flops"]
-        apply(conn, home, [Decision("accept" if c.rank == 1 else "reject", c.arxiv_id, c.version, c.field, c.value,
+        chosen += [c for c in cands if c.arxiv_id == "2001.00003"]
+        apply(conn, home, [Decision("accept" if c.rank == 1 and c.arxiv_id != "2001.00003" else "reject", c.arxiv_id, c.version, c.field, c.value,
                                     benchmark=c.benchmark, model=c.model, unit=c.unit, page=c.page,
                                     candidate_id=c.candidate_id, reviewer="seed", source="test") for c in chosen])
     finally:
@@ -662,6 +664,9 @@ def test_a_large_stores_first_page_builds_one_paper_and_the_walk_matches_the_who
         # papers read on demand, in order, hold what the whole walk holds
         nxt = walk.next_pending(first.candidate_id)
         assert nxt == whole.next_pending(first.candidate_id)
+        end_of_2 = walk.paper(walk.papers[2]).ids[-1]
+        assert walk.next_pending(end_of_2) == whole.next_pending(end_of_2)
+        assert walk.built(walk.papers[4]) and not walk.built(walk.papers[3])  # paper 3, all decided: skipped unread
         for p in walk.papers[:8]:
             w = walk.paper(p)
             assert w.ids == tuple(i for i in whole.ids if whole.find(i).arxiv_id == p[0])  # type: ignore[union-attr]
@@ -702,7 +707,8 @@ def test_a_large_stores_first_page_then_counts_from_the_background(tmp_path: Pat
             if th.name == "review-walk-fill":
                 th.join(timeout=120)
         assert walk.complete
-        total, done = papers * 6, 6 + 1  # paper 2: its 5 top1_acc (accept, reject, 3 superseded) and flops; paper 5: flops
+        # paper 2: its 5 top1_acc (accept, reject, 3 superseded) and flops; paper 3: 6 rejects; paper 5: flops
+        total, done = papers * 6, 6 + 6 + 1
         assert walk.progress == (done, total)
         assert f"{done} / {total} decided" in t.http.get("/").text
         cid = re.search(r'data-candidate-id="([^"]+)"', first).group(1)  # type: ignore[union-attr]

@@ -119,7 +119,7 @@ class _Server:
             if self._cache is not None and self._cache[0] == key:
                 return self._cache[1], str(key[1])
         backend.refresh(conn, self.home)  # the decision cache mirrors the files before papers read it
-        walk = LazyWalk(backend.papers(conn, self.benchmark), self._load_paper, self._locate)
+        walk = LazyWalk(backend.papers(conn, self.benchmark), self._load_paper, self._locate, self._maybe_open)
         if int(key[0][0]) <= EAGER_CANDIDATES:  # type: ignore[index, call-overload]  # a small store: whole at once
             self._fill(walk, conn)
         with self._cache_lock:
@@ -130,6 +130,14 @@ class _Server:
         conn = self.connect()
         try:
             return backend.paper_scope(conn, self.home, paper, self.benchmark)
+        finally:
+            conn.close()
+
+    def _maybe_open(self) -> set[tuple[str, int]]:
+        conn = self.connect()
+        try:
+            backend.refresh(conn, self.home)
+            return backend.maybe_open(conn)
         finally:
             conn.close()
 

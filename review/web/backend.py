@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 SOURCE = "web"
 
 __all__ = ["Recorded", "annotations_fingerprint", "decide", "free_replaced_files_later", "known_benchmarks",
-           "latest_web_decision", "locate", "locked", "paper_scope", "papers", "record", "scope", "scope_by_paper",
+           "latest_web_decision", "locate", "locked", "maybe_open", "paper_scope", "papers", "record", "scope", "scope_by_paper",
            "store_generation", "validate", "warm", "withdraw"]
 
 
@@ -150,6 +150,15 @@ def paper_scope(conn: sqlite3.Connection, home: Home, paper: tuple[str, int],
     decisions = sorted((Decision.from_row(dict(r)) for r in rows), key=lambda d: d.key)
     attached, _orphans = attach(sorted(cands, key=candidate_order), decisions)
     return _states(attached)
+
+
+def maybe_open(conn: sqlite3.Connection) -> set[tuple[str, int]]:
+    """Paper versions with a candidate that no decision attaches to, by id or fact key (call ``refresh``
+    first): every paper with a pending candidate is among them (and some whose rest is superseded)."""
+    return {(r[0], int(r[1])) for r in conn.execute(
+        "SELECT DISTINCT arxiv_id, version FROM candidates c WHERE NOT EXISTS (SELECT 1 FROM review_decisions d "
+        "WHERE d.candidate_id = c.candidate_id) AND NOT EXISTS (SELECT 1 FROM review_decisions d "
+        "WHERE d.fact_key = c.fact_key AND d.candidate_id != '')")}
 
 
 def locate(conn: sqlite3.Connection, candidate_id: str) -> tuple[str, int] | None:

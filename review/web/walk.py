@@ -210,8 +210,14 @@ class LazyWalk:
     """
 
     def __init__(self, papers: Sequence[PaperKey], load: Callable[[PaperKey], Iterable[tuple[Candidate, str]]],
-                 locate: Callable[[str], PaperKey | None]) -> None:
+                 locate: Callable[[str], PaperKey | None],
+                 maybe_open: Callable[[], Iterable[PaperKey]] | None = None) -> None:
         self.papers = tuple(papers)
+        # papers that may hold a pending candidate (a superset, asked once, when a scan first needs it): a
+        # scan for the next pending candidate skips the others unless built (a withdrawn decision reopens
+        # only a paper built for it)
+        self._maybe_open_query = maybe_open
+        self._maybe_open: frozenset[PaperKey] | None = None
         self._order = {p: i for i, p in enumerate(self.papers)}
         self._load = load
         self._locate = locate
@@ -223,6 +229,9 @@ class LazyWalk:
     def loaded(self) -> int:
         """How many papers' walks are built."""
         return len(self._walks)
+
+    def built(self, key: PaperKey) -> bool:
+        return key in self._walks
 
     @property
     def complete(self) -> bool:
@@ -290,12 +299,21 @@ class LazyWalk:
             done, total = done + d, total + t
         return done, total
 
+    def _may_be_open(self, key: PaperKey) -> bool:
+        if key in self._walks or self._maybe_open_query is None:
+            return True
+        if self._maybe_open is None:
+            self._maybe_open = frozenset(self._maybe_open_query())
+        return key in self._maybe_open
+
     def _scan(self, after: str | None, *, other_slot: bool) -> Candidate | None:
         """The first pending candidate after ``after`` (never ``after``), wrapping around; with
         ``other_slot``, of a fact slot other than ``after``'s. Papers are built as the scan reaches them."""
         here = self._paper_of(after)
         if here is None:
             for key in self.papers:
+                if not self._may_be_open(key):
+                    continue
                 c = self.paper(key).first_pending(0, None)
                 if c is not None:
                     return c
@@ -308,7 +326,10 @@ class LazyWalk:
             return c
         h, n = self._order[here], len(self.papers)
         for k in range(1, n):
-            c = self.paper(self.papers[(h + k) % n]).first_pending(0, None)
+            key = self.papers[(h + k) % n]
+            if not self._may_be_open(key):
+                continue
+            c = self.paper(key).first_pending(0, None)
             if c is not None:
                 return c
         return w.first_pending(0, pos, skip)
