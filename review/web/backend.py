@@ -46,6 +46,7 @@ from ..store import (
     annotations_fingerprint,
     attach,
     cached_decision,
+    cached_decisions,
     candidate_order,
     known_benchmarks,
     refresh,
@@ -94,7 +95,8 @@ def scope(conn: sqlite3.Connection, home: Home, benchmark: str | None) -> list[t
     """The candidates under review (newest version of each paper, slot by slot as the export orders
     them) and each one's decision ("" = pending; a decision carried over from another version
     counts; ``superseded`` when a sibling in its fact slot was accepted or corrected)."""
-    decisions = sync(conn, home)
+    refresh(conn, home)  # under the review lock only when the files changed (then it rebuilds the cache)
+    decisions = cached_decisions(conn)  # read outside the lock: a decision meanwhile waits for no bulk read
     attached, _orphans = attach(active_candidates(conn, benchmark), decisions)
     return _states(attached)
 
