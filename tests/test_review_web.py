@@ -611,3 +611,109 @@ def test_item19_a_decision_reads_no_annotation_row_and_validates_outside_the_loc
     assert parsed == []
     assert held_while_validating and not any(held_while_validating)
     assert ledger(home) == {PARAMS: "accept", FLOPS1: "accept", TOP1: "reject", FLOPS2: "accept"}
+
+
+# ---------------------------------------------------------------- a large store: the walk paper by paper
+
+
+def _big_home_with_decisions(tmp_path: Path, papers: int) -> Home:
+    """``make_big_home`` (6 candidates a paper) with decisions recorded on papers 2, 3 and 5: on paper 2 an
+    accept that supersedes its slot's siblings, a reject and an accept of flops; every candidate of paper 3
+    rejected; on paper 5 flops."""
+    from flopmine.review.apply import apply
+    from flopmine.review.decision import Decision
+    from flopmine.store import candidates_for, connect
+    from tests.support.review_web import make_big_home
+
+    home = make_big_home(tmp_path / "home", tmp_path / "papers", papers=papers)
+    conn = connect(home.db_path)
+    try:
+        cands = candidates_for(conn)
+        chosen = [c for c in cands if c.arxiv_id == "2001.00002" and c.rank in (1, 2)]
+        chosen += [c for c in cands if c.arxiv_id == "2001.00005" and c.field == "flops"]
+        chosen += [c for c in cands if c.arxiv_id == "2001.00003"]
+        apply(conn, home, [Decision("accept" if c.rank == 1 and c.arxiv_id != "2001.00003" else "reject", c.arxiv_id, c.version, c.field, c.value,
+                                    benchmark=c.benchmark, model=c.model, unit=c.unit, page=c.page,
+                                    candidate_id=c.candidate_id, reviewer="seed", source="test") for c in chosen])
+    finally:
+        conn.close()
+    return home
+
+
+@pytest.mark.parametrize("benchmark", [None, "imagenet"])
+def test_a_large_stores_first_page_builds_one_paper_and_the_walk_matches_the_whole_one(
+        tmp_path: Path, benchmark: str | None) -> None:
+    """Above EAGER_CANDIDATES the walk is built paper by paper: the first candidate reads one paper's
+    candidates; every paper read on demand, and the background pass, give what the whole walk gives."""
+    from flopmine.review.web import app as web_app
+    from flopmine.review.web import backend
+    from flopmine.review.web.walk import Walk
+    from flopmine.store import connect
+
+    papers = web_app.EAGER_CANDIDATES // 6 + 20
+    home = _big_home_with_decisions(tmp_path, papers)
+    server = create_app(home, benchmark, reviewer="tester").state.review
+    conn = connect(home.db_path)
+    try:
+        whole = Walk.build(backend.scope(conn, home, benchmark))
+        walk = server.walk(conn)
+        assert walk.loaded == 0 and len(walk.papers) == papers
+        first = walk.current(None)
+        assert walk.loaded == 1 and walk.progress is None  # one paper read; the counts not known yet
+        assert first == whole.current(None) and walk.paper_position(first) == (1, papers)
+        # papers read on demand, in order, hold what the whole walk holds
+        nxt = walk.next_pending(first.candidate_id)
+        assert nxt == whole.next_pending(first.candidate_id)
+        end_of_2 = walk.paper(walk.papers[2]).ids[-1]
+        assert walk.next_pending(end_of_2) == whole.next_pending(end_of_2)
+        assert walk.built(walk.papers[4]) and not walk.built(walk.papers[3])  # paper 3, all decided: skipped unread
+        for p in walk.papers[:8]:
+            w = walk.paper(p)
+            assert w.ids == tuple(i for i in whole.ids if whole.find(i).arxiv_id == p[0])  # type: ignore[union-attr]
+            assert {i: w.decision(i) for i in w.ids} == {i: whole.decision(i) for i in w.ids}
+        decided_on = next(i for i in whole.ids if whole.decision(i) == "superseded")
+        assert walk.decision(decided_on) == "superseded"
+        assert walk.next_open_slot(first.candidate_id) == whole.next_open_slot(first.candidate_id)
+        assert walk.loaded < 10
+        walk.with_decision(first.candidate_id, "accept")
+        whole = whole.with_decision(first.candidate_id, "accept")
+        server._fill(walk, conn)  # the background pass, here in the foreground
+        assert walk.complete and walk.progress == whole.progress
+        assert walk.decision(first.candidate_id) == "accept"  # the pass did not overwrite a paper read before
+        ids = tuple(i for p in walk.papers for i in walk.paper(p).ids)
+        assert ids == whole.ids
+        assert all(walk.decision(i) == whole.decision(i) for i in ids)
+        last = whole.candidates[-1]
+        assert walk.next_pending(last.candidate_id) == whole.next_pending(last.candidate_id)  # wraps around
+    finally:
+        conn.close()
+
+
+def test_a_large_stores_first_page_then_counts_from_the_background(tmp_path: Path) -> None:
+    """Over HTTP: the first page shows the first paper before the store is counted; the counts follow,
+    and decisions and undo keep them right."""
+    from flopmine.review.web import app as web_app
+    from flopmine.store import connect
+
+    papers = web_app.EAGER_CANDIDATES // 6 + 20
+    home = _big_home_with_decisions(tmp_path, papers)
+    app = create_app(home, reviewer="tester")
+    with serve(app) as url:
+        t = Tab(url)
+        first = t.http.get("/").text
+        assert f"paper 1 of {papers}" in first
+        walk = app.state.review.walk(connect(home.db_path))
+        for th in threading.enumerate():
+            if th.name == "review-walk-fill":
+                th.join(timeout=120)
+        assert walk.complete
+        # paper 2: its 5 top1_acc (accept, reject, 3 superseded) and flops; paper 3: 6 rejects; paper 5: flops
+        total, done = papers * 6, 6 + 6 + 1
+        assert walk.progress == (done, total)
+        assert f"{done} / {total} decided" in t.http.get("/").text
+        cid = re.search(r'data-candidate-id="([^"]+)"', first).group(1)  # type: ignore[union-attr]
+        r = t.decide(cid, "reject")
+        assert r.status_code == 200 and r.json()["progress"] == {"decided": done + 1, "total": total}
+        r = t.undo()
+        assert r.status_code == 200 and r.json()["progress"] == {"decided": done, "total": total}
+        t.close()

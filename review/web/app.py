@@ -61,7 +61,7 @@ from .security import (
     check_csrf,
     check_fetch_metadata,
 )
-from .walk import Walk
+from .walk import LazyWalk, Walk
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ DECISIONS = ("accept", "reject", "correct")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 MAX_BODY = 64 * 1024  # bytes; a decision is a few hundred
 MAX_TEXT = 2000  # characters of a corrected value or note
+EAGER_CANDIDATES = 2000  # stores up to this many candidates are walked whole before the first page (< 0.5 s)
 MAX_DECIDE_ATTEMPTS = 5  # reads of the walk when other writers keep changing the annotations meanwhile
 
 _SECURITY_HEADERS = {
@@ -98,33 +99,79 @@ class _Server:
     def connect(self) -> sqlite3.Connection:
         return connect(self.home.db_path)
 
-    # The walk is cached while neither the candidates nor the annotations change: building it
-    # hashes every candidate (seconds for 100k), checking the key costs a few stats and a count.
-    _cache: tuple[tuple[object, ...], Walk] | None = None
+    # The walk is cached while neither the candidates nor the annotations change; checking the key
+    # costs a few stats and a count. A large store's walk is built paper by paper (``LazyWalk``): the
+    # first page reads one paper, and the rest is read in one background pass after it.
+    _cache: tuple[tuple[object, ...], LazyWalk] | None = None
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _key(self, conn: sqlite3.Connection) -> tuple[object, ...]:
         return backend.store_generation(conn), backend.annotations_fingerprint(self.home)
 
-    def walk(self, conn: sqlite3.Connection) -> Walk:
+    def walk(self, conn: sqlite3.Connection) -> LazyWalk:
         """The current walk (from the cache when nothing changed since it was built)."""
         return self.walk_and_fingerprint(conn)[0]
 
-    def walk_and_fingerprint(self, conn: sqlite3.Connection) -> tuple[Walk, str]:
+    def walk_and_fingerprint(self, conn: sqlite3.Connection) -> tuple[LazyWalk, str]:
         """The current walk and the annotations fingerprint it reflects (taken before it was built)."""
         key = self._key(conn)  # taken before building: a change made meanwhile invalidates it
         with self._cache_lock:
             if self._cache is not None and self._cache[0] == key:
                 return self._cache[1], str(key[1])
-        walk = Walk.build(backend.scope(conn, self.home, self.benchmark))
+        backend.refresh(conn, self.home)  # the decision cache mirrors the files before papers read it
+        walk = LazyWalk(backend.papers(conn, self.benchmark), self._load_paper, self._locate, self._maybe_open)
+        if int(key[0][0]) <= EAGER_CANDIDATES:  # type: ignore[index, call-overload]  # a small store: whole at once
+            self._fill(walk, conn)
         with self._cache_lock:
             self._cache = (key, walk)
+        return walk, str(key[1])
+
+    def _load_paper(self, paper: tuple[str, int]) -> list[tuple[Candidate, str]]:
+        conn = self.connect()
+        try:
+            return backend.paper_scope(conn, self.home, paper, self.benchmark)
+        finally:
+            conn.close()
+
+    def _maybe_open(self) -> set[tuple[str, int]]:
+        conn = self.connect()
+        try:
+            backend.refresh(conn, self.home)
+            return backend.maybe_open(conn)
+        finally:
+            conn.close()
+
+    def _locate(self, candidate_id: str) -> tuple[str, int] | None:
+        conn = self.connect()
+        try:
+            return backend.locate(conn, candidate_id)
+        finally:
+            conn.close()
+
+    def _fill(self, walk: LazyWalk, conn: sqlite3.Connection) -> None:
+        by_paper = backend.scope_by_paper(conn, self.home, self.benchmark)
+        walk.fill((p, Walk.build(items)) for p, items in by_paper.items())
         # The walk holds an object per candidate for the server's life: keep the garbage collector from
         # scanning them all again (a full collection over 100k candidates took seconds in one decision).
         gc.freeze()
-        return walk, str(key[1])
 
-    def remember(self, before: Walk, after: Walk) -> None:
+    def fill_in_background(self, walk: LazyWalk) -> None:
+        """Build the papers of ``walk`` not built yet in a thread (once per walk): then the counts are known."""
+        if not walk.claim_fill():
+            return
+
+        def run() -> None:
+            conn = self.connect()
+            try:
+                self._fill(walk, conn)
+            except Exception:  # noqa: BLE001 - the pages still build papers on demand; log why counts are missing
+                log.exception("the walk was not filled in the background")
+            finally:
+                conn.close()
+
+        threading.Thread(target=run, name="review-walk-fill", daemon=True).start()
+
+    def remember(self, before: LazyWalk, after: LazyWalk) -> None:
         """After our own decision (under the review lock): ``after`` is ``before`` plus that decision.
 
         Only the annotations part of the key is refreshed, so candidates re-extracted meanwhile
@@ -390,10 +437,14 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
         finally:
             conn.close()
     nxt = walk.next_pending(cid)
-    decided, total = walk.progress
     return JSONResponse({"ok": True, "candidate_id": cid, "decision": walk.decision(cid),
-                         "next": nxt.candidate_id if nxt else None,
-                         "progress": {"decided": decided, "total": total}})
+                         "next": nxt.candidate_id if nxt else None, "progress": _progress(walk)})
+
+
+def _progress(walk: LazyWalk) -> dict[str, int] | None:
+    """The store-wide counts, or None while the background pass has not read every paper yet."""
+    counts = walk.progress
+    return None if counts is None else {"decided": counts[0], "total": counts[1]}
 
 
 def _state_after_undo(recorded: backend.Recorded) -> str:
@@ -434,8 +485,7 @@ def _undo(server: _Server, session: Session) -> Response:
                 walk = server.walk(conn)
         finally:
             conn.close()
-    decided, total = walk.progress
-    return JSONResponse({"ok": True, "candidate_id": cid, "progress": {"decided": decided, "total": total}})
+    return JSONResponse({"ok": True, "candidate_id": cid, "progress": _progress(walk)})
 
 
 def _close(server: _Server, body: dict[str, Any]) -> Response:
@@ -470,9 +520,8 @@ def _close(server: _Server, body: dict[str, Any]) -> Response:
         finally:
             conn.close()
     nxt = walk.next_pending(cid)
-    decided, total = walk.progress
     return JSONResponse({"ok": True, "closed": report.candidates, "next": nxt.candidate_id if nxt else None,
-                         "progress": {"decided": decided, "total": total}})
+                         "progress": _progress(walk)})
 
 
 def _page_image(server: _Server, cid: str) -> Path:
@@ -506,7 +555,7 @@ def _snippet_parts(c: Candidate) -> tuple[str, str, str]:
     return s, "", ""
 
 
-def _candidate_view(server: _Server, walk: Walk, c: Candidate) -> dict[str, Any]:
+def _candidate_view(server: _Server, walk: LazyWalk, c: Candidate) -> dict[str, Any]:
     spec = FIELDS.get(c.field)
     return {
         "id": c.candidate_id, "arxiv_id": c.arxiv_id, "version": c.version, "field": c.field,
@@ -522,7 +571,9 @@ def _candidate_view(server: _Server, walk: Walk, c: Candidate) -> dict[str, Any]
 def _render_index(server: _Server, at: str | None, session: Session) -> str:
     conn = server.connect()
     try:
-        return _render_index_with(conn, server, at, session)
+        html = _render_index_with(conn, server, at, session)
+        server.fill_in_background(server.walk(conn))  # after the page: the counts for the next ones
+        return html
     finally:
         conn.close()
 
@@ -537,9 +588,9 @@ def _render_index_with(conn: sqlite3.Connection, server: _Server, at: str | None
         title = row[0] if row else ""
         if not title:  # extracted from a folder: no harvested metadata, read it from the PDF
             title = pdf_title(pdf_path(conn, server.home, current), server.home.root)
-    decided, total = walk.progress
+    counts = walk.progress
     ctx: dict[str, Any] = {
-        "csrf": session.csrf, "decided": decided, "total": total, "benchmark": server.benchmark or "",
+        "csrf": session.csrf, "decided": counts[0] if counts else None, "total": counts[1] if counts else None, "benchmark": server.benchmark or "",
         "reviewer": server.reviewer, "current": None, "siblings": [], "image": None, "image_error": "",
         "box": None, "next_id": "", "title": title, "paper_pos": (0, 0), "slot_top": [], "slot_rest": [],
         "next_slot_id": "", "paper_progress": (0, 0), "paper_link": "",

@@ -40,10 +40,14 @@ from ..apply import apply
 from ..decision import Decision
 from ..slots import SUPERSEDED, build_slots
 from ..store import (
+    Attached,
     active_candidates,
+    active_versions,
     annotations_fingerprint,
     attach,
     cached_decision,
+    cached_decisions,
+    candidate_order,
     known_benchmarks,
     refresh,
     sync,
@@ -55,8 +59,9 @@ log = logging.getLogger(__name__)
 
 SOURCE = "web"
 
-__all__ = ["Recorded", "annotations_fingerprint", "decide", "free_replaced_files_later", "known_benchmarks", "latest_web_decision", "locked", "record",
-           "scope", "store_generation", "validate", "warm", "withdraw"]
+__all__ = ["Recorded", "annotations_fingerprint", "decide", "free_replaced_files_later", "known_benchmarks",
+           "latest_web_decision", "locate", "locked", "maybe_open", "paper_scope", "papers", "record", "scope", "scope_by_paper",
+           "store_generation", "validate", "warm", "withdraw"]
 
 
 @dataclass(frozen=True)
@@ -90,14 +95,78 @@ def scope(conn: sqlite3.Connection, home: Home, benchmark: str | None) -> list[t
     """The candidates under review (newest version of each paper, slot by slot as the export orders
     them) and each one's decision ("" = pending; a decision carried over from another version
     counts; ``superseded`` when a sibling in its fact slot was accepted or corrected)."""
-    decisions = sync(conn, home)
+    refresh(conn, home)  # under the review lock only when the files changed (then it rebuilds the cache)
+    decisions = cached_decisions(conn)  # read outside the lock: a decision meanwhile waits for no bulk read
     attached, _orphans = attach(active_candidates(conn, benchmark), decisions)
+    return _states(attached)
+
+
+def _states(attached: list[Attached]) -> list[tuple[Candidate, str]]:
     out: list[tuple[Candidate, str]] = []
     for s in build_slots(attached):
         for a in s.members:
             state = s.state(a)
             out.append((a.candidate, a.decision.decision if a.decision else (SUPERSEDED if state == SUPERSEDED else "")))
     return out
+
+
+def scope_by_paper(conn: sqlite3.Connection, home: Home,
+                   benchmark: str | None) -> dict[tuple[str, int], list[tuple[Candidate, str]]]:
+    """``scope`` split by paper version (one bulk read: what the background fill of the walk uses)."""
+    out: dict[tuple[str, int], list[tuple[Candidate, str]]] = {}
+    for c, d in scope(conn, home, benchmark):
+        out.setdefault((c.arxiv_id, c.version), []).append((c, d))
+    return out
+
+
+def papers(conn: sqlite3.Connection, benchmark: str | None) -> list[tuple[str, int]]:
+    """The paper versions of ``scope``, in its order, from the index of the candidates alone (no
+    candidate row is read): each paper's newest extracted version with a candidate in scope."""
+    versions = active_versions(conn)
+    if benchmark is None:
+        rows = conn.execute("SELECT DISTINCT arxiv_id, version FROM candidates").fetchall()
+    else:
+        rows = conn.execute(
+            "SELECT DISTINCT arxiv_id, version FROM candidates WHERE benchmark = ? OR (COALESCE(benchmark, '') = '' "
+            "AND arxiv_id IN (SELECT arxiv_id FROM paper_benchmarks WHERE benchmark = ?))",
+            (benchmark, benchmark)).fetchall()
+    return sorted((r[0], int(r[1])) for r in rows if versions.get(r[0]) == int(r[1]))
+
+
+def paper_scope(conn: sqlite3.Connection, home: Home, paper: tuple[str, int],
+                benchmark: str | None) -> list[tuple[Candidate, str]]:
+    """``scope`` for one paper version: reads only its candidates and the decisions that can attach
+    to them (by candidate id or fact key, both indexed)."""
+    aid, version = paper
+    refresh(conn, home)
+    cands = [Candidate.from_row(r) for r in conn.execute(
+        "SELECT * FROM candidates WHERE arxiv_id = ? AND version = ?", (aid, version))]
+    if benchmark is not None:
+        in_benchmark = any(c.benchmark == benchmark for c in cands) or conn.execute(
+            "SELECT 1 FROM paper_benchmarks WHERE arxiv_id = ? AND benchmark = ?", (aid, benchmark)).fetchone()
+        cands = [c for c in cands if c.benchmark == benchmark or (not c.benchmark and in_benchmark)]
+    rows = conn.execute(
+        "SELECT * FROM review_decisions WHERE candidate_id IN (SELECT candidate_id FROM candidates WHERE arxiv_id = ? "
+        "AND version = ?) UNION SELECT * FROM review_decisions WHERE candidate_id != '' AND fact_key IN "
+        "(SELECT fact_key FROM candidates WHERE arxiv_id = ? AND version = ?)", (aid, version, aid, version))
+    decisions = sorted((Decision.from_row(dict(r)) for r in rows), key=lambda d: d.key)
+    attached, _orphans = attach(sorted(cands, key=candidate_order), decisions)
+    return _states(attached)
+
+
+def maybe_open(conn: sqlite3.Connection) -> set[tuple[str, int]]:
+    """Paper versions with a candidate that no decision attaches to, by id or fact key (call ``refresh``
+    first): every paper with a pending candidate is among them (and some whose rest is superseded)."""
+    return {(r[0], int(r[1])) for r in conn.execute(
+        "SELECT DISTINCT arxiv_id, version FROM candidates c WHERE NOT EXISTS (SELECT 1 FROM review_decisions d "
+        "WHERE d.candidate_id = c.candidate_id) AND NOT EXISTS (SELECT 1 FROM review_decisions d "
+        "WHERE d.fact_key = c.fact_key AND d.candidate_id != '')")}
+
+
+def locate(conn: sqlite3.Connection, candidate_id: str) -> tuple[str, int] | None:
+    """The paper version of a candidate (any version), or None."""
+    row = conn.execute("SELECT arxiv_id, version FROM candidates WHERE candidate_id = ?", (candidate_id,)).fetchone()
+    return (row[0], int(row[1])) if row is not None else None
 
 
 def warm(home: Home) -> None:

@@ -20,7 +20,8 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flopmine.types import Candidate
@@ -28,6 +29,7 @@ from flopmine.types import Candidate
 from ..slots import SUPERSEDED, SlotKey, slot_of
 
 SETTLING = ("accept", "correct")  # decisions that settle a fact slot
+PaperKey = tuple[str, int]  # (arxiv id, version)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,20 @@ class Walk:
                 return self.candidates[i]
         return None
 
+    def position(self, candidate_id: str | None) -> int:
+        """The index of a candidate of this walk."""
+        return self._ix.position[candidate_id or ""]
+
+    def slot_at(self, i: int) -> SlotKey:
+        return self._ix.slots[i]
+
+    def first_pending(self, start: int, stop: int | None, skip_slot: SlotKey | None = None) -> Candidate | None:
+        """The first pending candidate at an index in ``[start, stop)``, not of ``skip_slot`` (no wrapping)."""
+        for i in range(start, len(self.ids) if stop is None else stop):
+            if self.ids[i] not in self.decisions and self._ix.slots[i] != skip_slot:
+                return self.candidates[i]
+        return None
+
     def decision(self, candidate_id: str) -> str:
         """The decision of a candidate, or "" while it is pending."""
         return self.decisions.get(candidate_id, "")
@@ -169,3 +185,180 @@ class Walk:
     def paper_position(self, c: Candidate) -> tuple[int, int]:
         """(1-based index of this candidate's paper, number of papers) in the walk."""
         return self._ix.paper_order[(c.arxiv_id, c.version)] + 1, len(self._ix.paper_order)
+
+
+class LazyWalk:
+    """The walk over many papers, built paper by paper when a page or a decision reaches it.
+
+    ``papers`` is the review order of the paper versions (from a cheap query); ``load`` builds one
+    paper's ``(candidate, decision)`` pairs and ``locate`` names the paper of a candidate id. Each
+    paper's ``Walk`` is built once and kept; ``fill`` installs the papers not built yet (from one
+    bulk read, in a background thread) and only then are the store-wide counts known.
+    A decision replaces its paper's walk in place (papers are independent: a fact slot, and a
+    decision carried over by fact key, never spans two papers in the walk).
+
+    >>> from flopmine.types import Candidate
+    >>> a, b = Candidate("2001.00001", 1, "flops", 1e9, rank=1), Candidate("2001.00002", 1, "flops", 2e9, rank=1)
+    >>> w = LazyWalk([("2001.00001", 1), ("2001.00002", 1)], lambda p: [(c, "") for c in (a, b) if c.arxiv_id == p[0]],
+    ...              lambda cid: {a.candidate_id: ("2001.00001", 1), b.candidate_id: ("2001.00002", 1)}.get(cid))
+    >>> w.current(None) == a, w.loaded, w.progress
+    (True, 1, None)
+    >>> w.next_pending(a.candidate_id) == b, w.loaded
+    (True, 2)
+    >>> w.with_decision(a.candidate_id, "accept").progress
+    (1, 2)
+    """
+
+    def __init__(self, papers: Sequence[PaperKey], load: Callable[[PaperKey], Iterable[tuple[Candidate, str]]],
+                 locate: Callable[[str], PaperKey | None],
+                 maybe_open: Callable[[], Iterable[PaperKey]] | None = None) -> None:
+        self.papers = tuple(papers)
+        # papers that may hold a pending candidate (a superset, asked once, when a scan first needs it): a
+        # scan for the next pending candidate skips the others unless built (a withdrawn decision reopens
+        # only a paper built for it)
+        self._maybe_open_query = maybe_open
+        self._maybe_open: frozenset[PaperKey] | None = None
+        self._order = {p: i for i, p in enumerate(self.papers)}
+        self._load = load
+        self._locate = locate
+        self._walks: dict[PaperKey, Walk] = {}
+        self._lock = threading.RLock()  # one build of a paper at a time; installs are atomic
+        self._fill_started = False
+
+    @property
+    def loaded(self) -> int:
+        """How many papers' walks are built."""
+        return len(self._walks)
+
+    def built(self, key: PaperKey) -> bool:
+        return key in self._walks
+
+    @property
+    def complete(self) -> bool:
+        return len(self._walks) == len(self.papers)
+
+    def paper(self, key: PaperKey) -> Walk:
+        """The walk of one paper version, built on first use."""
+        w = self._walks.get(key)
+        if w is None:
+            with self._lock:
+                w = self._walks.get(key)
+                if w is None:
+                    w = self._walks[key] = Walk.build(self._load(key))
+        return w
+
+    def fill(self, walks: Iterable[tuple[PaperKey, Walk]]) -> None:
+        """Install the walks of papers not built yet (a paper already built may hold newer decisions)."""
+        with self._lock:
+            for key, w in walks:
+                if key in self._order:
+                    self._walks.setdefault(key, w)
+            for key in self.papers:  # papers the bulk read did not see (changed meanwhile): their own read
+                if key not in self._walks:
+                    self.paper(key)
+
+    def claim_fill(self) -> bool:
+        """True once: the caller is the one to ``fill`` this walk."""
+        with self._lock:
+            if self._fill_started or self.complete:
+                return False
+            self._fill_started = True
+            return True
+
+    def _paper_of(self, candidate_id: str | None) -> PaperKey | None:
+        if not candidate_id:
+            return None
+        key = self._locate(candidate_id)
+        return key if key in self._order else None
+
+    def find(self, candidate_id: str | None) -> Candidate | None:
+        key = self._paper_of(candidate_id)
+        return None if key is None else self.paper(key).find(candidate_id)
+
+    def decision(self, candidate_id: str) -> str:
+        key = self._paper_of(candidate_id)
+        return "" if key is None else self.paper(key).decision(candidate_id)
+
+    def with_decision(self, candidate_id: str, decision: str) -> LazyWalk:
+        """This walk after one more decision on ``candidate_id`` (in place; returns ``self``)."""
+        key = self._paper_of(candidate_id)
+        if key is not None:
+            with self._lock:
+                self._walks[key] = self.paper(key).with_decision(candidate_id, decision)
+        return self
+
+    @property
+    def progress(self) -> tuple[int, int] | None:
+        """(decided, total) over every paper, or None while some paper is not built yet."""
+        walks = list(self._walks.values())
+        if len(walks) < len(self.papers):
+            return None
+        done = total = 0
+        for w in walks:
+            d, t = w.progress
+            done, total = done + d, total + t
+        return done, total
+
+    def _may_be_open(self, key: PaperKey) -> bool:
+        if key in self._walks or self._maybe_open_query is None:
+            return True
+        if self._maybe_open is None:
+            self._maybe_open = frozenset(self._maybe_open_query())
+        return key in self._maybe_open
+
+    def _scan(self, after: str | None, *, other_slot: bool) -> Candidate | None:
+        """The first pending candidate after ``after`` (never ``after``), wrapping around; with
+        ``other_slot``, of a fact slot other than ``after``'s. Papers are built as the scan reaches them."""
+        here = self._paper_of(after)
+        if here is None:
+            for key in self.papers:
+                if not self._may_be_open(key):
+                    continue
+                c = self.paper(key).first_pending(0, None)
+                if c is not None:
+                    return c
+            return None
+        w = self.paper(here)
+        pos = w.position(after)
+        skip = w.slot_at(pos) if other_slot else None
+        c = w.first_pending(pos + 1, None, skip)
+        if c is not None:
+            return c
+        h, n = self._order[here], len(self.papers)
+        for k in range(1, n):
+            key = self.papers[(h + k) % n]
+            if not self._may_be_open(key):
+                continue
+            c = self.paper(key).first_pending(0, None)
+            if c is not None:
+                return c
+        return w.first_pending(0, pos, skip)
+
+    def next_pending(self, after: str | None) -> Candidate | None:
+        """The first pending candidate after ``after`` in review order, wrapping around; never ``after``."""
+        return self._scan(after, other_slot=False)
+
+    def next_open_slot(self, after: str | None) -> Candidate | None:
+        """The first pending candidate of a *different* fact slot after ``after`` (wrapping around)."""
+        return self._scan(after, other_slot=True)
+
+    def current(self, at: str | None) -> Candidate | None:
+        """The candidate ``at`` when it is in the walk, else the first pending one (None: all decided)."""
+        found = self.find(at)
+        return found if found is not None else self.next_pending(None)
+
+    def _walk_of(self, c: Candidate) -> Walk:
+        return self.paper((c.arxiv_id, c.version))
+
+    def paper_progress(self, c: Candidate) -> tuple[int, int]:
+        return self._walk_of(c).paper_progress(c)
+
+    def slot_members(self, c: Candidate) -> list[Candidate]:
+        return self._walk_of(c).slot_members(c)
+
+    def siblings(self, c: Candidate) -> list[Candidate]:
+        return self._walk_of(c).siblings(c)
+
+    def paper_position(self, c: Candidate) -> tuple[int, int]:
+        """(1-based index of this candidate's paper, number of papers) in the walk."""
+        return self._order[(c.arxiv_id, c.version)] + 1, len(self.papers)

@@ -70,7 +70,8 @@
       const r = await post("/api/decide", body);
       if (r.status === 200) {
         item.dataset.decision = r.data.decision;
-        say("saved: " + r.data.decision + " (" + r.data.progress.decided + " / " + r.data.progress.total + ")", "ok");
+        const p = r.data.progress;  // null while a large store is still being counted
+        say("saved: " + r.data.decision + (p ? " (" + p.decided + " / " + p.total + ")" : ""), "ok");
         go(r.data.next);
         return;
       }
