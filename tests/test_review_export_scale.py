@@ -207,10 +207,17 @@ def test_active_papers_agree_with_active_versions(store: sqlite3.Connection) -> 
 
 def test_assigned_export_matches_the_reference_per_reviewer(store: sqlite3.Connection, home: Home,
                                                             tmp_path: Path) -> None:
-    assigned = asg.export_assigned(store, home, tmp_path / "new", "ann,bob", overlap=0.3, pending_only=True)
+    assigned = asg.export_assigned(store, home, tmp_path / "new", "ann,bob", overlap=0.3, pending_only=True,
+                                   benchmark="imagenet")
+    counts: dict[str, int] = {}
+    for c in active_candidates(store, "imagenet"):  # how the papers were weighed before issue 20
+        counts[c.arxiv_id] = counts.get(c.arxiv_id, 0) + 1
+    assert set(assigned.assignments) == set(counts)
     for reviewer, rep in assigned.exports.items():
         papers = {aid for aid, names in assigned.assignments.items() if reviewer in names}
-        old = reference_export(store, home, tmp_path / "old" / reviewer, pending_only=True, papers=papers)
+        assert assigned.candidates[reviewer] == sum(counts[p] for p in papers)
+        old = reference_export(store, home, tmp_path / "old" / reviewer, pending_only=True, papers=papers,
+                               benchmark="imagenet")
         assert rep.rows == old.rows > 0 and _files(rep) == _files(old)
 
 
