@@ -102,6 +102,27 @@ _DERIVED_COLUMNS: tuple[Column, ...] = (
 COLUMNS: tuple[Column, ...] = _ID_COLUMNS + _METRIC_COLUMNS + _COMPUTE_COLUMNS + _DERIVED_COLUMNS
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+#: ``unjoined.csv`` (beside dataset.csv): every reviewed fact that reached no dataset row, with why.
+UNJOINED: tuple[Column, ...] = (
+    Column("arxiv_id", "text", "", "arXiv id of the fact's paper."),
+    Column("version", "int", "", "Paper version the fact was reviewed on."),
+    Column("benchmark", "text", "", "The fact's benchmark (empty for a paper-level compute fact)."),
+    Column("model", "text", "", "The fact's model as reviewed (empty: a paper-level fact)."),
+    Column("field", "text", "", "Field of the fact (flopmine.types.FIELDS)."),
+    Column("value", "text", "", "The reviewed value as written in the annotations."),
+    Column("unit", "text", "", "Unit as reviewed."),
+    Column("page", "int", "", "Evidence page (0 when unknown)."),
+    Column("decision", "text", "", "accept, correct or add."),
+    Column("candidate_id", "text", "", "The candidate the decision was made on (empty for some added facts)."),
+    Column("fact_key", "text", "", "flopmine.types.fact_key of the fact: its identity across paper versions."),
+    Column("reason", "text", "", "Why no row: 'no benchmark' (a metric fact without a benchmark); 'no metric row for "
+           "this model' (no metric row of the paper has this normalised model name: rename the model or add its "
+           "metric); 'no metric row in this paper' (a paper-level fact of a paper with no metric row); 'ambiguous "
+           "model' (a paper-level fact of a paper with several models, none or several marked (ours): name the "
+           "model); 'the model's own fact wins' (a paper-level fact whose own model has its own value of the "
+           "field)."),
+    Column("detail", "text", "", "The models of the paper's rows, '; '-joined, to pick the right name from."),
+)
 #: Where the generated dictionary is kept in the repository (tests keep it equal to ``to_markdown()``).
 DOCS_PATH = "docs/data-dictionary.md"
 
@@ -128,6 +149,13 @@ def to_markdown(extra: str = "") -> str:
     ]
     for c in COLUMNS:
         lines.append(f"| {c.name} | {c.dtype} | {c.unit} | {c.description.replace('|', '/')} |")
+    lines += ["", "## unjoined.csv", "",
+              "Every reviewed fact (accept, correct, add) that reached no row above, one per line, with why "
+              "(the join rule is in docs/analysis.md). Header only when every fact joined. A superseded value of "
+              "a key whose newest value reached a row is not listed: the row is flagged `conflict:<field>`.", "",
+              "| column | type | description |", "|---|---|---|"]
+    for c in UNJOINED:
+        lines.append(f"| {c.name} | {c.dtype} | {c.description.replace('|', '/')} |")
     if extra:
         lines += ["", extra.rstrip()]
     return "\n".join(lines) + "\n"

@@ -168,7 +168,8 @@ def test_write_dataset_files_and_dictionary(tmp_path: Path) -> None:
     assert not warnings
     res = build_dataset(facts, gflops_lookup=SYNTHETIC_HARDWARE.get, titles={facts[0].arxiv_id: "=A title"})
     paths = write_dataset(res, tmp_path / "out")
-    assert {p.name for p in paths} == {"dataset.csv", "dataset.parquet", "data_dictionary.md", "data_dictionary.csv"}
+    assert {p.name for p in paths} == {"dataset.csv", "dataset.parquet", "data_dictionary.md", "data_dictionary.csv",
+                                       "unjoined.csv"}
     back = read_dataset(tmp_path / "out" / "dataset.csv")
     pq = pd.read_parquet(tmp_path / "out" / "dataset.parquet")
     assert list(back.columns) == list(dictionary.COLUMN_NAMES) == list(pq.columns)

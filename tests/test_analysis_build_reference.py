@@ -32,7 +32,7 @@ REGISTRY = load_registry()
 
 def _same_join(facts: list[Fact], titles: dict[str, str] | None = None) -> pd.DataFrame:
     titles = titles or {}
-    fast, fast_warnings = _join_facts(FactTable.from_facts(facts).frame, REGISTRY, titles)
+    fast, fast_warnings, _unjoined = _join_facts(FactTable.from_facts(facts).frame, REGISTRY, titles)
     slow, slow_warnings = reference_join(facts, REGISTRY, titles)
     assert fast_warnings == slow_warnings
     fast_done, _ = derive_compute(fast, SYNTHETIC_HARDWARE.get)

@@ -11,16 +11,12 @@ import pytest
 
 from flopmine.analysis.build import build_dataset, write_dataset
 from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts
-from flopmine.cli import main
 from flopmine.types import Fact
+from tests.support.cli import exit_code
 
 
 def _run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    return 0
+    return exit_code(argv)
 
 
 @pytest.fixture

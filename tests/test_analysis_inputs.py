@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from flopmine.analysis.build import build_dataset
 from flopmine.analysis.report import analyze_to_dir, run_analysis
 from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts
-from flopmine.cli import main
 from flopmine.types import Fact
+from tests.support.cli import exit_code
 
 # (benchmark, metric column, whether the metric is an error (else a score)): the registry's primary
 # metric or its complement, which is what build derives `error` from.
@@ -25,11 +25,7 @@ METRICS = [("imagenet", "top1_err", True), ("imagenet", "top1_acc", False), ("co
 
 
 def _run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    return 0
+    return exit_code(argv)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

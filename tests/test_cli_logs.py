@@ -24,6 +24,7 @@ from flopmine.cli import main
 from flopmine.cli.common import OneLineFormatter, output_width
 from flopmine.config import resolve_home
 from tests.support.arxiv_fixtures import REGISTRY_TOML
+from tests.support.cli import run_cli
 
 FLOPMINE = Path(sys.executable).parent / "flopmine"
 EXE = [str(FLOPMINE)] if FLOPMINE.exists() else [sys.executable, "-m", "flopmine"]
@@ -36,10 +37,7 @@ def _no_columns(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as e:
-        main(argv)
-    captured = capsys.readouterr()
-    return int(e.value.code or 0), captured.out + captured.err
+    return run_cli(argv, capsys)
 
 
 # ---------------------------------------------------------------- 1–2. never wrapped when not a terminal

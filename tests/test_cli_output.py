@@ -12,11 +12,12 @@ from reportlab.pdfgen import canvas
 from typer.testing import CliRunner
 
 from flopmine import harvest
-from flopmine.cli import app, main
+from flopmine.cli import app
 from flopmine.config import resolve_home
 from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry
 from flopmine.store import connect, replace_candidates
 from tests.support.arxiv_fixtures import REGISTRY_TOML, paper
+from tests.support.cli import run_cli
 
 
 @pytest.mark.parametrize("command", [[], ["harvest"], ["status"], ["extract"], ["review"], ["review", "import"]],
@@ -27,10 +28,7 @@ def test_help_shows_no_type_after_plain_flags(command):
 
 
 def _run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as e:
-        main(argv)
-    captured = capsys.readouterr()
-    return int(e.value.code or 0), captured.out + captured.err
+    return run_cli(argv, capsys)
 
 
 def test_extract_missing_file_says_no_such_file_and_stores_nothing(tmp_path, capsys):

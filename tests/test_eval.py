@@ -219,9 +219,8 @@ def test_no_corpus_id_appears_in_the_package() -> None:
     hits = [(p.name, i) for p in files for i in ids if i in p.read_text(encoding="utf-8")]
     assert not hits
 
-
-def test_eval_cli_cross_validates_generated_papers(tmp_path: Path) -> None:
-    """`flopmine eval --folds 2` on generated PDFs: prints held-out and in-sample columns and writes JSON."""
+def _training_papers(tmp_path: Path, model: str = "") -> Path:
+    """Six generated papers, each stating its epochs and GPU count in prose; their gold file."""
     from tests.support.pdfs import text_pdf
 
     rows = []
@@ -230,9 +229,15 @@ def test_eval_cli_cross_validates_generated_papers(tmp_path: Path) -> None:
         text_pdf(tmp_path / "pdfs" / f"{aid}v1.pdf", [
             f"3 Experiments\nWe train the network for {90 + i} epochs on {4 + i} GPUs. The learning rate is "
             f"divided by 10 at epoch 30 and 60.\n"])
-        rows += [{"arxiv_id": aid, "field": "epochs", "value": str(90 + i)},
-                 {"arxiv_id": aid, "field": "hardware_count", "value": str(4 + i)}]
-    gold = _write(tmp_path / "gold.csv", GOLD_HEADER, rows)
+        named = {"model": model} if model else {}
+        rows += [{"arxiv_id": aid, "field": "epochs", "value": str(90 + i), **named},
+                 {"arxiv_id": aid, "field": "hardware_count", "value": str(4 + i), **named}]
+    return _write(tmp_path / "gold.csv", GOLD_HEADER, rows)
+
+
+def test_eval_cli_cross_validates_generated_papers(tmp_path: Path) -> None:
+    """`flopmine eval --folds 2` on generated PDFs: prints held-out and in-sample columns and writes JSON."""
+    gold = _training_papers(tmp_path)
     out = tmp_path / "cv.json"
     res = CliRunner().invoke(app, ["--home", str(tmp_path / "home"), "--quiet", "eval", "--gold", str(gold),
                                    "--folds", "2", "--json", str(out), str(tmp_path / "pdfs")])
@@ -363,17 +368,7 @@ def test_learning_curve_subsamples_are_nested_and_stable() -> None:
 
 
 def test_eval_cli_learning_curve_on_generated_papers(tmp_path: Path) -> None:
-    from tests.support.pdfs import text_pdf
-
-    rows = []
-    for i in range(6):
-        aid = f"2101.{i:05d}"
-        text_pdf(tmp_path / "pdfs" / f"{aid}v1.pdf", [
-            f"3 Experiments\nWe train the network for {90 + i} epochs on {4 + i} GPUs. The learning rate is "
-            f"divided by 10 at epoch 30 and 60.\n"])
-        rows += [{"arxiv_id": aid, "field": "epochs", "value": str(90 + i), "model": "Net"},
-                 {"arxiv_id": aid, "field": "hardware_count", "value": str(4 + i), "model": "Net"}]
-    gold = _write(tmp_path / "gold.csv", GOLD_HEADER, rows)
+    gold = _training_papers(tmp_path, model="Net")
     out = tmp_path / "cv.json"
     res = CliRunner().invoke(app, ["--home", str(tmp_path / "home"), "--quiet", "eval", "--gold", str(gold),
                                    "--folds", "2", "--learning-curve", "--json", str(out), str(tmp_path / "pdfs")])

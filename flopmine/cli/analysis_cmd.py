@@ -36,7 +36,7 @@ class Points(enum.StrEnum):
 def build(
     ctx: typer.Context,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Directory for dataset.csv, dataset.parquet and data_dictionary.md/.csv "
+        "--out", help="Directory for dataset.csv, dataset.parquet, data_dictionary.md/.csv and unjoined.csv "
         "(default <home>/dataset).", show_default=False)] = None,
     hardware_basis: Annotated[HardwareBasis, typer.Option(
         "--hardware-basis",
@@ -49,11 +49,11 @@ def build(
 ) -> None:
     """Regenerate the dataset from the reviewed facts in the annotations directory.
 
-    One row per paper × model × benchmark with metric facts. A compute fact attaches to the model it names; a paper-level fact (no model) only to the paper's own model (its only one, or its only one marked "(ours)"), else it is reported as ambiguous. Implausible rows are flagged (column implausible) and left out of analyze's fits unless forced. Derived columns (error, GFLOPs per pass, hardware burden with the figure and basis used, imputed GFLOPs) are described in data_dictionary.md. Unreadable annotation rows are listed as warnings and left out; the exit code is then 1.
+    One row per paper × model × benchmark with metric facts. A compute fact attaches to the model it names; a paper-level fact (no model) only to the paper's own model (its only one, or its only one marked "(ours)"), else it is reported as ambiguous. Every reviewed fact that reached no row (no metric row for its model, an ambiguous model, no benchmark, …) is counted in the summary and listed with its reason in unjoined.csv. Implausible rows are flagged (column implausible) and left out of analyze's fits unless forced. Derived columns (error, GFLOPs per pass, hardware burden with the figure and basis used, imputed GFLOPs) are described in data_dictionary.md. Unreadable annotation rows are listed as warnings and left out; the exit code is then 1.
 
     Example: flopmine --home data build --out data/dataset
     """
-    from flopmine.analysis.build import build_from_home
+    from flopmine.analysis.build import UNJOINED_FILE, build_from_home
 
     st = state(ctx)
     built = build_from_home(st.home, out, hardware_basis=hardware_basis.value)
@@ -66,6 +66,15 @@ def build(
                       f"{int(df['gflops_per_pass'].notna().sum())} with GFLOPs per pass, "
                       f"{int(df['gflops_imputed_flag'].sum())} imputed, "
                       f"{int(df['hardware_burden_gflop'].notna().sum())} with hardware burden)", highlight=False)
+        lost = built.result.unjoined
+        if lost is not None and len(lost):
+            reasons = lost["reason"].value_counts()
+            console.print(f"{len(lost)} reviewed fact(s) reached no row ("
+                          + ", ".join(f"{n} {r}" for r, n in reasons.items())
+                          + f"; {lost['arxiv_id'].nunique()} papers): listed with why in "
+                          f"{next(p for p in built.paths if p.name == UNJOINED_FILE)}", highlight=False)
+        else:
+            console.print("every reviewed fact reached a row", highlight=False)
         for p in built.paths:
             console.print(f"wrote {p}", highlight=False)
     if strict and built.conflicts:

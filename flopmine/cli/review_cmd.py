@@ -182,7 +182,8 @@ def status_cmd(
                             "disagreements to adjudicate.")] = False,
 ) -> None:
     """Show decided / superseded / pending candidates per benchmark and field, fact slots, complete papers,
-    conflicting decisions (e.g. merged from two annotation clones), orphaned decisions.
+    conflicting decisions (e.g. merged from two annotation clones), orphaned decisions, and per paper the
+    reviewed facts `flopmine build` would put in no dataset row (unjoined.csv), with why.
 
     Works from the annotations alone: after deleting the store and re-extracting, decisions
     re-attach by candidate id, or by fact for a new paper version.
@@ -229,6 +230,28 @@ def status_cmd(
             console.print(f"  {d.candidate_id} {d.arxiv_id}v{d.version} {d.benchmark or '(paper)'} {d.model} "
                           f"{d.field}={format_value(d.value)} [{d.decision}]: {o.reason}",
                           highlight=False, markup=False, soft_wrap=True)
+    _print_unjoined(home, benchmark)
+
+
+def _print_unjoined(home: Home, benchmark: str | None) -> None:
+    """Per paper, the reviewed facts build's join rule leaves out of every row (build's own list)."""
+    from rich.markup import escape
+
+    from flopmine.analysis.build import unjoined_in_home
+
+    lost = unjoined_in_home(home)
+    if benchmark:  # paper-level facts (no benchmark) count for every benchmark
+        lost = lost[lost["benchmark"].isin([benchmark, ""])]
+    if lost.empty:
+        return
+    console.print(f"Reviewed facts in no dataset row (build lists them in unjoined.csv): {len(lost)}",
+                  highlight=False)
+    table = Table("paper", "unjoined", "why", title=None)
+    for aid, group in lost.groupby("arxiv_id", sort=True):
+        why = "; ".join(f"{n} {r}" for r, n in group["reason"].value_counts().items())
+        fields = ", ".join(sorted(f"{m or '(paper)'} {f}" for m, f in zip(group["model"], group["field"], strict=True)))
+        table.add_row(escape(str(aid)), str(len(group)), escape(f"{why} ({fields})"))
+    console.print(table)
 
 
 def _fmt(x: float | None) -> str:
