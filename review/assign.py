@@ -37,9 +37,8 @@ from flopmine.store import now_iso
 
 from .annotations import commit_files, review_lock
 from .decision import CORRECT, FACT_DECISIONS, Decision, format_value
-from .export import ExportReport, export
+from .export import ExportReport, active_papers, export, paper_candidates
 from .slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, canonical_value, drop_lines, slot_conflicts, slot_of
-from .store import active_candidates
 from .validate import ImportReport, Problem, import_files
 
 log = logging.getLogger(__name__)
@@ -270,8 +269,10 @@ def export_assigned(conn: sqlite3.Connection, home: Home, out_dir: Path | None, 
     check_overlap(overlap, reviewers)
     created = None if listed else create_reviewers(home, reviewers)
     counts: dict[str, int] = {}
-    for c in active_candidates(conn, benchmark):
-        counts[c.arxiv_id] = counts.get(c.arxiv_id, 0) + 1
+    for aid, version in active_papers(conn):  # one paper's candidates at a time, not the store's
+        n = len(paper_candidates(conn, aid, version, benchmark))
+        if n:
+            counts[aid] = n
     assignments = plan(counts, reviewers, overlap, load_assignments(directory))
     save_assignments(home, assignments)
     out_dir = Path(out_dir) if out_dir is not None else home.root / "review"
