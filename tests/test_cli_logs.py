@@ -197,3 +197,18 @@ def test_ctrl_c_says_what_happened_and_exits_130(tmp_path):
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert "stopped by Ctrl-C" in err and "Traceback" not in err
+
+
+def test_console_log_records_go_to_the_current_stderr(monkeypatch):
+    """A handler bound to the stderr of its setup would write to a closed file once a test runner swaps it."""
+    import io
+
+    from flopmine.cli.common import setup_logging
+
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    setup_logging(quiet=False, verbose=False, log_file=None)
+    first.close()
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("flopmine.t").warning("after the swap")
+    assert second.getvalue() == "WARNING flopmine.t: after the swap\n"

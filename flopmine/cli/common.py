@@ -118,6 +118,25 @@ def global_options(
     setup_logging(quiet=quiet, verbose=verbose, log_file=log_file)
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler on whatever ``sys.stderr`` is when a record is written, not when it was made.
+
+    Test runners and embedding programs swap ``sys.stderr``; a handler bound to the old one would write to
+    a closed file.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass  # always sys.stderr
+
+
 class OneLineFormatter(logging.Formatter):
     """A log line per message, whatever the message holds: newlines become `` | `` so grep sees it whole."""
 
@@ -143,7 +162,7 @@ def setup_logging(*, quiet: bool, verbose: bool, log_file: Path | None) -> None:
     if console_err.is_terminal:
         handler = RichHandler(console=console_err, show_path=False, show_time=False, rich_tracebacks=False)
     else:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = StderrHandler()
         handler.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
     handler.setLevel(level)
     root.addHandler(handler)
