@@ -249,8 +249,9 @@ class LazyWalk:
 
     def fill(self, walks: Iterable[tuple[PaperKey, Walk]]) -> None:
         """Install the walks of papers not built yet (a paper already built may hold newer decisions)."""
+        built = list(walks)  # built before taking the lock, which decisions wait on
         with self._lock:
-            for key, w in walks:
+            for key, w in built:
                 if key in self._order:
                     self._walks.setdefault(key, w)
             for key in self.papers:  # papers the bulk read did not see (changed meanwhile): their own read
