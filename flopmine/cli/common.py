@@ -125,9 +125,6 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     a closed file.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-
     @property  # type: ignore[override]
     def stream(self) -> Any:
         return sys.stderr
