@@ -527,6 +527,28 @@ def normalise_models(models: pd.Series) -> pd.Series:
     return pd.Series(out, index=models.index, dtype=object)
 
 
+#: New-style ids ``parse_id`` takes as they are (ASCII digits only: in Python a regex digit also matches other scripts' digits).
+_PLAIN_NEW_ID = r"[0-9]{4}\.[0-9]{4,5}(?:v[0-9]{1,3})?"
+
+
+def own_model_marks(models: pd.Series) -> np.ndarray:
+    """``bool(m and _OURS.search(m))`` per model name; the regex runs only on names that can match (an ASCII
+    name holding "ours", "our model" or "proposed" in any case, or a non-ASCII name: IGNORECASE folds a few
+    non-ASCII letters, such as the long s, onto ASCII ones).
+
+    >>> own_model_marks(pd.Series(["Net (ours)", "Net (Proposed)", "Ourselves-Net", "ResNet", "", "Net (ourſ)"])).tolist()
+    [True, True, False, False, False, True]
+    """
+    text = models.fillna("").astype(str)
+    lower = text.str.lower()
+    maybe = (lower.str.contains("ours", regex=False) | lower.str.contains("our model", regex=False)
+             | lower.str.contains("proposed", regex=False) | ~text.map(str.isascii)).to_numpy(bool)
+    out = np.zeros(len(text), bool)
+    if maybe.any():
+        out[maybe] = _per_value(text[maybe], lambda m: bool(m and _OURS.search(m)), bool)
+    return out
+
+
 def _winners(facts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """One fact per key: the newest paper version, then the latest decision, then correct > add > accept
     (the first in reading order on a tie, as ``_choose``). Adds ``conflict`` (the key's reviewed values
@@ -591,7 +613,7 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     f = facts.reset_index(drop=True)
     f = f[["arxiv_id", "version", "field", "number", "text", "benchmark", "model", "page", "decision", "candidate_id",
            "decided_at", "forced"]]
-    f = f.assign(nm=normalise_models(f["model"]).to_numpy(), ours=_per_value(f["model"], lambda m: bool(m and _OURS.search(m)), bool))
+    f = f.assign(nm=normalise_models(f["model"]).to_numpy(), ours=own_model_marks(f["model"]))
     is_metric = f["field"].isin(METRIC_FIELDS).to_numpy(bool)
     no_benchmark = is_metric & (f["benchmark"] == "").to_numpy()
     for r in f[no_benchmark].head(MAX_NAMED).itertuples():
@@ -684,7 +706,14 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     id_codes, ids = pd.factorize(rows["arxiv_id"])
     year_of, month_of, bad_of = np.full(len(ids), np.nan), np.full(len(ids), np.nan), np.zeros(len(ids), bool)
     id_warnings: list[str] = []
-    for i, aid in enumerate(ids.tolist()):
+    # plain new-style ids (parse_id accepts every one of them) at a time; anything else through parse_id
+    id_text = pd.Series(np.asarray(ids, dtype=object), dtype=object)
+    plain = id_text.str.fullmatch(_PLAIN_NEW_ID).fillna(False).to_numpy(bool)
+    yy = id_text[plain].str.slice(0, 2).astype("int64").to_numpy()
+    year_of[plain] = np.where(yy >= 91, 1900 + yy, 2000 + yy)
+    month_of[plain] = id_text[plain].str.slice(2, 4).astype("int64").to_numpy()
+    for i in np.flatnonzero(~plain).tolist():
+        aid = id_text[i]
         try:
             year_of[i], month_of[i] = parse_id(aid).year_month
         except InvalidIdError:
@@ -886,9 +915,9 @@ def derive_compute(frame: pd.DataFrame, lookup: GflopsLookup | None = None,
     df["hardware_burden_gflop"] = df["hardware_burden_gflop"].where(df["hardware_burden_gflop"].notna(), burden)
     for c in ("year", "month", "version"):
         df[c] = df[c].astype("Int64")
-    if not pd.api.types.is_bool_dtype(df["gflops_imputed_flag"]):
-        df["gflops_imputed_flag"] = df["gflops_imputed_flag"].map(
-            lambda v: str(v).strip().lower() in ("true", "1", "1.0")).astype(bool)
+    if not pd.api.types.is_bool_dtype(df["gflops_imputed_flag"]):  # once per distinct cell, not per row
+        df["gflops_imputed_flag"] = pd.Series(_per_value(
+            df["gflops_imputed_flag"], lambda v: str(v).strip().lower() in ("true", "1", "1.0"), bool), index=df.index)
     return df[[*dictionary.COLUMN_NAMES, *[c for c in df.columns if c not in dictionary.BY_NAME]]], warnings
 
 
@@ -984,8 +1013,8 @@ def ols_line(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, floa
     same to the last bit (tested), without importing statsmodels: that import was 2 s of `flopmine build`'s CPU.
 
     >>> params, bse, r2 = ols_line(np.array([1.0, 2.0, 3.0, 4.0]), np.array([3.0, 5.1, 6.9, 9.0]))
-    >>> [round(v, 4) for v in (*params, *bse, r2)]
-    [1.0, 1.99, 0.0866, 0.0316, 0.9993]
+    >>> [round(float(v), 4) for v in (*params, *bse, r2)]
+    [1.05, 1.98, 0.1162, 0.0424, 0.9991]
     """
     X = np.column_stack([np.ones(x.shape[0]), x])
     u, s, vt = np.linalg.svd(X, False)  # statsmodels.tools.tools.pinv_extended
