@@ -595,11 +595,16 @@ def _fill_joined(out: np.ndarray, parts: pd.DataFrame, sep: str) -> None:
     if parts.empty:
         return
     rows = parts["row"].to_numpy()
-    texts = parts["text"].tolist()
+    texts = np.asarray(parts["text"].to_numpy(), dtype=object)
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
     ends = np.r_[starts[1:], len(rows)]
-    out[rows[starts]] = [texts[a] if b - a == 1 else sep.join(texts[a:b])
-                         for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    single = ends - starts == 1  # most rows have one part: copied at a time, only the others joined one by one
+    out[rows[starts[single]]] = texts[starts[single]]
+    many = ~single
+    if many.any():
+        listed = texts.tolist()
+        out[rows[starts[many]]] = [sep.join(listed[a:b]) for a, b in zip(starts[many].tolist(), ends[many].tolist(),
+                                                                           strict=True)]
 
 
 def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mapping[str, str]
@@ -1118,6 +1123,16 @@ def _csv_cell(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
 
 
+def _reprs(numbers: list[float] | list[int]) -> list[str]:
+    """``[repr(v) for v in numbers]`` for Python floats or ints, with the loop in C: a list's repr is its items'
+    reprs joined by ", ", which no float or int repr contains (about twice as fast at 10^5 cells).
+
+    >>> _reprs([0.1, 1e-05, float("nan"), 3.0, 1e+300]), _reprs([]), _reprs([-7, 12])
+    (['0.1', '1e-05', 'nan', '3.0', '1e+300'], [], ['-7', '12'])
+    """
+    return repr(numbers)[1:-1].split(", ") if numbers else []
+
+
 def _csv_column(values: pd.Series) -> list[str]:
     """One column's cells as ``DataFrame.to_csv`` writes them: floats as ``repr`` (the shortest round trip),
     missing as empty, bools as True/False, text quoted where the csv module would quote it."""
@@ -1127,9 +1142,9 @@ def _csv_column(values: pd.Series) -> list[str]:
     if pd.api.types.is_bool_dtype(values.dtype):
         return np.where(values.to_numpy(bool), "True", "False").tolist()
     if pd.api.types.is_float_dtype(values.dtype):
-        out[present] = [repr(v) for v in values.to_numpy("float64")[present].tolist()]
+        out[present] = _reprs(values.to_numpy("float64")[present].tolist())
     elif pd.api.types.is_integer_dtype(values.dtype):
-        out[present] = [str(v) for v in values[present].astype("int64").tolist()]
+        out[present] = _reprs(values[present].astype("int64").tolist())
     else:
         cells = values[present].astype(str)
         out[present] = cells.tolist()
