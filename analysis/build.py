@@ -541,8 +541,9 @@ def own_model_marks(models: pd.Series) -> np.ndarray:
     """
     text = models.fillna("").astype(str)
     lower = text.str.lower()
+    non_ascii = np.array([not t.isascii() for t in text.tolist()], dtype=bool)
     maybe = (lower.str.contains("ours", regex=False) | lower.str.contains("our model", regex=False)
-             | lower.str.contains("proposed", regex=False) | ~text.map(str.isascii)).to_numpy(bool)
+             | lower.str.contains("proposed", regex=False)).to_numpy(bool) | non_ascii
     out = np.zeros(len(text), bool)
     if maybe.any():
         out[maybe] = _per_value(text[maybe], lambda m: bool(m and _OURS.search(m)), bool)
