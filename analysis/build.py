@@ -536,22 +536,21 @@ _PLAIN_NEW_ID = r"[0-9]{4}\.[0-9]{4,5}(?:v[0-9]{1,3})?"
 
 
 def own_model_marks(models: pd.Series) -> np.ndarray:
-    """``bool(m and _OURS.search(m))`` per model name; the regex runs only on names that can match (an ASCII
-    name holding "ours", "our model" or "proposed" in any case, or a non-ASCII name: IGNORECASE folds a few
-    non-ASCII letters, such as the long s, onto ASCII ones).
+    """``bool(m and _OURS.search(m))`` per model name, once per distinct name; the regex runs only on names that
+    can match (holding "ours", "our model" or "proposed" in any case, or any non-ASCII name: IGNORECASE folds
+    a few non-ASCII letters, such as the long s, onto ASCII ones).
 
     >>> own_model_marks(pd.Series(["Net (ours)", "Net (Proposed)", "Ourselves-Net", "ResNet", "", "Net (ourſ)"])).tolist()
     [True, True, False, False, False, True]
     """
-    text = models.fillna("").astype(str)
-    lower = text.str.lower()
-    non_ascii = np.array([not t.isascii() for t in text.tolist()], dtype=bool)
-    maybe = (lower.str.contains("ours", regex=False) | lower.str.contains("our model", regex=False)
-             | lower.str.contains("proposed", regex=False)).to_numpy(bool) | non_ascii
-    out = np.zeros(len(text), bool)
-    if maybe.any():
-        out[maybe] = _per_value(text[maybe], lambda m: bool(m and _OURS.search(m)), bool)
-    return out
+    codes, uniques = pd.factorize(models.fillna("").astype(str), use_na_sentinel=False)
+    names = np.asarray(uniques, dtype=object).tolist()  # tolist: iterating Arrow cells is slow
+    marks = np.zeros(len(names) + 1, bool)
+    for i, name in enumerate(names):
+        lower = name.lower()
+        if ("ours" in lower or "our model" in lower or "proposed" in lower or not name.isascii()) and name:
+            marks[i] = bool(_OURS.search(name))
+    return marks[codes] if len(codes) else np.zeros(0, bool)
 
 
 def _winners(facts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -603,13 +602,13 @@ def _fill_joined(out: np.ndarray, parts: pd.DataFrame, sep: str) -> None:
     texts = np.asarray(parts["text"].to_numpy(), dtype=object)
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
     ends = np.r_[starts[1:], len(rows)]
-    single = ends - starts == 1  # most rows have one part: copied at a time, only the others joined one by one
-    out[rows[starts[single]]] = texts[starts[single]]
-    many = ~single
-    if many.any():
-        listed = texts.tolist()
-        out[rows[starts[many]]] = [sep.join(listed[a:b]) for a, b in zip(starts[many].tolist(), ends[many].tolist(),
-                                                                           strict=True)]
+    # the k-th parts of every row with more than k parts appended at a time (rows have a handful of parts)
+    counts = ends - starts
+    joined = texts[starts].copy()
+    for k in range(1, int(counts.max())):
+        more = counts > k
+        joined[more] = joined[more] + sep + texts[starts[more] + k]
+    out[rows[starts]] = joined
 
 
 def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mapping[str, str]
