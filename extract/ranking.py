@@ -52,9 +52,11 @@ FORMAT = "flopmine-ranker"
 FORMAT_VERSION = 1
 HOME_MODEL = "models/ranker.json"  # relative to the home
 DEFAULT_C = 0.1  # inverse L2 strength of the logistic regression
-# compute candidates kept per (field, model) slot beyond the per-field cap: 0 (off) by default, since each kept
-# slot is a row for the reviewer; 1 keeps every model's FLOPs and params a table prints (docs/extract.md)
-DEFAULT_PER_MODEL = 0
+# FLOPs / parameter values kept per model slot (paper, field, model) of a model with a result, beyond the
+# per-field cap (``rank_found``): a table prints one value per model, and the dataset needs each model's cost
+# beside its result. 0 turns it off (the per-field cap alone). Review cost: docs/extract.md.
+DEFAULT_PER_MODEL = 1
+PER_MODEL_FIELDS: tuple[str, ...] = ("flops", "mult_adds", "params")
 DEFAULT_LISTWISE_C = 0.3  # … of the conditional logit within (paper, field)
 MAX_MODEL_BYTES = 4 * 2**20  # a model file is read up to this size (the shipped one is ~15 kB)
 MAX_WEIGHT = 100.0  # |coefficient| and |intercept| a model may carry; 100 log-odds already saturate any probability
@@ -444,18 +446,33 @@ def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: di
               for c in score_found(found, model, pages)]
     floor = DEFAULT_MIN_RELATIVE if min_relative is None else min_relative
     capped = dedupe_and_rank(scored, max_per_field=max_per_field, min_relative=floor)
-    # A FLOPs or parameters table lists one value per model: the per-field cap above keeps the best few of the
-    # paper, while a reviewer decides per fact slot (paper, field, model). The best ``DEFAULT_PER_MODEL`` of
-    # each model's slot stay as well, ranked after the field's best.
-    if not (DEFAULT_PER_MODEL if per_model is None else per_model):
-        return capped
-    kept = {c.candidate_id for c in capped}
-    slots: dict[tuple[str, str], list[Candidate]] = defaultdict(list)
-    for c in dedupe_and_rank(scored, min_relative=0.0, limited=()):
-        if c.field in COMPUTE_FIELDS and c.model.strip() and c.candidate_id not in kept:
-            slots[(c.field, c.model.strip().lower())].append(c)
     keep = DEFAULT_PER_MODEL if per_model is None else per_model
-    extra = [c for cs in slots.values() for c in cs[:keep]]
+    if not keep:
+        return capped
+    return _with_model_slots(capped, scored, keep)
+
+
+def _with_model_slots(capped: list[Candidate], scored: list[Candidate], keep: int) -> list[Candidate]:
+    """``capped`` plus, for each model with a result in the paper, its best ``keep`` FLOPs / parameter values.
+
+    A FLOPs or parameters table prints one value per model, while the per-field cap keeps the paper's best few;
+    a reviewer decides per fact slot (paper, field, model), and the dataset joins a model's cost to that model's
+    result. So each model that has a metric value among the candidates (its row is read anyway) keeps up to
+    ``keep`` values of its slot, ranked after the field's best; a model without a result gets none (its cost
+    joins nothing). The list grows by at most ``keep`` per (result model, field)."""
+    with_result = {normalise_model(c.model) for c in scored if FIELDS[c.field].kind == "metric" and c.model.strip()}
+    shown: Counter[tuple[str, str]] = Counter()
+    for c in capped:
+        if c.field in PER_MODEL_FIELDS:
+            shown[(RANK_GROUP.get(c.field, c.field), normalise_model(c.model))] += 1
+    kept = {c.candidate_id for c in capped}
+    extra: list[Candidate] = []
+    for c in dedupe_and_rank(scored, min_relative=0.0, limited=()):
+        slot = (RANK_GROUP.get(c.field, c.field), normalise_model(c.model))
+        if c.field in PER_MODEL_FIELDS and slot[1] in with_result and c.candidate_id not in kept \
+                and shown[slot] < keep:
+            shown[slot] += 1
+            extra.append(c)
     if not extra:
         return capped
     by_group: dict[str, list[Candidate]] = defaultdict(list)

@@ -149,7 +149,14 @@ def test_eval_paths_reports_unreadable_pdfs(tmp_path: Path, gold_file: Path) -> 
 # (2026-12-01; docs/extract.md has the table). Regression guards, not targets.
 CV_FLOORS = {"overall_recall": 0.88, "compute_recall": 0.90, "overall_top1": 0.60, "compute_top1": 0.60,
              "overall_recall3": 0.60, "compute_recall_capped": 0.80}
-CV_MAX_PER_PAIR = 3.6  # candidates per (paper, compute field) in the reviewer's list
+# Review cost of the compute list, per fact slot (paper, field, model), the unit a reviewer decides on; measured
+# 1.13 candidates per slot, 6.46 rows per compute gold fact, 0.67 slots of a model without a result per compute
+# gold fact (docs/extract.md). Each model with a result keeps its FLOPs / params (``ranking.DEFAULT_PER_MODEL``),
+# so candidates per (paper, field) follow the number of models a paper reports and are no longer bounded; what
+# must not grow is the list per slot, the rows per gold fact, and the slots no result row carries.
+CV_MAX_PER_SLOT = 1.4
+CV_MAX_ROWS_PER_GOLD = 7.0
+CV_MAX_COST_ONLY_PER_GOLD = 0.75
 CV_FIELD_FLOORS = {"hardware": 0.75, "hardware_count": 0.68, "training_steps": 0.72}
 MAX_OVERFIT = 0.08  # in-sample top-1 minus cross-validated top-1 (measured 0.04)
 
@@ -187,7 +194,10 @@ def test_corpus_cross_validated_floors(corpus_run: tuple[list[GoldFact], object]
     assert held.overall.precision >= CV_FLOORS["overall_top1"]
     assert held.compute.precision >= CV_FLOORS["compute_top1"]
     assert held.overall.recall3 >= CV_FLOORS["overall_recall3"]
-    assert held.compute.per_pair <= CV_MAX_PER_PAIR
+    cost = cv.facts.cost  # type: ignore[union-attr]
+    assert cost.per_slot <= CV_MAX_PER_SLOT
+    assert cost.rows_per_gold <= CV_MAX_ROWS_PER_GOLD
+    assert cost.cost_only_per_gold <= CV_MAX_COST_ONLY_PER_GOLD
     for name, floor in CV_FIELD_FLOORS.items():
         assert (held.fields[name].precision or 0.0) >= floor, name
     assert cv.in_sample.overall.precision - held.overall.precision <= MAX_OVERFIT

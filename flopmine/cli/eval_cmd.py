@@ -190,6 +190,8 @@ def _render_cv(cv: CVResult) -> None:
         console.print("found: the value is among every candidate of its field; capped, attributed (found under the "
                       "gold model) and slot top-1 (the first value of the gold model's slot is the gold one): the "
                       "reviewer's list, held out; 'in': in-sample.", highlight=False)
+    if cv.facts is not None:
+        _render_cost(cv.facts.cost)
     _render_families(cv.rule_counts()["all"], "every candidate")
     _render_families(cv.rule_counts()["capped"], "the reviewer's list")
 
@@ -206,7 +208,15 @@ def _render_facts(facts: ev.FactReport) -> None:
         ft.add_row(_GROUP_LABEL[name], str(g.facts), _fmt(g.found_rate), _fmt(g.attributed_rate),
                    _fmt(g.slot_top1_rate))
     console.print(ft)
+    _render_cost(facts.cost)
     _render_families(facts.rule_families, "candidates scored")
+
+
+def _render_cost(cost: ev.SlotCost) -> None:
+    console.print(f"review cost, compute fields of the reviewer's list: {cost.slots} slots (paper, field, model), "
+                  f"{_fmt(cost.per_slot)} candidates per slot, {_fmt(cost.rows_per_gold)} rows shown per compute gold "
+                  f"fact ({cost.gold}), {_fmt(cost.cost_only_per_gold)} of them slots of a model without a result",
+                  highlight=False)
 
 
 def _render_families(counts: dict[str, int], what: str) -> None:
