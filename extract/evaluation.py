@@ -414,10 +414,20 @@ def _slot_order(c: Scored) -> tuple[object, ...]:
     return (c.rank if c.rank > 0 else 1 << 30, -c.confidence, c.field, str(c.value))
 
 
+def _closeness(gold_model: str, name: str) -> float:
+    """Whole-name similarity (rapidfuzz ``ratio`` of the normalised names), which tells a row named like the gold
+    model ("RFB-Net512-E") from a family name that token-set ratio also scores 100 ("RFB")."""
+    from rapidfuzz import fuzz
+    from rapidfuzz.utils import default_process
+
+    a, b = default_process(normalise_model(gold_model)), default_process(name)
+    return float(fuzz.ratio(a, b)) if a and b else 0.0
+
+
 def _gold_slot(g: GoldFact, related: Sequence[Scored], threshold: float) -> list[Scored]:
     """The candidates of the gold model's slot, best first: among the slots (normalised model name) of the
-    gold fact's slot field and benchmark whose name matches the gold model, the best-named one (ties: the one
-    a reviewer sees first)."""
+    gold fact's slot field and benchmark whose name matches the gold model, the best-named one (ties: the name
+    closest to the gold model's as a whole, then the one a reviewer sees first)."""
     slots: dict[str, list[Scored]] = defaultdict(list)
     metric = FIELDS[g.field].kind == "metric"
     for c in related:
@@ -430,7 +440,7 @@ def _gold_slot(g: GoldFact, related: Sequence[Scored], threshold: float) -> list
             continue
         score = model_match_score(g.model, name) if name and g.model.strip() else float(threshold)
         members = sorted(members, key=_slot_order)
-        key = (-score, _slot_order(members[0]))
+        key = (-score, -_closeness(g.model, name), _slot_order(members[0]))
         if best is None or key < best[0]:
             best = (key, members)
     return best[1] if best else []

@@ -151,6 +151,7 @@ def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list
             summary_mention.add(k)  # the abstract, introduction or conclusion restates it: a headline
         if isinstance(c.value, (int, float)) and not _OFF_SCALE.intersection(ev.tags):
             values[_value_group(c)].add(float(c.value))
+    slot_ctx = _slot_context(found)
     order: dict[tuple[str, str], list[float]] = {}
     median: dict[tuple[str, str], float] = {}
     for key, vs in values.items():
@@ -160,7 +161,7 @@ def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list
         better_low = spec is not None and spec.kind == "metric" and spec.higher_is_better is False
         order[key] = sorted(vs, reverse=not better_low)
     out = []
-    for c, weight, ev in found:
+    for i, (c, weight, ev) in enumerate(found):
         k = (_value_group(c)[0], normalise_value(c.value))
         n = repeats[k]
         if c.field == "hardware_count" and isinstance(c.value, float) and c.value == 1:
@@ -211,8 +212,62 @@ def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list
             f["count_pow2"] = float(c.value >= 2 and c.value == 2 ** round(math.log2(c.value)))
         if c.field == "training_steps" and isinstance(c.value, float):
             f["steps_round"] = float(c.value % 1000 == 0)
+        f.update(slot_ctx[i])
         group = _group(c.field)
         out.append({**f, **{f"{group}|{name}": v for name, v in f.items()}})
+    return out
+
+
+def _slot_name(c: Candidate) -> str:
+    """The model slot a candidate lands in, as ``rank_found`` and the review export name it."""
+    from .tables import clean_row_label
+
+    return normalise_model(clean_row_label(c.model) if c.rule.startswith("table.") else c.model)
+
+
+def _slot_context(found: Found) -> list[dict[str, float]]:
+    """Features of each candidate among the other candidates of its model's slot (paper, field, model) and of
+    its table, each for a habit of how papers print a model's numbers:
+
+    - ``slot_prose_by_table``: a value from prose whose model's slot also has a table value: the table prints the
+      exact per-model figure, prose rounds it ("~600M") or quotes a variant in passing;
+    - ``slot_values``: how many distinct values the slot holds (log): one row label shared by several rows (a
+      family name, "Ours") leaves the slot less certain;
+    - ``row_has_result``: a FLOPs / params cell whose row also has a metric value on the page: results tables
+      print each model's cost beside its score, architecture and ablation tables print cost alone;
+    - ``main_table``: a table value on the page whose table lists the most rows of the paper's own models
+      (own model or "ours") with a result: the paper's main results table, not an ablation or a side table.
+    """
+    slots: dict[tuple[str, str], list[int]] = defaultdict(list)
+    names: list[str] = []
+    result_rows: set[tuple[int, str]] = set()
+    own_rows: dict[int, set[str]] = defaultdict(set)
+    for i, (c, _, ev) in enumerate(found):
+        name = _slot_name(c)
+        names.append(name)
+        if name:
+            slots[(_value_group(c)[0], name)].append(i)
+        if ev.table and FIELDS[c.field].kind == "metric" and name:
+            result_rows.add((c.page, name))
+            if ev.own_model >= 0.5 or ev.ours:
+                own_rows[c.page].add(name)
+    main_page = max(own_rows, key=lambda p: (len(own_rows[p]), -p)) if own_rows else -1
+    out: list[dict[str, float]] = [{} for _ in found]
+    for members in slots.values():
+        has_table = any(found[j][2].table for j in members)
+        values = {normalise_value(found[j][0].value) for j in members}
+        for j in members:
+            f = out[j]
+            f["slot_values"] = math.log(len(values))
+            if has_table and not found[j][2].table:
+                f["slot_prose_by_table"] = 1.0
+    for i, (c, _, ev) in enumerate(found):
+        if not ev.table:
+            continue
+        if c.field in PER_MODEL_FIELDS and names[i]:
+            out[i]["row_has_result"] = float((c.page, names[i]) in result_rows)
+        if c.page == main_page:
+            out[i]["main_table"] = 1.0
     return out
 
 

@@ -326,6 +326,18 @@ def test_per_fact_slot_is_per_benchmark_and_a_model_field_needs_a_model() -> Non
     assert (by["params"]["found"], by["params"]["attributed"], by["params"]["slot_top1"]) == (True, False, False)
 
 
+def test_per_fact_slot_prefers_the_row_named_like_the_gold_model_over_a_family_name() -> None:
+    """Token-set ratio scores a family name ("RFB") 100 against "RFB Net512-E VGG" just as it scores the row
+    "RFB-Net512-E": the gold model's slot is the one whose whole name is closer, whatever a reviewer sees first."""
+    from flopmine.extract.evaluation import evaluate_facts
+
+    gold = [GoldFact("1", "box_ap", 34.4, benchmark="coco", model="RFB Net512-E VGG (test-dev)")]
+    cands = [Scored("1", "box_ap", 29.7, 1, benchmark="coco", model="RFB"),
+             Scored("1", "box_ap", 34.4, 2, benchmark="coco", model="RFB-Net512-E")]
+    fact = evaluate_facts(gold, cands).facts[0]
+    assert fact["slot_top1"] is True and fact["slot_first"]["model"] == "RFB-Net512-E"
+
+
 @pytest.mark.parametrize("gold_model,cand,ok", [
     ("ResNet-152", "resnet-152 (Ours)", True), ("ResNet-152", "ResNet-152†", True),
     ("Faster R-CNN on FPN (ResNet-101, test-dev)", "ours, Faster R-CNN on FPN ResNet-101", True),
