@@ -218,11 +218,17 @@ def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list
     return out
 
 
-def _slot_name(c: Candidate) -> str:
-    """The model slot a candidate lands in, as ``rank_found`` and the review export name it."""
+@functools.lru_cache(maxsize=8192)
+def _row_model(label: str) -> str:
+    """A table row's label as a model name (``tables.clean_row_label``), cached: a paper repeats its labels."""
     from .tables import clean_row_label
 
-    return normalise_model(clean_row_label(c.model) if c.rule.startswith("table.") else c.model)
+    return clean_row_label(label)
+
+
+def _slot_name(c: Candidate) -> str:
+    """The model slot a candidate lands in, as ``rank_found`` and the review export name it."""
+    return normalise_model(_row_model(c.model) if c.rule.startswith("table.") else c.model)
 
 
 def _slot_context(found: Found) -> list[dict[str, float]]:
@@ -494,10 +500,8 @@ def score_found(found: Found, model: Ranker, pages: int = 0) -> list[Candidate]:
 def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: dict[str, int] | None = None,
                min_relative: float | None = None, per_model: int | None = None) -> list[Candidate]:
     """Score one paper's candidates and rank them within (paper, field), capping compute fields."""
-    from .tables import clean_row_label
-
     # table rows' labels become model names only now: the evidence above read the raw label ("[12]", "(ours)")
-    scored = [replace(c, model=clean_row_label(c.model)) if c.rule.startswith("table.") else c
+    scored = [replace(c, model=_row_model(c.model)) if c.rule.startswith("table.") else c
               for c in score_found(found, model, pages)]
     floor = DEFAULT_MIN_RELATIVE if min_relative is None else min_relative
     capped = dedupe_and_rank(scored, max_per_field=max_per_field, min_relative=floor)
@@ -520,14 +524,19 @@ def _with_model_slots(capped: list[Candidate], scored: list[Candidate], keep: in
     for c in capped:
         if c.field in PER_MODEL_FIELDS:
             shown[(RANK_GROUP.get(c.field, c.field), normalise_model(c.model))] += 1
-    kept = {c.candidate_id for c in capped}
+    kept = {c.candidate_id for c in capped if c.field in PER_MODEL_FIELDS}
+    pool = [(c, (RANK_GROUP.get(c.field, c.field), normalise_model(c.model))) for c in scored
+            if c.field in PER_MODEL_FIELDS]
     extra: list[Candidate] = []
-    for c in dedupe_and_rank(scored, min_relative=0.0, limited=()):
-        slot = (RANK_GROUP.get(c.field, c.field), normalise_model(c.model))
-        if c.field in PER_MODEL_FIELDS and slot[1] in with_result and c.candidate_id not in kept \
-                and shown[slot] < keep:
-            shown[slot] += 1
-            extra.append(c)
+    # most confident first, so each candidate_id is met first at its best (as ``dedupe_and_rank`` keeps it)
+    for c, slot in sorted((x for x in pool if x[1][1] in with_result),
+                          key=lambda x: (-x[0].confidence, x[0].page, str(x[0].value), x[0].model)):
+        cid = c.candidate_id
+        if cid in kept or shown[slot] >= keep:
+            continue
+        kept.add(cid)
+        shown[slot] += 1
+        extra.append(c)
     if not extra:
         return capped
     by_group: dict[str, list[Candidate]] = defaultdict(list)
