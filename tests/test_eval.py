@@ -378,6 +378,10 @@ def test_eval_cli_queue_prints_per_fact_table_and_json(tmp_path: Path) -> None:
     assert facts["groups"]["table"] == {"group": "table", "facts": 1, "found": 1, "attributed": 0, "slot_top1": 0,
                                         "found_rate": 1.0, "attributed_rate": 0.0, "slot_top1_rate": 0.0}
     assert facts["groups"]["prose"]["slot_top1"] == 1 and facts["rule_families"]["text"] == 1
+    # two compute slots (params of VGG, a model without a result; epochs without a model), one row each
+    assert facts["slot_cost"] == {"slots": 2, "candidates": 2, "rows": 2, "cost_only_slots": 1, "gold": 2,
+                                  "candidates_per_slot": 1.0, "rows_per_gold": 1.0, "cost_only_slots_per_gold": 0.5}
+    assert "review cost" in res.output and "1.00 rows shown" in " ".join(res.output.split())
 
 
 def test_learning_curve_subsamples_are_nested_and_stable() -> None:

@@ -214,9 +214,9 @@ def _render_facts(facts: ev.FactReport) -> None:
 
 def _render_cost(cost: ev.SlotCost) -> None:
     console.print(f"review cost, compute fields of the reviewer's list: {cost.slots} slots (paper, field, model), "
-                  f"{_fmt(cost.per_slot)} candidates per slot, {_fmt(cost.rows_per_gold)} rows shown per compute gold "
-                  f"fact ({cost.gold}), {_fmt(cost.cost_only_per_gold)} of them slots of a model without a result",
-                  highlight=False)
+                  f"{_fmt(cost.per_slot)} candidates per slot; per compute gold fact ({cost.gold}): "
+                  f"{_fmt(cost.rows_per_gold)} rows shown, {_fmt(cost.cost_only_per_gold)} slots of a model without "
+                  "a result", highlight=False)
 
 
 def _render_families(counts: dict[str, int], what: str) -> None:
