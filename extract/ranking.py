@@ -512,18 +512,17 @@ def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: di
 
 
 def _with_model_slots(capped: list[Candidate], scored: list[Candidate], keep: int) -> list[Candidate]:
-    """``capped`` plus, for each model with a result in the paper, its best ``keep`` FLOPs / parameter values.
+    """``capped`` plus, for each model with a result in the paper, its best ``keep`` FLOPs / parameter values
+    that ``capped`` does not hold.
 
     A FLOPs or parameters table prints one value per model, while the per-field cap keeps the paper's best few;
     a reviewer decides per fact slot (paper, field, model), and the dataset joins a model's cost to that model's
-    result. So each model that has a metric value among the candidates (its row is read anyway) keeps up to
-    ``keep`` values of its slot, ranked after the field's best; a model without a result gets none (its cost
-    joins nothing). The list grows by at most ``keep`` per (result model, field)."""
+    result. So each model that has a metric value among the candidates (its row is read anyway) gets ``keep``
+    more values of its slot, ranked after the field's best (a slot the cap filled with a wrong value still shows
+    the next one); a model without a result gets none (its cost joins nothing). The list grows by at most
+    ``keep`` per (result model, field)."""
     with_result = {normalise_model(c.model) for c in scored if FIELDS[c.field].kind == "metric" and c.model.strip()}
     shown: Counter[tuple[str, str]] = Counter()
-    for c in capped:
-        if c.field in PER_MODEL_FIELDS:
-            shown[(RANK_GROUP.get(c.field, c.field), normalise_model(c.model))] += 1
     kept = {c.candidate_id for c in capped if c.field in PER_MODEL_FIELDS}
     pool = [(c, (RANK_GROUP.get(c.field, c.field), normalise_model(c.model))) for c in scored
             if c.field in PER_MODEL_FIELDS]

@@ -1,5 +1,5 @@
 """The reviewer's list per model slot (issue 17): each model with a result keeps its FLOPs / params beyond the
-per-field cap, a model without a result gets nothing more, and no slot grows past ``per_model``."""
+per-field cap, a model without a result gets nothing more, and no slot grows by more than ``per_model``."""
 
 from __future__ import annotations
 
@@ -48,6 +48,18 @@ def test_each_result_model_keeps_its_flops_beyond_the_field_cap() -> None:
     assert sorted(c.rank for c in ranked if c.field == "flops") == list(range(1, 21))
 
 
+def test_a_slot_the_cap_filled_still_shows_its_next_value() -> None:
+    # Net-11's slot: a wrong value from another column ranks high enough for the per-field cap; its own row's
+    # value ranks last of the table's and is cut by the cap
+    found = _paper(12)
+    found.append((Candidate("2101.00001", 1, "flops", 5.4e9, model="Net-11", rule="table.geometry", page=2), 0.95,
+                  Evidence(table=True)))
+    assert [c.value for c in rank_found(found, WEIGHT_ONLY, min_relative=0.0, per_model=0)
+            if c.model == "Net-11" and c.field == "flops"] == [5.4e9]
+    ranked = rank_found(found, WEIGHT_ONLY, min_relative=0.0)
+    assert sorted(c.value for c in ranked if c.field == "flops" and c.model == "Net-11") == [5.4e9, 1.2e10]
+
+
 def test_a_model_without_a_result_gets_no_extra_slot() -> None:
     ranked = rank_found(_paper(20, results=10), WEIGHT_ONLY, min_relative=0.0)
     flops = _flops_per_model(ranked)
@@ -67,7 +79,7 @@ def test_the_list_grows_by_at_most_per_model_per_result_model(models: int, value
     with_result = min(models, results)
     assert sum(flops.values()) <= sum(base.values()) + keep * with_result
     for name, n in flops.items():
-        assert n <= max(base[name], keep)  # no slot grows past ``keep`` beyond what the cap kept
+        assert n <= base[name] + keep  # no slot grows by more than ``keep`` beyond what the cap kept
         if int(name.split("-")[1]) >= with_result:
             assert n == base[name]  # a model without a result only has what the per-field cap kept
     assert len({c.candidate_id for c in ranked}) == len(ranked)
