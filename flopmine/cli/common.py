@@ -65,11 +65,11 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*•·]\s|\d+[.)]\s|Example)")
 
 
 def reflow_help(text: str) -> str:
-    """A docstring's paragraphs as single lines, so ``--help`` wraps them once, at the console's width.
+    r"""A docstring's paragraphs as single lines, so ``--help`` wraps them once, at the console's width.
 
     Docstrings are wrapped at the source's line length; rich keeps those breaks and wraps again at 80
     columns, which leaves ragged half-lines. List items and ``Example`` lines keep their own line, and
-    a paragraph starting with click's ``\\b`` marker is left as written.
+    a paragraph starting with click's ``\b`` marker is left as written.
 
     >>> reflow_help("First line\ncontinues.\n\nA paragraph\nwrapped.\n- item one\n- item two")
     'First line continues.\n\nA paragraph wrapped.\n- item one\n- item two'
