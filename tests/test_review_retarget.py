@@ -305,3 +305,16 @@ def test_edited_model_benchmark_field_cells_give_a_problem_or_a_decision(
         facts = d.to_facts()
         assert all(f.field and (f.benchmark or f.field not in ("top1_err", "top5_err", "err")) for f in facts)
         assert Decision.from_row({k: str(v) for k, v in d.to_row().items()}).same_verdict(d)
+
+
+def test_cli_rename(db: sqlite3.Connection, home: Home, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from flopmine.cli import main
+
+    imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="accept")])
+    with pytest.raises(SystemExit) as e:
+        main(["--home", str(home.root), "review", "rename", P, "ResNet", "ResNet-152", "--reviewer", "bob"])
+    assert e.value.code in (0, None)
+    assert "'ResNet' → 'ResNet-152' (1 reviewed fact(s), 1 candidate(s) under the old name)" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        main(["--home", str(home.root), "review", "rename", P, "AlexNet", "ResNet-152"])
+    assert e.value.code == 1 and "no candidate or reviewed fact of the paper is under that model" in capsys.readouterr().err
