@@ -187,6 +187,17 @@ def test_field_relabel_is_one_correct_and_the_ledger_keeps_old_and_new(db: sqlit
     assert (fact.field, fact.value, fact.model, fact.benchmark) == ("top5_err", 4.49, "ResNet-152", "imagenet")
 
 
+def test_a_relabel_across_accuracy_and_error_is_no_conflict(db: sqlite3.Connection, home: Home,
+                                                             tmp_path: Path) -> None:
+    from flopmine.review.conflicts import find_conflicts
+
+    imported(db, home, tmp_path, [row(TOP1_152, decision="correct", field="top1_acc", corrected_value="80.62"),
+                                  row(TIME, decision="correct", model="ResNet-50; ResNet-101")])
+    (fact, *_) = [f for f in review.load_facts(home.annotations_dir) if f.field == "top1_acc"]
+    assert fact.value == 80.62
+    assert find_conflicts(home.annotations_dir) == []
+
+
 def test_benchmark_retarget_moves_the_fact_between_fact_files(db: sqlite3.Connection, home: Home,
                                                               tmp_path: Path) -> None:
     imported(db, home, tmp_path, [row(TOP1_50, decision="accept")])
