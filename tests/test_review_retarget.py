@@ -46,7 +46,8 @@ TIME = _c("training_time_hours", 336.0, "", page=5)  # a paper-level time of the
 EPOCHS_A = _c("epochs", 90.0, "", benchmark="", page=4)
 EPOCHS_B = _c("epochs", 160.0, "", benchmark="", page=6, rank=2)
 TOP5_AS_TOP1 = _c("top1_err", 4.49, "ResNet-152", page=9, rank=3)  # a top-5 error filed as top-1
-CANDS = [TOP1_152, TOP1_50, TOP1_101, C10_50, FLOPS_RESNET, TIME, EPOCHS_A, EPOCHS_B, TOP5_AS_TOP1]
+NO_BENCH = _c("box_ap", 73.2, "Faster R-CNN", benchmark="", page=10)  # extracted without its benchmark
+CANDS = [TOP1_152, TOP1_50, TOP1_101, C10_50, FLOPS_RESNET, TIME, EPOCHS_A, EPOCHS_B, TOP5_AS_TOP1, NO_BENCH]
 
 
 @pytest.fixture
@@ -264,6 +265,34 @@ def test_rename_refuses_an_unknown_model_and_renaming_back_withdraws_it(db: sqli
     assert review.rename_model(db, home, P, "ResNet", "resnet").withdrawn
     assert not load_renames(home.annotations_dir)
     assert (home.annotations_dir / RENAMES_FILE).read_text(encoding="utf-8").count("\n") == 1  # the header
+
+
+def test_a_metric_without_benchmark_is_decided_as_before_and_retargeted_with_one(db: sqlite3.Connection,
+                                                                                   home: Home, tmp_path: Path) -> None:
+    """The demo's reviewer rejects (or leaves pending) metric candidates the extractor found no benchmark for."""
+    report = imported(db, home, tmp_path, [row(NO_BENCH, decision="reject"), row(NO_BENCH, decision="",
+                                                                                 candidate_id="")])
+    assert report.report is not None and report.report.counts()["reject"] == 1
+    with pytest.raises(ReviewError, match="benchmark: required: ap50 is a metric of a benchmark"):
+        imported(db, home, tmp_path, [row(NO_BENCH, decision="correct", field="ap50",
+                                          exported_decision=exported_state(cached_decision(db, NO_BENCH.candidate_id)))],
+                 name="s.csv")
+    imported(db, home, tmp_path, [row(NO_BENCH, decision="correct", benchmark="coco",
+                                      exported_decision=exported_state(cached_decision(db, NO_BENCH.candidate_id)))],
+             name="t.csv")
+    assert [(f.benchmark, f.field) for f in review.load_facts(home.annotations_dir)] == [("coco", "box_ap")]
+
+
+def test_a_model_cell_of_a_dash_or_empty_clears_the_model(db: sqlite3.Connection, home: Home,
+                                                           tmp_path: Path) -> None:
+    imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="correct", model="-")])
+    d = cached_decision(db, FLOPS_RESNET.candidate_id)
+    assert d is not None and d.corrected_model == "" and d.final_model == ""
+    (fact,) = review.load_facts(home.annotations_dir)
+    assert fact.model == ""
+    again = imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="correct", model="",
+                                              exported_decision=exported_state(d))], name="s.csv")
+    assert again.report is not None and not again.report.applied  # the same verdict
 
 
 def test_to_facts_and_verdicts_of_a_retarget() -> None:
