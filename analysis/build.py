@@ -757,26 +757,55 @@ def _unjoined_reasons(f: pd.DataFrame, is_metric: np.ndarray, no_benchmark: np.n
     if not len(compute):
         return reason
     c = f.iloc[compute]
-    aid, bench, nm = (c[k].to_numpy(object) for k in ("arxiv_id", "benchmark", "nm"))
-    key = pd.MultiIndex.from_arrays([aid, bench, nm, c["field"].to_numpy(object)])
-    used = key.isin(pd.MultiIndex.from_frame(attached[["arxiv_id", "benchmark", "nm", "field"]].astype(object)))
-    row_of_bench = pd.MultiIndex.from_frame(rows[["arxiv_id", "benchmark", "nm"]].astype(object))
-    row_of_paper = pd.MultiIndex.from_frame(rows[["arxiv_id", "nm"]].astype(object))
-    named = nm != ""
-    any_bench = bench == ""
-    has_row = np.where(any_bench, pd.MultiIndex.from_arrays([aid, nm]).isin(row_of_paper),
-                       pd.MultiIndex.from_arrays([aid, bench, nm]).isin(row_of_bench))
-    in_paper = pd.Index(aid).isin(target.index)
-    own = target.reindex(aid).to_numpy(object)
-    ambiguous = in_paper & pd.isna(own)
-    own_text = np.where(pd.isna(own), "", own).astype(object)
-    target_row = in_paper & ~ambiguous & (any_bench | pd.MultiIndex.from_arrays([aid, bench, own_text]).isin(row_of_bench))
+    # integer codes (equal text → equal code) instead of string tuples: 10× faster at 10^5 facts
+    aid, aid_rows, aid_target, aid_att = _shared_codes(c["arxiv_id"], rows["arxiv_id"], pd.Series(target.index),
+                                                       attached["arxiv_id"])
+    bench, bench_rows, bench_att = _shared_codes(c["benchmark"], rows["benchmark"], attached["benchmark"])
+    nm, nm_rows, nm_target, nm_att = _shared_codes(c["nm"], rows["nm"], target.fillna(""), attached["nm"])
+    fld, fld_att = _shared_codes(c["field"], attached["field"])
+
+    wb, wn, wf = (int(max(x.max(initial=0) for x in group)) + 1 for group in (
+        (bench, bench_rows, bench_att), (nm, nm_rows, nm_target, nm_att), (fld, fld_att)))
+
+    def key(a: np.ndarray, n: np.ndarray, b: np.ndarray | None = None, fl: np.ndarray | None = None) -> np.ndarray:
+        """One int64 per (paper, model[, benchmark][, field]): equal tuples, equal keys."""
+        k = a * wn + n
+        if b is not None:
+            k = k * wb + b
+        if fl is not None:
+            k = k * wf + fl
+        return k
+
+    used = np.isin(key(aid, nm, bench, fld), key(aid_att, nm_att, bench_att, fld_att))
+    has_bench_row = np.isin(key(aid, nm, bench), key(aid_rows, nm_rows, bench_rows))
+    has_paper_row = np.isin(key(aid, nm), key(aid_rows, nm_rows))
+    named = (c["nm"] != "").to_numpy(bool)
+    any_bench = (c["benchmark"] == "").to_numpy(bool)
+    has_row = np.where(any_bench, has_paper_row, has_bench_row)
+    position = np.full(int(max(aid.max(initial=0), aid_target.max(initial=0))) + 1, -1)
+    position[aid_target] = np.arange(len(aid_target))
+    where = position[aid]
+    in_paper = where >= 0
+    ambiguous = np.zeros(len(c), bool)
+    ambiguous[in_paper] = target.isna().to_numpy(bool)[where[in_paper]]
+    own = np.zeros(len(c), dtype="int64")
+    own[in_paper] = nm_target[where[in_paper]]
+    target_row = in_paper & ~ambiguous & (any_bench | np.isin(key(aid, own, bench), key(aid_rows, nm_rows, bench_rows)))
     out = np.select(
         [used, named & ~has_row, named, ~in_paper, ambiguous, ~target_row],
         ["", NO_ROW_FOR_MODEL, MODEL_FACT_WINS, NO_ROW_IN_PAPER, AMBIGUOUS_MODEL, NO_ROW_FOR_MODEL],
         MODEL_FACT_WINS).astype(object)
     reason[compute] = out
     return reason
+
+
+def _shared_codes(*columns: pd.Series) -> list[np.ndarray]:
+    """Integer codes of several text columns, shared between them (equal text → equal code)."""
+    factored = [pd.factorize(c) for c in columns]  # per column first: converting Arrow text to objects is slow
+    uniques = [np.asarray(u, dtype=object) for _codes, u in factored]
+    vocabulary = pd.Index(pd.unique(np.concatenate(uniques)))
+    return [vocabulary.get_indexer(u)[codes].astype("int64") if len(u) else codes.astype("int64")
+            for (codes, _u), u in zip(factored, uniques, strict=True)]
 
 
 def _unjoined_table(facts: pd.DataFrame, reason: np.ndarray, rows: pd.DataFrame) -> pd.DataFrame:
