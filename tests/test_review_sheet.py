@@ -1,0 +1,253 @@
+"""The row sheet (``review export --sheet rows``): export, edit as a reviewer would, import; on a small real store."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flopmine.config import Home
+from flopmine.errors import ReviewError
+from flopmine.review.annotations import LEDGER_FILE
+from flopmine.review.assign import import_reviewed
+from flopmine.review.sheet import CELL_STATE, ROW_STATE, export_sheet, parse_cell
+from flopmine.store import connect, replace_candidates, upsert_paper
+from flopmine.types import Candidate, Paper
+
+P1, P2, P3 = "1512.03385", "1608.06993", "1704.04861"
+
+
+def _c(aid: str, field: str, value: float | str, rank: int, *, model: str = "", benchmark: str = "imagenet",
+       page: int = 3) -> Candidate:
+    return Candidate(aid, 1, field, value, benchmark=benchmark, model=model, page=page, snippet=f"says {value}",
+                     rule="t", confidence=1.0 / rank, rank=rank)
+
+
+CANDIDATES = {
+    P1: ([_c(P1, "top1_err", 21.43, 1, model="ResNet-152"), _c(P1, "top1_err", 19.38, 2, model="ResNet-152"),
+          _c(P1, "top1_acc", 78.0, 3, model="ResNet-152 (ours)"), _c(P1, "top1_err", 28.5, 2, model="VGG-16"),
+          _c(P1, "flops", 11.3e9, 1, model="ResNet-152", benchmark=""),
+          _c(P1, "epochs", 90.0, 1, benchmark=""), _c(P1, "epochs", 120.0, 2, benchmark="")], "imagenet"),
+    P2: ([_c(P2, "err", 3.46, 1, model="DenseNet-BC", benchmark="cifar10"),
+          _c(P2, "params", 25.6e6, 1, model="DenseNet-BC", benchmark="")], "cifar10"),
+    P3: ([_c(P3, "top1_acc", 70.6, 1, model="MobileNet"), _c(P3, "top1_acc", 50.6, 2, model="MobileNet"),
+          _c(P3, "mult_adds", 569e6, 1, model="MobileNet", benchmark="")], "imagenet"),
+}
+
+
+def _store(home: Home) -> sqlite3.Connection:
+    conn = connect(home.db_path)
+    for aid, (cands, bench) in CANDIDATES.items():
+        upsert_paper(conn, Paper(aid, 1, f"paper {aid}", benchmarks=(bench,)))
+        replace_candidates(conn, aid, 1, cands, extraction={"status": "ok", "rule_version": "t", "pages": 10})
+    return conn
+
+
+@pytest.fixture
+def db(home: Home) -> Iterator[sqlite3.Connection]:
+    conn = _store(home)
+    yield conn
+    conn.close()
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def write(path: Path, rows: list[dict[str, str]], columns: list[str] | None = None) -> Path:
+    columns = columns or list(rows[0])
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return next(csv.reader(fh))
+
+
+def ledger(home: Home) -> list[dict[str, str]]:
+    path = home.annotations_dir / LEDGER_FILE
+    return read(path) if path.is_file() else []
+
+
+def verdicts(home: Home) -> set[tuple[str, str, str, str]]:
+    """(model, field, value, decision[:correction]) of every ledger row."""
+    return {(r["model"], r["field"], r["value"], r["decision"] + (f":{r['corrected_value']}" if r["corrected_value"] else ""))
+            for r in ledger(home)}
+
+
+def by_model(rows: list[dict[str, str]], model: str) -> dict[str, str]:
+    return next(r for r in rows if r["model"] == model)
+
+
+def test_sheet_shape_prefill_and_paper_level_facts(db: sqlite3.Connection, home: Home) -> None:
+    report = export_sheet(db, home, bom=False)
+    assert sorted(p.name for p in report.files) == ["cifar10.csv", "imagenet.csv"]
+    cols = header(home.root / "review-rows" / "imagenet.csv")
+    assert cols[:6] == ["paper", "version", "title", "year", "benchmark", "model"]
+    assert {"top1_acc", "top5_err", "flops", "mult_adds", "hardware_count", "training_steps", "evidence",
+            "flops_alternatives", ROW_STATE, CELL_STATE} <= set(cols)
+    assert "bleu" not in cols  # only the benchmark's own metrics
+    rows = read(home.root / "review-rows" / "imagenet.csv")
+    resnet = by_model(rows, "ResNet-152")
+    # the slot's top candidate; the others (an accuracy as this column states it) as alternatives
+    assert (resnet["top1_err"], resnet["top1_err_alternatives"]) == ("21.43", "19.38@3 | 22@3")
+    assert resnet["flops"] == "11300000000" and resnet["epochs"] == "90"  # paper-level: the only model's row
+    assert resnet["epochs_alternatives"] == "120@3" and resnet["status"] == "pending"
+    assert "top1_err p3: says 21.43" in resnet["evidence"] and resnet["year"] == "2015"
+
+
+def test_sheet_round_trip_untouched_gives_no_decisions(db: sqlite3.Connection, home: Home) -> None:
+    report = export_sheet(db, home)
+    result = import_reviewed(db, home, list(report.files))
+    assert result.problems == () and result.decisions == 0
+    assert ledger(home) == []
+
+
+def test_sheet_edits_give_exactly_the_decisions_made(db: sqlite3.Connection, home: Home) -> None:
+    export_sheet(db, home)
+    path = home.root / "review-rows" / "imagenet.csv"
+    rows = read(path)
+    resnet, mobilenet = by_model(rows, "ResNet-152"), by_model(rows, "MobileNet")
+    resnet["top1_err"] = "19.38@3"  # an alternative, copied: accept that candidate
+    resnet["flops"] = "7.6e9"  # a value no candidate has: correct the one shown
+    resnet["epochs"] = ""  # cleared: not reported, every candidate of the slot rejected
+    resnet["params"] = "60.2e6@4"  # a cell without a candidate: added
+    mobilenet["status"] = "reviewed"  # the untouched cells are right
+    write(path, rows)
+    result = import_reviewed(db, home, [path], reviewer="alice")
+    assert result.problems == ()
+    assert verdicts(home) == {
+        ("ResNet-152", "top1_err", "19.38", "accept"), ("ResNet-152", "flops", "11300000000", "correct:7600000000"),
+        ("", "epochs", "90", "reject"), ("", "epochs", "120", "reject"),
+        ("ResNet-152", "params", "60200000", "add"),
+        ("MobileNet", "top1_acc", "70.6", "accept"), ("MobileNet", "mult_adds", "569000000", "accept")}
+    assert {r["reviewer"] for r in ledger(home)} == {"alice"}
+
+    # exported again: the reviewed values, marked reviewed; imported untouched: nothing new
+    report = export_sheet(db, home)
+    again = read(path)
+    resnet, mobilenet = by_model(again, "ResNet-152"), by_model(again, "MobileNet")
+    assert (resnet["top1_err"], resnet["flops"], resnet["epochs"], resnet["params"]) == (
+        "19.38", "7600000000", "", "60200000")
+    assert resnet["status"] == "reviewed" and mobilenet["status"] == "reviewed"
+    before = (home.annotations_dir / LEDGER_FILE).read_bytes()
+    result = import_reviewed(db, home, list(report.files))
+    assert result.problems == () and (result.report is None or not result.report.applied)
+    assert (home.annotations_dir / LEDGER_FILE).read_bytes() == before
+
+
+def test_deleted_row_rejects_its_models_facts(db: sqlite3.Connection, home: Home) -> None:
+    export_sheet(db, home)
+    path = home.root / "review-rows" / "imagenet.csv"
+    rows = read(path)
+    write(path, [r for r in rows if r["model"] != "VGG-16"])
+    assert import_reviewed(db, home, [path]).problems == ()
+    assert verdicts(home) == {("VGG-16", "top1_err", "28.5", "reject")}
+    # a status of delete does the same where deleting cannot be told (a paper's only row)
+    rows = read(path)
+    by_model(rows, "MobileNet")["status"] = "delete"
+    write(path, rows)
+    assert import_reviewed(db, home, [path]).problems == ()
+    assert verdicts(home) == {("VGG-16", "top1_err", "28.5", "reject"), ("MobileNet", "top1_acc", "70.6", "reject"),
+                              ("MobileNet", "top1_acc", "50.6", "reject"), ("MobileNet", "mult_adds", "569000000", "reject")}
+
+
+def test_stale_sheet_refuses_a_change_to_a_decision_made_since(db: sqlite3.Connection, home: Home) -> None:
+    old = export_sheet(db, home)
+    stale = home.root / "stale.csv"
+    shutil.copy(home.root / "review-rows" / "imagenet.csv", stale)
+    fresh = home.root / "review-rows" / "imagenet.csv"
+    rows = read(fresh)
+    by_model(rows, "ResNet-152")["top1_err"] = "19.38"
+    write(fresh, rows)
+    import_reviewed(db, home, [fresh], reviewer="bob")  # bob settles the slot after the stale export
+    before = (home.annotations_dir / LEDGER_FILE).read_bytes()
+    rows = read(stale)
+    resnet = by_model(rows, "ResNet-152")
+    line = rows.index(resnet) + 2
+    resnet["top1_err"] = "21.4"
+    write(stale, rows)
+    with pytest.raises(ReviewError) as e:
+        import_reviewed(db, home, [stale], reviewer="alice")
+    assert any(p.startswith(f"{stale}:{line}: top1_err: its fact slot was decided since this file was exported "
+                            "(accept by bob") for p in e.value.problems), e.value.problems
+    assert (home.annotations_dir / LEDGER_FILE).read_bytes() == before
+    # left untouched, the same stale sheet imports as nothing
+    shutil.copy(old.files[-1], stale)
+    assert import_reviewed(db, home, [stale]).problems == ()
+    assert (home.annotations_dir / LEDGER_FILE).read_bytes() == before
+
+
+@pytest.mark.parametrize(("cells", "column", "message"), [
+    ({"paper": "1512.3385", "flops": "1e9@2"}, "paper", "not an arXiv id: '1512.3385' (ids from 2015 on have 5 digits"),
+    ({"paper": "9999.99999", "flops": "1e9@2"}, "paper", "not an arXiv id"),
+    ({"paper": P1, "flops": "5e16@2"}, "flops", "implausible: 5e+16 is outside the plausible range of flops"),
+    ({"paper": P1, "top1_acc": "120@2", "benchmark": "imagenet"}, "top1_acc", "out of range: 120 > 100"),
+    ({"paper": P1, "flops": "1e9"}, "flops", "needs its page: write 1000000000@PAGE"),
+])
+def test_added_row_with_a_bad_id_or_value_fails_naming_the_line(db: sqlite3.Connection, home: Home,
+                                                                 cells: dict[str, str], column: str,
+                                                                 message: str) -> None:
+    export_sheet(db, home)
+    path = home.root / "review-rows" / "imagenet.csv"
+    rows = read(path)
+    rows.append({**dict.fromkeys(rows[0], ""), "model": "ResNet-50", **cells})
+    write(path, rows)
+    with pytest.raises(ReviewError) as e:
+        import_reviewed(db, home, [path])
+    assert any(p.startswith(f"{path}:{len(rows) + 1}: {column}: ") and message in p for p in e.value.problems), \
+        e.value.problems
+    assert ledger(home) == []
+
+
+def test_parse_cell_reads_value_and_page() -> None:
+    assert parse_cell("flops", "1.13e10 @ p5") == (1.13e10, 5)
+    assert parse_cell("hardware", "Tesla V100@3") == ("Tesla V100", 3)
+    with pytest.raises(ValueError):
+        parse_cell("flops", "lots")
+
+
+_PROBLEM = re.compile(r"^.+:\d+: [a-z0-9_-]+: \S")
+_TEXT = st.one_of(st.just(""), st.sampled_from(["19.38", "19.38@3", "7.6e9", "reviewed", "delete", "=1+1", "-3", "90@2",
+                                                "1e30@1", "abc", "76,3", "x@y", "r1 garbage", "pending"]),
+                  st.floats(allow_nan=False, allow_infinity=False).map(repr), st.text(max_size=12))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_cell_edit_imports_or_names_file_line_column(data: st.DataObject) -> None:
+    """Any edit of any cell either becomes decisions or `file:line: column:` problems; never a crash or half an import."""
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Home(Path(tmp))
+        conn = _store(home)
+        try:
+            export_sheet(conn, home)
+            path = home.root / "review-rows" / "imagenet.csv"
+            rows = read(path)
+            for _ in range(data.draw(st.integers(1, 3))):
+                row = data.draw(st.sampled_from(rows))
+                column = data.draw(st.sampled_from(list(row)))
+                row[column] = data.draw(_TEXT)
+            write(path, rows)
+            try:
+                result = import_reviewed(conn, home, [path])
+            except ReviewError as e:
+                assert e.problems and all(_PROBLEM.match(p) for p in e.problems), e.problems
+                assert ledger(home) == []  # all or nothing
+            else:
+                assert result.problems == ()
+        finally:
+            conn.close()
