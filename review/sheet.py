@@ -78,6 +78,7 @@ STATUSES = (REVIEWED, PENDING, DELETE)
 LEAD_COLUMNS: tuple[str, ...] = ("paper", "version", "title", "year", "benchmark", "model")
 TAIL_COLUMNS: tuple[str, ...] = ("status", "reviewer", "note", "force", "evidence")
 READ_ONLY: tuple[str, ...] = ("paper", "version", "benchmark")
+_IMPLICIT = "\x00implicit"  # marks a generated accept that only a row's status made (an edit elsewhere wins)
 _ROW_STATE = re.compile(r"^r1 (?P<paper>\S+)v(?P<version>\d+) (?P<benchmark>\S+) k(?P<rank>\d+) "
                         r"(?P<status>[pr])(?P<rows>[0-9a-f]{8}) ?(?P<model>.*)$")
 _CELL_STATE = re.compile(r"^(?P<field>[a-z0-9_]+)=(?P<key>[^#;=]*)#(?P<digest>[0-9a-f]{8})$")
@@ -613,7 +614,7 @@ def _sheet_row(cells: Mapping[str, str], line: int, src: str, was_reviewed: bool
                 if not fresh:
                     problems.append(_conflict(src, line, "status", cell))
                 else:
-                    gen.candidate(cell.shown, ACCEPT, col, base=base)
+                    gen.candidate(cell.shown, ACCEPT, col, base={**base, _IMPLICIT: "1"})
             continue
         if cell is not None and not fresh:
             problems.append(_conflict(src, line, col, cell))
@@ -730,7 +731,10 @@ def _validate_generated(generated: Sequence[tuple[dict[str, str], int, str]], co
     decisions: dict[str, Decision] = {}
     problems: list[Problem] = []
     name = Path(src).name
+    explicit = {row.get("candidate_id") for row, _, _ in generated if not row.get(_IMPLICIT)}
     for row, line, col in generated:
+        if row.pop(_IMPLICIT, "") and row.get("candidate_id") in explicit:
+            continue  # a reviewed row's untouched cell shows a candidate that another row's cell decides
         ds, ps = validate_rows([row], conn, src, lines=[line], reviewer=reviewer, any_paper=any_paper, sheet=True)
         for p in ps:
             column = p.column if p.column in ("file", "arxiv_id") else col

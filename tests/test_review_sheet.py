@@ -251,3 +251,32 @@ def test_any_cell_edit_imports_or_names_file_line_column(data: st.DataObject) ->
                 assert result.problems == ()
         finally:
             conn.close()
+
+
+def test_sheet_review_cost_counts_cells_and_the_gold_that_reaches_the_dataset(db: sqlite3.Connection,
+                                                                               home: Home) -> None:
+    from flopmine.extract.gold import GoldFact
+    from flopmine.review.cost import review_cost
+    from flopmine.review.sheet_cost import gold_in_dataset, sheet_review_cost
+
+    gold = [GoldFact(P1, "top1_err", 19.38, benchmark="imagenet", model="ResNet-152"),  # an alternative
+            GoldFact(P1, "flops", 11.3e9, model="ResNet-152"),  # right
+            GoldFact(P1, "epochs", 90.0),  # right, paper-level
+            GoldFact(P1, "params", 60.2e6, model="ResNet-152", page=4),  # typed: the sheet does not have it
+            GoldFact(P3, "top1_acc", 70.6, benchmark="imagenet", model="MobileNet"),  # right
+            GoldFact(P3, "top5_acc", 89.5, benchmark="imagenet", model="MobileNet", page=5)]  # typed
+    report = sheet_review_cost(db, home, gold)
+    by = {p.arxiv_id: p for p in report.papers}
+    assert [p.problems for p in report.papers] == [[], []]
+    assert (by[P1].rows, by[P1].right, by[P1].from_alternatives, by[P1].typed, by[P1].absent) == (2, 2, 1, 1, 1)
+    assert by[P1].rows_deleted == 1  # VGG-16: no gold model
+    assert by[P1].cleared == 0 and by[P1].cells_filled == 4  # 21.43, 28.5, flops and epochs read
+    assert (by[P3].right, by[P3].typed, by[P3].cleared) == (1, 1, 1)  # its mult_adds is no gold fact
+    assert report.total("gold") == 6 and report.gold_right_in_dataset == 6
+    # read 4 + 2 alternatives + 2 filled cells of P3, typed 2: (8 × 5 s + 2 × 30 s) / 60 / 2 papers
+    assert report.minutes_per_paper == pytest.approx((8 * 5 + 2 * 30) / 60 / 2)
+    assert ledger(home) == []  # the replay runs on a copy
+    # the candidate replay on the same store: adds by hand what its rows do not show
+    shares: list[int] = []
+    review_cost(db, home, gold, on_replayed=lambda h: shares.append(gold_in_dataset(h, gold)))
+    assert len(shares) == 1 and 0 < shares[0] <= 6
