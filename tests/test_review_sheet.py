@@ -280,3 +280,36 @@ def test_sheet_review_cost_counts_cells_and_the_gold_that_reaches_the_dataset(db
     shares: list[int] = []
     review_cost(db, home, gold, on_replayed=lambda h: shares.append(gold_in_dataset(h, gold)))
     assert len(shares) == 1 and 0 < shares[0] <= 6
+
+
+def test_cli_exports_rows_and_imports_them_with_the_candidate_sheet(home: Home, capsys: pytest.CaptureFixture[str]
+                                                                     ) -> None:
+    from flopmine.cli import main
+    from flopmine.review.export import export
+
+    def run(*args: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as e:
+            main(["--home", str(home.root), *args])
+        out = capsys.readouterr()
+        return int(e.value.code or 0), out.out, out.err
+
+    _store(home).close()
+    code, out, _ = run("review", "export", "--sheet", "rows", "--per-paper", "--no-bom")
+    assert code == 0 and "Exported 4 row(s) of 3 paper(s)" in out
+    path = home.root / "review-rows" / f"{P3}.csv"
+    rows = read(path)
+    rows[0]["status"] = "reviewed"
+    write(path, rows)
+    conn = connect(home.db_path)
+    candidates = export(conn, home, home.root / "cands", bom=False).files  # the candidate sheet, untouched
+    conn.close()
+    code, out, err = run("review", "import", str(path), *map(str, candidates), "--reviewer", "carol")
+    assert code == 0, err
+    assert "Applied 2 decision(s): 2 accept" in out
+    rows = read(path)
+    rows[0]["top1_acc"] = "abc"
+    write(path, rows)
+    code, _, err = run("review", "import", str(path))
+    assert code == 1 and f"{path}:2: top1_acc: not a number: 'abc'" in err
+    code, _, err = run("review", "export", "--sheet", "cells")
+    assert code == 2 and "--sheet" in err

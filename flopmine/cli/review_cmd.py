@@ -83,8 +83,11 @@ def export_cmd(
     candidate of every slot. Decided rows come prefilled; status says superseded when a sibling was accepted. Fill in
     decision (accept, reject, correct, add), corrected_value, reviewer and note, then run
     `flopmine review import`. With --assign, each reviewer gets their papers in <out>/<name>/.
+    With --sheet rows: one row per paper and model, a column per quantity prefilled with each slot's top
+    candidate; edit, clear, delete or add rows and cells, and `review import` turns the difference into
+    decisions (docs/review.md, Row sheet).
 
-    Example: flopmine review export --benchmark imagenet --pending-only --out ~/review · flopmine review export --assign alice,bob --overlap 0.1
+    Example: flopmine review export --benchmark imagenet --pending-only --out ~/review · flopmine review export --assign alice,bob --overlap 0.1 · flopmine review export --sheet rows --per-paper
     """
     home = _home(ctx)
     benchmark = _benchmark(home, benchmark)
