@@ -628,6 +628,8 @@ def _sheet_row(cells: Mapping[str, str], line: int, src: str, was_reviewed: bool
         else:
             pair = cell or next((c for k, c in now.cells.items() if slot_field(k) == slot_field(col)
                                  and exported.get(k, ("", ""))[1] == c.digest), None)
+            if pair is not None and pair.key.model == "" and nm and _match_member(pair, col, value) is None:
+                pair = None  # a new value in a paper-level cell shown under a model: that model's own fact
             why = _edit_cell(pair, col, value, gen, base) if pair is not None and pair.members else "add"
             if why == "add":
                 why = _add(generated, line, col, value, page, aid, version, bench, cells.get("model", now.model), base)

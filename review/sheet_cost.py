@@ -40,7 +40,7 @@ from .cost import REPLAY_REVIEWER, SECONDS_PER_ADD, SECONDS_PER_ROW, _copy_store
 from .decision import format_value
 from .sheet import CELL_STATE, DELETE, REVIEWED, ROW_STATE, export_sheet, parse_cell
 from .slots import DEFAULT_SLOT_RANK, slot_field
-from .store import active_versions
+from .store import active_versions, find_candidate
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +270,10 @@ def _replay_paper(conn: sqlite3.Connection, home: Home, aid: str, gold: list[Gol
                 _converted(g.field, g.value, shown))
             r[shown] = f"{format_value(value)}@{page}"
             kept.add((i, shown))
-            handled.add(_cell_keys(r).get(shown, ""))
+            key = _cell_keys(r).get(shown, "")
+            behind = find_candidate(conn, key) if key else None
+            if behind is None or behind.model.strip():  # a paper-level value typed over becomes the model's own fact
+                handled.add(key)
             continue
         bench = g.benchmark if FIELDS[g.field].kind == "metric" else (benches[0] if benches else "")
         row = added.setdefault((bench, g.model), {"paper": aid, "benchmark": bench, "model": g.model})

@@ -313,3 +313,22 @@ def test_cli_exports_rows_and_imports_them_with_the_candidate_sheet(home: Home, 
     assert code == 1 and f"{path}:2: top1_acc: not a number: 'abc'" in err
     code, _, err = run("review", "export", "--sheet", "cells")
     assert code == 2 and "--sheet" in err
+
+
+def test_a_new_value_over_a_paper_level_cell_is_the_rows_own_fact(db: sqlite3.Connection, home: Home) -> None:
+    """A paper-level epochs shown under ResNet-152, typed over: ResNet-152's epochs (the paper-level one stays open)."""
+    export_sheet(db, home)
+    path = home.root / "review-rows" / "imagenet.csv"
+    rows = read(path)
+    by_model(rows, "ResNet-152")["epochs"] = "100"
+    write(path, rows)
+    with pytest.raises(ReviewError) as e:  # a fact the extractor did not find needs its page
+        import_reviewed(db, home, [path])
+    assert any(": epochs: a value the extractor did not find needs its page" in p for p in e.value.problems)
+    by_model(rows, "ResNet-152")["epochs"] = "100@4"
+    write(path, rows)
+    assert import_reviewed(db, home, [path]).problems == ()
+    assert verdicts(home) == {("ResNet-152", "epochs", "100", "add")}
+    export_sheet(db, home)
+    rows = read(path)
+    assert by_model(rows, "ResNet-152")["epochs"] == "100"  # the model's own fact wins, as in build
