@@ -254,12 +254,12 @@ def withdraw(conn: sqlite3.Connection, home: Home, recorded: Recorded) -> None:
         restore: Sequence[Decision] = [r for r in recorded.replaced
                                        if r.key == d.key or cached_decision(conn, r.key) is None]
         drop = {d.key, *(r.key for r in restore)}
-        facts: dict[str, list[Fact]] = {fact_file_name(d.benchmark): []}
+        facts: dict[str, list[Fact]] = {fact_file_name(b): [] for b in d.fact_benchmarks}
         for r in restore:
-            fact = r.to_fact()
-            facts.setdefault(fact_file_name(r.benchmark), [])
-            if fact is not None:
-                facts[fact_file_name(r.benchmark)].append(fact)
+            for b in r.fact_benchmarks:
+                facts.setdefault(fact_file_name(b), [])
+            for fact in r.to_facts():
+                facts[fact_file_name(fact.benchmark)].append(fact)
         contents: dict[str, str | bytes] = {name: rewrite_fact_file(directory / name, drop, add)
                                             for name, add in facts.items() if add or (directory / name).is_file()}
         contents[LEDGER_FILE] = rewrite_ledger(directory / LEDGER_FILE, drop, list(restore))
