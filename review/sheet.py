@@ -29,7 +29,7 @@ import hashlib
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from flopmine.benchmarks import load_registry
@@ -51,17 +51,19 @@ from .decision import (
     same_value,
 )
 from .export import _CsvFiles, active_papers, paper_candidates, paper_decisions, paper_link
+from .renames import Rename, Renames, rename_problem, renamed_model
 from .slots import (
     DEFAULT_SLOT_RANK,
     Slot,
     SlotKey,
+    _member_order,
     build_slots,
     canonical_value,
     shown_slots,
     slot_field,
     slot_of,
 )
-from .store import Attached, attach, cached_decision, find_candidate, refresh
+from .store import Attached, attach, cached_decision, cached_renames, find_candidate, refresh
 from .validate import ROW_SHEET_MARKER as ROW_STATE
 from .validate import Problem, Sheet, validate_rows
 
@@ -166,10 +168,10 @@ def _cell(key: SlotKey, slot: Slot | None, adds: Sequence[Decision]) -> Cell:
     settled = slot.settled_by if slot is not None else None
     if settled is not None:
         shown = next(a for a in slot.members if a.decision is settled)  # type: ignore[union-attr]
-        return Cell(key, slot, tuple(adds), shown.candidate.field, shown, None, settled.final_value, True)
+        return Cell(key, slot, tuple(adds), settled.final_field, shown, None, settled.final_value, True)
     if adds:
         d = max(adds, key=lambda d: d.decided_at)
-        return Cell(key, slot, tuple(adds), d.field, None, d, d.value, True)
+        return Cell(key, slot, tuple(adds), d.final_field, None, d, d.value, True)
     assert slot is not None
     pending = [a for a in slot.members if a.decision is None]
     if not pending:  # every candidate rejected: reported as not there
@@ -230,22 +232,24 @@ def added_facts(conn: sqlite3.Connection, arxiv_id: str) -> list[Decision]:
 
 def paper_rows(candidates: Sequence[Candidate], decisions: Sequence[Decision], adds: Sequence[Decision],
                arxiv_id: str, version: int, *, paper_benchmarks: Sequence[str] = (),
-               slot_rank: int | None = DEFAULT_SLOT_RANK) -> list[SheetRow]:
+               slot_rank: int | None = DEFAULT_SLOT_RANK, renames: Renames | None = None) -> list[SheetRow]:
     """The sheet rows of one paper version (pure): candidates with their decisions, plus added facts.
 
     A row per (benchmark, model) with a shown metric slot or an added metric; compute slots join the
     rows of their model (in every benchmark of the paper), paper-level ones the own model's row as
     ``build`` attaches them, else a row without a model. A model with compute facts only gets a row of
-    its own. Only slots ``shown_slots(slot_rank)`` keeps are shown (decided ones always).
+    its own. Only slots ``shown_slots(slot_rank)`` keeps are shown (decided ones always). Models are
+    named after the paper's ``renames`` and retargeting decisions, as ``review.slots`` groups them;
+    the model-less slots of one field share a cell (the top one shown, the others as alternatives).
     """
     attached, _ = attach(candidates, decisions)
-    slots = shown_slots(build_slots(attached), slot_rank)
+    slots = _merge_modelless(shown_slots(build_slots(attached, renames), slot_rank))
     by_key: dict[SlotKey, Slot | None] = {s.key: s for s in slots if s.key.benchmark or FIELDS[s.key.field].kind != "metric"}
     adds_by: dict[SlotKey, list[Decision]] = {}
     for d in adds:
-        k = slot_of(d)
+        k = slot_of(d, renames)
         k = SlotKey(k.arxiv_id, version, k.benchmark, k.field, k.model)
-        if FIELDS[d.field].kind == "metric" and not k.benchmark:
+        if FIELDS[d.final_field].kind == "metric" and not k.benchmark:
             continue
         adds_by.setdefault(k, []).append(d)
         by_key.setdefault(k, None)
@@ -255,13 +259,14 @@ def paper_rows(candidates: Sequence[Candidate], decisions: Sequence[Decision], a
     for s in slots:
         for a in s.members:
             o = (s.field_position, a.candidate.rank or 1 << 30)
-            nm = normalise_model(a.candidate.model)
-            ours[nm] = ours.get(nm, False) or _is_ours(a.candidate.model)
+            spelled = _shown_model(a, renames)
+            nm = s.key.model
+            ours[nm] = ours.get(nm, False) or _is_ours(spelled)
             if nm not in names or o < names[nm][0]:
-                names[nm] = (o, a.candidate.model.strip())
-    for ds in adds_by.values():
+                names[nm] = (o, spelled.strip())
+    for k, ds in adds_by.items():
         for d in ds:
-            names.setdefault(normalise_model(d.model), ((1 << 30, 1 << 30), d.model.strip()))
+            names.setdefault(k.model, ((1 << 30, 1 << 30), renamed_model(renames or {}, d.arxiv_id, d.final_model)))
     rows: dict[tuple[str, str], SheetRow] = {}
 
     def row(bench: str, nm: str) -> SheetRow:
@@ -308,7 +313,28 @@ def load_paper_rows(conn: sqlite3.Connection, arxiv_id: str, version: int, *,
     candidates = paper_candidates(conn, arxiv_id, version)
     benches = [r[0] for r in conn.execute("SELECT benchmark FROM paper_benchmarks WHERE arxiv_id = ?", (arxiv_id,))]
     return paper_rows(candidates, paper_decisions(conn, candidates), added_facts(conn, arxiv_id), arxiv_id, version,
-                      paper_benchmarks=benches, slot_rank=slot_rank)
+                      paper_benchmarks=benches, slot_rank=slot_rank, renames=cached_renames(conn, arxiv_id))
+
+
+def _shown_model(a: Attached, renames: Renames | None) -> str:
+    """A candidate's model as the review shows it: its retargeting decision's, else renamed."""
+    model = a.decision.final_model if a.decision is not None and a.decision.is_retarget else a.candidate.model
+    return renamed_model(renames or {}, a.candidate.arxiv_id, model)
+
+
+def _merge_modelless(slots: Sequence[Slot]) -> list[Slot]:
+    """Model-less slots (one per candidate, ``SlotKey.alone``) as one slot per benchmark and field: one cell."""
+    out: list[Slot] = []
+    groups: dict[SlotKey, list[Slot]] = {}
+    for s in slots:
+        if s.key.alone:
+            groups.setdefault(replace(s.key, alone=""), []).append(s)
+        else:
+            out.append(s)
+    for key, ss in groups.items():
+        members = sorted((a for s in ss for a in s.members), key=_member_order)
+        out.append(Slot(key, tuple(members), min(s.field_position for s in ss)))
+    return out
 
 
 # ---------------------------------------------------------------- export
@@ -437,17 +463,80 @@ def parse_cell(field_name: str, text: str) -> tuple[float | str | None, int | No
 
 
 class _Gen:
-    """Appends candidate-sheet rows generated from one sheet line, each with the sheet column it came from."""
+    """Appends candidate-sheet rows generated from one sheet line, each with the sheet column it came from.
 
-    def __init__(self, out: list[tuple[dict[str, str], int, str]], line: int) -> None:
-        self.out, self.line = out, line
+    ``model``: the row without a model was named; its accepted and corrected values move to that model
+    (a retarget, ``review.validate``), its rejected ones stay where they were.
+    """
+
+    def __init__(self, out: list[tuple[dict[str, str], int, str]], line: int, model: str = "") -> None:
+        self.out, self.line, self.model = out, line, model
 
     def candidate(self, a: Attached, decision: str, column: str, *, corrected: float | str | None = None,
                   base: Mapping[str, str]) -> None:
         row = {"candidate_id": a.candidate.candidate_id, "decision": decision,
                "corrected_value": format_value(corrected) if corrected is not None else "",
                "exported_decision": exported_state(a.decision), **base}
+        if self.model and decision != REJECT:
+            row["model"] = self.model
         self.out.append((row, self.line, column))
+
+
+def _row_model(cells: Mapping[str, str], aid: str, nm: str, renames: Renames) -> tuple[str, str, str | None]:
+    """(the row's model now, a model that the row without one is given, a problem) from its model cell.
+
+    A named row's new name is a rename (``sheet_renames`` records it); a rename someone made since the
+    export moves the row, and a different new name in the sheet is then a conflict.
+    """
+    cell = cells.get("model")
+    new = normalise_model(cell) if cell is not None else None
+    if not nm:
+        return "", (cell or "").strip() if new else "", None
+    r = renames.get((aid, nm))
+    if r is None:
+        if new is None or new == nm:
+            return nm, "", None
+        return nm, "", rename_problem(nm, cell or "")
+    now = normalise_model(renamed_model(renames, aid, r.old_model))
+    if new is not None and new not in (nm, now):
+        return now, "", (f"renamed to {r.new_model!r} by {r.reviewer or 'someone'} at {r.decided_at or '?'} since "
+                         "this file was exported; export again, or restore the name")
+    return now, "", None
+
+
+def sheet_renames(sheet: Sheet, conn: sqlite3.Connection, *, reviewer: str = "") -> tuple[list[Rename], list[Problem]]:
+    """The model renames a row sheet asks for (a named row's model cell changed), and conflicting ones."""
+    found: dict[tuple[str, str], tuple[int, Rename]] = {}
+    problems: list[Problem] = []
+    name = Path(sheet.source).name
+    for line, cells in sheet.rows:
+        m = _ROW_STATE.match(cells.get(ROW_STATE, ""))
+        if m is None or not m["model"] or "model" not in cells:
+            continue
+        aid, nm, new = m["paper"], m["model"], cells["model"].strip()
+        if normalise_model(new) == nm or rename_problem(nm, new) is not None:
+            continue
+        if (aid, nm) in cached_renames(conn, aid):
+            continue  # recorded already, or someone else's since the export (a conflict, see _row_model)
+        r = Rename(aid, nm, new, cells.get("reviewer") or reviewer, "", cells.get("note", ""), f"{name}:{line}")
+        first = found.setdefault(r.key, (line, r))
+        if normalise_model(first[1].new_model) != normalise_model(new):
+            problems.append(Problem(sheet.source, line, "model", f"renames {nm!r} to {new!r}, but line {first[0]} "
+                                                                 f"to {first[1].new_model!r}; keep one"))
+    return [r for _, r in found.values()], problems
+
+
+def row_sheet_renames(conn: sqlite3.Connection, paths: Sequence[Path | str], *, reviewer: str = "") -> list[Rename]:
+    """``sheet_renames`` of the row sheets among ``paths`` (``review import``'s renames, written with its
+    decisions in one transaction)."""
+    from .validate import read_sheet
+
+    out: list[Rename] = []
+    for path in paths:
+        sheet = read_sheet(path)
+        if sheet.rows and ROW_STATE in sheet.rows[0][1]:
+            out += sheet_renames(sheet, conn, reviewer=reviewer)[0]
+    return out
 
 
 def _seen_decided(a: Attached, decision: str, corrected: float | str | None = None) -> bool:
@@ -552,7 +641,7 @@ def sheet_decisions(sheet: Sheet, conn: sqlite3.Connection, *, reviewer: str = "
             for c in r.own_cells():
                 _clear_cell(c, "status", gen, {})
     decisions, more = _validate_generated(generated, conn, src, reviewer=reviewer, any_paper=any_paper)
-    return decisions, sorted(set(problems + more))
+    return decisions, sorted(set(problems + more + sheet_renames(sheet, conn, reviewer=reviewer)[1]))
 
 
 def _exported_value(conn: sqlite3.Connection, key: str) -> float | str | None:
@@ -580,12 +669,11 @@ def _sheet_row(cells: Mapping[str, str], line: int, src: str, was_reviewed: bool
         return [Problem(src, line, "status", f"unknown status {cells['status']!r}; write {REVIEWED!r}, "
                                              f"{DELETE!r} or leave it")]
     status_changed = bool(status) and status != (REVIEWED if was_reviewed else PENDING)
-    if "model" in cells and normalise_model(cells["model"]) != nm:
-        return [Problem(src, line, "model", f"renamed from {nm or '(no model)'!r}: renaming a model in the sheet "
-                                            "is not supported yet; restore the name, and add the facts under the "
-                                            "new name as a new row")]
-    now = next((r for r in rows if r.benchmark == bench and r.nm == nm), None)
-    gen = _Gen(generated, line)
+    now_nm, retarget, why = _row_model(cells, aid, nm, cached_renames(conn, aid))
+    if why is not None:
+        return [Problem(src, line, "model", why)]
+    now = next((r for r in rows if r.benchmark == bench and r.nm == now_nm), None)
+    gen = _Gen(generated, line, retarget)
     if now is None:
         changed = status_changed or any(
             _differs(cells.get(col, ""), col, _exported_value(conn, key)) for col, (key, _) in exported.items()
@@ -599,6 +687,14 @@ def _sheet_row(cells: Mapping[str, str], line: int, src: str, was_reviewed: bool
             else:
                 _clear_cell(c, "status", gen, base)
         return problems
+    if retarget:  # the row without a model, named: its untouched values are that model's
+        for col, c in now.cells.items():
+            if c.key.model or c.shown is None or _differs(cells.get(col, format_value(c.value)), col, c.value):
+                continue
+            if exported.get(col, ("", ""))[1] != c.digest:
+                problems.append(_conflict(src, line, "model", c))
+            elif not (c.shown.decision is not None and c.shown.decision.final_model == retarget):
+                gen.candidate(c.shown, ACCEPT, col, base=base)
     for col in [k for k in cells if k in FIELDS]:
         cell = now.cells.get(col)
         fresh = cell is not None and exported.get(col, ("", ""))[1] == cell.digest
@@ -607,8 +703,10 @@ def _sheet_row(cells: Mapping[str, str], line: int, src: str, was_reviewed: bool
         except ValueError as e:
             problems.append(Problem(src, line, col, str(e)))
             continue
-        shown = cell.value if cell is not None else None
-        if not _differs(cells[col], col, shown):
+        # the reviewer's change is against what this file showed (the value behind its cell_state key), so
+        # a cell left as exported decides nothing, whatever happened to its slot since
+        before = _exported_value(conn, exported[col][0]) if col in exported else None
+        if not _differs(cells[col], col, before):
             if status == REVIEWED and status_changed and cell is not None and cell.shown is not None \
                     and cell.shown.decision is None:
                 if not fresh:
@@ -739,7 +837,7 @@ def _validate_generated(generated: Sequence[tuple[dict[str, str], int, str]], co
             continue  # a reviewed row's untouched cell shows a candidate that another row's cell decides
         ds, ps = validate_rows([row], conn, src, lines=[line], reviewer=reviewer, any_paper=any_paper, sheet=True)
         for p in ps:
-            column = p.column if p.column in ("file", "arxiv_id") else col
+            column = p.column if p.column in ("file", "arxiv_id", "model") else col
             if p.column == "arxiv_id":
                 column = "paper"
             problems.append(Problem(src, line, column, p.message))

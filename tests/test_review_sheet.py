@@ -166,9 +166,10 @@ def test_deleted_row_rejects_its_models_facts(db: sqlite3.Connection, home: Home
 
 
 def test_stale_sheet_refuses_a_change_to_a_decision_made_since(db: sqlite3.Connection, home: Home) -> None:
-    old = export_sheet(db, home)
-    stale = home.root / "stale.csv"
+    export_sheet(db, home)
+    stale, pristine = home.root / "stale.csv", home.root / "pristine.csv"
     shutil.copy(home.root / "review-rows" / "imagenet.csv", stale)
+    shutil.copy(stale, pristine)
     fresh = home.root / "review-rows" / "imagenet.csv"
     rows = read(fresh)
     by_model(rows, "ResNet-152")["top1_err"] = "19.38"
@@ -186,7 +187,7 @@ def test_stale_sheet_refuses_a_change_to_a_decision_made_since(db: sqlite3.Conne
                             "(accept by bob") for p in e.value.problems), e.value.problems
     assert (home.annotations_dir / LEDGER_FILE).read_bytes() == before
     # left untouched, the same stale sheet imports as nothing
-    shutil.copy(old.files[-1], stale)
+    shutil.copy(pristine, stale)
     assert import_reviewed(db, home, [stale]).problems == ()
     assert (home.annotations_dir / LEDGER_FILE).read_bytes() == before
 
@@ -332,3 +333,62 @@ def test_a_new_value_over_a_paper_level_cell_is_the_rows_own_fact(db: sqlite3.Co
     export_sheet(db, home)
     rows = read(path)
     assert by_model(rows, "ResNet-152")["epochs"] == "100"  # the model's own fact wins, as in build
+
+
+def _extract(conn: sqlite3.Connection, aid: str, cands: list[Candidate], bench: str) -> None:
+    upsert_paper(conn, Paper(aid, 1, f"paper {aid}", benchmarks=(bench,)))
+    replace_candidates(conn, aid, 1, cands, extraction={"status": "ok", "rule_version": "t", "pages": 10})
+
+
+def test_rename_through_the_sheet_joins_flops_to_the_metric_row_after_build(home: Home) -> None:
+    """The issue's dropped fact: FLOPs under `ResNet`, the metric row `ResNet-152`; renamed in the sheet, they join."""
+    from flopmine.analysis.build import build_from_home
+
+    conn = connect(home.db_path)
+    _extract(conn, P1, [_c(P1, "top1_err", 21.43, 1, model="ResNet-152"),
+                        _c(P1, "flops", 11.3e9, 1, model="ResNet", benchmark="")], "imagenet")
+    export_sheet(conn, home)
+    path = home.root / "review-rows" / "imagenet.csv"
+    rows = read(path)
+    assert sorted(r["model"] for r in rows) == ["ResNet", "ResNet-152"]
+    for r in rows:
+        r["status"] = "reviewed"
+    by_model(rows, "ResNet")["model"] = "ResNet-152"
+    write(path, rows)
+    result = import_reviewed(conn, home, [path], reviewer="alice")
+    assert result.problems == ()
+    renames = read(home.annotations_dir / "decisions" / "renames.csv")
+    assert [(r["arxiv_id"], r["old_model"], r["new_model"], r["reviewer"]) for r in renames] == [
+        (P1, "resnet", "ResNet-152", "alice")]
+    frame = build_from_home(home).result.frame
+    row = frame[frame["model"] == "ResNet-152"].iloc[0]
+    assert row["flops"] == 11.3e9 and row["top1_err"] == 21.43
+    # exported again: one row, the FLOPs in it; the old sheet imported again changes nothing
+    export_sheet(conn, home)
+    again = read(path)
+    assert [(r["model"], r["flops"], r["status"]) for r in again] == [("ResNet-152", "11300000000", "reviewed")]
+    before = (home.annotations_dir / "decisions" / "renames.csv").read_bytes()
+    write(path, rows)
+    assert import_reviewed(conn, home, [path]).problems == ()
+    assert (home.annotations_dir / "decisions" / "renames.csv").read_bytes() == before
+    conn.close()
+
+
+def test_naming_the_row_without_a_model_moves_its_values_to_that_model(home: Home) -> None:
+    """Paper-level facts with two models and no "(ours)": build cannot attach them until the reviewer names one."""
+    conn = connect(home.db_path)
+    _extract(conn, P1, [_c(P1, "top1_err", 21.43, 1, model="ResNet-152"), _c(P1, "top1_err", 28.5, 2, model="VGG-16"),
+                        _c(P1, "training_time_hours", 84.0, 1, benchmark="")], "imagenet")
+    export_sheet(conn, home)
+    path = home.root / "review-rows" / "imagenet.csv"
+    rows = read(path)
+    unnamed = by_model(rows, "")
+    assert unnamed["training_time_hours"] == "84"
+    unnamed["model"] = "ResNet-152"
+    write(path, rows)
+    assert import_reviewed(conn, home, [path]).problems == ()
+    assert [(r["decision"], r["corrected_model"] if "corrected_model" in r else "") for r in ledger(home)] == [
+        ("correct", "ResNet-152")]
+    export_sheet(conn, home)
+    assert by_model(read(path), "ResNet-152")["training_time_hours"] == "84"
+    conn.close()
