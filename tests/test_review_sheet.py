@@ -387,7 +387,7 @@ def test_naming_the_row_without_a_model_moves_its_values_to_that_model(home: Hom
     unnamed["model"] = "ResNet-152"
     write(path, rows)
     assert import_reviewed(conn, home, [path]).problems == ()
-    assert [(r["decision"], r["corrected_model"] if "corrected_model" in r else "") for r in ledger(home)] == [
+    assert [(r["decision"], r["corrected_model"]) for r in ledger(home)] == [
         ("correct", "ResNet-152")]
     export_sheet(conn, home)
     assert by_model(read(path), "ResNet-152")["training_time_hours"] == "84"

@@ -198,7 +198,8 @@ def import_cmd(
         console.print(f"Dry run: {result.decisions} valid decision(s) in {result.rows} row(s); nothing applied.")
     elif not result.report.applied:
         console.print(f"Nothing to apply: {len(result.report.unchanged)} decision(s) already recorded "
-                      f"({result.rows} row(s) read).")
+                      f"({result.rows} row(s) read)." + (" Model renames recorded in decisions/renames.csv."
+                                                         if "decisions/renames.csv" in result.report.files else ""))
     else:
         r = result.report
         counts = ", ".join(f"{n} {k}" for k, n in r.counts().items())
