@@ -392,3 +392,17 @@ def test_naming_the_row_without_a_model_moves_its_values_to_that_model(home: Hom
     export_sheet(conn, home)
     assert by_model(read(path), "ResNet-152")["training_time_hours"] == "84"
     conn.close()
+
+
+def test_formula_like_text_is_neutralised_and_round_trips(home: Home) -> None:
+    conn = connect(home.db_path)
+    evil = Candidate(P1, 1, "top1_err", 21.43, benchmark="imagenet", model="=HYPERLINK(\"x\")", page=3,
+                     snippet="=cmd|' /C calc'!A0", rule="t", confidence=1.0, rank=1)
+    _extract(conn, P1, [evil, _c(P1, "hardware", "-V100", 1, benchmark="")], "imagenet")
+    export_sheet(conn, home)
+    path = home.root / "review-rows" / "imagenet.csv"
+    text = path.read_text(encoding="utf-8-sig")
+    assert ",'=HYPERLINK" in text.replace('"', "") and ",'-V100," in text
+    assert all(not cell.startswith(("=", "+", "-", "@")) for r in read(path) for cell in r.values())
+    assert import_reviewed(conn, home, [path]).problems == () and ledger(home) == []
+    conn.close()
