@@ -100,7 +100,7 @@ def _what(e: Exception) -> str:
     msg = str(e.args[0]) if e.args else str(e)
     if isinstance(e, KeyError):
         return f"field: {msg}" if " " in msg else f"{msg}: missing column"  # field_spec's KeyError has a sentence
-    if msg.split(":", 1)[0] in ("field", "decision", "version", "page"):
+    if msg.split(":", 1)[0] in ("field", "decision", "version", "page", "corrected_field"):
         return msg
     return f"value: {msg}"
 

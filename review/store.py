@@ -74,7 +74,7 @@ def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> boo
     ensure_schema(conn)
     with review_lock(home):
         recover(home.annotations_dir)
-        _refresh_renames(conn, home, force=force)
+        refresh_renames(conn, home, force=force)
         fp = annotations_fingerprint(home)
         row = conn.execute("SELECT value FROM review_meta WHERE key = 'fingerprint'").fetchone()
         if not force and row is not None and row[0] == fp:
@@ -101,7 +101,7 @@ def _renames_stamp(home: Home) -> str:
     return f"{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
-def _refresh_renames(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> None:
+def refresh_renames(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> None:
     """Reload the rename cache when renames.csv changed (its own stamp: a commit that writes it along
     with decisions, ``apply(also_write=…)``, updates the decisions' fingerprint but not this one)."""
     stamp = _renames_stamp(home)

@@ -37,6 +37,7 @@ from .decision import (
     EXPORTED_COLUMN,
     FORCE,
     MODELS_SEPARATOR,
+    NONE_CELL,
     PAPER_LEVEL_FIELDS,
     READ_ONLY_COLUMNS,
     REJECT,
@@ -358,7 +359,7 @@ def _retarget_cells(cells: Mapping[str, str], cand: Candidate | Decision, line: 
     problems: list[Problem] = []
     model = benchmark = field_name = None
     if "model" in cells:
-        cell = cells["model"]
+        cell = "" if cells["model"].strip() == NONE_CELL else cells["model"]  # "-" or empty: no model
         shown = {normalise_model(cand.model), normalise_model(renamed_model(ctx.renames, cand.arxiv_id, cand.model))}
         names = split_models(cell)
         if MODELS_SEPARATOR in cell or normalise_model(cell) not in shown:
@@ -386,7 +387,8 @@ def _retarget_cells(cells: Mapping[str, str], cand: Candidate | Decision, line: 
                 benchmark = canonical
     final_field = field_name or cand.field
     final_benchmark = cand.benchmark if benchmark is None else benchmark
-    if not problems and FIELDS[final_field].kind == "metric" and not final_benchmark:
+    moved = field_name is not None or benchmark is not None  # a candidate as extracted may lack its benchmark
+    if not problems and moved and FIELDS[final_field].kind == "metric" and not final_benchmark:
         problems.append(Problem(src, line, "benchmark", f"required: {final_field} is a metric of a benchmark"))
     if model is not None and len(split_models(model)) > 1 and final_field not in PAPER_LEVEL_FIELDS:
         problems.append(Problem(src, line, "model", f"several models ({model!r}) only for a paper-level fact "

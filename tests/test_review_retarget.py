@@ -46,7 +46,8 @@ TIME = _c("training_time_hours", 336.0, "", page=5)  # a paper-level time of the
 EPOCHS_A = _c("epochs", 90.0, "", benchmark="", page=4)
 EPOCHS_B = _c("epochs", 160.0, "", benchmark="", page=6, rank=2)
 TOP5_AS_TOP1 = _c("top1_err", 4.49, "ResNet-152", page=9, rank=3)  # a top-5 error filed as top-1
-CANDS = [TOP1_152, TOP1_50, TOP1_101, C10_50, FLOPS_RESNET, TIME, EPOCHS_A, EPOCHS_B, TOP5_AS_TOP1]
+NO_BENCH = _c("box_ap", 73.2, "Faster R-CNN", benchmark="", page=10)  # extracted without its benchmark
+CANDS = [TOP1_152, TOP1_50, TOP1_101, C10_50, FLOPS_RESNET, TIME, EPOCHS_A, EPOCHS_B, TOP5_AS_TOP1, NO_BENCH]
 
 
 @pytest.fixture
@@ -187,6 +188,17 @@ def test_field_relabel_is_one_correct_and_the_ledger_keeps_old_and_new(db: sqlit
     assert (fact.field, fact.value, fact.model, fact.benchmark) == ("top5_err", 4.49, "ResNet-152", "imagenet")
 
 
+def test_a_relabel_across_accuracy_and_error_is_no_conflict(db: sqlite3.Connection, home: Home,
+                                                             tmp_path: Path) -> None:
+    from flopmine.review.conflicts import find_conflicts
+
+    imported(db, home, tmp_path, [row(TOP1_152, decision="correct", field="top1_acc", corrected_value="80.62"),
+                                  row(TIME, decision="correct", model="ResNet-50; ResNet-101")])
+    (fact, *_) = [f for f in review.load_facts(home.annotations_dir) if f.field == "top1_acc"]
+    assert fact.value == 80.62
+    assert find_conflicts(home.annotations_dir) == []
+
+
 def test_benchmark_retarget_moves_the_fact_between_fact_files(db: sqlite3.Connection, home: Home,
                                                               tmp_path: Path) -> None:
     imported(db, home, tmp_path, [row(TOP1_50, decision="accept")])
@@ -255,6 +267,34 @@ def test_rename_refuses_an_unknown_model_and_renaming_back_withdraws_it(db: sqli
     assert (home.annotations_dir / RENAMES_FILE).read_text(encoding="utf-8").count("\n") == 1  # the header
 
 
+def test_a_metric_without_benchmark_is_decided_as_before_and_retargeted_with_one(db: sqlite3.Connection,
+                                                                                   home: Home, tmp_path: Path) -> None:
+    """The demo's reviewer rejects (or leaves pending) metric candidates the extractor found no benchmark for."""
+    report = imported(db, home, tmp_path, [row(NO_BENCH, decision="reject"), row(NO_BENCH, decision="",
+                                                                                 candidate_id="")])
+    assert report.report is not None and report.report.counts()["reject"] == 1
+    with pytest.raises(ReviewError, match="benchmark: required: ap50 is a metric of a benchmark"):
+        imported(db, home, tmp_path, [row(NO_BENCH, decision="correct", field="ap50",
+                                          exported_decision=exported_state(cached_decision(db, NO_BENCH.candidate_id)))],
+                 name="s.csv")
+    imported(db, home, tmp_path, [row(NO_BENCH, decision="correct", benchmark="coco",
+                                      exported_decision=exported_state(cached_decision(db, NO_BENCH.candidate_id)))],
+             name="t.csv")
+    assert [(f.benchmark, f.field) for f in review.load_facts(home.annotations_dir)] == [("coco", "box_ap")]
+
+
+def test_a_model_cell_of_a_dash_or_empty_clears_the_model(db: sqlite3.Connection, home: Home,
+                                                           tmp_path: Path) -> None:
+    imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="correct", model="-")])
+    d = cached_decision(db, FLOPS_RESNET.candidate_id)
+    assert d is not None and d.corrected_model == "" and d.final_model == ""
+    (fact,) = review.load_facts(home.annotations_dir)
+    assert fact.model == ""
+    again = imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="correct", model="",
+                                              exported_decision=exported_state(d))], name="s.csv")
+    assert again.report is not None and not again.report.applied  # the same verdict
+
+
 def test_to_facts_and_verdicts_of_a_retarget() -> None:
     plain = Decision("correct", P, 1, "top1_err", 4.49, benchmark="imagenet", model="R", candidate_id="c",
                      corrected_value=4.5)
@@ -305,3 +345,16 @@ def test_edited_model_benchmark_field_cells_give_a_problem_or_a_decision(
         facts = d.to_facts()
         assert all(f.field and (f.benchmark or f.field not in ("top1_err", "top5_err", "err")) for f in facts)
         assert Decision.from_row({k: str(v) for k, v in d.to_row().items()}).same_verdict(d)
+
+
+def test_cli_rename(db: sqlite3.Connection, home: Home, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from flopmine.cli import main
+
+    imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="accept")])
+    with pytest.raises(SystemExit) as e:
+        main(["--home", str(home.root), "review", "rename", P, "ResNet", "ResNet-152", "--reviewer", "bob"])
+    assert e.value.code in (0, None)
+    assert "'ResNet' → 'ResNet-152' (1 reviewed fact(s), 1 candidate(s) under the old name)" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        main(["--home", str(home.root), "review", "rename", P, "AlexNet", "ResNet-152"])
+    assert e.value.code == 1 and "no candidate or reviewed fact of the paper is under that model" in capsys.readouterr().err

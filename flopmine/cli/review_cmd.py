@@ -11,6 +11,7 @@ from rich.table import Table
 from flopmine.review import export, status
 from flopmine.review.assign import DEFAULT_OVERLAP, export_assigned, import_reviewed
 from flopmine.review.decision import format_value
+from flopmine.review.renames import rename_model
 from flopmine.review.slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, close_field
 from flopmine.review.store import resolve_benchmark
 
@@ -349,6 +350,38 @@ def close_cmd(
                           highlight=False)
     finally:
         conn.close()
+
+
+@review_app.command("rename")
+def rename_cmd(
+    ctx: typer.Context,
+    arxiv_id: Annotated[str, typer.Argument(help="The paper (arXiv id without version).", show_default=False)],
+    old: Annotated[str, typer.Argument(help="The model name as extracted (case and '(ours)' do not matter).",
+                                       show_default=False)],
+    new: Annotated[str, typer.Argument(help="The model's name in the dataset (the old name again: undo).",
+                                       show_default=False)],
+    reviewer: Annotated[str, typer.Option(
+        "--reviewer", "-r", envvar="FLOPMINE_REVIEWER", help="Name written with the rename.")] = "",
+    note: Annotated[str, typer.Option("--note", help="Note written with the rename.")] = "",
+) -> None:
+    """Rename a model of a paper, for all of its facts and candidates under the old name.
+
+    The rename also applies to facts a later re-extraction finds; build joins them under the new name.
+    It is kept in annotations/decisions/renames.csv (the ledger keeps the decisions as made).
+
+    Example: flopmine review rename 1512.03385 ResNet ResNet-152 --reviewer alice
+    """
+    home = _home(ctx)
+    conn = connect(home.db_path)
+    try:
+        r = rename_model(conn, home, arxiv_id, old, new, reviewer, note=note, source="cli")
+    finally:
+        conn.close()
+    if r.withdrawn:
+        console.print(f"{r.rename.arxiv_id}: the rename of {r.rename.old_model!r} is withdrawn.", highlight=False)
+    else:
+        console.print(f"{r.rename.arxiv_id}: {r.rename.old_model!r} → {r.rename.new_model!r} ({r.facts} reviewed "
+                      f"fact(s), {r.candidates} candidate(s) under the old name).", highlight=False)
 
 
 @review_app.command("serve")

@@ -205,17 +205,31 @@ def latest_web_decision(conn: sqlite3.Connection, home: Home, reviewer: str) -> 
 
 
 def validate(conn: sqlite3.Connection, candidate: Candidate, *, decision: str, corrected_value: str,
-             reviewer: str, note: str) -> list[Decision]:
+             reviewer: str, note: str, model: str | None = None) -> list[Decision]:
     """One browser decision as a validated ``Decision`` (no lock needed: nothing is written).
 
+    ``model`` (None: not sent) is the model box: a name other than the candidate's (or its rename)
+    retargets the fact, as an edited model cell of a review CSV does.
     Raises ``ReviewError`` whose ``problems`` read ``column: message``.
     """
     row = {"candidate_id": candidate.candidate_id, "decision": decision, "reviewer": reviewer, "note": note}
     if corrected_value or decision == "correct":
         row["corrected_value"] = corrected_value
+    if model is not None:
+        row["model"] = model
     decisions, problems = validate_rows([row], conn, SOURCE, reviewer=reviewer)
     if problems:
         raise ReviewError("the decision was not saved", [f"{p.column}: {p.message}" for p in problems])
+    return decisions
+
+
+def validate_add(conn: sqlite3.Connection, row: dict[str, str], *, reviewer: str) -> list[Decision]:
+    """An added fact from the browser (``arxiv_id, field, value, page, benchmark, model, unit, note``),
+    validated as an ``add`` row of a review CSV. Raises ``ReviewError`` whose problems read ``column: message``."""
+    decisions, problems = validate_rows([{**row, "decision": "add", "reviewer": reviewer}], conn, SOURCE,
+                                        reviewer=reviewer)
+    if problems:
+        raise ReviewError("the fact was not added", [f"{p.column}: {p.message}" for p in problems])
     return decisions
 
 
