@@ -78,7 +78,7 @@ CELL_STATE = "cell_state"  # read-only, as ROW_STATE, whose presence in a header
 REVIEWED, PENDING, DELETE = "reviewed", "pending", "delete"
 STATUSES = (REVIEWED, PENDING, DELETE)
 LEAD_COLUMNS: tuple[str, ...] = ("paper", "version", "title", "year", "benchmark", "model")
-TAIL_COLUMNS: tuple[str, ...] = ("status", "reviewer", "note", "force", "evidence")
+TAIL_COLUMNS: tuple[str, ...] = ("status", "reviewer", "note", "force", "evidence", "unjoined")
 READ_ONLY: tuple[str, ...] = ("paper", "version", "benchmark")
 _IMPLICIT = "\x00implicit"  # marks a generated accept that only a row's status made (an edit elsewhere wins)
 _ROW_STATE = re.compile(r"^r1 (?P<paper>\S+)v(?P<version>\d+) (?P<benchmark>\S+) k(?P<rank>\d+) "
@@ -364,8 +364,10 @@ def _year(arxiv_id: str) -> str:
         return ""
 
 
-def sheet_row(r: SheetRow, *, title: str = "", link: str = "") -> dict[str, object]:
-    """One CSV row of the sheet."""
+def sheet_row(r: SheetRow, *, title: str = "", link: str = "", unjoined: Mapping[str, str] | None = None
+              ) -> dict[str, object]:
+    """One CSV row of the sheet. ``unjoined`` maps a cell's candidate id (or added fact's key) to why
+    ``build`` puts its reviewed fact in no dataset row; the row's ``unjoined`` cell lists them."""
     out: dict[str, object] = {"paper": r.arxiv_id, "version": r.version, "title": title, "year": _year(r.arxiv_id),
                               "benchmark": r.benchmark, "model": r.model,
                               "status": REVIEWED if r.reviewed else PENDING, "pdf_link": link,
@@ -381,7 +383,17 @@ def sheet_row(r: SheetRow, *, title: str = "", link: str = "") -> dict[str, obje
             snip = snip[:SNIPPET_CHARS - 1] + "…" if len(snip) > SNIPPET_CHARS else snip
             evidence.append(f"{col} p{c.page}: {snip}" if snip else f"{col} p{c.page}")
     out["evidence"] = " | ".join(evidence)
+    why = [f"{col}: {unjoined[c.state_key]}" for col, c in r.cells.items() if unjoined and c.state_key in unjoined]
+    out["unjoined"] = " | ".join(why)
     return out
+
+
+def unjoined_reasons(home: Home) -> dict[str, str]:
+    """Why ``build`` would put a reviewed fact in no row, by candidate id (``add:<fact key>`` for added facts)."""
+    from flopmine.analysis.build import unjoined_in_home
+
+    table = unjoined_in_home(home)
+    return {(r.candidate_id or f"add:{r.fact_key}"): r.reason for r in table.itertuples(index=False)}
 
 
 @dataclass(frozen=True)
@@ -407,6 +419,7 @@ def export_sheet(conn: sqlite3.Connection, home: Home, out_dir: Path | None = No
     if slot_rank is not None and slot_rank < 1:
         raise ReviewError(f"--slot-rank must be at least 1 (got {slot_rank}); use --all to show every slot")
     refresh(conn, home)
+    unjoined = unjoined_reasons(home)
     n_rows = pending = n_papers = 0
     ids = [p for p in active_papers(conn) if papers is None or p[0] in papers]
     with _SheetFiles(out_dir, [], bom) as files:
@@ -425,7 +438,8 @@ def export_sheet(conn: sqlite3.Connection, home: Home, out_dir: Path | None = No
                     else:
                         name = f"{r.benchmark}.csv" if r.benchmark else NO_BENCHMARK_FILE
                         columns = header(metric_columns([r.benchmark] if r.benchmark else []))
-                    files.write_with(name, columns, sheet_row(r, title=t[0] if t else "", link=link))
+                    files.write_with(name, columns, sheet_row(r, title=t[0] if t else "", link=link,
+                                                              unjoined=unjoined))
                 n_rows += len(rows)
                 pending += sum(1 for r in rows if not r.reviewed)
             if progress is not None:

@@ -374,6 +374,25 @@ def test_rename_through_the_sheet_joins_flops_to_the_metric_row_after_build(home
     conn.close()
 
 
+def test_re_export_shows_the_reviewed_facts_build_puts_in_no_row(home: Home) -> None:
+    conn = connect(home.db_path)
+    _extract(conn, P1, [_c(P1, "top1_err", 21.43, 1, model="ResNet-152"),
+                        _c(P1, "flops", 11.3e9, 1, model="ResNet", benchmark="")], "imagenet")
+    export_sheet(conn, home)
+    path = home.root / "review-rows" / "imagenet.csv"
+    rows = read(path)
+    assert all(r["unjoined"] == "" for r in rows)
+    for r in rows:
+        r["status"] = "reviewed"
+    write(path, rows)
+    assert import_reviewed(conn, home, [path]).problems == ()
+    export_sheet(conn, home)
+    rows = read(path)
+    assert by_model(rows, "ResNet")["unjoined"] == "flops: no metric row for this model"
+    assert by_model(rows, "ResNet-152")["unjoined"] == ""
+    conn.close()
+
+
 def test_naming_the_row_without_a_model_moves_its_values_to_that_model(home: Home) -> None:
     """Paper-level facts with two models and no "(ours)": build cannot attach them until the reviewer names one."""
     conn = connect(home.db_path)
