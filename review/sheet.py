@@ -59,7 +59,9 @@ from .slots import (
     _member_order,
     build_slots,
     canonical_value,
+    drop_lines,
     shown_slots,
+    slot_conflicts,
     slot_field,
     slot_of,
 )
@@ -851,7 +853,7 @@ def _validate_generated(generated: Sequence[tuple[dict[str, str], int, str]], co
             continue  # a reviewed row's untouched cell shows a candidate that another row's cell decides
         ds, ps = validate_rows([row], conn, src, lines=[line], reviewer=reviewer, any_paper=any_paper, sheet=True)
         for p in ps:
-            column = p.column if p.column in ("file", "arxiv_id", "model") else col
+            column = p.column if p.column in ("file", "arxiv_id", "model", "benchmark") else col
             if p.column == "arxiv_id":
                 column = "paper"
             problems.append(Problem(src, line, column, p.message))
@@ -863,4 +865,15 @@ def _validate_generated(generated: Sequence[tuple[dict[str, str], int, str]], co
                 problems.append(Problem(src, line, col, f"decides {d.candidate_id or 'an added fact'} differently "
                                                         f"from line {first.line}; keep one"))
             assert d.source == f"{name}:{line}"
-    return list(decisions.values()), problems
+    # one slot given two values: reported here in the sheet's columns (review.slots would name the
+    # candidate sheet's), and those lines left out so that the import's own check finds nothing more
+    columns: dict[tuple[int, str], str] = {}
+    for row, line, col in generated:
+        columns.setdefault((line, row.get("candidate_id") or f"add:{row.get('field')}"), col)
+    twice = slot_conflicts(list(decisions.values()), [src])
+    for p in twice:
+        here = [d for d in decisions.values() if d.line == p.line and f"slot {slot_of(d)} " in p.message
+                and f"({format_value(canonical_value(d.final_field, d.final_value))} here" in p.message]
+        col = columns.get((p.line, here[0].candidate_id or f"add:{here[0].field}")) if here else None
+        problems.append(Problem(src, p.line, col or p.column, p.message))
+    return drop_lines(list(decisions.values()), twice), problems

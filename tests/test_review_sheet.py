@@ -198,6 +198,8 @@ def test_stale_sheet_refuses_a_change_to_a_decision_made_since(db: sqlite3.Conne
     ({"paper": P1, "flops": "5e16@2"}, "flops", "implausible: 5e+16 is outside the plausible range of flops"),
     ({"paper": P1, "top1_acc": "120@2", "benchmark": "imagenet"}, "top1_acc", "out of range: 120 > 100"),
     ({"paper": P1, "flops": "1e9"}, "flops", "needs its page: write 1000000000@PAGE"),
+    ({"paper": P1, "top1_acc": "76.1@2"}, "benchmark", "required: top1_acc is a metric of a benchmark"),
+    ({"paper": P1, "flops": "1e9@700"}, "flops", "page 700 is past the end of 1512.03385v1 (10 pages)"),
 ])
 def test_added_row_with_a_bad_id_or_value_fails_naming_the_line(db: sqlite3.Connection, home: Home,
                                                                  cells: dict[str, str], column: str,
@@ -247,7 +249,8 @@ def test_any_cell_edit_imports_or_names_file_line_column(data: st.DataObject) ->
                 result = import_reviewed(conn, home, [path])
             except ReviewError as e:
                 assert e.problems and all(_PROBLEM.match(p) for p in e.problems), e.problems
-                assert ledger(home) == []  # all or nothing
+                assert ledger(home) == []  # all or nothing: no decision, no rename
+                assert not (home.annotations_dir / "decisions" / "renames.csv").exists()
             else:
                 assert result.problems == ()
         finally:
@@ -425,3 +428,20 @@ def test_formula_like_text_is_neutralised_and_round_trips(home: Home) -> None:
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in read(path) for cell in r.values())
     assert import_reviewed(conn, home, [path]).problems == () and ledger(home) == []
     conn.close()
+
+
+def test_one_slot_given_two_values_in_a_row_names_the_sheets_columns(db: sqlite3.Connection, home: Home) -> None:
+    export_sheet(db, home)
+    path = home.root / "review-rows" / "imagenet.csv"
+    rows = read(path)
+    resnet = by_model(rows, "ResNet-152")
+    resnet["top1_err"] = "19.38"  # accept the alternative
+    resnet["top1_acc"] = "70@3"  # and the same slot's accuracy as another value
+    write(path, rows)
+    line = rows.index(resnet) + 2
+    with pytest.raises(ReviewError) as e:
+        import_reviewed(db, home, [path])
+    cols = sorted(p.split(": ", 2)[1] for p in e.value.problems if p.startswith(f"{path}:{line}: "))
+    assert cols == ["top1_acc", "top1_err"], e.value.problems
+    assert all("decided twice in this file with different values" in p for p in e.value.problems)
+    assert ledger(home) == []
