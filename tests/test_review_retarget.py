@@ -358,3 +358,40 @@ def test_cli_rename(db: sqlite3.Connection, home: Home, tmp_path: Path, capsys: 
     with pytest.raises(SystemExit) as e:
         main(["--home", str(home.root), "review", "rename", P, "AlexNet", "ResNet-152"])
     assert e.value.code == 1 and "no candidate or reviewed fact of the paper is under that model" in capsys.readouterr().err
+
+
+def test_renames_and_decisions_made_at_once_are_all_kept(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    """A rename takes the annotations lock of every decision: concurrent renames and imports lose nothing."""
+    import threading
+
+    errors: list[BaseException] = []
+    rows = [row(c, decision="accept") for c in (TOP1_152, TOP1_50, TOP1_101, C10_50)]
+
+    def decide(i: int) -> None:
+        conn = connect(home.db_path)
+        try:
+            imported(conn, home, tmp_path, [rows[i]], name=f"t{i}.csv")
+        except BaseException as e:  # reported below
+            errors.append(e)
+        finally:
+            conn.close()
+
+    def rename(new: str) -> None:
+        conn = connect(home.db_path)
+        try:
+            review.rename_model(conn, home, P, "ResNet", new, "alice")
+        except BaseException as e:
+            errors.append(e)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=decide, args=(i,)) for i in range(4)]
+    threads += [threading.Thread(target=rename, args=(f"ResNet-{n}",)) for n in (152, 101)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(ann.load_ledger(home.annotations_dir)) == 4
+    (r,) = load_renames(home.annotations_dir).values()
+    assert r.new_model in ("ResNet-152", "ResNet-101")

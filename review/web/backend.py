@@ -38,6 +38,7 @@ from ..annotations import (
 )
 from ..apply import apply
 from ..decision import Decision
+from ..renames import Renames
 from ..slots import SUPERSEDED, build_slots
 from ..store import (
     Attached,
@@ -47,6 +48,7 @@ from ..store import (
     attach,
     cached_decision,
     cached_decisions,
+    cached_renames,
     candidate_order,
     known_benchmarks,
     refresh,
@@ -98,12 +100,13 @@ def scope(conn: sqlite3.Connection, home: Home, benchmark: str | None) -> list[t
     refresh(conn, home)  # under the review lock only when the files changed (then it rebuilds the cache)
     decisions = cached_decisions(conn)  # read outside the lock: a decision meanwhile waits for no bulk read
     attached, _orphans = attach(active_candidates(conn, benchmark), decisions)
-    return _states(attached)
+    return _states(attached, cached_renames(conn))
 
 
-def _states(attached: list[Attached]) -> list[tuple[Candidate, str]]:
+def _states(attached: list[Attached], renames: Renames | None = None) -> list[tuple[Candidate, str]]:
+    """Each candidate's state in its fact slot (slots after the paper's model renames and retargets)."""
     out: list[tuple[Candidate, str]] = []
-    for s in build_slots(attached):
+    for s in build_slots(attached, renames):
         for a in s.members:
             state = s.state(a)
             out.append((a.candidate, a.decision.decision if a.decision else (SUPERSEDED if state == SUPERSEDED else "")))
@@ -151,7 +154,7 @@ def paper_scope(conn: sqlite3.Connection, home: Home, paper: tuple[str, int],
         "(SELECT fact_key FROM candidates WHERE arxiv_id = ? AND version = ?)", (aid, version, aid, version))
     decisions = sorted((Decision.from_row(dict(r)) for r in rows), key=lambda d: d.key)
     attached, _orphans = attach(sorted(cands, key=candidate_order), decisions)
-    return _states(attached)
+    return _states(attached, cached_renames(conn, aid))
 
 
 def maybe_open(conn: sqlite3.Connection) -> set[tuple[str, int]]:
