@@ -542,6 +542,17 @@ def sheet_renames(sheet: Sheet, conn: sqlite3.Connection, *, reviewer: str = "")
     return [r for _, r in found.values()], problems
 
 
+def _header_names_row_state(path: Path) -> bool:
+    """Whether a file's first line has the ``row_state`` column (a cheap look before reading it whole)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return False
+    encoding = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+    return ROW_STATE in head.decode(encoding, errors="ignore").split("\n", 1)[0].lower()
+
+
 def row_sheet_renames(conn: sqlite3.Connection, paths: Sequence[Path | str], *, reviewer: str = "") -> list[Rename]:
     """``sheet_renames`` of the row sheets among ``paths`` (``review import``'s renames, written with its
     decisions in one transaction)."""
@@ -549,6 +560,8 @@ def row_sheet_renames(conn: sqlite3.Connection, paths: Sequence[Path | str], *, 
 
     out: list[Rename] = []
     for path in paths:
+        if not _header_names_row_state(Path(path)):
+            continue  # a candidate sheet: not read twice
         sheet = read_sheet(path)
         if sheet.rows and ROW_STATE in sheet.rows[0][1]:
             out += sheet_renames(sheet, conn, reviewer=reviewer)[0]
