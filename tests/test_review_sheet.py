@@ -445,3 +445,25 @@ def test_one_slot_given_two_values_in_a_row_names_the_sheets_columns(db: sqlite3
     assert cols == ["top1_acc", "top1_err"], e.value.problems
     assert all("decided twice in this file with different values" in p for p in e.value.problems)
     assert ledger(home) == []
+
+
+def test_cli_review_cost_sheet_rows_prints_both_replays_and_writes_json(db: sqlite3.Connection, home: Home,
+                                                                        tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from flopmine.cli import main
+
+    gold = tmp_path / "gold.csv"
+    gold.write_text("arxiv_id,benchmark,model,field,value,page\n"
+                    f"{P1},imagenet,ResNet-152,top1_err,19.38,3\n{P3},imagenet,MobileNet,top1_acc,70.6,3\n")
+    out = tmp_path / "cost.json"
+    with pytest.raises(SystemExit) as e:
+        main(["--home", str(home.root), "--quiet", "eval", "--review-cost", "--sheet", "rows", "--gold", str(gold),
+              "--json", str(out)])
+    text = capsys.readouterr().out
+    assert e.value.code in (0, None)
+    assert "Row sheet vs candidate export on 2 paper(s)" in text and "gold facts right in the dataset" in text
+    doc = json.loads(out.read_text())
+    assert doc["rows"]["totals"]["gold"] == 2 and doc["rows"]["totals"]["gold_right_in_dataset"] == 2
+    assert doc["rows"]["totals"]["from_alternatives"] == 1 and doc["candidates"]["gold_right_in_dataset"] == 2

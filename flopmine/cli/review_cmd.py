@@ -83,7 +83,8 @@ def export_cmd(
     whose best candidate is among its field's best 4 are written (--slot-rank); --all writes every
     candidate of every slot. Decided rows come prefilled; status says superseded when a sibling was accepted. Fill in
     decision (accept, reject, correct, add), corrected_value, reviewer and note, then run
-    `flopmine review import`. With --assign, each reviewer gets their papers in <out>/<name>/.
+    `flopmine review import`. Edit model, benchmark or field to move a fact to another model,
+    benchmark or field (a correct; several models of a paper-level fact: "a; b"). With --assign, each reviewer gets their papers in <out>/<name>/.
     With --sheet rows: one row per paper and model, a column per quantity prefilled with each slot's top
     candidate; edit, clear, delete or add rows and cells, and `review import` turns the difference into
     decisions (docs/review.md, Row sheet).
@@ -180,7 +181,8 @@ def import_cmd(
     """Validate every row of every file, then apply all decisions at once to the annotations.
 
     Any problem is listed as file:line: column: message and nothing is applied (exit code 1),
-    unless --partial. Importing the same file twice changes nothing. Refused: one fact slot decided
+    unless --partial. Importing the same file twice changes nothing. An edited model, benchmark or
+    field cell is a correct that moves the fact (the ledger keeps old and new). Refused: one fact slot decided
     twice in a file with different values; once papers are assigned, a decision on a paper not
     assigned to its reviewer (unless --any-paper).
 
