@@ -531,6 +531,28 @@ def normalise_models(models: pd.Series) -> pd.Series:
     return pd.Series(out, index=models.index, dtype=object)
 
 
+#: New-style ids ``parse_id`` takes as they are (ASCII digits only: in Python a regex digit also matches other scripts' digits).
+_PLAIN_NEW_ID = r"[0-9]{4}\.[0-9]{4,5}(?:v[0-9]{1,3})?"
+
+
+def own_model_marks(models: pd.Series) -> np.ndarray:
+    """``bool(m and _OURS.search(m))`` per model name; the regex runs only on names that can match (an ASCII
+    name holding "ours", "our model" or "proposed" in any case, or a non-ASCII name: IGNORECASE folds a few
+    non-ASCII letters, such as the long s, onto ASCII ones).
+
+    >>> own_model_marks(pd.Series(["Net (ours)", "Net (Proposed)", "Ourselves-Net", "ResNet", "", "Net (ourſ)"])).tolist()
+    [True, True, False, False, False, True]
+    """
+    text = models.fillna("").astype(str)
+    lower = text.str.lower()
+    maybe = (lower.str.contains("ours", regex=False) | lower.str.contains("our model", regex=False)
+             | lower.str.contains("proposed", regex=False) | ~text.map(str.isascii)).to_numpy(bool)
+    out = np.zeros(len(text), bool)
+    if maybe.any():
+        out[maybe] = _per_value(text[maybe], lambda m: bool(m and _OURS.search(m)), bool)
+    return out
+
+
 def _winners(facts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """One fact per key: the newest paper version, then the latest decision, then correct > add > accept
     (the first in reading order on a tie, as ``_choose``). Adds ``conflict`` (the key's reviewed values
@@ -595,7 +617,7 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     f = facts.reset_index(drop=True)
     f = f[["arxiv_id", "version", "field", "number", "text", "benchmark", "model", "page", "decision", "candidate_id",
            "decided_at", "forced"]]
-    f = f.assign(nm=normalise_models(f["model"]).to_numpy(), ours=_per_value(f["model"], lambda m: bool(m and _OURS.search(m)), bool))
+    f = f.assign(nm=normalise_models(f["model"]).to_numpy(), ours=own_model_marks(f["model"]))
     is_metric = f["field"].isin(METRIC_FIELDS).to_numpy(bool)
     no_benchmark = is_metric & (f["benchmark"] == "").to_numpy()
     for r in f[no_benchmark].head(MAX_NAMED).itertuples():
@@ -697,7 +719,14 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     id_codes, ids = pd.factorize(rows["arxiv_id"])
     year_of, month_of, bad_of = np.full(len(ids), np.nan), np.full(len(ids), np.nan), np.zeros(len(ids), bool)
     id_warnings: list[str] = []
-    for i, aid in enumerate(ids.tolist()):
+    # plain new-style ids (parse_id accepts every one of them) at a time; anything else through parse_id
+    id_text = pd.Series(np.asarray(ids, dtype=object), dtype=object)
+    plain = id_text.str.fullmatch(_PLAIN_NEW_ID).fillna(False).to_numpy(bool)
+    yy = id_text[plain].str.slice(0, 2).astype("int64").to_numpy()
+    year_of[plain] = np.where(yy >= 91, 1900 + yy, 2000 + yy)
+    month_of[plain] = id_text[plain].str.slice(2, 4).astype("int64").to_numpy()
+    for i in np.flatnonzero(~plain).tolist():
+        aid = id_text[i]
         try:
             year_of[i], month_of[i] = parse_id(aid).year_month
         except InvalidIdError:
@@ -919,9 +948,9 @@ def derive_compute(frame: pd.DataFrame, lookup: GflopsLookup | None = None,
     df["hardware_burden_gflop"] = df["hardware_burden_gflop"].where(df["hardware_burden_gflop"].notna(), burden)
     for c in ("year", "month", "version"):
         df[c] = df[c].astype("Int64")
-    if not pd.api.types.is_bool_dtype(df["gflops_imputed_flag"]):
-        df["gflops_imputed_flag"] = df["gflops_imputed_flag"].map(
-            lambda v: str(v).strip().lower() in ("true", "1", "1.0")).astype(bool)
+    if not pd.api.types.is_bool_dtype(df["gflops_imputed_flag"]):  # once per distinct cell, not per row
+        df["gflops_imputed_flag"] = pd.Series(_per_value(
+            df["gflops_imputed_flag"], lambda v: str(v).strip().lower() in ("true", "1", "1.0"), bool), index=df.index)
     return df[[*dictionary.COLUMN_NAMES, *[c for c in df.columns if c not in dictionary.BY_NAME]]], warnings
 
 
@@ -997,8 +1026,6 @@ def flag_and_impute(frame: pd.DataFrame) -> tuple[pd.DataFrame, Conversion | Non
 
 def fit_conversion(frame: pd.DataFrame) -> Conversion | None:
     """Fit Figure 7's log-log OLS of GFLOPs per pass on params, one point per paper × model."""
-    import statsmodels.api as sm
-
     pts = frame.loc[(frame["params"] > 0) & (frame["gflops_per_pass"] > 0), ["arxiv_id", "model", "params",
                                                                             "gflops_per_pass"]]
     pts = pts[conversion_overflow(pts) == 0]
@@ -1007,10 +1034,36 @@ def fit_conversion(frame: pd.DataFrame) -> Conversion | None:
         return None
     x = np.log10(pts["params"].to_numpy(float))
     y = np.log10(pts["gflops_per_pass"].to_numpy(float))
-    res = sm.OLS(y, sm.add_constant(x)).fit()
-    return Conversion(intercept=float(res.params[0]), slope=float(res.params[1]), se_intercept=float(res.bse[0]),
-                      se_slope=float(res.bse[1]), r2=float(res.rsquared), n=int(res.nobs),
+    params, bse, r2 = ols_line(x, y)
+    return Conversion(intercept=float(params[0]), slope=float(params[1]), se_intercept=float(bse[0]),
+                      se_slope=float(bse[1]), r2=float(r2), n=len(x),
                       params_min=float(pts["params"].min()), params_max=float(pts["params"].max()))
+
+
+def ols_line(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(intercept, slope), their standard errors and R² of ``y`` on a constant and ``x``: the arithmetic of
+    ``statsmodels.OLS(y, add_constant(x)).fit()`` step by step (pseudo-inverse by SVD), so the numbers are the
+    same to the last bit (tested), without importing statsmodels: that import was 2 s of `flopmine build`'s CPU.
+
+    >>> params, bse, r2 = ols_line(np.array([1.0, 2.0, 3.0, 4.0]), np.array([3.0, 5.1, 6.9, 9.0]))
+    >>> [round(float(v), 4) for v in (*params, *bse, r2)]
+    [1.05, 1.98, 0.1162, 0.0424, 0.9991]
+    """
+    X = np.column_stack([np.ones(x.shape[0]), x])
+    u, s, vt = np.linalg.svd(X, False)  # statsmodels.tools.tools.pinv_extended
+    singular = np.copy(s)
+    cutoff = 1e-15 * np.maximum.reduce(s)
+    s = np.where(s > cutoff, 1.0 / np.where(s > cutoff, s, 1.0), 0.0)
+    pinv = np.dot(np.transpose(vt), np.multiply(s[:, np.newaxis], np.transpose(u)))
+    params = np.dot(pinv, y)
+    rank = np.linalg.matrix_rank(np.diag(singular))
+    resid = y - np.dot(X, params)
+    ssr = np.dot(resid, resid)
+    scale = ssr / (float(x.shape[0]) - rank)
+    bse = np.sqrt(np.diag(np.dot(pinv, np.transpose(pinv)) * scale))
+    weights = np.ones(x.shape[0])  # OLS is statsmodels' WLS with unit weights: its centred TSS is the weighted one
+    mean = np.average(y, weights=weights)
+    return params, bse, 1 - ssr / np.sum(weights * (y - mean) ** 2)
 
 
 def conversion_overflow(frame: pd.DataFrame) -> pd.Series:

@@ -69,6 +69,7 @@ log = logging.getLogger(__name__)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _EXCEL_TEXT = re.compile(r'^="(.*)"$', re.S)
 _SAFE_BENCHMARK = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+ROW_SHEET_MARKER = "row_state"  # a header with this column is a row sheet (``review.sheet.ROW_STATE``)
 
 
 @dataclass(frozen=True, order=True)
@@ -149,7 +150,8 @@ def read_sheet(path: Path | str, source: str | None = None) -> Sheet:
             if name and name in seen:
                 problems.append(Problem(source, 1, name, "column appears twice in the header"))
             seen.add(name)
-        missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+        # a row sheet (review.sheet) has no decision column: its decisions are the difference from its export
+        missing = [] if ROW_SHEET_MARKER in seen else [c for c in REQUIRED_COLUMNS if c not in seen]
         for c in missing:
             problems.append(Problem(source, 1, c, f"required column missing (the header has: {', '.join(h for h in header if h)})"))
         if problems:
@@ -763,9 +765,14 @@ def validate_files(conn: sqlite3.Connection, paths: Sequence[Path | str], *, rev
         sheet = read_sheet(path)
         problems.extend(sheet.problems)
         rows_read += len(sheet.rows)
-        decisions, ps = validate_rows([r for _, r in sheet.rows], conn, sheet.source,
-                                      lines=[n for n, _ in sheet.rows], reviewer=reviewer, any_paper=any_paper,
-                                      sheet=True)
+        if sheet.rows and ROW_SHEET_MARKER in sheet.rows[0][1]:  # sniffed from the header: a row sheet
+            from .sheet import sheet_decisions  # the sheet builds on this module
+
+            decisions, ps = sheet_decisions(sheet, conn, reviewer=reviewer, any_paper=any_paper)
+        else:
+            decisions, ps = validate_rows([r for _, r in sheet.rows], conn, sheet.source,
+                                          lines=[n for n, _ in sheet.rows], reviewer=reviewer, any_paper=any_paper,
+                                          sheet=True)
         problems.extend(ps)
         per_source.append((sheet.source, decisions))
     merged, ps = merge(per_source)

@@ -69,6 +69,12 @@ def export_cmd(
     overlap: Annotated[float, typer.Option(
         "--overlap", help="With --assign: share of papers (0–1) given to a second reviewer, for agreement.")]
     = DEFAULT_OVERLAP,
+    sheet: Annotated[str, typer.Option(
+        "--sheet", help="candidates: a row per candidate (the default). rows: a row per paper and model with a "
+                        "column per quantity, prefilled with each slot's top candidate (docs/review.md, Row sheet); "
+                        "written to <home>/review-rows by default.")] = "candidates",
+    per_paper: Annotated[bool, typer.Option(
+        "--per-paper", help="With --sheet rows: one CSV per paper instead of one per benchmark.")] = False,
 ) -> None:
     """Write one review CSV per benchmark (and paper_facts.csv for paper-level facts).
 
@@ -79,11 +85,23 @@ def export_cmd(
     decision (accept, reject, correct, add), corrected_value, reviewer and note, then run
     `flopmine review import`. Edit model, benchmark or field to move a fact to another model,
     benchmark or field (a correct; several models of a paper-level fact: "a; b"). With --assign, each reviewer gets their papers in <out>/<name>/.
+    With --sheet rows: one row per paper and model, a column per quantity prefilled with each slot's top
+    candidate; edit, clear, delete or add rows and cells, and `review import` turns the difference into
+    decisions (docs/review.md, Row sheet).
 
-    Example: flopmine review export --benchmark imagenet --pending-only --out ~/review · flopmine review export --assign alice,bob --overlap 0.1
+    Example: flopmine review export --benchmark imagenet --pending-only --out ~/review · flopmine review export --assign alice,bob --overlap 0.1 · flopmine review export --sheet rows --per-paper
     """
     home = _home(ctx)
     benchmark = _benchmark(home, benchmark)
+    if sheet not in ("candidates", "rows"):
+        raise typer.BadParameter(f"{sheet!r} is not a sheet kind; use candidates or rows", param_hint="--sheet")
+    if sheet == "rows":
+        _export_rows(ctx, home, benchmark, out, bom=bom, per_paper=per_paper,
+                     slot_rank=None if show_all else slot_rank, other=(
+                         "--assign" if assign is not None else "--pending-only" if pending_only else ""))
+        return
+    if per_paper:
+        raise typer.BadParameter("only with --sheet rows", param_hint="--per-paper")
     conn = connect(home.db_path)
     limit = None if show_all else top
     slots_limit = None if show_all else slot_rank
@@ -118,6 +136,29 @@ def export_cmd(
                   f"pending" + (f"; hidden: {report.hidden} more candidate(s) of these slots and "
                                 f"{report.hidden_slots} lower-ranked slot(s) (--all shows them)"
                                 if report.hidden or report.hidden_slots else "") + ", to:", highlight=False)
+    for f in report.files:
+        console.print(f"  {f}", highlight=False, soft_wrap=True)
+
+
+def _export_rows(ctx: typer.Context, home: Home, benchmark: str | None, out: Path | None, *, bom: bool,
+                 per_paper: bool, slot_rank: int | None, other: str) -> None:
+    """``review export --sheet rows``: the row sheets (``review.sheet``)."""
+    from flopmine.review.sheet import export_sheet
+
+    if other:
+        raise typer.BadParameter(f"{other} works on the candidate sheet only", param_hint="--sheet")
+    conn = connect(home.db_path)
+    try:
+        with progress_bar("exporting", enabled=not state(ctx).quiet) as progress:
+            report = export_sheet(conn, home, out, benchmark=benchmark, per_paper=per_paper, bom=bom,
+                                  slot_rank=slot_rank, progress=progress)
+    finally:
+        conn.close()
+    if not report.files:
+        console.print("Nothing to export (no candidates).")
+        return
+    console.print(f"Exported {report.rows} row(s) of {report.papers} paper(s), {report.rows / report.papers:.1f} "
+                  f"per paper, {report.pending} with cells to review, to:", highlight=False)
     for f in report.files:
         console.print(f"  {f}", highlight=False, soft_wrap=True)
 
@@ -160,7 +201,8 @@ def import_cmd(
         console.print(f"Dry run: {result.decisions} valid decision(s) in {result.rows} row(s); nothing applied.")
     elif not result.report.applied:
         console.print(f"Nothing to apply: {len(result.report.unchanged)} decision(s) already recorded "
-                      f"({result.rows} row(s) read).")
+                      f"({result.rows} row(s) read)." + (" Model renames recorded in decisions/renames.csv."
+                                                         if "decisions/renames.csv" in result.report.files else ""))
     else:
         r = result.report
         counts = ", ".join(f"{n} {k}" for k, n in r.counts().items())
