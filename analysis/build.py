@@ -9,6 +9,10 @@ attach to those rows by the **join rule** (also in docs/analysis.md):
 3. else empty. A paper-level fact with several candidate models (own models and quoted baselines)
    is attached to none and reported as ambiguous in the warnings.
 
+A compute fact that names a benchmark joins rows of that benchmark only (a training time of a CIFAR-10
+run never reaches the model's ImageNet row); one without a benchmark joins rows of any benchmark, after
+the fact of the row's own benchmark.
+
 Every reviewed fact that reaches no row is listed with its reason (``UNJOINED_REASONS``) in
 ``BuildResult.unjoined`` and ``<home>/dataset/unjoined.csv``; nothing is dropped silently.
 
@@ -652,13 +656,34 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
                                 np.where(per_paper["n_own"] == 1, own.reindex(per_paper.index), None)),
                        index=per_paper.index, dtype=object)
 
-    won_compute = _winners(compute, ["arxiv_id", "nm", "field"])
+    # a compute fact of a benchmark joins rows of that benchmark only; one without, rows of any benchmark
+    won_compute = _winners(compute, ["arxiv_id", "benchmark", "nm", "field"])
     paper_level = won_compute[won_compute["nm"] == ""]
-    reason = _unjoined_reasons(f, is_metric, no_benchmark, rows, target)
+
+    # metric values, and compute facts attached by the join rule: the model's own fact before the paper's,
+    # the fact of the row's benchmark before one without a benchmark
+    won_metric = _winners(metric, ["row", "field"])
+    row_index = pd.DataFrame({"row": np.arange(n), "arxiv_id": rows["arxiv_id"], "rnm": rows["nm"],
+                              "rb": rows["benchmark"]})
+    by_model = row_index.merge(won_compute[won_compute["nm"] != ""].drop(columns="row", errors="ignore"),
+                               left_on=["arxiv_id", "rnm"], right_on=["arxiv_id", "nm"])
+    is_target = rows["nm"].to_numpy(object) == target.to_numpy(object)[target.index.get_indexer(rows["arxiv_id"])]
+    by_paper = row_index[is_target].merge(paper_level, on="arxiv_id")
+    parts = []
+    for part, how, prio in ((by_model, "model", 0), (by_paper, "paper", 2)):
+        same = (part["benchmark"] == part["rb"]).to_numpy(bool)
+        keep = same | (part["benchmark"] == "").to_numpy(bool)
+        parts.append(part[keep].assign(how=how, prio=np.where(same[keep], prio, prio + 1)))
+    field_order = {fld: i for i, fld in enumerate(COMPUTE_FIELDS)}
+    attached = pd.concat(parts, ignore_index=True)
+    attached = attached.assign(order=_per_value(attached["field"], field_order.__getitem__, int))
+    attached = attached.sort_values(["row", "order", "prio"], kind="stable").drop_duplicates(["row", "field"])
+
+    reason = _unjoined_reasons(f, is_metric, no_benchmark, rows, target, attached)
     ambiguous_papers = f.loc[reason == AMBIGUOUS_MODEL, "arxiv_id"].drop_duplicates().tolist()
     ambiguous: list[str] = []
     for aid in ambiguous_papers[:MAX_NAMED]:
-        fields = paper_level.loc[paper_level["arxiv_id"] == aid, "field"]
+        fields = set(paper_level.loc[paper_level["arxiv_id"] == aid, "field"])
         names = sorted(m or "(unnamed)" for m in rows.loc[rows["arxiv_id"] == aid, "model"])
         ambiguous.append(f"{aid}: paper-level {', '.join(sorted(fields))} name(s) no model and the paper has "
                          f"{int(per_paper.loc[aid, 'n_models'])} models, none or several marked (ours) "
@@ -669,18 +694,6 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
         if len(ambiguous) > MAX_NAMED:
             warnings.append(f"… and {len(ambiguous) - MAX_NAMED} more papers with ambiguous paper-level compute facts "
                             f"({len(ambiguous)} in all)")
-
-    # metric values, and compute facts attached by the join rule (the model's own fact before the paper's)
-    won_metric = _winners(metric, ["row", "field"])
-    row_index = pd.DataFrame({"row": np.arange(n), "arxiv_id": rows["arxiv_id"], "nm": rows["nm"]})
-    by_model = row_index[row_index["nm"] != ""].merge(won_compute[won_compute["nm"] != ""].drop(columns="row", errors="ignore"),
-                                                      on=["arxiv_id", "nm"]).assign(how="model")
-    is_target = rows["nm"].to_numpy(object) == target.to_numpy(object)[target.index.get_indexer(rows["arxiv_id"])]
-    by_paper = row_index[is_target].merge(paper_level.drop(columns="nm"), on="arxiv_id").assign(how="paper")
-    field_order = {fld: i for i, fld in enumerate(COMPUTE_FIELDS)}
-    attached = pd.concat([by_model, by_paper], ignore_index=True)
-    attached = attached.assign(order=_per_value(attached["field"], field_order.__getitem__, int), prio=(attached["how"] == "paper").astype(int))
-    attached = attached.sort_values(["row", "order", "prio"], kind="stable").drop_duplicates(["row", "field"])
 
     out: dict[str, object] = {"arxiv_id": rows["arxiv_id"].to_numpy(), "benchmark": rows["benchmark"].to_numpy(),
                               "model": rows["model"].to_numpy()}
@@ -769,38 +782,58 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
 
 
 def _unjoined_reasons(f: pd.DataFrame, is_metric: np.ndarray, no_benchmark: np.ndarray, rows: pd.DataFrame,
-                      target: pd.Series) -> np.ndarray:
+                      target: pd.Series, attached: pd.DataFrame) -> np.ndarray:
     """Per fact of ``f`` (with ``nm``), why the join rule gives it no row ("" when it reaches one).
 
-    A metric fact with a benchmark always makes its row; the losers of a key whose winner reached a row are
-    in that row's ``conflict:<field>`` flag, so they are not listed.
+    A metric fact with a benchmark always makes its row; the losers of a key (paper, benchmark, model,
+    field) whose winner reached a row (``attached``) are in that row's ``conflict:<field>`` flag, so they
+    are not listed.
     """
     reason = np.full(len(f), "", dtype=object)
     reason[no_benchmark] = NO_BENCHMARK
-    is_compute = ~is_metric
+    compute = np.flatnonzero(~is_metric)
+    if not len(compute):
+        return reason
+    c = f.iloc[compute]
     # integer codes (equal text → equal code) instead of string tuples: 10× faster at 10^5 facts
-    aid, aid_rows, aid_target = _shared_codes(f["arxiv_id"], rows["arxiv_id"], pd.Series(target.index))
-    nm, nm_rows, nm_target = _shared_codes(f["nm"], rows["nm"], target.fillna(""))
-    width = int(max(nm.max(initial=0), nm_rows.max(initial=0), nm_target.max(initial=0))) + 1
-    named = is_compute & (f["nm"] != "").to_numpy(bool)
-    has_row = np.isin(aid * width + nm, aid_rows * width + nm_rows)
-    reason[named & ~has_row] = NO_ROW_FOR_MODEL
-    unnamed = is_compute & ~named
+    aid, aid_rows, aid_target, aid_att = _shared_codes(c["arxiv_id"], rows["arxiv_id"], pd.Series(target.index),
+                                                       attached["arxiv_id"])
+    bench, bench_rows, bench_att = _shared_codes(c["benchmark"], rows["benchmark"], attached["benchmark"])
+    nm, nm_rows, nm_target, nm_att = _shared_codes(c["nm"], rows["nm"], target.fillna(""), attached["nm"])
+    fld, fld_att = _shared_codes(c["field"], attached["field"])
+
+    wb, wn, wf = (int(max(x.max(initial=0) for x in group)) + 1 for group in (
+        (bench, bench_rows, bench_att), (nm, nm_rows, nm_target, nm_att), (fld, fld_att)))
+
+    def key(a: np.ndarray, n: np.ndarray, b: np.ndarray | None = None, fl: np.ndarray | None = None) -> np.ndarray:
+        """One int64 per (paper, model[, benchmark][, field]): equal tuples, equal keys."""
+        k = a * wn + n
+        if b is not None:
+            k = k * wb + b
+        if fl is not None:
+            k = k * wf + fl
+        return k
+
+    used = np.isin(key(aid, nm, bench, fld), key(aid_att, nm_att, bench_att, fld_att))
+    has_bench_row = np.isin(key(aid, nm, bench), key(aid_rows, nm_rows, bench_rows))
+    has_paper_row = np.isin(key(aid, nm), key(aid_rows, nm_rows))
+    named = (c["nm"] != "").to_numpy(bool)
+    any_bench = (c["benchmark"] == "").to_numpy(bool)
+    has_row = np.where(any_bench, has_paper_row, has_bench_row)
     position = np.full(int(max(aid.max(initial=0), aid_target.max(initial=0))) + 1, -1)
     position[aid_target] = np.arange(len(aid_target))
     where = position[aid]
     in_paper = where >= 0
-    ambiguous = np.zeros(len(f), bool)
+    ambiguous = np.zeros(len(c), bool)
     ambiguous[in_paper] = target.isna().to_numpy(bool)[where[in_paper]]
-    reason[unnamed & ~in_paper] = NO_ROW_IN_PAPER
-    reason[unnamed & ambiguous] = AMBIGUOUS_MODEL
-    # a paper-level value attached to the own model loses to that model's own value of the field
-    attached = np.flatnonzero(unnamed & in_paper & ~ambiguous)
-    fld = pd.factorize(f["field"])[0]
-    n_fields = int(fld.max(initial=0)) + 1
-    model_keys = (aid * width + nm) * n_fields + fld
-    keys = (aid[attached] * width + nm_target[where[attached]]) * n_fields + fld[attached]
-    reason[attached[np.isin(keys, model_keys[named & has_row])]] = MODEL_FACT_WINS
+    own = np.zeros(len(c), dtype="int64")
+    own[in_paper] = nm_target[where[in_paper]]
+    target_row = in_paper & ~ambiguous & (any_bench | np.isin(key(aid, own, bench), key(aid_rows, nm_rows, bench_rows)))
+    out = np.select(
+        [used, named & ~has_row, named, ~in_paper, ambiguous, ~target_row],
+        ["", NO_ROW_FOR_MODEL, MODEL_FACT_WINS, NO_ROW_IN_PAPER, AMBIGUOUS_MODEL, NO_ROW_FOR_MODEL],
+        MODEL_FACT_WINS).astype(object)
+    reason[compute] = out
     return reason
 
 
@@ -1208,9 +1241,21 @@ def unjoined_in_home(home: Home) -> pd.DataFrame:
         with review_lock(home):
             recover(home.annotations_dir)
             facts, _warnings = read_annotations(home.annotations_dir)
+            facts = _renamed(facts, home.annotations_dir)
     except AnalysisError:
         return pd.DataFrame(columns=UNJOINED_COLUMNS)
     return _join_facts(facts.frame, load_registry(), {})[2]
+
+
+def _renamed(facts: FactTable, directory: Path) -> FactTable:
+    """The facts with the reviewers' model renames applied (``annotations/decisions/renames.csv``)."""
+    from flopmine.review.renames import load_renames, renamed_models
+
+    renames = load_renames(directory)
+    if not renames:
+        return facts
+    frame = facts.frame
+    return FactTable(frame.assign(model=renamed_models(frame["arxiv_id"], frame["model"], renames)))
 
 
 @dataclass(frozen=True)
@@ -1238,6 +1283,7 @@ def build_from_home(home: Home, out_dir: Path | str | None = None, *,
     with review_lock(home):
         recover(home.annotations_dir)
         facts, row_warnings = read_annotations(home.annotations_dir)
+        facts = _renamed(facts, home.annotations_dir)
         conflicts = tuple(conflict_lines(home.annotations_dir))
     titles = titles_from_store(home.db_path, {f.arxiv_id for f in facts})
     result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup, hardware_basis=hardware_basis)

@@ -241,7 +241,8 @@ def _simulate(sims: int, seed: int, n_grid: Sequence[int], d: int, s: int,
     ref = mean["oracle"][0]
     needed = {m: _n_needed(grid, mean[m], ref) for m in MODELS}
     headline = crossings(grid, perf, seed=seed)
-    log.info("simulation: %d sims, oracle n=%d reaches %.2f; n needed: %s", sims, grid[0], ref, needed)
+    log.info("simulation: %d sims, oracle n=%d reaches %.2f; n needed: %s", sims, grid[0], ref,
+             ", ".join(f"{m} {n:.0f}" for m, n in needed.items()))
     return SimulationResult(d=d, s=s, sims=sims, seed=seed, n_grid=grid, mean=mean, sd=sd, computation=computation,
                             reference_n=grid[0], reference_performance=ref, n_needed=needed, crossings=headline,
                             seconds=time.perf_counter() - started)

@@ -66,16 +66,20 @@ def eval_command(
         "--learning-curve", help="Also cross-validate with the ranker trained on 20%, 40% … 100% of each fold's "
         "training papers and print top-1 and slot top-1 at each share (needs --folds ≥ 2; trains K models per "
         "share).")] = False,
+    sheet: Annotated[str, typer.Option(
+        "--sheet", help="With --review-cost: candidates (the candidate export) or rows (the row sheet of `review "
+                        "export --sheet rows`, counted in cells, beside the candidate export's figures).")]
+        = "candidates",
 ) -> None:
     """Score extracted candidates against hand-checked gold facts, cross-validated.
 
     PDF paths are read and extracted in this process. With --folds K (default 5) papers are split into K folds by a stable hash of their arXiv id; the ranker is fit on the gold of K−1 folds and ranks the held-out fold, and the held-out rankings are scored together. Per field it prints candidate recall before the reviewer's list is capped and after, top-1 (the rank-1 candidate equals a gold value), recall@3 (a gold value among the top 3 of its paper and field), candidates per (paper, field), the spread (sd) of top-1 across folds, and the in-sample top-1 and recall@3 (fit and scored on every paper) beside them. Matching: numbers equal within 0.5 %, accuracy and error through 100 − x, flops ≡ mult_adds, hardware by normalised name.
 
-    Per gold fact it prints, for all facts, table / prose facts (gold evidence with a bracketed part naming the columns) and FLOPs-params / other: found (the value is among the paper's candidates of its field), attributed (found under the gold model: normalised names with rapidfuzz token-set ratio ≥ 70; hardware, hardware_count, training_time_hours, epochs and training_steps may also carry no model) and slot top-1 (in the gold model's slot, as review export groups paper, benchmark, field and model, the first value is the gold one). It also counts candidates per rule family (table.text, table.grid, text, hardware.*). --learning-curve adds top-1 and slot top-1 with the ranker trained on 20 % … 100 % of each fold's training papers.
+    Per gold fact it prints, for all facts, table / prose facts (gold evidence with a bracketed part naming the columns) and FLOPs-params / other: found (the value is among the paper's candidates of its field), attributed (found under the gold model: normalised names with rapidfuzz token-set ratio ≥ 70; hardware, hardware_count, training_time_hours, epochs and training_steps may also carry no model) and slot top-1 (in the gold model's slot, as review export groups paper, benchmark, field and model, the first value is the gold one; among equally matching names the slot whose whole name is closest to the gold model's). It prints the review cost of the compute part of the reviewer's list per fact slot: candidates per slot, rows shown per compute gold fact (at most 3 per slot, as review export shows), and slots of a model without a result. It also counts candidates per rule family (table.text, table.grid, text, hardware.*). --learning-curve adds top-1 and slot top-1 with the ranker trained on 20 % … 100 % of each fold's training papers.
 
     --folds 0 scores the model in use without fitting (for papers outside the training data); --queue scores a review-queue CSV. Exit code 1 when some PDF could not be read.
 
-    --review-cost replays a gold-knowing reviewer on the candidates already extracted into the home, e.g. flopmine --home T extract PDFS, then flopmine --home T eval --review-cost --gold GOLD.csv (see docs/review.md).
+    --review-cost replays a gold-knowing reviewer on the candidates already extracted into the home, e.g. flopmine --home T extract PDFS, then flopmine --home T eval --review-cost --gold GOLD.csv (see docs/review.md). With --sheet rows it replays the row sheet too (cells right, copied from alternatives, typed; gold facts absent; minutes per paper) and gives, for both, the share of gold facts right in the dataset built after the review.
 
     Examples: flopmine eval --gold ../shared/corpus/gold_vision.csv --meta ../shared/corpus/sources_vision.csv ../shared/corpus/pdfs --json cv.json · flopmine eval --folds 0 --gold other.csv other-pdfs/ · flopmine eval --gold gold.csv --queue flopmine-data/queue/queue.csv
     """
@@ -84,8 +88,13 @@ def eval_command(
     if review_cost:
         from .review_cost_view import run_review_cost
 
-        run_review_cost(ctx, gold, papers, json_out, per_paper=per_paper, extra=bool(paths or queue))
+        if sheet not in ("candidates", "rows"):
+            raise typer.BadParameter(f"{sheet!r} is not a sheet kind; use candidates or rows", param_hint="--sheet")
+        run_review_cost(ctx, gold, papers, json_out, per_paper=per_paper, extra=bool(paths or queue),
+                        rows=sheet == "rows")
         return
+    if sheet != "candidates":
+        raise typer.BadParameter("only with --review-cost", param_hint="--sheet")
     if bool(queue) == bool(paths):
         raise ConfigError("give either --queue FILE or PDF paths, not both and not neither")
     if curve and (queue is not None or folds < 2):
@@ -190,6 +199,8 @@ def _render_cv(cv: CVResult) -> None:
         console.print("found: the value is among every candidate of its field; capped, attributed (found under the "
                       "gold model) and slot top-1 (the first value of the gold model's slot is the gold one): the "
                       "reviewer's list, held out; 'in': in-sample.", highlight=False)
+    if cv.facts is not None:
+        _render_cost(cv.facts.cost)
     _render_families(cv.rule_counts()["all"], "every candidate")
     _render_families(cv.rule_counts()["capped"], "the reviewer's list")
 
@@ -206,7 +217,15 @@ def _render_facts(facts: ev.FactReport) -> None:
         ft.add_row(_GROUP_LABEL[name], str(g.facts), _fmt(g.found_rate), _fmt(g.attributed_rate),
                    _fmt(g.slot_top1_rate))
     console.print(ft)
+    _render_cost(facts.cost)
     _render_families(facts.rule_families, "candidates scored")
+
+
+def _render_cost(cost: ev.SlotCost) -> None:
+    console.print(f"review cost, compute fields of the reviewer's list: {cost.slots} slots (paper, field, model), "
+                  f"{_fmt(cost.per_slot)} candidates per slot; per compute gold fact ({cost.gold}): "
+                  f"{_fmt(cost.rows_per_gold)} rows shown, {_fmt(cost.cost_only_per_gold)} slots of a model without "
+                  "a result", highlight=False)
 
 
 def _render_families(counts: dict[str, int], what: str) -> None:
