@@ -54,8 +54,10 @@ def extract_command(
     """
     st = state(ctx)
     home = st.home
+    given: list[pipeline.PaperInput] = []
     if paths:
-        # Nothing readable on the command line: say so without creating a home or an empty queue.
+        # Listed once, before the lock (their store metadata is read by ``run``): nothing readable on the
+        # command line is said without creating a home or an empty queue.
         given = pipeline.inputs_from_paths(paths, arxiv_id=arxiv_id)
         if all(item.problem for item in given):
             for item in given:
@@ -67,10 +69,7 @@ def extract_command(
     with home_lock(home, "extract"):
         conn = connect(home.db_path)
         try:
-            if paths:
-                items = pipeline.inputs_from_paths(paths, conn, arxiv_id=arxiv_id)
-            else:
-                items = pipeline.inputs_from_store(conn, home.pdf_dir)
+            items = given if paths else pipeline.inputs_from_store(conn, home.pdf_dir)
             with progress_bar("Extracting", enabled=not st.quiet) as progress:
                 summary = pipeline.run(conn, items, force=force, workers=workers, scheduler=scheduler,
                                        limits=limits, on_progress=progress)
