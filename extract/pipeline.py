@@ -52,6 +52,7 @@ from .pdf import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES
 from .pdfmeta import ArxivStamp, read_arxiv_stamp, read_pdf_metadata
 
 if TYPE_CHECKING:
+    from .document import Document
     from .ranking import Ranker
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class ExtractionResult:
     rule_version: str = ""
     dropped: int = 0  # implausible candidates left out (see ``drop_implausible``)
     pdf_title: str = ""  # the PDF's own title (``extract.pdfmeta``), for papers the store has no title of
+    benchmarks_named: tuple[str, ...] | None = None  # registry benchmarks the text names (None: not read)
 
     @property
     def ok(self) -> bool:
@@ -128,7 +130,8 @@ class ExtractionResult:
     def extraction_row(self) -> dict[str, object]:
         """The ``extractions`` columns for ``flopmine.store.replace_candidates``."""
         return {"status": self.status, "reason": self.reason, "pages": self.pages, "seconds": self.seconds,
-                "rule_version": self.rule_version, "source_path": self.path, "pdf_title": self.pdf_title}
+                "rule_version": self.rule_version, "source_path": self.path, "pdf_title": self.pdf_title,
+                "benchmarks_named": self.benchmarks_named}
 
 
 def rule_version() -> str:
@@ -284,7 +287,8 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
             raise ExtractionTimeout()
         cands = tuple(c if c.rule_version else replace(c, rule_version=rules.RULE_VERSION) for c in found)
         return _result(item, "ok", pages=pages, seconds=time.perf_counter() - start, candidates=cands,
-                       rule_version=rules.RULE_VERSION, dropped=dropped, pdf_title=pdf_title)
+                       rule_version=rules.RULE_VERSION, dropped=dropped, pdf_title=pdf_title,
+                       benchmarks_named=named_benchmarks(doc))
     except PdfError as e:
         log.warning("%s", e)
         return _result(item, e.reason, str(e.args[0]), pages=pages, seconds=time.perf_counter() - start,
@@ -318,6 +322,15 @@ def _pdf_title(item: PaperInput) -> str:
     if item.version_from in ("name", "store"):
         warn_version_mismatch(item.path, item.arxiv_id, item.version, meta.stamp)
     return meta.title
+
+
+def named_benchmarks(doc: Document) -> tuple[str, ...]:
+    """The registry benchmarks ``doc``'s text names anywhere (aliases as the rules match them), sorted: with
+    the harvest's, "the paper's benchmarks" the review offers metrics of (``review.offer``)."""
+    from .rules.benchmark_names import _benchmark_spots
+
+    return tuple(sorted({name for page in doc.pages for _, name in _benchmark_spots(page.text)
+                         if not name.startswith("other:")}))
 
 
 def warn_version_mismatch(path: Path, arxiv_id: str, version: int, stamp: ArxivStamp | None) -> bool:
