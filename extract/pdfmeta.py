@@ -3,7 +3,7 @@
 PDFs given on the command line (``flopmine extract papers/``) have no arXiv record in the store, so the
 dataset's ``title`` and the paper's version come from the file itself:
 
-- ``parse_arxiv_stamp``: the vertical line arXiv prints on page 1, ``arXiv:1512.03385v6 [cs.CV] 10 Dec 2015``
+- ``parse_arxiv_stamp``: the vertical line arXiv prints on page 1, ``arXiv:2107.01234v6 [cs.CV] 10 Dec 2015``
   (old-style ids: ``arXiv:hep-th/9901001v2 5 Jan 1999``);
 - ``plausible_title`` / ``title_from_lines``: the document's ``/Title`` when it reads like a title (not
   empty, not a file name, not "Microsoft Word - paper.docx"), else the largest-font line(s) near the top of
@@ -36,8 +36,8 @@ DEFAULT_MAX_TITLE_LINES = 4  # a title wraps over at most this many lines
 DEFAULT_SIZE_TOLERANCE = 0.6  # points: lines this close in size belong to the same title
 DEFAULT_MAX_TITLE_LENGTH = 300
 
-# "arXiv:1512.03385v6 [cs.CV] 10 Dec 2015", "arXiv:hep-th/9901001v2 5 Jan 1999". The date is required:
-# it tells the stamp from a citation of another paper ("arXiv:1409.1556v6, 2014").
+# "arXiv:2107.01234v6 [cs.CV] 10 Dec 2015", "arXiv:hep-th/9901001v2 5 Jan 1999". The date is required:
+# it tells the stamp from a citation of another paper ("arXiv:2104.09991v6, 2014").
 _STAMP = re.compile(
     r"arXiv:\s?(?P<base>\d{4}\.\d{4,5}|[a-z][a-z\-]{1,20}(?:\.[A-Z]{2})?/\d{7})v(?P<version>\d{1,3})"
     r"\s+(?:\[[A-Za-z\-.]{1,20}\]\s+)?\d{1,2}\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+"
@@ -54,11 +54,11 @@ class ArxivStamp(NamedTuple):
 def parse_arxiv_stamp(text: str) -> ArxivStamp | None:
     """The first arXiv stamp in ``text`` (a page's text), or None.
 
-    >>> parse_arxiv_stamp("arXiv:1512.03385v6  [cs.CV]  10 Dec 2015\\nDeep Residual Learning")
-    ArxivStamp(base='1512.03385', version=6)
+    >>> parse_arxiv_stamp("arXiv:2107.01234v6  [cs.CV]  10 Dec 2015\\nDeep Residual Learning")
+    ArxivStamp(base='2107.01234', version=6)
     >>> parse_arxiv_stamp("arXiv:hep-th/9901001v2 5 Jan 1999")
     ArxivStamp(base='hep-th/9901001', version=2)
-    >>> parse_arxiv_stamp("as in [3] (arXiv:1409.1556v6, 2014)") is None
+    >>> parse_arxiv_stamp("as in [3] (arXiv:2104.09991v6, 2014)") is None
     True
     """
     for m in _STAMP.finditer(text):
@@ -81,7 +81,7 @@ def plausible_title(text: str) -> bool:
 
     >>> plausible_title("Deep Residual Learning for Image Recognition")
     True
-    >>> [plausible_title(t) for t in ("", "Microsoft Word - paper.docx", "main.pdf", "1512.03385v1", "untitled")]
+    >>> [plausible_title(t) for t in ("", "Microsoft Word - paper.docx", "main.pdf", "2107.01234v1", "untitled")]
     [False, False, False, False, False]
     """
     s = " ".join(text.split())

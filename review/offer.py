@@ -75,7 +75,7 @@ def dataset_named_at(text: str, value_text: str) -> str | None:
 
     >>> dataset_named_at("On PASCAL VOC 2007 our detector reaches 73.2% accuracy.", "73.2")
     'other:pascal voc'
-    >>> dataset_named_at("ImageNet top-1 accuracy of 76.5% (PASCAL VOC results in Sec. 5)", "76.5")
+    >>> dataset_named_at("ImageNet top-1 accuracy of 76.5%, and 80.1 mAP on PASCAL VOC", "76.5")
     'imagenet'
     """
     pos = text.find(value_text) if value_text else -1
