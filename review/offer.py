@@ -8,8 +8,9 @@ A paper's candidates pass two filters before a reviewer sees them:
      ``build`` skips;
    - ``benchmark not the paper's``: its benchmark is neither one the paper was harvested for nor one its
      text names (``paper_benchmarks_of``; not applied when the extraction did not record the names);
-   - ``another dataset's value``: the text at the value names another dataset nearer than any registry
-     benchmark ("On PASCAL VOC 2007 we reach 73.2 %", offered as ImageNet top-1).
+   - ``another dataset's value``: the sentence at a value read from the text names another dataset nearer
+     than any registry benchmark ("On PASCAL VOC 2007 we reach 73.2 %", offered as ImageNet top-1). Table
+     cells are not judged so: their snippet lists every column's header, and the table reader placed them.
    They are left out rather than shown in a flagged group because no decision on them can reach the
    dataset as that benchmark's metric; a reviewer who knows the right value adds it (decision ``add``).
    A candidate with a decision is always offered, so no decision disappears from view.
@@ -81,13 +82,14 @@ def dataset_named_at(text: str, value_text: str) -> str | None:
     pos = text.find(value_text) if value_text else -1
     if pos < 0:
         return None
+    end = pos + len(value_text)  # a name after the mention counts from its end ("87.3% top-1 accuracy on ImageNet")
     others = [(m.start(), m.end(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(text)]
     spots = [(m.start(), name) for name, rx in _registry_names() for m in rx.finditer(text)
              if not any(s <= m.start() < e for s, e, _ in others)]  # "ImageNet-21k" is another dataset
     spots += [(s, name) for s, _, name in others]
     best: tuple[int, str] | None = None
     for p, name in spots:
-        d = pos - p if p <= pos else (p - pos) * _AFTER_WEIGHT
+        d = pos - p if p <= pos else max(p - end, 0) * _AFTER_WEIGHT
         if best is None or d < best[0]:
             best = (d, name)
     return best[1] if best else None
@@ -110,6 +112,8 @@ def not_offered_reason(c: Candidate, the_papers: frozenset[str] | None) -> str |
         return NO_BENCHMARK
     if the_papers is not None and c.benchmark not in the_papers:
         return NOT_THE_PAPERS
+    if c.rule.startswith("table."):
+        return None  # a table row's snippet ends with every column's header: the table reader placed the cell
     named = dataset_named_at(c.snippet, c.raw.strip())
     if named is not None and named.startswith("other:"):
         return OTHER_DATASET

@@ -47,7 +47,7 @@ class StatusReport:
     orphans: tuple[Orphan, ...]
     added: int  # facts added by reviewers
     decisions: int  # all decisions in annotations/
-    slots_open: int = 0  # fact slots with a pending candidate
+    slots_open: int = 0  # fact slots with a pending candidate (shown or hidden)
     slots_settled: int = 0  # fact slots without one
     conflicts: tuple[DecisionConflict, ...] = ()  # disagreeing decisions (e.g. merged from two clones)
     left_out: tuple[tuple[str, int], ...] = ()  # (reason, candidates) the review does not offer (review.offer)
@@ -101,9 +101,9 @@ def status(conn: sqlite3.Connection, home: Home, *, benchmark: str | None = None
         left_out.update(view.left_out)
         shown = {r.attached.candidate.candidate_id for r in view.rows}
         n_slots += len(view.slots)
-        n_open += len({r.slot.key for r in view.rows})
+        n_open += sum(1 for s in view.slots if s.is_open)  # hidden pending candidates keep a slot open
         paper = f"{arxiv_id}v{version}"
-        open_papers.setdefault(paper, bool(shown))
+        open_papers.setdefault(paper, any(s.is_open for s in view.slots))
         for s in view.slots:
             for a in s.members:
                 c = a.candidate

@@ -238,8 +238,7 @@ def status_cmd(
     table.add_row("[bold]total", "", f"[bold]{report.decided}", f"[bold]{report.superseded}",
                   f"[bold]{report.pending}", f"[bold]{report.hidden}", "")
     console.print(table)
-    console.print(f"Fact slots: {report.slots_open} open (pending rows the export shows), "
-                  f"{report.slots_settled} without", highlight=False)
+    console.print(f"Fact slots: {report.slots_settled} settled, {report.slots_open} open", highlight=False)
     if report.hidden:
         console.print(f"Hidden: {report.hidden} pending candidate(s) below the export's --top / --slot-rank "
                       "(review export --all shows them; review status --all counts them as pending)",
