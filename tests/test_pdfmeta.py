@@ -15,6 +15,7 @@ from reportlab.pdfgen import canvas
 from typer.testing import CliRunner
 
 from flopmine.cli import app
+from flopmine.config import Home
 from flopmine.extract import pipeline
 from flopmine.extract.pdfmeta import (
     ArxivStamp,
@@ -272,3 +273,37 @@ def test_eval_reads_versions_from_the_stamp_without_a_store(tmp_path: Path) -> N
     assert run.papers == ["1512.03385"] and run.scored
     found, _ = run.found["1512.03385"]
     assert found and {c.version for c, _, _ in found} == {6}
+
+
+def test_a_dataset_row_of_a_folder_pdf_carries_the_pdfs_title(home: Home, tmp_path: Path) -> None:
+    """Folder PDF → extract → accept its metric → build: the row's title is the one read from the PDF."""
+    import csv
+
+    from flopmine.analysis.build import build_from_home
+    from flopmine.review.assign import import_reviewed
+    from flopmine.review.export import export
+
+    folder = tmp_path / "in"
+    paper_pdf(folder / "1512.03385.pdf", body="Our ResNet-152 achieves 78.6% top-1 accuracy on ImageNet.\n"
+                                             "ResNet-152 has 60.2M parameters.")
+    conn = connect(home.db_path)
+    try:
+        pipeline.run(conn, pipeline.inputs_from_paths([folder]), workers=1, limits=pipeline.Limits(timeout=0))
+        export(conn, home, tmp_path / "out", top=None, slot_rank=None)
+        sheet = tmp_path / "out" / "imagenet.csv"
+        with sheet.open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+        for r in rows:
+            r["decision"] = "accept" if r["field"] == "top1_acc" and r["value"] == "78.6" else ""
+        assert any(r["decision"] for r in rows), rows
+        with sheet.open("w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        result = import_reviewed(conn, home, [sheet], reviewer="ann")
+        assert not result.problems, result.problems
+    finally:
+        conn.close()
+    built = build_from_home(home, tmp_path / "dataset")
+    frame = built.result.frame
+    assert list(frame["arxiv_id"]) == ["1512.03385"] and list(frame["title"]) == [TITLE]
