@@ -320,7 +320,8 @@ def _pdf_title(item: PaperInput) -> str:
     way. It is stored for the dataset only: the rules rank with arXiv's title (``item.title``) as before."""
     meta = read_pdf_metadata(item.path)
     if item.version_from in ("name", "store"):
-        warn_version_mismatch(item.path, item.arxiv_id, item.version, meta.stamp)
+        warn_version_mismatch(item.path, item.arxiv_id, item.version, meta.stamp,
+                              said_by="its file name" if item.version_from == "name" else "the harvest")
     return meta.title
 
 
@@ -333,13 +334,14 @@ def named_benchmarks(doc: Document) -> tuple[str, ...]:
                          if not name.startswith("other:")}))
 
 
-def warn_version_mismatch(path: Path, arxiv_id: str, version: int, stamp: ArxivStamp | None) -> bool:
+def warn_version_mismatch(path: Path, arxiv_id: str, version: int, stamp: ArxivStamp | None, *,
+                          said_by: str = "its file name") -> bool:
     """Log a warning naming ``path`` when its arXiv stamp gives another version of the same paper than
-    ``version`` (the file name's or the harvest's, which wins). Returns whether they disagree."""
+    ``version`` (``said_by``: the file name's or the harvest's, which wins). Returns whether they disagree."""
     if stamp is None or stamp.base != arxiv_id or stamp.version == version:
         return False
-    log.warning("%s: the file says v%d but the PDF's arXiv stamp says v%d; using v%d (rename the file to "
-                "%s to use the stamp's)", path, version, stamp.version, version,
+    log.warning("%s: %s says v%d but the PDF's arXiv stamp says v%d; using v%d (a file named %s would use "
+                "the stamp's)", path, said_by, version, stamp.version, version,
                 ArxivId(arxiv_id, stamp.version).filename())
     return True
 
