@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS review_decisions (
 );
 CREATE INDEX IF NOT EXISTS review_decisions_candidate ON review_decisions (candidate_id);
 CREATE INDEX IF NOT EXISTS review_decisions_fact ON review_decisions (fact_key);
+CREATE INDEX IF NOT EXISTS review_decisions_paper ON review_decisions (arxiv_id, decision);  -- added facts per paper
 CREATE TABLE IF NOT EXISTS review_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """.format(columns=",\n    ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in LEDGER_COLUMNS))
 
