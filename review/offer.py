@@ -114,6 +114,8 @@ def not_offered_reason(c: Candidate, the_papers: frozenset[str] | None) -> str |
         return NOT_THE_PAPERS
     if c.rule.startswith("table."):
         return None  # a table row's snippet ends with every column's header: the table reader placed the cell
+    if not OTHER_DATASETS.search(c.snippet):
+        return None  # no other dataset named: nothing can be nearer than the benchmark (and it is cheap)
     named = dataset_named_at(c.snippet, c.raw.strip())
     if named is not None and named.startswith("other:"):
         return OTHER_DATASET
