@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import csv
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from flopmine import review
@@ -197,3 +200,46 @@ def test_a_pascal_voc_value_is_not_offered_as_imagenet_top1(home: Home, tmp_path
         assert named == "imagenet"
     finally:
         conn.close()
+
+
+_MODELS = ("ResNet-152", "ResNet-50", "VGG-16", "Net-A")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(_MODELS), st.integers(1, 30), st.sampled_from(["", "accept", "reject"])),
+                min_size=1, max_size=14, unique_by=lambda t: t[1]),
+       st.sampled_from([(3, 4), (1, 1), (2, 3), (None, None)]))
+def test_status_pending_is_what_pending_only_exports_for_any_review(rows: list[tuple[str, int, str]],
+                                                                     limits: tuple[int | None, int | None]) -> None:
+    """Any candidates (models, ranks) and any decisions: status's pending and hidden add up to every undecided,
+    unsuperseded candidate, and its pending is the pending-only export's row count, at the same limits."""
+    from flopmine.config import resolve_home
+    from flopmine.review.apply import apply
+    from flopmine.review.validate import validate_rows
+
+    top, slot_rank = limits
+    with tempfile.TemporaryDirectory() as tmp:
+        home = resolve_home(Path(tmp) / "home")
+        conn = connect(home.db_path)
+        try:
+            cands = [_top1(10.0 + rank, model, rank) for model, rank, _ in rows]
+            _extract(conn, cands)
+            decided: list[dict[str, str]] = []
+            accepted: set[str] = set()  # one accept per slot: an import refuses two accepted values in one slot
+            for c, (model, _, decision) in zip(cands, rows, strict=True):
+                if decision == "accept" and model in accepted:
+                    decision = "reject"
+                if decision:
+                    decided.append({"candidate_id": c.candidate_id, "decision": decision})
+                    accepted |= {model} if decision == "accept" else set()
+            if decided:
+                decisions, problems = validate_rows(decided, conn, "test", reviewer="t")
+                assert not problems, problems
+                apply(conn, home, decisions)
+            report = review.export(conn, home, Path(tmp) / "out", pending_only=True, top=top, slot_rank=slot_rank)
+            status = review.status(conn, home, top=top, slot_rank=slot_rank)
+            assert status.pending == report.pending == report.rows
+            every = review.status(conn, home, top=None, slot_rank=None)
+            assert status.pending + status.hidden == every.pending and every.hidden == 0
+        finally:
+            conn.close()
