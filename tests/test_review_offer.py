@@ -243,3 +243,23 @@ def test_status_pending_is_what_pending_only_exports_for_any_review(rows: list[t
             assert status.pending + status.hidden == every.pending and every.hidden == 0
         finally:
             conn.close()
+
+
+_FILLER = st.lists(st.sampled_from(["our", "model", "reaches", "accuracy", "top-1", "with", "the", "%", ",", "(",
+                                    ")", "results", "table", "3", "we", "report"]), max_size=12).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_FILLER, _FILLER, st.sampled_from(["PASCAL VOC 2007", "Cityscapes", "ImageNet-21k", "MNIST", "SVHN"]),
+       st.floats(1, 99, allow_nan=False).map(lambda v: f"{v:.1f}"))
+def test_a_value_after_another_datasets_name_is_not_offered_and_one_after_its_benchmarks_is(
+        before: str, between: str, other: str, value: str) -> None:
+    foreign = Candidate(PAPER, 1, "top1_acc", float(value), benchmark="imagenet", raw=value, rule="metric.text",
+                        snippet=f"{before} On {other} {between} {value} {before}")
+    assert not_offered_reason(foreign, frozenset({"imagenet"})) == OTHER_DATASET
+    own = Candidate(PAPER, 1, "top1_acc", float(value), benchmark="imagenet", raw=value, rule="metric.text",
+                    snippet=f"On {other} {before}. On ImageNet {between} {value} {before}")
+    assert not_offered_reason(own, frozenset({"imagenet"})) is None
+    table = Candidate(PAPER, 1, "top1_acc", float(value), benchmark="imagenet", raw=value, rule="table.geometry",
+                      snippet=f"ResNet {value} [{other} ImageNet]")
+    assert not_offered_reason(table, frozenset({"imagenet"})) is None
