@@ -81,8 +81,13 @@ def status(conn: sqlite3.Connection, home: Home, *, benchmark: str | None = None
     if benchmark is not None:
         conflicts = [c for c in conflicts if c.slot.benchmark in (benchmark, "")]
     versions = active_versions(conn)
-    attached, orphans = attach(active_candidates(conn, benchmark), decisions, versions)
-    if benchmark is not None:
+    attached, orphans = attach(active_candidates(conn), decisions, versions)  # all: no decision looks orphaned
+    if benchmark is not None:  # scoped as the export scopes it (``store.active_candidates``)
+        papers = {a.candidate.arxiv_id for a in attached if a.candidate.benchmark == benchmark}
+        papers |= {r[0] for r in conn.execute("SELECT arxiv_id FROM paper_benchmarks WHERE benchmark = ?",
+                                               (benchmark,))}
+        attached = [a for a in attached if a.candidate.benchmark == benchmark
+                    or (not a.candidate.benchmark and a.candidate.arxiv_id in papers)]
         orphans = [o for o in orphans if o.decision.benchmark in (benchmark, "")]
     by_paper: dict[tuple[str, int], list[Attached]] = {}
     for a in attached:

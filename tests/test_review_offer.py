@@ -263,3 +263,22 @@ def test_a_value_after_another_datasets_name_is_not_offered_and_one_after_its_be
     table = Candidate(PAPER, 1, "top1_acc", float(value), benchmark="imagenet", raw=value, rule="table.geometry",
                       snippet=f"ResNet {value} [{other} ImageNet]")
     assert not_offered_reason(table, frozenset({"imagenet"})) is None
+
+
+def test_a_benchmark_scoped_status_shows_no_decision_of_another_benchmarks_paper_as_orphaned(
+        db: sqlite3.Connection, home: Home) -> None:
+    from flopmine.review.apply import apply
+    from flopmine.review.validate import validate_rows
+
+    _extract(db, [_top1(21.4, "ResNet-152", 1)])
+    other = Candidate("1608.06993", 1, "epochs", 300.0, unit="epochs", page=6, raw="300", snippet="300 epochs",
+                      rule="epochs.text", confidence=0.8, rank=1)
+    with db:
+        upsert_paper(db, Paper("1608.06993", 1, "DenseNet", benchmarks=("cifar10",)))
+    replace_candidates(db, "1608.06993", 1, [other], extraction={"status": "ok", "rule_version": "t", "pages": 9})
+    decisions, problems = validate_rows([{"candidate_id": other.candidate_id, "decision": "reject"}], db, "t")
+    assert not problems
+    apply(db, home, decisions)
+    scoped = review.status(db, home, benchmark="imagenet")
+    assert scoped.orphans == () and scoped.pending == 1
+    assert review.status(db, home, benchmark="cifar10").decided == 1
