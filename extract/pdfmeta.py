@@ -122,10 +122,17 @@ def title_from_lines(lines: list[TextLine], page_height: float) -> str:
     for ln in lines[start:start + DEFAULT_MAX_TITLE_LINES]:
         if abs(ln.size - biggest) > DEFAULT_SIZE_TOLERANCE:
             break
+        if parts and _all_caps(parts[0]) != _all_caps(ln.text):
+            break  # an all-caps title, then the authors at the same size ("ACHIEVING HUMAN PARITY …" / "W. Xiong")
         parts.append(ln.text.strip())
     title = " ".join(" ".join(parts).split())
     title = re.sub(r"(\w)- (\w)", r"\1\2", title) if re.search(r"\w- \w", title) else title  # "Learn- ing"
     return title if plausible_title(title) else ""
+
+
+def _all_caps(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(letters) >= 3 and all(ch.isupper() for ch in letters)
 
 
 class PdfMetadata(NamedTuple):

@@ -135,6 +135,12 @@ def test_the_title_is_the_largest_line_near_the_top() -> None:
     assert title_from_lines(lines, 792) == TITLE  # not the stamp (larger), not a line low on the page
 
 
+def test_an_all_caps_title_stops_before_the_authors_at_its_size() -> None:
+    lines = [TextLine("ACHIEVING HUMAN PARITY IN", 11, 80), TextLine("SPEECH RECOGNITION", 11, 94),
+             TextLine("W. Xiong, J. Droppo, X. Huang", 11, 110), TextLine("Abstract", 9, 150)]
+    assert title_from_lines(lines, 792) == "ACHIEVING HUMAN PARITY IN SPEECH RECOGNITION"
+
+
 def test_a_pdf_without_a_title_entry_gets_its_first_page_title_and_its_rotated_stamp(tmp_path: Path) -> None:
     meta = read_pdf_metadata(paper_pdf(tmp_path / "a.pdf"))
     assert meta.title == TITLE
