@@ -38,13 +38,16 @@ def extract_command(
         "--memory-gib", min=0, help="Memory cap per worker process in GiB (0: no cap).")]
         = pipeline.DEFAULT_MEMORY_BYTES / 2**30,
     arxiv_id: Annotated[str | None, typer.Option(
-        "--id", help="arXiv id for a single PDF whose file name is not one, e.g. --id 1512.03385v1.",
+        "--id", help="arXiv id for a single PDF whose file name is not one, e.g. --id 1512.03385v1 (without a "
+        "version, the PDF's arXiv stamp gives it, as for file names).",
         show_default=False)] = None,
     model: Annotated[Path | None, typer.Option(
         "--model", help="Ranking model file (default: <home>/models/ranker.json when present, else the model "
         "shipped with flopmine); write one with `flopmine ranker train`.", show_default=False)] = None,
 ) -> None:
     """Extract candidate compute facts from PDFs into the store, and write the review queue.
+
+    PDFs given as PATHs are named <arxiv id>vN.pdf or <arxiv id>.pdf; without vN the version is read from the arXiv stamp on the PDF's first page, and each PDF's own title is kept for the dataset's title column.
 
     Each PDF runs in a worker process with a time limit and a memory cap; a corrupt, encrypted, text-less (needs_ocr), HTML or oversized PDF gets a status row with the reason, and the batch carries on. The queue CSV lists every candidate of every extracted paper; its reviewer columns (decision, corrected_value, reviewer, note) start empty, and values already filled in are kept across runs.
 
