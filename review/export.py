@@ -33,8 +33,9 @@ from flopmine.types import Candidate
 from .annotations import PAPER_FACTS_FILE
 from .decision import ADD, EXPORTED_COLUMN, FORCE, REVIEW_COLUMNS, Decision, exported_state, format_value
 from .offer import paper_view, stored_paper_benchmarks
+from .renames import Renames, renamed_model
 from .slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, ShownRow, shown_slots, slot_of
-from .store import Attached, attach, candidate_order, refresh
+from .store import Attached, attach, cached_renames, candidate_order, refresh
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +90,12 @@ def paper_link(conn: sqlite3.Connection, home: Home, arxiv_id: str, version: int
 
 
 def review_row(conn: sqlite3.Connection, home: Home, a: Attached, shown: ShownRow | None = None, *,
-               link: str | None = None) -> dict[str, object]:
+               link: str | None = None, renames: Renames | None = None) -> dict[str, object]:
     """One export row: the candidate's evidence plus its current decision (if any) and its slot.
 
     ``link`` is the paper's ``paper_link`` when the caller has it (one look-up per paper, not per row).
+    The model, benchmark and field cells show the fact's names as reviewed: a retargeting decision's,
+    else the candidate's with the paper's model ``renames``; import reads an edit of them as a retarget.
     """
     c, d = a.candidate, a.decision
     row: dict[str, object] = {
@@ -103,6 +106,10 @@ def review_row(conn: sqlite3.Connection, home: Home, a: Attached, shown: ShownRo
         "decision": "", "corrected_value": "", "reviewer": "", "note": "", "decided_at": "",
         EXPORTED_COLUMN: exported_state(d),  # what this row showed; import compares it with the file and the ledger
     }
+    if d is not None and d.is_retarget:
+        row.update(model=d.final_model, benchmark=d.final_benchmark, field=d.final_field)
+    elif renames:
+        row["model"] = renamed_model(renames, c.arxiv_id, c.model)
     if d is not None:
         row.update(decision=d.decision, corrected_value=format_value(d.corrected_value), reviewer=d.reviewer,
                    note=d.note, decided_at=d.decided_at + (f" (v{d.version})" if a.carried_over else ""))
@@ -177,15 +184,16 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
                 candidates = paper_candidates(conn, arxiv_id, version, benchmark)
                 if candidates:
                     attached, _ = attach(candidates, paper_decisions(conn, candidates))
+                    renames = cached_renames(conn, arxiv_id)
                     view = paper_view(attached, stored_paper_benchmarks(conn, arxiv_id, version), top=top,
-                                      slot_rank=slot_rank, pending_only=pending_only)
+                                      slot_rank=slot_rank, pending_only=pending_only, renames=renames)
                     shown, slots = view.rows, view.slots
                     additions = [] if pending_only else paper_additions(conn, arxiv_id, benchmark)
                     link = paper_link(conn, home, arxiv_id, version) if shown or additions else None
                     for r in shown:
                         c = r.attached.candidate
                         files.write(f"{c.benchmark}.csv" if c.benchmark else PAPER_FACTS_FILE,
-                                    review_row(conn, home, r.attached, r, link=link))
+                                    review_row(conn, home, r.attached, r, link=link, renames=renames))
                     for d in additions:
                         files.write(f"{d.benchmark}.csv" if d.benchmark else PAPER_FACTS_FILE,
                                     added_row(conn, home, d, link=link))

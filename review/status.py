@@ -19,7 +19,7 @@ from .conflicts import DecisionConflict, find_conflicts
 from .decision import ADD
 from .offer import paper_view, stored_paper_benchmarks
 from .slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, PENDING, SUPERSEDED
-from .store import Attached, Orphan, active_candidates, active_versions, attach, sync
+from .store import Attached, Orphan, active_candidates, active_versions, attach, cached_renames, sync
 
 PAPER_LEVEL = "(paper)"  # how status shows candidates without a benchmark
 
@@ -100,9 +100,10 @@ def status(conn: sqlite3.Connection, home: Home, *, benchmark: str | None = None
     left_out: Counter[str] = Counter()
     open_papers: dict[str, bool] = {}
     n_slots = n_open = 0
+    renames = cached_renames(conn)
     for (arxiv_id, version), group in by_paper.items():
         view = paper_view(group, stored_paper_benchmarks(conn, arxiv_id, version), top=top, slot_rank=slot_rank,
-                          pending_only=True)
+                          pending_only=True, renames=renames)
         left_out.update(view.left_out)
         shown = {r.attached.candidate.candidate_id for r in view.rows}
         n_slots += len(view.slots)
