@@ -372,20 +372,16 @@ def _as_figure(name: str, found: float | HardwareFigure | None, basis: str) -> H
 
 
 def titles_from_store(db_path: Path | str, arxiv_ids: Iterable[str]) -> dict[str, str]:
-    """Titles of the given papers from the store (newest version); {} when there is no store."""
+    """Titles of the given papers from the store: arXiv's (newest version) when harvested, else the title read
+    from the PDF at extraction (``flopmine.store.paper_titles``); {} when there is no store."""
     p = Path(db_path)
     if not p.is_file():
         return {}
-    from flopmine.store import connect, get_paper
+    from flopmine.store import connect, paper_titles
 
     conn = connect(p)
     try:
-        out: dict[str, str] = {}
-        for aid in set(arxiv_ids):
-            paper = get_paper(conn, aid)
-            if paper is not None:
-                out[aid] = paper.title
-        return out
+        return paper_titles(conn, arxiv_ids)
     finally:
         conn.close()
 
