@@ -220,12 +220,24 @@ class ShownRow:
     rest: int  # candidates of the slot not shown (written on the slot's first row only)
 
 
+# A results table prints each model's cost beside its score, one value per model, so a paper with ten
+# models has ten FLOPs slots: a model whose result is shown keeps its own cost slots, however far down
+# the field's ranking they fall (the ranker keeps one such value per result model, ``PER_MODEL_FIELDS``).
+COST_BESIDE_RESULT: tuple[str, ...] = ("flops", "params")  # slot fields (mult_adds shares flops's slot)
+
+
 def shown_slots(slots: Sequence[Slot], slot_rank: int | None = DEFAULT_SLOT_RANK) -> list[Slot]:
     """The slots worth showing: those whose best candidate is among its field's best ``slot_rank``
-    (every slot with ``None``), plus every slot with a decision."""
+    (every slot with ``None``), every slot with a decision, and the FLOPs and params slots of a model
+    whose result slot is shown (``COST_BESIDE_RESULT``)."""
     if slot_rank is None:
         return list(slots)
-    return [s for s in slots if s.field_position <= slot_rank or s.has_decision]
+    ranked = [s.field_position <= slot_rank or s.has_decision for s in slots]
+    with_result = {(s.key.arxiv_id, s.key.version, s.key.model) for s, keep in zip(slots, ranked, strict=True)
+                   if keep and s.key.model and getattr(FIELDS.get(s.key.field), "kind", "") == "metric"}
+    return [s for s, keep in zip(slots, ranked, strict=True)
+            if keep or (s.key.field in COST_BESIDE_RESULT and (s.key.arxiv_id, s.key.version, s.key.model)
+                        in with_result)]
 
 
 def shown_rows(slots: Sequence[Slot], top: int | None = DEFAULT_TOP, *, pending_only: bool = False,

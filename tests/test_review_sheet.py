@@ -490,3 +490,24 @@ def test_cli_review_cost_sheet_rows_prints_both_replays_and_writes_json(db: sqli
     doc = json.loads(out.read_text())
     assert doc["rows"]["totals"]["gold"] == 2 and doc["rows"]["totals"]["gold_right_in_dataset"] == 2
     assert doc["rows"]["totals"]["from_alternatives"] == 1 and doc["candidates"]["gold_right_in_dataset"] == 2
+
+
+def test_a_model_whose_result_is_shown_keeps_its_cost_slots_below_the_slot_rank() -> None:
+    """A results table gives ten models ten FLOPs values: those of the models whose score is shown are
+    shown too, even when the field's ranking puts them past ``--slot-rank``; a model without a shown
+    result does not gain a slot."""
+    from flopmine.review.slots import build_slots, shown_slots
+    from flopmine.review.store import attach
+
+    models = [f"Net-{i}" for i in range(10)]
+    # scores ranked best for the last models, costs ranked best for the first ones
+    cands = [_c(P1, "top1_err", 20.0 + i, 10 - i, model=m) for i, m in enumerate(models) if i >= 4]
+    cands += [_c(P1, "flops", 1e9 * (i + 1), 1 + i, model=m, benchmark="") for i, m in enumerate(models)]
+    cands += [_c(P1, "params", 1e6 * (i + 1), 1 + i, model=m, benchmark="") for i, m in enumerate(models)]
+    slots = build_slots(attach(cands, [])[0])
+    shown = {(s.key.field, s.key.model) for s in shown_slots(slots, 2)}
+    assert {m for f, m in shown if f == "top1_acc"} == {"net-9", "net-8"}
+    for field_name in ("flops", "params"):
+        # Net-0, Net-1 by the field's own ranking; Net-8, Net-9 beside their shown scores; not Net-4 … Net-7
+        assert {m for f, m in shown if f == field_name} == {"net-0", "net-1", "net-8", "net-9"}
+    assert {(s.key.field, s.key.model) for s in shown_slots(slots, None)} >= shown
