@@ -357,7 +357,8 @@ def _is_prose(line: Sequence[Word]) -> bool:
     if first is None:
         return False
     after = [p for p in ps[first:] if not _is_value_phrase(p)]
-    words_after = sum(len(p) for p in after)
+    # single letters after values are column names, not prose: COCO's object sizes "0.5 0.75 S M L"
+    words_after = sum(1 for p in after for w in p if len(w.text) > 1)
     return any(len(p) >= 3 for p in after) or words_after > max(2, _numeric_count(line))
 
 
@@ -579,6 +580,16 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
             data_idx = [k for k in data_idx if k < i]
             parsed = parsed[:i]
             break
+    # in a ruled table every line above the first full-width rule with lines above it is a header line (booktabs:
+    # \toprule, header, \midrule): sub-headers of numbers ("0.5:0.95 0.5 0.75") stay out of the data rows
+    if ruled:
+        full = sorted(r.y for r in rules if r.x1 - r.x0 >= 0.9 * (bbox[2] - bbox[0]) and bbox[1] + 2 < r.y < bbox[3]
+                      and r.x0 <= bbox[0] + DEFAULT_RULE_ALIGN and r.x1 >= bbox[2] - DEFAULT_RULE_ALIGN)
+        mid = next((y for y in full if any(_line_box(parsed[i][0])[3] <= y for i in range(len(parsed)))), None)
+        if mid is not None:
+            body = [i for i in data_idx if _line_box(parsed[i][0])[1] >= mid]
+            if len(body) >= DEFAULT_MIN_ROWS:
+                data_idx = body
     # a first "row" of values without a label, right under the header, is a sub-header of numbers (input sizes
     # "224 320" under "top-1 err (%)", budgets "40M 140M" under "mmAP"): a data row would name its model
     while len(data_idx) > DEFAULT_MIN_ROWS and not parsed[data_idx[0]][1] and data_idx[0] > 0 \
@@ -640,7 +651,9 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
                      and 0 < r.y - b[3] < 2.5 * max(b[3] - b[1], 4.0)]
             reaches = [i for i, (c0, c1) in enumerate(cols) if i in below_cols and min(b[2], c1) - max(b[0], c0)
                        > 0.3 * (c1 - c0)]
-            if sparse and (len(covered) != 1 or under or len(reaches) >= 2) and (covered or reaches or under):
+            centred = not covered and _between_columns(b, cols, below_cols)
+            if sparse and (len(covered) != 1 or under or len(reaches) >= 2) and (covered or reaches or under
+                                                                                   or centred):
                 # a short spanning header centred over its sub-columns ("test-dev" over "AP AP50 … APl"):
                 # it covers the sub-headed columns closer to it than to its neighbours on the line
                 # (a neighbour that sits right over one column is that column's own header: "image" of
@@ -656,6 +669,8 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
                     lo, hi = max(lo, under[0].x0 - 2), min(hi, under[0].x1 + 2)
                 span = [i for i, (c0, c1) in enumerate(cols) if lo <= (c0 + c1) / 2 <= hi and i in below_cols
                         and i not in taken]
+                if centred and not under:
+                    span = _centred_run(b, span, cols)
                 if len(span) >= 2:
                     taken.update(span)
                     for i in span:
@@ -733,6 +748,37 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
     if field_of is not None and _looks_transposed(grid, field_of):
         grid = Grid(grid.bbox, grid.headers, grid.rows, caption, header_text, grid.label_header, True, ruled)
     return grid
+
+
+def _between_columns(b: BBox, cols: Sequence[tuple[float, float]], subheaded: set[int]) -> bool:
+    """A header phrase whose centre falls in the gap between two adjacent sub-headed columns' centres."""
+    mid = (b[0] + b[2]) / 2
+    return any(i + 1 in subheaded and (cols[i][0] + cols[i][1]) / 2 < mid < (cols[i + 1][0] + cols[i + 1][1]) / 2
+               for i in subheaded if i + 1 < len(cols))
+
+
+def _centred_run(b: BBox, span: Sequence[int], cols: Sequence[tuple[float, float]]) -> list[int]:
+    """Of the columns a short spanning header may cover, the run of two or more adjacent ones it is centred
+    over (LaTeX centres a multicolumn header over its columns; "APbox" over "ViT-B ViT-L", not over the
+    "pre-train data" column left of them); ties go to the longer run.
+
+    >>> _centred_run((177, 0, 195, 8), [0, 1, 2], [(109, 152), (165, 181), (194, 208)])
+    [1, 2]
+    """
+    mid = (b[0] + b[2]) / 2
+    best: tuple[float, int, list[int]] | None = None
+    for a in range(len(span)):
+        for z in range(a + 1, len(span)):
+            run = list(span[a:z + 1])
+            if run != list(range(run[0], run[-1] + 1)):
+                continue
+            off = abs((cols[run[0]][0] + cols[run[-1]][1]) / 2 - mid)
+            key = (round(off, 1), -len(run), run)
+            if best is None or key < best:
+                best = key
+    if best is None or best[0] > 0.5 * (cols[best[2][-1]][1] - cols[best[2][0]][0]) / len(best[2]):
+        return []
+    return best[2]
 
 
 def _covers(b: BBox, cols: Sequence[tuple[float, float]]) -> int:

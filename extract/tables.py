@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -795,7 +796,45 @@ DEFAULT_BENCH_COLUMN_CONFIDENCE = 0.45  # … under a benchmark name, the field 
 # a short cell with a number left of every field column is part of the row's name: a width multiplier or an
 # input size printed in its own column ("V3-Large | 1.0 | 75.2 …")
 DEFAULT_DESCRIPTOR_CHARS = 8
+# … when the row's label is printed for several rows ("V3-Large 1.0", "V3-Large 0.75"), at most this many, and
+# not a measurement printed before the fields (speed, time, memory: "33 ms", "60" under "FPS")
+DEFAULT_MAX_DESCRIPTORS = 2
+_MEASURE_HEADER = re.compile(r"fps|time|\bms\b|latency|speed|throughput|img/s|s/img|memory|\bgb\b", re.I)
 _MULTI_SPLIT = re.compile(r"\s*/\s*")
+
+
+# COCO tables print AP at IoU thresholds and per object size as bare sub-headers under one spanning AP header
+# ("Avg. Precision, IoU:" over "0.5:0.95 0.5 0.75", "Avg. Precision, Area:" over "S M L", "AP" over "50 75").
+_IOU_SUBHEADER = {"0.5:0.95": "box_ap", ".5:.95": "box_ap", "0.5": "ap50", ".5": "ap50", "50": "ap50",
+                  "0.75": "ap75", ".75": "ap75", "75": "ap75"}
+_SIZE_SUBHEADER = {"s": "ap_s", "small": "ap_s", "m": "ap_m", "medium": "ap_m", "mid": "ap_m", "l": "ap_l",
+                   "large": "ap_l"}
+_AP_SPANNING = re.compile(r"\b(?:avg\.?|average)\s+precision\b", re.I)
+
+
+def _ap_subheader(path: Sequence[str]) -> HeaderMatch | None:
+    """The COCO field of a bare IoU or object-size sub-header under a spanning box AP header; None otherwise
+    (and under a mask AP header, which has no field for its AP50 or small objects).
+
+    >>> _ap_subheader(("Avg. Precision, IoU:", "0.75")).field, _ap_subheader(("AP", "S")).field
+    ('ap75', 'ap_s')
+    >>> _ap_subheader(("Avg. Recall, #Dets:", "10")) is None, _ap_subheader(("APmask", "50")) is None
+    (True, True)
+    """
+    if len(path) < 2:
+        return None
+    sub = _norm_header(path[-1]).strip("() ")
+    field_name = _IOU_SUBHEADER.get(sub) or _SIZE_SUBHEADER.get(sub)
+    if field_name is None:
+        return None
+    for level in reversed(path[:-1]):
+        hm = header_field(level)
+        parent = hm.field if hm is not None else ("box_ap" if _AP_SPANNING.search(level) else "")
+        if parent == "box_ap":
+            return HeaderMatch(field_name, 1.0, 95.0, "", " ".join(path))
+        if parent:
+            return None
+    return None
 
 
 def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None, str, str]:
@@ -809,8 +848,8 @@ def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None
             bench = spans[0]
             break
     full = " ".join(path)
-    hm: HeaderMatch | None = None
-    for level in reversed(path):
+    hm: HeaderMatch | None = _ap_subheader(path)
+    for level in reversed(path if hm is None else ()):
         hm = header_field(level)
         if hm is not None:
             break
@@ -867,6 +906,43 @@ def _row_model(row: GridRow, descriptors: Sequence[str]) -> str:
     return " ".join(x for x in (label, *descriptors) if x)
 
 
+# A model family as captions and headers name it: a CamelCase name with its version ("ShuffleNet v2",
+# "MobileNetV3", "EfficientNet-B0"), or a name with a number ("ResNet-50")
+_FAMILY = re.compile(r"\b[A-Z][A-Za-z]*[a-z][A-Z][A-Za-z]*(?:[\s\-]?[vV]\d+(?:\.\d+)?)?|\b[A-Z][A-Za-z]+-\d+\b")
+
+
+def _model_family(grid: Grid) -> str:
+    """The model family a table is about, for columns headed by a size alone ("0.5× 1× 2×", "Small Large"):
+    a family named in the header over the row labels, else the caption's first model name that is no dataset.
+
+    >>> g = Grid((0, 0, 1, 1), (("1×",),), (), caption="Table 5: Architecture of ShuffleNet v2 on ImageNet.")
+    >>> _model_family(g)
+    'ShuffleNet v2'
+    """
+    for text in (grid.label_header, grid.caption):
+        for m in _FAMILY.finditer(text):
+            if not _is_dataset_name(m.group(0)) and not OTHER_DATASETS.fullmatch(m.group(0)):
+                return m.group(0)
+    return ""
+
+
+def _column_model(path: Sequence[str], family: str) -> str:
+    """The model of a transposed table's column: its header, with the table's family in front when the header
+    is only a size or width ("2×" → "ShuffleNet v2 2×"); a header that names a model stays as it is.
+
+    >>> _column_model(("Output channels", "2×"), "ShuffleNet v2"), _column_model(("DeBERTa1.5B",), "DeBERTa")
+    ('ShuffleNet v2 2×', 'DeBERTa1.5B')
+    """
+    head = path[-1] if path else ""
+    if not head or not family or model_names_like(head) or _FAMILY.search(head) \
+            or len(re.findall(r"[A-Za-z]", head)) > DEFAULT_SIZE_HEADER_LETTERS:
+        return head
+    return f"{family} {head}"
+
+
+DEFAULT_SIZE_HEADER_LETTERS = 6  # a column header of a size ("2×", "Small", "Large") has few letters
+
+
 def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
@@ -900,12 +976,22 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             if v is not None and not re.search(r"\d\s?[KMBG]\b|[×·]|e\d", cell.text):
                 bare.setdefault(j, []).append(v)
     assumed = {j: _assumed_scale(cols[j][0].field, vs) for j, vs in bare.items() if cols[j][0] is not None}
+    label_count = Counter(r.label for r in grid.rows)
+    family = _model_family(grid)
+    # columns headed by a model name under a field named above them or in the caption ("APbox" over "ViT-B
+    # ViT-L"): each row's method on that backbone or size, "MAE ViT-L"
+    named_cols = {j for j in range(ncol) if cols[j][0] is not None and grid.headers[j]
+                  and model_names_like(grid.headers[j][-1]) and header_field(grid.headers[j][-1]) is None}
     for row in grid.rows:
         row_hm = header_field(row.label) if row.label and len(row.label) <= 30 and not model_names_like(row.label) \
             else None
         descriptors = [c.text for j, c in enumerate(row.cells[:first_field]) if c is not None
                        and cols[j][0] is None and len(c.text) <= DEFAULT_DESCRIPTOR_CHARS
-                       and re.search(r"\d", c.text)]
+                       and re.search(r"\d", c.text) and not _MEASURE_HEADER.search(grid.header(j))]
+        if len(descriptors) > DEFAULT_MAX_DESCRIPTORS or label_count[row.label] < 2:
+            # a row of settings (layers, widths, heads, dropout …), or a label no other row shares: the label
+            # alone names the model, and the short numbers are measurements ("33 ms", an FPS column)
+            descriptors = []
         model = _row_model(row, descriptors)
         metric_col = -1
         for j, cell in enumerate(row.cells):
@@ -919,7 +1005,12 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                 continue
             if FIELDS[hm.field].kind == "metric":
                 metric_col += 1
-            cell_model = (grid.headers[j][-1] if grid.headers[j] else "") if transposed else model
+            if transposed:
+                cell_model = _column_model(grid.headers[j], family)
+            elif model and j in named_cols:
+                cell_model = f"{model} {grid.headers[j][-1]}"
+            else:
+                cell_model = model
             pairs = [(cell.text, hm)]
             parts = _MULTI_SPLIT.split(cell.text)
             heads = _MULTI_SPLIT.split(grid.headers[j][-1]) if grid.headers[j] else []
