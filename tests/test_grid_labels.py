@@ -1,0 +1,129 @@
+"""The grid reader's labels, headers and attribution (issue 17): each test draws one writing habit of typeset
+tables as synthetic word boxes (and rules) and checks the cell's field and the model it is tied to.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from flopmine.extract.grid import Rule, Word, build_grid, read_grids
+from flopmine.extract.tables import grid_facts, header_field
+
+CHAR_W = 4.5  # width of one character in the synthetic layouts
+
+
+def _row(y: float, cells: list[tuple[float, str]]) -> list[Word]:
+    """Words of one table line: each cell's text starts at its x, words one space apart."""
+    out = []
+    for x, text in cells:
+        pos = x
+        for part in text.split(" "):
+            out.append(Word(part, pos, y, pos + CHAR_W * len(part), y + 7.0))
+            pos += CHAR_W * (len(part) + 1)
+    return out
+
+
+def _facts(grid) -> dict[tuple[str, str], float]:  # noqa: ANN001
+    return {(f.model, f.field): f.value for f in grid_facts(grid)}
+
+
+def _coco_words() -> tuple[list[Word], list[Rule]]:
+    """A COCO results table as detection papers print it: AP at IoU thresholds and per object size as bare
+    sub-headers ("0.5:0.95 0.5 0.75", "S M L") under spanning "Avg. Precision" headers, above the midrule."""
+    words = _row(40, [(119, "Avg. Precision, IoU:"), (259, "Avg. Precision, Area:")])
+    words += _row(46, [(35, "Method")])
+    words += _row(52, [(110, "0.5:0.95"), (155, "0.5"), (200, "0.75"), (250, "S"), (295, "M"), (340, "L")])
+    words += _row(66, [(35, "SSD300"), (110, "23.2"), (155, "41.2"), (200, "23.4"), (250, "5.3"), (295, "23.2"),
+                       (340, "39.6")])
+    words += _row(77, [(35, "SSD512"), (110, "26.8"), (155, "46.5"), (200, "27.8"), (250, "9.0"), (295, "28.9"),
+                       (340, "41.9")])
+    rules = [Rule(30, 36, 370), Rule(30, 62, 370), Rule(30, 88, 370)]
+    return words, rules
+
+
+def test_coco_iou_and_size_subheaders_under_a_spanning_ap_header() -> None:
+    words, rules = _coco_words()
+    grids = read_grids(words, rules, field_of=header_field)
+    assert len(grids) == 1
+    facts = _facts(grids[0])
+    assert facts[("SSD512", "box_ap")] == 26.8 and facts[("SSD512", "ap50")] == 46.5
+    assert facts[("SSD512", "ap75")] == 27.8
+    assert (facts[("SSD512", "ap_s")], facts[("SSD512", "ap_m")], facts[("SSD512", "ap_l")]) == (9.0, 28.9, 41.9)
+    assert [r.label for r in grids[0].rows] == ["SSD300", "SSD512"]  # the sub-header line is no data row
+
+
+def test_recall_subheaders_are_not_ap() -> None:
+    """"Avg. Recall, #Dets:" over "1 10 100": numbers under a recall header name no AP field."""
+    words = _row(40, [(119, "Avg. Recall, #Dets:")])
+    words += _row(52, [(110, "1"), (155, "10"), (200, "100")])
+    words += _row(66, [(35, "SSD300"), (110, "22.5"), (155, "33.2"), (200, "35.3")])
+    words += _row(77, [(35, "SSD512"), (110, "24.8"), (155, "37.5"), (200, "39.8")])
+    grids = read_grids(words, [Rule(30, 36, 230), Rule(30, 62, 230), Rule(30, 88, 230)], field_of=header_field)
+    assert grids and grid_facts(grids[0]) == []
+
+
+def test_short_header_centred_over_two_columns_spans_both_and_names_the_backbone() -> None:
+    """"APbox" centred over "ViT-B ViT-L" (no \\cmidrule) spans both, not the text column to their left; the
+    backbone in the column header joins the row's method: "MAE ViT-L"."""
+    words = _row(57, [(177.5, "APbox"), (255, "APmask")])
+    words += _row(68, [(40, "method"), (80, "pre-train data"), (160, "ViT-B"), (195, "ViT-L"), (240, "ViT-B"),
+                       (275, "ViT-L")])
+    words += _row(79, [(40, "BEiT"), (80, "IN1K+DALLE"), (162, "49.8"), (197, "53.3"), (242, "44.4"),
+                       (277, "47.1")])
+    words += _row(90, [(40, "MAE"), (80, "IN1K"), (162, "50.3"), (197, "53.3"), (242, "44.9"), (277, "47.2")])
+    grid = build_grid(words, (35, 50, 305, 100), field_of=header_field, ruled=True,
+                      rules=[Rule(35, 50, 305), Rule(35, 76, 305), Rule(35, 100, 305)])
+    assert grid is not None
+    assert [grid.header(i) for i in range(len(grid.headers))] == ["pre-train data", "APbox ViT-B", "APbox ViT-L",
+                                                                   "APmask ViT-B", "APmask ViT-L"]
+    facts = _facts(grid)
+    assert facts[("MAE ViT-L", "box_ap")] == 53.3 and facts[("MAE ViT-B", "mask_ap")] == 44.9
+    assert ("MAE", "box_ap") not in facts
+
+
+def test_transposed_size_columns_take_the_family_from_the_caption() -> None:
+    """Models as columns headed by a width alone ("0.5× … 2×"): the caption names the family."""
+    words = _row(100, [(60, "Layer"), (200, "0.5×"), (250, "1×"), (300, "1.5×"), (350, "2×")])
+    words += _row(115, [(60, "FLOPs"), (200, "41M"), (250, "146M"), (300, "299M"), (350, "591M")])
+    words += _row(126, [(60, "# of Weights"), (200, "1.4M"), (250, "2.3M"), (300, "3.5M"), (350, "7.4M")])
+    caption = "Table 5: Overall architecture of ShuffleNet v2 on ImageNet."
+    grid = build_grid(words, (50, 95, 400, 140), caption=caption, field_of=header_field)
+    assert grid is not None
+    facts = _facts(grid)
+    assert facts[("ShuffleNet v2 2×", "params")] == pytest.approx(7.4e6)
+    assert facts[("ShuffleNet v2 0.5×", "flops")] == pytest.approx(41e6)
+
+
+def test_transposed_columns_that_name_models_stay_as_they_are() -> None:
+    words = _row(100, [(60, "Hyper-parameter"), (200, "DeBERTa1.5B"), (280, "DeBERTalarge")])
+    words += _row(115, [(60, "Params"), (200, "1.5B"), (280, "400M")])
+    words += _row(126, [(60, "Training epochs"), (200, "10"), (280, "10")])
+    grid = build_grid(words, (50, 95, 400, 140), caption="Table 8: Hyper-parameters of DeBERTa.",
+                      field_of=header_field)
+    assert grid is not None
+    assert _facts(grid)[("DeBERTa1.5B", "params")] == pytest.approx(1.5e9)
+
+
+def test_short_numbers_left_of_the_fields_name_a_model_only_under_a_repeated_label() -> None:
+    """"V3-Large | 1.0 | 75.2": a width multiplier tells two rows of one label apart; a row of settings
+    ("6 512 2048 0.1") or a speed under "FPS" is no part of a unique label's model."""
+    words = _row(100, [(60, "Network"), (130, "Width"), (190, "Top-1"), (250, "Params")])
+    words += _row(115, [(60, "V3-Large"), (130, "1.0"), (190, "75.2"), (250, "5.4M")])
+    words += _row(126, [(60, "V3-Large"), (130, "0.75"), (190, "73.3"), (250, "4.0M")])
+    words += _row(137, [(60, "V3-Small"), (130, "1.0"), (190, "67.4"), (250, "2.5M")])
+    grid = build_grid(words, (50, 95, 300, 150), field_of=header_field)
+    assert grid is not None
+    facts = _facts(grid)
+    assert facts[("V3-Large 0.75", "params")] == pytest.approx(4.0e6) and facts[("V3-Small", "top1_acc")] == 67.4
+
+    words = _row(100, [(60, "Method"), (130, "FPS"), (190, "AP")])
+    words += _row(115, [(60, "YOLOv3 @608"), (130, "45.5"), (190, "42.4")])
+    words += _row(126, [(60, "YOLOv3 @800"), (130, "29.4"), (190, "43.9")])
+    grid = build_grid(words, (50, 95, 300, 140), field_of=header_field)
+    assert grid is not None and _facts(grid)[("YOLOv3 @800", "box_ap")] == 43.9
+
+    words = _row(100, [(60, "model"), (110, "N"), (140, "dff"), (170, "Pdrop"), (210, "BLEU"), (250, "params")])
+    words += _row(115, [(60, "base"), (110, "6"), (140, "2048"), (170, "0.1"), (210, "25.8"), (250, "65")])
+    words += _row(126, [(60, "big"), (110, "6"), (140, "4096"), (170, "0.3"), (210, "26.4"), (250, "213")])
+    grid = build_grid(words, (50, 95, 300, 140), field_of=header_field)
+    assert grid is not None and _facts(grid)[("big", "params")] == pytest.approx(213e6)
