@@ -25,8 +25,10 @@ turns the cells into candidates.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -397,6 +399,9 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
                 break
             top = lb[1]
         regions.append(((x0, top, x1, bottom), True))
+    # a ruled region inside another (rules of a fully ruled table that stop at a multirow label column): one table
+    regions = [r for k, r in enumerate(regions) if not any(
+        j != k and _contains(o[0], r[0]) and (not _contains(r[0], o[0]) or j < k) for j, o in enumerate(regions))]
     # unruled blocks: lines of values. Lines are grouped per text column (words of one line close in x).
     rest = [w for w in words if not any(_inside(w, r) for r, _ in regions)]
     if gutter is None:
@@ -442,6 +447,11 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
             used.add(k)
         regions.append((box, False))
     return regions
+
+
+def _contains(outer: BBox, inner: BBox, pad: float = 2.0) -> bool:
+    return outer[0] - pad <= inner[0] and outer[1] - pad <= inner[1] and inner[2] <= outer[2] + pad \
+        and inner[3] <= outer[3] + pad
 
 
 def _split_at_captions(groups: list[tuple[BBox, list[float]]], words: Sequence[Word]
@@ -701,12 +711,17 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
                     (b[0] <= cols[j][1] and cols[j][0] <= b[2]):
                 continue
             headers[j].append(_phrase_text(p))
-    heads = [[h.rstrip("\x00") for h in hs] for hs in headers]
+    heads = [_join_wrapped([h.rstrip("\x00") for h in hs]) for hs in headers]
     # rows
     rows: list[GridRow] = []
     group = group_lines_above[-1] if group_lines_above else ""
     pending_label: list[str] = []
     last_label = ""
+    # a fully ruled table (a rule under every row): the lines between two rules are one row, its label wrapped
+    # over lines above and below the line of values ("CNN-" / "pFSMN-  3.62 …" / "Chain")
+    bands = _rule_bands([_line_box(parsed[i][0]) for i in range(len(parsed))], bbox, rules) if ruled else []
+    per_band = Counter(bands[i] for i in data_idx) if bands else Counter()
+    row_of_band = {bands[i]: i for i in data_idx if bands and per_band[bands[i]] == 1 and bands[i] >= 0}
     for i in range(first, len(parsed)):
         line, labels, cells = parsed[i]
         label = " ".join(_phrase_text(p) for p in labels if _box(p)[0] <= label_x1 + 1 or not cells)
@@ -715,18 +730,22 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
                 continue
             nxt = next((k for k in range(i + 1, len(parsed)) if k in data_idx), None)
             prev_label = rows[-1].label if rows else ""
-            if nxt is not None and not _label_text(parsed[nxt][1], label_x1):
+            own_row = row_of_band.get(bands[i]) if bands else None
+            if (own_row is not None and i < own_row) or (own_row is None and nxt is not None
+                                                          and not _label_text(parsed[nxt][1], label_x1)):
                 pending_label.append(label)  # the first line of a label whose values sit on the next line
-            elif rows and (label[:1].islower() or prev_label.rstrip().endswith((",", "-", "+", "&", "("))
+            elif rows and (own_row is not None or label[:1].islower()
+                           or prev_label.rstrip().endswith((",", "-", "+", "&", "("))
                            or prev_label.count("(") > prev_label.count(")")):
                 r = rows[-1]
-                rows[-1] = GridRow(r.label + " " + label, r.cells, r.text + " " + label, r.group, r.label_bold)
+                rows[-1] = GridRow(join_label(r.label, label), r.cells, join_label(r.text, label), r.group,
+                                   r.label_bold)
             else:
                 group = label
             continue
         own = _label_text(labels, label_x1)
         if pending_label:
-            own = " ".join([*pending_label, own]).strip()
+            own = functools.reduce(join_label, [*pending_label, own]).strip()
             pending_label = []
         if not own:
             own = last_label  # a multirow label printed once for several rows
@@ -779,6 +798,50 @@ def _centred_run(b: BBox, span: Sequence[int], cols: Sequence[tuple[float, float
     if best is None or best[0] > 0.5 * (cols[best[2][-1]][1] - cols[best[2][0]][0]) / len(best[2]):
         return []
     return best[2]
+
+
+def join_label(first: str, more: str) -> str:
+    """A row label wrapped onto another line, joined: at a hyphen without a space ("CNN-" + "pFSMN" →
+    "CNN-pFSMN"), else with one.
+
+    >>> join_label("DFSMN-", "Chain"), join_label("Mask R-CNN,", "long schedule"), join_label("", "ResNet")
+    ('DFSMN-Chain', 'Mask R-CNN, long schedule', 'ResNet')
+    """
+    first, more = first.rstrip(), more.strip()
+    if not first or not more:
+        return first or more
+    if first.endswith("-") and more[:1].isalnum():
+        return first + more
+    return f"{first} {more}"
+
+
+def _join_wrapped(levels: Sequence[str]) -> list[str]:
+    """Header levels with a word hyphen-wrapped in a narrow column joined ("test-" over "clean": "test-clean").
+
+    >>> _join_wrapped(["Librispeech", "test-", "clean"])
+    ['Librispeech', 'test-clean']
+    """
+    out: list[str] = []
+    for level in levels:
+        if out and out[-1].endswith("-") and level[:1].isalnum():
+            out[-1] = join_label(out[-1], level)
+        else:
+            out.append(level)
+    return out
+
+
+def _rule_bands(line_boxes: Sequence[BBox], bbox: BBox, rules: Sequence[Rule]) -> list[int]:
+    """Per line, the index of the band between full-width rules it sits in (-1 above the first rule), when
+    the table has a rule between rows: at least ``DEFAULT_MIN_ROW_RULES`` full-width rules; else []."""
+    width = bbox[2] - bbox[0]
+    ys = sorted({round(r.y, 1) for r in rules if r.x1 - r.x0 >= 0.9 * width and bbox[1] - 2 <= r.y <= bbox[3] + 2
+                 and r.x0 <= bbox[0] + DEFAULT_RULE_ALIGN and r.x1 >= bbox[2] - DEFAULT_RULE_ALIGN})
+    if len(ys) < DEFAULT_MIN_ROW_RULES:
+        return []
+    return [bisect.bisect(ys, (b[1] + b[3]) / 2) - 1 for b in line_boxes]
+
+
+DEFAULT_MIN_ROW_RULES = 5  # full-width rules a table needs to be read as ruled between rows (booktabs has 3)
 
 
 def _covers(b: BBox, cols: Sequence[tuple[float, float]]) -> int:

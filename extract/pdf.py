@@ -50,6 +50,8 @@ _NUMBER = re.compile(r"(?<![\w.])[-+±]?\d+(?:[.,]\d+)*(?:\s?%|[MBGKk])?(?![\w])
 # pdfplumber table finding (see docs/extract.md for why these settings)
 DEFAULT_RULE_THICKNESS = 2.5  # a path thinner than this (and longer than 2 pt) is a ruling line
 DEFAULT_RULE_MIN_WIDTH = 40.0  # a horizontal rule shorter than this is a glyph or an arrow, not a table rule
+DEFAULT_SEGMENT_GAP = 3.0  # collinear rule segments this close (across a vertical rule) are one rule
+DEFAULT_SEGMENT_Y = 0.6  # … when their heights differ by at most this
 MAX_FORM_DEPTH = 3  # nested form XObjects searched for table rules
 DEFAULT_ROW_REACH = 40.0  # how far below the last rule a table may go on (rows without a closing rule)
 DEFAULT_ROW_GAP = 4.0  # a text line starting within this many points below a table's bottom continues it
@@ -318,11 +320,18 @@ def horizontal_rules(bounds: Iterable[tuple[float, float, float, float]], page_h
     >>> horizontal_rules([(72.0, 700.0, 300.0, 700.4), (72.0, 600.0, 80.0, 600.4), (50, 50, 60, 90)], 792.0)
     [(72.0, 91.8, 300.0)]
     """
-    out = []
-    for left, bottom, right, top in bounds:
-        if top - bottom <= DEFAULT_RULE_THICKNESS and right - left >= DEFAULT_RULE_MIN_WIDTH:
-            out.append((left, round(page_height - (top + bottom) / 2, 2), right))
-    return out
+    thin = sorted(((round(page_height - (top + bottom) / 2, 2), left, right) for left, bottom, right, top in bounds
+                   if top - bottom <= DEFAULT_RULE_THICKNESS and right > left), key=lambda t: (round(t[0]), t[1]))
+    # a table with vertical rules ("|c|c|") draws each horizontal line as segments between them, each
+    # shorter than a rule on its own: collinear segments with a small gap are one rule
+    merged: list[list[float]] = []  # y, x0, x1
+    for y, left, right in thin:
+        m = merged[-1] if merged else None
+        if m is not None and abs(y - m[0]) <= DEFAULT_SEGMENT_Y and left - m[2] <= DEFAULT_SEGMENT_GAP:
+            m[2] = max(m[2], right)
+        else:
+            merged.append([y, left, right])
+    return [(x0, y, x1) for y, x0, x1 in merged if x1 - x0 >= DEFAULT_RULE_MIN_WIDTH]
 
 
 def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_height: float,

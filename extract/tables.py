@@ -897,12 +897,15 @@ def _assumed_scale(field_name: str, values: Sequence[float]) -> float:
     return 1.0
 
 
-def _row_model(row: GridRow, descriptors: Sequence[str]) -> str:
+def _row_model(row: GridRow, descriptors: Sequence[str], base: str = "") -> str:
     """The row's model name: its label, the short descriptor cells left of the field columns ("1.0",
-    "auto"), and the group heading above it when the label alone is no name ("+ SE", "Ours", "×1.0")."""
+    "auto"), and the group heading above it when the label alone is no name ("+ SE", "Ours", "×1.0"); without
+    a group heading, a label that adds to a model ("+RNNLM rescoring") names the row it adds to (``base``)."""
     label = row.label
     if row.group and not model_names_like(label) and len(label) <= 24:
         label = f"{row.group} {label}".strip()
+    elif not row.group and base and label.startswith("+"):
+        label = f"{base} {label}"
     return " ".join(x for x in (label, *descriptors) if x)
 
 
@@ -977,6 +980,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                 bare.setdefault(j, []).append(v)
     assumed = {j: _assumed_scale(cols[j][0].field, vs) for j, vs in bare.items() if cols[j][0] is not None}
     label_count = Counter(r.label for r in grid.rows)
+    base = ""  # the last row label that is not an addition ("+ SE") to the one above
     family = _model_family(grid)
     # columns headed by a model name under a field named above them or in the caption ("APbox" over "ViT-B
     # ViT-L"): each row's method on that backbone or size, "MAE ViT-L"
@@ -992,7 +996,9 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             # a row of settings (layers, widths, heads, dropout …), or a label no other row shares: the label
             # alone names the model, and the short numbers are measurements ("33 ms", an FPS column)
             descriptors = []
-        model = _row_model(row, descriptors)
+        model = _row_model(row, descriptors, base)
+        if not row.label.startswith("+"):
+            base = row.label
         metric_col = -1
         for j, cell in enumerate(row.cells):
             if cell is None or j >= ncol:
