@@ -127,3 +127,41 @@ def test_short_numbers_left_of_the_fields_name_a_model_only_under_a_repeated_lab
     words += _row(126, [(60, "big"), (110, "6"), (140, "4096"), (170, "0.3"), (210, "26.4"), (250, "213")])
     grid = build_grid(words, (50, 95, 300, 140), field_of=header_field)
     assert grid is not None and _facts(grid)[("big", "params")] == pytest.approx(213e6)
+
+
+def test_rule_segments_between_vertical_rules_are_one_rule() -> None:
+    """A table with vertical rules draws each horizontal line as segments between them, each shorter than a
+    table rule on its own; collinear segments a vertical rule's width apart are one rule."""
+    from flopmine.extract.pdf import horizontal_rules
+
+    segments = [(54.5, 700.0, 90.0, 700.4), (91.5, 700.0, 125.0, 700.4), (126.4, 700.0, 160.0, 700.4),
+                (200.0, 600.0, 230.0, 600.4)]  # three cells of one line; a short rule alone elsewhere
+    assert horizontal_rules(segments, 792.0) == [(54.5, 91.8, 160.0)]
+
+
+def _fully_ruled(label_lines: list[tuple[float, str]], rows: list[tuple[float, list[str]]]) -> list[Word]:
+    words = _row(100, [(140, "Librispeech")])
+    words += _row(109, [(60, "Models"), (130, "test-"), (175, "dev-")])
+    words += _row(118, [(130, "clean"), (175, "clean")])
+    for y, text in label_lines:
+        words += _row(y, [(62, text)])
+    for y, (a, b) in [(y, vals) for y, vals in rows]:
+        words += _row(y, [(132, a), (177, b)])
+    return words
+
+
+def test_fully_ruled_rows_keep_their_wrapped_labels() -> None:
+    """A rule under every row: the label lines above and below a row's values, inside its rules, are its label,
+    joined at hyphens ("CNN-" / "pFSMN-" / "Chain"); a header word wrapped at a hyphen is one word
+    ("test-" / "clean": LibriSpeech test-clean); a "+" row names the model it adds to."""
+    words = _fully_ruled([(131, "TDNN [24]"), (143, "CNN-"), (154, "pFSMN-"), (165, "Chain"), (178, "+RNNLM")],
+                         [(131, ["4.17", "3.87"]), (154, ["3.62", "3.28"]), (178, ["2.97", "2.56"])])
+    rules = [Rule(55, 97, 205), Rule(55, 127, 205), Rule(55, 140, 205), Rule(55, 174, 205), Rule(55, 188, 205)]
+    grids = read_grids(words, rules, field_of=header_field)
+    assert len(grids) == 1
+    g = grids[0]
+    assert [r.label for r in g.rows] == ["TDNN [24]", "CNN-pFSMN-Chain", "+RNNLM"]
+    assert g.headers[0] == ("Librispeech", "test-clean")
+    facts = {(f.model, f.benchmark, f.field): f.value for f in grid_facts(g)}
+    assert facts[("CNN-pFSMN-Chain", "librispeech_test_clean", "wer")] == 3.62
+    assert facts[("CNN-pFSMN-Chain +RNNLM", "librispeech_test_clean", "wer")] == 2.97
