@@ -359,9 +359,10 @@ def _is_prose(line: Sequence[Word]) -> bool:
     if first is None:
         return False
     after = [p for p in ps[first:] if not _is_value_phrase(p)]
-    # single letters after values are column names, not prose: COCO's object sizes "0.5 0.75 S M L"
-    words_after = sum(1 for p in after for w in p if len(w.text) > 1)
-    return any(len(p) >= 3 for p in after) or words_after > max(2, _numeric_count(line))
+    # text cells after the values, each a phrase of a word or two set a column gap apart ("FLD-900M  merged
+    # data"), are a table row's; single letters and marks are column names or check marks ("S M L", "✓")
+    cells_after = sum(1 for p in after if len(p) > 1 or len(p[0].text) > 1)
+    return any(len(p) >= 3 for p in after) or cells_after > max(2, _numeric_count(line))
 
 
 def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: float | None = None

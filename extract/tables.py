@@ -982,6 +982,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     label_count = Counter(r.label for r in grid.rows)
     base = ""  # the last row label that is not an addition ("+ SE") to the one above
     family = _model_family(grid)
+    unlabelled = not any(r.label or r.group for r in grid.rows)
     # columns headed by a model name under a field named above them or in the caption ("APbox" over "ViT-B
     # ViT-L"): each row's method on that backbone or size, "MAE ViT-L"
     named_cols = {j for j in range(ncol) if cols[j][0] is not None and grid.headers[j]
@@ -992,11 +993,16 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
         descriptors = [c.text for j, c in enumerate(row.cells[:first_field]) if c is not None
                        and cols[j][0] is None and len(c.text) <= DEFAULT_DESCRIPTOR_CHARS
                        and re.search(r"\d", c.text) and not _MEASURE_HEADER.search(grid.header(j))]
-        if len(descriptors) > DEFAULT_MAX_DESCRIPTORS or label_count[row.label] < 2:
-            # a row of settings (layers, widths, heads, dropout …), or a label no other row shares: the label
-            # alone names the model, and the short numbers are measurements ("33 ms", an FPS column)
-            descriptors = []
-        model = _row_model(row, descriptors, base)
+        if unlabelled:
+            # no label column at all: the rows are settings of the model the caption names ("Number of models
+            # 1 | Number of crops 10 | Top-5 error 9.15%" under "GoogLeNet classification performance")
+            model = " ".join(x for x in (family, *descriptors) if x)
+        else:
+            if len(descriptors) > DEFAULT_MAX_DESCRIPTORS or label_count[row.label] < 2:
+                # a row of settings (layers, widths, heads, dropout …), or a label no other row shares: the
+                # label alone names the model, and the short numbers are measurements ("33 ms", an FPS column)
+                descriptors = []
+            model = _row_model(row, descriptors, base)
         if not row.label.startswith("+"):
             base = row.label
         metric_col = -1

@@ -165,3 +165,72 @@ def test_fully_ruled_rows_keep_their_wrapped_labels() -> None:
     facts = {(f.model, f.benchmark, f.field): f.value for f in grid_facts(g)}
     assert facts[("CNN-pFSMN-Chain", "librispeech_test_clean", "wer")] == 3.62
     assert facts[("CNN-pFSMN-Chain +RNNLM", "librispeech_test_clean", "wer")] == 2.97
+
+
+def test_text_cells_after_the_values_keep_a_row_in_its_table() -> None:
+    """A row with text columns after its first value ("637M  FLD-900M  merged data  ✓  62.4") is a table row,
+    not running text: the rows under it stay in the table."""
+    words = _row(100, [(60, "model"), (150, "#param."), (200, "data"), (320, "tta?"), (360, "APbox")])
+    words += _row(112, [(60, "GLIP [58]"), (150, "284M"), (200, "IN-21K"), (322, "✓"), (362, "60.8")])
+    words += _row(123, [(60, "GLIPv2 [127]"), (150, "637M"), (200, "FLD-900M"), (250, "merged data"), (322, "✓"),
+                        (362, "62.4")])
+    words += _row(134, [(60, "EVA"), (150, "1074M"), (200, "merged-30M"), (322, "✗"), (362, "64.2")])
+    grid = build_grid(words, (50, 95, 400, 145), field_of=header_field)
+    assert grid is not None and [r.label for r in grid.rows][-1] == "EVA"
+    assert _facts(grid)[("EVA", "box_ap")] == 64.2
+
+
+def test_rows_without_labels_are_settings_of_the_captions_model() -> None:
+    """No label column: each row is a setting of the model the caption names, told apart by its numbers."""
+    words = _row(100, [(60, "Models"), (110, "Crops"), (160, "Top-5 error")])
+    words += _row(112, [(60, "1"), (110, "1"), (160, "10.07%")])
+    words += _row(123, [(60, "1"), (110, "144"), (160, "7.89%")])
+    words += _row(134, [(60, "7"), (110, "144"), (160, "6.67%")])
+    grid = build_grid(words, (50, 95, 220, 145), caption="Table 3: GoogLeNet classification performance.",
+                      field_of=header_field)
+    assert grid is not None
+    facts = _facts(grid)
+    assert facts[("GoogLeNet 1 1", "top5_err")] == 10.07 and facts[("GoogLeNet 7 144", "top5_err")] == 6.67
+
+
+def _page_from_lines(lines: list[tuple[float, list[tuple[float, str]]]], grids: list) -> object:  # noqa: ANN001
+    """A ``Page`` whose text is the given lines (cells at x, one box per character) and whose tables are the
+    given grids (as the grid reader would attach them)."""
+    from flopmine.extract.document import Page, Table
+
+    text, boxes = "", []
+    for y, cells in lines:
+        for k, (x, cell) in enumerate(cells):
+            if k:
+                text += " "
+                boxes.append(None)
+            for n, ch in enumerate(cell):
+                text += ch
+                boxes.append(None if ch == " " else (x + n * CHAR_W, y, x + (n + 1) * CHAR_W, y + 7.0))
+        text += "\n"
+        boxes.append(None)
+    tables = tuple(Table(page=1, rows=g.to_rows(), bbox=g.bbox, caption=g.caption, grid=g) for g in grids)
+    return Page(number=1, text=text, width=612, height=792, char_boxes=tuple(boxes), tables=tables)
+
+
+def test_text_fallback_reads_a_value_its_own_grid_missed_though_another_table_has_it() -> None:
+    """Two tables on one page print the same AP; the grid of the first missed the row that holds it. The
+    line reader's value in the first table is kept: another table's cell does not place it."""
+    from flopmine.extract.document import Document
+    from flopmine.extract.grid import Cell, Grid, GridRow
+    from flopmine.extract.rules.paper import collect
+
+    lines = [(100, [(60, "Model"), (200, "AP")]), (112, [(60, "GLIP-L"), (200, "60.8")]),
+             (123, [(60, "EVA-G"), (200, "64.2")]),
+             (300, [(60, "Detector"), (200, "AP")]), (312, [(60, "DINO-L"), (200, "64.2")]),
+             (323, [(60, "Mask-DINO"), (200, "54.5")])]
+    first = Grid((50, 95, 260, 132), (("AP",),), (GridRow("GLIP-L", (Cell("60.8", (200, 112, 218, 119)),),
+                                                          "GLIP-L 60.8"),), header_text="Model AP")
+    second = Grid((50, 295, 260, 332), (("AP",),),
+                  (GridRow("DINO-L", (Cell("64.2", (200, 312, 218, 319)),), "DINO-L 64.2"),
+                   GridRow("Mask-DINO", (Cell("54.5", (200, 323, 218, 330)),), "Mask-DINO 54.5")),
+                  header_text="Detector AP")
+    page = _page_from_lines(lines, [first, second])
+    doc = Document(arxiv_id="2101.00001", version=1, pages=(page,), benchmarks=("coco",))
+    got = {(c.model, c.field, c.value) for c, _, _ in collect(doc) if c.rule.startswith("table.")}
+    assert ("DINO-L", "box_ap", 64.2) in got and ("EVA-G", "box_ap", 64.2) in got
