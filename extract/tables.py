@@ -45,9 +45,9 @@ _SURFACE: dict[str, tuple[str, ...]] = {
     "box_ap": ("ap", "box ap", "mmap", "map", "ap@[.5,.95]", "ap[.5:.95]", "apbb", "ap box", "coco ap", "apbox",
                "apbbox", "ap bbox", "apb", "aptest", "apval", "ap test", "ap val", "0.5:0.95", "map@[0.5:0.95]"),
     "mask_ap": ("apmask", "ap mask", "mask ap", "apmk", "apseg", "ap segm", "mask map", "apsegm"),
-    "ap50": ("ap50", "ap@0.5", "ap@.5", "ap 50", "ap.5", "map@0.5", "ap0.5", "apbox50", "apbbox50", "apb50",
+    "ap50": ("ap50", "ap@0.5", "ap@.5", "ap 50", "ap.5", "map@0.5", "map@.5", "map50", "ap0.5", "apbox50", "apbbox50", "apb50",
              "aptest50", "apval50", "ap box 50", "ap bbox 50"),
-    "ap75": ("ap75", "ap@0.75", "ap@.75", "ap 75", "ap.75", "ap0.75", "apbox75", "apbbox75", "apb75", "aptest75",
+    "ap75": ("ap75", "ap@0.75", "ap@.75", "ap 75", "ap.75", "ap0.75", "map@0.75", "map@.75", "map75", "apbox75", "apbbox75", "apb75", "aptest75",
              "apval75", "ap box 75", "ap bbox 75"),
     "ap_s": ("aps", "ap s", "aps.", "ap small"),
     "ap_m": ("apm", "ap m", "ap medium"),
@@ -837,6 +837,9 @@ def _ap_subheader(path: Sequence[str]) -> HeaderMatch | None:
     return None
 
 
+_TOP_FIELDS = frozenset({"top1_err", "top5_err", "top1_acc", "top5_acc"})
+
+
 def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None, str, str]:
     """A column's field from its header path, deepest level first (a sub-header says more than the spanning
     header over it, which supplies the field when the sub-header is "224×" or "val"); and the benchmark a
@@ -855,6 +858,11 @@ def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None
             break
     if hm is None and full:
         hm = header_field(full)
+    elif hm is not None and hm.field in ("err", "acc") and len(path) >= 2:
+        # a header wrapped over two lines ("Top-5" / "Error") is one header: the whole path says which error
+        whole = header_field(full)
+        if whole is not None and whole.field in _TOP_FIELDS:
+            hm = whole
     if hm is None and bench and not bench.startswith("other:"):
         metric = next((h.field for _, _, h in _header_spans(caption) if FIELDS[h.field].kind == "metric"), "")
         metric = metric or _primary_metric(bench)
@@ -946,6 +954,39 @@ def _column_model(path: Sequence[str], family: str) -> str:
 DEFAULT_SIZE_HEADER_LETTERS = 6  # a column header of a size ("2×", "Small", "Large") has few letters
 
 
+_SEGMENTATION_CAPTION = re.compile(r"segmentation", re.I)
+_DETECTION_CAPTION = re.compile(r"detection|\bbox|bbox|bounding", re.I)
+_MASK_SUB = re.compile(r"ap\s?(?:m|mk|mask)\s?(?:50|75)")  # "APm50", "AP^m_75": mask AP at an IoU
+_BOX_SAYS = re.compile(r"bb|box|det", re.I)
+_ColumnMatch = tuple[HeaderMatch | None, str, str]
+
+
+def _mask_columns(grid: Grid, cols: list[_ColumnMatch]) -> list[_ColumnMatch]:
+    """Mask AP where the table says so without the word "mask": an "APm" column beside "APm50" / "APm75" (Mask
+    R-CNN tables write mask AP as AP^m, not AP on medium objects), and the AP columns of a table whose caption
+    is about segmentation and not detection ("Instance segmentation results on COCO": mAP, AP50 …). Mask AP at
+    an IoU or per object size has no field: those columns give nothing rather than a box AP."""
+    lasts = [_norm_header(h[-1]).replace(" ", "") if h else "" for h in grid.headers]
+    mask_family = any(_MASK_SUB.fullmatch(x) for x in lasts)
+    seg_table = bool(grid.caption and _SEGMENTATION_CAPTION.search(grid.caption)
+                     and not _DETECTION_CAPTION.search(grid.caption))
+    if not mask_family and not seg_table:
+        return cols
+    out: list[_ColumnMatch] = []
+    for (hm, bench, src), last, path in zip(cols, lasts, grid.headers, strict=True):
+        if hm is not None and mask_family and last == "apm":
+            hm = HeaderMatch("mask_ap", hm.scale, hm.score, hm.benchmark, hm.text)
+        elif hm is not None and mask_family and _MASK_SUB.fullmatch(last):
+            hm = None
+        elif hm is not None and seg_table and hm.field in _BOX_FIELDS and not _BOX_SAYS.search(" ".join(path)):
+            hm = HeaderMatch("mask_ap", hm.scale, hm.score, hm.benchmark, hm.text) if hm.field == "box_ap" else None
+        out.append((hm, bench, src))
+    return out
+
+
+_BOX_FIELDS = frozenset({"box_ap", "ap50", "ap75", "ap_s", "ap_m", "ap_l"})
+
+
 def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
@@ -955,7 +996,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     72.56%" under "Top-1 / Top-5" gives both; dashes are "not reported" and give nothing.
     """
     ncol = len(grid.headers)
-    cols = [_column_match(grid.headers[j], grid.caption) for j in range(ncol)]
+    cols = _mask_columns(grid, [_column_match(grid.headers[j], grid.caption) for j in range(ncol)])
     caption_only = False
     if not any(c[0] is not None for c in cols) and grid.caption:
         # no header names a field, the caption names the metric ("Table 1: BLEU scores of …" over "All  No UNK")

@@ -234,3 +234,38 @@ def test_text_fallback_reads_a_value_its_own_grid_missed_though_another_table_ha
     doc = Document(arxiv_id="2101.00001", version=1, pages=(page,), benchmarks=("coco",))
     got = {(c.model, c.field, c.value) for c, _, _ in collect(doc) if c.rule.startswith("table.")}
     assert ("DINO-L", "box_ap", 64.2) in got and ("EVA-G", "box_ap", 64.2) in got
+
+
+def test_a_header_wrapped_over_two_lines_names_its_field_as_a_whole() -> None:
+    """"Top-5" over "Error" in a narrow column: the top-5 error, not a generic error."""
+    words = _row(100, [(120, "Top-1"), (170, "Top-5")])
+    words += _row(109, [(60, "Network"), (120, "Error"), (170, "Error")])
+    words += _row(121, [(60, "BN-Inception"), (120, "20.1%"), (170, "4.9%")])
+    words += _row(132, [(60, "Inception-v3"), (120, "17.2%"), (170, "3.46%")])
+    grid = build_grid(words, (50, 95, 220, 140), field_of=header_field)
+    assert grid is not None
+    facts = _facts(grid)
+    assert facts[("Inception-v3", "top1_err")] == 17.2 and facts[("Inception-v3", "top5_err")] == 3.46
+
+
+def test_mask_ap_where_the_table_says_so_without_the_word_mask() -> None:
+    """"APm" beside "APm50 APm75" is mask AP (AP^m), not AP on medium objects; a segmentation table's "mAP" is
+    mask AP, and its "mAP@.5" no box AP50."""
+    words = _row(100, [(60, "Backbone"), (120, "AP"), (150, "AP50"), (180, "APm"), (210, "APm50"), (240, "APm75")])
+    words += _row(112, [(60, "Swin-T"), (120, "50.4"), (150, "69.2"), (180, "43.7"), (210, "66.6"), (240, "47.3")])
+    words += _row(123, [(60, "MaxViT-B"), (120, "53.4"), (150, "72.9"), (180, "45.7"), (210, "70.3"), (240, "50.0")])
+    grid = build_grid(words, (50, 95, 280, 135), caption="Table 4: Object detection and instance segmentation.",
+                      field_of=header_field)
+    assert grid is not None
+    got = {(f.model, f.field, f.value) for f in grid_facts(grid)}
+    assert ("MaxViT-B", "mask_ap", 45.7) in got and ("MaxViT-B", "box_ap", 53.4) in got
+    assert not any(f == "ap_m" or v in (70.3, 50.0) for _, f, v in got)
+
+    words = _row(100, [(60, "network"), (140, "mAP@[.5:.95] (%)"), (240, "mAP@.5 (%)")])
+    words += _row(112, [(60, "VGG-16"), (140, "19.5"), (240, "39.7")])
+    words += _row(123, [(60, "ResNet-101"), (140, "24.6"), (240, "44.3")])
+    grid = build_grid(words, (50, 95, 300, 135), caption="Table 5: Our segmentation result on COCO test-dev.",
+                      field_of=header_field)
+    assert grid is not None
+    assert {(f.model, f.field, f.value) for f in grid_facts(grid)} == {("VGG-16", "mask_ap", 19.5),
+                                                                       ("ResNet-101", "mask_ap", 24.6)}
