@@ -224,10 +224,14 @@ def is_numeric(text: str) -> bool:
 
     >>> [is_numeric(t) for t in ("75.2", "7.3M", "1,248,424", "4.1×109", "1.0×", "V3-Large", "93.17%", "-")]
     [True, True, True, True, False, False, True, False]
+    >>> is_numeric("32.2→34.7→35.2"), is_numeric("56.4M→62.8M"), is_numeric("2fc→RM")
+    (True, True, False)
     """
     t = _GLUED.sub("", text.strip())  # "70.3(2.9)", "79.0±0.17": the value with its spread or delta glued on
     if not t or not any(c.isdigit() for c in t):
         return False
+    if "→" in t:  # a cell of improvements step by step, set without spaces ("32.2→34.7→35.2", "56.4M→62.8M")
+        return all(part and _NUMERIC.fullmatch(part) for part in t.split("→"))
     m = _NUMERIC.fullmatch(t)
     return m is not None
 
@@ -762,6 +766,7 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
                                                             placed[j].start, cell.end, placed[j].bold)  # type: ignore[union-attr]
         bold = any(w.bold for p in labels for w in p)
         rows.append(GridRow(own, tuple(placed), _phrase_text(line), group, bold))
+    rows = _centred_multirow(rows)
     header_text = " ".join(_phrase_text(line) for line in header_lines)
     grid = Grid(bbox, tuple(tuple(h) for h in heads), tuple(rows), caption, header_text, " ".join(label_header),
                 False, ruled)
@@ -814,6 +819,31 @@ def join_label(first: str, more: str) -> str:
     if first.endswith("-") and more[:1].isalnum():
         return first + more
     return f"{first} {more}"
+
+
+def _centred_multirow(rows: Sequence[GridRow]) -> list[GridRow]:
+    """Rows under a label set once, vertically centred across them (LaTeX ``\\multirow``): the label's line holds
+    only the multirow cells ("FPN [37]  56.4M  145.8B"), the lines above and below it the other columns
+    ("minival 36.8 …", "test-dev 37.2 …"); those two rows take the centred label as their group.
+
+    >>> c = Cell("1", (0, 0, 1, 1))
+    >>> rows = [GridRow("minival", (c, None), ""), GridRow("FPN", (None, c), ""), GridRow("test-dev", (c, None), "")]
+    >>> [(r.label, r.group) for r in _centred_multirow(rows)]
+    [('minival', 'FPN'), ('FPN', ''), ('test-dev', 'FPN')]
+    """
+    out = list(rows)
+
+    def filled(r: GridRow) -> set[int]:
+        return {j for j, x in enumerate(r.cells) if x is not None}
+
+    for k in range(1, len(out) - 1):
+        above, mid, below = out[k - 1], out[k], out[k + 1]
+        if not mid.label or above.group or below.group or filled(above) != filled(below) or not filled(mid) \
+                or not filled(above) or filled(mid) & filled(above):
+            continue
+        out[k - 1] = GridRow(above.label, above.cells, above.text, mid.label, above.label_bold)
+        out[k + 1] = GridRow(below.label, below.cells, below.text, mid.label, below.label_bold)
+    return out
 
 
 def _join_wrapped(levels: Sequence[str]) -> list[str]:

@@ -269,3 +269,20 @@ def test_mask_ap_where_the_table_says_so_without_the_word_mask() -> None:
     assert grid is not None
     assert {(f.model, f.field, f.value) for f in grid_facts(grid)} == {("VGG-16", "mask_ap", 19.5),
                                                                        ("ResNet-101", "mask_ap", 24.6)}
+
+
+def test_arrow_cells_and_a_label_centred_across_its_rows() -> None:
+    """Cells of step-by-step gains set without spaces ("56.4M→62.8M") are values, the last step kept; a label
+    set once between its two rows (\\multirow), with the columns it spans, names both rows."""
+    words = _row(75, [(60, "backbone"), (120, "test set"), (180, "mAP"), (260, "params")])
+    words += _row(88, [(120, "minival"), (160, "36.8→38.1→38.8")])
+    words += _row(94, [(60, "FPN [37]"), (240, "56.4M→62.4M→62.8M")])
+    words += _row(100, [(120, "test-dev"), (160, "37.2→38.3→38.9")])
+    words += _row(113, [(120, "minival"), (160, "37.5→38.1→38.5")])
+    words += _row(119, [(60, "DCN [11]"), (240, "60.5M→66.5M→66.8M")])
+    words += _row(125, [(120, "test-dev"), (160, "38.1→38.8→39.0")])
+    grid = build_grid(words, (50, 70, 330, 135), field_of=header_field)
+    assert grid is not None
+    facts = _facts(grid)
+    assert facts[("DCN [11]", "params")] == pytest.approx(66.8e6)
+    assert facts[("DCN [11] test-dev", "box_ap")] == 39.0 and facts[("FPN [37] minival", "box_ap")] == 38.8
