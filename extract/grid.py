@@ -597,6 +597,7 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
             break
     # in a ruled table every line above the first full-width rule with lines above it is a header line (booktabs:
     # \toprule, header, \midrule): sub-headers of numbers ("0.5:0.95 0.5 0.75") stay out of the data rows
+    above_mid = -1  # lines above the midrule (the header), -1 when not known
     if ruled:
         full = sorted(r.y for r in rules if r.x1 - r.x0 >= 0.9 * (bbox[2] - bbox[0]) and bbox[1] + 2 < r.y < bbox[3]
                       and r.x0 <= bbox[0] + DEFAULT_RULE_ALIGN and r.x1 >= bbox[2] - DEFAULT_RULE_ALIGN)
@@ -605,6 +606,7 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
             body = [i for i in data_idx if _line_box(parsed[i][0])[1] >= mid]
             if len(body) >= DEFAULT_MIN_ROWS:
                 data_idx = body
+                above_mid = sum(1 for line, _, _ in parsed if _line_box(line)[3] <= mid)
     # a first "row" of values without a label, right under the header, is a sub-header of numbers (input sizes
     # "224 320" under "top-1 err (%)", budgets "40M 140M" under "mmAP"): a data row would name its model
     while len(data_idx) > DEFAULT_MIN_ROWS and not parsed[data_idx[0]][1] and data_idx[0] > 0 \
@@ -643,6 +645,8 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
     # the columns: those are group headings ("ResNet-50 backbone:") over the first rows
     over_cols = [i for i in range(first) if any(_box(p)[0] > label_x1 + 1 for p in parsed[i][1] + parsed[i][2])]
     head_end = over_cols[-1] + 1 if over_cols else 0
+    if 0 <= above_mid < head_end:
+        head_end = above_mid  # a line under the midrule is a group heading, however wide ("YOLOv4: Optimal …")
     group_lines_above = [" ".join(_phrase_text(p) for p in parsed[i][1]) for i in range(head_end, first)]
     header_lines = [parsed[i][0] for i in range(head_end)]
     headers: list[list[str]] = [[] for _ in range(ncol)]

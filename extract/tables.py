@@ -905,12 +905,15 @@ def _assumed_scale(field_name: str, values: Sequence[float]) -> float:
     return 1.0
 
 
+DEFAULT_GROUP_CHARS = 40  # a longer group heading is a title or a description ("YOLOv4: Optimal Speed and …")
+
+
 def _row_model(row: GridRow, descriptors: Sequence[str], base: str = "") -> str:
     """The row's model name: its label, the short descriptor cells left of the field columns ("1.0",
     "auto"), and the group heading above it when the label alone is no name ("+ SE", "Ours", "×1.0"); without
     a group heading, a label that adds to a model ("+RNNLM rescoring") names the row it adds to (``base``)."""
     label = row.label
-    if row.group and not model_names_like(label) and len(label) <= 24:
+    if row.group and not model_names_like(label) and len(label) <= 24 and len(row.group) <= DEFAULT_GROUP_CHARS:
         label = f"{row.group} {label}".strip()
     elif not row.group and base and label.startswith("+"):
         label = f"{base} {label}"

@@ -286,3 +286,17 @@ def test_arrow_cells_and_a_label_centred_across_its_rows() -> None:
     facts = _facts(grid)
     assert facts[("DCN [11]", "params")] == pytest.approx(66.8e6)
     assert facts[("DCN [11] test-dev", "box_ap")] == 39.0 and facts[("FPN [37] minival", "box_ap")] == 38.8
+
+
+def test_a_wide_heading_under_the_midrule_is_a_group_not_a_header() -> None:
+    """A group heading set across the table right under the midrule (the title of the paper a group of rows comes
+    from) is no header line; a heading that long is a title, not part of the rows' model name."""
+    words = _row(100, [(60, "Method"), (140, "Size"), (190, "AP"), (240, "AP50")])
+    words += _row(115, [(120, "YOLOv4: Optimal Speed and Accuracy of Object Detection")])
+    words += _row(126, [(60, "YOLOv4"), (140, "512"), (190, "43.0%"), (240, "64.9%")])
+    words += _row(137, [(60, "YOLOv4"), (140, "608"), (190, "43.5%"), (240, "65.7%")])
+    rules = [Rule(55, 96, 400), Rule(55, 110, 400), Rule(55, 147, 400)]
+    grids = read_grids(words, rules, field_of=header_field)
+    assert len(grids) == 1 and [grids[0].header(i) for i in range(len(grids[0].headers))] == ["Size", "AP", "AP50"]
+    facts = _facts(grids[0])
+    assert facts[("YOLOv4 608", "box_ap")] == 43.5 and facts[("YOLOv4 512", "ap50")] == 64.9
