@@ -671,8 +671,11 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
             reaches = [i for i, (c0, c1) in enumerate(cols) if i in below_cols and min(b[2], c1) - max(b[0], c0)
                        > 0.3 * (c1 - c0)]
             centred = not covered and _between_columns(b, cols, below_cols)
+            # (a phrase right over columns none of which has a sub-header is those columns' own header, set
+            # on a middle line of a taller header: "#param. FLOPs" between "image" / "size")
             if sparse and (len(covered) != 1 or under or len(reaches) >= 2) and (covered or reaches or under
-                                                                                   or centred):
+                                                                                   or centred) \
+                    and (len(covered) < 2 or set(covered) & below_cols):
                 # a short spanning header centred over its sub-columns ("test-dev" over "AP AP50 … APl"):
                 # it covers the sub-headed columns closer to it than to its neighbours on the line
                 # (a neighbour that sits right over one column is that column's own header: "image" of

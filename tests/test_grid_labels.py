@@ -300,3 +300,21 @@ def test_a_wide_heading_under_the_midrule_is_a_group_not_a_header() -> None:
     assert len(grids) == 1 and [grids[0].header(i) for i in range(len(grids[0].headers))] == ["Size", "AP", "AP50"]
     facts = _facts(grids[0])
     assert facts[("YOLOv4 608", "box_ap")] == 43.5 and facts[("YOLOv4 512", "ap50")] == 64.9
+
+
+def test_a_tall_header_keeps_the_short_headers_on_its_middle_line_to_their_columns() -> None:
+    """A three-line header ("image" / "size", "throughput" / "(image / s)") with "#param." and "FLOPs" set on its
+    middle line, close together: each is its own column's header, not a spanning one over the sub-headed columns."""
+    words = _row(73, [(128, "image"), (211, "throughput"), (259, "IN-1K")])
+    words += _row(79, [(51, "model"), (151, "#param."), (186, "FLOPs")])
+    words += _row(85, [(132, "size"), (212, "(image / s)"), (259, "top-1 acc.")])
+    words += _row(110, [(57, "RegNetY-16G"), (130, "2242"), (158, "84M"), (186, "16.0G"), (221, "334.7"),
+                        (263, "82.9")])
+    words += _row(121, [(57, "ConvNeXt-T"), (130, "2242"), (158, "29M"), (186, "4.5G"), (221, "774.7"),
+                        (263, "82.1")])
+    grid = build_grid(words, (49, 70, 300, 130), field_of=header_field, ruled=True,
+                      rules=[Rule(49, 70, 300), Rule(49, 95, 300), Rule(49, 130, 300)])
+    assert grid is not None
+    assert grid.headers[1] == ("#param.",) and grid.headers[2] == ("FLOPs",)
+    facts = _facts(grid)
+    assert facts[("ConvNeXt-T", "params")] == pytest.approx(29e6) and facts[("ConvNeXt-T", "flops")] == 4.5e9
