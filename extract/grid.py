@@ -755,7 +755,7 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
             else:
                 group = label
             continue
-        own = _label_text(labels, label_x1)
+        own = strip_check_marks(_label_text(labels, label_x1))
         if pending_label:
             own = functools.reduce(join_label, [*pending_label, own]).strip()
             pending_label = []
@@ -811,6 +811,23 @@ def _centred_run(b: BBox, span: Sequence[int], cols: Sequence[tuple[float, float
     if best is None or best[0] > 0.5 * (cols[best[2][-1]][1] - cols[best[2][0]][0]) / len(best[2]):
         return []
     return best[2]
+
+
+_CHECK_MARKS = frozenset({"✓", "✔", "✗", "✘", "√", "X", "XX"})  # "X": a check glyph some fonts' text layer spells so
+
+
+def strip_check_marks(label: str) -> str:
+    """A row label without the check marks of setting columns set right after it (a check-mark table: "M  B"
+    columns of ✓ before the values); a label of check marks only is empty, so the multirow label above
+    carries down.
+
+    >>> strip_check_marks("R-FCN Aligned-Inception-ResNet X"), strip_check_marks("X X"), strip_check_marks("ResNet ✓ ✓")
+    ('R-FCN Aligned-Inception-ResNet', '', 'ResNet')
+    """
+    words = label.split()
+    while words and words[-1] in _CHECK_MARKS:
+        words.pop()
+    return " ".join(words)
 
 
 def join_label(first: str, more: str) -> str:

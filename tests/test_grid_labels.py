@@ -318,3 +318,16 @@ def test_a_tall_header_keeps_the_short_headers_on_its_middle_line_to_their_colum
     assert grid.headers[1] == ("#param.",) and grid.headers[2] == ("FLOPs",)
     facts = _facts(grid)
     assert facts[("ConvNeXt-T", "params")] == pytest.approx(29e6) and facts[("ConvNeXt-T", "flops")] == 4.5e9
+
+
+def test_check_marks_after_a_label_are_no_part_of_it() -> None:
+    """A check-mark table: "M" and "B" columns of ✓ (some fonts' text layer spells the glyph "X") between the
+    label and the values; a row of check marks only is a variant of the model named above it."""
+    words = _row(100, [(60, "method"), (190, "M"), (210, "B"), (240, "AP"), (280, "AP50")])
+    words += _row(112, [(60, "R-FCN Aligned-Inception"), (240, "34.5"), (280, "55.0")])
+    words += _row(123, [(190, "X"), (240, "35.5"), (280, "55.6")])
+    words += _row(134, [(190, "✓"), (210, "✓"), (240, "37.5"), (280, "58.0")])
+    grid = build_grid(words, (50, 95, 320, 145), field_of=header_field)
+    assert grid is not None
+    got = {(f.model, f.field, f.value) for f in grid_facts(grid)}
+    assert ("R-FCN Aligned-Inception", "ap50", 58.0) in got and ("R-FCN Aligned-Inception", "box_ap", 35.5) in got
