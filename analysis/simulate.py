@@ -227,7 +227,8 @@ def simulate(sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED, n_grid: Sequenc
     ref = mean["oracle"][0]
     needed = {m: _n_needed(grid, mean[m], ref) for m in MODELS}
     headline = crossings(grid, perf, seed=seed)
-    log.info("simulation: %d sims, oracle n=%d reaches %.2f; n needed: %s", sims, grid[0], ref, needed)
+    log.info("simulation: %d sims, oracle n=%d reaches %.2f; n needed: %s", sims, grid[0], ref,
+             ", ".join(f"{m} {n:.0f}" for m, n in needed.items()))
     return SimulationResult(d=d, s=s, sims=sims, seed=seed, n_grid=grid, mean=mean, sd=sd, computation=computation,
                             reference_n=grid[0], reference_performance=ref, n_needed=needed, crossings=headline,
                             seconds=time.perf_counter() - started)

@@ -70,3 +70,14 @@ def test_crossing_interpolates_on_the_log_grid() -> None:
     c = crossings((10, 100, 1000), perf, bootstrap=0)
     assert c["flexible"].n == pytest.approx(10**2.5) and c["flexible"].sim_median == pytest.approx(10**2.5)
     assert math.isnan(c["lasso"].n) and c["lasso"].never == 1 and math.isnan(c["lasso"].sim_high)
+
+
+def test_the_simulation_log_line_gives_observations_as_whole_numbers(caplog: pytest.LogCaptureFixture) -> None:
+    import re
+
+    with caplog.at_level("INFO", logger="flopmine"):
+        simulate(sims=1, seed=2, n_grid=(20, 60, 200))
+    lines = [r.getMessage() for r in caplog.records if "n needed" in r.getMessage()]
+    assert lines, "the simulation logs how many observations each model needs"
+    needed = lines[-1].split("n needed:", 1)[1]
+    assert not re.search(r"\d\.\d{3,}", needed), needed  # 22.72541977571828 is noise to a reader

@@ -114,3 +114,43 @@ def test_worker_warnings_go_through_the_parents_logging(tmp_path: Path) -> None:
     worker_lines = [line for line in r.stderr.splitlines() if "needs a password" in line]
     assert worker_lines and all(line.startswith("WARNING") for line in worker_lines), r.stderr
     assert "WARNING flopmine.extract.pipeline: " in log_file.read_text() and "2001.00003v1.pdf: encrypted" in log_file.read_text()
+
+
+def _commands(group: object, ctx: object, path: list[str]) -> list[list[str]]:
+    found = [path]
+    if hasattr(group, "list_commands"):
+        for name in group.list_commands(ctx):  # type: ignore[attr-defined]
+            found += _commands(group.get_command(ctx, name), ctx, [*path, name])  # type: ignore[attr-defined]
+    return found
+
+
+def test_help_prose_is_wrapped_once_at_the_console_width():
+    """A docstring wrapped at the source's line length came out as ragged half-lines at 80 columns."""
+    import typer.main
+
+    root = typer.main.get_command(app)
+    ctx = root.make_context("flopmine", ["--help"], resilient_parsing=True)
+    commands = _commands(root, ctx, [])
+    assert len(commands) > 10
+    for command in commands:
+        out = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "400"}).output
+        prose = "\n".join(line.rstrip() for line in out.split("╭")[0].splitlines())  # before the option panels
+        paragraphs = [p.strip() for p in prose.split("\n\n") if p.strip() and "Usage:" not in p]
+        for paragraph in paragraphs:
+            lines = [x.strip() for x in paragraph.splitlines()]
+            for earlier, later in zip(lines, lines[1:], strict=False):
+                continues = not (later[:1] in "-*•·" or later.startswith("Example") or later[:1].isdigit())
+                # a line that the next one continues was wrapped by the console: it is (nearly) full
+                assert not continues or len(earlier) > 400 - 60, (command, earlier, later)
+
+
+@pytest.mark.parametrize("width", [20, 37, 60, 88, 120])
+def test_reflow_help_joins_any_wrapped_paragraph(width: int):
+    import textwrap
+
+    from flopmine.cli.common import reflow_help
+
+    words = ("Rows are grouped by paper then fact slot (paper, benchmark, field, model): the top 3 candidates "
+             "of each slot, best first, with a link to the PDF page; slot_rest counts the others.")
+    text = "Title line.\n\n" + textwrap.fill(words, width) + "\n\n" + textwrap.fill(words, width + 7)
+    assert reflow_help(text) == f"Title line.\n\n{words}\n\n{words}"

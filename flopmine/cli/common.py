@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -59,12 +61,43 @@ def fit_consoles_to_output() -> None:
 ProgressCallback = Callable[[int, int, str], None]
 
 
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·]\s|\d+[.)]\s|Example)")
+
+
+def reflow_help(text: str) -> str:
+    r"""A docstring's paragraphs as single lines, so ``--help`` wraps them once, at the console's width.
+
+    Docstrings are wrapped at the source's line length; rich keeps those breaks and wraps again at 80
+    columns, which leaves ragged half-lines. List items and ``Example`` lines keep their own line, and
+    a paragraph starting with click's ``\b`` marker is left as written.
+
+    >>> reflow_help("First line\ncontinues.\n\nA paragraph\nwrapped.\n- item one\n- item two")
+    'First line continues.\n\nA paragraph wrapped.\n- item one\n- item two'
+    """
+    paragraphs = []
+    for paragraph in inspect.cleandoc(text).split("\n\n"):
+        if paragraph.startswith("\b"):
+            paragraphs.append(paragraph)
+            continue
+        lines: list[str] = []
+        for line in paragraph.splitlines():
+            if lines and not _LIST_ITEM.match(line):
+                lines[-1] = f"{lines[-1]} {line.strip()}"
+            else:
+                lines.append(line.strip())
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
 def hide_flag_types(command: Any, ctx: Any) -> None:
-    """Show nothing in the type column for plain flags (``--dry-run``, ``--help``), not ``<bool>``.
+    """Show nothing in the type column for plain flags (``--dry-run``, ``--help``), not ``<bool>``, and
+    reflow the help text (``reflow_help``).
 
     Sub-groups (``review``) are walked too, so every command's help looks the same. Duck-typed:
     typer carries its own copy of click, whose classes are not ``click``'s.
     """
+    if getattr(command, "help", None):
+        command.help = reflow_help(command.help)
     for param in command.get_params(ctx):
         if getattr(param, "param_type_name", "") == "option" and getattr(param, "is_flag", False) \
                 and param.metavar is None:
