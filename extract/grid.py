@@ -190,6 +190,19 @@ def words_from_chars(text: str, boxes: Sequence[BBox | None], *, gap: float = DE
     return out
 
 
+def is_sideways(word: Word) -> bool:
+    """A word set sideways (a group label rotated down a table's side, ``\\rotatebox{90}``): its letters stack
+    vertically, so its box is much taller than wide. Such a word spans several rows and would merge their lines.
+
+    >>> is_sideways(Word("#Params", 152, 189, 158, 216)), is_sideways(Word("AP", 0, 0, 10, 7)), is_sideways(Word("I", 0, 0, 2, 7))
+    (True, False, False)
+    """
+    return len(word.text) >= 2 and word.height > DEFAULT_SIDEWAYS_RATIO * max(word.x1 - word.x0, 1.0)
+
+
+DEFAULT_SIDEWAYS_RATIO = 2.0  # height over width of a word set sideways
+
+
 def group_lines(words: Sequence[Word], *, overlap: float = DEFAULT_LINE_OVERLAP) -> list[list[Word]]:
     """Words grouped into lines (shared vertical extent), top to bottom, each line left to right.
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import logging
+import math
 import re
 import struct
 import time
@@ -265,6 +266,40 @@ def bold_chars(textpage: pdfium.PdfTextPage, text: str) -> frozenset[int]:
                 out.extend(range(i, i + width))
         i += width
     return frozenset(out) if len(out) < i else frozenset()  # an all-bold page says nothing
+
+
+def sideways_chars(textpage: pdfium.PdfTextPage, text: str) -> frozenset[int]:
+    """Indices of ``text`` (as ``_page_chars`` returns it) whose glyphs are set sideways (a table's group label
+    rotated down its side, ``\\rotatebox{90}``): their letters stack vertically and would merge the rows they
+    span. The angle is read once per text object (consecutive characters share one).
+
+    Only in the usual case where PDFium's text view has one character per glyph (else empty).
+    """
+    raw = textpage.get_text_range()
+    if len(raw) != textpage.count_chars():
+        return frozenset()
+    handle = _address(textpage.raw)
+    get_object = _bare_fn("FPDFText_GetTextObject", ctypes.c_void_p, ctypes.c_int)
+    get_angle = _bare_fn("FPDFText_GetCharAngle", ctypes.c_float, ctypes.c_int)
+    known: dict[int, bool] = {}
+    out: list[int] = []
+    i = 0  # index in the cleaned text
+    for k, ch in enumerate(raw):
+        if ch == "\r":
+            continue
+        width = len(_CLEAN.get(ord(ch), ch))
+        if not ch.isspace():
+            obj = get_object(handle, k) or 0
+            turned = known.get(obj)
+            if turned is None:
+                turned = known[obj] = abs(math.sin(get_angle(handle, k))) > DEFAULT_SIDEWAYS_SIN
+            if turned:
+                out.extend(range(i, i + width))
+        i += width
+    return frozenset(out)
+
+
+DEFAULT_SIDEWAYS_SIN = 0.5  # a glyph turned more than 30° from the baseline is set sideways
 
 
 # ---------------------------------------------------------------- pdfplumber: tables
@@ -682,10 +717,12 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
                 text, char_boxes = _page_chars(textpage, top, boxes)
                 rules: list[tuple[float, float, float]] = []
                 bold: frozenset[int] = frozenset()
+                sideways: frozenset[int] = frozenset()
                 if layout and needs_layout(text):  # a caption and lines of numbers: a table page
                     bounds = list(_path_bounds(_address(page.raw)))
                     rules = horizontal_rules(bounds, top)
                     bold = bold_chars(textpage, text) if boxes else frozenset()
+                    sideways = sideways_chars(textpage, text) if boxes else frozenset()
                     objs = plumber_objects(page, textpage, top, i + 1, bounds) if PLUMBER_TABLES else None
                     if objs is not None:
                         objects[i + 1] = objs
@@ -695,7 +732,8 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
             except pdfium.PdfiumError as e:
                 raise PdfError(f"page cannot be parsed ({e})", path=path, page=i + 1, reason="corrupt") from e
             pg = Page(number=i + 1, text=text, width=float(width), height=float(height),
-                      char_boxes=tuple(char_boxes) if boxes else (), rules=tuple(rules), bold=bold)
+                      char_boxes=tuple(char_boxes) if boxes else (), rules=tuple(rules), bold=bold,
+                      sideways=sideways)
             if layout and boxes and (rules or needs_layout(text)):
                 pg = replace(pg, tables=grid_tables(pg))
             pages.append(pg)

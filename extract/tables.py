@@ -27,7 +27,7 @@ from flopmine.benchmarks import load_registry
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox
 
 from .document import Page, Table
-from .grid import Grid, GridRow, Rule, read_grids, words_from_chars
+from .grid import Grid, GridRow, Rule, is_sideways, read_grids, words_from_chars
 from .normalise import find_quantities, parse_cell
 
 DEFAULT_FUZZY_CUTOFF = 90.0
@@ -1116,6 +1116,9 @@ def grid_tables(page: Page) -> tuple[Table, ...]:
     without character boxes. Measured against pdfplumber's finder on the dev corpus in ``docs/extract.md``."""
     if not page.char_boxes:
         return ()
-    words = words_from_chars(page.text, page.char_boxes, bold=page.bold.__contains__ if page.bold else None)
+    boxes = page.char_boxes if not page.sideways else \
+        tuple(None if i in page.sideways else b for i, b in enumerate(page.char_boxes))
+    words = words_from_chars(page.text, boxes, bold=page.bold.__contains__ if page.bold else None)
+    words = [w for w in words if not is_sideways(w)]  # sideways words PDFium gave no angle for
     grids = read_grids(words, [Rule(x0, y, x1) for x0, y, x1 in page.rules], field_of=header_field)
     return tuple(Table(page=page.number, rows=g.to_rows(), bbox=g.bbox, caption=g.caption, grid=g) for g in grids)

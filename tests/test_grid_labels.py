@@ -331,3 +331,46 @@ def test_check_marks_after_a_label_are_no_part_of_it() -> None:
     assert grid is not None
     got = {(f.model, f.field, f.value) for f in grid_facts(grid)}
     assert ("R-FCN Aligned-Inception", "ap50", 58.0) in got and ("R-FCN Aligned-Inception", "box_ap", 35.5) in got
+
+
+def test_a_sideways_group_label_does_not_merge_the_rows_it_spans(tmp_path) -> None:  # noqa: ANN001
+    """A group label rotated down the table's left side (\\rotatebox{90}) spans several rows; its glyphs are
+    set aside (``Page.sideways``) so that each row keeps its own line."""
+    import io
+
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    from flopmine.extract.pdf import read_document
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=letter, invariant=1)
+    h = letter[1]
+    c.setFont("Times-Roman", 9)
+    c.drawString(72, h - 80, "Table 4: Comparison on ImageNet.")
+    c.line(72, h - 92, 400, h - 92)
+    for x, text in [(100, "Model"), (250, "Top-1 (%)"), (320, "#Params (M)")]:
+        c.drawString(x, h - 102, text)
+    c.line(72, h - 106, 400, h - 106)
+    rows = [("Tiny-A", "79.1", "5.4"), ("Tiny-B", "80.7", "5.4"), ("Tiny-C", "81.5", "11"), ("Tiny-D", "83.2", "11")]
+    for k, (name, acc, params) in enumerate(rows):
+        y = h - 117 - 9 * k
+        c.drawString(100, y, name)
+        c.drawRightString(280, y, acc)
+        c.drawRightString(350, y, params)
+    c.saveState()
+    c.translate(88, h - 150)
+    c.rotate(90)
+    c.drawString(0, 0, "5-11M params")  # the sideways group label, across all four rows
+    c.restoreState()
+    c.line(72, h - 150, 400, h - 150)
+    c.drawString(72, h - 180, "We compare our models with the state of the art at a similar size in the table.")
+    c.showPage()
+    c.save()
+    pdf = tmp_path / "2101.00001v1.pdf"
+    pdf.write_bytes(buf.getvalue())
+    page = read_document(pdf, arxiv_id="2101.00001", version=1).pages[0]
+    assert page.sideways
+    grids = [t.grid for t in page.tables if t.grid is not None]
+    assert grids and [r.label for r in grids[0].rows] == ["Tiny-A", "Tiny-B", "Tiny-C", "Tiny-D"]
+    assert _facts(grids[0])[("Tiny-D", "params")] == pytest.approx(11e6)
