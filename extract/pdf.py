@@ -230,26 +230,30 @@ _BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi|medi|cmbx|cmb\d|bx\d|-b
 _FORCE_BOLD = 1 << 18  # PDF font descriptor flag
 
 
-def bold_chars(textpage: pdfium.PdfTextPage, text: str) -> frozenset[int]:
-    """Indices of ``text`` (as ``_page_chars`` returns it) whose glyphs are set in a bold font: a font name
-    with Bold / Medium / Black / CMBX in it, or the descriptor's ForceBold flag. Tables print their best
-    value in bold. Font info is read once per text object (consecutive characters share one).
+def styled_chars(textpage: pdfium.PdfTextPage, text: str) -> tuple[frozenset[int], frozenset[int]]:
+    """Indices of ``text`` (as ``_page_chars`` returns it) whose glyphs are set in a bold font, and those set
+    sideways. Bold: a font name with Bold / Medium / Black / CMBX in it, or the descriptor's ForceBold flag
+    (tables print their best value in bold). Sideways: turned more than 30° from the baseline (a table's group
+    label rotated down its side, ``\\rotatebox{90}``, whose letters stack vertically and would merge the rows
+    they span). Font and angle are read once per text object (consecutive characters share one).
 
-    Only in the usual case where PDFium's text view has one character per glyph (else empty).
+    Only in the usual case where PDFium's text view has one character per glyph (else both empty).
     """
     raw = textpage.get_text_range()
     n = textpage.count_chars()
     if len(raw) != n:
-        return frozenset()
+        return frozenset(), frozenset()
     handle = _address(textpage.raw)
     get_object = _bare_fn("FPDFText_GetTextObject", ctypes.c_void_p, ctypes.c_int)
     get_info = _bare_fn("FPDFText_GetFontInfo", ctypes.c_ulong, ctypes.c_int, ctypes.c_void_p, ctypes.c_ulong,
                         ctypes.c_void_p)
+    get_angle = _bare_fn("FPDFText_GetCharAngle", ctypes.c_float, ctypes.c_int)
     buf = ctypes.create_string_buffer(128)
     flags = ctypes.c_int()
     at_buf, at_flags = ctypes.addressof(buf), ctypes.addressof(flags)
-    known: dict[int, bool] = {}
-    out: list[int] = []
+    known: dict[int, tuple[bool, bool]] = {}  # text object → (bold, sideways)
+    bold: list[int] = []
+    sideways: list[int] = []
     i = 0  # index in the cleaned text
     for k, ch in enumerate(raw):
         if ch == "\r":
@@ -257,46 +261,19 @@ def bold_chars(textpage: pdfium.PdfTextPage, text: str) -> frozenset[int]:
         width = len(_CLEAN.get(ord(ch), ch))
         if not ch.isspace():
             obj = get_object(handle, k) or 0
-            bold = known.get(obj)
-            if bold is None:
+            style = known.get(obj)
+            if style is None:
                 size = get_info(handle, k, at_buf, 128, at_flags)
                 name = buf.raw[:max(size - 1, 0)].decode("latin-1")
-                bold = known[obj] = bool(_BOLD_NAME.search(name)) or bool(flags.value & _FORCE_BOLD)
-            if bold:
-                out.extend(range(i, i + width))
+                style = known[obj] = (bool(_BOLD_NAME.search(name)) or bool(flags.value & _FORCE_BOLD),
+                                      abs(math.sin(get_angle(handle, k))) > DEFAULT_SIDEWAYS_SIN)
+            if style[0]:
+                bold.extend(range(i, i + width))
+            if style[1]:
+                sideways.extend(range(i, i + width))
         i += width
-    return frozenset(out) if len(out) < i else frozenset()  # an all-bold page says nothing
-
-
-def sideways_chars(textpage: pdfium.PdfTextPage, text: str) -> frozenset[int]:
-    """Indices of ``text`` (as ``_page_chars`` returns it) whose glyphs are set sideways (a table's group label
-    rotated down its side, ``\\rotatebox{90}``): their letters stack vertically and would merge the rows they
-    span. The angle is read once per text object (consecutive characters share one).
-
-    Only in the usual case where PDFium's text view has one character per glyph (else empty).
-    """
-    raw = textpage.get_text_range()
-    if len(raw) != textpage.count_chars():
-        return frozenset()
-    handle = _address(textpage.raw)
-    get_object = _bare_fn("FPDFText_GetTextObject", ctypes.c_void_p, ctypes.c_int)
-    get_angle = _bare_fn("FPDFText_GetCharAngle", ctypes.c_float, ctypes.c_int)
-    known: dict[int, bool] = {}
-    out: list[int] = []
-    i = 0  # index in the cleaned text
-    for k, ch in enumerate(raw):
-        if ch == "\r":
-            continue
-        width = len(_CLEAN.get(ord(ch), ch))
-        if not ch.isspace():
-            obj = get_object(handle, k) or 0
-            turned = known.get(obj)
-            if turned is None:
-                turned = known[obj] = abs(math.sin(get_angle(handle, k))) > DEFAULT_SIDEWAYS_SIN
-            if turned:
-                out.extend(range(i, i + width))
-        i += width
-    return frozenset(out)
+    # an all-bold page says nothing
+    return (frozenset(bold) if len(bold) < i else frozenset()), frozenset(sideways)
 
 
 DEFAULT_SIDEWAYS_SIN = 0.5  # a glyph turned more than 30° from the baseline is set sideways
@@ -721,8 +698,8 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
                 if layout and needs_layout(text):  # a caption and lines of numbers: a table page
                     bounds = list(_path_bounds(_address(page.raw)))
                     rules = horizontal_rules(bounds, top)
-                    bold = bold_chars(textpage, text) if boxes else frozenset()
-                    sideways = sideways_chars(textpage, text) if boxes else frozenset()
+                    if boxes:
+                        bold, sideways = styled_chars(textpage, text)
                     objs = plumber_objects(page, textpage, top, i + 1, bounds) if PLUMBER_TABLES else None
                     if objs is not None:
                         objects[i + 1] = objs
