@@ -27,7 +27,7 @@ from flopmine.benchmarks import load_registry
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox
 
 from .document import Page, Table
-from .grid import Grid, GridRow, Rule, is_sideways, read_grids, words_from_chars
+from .grid import Grid, GridRow, Rule, is_numeric, is_sideways, read_grids, words_from_chars
 from .normalise import find_quantities, parse_cell
 
 DEFAULT_FUZZY_CUTOFF = 90.0
@@ -905,6 +905,8 @@ def _assumed_scale(field_name: str, values: Sequence[float]) -> float:
     return 1.0
 
 
+_RATIO_CELL = re.compile(r"\(?\d+(?:\.\d+)?\s?[x×]\)?")
+_NAME_HEADER = re.compile(r"(?:our |baseline |best )?(?:models?|methods?|networks?|architectures?)")
 DEFAULT_GROUP_CHARS = 40  # a longer group heading is a title or a description ("YOLOv4: Optimal Speed and …")
 
 
@@ -1029,6 +1031,10 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     unlabelled = not any(r.label or r.group for r in grid.rows)
     # columns headed by a model name under a field named above them or in the caption ("APbox" over "ViT-B
     # ViT-L"): each row's method on that backbone or size, "MAE ViT-L"
+    # columns of model names ("Model", "Our Model", "Method") among the values: a value belongs to the name left
+    # of it when the row's label is no model (a dataset, a setting)
+    name_cols = {j for j in range(ncol) if cols[j][0] is None and grid.headers[j]
+                 and _NAME_HEADER.fullmatch(_norm_header(grid.headers[j][-1]))}
     named_cols = {j for j in range(ncol) if cols[j][0] is not None and grid.headers[j]
                   and model_names_like(grid.headers[j][-1]) and header_field(grid.headers[j][-1]) is None}
     for row in grid.rows:
@@ -1061,8 +1067,13 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                 continue
             if FIELDS[hm.field].kind == "metric":
                 metric_col += 1
+            left_name = next((row.cells[k] for k in sorted(name_cols, reverse=True) if k < j and row.cells[k] is not None
+                              and not is_numeric(row.cells[k].text)), None) if name_cols else None
             if transposed:
                 cell_model = _column_model(grid.headers[j], family)
+            elif left_name is not None and not clean_row_label(row.label):
+                # rows of datasets, models in cells: "CIFAR-10 | NASNet-A 98.0% 85M | EfficientNet-B0 98.1% 4M"
+                cell_model = left_name.text
             elif model and j in named_cols:
                 cell_model = f"{model} {grid.headers[j][-1]}"
             else:
@@ -1077,6 +1088,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                     pairs = [(parts[0], HeaderMatch(first.field, hm.scale, hm.score, hm.benchmark, hm.text)),
                              (parts[1], HeaderMatch(second.field, hm.scale, hm.score, hm.benchmark, hm.text))]
             for tok, m in pairs:
+                if m.field in _SCALED_FIELDS and _RATIO_CELL.fullmatch(tok.strip()):
+                    continue  # "(8.7x)", "21×": how many times smaller, not a count
                 value, flags = _cell_value(tok, m)
                 if value is None:
                     continue

@@ -374,3 +374,19 @@ def test_a_sideways_group_label_does_not_merge_the_rows_it_spans(tmp_path) -> No
     grids = [t.grid for t in page.tables if t.grid is not None]
     assert grids and [r.label for r in grids[0].rows] == ["Tiny-A", "Tiny-B", "Tiny-C", "Tiny-D"]
     assert _facts(grids[0])[("Tiny-D", "params")] == pytest.approx(11e6)
+
+
+def test_rows_of_datasets_take_their_models_from_the_model_columns() -> None:
+    """Rows are datasets and the models sit in "Model" / "Our Model" columns among the values: each value
+    belongs to the model name left of it; a ratio "(8.7x)" in a parameter column is no count."""
+    words = _row(100, [(60, "Dataset"), (120, "Model"), (185, "Acc."), (215, "#Param"), (255, "Our Model"),
+                       (330, "Acc."), (360, "#Param")])
+    words += _row(112, [(60, "CIFAR-10"), (120, "NASNet-A"), (185, "98.0%"), (215, "85M"), (255, "EfficientNet-B0"),
+                        (330, "98.1%"), (360, "(21x)")])
+    words += _row(123, [(60, "CIFAR-100"), (120, "NASNet-A"), (185, "87.5%"), (215, "85M"), (255, "EfficientNet-B0"),
+                        (330, "88.1%"), (360, "(21x)")])
+    grid = build_grid(words, (50, 95, 400, 135), field_of=header_field)
+    assert grid is not None
+    got = {(f.model, f.field, f.value) for f in grid_facts(grid)}
+    assert ("EfficientNet-B0", "acc", 98.1) in got and ("NASNet-A", "params", 85e6) in got
+    assert not any(f == "params" and m == "EfficientNet-B0" for m, f, _ in got)
