@@ -9,6 +9,10 @@ attach to those rows by the **join rule** (also in docs/analysis.md):
 3. else empty. A paper-level fact with several candidate models (own models and quoted baselines)
    is attached to none and reported as ambiguous in the warnings.
 
+A compute fact that names a benchmark joins rows of that benchmark only (a training time of a CIFAR-10
+run never reaches the model's ImageNet row); one without a benchmark joins rows of any benchmark, after
+the fact of the row's own benchmark.
+
 Every reviewed fact that reaches no row is listed with its reason (``UNJOINED_REASONS``) in
 ``BuildResult.unjoined`` and ``<home>/dataset/unjoined.csv``; nothing is dropped silently.
 
@@ -527,6 +531,28 @@ def normalise_models(models: pd.Series) -> pd.Series:
     return pd.Series(out, index=models.index, dtype=object)
 
 
+#: New-style ids ``parse_id`` takes as they are (ASCII digits only: in Python a regex digit also matches other scripts' digits).
+_PLAIN_NEW_ID = r"[0-9]{4}\.[0-9]{4,5}(?:v[0-9]{1,3})?"
+
+
+def own_model_marks(models: pd.Series) -> np.ndarray:
+    """``bool(m and _OURS.search(m))`` per model name; the regex runs only on names that can match (an ASCII
+    name holding "ours", "our model" or "proposed" in any case, or a non-ASCII name: IGNORECASE folds a few
+    non-ASCII letters, such as the long s, onto ASCII ones).
+
+    >>> own_model_marks(pd.Series(["Net (ours)", "Net (Proposed)", "Ourselves-Net", "ResNet", "", "Net (ourſ)"])).tolist()
+    [True, True, False, False, False, True]
+    """
+    text = models.fillna("").astype(str)
+    lower = text.str.lower()
+    maybe = (lower.str.contains("ours", regex=False) | lower.str.contains("our model", regex=False)
+             | lower.str.contains("proposed", regex=False) | ~text.map(str.isascii)).to_numpy(bool)
+    out = np.zeros(len(text), bool)
+    if maybe.any():
+        out[maybe] = _per_value(text[maybe], lambda m: bool(m and _OURS.search(m)), bool)
+    return out
+
+
 def _winners(facts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """One fact per key: the newest paper version, then the latest decision, then correct > add > accept
     (the first in reading order on a tie, as ``_choose``). Adds ``conflict`` (the key's reviewed values
@@ -591,7 +617,7 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     f = facts.reset_index(drop=True)
     f = f[["arxiv_id", "version", "field", "number", "text", "benchmark", "model", "page", "decision", "candidate_id",
            "decided_at", "forced"]]
-    f = f.assign(nm=normalise_models(f["model"]).to_numpy(), ours=_per_value(f["model"], lambda m: bool(m and _OURS.search(m)), bool))
+    f = f.assign(nm=normalise_models(f["model"]).to_numpy(), ours=own_model_marks(f["model"]))
     is_metric = f["field"].isin(METRIC_FIELDS).to_numpy(bool)
     no_benchmark = is_metric & (f["benchmark"] == "").to_numpy()
     for r in f[no_benchmark].head(MAX_NAMED).itertuples():
@@ -621,13 +647,34 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
                                 np.where(per_paper["n_own"] == 1, own.reindex(per_paper.index), None)),
                        index=per_paper.index, dtype=object)
 
-    won_compute = _winners(compute, ["arxiv_id", "nm", "field"])
+    # a compute fact of a benchmark joins rows of that benchmark only; one without, rows of any benchmark
+    won_compute = _winners(compute, ["arxiv_id", "benchmark", "nm", "field"])
     paper_level = won_compute[won_compute["nm"] == ""]
-    reason = _unjoined_reasons(f, is_metric, no_benchmark, rows, target)
+
+    # metric values, and compute facts attached by the join rule: the model's own fact before the paper's,
+    # the fact of the row's benchmark before one without a benchmark
+    won_metric = _winners(metric, ["row", "field"])
+    row_index = pd.DataFrame({"row": np.arange(n), "arxiv_id": rows["arxiv_id"], "rnm": rows["nm"],
+                              "rb": rows["benchmark"]})
+    by_model = row_index.merge(won_compute[won_compute["nm"] != ""].drop(columns="row", errors="ignore"),
+                               left_on=["arxiv_id", "rnm"], right_on=["arxiv_id", "nm"])
+    is_target = rows["nm"].to_numpy(object) == target.to_numpy(object)[target.index.get_indexer(rows["arxiv_id"])]
+    by_paper = row_index[is_target].merge(paper_level, on="arxiv_id")
+    parts = []
+    for part, how, prio in ((by_model, "model", 0), (by_paper, "paper", 2)):
+        same = (part["benchmark"] == part["rb"]).to_numpy(bool)
+        keep = same | (part["benchmark"] == "").to_numpy(bool)
+        parts.append(part[keep].assign(how=how, prio=np.where(same[keep], prio, prio + 1)))
+    field_order = {fld: i for i, fld in enumerate(COMPUTE_FIELDS)}
+    attached = pd.concat(parts, ignore_index=True)
+    attached = attached.assign(order=_per_value(attached["field"], field_order.__getitem__, int))
+    attached = attached.sort_values(["row", "order", "prio"], kind="stable").drop_duplicates(["row", "field"])
+
+    reason = _unjoined_reasons(f, is_metric, no_benchmark, rows, target, attached)
     ambiguous_papers = f.loc[reason == AMBIGUOUS_MODEL, "arxiv_id"].drop_duplicates().tolist()
     ambiguous: list[str] = []
     for aid in ambiguous_papers[:MAX_NAMED]:
-        fields = paper_level.loc[paper_level["arxiv_id"] == aid, "field"]
+        fields = set(paper_level.loc[paper_level["arxiv_id"] == aid, "field"])
         names = sorted(m or "(unnamed)" for m in rows.loc[rows["arxiv_id"] == aid, "model"])
         ambiguous.append(f"{aid}: paper-level {', '.join(sorted(fields))} name(s) no model and the paper has "
                          f"{int(per_paper.loc[aid, 'n_models'])} models, none or several marked (ours) "
@@ -638,18 +685,6 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
         if len(ambiguous) > MAX_NAMED:
             warnings.append(f"… and {len(ambiguous) - MAX_NAMED} more papers with ambiguous paper-level compute facts "
                             f"({len(ambiguous)} in all)")
-
-    # metric values, and compute facts attached by the join rule (the model's own fact before the paper's)
-    won_metric = _winners(metric, ["row", "field"])
-    row_index = pd.DataFrame({"row": np.arange(n), "arxiv_id": rows["arxiv_id"], "nm": rows["nm"]})
-    by_model = row_index[row_index["nm"] != ""].merge(won_compute[won_compute["nm"] != ""].drop(columns="row", errors="ignore"),
-                                                      on=["arxiv_id", "nm"]).assign(how="model")
-    is_target = rows["nm"].to_numpy(object) == target.to_numpy(object)[target.index.get_indexer(rows["arxiv_id"])]
-    by_paper = row_index[is_target].merge(paper_level.drop(columns="nm"), on="arxiv_id").assign(how="paper")
-    field_order = {fld: i for i, fld in enumerate(COMPUTE_FIELDS)}
-    attached = pd.concat([by_model, by_paper], ignore_index=True)
-    attached = attached.assign(order=_per_value(attached["field"], field_order.__getitem__, int), prio=(attached["how"] == "paper").astype(int))
-    attached = attached.sort_values(["row", "order", "prio"], kind="stable").drop_duplicates(["row", "field"])
 
     out: dict[str, object] = {"arxiv_id": rows["arxiv_id"].to_numpy(), "benchmark": rows["benchmark"].to_numpy(),
                               "model": rows["model"].to_numpy()}
@@ -684,7 +719,14 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     id_codes, ids = pd.factorize(rows["arxiv_id"])
     year_of, month_of, bad_of = np.full(len(ids), np.nan), np.full(len(ids), np.nan), np.zeros(len(ids), bool)
     id_warnings: list[str] = []
-    for i, aid in enumerate(ids.tolist()):
+    # plain new-style ids (parse_id accepts every one of them) at a time; anything else through parse_id
+    id_text = pd.Series(np.asarray(ids, dtype=object), dtype=object)
+    plain = id_text.str.fullmatch(_PLAIN_NEW_ID).fillna(False).to_numpy(bool)
+    yy = id_text[plain].str.slice(0, 2).astype("int64").to_numpy()
+    year_of[plain] = np.where(yy >= 91, 1900 + yy, 2000 + yy)
+    month_of[plain] = id_text[plain].str.slice(2, 4).astype("int64").to_numpy()
+    for i in np.flatnonzero(~plain).tolist():
+        aid = id_text[i]
         try:
             year_of[i], month_of[i] = parse_id(aid).year_month
         except InvalidIdError:
@@ -731,38 +773,58 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
 
 
 def _unjoined_reasons(f: pd.DataFrame, is_metric: np.ndarray, no_benchmark: np.ndarray, rows: pd.DataFrame,
-                      target: pd.Series) -> np.ndarray:
+                      target: pd.Series, attached: pd.DataFrame) -> np.ndarray:
     """Per fact of ``f`` (with ``nm``), why the join rule gives it no row ("" when it reaches one).
 
-    A metric fact with a benchmark always makes its row; the losers of a key whose winner reached a row are
-    in that row's ``conflict:<field>`` flag, so they are not listed.
+    A metric fact with a benchmark always makes its row; the losers of a key (paper, benchmark, model,
+    field) whose winner reached a row (``attached``) are in that row's ``conflict:<field>`` flag, so they
+    are not listed.
     """
     reason = np.full(len(f), "", dtype=object)
     reason[no_benchmark] = NO_BENCHMARK
-    is_compute = ~is_metric
+    compute = np.flatnonzero(~is_metric)
+    if not len(compute):
+        return reason
+    c = f.iloc[compute]
     # integer codes (equal text → equal code) instead of string tuples: 10× faster at 10^5 facts
-    aid, aid_rows, aid_target = _shared_codes(f["arxiv_id"], rows["arxiv_id"], pd.Series(target.index))
-    nm, nm_rows, nm_target = _shared_codes(f["nm"], rows["nm"], target.fillna(""))
-    width = int(max(nm.max(initial=0), nm_rows.max(initial=0), nm_target.max(initial=0))) + 1
-    named = is_compute & (f["nm"] != "").to_numpy(bool)
-    has_row = np.isin(aid * width + nm, aid_rows * width + nm_rows)
-    reason[named & ~has_row] = NO_ROW_FOR_MODEL
-    unnamed = is_compute & ~named
+    aid, aid_rows, aid_target, aid_att = _shared_codes(c["arxiv_id"], rows["arxiv_id"], pd.Series(target.index),
+                                                       attached["arxiv_id"])
+    bench, bench_rows, bench_att = _shared_codes(c["benchmark"], rows["benchmark"], attached["benchmark"])
+    nm, nm_rows, nm_target, nm_att = _shared_codes(c["nm"], rows["nm"], target.fillna(""), attached["nm"])
+    fld, fld_att = _shared_codes(c["field"], attached["field"])
+
+    wb, wn, wf = (int(max(x.max(initial=0) for x in group)) + 1 for group in (
+        (bench, bench_rows, bench_att), (nm, nm_rows, nm_target, nm_att), (fld, fld_att)))
+
+    def key(a: np.ndarray, n: np.ndarray, b: np.ndarray | None = None, fl: np.ndarray | None = None) -> np.ndarray:
+        """One int64 per (paper, model[, benchmark][, field]): equal tuples, equal keys."""
+        k = a * wn + n
+        if b is not None:
+            k = k * wb + b
+        if fl is not None:
+            k = k * wf + fl
+        return k
+
+    used = np.isin(key(aid, nm, bench, fld), key(aid_att, nm_att, bench_att, fld_att))
+    has_bench_row = np.isin(key(aid, nm, bench), key(aid_rows, nm_rows, bench_rows))
+    has_paper_row = np.isin(key(aid, nm), key(aid_rows, nm_rows))
+    named = (c["nm"] != "").to_numpy(bool)
+    any_bench = (c["benchmark"] == "").to_numpy(bool)
+    has_row = np.where(any_bench, has_paper_row, has_bench_row)
     position = np.full(int(max(aid.max(initial=0), aid_target.max(initial=0))) + 1, -1)
     position[aid_target] = np.arange(len(aid_target))
     where = position[aid]
     in_paper = where >= 0
-    ambiguous = np.zeros(len(f), bool)
+    ambiguous = np.zeros(len(c), bool)
     ambiguous[in_paper] = target.isna().to_numpy(bool)[where[in_paper]]
-    reason[unnamed & ~in_paper] = NO_ROW_IN_PAPER
-    reason[unnamed & ambiguous] = AMBIGUOUS_MODEL
-    # a paper-level value attached to the own model loses to that model's own value of the field
-    attached = np.flatnonzero(unnamed & in_paper & ~ambiguous)
-    fld = pd.factorize(f["field"])[0]
-    n_fields = int(fld.max(initial=0)) + 1
-    model_keys = (aid * width + nm) * n_fields + fld
-    keys = (aid[attached] * width + nm_target[where[attached]]) * n_fields + fld[attached]
-    reason[attached[np.isin(keys, model_keys[named & has_row])]] = MODEL_FACT_WINS
+    own = np.zeros(len(c), dtype="int64")
+    own[in_paper] = nm_target[where[in_paper]]
+    target_row = in_paper & ~ambiguous & (any_bench | np.isin(key(aid, own, bench), key(aid_rows, nm_rows, bench_rows)))
+    out = np.select(
+        [used, named & ~has_row, named, ~in_paper, ambiguous, ~target_row],
+        ["", NO_ROW_FOR_MODEL, MODEL_FACT_WINS, NO_ROW_IN_PAPER, AMBIGUOUS_MODEL, NO_ROW_FOR_MODEL],
+        MODEL_FACT_WINS).astype(object)
+    reason[compute] = out
     return reason
 
 
@@ -886,9 +948,9 @@ def derive_compute(frame: pd.DataFrame, lookup: GflopsLookup | None = None,
     df["hardware_burden_gflop"] = df["hardware_burden_gflop"].where(df["hardware_burden_gflop"].notna(), burden)
     for c in ("year", "month", "version"):
         df[c] = df[c].astype("Int64")
-    if not pd.api.types.is_bool_dtype(df["gflops_imputed_flag"]):
-        df["gflops_imputed_flag"] = df["gflops_imputed_flag"].map(
-            lambda v: str(v).strip().lower() in ("true", "1", "1.0")).astype(bool)
+    if not pd.api.types.is_bool_dtype(df["gflops_imputed_flag"]):  # once per distinct cell, not per row
+        df["gflops_imputed_flag"] = pd.Series(_per_value(
+            df["gflops_imputed_flag"], lambda v: str(v).strip().lower() in ("true", "1", "1.0"), bool), index=df.index)
     return df[[*dictionary.COLUMN_NAMES, *[c for c in df.columns if c not in dictionary.BY_NAME]]], warnings
 
 
@@ -964,8 +1026,6 @@ def flag_and_impute(frame: pd.DataFrame) -> tuple[pd.DataFrame, Conversion | Non
 
 def fit_conversion(frame: pd.DataFrame) -> Conversion | None:
     """Fit Figure 7's log-log OLS of GFLOPs per pass on params, one point per paper × model."""
-    import statsmodels.api as sm
-
     pts = frame.loc[(frame["params"] > 0) & (frame["gflops_per_pass"] > 0), ["arxiv_id", "model", "params",
                                                                             "gflops_per_pass"]]
     pts = pts[conversion_overflow(pts) == 0]
@@ -974,10 +1034,36 @@ def fit_conversion(frame: pd.DataFrame) -> Conversion | None:
         return None
     x = np.log10(pts["params"].to_numpy(float))
     y = np.log10(pts["gflops_per_pass"].to_numpy(float))
-    res = sm.OLS(y, sm.add_constant(x)).fit()
-    return Conversion(intercept=float(res.params[0]), slope=float(res.params[1]), se_intercept=float(res.bse[0]),
-                      se_slope=float(res.bse[1]), r2=float(res.rsquared), n=int(res.nobs),
+    params, bse, r2 = ols_line(x, y)
+    return Conversion(intercept=float(params[0]), slope=float(params[1]), se_intercept=float(bse[0]),
+                      se_slope=float(bse[1]), r2=float(r2), n=len(x),
                       params_min=float(pts["params"].min()), params_max=float(pts["params"].max()))
+
+
+def ols_line(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(intercept, slope), their standard errors and R² of ``y`` on a constant and ``x``: the arithmetic of
+    ``statsmodels.OLS(y, add_constant(x)).fit()`` step by step (pseudo-inverse by SVD), so the numbers are the
+    same to the last bit (tested), without importing statsmodels: that import was 2 s of `flopmine build`'s CPU.
+
+    >>> params, bse, r2 = ols_line(np.array([1.0, 2.0, 3.0, 4.0]), np.array([3.0, 5.1, 6.9, 9.0]))
+    >>> [round(float(v), 4) for v in (*params, *bse, r2)]
+    [1.05, 1.98, 0.1162, 0.0424, 0.9991]
+    """
+    X = np.column_stack([np.ones(x.shape[0]), x])
+    u, s, vt = np.linalg.svd(X, False)  # statsmodels.tools.tools.pinv_extended
+    singular = np.copy(s)
+    cutoff = 1e-15 * np.maximum.reduce(s)
+    s = np.where(s > cutoff, 1.0 / np.where(s > cutoff, s, 1.0), 0.0)
+    pinv = np.dot(np.transpose(vt), np.multiply(s[:, np.newaxis], np.transpose(u)))
+    params = np.dot(pinv, y)
+    rank = np.linalg.matrix_rank(np.diag(singular))
+    resid = y - np.dot(X, params)
+    ssr = np.dot(resid, resid)
+    scale = ssr / (float(x.shape[0]) - rank)
+    bse = np.sqrt(np.diag(np.dot(pinv, np.transpose(pinv)) * scale))
+    weights = np.ones(x.shape[0])  # OLS is statsmodels' WLS with unit weights: its centred TSS is the weighted one
+    mean = np.average(y, weights=weights)
+    return params, bse, 1 - ssr / np.sum(weights * (y - mean) ** 2)
 
 
 def conversion_overflow(frame: pd.DataFrame) -> pd.Series:
@@ -1136,9 +1222,21 @@ def unjoined_in_home(home: Home) -> pd.DataFrame:
         with review_lock(home):
             recover(home.annotations_dir)
             facts, _warnings = read_annotations(home.annotations_dir)
+            facts = _renamed(facts, home.annotations_dir)
     except AnalysisError:
         return pd.DataFrame(columns=UNJOINED_COLUMNS)
     return _join_facts(facts.frame, load_registry(), {})[2]
+
+
+def _renamed(facts: FactTable, directory: Path) -> FactTable:
+    """The facts with the reviewers' model renames applied (``annotations/decisions/renames.csv``)."""
+    from flopmine.review.renames import load_renames, renamed_models
+
+    renames = load_renames(directory)
+    if not renames:
+        return facts
+    frame = facts.frame
+    return FactTable(frame.assign(model=renamed_models(frame["arxiv_id"], frame["model"], renames)))
 
 
 @dataclass(frozen=True)
@@ -1166,6 +1264,7 @@ def build_from_home(home: Home, out_dir: Path | str | None = None, *,
     with review_lock(home):
         recover(home.annotations_dir)
         facts, row_warnings = read_annotations(home.annotations_dir)
+        facts = _renamed(facts, home.annotations_dir)
         conflicts = tuple(conflict_lines(home.annotations_dir))
     titles = titles_from_store(home.db_path, {f.arxiv_id for f in facts})
     result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup, hardware_basis=hardware_basis)

@@ -52,6 +52,10 @@ HEADLINE_MODELS = ("flexible", "lasso")
 BOOTSTRAP = 1000  # resamples of the simulations for the headline's interval
 SPREAD = (5.0, 95.0)  # percentiles of the per-simulation crossings
 PAPER_CROSSINGS = {"flexible": 1500, "lasso": 175}  # Section 2: "1,500 observations", "dropping the data need to 175"
+#: BLAS threads while simulating. Its matrices (at most 2,500 × 1,000) are too small for threads to pay: with
+#: OpenBLAS's default (one per core) the 5 simulations took 9.8 s of CPU on 2 cores, with one thread 4.6 s
+#: (and less wall time on a busy machine), the same numbers to the last bit (tested).
+BLAS_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -187,14 +191,24 @@ def crossings(n_grid: Sequence[int], perf: dict[str, np.ndarray], *, models: Seq
 
 
 def simulate(sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED, n_grid: Sequence[int] = DEFAULT_N_GRID,
-             d: int = D, s: int = S, progress: Callable[[int, int, str], None] | None = None) -> SimulationResult:
+             d: int = D, s: int = S, progress: Callable[[int, int, str], None] | None = None,
+             blas_threads: int | None = BLAS_THREADS) -> SimulationResult:
     """Run ``sims`` replications over ``n_grid`` and average −log10(normalised MSE) per model.
 
     Each replication draws θ's support, one design of max(n_grid) rows, and uses its first n rows
-    for each n (nested samples, as when data accumulate).
+    for each n (nested samples, as when data accumulate). ``blas_threads`` caps BLAS's threads while it
+    runs (None: BLAS's default).
     """
     if sims < 1:
         raise ValueError("sims must be at least 1")
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        return _simulate(sims, seed, n_grid, d, s, progress)
+
+
+def _simulate(sims: int, seed: int, n_grid: Sequence[int], d: int, s: int,
+              progress: Callable[[int, int, str], None] | None) -> SimulationResult:
     started = time.perf_counter()
     grid = tuple(sorted(int(n) for n in n_grid))
     rng = np.random.default_rng(seed)

@@ -1,84 +1,185 @@
-"""Time `flopmine build` + `flopmine analyze` on a synthetic dataset (default 100,000 rows).
+"""Time and size `flopmine build` + `flopmine analyze` on a synthetic dataset (default 100,000 rows).
 
 What it does: draws reviewed facts for N paper × model × benchmark rows from known coefficients
-(analysis.synthetic: ~3.4 facts per row over 5 benchmarks), writes them as annotation CSVs
-(<benchmark>.csv + paper_facts.csv), then times each stage of the library pipeline the two
-commands run: read annotations → build → write dataset (CSV + Parquet) → read dataset → fit +
-extrapolate + simulation → figures + report. Hardware GFLOPS come from the synthetic catalog.
-As a yardstick it also times pandas alone reading the same annotation CSVs (and the dataset CSV),
-and prints build and analyze next to it. Goal (issue 14): build ≤ 3 s and analyze ≤ 3 s on one core
-(run under ``taskset -c 0`` to hold it to one core).
+(analysis.synthetic: ~3.4 facts per row over 5 benchmarks) and writes them as annotation CSVs
+(<benchmark>.csv + paper_facts.csv). Then each stage runs as its own child process, so its peak memory
+(the kernel's rusage of that child) and its CPU are its own:
 
-    .venv/bin/python bench/analysis.py                 # 100,000 rows, 5 simulations
-    .venv/bin/python bench/analysis.py --rows 20000 --sims 0
+- build: read annotations → join + derive + impute → write dataset (CSV + Parquet + dictionary);
+- analyze: read dataset → fits + extrapolation → the simulation (``--sims``, independent of the rows)
+  → figures + report files;
+- the yardstick: pandas alone reading the same annotation CSVs (build's input) and dataset.csv
+  (analyze's input).
+
+Hardware GFLOPS come from the synthetic catalog. Each stage prints CPU seconds (``time.process_time``
+of the child, imports excluded) and wall seconds per step; the table gives each total beside the
+pandas yardstick as a ratio, the child's whole CPU (imports included) and its peak RSS, and the load
+average (the machine is shared: compare CPU, and compare runs only with the same load).
+
+``--save FILE`` writes the measured table as JSON; ``--baseline FILE`` prints a saved run's CPU beside this
+run's, with the ratio (this / baseline): run it once on the old code with ``--save``, once on the new.
+
+    .venv/bin/python bench/analysis.py                          # 100,000 rows, 5 simulations
+    .venv/bin/python bench/analysis.py --rows 100000 1000000 --save after.json --baseline before.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
-
-from flopmine.analysis.build import build_dataset, read_annotations, read_dataset, write_dataset
-from flopmine.analysis.report import run_analysis, write_report
-from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts, write_annotations
-
 BENCHMARKS = ("imagenet", "coco", "squad11", "conll2003", "wmt14_en_fr")
+STAGES = ("build", "analyze", "pandas: annotation CSVs", "pandas: dataset.csv")
+YARDSTICK = {"build": "pandas: annotation CSVs", "analyze": "pandas: dataset.csv"}
+
+
+class Steps:
+    """CPU and wall seconds per named step of one child process (printed as one JSON line at the end)."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, float, float]] = []
+        self._cpu, self._wall = time.process_time(), time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        cpu, wall = time.process_time(), time.perf_counter()
+        self.steps.append((name, cpu - self._cpu, wall - self._wall))
+        self._cpu, self._wall = cpu, wall
+
+    def emit(self) -> None:
+        print("STEPS " + json.dumps(self.steps), flush=True)
+
+
+def child(stage: str, root: Path, sims: int, seed: int) -> None:
+    """One stage in this (child) process; prints its steps."""
+    import dataclasses
+
+    import pandas as pd
+
+    from flopmine.analysis.build import build_dataset, read_annotations, read_dataset, write_dataset
+    from flopmine.analysis.report import run_analysis, write_report
+    from flopmine.analysis.simulate import simulate
+    from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE
+
+    step = Steps()
+    if stage == "build":
+        read, _warnings = read_annotations(root / "annotations")
+        step("read annotations")
+        result = build_dataset(read, gflops_lookup=SYNTHETIC_HARDWARE.get)
+        step("join + derive + impute")
+        write_dataset(result, root / "dataset")
+        step("write CSV + Parquet + dictionary")
+    elif stage == "analyze":
+        df = read_dataset(root / "dataset" / "dataset.csv")
+        step("read dataset")
+        res = run_analysis(df, sims=0, seed=seed)
+        step("fits + extrapolation")
+        if sims and res.fits.fits:  # what run_analysis(sims=…) runs, timed on its own
+            res = dataclasses.replace(res, simulation=simulate(sims=sims, seed=seed))
+        step(f"simulation ({sims} sims)")
+        write_report(res, df, root / "report")
+        step("figures + report files")
+    elif stage == "pandas: annotation CSVs":
+        for p in sorted((root / "annotations").glob("*.csv")):
+            pd.read_csv(p, dtype=str, keep_default_na=False)
+        step("read_csv")
+    elif stage == "pandas: dataset.csv":
+        pd.read_csv(root / "dataset" / "dataset.csv", low_memory=False)
+        step("read_csv")
+    step.emit()
+
+
+def measure(stage: str, root: Path, sims: int, seed: int) -> dict[str, object]:
+    """Run one stage as a child process: its steps, whole CPU (imports included), wall, and peak RSS (the
+    kernel's rusage of that child, ``os.wait4``)."""
+    argv = [sys.executable, __file__, "--child", stage, "--root", str(root), "--sims", str(sims), "--seed", str(seed)]
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, text=True)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        code = os.waitstatus_to_exitcode(status)
+        if code:
+            raise SystemExit(f"{stage} exited {code}: {err.read().strip()[-600:]}")
+        steps = next(json.loads(line[6:]) for line in out.read().splitlines() if line.startswith("STEPS "))
+    return {"steps": steps, "wall": wall, "cpu_all": usage.ru_utime + usage.ru_stime,
+            "peak_mib": usage.ru_maxrss / 1024}
+
+
+def load() -> str:
+    return "/".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=100_000, help="dataset rows to generate (default 100000)")
+    ap.add_argument("--rows", type=int, nargs="+", default=[100_000], help="dataset rows to generate (default 100000)")
     ap.add_argument("--sims", type=int, default=5, help="simulation replications (default 5, as `analyze`)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--save", type=Path, help="write the measured table to this JSON file")
+    ap.add_argument("--baseline", type=Path, help="a JSON file written by --save: print its CPU and the ratio")
+    ap.add_argument("--keep", type=Path, help="keep the generated files in DIR/<rows> (and reuse annotations found there: same --seed only)")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        child(args.child, args.root, args.sims, args.seed)
+        return
 
-    timings: list[tuple[str, float]] = []
+    from flopmine.analysis.synthetic import synthetic_facts, write_annotations
 
-    def step(name: str, t0: float) -> float:
-        t1 = time.perf_counter()
-        timings.append((name, t1 - t0))
-        print(f"{name:42s} {t1 - t0:8.2f} s", flush=True)
-        return t1
+    baseline = json.loads(args.baseline.read_text()) if args.baseline else {}
+    saved: dict[str, object] = {}
+    for n in args.rows:
+        with tempfile.TemporaryDirectory(prefix="flopmine-bench-") as tmp:
+            root = args.keep / str(n) if args.keep else Path(tmp)
+            t = time.perf_counter()
+            if (root / "annotations").is_dir():  # --keep: the same seed's facts, generated by an earlier run
+                print(f"\n{n:,} rows: reusing {root / 'annotations'}")
+            else:
+                facts = synthetic_facts(n, seed=args.seed, benchmarks=BENCHMARKS)
+                write_annotations(facts, root / "annotations")
+                print(f"\n{n:,} rows: generated {len(facts):,} facts in {time.perf_counter() - t:.1f} s (setup)")
+                del facts
+            results: dict[str, dict[str, object]] = {}
+            for stage in ("build", "pandas: annotation CSVs", "analyze", "pandas: dataset.csv"):
+                before = load()
+                results[stage] = measure(stage, root, args.sims, args.seed)
+                results[stage]["load"] = f"{before} → {load()}"
+            print_table(n, results, baseline.get(str(n), {}))
+            saved[str(n)] = results
+    if args.save:
+        args.save.write_text(json.dumps(saved, indent=1) + "\n")
 
-    with tempfile.TemporaryDirectory(prefix="flopmine-bench-") as tmp:
-        root = Path(tmp)
-        t = time.perf_counter()
-        facts = synthetic_facts(args.rows, seed=args.seed, benchmarks=BENCHMARKS)
-        write_annotations(facts, root / "annotations")
-        t = step(f"generate {len(facts):,} facts (setup)", t)
-        for p in sorted((root / "annotations").glob("*.csv")):
-            pd.read_csv(p, dtype=str, keep_default_na=False)
-        t = step("baseline: pandas alone reads the annotation CSVs", t)
-        pandas_read = timings[-1][1]
-        start = t
-        read, warnings = read_annotations(root / "annotations")
-        t = step("build: read annotations", t)
-        result = build_dataset(read, gflops_lookup=SYNTHETIC_HARDWARE.get)
-        t = step("build: join + derive + impute", t)
-        write_dataset(result, root / "dataset")
-        t = step("build: write CSV + Parquet + dictionary", t)
-        build_total = t - start
-        pd.read_csv(root / "dataset" / "dataset.csv", low_memory=False)
-        t = step("baseline: pandas alone reads dataset.csv", t)
-        pandas_dataset = timings[-1][1]
-        start_analyze = t
-        df = read_dataset(root / "dataset" / "dataset.csv")
-        t = step("analyze: read dataset", t)
-        res = run_analysis(df, sims=args.sims, seed=args.seed)
-        t = step(f"analyze: fits + extrapolation + {args.sims} sims", t)
-        write_report(res, df, root / "report")
-        t = step("analyze: figures + report files", t)
-        analyze_total = t - start_analyze
-        print(f"\nrows {len(result.frame):,}, facts {len(read):,}, warnings {len(warnings)}, "
-              f"fits {len(res.fits.fits)}, problems {len(res.problems)}")
-        print(f"{'':14s}{'flopmine':>10s}{'pandas read_csv alone':>24s}")
-        print(f"{'build total':14s}{build_total:8.2f} s{pandas_read:20.2f} s  (annotation CSVs)")
-        print(f"{'analyze total':14s}{analyze_total:8.2f} s{pandas_dataset:20.2f} s  (dataset.csv)")
-        print(f"{'together':14s}{build_total + analyze_total:8.2f} s")
+
+def print_table(n: int, results: dict[str, dict[str, object]], baseline: dict[str, dict[str, object]]) -> None:
+    base_cols = f"{'baseline CPU':>13s}{'this/base':>10s}" if baseline else ""
+    print(f"{'stage / step':40s}{'CPU s':>8s}{'wall s':>8s}{'× pandas':>9s}{'CPU+imports':>12s}{'peak MiB':>9s}"
+          f"{base_cols}  load average (1/5/15 min) before → after")
+    for stage in ("build", "analyze"):
+        r = results[stage]
+        cpu = sum(s[1] for s in r["steps"])
+        yard = sum(s[1] for s in results[YARDSTICK[stage]]["steps"])
+        base = ""
+        if baseline and stage in baseline:
+            b = sum(s[1] for s in baseline[stage]["steps"])
+            base = f"{b:13.2f}{cpu / b:10.2f}"
+        print(f"{stage:40s}{cpu:8.2f}{r['wall']:8.2f}{cpu / yard:9.1f}{r['cpu_all']:12.2f}{r['peak_mib']:9.0f}{base}"
+              f"  {r['load']}")
+        old = {s[0]: s[1] for s in baseline.get(stage, {}).get("steps", [])} if baseline else {}
+        for name, c, w in r["steps"]:
+            extra = f"{old[name]:13.2f}{c / old[name] if old[name] else float('nan'):10.2f}" if name in old else ""
+            print(f"  {name:38s}{c:8.2f}{w:8.2f}{'':9s}{'':12s}{'':9s}{extra}")
+    for stage in YARDSTICK.values():
+        r = results[stage]
+        print(f"{stage:40s}{sum(s[1] for s in r['steps']):8.2f}{r['wall']:8.2f}{'':9s}{r['cpu_all']:12.2f}"
+              f"{r['peak_mib']:9.0f}")
 
 
 if __name__ == "__main__":

@@ -71,10 +71,14 @@ def fact_files(directory: Path) -> list[Path]:
 
 
 def load_facts(directory: Path) -> list[Fact]:
-    """Every reviewed fact (accepted, corrected, added) in the annotations directory.
+    """Every reviewed fact (accepted, corrected, added) in the annotations directory, each under its
+    model after the paper's renames (``review.renames``).
 
     This is what analysis builds the dataset from. Raises ``ReviewError`` listing malformed rows.
     """
+    from .renames import apply_renames, load_renames  # renames builds on this module
+
+
     facts: list[Fact] = []
     problems: list[str] = []
     for path in fact_files(directory):
@@ -85,7 +89,7 @@ def load_facts(directory: Path) -> list[Fact]:
                 problems.append(f"{path}:{line}: {_what(e)}")
     if problems:
         raise ReviewError(f"{len(problems)} malformed row(s) in {directory}", problems)
-    return facts
+    return apply_renames(facts, load_renames(directory))
 
 
 # ---------------------------------------------------------------- reading
@@ -96,7 +100,7 @@ def _what(e: Exception) -> str:
     msg = str(e.args[0]) if e.args else str(e)
     if isinstance(e, KeyError):
         return f"field: {msg}" if " " in msg else f"{msg}: missing column"  # field_spec's KeyError has a sentence
-    if msg.split(":", 1)[0] in ("field", "decision", "version", "page"):
+    if msg.split(":", 1)[0] in ("field", "decision", "version", "page", "corrected_field"):
         return msg
     return f"value: {msg}"
 
@@ -228,6 +232,14 @@ def append_history(path: Path, pairs: list[tuple[Decision, Decision]]) -> str:
     """New text of ``decisions/history.csv``: its rows (copied as they are) plus one row per
     ``(replaced decision, decision that replaced it)``, oldest first."""
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if old and next(csv.reader(io.StringIO(old.split("\n", 1)[0])), []) != list(HISTORY_COLUMNS):
+        # a history from before the ledger had its retarget columns: rewritten under today's header
+        problems: list[str] = []
+        rows = [row for _, row in _read_rows(path, problems)]
+        if problems:
+            raise ReviewError(f"{path} is malformed", problems)
+        old = "".join(_history_line({k: row.get(k, "") for k in HISTORY_COLUMNS}) for row in [
+            dict(zip(HISTORY_COLUMNS, HISTORY_COLUMNS, strict=True)), *rows])
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     if not old:
@@ -239,6 +251,12 @@ def append_history(path: Path, pairs: list[tuple[Decision, Decision]]) -> str:
         row.update(replaced_by=by.key, replaced_at=by.decided_at)
         writer.writerow([neutralise_cell(row.get(k, "")) for k in HISTORY_COLUMNS])
     return old + buf.getvalue()
+
+
+def _history_line(row: dict[str, str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([neutralise_cell(row.get(k, "")) for k in HISTORY_COLUMNS])
+    return buf.getvalue()
 
 
 def load_history(directory: Path) -> list[tuple[Decision, str, str]]:

@@ -186,6 +186,7 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
         batch = list(decisions)
         batch_keys = {d.key for d in batch}
         paper_facts: dict[tuple[str, int], list[Decision]] = {}  # recorded fact decisions per paper version
+        old_benchmarks: set[str] = set()  # where the facts of replaced decisions are (a retarget moves them)
         newest: dict[str, Decision] = {}  # per fact, the decision on the newest paper version wins
         for d in batch:
             if d.candidate_id and d.version >= newest.get(d.fact_key, d).version:
@@ -216,8 +217,10 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
                 if other is not None:
                     conflicts.append(Conflict(d, current, other))
                     continue
-            if current is not None and keep_replaced:
-                replaced.setdefault(d.key, []).append(current)
+            if current is not None:
+                old_benchmarks |= current.fact_benchmarks
+                if keep_replaced:
+                    replaced.setdefault(d.key, []).append(current)
             for o in recorded_same:
                 superseded.setdefault(o.key, o)
                 if keep_replaced and o is not current:
@@ -238,13 +241,13 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
                                tuple(conflicts))
 
         drop = set(applied) | set(superseded)
-        files: dict[str, list[Fact]] = {}
+        files: dict[str, list[Fact]] = {fact_file_name(b): [] for b in old_benchmarks}
         for d in [*applied.values(), *superseded.values()]:
-            files.setdefault(fact_file_name(d.benchmark), [])
+            for b in d.fact_benchmarks:
+                files.setdefault(fact_file_name(b), [])
         for d in applied.values():
-            fact = d.to_fact()
-            if fact is not None:
-                files[fact_file_name(d.benchmark)].append(fact)
+            for fact in d.to_facts():
+                files[fact_file_name(fact.benchmark)].append(fact)
         contents: dict[str, str | bytes] = {
             name: rewrite_fact_file(directory / name, drop, facts) for name, facts in files.items()
             if facts or (directory / name).is_file()}  # a reject alone creates no fact file

@@ -383,7 +383,14 @@ def import_reviewed(conn: sqlite3.Connection, home: Home, paths: Sequence[Path |
         return drop_lines(decisions, problems), problems
 
     def verdicts(decisions: Sequence[Decision], stamp: str) -> dict[str, str]:
-        return reviews_text(directory, decisions, stamp)
+        from .renames import renames_file_text
+        from .sheet import row_sheet_renames
+
+        out = reviews_text(directory, decisions, stamp)
+        renames = [replace(r, decided_at=stamp) for r in row_sheet_renames(conn, paths, reviewer=reviewer)]
+        if renames:  # a row sheet's renamed models, in the decisions' transaction
+            out.update(renames_file_text(directory, renames))
+        return out
 
     return import_files(conn, home, paths, partial=partial, reviewer=reviewer, dry_run=dry_run, check=check,
                         any_paper=any_paper, also_write=verdicts)

@@ -39,7 +39,7 @@ class Claim:
         d = self.decision
         if d.decision not in FACT_DECISIONS:
             return "no"
-        v = canonical_value(d.field, d.final_value)
+        v = canonical_value(d.final_field, d.final_value)  # a relabelled fact states its value in its new field
         return f"{v:.6g}" if isinstance(v, float) else str(v).strip().lower()
 
     def __str__(self) -> str:

@@ -182,10 +182,12 @@ def review_cost(conn: sqlite3.Connection, home: Home, gold: Sequence[GoldFact], 
                 slot_rank: int | None = DEFAULT_SLOT_RANK,
                 papers: Sequence[str] | None = None, per_row: float = SECONDS_PER_ROW,
                 per_add: float = SECONDS_PER_ADD, per_page: float = BASELINE_MINUTES_PER_PAGE,
-                progress: Callable[[int, int, str], None] | None = None) -> CostReport:
+                progress: Callable[[int, int, str], None] | None = None,
+                on_replayed: Callable[[Home], None] | None = None) -> CostReport:
     """Replay a gold-knowing reviewer on the papers of ``home``'s store that have gold (or ``papers``).
 
-    Nothing in ``home`` changes: the store is copied into a temporary home first.
+    Nothing in ``home`` changes: the store is copied into a temporary home first. ``on_replayed`` is
+    called with that home after the replay, before it is removed (e.g. to build its dataset).
     """
     versions = active_versions(conn)
     wanted = sorted({g.arxiv_id for g in gold} & set(versions))
@@ -222,6 +224,8 @@ def review_cost(conn: sqlite3.Connection, home: Home, gold: Sequence[GoldFact], 
                                                    Path(tmp)))
         finally:
             rconn.close()
+        if on_replayed is not None:
+            on_replayed(replay_home)
     if progress is not None:
         progress(len(wanted), len(wanted), "")
     return report

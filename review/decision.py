@@ -6,6 +6,19 @@ the extractor, identified by its stable ``candidate_id``), or ``add`` a fact the
 ``corrected_value``, so the decision still matches the candidate's ``fact_key`` when a new paper
 version yields the same fact.
 
+A ``correct`` may also *retarget* the candidate: ``corrected_model``, ``corrected_benchmark`` and
+``corrected_field`` (None: unchanged) move its fact to another model, benchmark or field. The ledger
+keeps both sides (old in ``model``/``benchmark``/``field``, new in the ``corrected_*`` columns; a
+ledger without these columns still reads), and ``to_fact`` yields the fact under its final names, so
+the annotation fact files and ``build`` see the retargeted fact. A paper-level field
+(``PAPER_LEVEL_FIELDS``) may name several models, ``"ResNet-50; ResNet-101"``: ``to_facts`` yields one
+fact per model.
+
+>>> r = Decision("correct", "1512.03385", 1, "training_time_hours", 336.0, benchmark="imagenet",
+...              candidate_id="c9", corrected_model="ResNet-50; ResNet-101")
+>>> [(f.model, f.value) for f in r.to_facts()]
+[('ResNet-50', 336.0), ('ResNet-101', 336.0)]
+
 >>> d = Decision("correct", "1512.03385", 1, "top1_err", 21.0, benchmark="imagenet",
 ...              candidate_id="c0123", corrected_value=19.38)
 >>> d.final_value, d.key
@@ -43,15 +56,23 @@ PENDING = "pending"
 # candidate_id names its fact by arxiv_id, benchmark, model, field and value instead).
 REQUIRED_COLUMNS: tuple[str, ...] = ("decision",)
 # Columns copied from the candidate: a reviewer may not change them (they may delete the column).
-READ_ONLY_COLUMNS: tuple[str, ...] = ("arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page")
+READ_ONLY_COLUMNS: tuple[str, ...] = ("arxiv_id", "version", "value", "unit", "page")
+# Columns that name the candidate's fact and that a reviewer may change: an edit retargets the fact
+# (a ``correct`` decision, old → new).
+RETARGET_COLUMNS: tuple[str, ...] = ("benchmark", "model", "field")
 # Columns the reviewer fills in.
-EDITABLE_COLUMNS: tuple[str, ...] = ("decision", "corrected_value", "reviewer", "note", "force")
+EDITABLE_COLUMNS: tuple[str, ...] = ("decision", "corrected_value", *RETARGET_COLUMNS, "reviewer", "note", "force")
+# Paper-level compute fields: one decision may attach such a fact to several of the paper's models,
+# written as one model cell ``"ResNet-50; ResNet-101"`` (``MODELS_SEPARATOR``).
+PAPER_LEVEL_FIELDS: tuple[str, ...] = ("hardware", "hardware_count", "training_time_hours", "epochs", "training_steps")
+MODELS_SEPARATOR = ";"
 FORCE = "force"  # the force column's one value: keep a value outside its field's plausible range
 
 # Columns of ``annotations/decisions/ledger.csv``: every decision, rejects included.
 LEDGER_COLUMNS: tuple[str, ...] = (
     "arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page",
     "decision", "corrected_value", "candidate_id", "fact_key", "reviewer", "decided_at", "note", "source", "force",
+    "corrected_model", "corrected_benchmark", "corrected_field",
 )
 
 VALUE_REL_TOLERANCE = 1e-5  # spreadsheets may round numbers to 6 significant digits ("1.23457E+14")
@@ -200,14 +221,32 @@ def same_value(a: float | str | None, b: float | str | None) -> bool:
     return normalise_value(a) == normalise_value(b)
 
 
-def verdict_digest(decision: str, corrected_value: float | str | None, note: str) -> str:
-    """Eight hex digits naming a verdict (decision, correction, note), robust to spreadsheet rounding.
+def split_models(text: str) -> tuple[str, ...]:
+    """The models a model cell names: ``"ResNet-50; ResNet-101"`` → two, ``""`` → one empty name.
+
+    >>> split_models(" ResNet-50 ;ResNet-101; "), split_models("")
+    (('ResNet-50', 'ResNet-101'), ('',))
+    """
+    names = tuple(dict.fromkeys(m.strip() for m in text.split(MODELS_SEPARATOR) if m.strip()))
+    return names or ("",)
+
+
+def retarget_text(model: str | None, benchmark: str | None, field_name: str | None) -> str:
+    """The retarget part of a verdict: ``""`` when nothing is retargeted (so older digests still match)."""
+    if model is None and benchmark is None and field_name is None:
+        return ""
+    models = "" if model is None else MODELS_SEPARATOR.join(normalise_model(m) for m in split_models(model))
+    return "\x1e".join(("" if model is None else "m:" + models, benchmark or "", field_name or ""))
+
+
+def verdict_digest(decision: str, corrected_value: float | str | None, note: str, retarget: str = "") -> str:
+    """Eight hex digits naming a verdict (decision, correction, note, retarget), robust to spreadsheet rounding.
 
     >>> verdict_digest("correct", 21.4, " Table 3") == verdict_digest("correct", 21.40000001, "Table 3")
     True
     """
-    text = "\x1f".join((decision, normalise_value(corrected_value), note.strip()))
-    return hashlib.sha1(text.encode()).hexdigest()[:8]
+    parts = (decision, normalise_value(corrected_value), note.strip(), *((retarget,) if retarget else ()))
+    return hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -277,6 +316,11 @@ class Decision:
     line: int = field(default=0, compare=False)  # line in ``source`` (0 when not from a file)
     seen: Seen | None = field(default=None, compare=False)  # what an exported sheet showed (None: unknown)
     forced: bool = False  # the reviewer kept a value outside the field's plausible range
+    # "correct" only: the fact's new model (several for a paper-level field, "a; b"), benchmark and
+    # field; None: unchanged
+    corrected_model: str | None = None
+    corrected_benchmark: str | None = None
+    corrected_field: str | None = None
 
     @property
     def fact_key(self) -> str:
@@ -295,29 +339,84 @@ class Decision:
             return self.corrected_value
         return self.value
 
+    @property
+    def is_retarget(self) -> bool:
+        """Whether this decision moves its fact to another model, benchmark or field."""
+        return self.decision == CORRECT and (self.corrected_model is not None or self.corrected_benchmark is not None
+                                             or self.corrected_field is not None)
+
+    @property
+    def final_model(self) -> str:
+        """The model cell of the reviewed fact (``"a; b"`` when it names several models)."""
+        return self.corrected_model if self.decision == CORRECT and self.corrected_model is not None else self.model
+
+    @property
+    def final_models(self) -> tuple[str, ...]:
+        """The models the reviewed fact attaches to (several only for a ``PAPER_LEVEL_FIELDS`` field)."""
+        if self.final_field in PAPER_LEVEL_FIELDS:
+            return split_models(self.final_model)
+        return (self.final_model,)
+
+    @property
+    def final_benchmark(self) -> str:
+        """The benchmark of the reviewed fact."""
+        if self.decision == CORRECT and self.corrected_benchmark is not None:
+            return self.corrected_benchmark
+        return self.benchmark
+
+    @property
+    def final_field(self) -> str:
+        """The field of the reviewed fact."""
+        return self.corrected_field if self.decision == CORRECT and self.corrected_field is not None else self.field
+
+    @property
+    def final_unit(self) -> str:
+        """The unit of the reviewed fact: the candidate's, or the new field's unit after a relabel."""
+        if self.final_field != self.field:
+            return FIELDS[self.final_field].unit
+        return self.unit
+
     def same_verdict(self, other: Decision) -> bool:
-        """Same decision, correction and note (who decided, and when, does not matter)."""
+        """Same decision, correction, retarget and note (who decided, and when, does not matter)."""
         return (
             self.decision == other.decision
             and same_value(self.corrected_value, other.corrected_value)
             and self.note.strip() == other.note.strip()
+            and self._retarget == other._retarget
         )
+
+    @property
+    def _retarget(self) -> str:
+        if self.decision != CORRECT:
+            return ""
+        return retarget_text(self.corrected_model, self.corrected_benchmark, self.corrected_field)
 
     @property
     def verdict(self) -> str:
         """``verdict_digest`` of this decision."""
-        return verdict_digest(self.decision, self.corrected_value, self.note)
+        return verdict_digest(self.decision, self.corrected_value, self.note, self._retarget)
 
     def to_fact(self) -> Fact | None:
-        """The annotation fact this decision produces (None for ``reject``)."""
+        """The annotation fact this decision produces (None for ``reject``), under its final model,
+        benchmark and field (the first model when it names several: see ``to_facts``)."""
+        facts = self.to_facts()
+        return facts[0] if facts else None
+
+    def to_facts(self) -> list[Fact]:
+        """The annotation facts this decision produces: one per model it attaches to (none for ``reject``)."""
         if self.decision not in FACT_DECISIONS:
-            return None
-        return Fact(
-            arxiv_id=self.arxiv_id, version=self.version, field=self.field, value=self.final_value,
-            benchmark=self.benchmark, model=self.model, unit=self.unit, page=self.page,
+            return []
+        return [Fact(
+            arxiv_id=self.arxiv_id, version=self.version, field=self.final_field, value=self.final_value,
+            benchmark=self.final_benchmark, model=model, unit=self.final_unit, page=self.page,
             decision=self.decision, candidate_id=self.candidate_id, reviewer=self.reviewer,
             decided_at=self.decided_at, note=self.note, flags=FORCED_FLAG if self.forced else "",
-        )
+        ) for model in self.final_models]
+
+    @property
+    def fact_benchmarks(self) -> set[str]:
+        """The benchmarks whose fact files this decision's facts may be in (old and new benchmark)."""
+        return {self.benchmark, self.final_benchmark}
 
     def to_row(self) -> dict[str, Any]:
         """One row of the decision ledger (``LEDGER_COLUMNS``)."""
@@ -328,6 +427,9 @@ class Decision:
             "candidate_id": self.candidate_id, "fact_key": self.fact_key, "reviewer": self.reviewer,
             "decided_at": self.decided_at, "note": self.note, "source": self.source,
             "force": FORCE if self.forced else "",
+            "corrected_model": _retarget_cell(self.corrected_model),
+            "corrected_benchmark": _retarget_cell(self.corrected_benchmark),
+            "corrected_field": self.corrected_field or "",
         }
 
     @classmethod
@@ -339,6 +441,11 @@ class Decision:
         decision = row["decision"].strip()
         if decision not in DECISIONS:
             raise ValueError(f"decision: unknown decision {decision!r}")
+        new_model = _retarget_value(row.get("corrected_model"))
+        new_benchmark = _retarget_value(row.get("corrected_benchmark"))
+        new_field = (row.get("corrected_field") or "").strip() or None
+        if new_field is not None and new_field not in FIELDS:
+            raise ValueError(f"corrected_field: unknown field {new_field!r}")
         corrected = (row.get("corrected_value") or "").strip()
         return cls(
             decision=decision, arxiv_id=row["arxiv_id"].strip(), version=int(row.get("version") or 0),
@@ -346,10 +453,11 @@ class Decision:
             benchmark=(row.get("benchmark") or "").strip(), model=(row.get("model") or "").strip(),
             unit=(row.get("unit") or "").strip(), page=int(row.get("page") or 0),
             candidate_id=(row.get("candidate_id") or "").strip(),
-            corrected_value=parse_value(field_name, corrected) if corrected else None,
+            corrected_value=parse_value(new_field or field_name, corrected) if corrected else None,
             reviewer=row.get("reviewer") or "", note=row.get("note") or "",
             decided_at=row.get("decided_at") or "", source=row.get("source") or "",
             forced=(row.get("force") or "").strip().lower() == FORCE,
+            corrected_model=new_model, corrected_benchmark=new_benchmark, corrected_field=new_field,
         )
 
     @classmethod
@@ -367,6 +475,23 @@ class Decision:
             reviewer=fact.reviewer, note=fact.note, decided_at=fact.decided_at, source=source,
             forced=FORCED_FLAG in fact.flags.split(","),
         )
+
+
+NONE_CELL = "-"  # a ledger's corrected_model / corrected_benchmark cell for "none" (an empty cell: unchanged)
+
+
+def _retarget_cell(value: str | None) -> str:
+    """``corrected_model``/``corrected_benchmark`` as a ledger cell: ``""`` unchanged, ``"-"`` cleared."""
+    if value is None:
+        return ""
+    return value or NONE_CELL
+
+
+def _retarget_value(cell: str | None) -> str | None:
+    text = (cell or "").strip()
+    if not text:
+        return None
+    return "" if text == NONE_CELL else text
 
 
 def exported_state(d: Decision | None) -> str:

@@ -27,8 +27,9 @@ from flopmine.types import Candidate
 
 from .annotations import PAPER_FACTS_FILE
 from .decision import EXPORTED_COLUMN, REVIEW_COLUMNS, Decision, exported_state, format_value
+from .renames import Renames, renamed_model
 from .slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, ShownRow, build_slots, shown_rows, shown_slots
-from .store import Attached, attach, candidate_order, refresh
+from .store import Attached, attach, cached_renames, candidate_order, refresh
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,12 @@ def paper_link(conn: sqlite3.Connection, home: Home, arxiv_id: str, version: int
 
 
 def review_row(conn: sqlite3.Connection, home: Home, a: Attached, shown: ShownRow | None = None, *,
-               link: str | None = None) -> dict[str, object]:
+               link: str | None = None, renames: Renames | None = None) -> dict[str, object]:
     """One export row: the candidate's evidence plus its current decision (if any) and its slot.
 
     ``link`` is the paper's ``paper_link`` when the caller has it (one look-up per paper, not per row).
+    The model, benchmark and field cells show the fact's names as reviewed: a retargeting decision's,
+    else the candidate's with the paper's model ``renames``; import reads an edit of them as a retarget.
     """
     c, d = a.candidate, a.decision
     row: dict[str, object] = {
@@ -94,6 +97,10 @@ def review_row(conn: sqlite3.Connection, home: Home, a: Attached, shown: ShownRo
         "decision": "", "corrected_value": "", "reviewer": "", "note": "", "decided_at": "",
         EXPORTED_COLUMN: exported_state(d),  # what this row showed; import compares it with the file and the ledger
     }
+    if d is not None and d.is_retarget:
+        row.update(model=d.final_model, benchmark=d.final_benchmark, field=d.final_field)
+    elif renames:
+        row["model"] = renamed_model(renames, c.arxiv_id, c.model)
     if d is not None:
         row.update(decision=d.decision, corrected_value=format_value(d.corrected_value), reviewer=d.reviewer,
                    note=d.note, decided_at=d.decided_at + (f" (v{d.version})" if a.carried_over else ""))
@@ -145,13 +152,14 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
                 candidates = paper_candidates(conn, arxiv_id, version, benchmark)
                 if candidates:
                     attached, _ = attach(candidates, paper_decisions(conn, candidates))
-                    slots = build_slots(attached)
+                    renames = cached_renames(conn, arxiv_id)
+                    slots = build_slots(attached, renames)
                     shown = shown_rows(slots, top, pending_only=pending_only, slot_rank=slot_rank)
                     link = paper_link(conn, home, arxiv_id, version) if shown else None
                     for r in shown:
                         c = r.attached.candidate
                         files.write(f"{c.benchmark}.csv" if c.benchmark else PAPER_FACTS_FILE,
-                                    review_row(conn, home, r.attached, r, link=link))
+                                    review_row(conn, home, r.attached, r, link=link, renames=renames))
                     rows += len(shown)
                     pending += sum(1 for r in shown if r.state == "pending")
                     hidden += sum(r.rest for r in shown)

@@ -37,7 +37,8 @@ from flopmine.types import FIELDS, Candidate, normalise_model
 
 from .apply import ApplyReport, apply
 from .decision import ADD, CORRECT, FACT_DECISIONS, REJECT, Decision, format_value, same_value
-from .store import Attached, active_candidates, active_versions, attach, sync
+from .renames import Renames, renamed_model
+from .store import Attached, active_candidates, active_versions, attach, cached_renames, sync
 from .validate import Problem, validate_rows
 
 log = logging.getLogger(__name__)
@@ -74,27 +75,52 @@ def canonical_value(field_name: str, value: float | str) -> float | str:
 
 @dataclass(frozen=True, order=True)
 class SlotKey:
-    """Identity of one fact slot (benchmark is ``""`` for compute facts)."""
+    """Identity of one fact slot (benchmark is ``""`` for compute facts).
+
+    A candidate that names no model is a slot of its own (``alone`` is its candidate id, or the key of
+    an added fact) until a reviewer names its model: accepting one model-less value must not hide the
+    others, which may belong to other models.
+    """
 
     arxiv_id: str
     version: int
     benchmark: str
     field: str  # the slot field (see ``slot_field``)
     model: str  # normalised model name, "" when the paper names none
+    alone: str = ""  # model-less: the candidate id (or added fact's key) the slot is made of
 
     def __str__(self) -> str:
-        return " ".join([f"{self.arxiv_id}v{self.version}", self.benchmark or "-", self.field, self.model or "-"])
+        parts = [f"{self.arxiv_id}v{self.version}", self.benchmark or "-", self.field, self.model or "-"]
+        return " ".join([*parts, self.alone] if self.alone else parts)
 
     @property
     def paper(self) -> str:
         return f"{self.arxiv_id}v{self.version}"
 
 
-def slot_of(c: Candidate | Decision) -> SlotKey:
-    """The slot a candidate (or a decision about one, or an added fact) belongs to."""
-    spec = FIELDS[c.field]
-    benchmark = c.benchmark if spec.kind == "metric" else ""
-    return SlotKey(c.arxiv_id, c.version, benchmark, slot_field(c.field), normalise_model(c.model))
+def slot_of(c: Candidate | Decision, renames: Renames | None = None) -> SlotKey:
+    """The slot a candidate (or a decision about one, or an added fact) belongs to.
+
+    A decision counts under its final (retargeted) field, benchmark and model; ``renames``
+    (``review.renames``) renames the paper's models first.
+    """
+    if isinstance(c, Decision):
+        field_name, benchmark, model, alone = c.final_field, c.final_benchmark, c.final_model, c.key
+    else:
+        field_name, benchmark, model, alone = c.field, c.benchmark, c.model, c.candidate_id
+    if renames:
+        model = renamed_model(renames, c.arxiv_id, model)
+    name = normalise_model(model)
+    spec = FIELDS[field_name]
+    return SlotKey(c.arxiv_id, c.version, benchmark if spec.kind == "metric" else "", slot_field(field_name), name,
+                   "" if name else alone)
+
+
+def slot_of_attached(a: Attached, renames: Renames | None = None) -> SlotKey:
+    """The slot of an attached candidate: its decision's when that retargets it, else the candidate's."""
+    if a.decision is not None and a.decision.is_retarget:
+        return slot_of(a.decision, renames)
+    return slot_of(a.candidate, renames)
 
 
 def _member_order(a: Attached) -> tuple[object, ...]:
@@ -147,8 +173,11 @@ class Slot:
         return rows, len(self.members) - len(rows)
 
 
-def build_slots(attached: Iterable[Attached]) -> list[Slot]:
+def build_slots(attached: Iterable[Attached], renames: Renames | None = None) -> list[Slot]:
     """Group attached candidates into slots, in review order: paper, benchmark, field, best rank, model.
+
+    A candidate goes to the slot of its retargeted model, benchmark and field (``slot_of_attached``),
+    after the paper's model ``renames``.
 
     Each slot's ``field_position`` is the position of its best candidate among all candidates of the
     paper's field (by rank, then confidence; unranked ones by confidence), so slots compare across
@@ -165,7 +194,7 @@ def build_slots(attached: Iterable[Attached]) -> list[Slot]:
             position[a.candidate.candidate_id] = i
     groups: dict[SlotKey, list[Attached]] = {}
     for a in attached:
-        groups.setdefault(slot_of(a.candidate), []).append(a)
+        groups.setdefault(slot_of_attached(a, renames), []).append(a)
     slots = [Slot(k, tuple(sorted(v, key=_member_order)), min(position[a.candidate.candidate_id] for a in v))
              for k, v in groups.items()]
     slots.sort(key=lambda s: (s.key.arxiv_id, s.key.version, s.key.benchmark, s.key.field, s.field_position,
@@ -177,7 +206,7 @@ def current_slots(conn: sqlite3.Connection, home: Home, benchmark: str | None = 
     """The slots of every paper's newest extracted version, with today's decisions (refreshes the cache)."""
     decisions = sync(conn, home)
     attached, _ = attach(active_candidates(conn, benchmark), decisions, active_versions(conn))
-    return build_slots(attached)
+    return build_slots(attached, cached_renames(conn))
 
 
 @dataclass(frozen=True)
@@ -278,7 +307,7 @@ def paper_slots(conn: sqlite3.Connection, home: Home, arxiv_id: str) -> list[Slo
         return []
     rows = conn.execute("SELECT * FROM candidates WHERE arxiv_id = ? AND version = ?", (arxiv_id, version))
     attached, _ = attach([Candidate.from_row(r) for r in rows], decisions)
-    return build_slots(attached)
+    return build_slots(attached, cached_renames(conn, arxiv_id))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from flopmine.config import Home
 from .conflicts import DecisionConflict, find_conflicts
 from .decision import ADD
 from .slots import PENDING, SUPERSEDED, build_slots
-from .store import Orphan, active_candidates, active_versions, attach, sync
+from .store import Orphan, active_candidates, active_versions, attach, cached_renames, sync
 
 PAPER_LEVEL = "(paper)"  # how status shows candidates without a benchmark
 
@@ -75,7 +75,7 @@ def status(conn: sqlite3.Connection, home: Home, *, benchmark: str | None = None
     carried: Counter[tuple[str, str]] = Counter()
     superseded: Counter[tuple[str, str]] = Counter()
     open_papers: dict[str, bool] = {}
-    slots = build_slots(attached)
+    slots = build_slots(attached, cached_renames(conn))
     for s in slots:
         for a in s.members:
             c = a.candidate

@@ -24,6 +24,7 @@ from flopmine.types import Candidate
 
 from .annotations import LEDGER_FILE, fact_files, load_ledger, recover, review_lock
 from .decision import LEDGER_COLUMNS, Decision
+from .renames import RENAMES_FILE, Rename, Renames, load_renames
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,11 @@ CREATE TABLE IF NOT EXISTS review_decisions (
 CREATE INDEX IF NOT EXISTS review_decisions_candidate ON review_decisions (candidate_id);
 CREATE INDEX IF NOT EXISTS review_decisions_fact ON review_decisions (fact_key);
 CREATE TABLE IF NOT EXISTS review_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS review_renames (  -- a cache of annotations/decisions/renames.csv
+    arxiv_id TEXT NOT NULL, old_norm TEXT NOT NULL, old_model TEXT NOT NULL, new_model TEXT NOT NULL,
+    reviewer TEXT NOT NULL DEFAULT '', decided_at TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '', PRIMARY KEY (arxiv_id, old_norm)
+);
 """.format(columns=",\n    ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in LEDGER_COLUMNS))
 
 
@@ -68,6 +74,7 @@ def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> boo
     ensure_schema(conn)
     with review_lock(home):
         recover(home.annotations_dir)
+        refresh_renames(conn, home, force=force)
         fp = annotations_fingerprint(home)
         row = conn.execute("SELECT value FROM review_meta WHERE key = 'fingerprint'").fetchone()
         if not force and row is not None and row[0] == fp:
@@ -83,6 +90,46 @@ def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> boo
             conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('fingerprint', ?)", (fp,))
         log.debug("review cache rebuilt: %d decisions", len(decisions))
         return True
+
+
+def _renames_stamp(home: Home) -> str:
+    path = home.annotations_dir / RENAMES_FILE
+    try:
+        st = path.stat()
+    except OSError:
+        return f"{path}:absent"
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def refresh_renames(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> None:
+    """Reload the rename cache when renames.csv changed (its own stamp: a commit that writes it along
+    with decisions, ``apply(also_write=…)``, updates the decisions' fingerprint but not this one)."""
+    stamp = _renames_stamp(home)
+    row = conn.execute("SELECT value FROM review_meta WHERE key = 'renames'").fetchone()
+    if not force and row is not None and row[0] == stamp:
+        return
+    store_renames(conn, home, load_renames(home.annotations_dir))
+
+
+def store_renames(conn: sqlite3.Connection, home: Home, renames: Renames) -> None:
+    """Mirror the rename records in the cache (the file already written)."""
+    with conn:
+        conn.execute("DELETE FROM review_renames")
+        conn.executemany("INSERT OR REPLACE INTO review_renames VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         [(r.arxiv_id, key[1], r.old_model, r.new_model, r.reviewer, r.decided_at, r.note, r.source)
+                          for key, r in renames.items()])
+        conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('renames', ?)", (_renames_stamp(home),))
+
+
+def cached_renames(conn: sqlite3.Connection, arxiv_id: str | None = None) -> dict[tuple[str, str], Rename]:
+    """The rename records in the cache (``refresh`` first), of one paper or of all."""
+    ensure_schema(conn)
+    sql, args = "SELECT * FROM review_renames", ()
+    if arxiv_id is not None:
+        sql, args = sql + " WHERE arxiv_id = ?", (arxiv_id,)
+    return {(r["arxiv_id"], r["old_norm"]): Rename(r["arxiv_id"], r["old_model"], r["new_model"], r["reviewer"],
+                                                   r["decided_at"], r["note"], r["source"])
+            for r in conn.execute(sql, args)}
 
 
 def sync(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> list[Decision]:

@@ -30,13 +30,19 @@ from flopmine.types import FIELDS, Candidate, FieldSpec, fact_key, normalise_mod
 
 from .apply import AlsoWrite, ApplyReport, Conflict, StaleSheetError, apply
 from .decision import (
+    ACCEPT,
     ADD,
     CORRECT,
     DECISIONS,
     EXPORTED_COLUMN,
     FORCE,
+    MODELS_SEPARATOR,
+    NONE_CELL,
+    PAPER_LEVEL_FIELDS,
     READ_ONLY_COLUMNS,
+    REJECT,
     REQUIRED_COLUMNS,
+    RETARGET_COLUMNS,
     Decision,
     Seen,
     canonical_unit,
@@ -45,14 +51,25 @@ from .decision import (
     plausibility_problem,
     range_problem,
     same_value,
+    split_models,
 )
-from .store import benchmark_names, cached_decision, ensure_schema, find_candidate, newest_version, refresh
+from .renames import MAX_MODEL_CHARS, Rename, renamed_model
+from .store import (
+    benchmark_names,
+    cached_decision,
+    cached_renames,
+    ensure_schema,
+    find_candidate,
+    newest_version,
+    refresh,
+)
 
 log = logging.getLogger(__name__)
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _EXCEL_TEXT = re.compile(r'^="(.*)"$', re.S)
 _SAFE_BENCHMARK = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+ROW_SHEET_MARKER = "row_state"  # a header with this column is a row sheet (``review.sheet.ROW_STATE``)
 
 
 @dataclass(frozen=True, order=True)
@@ -133,7 +150,8 @@ def read_sheet(path: Path | str, source: str | None = None) -> Sheet:
             if name and name in seen:
                 problems.append(Problem(source, 1, name, "column appears twice in the header"))
             seen.add(name)
-        missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+        # a row sheet (review.sheet) has no decision column: its decisions are the difference from its export
+        missing = [] if ROW_SHEET_MARKER in seen else [c for c in REQUIRED_COLUMNS if c not in seen]
         for c in missing:
             problems.append(Problem(source, 1, c, f"required column missing (the header has: {', '.join(h for h in header if h)})"))
         if problems:
@@ -163,6 +181,14 @@ class _Context:
     reviewer: str
     any_paper: bool = False  # an added fact may name a paper the store does not know
     _benchmarks: dict[str, str] | None = None
+    _renames: dict[tuple[str, str], Rename] | None = None
+
+    @property
+    def renames(self) -> dict[tuple[str, str], Rename]:
+        """The model renames (``review.renames``), read on first use."""
+        if self._renames is None:
+            self._renames = cached_renames(self.conn)
+        return self._renames
 
     @property
     def benchmarks(self) -> dict[str, str]:
@@ -300,8 +326,80 @@ def _match_by_fact(cells: Mapping[str, str], ctx: _Context) -> Candidate | None:
     return find_candidate(ctx.conn, row[0]) if row is not None else None
 
 
+@dataclass(frozen=True)
+class _Retarget:
+    """What a row's model, benchmark and field cells change of its candidate (None: unchanged)."""
+
+    model: str | None = None
+    benchmark: str | None = None
+    field: str | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.model is not None or self.benchmark is not None or self.field is not None
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in RETARGET_COLUMNS if getattr(self, c) is not None]
+
+
+def _model_cell_problem(cell: str) -> str | None:
+    if len(cell) > MAX_MODEL_CHARS * 4 or any(ch in cell for ch in "\r\n\t\x00"):
+        return f"not a model name: {cell[:40]!r} (one line, at most {MAX_MODEL_CHARS} characters per model)"
+    if any(len(m) > MAX_MODEL_CHARS for m in split_models(cell)):
+        return f"a model name is longer than {MAX_MODEL_CHARS} characters"
+    return None
+
+
+def _retarget_cells(cells: Mapping[str, str], cand: Candidate | Decision, line: int,
+                    ctx: _Context) -> tuple[_Retarget, list[Problem]]:
+    """The retarget a row asks for: its model, benchmark and field cells against the candidate's
+    (a model cell showing the paper's rename of the candidate's model, or its case, is no change)."""
+    src = ctx.source
+    problems: list[Problem] = []
+    model = benchmark = field_name = None
+    if "model" in cells:
+        cell = "" if cells["model"].strip() == NONE_CELL else cells["model"]  # "-" or empty: no model
+        shown = {normalise_model(cand.model), normalise_model(renamed_model(ctx.renames, cand.arxiv_id, cand.model))}
+        names = split_models(cell)
+        if MODELS_SEPARATOR in cell or normalise_model(cell) not in shown:
+            why = _model_cell_problem(cell)
+            if why is not None:
+                problems.append(Problem(src, line, "model", why))
+            else:
+                model = f"{MODELS_SEPARATOR} ".join(names)
+    if "field" in cells:
+        cell = cells["field"].strip().lower()
+        if cell != cand.field:
+            if cell not in FIELDS:
+                problems.append(Problem(src, line, "field", f"unknown field {cells['field']!r}; known: {', '.join(FIELDS)}"))
+            else:
+                field_name = cell
+    if "benchmark" in cells:
+        cell = cells["benchmark"].strip()
+        canonical = ctx.benchmarks.get(cell.lower()) if cell else ""
+        if cell != cand.benchmark and canonical != cand.benchmark:
+            if canonical is None or (canonical and (not _SAFE_BENCHMARK.match(canonical.lower())
+                                                    or canonical == "paper_facts")):
+                known = ", ".join(sorted(set(ctx.benchmarks.values())))
+                problems.append(Problem(src, line, "benchmark", f"unknown benchmark {cell!r}; known: {known}"))
+            else:
+                benchmark = canonical
+    final_field = field_name or cand.field
+    final_benchmark = cand.benchmark if benchmark is None else benchmark
+    moved = field_name is not None or benchmark is not None  # a candidate as extracted may lack its benchmark
+    if not problems and moved and FIELDS[final_field].kind == "metric" and not final_benchmark:
+        problems.append(Problem(src, line, "benchmark", f"required: {final_field} is a metric of a benchmark"))
+    if model is not None and len(split_models(model)) > 1 and final_field not in PAPER_LEVEL_FIELDS:
+        problems.append(Problem(src, line, "model", f"several models ({model!r}) only for a paper-level fact "
+                                                    f"({', '.join(PAPER_LEVEL_FIELDS)}); {final_field} names one model"))
+    return _Retarget(model, benchmark, field_name), problems
+
+
 def _validate_candidate_row(cells: Mapping[str, str], line: int, decision: str,
                             ctx: _Context) -> tuple[Decision | None, list[Problem]]:
+    """One row about a candidate; ``decision`` ``""`` (pending) gives a ``correct`` when the row
+    retargets the candidate, else nothing."""
     src = ctx.source
     cid = cells.get("candidate_id", "")
     if not cid:
@@ -311,29 +409,66 @@ def _validate_candidate_row(cells: Mapping[str, str], line: int, decision: str,
                                                              f"benchmark, model, field and value (decision {decision!r}; "
                                                              "use 'add' for a fact the extractor missed)")]
         cid = matched.candidate_id
-        cells = {k: v for k, v in cells.items() if k not in READ_ONLY_COLUMNS}  # they named the fact
+        cells = {k: v for k, v in cells.items()  # they named the fact
+                 if k not in READ_ONLY_COLUMNS and k not in RETARGET_COLUMNS}
     cand: Candidate | Decision | None = find_candidate(ctx.conn, cid) or cached_decision(ctx.conn, cid)
+    if cand is None and not decision:
+        return None, []  # a pending row of a candidate no longer extracted: nothing to decide
     if cand is None:
         if "stale" in cells.get("flags", "").split(","):
             return None, [Problem(src, line, "candidate_id", f"candidate {cid!r} is no longer extracted (the row "
                                                              "is flagged stale); use an 'add' row to keep its fact")]
         return None, [Problem(src, line, "candidate_id", f"unknown candidate id {cid!r} (not in the store; "
                                                          "was the file exported from another home, or edited?)")]
-    problems = _read_only_problems(cells, cand, line, ctx)
-    spec = FIELDS[cand.field]
+    retarget, problems = _retarget_cells(cells, cand, line, ctx)
+    retargeting = retarget.any or bool(problems)  # the row edits the model, benchmark or field (maybe badly)
+    if not decision:
+        if retargeting:
+            decision = CORRECT  # an edited model, benchmark or field is a correction of the candidate
+        else:
+            return None, []
+    elif retarget.any and decision == REJECT:
+        problems.append(Problem(src, line, retarget.columns[0], "a rejected candidate is not retargeted; restore "
+                                                                "the cell, or write 'correct' to move its fact"))
+    elif retarget.any and decision == ACCEPT:
+        decision = CORRECT  # accepted under another model, benchmark or field
+    problems += _read_only_problems(cells, cand, line, ctx)
+    final_field = retarget.field or cand.field
+    spec = FIELDS[final_field]
     force, ps = _force_cell(cells, line, ctx)
     problems.extend(ps)
     forced = False
     corrected_cell = cells.get("corrected_value", "")
     corrected: float | str | None = None
-    if decision == CORRECT:
+    if decision == CORRECT and not corrected_cell and retargeting:
+        # the candidate's own value under its new field
+        value: float | str | None = cand.value
+        if retarget.field is not None:
+            try:
+                value = parse_value(final_field, format_value(cand.value))
+            except ValueError:
+                problems.append(Problem(src, line, "field", f"the value {format_value(cand.value)!r} is not a value of "
+                                                            f"{final_field}; put the right one in corrected_value"))
+                value = None
+            else:
+                if isinstance(value, float) != isinstance(cand.value, float):
+                    corrected = value  # text ↔ number: the fact keeps the value in its new field's type
+        if value is not None:
+            column = "field" if retarget.field is not None else "value"
+            why = range_problem(spec, value)
+            if why:
+                problems.append(Problem(src, line, column, f"{why}; put the right value in corrected_value"))
+            else:
+                forced, ps = _plausible(spec, value, force, column, line, ctx)
+                problems.extend(ps)
+    elif decision == CORRECT:
         if not corrected_cell:
             problems.append(Problem(src, line, "corrected_value", "required for decision 'correct'"))
         else:
             try:
-                corrected = parse_value(cand.field, corrected_cell)
+                corrected = parse_value(final_field, corrected_cell)
             except ValueError as e:
-                what = f" ({cand.field} is numeric)" if spec.numeric else ""
+                what = f" ({final_field} is numeric)" if spec.numeric else ""
                 problems.append(Problem(src, line, "corrected_value", f"{e}{what}"))
             else:
                 why = range_problem(spec, corrected)
@@ -359,6 +494,7 @@ def _validate_candidate_row(cells: Mapping[str, str], line: int, decision: str,
         benchmark=cand.benchmark, model=cand.model, unit=cand.unit, page=cand.page, candidate_id=cid,
         corrected_value=corrected, reviewer=cells.get("reviewer") or ctx.reviewer, note=cells.get("note", ""),
         source=f"{Path(src).name}:{line}", line=line, forced=forced,
+        corrected_model=retarget.model, corrected_benchmark=retarget.benchmark, corrected_field=retarget.field,
     ), []
 
 
@@ -492,6 +628,12 @@ def _validate_add_row(cells: Mapping[str, str], line: int, ctx: _Context) -> tup
             bad("version", f"not a version number: {cells['version']!r}")
         elif id_version is not None and id_version != version:
             bad("version", f"v{version} differs from the arxiv_id's v{id_version}")
+    model_cell = cells.get("model", "")
+    if MODELS_SEPARATOR in model_cell:
+        bad("model", f"an added fact names one model (no {MODELS_SEPARATOR!r}); add one row per model, or name "
+                     "several models in the model cell of a candidate's 'correct'")
+    elif model_cell and (why := _model_cell_problem(model_cell)) is not None:
+        bad("model", why)
     if problems or value is None:
         return None, problems
     version = version or id_version or newest_version(ctx.conn, arxiv_id) or 1
@@ -535,8 +677,11 @@ def validate_rows(rows: Sequence[Mapping[str, str]], conn: sqlite3.Connection, s
             if cells.get("corrected_value"):
                 problems.append(Problem(source, line, "decision",
                                         "empty, but corrected_value is filled; write 'correct'"))
-            continue
-        if decision not in DECISIONS:
+                continue
+            if not cells.get("candidate_id") or not any(c in cells for c in RETARGET_COLUMNS):
+                continue
+            # a pending row whose model, benchmark or field was edited: a correction (else nothing)
+        elif decision not in DECISIONS:
             problems.append(Problem(source, line, "decision", f"unknown decision {raw!r}; use one of "
                                                               f"{', '.join(DECISIONS)} (or leave it empty)"))
             continue
@@ -620,9 +765,14 @@ def validate_files(conn: sqlite3.Connection, paths: Sequence[Path | str], *, rev
         sheet = read_sheet(path)
         problems.extend(sheet.problems)
         rows_read += len(sheet.rows)
-        decisions, ps = validate_rows([r for _, r in sheet.rows], conn, sheet.source,
-                                      lines=[n for n, _ in sheet.rows], reviewer=reviewer, any_paper=any_paper,
-                                      sheet=True)
+        if sheet.rows and ROW_SHEET_MARKER in sheet.rows[0][1]:  # sniffed from the header: a row sheet
+            from .sheet import sheet_decisions  # the sheet builds on this module
+
+            decisions, ps = sheet_decisions(sheet, conn, reviewer=reviewer, any_paper=any_paper)
+        else:
+            decisions, ps = validate_rows([r for _, r in sheet.rows], conn, sheet.source,
+                                          lines=[n for n, _ in sheet.rows], reviewer=reviewer, any_paper=any_paper,
+                                          sheet=True)
         problems.extend(ps)
         per_source.append((sheet.source, decisions))
     merged, ps = merge(per_source)

@@ -65,7 +65,8 @@ def _tangled_facts(seed: int) -> list[Fact]:
             fld = compute[int(rng.integers(len(compute)))]
             value: float | str = (str(rng.choice(["SynthGPU-10", " synthgpu-10", "SynthTPU-100", "Unknown X"]))
                                   if fld == "hardware" else float(rng.choice([2.0, 8.0, 1e9, 3.5e10])))
-            fact = Fact(aid, version, fld, value, model=model if rng.random() < 0.6 else "", **kw)
+            bench = ["", "", "imagenet", "coco"][int(rng.integers(4))]  # a compute fact joins rows of its benchmark
+            fact = Fact(aid, version, fld, value, benchmark=bench, model=model if rng.random() < 0.6 else "", **kw)
         if rng.random() < 0.15:
             fact.extra["force"] = "force"
         facts.append(fact)

@@ -22,7 +22,7 @@ from flopmine.analysis.build import (
 )
 from flopmine.analysis.synthetic import write_annotations
 from flopmine.cli import main
-from flopmine.types import METRIC_FIELDS, Fact, normalise_model
+from flopmine.types import Fact, normalise_model
 
 
 def _read_unjoined(path: Path) -> list[dict[str, str]]:
@@ -130,7 +130,7 @@ def small_annotations(draw: st.DrawFn) -> list[Fact]:
             bench, fld = draw(st.sampled_from(METRICS))
             value = float(draw(st.integers(1, 60)))
         else:
-            bench, fld = "", draw(st.sampled_from(COMPUTE))
+            bench, fld = draw(st.sampled_from(["", "imagenet", "wmt14_en_de"])), draw(st.sampled_from(COMPUTE))
             value = float(draw(st.integers(1, 50)))
         facts.append(Fact(aid, version, fld, value, benchmark=bench, model=model, candidate_id=f"c{i}",
                           decision=draw(st.sampled_from(["accept", "correct", "add"]))))
@@ -148,9 +148,9 @@ def test_no_reviewed_fact_is_lost(tmp_path_factory: pytest.TempPathFactory, fact
     used = {c for cell in result.frame["candidate_ids"] for c in str(cell).split(";") if c}
     listed = set(result.unjoined["candidate_id"])
     assert not used & listed
-    # the key of a fact as build picks winners: paper, model, field (and benchmark for metrics)
+    # the key of a fact as build picks winners: paper, benchmark, model, field
     def key(f: Fact) -> tuple[str, str, str, str]:
-        return (f.arxiv_id, f.benchmark if f.field in METRIC_FIELDS else "", normalise_model(f.model), f.field)
+        return (f.arxiv_id, f.benchmark, normalise_model(f.model), f.field)
     won_keys = {key(f) for f in facts if f.candidate_id in used}
     for f in facts:
         assert f.candidate_id in used or f.candidate_id in listed or key(f) in won_keys, f
@@ -178,8 +178,8 @@ def test_gold_corpus_facts_are_in_a_row_or_listed(shared_dir: Path, tmp_path: Pa
     result = build_dataset(table, gflops_lookup=lambda _n: None)
     used = {c for cell in result.frame["candidate_ids"] for c in str(cell).split(";") if c}
     listed = set(result.unjoined["candidate_id"])
-    def key(f: Fact) -> tuple[str, str, str, str]:  # build picks one compute value per paper, model and field
-        return (f.arxiv_id, f.benchmark if f.field in METRIC_FIELDS else "", normalise_model(f.model), f.field)
+    def key(f: Fact) -> tuple[str, str, str, str]:  # build picks one value per paper, benchmark, model and field
+        return (f.arxiv_id, f.benchmark, normalise_model(f.model), f.field)
 
     won = {key(f) for f in facts if f.candidate_id in used}
     missing = [f for f in facts if f.candidate_id not in used | listed and key(f) not in won]

@@ -200,3 +200,72 @@ def test_slot_view_buttons_and_100_papers(driver, tmp_path: Path) -> None:
     assert sorted(r["decision"] for r in ledger) == ["accept"] + ["reject"] * 5
     assert {r["note"] for r in ledger if r["decision"] == "reject"} == {"not reported"}
     assert {r["reviewer"] for r in ledger} == {"mouse"}
+
+
+def test_model_box_retargets_renames_and_adds(driver, tmp_path: Path) -> None:
+    """The model box offers the paper's model names; saving retargets one fact, renaming covers the paper;
+    a missed fact is added from the page."""
+    from selenium.common.exceptions import JavascriptException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    home = make_home(tmp_path / "home")
+    _flops1, flops2, top1, _params = (c.candidate_id for c in sample_candidates())
+    app = create_app(home, reviewer="browser-test")
+
+    def current() -> str | None:
+        return driver.execute_script(
+            "const e = document.getElementById('item'); return e ? e.dataset.candidateId : null;")
+
+    def wait(pred, what: str) -> None:
+        WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException, JavascriptException)).until(
+            lambda d: d.execute_script("return document.readyState") == "complete" and pred(), message=what)
+
+    def status() -> str:
+        return driver.find_element(By.ID, "status").text
+
+    def set_value(eid: str, text: str) -> None:
+        el = driver.find_element(By.ID, eid)
+        el.clear()
+        el.send_keys(text)
+
+    with serve(app) as base:
+        driver.get(f"{base}/?at={flops2}")  # 3.6e9 FLOPs under "ResNet-50"
+        wait(lambda: current() == flops2, "the ResNet-50 FLOPs")
+        options = [o.get_attribute("value") for o in driver.find_elements(By.CSS_SELECTOR, "#paper-models option")]
+        assert options == ["ResNet-152", "ResNet-50"]
+        assert driver.find_element(By.ID, "model-input").get_attribute("value") == "ResNet-50"
+        set_value("model-input", "ResNet-152")
+        driver.find_element(By.ID, "btn-model").click()  # one correct: the fact moves to ResNet-152
+        wait(lambda: current() != flops2, "the next candidate")
+
+        driver.get(f"{base}/?at={top1}")
+        wait(lambda: current() == top1, "the top-1 error")
+        set_value("model-input", "ResNet-152 (224px)")
+        driver.find_element(By.ID, "btn-rename").click()  # then the page reloads
+        renames_csv = home.annotations_dir / "decisions" / "renames.csv"
+        wait(lambda: renames_csv.is_file(), "the rename")
+        wait(lambda: current() == top1, "the page again")
+        assert driver.find_element(By.ID, "model-input").get_attribute("value") == "ResNet-152 (224px)"
+
+        driver.find_element(By.CSS_SELECTOR, "#add-fact summary").click()
+        driver.find_element(By.ID, "add-field").send_keys("params")
+        set_value("add-value", "60.2e6")
+        set_value("add-model", "ResNet-152")
+        set_value("add-benchmark", "")
+        driver.find_element(By.ID, "btn-add").click()
+        wait(lambda: status().startswith("added: params"), "the added fact")
+
+    ann = home.annotations_dir
+    ledger = {r["candidate_id"]: r for r in _rows(ann / "decisions" / "ledger.csv")}
+    assert (ledger[flops2]["decision"], ledger[flops2]["model"], ledger[flops2]["corrected_model"]) == (
+        "correct", "ResNet-50", "ResNet-152")
+    renames = _rows(ann / "decisions" / "renames.csv")
+    assert [(r["arxiv_id"], r["old_model"], r["new_model"], r["reviewer"]) for r in renames] == [
+        (PAPER_A, "ResNet-152", "ResNet-152 (224px)", "browser-test")]
+    added = [r for r in _rows(ann / "paper_facts.csv") if r["decision"] == "add"]
+    assert [(r["field"], float(r["value"]), r["model"]) for r in added] == [("params", 60.2e6, "ResNet-152")]
+    from flopmine import review
+
+    facts = review.load_facts(ann)  # the rename reaches every fact of the paper under the old name
+    assert {f.model for f in facts if f.arxiv_id == PAPER_A} == {"ResNet-152 (224px)"}

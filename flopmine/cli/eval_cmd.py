@@ -66,6 +66,10 @@ def eval_command(
         "--learning-curve", help="Also cross-validate with the ranker trained on 20%, 40% … 100% of each fold's "
         "training papers and print top-1 and slot top-1 at each share (needs --folds ≥ 2; trains K models per "
         "share).")] = False,
+    sheet: Annotated[str, typer.Option(
+        "--sheet", help="With --review-cost: candidates (the candidate export) or rows (the row sheet of `review "
+                        "export --sheet rows`, counted in cells, beside the candidate export's figures).")]
+        = "candidates",
 ) -> None:
     """Score extracted candidates against hand-checked gold facts, cross-validated.
 
@@ -75,7 +79,7 @@ def eval_command(
 
     --folds 0 scores the model in use without fitting (for papers outside the training data); --queue scores a review-queue CSV. Exit code 1 when some PDF could not be read.
 
-    --review-cost replays a gold-knowing reviewer on the candidates already extracted into the home, e.g. flopmine --home T extract PDFS, then flopmine --home T eval --review-cost --gold GOLD.csv (see docs/review.md).
+    --review-cost replays a gold-knowing reviewer on the candidates already extracted into the home, e.g. flopmine --home T extract PDFS, then flopmine --home T eval --review-cost --gold GOLD.csv (see docs/review.md). With --sheet rows it replays the row sheet too (cells right, copied from alternatives, typed; gold facts absent; minutes per paper) and gives, for both, the share of gold facts right in the dataset built after the review.
 
     Examples: flopmine eval --gold ../shared/corpus/gold_vision.csv --meta ../shared/corpus/sources_vision.csv ../shared/corpus/pdfs --json cv.json · flopmine eval --folds 0 --gold other.csv other-pdfs/ · flopmine eval --gold gold.csv --queue flopmine-data/queue/queue.csv
     """
@@ -84,8 +88,13 @@ def eval_command(
     if review_cost:
         from .review_cost_view import run_review_cost
 
-        run_review_cost(ctx, gold, papers, json_out, per_paper=per_paper, extra=bool(paths or queue))
+        if sheet not in ("candidates", "rows"):
+            raise typer.BadParameter(f"{sheet!r} is not a sheet kind; use candidates or rows", param_hint="--sheet")
+        run_review_cost(ctx, gold, papers, json_out, per_paper=per_paper, extra=bool(paths or queue),
+                        rows=sheet == "rows")
         return
+    if sheet != "candidates":
+        raise typer.BadParameter("only with --review-cost", param_hint="--sheet")
     if bool(queue) == bool(paths):
         raise ConfigError("give either --queue FILE or PDF paths, not both and not neither")
     if curve and (queue is not None or folds < 2):

@@ -11,6 +11,7 @@ from rich.table import Table
 from flopmine.review import export, status
 from flopmine.review.assign import DEFAULT_OVERLAP, export_assigned, import_reviewed
 from flopmine.review.decision import format_value
+from flopmine.review.renames import rename_model
 from flopmine.review.slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, close_field
 from flopmine.review.store import resolve_benchmark
 
@@ -68,6 +69,12 @@ def export_cmd(
     overlap: Annotated[float, typer.Option(
         "--overlap", help="With --assign: share of papers (0–1) given to a second reviewer, for agreement.")]
     = DEFAULT_OVERLAP,
+    sheet: Annotated[str, typer.Option(
+        "--sheet", help="candidates: a row per candidate (the default). rows: a row per paper and model with a "
+                        "column per quantity, prefilled with each slot's top candidate (docs/review.md, Row sheet); "
+                        "written to <home>/review-rows by default.")] = "candidates",
+    per_paper: Annotated[bool, typer.Option(
+        "--per-paper", help="With --sheet rows: one CSV per paper instead of one per benchmark.")] = False,
 ) -> None:
     """Write one review CSV per benchmark (and paper_facts.csv for paper-level facts).
 
@@ -76,12 +83,25 @@ def export_cmd(
     whose best candidate is among its field's best 4 are written (--slot-rank); --all writes every
     candidate of every slot. Decided rows come prefilled; status says superseded when a sibling was accepted. Fill in
     decision (accept, reject, correct, add), corrected_value, reviewer and note, then run
-    `flopmine review import`. With --assign, each reviewer gets their papers in <out>/<name>/.
+    `flopmine review import`. Edit model, benchmark or field to move a fact to another model,
+    benchmark or field (a correct; several models of a paper-level fact: "a; b"). With --assign, each reviewer gets their papers in <out>/<name>/.
+    With --sheet rows: one row per paper and model, a column per quantity prefilled with each slot's top
+    candidate; edit, clear, delete or add rows and cells, and `review import` turns the difference into
+    decisions (docs/review.md, Row sheet).
 
-    Example: flopmine review export --benchmark imagenet --pending-only --out ~/review · flopmine review export --assign alice,bob --overlap 0.1
+    Example: flopmine review export --benchmark imagenet --pending-only --out ~/review · flopmine review export --assign alice,bob --overlap 0.1 · flopmine review export --sheet rows --per-paper
     """
     home = _home(ctx)
     benchmark = _benchmark(home, benchmark)
+    if sheet not in ("candidates", "rows"):
+        raise typer.BadParameter(f"{sheet!r} is not a sheet kind; use candidates or rows", param_hint="--sheet")
+    if sheet == "rows":
+        _export_rows(ctx, home, benchmark, out, bom=bom, per_paper=per_paper,
+                     slot_rank=None if show_all else slot_rank, other=(
+                         "--assign" if assign is not None else "--pending-only" if pending_only else ""))
+        return
+    if per_paper:
+        raise typer.BadParameter("only with --sheet rows", param_hint="--per-paper")
     conn = connect(home.db_path)
     limit = None if show_all else top
     slots_limit = None if show_all else slot_rank
@@ -120,6 +140,29 @@ def export_cmd(
         console.print(f"  {f}", highlight=False, soft_wrap=True)
 
 
+def _export_rows(ctx: typer.Context, home: Home, benchmark: str | None, out: Path | None, *, bom: bool,
+                 per_paper: bool, slot_rank: int | None, other: str) -> None:
+    """``review export --sheet rows``: the row sheets (``review.sheet``)."""
+    from flopmine.review.sheet import export_sheet
+
+    if other:
+        raise typer.BadParameter(f"{other} works on the candidate sheet only", param_hint="--sheet")
+    conn = connect(home.db_path)
+    try:
+        with progress_bar("exporting", enabled=not state(ctx).quiet) as progress:
+            report = export_sheet(conn, home, out, benchmark=benchmark, per_paper=per_paper, bom=bom,
+                                  slot_rank=slot_rank, progress=progress)
+    finally:
+        conn.close()
+    if not report.files:
+        console.print("Nothing to export (no candidates).")
+        return
+    console.print(f"Exported {report.rows} row(s) of {report.papers} paper(s), {report.rows / report.papers:.1f} "
+                  f"per paper, {report.pending} with cells to review, to:", highlight=False)
+    for f in report.files:
+        console.print(f"  {f}", highlight=False, soft_wrap=True)
+
+
 @review_app.command("import")
 def import_cmd(
     ctx: typer.Context,
@@ -138,7 +181,8 @@ def import_cmd(
     """Validate every row of every file, then apply all decisions at once to the annotations.
 
     Any problem is listed as file:line: column: message and nothing is applied (exit code 1),
-    unless --partial. Importing the same file twice changes nothing. Refused: one fact slot decided
+    unless --partial. Importing the same file twice changes nothing. An edited model, benchmark or
+    field cell is a correct that moves the fact (the ledger keeps old and new). Refused: one fact slot decided
     twice in a file with different values; once papers are assigned, a decision on a paper not
     assigned to its reviewer (unless --any-paper).
 
@@ -157,7 +201,8 @@ def import_cmd(
         console.print(f"Dry run: {result.decisions} valid decision(s) in {result.rows} row(s); nothing applied.")
     elif not result.report.applied:
         console.print(f"Nothing to apply: {len(result.report.unchanged)} decision(s) already recorded "
-                      f"({result.rows} row(s) read).")
+                      f"({result.rows} row(s) read)." + (" Model renames recorded in decisions/renames.csv."
+                                                         if "decisions/renames.csv" in result.report.files else ""))
     else:
         r = result.report
         counts = ", ".join(f"{n} {k}" for k, n in r.counts().items())
@@ -307,6 +352,38 @@ def close_cmd(
                           highlight=False)
     finally:
         conn.close()
+
+
+@review_app.command("rename")
+def rename_cmd(
+    ctx: typer.Context,
+    arxiv_id: Annotated[str, typer.Argument(help="The paper (arXiv id without version).", show_default=False)],
+    old: Annotated[str, typer.Argument(help="The model name as extracted (case and '(ours)' do not matter).",
+                                       show_default=False)],
+    new: Annotated[str, typer.Argument(help="The model's name in the dataset (the old name again: undo).",
+                                       show_default=False)],
+    reviewer: Annotated[str, typer.Option(
+        "--reviewer", "-r", envvar="FLOPMINE_REVIEWER", help="Name written with the rename.")] = "",
+    note: Annotated[str, typer.Option("--note", help="Note written with the rename.")] = "",
+) -> None:
+    """Rename a model of a paper, for all of its facts and candidates under the old name.
+
+    The rename also applies to facts a later re-extraction finds; build joins them under the new name.
+    It is kept in annotations/decisions/renames.csv (the ledger keeps the decisions as made).
+
+    Example: flopmine review rename 1512.03385 ResNet ResNet-152 --reviewer alice
+    """
+    home = _home(ctx)
+    conn = connect(home.db_path)
+    try:
+        r = rename_model(conn, home, arxiv_id, old, new, reviewer, note=note, source="cli")
+    finally:
+        conn.close()
+    if r.withdrawn:
+        console.print(f"{r.rename.arxiv_id}: the rename of {r.rename.old_model!r} is withdrawn.", highlight=False)
+    else:
+        console.print(f"{r.rename.arxiv_id}: {r.rename.old_model!r} → {r.rename.new_model!r} ({r.facts} reviewed "
+                      f"fact(s), {r.candidates} candidate(s) under the old name).", highlight=False)
 
 
 @review_app.command("serve")

@@ -11,6 +11,13 @@ Routes:
   before the response is sent. ``expected`` is the decision the page showed ("" = pending): when
   another tab decided meanwhile, the answer is 409 and nothing changes.
 - ``POST /api/undo``: withdraws this session's latest decision.
+- ``POST /api/decide`` may also carry ``model``: the model box. A name other than the candidate's
+  retargets its fact (a ``correct``, as an edited model cell of a review CSV); the box offers the
+  paper's known model names (``review.renames.paper_models``).
+- ``POST /api/rename`` JSON ``{candidate_id, model}``: renames the candidate's model in its whole
+  paper (``review.renames.rename_model``), for every fact and candidate under that name.
+- ``POST /api/add`` JSON ``{candidate_id, field, value, page?, model?, benchmark?, unit?, note?}``: adds
+  a fact the extractor missed to the candidate's paper (validated as an ``add`` row; undo withdraws it).
 
 Every POST passes the checks of ``review.web.security`` (Fetch metadata, Origin, JSON body,
 per-session CSRF token); the ``Host`` header must be one the server was bound to.
@@ -48,8 +55,9 @@ from flopmine.store import connect
 from flopmine.types import FIELDS, Candidate
 
 from ..export import pdf_link
+from ..renames import paper_models, rename_model, renamed_model
 from ..slots import DEFAULT_TOP, close_fields
-from ..store import resolve_benchmark
+from ..store import cached_decision, cached_renames, refresh_renames, resolve_benchmark
 from . import backend
 from .pages import DEFAULT_SCALE, PageImage, box_percent, page_cache_path, pdf_title, render_page
 from .security import (
@@ -274,6 +282,20 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
         assert body is not None
         return await run_in_threadpool(_close, server, body)
 
+    async def rename(request: Request) -> Response:
+        session, body, refusal = await _checked_post(server, request)
+        if refusal is not None:
+            return refusal
+        assert body is not None
+        return await run_in_threadpool(_rename, server, body)
+
+    async def add(request: Request) -> Response:
+        session, body, refusal = await _checked_post(server, request)
+        if refusal is not None:
+            return refusal
+        assert session is not None and body is not None
+        return await run_in_threadpool(_add, server, session, body)
+
     async def undo(request: Request) -> Response:
         session, _body, refusal = await _checked_post(server, request)
         if refusal is not None:
@@ -287,6 +309,8 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
         Route("/api/decide", decide, methods=["POST"]),
         Route("/api/undo", undo, methods=["POST"]),
         Route("/api/close", close, methods=["POST"]),
+        Route("/api/rename", rename, methods=["POST"]),
+        Route("/api/add", add, methods=["POST"]),
         Mount("/static", StaticFiles(directory=static_dir), name="static"),
     ]
     hosts = list(allowed_hosts or LOOPBACK_HOSTS)
@@ -389,6 +413,7 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
         corrected = _text(body, "corrected_value").strip()
         note = _text(body, "note")
         expected = _text(body, "expected").strip().lower()
+        model = _text(body, "model") if "model" in body else None  # the model box (absent: unchanged)
     except ValueError as e:
         return JSONResponse({"problems": [str(e)]}, status_code=422)
     if decision not in DECISIONS:
@@ -414,7 +439,7 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
                         "current": current}, status_code=409)
                 try:
                     decisions = backend.validate(conn, cand, decision=decision, corrected_value=corrected,
-                                                 reviewer=server.reviewer, note=note)
+                                                 reviewer=server.reviewer, note=note, model=model)
                     with backend.locked(server.home):
                         if backend.annotations_fingerprint(server.home) != seen:
                             continue  # an import or another process wrote meanwhile: read again
@@ -428,7 +453,11 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
             else:
                 return JSONResponse({"error": "the annotations keep changing (imports running?); try again"},
                                     status_code=503)
-            if recorded is not None:
+            if recorded is not None and recorded.decision.is_retarget:  # the fact moved slots: read again
+                server.sessions.push_undo(session, recorded)
+                server.forget()
+                walk = server.walk(conn)
+            elif recorded is not None:
                 server.sessions.push_undo(session, recorded)
                 before, walk = walk, walk.with_decision(cid, recorded.decision.decision)
                 server.remember(before, walk)
@@ -524,6 +553,70 @@ def _close(server: _Server, body: dict[str, Any]) -> Response:
                          "progress": _progress(walk)})
 
 
+def _rename(server: _Server, body: dict[str, Any]) -> Response:
+    """Rename the candidate's model in its whole paper."""
+    try:
+        cid = _text(body, "candidate_id").strip()
+        new = _text(body, "model").strip()
+    except ValueError as e:
+        return JSONResponse({"problems": [str(e)]}, status_code=422)
+    with server.decide_lock:
+        conn = server.connect()
+        try:
+            walk = server.walk(conn)
+            cand = walk.find(cid)
+            if cand is None:
+                return JSONResponse({"problems": [f"candidate_id: unknown or out of scope: {cid!r}"]},
+                                    status_code=422)
+            try:
+                report = rename_model(conn, server.home, cand.arxiv_id, cand.model, new, server.reviewer,
+                                      source="web")
+            except ReviewError as e:
+                return JSONResponse({"problems": e.problems or [str(e)]}, status_code=422)
+            server.forget()  # slots regroup under the new name
+        finally:
+            conn.close()
+    return JSONResponse({"ok": True, "candidate_id": cid, "old": report.rename.old_model,
+                         "model": report.rename.new_model, "withdrawn": report.withdrawn,
+                         "facts": report.facts, "candidates": report.candidates})
+
+
+_ADD_FIELDS = ("field", "value", "page", "model", "benchmark", "unit", "note")
+
+
+def _add(server: _Server, session: Session, body: dict[str, Any]) -> Response:
+    """Add a fact the extractor missed to the candidate's paper."""
+    try:
+        cid = _text(body, "candidate_id").strip()
+        cells = {k: _text(body, k).strip() for k in _ADD_FIELDS}
+    except ValueError as e:
+        return JSONResponse({"problems": [str(e)]}, status_code=422)
+    with server.decide_lock:
+        conn = server.connect()
+        try:
+            walk = server.walk(conn)
+            cand = walk.find(cid)
+            if cand is None:
+                return JSONResponse({"problems": [f"candidate_id: unknown or out of scope: {cid!r}"]},
+                                    status_code=422)
+            row = {**cells, "arxiv_id": cand.arxiv_id, "version": str(cand.version)}
+            try:
+                decisions = backend.validate_add(conn, row, reviewer=server.reviewer)
+                with backend.locked(server.home):
+                    recorded = backend.record(conn, server.home, decisions)
+            except ReviewError as e:
+                return JSONResponse({"problems": e.problems or [str(e)]}, status_code=422)
+            except FlopmineError as e:
+                return JSONResponse({"error": str(e)}, status_code=503)
+            if recorded is not None:
+                server.sessions.push_undo(session, recorded)
+        finally:
+            conn.close()
+    d = decisions[0]
+    return JSONResponse({"ok": True, "candidate_id": cid, "added": recorded is not None, "field": d.field,
+                         "model": d.model})
+
+
 def _page_image(server: _Server, cid: str) -> Path:
     conn = server.connect()
     try:
@@ -593,10 +686,18 @@ def _render_index_with(conn: sqlite3.Connection, server: _Server, at: str | None
         "csrf": session.csrf, "decided": counts[0] if counts else None, "total": counts[1] if counts else None, "benchmark": server.benchmark or "",
         "reviewer": server.reviewer, "current": None, "siblings": [], "image": None, "image_error": "",
         "box": None, "next_id": "", "title": title, "paper_pos": (0, 0), "slot_top": [], "slot_rest": [],
-        "next_slot_id": "", "paper_progress": (0, 0), "paper_link": "",
+        "next_slot_id": "", "paper_progress": (0, 0), "paper_link": "", "models": [], "fields": [],
     }
     if current is not None:
         ctx["current"] = _candidate_view(server, walk, current)
+        refresh_renames(conn, server.home)  # cheap: a stat of renames.csv
+        renames = cached_renames(conn, current.arxiv_id)
+        recorded = cached_decision(conn, current.candidate_id)
+        shown = (recorded.final_model if recorded is not None and recorded.is_retarget
+                 else renamed_model(renames, current.arxiv_id, current.model))
+        ctx["current"]["shown_model"] = shown
+        ctx["models"] = paper_models(conn, current.arxiv_id, renames)
+        ctx["fields"] = list(FIELDS)
         ctx["siblings"] = [_candidate_view(server, walk, s) for s in walk.siblings(current)]
         members = [_candidate_view(server, walk, s) for s in walk.slot_members(current)]
         ctx["slot_top"], ctx["slot_rest"] = members[:DEFAULT_TOP], members[DEFAULT_TOP:]

@@ -38,6 +38,7 @@ from ..annotations import (
 )
 from ..apply import apply
 from ..decision import Decision
+from ..renames import Renames
 from ..slots import SUPERSEDED, build_slots
 from ..store import (
     Attached,
@@ -47,6 +48,7 @@ from ..store import (
     attach,
     cached_decision,
     cached_decisions,
+    cached_renames,
     candidate_order,
     known_benchmarks,
     refresh,
@@ -98,12 +100,13 @@ def scope(conn: sqlite3.Connection, home: Home, benchmark: str | None) -> list[t
     refresh(conn, home)  # under the review lock only when the files changed (then it rebuilds the cache)
     decisions = cached_decisions(conn)  # read outside the lock: a decision meanwhile waits for no bulk read
     attached, _orphans = attach(active_candidates(conn, benchmark), decisions)
-    return _states(attached)
+    return _states(attached, cached_renames(conn))
 
 
-def _states(attached: list[Attached]) -> list[tuple[Candidate, str]]:
+def _states(attached: list[Attached], renames: Renames | None = None) -> list[tuple[Candidate, str]]:
+    """Each candidate's state in its fact slot (slots after the paper's model renames and retargets)."""
     out: list[tuple[Candidate, str]] = []
-    for s in build_slots(attached):
+    for s in build_slots(attached, renames):
         for a in s.members:
             state = s.state(a)
             out.append((a.candidate, a.decision.decision if a.decision else (SUPERSEDED if state == SUPERSEDED else "")))
@@ -151,7 +154,7 @@ def paper_scope(conn: sqlite3.Connection, home: Home, paper: tuple[str, int],
         "(SELECT fact_key FROM candidates WHERE arxiv_id = ? AND version = ?)", (aid, version, aid, version))
     decisions = sorted((Decision.from_row(dict(r)) for r in rows), key=lambda d: d.key)
     attached, _orphans = attach(sorted(cands, key=candidate_order), decisions)
-    return _states(attached)
+    return _states(attached, cached_renames(conn, aid))
 
 
 def maybe_open(conn: sqlite3.Connection) -> set[tuple[str, int]]:
@@ -205,17 +208,31 @@ def latest_web_decision(conn: sqlite3.Connection, home: Home, reviewer: str) -> 
 
 
 def validate(conn: sqlite3.Connection, candidate: Candidate, *, decision: str, corrected_value: str,
-             reviewer: str, note: str) -> list[Decision]:
+             reviewer: str, note: str, model: str | None = None) -> list[Decision]:
     """One browser decision as a validated ``Decision`` (no lock needed: nothing is written).
 
+    ``model`` (None: not sent) is the model box: a name other than the candidate's (or its rename)
+    retargets the fact, as an edited model cell of a review CSV does.
     Raises ``ReviewError`` whose ``problems`` read ``column: message``.
     """
     row = {"candidate_id": candidate.candidate_id, "decision": decision, "reviewer": reviewer, "note": note}
     if corrected_value or decision == "correct":
         row["corrected_value"] = corrected_value
+    if model is not None:
+        row["model"] = model
     decisions, problems = validate_rows([row], conn, SOURCE, reviewer=reviewer)
     if problems:
         raise ReviewError("the decision was not saved", [f"{p.column}: {p.message}" for p in problems])
+    return decisions
+
+
+def validate_add(conn: sqlite3.Connection, row: dict[str, str], *, reviewer: str) -> list[Decision]:
+    """An added fact from the browser (``arxiv_id, field, value, page, benchmark, model, unit, note``),
+    validated as an ``add`` row of a review CSV. Raises ``ReviewError`` whose problems read ``column: message``."""
+    decisions, problems = validate_rows([{**row, "decision": "add", "reviewer": reviewer}], conn, SOURCE,
+                                        reviewer=reviewer)
+    if problems:
+        raise ReviewError("the fact was not added", [f"{p.column}: {p.message}" for p in problems])
     return decisions
 
 
@@ -254,12 +271,12 @@ def withdraw(conn: sqlite3.Connection, home: Home, recorded: Recorded) -> None:
         restore: Sequence[Decision] = [r for r in recorded.replaced
                                        if r.key == d.key or cached_decision(conn, r.key) is None]
         drop = {d.key, *(r.key for r in restore)}
-        facts: dict[str, list[Fact]] = {fact_file_name(d.benchmark): []}
+        facts: dict[str, list[Fact]] = {fact_file_name(b): [] for b in d.fact_benchmarks}
         for r in restore:
-            fact = r.to_fact()
-            facts.setdefault(fact_file_name(r.benchmark), [])
-            if fact is not None:
-                facts[fact_file_name(r.benchmark)].append(fact)
+            for b in r.fact_benchmarks:
+                facts.setdefault(fact_file_name(b), [])
+            for fact in r.to_facts():
+                facts[fact_file_name(fact.benchmark)].append(fact)
         contents: dict[str, str | bytes] = {name: rewrite_fact_file(directory / name, drop, add)
                                             for name, add in facts.items() if add or (directory / name).is_file()}
         contents[LEDGER_FILE] = rewrite_ledger(directory / LEDGER_FILE, drop, list(restore))

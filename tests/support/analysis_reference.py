@@ -29,7 +29,7 @@ def reference_join(facts: Iterable[Fact], registry: Mapping[str, Benchmark], tit
 
     metric_groups: dict[tuple[str, str, str], dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
     display: dict[tuple[str, str, str], str] = {}
-    compute_groups: dict[tuple[str, str], dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
+    compute_groups: dict[tuple[str, str, str], dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
     paper_models: dict[str, dict[str, bool]] = defaultdict(dict)  # paper → model → marked "(ours)"
     n_facts = 0
     unknown_benchmarks: set[str] = set()
@@ -51,25 +51,27 @@ def reference_join(facts: Iterable[Fact], registry: Mapping[str, Benchmark], tit
             if f.benchmark not in registry:
                 unknown_benchmarks.add(f.benchmark)
         else:
-            compute_groups[(f.arxiv_id, nm)][f.field].append(f)
+            compute_groups[(f.arxiv_id, f.benchmark, nm)][f.field].append(f)
     if no_benchmark > MAX_NAMED:
         warnings.append(f"… and {no_benchmark - MAX_NAMED} more metric facts without a benchmark skipped")
     for b in sorted(unknown_benchmarks):
         warnings.append(f"benchmark {b!r} is not in the registry: its error uses the first metric present")
 
-    resolved: dict[tuple[str, str], dict[str, tuple[Fact, bool]]] = {
+    resolved: dict[tuple[str, str, str], dict[str, tuple[Fact, bool]]] = {
         k: {fld: _choose(fs) for fld, fs in by_field.items()} for k, by_field in compute_groups.items()
     }
     # Paper-level facts (no model named) belong to the paper's own model, when there is exactly one.
     paper_target: dict[str, str] = {}
+    paper_fields: dict[str, set[str]] = {}  # per paper, the fields of its paper-level facts (any benchmark)
+    for (aid, _bench, nm), by_field in resolved.items():
+        if not nm and aid in paper_models:
+            paper_fields.setdefault(aid, set()).update(by_field)
     ambiguous: list[str] = []
-    for (aid, nm), by_field in resolved.items():
-        if nm or aid not in paper_models:
-            continue
+    for aid, fields in paper_fields.items():
         target = _paper_target(paper_models[aid])
         if target is None:
             names = sorted(display[k] or "(unnamed)" for k in display if k[0] == aid)
-            ambiguous.append(f"{aid}: paper-level {', '.join(sorted(by_field))} name(s) no model and the paper has "
+            ambiguous.append(f"{aid}: paper-level {', '.join(sorted(fields))} name(s) no model and the paper has "
                              f"{len(paper_models[aid])} models, none or several marked (ours) "
                              f"({', '.join(dict.fromkeys(names))}); not attached: name the model in review")
         else:
@@ -97,16 +99,16 @@ def reference_join(facts: Iterable[Fact], registry: Mapping[str, Benchmark], tit
                 flags.append(f"conflict:{fld}")
             if _is_forced(fact):
                 flags.append("forced:error")
-        own = resolved.get((aid, nm), empty) if nm else empty
-        paper = resolved.get((aid, ""), empty) if paper_target.get(aid) == nm else empty
+        # the model's own fact before the paper's; the row's benchmark before no benchmark
+        sides = [(resolved.get((aid, b, nm), empty) if nm else empty, "model") for b in (bench_name, "")]
+        sides += [(resolved.get((aid, b, ""), empty) if paper_target.get(aid) == nm else empty, "paper")
+                  for b in (bench_name, "")]
         sources: list[str] = []
         for fld in COMPUTE_FIELDS:
-            if fld in own:
-                (fact, conflict), how = own[fld], "model"
-            elif fld in paper:
-                (fact, conflict), how = paper[fld], "paper"
-            else:
+            found = next(((side[fld], how) for side, how in sides if fld in side), None)
+            if found is None:
                 continue
+            (fact, conflict), how = found
             rec[fld] = fact.value
             used.append(fact)
             sources.append(f"{fld}={how}")

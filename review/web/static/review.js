@@ -67,6 +67,8 @@
         expected: item.dataset.decision || "",
       };
       if (correctedValue !== undefined) body.corrected_value = correctedValue;
+      // the fact keeps the model shown (its retarget or rename); a reject never moves it
+      if (decision !== "reject" && modelInput) body.model = modelInput.value;
       const r = await post("/api/decide", body);
       if (r.status === 200) {
         item.dataset.decision = r.data.decision;
@@ -132,6 +134,66 @@
 
   const form = document.getElementById("correct-form");
   const input = document.getElementById("correct-input");
+  const modelForm = document.getElementById("model-form");
+  const modelInput = document.getElementById("model-input");
+  const addForm = document.getElementById("add-form");
+
+  async function renameModel() {
+    if (busy || !item || !modelInput) return;
+    busy = true;
+    say("renaming in the whole paper …", "busy");
+    try {
+      const r = await post("/api/rename", { candidate_id: item.dataset.candidateId, model: modelInput.value });
+      if (r.status === 200) {
+        say(r.data.withdrawn ? "rename withdrawn" : "renamed " + r.data.old + " → " + r.data.model, "ok");
+        go(item.dataset.candidateId);
+        return;
+      }
+      if (r.data.problems) showProblems(r.data.problems);
+      say("not renamed: " + (r.data.error || "HTTP " + r.status), "error");
+    } catch (e) {
+      say("not renamed: the server did not answer (" + e + ")", "error");
+    }
+    busy = false;
+  }
+
+  async function addFact() {
+    if (busy || !item || !addForm) return;
+    busy = true;
+    say("adding …", "busy");
+    const body = { candidate_id: item.dataset.candidateId };
+    for (const el of addForm.elements) if (el.name) body[el.name] = el.value;
+    try {
+      const r = await post("/api/add", body);
+      if (r.status === 200) {
+        say(r.data.added ? "added: " + r.data.field + (r.data.model ? " of " + r.data.model : "") : "already recorded", "ok");
+        busy = false;
+        return;
+      }
+      if (r.data.problems) showProblems(r.data.problems);
+      say("not added: " + (r.data.error || "HTTP " + r.status), "error");
+    } catch (e) {
+      say("not added: the server did not answer (" + e + ")", "error");
+    }
+    busy = false;
+  }
+
+  if (modelForm) {
+    modelForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      decide("correct", "");
+    });
+    modelInput.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape") { ev.preventDefault(); modelInput.blur(); }
+      ev.stopPropagation(); // typing a name never triggers the single-key commands
+    });
+    const renameBtn = document.getElementById("btn-rename");
+    if (renameBtn) renameBtn.addEventListener("click", function (ev) { ev.preventDefault(); renameModel(); });
+  }
+  if (addForm) {
+    addForm.addEventListener("submit", function (ev) { ev.preventDefault(); addFact(); });
+    for (const el of addForm.elements) el.addEventListener("keydown", function (ev) { ev.stopPropagation(); });
+  }
 
   function openCorrect() {
     if (!form) return;
@@ -182,6 +244,7 @@
       case "a": ev.preventDefault(); decide("accept"); break;
       case "r": ev.preventDefault(); decide("reject"); break;
       case "c": ev.preventDefault(); openCorrect(); break;
+      case "m": if (modelInput) { ev.preventDefault(); modelInput.focus(); modelInput.select(); } break;
       case "n": ev.preventDefault(); next(false); break;
       case "s": ev.preventDefault(); next(true); break;
       case "x": ev.preventDefault(); closeField(); break;
