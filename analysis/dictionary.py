@@ -25,7 +25,8 @@ _ID_COLUMNS: tuple[Column, ...] = (
     Column("arxiv_id", "text", "", "arXiv id without version, e.g. 1811.06965."),
     Column("version", "int", "", "Newest paper version any of the row's facts were reviewed on."),
     Column("url", "text", "", "https://arxiv.org/abs/<arxiv_id>."),
-    Column("title", "text", "", "Paper title from the store's papers table; empty when the paper is not in the store."),
+    Column("title", "text", "", "Paper title: arXiv's from the store's papers table, else the one read from the PDF at "
+           "extraction (its /Title, or the largest line atop page 1); empty when neither is known."),
     Column("year", "int", "", "Year of first submission, read from the id (paper's rule: 1811.06965v5 → 2018). "
            "In an external dataset a given year is used as is; a year-only date is fine."),
     Column("month", "int", "", "Month of first submission, read from the id (1811.06965v5 → 11); optional "

@@ -32,7 +32,7 @@ from flopmine.benchmarks import Benchmark, load_registry
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.types import METRIC_FIELDS
 
-from .build import MAX_FIT_LOG10, error_metric_order, implausible_rows, score_to_error
+from .build import DEEP_COPIES, MAX_FIT_LOG10, error_metric_order, implausible_rows, score_to_error
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ def prepare(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None) -
     A missing ``benchmark`` column is fatal for every fit (reported as a problem, empty frame back).
     """
     problems: list[Problem] = []
-    out = df.copy()
+    out = df.copy(deep=DEEP_COPIES)  # copy-on-write: only the columns changed here are copied
     out["line"] = np.arange(len(out)) + 2  # header is line 1
     if "benchmark" not in out.columns:
         problems.append(Problem("(all)", "", "dataset has no 'benchmark' column; nothing can be fitted"))

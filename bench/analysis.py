@@ -17,7 +17,8 @@ pandas yardstick as a ratio, the child's whole CPU (imports included) and its pe
 average (the machine is shared: compare CPU, and compare runs only with the same load).
 
 ``--save FILE`` writes the measured table as JSON; ``--baseline FILE`` prints a saved run's CPU beside this
-run's, with the ratio (this / baseline): run it once on the old code with ``--save``, once on the new.
+run's, with the ratio (this / baseline): run it once on the old code with ``--save``, once on the new
+(``--show FILE --baseline OLD`` prints two saved runs side by side).
 
     .venv/bin/python bench/analysis.py                          # 100,000 rows, 5 simulations
     .venv/bin/python bench/analysis.py --rows 100000 1000000 --save after.json --baseline before.json
@@ -61,10 +62,13 @@ def child(stage: str, root: Path, sims: int, seed: int) -> None:
 
     import pandas as pd
 
+    # each stage imports what its command imports (`flopmine build` never loads statsmodels or matplotlib)
     from flopmine.analysis.build import build_dataset, read_annotations, read_dataset, write_dataset
-    from flopmine.analysis.report import run_analysis, write_report
-    from flopmine.analysis.simulate import simulate
     from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE
+
+    if stage == "analyze":
+        from flopmine.analysis.report import run_analysis, write_report
+        from flopmine.analysis.simulate import simulate
 
     step = Steps()
     if stage == "build":
@@ -124,6 +128,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--save", type=Path, help="write the measured table to this JSON file")
     ap.add_argument("--baseline", type=Path, help="a JSON file written by --save: print its CPU and the ratio")
+    ap.add_argument("--show", type=Path, help="print the tables of a JSON file written by --save, and stop")
     ap.add_argument("--keep", type=Path, help="keep the generated files in DIR/<rows> (and reuse annotations found there: same --seed only)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
@@ -132,9 +137,15 @@ def main() -> None:
         child(args.child, args.root, args.sims, args.seed)
         return
 
+    baseline = json.loads(args.baseline.read_text()) if args.baseline else {}
+    if args.show:  # print a saved run's tables (beside --baseline's) without measuring again
+        for n, results in json.loads(args.show.read_text()).items():
+            print(f"\n{int(n):,} rows ({args.show})")
+            print_table(int(n), results, baseline.get(n, {}))
+        return
+
     from flopmine.analysis.synthetic import synthetic_facts, write_annotations
 
-    baseline = json.loads(args.baseline.read_text()) if args.baseline else {}
     saved: dict[str, object] = {}
     for n in args.rows:
         with tempfile.TemporaryDirectory(prefix="flopmine-bench-") as tmp:
@@ -154,8 +165,8 @@ def main() -> None:
                 results[stage]["load"] = f"{before} → {load()}"
             print_table(n, results, baseline.get(str(n), {}))
             saved[str(n)] = results
-    if args.save:
-        args.save.write_text(json.dumps(saved, indent=1) + "\n")
+            if args.save:  # after each size, so a long run's first sizes are kept
+                args.save.write_text(json.dumps(saved, indent=1) + "\n")
 
 
 def print_table(n: int, results: dict[str, dict[str, object]], baseline: dict[str, dict[str, object]]) -> None:

@@ -331,20 +331,82 @@ class FactScore:
                 "slot_top1_rate": _r(self.slot_top1_rate)}
 
 
+# Candidates a reviewer sees per slot (``review.slots.DEFAULT_TOP``; extract sits below review, so the number is
+# repeated here and a test keeps the two equal).
+SHOWN_PER_SLOT = 3
+
+
+@dataclass
+class SlotCost:
+    """What the compute part of the reviewer's list costs, counted per fact slot (paper, field, model), the unit
+    a reviewer decides on: slots, candidates, rows shown (at most ``SHOWN_PER_SLOT`` per slot), and the slots of
+    a model with no result in the list (a row the reviewer reads only for its cost), per compute gold fact."""
+
+    slots: int = 0
+    candidates: int = 0
+    rows: int = 0
+    cost_only_slots: int = 0  # slots whose model has no metric candidate in the paper's list
+    gold: int = 0  # compute gold facts of the papers scored
+
+    @property
+    def per_slot(self) -> float | None:
+        return self.candidates / self.slots if self.slots else None
+
+    @property
+    def rows_per_gold(self) -> float | None:
+        return self.rows / self.gold if self.gold else None
+
+    @property
+    def cost_only_per_gold(self) -> float | None:
+        return self.cost_only_slots / self.gold if self.gold else None
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "candidates_per_slot": _r(self.per_slot), "rows_per_gold": _r(self.rows_per_gold),
+                "cost_only_slots_per_gold": _r(self.cost_only_per_gold)}
+
+
+def slot_cost(cands: Iterable[Scored], gold: Iterable[GoldFact]) -> SlotCost:
+    """``SlotCost`` of the compute candidates of ``cands`` against the compute facts of ``gold``.
+
+    >>> c = [Scored("1", "flops", 4e9, 1, model="A"), Scored("1", "flops", 8e9, 2, model="A"),
+    ...      Scored("1", "params", 2e7, 1, model="B"), Scored("1", "top1_acc", 76.0, 1, model="A")]
+    >>> s = slot_cost(c, [GoldFact("1", "flops", 4e9, model="A")])
+    >>> s.slots, s.candidates, s.cost_only_slots, s.rows_per_gold
+    (2, 3, 1, 3.0)
+    """
+    members: dict[tuple[str, str, str], int] = defaultdict(int)
+    with_result: set[tuple[str, str]] = set()
+    for c in cands:
+        aid = strip_version(c.arxiv_id)
+        if FIELDS[c.field].kind == "metric":
+            with_result.add((aid, normalise_model(c.model)))
+        else:
+            members[(aid, _SLOT_FIELD.get(c.field, c.field), normalise_model(c.model))] += 1
+    out = SlotCost(gold=sum(1 for g in gold if FIELDS[g.field].kind == "compute"))
+    for (aid, _, model), n in members.items():
+        out.slots += 1
+        out.candidates += n
+        out.rows += min(n, SHOWN_PER_SLOT)
+        out.cost_only_slots += bool(model) and (aid, model) not in with_result
+    return out
+
+
 @dataclass
 class FactReport:
-    """``evaluate_facts``: counts per group, candidates per rule family, and each gold fact's outcome."""
+    """``evaluate_facts``: counts per group, candidates per rule family, each gold fact's outcome, and the review
+    cost of the compute list per slot."""
 
     groups: dict[str, FactScore]
     rule_families: dict[str, int] = field(default_factory=dict)
     facts: list[dict[str, object]] = field(default_factory=list)
+    cost: SlotCost = field(default_factory=SlotCost)
 
     def to_dict(self) -> dict[str, object]:
         return {"convention": {"model_match": f"rapidfuzz token_set_ratio >= {DEFAULT_MODEL_MATCH} on normalised "
                                "names", "paper_level_fields": sorted(PAPER_LEVEL_FIELDS),
                                "table": "gold evidence has a [column names] part (not a citation mark)"},
                 "groups": {k: v.to_dict() for k, v in self.groups.items()},
-                "rule_families": self.rule_families, "facts": self.facts}
+                "rule_families": self.rule_families, "slot_cost": self.cost.to_dict(), "facts": self.facts}
 
 
 def _slot_order(c: Scored) -> tuple[object, ...]:
@@ -352,10 +414,20 @@ def _slot_order(c: Scored) -> tuple[object, ...]:
     return (c.rank if c.rank > 0 else 1 << 30, -c.confidence, c.field, str(c.value))
 
 
+def _closeness(gold_model: str, name: str) -> float:
+    """Whole-name similarity (rapidfuzz ``ratio`` of the normalised names), which tells a row named like the gold
+    model ("RFB-Net512-E") from a family name that token-set ratio also scores 100 ("RFB")."""
+    from rapidfuzz import fuzz
+    from rapidfuzz.utils import default_process
+
+    a, b = default_process(normalise_model(gold_model)), default_process(name)
+    return float(fuzz.ratio(a, b)) if a and b else 0.0
+
+
 def _gold_slot(g: GoldFact, related: Sequence[Scored], threshold: float) -> list[Scored]:
     """The candidates of the gold model's slot, best first: among the slots (normalised model name) of the
-    gold fact's slot field and benchmark whose name matches the gold model, the best-named one (ties: the one
-    a reviewer sees first)."""
+    gold fact's slot field and benchmark whose name matches the gold model, the best-named one (ties: the name
+    closest to the gold model's as a whole, then the one a reviewer sees first)."""
     slots: dict[str, list[Scored]] = defaultdict(list)
     metric = FIELDS[g.field].kind == "metric"
     for c in related:
@@ -368,7 +440,7 @@ def _gold_slot(g: GoldFact, related: Sequence[Scored], threshold: float) -> list
             continue
         score = model_match_score(g.model, name) if name and g.model.strip() else float(threshold)
         members = sorted(members, key=_slot_order)
-        key = (-score, _slot_order(members[0]))
+        key = (-score, -_closeness(g.model, name), _slot_order(members[0]))
         if best is None or key < best[0]:
             best = (key, members)
     return best[1] if best else []
@@ -418,7 +490,8 @@ def evaluate_facts(gold: Sequence[GoldFact], cands: Sequence[Scored], papers: It
                         "slot_first": None if top is None else {"value": top.value, "model": top.model,
                                                                 "field": top.field, "rank": top.rank}})
     fams = rule_families(c for cs in by_paper.values() for c in cs)
-    return FactReport(groups, fams, details)
+    cost = slot_cost((c for cs in by_paper.values() for c in cs), (g for g in gold if g.arxiv_id in wanted))
+    return FactReport(groups, fams, details, cost)
 
 
 # ---------------------------------------------------------------- reading PDFs for evaluation
@@ -561,6 +634,7 @@ class CVResult:
     def to_dict(self) -> dict[str, object]:
         return {"folds": self.folds, "fold_sizes": self.fold_sizes, "rows": self.rows(),
                 "fact_rows": self.fact_rows(), "rule_families": self.rule_counts(),
+                "slot_cost": self.facts.cost.to_dict() if self.facts else None,
                 "facts": self.facts.to_dict() if self.facts else None,
                 "held_out": self.held_out.to_dict(), "held_out_uncapped": self.held_out_uncapped.to_dict(),
                 "in_sample": self.in_sample.to_dict(),

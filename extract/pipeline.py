@@ -43,14 +43,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flopmine.errors import ConfigError, PdfError
-from flopmine.ids import InvalidIdError, parse_id
+from flopmine.ids import ArxivId, InvalidIdError, parse_id
 from flopmine.stopping import exit_with_parent, finish_writes
-from flopmine.store import get_paper, replace_candidates
+from flopmine.store import replace_candidates
 from flopmine.types import FIELDS, Candidate
 
 from .pdf import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES
+from .pdfmeta import ArxivStamp, read_arxiv_stamp, read_pdf_metadata
 
 if TYPE_CHECKING:
+    from .document import Document
     from .ranking import Ranker
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,8 @@ class PaperInput:
     benchmarks: tuple[str, ...] = ()
     problem: str = ""  # e.g. "file name is not an arXiv id": reported as status error, never read
     lazy_metadata: bool = False  # title, abstract and benchmarks are read from the store when it is run
+    version_from: str = ""  # where ``version`` came from: "name" (file name or --id), "stamp" (the PDF's
+    #                         arXiv stamp), "store" (harvest), "" (nowhere: 1 is assumed)
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,8 @@ class ExtractionResult:
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
     rule_version: str = ""
     dropped: int = 0  # implausible candidates left out (see ``drop_implausible``)
+    pdf_title: str = ""  # the PDF's own title (``extract.pdfmeta``), for papers the store has no title of
+    benchmarks_named: tuple[str, ...] | None = None  # registry benchmarks the text names (None: not read)
 
     @property
     def ok(self) -> bool:
@@ -124,7 +130,8 @@ class ExtractionResult:
     def extraction_row(self) -> dict[str, object]:
         """The ``extractions`` columns for ``flopmine.store.replace_candidates``."""
         return {"status": self.status, "reason": self.reason, "pages": self.pages, "seconds": self.seconds,
-                "rule_version": self.rule_version, "source_path": self.path}
+                "rule_version": self.rule_version, "source_path": self.path, "pdf_title": self.pdf_title,
+                "benchmarks_named": self.benchmarks_named}
 
 
 def rule_version() -> str:
@@ -270,6 +277,7 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
         signal.setitimer(signal.ITIMER_REAL, limits.timeout)
     try:
         _inject_fault(item.path, limits.fault)
+        pdf_title = _pdf_title(item)
         doc = read_document(item.path, arxiv_id=item.arxiv_id, version=item.version, title=item.title,
                             abstract=item.abstract, benchmarks=item.benchmarks, max_pages=limits.max_pages,
                             max_bytes=limits.max_bytes, deadline=deadline)
@@ -279,7 +287,8 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
             raise ExtractionTimeout()
         cands = tuple(c if c.rule_version else replace(c, rule_version=rules.RULE_VERSION) for c in found)
         return _result(item, "ok", pages=pages, seconds=time.perf_counter() - start, candidates=cands,
-                       rule_version=rules.RULE_VERSION, dropped=dropped)
+                       rule_version=rules.RULE_VERSION, dropped=dropped, pdf_title=pdf_title,
+                       benchmarks_named=named_benchmarks(doc))
     except PdfError as e:
         log.warning("%s", e)
         return _result(item, e.reason, str(e.args[0]), pages=pages, seconds=time.perf_counter() - start,
@@ -304,6 +313,37 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
         if alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old_handler)
+
+
+def _pdf_title(item: PaperInput) -> str:
+    """The PDF's own title (``extract.pdfmeta``; "" when none is plausible), checking its arXiv stamp on the
+    way. It is stored for the dataset only: the rules rank with arXiv's title (``item.title``) as before."""
+    meta = read_pdf_metadata(item.path)
+    if item.version_from in ("name", "store"):
+        warn_version_mismatch(item.path, item.arxiv_id, item.version, meta.stamp,
+                              said_by="its file name" if item.version_from == "name" else "the harvest")
+    return meta.title
+
+
+def named_benchmarks(doc: Document) -> tuple[str, ...]:
+    """The registry benchmarks ``doc``'s text names anywhere (aliases as the rules match them), sorted: with
+    the harvest's, "the paper's benchmarks" the review offers metrics of (``review.offer``)."""
+    from .rules.benchmark_names import _benchmark_spots
+
+    return tuple(sorted({name for page in doc.pages for _, name in _benchmark_spots(page.text)
+                         if not name.startswith("other:")}))
+
+
+def warn_version_mismatch(path: Path, arxiv_id: str, version: int, stamp: ArxivStamp | None, *,
+                          said_by: str = "its file name") -> bool:
+    """Log a warning naming ``path`` when its arXiv stamp gives another version of the same paper than
+    ``version`` (``said_by``: the file name's or the harvest's, which wins). Returns whether they disagree."""
+    if stamp is None or stamp.base != arxiv_id or stamp.version == version:
+        return False
+    log.warning("%s: %s says v%d but the PDF's arXiv stamp says v%d; using v%d (a file named %s would use "
+                "the stamp's)", path, said_by, version, stamp.version, version,
+                ArxivId(arxiv_id, stamp.version).filename())
+    return True
 
 
 # ---------------------------------------------------------------- the local process pool
@@ -580,14 +620,17 @@ def extract_many(items: Iterable[PaperInput], *, workers: int | None = None, sch
 # ---------------------------------------------------------------- inputs and the store
 
 
-def inputs_from_paths(paths: Sequence[Path | str], conn: sqlite3.Connection | None = None, *,
-                      arxiv_id: str | None = None) -> list[PaperInput]:
+def inputs_from_paths(paths: Sequence[Path | str], *, arxiv_id: str | None = None) -> list[PaperInput]:
     """PDFs given on the command line: files, or folders of ``<arxiv id>[vN].pdf`` files.
 
     The id comes from the file name (old-style ids with ``_`` for ``/``), or from ``arxiv_id`` when
-    exactly one file is given. A missing file, or one whose name is not an id, becomes an input with a
-    ``problem`` (reported per file, never read, no store row). A folder without PDFs is a
-    ``ConfigError``. Title, abstract and benchmarks come from the store when known.
+    exactly one file is given. The version comes from the name too; a name without one takes the version
+    of the arXiv stamp printed on the PDF's first page ("arXiv:1512.03385v6 [cs.CV] 10 Dec 2015"), else 1.
+    A missing file, or one whose name is not an id, becomes an input with a ``problem`` (reported per
+    file, never read, no store row). A folder without PDFs is a ``ConfigError``.
+
+    No store is needed: title, abstract and benchmarks are left to ``run`` (``lazy_metadata``), which
+    reads them from the store for the papers it extracts; the PDF's own title is read while extracting.
     """
     files: list[Path] = []
     for p in map(Path, paths):
@@ -612,15 +655,18 @@ def inputs_from_paths(paths: Sequence[Path | str], conn: sqlite3.Connection | No
             out.append(PaperInput(f, "", 1, problem=f"file name {f.name!r} is not an arXiv id "
                                   "(name it like 1512.03385v2.pdf or hep-th_9901001.pdf, or pass --id)"))
             continue
-        version = aid.version or 1
+        version, version_from = aid.version or 1, "name" if aid.version else ""
+        if not aid.version:
+            stamp = read_arxiv_stamp(f)
+            if stamp is not None and stamp.base == aid.base:
+                version, version_from = stamp.version, "stamp"
+            elif stamp is not None:
+                log.debug("%s: arXiv stamp %sv%d names another paper; version 1 assumed", f, *stamp)
         if (aid.base, version) in seen:
             out.append(PaperInput(f, aid.base, version, problem=f"same paper as {seen[aid.base, version]}"))
             continue
         seen[aid.base, version] = f
-        paper = get_paper(conn, aid.base, version) if conn is not None else None
-        out.append(PaperInput(f, aid.base, version, title=paper.title if paper else "",
-                              abstract=paper.abstract if paper else "",
-                              benchmarks=tuple(paper.benchmarks) if paper else ()))
+        out.append(PaperInput(f, aid.base, version, lazy_metadata=True, version_from=version_from))
     return out
 
 
@@ -629,7 +675,7 @@ def inputs_from_store(conn: sqlite3.Connection, pdf_dir: Path) -> list[PaperInpu
     by ``run`` for the ones it extracts only, so listing a large store that has nothing new stays cheap."""
     rows = conn.execute("SELECT arxiv_id, version, path FROM pdfs WHERE status = 'ok' AND path IS NOT NULL "
                         "ORDER BY arxiv_id, version")
-    return [PaperInput(pdf_dir / r[2], r[0], int(r[1]), lazy_metadata=True) for r in rows]
+    return [PaperInput(pdf_dir / r[2], r[0], int(r[1]), lazy_metadata=True, version_from="store") for r in rows]
 
 
 def with_metadata(conn: sqlite3.Connection, item: PaperInput) -> PaperInput:

@@ -52,9 +52,11 @@ FORMAT = "flopmine-ranker"
 FORMAT_VERSION = 1
 HOME_MODEL = "models/ranker.json"  # relative to the home
 DEFAULT_C = 0.1  # inverse L2 strength of the logistic regression
-# compute candidates kept per (field, model) slot beyond the per-field cap: 0 (off) by default, since each kept
-# slot is a row for the reviewer; 1 keeps every model's FLOPs and params a table prints (docs/extract.md)
-DEFAULT_PER_MODEL = 0
+# FLOPs / parameter values kept per model slot (paper, field, model) of a model with a result, beyond the
+# per-field cap (``rank_found``): a table prints one value per model, and the dataset needs each model's cost
+# beside its result. 0 turns it off (the per-field cap alone). Review cost: docs/extract.md.
+DEFAULT_PER_MODEL = 1
+PER_MODEL_FIELDS: tuple[str, ...] = ("flops", "mult_adds", "params")
 DEFAULT_LISTWISE_C = 0.3  # … of the conditional logit within (paper, field)
 MAX_MODEL_BYTES = 4 * 2**20  # a model file is read up to this size (the shipped one is ~15 kB)
 MAX_WEIGHT = 100.0  # |coefficient| and |intercept| a model may carry; 100 log-odds already saturate any probability
@@ -149,6 +151,7 @@ def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list
             summary_mention.add(k)  # the abstract, introduction or conclusion restates it: a headline
         if isinstance(c.value, (int, float)) and not _OFF_SCALE.intersection(ev.tags):
             values[_value_group(c)].add(float(c.value))
+    slot_ctx = _slot_context(found)
     order: dict[tuple[str, str], list[float]] = {}
     median: dict[tuple[str, str], float] = {}
     for key, vs in values.items():
@@ -158,7 +161,7 @@ def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list
         better_low = spec is not None and spec.kind == "metric" and spec.higher_is_better is False
         order[key] = sorted(vs, reverse=not better_low)
     out = []
-    for c, weight, ev in found:
+    for i, (c, weight, ev) in enumerate(found):
         k = (_value_group(c)[0], normalise_value(c.value))
         n = repeats[k]
         if c.field == "hardware_count" and isinstance(c.value, float) and c.value == 1:
@@ -209,8 +212,68 @@ def features(found: Found, pages: int = 0, priors: Priors | None = None) -> list
             f["count_pow2"] = float(c.value >= 2 and c.value == 2 ** round(math.log2(c.value)))
         if c.field == "training_steps" and isinstance(c.value, float):
             f["steps_round"] = float(c.value % 1000 == 0)
+        f.update(slot_ctx[i])
         group = _group(c.field)
         out.append({**f, **{f"{group}|{name}": v for name, v in f.items()}})
+    return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _row_model(label: str) -> str:
+    """A table row's label as a model name (``tables.clean_row_label``), cached: a paper repeats its labels."""
+    from .tables import clean_row_label
+
+    return clean_row_label(label)
+
+
+def _slot_name(c: Candidate) -> str:
+    """The model slot a candidate lands in, as ``rank_found`` and the review export name it."""
+    return normalise_model(_row_model(c.model) if c.rule.startswith("table.") else c.model)
+
+
+def _slot_context(found: Found) -> list[dict[str, float]]:
+    """Features of each candidate among the other candidates of its model's slot (paper, field, model) and of
+    its table, each for a habit of how papers print a model's numbers:
+
+    - ``slot_prose_by_table``: a value from prose whose model's slot also has a table value: the table prints the
+      exact per-model figure, prose rounds it ("~600M") or quotes a variant in passing;
+    - ``slot_values``: how many distinct values the slot holds (log): one row label shared by several rows (a
+      family name, "Ours") leaves the slot less certain;
+    - ``row_has_result``: a FLOPs / params cell whose row also has a metric value on the page: results tables
+      print each model's cost beside its score, architecture and ablation tables print cost alone;
+    - ``main_table``: a table value on the page whose table lists the most rows of the paper's own models
+      (own model or "ours") with a result: the paper's main results table, not an ablation or a side table.
+    """
+    slots: dict[tuple[str, str], list[int]] = defaultdict(list)
+    names: list[str] = []
+    result_rows: set[tuple[int, str]] = set()
+    own_rows: dict[int, set[str]] = defaultdict(set)
+    for i, (c, _, ev) in enumerate(found):
+        name = _slot_name(c)
+        names.append(name)
+        if name:
+            slots[(_value_group(c)[0], name)].append(i)
+        if ev.table and FIELDS[c.field].kind == "metric" and name:
+            result_rows.add((c.page, name))
+            if ev.own_model >= 0.5 or ev.ours:
+                own_rows[c.page].add(name)
+    main_page = max(own_rows, key=lambda p: (len(own_rows[p]), -p)) if own_rows else -1
+    out: list[dict[str, float]] = [{} for _ in found]
+    for members in slots.values():
+        has_table = any(found[j][2].table for j in members)
+        values = {normalise_value(found[j][0].value) for j in members}
+        for j in members:
+            f = out[j]
+            f["slot_values"] = math.log(len(values))
+            if has_table and not found[j][2].table:
+                f["slot_prose_by_table"] = 1.0
+    for i, (c, _, ev) in enumerate(found):
+        if not ev.table:
+            continue
+        if c.field in PER_MODEL_FIELDS and names[i]:
+            out[i]["row_has_result"] = float((c.page, names[i]) in result_rows)
+        if c.page == main_page:
+            out[i]["main_table"] = 1.0
     return out
 
 
@@ -437,25 +500,42 @@ def score_found(found: Found, model: Ranker, pages: int = 0) -> list[Candidate]:
 def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: dict[str, int] | None = None,
                min_relative: float | None = None, per_model: int | None = None) -> list[Candidate]:
     """Score one paper's candidates and rank them within (paper, field), capping compute fields."""
-    from .tables import clean_row_label
-
     # table rows' labels become model names only now: the evidence above read the raw label ("[12]", "(ours)")
-    scored = [replace(c, model=clean_row_label(c.model)) if c.rule.startswith("table.") else c
+    scored = [replace(c, model=_row_model(c.model)) if c.rule.startswith("table.") else c
               for c in score_found(found, model, pages)]
     floor = DEFAULT_MIN_RELATIVE if min_relative is None else min_relative
     capped = dedupe_and_rank(scored, max_per_field=max_per_field, min_relative=floor)
-    # A FLOPs or parameters table lists one value per model: the per-field cap above keeps the best few of the
-    # paper, while a reviewer decides per fact slot (paper, field, model). The best ``DEFAULT_PER_MODEL`` of
-    # each model's slot stay as well, ranked after the field's best.
-    if not (DEFAULT_PER_MODEL if per_model is None else per_model):
-        return capped
-    kept = {c.candidate_id for c in capped}
-    slots: dict[tuple[str, str], list[Candidate]] = defaultdict(list)
-    for c in dedupe_and_rank(scored, min_relative=0.0, limited=()):
-        if c.field in COMPUTE_FIELDS and c.model.strip() and c.candidate_id not in kept:
-            slots[(c.field, c.model.strip().lower())].append(c)
     keep = DEFAULT_PER_MODEL if per_model is None else per_model
-    extra = [c for cs in slots.values() for c in cs[:keep]]
+    if not keep:
+        return capped
+    return _with_model_slots(capped, scored, keep)
+
+
+def _with_model_slots(capped: list[Candidate], scored: list[Candidate], keep: int) -> list[Candidate]:
+    """``capped`` plus, for each model with a result in the paper, its best ``keep`` FLOPs / parameter values
+    that ``capped`` does not hold.
+
+    A FLOPs or parameters table prints one value per model, while the per-field cap keeps the paper's best few;
+    a reviewer decides per fact slot (paper, field, model), and the dataset joins a model's cost to that model's
+    result. So each model that has a metric value among the candidates (its row is read anyway) gets ``keep``
+    more values of its slot, ranked after the field's best (a slot the cap filled with a wrong value still shows
+    the next one); a model without a result gets none (its cost joins nothing). The list grows by at most
+    ``keep`` per (result model, field)."""
+    with_result = {normalise_model(c.model) for c in scored if FIELDS[c.field].kind == "metric" and c.model.strip()}
+    shown: Counter[tuple[str, str]] = Counter()
+    kept = {c.candidate_id for c in capped if c.field in PER_MODEL_FIELDS}
+    pool = [(c, (RANK_GROUP.get(c.field, c.field), normalise_model(c.model))) for c in scored
+            if c.field in PER_MODEL_FIELDS]
+    extra: list[Candidate] = []
+    # most confident first, so each candidate_id is met first at its best (as ``dedupe_and_rank`` keeps it)
+    for c, slot in sorted((x for x in pool if x[1][1] in with_result),
+                          key=lambda x: (-x[0].confidence, x[0].page, str(x[0].value), x[0].model)):
+        cid = c.candidate_id
+        if cid in kept or shown[slot] >= keep:
+            continue
+        kept.add(cid)
+        shown[slot] += 1
+        extra.append(c)
     if not extra:
         return capped
     by_group: dict[str, list[Candidate]] = defaultdict(list)

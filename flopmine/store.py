@@ -76,6 +76,8 @@ CREATE TABLE IF NOT EXISTS extractions (
     extracted_at TEXT NOT NULL,
     generation INTEGER NOT NULL DEFAULT 0,        -- meta candidates_generation of its last extraction
     first_generation INTEGER NOT NULL DEFAULT 0,  -- ... and of its first one
+    pdf_title TEXT NOT NULL DEFAULT '',           -- the PDF's own title (its /Title or page 1), see extract.pdfmeta
+    benchmarks_named TEXT,     -- registry benchmarks the paper's text names, comma-separated (NULL: not recorded)
     PRIMARY KEY (arxiv_id, version)
 );
 
@@ -265,7 +267,9 @@ def connect_readonly(path: Path | str) -> sqlite3.Connection:
 # version gets them on open.
 _ADDED_COLUMNS = (("pdfs", "next_attempt", "TEXT"),
                   ("extractions", "generation", "INTEGER NOT NULL DEFAULT 0"),
-                  ("extractions", "first_generation", "INTEGER NOT NULL DEFAULT 0"))
+                  ("extractions", "first_generation", "INTEGER NOT NULL DEFAULT 0"),
+                  ("extractions", "pdf_title", "TEXT NOT NULL DEFAULT ''"),
+                  ("extractions", "benchmarks_named", "TEXT"))
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
@@ -319,6 +323,26 @@ def get_paper(conn: sqlite3.Connection, arxiv_id: str, version: int | None = Non
     return Paper.from_row(d)
 
 
+def paper_titles(conn: sqlite3.Connection, arxiv_ids: Iterable[str]) -> dict[str, str]:
+    """Each paper's title: arXiv's (``papers``, newest version) when harvested, else the title read from its
+    PDF at extraction (``extractions.pdf_title``, newest version that has one). Papers with neither are left out."""
+    out: dict[str, str] = {}
+    ids = sorted(set(arxiv_ids))
+    for i in range(0, len(ids), 500):  # well under SQLite's limit on bound variables
+        chunk = ids[i:i + 500]
+        marks = ", ".join("?" * len(chunk))
+        for sql in (f"SELECT arxiv_id, title FROM papers WHERE arxiv_id IN ({marks}) AND title != '' "
+                    "ORDER BY arxiv_id, version",
+                    f"SELECT arxiv_id, pdf_title FROM extractions WHERE arxiv_id IN ({marks}) AND pdf_title != '' "
+                    "ORDER BY arxiv_id, version"):
+            found: dict[str, str] = {}
+            for r in conn.execute(sql, chunk):
+                found[r[0]] = r[1]  # ordered by version: the newest wins
+            for aid, title in found.items():
+                out.setdefault(aid, title)
+    return out
+
+
 def paper_benchmarks(conn: sqlite3.Connection, arxiv_id: str) -> list[str]:
     return [r[0] for r in conn.execute(
         "SELECT benchmark FROM paper_benchmarks WHERE arxiv_id = ? ORDER BY benchmark", (arxiv_id,))]
@@ -332,7 +356,8 @@ def replace_candidates(conn: sqlite3.Connection, arxiv_id: str, version: int,
     """Replace one paper version's candidates and its extraction row in one transaction.
 
     ``extraction`` holds the ``extractions`` columns (status, reason, pages, seconds, rule_version,
-    source_path). Decisions are stored elsewhere and are never touched here.
+    source_path, pdf_title, benchmarks_named: a collection of names or None). Decisions are stored elsewhere and are never touched here. A ``pdf_title`` of
+    "" keeps the one recorded before (a failed re-extraction does not forget the title).
     """
     rows = [c.to_row() for c in candidates]
     cols = ("candidate_id", "fact_key", "arxiv_id", "version", "benchmark", "model", "field", "value", "unit",
@@ -346,17 +371,36 @@ def replace_candidates(conn: sqlite3.Connection, arxiv_id: str, version: int,
         generation = _next_generation(conn)
         conn.execute(
             """INSERT INTO extractions (arxiv_id, version, source_path, rule_version, status, reason, pages,
-                   seconds, extracted_at, generation, first_generation)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   seconds, extracted_at, generation, first_generation, pdf_title, benchmarks_named)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (arxiv_id, version) DO UPDATE SET source_path = excluded.source_path,
                    rule_version = excluded.rule_version, status = excluded.status, reason = excluded.reason,
                    pages = excluded.pages, seconds = excluded.seconds, extracted_at = excluded.extracted_at,
-                   generation = excluded.generation""",
+                   generation = excluded.generation, benchmarks_named = excluded.benchmarks_named,
+                   pdf_title = CASE WHEN excluded.pdf_title != '' THEN excluded.pdf_title ELSE pdf_title END""",
             (arxiv_id, version, str(extraction.get("source_path", "")), str(extraction["rule_version"]),
              str(extraction["status"]), str(extraction.get("reason", "")), int(extraction.get("pages", 0)),  # type: ignore[call-overload]
-             float(extraction.get("seconds", 0.0)), now_iso(), generation, generation),  # type: ignore[arg-type]
+             float(extraction.get("seconds", 0.0)), now_iso(), generation, generation,  # type: ignore[arg-type]
+             str(extraction.get("pdf_title", "")), _named(extraction.get("benchmarks_named"))),
         )
     return len(rows)
+
+
+def _named(benchmarks: object) -> str | None:
+    """``benchmarks_named`` as stored: None (not recorded) or the names joined by commas."""
+    if benchmarks is None:
+        return None
+    return ",".join(sorted(str(b) for b in benchmarks))  # type: ignore[attr-defined]
+
+
+def benchmarks_named(conn: sqlite3.Connection, arxiv_id: str, version: int) -> frozenset[str] | None:
+    """The registry benchmarks a paper version's text names, as recorded at extraction (None: not recorded,
+    e.g. extracted by an older flopmine)."""
+    row = conn.execute("SELECT benchmarks_named FROM extractions WHERE arxiv_id = ? AND version = ?",
+                       (arxiv_id, version)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return frozenset(b for b in row[0].split(",") if b)
 
 
 # A counter bumped by every ``replace_candidates``: what changed since a queue was written is what has a

@@ -36,17 +36,16 @@ from flopmine.store import connect
 
 from .assign import import_reviewed
 from .decision import Decision, format_value
+from .offer import paper_view, stored_paper_benchmarks
 from .slots import (
     DEFAULT_SLOT_RANK,
     DEFAULT_TOP,
     ShownRow,
     SlotKey,
-    build_slots,
     close_fields,
-    shown_rows,
     slot_of,
 )
-from .store import active_candidates, active_versions, attach
+from .store import Attached, active_candidates, active_versions, attach
 
 log = logging.getLogger(__name__)
 
@@ -203,13 +202,15 @@ def review_cost(conn: sqlite3.Connection, home: Home, gold: Sequence[GoldFact], 
     wanted_set = set(wanted)
     cands = [c for c in active_candidates(conn) if c.arxiv_id in wanted_set]
     attached, _ = attach(cands, [])
-    slots = build_slots(attached)
+    by_paper: dict[str, list[Attached]] = {}
+    for a in attached:
+        by_paper.setdefault(a.candidate.arxiv_id, []).append(a)
     shown_by: dict[str, list[ShownRow]] = {}
-    for r in shown_rows(slots, top, slot_rank=slot_rank):
-        shown_by.setdefault(r.slot.key.arxiv_id, []).append(r)
     all_by: dict[str, list[ShownRow]] = {}
-    for r in shown_rows(slots, None):
-        all_by.setdefault(r.slot.key.arxiv_id, []).append(r)
+    for aid, group in by_paper.items():  # what the export offers and shows (review.offer), paper by paper
+        offered = stored_paper_benchmarks(conn, aid, versions[aid])
+        shown_by[aid] = paper_view(group, offered, top=top, slot_rank=slot_rank).rows
+        all_by[aid] = paper_view(group, offered, top=None, slot_rank=None).rows
     with tempfile.TemporaryDirectory(prefix="flopmine-review-cost-") as tmp:
         replay_home = Home(Path(tmp) / "home")
         replay_home.root.mkdir(parents=True)

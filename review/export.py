@@ -6,6 +6,11 @@ slot (default 3), best rank first, with ``slot_rest`` counting the candidates le
 from an older paper version); ``status`` says ``superseded`` for a candidate whose sibling was
 accepted or corrected. Text cells that a spreadsheet would run as a formula get a leading ``'``
 (import strips it again).
+
+Which candidates are offered at all, and which rows are pending, is ``review.offer.paper_view``, the
+definition ``review status`` counts with: a metric candidate without a benchmark, or not the paper's
+benchmark's, is left out and counted in the report (``ExportReport.left_out``). Facts added by hand
+(decision ``add``) follow their paper's candidates, marked ``added``: importing them unchanged changes nothing.
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ from flopmine.ids import ArxivId
 from flopmine.types import Candidate
 
 from .annotations import PAPER_FACTS_FILE
-from .decision import EXPORTED_COLUMN, REVIEW_COLUMNS, Decision, exported_state, format_value
+from .decision import ADD, EXPORTED_COLUMN, FORCE, REVIEW_COLUMNS, Decision, exported_state, format_value
+from .offer import paper_view, stored_paper_benchmarks
 from .renames import Renames, renamed_model
-from .slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, ShownRow, build_slots, shown_rows, shown_slots
+from .slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, ShownRow, shown_slots, slot_of
 from .store import Attached, attach, cached_renames, candidate_order, refresh
 
 log = logging.getLogger(__name__)
@@ -36,6 +42,7 @@ log = logging.getLogger(__name__)
 DEFAULT_EXPORT_DIR = "review"  # under the home directory
 # Columns written after ``REVIEW_COLUMNS``: the candidate's fact slot (import ignores them).
 SLOT_COLUMNS: tuple[str, ...] = ("slot", "slot_position", "slot_rest", "status")
+ADDED = "added"  # the status of a fact a reviewer added by hand
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ class ExportReport:
     slots: int = 0  # fact slots in the files
     papers: int = 0
     hidden_slots: int = 0  # slots left out (their best candidate ranks below ``slot_rank`` in its field)
+    left_out: tuple[tuple[str, int], ...] = ()  # (reason, candidates) not offered, see ``review.offer``
+    added: int = 0  # rows of facts added by hand
 
 
 def pdf_link(conn: sqlite3.Connection, home: Home, c: Candidate) -> str:
@@ -110,6 +119,28 @@ def review_row(conn: sqlite3.Connection, home: Home, a: Attached, shown: ShownRo
     return row
 
 
+def added_row(conn: sqlite3.Connection, home: Home, d: Decision, *, link: str | None = None) -> dict[str, object]:
+    """The export row of a fact added by hand: decision ``add`` prefilled, status ``added``. Imported unchanged
+    it is the same fact and decision, so nothing is applied."""
+    base = link if link is not None else paper_link(conn, home, d.arxiv_id, d.version)
+    return {
+        "candidate_id": "", "arxiv_id": d.arxiv_id, "version": d.version, "benchmark": d.benchmark, "model": d.model,
+        "field": d.field, "value": format_value(d.value), "unit": d.unit, "page": d.page,
+        "pdf_link": base + (f"#page={d.page}" if d.page > 0 else ""), "rule": "added by hand",
+        "decision": ADD, "reviewer": d.reviewer, "note": d.note, "force": FORCE if d.forced else "",
+        "decided_at": d.decided_at, EXPORTED_COLUMN: exported_state(d), "slot": str(slot_of(d)), "status": ADDED,
+    }
+
+
+def paper_additions(conn: sqlite3.Connection, arxiv_id: str, benchmark: str | None = None) -> list[Decision]:
+    """The facts reviewers added to a paper (any version), from the decision cache, in ledger order;
+    ``benchmark`` keeps that benchmark's and the paper-level ones."""
+    rows = conn.execute("SELECT * FROM review_decisions WHERE decision = ? AND arxiv_id = ? ORDER BY key",
+                        (ADD, arxiv_id))
+    found = [Decision.from_row(dict(r)) for r in rows]
+    return [d for d in found if benchmark is None or d.benchmark in (benchmark, "")]
+
+
 def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *, benchmark: str | None = None,
            pending_only: bool = False, bom: bool = True, top: int | None = DEFAULT_TOP,
            slot_rank: int | None = DEFAULT_SLOT_RANK, papers: set[str] | None = None,
@@ -136,7 +167,8 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
         raise ReviewError(f"--slot-rank must be at least 1 (got {slot_rank}); use --all to show every slot")
     refresh(conn, home)  # the decision cache mirrors annotations/ (read per paper below)
     header = [*REVIEW_COLUMNS, *SLOT_COLUMNS]
-    rows = pending = hidden = n_slots = n_papers = hidden_slots = 0
+    rows = pending = hidden = n_slots = n_papers = hidden_slots = added = 0
+    left_out: dict[str, int] = {}
     snapshot = not conn.in_transaction
     if snapshot:  # one read transaction: every paper sees the same store, even if an import commits meanwhile
         conn.execute("BEGIN")
@@ -153,19 +185,27 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
                 if candidates:
                     attached, _ = attach(candidates, paper_decisions(conn, candidates))
                     renames = cached_renames(conn, arxiv_id)
-                    slots = build_slots(attached, renames)
-                    shown = shown_rows(slots, top, pending_only=pending_only, slot_rank=slot_rank)
-                    link = paper_link(conn, home, arxiv_id, version) if shown else None
+                    view = paper_view(attached, stored_paper_benchmarks(conn, arxiv_id, version), top=top,
+                                      slot_rank=slot_rank, pending_only=pending_only, renames=renames)
+                    shown, slots = view.rows, view.slots
+                    additions = [] if pending_only else paper_additions(conn, arxiv_id, benchmark)
+                    link = paper_link(conn, home, arxiv_id, version) if shown or additions else None
                     for r in shown:
                         c = r.attached.candidate
                         files.write(f"{c.benchmark}.csv" if c.benchmark else PAPER_FACTS_FILE,
                                     review_row(conn, home, r.attached, r, link=link, renames=renames))
-                    rows += len(shown)
+                    for d in additions:
+                        files.write(f"{d.benchmark}.csv" if d.benchmark else PAPER_FACTS_FILE,
+                                    added_row(conn, home, d, link=link))
+                    rows += len(shown) + len(additions)
+                    added += len(additions)
                     pending += sum(1 for r in shown if r.state == "pending")
                     hidden += sum(r.rest for r in shown)
                     n_slots += len({r.slot.key for r in shown})
-                    n_papers += 1 if shown else 0
+                    n_papers += 1 if shown or additions else 0
                     hidden_slots += len(slots) - len(shown_slots(slots, slot_rank))
+                    for why, n in view.left_out.items():
+                        left_out[why] = left_out.get(why, 0) + n
                 if progress is not None:
                     progress(done, total, arxiv_id)
             written = files.names()
@@ -173,7 +213,8 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
         if snapshot and conn.in_transaction:
             conn.rollback()  # nothing was written; ends the read transaction
     targets = tuple(out_dir / name for name in written)
-    return ExportReport(targets, rows, pending, hidden, n_slots, n_papers, hidden_slots)
+    return ExportReport(targets, rows, pending, hidden, n_slots, n_papers, hidden_slots,
+                        tuple(sorted(left_out.items())), added)
 
 
 # ``store.active_versions`` as SQL: the newest version with an ok extraction or with candidates (unless

@@ -31,6 +31,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from flopmine.benchmarks import load_registry
 from flopmine.config import Home
@@ -85,7 +86,9 @@ READ_ONLY: tuple[str, ...] = ("paper", "version", "benchmark")
 _IMPLICIT = "\x00implicit"  # marks a generated accept that only a row's status made (an edit elsewhere wins)
 _ROW_STATE = re.compile(r"^r1 (?P<paper>\S+)v(?P<version>\d+) (?P<benchmark>\S+) k(?P<rank>\d+) "
                         r"(?P<status>[pr])(?P<rows>[0-9a-f]{8}) ?(?P<model>.*)$")
-_CELL_STATE = re.compile(r"^(?P<field>[a-z0-9_]+)=(?P<key>[^#;=]*)#(?P<digest>[0-9a-f]{8})$")
+# field=key#digest, then =value: the value the cell showed (percent-quoted), so import compares an edit with
+# what the file showed, not with what the slot holds now
+_CELL_STATE = re.compile(r"^(?P<field>[a-z0-9_]+)=(?P<key>[^#;=]*)#(?P<digest>[0-9a-f]{8})(?:=(?P<shown>[^;=]*))?$")
 _AT_PAGE = re.compile(r"^(?P<value>.*?)\s*@\s*p?(?P<page>\d+)$")
 
 
@@ -207,7 +210,9 @@ class SheetRow:
 
     @property
     def cell_state(self) -> str:
-        return ";".join(f"{col}={c.state_key}#{c.digest}" for col, c in sorted(self.cells.items()))
+        return ";".join(f"{col}={c.state_key}#{c.digest}" + (f"={quote(format_value(c.value), safe='')}"
+                                                             if c.value is not None else "")
+                        for col, c in sorted(self.cells.items()))
 
     def own_cells(self) -> list[Cell]:
         """Cells of the row's own model (not paper-level facts shown under it)."""
@@ -656,6 +661,8 @@ def sheet_decisions(sheet: Sheet, conn: sqlite3.Connection, *, reviewer: str = "
         problems += _sheet_row(cells, line, src, m["status"] == "r", aid, version, bench, nm,
                                rows_now(aid, version, rank), conn, generated)
     for (aid, version, rank, bench), (first, digest, nms) in groups.items():
+        if _digest(*sorted(nms)) == digest:
+            continue  # every row exported is in the file (rows renamed or added since are not deletions)
         rows = [r for r in rows_now(aid, version, rank) if r.benchmark == bench]
         missing = [r for r in rows if r.nm not in nms]
         if not missing:
@@ -692,7 +699,8 @@ def _sheet_row(cells: Mapping[str, str], line: int, src: str, was_reviewed: bool
     if problems:
         return problems
     base = {k: cells.get(k, "") for k in ("reviewer", "note", "force")}
-    exported = _cell_states(cells.get(CELL_STATE, ""))
+    shown_states = _cell_states_shown(cells.get(CELL_STATE, ""))
+    exported = {col: (key, digest) for col, (key, digest, _) in shown_states.items()}
     status = cells.get("status", "").strip().lower()
     if status and status not in STATUSES:
         return [Problem(src, line, "status", f"unknown status {cells['status']!r}; write {REVIEWED!r}, "
@@ -705,7 +713,8 @@ def _sheet_row(cells: Mapping[str, str], line: int, src: str, was_reviewed: bool
     gen = _Gen(generated, line, retarget)
     if now is None:
         changed = status_changed or any(
-            _differs(cells.get(col, ""), col, _exported_value(conn, key)) for col, (key, _) in exported.items()
+            _differs(cells.get(col, ""), col, _shown_at_export(col, shown_states.get(col), conn))
+            for col in exported
             if col in cells) or any(cells[k].strip() for k in cells if k in FIELDS and k not in exported)
         return [Problem(src, line, ROW_STATE, "this row is no longer exported (its paper's facts changed since "
                                               "this file was exported); export again")] if changed else []
@@ -734,7 +743,7 @@ def _sheet_row(cells: Mapping[str, str], line: int, src: str, was_reviewed: bool
             continue
         # the reviewer's change is against what this file showed (the value behind its cell_state key), so
         # a cell left as exported decides nothing, whatever happened to its slot since
-        before = _exported_value(conn, exported[col][0]) if col in exported else None
+        before = _shown_at_export(col, shown_states.get(col), conn)
         if not _differs(cells[col], col, before):
             if status == REVIEWED and status_changed and cell is not None and cell.shown is not None \
                     and cell.shown.decision is None:
@@ -778,12 +787,32 @@ def _differs(text: str, column: str, shown: float | str | None) -> bool:
 
 def _cell_states(text: str) -> dict[str, tuple[str, str]]:
     """``cell_state`` as {column: (key, digest)} (unreadable parts are left out: their cells count as changed)."""
-    out: dict[str, tuple[str, str]] = {}
+    return {col: (key, digest) for col, (key, digest, _) in _cell_states_shown(text).items()}
+
+
+def _cell_states_shown(text: str) -> dict[str, tuple[str, str, str | None]]:
+    """``cell_state`` as {column: (key, digest, the text the cell showed, None when not recorded)}."""
+    out: dict[str, tuple[str, str, str | None]] = {}
     for part in filter(None, text.split(";")):
         m = _CELL_STATE.match(part.strip())
         if m is not None:
-            out[m["field"]] = (m["key"], m["digest"])
+            out[m["field"]] = (m["key"], m["digest"], unquote(m["shown"]) if m["shown"] is not None else None)
     return out
+
+
+def _shown_at_export(column: str, state: tuple[str, str, str | None] | None,
+                     conn: sqlite3.Connection) -> float | str | None:
+    """The value a cell showed when its file was written: recorded in ``cell_state``; for a sheet without it,
+    looked up behind the cell's key (which follows decisions made since)."""
+    if state is None:
+        return None
+    key, _, shown = state
+    if shown is None:
+        return _exported_value(conn, key)
+    try:
+        return parse_cell(column, shown)[0]
+    except ValueError:
+        return _exported_value(conn, key)
 
 
 def _conflict(src: str, line: int, column: str, cell: Cell) -> Problem:

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS review_decisions (
 );
 CREATE INDEX IF NOT EXISTS review_decisions_candidate ON review_decisions (candidate_id);
 CREATE INDEX IF NOT EXISTS review_decisions_fact ON review_decisions (fact_key);
+CREATE INDEX IF NOT EXISTS review_decisions_paper ON review_decisions (arxiv_id, decision);  -- added facts per paper
 CREATE TABLE IF NOT EXISTS review_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS review_renames (  -- a cache of annotations/decisions/renames.csv
     arxiv_id TEXT NOT NULL, old_norm TEXT NOT NULL, old_model TEXT NOT NULL, new_model TEXT NOT NULL,

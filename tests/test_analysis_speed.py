@@ -6,12 +6,16 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
+import pytest
 import statsmodels.api as sm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flopmine.analysis.build import ols_line
+from flopmine.analysis.build import _OURS, _fill_joined, _reprs, build_dataset, ols_line, own_model_marks
 from flopmine.analysis.simulate import simulate
+from flopmine.ids import InvalidIdError, parse_id
+from flopmine.types import Fact
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
 
@@ -24,6 +28,7 @@ def xy(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # a constant y: R² is nan in both
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(xy())
 def test_build_conversion_ols_is_statsmodels_to_the_last_bit(data: tuple[np.ndarray, np.ndarray]) -> None:
@@ -55,3 +60,61 @@ def test_the_simulation_with_one_blas_thread_gives_the_same_numbers_within_a_few
                 assert a[model] == b[model]
     assert dataclasses.replace(one, seconds=0.0, mean={}, sd={}) == dataclasses.replace(default, seconds=0.0,
                                                                                        mean={}, sd={})
+
+
+model_names = st.one_of(
+    st.text(max_size=30),
+    st.builds(lambda a, m, b: a + m + b, st.text(max_size=8),
+              st.sampled_from(["(ours)", "(Ours)", "OURS", "ours", "(our model)", "(Proposed)", "ourſ", "Ourselves",
+                               "(ours", "yours"]), st.text(max_size=8)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(model_names, max_size=40))
+def test_own_model_marks_are_the_regex_on_every_name(names: list[str]) -> None:
+    expected = [bool(m and _OURS.search(m)) for m in names]
+    assert own_model_marks(pd.Series(names, dtype=object)).tolist() == expected
+
+
+arxiv_like = st.one_of(
+    st.from_regex(r"\A[0-9]{4}\.[0-9]{4,5}(v[0-9]{1,3})?\Z"),
+    st.from_regex(r"\A[0-9]{2,5}\.[0-9]{3,6}(v[0-9]{0,4})?\s?\Z"),
+    st.sampled_from(["hep-th/9901001", "hep-th/9901001v2", "math.AG/0301001", " 1811.06965 ", "arXiv:1811.06965",
+                     "https://arxiv.org/abs/1512.03385v1", "1811.06965.pdf", "١٨١١.06965", "nonsense", "9107.00001"]),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(arxiv_like, min_size=1, max_size=12, unique=True))
+def test_year_and_month_of_every_id_are_parse_ids(ids: list[str]) -> None:
+    facts = [Fact(aid, 1, "top1_err", 20.0 + i, benchmark="imagenet", model=f"m{i}") for i, aid in enumerate(ids)]
+    frame = build_dataset(facts, gflops_lookup=lambda _name: None).frame
+    for aid, year, month, flags in zip(frame["arxiv_id"], frame["year"], frame["month"], frame["flags"], strict=True):
+        try:
+            expected = parse_id(aid).year_month
+        except InvalidIdError:
+            assert pd.isna(year) and pd.isna(month) and "bad_arxiv_id" in flags
+        else:
+            assert (year, month) == expected and "bad_arxiv_id" not in flags
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers())))
+def test_number_cells_are_each_numbers_repr(numbers: list[float | int]) -> None:
+    floats = [float(v) for v in numbers]
+    ints = [int(v) for v in numbers if isinstance(v, int)]
+    assert _reprs(floats) == [repr(v) for v in floats]
+    assert _reprs(ints) == [repr(v) for v in ints]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.text(max_size=6)), max_size=60))
+def test_joined_cells_are_each_rows_parts_joined(parts: list[tuple[int, str]]) -> None:
+    parts = sorted(parts, key=lambda p: p[0])  # _fill_joined takes each row's parts consecutive
+    out = np.full(31, "", dtype=object)
+    _fill_joined(out, pd.DataFrame({"row": [r for r, _ in parts], "text": [t for _, t in parts]}), ";")
+    expected = ["" for _ in range(31)]
+    for row in {r for r, _ in parts}:
+        expected[row] = ";".join(t for r, t in parts if r == row)
+    assert out.tolist() == expected

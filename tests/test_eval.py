@@ -149,7 +149,14 @@ def test_eval_paths_reports_unreadable_pdfs(tmp_path: Path, gold_file: Path) -> 
 # (2026-12-01; docs/extract.md has the table). Regression guards, not targets.
 CV_FLOORS = {"overall_recall": 0.88, "compute_recall": 0.90, "overall_top1": 0.60, "compute_top1": 0.60,
              "overall_recall3": 0.60, "compute_recall_capped": 0.80}
-CV_MAX_PER_PAIR = 3.6  # candidates per (paper, compute field) in the reviewer's list
+# Review cost of the compute list, per fact slot (paper, field, model), the unit a reviewer decides on; measured
+# (2026-12-06, `flopmine eval --folds 5`, no --meta) 1.15 candidates per slot, 6.61 rows per compute gold fact,
+# 0.70 slots of a model without a result per compute gold fact (docs/extract.md). Each model with a result keeps its FLOPs / params (``ranking.DEFAULT_PER_MODEL``),
+# so candidates per (paper, field) follow the number of models a paper reports and are no longer bounded; what
+# must not grow is the list per slot, the rows per gold fact, and the slots no result row carries.
+CV_MAX_PER_SLOT = 1.4
+CV_MAX_ROWS_PER_GOLD = 7.0
+CV_MAX_COST_ONLY_PER_GOLD = 0.75
 CV_FIELD_FLOORS = {"hardware": 0.75, "hardware_count": 0.68, "training_steps": 0.72}
 MAX_OVERFIT = 0.08  # in-sample top-1 minus cross-validated top-1 (measured 0.04)
 
@@ -187,7 +194,10 @@ def test_corpus_cross_validated_floors(corpus_run: tuple[list[GoldFact], object]
     assert held.overall.precision >= CV_FLOORS["overall_top1"]
     assert held.compute.precision >= CV_FLOORS["compute_top1"]
     assert held.overall.recall3 >= CV_FLOORS["overall_recall3"]
-    assert held.compute.per_pair <= CV_MAX_PER_PAIR
+    cost = cv.facts.cost  # type: ignore[union-attr]
+    assert cost.per_slot <= CV_MAX_PER_SLOT
+    assert cost.rows_per_gold <= CV_MAX_ROWS_PER_GOLD
+    assert cost.cost_only_per_gold <= CV_MAX_COST_ONLY_PER_GOLD
     for name, floor in CV_FIELD_FLOORS.items():
         assert (held.fields[name].precision or 0.0) >= floor, name
     assert cv.in_sample.overall.precision - held.overall.precision <= MAX_OVERFIT
@@ -316,6 +326,18 @@ def test_per_fact_slot_is_per_benchmark_and_a_model_field_needs_a_model() -> Non
     assert (by["params"]["found"], by["params"]["attributed"], by["params"]["slot_top1"]) == (True, False, False)
 
 
+def test_per_fact_slot_prefers_the_row_named_like_the_gold_model_over_a_family_name() -> None:
+    """Token-set ratio scores a family name ("RFB") 100 against "RFB Net512-E VGG" just as it scores the row
+    "RFB-Net512-E": the gold model's slot is the one whose whole name is closer, whatever a reviewer sees first."""
+    from flopmine.extract.evaluation import evaluate_facts
+
+    gold = [GoldFact("1", "box_ap", 34.4, benchmark="coco", model="RFB Net512-E VGG (test-dev)")]
+    cands = [Scored("1", "box_ap", 29.7, 1, benchmark="coco", model="RFB"),
+             Scored("1", "box_ap", 34.4, 2, benchmark="coco", model="RFB-Net512-E")]
+    fact = evaluate_facts(gold, cands).facts[0]
+    assert fact["slot_top1"] is True and fact["slot_first"]["model"] == "RFB-Net512-E"
+
+
 @pytest.mark.parametrize("gold_model,cand,ok", [
     ("ResNet-152", "resnet-152 (Ours)", True), ("ResNet-152", "ResNet-152†", True),
     ("Faster R-CNN on FPN (ResNet-101, test-dev)", "ours, Faster R-CNN on FPN ResNet-101", True),
@@ -356,6 +378,10 @@ def test_eval_cli_queue_prints_per_fact_table_and_json(tmp_path: Path) -> None:
     assert facts["groups"]["table"] == {"group": "table", "facts": 1, "found": 1, "attributed": 0, "slot_top1": 0,
                                         "found_rate": 1.0, "attributed_rate": 0.0, "slot_top1_rate": 0.0}
     assert facts["groups"]["prose"]["slot_top1"] == 1 and facts["rule_families"]["text"] == 1
+    # two compute slots (params of VGG, a model without a result; epochs without a model), one row each
+    assert facts["slot_cost"] == {"slots": 2, "candidates": 2, "rows": 2, "cost_only_slots": 1, "gold": 2,
+                                  "candidates_per_slot": 1.0, "rows_per_gold": 1.0, "cost_only_slots_per_gold": 0.5}
+    assert "review cost" in res.output and "1.00 rows shown" in " ".join(res.output.split())
 
 
 def test_learning_curve_subsamples_are_nested_and_stable() -> None:
@@ -392,7 +418,7 @@ def test_extract_modules_import_downwards_only() -> None:
 
     root = Path(__file__).resolve().parent.parent / "extract"
     # rank.py is the old import path of Evidence (kept for rules/table_rows.py): a shim, not a room
-    layer = {"gold": 0, "document": 1, "normalise": 1, "pdf": 1, "tables": 1, "evidence": 2, "ranking": 3,
+    layer = {"gold": 0, "document": 1, "normalise": 1, "pdf": 1, "pdfmeta": 1, "tables": 1, "evidence": 2, "ranking": 3,
              "rules": 4, "evaluation": 5, "pipeline": 5, "queue": 5}
 
     def imported(path: Path) -> set[str]:

@@ -528,7 +528,7 @@ def test_the_run_summary_keeps_counts_not_candidates(tmp_path: Path) -> None:
     d = tmp_path / "in"
     _good(d / "1001.00001v1.pdf")
     conn = connect(tmp_path / "s.sqlite")
-    summary = run(conn, inputs_from_paths([d], conn), workers=1)
+    summary = run(conn, inputs_from_paths([d]), workers=1)
     stored = conn.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
     assert stored > 0 and summary.candidates == stored
     assert all(r.candidates == () for r in summary.results)

@@ -66,9 +66,9 @@ def test_export_import_status(capsys: pytest.CaptureFixture[str], home_dir: Path
     assert code == 0
     assert "Papers complete: 0 of 2" in stdout and f"incomplete  {RESNET}v1" in stdout
     lines = [ln.split() for ln in stdout.splitlines()]
-    # columns: decided, superseded, pending, carried over
-    assert ["│", "imagenet", "│", "flops", "│", "1", "│", "│", "0", "│", "│"] in lines
-    assert ["│", "imagenet", "│", "top1_err", "│", "1", "│", "│", "1", "│", "│"] in lines
+    # columns: decided, superseded, pending, hidden, carried over
+    assert ["│", "imagenet", "│", "flops", "│", "1", "│", "│", "0", "│", "│", "│"] in lines
+    assert ["│", "imagenet", "│", "top1_err", "│", "1", "│", "│", "1", "│", "│", "│"] in lines
 
     code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "export", "--pending-only",
                           "--benchmark", "imagenet", "--out", str(out / "p"), "--no-bom")

@@ -192,6 +192,29 @@ def test_stale_sheet_refuses_a_change_to_a_decision_made_since(db: sqlite3.Conne
     assert (home.annotations_dir / LEDGER_FILE).read_bytes() == before
 
 
+def test_an_untouched_stale_sheet_decides_nothing_after_corrections_and_renames(db: sqlite3.Connection,
+                                                                                home: Home) -> None:
+    """Since the export someone corrected a value and renamed a model: the untouched copy changes nothing.
+
+    The import compared each cell with the value behind its key *now* (the correction), so the untouched
+    cell looked edited and was refused as a conflict; and the renamed row looked deleted.
+    """
+    export_sheet(db, home)
+    pristine = home.root / "pristine.csv"
+    shutil.copy(home.root / "review-rows" / "imagenet.csv", pristine)
+    fresh = home.root / "review-rows" / "imagenet.csv"
+    rows = read(fresh)
+    by_model(rows, "ResNet-152")["top1_err"] = "20.01"
+    by_model(rows, "VGG-16")["model"] = "VGG-16 (ours, 224)"
+    write(fresh, rows)
+    import_reviewed(db, home, [fresh], reviewer="bob")
+    before = (home.annotations_dir / LEDGER_FILE).read_bytes()
+    assert b"20.01" in before
+    result = import_reviewed(db, home, [pristine], reviewer="alice")
+    assert result.problems == () and result.decisions == 0
+    assert (home.annotations_dir / LEDGER_FILE).read_bytes() == before
+
+
 @pytest.mark.parametrize(("cells", "column", "message"), [
     ({"paper": "1512.3385", "flops": "1e9@2"}, "paper", "not an arXiv id: '1512.3385' (ids from 2015 on have 5 digits"),
     ({"paper": "9999.99999", "flops": "1e9@2"}, "paper", "not an arXiv id"),

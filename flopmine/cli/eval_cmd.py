@@ -75,7 +75,7 @@ def eval_command(
 
     PDF paths are read and extracted in this process. With --folds K (default 5) papers are split into K folds by a stable hash of their arXiv id; the ranker is fit on the gold of K−1 folds and ranks the held-out fold, and the held-out rankings are scored together. Per field it prints candidate recall before the reviewer's list is capped and after, top-1 (the rank-1 candidate equals a gold value), recall@3 (a gold value among the top 3 of its paper and field), candidates per (paper, field), the spread (sd) of top-1 across folds, and the in-sample top-1 and recall@3 (fit and scored on every paper) beside them. Matching: numbers equal within 0.5 %, accuracy and error through 100 − x, flops ≡ mult_adds, hardware by normalised name.
 
-    Per gold fact it prints, for all facts, table / prose facts (gold evidence with a bracketed part naming the columns) and FLOPs-params / other: found (the value is among the paper's candidates of its field), attributed (found under the gold model: normalised names with rapidfuzz token-set ratio ≥ 70; hardware, hardware_count, training_time_hours, epochs and training_steps may also carry no model) and slot top-1 (in the gold model's slot, as review export groups paper, benchmark, field and model, the first value is the gold one). It also counts candidates per rule family (table.text, table.grid, text, hardware.*). --learning-curve adds top-1 and slot top-1 with the ranker trained on 20 % … 100 % of each fold's training papers.
+    Per gold fact it prints, for all facts, table / prose facts (gold evidence with a bracketed part naming the columns) and FLOPs-params / other: found (the value is among the paper's candidates of its field), attributed (found under the gold model: normalised names with rapidfuzz token-set ratio ≥ 70; hardware, hardware_count, training_time_hours, epochs and training_steps may also carry no model) and slot top-1 (in the gold model's slot, as review export groups paper, benchmark, field and model, the first value is the gold one; among equally matching names the slot whose whole name is closest to the gold model's). It prints the review cost of the compute part of the reviewer's list per fact slot: candidates per slot, rows shown per compute gold fact (at most 3 per slot, as review export shows), and slots of a model without a result. It also counts candidates per rule family (table.text, table.grid, text, hardware.*). --learning-curve adds top-1 and slot top-1 with the ranker trained on 20 % … 100 % of each fold's training papers.
 
     --folds 0 scores the model in use without fitting (for papers outside the training data); --queue scores a review-queue CSV. Exit code 1 when some PDF could not be read.
 
@@ -199,6 +199,8 @@ def _render_cv(cv: CVResult) -> None:
         console.print("found: the value is among every candidate of its field; capped, attributed (found under the "
                       "gold model) and slot top-1 (the first value of the gold model's slot is the gold one): the "
                       "reviewer's list, held out; 'in': in-sample.", highlight=False)
+    if cv.facts is not None:
+        _render_cost(cv.facts.cost)
     _render_families(cv.rule_counts()["all"], "every candidate")
     _render_families(cv.rule_counts()["capped"], "the reviewer's list")
 
@@ -215,7 +217,15 @@ def _render_facts(facts: ev.FactReport) -> None:
         ft.add_row(_GROUP_LABEL[name], str(g.facts), _fmt(g.found_rate), _fmt(g.attributed_rate),
                    _fmt(g.slot_top1_rate))
     console.print(ft)
+    _render_cost(facts.cost)
     _render_families(facts.rule_families, "candidates scored")
+
+
+def _render_cost(cost: ev.SlotCost) -> None:
+    console.print(f"review cost, compute fields of the reviewer's list: {cost.slots} slots (paper, field, model), "
+                  f"{_fmt(cost.per_slot)} candidates per slot; per compute gold fact ({cost.gold}): "
+                  f"{_fmt(cost.rows_per_gold)} rows shown, {_fmt(cost.cost_only_per_gold)} slots of a model without "
+                  "a result", highlight=False)
 
 
 def _render_families(counts: dict[str, int], what: str) -> None:

@@ -38,13 +38,16 @@ def extract_command(
         "--memory-gib", min=0, help="Memory cap per worker process in GiB (0: no cap).")]
         = pipeline.DEFAULT_MEMORY_BYTES / 2**30,
     arxiv_id: Annotated[str | None, typer.Option(
-        "--id", help="arXiv id for a single PDF whose file name is not one, e.g. --id 1512.03385v1.",
+        "--id", help="arXiv id for a single PDF whose file name is not one, e.g. --id 1512.03385v1 (without a "
+        "version, the PDF's arXiv stamp gives it, as for file names).",
         show_default=False)] = None,
     model: Annotated[Path | None, typer.Option(
         "--model", help="Ranking model file (default: <home>/models/ranker.json when present, else the model "
         "shipped with flopmine); write one with `flopmine ranker train`.", show_default=False)] = None,
 ) -> None:
     """Extract candidate compute facts from PDFs into the store, and write the review queue.
+
+    PDFs given as PATHs are named <arxiv id>vN.pdf or <arxiv id>.pdf; without vN the version is read from the arXiv stamp on the PDF's first page, and each PDF's own title is kept for the dataset's title column.
 
     Each PDF runs in a worker process with a time limit and a memory cap; a corrupt, encrypted, text-less (needs_ocr), HTML or oversized PDF gets a status row with the reason, and the batch carries on. The queue CSV lists every candidate of every extracted paper; its reviewer columns (decision, corrected_value, reviewer, note) start empty, and values already filled in are kept across runs.
 
@@ -54,8 +57,10 @@ def extract_command(
     """
     st = state(ctx)
     home = st.home
+    given: list[pipeline.PaperInput] = []
     if paths:
-        # Nothing readable on the command line: say so without creating a home or an empty queue.
+        # Listed once, before the lock (their store metadata is read by ``run``): nothing readable on the
+        # command line is said without creating a home or an empty queue.
         given = pipeline.inputs_from_paths(paths, arxiv_id=arxiv_id)
         if all(item.problem for item in given):
             for item in given:
@@ -67,10 +72,7 @@ def extract_command(
     with home_lock(home, "extract"):
         conn = connect(home.db_path)
         try:
-            if paths:
-                items = pipeline.inputs_from_paths(paths, conn, arxiv_id=arxiv_id)
-            else:
-                items = pipeline.inputs_from_store(conn, home.pdf_dir)
+            items = given if paths else pipeline.inputs_from_store(conn, home.pdf_dir)
             with progress_bar("Extracting", enabled=not st.quiet) as progress:
                 summary = pipeline.run(conn, items, force=force, workers=workers, scheduler=scheduler,
                                        limits=limits, on_progress=progress)

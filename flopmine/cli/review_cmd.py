@@ -128,8 +128,10 @@ def export_cmd(
             console.print(f"  {r}: {papers[r]} paper(s), {assigned.candidates[r]} candidate(s), {rep.rows} row(s) "
                           f"shown → {where}", highlight=False, soft_wrap=True)
         return
+    left_out = _left_out(report.left_out)
     if not report.files:
-        console.print("Nothing to export" + (" (no pending candidates)." if pending_only else " (no candidates)."))
+        console.print("Nothing to export" + (" (no pending candidates)." if pending_only else " (no candidates).")
+                      + (f" {left_out}" if left_out else ""), highlight=False)
         return
     per_paper = f", {report.rows / report.papers:.1f} per paper" if report.papers else ""
     console.print(f"Exported {report.rows} row(s) in {report.slots} fact slot(s){per_paper}, {report.pending} "
@@ -138,6 +140,21 @@ def export_cmd(
                                 if report.hidden or report.hidden_slots else "") + ", to:", highlight=False)
     for f in report.files:
         console.print(f"  {f}", highlight=False, soft_wrap=True)
+    if report.added:
+        console.print(f"Facts added by hand: {report.added} row(s), status 'added' (shown as decided; importing "
+                      "them unchanged changes nothing).", highlight=False)
+    if left_out:
+        console.print(left_out, highlight=False)
+
+
+def _left_out(counts: tuple[tuple[str, int], ...]) -> str:
+    """The line saying which metric candidates the review did not offer (``review.offer``), or ""."""
+    total = sum(n for _, n in counts)
+    if not total:
+        return ""
+    detail = ", ".join(f"{n} {why}" for why, n in counts)
+    return (f"Not offered: {total} metric candidate(s) that no benchmark of the paper can take ({detail}); build "
+            "could not use them: add the right fact by hand if the paper states it.")
 
 
 def _export_rows(ctx: typer.Context, home: Home, benchmark: str | None, out: Path | None, *, bom: bool,
@@ -225,10 +242,22 @@ def status_cmd(
     agreement: Annotated[bool, typer.Option(
         "--agreement", help="Agreement per field (raw and Cohen's kappa) on papers reviewed twice, and the "
                             "disagreements to adjudicate.")] = False,
+    top: Annotated[int, typer.Option(
+        "--top", min=1, help="As review export --top: pending counts the candidates that export shows.")]
+    = DEFAULT_TOP,
+    slot_rank: Annotated[int, typer.Option(
+        "--slot-rank", min=1, help="As review export --slot-rank.")] = DEFAULT_SLOT_RANK,
+    show_all: Annotated[bool, typer.Option(
+        "--all", help="Count every candidate of every slot as pending, as review export --all shows them.")]
+    = False,
 ) -> None:
     """Show decided / superseded / pending candidates per benchmark and field, fact slots, complete papers,
     conflicting decisions (e.g. merged from two annotation clones), orphaned decisions, and per paper the
     reviewed facts `flopmine build` would put in no dataset row (unjoined.csv), with why.
+
+    pending is exactly what `review export --pending-only` writes with the same --top / --slot-rank / --all;
+    pending candidates that export does not show are counted as hidden, and metric candidates the review does
+    not offer (no benchmark, or not one of the paper's) as not offered.
 
     Works from the annotations alone: after deleting the store and re-extracting, decisions
     re-attach by candidate id, or by fact for a new paper version.
@@ -242,17 +271,26 @@ def status_cmd(
         return
     conn = connect(home.db_path)
     try:
-        report = status(conn, home, benchmark=benchmark)
+        report = status(conn, home, benchmark=benchmark, top=None if show_all else top,
+                        slot_rank=None if show_all else slot_rank)
     finally:
         conn.close()
-    table = Table("benchmark", "field", "decided", "superseded", "pending", "carried over", title="Review status")
+    table = Table("benchmark", "field", "decided", "superseded", "pending", "hidden", "carried over",
+                  title="Review status")
     for f in report.fields:
         table.add_row(f.benchmark, f.field, str(f.decided), str(f.superseded or ""), str(f.pending),
-                      str(f.carried_over or ""))
+                      str(f.hidden or ""), str(f.carried_over or ""))
     table.add_row("[bold]total", "", f"[bold]{report.decided}", f"[bold]{report.superseded}",
-                  f"[bold]{report.pending}", "")
+                  f"[bold]{report.pending}", f"[bold]{report.hidden}", "")
     console.print(table)
     console.print(f"Fact slots: {report.slots_settled} settled, {report.slots_open} open", highlight=False)
+    if report.hidden:
+        console.print(f"Hidden: {report.hidden} pending candidate(s) below the export's --top / --slot-rank "
+                      "(review export --all shows them; review status --all counts them as pending)",
+                      highlight=False)
+    left_out = _left_out(report.left_out)
+    if left_out:
+        console.print(left_out, highlight=False)
     n_papers = len(report.papers_complete) + len(report.papers_incomplete)
     console.print(f"Papers complete: {len(report.papers_complete)} of {n_papers}", highlight=False)
     if papers:
