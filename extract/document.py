@@ -47,6 +47,7 @@ class Page:
     # booktabs lines that bound a table (``extract.grid`` reads tables from them and the char boxes)
     rules: tuple[tuple[float, float, float], ...] = field(default=(), repr=False)
     bold: frozenset[int] = field(default=frozenset(), repr=False)  # indices of ``text`` set in a bold font
+    sideways: frozenset[int] = field(default=frozenset(), repr=False)  # … set sideways (rotated labels)
 
     def span_bbox(self, start: int, end: int) -> BBox | None:
         """Given a character span of ``text``, return the box around it (None when unknown)."""

@@ -25,8 +25,10 @@ turns the cells into candidates.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -188,6 +190,19 @@ def words_from_chars(text: str, boxes: Sequence[BBox | None], *, gap: float = DE
     return out
 
 
+def is_sideways(word: Word) -> bool:
+    """A word set sideways (a group label rotated down a table's side, ``\\rotatebox{90}``): its letters stack
+    vertically, so its box is much taller than wide. Such a word spans several rows and would merge their lines.
+
+    >>> is_sideways(Word("#Params", 152, 189, 158, 216)), is_sideways(Word("AP", 0, 0, 10, 7)), is_sideways(Word("I", 0, 0, 2, 7))
+    (True, False, False)
+    """
+    return len(word.text) >= 2 and word.height > DEFAULT_SIDEWAYS_RATIO * max(word.x1 - word.x0, 1.0)
+
+
+DEFAULT_SIDEWAYS_RATIO = 2.0  # height over width of a word set sideways
+
+
 def group_lines(words: Sequence[Word], *, overlap: float = DEFAULT_LINE_OVERLAP) -> list[list[Word]]:
     """Words grouped into lines (shared vertical extent), top to bottom, each line left to right.
 
@@ -222,10 +237,14 @@ def is_numeric(text: str) -> bool:
 
     >>> [is_numeric(t) for t in ("75.2", "7.3M", "1,248,424", "4.1×109", "1.0×", "V3-Large", "93.17%", "-")]
     [True, True, True, True, False, False, True, False]
+    >>> is_numeric("32.2→34.7→35.2"), is_numeric("56.4M→62.8M"), is_numeric("2fc→RM")
+    (True, True, False)
     """
     t = _GLUED.sub("", text.strip())  # "70.3(2.9)", "79.0±0.17": the value with its spread or delta glued on
     if not t or not any(c.isdigit() for c in t):
         return False
+    if "→" in t:  # a cell of improvements step by step, set without spaces ("32.2→34.7→35.2", "56.4M→62.8M")
+        return all(part and _NUMERIC.fullmatch(part) for part in t.split("→"))
     m = _NUMERIC.fullmatch(t)
     return m is not None
 
@@ -357,8 +376,10 @@ def _is_prose(line: Sequence[Word]) -> bool:
     if first is None:
         return False
     after = [p for p in ps[first:] if not _is_value_phrase(p)]
-    words_after = sum(len(p) for p in after)
-    return any(len(p) >= 3 for p in after) or words_after > max(2, _numeric_count(line))
+    # text cells after the values, each a phrase of a word or two set a column gap apart ("FLD-900M  merged
+    # data"), are a table row's; single letters and marks are column names or check marks ("S M L", "✓")
+    cells_after = sum(1 for p in after if len(p) > 1 or len(p[0].text) > 1)
+    return any(len(p) >= 3 for p in after) or cells_after > max(2, _numeric_count(line))
 
 
 def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: float | None = None
@@ -396,6 +417,9 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
                 break
             top = lb[1]
         regions.append(((x0, top, x1, bottom), True))
+    # a ruled region inside another (rules of a fully ruled table that stop at a multirow label column): one table
+    regions = [r for k, r in enumerate(regions) if not any(
+        j != k and _contains(o[0], r[0]) and (not _contains(r[0], o[0]) or j < k) for j, o in enumerate(regions))]
     # unruled blocks: lines of values. Lines are grouped per text column (words of one line close in x).
     rest = [w for w in words if not any(_inside(w, r) for r, _ in regions)]
     if gutter is None:
@@ -441,6 +465,11 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
             used.add(k)
         regions.append((box, False))
     return regions
+
+
+def _contains(outer: BBox, inner: BBox, pad: float = 2.0) -> bool:
+    return outer[0] - pad <= inner[0] and outer[1] - pad <= inner[1] and inner[2] <= outer[2] + pad \
+        and inner[3] <= outer[3] + pad
 
 
 def _split_at_captions(groups: list[tuple[BBox, list[float]]], words: Sequence[Word]
@@ -579,6 +608,18 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
             data_idx = [k for k in data_idx if k < i]
             parsed = parsed[:i]
             break
+    # in a ruled table every line above the first full-width rule with lines above it is a header line (booktabs:
+    # \toprule, header, \midrule): sub-headers of numbers ("0.5:0.95 0.5 0.75") stay out of the data rows
+    above_mid = -1  # lines above the midrule (the header), -1 when not known
+    if ruled:
+        full = sorted(r.y for r in rules if r.x1 - r.x0 >= 0.9 * (bbox[2] - bbox[0]) and bbox[1] + 2 < r.y < bbox[3]
+                      and r.x0 <= bbox[0] + DEFAULT_RULE_ALIGN and r.x1 >= bbox[2] - DEFAULT_RULE_ALIGN)
+        mid = next((y for y in full if any(_line_box(parsed[i][0])[3] <= y for i in range(len(parsed)))), None)
+        if mid is not None:
+            body = [i for i in data_idx if _line_box(parsed[i][0])[1] >= mid]
+            if len(body) >= DEFAULT_MIN_ROWS:
+                data_idx = body
+                above_mid = sum(1 for line, _, _ in parsed if _line_box(line)[3] <= mid)
     # a first "row" of values without a label, right under the header, is a sub-header of numbers (input sizes
     # "224 320" under "top-1 err (%)", budgets "40M 140M" under "mmAP"): a data row would name its model
     while len(data_idx) > DEFAULT_MIN_ROWS and not parsed[data_idx[0]][1] and data_idx[0] > 0 \
@@ -617,6 +658,8 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
     # the columns: those are group headings ("ResNet-50 backbone:") over the first rows
     over_cols = [i for i in range(first) if any(_box(p)[0] > label_x1 + 1 for p in parsed[i][1] + parsed[i][2])]
     head_end = over_cols[-1] + 1 if over_cols else 0
+    if 0 <= above_mid < head_end:
+        head_end = above_mid  # a line under the midrule is a group heading, however wide ("YOLOv4: Optimal …")
     group_lines_above = [" ".join(_phrase_text(p) for p in parsed[i][1]) for i in range(head_end, first)]
     header_lines = [parsed[i][0] for i in range(head_end)]
     headers: list[list[str]] = [[] for _ in range(ncol)]
@@ -640,7 +683,12 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
                      and 0 < r.y - b[3] < 2.5 * max(b[3] - b[1], 4.0)]
             reaches = [i for i, (c0, c1) in enumerate(cols) if i in below_cols and min(b[2], c1) - max(b[0], c0)
                        > 0.3 * (c1 - c0)]
-            if sparse and (len(covered) != 1 or under or len(reaches) >= 2) and (covered or reaches or under):
+            centred = not covered and _between_columns(b, cols, below_cols)
+            # (a phrase right over columns none of which has a sub-header is those columns' own header, set
+            # on a middle line of a taller header: "#param. FLOPs" between "image" / "size")
+            if sparse and (len(covered) != 1 or under or len(reaches) >= 2) and (covered or reaches or under
+                                                                                   or centred) \
+                    and (len(covered) < 2 or set(covered) & below_cols):
                 # a short spanning header centred over its sub-columns ("test-dev" over "AP AP50 … APl"):
                 # it covers the sub-headed columns closer to it than to its neighbours on the line
                 # (a neighbour that sits right over one column is that column's own header: "image" of
@@ -656,6 +704,8 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
                     lo, hi = max(lo, under[0].x0 - 2), min(hi, under[0].x1 + 2)
                 span = [i for i, (c0, c1) in enumerate(cols) if lo <= (c0 + c1) / 2 <= hi and i in below_cols
                         and i not in taken]
+                if centred and not under:
+                    span = _centred_run(b, span, cols)
                 if len(span) >= 2:
                     taken.update(span)
                     for i in span:
@@ -686,12 +736,17 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
                     (b[0] <= cols[j][1] and cols[j][0] <= b[2]):
                 continue
             headers[j].append(_phrase_text(p))
-    heads = [[h.rstrip("\x00") for h in hs] for hs in headers]
+    heads = [_join_wrapped([h.rstrip("\x00") for h in hs]) for hs in headers]
     # rows
     rows: list[GridRow] = []
     group = group_lines_above[-1] if group_lines_above else ""
     pending_label: list[str] = []
     last_label = ""
+    # a fully ruled table (a rule under every row): the lines between two rules are one row, its label wrapped
+    # over lines above and below the line of values ("CNN-" / "pFSMN-  3.62 …" / "Chain")
+    bands = _rule_bands([_line_box(parsed[i][0]) for i in range(len(parsed))], bbox, rules) if ruled else []
+    per_band = Counter(bands[i] for i in data_idx) if bands else Counter()
+    row_of_band = {bands[i]: i for i in data_idx if bands and per_band[bands[i]] == 1 and bands[i] >= 0}
     for i in range(first, len(parsed)):
         line, labels, cells = parsed[i]
         label = " ".join(_phrase_text(p) for p in labels if _box(p)[0] <= label_x1 + 1 or not cells)
@@ -700,18 +755,22 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
                 continue
             nxt = next((k for k in range(i + 1, len(parsed)) if k in data_idx), None)
             prev_label = rows[-1].label if rows else ""
-            if nxt is not None and not _label_text(parsed[nxt][1], label_x1):
+            own_row = row_of_band.get(bands[i]) if bands else None
+            if (own_row is not None and i < own_row) or (own_row is None and nxt is not None
+                                                          and not _label_text(parsed[nxt][1], label_x1)):
                 pending_label.append(label)  # the first line of a label whose values sit on the next line
-            elif rows and (label[:1].islower() or prev_label.rstrip().endswith((",", "-", "+", "&", "("))
+            elif rows and (own_row is not None or label[:1].islower()
+                           or prev_label.rstrip().endswith((",", "-", "+", "&", "("))
                            or prev_label.count("(") > prev_label.count(")")):
                 r = rows[-1]
-                rows[-1] = GridRow(r.label + " " + label, r.cells, r.text + " " + label, r.group, r.label_bold)
+                rows[-1] = GridRow(join_label(r.label, label), r.cells, join_label(r.text, label), r.group,
+                                   r.label_bold)
             else:
                 group = label
             continue
-        own = _label_text(labels, label_x1)
+        own = strip_check_marks(_label_text(labels, label_x1))
         if pending_label:
-            own = " ".join([*pending_label, own]).strip()
+            own = functools.reduce(join_label, [*pending_label, own]).strip()
             pending_label = []
         if not own:
             own = last_label  # a multirow label printed once for several rows
@@ -727,12 +786,130 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
                                                             placed[j].start, cell.end, placed[j].bold)  # type: ignore[union-attr]
         bold = any(w.bold for p in labels for w in p)
         rows.append(GridRow(own, tuple(placed), _phrase_text(line), group, bold))
+    rows = _centred_multirow(rows)
     header_text = " ".join(_phrase_text(line) for line in header_lines)
     grid = Grid(bbox, tuple(tuple(h) for h in heads), tuple(rows), caption, header_text, " ".join(label_header),
                 False, ruled)
     if field_of is not None and _looks_transposed(grid, field_of):
         grid = Grid(grid.bbox, grid.headers, grid.rows, caption, header_text, grid.label_header, True, ruled)
     return grid
+
+
+def _between_columns(b: BBox, cols: Sequence[tuple[float, float]], subheaded: set[int]) -> bool:
+    """A header phrase whose centre falls in the gap between two adjacent sub-headed columns' centres."""
+    mid = (b[0] + b[2]) / 2
+    return any(i + 1 in subheaded and (cols[i][0] + cols[i][1]) / 2 < mid < (cols[i + 1][0] + cols[i + 1][1]) / 2
+               for i in subheaded if i + 1 < len(cols))
+
+
+def _centred_run(b: BBox, span: Sequence[int], cols: Sequence[tuple[float, float]]) -> list[int]:
+    """Of the columns a short spanning header may cover, the run of two or more adjacent ones it is centred
+    over (LaTeX centres a multicolumn header over its columns; "APbox" over "ViT-B ViT-L", not over the
+    "pre-train data" column left of them); ties go to the longer run.
+
+    >>> _centred_run((177, 0, 195, 8), [0, 1, 2], [(109, 152), (165, 181), (194, 208)])
+    [1, 2]
+    """
+    mid = (b[0] + b[2]) / 2
+    best: tuple[float, int, list[int]] | None = None
+    for a in range(len(span)):
+        for z in range(a + 1, len(span)):
+            run = list(span[a:z + 1])
+            if run != list(range(run[0], run[-1] + 1)):
+                continue
+            off = abs((cols[run[0]][0] + cols[run[-1]][1]) / 2 - mid)
+            key = (round(off, 1), -len(run), run)
+            if best is None or key < best:
+                best = key
+    if best is None or best[0] > 0.5 * (cols[best[2][-1]][1] - cols[best[2][0]][0]) / len(best[2]):
+        return []
+    return best[2]
+
+
+_CHECK_MARKS = frozenset({"✓", "✔", "✗", "✘", "√", "X", "XX"})  # "X": a check glyph some fonts' text layer spells so
+
+
+def strip_check_marks(label: str) -> str:
+    """A row label without the check marks of setting columns set right after it (a check-mark table: "M  B"
+    columns of ✓ before the values); a label of check marks only is empty, so the multirow label above
+    carries down.
+
+    >>> strip_check_marks("R-FCN Aligned-Inception-ResNet X"), strip_check_marks("X X"), strip_check_marks("ResNet ✓ ✓")
+    ('R-FCN Aligned-Inception-ResNet', '', 'ResNet')
+    """
+    words = label.split()
+    while words and words[-1] in _CHECK_MARKS:
+        words.pop()
+    return " ".join(words)
+
+
+def join_label(first: str, more: str) -> str:
+    """A row label wrapped onto another line, joined: at a hyphen without a space ("CNN-" + "pFSMN" →
+    "CNN-pFSMN"), else with one.
+
+    >>> join_label("DFSMN-", "Chain"), join_label("Mask R-CNN,", "long schedule"), join_label("", "ResNet")
+    ('DFSMN-Chain', 'Mask R-CNN, long schedule', 'ResNet')
+    """
+    first, more = first.rstrip(), more.strip()
+    if not first or not more:
+        return first or more
+    if first.endswith("-") and more[:1].isalnum():
+        return first + more
+    return f"{first} {more}"
+
+
+def _centred_multirow(rows: Sequence[GridRow]) -> list[GridRow]:
+    """Rows under a label set once, vertically centred across them (LaTeX ``\\multirow``): the label's line holds
+    only the multirow cells ("FPN [37]  56.4M  145.8B"), the lines above and below it the other columns
+    ("minival 36.8 …", "test-dev 37.2 …"); those two rows take the centred label as their group.
+
+    >>> c = Cell("1", (0, 0, 1, 1))
+    >>> rows = [GridRow("minival", (c, None), ""), GridRow("FPN", (None, c), ""), GridRow("test-dev", (c, None), "")]
+    >>> [(r.label, r.group) for r in _centred_multirow(rows)]
+    [('minival', 'FPN'), ('FPN', ''), ('test-dev', 'FPN')]
+    """
+    out = list(rows)
+
+    def filled(r: GridRow) -> set[int]:
+        return {j for j, x in enumerate(r.cells) if x is not None}
+
+    for k in range(1, len(out) - 1):
+        above, mid, below = out[k - 1], out[k], out[k + 1]
+        if not mid.label or above.group or below.group or filled(above) != filled(below) or not filled(mid) \
+                or not filled(above) or filled(mid) & filled(above):
+            continue
+        out[k - 1] = GridRow(above.label, above.cells, above.text, mid.label, above.label_bold)
+        out[k + 1] = GridRow(below.label, below.cells, below.text, mid.label, below.label_bold)
+    return out
+
+
+def _join_wrapped(levels: Sequence[str]) -> list[str]:
+    """Header levels with a word hyphen-wrapped in a narrow column joined ("test-" over "clean": "test-clean").
+
+    >>> _join_wrapped(["Librispeech", "test-", "clean"])
+    ['Librispeech', 'test-clean']
+    """
+    out: list[str] = []
+    for level in levels:
+        if out and out[-1].endswith("-") and level[:1].isalnum():
+            out[-1] = join_label(out[-1], level)
+        else:
+            out.append(level)
+    return out
+
+
+def _rule_bands(line_boxes: Sequence[BBox], bbox: BBox, rules: Sequence[Rule]) -> list[int]:
+    """Per line, the index of the band between full-width rules it sits in (-1 above the first rule), when
+    the table has a rule between rows: at least ``DEFAULT_MIN_ROW_RULES`` full-width rules; else []."""
+    width = bbox[2] - bbox[0]
+    ys = sorted({round(r.y, 1) for r in rules if r.x1 - r.x0 >= 0.9 * width and bbox[1] - 2 <= r.y <= bbox[3] + 2
+                 and r.x0 <= bbox[0] + DEFAULT_RULE_ALIGN and r.x1 >= bbox[2] - DEFAULT_RULE_ALIGN})
+    if len(ys) < DEFAULT_MIN_ROW_RULES:
+        return []
+    return [bisect.bisect(ys, (b[1] + b[3]) / 2) - 1 for b in line_boxes]
+
+
+DEFAULT_MIN_ROW_RULES = 5  # full-width rules a table needs to be read as ruled between rows (booktabs has 3)
 
 
 def _covers(b: BBox, cols: Sequence[tuple[float, float]]) -> int:

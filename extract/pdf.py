@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import logging
+import math
 import re
 import struct
 import time
@@ -50,6 +51,8 @@ _NUMBER = re.compile(r"(?<![\w.])[-+±]?\d+(?:[.,]\d+)*(?:\s?%|[MBGKk])?(?![\w])
 # pdfplumber table finding (see docs/extract.md for why these settings)
 DEFAULT_RULE_THICKNESS = 2.5  # a path thinner than this (and longer than 2 pt) is a ruling line
 DEFAULT_RULE_MIN_WIDTH = 40.0  # a horizontal rule shorter than this is a glyph or an arrow, not a table rule
+DEFAULT_SEGMENT_GAP = 3.0  # collinear rule segments this close (across a vertical rule) are one rule
+DEFAULT_SEGMENT_Y = 0.6  # … when their heights differ by at most this
 MAX_FORM_DEPTH = 3  # nested form XObjects searched for table rules
 DEFAULT_ROW_REACH = 40.0  # how far below the last rule a table may go on (rows without a closing rule)
 DEFAULT_ROW_GAP = 4.0  # a text line starting within this many points below a table's bottom continues it
@@ -227,26 +230,30 @@ _BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi|medi|cmbx|cmb\d|bx\d|-b
 _FORCE_BOLD = 1 << 18  # PDF font descriptor flag
 
 
-def bold_chars(textpage: pdfium.PdfTextPage, text: str) -> frozenset[int]:
-    """Indices of ``text`` (as ``_page_chars`` returns it) whose glyphs are set in a bold font: a font name
-    with Bold / Medium / Black / CMBX in it, or the descriptor's ForceBold flag. Tables print their best
-    value in bold. Font info is read once per text object (consecutive characters share one).
+def styled_chars(textpage: pdfium.PdfTextPage, text: str) -> tuple[frozenset[int], frozenset[int]]:
+    """Indices of ``text`` (as ``_page_chars`` returns it) whose glyphs are set in a bold font, and those set
+    sideways. Bold: a font name with Bold / Medium / Black / CMBX in it, or the descriptor's ForceBold flag
+    (tables print their best value in bold). Sideways: turned more than 30° from the baseline (a table's group
+    label rotated down its side, ``\\rotatebox{90}``, whose letters stack vertically and would merge the rows
+    they span). Font and angle are read once per text object (consecutive characters share one).
 
-    Only in the usual case where PDFium's text view has one character per glyph (else empty).
+    Only in the usual case where PDFium's text view has one character per glyph (else both empty).
     """
     raw = textpage.get_text_range()
     n = textpage.count_chars()
     if len(raw) != n:
-        return frozenset()
+        return frozenset(), frozenset()
     handle = _address(textpage.raw)
     get_object = _bare_fn("FPDFText_GetTextObject", ctypes.c_void_p, ctypes.c_int)
     get_info = _bare_fn("FPDFText_GetFontInfo", ctypes.c_ulong, ctypes.c_int, ctypes.c_void_p, ctypes.c_ulong,
                         ctypes.c_void_p)
+    get_angle = _bare_fn("FPDFText_GetCharAngle", ctypes.c_float, ctypes.c_int)
     buf = ctypes.create_string_buffer(128)
     flags = ctypes.c_int()
     at_buf, at_flags = ctypes.addressof(buf), ctypes.addressof(flags)
-    known: dict[int, bool] = {}
-    out: list[int] = []
+    known: dict[int, tuple[bool, bool]] = {}  # text object → (bold, sideways)
+    bold: list[int] = []
+    sideways: list[int] = []
     i = 0  # index in the cleaned text
     for k, ch in enumerate(raw):
         if ch == "\r":
@@ -254,15 +261,22 @@ def bold_chars(textpage: pdfium.PdfTextPage, text: str) -> frozenset[int]:
         width = len(_CLEAN.get(ord(ch), ch))
         if not ch.isspace():
             obj = get_object(handle, k) or 0
-            bold = known.get(obj)
-            if bold is None:
+            style = known.get(obj)
+            if style is None:
                 size = get_info(handle, k, at_buf, 128, at_flags)
                 name = buf.raw[:max(size - 1, 0)].decode("latin-1")
-                bold = known[obj] = bool(_BOLD_NAME.search(name)) or bool(flags.value & _FORCE_BOLD)
-            if bold:
-                out.extend(range(i, i + width))
+                style = known[obj] = (bool(_BOLD_NAME.search(name)) or bool(flags.value & _FORCE_BOLD),
+                                      abs(math.sin(get_angle(handle, k))) > DEFAULT_SIDEWAYS_SIN)
+            if style[0]:
+                bold.extend(range(i, i + width))
+            if style[1]:
+                sideways.extend(range(i, i + width))
         i += width
-    return frozenset(out) if len(out) < i else frozenset()  # an all-bold page says nothing
+    # an all-bold page says nothing
+    return (frozenset(bold) if len(bold) < i else frozenset()), frozenset(sideways)
+
+
+DEFAULT_SIDEWAYS_SIN = 0.5  # a glyph turned more than 30° from the baseline is set sideways
 
 
 # ---------------------------------------------------------------- pdfplumber: tables
@@ -318,11 +332,18 @@ def horizontal_rules(bounds: Iterable[tuple[float, float, float, float]], page_h
     >>> horizontal_rules([(72.0, 700.0, 300.0, 700.4), (72.0, 600.0, 80.0, 600.4), (50, 50, 60, 90)], 792.0)
     [(72.0, 91.8, 300.0)]
     """
-    out = []
-    for left, bottom, right, top in bounds:
-        if top - bottom <= DEFAULT_RULE_THICKNESS and right - left >= DEFAULT_RULE_MIN_WIDTH:
-            out.append((left, round(page_height - (top + bottom) / 2, 2), right))
-    return out
+    thin = sorted(((round(page_height - (top + bottom) / 2, 2), left, right) for left, bottom, right, top in bounds
+                   if top - bottom <= DEFAULT_RULE_THICKNESS and right > left), key=lambda t: (round(t[0]), t[1]))
+    # a table with vertical rules ("|c|c|") draws each horizontal line as segments between them, each
+    # shorter than a rule on its own: collinear segments with a small gap are one rule
+    merged: list[list[float]] = []  # y, x0, x1
+    for y, left, right in thin:
+        m = merged[-1] if merged else None
+        if m is not None and abs(y - m[0]) <= DEFAULT_SEGMENT_Y and left - m[2] <= DEFAULT_SEGMENT_GAP:
+            m[2] = max(m[2], right)
+        else:
+            merged.append([y, left, right])
+    return [(x0, y, x1) for y, x0, x1 in merged if x1 - x0 >= DEFAULT_RULE_MIN_WIDTH]
 
 
 def plumber_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_height: float,
@@ -673,10 +694,12 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
                 text, char_boxes = _page_chars(textpage, top, boxes)
                 rules: list[tuple[float, float, float]] = []
                 bold: frozenset[int] = frozenset()
+                sideways: frozenset[int] = frozenset()
                 if layout and needs_layout(text):  # a caption and lines of numbers: a table page
                     bounds = list(_path_bounds(_address(page.raw)))
                     rules = horizontal_rules(bounds, top)
-                    bold = bold_chars(textpage, text) if boxes else frozenset()
+                    if boxes:
+                        bold, sideways = styled_chars(textpage, text)
                     objs = plumber_objects(page, textpage, top, i + 1, bounds) if PLUMBER_TABLES else None
                     if objs is not None:
                         objects[i + 1] = objs
@@ -686,7 +709,8 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
             except pdfium.PdfiumError as e:
                 raise PdfError(f"page cannot be parsed ({e})", path=path, page=i + 1, reason="corrupt") from e
             pg = Page(number=i + 1, text=text, width=float(width), height=float(height),
-                      char_boxes=tuple(char_boxes) if boxes else (), rules=tuple(rules), bold=bold)
+                      char_boxes=tuple(char_boxes) if boxes else (), rules=tuple(rules), bold=bold,
+                      sideways=sideways)
             if layout and boxes and (rules or needs_layout(text)):
                 pg = replace(pg, tables=grid_tables(pg))
             pages.append(pg)

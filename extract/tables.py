@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,7 +27,7 @@ from flopmine.benchmarks import load_registry
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox
 
 from .document import Page, Table
-from .grid import Grid, GridRow, Rule, read_grids, words_from_chars
+from .grid import Grid, GridRow, Rule, is_numeric, is_sideways, read_grids, words_from_chars
 from .normalise import find_quantities, parse_cell
 
 DEFAULT_FUZZY_CUTOFF = 90.0
@@ -44,9 +45,9 @@ _SURFACE: dict[str, tuple[str, ...]] = {
     "box_ap": ("ap", "box ap", "mmap", "map", "ap@[.5,.95]", "ap[.5:.95]", "apbb", "ap box", "coco ap", "apbox",
                "apbbox", "ap bbox", "apb", "aptest", "apval", "ap test", "ap val", "0.5:0.95", "map@[0.5:0.95]"),
     "mask_ap": ("apmask", "ap mask", "mask ap", "apmk", "apseg", "ap segm", "mask map", "apsegm"),
-    "ap50": ("ap50", "ap@0.5", "ap@.5", "ap 50", "ap.5", "map@0.5", "ap0.5", "apbox50", "apbbox50", "apb50",
+    "ap50": ("ap50", "ap@0.5", "ap@.5", "ap 50", "ap.5", "map@0.5", "map@.5", "map50", "ap0.5", "apbox50", "apbbox50", "apb50",
              "aptest50", "apval50", "ap box 50", "ap bbox 50"),
-    "ap75": ("ap75", "ap@0.75", "ap@.75", "ap 75", "ap.75", "ap0.75", "apbox75", "apbbox75", "apb75", "aptest75",
+    "ap75": ("ap75", "ap@0.75", "ap@.75", "ap 75", "ap.75", "ap0.75", "map@0.75", "map@.75", "map75", "apbox75", "apbbox75", "apb75", "aptest75",
              "apval75", "ap box 75", "ap bbox 75"),
     "ap_s": ("aps", "ap s", "aps.", "ap small"),
     "ap_m": ("apm", "ap m", "ap medium"),
@@ -795,7 +796,48 @@ DEFAULT_BENCH_COLUMN_CONFIDENCE = 0.45  # … under a benchmark name, the field 
 # a short cell with a number left of every field column is part of the row's name: a width multiplier or an
 # input size printed in its own column ("V3-Large | 1.0 | 75.2 …")
 DEFAULT_DESCRIPTOR_CHARS = 8
+# … when the row's label is printed for several rows ("V3-Large 1.0", "V3-Large 0.75"), at most this many, and
+# not a measurement printed before the fields (speed, time, memory: "33 ms", "60" under "FPS")
+DEFAULT_MAX_DESCRIPTORS = 2
+_MEASURE_HEADER = re.compile(r"fps|time|\bms\b|latency|speed|throughput|img/s|s/img|memory|\bgb\b", re.I)
 _MULTI_SPLIT = re.compile(r"\s*/\s*")
+
+
+# COCO tables print AP at IoU thresholds and per object size as bare sub-headers under one spanning AP header
+# ("Avg. Precision, IoU:" over "0.5:0.95 0.5 0.75", "Avg. Precision, Area:" over "S M L", "AP" over "50 75").
+_IOU_SUBHEADER = {"0.5:0.95": "box_ap", ".5:.95": "box_ap", "0.5": "ap50", ".5": "ap50", "50": "ap50",
+                  "0.75": "ap75", ".75": "ap75", "75": "ap75"}
+_SIZE_SUBHEADER = {"s": "ap_s", "small": "ap_s", "m": "ap_m", "medium": "ap_m", "mid": "ap_m", "l": "ap_l",
+                   "large": "ap_l"}
+_AP_SPANNING = re.compile(r"\b(?:avg\.?|average)\s+precision\b", re.I)
+
+
+def _ap_subheader(path: Sequence[str]) -> HeaderMatch | None:
+    """The COCO field of a bare IoU or object-size sub-header under a spanning box AP header; None otherwise
+    (and under a mask AP header, which has no field for its AP50 or small objects).
+
+    >>> _ap_subheader(("Avg. Precision, IoU:", "0.75")).field, _ap_subheader(("AP", "S")).field
+    ('ap75', 'ap_s')
+    >>> _ap_subheader(("Avg. Recall, #Dets:", "10")) is None, _ap_subheader(("APmask", "50")) is None
+    (True, True)
+    """
+    if len(path) < 2:
+        return None
+    sub = _norm_header(path[-1]).strip("() ")
+    field_name = _IOU_SUBHEADER.get(sub) or _SIZE_SUBHEADER.get(sub)
+    if field_name is None:
+        return None
+    for level in reversed(path[:-1]):
+        hm = header_field(level)
+        parent = hm.field if hm is not None else ("box_ap" if _AP_SPANNING.search(level) else "")
+        if parent == "box_ap":
+            return HeaderMatch(field_name, 1.0, 95.0, "", " ".join(path))
+        if parent:
+            return None
+    return None
+
+
+_TOP_FIELDS = frozenset({"top1_err", "top5_err", "top1_acc", "top5_acc"})
 
 
 def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None, str, str]:
@@ -809,13 +851,18 @@ def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None
             bench = spans[0]
             break
     full = " ".join(path)
-    hm: HeaderMatch | None = None
-    for level in reversed(path):
+    hm: HeaderMatch | None = _ap_subheader(path)
+    for level in reversed(path if hm is None else ()):
         hm = header_field(level)
         if hm is not None:
             break
     if hm is None and full:
         hm = header_field(full)
+    elif hm is not None and hm.field in ("err", "acc") and len(path) >= 2:
+        # a header wrapped over two lines ("Top-5" / "Error") is one header: the whole path says which error
+        whole = header_field(full)
+        if whole is not None and whole.field in _TOP_FIELDS:
+            hm = whole
     if hm is None and bench and not bench.startswith("other:"):
         metric = next((h.field for _, _, h in _header_spans(caption) if FIELDS[h.field].kind == "metric"), "")
         metric = metric or _primary_metric(bench)
@@ -858,13 +905,91 @@ def _assumed_scale(field_name: str, values: Sequence[float]) -> float:
     return 1.0
 
 
-def _row_model(row: GridRow, descriptors: Sequence[str]) -> str:
+_RATIO_CELL = re.compile(r"\(?\d+(?:\.\d+)?\s?[x×]\)?")
+_NAME_HEADER = re.compile(r"(?:our |baseline |best )?(?:models?|methods?|networks?|architectures?)")
+DEFAULT_GROUP_CHARS = 40  # a longer group heading is a title or a description ("YOLOv4: Optimal Speed and …")
+
+
+def _row_model(row: GridRow, descriptors: Sequence[str], base: str = "") -> str:
     """The row's model name: its label, the short descriptor cells left of the field columns ("1.0",
-    "auto"), and the group heading above it when the label alone is no name ("+ SE", "Ours", "×1.0")."""
+    "auto"), and the group heading above it when the label alone is no name ("+ SE", "Ours", "×1.0"); without
+    a group heading, a label that adds to a model ("+RNNLM rescoring") names the row it adds to (``base``)."""
     label = row.label
-    if row.group and not model_names_like(label) and len(label) <= 24:
+    if row.group and not model_names_like(label) and len(label) <= 24 and len(row.group) <= DEFAULT_GROUP_CHARS:
         label = f"{row.group} {label}".strip()
+    elif not row.group and base and label.startswith("+"):
+        label = f"{base} {label}"
     return " ".join(x for x in (label, *descriptors) if x)
+
+
+# A model family as captions and headers name it: a CamelCase name with its version ("ShuffleNet v2",
+# "MobileNetV3", "EfficientNet-B0"), or a name with a number ("ResNet-50")
+_FAMILY = re.compile(r"\b[A-Z][A-Za-z]*[a-z][A-Z][A-Za-z]*(?:[\s\-]?[vV]\d+(?:\.\d+)?)?|\b[A-Z][A-Za-z]+-\d+\b")
+
+
+def _model_family(grid: Grid) -> str:
+    """The model family a table is about, for columns headed by a size alone ("0.5× 1× 2×", "Small Large"):
+    a family named in the header over the row labels, else the caption's first model name that is no dataset.
+
+    >>> g = Grid((0, 0, 1, 1), (("1×",),), (), caption="Table 5: Architecture of ShuffleNet v2 on ImageNet.")
+    >>> _model_family(g)
+    'ShuffleNet v2'
+    """
+    for text in (grid.label_header, grid.caption):
+        for m in _FAMILY.finditer(text):
+            if not _is_dataset_name(m.group(0)) and not OTHER_DATASETS.fullmatch(m.group(0)):
+                return m.group(0)
+    return ""
+
+
+def _column_model(path: Sequence[str], family: str) -> str:
+    """The model of a transposed table's column: its header, with the table's family in front when the header
+    is only a size or width ("2×" → "ShuffleNet v2 2×"); a header that names a model stays as it is.
+
+    >>> _column_model(("Output channels", "2×"), "ShuffleNet v2"), _column_model(("DeBERTa1.5B",), "DeBERTa")
+    ('ShuffleNet v2 2×', 'DeBERTa1.5B')
+    """
+    head = path[-1] if path else ""
+    if not head or not family or model_names_like(head) or _FAMILY.search(head) \
+            or len(re.findall(r"[A-Za-z]", head)) > DEFAULT_SIZE_HEADER_LETTERS:
+        return head
+    return f"{family} {head}"
+
+
+DEFAULT_SIZE_HEADER_LETTERS = 6  # a column header of a size ("2×", "Small", "Large") has few letters
+
+
+_SEGMENTATION_CAPTION = re.compile(r"segmentation", re.I)
+_DETECTION_CAPTION = re.compile(r"detection|\bbox|bbox|bounding", re.I)
+_MASK_SUB = re.compile(r"ap\s?(?:m|mk|mask)\s?(?:50|75)")  # "APm50", "AP^m_75": mask AP at an IoU
+_BOX_SAYS = re.compile(r"bb|box|det", re.I)
+_ColumnMatch = tuple[HeaderMatch | None, str, str]
+
+
+def _mask_columns(grid: Grid, cols: list[_ColumnMatch]) -> list[_ColumnMatch]:
+    """Mask AP where the table says so without the word "mask": an "APm" column beside "APm50" / "APm75" (Mask
+    R-CNN tables write mask AP as AP^m, not AP on medium objects), and the AP columns of a table whose caption
+    is about segmentation and not detection ("Instance segmentation results on COCO": mAP, AP50 …). Mask AP at
+    an IoU or per object size has no field: those columns give nothing rather than a box AP."""
+    lasts = [_norm_header(h[-1]).replace(" ", "") if h else "" for h in grid.headers]
+    mask_family = any(_MASK_SUB.fullmatch(x) for x in lasts)
+    seg_table = bool(grid.caption and _SEGMENTATION_CAPTION.search(grid.caption)
+                     and not _DETECTION_CAPTION.search(grid.caption))
+    if not mask_family and not seg_table:
+        return cols
+    out: list[_ColumnMatch] = []
+    for (hm, bench, src), last, path in zip(cols, lasts, grid.headers, strict=True):
+        if hm is not None and mask_family and last == "apm":
+            hm = HeaderMatch("mask_ap", hm.scale, hm.score, hm.benchmark, hm.text)
+        elif hm is not None and mask_family and _MASK_SUB.fullmatch(last):
+            hm = None
+        elif hm is not None and seg_table and hm.field in _BOX_FIELDS and not _BOX_SAYS.search(" ".join(path)):
+            hm = HeaderMatch("mask_ap", hm.scale, hm.score, hm.benchmark, hm.text) if hm.field == "box_ap" else None
+        out.append((hm, bench, src))
+    return out
+
+
+_BOX_FIELDS = frozenset({"box_ap", "ap50", "ap75", "ap_s", "ap_m", "ap_l"})
 
 
 def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
@@ -876,7 +1001,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     72.56%" under "Top-1 / Top-5" gives both; dashes are "not reported" and give nothing.
     """
     ncol = len(grid.headers)
-    cols = [_column_match(grid.headers[j], grid.caption) for j in range(ncol)]
+    cols = _mask_columns(grid, [_column_match(grid.headers[j], grid.caption) for j in range(ncol)])
     caption_only = False
     if not any(c[0] is not None for c in cols) and grid.caption:
         # no header names a field, the caption names the metric ("Table 1: BLEU scores of …" over "All  No UNK")
@@ -900,13 +1025,36 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             if v is not None and not re.search(r"\d\s?[KMBG]\b|[×·]|e\d", cell.text):
                 bare.setdefault(j, []).append(v)
     assumed = {j: _assumed_scale(cols[j][0].field, vs) for j, vs in bare.items() if cols[j][0] is not None}
+    label_count = Counter(r.label for r in grid.rows)
+    base = ""  # the last row label that is not an addition ("+ SE") to the one above
+    family = _model_family(grid)
+    unlabelled = not any(r.label or r.group for r in grid.rows)
+    # columns headed by a model name under a field named above them or in the caption ("APbox" over "ViT-B
+    # ViT-L"): each row's method on that backbone or size, "MAE ViT-L"
+    # columns of model names ("Model", "Our Model", "Method") among the values: a value belongs to the name left
+    # of it when the row's label is no model (a dataset, a setting)
+    name_cols = {j for j in range(ncol) if cols[j][0] is None and grid.headers[j]
+                 and _NAME_HEADER.fullmatch(_norm_header(grid.headers[j][-1]))}
+    named_cols = {j for j in range(ncol) if cols[j][0] is not None and grid.headers[j]
+                  and model_names_like(grid.headers[j][-1]) and header_field(grid.headers[j][-1]) is None}
     for row in grid.rows:
         row_hm = header_field(row.label) if row.label and len(row.label) <= 30 and not model_names_like(row.label) \
             else None
         descriptors = [c.text for j, c in enumerate(row.cells[:first_field]) if c is not None
                        and cols[j][0] is None and len(c.text) <= DEFAULT_DESCRIPTOR_CHARS
-                       and re.search(r"\d", c.text)]
-        model = _row_model(row, descriptors)
+                       and re.search(r"\d", c.text) and not _MEASURE_HEADER.search(grid.header(j))]
+        if unlabelled:
+            # no label column at all: the rows are settings of the model the caption names ("Number of models
+            # 1 | Number of crops 10 | Top-5 error 9.15%" under "GoogLeNet classification performance")
+            model = " ".join(x for x in (family, *descriptors) if x)
+        else:
+            if len(descriptors) > DEFAULT_MAX_DESCRIPTORS or label_count[row.label] < 2:
+                # a row of settings (layers, widths, heads, dropout …), or a label no other row shares: the
+                # label alone names the model, and the short numbers are measurements ("33 ms", an FPS column)
+                descriptors = []
+            model = _row_model(row, descriptors, base)
+        if not row.label.startswith("+"):
+            base = row.label
         metric_col = -1
         for j, cell in enumerate(row.cells):
             if cell is None or j >= ncol:
@@ -919,7 +1067,17 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                 continue
             if FIELDS[hm.field].kind == "metric":
                 metric_col += 1
-            cell_model = (grid.headers[j][-1] if grid.headers[j] else "") if transposed else model
+            left_name = next((row.cells[k] for k in sorted(name_cols, reverse=True) if k < j and row.cells[k] is not None
+                              and not is_numeric(row.cells[k].text)), None) if name_cols else None
+            if transposed:
+                cell_model = _column_model(grid.headers[j], family)
+            elif left_name is not None and not clean_row_label(row.label):
+                # rows of datasets, models in cells: "CIFAR-10 | NASNet-A 98.0% 85M | EfficientNet-B0 98.1% 4M"
+                cell_model = left_name.text
+            elif model and j in named_cols:
+                cell_model = f"{model} {grid.headers[j][-1]}"
+            else:
+                cell_model = model
             pairs = [(cell.text, hm)]
             parts = _MULTI_SPLIT.split(cell.text)
             heads = _MULTI_SPLIT.split(grid.headers[j][-1]) if grid.headers[j] else []
@@ -930,6 +1088,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                     pairs = [(parts[0], HeaderMatch(first.field, hm.scale, hm.score, hm.benchmark, hm.text)),
                              (parts[1], HeaderMatch(second.field, hm.scale, hm.score, hm.benchmark, hm.text))]
             for tok, m in pairs:
+                if m.field in _SCALED_FIELDS and _RATIO_CELL.fullmatch(tok.strip()):
+                    continue  # "(8.7x)", "21×": how many times smaller, not a count
                 value, flags = _cell_value(tok, m)
                 if value is None:
                     continue
@@ -969,6 +1129,9 @@ def grid_tables(page: Page) -> tuple[Table, ...]:
     without character boxes. Measured against pdfplumber's finder on the dev corpus in ``docs/extract.md``."""
     if not page.char_boxes:
         return ()
-    words = words_from_chars(page.text, page.char_boxes, bold=page.bold.__contains__ if page.bold else None)
+    boxes = page.char_boxes if not page.sideways else \
+        tuple(None if i in page.sideways else b for i, b in enumerate(page.char_boxes))
+    words = words_from_chars(page.text, boxes, bold=page.bold.__contains__ if page.bold else None)
+    words = [w for w in words if not is_sideways(w)]  # sideways words PDFium gave no angle for
     grids = read_grids(words, [Rule(x0, y, x1) for x0, y, x1 in page.rules], field_of=header_field)
     return tuple(Table(page=page.number, rows=g.to_rows(), bbox=g.bbox, caption=g.caption, grid=g) for g in grids)

@@ -107,17 +107,21 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
     raw_lines = page.text
     grids = page_grids(page)
     regions = [g.bbox for g in grids]
-    placed: set[tuple[str, float]] = set()
+    placed_in: list[set[tuple[str, float]]] = []  # per grid: the (field, value) pairs its cells gave
     for g in grids:
+        placed_in.append(set())
         for f in grid_facts(g, benchmark=""):
             facts.append((f, max(f.start, 0)))
-            placed.add((_group_of(f.field), round(f.value, 6)))
+            placed_in[-1].add((_group_of(f.field), round(f.value, 6)))
+    placed = set().union(*placed_in)
     for f in text_table_facts(raw_lines, benchmark="", boxes=page.char_boxes or None):
         # the line-by-line reader is the fallback for what the grids do not place: text outside every grid, or
-        # a value of a grid's region that no grid cell gave under that field
+        # a value of a grid's region that no cell of that grid gave under that field (another table of the
+        # page printing the same number does not place it)
         box = page.span_bbox(f.start, f.end) if regions and f.start >= 0 else None
-        if box is None or not any(_within(box, r) for r in regions) \
-                or (_group_of(f.field), round(f.value, 6)) not in placed:
+        key = (_group_of(f.field), round(f.value, 6))
+        if box is None or any(_within(box, r) and key not in placed_in[k] for k, r in enumerate(regions)) \
+                or not any(_within(box, r) for r in regions):
             facts.append((f, f.start))
     for t in page.tables:
         if t.grid is not None:
