@@ -21,11 +21,12 @@ per gold fact transcribed; pages come from the extraction.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import sqlite3
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,6 +156,23 @@ def _copy_store(src: sqlite3.Connection, target: Path) -> None:
         dst.close()
 
 
+@contextlib.contextmanager
+def replay_home(conn: sqlite3.Connection, prefix: str) -> Iterator[tuple[Home, sqlite3.Connection, Path]]:
+    """A throwaway home holding a copy of ``conn``'s store, for a replayed review: (home, its store, its folder).
+
+    The replay imports decisions as a reviewer would, so it must never touch the user's own home.
+    """
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        home = Home(Path(tmp) / "home")
+        home.root.mkdir(parents=True)
+        _copy_store(conn, home.db_path)
+        rconn = connect(home.db_path)
+        try:
+            yield home, rconn, Path(tmp)
+        finally:
+            rconn.close()
+
+
 def _write_sheet(path: Path, rows: list[dict[str, object]]) -> None:
     cols = list(dict.fromkeys(k for r in rows for k in r))
     with path.open("w", encoding="utf-8", newline="") as fh:
@@ -211,22 +229,14 @@ def review_cost(conn: sqlite3.Connection, home: Home, gold: Sequence[GoldFact], 
         offered = stored_paper_benchmarks(conn, aid, versions[aid])
         shown_by[aid] = paper_view(group, offered, top=top, slot_rank=slot_rank).rows
         all_by[aid] = paper_view(group, offered, top=None, slot_rank=None).rows
-    with tempfile.TemporaryDirectory(prefix="flopmine-review-cost-") as tmp:
-        replay_home = Home(Path(tmp) / "home")
-        replay_home.root.mkdir(parents=True)
-        _copy_store(conn, replay_home.db_path)
-        rconn = connect(replay_home.db_path)
-        try:
-            for i, aid in enumerate(wanted):
-                if progress is not None:
-                    progress(i, len(wanted), aid)
-                report.papers.append(_replay_paper(rconn, replay_home, aid, [g for g in gold if g.arxiv_id == aid],
-                                                   shown_by.get(aid, []), all_by.get(aid, []), pages.get(aid, 0),
-                                                   Path(tmp)))
-        finally:
-            rconn.close()
+    with replay_home(conn, "flopmine-review-cost-") as (home_copy, rconn, tmp):
+        for i, aid in enumerate(wanted):
+            if progress is not None:
+                progress(i, len(wanted), aid)
+            report.papers.append(_replay_paper(rconn, home_copy, aid, [g for g in gold if g.arxiv_id == aid],
+                                               shown_by.get(aid, []), all_by.get(aid, []), pages.get(aid, 0), tmp))
         if on_replayed is not None:
-            on_replayed(replay_home)
+            on_replayed(home_copy)
     if progress is not None:
         progress(len(wanted), len(wanted), "")
     return report

@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import logging
 import sqlite3
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +31,10 @@ from pathlib import Path
 from flopmine.config import Home
 from flopmine.errors import FlopmineError, ReviewError
 from flopmine.extract.gold import GoldFact, model_match_score, models_match, values_match
-from flopmine.store import connect
 from flopmine.types import FIELDS
 
 from .assign import import_reviewed
-from .cost import REPLAY_REVIEWER, SECONDS_PER_ADD, SECONDS_PER_ROW, _copy_store
+from .cost import REPLAY_REVIEWER, SECONDS_PER_ADD, SECONDS_PER_ROW, replay_home
 from .decision import format_value
 from .sheet import CELL_STATE, DELETE, REVIEWED, ROW_STATE, export_sheet, parse_cell
 from .slots import DEFAULT_SLOT_RANK, slot_field
@@ -160,20 +158,13 @@ def sheet_review_cost(conn: sqlite3.Connection, home: Home, gold: Sequence[GoldF
         raise FlopmineError("no paper of the gold is extracted in this home: run `flopmine --home DIR extract "
                             "PDFS` first, then `flopmine --home DIR eval --review-cost --sheet rows --gold …`")
     report = SheetCostReport(per_value=per_value, per_typed=per_typed, slot_rank=slot_rank)
-    with tempfile.TemporaryDirectory(prefix="flopmine-sheet-cost-") as tmp:
-        replay_home = Home(Path(tmp) / "home")
-        replay_home.root.mkdir(parents=True)
-        _copy_store(conn, replay_home.db_path)
-        rconn = connect(replay_home.db_path)
-        try:
-            for i, aid in enumerate(wanted):
-                if progress is not None:
-                    progress(i, len(wanted), aid)
-                report.papers.append(_replay_paper(rconn, replay_home, aid, [g for g in gold if g.arxiv_id == aid],
-                                                   Path(tmp), slot_rank))
-        finally:
-            rconn.close()
-        report.gold_right_in_dataset = gold_in_dataset(replay_home, [g for g in gold if g.arxiv_id in set(wanted)])
+    with replay_home(conn, "flopmine-sheet-cost-") as (home_copy, rconn, tmp):
+        for i, aid in enumerate(wanted):
+            if progress is not None:
+                progress(i, len(wanted), aid)
+            report.papers.append(_replay_paper(rconn, home_copy, aid, [g for g in gold if g.arxiv_id == aid],
+                                               tmp, slot_rank))
+        report.gold_right_in_dataset = gold_in_dataset(home_copy, [g for g in gold if g.arxiv_id in set(wanted)])
     if progress is not None:
         progress(len(wanted), len(wanted), "")
     return report

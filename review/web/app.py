@@ -31,7 +31,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -268,40 +268,21 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
             return JSONResponse({"error": str(e)}, status_code=404)
         return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
-    async def decide(request: Request) -> Response:
-        session, body, refusal = await _checked_post(server, request)
-        if refusal is not None:
-            return refusal
-        assert session is not None and body is not None
-        return await run_in_threadpool(_decide, server, session, body)
+    def posted(work: Callable[[Session, dict[str, Any]], Response]) -> Callable[[Request], Awaitable[Response]]:
+        """A POST endpoint: the session, origin and body checked (``_checked_post``), then ``work`` off the loop."""
+        async def endpoint(request: Request) -> Response:
+            session, body, refusal = await _checked_post(server, request)
+            if refusal is not None:
+                return refusal
+            assert session is not None and body is not None
+            return await run_in_threadpool(work, session, body)
+        return endpoint
 
-    async def close(request: Request) -> Response:
-        session, body, refusal = await _checked_post(server, request)
-        if refusal is not None:
-            return refusal
-        assert body is not None
-        return await run_in_threadpool(_close, server, body)
-
-    async def rename(request: Request) -> Response:
-        session, body, refusal = await _checked_post(server, request)
-        if refusal is not None:
-            return refusal
-        assert body is not None
-        return await run_in_threadpool(_rename, server, body)
-
-    async def add(request: Request) -> Response:
-        session, body, refusal = await _checked_post(server, request)
-        if refusal is not None:
-            return refusal
-        assert session is not None and body is not None
-        return await run_in_threadpool(_add, server, session, body)
-
-    async def undo(request: Request) -> Response:
-        session, _body, refusal = await _checked_post(server, request)
-        if refusal is not None:
-            return refusal
-        assert session is not None
-        return await run_in_threadpool(_undo, server, session)
+    decide = posted(lambda session, body: _decide(server, session, body))
+    close = posted(lambda _session, body: _close(server, body))
+    rename = posted(lambda _session, body: _rename(server, body))
+    add = posted(lambda session, body: _add(server, session, body))
+    undo = posted(lambda session, _body: _undo(server, session))
 
     routes = [
         Route("/", index, methods=["GET"]),
