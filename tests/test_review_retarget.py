@@ -395,3 +395,25 @@ def test_renames_and_decisions_made_at_once_are_all_kept(db: sqlite3.Connection,
     assert len(ann.load_ledger(home.annotations_dir)) == 4
     (r,) = load_renames(home.annotations_dir).values()
     assert r.new_model in ("ResNet-152", "ResNet-101")
+
+
+def test_the_browser_lists_a_renamed_candidate_in_the_slot_of_its_new_name(db: sqlite3.Connection,
+                                                                            home: Home) -> None:
+    """After ResNet → ResNet-152, the browser's slot list for the FLOPs holds both names' candidates: the
+    walk takes each candidate's slot from the review library (renames and retargets), not its raw name."""
+    from flopmine.review.renames import rename_model
+    from flopmine.review.web import backend
+    from flopmine.review.web.walk import Walk
+
+    flops_152 = _c("flops", 11.5e9, "ResNet-152", page=4, rank=2)
+    replace_candidates(db, P, 1, [*CANDS, flops_152], extraction={"status": "ok", "rule_version": "t", "pages": 12})
+    before = Walk.build(backend.paper_scope(db, home, (P, 1), None))
+    assert [c.candidate_id for c in before.slot_members(FLOPS_RESNET)] == [FLOPS_RESNET.candidate_id]
+    rename_model(db, home, P, "ResNet", "ResNet-152", "alice")
+    walk = Walk.build(backend.paper_scope(db, home, (P, 1), None))
+    members = {c.candidate_id for c in walk.slot_members(FLOPS_RESNET)}
+    assert members == {FLOPS_RESNET.candidate_id, flops_152.candidate_id}
+    assert {c.candidate_id for c in walk.slot_members(flops_152)} == members
+    # accepting one settles the other: it is superseded in the browser as in the export
+    after = walk.with_decision(flops_152.candidate_id, "accept")
+    assert after.decision(FLOPS_RESNET.candidate_id) == "superseded"

@@ -56,7 +56,7 @@ from flopmine.types import FIELDS, Candidate
 
 from ..export import pdf_link
 from ..renames import paper_models, rename_model, renamed_model
-from ..slots import DEFAULT_TOP, close_fields
+from ..slots import DEFAULT_TOP, SlotKey, close_fields
 from ..store import cached_decision, cached_renames, refresh_renames, resolve_benchmark
 from . import backend
 from .pages import DEFAULT_SCALE, PageImage, box_percent, page_cache_path, pdf_title, render_page
@@ -134,7 +134,7 @@ class _Server:
             self._cache = (key, walk)
         return walk, str(key[1])
 
-    def _load_paper(self, paper: tuple[str, int]) -> list[tuple[Candidate, str]]:
+    def _load_paper(self, paper: tuple[str, int]) -> list[tuple[Candidate, str, SlotKey]]:
         conn = self.connect()
         try:
             return backend.paper_scope(conn, self.home, paper, self.benchmark)

@@ -39,7 +39,7 @@ from ..annotations import (
 from ..apply import apply
 from ..decision import Decision
 from ..renames import Renames
-from ..slots import SUPERSEDED, build_slots
+from ..slots import SUPERSEDED, SlotKey, build_slots
 from ..store import (
     Attached,
     active_candidates,
@@ -93,7 +93,7 @@ def store_generation(conn: sqlite3.Connection) -> tuple[object, ...]:
     return (cands[0], newest[0], *tuple(extr), links[0])
 
 
-def scope(conn: sqlite3.Connection, home: Home, benchmark: str | None) -> list[tuple[Candidate, str]]:
+def scope(conn: sqlite3.Connection, home: Home, benchmark: str | None) -> list[tuple[Candidate, str, SlotKey]]:
     """The candidates under review (newest version of each paper, slot by slot as the export orders
     them) and each one's decision ("" = pending; a decision carried over from another version
     counts; ``superseded`` when a sibling in its fact slot was accepted or corrected)."""
@@ -103,22 +103,24 @@ def scope(conn: sqlite3.Connection, home: Home, benchmark: str | None) -> list[t
     return _states(attached, cached_renames(conn))
 
 
-def _states(attached: list[Attached], renames: Renames | None = None) -> list[tuple[Candidate, str]]:
-    """Each candidate's state in its fact slot (slots after the paper's model renames and retargets)."""
-    out: list[tuple[Candidate, str]] = []
+def _states(attached: list[Attached], renames: Renames | None = None) -> list[tuple[Candidate, str, SlotKey]]:
+    """Each candidate's state in its fact slot, and the slot (after the paper's model renames and retargets,
+    so the browser lists a renamed candidate with the others of its new slot)."""
+    out: list[tuple[Candidate, str, SlotKey]] = []
     for s in build_slots(attached, renames):
         for a in s.members:
             state = s.state(a)
-            out.append((a.candidate, a.decision.decision if a.decision else (SUPERSEDED if state == SUPERSEDED else "")))
+            out.append((a.candidate, a.decision.decision if a.decision else (SUPERSEDED if state == SUPERSEDED else ""),
+                        s.key))
     return out
 
 
 def scope_by_paper(conn: sqlite3.Connection, home: Home,
-                   benchmark: str | None) -> dict[tuple[str, int], list[tuple[Candidate, str]]]:
+                   benchmark: str | None) -> dict[tuple[str, int], list[tuple[Candidate, str, SlotKey]]]:
     """``scope`` split by paper version (one bulk read: what the background fill of the walk uses)."""
-    out: dict[tuple[str, int], list[tuple[Candidate, str]]] = {}
-    for c, d in scope(conn, home, benchmark):
-        out.setdefault((c.arxiv_id, c.version), []).append((c, d))
+    out: dict[tuple[str, int], list[tuple[Candidate, str, SlotKey]]] = {}
+    for item in scope(conn, home, benchmark):
+        out.setdefault((item[0].arxiv_id, item[0].version), []).append(item)
     return out
 
 
@@ -137,7 +139,7 @@ def papers(conn: sqlite3.Connection, benchmark: str | None) -> list[tuple[str, i
 
 
 def paper_scope(conn: sqlite3.Connection, home: Home, paper: tuple[str, int],
-                benchmark: str | None) -> list[tuple[Candidate, str]]:
+                benchmark: str | None) -> list[tuple[Candidate, str, SlotKey]]:
     """``scope`` for one paper version: reads only its candidates and the decisions that can attach
     to them (by candidate id or fact key, both indexed)."""
     aid, version = paper

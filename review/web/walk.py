@@ -30,6 +30,9 @@ from ..slots import SUPERSEDED, SlotKey, slot_of
 
 SETTLING = ("accept", "correct")  # decisions that settle a fact slot
 PaperKey = tuple[str, int]  # (arxiv id, version)
+# One candidate of the walk: (candidate, its decision or "" or "superseded"[, its fact slot]). The slot is
+# given when the paper's model renames or a retarget moved the candidate; else it is the candidate's own.
+Scoped = tuple[Candidate, str] | tuple[Candidate, str, SlotKey]
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,9 @@ class _Index:
     paper_order: dict[tuple[str, int], int]
 
     @classmethod
-    def of(cls, candidates: tuple[Candidate, ...]) -> _Index:
+    def of(cls, candidates: tuple[Candidate, ...], slot_keys: tuple[SlotKey, ...] = ()) -> _Index:
         ids = tuple(c.candidate_id for c in candidates)
-        slots = tuple(slot_of(c) for c in candidates)
+        slots = slot_keys if len(slot_keys) == len(candidates) else tuple(slot_of(c) for c in candidates)
         by_slot: dict[SlotKey, list[int]] = {}
         by_paper: dict[tuple[str, int], list[int]] = {}
         by_field: dict[tuple[str, int, str, str], list[int]] = {}
@@ -68,10 +71,11 @@ class Walk:
     decisions: Mapping[str, str] = field(default_factory=dict)  # candidate_id -> decision (or "superseded")
     ids: tuple[str, ...] = ()  # candidate ids in order (computed once: an id is a hash)
     _index: _Index | None = field(default=None, repr=False, compare=False)
+    slot_keys: tuple[SlotKey, ...] = field(default=(), repr=False, compare=False)  # () = each candidate's own
 
     def __post_init__(self) -> None:
         if self._index is None or len(self._index.ids) != len(self.candidates):
-            object.__setattr__(self, "_index", _Index.of(self.candidates))
+            object.__setattr__(self, "_index", _Index.of(self.candidates, self.slot_keys))
         object.__setattr__(self, "ids", self._ix.ids)
 
     @property
@@ -80,11 +84,13 @@ class Walk:
         return self._index
 
     @classmethod
-    def build(cls, scope: Iterable[tuple[Candidate, str]]) -> Walk:
-        """From ``(candidate, decision)`` pairs in review order ("" = pending). ``decisions`` holds
+    def build(cls, scope: Iterable[Scoped]) -> Walk:
+        """From ``(candidate, decision[, slot])`` items in review order ("" = pending). ``decisions`` holds
         only candidates of the walk, so its size is the number decided."""
         items = list(scope)
-        return cls(tuple(c for c, _ in items), {c.candidate_id: d for c, d in items if d})
+        keys = tuple(item[2] if len(item) > 2 else slot_of(item[0]) for item in items)  # type: ignore[misc]
+        return cls(tuple(item[0] for item in items), {item[0].candidate_id: item[1] for item in items if item[1]},
+                   slot_keys=keys)
 
     def with_decision(self, candidate_id: str, decision: str) -> Walk:
         """This walk after one more decision on ``candidate_id`` ("" withdraws it).
@@ -122,7 +128,9 @@ class Walk:
 
     def slot_members(self, c: Candidate) -> list[Candidate]:
         """Every candidate of ``c``'s fact slot (``c`` included), best first."""
-        return [self.candidates[i] for i in self._ix.by_slot.get(slot_of(c), ())]
+        here = self._ix.position.get(c.candidate_id)
+        key = self._ix.slots[here] if here is not None else slot_of(c)
+        return [self.candidates[i] for i in self._ix.by_slot.get(key, ())]
 
     def next_open_slot(self, after: str | None) -> Candidate | None:
         """The first pending candidate of a *different* fact slot after ``after`` (wrapping around)."""
@@ -209,7 +217,7 @@ class LazyWalk:
     (1, 2)
     """
 
-    def __init__(self, papers: Sequence[PaperKey], load: Callable[[PaperKey], Iterable[tuple[Candidate, str]]],
+    def __init__(self, papers: Sequence[PaperKey], load: Callable[[PaperKey], Iterable[Scoped]],
                  locate: Callable[[str], PaperKey | None],
                  maybe_open: Callable[[], Iterable[PaperKey]] | None = None) -> None:
         self.papers = tuple(papers)
