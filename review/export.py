@@ -141,6 +141,18 @@ def paper_additions(conn: sqlite3.Connection, arxiv_id: str, benchmark: str | No
     return [d for d in found if benchmark is None or d.benchmark in (benchmark, "")]
 
 
+def export_dir(home: Home, out_dir: Path | None, default: str, slot_rank: int | None) -> Path:
+    """Where an export writes (``default`` under the home when not given), refusing the annotations
+    directory and a ``--slot-rank`` below 1: the checks every export sheet shares."""
+    out = Path(out_dir) if out_dir is not None else home.root / default
+    if out.resolve() == home.annotations_dir.resolve():
+        raise ReviewError(f"refusing to export into the annotations directory {out} "
+                          "(review CSVs would replace the reviewed facts); choose another --out")
+    if slot_rank is not None and slot_rank < 1:
+        raise ReviewError(f"--slot-rank must be at least 1 (got {slot_rank}); use --all to show every slot")
+    return out
+
+
 def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *, benchmark: str | None = None,
            pending_only: bool = False, bom: bool = True, top: int | None = DEFAULT_TOP,
            slot_rank: int | None = DEFAULT_SLOT_RANK, papers: set[str] | None = None,
@@ -157,14 +169,9 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
     them), and that paper's rows are appended to the open files: memory holds one paper, not the
     store. ``progress`` is called once per paper with (papers done, papers in the store, arXiv id).
     """
-    out_dir = Path(out_dir) if out_dir is not None else home.root / DEFAULT_EXPORT_DIR
-    if out_dir.resolve() == home.annotations_dir.resolve():
-        raise ReviewError(f"refusing to export into the annotations directory {out_dir} "
-                          "(review CSVs would replace the reviewed facts); choose another --out")
+    out_dir = export_dir(home, out_dir, DEFAULT_EXPORT_DIR, slot_rank)
     if top is not None and top < 1:
         raise ReviewError(f"--top must be at least 1 (got {top}); use --all to show every candidate")
-    if slot_rank is not None and slot_rank < 1:
-        raise ReviewError(f"--slot-rank must be at least 1 (got {slot_rank}); use --all to show every slot")
     refresh(conn, home)  # the decision cache mirrors annotations/ (read per paper below)
     header = [*REVIEW_COLUMNS, *SLOT_COLUMNS]
     rows = pending = hidden = n_slots = n_papers = hidden_slots = added = 0

@@ -35,8 +35,8 @@ from urllib.parse import quote, unquote
 
 from flopmine.benchmarks import load_registry
 from flopmine.config import Home
-from flopmine.errors import ReviewError
 from flopmine.ids import InvalidIdError, parse_id
+from flopmine.store import paper_titles
 from flopmine.types import FIELDS, Candidate, normalise_model
 
 from .decision import (
@@ -51,7 +51,7 @@ from .decision import (
     parse_value,
     same_value,
 )
-from .export import _CsvFiles, active_papers, paper_candidates, paper_decisions, paper_link
+from .export import _CsvFiles, active_papers, export_dir, paper_candidates, paper_decisions, paper_link
 from .renames import Rename, Renames, rename_problem, renamed_model
 from .slots import (
     DEFAULT_SLOT_RANK,
@@ -419,12 +419,7 @@ def export_sheet(conn: sqlite3.Connection, home: Home, out_dir: Path | None = No
 
     ``out_dir`` defaults to ``<home>/review-rows``. One paper at a time, as ``review.export``.
     """
-    out_dir = Path(out_dir) if out_dir is not None else home.root / DEFAULT_SHEET_DIR
-    if out_dir.resolve() == home.annotations_dir.resolve():
-        raise ReviewError(f"refusing to export into the annotations directory {out_dir} "
-                          "(review CSVs would replace the reviewed facts); choose another --out")
-    if slot_rank is not None and slot_rank < 1:
-        raise ReviewError(f"--slot-rank must be at least 1 (got {slot_rank}); use --all to show every slot")
+    out_dir = export_dir(home, out_dir, DEFAULT_SHEET_DIR, slot_rank)
     refresh(conn, home)
     unjoined = unjoined_reasons(home)
     n_rows = pending = n_papers = 0
@@ -436,8 +431,7 @@ def export_sheet(conn: sqlite3.Connection, home: Home, out_dir: Path | None = No
             if rows:
                 n_papers += 1
                 link = paper_link(conn, home, arxiv_id, version)
-                t = conn.execute("SELECT title FROM papers WHERE arxiv_id = ? ORDER BY version DESC LIMIT 1",
-                                 (arxiv_id,)).fetchone()
+                title = paper_titles(conn, [arxiv_id]).get(arxiv_id, "")  # as build titles its rows
                 paper_header = header(metric_columns(sorted({r.benchmark for r in rows if r.benchmark})))
                 for r in rows:
                     if per_paper:
@@ -445,7 +439,7 @@ def export_sheet(conn: sqlite3.Connection, home: Home, out_dir: Path | None = No
                     else:
                         name = f"{r.benchmark}.csv" if r.benchmark else NO_BENCHMARK_FILE
                         columns = header(metric_columns([r.benchmark] if r.benchmark else []))
-                    files.write_with(name, columns, sheet_row(r, title=t[0] if t else "", link=link,
+                    files.write_with(name, columns, sheet_row(r, title=title, link=link,
                                                               unjoined=unjoined))
                 n_rows += len(rows)
                 pending += sum(1 for r in rows if not r.reviewed)

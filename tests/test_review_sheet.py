@@ -511,3 +511,17 @@ def test_a_model_whose_result_is_shown_keeps_its_cost_slots_below_the_slot_rank(
         # Net-0, Net-1 by the field's own ranking; Net-8, Net-9 beside their shown scores; not Net-4 … Net-7
         assert {m for f, m in shown if f == field_name} == {"net-0", "net-1", "net-8", "net-9"}
     assert {(s.key.field, s.key.model) for s in shown_slots(slots, None)} >= shown
+
+
+def test_a_folder_pdfs_row_takes_the_title_read_from_the_pdf(home: Home) -> None:
+    """A paper extracted from a folder has no arXiv title: its rows carry the PDF's own, as build's rows do."""
+    conn = connect(home.db_path)
+    try:
+        replace_candidates(conn, P3, 1, [_c(P3, "top1_acc", 70.6, 1, model="MobileNet")],
+                           extraction={"status": "ok", "rule_version": "t", "pages": 10,
+                                       "pdf_title": "MobileNets: Efficient Convolutional Neural Networks"})
+        export_sheet(conn, home)
+    finally:
+        conn.close()
+    row = by_model(read(home.root / "review-rows" / "imagenet.csv"), "MobileNet")
+    assert row["title"] == "MobileNets: Efficient Convolutional Neural Networks"
