@@ -344,6 +344,11 @@ def _set_cookie(resp: Response, session: Session) -> None:
     resp.set_cookie(SESSION_COOKIE, session.sid, httponly=True, samesite="strict", path="/")
 
 
+def _unprocessable(*problems: str) -> JSONResponse:
+    """A request the server understood but cannot carry out (422), with the problems the page shows."""
+    return JSONResponse({"problems": list(problems)}, status_code=422)
+
+
 def _refuse(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -396,10 +401,9 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
         expected = _text(body, "expected").strip().lower()
         model = _text(body, "model") if "model" in body else None  # the model box (absent: unchanged)
     except ValueError as e:
-        return JSONResponse({"problems": [str(e)]}, status_code=422)
+        return _unprocessable(str(e))
     if decision not in DECISIONS:
-        return JSONResponse({"problems": [f"decision: must be one of {', '.join(DECISIONS)}, got {decision!r}"]},
-                            status_code=422)
+        return _unprocessable(f"decision: must be one of {', '.join(DECISIONS)}, got {decision!r}")
     # The annotations lock (which imports wait on) is held only to write: the walk, the checks and
     # validation run before it; under it, the decision is written only if nothing changed the
     # annotations since the walk was read (else the walk is read again and the checks repeated).
@@ -410,8 +414,7 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
                 walk, seen = server.walk_and_fingerprint(conn)
                 cand = walk.find(cid)
                 if cand is None:
-                    return JSONResponse({"problems": [f"candidate_id: unknown or out of scope: {cid!r}"]},
-                                        status_code=422)
+                    return _unprocessable(f"candidate_id: unknown or out of scope: {cid!r}")
                 current = walk.decision(cid)
                 if current != expected:
                     return JSONResponse({
@@ -426,7 +429,7 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
                             continue  # an import or another process wrote meanwhile: read again
                         recorded = backend.record(conn, server.home, decisions)
                 except ReviewError as e:
-                    return JSONResponse({"problems": e.problems or [str(e)]}, status_code=422)
+                    return _unprocessable(*(e.problems or [str(e)]))
                 except FlopmineError as e:
                     log.error("decision on %s failed: %s", cid, e)
                     return JSONResponse({"error": str(e)}, status_code=503)
@@ -503,22 +506,21 @@ def _close(server: _Server, body: dict[str, Any]) -> Response:
     try:
         cid = _text(body, "candidate_id").strip()
     except ValueError as e:
-        return JSONResponse({"problems": [str(e)]}, status_code=422)
+        return _unprocessable(str(e))
     with server.decide_lock:
         conn = server.connect()
         try:
             walk, seen = server.walk_and_fingerprint(conn)
             cand = walk.find(cid)
             if cand is None:
-                return JSONResponse({"problems": [f"candidate_id: unknown or out of scope: {cid!r}"]},
-                                    status_code=422)
+                return _unprocessable(f"candidate_id: unknown or out of scope: {cid!r}")
             with backend.locked(server.home):
                 unchanged = backend.annotations_fingerprint(server.home) == seen
                 try:
                     report = close_fields(conn, server.home, cand.arxiv_id, [cand.field],
                                           benchmark=cand.benchmark or None, reviewer=server.reviewer, source="web")
                 except ReviewError as e:
-                    return JSONResponse({"problems": e.problems or [str(e)]}, status_code=422)
+                    return _unprocessable(*(e.problems or [str(e)]))
             if unchanged:
                 before = walk
                 for d in report.report.applied if report.report is not None else ():
@@ -540,20 +542,19 @@ def _rename(server: _Server, body: dict[str, Any]) -> Response:
         cid = _text(body, "candidate_id").strip()
         new = _text(body, "model").strip()
     except ValueError as e:
-        return JSONResponse({"problems": [str(e)]}, status_code=422)
+        return _unprocessable(str(e))
     with server.decide_lock:
         conn = server.connect()
         try:
             walk = server.walk(conn)
             cand = walk.find(cid)
             if cand is None:
-                return JSONResponse({"problems": [f"candidate_id: unknown or out of scope: {cid!r}"]},
-                                    status_code=422)
+                return _unprocessable(f"candidate_id: unknown or out of scope: {cid!r}")
             try:
                 report = rename_model(conn, server.home, cand.arxiv_id, cand.model, new, server.reviewer,
                                       source="web")
             except ReviewError as e:
-                return JSONResponse({"problems": e.problems or [str(e)]}, status_code=422)
+                return _unprocessable(*(e.problems or [str(e)]))
             server.forget()  # slots regroup under the new name
         finally:
             conn.close()
@@ -571,22 +572,21 @@ def _add(server: _Server, session: Session, body: dict[str, Any]) -> Response:
         cid = _text(body, "candidate_id").strip()
         cells = {k: _text(body, k).strip() for k in _ADD_FIELDS}
     except ValueError as e:
-        return JSONResponse({"problems": [str(e)]}, status_code=422)
+        return _unprocessable(str(e))
     with server.decide_lock:
         conn = server.connect()
         try:
             walk = server.walk(conn)
             cand = walk.find(cid)
             if cand is None:
-                return JSONResponse({"problems": [f"candidate_id: unknown or out of scope: {cid!r}"]},
-                                    status_code=422)
+                return _unprocessable(f"candidate_id: unknown or out of scope: {cid!r}")
             row = {**cells, "arxiv_id": cand.arxiv_id, "version": str(cand.version)}
             try:
                 decisions = backend.validate_add(conn, row, reviewer=server.reviewer)
                 with backend.locked(server.home):
                     recorded = backend.record(conn, server.home, decisions)
             except ReviewError as e:
-                return JSONResponse({"problems": e.problems or [str(e)]}, status_code=422)
+                return _unprocessable(*(e.problems or [str(e)]))
             except FlopmineError as e:
                 return JSONResponse({"error": str(e)}, status_code=503)
             if recorded is not None:
