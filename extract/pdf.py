@@ -710,7 +710,8 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
                 rules: list[tuple[float, float, float]] = []
                 bold: frozenset[int] = frozenset()
                 sideways: frozenset[int] = frozenset()
-                if layout and needs_layout(text):  # a caption and lines of numbers: a table page
+                table_page = layout and needs_layout(text)
+                if table_page:  # a caption and lines of numbers: a table page
                     bounds = list(_path_bounds(_address(page.raw)))
                     rules = horizontal_rules(bounds, top)
                     if boxes:
@@ -726,7 +727,7 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
             pg = Page(number=i + 1, text=text, width=float(width), height=float(height),
                       char_boxes=tuple(char_boxes) if boxes else (), rules=tuple(rules), bold=bold,
                       sideways=sideways)
-            if layout and boxes and (rules or needs_layout(text)):
+            if layout and boxes and (rules or table_page):
                 pg = replace(pg, tables=grid_tables(pg))
             pages.append(pg)
     finally:

@@ -191,12 +191,13 @@ class Engine:
     """A spaCy tokenizer plus a Matcher loaded with every rule (built once per process)."""
 
     def __init__(self, rules: tuple[Rule, ...], *, flags: bool = True) -> None:
-        """``flags=False``: run the patterns as written (``plain_matcher``), the reference the fast path is
-        tested against."""
+        """``flags=False``: run the patterns as written (``plain_matcher``) and merge every number into one
+        token with spaCy's retokenizer, the reference the fast path is tested against."""
         from spacy.matcher import Matcher
 
         self.nlp = _make_nlp()
         self.rules = {r.id: r for r in rules}
+        self.fast = flags
         self.num_index = {r.id: next(i for i, t in enumerate(r.pattern) if t.get("NORM") == NUM_NORM) for r in rules}
         # ``plain_matcher`` holds the patterns as written (validated when added); ``matcher``, the one
         # ``matches`` runs, the same patterns with their word lists and regexes turned into lexeme flags
@@ -241,7 +242,10 @@ class Engine:
                         text[span.start_char:q.start] + text[q.end:span.end_char]):
                     continue  # a number inside a word-like token ("mAP@[.5", "x10"): not a quantity
                 taken = span.end - 1
-                retok.merge(span, attrs={"NORM": NUM_NORM})
+                if len(span) == 1 and self.fast:  # most numbers are one token already: a merge's effect without one
+                    span[0].norm_ = NUM_NORM
+                else:
+                    retok.merge(span, attrs={"NORM": NUM_NORM})
                 quantities[span.start_char] = q
         # Optional tokens make several matches of one rule on one number: keep the longest. The value is
         # the token the pattern's {"NORM": "<num>"} position matched (alignments), not any number inside.
