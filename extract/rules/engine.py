@@ -219,8 +219,17 @@ class Engine:
         if not flags:
             self.matcher = self.plain_matcher
             return
-        # Flag bits are few (about 45 free): the tests of the rules' first tokens, tried at every token, get
-        # theirs first, then the second tokens', and so on.
+        # Every word new to the vocabulary runs every lexeme attribute getter (about 20 by default: shape,
+        # like_url, is_stop …), most of which no pattern reads: keep LOWER, NORM and those the patterns name.
+        # The getters dropped free their flag bits for the flags below.
+        from spacy.attrs import IDS, LOWER, NORM
+
+        named = {IDS.get(str(k).upper()) for r in rules for token in r.pattern for k in token if k != "OP"}
+        for attr in list(self.nlp.vocab.lex_attr_getters):
+            if attr not in named | {LOWER, NORM}:
+                del self.nlp.vocab.lex_attr_getters[attr]
+        # Flag bits are few (63): the tests of the rules' first tokens, tried at every token, get theirs first,
+        # then the second tokens', and so on.
         flag_ids: dict[str, int] = {}
         for depth in range(max(len(r.pattern) for r in rules)):
             compile_pattern(tuple(r.pattern[depth] for r in rules if depth < len(r.pattern)), self.nlp.vocab,
