@@ -132,19 +132,22 @@ def scope_by_paper(conn: sqlite3.Connection, home: Home,
     return out
 
 
-# Each distinct (arxiv id, version) of the candidates, by a skip through the ``candidates_paper`` index:
-# one index seek per paper version, never a read of every candidate (``SELECT DISTINCT`` read them all).
+# Each distinct (arxiv id, version) of the candidates, by skipping through the ``candidates_paper`` index: the
+# next id is the least one above the last (one seek), and each id's versions likewise, so no candidate row
+# is read. (``SELECT DISTINCT`` read every candidate; a row-value ``(arxiv_id, version) > (?, ?)`` seeks on
+# the id only and then steps over the paper's candidates: 0.8 s at 5,000 papers.)
 _PAPER_VERSIONS = """
-WITH RECURSIVE p(arxiv_id, version) AS (
-    SELECT '', -1  -- before every paper: the first step seeks the first one
+WITH RECURSIVE ids(a) AS (
+    SELECT MIN(arxiv_id) FROM candidates
     UNION ALL
-    SELECT (SELECT c.arxiv_id FROM candidates c WHERE (c.arxiv_id, c.version) > (p.arxiv_id, p.version)
-            ORDER BY c.arxiv_id, c.version LIMIT 1),
-           (SELECT c.version FROM candidates c WHERE (c.arxiv_id, c.version) > (p.arxiv_id, p.version)
-            ORDER BY c.arxiv_id, c.version LIMIT 1)
-    FROM p WHERE p.arxiv_id IS NOT NULL
+    SELECT (SELECT MIN(c.arxiv_id) FROM candidates c WHERE c.arxiv_id > ids.a) FROM ids WHERE ids.a IS NOT NULL
+), versions(a, v) AS (
+    SELECT a, (SELECT MIN(c.version) FROM candidates c WHERE c.arxiv_id = ids.a) FROM ids WHERE a IS NOT NULL
+    UNION ALL
+    SELECT versions.a, (SELECT MIN(c.version) FROM candidates c WHERE c.arxiv_id = versions.a
+                        AND c.version > versions.v) FROM versions WHERE versions.v IS NOT NULL
 )
-SELECT arxiv_id, version FROM p WHERE arxiv_id IS NOT NULL AND version >= 0
+SELECT a, v FROM versions WHERE v IS NOT NULL ORDER BY a, v
 """
 
 
