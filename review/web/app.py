@@ -115,6 +115,7 @@ class _Server:
     # pass after it, which yields to every request (``busy``) and keeps only a count per paper.
     _cache: tuple[tuple[object, ...], LazyWalk] | None = None
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    _readers: threading.local = field(default_factory=threading.local)  # a connection per thread, see _reader
     _busy: int = 0  # requests being served; the background count waits while there are any
     _busy_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -154,27 +155,24 @@ class _Server:
             self._cache = (key, walk)
         return walk, str(key[1])
 
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's connection for the walk's reads (opened once per thread: opening one checks the
+        schema, 5 ms, and a decision reads a paper, locates candidates and looks for the next open paper)."""
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = self._readers.conn = self.connect()
+        return conn
+
     def _load_paper(self, paper: tuple[str, int]) -> list[tuple[Candidate, str, SlotKey]]:
-        conn = self.connect()
-        try:
-            return backend.paper_scope(conn, self.home, paper, self.benchmark)
-        finally:
-            conn.close()
+        return backend.paper_scope(self._reader(), self.home, paper, self.benchmark)
 
     def _next_open(self, after: tuple[str, int] | None) -> tuple[str, int] | None:
-        conn = self.connect()
-        try:
-            backend.refresh(conn, self.home)
-            return backend.next_maybe_open(conn, after)
-        finally:
-            conn.close()
+        conn = self._reader()
+        backend.refresh(conn, self.home)
+        return backend.next_maybe_open(conn, after)
 
     def _locate(self, candidate_id: str) -> tuple[str, int] | None:
-        conn = self.connect()
-        try:
-            return backend.locate(conn, candidate_id)
-        finally:
-            conn.close()
+        return backend.locate(self._reader(), candidate_id)
 
     def _fill(self, walk: LazyWalk, conn: sqlite3.Connection) -> None:
         """Build every paper's walk from one read of the store (a small store, before its first page)."""

@@ -228,6 +228,7 @@ class LazyWalk:
         self._load = load
         self._locate = locate
         self._walks: dict[PaperKey, Walk] = {}
+        self._located: dict[str, PaperKey | None] = {}  # candidate id → its paper in the walk, as looked up
         self._counts: dict[PaperKey, tuple[int, int]] | None = None  # per paper (done, total), from ``set_counts``
         self._counted = (0, 0)  # their sums
         self._lock = threading.RLock()  # one build of a paper at a time; installs are atomic
@@ -291,8 +292,12 @@ class LazyWalk:
     def _paper_of(self, candidate_id: str | None) -> PaperKey | None:
         if not candidate_id:
             return None
+        if candidate_id in self._located:  # a candidate's paper never changes within one walk
+            return self._located[candidate_id]
         key = self._locate(candidate_id)
-        return key if key in self._order else None
+        found = key if key in self._order else None
+        self._located[candidate_id] = found
+        return found
 
     def find(self, candidate_id: str | None) -> Candidate | None:
         key = self._paper_of(candidate_id)
