@@ -4,13 +4,11 @@ Each function draws one figure into a given path and returns it; nothing here re
 from disk. Kept cheap to draw (issue 14, item 8): fixed margins instead of a tight bounding box
 (which draws every figure twice), powers of ten as Unicode superscripts instead of mathtext,
 at most ``MAX_SCATTER`` points in a scatter, and a plain PNG encoder (``png_bytes``). A rerun skips a
-figure whose inputs and drawing code are unchanged (``FigureCache``: a content hash beside the figures).
+figure whose inputs and drawing code are unchanged (``figcache``: a content hash beside the figures).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import struct
 import zlib
@@ -24,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from flopmine.config import atomic_path, write_text_atomic  # noqa: E402
+from flopmine.config import atomic_path  # noqa: E402
 
 from .build import Conversion  # noqa: E402
 from .fit import MEASURE_LABELS, MeasureFits  # noqa: E402
@@ -271,56 +269,3 @@ def simulation(result: SimulationResult, path: Path) -> Path:
     a.legend(fontsize=8)
     return _save(fig, path)
 
-
-# ---------------------------------------------------------------- skipping unchanged figures
-
-#: The drawing code a cached figure was drawn with: this module, the matplotlib version and the resolution.
-_CODE_KEY = hashlib.sha256(Path(__file__).read_bytes() + f"|{matplotlib.__version__}|{DPI}".encode()).digest()
-CACHE_FILE = ".figures.json"
-
-
-def input_key(*parts: object) -> str:
-    """A hash of a figure's inputs and drawing code: frames by their values (``hash_pandas_object``, columns and
-    dtypes), arrays by their bytes, anything else (the fits: frozen dataclasses of floats) by its repr."""
-    h = hashlib.sha256(_CODE_KEY)
-    for part in parts:
-        if isinstance(part, pd.DataFrame):
-            h.update(repr([(str(c), str(t)) for c, t in part.dtypes.items()]).encode())
-            h.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
-        elif isinstance(part, np.ndarray):
-            h.update(f"{part.dtype}{part.shape}".encode())
-            h.update(np.ascontiguousarray(part).tobytes())
-        else:
-            h.update(repr(part).encode())
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-class FigureCache:
-    """Which figures of a directory were drawn from which inputs (``CACHE_FILE`` beside them: per file name its
-    ``input_key`` and the PNG's own sha256, so a figure edited or replaced since is drawn again)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.path = directory / CACHE_FILE
-        try:
-            entries = json.loads(self.path.read_text(encoding="utf-8"))
-            self.entries: dict[str, dict[str, str]] = entries if isinstance(entries, dict) else {}
-        except (OSError, ValueError):
-            self.entries = {}
-
-    def fresh(self, path: Path, key: str) -> bool:
-        """Whether ``path`` holds the figure drawn from ``key`` (the same inputs and drawing code)."""
-        entry = self.entries.get(path.name)
-        if not isinstance(entry, dict) or entry.get("key") != key:
-            return False
-        try:
-            return hashlib.sha256(path.read_bytes()).hexdigest() == entry.get("png")
-        except OSError:
-            return False
-
-    def record(self, path: Path, key: str) -> None:
-        self.entries[path.name] = {"key": key, "png": hashlib.sha256(path.read_bytes()).hexdigest()}
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(self.path, json.dumps(self.entries, indent=0, sort_keys=True) + "\n")

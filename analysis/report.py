@@ -581,9 +581,9 @@ def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, 
     """Write figures, results.json, extrapolation.csv, report.md and report.html into ``out_dir``.
 
     With ``cache`` a figure whose inputs and drawing code are those of the figure already there is not drawn
-    again (``figures.FigureCache``, in ``figures/.figures.json``); the files are the same either way.
+    again (``figcache.FigureCache``, in ``figures/.figures.json``); the files are the same either way.
     """
-    from . import figures as fig
+    from . import figcache
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -591,15 +591,17 @@ def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, 
     made: dict[str, str] = {}
     if figures:
         fig_dir = out / "figures"
-        known = fig.FigureCache(fig_dir) if cache else None
+        known = figcache.FigureCache(fig_dir) if cache else None
 
-        def draw(path: Path, key_parts: tuple[object, ...], make: Callable[..., Path | None], *args: object
-                 ) -> Path | None:
-            """``make(*args, path)``, unless the cache says ``path`` was drawn from the same inputs."""
-            key = fig.input_key(path.name, *key_parts) if known is not None else ""
+        def draw(path: Path, key_parts: tuple[object, ...], make: str, *args: object) -> Path | None:
+            """``figures.<make>(*args, path)``, unless the cache says ``path`` was drawn from the same inputs
+            (matplotlib is imported only when a figure is drawn)."""
+            key = figcache.input_key(path.name, *key_parts) if known is not None else ""
             if known is not None and known.fresh(path, key):
                 return path
-            drawn = make(*args, path)
+            from . import figures
+
+            drawn = getattr(figures, make)(*args, path)
             if known is not None and drawn is not None:
                 known.record(drawn, key)
             return drawn
@@ -610,19 +612,19 @@ def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, 
             drawn_from = points[[c for c in ("compute", "error", "_imputed") if c in points.columns]]
             name = f"{f.benchmark}_{f.measure}"
             path = fig_dir / f"fit_{name}.png"
-            made[f"scatter_{name}"] = _rel(draw(path, (drawn_from, f), fig.scatter_fits, points, f), out)  # type: ignore[arg-type]
+            made[f"scatter_{name}"] = _rel(draw(path, (drawn_from, f), "scatter_fits", points, f), out)  # type: ignore[arg-type]
             if f.quantile is not None:
                 path = fig_dir / f"quantile_{name}.png"
-                made[f"quantile_{name}"] = _rel(draw(path, (drawn_from, f), fig.mean_vs_quantile, points, f), out)  # type: ignore[arg-type]
+                made[f"quantile_{name}"] = _rel(draw(path, (drawn_from, f), "mean_vs_quantile", points, f), out)  # type: ignore[arg-type]
         if result.conversion is not None and {"params", "gflops_per_pass"} <= set(df.columns):
             sizes = pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce") for c in ("params", "gflops_per_pass")})
             conv = result.conversion
-            p = draw(fig_dir / "conversion.png", (sizes, conv), fig.conversion, df, conv)
+            p = draw(fig_dir / "conversion.png", (sizes, conv), "conversion", df, conv)
             if p is not None:
                 made["conversion"] = _rel(p, out)
         if result.simulation is not None:
             sim = result.simulation
-            made["simulation"] = _rel(draw(fig_dir / "simulation.png", (replace(sim, seconds=0.0),), fig.simulation,
+            made["simulation"] = _rel(draw(fig_dir / "simulation.png", (replace(sim, seconds=0.0),), "simulation",
                                            sim), out)  # type: ignore[arg-type]
         if known is not None:
             known.save()

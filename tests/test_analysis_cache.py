@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flopmine.analysis.figures import CACHE_FILE, input_key
+from flopmine.analysis.figcache import CACHE_FILE, input_key
 from flopmine.analysis.report import SIMULATION_CACHE, analyze_to_dir
 from flopmine.analysis.simulate import cached_simulate, simulate
 from flopmine.analysis.synthetic import synthetic_frame
@@ -72,6 +74,10 @@ def test_a_rerun_reuses_the_simulation_and_every_figure_and_writes_the_same_file
         else:
             assert got[name] == expected[name], name
     assert json.dumps(again.result.simulation.to_dict()) == json.dumps(first.result.simulation.to_dict())  # NaN-safe
+    # with nothing to draw, a rerun never imports matplotlib (about 0.8 s of CPU)
+    code = ("import sys; from flopmine.analysis.report import analyze_to_dir; "
+            f"analyze_to_dir({str(dataset)!r}, {str(out)!r}, sims=1); print('matplotlib' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
 
 
 def test_a_changed_benchmark_redraws_its_figures_only_and_they_equal_a_fresh_draw(tmp_path: Path) -> None:
