@@ -932,6 +932,19 @@ def _add_flag(flags: pd.Series, mask: pd.Series | np.ndarray, flag: str) -> pd.S
     return out
 
 
+#: pandas' default text dtype (Arrow-backed ``str`` under pandas 3).
+_DEFAULT_STR = pd.Series([], dtype=str).dtype
+
+
+def _text_column(values: pd.Series) -> pd.Series:
+    """``values.astype(object).where(values.notna(), "").astype(str)``: missing cells as "", all as text. A column
+    already of the default text dtype only has its missing cells filled: the round trip through Python objects
+    was 0.3 s of build's 0.5 s of derivation at 100k rows."""
+    if values.dtype == _DEFAULT_STR:
+        return values.fillna("") if values.hasnans else values
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
 def derive_compute(frame: pd.DataFrame, lookup: GflopsLookup | None = None,
                    basis: str = DEFAULT_HARDWARE_BASIS) -> tuple[pd.DataFrame, list[str]]:
     """Derived compute columns from facts-level columns (build, and ``analyze`` on an external CSV).
@@ -948,7 +961,7 @@ def derive_compute(frame: pd.DataFrame, lookup: GflopsLookup | None = None,
     for c in _NUMERIC:
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
     for c in _TEXT:
-        df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
+        df[c] = _text_column(df[c])
     warnings: list[str] = []
     from_flops = df["flops"] / GIGA
     from_ma = df["mult_adds"] * MULT_ADD_FLOPS / GIGA

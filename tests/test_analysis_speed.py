@@ -19,6 +19,7 @@ from flopmine.analysis.build import (
     _join_per_row,
     _reprs,
     _shared_codes,
+    _text_column,
     build_dataset,
     ols_line,
     own_model_marks,
@@ -162,3 +163,20 @@ def test_each_rows_cell_is_its_distinct_texts_sorted_and_joined(parts: list[tupl
     texts = np.array([t for _, t in parts] or [], dtype=object)
     expected = [";".join(sorted({t for r, t in parts if r == row and t})) for row in range(21)]
     assert _join_per_row(rows, texts, 21).tolist() == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=5), st.floats(allow_nan=True), st.integers(-9, 9)), max_size=20),
+       st.sampled_from(["str", "object", "string", "python-str", "float"]))
+def test_a_text_column_is_the_object_round_trip(cells: list[object], kind: str) -> None:
+    if kind in ("str", "string", "python-str"):
+        values = [None if c is None or (isinstance(c, float) and c != c) else str(c) for c in cells]
+        dtype = {"str": str, "string": "string", "python-str": pd.StringDtype("python", na_value=np.nan)}[kind]
+        column = pd.Series(values, dtype=dtype)
+    elif kind == "float":
+        column = pd.Series([c if isinstance(c, float) else np.nan for c in cells], dtype="float64")
+    else:
+        column = pd.Series(cells, dtype=object)
+    expected = column.astype(object).where(column.notna(), "").astype(str)
+    got = _text_column(column)
+    assert got.dtype == expected.dtype and got.tolist() == expected.tolist()
