@@ -24,6 +24,7 @@ from flopmine.analysis.build import (
     ols_line,
     own_model_marks,
 )
+from flopmine.analysis.fit import MAX_FIT_LOG10, MEASURES, POINT_COLUMNS, Problem, _lines, select_points
 from flopmine.analysis.simulate import simulate
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.types import Fact
@@ -180,3 +181,72 @@ def test_a_text_column_is_the_object_round_trip(cells: list[object], kind: str) 
     expected = column.astype(object).where(column.notna(), "").astype(str)
     got = _text_column(column)
     assert got.dtype == expected.dtype and got.tolist() == expected.tolist()
+
+
+# select_points as it was before its checks became boolean masks: each check drops its rows from what is left
+def reference_select_points(df: pd.DataFrame, benchmark: str, measure: str) -> tuple[pd.DataFrame, list[Problem]]:
+    problems: list[Problem] = []
+    cols = [c for c in MEASURES[measure] if c in df.columns]
+    # only the columns the fits and figures read: copying every dataset column per benchmark is the slow part
+    keep = [c for c in (*POINT_COLUMNS, *cols) if c in df.columns]
+    sub = df.loc[df["benchmark"] == benchmark, keep]
+    if not cols:
+        problems.append(Problem(benchmark, measure, f"dataset has no {' or '.join(MEASURES[measure])} column"))
+        return sub.iloc[0:0].assign(compute=[]), problems
+    compute = sub[cols[0]]
+    for c in cols[1:]:
+        compute = compute.where(compute.notna(), sub[c])
+    sub = sub.assign(compute=compute)
+    has = sub[sub["compute"].notna()]
+    if has.empty and len(sub):
+        hint = {"per_pass": "flops or mult_adds to derive it",
+                "hardware_burden": "hardware_count × hardware_gflops (or a catalog hardware name) × "
+                                   "training_time_hours to derive it"}[measure]
+        problems.append(Problem(benchmark, measure, f"no row has {' or '.join(MEASURES[measure])} (nor {hint})"))
+    flagged = has[has["_implausible"]]
+    if len(flagged):
+        problems.append(Problem(benchmark, measure, f"{len(flagged)} implausible row(s) left out (see the problems "
+                                f"table; {_lines(flagged)})", tuple(flagged["line"])))
+        has = has.drop(flagged.index)
+    overflow = has[(has["compute"] > 0) & ~(np.log10(has["compute"].where(has["compute"] > 0)) <= MAX_FIT_LOG10)]
+    if len(overflow):
+        values = ", ".join(f"{v:.3g}" for v in overflow["compute"].head(3))
+        problems.append(Problem(benchmark, measure, f"{len(overflow)} row(s) whose compute overflows the fit left out "
+                                f"(kept even if forced: {values} is beyond 1e{MAX_FIT_LOG10:g} GFLOP, more than any "
+                                f"computer can have run; {_lines(overflow)})", tuple(overflow["line"])))
+        has = has.drop(overflow.index)
+    bad_compute = has[~(has["compute"] > 0) | ~np.isfinite(has["compute"])]
+    if len(bad_compute):
+        problems.append(Problem(benchmark, measure, f"{len(bad_compute)} row(s) with non-positive compute skipped "
+                                f"({_lines(bad_compute)})", tuple(bad_compute["line"])))
+    has = has.drop(bad_compute.index)
+    no_err = has[has["error"].isna()]
+    if len(no_err):
+        problems.append(Problem(benchmark, measure, f"{len(no_err)} row(s) without an error value skipped "
+                                f"({_lines(no_err)})", tuple(no_err["line"])))
+    bad_err = has[has["error"].notna() & ~((has["error"] > 0) & (has["error"] < 1))]
+    if len(bad_err):
+        problems.append(Problem(benchmark, measure, f"{len(bad_err)} row(s) with error outside (0, 1) skipped "
+                                f"({_lines(bad_err)})", tuple(bad_err["line"])))
+    ok = has.drop(no_err.index).drop(bad_err.index)
+    return ok, problems
+
+
+point_values = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -1.0, 0.5, 1e45, 2.0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(point_values, point_values, point_values, st.booleans(), st.sampled_from(["a", "b"])),
+                max_size=40), st.sampled_from(["per_pass", "hardware_burden"]))
+def test_select_points_is_the_check_by_check_drop(rows: list[tuple[float, float, float, bool, str]], measure: str
+                                                   ) -> None:
+    frame = pd.DataFrame({
+        "benchmark": pd.Series([r[4] for r in rows], dtype=str), "arxiv_id": [f"2001.{i:05d}" for i in range(len(rows))],
+        "model": "m", "error": [r[0] for r in rows], "year": 2020.0, "month": 1.0, "year_frac": 8.0,
+        "line": np.arange(len(rows)) + 2, "_implausible": [r[3] for r in rows], "_imputed": False,
+        "gflops_per_pass": [r[1] for r in rows], "gflops_imputed": [r[2] for r in rows],
+        "hardware_burden_gflop": [r[2] for r in rows]}, index=pd.RangeIndex(len(rows)))
+    got, got_problems = select_points(frame, "a", measure)
+    expected, expected_problems = reference_select_points(frame, "a", measure)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got_problems == expected_problems
