@@ -5,11 +5,15 @@ Pure functions over page text; the ranking (``extract.ranking``) turns these int
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ..document import Document
+from flopmine.benchmarks import load_registry
+
+from ..document import Document, Page
+from ..tables import OTHER_DATASETS
 
 # A heading line: optional number ("4.2", "IV.", "A."), then the title on a line of its own.
 _HEADING = re.compile(r"^\s*(?:(?:\d+(?:\.\d+)*|[IVX]+|[A-H](?:\.\d+)*)\.?\s+)?([A-Z][A-Za-z0-9 &:\-]{2,60})\s*$")
@@ -152,8 +156,45 @@ def model_names(text: str) -> list[str]:
             continue
         if name.isalpha() and name[0].isupper() and name[1:].islower():
             continue  # a capitalised English word ("Residual"), not a model name
+        if never_a_model(name):
+            continue
         out.append(name)
     return out
+
+
+# Words shaped like model names that name something else. Papers write the dataset a model is trained on
+# ("300 epochs on ImageNet-1k", "IN-21k", "JFT-300M", "LibriSpeech 960h"), the metric ("Top-1", "AP50",
+# "WER"), the machine ("8 V100", "TPUv3 with 8 cores", "6 DGX-2 machines", "64 Intel KNL instances"), the
+# numeric format ("FP16") and generic words in capitals ("a CNN", "DDP", a "4.1 MODEL SETUP" heading) right
+# next to the numbers; none of them is the model a number belongs to.
+_NOT_MODEL_SHAPE = re.compile(
+    r"(?:IN|ImageNet|ILSVRC|JFT|IG|YFCC|LAION|CC|WMT|COCO|MS-COCO|CIFAR|PASCAL|VOC|LibriSpeech|Kinetics|C4)"
+    r"(?:[\s\-']?\d+[kKMBh]?|[\s\-]?(?:ReaL|V2|Val|Test|Train))*"
+    r"|(?:Top|AP|APs|APm|APl|AR|mAP|WER|CER|BLEU|EM|IoU|FPS|PPL)[\s\-]?\d*"
+    r"|(?:DGX|NVDIA|NVIDIA|TPUv?\d*|GPUs?|CPUs?|KNL|FP|BF|INT)[\s\-]?\d*"
+    r"|CNNs?|RNNs?|DNNs?|DDP|SETUP|MODEL|RESULTS|EXPERIMENTS|DETAILS|TRAINING|IMPLEMENTATION|ABLATION|"
+    r"RoIs?|AdaDelta|Adadelta|AdaGrad|LAMB|LARS|Nesterov|Momentum|ReLU|GELU|BatchNorm|LayerNorm|Dropout|DropBlock|SyncBN")
+
+
+@functools.lru_cache(maxsize=4096)
+def never_a_model(name: str) -> bool:
+    """Whether a model-shaped name is a dataset or benchmark, a metric, a device or a generic word.
+
+    >>> [n for n in ("ImageNet-1K", "IN-21k", "Top-1", "AP50", "V100", "TPUv3", "DGX-2", "CIFAR-10", "SETUP")
+    ...  if not never_a_model(n)]
+    []
+    >>> [never_a_model(n) for n in ("ResNet-50", "BiDAF", "ViT-L", "EfficientNetV2", "TinyBERT", "T5-Base")]
+    [False, False, False, False, False, False]
+    """
+    if _NOT_MODEL_SHAPE.fullmatch(name) or OTHER_DATASETS.fullmatch(name):
+        return True
+    low = name.lower()
+    if any(low == alias.lower() for b in load_registry().values() for alias in (b.name, *b.aliases)):
+        return True
+    from flopmine.hardware import match_hardware
+
+    hit = match_hardware(name)
+    return hit is not None and hit.score >= 100
 
 
 # A size suffix glued to a family name by small caps: "BERTLARGE", "BERTBASE", "RoBERTaLARGE".
@@ -164,6 +205,48 @@ def _stem(name: str) -> str:
     """The family part of a model name: "ResNet-152" → "resnet", "EfficientNet-B7" → "efficientnet",
     "BERTLARGE" → "bert"."""
     return _SIZE_SUFFIX.sub("", re.split(r"[\-\s]|(?<=[a-uw-z])(?=\d)", name, maxsplit=1)[0]).lower().rstrip("s")
+
+
+_ARXIV_STAMP = re.compile(r"^\s*arXiv:\S+\s+\[[^\]]*\]\s+\d+\s+\w+\s+\d{4}\s*")
+DEFAULT_TITLE_LINES = 12  # the title is among the first lines of page 1
+DEFAULT_TITLE_SIZE = 1.25  # … set at least this much larger than the page's body text
+
+
+def first_page_title(page: Page) -> str:
+    """The title printed on page 1, for a paper whose metadata has none (a folder of PDFs): the first run of
+    lines, among the page's first ``DEFAULT_TITLE_LINES``, set in the page's largest type, when that is at
+    least ``DEFAULT_TITLE_SIZE`` times the body text. "" when the page has no character boxes.
+
+    >>> boxes = lambda text, h: [(0.0, 0.0, 5.0, h)] * len(text)
+    >>> lines = ["SpanBERT: Improving Pre-training", "by Representing Spans", "Mandar Joshi", "Abstract"]
+    >>> sizes = [17.0, 17.0, 11.0, 10.0]
+    >>> text = "\\n".join(lines) + "\\n" + "We present SpanBERT. " * 20
+    >>> bb = [b for ln, h in zip(lines, sizes) for b in boxes(ln + "\\n", h)] + boxes("We present SpanBERT. " * 20, 10.0)
+    >>> first_page_title(Page(1, text, char_boxes=tuple(bb)))
+    'SpanBERT: Improving Pre-training by Representing Spans'
+    """
+    if not page.char_boxes:
+        return ""
+    heights = [b[3] - b[1] for b in page.char_boxes if b is not None and b[3] > b[1]]
+    if not heights:
+        return ""
+    body = sorted(heights)[len(heights) // 2]
+    lines: list[tuple[str, float]] = []
+    pos = 0
+    for line in page.text.split("\n")[:DEFAULT_TITLE_LINES]:
+        hs = sorted(b[3] - b[1] for b in page.char_boxes[pos:pos + len(line)] if b is not None and b[3] > b[1])
+        lines.append((line.strip(), hs[len(hs) // 2] if hs else 0.0))
+        pos += len(line) + 1
+    biggest = max((h for _, h in lines), default=0.0)
+    if biggest < DEFAULT_TITLE_SIZE * body:
+        return ""
+    parts: list[str] = []
+    for text, h in lines:
+        if abs(h - biggest) <= 0.5:
+            parts.append(text)
+        elif parts:
+            break
+    return " ".join(" ".join(parts).split())
 
 
 def own_model_stems(doc: Document) -> dict[str, float]:
@@ -179,6 +262,11 @@ def own_model_stems(doc: Document) -> dict[str, float]:
     scores: dict[str, float] = {}
     title = doc.title or ""
     head = title.split(":")[0] if ":" in title else ""
+    if not title and doc.pages:
+        # no metadata (a folder of PDFs): only the printed title's "Name: …" head is trusted, since the largest
+        # type on page 1 is sometimes the authors or a heading
+        printed = _ARXIV_STAMP.sub("", first_page_title(doc.pages[0]))
+        head = printed.split(":")[0] if ":" in printed and len(printed.split(":")[0].split()) <= 2 else ""
     for name in model_names(head) or ([head.strip()] if head.strip() and len(head.split()) == 1 else []):
         scores[_stem(name)] = 1.0
     for name in model_names(title):
@@ -193,6 +281,40 @@ def own_model_stems(doc: Document) -> dict[str, float]:
         for stem, c in counts.most_common(8):
             scores[stem] = max(scores.get(stem, 0.0), 0.7 * c / top)
     return scores
+
+
+DEFAULT_OWN_DOMINANCE = 2.0  # the top family must be named this many times as often as the next to be "the" model
+
+
+def own_model_name(doc: Document, own: dict[str, float] | None = None) -> str:
+    """The paper's one own model, as the paper spells it most often, when one family clearly dominates: named
+    in the title, or named ``DEFAULT_OWN_DOMINANCE`` times as often as any other family; else "".
+
+    A paper about one model writes "The model has about 2.6 million parameters" without naming it again.
+
+    >>> d = Document.from_texts(["BiDAF uses attention. BiDAF is fast. BiDAF wins. We compare to R-Net."])
+    >>> own_model_name(d)
+    'BiDAF'
+    >>> own_model_name(Document.from_texts(["ResNet-50 and VGG-16 and ResNet-101 and VGG-19"]))
+    ''
+    """
+    own = own_model_stems(doc) if own is None else own
+    surfaces: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
+    for page in doc.pages:
+        for n in model_names(page.text):
+            surfaces[n] += 1
+            counts[_stem(n)] += 1
+    if not counts:
+        return ""
+    ranked = counts.most_common(2)
+    top = max(own, key=lambda k: (own[k], counts.get(k, 0)), default=ranked[0][0])
+    titled = own.get(top, 0.0) >= 0.8
+    runner_up = max((c for k, c in counts.items() if k != top), default=0)
+    if not titled and counts.get(top, 0) < DEFAULT_OWN_DOMINANCE * max(1, runner_up):
+        return ""
+    forms = [(c, n) for n, c in surfaces.items() if _stem(n) == top]
+    return max(forms)[1] if forms else ""
 
 
 _OURS = re.compile(r"\b(?:we|our|ours|us|this paper|this work|proposed)\b", re.IGNORECASE)

@@ -9,6 +9,7 @@ from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 from ..document import Document, Page
 from ..evidence import Evidence
 from ..normalise import clean_text
+from .benchmark_names import _SETUP_FIELDS
 from .context import (
     _SIZE_SUFFIX,
     SectionMap,
@@ -53,9 +54,43 @@ _NOT_A_MODEL = re.compile(r"^\s*(?:human|oracle|baseline|previous|prior|sota|sta
                           r"pre-\w+ sota|random|chance|majority)\b", re.I)
 
 
+DEFAULT_CARRY_SENTENCES = 2  # sentences looked back for the model a name-less sentence speaks of
+DEFAULT_CARRY_CHARS = 400
+# "the model", "this network", "our models": the sentence speaks of a model it does not name
+_THE_MODEL = re.compile(r"\b(?:the|this|our|each|final|resulting|proposed)\s+(?:\w+\s+)?(?:models?|networks?|"
+                        r"architectures?|systems?|detectors?|encoders?)\b", re.I)
+
+
+def _carried_model(text: str, start: int, sentence: str, own: dict[str, float], own_name: str) -> str:
+    """The model a sentence without a model name speaks of: the last one named in the
+    ``DEFAULT_CARRY_SENTENCES`` sentences before it, else the paper's own model (``own_name``) when the sentence
+    says "we", "our" or "the model"; "" when neither.
+
+    >>> t = "We stack the blocks into a 50-layer ResNet-50. This model has 3.8 billion FLOPs."
+    >>> _carried_model(t, t.find("This"), "This model has 3.8 billion FLOPs.", {}, "")
+    'ResNet-50'
+    >>> _carried_model("x. The model has about 2.6 million parameters.", 3, "The model has about 2.6 million "
+    ...                "parameters.", {"bidaf": 0.7}, "BiDAF")
+    'BiDAF'
+    """
+    lo = start
+    for _ in range(DEFAULT_CARRY_SENTENCES):
+        if lo <= 0 or start - lo > DEFAULT_CARRY_CHARS:
+            break
+        lo = sentence_bounds(text, max(0, lo - 2), max(0, lo - 1))[0]
+    before = model_names(text[max(lo, start - DEFAULT_CARRY_CHARS):start])
+    carried = before[-1] if before else ""
+    about_ours = bool(own_name) and bool(mentions_ours(sentence) or _THE_MODEL.search(sentence))
+    if carried and (not about_ours or own.get(_ctx_stem(carried), 0.0) >= DEFAULT_OTHER_MODEL_OWN):
+        return carried
+    # "The hidden size of the LSTM is 100. The model has 2.6M parameters": another family named just before is
+    # a part or a baseline; "the model" of a paper about one model is that model
+    return own_name if about_ours else carried
+
+
 def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, sections: SectionMap,
               own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = (),
-              pretrains: bool = False) -> tuple[Evidence, str]:
+              pretrains: bool = False, own_name: str = "") -> tuple[Evidence, str]:
     s, e = sentence_bounds(doc_text, m.start, m.end)
     sentence = doc_text[s:e]
     before = doc_text[s:m.num_start]
@@ -63,9 +98,20 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
     names = model_names(sentence)
     model = ""
     if names:
-        # The model named closest before the number, else the first after it.
+        # The model named closest before the number, else the first after it. A set-up number (GPUs, days,
+        # epochs, steps) belongs to the run the sentence began with: a name after it is a comparison ("trained
+        # much faster (≈ 1 day) compared to an LSTM-based model") unless it is one of the paper's own.
         before_names = model_names(before)
-        model = before_names[-1] if before_names else names[0]
+        if before_names:
+            model = before_names[-1]
+        elif field not in _SETUP_FIELDS or own.get(_ctx_stem(names[0]), 0.0) >= DEFAULT_OTHER_MODEL_OWN:
+            model = names[0]
+    else:
+        # A sentence that names no model speaks of the one the text before it named ("… a 50-layer ResNet.
+        # This model has 3.8 billion FLOPs"), or of the paper's own one ("The model has about 2.6 million
+        # parameters"); set-up numbers stay with the paper (build puts them under its own model).
+        model = "" if field in _SETUP_FIELDS else _carried_model(doc_text, s, sentence, own, own_name)
+        names = [model] if model else []
     own_score = max((own.get(_ctx_stem(n), 0.0) for n in names), default=0.0)
     if model and before and len({_ctx_stem(n) for n in names}) > 1:
         # several families in one sentence ("CSPResNext50 has 20.6 M parameters, while CSPDarknet53 has
@@ -130,10 +176,12 @@ def _snippet(text: str, start: int, end: int) -> str:
 
 def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, sections: SectionMap,
                      own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = (), pretrains: bool = False,
-                     cleaned: tuple[str, list[int]] | None = None) -> list[tuple[Candidate, float, Evidence, int]]:
+                     cleaned: tuple[str, list[int]] | None = None, own_name: str = "",
+                     ) -> list[tuple[Candidate, float, Evidence, int]]:
     """Text-rule candidates of one page, each with the offset of its number in the cleaned text.
 
-    ``cleaned``: ``clean_text(page.text)`` when the caller has it already.
+    ``cleaned``: ``clean_text(page.text)`` when the caller has it already; ``own_name``: the paper's one own
+    model (``context.own_model_name``), for sentences that speak of it without naming it.
     """
     clean, idx = cleaned if cleaned is not None else clean_text(page.text)
     out: list[tuple[Candidate, float, Evidence, int]] = []
@@ -141,7 +189,7 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
     for m in eng.matches(clean):
         raw_start = idx[m.start] if m.start < len(idx) else 0
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
-        ev, model = _evidence(clean, m, page_index, raw_start, sections, own, main_bench, pretrains)
+        ev, model = _evidence(clean, m, page_index, raw_start, sections, own, main_bench, pretrains, own_name)
         compute = FIELDS[m.rule.field].kind == "compute"
         if compute and body_height is None:
             body_height = _median_height(page.char_boxes)
