@@ -160,3 +160,33 @@ def test_device_that_timed_inference_is_marked_and_the_training_one_is_not() -> 
     infer = next(e for v, e in ev.items() if "2080" in str(v))
     assert infer.inference and not train.inference
     assert train.train_context
+
+
+# ---------------------------------------------------------------- what the paper proposes is its own model
+
+
+def test_the_model_a_paper_proposes_is_its_own_even_when_a_baseline_is_named_as_often() -> None:
+    text = ("In this paper we introduce the Bi-Directional Attention Flow (BIDAF) network, a reader. "
+            + "BIDAF uses an LSTM. The LSTM is deep. " * 4
+            + "We use 100 filters for the char embedding, each with a width of five words and no padding at all. "
+            "The model has about 2.6 million parameters.")
+    assert own_model_stems(Document.from_texts([text]))["bidaf"] >= 0.9
+    assert _models(text, "params", 2.6e6) == {"BIDAF"}
+
+
+def test_the_own_model_is_named_by_its_bare_family_when_the_paper_writes_it() -> None:
+    text = "We propose FooNet. FooNet-50 and FooNet-101 beat VGG-16. FooNet-50 wins. FooNet is deep."
+    assert own_model_name(Document.from_texts([text])) == "FooNet"
+
+
+def test_venues_of_the_references_and_layer_names_do_not_make_a_family() -> None:
+    text = "BarNet is ours. BarNet is deep. " + "In CVPR, 2016. CoRR, 2017. In ICLR, 2018. MaxPool DepthConcat. " * 6
+    assert set(model_names(text)) == {"BarNet"}
+    assert own_model_name(Document.from_texts([text])) == "BarNet"
+
+
+def test_a_name_after_the_number_with_a_number_of_its_own_is_not_its_model() -> None:
+    text = ("It is worth noticing that the 34-layer baseline has 3.6 billion FLOPs, which is only 18% of "
+            "VGG-19 (19.6 billion FLOPs).")
+    assert _models(text, "flops", 3.6e9) == {""}
+    assert _models(text, "flops", 19.6e9) == {"VGG-19"}

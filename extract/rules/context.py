@@ -162,18 +162,27 @@ def model_names(text: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=320)  # more than a document's pages (extract.pdf reads up to 300)
+def _page_names(text: str) -> tuple[str, ...]:
+    """``model_names`` of a whole page, kept for a document's pages: the paper-level passes read each page twice."""
+    return tuple(model_names(text))
+
+
 # Words shaped like model names that name something else. Papers write the dataset a model is trained on
 # ("300 epochs on ImageNet-1k", "IN-21k", "JFT-300M", "LibriSpeech 960h"), the metric ("Top-1", "AP50",
 # "WER"), the machine ("8 V100", "TPUv3 with 8 cores", "6 DGX-2 machines", "64 Intel KNL instances"), the
-# numeric format ("FP16") and generic words in capitals ("a CNN", "DDP", a "4.1 MODEL SETUP" heading) right
-# next to the numbers; none of them is the model a number belongs to.
+# numeric format ("FP16"), generic words in capitals ("a CNN", "DDP", a "4.1 MODEL SETUP" heading), layers
+# ("MaxPool", "RoIAlign") and the venues of the references ("CVPR", "CoRR") right next to the numbers; none of
+# them is the model a number belongs to.
 _NOT_MODEL_SHAPE = re.compile(
     r"(?:IN|ImageNet|ILSVRC|JFT|IG|YFCC|LAION|CC|WMT|COCO|MS-COCO|CIFAR|PASCAL|VOC|LibriSpeech|Kinetics|C4)"
     r"(?:[\s\-']?\d+[kKMBh]?|[\s\-]?(?:ReaL|V2|Val|Test|Train))*"
     r"|(?:Top|AP|APs|APm|APl|AR|mAP|WER|CER|BLEU|EM|IoU|FPS|PPL)[\s\-]?\d*"
     r"|(?:DGX|NVDIA|NVIDIA|TPUv?\d*|GPUs?|CPUs?|KNL|FP|BF|INT)[\s\-]?\d*"
     r"|CNNs?|RNNs?|DNNs?|DDP|SETUP|MODEL|RESULTS|EXPERIMENTS|DETAILS|TRAINING|IMPLEMENTATION|ABLATION|"
-    r"RoIs?|AdaDelta|Adadelta|AdaGrad|LAMB|LARS|Nesterov|Momentum|ReLU|GELU|BatchNorm|LayerNorm|Dropout|DropBlock|SyncBN")
+    r"R[oO]I\w*|ICLR|IEEE|CVPR|ICCV|ECCV|NIPS|NeurIPS|ICML|ACL|EMNLP|NAACL|AAAI|IJCAI|CoRR|ACM|TPAMI|IJCV|JMLR|"
+    r"ICASSP|INTERSPEECH|Interspeech|WSJ|DailyMail|BPE|MaxPool|AvgPool|DepthConcat|FC|Conv\d*|Softmax|FAIR|NER|EOS|NMS|IOU|MMI|SOTA|"
+    r"AdaDelta|Adadelta|AdaGrad|LAMB|LARS|Nesterov|Momentum|ReLU|GELU|BatchNorm|LayerNorm|Dropout|DropBlock|SyncBN")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -249,6 +258,15 @@ def first_page_title(page: Page) -> str:
     return " ".join(" ".join(parts).split())
 
 
+# "We propose ShuffleNet", "we introduce the Bi-Directional Attention Flow (BIDAF) network", "a new model,
+# called TinyBERT": how a paper names its own model on its first pages.
+_PROPOSE = re.compile(r"\b(?:[Ww]e (?:propose|introduce|present|develop|design)|[Tt]his (?:paper|work) (?:proposes|"
+                      r"introduces|presents)|(?:called|named|dubbed|termed)|we (?:call|name|dub|term)(?: (?:it|them))?)"
+                      r"\b", re.S)
+DEFAULT_PROPOSE_PAGES = 2  # the abstract and introduction
+DEFAULT_PROPOSE_CHARS = 70  # the name comes within this many characters of the verb
+
+
 def own_model_stems(doc: Document) -> dict[str, float]:
     """Families of the paper's own models, scored 0–1: named in the title ("BERT: …") or abstract,
     or the family named most in the paper.
@@ -273,9 +291,16 @@ def own_model_stems(doc: Document) -> dict[str, float]:
         scores.setdefault(_stem(name), 0.8)
     for name in model_names(doc.abstract or ""):
         scores.setdefault(_stem(name), 0.6)
+    for page in doc.pages[:DEFAULT_PROPOSE_PAGES]:
+        for m in _PROPOSE.finditer(page.text):
+            window = page.text[m.end():m.end() + DEFAULT_PROPOSE_CHARS]
+            # "the Bi-Directional Attention Flow (BIDAF) network": the short name in brackets is the model's
+            names = model_names("".join(re.findall(r"\(([^()]{2,30})\)", window))) or model_names(window)
+            for name in names[:1]:
+                scores[_stem(name)] = max(scores.get(_stem(name), 0.0), 0.9)
     counts: Counter[str] = Counter()
     for page in doc.pages:
-        counts.update(_stem(n) for n in model_names(page.text))
+        counts.update(_stem(n) for n in _page_names(page.text))
     if counts:
         top = counts.most_common(1)[0][1]
         for stem, c in counts.most_common(8):
@@ -287,8 +312,9 @@ DEFAULT_OWN_DOMINANCE = 2.0  # the top family must be named this many times as o
 
 
 def own_model_name(doc: Document, own: dict[str, float] | None = None) -> str:
-    """The paper's one own model, as the paper spells it most often, when one family clearly dominates: named
-    in the title, or named ``DEFAULT_OWN_DOMINANCE`` times as often as any other family; else "".
+    """The paper's one own model family, as the paper spells it (bare when it is ever written bare, else its most
+    frequent form), when one family clearly dominates: named in the title or as what the paper proposes, or named
+    ``DEFAULT_OWN_DOMINANCE`` times as often as any other family; else "".
 
     A paper about one model writes "The model has about 2.6 million parameters" without naming it again.
 
@@ -302,7 +328,7 @@ def own_model_name(doc: Document, own: dict[str, float] | None = None) -> str:
     surfaces: Counter[str] = Counter()
     counts: Counter[str] = Counter()
     for page in doc.pages:
-        for n in model_names(page.text):
+        for n in _page_names(page.text):
             surfaces[n] += 1
             counts[_stem(n)] += 1
     if not counts:
@@ -313,8 +339,9 @@ def own_model_name(doc: Document, own: dict[str, float] | None = None) -> str:
     runner_up = max((c for k, c in counts.items() if k != top), default=0)
     if not titled and counts.get(top, 0) < DEFAULT_OWN_DOMINANCE * max(1, runner_up):
         return ""
-    forms = [(c, n) for n, c in surfaces.items() if _stem(n) == top]
-    return max(forms)[1] if forms else ""
+    # the family as written bare ("ResNet"), when the paper writes it so: which variant a sentence means is not known
+    forms = [(_stem(n) == n.lower().rstrip("s"), c, n) for n, c in surfaces.items() if _stem(n) == top]
+    return max(forms)[2] if forms else ""
 
 
 _OURS = re.compile(r"\b(?:we|our|ours|us|this paper|this work|proposed)\b", re.IGNORECASE)

@@ -54,17 +54,19 @@ _NOT_A_MODEL = re.compile(r"^\s*(?:human|oracle|baseline|previous|prior|sota|sta
                           r"pre-\w+ sota|random|chance|majority)\b", re.I)
 
 
+_OWN_NUMBER = re.compile(r"\s?[(:]?\s?\d")
 DEFAULT_CARRY_SENTENCES = 2  # sentences looked back for the model a name-less sentence speaks of
 DEFAULT_CARRY_CHARS = 400
 # "the model", "this network", "our models": the sentence speaks of a model it does not name
-_THE_MODEL = re.compile(r"\b(?:the|this|our|each|final|resulting|proposed)\s+(?:\w+\s+)?(?:models?|networks?|"
-                        r"architectures?|systems?|detectors?|encoders?)\b", re.I)
+_MODEL_NOUN = r"\s+(?:\w+\s+)?(?:models?|networks?|architectures?|systems?|detectors?|encoders?)\b"
+_THE_MODEL = re.compile(r"\b(?:the|our|each|final|proposed)" + _MODEL_NOUN, re.I)
+_THIS_MODEL = re.compile(r"\b(?:this|that|such|the resulting)" + _MODEL_NOUN, re.I)
 
 
 def _carried_model(text: str, start: int, sentence: str, own: dict[str, float], own_name: str) -> str:
-    """The model a sentence without a model name speaks of: the last one named in the
-    ``DEFAULT_CARRY_SENTENCES`` sentences before it, else the paper's own model (``own_name``) when the sentence
-    says "we", "our" or "the model"; "" when neither.
+    """The model a sentence without a model name speaks of: "this model" is the last one named in the
+    ``DEFAULT_CARRY_SENTENCES`` sentences before it; "we", "our" or "the model" is the paper's own model
+    (``own_name``) unless the name before is of its family; else the name before, or "".
 
     >>> t = "We stack the blocks into a 50-layer ResNet-50. This model has 3.8 billion FLOPs."
     >>> _carried_model(t, t.find("This"), "This model has 3.8 billion FLOPs.", {}, "")
@@ -80,12 +82,14 @@ def _carried_model(text: str, start: int, sentence: str, own: dict[str, float], 
         lo = sentence_bounds(text, max(0, lo - 2), max(0, lo - 1))[0]
     before = model_names(text[max(lo, start - DEFAULT_CARRY_CHARS):start])
     carried = before[-1] if before else ""
+    if _THIS_MODEL.search(sentence):
+        return carried or own_name  # "This model has …" points back at the model just named
     about_ours = bool(own_name) and bool(mentions_ours(sentence) or _THE_MODEL.search(sentence))
-    if carried and (not about_ours or own.get(_ctx_stem(carried), 0.0) >= DEFAULT_OTHER_MODEL_OWN):
-        return carried
-    # "The hidden size of the LSTM is 100. The model has 2.6M parameters": another family named just before is
-    # a part or a baseline; "the model" of a paper about one model is that model
-    return own_name if about_ours else carried
+    if about_ours and _ctx_stem(carried) != _ctx_stem(own_name):
+        # "The hidden size of the LSTM is 100. The model has 2.6M parameters": another family named just before
+        # is a part or a baseline; "the model" of a paper about one model is that model
+        return own_name
+    return carried
 
 
 def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, sections: SectionMap,
@@ -106,6 +110,12 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
             model = before_names[-1]
         elif field not in _SETUP_FIELDS or own.get(_ctx_stem(names[0]), 0.0) >= DEFAULT_OTHER_MODEL_OWN:
             model = names[0]
+            after = doc_text[m.num_end:e]
+            at = after.find(model)
+            if at >= 0 and _OWN_NUMBER.match(after, at + len(model)):
+                # "3.6 billion FLOPs, which is only 18% of VGG-19 (19.6 billion FLOPs)": the name after the
+                # number has a number of its own
+                model = ""
     else:
         # A sentence that names no model speaks of the one the text before it named ("… a 50-layer ResNet.
         # This model has 3.8 billion FLOPs"), or of the paper's own one ("The model has about 2.6 million
