@@ -190,3 +190,22 @@ def test_a_name_after_the_number_with_a_number_of_its_own_is_not_its_model() -> 
             "VGG-19 (19.6 billion FLOPs).")
     assert _models(text, "flops", 3.6e9) == {""}
     assert _models(text, "flops", 19.6e9) == {"VGG-19"}
+
+
+# ---------------------------------------------------------------- set-up numbers the patterns missed or misread
+
+
+def test_speech_corpus_hours_are_not_a_training_time() -> None:
+    text = ("We train LAS on the LibriSpeech 960h task; LibriSpeech comes with 960 hours of read speech. "
+            "Training takes 7 days on 32 TPU chips.")
+    values = {c.value for c, _ in _found(text, "training_time_hours")}
+    assert 960 not in values and 168 in values
+
+
+@pytest.mark.parametrize("sentence,field,value", [
+    ("The total number of training epochs is 250.", "epochs", 250),
+    ("DistilBERT was trained on 8 16GB V100 GPUs for approximately 90 hours.", "hardware_count", 8),
+    ("Pre-training was done on 32 Volta V100 GPUs and took 15 days to complete.", "hardware_count", 32),
+])
+def test_setup_numbers_written_in_other_words_are_found(sentence: str, field: str, value: float) -> None:
+    assert value in {c.value for c, _ in _found(sentence, field)}

@@ -177,6 +177,29 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
     return ev, model
 
 
+# Speech corpora are sized in hours: "LibriSpeech 960h", "the Switchboard 300h task", "960 hours of read speech".
+# Those hours are data, not the time a training run took.
+_CORPUS_NAME_BEFORE = re.compile(r"(?:\b[A-Z][\w\-]*[A-Za-z]|\b[A-Z]{2,})[\s\-]?$")
+_CORPUS_HOURS_AFTER = re.compile(r"^\s*(?:of\s+(?:\w+\s+){0,2}(?:speech|audio|data|recordings?|video|transcriptions?|"
+                                 r"utterances|conversations?)\b|(?:training\s+)?(?:set|task|subset|corpus|benchmark)\b)",
+                                 re.I)
+
+
+def corpus_hours(text: str, num_start: int, end: int) -> bool:
+    """Whether a duration at ``text[num_start:end]`` is the size of a speech corpus, not a training time.
+
+    >>> t = "We achieve the best WER on the LibriSpeech 960h and Switchboard 300h tasks."
+    >>> corpus_hours(t, t.find("960"), t.find("960") + 4), corpus_hours(t, t.find("300"), t.find("300") + 4)
+    (True, True)
+    >>> t = "LibriSpeech comes with 960 hours of read speech data. Training takes 24 hours on 8 GPUs."
+    >>> corpus_hours(t, t.find("960"), t.find("960") + 9), corpus_hours(t, t.find("24"), t.find("24") + 8)
+    (True, False)
+    """
+    glued = bool(re.match(r"\d+(?:\.\d+)?\s?h\b", text[num_start:end]))
+    return (glued and bool(_CORPUS_NAME_BEFORE.search(text[max(0, num_start - 40):num_start]))) \
+        or bool(_CORPUS_HOURS_AFTER.match(text[end:end + 50]))
+
+
 def _snippet(text: str, start: int, end: int) -> str:
     half = (SNIPPET_CHARS - (end - start)) // 2
     lo = max(0, start - half)
@@ -197,6 +220,8 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
     out: list[tuple[Candidate, float, Evidence, int]] = []
     body_height: float | None = None  # median char height of the page, computed on first need
     for m in eng.matches(clean):
+        if m.rule.field == "training_time_hours" and corpus_hours(clean, m.num_start, m.end):
+            continue
         raw_start = idx[m.start] if m.start < len(idx) else 0
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
         ev, model = _evidence(clean, m, page_index, raw_start, sections, own, main_bench, pretrains, own_name)
