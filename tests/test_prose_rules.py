@@ -209,3 +209,18 @@ def test_speech_corpus_hours_are_not_a_training_time() -> None:
 ])
 def test_setup_numbers_written_in_other_words_are_found(sentence: str, field: str, value: float) -> None:
     assert value in {c.value for c, _ in _found(sentence, field)}
+
+
+def test_an_own_model_in_two_sizes_told_apart_by_a_size_word() -> None:
+    text = ("We trained the base models for a total of 100,000 steps or 12 hours. "
+            "The big models were trained for 300,000 steps (3.5 days).")
+    assert _models(text, "training_steps", 100000) == {"base"}
+    assert _models(text, "training_steps", 300000) == {"big"}
+    assert _models(text, "training_time_hours", 84) == {"big"}
+
+
+def test_a_depth_variant_of_the_own_family_is_named_by_its_layers() -> None:
+    text = ("We propose ResNet. ResNet-50 and ResNet-101 are deep. ResNet is easy to train. "
+            "Left: the VGG-19 model [41] (19.6 billion FLOPs) as a reference. "
+            "Middle: a residual network with 34 parameter layers (3.6 billion FLOPs).")
+    assert _models(text, "flops", 3.6e9) == {"ResNet-34"}

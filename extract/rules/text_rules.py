@@ -92,6 +92,45 @@ def _carried_model(text: str, start: int, sentence: str, own: dict[str, float], 
     return carried
 
 
+# "We trained the base models for 100,000 steps … The big models were trained for 300,000 steps": a paper's own
+# model in two sizes, told apart by a size word only.
+_SIZE_VARIANT = re.compile(r"\b(?:the|our|a|each)\s+(base|big|large|small|tiny|huge|giant|medium)\s+(?:models?|"
+                           r"configurations?|variants?|versions?|networks?|setting)\b", re.I)
+
+
+def _size_variant(sentence: str, own_name: str) -> str:
+    """The own model's size variant a sentence names by a size word alone, "" when none.
+
+    >>> _size_variant("We trained the base models for a total of 100,000 steps.", "Transformer")
+    'Transformer (base)'
+    >>> _size_variant("For our big models, step time was 1.0 seconds.", ""), _size_variant("a big win", "X")
+    ('big', '')
+    """
+    m = _SIZE_VARIANT.search(sentence)
+    if not m:
+        return ""
+    size = m.group(1).lower()
+    return f"{own_name} ({size})" if own_name else size
+
+
+# "Our 34-layer baseline has 3.6 billion FLOPs", "a residual network with 34 parameter layers (3.6 billion
+# FLOPs)": vision papers name a depth variant of their own family by its number of layers.
+_DEPTH = re.compile(r"\b(\d{2,4})\s?-\s?layers?\b|\bwith\s+(\d{2,4})\s+(?:parameter\s+|weight(?:ed)?\s+|"
+                    r"conv(?:olutional)?\s+)?layers\b", re.I)
+
+
+def _depth_variant(before: str, own_name: str) -> str:
+    """The own family's depth variant named by its layers before a number ("ResNet-34"), "" when none.
+
+    >>> _depth_variant("Right: a residual network with 34 parameter layers (", "ResNet")
+    'ResNet-34'
+    >>> _depth_variant("Our 34- layer baseline has ", "ResNet"), _depth_variant("a 50-layer net has ", "")
+    ('ResNet-34', '')
+    """
+    found = [m.group(1) or m.group(2) for m in _DEPTH.finditer(before)]
+    return f"{own_name}-{found[-1]}" if found and own_name else ""
+
+
 def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, sections: SectionMap,
               own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = (),
               pretrains: bool = False, own_name: str = "") -> tuple[Evidence, str]:
@@ -120,8 +159,11 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         # A sentence that names no model speaks of the one the text before it named ("… a 50-layer ResNet.
         # This model has 3.8 billion FLOPs"), or of the paper's own one ("The model has about 2.6 million
         # parameters"); set-up numbers stay with the paper (build puts them under its own model).
-        model = "" if field in _SETUP_FIELDS else _carried_model(doc_text, s, sentence, own, own_name)
+        model = _depth_variant(before, own_name) or (
+            "" if field in _SETUP_FIELDS else _carried_model(doc_text, s, sentence, own, own_name))
         names = [model] if model else []
+    if not model:
+        model = _size_variant(sentence, own_name) or _depth_variant(before, own_name)
     own_score = max((own.get(_ctx_stem(n), 0.0) for n in names), default=0.0)
     if model and before and len({_ctx_stem(n) for n in names}) > 1:
         # several families in one sentence ("CSPResNext50 has 20.6 M parameters, while CSPDarknet53 has
