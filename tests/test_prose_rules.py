@@ -224,3 +224,15 @@ def test_a_depth_variant_of_the_own_family_is_named_by_its_layers() -> None:
             "Left: the VGG-19 model [41] (19.6 billion FLOPs) as a reference. "
             "Middle: a residual network with 34 parameter layers (3.6 billion FLOPs).")
     assert _models(text, "flops", 3.6e9) == {"ResNet-34"}
+
+
+def test_a_model_compared_with_after_the_number_is_not_its_model() -> None:
+    text = "By pretraining on ImageNet21k, our FooNetV2 achieves 87.3% top-1 accuracy, outperforming the recent ViT by 2.0%."
+    assert _models(text, "top1_acc", 87.3) == {"FooNetV2"}
+    text = "It reaches 87.3% top-1 accuracy on ImageNet, outperforming the recent ViT-L by 2.0%."
+    assert _models(text, "top1_acc", 87.3) == {""}
+
+
+def test_a_family_written_in_the_plural_or_hyphenated_at_a_line_end_is_the_family() -> None:
+    assert model_names("We train ConvNeXts like SENets and BiLSTMs; our Effi-cientNetV2 wins.") == [
+        "ConvNeXt", "SENet", "BiLSTM", "EfficientNetV2"]

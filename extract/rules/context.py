@@ -148,8 +148,12 @@ def model_names(text: str) -> list[str]:
     ['EfficientNet-B7', 'ResNet-152', 'GPipe']
     >>> model_names("Built on PyTorch and trained on four GTX 1080 GPUs with Adam.")
     []
+    >>> model_names("We train ConvNeXts and SENets; our Effi-cientNetV2 wins.")
+    ['ConvNeXt', 'SENet', 'EfficientNetV2']
     """
     out = []
+    if "-" in text:
+        text = _BROKEN_CAMEL.sub(r"\1\2", text)  # "our Effi-cientNetV2": a name hyphenated at a line end
     for m in MODEL_NAME.finditer(text):
         name = m.group(0)
         if name in _STOP_NAMES or len(name) < 3:
@@ -158,8 +162,13 @@ def model_names(text: str) -> list[str]:
             continue  # a capitalised English word ("Residual"), not a model name
         if never_a_model(name):
             continue
-        out.append(name)
+        out.append(_PLURAL.sub("", name))
     return out
+
+
+_BROKEN_CAMEL = re.compile(r"\b([A-Z][a-z]{1,12})-([a-z]+[A-Z])")
+# "We train ConvNeXts for 300 epochs", "SENets", "BiLSTMs": the family in the plural is the family
+_PLURAL = re.compile(r"(?:(?<=[A-Z])|(?<=Net)|(?<=Xt))s$")
 
 
 @functools.lru_cache(maxsize=320)  # more than a document's pages (extract.pdf reads up to 300)

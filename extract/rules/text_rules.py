@@ -55,6 +55,17 @@ _NOT_A_MODEL = re.compile(r"^\s*(?:human|oracle|baseline|previous|prior|sota|sta
 
 
 _OWN_NUMBER = re.compile(r"\s?[(:]?\s?\d")
+_COMPARED = re.compile(r"\b(?:outperform\w*|than|over|compared|comparable|vs\.?|versus|surpass\w*|beat\w*|"
+                       r"exceed\w*|improv\w*|better|worse|against|unlike|relative to|of)\b", re.I)
+
+
+def _name_at(text: str, name: str) -> int:
+    """Where ``name`` (as ``model_names`` returns it: plural and line-end hyphen dropped) starts in ``text``."""
+    at = text.find(name)
+    if at < 0 and name:
+        m = re.search(re.escape(name[:4]), text)
+        at = m.start() if m else -1
+    return at
 DEFAULT_CARRY_SENTENCES = 2  # sentences looked back for the model a name-less sentence speaks of
 DEFAULT_CARRY_CHARS = 400
 # "the model", "this network", "our models": the sentence speaks of a model it does not name
@@ -150,10 +161,11 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         elif field not in _SETUP_FIELDS or own.get(_ctx_stem(names[0]), 0.0) >= DEFAULT_OTHER_MODEL_OWN:
             model = names[0]
             after = doc_text[m.num_end:e]
-            at = after.find(model)
-            if at >= 0 and _OWN_NUMBER.match(after, at + len(model)):
+            at = _name_at(after, model)
+            if at >= 0 and (_OWN_NUMBER.match(after, at + len(model)) or _COMPARED.search(after, 0, at)):
                 # "3.6 billion FLOPs, which is only 18% of VGG-19 (19.6 billion FLOPs)": the name after the
-                # number has a number of its own
+                # number has a number of its own; "achieves 87.3% top-1, outperforming the recent ViT": it is
+                # the model compared with
                 model = ""
     else:
         # A sentence that names no model speaks of the one the text before it named ("… a 50-layer ResNet.
