@@ -225,46 +225,31 @@ def _stem(name: str) -> str:
     return _SIZE_SUFFIX.sub("", re.split(r"[\-\s]|(?<=[a-uw-z])(?=\d)", name, maxsplit=1)[0]).lower().rstrip("s")
 
 
-_ARXIV_STAMP = re.compile(r"^\s*arXiv:\S+\s+\[[^\]]*\]\s+\d+\s+\w+\s+\d{4}\s*")
-DEFAULT_TITLE_LINES = 12  # the title is among the first lines of page 1
-DEFAULT_TITLE_SIZE = 1.25  # … set at least this much larger than the page's body text
-
-
 def first_page_title(page: Page) -> str:
-    """The title printed on page 1, for a paper whose metadata has none (a folder of PDFs): the first run of
-    lines, among the page's first ``DEFAULT_TITLE_LINES``, set in the page's largest type, when that is at
-    least ``DEFAULT_TITLE_SIZE`` times the body text. "" when the page has no character boxes.
+    """The title printed on page 1, for a paper whose metadata has none (a folder of PDFs): ``extract.pdfmeta``'s
+    rule (the largest type in the top half of the page) on the lines of the page's text and character boxes,
+    within its first ``pdfmeta.DEFAULT_MAX_TITLE_CHARS`` characters. "" when the page has no character boxes.
 
-    >>> boxes = lambda text, h: [(0.0, 0.0, 5.0, h)] * len(text)
-    >>> lines = ["SpanBERT: Improving Pre-training", "by Representing Spans", "Mandar Joshi", "Abstract"]
-    >>> sizes = [17.0, 17.0, 11.0, 10.0]
-    >>> text = "\\n".join(lines) + "\\n" + "We present SpanBERT. " * 20
-    >>> bb = [b for ln, h in zip(lines, sizes) for b in boxes(ln + "\\n", h)] + boxes("We present SpanBERT. " * 20, 10.0)
-    >>> first_page_title(Page(1, text, char_boxes=tuple(bb)))
+    >>> lines = [("SpanBERT: Improving Pre-training", 17.0), ("by Representing Spans", 17.0), ("Ann Author", 11.0)]
+    >>> text = "\\n".join(t for t, _ in lines)
+    >>> boxes = [b for t, h in lines for b in [(0.0, 20.0 * h, 5.0, 20.0 * h + h)] * len(t) + [None]]
+    >>> first_page_title(Page(1, text, height=792.0, char_boxes=tuple(boxes)))
     'SpanBERT: Improving Pre-training by Representing Spans'
     """
+    from ..pdfmeta import DEFAULT_MAX_TITLE_CHARS, TextLine, title_from_lines
+
     if not page.char_boxes:
         return ""
-    heights = [b[3] - b[1] for b in page.char_boxes if b is not None and b[3] > b[1]]
-    if not heights:
-        return ""
-    body = sorted(heights)[len(heights) // 2]
-    lines: list[tuple[str, float]] = []
+    lines: list[TextLine] = []
     pos = 0
-    for line in page.text.split("\n")[:DEFAULT_TITLE_LINES]:
-        hs = sorted(b[3] - b[1] for b in page.char_boxes[pos:pos + len(line)] if b is not None and b[3] > b[1])
-        lines.append((line.strip(), hs[len(hs) // 2] if hs else 0.0))
+    for line in page.text[:DEFAULT_MAX_TITLE_CHARS].split("\n"):
+        boxes = [b for b in page.char_boxes[pos:pos + len(line)] if b is not None and b[3] > b[1]]
         pos += len(line) + 1
-    biggest = max((h for _, h in lines), default=0.0)
-    if biggest < DEFAULT_TITLE_SIZE * body:
-        return ""
-    parts: list[str] = []
-    for text, h in lines:
-        if abs(h - biggest) <= 0.5:
-            parts.append(text)
-        elif parts:
-            break
-    return " ".join(" ".join(parts).split())
+        if line.strip() and boxes:
+            heights = sorted(b[3] - b[1] for b in boxes)
+            lines.append(TextLine(line.strip(), heights[len(heights) // 2], min(b[1] for b in boxes)))
+    height = page.height or max((ln.top for ln in lines), default=0.0) * 2
+    return title_from_lines(lines, height) if lines else ""
 
 
 # "We propose ShuffleNet", "we introduce the Bi-Directional Attention Flow (BIDAF) network", "a new model,
@@ -292,7 +277,7 @@ def own_model_stems(doc: Document) -> dict[str, float]:
     if not title and doc.pages:
         # no metadata (a folder of PDFs): only the printed title's "Name: …" head is trusted, since the largest
         # type on page 1 is sometimes the authors or a heading
-        printed = _ARXIV_STAMP.sub("", first_page_title(doc.pages[0]))
+        printed = first_page_title(doc.pages[0])
         head = printed.split(":")[0] if ":" in printed and len(printed.split(":")[0].split()) <= 2 else ""
     for name in model_names(head) or ([head.strip()] if head.strip() and len(head.split()) == 1 else []):
         scores[_stem(name)] = 1.0
