@@ -236,3 +236,14 @@ def test_a_model_compared_with_after_the_number_is_not_its_model() -> None:
 def test_a_family_written_in_the_plural_or_hyphenated_at_a_line_end_is_the_family() -> None:
     assert model_names("We train ConvNeXts like SENets and BiLSTMs; our Effi-cientNetV2 wins.") == [
         "ConvNeXt", "SENet", "BiLSTM", "EfficientNetV2"]
+
+
+def test_what_we_had_against_a_model_compared_with_is_the_papers_own() -> None:
+    text = ("We propose FooNeXt. FooNeXt is wide. FooNeXt is deep. We had an ensemble result of 3.03% top-5 "
+            "error on the test set, on par with the winner's 2.99% and Inception-v4.")
+    assert _models(text, "top5_err", 3.03) == {"FooNeXt"}
+
+
+def test_a_footnote_mark_glued_to_the_next_word_is_not_a_model() -> None:
+    assert never_a_model("Re-7Due")
+    assert model_names("we get 38.6% (Re-7Due to the memory issue, we reduce the batch size") == []

@@ -194,17 +194,21 @@ _NOT_MODEL_SHAPE = re.compile(
     r"AdaDelta|Adadelta|AdaGrad|LAMB|LARS|Nesterov|Momentum|ReLU|GELU|BatchNorm|LayerNorm|Dropout|DropBlock|SyncBN")
 
 
+# "(Re-7Due to the memory issue": a footnote mark glued to the next sentence's first word
+_FOOTNOTE_GLUED = re.compile(r"-\d+[A-Z][a-z]{2,}$")
+
+
 @functools.lru_cache(maxsize=4096)
 def never_a_model(name: str) -> bool:
     """Whether a model-shaped name is a dataset or benchmark, a metric, a device or a generic word.
 
-    >>> [n for n in ("ImageNet-1K", "IN-21k", "Top-1", "AP50", "V100", "TPUv3", "DGX-2", "CIFAR-10", "SETUP")
+    >>> [n for n in ("ImageNet-1K", "IN-21k", "Top-1", "AP50", "V100", "TPUv3", "DGX-2", "CIFAR-10", "SETUP", "Re-7Due")
     ...  if not never_a_model(n)]
     []
     >>> [never_a_model(n) for n in ("ResNet-50", "BiDAF", "ViT-L", "EfficientNetV2", "TinyBERT", "T5-Base")]
     [False, False, False, False, False, False]
     """
-    if _NOT_MODEL_SHAPE.fullmatch(name) or OTHER_DATASETS.fullmatch(name):
+    if _NOT_MODEL_SHAPE.fullmatch(name) or OTHER_DATASETS.fullmatch(name) or _FOOTNOTE_GLUED.search(name):
         return True
     low = name.lower()
     if any(low == alias.lower() for b in load_registry().values() for alias in (b.name, *b.aliases)):

@@ -55,7 +55,8 @@ _NOT_A_MODEL = re.compile(r"^\s*(?:human|oracle|baseline|previous|prior|sota|sta
 
 
 _OWN_NUMBER = re.compile(r"\s?[(:]?\s?\d")
-_COMPARED = re.compile(r"\b(?:outperform\w*|than|over|compared|comparable|vs\.?|versus|surpass\w*|beat\w*|"
+_COMPARED = re.compile(r"\b(?:outperform\w*|than|over|compared|comparable|on par|similar|close to|match\w*|vs\.?|"
+                       r"versus|surpass\w*|beat\w*|"
                        r"exceed\w*|improv\w*|better|worse|against|unlike|relative to|of)\b", re.I)
 
 
@@ -165,8 +166,9 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
             if at >= 0 and (_OWN_NUMBER.match(after, at + len(model)) or _COMPARED.search(after, 0, at)):
                 # "3.6 billion FLOPs, which is only 18% of VGG-19 (19.6 billion FLOPs)": the name after the
                 # number has a number of its own; "achieves 87.3% top-1, outperforming the recent ViT": it is
-                # the model compared with
-                model = ""
+                # the model compared with; "We had an ensemble result of 3.03% …, on par with … Inception-v4":
+                # what "we" had is the paper's own model
+                model = own_name if mentions_ours(before) else ""
     else:
         # A sentence that names no model speaks of the one the text before it named ("… a 50-layer ResNet.
         # This model has 3.8 billion FLOPs"), or of the paper's own one ("The model has about 2.6 million
