@@ -247,3 +247,14 @@ def test_what_we_had_against_a_model_compared_with_is_the_papers_own() -> None:
 def test_a_footnote_mark_glued_to_the_next_word_is_not_a_model() -> None:
     assert never_a_model("Re-7Due")
     assert model_names("we get 38.6% (Re-7Due to the memory issue, we reduce the batch size") == []
+
+
+def test_the_architecture_a_model_follows_is_not_the_model() -> None:
+    text = ("We begin by training RoBERTa following the BERTLARGE architecture (L = 24, H = 1024, A = 16, "
+            "355M parameters).")
+    assert _models(text, "params", 355e6) == {"RoBERTa"}
+
+
+def test_the_teacher_of_a_distillation_is_not_the_model_trained() -> None:
+    text = "We perform the intermediate layer distillation for 3 epochs with the supervision of a pre-trained BERTBASE teacher."
+    assert _models(text, "epochs", 3, title="BERTBASE: a study") == {""}

@@ -60,6 +60,11 @@ _COMPARED = re.compile(r"\b(?:outperform\w*|than|over|compared|comparable|on par
                        r"exceed\w*|improv\w*|better|worse|against|unlike|relative to|of)\b", re.I)
 
 
+_TEMPLATE = re.compile(r"\b(?:following|like|as in|same as|based on)\s+(?:the\s+)?$", re.I)
+# "distillation for 3 epochs with the supervision from a pre-trained BERTBASE teacher": the teacher is not trained
+_TEACHER = re.compile(r"\s*(?:teacher|oracle)\b", re.I)
+
+
 def _name_at(text: str, name: str) -> int:
     """Where ``name`` (as ``model_names`` returns it: plural and line-end hyphen dropped) starts in ``text``."""
     at = text.find(name)
@@ -159,11 +164,17 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         before_names = model_names(before)
         if before_names:
             model = before_names[-1]
+            if len(before_names) > 1 and _TEMPLATE.search(before[:before.rfind(model)]):
+                # "we train RoBERTa following the BERTLARGE architecture (…, 355M parameters)": the name after
+                # "following" is the template, the one before it the model
+                model = before_names[-2]
         elif field not in _SETUP_FIELDS or own.get(_ctx_stem(names[0]), 0.0) >= DEFAULT_OTHER_MODEL_OWN:
             model = names[0]
             after = doc_text[m.num_end:e]
             at = _name_at(after, model)
-            if at >= 0 and (_OWN_NUMBER.match(after, at + len(model)) or _COMPARED.search(after, 0, at)):
+            if at >= 0 and _TEACHER.match(after, at + len(model)):
+                model = ""
+            elif at >= 0 and (_OWN_NUMBER.match(after, at + len(model)) or _COMPARED.search(after, 0, at)):
                 # "3.6 billion FLOPs, which is only 18% of VGG-19 (19.6 billion FLOPs)": the name after the
                 # number has a number of its own; "achieves 87.3% top-1, outperforming the recent ViT": it is
                 # the model compared with; "We had an ensemble result of 3.03% …, on par with … Inception-v4":
