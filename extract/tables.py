@@ -27,7 +27,7 @@ from flopmine.benchmarks import load_registry
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox
 
 from .document import Page, Table
-from .grid import Grid, GridRow, Rule, is_numeric, is_sideways, read_grids, words_from_chars
+from .grid import Grid, GridRow, Rule, is_dash, is_numeric, is_sideways, read_grids, words_from_chars
 from .normalise import find_quantities, parse_cell
 
 DEFAULT_FUZZY_CUTOFF = 90.0
@@ -905,6 +905,7 @@ def _assumed_scale(field_name: str, values: Sequence[float]) -> float:
     return 1.0
 
 
+_BACKBONE_HEADER = re.compile(r"(?:backbone|base network|feature extractor|encoder|net|network)s?(?: network| model| arch\.?)?")
 _RATIO_CELL = re.compile(r"\(?\d+(?:\.\d+)?\s?[x×]\)?")
 _NAME_HEADER = re.compile(r"(?:our |baseline |best )?(?:models?|methods?|networks?|architectures?)")
 DEFAULT_GROUP_CHARS = 40  # a longer group heading is a title or a description ("YOLOv4: Optimal Speed and …")
@@ -1092,6 +1093,10 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     # columns of model names ("Model", "Our Model", "Method") among the values: a value belongs to the name left
     # of it when the row's label is no model (a dataset, a setting)
     settings = column_settings(grid.headers, cols) if not grid.transposed else {}
+    # a "Backbone" column: detectors are known by method and backbone ("RefineDet512 ResNet-101"), and one method
+    # appears on several backbones, each its own row and model
+    backbone_cols = [j for j in range(ncol) if cols[j][0] is None and grid.headers[j]
+                     and _BACKBONE_HEADER.fullmatch(_norm_header(" ".join(grid.headers[j])))]
     name_cols = {j for j in range(ncol) if cols[j][0] is None and grid.headers[j]
                  and _NAME_HEADER.fullmatch(_norm_header(grid.headers[j][-1]))}
     named_cols = {j for j in range(ncol) if cols[j][0] is not None and grid.headers[j]
@@ -1115,6 +1120,11 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             model = _row_model(row, descriptors, base)
         if not row.label.startswith("+"):
             base = row.label
+        for k in backbone_cols:
+            bone = row.cells[k].text if k < len(row.cells) and row.cells[k] is not None else ""
+            bone = clean_row_label(bone)
+            if model and bone and not is_numeric(bone) and not is_dash(bone) and bone.lower() not in model.lower():
+                model = f"{model} {bone}"
         metric_col = -1
         for j, cell in enumerate(row.cells):
             if cell is None or j >= ncol:

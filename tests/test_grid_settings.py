@@ -76,3 +76,16 @@ def test_columns_of_different_benchmarks_need_no_setting() -> None:
     facts = _facts(words, [Rule(30, 36, 260), Rule(30, 60, 260), Rule(30, 88, 260)])
     assert ("WRN-28-10", "params") in facts
     assert {m for m, _ in facts} == {"WRN-28-10", "ResNet-110"}
+
+
+def test_a_backbone_column_joins_the_method_in_the_model_name() -> None:
+    """A "Backbone" column beside the method: one method on two backbones is two models, each row its own
+    ("RefineDet512 VGG-16", "RefineDet512 ResNet-101"), never one slot with both rows' values."""
+    words = _row(40, [(35, "Method"), (100, "Backbone"), (170, "AP"), (205, "AP50")])
+    words += _row(56, [(35, "SSD513"), (100, "ResNet-101"), (170, "31.2"), (205, "50.4")])
+    words += _row(67, [(35, "RefineDet512"), (100, "VGG-16"), (170, "33.0"), (205, "54.5")])
+    words += _row(78, [(35, "RefineDet512"), (100, "ResNet-101"), (170, "36.4"), (205, "57.5")])
+    facts = _facts(words, [Rule(30, 36, 240), Rule(30, 50, 240), Rule(30, 88, 240)])
+    assert facts[("RefineDet512 VGG-16", "box_ap")] == [33.0]
+    assert facts[("RefineDet512 ResNet-101", "box_ap")] == [36.4]
+    assert facts[("SSD513 ResNet-101", "ap50")] == [50.4]
