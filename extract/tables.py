@@ -905,6 +905,7 @@ def _assumed_scale(field_name: str, values: Sequence[float]) -> float:
     return 1.0
 
 
+_TOTAL_LABEL = re.compile(r"\(?\s*total\s*\)?", re.I)
 _BACKBONE_HEADER = re.compile(r"(?:backbone|base network|feature extractor|encoder|net|network)s?(?: network| model| arch\.?)?")
 _RATIO_CELL = re.compile(r"\(?\d+(?:\.\d+)?\s?[x×]\)?")
 _NAME_HEADER = re.compile(r"(?:our |baseline |best )?(?:models?|methods?|networks?|architectures?)")
@@ -1018,10 +1019,16 @@ def column_settings(headers: Sequence[Sequence[str]], cols: Sequence[_ColumnMatc
         if len(members) < 2:
             continue
         common = set.intersection(*(set(headers[j]) for j in members))
+        # headers that differ only inside the level naming the field ("#parameter before pruning" / "… after
+        # pruning"): the words one header has and another lacks are the setting
+        words = {j: re.findall(r"[a-z0-9][a-z0-9\-]+", " ".join(headers[j]).lower()) for j in members}
+        shared = set.intersection(*(set(w) for w in words.values()))
         for j in members:
             levels = [_setting_text(lvl) for lvl in headers[j] if lvl not in common and header_field(lvl) is None
                       and len(lvl) <= DEFAULT_SETTING_CHARS and len(_benchmark_spans(lvl)) < 2]
             setting = " ".join(x for x in levels if x)
+            if not setting and all(header_field(lvl) is not None for lvl in headers[j] if lvl not in common):
+                setting = " ".join(w for w in words[j] if w not in shared)
             # the test split is the headline result a paper's model is known by: it keeps the bare name, the
             # other columns ("Dev", "val") are told apart from it
             if setting and not _TEST_SPLIT.fullmatch(setting):
@@ -1118,6 +1125,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                 # label alone names the model, and the short numbers are measurements ("33 ms", an FPS column)
                 descriptors = []
             model = _row_model(row, descriptors, base)
+        if _TOTAL_LABEL.fullmatch(row.label) and family:
+            model = family  # the totals row of a layer-by-layer table is the whole model the caption names
         if not row.label.startswith("+"):
             base = row.label
         for k in backbone_cols:

@@ -89,3 +89,29 @@ def test_a_backbone_column_joins_the_method_in_the_model_name() -> None:
     assert facts[("RefineDet512 VGG-16", "box_ap")] == [33.0]
     assert facts[("RefineDet512 ResNet-101", "box_ap")] == [36.4]
     assert facts[("SSD513 ResNet-101", "ap50")] == [50.4]
+
+
+def test_a_totals_row_is_the_captions_model_and_before_after_headers_are_settings() -> None:
+    """A layer-by-layer table ends in an unlabelled row of column sums ("(total)" printed under the numbers):
+    that row is the whole model the caption names, not one more row of the last layer; "#parameter before
+    pruning" / "#parameter after pruning" are two settings of one count."""
+    words = _row(30, [(35, "Table 1: SqueezeNet architectural dimensions.")])
+    words += _row(44, [(35, "layer"), (110, "#parameter before pruning"), (230, "#parameter after pruning")])
+    words += _row(60, [(35, "conv1"), (110, "14,208"), (230, "14,208")])
+    words += _row(71, [(35, "fire2"), (110, "11,920"), (230, "5,746")])
+    words += _row(82, [(35, "conv10"), (110, "513,000"), (230, "103,400")])
+    words += _row(93, [(110, "539,128"), (230, "123,354")])
+    facts = _facts(words, [Rule(30, 40, 350), Rule(30, 55, 350), Rule(30, 104, 350)])
+    assert facts[("SqueezeNet (before)", "params")] == [539128.0]
+    assert facts[("SqueezeNet (after)", "params")] == [123354.0]
+    assert all(v != [539128.0] for (m, _), v in facts.items() if m.startswith("conv10"))
+
+
+def test_an_unlabelled_row_that_is_no_sum_keeps_the_multirow_label() -> None:
+    """A label printed once for two rows (multirow) still names the second row when its numbers are no sums."""
+    words = _row(44, [(35, "Model"), (110, "Params"), (170, "Top-1")])
+    words += _row(60, [(35, "ResNet-50"), (110, "25.6M"), (170, "76.1")])
+    words += _row(71, [(35, "ResNet-101"), (110, "44.5M"), (170, "77.4")])
+    words += _row(82, [(110, "44.6M"), (170, "77.9")])
+    facts = _facts(words, [Rule(30, 40, 220), Rule(30, 55, 220), Rule(30, 93, 220)])
+    assert facts[("ResNet-101", "params")] == [44.5e6, 44.6e6]
