@@ -1020,14 +1020,15 @@ def column_settings(headers: Sequence[Sequence[str]], cols: Sequence[_ColumnMatc
             continue
         common = set.intersection(*(set(headers[j]) for j in members))
         # headers that differ only inside the level naming the field ("#parameter before pruning" / "… after
-        # pruning"): the words one header has and another lacks are the setting
+        # pruning"): the words one header has and another lacks are the setting (two names of one field,
+        # "|θ|" and "#parameter", share no word and give none)
         words = {j: re.findall(r"[a-z0-9][a-z0-9\-]+", " ".join(headers[j]).lower()) for j in members}
         shared = set.intersection(*(set(w) for w in words.values()))
         for j in members:
             levels = [_setting_text(lvl) for lvl in headers[j] if lvl not in common and header_field(lvl) is None
                       and len(lvl) <= DEFAULT_SETTING_CHARS and len(_benchmark_spans(lvl)) < 2]
             setting = " ".join(x for x in levels if x)
-            if not setting and all(header_field(lvl) is not None for lvl in headers[j] if lvl not in common):
+            if not setting and shared and all(header_field(lvl) is not None for lvl in headers[j] if lvl not in common):
                 setting = " ".join(w for w in words[j] if w not in shared)
             # the test split is the headline result a paper's model is known by: it keeps the bare name, the
             # other columns ("Dev", "val") are told apart from it
