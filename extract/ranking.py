@@ -503,12 +503,62 @@ def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: di
     # table rows' labels become model names only now: the evidence above read the raw label ("[12]", "(ours)")
     scored = [replace(c, model=_row_model(c.model)) if c.rule.startswith("table.") else c
               for c in score_found(found, model, pages)]
+    scored = rounded_below_precise(scored, found)
     floor = DEFAULT_MIN_RELATIVE if min_relative is None else min_relative
     capped = dedupe_and_rank(scored, max_per_field=max_per_field, min_relative=floor)
     keep = DEFAULT_PER_MODEL if per_model is None else per_model
     if not keep:
         return capped
     return _with_model_slots(capped, scored, keep)
+
+
+def _rounds_to(precise: float, rounded: float, digits: int) -> bool:
+    """Whether ``rounded`` is ``precise`` written with ``digits`` significant digits ("4 hours" for 4.1)."""
+    return (digits > 0 and precise > 0 and precise != rounded and abs(precise - rounded) <= 0.05 * precise
+            and float(f"{precise:.{digits}g}") == rounded)
+
+
+def rounded_below_precise(scored: list[Candidate], found: Found) -> list[Candidate]:
+    """A fixed rule, not a weight: a rounded mention of a value the paper also states precisely ranks below
+    its precise twin, and its confidence counts for that twin.
+
+    The habit: the abstract and introduction round a figure ("trains in 4 hours", "~600M FLOPs") that the
+    method section or a table states exactly ("4.1 hours", "565M"), and the reviewer records the exact one.
+    ``rules.paper`` tags both (``rounded`` / ``precise``, ``paper_evidence._precise_over_rounded``); here the
+    best-scored precise twin of each rounded candidate (same field group and benchmark) takes the higher of the
+    two confidences, and the rounded one is kept at most one step (0.0001) below it. ``scored`` is ``found``
+    scored, in the same order.
+
+    >>> c = Candidate("1", 1, "training_time_hours", 4.0, raw="4 hours", confidence=0.42)
+    >>> d = replace(c, value=4.1, raw="4.1 hours", confidence=0.40)
+    >>> out = rounded_below_precise([c, d], [(c, 1.0, Evidence(tags=("rounded",))), (d, 1.0, Evidence(tags=("precise",)))])
+    >>> [(x.value, x.confidence) for x in out]
+    [(4.0, 0.4199), (4.1, 0.42)]
+    """
+    precise: dict[tuple[str, str], list[int]] = defaultdict(list)
+    rounded: list[int] = []
+    for i, (c, _, ev) in enumerate(found):
+        if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+            if "precise" in ev.tags:
+                precise[_value_group(c)].append(i)
+            if "rounded" in ev.tags:
+                rounded.append(i)
+    twin_of: dict[int, int] = {}
+    for i in rounded:
+        c = found[i][0]
+        digits = significant_digits(c.raw)
+        twins = [j for j in precise.get(_value_group(c), ())
+                 if _rounds_to(float(found[j][0].value), float(c.value), digits)]
+        if twins:
+            twin_of[i] = max(twins, key=lambda j: (scored[j].confidence, -j))
+    if not twin_of:
+        return scored
+    conf = [c.confidence for c in scored]
+    for i, j in twin_of.items():  # the rounded mention's evidence counts for its twin
+        conf[j] = max(conf[j], scored[i].confidence)
+    for i, j in twin_of.items():
+        conf[i] = max(0.0, min(conf[i], round(conf[j] - 0.0001, 4)))
+    return [replace(c, confidence=p) if p != c.confidence else c for c, p in zip(scored, conf, strict=True)]
 
 
 def _with_model_slots(capped: list[Candidate], scored: list[Candidate], keep: int) -> list[Candidate]:
