@@ -57,7 +57,7 @@ DEFAULT_C = 0.1  # inverse L2 strength of the logistic regression
 # beside its result. 0 turns it off (the per-field cap alone). Review cost: docs/extract.md.
 DEFAULT_PER_MODEL = 1
 PER_MODEL_FIELDS: tuple[str, ...] = ("flops", "mult_adds", "params")
-DEFAULT_LISTWISE_C = 0.3  # … of the conditional logit within (paper, field)
+DEFAULT_LISTWISE_C = 1.0  # … of the conditional logit within (paper, field); 0.3 → 1.0: CV top-1 +0.01 (docs/extract.md)
 MAX_MODEL_BYTES = 4 * 2**20  # a model file is read up to this size (the shipped one is ~15 kB)
 MAX_WEIGHT = 100.0  # |coefficient| and |intercept| a model may carry; 100 log-odds already saturate any probability
 MAX_LOG10_VALUE = 400.0  # value priors are log10 of values: beyond float range is corrupt
@@ -507,9 +507,57 @@ def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: di
     floor = DEFAULT_MIN_RELATIVE if min_relative is None else min_relative
     capped = dedupe_and_rank(scored, max_per_field=max_per_field, min_relative=floor)
     keep = DEFAULT_PER_MODEL if per_model is None else per_model
-    if not keep:
-        return capped
-    return _with_model_slots(capped, scored, keep)
+    return distinct_values_first(_with_model_slots(capped, scored, keep) if keep else capped)
+
+
+def distinct_values_first(ranked: list[Candidate]) -> list[Candidate]:
+    """Within each (paper, field) list, values not yet shown come before repeats of a value ranked higher,
+    without changing the order within any model slot; ranks are renumbered.
+
+    The habit: a paper states its headline numbers several times (abstract, introduction, the results table,
+    the conclusion; a row read by two table readers), so the same value under two names fills the top of the
+    list twice while the paper's other facts wait below. A reviewer settles a value once; showing the next
+    distinct value instead gives each row of the list something new. The first candidate never moves, and each
+    model slot keeps its own order (``review.slots`` shows a slot's members by rank), so top-1 and the first
+    value of every slot are unchanged.
+
+    >>> cs = [Candidate("1", 1, "bleu", v, model=m, rank=r) for r, (v, m) in enumerate(
+    ...       [(28.4, "Big"), (28.4, ""), (28.4, "Big v2"), (27.3, "Base"), (41.8, "Big")], 1)]
+    >>> [(c.value, c.model, c.rank) for c in distinct_values_first(cs)]
+    [(28.4, 'Big', 1), (27.3, 'Base', 2), (41.8, 'Big', 3), (28.4, '', 4), (28.4, 'Big v2', 5)]
+    """
+    groups: dict[tuple[str, int, str], list[Candidate]] = defaultdict(list)
+    for c in ranked:
+        groups[(c.arxiv_id, c.version, RANK_GROUP.get(c.field, c.field))].append(c)
+    out: list[Candidate] = []
+    for members in groups.values():
+        rest = sorted(members, key=lambda c: c.rank)
+        queues: dict[str, list[Candidate]] = defaultdict(list)  # each slot's members, best first
+        for c in rest:
+            queues[normalise_model(c.model)].append(c)
+        heads = {normalise_model(c.model): 0 for c in rest}  # index of each slot's next member
+        shown: set[str] = set()
+        picked: list[Candidate] = []
+        while rest:
+            first_head = None
+            choice = None
+            for c in rest:
+                slot = normalise_model(c.model)
+                if queues[slot][heads[slot]] is not c:
+                    continue  # a slot's lower member waits for the one above it
+                if first_head is None:
+                    first_head = c
+                if normalise_value(c.value) not in shown:
+                    choice = c
+                    break
+            pick = choice or first_head
+            assert pick is not None  # the best remaining candidate always heads its slot
+            rest.remove(pick)
+            heads[normalise_model(pick.model)] += 1
+            shown.add(normalise_value(pick.value))
+            picked.append(pick)
+        out.extend(c if c.rank == i else replace(c, rank=i) for i, c in enumerate(picked, 1))
+    return out
 
 
 def _rounds_to(precise: float, rounded: float, digits: int) -> bool:
