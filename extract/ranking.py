@@ -531,30 +531,27 @@ def distinct_values_first(ranked: list[Candidate]) -> list[Candidate]:
         groups[(c.arxiv_id, c.version, RANK_GROUP.get(c.field, c.field))].append(c)
     out: list[Candidate] = []
     for members in groups.values():
-        rest = sorted(members, key=lambda c: c.rank)
+        rest = [(normalise_model(c.model), normalise_value(c.value), c) for c in sorted(members, key=lambda c: c.rank)]
         queues: dict[str, list[Candidate]] = defaultdict(list)  # each slot's members, best first
-        for c in rest:
-            queues[normalise_model(c.model)].append(c)
-        heads = {normalise_model(c.model): 0 for c in rest}  # index of each slot's next member
+        for slot, _, c in rest:
+            queues[slot].append(c)
+        heads = dict.fromkeys(queues, 0)  # index of each slot's next member
         shown: set[str] = set()
         picked: list[Candidate] = []
         while rest:
-            first_head = None
-            choice = None
-            for c in rest:
-                slot = normalise_model(c.model)
+            first_head, choice = -1, -1
+            for k, (slot, value, c) in enumerate(rest):
                 if queues[slot][heads[slot]] is not c:
                     continue  # a slot's lower member waits for the one above it
-                if first_head is None:
-                    first_head = c
-                if normalise_value(c.value) not in shown:
-                    choice = c
+                if first_head < 0:
+                    first_head = k
+                if value not in shown:
+                    choice = k
                     break
-            pick = choice or first_head
-            assert pick is not None  # the best remaining candidate always heads its slot
-            rest.remove(pick)
-            heads[normalise_model(pick.model)] += 1
-            shown.add(normalise_value(pick.value))
+            # the best remaining candidate always heads its slot, so first_head is set
+            slot, value, pick = rest.pop(choice if choice >= 0 else first_head)
+            heads[slot] += 1
+            shown.add(value)
             picked.append(pick)
         out.extend(c if c.rank == i else replace(c, rank=i) for i, c in enumerate(picked, 1))
     return out
