@@ -57,7 +57,7 @@ DEFAULT_C = 0.1  # inverse L2 strength of the logistic regression
 # beside its result. 0 turns it off (the per-field cap alone). Review cost: docs/extract.md.
 DEFAULT_PER_MODEL = 1
 PER_MODEL_FIELDS: tuple[str, ...] = ("flops", "mult_adds", "params")
-DEFAULT_LISTWISE_C = 1.0  # … of the conditional logit within (paper, field); 0.3 → 1.0: CV top-1 +0.01 (docs/extract.md)
+DEFAULT_LISTWISE_C = 0.3  # … of the conditional logit within (paper, field)
 MAX_MODEL_BYTES = 4 * 2**20  # a model file is read up to this size (the shipped one is ~15 kB)
 MAX_WEIGHT = 100.0  # |coefficient| and |intercept| a model may carry; 100 log-odds already saturate any probability
 MAX_LOG10_VALUE = 400.0  # value priors are log10 of values: beyond float range is corrupt
@@ -580,22 +580,29 @@ def rounded_below_precise(scored: list[Candidate], found: Found) -> list[Candida
     >>> [(x.value, x.confidence) for x in out]
     [(4.0, 0.4199), (4.1, 0.42)]
     """
-    precise: dict[tuple[str, str], list[int]] = defaultdict(list)
+    # the most confident precise candidate of each value, per field group and benchmark
+    precise: dict[tuple[str, str], dict[float, int]] = defaultdict(dict)
     rounded: list[int] = []
     for i, (c, _, ev) in enumerate(found):
         if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
             if "precise" in ev.tags:
-                precise[_value_group(c)].append(i)
+                best = precise[_value_group(c)]
+                j = best.get(float(c.value))
+                if j is None or scored[i].confidence > scored[j].confidence:
+                    best[float(c.value)] = i
             if "rounded" in ev.tags:
                 rounded.append(i)
     twin_of: dict[int, int] = {}
+    memo: dict[tuple[tuple[str, str], float, int], int | None] = {}  # a paper repeats its rounded mentions
     for i in rounded:
         c = found[i][0]
-        digits = significant_digits(c.raw)
-        twins = [j for j in precise.get(_value_group(c), ())
-                 if _rounds_to(float(found[j][0].value), float(c.value), digits)]
-        if twins:
-            twin_of[i] = max(twins, key=lambda j: (scored[j].confidence, -j))
+        key = (_value_group(c), float(c.value), significant_digits(c.raw))
+        if key not in memo:
+            twins = [j for u, j in precise.get(key[0], {}).items() if _rounds_to(u, key[1], key[2])]
+            memo[key] = max(twins, key=lambda j: (scored[j].confidence, -j)) if twins else None
+        twin = memo[key]
+        if twin is not None:
+            twin_of[i] = twin
     if not twin_of:
         return scored
     conf = [c.confidence for c in scored]
