@@ -221,11 +221,17 @@ def rename_model(conn: sqlite3.Connection, home: Home, arxiv_id: str, old: str, 
         after = read_renames_text(contents[RENAMES_FILE])
         store_renames(conn, home, after)
     n_old = normalise_model(old)
+    before = {k: r for k, r in renames.items() if k != (arxiv_id, n_old)}  # this rename replaces its own key
+
+    def moved(model: str) -> bool:
+        # Under the old name before this rename: directly, or through an earlier rename chained into it.
+        return normalise_model(renamed_model(before, arxiv_id, model)) == n_old
+
     facts = sum(1 for r in conn.execute("SELECT model, corrected_model, decision FROM review_decisions "
                                         "WHERE arxiv_id = ? AND decision != 'reject'", (arxiv_id,))
-                if normalise_model(r["corrected_model"] or r["model"]) == n_old)
+                if moved(r["corrected_model"] or r["model"]))
     cands = sum(1 for r in conn.execute("SELECT model FROM candidates WHERE arxiv_id = ?", (arxiv_id,))
-                if normalise_model(r["model"]) == n_old)
+                if moved(r["model"]))
     return RenameReport(record, normalise_model(new) == n_old, facts, cands)
 
 

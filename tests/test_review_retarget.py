@@ -417,3 +417,16 @@ def test_the_browser_lists_a_renamed_candidate_in_the_slot_of_its_new_name(db: s
     # accepting one settles the other: it is superseded in the browser as in the export
     after = walk.with_decision(flops_152.candidate_id, "accept")
     assert after.decision(FLOPS_RESNET.candidate_id) == "superseded"
+
+
+def test_a_chained_rename_counts_what_it_moves(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    """ResNet → ResNet-152, then ResNet-152 → ResNet-152 (ours, 224): the second rename moves the candidate
+    first named ResNet as well, and says so; renaming the first name again counts it too."""
+    imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="accept")])
+    assert review.rename_model(db, home, P, "ResNet", "ResNet-152").candidates >= 1
+    direct = sum(1 for r in db.execute("SELECT model FROM candidates WHERE arxiv_id = ?", (P,))
+                 if r["model"] in ("ResNet", "ResNet-152"))
+    chained = review.rename_model(db, home, P, "ResNet-152", "ResNet-152 224")
+    assert (chained.facts, chained.candidates) == (1, direct)
+    again = review.rename_model(db, home, P, "ResNet", "ResNet-152 320")
+    assert again.facts == 1 and again.candidates >= 1
