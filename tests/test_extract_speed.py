@@ -1,0 +1,114 @@
+"""The fast paths of extraction give exactly what the plain paths give (issue 17, speed target)."""
+
+from __future__ import annotations
+
+import functools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flopmine.extract.rules.engine import Engine, compile_pattern, engine, load_rules
+
+
+@functools.cache
+def _plain_engine() -> Engine:
+    return Engine(load_rules(), flags=False)
+
+
+def _rule_words() -> list[str]:
+    """Every word the pattern tables test for (IN lists and literal LOWER/ORTH values)."""
+    words: set[str] = set()
+    for rule in load_rules():
+        for token in rule.pattern:
+            for attr, test in token.items():
+                if attr == "OP":
+                    continue
+                if isinstance(test, str):
+                    words.add(test)
+                elif isinstance(test, dict) and isinstance(test.get("IN"), list):
+                    words.update(test["IN"])
+    return sorted(words)
+
+
+_NUMBERS = ["3.8", "90k", "4.1×109", "eight", "25.6M", "1,248,424", "76.3", "0.5", "2", "1.4e18", "300",
+            "3.5 billion", "a single", "ten", "10^9", ".5", "7.3M", "565M", "882K"]
+_OTHER = ["GPUs", "Tesla", "V100", "NVIDIA", "TPUv3", "K80", "hours", "days", "h", "iter-", "ations", "ite",
+          "rations", "AP@[.5", ":.95]", "mAP@[0.5", "from", "to", "the", "model", "ResNet-50", "%", "(", ")",
+          ",", ":", "=", "-", "~", ".", "[3]", "x", "×", "ImageNet", "top-1", "Top-1", "ERROR", "FLOPs"]
+
+
+def _cased(word: str) -> st.SearchStrategy[str]:
+    return st.sampled_from([word, word.upper(), word.title(), word.capitalize()])
+
+
+_WORD = st.one_of(
+    st.sampled_from(_rule_words()).flatmap(_cased),
+    st.sampled_from(_NUMBERS),
+    st.sampled_from(_OTHER),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzXYZ0123456789-.%", min_size=1, max_size=8),
+)
+_TEXT = st.lists(st.tuples(_WORD, st.sampled_from([" ", " ", " ", ""])), min_size=1, max_size=60).map(
+    lambda parts: "".join(w + sep for w, sep in parts).strip())
+
+
+def _as_tuples(eng: Engine, text: str) -> list[tuple[object, ...]]:
+    return [(m.rule.id, m.start, m.end, m.num_start, m.num_end, m.value, m.raw) for m in eng.matches(text)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(_TEXT)
+def test_the_fast_path_matches_exactly_what_the_plain_spacy_path_matches(text: str) -> None:
+    """The fast path (word lists and regexes as lexeme flags; one-token numbers marked without a
+    retokenizer merge) finds the same matches, values and spans as the plain path (the patterns as
+    written, every number merged) on any text made of the rules' words, numbers and noise."""
+    assert _as_tuples(engine(), text) == _as_tuples(_plain_engine(), text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_TEXT)
+def test_both_matchers_give_the_same_raw_matches_and_alignments_on_one_doc(text: str) -> None:
+    eng = engine()
+    doc = eng.nlp.make_doc(text)
+    assert eng.matcher(doc, with_alignments=True) == eng.plain_matcher(doc, with_alignments=True)
+
+
+def test_every_rule_still_matches_its_own_examples_on_both_paths() -> None:
+    fast, plain = engine(), _plain_engine()
+    for rule in load_rules():
+        for example in rule.examples:
+            got = _as_tuples(fast, example)
+            assert got == _as_tuples(plain, example)
+            assert rule.id in {g[0] for g in got}, (rule.id, example)
+
+
+def test_word_lists_and_regexes_become_flags_and_the_rest_stays_as_written() -> None:
+    from spacy.lang.en import English
+
+    vocab = English().vocab
+    flags: dict[str, int] = {}
+    pattern = ({"NORM": "<num>"}, {"LOWER": {"IN": ["gpus", "gpu"]}, "OP": "?"},
+               {"TEXT": {"REGEX": "^V\\d+$"}}, {"ORTH": "%"}, {"NORM": {"IN": ["x"]}})
+    out = compile_pattern(pattern, vocab, flags)
+    gpu_flag, v_flag = flags['["LOWER", "IN", ["gpus", "gpu"]]'], flags['["TEXT", "REGEX", "^V\\\\d+$"]']
+    assert out == [{"NORM": "<num>"}, {gpu_flag: True, "OP": "?"}, {v_flag: True}, {"ORTH": "%"},
+                   {"NORM": {"IN": ["x"]}}]  # NORM is set per token (merged numbers), never a flag
+    assert vocab["GPUs"].check_flag(gpu_flag) and not vocab["GPUx"].check_flag(gpu_flag)
+    assert vocab["V100"].check_flag(v_flag) and not vocab["v100"].check_flag(v_flag)
+
+
+def test_when_flag_bits_run_out_the_remaining_tests_stay_and_still_match() -> None:
+    from spacy.lang.en import English
+    from spacy.matcher import Matcher
+
+    nlp = English()
+    flags: dict[str, int] = {}
+    patterns = [({"LOWER": {"IN": [f"w{i}", f"v{i}"]}}, {"ORTH": "-"}) for i in range(80)]
+    compiled = [compile_pattern(p, nlp.vocab, flags) for p in patterns]
+    assert 0 < len(flags) < 80  # some became flags, the others kept their IN test
+    assert any("LOWER" in c[0] for c in compiled)
+    fast, plain = Matcher(nlp.vocab, validate=False), Matcher(nlp.vocab)
+    for i, (c, p) in enumerate(zip(compiled, patterns, strict=True)):
+        fast.add(f"r{i}", [c])
+        plain.add(f"r{i}", [list(p)])
+    doc = nlp.make_doc(" ".join(f"W{i} - v{i}-" for i in range(0, 80, 3)))
+    assert fast(doc) == plain(doc) and len(plain(doc)) > 20
