@@ -6,19 +6,7 @@ from __future__ import annotations
 
 from flopmine.extract.grid import Rule, Word, read_grids
 from flopmine.extract.tables import grid_facts, header_field
-
-CHAR_W = 4.5  # width of one character in the synthetic layouts
-
-
-def _row(y: float, cells: list[tuple[float, str]]) -> list[Word]:
-    """Words of one table line: each cell's text starts at its x, words one space apart."""
-    out = []
-    for x, text in cells:
-        pos = x
-        for part in text.split(" "):
-            out.append(Word(part, pos, y, pos + CHAR_W * len(part), y + 7.0))
-            pos += CHAR_W * (len(part) + 1)
-    return out
+from tests.support.words import table_line as _row
 
 
 def _facts(words: list[Word], rules: list[Rule]) -> dict[tuple[str, str], list[float]]:
