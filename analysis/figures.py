@@ -3,7 +3,8 @@
 Each function draws one figure into a given path and returns it; nothing here reads the dataset
 from disk. Kept cheap to draw (issue 14, item 8): fixed margins instead of a tight bounding box
 (which draws every figure twice), powers of ten as Unicode superscripts instead of mathtext,
-at most ``MAX_SCATTER`` points in a scatter, and a plain PNG encoder (``png_bytes``).
+at most ``MAX_SCATTER`` points in a scatter, and a plain PNG encoder (``png_bytes``). A rerun skips a
+figure whose inputs and drawing code are unchanged (``figcache``: a content hash beside the figures).
 """
 
 from __future__ import annotations
@@ -267,3 +268,4 @@ def simulation(result: SimulationResult, path: Path) -> Path:
     b.set_title("(b) computation needed")
     a.legend(fontsize=8)
     return _save(fig, path)
+

@@ -416,32 +416,41 @@ def select_points(df: pd.DataFrame, benchmark: str, measure: str) -> tuple[pd.Da
                 "hardware_burden": "hardware_count × hardware_gflops (or a catalog hardware name) × "
                                    "training_time_hours to derive it"}[measure]
         problems.append(Problem(benchmark, measure, f"no row has {' or '.join(MEASURES[measure])} (nor {hint})"))
-    flagged = has[has["_implausible"]]
-    if len(flagged):
-        problems.append(Problem(benchmark, measure, f"{len(flagged)} implausible row(s) left out (see the problems "
-                                f"table; {_lines(flagged)})", tuple(flagged["line"])))
-        has = has.drop(flagged.index)
-    overflow = has[(has["compute"] > 0) & ~(np.log10(has["compute"].where(has["compute"] > 0)) <= MAX_FIT_LOG10)]
-    if len(overflow):
-        values = ", ".join(f"{v:.3g}" for v in overflow["compute"].head(3))
-        problems.append(Problem(benchmark, measure, f"{len(overflow)} row(s) whose compute overflows the fit left out "
+    # each check on the rows the checks before it left (boolean masks; the rows are taken once, at the end:
+    # dropping each subset took every kept column again)
+    compute, error = has["compute"].to_numpy(float), has["error"].to_numpy(float)
+    flagged = has["_implausible"].to_numpy(bool)
+    if flagged.any():
+        rows = has[flagged]
+        problems.append(Problem(benchmark, measure, f"{len(rows)} implausible row(s) left out (see the problems "
+                                f"table; {_lines(rows)})", tuple(rows["line"])))
+    alive = ~flagged
+    with np.errstate(divide="ignore", invalid="ignore"):
+        overflow = alive & (compute > 0) & ~(np.log10(np.where(compute > 0, compute, np.nan)) <= MAX_FIT_LOG10)
+    if overflow.any():
+        rows = has[overflow]
+        values = ", ".join(f"{v:.3g}" for v in rows["compute"].head(3))
+        problems.append(Problem(benchmark, measure, f"{len(rows)} row(s) whose compute overflows the fit left out "
                                 f"(kept even if forced: {values} is beyond 1e{MAX_FIT_LOG10:g} GFLOP, more than any "
-                                f"computer can have run; {_lines(overflow)})", tuple(overflow["line"])))
-        has = has.drop(overflow.index)
-    bad_compute = has[~(has["compute"] > 0) | ~np.isfinite(has["compute"])]
-    if len(bad_compute):
-        problems.append(Problem(benchmark, measure, f"{len(bad_compute)} row(s) with non-positive compute skipped "
-                                f"({_lines(bad_compute)})", tuple(bad_compute["line"])))
-    has = has.drop(bad_compute.index)
-    no_err = has[has["error"].isna()]
-    if len(no_err):
-        problems.append(Problem(benchmark, measure, f"{len(no_err)} row(s) without an error value skipped "
-                                f"({_lines(no_err)})", tuple(no_err["line"])))
-    bad_err = has[has["error"].notna() & ~((has["error"] > 0) & (has["error"] < 1))]
-    if len(bad_err):
-        problems.append(Problem(benchmark, measure, f"{len(bad_err)} row(s) with error outside (0, 1) skipped "
-                                f"({_lines(bad_err)})", tuple(bad_err["line"])))
-    ok = has.drop(no_err.index).drop(bad_err.index)
+                                f"computer can have run; {_lines(rows)})", tuple(rows["line"])))
+    alive &= ~overflow
+    bad_compute = alive & (~(compute > 0) | ~np.isfinite(compute))
+    if bad_compute.any():
+        rows = has[bad_compute]
+        problems.append(Problem(benchmark, measure, f"{len(rows)} row(s) with non-positive compute skipped "
+                                f"({_lines(rows)})", tuple(rows["line"])))
+    alive &= ~bad_compute
+    no_err = alive & np.isnan(error)
+    if no_err.any():
+        rows = has[no_err]
+        problems.append(Problem(benchmark, measure, f"{len(rows)} row(s) without an error value skipped "
+                                f"({_lines(rows)})", tuple(rows["line"])))
+    bad_err = alive & ~np.isnan(error) & ~((error > 0) & (error < 1))
+    if bad_err.any():
+        rows = has[bad_err]
+        problems.append(Problem(benchmark, measure, f"{len(rows)} row(s) with error outside (0, 1) skipped "
+                                f"({_lines(rows)})", tuple(rows["line"])))
+    ok = has[alive & ~no_err & ~bad_err]
     return ok, problems
 
 

@@ -45,11 +45,13 @@ from .fit import (
     prepare,
     select_points,
 )
-from .simulate import DEFAULT_SEED, DEFAULT_SIMS, SPREAD, SimulationResult, simulate
+from .simulate import DEFAULT_SEED, DEFAULT_SIMS, SPREAD, SimulationResult, cached_simulate, simulate
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
+#: Where ``analyze_to_dir`` keeps the simulation for reruns, inside the output directory.
+SIMULATION_CACHE = Path(".cache") / "simulation.json"
 EXTRAPOLATION_COLUMNS = [f for f in ex.Extrapolation.__dataclass_fields__]
 
 
@@ -68,6 +70,8 @@ class AnalysisResult:
     construction: str = ex.DEFAULT_CONSTRUCTION  # how Figure 4's compute is obtained (--extrapolate-from)
     note: str = ""  # a paragraph shown first (the demo: its papers are synthetic)
     other_problems: tuple[Problem, ...] = ()
+    #: The simulation was reused from an earlier run's cache (same arguments and code), not run again.
+    simulation_reused: bool = False
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -133,13 +137,16 @@ def _implausible_table(df: pd.DataFrame) -> tuple[dict[str, str], ...]:
 def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED, dataset: str = "",
                  registry: Mapping[str, Benchmark] | None = None, progress: Progress | None = None,
                  points: str = DEFAULT_POINTS, today: Mapping[str, float] | None = None,
-                 construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "") -> AnalysisResult:
+                 construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "",
+                 simulation_cache: Path | None = None) -> AnalysisResult:
     """Fit every benchmark × measure, extrapolate (Figure 4), refit Figure 7 and run the simulation.
 
     ``sims = 0`` skips the simulation, and so does a dataset from which nothing could be fitted.
     ``points`` chooses the hardware-burden rows (``best-per-paper``, the seed's, or ``all``).
     ``today`` (benchmark or ``"*"`` → error) overrides the error today; ``construction`` is how Figure 4's
-    compute is obtained (``line``, the seed's, or ``best-point``; see ``extrapolate``).
+    compute is obtained (``line``, the seed's, or ``best-point``; see ``extrapolate``). With
+    ``simulation_cache`` (a file) the simulation is reused from it when an earlier run stored the same one
+    (``simulate.cached_simulate``: it depends on its arguments and code only, never on the dataset).
     """
     if construction not in ex.CONSTRUCTIONS:
         raise ValueError(f"construction must be one of {', '.join(ex.CONSTRUCTIONS)}, not {construction!r}")
@@ -163,10 +170,16 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
     if today and construction == "best-point":
         other_problems.append(Problem("(today)", "", "--today is not used with --extrapolate-from best-point, which "
                                      "starts at each fit's best point (its error and compute)"))
-    sim = simulate(sims=sims, seed=seed, progress=progress) if sims > 0 and fits.fits else None
+    sim, reused = None, False
+    if sims > 0 and fits.fits:
+        if simulation_cache is None:
+            sim = simulate(sims=sims, seed=seed, progress=progress)
+        else:
+            sim, reused = cached_simulate(simulation_cache, sims=sims, seed=seed, progress=progress)
     return AnalysisResult(fits=fits, extrapolations=extrapolations, conversion=conv, simulation=sim,
                           dataset_rows=len(df), dataset=dataset, implausible=_implausible_table(df),
-                          construction=construction, note=note, other_problems=tuple(other_problems))
+                          construction=construction, note=note, other_problems=tuple(other_problems),
+                          simulation_reused=reused)
 
 
 # ---------------------------------------------------------------- JSON
@@ -472,7 +485,9 @@ def _blocks(result: AnalysisResult, figures: Mapping[str, str]) -> list[_Block]:
         b.append(_Block("p", "Skipped (--sims 0)."))
     else:
         needed = ", ".join(f"{m} {_num(v, '.0f')}" for m, v in s.n_needed.items())
-        b.append(_Block("p", f"d = {s.d}, s = {s.s}, {s.sims} simulations (seed {s.seed}, {_num(s.seconds, '.1f')} s). "
+        took = (f"{_num(s.seconds, '.1f')} s when an earlier run computed it; reused" if result.simulation_reused
+                else f"{_num(s.seconds, '.1f')} s")
+        b.append(_Block("p", f"d = {s.d}, s = {s.s}, {s.sims} simulations (seed {s.seed}, {took}). "
                         f"Observations needed to reach the oracle's performance at n = {s.reference_n} "
                         f"({s.reference_performance:.2f}), read off the mean curves with log-n interpolation between "
                         f"the grid's sample sizes: {needed}."))
@@ -561,10 +576,14 @@ def to_html(blocks: list[_Block]) -> str:
 # ---------------------------------------------------------------- writing
 
 
-def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, *, figures: bool = True
-                 ) -> list[Path]:
-    """Write figures, results.json, extrapolation.csv, report.md and report.html into ``out_dir``."""
-    from . import figures as fig
+def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, *, figures: bool = True,
+                 cache: bool = False) -> list[Path]:
+    """Write figures, results.json, extrapolation.csv, report.md and report.html into ``out_dir``.
+
+    With ``cache`` a figure whose inputs and drawing code are those of the figure already there is not drawn
+    again (``figcache.FigureCache``, in ``figures/.figures.json``); the files are the same either way.
+    """
+    from . import figcache
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -572,19 +591,43 @@ def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, 
     made: dict[str, str] = {}
     if figures:
         fig_dir = out / "figures"
+        known = figcache.FigureCache(fig_dir) if cache else None
+
+        def draw(path: Path, key_parts: tuple[object, ...], make: str, *args: object) -> Path | None:
+            """``figures.<make>(*args, path)``, unless the cache says ``path`` was drawn from the same inputs
+            (matplotlib is imported only when a figure is drawn)."""
+            key = figcache.input_key(path.name, *key_parts) if known is not None else ""
+            if known is not None and known.fresh(path, key):
+                return path
+            from . import figures
+
+            drawn = getattr(figures, make)(*args, path)
+            if known is not None and drawn is not None:
+                known.record(drawn, key)
+            return drawn
+
         prepared, _ = prepare(df)
         for f in result.fits.fits:
             points, _ = select_points(prepared, f.benchmark, f.measure)
+            drawn_from = points[[c for c in ("compute", "error", "_imputed") if c in points.columns]]
             name = f"{f.benchmark}_{f.measure}"
-            made[f"scatter_{name}"] = _rel(fig.scatter_fits(points, f, fig_dir / f"fit_{name}.png"), out)
+            path = fig_dir / f"fit_{name}.png"
+            made[f"scatter_{name}"] = _rel(draw(path, (drawn_from, f), "scatter_fits", points, f), out)  # type: ignore[arg-type]
             if f.quantile is not None:
-                made[f"quantile_{name}"] = _rel(fig.mean_vs_quantile(points, f, fig_dir / f"quantile_{name}.png"), out)
+                path = fig_dir / f"quantile_{name}.png"
+                made[f"quantile_{name}"] = _rel(draw(path, (drawn_from, f), "mean_vs_quantile", points, f), out)  # type: ignore[arg-type]
         if result.conversion is not None and {"params", "gflops_per_pass"} <= set(df.columns):
-            p = fig.conversion(df, result.conversion, fig_dir / "conversion.png")
+            sizes = pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce") for c in ("params", "gflops_per_pass")})
+            conv = result.conversion
+            p = draw(fig_dir / "conversion.png", (sizes, conv), "conversion", df, conv)
             if p is not None:
                 made["conversion"] = _rel(p, out)
         if result.simulation is not None:
-            made["simulation"] = _rel(fig.simulation(result.simulation, fig_dir / "simulation.png"), out)
+            sim = result.simulation
+            made["simulation"] = _rel(draw(fig_dir / "simulation.png", (replace(sim, seconds=0.0),), "simulation",
+                                           sim), out)  # type: ignore[arg-type]
+        if known is not None:
+            known.save()
         written += [out / v for v in made.values()]
     payload = results_to_json(result)
     payload["figures"] = made
@@ -609,13 +652,18 @@ class AnalyzeOutput:
 def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED,
                    progress: Progress | None = None, figures: bool = True, points: str = DEFAULT_POINTS,
                    hardware_basis: str = DEFAULT_HARDWARE_BASIS, today: Mapping[str, float] | None = None,
-                   construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "") -> AnalyzeOutput:
+                   construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "", cache: bool = True) -> AnalyzeOutput:
     """``flopmine analyze``: read the dataset, fit everything, write the report into ``out_dir``.
 
     The inputs are checked first (``check_inputs``: a file without the needed columns is an
     ``AnalysisError`` before any fit or simulation). Empty derived cells are derived as build does
     (``complete_dataset``, with ``hardware_basis`` for hardware names). The report is written even
     when nothing could be fitted (``result.fitted_anything`` is then False).
+
+    With ``cache`` (the default) a rerun reuses what cannot have changed: the simulation stored in
+    ``<out_dir>/.cache/simulation.json`` by a run with the same arguments and code (it never reads the
+    dataset), and each figure whose inputs and drawing code are unchanged (``figures/.figures.json``).
+    The files written are the same either way, except that the report says the simulation was reused.
     """
     from .build import read_dataset
 
@@ -623,9 +671,10 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
     check_inputs(raw, str(dataset))
     df, input_warnings = complete_dataset(raw, hardware_basis)
     result = run_analysis(df, sims=sims, seed=seed, dataset=str(dataset), progress=progress, points=points,
-                          today=today, construction=construction, note=note)
+                          today=today, construction=construction, note=note,
+                          simulation_cache=Path(out_dir) / SIMULATION_CACHE if cache else None)
     result = replace(result, input_warnings=tuple(input_warnings))
-    paths = write_report(result, df, out_dir, figures=figures)
+    paths = write_report(result, df, out_dir, figures=figures, cache=cache)
     return AnalyzeOutput(result=result, paths=tuple(paths))
 
 

@@ -27,12 +27,15 @@ bootstrap 95 % interval of the mean-curve crossing (simulations resampled ``BOOT
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import time
 import warnings as _warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -105,6 +108,16 @@ class SimulationResult:
             else:
                 out[k] = list(v) if isinstance(v, tuple) else v
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> SimulationResult:
+        """The result back from ``to_dict`` (JSON round trip: floats are written as their repr, so exact)."""
+        d = dict(data)
+        d["n_grid"] = tuple(d["n_grid"])  # type: ignore[arg-type]
+        for k in ("mean", "sd", "computation"):
+            d[k] = {m: tuple(v) for m, v in d[k].items()}  # type: ignore[attr-defined]
+        d["crossings"] = {m: Crossing(**c) for m, c in d["crossings"].items()}  # type: ignore[attr-defined]
+        return cls(**d)  # type: ignore[arg-type]
 
 
 def _nmse(theta_hat: np.ndarray, theta: np.ndarray) -> float:
@@ -246,3 +259,43 @@ def _simulate(sims: int, seed: int, n_grid: Sequence[int], d: int, s: int,
     return SimulationResult(d=d, s=s, sims=sims, seed=seed, n_grid=grid, mean=mean, sd=sd, computation=computation,
                             reference_n=grid[0], reference_performance=ref, n_needed=needed, crossings=headline,
                             seconds=time.perf_counter() - started)
+
+
+#: What a cached simulation's key covers besides its arguments: this module's code and the libraries whose
+#: arithmetic it uses (numpy's BLAS, scikit-learn's Lasso). The simulation never reads the dataset.
+def _code_key() -> str:
+    import sklearn
+    import threadpoolctl
+
+    return hashlib.sha256(Path(__file__).read_bytes() + "|".join(
+        (np.__version__, sklearn.__version__, threadpoolctl.__version__)).encode()).hexdigest()
+
+
+def simulation_key(sims: int, seed: int, n_grid: Sequence[int] = DEFAULT_N_GRID, d: int = D, s: int = S,
+                   blas_threads: int | None = BLAS_THREADS) -> str:
+    """The hash a cached simulation is stored under: its arguments, this module's code and library versions."""
+    args = json.dumps([sims, seed, sorted(int(n) for n in n_grid), d, s, blas_threads])
+    return hashlib.sha256((args + _code_key()).encode()).hexdigest()
+
+
+def cached_simulate(cache: Path, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED,
+                    n_grid: Sequence[int] = DEFAULT_N_GRID, d: int = D, s: int = S,
+                    progress: Callable[[int, int, str], None] | None = None,
+                    blas_threads: int | None = BLAS_THREADS) -> tuple[SimulationResult, bool]:
+    """``simulate``, reusing the result stored in ``cache`` by an earlier run with the same key (its arguments,
+    code and libraries; the simulation does not depend on the dataset). Returns the result and whether it was
+    reused. An unreadable or stale cache is recomputed and rewritten; ``seconds`` is the run that computed it.
+    """
+    from flopmine.config import write_text_atomic
+
+    key = simulation_key(sims, seed, n_grid, d, s, blas_threads)
+    try:
+        stored = json.loads(cache.read_text(encoding="utf-8"))
+        if stored.get("key") == key:
+            return SimulationResult.from_dict(stored["result"]), True
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass  # missing or damaged: compute it again
+    result = simulate(sims=sims, seed=seed, n_grid=n_grid, d=d, s=s, progress=progress, blas_threads=blas_threads)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(cache, json.dumps({"key": key, "result": result.to_dict()}) + "\n")
+    return result, False

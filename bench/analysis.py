@@ -7,7 +7,9 @@ What it does: draws reviewed facts for N paper × model × benchmark rows from k
 
 - build: read annotations → join + derive + impute → write dataset (CSV + Parquet + dictionary);
 - analyze: read dataset → fits + extrapolation → the simulation (``--sims``, independent of the rows)
-  → figures + report files;
+  → figures + report files, into an empty report directory (nothing cached: the first run);
+- analyze again: the same into the same directory, as a rerun of ``flopmine analyze`` on an unchanged
+  dataset (the simulation and every figure come from the first run's cache);
 - the yardstick: pandas alone reading the same annotation CSVs (build's input) and dataset.csv
   (analyze's input).
 
@@ -36,8 +38,9 @@ import time
 from pathlib import Path
 
 BENCHMARKS = ("imagenet", "coco", "squad11", "conll2003", "wmt14_en_fr")
-STAGES = ("build", "analyze", "pandas: annotation CSVs", "pandas: dataset.csv")
-YARDSTICK = {"build": "pandas: annotation CSVs", "analyze": "pandas: dataset.csv"}
+STAGES = ("build", "analyze", "analyze again", "pandas: annotation CSVs", "pandas: dataset.csv")
+YARDSTICK = {"build": "pandas: annotation CSVs", "analyze": "pandas: dataset.csv",
+             "analyze again": "pandas: dataset.csv"}
 
 
 class Steps:
@@ -56,9 +59,21 @@ class Steps:
         print("STEPS " + json.dumps(self.steps), flush=True)
 
 
+def generate(root: Path, rows: int, seed: int) -> None:
+    """The annotation CSVs of ``rows`` synthetic rows, in this (child) process: generating a million rows' facts
+    in the bench's own process left it at 3.6 GiB, and every stage started from it reported that as its peak
+    (Linux counts the parent's resident memory at the fork in a child's ``ru_maxrss``)."""
+    from flopmine.analysis.synthetic import synthetic_facts, write_annotations
+
+    facts = synthetic_facts(rows, seed=seed, benchmarks=BENCHMARKS)
+    write_annotations(facts, root / "annotations")
+    print(f"FACTS {len(facts)}", flush=True)
+
+
 def child(stage: str, root: Path, sims: int, seed: int) -> None:
     """One stage in this (child) process; prints its steps."""
     import dataclasses
+    import shutil
 
     import pandas as pd
 
@@ -66,9 +81,11 @@ def child(stage: str, root: Path, sims: int, seed: int) -> None:
     from flopmine.analysis.build import build_dataset, read_annotations, read_dataset, write_dataset
     from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE
 
-    if stage == "analyze":
-        from flopmine.analysis.report import run_analysis, write_report
-        from flopmine.analysis.simulate import simulate
+    if stage.startswith("analyze"):
+        from flopmine.analysis.report import SIMULATION_CACHE, run_analysis, write_report
+        from flopmine.analysis.simulate import cached_simulate
+    if stage == "analyze":  # the first run: nothing cached from an earlier bench
+        shutil.rmtree(root / "report", ignore_errors=True)
 
     step = Steps()
     if stage == "build":
@@ -78,15 +95,16 @@ def child(stage: str, root: Path, sims: int, seed: int) -> None:
         step("join + derive + impute")
         write_dataset(result, root / "dataset")
         step("write CSV + Parquet + dictionary")
-    elif stage == "analyze":
+    elif stage.startswith("analyze"):  # what `flopmine analyze` runs (analyze_to_dir), each step timed on its own
         df = read_dataset(root / "dataset" / "dataset.csv")
         step("read dataset")
         res = run_analysis(df, sims=0, seed=seed)
         step("fits + extrapolation")
-        if sims and res.fits.fits:  # what run_analysis(sims=…) runs, timed on its own
-            res = dataclasses.replace(res, simulation=simulate(sims=sims, seed=seed))
+        if sims and res.fits.fits:
+            sim, reused = cached_simulate(root / "report" / SIMULATION_CACHE, sims=sims, seed=seed)
+            res = dataclasses.replace(res, simulation=sim, simulation_reused=reused)
         step(f"simulation ({sims} sims)")
-        write_report(res, df, root / "report")
+        write_report(res, df, root / "report", cache=True)
         step("figures + report files")
     elif stage == "pandas: annotation CSVs":
         for p in sorted((root / "annotations").glob("*.csv")):
@@ -132,7 +150,11 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="keep the generated files in DIR/<rows> (and reuse annotations found there: same --seed only)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.generate:
+        generate(args.root, args.generate, args.seed)
+        return
     if args.child:
         child(args.child, args.root, args.sims, args.seed)
         return
@@ -144,8 +166,6 @@ def main() -> None:
             print_table(int(n), results, baseline.get(n, {}))
         return
 
-    from flopmine.analysis.synthetic import synthetic_facts, write_annotations
-
     saved: dict[str, object] = {}
     for n in args.rows:
         with tempfile.TemporaryDirectory(prefix="flopmine-bench-") as tmp:
@@ -154,12 +174,12 @@ def main() -> None:
             if (root / "annotations").is_dir():  # --keep: the same seed's facts, generated by an earlier run
                 print(f"\n{n:,} rows: reusing {root / 'annotations'}")
             else:
-                facts = synthetic_facts(n, seed=args.seed, benchmarks=BENCHMARKS)
-                write_annotations(facts, root / "annotations")
-                print(f"\n{n:,} rows: generated {len(facts):,} facts in {time.perf_counter() - t:.1f} s (setup)")
-                del facts
+                made = subprocess.run([sys.executable, __file__, "--generate", str(n), "--root", str(root),
+                                       "--seed", str(args.seed)], check=True, capture_output=True, text=True).stdout
+                n_facts = int(made.split("FACTS ")[1])
+                print(f"\n{n:,} rows: generated {n_facts:,} facts in {time.perf_counter() - t:.1f} s (setup)")
             results: dict[str, dict[str, object]] = {}
-            for stage in ("build", "pandas: annotation CSVs", "analyze", "pandas: dataset.csv"):
+            for stage in ("build", "pandas: annotation CSVs", "analyze", "analyze again", "pandas: dataset.csv"):
                 before = load()
                 results[stage] = measure(stage, root, args.sims, args.seed)
                 results[stage]["load"] = f"{before} → {load()}"
@@ -173,21 +193,25 @@ def print_table(n: int, results: dict[str, dict[str, object]], baseline: dict[st
     base_cols = f"{'baseline CPU':>13s}{'this/base':>10s}" if baseline else ""
     print(f"{'stage / step':40s}{'CPU s':>8s}{'wall s':>8s}{'× pandas':>9s}{'CPU+imports':>12s}{'peak MiB':>9s}"
           f"{base_cols}  load average (1/5/15 min) before → after")
-    for stage in ("build", "analyze"):
+    for stage in ("build", "analyze", "analyze again"):
+        if stage not in results:  # a run saved before the stage existed
+            continue
         r = results[stage]
         cpu = sum(s[1] for s in r["steps"])
         yard = sum(s[1] for s in results[YARDSTICK[stage]]["steps"])
         base = ""
-        if baseline and stage in baseline:
-            b = sum(s[1] for s in baseline[stage]["steps"])
+        # a baseline without a cache did a rerun's work again in full: its rerun is its first run
+        base_stage = stage if stage in baseline or stage != "analyze again" else "analyze"
+        if baseline and base_stage in baseline:
+            b = sum(s[1] for s in baseline[base_stage]["steps"])
             base = f"{b:13.2f}{cpu / b:10.2f}"
         print(f"{stage:40s}{cpu:8.2f}{r['wall']:8.2f}{cpu / yard:9.1f}{r['cpu_all']:12.2f}{r['peak_mib']:9.0f}{base}"
               f"  {r['load']}")
-        old = {s[0]: s[1] for s in baseline.get(stage, {}).get("steps", [])} if baseline else {}
+        old = {s[0]: s[1] for s in baseline.get(base_stage, {}).get("steps", [])} if baseline else {}
         for name, c, w in r["steps"]:
             extra = f"{old[name]:13.2f}{c / old[name] if old[name] else float('nan'):10.2f}" if name in old else ""
             print(f"  {name:38s}{c:8.2f}{w:8.2f}{'':9s}{'':12s}{'':9s}{extra}")
-    for stage in YARDSTICK.values():
+    for stage in dict.fromkeys(YARDSTICK.values()):
         r = results[stage]
         print(f"{stage:40s}{sum(s[1] for s in r['steps']):8.2f}{r['wall']:8.2f}{'':9s}{r['cpu_all']:12.2f}"
               f"{r['peak_mib']:9.0f}")

@@ -181,8 +181,8 @@ def _close(a: float, b: float, tolerance: float) -> bool:
 # ---------------------------------------------------------------- model names
 
 # A gold fact's model and a candidate's model name the same model when their normalised names
-# (``flopmine.types.normalise_model``: case, spacing, "(ours)" and footnote marks dropped; then rapidfuzz's
-# ``default_process``: punctuation → spaces) reach this rapidfuzz ``token_set_ratio`` (0–100). Token-set
+# (``match_form``: ``flopmine.types.normalise_model`` drops case, spacing, "(ours)" and footnote marks; the
+# multiplier sign "×"/"x" becomes a token of its own; then rapidfuzz's ``default_process``: punctuation → spaces) reach this rapidfuzz ``token_set_ratio`` (0–100). Token-set
 # ratio forgives extra words on either side ("ResNet-152" ~ "ResNet-152 (11.3 GFLOPs, test-dev)").
 DEFAULT_MODEL_MATCH = 70
 # Facts of the whole paper (its training set-up): a candidate that names no model may still be the gold one.
@@ -197,12 +197,31 @@ def model_match_score(gold_model: str, cand_model: str) -> float:
     True
     """
     from rapidfuzz import fuzz
-    from rapidfuzz.utils import default_process
 
-    a, b = default_process(normalise_model(gold_model)), default_process(normalise_model(cand_model))
+    a, b = match_form(gold_model), match_form(cand_model)
     if not a or not b:
         return 0.0
     return float(fuzz.token_set_ratio(a, b))
+
+
+# A width or size multiplier is printed "2×", "2x", "2X", "×1.0" or "x1.0" for one model: the sign becomes a token
+# "x" of its own, so "ShuffleNet v2 2×" and "ShuffleNet v2 2x" share the tokens "2" and "x".
+_TIMES = re.compile(r"(?<=\d)\s*[x×]|[x×]\s*(?=\d)|×")
+
+
+def match_form(name: str) -> str:
+    """A model name as the matching rule compares it: ``normalise_model``, the multiplier sign as its own
+    token "x", then rapidfuzz's ``default_process`` (punctuation → spaces, lower case). The slot keeps the
+    paper's spelling; only the comparison is loose.
+
+    >>> match_form("ShuffleNet v2 2×") == match_form("ShuffleNet v2 2x") == match_form("shufflenet V2 2 X")
+    True
+    >>> match_form("MobileNetV2 x1.0"), match_form("MobileNetV2 1.0×"), match_form("ResNeXt-50 (32×4d)")
+    ('mobilenetv2 x 1 0', 'mobilenetv2 1 0 x', 'resnext 50 32 x 4d')
+    """
+    from rapidfuzz.utils import default_process
+
+    return " ".join(default_process(_TIMES.sub(" x ", normalise_model(name))).split())
 
 
 def models_match(gold: GoldFact, cand_model: str, threshold: float = DEFAULT_MODEL_MATCH) -> bool:

@@ -772,6 +772,7 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
         if pending_label:
             own = functools.reduce(join_label, [*pending_label, own]).strip()
             pending_label = []
+        unlabelled = not own
         if not own:
             own = last_label  # a multirow label printed once for several rows
         last_label = own
@@ -785,6 +786,8 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
             placed[j] = cell if placed[j] is None else Cell(placed[j].text + " " + text, placed[j].bbox,  # type: ignore[union-attr]
                                                             placed[j].start, cell.end, placed[j].bold)  # type: ignore[union-attr]
         bold = any(w.bold for p in labels for w in p)
+        if unlabelled and is_total_row(placed, rows):
+            own = TOTAL_LABEL  # the sums of the columns above, not another row of the layer above
         rows.append(GridRow(own, tuple(placed), _phrase_text(line), group, bold))
     rows = _centred_multirow(rows)
     header_text = " ".join(_phrase_text(line) for line in header_lines)
@@ -793,6 +796,42 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
     if field_of is not None and _looks_transposed(grid, field_of):
         grid = Grid(grid.bbox, grid.headers, grid.rows, caption, header_text, grid.label_header, True, ruled)
     return grid
+
+
+TOTAL_LABEL = "Total"
+DEFAULT_TOTAL_TOLERANCE = 0.005  # relative: a totals cell equals the sum of its column above within this
+
+
+def _plain_number(text: str) -> float | None:
+    t = text.replace(",", "").strip()
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def is_total_row(cells: Sequence[Cell | None], above: Sequence[GridRow]) -> bool:
+    """Whether an unlabelled row holds the sums of its columns: each of its numbers is the sum of two or more
+    numbers above it in its column. Habit: a layer-by-layer table ends in a totals row whose "(total)" is
+    printed under the numbers, not in the label column ("1,248,424 (total)" under "#parameter"); the row is
+    the whole model, not one more row of the last layer.
+
+    >>> c = lambda t: Cell(t, (0, 0, 1, 1))
+    >>> rows = [GridRow("conv1", (c("14,208"), c("3")), ""), GridRow("fire2", (c("11,920"), c("5")), "")]
+    >>> is_total_row((c("26,128"), None), rows), is_total_row((c("26,129"), c("9")), rows)
+    (True, False)
+    """
+    checked = 0
+    for j, cell in enumerate(cells):
+        value = _plain_number(cell.text) if cell is not None else None
+        if value is None:
+            continue
+        col = [_plain_number(r.cells[j].text) for r in above if j < len(r.cells) and r.cells[j] is not None]
+        nums = [v for v in col if v is not None]
+        if len(nums) < 2 or abs(sum(nums) - value) > DEFAULT_TOTAL_TOLERANCE * max(abs(value), 1.0):
+            return False
+        checked += 1
+    return checked > 0
 
 
 def _between_columns(b: BBox, cols: Sequence[tuple[float, float]], subheaded: set[int]) -> bool:

@@ -503,12 +503,114 @@ def rank_found(found: Found, model: Ranker, pages: int = 0, *, max_per_field: di
     # table rows' labels become model names only now: the evidence above read the raw label ("[12]", "(ours)")
     scored = [replace(c, model=_row_model(c.model)) if c.rule.startswith("table.") else c
               for c in score_found(found, model, pages)]
+    scored = rounded_below_precise(scored, found)
     floor = DEFAULT_MIN_RELATIVE if min_relative is None else min_relative
     capped = dedupe_and_rank(scored, max_per_field=max_per_field, min_relative=floor)
     keep = DEFAULT_PER_MODEL if per_model is None else per_model
-    if not keep:
-        return capped
-    return _with_model_slots(capped, scored, keep)
+    return distinct_values_first(_with_model_slots(capped, scored, keep) if keep else capped)
+
+
+def distinct_values_first(ranked: list[Candidate]) -> list[Candidate]:
+    """Within each (paper, field) list, values not yet shown come before repeats of a value ranked higher,
+    without changing the order within any model slot; ranks are renumbered.
+
+    The habit: a paper states its headline numbers several times (abstract, introduction, the results table,
+    the conclusion; a row read by two table readers), so the same value under two names fills the top of the
+    list twice while the paper's other facts wait below. A reviewer settles a value once; showing the next
+    distinct value instead gives each row of the list something new. The first candidate never moves, and each
+    model slot keeps its own order (``review.slots`` shows a slot's members by rank), so top-1 and the first
+    value of every slot are unchanged.
+
+    >>> cs = [Candidate("1", 1, "bleu", v, model=m, rank=r) for r, (v, m) in enumerate(
+    ...       [(28.4, "Big"), (28.4, ""), (28.4, "Big v2"), (27.3, "Base"), (41.8, "Big")], 1)]
+    >>> [(c.value, c.model, c.rank) for c in distinct_values_first(cs)]
+    [(28.4, 'Big', 1), (27.3, 'Base', 2), (41.8, 'Big', 3), (28.4, '', 4), (28.4, 'Big v2', 5)]
+    """
+    groups: dict[tuple[str, int, str], list[Candidate]] = defaultdict(list)
+    for c in ranked:
+        groups[(c.arxiv_id, c.version, RANK_GROUP.get(c.field, c.field))].append(c)
+    out: list[Candidate] = []
+    for members in groups.values():
+        rest = [(normalise_model(c.model), normalise_value(c.value), c) for c in sorted(members, key=lambda c: c.rank)]
+        queues: dict[str, list[Candidate]] = defaultdict(list)  # each slot's members, best first
+        for slot, _, c in rest:
+            queues[slot].append(c)
+        heads = dict.fromkeys(queues, 0)  # index of each slot's next member
+        shown: set[str] = set()
+        picked: list[Candidate] = []
+        while rest:
+            first_head, choice = -1, -1
+            for k, (slot, value, c) in enumerate(rest):
+                if queues[slot][heads[slot]] is not c:
+                    continue  # a slot's lower member waits for the one above it
+                if first_head < 0:
+                    first_head = k
+                if value not in shown:
+                    choice = k
+                    break
+            # the best remaining candidate always heads its slot, so first_head is set
+            slot, value, pick = rest.pop(choice if choice >= 0 else first_head)
+            heads[slot] += 1
+            shown.add(value)
+            picked.append(pick)
+        out.extend(c if c.rank == i else replace(c, rank=i) for i, c in enumerate(picked, 1))
+    return out
+
+
+def _rounds_to(precise: float, rounded: float, digits: int) -> bool:
+    """Whether ``rounded`` is ``precise`` written with ``digits`` significant digits ("4 hours" for 4.1)."""
+    return (digits > 0 and precise > 0 and precise != rounded and abs(precise - rounded) <= 0.05 * precise
+            and float(f"{precise:.{digits}g}") == rounded)
+
+
+def rounded_below_precise(scored: list[Candidate], found: Found) -> list[Candidate]:
+    """A fixed rule, not a weight: a rounded mention of a value the paper also states precisely ranks below
+    its precise twin, and its confidence counts for that twin.
+
+    The habit: the abstract and introduction round a figure ("trains in 4 hours", "~600M FLOPs") that the
+    method section or a table states exactly ("4.1 hours", "565M"), and the reviewer records the exact one.
+    ``rules.paper`` tags both (``rounded`` / ``precise``, ``paper_evidence._precise_over_rounded``); here the
+    best-scored precise twin of each rounded candidate (same field group and benchmark) takes the higher of the
+    two confidences, and the rounded one is kept at most one step (0.0001) below it. ``scored`` is ``found``
+    scored, in the same order.
+
+    >>> c = Candidate("1", 1, "training_time_hours", 4.0, raw="4 hours", confidence=0.42)
+    >>> d = replace(c, value=4.1, raw="4.1 hours", confidence=0.40)
+    >>> out = rounded_below_precise([c, d], [(c, 1.0, Evidence(tags=("rounded",))), (d, 1.0, Evidence(tags=("precise",)))])
+    >>> [(x.value, x.confidence) for x in out]
+    [(4.0, 0.4199), (4.1, 0.42)]
+    """
+    # the most confident precise candidate of each value, per field group and benchmark
+    precise: dict[tuple[str, str], dict[float, int]] = defaultdict(dict)
+    rounded: list[int] = []
+    for i, (c, _, ev) in enumerate(found):
+        if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+            if "precise" in ev.tags:
+                best = precise[_value_group(c)]
+                j = best.get(float(c.value))
+                if j is None or scored[i].confidence > scored[j].confidence:
+                    best[float(c.value)] = i
+            if "rounded" in ev.tags:
+                rounded.append(i)
+    twin_of: dict[int, int] = {}
+    memo: dict[tuple[tuple[str, str], float, int], int | None] = {}  # a paper repeats its rounded mentions
+    for i in rounded:
+        c = found[i][0]
+        key = (_value_group(c), float(c.value), significant_digits(c.raw))
+        if key not in memo:
+            twins = [j for u, j in precise.get(key[0], {}).items() if _rounds_to(u, key[1], key[2])]
+            memo[key] = max(twins, key=lambda j: (scored[j].confidence, -j)) if twins else None
+        twin = memo[key]
+        if twin is not None:
+            twin_of[i] = twin
+    if not twin_of:
+        return scored
+    conf = [c.confidence for c in scored]
+    for i, j in twin_of.items():  # the rounded mention's evidence counts for its twin
+        conf[j] = max(conf[j], scored[i].confidence)
+    for i, j in twin_of.items():
+        conf[i] = max(0.0, min(conf[i], round(conf[j] - 0.0001, 4)))
+    return [replace(c, confidence=p) if p != c.confidence else c for c, p in zip(scored, conf, strict=True)]
 
 
 def _with_model_slots(capped: list[Candidate], scored: list[Candidate], keep: int) -> list[Candidate]:

@@ -27,7 +27,7 @@ from flopmine.benchmarks import load_registry
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox
 
 from .document import Page, Table
-from .grid import Grid, GridRow, Rule, is_numeric, is_sideways, read_grids, words_from_chars
+from .grid import Grid, GridRow, Rule, is_dash, is_numeric, is_sideways, read_grids, words_from_chars
 from .normalise import find_quantities, parse_cell
 
 DEFAULT_FUZZY_CUTOFF = 90.0
@@ -905,6 +905,8 @@ def _assumed_scale(field_name: str, values: Sequence[float]) -> float:
     return 1.0
 
 
+_TOTAL_LABEL = re.compile(r"\(?\s*total\s*\)?", re.I)
+_BACKBONE_HEADER = re.compile(r"(?:backbone|base network|feature extractor|encoder|net|network)s?(?: network| model| arch\.?)?")
 _RATIO_CELL = re.compile(r"\(?\d+(?:\.\d+)?\s?[x×]\)?")
 _NAME_HEADER = re.compile(r"(?:our |baseline |best )?(?:models?|methods?|networks?|architectures?)")
 DEFAULT_GROUP_CHARS = 40  # a longer group heading is a title or a description ("YOLOv4: Optimal Speed and …")
@@ -992,6 +994,71 @@ def _mask_columns(grid: Grid, cols: list[_ColumnMatch]) -> list[_ColumnMatch]:
 _BOX_FIELDS = frozenset({"box_ap", "ap50", "ap75", "ap_s", "ap_m", "ap_l"})
 
 
+DEFAULT_SETTING_CHARS = 24  # a longer header level is a run of dataset names or a sentence, not one setting
+
+
+def column_settings(headers: Sequence[Sequence[str]], cols: Sequence[_ColumnMatch]) -> dict[int, str]:
+    """The setting of each column that shares its field and benchmark with another column of the table.
+
+    Habit: one row prints the same quantity under several sub-headers ("top-1 err" spanning "224×" and
+    "320×"; "single-scale" / "multi-scale" over AP; "val" / "test-dev"). The header levels that tell those
+    columns apart are a setting of the model, and go into its name ("SKNet-101 (224×)"): without it the
+    row's two values share one slot and one of them is always wrong. Levels that name a field are no setting.
+
+    >>> hm = HeaderMatch("top1_err")
+    >>> column_settings([("top-1 err", "224×"), ("top-1 err", "320×"), ("#P",)], [(hm, "", ""), (hm, "", ""),
+    ...                 (HeaderMatch("params"), "", "")])
+    {0: '224×', 1: '320×'}
+    """
+    groups: dict[tuple[str, str], list[int]] = {}
+    for j, (hm, _, _) in enumerate(cols):
+        if hm is not None and j < len(headers):
+            groups.setdefault((hm.field, hm.benchmark), []).append(j)
+    out: dict[int, str] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        common = set.intersection(*(set(headers[j]) for j in members))
+        # headers that differ only inside the level naming the field ("#parameter before pruning" / "… after
+        # pruning"): the words one header has and another lacks are the setting (two names of one field,
+        # "|θ|" and "#parameter", share no word and give none)
+        words = {j: re.findall(r"[a-z0-9][a-z0-9\-]+", " ".join(headers[j]).lower()) for j in members}
+        shared = set.intersection(*(set(w) for w in words.values()))
+        for j in members:
+            levels = [_setting_text(lvl) for lvl in headers[j] if lvl not in common and header_field(lvl) is None
+                      and len(lvl) <= DEFAULT_SETTING_CHARS and len(_benchmark_spans(lvl)) < 2]
+            setting = " ".join(x for x in levels if x)
+            if not setting and shared and all(header_field(lvl) is not None for lvl in headers[j] if lvl not in common):
+                setting = " ".join(w for w in words[j] if w not in shared)
+            # the test split is the headline result a paper's model is known by: it keeps the bare name, the
+            # other columns ("Dev", "val") are told apart from it
+            if setting and not _TEST_SPLIT.fullmatch(setting):
+                out[j] = setting
+    return out
+
+
+_TEST_SPLIT = re.compile(r"test(?:[\s\-](?:dev|std|set))?\d*", re.I)
+
+
+def _setting_text(level: str) -> str:
+    """A header level as a setting: a registry benchmark's name dropped (the benchmark is the slot's already),
+    the split or size kept ("COCO test-dev" → "test-dev"); another dataset's name stays ("Flowers").
+
+    >>> _setting_text("COCO test-dev"), _setting_text("224×"), _setting_text("CIFAR-10"), _setting_text("SQuAD v1.1")
+    ('test-dev', '224×', '', '')
+    """
+    rest = level
+    for s, e, bench in reversed(_benchmark_spans(level)):
+        if not bench.startswith("other:"):
+            rest = rest[:s] + " " + rest[e:]
+    rest = " ".join(rest.split()).strip(" ,;:/-")
+    # an alias may hold the split itself ("COCO test-dev"): the split is still the setting
+    return rest or " ".join(m.group(0) for m in _SPLIT_WORD.finditer(level))
+
+
+_SPLIT_WORD = re.compile(r"\b(?:test-dev\d*|test-std|minival\d*|val\d*|dev|test|valid(?:ation)?)\b", re.I)
+
+
 def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
@@ -1033,10 +1100,16 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     # ViT-L"): each row's method on that backbone or size, "MAE ViT-L"
     # columns of model names ("Model", "Our Model", "Method") among the values: a value belongs to the name left
     # of it when the row's label is no model (a dataset, a setting)
+    settings = column_settings(grid.headers, cols) if not grid.transposed else {}
+    # a "Backbone" column: detectors are known by method and backbone ("RefineDet512 ResNet-101"), and one method
+    # appears on several backbones, each its own row and model
+    backbone_cols = [j for j in range(ncol) if cols[j][0] is None and grid.headers[j]
+                     and _BACKBONE_HEADER.fullmatch(_norm_header(" ".join(grid.headers[j])))]
     name_cols = {j for j in range(ncol) if cols[j][0] is None and grid.headers[j]
                  and _NAME_HEADER.fullmatch(_norm_header(grid.headers[j][-1]))}
     named_cols = {j for j in range(ncol) if cols[j][0] is not None and grid.headers[j]
-                  and model_names_like(grid.headers[j][-1]) and header_field(grid.headers[j][-1]) is None}
+                  and model_names_like(grid.headers[j][-1]) and header_field(grid.headers[j][-1]) is None
+                  and not _benchmark_spans(grid.headers[j][-1])}  # "CIFAR-10" heads a benchmark, not a backbone
     for row in grid.rows:
         row_hm = header_field(row.label) if row.label and len(row.label) <= 30 and not model_names_like(row.label) \
             else None
@@ -1053,8 +1126,15 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                 # label alone names the model, and the short numbers are measurements ("33 ms", an FPS column)
                 descriptors = []
             model = _row_model(row, descriptors, base)
+        if _TOTAL_LABEL.fullmatch(row.label) and family:
+            model = family  # the totals row of a layer-by-layer table is the whole model the caption names
         if not row.label.startswith("+"):
             base = row.label
+        for k in backbone_cols:
+            bone = row.cells[k].text if k < len(row.cells) and row.cells[k] is not None else ""
+            bone = clean_row_label(bone)
+            if model and bone and not is_numeric(bone) and not is_dash(bone) and bone.lower() not in model.lower():
+                model = f"{model} {bone}"
         metric_col = -1
         for j, cell in enumerate(row.cells):
             if cell is None or j >= ncol:
@@ -1078,6 +1158,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                 cell_model = f"{model} {grid.headers[j][-1]}"
             else:
                 cell_model = model
+            if j in settings and not transposed and cell_model and settings[j] not in cell_model:
+                cell_model = f"{cell_model} ({settings[j]})"
             pairs = [(cell.text, hm)]
             parts = _MULTI_SPLIT.split(cell.text)
             heads = _MULTI_SPLIT.split(grid.headers[j][-1]) if grid.headers[j] else []

@@ -33,7 +33,7 @@ from flopmine.types import Candidate
 from .annotations import PAPER_FACTS_FILE
 from .decision import ADD, EXPORTED_COLUMN, FORCE, REVIEW_COLUMNS, Decision, exported_state, format_value
 from .offer import paper_view, stored_paper_benchmarks
-from .renames import Renames, renamed_model
+from .renames import Rename, Renames, renamed_model
 from .slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, ShownRow, shown_slots, slot_of
 from .store import Attached, attach, cached_renames, candidate_order, refresh
 
@@ -173,6 +173,11 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
     if top is not None and top < 1:
         raise ReviewError(f"--top must be at least 1 (got {top}); use --all to show every candidate")
     refresh(conn, home)  # the decision cache mirrors annotations/ (read per paper below)
+    # the model renames by paper, read once before the read transaction (``cached_renames`` checks the
+    # schema with a script, which would commit it); reviewers write a few per paper, not one per candidate
+    renames_of: dict[str, dict[tuple[str, str], Rename]] = {}
+    for key, rename in cached_renames(conn).items():
+        renames_of.setdefault(key[0], {})[key] = rename
     header = [*REVIEW_COLUMNS, *SLOT_COLUMNS]
     rows = pending = hidden = n_slots = n_papers = hidden_slots = added = 0
     left_out: dict[str, int] = {}
@@ -191,7 +196,7 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
                 candidates = paper_candidates(conn, arxiv_id, version, benchmark)
                 if candidates:
                     attached, _ = attach(candidates, paper_decisions(conn, candidates))
-                    renames = cached_renames(conn, arxiv_id)
+                    renames = renames_of.get(arxiv_id, {})
                     view = paper_view(attached, stored_paper_benchmarks(conn, arxiv_id, version), top=top,
                                       slot_rank=slot_rank, pending_only=pending_only, renames=renames)
                     shown, slots = view.rows, view.slots

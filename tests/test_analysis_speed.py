@@ -12,7 +12,19 @@ import statsmodels.api as sm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flopmine.analysis.build import _OURS, _fill_joined, _reprs, build_dataset, ols_line, own_model_marks
+from flopmine.analysis.build import (
+    _OURS,
+    _fill_joined,
+    _isin,
+    _join_per_row,
+    _reprs,
+    _shared_codes,
+    _text_column,
+    build_dataset,
+    ols_line,
+    own_model_marks,
+)
+from flopmine.analysis.fit import MAX_FIT_LOG10, MEASURES, POINT_COLUMNS, Problem, _lines, select_points
 from flopmine.analysis.simulate import simulate
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.types import Fact
@@ -118,3 +130,123 @@ def test_joined_cells_are_each_rows_parts_joined(parts: list[tuple[int, str]]) -
     for row in {r for r, _ in parts}:
         expected[row] = ";".join(t for r, t in parts if r == row)
     assert out.tolist() == expected
+
+
+cells = st.one_of(st.none(), st.text(max_size=5), st.sampled_from(["", "a", "A", "é", "1812.10000"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(cells, max_size=15), min_size=1, max_size=4), st.booleans())
+def test_shared_codes_are_equal_exactly_where_the_text_is(columns: list[list[str | None]], arrow: bool) -> None:
+    series = [pd.Series(c, dtype="str" if arrow else object) for c in columns]
+    codes = np.concatenate(_shared_codes(*series))
+    assert [len(c) for c in _shared_codes(*series)] == [len(c) for c in columns]
+    text = [None if pd.isna(v) else v for s in series for v in s.tolist()]
+    for i, a in enumerate(text):  # the straightforward definition: the same text (or both missing), the same code
+        for j, b in enumerate(text):
+            assert (codes[i] == codes[j]) == (a == b), (a, b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-2**62, 2**62), max_size=40), st.lists(st.integers(-2**62, 2**62), max_size=40),
+       st.integers(0, 40))
+def test_isin_is_numpys_isin(values: list[int], among: list[int], shared: int) -> None:
+    a = np.array(values + among[:shared], dtype="int64")
+    b = np.array(among, dtype="int64")
+    assert _isin(a, b).tolist() == np.isin(a, b).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20), st.one_of(st.text(max_size=4), st.sampled_from(["", "b", "B", "é", "a;b"]))),
+                max_size=60))
+def test_each_rows_cell_is_its_distinct_texts_sorted_and_joined(parts: list[tuple[int, str]]) -> None:
+    rows = np.array([r for r, _ in parts], dtype="int64")
+    texts = np.array([t for _, t in parts] or [], dtype=object)
+    expected = [";".join(sorted({t for r, t in parts if r == row and t})) for row in range(21)]
+    assert _join_per_row(rows, texts, 21).tolist() == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=5), st.floats(allow_nan=True), st.integers(-9, 9)), max_size=20),
+       st.sampled_from(["str", "object", "string", "python-str", "float"]))
+def test_a_text_column_is_the_object_round_trip(cells: list[object], kind: str) -> None:
+    if kind in ("str", "string", "python-str"):
+        values = [None if c is None or (isinstance(c, float) and c != c) else str(c) for c in cells]
+        dtype = {"str": str, "string": "string", "python-str": pd.StringDtype("python", na_value=np.nan)}[kind]
+        column = pd.Series(values, dtype=dtype)
+    elif kind == "float":
+        column = pd.Series([c if isinstance(c, float) else np.nan for c in cells], dtype="float64")
+    else:
+        column = pd.Series(cells, dtype=object)
+    expected = column.astype(object).where(column.notna(), "").astype(str)
+    got = _text_column(column)
+    assert got.dtype == expected.dtype and got.tolist() == expected.tolist()
+
+
+# select_points as it was before its checks became boolean masks: each check drops its rows from what is left
+def reference_select_points(df: pd.DataFrame, benchmark: str, measure: str) -> tuple[pd.DataFrame, list[Problem]]:
+    problems: list[Problem] = []
+    cols = [c for c in MEASURES[measure] if c in df.columns]
+    # only the columns the fits and figures read: copying every dataset column per benchmark is the slow part
+    keep = [c for c in (*POINT_COLUMNS, *cols) if c in df.columns]
+    sub = df.loc[df["benchmark"] == benchmark, keep]
+    if not cols:
+        problems.append(Problem(benchmark, measure, f"dataset has no {' or '.join(MEASURES[measure])} column"))
+        return sub.iloc[0:0].assign(compute=[]), problems
+    compute = sub[cols[0]]
+    for c in cols[1:]:
+        compute = compute.where(compute.notna(), sub[c])
+    sub = sub.assign(compute=compute)
+    has = sub[sub["compute"].notna()]
+    if has.empty and len(sub):
+        hint = {"per_pass": "flops or mult_adds to derive it",
+                "hardware_burden": "hardware_count × hardware_gflops (or a catalog hardware name) × "
+                                   "training_time_hours to derive it"}[measure]
+        problems.append(Problem(benchmark, measure, f"no row has {' or '.join(MEASURES[measure])} (nor {hint})"))
+    flagged = has[has["_implausible"]]
+    if len(flagged):
+        problems.append(Problem(benchmark, measure, f"{len(flagged)} implausible row(s) left out (see the problems "
+                                f"table; {_lines(flagged)})", tuple(flagged["line"])))
+        has = has.drop(flagged.index)
+    overflow = has[(has["compute"] > 0) & ~(np.log10(has["compute"].where(has["compute"] > 0)) <= MAX_FIT_LOG10)]
+    if len(overflow):
+        values = ", ".join(f"{v:.3g}" for v in overflow["compute"].head(3))
+        problems.append(Problem(benchmark, measure, f"{len(overflow)} row(s) whose compute overflows the fit left out "
+                                f"(kept even if forced: {values} is beyond 1e{MAX_FIT_LOG10:g} GFLOP, more than any "
+                                f"computer can have run; {_lines(overflow)})", tuple(overflow["line"])))
+        has = has.drop(overflow.index)
+    bad_compute = has[~(has["compute"] > 0) | ~np.isfinite(has["compute"])]
+    if len(bad_compute):
+        problems.append(Problem(benchmark, measure, f"{len(bad_compute)} row(s) with non-positive compute skipped "
+                                f"({_lines(bad_compute)})", tuple(bad_compute["line"])))
+    has = has.drop(bad_compute.index)
+    no_err = has[has["error"].isna()]
+    if len(no_err):
+        problems.append(Problem(benchmark, measure, f"{len(no_err)} row(s) without an error value skipped "
+                                f"({_lines(no_err)})", tuple(no_err["line"])))
+    bad_err = has[has["error"].notna() & ~((has["error"] > 0) & (has["error"] < 1))]
+    if len(bad_err):
+        problems.append(Problem(benchmark, measure, f"{len(bad_err)} row(s) with error outside (0, 1) skipped "
+                                f"({_lines(bad_err)})", tuple(bad_err["line"])))
+    ok = has.drop(no_err.index).drop(bad_err.index)
+    return ok, problems
+
+
+point_values = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -1.0, 0.5, 1e45, 2.0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(point_values, point_values, point_values, st.booleans(), st.sampled_from(["a", "b"])),
+                max_size=40), st.sampled_from(["per_pass", "hardware_burden"]))
+def test_select_points_is_the_check_by_check_drop(rows: list[tuple[float, float, float, bool, str]], measure: str
+                                                   ) -> None:
+    frame = pd.DataFrame({
+        "benchmark": pd.Series([r[4] for r in rows], dtype=str), "arxiv_id": [f"2001.{i:05d}" for i in range(len(rows))],
+        "model": "m", "error": [r[0] for r in rows], "year": 2020.0, "month": 1.0, "year_frac": 8.0,
+        "line": np.arange(len(rows)) + 2, "_implausible": [r[3] for r in rows], "_imputed": False,
+        "gflops_per_pass": [r[1] for r in rows], "gflops_imputed": [r[2] for r in rows],
+        "hardware_burden_gflop": [r[2] for r in rows]}, index=pd.RangeIndex(len(rows)))
+    got, got_problems = select_points(frame, "a", measure)
+    expected, expected_problems = reference_select_points(frame, "a", measure)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got_problems == expected_problems

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import math
 import re
-import time
 from functools import cache
 from pathlib import Path
 
@@ -116,16 +115,13 @@ def _states(text: str, fact: Fact) -> bool:
 # ---------------------------------------------------------------- tests
 
 
-def test_deterministic_and_fast() -> None:
-    t0 = time.perf_counter()
+def test_deterministic() -> None:
     a = build_corpus()
-    elapsed = time.perf_counter() - t0
     b = build_corpus()
     assert [e.body for e in a.entries] == [e.body for e in b.entries]
     assert [e.truth for e in a.entries] == [e.truth for e in b.entries]
     assert [e.paper for e in a.entries] == [e.paper for e in b.entries]
     assert build_corpus(seed=7, n_papers=6).entries[0].body != build_corpus(n_papers=6).entries[0].body
-    assert elapsed < 10.0, f"building the corpus took {elapsed:.2f} s"
 
 
 def test_counts(corpus: DemoCorpus) -> None:

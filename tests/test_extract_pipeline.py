@@ -320,7 +320,7 @@ def test_extract_through_a_dask_cluster(tmp_path: Path, monkeypatch: pytest.Monk
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as cluster:
         code, out = _cli("--home", str(home), "extract", str(d), "--scheduler", cluster.scheduler_address,
-                         "--timeout", "10")  # the first task also loads the rules: room for a busy machine
+                         "--timeout", "30")  # the first task also loads spaCy and the rules: room for a busy machine (10 s failed at load 9-12)
     assert code == 1, out
     conn = connect(home / "flopmine.sqlite")
     rows = dict(conn.execute("SELECT arxiv_id, status FROM extractions").fetchall())

@@ -8,19 +8,8 @@ import pytest
 
 from flopmine.extract.grid import Rule, Word, build_grid, read_grids
 from flopmine.extract.tables import grid_facts, header_field
-
-CHAR_W = 4.5  # width of one character in the synthetic layouts
-
-
-def _row(y: float, cells: list[tuple[float, str]]) -> list[Word]:
-    """Words of one table line: each cell's text starts at its x, words one space apart."""
-    out = []
-    for x, text in cells:
-        pos = x
-        for part in text.split(" "):
-            out.append(Word(part, pos, y, pos + CHAR_W * len(part), y + 7.0))
-            pos += CHAR_W * (len(part) + 1)
-    return out
+from tests.support.words import CHAR_W
+from tests.support.words import table_line as _row
 
 
 def _facts(grid) -> dict[tuple[str, str], float]:  # noqa: ANN001

@@ -252,3 +252,37 @@ def test_export_holds_one_paper_at_a_time_not_the_store(tmp_path: Path) -> None:
         conn.close()
         assert report.papers == n and report.rows == 6 * n
     assert peaks[1] < 2 * peaks[0], peaks  # 15 times the candidates, not 15 times the memory
+
+
+def test_export_reads_the_store_in_one_read_transaction(store: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    """Every paper is read in the same snapshot: the read transaction begun before the first paper is still
+    open at the last (reading a paper's renames used to check the schema with a script, which commits it)."""
+    open_at: list[bool] = []
+    review.export(store, home, tmp_path / "t", progress=lambda *_: open_at.append(store.in_transaction))
+    assert len(open_at) == 10 and all(open_at)
+    assert not store.in_transaction  # and it is ended after
+
+
+def test_each_candidates_id_and_fact_key_are_hashed_once_per_export(
+        store: sqlite3.Connection, home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 20: an export hashed each candidate's id about 8 times and its fact key twice (sorting, reading its
+    decisions, attaching them, grouping its slot): half of its CPU. A candidate computes them once."""
+    from flopmine import types
+
+    calls = {"candidate_id": 0, "fact_key": 0}
+    for name in calls:
+        real = getattr(types, name)
+
+        def counting(*args: object, _real: object = real, _name: str = name) -> str:
+            calls[_name] += 1
+            return _real(*args)  # type: ignore[operator]
+
+        monkeypatch.setattr(types, name, counting)
+    report = review.export(store, home, tmp_path / "h", top=None, slot_rank=None)
+    read = store.execute(f"SELECT COUNT(*) FROM ({_ACTIVE_CANDIDATES})").fetchone()[0]
+    assert report.rows >= read > 0
+    assert calls["candidate_id"] <= read and calls["fact_key"] <= read, (calls, read)
+
+
+_ACTIVE_CANDIDATES = """SELECT c.candidate_id FROM candidates c JOIN (SELECT arxiv_id, MAX(version) AS version FROM
+extractions WHERE status = 'ok' GROUP BY arxiv_id) a ON a.arxiv_id = c.arxiv_id AND a.version = c.version"""

@@ -677,8 +677,8 @@ def test_a_large_stores_first_page_builds_one_paper_and_the_walk_matches_the_who
         assert walk.loaded < 10
         walk.with_decision(first.candidate_id, "accept")
         whole = whole.with_decision(first.candidate_id, "accept")
-        server._fill(walk, conn)  # the background pass, here in the foreground
-        assert walk.complete and walk.progress == whole.progress
+        server._count(walk, conn)  # the background pass, here in the foreground
+        assert walk.counted and not walk.complete and walk.progress == whole.progress
         assert walk.decision(first.candidate_id) == "accept"  # the pass did not overwrite a paper read before
         ids = tuple(i for p in walk.papers for i in walk.paper(p).ids)
         assert ids == whole.ids
@@ -704,9 +704,9 @@ def test_a_large_stores_first_page_then_counts_from_the_background(tmp_path: Pat
         assert f"paper 1 of {papers}" in first
         walk = app.state.review.walk(connect(home.db_path))
         for th in threading.enumerate():
-            if th.name == "review-walk-fill":
+            if th.name == "review-walk-count":
                 th.join(timeout=120)
-        assert walk.complete
+        assert walk.counted and not walk.complete  # counted, and no paper's walk kept for it
         # paper 2: its 5 top1_acc (accept, reject, 3 superseded) and flops; paper 3: 6 rejects; paper 5: flops
         total, done = papers * 6, 6 + 6 + 1
         assert walk.progress == (done, total)

@@ -576,19 +576,6 @@ def test_training_on_reviewers_decisions_moves_an_unseen_papers_ranking() -> Non
     assert top.value == 450.0
 
 
-def test_ranking_a_candidate_takes_well_under_a_millisecond() -> None:
-    import time
-
-    from flopmine.extract.ranking import default_model, rank_found
-    from flopmine.extract.rules.paper import collect
-
-    doc = _setup_paper(1, 300, 90)
-    found = collect(doc) * 200
-    start = time.perf_counter()
-    rank_found(found, default_model(), doc.page_count)
-    assert (time.perf_counter() - start) / len(found) < 1e-3
-
-
 def test_table_rows_give_clean_model_names(tmp_path: Path) -> None:
     """Row labels lose citation marks and daggers; a label that is a column word or a layer is no model."""
     from flopmine.extract.pdf import read_document

@@ -77,9 +77,11 @@ def test_multi_level_header_path_and_scale_from_header() -> None:
     assert grid is not None
     assert grid.headers[0] == ("top-1 err (%)", "224×") and grid.headers[1] == ("top-1 err (%)", "320×")
     facts = grid_facts(grid)
-    ours = [(f.field, f.value) for f in facts if f.model == "SKNet-101 (ours)"]
-    assert ours == [("top1_err", 20.19), ("top1_err", 18.40), ("params", 48.9e6), ("flops", pytest.approx(8.46e9))]
-    ev = next(f.evidence for f in facts if f.model == "SKNet-101 (ours)")
+    ours = [(f.model, f.field, f.value) for f in facts if f.model.startswith("SKNet-101 (ours)")]
+    # each error under its input size (tests/test_grid_settings.py), the size-free columns under the bare name
+    assert ours == [("SKNet-101 (ours) (224×)", "top1_err", 20.19), ("SKNet-101 (ours) (320×)", "top1_err", 18.40),
+                    ("SKNet-101 (ours)", "params", 48.9e6), ("SKNet-101 (ours)", "flops", pytest.approx(8.46e9))]
+    ev = next(f.evidence for f in facts if f.model.startswith("SKNet-101 (ours)"))
     assert ev.startswith("SKNet-101 (ours) 20.19 18.40 48.9M 8.46 [") and "#P GFLOPs" in ev
 
 
@@ -269,7 +271,7 @@ def test_booktabs_pdf_two_level_header_and_header_scale(tmp_path: Path) -> None:
                    [(76, "Our-Net"), (245, "20.8"), (295, "19.3"), (360, "27.5"), (430, "4470")]],
                   "Table 1: ImageNet validation error.")
     got = {(c.model, c.field, c.value) for c in _table_candidates(pdf)}
-    assert {("Our-Net", "top1_err", 20.8), ("Our-Net", "top1_err", 19.3), ("Our-Net", "params", 27.5e6),
+    assert {("Our-Net (224)", "top1_err", 20.8), ("Our-Net (320)", "top1_err", 19.3), ("Our-Net", "params", 27.5e6),
             ("Our-Net", "flops", 4470e6)} <= got
 
 

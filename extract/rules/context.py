@@ -5,11 +5,15 @@ Pure functions over page text; the ranking (``extract.ranking``) turns these int
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ..document import Document
+from flopmine.benchmarks import load_registry
+
+from ..document import Document, Page
+from ..tables import OTHER_DATASETS
 
 # A heading line: optional number ("4.2", "IV.", "A."), then the title on a line of its own.
 _HEADING = re.compile(r"^\s*(?:(?:\d+(?:\.\d+)*|[IVX]+|[A-H](?:\.\d+)*)\.?\s+)?([A-Z][A-Za-z0-9 &:\-]{2,60})\s*$")
@@ -144,16 +148,75 @@ def model_names(text: str) -> list[str]:
     ['EfficientNet-B7', 'ResNet-152', 'GPipe']
     >>> model_names("Built on PyTorch and trained on four GTX 1080 GPUs with Adam.")
     []
+    >>> model_names("We train ConvNeXts and SENets; our Effi-cientNetV2 wins.")
+    ['ConvNeXt', 'SENet', 'EfficientNetV2']
     """
     out = []
+    if "-" in text:
+        text = _BROKEN_CAMEL.sub(r"\1\2", text)  # "our Effi-cientNetV2": a name hyphenated at a line end
     for m in MODEL_NAME.finditer(text):
         name = m.group(0)
         if name in _STOP_NAMES or len(name) < 3:
             continue
         if name.isalpha() and name[0].isupper() and name[1:].islower():
             continue  # a capitalised English word ("Residual"), not a model name
-        out.append(name)
+        if never_a_model(name):
+            continue
+        out.append(_PLURAL.sub("", name))
     return out
+
+
+_BROKEN_CAMEL = re.compile(r"\b([A-Z][a-z]{1,12})-([a-z]+[A-Z])")
+# "We train ConvNeXts for 300 epochs", "SENets", "BiLSTMs": the family in the plural is the family
+_PLURAL = re.compile(r"(?:(?<=[A-Z])|(?<=Net)|(?<=Xt))s$")
+
+
+@functools.lru_cache(maxsize=320)  # more than a document's pages (extract.pdf reads up to 300)
+def _page_names(text: str) -> tuple[str, ...]:
+    """``model_names`` of a whole page, kept for a document's pages: the paper-level passes read each page twice."""
+    return tuple(model_names(text))
+
+
+# Words shaped like model names that name something else. Papers write the dataset a model is trained on
+# ("300 epochs on ImageNet-1k", "IN-21k", "JFT-300M", "LibriSpeech 960h"), the metric ("Top-1", "AP50",
+# "WER"), the machine ("8 V100", "TPUv3 with 8 cores", "6 DGX-2 machines", "64 Intel KNL instances"), the
+# numeric format ("FP16"), generic words in capitals ("a CNN", "DDP", a "4.1 MODEL SETUP" heading), layers
+# ("MaxPool", "RoIAlign") and the venues of the references ("CVPR", "CoRR") right next to the numbers; none of
+# them is the model a number belongs to.
+_NOT_MODEL_SHAPE = re.compile(
+    r"(?:IN|ImageNet|ILSVRC|JFT|IG|YFCC|LAION|CC|WMT|COCO|MS-COCO|CIFAR|PASCAL|VOC|LibriSpeech|Kinetics|C4)"
+    r"(?:[\s\-']?\d+[kKMBh]?|[\s\-]?(?:ReaL|V2|Val|Test|Train))*"
+    r"|(?:Top|AP|APs|APm|APl|AR|mAP|WER|CER|BLEU|EM|IoU|FPS|PPL)[\s\-]?\d*"
+    r"|(?:DGX|NVDIA|NVIDIA|TPUv?\d*|GPUs?|CPUs?|KNL|FP|BF|INT)[\s\-]?\d*"
+    r"|CNNs?|RNNs?|DNNs?|DDP|SETUP|MODEL|RESULTS|EXPERIMENTS|DETAILS|TRAINING|IMPLEMENTATION|ABLATION|"
+    r"R[oO]I\w*|ICLR|IEEE|CVPR|ICCV|ECCV|NIPS|NeurIPS|ICML|ACL|EMNLP|NAACL|AAAI|IJCAI|CoRR|ACM|TPAMI|IJCV|JMLR|"
+    r"ICASSP|INTERSPEECH|Interspeech|WSJ|DailyMail|BPE|MaxPool|AvgPool|DepthConcat|FC|Conv\d*|Softmax|FAIR|NER|EOS|NMS|IOU|MMI|SOTA|"
+    r"AdaDelta|Adadelta|AdaGrad|LAMB|LARS|Nesterov|Momentum|ReLU|GELU|BatchNorm|LayerNorm|Dropout|DropBlock|SyncBN")
+
+
+# "(Re-7Due to the memory issue": a footnote mark glued to the next sentence's first word
+_FOOTNOTE_GLUED = re.compile(r"-\d+[A-Z][a-z]{2,}$")
+
+
+@functools.lru_cache(maxsize=4096)
+def never_a_model(name: str) -> bool:
+    """Whether a model-shaped name is a dataset or benchmark, a metric, a device or a generic word.
+
+    >>> [n for n in ("ImageNet-1K", "IN-21k", "Top-1", "AP50", "V100", "TPUv3", "DGX-2", "CIFAR-10", "SETUP", "Re-7Due")
+    ...  if not never_a_model(n)]
+    []
+    >>> [never_a_model(n) for n in ("ResNet-50", "BiDAF", "ViT-L", "EfficientNetV2", "TinyBERT", "T5-Base")]
+    [False, False, False, False, False, False]
+    """
+    if _NOT_MODEL_SHAPE.fullmatch(name) or OTHER_DATASETS.fullmatch(name) or _FOOTNOTE_GLUED.search(name):
+        return True
+    low = name.lower()
+    if any(low == alias.lower() for b in load_registry().values() for alias in (b.name, *b.aliases)):
+        return True
+    from flopmine.hardware import match_hardware
+
+    hit = match_hardware(name)
+    return hit is not None and hit.score >= 100
 
 
 # A size suffix glued to a family name by small caps: "BERTLARGE", "BERTBASE", "RoBERTaLARGE".
@@ -164,6 +227,42 @@ def _stem(name: str) -> str:
     """The family part of a model name: "ResNet-152" → "resnet", "EfficientNet-B7" → "efficientnet",
     "BERTLARGE" → "bert"."""
     return _SIZE_SUFFIX.sub("", re.split(r"[\-\s]|(?<=[a-uw-z])(?=\d)", name, maxsplit=1)[0]).lower().rstrip("s")
+
+
+def first_page_title(page: Page) -> str:
+    """The title printed on page 1, for a paper whose metadata has none (a folder of PDFs): ``extract.pdfmeta``'s
+    rule (the largest type in the top half of the page) on the lines of the page's text and character boxes,
+    within its first ``pdfmeta.DEFAULT_MAX_TITLE_CHARS`` characters. "" when the page has no character boxes.
+
+    >>> lines = [("SpanBERT: Improving Pre-training", 17.0), ("by Representing Spans", 17.0), ("Ann Author", 11.0)]
+    >>> text = "\\n".join(t for t, _ in lines)
+    >>> boxes = [b for t, h in lines for b in [(0.0, 20.0 * h, 5.0, 20.0 * h + h)] * len(t) + [None]]
+    >>> first_page_title(Page(1, text, height=792.0, char_boxes=tuple(boxes)))
+    'SpanBERT: Improving Pre-training by Representing Spans'
+    """
+    from ..pdfmeta import DEFAULT_MAX_TITLE_CHARS, TextLine, title_from_lines
+
+    if not page.char_boxes:
+        return ""
+    lines: list[TextLine] = []
+    pos = 0
+    for line in page.text[:DEFAULT_MAX_TITLE_CHARS].split("\n"):
+        boxes = [b for b in page.char_boxes[pos:pos + len(line)] if b is not None and b[3] > b[1]]
+        pos += len(line) + 1
+        if line.strip() and boxes:
+            heights = sorted(b[3] - b[1] for b in boxes)
+            lines.append(TextLine(line.strip(), heights[len(heights) // 2], min(b[1] for b in boxes)))
+    height = page.height or max((ln.top for ln in lines), default=0.0) * 2
+    return title_from_lines(lines, height) if lines else ""
+
+
+# "We propose ShuffleNet", "we introduce the Bi-Directional Attention Flow (BIDAF) network", "a new model,
+# called TinyBERT": how a paper names its own model on its first pages.
+_PROPOSE = re.compile(r"\b(?:[Ww]e (?:propose|introduce|present|develop|design)|[Tt]his (?:paper|work) (?:proposes|"
+                      r"introduces|presents)|(?:called|named|dubbed|termed)|we (?:call|name|dub|term)(?: (?:it|them))?)"
+                      r"\b", re.S)
+DEFAULT_PROPOSE_PAGES = 2  # the abstract and introduction
+DEFAULT_PROPOSE_CHARS = 70  # the name comes within this many characters of the verb
 
 
 def own_model_stems(doc: Document) -> dict[str, float]:
@@ -179,20 +278,68 @@ def own_model_stems(doc: Document) -> dict[str, float]:
     scores: dict[str, float] = {}
     title = doc.title or ""
     head = title.split(":")[0] if ":" in title else ""
+    if not title and doc.pages:
+        # no metadata (a folder of PDFs): only the printed title's "Name: …" head is trusted, since the largest
+        # type on page 1 is sometimes the authors or a heading
+        printed = first_page_title(doc.pages[0])
+        head = printed.split(":")[0] if ":" in printed and len(printed.split(":")[0].split()) <= 2 else ""
     for name in model_names(head) or ([head.strip()] if head.strip() and len(head.split()) == 1 else []):
         scores[_stem(name)] = 1.0
     for name in model_names(title):
         scores.setdefault(_stem(name), 0.8)
     for name in model_names(doc.abstract or ""):
         scores.setdefault(_stem(name), 0.6)
+    for page in doc.pages[:DEFAULT_PROPOSE_PAGES]:
+        for m in _PROPOSE.finditer(page.text):
+            window = page.text[m.end():m.end() + DEFAULT_PROPOSE_CHARS]
+            # "the Bi-Directional Attention Flow (BIDAF) network": the short name in brackets is the model's
+            names = model_names("".join(re.findall(r"\(([^()]{2,30})\)", window))) or model_names(window)
+            for name in names[:1]:
+                scores[_stem(name)] = max(scores.get(_stem(name), 0.0), 0.9)
     counts: Counter[str] = Counter()
     for page in doc.pages:
-        counts.update(_stem(n) for n in model_names(page.text))
+        counts.update(_stem(n) for n in _page_names(page.text))
     if counts:
         top = counts.most_common(1)[0][1]
         for stem, c in counts.most_common(8):
             scores[stem] = max(scores.get(stem, 0.0), 0.7 * c / top)
     return scores
+
+
+DEFAULT_OWN_DOMINANCE = 2.0  # the top family must be named this many times as often as the next to be "the" model
+
+
+def own_model_name(doc: Document, own: dict[str, float] | None = None) -> str:
+    """The paper's one own model family, as the paper spells it (bare when it is ever written bare, else its most
+    frequent form), when one family clearly dominates: named in the title or as what the paper proposes, or named
+    ``DEFAULT_OWN_DOMINANCE`` times as often as any other family; else "".
+
+    A paper about one model writes "The model has about 2.6 million parameters" without naming it again.
+
+    >>> d = Document.from_texts(["BiDAF uses attention. BiDAF is fast. BiDAF wins. We compare to R-Net."])
+    >>> own_model_name(d)
+    'BiDAF'
+    >>> own_model_name(Document.from_texts(["ResNet-50 and VGG-16 and ResNet-101 and VGG-19"]))
+    ''
+    """
+    own = own_model_stems(doc) if own is None else own
+    surfaces: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
+    for page in doc.pages:
+        for n in _page_names(page.text):
+            surfaces[n] += 1
+            counts[_stem(n)] += 1
+    if not counts:
+        return ""
+    ranked = counts.most_common(2)
+    top = max(own, key=lambda k: (own[k], counts.get(k, 0)), default=ranked[0][0])
+    titled = own.get(top, 0.0) >= 0.8
+    runner_up = max((c for k, c in counts.items() if k != top), default=0)
+    if not titled and counts.get(top, 0) < DEFAULT_OWN_DOMINANCE * max(1, runner_up):
+        return ""
+    # the family as written bare ("ResNet"), when the paper writes it so: which variant a sentence means is not known
+    forms = [(_stem(n) == n.lower().rstrip("s"), c, n) for n, c in surfaces.items() if _stem(n) == top]
+    return max(forms)[2] if forms else ""
 
 
 _OURS = re.compile(r"\b(?:we|our|ours|us|this paper|this work|proposed)\b", re.IGNORECASE)

@@ -12,7 +12,7 @@ from .context import (
     mentions_ours,
     sentence_bounds,
 )
-from .text_rules import _TRAIN, _snippet
+from .text_rules import _INFER, _TRAIN, _snippet
 from .version import RULE_VERSION
 
 
@@ -33,6 +33,9 @@ def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str,
             section=sections.kind(page_index, raw_start), ours=mentions_ours(sentence),
             citation=has_citation(clean[max(s, m.start - 60):min(e, m.end + 40)]),
             train_context=bool(_TRAIN.search(sentence)),
+            # "FPS on a 2080 Ti", "throughput is measured on a single V100": the device that timed inference,
+            # which is the training one only when the paper names no other
+            inference=bool(_INFER.search(sentence)) and not _TRAIN.search(sentence),
             tags=("device_unit",) if m.unit in ("gpu", "chip", "core", "board", "device") else (),
         )
         weight = 0.7 * (m.match.score / 100 if m.match is not None else 0.5)

@@ -24,7 +24,7 @@ from .benchmark_names import (
     _nearest_benchmark,
     _setup_benchmark,
 )
-from .context import own_model_stems, section_map
+from .context import own_model_name, own_model_stems, section_map
 from .engine import engine
 from .hardware_mentions import _hardware_candidates
 from .paper_evidence import (
@@ -47,6 +47,7 @@ def collect(doc: Document) -> Found:
     eng = engine()
     sections = section_map(doc)
     own = own_model_stems(doc)
+    own_name = own_model_name(doc, own)
     all_spots: Counter[str] = Counter()
     cleaned = []
     for page in doc.pages:
@@ -61,7 +62,8 @@ def collect(doc: Document) -> Found:
     found: list[tuple[Candidate, float, Evidence]] = []
     for i, page in enumerate(doc.pages):
         clean, idx, spots = cleaned[i]
-        for c, w, ev, pos in _page_candidates(doc, page, i, eng, sections, own, main_bench, pretrains, (clean, idx)):
+        for c, w, ev, pos in _page_candidates(doc, page, i, eng, sections, own, main_bench, pretrains, (clean, idx),
+                                             own_name):
             if c.field in METRIC_FIELDS:
                 bench = _nearest_benchmark(spots, pos, "")
                 if not bench:

@@ -9,6 +9,7 @@ from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 from ..document import Document, Page
 from ..evidence import Evidence
 from ..normalise import clean_text
+from .benchmark_names import _SETUP_FIELDS
 from .context import (
     _SIZE_SUFFIX,
     SectionMap,
@@ -53,9 +54,103 @@ _NOT_A_MODEL = re.compile(r"^\s*(?:human|oracle|baseline|previous|prior|sota|sta
                           r"pre-\w+ sota|random|chance|majority)\b", re.I)
 
 
+_OWN_NUMBER = re.compile(r"\s?[(:]?\s?\d")
+_COMPARED = re.compile(r"\b(?:outperform\w*|than|over|compared|comparable|on par|similar|close to|match\w*|vs\.?|"
+                       r"versus|surpass\w*|beat\w*|"
+                       r"exceed\w*|improv\w*|better|worse|against|unlike|relative to|of)\b", re.I)
+
+
+_TEMPLATE = re.compile(r"\b(?:following|like|as in|same as|based on)\s+(?:the\s+)?$", re.I)
+# "distillation for 3 epochs with the supervision from a pre-trained BERTBASE teacher": the teacher is not trained
+_TEACHER = re.compile(r"\s*(?:teacher|oracle)\b", re.I)
+
+
+def _name_at(text: str, name: str) -> int:
+    """Where ``name`` (as ``model_names`` returns it: plural and line-end hyphen dropped) starts in ``text``."""
+    at = text.find(name)
+    if at < 0 and name:
+        m = re.search(re.escape(name[:4]), text)
+        at = m.start() if m else -1
+    return at
+DEFAULT_CARRY_SENTENCES = 2  # sentences looked back for the model a name-less sentence speaks of
+DEFAULT_CARRY_CHARS = 400
+# "the model", "this network", "our models": the sentence speaks of a model it does not name
+_MODEL_NOUN = r"\s+(?:\w+\s+)?(?:models?|networks?|architectures?|systems?|detectors?|encoders?)\b"
+_THE_MODEL = re.compile(r"\b(?:the|our|each|final|proposed)" + _MODEL_NOUN, re.I)
+_THIS_MODEL = re.compile(r"\b(?:this|that|such|the resulting)" + _MODEL_NOUN, re.I)
+
+
+def _carried_model(text: str, start: int, sentence: str, own: dict[str, float], own_name: str) -> str:
+    """The model a sentence without a model name speaks of: "this model" is the last one named in the
+    ``DEFAULT_CARRY_SENTENCES`` sentences before it; "we", "our" or "the model" is the paper's own model
+    (``own_name``) unless the name before is of its family; else the name before, or "".
+
+    >>> t = "We stack the blocks into a 50-layer ResNet-50. This model has 3.8 billion FLOPs."
+    >>> _carried_model(t, t.find("This"), "This model has 3.8 billion FLOPs.", {}, "")
+    'ResNet-50'
+    >>> _carried_model("x. The model has about 2.6 million parameters.", 3, "The model has about 2.6 million "
+    ...                "parameters.", {"bidaf": 0.7}, "BiDAF")
+    'BiDAF'
+    """
+    lo = start
+    for _ in range(DEFAULT_CARRY_SENTENCES):
+        if lo <= 0 or start - lo > DEFAULT_CARRY_CHARS:
+            break
+        lo = sentence_bounds(text, max(0, lo - 2), max(0, lo - 1))[0]
+    before = model_names(text[max(lo, start - DEFAULT_CARRY_CHARS):start])
+    carried = before[-1] if before else ""
+    if _THIS_MODEL.search(sentence):
+        return carried or own_name  # "This model has …" points back at the model just named
+    about_ours = bool(own_name) and bool(mentions_ours(sentence) or _THE_MODEL.search(sentence))
+    if about_ours and _ctx_stem(carried) != _ctx_stem(own_name):
+        # "The hidden size of the LSTM is 100. The model has 2.6M parameters": another family named just before
+        # is a part or a baseline; "the model" of a paper about one model is that model
+        return own_name
+    return carried
+
+
+# "We trained the base models for 100,000 steps … The big models were trained for 300,000 steps": a paper's own
+# model in two sizes, told apart by a size word only.
+_SIZE_VARIANT = re.compile(r"\b(?:the|our|a|each)\s+(base|big|large|small|tiny|huge|giant|medium)\s+(?:models?|"
+                           r"configurations?|variants?|versions?|networks?|setting)\b", re.I)
+
+
+def _size_variant(sentence: str, own_name: str) -> str:
+    """The own model's size variant a sentence names by a size word alone, "" when none.
+
+    >>> _size_variant("We trained the base models for a total of 100,000 steps.", "Transformer")
+    'Transformer (base)'
+    >>> _size_variant("For our big models, step time was 1.0 seconds.", ""), _size_variant("a big win", "X")
+    ('big', '')
+    """
+    m = _SIZE_VARIANT.search(sentence)
+    if not m:
+        return ""
+    size = m.group(1).lower()
+    return f"{own_name} ({size})" if own_name else size
+
+
+# "Our 34-layer baseline has 3.6 billion FLOPs", "a residual network with 34 parameter layers (3.6 billion
+# FLOPs)": vision papers name a depth variant of their own family by its number of layers.
+_DEPTH = re.compile(r"\b(\d{2,4})\s?-\s?layers?\b|\bwith\s+(\d{2,4})\s+(?:parameter\s+|weight(?:ed)?\s+|"
+                    r"conv(?:olutional)?\s+)?layers\b", re.I)
+
+
+def _depth_variant(before: str, own_name: str) -> str:
+    """The own family's depth variant named by its layers before a number ("ResNet-34"), "" when none.
+
+    >>> _depth_variant("Right: a residual network with 34 parameter layers (", "ResNet")
+    'ResNet-34'
+    >>> _depth_variant("Our 34- layer baseline has ", "ResNet"), _depth_variant("a 50-layer net has ", "")
+    ('ResNet-34', '')
+    """
+    found = [m.group(1) or m.group(2) for m in _DEPTH.finditer(before)]
+    return f"{own_name}-{found[-1]}" if found and own_name else ""
+
+
 def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, sections: SectionMap,
               own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = (),
-              pretrains: bool = False) -> tuple[Evidence, str]:
+              pretrains: bool = False, own_name: str = "") -> tuple[Evidence, str]:
     s, e = sentence_bounds(doc_text, m.start, m.end)
     sentence = doc_text[s:e]
     before = doc_text[s:m.num_start]
@@ -63,9 +158,37 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
     names = model_names(sentence)
     model = ""
     if names:
-        # The model named closest before the number, else the first after it.
+        # The model named closest before the number, else the first after it. A set-up number (GPUs, days,
+        # epochs, steps) belongs to the run the sentence began with: a name after it is a comparison ("trained
+        # much faster (≈ 1 day) compared to an LSTM-based model") unless it is one of the paper's own.
         before_names = model_names(before)
-        model = before_names[-1] if before_names else names[0]
+        if before_names:
+            model = before_names[-1]
+            if len(before_names) > 1 and _TEMPLATE.search(before[:before.rfind(model)]):
+                # "we train RoBERTa following the BERTLARGE architecture (…, 355M parameters)": the name after
+                # "following" is the template, the one before it the model
+                model = before_names[-2]
+        elif field not in _SETUP_FIELDS or own.get(_ctx_stem(names[0]), 0.0) >= DEFAULT_OTHER_MODEL_OWN:
+            model = names[0]
+            after = doc_text[m.num_end:e]
+            at = _name_at(after, model)
+            if at >= 0 and _TEACHER.match(after, at + len(model)):
+                model = ""
+            elif at >= 0 and (_OWN_NUMBER.match(after, at + len(model)) or _COMPARED.search(after, 0, at)):
+                # "3.6 billion FLOPs, which is only 18% of VGG-19 (19.6 billion FLOPs)": the name after the
+                # number has a number of its own; "achieves 87.3% top-1, outperforming the recent ViT": it is
+                # the model compared with; "We had an ensemble result of 3.03% …, on par with … Inception-v4":
+                # what "we" had is the paper's own model
+                model = own_name if mentions_ours(before) else ""
+    else:
+        # A sentence that names no model speaks of the one the text before it named ("… a 50-layer ResNet.
+        # This model has 3.8 billion FLOPs"), or of the paper's own one ("The model has about 2.6 million
+        # parameters"); set-up numbers stay with the paper (build puts them under its own model).
+        model = _depth_variant(before, own_name) or (
+            "" if field in _SETUP_FIELDS else _carried_model(doc_text, s, sentence, own, own_name))
+        names = [model] if model else []
+    if not model:
+        model = _size_variant(sentence, own_name) or _depth_variant(before, own_name)
     own_score = max((own.get(_ctx_stem(n), 0.0) for n in names), default=0.0)
     if model and before and len({_ctx_stem(n) for n in names}) > 1:
         # several families in one sentence ("CSPResNext50 has 20.6 M parameters, while CSPDarknet53 has
@@ -121,6 +244,29 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
     return ev, model
 
 
+# Speech corpora are sized in hours: "LibriSpeech 960h", "the Switchboard 300h task", "960 hours of read speech".
+# Those hours are data, not the time a training run took.
+_CORPUS_NAME_BEFORE = re.compile(r"(?:\b[A-Z][\w\-]*[A-Za-z]|\b[A-Z]{2,})[\s\-]?$")
+_CORPUS_HOURS_AFTER = re.compile(r"^\s*(?:of\s+(?:\w+\s+){0,2}(?:speech|audio|data|recordings?|video|transcriptions?|"
+                                 r"utterances|conversations?)\b|(?:training\s+)?(?:set|task|subset|corpus|benchmark)\b)",
+                                 re.I)
+
+
+def corpus_hours(text: str, num_start: int, end: int) -> bool:
+    """Whether a duration at ``text[num_start:end]`` is the size of a speech corpus, not a training time.
+
+    >>> t = "We achieve the best WER on the LibriSpeech 960h and Switchboard 300h tasks."
+    >>> corpus_hours(t, t.find("960"), t.find("960") + 4), corpus_hours(t, t.find("300"), t.find("300") + 4)
+    (True, True)
+    >>> t = "LibriSpeech comes with 960 hours of read speech data. Training takes 24 hours on 8 GPUs."
+    >>> corpus_hours(t, t.find("960"), t.find("960") + 9), corpus_hours(t, t.find("24"), t.find("24") + 8)
+    (True, False)
+    """
+    glued = bool(re.match(r"\d+(?:\.\d+)?\s?h\b", text[num_start:end]))
+    return (glued and bool(_CORPUS_NAME_BEFORE.search(text[max(0, num_start - 40):num_start]))) \
+        or bool(_CORPUS_HOURS_AFTER.match(text[end:end + 50]))
+
+
 def _snippet(text: str, start: int, end: int) -> str:
     half = (SNIPPET_CHARS - (end - start)) // 2
     lo = max(0, start - half)
@@ -130,18 +276,22 @@ def _snippet(text: str, start: int, end: int) -> str:
 
 def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, sections: SectionMap,
                      own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = (), pretrains: bool = False,
-                     cleaned: tuple[str, list[int]] | None = None) -> list[tuple[Candidate, float, Evidence, int]]:
+                     cleaned: tuple[str, list[int]] | None = None, own_name: str = "",
+                     ) -> list[tuple[Candidate, float, Evidence, int]]:
     """Text-rule candidates of one page, each with the offset of its number in the cleaned text.
 
-    ``cleaned``: ``clean_text(page.text)`` when the caller has it already.
+    ``cleaned``: ``clean_text(page.text)`` when the caller has it already; ``own_name``: the paper's one own
+    model (``context.own_model_name``), for sentences that speak of it without naming it.
     """
     clean, idx = cleaned if cleaned is not None else clean_text(page.text)
     out: list[tuple[Candidate, float, Evidence, int]] = []
     body_height: float | None = None  # median char height of the page, computed on first need
     for m in eng.matches(clean):
+        if m.rule.field == "training_time_hours" and corpus_hours(clean, m.num_start, m.end):
+            continue
         raw_start = idx[m.start] if m.start < len(idx) else 0
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
-        ev, model = _evidence(clean, m, page_index, raw_start, sections, own, main_bench, pretrains)
+        ev, model = _evidence(clean, m, page_index, raw_start, sections, own, main_bench, pretrains, own_name)
         compute = FIELDS[m.rule.field].kind == "compute"
         if compute and body_height is None:
             body_height = _median_height(page.char_boxes)

@@ -113,6 +113,10 @@ def analyze(
         "--extrapolate-from",
         help="Figure 4's construction: 'line' (the seed's: the fitted line's compute at today's error and at each "
         "target) or 'best-point' (start at the best fitted point and move along the slope).")] = ExtrapolateFrom.line,
+    fresh: Annotated[bool, typer.Option(
+        "--fresh", help="Run the simulation and draw every figure again. Without it a rerun reuses the simulation "
+        "of an earlier run with the same --sims and --seed (it never reads the dataset; kept in OUT/.cache) and "
+        "each figure whose inputs are unchanged (OUT/figures/.figures.json).")] = False,
 ) -> None:
     """Fit the paper's scaling laws and write the report.
 
@@ -133,7 +137,8 @@ def analyze(
     out_dir = out or home.report_dir
     with progress_bar("simulation", enabled=not st.quiet) as progress:
         done = analyze_to_dir(path, out_dir, sims=sims, seed=seed, progress=progress, points=points.value,
-                              hardware_basis=hardware_basis.value, today=given, construction=extrapolate_from.value)
+                              hardware_basis=hardware_basis.value, today=given, construction=extrapolate_from.value,
+                              cache=not fresh)
     result, paths = done.result, done.paths
     for p in result.problems:
         console_err.print(f"[yellow]warning:[/] {p}", highlight=False, markup=True, soft_wrap=True)

@@ -25,13 +25,14 @@ per-session CSRF token); the ``Host`` header must be one the server was bound to
 
 from __future__ import annotations
 
-import gc
+import contextlib
 import getpass
 import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -78,6 +79,7 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 MAX_BODY = 64 * 1024  # bytes; a decision is a few hundred
 MAX_TEXT = 2000  # characters of a corrected value or note
 EAGER_CANDIDATES = 2000  # stores up to this many candidates are walked whole before the first page (< 0.5 s)
+COUNT_PAUSE = 0.02  # seconds the background count waits before looking again whether a request is served
 MAX_DECIDE_ATTEMPTS = 5  # reads of the walk when other writers keep changing the annotations meanwhile
 
 _SECURITY_HEADERS = {
@@ -108,10 +110,29 @@ class _Server:
         return connect(self.home.db_path)
 
     # The walk is cached while neither the candidates nor the annotations change; checking the key
-    # costs a few stats and a count. A large store's walk is built paper by paper (``LazyWalk``): the
-    # first page reads one paper, and the rest is read in one background pass after it.
+    # costs a few stats and reads no candidate row. A large store's walk is built paper by paper
+    # (``LazyWalk``): the first page reads one paper, and the store-wide counts come from a background
+    # pass after it, which yields to every request (``busy``) and keeps only a count per paper.
     _cache: tuple[tuple[object, ...], LazyWalk] | None = None
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    _readers: threading.local = field(default_factory=threading.local)  # a connection per thread, see _reader
+    _busy: int = 0  # requests being served; the background count waits while there are any
+    _busy_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        """Mark a request in progress: the background count pauses until none is."""
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
+
+    @property
+    def busy(self) -> bool:
+        return self._busy > 0
 
     def _key(self, conn: sqlite3.Connection) -> tuple[object, ...]:
         return backend.store_generation(conn), backend.annotations_fingerprint(self.home)
@@ -127,57 +148,65 @@ class _Server:
             if self._cache is not None and self._cache[0] == key:
                 return self._cache[1], str(key[1])
         backend.refresh(conn, self.home)  # the decision cache mirrors the files before papers read it
-        walk = LazyWalk(backend.papers(conn, self.benchmark), self._load_paper, self._locate, self._maybe_open)
-        if int(key[0][0]) <= EAGER_CANDIDATES:  # type: ignore[index, call-overload]  # a small store: whole at once
+        walk = LazyWalk(backend.papers(conn, self.benchmark), self._load_paper, self._locate, self._next_open)
+        if backend.few_candidates(conn, EAGER_CANDIDATES):  # a small store: whole at once
             self._fill(walk, conn)
         with self._cache_lock:
             self._cache = (key, walk)
         return walk, str(key[1])
 
-    def _load_paper(self, paper: tuple[str, int]) -> list[tuple[Candidate, str, SlotKey]]:
-        conn = self.connect()
-        try:
-            return backend.paper_scope(conn, self.home, paper, self.benchmark)
-        finally:
-            conn.close()
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's connection for the walk's reads (opened once per thread: opening one checks the
+        schema, 5 ms, and a decision reads a paper, locates candidates and looks for the next open paper)."""
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = self._readers.conn = self.connect()
+        return conn
 
-    def _maybe_open(self) -> set[tuple[str, int]]:
-        conn = self.connect()
-        try:
-            backend.refresh(conn, self.home)
-            return backend.maybe_open(conn)
-        finally:
-            conn.close()
+    def _load_paper(self, paper: tuple[str, int]) -> list[tuple[Candidate, str, SlotKey]]:
+        return backend.paper_scope(self._reader(), self.home, paper, self.benchmark)
+
+    def _next_open(self, after: tuple[str, int] | None) -> tuple[str, int] | None:
+        conn = self._reader()
+        backend.refresh(conn, self.home)
+        return backend.next_maybe_open(conn, after)
 
     def _locate(self, candidate_id: str) -> tuple[str, int] | None:
-        conn = self.connect()
-        try:
-            return backend.locate(conn, candidate_id)
-        finally:
-            conn.close()
+        return backend.locate(self._reader(), candidate_id)
 
     def _fill(self, walk: LazyWalk, conn: sqlite3.Connection) -> None:
+        """Build every paper's walk from one read of the store (a small store, before its first page)."""
         by_paper = backend.scope_by_paper(conn, self.home, self.benchmark)
         walk.fill((p, Walk.build(items)) for p, items in by_paper.items())
-        # The walk holds an object per candidate for the server's life: keep the garbage collector from
-        # scanning them all again (a full collection over 100k candidates took seconds in one decision).
-        gc.freeze()
+
+    def _count(self, walk: LazyWalk, conn: sqlite3.Connection) -> None:
+        """Count every paper's decided and total candidates, one paper at a time, keeping no walk; waits
+        while a request is served, so a page or a decision never shares the CPU with it."""
+        counts: dict[tuple[str, int], tuple[int, int]] = {}
+        for key in walk.papers:
+            while self.busy:
+                time.sleep(COUNT_PAUSE)
+            if walk.built(key):
+                continue  # counted by its walk
+            items = backend.paper_scope(conn, self.home, key, self.benchmark)
+            counts[key] = (sum(1 for item in items if item[1]), len(items))
+        walk.set_counts(counts)
 
     def fill_in_background(self, walk: LazyWalk) -> None:
-        """Build the papers of ``walk`` not built yet in a thread (once per walk): then the counts are known."""
+        """Count the papers of ``walk`` in a thread (once per walk): then the store-wide counts are known."""
         if not walk.claim_fill():
             return
 
         def run() -> None:
             conn = self.connect()
             try:
-                self._fill(walk, conn)
+                self._count(walk, conn)
             except Exception:  # noqa: BLE001 - the pages still build papers on demand; log why counts are missing
-                log.exception("the walk was not filled in the background")
+                log.exception("the walk was not counted in the background")
             finally:
                 conn.close()
 
-        threading.Thread(target=run, name="review-walk-fill", daemon=True).start()
+        threading.Thread(target=run, name="review-walk-count", daemon=True).start()
 
     def remember(self, before: LazyWalk, after: LazyWalk) -> None:
         """After our own decision (under the review lock): ``after`` is ``before`` plus that decision.
@@ -241,8 +270,10 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
     if benchmark is not None:
         benchmark = resolve_benchmark(home, benchmark)
     server = _Server(home=home, benchmark=benchmark, reviewer=reviewer or _login_name(), scale=scale)
-    # large annotation files are parsed once, in the background, not during the first decision
+    # large annotation files are parsed once, in the background, not during the first decision; the page
+    # template is compiled and the PDF renderer loaded then too, not during the first page (0.2 s each)
     threading.Thread(target=backend.warm, args=(home,), name="review-warm", daemon=True).start()
+    threading.Thread(target=_warm_page, args=(server,), name="review-warm-page", daemon=True).start()
     backend.free_replaced_files_later(home)
     # one connection held open for the server's life, so closing each request's connection is not the
     # last close, which would checkpoint the WAL (13 ms per decision)
@@ -275,7 +306,11 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
             if refusal is not None:
                 return refusal
             assert session is not None and body is not None
-            return await run_in_threadpool(work, session, body)
+
+            def served(session: Session, body: dict[str, Any]) -> Response:
+                with server.serving():
+                    return work(session, body)
+            return await run_in_threadpool(served, session, body)
         return endpoint
 
     decide = posted(lambda session, body: _decide(server, session, body))
@@ -324,6 +359,12 @@ class _SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _warm_page(server: _Server) -> None:
+    """Compile the page template and load the PDF renderer ahead of the first page (writes nothing)."""
+    server.templates.get_template("index.html")
+    import pypdfium2  # noqa: F401 - loaded once; render_page imports it on use
 
 
 def _login_name() -> str:
@@ -601,13 +642,14 @@ def _add(server: _Server, session: Session, body: dict[str, Any]) -> Response:
 def _page_image(server: _Server, cid: str) -> Path:
     conn = server.connect()
     try:
-        row = conn.execute("SELECT * FROM candidates WHERE candidate_id = ?", (cid,)).fetchone()
-        if row is None:
-            raise LookupError(f"unknown candidate {cid!r}")
-        c = Candidate.from_row(row)
-        if c.page < 1:
-            raise LookupError(f"candidate {cid} has no page")
-        return server.page_image(conn, c).path
+        with server.serving():
+            row = conn.execute("SELECT * FROM candidates WHERE candidate_id = ?", (cid,)).fetchone()
+            if row is None:
+                raise LookupError(f"unknown candidate {cid!r}")
+            c = Candidate.from_row(row)
+            if c.page < 1:
+                raise LookupError(f"candidate {cid} has no page")
+            return server.page_image(conn, c).path
     finally:
         conn.close()
 
@@ -645,7 +687,8 @@ def _candidate_view(server: _Server, walk: LazyWalk, c: Candidate) -> dict[str, 
 def _render_index(server: _Server, at: str | None, session: Session) -> str:
     conn = server.connect()
     try:
-        html = _render_index_with(conn, server, at, session)
+        with server.serving():
+            html = _render_index_with(conn, server, at, session)
         server.fill_in_background(server.walk(conn))  # after the page: the counts for the next ones
         return html
     finally:

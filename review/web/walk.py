@@ -21,7 +21,7 @@ True
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flopmine.types import Candidate
@@ -199,11 +199,13 @@ class LazyWalk:
     """The walk over many papers, built paper by paper when a page or a decision reaches it.
 
     ``papers`` is the review order of the paper versions (from a cheap query); ``load`` builds one
-    paper's ``(candidate, decision)`` pairs and ``locate`` names the paper of a candidate id. Each
-    paper's ``Walk`` is built once and kept; ``fill`` installs the papers not built yet (from one
-    bulk read, in a background thread) and only then are the store-wide counts known.
-    A decision replaces its paper's walk in place (papers are independent: a fact slot, and a
-    decision carried over by fact key, never spans two papers in the walk).
+    paper's ``(candidate, decision)`` pairs and ``locate`` names the paper of a candidate id;
+    ``next_open(after)`` names the first paper version after ``after`` (None: from the start) that may
+    hold a pending candidate, so a scan skips decided papers unread. Each paper's ``Walk`` is built once
+    and kept. The store-wide counts come from ``set_counts`` (a background pass counts every paper, and
+    keeps no walk): until then ``progress`` is None. ``fill`` installs every paper's walk at once (a
+    small store). A decision replaces its paper's walk in place (papers are independent: a fact slot,
+    and a decision carried over by fact key, never spans two papers in the walk).
 
     >>> from flopmine.types import Candidate
     >>> a, b = Candidate("2001.00001", 1, "flops", 1e9, rank=1), Candidate("2001.00002", 1, "flops", 2e9, rank=1)
@@ -219,17 +221,16 @@ class LazyWalk:
 
     def __init__(self, papers: Sequence[PaperKey], load: Callable[[PaperKey], Iterable[Scoped]],
                  locate: Callable[[str], PaperKey | None],
-                 maybe_open: Callable[[], Iterable[PaperKey]] | None = None) -> None:
+                 next_open: Callable[[PaperKey | None], PaperKey | None] | None = None) -> None:
         self.papers = tuple(papers)
-        # papers that may hold a pending candidate (a superset, asked once, when a scan first needs it): a
-        # scan for the next pending candidate skips the others unless built (a withdrawn decision reopens
-        # only a paper built for it)
-        self._maybe_open_query = maybe_open
-        self._maybe_open: frozenset[PaperKey] | None = None
+        self._next_open = next_open
         self._order = {p: i for i, p in enumerate(self.papers)}
         self._load = load
         self._locate = locate
         self._walks: dict[PaperKey, Walk] = {}
+        self._located: dict[str, PaperKey | None] = {}  # candidate id → its paper in the walk, as looked up
+        self._counts: dict[PaperKey, tuple[int, int]] | None = None  # per paper (done, total), from ``set_counts``
+        self._counted = (0, 0)  # their sums
         self._lock = threading.RLock()  # one build of a paper at a time; installs are atomic
         self._fill_started = False
 
@@ -244,6 +245,11 @@ class LazyWalk:
     @property
     def complete(self) -> bool:
         return len(self._walks) == len(self.papers)
+
+    @property
+    def counted(self) -> bool:
+        """Whether the store-wide counts are known (every paper built or counted)."""
+        return self._counts is not None or self.complete
 
     def paper(self, key: PaperKey) -> Walk:
         """The walk of one paper version, built on first use."""
@@ -266,10 +272,19 @@ class LazyWalk:
                 if key not in self._walks:
                     self.paper(key)
 
-    def claim_fill(self) -> bool:
-        """True once: the caller is the one to ``fill`` this walk."""
+    def set_counts(self, counts: Mapping[PaperKey, tuple[int, int]]) -> None:
+        """The (done, total) of every paper not built (from a pass that keeps no walk): the store-wide
+        counts are known from now on. A paper built (before or after) counts by its walk, which holds
+        the decisions made since."""
+        mine = {key: counts.get(key, (0, 0)) for key in self.papers}
         with self._lock:
-            if self._fill_started or self.complete:
+            self._counts = mine
+            self._counted = (sum(d for d, _ in mine.values()), sum(t for _, t in mine.values()))
+
+    def claim_fill(self) -> bool:
+        """True once: the caller is the one to count (or ``fill``) this walk."""
+        with self._lock:
+            if self._fill_started or self.counted:
                 return False
             self._fill_started = True
             return True
@@ -277,8 +292,12 @@ class LazyWalk:
     def _paper_of(self, candidate_id: str | None) -> PaperKey | None:
         if not candidate_id:
             return None
+        if candidate_id in self._located:  # a candidate's paper never changes within one walk
+            return self._located[candidate_id]
         key = self._locate(candidate_id)
-        return key if key in self._order else None
+        found = key if key in self._order else None
+        self._located[candidate_id] = found
+        return found
 
     def find(self, candidate_id: str | None) -> Candidate | None:
         key = self._paper_of(candidate_id)
@@ -298,50 +317,62 @@ class LazyWalk:
 
     @property
     def progress(self) -> tuple[int, int] | None:
-        """(decided, total) over every paper, or None while some paper is not built yet."""
-        walks = list(self._walks.values())
-        if len(walks) < len(self.papers):
-            return None
-        done = total = 0
-        for w in walks:
+        """(decided, total) over every paper, or None while some paper is neither built nor counted.
+
+        With counts, only the built papers are visited (their walks replace their counts)."""
+        with self._lock:
+            walks = dict(self._walks)
+            counts, (done, total) = self._counts, self._counted
+        if counts is None:
+            if len(walks) < len(self.papers):
+                return None
+            done = total = 0
+        for key, w in walks.items():
             d, t = w.progress
-            done, total = done + d, total + t
+            was = counts.get(key, (0, 0)) if counts is not None else (0, 0)
+            done, total = done + d - was[0], total + t - was[1]
         return done, total
 
-    def _may_be_open(self, key: PaperKey) -> bool:
-        if key in self._walks or self._maybe_open_query is None:
-            return True
-        if self._maybe_open is None:
-            self._maybe_open = frozenset(self._maybe_open_query())
-        return key in self._maybe_open
+    def _open_between(self, after: PaperKey | None, stop: PaperKey | None) -> Iterator[PaperKey]:
+        """The papers of the walk after ``after`` and before ``stop`` (None: the ends) that may hold a
+        pending candidate, in order (every paper in the range without ``next_open``)."""
+        if self._next_open is None:
+            lo = 0 if after is None else self._order[after] + 1
+            hi = len(self.papers) if stop is None else self._order[stop]
+            yield from self.papers[lo:hi]
+            return
+        cursor = after
+        while True:
+            key = self._next_open(cursor)
+            if key is None or (stop is not None and key >= stop):
+                return
+            if key in self._order:  # an older version, or a paper out of the benchmark: not in the walk
+                yield key
+            cursor = key
+
+    def _first_pending_in(self, keys: Iterable[PaperKey]) -> Candidate | None:
+        for key in keys:
+            c = self.paper(key).first_pending(0, None)
+            if c is not None:
+                return c
+        return None
 
     def _scan(self, after: str | None, *, other_slot: bool) -> Candidate | None:
         """The first pending candidate after ``after`` (never ``after``), wrapping around; with
         ``other_slot``, of a fact slot other than ``after``'s. Papers are built as the scan reaches them."""
         here = self._paper_of(after)
         if here is None:
-            for key in self.papers:
-                if not self._may_be_open(key):
-                    continue
-                c = self.paper(key).first_pending(0, None)
-                if c is not None:
-                    return c
-            return None
+            return self._first_pending_in(self._open_between(None, None))
         w = self.paper(here)
         pos = w.position(after)
         skip = w.slot_at(pos) if other_slot else None
         c = w.first_pending(pos + 1, None, skip)
         if c is not None:
             return c
-        h, n = self._order[here], len(self.papers)
-        for k in range(1, n):
-            key = self.papers[(h + k) % n]
-            if not self._may_be_open(key):
-                continue
-            c = self.paper(key).first_pending(0, None)
-            if c is not None:
-                return c
-        return w.first_pending(0, pos, skip)
+        c = self._first_pending_in(self._open_between(here, None))
+        if c is None:
+            c = self._first_pending_in(self._open_between(None, here))
+        return c if c is not None else w.first_pending(0, pos, skip)
 
     def next_pending(self, after: str | None) -> Candidate | None:
         """The first pending candidate after ``after`` in review order, wrapping around; never ``after``."""

@@ -1,0 +1,141 @@
+"""A rerun of analyze reuses what cannot have changed (issue 20 item 4): the simulation (it never reads the
+dataset) and each figure whose inputs and drawing code are unchanged. The files are those of a fresh run."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flopmine.analysis.figcache import CACHE_FILE, input_key
+from flopmine.analysis.report import SIMULATION_CACHE, analyze_to_dir
+from flopmine.analysis.simulate import cached_simulate, simulate
+from flopmine.analysis.synthetic import synthetic_frame
+
+GRID = (15, 60, 1200)  # both least-squares branches and the Lasso, quickly
+
+
+def _dataset(path: Path, coco_shift: float = 0.0) -> Path:
+    imagenet = synthetic_frame(120, seed=1)
+    coco = synthetic_frame(120, seed=2, benchmark="coco")
+    coco["error"] = coco["error"] * (1 + coco_shift)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.concat([imagenet, coco], ignore_index=True).to_csv(path, index=False)
+    return path
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*"))
+            if p.is_file() and ".cache" not in p.parts and p.name != CACHE_FILE}
+
+
+def _mtimes(directory: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in (directory / "figures").glob("*.png")}
+
+
+def _without_seconds(results: bytes) -> dict[str, object]:
+    data = json.loads(results)
+    data["simulation"]["seconds"] = data["dataset"] = None  # the run time, and the dataset's path in tmp_path
+    return data
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run without the cache: what every cached run must write."""
+    root = tmp_path_factory.mktemp("fresh")
+    analyze_to_dir(_dataset(root / "dataset.csv"), root / "report", sims=1, cache=False)
+    return root / "report"
+
+
+def test_a_rerun_reuses_the_simulation_and_every_figure_and_writes_the_same_files(tmp_path: Path, fresh: Path) -> None:
+    dataset, out = _dataset(tmp_path / "dataset.csv"), tmp_path / "report"
+    first = analyze_to_dir(dataset, out, sims=1)
+    assert not first.result.simulation_reused and (out / SIMULATION_CACHE).is_file()
+    drawn = _mtimes(out)
+    assert len(drawn) == 9  # 2 benchmarks × 2 measures × (scatter, quantile) + the simulation
+    again = analyze_to_dir(dataset, out, sims=1)
+    assert again.result.simulation_reused
+    assert _mtimes(out) == drawn  # not one figure drawn again
+    expected, got = _files(fresh), _files(out)
+    assert got.keys() == expected.keys()
+    for name in expected:
+        if name == "results.json":  # the simulation's own run time differs between runs
+            assert _without_seconds(got[name]) == _without_seconds(expected[name])
+        elif name.startswith("report."):  # the same, except the simulation's time and "reused"
+            assert b"reused" in got[name] and b"reused" not in expected[name]
+        else:
+            assert got[name] == expected[name], name
+    assert json.dumps(again.result.simulation.to_dict()) == json.dumps(first.result.simulation.to_dict())  # NaN-safe
+    # with nothing to draw, a rerun never imports matplotlib (about 0.8 s of CPU)
+    code = ("import sys; from flopmine.analysis.report import analyze_to_dir; "
+            f"analyze_to_dir({str(dataset)!r}, {str(out)!r}, sims=1); print('matplotlib' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_a_changed_benchmark_redraws_its_figures_only_and_they_equal_a_fresh_draw(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    analyze_to_dir(_dataset(tmp_path / "a" / "dataset.csv"), out, sims=1)
+    before = _mtimes(out)
+    changed = _dataset(tmp_path / "b" / "dataset.csv", coco_shift=0.2)
+    analyze_to_dir(changed, out, sims=1)
+    after = _mtimes(out)
+    redrawn = {name for name in before if after[name] != before[name]}
+    assert redrawn == {f"{kind}_coco_{m}.png" for kind in ("fit", "quantile") for m in ("per_pass", "hardware_burden")}
+    analyze_to_dir(changed, tmp_path / "clean", sims=1, cache=False)
+    for name in before:
+        assert (out / "figures" / name).read_bytes() == (tmp_path / "clean" / "figures" / name).read_bytes(), name
+
+
+def test_a_figure_changed_on_disk_or_a_damaged_cache_is_drawn_again(tmp_path: Path, fresh: Path) -> None:
+    dataset, out = _dataset(tmp_path / "dataset.csv"), tmp_path / "report"
+    analyze_to_dir(dataset, out, sims=1)
+    (out / "figures" / "fit_imagenet_per_pass.png").write_bytes(b"not the figure")
+    (out / SIMULATION_CACHE).write_text("{damaged")
+    again = analyze_to_dir(dataset, out, sims=1)
+    assert not again.result.simulation_reused
+    assert _files(out)["figures/fit_imagenet_per_pass.png"] == _files(fresh)["figures/fit_imagenet_per_pass.png"]
+    (out / "figures" / CACHE_FILE).write_text("[not, json")
+    analyze_to_dir(dataset, out, sims=1)
+    assert _files(out)["figures/simulation.png"] == _files(fresh)["figures/simulation.png"]
+
+
+def test_the_cached_simulation_is_simulate_and_its_key_covers_its_arguments(tmp_path: Path) -> None:
+    cache = tmp_path / "sim.json"
+    reference = simulate(sims=2, seed=3, n_grid=GRID)
+    first, reused_first = cached_simulate(cache, sims=2, seed=3, n_grid=GRID)
+    second, reused_second = cached_simulate(cache, sims=2, seed=3, n_grid=GRID)
+    assert (reused_first, reused_second) == (False, True)
+    for got in (first, second):
+        assert json.dumps(dataclasses.replace(got, seconds=0.0).to_dict()) == json.dumps(
+            dataclasses.replace(reference, seconds=0.0).to_dict())
+    other, reused = cached_simulate(cache, sims=2, seed=4, n_grid=GRID)
+    assert not reused and other.mean != reference.mean
+    assert cached_simulate(cache, sims=2, seed=4, n_grid=GRID[:2])[1] is False  # another grid
+
+
+frames = st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=True), st.booleans()), min_size=1, max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(frames, st.integers(min_value=0, max_value=29), st.floats(allow_nan=False, allow_infinity=False))
+def test_the_input_key_is_equal_for_equal_inputs_and_changes_with_any_value(
+        rows: list[tuple[float, bool]], where: int, new: float) -> None:
+    def frame(values: list[tuple[float, bool]]) -> pd.DataFrame:
+        return pd.DataFrame({"compute": [v for v, _ in values], "_imputed": [b for _, b in values]})
+
+    assert input_key("f.png", frame(rows), ("fit", 1.5)) == input_key("f.png", frame(list(rows)), ("fit", 1.5))
+    i = where % len(rows)
+    changed = list(rows)
+    changed[i] = (new, rows[i][1])
+    same = np.array_equal(frame(changed)["compute"].to_numpy(), frame(rows)["compute"].to_numpy(), equal_nan=True)
+    if not same and not (new == 0.0 and rows[i][0] == 0.0):  # 0.0 and -0.0 draw alike but hash apart: either is fine
+        assert input_key("f.png", frame(changed)) != input_key("f.png", frame(rows))
+    assert input_key("f.png", frame(rows), ("fit", 1.5)) != input_key("f.png", frame(rows), ("fit", 2.5))

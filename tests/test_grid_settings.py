@@ -1,0 +1,105 @@
+"""Each table value under its own model and setting (issue 17): a row that prints one quantity under several
+sub-headers gives one slot per setting, never two values in one slot. Synthetic word boxes, as in
+``tests/test_grid_labels.py``."""
+
+from __future__ import annotations
+
+from flopmine.extract.grid import Rule, Word, read_grids
+from flopmine.extract.tables import grid_facts, header_field
+from tests.support.words import table_line as _row
+
+
+def _facts(words: list[Word], rules: list[Rule]) -> dict[tuple[str, str], list[float]]:
+    grids = read_grids(words, rules, field_of=header_field)
+    assert len(grids) == 1
+    out: dict[tuple[str, str], list[float]] = {}
+    for f in grid_facts(grids[0]):
+        out.setdefault((f.model, f.field), []).append(f.value)
+    return out
+
+
+def test_one_error_under_two_input_sizes_gives_a_slot_per_size() -> None:
+    """"top-1 err (%)" spanning "224×" and "320×", then "#P" and "GFLOPs": each error is the model's at its
+    input size; the size-free columns stay under the bare name."""
+    words = _row(40, [(112, "top-1 err (%)"), (215, "#P"), (260, "GFLOPs")])
+    words += _row(50, [(110, "224×"), (160, "320×")])
+    words += _row(66, [(35, "ResNeXt-50"), (110, "22.23"), (160, "21.05"), (215, "25.0M"), (260, "4.24")])
+    words += _row(77, [(35, "SKNet-101"), (110, "20.19"), (160, "18.40"), (215, "48.9M"), (260, "8.46")])
+    facts = _facts(words, [Rule(30, 36, 300), Rule(30, 60, 300), Rule(30, 88, 300)])
+    assert facts[("SKNet-101 (224×)", "top1_err")] == [20.19]
+    assert facts[("SKNet-101 (320×)", "top1_err")] == [18.4]
+    assert facts[("SKNet-101", "params")] == [48.9e6]
+    assert ("SKNet-101", "top1_err") not in facts
+
+
+def test_val_and_test_dev_columns_keep_the_test_values_under_the_bare_name() -> None:
+    """"COCO val" and "COCO test-dev" spanning AP columns: the benchmark is the slot's already, the split is
+    the setting; the test split is the headline and keeps the model's bare name."""
+    words = _row(40, [(118, "COCO val"), (210, "COCO test-dev")])
+    words += _row(50, [(110, "AP"), (145, "AP50"), (200, "AP"), (235, "AP50")])
+    words += _row(66, [(35, "DetNet-59"), (110, "40.2"), (145, "61.7"), (200, "40.3"), (235, "62.1")])
+    words += _row(77, [(35, "ResNet-50"), (110, "37.9"), (145, "60.1"), (200, "38.0"), (235, "60.4")])
+    facts = _facts(words, [Rule(30, 36, 270), Rule(30, 60, 270), Rule(30, 88, 270)])
+    assert facts[("DetNet-59 (val)", "box_ap")] == [40.2] and facts[("DetNet-59 (val)", "ap50")] == [61.7]
+    assert facts[("DetNet-59", "box_ap")] == [40.3] and facts[("DetNet-59", "ap50")] == [62.1]
+
+
+def test_single_and_multi_scale_testing_are_two_settings() -> None:
+    """"single-scale" / "multi-scale" over AP: one row, two results, two slots."""
+    words = _row(40, [(108, "single-scale"), (188, "multi-scale")])
+    words += _row(50, [(110, "AP"), (145, "AP50"), (190, "AP"), (225, "AP50")])
+    words += _row(66, [(35, "RefineDet512"), (110, "36.4"), (145, "57.5"), (190, "41.8"), (225, "62.9")])
+    words += _row(77, [(35, "SSD513"), (110, "31.2"), (145, "50.4"), (190, "33.1"), (225, "53.3")])
+    facts = _facts(words, [Rule(30, 36, 260), Rule(30, 60, 260), Rule(30, 88, 260)])
+    assert facts[("RefineDet512 (single-scale)", "box_ap")] == [36.4]
+    assert facts[("RefineDet512 (multi-scale)", "box_ap")] == [41.8]
+    assert facts[("SSD513 (multi-scale)", "ap50")] == [53.3]
+
+
+def test_columns_of_different_benchmarks_need_no_setting() -> None:
+    """"CIFAR-10" and "CIFAR-100" error columns are told apart by their benchmark: the names stay bare."""
+    words = _row(40, [(110, "CIFAR-10"), (160, "CIFAR-100"), (215, "Params")])
+    words += _row(66, [(35, "WRN-28-10"), (110, "4.00"), (160, "19.25"), (215, "36.5M")])
+    words += _row(77, [(35, "ResNet-110"), (110, "6.43"), (160, "25.16"), (215, "1.7M")])
+    facts = _facts(words, [Rule(30, 36, 260), Rule(30, 60, 260), Rule(30, 88, 260)])
+    assert ("WRN-28-10", "params") in facts
+    assert {m for m, _ in facts} == {"WRN-28-10", "ResNet-110"}
+
+
+def test_a_backbone_column_joins_the_method_in_the_model_name() -> None:
+    """A "Backbone" column beside the method: one method on two backbones is two models, each row its own
+    ("RefineDet512 VGG-16", "RefineDet512 ResNet-101"), never one slot with both rows' values."""
+    words = _row(40, [(35, "Method"), (100, "Backbone"), (170, "AP"), (205, "AP50")])
+    words += _row(56, [(35, "SSD513"), (100, "ResNet-101"), (170, "31.2"), (205, "50.4")])
+    words += _row(67, [(35, "RefineDet512"), (100, "VGG-16"), (170, "33.0"), (205, "54.5")])
+    words += _row(78, [(35, "RefineDet512"), (100, "ResNet-101"), (170, "36.4"), (205, "57.5")])
+    facts = _facts(words, [Rule(30, 36, 240), Rule(30, 50, 240), Rule(30, 88, 240)])
+    assert facts[("RefineDet512 VGG-16", "box_ap")] == [33.0]
+    assert facts[("RefineDet512 ResNet-101", "box_ap")] == [36.4]
+    assert facts[("SSD513 ResNet-101", "ap50")] == [50.4]
+
+
+def test_a_totals_row_is_the_captions_model_and_before_after_headers_are_settings() -> None:
+    """A layer-by-layer table ends in an unlabelled row of column sums ("(total)" printed under the numbers):
+    that row is the whole model the caption names, not one more row of the last layer; "#parameter before
+    pruning" / "#parameter after pruning" are two settings of one count."""
+    words = _row(30, [(35, "Table 1: SqueezeNet architectural dimensions.")])
+    words += _row(44, [(35, "layer"), (110, "#parameter before pruning"), (230, "#parameter after pruning")])
+    words += _row(60, [(35, "conv1"), (110, "14,208"), (230, "14,208")])
+    words += _row(71, [(35, "fire2"), (110, "11,920"), (230, "5,746")])
+    words += _row(82, [(35, "conv10"), (110, "513,000"), (230, "103,400")])
+    words += _row(93, [(110, "539,128"), (230, "123,354")])
+    facts = _facts(words, [Rule(30, 40, 350), Rule(30, 55, 350), Rule(30, 104, 350)])
+    assert facts[("SqueezeNet (before)", "params")] == [539128.0]
+    assert facts[("SqueezeNet (after)", "params")] == [123354.0]
+    assert all(v != [539128.0] for (m, _), v in facts.items() if m.startswith("conv10"))
+
+
+def test_an_unlabelled_row_that_is_no_sum_keeps_the_multirow_label() -> None:
+    """A label printed once for two rows (multirow) still names the second row when its numbers are no sums."""
+    words = _row(44, [(35, "Model"), (110, "Params"), (170, "Top-1")])
+    words += _row(60, [(35, "ResNet-50"), (110, "25.6M"), (170, "76.1")])
+    words += _row(71, [(35, "ResNet-101"), (110, "44.5M"), (170, "77.4")])
+    words += _row(82, [(110, "44.6M"), (170, "77.9")])
+    facts = _facts(words, [Rule(30, 40, 220), Rule(30, 55, 220), Rule(30, 93, 220)])
+    assert facts[("ResNet-101", "params")] == [44.5e6, 44.6e6]

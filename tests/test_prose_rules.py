@@ -1,0 +1,260 @@
+"""Prose rules (issue 17): which model a number written in a sentence belongs to, on sentences written for the tests.
+
+Each test names the writing habit it covers; each failed before the rule it tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flopmine.extract.document import Document, Page
+from flopmine.extract.evidence import Evidence
+from flopmine.extract.rules.context import (
+    first_page_title,
+    model_names,
+    never_a_model,
+    own_model_name,
+    own_model_stems,
+)
+from flopmine.extract.rules.paper import collect
+from flopmine.types import Candidate
+
+
+def _found(text: str, field: str, **meta: object) -> list[tuple[Candidate, Evidence]]:
+    doc = Document.from_texts([text], **meta)
+    return [(c, ev) for c, _, ev in collect(doc) if c.field == field]
+
+
+def _models(text: str, field: str, value: float | str, **meta: object) -> set[str]:
+    """The models the candidates of ``value`` name (several rules may find one number)."""
+    out = {c.model for c, _ in _found(text, field, **meta)
+           if (c.value == value if isinstance(value, str) else c.value == pytest.approx(value))}
+    assert out, f"no {field} candidate of {value}"
+    return out
+
+
+# ---------------------------------------------------------------- names that are never a model's
+
+
+@pytest.mark.parametrize("sentence,field,value", [
+    # the dataset the run trains on ("ImageNet-1K taken as a model name")
+    ("We train our models for 300 epochs on ImageNet-1k with an AdamW optimizer.", "epochs", 300),
+    ("The models are trained for 90 epochs on IN-21k before fine-tuning.", "epochs", 90),
+    # the machine the run trains on
+    ("We train for 90 epochs on 64 Intel KNL instances using Intel Caffe.", "epochs", 90),
+    ("We use 6 DGX-2 machines (96 V100 GPUs) to train the models.", "hardware_count", 96),
+    ("It could be trained using a standard cloud TPUv3 with 8 cores in approximately 30 days.",
+     "training_time_hours", 720),
+    # the metric the number is
+    ("By applying our method we achieve 27.1% AP on the COCO metric, against 25.7% AP50 before.", "box_ap", 27.1),
+])
+def test_datasets_devices_and_metrics_are_never_the_model(sentence: str, field: str, value: float) -> None:
+    assert _models(sentence, field, value) == {""}
+
+
+def test_never_a_model_keeps_real_model_names() -> None:
+    for name in ("ResNet-50", "BiDAF", "ViT-L", "EfficientNetV2", "TinyBERT", "YOLOv4", "ConvS2S", "DeiT-S"):
+        assert not never_a_model(name), name
+    for name in ("ImageNet-21K", "ILSVRC2012", "JFT-300M", "LibriSpeech", "CIFAR-100", "Top-5", "AP75", "A100",
+                 "K40", "TPUv3", "DGX-1"):
+        assert never_a_model(name), name
+
+
+@given(st.sampled_from(["ImageNet", "IN", "JFT", "CIFAR", "WMT", "COCO"]), st.integers(1, 999),
+       st.sampled_from(["", "k", "K", "M", "B"]), st.sampled_from(["-", "", " "]))
+def test_any_dataset_size_suffix_is_not_a_model(base: str, n: int, unit: str, sep: str) -> None:
+    # "ImageNet-21k", "JFT-300M", "IN-1K", "CIFAR-10", "WMT 14": however a dataset's size or year is written
+    assert model_names(f"trained on {base}{sep}{n}{unit} for long") == []
+
+
+# ---------------------------------------------------------------- set-up numbers and the names after them
+
+
+def test_a_name_after_a_setup_number_is_a_comparison_not_its_model() -> None:
+    text = ("TraTra is our model. TraTra streams. TraTra is small. We found that the transducer models trained "
+            "much faster (about 1 day) compared to an LSTM-based RNN-T model.")
+    assert _models(text, "training_time_hours", 24) == {""}
+
+
+def test_a_name_after_a_setup_number_is_kept_when_it_is_the_papers_own() -> None:
+    text = "Training 37 days on 8 GPUs gave our ConvS2S its final BLEU. ConvS2S is fast. ConvS2S wins."
+    assert "ConvS2S" in _models(text, "training_time_hours", 37 * 24, title="ConvS2S: convolutional translation")
+
+
+def test_a_sentence_naming_the_model_once_carries_it_to_its_later_numbers() -> None:
+    text = "Our ConvS2S model is implemented in Torch and trained on 8 M40 GPUs for 37 days."
+    assert _models(text, "training_time_hours", 37 * 24) == {"ConvS2S"}
+    assert _models(text, "hardware_count", 8) == {"ConvS2S"}
+
+
+# ---------------------------------------------------------------- sentences that do not name the model
+
+
+def test_the_model_named_in_the_sentence_before_is_carried() -> None:
+    text = ("We replace each block with a bottleneck block, resulting in FooNet-50 (Table 1). "
+            "This model has 3.8 billion FLOPs.")
+    assert _models(text, "flops", 3.8e9) == {"FooNet-50"}
+
+
+def test_the_paper_own_model_takes_a_nameless_sentence_about_the_model() -> None:
+    text = ("BiDAF reads the passage. BiDAF attends both ways. BiDAF is trained end to end. "
+            "We use 100 filters for the char embedding, each with a width of five words and no padding at all. "
+            "The hidden state size of the LSTM layers is set to one hundred units for every layer of the stack. "
+            "The model has about 2.6 million parameters.")
+    assert _models(text, "params", 2.6e6) == {"BiDAF"}
+
+
+def test_no_own_model_is_guessed_when_no_family_dominates() -> None:
+    text = ("ResNet-50 and VGG-16 are compared. ResNet-101 and VGG-19 too. "
+            "We use 100 filters for the char embedding, each with a width of five words and no padding at all. "
+            "The hidden state size of the layers is set to one hundred units for every layer of the stack. "
+            "The model has about 2.6 million parameters.")
+    assert own_model_name(Document.from_texts([text])) == ""
+    assert _models(text, "params", 2.6e6) == {""}
+
+
+def test_values_of_several_models_in_one_sentence_go_to_each() -> None:
+    text = "On ImageNet, FooNet-B reaches 76.3% top-1 accuracy and BarNet-S 74.1% top-1 accuracy."
+    assert _models(text, "top1_acc", 76.3) == {"FooNet-B"}
+    assert _models(text, "top1_acc", 74.1) == {"BarNet-S"}
+
+
+# ---------------------------------------------------------------- the printed title names the own model
+
+
+def _page(lines: list[tuple[str, float]], body: str) -> Page:
+    text = "\n".join(t for t, _ in lines) + "\n" + body
+    boxes: list[tuple[float, float, float, float] | None] = []
+    for t, h in lines:
+        boxes += [(0.0, 0.0, 5.0, h)] * len(t) + [None]
+    boxes += [(0.0, 0.0, 5.0, 10.0)] * len(body)
+    return Page(1, text, char_boxes=tuple(boxes))
+
+
+def test_printed_title_head_names_the_own_model_when_metadata_has_no_title() -> None:
+    body = "We compare ResNet-50, ResNet-101 and ResNet-152 with QuuxNet. " * 5
+    page = _page([("QuuxNet: Improving Pre-training", 17.0), ("by Representing Spans", 17.0),
+                  ("Ann Author", 11.0)], body)
+    assert first_page_title(page) == "QuuxNet: Improving Pre-training by Representing Spans"
+    doc = Document(arxiv_id="0000.00000", version=1, pages=(page,))
+    assert own_model_stems(doc)["quuxnet"] == 1.0
+    assert own_model_name(doc) == "QuuxNet"
+
+
+def test_printed_title_without_a_name_head_adds_no_model() -> None:
+    page = _page([("Going Deeper with Convolutions", 17.0), ("Ann Author", 11.0)], "ResNet-50 is used. " * 5)
+    doc = Document(arxiv_id="0000.00000", version=1, pages=(page,))
+    assert "going" not in own_model_stems(doc)
+
+
+# ---------------------------------------------------------------- training vs inference hardware
+
+
+def test_device_that_timed_inference_is_marked_and_the_training_one_is_not() -> None:
+    text = ("We train the detector on 8 Tesla V100 GPUs. "
+            "Speed is measured in FPS on a single GeForce RTX 2080 Ti with batch size 1.")
+    ev = {c.value: e for c, e in _found(text, "hardware")}
+    train = next(e for v, e in ev.items() if "V100" in str(v))
+    infer = next(e for v, e in ev.items() if "2080" in str(v))
+    assert infer.inference and not train.inference
+    assert train.train_context
+
+
+# ---------------------------------------------------------------- what the paper proposes is its own model
+
+
+def test_the_model_a_paper_proposes_is_its_own_even_when_a_baseline_is_named_as_often() -> None:
+    text = ("In this paper we introduce the Bi-Directional Attention Flow (BIDAF) network, a reader. "
+            + "BIDAF uses an LSTM. The LSTM is deep. " * 4
+            + "We use 100 filters for the char embedding, each with a width of five words and no padding at all. "
+            "The model has about 2.6 million parameters.")
+    assert own_model_stems(Document.from_texts([text]))["bidaf"] >= 0.9
+    assert _models(text, "params", 2.6e6) == {"BIDAF"}
+
+
+def test_the_own_model_is_named_by_its_bare_family_when_the_paper_writes_it() -> None:
+    text = "We propose FooNet. FooNet-50 and FooNet-101 beat VGG-16. FooNet-50 wins. FooNet is deep."
+    assert own_model_name(Document.from_texts([text])) == "FooNet"
+
+
+def test_venues_of_the_references_and_layer_names_do_not_make_a_family() -> None:
+    text = "BarNet is ours. BarNet is deep. " + "In CVPR, 2016. CoRR, 2017. In ICLR, 2018. MaxPool DepthConcat. " * 6
+    assert set(model_names(text)) == {"BarNet"}
+    assert own_model_name(Document.from_texts([text])) == "BarNet"
+
+
+def test_a_name_after_the_number_with_a_number_of_its_own_is_not_its_model() -> None:
+    text = ("It is worth noticing that the 34-layer baseline has 3.6 billion FLOPs, which is only 18% of "
+            "VGG-19 (19.6 billion FLOPs).")
+    assert _models(text, "flops", 3.6e9) == {""}
+    assert _models(text, "flops", 19.6e9) == {"VGG-19"}
+
+
+# ---------------------------------------------------------------- set-up numbers the patterns missed or misread
+
+
+def test_speech_corpus_hours_are_not_a_training_time() -> None:
+    text = ("We train LAS on the LibriSpeech 960h task; LibriSpeech comes with 960 hours of read speech. "
+            "Training takes 7 days on 32 TPU chips.")
+    values = {c.value for c, _ in _found(text, "training_time_hours")}
+    assert 960 not in values and 168 in values
+
+
+@pytest.mark.parametrize("sentence,field,value", [
+    ("The total number of training epochs is 250.", "epochs", 250),
+    ("DistilBERT was trained on 8 16GB V100 GPUs for approximately 90 hours.", "hardware_count", 8),
+    ("Pre-training was done on 32 Volta V100 GPUs and took 15 days to complete.", "hardware_count", 32),
+])
+def test_setup_numbers_written_in_other_words_are_found(sentence: str, field: str, value: float) -> None:
+    assert value in {c.value for c, _ in _found(sentence, field)}
+
+
+def test_an_own_model_in_two_sizes_told_apart_by_a_size_word() -> None:
+    text = ("We trained the base models for a total of 100,000 steps or 12 hours. "
+            "The big models were trained for 300,000 steps (3.5 days).")
+    assert _models(text, "training_steps", 100000) == {"base"}
+    assert _models(text, "training_steps", 300000) == {"big"}
+    assert _models(text, "training_time_hours", 84) == {"big"}
+
+
+def test_a_depth_variant_of_the_own_family_is_named_by_its_layers() -> None:
+    text = ("We propose ResNet. ResNet-50 and ResNet-101 are deep. ResNet is easy to train. "
+            "Left: the VGG-19 model [41] (19.6 billion FLOPs) as a reference. "
+            "Middle: a residual network with 34 parameter layers (3.6 billion FLOPs).")
+    assert _models(text, "flops", 3.6e9) == {"ResNet-34"}
+
+
+def test_a_model_compared_with_after_the_number_is_not_its_model() -> None:
+    text = "By pretraining on ImageNet21k, our FooNetV2 achieves 87.3% top-1 accuracy, outperforming the recent ViT by 2.0%."
+    assert _models(text, "top1_acc", 87.3) == {"FooNetV2"}
+    text = "It reaches 87.3% top-1 accuracy on ImageNet, outperforming the recent ViT-L by 2.0%."
+    assert _models(text, "top1_acc", 87.3) == {""}
+
+
+def test_a_family_written_in_the_plural_or_hyphenated_at_a_line_end_is_the_family() -> None:
+    assert model_names("We train ConvNeXts like SENets and BiLSTMs; our Effi-cientNetV2 wins.") == [
+        "ConvNeXt", "SENet", "BiLSTM", "EfficientNetV2"]
+
+
+def test_what_we_had_against_a_model_compared_with_is_the_papers_own() -> None:
+    text = ("We propose FooNeXt. FooNeXt is wide. FooNeXt is deep. We had an ensemble result of 3.03% top-5 "
+            "error on the test set, on par with the winner's 2.99% and Inception-v4.")
+    assert _models(text, "top5_err", 3.03) == {"FooNeXt"}
+
+
+def test_a_footnote_mark_glued_to_the_next_word_is_not_a_model() -> None:
+    assert never_a_model("Re-7Due")
+    assert model_names("we get 38.6% (Re-7Due to the memory issue, we reduce the batch size") == []
+
+
+def test_the_architecture_a_model_follows_is_not_the_model() -> None:
+    text = ("We begin by training RoBERTa following the BERTLARGE architecture (L = 24, H = 1024, A = 16, "
+            "355M parameters).")
+    assert _models(text, "params", 355e6) == {"RoBERTa"}
+
+
+def test_the_teacher_of_a_distillation_is_not_the_model_trained() -> None:
+    text = "We perform the intermediate layer distillation for 3 epochs with the supervision of a pre-trained BERTBASE teacher."
+    assert _models(text, "epochs", 3, title="BERTBASE: a study") == {""}
