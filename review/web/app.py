@@ -390,6 +390,25 @@ def _unprocessable(*problems: str) -> JSONResponse:
     return JSONResponse({"problems": list(problems)}, status_code=422)
 
 
+def _unknown_candidate(cid: str) -> JSONResponse:
+    return _unprocessable(f"candidate_id: unknown or out of scope: {cid!r}")
+
+
+def _problems(e: ReviewError) -> JSONResponse:
+    return _unprocessable(*(e.problems or [str(e)]))
+
+
+@contextlib.contextmanager
+def _writing(server: _Server) -> Iterator[sqlite3.Connection]:
+    """One write at a time in this process (read state → validate → store), on a connection of its own."""
+    with server.decide_lock:
+        conn = server.connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
 def _refuse(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -448,48 +467,44 @@ def _decide(server: _Server, session: Session, body: dict[str, Any]) -> Response
     # The annotations lock (which imports wait on) is held only to write: the walk, the checks and
     # validation run before it; under it, the decision is written only if nothing changed the
     # annotations since the walk was read (else the walk is read again and the checks repeated).
-    with server.decide_lock:
-        conn = server.connect()
-        try:
-            for _attempt in range(MAX_DECIDE_ATTEMPTS):
-                walk, seen = server.walk_and_fingerprint(conn)
-                cand = walk.find(cid)
-                if cand is None:
-                    return _unprocessable(f"candidate_id: unknown or out of scope: {cid!r}")
-                current = walk.decision(cid)
-                if current != expected:
-                    return JSONResponse({
-                        "error": f"this candidate was decided meanwhile (now: {current or 'pending'}); "
-                                 "reload to see the latest state",
-                        "current": current}, status_code=409)
-                try:
-                    decisions = backend.validate(conn, cand, decision=decision, corrected_value=corrected,
-                                                 reviewer=server.reviewer, note=note, model=model)
-                    with backend.locked(server.home):
-                        if backend.annotations_fingerprint(server.home) != seen:
-                            continue  # an import or another process wrote meanwhile: read again
-                        recorded = backend.record(conn, server.home, decisions)
-                except ReviewError as e:
-                    return _unprocessable(*(e.problems or [str(e)]))
-                except FlopmineError as e:
-                    log.error("decision on %s failed: %s", cid, e)
-                    return JSONResponse({"error": str(e)}, status_code=503)
-                break
-            else:
-                return JSONResponse({"error": "the annotations keep changing (imports running?); try again"},
-                                    status_code=503)
-            if recorded is not None and recorded.decision.is_retarget:  # the fact moved slots: read again
-                server.sessions.push_undo(session, recorded)
-                server.forget()
-                walk = server.walk(conn)
-            elif recorded is not None:
-                server.sessions.push_undo(session, recorded)
-                before, walk = walk, walk.with_decision(cid, recorded.decision.decision)
-                server.remember(before, walk)
-            else:  # the same verdict was recorded already (e.g. carried over from another version)
-                walk = server.walk(conn)
-        finally:
-            conn.close()
+    with _writing(server) as conn:
+        for _attempt in range(MAX_DECIDE_ATTEMPTS):
+            walk, seen = server.walk_and_fingerprint(conn)
+            cand = walk.find(cid)
+            if cand is None:
+                return _unknown_candidate(cid)
+            current = walk.decision(cid)
+            if current != expected:
+                return JSONResponse({
+                    "error": f"this candidate was decided meanwhile (now: {current or 'pending'}); "
+                             "reload to see the latest state",
+                    "current": current}, status_code=409)
+            try:
+                decisions = backend.validate(conn, cand, decision=decision, corrected_value=corrected,
+                                             reviewer=server.reviewer, note=note, model=model)
+                with backend.locked(server.home):
+                    if backend.annotations_fingerprint(server.home) != seen:
+                        continue  # an import or another process wrote meanwhile: read again
+                    recorded = backend.record(conn, server.home, decisions)
+            except ReviewError as e:
+                return _problems(e)
+            except FlopmineError as e:
+                log.error("decision on %s failed: %s", cid, e)
+                return JSONResponse({"error": str(e)}, status_code=503)
+            break
+        else:
+            return JSONResponse({"error": "the annotations keep changing (imports running?); try again"},
+                                status_code=503)
+        if recorded is not None and recorded.decision.is_retarget:  # the fact moved slots: read again
+            server.sessions.push_undo(session, recorded)
+            server.forget()
+            walk = server.walk(conn)
+        elif recorded is not None:
+            server.sessions.push_undo(session, recorded)
+            before, walk = walk, walk.with_decision(cid, recorded.decision.decision)
+            server.remember(before, walk)
+        else:  # the same verdict was recorded already (e.g. carried over from another version)
+            walk = server.walk(conn)
     nxt = walk.next_pending(cid)
     return JSONResponse({"ok": True, "candidate_id": cid, "decision": walk.decision(cid),
                          "next": nxt.candidate_id if nxt else None, "progress": _progress(walk)})
@@ -511,34 +526,30 @@ def _state_after_undo(recorded: backend.Recorded) -> str:
 
 
 def _undo(server: _Server, session: Session) -> Response:
-    with server.decide_lock:
-        conn = server.connect()
-        try:
-            recorded = server.sessions.pop_undo(session)
-            if recorded is None:  # e.g. after a restart: the ledger still has this reviewer's web decisions
-                recorded = backend.latest_web_decision(conn, server.home, server.reviewer)
-            if recorded is None:
-                return JSONResponse({"error": "nothing to undo in this session"}, status_code=409)
-            cid = recorded.decision.candidate_id
-            walk, seen = server.walk_and_fingerprint(conn)
-            with backend.locked(server.home):  # held only to check and write
-                unchanged = backend.annotations_fingerprint(server.home) == seen
-                try:
-                    backend.withdraw(conn, server.home, recorded)
-                except ReviewError as e:
-                    return JSONResponse({"error": str(e), "candidate_id": cid}, status_code=409)
-                except FlopmineError as e:
-                    server.sessions.restore_undo(session, recorded)
-                    log.error("undo of %s failed: %s", cid, e)
-                    return JSONResponse({"error": str(e)}, status_code=503)
-            if unchanged:
-                before, walk = walk, walk.with_decision(cid, _state_after_undo(recorded))
-                server.remember(before, walk)
-            else:  # someone else wrote meanwhile: read everything again
-                server.forget()
-                walk = server.walk(conn)
-        finally:
-            conn.close()
+    with _writing(server) as conn:
+        recorded = server.sessions.pop_undo(session)
+        if recorded is None:  # e.g. after a restart: the ledger still has this reviewer's web decisions
+            recorded = backend.latest_web_decision(conn, server.home, server.reviewer)
+        if recorded is None:
+            return JSONResponse({"error": "nothing to undo in this session"}, status_code=409)
+        cid = recorded.decision.candidate_id
+        walk, seen = server.walk_and_fingerprint(conn)
+        with backend.locked(server.home):  # held only to check and write
+            unchanged = backend.annotations_fingerprint(server.home) == seen
+            try:
+                backend.withdraw(conn, server.home, recorded)
+            except ReviewError as e:
+                return JSONResponse({"error": str(e), "candidate_id": cid}, status_code=409)
+            except FlopmineError as e:
+                server.sessions.restore_undo(session, recorded)
+                log.error("undo of %s failed: %s", cid, e)
+                return JSONResponse({"error": str(e)}, status_code=503)
+        if unchanged:
+            before, walk = walk, walk.with_decision(cid, _state_after_undo(recorded))
+            server.remember(before, walk)
+        else:  # someone else wrote meanwhile: read everything again
+            server.forget()
+            walk = server.walk(conn)
     return JSONResponse({"ok": True, "candidate_id": cid, "progress": _progress(walk)})
 
 
@@ -548,30 +559,26 @@ def _close(server: _Server, body: dict[str, Any]) -> Response:
         cid = _text(body, "candidate_id").strip()
     except ValueError as e:
         return _unprocessable(str(e))
-    with server.decide_lock:
-        conn = server.connect()
-        try:
-            walk, seen = server.walk_and_fingerprint(conn)
-            cand = walk.find(cid)
-            if cand is None:
-                return _unprocessable(f"candidate_id: unknown or out of scope: {cid!r}")
-            with backend.locked(server.home):
-                unchanged = backend.annotations_fingerprint(server.home) == seen
-                try:
-                    report = close_fields(conn, server.home, cand.arxiv_id, [cand.field],
-                                          benchmark=cand.benchmark or None, reviewer=server.reviewer, source="web")
-                except ReviewError as e:
-                    return _unprocessable(*(e.problems or [str(e)]))
-            if unchanged:
-                before = walk
-                for d in report.report.applied if report.report is not None else ():
-                    walk = walk.with_decision(d.candidate_id, d.decision)
-                server.remember(before, walk)
-            else:
-                server.forget()
-                walk = server.walk(conn)
-        finally:
-            conn.close()
+    with _writing(server) as conn:
+        walk, seen = server.walk_and_fingerprint(conn)
+        cand = walk.find(cid)
+        if cand is None:
+            return _unknown_candidate(cid)
+        with backend.locked(server.home):
+            unchanged = backend.annotations_fingerprint(server.home) == seen
+            try:
+                report = close_fields(conn, server.home, cand.arxiv_id, [cand.field],
+                                      benchmark=cand.benchmark or None, reviewer=server.reviewer, source="web")
+            except ReviewError as e:
+                return _problems(e)
+        if unchanged:
+            before = walk
+            for d in report.report.applied if report.report is not None else ():
+                walk = walk.with_decision(d.candidate_id, d.decision)
+            server.remember(before, walk)
+        else:
+            server.forget()
+            walk = server.walk(conn)
     nxt = walk.next_pending(cid)
     return JSONResponse({"ok": True, "closed": report.candidates, "next": nxt.candidate_id if nxt else None,
                          "progress": _progress(walk)})
@@ -584,21 +591,17 @@ def _rename(server: _Server, body: dict[str, Any]) -> Response:
         new = _text(body, "model").strip()
     except ValueError as e:
         return _unprocessable(str(e))
-    with server.decide_lock:
-        conn = server.connect()
+    with _writing(server) as conn:
+        walk = server.walk(conn)
+        cand = walk.find(cid)
+        if cand is None:
+            return _unknown_candidate(cid)
         try:
-            walk = server.walk(conn)
-            cand = walk.find(cid)
-            if cand is None:
-                return _unprocessable(f"candidate_id: unknown or out of scope: {cid!r}")
-            try:
-                report = rename_model(conn, server.home, cand.arxiv_id, cand.model, new, server.reviewer,
-                                      source="web")
-            except ReviewError as e:
-                return _unprocessable(*(e.problems or [str(e)]))
-            server.forget()  # slots regroup under the new name
-        finally:
-            conn.close()
+            report = rename_model(conn, server.home, cand.arxiv_id, cand.model, new, server.reviewer,
+                                  source="web")
+        except ReviewError as e:
+            return _problems(e)
+        server.forget()  # slots regroup under the new name
     return JSONResponse({"ok": True, "candidate_id": cid, "old": report.rename.old_model,
                          "model": report.rename.new_model, "withdrawn": report.withdrawn,
                          "facts": report.facts, "candidates": report.candidates})
@@ -614,26 +617,22 @@ def _add(server: _Server, session: Session, body: dict[str, Any]) -> Response:
         cells = {k: _text(body, k).strip() for k in _ADD_FIELDS}
     except ValueError as e:
         return _unprocessable(str(e))
-    with server.decide_lock:
-        conn = server.connect()
+    with _writing(server) as conn:
+        walk = server.walk(conn)
+        cand = walk.find(cid)
+        if cand is None:
+            return _unknown_candidate(cid)
+        row = {**cells, "arxiv_id": cand.arxiv_id, "version": str(cand.version)}
         try:
-            walk = server.walk(conn)
-            cand = walk.find(cid)
-            if cand is None:
-                return _unprocessable(f"candidate_id: unknown or out of scope: {cid!r}")
-            row = {**cells, "arxiv_id": cand.arxiv_id, "version": str(cand.version)}
-            try:
-                decisions = backend.validate_add(conn, row, reviewer=server.reviewer)
-                with backend.locked(server.home):
-                    recorded = backend.record(conn, server.home, decisions)
-            except ReviewError as e:
-                return _unprocessable(*(e.problems or [str(e)]))
-            except FlopmineError as e:
-                return JSONResponse({"error": str(e)}, status_code=503)
-            if recorded is not None:
-                server.sessions.push_undo(session, recorded)
-        finally:
-            conn.close()
+            decisions = backend.validate_add(conn, row, reviewer=server.reviewer)
+            with backend.locked(server.home):
+                recorded = backend.record(conn, server.home, decisions)
+        except ReviewError as e:
+            return _problems(e)
+        except FlopmineError as e:
+            return JSONResponse({"error": str(e)}, status_code=503)
+        if recorded is not None:
+            server.sessions.push_undo(session, recorded)
     d = decisions[0]
     return JSONResponse({"ok": True, "candidate_id": cid, "added": recorded is not None, "field": d.field,
                          "model": d.model})
