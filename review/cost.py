@@ -56,6 +56,11 @@ BASELINE_MINUTES_PER_PAGE = 2.0  # the seed's authors: every page read in full
 REPLAY_REVIEWER = "gold"
 
 
+def mean_or_none(values: Sequence[float]) -> float | None:
+    """The mean of per-paper figures (minutes, rows), None for a replay of no paper."""
+    return sum(values) / len(values) if values else None
+
+
 @dataclass
 class PaperCost:
     """One paper of the replay."""
@@ -115,15 +120,11 @@ class CostReport:
 
     @property
     def minutes_per_paper(self) -> float | None:
-        if not self.papers:
-            return None
-        return sum(p.minutes(self.per_row, self.per_add) for p in self.papers) / len(self.papers)
+        return mean_or_none([p.minutes(self.per_row, self.per_add) for p in self.papers])
 
     @property
     def baseline_minutes_per_paper(self) -> float | None:
-        if not self.papers:
-            return None
-        return sum(p.baseline_minutes(self.per_page, self.per_add) for p in self.papers) / len(self.papers)
+        return mean_or_none([p.baseline_minutes(self.per_page, self.per_add) for p in self.papers])
 
     def to_dict(self) -> dict[str, object]:
         return {

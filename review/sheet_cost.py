@@ -34,7 +34,7 @@ from flopmine.extract.gold import GoldFact, model_match_score, models_match, val
 from flopmine.types import FIELDS
 
 from .assign import import_reviewed
-from .cost import REPLAY_REVIEWER, SECONDS_PER_ADD, SECONDS_PER_ROW, replay_home
+from .cost import REPLAY_REVIEWER, SECONDS_PER_ADD, SECONDS_PER_ROW, mean_or_none, replay_home
 from .decision import format_value
 from .sheet import CELL_STATE, DELETE, REVIEWED, ROW_STATE, export_sheet, parse_cell
 from .slots import DEFAULT_SLOT_RANK, slot_field
@@ -85,9 +85,7 @@ class SheetCostReport:
 
     @property
     def minutes_per_paper(self) -> float | None:
-        if not self.papers:
-            return None
-        return sum(p.minutes(self.per_value, self.per_typed) for p in self.papers) / len(self.papers)
+        return mean_or_none([p.minutes(self.per_value, self.per_typed) for p in self.papers])
 
     def to_dict(self) -> dict[str, object]:
         names = ("gold", "rows", "cells_filled", "right", "from_alternatives", "typed", "absent",
