@@ -139,3 +139,20 @@ def test_the_input_key_is_equal_for_equal_inputs_and_changes_with_any_value(
     if not same and not (new == 0.0 and rows[i][0] == 0.0):  # 0.0 and -0.0 draw alike but hash apart: either is fine
         assert input_key("f.png", frame(changed)) != input_key("f.png", frame(rows))
     assert input_key("f.png", frame(rows), ("fit", 1.5)) != input_key("f.png", frame(rows), ("fit", 2.5))
+
+
+def test_the_console_says_when_the_simulation_was_reused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A rerun must not print the earlier run's seconds as if the simulation had just taken them."""
+    from tests.support.cli import run_cli
+
+    dataset, out = _dataset(tmp_path / "dataset.csv"), tmp_path / "report"
+    argv = ["analyze", "--dataset", str(dataset), "--out", str(out), "--sims", "5"]
+    lines = []
+    for extra in ([], [], ["--fresh"]):
+        code, text = run_cli([*argv, *extra], capsys)
+        assert code == 0, text
+        (line,) = [s for s in text.splitlines() if s.startswith("simulation (")]
+        lines.append(line)
+    first, rerun, fresh = lines
+    assert "reused" not in first and "reused" not in fresh
+    assert rerun.startswith("simulation (5 runs, reused from an earlier run): ")

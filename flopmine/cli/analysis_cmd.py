@@ -153,7 +153,8 @@ def analyze(
         if sim is not None and sim.crossings:
             parts = [f"{m} n ≈ {c.n:.0f} (bootstrap 95 % {c.boot_low:.0f}–{c.boot_high:.0f}; the paper {c.paper:,.0f})"
                      for m, c in sim.crossings.items()]
-            console.print(f"simulation ({sim.sims} runs, {sim.seconds:.0f} s): reaching the oracle's n = "
+            took = "reused from an earlier run" if result.simulation_reused else f"{sim.seconds:.0f} s"
+            console.print(f"simulation ({sim.sims} runs, {took}): reaching the oracle's n = "
                           f"{sim.reference_n} performance: " + "; ".join(parts), highlight=False)
         console.print(f"wrote {len(paths)} files to {out_dir}", highlight=False)
 
