@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -112,3 +114,41 @@ def test_when_flag_bits_run_out_the_remaining_tests_stay_and_still_match() -> No
         plain.add(f"r{i}", [list(p)])
     doc = nlp.make_doc(" ".join(f"W{i} - v{i}-" for i in range(0, 80, 3)))
     assert fast(doc) == plain(doc) and len(plain(doc)) > 20
+
+
+def test_extraction_opens_the_pdf_and_loads_page_one_once_with_the_same_title_and_stamp(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PDF's own title and stamp are read with page 1 while ``read_document`` holds it: one open of the
+    file and one load of page 1 per paper (before, ``extract.pdfmeta`` opened the file and loaded page 1 a
+    second time), and the same metadata as ``read_pdf_metadata`` reads alone, with or without a /Title."""
+    import pypdfium2 as pdfium
+
+    from flopmine.extract import pipeline
+    from flopmine.extract.pdf import read_document
+    from flopmine.extract.pdfmeta import read_pdf_metadata
+    from tests.test_pdfmeta import paper_pdf
+
+    for name, doc_title in (("a.pdf", None), ("w.pdf", "Microsoft Word - resnet.docx"), ("n.pdf", "ResNets")):
+        pdf = paper_pdf(tmp_path / name, doc_title=doc_title)
+        alone = read_pdf_metadata(pdf)
+        assert read_document(pdf, arxiv_id="1512.03385", version=6, metadata=True).pdf_meta == alone
+        assert read_document(pdf, arxiv_id="1512.03385", version=6).pdf_meta is None
+    want = read_pdf_metadata(tmp_path / "a.pdf").title
+    opened: list[str] = []
+    pages: list[int] = []
+    real_init, real_getitem = pdfium.PdfDocument.__init__, pdfium.PdfDocument.__getitem__
+
+    def counting_init(self: object, path: object, *args: object, **kw: object) -> None:
+        opened.append(str(path))
+        real_init(self, path, *args, **kw)
+
+    def counting_getitem(self: object, i: int) -> object:
+        pages.append(i)
+        return real_getitem(self, i)
+
+    monkeypatch.setattr(pdfium.PdfDocument, "__init__", counting_init)
+    monkeypatch.setattr(pdfium.PdfDocument, "__getitem__", counting_getitem)
+    item = pipeline.PaperInput(tmp_path / "a.pdf", "1512.03385", 6)
+    result = pipeline.extract_one(item, limits=pipeline.Limits(timeout=0))
+    assert result.status == "ok" and result.pdf_title == want != ""
+    assert len(opened) == 1 and pages.count(0) == 1
