@@ -9,7 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flopmine.analysis import dictionary
-from flopmine.analysis.build import CSV_SIGNIFICANT_DIGITS, dataset_csv_text, round_significant
+from flopmine.analysis.build import (
+    CSV_SIGNIFICANT_DIGITS,
+    _float_reprs,
+    dataset_csv_text,
+    round_significant,
+    sorted_rows,
+)
 from flopmine.config import neutralise_cell
 
 from .support.analysis_reference import reference_csv_text
@@ -78,3 +84,26 @@ def test_an_empty_dataset_is_its_header() -> None:
     frame = pd.DataFrame({c: pd.Series([], dtype="float64") for c in ("error", "params")})
     assert dataset_csv_text(frame) == "error,params\n"
     assert np.isnan(round_significant(np.array([np.nan]), 3)[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(numbers, max_size=30))
+def test_float_cells_are_each_floats_repr(values: list[float]) -> None:
+    assert _float_reprs(np.array(values, dtype="float64")).to_pylist() == [repr(float(v)) for v in values]
+
+
+keys = st.one_of(st.sampled_from(["", "a", "B", "b", "é", "é", "漢", "a b", "1812.10000", "1812.1"]),
+                 st.text(max_size=3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(keys, keys, keys), max_size=40), st.booleans())
+def test_sorted_rows_is_pandas_stable_sort(rows: list[tuple[str, str, str]], missing: bool) -> None:
+    frame = pd.DataFrame({"benchmark": pd.Series([r[0] for r in rows], dtype=str),
+                          "arxiv_id": pd.Series([r[1] for r in rows], dtype=str),
+                          "model": pd.Series([r[2] for r in rows], dtype=str),
+                          "position": np.arange(len(rows)), "value": np.linspace(0, 1, len(rows))})
+    if missing and len(rows):  # a missing key (never in build's rows) takes pandas' own sort
+        frame.loc[0, "model"] = None
+    expected = frame.sort_values(["benchmark", "arxiv_id", "model"], kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(sorted_rows(frame, ["benchmark", "arxiv_id", "model"]), expected)
