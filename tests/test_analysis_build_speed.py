@@ -10,13 +10,17 @@ from hypothesis import strategies as st
 
 from flopmine.analysis import dictionary
 from flopmine.analysis.build import (
+    _OURS,
     CSV_SIGNIFICANT_DIGITS,
     _float_reprs,
     dataset_csv_text,
+    normalise_models,
+    own_model_marks,
     round_significant,
     sorted_rows,
 )
 from flopmine.config import neutralise_cell
+from flopmine.types import normalise_model
 
 from .support.analysis_reference import reference_csv_text
 
@@ -107,3 +111,19 @@ def test_sorted_rows_is_pandas_stable_sort(rows: list[tuple[str, str, str]], mis
         frame.loc[0, "model"] = None
     expected = frame.sort_values(["benchmark", "arxiv_id", "model"], kind="stable").reset_index(drop=True)
     pd.testing.assert_frame_equal(sorted_rows(frame, ["benchmark", "arxiv_id", "model"]), expected)
+
+
+model_names = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from(list(" \t\n\x1cAaBOoUuRrSsPpDdEeMmLl()*-é\u017f漢")), max_size=14),
+    st.sampled_from([" ResNet-152 (Ours)* ", "Net  B", "Modèle  ours", "ViT (proposed)", "our model", "Net (ourſ)", ""]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(model_names, max_size=30), st.booleans())
+def test_model_names_are_normalised_and_marked_as_one_name_at_a_time(names: list[str | None], arrow: bool) -> None:
+    column = pd.Series(names, dtype=str if arrow else object)
+    plain = ["" if n is None else n for n in names]
+    assert normalise_models(column).tolist() == [normalise_model(n) for n in plain]
+    assert own_model_marks(column).tolist() == [bool(n and _OURS.search(n)) for n in plain]
