@@ -636,22 +636,19 @@ def _fill_joined(out: np.ndarray, parts: pd.DataFrame, sep: str) -> None:
     """Write each row's ``parts['text']`` ``sep``-joined into ``out[row]``; a row's parts are consecutive, in order."""
     if parts.empty:
         return
-    _fill_joined_arrays(out, parts["row"].to_numpy(), np.asarray(parts["text"].to_numpy(), dtype=object), sep)
+    _fill_joined_arrays(out, parts["row"].to_numpy(), parts["text"], sep)
 
 
-def _fill_joined_arrays(out: np.ndarray, rows: np.ndarray, texts: np.ndarray, sep: str) -> None:
-    """``_fill_joined`` on a row array and an object array of text."""
+def _fill_joined_arrays(out: np.ndarray, rows: np.ndarray, texts: pd.Series | np.ndarray, sep: str) -> None:
+    """``_fill_joined`` on a row array and a column of text: each row's parts as one Arrow list, joined by Arrow."""
     if not len(rows):
         return
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    ends = np.r_[starts[1:], len(rows)]
-    # the k-th parts of every row with more than k parts appended at a time (rows have a handful of parts)
-    counts = ends - starts
-    joined = texts[starts].copy()
-    for k in range(1, int(counts.max())):
-        more = counts > k
-        joined[more] = joined[more] + sep + texts[starts[more] + k]
-    out[rows[starts]] = joined
+    text = pa.array(texts, type=pa.large_string(), from_pandas=True)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    lists = pa.LargeListArray.from_arrays(pa.array(np.r_[starts, len(rows)].astype("int64")), text)
+    out[rows[starts]] = pc.binary_join(lists, pa.scalar(sep, pa.large_string())).to_numpy(zero_copy_only=False)
 
 
 def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mapping[str, str]
