@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from flopmine.analysis.build import (
     _OURS,
     CSV_SIGNIFICANT_DIGITS,
     _float_reprs,
+    _read_text_csv,
     dataset_csv_text,
     normalise_models,
     own_model_marks,
@@ -127,3 +130,30 @@ def test_model_names_are_normalised_and_marked_as_one_name_at_a_time(names: list
     plain = ["" if n is None else n for n in names]
     assert normalise_models(column).tolist() == [normalise_model(n) for n in plain]
     assert own_model_marks(column).tolist() == [bool(n and _OURS.search(n)) for n in plain]
+
+
+def reference_read_text_csv(text: str) -> pd.DataFrame:
+    """The annotation reader before it called pyarrow directly: pandas' pyarrow engine, then the C parser."""
+    try:
+        return pd.read_csv(io.BytesIO(text.encode("utf-8")), dtype=str, keep_default_na=False, engine="pyarrow")
+    except (ValueError, pd.errors.ParserError):
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
+
+
+csv_fields = st.one_of(st.sampled_from(["", "NA", "null", "NaN", "1.5", " 7 ", '"a,b"', '"say ""hi"""', '"two\nlines"',
+                                        "x", "é", "-1e5", "#N/A", "None"]),
+                       st.text(alphabet=st.sampled_from(list("ab1. -é")), max_size=4))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["arxiv_id", "field", "value", "model", "", "value"]), min_size=1, max_size=5),
+       st.lists(st.lists(csv_fields, min_size=0, max_size=6), max_size=6), st.booleans())
+def test_annotation_csv_text_reads_as_pandas_read_it(header: list[str], rows: list[list[str]], end: bool) -> None:
+    text = "\n".join([",".join(header), *(",".join(r) for r in rows)]) + ("\n" if end else "")
+    try:
+        expected = reference_read_text_csv(text)
+    except (ValueError, pd.errors.ParserError) as e:
+        with pytest.raises(type(e)):
+            _read_text_csv(text)
+        return
+    pd.testing.assert_frame_equal(_read_text_csv(text), expected)
