@@ -66,7 +66,7 @@ from .slots import (
     slot_field,
     slot_of,
 )
-from .store import Attached, attach, cached_decision, cached_renames, find_candidate, refresh
+from .store import Attached, added_facts, attach, cached_decision, cached_renames, find_candidate, refresh
 from .validate import ROW_SHEET_MARKER as ROW_STATE
 from .validate import Problem, Sheet, validate_rows
 
@@ -229,12 +229,6 @@ def _is_ours(model: str) -> bool:
     from flopmine.analysis.build import _OURS
 
     return bool(model and _OURS.search(model))
-
-
-def added_facts(conn: sqlite3.Connection, arxiv_id: str) -> list[Decision]:
-    """The facts reviewers added to a paper (any version), from the decision cache."""
-    rows = conn.execute("SELECT * FROM review_decisions WHERE arxiv_id = ? AND decision = ?", (arxiv_id, ADD))
-    return sorted((Decision.from_row(dict(r)) for r in rows), key=lambda d: d.key)
 
 
 def paper_rows(candidates: Sequence[Candidate], decisions: Sequence[Decision], adds: Sequence[Decision],
