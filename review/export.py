@@ -185,7 +185,7 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
         total = len(papers) if papers is not None else conn.execute(
             f"SELECT COUNT(*) FROM ({_ACTIVE_VERSIONS})").fetchone()[0]
         done = 0
-        with _CsvFiles(out_dir, header, bom) as files:
+        with CsvFiles(out_dir, header, bom) as files:
             for arxiv_id, version in active_papers(conn):
                 if papers is not None and arxiv_id not in papers:
                     continue
@@ -278,7 +278,7 @@ def paper_decisions(conn: sqlite3.Connection, candidates: Sequence[Candidate]) -
     return [found[k] for k in sorted(found)]
 
 
-class _CsvFiles:
+class CsvFiles:
     """Review CSVs in one folder, each opened on its first row and written row by row; every file is
     renamed into place when the block ends without an error (atomically, as ``write_csv_atomic``)."""
 
@@ -287,7 +287,7 @@ class _CsvFiles:
         self._stack = ExitStack()
         self._writers: dict[str, csv.DictWriter[str]] = {}
 
-    def __enter__(self) -> _CsvFiles:
+    def __enter__(self) -> CsvFiles:
         self._stack.__enter__()
         return self
 

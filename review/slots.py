@@ -124,7 +124,8 @@ def slot_of_attached(a: Attached, renames: Renames | None = None) -> SlotKey:
     return slot_of(a.candidate, renames)
 
 
-def _member_order(a: Attached) -> tuple[object, ...]:
+def member_order(a: Attached) -> tuple[object, ...]:
+    """The order of a slot's candidates: best rank first (unranked last), then confidence; ties by id."""
     c = a.candidate
     return (c.rank if c.rank > 0 else 1 << 30, -c.confidence, c.field, c.candidate_id)
 
@@ -202,13 +203,13 @@ def build_slots(attached: Iterable[Attached], renames: Renames | None = None,
         by_field.setdefault((c.arxiv_id, c.version, c.field), []).append(a)
     position: dict[str, int] = {}
     for members in by_field.values():
-        for i, a in enumerate(sorted(members, key=_member_order), 1):
+        for i, a in enumerate(sorted(members, key=member_order), 1):
             position[a.candidate.candidate_id] = i
     groups: dict[SlotKey, list[Attached]] = {}
     for a in attached:
         groups.setdefault(slot_of_attached(a, renames), []).append(a)
     adds = _adds_by_slot(added, renames)
-    slots = [Slot(k, tuple(sorted(v, key=_member_order)), min(position[a.candidate.candidate_id] for a in v),
+    slots = [Slot(k, tuple(sorted(v, key=member_order)), min(position[a.candidate.candidate_id] for a in v),
                   tuple(adds.get(_versionless(k), ())))
              for k, v in groups.items()]
     slots.sort(key=lambda s: (s.key.arxiv_id, s.key.version, s.key.benchmark, s.key.field, s.field_position,
