@@ -1,10 +1,11 @@
-"""The report's figures (matplotlib, Agg backend, print resolution): Figures 1, 3, 7 and 8 of the paper.
+"""The report's figures (matplotlib, Agg backend, 150 dpi or print resolution): Figures 1, 3, 7 and 8 of the paper.
 
 Each function draws one figure into a given path and returns it; nothing here reads the dataset
 from disk. Kept cheap to draw (issue 14, item 8): fixed margins instead of a tight bounding box
 (which draws every figure twice), powers of ten as Unicode superscripts instead of mathtext,
 at most ``MAX_SCATTER`` points in a scatter, and a plain PNG encoder (``png_bytes``). A rerun skips a
-figure whose inputs and drawing code are unchanged (``figcache``: a content hash beside the figures).
+figure whose inputs and drawing code are unchanged (``figcache``: a content hash beside the figures), and
+``draw_all`` draws the rest in a pool of processes (issue 20 item 4).
 """
 
 from __future__ import annotations
