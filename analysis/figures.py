@@ -286,12 +286,21 @@ MAX_WORKERS = 2
 
 
 def default_workers() -> int:
-    """How many processes draw figures by default: one per core this process may use, at most ``MAX_WORKERS``."""
+    """How many processes draw figures by default: one per idle core this process may use, at most
+    ``MAX_WORKERS``, at least 1. A pool only saves wall time when cores are idle; on a busy machine it costs
+    the workers' start-up and the pickled arguments for nothing, so the figures are then drawn here.
+
+    Idle cores: the cores minus the 1-minute load average, plus this process's own share of that load.
+    """
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_WORKERS))
+    try:
+        idle = cores - os.getloadavg()[0] + 1
+    except OSError:  # no load average on this system
+        idle = cores
+    return max(1, min(math.floor(idle), cores, MAX_WORKERS))
 
 
 def _draw(job: FigureJob) -> Path | None:

@@ -91,3 +91,15 @@ def test_the_resolution_is_recorded_and_sets_the_size(tmp_path: Path) -> None:
             assert round(im.info["dpi"][0]) == dpi
             sizes[dpi] = im.size
     assert fig.DPI == 150 and sizes[fig.DPI] == (825, 600) and sizes[fig.PRINT_DPI] == (1650, 1200)
+
+
+def test_the_default_pool_has_one_worker_per_idle_core(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    for load, workers in ((0.2, 2), (1.0, 2), (1.5, 1), (2.0, 1), (14.0, 1)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert fig.default_workers() == workers, load
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(16)), raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert fig.default_workers() == fig.MAX_WORKERS
