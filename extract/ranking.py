@@ -2,7 +2,8 @@
 and reviewers' decisions, and its probability as the candidate's confidence.
 
 - ``features(...)``: one candidate's evidence (``evidence.Evidence`` flags and tags, the rule's prior weight,
-  how often the value recurs, where its value sits among the paper's values for the field) as named
+  how often the value recurs, where its value sits among the paper's values for the field, what the paper
+  shows about its model in every field and table: ``_model_context``) as named
   numbers. Each feature appears twice: on its own and crossed with the field's group (``metric``,
   ``flops``, ``params``, ``hardware`` …), so the model can learn that a training sentence matters for
   an epoch count but not for an accuracy.
