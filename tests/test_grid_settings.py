@@ -4,8 +4,10 @@ sub-headers gives one slot per setting, never two values in one slot. Synthetic 
 
 from __future__ import annotations
 
+import pytest
+
 from flopmine.extract.grid import Rule, Word, read_grids
-from flopmine.extract.tables import grid_facts, header_field
+from flopmine.extract.tables import clean_row_label, grid_facts, header_field
 from tests.support.words import table_line as _row
 
 
@@ -103,3 +105,55 @@ def test_an_unlabelled_row_that_is_no_sum_keeps_the_multirow_label() -> None:
     words += _row(82, [(110, "44.6M"), (170, "77.9")])
     facts = _facts(words, [Rule(30, 40, 220), Rule(30, 55, 220), Rule(30, 93, 220)])
     assert facts[("ResNet-101", "params")] == [44.5e6, 44.6e6]
+
+
+def test_a_registry_benchmark_in_a_spanning_header_is_that_benchmark() -> None:
+    """"SQuAD 1.1" and "SQuAD 2.0" spanning EM / F1: each value belongs to the benchmark over it. Before, the
+    list of other datasets (written before SQuAD 2.0 joined the registry) hid "SQuAD 2.0", and its values fell
+    to the paper's benchmark, sharing SQuAD 1.1's slot."""
+    words = _row(40, [(110, "SQuAD 1.1"), (190, "SQuAD 2.0")])
+    words += _row(50, [(110, "EM"), (145, "F1"), (190, "EM"), (225, "F1")])
+    words += _row(66, [(35, "SpanBERT"), (110, "88.8"), (145, "94.6"), (190, "85.7"), (225, "88.7")])
+    words += _row(77, [(35, "BERT"), (110, "84.3"), (145, "91.3"), (190, "80.0"), (225, "83.3")])
+    grids = read_grids(words, [Rule(30, 36, 260), Rule(30, 60, 260), Rule(30, 88, 260)], field_of=header_field)
+    got = {(f.model, f.field, f.benchmark): f.value for f in grid_facts(grids[0], benchmark="squad11")}
+    assert got[("SpanBERT", "f1", "squad11")] == 94.6
+    assert got[("SpanBERT", "f1", "squad20")] == 88.7
+    assert got[("SpanBERT", "em", "squad20")] == 85.7
+
+
+@pytest.mark.parametrize(("header", "field"), [("APval S", "ap_s"), ("APtest 75", "ap75"), ("APval 50", "ap50"),
+                                               ("APval M", "ap_m"), ("APminival L", "ap_l"), ("APval", "box_ap")])
+def test_a_split_written_between_ap_and_its_subscript_keeps_the_subscript(header: str, field: str) -> None:
+    """"AP^val_S" set as superscript and subscript reads "APval S": still AP on small objects, not AP (and "M"
+    is medium objects, not millions). Before, the split word hid the subscript and every column was box AP."""
+    hm = header_field(header)
+    assert hm is not None and hm.field == field and hm.scale == 1.0
+
+
+@pytest.mark.parametrize("mark", ["•", "◦", "▪"])
+def test_bullets_are_no_part_of_a_row_label(mark: str) -> None:
+    """Rows marked "• ConvNeXt-XL" / "◦ Swin-L" (which pre-training data): the bullet tells rows apart in
+    print, the model's name is the words."""
+    assert clean_row_label(f"{mark} ConvNeXt-XL") == "ConvNeXt-XL"
+    assert clean_row_label(f"ConvNeXt-XL{mark}") == "ConvNeXt-XL"
+
+
+def test_the_distillation_mark_is_a_setting_of_its_own() -> None:
+    """"TinyViT-21M⚗ (ours)" (DeiT's alembic: distilled) and "TinyViT-21M (ours)" are two settings of one model;
+    dropping the glyph put both rows in one slot, keeping it as a glyph lets no name match it."""
+    assert clean_row_label("TinyViT-21M⚗ (ours)") == "TinyViT-21M distill (ours)"
+    assert clean_row_label("TinyViT-21M (ours)") == "TinyViT-21M (ours)"
+
+
+def test_test_and_val_ap_in_one_cell_are_two_settings() -> None:
+    """"APtest / APval" over "51.4% / 51.2%" (and "APval" alone in another column): the val result is the
+    model's "(val)" setting, the test-dev one keeps the bare name; before, both sat in one slot."""
+    words = _row(40, [(35, "Model"), (100, "FLOPs"), (150, "APtest / APval"), (230, "APval 50")])
+    words += _row(56, [(35, "YOLOv7"), (100, "104.7G"), (150, "51.4% / 51.2%"), (230, "69.7%")])
+    words += _row(67, [(35, "YOLOv7-X"), (100, "189.9G"), (150, "53.1% / 52.9%"), (230, "71.2%")])
+    facts = _facts(words, [Rule(30, 36, 270), Rule(30, 50, 270), Rule(30, 78, 270)])
+    assert facts[("YOLOv7", "box_ap")] == [51.4]
+    assert facts[("YOLOv7 (val)", "box_ap")] == [51.2]
+    assert facts[("YOLOv7 (val)", "ap50")] == [69.7]
+    assert facts[("YOLOv7", "flops")] == [104.7e9]
