@@ -1056,6 +1056,28 @@ def column_settings(headers: Sequence[Sequence[str]], cols: Sequence[_ColumnMatc
     return out
 
 
+_SPLIT_SETTING = re.compile(r"\b(dev(?:elopment)?|minival)(?:\s?\d{4})?\b", re.I)
+_TEST_WORD = re.compile(r"\btest", re.I)
+
+
+def split_setting(text: str) -> str:
+    """The split a caption or group heading says every value under it was measured on, when it is a dev or
+    minival split ("dev", "minival"); "" when it names none, or names the test split as well (then the columns
+    tell the splits apart, and the test result keeps the model's bare name).
+
+    >>> split_setting("Table 2: Development set results for base models"), split_setting("Results (dev) of TinyBERT")
+    ('dev', 'dev')
+    >>> split_setting("Object detection results on the COCO minival set."), split_setting("Reported Dev and Test F1")
+    ('minival', '')
+    >>> split_setting("Top-1 error on ImageNet validation"), split_setting("device")
+    ('', '')
+    """
+    m = _SPLIT_SETTING.search(text) if text else None
+    if m is None or _TEST_WORD.search(text):
+        return ""
+    return "dev" if m.group(1).lower().startswith("dev") else m.group(1).lower()
+
+
 # COCO detectors print the split inside the AP header ("AP^val", "AP^test", "APval 50"): a value under a val or
 # minival AP is the model's val result, told apart from its test-dev one (the headline, which keeps the bare name)
 _AP_SPLIT = re.compile(r"(?<![a-z])m?ap\s?(?:bb|box)?\s?(val|minival)(?:\d{4})?(?![a-z])", re.I)
@@ -1112,6 +1134,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             hm = HeaderMatch(metric, 1.0, 60.0, "", f"caption: {metric}")
             cols = [(hm, "", "") for _ in range(ncol)]
     caption_bench = bool(_benchmark_spans(grid.caption)) if grid.caption else False
+    caption_split = split_setting(grid.caption)
     first_field = next((j for j, c in enumerate(cols) if c[0] is not None), ncol)
     evidence_head = f" [{grid.header_text}]" if grid.header_text else ""
     out: list[CellFact] = []
@@ -1164,6 +1187,11 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             model = family  # the totals row of a layer-by-layer table is the whole model the caption names
         if not row.label.startswith("+"):
             base = row.label
+        # a group heading ("Single models on dev") or else the caption ("Development set results") that names
+        # a split other than test qualifies every row under it: the model's dev result is not its test result
+        split = split_setting(row.group) or caption_split
+        if split and model and split not in model.lower():
+            model = f"{model} ({split})"
         for k in backbone_cols:
             bone = row.cells[k].text if k < len(row.cells) and row.cells[k] is not None else ""
             bone = clean_row_label(bone)

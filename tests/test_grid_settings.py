@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from flopmine.extract.grid import Rule, Word, read_grids
+from flopmine.extract.grid import Rule, Word, build_grid, read_grids
 from flopmine.extract.tables import clean_row_label, grid_facts, header_field
 from tests.support.words import table_line as _row
 
@@ -157,3 +157,29 @@ def test_test_and_val_ap_in_one_cell_are_two_settings() -> None:
     assert facts[("YOLOv7 (val)", "box_ap")] == [51.2]
     assert facts[("YOLOv7 (val)", "ap50")] == [69.7]
     assert facts[("YOLOv7", "flops")] == [104.7e9]
+
+
+def test_a_group_heading_or_caption_naming_the_dev_split_qualifies_its_rows() -> None:
+    """"Single models on dev" over some rows, "Single models on test" over others: each row's values are its
+    model's result on that split; the dev ones get "(dev)", the test ones keep the bare name. A caption
+    "Development set results …" does the same for the whole table; a caption naming dev and test does not."""
+    words = _row(100, [(60, "Model"), (200, "EM"), (250, "F1")])
+    words += _row(115, [(60, "Single models on dev")])
+    words += _row(126, [(60, "RoBERTa"), (200, "88.9"), (250, "94.6")])
+    words += _row(137, [(60, "Single models on test")])
+    words += _row(148, [(60, "RoBERTa"), (200, "86.8"), (250, "89.8")])
+    grid = build_grid(words, (50, 95, 300, 160), field_of=header_field)
+    assert grid is not None
+    got = {(f.model, f.field): f.value for f in grid_facts(grid)}
+    assert got[("RoBERTa (dev)", "em")] == 88.9 and got[("RoBERTa", "em")] == 86.8
+
+    words = _row(100, [(60, "Model"), (200, "MNLI"), (250, "F1")])
+    words += _row(115, [(60, "RoBERTa"), (200, "87.6"), (250, "91.9")])
+    words += _row(126, [(60, "XLNet"), (200, "86.8"), (250, "91.4")])
+    for caption, model in (("Table 2: Development set results for base models.", "RoBERTa (dev)"),
+                           ("Table 7: Results on the COCO minival set.", "RoBERTa (minival)"),
+                           ("Table 3: Dev and test F1 on SQuAD.", "RoBERTa"),
+                           ("Table 4: Top-1 error on the ImageNet validation set.", "RoBERTa")):
+        grid = build_grid(words, (50, 95, 300, 136), caption=caption, field_of=header_field)
+        assert grid is not None
+        assert {f.model for f in grid_facts(grid)} == {model, model.replace("RoBERTa", "XLNet")}, caption
