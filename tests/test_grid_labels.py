@@ -379,3 +379,26 @@ def test_rows_of_datasets_take_their_models_from_the_model_columns() -> None:
     got = {(f.model, f.field, f.value) for f in grid_facts(grid)}
     assert ("EfficientNet-B0", "acc", 98.1) in got and ("NASNet-A", "params", 85e6) in got
     assert not any(f == "params" and m == "EfficientNet-B0" for m, f, _ in got)
+
+
+def test_text_fallback_does_not_place_again_a_value_its_grid_gave_another_ap_field() -> None:
+    """The grid reads "APtest S" as AP on small objects; the line reader, which sees "AP" in that header, would
+    read the same cell as box AP and put it in the model's AP slot. A value the grid gave any COCO AP field is
+    placed for every AP field (as FLOPs and multiply-adds are one)."""
+    from flopmine.extract.document import Document
+    from flopmine.extract.grid import Cell, Grid, GridRow
+    from flopmine.extract.rules.paper import collect
+
+    lines = [(100, [(60, "Model"), (200, "APtest"), (260, "APtest S")]),
+             (112, [(60, "YOLOv7"), (200, "51.4"), (260, "31.8")]),
+             (123, [(60, "YOLOv7-X"), (200, "53.1"), (260, "33.8")])]
+    grid = Grid((50, 95, 300, 132), (("APtest",), ("APtest S",)),
+                (GridRow("YOLOv7", (Cell("51.4", (200, 112, 218, 119)), Cell("31.8", (260, 112, 278, 119))),
+                         "YOLOv7 51.4 31.8"),
+                 GridRow("YOLOv7-X", (Cell("53.1", (200, 123, 218, 130)), Cell("33.8", (260, 123, 278, 130))),
+                         "YOLOv7-X 53.1 33.8")), header_text="Model APtest APtest S")
+    page = _page_from_lines(lines, [grid])
+    doc = Document(arxiv_id="2101.00001", version=1, pages=(page,), benchmarks=("coco",))
+    got = {(c.model, c.field, c.value) for c, _, _ in collect(doc) if c.rule.startswith("table.")}
+    assert ("YOLOv7", "ap_s", 31.8) in got and ("YOLOv7", "box_ap", 51.4) in got
+    assert ("YOLOv7", "box_ap", 31.8) not in got and ("YOLOv7-X", "box_ap", 33.8) not in got

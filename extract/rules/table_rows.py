@@ -81,8 +81,16 @@ def page_grids(page: Page) -> list[Grid]:
     return [t.grid for t in page.tables if t.grid is not None]
 
 
+# The COCO box AP family: the grid reads the sub-header ("APtest S", "AP50") that the line reader, seeing "AP",
+# takes for box AP; a value the grid gave one of them is placed for all
+_COCO_BOX = frozenset({"box_ap", "ap50", "ap75", "ap_s", "ap_m", "ap_l"})
+
+
 def _group_of(field_name: str) -> str:
-    """Fields one value may be read as (FLOPs and multiply-adds; accuracy and error are told apart by value)."""
+    """Fields one value may be read as (FLOPs and multiply-adds; the COCO box AP family; accuracy and error are
+    told apart by value)."""
+    if field_name in _COCO_BOX:
+        return "box_ap"
     return "flops" if field_name == "mult_adds" else field_name
 
 
