@@ -173,7 +173,7 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
     ('acc', True)
     """
     t = _norm_header(text)
-    if not t:
+    if not t or _CHANGE_HEADER.search(t):
         return None
     bare = re.sub(r"\([^)]*\)", "", t).strip(" .:%") or t
     vocab = _vocabulary()
@@ -207,6 +207,9 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
     return None
 
 
+# A column of changes ("∆ err. (%)", "FLOPs Reduced (%)", "Top-1 gain"): its numbers are differences or
+# shares, never the quantity itself, and read as it they fill the model's slot with a wrong value
+_CHANGE_HEADER = re.compile(r"^[\u2206\u0394\u03b4]|\b(?:reduced|reduction|improvement|imp|gains?|drop|decrease|increase)\b")
 _AP_SPLIT_SUBSCRIPT = re.compile(r"ap\s?(?:test|val|minival)(?:-?dev|-?std)?\d*\s?(50|75|s|m|l)")
 
 
