@@ -402,3 +402,25 @@ def test_text_fallback_does_not_place_again_a_value_its_grid_gave_another_ap_fie
     got = {(c.model, c.field, c.value) for c, _, _ in collect(doc) if c.rule.startswith("table.")}
     assert ("YOLOv7", "ap_s", 31.8) in got and ("YOLOv7", "box_ap", 51.4) in got
     assert ("YOLOv7", "box_ap", 31.8) not in got and ("YOLOv7-X", "box_ap", 33.8) not in got
+
+
+def test_a_grid_takes_the_benchmark_its_caption_names_not_the_pages_first() -> None:
+    """The page's first line names COCO; the table's caption names PASCAL VOC 2007. The table's mAP is VOC's (another
+    dataset, tagged so), not COCO's: before, a grid's cells were placed at the top of the page and took the
+    benchmark named nearest to it."""
+    from flopmine.extract.document import Document
+    from flopmine.extract.grid import Cell, Grid, GridRow
+    from flopmine.extract.rules.paper import collect
+
+    lines = [(60, [(60, "Our COCO results are in Table 5.")]),
+             (100, [(60, "Method"), (200, "mAP")]), (112, [(60, "SSD512"), (200, "29.8")]),
+             (123, [(60, "SSD300"), (200, "27.2")])]
+    rows = (GridRow("SSD512", (Cell("29.8", (200, 112, 218, 119)),), "SSD512 29.8"),
+            GridRow("SSD300", (Cell("27.2", (200, 123, 218, 130)),), "SSD300 27.2"))
+    for caption, other in (("Table 1: PASCAL VOC2007 test detection results.", True),
+                           ("Table 5: COCO test-dev detection results.", False)):
+        grid = Grid((50, 95, 260, 132), (("mAP",),), rows, caption=caption, header_text="Method mAP")
+        page = _page_from_lines(lines, [grid])
+        doc = Document(arxiv_id="2101.00001", version=1, pages=(page,), benchmarks=("coco",))
+        got = {c.value: ev for c, _, ev in collect(doc) if c.rule == "table.geometry" and c.model == "SSD512"}
+        assert ("other_dataset" in got[29.8].tags) is other, caption
