@@ -1191,10 +1191,9 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
         if not row.label.startswith("+"):
             base = row.label
         # a group heading ("Single models on dev") or else the caption ("Development set results") that names
-        # a split other than test qualifies every row under it: the model's dev result is not its test result
+        # a split other than test qualifies every metric under it: the model's dev result is not its test
+        # result (its size and training cost are the same on every split)
         split = split_setting(row.group) or caption_split
-        if split and model and split not in model.lower():
-            model = f"{model} ({split})"
         for k in backbone_cols:
             bone = row.cells[k].text if k < len(row.cells) and row.cells[k] is not None else ""
             bone = clean_row_label(bone)
@@ -1269,6 +1268,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                 if caption_only:
                     flags = (*flags, "caption_only")
                 conf = DEFAULT_GRID_CONFIDENCE if m.score >= 90 else DEFAULT_BENCH_COLUMN_CONFIDENCE
+                if split and cell_model and FIELDS[m.field].kind == "metric" and split not in cell_model.lower():
+                    cell_model = f"{cell_model} ({split})"
                 for f in _fact(m, value, tok, cell_model, m.text, conf, benchmark,
                                ("table", "grid", *flags), cell.start, cell.end, grid.caption, max(metric_col, 0)):
                     out.append(CellFact(f.field, f.value, f.raw, f.model, f.header, f.confidence, f.benchmark, f.flags,
