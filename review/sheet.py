@@ -51,22 +51,23 @@ from .decision import (
     parse_value,
     same_value,
 )
-from .export import _CsvFiles, active_papers, export_dir, paper_candidates, paper_decisions, paper_link
+from .export import CsvFiles, active_papers, export_dir, paper_candidates, paper_decisions, paper_link
+from .offer import not_offered_reason, stored_paper_benchmarks
 from .renames import Rename, Renames, rename_problem, renamed_model
 from .slots import (
     DEFAULT_SLOT_RANK,
     Slot,
     SlotKey,
-    _member_order,
     build_slots,
     canonical_value,
     drop_lines,
+    member_order,
     shown_slots,
     slot_conflicts,
     slot_field,
     slot_of,
 )
-from .store import Attached, attach, cached_decision, cached_renames, find_candidate, refresh
+from .store import Attached, added_facts, attach, cached_decision, cached_renames, find_candidate, refresh
 from .validate import ROW_SHEET_MARKER as ROW_STATE
 from .validate import Problem, Sheet, validate_rows
 
@@ -231,16 +232,14 @@ def _is_ours(model: str) -> bool:
     return bool(model and _OURS.search(model))
 
 
-def added_facts(conn: sqlite3.Connection, arxiv_id: str) -> list[Decision]:
-    """The facts reviewers added to a paper (any version), from the decision cache."""
-    rows = conn.execute("SELECT * FROM review_decisions WHERE arxiv_id = ? AND decision = ?", (arxiv_id, ADD))
-    return sorted((Decision.from_row(dict(r)) for r in rows), key=lambda d: d.key)
-
-
 def paper_rows(candidates: Sequence[Candidate], decisions: Sequence[Decision], adds: Sequence[Decision],
                arxiv_id: str, version: int, *, paper_benchmarks: Sequence[str] = (),
-               slot_rank: int | None = DEFAULT_SLOT_RANK, renames: Renames | None = None) -> list[SheetRow]:
+               slot_rank: int | None = DEFAULT_SLOT_RANK, renames: Renames | None = None,
+               offered: Callable[[Candidate], bool] | None = None) -> list[SheetRow]:
     """The sheet rows of one paper version (pure): candidates with their decisions, plus added facts.
+
+    ``offered`` keeps the undecided candidates the review offers (None: all; ``load_paper_rows`` passes
+    ``offer.not_offered_reason``'s test, so the row sheet leaves out what the candidate export leaves out).
 
     A row per (benchmark, model) with a shown metric slot or an added metric; compute slots join the
     rows of their model (in every benchmark of the paper), paper-level ones the own model's row as
@@ -250,6 +249,8 @@ def paper_rows(candidates: Sequence[Candidate], decisions: Sequence[Decision], a
     the model-less slots of one field share a cell (the top one shown, the others as alternatives).
     """
     attached, _ = attach(candidates, decisions)
+    if offered is not None:
+        attached = [a for a in attached if a.decision is not None or offered(a.candidate)]
     slots = _merge_modelless(shown_slots(build_slots(attached, renames), slot_rank))
     by_key: dict[SlotKey, Slot | None] = {s.key: s for s in slots if s.key.benchmark or FIELDS[s.key.field].kind != "metric"}
     adds_by: dict[SlotKey, list[Decision]] = {}
@@ -319,8 +320,10 @@ def load_paper_rows(conn: sqlite3.Connection, arxiv_id: str, version: int, *,
     """``paper_rows`` of one paper version as the store and the decision cache hold it now."""
     candidates = paper_candidates(conn, arxiv_id, version)
     benches = [r[0] for r in conn.execute("SELECT benchmark FROM paper_benchmarks WHERE arxiv_id = ?", (arxiv_id,))]
+    the_papers = stored_paper_benchmarks(conn, arxiv_id, version)
     return paper_rows(candidates, paper_decisions(conn, candidates), added_facts(conn, arxiv_id), arxiv_id, version,
-                      paper_benchmarks=benches, slot_rank=slot_rank, renames=cached_renames(conn, arxiv_id))
+                      paper_benchmarks=benches, slot_rank=slot_rank, renames=cached_renames(conn, arxiv_id),
+                      offered=lambda c: not_offered_reason(c, the_papers) is None)
 
 
 def _shown_model(a: Attached, renames: Renames | None) -> str:
@@ -339,7 +342,7 @@ def _merge_modelless(slots: Sequence[Slot]) -> list[Slot]:
         else:
             out.append(s)
     for key, ss in groups.items():
-        members = sorted((a for s in ss for a in s.members), key=_member_order)
+        members = sorted((a for s in ss for a in s.members), key=member_order)
         out.append(Slot(key, tuple(members), min(s.field_position for s in ss)))
     return out
 
@@ -449,7 +452,7 @@ def export_sheet(conn: sqlite3.Connection, home: Home, out_dir: Path | None = No
     return SheetExportReport(tuple(out_dir / n for n in written), n_rows, pending, n_papers)
 
 
-class _SheetFiles(_CsvFiles):
+class _SheetFiles(CsvFiles):
     """``review.export``'s streamed, atomically renamed CSVs, each file with its own header."""
 
     def write_with(self, name: str, columns: list[str], row: dict[str, object]) -> None:

@@ -17,11 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flopmine import review
 from flopmine.config import Home
 from flopmine.errors import ConfigError
 from flopmine.review.annotations import load_ledger
 from flopmine.review.web import create_app
 from flopmine.review.web.pages import box_percent, page_cache_path
+from flopmine.store import connect, replace_candidates
+from flopmine.types import Candidate
 from tests.support.review_web import (
     PAPER_A,
     PAPER_B,
@@ -318,6 +321,47 @@ def test_undo_withdraws_and_restores(tab: Tab, home: Home) -> None:
     assert tab.undo().json()["candidate_id"] == FLOPS1
     assert ledger(home) == {} and rows(ann / "paper_facts.csv") == []
     assert 'data-candidate-id="' + FLOPS1 in tab.http.get("/").text
+
+
+def test_an_added_fact_settles_its_slot_and_undo_reopens_it(tab: Tab, home: Home) -> None:
+    """Adding the value the extractor missed for ResNet-152 settles that model's top-1 slot (its candidate
+    is done, as under an accept); undoing the add makes the candidate pending again."""
+    add = {"candidate_id": TOP1, "field": "top1_err", "value": "20.5", "model": "ResNet-152", "benchmark": "imagenet",
+           "page": "1", "unit": "%", "note": "table 3"}
+    r = tab.http.post("/api/add", json=add, headers=tab.headers())
+    assert r.status_code == 200 and r.json()["added"], r.text
+    assert tab.decide(FLOPS1, "accept").json()["progress"] == {"decided": 2, "total": 4}  # FLOPS1, and TOP1 settled
+    # a decision on the settled candidate, undone, leaves it settled by the added fact
+    assert tab.decide(TOP1, "reject", expected="superseded").status_code == 200
+    assert tab.undo().json()["progress"] == {"decided": 2, "total": 4}
+    assert tab.undo().json()["candidate_id"] == FLOPS1
+    r = tab.undo()  # the added fact
+    assert r.status_code == 200 and r.json()["progress"] == {"decided": 0, "total": 4}
+    assert rows(home.annotations_dir / "imagenet.csv") == []
+
+
+def test_the_browser_offers_what_the_export_offers(tmp_path: Path) -> None:
+    """A metric no benchmark of the paper can take (``offer.not_offered_reason``) is left out of the walk, its
+    page and its counts, as the export leaves it out; once decided (e.g. in a sheet), it is shown."""
+    home = make_home(tmp_path / "home")
+    b = [c for c in sample_candidates() if c.arxiv_id == PAPER_B]
+    voc = Candidate(PAPER_B, 1, "top1_acc", 73.2, benchmark="imagenet", model="WRN-50", raw="73.2", page=1,
+                    snippet="On PASCAL VOC 2007 our detector reaches 73.2% accuracy.", rule="metric.acc",
+                    confidence=0.9, rank=1)
+    unplaced = Candidate(PAPER_B, 1, "top1_acc", 70.1, benchmark="", model="WRN-50", raw="70.1", page=1,
+                         snippet="WRN-50 reaches 70.1% accuracy", rule="metric.acc", confidence=0.5, rank=2)
+    conn = connect(home.db_path)
+    replace_candidates(conn, PAPER_B, 1, [*b, voc, unplaced], extraction={"status": "ok", "rule_version": "test",
+                                                                          "pages": 2})
+    conn.close()
+    report = review.export(connect(home.db_path), home, tmp_path / "sheets")
+    assert dict(report.left_out) == {"another dataset's value": 1, "no benchmark": 1}
+    with serve(create_app(home, reviewer="tester")) as url:
+        t = Tab(url)
+        assert t.decide(FLOPS1, "accept").json()["progress"] == {"decided": 1, "total": 4}  # the two not offered
+        for c in (voc, unplaced):
+            assert f'data-candidate-id="{c.candidate_id}"' not in t.http.get(f"/?at={c.candidate_id}").text
+        t.close()
 
 
 def test_benchmark_scope(tmp_path: Path) -> None:
