@@ -118,12 +118,11 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
     placed_in: list[set[tuple[str, float]]] = []  # per grid: the (field, value) pairs its cells gave
     for g in grids:
         placed_in.append(set())
-        # a grid's cells have no place in the text layer: its caption has, and the benchmark the caption names
-        # is the table's (a "PASCAL VOC2007 test" table is VOC's, whatever the page names at its top)
-        at = raw_lines.find(g.caption[:40]) if g.caption else -1
+        # the benchmark the caption names is the table's (a "PASCAL VOC2007 test" table is VOC's, whatever the
+        # page names nearest the cell)
         named = next((b for _, _, b in _benchmark_spans(g.caption)), "") if g.caption else ""
         for f in grid_facts(g, benchmark=named):
-            facts.append((f, max(at, 0)))
+            facts.append((f, max(f.start, 0)))
             placed_in[-1].add((_group_of(f.field), round(f.value, 6)))
     placed = set().union(*placed_in)
     for f in text_table_facts(raw_lines, benchmark="", boxes=page.char_boxes or None):
