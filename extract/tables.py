@@ -1081,25 +1081,6 @@ def split_setting(text: str) -> str:
     return "dev" if m.group(1).lower().startswith("dev") else m.group(1).lower()
 
 
-_PROTOCOL_SETTING = re.compile(r"\b(transfer(?:ring)?|semi-supervised)\b", re.I)
-
-
-def protocol_setting(caption: str) -> str:
-    """The protocol a caption says every result of its table follows when it is not the main one: a transfer
-    table ("Transfer learning results …", "Results on transferring …") or a semi-supervised one. The same model
-    in the main table keeps its bare name; here its metrics are "EfficientNet-B7 (transfer)".
-
-    >>> protocol_setting("Table 5. EfficientNet Performance Results on Transfer Learning Datasets.")
-    'transfer'
-    >>> protocol_setting("Table 2: Semi-supervised training with a fraction of ImageNet labels."), protocol_setting("")
-    ('semi-supervised', '')
-    """
-    m = _PROTOCOL_SETTING.search(caption) if caption else None
-    if m is None:
-        return ""
-    return "transfer" if m.group(1).lower().startswith("transfer") else "semi-supervised"
-
-
 # COCO detectors print the split inside the AP header ("AP^val", "AP^test", "APval 50"): a value under a val or
 # minival AP is the model's val result, told apart from its test-dev one (the headline, which keeps the bare name)
 _AP_SPLIT = re.compile(r"(?<![a-z])m?ap\s?(?:bb|box)?\s?(val|minival)(?:\d{4})?(?![a-z])", re.I)
@@ -1156,7 +1137,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             hm = HeaderMatch(metric, 1.0, 60.0, "", f"caption: {metric}")
             cols = [(hm, "", "") for _ in range(ncol)]
     caption_bench = bool(_benchmark_spans(grid.caption)) if grid.caption else False
-    caption_split = split_setting(grid.caption) or protocol_setting(grid.caption)
+    caption_split = split_setting(grid.caption)
     first_field = next((j for j, c in enumerate(cols) if c[0] is not None), ncol)
     evidence_head = f" [{grid.header_text}]" if grid.header_text else ""
     out: list[CellFact] = []

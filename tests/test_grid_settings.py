@@ -207,18 +207,3 @@ def test_a_split_qualifies_metrics_only() -> None:
     assert grid is not None
     got = {(f.model, f.field): f.value for f in grid_facts(grid)}
     assert got[("SSD 300 (minival)", "box_ap")] == 20.7 and got[("SSD 300", "params")] == 7.4e6
-
-
-def test_a_transfer_or_semi_supervised_caption_qualifies_the_tables_metrics() -> None:
-    """One model in the main ImageNet table and in a table of transfer results: the caption says which, and
-    the transfer table's metrics go to "(transfer)", never into the main result's slot."""
-    words = _row(100, [(60, "Model"), (200, "Acc."), (250, "#Param")])
-    words += _row(115, [(60, "EfficientNet-B7"), (200, "98.9%"), (250, "64M")])
-    words += _row(126, [(60, "GPipe"), (200, "99.0%"), (250, "556M")])
-    for caption, setting in (("Table 5. EfficientNet Performance Results on Transfer Learning Datasets.", " (transfer)"),
-                             ("Table 2: Semi-supervised training with 1% of labels.", " (semi-supervised)"),
-                             ("Table 2: Results on ImageNet.", "")):
-        grid = build_grid(words, (50, 95, 300, 136), caption=caption, field_of=header_field)
-        assert grid is not None
-        got = {(f.model, f.field): f.value for f in grid_facts(grid)}
-        assert got[(f"EfficientNet-B7{setting}", "acc")] == 98.9 and got[("EfficientNet-B7", "params")] == 64e6
