@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from dataclasses import replace
 
 from flopmine.types import Candidate
@@ -79,7 +78,7 @@ def resolve_family_mentions(found: Found) -> Found:
     entries = {c.value: entry_by_name(str(c.value)) for c, _, _ in found
                if c.field == "hardware" and c.rule == "hardware.catalog"}
     specific: dict[tuple[str, str], set[str]] = {}
-    for name, entry in entries.items():
+    for entry in entries.values():
         if entry is not None and not is_family(entry):
             specific.setdefault((entry.vendor, entry.kind), set()).add(entry.name)
     out: Found = []
