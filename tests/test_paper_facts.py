@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from flopmine.extract.document import Document
 from flopmine.extract.evidence import Evidence
 from flopmine.extract.rules.paper import collect
-from flopmine.extract.rules.text_rules import device_spec_number
+from flopmine.extract.rules.text_rules import device_products, device_spec_number
 from flopmine.hardware import entry_by_name, is_family, load_catalog
 from flopmine.types import Candidate
 
@@ -90,6 +90,24 @@ def test_machines_beside_their_devices_and_per_machine_counts_are_tagged() -> No
     assert all("machine_count" not in t for t in _tags([text], "hardware_count", 64.0))
     text = "We use DGX-1 machines, each with 8 V100 GPUs, and 16 machines in all."
     assert all("per_machine" in t for t in _tags([text], "hardware_count", 8.0))
+
+
+@given(per=st.integers(1, 16), machines=st.integers(2, 512), form=st.integers(0, 3),
+       device=st.sampled_from(["GPUs", "V100 GPUs", "TPU chips", "NVIDIA A100 GPUs"]),
+       machine=st.sampled_from(["machines", "nodes", "servers", "DGX-1 machines"]))
+def test_devices_per_machine_times_machines_is_the_runs_device_count(per: int, machines: int, form: int, device: str,
+                                                                     machine: str) -> None:
+    text = [f"We train on {per} {device} × {machines} {machine}.",
+            f"We train on {machines} {machine} x {per} {device}.",
+            f"We train on {machines} {machine}, each with {per} {device}.",
+            f"We use {per} {device} per node on {machines} {machine}."][form]
+    assert [m.value for m in device_products(text)] == [float(per * machines)]
+
+
+def test_a_device_product_is_a_count_candidate_of_the_run() -> None:
+    text = "The models are trained with 8 GPUs × 4 machines for 90 epochs."
+    assert 32.0 in {c.value for c, _ in _found([text], "hardware_count")}
+    assert all("device_product" in t for t in _tags([text], "hardware_count", 32.0))
 
 
 # ---------------------------------------------------------------- schedules of another stage

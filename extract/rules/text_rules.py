@@ -21,7 +21,7 @@ from .context import (
 from .context import (
     _stem as _ctx_stem,
 )
-from .engine import Engine, Match
+from .engine import Engine, Match, Rule
 from .version import RULE_VERSION
 
 SNIPPET_CHARS = 300
@@ -236,7 +236,7 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         if _FINE_TUNE_BEFORE.search(doc_text[s:m.num_start]):
             tags.append("fine_tune")
     if field == "hardware_count":
-        tags.extend(_count_tags(doc_text, m))
+        tags.extend(["device_product"] if m.rule.id == PRODUCT_RULE.id else _count_tags(doc_text, m))
     if field == "training_time_hours" and _PER_AFTER.match(doc_text, m.end):
         tags.append("per_unit")
     if pretrains and field in _PRETRAIN_FIELDS:
@@ -342,6 +342,44 @@ def _count_tags(text: str, m: Match) -> list[str]:
     return tags
 
 
+# "8 GPUs × 4 machines", "4 nodes × 8 GPUs", "16 machines, each with 8 GPUs", "8 GPUs per node on 4 nodes": the run's
+# devices are the product of the two counts, which the paper does not write out.
+PRODUCT_RULE = Rule(id="hwc.product", field="hardware_count", pattern=(), unit="devices", normaliser="count",
+                    weight=0.8)
+_COUNT = r"(\d{1,4}|one|two|three|four|five|six|eight|ten|twelve|sixteen|thirty-two|sixty-four)"
+_DEVICES = r"(?:[\w\-]+\s+){0,3}(?:GPUs?|TPUs?|cards?|chips?|accelerators?|devices?)"
+_MACHINES = r"(?:[\w\-]+\s+)?(?:machines?|nodes?|servers?|hosts?|workers?)"
+_BY = r"\s*[×x*]\s*"
+_PRODUCT = re.compile(
+    rf"\b{_COUNT}\s+{_DEVICES}{_BY}{_COUNT}\s+{_MACHINES}\b"  # 8 GPUs × 4 machines
+    rf"|\b{_COUNT}\s+{_MACHINES}{_BY}{_COUNT}\s+{_DEVICES}\b"  # 4 nodes × 8 GPUs
+    rf"|\b{_COUNT}\s+{_MACHINES},?\s+(?:each\s+)?(?:with|having|containing|of)\s+{_COUNT}\s+{_DEVICES}\s+each\b"
+    rf"|\b{_COUNT}\s+{_MACHINES},?\s+each\s+(?:with|having|containing)\s+{_COUNT}\s+{_DEVICES}\b"
+    rf"|\b{_COUNT}\s+{_DEVICES}\s+(?:each\s+)?(?:per|on each|in each)\s+(?:machine|node|server|host)\s+"
+    rf"(?:on|across|over|of|with|and|,)\s+{_COUNT}\s+{_MACHINES}\b", re.I)
+
+
+def device_products(text: str) -> list[Match]:
+    """Device counts written as machines × devices per machine, as matches of ``PRODUCT_RULE``.
+
+    >>> [(m.raw, m.value) for m in device_products("We train on 8 GPUs x 4 machines, i.e. 16 machines, each with "
+    ...                                              "8 V100 GPUs.")]
+    [('8 GPUs x 4 machines', 32.0), ('16 machines, each with 8 V100 GPUs', 128.0)]
+    """
+    from flopmine.hardware import parse_count_word
+
+    out = []
+    for m in _PRODUCT.finditer(text):
+        nums = [(g, m.start(i)) for i, g in enumerate(m.groups(), 1) if g is not None]
+        values = [parse_count_word(g) for g, _ in nums]
+        if len(values) != 2 or None in values:
+            continue
+        first, at = nums[0]
+        out.append(Match(rule=PRODUCT_RULE, start=m.start(), end=m.end(), num_start=at, num_end=at + len(first),
+                         value=float(values[0] * values[1]), raw=m.group(0)))  # type: ignore[operator]
+    return out
+
+
 def _snippet(text: str, start: int, end: int) -> str:
     half = (SNIPPET_CHARS - (end - start)) // 2
     lo = max(0, start - half)
@@ -361,7 +399,7 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
     clean, idx = cleaned if cleaned is not None else clean_text(page.text)
     out: list[tuple[Candidate, float, Evidence, int]] = []
     body_height: float | None = None  # median char height of the page, computed on first need
-    for m in eng.matches(clean):
+    for m in [*eng.matches(clean), *device_products(clean)]:
         if m.rule.field == "training_time_hours" and corpus_hours(clean, m.num_start, m.end):
             continue
         if m.rule.field == "hardware_count" and device_spec_number(clean, m.num_start, m.num_end):
