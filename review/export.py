@@ -35,7 +35,7 @@ from .decision import ADD, EXPORTED_COLUMN, FORCE, REVIEW_COLUMNS, Decision, exp
 from .offer import paper_view, stored_paper_benchmarks
 from .renames import Rename, Renames, renamed_model
 from .slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, ShownRow, shown_slots, slot_of
-from .store import Attached, attach, cached_renames, candidate_order, refresh
+from .store import Attached, added_facts, attach, cached_renames, candidate_order, refresh
 
 log = logging.getLogger(__name__)
 
@@ -133,12 +133,9 @@ def added_row(conn: sqlite3.Connection, home: Home, d: Decision, *, link: str | 
 
 
 def paper_additions(conn: sqlite3.Connection, arxiv_id: str, benchmark: str | None = None) -> list[Decision]:
-    """The facts reviewers added to a paper (any version), from the decision cache, in ledger order;
-    ``benchmark`` keeps that benchmark's and the paper-level ones."""
-    rows = conn.execute("SELECT * FROM review_decisions WHERE decision = ? AND arxiv_id = ? ORDER BY key",
-                        (ADD, arxiv_id))
-    found = [Decision.from_row(dict(r)) for r in rows]
-    return [d for d in found if benchmark is None or d.benchmark in (benchmark, "")]
+    """The facts reviewers added to a paper (any version), in ledger order; ``benchmark`` keeps that
+    benchmark's and the paper-level ones."""
+    return [d for d in added_facts(conn, arxiv_id) if benchmark is None or d.benchmark in (benchmark, "")]
 
 
 def export_dir(home: Home, out_dir: Path | None, default: str, slot_rank: int | None) -> Path:
@@ -188,7 +185,7 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
         total = len(papers) if papers is not None else conn.execute(
             f"SELECT COUNT(*) FROM ({_ACTIVE_VERSIONS})").fetchone()[0]
         done = 0
-        with _CsvFiles(out_dir, header, bom) as files:
+        with CsvFiles(out_dir, header, bom) as files:
             for arxiv_id, version in active_papers(conn):
                 if papers is not None and arxiv_id not in papers:
                     continue
@@ -197,10 +194,12 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
                 if candidates:
                     attached, _ = attach(candidates, paper_decisions(conn, candidates))
                     renames = renames_of.get(arxiv_id, {})
+                    adds = added_facts(conn, arxiv_id)
                     view = paper_view(attached, stored_paper_benchmarks(conn, arxiv_id, version), top=top,
-                                      slot_rank=slot_rank, pending_only=pending_only, renames=renames)
+                                      slot_rank=slot_rank, pending_only=pending_only, renames=renames, added=adds)
                     shown, slots = view.rows, view.slots
-                    additions = [] if pending_only else paper_additions(conn, arxiv_id, benchmark)
+                    additions = [] if pending_only else [d for d in adds if benchmark is None
+                                                         or d.benchmark in (benchmark, "")]
                     link = paper_link(conn, home, arxiv_id, version) if shown or additions else None
                     for r in shown:
                         c = r.attached.candidate
@@ -279,7 +278,7 @@ def paper_decisions(conn: sqlite3.Connection, candidates: Sequence[Candidate]) -
     return [found[k] for k in sorted(found)]
 
 
-class _CsvFiles:
+class CsvFiles:
     """Review CSVs in one folder, each opened on its first row and written row by row; every file is
     renamed into place when the block ends without an error (atomically, as ``write_csv_atomic``)."""
 
@@ -288,7 +287,7 @@ class _CsvFiles:
         self._stack = ExitStack()
         self._writers: dict[str, csv.DictWriter[str]] = {}
 
-    def __enter__(self) -> _CsvFiles:
+    def __enter__(self) -> CsvFiles:
         self._stack.__enter__()
         return self
 

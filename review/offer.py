@@ -34,6 +34,7 @@ from flopmine.extract.tables import OTHER_DATASETS
 from flopmine.store import benchmarks_named, paper_benchmarks
 from flopmine.types import FIELDS, Candidate
 
+from .decision import Decision
 from .renames import Renames
 from .slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, ShownRow, Slot, build_slots, shown_rows
 from .store import Attached
@@ -134,9 +135,10 @@ class PaperView:
 
 def paper_view(attached: Sequence[Attached], the_papers: frozenset[str] | None, *, top: int | None = DEFAULT_TOP,
                slot_rank: int | None = DEFAULT_SLOT_RANK, pending_only: bool = False,
-               renames: Renames | None = None) -> PaperView:
+               renames: Renames | None = None, added: Sequence[Decision] = ()) -> PaperView:
     """The review of one paper's candidates (``attached``): offered candidates grouped into slots (after the
-    paper's model ``renames``), and the rows shown (``shown_rows`` with ``top``, ``slot_rank`` and ``pending_only``)."""
+    paper's model ``renames``; a fact reviewers ``added`` settles its slot), and the rows shown (``shown_rows``
+    with ``top``, ``slot_rank`` and ``pending_only``)."""
     offered: list[Attached] = []
     left_out: Counter[str] = Counter()
     for a in attached:
@@ -145,5 +147,5 @@ def paper_view(attached: Sequence[Attached], the_papers: frozenset[str] | None, 
             offered.append(a)
         else:
             left_out[why] += 1
-    slots = build_slots(offered, renames)
+    slots = build_slots(offered, renames, added)
     return PaperView(slots, shown_rows(slots, top, pending_only=pending_only, slot_rank=slot_rank), left_out)

@@ -51,22 +51,22 @@ from .decision import (
     parse_value,
     same_value,
 )
-from .export import _CsvFiles, active_papers, export_dir, paper_candidates, paper_decisions, paper_link
+from .export import CsvFiles, active_papers, export_dir, paper_candidates, paper_decisions, paper_link
 from .renames import Rename, Renames, rename_problem, renamed_model
 from .slots import (
     DEFAULT_SLOT_RANK,
     Slot,
     SlotKey,
-    _member_order,
     build_slots,
     canonical_value,
     drop_lines,
+    member_order,
     shown_slots,
     slot_conflicts,
     slot_field,
     slot_of,
 )
-from .store import Attached, attach, cached_decision, cached_renames, find_candidate, refresh
+from .store import Attached, added_facts, attach, cached_decision, cached_renames, find_candidate, refresh
 from .validate import ROW_SHEET_MARKER as ROW_STATE
 from .validate import Problem, Sheet, validate_rows
 
@@ -231,12 +231,6 @@ def _is_ours(model: str) -> bool:
     return bool(model and _OURS.search(model))
 
 
-def added_facts(conn: sqlite3.Connection, arxiv_id: str) -> list[Decision]:
-    """The facts reviewers added to a paper (any version), from the decision cache."""
-    rows = conn.execute("SELECT * FROM review_decisions WHERE arxiv_id = ? AND decision = ?", (arxiv_id, ADD))
-    return sorted((Decision.from_row(dict(r)) for r in rows), key=lambda d: d.key)
-
-
 def paper_rows(candidates: Sequence[Candidate], decisions: Sequence[Decision], adds: Sequence[Decision],
                arxiv_id: str, version: int, *, paper_benchmarks: Sequence[str] = (),
                slot_rank: int | None = DEFAULT_SLOT_RANK, renames: Renames | None = None) -> list[SheetRow]:
@@ -339,7 +333,7 @@ def _merge_modelless(slots: Sequence[Slot]) -> list[Slot]:
         else:
             out.append(s)
     for key, ss in groups.items():
-        members = sorted((a for s in ss for a in s.members), key=_member_order)
+        members = sorted((a for s in ss for a in s.members), key=member_order)
         out.append(Slot(key, tuple(members), min(s.field_position for s in ss)))
     return out
 
@@ -449,7 +443,7 @@ def export_sheet(conn: sqlite3.Connection, home: Home, out_dir: Path | None = No
     return SheetExportReport(tuple(out_dir / n for n in written), n_rows, pending, n_papers)
 
 
-class _SheetFiles(_CsvFiles):
+class _SheetFiles(CsvFiles):
     """``review.export``'s streamed, atomically renamed CSVs, each file with its own header."""
 
     def write_with(self, name: str, columns: list[str], row: dict[str, object]) -> None:

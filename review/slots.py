@@ -9,7 +9,8 @@ settles the slot with one decision:
   plus a count of the rest (``--all`` shows every one);
 - accepting or correcting one candidate *supersedes* its pending siblings: they count as done, and
   their state is derived from the deciding row of the ledger, so undoing (or changing) that decision
-  makes them pending again;
+  makes them pending again; a fact a reviewer *adds* for the slot's model (the value the extractor
+  missed) settles the slot the same way, and withdrawing it reopens the slot;
 - ``close_field`` ("not reported") rejects every open candidate of a paper's field in one action.
 
 Accuracy and error of one kind share a slot (``top1_err`` = 100 − ``top1_acc``), and so do ``flops``
@@ -38,7 +39,7 @@ from flopmine.types import FIELDS, Candidate, normalise_model
 from .apply import ApplyReport, apply
 from .decision import ADD, CORRECT, FACT_DECISIONS, REJECT, Decision, format_value, same_value
 from .renames import Renames, renamed_model
-from .store import Attached, active_candidates, active_versions, attach, cached_renames, sync
+from .store import Attached, active_candidates, active_versions, added_facts, attach, cached_renames, sync
 from .validate import Problem, validate_rows
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,8 @@ def slot_of_attached(a: Attached, renames: Renames | None = None) -> SlotKey:
     return slot_of(a.candidate, renames)
 
 
-def _member_order(a: Attached) -> tuple[object, ...]:
+def member_order(a: Attached) -> tuple[object, ...]:
+    """The order of a slot's candidates: best rank first (unranked last), then confidence; ties by id."""
     c = a.candidate
     return (c.rank if c.rank > 0 else 1 << 30, -c.confidence, c.field, c.candidate_id)
 
@@ -135,6 +137,7 @@ class Slot:
     key: SlotKey
     members: tuple[Attached, ...]
     field_position: int = 1  # 1 + how many candidates of the paper's field rank above this slot's best
+    added: tuple[Decision, ...] = ()  # facts reviewers added for this slot (any version of the paper)
 
     @property
     def settled_by(self) -> Decision | None:
@@ -147,11 +150,17 @@ class Slot:
         ranks = [a.candidate.rank for a in self.members if a.candidate.rank > 0]
         return min(ranks) if ranks else 1 << 30
 
+    @property
+    def settled(self) -> bool:
+        """Whether an accept or correct of a member, or an added fact, settles the slot."""
+        return bool(self.added) or self.settled_by is not None
+
     def state(self, a: Attached) -> str:
-        """``decided`` (its own decision), ``superseded`` (a sibling's accept/correct settles it) or ``pending``."""
+        """``decided`` (its own decision), ``superseded`` (a sibling's accept/correct or an added fact settles
+        it) or ``pending``."""
         if a.decision is not None:
             return DECIDED
-        return SUPERSEDED if self.settled_by is not None else PENDING
+        return SUPERSEDED if self.settled else PENDING
 
     @property
     def is_open(self) -> bool:
@@ -173,11 +182,15 @@ class Slot:
         return rows, len(self.members) - len(rows)
 
 
-def build_slots(attached: Iterable[Attached], renames: Renames | None = None) -> list[Slot]:
+def build_slots(attached: Iterable[Attached], renames: Renames | None = None,
+                added: Iterable[Decision] = ()) -> list[Slot]:
     """Group attached candidates into slots, in review order: paper, benchmark, field, best rank, model.
 
     A candidate goes to the slot of its retargeted model, benchmark and field (``slot_of_attached``),
-    after the paper's model ``renames``.
+    after the paper's model ``renames``. Each ``added`` fact (an ``add`` decision, of any version of the
+    paper, as decisions carry over re-extraction) joins the slot of its model, which it settles; an added
+    fact that names no model settles nothing (model-less values may belong to any model), and one whose
+    slot has no candidate is left out (the export lists it on its own row).
 
     Each slot's ``field_position`` is the position of its best candidate among all candidates of the
     paper's field (by rank, then confidence; unranked ones by confidence), so slots compare across
@@ -190,23 +203,42 @@ def build_slots(attached: Iterable[Attached], renames: Renames | None = None) ->
         by_field.setdefault((c.arxiv_id, c.version, c.field), []).append(a)
     position: dict[str, int] = {}
     for members in by_field.values():
-        for i, a in enumerate(sorted(members, key=_member_order), 1):
+        for i, a in enumerate(sorted(members, key=member_order), 1):
             position[a.candidate.candidate_id] = i
     groups: dict[SlotKey, list[Attached]] = {}
     for a in attached:
         groups.setdefault(slot_of_attached(a, renames), []).append(a)
-    slots = [Slot(k, tuple(sorted(v, key=_member_order)), min(position[a.candidate.candidate_id] for a in v))
+    adds = _adds_by_slot(added, renames)
+    slots = [Slot(k, tuple(sorted(v, key=member_order)), min(position[a.candidate.candidate_id] for a in v),
+                  tuple(adds.get(_versionless(k), ())))
              for k, v in groups.items()]
     slots.sort(key=lambda s: (s.key.arxiv_id, s.key.version, s.key.benchmark, s.key.field, s.field_position,
                               s.best_rank, s.key.model))
     return slots
 
 
+def _versionless(key: SlotKey) -> tuple[str, str, str, str]:
+    return key.arxiv_id, key.benchmark, key.field, key.model
+
+
+def _adds_by_slot(added: Iterable[Decision], renames: Renames | None) -> dict[tuple[str, str, str, str],
+                                                                                list[Decision]]:
+    """Added facts that name a model, by their slot without its version."""
+    out: dict[tuple[str, str, str, str], list[Decision]] = {}
+    for d in added:
+        if d.decision != ADD:
+            continue
+        key = slot_of(d, renames)
+        if key.model:
+            out.setdefault(_versionless(key), []).append(d)
+    return out
+
+
 def current_slots(conn: sqlite3.Connection, home: Home, benchmark: str | None = None) -> list[Slot]:
     """The slots of every paper's newest extracted version, with today's decisions (refreshes the cache)."""
     decisions = sync(conn, home)
     attached, _ = attach(active_candidates(conn, benchmark), decisions, active_versions(conn))
-    return build_slots(attached, cached_renames(conn))
+    return build_slots(attached, cached_renames(conn), decisions)
 
 
 @dataclass(frozen=True)
@@ -319,7 +351,7 @@ def paper_slots(conn: sqlite3.Connection, home: Home, arxiv_id: str) -> list[Slo
         return []
     rows = conn.execute("SELECT * FROM candidates WHERE arxiv_id = ? AND version = ?", (arxiv_id, version))
     attached, _ = attach([Candidate.from_row(r) for r in rows], decisions)
-    return build_slots(attached, cached_renames(conn, arxiv_id))
+    return build_slots(attached, cached_renames(conn, arxiv_id), added_facts(conn, arxiv_id))
 
 
 @dataclass(frozen=True)
@@ -338,7 +370,7 @@ def close_fields(conn: sqlite3.Connection, home: Home, arxiv_id: str, fields: Se
     """"Not reported": reject every pending candidate of a paper's ``fields`` (None: every field) at once.
 
     A field closes its pair too (``top1_err`` with ``top1_acc``, ``mult_adds`` with ``flops``).
-    Settled slots (a sibling accepted) are left alone, so the same action closes "the rest" of a
+    Settled slots (a sibling accepted, or a fact added) are left alone, so the same action closes "the rest" of a
     field after its real facts are accepted. ``benchmark`` limits metrics to one benchmark. The
     rejects go through ``validate_rows`` and ``apply`` like the rows of an imported CSV, in one
     transaction. Raises ``ReviewError`` for an unknown field or a paper without candidates.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flopmine.config import Home
 
 from .conflicts import DecisionConflict, find_conflicts
-from .decision import ADD
+from .decision import ADD, Decision
 from .offer import paper_view, stored_paper_benchmarks
 from .slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, PENDING, SUPERSEDED
 from .store import Attached, Orphan, active_candidates, active_versions, attach, cached_renames, sync
@@ -101,9 +101,13 @@ def status(conn: sqlite3.Connection, home: Home, *, benchmark: str | None = None
     open_papers: dict[str, bool] = {}
     n_slots = n_open = 0
     renames = cached_renames(conn)
+    adds: dict[str, list[Decision]] = {}
+    for d in decisions:
+        if d.decision == ADD:
+            adds.setdefault(d.arxiv_id, []).append(d)
     for (arxiv_id, version), group in by_paper.items():
         view = paper_view(group, stored_paper_benchmarks(conn, arxiv_id, version), top=top, slot_rank=slot_rank,
-                          pending_only=True, renames=renames)
+                          pending_only=True, renames=renames, added=adds.get(arxiv_id, ()))
         left_out.update(view.left_out)
         shown = {r.attached.candidate.candidate_id for r in view.rows}
         n_slots += len(view.slots)

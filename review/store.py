@@ -23,7 +23,7 @@ from flopmine.errors import ConfigError
 from flopmine.types import Candidate
 
 from .annotations import LEDGER_FILE, fact_files, load_ledger, recover, review_lock
-from .decision import LEDGER_COLUMNS, Decision
+from .decision import ADD, LEDGER_COLUMNS, Decision
 from .renames import RENAMES_FILE, Rename, Renames, load_renames
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,14 @@ def store_renames(conn: sqlite3.Connection, home: Home, renames: Renames) -> Non
                          [(r.arxiv_id, key[1], r.old_model, r.new_model, r.reviewer, r.decided_at, r.note, r.source)
                           for key, r in renames.items()])
         conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('renames', ?)", (_renames_stamp(home),))
+
+
+def added_facts(conn: sqlite3.Connection, arxiv_id: str) -> list[Decision]:
+    """The facts reviewers added to a paper (any version), from the decision cache, in ledger order
+    (``review_decisions_paper`` index: one paper's rows)."""
+    rows = conn.execute("SELECT * FROM review_decisions WHERE decision = ? AND arxiv_id = ? ORDER BY key",
+                        (ADD, arxiv_id))
+    return [Decision.from_row(dict(r)) for r in rows]
 
 
 def cached_renames(conn: sqlite3.Connection, arxiv_id: str | None = None) -> dict[tuple[str, str], Rename]:

@@ -167,6 +167,30 @@ def test_close_fields_rejects_every_open_slot_of_a_field(db: sqlite3.Connection,
         close_fields(db, home, P1, ["gpus"])
 
 
+def test_an_added_fact_settles_its_models_slot_as_an_accept_does(db: sqlite3.Connection, home: Home,
+                                                                   tmp_path: Path) -> None:
+    """A reviewer who types the value the extractor missed has decided the slot: its candidates are done."""
+    def add(field: str, value: str, model: str, benchmark: str) -> dict[str, object]:
+        return {"candidate_id": "", "arxiv_id": P1, "version": 1, "benchmark": benchmark, "model": model,
+                "field": field, "value": value, "page": 3, "decision": "add"}
+
+    # the model as the paper's other table spells it, and a model-less epochs value
+    path = sheet(tmp_path / "added.csv", [add("top1_acc", "80.1", "ResNet-152 (ours)", "imagenet"),
+                                          add("epochs", "100", "", "")])
+    assert len(asg.import_reviewed(db, home, [path]).report.applied) == 2
+    st = review.status(db, home)
+    field_of = {(f.benchmark, f.field): f for f in st.fields}
+    err = field_of[("imagenet", "top1_err")]
+    assert (err.decided, err.superseded) == (0, 4)  # 21.43, 19.38, 23.0, 24.1; VGG-16's 30.0 stays open
+    assert field_of[("imagenet", "top1_acc")].superseded == 1
+    assert next(f for k, f in field_of.items() if k[1] == "epochs").superseded == 0  # no model: settles nothing
+    review.export(db, home, home.root / "pending", pending_only=True)
+    assert not [r for r in rows(home.root / "pending" / "imagenet.csv") if r["model"].startswith("ResNet")]
+    assert close_fields(db, home, P1, ["top1_err"]).candidates == 1  # only VGG-16's; the ResNet ones are done
+    assert {s.key.model: s.is_open for s in current_slots(db, home) if s.key.field == "top1_acc"
+            and s.key.arxiv_id == P1} == {"resnet-152": False, "vgg-16": False}
+
+
 # ---------------------------------------------------------------- assignment and agreement
 
 

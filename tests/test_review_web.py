@@ -320,6 +320,23 @@ def test_undo_withdraws_and_restores(tab: Tab, home: Home) -> None:
     assert 'data-candidate-id="' + FLOPS1 in tab.http.get("/").text
 
 
+def test_an_added_fact_settles_its_slot_and_undo_reopens_it(tab: Tab, home: Home) -> None:
+    """Adding the value the extractor missed for ResNet-152 settles that model's top-1 slot (its candidate
+    is done, as under an accept); undoing the add makes the candidate pending again."""
+    add = {"candidate_id": TOP1, "field": "top1_err", "value": "20.5", "model": "ResNet-152", "benchmark": "imagenet",
+           "page": "1", "unit": "%", "note": "table 3"}
+    r = tab.http.post("/api/add", json=add, headers=tab.headers())
+    assert r.status_code == 200 and r.json()["added"], r.text
+    assert tab.decide(FLOPS1, "accept").json()["progress"] == {"decided": 2, "total": 4}  # FLOPS1, and TOP1 settled
+    # a decision on the settled candidate, undone, leaves it settled by the added fact
+    assert tab.decide(TOP1, "reject", expected="superseded").status_code == 200
+    assert tab.undo().json()["progress"] == {"decided": 2, "total": 4}
+    assert tab.undo().json()["candidate_id"] == FLOPS1
+    r = tab.undo()  # the added fact
+    assert r.status_code == 200 and r.json()["progress"] == {"decided": 0, "total": 4}
+    assert rows(home.annotations_dir / "imagenet.csv") == []
+
+
 def test_benchmark_scope(tmp_path: Path) -> None:
     home = make_home(tmp_path / "home")
     with serve(create_app(home, "imagenet")) as url:

@@ -544,10 +544,10 @@ def _undo(server: _Server, session: Session) -> Response:
                 server.sessions.restore_undo(session, recorded)
                 log.error("undo of %s failed: %s", cid, e)
                 return JSONResponse({"error": str(e)}, status_code=503)
-        if unchanged:
+        if unchanged and cid:
             before, walk = walk, walk.with_decision(cid, _state_after_undo(recorded))
             server.remember(before, walk)
-        else:  # someone else wrote meanwhile: read everything again
+        else:  # someone else wrote meanwhile, or an added fact (its slot reopens): read everything again
             server.forget()
             walk = server.walk(conn)
     return JSONResponse({"ok": True, "candidate_id": cid, "progress": _progress(walk)})

@@ -44,6 +44,7 @@ from ..slots import SUPERSEDED, SlotKey, build_slots
 from ..store import (
     Attached,
     active_candidates,
+    added_facts,
     annotations_fingerprint,
     attach,
     cached_decision,
@@ -108,14 +109,16 @@ def scope(conn: sqlite3.Connection, home: Home, benchmark: str | None) -> list[t
     refresh(conn, home)  # under the review lock only when the files changed (then it rebuilds the cache)
     decisions = cached_decisions(conn)  # read outside the lock: a decision meanwhile waits for no bulk read
     attached, _orphans = attach(active_candidates(conn, benchmark), decisions)
-    return _states(attached, cached_renames(conn))
+    return _states(attached, cached_renames(conn), decisions)
 
 
-def _states(attached: list[Attached], renames: Renames | None = None) -> list[tuple[Candidate, str, SlotKey]]:
+def _states(attached: list[Attached], renames: Renames | None = None,
+            added: Sequence[Decision] = ()) -> list[tuple[Candidate, str, SlotKey]]:
     """Each candidate's state in its fact slot, and the slot (after the paper's model renames and retargets,
-    so the browser lists a renamed candidate with the others of its new slot)."""
+    so the browser lists a renamed candidate with the others of its new slot; a fact ``added`` for the
+    slot's model settles it)."""
     out: list[tuple[Candidate, str, SlotKey]] = []
-    for s in build_slots(attached, renames):
+    for s in build_slots(attached, renames, added):
         for a in s.members:
             state = s.state(a)
             out.append((a.candidate, a.decision.decision if a.decision else (SUPERSEDED if state == SUPERSEDED else ""),
@@ -208,7 +211,7 @@ def paper_scope(conn: sqlite3.Connection, home: Home, paper: tuple[str, int],
         "(SELECT fact_key FROM candidates WHERE arxiv_id = ? AND version = ?)", (aid, version, aid, version))
     decisions = sorted((Decision.from_row(dict(r)) for r in rows), key=lambda d: d.key)
     attached, _orphans = attach(sorted(cands, key=candidate_order), decisions)
-    return _states(attached, cached_renames(conn, aid))
+    return _states(attached, cached_renames(conn, aid), added_facts(conn, aid))
 
 
 # The first paper version after (?, ?), in review order, with a candidate that may be pending: no decision

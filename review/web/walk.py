@@ -2,7 +2,8 @@
 
 The candidates come in the review library's order (paper by paper, newest version, then
 benchmark and field, the top-ranked candidate first). A candidate is *pending* while it has no
-decision; one whose fact slot a sibling settled (accept or correct) is *superseded*.
+decision; one whose fact slot a sibling settled (accept or correct), or a fact a reviewer added for
+its model, is *superseded*.
 
 The indexes (per slot, paper and field) are built once per walk and shared by the walks that
 ``with_decision`` derives from it, so one decision costs time in proportion to its slot and paper,
@@ -72,6 +73,8 @@ class Walk:
     ids: tuple[str, ...] = ()  # candidate ids in order (computed once: an id is a hash)
     _index: _Index | None = field(default=None, repr=False, compare=False)
     slot_keys: tuple[SlotKey, ...] = field(default=(), repr=False, compare=False)  # () = each candidate's own
+    # Slots settled from outside the walk: a fact added for the model (not a candidate, so not a member).
+    added_slots: frozenset[SlotKey] = field(default=frozenset(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self._index is None or len(self._index.ids) != len(self.candidates):
@@ -89,14 +92,18 @@ class Walk:
         only candidates of the walk, so its size is the number decided."""
         items = list(scope)
         keys = tuple(item[2] if len(item) > 2 else slot_of(item[0]) for item in items)  # type: ignore[misc]
+        # A superseded candidate in a slot where no member settles it: a fact added for the model did.
+        superseded = {k for item, k in zip(items, keys, strict=True) if item[1] == SUPERSEDED}
+        settling = {k for item, k in zip(items, keys, strict=True) if item[1] in SETTLING}
         return cls(tuple(item[0] for item in items), {item[0].candidate_id: item[1] for item in items if item[1]},
-                   slot_keys=keys)
+                   slot_keys=keys, added_slots=frozenset(superseded - settling))
 
     def with_decision(self, candidate_id: str, decision: str) -> Walk:
         """This walk after one more decision on ``candidate_id`` ("" withdraws it).
 
         The states of its fact slot are worked out again: a sibling is superseded while some member
-        of the slot holds an accept or correct, and pending otherwise.
+        of the slot holds an accept or correct (or a fact added for its model settles the slot), and
+        pending otherwise.
         """
         c = self.find(candidate_id)
         if c is None:
@@ -106,15 +113,16 @@ class Walk:
         if decision:
             decisions[candidate_id] = decision
         if c is not None:
-            members = [self._ix.ids[i] for i in self._ix.by_slot[self._ix.slots[self._ix.position[candidate_id]]]]
-            settled = any(decisions.get(m) in SETTLING for m in members)
+            slot = self._ix.slots[self._ix.position[candidate_id]]
+            members = [self._ix.ids[i] for i in self._ix.by_slot[slot]]
+            settled = slot in self.added_slots or any(decisions.get(m) in SETTLING for m in members)
             for m in members:
                 if decisions.get(m, SUPERSEDED) == SUPERSEDED:  # no decision of its own
                     if settled:
                         decisions[m] = SUPERSEDED
                     else:
                         decisions.pop(m, None)
-        return Walk(self.candidates, decisions, self.ids, self._index)
+        return Walk(self.candidates, decisions, self.ids, self._index, added_slots=self.added_slots)
 
     @property
     def progress(self) -> tuple[int, int]:
