@@ -350,6 +350,8 @@ _COUNT = r"(\d{1,4}|one|two|three|four|five|six|eight|ten|twelve|sixteen|thirty-
 _DEVICES = r"(?:[\w\-]+\s+){0,3}(?:GPUs?|TPUs?|cards?|chips?|accelerators?|devices?)"
 _MACHINES = r"(?:[\w\-]+\s+)?(?:machines?|nodes?|servers?|hosts?|workers?)"
 _BY = r"\s*[×x*]\s*"
+_MACHINE_WORD = re.compile(r"\b(?:machines?|nodes?|servers?|hosts?|workers?)\b", re.I)
+_PRODUCT_REACH = 80  # characters either side of a machine word the product pattern may span
 _PRODUCT = re.compile(
     rf"\b{_COUNT}\s+{_DEVICES}{_BY}{_COUNT}\s+{_MACHINES}\b"  # 8 GPUs × 4 machines
     rf"|\b{_COUNT}\s+{_MACHINES}{_BY}{_COUNT}\s+{_DEVICES}\b"  # 4 nodes × 8 GPUs
@@ -366,18 +368,26 @@ def device_products(text: str) -> list[Match]:
     ...                                              "8 V100 GPUs.")]
     [('8 GPUs x 4 machines', 32.0), ('16 machines, each with 8 V100 GPUs', 128.0)]
     """
+    out: list[Match] = []
+    seen: set[int] = set()
+    for word in _MACHINE_WORD.finditer(text):  # a machine word is rare; the product pattern is slow to scan with
+        lo = max(0, word.start() - _PRODUCT_REACH)
+        for m in _PRODUCT.finditer(text, lo, min(len(text), word.end() + _PRODUCT_REACH)):
+            if m.start() in seen or not m.start() <= word.start() < m.end():
+                continue
+            seen.add(m.start())
+            out.append(_product_match(m))
+    return [m for m in out if m.value > 0]
+
+
+def _product_match(m: re.Match[str]) -> Match:
     from flopmine.hardware import parse_count_word
 
-    out = []
-    for m in _PRODUCT.finditer(text):
-        nums = [(g, m.start(i)) for i, g in enumerate(m.groups(), 1) if g is not None]
-        values = [parse_count_word(g) for g, _ in nums]
-        if len(values) != 2 or None in values:
-            continue
-        first, at = nums[0]
-        out.append(Match(rule=PRODUCT_RULE, start=m.start(), end=m.end(), num_start=at, num_end=at + len(first),
-                         value=float(values[0] * values[1]), raw=m.group(0)))  # type: ignore[operator]
-    return out
+    nums = [(g, m.start(i)) for i, g in enumerate(m.groups(), 1) if g is not None]
+    values = [parse_count_word(g) or 0 for g, _ in nums]
+    first, at = nums[0]
+    return Match(rule=PRODUCT_RULE, start=m.start(), end=m.end(), num_start=at, num_end=at + len(first),
+                 value=float(values[0] * values[1]) if len(values) == 2 else 0.0, raw=m.group(0))
 
 
 def _snippet(text: str, start: int, end: int) -> str:
