@@ -1,17 +1,23 @@
-"""The report's figures (matplotlib, Agg backend, print resolution): Figures 1, 3, 7 and 8 of the paper.
+"""The report's figures (matplotlib, Agg backend, 150 dpi or print resolution): Figures 1, 3, 7 and 8 of the paper.
 
 Each function draws one figure into a given path and returns it; nothing here reads the dataset
 from disk. Kept cheap to draw (issue 14, item 8): fixed margins instead of a tight bounding box
 (which draws every figure twice), powers of ten as Unicode superscripts instead of mathtext,
 at most ``MAX_SCATTER`` points in a scatter, and a plain PNG encoder (``png_bytes``). A rerun skips a
-figure whose inputs and drawing code are unchanged (``figcache``: a content hash beside the figures).
+figure whose inputs and drawing code are unchanged (``figcache``: a content hash beside the figures), and
+``draw_all`` draws the rest in a pool of processes (issue 20 item 4).
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import struct
+import sys
 import zlib
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import matplotlib
@@ -25,10 +31,11 @@ import pandas as pd  # noqa: E402
 from flopmine.config import atomic_path  # noqa: E402
 
 from .build import Conversion  # noqa: E402
+from .figcache import DEFAULT_DPI, PRINT_DPI  # noqa: E402, F401
 from .fit import MEASURE_LABELS, MeasureFits  # noqa: E402
 from .simulate import MODELS, SimulationResult  # noqa: E402
 
-DPI = 300  # print resolution
+DPI = DEFAULT_DPI  # figcache's (screen and the HTML report); PRINT_DPI with `flopmine analyze --dpi 300`
 #: Scatter plots draw at most this many points (an evenly spaced sample, said in the legend): beyond
 #: a few thousand the cloud looks the same and only costs rendering time. Fits always use every point.
 MAX_SCATTER = 4000
@@ -107,14 +114,14 @@ def _keep_text_inside(fig: plt.Figure) -> None:
         fig.subplots_adjust(left=fig.subplotpars.left + overflow)
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
-    """Draw at ``DPI`` and write the figure as an opaque RGB PNG (``png_bytes``)."""
-    fig.set_dpi(DPI)
+def _save(fig: plt.Figure, path: Path, dpi: int) -> Path:
+    """Draw at ``dpi`` and write the figure as an opaque RGB PNG (``png_bytes``)."""
+    fig.set_dpi(dpi)
     _keep_text_inside(fig)
     fig.canvas.draw()
     rgb = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]
     with atomic_path(path, suffix=".png") as tmp:
-        tmp.write_bytes(png_bytes(rgb, DPI, software=f"Matplotlib version{matplotlib.__version__}, "
+        tmp.write_bytes(png_bytes(rgb, dpi, software=f"Matplotlib version{matplotlib.__version__}, "
                                                      "https://matplotlib.org/"))
     plt.close(fig)
     return path
@@ -161,7 +168,7 @@ def _legend(ax: plt.Axes, x: np.ndarray, y: np.ndarray, **kwargs: object) -> Non
     ax.legend(loc=loc, **kwargs)
 
 
-def scatter_fits(points: pd.DataFrame, fits: MeasureFits, path: Path) -> Path:
+def scatter_fits(points: pd.DataFrame, fits: MeasureFits, path: Path, *, dpi: int = DPI) -> Path:
     """Figure 3: error (log scale) against compute with the polynomial, the exponential (1/error, Table 4)
     and the error-linear (Table 1 (1)) fits."""
     fig, ax = _figure()
@@ -200,10 +207,10 @@ def scatter_fits(points: pd.DataFrame, fits: MeasureFits, path: Path) -> Path:
     ax.set_title(f"{fits.benchmark}: error vs {MEASURE_LABELS[fits.measure]}")
     shown = reported | imputed
     _legend(ax, c[shown], err[shown] * 100, fontsize=7)
-    return _save(fig, path)
+    return _save(fig, path, dpi)
 
 
-def mean_vs_quantile(points: pd.DataFrame, fits: MeasureFits, path: Path) -> Path:
+def mean_vs_quantile(points: pd.DataFrame, fits: MeasureFits, path: Path, *, dpi: int = DPI) -> Path:
     """Figure 8: conditional-mean (OLS) against 10 % quantile regression lines."""
     fig, ax = _figure()
     x = np.log10(points["compute"].to_numpy(float))
@@ -225,10 +232,10 @@ def mean_vs_quantile(points: pd.DataFrame, fits: MeasureFits, path: Path) -> Pat
     ax.set_ylabel("log10 error")
     ax.set_title(f"{fits.benchmark}: conditional mean vs 10 % quantile")
     _legend(ax, x[reported | imputed], y[reported | imputed], fontsize=7)
-    return _save(fig, path)
+    return _save(fig, path, dpi)
 
 
-def conversion(frame: pd.DataFrame, conv: Conversion | None, path: Path) -> Path | None:
+def conversion(frame: pd.DataFrame, conv: Conversion | None, path: Path, *, dpi: int = DPI) -> Path | None:
     """Figure 7: GFLOPs per pass against params (log-log) with the conversion line."""
     pts = frame[(pd.to_numeric(frame.get("params"), errors="coerce") > 0)
                 & (pd.to_numeric(frame.get("gflops_per_pass"), errors="coerce") > 0)]
@@ -246,10 +253,10 @@ def conversion(frame: pd.DataFrame, conv: Conversion | None, path: Path) -> Path
     ax.set_ylabel("log10 GFLOPs per pass")
     ax.set_title("Conversion regression (network size → GFLOPs)")
     _legend(ax, x[::step], np.log10(pts["gflops_per_pass"].to_numpy(float))[::step], fontsize=7)
-    return _save(fig, path)
+    return _save(fig, path, dpi)
 
 
-def simulation(result: SimulationResult, path: Path) -> Path:
+def simulation(result: SimulationResult, path: Path, *, dpi: int = DPI) -> Path:
     """Figure 1: (a) performance vs n, (b) computation vs performance, per model."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.92, wspace=0.25)
@@ -267,5 +274,51 @@ def simulation(result: SimulationResult, path: Path) -> Path:
     b.set_ylabel("log10 computation (n × coefficients)")
     b.set_title("(b) computation needed")
     a.legend(fontsize=8)
-    return _save(fig, path)
+    return _save(fig, path, dpi)
 
+
+
+#: A figure to draw: the name of one of this module's figure functions, its positional arguments (the PNG's path
+#: last) and the resolution.
+FigureJob = tuple[str, tuple[object, ...], int]
+#: At most this many processes draw figures at once (``default_workers``).
+MAX_WORKERS = 2
+
+
+def default_workers() -> int:
+    """How many processes draw figures by default: one per idle core this process may use, at most
+    ``MAX_WORKERS``, at least 1. A pool only saves wall time when cores are idle; on a busy machine it costs
+    the workers' start-up and the pickled arguments for nothing, so the figures are then drawn here.
+
+    Idle cores: the cores minus the 1-minute load average, plus this process's own share of that load.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    try:
+        idle = cores - os.getloadavg()[0] + 1
+    except OSError:  # no load average on this system
+        idle = cores
+    return max(1, min(math.floor(idle), cores, MAX_WORKERS))
+
+
+def _draw(job: FigureJob) -> Path | None:
+    make, args, dpi = job
+    return getattr(sys.modules[__name__], make)(*args, dpi=dpi)  # type: ignore[no-any-return]
+
+
+def draw_all(jobs: Sequence[FigureJob], workers: int = 1) -> list[Path | None]:
+    """Draw each job; what each figure function returned, in the order of ``jobs``.
+
+    With ``workers`` > 1 the figures are drawn by that many forked processes (each figure is independent, and
+    drawing one is matplotlib's single-threaded layout): less wall time on an idle multi-core machine, the same CPU
+    or a little more (the arguments are pickled to the workers). The PNGs are the same bytes either way. Where
+    ``fork`` is not available (macOS spawns, Windows) they are drawn here, one after the other.
+    """
+    jobs = list(jobs)
+    if workers <= 1 or len(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_draw(job) for job in jobs]
+    context = multiprocessing.get_context("fork")  # the workers inherit matplotlib, already imported here
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+        return list(pool.map(_draw, jobs))

@@ -577,11 +577,13 @@ def to_html(blocks: list[_Block]) -> str:
 
 
 def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, *, figures: bool = True,
-                 cache: bool = False) -> list[Path]:
+                 cache: bool = False, dpi: int | None = None, workers: int | None = None) -> list[Path]:
     """Write figures, results.json, extrapolation.csv, report.md and report.html into ``out_dir``.
 
-    With ``cache`` a figure whose inputs and drawing code are those of the figure already there is not drawn
-    again (``figcache.FigureCache``, in ``figures/.figures.json``); the files are the same either way.
+    With ``cache`` a figure whose inputs, resolution and drawing code are those of the figure already there is not
+    drawn again (``figcache.FigureCache``, in ``figures/.figures.json``); the files are the same either way.
+    ``dpi`` is the figures' resolution (default ``figures.DPI``; ``figures.PRINT_DPI`` for print) and ``workers``
+    how many processes draw them (default ``figures.default_workers()``; 1 draws them here, one by one).
     """
     from . import figcache
 
@@ -592,40 +594,44 @@ def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, 
     if figures:
         fig_dir = out / "figures"
         known = figcache.FigureCache(fig_dir) if cache else None
+        resolution = figcache.DEFAULT_DPI if dpi is None else int(dpi)
+        # (report key, path, input key, figure function, its arguments): drawn together below
+        wanted: list[tuple[str, Path, str, str, tuple[object, ...]]] = []
 
-        def draw(path: Path, key_parts: tuple[object, ...], make: str, *args: object) -> Path | None:
-            """``figures.<make>(*args, path)``, unless the cache says ``path`` was drawn from the same inputs
-            (matplotlib is imported only when a figure is drawn)."""
-            key = figcache.input_key(path.name, *key_parts) if known is not None else ""
-            if known is not None and known.fresh(path, key):
-                return path
-            from . import figures
-
-            drawn = getattr(figures, make)(*args, path)
-            if known is not None and drawn is not None:
-                known.record(drawn, key)
-            return drawn
+        def want(name: str, path: Path, key_parts: tuple[object, ...], make: str, *args: object) -> None:
+            key = figcache.input_key(path.name, resolution, *key_parts) if known is not None else ""
+            wanted.append((name, path, key, make, (*args, path)))
 
         prepared, _ = prepare(df)
         for f in result.fits.fits:
             points, _ = select_points(prepared, f.benchmark, f.measure)
             drawn_from = points[[c for c in ("compute", "error", "_imputed") if c in points.columns]]
             name = f"{f.benchmark}_{f.measure}"
-            path = fig_dir / f"fit_{name}.png"
-            made[f"scatter_{name}"] = _rel(draw(path, (drawn_from, f), "scatter_fits", points, f), out)  # type: ignore[arg-type]
+            want(f"scatter_{name}", fig_dir / f"fit_{name}.png", (drawn_from, f), "scatter_fits", drawn_from, f)
             if f.quantile is not None:
-                path = fig_dir / f"quantile_{name}.png"
-                made[f"quantile_{name}"] = _rel(draw(path, (drawn_from, f), "mean_vs_quantile", points, f), out)  # type: ignore[arg-type]
+                want(f"quantile_{name}", fig_dir / f"quantile_{name}.png", (drawn_from, f), "mean_vs_quantile",
+                     drawn_from, f)
         if result.conversion is not None and {"params", "gflops_per_pass"} <= set(df.columns):
             sizes = pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce") for c in ("params", "gflops_per_pass")})
             conv = result.conversion
-            p = draw(fig_dir / "conversion.png", (sizes, conv), "conversion", df, conv)
-            if p is not None:
-                made["conversion"] = _rel(p, out)
+            want("conversion", fig_dir / "conversion.png", (sizes, conv), "conversion", sizes, conv)
         if result.simulation is not None:
             sim = result.simulation
-            made["simulation"] = _rel(draw(fig_dir / "simulation.png", (replace(sim, seconds=0.0),), "simulation",
-                                           sim), out)  # type: ignore[arg-type]
+            want("simulation", fig_dir / "simulation.png", (replace(sim, seconds=0.0),), "simulation", sim)
+        to_draw = [w for w in wanted if known is None or not known.fresh(w[1], w[2])]
+        drawn: dict[Path, Path | None] = {w[1]: w[1] for w in wanted}
+        if to_draw:  # matplotlib is imported only when a figure is drawn
+            from . import figures as drawing
+
+            jobs = [(make, args, resolution) for _, _, _, make, args in to_draw]
+            n_workers = drawing.default_workers() if workers is None else workers
+            for (_, path, key, _, _), got in zip(to_draw, drawing.draw_all(jobs, n_workers), strict=True):
+                drawn[path] = got
+                if known is not None and got is not None:
+                    known.record(got, key)
+        for name, path, _, _, _ in wanted:
+            if drawn[path] is not None:
+                made[name] = _rel(drawn[path], out)  # type: ignore[arg-type]
         if known is not None:
             known.save()
         written += [out / v for v in made.values()]
@@ -652,7 +658,8 @@ class AnalyzeOutput:
 def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED,
                    progress: Progress | None = None, figures: bool = True, points: str = DEFAULT_POINTS,
                    hardware_basis: str = DEFAULT_HARDWARE_BASIS, today: Mapping[str, float] | None = None,
-                   construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "", cache: bool = True) -> AnalyzeOutput:
+                   construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "", cache: bool = True,
+                   dpi: int | None = None, workers: int | None = None) -> AnalyzeOutput:
     """``flopmine analyze``: read the dataset, fit everything, write the report into ``out_dir``.
 
     The inputs are checked first (``check_inputs``: a file without the needed columns is an
@@ -664,6 +671,7 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
     ``<out_dir>/.cache/simulation.json`` by a run with the same arguments and code (it never reads the
     dataset), and each figure whose inputs and drawing code are unchanged (``figures/.figures.json``).
     The files written are the same either way, except that the report says the simulation was reused.
+    ``dpi`` and ``workers``: the figures' resolution and how many processes draw them (``write_report``).
     """
     from .build import read_dataset
 
@@ -674,7 +682,7 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
                           today=today, construction=construction, note=note,
                           simulation_cache=Path(out_dir) / SIMULATION_CACHE if cache else None)
     result = replace(result, input_warnings=tuple(input_warnings))
-    paths = write_report(result, df, out_dir, figures=figures, cache=cache)
+    paths = write_report(result, df, out_dir, figures=figures, cache=cache, dpi=dpi, workers=workers)
     return AnalyzeOutput(result=result, paths=tuple(paths))
 
 

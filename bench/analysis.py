@@ -24,12 +24,14 @@ run's, with the ratio (this / baseline): run it once on the old code with ``--sa
 
     .venv/bin/python bench/analysis.py                          # 100,000 rows, 5 simulations
     .venv/bin/python bench/analysis.py --rows 100000 1000000 --save after.json --baseline before.json
+    .venv/bin/python bench/analysis.py --rows 1000000 --stages build --keep DIR    # build and its yardstick only
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -43,15 +45,21 @@ YARDSTICK = {"build": "pandas: annotation CSVs", "analyze": "pandas: dataset.csv
              "analyze again": "pandas: dataset.csv"}
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of the processes it started and waited for (analyze's figure workers)."""
+    t = os.times()
+    return time.process_time() + t.children_user + t.children_system
+
+
 class Steps:
     """CPU and wall seconds per named step of one child process (printed as one JSON line at the end)."""
 
     def __init__(self) -> None:
         self.steps: list[tuple[str, float, float]] = []
-        self._cpu, self._wall = time.process_time(), time.perf_counter()
+        self._cpu, self._wall = _cpu(), time.perf_counter()
 
     def __call__(self, name: str) -> None:
-        cpu, wall = time.process_time(), time.perf_counter()
+        cpu, wall = _cpu(), time.perf_counter()
         self.steps.append((name, cpu - self._cpu, wall - self._wall))
         self._cpu, self._wall = cpu, wall
 
@@ -147,6 +155,9 @@ def main() -> None:
     ap.add_argument("--save", type=Path, help="write the measured table to this JSON file")
     ap.add_argument("--baseline", type=Path, help="a JSON file written by --save: print its CPU and the ratio")
     ap.add_argument("--show", type=Path, help="print the tables of a JSON file written by --save, and stop")
+    ap.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES), metavar="STAGE",
+                    help="measure only these stages (default all: " + ", ".join(repr(x) for x in STAGES) + "); "
+                         "a stage's pandas yardstick runs with it")
     ap.add_argument("--keep", type=Path, help="keep the generated files in DIR/<rows> (and reuse annotations found there: same --seed only)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
@@ -179,7 +190,11 @@ def main() -> None:
                 n_facts = int(made.split("FACTS ")[1])
                 print(f"\n{n:,} rows: generated {n_facts:,} facts in {time.perf_counter() - t:.1f} s (setup)")
             results: dict[str, dict[str, object]] = {}
-            for stage in ("build", "pandas: annotation CSVs", "analyze", "analyze again", "pandas: dataset.csv"):
+            wanted = {*args.stages, *(YARDSTICK[s] for s in args.stages if s in YARDSTICK)}
+            if wanted & {"analyze", "analyze again", "pandas: dataset.csv"} and not (root / "dataset").is_dir():
+                wanted.add("build")  # analyze reads build's dataset
+            for stage in [s for s in ("build", "pandas: annotation CSVs", "analyze", "analyze again",
+                                      "pandas: dataset.csv") if s in wanted]:
                 before = load()
                 results[stage] = measure(stage, root, args.sims, args.seed)
                 results[stage]["load"] = f"{before} → {load()}"
@@ -198,7 +213,7 @@ def print_table(n: int, results: dict[str, dict[str, object]], baseline: dict[st
             continue
         r = results[stage]
         cpu = sum(s[1] for s in r["steps"])
-        yard = sum(s[1] for s in results[YARDSTICK[stage]]["steps"])
+        yard = sum(s[1] for s in results[YARDSTICK[stage]]["steps"]) if YARDSTICK[stage] in results else math.nan
         base = ""
         # a baseline without a cache did a rerun's work again in full: its rerun is its first run
         base_stage = stage if stage in baseline or stage != "analyze again" else "analyze"
@@ -211,7 +226,7 @@ def print_table(n: int, results: dict[str, dict[str, object]], baseline: dict[st
         for name, c, w in r["steps"]:
             extra = f"{old[name]:13.2f}{c / old[name] if old[name] else float('nan'):10.2f}" if name in old else ""
             print(f"  {name:38s}{c:8.2f}{w:8.2f}{'':9s}{'':12s}{'':9s}{extra}")
-    for stage in dict.fromkeys(YARDSTICK.values()):
+    for stage in [s for s in dict.fromkeys(YARDSTICK.values()) if s in results]:
         r = results[stage]
         print(f"{stage:40s}{sum(s[1] for s in r['steps']):8.2f}{r['wall']:8.2f}{'':9s}{r['cpu_all']:12.2f}"
               f"{r['peak_mib']:9.0f}")

@@ -52,6 +52,7 @@ from .decision import (
     same_value,
 )
 from .export import CsvFiles, active_papers, export_dir, paper_candidates, paper_decisions, paper_link
+from .offer import not_offered_reason, stored_paper_benchmarks
 from .renames import Rename, Renames, rename_problem, renamed_model
 from .slots import (
     DEFAULT_SLOT_RANK,
@@ -233,8 +234,12 @@ def _is_ours(model: str) -> bool:
 
 def paper_rows(candidates: Sequence[Candidate], decisions: Sequence[Decision], adds: Sequence[Decision],
                arxiv_id: str, version: int, *, paper_benchmarks: Sequence[str] = (),
-               slot_rank: int | None = DEFAULT_SLOT_RANK, renames: Renames | None = None) -> list[SheetRow]:
+               slot_rank: int | None = DEFAULT_SLOT_RANK, renames: Renames | None = None,
+               offered: Callable[[Candidate], bool] | None = None) -> list[SheetRow]:
     """The sheet rows of one paper version (pure): candidates with their decisions, plus added facts.
+
+    ``offered`` keeps the undecided candidates the review offers (None: all; ``load_paper_rows`` passes
+    ``offer.not_offered_reason``'s test, so the row sheet leaves out what the candidate export leaves out).
 
     A row per (benchmark, model) with a shown metric slot or an added metric; compute slots join the
     rows of their model (in every benchmark of the paper), paper-level ones the own model's row as
@@ -244,6 +249,8 @@ def paper_rows(candidates: Sequence[Candidate], decisions: Sequence[Decision], a
     the model-less slots of one field share a cell (the top one shown, the others as alternatives).
     """
     attached, _ = attach(candidates, decisions)
+    if offered is not None:
+        attached = [a for a in attached if a.decision is not None or offered(a.candidate)]
     slots = _merge_modelless(shown_slots(build_slots(attached, renames), slot_rank))
     by_key: dict[SlotKey, Slot | None] = {s.key: s for s in slots if s.key.benchmark or FIELDS[s.key.field].kind != "metric"}
     adds_by: dict[SlotKey, list[Decision]] = {}
@@ -313,8 +320,10 @@ def load_paper_rows(conn: sqlite3.Connection, arxiv_id: str, version: int, *,
     """``paper_rows`` of one paper version as the store and the decision cache hold it now."""
     candidates = paper_candidates(conn, arxiv_id, version)
     benches = [r[0] for r in conn.execute("SELECT benchmark FROM paper_benchmarks WHERE arxiv_id = ?", (arxiv_id,))]
+    the_papers = stored_paper_benchmarks(conn, arxiv_id, version)
     return paper_rows(candidates, paper_decisions(conn, candidates), added_facts(conn, arxiv_id), arxiv_id, version,
-                      paper_benchmarks=benches, slot_rank=slot_rank, renames=cached_renames(conn, arxiv_id))
+                      paper_benchmarks=benches, slot_rank=slot_rank, renames=cached_renames(conn, arxiv_id),
+                      offered=lambda c: not_offered_reason(c, the_papers) is None)
 
 
 def _shown_model(a: Attached, renames: Renames | None) -> str:

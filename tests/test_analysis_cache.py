@@ -156,3 +156,19 @@ def test_the_console_says_when_the_simulation_was_reused(tmp_path: Path, capsys:
     first, rerun, fresh = lines
     assert "reused" not in first and "reused" not in fresh
     assert rerun.startswith("simulation (5 runs, reused from an earlier run): ")
+
+
+def test_another_resolution_draws_every_figure_again_at_that_resolution(tmp_path: Path) -> None:
+    from PIL import Image
+
+    dataset, out = _dataset(tmp_path / "dataset.csv"), tmp_path / "report"
+    analyze_to_dir(dataset, out, sims=0)
+    before = _mtimes(out)
+    analyze_to_dir(dataset, out, sims=0, dpi=300)
+    after = _mtimes(out)
+    assert before.keys() == after.keys() and all(after[n] != before[n] for n in before)
+    for name in after:
+        with Image.open(out / "figures" / name) as im:
+            assert round(im.info["dpi"][0]) == 300, name
+    analyze_to_dir(dataset, tmp_path / "print", sims=0, dpi=300, cache=False, workers=1)
+    assert _files(out) == _files(tmp_path / "print")  # the same files as a fresh, serial run at 300 dpi

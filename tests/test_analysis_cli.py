@@ -160,3 +160,20 @@ def test_analyze_today_and_construction_options(dataset: Path, tmp_path: Path,
     capsys.readouterr()
     assert _run(["analyze", "--dataset", str(dataset), "--out", str(out2), "--sims", "0", "--today", "150%"]) == 2
     assert "--today" in capsys.readouterr().err
+
+
+def test_analyze_dpi_and_jobs_options(dataset: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    outs = {}
+    for argv in (["--dpi", "300", "--jobs", "1"], ["--dpi", "300", "--jobs", "2"], []):
+        out = tmp_path / ("_".join(argv) or "default")
+        assert _run(["--home", str(tmp_path / "home"), "analyze", "--dataset", str(dataset), "--out", str(out),
+                     "--sims", "0", *argv]) == 0
+        outs[out.name] = {p.name: p.read_bytes() for p in (out / "figures").glob("*.png")}
+        with Image.open(out / "figures" / "fit_imagenet_per_pass.png") as im:
+            assert round(im.info["dpi"][0]) == (300 if argv else 150)
+    serial, pooled, default = outs.values()
+    assert serial == pooled and len(serial) >= 4  # a pool of two draws the same bytes as one process
+    assert serial.keys() == default.keys() and all(default[n] != serial[n] for n in serial)
+    assert _run(["analyze", "--dataset", str(dataset), "--dpi", "10"]) == 2  # below --dpi's range: a usage error

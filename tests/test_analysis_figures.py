@@ -63,3 +63,43 @@ def test_demo_report_says_its_papers_are_synthetic(tmp_path: Path) -> None:
     report = run_demo(tmp_path / "demo", n_papers=4, workers=1, sims=0)
     md = (report.home.report_dir / "report.md").read_text(encoding="utf-8")
     assert f"the {report.papers_served} papers in this report are synthetic" in md
+
+
+# ---------------------------------------------------------------- issue 20 item 4: resolution and the pool
+
+
+def test_figures_drawn_by_a_pool_of_processes_are_the_bytes_drawn_one_by_one(tmp_path: Path) -> None:
+    from flopmine.analysis.simulate import simulate
+
+    points, fits = _points_and_fits(Truth(intercept=-0.1, slope=-0.35, noise=0.1))
+    sim = simulate(sims=1, seed=0, n_grid=(15, 60, 200))
+    for workers in (1, 2):
+        d = tmp_path / str(workers)
+        jobs = [("scatter_fits", (points, fits, d / "fit.png"), 100), ("mean_vs_quantile", (points, fits, d / "q.png"), 100),
+                ("simulation", (sim, d / "sim.png"), 100)]
+        d.mkdir()
+        assert fig.draw_all(jobs, workers) == [d / "fit.png", d / "q.png", d / "sim.png"]
+    for name in ("fit.png", "q.png", "sim.png"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
+
+
+def test_the_resolution_is_recorded_and_sets_the_size(tmp_path: Path) -> None:
+    points, fits = _points_and_fits(Truth())
+    sizes = {}
+    for dpi in (fig.DPI, fig.PRINT_DPI):
+        with Image.open(fig.scatter_fits(points, fits, tmp_path / f"{dpi}.png", dpi=dpi)) as im:
+            assert round(im.info["dpi"][0]) == dpi
+            sizes[dpi] = im.size
+    assert fig.DPI == 150 and sizes[fig.DPI] == (825, 600) and sizes[fig.PRINT_DPI] == (1650, 1200)
+
+
+def test_the_default_pool_has_one_worker_per_idle_core(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    for load, workers in ((0.2, 2), (1.0, 2), (1.5, 1), (2.0, 1), (14.0, 1)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert fig.default_workers() == workers, load
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(16)), raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert fig.default_workers() == fig.MAX_WORKERS

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from flopmine.analysis.fit import MIN_OBS, fit_all, fit_measure, implied_exponent, prepare, select_points
@@ -160,3 +162,56 @@ def test_year_trend_skipped_when_compute_and_year_are_collinear() -> None:
     assert fits is not None and fits.polynomial is not None
     assert fits.polynomial_year is None
     assert any("collinear" in str(p) for p in problems)
+
+
+# ---------------------------------------------------------------- issue 20 item 4: OLS in numpy
+
+
+def _close(a: float, b: float) -> bool:
+    """Equal up to rounding: both NaN, both the same infinity, or within 1e-9 relative (1e-12 absolute near 0).
+
+    Why 1e-9: the numpy path does statsmodels' arithmetic in the same order, so most numbers agree to the last
+    bit; a p-value far in the tail or a near-singular design may differ in the last few bits of a quantity
+    that is then divided or passed through a distribution's tail."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _assert_same_fit(got, want) -> None:  # type: ignore[no-untyped-def]
+    assert (got.form, got.n, got.df_model, got.df_resid) == (want.form, want.n, want.df_model, want.df_resid)
+    for name in ("r2", "adj_r2", "f", "f_p", "resid_se", "cov_const_slope"):
+        assert _close(getattr(got, name), getattr(want, name)), (name, getattr(got, name), getattr(want, name))
+    for g, w in zip(got.coefs, want.coefs, strict=True):
+        assert g.name == w.name
+        for name in ("estimate", "se", "p", "ci_low", "ci_high"):
+            assert _close(getattr(g, name), getattr(w, name)), (g.name, name, getattr(g, name), getattr(w, name))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=3, max_value=400), st.floats(min_value=-3, max_value=3), st.floats(min_value=1e-4, max_value=2),
+       st.booleans(), st.integers(min_value=0, max_value=2**32 - 1))
+def test_numpy_ols_equals_statsmodels(n: int, slope: float, noise: float, with_year: bool, seed: int) -> None:
+    from flopmine.analysis.fit import fit_ols, fit_ols_statsmodels
+
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 14, n)
+    regressors = {"log10_compute": x}
+    if with_year and n >= 4:
+        regressors["year"] = rng.uniform(0, 10, n)
+    y = -0.5 + slope * x + noise * rng.standard_normal(n)
+    _assert_same_fit(fit_ols(y, regressors, "f"), fit_ols_statsmodels(y, regressors, "f"))
+
+
+def test_numpy_ols_equals_statsmodels_on_an_exact_line_and_on_the_papers_scale() -> None:
+    from flopmine.analysis.fit import fit_ols, fit_ols_statsmodels
+
+    x = np.arange(1.0, 6.0)
+    _assert_same_fit(fit_ols(2 + 3 * x, {"log10_compute": x}), fit_ols_statsmodels(2 + 3 * x, {"log10_compute": x}))
+    df = synthetic_frame(300, Truth(), seed=4)
+    err = df["error"].to_numpy(float)
+    c = np.log10(df["gflops_per_pass"].to_numpy(float))
+    for y in (np.log10(err), err, 1 / err):
+        _assert_same_fit(fit_ols(y, {"log10_compute": c}), fit_ols_statsmodels(y, {"log10_compute": c}))

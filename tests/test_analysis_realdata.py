@@ -331,7 +331,7 @@ def test_report_wording(tmp_path: Path) -> None:
         rows += [{"arxiv_id": f"19{i:02d}.{j:05d}", "benchmark": bench, "model": f"m{j}", "error": e[j],
                   "gflops_per_pass": 10 ** x[j], "year": 2012 + j} for j, i in enumerate(range(1, 9))]
     df = pd.DataFrame(rows)
-    write_report(run_analysis(df, sims=0), df, tmp_path, figures=True)
+    write_report(run_analysis(df, sims=0), df, tmp_path, figures=True, dpi=300)  # print resolution, on request
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
     first_paragraph = md.split("\n\n")[1]
     assert first_paragraph.startswith("From 24 dataset rows") and "imagenet" in first_paragraph

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from flopmine.analysis.build import (
     _OURS,
+    _arrow_reprs,
     _fill_joined,
     _isin,
     _join_per_row,
-    _reprs,
     _shared_codes,
     _text_column,
     build_dataset,
@@ -112,12 +112,12 @@ def test_year_and_month_of_every_id_are_parse_ids(ids: list[str]) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers())))
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2**63, 2**63 - 1))))
 def test_number_cells_are_each_numbers_repr(numbers: list[float | int]) -> None:
     floats = [float(v) for v in numbers]
     ints = [int(v) for v in numbers if isinstance(v, int)]
-    assert _reprs(floats) == [repr(v) for v in floats]
-    assert _reprs(ints) == [repr(v) for v in ints]
+    assert _arrow_reprs(np.array(floats, dtype="float64")).to_pylist() == [repr(v) for v in floats]
+    assert _arrow_reprs(np.array(ints, dtype="int64")).to_pylist() == [repr(v) for v in ints]
 
 
 @settings(max_examples=200, deadline=None)

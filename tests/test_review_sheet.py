@@ -109,6 +109,19 @@ def test_sheet_shape_prefill_and_paper_level_facts(db: sqlite3.Connection, home:
     assert "top1_err p3: says 21.43" in resnet["evidence"] and resnet["year"] == "2015"
 
 
+def test_the_row_sheet_leaves_out_what_the_candidate_export_does(db: sqlite3.Connection, home: Home) -> None:
+    """A metric whose snippet names another dataset nearer than the benchmark is not offered as the benchmark's
+    (``offer.not_offered_reason``): neither sheet shows a row for it."""
+    voc = Candidate(P3, 1, "top1_acc", 73.2, benchmark="imagenet", model="SSD-VOC", raw="73.2", page=4,
+                    snippet="On PASCAL VOC 2007 our detector reaches 73.2% accuracy.", rule="metric.acc",
+                    confidence=0.9, rank=1)
+    replace_candidates(db, P3, 1, [*CANDIDATES[P3][0], voc], extraction={"status": "ok", "rule_version": "t",
+                                                                          "pages": 10})
+    export_sheet(db, home, bom=False)
+    models = {r["model"] for r in read(home.root / "review-rows" / "imagenet.csv")}
+    assert "MobileNet" in models and "SSD-VOC" not in models
+
+
 def test_sheet_round_trip_untouched_gives_no_decisions(db: sqlite3.Connection, home: Home) -> None:
     report = export_sheet(db, home)
     result = import_reviewed(db, home, list(report.files))

@@ -17,11 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flopmine import review
 from flopmine.config import Home
 from flopmine.errors import ConfigError
 from flopmine.review.annotations import load_ledger
 from flopmine.review.web import create_app
 from flopmine.review.web.pages import box_percent, page_cache_path
+from flopmine.store import connect, replace_candidates
+from flopmine.types import Candidate
 from tests.support.review_web import (
     PAPER_A,
     PAPER_B,
@@ -335,6 +338,30 @@ def test_an_added_fact_settles_its_slot_and_undo_reopens_it(tab: Tab, home: Home
     r = tab.undo()  # the added fact
     assert r.status_code == 200 and r.json()["progress"] == {"decided": 0, "total": 4}
     assert rows(home.annotations_dir / "imagenet.csv") == []
+
+
+def test_the_browser_offers_what_the_export_offers(tmp_path: Path) -> None:
+    """A metric no benchmark of the paper can take (``offer.not_offered_reason``) is left out of the walk, its
+    page and its counts, as the export leaves it out; once decided (e.g. in a sheet), it is shown."""
+    home = make_home(tmp_path / "home")
+    b = [c for c in sample_candidates() if c.arxiv_id == PAPER_B]
+    voc = Candidate(PAPER_B, 1, "top1_acc", 73.2, benchmark="imagenet", model="WRN-50", raw="73.2", page=1,
+                    snippet="On PASCAL VOC 2007 our detector reaches 73.2% accuracy.", rule="metric.acc",
+                    confidence=0.9, rank=1)
+    unplaced = Candidate(PAPER_B, 1, "top1_acc", 70.1, benchmark="", model="WRN-50", raw="70.1", page=1,
+                         snippet="WRN-50 reaches 70.1% accuracy", rule="metric.acc", confidence=0.5, rank=2)
+    conn = connect(home.db_path)
+    replace_candidates(conn, PAPER_B, 1, [*b, voc, unplaced], extraction={"status": "ok", "rule_version": "test",
+                                                                          "pages": 2})
+    conn.close()
+    report = review.export(connect(home.db_path), home, tmp_path / "sheets")
+    assert dict(report.left_out) == {"another dataset's value": 1, "no benchmark": 1}
+    with serve(create_app(home, reviewer="tester")) as url:
+        t = Tab(url)
+        assert t.decide(FLOPS1, "accept").json()["progress"] == {"decided": 1, "total": 4}  # the two not offered
+        for c in (voc, unplaced):
+            assert f'data-candidate-id="{c.candidate_id}"' not in t.http.get(f"/?at={c.candidate_id}").text
+        t.close()
 
 
 def test_benchmark_scope(tmp_path: Path) -> None:

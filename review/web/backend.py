@@ -39,6 +39,7 @@ from ..annotations import (
 )
 from ..apply import apply
 from ..decision import Decision
+from ..offer import not_offered_reason, stored_paper_benchmarks
 from ..renames import Renames
 from ..slots import SUPERSEDED, SlotKey, build_slots
 from ..store import (
@@ -104,12 +105,24 @@ def few_candidates(conn: sqlite3.Connection, limit: int) -> bool:
 
 def scope(conn: sqlite3.Connection, home: Home, benchmark: str | None) -> list[tuple[Candidate, str, SlotKey]]:
     """The candidates under review (newest version of each paper, slot by slot as the export orders
-    them) and each one's decision ("" = pending; a decision carried over from another version
-    counts; ``superseded`` when a sibling in its fact slot was accepted or corrected)."""
+    them; those the export offers, ``offer.not_offered_reason``) and each one's decision ("" = pending;
+    a decision carried over from another version counts; ``superseded`` when a sibling in its fact slot
+    was accepted or corrected, or a fact was added for its model)."""
     refresh(conn, home)  # under the review lock only when the files changed (then it rebuilds the cache)
     decisions = cached_decisions(conn)  # read outside the lock: a decision meanwhile waits for no bulk read
     attached, _orphans = attach(active_candidates(conn, benchmark), decisions)
-    return _states(attached, cached_renames(conn), decisions)
+    the_papers: dict[tuple[str, int], frozenset[str] | None] = {}
+    for a in attached:
+        key = (a.candidate.arxiv_id, a.candidate.version)
+        if key not in the_papers:
+            the_papers[key] = stored_paper_benchmarks(conn, *key)
+    offered = [a for a in attached if _offered(a, the_papers[(a.candidate.arxiv_id, a.candidate.version)])]
+    return _states(offered, cached_renames(conn), decisions)
+
+
+def _offered(a: Attached, the_papers: frozenset[str] | None) -> bool:
+    """Whether the review offers ``a`` (``offer.not_offered_reason``, as the export: a decided one always)."""
+    return a.decision is not None or not_offered_reason(a.candidate, the_papers) is None
 
 
 def _states(attached: list[Attached], renames: Renames | None = None,
@@ -211,7 +224,9 @@ def paper_scope(conn: sqlite3.Connection, home: Home, paper: tuple[str, int],
         "(SELECT fact_key FROM candidates WHERE arxiv_id = ? AND version = ?)", (aid, version, aid, version))
     decisions = sorted((Decision.from_row(dict(r)) for r in rows), key=lambda d: d.key)
     attached, _orphans = attach(sorted(cands, key=candidate_order), decisions)
-    return _states(attached, cached_renames(conn, aid), added_facts(conn, aid))
+    the_papers = stored_paper_benchmarks(conn, aid, version)
+    return _states([a for a in attached if _offered(a, the_papers)], cached_renames(conn, aid),
+                   added_facts(conn, aid))
 
 
 # The first paper version after (?, ?), in review order, with a candidate that may be pending: no decision

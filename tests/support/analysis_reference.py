@@ -140,3 +140,40 @@ def reference_join(facts: Iterable[Fact], registry: Mapping[str, Benchmark], tit
         records.append(rec)
 
     return pd.DataFrame.from_records(records, columns=list(dictionary.COLUMN_NAMES)), warnings
+
+
+def reference_csv_text(frame: pd.DataFrame, text_columns: Iterable[str], digits: int) -> str:
+    """dataset.csv written cell by cell: text columns neutralised (``neutralise_cell``), floats rounded to
+    ``digits`` significant digits and written as ``repr``, integers as ``str``, bools as True/False, missing
+    cells empty, and a cell quoted (quotes doubled) when it holds a comma, a quote, a newline or a carriage
+    return: the csv module's QUOTE_MINIMAL, which is what ``DataFrame.to_csv`` wrote."""
+    from flopmine.analysis.build import round_significant
+    from flopmine.config import neutralise_cell
+
+    text = set(text_columns)
+
+    def quoted(cell: str) -> str:
+        return '"' + cell.replace('"', '""') + '"' if any(c in cell for c in ',"\r\n') else cell
+
+    columns: list[list[str]] = []
+    for name in frame.columns:
+        values = frame[name]
+        cells: list[str] = []
+        if pd.api.types.is_float_dtype(values.dtype):
+            numbers = round_significant(values.to_numpy("float64"), digits)
+            cells = ["" if v != v else repr(float(v)) for v in numbers.tolist()]
+        else:
+            for v in values.astype(object).tolist():
+                if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+                    cells.append("")
+                elif isinstance(v, bool):
+                    cells.append("True" if v else "False")
+                else:
+                    cell = str(v)
+                    if name in text:
+                        cell = str(neutralise_cell(cell))
+                    cells.append(quoted(cell))
+        columns.append(cells)
+    lines = [",".join(quoted(str(c)) for c in frame.columns)]
+    lines += [",".join(row) for row in zip(*columns, strict=True)]
+    return "\n".join(lines) + "\n"
