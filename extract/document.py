@@ -8,10 +8,14 @@ pypdfium2's bottom-left coordinates in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flopmine.types import BBox
 
 from .grid import Grid
+
+if TYPE_CHECKING:
+    from .pdfmeta import PdfMetadata
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class Document:
     title: str = ""
     abstract: str = ""
     benchmarks: tuple[str, ...] = ()  # benchmarks the harvester matched, a ranking hint
+    # the PDF's own title and arXiv stamp, when ``read_document(metadata=True)`` read them with page 1
+    pdf_meta: PdfMetadata | None = None
 
     @property
     def page_count(self) -> int:

@@ -159,11 +159,15 @@ def _quantity(m: re.Match[str]) -> Quantity | None:
             val *= SCALE_WORDS[scale.lower()]
         return Quantity(m.start(), m.end(), float(val), raw, bool(scale), True)
     num = m.group("num")
-    exact = Decimal(num.replace(",", ""))
     decimals = len(num.split(".")[1]) if "." in num else 0
-    exp_hat, exp_flat, sci, suffix, scale = (m.group(k) for k in ("exph", "expf", "sci", "suf", "scale"))
-    scaled = False
+    exp_hat, exp_flat, sci, suffix, scale = m.group("exph", "expf", "sci", "suf", "scale")
     exp = exp_hat or exp_flat or sci
+    if not (exp or suffix or scale):
+        # a plain number, most of a page's ("76.3", "1,248,424"): float() of its digits is the float of its
+        # exact Decimal (both round correctly), without the Decimal
+        return Quantity(m.start(), m.end(), _to_float(num), raw, False, False, decimals)
+    exact = Decimal(num.replace(",", ""))
+    scaled = False
     if exp:
         exact *= Decimal(10) ** int(exp.replace("−", "-").replace("–", "-"))
         scaled = True

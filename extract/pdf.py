@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -33,6 +33,9 @@ from flopmine.errors import PdfError
 from flopmine.types import BBox
 
 from .document import Document, Page, Table
+
+if TYPE_CHECKING:
+    from .pdfmeta import PdfMetadata
 from .tables import grid_tables
 
 log = logging.getLogger(__name__)
@@ -676,10 +679,12 @@ def _add_tables(pages: list[Page], objects: dict[int, dict[str, list[dict[str, o
 def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str = "", abstract: str = "",
                   benchmarks: Sequence[str] = (), layout: bool = True, boxes: bool = True,
                   max_pages: int = DEFAULT_MAX_PAGES, max_bytes: int = DEFAULT_MAX_BYTES,
-                  deadline: float | None = None) -> Document:
+                  deadline: float | None = None, metadata: bool = False) -> Document:
     """Read every page of a PDF into a ``Document``.
 
     ``layout=False`` skips pdfplumber (no tables); ``boxes=False`` skips character boxes.
+    ``metadata=True`` also reads the PDF's own title and arXiv stamp (``extract.pdfmeta``) while page 1 is
+    loaded, into ``Document.pdf_meta`` (``read_pdf_metadata`` would open the file and load page 1 again).
     ``deadline`` (a ``time.perf_counter()`` value) is checked between pages: ``TimeoutError``.
     Raises ``PdfError`` with ``reason`` in ``PDF_REASONS``.
     """
@@ -690,6 +695,7 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
     except pdfium.PdfiumError as e:
         raise _classify_open_error(path, e) from e
     pages: list[Page] = []
+    meta = None
     objects: dict[int, dict[str, list[dict[str, object]]]] = {}
     media: dict[int, tuple[tuple[float, float, float, float], int]] = {}
     try:
@@ -707,6 +713,8 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
                 width, height = right - left, top - bottom
                 textpage = page.get_textpage()
                 text, char_boxes = _page_chars(textpage, top, boxes)
+                if metadata and i == 0:
+                    meta = _page_one_metadata(pdf, page, textpage)
                 rules: list[tuple[float, float, float]] = []
                 bold: frozenset[int] = frozenset()
                 sideways: frozenset[int] = frozenset()
@@ -739,4 +747,16 @@ def read_document(path: Path | str, *, arxiv_id: str, version: int, title: str =
     if layout:
         pages = _add_tables(pages, objects, media, path, deadline)
     return Document(arxiv_id=arxiv_id, version=version, pages=tuple(pages), title=title, abstract=abstract,
-                    benchmarks=tuple(benchmarks))
+                    benchmarks=tuple(benchmarks), pdf_meta=meta)
+
+
+def _page_one_metadata(pdf: pdfium.PdfDocument, page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> PdfMetadata:
+    """``pdfmeta.page_one_metadata``, with a PDFium error giving no metadata as ``read_pdf_metadata`` does
+    (the pages' text may still be read)."""
+    from .pdfmeta import PdfMetadata, page_one_metadata  # pdfmeta imports this module
+
+    try:
+        return page_one_metadata(pdf, page, textpage)
+    except pdfium.PdfiumError as e:
+        log.debug("%s: no metadata (%s)", pdf, e)
+        return PdfMetadata("", None)

@@ -233,15 +233,11 @@ def read_pdf_metadata(path: Path | str, *, max_chars: int = DEFAULT_MAX_TITLE_CH
     try:
         if len(pdf) == 0:
             return PdfMetadata("", None)
-        title = " ".join(pdf.get_metadata_dict().get("Title", "").split())
         page = pdf[0]
         try:
             textpage = page.get_textpage()
             try:
-                stamp = parse_arxiv_stamp(textpage.get_text_range())
-                if not plausible_title(title):
-                    _, bottom, _, top = page.get_mediabox()
-                    title = title_from_lines(_first_page_lines(textpage, top, max_chars), top - bottom)
+                return page_one_metadata(pdf, page, textpage, max_chars=max_chars)
             finally:
                 textpage.close()
         finally:
@@ -251,4 +247,16 @@ def read_pdf_metadata(path: Path | str, *, max_chars: int = DEFAULT_MAX_TITLE_CH
         return PdfMetadata("", None)
     finally:
         pdf.close()
+
+
+def page_one_metadata(pdf: pdfium.PdfDocument, page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, *,
+                      max_chars: int = DEFAULT_MAX_TITLE_CHARS) -> PdfMetadata:
+    """``read_pdf_metadata`` of an open PDF whose page 1 (``page``, ``textpage``) is loaded already:
+    ``extract.pdf.read_document`` reads it there, while it holds page 1 for its text, rather than
+    opening the file and loading the page a second time. Raises ``PdfiumError`` as PDFium does."""
+    title = " ".join(pdf.get_metadata_dict().get("Title", "").split())
+    stamp = parse_arxiv_stamp(textpage.get_text_range())
+    if not plausible_title(title):
+        _, bottom, _, top = page.get_mediabox()
+        title = title_from_lines(_first_page_lines(textpage, top, max_chars), top - bottom)
     return PdfMetadata(title, stamp)

@@ -49,7 +49,7 @@ from flopmine.store import replace_candidates
 from flopmine.types import FIELDS, Candidate
 
 from .pdf import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES
-from .pdfmeta import ArxivStamp, read_arxiv_stamp, read_pdf_metadata
+from .pdfmeta import ArxivStamp, PdfMetadata, read_arxiv_stamp, read_pdf_metadata
 
 if TYPE_CHECKING:
     from .document import Document
@@ -277,10 +277,14 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
         signal.setitimer(signal.ITIMER_REAL, limits.timeout)
     try:
         _inject_fault(item.path, limits.fault)
-        pdf_title = _pdf_title(item)
-        doc = read_document(item.path, arxiv_id=item.arxiv_id, version=item.version, title=item.title,
-                            abstract=item.abstract, benchmarks=item.benchmarks, max_pages=limits.max_pages,
-                            max_bytes=limits.max_bytes, deadline=deadline)
+        try:
+            doc = read_document(item.path, arxiv_id=item.arxiv_id, version=item.version, title=item.title,
+                                abstract=item.abstract, benchmarks=item.benchmarks, max_pages=limits.max_pages,
+                                max_bytes=limits.max_bytes, deadline=deadline, metadata=True)
+        except PdfError:
+            _pdf_title(item)  # its stamp check still logs a version mismatch
+            raise
+        pdf_title = _pdf_title(item, doc.pdf_meta)
         pages = doc.page_count
         found, dropped = drop_implausible(rules.candidates(doc, model=_model(limits.model_path)))
         if deadline is not None and time.perf_counter() > deadline:
@@ -315,10 +319,12 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
             signal.signal(signal.SIGALRM, old_handler)
 
 
-def _pdf_title(item: PaperInput) -> str:
+def _pdf_title(item: PaperInput, meta: PdfMetadata | None = None) -> str:
     """The PDF's own title (``extract.pdfmeta``; "" when none is plausible), checking its arXiv stamp on the
-    way. It is stored for the dataset only: the rules rank with arXiv's title (``item.title``) as before."""
-    meta = read_pdf_metadata(item.path)
+    way. It is stored for the dataset only: the rules rank with arXiv's title (``item.title``) as before.
+    ``meta``: what ``read_document(metadata=True)`` read with page 1 (else the file is opened for it)."""
+    if meta is None:
+        meta = read_pdf_metadata(item.path)
     if item.version_from in ("name", "store"):
         warn_version_mismatch(item.path, item.arxiv_id, item.version, meta.stamp,
                               said_by="its file name" if item.version_from == "name" else "the harvest")

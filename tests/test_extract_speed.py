@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flopmine.extract.grid import DEFAULT_LINE_OVERLAP, DEFAULT_WORD_GAP, Word, group_lines, words_from_chars
 from flopmine.extract.rules.engine import Engine, compile_pattern, engine, load_rules
+from flopmine.types import BBox
 
 
 @functools.cache
@@ -112,3 +116,138 @@ def test_when_flag_bits_run_out_the_remaining_tests_stay_and_still_match() -> No
         plain.add(f"r{i}", [list(p)])
     doc = nlp.make_doc(" ".join(f"W{i} - v{i}-" for i in range(0, 80, 3)))
     assert fast(doc) == plain(doc) and len(plain(doc)) > 20
+
+
+def test_extraction_opens_the_pdf_and_loads_page_one_once_with_the_same_title_and_stamp(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PDF's own title and stamp are read with page 1 while ``read_document`` holds it: one open of the
+    file and one load of page 1 per paper (before, ``extract.pdfmeta`` opened the file and loaded page 1 a
+    second time), and the same metadata as ``read_pdf_metadata`` reads alone, with or without a /Title."""
+    import pypdfium2 as pdfium
+
+    from flopmine.extract import pipeline
+    from flopmine.extract.pdf import read_document
+    from flopmine.extract.pdfmeta import read_pdf_metadata
+    from tests.test_pdfmeta import paper_pdf
+
+    for name, doc_title in (("a.pdf", None), ("w.pdf", "Microsoft Word - resnet.docx"), ("n.pdf", "ResNets")):
+        pdf = paper_pdf(tmp_path / name, doc_title=doc_title)
+        alone = read_pdf_metadata(pdf)
+        assert read_document(pdf, arxiv_id="1512.03385", version=6, metadata=True).pdf_meta == alone
+        assert read_document(pdf, arxiv_id="1512.03385", version=6).pdf_meta is None
+    want = read_pdf_metadata(tmp_path / "a.pdf").title
+    opened: list[str] = []
+    pages: list[int] = []
+    real_init, real_getitem = pdfium.PdfDocument.__init__, pdfium.PdfDocument.__getitem__
+
+    def counting_init(self: object, path: object, *args: object, **kw: object) -> None:
+        opened.append(str(path))
+        real_init(self, path, *args, **kw)
+
+    def counting_getitem(self: object, i: int) -> object:
+        pages.append(i)
+        return real_getitem(self, i)
+
+    monkeypatch.setattr(pdfium.PdfDocument, "__init__", counting_init)
+    monkeypatch.setattr(pdfium.PdfDocument, "__getitem__", counting_getitem)
+    item = pipeline.PaperInput(tmp_path / "a.pdf", "1512.03385", 6)
+    result = pipeline.extract_one(item, limits=pipeline.Limits(timeout=0))
+    assert result.status == "ok" and result.pdf_title == want != ""
+    assert len(opened) == 1 and pages.count(0) == 1
+
+
+# ---------------------------------------------------------------- the grid reader's loops, against the code before
+
+
+def _reference_words_from_chars(text: str, boxes: list[BBox | None], gap: float = DEFAULT_WORD_GAP) -> list[Word]:
+    """``grid.words_from_chars`` as it was written before its loop was made faster (min()/max() calls)."""
+    out: list[Word] = []
+    n = min(len(text), len(boxes))
+    start = -1
+    x0 = top = x1 = bottom = 0.0
+    prev: BBox | None = None
+    for i in range(n):
+        b = boxes[i]
+        if b is None or text[i].isspace():
+            if start >= 0:
+                out.append(Word(text[start:i], x0, top, x1, bottom, start, i, False))
+                start = -1
+            prev = None
+            continue
+        if prev is not None:
+            h = max(prev[3] - prev[1], b[3] - b[1], 1.0)
+            if min(prev[3], b[3]) - max(prev[1], b[1]) <= -0.2 * h or b[0] - prev[2] > gap * h or b[2] < prev[0] - 1:
+                out.append(Word(text[start:i], x0, top, x1, bottom, start, i, False))
+                start = -1
+        if start < 0:
+            start, x0, top, x1, bottom = i, b[0], b[1], b[2], b[3]
+        else:
+            x0, top, x1, bottom = min(x0, b[0]), min(top, b[1]), max(x1, b[2]), max(bottom, b[3])
+        prev = b
+    if start >= 0:
+        out.append(Word(text[start:n], x0, top, x1, bottom, start, n, False))
+    return out
+
+
+def _reference_group_lines(words: list[Word], overlap: float = DEFAULT_LINE_OVERLAP) -> list[list[Word]]:
+    """``grid.group_lines`` as it was written before it was made faster."""
+    lines: list[tuple[float, float, list[Word]]] = []
+    for w in sorted(words, key=lambda w: (w.ymid, w.x0)):
+        for k in range(len(lines) - 1, max(-1, len(lines) - 3), -1):
+            top, bottom, ws = lines[k]
+            common = min(bottom, w.bottom) - max(top, w.top)
+            small = w.height < 0.75 * (bottom - top)
+            if common >= overlap * min(max(bottom - top, 0.1), max(w.height, 0.1)) or (small and common > 0):
+                ws.append(w)
+                lines[k] = (min(top, w.top), max(bottom, w.bottom), ws)
+                break
+        else:
+            lines.append((w.top, w.bottom, [w]))
+    lines.sort(key=lambda t: (t[0] + t[1]) / 2)
+    return [sorted(ws, key=lambda w: w.x0) for _, _, ws in lines]
+
+
+# coordinates on a coarse grid, so that ties, touching and overlapping boxes, zero heights and sub-point
+# heights (the branches of both loops) all come up
+_COORD = st.integers(min_value=0, max_value=80).map(lambda v: v / 4)
+
+
+@st.composite
+def _box(draw: st.DrawFn) -> BBox:
+    x0, top = draw(_COORD), draw(_COORD)
+    return (x0, top, x0 + draw(_COORD) / 4, top + draw(_COORD) / 8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("ab1. \n"), st.one_of(st.none(), _box())), max_size=40))
+def test_words_from_chars_gives_the_words_the_code_before_gave(chars: list[tuple[str, BBox | None]]) -> None:
+    text, boxes = "".join(c for c, _ in chars), [b for _, b in chars]
+    assert words_from_chars(text, boxes) == _reference_words_from_chars(text, boxes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_box(), max_size=30))
+def test_group_lines_gives_the_lines_the_code_before_gave(boxes: list[BBox]) -> None:
+    words = [Word(f"w{i}", *b) for i, b in enumerate(boxes)]
+    assert group_lines(words) == _reference_group_lines(words)
+
+
+_PLAIN_NUMBER = st.one_of(
+    st.from_regex(r"\A\d{1,3}(,\d{3}){1,4}(\.\d{1,12})?\Z"),
+    st.from_regex(r"\A\d{1,25}(\.\d{1,25})?\Z"),
+    st.from_regex(r"\A\.\d{1,25}\Z"),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PLAIN_NUMBER, st.sampled_from(["", " epochs", "% top-1", " GPUs"]))
+def test_a_plain_number_has_the_value_of_its_exact_decimal(number: str, after: str) -> None:
+    """Plain numbers skip the Decimal (``normalise._quantity``): the float is the one the exact decimal rounds to,
+    with its digits after the point counted as before."""
+    from decimal import Decimal
+
+    from flopmine.extract.normalise import find_quantities
+
+    (q,) = find_quantities(f"trained {number}{after}")
+    assert q.raw == number and q.value == float(Decimal(number.replace(",", "")))
+    assert q.decimals == (len(number.split(".")[1]) if "." in number else 0)
