@@ -93,6 +93,11 @@ TAGS: tuple[str, ...] = (
     # tables read as grids (extract.grid): the scale printed in the cell ("7.3M") or the caption; the caption or a
     # header names the benchmark; the values are a row of a transposed table; the row sits under a group heading
     "cell_scale", "caption_scale", "caption_benchmark", "header_benchmark", "transposed", "group_row",
+    # paper-level facts (extract.rules.text_rules, hardware_mentions): the device a run was trained on, a family
+    # mention resolved to (or left as) a family, machine and per-machine counts and their product, a warm-up or
+    # fine-tuning schedule, a duration or count given per unit ("per 100 epochs", "per model")
+    "trained_on", "resolved_family", "family_device", "machine_count", "per_machine", "device_product",
+    "warmup", "fine_tune", "per_unit",
 )
 _FLAGS = ("ours", "citation", "train_context", "lr_schedule", "ablation", "range_", "inference", "table", "axis",
           "main_benchmark")
