@@ -360,13 +360,20 @@ def _parse_annotation_csv(text: str, path: Path) -> tuple[pd.DataFrame, list[str
     forced = col["force"].str.lower().isin(FORCE_VALUES) | col["flags"].str.contains(
         rf"(?:^|,){FORCED_FLAG}(?:,|$)", regex=True)
     idx = raw.index[keep]
+    every = bool(keep.all())
+
+    def kept(column: pd.Series) -> pd.Series:
+        """The kept rows of a column; every row, uncopied, when none was dropped (the usual case: selecting
+        them all copied every text column once more)."""
+        return column if every else column[idx]
+
     facts = pd.DataFrame({
-        "arxiv_id": col["arxiv_id"][idx], "version": version[idx].astype("int64"), "field": fld[idx],
-        "number": number[idx].where(numeric[idx]).astype("float64"), "text": value_text[idx],
-        "benchmark": benchmark[idx], "model": col["model"][idx], "unit": col["unit"][idx],
-        "page": page[idx].astype("int64"), "decision": decision[idx], "candidate_id": col["candidate_id"][idx],
-        "reviewer": col["reviewer"][idx], "decided_at": col["decided_at"][idx], "note": col["note"][idx],
-        "forced": forced[idx].astype(bool)}, columns=list(FACT_COLUMNS))
+        "arxiv_id": kept(col["arxiv_id"]), "version": kept(version).astype("int64"), "field": kept(fld),
+        "number": kept(number).where(kept(numeric)).astype("float64"), "text": kept(value_text),
+        "benchmark": kept(benchmark), "model": kept(col["model"]), "unit": kept(col["unit"]),
+        "page": kept(page).astype("int64"), "decision": kept(decision), "candidate_id": kept(col["candidate_id"]),
+        "reviewer": kept(col["reviewer"]), "decided_at": kept(col["decided_at"]), "note": kept(col["note"]),
+        "forced": kept(forced).astype(bool)}, columns=list(FACT_COLUMNS))
     return facts, [warnings[k] for k in sorted(warnings)]
 
 

@@ -303,6 +303,14 @@ def default_workers() -> int:
     return max(1, min(math.floor(idle), cores, MAX_WORKERS))
 
 
+def _fresh_std_streams() -> None:
+    """A worker's own stdout and stderr objects on the same file descriptors. A fork copies every lock in the state
+    it had: had another thread of the parent (the CLI's progress bar) been writing to stderr at that moment, the
+    inherited stream would stay locked, and the worker's flush on exit would hang the pool."""
+    sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - lives as long as the worker
+    sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+
+
 def _draw(job: FigureJob) -> Path | None:
     make, args, dpi = job
     return getattr(sys.modules[__name__], make)(*args, dpi=dpi)  # type: ignore[no-any-return]
@@ -320,5 +328,6 @@ def draw_all(jobs: Sequence[FigureJob], workers: int = 1) -> list[Path | None]:
     if workers <= 1 or len(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [_draw(job) for job in jobs]
     context = multiprocessing.get_context("fork")  # the workers inherit matplotlib, already imported here
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+                             initializer=_fresh_std_streams) as pool:
         return list(pool.map(_draw, jobs))

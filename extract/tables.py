@@ -173,7 +173,7 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
     ('acc', True)
     """
     t = _norm_header(text)
-    if not t:
+    if not t or _CHANGE_HEADER.search(t):
         return None
     bare = re.sub(r"\([^)]*\)", "", t).strip(" .:%") or t
     vocab = _vocabulary()
@@ -187,6 +187,12 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
         return HeaderMatch(_SIZE_FIELD[size.group(1)], header_scale(text), 95.0, bench, text)
     if bare in vocab:
         return HeaderMatch(vocab[bare], header_scale(text), 100.0, bench, text)
+    split = _AP_SPLIT_SUBSCRIPT.fullmatch(bare)
+    if split:
+        # "AP^val_S" set as super- and subscript reads "APval S": the subscript still names the field (and "M"
+        # is medium objects, not millions)
+        sub = split.group(1)
+        return HeaderMatch(_IOU_SUBHEADER.get(sub) or _SIZE_SUBHEADER[sub], 1.0, 95.0, bench, text)
     # the longest known form contained as whole words (the first in vocabulary order on a tie)
     best: tuple[int, str] | None = None
     for form, field_name, rx in _form_patterns()[0]:
@@ -199,6 +205,12 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
         if hit is not None:
             return HeaderMatch(vocab[hit[0]], header_scale(text), float(hit[1]), bench, text)
     return None
+
+
+# A column of changes ("∆ err. (%)", "FLOPs Reduced (%)", "Top-1 gain"): its numbers are differences or
+# shares, never the quantity itself, and read as it they fill the model's slot with a wrong value
+_CHANGE_HEADER = re.compile(r"^[\u2206\u0394\u03b4]|\b(?:reduced|reduction|improvement|imp|gains?|drop|decrease|increase)\b")
+_AP_SPLIT_SUBSCRIPT = re.compile(r"ap\s?(?:test|val|minival)(?:-?dev|-?std)?\d*\s?(50|75|s|m|l)")
 
 
 # A bare "Top-1" / "Top-5" header says neither accuracy nor error: the values do. No ImageNet model prints a
@@ -715,7 +727,9 @@ def _benchmark_spans(line: str) -> list[tuple[int, int, str]]:
 def _benchmark_spans_cached(line: str) -> tuple[tuple[int, int, str], ...]:
     # header lines and grid header levels repeat across a page's readers: computed once per text
     rx = _benchmark_alias_re()
-    others = [(m.start(), m.end(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(line)]
+    # a dataset the registry has learned since it joined the list of others ("SQuAD 2.0") is the registry's
+    others = [(m.start(), m.end(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(line)
+              if m.group(0).lower() not in _BENCH_FORMS]
     spans = [(m.start(), m.end(), _BENCH_FORMS[m.group(1).lower()]) for m in rx.finditer(line)
              if not any(s < m.end() and m.start() < e for s, e, _ in others)]
     return tuple(sorted(spans + others))
@@ -754,7 +768,11 @@ _NOT_MODEL_LABEL = re.compile(
     r"train(?:ing)?|val(?:idation)?|test(?:-?dev)?|dev|minival|average|mean|avg|total|none|n/?a|"
     r"models?|methods?|approach(?:es)?|architectures?|networks?|backbones?)",
     re.I)
-_LABEL_MARKS = re.compile(r"[\u2020\u2021\u00a7\u00b6*\u22c6\u2605\u2606\u2217]+")
+# footnote glyphs, and the bullets that tell rows apart in print ("• ConvNeXt-XL" / "◦ Swin-L" for the
+# pre-training data): none is part of the name
+_LABEL_MARKS = re.compile(r"[\u2020\u2021\u00a7\u00b6*\u22c6\u2605\u2606\u2217\u2022\u25e6\u25aa\u25cf\u25cb]+")
+# …but the alembic DeiT introduced marks a distilled model ("TinyViT-21M⚗"), a setting of its own: it becomes the word
+_DISTILLED_MARK = re.compile(r"\s*\u2697")
 _CITATION = re.compile(r"\s*\[[\d,\s\u2013-]{1,20}\]")
 
 
@@ -770,7 +788,7 @@ def clean_row_label(label: str) -> str:
     ('', '', 'EfficientNet-B7 (ours)')
     """
     text = _CITATION.sub("", label)
-    text = _LABEL_MARKS.sub("", text)
+    text = _LABEL_MARKS.sub("", _DISTILLED_MARK.sub(" distill", text))
     text = re.sub(r"\s+", " ", text).strip(" :|,;")
     bare = re.sub(r"\s*\([^)]*\)|[.%]", "", text).strip()  # "Top-1 Acc. (%)", "#Params (M)": the word alone
     if not text or _NOT_MODEL_LABEL.fullmatch(bare) or _is_dataset_name(bare):
@@ -1034,7 +1052,48 @@ def column_settings(headers: Sequence[Sequence[str]], cols: Sequence[_ColumnMatc
             # other columns ("Dev", "val") are told apart from it
             if setting and not _TEST_SPLIT.fullmatch(setting):
                 out[j] = setting
+    for j, (hm, _, _) in enumerate(cols):
+        split = _ap_split(headers[j][-1]) if hm is not None and j < len(headers) and headers[j] else ""
+        if split and j not in out:
+            out[j] = split
     return out
+
+
+_SPLIT_SETTING = re.compile(r"\b(dev(?:elopment)?|minival)(?:\s?\d{4})?\b", re.I)
+_TEST_WORD = re.compile(r"\btest", re.I)
+
+
+def split_setting(text: str) -> str:
+    """The split a caption or group heading says every value under it was measured on, when it is a dev or
+    minival split ("dev", "minival"); "" when it names none, or names the test split as well (then the columns
+    tell the splits apart, and the test result keeps the model's bare name).
+
+    >>> split_setting("Table 2: Development set results for base models"), split_setting("Results (dev) of TinyBERT")
+    ('dev', 'dev')
+    >>> split_setting("Object detection results on the COCO minival set."), split_setting("Reported Dev and Test F1")
+    ('minival', '')
+    >>> split_setting("Top-1 error on ImageNet validation"), split_setting("device")
+    ('', '')
+    """
+    m = _SPLIT_SETTING.search(text) if text else None
+    if m is None or _TEST_WORD.search(text):
+        return ""
+    return "dev" if m.group(1).lower().startswith("dev") else m.group(1).lower()
+
+
+# COCO detectors print the split inside the AP header ("AP^val", "AP^test", "APval 50"): a value under a val or
+# minival AP is the model's val result, told apart from its test-dev one (the headline, which keeps the bare name)
+_AP_SPLIT = re.compile(r"(?<![a-z])m?ap\s?(?:bb|box)?\s?(val|minival)(?:\d{4})?(?![a-z])", re.I)
+
+
+def _ap_split(header: str) -> str:
+    """The split an AP header names, when it is not the test split.
+
+    >>> _ap_split("APval 50"), _ap_split("APtest"), _ap_split("AP"), _ap_split("APminival")
+    ('val', '', '', 'minival')
+    """
+    m = _AP_SPLIT.search(header)
+    return m.group(1).lower() if m else ""
 
 
 _TEST_SPLIT = re.compile(r"test(?:[\s\-](?:dev|std|set))?\d*", re.I)
@@ -1078,6 +1137,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             hm = HeaderMatch(metric, 1.0, 60.0, "", f"caption: {metric}")
             cols = [(hm, "", "") for _ in range(ncol)]
     caption_bench = bool(_benchmark_spans(grid.caption)) if grid.caption else False
+    caption_split = split_setting(grid.caption)
     first_field = next((j for j, c in enumerate(cols) if c[0] is not None), ncol)
     evidence_head = f" [{grid.header_text}]" if grid.header_text else ""
     out: list[CellFact] = []
@@ -1130,6 +1190,10 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             model = family  # the totals row of a layer-by-layer table is the whole model the caption names
         if not row.label.startswith("+"):
             base = row.label
+        # a group heading ("Single models on dev") or else the caption ("Development set results") that names
+        # a split other than test qualifies every metric under it: the model's dev result is not its test
+        # result (its size and training cost are the same on every split)
+        split = split_setting(row.group) or caption_split
         for k in backbone_cols:
             bone = row.cells[k].text if k < len(row.cells) and row.cells[k] is not None else ""
             bone = clean_row_label(bone)
@@ -1158,18 +1222,25 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                 cell_model = f"{model} {grid.headers[j][-1]}"
             else:
                 cell_model = model
+            plain_model = cell_model
             if j in settings and not transposed and cell_model and settings[j] not in cell_model:
                 cell_model = f"{cell_model} ({settings[j]})"
-            pairs = [(cell.text, hm)]
+            pairs = [(cell.text, hm, cell_model)]
             parts = _MULTI_SPLIT.split(cell.text)
             heads = _MULTI_SPLIT.split(grid.headers[j][-1]) if grid.headers[j] else []
             if len(parts) == 2 and len(heads) == 2 and not transposed:
                 second = header_field(heads[1])
                 first = header_field(heads[0])
                 if first is not None and second is not None:
-                    pairs = [(parts[0], HeaderMatch(first.field, hm.scale, hm.score, hm.benchmark, hm.text)),
-                             (parts[1], HeaderMatch(second.field, hm.scale, hm.score, hm.benchmark, hm.text))]
-            for tok, m in pairs:
+                    # "APtest / APval" over "51.4% / 51.2%": one field twice, the split each head names is the
+                    # value's setting (the test one keeps the name), never two values in one slot
+                    names = [cell_model, cell_model]
+                    if first.field == second.field and plain_model:
+                        names = [f"{plain_model} ({_ap_split(h)})" if _ap_split(h) else plain_model for h in heads]
+                    pairs = [(parts[0], HeaderMatch(first.field, hm.scale, hm.score, hm.benchmark, hm.text), names[0]),
+                             (parts[1], HeaderMatch(second.field, hm.scale, hm.score, hm.benchmark, hm.text),
+                              names[1])]
+            for tok, m, cell_model in pairs:
                 if m.field in _SCALED_FIELDS and _RATIO_CELL.fullmatch(tok.strip()):
                     continue  # "(8.7x)", "21×": how many times smaller, not a count
                 value, flags = _cell_value(tok, m)
@@ -1197,6 +1268,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                 if caption_only:
                     flags = (*flags, "caption_only")
                 conf = DEFAULT_GRID_CONFIDENCE if m.score >= 90 else DEFAULT_BENCH_COLUMN_CONFIDENCE
+                if split and cell_model and FIELDS[m.field].kind == "metric" and split not in cell_model.lower():
+                    cell_model = f"{cell_model} ({split})"
                 for f in _fact(m, value, tok, cell_model, m.text, conf, benchmark,
                                ("table", "grid", *flags), cell.start, cell.end, grid.caption, max(metric_col, 0)):
                     out.append(CellFact(f.field, f.value, f.raw, f.model, f.header, f.confidence, f.benchmark, f.flags,

@@ -526,6 +526,20 @@ def entry_by_name(name: str, *, catalog: tuple[HardwareEntry, ...] | None = None
     return _index(_catalog(catalog)).by_name.get(name.strip().lower())
 
 
+# The catalog names a family entry "<family> (model unspecified)" / "(version unspecified)" (docs/hardware.md,
+# "Families"): a mention that names no card or generation ("TPU", "Kepler").
+_FAMILY_NAME = re.compile(r"\((?:model|version) unspecified\)\s*$", re.I)
+
+
+def is_family(entry: HardwareEntry) -> bool:
+    """Whether ``entry`` is a family without a card or generation ("Google TPU (version unspecified)").
+
+    >>> is_family(entry_by_name("Google TPU (version unspecified)")), is_family(entry_by_name("Google TPU v3"))
+    (True, False)
+    """
+    return bool(_FAMILY_NAME.search(entry.name))
+
+
 def gflops_for(name: str, *, catalog: tuple[HardwareEntry, ...] | None = None) -> float | None:
     """Peak FP32 GFLOPS of one counted unit for a canonical name or any mention; ``None`` if unknown.
 

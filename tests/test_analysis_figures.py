@@ -103,3 +103,34 @@ def test_the_default_pool_has_one_worker_per_idle_core(monkeypatch) -> None:  # 
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(16)), raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert fig.default_workers() == fig.MAX_WORKERS
+
+
+def test_the_pool_finishes_when_the_parents_stderr_is_locked_at_the_fork(tmp_path: Path) -> None:
+    """The CLI's progress bar writes to stderr from its own thread. A fork copies that stream's lock as it is: had
+    the thread held it at that moment, a worker flushing the copy on exit would wait forever for a thread it does
+    not have. Here the parent's stderr blocks on any flush outside the parent: the state such a worker inherits."""
+    import io
+    import os
+    import sys
+    import threading
+
+    parent = os.getpid()
+
+    class LockedInChildren(io.StringIO):
+        def flush(self) -> None:
+            if os.getpid() != parent:
+                threading.Event().wait()  # never set: a lock whose owner stayed in the parent
+
+    points, fits = _points_and_fits(Truth())
+    jobs = [("scatter_fits", (points, fits, tmp_path / "a.png"), 60),
+            ("mean_vs_quantile", (points, fits, tmp_path / "b.png"), 60)]
+    done: list[object] = []
+    saved = sys.stderr
+    sys.stderr = LockedInChildren()
+    try:
+        drawing = threading.Thread(target=lambda: done.append(fig.draw_all(jobs, 2)), daemon=True)
+        drawing.start()
+        drawing.join(timeout=180)
+    finally:
+        sys.stderr = saved
+    assert done == [[tmp_path / "a.png", tmp_path / "b.png"]], "a worker hung on the stderr it inherited"

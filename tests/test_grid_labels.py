@@ -379,3 +379,48 @@ def test_rows_of_datasets_take_their_models_from_the_model_columns() -> None:
     got = {(f.model, f.field, f.value) for f in grid_facts(grid)}
     assert ("EfficientNet-B0", "acc", 98.1) in got and ("NASNet-A", "params", 85e6) in got
     assert not any(f == "params" and m == "EfficientNet-B0" for m, f, _ in got)
+
+
+def test_text_fallback_does_not_place_again_a_value_its_grid_gave_another_ap_field() -> None:
+    """The grid reads "APtest S" as AP on small objects; the line reader, which sees "AP" in that header, would
+    read the same cell as box AP and put it in the model's AP slot. A value the grid gave any COCO AP field is
+    placed for every AP field (as FLOPs and multiply-adds are one)."""
+    from flopmine.extract.document import Document
+    from flopmine.extract.grid import Cell, Grid, GridRow
+    from flopmine.extract.rules.paper import collect
+
+    lines = [(100, [(60, "Model"), (200, "APtest"), (260, "APtest S")]),
+             (112, [(60, "YOLOv7"), (200, "51.4"), (260, "31.8")]),
+             (123, [(60, "YOLOv7-X"), (200, "53.1"), (260, "33.8")])]
+    grid = Grid((50, 95, 300, 132), (("APtest",), ("APtest S",)),
+                (GridRow("YOLOv7", (Cell("51.4", (200, 112, 218, 119)), Cell("31.8", (260, 112, 278, 119))),
+                         "YOLOv7 51.4 31.8"),
+                 GridRow("YOLOv7-X", (Cell("53.1", (200, 123, 218, 130)), Cell("33.8", (260, 123, 278, 130))),
+                         "YOLOv7-X 53.1 33.8")), header_text="Model APtest APtest S")
+    page = _page_from_lines(lines, [grid])
+    doc = Document(arxiv_id="2101.00001", version=1, pages=(page,), benchmarks=("coco",))
+    got = {(c.model, c.field, c.value) for c, _, _ in collect(doc) if c.rule.startswith("table.")}
+    assert ("YOLOv7", "ap_s", 31.8) in got and ("YOLOv7", "box_ap", 51.4) in got
+    assert ("YOLOv7", "box_ap", 31.8) not in got and ("YOLOv7-X", "box_ap", 33.8) not in got
+
+
+def test_a_grid_takes_the_benchmark_its_caption_names_not_the_pages_first() -> None:
+    """The page's first line names COCO; the table's caption names PASCAL VOC 2007. The table's mAP is VOC's (another
+    dataset, tagged so), not COCO's: before, a grid's cells were placed at the top of the page and took the
+    benchmark named nearest to it."""
+    from flopmine.extract.document import Document
+    from flopmine.extract.grid import Cell, Grid, GridRow
+    from flopmine.extract.rules.paper import collect
+
+    lines = [(60, [(60, "Our COCO results are in Table 5.")]),
+             (100, [(60, "Method"), (200, "mAP")]), (112, [(60, "SSD512"), (200, "29.8")]),
+             (123, [(60, "SSD300"), (200, "27.2")])]
+    rows = (GridRow("SSD512", (Cell("29.8", (200, 112, 218, 119)),), "SSD512 29.8"),
+            GridRow("SSD300", (Cell("27.2", (200, 123, 218, 130)),), "SSD300 27.2"))
+    for caption, other in (("Table 1: PASCAL VOC2007 test detection results.", True),
+                           ("Table 5: COCO test-dev detection results.", False)):
+        grid = Grid((50, 95, 260, 132), (("mAP",),), rows, caption=caption, header_text="Method mAP")
+        page = _page_from_lines(lines, [grid])
+        doc = Document(arxiv_id="2101.00001", version=1, pages=(page,), benchmarks=("coco",))
+        got = {c.value: ev for c, _, ev in collect(doc) if c.rule == "table.geometry" and c.model == "SSD512"}
+        assert ("other_dataset" in got[29.8].tags) is other, caption

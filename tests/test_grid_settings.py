@@ -4,8 +4,10 @@ sub-headers gives one slot per setting, never two values in one slot. Synthetic 
 
 from __future__ import annotations
 
-from flopmine.extract.grid import Rule, Word, read_grids
-from flopmine.extract.tables import grid_facts, header_field
+import pytest
+
+from flopmine.extract.grid import Rule, Word, build_grid, read_grids
+from flopmine.extract.tables import clean_row_label, grid_facts, header_field
 from tests.support.words import table_line as _row
 
 
@@ -103,3 +105,105 @@ def test_an_unlabelled_row_that_is_no_sum_keeps_the_multirow_label() -> None:
     words += _row(82, [(110, "44.6M"), (170, "77.9")])
     facts = _facts(words, [Rule(30, 40, 220), Rule(30, 55, 220), Rule(30, 93, 220)])
     assert facts[("ResNet-101", "params")] == [44.5e6, 44.6e6]
+
+
+def test_a_registry_benchmark_in_a_spanning_header_is_that_benchmark() -> None:
+    """"SQuAD 1.1" and "SQuAD 2.0" spanning EM / F1: each value belongs to the benchmark over it. Before, the
+    list of other datasets (written before SQuAD 2.0 joined the registry) hid "SQuAD 2.0", and its values fell
+    to the paper's benchmark, sharing SQuAD 1.1's slot."""
+    words = _row(40, [(110, "SQuAD 1.1"), (190, "SQuAD 2.0")])
+    words += _row(50, [(110, "EM"), (145, "F1"), (190, "EM"), (225, "F1")])
+    words += _row(66, [(35, "SpanBERT"), (110, "88.8"), (145, "94.6"), (190, "85.7"), (225, "88.7")])
+    words += _row(77, [(35, "BERT"), (110, "84.3"), (145, "91.3"), (190, "80.0"), (225, "83.3")])
+    grids = read_grids(words, [Rule(30, 36, 260), Rule(30, 60, 260), Rule(30, 88, 260)], field_of=header_field)
+    got = {(f.model, f.field, f.benchmark): f.value for f in grid_facts(grids[0], benchmark="squad11")}
+    assert got[("SpanBERT", "f1", "squad11")] == 94.6
+    assert got[("SpanBERT", "f1", "squad20")] == 88.7
+    assert got[("SpanBERT", "em", "squad20")] == 85.7
+
+
+@pytest.mark.parametrize(("header", "field"), [("APval S", "ap_s"), ("APtest 75", "ap75"), ("APval 50", "ap50"),
+                                               ("APval M", "ap_m"), ("APminival L", "ap_l"), ("APval", "box_ap")])
+def test_a_split_written_between_ap_and_its_subscript_keeps_the_subscript(header: str, field: str) -> None:
+    """"AP^val_S" set as superscript and subscript reads "APval S": still AP on small objects, not AP (and "M"
+    is medium objects, not millions). Before, the split word hid the subscript and every column was box AP."""
+    hm = header_field(header)
+    assert hm is not None and hm.field == field and hm.scale == 1.0
+
+
+@pytest.mark.parametrize("mark", ["•", "◦", "▪"])
+def test_bullets_are_no_part_of_a_row_label(mark: str) -> None:
+    """Rows marked "• ConvNeXt-XL" / "◦ Swin-L" (which pre-training data): the bullet tells rows apart in
+    print, the model's name is the words."""
+    assert clean_row_label(f"{mark} ConvNeXt-XL") == "ConvNeXt-XL"
+    assert clean_row_label(f"ConvNeXt-XL{mark}") == "ConvNeXt-XL"
+
+
+def test_the_distillation_mark_is_a_setting_of_its_own() -> None:
+    """"TinyViT-21M⚗ (ours)" (DeiT's alembic: distilled) and "TinyViT-21M (ours)" are two settings of one model;
+    dropping the glyph put both rows in one slot, keeping it as a glyph lets no name match it."""
+    assert clean_row_label("TinyViT-21M⚗ (ours)") == "TinyViT-21M distill (ours)"
+    assert clean_row_label("TinyViT-21M (ours)") == "TinyViT-21M (ours)"
+
+
+def test_test_and_val_ap_in_one_cell_are_two_settings() -> None:
+    """"APtest / APval" over "51.4% / 51.2%" (and "APval" alone in another column): the val result is the
+    model's "(val)" setting, the test-dev one keeps the bare name; before, both sat in one slot."""
+    words = _row(40, [(35, "Model"), (100, "FLOPs"), (150, "APtest / APval"), (230, "APval 50")])
+    words += _row(56, [(35, "YOLOv7"), (100, "104.7G"), (150, "51.4% / 51.2%"), (230, "69.7%")])
+    words += _row(67, [(35, "YOLOv7-X"), (100, "189.9G"), (150, "53.1% / 52.9%"), (230, "71.2%")])
+    facts = _facts(words, [Rule(30, 36, 270), Rule(30, 50, 270), Rule(30, 78, 270)])
+    assert facts[("YOLOv7", "box_ap")] == [51.4]
+    assert facts[("YOLOv7 (val)", "box_ap")] == [51.2]
+    assert facts[("YOLOv7 (val)", "ap50")] == [69.7]
+    assert facts[("YOLOv7", "flops")] == [104.7e9]
+
+
+def test_a_group_heading_or_caption_naming_the_dev_split_qualifies_its_rows() -> None:
+    """"Single models on dev" over some rows, "Single models on test" over others: each row's values are its
+    model's result on that split; the dev ones get "(dev)", the test ones keep the bare name. A caption
+    "Development set results …" does the same for the whole table; a caption naming dev and test does not."""
+    words = _row(100, [(60, "Model"), (200, "EM"), (250, "F1")])
+    words += _row(115, [(60, "Single models on dev")])
+    words += _row(126, [(60, "RoBERTa"), (200, "88.9"), (250, "94.6")])
+    words += _row(137, [(60, "Single models on test")])
+    words += _row(148, [(60, "RoBERTa"), (200, "86.8"), (250, "89.8")])
+    grid = build_grid(words, (50, 95, 300, 160), field_of=header_field)
+    assert grid is not None
+    got = {(f.model, f.field): f.value for f in grid_facts(grid)}
+    assert got[("RoBERTa (dev)", "em")] == 88.9 and got[("RoBERTa", "em")] == 86.8
+
+    words = _row(100, [(60, "Model"), (200, "EM"), (250, "F1")])
+    words += _row(115, [(60, "RoBERTa"), (200, "87.6"), (250, "91.9")])
+    words += _row(126, [(60, "XLNet"), (200, "86.8"), (250, "91.4")])
+    for caption, model in (("Table 2: Development set results for base models.", "RoBERTa (dev)"),
+                           ("Table 7: Results on the COCO minival set.", "RoBERTa (minival)"),
+                           ("Table 3: Dev and test F1 on SQuAD.", "RoBERTa"),
+                           ("Table 4: Top-1 error on the ImageNet validation set.", "RoBERTa")):
+        grid = build_grid(words, (50, 95, 300, 136), caption=caption, field_of=header_field)
+        assert grid is not None
+        assert {f.model for f in grid_facts(grid)} == {model, model.replace("RoBERTa", "XLNet")}, caption
+
+
+@pytest.mark.parametrize("header", ["∆ err. (%)", "Δ top-1", "FLOPs Reduced (%)", "Parameters Reduced (%)",
+                                    "Top-1 gain", "err. drop", "Top-1 Imp."])
+def test_a_column_of_changes_names_no_field(header: str) -> None:
+    """"∆ err. (%)" beside "Cls err. (%)", "FLOPs Reduced (%)" beside "FLOPs": the numbers are differences or
+    shares; read as the quantity they put a wrong value in the model's slot."""
+    assert header_field(header) is None
+    assert header_field(header.replace("∆ ", "").replace("Δ ", "").replace(" Reduced", "").replace(" gain", "")
+                        .replace(" drop", "").replace(" Imp.", "")) is not None
+
+
+def test_a_split_qualifies_metrics_only() -> None:
+    """A caption "… on the COCO minival set" over "#parameters" and "mAP": the mAP is the minival result, the
+    parameter count is the model's on every split and keeps the row's name (a name grown by a setting the gold
+    name lacks matches it less well)."""
+    words = _row(100, [(60, "Model"), (200, "mAP (%)"), (250, "#parameters")])
+    words += _row(115, [(60, "SSD 300"), (200, "20.7%"), (250, "7.4M")])
+    words += _row(126, [(60, "SSD 512"), (200, "22.1%"), (250, "8.1M")])
+    grid = build_grid(words, (50, 95, 300, 136), caption="Table 5: Accuracies on MS COCO minival2014.",
+                      field_of=header_field)
+    assert grid is not None
+    got = {(f.model, f.field): f.value for f in grid_facts(grid)}
+    assert got[("SSD 300 (minival)", "box_ap")] == 20.7 and got[("SSD 300", "params")] == 7.4e6

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from flopmine.types import Candidate
 
 from ..document import Document, Page
@@ -14,6 +17,11 @@ from .context import (
 )
 from .text_rules import _INFER, _TRAIN, _snippet
 from .version import RULE_VERSION
+
+# "trained on a single Nvidia M40 GPU", "we train our models in TPUs (v3)", "pre-trained using 8 V100s": the
+# device the sentence says a training run used, as against one a table or a speed comparison names.
+_TRAINED_ON = re.compile(r"\b(?:train\w*|pre-?train\w*)\b[^.;:]{0,60}?\b(?:on|in|using|with)\s+(?:[\w\-]+\s+){0,3}$",
+                         re.I)
 
 
 def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str, idx: list[int],
@@ -36,7 +44,8 @@ def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str,
             # "FPS on a 2080 Ti", "throughput is measured on a single V100": the device that timed inference,
             # which is the training one only when the paper names no other
             inference=bool(_INFER.search(sentence)) and not _TRAIN.search(sentence),
-            tags=("device_unit",) if m.unit in ("gpu", "chip", "core", "board", "device") else (),
+            tags=(*(("device_unit",) if m.unit in ("gpu", "chip", "core", "board", "device") else ()),
+                  *(("trained_on",) if _TRAINED_ON.search(clean[s:m.start]) else ())),
         )
         weight = 0.7 * (m.match.score / 100 if m.match is not None else 0.5)
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
@@ -47,4 +56,39 @@ def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str,
             bbox=page.span_bbox(raw_start, raw_end) if page.char_boxes else None,
             flags=() if known else ("unknown_hardware",), rule_version=RULE_VERSION,
         ), weight, ev))
+    return out
+
+
+Found = list[tuple[Candidate, float, Evidence]]
+
+
+def resolve_family_mentions(found: Found) -> Found:
+    """A device named by its family only ("TPU", "64 TPU chips", "Kepler") in a paper that names one card or
+    generation of that family elsewhere ("TPUs (v3)", "16 Cloud TPUs"): the family mention is shorthand for that
+    device, so it takes that device's name and is tagged ``resolved_family``, keeping its raw text. A family
+    mention the paper never makes specific (none, or several devices of the family) is tagged ``family_device``:
+    it names no figure, and a reviewer prefers the specific device the paper names.
+
+    Family = same vendor and kind in the catalog (``flopmine.hardware.is_family``).
+    """
+    try:
+        from flopmine.hardware import entry_by_name, is_family
+    except ImportError:  # the catalog module is optional for the rules
+        return found
+    entries = {c.value: entry_by_name(str(c.value)) for c, _, _ in found
+               if c.field == "hardware" and c.rule == "hardware.catalog"}
+    specific: dict[tuple[str, str], set[str]] = {}
+    for entry in entries.values():
+        if entry is not None and not is_family(entry):
+            specific.setdefault((entry.vendor, entry.kind), set()).add(entry.name)
+    out: Found = []
+    for c, w, ev in found:
+        entry = entries.get(c.value) if c.field == "hardware" and c.rule == "hardware.catalog" else None
+        if entry is not None and is_family(entry):
+            same = specific.get((entry.vendor, entry.kind), set())
+            if len(same) == 1:
+                c, ev = replace(c, value=next(iter(same))), ev.tagged("resolved_family")
+            else:
+                ev = ev.tagged("family_device")
+        out.append((c, w, ev))
     return out

@@ -26,7 +26,7 @@ from .benchmark_names import (
 )
 from .context import own_model_name, own_model_stems, section_map
 from .engine import engine
-from .hardware_mentions import _hardware_candidates
+from .hardware_mentions import _hardware_candidates, resolve_family_mentions
 from .paper_evidence import (
     _LOW_SCORE_FIELDS,
     _beyond_benchmark,
@@ -89,6 +89,7 @@ def collect(doc: Document) -> Found:
     found = [(c, w, ev.tagged("low_score")) if c.field in _LOW_SCORE_FIELDS and float(c.value) < 10
              else (c, w, ev) for c, w, ev in found]
     found = [(c, w, ev.tagged("other_dataset")) if _beyond_benchmark(c) else (c, w, ev) for c, w, ev in found]
+    found = resolve_family_mentions(found)
     found = _headline_boost(found)
     found = _precise_over_rounded(found)
     return _headline_model_compute(found, default_bench)

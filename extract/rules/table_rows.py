@@ -9,7 +9,7 @@ from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 from ..document import Document, Page
 from ..evidence import Evidence
 from ..grid import Grid
-from ..tables import CellFact, grid_facts, table_facts, text_table_facts
+from ..tables import CellFact, _benchmark_spans, grid_facts, table_facts, text_table_facts
 from .benchmark_names import _benchmark_spots, _fit_metric, _nearest_benchmark
 from .context import (
     SectionMap,
@@ -81,8 +81,16 @@ def page_grids(page: Page) -> list[Grid]:
     return [t.grid for t in page.tables if t.grid is not None]
 
 
+# The COCO box AP family: the grid reads the sub-header ("APtest S", "AP50") that the line reader, seeing "AP",
+# takes for box AP; a value the grid gave one of them is placed for all
+_COCO_BOX = frozenset({"box_ap", "ap50", "ap75", "ap_s", "ap_m", "ap_l"})
+
+
 def _group_of(field_name: str) -> str:
-    """Fields one value may be read as (FLOPs and multiply-adds; accuracy and error are told apart by value)."""
+    """Fields one value may be read as (FLOPs and multiply-adds; the COCO box AP family; accuracy and error are
+    told apart by value)."""
+    if field_name in _COCO_BOX:
+        return "box_ap"
     return "flops" if field_name == "mult_adds" else field_name
 
 
@@ -110,7 +118,10 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
     placed_in: list[set[tuple[str, float]]] = []  # per grid: the (field, value) pairs its cells gave
     for g in grids:
         placed_in.append(set())
-        for f in grid_facts(g, benchmark=""):
+        # the benchmark the caption names is the table's (a "PASCAL VOC2007 test" table is VOC's, whatever the
+        # page names nearest the cell)
+        named = next((b for _, _, b in _benchmark_spans(g.caption)), "") if g.caption else ""
+        for f in grid_facts(g, benchmark=named):
             facts.append((f, max(f.start, 0)))
             placed_in[-1].add((_group_of(f.field), round(f.value, 6)))
     placed = set().union(*placed_in)

@@ -21,7 +21,7 @@ from .context import (
 from .context import (
     _stem as _ctx_stem,
 )
-from .engine import Engine, Match
+from .engine import Engine, Match, Rule
 from .version import RULE_VERSION
 
 SNIPPET_CHARS = 300
@@ -35,6 +35,20 @@ _PRETRAIN_FIELDS = frozenset({"hardware_count", "training_time_hours"})
 _TRAIN = re.compile(r"\b(?:train\w*|took|takes|taking|pre-?train\w*|converge\w*|learn\w*|run|ran)\b", re.I)
 _LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm[- ]?up|anneal|lowered|schedule|\bfirst\b|\buntil\b",
                  re.I)
+# "a warmup of 5 epochs", "warm-up for 40 epochs", "5 epochs warm-up", "a 20-epoch linear warmup": the length of
+# the warm-up phase, a segment of the schedule, not its total.
+_WARMUP_BEFORE = re.compile(r"warm[- ]?up\w*\W+(?:\[[\d,\s]+\]\s*)?(?:(?:of|for|is|lasts?|over|during|in|to|the|"
+                            r"first|a|an|linear(?:ly)?|period|phase|stage|epochs?|steps?|iterations?)\s+){0,3}(?:∼|~|about\s+)?$", re.I)
+_WARMUP_AFTER = re.compile(r"^\W*(?:(?:of|linear|linearly|lr|learning-rate|learning\s+rate)\s+){0,2}warm[- ]?up", re.I)
+# "9.8 hours per 100 epochs", "evaluated every 10 epochs": a rate's denominator, not the schedule.
+_PER_BEFORE = re.compile(r"\b(?:per|every|each)\s+$", re.I)
+# "9.8 hours per 100 epochs", "2 days per model", "0.5 h/epoch": a duration per part of the run, not the run's.
+_PER_AFTER = re.compile(r"\s*(?:per|for each|each|an?|/)\s*(?:\d[\d,.]*\s?[kK]?\s+)?(?:epochs?|iterations?|iters?|"
+                        r"steps?|models?|runs?|images?|batch(?:es)?|trials?|seeds?|tasks?|folds?)\b", re.I)
+# "We finetune the pre-trained models for 30 epochs", "when fine-tuned for only 100 epochs", "All are fine-tuned
+# for 24k iterations": the schedule of a fine-tuning stage, which a paper that pre-trains reports beside its
+# pre-training run.
+_FINE_TUNE_BEFORE = re.compile(r"\bfine-?\s?tun\w*\b[^.;]{0,80}$", re.I)
 _END = re.compile(r"\b(?:terminat\w*|stop\w*|end\w*|finish\w*|total|overall|in all)\b", re.I)
 _INFER = re.compile(r"\b(?:ms|msec|fps|per image|inference|test[- ]time|testing|latency|timings?|fine-?tun\w*|"
                     r"speed|throughput|measured)\b", re.I)
@@ -213,6 +227,18 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
             lr = True
         if last_for > last_lr or last_end > last_lr:
             tags.append("schedule_total")
+        if _WARMUP_BEFORE.search(doc_text[max(s, m.num_start - 40):m.num_start]) \
+                or _WARMUP_AFTER.match(doc_text[m.end:m.end + 30]):
+            lr = True
+            tags.append("warmup")
+        if _PER_BEFORE.search(doc_text[max(s, m.num_start - 8):m.num_start]):
+            tags.append("per_unit")
+        if _FINE_TUNE_BEFORE.search(doc_text[s:m.num_start]):
+            tags.append("fine_tune")
+    if field == "hardware_count":
+        tags.extend(["device_product"] if m.rule.id == PRODUCT_RULE.id else _count_tags(doc_text, m))
+    if field == "training_time_hours" and _PER_AFTER.match(doc_text, m.end):
+        tags.append("per_unit")
     if pretrains and field in _PRETRAIN_FIELDS:
         # a paper that pre-trains and then fine-tunes: the pre-training run is the training compute
         nxt = doc_text[e:sentence_bounds(doc_text, min(len(doc_text), e + 2), min(len(doc_text), e + 3))[1]]
@@ -267,6 +293,103 @@ def corpus_hours(text: str, num_start: int, end: int) -> bool:
         or bool(_CORPUS_HOURS_AFTER.match(text[end:end + 50]))
 
 
+# "8 16GB V100 GPUs", "on 256× NVIDIA A100 40GB GPUs": a memory size between the count and the device word;
+# "a 1080 Ti or 2080 Ti GPU", "an RTX 3090 card": a model number. Neither counts devices.
+_MEMORY_AFTER = re.compile(r"\s?-?(?:GB|GiB|MB|TB|G)\b", re.I)
+_MODEL_NUMBER_AFTER = re.compile(r"\s?(?:Ti|Xp|XP|SUPER|Super)\b")
+_DEVICE_LINE_BEFORE = re.compile(r"\b(?:GTX|RTX|Titan|TITAN|Tesla|Quadro|Radeon|GeForce|Jetson|Xeon|DGX)[\s\-]?$")
+
+
+def device_spec_number(text: str, num_start: int, num_end: int) -> bool:
+    """Whether the number at ``text[num_start:num_end]`` in a device phrase is its memory or model number, not
+    how many devices there were.
+
+    >>> t = "DistilBERT was trained on 8 16GB V100 GPUs. It runs on a 1080 Ti or 2080 Ti GPU."
+    >>> [device_spec_number(t, t.find(n), t.find(n) + len(n)) for n in ("8 ", "16", "1080", "2080")]
+    [False, True, True, True]
+    >>> t = "each with 8 × 32 GB Nvidia V100 GPUs, on an RTX 3090 card"
+    >>> device_spec_number(t, t.find("32"), t.find("32") + 2), device_spec_number(t, t.find("3090"), t.find("3090") + 4)
+    (True, True)
+    """
+    return bool(_MEMORY_AFTER.match(text, num_end) or _MODEL_NUMBER_AFTER.match(text, num_end)
+                or _DEVICE_LINE_BEFORE.search(text[max(0, num_start - 10):num_start]))
+
+
+# "8 servers (64 GPUs)", "6 DGX-2 machines (96 V100 GPUs)": machines, whose devices the paper counts beside
+# them; "each with 8 GPUs", "8 GPUs per node": the devices of one machine, not of the run.
+_MACHINE_UNIT = re.compile(r"(?:servers?|machines?|nodes?|hosts?|pods?|DGX[\w\-]*)\s*$", re.I)
+_EACH_BEFORE = re.compile(r"\b(?:each|every|per)\s+(?:\w+\s+)?(?:with|has|having|containing|of)\s+$", re.I)
+_PER_MACHINE_AFTER = re.compile(r"^\s*(?:\w+\s+)?(?:per|on each|in each|each)\s+(?:\w+\s+)?(?:node|machine|server|host)s?\b",
+                                re.I)
+
+
+def _count_tags(text: str, m: Match) -> list[str]:
+    """Tags of a device count's unit: ``machine_count`` (servers, nodes, pods) and ``per_machine``.
+
+    >>> from types import SimpleNamespace as N
+    >>> t = "Training was performed with 8 servers (64 GPUs), each with 8 GPUs."
+    >>> _count_tags(t, N(raw="8 servers", num_start=t.find("8 s"), end=t.find("8 s") + 9))
+    ['machine_count']
+    >>> at = t.rfind("8 G")
+    >>> _count_tags(t, N(raw="8 GPUs", num_start=at, end=at + 6))
+    ['per_machine']
+    """
+    tags = []
+    if _MACHINE_UNIT.search(m.raw):
+        tags.append("machine_count")
+    if _EACH_BEFORE.search(text[max(0, m.num_start - 30):m.num_start]) or _PER_MACHINE_AFTER.match(text[m.end:m.end + 30]):
+        tags.append("per_machine")
+    return tags
+
+
+# "8 GPUs × 4 machines", "4 nodes × 8 GPUs", "16 machines, each with 8 GPUs", "8 GPUs per node on 4 nodes": the run's
+# devices are the product of the two counts, which the paper does not write out.
+PRODUCT_RULE = Rule(id="hwc.product", field="hardware_count", pattern=(), unit="devices", normaliser="count",
+                    weight=0.8)
+_COUNT = r"(\d{1,4}|one|two|three|four|five|six|eight|ten|twelve|sixteen|thirty-two|sixty-four)"
+_DEVICES = r"(?:[\w\-]+\s+){0,3}(?:GPUs?|TPUs?|cards?|chips?|accelerators?|devices?)"
+_MACHINES = r"(?:[\w\-]+\s+)?(?:machines?|nodes?|servers?|hosts?|workers?)"
+_BY = r"\s*[×x*]\s*"
+_MACHINE_WORD = re.compile(r"\b(?:machines?|nodes?|servers?|hosts?|workers?)\b", re.I)
+_PRODUCT_REACH = 80  # characters either side of a machine word the product pattern may span
+_PRODUCT = re.compile(
+    rf"\b{_COUNT}\s+{_DEVICES}{_BY}{_COUNT}\s+{_MACHINES}\b"  # 8 GPUs × 4 machines
+    rf"|\b{_COUNT}\s+{_MACHINES}{_BY}{_COUNT}\s+{_DEVICES}\b"  # 4 nodes × 8 GPUs
+    rf"|\b{_COUNT}\s+{_MACHINES},?\s+(?:each\s+)?(?:with|having|containing|of)\s+{_COUNT}\s+{_DEVICES}\s+each\b"
+    rf"|\b{_COUNT}\s+{_MACHINES},?\s+each\s+(?:with|having|containing)\s+{_COUNT}\s+{_DEVICES}\b"
+    rf"|\b{_COUNT}\s+{_DEVICES}\s+(?:each\s+)?(?:per|on each|in each)\s+(?:machine|node|server|host)\s+"
+    rf"(?:on|across|over|of|with|and|,)\s+{_COUNT}\s+{_MACHINES}\b", re.I)
+
+
+def device_products(text: str) -> list[Match]:
+    """Device counts written as machines × devices per machine, as matches of ``PRODUCT_RULE``.
+
+    >>> [(m.raw, m.value) for m in device_products("We train on 8 GPUs x 4 machines, i.e. 16 machines, each with "
+    ...                                              "8 V100 GPUs.")]
+    [('8 GPUs x 4 machines', 32.0), ('16 machines, each with 8 V100 GPUs', 128.0)]
+    """
+    out: list[Match] = []
+    seen: set[int] = set()
+    for word in _MACHINE_WORD.finditer(text):  # a machine word is rare; the product pattern is slow to scan with
+        lo = max(0, word.start() - _PRODUCT_REACH)
+        for m in _PRODUCT.finditer(text, lo, min(len(text), word.end() + _PRODUCT_REACH)):
+            if m.start() in seen or not m.start() <= word.start() < m.end():
+                continue
+            seen.add(m.start())
+            out.append(_product_match(m))
+    return [m for m in out if m.value > 0]
+
+
+def _product_match(m: re.Match[str]) -> Match:
+    from flopmine.hardware import parse_count_word
+
+    nums = [(g, m.start(i)) for i, g in enumerate(m.groups(), 1) if g is not None]
+    values = [parse_count_word(g) or 0 for g, _ in nums]
+    first, at = nums[0]
+    return Match(rule=PRODUCT_RULE, start=m.start(), end=m.end(), num_start=at, num_end=at + len(first),
+                 value=float(values[0] * values[1]) if len(values) == 2 else 0.0, raw=m.group(0))
+
+
 def _snippet(text: str, start: int, end: int) -> str:
     half = (SNIPPET_CHARS - (end - start)) // 2
     lo = max(0, start - half)
@@ -286,8 +409,10 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
     clean, idx = cleaned if cleaned is not None else clean_text(page.text)
     out: list[tuple[Candidate, float, Evidence, int]] = []
     body_height: float | None = None  # median char height of the page, computed on first need
-    for m in eng.matches(clean):
+    for m in [*eng.matches(clean), *device_products(clean)]:
         if m.rule.field == "training_time_hours" and corpus_hours(clean, m.num_start, m.end):
+            continue
+        if m.rule.field == "hardware_count" and device_spec_number(clean, m.num_start, m.num_end):
             continue
         raw_start = idx[m.start] if m.start < len(idx) else 0
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start

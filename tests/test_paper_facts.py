@@ -1,0 +1,147 @@
+"""Paper-level facts (issue 17): hardware, device count and schedule, on sentences written for the tests.
+
+Each test names the writing habit it covers; each failed before the rule it tests.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flopmine.extract.document import Document
+from flopmine.extract.evidence import Evidence
+from flopmine.extract.rules.paper import collect
+from flopmine.extract.rules.text_rules import device_products, device_spec_number
+from flopmine.hardware import entry_by_name, is_family, load_catalog
+from flopmine.types import Candidate
+
+
+def _found(texts: list[str], field: str) -> list[tuple[Candidate, Evidence]]:
+    return [(c, ev) for c, _, ev in collect(Document.from_texts(texts)) if c.field == field]
+
+
+def _tags(texts: list[str], field: str, value: float | str) -> list[tuple[str, ...]]:
+    out = [ev.tags for c, ev in _found(texts, field) if c.value == value]
+    assert out, f"no {field} candidate of {value}"
+    return out
+
+
+# ---------------------------------------------------------------- a device named by its family only
+
+
+def test_a_family_mention_is_the_specific_device_the_paper_names_elsewhere() -> None:
+    # "We train our models in TPUs (v3)" … "9.8 hours per 100 epochs using 512 TPUs": the bare "TPUs" are the v3s
+    pages = ["We train our models in TPUs (v3) that are publicly available in Google Cloud Platform.",
+             "ViT-H takes 9.8 hours per 100 epochs using 512 TPUs."]
+    values = {c.value for c, _ in _found(pages, "hardware")}
+    assert values == {"Google TPU v3"}
+    assert any("resolved_family" in ev.tags for c, ev in _found(pages, "hardware"))
+
+
+def test_a_family_mention_without_a_specific_device_is_tagged_as_a_family() -> None:
+    pages = ["The generator is trained on TPU for one million steps.",
+             "Throughput is measured on a single V100 GPU with batch size 16."]
+    tags = _tags(pages, "hardware", "Google TPU (version unspecified)")
+    assert all("family_device" in t for t in tags)
+    # a device of another vendor and kind is not the TPU's specific device
+    assert "NVIDIA Tesla V100 SXM2" in {c.value for c, _ in _found(pages, "hardware")}
+
+
+def test_two_specific_devices_of_a_family_leave_the_family_mention_unresolved() -> None:
+    pages = ["We pre-train on TPU v3 chips and fine-tune on TPU v2 chips.", "All runs use TPUs."]
+    assert all("family_device" in t for t in _tags(pages, "hardware", "Google TPU (version unspecified)"))
+
+
+def test_the_catalog_marks_exactly_its_family_rows() -> None:
+    families = {e.name for e in load_catalog() if is_family(e)}
+    assert families == {"Google TPU (version unspecified)", "NVIDIA Kepler GPU (model unspecified)"}
+    entry = entry_by_name("Google Cloud TPU v2 (v2-8 board)")
+    assert entry is not None and not is_family(entry)
+
+
+def test_the_device_a_sentence_says_a_run_was_trained_on_is_tagged() -> None:
+    text = ("The model was trained on a single Nvidia M40 GPU. We measure speed on a GTX-1080ti and a K40 card.")
+    assert all("trained_on" in t for t in _tags([text], "hardware", "NVIDIA Tesla M40"))
+    assert not any("trained_on" in t for t in _tags([text], "hardware", "NVIDIA Tesla K40"))
+
+
+# ---------------------------------------------------------------- device counts
+
+
+def test_a_memory_size_or_model_number_in_a_device_phrase_is_not_a_count() -> None:
+    text = ("DistilBERT was trained on 8 16GB V100 GPUs for approximately 90 hours. All experiments are trained "
+            "with a 1080 Ti or 2080 Ti GPU. We train a CLIP on 256× NVIDIA A100 40GB GPUs.")
+    assert {c.value for c, _ in _found([text], "hardware_count")} == {8.0, 256.0}
+
+
+@given(count=st.integers(1, 2048), memory=st.sampled_from([8, 11, 12, 16, 24, 32, 40, 48, 80]),
+       unit=st.sampled_from(["GB ", " GB ", " GiB ", "-GB "]), device=st.sampled_from(["V100", "A100", "Titan X", "P100"]))
+def test_the_count_before_a_memory_size_is_the_count(count: int, memory: int, unit: str, device: str) -> None:
+    text = f"on {count} {memory}{unit}{device} GPUs"
+    at = text.find(str(memory), len(f"on {count} "))
+    assert not device_spec_number(text, 3, 3 + len(str(count)))
+    assert device_spec_number(text, at, at + len(str(memory)))
+
+
+def test_machines_beside_their_devices_and_per_machine_counts_are_tagged() -> None:
+    text = "Training was performed with 8 servers (64 GPUs) in parallel. Each server has 8 GPUs per node."
+    tags = _tags([text], "hardware_count", 8.0)
+    assert any("machine_count" in t for t in tags)
+    assert all("machine_count" not in t for t in _tags([text], "hardware_count", 64.0))
+    text = "We use DGX-1 machines, each with 8 V100 GPUs, and 16 machines in all."
+    assert all("per_machine" in t for t in _tags([text], "hardware_count", 8.0))
+
+
+@given(per=st.integers(1, 16), machines=st.integers(2, 512), form=st.integers(0, 3),
+       device=st.sampled_from(["GPUs", "V100 GPUs", "TPU chips", "NVIDIA A100 GPUs"]),
+       machine=st.sampled_from(["machines", "nodes", "servers", "DGX-1 machines"]))
+def test_devices_per_machine_times_machines_is_the_runs_device_count(per: int, machines: int, form: int, device: str,
+                                                                     machine: str) -> None:
+    text = [f"We train on {per} {device} × {machines} {machine}.",
+            f"We train on {machines} {machine} x {per} {device}.",
+            f"We train on {machines} {machine}, each with {per} {device}.",
+            f"We use {per} {device} per node on {machines} {machine}."][form]
+    assert [m.value for m in device_products(text)] == [float(per * machines)]
+
+
+def test_a_device_product_is_a_count_candidate_of_the_run() -> None:
+    text = "The models are trained with 8 GPUs × 4 machines for 90 epochs."
+    assert 32.0 in {c.value for c, _ in _found([text], "hardware_count")}
+    assert all("device_product" in t for t in _tags([text], "hardware_count", 32.0))
+
+
+# ---------------------------------------------------------------- schedules of another stage
+
+
+def test_a_warm_up_length_is_a_schedule_segment_not_the_total() -> None:
+    for text, value in [
+        ("We adopt learning rate warmup [17] for 40 epochs. We train for 300 epochs.", 40.0),
+        ("We pre-train ConvNeXts on ImageNet-22K for 90 epochs with a warmup of 5 epochs.", 5.0),
+        ("We use a cosine learning rate scheduler, 5 epochs warm-up and a batch size of 4,096.", 5.0),
+    ]:
+        found = [(c, ev) for c, ev in _found([text], "epochs") if c.value == value]
+        assert found and all(ev.lr_schedule and "warmup" in ev.tags for _, ev in found), text
+    total = [ev for c, ev in _found(["We adopt learning rate warmup [17] for 40 epochs. We train for 300 epochs."],
+                                    "epochs") if c.value == 300.0]
+    assert total and not any(ev.lr_schedule or "warmup" in ev.tags for ev in total)
+
+
+def test_a_fine_tuning_schedule_is_tagged_as_fine_tuning() -> None:
+    text = ("We train our models for 300 epochs on ImageNet-1k. We finetune the pre-trained models for 30 epochs "
+            "on ImageNet-1k.")
+    assert all("fine_tune" in t for t in _tags([text], "epochs", 30.0))
+    assert not any("fine_tune" in t for t in _tags([text], "epochs", 300.0))
+
+
+def test_the_epochs_a_duration_is_given_per_are_a_rate_not_the_schedule() -> None:
+    text = "The ViT-H model takes 9.8 hours per 100 epochs using 512 TPUs. We train it for 300 epochs."
+    assert all("per_unit" in t for t in _tags([text], "epochs", 100.0))
+    assert not any("per_unit" in t for t in _tags([text], "epochs", 300.0))
+
+
+def test_a_duration_per_epochs_or_per_model_is_tagged_as_a_rate() -> None:
+    text = ("The ViT-H model takes 9.8 hours per 100 epochs using 512 TPUs. Training each network took 2 days per "
+            "model. The full run takes 31 hours on 128 TPU-v3 cores.")
+    assert all("per_unit" in t for t in _tags([text], "training_time_hours", 9.8))
+    assert all("per_unit" in t for t in _tags([text], "training_time_hours", 48.0))
+    assert not any("per_unit" in t for t in _tags([text], "training_time_hours", 31.0))
