@@ -214,11 +214,14 @@ def _digits(text: str) -> int:
 @given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300))
 def test_item8_format_value_round_trips_without_noise(x: float) -> None:
     """Item 8, property: what export writes reads back as a float that writes the same text (export, then
-    import, then export again changes nothing), within 1e-15 of the value, with at most 15 significant digits."""
+    import, then export again changes nothing), within half a unit of the 15th significant digit of the value,
+    with at most 15 significant digits."""
     text = format_value(x)
     back = parse_value("params", text)
     assert format_value(back) == text
-    assert math.isclose(back, x, rel_tol=5e-15, abs_tol=0.0)
+    # 15 significant digits are within half a unit of the 15th (5e-15 of a mantissa of 1), plus the binary
+    # rounding of both floats (a few 1e-16): 5e-15 alone failed at the edge (x = 1.003104766920545e-27)
+    assert math.isclose(back, x, rel_tol=5.5e-15, abs_tol=0.0)
     assert _digits(text) <= 15 or (x.is_integer() and abs(x) < 1e16)  # a whole count keeps every digit
 
 
