@@ -18,14 +18,12 @@ from flopmine.analysis.build import (
     dataset_csv_text,
     derive_compute,
     read_annotations,
-    round_significant,
 )
 from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts, write_annotations
 from flopmine.benchmarks import load_registry
-from flopmine.config import neutralise_cell
 from flopmine.types import Fact
 
-from .support.analysis_reference import reference_join
+from .support.analysis_reference import pandas_csv_text, reference_join
 
 REGISTRY = load_registry()
 
@@ -119,14 +117,8 @@ def test_dataset_csv_text_is_what_to_csv_wrote() -> None:
     frame = build_dataset(facts, gflops_lookup=SYNTHETIC_HARDWARE.get,
                           titles={"1512.03385": 'Deep, "Residual"\nLearning', "1905.11946": "=cmd|' /C calc'!A0"}).frame
     frame.loc[0, "model"] = "-quoted, model"
-    safe = frame.copy()
-    for c in [c.name for c in dictionary.COLUMNS if c.dtype == "text"]:
-        risky = safe[c].str.match(r"^[=+\-@\t\r]", na=False)
-        safe.loc[risky, c] = safe.loc[risky, c].map(neutralise_cell)
-    for c in safe.columns:
-        if safe[c].dtype == "float64":
-            safe[c] = round_significant(safe[c].to_numpy(), CSV_SIGNIFICANT_DIGITS)
-    assert dataset_csv_text(frame) == safe.to_csv(index=False)
+    text_columns = [c.name for c in dictionary.COLUMNS if c.dtype == "text"]
+    assert dataset_csv_text(frame) == pandas_csv_text(frame, text_columns, CSV_SIGNIFICANT_DIGITS)
     # one difference on purpose: a carriage return inside a cell is quoted (Python 3.11's csv module with
     # lineterminator "\n" left it bare, which split the row when read back)
     frame.loc[1, "title"] = "a\rb"

@@ -22,10 +22,9 @@ from flopmine.analysis.build import (
     round_significant,
     sorted_rows,
 )
-from flopmine.config import neutralise_cell
 from flopmine.types import normalise_model
 
-from .support.analysis_reference import reference_csv_text
+from .support.analysis_reference import pandas_csv_text, reference_csv_text
 
 TEXT_COLUMNS = [c.name for c in dictionary.COLUMNS if c.dtype == "text"]
 
@@ -76,15 +75,7 @@ def test_dataset_csv_is_what_to_csv_wrote_without_carriage_returns(frame: pd.Dat
     split the row when read back: the one difference kept on purpose)."""
     frame = frame.apply(lambda c: c.str.replace("\r", "", regex=False) if c.dtype != bool and
                         not pd.api.types.is_numeric_dtype(c.dtype) else c)
-    safe = frame.copy()
-    for c in TEXT_COLUMNS:
-        if c in safe.columns:
-            risky = safe[c].str.match(r"^[=+\-@\t\r]", na=False)
-            safe.loc[risky, c] = safe.loc[risky, c].map(neutralise_cell)
-    for c in safe.columns:
-        if safe[c].dtype == "float64":
-            safe[c] = round_significant(safe[c].to_numpy(), CSV_SIGNIFICANT_DIGITS)
-    assert dataset_csv_text(frame) == safe.to_csv(index=False)
+    assert dataset_csv_text(frame) == pandas_csv_text(frame, TEXT_COLUMNS, CSV_SIGNIFICANT_DIGITS)
 
 
 def test_an_empty_dataset_is_its_header() -> None:

@@ -142,6 +142,23 @@ def reference_join(facts: Iterable[Fact], registry: Mapping[str, Benchmark], tit
     return pd.DataFrame.from_records(records, columns=list(dictionary.COLUMN_NAMES)), warnings
 
 
+def pandas_csv_text(frame: pd.DataFrame, text_columns: Iterable[str], digits: int) -> str:
+    """dataset.csv as ``DataFrame.to_csv`` wrote it before the Arrow writer: text cells that a spreadsheet would
+    run as a formula neutralised (``neutralise_cell``), floats rounded to ``digits`` significant digits."""
+    from flopmine.analysis.build import round_significant
+    from flopmine.config import neutralise_cell
+
+    safe = frame.copy()
+    for c in text_columns:
+        if c in safe.columns:
+            risky = safe[c].str.match(r"^[=+\-@\t\r]", na=False)
+            safe.loc[risky, c] = safe.loc[risky, c].map(neutralise_cell)
+    for c in safe.columns:
+        if safe[c].dtype == "float64":
+            safe[c] = round_significant(safe[c].to_numpy(), digits)
+    return safe.to_csv(index=False)
+
+
 def reference_csv_text(frame: pd.DataFrame, text_columns: Iterable[str], digits: int) -> str:
     """dataset.csv written cell by cell: text columns neutralised (``neutralise_cell``), floats rounded to
     ``digits`` significant digits and written as ``repr``, integers as ``str``, bools as True/False, missing
