@@ -196,6 +196,19 @@ def _one_per_slot(items: list[tuple[SlotKey, dict[str, object]]]) -> list[list[d
     return [rows for _, rows in sheets]
 
 
+def gold_papers_extracted(conn: sqlite3.Connection, gold: Sequence[GoldFact], papers: Sequence[str] | None,
+                          command: str) -> list[str]:
+    """The arXiv ids of the gold's papers that the store has extracted (those in ``papers``, when given), sorted;
+    ``FlopmineError`` naming the extraction to run first, then ``command``, when there is none."""
+    wanted = sorted({g.arxiv_id for g in gold} & set(active_versions(conn)))
+    if papers is not None:
+        wanted = [p for p in wanted if p in set(papers)]
+    if not wanted:
+        raise FlopmineError("no paper of the gold is extracted in this home: run `flopmine --home DIR extract "
+                            f"PDFS` first, then `flopmine --home DIR {command}`")
+    return wanted
+
+
 def review_cost(conn: sqlite3.Connection, home: Home, gold: Sequence[GoldFact], *, top: int | None = DEFAULT_TOP,
                 slot_rank: int | None = DEFAULT_SLOT_RANK,
                 papers: Sequence[str] | None = None, per_row: float = SECONDS_PER_ROW,
@@ -208,12 +221,7 @@ def review_cost(conn: sqlite3.Connection, home: Home, gold: Sequence[GoldFact], 
     called with that home after the replay, before it is removed (e.g. to build its dataset).
     """
     versions = active_versions(conn)
-    wanted = sorted({g.arxiv_id for g in gold} & set(versions))
-    if papers is not None:
-        wanted = [p for p in wanted if p in set(papers)]
-    if not wanted:
-        raise FlopmineError("no paper of the gold is extracted in this home: run `flopmine --home DIR extract "
-                            "PDFS` first, then `flopmine --home DIR eval --review-cost --gold …`")
+    wanted = gold_papers_extracted(conn, gold, papers, "eval --review-cost --gold …")
     pages = {r["arxiv_id"]: int(r["pages"] or 0) for r in
              conn.execute("SELECT arxiv_id, version, pages FROM extractions WHERE status = 'ok'")
              if versions.get(r["arxiv_id"]) == r["version"]}

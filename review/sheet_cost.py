@@ -34,11 +34,18 @@ from flopmine.extract.gold import GoldFact, model_match_score, models_match, val
 from flopmine.types import FIELDS
 
 from .assign import import_reviewed
-from .cost import REPLAY_REVIEWER, SECONDS_PER_ADD, SECONDS_PER_ROW, mean_or_none, replay_home
+from .cost import (
+    REPLAY_REVIEWER,
+    SECONDS_PER_ADD,
+    SECONDS_PER_ROW,
+    gold_papers_extracted,
+    mean_or_none,
+    replay_home,
+)
 from .decision import format_value
 from .sheet import CELL_STATE, DELETE, REVIEWED, ROW_STATE, export_sheet, parse_cell
 from .slots import DEFAULT_SLOT_RANK, slot_field
-from .store import active_versions, find_candidate
+from .store import find_candidate
 
 log = logging.getLogger(__name__)
 
@@ -148,13 +155,7 @@ def sheet_review_cost(conn: sqlite3.Connection, home: Home, gold: Sequence[GoldF
                       per_value: float = SECONDS_PER_ROW, per_typed: float = SECONDS_PER_ADD,
                       progress: Callable[[int, int, str], None] | None = None) -> SheetCostReport:
     """Replay a gold-knowing reviewer on the row sheet of the papers with gold (or ``papers``); see the module."""
-    versions = active_versions(conn)
-    wanted = sorted({g.arxiv_id for g in gold} & set(versions))
-    if papers is not None:
-        wanted = [p for p in wanted if p in set(papers)]
-    if not wanted:
-        raise FlopmineError("no paper of the gold is extracted in this home: run `flopmine --home DIR extract "
-                            "PDFS` first, then `flopmine --home DIR eval --review-cost --sheet rows --gold …`")
+    wanted = gold_papers_extracted(conn, gold, papers, "eval --review-cost --sheet rows --gold …")
     report = SheetCostReport(per_value=per_value, per_typed=per_typed, slot_rank=slot_rank)
     with replay_home(conn, "flopmine-sheet-cost-") as (home_copy, rconn, tmp):
         for i, aid in enumerate(wanted):

@@ -280,6 +280,20 @@ def test_agreement_on_doubly_reviewed_papers(db: sqlite3.Connection, home: Home,
 # ---------------------------------------------------------------- review cost
 
 
+def test_both_review_cost_replays_name_the_extraction_to_run_when_no_gold_paper_is_extracted(
+        db: sqlite3.Connection, home: Home) -> None:
+    from flopmine.errors import FlopmineError
+    from flopmine.review.sheet_cost import sheet_review_cost
+
+    unknown = [GoldFact("2101.00001", "epochs", 90.0, "", "", 3)]
+    with pytest.raises(FlopmineError, match=r"extract PDFS` first, then `flopmine --home DIR eval --review-cost --gold"):
+        review_cost(db, home, unknown)
+    with pytest.raises(FlopmineError, match=r"then `flopmine --home DIR eval --review-cost --sheet rows"):
+        sheet_review_cost(db, home, unknown)
+    with pytest.raises(FlopmineError, match="no paper of the gold"):  # extracted, but not among those asked for
+        review_cost(db, home, [GoldFact(P1, "epochs", 90.0, "", "", 3)], papers=[P2])
+
+
 def test_review_cost_replays_a_gold_reviewer(db: sqlite3.Connection, home: Home) -> None:
     gold = [GoldFact(P1, "top1_err", 19.38, "imagenet", "ResNet-152", 3),  # shown (2nd of its slot): accept
             GoldFact(P1, "top1_err", 24.1, "imagenet", "ResNet-152", 3),  # hidden (5th): added by hand
