@@ -132,10 +132,10 @@ def added_row(conn: sqlite3.Connection, home: Home, d: Decision, *, link: str | 
     }
 
 
-def paper_additions(conn: sqlite3.Connection, arxiv_id: str, benchmark: str | None = None) -> list[Decision]:
-    """The facts reviewers added to a paper (any version), in ledger order; ``benchmark`` keeps that
-    benchmark's and the paper-level ones."""
-    return [d for d in added_facts(conn, arxiv_id) if benchmark is None or d.benchmark in (benchmark, "")]
+def of_benchmark(adds: Sequence[Decision], benchmark: str | None) -> list[Decision]:
+    """The added facts an export scoped to ``benchmark`` lists: that benchmark's and the paper-level ones (all
+    with None)."""
+    return [d for d in adds if benchmark is None or d.benchmark in (benchmark, "")]
 
 
 def export_dir(home: Home, out_dir: Path | None, default: str, slot_rank: int | None) -> Path:
@@ -198,8 +198,7 @@ def export(conn: sqlite3.Connection, home: Home, out_dir: Path | None = None, *,
                     view = paper_view(attached, stored_paper_benchmarks(conn, arxiv_id, version), top=top,
                                       slot_rank=slot_rank, pending_only=pending_only, renames=renames, added=adds)
                     shown, slots = view.rows, view.slots
-                    additions = [] if pending_only else [d for d in adds if benchmark is None
-                                                         or d.benchmark in (benchmark, "")]
+                    additions = [] if pending_only else of_benchmark(adds, benchmark)
                     link = paper_link(conn, home, arxiv_id, version) if shown or additions else None
                     for r in shown:
                         c = r.attached.candidate

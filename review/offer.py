@@ -124,6 +124,12 @@ def not_offered_reason(c: Candidate, the_papers: frozenset[str] | None) -> str |
     return None
 
 
+def is_offered(a: Attached, the_papers: frozenset[str] | None) -> bool:
+    """Whether the review (export, status, row sheet, browser) offers ``a``: a candidate with a decision always,
+    another when ``not_offered_reason`` finds nothing against it."""
+    return a.decision is not None or not_offered_reason(a.candidate, the_papers) is None
+
+
 @dataclass(frozen=True)
 class PaperView:
     """One paper as the review shows it: its offered slots, the rows shown, and what was left out."""
@@ -142,10 +148,10 @@ def paper_view(attached: Sequence[Attached], the_papers: frozenset[str] | None, 
     offered: list[Attached] = []
     left_out: Counter[str] = Counter()
     for a in attached:
-        why = None if a.decision is not None else not_offered_reason(a.candidate, the_papers)
-        if why is None:
+        if is_offered(a, the_papers):
             offered.append(a)
         else:
-            left_out[why] += 1
+            why = not_offered_reason(a.candidate, the_papers)  # a reason: undecided and not offered
+            left_out[why or ""] += 1
     slots = build_slots(offered, renames, added)
     return PaperView(slots, shown_rows(slots, top, pending_only=pending_only, slot_rank=slot_rank), left_out)

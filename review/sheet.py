@@ -52,7 +52,7 @@ from .decision import (
     same_value,
 )
 from .export import CsvFiles, active_papers, export_dir, paper_candidates, paper_decisions, paper_link
-from .offer import not_offered_reason, stored_paper_benchmarks
+from .offer import is_offered, stored_paper_benchmarks
 from .renames import Rename, Renames, rename_problem, renamed_model
 from .slots import (
     DEFAULT_SLOT_RANK,
@@ -235,11 +235,11 @@ def _is_ours(model: str) -> bool:
 def paper_rows(candidates: Sequence[Candidate], decisions: Sequence[Decision], adds: Sequence[Decision],
                arxiv_id: str, version: int, *, paper_benchmarks: Sequence[str] = (),
                slot_rank: int | None = DEFAULT_SLOT_RANK, renames: Renames | None = None,
-               offered: Callable[[Candidate], bool] | None = None) -> list[SheetRow]:
+               offered: Callable[[Attached], bool] | None = None) -> list[SheetRow]:
     """The sheet rows of one paper version (pure): candidates with their decisions, plus added facts.
 
-    ``offered`` keeps the undecided candidates the review offers (None: all; ``load_paper_rows`` passes
-    ``offer.not_offered_reason``'s test, so the row sheet leaves out what the candidate export leaves out).
+    ``offered`` keeps the candidates the review offers (None: all; ``load_paper_rows`` passes
+    ``offer.is_offered``, so the row sheet leaves out what the candidate export leaves out).
 
     A row per (benchmark, model) with a shown metric slot or an added metric; compute slots join the
     rows of their model (in every benchmark of the paper), paper-level ones the own model's row as
@@ -250,7 +250,7 @@ def paper_rows(candidates: Sequence[Candidate], decisions: Sequence[Decision], a
     """
     attached, _ = attach(candidates, decisions)
     if offered is not None:
-        attached = [a for a in attached if a.decision is not None or offered(a.candidate)]
+        attached = [a for a in attached if offered(a)]
     slots = _merge_modelless(shown_slots(build_slots(attached, renames), slot_rank))
     by_key: dict[SlotKey, Slot | None] = {s.key: s for s in slots if s.key.benchmark or FIELDS[s.key.field].kind != "metric"}
     adds_by: dict[SlotKey, list[Decision]] = {}
@@ -323,7 +323,7 @@ def load_paper_rows(conn: sqlite3.Connection, arxiv_id: str, version: int, *,
     the_papers = stored_paper_benchmarks(conn, arxiv_id, version)
     return paper_rows(candidates, paper_decisions(conn, candidates), added_facts(conn, arxiv_id), arxiv_id, version,
                       paper_benchmarks=benches, slot_rank=slot_rank, renames=cached_renames(conn, arxiv_id),
-                      offered=lambda c: not_offered_reason(c, the_papers) is None)
+                      offered=lambda a: is_offered(a, the_papers))
 
 
 def _shown_model(a: Attached, renames: Renames | None) -> str:

@@ -39,7 +39,7 @@ from ..annotations import (
 )
 from ..apply import apply
 from ..decision import Decision
-from ..offer import not_offered_reason, stored_paper_benchmarks
+from ..offer import is_offered, stored_paper_benchmarks
 from ..renames import Renames
 from ..slots import SUPERSEDED, SlotKey, build_slots
 from ..store import (
@@ -116,13 +116,8 @@ def scope(conn: sqlite3.Connection, home: Home, benchmark: str | None) -> list[t
         key = (a.candidate.arxiv_id, a.candidate.version)
         if key not in the_papers:
             the_papers[key] = stored_paper_benchmarks(conn, *key)
-    offered = [a for a in attached if _offered(a, the_papers[(a.candidate.arxiv_id, a.candidate.version)])]
+    offered = [a for a in attached if is_offered(a, the_papers[(a.candidate.arxiv_id, a.candidate.version)])]
     return _states(offered, cached_renames(conn), decisions)
-
-
-def _offered(a: Attached, the_papers: frozenset[str] | None) -> bool:
-    """Whether the review offers ``a`` (``offer.not_offered_reason``, as the export: a decided one always)."""
-    return a.decision is not None or not_offered_reason(a.candidate, the_papers) is None
 
 
 def _states(attached: list[Attached], renames: Renames | None = None,
@@ -225,7 +220,7 @@ def paper_scope(conn: sqlite3.Connection, home: Home, paper: tuple[str, int],
     decisions = sorted((Decision.from_row(dict(r)) for r in rows), key=lambda d: d.key)
     attached, _orphans = attach(sorted(cands, key=candidate_order), decisions)
     the_papers = stored_paper_benchmarks(conn, aid, version)
-    return _states([a for a in attached if _offered(a, the_papers)], cached_renames(conn, aid),
+    return _states([a for a in attached if is_offered(a, the_papers)], cached_renames(conn, aid),
                    added_facts(conn, aid))
 
 
