@@ -257,7 +257,15 @@ def _model_context(found: Found, names: Sequence[str]) -> list[dict[str, float]]
     - ``model_cited_only``: every value of the model sits in a cited row or sentence and none is marked own: a
       baseline the paper compares with, whatever its column;
     - ``model_fields``: how many fields the model has values in (log): the paper reports cost, speed and
-      several scores for what it proposes, one score for a baseline.
+      several scores for what it proposes, one score for a baseline;
+    - ``model_smallest`` / ``model_largest``: the model holds the lowest / highest FLOPs or parameter count among
+      the own models' rows of some table (page): a paper that scales one design (B0 … B7, T/S/B/L/XL, 0.5× … 2×)
+      headlines the ends of its series (the smallest and the largest) and leaves the middle sizes to the table;
+      ``own_extreme`` marks the end value itself;
+    - ``model_variant``: the model's name is another model name of the paper plus a qualifier ("ShuffleNet v2 2×
+      (with SE)", "ResNet-50 + FPN", "ConvNeXt-T 384²", "ResNet-50 (He et al., 2016)"): a variant, ablation or
+      cited restatement of a model the paper also lists plainly. Whether such rows are reported or passed over
+      depends on the qualifier, so the learned weight, not this code, gives the direction.
     """
     stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     fields_of: dict[str, set[str]] = defaultdict(set)
@@ -276,8 +284,11 @@ def _model_context(found: Found, names: Sequence[str]) -> list[dict[str, float]]
         s["table"] = max(s["table"], float(ev.table))
         s["cited"] += float(ev.citation and not ev.ours and ev.own_model < 0.5)
         fields_of[name].add(_value_group(c)[0])
+    own = {n for n, s in stats.items() if s["ours"] or s["own"] >= 0.5}
+    ends = _own_cost_ends(found, names, own)
+    variants = _variant_names(stats)
     out: list[dict[str, float]] = []
-    for name in names:
+    for i, name in enumerate(names):
         s = stats.get(name) if name else None
         if s is None:
             out.append({})
@@ -290,7 +301,64 @@ def _model_context(found: Found, names: Sequence[str]) -> list[dict[str, float]]
             f["model_restated"] = 1.0
         if s["cited"] == s["n"]:
             f["model_cited_only"] = 1.0
+        for end, key in (("min", "model_smallest"), ("max", "model_largest")):
+            if name in ends.models[end]:
+                f[key] = 1.0
+        if i in ends.values:
+            f["own_extreme"] = 1.0
+        if name in variants:
+            f["model_variant"] = 1.0
         out.append(f)
+    return out
+
+
+_VARIANT_TAIL = re.compile(r"[\s(+/,\-–]")
+
+
+def _variant_names(names: Iterable[str]) -> set[str]:
+    """Model names (normalised) that are another, shorter model name of the paper followed by a qualifier that
+    starts with a space or a separator: a variant row of that model.
+
+    >>> sorted(_variant_names(["shufflenet v2 2x", "shufflenet v2 2x (with se)", "resnet-50", "resnet-50 + fpn",
+    ...                        "resnet-101", "b0", "b0 ours"]))
+    ['resnet-50 + fpn', 'shufflenet v2 2x (with se)']
+    """
+    distinct = sorted({n for n in names if n}, key=len)
+    out: set[str] = set()
+    for i, n in enumerate(distinct):
+        for m in distinct[:i]:
+            if len(m) >= 3 and len(n) > len(m) and n.startswith(m) and _VARIANT_TAIL.match(n, len(m)):
+                out.add(n)
+                break
+    return out
+
+
+@dataclass(frozen=True)
+class _CostEnds:
+    """Which own models, and which of their table values, sit at either end of a table's cost column."""
+
+    models: dict[str, set[str]]  # "min" / "max" → own models holding the lowest / highest cost of some table
+    values: set[int]  # indexes (in ``found``) of the own table values at either end
+
+
+def _own_cost_ends(found: Found, names: Sequence[str], own: set[str]) -> _CostEnds:
+    """The own models at either end of each table's (page's) cost field (FLOPs, params), among the table values of
+    ``own`` models; a table with one own size has no ends."""
+    by_table: dict[tuple[int, str], list[tuple[float, int]]] = defaultdict(list)
+    for i, ((c, _, ev), name) in enumerate(zip(found, names, strict=True)):
+        if (name in own and ev.table and c.field in PER_MODEL_FIELDS and isinstance(c.value, (int, float))
+                and c.value > 0 and not _OFF_SCALE.intersection(ev.tags)):
+            by_table[(c.page, _value_group(c)[0])].append((float(c.value), i))
+    out = _CostEnds({"min": set(), "max": set()}, set())
+    for vals in by_table.values():
+        if len({v for v, _ in vals}) < 2:
+            continue  # one own size: no series to have ends
+        lo, hi = min(v for v, _ in vals), max(v for v, _ in vals)
+        for v, i in vals:
+            for end, at in (("min", lo), ("max", hi)):
+                if v == at:
+                    out.models[end].add(names[i])
+                    out.values.add(i)
     return out
 
 
