@@ -323,14 +323,9 @@ def _variant_names(names: Iterable[str]) -> set[str]:
     ...                        "resnet-101", "b0", "b0 ours"]))
     ['resnet-50 + fpn', 'shufflenet v2 2x (with se)']
     """
-    distinct = sorted({n for n in names if n}, key=len)
-    out: set[str] = set()
-    for i, n in enumerate(distinct):
-        for m in distinct[:i]:
-            if len(m) >= 3 and len(n) > len(m) and n.startswith(m) and _VARIANT_TAIL.match(n, len(m)):
-                out.add(n)
-                break
-    return out
+    distinct = {n for n in names if n}
+    # a name's prefixes that end before a separator, looked up among the names: linear in the names' length
+    return {n for n in distinct if any(n[:m.start()] in distinct for m in _VARIANT_TAIL.finditer(n, 3))}
 
 
 @dataclass(frozen=True)

@@ -80,3 +80,14 @@ def test_only_the_lowest_and_highest_own_cost_of_a_table_are_ends(values: list[f
         assert (x.get("own_extreme") == 1.0) is end
         assert (x.get("model_smallest") == 1.0) is (end and c.value == lo)
         assert (x.get("model_largest") == 1.0) is (end and c.value == hi)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="ab1 (+-", min_size=0, max_size=8), max_size=8))
+def test_variant_names_are_a_shorter_name_followed_by_a_separator(names: list[str]) -> None:
+    from flopmine.extract.ranking import _variant_names
+
+    seps = " (+/,-–\t\n"
+    expected = {n for n in names if n and any(
+        len(m) >= 3 and len(n) > len(m) and n.startswith(m) and n[len(m)] in seps for m in names if m)}
+    assert _variant_names(names) == expected
