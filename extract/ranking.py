@@ -368,7 +368,10 @@ def _slot_context(found: Found) -> list[dict[str, float]]:
     - ``row_has_result``: a FLOPs / params cell whose row also has a metric value on the page: results tables
       print each model's cost beside its score, architecture and ablation tables print cost alone;
     - ``main_table``: a table value on the page whose table lists the most rows of the paper's own models
-      (own model or "ours") with a result: the paper's main results table, not an ablation or a side table.
+      (own model or "ours") with a result: the paper's main results table, not an ablation or a side table;
+    - ``model_main_table``: a value of a model that has a row in that main table, wherever the value sits: the
+      models the paper reports are the rows of its main table, and their cost or other-benchmark values stand in
+      separate tables (a FLOPs table, a transfer table) beside ablation rows of the same field.
     """
     slots: dict[tuple[str, str], list[int]] = defaultdict(list)
     names: list[str] = []
@@ -393,6 +396,10 @@ def _slot_context(found: Found) -> list[dict[str, float]]:
             f["slot_values"] = math.log(len(values))
             if has_table and not found[j][2].table:
                 f["slot_prose_by_table"] = 1.0
+    on_main = {names[i] for i, (c, _, ev) in enumerate(found) if ev.table and c.page == main_page and names[i]}
+    for i, name in enumerate(names):
+        if name in on_main:
+            out[i]["model_main_table"] = 1.0
     for i, (c, _, ev) in enumerate(found):
         if not ev.table:
             continue

@@ -91,3 +91,17 @@ def test_variant_names_are_a_shorter_name_followed_by_a_separator(names: list[st
     expected = {n for n in names if n and any(
         len(m) >= 3 and len(n) > len(m) and n.startswith(m) and n[len(m)] in seps for m in names if m)}
     assert _variant_names(names) == expected
+
+
+def test_a_model_with_a_row_in_the_main_table_carries_it_to_its_values_in_other_tables() -> None:
+    # page 5 lists the most own models with a result (the main table); page 7 is an ablation table of accuracies
+    # and page 9 a FLOPs table where a model of the main table stands beside an ablation-only row
+    found: Found = [(_c("top1_acc", 70.0 + i, m, 5), 0.9, OWN) for i, m in enumerate(SIZES)]
+    found += [(_c("top1_acc", 69.0, "Net-M (no SE)", 7), 0.9, OWN),
+              (_c("top1_acc", 68.0, "Net-M (shallow)", 7), 0.9, OWN),
+              (_c("flops", 2.1e9, "Net-L", 9), 0.8, OWN),
+              (_c("flops", 1.9e9, "Net-M (shallow)", 9), 0.8, OWN)]
+    f = features(found, pages=10)
+    marked = [c.model for (c, _, _), x in zip(found, f, strict=True) if x.get("model_main_table") == 1.0]
+    assert marked == ["Net-S", "Net-M", "Net-L", "Net-L"]
+    assert f[-2].get("flops|model_main_table") == 1.0 and "main_table" not in f[-2]
