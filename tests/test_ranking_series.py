@@ -95,7 +95,9 @@ def test_variant_names_are_a_shorter_name_followed_by_a_separator(names: list[st
 
 def test_a_model_with_a_row_in_the_main_table_carries_it_to_its_values_in_other_tables() -> None:
     # page 5 lists the most own models with a result (the main table); page 7 is an ablation table of accuracies
-    # and page 9 a FLOPs table where a model of the main table stands beside an ablation-only row
+    # and page 9 a FLOPs table where a model of the main table stands beside an ablation-only row: the feature
+    # marks every value of the main table's models, so that beside ``main_table`` the model learns which of them
+    # sits in the main table
     found: Found = [(_c("top1_acc", 70.0 + i, m, 5), 0.9, OWN) for i, m in enumerate(SIZES)]
     found += [(_c("top1_acc", 69.0, "Net-M (no SE)", 7), 0.9, OWN),
               (_c("top1_acc", 68.0, "Net-M (shallow)", 7), 0.9, OWN),
