@@ -1115,6 +1115,57 @@ def _setting_text(level: str) -> str:
     return rest or " ".join(m.group(0) for m in _SPLIT_WORD.finditer(level))
 
 
+# Habit: an input-size column beside the row label ("image size", "Input", "Size", "Eval size", "crop size",
+# "Input res."). One model evaluated at two sizes is two results ("ConvNeXt-B" at 224² and at 384²): when the
+# column holds more than one size, the size is the row's setting and joins its model's name, "ConvNeXt-B (384)",
+# as split and header settings do. One size for every row tells no model apart and leaves the names bare.
+_INPUT_SIZE_HEADER = re.compile(
+    r"(?:(?:input|image|img|crop|train(?:ing)?|test(?:ing)?|eval(?:uation)?|inference)\.?\s*)*"
+    r"(?:size|res(?:olution)?\.?|crop\.?|input)(?:\s*\((?:px|pixels?)\))?")
+_SQUARED = re.compile(r"(\d{2,4})\s*(?:²|\^2|[×x]\s*\1)")
+DEFAULT_SQUARED_MIN = 2000  # "2242": a size whose superscript ² the text layer glued on (224²); true sizes this big end in 0, 6 or 8
+
+
+def input_size(text: str) -> str:
+    """An input-size cell as the setting it names: the side of a square input, or "" when it is no size.
+
+    >>> input_size("384²"), input_size("2242"), input_size("512×512"), input_size("↑512"), input_size("1280")
+    ('384', '224', '512', '512', '1280')
+    >>> input_size("1333×800"), input_size("-"), input_size("auto")
+    ('1333×800', '', '')
+    """
+    t = text.strip().lstrip("↑@ ")
+    m = _SQUARED.fullmatch(t)
+    if m:
+        return m.group(1)
+    if re.fullmatch(r"\d{2,5}", t):
+        n = int(t)
+        return t[:-1] if n >= DEFAULT_SQUARED_MIN and t.endswith("2") else t
+    if re.fullmatch(r"\d{2,4}\s*[×x]\s*\d{2,4}", t):
+        return re.sub(r"\s*[×x]\s*", "×", t)
+    return ""
+
+
+def input_size_columns(grid: Grid, cols: Sequence[_ColumnMatch]) -> dict[int, list[str]]:
+    """The input-size columns of a grid that tell rows apart (two sizes or more), with each row's size.
+
+    >>> from flopmine.extract.grid import Cell
+    >>> g = Grid((0, 0, 1, 1), (("image", "size"), ("FLOPs",)), (GridRow("A", (Cell("2242", (0, 0, 1, 1)), None), ""),
+    ...          GridRow("A", (Cell("3842", (0, 0, 1, 1)), None), "")))
+    >>> input_size_columns(g, [(None, "", ""), (HeaderMatch("flops"), "", "")])
+    {0: ['224', '384']}
+    """
+    out: dict[int, list[str]] = {}
+    for j in range(len(grid.headers)):
+        if cols[j][0] is not None or not grid.headers[j] \
+                or not _INPUT_SIZE_HEADER.fullmatch(_norm_header(grid.header(j))):
+            continue
+        sizes = [input_size(r.cells[j].text) if j < len(r.cells) and r.cells[j] is not None else "" for r in grid.rows]
+        if len({s for s in sizes if s}) >= 2:
+            out[j] = sizes
+    return out
+
+
 _SPLIT_WORD = re.compile(r"\b(?:test-dev\d*|test-std|minival\d*|val\d*|dev|test|valid(?:ation)?)\b", re.I)
 
 
@@ -1170,11 +1221,12 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     named_cols = {j for j in range(ncol) if cols[j][0] is not None and grid.headers[j]
                   and model_names_like(grid.headers[j][-1]) and header_field(grid.headers[j][-1]) is None
                   and not _benchmark_spans(grid.headers[j][-1])}  # "CIFAR-10" heads a benchmark, not a backbone
-    for row in grid.rows:
+    size_cols = input_size_columns(grid, cols) if not grid.transposed else {}
+    for i, row in enumerate(grid.rows):
         row_hm = header_field(row.label) if row.label and len(row.label) <= 30 and not model_names_like(row.label) \
             else None
         descriptors = [c.text for j, c in enumerate(row.cells[:first_field]) if c is not None
-                       and cols[j][0] is None and len(c.text) <= DEFAULT_DESCRIPTOR_CHARS
+                       and cols[j][0] is None and j not in size_cols and len(c.text) <= DEFAULT_DESCRIPTOR_CHARS
                        and re.search(r"\d", c.text) and not _MEASURE_HEADER.search(grid.header(j))]
         if unlabelled:
             # no label column at all: the rows are settings of the model the caption names ("Number of models
@@ -1199,6 +1251,9 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             bone = clean_row_label(bone)
             if model and bone and not is_numeric(bone) and not is_dash(bone) and bone.lower() not in model.lower():
                 model = f"{model} {bone}"
+        size = next((sizes[i] for sizes in size_cols.values() if sizes[i]), "")
+        if model and size and not re.search(rf"(?<![\d.]){re.escape(size)}(?![\d.])", model):
+            model = f"{model} ({size})"
         metric_col = -1
         for j, cell in enumerate(row.cells):
             if cell is None or j >= ncol:
