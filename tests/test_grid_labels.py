@@ -288,7 +288,7 @@ def test_a_wide_heading_under_the_midrule_is_a_group_not_a_header() -> None:
     grids = read_grids(words, rules, field_of=header_field)
     assert len(grids) == 1 and [grids[0].header(i) for i in range(len(grids[0].headers))] == ["Size", "AP", "AP50"]
     facts = _facts(grids[0])
-    assert facts[("YOLOv4 608", "box_ap")] == 43.5 and facts[("YOLOv4 512", "ap50")] == 64.9
+    assert facts[("YOLOv4 (608)", "box_ap")] == 43.5 and facts[("YOLOv4 (512)", "ap50")] == 64.9  # the Size column: a setting
 
 
 def test_a_tall_header_keeps_the_short_headers_on_its_middle_line_to_their_columns() -> None:
@@ -424,3 +424,20 @@ def test_a_grid_takes_the_benchmark_its_caption_names_not_the_pages_first() -> N
         doc = Document(arxiv_id="2101.00001", version=1, pages=(page,), benchmarks=("coco",))
         got = {c.value: ev for c, _, ev in collect(doc) if c.rule == "table.geometry" and c.model == "SSD512"}
         assert ("other_dataset" in got[29.8].tags) is other, caption
+
+
+def test_a_family_name_centred_across_rows_labelled_by_their_setting_names_each_row() -> None:
+    """"WRN (ours)" set once across three rows labelled only by depth-width ("40-4", "16-8", "28-10"): the name
+    lands on the middle line ("WRN (ours) 16-8"), and every row of the run is the family at its setting, never a
+    bare "28-10" that no reader can tie to a model. A cited row above keeps its own name."""
+    words = _row(40, [(35, "Method"), (120, "# params"), (170, "CIFAR-10"), (220, "CIFAR-100")])
+    words += _row(56, [(35, "pre-act-ResNet [13]"), (120, "1.7M"), (170, "5.46"), (220, "24.33")])
+    words += _row(67, [(80, "40-4"), (120, "8.9M"), (170, "4.53"), (220, "21.18")])
+    words += _row(78, [(35, "WRN (ours)"), (80, "16-8"), (120, "11.0M"), (170, "4.27"), (220, "20.43")])
+    words += _row(89, [(80, "28-10"), (120, "36.5M"), (170, "4.00"), (220, "19.25")])
+    grids = read_grids(words, [Rule(30, 36, 260), Rule(30, 50, 260), Rule(30, 97, 260)], field_of=header_field)
+    assert len(grids) == 1
+    facts = _facts(grids[0])
+    assert facts[("WRN (ours) 28-10", "params")] == 36.5e6 and facts[("WRN (ours) 40-4", "params")] == 8.9e6
+    assert facts[("WRN (ours) 16-8", "params")] == 11.0e6
+    assert facts[("pre-act-ResNet [13]", "params")] == 1.7e6
