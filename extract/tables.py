@@ -735,6 +735,29 @@ def _benchmark_spans_cached(line: str) -> tuple[tuple[int, int, str], ...]:
     return tuple(sorted(spans + others))
 
 
+@functools.lru_cache(maxsize=1)
+def _short_aliases() -> dict[str, str]:
+    forms: dict[str, str] = {}
+    for name, b in load_registry().items():
+        for a in (*b.aliases, name):
+            forms.setdefault(re.sub(r"[\s\-]", "", a.lower()), name)
+    return forms
+
+
+def header_benchmark(level: str) -> str:
+    """The benchmark a whole header level names, abbreviations included: the short aliases prose is not searched
+    for ("C10", too easily another thing in running text) and their printed variants ("C-10", "C10+", "C-100").
+    Habit: CIFAR tables head their error columns "C-10 C-100" or "C10+ C100+".
+
+    >>> header_benchmark("C-10"), header_benchmark("C10+"), header_benchmark("C-100"), header_benchmark("CIFAR 100")
+    ('cifar10', 'cifar10', 'cifar100', 'cifar100')
+    >>> header_benchmark("C4"), header_benchmark("Params")
+    ('', '')
+    """
+    key = re.sub(r"[\s\-]", "", level.lower()).rstrip("+")
+    return _short_aliases().get(key, "")
+
+
 def _primary_metric(benchmark: str) -> str:
     b = load_registry().get(benchmark)
     return b.primary_metric if b else ""
@@ -838,6 +861,8 @@ def _ap_subheader(path: Sequence[str]) -> HeaderMatch | None:
     ('ap75', 'ap_s')
     >>> _ap_subheader(("Avg. Recall, #Dets:", "10")) is None, _ap_subheader(("APmask", "50")) is None
     (True, True)
+    >>> _ap_subheader(("COCO test-dev2015", "0.75")).field, _ap_subheader(("VOC2007 test", "0.5")) is None
+    ('ap75', True)
     """
     if len(path) < 2:
         return None
@@ -848,6 +873,9 @@ def _ap_subheader(path: Sequence[str]) -> HeaderMatch | None:
     for level in reversed(path[:-1]):
         hm = header_field(level)
         parent = hm.field if hm is not None else ("box_ap" if _AP_SPANNING.search(level) else "")
+        if not parent and "." in sub and any(b == "coco" for _, _, b in _benchmark_spans(level)):
+            # the COCO split spanning its IoU thresholds ("COCO test-dev2015" over "0.5:0.95 0.5 0.75"): box AP
+            parent = "box_ap"
         if parent == "box_ap":
             return HeaderMatch(field_name, 1.0, 95.0, "", " ".join(path))
         if parent:
@@ -864,7 +892,7 @@ def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None
     level names (a spanning "ImageNet", a "CIFAR-10" column). Returns (match, benchmark, scale source)."""
     bench = ""
     for level in reversed(path):
-        spans = [b for _, _, b in _benchmark_spans(level)]
+        spans = [b for _, _, b in _benchmark_spans(level)] or [b for b in (header_benchmark(level),) if b]
         if spans:
             bench = spans[0]
             break
@@ -1220,7 +1248,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                  and _NAME_HEADER.fullmatch(_norm_header(grid.headers[j][-1]))}
     named_cols = {j for j in range(ncol) if cols[j][0] is not None and grid.headers[j]
                   and model_names_like(grid.headers[j][-1]) and header_field(grid.headers[j][-1]) is None
-                  and not _benchmark_spans(grid.headers[j][-1])}  # "CIFAR-10" heads a benchmark, not a backbone
+                  and not _benchmark_spans(grid.headers[j][-1]) and not header_benchmark(grid.headers[j][-1])}
+    # "CIFAR-10", "C-10" head a benchmark, not a backbone
     size_cols = input_size_columns(grid, cols) if not grid.transposed else {}
     for i, row in enumerate(grid.rows):
         row_hm = header_field(row.label) if row.label and len(row.label) <= 30 and not model_names_like(row.label) \

@@ -441,3 +441,16 @@ def test_a_family_name_centred_across_rows_labelled_by_their_setting_names_each_
     assert facts[("WRN (ours) 28-10", "params")] == 36.5e6 and facts[("WRN (ours) 40-4", "params")] == 8.9e6
     assert facts[("WRN (ours) 16-8", "params")] == 11.0e6
     assert facts[("pre-act-ResNet [13]", "params")] == 1.7e6
+
+
+def test_iou_subheaders_under_the_coco_split_are_the_coco_ap_family() -> None:
+    """"COCO test-dev2015" spanning "0.5:0.95 0.5 0.75" (no "Avg. Precision" above them): AP, AP50 and AP75 of the
+    model, never three box APs told apart by a "(test-dev2015 0.75)" setting."""
+    words = _row(40, [(110, "VOC2007 test"), (200, "COCO test-dev2015")])
+    words += _row(52, [(35, "Method"), (110, "0.5"), (170, "0.5:0.95"), (215, "0.5"), (250, "0.75")])
+    words += _row(66, [(35, "SSD300"), (110, "74.3"), (170, "23.2"), (215, "41.2"), (250, "23.4")])
+    words += _row(77, [(35, "SSD512"), (110, "76.8"), (170, "26.8"), (215, "46.5"), (250, "27.8")])
+    grids = read_grids(words, [Rule(30, 36, 280), Rule(30, 62, 280), Rule(30, 88, 280)], field_of=header_field)
+    facts = {(f.model, f.field, f.benchmark): f.value for f in grid_facts(grids[0])}
+    assert facts[("SSD512", "box_ap", "coco")] == 26.8 and facts[("SSD512", "ap75", "coco")] == 27.8
+    assert facts[("SSD512", "ap50", "coco")] == 46.5

@@ -239,3 +239,15 @@ def test_one_input_size_for_every_row_leaves_the_names_bare() -> None:
                                             ("1333×800", "1333×800"), ("-", ""), ("auto", ""), ("1.0", "")])
 def test_input_size_cells_read_as_the_side_of_the_input(cell: str, size: str) -> None:
     assert input_size(cell) == size
+
+
+def test_cifar_columns_headed_by_their_abbreviation_are_the_benchmarks_error() -> None:
+    """"C-10" and "C-100" (or "C10+", "C100+") over error rates: each column is its CIFAR benchmark's error,
+    as "CIFAR-10" would be; the short forms are matched only as a whole header, never in running text."""
+    words = _row(40, [(35, "Model"), (120, "Params"), (170, "C-10"), (220, "C100+")])
+    words += _row(56, [(35, "CondenseNet-182"), (120, "4.2M"), (170, "3.76"), (220, "18.47")])
+    words += _row(67, [(35, "DenseNet-190"), (120, "25.6M"), (170, "3.46"), (220, "17.18")])
+    grids = read_grids(words, [Rule(30, 36, 260), Rule(30, 50, 260), Rule(30, 77, 260)], field_of=header_field)
+    facts = {(f.model, f.field, f.benchmark): f.value for f in grid_facts(grids[0])}
+    assert facts[("CondenseNet-182", "err", "cifar10")] == 3.76
+    assert facts[("CondenseNet-182", "err", "cifar100")] == 18.47
