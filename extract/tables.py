@@ -19,7 +19,7 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
@@ -27,7 +27,17 @@ from flopmine.benchmarks import load_registry
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox
 
 from .document import Page, Table
-from .grid import Grid, GridRow, Rule, is_dash, is_numeric, is_sideways, read_grids, words_from_chars
+from .grid import (
+    Grid,
+    GridRow,
+    Rule,
+    is_dash,
+    is_numeric,
+    is_sideways,
+    join_label,
+    read_grids,
+    words_from_chars,
+)
 from .normalise import find_quantities, parse_cell
 
 DEFAULT_FUZZY_CUTOFF = 90.0
@@ -1197,6 +1207,49 @@ def input_size_columns(grid: Grid, cols: Sequence[_ColumnMatch]) -> dict[int, li
 _SPLIT_WORD = re.compile(r"\b(?:test-dev\d*|test-std|minival\d*|val\d*|dev|test|valid(?:ation)?)\b", re.I)
 
 
+_PLAIN_VALUE = re.compile(r"[-−]?\d+(?:\.\d+)?%?(?:\s*\([^)]*\))?")
+
+
+def continue_labels(grid: Grid, first_field: int, *, headed: bool = True) -> Grid:
+    """The grid with each row label continued into the header-less columns left of its values (any column left
+    of them when ``headed`` is False: no header of the table names a field, its caption does).
+
+    Habit: a long row label set over several columns with no header of their own ("Single LSTM with | 6 layers |
+    + PosUnk", "CondenseNetlight | -160∗"): the words there are the rest of the model's name, and without them
+    rows that differ only there share one name and one slot. Numbers alone there stay descriptors (a depth, a
+    width) for ``grid_facts`` to judge.
+
+    >>> from flopmine.extract.grid import Cell
+    >>> box = (0, 0, 1, 1)
+    >>> g = Grid(box, ((), (), ("BLEU",)), (GridRow("Single LSTM with", (Cell("6 layers", box), Cell("+ PosUnk", box),
+    ...          Cell("33.1", box)), ""), GridRow("CondenseNetlight", (Cell("-160∗", box), None, Cell("3.5", box)), "")))
+    >>> [r.label for r in continue_labels(g, 2).rows]
+    ['Single LSTM with 6 layers + PosUnk', 'CondenseNetlight-160∗']
+    >>> g = Grid(box, ((), ("Params",)), (GridRow("AOGNet-60M", (Cell("60.7M", box), Cell("60.7M", box)), ""),))
+    >>> [r.label for r in continue_labels(g, 1).rows]
+    ['AOGNet-60M']
+    """
+    blank = [j for j in range(min(first_field, len(grid.headers)))
+             if not headed or not any(x.strip() for x in grid.headers[j])]
+    if not blank:
+        return grid
+    rows = []
+    for row in grid.rows:
+        label, cells = row.label, list(row.cells)
+        for j in blank:
+            cell = cells[j] if j < len(cells) else None
+            # words ("6 layers", "+ PosUnk"), or a hyphenated name's number ("-160∗"); never a quantity ("60.7M")
+            if cell is None or is_dash(cell.text) or not (
+                    (re.search(r"[A-Za-z]{2}", cell.text) and not is_numeric(cell.text))
+                    or (re.fullmatch(r"-\d+[*\u2217\u2020\u2021]*", cell.text) and label[-1:].isalpha())):
+                continue
+            label = join_label(label + ("-" if cell.text.startswith("-") and label else ""),
+                               cell.text[1:] if cell.text.startswith("-") and label else cell.text)
+            cells[j] = None
+        rows.append(row if label == row.label else replace(row, label=label, cells=tuple(cells)))
+    return replace(grid, rows=tuple(rows))
+
+
 def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
@@ -1214,10 +1267,17 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
         if metric:
             caption_only = True
             hm = HeaderMatch(metric, 1.0, 60.0, "", f"caption: {metric}")
-            cols = [(hm, "", "") for _ in range(ncol)]
+            # the caption's metric is in the columns of plain numbers; the ones left of them hold the rest of the
+            # label ("6 layers", "+ PosUnk") or the row's settings ("80K" vocabulary, "36M" corpus)
+            first_plain = next((j for j in range(ncol) if any(
+                j < len(r.cells) and r.cells[j] is not None and _PLAIN_VALUE.fullmatch(r.cells[j].text)  # type: ignore[union-attr]
+                for r in grid.rows)), ncol)
+            cols = [(hm, "", "") if j >= first_plain else (None, "", "") for j in range(ncol)]
     caption_bench = bool(_benchmark_spans(grid.caption)) if grid.caption else False
     caption_split = split_setting(grid.caption)
     first_field = next((j for j, c in enumerate(cols) if c[0] is not None), ncol)
+    if not grid.transposed:
+        grid = continue_labels(grid, first_field, headed=not caption_only)
     evidence_head = f" [{grid.header_text}]" if grid.header_text else ""
     out: list[CellFact] = []
     # bare values per column, for the one scale of a FLOPs / params column without one

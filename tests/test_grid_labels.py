@@ -454,3 +454,42 @@ def test_iou_subheaders_under_the_coco_split_are_the_coco_ap_family() -> None:
     facts = {(f.model, f.field, f.benchmark): f.value for f in grid_facts(grids[0])}
     assert facts[("SSD512", "box_ap", "coco")] == 26.8 and facts[("SSD512", "ap75", "coco")] == 27.8
     assert facts[("SSD512", "ap50", "coco")] == 46.5
+
+
+def test_a_row_label_continued_into_columns_without_a_header_is_one_name() -> None:
+    """"Single LSTM with | 6 layers | + PosUnk" over columns that have no header of their own: the words there are
+    the rest of the model's name, so the rows that differ only there are two models, not one slot with both
+    BLEUs; the vocabulary column tells the 40K and 80K rows apart."""
+    words = _row(40, [(35, "System"), (200, "Vocab"), (250, "BLEU")])
+    layout = [("4 layers", None, "40K", "29.5"), ("4 layers", "+ PosUnk", "40K", "31.8"),
+              ("6 layers", None, "80K", "31.5"), ("6 layers", "+ PosUnk", "80K", "33.1")]
+    for k, (depth, extra, vocab, bleu) in enumerate(layout):
+        cells = [(35, "Single LSTM with"), (115, depth), (200, vocab), (250, bleu)]
+        words += _row(56 + 11 * k, cells + ([(155, extra)] if extra else []))
+    grids = read_grids(words, [Rule(30, 36, 280), Rule(30, 50, 280), Rule(30, 102, 280)], field_of=header_field)
+    assert len(grids) == 1
+    facts = _facts(grids[0])
+    assert facts[("Single LSTM with 6 layers + PosUnk", "bleu")] == 33.1
+    assert facts[("Single LSTM with 4 layers", "bleu")] == 29.5
+
+
+def test_rows_named_by_the_version_alone_take_the_papers_family() -> None:
+    """A MobileNetV3 paper's table names its generations "V3-Large" and "V2": the candidates are
+    "MobileNetV3-Large" and "MobileNetV2", the names its prose and any reader use; other rows stay as printed."""
+    from flopmine.extract.document import Document
+    from flopmine.extract.grid import Cell, Grid, GridRow
+    from flopmine.extract.rules.paper import collect
+
+    lines = [(60, [(60, "Searching for MobileNetV3")]),
+             (100, [(60, "Network"), (200, "Top-1")]), (112, [(60, "V3-Large 1.0"), (200, "75.2")]),
+             (123, [(60, "V2 1.0"), (200, "72.0")]), (134, [(60, "Mnasnet-A1"), (200, "75.3")])]
+    rows = (GridRow("V3-Large 1.0", (Cell("75.2", (200, 112, 218, 119)),), "V3-Large 1.0 75.2"),
+            GridRow("V2 1.0", (Cell("72.0", (200, 123, 218, 130)),), "V2 1.0 72.0"),
+            GridRow("Mnasnet-A1", (Cell("75.3", (200, 134, 218, 141)),), "Mnasnet-A1 75.3"))
+    grid = Grid((50, 95, 260, 143), (("Top-1",),), rows, caption="Table 3: ImageNet results.",
+                header_text="Network Top-1")
+    doc = Document(arxiv_id="1905.00001", version=1, pages=(_page_from_lines(lines, [grid]),),
+                   benchmarks=("imagenet",))
+    models = {c.value: c.model for c, _, _ in collect(doc) if c.rule == "table.geometry"}
+    assert models[75.2] == "MobileNetV3-Large 1.0" and models[72.0] == "MobileNetV2 1.0"
+    assert models[75.3] == "Mnasnet-A1"
