@@ -138,7 +138,7 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
                  registry: Mapping[str, Benchmark] | None = None, progress: Progress | None = None,
                  points: str = DEFAULT_POINTS, today: Mapping[str, float] | None = None,
                  construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "",
-                 simulation_cache: Path | None = None) -> AnalysisResult:
+                 simulation_cache: Path | None = None, simulation_store: Path | None = None) -> AnalysisResult:
     """Fit every benchmark × measure, extrapolate (Figure 4), refit Figure 7 and run the simulation.
 
     ``sims = 0`` skips the simulation, and so does a dataset from which nothing could be fitted.
@@ -146,7 +146,8 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
     ``today`` (benchmark or ``"*"`` → error) overrides the error today; ``construction`` is how Figure 4's
     compute is obtained (``line``, the seed's, or ``best-point``; see ``extrapolate``). With
     ``simulation_cache`` (a file) the simulation is reused from it when an earlier run stored the same one
-    (``simulate.cached_simulate``: it depends on its arguments and code only, never on the dataset).
+    (``simulate.cached_simulate``: it depends on its arguments and code only, never on the dataset), or from the
+    directory ``simulation_store`` shared by the runs of a home.
     """
     if construction not in ex.CONSTRUCTIONS:
         raise ValueError(f"construction must be one of {', '.join(ex.CONSTRUCTIONS)}, not {construction!r}")
@@ -175,7 +176,8 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
         if simulation_cache is None:
             sim = simulate(sims=sims, seed=seed, progress=progress)
         else:
-            sim, reused = cached_simulate(simulation_cache, sims=sims, seed=seed, progress=progress)
+            sim, reused = cached_simulate(simulation_cache, sims=sims, seed=seed, progress=progress,
+                                          shared=simulation_store)
     return AnalysisResult(fits=fits, extrapolations=extrapolations, conversion=conv, simulation=sim,
                           dataset_rows=len(df), dataset=dataset, implausible=_implausible_table(df),
                           construction=construction, note=note, other_problems=tuple(other_problems),
@@ -659,7 +661,8 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
                    progress: Progress | None = None, figures: bool = True, points: str = DEFAULT_POINTS,
                    hardware_basis: str = DEFAULT_HARDWARE_BASIS, today: Mapping[str, float] | None = None,
                    construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "", cache: bool = True,
-                   dpi: int | None = None, workers: int | None = None) -> AnalyzeOutput:
+                   dpi: int | None = None, workers: int | None = None,
+                   simulation_store: Path | None = None) -> AnalyzeOutput:
     """``flopmine analyze``: read the dataset, fit everything, write the report into ``out_dir``.
 
     The inputs are checked first (``check_inputs``: a file without the needed columns is an
@@ -670,7 +673,10 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
     With ``cache`` (the default) a rerun reuses what cannot have changed: the simulation stored in
     ``<out_dir>/.cache/simulation.json`` by a run with the same arguments and code (it never reads the
     dataset), and each figure whose inputs and drawing code are unchanged (``figures/.figures.json``).
-    The files written are the same either way, except that the report says the simulation was reused.
+    With ``simulation_store`` (a directory; the CLI passes ``<home>/cache``) a simulation computed by any earlier
+    analyze of the home, of any dataset into any directory, is reused too: a first run into an empty directory
+    then computes no simulation. The files written are the same either way, except that the report says the
+    simulation was reused.
     ``dpi`` and ``workers``: the figures' resolution and how many processes draw them (``write_report``).
     """
     from .build import read_dataset
@@ -680,7 +686,8 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
     df, input_warnings = complete_dataset(raw, hardware_basis)
     result = run_analysis(df, sims=sims, seed=seed, dataset=str(dataset), progress=progress, points=points,
                           today=today, construction=construction, note=note,
-                          simulation_cache=Path(out_dir) / SIMULATION_CACHE if cache else None)
+                          simulation_cache=Path(out_dir) / SIMULATION_CACHE if cache else None,
+                          simulation_store=simulation_store if cache else None)
     result = replace(result, input_warnings=tuple(input_warnings))
     paths = write_report(result, df, out_dir, figures=figures, cache=cache, dpi=dpi, workers=workers)
     return AnalyzeOutput(result=result, paths=tuple(paths))

@@ -124,6 +124,47 @@ def test_the_cached_simulation_is_simulate_and_its_key_covers_its_arguments(tmp_
     assert cached_simulate(cache, sims=2, seed=4, n_grid=GRID[:2])[1] is False  # another grid
 
 
+
+def test_a_simulation_kept_in_the_homes_store_serves_a_first_run_of_another_dataset(tmp_path: Path, fresh: Path) -> None:
+    """The store shared by a home's runs: a first analyze of another dataset into an empty directory reuses the
+    simulation an earlier run computed, and writes what a run that computed it writes."""
+    store = tmp_path / "home" / "cache"
+    first = analyze_to_dir(_dataset(tmp_path / "a" / "dataset.csv", coco_shift=0.3), tmp_path / "a" / "report", sims=1,
+                           simulation_store=store)
+    assert not first.result.simulation_reused and len(list(store.glob("simulation-*.json"))) == 1
+    out = tmp_path / "b" / "report"
+    second = analyze_to_dir(_dataset(tmp_path / "b" / "dataset.csv"), out, sims=1, simulation_store=store)
+    assert second.result.simulation_reused and (out / SIMULATION_CACHE).is_file()
+    assert json.dumps(second.result.simulation.to_dict()) == json.dumps(first.result.simulation.to_dict())
+    got, expected = _files(out), _files(fresh)
+    assert _without_seconds(got["results.json"]) == _without_seconds(expected["results.json"])
+    assert got["figures/simulation.png"] == expected["figures/simulation.png"]
+    # --fresh (cache=False) neither reads nor fills the store
+    assert not analyze_to_dir(tmp_path / "b" / "dataset.csv", tmp_path / "c", sims=1, simulation_store=store,
+                              cache=False).result.simulation_reused
+
+
+@pytest.mark.parametrize("damage", ["cut", "other seed", "not a float", "no lasso"])
+def test_a_stored_simulation_that_does_not_match_its_arguments_is_computed_again(tmp_path: Path, damage: str) -> None:
+    cache = tmp_path / "sim.json"
+    first, _ = cached_simulate(cache, sims=2, seed=3, n_grid=GRID)
+    stored = json.loads(cache.read_text())
+    if damage == "cut":
+        stored["result"]["mean"]["oracle"] = stored["result"]["mean"]["oracle"][:-1]
+    elif damage == "other seed":
+        stored["result"]["seed"] = 4
+    elif damage == "not a float":
+        stored["result"]["sd"]["expert"][0] = "0.5"
+    else:
+        del stored["result"]["computation"]["lasso"]
+    cache.write_text(json.dumps(stored))
+    again, reused = cached_simulate(cache, sims=2, seed=3, n_grid=GRID)
+    assert not reused
+    assert json.dumps(dataclasses.replace(again, seconds=0.0).to_dict()) == json.dumps(
+        dataclasses.replace(first, seconds=0.0).to_dict())
+    assert cached_simulate(cache, sims=2, seed=3, n_grid=GRID)[1]  # rewritten whole
+
+
 frames = st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=True), st.booleans()), min_size=1, max_size=30)
 
 
