@@ -11,6 +11,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, is_dataclass, replace
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from .fit import (
     select_points,
 )
 from .simulate import DEFAULT_SEED, DEFAULT_SIMS, SPREAD, SimulationResult, cached_simulate, simulate
+from .workers import Helpers
 
 log = logging.getLogger(__name__)
 
@@ -585,25 +587,41 @@ def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, 
     With ``cache`` a figure whose inputs, resolution and drawing code are those of the figure already there is not
     drawn again (``figcache.FigureCache``, in ``figures/.figures.json``); the files are the same either way.
     ``dpi`` is the figures' resolution (default ``figures.DPI``; ``figures.PRINT_DPI`` for print) and ``workers``
-    how many processes draw them (default ``figures.default_workers()``; 1 draws them here, one by one).
+    how many processes draw them (default ``workers.default_workers()``; 1 draws them here, one by one).
+    """
+    from .workers import Helpers, default_workers
+
+    with Helpers(default_workers() if workers is None else workers) as helpers:
+        return _write_report(result, df, Path(out_dir), figures=figures, cache=cache, dpi=dpi, helpers=helpers)[1]
+
+
+def _write_report(result: AnalysisResult, df: pd.DataFrame, out: Path, *, figures: bool, cache: bool,
+                  dpi: int | None, helpers: Helpers,
+                  simulation: Future[tuple[SimulationResult, bool]] | None = None) -> tuple[AnalysisResult, list[Path]]:
+    """``write_report`` with its figures drawn by ``helpers``; the result as written and the files.
+
+    ``simulation``: the simulation still being computed (by a helper), to wait for only once every other figure has
+    been handed to the helpers; ``result`` then takes it (``simulation_reused`` included) before anything is written.
     """
     from . import figcache
 
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     made: dict[str, str] = {}
+    fig_dir = out / "figures"
+    known = figcache.FigureCache(fig_dir) if figures and cache else None
+    resolution = figcache.DEFAULT_DPI if dpi is None else int(dpi)
+    # (report key, path, input key, figure function, its arguments), in the report's order
+    wanted: list[tuple[str, Path, str, str, tuple[object, ...]]] = []
+    drawing: dict[Path, Future[Path | None]] = {}
+
+    def want(name: str, path: Path, key_parts: tuple[object, ...], make: str, *args: object) -> None:
+        key = figcache.input_key(path.name, resolution, *key_parts) if known is not None else ""
+        wanted.append((name, path, key, make, (*args, path)))
+        if known is None or not known.fresh(path, key):  # matplotlib is imported only where a figure is drawn
+            drawing[path] = helpers.submit(_draw_figure, (make, (*args, path), resolution))
+
     if figures:
-        fig_dir = out / "figures"
-        known = figcache.FigureCache(fig_dir) if cache else None
-        resolution = figcache.DEFAULT_DPI if dpi is None else int(dpi)
-        # (report key, path, input key, figure function, its arguments): drawn together below
-        wanted: list[tuple[str, Path, str, str, tuple[object, ...]]] = []
-
-        def want(name: str, path: Path, key_parts: tuple[object, ...], make: str, *args: object) -> None:
-            key = figcache.input_key(path.name, resolution, *key_parts) if known is not None else ""
-            wanted.append((name, path, key, make, (*args, path)))
-
         prepared, _ = prepare(df)
         for f in result.fits.fits:
             points, _ = select_points(prepared, f.benchmark, f.measure)
@@ -617,26 +635,21 @@ def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, 
             sizes = pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce") for c in ("params", "gflops_per_pass")})
             conv = result.conversion
             want("conversion", fig_dir / "conversion.png", (sizes, conv), "conversion", sizes, conv)
-        if result.simulation is not None:
-            sim = result.simulation
-            want("simulation", fig_dir / "simulation.png", (replace(sim, seconds=0.0),), "simulation", sim)
-        to_draw = [w for w in wanted if known is None or not known.fresh(w[1], w[2])]
-        drawn: dict[Path, Path | None] = {w[1]: w[1] for w in wanted}
-        if to_draw:  # matplotlib is imported only when a figure is drawn
-            from . import figures as drawing
-
-            jobs = [(make, args, resolution) for _, _, _, make, args in to_draw]
-            n_workers = drawing.default_workers() if workers is None else workers
-            for (_, path, key, _, _), got in zip(to_draw, drawing.draw_all(jobs, n_workers), strict=True):
-                drawn[path] = got
-                if known is not None and got is not None:
-                    known.record(got, key)
-        for name, path, _, _, _ in wanted:
-            if drawn[path] is not None:
-                made[name] = _rel(drawn[path], out)  # type: ignore[arg-type]
-        if known is not None:
-            known.save()
-        written += [out / v for v in made.values()]
+    if simulation is not None:
+        sim, reused = simulation.result()
+        result = replace(result, simulation=sim, simulation_reused=reused)
+    if figures and result.simulation is not None:
+        sim = result.simulation
+        want("simulation", fig_dir / "simulation.png", (replace(sim, seconds=0.0),), "simulation", sim)
+    for name, path, key, _, _ in wanted:
+        got = drawing[path].result() if path in drawing else path
+        if got is not None:
+            made[name] = _rel(got, out)
+            if known is not None and path in drawing:
+                known.record(got, key)
+    if known is not None:
+        known.save()
+    written += [out / v for v in made.values()]
     payload = results_to_json(result)
     payload["figures"] = made
     write_text_atomic(out / "results.json", json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
@@ -646,7 +659,14 @@ def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, 
     write_text_atomic(out / "report.md", to_markdown(blocks))
     write_text_atomic(out / "report.html", to_html(blocks))
     written += [out / n for n in ("results.json", "extrapolation.csv", "report.md", "report.html")]
-    return written
+    return result, written
+
+
+def _draw_figure(job: tuple[str, tuple[object, ...], int]) -> Path | None:
+    """One figure (``figures.draw``), importing matplotlib only here: in a helper process, or when drawn here."""
+    from .figures import draw
+
+    return draw(job)
 
 
 @dataclass(frozen=True)
@@ -677,20 +697,44 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
     analyze of the home, of any dataset into any directory, is reused too: a first run into an empty directory
     then computes no simulation. The files written are the same either way, except that the report says the
     simulation was reused.
-    ``dpi`` and ``workers``: the figures' resolution and how many processes draw them (``write_report``).
+
+    ``dpi``: the figures' resolution. ``workers``: how many helper processes (``workers.Helpers``; default one per
+    idle core, at most 2) run the simulation and draw the figures. They start before the dataset is read: matplotlib's
+    import runs beside the reading, the simulation (which needs no data; started once the inputs are checked)
+    beside the fits, and the figures are drawn in parallel. With 1 everything runs here, one step after the other; the files are the same.
     """
     from .build import read_dataset
+    from .workers import Helpers, default_workers, import_figures
 
-    raw = read_dataset(dataset)
-    check_inputs(raw, str(dataset))
-    df, input_warnings = complete_dataset(raw, hardware_basis)
-    result = run_analysis(df, sims=sims, seed=seed, dataset=str(dataset), progress=progress, points=points,
-                          today=today, construction=construction, note=note,
-                          simulation_cache=Path(out_dir) / SIMULATION_CACHE if cache else None,
-                          simulation_store=simulation_store if cache else None)
-    result = replace(result, input_warnings=tuple(input_warnings))
-    paths = write_report(result, df, out_dir, figures=figures, cache=cache, dpi=dpi, workers=workers)
+    out = Path(out_dir)
+    with Helpers(default_workers() if workers is None else workers) as helpers:
+        if figures and helpers.pooled:  # forks the helpers now, before this process holds the dataset
+            helpers.submit(import_figures)
+        raw = read_dataset(dataset)
+        check_inputs(raw, str(dataset))
+        simulation: Future[tuple[SimulationResult, bool]] | None = None
+        if sims > 0 and helpers.pooled:  # started before the fits are known: it needs none of them
+            simulation = helpers.submit(_simulation, out, sims, seed, cache, simulation_store)
+        df, input_warnings = complete_dataset(raw, hardware_basis)
+        result = run_analysis(df, sims=0 if helpers.pooled else sims, seed=seed, dataset=str(dataset),
+                              progress=progress, points=points, today=today, construction=construction, note=note,
+                              simulation_cache=out / SIMULATION_CACHE if cache else None,
+                              simulation_store=simulation_store if cache else None)
+        result = replace(result, input_warnings=tuple(input_warnings))
+        if simulation is not None and not result.fits.fits:  # nothing fitted: no simulation (as run_analysis)
+            simulation.cancel()
+            simulation = None
+        result, paths = _write_report(result, df, out, figures=figures, cache=cache, dpi=dpi, helpers=helpers,
+                                      simulation=simulation)
     return AnalyzeOutput(result=result, paths=tuple(paths))
+
+
+def _simulation(out: Path, sims: int, seed: int, cache: bool,
+                store: Path | None) -> tuple[SimulationResult, bool]:
+    """The simulation as ``run_analysis`` gets it (in a helper process: without the progress bar)."""
+    if not cache:
+        return simulate(sims=sims, seed=seed), False
+    return cached_simulate(out / SIMULATION_CACHE, sims=sims, seed=seed, shared=store)
 
 
 def _rel(p: Path, base: Path) -> str:

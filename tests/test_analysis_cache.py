@@ -7,6 +7,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -163,6 +164,45 @@ def test_a_stored_simulation_that_does_not_match_its_arguments_is_computed_again
     assert json.dumps(dataclasses.replace(again, seconds=0.0).to_dict()) == json.dumps(
         dataclasses.replace(first, seconds=0.0).to_dict())
     assert cached_simulate(cache, sims=2, seed=3, n_grid=GRID)[1]  # rewritten whole
+
+
+
+def _without_run_time(files: dict[str, bytes]) -> dict[str, object]:
+    """The files with the simulation's own run time left out (results.json's seconds, the report's "N.N s")."""
+    import re
+
+    return {name: _without_seconds(data) if name == "results.json"
+            else re.sub(rb"[0-9.]+ s\b", b"_ s", data) if name.startswith("report.") else data
+            for name, data in files.items()}
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_helper_processes_write_what_one_process_writes(tmp_path: Path, cache: bool) -> None:
+    """Two helper processes (the simulation beside the fits, the figures in parallel) write the same files as
+    everything done in the analyze process, byte for byte apart from the simulation's run time; a rerun with
+    helpers reuses as one process does."""
+    dataset = _dataset(tmp_path / "dataset.csv")
+    alone = analyze_to_dir(dataset, tmp_path / "alone", sims=1, cache=cache, workers=1)
+    pooled = analyze_to_dir(dataset, tmp_path / "pooled", sims=1, cache=cache, workers=2)
+    assert not pooled.result.simulation_reused and pooled.result.simulation is not None
+    assert json.dumps(replace(pooled.result.simulation, seconds=0).to_dict()) == json.dumps(
+        replace(alone.result.simulation, seconds=0).to_dict())
+    assert _without_run_time(_files(tmp_path / "pooled")) == _without_run_time(_files(tmp_path / "alone"))
+    if cache:
+        again = analyze_to_dir(dataset, tmp_path / "pooled", sims=1, workers=2)
+        assert again.result.simulation_reused
+        assert json.dumps(again.result.simulation.to_dict()) == json.dumps(pooled.result.simulation.to_dict())
+
+
+def test_helpers_run_jobs_here_without_a_pool_and_raise_a_jobs_error_either_way() -> None:
+    from flopmine.analysis.workers import Helpers
+
+    for workers in (1, 2):
+        with Helpers(workers) as helpers:
+            assert helpers.pooled == (workers == 2)
+            assert helpers.submit(divmod, 7, 2).result() == (3, 1)
+            with pytest.raises(ZeroDivisionError):
+                helpers.submit(divmod, 1, 0).result()
 
 
 frames = st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=True), st.booleans()), min_size=1, max_size=30)
