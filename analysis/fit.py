@@ -341,15 +341,22 @@ def quantreg(y: np.ndarray, X: np.ndarray, q: float, *, bandwidth: str = "hsheat
     xstar = X
     diff, n_iter, cycle = 10.0, 0, False
     history: list[np.ndarray] = []
+    # statsmodels' steps with their arrays allocated once and written in place (the same operations on the same
+    # numbers, so the same bits; about twice as fast on 20,000 rows: a fit takes about 100 iterations)
+    resid, scratch, weighted = np.empty(len(y)), np.empty(len(y)), np.empty_like(X)
+    small, negative = np.empty(len(y), bool), np.empty(len(y), bool)
     while n_iter < max_iter and diff > p_tol and not cycle:
         n_iter += 1
         beta0 = beta
         beta = np.dot(np.linalg.pinv(np.dot(xstar.T, X)), np.dot(xstar.T, y))
-        resid = y - np.dot(X, beta)
-        mask = np.abs(resid) < 0.000001
-        resid[mask] = ((resid[mask] >= 0) * 2 - 1) * 0.000001
-        resid = np.abs(np.where(resid < 0, q * resid, (1 - q) * resid))
-        xstar = X / resid[:, np.newaxis]
+        np.subtract(y, np.dot(X, beta), out=resid)
+        np.less(np.abs(resid, out=scratch), 0.000001, out=small)
+        if small.any():
+            resid[small] = ((resid[small] >= 0) * 2 - 1) * 0.000001
+        np.less(resid, 0, out=negative)
+        np.multiply(resid, np.where(negative, q, 1 - q), out=resid)  # q·r below the line, (1 − q)·r above
+        np.abs(resid, out=resid)
+        xstar = np.divide(X, resid[:, np.newaxis], out=weighted)
         diff = np.max(np.abs(beta - beta0))
         history.append(beta)
         if n_iter >= 300 and n_iter % 100 == 0:  # statsmodels' check for a convergence cycle
