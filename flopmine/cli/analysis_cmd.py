@@ -122,8 +122,9 @@ def analyze(
         "--dpi", min=50, max=1200, help="Resolution of the figures (default 150, for the screen and the HTML "
         "report; 300 for print: 4x the pixels, more drawing time).", show_default=False)] = None,
     jobs: Annotated[int | None, typer.Option(
-        "--jobs", min=1, help="Processes that draw the figures (default: one per idle core, at most 2; 1 draws "
-        "them in this process). Saves wall time on an idle machine, not CPU.", show_default=False)] = None,
+        "--jobs", min=1, help="Helper processes that run the simulation beside the fits and draw the figures "
+        "(default: one per idle core, at most 2; 1 does everything in this process). They start before the dataset "
+        "is read. Saves wall time on an idle machine, not CPU.", show_default=False)] = None,
 ) -> None:
     """Fit the paper's scaling laws and write the report.
 
