@@ -700,13 +700,25 @@ def states_of_the_art(prepared: pd.DataFrame, benchmarks: Sequence[str],
     return out
 
 
+#: The columns a fit's figures are drawn from (``drawn_points``).
+DRAWN_COLUMNS = ("compute", "error", "_imputed")
+
+
+def drawn_points(points: pd.DataFrame) -> pd.DataFrame:
+    """What a fit's figures draw of its ``select_points`` rows (every row, also where the fit takes one per paper)."""
+    return points[[c for c in DRAWN_COLUMNS if c in points.columns]]
+
+
 def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None, *,
-            points: str = DEFAULT_POINTS, today: Mapping[str, float] | None = None) -> FitResults:
+            points: str = DEFAULT_POINTS, today: Mapping[str, float] | None = None,
+            drawn: dict[tuple[str, str], pd.DataFrame] | None = None) -> FitResults:
     """Fit every benchmark × measure in a dataset frame (as written by ``flopmine build``).
 
     ``points`` (``best-per-paper`` or ``all``) chooses the rows of the hardware-burden fits.
     ``today`` overrides the error today (Figure 4) per benchmark, or for all with key ``"*"``;
     otherwise it is each benchmark's best error among all its rows (``state_of_the_art``).
+    ``drawn``, when given, receives each fit's ``drawn_points`` under (benchmark, measure), so that the figures
+    need not select the rows again (0.2 s at 100,000 rows, about ten times that at a million).
     """
     if points not in POINTS_CHOICES:
         raise ValueError(f"points must be one of {', '.join(POINTS_CHOICES)}, not {points!r}")
@@ -720,6 +732,7 @@ def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None, *
     for bench in benchmarks:
         for measure in MEASURES:
             pts, probs = select_points(prepared, bench, measure)
+            shown = drawn_points(pts) if drawn is not None else None
             problems += probs
             if points == "best-per-paper" and measure in PER_PAPER_MEASURES:
                 pts = best_per_paper(pts)
@@ -727,6 +740,8 @@ def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None, *
             problems += probs
             if fitted is not None:
                 fits.append(fitted)
+                if drawn is not None and shown is not None:
+                    drawn[bench, measure] = shown
     sota = states_of_the_art(prepared, benchmarks, given)
     unknown = sorted(set(given) - set(benchmarks) - {ALL_BENCHMARKS})
     if unknown:

@@ -12,7 +12,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from dataclasses import asdict, dataclass, is_dataclass, replace
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +42,7 @@ from .fit import (
     MeasureFits,
     OLSFit,
     Problem,
+    drawn_points,
     fit_all,
     prepare,
     select_points,
@@ -74,6 +75,8 @@ class AnalysisResult:
     other_problems: tuple[Problem, ...] = ()
     #: The simulation was reused from an earlier run's cache (same arguments and code), not run again.
     simulation_reused: bool = False
+    #: (benchmark, measure) → the rows its figures draw (``fit.drawn_points``), kept from the fits; not written.
+    drawn: Mapping[tuple[str, str], pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -153,7 +156,8 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
     """
     if construction not in ex.CONSTRUCTIONS:
         raise ValueError(f"construction must be one of {', '.join(ex.CONSTRUCTIONS)}, not {construction!r}")
-    fits = fit_all(df, registry, points=points, today=today)
+    drawn: dict[tuple[str, str], pd.DataFrame] = {}
+    fits = fit_all(df, registry, points=points, today=today, drawn=drawn if registry is None else None)
     sota = {t.benchmark: t for t in fits.state_of_the_art}
     extrapolations = tuple(ex.extrapolate_all(fits.fits, today=sota, construction=construction))
     conv = None
@@ -183,7 +187,7 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
     return AnalysisResult(fits=fits, extrapolations=extrapolations, conversion=conv, simulation=sim,
                           dataset_rows=len(df), dataset=dataset, implausible=_implausible_table(df),
                           construction=construction, note=note, other_problems=tuple(other_problems),
-                          simulation_reused=reused)
+                          simulation_reused=reused, drawn=drawn)
 
 
 # ---------------------------------------------------------------- JSON
@@ -622,10 +626,12 @@ def _write_report(result: AnalysisResult, df: pd.DataFrame, out: Path, *, figure
             drawing[path] = helpers.submit(_draw_figure, (make, (*args, path), resolution))
 
     if figures:
-        prepared, _ = prepare(df)
+        prepared: pd.DataFrame | None = None
         for f in result.fits.fits:
-            points, _ = select_points(prepared, f.benchmark, f.measure)
-            drawn_from = points[[c for c in ("compute", "error", "_imputed") if c in points.columns]]
+            drawn_from = result.drawn.get((f.benchmark, f.measure))
+            if drawn_from is None:  # a result not made by run_analysis (or with another registry)
+                prepared = prepare(df)[0] if prepared is None else prepared
+                drawn_from = drawn_points(select_points(prepared, f.benchmark, f.measure)[0])
             name = f"{f.benchmark}_{f.measure}"
             want(f"scatter_{name}", fig_dir / f"fit_{name}.png", (drawn_from, f), "scatter_fits", drawn_from, f)
             if f.quantile is not None:

@@ -256,3 +256,19 @@ def test_another_resolution_draws_every_figure_again_at_that_resolution(tmp_path
             assert round(im.info["dpi"][0]) == 300, name
     analyze_to_dir(dataset, tmp_path / "print", sims=0, dpi=300, cache=False, workers=1)
     assert _files(out) == _files(tmp_path / "print")  # the same files as a fresh, serial run at 300 dpi
+
+
+def test_the_rows_kept_from_the_fits_are_the_rows_the_figures_selected_again(tmp_path: Path) -> None:
+    """run_analysis keeps each fit's drawn rows (``fit.drawn_points``) for the figures: the same frame, index and
+    dtypes as selecting them again from the dataset (what write_report did), for both measures and point rules."""
+    from flopmine.analysis.fit import drawn_points, prepare, select_points
+    from flopmine.analysis.report import complete_dataset, run_analysis
+
+    df, _ = complete_dataset(pd.read_csv(_dataset(tmp_path / "dataset.csv")))
+    for points in ("best-per-paper", "all"):
+        result = run_analysis(df, sims=0, points=points)
+        assert set(result.drawn) == {(f.benchmark, f.measure) for f in result.fits.fits} and len(result.drawn) == 4
+        prepared, _ = prepare(df)
+        for (benchmark, measure), kept in result.drawn.items():
+            pd.testing.assert_frame_equal(kept, drawn_points(select_points(prepared, benchmark, measure)[0]))
+            assert input_key(kept) == input_key(drawn_points(select_points(prepared, benchmark, measure)[0]))
