@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings as _warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -711,14 +711,16 @@ def drawn_points(points: pd.DataFrame) -> pd.DataFrame:
 
 def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None, *,
             points: str = DEFAULT_POINTS, today: Mapping[str, float] | None = None,
-            drawn: dict[tuple[str, str], pd.DataFrame] | None = None) -> FitResults:
+            drawn: dict[tuple[str, str], pd.DataFrame] | None = None,
+            on_fit: Callable[[MeasureFits, pd.DataFrame], None] | None = None) -> FitResults:
     """Fit every benchmark × measure in a dataset frame (as written by ``flopmine build``).
 
     ``points`` (``best-per-paper`` or ``all``) chooses the rows of the hardware-burden fits.
     ``today`` overrides the error today (Figure 4) per benchmark, or for all with key ``"*"``;
     otherwise it is each benchmark's best error among all its rows (``state_of_the_art``).
     ``drawn``, when given, receives each fit's ``drawn_points`` under (benchmark, measure), so that the figures
-    need not select the rows again (0.2 s at 100,000 rows, about ten times that at a million).
+    need not select the rows again (0.2 s at 100,000 rows, about ten times that at a million). ``on_fit`` is called
+    with each benchmark × measure's fits and those rows as soon as they are made.
     """
     if points not in POINTS_CHOICES:
         raise ValueError(f"points must be one of {', '.join(POINTS_CHOICES)}, not {points!r}")
@@ -732,7 +734,7 @@ def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None, *
     for bench in benchmarks:
         for measure in MEASURES:
             pts, probs = select_points(prepared, bench, measure)
-            shown = drawn_points(pts) if drawn is not None else None
+            shown = drawn_points(pts) if drawn is not None or on_fit is not None else None
             problems += probs
             if points == "best-per-paper" and measure in PER_PAPER_MEASURES:
                 pts = best_per_paper(pts)
@@ -742,6 +744,8 @@ def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None, *
                 fits.append(fitted)
                 if drawn is not None and shown is not None:
                     drawn[bench, measure] = shown
+                if on_fit is not None and shown is not None:
+                    on_fit(fitted, shown)
     sota = states_of_the_art(prepared, benchmarks, given)
     unknown = sorted(set(given) - set(benchmarks) - {ALL_BENCHMARKS})
     if unknown:

@@ -143,7 +143,8 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
                  registry: Mapping[str, Benchmark] | None = None, progress: Progress | None = None,
                  points: str = DEFAULT_POINTS, today: Mapping[str, float] | None = None,
                  construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "",
-                 simulation_cache: Path | None = None, simulation_store: Path | None = None) -> AnalysisResult:
+                 simulation_cache: Path | None = None, simulation_store: Path | None = None,
+                 on_fit: Callable[[MeasureFits, pd.DataFrame], None] | None = None) -> AnalysisResult:
     """Fit every benchmark × measure, extrapolate (Figure 4), refit Figure 7 and run the simulation.
 
     ``sims = 0`` skips the simulation, and so does a dataset from which nothing could be fitted.
@@ -152,12 +153,14 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
     compute is obtained (``line``, the seed's, or ``best-point``; see ``extrapolate``). With
     ``simulation_cache`` (a file) the simulation is reused from it when an earlier run stored the same one
     (``simulate.cached_simulate``: it depends on its arguments and code only, never on the dataset), or from the
-    directory ``simulation_store`` shared by the runs of a home.
+    directory ``simulation_store`` shared by the runs of a home. ``on_fit`` is called with each benchmark × measure's
+    fits and the rows its figures draw as soon as they are made (analyze hands the figures to its helpers).
     """
     if construction not in ex.CONSTRUCTIONS:
         raise ValueError(f"construction must be one of {', '.join(ex.CONSTRUCTIONS)}, not {construction!r}")
     drawn: dict[tuple[str, str], pd.DataFrame] = {}
-    fits = fit_all(df, registry, points=points, today=today, drawn=drawn if registry is None else None)
+    fits = fit_all(df, registry, points=points, today=today, drawn=drawn if registry is None else None,
+                   on_fit=on_fit if registry is None else None)  # the figures select with the default registry
     sota = {t.benchmark: t for t in fits.state_of_the_art}
     extrapolations = tuple(ex.extrapolate_all(fits.fits, today=sota, construction=construction))
     conv = None
@@ -599,31 +602,64 @@ def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, 
         return _write_report(result, df, Path(out_dir), figures=figures, cache=cache, dpi=dpi, helpers=helpers)[1]
 
 
+class _Figures:
+    """The figures handed to the helpers, by path: each drawn once, unless the one on disk is fresh (``cache``).
+
+    analyze hands a fit's figures over as soon as the fit is made (``fitted``, called by ``fit_all``), so the helpers
+    draw while the other benchmarks are fitted; ``_write_report`` then finds them here.
+    """
+
+    def __init__(self, fig_dir: Path, *, cache: bool, dpi: int | None, helpers: Helpers) -> None:
+        from . import figcache
+
+        self.fig_dir, self.helpers, self._key = fig_dir, helpers, figcache.input_key
+        self.known = figcache.FigureCache(fig_dir) if cache else None
+        self.resolution = figcache.DEFAULT_DPI if dpi is None else int(dpi)
+        self.submitted: dict[Path, tuple[str, Future[Path | None] | None]] = {}
+
+    def of_fit(self, f: MeasureFits) -> list[tuple[str, Path, str]]:
+        """A fit's figures: (report key, path, figure function)."""
+        name = f"{f.benchmark}_{f.measure}"
+        scatter = [(f"scatter_{name}", self.fig_dir / f"fit_{name}.png", "scatter_fits")]
+        if f.quantile is None:
+            return scatter
+        return [*scatter, (f"quantile_{name}", self.fig_dir / f"quantile_{name}.png", "mean_vs_quantile")]
+
+    def submit(self, path: Path, key_parts: tuple[object, ...], make: str,
+               *args: object) -> tuple[str, Future[Path | None] | None]:
+        """The figure's input key and its drawing (None: the figure on disk is fresh), handed over once."""
+        if path not in self.submitted:
+            key = self._key(path.name, self.resolution, *key_parts) if self.known is not None else ""
+            fresh = self.known is not None and self.known.fresh(path, key)  # matplotlib only where one is drawn
+            self.submitted[path] = key, None if fresh else self.helpers.submit(
+                _draw_figure, (make, (*args, path), self.resolution))
+        return self.submitted[path]
+
+    def fitted(self, f: MeasureFits, shown: pd.DataFrame) -> None:
+        for _, path, make in self.of_fit(f):
+            self.submit(path, (shown, f), make, shown, f)
+
+
 def _write_report(result: AnalysisResult, df: pd.DataFrame, out: Path, *, figures: bool, cache: bool,
-                  dpi: int | None, helpers: Helpers,
-                  simulation: Future[tuple[SimulationResult, bool]] | None = None) -> tuple[AnalysisResult, list[Path]]:
+                  dpi: int | None, helpers: Helpers, simulation: Future[tuple[SimulationResult, bool]] | None = None,
+                  drawing: _Figures | None = None) -> tuple[AnalysisResult, list[Path]]:
     """``write_report`` with its figures drawn by ``helpers``; the result as written and the files.
+
+    ``drawing``: the figures already handed to the helpers while the fits were made (``_Figures.fitted``).
 
     ``simulation``: the simulation still being computed (by a helper), to wait for only once every other figure has
     been handed to the helpers; ``result`` then takes it (``simulation_reused`` included) before anything is written.
     """
-    from . import figcache
-
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     made: dict[str, str] = {}
     fig_dir = out / "figures"
-    known = figcache.FigureCache(fig_dir) if figures and cache else None
-    resolution = figcache.DEFAULT_DPI if dpi is None else int(dpi)
-    # (report key, path, input key, figure function, its arguments), in the report's order
-    wanted: list[tuple[str, Path, str, str, tuple[object, ...]]] = []
-    drawing: dict[Path, Future[Path | None]] = {}
+    figs = drawing if drawing is not None else _Figures(fig_dir, cache=cache and figures, dpi=dpi, helpers=helpers)
+    # (report key, path, input key, the figure being drawn: None when the one on disk is fresh), in the report's order
+    wanted: list[tuple[str, Path, str, Future[Path | None] | None]] = []
 
     def want(name: str, path: Path, key_parts: tuple[object, ...], make: str, *args: object) -> None:
-        key = figcache.input_key(path.name, resolution, *key_parts) if known is not None else ""
-        wanted.append((name, path, key, make, (*args, path)))
-        if known is None or not known.fresh(path, key):  # matplotlib is imported only where a figure is drawn
-            drawing[path] = helpers.submit(_draw_figure, (make, (*args, path), resolution))
+        wanted.append((name, path, *figs.submit(path, key_parts, make, *args)))
 
     if figures:
         prepared: pd.DataFrame | None = None
@@ -632,11 +668,8 @@ def _write_report(result: AnalysisResult, df: pd.DataFrame, out: Path, *, figure
             if drawn_from is None:  # a result not made by run_analysis (or with another registry)
                 prepared = prepare(df)[0] if prepared is None else prepared
                 drawn_from = drawn_points(select_points(prepared, f.benchmark, f.measure)[0])
-            name = f"{f.benchmark}_{f.measure}"
-            want(f"scatter_{name}", fig_dir / f"fit_{name}.png", (drawn_from, f), "scatter_fits", drawn_from, f)
-            if f.quantile is not None:
-                want(f"quantile_{name}", fig_dir / f"quantile_{name}.png", (drawn_from, f), "mean_vs_quantile",
-                     drawn_from, f)
+            for name, path, make in figs.of_fit(f):
+                want(name, path, (drawn_from, f), make, drawn_from, f)
         if result.conversion is not None and {"params", "gflops_per_pass"} <= set(df.columns):
             sizes = pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce") for c in ("params", "gflops_per_pass")})
             conv = result.conversion
@@ -647,14 +680,14 @@ def _write_report(result: AnalysisResult, df: pd.DataFrame, out: Path, *, figure
     if figures and result.simulation is not None:
         sim = result.simulation
         want("simulation", fig_dir / "simulation.png", (replace(sim, seconds=0.0),), "simulation", sim)
-    for name, path, key, _, _ in wanted:
-        got = drawing[path].result() if path in drawing else path
+    for name, path, key, future in wanted:
+        got = future.result() if future is not None else path
         if got is not None:
             made[name] = _rel(got, out)
-            if known is not None and path in drawing:
-                known.record(got, key)
-    if known is not None:
-        known.save()
+            if figs.known is not None and future is not None:
+                figs.known.record(got, key)
+    if figs.known is not None:
+        figs.known.save()
     written += [out / v for v in made.values()]
     payload = results_to_json(result)
     payload["figures"] = made
@@ -722,16 +755,18 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
         if sims > 0 and helpers.pooled:  # started before the fits are known: it needs none of them
             simulation = helpers.submit(_simulation, out, sims, seed, cache, simulation_store)
         df, input_warnings = complete_dataset(raw, hardware_basis)
+        drawing = _Figures(out / "figures", cache=cache, dpi=dpi, helpers=helpers) if figures else None
         result = run_analysis(df, sims=0 if helpers.pooled else sims, seed=seed, dataset=str(dataset),
                               progress=progress, points=points, today=today, construction=construction, note=note,
                               simulation_cache=out / SIMULATION_CACHE if cache else None,
-                              simulation_store=simulation_store if cache else None)
+                              simulation_store=simulation_store if cache else None,
+                              on_fit=drawing.fitted if drawing is not None else None)
         result = replace(result, input_warnings=tuple(input_warnings))
         if simulation is not None and not result.fits.fits:  # nothing fitted: no simulation (as run_analysis)
             simulation.cancel()
             simulation = None
         result, paths = _write_report(result, df, out, figures=figures, cache=cache, dpi=dpi, helpers=helpers,
-                                      simulation=simulation)
+                                      simulation=simulation, drawing=drawing)
     return AnalyzeOutput(result=result, paths=tuple(paths))
 
 

@@ -230,7 +230,7 @@ def test_the_console_says_when_the_simulation_was_reused(tmp_path: Path, capsys:
     from tests.support.cli import run_cli
 
     dataset, out = _dataset(tmp_path / "dataset.csv"), tmp_path / "report"
-    argv = ["analyze", "--dataset", str(dataset), "--out", str(out), "--sims", "5"]
+    argv = ["--home", str(tmp_path / "home"), "analyze", "--dataset", str(dataset), "--out", str(out), "--sims", "5"]
     lines = []
     for extra in ([], [], ["--fresh"]):
         code, text = run_cli([*argv, *extra], capsys)
