@@ -58,6 +58,29 @@ _DELTA = re.compile(r"(?:\bby|\bof|\bgains?|\bimproves?|\+|∆|Δ)\s*(?:about|ar
 # error is below 80%", "training loss") says nothing about the number.
 _SCHEDULE_TOTAL = re.compile(r"\b(?:for|total of|trained|train|training(?!\s+(?:error|loss|set|data|curves?|"
                              r"images|accuracy|samples|examples)\b))\b")
+# "we train for 8 epochs (after 5 epochs, we begin to halve the learning rate)": a schedule keyword governs the
+# quantity right after it. A keyword before an earlier complete quantity ("for 8 epochs") is that quantity's, unless
+# only a conjunction stands between them ("divided at 30 epochs and 60 epochs": one list of decay points).
+_QUANTITY = re.compile(r"\d[\d,.]*\s?[kKmM]?\s?-?\s?(?:epochs?|iterations?|iters?|steps?|updates?)\b", re.I)
+_LIST_JOIN = re.compile(r"[\s,;]*(?:(?:and|or|then)\s+)?(?:at\s+)?$", re.I)
+
+
+def own_clause(clause: str) -> str:
+    """The part of ``clause`` (the text before a number) whose keywords speak of that number: after the last
+    complete quantity in it, unless the two are one list.
+
+    >>> own_clause("we train for 8 epochs (after "), own_clause("divided by 10 at 30 epochs and ")
+    (' (after ', 'divided by 10 at 30 epochs and ')
+    """
+    last = max(_QUANTITY.finditer(clause), key=lambda q: q.end(), default=None)
+    if last is None or _LIST_JOIN.fullmatch(clause, last.end()):
+        return clause
+    return clause[last.end():]
+
+
+# "train for an additional 250k steps", "fine-tune for another 300 epochs", "an extra 10k iterations": what is
+# added to a run, not its length.
+_INCREMENT = re.compile(r"\b(?:additional|extra|another|further)\s+$", re.I)
 _NUMBER_RUN = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}$")
 _ABLATION = re.compile(r"\bablation|\bw/o\b|without\b|remov", re.I)
 _RANGE_BEFORE = re.compile(r"\d\s?(?:–|—|-|to|or|and)\s?$")
@@ -218,7 +241,7 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         lead = doc_text[max(s, m.start - 12):m.start].lower()
         # The keyword nearest before the number decides: "divide it by 10 at 32k and 48k iterations,
         # and terminate training at 64k iterations" → 32k, 48k are schedule steps, 64k the total.
-        clause = doc_text[max(s, m.num_start - 70):m.num_start]
+        clause = own_clause(doc_text[max(s, m.num_start - 70):m.num_start])
         last_lr = max((x.end() for x in _LR.finditer(clause)), default=-1)
         last_end = max((x.end() for x in _END.finditer(clause)), default=-1)
         last_for = max((x.end() for x in _SCHEDULE_TOTAL.finditer(clause)), default=-1)
@@ -246,6 +269,9 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
             tags.append("pretrain")
     if re.search(r"\bfrom\s*$", doc_text[max(s, m.num_start - 8):m.num_start], re.I):
         tags.append("from_value")  # "from 84 hours to 9.5": the old value, the new one follows
+    if field in ("epochs", "training_steps", "training_time_hours") \
+            and _INCREMENT.search(doc_text[max(s, m.num_start - 24):m.num_start]):
+        tags.append("delta")  # "had to train for an additional 250k steps": an increment, not the run's length
     if field in ("epochs", "training_steps") and re.match(r"(?i)(?:one|a single)\b", m.raw):
         tags.append("one_epoch")  # "one epoch is one pass over the data": a definition, not a schedule
     if field in METRIC_FIELDS and _DELTA.search(doc_text[max(s, m.num_start - 25):m.num_start]):
@@ -291,6 +317,31 @@ def corpus_hours(text: str, num_start: int, end: int) -> bool:
     glued = bool(re.match(r"\d+(?:\.\d+)?\s?h\b", text[num_start:end]))
     return (glued and bool(_CORPUS_NAME_BEFORE.search(text[max(0, num_start - 40):num_start]))) \
         or bool(_CORPUS_HOURS_AFTER.match(text[end:end + 50]))
+
+
+# "prev. best 89.6a 82.3b 78.0c … 55.4h / 54.5i": scores of a results row with superscript citation letters glued to
+# them. A letter that reads as a unit ("55.4h") is the row's eighth reference, not hours, when other scores
+# nearby carry letters that no duration takes.
+_LETTER_MARK = re.compile(r"(?<![\w.])\d+\.\d+([a-z])(?![\w.])")
+_DURATION_LETTERS = frozenset("hdmsw")
+DEFAULT_LETTER_MARKS = 2  # other scores with a citation letter that make a row of marks
+_LETTER_REACH = 60  # characters either side searched for them
+
+
+def citation_letter(text: str, num_start: int, end: int) -> bool:
+    """Whether a duration at ``text[num_start:end]`` is a score with a citation letter glued to it.
+
+    >>> t = "prev. best 89.6a 82.3b 78.0c 64.5f / 64.2g 55.4h / 54.5i 49.2j. Training takes 14.5h in all."
+    >>> at = t.find("55.4"); citation_letter(t, at, at + 5)
+    True
+    >>> t = "EfficientNet-B5 83.7 42.9h 84.0 15.2h"; at = t.find("42.9"); citation_letter(t, at, at + 5)
+    False
+    """
+    if not re.fullmatch(r"\d+\.\d+[a-z]", text[num_start:end]):
+        return False
+    window = text[max(0, num_start - _LETTER_REACH):min(len(text), end + _LETTER_REACH)]
+    marks = [m for m in _LETTER_MARK.finditer(window) if m.group(1) not in _DURATION_LETTERS]
+    return len(marks) >= DEFAULT_LETTER_MARKS
 
 
 # "8 16GB V100 GPUs", "on 256× NVIDIA A100 40GB GPUs": a memory size between the count and the device word;
@@ -410,7 +461,8 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
     out: list[tuple[Candidate, float, Evidence, int]] = []
     body_height: float | None = None  # median char height of the page, computed on first need
     for m in [*eng.matches(clean), *device_products(clean)]:
-        if m.rule.field == "training_time_hours" and corpus_hours(clean, m.num_start, m.end):
+        if m.rule.field == "training_time_hours" and (corpus_hours(clean, m.num_start, m.end)
+                                                       or citation_letter(clean, m.num_start, m.end)):
             continue
         if m.rule.field == "hardware_count" and device_spec_number(clean, m.num_start, m.num_end):
             continue
