@@ -49,6 +49,26 @@ _PER_AFTER = re.compile(r"\s*(?:per|for each|each|an?|/)\s*(?:\d[\d,.]*\s?[kK]?\
 # for 24k iterations": the schedule of a fine-tuning stage, which a paper that pre-trains reports beside its
 # pre-training run.
 _FINE_TUNE_BEFORE = re.compile(r"\bfine-?\s?tun\w*\b[^.;]{0,80}$", re.I)
+# "C Finetuning Hyperparameters", "fine-tuning config ImageNet-1K" over a table of settings, "Pre-training
+# Hyperparameters": a heading that names the stage whose settings follow it. An epoch or step count under a
+# fine-tuning heading is that stage's schedule, whatever its own sentence says.
+_STAGE_HEADING = re.compile(r"\b(?:(pre)-?\s?train\w*|\(pre-?\)\s?train\w*|fine-?\s?tun\w*)\s+(?:config\w*|settings?|"
+                            r"hyper-?\s?parameters?|recipes?)\b", re.I)
+DEFAULT_STAGE_REACH = 1200  # characters before a number searched for the heading of its stage
+
+
+def under_fine_tuning_heading(text: str, num_start: int, reach: int = DEFAULT_STAGE_REACH) -> bool:
+    """Whether the last stage heading within ``reach`` characters before ``text[num_start]`` names fine-tuning.
+
+    >>> t = "pre-training config ImageNet-22K\\ntraining epochs 90\\nfine-tuning config ImageNet-1K\\ntraining epochs 30"
+    >>> under_fine_tuning_heading(t, t.find("90")), under_fine_tuning_heading(t, t.find("30"))
+    (False, True)
+    """
+    last = max(_STAGE_HEADING.finditer(text, max(0, num_start - reach), num_start), key=lambda h: h.start(),
+               default=None)
+    return last is not None and last.group(1) is None and not last.group(0).lower().startswith("(pre")
+
+
 _END = re.compile(r"\b(?:terminat\w*|stop\w*|end\w*|finish\w*|total|overall|in all)\b", re.I)
 _INFER = re.compile(r"\b(?:ms|msec|fps|per image|inference|test[- ]time|testing|latency|timings?|fine-?tun\w*|"
                     r"speed|throughput|measured)\b", re.I)
@@ -78,9 +98,6 @@ def own_clause(clause: str) -> str:
     return clause[last.end():]
 
 
-# "train for an additional 250k steps", "fine-tune for another 300 epochs", "an extra 10k iterations": what is
-# added to a run, not its length.
-_INCREMENT = re.compile(r"\b(?:additional|extra|another|further)\s+$", re.I)
 _NUMBER_RUN = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}$")
 _ABLATION = re.compile(r"\bablation|\bw/o\b|without\b|remov", re.I)
 _RANGE_BEFORE = re.compile(r"\d\s?(?:–|—|-|to|or|and)\s?$")
@@ -256,7 +273,7 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
             tags.append("warmup")
         if _PER_BEFORE.search(doc_text[max(s, m.num_start - 8):m.num_start]):
             tags.append("per_unit")
-        if _FINE_TUNE_BEFORE.search(doc_text[s:m.num_start]):
+        if _FINE_TUNE_BEFORE.search(doc_text[s:m.num_start]) or under_fine_tuning_heading(doc_text, m.num_start):
             tags.append("fine_tune")
     if field == "hardware_count":
         tags.extend(["device_product"] if m.rule.id == PRODUCT_RULE.id else _count_tags(doc_text, m))
@@ -269,9 +286,6 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
             tags.append("pretrain")
     if re.search(r"\bfrom\s*$", doc_text[max(s, m.num_start - 8):m.num_start], re.I):
         tags.append("from_value")  # "from 84 hours to 9.5": the old value, the new one follows
-    if field in ("epochs", "training_steps", "training_time_hours") \
-            and _INCREMENT.search(doc_text[max(s, m.num_start - 24):m.num_start]):
-        tags.append("delta")  # "had to train for an additional 250k steps": an increment, not the run's length
     if field in ("epochs", "training_steps") and re.match(r"(?i)(?:one|a single)\b", m.raw):
         tags.append("one_epoch")  # "one epoch is one pass over the data": a definition, not a schedule
     if field in METRIC_FIELDS and _DELTA.search(doc_text[max(s, m.num_start - 25):m.num_start]):
