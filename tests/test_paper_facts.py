@@ -214,3 +214,22 @@ def test_a_schedule_under_a_fine_tuning_heading_is_tagged_as_fine_tuning() -> No
     assert "fine_tune" in prose[30.0] and "fine_tune" not in prose[90.0]
     page = "C Finetuning Hyperparameters\nWe finetune for 10 epochs on each GLUE task with batch size 32."
     assert all("fine_tune" in t for t in _tags([page], "epochs", 10.0))
+
+
+def test_cloud_or_cpu_instances_of_a_named_device_are_a_device_count() -> None:
+    # "on 64 Intel KNL instances", "on 16 AWS p3 instances": a cluster counted in instances of a named machine;
+    # "a list of 600 instances" (data) names no machine and counts nothing
+    text = "We train the models for 90 epochs on 64 Intel KNL instances using Intel Caffe."
+    assert {c.value for c, _ in _found([text], "hardware_count")} == {64.0}
+    text = "This gives a list of 600 instances with masks and category scores, and 80 object instances per image."
+    assert not _found([text], "hardware_count")
+
+
+def test_the_last_epochs_of_a_run_are_a_segment_not_the_total() -> None:
+    # "turn off mixup augmentation for the last 30 epochs": a segment at the run's end, as "the first 4 epochs of
+    # warmup" is one at its start
+    text = "All models are trained for 300 epochs. We turn off mixup augmentation for the last 30 epochs."
+    last = [ev for c, ev in _found([text], "epochs") if c.value == 30.0 and not c.rule.startswith("table.")]
+    assert last and all(ev.lr_schedule and "schedule_total" not in ev.tags for ev in last)
+    total = [ev for c, ev in _found([text], "epochs") if c.value == 300.0]
+    assert total and all("schedule_total" in ev.tags and not ev.lr_schedule for ev in total)

@@ -33,8 +33,9 @@ DEFAULT_PRETRAIN_MENTIONS = 5  # a paper "pre-trains" when it says so this often
 _PRETRAIN = re.compile(r"\bpre-?train", re.I)
 _PRETRAIN_FIELDS = frozenset({"hardware_count", "training_time_hours"})
 _TRAIN = re.compile(r"\b(?:train\w*|took|takes|taking|pre-?train\w*|converge\w*|learn\w*|run|ran)\b", re.I)
-_LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm[- ]?up|anneal|lowered|schedule|\bfirst\b|\buntil\b",
-                 re.I)
+# "… for the first 4 epochs", "turn off mixup for the last 30 epochs": a segment at the start or end of the run
+_LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm[- ]?up|anneal|lowered|schedule|\bfirst\b|\blast\b|"
+                 r"\buntil\b", re.I)
 # "a warmup of 5 epochs", "warm-up for 40 epochs", "5 epochs warm-up", "a 20-epoch linear warmup": the length of
 # the warm-up phase, a segment of the schedule, not its total.
 _WARMUP_BEFORE = re.compile(r"warm[- ]?up\w*\W+(?:\[[\d,\s]+\]\s*)?(?:(?:of|for|is|lasts?|over|during|in|to|the|"
