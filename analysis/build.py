@@ -593,10 +593,11 @@ def own_model_marks(models: pd.Series) -> np.ndarray:
 
 def _own_marks(names: pa.Array) -> np.ndarray:
     """``own_model_marks`` of each text (none missing)."""
-    can = pc.or_(pc.match_substring_regex(names, "ours|our model|proposed", ignore_case=True),
-                 pc.invert(pc.string_is_ascii(names))).to_numpy(zero_copy_only=False)
-    marks = np.zeros(len(names), bool)
-    for i, name in zip(np.flatnonzero(can).tolist(), pc.filter(names, pa.array(can)).to_pylist(), strict=True):
+    # ASCII names by Arrow's regex (RE2: on ASCII text its \b and case folding are Python's); the others by
+    # Python's, whose IGNORECASE folds a few non-ASCII letters, such as the long s, onto ASCII ones
+    marks = pc.match_substring_regex(names, _OURS.pattern, ignore_case=True).to_numpy(zero_copy_only=False)
+    other = ~pc.string_is_ascii(names).to_numpy(zero_copy_only=False)
+    for i, name in zip(np.flatnonzero(other).tolist(), pc.filter(names, pa.array(other)).to_pylist(), strict=True):
         marks[i] = bool(name and _OURS.search(name))
     return marks
 
@@ -831,13 +832,14 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     year_of, month_of, bad_of = np.full(len(ids), np.nan), np.full(len(ids), np.nan), np.zeros(len(ids), bool)
     id_warnings: list[str] = []
     # plain new-style ids (parse_id accepts every one of them) at a time; anything else through parse_id
-    id_text = pd.Series(k.aid_names.take(pa.array(ids.astype("int64"))).to_pylist(), dtype=object)
-    plain = id_text.str.fullmatch(_PLAIN_NEW_ID).fillna(False).to_numpy(bool)
-    yy = id_text[plain].str.slice(0, 2).astype("int64").to_numpy()
+    id_text = k.aid_names.take(pa.array(ids.astype("int64")))
+    plain = pc.match_substring_regex(id_text, f"^(?:{_PLAIN_NEW_ID})$").to_numpy(zero_copy_only=False)
+    plain_text = id_text.filter(pa.array(plain))
+    yy = pc.utf8_slice_codeunits(plain_text, 0, 2).cast(pa.int64()).to_numpy()
     year_of[plain] = np.where(yy >= 91, 1900 + yy, 2000 + yy)
-    month_of[plain] = id_text[plain].str.slice(2, 4).astype("int64").to_numpy()
+    month_of[plain] = pc.utf8_slice_codeunits(plain_text, 2, 4).cast(pa.int64()).to_numpy()
     for i in np.flatnonzero(~plain).tolist():
-        aid = id_text[i]
+        aid = id_text[i].as_py()
         try:
             year_of[i], month_of[i] = parse_id(aid).year_month
         except InvalidIdError:
@@ -948,7 +950,7 @@ def _unjoined_reasons(k: _Keys, compute: np.ndarray, no_bench: int, no_model: in
 
 def _unjoined_table(facts: pd.DataFrame, reason: np.ndarray, rows: pd.DataFrame) -> pd.DataFrame:
     """The facts with a reason, as unjoined.csv's columns; ``detail`` names the paper's row models."""
-    lost = facts[reason != ""]
+    lost = facts[reason != ""] if (reason != "").any() else facts.iloc[:0]
     if lost.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in UNJOINED_COLUMNS})
     names = rows.assign(model=rows["model"].where(rows["model"] != "", "(unnamed)")).groupby(

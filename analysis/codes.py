@@ -8,6 +8,7 @@ Text comes back only for the output columns, by taking from each column's distin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -67,15 +68,20 @@ def first_appearance(codes: np.ndarray) -> np.ndarray:
 def tuple_codes(*columns: np.ndarray) -> np.ndarray:
     """One int64 code per row of several integer columns: equal rows ↔ equal codes, numbered in order of first
     appearance (what ``DataFrame.groupby(columns, sort=False).ngroup()`` numbers). Each column is folded in
-    through a hash factorisation, so the intermediate numbers stay below rows × (largest value + 2).
+    as one mixed-radix number, factorised once (column by column when the numbers would overflow).
 
     >>> tuple_codes(np.array([5, 5, 7, 5]), np.array([1, 2, 1, 1])).tolist()
     [0, 1, 2, 0]
     """
-    code = pd.factorize(np.asarray(columns[0], dtype="int64"))[0].astype("int64")
-    for column in columns[1:]:
-        c = np.asarray(column, dtype="int64")
-        width = int(c.max(initial=-1)) + 2  # values from -1 (none) up
+    cols = [np.asarray(c, dtype="int64") for c in columns]
+    widths = [int(c.max(initial=-1)) + 2 for c in cols]  # values from -1 (none) up
+    if math.prod(widths) < 2**62:  # one number per row, factorised once
+        combined = cols[0] + 1
+        for c, width in zip(cols[1:], widths[1:], strict=True):
+            combined = combined * width + (c + 1)
+        return pd.factorize(combined)[0].astype("int64")
+    code = pd.factorize(cols[0])[0].astype("int64")
+    for c, width in zip(cols[1:], widths[1:], strict=True):
         code = pd.factorize(code * width + (c + 1))[0].astype("int64")
     return code
 
