@@ -665,6 +665,16 @@ class _Keys:
     fld: np.ndarray
     field_names: list[str]
     ours: np.ndarray  # the model as written carries an own-model mark
+    pair: np.ndarray  # (paper, normalised model)
+    n_pairs: int
+
+    def row_key(self, pair: np.ndarray, bench: np.ndarray) -> np.ndarray:
+        """(paper, normalised model, benchmark) as one number below ``n_row_keys`` (-1 when ``pair`` is -1)."""
+        return np.where(pair >= 0, pair * len(self.bench_names) + bench, -1)
+
+    @property
+    def n_row_keys(self) -> int:
+        return self.n_pairs * len(self.bench_names)
 
     @classmethod
     def of(cls, f: pd.DataFrame) -> _Keys:
@@ -673,9 +683,11 @@ class _Keys:
         field_names, fld = codes.encode(f["field"])
         model_names, model = codes.encode(f["model"])
         nm_names, nm_of_model = codes.encode(_normalised(model_names))
-        return cls(aid=aid, aid_names=aid_names, bench=bench, bench_names=bench_names, nm=nm_of_model[model],
-                   nm_names=nm_names, model=model, model_names=model_names, fld=fld,
-                   field_names=field_names.to_pylist(), ours=_own_marks(model_names)[model])
+        nm = nm_of_model[model]
+        pair = codes.tuple_codes(aid, nm)
+        return cls(aid=aid, aid_names=aid_names, bench=bench, bench_names=bench_names, nm=nm, nm_names=nm_names,
+                   model=model, model_names=model_names, fld=fld, field_names=field_names.to_pylist(),
+                   ours=_own_marks(model_names)[model], pair=pair, n_pairs=int(pair.max(initial=-1)) + 1)
 
 
 def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mapping[str, str]
@@ -708,16 +720,18 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
         warnings.append(f"benchmark {b!r} is not in the registry: its error uses the first metric present")
 
     # rows, in order of their first metric fact
-    row_of = codes.tuple_codes(k.aid[metric], k.bench[metric], k.nm[metric])
+    row_key = k.row_key(k.pair, k.bench)  # one number per (paper, model, benchmark): rows are found by it
+    row_of = codes.renumber(row_key[metric], k.n_row_keys)
     first = metric[codes.first_appearance(row_of)]
     n = len(first)
-    r_aid, r_bench, r_nm = k.aid[first], k.bench[first], k.nm[first]
+    r_aid, r_bench, r_pair = k.aid[first], k.bench[first], k.pair[first]
+    rows_by_key = codes.KeyIndex(row_key[first], k.n_row_keys)
     r_model = _strip(k.model_names, _is_arrow_text(f["model"])).take(pa.array(k.model[first]))
 
     # the paper's own model: its only model, else its only "(ours)" model (-1: none, or no metric row at all)
-    pair_of = codes.tuple_codes(k.aid[metric], k.nm[metric])
+    pair_of = codes.renumber(k.pair[metric], k.n_pairs)
     pair_first = metric[codes.first_appearance(pair_of)]
-    p_aid, p_nm = k.aid[pair_first], k.nm[pair_first]
+    p_aid, p_pair = k.aid[pair_first], k.pair[pair_first]
     p_ours = np.zeros(len(pair_first), bool)
     p_ours[pair_of[k.ours[metric]]] = True
     n_papers = len(k.aid_names)
@@ -725,9 +739,9 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     n_own = np.bincount(p_aid[p_ours], minlength=n_papers)
     target = np.full(n_papers, -1, dtype="int64")
     own = p_ours & (n_own[p_aid] == 1)
-    target[p_aid[own]] = p_nm[own]
+    target[p_aid[own]] = p_pair[own]
     only = n_models[p_aid] == 1
-    target[p_aid[only]] = p_nm[only]
+    target[p_aid[only]] = p_pair[only]  # the target model as its (paper, model) pair
 
     # winners: a key's newest, latest-decided fact
     version = f["version"].to_numpy("int64")
@@ -737,26 +751,24 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     decision_names, decision = codes.encode(f["decision"])
     rank = np.array([_DECISION_RANK.get(d, 0) for d in decision_names.to_pylist()], dtype="int64")[decision]
     decided = decided_rank[decided_code]
-    compute_group = codes.tuple_codes(k.aid[compute], k.bench[compute], k.nm[compute], k.fld[compute])
+    compute_group = codes.tuple_codes(row_key[compute], k.fld[compute])
     won_compute = _pick_winners(f, compute, compute_group, version, decided, rank)
-    metric_group = codes.tuple_codes(row_of, k.fld[metric])
+    metric_group = codes.tuple_codes(row_of, codes.renumber(k.fld[metric], len(k.field_names)))
     won_metric = _pick_winners(f, metric, metric_group, version, decided, rank)
     w = won_compute.fact
-    w_aid, w_bench, w_nm = k.aid[w], k.bench[w], k.nm[w]
+    w_aid, w_bench, w_nm, w_pair = k.aid[w], k.bench[w], k.nm[w], k.pair[w]
 
     # compute facts attached by the join rule: the model's own fact before the paper's, the fact of the row's
     # benchmark before one without a benchmark (prio 0 … 3)
-    row_keys = [r_aid, r_bench, r_nm]
-    model_keys = [r_aid, r_nm]
     named, with_bench = w_nm != no_model, w_bench != no_bench
     w_target = target[w_aid]
     candidates: list[tuple[np.ndarray, np.ndarray, int]] = []  # (winner, row, prio)
-    for sel, nm_of, prio in ((named, w_nm, 0), (~named & (w_target >= 0), w_target, 2)):
+    for sel, pair_of_winner, prio in ((named, w_pair, 0), (~named & (w_target >= 0), w_target, 2)):
         at = np.flatnonzero(sel & with_bench)
-        row = codes.lookup(row_keys, [w_aid[at], w_bench[at], nm_of[at]])
+        row = rows_by_key.find(k.row_key(pair_of_winner[at], w_bench[at]))
         candidates.append((at[row >= 0], row[row >= 0], prio))
         at = np.flatnonzero(sel & ~with_bench)
-        query, row = codes.expand(model_keys, [w_aid[at], nm_of[at]])
+        query, row = codes.expand(r_pair, pair_of_winner[at], k.n_pairs)
         candidates.append((at[query], row, prio + 1))
     cand_winner = np.concatenate([c[0] for c in candidates])
     cand_row = np.concatenate([c[1] for c in candidates])
@@ -768,8 +780,8 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     a_winner, a_row, a_order, a_prio = cand_winner[best], cand_row[best], cand_order[best], cand_prio[best]
     a_fact = w[a_winner]  # attached facts, by row and then field
 
-    reason = _unjoined_reasons(k, compute, no_bench, no_model, no_benchmark, compute_group, a_winner, row_keys,
-                               target)
+    reason = _unjoined_reasons(k, compute, no_bench, no_model, no_benchmark, compute_group, a_winner, rows_by_key,
+                               r_pair, r_aid, target)
     rows = pd.DataFrame({"arxiv_id": k.aid_names.take(pa.array(r_aid)).to_pylist() if reason.any() else [],
                          "model": r_model.to_pylist() if reason.any() else []})
     if (reason == _AMBIGUOUS).any():
@@ -911,8 +923,8 @@ _NO_BENCHMARK, _NO_ROW_FOR_MODEL, _NO_ROW_IN_PAPER, _AMBIGUOUS, _MODEL_FACT_WINS
 
 
 def _unjoined_reasons(k: _Keys, compute: np.ndarray, no_bench: int, no_model: int, no_benchmark: np.ndarray,
-                      compute_group: np.ndarray, attached_winner: np.ndarray, row_keys: list[np.ndarray],
-                      target: np.ndarray) -> np.ndarray:
+                      compute_group: np.ndarray, attached_winner: np.ndarray, rows_by_key: codes.KeyIndex,
+                      row_pairs: np.ndarray, row_papers: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Per fact, why the join rule gives it no row: 0 when it reaches one, else 1 + its index in
     ``UNJOINED_REASONS``.
 
@@ -923,24 +935,21 @@ def _unjoined_reasons(k: _Keys, compute: np.ndarray, no_bench: int, no_model: in
     reason[no_benchmark] = _NO_BENCHMARK
     if not len(compute):
         return reason
-    aid, bench, nm = k.aid[compute], k.bench[compute], k.nm[compute]
-    r_aid, r_bench, r_nm = row_keys
+    aid, bench, nm, pair = k.aid[compute], k.bench[compute], k.nm[compute], k.pair[compute]
     attached = np.zeros(int(compute_group.max(initial=-1)) + 1, bool)
     attached[attached_winner] = True
     used = attached[compute_group]
-    has_bench_row = codes.lookup(row_keys, [aid, bench, nm]) >= 0
-    pairs = codes.tuple_codes(r_aid, r_nm)
-    first_pairs = codes.first_appearance(pairs)
-    has_paper_row = codes.lookup([r_aid[first_pairs], r_nm[first_pairs]], [aid, nm]) >= 0
+    has_bench_row = rows_by_key.find(k.row_key(pair, bench)) >= 0
+    has_paper_row = np.bincount(row_pairs, minlength=k.n_pairs)[pair] > 0
     named = nm != no_model
     any_bench = bench == no_bench
     has_row = np.where(any_bench, has_paper_row, has_bench_row)
     paper_has_rows = np.zeros(len(k.aid_names), bool)
-    paper_has_rows[r_aid] = True
+    paper_has_rows[row_papers] = True
     in_paper = paper_has_rows[aid]
     own = target[aid]
     ambiguous = in_paper & (own < 0)
-    target_row = in_paper & ~ambiguous & (any_bench | (codes.lookup(row_keys, [aid, bench, own]) >= 0))
+    target_row = in_paper & ~ambiguous & (any_bench | (rows_by_key.find(k.row_key(own, bench)) >= 0))
     reason[compute] = np.select(
         [used, named & ~has_row, named, ~in_paper, ambiguous, ~target_row],
         [0, _NO_ROW_FOR_MODEL, _MODEL_FACT_WINS, _NO_ROW_IN_PAPER, _AMBIGUOUS, _NO_ROW_FOR_MODEL],

@@ -9,7 +9,6 @@ Text comes back only for the output columns, by taking from each column's distin
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -65,60 +64,103 @@ def first_appearance(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(codes > seen)
 
 
+def _dense(n_values: int, n_cells: int) -> bool:
+    """Whether codes below ``n_values`` are few enough for a table indexed by code (no hashing): a table a few
+    times the size of the column is cheaper than a hash table of it."""
+    return n_values <= 4 * n_cells + 65_536
+
+
+def renumber(values: np.ndarray, n_values: int) -> np.ndarray:
+    """Codes 0, 1, … numbered in order of first appearance for non-negative integers below ``n_values``: equal
+    values ↔ equal codes. By a table indexed by value when it is small enough (``_dense``), else by hashing.
+
+    >>> renumber(np.array([7, 3, 7, 0]), 8).tolist()
+    [0, 1, 0, 2]
+    """
+    values = np.asarray(values, dtype="int64")
+    if not _dense(n_values, len(values)):
+        return pd.factorize(values)[0].astype("int64")
+    first = np.full(n_values, len(values), dtype="int64")
+    np.minimum.at(first, values, np.arange(len(values)))
+    is_first = first[values] == np.arange(len(values))
+    code = np.full(n_values, -1, dtype="int64")
+    code[values[is_first]] = np.arange(int(is_first.sum()))
+    return code[values]
+
+
 def tuple_codes(*columns: np.ndarray) -> np.ndarray:
     """One int64 code per row of several integer columns: equal rows ↔ equal codes, numbered in order of first
-    appearance (what ``DataFrame.groupby(columns, sort=False).ngroup()`` numbers). Each column is folded in
-    as one mixed-radix number, factorised once (column by column when the numbers would overflow).
+    appearance (what ``DataFrame.groupby(columns, sort=False).ngroup()`` numbers). The columns are folded into
+    one mixed-radix number, renumbered once (column by column when the numbers would overflow).
 
     >>> tuple_codes(np.array([5, 5, 7, 5]), np.array([1, 2, 1, 1])).tolist()
     [0, 1, 2, 0]
     """
     cols = [np.asarray(c, dtype="int64") for c in columns]
-    widths = [int(c.max(initial=-1)) + 2 for c in cols]  # values from -1 (none) up
-    if math.prod(widths) < 2**62:  # one number per row, factorised once
-        combined = cols[0] + 1
-        for c, width in zip(cols[1:], widths[1:], strict=True):
-            combined = combined * width + (c + 1)
-        return pd.factorize(combined)[0].astype("int64")
-    code = pd.factorize(cols[0])[0].astype("int64")
-    for c, width in zip(cols[1:], widths[1:], strict=True):
-        code = pd.factorize(code * width + (c + 1))[0].astype("int64")
+    if not len(cols[0]):
+        return np.zeros(0, dtype="int64")
+    lows = [int(c.min()) for c in cols]
+    widths = [int(c.max()) - low + 1 for c, low in zip(cols, lows, strict=True)]
+    if math.prod(widths) < 2**62:  # one number per row
+        combined = cols[0] - lows[0]
+        for c, low, width in zip(cols[1:], lows[1:], widths[1:], strict=True):
+            combined = combined * width + (c - low)
+        return renumber(combined, math.prod(widths))
+    code = renumber(cols[0] - lows[0], widths[0])
+    for c, low, width in zip(cols[1:], lows[1:], widths[1:], strict=True):
+        code = renumber(code * width + (c - low), int(code.max()) * width + width)
     return code
 
 
-def lookup(keys: Sequence[np.ndarray], queries: Sequence[np.ndarray]) -> np.ndarray:
-    """For each query row (a tuple of integer columns), the position of the equal row among ``keys`` (whose rows
-    are distinct), or -1.
+class KeyIndex:
+    """The position of each of some distinct non-negative integer keys below ``n_values``: ``find`` answers
+    many queries at once, by a table indexed by key when it is small enough, else by hashing.
 
-    >>> lookup([np.array([1, 1, 2]), np.array([0, 1, 0])], [np.array([2, 1, 3]), np.array([0, 1, 0])]).tolist()
-    [2, 1, -1]
+    >>> KeyIndex(np.array([4, 9, 2]), 10).find(np.array([2, 3, 9, -1])).tolist()
+    [2, -1, 1, -1]
     """
-    n = len(keys[0])
-    codes = tuple_codes(*(np.r_[k, q] for k, q in zip(keys, queries, strict=True)))
-    position = np.full(int(codes.max(initial=-1)) + 1, -1, dtype="int64")
-    position[codes[:n]] = np.arange(n)
-    return position[codes[n:]]
+
+    def __init__(self, keys: np.ndarray, n_values: int) -> None:
+        self._n = n_values
+        keys = np.asarray(keys, dtype="int64")
+        if _dense(n_values, len(keys)):
+            self._table: np.ndarray | None = np.full(n_values, -1, dtype="int64")
+            self._table[keys] = np.arange(len(keys))
+            self._index: pd.Index | None = None
+        else:
+            self._table, self._index = None, pd.Index(keys)
+
+    def find(self, queries: np.ndarray) -> np.ndarray:
+        """The position of each query among the keys, -1 for a query that is not a key (or is out of range)."""
+        queries = np.asarray(queries, dtype="int64")
+        valid = (queries >= 0) & (queries < self._n)
+        out = np.full(len(queries), -1, dtype="int64")
+        if self._table is not None:
+            out[valid] = self._table[queries[valid]]
+        elif self._index is not None and len(self._index):
+            out[valid] = self._index.get_indexer(queries[valid])
+        return out
 
 
-def expand(keys: Sequence[np.ndarray], queries: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Every (query, key) pair of equal rows: a one-to-many join. Returns the query positions and the key
-    positions, by query, and keys in their own order within a query.
+def expand(key_codes: np.ndarray, query_codes: np.ndarray, n_values: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (query, key) pair of equal codes (below ``n_values``; a negative query matches nothing): a one-to-many
+    join. Returns the query positions and the key positions, by query, and keys in their own order within a query.
 
-    >>> q, k = expand([np.array([1, 2, 1])], [np.array([1, 3, 2])])
+    >>> q, k = expand(np.array([1, 2, 1]), np.array([1, 3, 2, -1]), 4)
     >>> q.tolist(), k.tolist()
     ([0, 0, 2], [0, 2, 1])
     """
-    n = len(keys[0])
-    codes = tuple_codes(*(np.r_[k, q] for k, q in zip(keys, queries, strict=True)))
-    key_codes, query_codes = codes[:n], codes[n:]
+    key_codes = np.asarray(key_codes, dtype="int64")
+    query_codes = np.asarray(query_codes, dtype="int64")
     by_code = np.argsort(key_codes, kind="stable")
-    count = np.bincount(key_codes, minlength=int(codes.max(initial=-1)) + 1)
+    count = np.bincount(key_codes, minlength=n_values)
     start = np.r_[0, np.cumsum(count)[:-1]]
-    per_query = count[query_codes]
+    valid = query_codes >= 0
+    per_query = np.where(valid, count[np.where(valid, query_codes, 0)], 0)
     query = np.repeat(np.arange(len(query_codes)), per_query)
     # each pair's rank within its query: 0, 1, … per query
     offsets = np.arange(len(query)) - np.repeat(np.cumsum(per_query) - per_query, per_query)
-    return query, by_code[np.repeat(start[query_codes], per_query) + offsets]
+    return query, by_code[np.repeat(start[np.where(valid, query_codes, 0)], per_query) + offsets]
 
 
 def _spread(rows: np.ndarray, cells: pa.Array, n_rows: int) -> pa.Array:

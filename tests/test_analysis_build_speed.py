@@ -229,7 +229,7 @@ small_ints = st.lists(st.integers(-1, 4), max_size=30)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(-1, 3), st.integers(0, 2), st.integers(-1, 1)), max_size=40))
+@given(st.lists(st.tuples(st.integers(-1, 3), st.integers(0, 2), st.sampled_from([-1, 1, 2**40, 2**61])), max_size=40))
 def test_tuple_codes_number_equal_rows_as_groupby_does(rows: list[tuple[int, int, int]]) -> None:
     columns = [np.array([r[i] for r in rows], dtype="int64") for i in range(3)]
     expected = pd.DataFrame({"a": columns[0], "b": columns[1], "c": columns[2]}).groupby(
@@ -241,18 +241,25 @@ def test_tuple_codes_number_equal_rows_as_groupby_does(rows: list[tuple[int, int
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(-1, 3), st.integers(0, 3)), max_size=20),
-       st.lists(st.tuples(st.integers(-1, 3), st.integers(0, 3)), max_size=20))
-def test_lookup_and_expand_are_the_plain_joins(keys: list[tuple[int, int]], queries: list[tuple[int, int]]) -> None:
-    def cols(pairs: list[tuple[int, int]]) -> list[np.ndarray]:
-        return [np.array([p[i] for p in pairs], dtype="int64") for i in range(2)]
-
-    pairs, kept_keys = codes.expand(cols(keys), cols(queries))
-    assert list(zip(pairs.tolist(), kept_keys.tolist(), strict=True)) == [
-        (q, k) for q, query in enumerate(queries) for k, key in enumerate(keys) if key == query]
+@given(st.lists(st.integers(0, 9), max_size=25), st.lists(st.integers(-1, 11), max_size=25), st.booleans())
+def test_key_index_and_expand_are_the_plain_joins(keys: list[int], queries: list[int], small: bool) -> None:
+    """By a table indexed by key (``small``) or by hashing, the same answers as a dictionary and a double loop."""
+    n_values = 10 if small else 10**9  # 10**9 forces the hash table
     distinct = list(dict.fromkeys(keys))
-    assert codes.lookup(cols(distinct), cols(queries)).tolist() == [
-        distinct.index(q) if q in distinct else -1 for q in queries]
+    got = codes.KeyIndex(np.array(distinct, dtype="int64"), n_values).find(np.array(queries, dtype="int64"))
+    assert got.tolist() == [distinct.index(q) if q in distinct else -1 for q in queries]
+    query, key = codes.expand(np.array(keys, dtype="int64"), np.array([q if q < 10 else -1 for q in queries],
+                                                                     dtype="int64"), 10)
+    assert list(zip(query.tolist(), key.tolist(), strict=True)) == [
+        (i, j) for i, q in enumerate(queries) for j, k in enumerate(keys) if k == q]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=40), st.booleans())
+def test_renumbered_codes_are_first_appearance_codes(values: list[int], small: bool) -> None:
+    got = codes.renumber(np.array(values, dtype="int64"), 41 if small else 10**9)
+    order = list(dict.fromkeys(values))
+    assert got.tolist() == [order.index(v) for v in values]
 
 
 cells = st.one_of(st.none(), st.text(max_size=4), st.sampled_from(["", "a", "A", "é", "1812.10000"]))
