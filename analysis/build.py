@@ -500,11 +500,11 @@ def build_dataset(
     registry = registry if registry is not None else load_registry()
     lookup = gflops_lookup if gflops_lookup is not None else default_gflops_lookup(hardware_basis)
     table = FactTable.from_facts(facts)
-    frame, warnings, unjoined = _join_facts(table.frame, registry, titles)
+    frame, warnings, unjoined, order = _join(table.frame, registry, titles)
     frame, derive_warnings = derive_compute(frame, lookup, hardware_basis)
     warnings += derive_warnings
     frame, conversion = flag_and_impute(frame)
-    frame = sorted_rows(frame, ["benchmark", "arxiv_id", "model"])
+    frame = frame.take(order).reset_index(drop=True)  # sorted by benchmark, arxiv_id, model (``_join``)
     if conversion is None:
         warnings.append(f"conversion regression (Figure 7) not fitted: fewer than {MIN_CONVERSION_POINTS} models "
                         "report both params and flops/mult-adds; gflops_imputed left empty")
@@ -692,10 +692,17 @@ class _Keys:
 
 def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mapping[str, str]
                 ) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+    """``_join`` without the rows' sort order."""
+    return _join(facts, registry, titles)[:3]
+
+
+def _join(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mapping[str, str]
+          ) -> tuple[pd.DataFrame, list[str], pd.DataFrame, np.ndarray]:
     """The join rule on a ``FactTable`` frame, column at a time: one row per paper × benchmark × model.
 
     Returns the rows (data dictionary columns, before derivation), the join's warnings, and the facts that
-    reached no row with their reason (``UNJOINED_COLUMNS``). Same result as joining ``Fact`` by ``Fact``
+    reached no row with their reason (``UNJOINED_COLUMNS``), and the order that sorts the rows by benchmark,
+    arxiv_id and model (``sorted_rows``, from the keys' codes). Same result as joining ``Fact`` by ``Fact``
     (``tests/support/analysis_reference.py``). Every key is an integer code (``_Keys``); grouping, matching and
     ordering are done on those, and text is taken from the distinct values only for the output columns.
     """
@@ -820,24 +827,26 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
             column[a_row[mine]] = number[a_fact[mine]]
             out[k.field_names[code]] = column
         else:
-            column = np.full(n, np.nan, dtype=object)
-            column[a_row[mine]] = np.asarray(codes.arrow_text(f["text"]).take(pa.array(a_fact[mine])).to_pylist(),
-                                             dtype=object)
-            out[k.field_names[code]] = column
+            out[k.field_names[code]] = _text_series(codes.spread(
+                a_row[mine], codes.arrow_text(f["text"]).take(pa.array(a_fact[mine])), n))
 
     # error from the benchmark's primary metric (or its complement)
-    error, error_metric = np.full(n, np.nan), np.full(n, "", dtype=object)
+    error, error_metric = np.full(n, np.nan), np.zeros(n, dtype="int64")  # error_metric: 1 + index in metric_names
+    metric_names: list[str] = []
     for code in pd.unique(r_bench).tolist():
         idx = np.flatnonzero(r_bench == code)
         for m in error_metric_order(registry.get(k.bench_names[code].as_py())):
             if m not in out:
                 continue
             values = np.asarray(out[m])[idx]
-            todo = (error_metric[idx] == "") & ~np.isnan(values)
+            todo = (error_metric[idx] == 0) & ~np.isnan(values)
             hit = idx[todo]
             error[hit] = values[todo] / 100.0 if FIELDS[m].higher_is_better is False else 1.0 - values[todo] / 100.0
-            error_metric[hit] = m
-    out["error"], out["error_metric"] = error, error_metric
+            if m not in metric_names:
+                metric_names.append(m)
+            error_metric[hit] = 1 + metric_names.index(m)
+    out["error"] = error
+    out["error_metric"] = _text_series(pa.array(["", *metric_names], type=pa.large_string()), error_metric)
 
     # year and month from the arXiv id, once per paper
     id_codes, ids = pd.factorize(r_aid)
@@ -909,7 +918,36 @@ def _join_facts(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: 
     out["decisions"] = _text_series(codes.join_sorted_distinct(used_rows, decision[used], decision_names, n))
     frame = pd.DataFrame({c: out.get(c, np.full(n, np.nan)) for c in dictionary.COLUMN_NAMES})
     reasons = np.asarray(["", *UNJOINED_REASONS], dtype=object)[reason]
-    return frame, warnings + id_warnings, _unjoined_table(f, reasons, rows)
+    order = _sort_order([k.bench_names, k.aid_names], [r_bench, r_aid], r_model)
+    return frame, warnings + id_warnings, _unjoined_table(f, reasons, rows), order
+
+
+def _sort_order(names: list[pa.Array], row_codes: list[np.ndarray], last: pa.Array) -> np.ndarray:
+    """The stable order of rows by several text keys, each given as codes into its distinct ``names``, then by
+    the text ``last`` (``sorted_rows``: UTF-8 byte order is code point order, as Python compares text).
+
+    The coded keys are sorted as the ranks of their distinct texts; ``last`` is compared as text only within
+    groups where it is out of order after that (a paper's models mostly come in order)."""
+    n = len(last)
+    ranks = []
+    for distinct, row_code in zip(names, row_codes, strict=True):
+        rank = np.empty(len(distinct), dtype="int64")
+        rank[pc.sort_indices(distinct).to_numpy()] = np.arange(len(distinct))
+        ranks.append(rank[row_code])
+    order = np.lexsort(ranks[::-1]) if n else np.zeros(0, dtype="int64")
+    group = codes.tuple_codes(*(r[order] for r in ranks)) if n else order
+    if n > 1:
+        text = last.take(pa.array(order))
+        same = group[1:] == group[:-1]
+        later = pc.less(text.slice(1), text.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+        unsorted_groups = np.unique(group[1:][same & later])
+        if len(unsorted_groups):  # sort those groups' rows by text, in place of their block
+            at = np.flatnonzero(np.isin(group, unsorted_groups))
+            sub = pa.table({"group": pa.array(group[at]), "text": text.take(pa.array(at))})
+            by_text = pc.sort_indices(sub, sort_keys=[("group", "ascending"), ("text", "ascending")]).to_numpy()
+            order = order.copy()
+            order[at] = order[at[by_text]]
+    return order
 
 
 def _text_series(names: pa.Array, take: np.ndarray | None = None) -> pd.Series:
@@ -1313,6 +1351,35 @@ def _spread(present: np.ndarray, cells: pa.Array) -> pa.Array:
     return pa.concat_arrays([cells, pa.array([""], type=pa.large_string())]).take(pa.array(take))
 
 
+#: Bytes that make a CSV cell need quotes, and that start a cell a spreadsheet would run as a formula (ASCII: in
+#: UTF-8 no byte of a multi-byte character is below 0x80, so scanning bytes finds exactly these characters).
+_NEEDS_QUOTES = b',"\r\n'
+_FORMULA_STARTS = b"=+-@\t\r"
+
+
+def _byte_table(chars: bytes) -> np.ndarray:
+    table = np.zeros(256, bool)
+    table[list(chars)] = True
+    return table
+
+
+def _holds_bytes(cells: pa.Array, chars: bytes) -> bool:
+    """Whether any cell of an Arrow text array holds one of the ASCII ``chars``: one scan of its bytes."""
+    data = np.frombuffer(_text_buffer(cells), dtype=np.uint8)
+    return bool(_byte_table(chars)[data].any())
+
+
+def _starts_with_bytes(values: pd.Series, chars: bytes) -> bool:
+    """Whether any cell of a text column starts with one of the ASCII ``chars`` (missing cells never do)."""
+    cells = pc.fill_null(codes.arrow_text(values), _NO_TEXT)
+    if not len(cells):
+        return False
+    offsets = np.frombuffer(cells.buffers()[1], dtype="int64")[cells.offset:cells.offset + len(cells) + 1]
+    starts = offsets[:-1][offsets[1:] > offsets[:-1]]
+    data = np.frombuffer(cells.buffers()[2], dtype=np.uint8) if cells.buffers()[2] is not None else np.zeros(0, np.uint8)
+    return bool(_byte_table(chars)[data[starts]].any())
+
+
 def _csv_column(values: pd.Series) -> pa.Array:
     """One column's cells (Arrow text) as ``DataFrame.to_csv`` writes them: floats as ``repr`` (the shortest
     round trip), missing as empty, bools as True/False, text quoted where the csv module would quote it."""
@@ -1325,10 +1392,10 @@ def _csv_column(values: pd.Series) -> pa.Array:
         return _spread(present, pa.array(values[present].to_numpy("int64")).cast(pa.large_string()))
     if values.dtype != _DEFAULT_STR:  # any other cell as its str(), as to_csv
         values = values.astype(object).where(present, "").astype(str)
-    cells = pc.fill_null(pa.array(values, type=pa.large_string(), from_pandas=True), "")
-    quote = pc.match_substring_regex(cells, r'[,"\r\n]')
-    if not pc.any(quote).as_py():
+    cells = pc.fill_null(codes.arrow_text(values), _NO_TEXT)
+    if not _holds_bytes(cells, _NEEDS_QUOTES):  # most columns: one scan of the bytes instead of a regex per cell
         return cells
+    quote = pc.match_substring_regex(cells, r'[,"\r\n]')
     quote_mark = pa.scalar('"', pa.large_string())
     quoted = pc.binary_join_element_wise(quote_mark, pc.replace_substring(cells, '"', '""'), quote_mark, _NO_TEXT)
     return pc.if_else(quote, quoted, cells)
@@ -1341,10 +1408,12 @@ def _dataset_csv_rows(frame: pd.DataFrame) -> pa.Array:
     for c in frame.columns:
         values = frame[c]
         if c in text_cols:  # PDF-derived text must not run as a spreadsheet formula
-            risky = values.str.match(r"^[=+\-@\t\r]", na=False)
-            if risky.any():
-                values = values.copy()
-                values[risky] = values[risky].map(neutralise_cell)
+            # (one scan of each cell's first byte first: most columns hold no formula-like cell)
+            if values.dtype != _DEFAULT_STR or _starts_with_bytes(values, _FORMULA_STARTS):
+                risky = values.str.match(r"^[=+\-@\t\r]", na=False)
+                if risky.any():
+                    values = values.copy()
+                    values[risky] = values[risky].map(neutralise_cell)
         elif values.dtype == "float64":
             values = pd.Series(round_significant(values.to_numpy(), CSV_SIGNIFICANT_DIGITS), index=values.index)
         columns.append(_csv_column(values))
@@ -1359,7 +1428,7 @@ def _dataset_csv_header(frame: pd.DataFrame) -> str:
 def _text_buffer(cells: pa.Array) -> memoryview:
     """The UTF-8 bytes of an Arrow text array's cells, back to back, without copying them."""
     cells = cells.cast(pa.large_string())
-    if not len(cells):
+    if not len(cells) or cells.buffers()[2] is None:
         return memoryview(b"")
     offsets = np.frombuffer(cells.buffers()[1], dtype="int64")[cells.offset:cells.offset + len(cells) + 1]
     return memoryview(cells.buffers()[2])[int(offsets[0]):int(offsets[-1])]
@@ -1449,7 +1518,8 @@ def build_from_home(home: Home, out_dir: Path | str | None = None, *,
         facts, row_warnings = read_annotations(home.annotations_dir)
         facts = _renamed(facts, home.annotations_dir)
         conflicts = tuple(conflict_lines(home.annotations_dir))
-    titles = titles_from_store(home.db_path, {f.arxiv_id for f in facts})
+    # the ids from the column: a Fact object per reviewed fact was seconds at 100k rows
+    titles = titles_from_store(home.db_path, set(facts.frame["arxiv_id"].unique().tolist()))
     result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup, hardware_basis=hardware_basis)
     paths = write_dataset(result, out_dir or home.dataset_dir)
     return BuildOutput(result=result, paths=tuple(paths), warnings=(*row_warnings, *conflicts, *result.warnings),

@@ -163,7 +163,7 @@ def expand(key_codes: np.ndarray, query_codes: np.ndarray, n_values: int) -> tup
     return query, by_code[np.repeat(start[np.where(valid, query_codes, 0)], per_query) + offsets]
 
 
-def _spread(rows: np.ndarray, cells: pa.Array, n_rows: int) -> pa.Array:
+def spread(rows: np.ndarray, cells: pa.Array, n_rows: int) -> pa.Array:
     """``cells[i]`` at row ``rows[i]`` (rows distinct), "" in every other row of ``n_rows``."""
     where = np.full(n_rows, len(cells), dtype="int64")
     where[rows] = np.arange(len(cells))
@@ -182,7 +182,7 @@ def join_consecutive(rows: np.ndarray, texts: pa.Array, n_rows: int, sep: str) -
         return pa.array([""] * n_rows, type=pa.large_string())
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
     lists = pa.LargeListArray.from_arrays(pa.array(np.r_[starts, len(rows)].astype("int64")), arrow_text(texts))
-    return _spread(rows[starts], pc.binary_join(lists, pa.scalar(sep, pa.large_string())), n_rows)
+    return spread(rows[starts], pc.binary_join(lists, pa.scalar(sep, pa.large_string())), n_rows)
 
 
 def join_sorted_distinct(rows: np.ndarray, codes: np.ndarray, names: pa.Array, n_rows: int, sep: str = ";"

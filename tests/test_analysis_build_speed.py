@@ -17,7 +17,7 @@ from flopmine.analysis.build import (
     CSV_SIGNIFICANT_DIGITS,
     FactTable,
     _float_reprs,
-    _join_facts,
+    _join,
     _read_text_csv,
     dataset_csv_text,
     derive_compute,
@@ -204,9 +204,11 @@ def test_the_join_on_codes_is_the_join_before_it(facts: list[Fact], arrow: bool,
     if arrow:
         frame = _as_read(frame)
     titles = {"1512.03385": "Deep Residual Learning", "not-an-id": "=x"} if titled else {}
-    got, got_warnings, got_unjoined = _join_facts(frame, REGISTRY, titles)
+    got, got_warnings, got_unjoined, order = _join(frame, REGISTRY, titles)
     want, want_warnings, want_unjoined = build_previous._join_facts(frame, REGISTRY, titles)
     assert got_warnings == want_warnings
+    keys = ["benchmark", "arxiv_id", "model"]  # the rows' order for dataset.csv, from the keys' codes
+    pd.testing.assert_frame_equal(got.take(order).reset_index(drop=True), sorted_rows(got, keys))
     pd.testing.assert_frame_equal(derive_compute(got, SYNTHETIC_HARDWARE.get)[0],
                                   derive_compute(want, SYNTHETIC_HARDWARE.get)[0])
     pd.testing.assert_frame_equal(got_unjoined, want_unjoined)
