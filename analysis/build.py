@@ -323,8 +323,8 @@ def _parse_annotation_csv(text: str, path: Path) -> tuple[pd.DataFrame, list[str
         return _empty_facts(), [f"{path}:1: missing column(s) {', '.join(missing)} (expected {', '.join(ANNOTATION_COLUMNS)})"]
     default_benchmark = "" if path.name == PAPER_FACTS_FILE else path.stem
     n = len(raw)
-    col = {c: (raw[c].str.strip() if c in raw.columns else pd.Series("", index=raw.index))
-           for c in (*ANNOTATION_COLUMNS, "force")}
+    col = {c: (_stripped(raw[c]) if c in raw.columns else pd.Series("", index=raw.index))
+           for c in (*ANNOTATION_COLUMNS, "force") if c != "fact_key"}  # a fact's key is not read: build derives it
     for c in ("model", "value", "note", "reviewer"):  # annotation files store formula-like text neutralised
         col[c] = _unneutralise(col[c])
     decision = col["decision"].where(col["decision"] != "", "accept")
@@ -342,8 +342,12 @@ def _parse_annotation_csv(text: str, path: Path) -> tuple[pd.DataFrame, list[str
     bad(col["arxiv_id"] == "", lambda i: f"{path}:{line[i]}: arxiv_id: empty")
     value_text = col["value"]
     bad(value_text == "", lambda i: f"{path}:{line[i]}: value: empty")
-    kind = pd.Series(_per_value(fld, lambda f: FIELDS[f].kind if f in FIELDS else ""), index=raw.index)
-    numeric = pd.Series(_per_value(fld, lambda f: FIELDS[f].numeric if f in FIELDS else False, bool), index=raw.index)
+    field_codes, field_names = pd.factorize(fld, use_na_sentinel=False)  # once for both: fields repeat
+    field_list = field_names.tolist()
+    kind = pd.Series(np.array([FIELDS[x].kind if x in FIELDS else "" for x in field_list] or [""],
+                              dtype=object)[field_codes], index=raw.index)
+    numeric = pd.Series(np.array([FIELDS[x].numeric if x in FIELDS else False for x in field_list] or [False],
+                                 dtype=bool)[field_codes], index=raw.index)
     number = pd.to_numeric(value_text.where(numeric, ""), errors="coerce")
     bad(numeric & number.isna() & (value_text != ""), lambda i: f"{path}:{line[i]}: value: {value_text[i]!r} is not "
         f"valid for {fld[i]} (not a number)")
@@ -1369,15 +1373,38 @@ def _holds_bytes(cells: pa.Array, chars: bytes) -> bool:
     return bool(_byte_table(chars)[data].any())
 
 
+def _edge_bytes(values: pd.Series) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The first and the last byte of each non-empty cell of an Arrow-backed text column, chunk by chunk
+    (missing cells have none)."""
+    column = pa.array(values, from_pandas=True)
+    for chunk in (column.chunks if isinstance(column, pa.ChunkedArray) else [column]):
+        if not len(chunk) or chunk.buffers()[2] is None:
+            continue
+        width = "int64" if chunk.type == pa.large_string() else "int32"
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        filled = offsets[1:] > offsets[:-1]  # a missing cell is empty
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        yield data[offsets[:-1][filled]], data[offsets[1:][filled] - 1]
+
+
 def _starts_with_bytes(values: pd.Series, chars: bytes) -> bool:
-    """Whether any cell of a text column starts with one of the ASCII ``chars`` (missing cells never do)."""
-    cells = pc.fill_null(codes.arrow_text(values), _NO_TEXT)
-    if not len(cells):
-        return False
-    offsets = np.frombuffer(cells.buffers()[1], dtype="int64")[cells.offset:cells.offset + len(cells) + 1]
-    starts = offsets[:-1][offsets[1:] > offsets[:-1]]
-    data = np.frombuffer(cells.buffers()[2], dtype=np.uint8) if cells.buffers()[2] is not None else np.zeros(0, np.uint8)
-    return bool(_byte_table(chars)[data[starts]].any())
+    """Whether any cell of an Arrow-backed text column starts with one of the ASCII ``chars``."""
+    table = _byte_table(chars)
+    return any(table[first].any() for first, _last in _edge_bytes(values))
+
+
+#: Every byte that can begin or end a whitespace character, in any definition (Python's ``str.strip``, Arrow's
+#: ``utf8_trim_whitespace``): ASCII controls and space, DEL, and every byte of a non-ASCII character.
+_MAY_BE_SPACE = _byte_table(bytes([*range(0x21), *range(0x7F, 0x100)]))
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    """``column.str.strip()``; an Arrow-backed column in which no cell begins or ends with a byte that can be
+    whitespace is returned as it is (one look at each cell's first and last byte instead of a copy of it)."""
+    if _is_arrow_text(column) and not any(_MAY_BE_SPACE[first].any() or _MAY_BE_SPACE[last].any()
+                                          for first, last in _edge_bytes(column)):
+        return column
+    return column.str.strip()
 
 
 def _csv_column(values: pd.Series) -> pa.Array:

@@ -19,6 +19,8 @@ from flopmine.analysis.build import (
     _float_reprs,
     _join,
     _read_text_csv,
+    _starts_with_bytes,
+    _stripped,
     dataset_csv_text,
     derive_compute,
     normalise_models,
@@ -299,3 +301,24 @@ def test_joined_cells_are_each_rows_parts_joined(parts: list[tuple[int, str]]) -
     for row in {r for r, _ in parts}:
         expected[row] = ";".join(t for r, t in parts if r == row)
     assert got.to_pylist() == expected
+
+
+edge_text = st.text(alphabet=st.sampled_from(list(" \t\n\r\x0b\x0c\x1c\x1f\x7f\x85\xa0\u2003\u3000ab,é漢")), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), edge_text), max_size=25), st.sampled_from(["str", "object", "chunked"]))
+def test_a_stripped_column_is_str_strip(cells: list[str | None], kind: str) -> None:
+    """Skipping the strip where no cell starts or ends with a byte of whitespace changes nothing."""
+    if kind == "chunked":  # an Arrow column of several chunks, as pyarrow's CSV reader gives
+        half = len(cells) // 2
+        column = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(
+            [pa.array(cells[:half], type=pa.large_string()), pa.array(cells[half:], type=pa.large_string())])),
+            dtype="str") if cells else pd.Series(cells, dtype="str")
+    else:
+        column = pd.Series(cells, dtype=kind)
+    expected = column.str.strip()
+    got = _stripped(column)
+    pd.testing.assert_series_equal(got, expected)
+    if kind != "object":  # the formula check's first look, on Arrow text
+        assert _starts_with_bytes(column, b"=+-@\t\r") == any(c and c[0] in "=+-@\t\r" for c in cells)
