@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -322,3 +323,17 @@ def test_a_stripped_column_is_str_strip(cells: list[str | None], kind: str) -> N
     pd.testing.assert_series_equal(got, expected)
     if kind != "object":  # the formula check's first look, on Arrow text
         assert _starts_with_bytes(column, b"=+-@\t\r") == any(c and c[0] in "=+-@\t\r" for c in cells)
+
+
+def test_dataset_csv_written_in_blocks_is_the_whole_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of rows formatted one after another give the bytes of the whole frame formatted at once."""
+    from flopmine.analysis import build
+    from flopmine.analysis.synthetic import synthetic_facts
+
+    facts = synthetic_facts(40, seed=4)
+    result = build.build_dataset(facts, gflops_lookup=SYNTHETIC_HARDWARE.get,
+                                 titles={facts[-1].arxiv_id: '=cmd, "x"', facts[0].arxiv_id: "plain"})
+    monkeypatch.setattr(build, "CSV_BLOCK_ROWS", 7)  # 40 rows: five full blocks and a short one
+    build.write_dataset(result, tmp_path)
+    assert (tmp_path / "dataset.csv").read_text(encoding="utf-8") == dataset_csv_text(result.frame)
+    assert "'=cmd" in dataset_csv_text(result.frame)
