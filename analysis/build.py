@@ -927,7 +927,9 @@ def _join(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mappin
     # the per-fact codes and arrays (about 0.5 GB at a million rows) go before the columns are assembled
     del k, row_key, version, decided_code, decided, rank, decision, number, forced, reason, cid, page, page_of
     del row_of, metric_group, compute_group, metric, compute, is_metric, no_benchmark, won_compute, won_metric
-    frame = pd.DataFrame({c: out.get(c, np.full(n, np.nan)) for c in dictionary.COLUMN_NAMES})
+    empty_text = _text_series(pa.array([""], type=pa.large_string()), np.zeros(n, dtype="int64"))
+    frame = pd.DataFrame({c: out.get(c, empty_text if dictionary.BY_NAME[c].dtype == "text" else np.full(n, np.nan))
+                          for c in dictionary.COLUMN_NAMES})  # text columns nobody filled: "" (derive's own fill)
     return frame, warnings + id_warnings, unjoined, order
 
 
