@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flopmine.analysis import dictionary
+from flopmine.analysis import codes, dictionary
 from flopmine.analysis.build import (
     _OURS,
     CSV_SIGNIFICANT_DIGITS,
+    FactTable,
     _float_reprs,
+    _join,
     _read_text_csv,
+    _starts_with_bytes,
+    _stripped,
     dataset_csv_text,
+    derive_compute,
     normalise_models,
     own_model_marks,
     round_significant,
     sorted_rows,
 )
-from flopmine.types import normalise_model
+from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE
+from flopmine.benchmarks import load_registry
+from flopmine.types import COMPUTE_FIELDS, METRIC_FIELDS, Fact, normalise_model
 
+from .support import build_previous
 from .support.analysis_reference import pandas_csv_text, reference_csv_text
 
 TEXT_COLUMNS = [c.name for c in dictionary.COLUMNS if c.dtype == "text"]
@@ -148,3 +158,182 @@ def test_annotation_csv_text_reads_as_pandas_read_it(header: list[str], rows: li
             _read_text_csv(text)
         return
     pd.testing.assert_frame_equal(_read_text_csv(text), expected)
+
+
+# ---------------------------------------------------------------- the join on integer codes (third build round)
+
+REGISTRY = load_registry()
+#: Few papers, models, benchmarks and values, drawn again and again: conflicts, ties, quoted baselines, own-model
+#: marks, paper-level facts with and without a benchmark, unknown benchmarks and ids, blank and spaced names.
+PAPERS = ["1512.03385", "1905.11946", "2010.11929", "not-an-id", "hep-th/9901001", " 1706.03762"]
+MODELS = ["ResNet-50", "resnet-50 ", "ResNet-152 (ours)", "EffNet*", "ViT Ours", "", " ", "Baseline", "Modèle  B",
+          "'=Net", "Net\x1c", "Net (ourſ)"]
+BENCHMARKS = ["imagenet", "coco", "wmt14_en_fr", "made_up_bench", ""]
+METRICS = ["top1_err", "top1_acc", "top5_err", "box_ap", "bleu", "acc", "f1"]
+
+
+@st.composite
+def reviewed_facts(draw: st.DrawFn) -> list[Fact]:
+    out: list[Fact] = []
+    for _ in range(draw(st.integers(0, 40))):
+        metric = draw(st.booleans())
+        fld = draw(st.sampled_from(METRICS if metric else list(COMPUTE_FIELDS)))
+        value: float | str = (draw(st.sampled_from(["SynthGPU-10", " synthgpu-10", "SynthTPU-100", "Unknown X", "X"]))
+                              if fld == "hardware" else draw(st.sampled_from([12.5, 20.0, 33.3, 80.1, 2.0, 1e9, -0.0,
+                                                                               0.0, 3.5e10])))
+        fact = Fact(draw(st.sampled_from(PAPERS)), draw(st.integers(1, 3)), fld, value,
+                    benchmark=draw(st.sampled_from(BENCHMARKS)), model=draw(st.sampled_from(MODELS)),
+                    page=draw(st.integers(0, 3)), decision=draw(st.sampled_from(["accept", "correct", "add"])),
+                    candidate_id=draw(st.sampled_from(["", "c1", "c2", "C1", "c10", "é", "c1;c2"])),
+                    decided_at=draw(st.sampled_from(["", "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"])))
+        if draw(st.integers(0, 6)) == 0:
+            fact.extra["force"] = "force"
+        out.append(fact)
+        if draw(st.integers(0, 5)) == 0:
+            out.append(fact)  # the same reviewed value twice: no conflict
+    return out
+
+
+def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
+    """The fact frame with Arrow-backed text columns, as ``read_annotations`` gives it."""
+    return frame.astype({c: "str" for c in frame.columns if frame[c].dtype == object})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(reviewed_facts(), st.booleans(), st.booleans())
+def test_the_join_on_codes_is_the_join_before_it(facts: list[Fact], arrow: bool, titled: bool) -> None:
+    """Rows, warnings and the unjoined facts with their reasons, as the pandas join on text gave them."""
+    frame = FactTable.from_facts(facts).frame
+    if arrow:
+        frame = _as_read(frame)
+    titles = {"1512.03385": "Deep Residual Learning", "not-an-id": "=x"} if titled else {}
+    got, got_warnings, got_unjoined, order = _join(frame, REGISTRY, titles)
+    want, want_warnings, want_unjoined = build_previous._join_facts(frame, REGISTRY, titles)
+    assert got_warnings == want_warnings
+    keys = ["benchmark", "arxiv_id", "model"]  # the rows' order for dataset.csv, from the keys' codes
+    pd.testing.assert_frame_equal(got.take(order).reset_index(drop=True), sorted_rows(got, keys))
+    pd.testing.assert_frame_equal(derive_compute(got, SYNTHETIC_HARDWARE.get)[0],
+                                  derive_compute(want, SYNTHETIC_HARDWARE.get)[0])
+    pd.testing.assert_frame_equal(got_unjoined, want_unjoined)
+
+
+def test_the_join_before_it_is_what_the_code_based_join_is_tested_against() -> None:
+    """The reference is not vacuous: it joins rows, attaches compute facts and lists unjoined facts."""
+    facts = [Fact("1512.03385", 1, "top1_err", 21.0, benchmark="imagenet", model="ResNet (ours)", candidate_id="c2"),
+             Fact("1512.03385", 1, "top1_err", 22.0, benchmark="imagenet", model="VGG", candidate_id="c1"),
+             Fact("1512.03385", 1, "flops", 1e9, model="resnet"),
+             Fact("1512.03385", 1, "hardware", "X", benchmark="imagenet"),
+             Fact("1512.03385", 1, "params", 1e6, model="AlexNet")]
+    frame, _warnings, unjoined = build_previous._join_facts(FactTable.from_facts(facts).frame, REGISTRY, {})
+    assert frame["flops"].tolist()[0] == 1e9 and frame["hardware"].tolist()[0] == "X"
+    assert frame["candidate_ids"].tolist() == ["c2", "c1"] and unjoined["field"].tolist() == ["params"]
+    assert set(METRIC_FIELDS) >= set(METRICS)
+
+
+small_ints = st.lists(st.integers(-1, 4), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(-1, 3), st.integers(0, 2), st.sampled_from([-1, 1, 2**40, 2**61])), max_size=40))
+def test_tuple_codes_number_equal_rows_as_groupby_does(rows: list[tuple[int, int, int]]) -> None:
+    columns = [np.array([r[i] for r in rows], dtype="int64") for i in range(3)]
+    expected = pd.DataFrame({"a": columns[0], "b": columns[1], "c": columns[2]}).groupby(
+        ["a", "b", "c"], sort=False).ngroup().to_numpy()
+    got = codes.tuple_codes(*columns)
+    assert got.tolist() == expected.tolist()
+    assert codes.first_appearance(got).tolist() == [next(i for i, g in enumerate(got) if g == c)
+                                                    for c in range(len(set(got.tolist())))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 9), max_size=25), st.lists(st.integers(-1, 11), max_size=25), st.booleans())
+def test_key_index_and_expand_are_the_plain_joins(keys: list[int], queries: list[int], small: bool) -> None:
+    """By a table indexed by key (``small``) or by hashing, the same answers as a dictionary and a double loop."""
+    n_values = 10 if small else 10**9  # 10**9 forces the hash table
+    distinct = list(dict.fromkeys(keys))
+    got = codes.KeyIndex(np.array(distinct, dtype="int64"), n_values).find(np.array(queries, dtype="int64"))
+    assert got.tolist() == [distinct.index(q) if q in distinct else -1 for q in queries]
+    query, key = codes.expand(np.array(keys, dtype="int64"), np.array([q if q < 10 else -1 for q in queries],
+                                                                     dtype="int64"), 10)
+    assert list(zip(query.tolist(), key.tolist(), strict=True)) == [
+        (i, j) for i, q in enumerate(queries) for j, k in enumerate(keys) if k == q]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=40), st.booleans())
+def test_renumbered_codes_are_first_appearance_codes(values: list[int], small: bool) -> None:
+    got = codes.renumber(np.array(values, dtype="int64"), 41 if small else 10**9)
+    order = list(dict.fromkeys(values))
+    assert got.tolist() == [order.index(v) for v in values]
+
+
+cells = st.one_of(st.none(), st.text(max_size=4), st.sampled_from(["", "a", "A", "é", "1812.10000"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(cells, max_size=30), st.booleans())
+def test_encoded_codes_are_equal_exactly_where_the_text_is(values: list[str | None], arrow: bool) -> None:
+    names, got = codes.encode(pd.Series(values, dtype="str" if arrow else object))
+    text = ["" if v is None else v for v in values]
+    assert [names[c].as_py() for c in got.tolist()] == text
+    assert names.to_pylist() == list(dict.fromkeys(text))  # in order of first appearance
+    distinct = list(dict.fromkeys(text))
+    assert codes.code_of(names, "") == (distinct.index("") if "" in distinct else -1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20), st.one_of(st.text(max_size=4), st.sampled_from(["", "b", "B", "é", "a;b",
+                                                                                                "c10", "c9"]))),
+                max_size=60))
+def test_each_rows_cell_is_its_distinct_texts_sorted_and_joined(parts: list[tuple[int, str]]) -> None:
+    names, text_codes = codes.encode(pa.array([t for _, t in parts], type=pa.large_string()))
+    rows = np.array([r for r, _ in parts], dtype="int64")
+    expected = [";".join(sorted({t for r, t in parts if r == row and t})) for row in range(21)]
+    assert codes.join_sorted_distinct(rows, text_codes, names, 21).to_pylist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.text(max_size=6)), max_size=60))
+def test_joined_cells_are_each_rows_parts_joined(parts: list[tuple[int, str]]) -> None:
+    parts = sorted(parts, key=lambda p: p[0])  # join_consecutive takes each row's parts consecutive
+    got = codes.join_consecutive(np.array([r for r, _ in parts], dtype="int64"),
+                                 pa.array([t for _, t in parts], type=pa.large_string()), 31, ";")
+    expected = ["" for _ in range(31)]
+    for row in {r for r, _ in parts}:
+        expected[row] = ";".join(t for r, t in parts if r == row)
+    assert got.to_pylist() == expected
+
+
+edge_text = st.text(alphabet=st.sampled_from(list(" \t\n\r\x0b\x0c\x1c\x1f\x7f\x85\xa0\u2003\u3000ab,é漢")), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), edge_text), max_size=25), st.sampled_from(["str", "object", "chunked"]))
+def test_a_stripped_column_is_str_strip(cells: list[str | None], kind: str) -> None:
+    """Skipping the strip where no cell starts or ends with a byte of whitespace changes nothing."""
+    if kind == "chunked":  # an Arrow column of several chunks, as pyarrow's CSV reader gives
+        half = len(cells) // 2
+        column = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(
+            [pa.array(cells[:half], type=pa.large_string()), pa.array(cells[half:], type=pa.large_string())])),
+            dtype="str") if cells else pd.Series(cells, dtype="str")
+    else:
+        column = pd.Series(cells, dtype=kind)
+    expected = column.str.strip()
+    got = _stripped(column)
+    pd.testing.assert_series_equal(got, expected)
+    if kind != "object":  # the formula check's first look, on Arrow text
+        assert _starts_with_bytes(column, b"=+-@\t\r") == any(c and c[0] in "=+-@\t\r" for c in cells)
+
+
+def test_dataset_csv_written_in_blocks_is_the_whole_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of rows formatted one after another give the bytes of the whole frame formatted at once."""
+    from flopmine.analysis import build
+    from flopmine.analysis.synthetic import synthetic_facts
+
+    facts = synthetic_facts(40, seed=4)
+    result = build.build_dataset(facts, gflops_lookup=SYNTHETIC_HARDWARE.get,
+                                 titles={facts[-1].arxiv_id: '=cmd, "x"', facts[0].arxiv_id: "plain"})
+    monkeypatch.setattr(build, "CSV_BLOCK_ROWS", 7)  # 40 rows: five full blocks and a short one
+    build.write_dataset(result, tmp_path)
+    assert (tmp_path / "dataset.csv").read_text(encoding="utf-8") == dataset_csv_text(result.frame)
+    assert "'=cmd" in dataset_csv_text(result.frame)

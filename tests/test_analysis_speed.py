@@ -15,10 +15,6 @@ from hypothesis import strategies as st
 from flopmine.analysis.build import (
     _OURS,
     _arrow_reprs,
-    _fill_joined,
-    _isin,
-    _join_per_row,
-    _shared_codes,
     _text_column,
     build_dataset,
     ols_line,
@@ -118,52 +114,6 @@ def test_number_cells_are_each_numbers_repr(numbers: list[float | int]) -> None:
     ints = [int(v) for v in numbers if isinstance(v, int)]
     assert _arrow_reprs(np.array(floats, dtype="float64")).to_pylist() == [repr(v) for v in floats]
     assert _arrow_reprs(np.array(ints, dtype="int64")).to_pylist() == [repr(v) for v in ints]
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 30), st.text(max_size=6)), max_size=60))
-def test_joined_cells_are_each_rows_parts_joined(parts: list[tuple[int, str]]) -> None:
-    parts = sorted(parts, key=lambda p: p[0])  # _fill_joined takes each row's parts consecutive
-    out = np.full(31, "", dtype=object)
-    _fill_joined(out, pd.DataFrame({"row": [r for r, _ in parts], "text": [t for _, t in parts]}), ";")
-    expected = ["" for _ in range(31)]
-    for row in {r for r, _ in parts}:
-        expected[row] = ";".join(t for r, t in parts if r == row)
-    assert out.tolist() == expected
-
-
-cells = st.one_of(st.none(), st.text(max_size=5), st.sampled_from(["", "a", "A", "é", "1812.10000"]))
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(cells, max_size=15), min_size=1, max_size=4), st.booleans())
-def test_shared_codes_are_equal_exactly_where_the_text_is(columns: list[list[str | None]], arrow: bool) -> None:
-    series = [pd.Series(c, dtype="str" if arrow else object) for c in columns]
-    codes = np.concatenate(_shared_codes(*series))
-    assert [len(c) for c in _shared_codes(*series)] == [len(c) for c in columns]
-    text = [None if pd.isna(v) else v for s in series for v in s.tolist()]
-    for i, a in enumerate(text):  # the straightforward definition: the same text (or both missing), the same code
-        for j, b in enumerate(text):
-            assert (codes[i] == codes[j]) == (a == b), (a, b)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.integers(-2**62, 2**62), max_size=40), st.lists(st.integers(-2**62, 2**62), max_size=40),
-       st.integers(0, 40))
-def test_isin_is_numpys_isin(values: list[int], among: list[int], shared: int) -> None:
-    a = np.array(values + among[:shared], dtype="int64")
-    b = np.array(among, dtype="int64")
-    assert _isin(a, b).tolist() == np.isin(a, b).tolist()
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 20), st.one_of(st.text(max_size=4), st.sampled_from(["", "b", "B", "é", "a;b"]))),
-                max_size=60))
-def test_each_rows_cell_is_its_distinct_texts_sorted_and_joined(parts: list[tuple[int, str]]) -> None:
-    rows = np.array([r for r, _ in parts], dtype="int64")
-    texts = np.array([t for _, t in parts] or [], dtype=object)
-    expected = [";".join(sorted({t for r, t in parts if r == row and t})) for row in range(21)]
-    assert _join_per_row(rows, texts, 21).tolist() == expected
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,0 +1,218 @@
+"""Integer codes for text keys, and the joins build does on them (pure numpy and Arrow).
+
+Build keys its rows and facts by text (paper, benchmark, model, field). Comparing, grouping and merging
+millions of Arrow text cells in pandas was most of ``flopmine build``'s time at a million rows, so each
+key column is encoded once as integer codes (equal text ↔ equal code), and the join works on those.
+Text comes back only for the output columns, by taking from each column's distinct values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_NO_TEXT = pa.scalar("", pa.large_string())
+
+
+def arrow_text(values: pd.Series | np.ndarray | pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column of text as one Arrow ``large_string`` array (missing cells stay missing)."""
+    if isinstance(values, pa.ChunkedArray | pa.Array):
+        text = values
+    else:
+        text = pa.array(values, type=pa.large_string(), from_pandas=True)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
+    return text.cast(pa.large_string()) if text.type != pa.large_string() else text
+
+
+def encode(values: pd.Series | np.ndarray | pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The distinct texts of a column (a missing cell counts as "") and each cell's int64 code into them,
+    codes numbered in order of first appearance.
+
+    >>> names, codes = encode(pd.Series(["b", "a", "b", None]))
+    >>> names.to_pylist(), codes.tolist()
+    (['b', 'a', ''], [0, 1, 0, 2])
+    """
+    text = pc.fill_null(arrow_text(values), _NO_TEXT)
+    encoded = pc.dictionary_encode(text)
+    return encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False).astype("int64")
+
+
+def code_of(names: pa.Array, text: str) -> int:
+    """The code of ``text`` among the distinct ``names`` of ``encode``, -1 when absent.
+
+    >>> code_of(pa.array(["b", ""]), ""), code_of(pa.array(["b"]), "")
+    (1, -1)
+    """
+    found = pc.index(names, pa.scalar(text, names.type)).as_py()
+    return -1 if found is None else int(found)
+
+
+def first_appearance(codes: np.ndarray) -> np.ndarray:
+    """For codes numbered in order of first appearance (0, then 1, …), the position of each code's first cell.
+
+    >>> first_appearance(np.array([0, 1, 0, 2, 1])).tolist()
+    [0, 1, 3]
+    """
+    if not len(codes):
+        return np.zeros(0, dtype="int64")
+    seen = np.r_[-1, np.maximum.accumulate(codes)[:-1]]
+    return np.flatnonzero(codes > seen)
+
+
+def _dense(n_values: int, n_cells: int) -> bool:
+    """Whether codes below ``n_values`` are few enough for a table indexed by code (no hashing): a table a few
+    times the size of the column is cheaper than a hash table of it."""
+    return n_values <= 4 * n_cells + 65_536
+
+
+def renumber(values: np.ndarray, n_values: int) -> np.ndarray:
+    """Codes 0, 1, … numbered in order of first appearance for non-negative integers below ``n_values``: equal
+    values ↔ equal codes. By a table indexed by value when it is small enough (``_dense``), else by hashing.
+
+    >>> renumber(np.array([7, 3, 7, 0]), 8).tolist()
+    [0, 1, 0, 2]
+    """
+    values = np.asarray(values, dtype="int64")
+    if not _dense(n_values, len(values)):
+        return pd.factorize(values)[0].astype("int64")
+    first = np.full(n_values, len(values), dtype="int64")
+    np.minimum.at(first, values, np.arange(len(values)))
+    is_first = first[values] == np.arange(len(values))
+    code = np.full(n_values, -1, dtype="int64")
+    code[values[is_first]] = np.arange(int(is_first.sum()))
+    return code[values]
+
+
+def tuple_codes(*columns: np.ndarray) -> np.ndarray:
+    """One int64 code per row of several integer columns: equal rows ↔ equal codes, numbered in order of first
+    appearance (what ``DataFrame.groupby(columns, sort=False).ngroup()`` numbers). The columns are folded into
+    one mixed-radix number, renumbered once (column by column when the numbers would overflow).
+
+    >>> tuple_codes(np.array([5, 5, 7, 5]), np.array([1, 2, 1, 1])).tolist()
+    [0, 1, 2, 0]
+    """
+    cols = [np.asarray(c, dtype="int64") for c in columns]
+    if not len(cols[0]):
+        return np.zeros(0, dtype="int64")
+    lows = [int(c.min()) for c in cols]
+    widths = [int(c.max()) - low + 1 for c, low in zip(cols, lows, strict=True)]
+    if math.prod(widths) < 2**62:  # one number per row
+        combined = cols[0] - lows[0]
+        for c, low, width in zip(cols[1:], lows[1:], widths[1:], strict=True):
+            combined = combined * width + (c - low)
+        return renumber(combined, math.prod(widths))
+    code = renumber(cols[0] - lows[0], widths[0])
+    for c, low, width in zip(cols[1:], lows[1:], widths[1:], strict=True):
+        code = renumber(code * width + (c - low), int(code.max()) * width + width)
+    return code
+
+
+class KeyIndex:
+    """The position of each of some distinct non-negative integer keys below ``n_values``: ``find`` answers
+    many queries at once, by a table indexed by key when it is small enough, else by hashing.
+
+    >>> KeyIndex(np.array([4, 9, 2]), 10).find(np.array([2, 3, 9, -1])).tolist()
+    [2, -1, 1, -1]
+    """
+
+    def __init__(self, keys: np.ndarray, n_values: int) -> None:
+        self._n = n_values
+        keys = np.asarray(keys, dtype="int64")
+        if _dense(n_values, len(keys)):
+            self._table: np.ndarray | None = np.full(n_values, -1, dtype="int64")
+            self._table[keys] = np.arange(len(keys))
+            self._index: pd.Index | None = None
+        else:
+            self._table, self._index = None, pd.Index(keys)
+
+    def find(self, queries: np.ndarray) -> np.ndarray:
+        """The position of each query among the keys, -1 for a query that is not a key (or is out of range)."""
+        queries = np.asarray(queries, dtype="int64")
+        valid = (queries >= 0) & (queries < self._n)
+        out = np.full(len(queries), -1, dtype="int64")
+        if self._table is not None:
+            out[valid] = self._table[queries[valid]]
+        elif self._index is not None and len(self._index):
+            out[valid] = self._index.get_indexer(queries[valid])
+        return out
+
+
+def expand(key_codes: np.ndarray, query_codes: np.ndarray, n_values: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (query, key) pair of equal codes (below ``n_values``; a negative query matches nothing): a one-to-many
+    join. Returns the query positions and the key positions, by query, and keys in their own order within a query.
+
+    >>> q, k = expand(np.array([1, 2, 1]), np.array([1, 3, 2, -1]), 4)
+    >>> q.tolist(), k.tolist()
+    ([0, 0, 2], [0, 2, 1])
+    """
+    key_codes = np.asarray(key_codes, dtype="int64")
+    query_codes = np.asarray(query_codes, dtype="int64")
+    by_code = np.argsort(key_codes, kind="stable")
+    count = np.bincount(key_codes, minlength=n_values)
+    start = np.r_[0, np.cumsum(count)[:-1]]
+    valid = query_codes >= 0
+    per_query = np.where(valid, count[np.where(valid, query_codes, 0)], 0)
+    query = np.repeat(np.arange(len(query_codes)), per_query)
+    # each pair's rank within its query: 0, 1, … per query
+    offsets = np.arange(len(query)) - np.repeat(np.cumsum(per_query) - per_query, per_query)
+    return query, by_code[np.repeat(start[np.where(valid, query_codes, 0)], per_query) + offsets]
+
+
+def spread(rows: np.ndarray, cells: pa.Array, n_rows: int) -> pa.Array:
+    """``cells[i]`` at row ``rows[i]`` (rows distinct), "" in every other row of ``n_rows``."""
+    where = np.full(n_rows, len(cells), dtype="int64")
+    where[rows] = np.arange(len(cells))
+    return pa.concat_arrays([cells.cast(pa.large_string()), pa.array([""], type=pa.large_string())]).take(
+        pa.array(where))
+
+
+def join_consecutive(rows: np.ndarray, texts: pa.Array, n_rows: int, sep: str) -> pa.Array:
+    """For each row 0..n_rows-1, its ``texts`` joined by ``sep`` in the order given ("" for a row without any);
+    a row's texts must be consecutive.
+
+    >>> join_consecutive(np.array([0, 0, 2]), pa.array(["a", "b", "c"]), 4, ";").to_pylist()
+    ['a;b', '', 'c', '']
+    """
+    if not len(rows):
+        return pa.array([""] * n_rows, type=pa.large_string())
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    lists = pa.LargeListArray.from_arrays(pa.array(np.r_[starts, len(rows)].astype("int64")), arrow_text(texts))
+    return spread(rows[starts], pc.binary_join(lists, pa.scalar(sep, pa.large_string())), n_rows)
+
+
+def join_sorted_distinct(rows: np.ndarray, codes: np.ndarray, names: pa.Array, n_rows: int, sep: str = ";"
+                         ) -> pa.Array:
+    """For each row 0..n_rows-1, the distinct non-empty texts ``names[codes]`` of its parts, sorted (by code point,
+    as Python sorts text) and joined by ``sep``.
+
+    Parts are grouped by row with an integer sort; a row's texts are compared as text only where they are
+    out of order after that (ids that were written in order need no text sort at all).
+
+    >>> join_sorted_distinct(np.array([1, 1, 1, 0]), np.array([0, 1, 0, 2]), pa.array(["b", "a", ""]), 3).to_pylist()
+    ['', 'a;b', '']
+    """
+    names = arrow_text(names)
+    empty = pc.equal(names, _NO_TEXT).to_numpy(zero_copy_only=False)
+    keep = ~empty[codes] if len(codes) else np.zeros(0, bool)
+    rows, codes = np.asarray(rows, dtype="int64")[keep], codes[keep]
+    order = np.argsort(rows, kind="stable")
+    rows, codes = rows[order], codes[order]
+    if len(rows) > 1:
+        same_row = rows[1:] == rows[:-1]
+        text = names.take(pa.array(codes))
+        later = pc.less(text.slice(1), text.slice(0, len(text) - 1)).to_numpy(zero_copy_only=False)
+        unsorted_rows = np.unique(rows[1:][same_row & later])
+        if len(unsorted_rows):  # sort those rows' parts by text, in place of their block
+            at = np.flatnonzero(np.isin(rows, unsorted_rows))
+            sub = pa.table({"row": pa.array(rows[at]), "text": text.take(pa.array(at))})
+            by_text = pc.sort_indices(sub, sort_keys=[("row", "ascending"), ("text", "ascending")]).to_numpy()
+            codes = codes.copy()
+            codes[at] = codes[at[by_text]]
+        repeat = np.r_[False, same_row & (codes[1:] == codes[:-1])]
+        rows, codes = rows[~repeat], codes[~repeat]
+    return join_consecutive(rows, names.take(pa.array(codes)), n_rows, sep)
