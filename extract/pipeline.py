@@ -400,10 +400,17 @@ def _init_worker(memory_bytes: int, parent_pid: int, log_queue: Any = None, log_
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    warm_up_rules()
+
+
+def warm_up_rules() -> None:
+    """Build what the rules build once per process (spaCy, the Matcher, pattern tables, catalogs, the shipped
+    ranker) now, before any PDF's clock starts: pool workers call it as they start, the bench before it times
+    ``extract_one`` in its own process."""
     from . import rules
     from .document import Document
 
-    try:  # build the matchers now (spaCy, pattern tables), before any PDF's clock starts
+    try:
         rules.candidates(Document.from_texts(["Trained for 1 epoch on 1 GPU."]))
     except Exception:  # a broken rule shows up, with its traceback, on the first real PDF
         log.debug("rules warm-up failed", exc_info=True)
@@ -468,6 +475,11 @@ class WorkerPool:
                 self._kill()
                 raise ConfigError(f"extraction worker processes cannot start: {failed}")
         return self._executor
+
+    def worker_pids(self) -> list[int]:
+        """The process ids of the running workers (none before ``start``): for measuring their CPU time."""
+        ex = self._executor
+        return sorted((getattr(ex, "_processes", None) or {}).keys()) if ex is not None else []
 
     def _kill(self) -> None:
         ex, self._executor = self._executor, None
