@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import os
 import struct
 import sys
 import zlib
@@ -34,6 +33,7 @@ from .build import Conversion  # noqa: E402
 from .figcache import DEFAULT_DPI, PRINT_DPI  # noqa: E402, F401
 from .fit import MEASURE_LABELS, MeasureFits  # noqa: E402
 from .simulate import MODELS, SimulationResult  # noqa: E402
+from .workers import MAX_WORKERS, default_workers, fresh_std_streams  # noqa: E402, F401
 
 DPI = DEFAULT_DPI  # figcache's (screen and the HTML report); PRINT_DPI with `flopmine analyze --dpi 300`
 #: Scatter plots draw at most this many points (an evenly spaced sample, said in the legend): beyond
@@ -281,37 +281,9 @@ def simulation(result: SimulationResult, path: Path, *, dpi: int = DPI) -> Path:
 #: A figure to draw: the name of one of this module's figure functions, its positional arguments (the PNG's path
 #: last) and the resolution.
 FigureJob = tuple[str, tuple[object, ...], int]
-#: At most this many processes draw figures at once (``default_workers``).
-MAX_WORKERS = 2
 
 
-def default_workers() -> int:
-    """How many processes draw figures by default: one per idle core this process may use, at most
-    ``MAX_WORKERS``, at least 1. A pool only saves wall time when cores are idle; on a busy machine it costs
-    the workers' start-up and the pickled arguments for nothing, so the figures are then drawn here.
-
-    Idle cores: the cores minus the 1-minute load average, plus this process's own share of that load.
-    """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    try:
-        idle = cores - os.getloadavg()[0] + 1
-    except OSError:  # no load average on this system
-        idle = cores
-    return max(1, min(math.floor(idle), cores, MAX_WORKERS))
-
-
-def _fresh_std_streams() -> None:
-    """A worker's own stdout and stderr objects on the same file descriptors. A fork copies every lock in the state
-    it had: had another thread of the parent (the CLI's progress bar) been writing to stderr at that moment, the
-    inherited stream would stay locked, and the worker's flush on exit would hang the pool."""
-    sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - lives as long as the worker
-    sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-
-
-def _draw(job: FigureJob) -> Path | None:
+def draw(job: FigureJob) -> Path | None:
     make, args, dpi = job
     return getattr(sys.modules[__name__], make)(*args, dpi=dpi)  # type: ignore[no-any-return]
 
@@ -326,8 +298,8 @@ def draw_all(jobs: Sequence[FigureJob], workers: int = 1) -> list[Path | None]:
     """
     jobs = list(jobs)
     if workers <= 1 or len(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_draw(job) for job in jobs]
+        return [draw(job) for job in jobs]
     context = multiprocessing.get_context("fork")  # the workers inherit matplotlib, already imported here
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
-                             initializer=_fresh_std_streams) as pool:
-        return list(pool.map(_draw, jobs))
+                             initializer=fresh_std_streams) as pool:
+        return list(pool.map(draw, jobs))

@@ -11,7 +11,8 @@ import json
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, is_dataclass, replace
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -41,11 +42,13 @@ from .fit import (
     MeasureFits,
     OLSFit,
     Problem,
+    drawn_points,
     fit_all,
     prepare,
     select_points,
 )
 from .simulate import DEFAULT_SEED, DEFAULT_SIMS, SPREAD, SimulationResult, cached_simulate, simulate
+from .workers import Helpers
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,8 @@ class AnalysisResult:
     other_problems: tuple[Problem, ...] = ()
     #: The simulation was reused from an earlier run's cache (same arguments and code), not run again.
     simulation_reused: bool = False
+    #: (benchmark, measure) → the rows its figures draw (``fit.drawn_points``), kept from the fits; not written.
+    drawn: Mapping[tuple[str, str], pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -138,7 +143,8 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
                  registry: Mapping[str, Benchmark] | None = None, progress: Progress | None = None,
                  points: str = DEFAULT_POINTS, today: Mapping[str, float] | None = None,
                  construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "",
-                 simulation_cache: Path | None = None) -> AnalysisResult:
+                 simulation_cache: Path | None = None, simulation_store: Path | None = None,
+                 on_fit: Callable[[MeasureFits, pd.DataFrame], None] | None = None) -> AnalysisResult:
     """Fit every benchmark × measure, extrapolate (Figure 4), refit Figure 7 and run the simulation.
 
     ``sims = 0`` skips the simulation, and so does a dataset from which nothing could be fitted.
@@ -146,11 +152,15 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
     ``today`` (benchmark or ``"*"`` → error) overrides the error today; ``construction`` is how Figure 4's
     compute is obtained (``line``, the seed's, or ``best-point``; see ``extrapolate``). With
     ``simulation_cache`` (a file) the simulation is reused from it when an earlier run stored the same one
-    (``simulate.cached_simulate``: it depends on its arguments and code only, never on the dataset).
+    (``simulate.cached_simulate``: it depends on its arguments and code only, never on the dataset), or from the
+    directory ``simulation_store`` shared by the runs of a home. ``on_fit`` is called with each benchmark × measure's
+    fits and the rows its figures draw as soon as they are made (analyze hands the figures to its helpers).
     """
     if construction not in ex.CONSTRUCTIONS:
         raise ValueError(f"construction must be one of {', '.join(ex.CONSTRUCTIONS)}, not {construction!r}")
-    fits = fit_all(df, registry, points=points, today=today)
+    drawn: dict[tuple[str, str], pd.DataFrame] = {}
+    fits = fit_all(df, registry, points=points, today=today, drawn=drawn if registry is None else None,
+                   on_fit=on_fit if registry is None else None)  # the figures select with the default registry
     sota = {t.benchmark: t for t in fits.state_of_the_art}
     extrapolations = tuple(ex.extrapolate_all(fits.fits, today=sota, construction=construction))
     conv = None
@@ -175,11 +185,12 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
         if simulation_cache is None:
             sim = simulate(sims=sims, seed=seed, progress=progress)
         else:
-            sim, reused = cached_simulate(simulation_cache, sims=sims, seed=seed, progress=progress)
+            sim, reused = cached_simulate(simulation_cache, sims=sims, seed=seed, progress=progress,
+                                          shared=simulation_store)
     return AnalysisResult(fits=fits, extrapolations=extrapolations, conversion=conv, simulation=sim,
                           dataset_rows=len(df), dataset=dataset, implausible=_implausible_table(df),
                           construction=construction, note=note, other_problems=tuple(other_problems),
-                          simulation_reused=reused)
+                          simulation_reused=reused, drawn=drawn)
 
 
 # ---------------------------------------------------------------- JSON
@@ -583,58 +594,101 @@ def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, 
     With ``cache`` a figure whose inputs, resolution and drawing code are those of the figure already there is not
     drawn again (``figcache.FigureCache``, in ``figures/.figures.json``); the files are the same either way.
     ``dpi`` is the figures' resolution (default ``figures.DPI``; ``figures.PRINT_DPI`` for print) and ``workers``
-    how many processes draw them (default ``figures.default_workers()``; 1 draws them here, one by one).
+    how many processes draw them (default ``workers.default_workers()``; 1 draws them here, one by one).
     """
-    from . import figcache
+    from .workers import Helpers, default_workers
 
-    out = Path(out_dir)
+    with Helpers(default_workers() if workers is None else workers) as helpers:
+        return _write_report(result, df, Path(out_dir), figures=figures, cache=cache, dpi=dpi, helpers=helpers)[1]
+
+
+class _Figures:
+    """The figures handed to the helpers, by path: each drawn once, unless the one on disk is fresh (``cache``).
+
+    analyze hands a fit's figures over as soon as the fit is made (``fitted``, called by ``fit_all``), so the helpers
+    draw while the other benchmarks are fitted; ``_write_report`` then finds them here.
+    """
+
+    def __init__(self, fig_dir: Path, *, cache: bool, dpi: int | None, helpers: Helpers) -> None:
+        from . import figcache
+
+        self.fig_dir, self.helpers, self._key = fig_dir, helpers, figcache.input_key
+        self.known = figcache.FigureCache(fig_dir) if cache else None
+        self.resolution = figcache.DEFAULT_DPI if dpi is None else int(dpi)
+        self.submitted: dict[Path, tuple[str, Future[Path | None] | None]] = {}
+
+    def of_fit(self, f: MeasureFits) -> list[tuple[str, Path, str]]:
+        """A fit's figures: (report key, path, figure function)."""
+        name = f"{f.benchmark}_{f.measure}"
+        scatter = [(f"scatter_{name}", self.fig_dir / f"fit_{name}.png", "scatter_fits")]
+        if f.quantile is None:
+            return scatter
+        return [*scatter, (f"quantile_{name}", self.fig_dir / f"quantile_{name}.png", "mean_vs_quantile")]
+
+    def submit(self, path: Path, key_parts: tuple[object, ...], make: str,
+               *args: object) -> tuple[str, Future[Path | None] | None]:
+        """The figure's input key and its drawing (None: the figure on disk is fresh), handed over once."""
+        if path not in self.submitted:
+            key = self._key(path.name, self.resolution, *key_parts) if self.known is not None else ""
+            fresh = self.known is not None and self.known.fresh(path, key)  # matplotlib only where one is drawn
+            self.submitted[path] = key, None if fresh else self.helpers.submit(
+                _draw_figure, (make, (*args, path), self.resolution))
+        return self.submitted[path]
+
+    def fitted(self, f: MeasureFits, shown: pd.DataFrame) -> None:
+        for _, path, make in self.of_fit(f):
+            self.submit(path, (shown, f), make, shown, f)
+
+
+def _write_report(result: AnalysisResult, df: pd.DataFrame, out: Path, *, figures: bool, cache: bool,
+                  dpi: int | None, helpers: Helpers, simulation: Future[tuple[SimulationResult, bool]] | None = None,
+                  drawing: _Figures | None = None) -> tuple[AnalysisResult, list[Path]]:
+    """``write_report`` with its figures drawn by ``helpers``; the result as written and the files.
+
+    ``drawing``: the figures already handed to the helpers while the fits were made (``_Figures.fitted``).
+
+    ``simulation``: the simulation still being computed (by a helper), to wait for only once every other figure has
+    been handed to the helpers; ``result`` then takes it (``simulation_reused`` included) before anything is written.
+    """
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     made: dict[str, str] = {}
+    fig_dir = out / "figures"
+    figs = drawing if drawing is not None else _Figures(fig_dir, cache=cache and figures, dpi=dpi, helpers=helpers)
+    # (report key, path, input key, the figure being drawn: None when the one on disk is fresh), in the report's order
+    wanted: list[tuple[str, Path, str, Future[Path | None] | None]] = []
+
+    def want(name: str, path: Path, key_parts: tuple[object, ...], make: str, *args: object) -> None:
+        wanted.append((name, path, *figs.submit(path, key_parts, make, *args)))
+
     if figures:
-        fig_dir = out / "figures"
-        known = figcache.FigureCache(fig_dir) if cache else None
-        resolution = figcache.DEFAULT_DPI if dpi is None else int(dpi)
-        # (report key, path, input key, figure function, its arguments): drawn together below
-        wanted: list[tuple[str, Path, str, str, tuple[object, ...]]] = []
-
-        def want(name: str, path: Path, key_parts: tuple[object, ...], make: str, *args: object) -> None:
-            key = figcache.input_key(path.name, resolution, *key_parts) if known is not None else ""
-            wanted.append((name, path, key, make, (*args, path)))
-
-        prepared, _ = prepare(df)
+        prepared: pd.DataFrame | None = None
         for f in result.fits.fits:
-            points, _ = select_points(prepared, f.benchmark, f.measure)
-            drawn_from = points[[c for c in ("compute", "error", "_imputed") if c in points.columns]]
-            name = f"{f.benchmark}_{f.measure}"
-            want(f"scatter_{name}", fig_dir / f"fit_{name}.png", (drawn_from, f), "scatter_fits", drawn_from, f)
-            if f.quantile is not None:
-                want(f"quantile_{name}", fig_dir / f"quantile_{name}.png", (drawn_from, f), "mean_vs_quantile",
-                     drawn_from, f)
+            drawn_from = result.drawn.get((f.benchmark, f.measure))
+            if drawn_from is None:  # a result not made by run_analysis (or with another registry)
+                prepared = prepare(df)[0] if prepared is None else prepared
+                drawn_from = drawn_points(select_points(prepared, f.benchmark, f.measure)[0])
+            for name, path, make in figs.of_fit(f):
+                want(name, path, (drawn_from, f), make, drawn_from, f)
         if result.conversion is not None and {"params", "gflops_per_pass"} <= set(df.columns):
             sizes = pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce") for c in ("params", "gflops_per_pass")})
             conv = result.conversion
             want("conversion", fig_dir / "conversion.png", (sizes, conv), "conversion", sizes, conv)
-        if result.simulation is not None:
-            sim = result.simulation
-            want("simulation", fig_dir / "simulation.png", (replace(sim, seconds=0.0),), "simulation", sim)
-        to_draw = [w for w in wanted if known is None or not known.fresh(w[1], w[2])]
-        drawn: dict[Path, Path | None] = {w[1]: w[1] for w in wanted}
-        if to_draw:  # matplotlib is imported only when a figure is drawn
-            from . import figures as drawing
-
-            jobs = [(make, args, resolution) for _, _, _, make, args in to_draw]
-            n_workers = drawing.default_workers() if workers is None else workers
-            for (_, path, key, _, _), got in zip(to_draw, drawing.draw_all(jobs, n_workers), strict=True):
-                drawn[path] = got
-                if known is not None and got is not None:
-                    known.record(got, key)
-        for name, path, _, _, _ in wanted:
-            if drawn[path] is not None:
-                made[name] = _rel(drawn[path], out)  # type: ignore[arg-type]
-        if known is not None:
-            known.save()
-        written += [out / v for v in made.values()]
+    if simulation is not None:
+        sim, reused = simulation.result()
+        result = replace(result, simulation=sim, simulation_reused=reused)
+    if figures and result.simulation is not None:
+        sim = result.simulation
+        want("simulation", fig_dir / "simulation.png", (replace(sim, seconds=0.0),), "simulation", sim)
+    for name, path, key, future in wanted:
+        got = future.result() if future is not None else path
+        if got is not None:
+            made[name] = _rel(got, out)
+            if figs.known is not None and future is not None:
+                figs.known.record(got, key)
+    if figs.known is not None:
+        figs.known.save()
+    written += [out / v for v in made.values()]
     payload = results_to_json(result)
     payload["figures"] = made
     write_text_atomic(out / "results.json", json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
@@ -644,7 +698,14 @@ def write_report(result: AnalysisResult, df: pd.DataFrame, out_dir: Path | str, 
     write_text_atomic(out / "report.md", to_markdown(blocks))
     write_text_atomic(out / "report.html", to_html(blocks))
     written += [out / n for n in ("results.json", "extrapolation.csv", "report.md", "report.html")]
-    return written
+    return result, written
+
+
+def _draw_figure(job: tuple[str, tuple[object, ...], int]) -> Path | None:
+    """One figure (``figures.draw``), importing matplotlib only here: in a helper process, or when drawn here."""
+    from .figures import draw
+
+    return draw(job)
 
 
 @dataclass(frozen=True)
@@ -659,7 +720,8 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
                    progress: Progress | None = None, figures: bool = True, points: str = DEFAULT_POINTS,
                    hardware_basis: str = DEFAULT_HARDWARE_BASIS, today: Mapping[str, float] | None = None,
                    construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "", cache: bool = True,
-                   dpi: int | None = None, workers: int | None = None) -> AnalyzeOutput:
+                   dpi: int | None = None, workers: int | None = None,
+                   simulation_store: Path | None = None) -> AnalyzeOutput:
     """``flopmine analyze``: read the dataset, fit everything, write the report into ``out_dir``.
 
     The inputs are checked first (``check_inputs``: a file without the needed columns is an
@@ -670,20 +732,50 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
     With ``cache`` (the default) a rerun reuses what cannot have changed: the simulation stored in
     ``<out_dir>/.cache/simulation.json`` by a run with the same arguments and code (it never reads the
     dataset), and each figure whose inputs and drawing code are unchanged (``figures/.figures.json``).
-    The files written are the same either way, except that the report says the simulation was reused.
-    ``dpi`` and ``workers``: the figures' resolution and how many processes draw them (``write_report``).
+    With ``simulation_store`` (a directory; the CLI passes ``<home>/cache``) a simulation computed by any earlier
+    analyze of the home, of any dataset into any directory, is reused too: a first run into an empty directory
+    then computes no simulation. The files written are the same either way, except that the report says the
+    simulation was reused.
+
+    ``dpi``: the figures' resolution. ``workers``: how many helper processes (``workers.Helpers``; default one per
+    idle core, at most 2) run the simulation and draw the figures. They start before the dataset is read: matplotlib's
+    import runs beside the reading, the simulation (which needs no data; started once the inputs are checked)
+    beside the fits, and the figures are drawn in parallel. With 1 everything runs here, one step after the other; the files are the same.
     """
     from .build import read_dataset
+    from .workers import Helpers, default_workers, import_figures
 
-    raw = read_dataset(dataset)
-    check_inputs(raw, str(dataset))
-    df, input_warnings = complete_dataset(raw, hardware_basis)
-    result = run_analysis(df, sims=sims, seed=seed, dataset=str(dataset), progress=progress, points=points,
-                          today=today, construction=construction, note=note,
-                          simulation_cache=Path(out_dir) / SIMULATION_CACHE if cache else None)
-    result = replace(result, input_warnings=tuple(input_warnings))
-    paths = write_report(result, df, out_dir, figures=figures, cache=cache, dpi=dpi, workers=workers)
+    out = Path(out_dir)
+    with Helpers(default_workers() if workers is None else workers) as helpers:
+        if figures and helpers.pooled:  # forks the helpers now, before this process holds the dataset
+            helpers.submit(import_figures)
+        raw = read_dataset(dataset)
+        check_inputs(raw, str(dataset))
+        simulation: Future[tuple[SimulationResult, bool]] | None = None
+        if sims > 0 and helpers.pooled:  # started before the fits are known: it needs none of them
+            simulation = helpers.submit(_simulation, out, sims, seed, cache, simulation_store)
+        df, input_warnings = complete_dataset(raw, hardware_basis)
+        drawing = _Figures(out / "figures", cache=cache, dpi=dpi, helpers=helpers) if figures else None
+        result = run_analysis(df, sims=0 if helpers.pooled else sims, seed=seed, dataset=str(dataset),
+                              progress=progress, points=points, today=today, construction=construction, note=note,
+                              simulation_cache=out / SIMULATION_CACHE if cache else None,
+                              simulation_store=simulation_store if cache else None,
+                              on_fit=drawing.fitted if drawing is not None else None)
+        result = replace(result, input_warnings=tuple(input_warnings))
+        if simulation is not None and not result.fits.fits:  # nothing fitted: no simulation (as run_analysis)
+            simulation.cancel()
+            simulation = None
+        result, paths = _write_report(result, df, out, figures=figures, cache=cache, dpi=dpi, helpers=helpers,
+                                      simulation=simulation, drawing=drawing)
     return AnalyzeOutput(result=result, paths=tuple(paths))
+
+
+def _simulation(out: Path, sims: int, seed: int, cache: bool,
+                store: Path | None) -> tuple[SimulationResult, bool]:
+    """The simulation as ``run_analysis`` gets it (in a helper process: without the progress bar)."""
+    if not cache:
+        return simulate(sims=sims, seed=seed), False
+    return cached_simulate(out / SIMULATION_CACHE, sims=sims, seed=seed, shared=store)
 
 
 def _rel(p: Path, base: Path) -> str:

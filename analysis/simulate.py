@@ -326,12 +326,13 @@ def _simulate(sims: int, seed: int, n_grid: Sequence[int], d: int, s: int,
 
 #: What a cached simulation's key covers besides its arguments: this module's code and the libraries whose
 #: arithmetic it uses (numpy's BLAS, scikit-learn's Lasso). The simulation never reads the dataset.
+#: The versions are read from the installed packages' metadata: reusing a cached simulation never imports
+#: scikit-learn (about 0.3 s of CPU).
 def _code_key() -> str:
-    import sklearn
-    import threadpoolctl
+    from importlib.metadata import version
 
     return hashlib.sha256(Path(__file__).read_bytes() + "|".join(
-        (np.__version__, sklearn.__version__, threadpoolctl.__version__)).encode()).hexdigest()
+        (np.__version__, version("scikit-learn"), version("threadpoolctl"))).encode()).hexdigest()
 
 
 def simulation_key(sims: int, seed: int, n_grid: Sequence[int] = DEFAULT_N_GRID, d: int = D, s: int = S,
@@ -341,24 +342,53 @@ def simulation_key(sims: int, seed: int, n_grid: Sequence[int] = DEFAULT_N_GRID,
     return hashlib.sha256((args + _code_key()).encode()).hexdigest()
 
 
+def _stored(path: Path, key: str, sims: int, seed: int, grid: tuple[int, ...], d: int, s: int) -> SimulationResult | None:
+    """The simulation stored in ``path`` under ``key``, or None when the file is missing, damaged, of another key,
+    or holds a result whose arguments or curves do not match (a file edited by hand or cut short)."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if stored.get("key") != key:
+            return None
+        result = SimulationResult.from_dict(stored["result"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    curves = (result.mean, result.sd, result.computation)
+    if (result.sims, result.seed, result.n_grid, result.d, result.s) != (sims, seed, grid, d, s) or any(
+            set(c) != set(MODELS) or any(len(v) != len(grid) or not all(isinstance(x, float) for x in v)
+                                         for v in c.values()) for c in curves):
+        return None
+    return result
+
+
 def cached_simulate(cache: Path, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED,
                     n_grid: Sequence[int] = DEFAULT_N_GRID, d: int = D, s: int = S,
                     progress: Callable[[int, int, str], None] | None = None,
-                    blas_threads: int | None = BLAS_THREADS) -> tuple[SimulationResult, bool]:
+                    blas_threads: int | None = BLAS_THREADS, shared: Path | None = None) -> tuple[SimulationResult, bool]:
     """``simulate``, reusing the result stored in ``cache`` by an earlier run with the same key (its arguments,
     code and libraries; the simulation does not depend on the dataset). Returns the result and whether it was
-    reused. An unreadable or stale cache is recomputed and rewritten; ``seconds`` is the run that computed it.
+    reused. An unreadable, stale or inconsistent cache is recomputed and rewritten (atomically); ``seconds`` is the
+    run that computed it.
+
+    ``shared`` is a directory of simulations kept across report directories and datasets (``flopmine analyze``
+    passes ``<home>/cache``), one file per key: a first analyze of a new dataset, or into a new report directory,
+    reuses the simulation any earlier analyze of the home computed, and copies it into ``cache``.
     """
     from flopmine.config import write_text_atomic
 
     key = simulation_key(sims, seed, n_grid, d, s, blas_threads)
-    try:
-        stored = json.loads(cache.read_text(encoding="utf-8"))
-        if stored.get("key") == key:
-            return SimulationResult.from_dict(stored["result"]), True
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        pass  # missing or damaged: compute it again
+    grid = tuple(sorted(int(n) for n in n_grid))
+    kept = shared / f"simulation-{key[:32]}.json" if shared is not None else None
+    for i, path in enumerate(p for p in (cache, kept) if p is not None):
+        result = _stored(path, key, sims, seed, grid, d, s)
+        if result is not None:
+            if i:  # found in the shared store only: keep a copy beside this report
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                write_text_atomic(cache, path.read_text(encoding="utf-8"))
+            return result, True
     result = simulate(sims=sims, seed=seed, n_grid=n_grid, d=d, s=s, progress=progress, blas_threads=blas_threads)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(cache, json.dumps({"key": key, "result": result.to_dict()}) + "\n")
+    text = json.dumps({"key": key, "result": result.to_dict()}) + "\n"
+    for path in (cache, kept):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(path, text)
     return result, False

@@ -828,7 +828,7 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
         if unlabelled and is_total_row(placed, rows):
             own = TOTAL_LABEL  # the sums of the columns above, not another row of the layer above
         rows.append(GridRow(own, tuple(placed), _phrase_text(line), group, bold))
-    rows = _centred_multirow(rows)
+    rows = _setting_rows_family(_centred_multirow(rows))
     header_text = " ".join(_phrase_text(line) for line in header_lines)
     grid = Grid(bbox, tuple(tuple(h) for h in heads), tuple(rows), caption, header_text, " ".join(label_header),
                 False, ruled)
@@ -959,6 +959,54 @@ def _centred_multirow(rows: Sequence[GridRow]) -> list[GridRow]:
         out[k - 1] = GridRow(above.label, above.cells, above.text, mid.label, above.label_bold)
         out[k + 1] = GridRow(below.label, below.cells, below.text, mid.label, below.label_bold)
     return out
+
+
+# A row label that is only a setting of a model: depth-width ("28-10", "40-4"), a width multiplier ("1.0", "0.75×"),
+# a size ("224", "2×")
+_SETTING_LABEL = re.compile(r"[\d.]+(?:\s*[-×x/]\s*[\d.]+)*\s*[×x]?")
+DEFAULT_FAMILY_CHARS = 24  # a longer prefix is a description, not a family name set across rows
+
+
+def _setting_rows_family(rows: Sequence[GridRow]) -> list[GridRow]:
+    """Rows whose labels are only settings ("40-4", "28-10") around one row that carries the family's name as
+    well ("WRN (ours) 16-8"): the name was set once, vertically centred across the run (LaTeX ``\\multirow``), and
+    landed on the middle row's line (or was set at the top, on the first). The run's other rows take the name as their group, so each is the family's
+    model at its setting ("WRN (ours) 28-10"), as the gold and the paper's prose name it.
+
+    >>> c = (Cell("1", (0, 0, 1, 1)),)
+    >>> rows = [GridRow("ELU [5]", c, ""), GridRow("40-4", c, ""), GridRow("WRN (ours) 16-8", c, ""),
+    ...         GridRow("28-10", c, "")]
+    >>> [(r.label, r.group) for r in _setting_rows_family(rows)]
+    [('ELU [5]', ''), ('40-4', 'WRN (ours)'), ('WRN (ours) 16-8', ''), ('28-10', 'WRN (ours)')]
+    """
+    out = list(rows)
+    k = 0
+    while k < len(out):
+        end = k
+        while end < len(out) and not out[end].group and (
+                _SETTING_LABEL.fullmatch(out[end].label) or _family_prefix(out[end].label)):
+            end += 1
+        run = range(k, end)
+        named = [i for i in run if not _SETTING_LABEL.fullmatch(out[i].label)]
+        # one name, on the run's middle line (centred) or its first (set at the top), over two rows or more
+        if len(named) == 1 and end - k >= 2 and named[0] - k <= (end - k) / 2:
+            family = _family_prefix(out[named[0]].label)
+            for i in run:
+                if i != named[0]:
+                    r = out[i]
+                    out[i] = GridRow(r.label, r.cells, r.text, family, r.label_bold)
+        k = max(end, k + 1)
+    return out
+
+
+def _family_prefix(label: str) -> str:
+    """The name before a row label's trailing setting ("WRN (ours) 16-8" → "WRN (ours)"); "" when the label ends
+    in no setting or has no name before it."""
+    parts = label.rsplit(" ", 1)
+    if len(parts) != 2 or not _SETTING_LABEL.fullmatch(parts[1]) or not re.search(r"[A-Za-z]", parts[0]) \
+            or len(parts[0]) > DEFAULT_FAMILY_CHARS:
+        return ""
+    return parts[0].strip()
 
 
 def _join_wrapped(levels: Sequence[str]) -> list[str]:

@@ -19,7 +19,7 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
@@ -27,7 +27,17 @@ from flopmine.benchmarks import load_registry
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox
 
 from .document import Page, Table
-from .grid import Grid, GridRow, Rule, is_dash, is_numeric, is_sideways, read_grids, words_from_chars
+from .grid import (
+    Grid,
+    GridRow,
+    Rule,
+    is_dash,
+    is_numeric,
+    is_sideways,
+    join_label,
+    read_grids,
+    words_from_chars,
+)
 from .normalise import find_quantities, parse_cell
 
 DEFAULT_FUZZY_CUTOFF = 90.0
@@ -735,6 +745,29 @@ def _benchmark_spans_cached(line: str) -> tuple[tuple[int, int, str], ...]:
     return tuple(sorted(spans + others))
 
 
+@functools.lru_cache(maxsize=1)
+def _short_aliases() -> dict[str, str]:
+    forms: dict[str, str] = {}
+    for name, b in load_registry().items():
+        for a in (*b.aliases, name):
+            forms.setdefault(re.sub(r"[\s\-]", "", a.lower()), name)
+    return forms
+
+
+def header_benchmark(level: str) -> str:
+    """The benchmark a whole header level names, abbreviations included: the short aliases prose is not searched
+    for ("C10", too easily another thing in running text) and their printed variants ("C-10", "C10+", "C-100").
+    Habit: CIFAR tables head their error columns "C-10 C-100" or "C10+ C100+".
+
+    >>> header_benchmark("C-10"), header_benchmark("C10+"), header_benchmark("C-100"), header_benchmark("CIFAR 100")
+    ('cifar10', 'cifar10', 'cifar100', 'cifar100')
+    >>> header_benchmark("C4"), header_benchmark("Params")
+    ('', '')
+    """
+    key = re.sub(r"[\s\-]", "", level.lower()).rstrip("+")
+    return _short_aliases().get(key, "")
+
+
 def _primary_metric(benchmark: str) -> str:
     b = load_registry().get(benchmark)
     return b.primary_metric if b else ""
@@ -838,6 +871,8 @@ def _ap_subheader(path: Sequence[str]) -> HeaderMatch | None:
     ('ap75', 'ap_s')
     >>> _ap_subheader(("Avg. Recall, #Dets:", "10")) is None, _ap_subheader(("APmask", "50")) is None
     (True, True)
+    >>> _ap_subheader(("COCO test-dev2015", "0.75")).field, _ap_subheader(("VOC2007 test", "0.5")) is None
+    ('ap75', True)
     """
     if len(path) < 2:
         return None
@@ -848,6 +883,9 @@ def _ap_subheader(path: Sequence[str]) -> HeaderMatch | None:
     for level in reversed(path[:-1]):
         hm = header_field(level)
         parent = hm.field if hm is not None else ("box_ap" if _AP_SPANNING.search(level) else "")
+        if not parent and "." in sub and any(b == "coco" for _, _, b in _benchmark_spans(level)):
+            # the COCO split spanning its IoU thresholds ("COCO test-dev2015" over "0.5:0.95 0.5 0.75"): box AP
+            parent = "box_ap"
         if parent == "box_ap":
             return HeaderMatch(field_name, 1.0, 95.0, "", " ".join(path))
         if parent:
@@ -864,7 +902,7 @@ def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None
     level names (a spanning "ImageNet", a "CIFAR-10" column). Returns (match, benchmark, scale source)."""
     bench = ""
     for level in reversed(path):
-        spans = [b for _, _, b in _benchmark_spans(level)]
+        spans = [b for _, _, b in _benchmark_spans(level)] or [b for b in (header_benchmark(level),) if b]
         if spans:
             bench = spans[0]
             break
@@ -1115,7 +1153,101 @@ def _setting_text(level: str) -> str:
     return rest or " ".join(m.group(0) for m in _SPLIT_WORD.finditer(level))
 
 
+# Habit: an input-size column beside the row label ("image size", "Input", "Size", "Eval size", "crop size",
+# "Input res."). One model evaluated at two sizes is two results ("ConvNeXt-B" at 224² and at 384²): when the
+# column holds more than one size, the size is the row's setting and joins its model's name, "ConvNeXt-B (384)",
+# as split and header settings do. One size for every row tells no model apart and leaves the names bare.
+_INPUT_SIZE_HEADER = re.compile(
+    r"(?:(?:input|image|img|crop|train(?:ing)?|test(?:ing)?|eval(?:uation)?|inference)\.?\s*)*"
+    r"(?:size|res(?:olution)?\.?|crop\.?|input)(?:\s*\((?:px|pixels?)\))?")
+_SQUARED = re.compile(r"(\d{2,4})\s*(?:²|\^2|[×x]\s*\1)")
+DEFAULT_SQUARED_MIN = 2000  # "2242": a size whose superscript ² the text layer glued on (224²); true sizes this big end in 0, 6 or 8
+
+
+def input_size(text: str) -> str:
+    """An input-size cell as the setting it names: the side of a square input, or "" when it is no size.
+
+    >>> input_size("384²"), input_size("2242"), input_size("512×512"), input_size("↑512"), input_size("1280")
+    ('384', '224', '512', '512', '1280')
+    >>> input_size("1333×800"), input_size("-"), input_size("auto")
+    ('1333×800', '', '')
+    """
+    t = text.strip().lstrip("↑@ ")
+    m = _SQUARED.fullmatch(t)
+    if m:
+        return m.group(1)
+    if re.fullmatch(r"\d{2,5}", t):
+        n = int(t)
+        return t[:-1] if n >= DEFAULT_SQUARED_MIN and t.endswith("2") else t
+    if re.fullmatch(r"\d{2,4}\s*[×x]\s*\d{2,4}", t):
+        return re.sub(r"\s*[×x]\s*", "×", t)
+    return ""
+
+
+def input_size_columns(grid: Grid, cols: Sequence[_ColumnMatch]) -> dict[int, list[str]]:
+    """The input-size columns of a grid that tell rows apart (two sizes or more), with each row's size.
+
+    >>> from flopmine.extract.grid import Cell
+    >>> g = Grid((0, 0, 1, 1), (("image", "size"), ("FLOPs",)), (GridRow("A", (Cell("2242", (0, 0, 1, 1)), None), ""),
+    ...          GridRow("A", (Cell("3842", (0, 0, 1, 1)), None), "")))
+    >>> input_size_columns(g, [(None, "", ""), (HeaderMatch("flops"), "", "")])
+    {0: ['224', '384']}
+    """
+    out: dict[int, list[str]] = {}
+    for j in range(len(grid.headers)):
+        if cols[j][0] is not None or not grid.headers[j] \
+                or not _INPUT_SIZE_HEADER.fullmatch(_norm_header(grid.header(j))):
+            continue
+        sizes = [input_size(r.cells[j].text) if j < len(r.cells) and r.cells[j] is not None else "" for r in grid.rows]
+        if len({s for s in sizes if s}) >= 2:
+            out[j] = sizes
+    return out
+
+
 _SPLIT_WORD = re.compile(r"\b(?:test-dev\d*|test-std|minival\d*|val\d*|dev|test|valid(?:ation)?)\b", re.I)
+
+
+_PLAIN_VALUE = re.compile(r"[-−]?\d+(?:\.\d+)?%?(?:\s*\([^)]*\))?")
+
+
+def continue_labels(grid: Grid, first_field: int, *, headed: bool = True) -> Grid:
+    """The grid with each row label continued into the header-less columns left of its values (any column left
+    of them when ``headed`` is False: no header of the table names a field, its caption does).
+
+    Habit: a long row label set over several columns with no header of their own ("Single LSTM with | 6 layers |
+    + PosUnk", "CondenseNetlight | -160∗"): the words there are the rest of the model's name, and without them
+    rows that differ only there share one name and one slot. Numbers alone there stay descriptors (a depth, a
+    width) for ``grid_facts`` to judge.
+
+    >>> from flopmine.extract.grid import Cell
+    >>> box = (0, 0, 1, 1)
+    >>> g = Grid(box, ((), (), ("BLEU",)), (GridRow("Single LSTM with", (Cell("6 layers", box), Cell("+ PosUnk", box),
+    ...          Cell("33.1", box)), ""), GridRow("CondenseNetlight", (Cell("-160∗", box), None, Cell("3.5", box)), "")))
+    >>> [r.label for r in continue_labels(g, 2).rows]
+    ['Single LSTM with 6 layers + PosUnk', 'CondenseNetlight-160∗']
+    >>> g = Grid(box, ((), ("Params",)), (GridRow("AOGNet-60M", (Cell("60.7M", box), Cell("60.7M", box)), ""),))
+    >>> [r.label for r in continue_labels(g, 1).rows]
+    ['AOGNet-60M']
+    """
+    blank = [j for j in range(min(first_field, len(grid.headers)))
+             if not headed or not any(x.strip() for x in grid.headers[j])]
+    if not blank:
+        return grid
+    rows = []
+    for row in grid.rows:
+        label, cells = row.label, list(row.cells)
+        for j in blank:
+            cell = cells[j] if j < len(cells) else None
+            # words ("6 layers", "+ PosUnk"), or a hyphenated name's number ("-160∗"); never a quantity ("60.7M")
+            if cell is None or is_dash(cell.text) or not (
+                    (re.search(r"[A-Za-z]{2}", cell.text) and not is_numeric(cell.text))
+                    or (re.fullmatch(r"-\d+[*\u2217\u2020\u2021]*", cell.text) and label[-1:].isalpha())):
+                continue
+            label = join_label(label + ("-" if cell.text.startswith("-") and label else ""),
+                               cell.text[1:] if cell.text.startswith("-") and label else cell.text)
+            cells[j] = None
+        rows.append(row if label == row.label else replace(row, label=label, cells=tuple(cells)))
+    return replace(grid, rows=tuple(rows))
 
 
 def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
@@ -1135,10 +1267,17 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
         if metric:
             caption_only = True
             hm = HeaderMatch(metric, 1.0, 60.0, "", f"caption: {metric}")
-            cols = [(hm, "", "") for _ in range(ncol)]
+            # the caption's metric is in the columns of plain numbers; the ones left of them hold the rest of the
+            # label ("6 layers", "+ PosUnk") or the row's settings ("80K" vocabulary, "36M" corpus)
+            first_plain = next((j for j in range(ncol) if any(
+                j < len(r.cells) and r.cells[j] is not None and _PLAIN_VALUE.fullmatch(r.cells[j].text)  # type: ignore[union-attr]
+                for r in grid.rows)), ncol)
+            cols = [(hm, "", "") if j >= first_plain else (None, "", "") for j in range(ncol)]
     caption_bench = bool(_benchmark_spans(grid.caption)) if grid.caption else False
     caption_split = split_setting(grid.caption)
     first_field = next((j for j, c in enumerate(cols) if c[0] is not None), ncol)
+    if not grid.transposed:
+        grid = continue_labels(grid, first_field, headed=not caption_only)
     evidence_head = f" [{grid.header_text}]" if grid.header_text else ""
     out: list[CellFact] = []
     # bare values per column, for the one scale of a FLOPs / params column without one
@@ -1169,12 +1308,14 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                  and _NAME_HEADER.fullmatch(_norm_header(grid.headers[j][-1]))}
     named_cols = {j for j in range(ncol) if cols[j][0] is not None and grid.headers[j]
                   and model_names_like(grid.headers[j][-1]) and header_field(grid.headers[j][-1]) is None
-                  and not _benchmark_spans(grid.headers[j][-1])}  # "CIFAR-10" heads a benchmark, not a backbone
-    for row in grid.rows:
+                  and not _benchmark_spans(grid.headers[j][-1]) and not header_benchmark(grid.headers[j][-1])}
+    # "CIFAR-10", "C-10" head a benchmark, not a backbone
+    size_cols = input_size_columns(grid, cols) if not grid.transposed else {}
+    for i, row in enumerate(grid.rows):
         row_hm = header_field(row.label) if row.label and len(row.label) <= 30 and not model_names_like(row.label) \
             else None
         descriptors = [c.text for j, c in enumerate(row.cells[:first_field]) if c is not None
-                       and cols[j][0] is None and len(c.text) <= DEFAULT_DESCRIPTOR_CHARS
+                       and cols[j][0] is None and j not in size_cols and len(c.text) <= DEFAULT_DESCRIPTOR_CHARS
                        and re.search(r"\d", c.text) and not _MEASURE_HEADER.search(grid.header(j))]
         if unlabelled:
             # no label column at all: the rows are settings of the model the caption names ("Number of models
@@ -1199,6 +1340,9 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             bone = clean_row_label(bone)
             if model and bone and not is_numeric(bone) and not is_dash(bone) and bone.lower() not in model.lower():
                 model = f"{model} {bone}"
+        size = next((sizes[i] for sizes in size_cols.values() if sizes[i]), "")
+        if model and size and not re.search(rf"(?<![\d.]){re.escape(size)}(?![\d.])", model):
+            model = f"{model} ({size})"
         metric_col = -1
         for j, cell in enumerate(row.cells):
             if cell is None or j >= ncol:

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -74,10 +75,13 @@ def test_a_rerun_reuses_the_simulation_and_every_figure_and_writes_the_same_file
         else:
             assert got[name] == expected[name], name
     assert json.dumps(again.result.simulation.to_dict()) == json.dumps(first.result.simulation.to_dict())  # NaN-safe
-    # with nothing to draw, a rerun never imports matplotlib (about 0.8 s of CPU)
+    # with nothing to draw or simulate, a rerun never imports matplotlib (about 0.8 s of CPU) or scikit-learn
+    # (0.3 s); the fits run again, so statsmodels (the quantile regression) is imported
     code = ("import sys; from flopmine.analysis.report import analyze_to_dir; "
-            f"analyze_to_dir({str(dataset)!r}, {str(out)!r}, sims=1); print('matplotlib' in sys.modules)")
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+            f"analyze_to_dir({str(dataset)!r}, {str(out)!r}, sims=1); "
+            "print(sorted(m for m in ('matplotlib', 'sklearn') if m in sys.modules))")
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert imported == "[]"
 
 
 def test_a_changed_benchmark_redraws_its_figures_only_and_they_equal_a_fresh_draw(tmp_path: Path) -> None:
@@ -121,6 +125,86 @@ def test_the_cached_simulation_is_simulate_and_its_key_covers_its_arguments(tmp_
     assert cached_simulate(cache, sims=2, seed=4, n_grid=GRID[:2])[1] is False  # another grid
 
 
+
+def test_a_simulation_kept_in_the_homes_store_serves_a_first_run_of_another_dataset(tmp_path: Path, fresh: Path) -> None:
+    """The store shared by a home's runs: a first analyze of another dataset into an empty directory reuses the
+    simulation an earlier run computed, and writes what a run that computed it writes."""
+    store = tmp_path / "home" / "cache"
+    first = analyze_to_dir(_dataset(tmp_path / "a" / "dataset.csv", coco_shift=0.3), tmp_path / "a" / "report", sims=1,
+                           simulation_store=store)
+    assert not first.result.simulation_reused and len(list(store.glob("simulation-*.json"))) == 1
+    out = tmp_path / "b" / "report"
+    second = analyze_to_dir(_dataset(tmp_path / "b" / "dataset.csv"), out, sims=1, simulation_store=store)
+    assert second.result.simulation_reused and (out / SIMULATION_CACHE).is_file()
+    assert json.dumps(second.result.simulation.to_dict()) == json.dumps(first.result.simulation.to_dict())
+    got, expected = _files(out), _files(fresh)
+    assert _without_seconds(got["results.json"]) == _without_seconds(expected["results.json"])
+    assert got["figures/simulation.png"] == expected["figures/simulation.png"]
+    # --fresh (cache=False) neither reads nor fills the store
+    assert not analyze_to_dir(tmp_path / "b" / "dataset.csv", tmp_path / "c", sims=1, simulation_store=store,
+                              cache=False).result.simulation_reused
+
+
+@pytest.mark.parametrize("damage", ["cut", "other seed", "not a float", "no lasso"])
+def test_a_stored_simulation_that_does_not_match_its_arguments_is_computed_again(tmp_path: Path, damage: str) -> None:
+    cache = tmp_path / "sim.json"
+    first, _ = cached_simulate(cache, sims=2, seed=3, n_grid=GRID)
+    stored = json.loads(cache.read_text())
+    if damage == "cut":
+        stored["result"]["mean"]["oracle"] = stored["result"]["mean"]["oracle"][:-1]
+    elif damage == "other seed":
+        stored["result"]["seed"] = 4
+    elif damage == "not a float":
+        stored["result"]["sd"]["expert"][0] = "0.5"
+    else:
+        del stored["result"]["computation"]["lasso"]
+    cache.write_text(json.dumps(stored))
+    again, reused = cached_simulate(cache, sims=2, seed=3, n_grid=GRID)
+    assert not reused
+    assert json.dumps(dataclasses.replace(again, seconds=0.0).to_dict()) == json.dumps(
+        dataclasses.replace(first, seconds=0.0).to_dict())
+    assert cached_simulate(cache, sims=2, seed=3, n_grid=GRID)[1]  # rewritten whole
+
+
+
+def _without_run_time(files: dict[str, bytes]) -> dict[str, object]:
+    """The files with the simulation's own run time left out (results.json's seconds, the report's "N.N s")."""
+    import re
+
+    return {name: _without_seconds(data) if name == "results.json"
+            else re.sub(rb"[0-9.]+ s\b", b"_ s", data) if name.startswith("report.") else data
+            for name, data in files.items()}
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_helper_processes_write_what_one_process_writes(tmp_path: Path, cache: bool) -> None:
+    """Two helper processes (the simulation beside the fits, the figures in parallel) write the same files as
+    everything done in the analyze process, byte for byte apart from the simulation's run time; a rerun with
+    helpers reuses as one process does."""
+    dataset = _dataset(tmp_path / "dataset.csv")
+    alone = analyze_to_dir(dataset, tmp_path / "alone", sims=1, cache=cache, workers=1)
+    pooled = analyze_to_dir(dataset, tmp_path / "pooled", sims=1, cache=cache, workers=2)
+    assert not pooled.result.simulation_reused and pooled.result.simulation is not None
+    assert json.dumps(replace(pooled.result.simulation, seconds=0).to_dict()) == json.dumps(
+        replace(alone.result.simulation, seconds=0).to_dict())
+    assert _without_run_time(_files(tmp_path / "pooled")) == _without_run_time(_files(tmp_path / "alone"))
+    if cache:
+        again = analyze_to_dir(dataset, tmp_path / "pooled", sims=1, workers=2)
+        assert again.result.simulation_reused
+        assert json.dumps(again.result.simulation.to_dict()) == json.dumps(pooled.result.simulation.to_dict())
+
+
+def test_helpers_run_jobs_here_without_a_pool_and_raise_a_jobs_error_either_way() -> None:
+    from flopmine.analysis.workers import Helpers
+
+    for workers in (1, 2):
+        with Helpers(workers) as helpers:
+            assert helpers.pooled == (workers == 2)
+            assert helpers.submit(divmod, 7, 2).result() == (3, 1)
+            with pytest.raises(ZeroDivisionError):
+                helpers.submit(divmod, 1, 0).result()
+
+
 frames = st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=True), st.booleans()), min_size=1, max_size=30)
 
 
@@ -146,7 +230,7 @@ def test_the_console_says_when_the_simulation_was_reused(tmp_path: Path, capsys:
     from tests.support.cli import run_cli
 
     dataset, out = _dataset(tmp_path / "dataset.csv"), tmp_path / "report"
-    argv = ["analyze", "--dataset", str(dataset), "--out", str(out), "--sims", "5"]
+    argv = ["--home", str(tmp_path / "home"), "analyze", "--dataset", str(dataset), "--out", str(out), "--sims", "5"]
     lines = []
     for extra in ([], [], ["--fresh"]):
         code, text = run_cli([*argv, *extra], capsys)
@@ -172,3 +256,19 @@ def test_another_resolution_draws_every_figure_again_at_that_resolution(tmp_path
             assert round(im.info["dpi"][0]) == 300, name
     analyze_to_dir(dataset, tmp_path / "print", sims=0, dpi=300, cache=False, workers=1)
     assert _files(out) == _files(tmp_path / "print")  # the same files as a fresh, serial run at 300 dpi
+
+
+def test_the_rows_kept_from_the_fits_are_the_rows_the_figures_selected_again(tmp_path: Path) -> None:
+    """run_analysis keeps each fit's drawn rows (``fit.drawn_points``) for the figures: the same frame, index and
+    dtypes as selecting them again from the dataset (what write_report did), for both measures and point rules."""
+    from flopmine.analysis.fit import drawn_points, prepare, select_points
+    from flopmine.analysis.report import complete_dataset, run_analysis
+
+    df, _ = complete_dataset(pd.read_csv(_dataset(tmp_path / "dataset.csv")))
+    for points in ("best-per-paper", "all"):
+        result = run_analysis(df, sims=0, points=points)
+        assert set(result.drawn) == {(f.benchmark, f.measure) for f in result.fits.fits} and len(result.drawn) == 4
+        prepared, _ = prepare(df)
+        for (benchmark, measure), kept in result.drawn.items():
+            pd.testing.assert_frame_equal(kept, drawn_points(select_points(prepared, benchmark, measure)[0]))
+            assert input_key(kept) == input_key(drawn_points(select_points(prepared, benchmark, measure)[0]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -177,3 +178,14 @@ def test_analyze_dpi_and_jobs_options(dataset: Path, tmp_path: Path) -> None:
     assert serial == pooled and len(serial) >= 4  # a pool of two draws the same bytes as one process
     assert serial.keys() == default.keys() and all(default[n] != serial[n] for n in serial)
     assert _run(["analyze", "--dataset", str(dataset), "--dpi", "10"]) == 2  # below --dpi's range: a usage error
+
+
+def test_a_first_analyze_into_a_new_directory_reuses_the_homes_simulation(dataset: Path, tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "home"
+    for out, said in (("one", r"\d+ s"), ("two", "reused from an earlier run")):
+        capsys.readouterr()
+        assert _run(["--home", str(home), "analyze", "--dataset", str(dataset), "--out", str(tmp_path / out),
+                     "--sims", "1"]) == 0
+        assert re.search(rf"simulation \(1 runs, {said}\)", capsys.readouterr().out)
+    assert list((home / "cache").glob("simulation-*.json"))

@@ -215,3 +215,6 @@ def test_numpy_ols_equals_statsmodels_on_an_exact_line_and_on_the_papers_scale()
     c = np.log10(df["gflops_per_pass"].to_numpy(float))
     for y in (np.log10(err), err, 1 / err):
         _assert_same_fit(fit_ols(y, {"log10_compute": c}), fit_ols_statsmodels(y, {"log10_compute": c}))
+
+
+# ---------------------------------------------------------------- issue 20 item 4: no scipy.stats, no statsmodels

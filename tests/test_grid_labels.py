@@ -288,7 +288,7 @@ def test_a_wide_heading_under_the_midrule_is_a_group_not_a_header() -> None:
     grids = read_grids(words, rules, field_of=header_field)
     assert len(grids) == 1 and [grids[0].header(i) for i in range(len(grids[0].headers))] == ["Size", "AP", "AP50"]
     facts = _facts(grids[0])
-    assert facts[("YOLOv4 608", "box_ap")] == 43.5 and facts[("YOLOv4 512", "ap50")] == 64.9
+    assert facts[("YOLOv4 (608)", "box_ap")] == 43.5 and facts[("YOLOv4 (512)", "ap50")] == 64.9  # the Size column: a setting
 
 
 def test_a_tall_header_keeps_the_short_headers_on_its_middle_line_to_their_columns() -> None:
@@ -424,3 +424,72 @@ def test_a_grid_takes_the_benchmark_its_caption_names_not_the_pages_first() -> N
         doc = Document(arxiv_id="2101.00001", version=1, pages=(page,), benchmarks=("coco",))
         got = {c.value: ev for c, _, ev in collect(doc) if c.rule == "table.geometry" and c.model == "SSD512"}
         assert ("other_dataset" in got[29.8].tags) is other, caption
+
+
+def test_a_family_name_centred_across_rows_labelled_by_their_setting_names_each_row() -> None:
+    """"WRN (ours)" set once across three rows labelled only by depth-width ("40-4", "16-8", "28-10"): the name
+    lands on the middle line ("WRN (ours) 16-8"), and every row of the run is the family at its setting, never a
+    bare "28-10" that no reader can tie to a model. A cited row above keeps its own name."""
+    words = _row(40, [(35, "Method"), (120, "# params"), (170, "CIFAR-10"), (220, "CIFAR-100")])
+    words += _row(56, [(35, "pre-act-ResNet [13]"), (120, "1.7M"), (170, "5.46"), (220, "24.33")])
+    words += _row(67, [(80, "40-4"), (120, "8.9M"), (170, "4.53"), (220, "21.18")])
+    words += _row(78, [(35, "WRN (ours)"), (80, "16-8"), (120, "11.0M"), (170, "4.27"), (220, "20.43")])
+    words += _row(89, [(80, "28-10"), (120, "36.5M"), (170, "4.00"), (220, "19.25")])
+    grids = read_grids(words, [Rule(30, 36, 260), Rule(30, 50, 260), Rule(30, 97, 260)], field_of=header_field)
+    assert len(grids) == 1
+    facts = _facts(grids[0])
+    assert facts[("WRN (ours) 28-10", "params")] == 36.5e6 and facts[("WRN (ours) 40-4", "params")] == 8.9e6
+    assert facts[("WRN (ours) 16-8", "params")] == 11.0e6
+    assert facts[("pre-act-ResNet [13]", "params")] == 1.7e6
+
+
+def test_iou_subheaders_under_the_coco_split_are_the_coco_ap_family() -> None:
+    """"COCO test-dev2015" spanning "0.5:0.95 0.5 0.75" (no "Avg. Precision" above them): AP, AP50 and AP75 of the
+    model, never three box APs told apart by a "(test-dev2015 0.75)" setting."""
+    words = _row(40, [(110, "VOC2007 test"), (200, "COCO test-dev2015")])
+    words += _row(52, [(35, "Method"), (110, "0.5"), (170, "0.5:0.95"), (215, "0.5"), (250, "0.75")])
+    words += _row(66, [(35, "SSD300"), (110, "74.3"), (170, "23.2"), (215, "41.2"), (250, "23.4")])
+    words += _row(77, [(35, "SSD512"), (110, "76.8"), (170, "26.8"), (215, "46.5"), (250, "27.8")])
+    grids = read_grids(words, [Rule(30, 36, 280), Rule(30, 62, 280), Rule(30, 88, 280)], field_of=header_field)
+    facts = {(f.model, f.field, f.benchmark): f.value for f in grid_facts(grids[0])}
+    assert facts[("SSD512", "box_ap", "coco")] == 26.8 and facts[("SSD512", "ap75", "coco")] == 27.8
+    assert facts[("SSD512", "ap50", "coco")] == 46.5
+
+
+def test_a_row_label_continued_into_columns_without_a_header_is_one_name() -> None:
+    """"Single LSTM with | 6 layers | + PosUnk" over columns that have no header of their own: the words there are
+    the rest of the model's name, so the rows that differ only there are two models, not one slot with both
+    BLEUs; the vocabulary column tells the 40K and 80K rows apart."""
+    words = _row(40, [(35, "System"), (200, "Vocab"), (250, "BLEU")])
+    layout = [("4 layers", None, "40K", "29.5"), ("4 layers", "+ PosUnk", "40K", "31.8"),
+              ("6 layers", None, "80K", "31.5"), ("6 layers", "+ PosUnk", "80K", "33.1")]
+    for k, (depth, extra, vocab, bleu) in enumerate(layout):
+        cells = [(35, "Single LSTM with"), (115, depth), (200, vocab), (250, bleu)]
+        words += _row(56 + 11 * k, cells + ([(155, extra)] if extra else []))
+    grids = read_grids(words, [Rule(30, 36, 280), Rule(30, 50, 280), Rule(30, 102, 280)], field_of=header_field)
+    assert len(grids) == 1
+    facts = _facts(grids[0])
+    assert facts[("Single LSTM with 6 layers + PosUnk", "bleu")] == 33.1
+    assert facts[("Single LSTM with 4 layers", "bleu")] == 29.5
+
+
+def test_rows_named_by_the_version_alone_take_the_papers_family() -> None:
+    """A MobileNetV3 paper's table names its generations "V3-Large" and "V2": the candidates are
+    "MobileNetV3-Large" and "MobileNetV2", the names its prose and any reader use; other rows stay as printed."""
+    from flopmine.extract.document import Document
+    from flopmine.extract.grid import Cell, Grid, GridRow
+    from flopmine.extract.rules.paper import collect
+
+    lines = [(60, [(60, "Searching for MobileNetV3")]),
+             (100, [(60, "Network"), (200, "Top-1")]), (112, [(60, "V3-Large 1.0"), (200, "75.2")]),
+             (123, [(60, "V2 1.0"), (200, "72.0")]), (134, [(60, "Mnasnet-A1"), (200, "75.3")])]
+    rows = (GridRow("V3-Large 1.0", (Cell("75.2", (200, 112, 218, 119)),), "V3-Large 1.0 75.2"),
+            GridRow("V2 1.0", (Cell("72.0", (200, 123, 218, 130)),), "V2 1.0 72.0"),
+            GridRow("Mnasnet-A1", (Cell("75.3", (200, 134, 218, 141)),), "Mnasnet-A1 75.3"))
+    grid = Grid((50, 95, 260, 143), (("Top-1",),), rows, caption="Table 3: ImageNet results.",
+                header_text="Network Top-1")
+    doc = Document(arxiv_id="1905.00001", version=1, pages=(_page_from_lines(lines, [grid]),),
+                   benchmarks=("imagenet",))
+    models = {c.value: c.model for c, _, _ in collect(doc) if c.rule == "table.geometry"}
+    assert models[75.2] == "MobileNetV3-Large 1.0" and models[72.0] == "MobileNetV2 1.0"
+    assert models[75.3] == "Mnasnet-A1"

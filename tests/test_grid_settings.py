@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from flopmine.extract.grid import Rule, Word, build_grid, read_grids
-from flopmine.extract.tables import clean_row_label, grid_facts, header_field
+from flopmine.extract.tables import clean_row_label, grid_facts, header_field, input_size
 from tests.support.words import table_line as _row
 
 
@@ -207,3 +207,47 @@ def test_a_split_qualifies_metrics_only() -> None:
     assert grid is not None
     got = {(f.model, f.field): f.value for f in grid_facts(grid)}
     assert got[("SSD 300 (minival)", "box_ap")] == 20.7 and got[("SSD 300", "params")] == 7.4e6
+
+
+def test_an_input_size_column_makes_each_size_a_setting_of_the_model() -> None:
+    """An "image size" column printing 224² and 384² (the text layer glues the ² on: "2242", "3842"): one model
+    at two sizes is two results, "ConvNeXt-B (224)" and "ConvNeXt-B (384)", never one slot with both FLOPs;
+    a row at a size of its own still carries it, as the table tells its models apart by it."""
+    words = _row(40, [(35, "model"), (100, "image size"), (160, "#param."), (205, "FLOPs"), (250, "top-1 acc.")])
+    words += _row(56, [(35, "Swin-T"), (100, "2242"), (160, "28M"), (205, "4.5G"), (250, "81.3")])
+    words += _row(67, [(35, "ConvNeXt-B"), (100, "2242"), (160, "89M"), (205, "15.4G"), (250, "83.8")])
+    words += _row(78, [(35, "ConvNeXt-B"), (100, "3842"), (160, "89M"), (205, "45.0G"), (250, "85.1")])
+    facts = _facts(words, [Rule(30, 36, 290), Rule(30, 50, 290), Rule(30, 88, 290)])
+    assert facts[("ConvNeXt-B (224)", "flops")] == [15.4e9]
+    assert facts[("ConvNeXt-B (384)", "flops")] == [45.0e9]
+    assert facts[("ConvNeXt-B (384)", "top1_acc")] == [85.1]
+    assert facts[("Swin-T (224)", "params")] == [28e6]
+    assert not any(m.startswith("ConvNeXt-B 2242") or m == "ConvNeXt-B" for m, _ in facts)
+
+
+def test_one_input_size_for_every_row_leaves_the_names_bare() -> None:
+    """A "Size" column at 640 on every row tells no model apart: the names stay as printed."""
+    words = _row(40, [(35, "Model"), (100, "Size"), (160, "#Param."), (205, "FLOPs"), (250, "AP")])
+    words += _row(56, [(35, "YOLOv7"), (100, "640"), (160, "36.9M"), (205, "104.7G"), (250, "51.4")])
+    words += _row(67, [(35, "YOLOv7-X"), (100, "640"), (160, "71.3M"), (205, "189.9G"), (250, "53.1")])
+    facts = _facts(words, [Rule(30, 36, 290), Rule(30, 50, 290), Rule(30, 77, 290)])
+    assert facts[("YOLOv7", "flops")] == [104.7e9] and facts[("YOLOv7-X", "flops")] == [189.9e9]
+
+
+@pytest.mark.parametrize(("cell", "size"), [("384²", "384"), ("2242", "224"), ("6002", "600"), ("512×512", "512"),
+                                            ("512x512", "512"), ("↑512", "512"), ("1280", "1280"), ("320", "320"),
+                                            ("1333×800", "1333×800"), ("-", ""), ("auto", ""), ("1.0", "")])
+def test_input_size_cells_read_as_the_side_of_the_input(cell: str, size: str) -> None:
+    assert input_size(cell) == size
+
+
+def test_cifar_columns_headed_by_their_abbreviation_are_the_benchmarks_error() -> None:
+    """"C-10" and "C-100" (or "C10+", "C100+") over error rates: each column is its CIFAR benchmark's error,
+    as "CIFAR-10" would be; the short forms are matched only as a whole header, never in running text."""
+    words = _row(40, [(35, "Model"), (120, "Params"), (170, "C-10"), (220, "C100+")])
+    words += _row(56, [(35, "CondenseNet-182"), (120, "4.2M"), (170, "3.76"), (220, "18.47")])
+    words += _row(67, [(35, "DenseNet-190"), (120, "25.6M"), (170, "3.46"), (220, "17.18")])
+    grids = read_grids(words, [Rule(30, 36, 260), Rule(30, 50, 260), Rule(30, 77, 260)], field_of=header_field)
+    facts = {(f.model, f.field, f.benchmark): f.value for f in grid_facts(grids[0])}
+    assert facts[("CondenseNet-182", "err", "cifar10")] == 3.76
+    assert facts[("CondenseNet-182", "err", "cifar100")] == 18.47

@@ -5,7 +5,7 @@ Each test names the writing habit it covers; each failed before the rule it test
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flopmine.extract.document import Document
@@ -145,3 +145,91 @@ def test_a_duration_per_epochs_or_per_model_is_tagged_as_a_rate() -> None:
     assert all("per_unit" in t for t in _tags([text], "training_time_hours", 9.8))
     assert all("per_unit" in t for t in _tags([text], "training_time_hours", 48.0))
     assert not any("per_unit" in t for t in _tags([text], "training_time_hours", 31.0))
+
+
+# ---------------------------------------------------------------- a schedule keyword governs the quantity after it
+
+
+def test_a_step_after_a_stated_total_is_a_schedule_step_not_the_total() -> None:
+    # "we train for 8 epochs (after 5 epochs, we begin to halve the learning rate)": "for" is the 8's; the 5 is
+    # where the decay begins
+    text = "We use plain SGD and we train for 8 epochs (after 5 epochs, we begin to halve the learning rate)."
+    five = [ev for c, ev in _found([text], "epochs") if c.value == 5.0]
+    assert five and all(ev.lr_schedule and "schedule_total" not in ev.tags for ev in five)
+    eight = [ev for c, ev in _found([text], "epochs") if c.value == 8.0]
+    assert eight and all("schedule_total" in ev.tags and not ev.lr_schedule for ev in eight)
+
+
+@settings(deadline=None, max_examples=20)  # each example runs every rule of collect()
+@given(first=st.integers(10, 90), second=st.integers(100, 190), total=st.integers(200, 400),
+       unit=st.sampled_from(["epochs", "iterations"]))
+def test_a_list_of_decay_points_shares_its_keyword_and_the_total_keeps_its_own(first: int, second: int, total: int,
+                                                                           unit: str) -> None:
+    # "the learning rate is divided by 10 at 30 epochs and 60 epochs, and training stops at 90 epochs": the
+    # decay keyword covers every point of its list; "stops" is the total's
+    field, k = ("epochs", "") if unit == "epochs" else ("training_steps", "k")
+    text = (f"The learning rate is divided by 10 at {first}{k} {unit} and {second}{k} {unit}, and training stops at "
+            f"{total}{k} {unit}.")
+    scale = 1000.0 if k else 1.0
+    found = {float(c.value): ev for c, ev in _found([text], field)}
+    assert found[first * scale].lr_schedule and found[second * scale].lr_schedule
+    assert not found[total * scale].lr_schedule and "schedule_total" in found[total * scale].tags
+
+
+# ---------------------------------------------------------------- citation letters on a results row
+
+
+def test_a_citation_letter_glued_to_a_score_is_not_an_hour_count() -> None:
+    # a results row whose prior-best scores carry superscript citation letters ("89.6a 82.3b … 55.4h"): the "h"
+    # is the eighth reference, not hours
+    text = ("Results on video benchmarks. prev. best 89.6a 82.3b 78.0c 73.1c 87.8d 64.5f / 64.2g 55.4h / 54.5i "
+            "49.2j EVA 89.7 86.5 78.5 75.7 89.7. Pre-training takes 14.5 days on 128 GPUs.")
+    assert {float(c.value) for c, _ in _found([text], "training_time_hours")} == {14.5 * 24}
+
+
+def test_durations_in_a_row_of_hours_are_kept() -> None:
+    # a row of training times in hours ("42.9h 84.0 15.2h"): every glued letter is the unit
+    text = "EfficientNet-B4 82.9 20.8h 83.1 9.4h EfficientNet-B5 83.7 42.9h 84.0 15.2h"
+    assert {round(float(c.value), 1) for c, _ in _found([text], "training_time_hours")} == {20.8, 9.4, 42.9, 15.2}
+
+
+def test_a_device_named_only_in_the_references_does_not_block_the_family_mention() -> None:
+    # a cited title ("… performance on Cloud TPUs. Google Cloud Blog, 2019") names a device the paper did not use;
+    # the family mention "TPUs" is still the one device the paper's own text names
+    pages = ["Our work here focuses on TPU architectures. We design our model with TPUs in mind.",
+             "All models trained on 32 TPUv3 cores with equal FLOPs per example.",
+             "References\n[1] A. Author. Bfloat16: The secret to high performance on Cloud TPUs. Google Cloud Blog, "
+             "2019.\n[2] B. Author. Attention is all you need. In NIPS, 2017."]
+    body = [(c, ev) for c, ev in _found(pages, "hardware") if c.page < 3]
+    assert body and {c.value for c, _ in body} == {"Google TPU v3"}
+    assert any("resolved_family" in ev.tags for _, ev in body)
+
+
+def test_a_schedule_under_a_fine_tuning_heading_is_tagged_as_fine_tuning() -> None:
+    # a settings table headed "fine-tuning config" (or an appendix "C Finetuning Hyperparameters"): its epoch rows
+    # are the fine-tuning stage's, although the row itself only says "training epochs 30"
+    page = ("Table 5. Settings.\npre-training config ImageNet-22K\noptimizer AdamW\ntraining epochs 90\n"
+            "fine-tuning config ImageNet-1K\noptimizer AdamW\nmomentum 0.9\nbatch size 512\ntraining epochs 30\n")
+    prose = {c.value: ev.tags for c, ev in _found([page], "epochs") if not c.rule.startswith("table.")}
+    assert "fine_tune" in prose[30.0] and "fine_tune" not in prose[90.0]
+    page = "C Finetuning Hyperparameters\nWe finetune for 10 epochs on each GLUE task with batch size 32."
+    assert all("fine_tune" in t for t in _tags([page], "epochs", 10.0))
+
+
+def test_cloud_or_cpu_instances_of_a_named_device_are_a_device_count() -> None:
+    # "on 64 Intel KNL instances", "on 16 AWS p3 instances": a cluster counted in instances of a named machine;
+    # "a list of 600 instances" (data) names no machine and counts nothing
+    text = "We train the models for 90 epochs on 64 Intel KNL instances using Intel Caffe."
+    assert {c.value for c, _ in _found([text], "hardware_count")} == {64.0}
+    text = "This gives a list of 600 instances with masks and category scores, and 80 object instances per image."
+    assert not _found([text], "hardware_count")
+
+
+def test_the_last_epochs_of_a_run_are_a_segment_not_the_total() -> None:
+    # "turn off mixup augmentation for the last 30 epochs": a segment at the run's end, as "the first 4 epochs of
+    # warmup" is one at its start
+    text = "All models are trained for 300 epochs. We turn off mixup augmentation for the last 30 epochs."
+    last = [ev for c, ev in _found([text], "epochs") if c.value == 30.0 and not c.rule.startswith("table.")]
+    assert last and all(ev.lr_schedule and "schedule_total" not in ev.tags for ev in last)
+    total = [ev for c, ev in _found([text], "epochs") if c.value == 300.0]
+    assert total and all("schedule_total" in ev.tags and not ev.lr_schedule for ev in total)

@@ -69,7 +69,9 @@ def resolve_family_mentions(found: Found) -> Found:
     mention the paper never makes specific (none, or several devices of the family) is tagged ``family_device``:
     it names no figure, and a reviewer prefers the specific device the paper names.
 
-    Family = same vendor and kind in the catalog (``flopmine.hardware.is_family``).
+    Family = same vendor and kind in the catalog (``flopmine.hardware.is_family``). A device named only in the
+    references ("… high performance on Cloud TPUs. Google Cloud Blog, 2019") is a cited title's, not one the paper
+    used, so it does not count as a device the paper names.
     """
     try:
         from flopmine.hardware import entry_by_name, is_family
@@ -77,9 +79,10 @@ def resolve_family_mentions(found: Found) -> Found:
         return found
     entries = {c.value: entry_by_name(str(c.value)) for c, _, _ in found
                if c.field == "hardware" and c.rule == "hardware.catalog"}
+    in_text = {c.value for c, _, ev in found if c.field == "hardware" and ev.section != "references"}
     specific: dict[tuple[str, str], set[str]] = {}
-    for entry in entries.values():
-        if entry is not None and not is_family(entry):
+    for value, entry in entries.items():
+        if entry is not None and not is_family(entry) and value in in_text:
             specific.setdefault((entry.vendor, entry.kind), set()).add(entry.name)
     out: Found = []
     for c, w, ev in found:

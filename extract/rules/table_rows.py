@@ -107,6 +107,41 @@ def _overlap(a: BBox, b: BBox) -> float:
     return max(w, 0) * max(h, 0) / area
 
 
+# Habit: a paper comparing the generations of its own family names them in tables by the version alone ("V1",
+# "V2", "V3-Large" in "Searching for MobileNetV3"): the family is the one its title or first page names with a version
+_VERSIONED_FAMILY = re.compile(r"\b([A-Z][A-Za-z]*[A-Za-z])([Vv]\d+)\b")
+_VERSION_LABEL = re.compile(r"([Vv]\d+)(?=$|[\s\-(\u2020\u2021*])")
+DEFAULT_FAMILY_HEAD_CHARS = 2000  # of page 1: the title and abstract, where a paper names its own family
+
+
+def versioned_family(doc: Document) -> str:
+    """The family a paper names with a version in its title, abstract or page 1's head ("MobileNet" for
+    "Searching for MobileNetV3"); "" when it names none, or two families.
+
+    >>> versioned_family(Document.from_texts(["Searching for MobileNetV3 ... than MobileNetV2"]))
+    'MobileNet'
+    >>> versioned_family(Document.from_texts(["YOLOv4 beats EfficientDet and MobileNetV2"]))
+    ''
+    """
+    head = " ".join((doc.title, doc.abstract, doc.pages[0].text[:DEFAULT_FAMILY_HEAD_CHARS] if doc.pages else ""))
+    stems = {m.group(1) for m in _VERSIONED_FAMILY.finditer(head)}
+    return next(iter(stems)) if len(stems) == 1 else ""
+
+
+def expand_version_label(model: str, family: str) -> str:
+    """A table model named by its version alone, with the paper's family in front: "V3-Large 1.0" →
+    "MobileNetV3-Large 1.0"; any other name stays as it is.
+
+    >>> expand_version_label("V3-Large 1.0", "MobileNet"), expand_version_label("V2 (ours)", "MobileNet")
+    ('MobileNetV3-Large 1.0', 'MobileNetV2 (ours)')
+    >>> expand_version_label("Mnasnet-A1", "MobileNet"), expand_version_label("V3", ""), expand_version_label("VGG", "X")
+    ('Mnasnet-A1', 'V3', 'VGG')
+    """
+    if not family or not _VERSION_LABEL.match(model):
+        return model
+    return family + model
+
+
 def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, idx: list[int],
                       sections: SectionMap, own: dict[str, float], spots: list[tuple[int, str]],
                       default_bench: str, ranked: list[str]) -> list[tuple[Candidate, float, Evidence]]:
@@ -142,6 +177,7 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         for f in table_facts(t, benchmark=""):
             if not inside or (_group_of(f.field), round(f.value, 6)) not in placed:
                 facts.append((f, max(pos, 0)))
+    family = versioned_family(doc) if facts else ""
     raw_spots = _benchmark_spots(raw_lines) if facts else []
     flat = raw_lines.replace("\n", " ") if facts else raw_lines  # the page on one line, for snippets
     best, best_own = _best_in_column([f for f, _ in facts], own)
@@ -191,7 +227,7 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
                 f"{f.model} {f.raw} [{f.header}]")[:SNIPPET_CHARS]
         cand = Candidate(
             arxiv_id=doc.arxiv_id, version=doc.version, field=field, value=f.value, benchmark=bench,
-            model=f.model[:120], unit=FIELDS[field].unit, raw=f.raw, page=page.number, snippet=snippet,
+            model=expand_version_label(f.model, family)[:120], unit=FIELDS[field].unit, raw=f.raw, page=page.number, snippet=snippet,
             rule=_rule_of(f), bbox=bbox, flags=flags,
             rule_version=RULE_VERSION,
         )

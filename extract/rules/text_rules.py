@@ -33,8 +33,9 @@ DEFAULT_PRETRAIN_MENTIONS = 5  # a paper "pre-trains" when it says so this often
 _PRETRAIN = re.compile(r"\bpre-?train", re.I)
 _PRETRAIN_FIELDS = frozenset({"hardware_count", "training_time_hours"})
 _TRAIN = re.compile(r"\b(?:train\w*|took|takes|taking|pre-?train\w*|converge\w*|learn\w*|run|ran)\b", re.I)
-_LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm[- ]?up|anneal|lowered|schedule|\bfirst\b|\buntil\b",
-                 re.I)
+# "… for the first 4 epochs", "turn off mixup for the last 30 epochs": a segment at the start or end of the run
+_LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm[- ]?up|anneal|lowered|schedule|\bfirst\b|\blast\b|"
+                 r"\buntil\b", re.I)
 # "a warmup of 5 epochs", "warm-up for 40 epochs", "5 epochs warm-up", "a 20-epoch linear warmup": the length of
 # the warm-up phase, a segment of the schedule, not its total.
 _WARMUP_BEFORE = re.compile(r"warm[- ]?up\w*\W+(?:\[[\d,\s]+\]\s*)?(?:(?:of|for|is|lasts?|over|during|in|to|the|"
@@ -49,6 +50,26 @@ _PER_AFTER = re.compile(r"\s*(?:per|for each|each|an?|/)\s*(?:\d[\d,.]*\s?[kK]?\
 # for 24k iterations": the schedule of a fine-tuning stage, which a paper that pre-trains reports beside its
 # pre-training run.
 _FINE_TUNE_BEFORE = re.compile(r"\bfine-?\s?tun\w*\b[^.;]{0,80}$", re.I)
+# "C Finetuning Hyperparameters", "fine-tuning config ImageNet-1K" over a table of settings, "Pre-training
+# Hyperparameters": a heading that names the stage whose settings follow it. An epoch or step count under a
+# fine-tuning heading is that stage's schedule, whatever its own sentence says.
+_STAGE_HEADING = re.compile(r"\b(?:(pre)-?\s?train\w*|\(pre-?\)\s?train\w*|fine-?\s?tun\w*)\s+(?:config\w*|settings?|"
+                            r"hyper-?\s?parameters?|recipes?)\b", re.I)
+DEFAULT_STAGE_REACH = 1200  # characters before a number searched for the heading of its stage
+
+
+def under_fine_tuning_heading(text: str, num_start: int, reach: int = DEFAULT_STAGE_REACH) -> bool:
+    """Whether the last stage heading within ``reach`` characters before ``text[num_start]`` names fine-tuning.
+
+    >>> t = "pre-training config ImageNet-22K\\ntraining epochs 90\\nfine-tuning config ImageNet-1K\\ntraining epochs 30"
+    >>> under_fine_tuning_heading(t, t.find("90")), under_fine_tuning_heading(t, t.find("30"))
+    (False, True)
+    """
+    last = max(_STAGE_HEADING.finditer(text, max(0, num_start - reach), num_start), key=lambda h: h.start(),
+               default=None)
+    return last is not None and last.group(1) is None and not last.group(0).lower().startswith("(pre")
+
+
 _END = re.compile(r"\b(?:terminat\w*|stop\w*|end\w*|finish\w*|total|overall|in all)\b", re.I)
 _INFER = re.compile(r"\b(?:ms|msec|fps|per image|inference|test[- ]time|testing|latency|timings?|fine-?tun\w*|"
                     r"speed|throughput|measured)\b", re.I)
@@ -58,6 +79,26 @@ _DELTA = re.compile(r"(?:\bby|\bof|\bgains?|\bimproves?|\+|∆|Δ)\s*(?:about|ar
 # error is below 80%", "training loss") says nothing about the number.
 _SCHEDULE_TOTAL = re.compile(r"\b(?:for|total of|trained|train|training(?!\s+(?:error|loss|set|data|curves?|"
                              r"images|accuracy|samples|examples)\b))\b")
+# "we train for 8 epochs (after 5 epochs, we begin to halve the learning rate)": a schedule keyword governs the
+# quantity right after it. A keyword before an earlier complete quantity ("for 8 epochs") is that quantity's, unless
+# only a conjunction stands between them ("divided at 30 epochs and 60 epochs": one list of decay points).
+_QUANTITY = re.compile(r"\d[\d,.]*\s?[kKmM]?\s?-?\s?(?:epochs?|iterations?|iters?|steps?|updates?)\b", re.I)
+_LIST_JOIN = re.compile(r"[\s,;]*(?:(?:and|or|then)\s+)?(?:at\s+)?$", re.I)
+
+
+def own_clause(clause: str) -> str:
+    """The part of ``clause`` (the text before a number) whose keywords speak of that number: after the last
+    complete quantity in it, unless the two are one list.
+
+    >>> own_clause("we train for 8 epochs (after "), own_clause("divided by 10 at 30 epochs and ")
+    (' (after ', 'divided by 10 at 30 epochs and ')
+    """
+    last = max(_QUANTITY.finditer(clause), key=lambda q: q.end(), default=None)
+    if last is None or _LIST_JOIN.fullmatch(clause, last.end()):
+        return clause
+    return clause[last.end():]
+
+
 _NUMBER_RUN = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}$")
 _ABLATION = re.compile(r"\bablation|\bw/o\b|without\b|remov", re.I)
 _RANGE_BEFORE = re.compile(r"\d\s?(?:–|—|-|to|or|and)\s?$")
@@ -218,7 +259,7 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         lead = doc_text[max(s, m.start - 12):m.start].lower()
         # The keyword nearest before the number decides: "divide it by 10 at 32k and 48k iterations,
         # and terminate training at 64k iterations" → 32k, 48k are schedule steps, 64k the total.
-        clause = doc_text[max(s, m.num_start - 70):m.num_start]
+        clause = own_clause(doc_text[max(s, m.num_start - 70):m.num_start])
         last_lr = max((x.end() for x in _LR.finditer(clause)), default=-1)
         last_end = max((x.end() for x in _END.finditer(clause)), default=-1)
         last_for = max((x.end() for x in _SCHEDULE_TOTAL.finditer(clause)), default=-1)
@@ -233,7 +274,7 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
             tags.append("warmup")
         if _PER_BEFORE.search(doc_text[max(s, m.num_start - 8):m.num_start]):
             tags.append("per_unit")
-        if _FINE_TUNE_BEFORE.search(doc_text[s:m.num_start]):
+        if _FINE_TUNE_BEFORE.search(doc_text[s:m.num_start]) or under_fine_tuning_heading(doc_text, m.num_start):
             tags.append("fine_tune")
     if field == "hardware_count":
         tags.extend(["device_product"] if m.rule.id == PRODUCT_RULE.id else _count_tags(doc_text, m))
@@ -291,6 +332,31 @@ def corpus_hours(text: str, num_start: int, end: int) -> bool:
     glued = bool(re.match(r"\d+(?:\.\d+)?\s?h\b", text[num_start:end]))
     return (glued and bool(_CORPUS_NAME_BEFORE.search(text[max(0, num_start - 40):num_start]))) \
         or bool(_CORPUS_HOURS_AFTER.match(text[end:end + 50]))
+
+
+# "prev. best 89.6a 82.3b 78.0c … 55.4h / 54.5i": scores of a results row with superscript citation letters glued to
+# them. A letter that reads as a unit ("55.4h") is the row's eighth reference, not hours, when other scores
+# nearby carry letters that no duration takes.
+_LETTER_MARK = re.compile(r"(?<![\w.])\d+\.\d+([a-z])(?![\w.])")
+_DURATION_LETTERS = frozenset("hdmsw")
+DEFAULT_LETTER_MARKS = 2  # other scores with a citation letter that make a row of marks
+_LETTER_REACH = 60  # characters either side searched for them
+
+
+def citation_letter(text: str, num_start: int, end: int) -> bool:
+    """Whether a duration at ``text[num_start:end]`` is a score with a citation letter glued to it.
+
+    >>> t = "prev. best 89.6a 82.3b 78.0c 64.5f / 64.2g 55.4h / 54.5i 49.2j. Training takes 14.5h in all."
+    >>> at = t.find("55.4"); citation_letter(t, at, at + 5)
+    True
+    >>> t = "EfficientNet-B5 83.7 42.9h 84.0 15.2h"; at = t.find("42.9"); citation_letter(t, at, at + 5)
+    False
+    """
+    if not re.fullmatch(r"\d+\.\d+[a-z]", text[num_start:end]):
+        return False
+    window = text[max(0, num_start - _LETTER_REACH):min(len(text), end + _LETTER_REACH)]
+    marks = [m for m in _LETTER_MARK.finditer(window) if m.group(1) not in _DURATION_LETTERS]
+    return len(marks) >= DEFAULT_LETTER_MARKS
 
 
 # "8 16GB V100 GPUs", "on 256× NVIDIA A100 40GB GPUs": a memory size between the count and the device word;
@@ -410,7 +476,8 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
     out: list[tuple[Candidate, float, Evidence, int]] = []
     body_height: float | None = None  # median char height of the page, computed on first need
     for m in [*eng.matches(clean), *device_products(clean)]:
-        if m.rule.field == "training_time_hours" and corpus_hours(clean, m.num_start, m.end):
+        if m.rule.field == "training_time_hours" and (corpus_hours(clean, m.num_start, m.end)
+                                                       or citation_letter(clean, m.num_start, m.end)):
             continue
         if m.rule.field == "hardware_count" and device_spec_number(clean, m.num_start, m.num_end):
             continue

@@ -114,15 +114,17 @@ def analyze(
         help="Figure 4's construction: 'line' (the seed's: the fitted line's compute at today's error and at each "
         "target) or 'best-point' (start at the best fitted point and move along the slope).")] = ExtrapolateFrom.line,
     fresh: Annotated[bool, typer.Option(
-        "--fresh", help="Run the simulation and draw every figure again. Without it a rerun reuses the simulation "
-        "of an earlier run with the same --sims and --seed (it never reads the dataset; kept in OUT/.cache) and "
-        "each figure whose inputs are unchanged (OUT/figures/.figures.json).")] = False,
+        "--fresh", help="Run the simulation and draw every figure again. Without it a run reuses the simulation "
+        "of any earlier run of this home with the same --sims and --seed, whatever its dataset or --out (it never "
+        "reads the dataset; kept in <home>/cache and OUT/.cache), and a rerun each figure whose inputs are "
+        "unchanged (OUT/figures/.figures.json).")] = False,
     dpi: Annotated[int | None, typer.Option(
         "--dpi", min=50, max=1200, help="Resolution of the figures (default 150, for the screen and the HTML "
         "report; 300 for print: 4x the pixels, more drawing time).", show_default=False)] = None,
     jobs: Annotated[int | None, typer.Option(
-        "--jobs", min=1, help="Processes that draw the figures (default: one per idle core, at most 2; 1 draws "
-        "them in this process). Saves wall time on an idle machine, not CPU.", show_default=False)] = None,
+        "--jobs", min=1, help="Helper processes that run the simulation beside the fits and draw the figures "
+        "(default: one per idle core, at most 2; 1 does everything in this process). They start before the dataset "
+        "is read. Saves wall time on an idle machine, not CPU.", show_default=False)] = None,
 ) -> None:
     """Fit the paper's scaling laws and write the report.
 
@@ -144,7 +146,7 @@ def analyze(
     with progress_bar("simulation", enabled=not st.quiet) as progress:
         done = analyze_to_dir(path, out_dir, sims=sims, seed=seed, progress=progress, points=points.value,
                               hardware_basis=hardware_basis.value, today=given, construction=extrapolate_from.value,
-                              cache=not fresh, dpi=dpi, workers=jobs)
+                              cache=not fresh, dpi=dpi, workers=jobs, simulation_store=home.root / "cache")
     result, paths = done.result, done.paths
     for p in result.problems:
         console_err.print(f"[yellow]warning:[/] {p}", highlight=False, markup=True, soft_wrap=True)
