@@ -20,6 +20,7 @@ from flopmine.extract.pipeline import (
     FAULT_ENV,
     Limits,
     PaperInput,
+    WorkerPool,
     drop_implausible,
     extract_many,
     inputs_from_paths,
@@ -203,6 +204,19 @@ def test_memory_cap_is_enforced_in_workers(tmp_path: Path, monkeypatch: pytest.M
     results = list(extract_many(_batch(tmp_path)[:2], workers=1, limits=Limits(timeout=30, memory_bytes=2**30)))
     assert _statuses(results) == {"1001.00001": "error", "1001.00002": "ok"}
     assert "memory" in next(r.reason for r in results if r.status == "error")
+
+
+def test_a_pool_names_its_running_workers_and_none_once_closed(tmp_path: Path) -> None:
+    """``WorkerPool.worker_pids``: the processes whose CPU time ``bench/extract.py`` reads (the one-worker goal)."""
+    pool = WorkerPool(2, Limits(timeout=30))
+    assert pool.worker_pids() == []
+    with pool.start():
+        pids = pool.worker_pids()
+        assert len(pids) == 2 and os.getpid() not in pids
+        for pid in pids:
+            os.kill(pid, 0)  # alive
+        assert _statuses(pool.run(_batch(tmp_path)[:1])) == {"1001.00001": "ok"}
+    assert pool.worker_pids() == []
 
 
 # ---------------------------------------------------------------- CLI, store, queue

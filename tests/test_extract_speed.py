@@ -251,3 +251,51 @@ def test_a_plain_number_has_the_value_of_its_exact_decimal(number: str, after: s
     (q,) = find_quantities(f"trained {number}{after}")
     assert q.raw == number and q.value == float(Decimal(number.replace(",", "")))
     assert q.decimals == (len(number.split(".")[1]) if "." in number else 0)
+
+
+def _reference_named_benchmarks(pages: list[str]) -> tuple[str, ...]:
+    """``pipeline.named_benchmarks`` before its fast path: every page's benchmark spots, their names."""
+    from flopmine.extract.rules.benchmark_names import _benchmark_spots
+
+    return tuple(sorted({name for text in pages for _, name in _benchmark_spots(text)
+                         if not name.startswith("other:")}))
+
+
+@functools.cache
+def _alias_words() -> list[str]:
+    from flopmine.benchmarks import load_registry
+
+    return sorted({form for b in load_registry().values() for form in (*b.aliases, b.name)})
+
+
+_BENCH_WORD = st.one_of(
+    st.sampled_from(_alias_words()).flatmap(_cased),
+    st.sampled_from(["English to French", "English→German", "En-De", "EN→DE", "en→fr", "Hub5'00", "SWB", "test-dev", "COCO", "SQuAD", "Cityscapes",
+                     "PASCAL VOC", "ImageNet-1k", "CIFAR-10", "cifar-100", "ſquad", "İmageNet", "-", "(", "\n"]),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzXYZ0123456789-. ", min_size=1, max_size=8),
+)
+_PAGES = st.lists(st.lists(st.tuples(_BENCH_WORD, st.sampled_from([" ", " ", "", "\n"])), max_size=25).map(
+    lambda parts: "".join(w + sep for w, sep in parts)), min_size=1, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PAGES)
+def test_named_benchmarks_names_what_every_pages_benchmark_spots_name(pages: list[str]) -> None:
+    from flopmine.extract.document import Document
+    from flopmine.extract.pipeline import named_benchmarks
+
+    assert named_benchmarks(Document.from_texts(pages)) == _reference_named_benchmarks(pages)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PAGES)
+def test_the_benchmark_spots_pre_check_leaves_out_no_match(pages: list[str]) -> None:
+    """``_benchmark_spots`` skips an alias pattern on a page holding none of its stems: every pattern run on the
+    whole page finds the same spots."""
+    from flopmine.extract.rules.benchmark_names import _alias_patterns, _benchmark_spots
+    from flopmine.extract.tables import OTHER_DATASETS
+
+    for text in pages:
+        every = [(m.start(), name) for name, rx in _alias_patterns() for m in rx.finditer(text)]
+        every += [(m.start(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(text)]
+        assert _benchmark_spots(text) == sorted(every)

@@ -50,7 +50,9 @@ def _alias_stems() -> tuple[tuple[str, re.Pattern[str], tuple[str, ...] | None],
     out = []
     for i, (name, rx) in enumerate(_alias_patterns()):
         forms = literal.get(name) if i < len(literal) else EXTRA_ALIAS_STEMS.get(rx.pattern)
-        ok = forms and all(f.isascii() for f in forms)
+        # beyond ASCII, only characters without case ("→" in "en→de"): lower() and IGNORECASE agree on
+        # them, so the two "English … German/French" patterns get their pre-check too (60% of the spots' time)
+        ok = forms and all(ch.isascii() or ch.lower() == ch.upper() == ch for f in forms for ch in f)
         out.append((name, rx, tuple(forms) if ok else None))
     return tuple(out)
 
