@@ -18,12 +18,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from flopmine.config import unneutralise_cell
 from flopmine.errors import ReviewError
-from flopmine.types import Fact
+from flopmine.types import Fact, fact_key, field_spec, normalise_model
 
-from .annotations import LEDGER_FILE, _read_rows, fact_files, fact_row_key
+from .annotations import LEDGER_FILE, _read_rows, fact_files
 from .decision import CORRECT, FACT_DECISIONS, Decision, format_value
-from .slots import SlotKey, canonical_value, slot_of
+from .slots import SlotKey, canonical_value, slot_field, slot_of
+
+
+def _outcome(field_name: str, value: float | str) -> str:
+    """A fact's value as its slot field states it, as text two rows compare by."""
+    v = canonical_value(field_name, value)
+    return f"{v:.6g}" if isinstance(v, float) else str(v).strip().lower()
 
 
 @dataclass(frozen=True)
@@ -39,8 +46,7 @@ class Claim:
         d = self.decision
         if d.decision not in FACT_DECISIONS:
             return "no"
-        v = canonical_value(d.final_field, d.final_value)  # a relabelled fact states its value in its new field
-        return f"{v:.6g}" if isinstance(v, float) else str(v).strip().lower()
+        return _outcome(d.final_field, d.final_value)  # a relabelled fact states its value in its new field
 
     def __str__(self) -> str:
         d = self.decision
@@ -67,10 +73,60 @@ class DecisionConflict:
                 "(one decision settles a slot)")
 
 
-def _claims(directory: Path) -> dict[str, list[Claim]]:
+class _Stated:
+    """A row stating a decision, parsed only as far as finding conflicts needs: its outcome, whether it
+    decides a fact, its slot; ``claim`` parses the rest, for the few rows a conflict names."""
+
+    __slots__ = ("outcome", "decides", "where", "_slot", "_decision", "_row")
+
+    def __init__(self, outcome: str, decides: bool, where: str, *, slot: SlotKey | None = None,
+                 decision: Decision | None = None, row: dict[str, str] | None = None) -> None:
+        self.outcome, self.decides, self.where = outcome, decides, where
+        self._slot, self._decision, self._row = slot, decision, row
+
+    @property
+    def slot(self) -> SlotKey:
+        if self._slot is None:
+            assert self._decision is not None
+            self._slot = slot_of(self._decision)
+        return self._slot
+
+    def claim(self) -> Claim:
+        d = self._decision if self._decision is not None else Decision.from_fact(Fact.from_row(self._row or {}))
+        return Claim(d, self.where)
+
+
+def _stated_fact_row(row: dict[str, str], where: str) -> tuple[str, _Stated]:
+    """A fact row's decision key and statement: what ``annotations.fact_row_key``, ``Fact.from_row``,
+    ``Decision.from_fact``, ``Claim.outcome`` and ``slot_of`` give, without building a Fact and a Decision per
+    row (they were most of ``flopmine build``'s time at 100k annotation rows). Raises ``KeyError`` or
+    ``ValueError`` where ``Fact.from_row`` does."""
+    cell = unneutralise_cell  # Fact.from_row reads each cell through it
+    field_name = cell(row["field"])
+    spec = field_spec(field_name)
+    raw = cell(row["value"])
+    value: float | str = float(raw) if spec.numeric else raw
+    arxiv_id = cell(row["arxiv_id"])
+    version = int(cell(row.get("version") or "") or 0)
+    int(cell(row.get("page") or "") or 0)  # a row whose page is no number is malformed, as Fact.from_row finds
+    decision = cell(row.get("decision") or "") or "accept"
+    benchmark, model = cell(row.get("benchmark") or ""), cell(row.get("model") or "")
+    candidate = cell(row.get("candidate_id") or "")
+    added = ""
+    cid = (row.get("candidate_id") or "").strip()
+    name = normalise_model(model)
+    if not cid or not (name or candidate):
+        added = f"add:{fact_key(arxiv_id, benchmark, model, field_name, value)}"
+    decides = decision in FACT_DECISIONS
+    slot = SlotKey(arxiv_id, version, benchmark if spec.kind == "metric" else "", slot_field(field_name), name,
+                   "" if name else (candidate or added))
+    return cid or added, _Stated(_outcome(field_name, value) if decides else "no", decides, where, slot=slot, row=row)
+
+
+def _claims(directory: Path) -> dict[str, list[_Stated]]:
     """Every decision row of the ledger, and every fact row the ledger does not state, by decision key."""
     problems: list[str] = []
-    by_key: dict[str, list[Claim]] = {}
+    by_key: dict[str, list[_Stated]] = {}
     ledger = directory / LEDGER_FILE
     if ledger.is_file():
         for line, row in _read_rows(ledger, problems):
@@ -78,19 +134,20 @@ def _claims(directory: Path) -> dict[str, list[Claim]]:
                 d = Decision.from_row(row)
             except (KeyError, ValueError):
                 continue  # load_ledger reports malformed rows
-            by_key.setdefault(d.key, []).append(Claim(d, f"{LEDGER_FILE}:{line}"))
+            claim = Claim(d, f"{LEDGER_FILE}:{line}")
+            by_key.setdefault(d.key, []).append(
+                _Stated(claim.outcome, d.decision in FACT_DECISIONS, claim.where, decision=d))
     in_ledger = set(by_key)
     for path in fact_files(directory):
         for line, row in _read_rows(path, problems):
             try:
-                key = fact_row_key(row)
-                d = Decision.from_fact(Fact.from_row(row))
+                key, stated = _stated_fact_row(row, f"{path.name}:{line}")
             except (KeyError, ValueError):
                 continue
             if key not in in_ledger:
-                by_key.setdefault(key, []).append(Claim(d, f"{path.name}:{line}"))
-            elif d.decision in FACT_DECISIONS and all(Claim(d, "").outcome != c.outcome for c in by_key[key]):
-                by_key[key].append(Claim(d, f"{path.name}:{line}"))  # a fact row the ledger contradicts
+                by_key.setdefault(key, []).append(stated)
+            elif stated.decides and all(stated.outcome != c.outcome for c in by_key[key]):
+                by_key[key].append(stated)  # a fact row the ledger contradicts
     if problems:
         raise ReviewError(f"the annotations in {directory} are malformed; fix these rows first", problems)
     return by_key
@@ -104,20 +161,20 @@ def find_conflicts(directory: Path) -> list[DecisionConflict]:
     if not directory.is_dir():
         return []
     out: list[DecisionConflict] = []
-    settled: dict[SlotKey, dict[str, Claim]] = {}  # per slot, one fact claim per distinct value
+    settled: dict[SlotKey, dict[str, _Stated]] = {}  # per slot, one fact claim per distinct value
     for key, claims in _claims(directory).items():
-        outcomes: dict[str, Claim] = {}
+        outcomes: dict[str, _Stated] = {}
         for c in claims:
             outcomes.setdefault(c.outcome, c)
         if len(outcomes) > 1:
-            out.append(DecisionConflict(slot_of(claims[0].decision), key, tuple(outcomes.values())))
+            out.append(DecisionConflict(claims[0].slot, key, tuple(c.claim() for c in outcomes.values())))
             continue
         c = claims[-1]
-        if c.decision.decision in FACT_DECISIONS:
-            settled.setdefault(slot_of(c.decision), {}).setdefault(c.outcome, c)
+        if c.decides:
+            settled.setdefault(c.slot, {}).setdefault(c.outcome, c)
     for slot, values in settled.items():
         if len(values) > 1:
-            out.append(DecisionConflict(slot, "", tuple(values.values())))
+            out.append(DecisionConflict(slot, "", tuple(c.claim() for c in values.values())))
     out.sort(key=lambda c: (c.slot, c.key))
     return out
 

@@ -106,15 +106,17 @@ def slot_of(c: Candidate | Decision, renames: Renames | None = None) -> SlotKey:
     (``review.renames``) renames the paper's models first.
     """
     if isinstance(c, Decision):
-        field_name, benchmark, model, alone = c.final_field, c.final_benchmark, c.final_model, c.key
+        field_name, benchmark, model = c.final_field, c.final_benchmark, c.final_model
     else:
-        field_name, benchmark, model, alone = c.field, c.benchmark, c.model, c.candidate_id
+        field_name, benchmark, model = c.field, c.benchmark, c.model
     if renames:
         model = renamed_model(renames, c.arxiv_id, model)
     name = normalise_model(model)
     spec = FIELDS[field_name]
+    # a model-less slot is its candidate's (or added fact's) own; the key, a digest for an added fact, only then
+    alone = "" if name else (c.key if isinstance(c, Decision) else c.candidate_id)
     return SlotKey(c.arxiv_id, c.version, benchmark if spec.kind == "metric" else "", slot_field(field_name), name,
-                   "" if name else alone)
+                   alone)
 
 
 def slot_of_attached(a: Attached, renames: Renames | None = None) -> SlotKey:
