@@ -947,18 +947,7 @@ def _sort_order(names: list[pa.Array], row_codes: list[np.ndarray], last: pa.Arr
         ranks.append(rank[row_code])
     order = np.lexsort(ranks[::-1]) if n else np.zeros(0, dtype="int64")
     group = codes.tuple_codes(*(r[order] for r in ranks)) if n else order
-    if n > 1:
-        text = last.take(pa.array(order))
-        same = group[1:] == group[:-1]
-        later = pc.less(text.slice(1), text.slice(0, n - 1)).to_numpy(zero_copy_only=False)
-        unsorted_groups = np.unique(group[1:][same & later])
-        if len(unsorted_groups):  # sort those groups' rows by text, in place of their block
-            at = np.flatnonzero(np.isin(group, unsorted_groups))
-            sub = pa.table({"group": pa.array(group[at]), "text": text.take(pa.array(at))})
-            by_text = pc.sort_indices(sub, sort_keys=[("group", "ascending"), ("text", "ascending")]).to_numpy()
-            order = order.copy()
-            order[at] = order[at[by_text]]
-    return order
+    return codes.order_groups_by_text(group, last.take(pa.array(order)), order) if n > 1 else order
 
 
 def _text_series(names: pa.Array, take: np.ndarray | None = None) -> pd.Series:
