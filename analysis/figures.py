@@ -5,18 +5,15 @@ from disk. Kept cheap to draw (issue 14, item 8): fixed margins instead of a tig
 (which draws every figure twice), powers of ten as Unicode superscripts instead of mathtext,
 at most ``MAX_SCATTER`` points in a scatter, and a plain PNG encoder (``png_bytes``). A rerun skips a
 figure whose inputs and drawing code are unchanged (``figcache``: a content hash beside the figures), and
-``draw_all`` draws the rest in a pool of processes (issue 20 item 4).
+analyze's helper processes (``workers.Helpers``) draw the rest, each through ``draw`` (issue 20 item 4).
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import struct
 import sys
 import zlib
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import matplotlib
@@ -33,7 +30,6 @@ from .build import Conversion  # noqa: E402
 from .figcache import DEFAULT_DPI, PRINT_DPI  # noqa: E402, F401
 from .fit import MEASURE_LABELS, MeasureFits  # noqa: E402
 from .simulate import MODELS, SimulationResult  # noqa: E402
-from .workers import MAX_WORKERS, default_workers, fresh_std_streams  # noqa: E402, F401
 
 DPI = DEFAULT_DPI  # figcache's (screen and the HTML report); PRINT_DPI with `flopmine analyze --dpi 300`
 #: Scatter plots draw at most this many points (an evenly spaced sample, said in the legend): beyond
@@ -286,20 +282,3 @@ FigureJob = tuple[str, tuple[object, ...], int]
 def draw(job: FigureJob) -> Path | None:
     make, args, dpi = job
     return getattr(sys.modules[__name__], make)(*args, dpi=dpi)  # type: ignore[no-any-return]
-
-
-def draw_all(jobs: Sequence[FigureJob], workers: int = 1) -> list[Path | None]:
-    """Draw each job; what each figure function returned, in the order of ``jobs``.
-
-    With ``workers`` > 1 the figures are drawn by that many forked processes (each figure is independent, and
-    drawing one is matplotlib's single-threaded layout): less wall time on an idle multi-core machine, the same CPU
-    or a little more (the arguments are pickled to the workers). The PNGs are the same bytes either way. Where
-    ``fork`` is not available (macOS spawns, Windows) they are drawn here, one after the other.
-    """
-    jobs = list(jobs)
-    if workers <= 1 or len(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [draw(job) for job in jobs]
-    context = multiprocessing.get_context("fork")  # the workers inherit matplotlib, already imported here
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
-                             initializer=fresh_std_streams) as pool:
-        return list(pool.map(draw, jobs))

@@ -68,6 +68,15 @@ def test_demo_report_says_its_papers_are_synthetic(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- issue 20 item 4: resolution and the pool
 
 
+def _draw_with_helpers(jobs: list, workers: int) -> list:  # type: ignore[type-arg]
+    """Each job drawn by analyze's helper processes (``workers.Helpers``; with 1, here), in the order of ``jobs``."""
+    from flopmine.analysis.workers import Helpers
+
+    with Helpers(workers) as helpers:
+        drawing = [helpers.submit(fig.draw, job) for job in jobs]
+        return [d.result() for d in drawing]
+
+
 def test_figures_drawn_by_a_pool_of_processes_are_the_bytes_drawn_one_by_one(tmp_path: Path) -> None:
     from flopmine.analysis.simulate import simulate
 
@@ -78,7 +87,7 @@ def test_figures_drawn_by_a_pool_of_processes_are_the_bytes_drawn_one_by_one(tmp
         jobs = [("scatter_fits", (points, fits, d / "fit.png"), 100), ("mean_vs_quantile", (points, fits, d / "q.png"), 100),
                 ("simulation", (sim, d / "sim.png"), 100)]
         d.mkdir()
-        assert fig.draw_all(jobs, workers) == [d / "fit.png", d / "q.png", d / "sim.png"]
+        assert _draw_with_helpers(jobs, workers) == [d / "fit.png", d / "q.png", d / "sim.png"]
     for name in ("fit.png", "q.png", "sim.png"):
         assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
 
@@ -96,13 +105,15 @@ def test_the_resolution_is_recorded_and_sets_the_size(tmp_path: Path) -> None:
 def test_the_default_pool_has_one_worker_per_idle_core(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import os
 
+    from flopmine.analysis import workers as helpers
+
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     for load, workers in ((0.2, 2), (1.0, 2), (1.5, 1), (2.0, 1), (14.0, 1)):
         monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
-        assert fig.default_workers() == workers, load
+        assert helpers.default_workers() == workers, load
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(16)), raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
-    assert fig.default_workers() == fig.MAX_WORKERS
+    assert helpers.default_workers() == helpers.MAX_WORKERS
 
 
 def test_the_pool_finishes_when_the_parents_stderr_is_locked_at_the_fork(tmp_path: Path) -> None:
@@ -128,7 +139,7 @@ def test_the_pool_finishes_when_the_parents_stderr_is_locked_at_the_fork(tmp_pat
     saved = sys.stderr
     sys.stderr = LockedInChildren()
     try:
-        drawing = threading.Thread(target=lambda: done.append(fig.draw_all(jobs, 2)), daemon=True)
+        drawing = threading.Thread(target=lambda: done.append(_draw_with_helpers(jobs, 2)), daemon=True)
         drawing.start()
         drawing.join(timeout=180)
     finally:
