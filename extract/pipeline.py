@@ -334,20 +334,15 @@ def _pdf_title(item: PaperInput, meta: PdfMetadata | None = None) -> str:
 def named_benchmarks(doc: Document) -> tuple[str, ...]:
     """The registry benchmarks ``doc``'s text names anywhere (aliases as the rules match them), sorted: with
     the harvest's, "the paper's benchmarks" the review offers metrics of (``review.offer``)."""
-    from .rules.benchmark_names import _FOLD_TRAPS, _alias_stems
+    from .rules.benchmark_names import aliases_to_search
 
     # The names ``_benchmark_spots`` finds, without their positions: each alias pattern is searched for its
     # first match only, and not at all once its benchmark is named (the other datasets' list is never read).
     # Every page's spots were 1.5 ms/page; this is a tenth of that.
     found: set[str] = set()
-    patterns = _alias_stems()
     for page in doc.pages:
-        text = page.text
-        low = None if _FOLD_TRAPS.search(text) else text.lower()
-        for name, rx, stems in patterns:
-            if name in found or (low is not None and stems is not None and not any(s in low for s in stems)):
-                continue
-            if rx.search(text) is not None:
+        for name, rx in aliases_to_search(page.text):
+            if name not in found and rx.search(page.text) is not None:
                 found.add(name)
     return tuple(sorted(n for n in found if not n.startswith("other:")))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 
 from flopmine.benchmarks import load_registry
 
@@ -13,11 +14,18 @@ from ..tables import OTHER_DATASETS
 def _benchmark_spots(text: str) -> list[tuple[int, str]]:
     """Positions of benchmark names (registry aliases) in ``text``; datasets outside the registry
     ("PASCAL VOC", "Cityscapes") appear as ``other:<name>`` so their numbers are not taken for ours."""
-    low = None if _FOLD_TRAPS.search(text) else text.lower()
-    spots = [(m.start(), name) for name, rx, stems in _alias_stems()
-             if low is None or stems is None or any(s in low for s in stems) for m in rx.finditer(text)]
+    spots = [(m.start(), name) for name, rx in aliases_to_search(text) for m in rx.finditer(text)]
     spots += [(m.start(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(text)]
     return sorted(spots)
+
+
+def aliases_to_search(text: str) -> Iterator[tuple[str, re.Pattern[str]]]:
+    """The registry alias patterns (benchmark, pattern) that can match in ``text``: those whose stems the lower-cased
+    text holds (a cheap substring pre-check), all of them when the text holds a case-folding trap."""
+    low = None if _FOLD_TRAPS.search(text) else text.lower()
+    for name, rx, stems in _alias_stems():
+        if low is None or stems is None or any(s in low for s in stems):
+            yield name, rx
 
 
 # Captions of tables that vary one design choice (ablations): their rows are rarely the headline.
