@@ -217,4 +217,40 @@ def test_numpy_ols_equals_statsmodels_on_an_exact_line_and_on_the_papers_scale()
         _assert_same_fit(fit_ols(y, {"log10_compute": c}), fit_ols_statsmodels(y, {"log10_compute": c}))
 
 
-# ---------------------------------------------------------------- issue 20 item 4: no scipy.stats, no statsmodels
+# ---------------------------------------------------------------- issue 20 item 4: statsmodels' quantile module only
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=5, max_value=300), st.floats(min_value=-2, max_value=2), st.integers(0, 2**32 - 1))
+def test_the_quantile_fit_is_statsmodels_api_quantreg(n: int, slope: float, seed: int) -> None:
+    """fit_quantile imports QuantReg from its module, not through statsmodels.api: the same numbers to the bit."""
+    import statsmodels.api as sm
+
+    from flopmine.analysis.fit import fit_quantile
+
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 10, n)
+    y = -0.5 + slope * x + 0.2 * rng.standard_normal(n)
+    got = fit_quantile(y, x)
+    X = np.column_stack([np.ones(n), x])
+    with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore")
+        res = sm.QuantReg(y, X).fit(q=0.1, max_iter=5000)
+        if not np.all(np.isfinite(res.bse)):
+            res = sm.QuantReg(y, X).fit(q=0.1, max_iter=5000, bandwidth="bofinger")
+        ci = np.asarray(res.conf_int(alpha=0.05))
+    for i, c in enumerate(got.coefs):
+        assert (c.estimate, c.se, c.p, c.ci_low, c.ci_high) == pytest.approx(
+            (res.params[i], res.bse[i], res.pvalues[i], ci[i, 0], ci[i, 1]), rel=0, abs=0, nan_ok=True)
+
+
+def test_a_quantile_fit_does_not_import_statsmodels_api() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\nfrom flopmine.analysis.fit import fit_quantile\n"
+            "fit_quantile(np.arange(10.0) % 3, np.arange(10.0))\n"
+            "print(sorted(m for m in ('statsmodels.api', 'statsmodels.formula', 'statsmodels.graphics', "
+            "'statsmodels.tsa') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
