@@ -821,14 +821,21 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
     ``dpi``: the figures' resolution. ``workers``: how many helper processes (``workers.Helpers``; default one per
     idle core, at most 2) run the simulation and draw the figures. They start before the dataset is read: matplotlib's
     import runs beside the reading, the simulation (which needs no data; started once the inputs are checked)
-    beside the fits, and the figures are drawn in parallel. With 1 everything runs here, one step after the other; the files are the same.
+    beside the fits, and the figures are drawn in parallel. On a first run (no figures recorded in ``out_dir``)
+    matplotlib is imported here before they are forked, so that it is imported once. With 1 everything runs here, one
+    step after the other; the files are the same.
     """
+    from .figcache import CACHE_FILE
     from .workers import Helpers, default_workers, import_figures
 
     out = Path(out_dir)
     with Helpers(default_workers() if workers is None else workers) as helpers:
-        if figures and helpers.pooled:  # forks the helpers now, before this process holds the dataset
-            helpers.submit(import_figures)
+        if figures and helpers.pooled:
+            if not (cache and (out / "figures" / CACHE_FILE).is_file()):
+                # a first run draws every figure: import matplotlib once, here, and fork the helpers with it (each
+                # helper importing it again cost about 0.5 s of CPU, on the same two cores)
+                import_figures()
+            helpers.submit(import_figures)  # forks the helpers now, before this process holds the dataset
         raw = read_for_analysis(dataset)
         check_inputs(raw, str(dataset))
         simulation: Future[tuple[SimulationResult, bool]] | None = None
