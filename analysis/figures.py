@@ -83,11 +83,62 @@ def _shown(n_shown: int, n_all: int) -> str:
     return f"n = {n_all}" if n_shown == n_all else f"{n_shown} of {n_all} shown"
 
 
-def _figure(figsize: tuple[float, float] = SIZE) -> tuple[plt.Figure, plt.Axes]:
-    fig, ax = plt.subplots(figsize=figsize)
+#: One figure per kind kept in this process for the next figure of that kind (``_figure``).
+_KEPT: dict[str, tuple[plt.Figure, plt.Axes]] = {}
+
+
+def _figure(kind: str | None = None, figsize: tuple[float, float] = SIZE) -> tuple[plt.Figure, plt.Axes]:
+    """A new figure with one axes at ``MARGINS``; with ``kind``, the one kept from the last figure of that kind, emptied.
+
+    Making a figure and its axes, and the axes' tick objects (each tick three lines and two texts, made again for every
+    new axes), was about a fifth of drawing one of analyze's twenty fit figures. A kept figure keeps its axes and their
+    ticks; everything a figure function adds (collections, lines, legend, titles, scales, limits) is removed or set
+    again, so the pixels are those of a new figure (tested).
+    """
+    if kind is not None and kind in _KEPT:
+        fig, ax = _KEPT[kind]
+        _empty(ax)
+    else:
+        fig, ax = plt.subplots(figsize=figsize)
+        if kind is not None:
+            _KEPT[kind] = fig, ax
     fig.subplots_adjust(**MARGINS)
     return fig, ax
 
+
+def close_kept() -> None:
+    """Close the figures kept for reuse (``_figure``)."""
+    for kept, _ in _KEPT.values():
+        plt.close(kept)
+    _KEPT.clear()
+
+
+def _empty(ax: plt.Axes) -> None:
+    """The axes as ``plt.subplots`` made them, but for their tick objects: no artists, default scales and limits."""
+    for artist in [*ax.collections, *ax.lines, *ax.patches, *ax.texts]:
+        artist.remove()
+    if ax.legend_ is not None:
+        ax.legend_.remove()
+    for axis, fresh in ((ax.xaxis, _FRESH), (ax.yaxis, _FRESH)):
+        axis.set_label_text("")
+        if axis.get_scale() != "linear":
+            axis._set_axes_scale("linear")  # noqa: SLF001 - what Axes.set_xscale/set_yscale call
+        axis.set_major_locator(fresh[0]())
+        axis.set_minor_locator(fresh[1]())
+        axis.set_major_formatter(fresh[2]())
+        axis.set_minor_formatter(fresh[3]())
+        axis.isDefault_majloc = axis.isDefault_minloc = axis.isDefault_majfmt = axis.isDefault_minfmt = True
+        # the limits of new axes, not yet autoscaled: the legend's corner is chosen before the first draw, in these
+        # (as Axes.clear sets them)
+        axis._set_lim(0, 1, auto=True)  # noqa: SLF001
+    ax.set_title("")
+    ax.dataLim.set_points(matplotlib.transforms.Bbox.null().get_points())
+    ax.ignore_existing_data_limits = True
+
+
+#: A linear axis's locators and formatters (major, minor) as new axes have them.
+_FRESH = (matplotlib.ticker.AutoLocator, matplotlib.ticker.NullLocator, matplotlib.ticker.ScalarFormatter,
+          matplotlib.ticker.NullFormatter)
 
 #: Space (fraction of the figure) kept between the outermost text and the figure's edge.
 EDGE_PAD = 0.01
@@ -119,7 +170,8 @@ def _save(fig: plt.Figure, path: Path, dpi: int) -> Path:
     with atomic_path(path, suffix=".png") as tmp:
         tmp.write_bytes(png_bytes(rgb, dpi, software=f"Matplotlib version{matplotlib.__version__}, "
                                                      "https://matplotlib.org/"))
-    plt.close(fig)
+    if not any(fig is kept for kept, _ in _KEPT.values()):
+        plt.close(fig)
     return path
 
 
@@ -167,7 +219,7 @@ def _legend(ax: plt.Axes, x: np.ndarray, y: np.ndarray, **kwargs: object) -> Non
 def scatter_fits(points: pd.DataFrame, fits: MeasureFits, path: Path, *, dpi: int = DPI) -> Path:
     """Figure 3: error (log scale) against compute with the polynomial, the exponential (1/error, Table 4)
     and the error-linear (Table 1 (1)) fits."""
-    fig, ax = _figure()
+    fig, ax = _figure("scatter_fits")
     c = points["compute"].to_numpy(float)
     x = np.log10(c)
     err = points["error"].to_numpy(float)
@@ -208,7 +260,7 @@ def scatter_fits(points: pd.DataFrame, fits: MeasureFits, path: Path, *, dpi: in
 
 def mean_vs_quantile(points: pd.DataFrame, fits: MeasureFits, path: Path, *, dpi: int = DPI) -> Path:
     """Figure 8: conditional-mean (OLS) against 10 % quantile regression lines."""
-    fig, ax = _figure()
+    fig, ax = _figure("mean_vs_quantile")
     x = np.log10(points["compute"].to_numpy(float))
     y = np.log10(points["error"].to_numpy(float))
     reported, imputed = _split_imputed(points)
