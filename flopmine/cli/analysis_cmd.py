@@ -89,7 +89,8 @@ def analyze(
     ctx: typer.Context,
     dataset: Annotated[Path | None, typer.Option(
         "--dataset", help="Dataset CSV (or .parquet) written by `flopmine build` "
-        "(default <home>/dataset/dataset.csv).", show_default=False)] = None,
+        "(default <home>/dataset/dataset.csv; read from the dataset.parquet build wrote beside it, only the columns "
+        "analyze uses, while that holds the same data).", show_default=False)] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Directory for results.json, extrapolation.csv, report.md, report.html and figures/ "
         "(default <home>/report).", show_default=False)] = None,
