@@ -964,7 +964,11 @@ def _assumed_scale(field_name: str, values: Sequence[float]) -> float:
 _TOTAL_LABEL = re.compile(r"\(?\s*total\s*\)?", re.I)
 _BACKBONE_HEADER = re.compile(r"(?:backbone|base network|feature extractor|encoder|net|network)s?(?: network| model| arch\.?)?")
 _RATIO_CELL = re.compile(r"\(?\d+(?:\.\d+)?\s?[x×]\)?")
-_NAME_HEADER = re.compile(r"(?:our |baseline |best )?(?:models?|methods?|networks?|architectures?)")
+_NAME_HEADER = re.compile(r"(?:our |baseline |best )?(?:models?|methods?|networks?|architectures?|arch\.?)")
+# Habit: a method in the label column and the network it trains in a name column beside it ("Method |
+# Architecture | Param. | Top-1": "BYOL (ours) | ResNet-50 (4×)"; "framework | model | params": "MoCo v3 | ViT-L"):
+# one method on two networks is two models, and the network joins the method's name as a backbone column does
+_ARCH_HEADER = re.compile(r"(?:models?|architectures?|arch\.?)")
 DEFAULT_GROUP_CHARS = 40  # a longer group heading is a title or a description ("YOLOv4: Optimal Speed and …")
 
 
@@ -1304,6 +1308,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     # appears on several backbones, each its own row and model
     backbone_cols = [j for j in range(ncol) if cols[j][0] is None and grid.headers[j]
                      and _BACKBONE_HEADER.fullmatch(_norm_header(" ".join(grid.headers[j])))]
+    arch_cols = [j for j in range(ncol) if cols[j][0] is None and grid.headers[j] and j not in backbone_cols
+                 and _ARCH_HEADER.fullmatch(_norm_header(" ".join(grid.headers[j])))]
     name_cols = {j for j in range(ncol) if cols[j][0] is None and grid.headers[j]
                  and _NAME_HEADER.fullmatch(_norm_header(grid.headers[j][-1]))}
     named_cols = {j for j in range(ncol) if cols[j][0] is not None and grid.headers[j]
@@ -1335,7 +1341,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
         # a split other than test qualifies every metric under it: the model's dev result is not its test
         # result (its size and training cost are the same on every split)
         split = split_setting(row.group) or caption_split
-        for k in backbone_cols:
+        # a name column joins a label that is a model (a dataset's row keeps the cell's model, below)
+        for k in backbone_cols + (arch_cols if clean_row_label(row.label) else []):
             bone = row.cells[k].text if k < len(row.cells) and row.cells[k] is not None else ""
             bone = clean_row_label(bone)
             if model and bone and not is_numeric(bone) and not is_dash(bone) and bone.lower() not in model.lower():

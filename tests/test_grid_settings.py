@@ -251,3 +251,30 @@ def test_cifar_columns_headed_by_their_abbreviation_are_the_benchmarks_error() -
     facts = {(f.model, f.field, f.benchmark): f.value for f in grid_facts(grids[0])}
     assert facts[("CondenseNet-182", "err", "cifar10")] == 3.76
     assert facts[("CondenseNet-182", "err", "cifar100")] == 18.47
+
+
+@pytest.mark.parametrize("head", ["Architecture", "model", "Arch."])
+def test_an_architecture_column_beside_the_method_joins_its_name(head: str) -> None:
+    """Self-supervised and detection papers list the method in the first column and the network it trains in
+    the next ("Method | Architecture | Param. | Top-1", "framework | model | params | acc."): "BYOL (ours)" on
+    "ResNet-50 (4×)" and on "ResNet-200 (2×)" are two models, never one slot holding both rows' values."""
+    words = _row(40, [(35, "Method"), (100, head), (170, "Param."), (205, "Top-1")])
+    words += _row(56, [(35, "SimCLR [8]"), (100, "ResNet-50 (4×)"), (170, "375M"), (205, "76.5")])
+    words += _row(67, [(35, "BYOL (ours)"), (100, "ResNet-50 (4×)"), (170, "375M"), (205, "78.6")])
+    words += _row(78, [(35, "BYOL (ours)"), (100, "ResNet-200 (2×)"), (170, "250M"), (205, "79.6")])
+    facts = _facts(words, [Rule(30, 36, 240), Rule(30, 50, 240), Rule(30, 88, 240)])
+    assert facts[("BYOL (ours) ResNet-50 (4×)", "top1_acc")] == [78.6]
+    assert facts[("BYOL (ours) ResNet-200 (2×)", "params")] == [250e6]
+    assert facts[("SimCLR [8] ResNet-50 (4×)", "top1_acc")] == [76.5]
+    assert ("BYOL (ours)", "top1_acc") not in facts
+
+
+def test_models_in_a_name_column_of_dataset_rows_stay_the_cells_model() -> None:
+    """Rows labelled by a dataset with the models in cells ("CIFAR-10 | NASNet-A 98.0% | EfficientNet-B0
+    98.1%"): the name column left of a value is its model, not an addition to the dataset's name."""
+    words = _row(40, [(35, "Dataset"), (100, "Model"), (160, "Acc."), (200, "Our Model"), (270, "Acc.")])
+    words += _row(56, [(35, "CIFAR-10"), (100, "NASNet-A"), (160, "98.0%"), (200, "EfficientNet-B0"), (270, "98.1%")])
+    words += _row(67, [(35, "CIFAR-100"), (100, "NASNet-A"), (160, "87.5%"), (200, "EfficientNet-B0"), (270, "88.1%")])
+    grids = read_grids(words, [Rule(30, 36, 300), Rule(30, 50, 300), Rule(30, 77, 300)], field_of=header_field)
+    models = {f.model for f in grid_facts(grids[0])}
+    assert models == {"NASNet-A", "EfficientNet-B0"}
