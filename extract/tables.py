@@ -1429,6 +1429,28 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     return out
 
 
+def unfielded_cells(grid: Grid, fielded: set[int]) -> list[BBox]:
+    """The boxes of a grid's numeric cells in headed columns that gave no field's value (not in ``fielded``):
+    input sizes, depths, layer outputs, speeds. The grid read them and found them to be no field's value, so the
+    line-by-line reader, which sees the same numbers without their columns, must not take them for one.
+
+    >>> from flopmine.extract.grid import Cell
+    >>> g = Grid((0, 0, 9, 9), (("Eval size",), ("Params",)), (GridRow("MaxViT-L", (Cell("384", (1, 1, 2, 2)),
+    ...          Cell("212M", (3, 1, 4, 2))), ""),))
+    >>> unfielded_cells(g, {1})
+    [(1, 1, 2, 2)]
+    """
+    # a header holding a sentence (the caption's notes read as a header) is not the table's: its columns mean
+    # nothing; a header level with an unclosed bracket ("BFLOPs (512x512" split over two columns) is a header
+    # the grid cut apart: which number is whose is not known there
+    if grid.transposed or any(len(x) > DEFAULT_GROUP_CHARS for path in grid.headers for x in path):
+        return []
+    plain = {j for j, path in enumerate(grid.headers) if j not in fielded and any(x.strip() for x in path)
+             and all(x.count("(") == x.count(")") for x in path)}
+    return [cell.bbox for row in grid.rows for j, cell in enumerate(row.cells)
+            if cell is not None and j in plain and parse_cell(cell.text)[0] is not None]
+
+
 def grid_tables(page: Page) -> tuple[Table, ...]:
     """The tables of a page read as grids from its words and horizontal rules (``extract.grid``), as ``Table``s
     that keep their ``Grid`` (transposed when the row labels name fields and the headers do not). Empty

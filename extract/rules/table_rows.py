@@ -9,7 +9,7 @@ from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 from ..document import Document, Page
 from ..evidence import Evidence
 from ..grid import Grid
-from ..tables import CellFact, _benchmark_spans, grid_facts, table_facts, text_table_facts
+from ..tables import CellFact, _benchmark_spans, grid_facts, table_facts, text_table_facts, unfielded_cells
 from .benchmark_names import _benchmark_spots, _fit_metric, _nearest_benchmark
 from .context import (
     SectionMap,
@@ -94,9 +94,9 @@ def _group_of(field_name: str) -> str:
     return "flops" if field_name == "mult_adds" else field_name
 
 
-def _within(box: BBox, region: BBox) -> bool:
+def _within(box: BBox, region: BBox, margin: float = 2.0) -> bool:
     mx, my = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    return region[0] - 2 <= mx <= region[2] + 2 and region[1] - 2 <= my <= region[3] + 2
+    return region[0] - margin <= mx <= region[2] + margin and region[1] - margin <= my <= region[3] + margin
 
 
 def _overlap(a: BBox, b: BBox) -> float:
@@ -151,23 +151,30 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
     grids = page_grids(page)
     regions = [g.bbox for g in grids]
     placed_in: list[set[tuple[str, float]]] = []  # per grid: the (field, value) pairs its cells gave
+    settled_in: list[list[BBox]] = []  # per grid: its number cells in columns that name no field
     for g in grids:
         placed_in.append(set())
         # the benchmark the caption names is the table's (a "PASCAL VOC2007 test" table is VOC's, whatever the
         # page names nearest the cell)
         named = next((b for _, _, b in _benchmark_spans(g.caption)), "") if g.caption else ""
-        for f in grid_facts(g, benchmark=named):
+        cell_facts = grid_facts(g, benchmark=named)
+        for f in cell_facts:
             facts.append((f, max(f.start, 0)))
             placed_in[-1].add((_group_of(f.field), round(f.value, 6)))
+        settled_in.append(unfielded_cells(g, {f.column for f in cell_facts}))
     placed = set().union(*placed_in)
     for f in text_table_facts(raw_lines, benchmark="", boxes=page.char_boxes or None):
         # the line-by-line reader is the fallback for what the grids do not place: text outside every grid, or
         # a value of a grid's region that no cell of that grid gave under that field (another table of the
-        # page printing the same number does not place it)
+        # page printing the same number does not place it) …
         box = page.span_bbox(f.start, f.end) if regions and f.start >= 0 else None
         key = (_group_of(f.field), round(f.value, 6))
-        if box is None or any(_within(box, r) and key not in placed_in[k] for k, r in enumerate(regions)) \
-                or not any(_within(box, r) for r in regions):
+        inside = [k for k, r in enumerate(regions) if box is not None and _within(box, r)]
+        # … and never a number the grid read under a header naming no field: an input size, a layer output, a
+        # depth ("MaxViT-XL | 384 | 475M": 384 is the eval size, not 384M parameters)
+        if box is not None and any(_within(box, cell, margin=0.5) for k in inside for cell in settled_in[k]):
+            continue
+        if box is None or any(key not in placed_in[k] for k in inside) or not inside:
             facts.append((f, f.start))
     for t in page.tables:
         if t.grid is not None:
