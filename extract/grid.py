@@ -753,6 +753,10 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
             if len(covered) >= 2:
                 below = [q for later in header_phrases[li + 1:] for q in later]
                 subs = {_column_of(_box(q), cols) for q in below if b[0] - 4 <= (_box(q)[0] + _box(q)[2]) / 2 <= b[2] + 4}
+                # sub-headers set close together read as one phrase ("top-1 err top-5 err" under "224×224"):
+                # their words still say which columns lie under the spanning header
+                subs |= {_column_of((w.x0, w.top, w.x1, w.bottom), cols) for q in below for w in q
+                         if b[0] - 4 <= w.xmid <= b[2] + 4 and _box(q)[2] - _box(q)[0] > b[2] - b[0]}
                 if len(subs & set(covered)) >= 2:
                     for i in covered:  # a spanning header over its sub-columns
                         headers[i].append(_phrase_text(p))

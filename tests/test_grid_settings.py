@@ -278,3 +278,25 @@ def test_models_in_a_name_column_of_dataset_rows_stay_the_cells_model() -> None:
     grids = read_grids(words, [Rule(30, 36, 300), Rule(30, 50, 300), Rule(30, 77, 300)], field_of=header_field)
     models = {f.model for f in grid_facts(grids[0])}
     assert models == {"NASNet-A", "EfficientNet-B0"}
+
+
+def _words(y: float, boxes: list[tuple[float, float, str]]) -> list[Word]:
+    return [Word(text, x0, y, x1, y + 7.0) for x0, x1, text in boxes]
+
+
+def test_a_size_centred_over_sub_headers_set_close_together_spans_them_all() -> None:
+    """"224×224" centred over "top-1 err top-5 err", the sub-headers so close that they read as one phrase: the
+    size heads both columns, so both of the row's 224 values are its 224 result and the 320 values its 320
+    one, never a top-5 error at 224 in the bare model's slot beside the 320 one."""
+    words = _words(40, [(165.8, 195.9, "224×224"), (215.4, 245.4, "320×320"), (247.5, 249.8, "/"),
+                        (252.0, 281.9, "299×299")])
+    words += _words(52, [(151.1, 167.0, "top-1"), (170.0, 178.7, "err"), (183.1, 199.4, "top-5"), (202.0, 210.7, "err"),
+                         (215.2, 231.0, "top-1"), (234.1, 242.7, "err"), (251.0, 267.2, "top-5"), (269.9, 278.5, "err")])
+    words += _words(64, [(54.4, 96.8, "ResNet-200"), (157.2, 172.2, "21.7"), (191.5, 202.0, "5.8"),
+                         (221.3, 235.8, "20.1"), (259.2, 269.8, "4.8")])
+    words += _words(76, [(54.4, 98.1, "ResNeXt-101"), (157.2, 172.4, "20.4"), (191.6, 202.2, "5.3"),
+                         (221.3, 235.8, "19.1"), (259.2, 269.8, "4.4")])
+    facts = _facts(words, [Rule(50, 36, 290), Rule(50, 60, 290), Rule(50, 86, 290)])
+    assert facts[("ResNeXt-101 (224×224)", "top5_err")] == [5.3]
+    assert facts[("ResNeXt-101 (320×320 / 299×299)", "top5_err")] == [4.4]
+    assert ("ResNeXt-101", "top5_err") not in facts
