@@ -1317,6 +1317,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                   and not _benchmark_spans(grid.headers[j][-1]) and not header_benchmark(grid.headers[j][-1])}
     # "CIFAR-10", "C-10" head a benchmark, not a backbone
     size_cols = input_size_columns(grid, cols) if not grid.transposed else {}
+    row_models: list[str] = []  # each row's model before its group is considered
+    fact_rows: list[int] = []  # the row of each fact in ``out``
     for i, row in enumerate(grid.rows):
         row_hm = header_field(row.label) if row.label and len(row.label) <= 30 and not model_names_like(row.label) \
             else None
@@ -1350,6 +1352,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
         size = next((sizes[i] for sizes in size_cols.values() if sizes[i]), "")
         if model and size and not re.search(rf"(?<![\d.]){re.escape(size)}(?![\d.])", model):
             model = f"{model} ({size})"
+        row_models.append(model)
         metric_col = -1
         for j, cell in enumerate(row.cells):
             if cell is None or j >= ncol:
@@ -1426,6 +1429,48 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                     out.append(CellFact(f.field, f.value, f.raw, f.model, f.header, f.confidence, f.benchmark, f.flags,
                                         f.start, f.end, f.caption, j, f"{row.text}{evidence_head}", cell.bbox,
                                         tuple(tags)))
+                    fact_rows.append(i)
+    return _group_settings(out, fact_rows, row_models, [r.group for r in grid.rows])
+
+
+# Habit: one table lists the same models under two group headings ("ImageNet-1K trained models" over
+# "ConvNeXt-T 224² … 82.1", "ImageNet-22K pre-trained models" over "ConvNeXt-T 224² … 82.9"). The heading is what
+# tells the two results apart, a setting of each row below it, as a column setting is; a heading that tells no
+# two rows of one model apart (a backbone family, "Ours") leaves the names as they are.
+_GROUP_NOUN = re.compile(r"\s*\b(?:models?|methods?|results?|networks?)\s*$", re.I)
+
+
+def group_setting(group: str) -> str:
+    """A group heading as a setting: its trailing colon and noun dropped; "" when too long to be one, or when
+    it names a split (``split_setting`` qualifies the dev rows, and the test ones keep the bare name).
+
+    >>> group_setting("ImageNet-22K pre-trained models"), group_setting("linear probing:"), group_setting("")
+    ('ImageNet-22K pre-trained', 'linear probing', '')
+    >>> group_setting("Single models on test")
+    ''
+    """
+    text = _GROUP_NOUN.sub("", group.strip().rstrip(":").strip()).strip(" :,;")
+    return text if len(text) <= DEFAULT_GROUP_CHARS and not _SPLIT_WORD.search(text) else ""
+
+
+def _group_settings(facts: list[CellFact], fact_rows: Sequence[int], row_models: Sequence[str],
+                    groups: Sequence[str]) -> list[CellFact]:
+    """The facts with the group heading of their row added to the model's name where rows of one model sit
+    under different headings (``group_setting``)."""
+    seen: dict[str, set[str]] = {}
+    for model, group in zip(row_models, groups, strict=True):
+        if model and group_setting(group):
+            seen.setdefault(model, set()).add(group_setting(group))
+    told_apart = {m for m, gs in seen.items() if len(gs) >= 2}
+    if not told_apart:
+        return facts
+    out = []
+    for f, i in zip(facts, fact_rows, strict=True):
+        model, setting = row_models[i], group_setting(groups[i])
+        if model in told_apart and setting and setting.lower() not in f.model.lower():
+            rest = f.model[len(model):] if f.model.startswith(model) else ""
+            f = replace(f, model=f"{model} ({setting}){rest}" if rest or f.model == model else f"{f.model} ({setting})")
+        out.append(f)
     return out
 
 
