@@ -802,9 +802,10 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
             if (own_row is not None and i < own_row) or (own_row is None and nxt is not None
                                                           and not _label_text(parsed[nxt][1], label_x1)):
                 pending_label.append(label)  # the first line of a label whose values sit on the next line
-            elif rows and (own_row is not None or label[:1].islower()
-                           or prev_label.rstrip().endswith((",", "-", "+", "&", "("))
-                           or prev_label.count("(") > prev_label.count(")")):
+            elif rows and (own_row is not None or (not label.rstrip().endswith(":") and (
+                    label[:1].islower() or prev_label.rstrip().endswith((",", "-", "+", "&", "("))
+                    or prev_label.count("(") > prev_label.count(")")))):
+                # (a line ending in a colon heads the rows below it, "end-to-end fine-tuning:", whatever its case)
                 r = rows[-1]
                 rows[-1] = GridRow(join_label(r.label, label), r.cells, join_label(r.text, label), r.group,
                                    r.label_bold)

@@ -1455,19 +1455,20 @@ def group_setting(group: str) -> str:
 
 def _group_settings(facts: list[CellFact], fact_rows: Sequence[int], row_models: Sequence[str],
                     groups: Sequence[str]) -> list[CellFact]:
-    """The facts with the group heading of their row added to the model's name where rows of one model sit
+    """The facts with the group heading of their row added to the model's name, when rows of one model sit
     under different headings (``group_setting``)."""
     seen: dict[str, set[str]] = {}
     for model, group in zip(row_models, groups, strict=True):
         if model and group_setting(group):
             seen.setdefault(model, set()).add(group_setting(group))
-    told_apart = {m for m, gs in seen.items() if len(gs) >= 2}
-    if not told_apart:
+    # once the headings tell one model's rows apart they are the table's settings: every row under one gets it
+    # (a model under one heading only must not be a bare name beside its neighbours' qualified ones)
+    if not any(len(gs) >= 2 for gs in seen.values()):
         return facts
     out = []
     for f, i in zip(facts, fact_rows, strict=True):
         model, setting = row_models[i], group_setting(groups[i])
-        if model in told_apart and setting and setting.lower() not in f.model.lower():
+        if model and setting and setting.lower() not in f.model.lower():
             rest = f.model[len(model):] if f.model.startswith(model) else ""
             f = replace(f, model=f"{model} ({setting}){rest}" if rest or f.model == model else f"{f.model} ({setting})")
         out.append(f)

@@ -300,3 +300,35 @@ def test_a_size_centred_over_sub_headers_set_close_together_spans_them_all() -> 
     assert facts[("ResNeXt-101 (224×224)", "top5_err")] == [5.3]
     assert facts[("ResNeXt-101 (320×320 / 299×299)", "top5_err")] == [4.4]
     assert ("ResNeXt-101", "top5_err") not in facts
+
+
+def test_group_headings_that_tell_one_models_rows_apart_are_settings() -> None:
+    """"ImageNet-1K trained models" and "ImageNet-22K pre-trained models" over the same model: the heading is
+    the setting of each row below it (two results, two slots); a model under one heading only keeps its name."""
+    words = _row(40, [(35, "Model"), (130, "#param."), (180, "FLOPs"), (230, "Top-1")])
+    words += _row(56, [(35, "ImageNet-1K trained models")])
+    words += _row(67, [(35, "ConvNeXt-T"), (130, "29M"), (180, "4.5G"), (230, "82.1")])
+    words += _row(78, [(35, "ResNet-50"), (130, "26M"), (180, "4.1G"), (230, "79.3")])
+    words += _row(89, [(35, "ImageNet-22K pre-trained models")])
+    words += _row(100, [(35, "ConvNeXt-T"), (130, "29M"), (180, "4.5G"), (230, "82.9")])
+    words += _row(111, [(35, "ConvNeXt-XL"), (130, "350M"), (180, "60.9G"), (230, "87.0")])
+    facts = _facts(words, [Rule(30, 36, 260), Rule(30, 50, 260), Rule(30, 120, 260)])
+    assert facts[("ConvNeXt-T (ImageNet-1K trained)", "top1_acc")] == [82.1]
+    assert facts[("ConvNeXt-T (ImageNet-22K pre-trained)", "top1_acc")] == [82.9]
+    assert facts[("ResNet-50", "top1_acc")] == [79.3] and facts[("ConvNeXt-XL", "params")] == [350e6]
+    assert ("ConvNeXt-T", "top1_acc") not in facts
+
+
+def test_a_lowercase_heading_ending_in_a_colon_starts_a_group_and_tells_rows_apart() -> None:
+    """"linear probing:" over some rows and "end-to-end fine-tuning:" over others (lowercase, so it looked like
+    the last label's continuation): the second heading starts its own group, and a model under both headings
+    gets each heading as its setting."""
+    words = _row(40, [(35, "framework"), (100, "model"), (160, "params"), (210, "acc.")])
+    words += _row(56, [(35, "linear probing:")])
+    words += _row(67, [(35, "MoCo v3"), (100, "ViT-L"), (160, "304M"), (210, "77.6")])
+    words += _row(78, [(35, "end-to-end fine-tuning:")])
+    words += _row(89, [(35, "MoCo v3"), (100, "ViT-L"), (160, "304M"), (210, "84.1")])
+    facts = _facts(words, [Rule(30, 36, 240), Rule(30, 50, 240), Rule(30, 98, 240)])
+    assert facts[("MoCo v3 ViT-L (linear probing)", "acc")] == [77.6]
+    assert facts[("MoCo v3 ViT-L (end-to-end fine-tuning)", "acc")] == [84.1]
+    assert not any(m.startswith("MoCo v3 end-to-end") for m, _ in facts)
