@@ -304,7 +304,7 @@ def test_a_size_centred_over_sub_headers_set_close_together_spans_them_all() -> 
 
 def test_group_headings_that_tell_one_models_rows_apart_are_settings() -> None:
     """"ImageNet-1K trained models" and "ImageNet-22K pre-trained models" over the same model: the heading is
-    the setting of each row below it (two results, two slots); a model under one heading only keeps its name."""
+    the setting of each row below it (two results, two slots), and then of every row under it."""
     words = _row(40, [(35, "Model"), (130, "#param."), (180, "FLOPs"), (230, "Top-1")])
     words += _row(56, [(35, "ImageNet-1K trained models")])
     words += _row(67, [(35, "ConvNeXt-T"), (130, "29M"), (180, "4.5G"), (230, "82.1")])
@@ -315,8 +315,17 @@ def test_group_headings_that_tell_one_models_rows_apart_are_settings() -> None:
     facts = _facts(words, [Rule(30, 36, 260), Rule(30, 50, 260), Rule(30, 120, 260)])
     assert facts[("ConvNeXt-T (ImageNet-1K trained)", "top1_acc")] == [82.1]
     assert facts[("ConvNeXt-T (ImageNet-22K pre-trained)", "top1_acc")] == [82.9]
-    assert facts[("ResNet-50", "top1_acc")] == [79.3] and facts[("ConvNeXt-XL", "params")] == [350e6]
+    assert facts[("ResNet-50 (ImageNet-1K trained)", "top1_acc")] == [79.3]
+    assert facts[("ConvNeXt-XL (ImageNet-22K pre-trained)", "params")] == [350e6]
     assert ("ConvNeXt-T", "top1_acc") not in facts
+    # headings that tell no model's rows apart (a backbone family over its variants) leave the names bare
+    words = _row(40, [(35, "Model"), (130, "#param."), (180, "FLOPs"), (230, "Top-1")])
+    words += _row(56, [(35, "ConvNets")])
+    words += _row(67, [(35, "ResNet-50"), (130, "26M"), (180, "4.1G"), (230, "79.3")])
+    words += _row(78, [(35, "Transformers")])
+    words += _row(89, [(35, "ViT-B/16"), (130, "86M"), (180, "17.6G"), (230, "81.8")])
+    facts = _facts(words, [Rule(30, 36, 260), Rule(30, 50, 260), Rule(30, 98, 260)])
+    assert facts[("ResNet-50", "top1_acc")] == [79.3] and facts[("ViT-B/16", "top1_acc")] == [81.8]
 
 
 def test_a_lowercase_heading_ending_in_a_colon_starts_a_group_and_tells_rows_apart() -> None:
