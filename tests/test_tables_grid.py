@@ -350,3 +350,25 @@ def test_a_header_the_grid_cut_apart_settles_no_number() -> None:
     assert unfielded_cells(cut, {2}) == [box]  # the layer output only
     prose = Grid((0, 0, 9, 9), (("Models marked with 21k are pretrained on ImageNet21k",), ("x",), ("y",)), (row,))
     assert unfielded_cells(prose, {2}) == []
+
+
+@pytest.mark.parametrize(("label", "reference"), [("EfficientNet-B3 (Tan & Le, 2019a)", ""),
+                                                  ("ConvS2S", "Gehring and Auli (2017)"),
+                                                  ("Transformer big", "(Vaswani et al., 2017)")])
+def test_a_baseline_cited_by_authors_and_year_is_a_cited_row(tmp_path: Path, label: str, reference: str) -> None:
+    """Habit: a cited baseline's row names its paper by authors and year, in its label or in a reference column
+    of its own, two authors joined by "&" or "and" and the year often lettered. Its cells carry the citation
+    evidence; the paper's own row does not."""
+    from flopmine.extract.pdf import read_document
+    from flopmine.extract.rules.paper import collect
+
+    pdf = tmp_path / "2101.00001v1.pdf"
+    _booktabs_pdf(pdf, [[(76, "Model"), (260, "Reference"), (400, "Top-1 (%)"), (460, "Params")]],
+                  [[(76, label), (350, reference or "-"), (430, "81.6"), (490, "12M")],
+                   [(76, "ResNet-50 [12]"), (350, "-"), (430, "76.0"), (490, "26M")],
+                   [(76, "OurNet-B3"), (350, "-"), (430, "83.9"), (490, "24M")]],
+                  "Table 1: ImageNet results.")
+    found = [(c, ev) for c, _, ev in collect(read_document(pdf, arxiv_id="2101.00001", version=1))
+             if c.rule == "table.geometry" and c.field == "top1_acc"]
+    cited = {c.value: ev.citation for c, ev in found}
+    assert cited == {81.6: True, 76.0: True, 83.9: False}

@@ -31,14 +31,32 @@ _CELL_FLAGS = frozenset({"two_values", "arrow", "interval", "assumed_scale", "ca
 
 
 
+# Habit: a cited baseline's row names its paper by authors and year, two authors joined by "&" or "and" and the
+# year often lettered ("EfficientNet-B3 (Tan & Le, 2019a)", "ConvS2S (Gehring and Auli, 2017)", "Ott & Auli
+# (2018)"); ``context.has_citation`` knows "et al." and single-author years only
+_AUTHOR_YEAR = re.compile(
+    r"\(\s*[A-Z][\w\-']+(?:\s+(?:&|and)\s+[A-Z][\w\-']+)?,?\s+(?:19|20)\d\d[a-z]?\s*\)"
+    r"|\b[A-Z][\w\-']+\s+(?:&|and)\s+[A-Z][\w\-']+,?\s+\(?(?:19|20)\d\d[a-z]?\)?")
+
+
+def cites_in_label(label: str) -> bool:
+    """Whether a table row label cites another paper: a bracketed number, "et al.", or authors and a year.
+
+    >>> cites_in_label("EfficientNet-B3 (Tan & Le, 2019a)"), cites_in_label("Ott & Auli (2018)")
+    (True, True)
+    >>> cites_in_label("ResNet-50 [12]"), cites_in_label("EfficientNetV2-S (ours)"), cites_in_label("ResNet (2016)")
+    (True, False, False)
+    """
+    return has_citation(label) or bool(re.search(r"\[\d", label)) or bool(_AUTHOR_YEAR.search(label))
+
+
 def _label_evidence(label: str, own: dict[str, float]) -> tuple[float, bool, bool]:
     """(own-model score, says "ours", cites another paper) for a table row label."""
     names = model_names(label) or ([label.split()[0]] if label.split() else [])
     own_score = max((own.get(_stem(n), 0.0) for n in names), default=0.0)
     if _NOT_A_MODEL.search(label):
         return 0.0, False, True
-    return own_score, bool(re.search(r"\bours\b|\bour\b|proposed", label, re.I)), has_citation(label) or bool(
-        re.search(r"\[\d", label))
+    return own_score, bool(re.search(r"\bours\b|\bour\b|proposed", label, re.I)), cites_in_label(label)
 
 
 def _column_key(f: CellFact) -> tuple[str, str, str, int]:
@@ -204,6 +222,9 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         else:
             bench = ""
         own_score, ours, cites = _label_evidence(f.model, own)
+        # a citation in a column of its own ("Transformer | Vaswani et al. (2017) | 27.3"): the row as printed
+        # (its evidence before the header part) cites the baseline's paper
+        cites = cites or (bool(f.evidence) and cites_in_label(f.evidence.rsplit(" [", 1)[0]))
         tags: list[str] = []
         if other and field in METRIC_FIELDS:
             tags.append("other_dataset")
