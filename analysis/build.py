@@ -44,6 +44,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flopmine import codes
 from flopmine.benchmarks import Benchmark, load_registry
 from flopmine.config import (
     Home,
@@ -62,13 +63,11 @@ from flopmine.types import (
     FIELDS,
     FORCED_FLAG,
     METRIC_FIELDS,
-    OWN_MARKERS_PATTERN,
     Fact,
     fact_key,
-    normalise_model,
 )
 
-from . import codes, dictionary
+from . import dictionary
 
 log = logging.getLogger(__name__)
 
@@ -543,10 +542,6 @@ def _per_value(values: pd.Series, fn: Callable[[str], object], dtype: object = o
     return np.array([fn(u) for u in uniques.tolist()], dtype=dtype)[codes]  # tolist: iterating Arrow cells is slow
 
 
-#: What ``\s+`` matches in ASCII text (Python counts \x1c–\x1f as whitespace too).
-_ASCII_SPACE = r"[ \t\n\r\f\v\x1c-\x1f]+"
-
-
 def _distinct_names(names: pd.Series) -> tuple[pa.Array, np.ndarray]:
     """The distinct texts of a column (missing as "") as Arrow text, and each cell's index into them: one
     Arrow dictionary encoding, without a Python string per cell."""
@@ -567,18 +562,7 @@ def normalise_models(models: pd.Series) -> pd.Series:
     ['resnet-152', 'net b', 'modèle']
     """
     names, index = _distinct_names(models)
-    return pd.Series(_normalised(names).take(pa.array(index)).to_pandas().array, index=models.index)
-
-
-def _normalised(names: pa.Array) -> pa.Array:
-    """``normalise_model`` of each text (none missing), in Arrow for ASCII texts (the others one by one)."""
-    plain = pc.replace_substring_regex(names, "(?i)" + OWN_MARKERS_PATTERN, " ")
-    plain = pc.ascii_lower(pc.utf8_trim(pc.replace_substring_regex(plain, _ASCII_SPACE, " "), " "))
-    other = ~pc.string_is_ascii(names).to_numpy(zero_copy_only=False)
-    if other.any():
-        python = [normalise_model(n) for n in pc.filter(names, pa.array(other)).to_pylist()]
-        plain = pc.replace_with_mask(plain, pa.array(other), pa.array(python, type=pa.large_string()))
-    return plain
+    return pd.Series(codes.normalised_models(names).take(pa.array(index)).to_pandas().array, index=models.index)
 
 
 #: New-style ids ``parse_id`` takes as they are (ASCII digits only: in Python a regex digit also matches other scripts' digits).
@@ -688,7 +672,7 @@ class _Keys:
         bench_names, bench = codes.encode(f["benchmark"])
         field_names, fld = codes.encode(f["field"])
         model_names, model = codes.encode(f["model"])
-        nm_names, nm_of_model = codes.encode(_normalised(model_names))
+        nm_names, nm_of_model = codes.encode(codes.normalised_models(model_names))
         nm = nm_of_model[model]
         pair = codes.tuple_codes(aid, nm)
         return cls(aid=aid, aid_names=aid_names, bench=bench, bench_names=bench_names, nm=nm, nm_names=nm_names,

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flopmine.analysis import codes, dictionary
+from flopmine import codes
+from flopmine.analysis import dictionary
 from flopmine.analysis.build import (
     _OURS,
     CSV_SIGNIFICANT_DIGITS,
