@@ -294,12 +294,11 @@ def _fact_rows(files: list[_FactFile], ledger: _Ledger) -> _Rows:
     file_of = np.repeat(np.arange(len(files)), sizes)
     row_in_file = np.arange(n) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     valid = np.repeat([all(c in f.cells for c in _REQUIRED) for f in files], sizes).astype(bool)
-    # Fact.from_row unneutralises every cell _read_rows unneutralised already (a second time)
-    aid, field, value = (codes.unneutralised(column(c)) for c in ("arxiv_id", "field", "value"))
-    benchmark, model = codes.unneutralised(column("benchmark")), codes.unneutralised(column("model"))
-    candidate_once = column("candidate_id")
-    candidate = codes.unneutralised(candidate_once)
-    decision = codes.unneutralised(column("decision"))
+    # Fact.from_row unneutralises every cell _read_rows unneutralised already: a second time changes nothing
+    # (what the first leaves starting with a quote is not followed by a formula character)
+    aid, field, value = column("arxiv_id"), column("field"), column("value")
+    benchmark, model, candidate = column("benchmark"), column("model"), column("candidate_id")
+    decision = column("decision")
     decision = pc.if_else(pc.equal(decision, _NO_TEXT), pa.scalar("accept", pa.large_string()), decision)
 
     field_names, fld = codes.encode(field)
@@ -310,8 +309,8 @@ def _fact_rows(files: list[_FactFile], ledger: _Ledger) -> _Rows:
     valid &= known
     number, number_ok = _floats(value, numeric & valid)
     valid &= number_ok
-    version, version_ok = _per_distinct(codes.unneutralised(column("version")), _int_or_zero, "int64")
-    _page, page_ok = _per_distinct(codes.unneutralised(column("page")), _int_or_zero, "int64")
+    version, version_ok = _per_distinct(column("version"), _int_or_zero, "int64")
+    _page, page_ok = _per_distinct(column("page"), _int_or_zero, "int64")
     valid &= version_ok & page_ok
     decides = pc.is_in(decision, pa.array(FACT_DECISIONS, type=pa.large_string())).to_numpy(zero_copy_only=False)
 
@@ -324,13 +323,13 @@ def _fact_rows(files: list[_FactFile], ledger: _Ledger) -> _Rows:
     _distinct_values, value_code = codes.encode(value)
 
     # the decision key: the candidate id (stripped), else add:<fact key>
-    cid = codes.stripped(candidate_once)
+    cid = codes.stripped(candidate)
     added = pc.equal(cid, "").to_numpy(zero_copy_only=False)
     # An added fact's key is a digest of (paper, benchmark, model name, field, value as normalise_value writes
     # it); two added rows have one key when those are equal, so the digest is computed only where a ledger key
     # may name it (a paper with an added-fact decision in the ledger; any id written like a digest key).
     hashed = added & valid
-    if not (pc.any(pc.starts_with(candidate_once, "add:")).as_py() or pc.any(pc.starts_with(candidate, "add:")).as_py()):
+    if not pc.any(pc.match_substring(candidate, "add:")).as_py():
         papers = ledger.add_papers
         hashed &= pc.is_in(aid, pa.array(sorted(papers), type=pa.large_string())).to_numpy(zero_copy_only=False) \
             if papers else False
