@@ -331,3 +331,9 @@ def unneutralised(cells: pa.Array) -> pa.Array:
     if not quoted.any():
         return cells
     return pc.if_else(pa.array(quoted), pc.utf8_slice_codeunits(cells, 1), cells)
+
+
+def release_memory() -> None:
+    """Give the memory Arrow's allocator keeps after freeing back to the system: at a million annotation rows
+    the conflict scan's freed columns stayed resident (about 1.2 GB) under the build that followed it."""
+    pa.default_memory_pool().release_unused()

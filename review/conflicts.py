@@ -20,7 +20,6 @@ row's decision key, slot and outcome become integer codes, conflicts are found b
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,50 +108,88 @@ class _FactFile:
         return self.rows
 
 
-def _arrow_cells(text: str) -> tuple[dict[str, pa.Array], int] | None:
-    """A CSV's cells as ``_read_rows`` reads them, by Arrow's parser; None where the two parsers could differ
-    (a blank first line, a line break inside a quoted cell, a row of another length, header names equal once
-    stripped: the csv module then reads the file). Tested against ``_read_rows`` on generated text."""
+def _arrow_cells(data: bytes | pa.Buffer) -> tuple[dict[str, pa.Array], int] | None:
+    """A CSV's cells (UTF-8 without a byte order mark, lines ending in ``\\n``) as ``_read_rows`` reads them,
+    by Arrow's parser, only the columns the scan needs; None where the two parsers could differ (a blank first
+    line, a line break inside a quoted cell, a row of another length, header names equal once stripped, a row
+    blank in every column read: the csv module then reads the file). Tested against ``_read_rows`` on generated
+    text."""
     import pyarrow as pa
     from pyarrow import csv as arrow_csv
 
     from flopmine import codes
 
-    if not text or text[0] in "\r\n":
+    buffer = pa.py_buffer(data)
+    if not buffer.size or buffer[0] in b"\r\n":
         return None
+    options = {"convert_options": arrow_csv.ConvertOptions(
+        default_column_type=pa.large_string(), null_values=[], strings_can_be_null=False,
+        quoted_strings_can_be_null=False)}
     try:
-        table = arrow_csv.read_csv(io.BytesIO(text.encode("utf-8")), convert_options=arrow_csv.ConvertOptions(
-            default_column_type=pa.large_string(), null_values=[], strings_can_be_null=False,
-            quoted_strings_can_be_null=False))
+        with arrow_csv.open_csv(pa.BufferReader(buffer), **options) as reader:
+            header = reader.schema.names
+        names = [str(n).strip() for n in header]
+        if len(set(names)) != len(names):
+            return None
+        wanted = [raw for raw, name in zip(header, names, strict=True) if name in _COLUMNS]
+        options["convert_options"].include_columns = wanted
+        table = arrow_csv.read_csv(pa.BufferReader(buffer), **options)
     except (pa.ArrowInvalid, ValueError):
         return None
-    names = [str(n).strip() for n in table.column_names]
-    if len(set(names)) != len(names):
-        return None
-    raw = [codes.arrow_text(table.column(i)) for i in range(len(names))]
+    if not wanted:
+        return None  # no column the scan reads: the csv module counts the rows
+    raw = [codes.arrow_text(table.column(i)) for i in range(len(wanted))]
     del table
-    filled = ~codes.blank(raw[0]) if raw else None
+    filled = ~codes.blank(raw[0])
     for column in raw[1:]:  # a row is blank when every cell is: look further only in rows blank so far
         if filled.all():
             break
         filled |= ~codes.blank(column, unsure=~filled)
-    keep = None if filled is None or filled.all() else pa.array(filled)
-    cells = {name: codes.unneutralised(column if keep is None else column.filter(keep))
-             for name, column in zip(names, raw, strict=True) if name in _COLUMNS}
-    return cells, int(filled.sum()) if filled is not None else 0
+    if not filled.all():
+        return None  # blank in every column read: the csv module knows whether another cell fills the row
+    cells = {name.strip(): codes.unneutralised(column) for name, column in zip(wanted, raw, strict=True)}
+    return cells, len(raw[0])
+
+
+#: A UTF-8 byte order mark (``utf-8-sig``: ``_read_rows`` reads past it).
+_BOM = b"\xef\xbb\xbf"
+
+
+def _valid_utf8(buffer: pa.Buffer) -> bool:
+    """Whether the bytes are UTF-8 text (Arrow's check, without decoding them into a Python string)."""
+    import numpy as np
+    import pyarrow as pa
+
+    offsets = pa.py_buffer(np.array([0, buffer.size], dtype="int64"))
+    try:
+        pa.LargeStringArray.from_buffers(1, offsets, buffer).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _read_fact_file(path: Path, problems: list[str]) -> _FactFile:
-    """One fact file, by Arrow's parser where it reads the file as the csv module does, else by ``_read_rows``."""
+    """One fact file, by Arrow's parser where it reads the file as the csv module does, else by ``_read_rows``.
+
+    The bytes go to Arrow as they are when they are UTF-8 without a carriage return (else decoded as
+    ``_read_rows`` decodes them: its newline translation turns each ``\\r`` into ``\\n``)."""
     import pyarrow as pa
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        problems.append(f"{path}:1: file: not UTF-8 text")
-        return _FactFile(path, {}, 0, [])
-    read = _arrow_cells(text)
-    del text
+    data = path.read_bytes()
+    buffer = pa.py_buffer(data)
+    if data.startswith(_BOM):
+        buffer = buffer.slice(len(_BOM))
+    read = None
+    if b"\r" not in data and _valid_utf8(buffer):
+        read = _arrow_cells(buffer)
+    elif b"\r" in data:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            read = _arrow_cells(text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8"))
+    del data, buffer
     if read is not None:
         return _FactFile(path, read[0], read[1])
     rows = _read_rows(path, problems)
@@ -207,13 +244,14 @@ class _Rows:
     field_names: list[str]
     numeric: np.ndarray
     number: np.ndarray
-    value: pa.Array
+    value_names: pa.Array  # the distinct value cells, and each row's code into them
+    value_code: np.ndarray
 
     def outcome(self, i: int) -> str:
         """Row ``i``'s outcome (``Claim.outcome``)."""
         if not self.decides[i]:
             return "no"
-        value = float(self.number[i]) if self.numeric[i] else self.value[i].as_py()
+        value = float(self.number[i]) if self.numeric[i] else self.value_names[int(self.value_code[i])].as_py()
         return _outcome(self.field_names[self.field_code[i]], value)
 
     def _row(self, i: int) -> tuple[_FactFile, int, dict[str, str]]:
@@ -368,33 +406,46 @@ def _fact_rows(files: list[_FactFile], ledger: _Ledger) -> _Rows:
     sfield = slot_field_of[fld] if len(field_list) else np.zeros(n, dtype="int64")
     named = name_code != no_name
     by_candidate = ~named & pc.not_equal(candidate, "").to_numpy(zero_copy_only=False)
-    by_key = ~named & ~by_candidate
     slot_keys = list(dict.fromkeys(slot_of(claims[-1].decision) for claims in ledger.claims.values()))
-    # the ledger's slots join the rows' codes through their texts: encode the rows' and the slots' texts together
+    # the ledger's slots take the rows' codes of their texts (new codes for texts no row has)
     lk = len(slot_keys)
-    texts = {
-        "aid": pa.concat_arrays([pa.array([s.arxiv_id for s in slot_keys], pa.large_string()), aid]),
-        "bench": pa.concat_arrays([pa.array([s.benchmark for s in slot_keys], pa.large_string()),
-                                   pc.if_else(pa.array(metric), benchmark, _NO_TEXT)]),
-        "field": pa.concat_arrays([pa.array([s.field for s in slot_keys], pa.large_string()),
-                                   slot_field_names.take(pa.array(sfield))]),
-        "name": pa.concat_arrays([pa.array([s.model for s in slot_keys], pa.large_string()),
-                                  name_names.take(pa.array(name_code))]),
-        "alone": pa.concat_arrays([pa.array([s.alone for s in slot_keys], pa.large_string()),
-                                   pc.if_else(pa.array(by_candidate), candidate,
-                                              pc.if_else(pa.array(by_key & hashed), key_text, _NO_TEXT))]),
-    }
-    enc = {k: codes.encode(v)[1] for k, v in texts.items()}
-    versions = np.r_[np.array([s.version for s in slot_keys], dtype="int64"), version]
-    # an added fact's key as a number where no digest was computed (-1 elsewhere)
-    plain_alone = np.r_[np.full(lk, -1, dtype="int64"), np.where(by_key & ~hashed, key, -1)]
-    slot_all = codes.tuple_codes(enc["aid"], versions, enc["bench"], enc["field"], enc["name"], enc["alone"],
-                                 plain_alone)
+    bench_names = pa.concat_arrays([_distinct_benchmarks, pa.array([""], pa.large_string())])
+    no_bench = codes.code_of(bench_names, "")  # the first "": the rows' own when a row has no benchmark
+    textual = ~named & (by_candidate | hashed)  # a model-less slot named by text: a candidate id or a digest key
+    alone_names, alone_of = codes.encode(pa.concat_arrays([
+        pa.array([s.alone for s in slot_keys], pa.large_string()),
+        pc.if_else(pa.array(by_candidate), candidate, key_text).filter(pa.array(textual))]))
+    alone = np.where(named, -1, np.where(textual, 0, -2 - key))  # an added fact's key as a number (no digest)
+    alone[textual] = alone_of[lk:]
+    ledger_alone = np.where(np.array([s.alone == "" for s in slot_keys], bool), -1, alone_of[:lk])
+    del alone_names
+    slot_all = codes.tuple_codes(
+        np.r_[_codes_in([s.arxiv_id for s in slot_keys], aid_names), aid_code],
+        np.r_[np.array([s.version for s in slot_keys], dtype="int64"), version],
+        np.r_[_codes_in([s.benchmark for s in slot_keys], bench_names), np.where(metric, bench_code, no_bench)],
+        np.r_[_codes_in([s.field for s in slot_keys], slot_field_names), sfield],
+        np.r_[_codes_in([s.model for s in slot_keys], name_names), name_code],
+        np.r_[ledger_alone, alone])
     ledger_slot = dict(zip(slot_keys, slot_all[:lk].tolist(), strict=True))
     cheap = codes.tuple_codes(decides, np.where(decides, fld, -1), np.where(decides, value_code, -1))
     return _Rows(files=files, file_of=file_of, row_in_file=row_in_file, valid=valid, key=key, decides=decides,
                  cheap=cheap, slot=slot_all[lk:], ledger_slot=ledger_slot, field_code=fld, field_names=field_list,
-                 numeric=numeric, number=number, value=value)
+                 numeric=numeric, number=number, value_names=_distinct_values, value_code=value_code)
+
+
+def _codes_in(texts: list[str], names: pa.Array) -> np.ndarray:
+    """Each text's code among ``names`` (its index), or a new code above them, one per distinct text absent."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.index_in(pa.array(texts, pa.large_string()), value_set=names).to_numpy(zero_copy_only=False)
+    missing = np.isnan(found) if found.dtype.kind == "f" else np.zeros(len(texts), bool)
+    out = np.where(missing, -1, np.nan_to_num(found, nan=-1)).astype("int64")
+    if missing.any():
+        new = {t: len(names) + i for i, t in enumerate(dict.fromkeys(t for t, m in zip(texts, missing, strict=True) if m))}
+        out[missing] = [new[t] for t, m in zip(texts, missing, strict=True) if m]
+    return out
 
 
 def _first_per_outcome(members: list[int], cheap: list[object], outcome: Callable[[int], str]) -> list[int]:
@@ -415,6 +466,15 @@ def find_conflicts(directory: Path) -> list[DecisionConflict]:
     """
     if not directory.is_dir():
         return []
+    from flopmine import codes
+
+    try:
+        return _find_conflicts(directory)
+    finally:
+        codes.release_memory()  # the scan's columns are freed by now
+
+
+def _find_conflicts(directory: Path) -> list[DecisionConflict]:
     import numpy as np
 
     from flopmine import codes
@@ -425,6 +485,8 @@ def find_conflicts(directory: Path) -> list[DecisionConflict]:
     if problems:
         raise ReviewError(f"the annotations in {directory} are malformed; fix these rows first", problems)
     rows = _fact_rows(files, ledger)
+    for f in files:
+        f.cells = {}  # the rows a conflict names are read again (``_FactFile.row_dicts``)
     out: list[DecisionConflict] = []
     n_ledger = len(ledger.claims)
 

@@ -181,7 +181,8 @@ def test_the_arrow_reader_reads_what_the_csv_module_reads_or_leaves_the_file_to_
         path = Path(tmp) / "x.csv"
         path.write_text(header + body, encoding="utf-8", newline="")
         rows = _read_rows(path, [])
-        read = _arrow_cells(path.read_text(encoding="utf-8-sig"))  # as _read_fact_file reads it
+        text = path.read_text(encoding="utf-8-sig")  # as _read_fact_file gives it: BOM gone, each \r a \n
+        read = _arrow_cells(text.encode("utf-8"))
     if read is None:
         return  # the csv module reads it (``_read_fact_file``)
     cells, n = read
@@ -190,6 +191,29 @@ def test_the_arrow_reader_reads_what_the_csv_module_reads_or_leaves_the_file_to_
     if rows:
         assert sorted(cells) == sorted(names)
     assert {k: v.to_pylist() for k, v in cells.items()} == {k: [r[k] for _, r in rows] for k in (names if rows else cells)}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["arxiv_id,model,value\n", "arxiv_id,value\r\n", "\ufeffarxiv_id,value\r"]), _CSV_TEXT,
+       st.sampled_from([b"", b"\xff", b"\xc3"]))
+def test_a_fact_file_reads_as_the_csv_module_reads_it(tmp_path_factory, header: str, body: str,  # type: ignore[no-untyped-def]
+                                                      junk: bytes) -> None:
+    """Bytes to Arrow when they are UTF-8 without a carriage return, else decoded with the newline translation
+    (or left to the csv module): the same cells either way, and the same problem for a file that is not UTF-8."""
+    from flopmine.review.annotations import _read_rows
+    from flopmine.review.conflicts import _COLUMNS, _read_fact_file
+
+    path = tmp_path_factory.mktemp("f") / "x.csv"
+    path.write_bytes((header + body).encode("utf-8") + junk)
+    want_problems: list[str] = []
+    rows = _read_rows(path, want_problems)
+    problems: list[str] = []
+    read = _read_fact_file(path, problems)
+    assert problems == want_problems
+    assert read.n == len(rows)
+    if rows:
+        assert {k: v.to_pylist() for k, v in read.cells.items()} == {
+            k: [r[k] for _, r in rows] for k in rows[0][1] if k in _COLUMNS}
 
 
 @settings(max_examples=300, deadline=None)
