@@ -278,6 +278,8 @@ def read_annotations(directory: Path | str) -> tuple[FactTable, list[str]]:
         frames.append(facts_here)
         warnings.extend(warns)
     facts = FactTable(pd.concat(frames, ignore_index=True) if frames else _empty_facts())
+    del frames
+    codes.release_memory()  # the files' text and parsed columns
     if not len(facts):
         raise AnalysisError(f"annotations directory {d}: no accepted, corrected or added facts in "
                             f"{len(files)} file(s)" + (f"; first problem: {warnings[0]}" if warnings else ""))
@@ -507,10 +509,12 @@ def build_dataset(
     lookup = gflops_lookup if gflops_lookup is not None else default_gflops_lookup(hardware_basis)
     table = FactTable.from_facts(facts)
     frame, warnings, unjoined, order = _join(table.frame, registry, titles)
+    codes.release_memory()  # the join's per-fact codes and columns (each step's freed memory, as it goes)
     frame, derive_warnings = derive_compute(frame, lookup, hardware_basis)
     warnings += derive_warnings
     frame, conversion = flag_and_impute(frame)
     frame = frame.take(order).reset_index(drop=True)  # sorted by benchmark, arxiv_id, model (``_join``)
+    codes.release_memory()
     if conversion is None:
         warnings.append(f"conversion regression (Figure 7) not fitted: fewer than {MIN_CONVERSION_POINTS} models "
                         "report both params and flops/mult-adds; gflops_imputed left empty")
@@ -1460,14 +1464,26 @@ def write_dataset(result: BuildResult, out_dir: Path | str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     df = result.frame
     csv_path, pq_path = out / "dataset.csv", out / "dataset.parquet"
-    with atomic_path(csv_path) as tmp, tmp.open("wb") as out_file:
-        out_file.write(_dataset_csv_header(df).encode("utf-8"))
-        # a block of rows at a time: every cell is formatted on its own, so the bytes are the same, and only one
-        # block's text is held (the whole file's cells and rows were about 0.6 GB at a million rows)
-        for start in range(0, len(df), CSV_BLOCK_ROWS):
-            out_file.write(_text_buffer(_dataset_csv_rows(df.iloc[start:start + CSV_BLOCK_ROWS])))
-    with atomic_path(pq_path) as tmp:
-        df.to_parquet(tmp, index=False, engine="pyarrow")
+
+    def write_parquet() -> None:
+        with atomic_path(pq_path) as tmp:
+            df.to_parquet(tmp, index=False, engine="pyarrow")
+
+    # a dataset of one CSV block has its Parquet file written in a thread beside the CSV (Arrow releases the GIL);
+    # a larger one after it, so that the Parquet writer's copy of the frame is not held beside a block's text
+    with ThreadPoolExecutor(1, thread_name_prefix="parquet") as pool:
+        parquet = pool.submit(write_parquet) if len(df) <= CSV_BLOCK_ROWS else None
+        with atomic_path(csv_path) as tmp, tmp.open("wb") as out_file:
+            out_file.write(_dataset_csv_header(df).encode("utf-8"))
+            # a block of rows at a time: every cell is formatted on its own, so the bytes are the same, and only
+            # one block's text is held (the whole file's cells and rows were about 0.6 GB at a million rows)
+            for start in range(0, len(df), CSV_BLOCK_ROWS):
+                out_file.write(_text_buffer(_dataset_csv_rows(df.iloc[start:start + CSV_BLOCK_ROWS])))
+        codes.release_memory()
+        if parquet is None:
+            write_parquet()
+        else:
+            parquet.result()
     write_text_atomic(out / "data_dictionary.md", dictionary.to_markdown(conversion_note(result.conversion)))
     write_csv_atomic(out / "data_dictionary.csv", ["column", "type", "unit", "description"], dictionary.to_rows())
     unjoined = result.unjoined if result.unjoined is not None else pd.DataFrame(columns=UNJOINED_COLUMNS)
@@ -1513,6 +1529,37 @@ class BuildOutput:
     conflicts: tuple[str, ...] = ()  # conflicting decisions in the annotations (flopmine.review.conflicts)
 
 
+#: Annotation files up to this size in all are read and scanned for conflicts at once (two threads: both are
+#: mostly Arrow, which releases the GIL); larger ones one after the other, the scan first, so that its columns
+#: are given back before the read's (at a million rows the two together were about 3.5 GB).
+SCAN_BESIDE_READ_BYTES = 64 * 2**20
+
+
+def _read_and_scan(directory: Path) -> tuple[FactTable, list[str], tuple[str, ...]]:
+    """``read_annotations`` (renamed) and the conflict scan's lines. An error of the read comes first, as when
+    the read ran before the scan."""
+    from flopmine.errors import ReviewError
+    from flopmine.review.conflicts import conflict_lines
+
+    size = sum(p.stat().st_size for p in directory.glob("*.csv") if p.is_file()) if directory.is_dir() else 0
+    if size <= SCAN_BESIDE_READ_BYTES:
+        with ThreadPoolExecutor(1, thread_name_prefix="conflict-scan") as pool:
+            scan = pool.submit(conflict_lines, directory)
+            facts, row_warnings = read_annotations(directory)
+            facts = _renamed(facts, directory)
+            return facts, row_warnings, tuple(scan.result())
+    scan_error: ReviewError | None = None
+    try:
+        conflicts = tuple(conflict_lines(directory))
+    except ReviewError as e:
+        conflicts, scan_error = (), e
+    facts, row_warnings = read_annotations(directory)
+    facts = _renamed(facts, directory)
+    if scan_error is not None:
+        raise scan_error
+    return facts, row_warnings, conflicts
+
+
 def build_from_home(home: Home, out_dir: Path | str | None = None, *,
                     gflops_lookup: GflopsLookup | None = None,
                     hardware_basis: str = DEFAULT_HARDWARE_BASIS) -> BuildOutput:
@@ -1522,18 +1569,10 @@ def build_from_home(home: Home, out_dir: Path | str | None = None, *,
     import is seen whole or not at all. Titles come from the home's store when there is one.
     """
     from flopmine.review.annotations import recover, review_lock
-    from flopmine.review.conflicts import conflict_lines
 
     with review_lock(home):
         recover(home.annotations_dir)
-        # the conflict scan reads the same files in a thread beside the read (both are mostly Arrow, which
-        # releases the GIL): the lock is held for the longer of the two, not their sum; an error of the read
-        # still comes first, as when they ran one after the other
-        with ThreadPoolExecutor(1, thread_name_prefix="conflict-scan") as pool:
-            scan = pool.submit(conflict_lines, home.annotations_dir)
-            facts, row_warnings = read_annotations(home.annotations_dir)
-            facts = _renamed(facts, home.annotations_dir)
-            conflicts = tuple(scan.result())
+        facts, row_warnings, conflicts = _read_and_scan(home.annotations_dir)
     # the ids from the column: a Fact object per reviewed fact was seconds at 100k rows
     titles = titles_from_store(home.db_path, set(facts.frame["arxiv_id"].unique().tolist()))
     result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup, hardware_basis=hardware_basis)

@@ -325,8 +325,8 @@ def _fact_rows(files: list[_FactFile], ledger: _Ledger) -> _Rows:
     n = sum(sizes)
     empty = pa.array([""] * max(sizes, default=0), type=pa.large_string())
 
-    def column(name: str) -> pa.Array:  # a missing column reads as "" (row.get(name) or "")
-        parts = [f.cells.get(name, empty.slice(0, f.n)) for f in files]
+    def column(name: str) -> pa.Array:  # a missing column reads as "" (row.get(name) or ""); taken once
+        parts = [f.cells.pop(name, empty.slice(0, f.n)) for f in files]
         return codes.arrow_text(pa.chunked_array(parts, type=pa.large_string())) if parts else empty
 
     file_of = np.repeat(np.arange(len(files)), sizes)
@@ -340,6 +340,7 @@ def _fact_rows(files: list[_FactFile], ledger: _Ledger) -> _Rows:
     decision = pc.if_else(pc.equal(decision, _NO_TEXT), pa.scalar("accept", pa.large_string()), decision)
 
     field_names, fld = codes.encode(field)
+    del field  # (each column goes as soon as it is coded: at a million rows each is 30-100 MB)
     field_list = field_names.to_pylist()
     known = np.array([x in FIELDS for x in field_list], bool)[fld]
     numeric = np.array([x in FIELDS and FIELDS[x].numeric for x in field_list], bool)[fld]
@@ -351,6 +352,7 @@ def _fact_rows(files: list[_FactFile], ledger: _Ledger) -> _Rows:
     _page, page_ok = _per_distinct(column("page"), _int_or_zero, "int64")
     valid &= version_ok & page_ok
     decides = pc.is_in(decision, pa.array(FACT_DECISIONS, type=pa.large_string())).to_numpy(zero_copy_only=False)
+    del decision
 
     aid_names, aid_code = codes.encode(aid)
     _distinct_benchmarks, bench_code = codes.encode(benchmark)
@@ -373,7 +375,7 @@ def _fact_rows(files: list[_FactFile], ledger: _Ledger) -> _Rows:
             if papers else False
 
     def typed(i: int) -> float | str:
-        return float(number[i]) if numeric[i] else value[i].as_py()
+        return float(number[i]) if numeric[i] else _distinct_values[int(value_code[i])].as_py()
 
     key_text = cid
     if hashed.any():
@@ -398,6 +400,7 @@ def _fact_rows(files: list[_FactFile], ledger: _Ledger) -> _Rows:
             normal = [normalise_value(typed(i)) for i in at[shared].tolist()]
             vclass[shared] = codes.encode(pa.array(normal, type=pa.large_string()))[1] + 1
         key[at] = n_text + codes.tuple_codes(prefix, vclass)
+    del aid, benchmark, model, value, key_names, key_of_text
 
     # the slot: (paper, version, benchmark of a metric, slot field, model name, alone) as slot_of makes it;
     # alone: "" for a named model, else the candidate id as written, else the added fact's key
@@ -427,6 +430,7 @@ def _fact_rows(files: list[_FactFile], ledger: _Ledger) -> _Rows:
         np.r_[_codes_in([s.model for s in slot_keys], name_names), name_code],
         np.r_[ledger_alone, alone])
     ledger_slot = dict(zip(slot_keys, slot_all[:lk].tolist(), strict=True))
+    del candidate, cid, key_text, alone
     cheap = codes.tuple_codes(decides, np.where(decides, fld, -1), np.where(decides, value_code, -1))
     return _Rows(files=files, file_of=file_of, row_in_file=row_in_file, valid=valid, key=key, decides=decides,
                  cheap=cheap, slot=slot_all[lk:], ledger_slot=ledger_slot, field_code=fld, field_names=field_list,
