@@ -134,6 +134,9 @@ def complete_dataset(df: pd.DataFrame, hardware_basis: str = DEFAULT_HARDWARE_BA
 UNREAD_COLUMNS = frozenset({"url", "title", "version", "epochs", "training_steps", "hardware_figure", "hardware_entry",
                             "hardware_unit", "error_metric", "gflops_source", "compute_sources", "candidate_ids",
                             "pages", "decisions"})
+#: The file ``build.write_dataset`` writes after dataset.csv and dataset.parquet: neither is newer on a dataset as
+#: build left it (it may write the two at the same time, so either can be the newer of the pair).
+BUILD_WRITES_LAST = "data_dictionary.csv"
 #: The text dataset.csv holds in a cell that starts like a formula (``flopmine.config.neutralise_cell``).
 _FORMULA_LIKE = r"^[=+\-@\t\r]"
 
@@ -141,8 +144,9 @@ _FORMULA_LIKE = r"^[=+\-@\t\r]"
 def read_for_analysis(path: Path | str) -> pd.DataFrame:
     """The dataset as analyze reads it: ``build.read_dataset(path)``, from the Parquet copy when that is the same data.
 
-    ``flopmine build`` writes dataset.parquet beside dataset.csv, from the same frame. When ``path`` is such a CSV and
-    the Parquet beside it is not older, has the CSV's header and as many rows as the CSV has lines, it is read
+    ``flopmine build`` writes dataset.parquet beside dataset.csv, from the same frame, then the data dictionary. When
+    ``path`` is such a CSV, neither it nor the Parquet is newer than the dictionary (or, without one, the Parquet is
+    not older than the CSV), and the Parquet has the CSV's header and as many rows as the CSV has lines, it is read
     instead, without ``UNREAD_COLUMNS``, and turned into what the CSV holds: floats rounded to the CSV's significant
     digits (``build.round_significant``: the CSV's shortest repr reads back as exactly that float) and formula-like
     text cells neutralised. That is the frame ``read_dataset`` gives on the columns analyze reads (tested, on
@@ -180,11 +184,15 @@ def read_for_analysis(path: Path | str) -> pd.DataFrame:
 def _parquet_twin(csv: Path) -> object | None:
     """The columns analyze reads of the Parquet file build wrote beside ``csv`` (a pyarrow Table), or None when there
     is none or it may not hold the CSV's data."""
-    twin = csv.with_suffix(".parquet")
+    twin, marker = csv.with_suffix(".parquet"), csv.with_name(BUILD_WRITES_LAST)
     if csv.suffix != ".csv" or not twin.is_file() or not csv.is_file():
         return None
     try:
-        if twin.stat().st_mtime_ns < csv.stat().st_mtime_ns:  # the CSV was written (or edited) after the Parquet
+        written = {p: p.stat().st_mtime_ns for p in (csv, twin, marker) if p.is_file()}
+        if marker in written:  # build writes the CSV and the Parquet (in either order, or at once), then this file
+            if max(written[csv], written[twin]) > written[marker]:  # one of them written or edited since
+                return None
+        elif written[twin] < written[csv]:  # no build's marker: the CSV was written (or edited) after the Parquet
             return None
         import pyarrow.parquet as pq
 

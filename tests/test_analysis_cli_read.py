@@ -87,10 +87,23 @@ def test_an_edited_csv_is_read_itself(tmp_path: Path, built: BuildResult) -> Non
     text = csv.read_text(encoding="utf-8")
     first = text.splitlines()[1].split(",")[0]
     csv.write_text(text.replace(first, "2001.00001", 1), encoding="utf-8")  # the same rows, one cell changed
-    later = csv.with_suffix(".parquet").stat().st_mtime_ns + 1_000_000
+    later = (tmp_path / "data_dictionary.csv").stat().st_mtime_ns + 1_000_000  # edited after build finished
     os.utime(csv, ns=(later, later))
     got = read_for_analysis(csv)
     assert "url" in got.columns and got["arxiv_id"].iloc[0] == "2001.00001"
+    (tmp_path / "data_dictionary.csv").unlink()  # no build's marker: the Parquet must not be older than the CSV
+    assert "url" in read_for_analysis(csv).columns
+
+
+def test_the_parquet_twin_is_read_whichever_build_wrote_first(tmp_path: Path, built: BuildResult) -> None:
+    """build may write the Parquet beside the CSV, in a thread: either can be the newer of the two."""
+    csv = _write(built, tmp_path)
+    twin, marker = csv.with_suffix(".parquet"), tmp_path / "data_dictionary.csv"
+    end = marker.stat().st_mtime_ns
+    for csv_at, twin_at in ((end - 2_000_000, end - 1_000_000), (end - 1_000_000, end - 2_000_000)):
+        os.utime(csv, ns=(csv_at, csv_at))
+        os.utime(twin, ns=(twin_at, twin_at))
+        assert "url" not in read_for_analysis(csv).columns
 
 
 def test_a_parquet_that_is_not_the_csvs_is_not_read(tmp_path: Path, built: BuildResult) -> None:
