@@ -233,3 +233,31 @@ def test_the_last_epochs_of_a_run_are_a_segment_not_the_total() -> None:
     assert last and all(ev.lr_schedule and "schedule_total" not in ev.tags for ev in last)
     total = [ev for c, ev in _found([text], "epochs") if c.value == 300.0]
     assert total and all("schedule_total" in ev.tags and not ev.lr_schedule for ev in total)
+
+
+@settings(deadline=None, max_examples=15)  # each example runs every rule of collect()
+@given(word=st.sampled_from(["an additional", "another", "an extra", "a further", "additional"]),
+       extra=st.integers(2, 400), unit=st.sampled_from(["epochs", "k steps", "k iterations"]))
+def test_more_training_on_top_of_a_run_is_a_segment_not_the_total(word: str, extra: int, unit: str) -> None:
+    # "the T5-XXL model had to train for an additional 250k steps", "we fine-tune for another 10 epochs": an
+    # increment added to a run, not the length of one
+    field, scale = ("epochs", 1.0) if unit == "epochs" else ("training_steps", 1000.0)
+    text = f"We pre-train for 550{'k' if scale > 1 else ''} {unit.split()[-1]}. The baseline had to train for {word} " \
+           f"{extra}{unit} to match it."
+    more = [ev for c, ev in _found([text], field) if c.value == extra * scale]
+    assert more and all(ev.lr_schedule and "schedule_total" not in ev.tags for ev in more)
+    total = [ev for c, ev in _found([text], field) if c.value == 550 * scale]
+    assert total and all("schedule_total" in ev.tags and not ev.lr_schedule for ev in total)
+
+
+def test_a_checkpoint_partway_through_a_run_is_a_schedule_point_not_the_total() -> None:
+    # "we use the checkpoints at 1.2M steps for all the ablation experiments": a snapshot of the run, even when a
+    # "total" or "for" of the same sentence stands before it
+    text = ("We pre-train for 2.4M steps in total; to save time, for the ablations we use the checkpoints at 1.2M "
+            "steps. We evaluate the checkpoint after 30 epochs of the 90-epoch run.")
+    point = [ev for c, ev in _found([text], "training_steps") if c.value == 1.2e6]
+    assert point and all(ev.lr_schedule and "schedule_total" not in ev.tags for ev in point)
+    total = [ev for c, ev in _found([text], "training_steps") if c.value == 2.4e6]
+    assert total and all("schedule_total" in ev.tags and not ev.lr_schedule for ev in total)
+    epoch = [ev for c, ev in _found([text], "epochs") if c.value == 30.0]
+    assert epoch and all(ev.lr_schedule and "schedule_total" not in ev.tags for ev in epoch)

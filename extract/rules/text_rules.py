@@ -33,9 +33,13 @@ DEFAULT_PRETRAIN_MENTIONS = 5  # a paper "pre-trains" when it says so this often
 _PRETRAIN = re.compile(r"\bpre-?train", re.I)
 _PRETRAIN_FIELDS = frozenset({"hardware_count", "training_time_hours"})
 _TRAIN = re.compile(r"\b(?:train\w*|took|takes|taking|pre-?train\w*|converge\w*|learn\w*|run|ran)\b", re.I)
-# "… for the first 4 epochs", "turn off mixup for the last 30 epochs": a segment at the start or end of the run
+# "… for the first 4 epochs", "turn off mixup for the last 30 epochs": a segment at the start or end of the run;
+# "had to train for an additional 250k steps", "for another 10 epochs": an increment added on top of a run
 _LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm[- ]?up|anneal|lowered|schedule|\bfirst\b|\blast\b|"
-                 r"\buntil\b", re.I)
+                 r"\buntil\b|\badditional\b|\banother\b|\bextra\b|\bfurther\b", re.I)
+# "we use the checkpoints at 1.2M steps for the ablations", "the checkpoint after 30 epochs": a snapshot taken
+# partway through the run, whatever "total" or "for" stands earlier in the sentence
+_CHECKPOINT_BEFORE = re.compile(r"\b(?:check-?\s?points?|snapshots?)\s+(?:\w+\s+)?(?:at|after|from)\s+(?:the\s+)?$", re.I)
 # "a warmup of 5 epochs", "warm-up for 40 epochs", "5 epochs warm-up", "a 20-epoch linear warmup": the length of
 # the warm-up phase, a segment of the schedule, not its total.
 _WARMUP_BEFORE = re.compile(r"warm[- ]?up\w*\W+(?:\[[\d,\s]+\]\s*)?(?:(?:of|for|is|lasts?|over|during|in|to|the|"
@@ -264,9 +268,10 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         last_end = max((x.end() for x in _END.finditer(clause)), default=-1)
         last_for = max((x.end() for x in _SCHEDULE_TOTAL.finditer(clause)), default=-1)
         at_step = bool(re.search(r"\b(?:at|after)\s*$", lead)) or m.rule.id == "epochs.at_epoch"
-        if last_lr > max(last_end, last_for) or (at_step and last_end < 0 and last_for < 0):
+        checkpoint = bool(_CHECKPOINT_BEFORE.search(clause))
+        if checkpoint or last_lr > max(last_end, last_for) or (at_step and last_end < 0 and last_for < 0):
             lr = True
-        if last_for > last_lr or last_end > last_lr:
+        if not checkpoint and (last_for > last_lr or last_end > last_lr):
             tags.append("schedule_total")
         if _WARMUP_BEFORE.search(doc_text[max(s, m.num_start - 40):m.num_start]) \
                 or _WARMUP_AFTER.match(doc_text[m.end:m.end + 30]):
