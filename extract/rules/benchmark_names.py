@@ -98,37 +98,10 @@ DEFAULT_SETUP_WINDOW = 400  # characters before the value searched for the bench
 _SETUP_FIELDS = frozenset({"hardware_count", "training_time_hours", "epochs", "training_steps"})
 
 
-# "On CIFAR learning rate dropped by 0.2 … we train for total 200 epochs": "CIFAR" without its 10 or 100 names the
-# CIFAR datasets together; a paper whose main benchmark is one of them gives that one's set-up. Only set-up numbers
-# read it: a score next to a bare "CIFAR" does not say which of the two it is on.
-_BARE_CIFAR = re.compile(r"(?<![\w\-])CIFAR(?![\w\-]|\s?\d)")
-_CIFARS = ("cifar10", "cifar100")
-
-
-def setup_spots(text: str, spots: list[tuple[int, str]], main: str) -> list[tuple[int, str]]:
-    """``spots`` (``_benchmark_spots(text)``) with each bare "CIFAR" as the paper's ``main`` benchmark when that is
-    a CIFAR one.
-
-    >>> setup_spots("On CIFAR we train for 200 epochs; CIFAR-10 …", [(35, "cifar10")], "cifar10")
-    [(3, 'cifar10'), (35, 'cifar10')]
-    >>> setup_spots("On CIFAR we train for 200 epochs.", [], "imagenet")
-    []
-    """
-    if main not in _CIFARS or "CIFAR" not in text:
-        return spots
-    return sorted([*spots, *((m.start(), main) for m in _BARE_CIFAR.finditer(text))])
-
-
-def _setup_benchmark(spots: list[tuple[int, str]], pos: int, window: int = DEFAULT_SETUP_WINDOW,
-                     sentence_start: int | None = None) -> str:
-    """The benchmark whose setup the text before ``pos`` describes: the last dataset the number's own sentence
-    names before it ("On SVHN … training for total 160 epochs"), else the last registry benchmark named within
+def _setup_benchmark(spots: list[tuple[int, str]], pos: int, window: int = DEFAULT_SETUP_WINDOW) -> str:
+    """The benchmark whose setup the text before ``pos`` describes: the last registry benchmark named within
     ``window`` characters ("CoNLL2003: similar to the KBP series except … 128 epochs"), else the last
     other dataset (``other:…``), else ""."""
-    if sentence_start is not None:
-        own = [name for p, name in spots if sentence_start <= p <= pos]
-        if own:
-            return own[-1]
     before = [name for p, name in spots if pos - window <= p <= pos]
     registry = [name for name in before if not name.startswith("other:")]
     return registry[-1] if registry else (before[-1] if before else "")

@@ -23,9 +23,8 @@ from .benchmark_names import (
     _fit_metric,
     _nearest_benchmark,
     _setup_benchmark,
-    setup_spots,
 )
-from .context import own_model_name, own_model_stems, section_map, sentence_bounds
+from .context import own_model_name, own_model_stems, section_map
 from .engine import engine
 from .hardware_mentions import _hardware_candidates, resolve_family_mentions
 from .paper_evidence import (
@@ -63,7 +62,6 @@ def collect(doc: Document) -> Found:
     found: list[tuple[Candidate, float, Evidence]] = []
     for i, page in enumerate(doc.pages):
         clean, idx, spots = cleaned[i]
-        page_setup_spots = setup_spots(clean, spots, default_bench)
         for c, w, ev, pos in _page_candidates(doc, page, i, eng, sections, own, main_bench, pretrains, (clean, idx),
                                              own_name):
             if c.field in METRIC_FIELDS:
@@ -80,7 +78,7 @@ def collect(doc: Document) -> Found:
                 c = replace(c, field=fitted[0], benchmark=fitted[1])
             elif c.field in _SETUP_FIELDS and not ev.main_benchmark and default_bench:
                 # the benchmark whose setup the paragraph describes ("CoNLL2003: … 128 epochs are run")
-                setup = _setup_benchmark(page_setup_spots, pos, sentence_start=sentence_bounds(clean, pos, pos + 1)[0])
+                setup = _setup_benchmark(spots, pos)
                 if setup == default_bench:
                     ev = ev.tagged("setup_main")
                 elif setup.startswith("other:"):
