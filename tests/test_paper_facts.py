@@ -282,3 +282,20 @@ def test_a_footnote_mark_glued_to_the_unit_keeps_the_schedule(n: int, mark: int,
     value = n * (1000.0 if unit.startswith("k") else 1.0)
     text = f"We show the results in Table 7, where the models are trained for {n}{unit}.{mark} To our knowledge, ours are best."
     assert value in {c.value for c, _ in _found([text], field)}
+
+
+@settings(deadline=None, max_examples=15)
+@given(start=st.integers(0, 40), step=st.sampled_from([1, 2, 5, 10, 20, 25]), ticks=st.integers(4, 9))
+def test_the_other_axis_ticks_after_an_epochs_axis_title_are_not_a_schedule(start: int, step: int, ticks: int) -> None:
+    # a plot's text read in order: x ticks, the x-axis title "epochs", then the y ticks "15 20 25 30 …" of the error
+    # axis; "epochs 15" is not "epoch 15"
+    y_ticks = " ".join(str(start + step * i) for i in range(ticks))
+    text = f"0 10 20 30 40 50 60 70 80 90 epochs {y_ticks} top-1 error (%). We train the models for 300 epochs."
+    assert float(start) not in {c.value for c, _ in _found([text], "epochs") if c.rule == "epochs.at_epoch"}
+
+
+def test_a_settings_row_of_epochs_is_not_an_axis() -> None:
+    # "Train epochs 300 30 90 30", "training epochs 300 300 300 300": one value per column, not evenly rising ticks
+    for text, value in [("Train epochs 300 30 90 30 14 30 Train batch size 4096 512", 300.0),
+                        ("training epochs 300 300 300 300 learning rate 4e-3", 300.0)]:
+        assert value in {c.value for c, _ in _found([text], "epochs") if c.rule == "epochs.at_epoch"}, text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 
@@ -104,6 +105,32 @@ def own_clause(clause: str) -> str:
 
 
 _NUMBER_RUN = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}$")
+# "0 10 … 90 epochs 15 20 25 30 35 top-1 error (%)": a plot's text read in order puts the next axis's ticks right
+# after the axis title, so "epochs 15" reads as "epoch 15". Ticks rise by one step; a settings row ("Train epochs 300
+# 30 90 30") does not.
+_NUMBERS_AFTER = re.compile(r"(?:\s+-?\d+(?:\.\d+)?(?![\w.]))+")
+DEFAULT_AXIS_TICKS = 4  # evenly rising numbers, the first included, that make an axis
+
+
+def starts_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAULT_AXIS_TICKS) -> bool:
+    """Whether the number at ``text[num_start:num_end]`` is the first of ``ticks`` or more evenly rising numbers.
+
+    >>> t = "90 epochs 15 20 25 30 35 top-1 error"; starts_tick_run(t, 10, 12)
+    True
+    >>> t = "Train epochs 300 30 90 30 14"; starts_tick_run(t, 13, 16)
+    False
+    """
+    after = _NUMBERS_AFTER.match(text, num_end)
+    if after is None:
+        return False
+    try:
+        values = [float(text[num_start:num_end]), *(float(x) for x in after.group(0).split()[:ticks - 1])]
+    except ValueError:
+        return False
+    steps = {round(b - a, 6) for a, b in pairwise(values)}
+    return len(values) >= ticks and len(steps) == 1 and steps.pop() > 0
+
+
 _ABLATION = re.compile(r"\bablation|\bw/o\b|without\b|remov", re.I)
 _RANGE_BEFORE = re.compile(r"\d\s?(?:–|—|-|to|or|and)\s?$")
 _RANGE_AFTER = re.compile(r"^\s?(?:–|—|-|to)\s?\d")
@@ -485,6 +512,8 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
                                                        or citation_letter(clean, m.num_start, m.end)):
             continue
         if m.rule.field == "hardware_count" and device_spec_number(clean, m.num_start, m.num_end):
+            continue
+        if m.rule.id == "epochs.at_epoch" and starts_tick_run(clean, m.num_start, m.num_end):
             continue
         raw_start = idx[m.start] if m.start < len(idx) else 0
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
