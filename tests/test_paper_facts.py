@@ -74,6 +74,17 @@ def test_the_device_of_the_methods_excepted_from_a_timing_is_theirs() -> None:
     assert not any("other_model" in t for t in _tags([text], "hardware", "NVIDIA GeForce GTX Titan X (Maxwell)"))
 
 
+def test_a_citation_of_the_software_before_a_device_is_not_the_devices() -> None:
+    # "All models are implemented in Torch (Collobert et al., 2011) and trained on a single Nvidia M40 GPU": the
+    # reference is Torch's; "a 4x4 TPU Pod [24]" cites the device itself
+    text = ("All models are implemented in Torch (Collobert et al., 2011) and trained on a single Nvidia M40 GPU. "
+            "The large model is trained on a 4x4 TPU Pod [24] for three days.")
+    m40 = [ev for c, ev in _found([text], "hardware") if c.value == "NVIDIA Tesla M40"]
+    assert m40 and not any(ev.citation for ev in m40)
+    tpu = [ev for c, ev in _found([text], "hardware") if c.value != "NVIDIA Tesla M40"]
+    assert tpu and all(ev.citation for ev in tpu)
+
+
 # ---------------------------------------------------------------- device counts
 
 

@@ -27,6 +27,11 @@ _TRAINED_ON = re.compile(r"\b(?:train\w*|pre-?train\w*)\b[^.;:]{0,60}?\b(?:on|in
 # timing comparison that names, in parentheses after the methods it excepts, the device those other papers used.
 _EXCEPTED = re.compile(r"\b(?:except(?:\s+for)?|apart\s+from|other\s+than|but\s+for)\s+[^.;()]{1,100}\(\s*$", re.I)
 
+# "implemented in Torch (Collobert et al., 2011) and trained on a single Nvidia M40 GPU": a reference a few words
+# before a device is the software's or the method's it follows; one that cites the device stands next to it ("a 4x4
+# TPU Pod [24]", "[25] VGG 43 (Titan X)").
+DEFAULT_CITATION_REACH = 25  # characters either side of a device searched for a reference
+
 
 def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str, idx: list[int],
                          sections: SectionMap) -> list[tuple[Candidate, float, Evidence]]:
@@ -43,7 +48,7 @@ def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str,
         raw_start = idx[m.start] if m.start < len(idx) else 0
         ev = Evidence(
             section=sections.kind(page_index, raw_start), ours=mentions_ours(sentence),
-            citation=has_citation(clean[max(s, m.start - 60):min(e, m.end + 40)]),
+            citation=has_citation(clean[max(s, m.start - DEFAULT_CITATION_REACH):min(e, m.end + DEFAULT_CITATION_REACH)]),
             train_context=bool(_TRAIN.search(sentence)),
             # "FPS on a 2080 Ti", "throughput is measured on a single V100": the device that timed inference,
             # which is the training one only when the paper names no other
