@@ -39,7 +39,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from flopmine.extract.pdf import read_document  # noqa: E402
-from flopmine.extract.pipeline import Limits, PaperInput, WorkerPool, extract_one, warm_up_rules  # noqa: E402
+from flopmine.extract.pipeline import (  # noqa: E402
+    Limits,
+    PaperInput,
+    WorkerPool,
+    extract_one,
+    settle_gc,
+    warm_up_rules,
+)
 
 
 def best_of(repeat: int, fn: Callable[[], int], cpu: Callable[[], float] = time.process_time
@@ -116,6 +123,7 @@ def main() -> int:
     rows.append(("+ char boxes", *best_of(args.repeat, reader(layout=False))))
     rows.append(("+ tables (read_document)", *best_of(args.repeat, reader())))
     warm_up_rules()  # as each pool worker does before its clock starts (spaCy, Matcher, catalogs, ranker)
+    settle_gc()  # … and the collector's settings a worker starts with
     rows.append(("+ rules (extract_one, in process)",
                  *best_of(args.repeat, lambda: sum(extract_one(i, limits=Limits(timeout=0)).pages for i in items))))
     for workers in (1, 2):
