@@ -26,7 +26,7 @@ import csv
 import logging
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,12 +197,15 @@ def _one_per_slot(items: list[tuple[SlotKey, dict[str, object]]]) -> list[list[d
 
 
 def gold_papers_extracted(conn: sqlite3.Connection, gold: Sequence[GoldFact], papers: Sequence[str] | None,
-                          command: str) -> list[str]:
+                          command: str, versions: Mapping[str, int] | None = None) -> list[str]:
     """The arXiv ids of the gold's papers that the store has extracted (those in ``papers``, when given), sorted;
-    ``FlopmineError`` naming the extraction to run first, then ``command``, when there is none."""
-    wanted = sorted({g.arxiv_id for g in gold} & set(active_versions(conn)))
+    ``FlopmineError`` naming the extraction to run first, then ``command``, when there is none. ``versions``:
+    ``active_versions(conn)`` when the caller has already read it."""
+    extracted = active_versions(conn) if versions is None else versions
+    wanted = sorted({g.arxiv_id for g in gold} & set(extracted))
     if papers is not None:
-        wanted = [p for p in wanted if p in set(papers)]
+        chosen = set(papers)
+        wanted = [p for p in wanted if p in chosen]
     if not wanted:
         raise FlopmineError("no paper of the gold is extracted in this home: run `flopmine --home DIR extract "
                             f"PDFS` first, then `flopmine --home DIR {command}`")
@@ -221,7 +224,7 @@ def review_cost(conn: sqlite3.Connection, home: Home, gold: Sequence[GoldFact], 
     called with that home after the replay, before it is removed (e.g. to build its dataset).
     """
     versions = active_versions(conn)
-    wanted = gold_papers_extracted(conn, gold, papers, "eval --review-cost --gold …")
+    wanted = gold_papers_extracted(conn, gold, papers, "eval --review-cost --gold …", versions)
     pages = {r["arxiv_id"]: int(r["pages"] or 0) for r in
              conn.execute("SELECT arxiv_id, version, pages FROM extractions WHERE status = 'ok'")
              if versions.get(r["arxiv_id"]) == r["version"]}

@@ -13,6 +13,7 @@ both names share one slot. A chain ``A → B``, ``B → C`` resolves ``A`` to ``
 Library API (what the row sheet and the browser call):
 
 - ``rename_model(conn, home, arxiv_id, old, new, reviewer)``: validate and record one rename;
+- ``undo_rename(conn, home, report)``: put back what that rename replaced (the browser's undo);
 - ``apply_renames(facts, renames)``: pure, the facts under their renamed models;
 - ``renamed_model(renames, arxiv_id, model)``: pure, one name;
 - ``load_renames(directory)`` / ``cached_renames(conn)`` (in ``review.store``): the records;
@@ -188,6 +189,7 @@ class RenameReport:
     withdrawn: bool  # the new name is the old one: the rename of that name was removed
     facts: int  # reviewed facts of the paper under the old name now (renamed by it)
     candidates: int  # candidates of the paper under the old name (their slots move)
+    previous: Rename | None = None  # the name's rename this one replaced (what ``undo_rename`` restores)
 
 
 def rename_model(conn: sqlite3.Connection, home: Home, arxiv_id: str, old: str, new: str, reviewer: str = "", *,
@@ -221,6 +223,7 @@ def rename_model(conn: sqlite3.Connection, home: Home, arxiv_id: str, old: str, 
         after = read_renames_text(contents[RENAMES_FILE])
         store_renames(conn, home, after)
     n_old = normalise_model(old)
+    previous = renames.get((arxiv_id, n_old))
     before = {k: r for k, r in renames.items() if k != (arxiv_id, n_old)}  # this rename replaces its own key
 
     def moved(model: str) -> bool:
@@ -232,7 +235,32 @@ def rename_model(conn: sqlite3.Connection, home: Home, arxiv_id: str, old: str, 
                 if moved(r["corrected_model"] or r["model"]))
     cands = sum(1 for r in conn.execute("SELECT model FROM candidates WHERE arxiv_id = ?", (arxiv_id,))
                 if moved(r["model"]))
-    return RenameReport(record, normalise_model(new) == n_old, facts, cands)
+    return RenameReport(record, normalise_model(new) == n_old, facts, cands, previous)
+
+
+def undo_rename(conn: sqlite3.Connection, home: Home, done: RenameReport) -> None:
+    """Put the name's rename back as it was before ``done`` (its previous rename, or none).
+
+    Refused (``ReviewError``) when the name's rename changed since ``done`` was recorded, e.g. another
+    reviewer renamed the model again: undoing would silently revert their decision.
+    """
+    from .annotations import commit_files, review_lock
+    from .store import ensure_schema, store_renames
+
+    rec = done.rename
+    ensure_schema(conn)
+    with review_lock(home, create=True):
+        directory = home.annotations_dir
+        now = load_renames(directory).get(rec.key)
+        if now != (None if done.withdrawn else rec):
+            shown = f"it is now {now.old_model!r} → {now.new_model!r} by {now.reviewer or 'someone'}" if now else \
+                "it was withdrawn"
+            raise ReviewError(f"cannot undo the rename of {rec.old_model!r} in {rec.arxiv_id}: it changed since "
+                              f"({shown})")
+        restore = done.previous or replace(rec, new_model=rec.old_model)  # a rename to itself withdraws
+        contents = renames_file_text(directory, [restore])
+        commit_files(directory, contents)
+        store_renames(conn, home, read_renames_text(contents[RENAMES_FILE]))
 
 
 def paper_models(conn: sqlite3.Connection, arxiv_id: str, renames: Renames | None = None) -> list[str]:

@@ -323,6 +323,42 @@ def test_undo_withdraws_and_restores(tab: Tab, home: Home) -> None:
     assert 'data-candidate-id="' + FLOPS1 in tab.http.get("/").text
 
 
+def _rename(tab: Tab, cid: str, model: str) -> httpx.Response:
+    return tab.http.post("/api/rename", json={"candidate_id": cid, "model": model}, headers=tab.headers())
+
+
+def _renames(home: Home) -> list[tuple[str, str]]:
+    return [(r["old_model"], r["new_model"]) for r in rows(home.annotations_dir / "decisions" / "renames.csv")]
+
+
+def test_undo_after_a_rename_puts_the_rename_back_not_an_earlier_decision(tab: Tab, home: Home) -> None:
+    """A rename is the tab's latest action: undo restores the name's rename as it was before (the
+    rename it replaced, then none), and only then withdraws the decision made before the renames."""
+    assert tab.decide(TOP1, "accept").status_code == 200
+    assert _rename(tab, FLOPS2, "ResNet-50 v1").status_code == 200
+    assert _rename(tab, FLOPS2, "ResNet-50 v2").status_code == 200
+    assert _renames(home) == [("ResNet-50", "ResNet-50 v2")]
+    r = tab.undo()
+    assert r.status_code == 200 and r.json()["candidate_id"] == FLOPS2 and r.json()["rename"]
+    assert _renames(home) == [("ResNet-50", "ResNet-50 v1")] and ledger(home) == {TOP1: "accept"}
+    assert tab.undo().status_code == 200
+    assert _renames(home) == [] and ledger(home) == {TOP1: "accept"}
+    assert tab.undo().json()["candidate_id"] == TOP1
+    assert ledger(home) == {} and _renames(home) == []
+
+
+def test_undo_of_a_rename_changed_since_by_another_tab_is_refused(base: str, home: Home) -> None:
+    a, b = Tab(base), Tab(base)
+    assert _rename(a, FLOPS2, "ResNet-50 v1").status_code == 200
+    assert _rename(b, FLOPS2, "ResNet-50 v2").status_code == 200
+    r = a.undo()  # undoing a's rename would silently revert b's
+    assert r.status_code == 409 and "changed since" in r.json()["error"]
+    assert _renames(home) == [("ResNet-50", "ResNet-50 v2")]
+    assert b.undo().status_code == 200 and _renames(home) == [("ResNet-50", "ResNet-50 v1")]
+    a.close()
+    b.close()
+
+
 def test_an_added_fact_settles_its_slot_and_undo_reopens_it(tab: Tab, home: Home) -> None:
     """Adding the value the extractor missed for ResNet-152 settles that model's top-1 slot (its candidate
     is done, as under an accept); undoing the add makes the candidate pending again."""

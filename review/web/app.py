@@ -10,7 +10,8 @@ Routes:
   validated and stored by the ``review`` library (the same path as ``flopmine review import``)
   before the response is sent. ``expected`` is the decision the page showed ("" = pending): when
   another tab decided meanwhile, the answer is 409 and nothing changes.
-- ``POST /api/undo``: withdraws this session's latest decision.
+- ``POST /api/undo``: withdraws this session's latest decision, or puts back the rename it replaced when
+  the latest was a rename.
 - ``POST /api/decide`` may also carry ``model``: the model box. A name other than the candidate's
   retargets its fact (a ``correct``, as an edited model cell of a review CSV); the box offers the
   paper's known model names (``review.renames.paper_models``).
@@ -56,7 +57,7 @@ from flopmine.store import connect
 from flopmine.types import FIELDS, Candidate
 
 from ..export import pdf_link
-from ..renames import paper_models, rename_model, renamed_model
+from ..renames import RenameReport, paper_models, rename_model, renamed_model, undo_rename
 from ..slots import DEFAULT_TOP, SlotKey, close_fields
 from ..store import cached_decision, cached_renames, refresh_renames, resolve_benchmark
 from . import backend
@@ -315,7 +316,7 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
 
     decide = posted(lambda session, body: _decide(server, session, body))
     close = posted(lambda _session, body: _close(server, body))
-    rename = posted(lambda _session, body: _rename(server, body))
+    rename = posted(lambda session, body: _rename(server, session, body))
     add = posted(lambda session, body: _add(server, session, body))
     undo = posted(lambda session, _body: _undo(server, session))
 
@@ -525,9 +526,19 @@ def _state_after_undo(recorded: backend.Recorded) -> str:
     return (same or carried or [""])[0]
 
 
+@dataclass(frozen=True)
+class _RenameDone:
+    """A rename made in this session, kept for undo (renames are not in the ledger)."""
+
+    candidate_id: str
+    report: RenameReport
+
+
 def _undo(server: _Server, session: Session) -> Response:
     with _writing(server) as conn:
         recorded = server.sessions.pop_undo(session)
+        if isinstance(recorded, _RenameDone):
+            return _undo_rename(server, session, conn, recorded)
         if recorded is None:  # e.g. after a restart: the ledger still has this reviewer's web decisions
             recorded = backend.latest_web_decision(conn, server.home, server.reviewer)
         if recorded is None:
@@ -584,7 +595,22 @@ def _close(server: _Server, body: dict[str, Any]) -> Response:
                          "progress": _progress(walk)})
 
 
-def _rename(server: _Server, body: dict[str, Any]) -> Response:
+def _undo_rename(server: _Server, session: Session, conn: sqlite3.Connection, done: _RenameDone) -> Response:
+    """Put back the rename ``done`` replaced; refused (409) when the name was renamed again since."""
+    try:
+        undo_rename(conn, server.home, done.report)
+    except ReviewError as e:
+        return JSONResponse({"error": str(e), "candidate_id": done.candidate_id}, status_code=409)
+    except FlopmineError as e:
+        server.sessions.restore_undo(session, done)
+        log.error("undo of the rename of %r failed: %s", done.report.rename.old_model, e)
+        return JSONResponse({"error": str(e)}, status_code=503)
+    server.forget()  # slots regroup under the name as it was
+    return JSONResponse({"ok": True, "candidate_id": done.candidate_id, "rename": True,
+                         "progress": _progress(server.walk(conn))})
+
+
+def _rename(server: _Server, session: Session, body: dict[str, Any]) -> Response:
     """Rename the candidate's model in its whole paper."""
     try:
         cid = _text(body, "candidate_id").strip()
@@ -602,6 +628,7 @@ def _rename(server: _Server, body: dict[str, Any]) -> Response:
         except ReviewError as e:
             return _problems(e)
         server.forget()  # slots regroup under the new name
+        server.sessions.push_undo(session, _RenameDone(cid, report))
     return JSONResponse({"ok": True, "candidate_id": cid, "old": report.rename.old_model,
                          "model": report.rename.new_model, "withdrawn": report.withdrawn,
                          "facts": report.facts, "candidates": report.candidates})

@@ -96,7 +96,7 @@
     try {
       const r = await post("/api/undo", {});
       if (r.status === 200) {
-        say("undone", "ok");
+        say(r.data.rename ? "rename undone" : "undone", "ok");
         go(r.data.candidate_id);
         return;
       }
