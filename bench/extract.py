@@ -7,7 +7,8 @@ FOLDER defaults to ``../shared/corpus/pdfs``. Prints pages/s for:
 * ``pdftotext`` (poppler-utils; skipped, with a note, when it is not installed), one process per file;
 * the reader's parts in this process, one core: pypdfium2 text only; + character boxes;
   + tables (``read_document``: rules, bold characters and grids on table pages); + rules (``extract_one``
-  without a worker, after the warm-up a pool worker does: spaCy and the Matcher are not built on the clock);
+  without a worker, after the warm-up a pool worker does: spaCy and the Matcher are not built on the clock, and
+  the collector is set as in a worker, ``pipeline.settle_gc``);
 * ``extract_many`` through the worker pool with 1 and with 2 workers (pool started before timing;
   this is what ``flopmine extract`` does, minus the store writes);
 * ``--paired``: one worker and pdftotext **file by file, alternating** (pdftotext on a PDF, then the worker on

@@ -440,3 +440,40 @@ def test_the_first_page_lines_are_those_the_typed_calls_read(tmp_path: Path) -> 
         page.close()
     finally:
         pdf.close()
+
+
+def _unguarded_alias_re() -> object:
+    """``tables._benchmark_alias_re`` as it was written before (no first-letter lookahead)."""
+    import re
+
+    from flopmine.extract.tables import _BENCH_FORMS, _benchmark_alias_re
+
+    _benchmark_alias_re()  # fills _BENCH_FORMS
+    return re.compile(r"(?<![\w\-])(" + "|".join(re.escape(f) for f in sorted(_BENCH_FORMS, key=len, reverse=True))
+                      + r")(?![\w\-])", re.I)
+
+
+@functools.cache
+def _alias_forms() -> list[str]:
+    from flopmine.extract.tables import _BENCH_FORMS, _benchmark_alias_re
+
+    _benchmark_alias_re()
+    return sorted(_BENCH_FORMS)
+
+
+# case-folding traps: the long s and the Kelvin sign fold to "s" and "k", the dotted and dotless i to "i"
+_FOLD_TRAPS = ["ſ", "K", "İ", "ı", "ﬅ", "-", " ", "2", "(", "ß"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.builds(lambda f: f, st.sampled_from(_alias_forms()).flatmap(_cased)),
+                          st.sampled_from(_FOLD_TRAPS), st.text(max_size=4)), max_size=12))
+def test_the_benchmark_alias_pattern_finds_what_it_found_without_its_first_letter_guard(parts: list[str]) -> None:
+    from flopmine.extract.tables import _benchmark_alias_re
+
+    line = " ".join(parts)
+    guarded, plain = _benchmark_alias_re(), _unguarded_alias_re()
+    assert [(m.span(1), m.group(1)) for m in guarded.finditer(line)] == \
+        [(m.span(1), m.group(1)) for m in plain.finditer(line)]  # type: ignore[attr-defined]
+    traps = line.replace("s", "ſ").replace("k", "K").replace("i", "ı")
+    assert [m.span(1) for m in guarded.finditer(traps)] == [m.span(1) for m in plain.finditer(traps)]  # type: ignore[attr-defined]
