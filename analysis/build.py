@@ -35,6 +35,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import overload
@@ -44,6 +45,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flopmine import codes
 from flopmine.benchmarks import Benchmark, load_registry
 from flopmine.config import (
     Home,
@@ -62,13 +64,11 @@ from flopmine.types import (
     FIELDS,
     FORCED_FLAG,
     METRIC_FIELDS,
-    OWN_MARKERS_PATTERN,
     Fact,
     fact_key,
-    normalise_model,
 )
 
-from . import codes, dictionary
+from . import dictionary
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +278,8 @@ def read_annotations(directory: Path | str) -> tuple[FactTable, list[str]]:
         frames.append(facts_here)
         warnings.extend(warns)
     facts = FactTable(pd.concat(frames, ignore_index=True) if frames else _empty_facts())
+    del frames
+    codes.release_memory()  # the files' text and parsed columns
     if not len(facts):
         raise AnalysisError(f"annotations directory {d}: no accepted, corrected or added facts in "
                             f"{len(files)} file(s)" + (f"; first problem: {warnings[0]}" if warnings else ""))
@@ -507,10 +509,12 @@ def build_dataset(
     lookup = gflops_lookup if gflops_lookup is not None else default_gflops_lookup(hardware_basis)
     table = FactTable.from_facts(facts)
     frame, warnings, unjoined, order = _join(table.frame, registry, titles)
+    codes.release_memory()  # the join's per-fact codes and columns (each step's freed memory, as it goes)
     frame, derive_warnings = derive_compute(frame, lookup, hardware_basis)
     warnings += derive_warnings
     frame, conversion = flag_and_impute(frame)
     frame = frame.take(order).reset_index(drop=True)  # sorted by benchmark, arxiv_id, model (``_join``)
+    codes.release_memory()
     if conversion is None:
         warnings.append(f"conversion regression (Figure 7) not fitted: fewer than {MIN_CONVERSION_POINTS} models "
                         "report both params and flops/mult-adds; gflops_imputed left empty")
@@ -543,10 +547,6 @@ def _per_value(values: pd.Series, fn: Callable[[str], object], dtype: object = o
     return np.array([fn(u) for u in uniques.tolist()], dtype=dtype)[codes]  # tolist: iterating Arrow cells is slow
 
 
-#: What ``\s+`` matches in ASCII text (Python counts \x1c–\x1f as whitespace too).
-_ASCII_SPACE = r"[ \t\n\r\f\v\x1c-\x1f]+"
-
-
 def _distinct_names(names: pd.Series) -> tuple[pa.Array, np.ndarray]:
     """The distinct texts of a column (missing as "") as Arrow text, and each cell's index into them: one
     Arrow dictionary encoding, without a Python string per cell."""
@@ -567,18 +567,7 @@ def normalise_models(models: pd.Series) -> pd.Series:
     ['resnet-152', 'net b', 'modèle']
     """
     names, index = _distinct_names(models)
-    return pd.Series(_normalised(names).take(pa.array(index)).to_pandas().array, index=models.index)
-
-
-def _normalised(names: pa.Array) -> pa.Array:
-    """``normalise_model`` of each text (none missing), in Arrow for ASCII texts (the others one by one)."""
-    plain = pc.replace_substring_regex(names, "(?i)" + OWN_MARKERS_PATTERN, " ")
-    plain = pc.ascii_lower(pc.utf8_trim(pc.replace_substring_regex(plain, _ASCII_SPACE, " "), " "))
-    other = ~pc.string_is_ascii(names).to_numpy(zero_copy_only=False)
-    if other.any():
-        python = [normalise_model(n) for n in pc.filter(names, pa.array(other)).to_pylist()]
-        plain = pc.replace_with_mask(plain, pa.array(other), pa.array(python, type=pa.large_string()))
-    return plain
+    return pd.Series(codes.normalised_models(names).take(pa.array(index)).to_pandas().array, index=models.index)
 
 
 #: New-style ids ``parse_id`` takes as they are (ASCII digits only: in Python a regex digit also matches other scripts' digits).
@@ -688,7 +677,7 @@ class _Keys:
         bench_names, bench = codes.encode(f["benchmark"])
         field_names, fld = codes.encode(f["field"])
         model_names, model = codes.encode(f["model"])
-        nm_names, nm_of_model = codes.encode(_normalised(model_names))
+        nm_names, nm_of_model = codes.encode(codes.normalised_models(model_names))
         nm = nm_of_model[model]
         pair = codes.tuple_codes(aid, nm)
         return cls(aid=aid, aid_names=aid_names, bench=bench, bench_names=bench_names, nm=nm, nm_names=nm_names,
@@ -906,6 +895,11 @@ def _join(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mappin
     row_version = np.zeros(n, dtype="int64")
     np.maximum.at(row_version, used_rows, version[used])
     out["version"] = row_version
+    # per-fact codes and arrays no longer needed go before the joined text columns are made (at a million rows
+    # each is about 27 MB, and the text columns were the join's peak)
+    del row_key, version, decided_code, decided, rank, number, forced, row_of, metric_group, compute_group
+    del metric, compute, is_metric, no_benchmark, won_compute, won_metric, flag_row, flag_pos, flag_stage, flag_sub
+    del flag_code, by
     url_names = pc.binary_join_element_wise(pa.scalar("https://arxiv.org/abs/", pa.large_string()), k.aid_names,
                                             _NO_TEXT)
     out["url"] = _text_series(url_names, r_aid)
@@ -925,11 +919,13 @@ def _join(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mappin
     unjoined = _unjoined_table(f, np.asarray(["", *UNJOINED_REASONS], dtype=object)[reason], rows)
     order = _sort_order([k.bench_names, k.aid_names], [r_bench, r_aid], r_model)
     # the per-fact codes and arrays (about 0.5 GB at a million rows) go before the columns are assembled
-    del k, row_key, version, decided_code, decided, rank, decision, number, forced, reason, cid, page, page_of
-    del row_of, metric_group, compute_group, metric, compute, is_metric, no_benchmark, won_compute, won_metric
+    del k, decision, reason, cid, page, page_of
     empty_text = _text_series(pa.array([""], type=pa.large_string()), np.zeros(n, dtype="int64"))
-    frame = pd.DataFrame({c: out.get(c, empty_text if dictionary.BY_NAME[c].dtype == "text" else np.full(n, np.nan))
-                          for c in dictionary.COLUMN_NAMES})  # text columns nobody filled: "" (derive's own fill)
+    # copy=False: the columns become the frame's as they are (a copy consolidated the float columns into one
+    # block beside them, about 0.2 GB more at a million rows)
+    frame = pd.DataFrame({c: out.pop(c) if c in out else (empty_text if dictionary.BY_NAME[c].dtype == "text" else
+                                                          np.full(n, np.nan))
+                          for c in dictionary.COLUMN_NAMES}, copy=False)  # text columns nobody filled: ""
     return frame, warnings + id_warnings, unjoined, order
 
 
@@ -1475,14 +1471,26 @@ def write_dataset(result: BuildResult, out_dir: Path | str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     df = result.frame
     csv_path, pq_path = out / "dataset.csv", out / "dataset.parquet"
-    with atomic_path(csv_path) as tmp, tmp.open("wb") as out_file:
-        out_file.write(_dataset_csv_header(df).encode("utf-8"))
-        # a block of rows at a time: every cell is formatted on its own, so the bytes are the same, and only one
-        # block's text is held (the whole file's cells and rows were about 0.6 GB at a million rows)
-        for start in range(0, len(df), CSV_BLOCK_ROWS):
-            out_file.write(_text_buffer(_dataset_csv_rows(df.iloc[start:start + CSV_BLOCK_ROWS])))
-    with atomic_path(pq_path) as tmp:
-        df.to_parquet(tmp, index=False, engine="pyarrow")
+
+    def write_parquet() -> None:
+        with atomic_path(pq_path) as tmp:
+            df.to_parquet(tmp, index=False, engine="pyarrow")
+
+    # a dataset of one CSV block has its Parquet file written in a thread beside the CSV (Arrow releases the GIL);
+    # a larger one after it, so that the Parquet writer's copy of the frame is not held beside a block's text
+    with ThreadPoolExecutor(1, thread_name_prefix="parquet") as pool:
+        parquet = pool.submit(write_parquet) if len(df) <= CSV_BLOCK_ROWS else None
+        with atomic_path(csv_path) as tmp, tmp.open("wb") as out_file:
+            out_file.write(_dataset_csv_header(df).encode("utf-8"))
+            # a block of rows at a time: every cell is formatted on its own, so the bytes are the same, and only
+            # one block's text is held (the whole file's cells and rows were about 0.6 GB at a million rows)
+            for start in range(0, len(df), CSV_BLOCK_ROWS):
+                out_file.write(_text_buffer(_dataset_csv_rows(df.iloc[start:start + CSV_BLOCK_ROWS])))
+        codes.release_memory()
+        if parquet is None:
+            write_parquet()
+        else:
+            parquet.result()
     write_text_atomic(out / "data_dictionary.md", dictionary.to_markdown(conversion_note(result.conversion)))
     write_csv_atomic(out / "data_dictionary.csv", ["column", "type", "unit", "description"], dictionary.to_rows())
     unjoined = result.unjoined if result.unjoined is not None else pd.DataFrame(columns=UNJOINED_COLUMNS)
@@ -1528,6 +1536,37 @@ class BuildOutput:
     conflicts: tuple[str, ...] = ()  # conflicting decisions in the annotations (flopmine.review.conflicts)
 
 
+#: Annotation files up to this size in all are read and scanned for conflicts at once (two threads: both are
+#: mostly Arrow, which releases the GIL); larger ones one after the other, the scan first, so that its columns
+#: are given back before the read's (at a million rows the two together were about 3.5 GB).
+SCAN_BESIDE_READ_BYTES = 64 * 2**20
+
+
+def _read_and_scan(directory: Path) -> tuple[FactTable, list[str], tuple[str, ...]]:
+    """``read_annotations`` (renamed) and the conflict scan's lines. An error of the read comes first, as when
+    the read ran before the scan."""
+    from flopmine.errors import ReviewError
+    from flopmine.review.conflicts import conflict_lines
+
+    size = sum(p.stat().st_size for p in directory.glob("*.csv") if p.is_file()) if directory.is_dir() else 0
+    if size <= SCAN_BESIDE_READ_BYTES:
+        with ThreadPoolExecutor(1, thread_name_prefix="conflict-scan") as pool:
+            scan = pool.submit(conflict_lines, directory)
+            facts, row_warnings = read_annotations(directory)
+            facts = _renamed(facts, directory)
+            return facts, row_warnings, tuple(scan.result())
+    scan_error: ReviewError | None = None
+    try:
+        conflicts = tuple(conflict_lines(directory))
+    except ReviewError as e:
+        conflicts, scan_error = (), e
+    facts, row_warnings = read_annotations(directory)
+    facts = _renamed(facts, directory)
+    if scan_error is not None:
+        raise scan_error
+    return facts, row_warnings, conflicts
+
+
 def build_from_home(home: Home, out_dir: Path | str | None = None, *,
                     gflops_lookup: GflopsLookup | None = None,
                     hardware_basis: str = DEFAULT_HARDWARE_BASIS) -> BuildOutput:
@@ -1537,13 +1576,10 @@ def build_from_home(home: Home, out_dir: Path | str | None = None, *,
     import is seen whole or not at all. Titles come from the home's store when there is one.
     """
     from flopmine.review.annotations import recover, review_lock
-    from flopmine.review.conflicts import conflict_lines
 
     with review_lock(home):
         recover(home.annotations_dir)
-        facts, row_warnings = read_annotations(home.annotations_dir)
-        facts = _renamed(facts, home.annotations_dir)
-        conflicts = tuple(conflict_lines(home.annotations_dir))
+        facts, row_warnings, conflicts = _read_and_scan(home.annotations_dir)
     # the ids from the column: a Fact object per reviewed fact was seconds at 100k rows
     titles = titles_from_store(home.db_path, set(facts.frame["arxiv_id"].unique().tolist()))
     result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup, hardware_basis=hardware_basis)

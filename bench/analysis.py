@@ -18,6 +18,12 @@ of the child, imports excluded) and wall seconds per step; the table gives each 
 pandas yardstick as a ratio, the child's whole CPU (imports included) and its peak RSS, and the load
 average (the machine is shared: compare CPU, and compare runs only with the same load).
 
+``--commands`` also times what a user waits for: the commands ``flopmine --home H --quiet build --out D`` and
+``flopmine --home H --quiet analyze --dataset D/dataset.csv --out O`` (a fresh report directory and simulation
+store: the first run) as child processes, wall clock, CPU and peak RSS of the whole process tree (the kernel's
+rusage of the child, ``os.wait4``), imports, the conflict scan and analyze's helper processes included. The home
+links the generated annotations.
+
 ``--save FILE`` writes the measured table as JSON; ``--baseline FILE`` prints a saved run's CPU beside this
 run's, with the ratio (this / baseline): run it once on the old code with ``--save``, once on the new
 (``--show FILE --baseline OLD`` prints two saved runs side by side).
@@ -25,6 +31,7 @@ run's, with the ratio (this / baseline): run it once on the old code with ``--sa
     .venv/bin/python bench/analysis.py                          # 100,000 rows, 5 simulations
     .venv/bin/python bench/analysis.py --rows 100000 1000000 --save after.json --baseline before.json
     .venv/bin/python bench/analysis.py --rows 1000000 --stages build --keep DIR    # build and its yardstick only
+    .venv/bin/python bench/analysis.py --rows 100000 --stages build --commands     # + `flopmine build` itself
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +49,8 @@ from pathlib import Path
 
 BENCHMARKS = ("imagenet", "coco", "squad11", "conll2003", "wmt14_en_fr")
 STAGES = ("build", "analyze", "analyze again", "pandas: annotation CSVs", "pandas: dataset.csv")
+#: The commands ``--commands`` times, each beside the library stage it runs.
+COMMANDS = {"build": "command: flopmine build", "analyze": "command: flopmine analyze"}
 YARDSTICK = {"build": "pandas: annotation CSVs", "analyze": "pandas: dataset.csv",
              "analyze again": "pandas: dataset.csv"}
 
@@ -143,6 +153,39 @@ def measure(stage: str, root: Path, sims: int, seed: int) -> dict[str, object]:
             "peak_mib": usage.ru_maxrss / 1024}
 
 
+def command_argv(stage: str, root: Path, sims: int, seed: int) -> list[str]:
+    """The ``flopmine`` command line of a command stage, on a home in ``root`` that links the annotations."""
+    home = root / "command-home"
+    home.mkdir(exist_ok=True)
+    if not (home / "annotations").exists():
+        (home / "annotations").symlink_to(root / "annotations")
+    flopmine = [str(Path(sys.executable).with_name("flopmine")), "--home", str(home), "--quiet"]
+    if stage == COMMANDS["build"]:
+        return [*flopmine, "build", "--out", str(root / "command-dataset")]
+    shutil.rmtree(root / "command-report", ignore_errors=True)  # the first run: no figures, no simulation kept
+    shutil.rmtree(home / "cache", ignore_errors=True)
+    return [*flopmine, "analyze", "--dataset", str(root / "command-dataset" / "dataset.csv"), "--out",
+            str(root / "command-report"), "--sims", str(sims), "--seed", str(seed)]
+
+
+def measure_command(stage: str, root: Path, sims: int, seed: int) -> dict[str, object]:
+    """Run a command as a child process: its wall clock, CPU and peak RSS (``os.wait4``: the child and the processes
+    it waited for)."""
+    argv = command_argv(stage, root, sims, seed)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        err.seek(0)
+        code = os.waitstatus_to_exitcode(status)
+        if code:
+            raise SystemExit(f"{' '.join(argv)} exited {code}: {err.read().strip()[-600:]}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"steps": [[" ".join(argv[4:5]), cpu, wall]], "wall": wall, "cpu_all": cpu,
+            "peak_mib": usage.ru_maxrss / 1024}
+
+
 def load() -> str:
     return "/".join(f"{v:.1f}" for v in os.getloadavg())
 
@@ -158,6 +201,9 @@ def main() -> None:
     ap.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES), metavar="STAGE",
                     help="measure only these stages (default all: " + ", ".join(repr(x) for x in STAGES) + "); "
                          "a stage's pandas yardstick runs with it")
+    ap.add_argument("--commands", action="store_true",
+                    help="also time the `flopmine build` / `flopmine analyze` commands of the stages measured (what a "
+                         "user waits: imports, the conflict scan, analyze's helper processes)")
     ap.add_argument("--keep", type=Path, help="keep the generated files in DIR/<rows> (and reuse annotations found there: same --seed only)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
@@ -193,10 +239,15 @@ def main() -> None:
             wanted = {*args.stages, *(YARDSTICK[s] for s in args.stages if s in YARDSTICK)}
             if wanted & {"analyze", "analyze again", "pandas: dataset.csv"} and not (root / "dataset").is_dir():
                 wanted.add("build")  # analyze reads build's dataset
-            for stage in [s for s in ("build", "pandas: annotation CSVs", "analyze", "analyze again",
-                                      "pandas: dataset.csv") if s in wanted]:
+            if args.commands:
+                wanted |= {COMMANDS[s] for s in ("build", "analyze") if s in wanted}
+                if COMMANDS["analyze"] in wanted:
+                    wanted.add(COMMANDS["build"])  # analyze reads the command's dataset
+            for stage in [s for s in ("build", "pandas: annotation CSVs", COMMANDS["build"], "analyze", "analyze again",
+                                      "pandas: dataset.csv", COMMANDS["analyze"]) if s in wanted]:
                 before = load()
-                results[stage] = measure(stage, root, args.sims, args.seed)
+                run = measure_command if stage in COMMANDS.values() else measure
+                results[stage] = run(stage, root, args.sims, args.seed)
                 results[stage]["load"] = f"{before} → {load()}"
             print_table(n, results, baseline.get(str(n), {}))
             saved[str(n)] = results
@@ -226,6 +277,14 @@ def print_table(n: int, results: dict[str, dict[str, object]], baseline: dict[st
         for name, c, w in r["steps"]:
             extra = f"{old[name]:13.2f}{c / old[name] if old[name] else float('nan'):10.2f}" if name in old else ""
             print(f"  {name:38s}{c:8.2f}{w:8.2f}{'':9s}{'':12s}{'':9s}{extra}")
+    for stage in [s for s in COMMANDS.values() if s in results]:  # what a user waits: wall clock first
+        r = results[stage]
+        base = ""
+        if baseline and stage in baseline:
+            b = float(baseline[stage]["cpu_all"])
+            base = f"{b:13.2f}{float(r['cpu_all']) / b:10.2f}"
+        print(f"{stage:40s}{r['cpu_all']:8.2f}{r['wall']:8.2f}{'':9s}{r['cpu_all']:12.2f}{r['peak_mib']:9.0f}{base}"
+              f"  {r['load']}")
     for stage in [s for s in dict.fromkeys(YARDSTICK.values()) if s in results]:
         r = results[stage]
         print(f"{stage:40s}{sum(s[1] for s in r['steps']):8.2f}{r['wall']:8.2f}{'':9s}{r['cpu_all']:12.2f}"

@@ -789,6 +789,10 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
             if len(covered) >= 2:
                 below = [q for later in header_phrases[li + 1:] for q in later]
                 subs = {_column_of(_box(q), cols) for q in below if b[0] - 4 <= (_box(q)[0] + _box(q)[2]) / 2 <= b[2] + 4}
+                # sub-headers set close together read as one phrase ("top-1 err top-5 err" under "224×224"):
+                # their words still say which columns lie under the spanning header
+                subs |= {_column_of((w.x0, w.top, w.x1, w.bottom), cols) for q in below for w in q
+                         if b[0] - 4 <= w.xmid <= b[2] + 4 and _box(q)[2] - _box(q)[0] > b[2] - b[0]}
                 if len(subs & set(covered)) >= 2:
                     for i in covered:  # a spanning header over its sub-columns
                         headers[i].append(_phrase_text(p))
@@ -834,9 +838,10 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
             if (own_row is not None and i < own_row) or (own_row is None and nxt is not None
                                                           and not _label_text(parsed[nxt][1], label_x1)):
                 pending_label.append(label)  # the first line of a label whose values sit on the next line
-            elif rows and (own_row is not None or label[:1].islower()
-                           or prev_label.rstrip().endswith((",", "-", "+", "&", "("))
-                           or prev_label.count("(") > prev_label.count(")")):
+            elif rows and (own_row is not None or (not label.rstrip().endswith(":") and (
+                    label[:1].islower() or prev_label.rstrip().endswith((",", "-", "+", "&", "("))
+                    or prev_label.count("(") > prev_label.count(")")))):
+                # (a line ending in a colon heads the rows below it, "end-to-end fine-tuning:", whatever its case)
                 r = rows[-1]
                 rows[-1] = GridRow(join_label(r.label, label), r.cells, join_label(r.text, label), r.group,
                                    r.label_bold)

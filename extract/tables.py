@@ -968,7 +968,11 @@ def _assumed_scale(field_name: str, values: Sequence[float]) -> float:
 _TOTAL_LABEL = re.compile(r"\(?\s*total\s*\)?", re.I)
 _BACKBONE_HEADER = re.compile(r"(?:backbone|base network|feature extractor|encoder|net|network)s?(?: network| model| arch\.?)?")
 _RATIO_CELL = re.compile(r"\(?\d+(?:\.\d+)?\s?[x×]\)?")
-_NAME_HEADER = re.compile(r"(?:our |baseline |best )?(?:models?|methods?|networks?|architectures?)")
+_NAME_HEADER = re.compile(r"(?:our |baseline |best )?(?:models?|methods?|networks?|architectures?|arch\.?)")
+# Habit: a method in the label column and the network it trains in a name column beside it ("Method |
+# Architecture | Param. | Top-1": "BYOL (ours) | ResNet-50 (4×)"; "framework | model | params": "MoCo v3 | ViT-L"):
+# one method on two networks is two models, and the network joins the method's name as a backbone column does
+_ARCH_HEADER = re.compile(r"(?:models?|architectures?|arch\.?)")
 DEFAULT_GROUP_CHARS = 40  # a longer group heading is a title or a description ("YOLOv4: Optimal Speed and …")
 
 
@@ -1308,6 +1312,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     # appears on several backbones, each its own row and model
     backbone_cols = [j for j in range(ncol) if cols[j][0] is None and grid.headers[j]
                      and _BACKBONE_HEADER.fullmatch(_norm_header(" ".join(grid.headers[j])))]
+    arch_cols = [j for j in range(ncol) if cols[j][0] is None and grid.headers[j] and j not in backbone_cols
+                 and _ARCH_HEADER.fullmatch(_norm_header(" ".join(grid.headers[j])))]
     name_cols = {j for j in range(ncol) if cols[j][0] is None and grid.headers[j]
                  and _NAME_HEADER.fullmatch(_norm_header(grid.headers[j][-1]))}
     named_cols = {j for j in range(ncol) if cols[j][0] is not None and grid.headers[j]
@@ -1315,6 +1321,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                   and not _benchmark_spans(grid.headers[j][-1]) and not header_benchmark(grid.headers[j][-1])}
     # "CIFAR-10", "C-10" head a benchmark, not a backbone
     size_cols = input_size_columns(grid, cols) if not grid.transposed else {}
+    row_models: list[str] = []  # each row's model before its group is considered
+    fact_rows: list[int] = []  # the row of each fact in ``out``
     for i, row in enumerate(grid.rows):
         row_hm = header_field(row.label) if row.label and len(row.label) <= 30 and not model_names_like(row.label) \
             else None
@@ -1339,7 +1347,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
         # a split other than test qualifies every metric under it: the model's dev result is not its test
         # result (its size and training cost are the same on every split)
         split = split_setting(row.group) or caption_split
-        for k in backbone_cols:
+        # a name column joins a label that is a model (a dataset's row keeps the cell's model, below)
+        for k in backbone_cols + (arch_cols if clean_row_label(row.label) else []):
             bone = row.cells[k].text if k < len(row.cells) and row.cells[k] is not None else ""
             bone = clean_row_label(bone)
             if model and bone and not is_numeric(bone) and not is_dash(bone) and bone.lower() not in model.lower():
@@ -1347,6 +1356,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
         size = next((sizes[i] for sizes in size_cols.values() if sizes[i]), "")
         if model and size and not re.search(rf"(?<![\d.]){re.escape(size)}(?![\d.])", model):
             model = f"{model} ({size})"
+        row_models.append(model)
         metric_col = -1
         for j, cell in enumerate(row.cells):
             if cell is None or j >= ncol:
@@ -1423,7 +1433,72 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                     out.append(CellFact(f.field, f.value, f.raw, f.model, f.header, f.confidence, f.benchmark, f.flags,
                                         f.start, f.end, f.caption, j, f"{row.text}{evidence_head}", cell.bbox,
                                         tuple(tags)))
+                    fact_rows.append(i)
+    return _group_settings(out, fact_rows, row_models, [r.group for r in grid.rows])
+
+
+# Habit: one table lists the same models under two group headings ("ImageNet-1K trained models" over
+# "ConvNeXt-T 224² … 82.1", "ImageNet-22K pre-trained models" over "ConvNeXt-T 224² … 82.9"). The heading is what
+# tells the two results apart, a setting of each row below it, as a column setting is; a heading that tells no
+# two rows of one model apart (a backbone family, "Ours") leaves the names as they are.
+_GROUP_NOUN = re.compile(r"\s*\b(?:models?|methods?|results?|networks?)\s*$", re.I)
+
+
+def group_setting(group: str) -> str:
+    """A group heading as a setting: its trailing colon and noun dropped; "" when too long to be one, or when
+    it names a split (``split_setting`` qualifies the dev rows, and the test ones keep the bare name).
+
+    >>> group_setting("ImageNet-22K pre-trained models"), group_setting("linear probing:"), group_setting("")
+    ('ImageNet-22K pre-trained', 'linear probing', '')
+    >>> group_setting("Single models on test")
+    ''
+    """
+    text = _GROUP_NOUN.sub("", group.strip().rstrip(":").strip()).strip(" :,;")
+    return text if len(text) <= DEFAULT_GROUP_CHARS and not _SPLIT_WORD.search(text) else ""
+
+
+def _group_settings(facts: list[CellFact], fact_rows: Sequence[int], row_models: Sequence[str],
+                    groups: Sequence[str]) -> list[CellFact]:
+    """The facts with the group heading of their row added to the model's name, when rows of one model sit
+    under different headings (``group_setting``)."""
+    seen: dict[str, set[str]] = {}
+    for model, group in zip(row_models, groups, strict=True):
+        if model and group_setting(group):
+            seen.setdefault(model, set()).add(group_setting(group))
+    # once the headings tell one model's rows apart they are the table's settings: every row under one gets it
+    # (a model under one heading only must not be a bare name beside its neighbours' qualified ones)
+    if not any(len(gs) >= 2 for gs in seen.values()):
+        return facts
+    out = []
+    for f, i in zip(facts, fact_rows, strict=True):
+        model, setting = row_models[i], group_setting(groups[i])
+        if model and setting and setting.lower() not in f.model.lower():
+            rest = f.model[len(model):] if f.model.startswith(model) else ""
+            f = replace(f, model=f"{model} ({setting}){rest}" if rest or f.model == model else f"{f.model} ({setting})")
+        out.append(f)
     return out
+
+
+def unfielded_cells(grid: Grid, fielded: set[int]) -> list[BBox]:
+    """The boxes of a grid's numeric cells in headed columns that gave no field's value (not in ``fielded``):
+    input sizes, depths, layer outputs, speeds. The grid read them and found them to be no field's value, so the
+    line-by-line reader, which sees the same numbers without their columns, must not take them for one.
+
+    >>> from flopmine.extract.grid import Cell
+    >>> g = Grid((0, 0, 9, 9), (("Eval size",), ("Params",)), (GridRow("MaxViT-L", (Cell("384", (1, 1, 2, 2)),
+    ...          Cell("212M", (3, 1, 4, 2))), ""),))
+    >>> unfielded_cells(g, {1})
+    [(1, 1, 2, 2)]
+    """
+    # a header holding a sentence (the caption's notes read as a header) is not the table's: its columns mean
+    # nothing; a header level with an unclosed bracket ("BFLOPs (512x512" split over two columns) is a header
+    # the grid cut apart: which number is whose is not known there
+    if grid.transposed or any(len(x) > DEFAULT_GROUP_CHARS for path in grid.headers for x in path):
+        return []
+    plain = {j for j, path in enumerate(grid.headers) if j not in fielded and any(x.strip() for x in path)
+             and all(x.count("(") == x.count(")") for x in path)}
+    return [cell.bbox for row in grid.rows for j, cell in enumerate(row.cells)
+            if cell is not None and j in plain and parse_cell(cell.text)[0] is not None]
 
 
 def grid_tables(page: Page) -> tuple[Table, ...]:

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flopmine.analysis import codes, dictionary
+from flopmine import codes
+from flopmine.analysis import dictionary
 from flopmine.analysis.build import (
     _OURS,
     CSV_SIGNIFICANT_DIGITS,
@@ -337,3 +338,55 @@ def test_dataset_csv_written_in_blocks_is_the_whole_text(tmp_path: Path, monkeyp
     build.write_dataset(result, tmp_path)
     assert (tmp_path / "dataset.csv").read_text(encoding="utf-8") == dataset_csv_text(result.frame)
     assert "'=cmd" in dataset_csv_text(result.frame)
+
+
+# ---------------------------------------------------------------- build_from_home: the read and the conflict scan
+
+_HEADER = "arxiv_id,version,benchmark,model,field,value,unit,page,decision,candidate_id,fact_key,reviewer,decided_at,note,flags\n"
+
+
+@pytest.mark.parametrize("beside", [True, False])
+def test_build_reads_and_scans_for_conflicts_together_or_one_after_the_other(
+        home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: bool) -> None:  # type: ignore[no-untyped-def]
+    """Small annotations are read and scanned in two threads, large ones one after the other: the same dataset
+    and the same conflicts either way."""
+    from flopmine.analysis import build
+    from flopmine.review.conflicts import conflict_lines
+
+    home.annotations_dir.mkdir(parents=True)
+    (home.annotations_dir / "imagenet.csv").write_text(
+        _HEADER + "1512.03385,1,imagenet,ResNet-50,top1_acc,76.1,,3,accept,c1,,alice,,,\n"
+        "1512.03385,1,imagenet,ResNet-50,top1_acc,77.0,,3,accept,c2,,bob,,,\n"
+        "1512.03385,1,imagenet,VGG,top1_acc,70,,3,accept,c3,,bob,,,\n", encoding="utf-8")
+    monkeypatch.setattr(build, "SCAN_BESIDE_READ_BYTES", 10**12 if beside else -1)
+    built = build.build_from_home(home, tmp_path / "out")
+    assert built.conflicts == tuple(conflict_lines(home.annotations_dir)) and len(built.conflicts) == 1
+    assert len(built.result.frame) == 2 and built.unreadable_rows == 0
+
+
+@pytest.mark.parametrize("beside", [True, False])
+def test_an_error_of_the_read_comes_before_one_of_the_scan_either_way(
+        home, monkeypatch: pytest.MonkeyPatch, beside: bool) -> None:  # type: ignore[no-untyped-def]
+    """A fact file that is not UTF-8 is an error of the scan (ReviewError) and a warning of the read; with no
+    readable fact, the read's error (nothing to build) is the one reported, as when the read ran first."""
+    from flopmine.analysis import build
+    from flopmine.errors import AnalysisError
+
+    home.annotations_dir.mkdir(parents=True)
+    (home.annotations_dir / "imagenet.csv").write_bytes(_HEADER.encode() + b"1512.03385,1,imagenet,\xff,top1_acc\n")
+    monkeypatch.setattr(build, "SCAN_BESIDE_READ_BYTES", 10**12 if beside else -1)
+    with pytest.raises(AnalysisError, match="no accepted, corrected or added facts"):
+        build.build_from_home(home, home.root / "out")
+
+
+def test_the_parquet_file_is_the_same_written_beside_the_csv_or_after_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flopmine.analysis import build
+    from flopmine.analysis.synthetic import SYNTHETIC_HARDWARE, synthetic_facts
+
+    result = build.build_dataset(synthetic_facts(40, seed=5), gflops_lookup=SYNTHETIC_HARDWARE.get)
+    build.write_dataset(result, tmp_path / "beside")  # 40 rows: one block, Parquet in a thread
+    monkeypatch.setattr(build, "CSV_BLOCK_ROWS", 7)
+    build.write_dataset(result, tmp_path / "after")
+    for name in ("dataset.csv", "dataset.parquet", "unjoined.csv", "data_dictionary.csv", "data_dictionary.md"):
+        assert (tmp_path / "beside" / name).read_bytes() == (tmp_path / "after" / name).read_bytes(), name

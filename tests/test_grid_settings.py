@@ -251,3 +251,93 @@ def test_cifar_columns_headed_by_their_abbreviation_are_the_benchmarks_error() -
     facts = {(f.model, f.field, f.benchmark): f.value for f in grid_facts(grids[0])}
     assert facts[("CondenseNet-182", "err", "cifar10")] == 3.76
     assert facts[("CondenseNet-182", "err", "cifar100")] == 18.47
+
+
+@pytest.mark.parametrize("head", ["Architecture", "model", "Arch."])
+def test_an_architecture_column_beside_the_method_joins_its_name(head: str) -> None:
+    """Self-supervised and detection papers list the method in the first column and the network it trains in
+    the next ("Method | Architecture | Param. | Top-1", "framework | model | params | acc."): "BYOL (ours)" on
+    "ResNet-50 (4×)" and on "ResNet-200 (2×)" are two models, never one slot holding both rows' values."""
+    words = _row(40, [(35, "Method"), (100, head), (170, "Param."), (205, "Top-1")])
+    words += _row(56, [(35, "SimCLR [8]"), (100, "ResNet-50 (4×)"), (170, "375M"), (205, "76.5")])
+    words += _row(67, [(35, "BYOL (ours)"), (100, "ResNet-50 (4×)"), (170, "375M"), (205, "78.6")])
+    words += _row(78, [(35, "BYOL (ours)"), (100, "ResNet-200 (2×)"), (170, "250M"), (205, "79.6")])
+    facts = _facts(words, [Rule(30, 36, 240), Rule(30, 50, 240), Rule(30, 88, 240)])
+    assert facts[("BYOL (ours) ResNet-50 (4×)", "top1_acc")] == [78.6]
+    assert facts[("BYOL (ours) ResNet-200 (2×)", "params")] == [250e6]
+    assert facts[("SimCLR [8] ResNet-50 (4×)", "top1_acc")] == [76.5]
+    assert ("BYOL (ours)", "top1_acc") not in facts
+
+
+def test_models_in_a_name_column_of_dataset_rows_stay_the_cells_model() -> None:
+    """Rows labelled by a dataset with the models in cells ("CIFAR-10 | NASNet-A 98.0% | EfficientNet-B0
+    98.1%"): the name column left of a value is its model, not an addition to the dataset's name."""
+    words = _row(40, [(35, "Dataset"), (100, "Model"), (160, "Acc."), (200, "Our Model"), (270, "Acc.")])
+    words += _row(56, [(35, "CIFAR-10"), (100, "NASNet-A"), (160, "98.0%"), (200, "EfficientNet-B0"), (270, "98.1%")])
+    words += _row(67, [(35, "CIFAR-100"), (100, "NASNet-A"), (160, "87.5%"), (200, "EfficientNet-B0"), (270, "88.1%")])
+    grids = read_grids(words, [Rule(30, 36, 300), Rule(30, 50, 300), Rule(30, 77, 300)], field_of=header_field)
+    models = {f.model for f in grid_facts(grids[0])}
+    assert models == {"NASNet-A", "EfficientNet-B0"}
+
+
+def _words(y: float, boxes: list[tuple[float, float, str]]) -> list[Word]:
+    return [Word(text, x0, y, x1, y + 7.0) for x0, x1, text in boxes]
+
+
+def test_a_size_centred_over_sub_headers_set_close_together_spans_them_all() -> None:
+    """"224×224" centred over "top-1 err top-5 err", the sub-headers so close that they read as one phrase: the
+    size heads both columns, so both of the row's 224 values are its 224 result and the 320 values its 320
+    one, never a top-5 error at 224 in the bare model's slot beside the 320 one."""
+    words = _words(40, [(165.8, 195.9, "224×224"), (215.4, 245.4, "320×320"), (247.5, 249.8, "/"),
+                        (252.0, 281.9, "299×299")])
+    words += _words(52, [(151.1, 167.0, "top-1"), (170.0, 178.7, "err"), (183.1, 199.4, "top-5"), (202.0, 210.7, "err"),
+                         (215.2, 231.0, "top-1"), (234.1, 242.7, "err"), (251.0, 267.2, "top-5"), (269.9, 278.5, "err")])
+    words += _words(64, [(54.4, 96.8, "ResNet-200"), (157.2, 172.2, "21.7"), (191.5, 202.0, "5.8"),
+                         (221.3, 235.8, "20.1"), (259.2, 269.8, "4.8")])
+    words += _words(76, [(54.4, 98.1, "ResNeXt-101"), (157.2, 172.4, "20.4"), (191.6, 202.2, "5.3"),
+                         (221.3, 235.8, "19.1"), (259.2, 269.8, "4.4")])
+    facts = _facts(words, [Rule(50, 36, 290), Rule(50, 60, 290), Rule(50, 86, 290)])
+    assert facts[("ResNeXt-101 (224×224)", "top5_err")] == [5.3]
+    assert facts[("ResNeXt-101 (320×320 / 299×299)", "top5_err")] == [4.4]
+    assert ("ResNeXt-101", "top5_err") not in facts
+
+
+def test_group_headings_that_tell_one_models_rows_apart_are_settings() -> None:
+    """"ImageNet-1K trained models" and "ImageNet-22K pre-trained models" over the same model: the heading is
+    the setting of each row below it (two results, two slots), and then of every row under it."""
+    words = _row(40, [(35, "Model"), (130, "#param."), (180, "FLOPs"), (230, "Top-1")])
+    words += _row(56, [(35, "ImageNet-1K trained models")])
+    words += _row(67, [(35, "ConvNeXt-T"), (130, "29M"), (180, "4.5G"), (230, "82.1")])
+    words += _row(78, [(35, "ResNet-50"), (130, "26M"), (180, "4.1G"), (230, "79.3")])
+    words += _row(89, [(35, "ImageNet-22K pre-trained models")])
+    words += _row(100, [(35, "ConvNeXt-T"), (130, "29M"), (180, "4.5G"), (230, "82.9")])
+    words += _row(111, [(35, "ConvNeXt-XL"), (130, "350M"), (180, "60.9G"), (230, "87.0")])
+    facts = _facts(words, [Rule(30, 36, 260), Rule(30, 50, 260), Rule(30, 120, 260)])
+    assert facts[("ConvNeXt-T (ImageNet-1K trained)", "top1_acc")] == [82.1]
+    assert facts[("ConvNeXt-T (ImageNet-22K pre-trained)", "top1_acc")] == [82.9]
+    assert facts[("ResNet-50 (ImageNet-1K trained)", "top1_acc")] == [79.3]
+    assert facts[("ConvNeXt-XL (ImageNet-22K pre-trained)", "params")] == [350e6]
+    assert ("ConvNeXt-T", "top1_acc") not in facts
+    # headings that tell no model's rows apart (a backbone family over its variants) leave the names bare
+    words = _row(40, [(35, "Model"), (130, "#param."), (180, "FLOPs"), (230, "Top-1")])
+    words += _row(56, [(35, "ConvNets")])
+    words += _row(67, [(35, "ResNet-50"), (130, "26M"), (180, "4.1G"), (230, "79.3")])
+    words += _row(78, [(35, "Transformers")])
+    words += _row(89, [(35, "ViT-B/16"), (130, "86M"), (180, "17.6G"), (230, "81.8")])
+    facts = _facts(words, [Rule(30, 36, 260), Rule(30, 50, 260), Rule(30, 98, 260)])
+    assert facts[("ResNet-50", "top1_acc")] == [79.3] and facts[("ViT-B/16", "top1_acc")] == [81.8]
+
+
+def test_a_lowercase_heading_ending_in_a_colon_starts_a_group_and_tells_rows_apart() -> None:
+    """"linear probing:" over some rows and "end-to-end fine-tuning:" over others (lowercase, so it looked like
+    the last label's continuation): the second heading starts its own group, and a model under both headings
+    gets each heading as its setting."""
+    words = _row(40, [(35, "framework"), (100, "model"), (160, "params"), (210, "acc.")])
+    words += _row(56, [(35, "linear probing:")])
+    words += _row(67, [(35, "MoCo v3"), (100, "ViT-L"), (160, "304M"), (210, "77.6")])
+    words += _row(78, [(35, "end-to-end fine-tuning:")])
+    words += _row(89, [(35, "MoCo v3"), (100, "ViT-L"), (160, "304M"), (210, "84.1")])
+    facts = _facts(words, [Rule(30, 36, 240), Rule(30, 50, 240), Rule(30, 98, 240)])
+    assert facts[("MoCo v3 ViT-L (linear probing)", "acc")] == [77.6]
+    assert facts[("MoCo v3 ViT-L (end-to-end fine-tuning)", "acc")] == [84.1]
+    assert not any(m.startswith("MoCo v3 end-to-end") for m, _ in facts)

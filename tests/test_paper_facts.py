@@ -65,6 +65,26 @@ def test_the_device_a_sentence_says_a_run_was_trained_on_is_tagged() -> None:
     assert not any("trained_on" in t for t in _tags([text], "hardware", "NVIDIA Tesla K40"))
 
 
+def test_the_device_of_the_methods_excepted_from_a_timing_is_theirs() -> None:
+    # "all the methods are measured on the Nvidia Titan X (Maxwell) GPU, except RetinaNet, Mask R-CNN and FPN (Nvidia
+    # M40 GPU)": the device in parentheses after the exceptions timed other papers' methods
+    text = ("Almost all the methods are measured on the Nvidia Titan X (Maxwell architecture) GPU, except RetinaNet, "
+            "Mask R-CNN and FPN (Nvidia M40 GPU). Our detector runs at 83 fps on the same Titan X (Maxwell).")
+    assert all("other_model" in t for t in _tags([text], "hardware", "NVIDIA Tesla M40"))
+    assert not any("other_model" in t for t in _tags([text], "hardware", "NVIDIA GeForce GTX Titan X (Maxwell)"))
+
+
+def test_a_citation_of_the_software_before_a_device_is_not_the_devices() -> None:
+    # "All models are implemented in Torch (Collobert et al., 2011) and trained on a single Nvidia M40 GPU": the
+    # reference is Torch's; "a 4x4 TPU Pod [24]" cites the device itself
+    text = ("All models are implemented in Torch (Collobert et al., 2011) and trained on a single Nvidia M40 GPU. "
+            "The large model is trained on a 4x4 TPU Pod [24] for three days.")
+    m40 = [ev for c, ev in _found([text], "hardware") if c.value == "NVIDIA Tesla M40"]
+    assert m40 and not any(ev.citation for ev in m40)
+    tpu = [ev for c, ev in _found([text], "hardware") if c.value != "NVIDIA Tesla M40"]
+    assert tpu and all(ev.citation for ev in tpu)
+
+
 # ---------------------------------------------------------------- device counts
 
 
@@ -233,3 +253,60 @@ def test_the_last_epochs_of_a_run_are_a_segment_not_the_total() -> None:
     assert last and all(ev.lr_schedule and "schedule_total" not in ev.tags for ev in last)
     total = [ev for c, ev in _found([text], "epochs") if c.value == 300.0]
     assert total and all("schedule_total" in ev.tags and not ev.lr_schedule for ev in total)
+
+
+@settings(deadline=None, max_examples=15)  # each example runs every rule of collect()
+@given(word=st.sampled_from(["an additional", "another", "an extra", "a further", "additional"]),
+       extra=st.integers(2, 400), unit=st.sampled_from(["epochs", "k steps", "k iterations"]))
+def test_more_training_on_top_of_a_run_is_a_segment_not_the_total(word: str, extra: int, unit: str) -> None:
+    # "the T5-XXL model had to train for an additional 250k steps", "we fine-tune for another 10 epochs": an
+    # increment added to a run, not the length of one
+    field, scale = ("epochs", 1.0) if unit == "epochs" else ("training_steps", 1000.0)
+    text = f"We pre-train for 550{'k' if scale > 1 else ''} {unit.split()[-1]}. The baseline had to train for {word} " \
+           f"{extra}{unit} to match it."
+    more = [ev for c, ev in _found([text], field) if c.value == extra * scale]
+    assert more and all(ev.lr_schedule and "schedule_total" not in ev.tags for ev in more)
+    total = [ev for c, ev in _found([text], field) if c.value == 550 * scale]
+    assert total and all("schedule_total" in ev.tags and not ev.lr_schedule for ev in total)
+
+
+def test_a_checkpoint_partway_through_a_run_is_a_schedule_point_not_the_total() -> None:
+    # "we use the checkpoints at 1.2M steps for all the ablation experiments": a snapshot of the run, even when a
+    # "total" or "for" of the same sentence stands before it
+    text = ("We pre-train for 2.4M steps in total; to save time, for the ablations we use the checkpoints at 1.2M "
+            "steps. We evaluate the checkpoint after 30 epochs of the 90-epoch run.")
+    point = [ev for c, ev in _found([text], "training_steps") if c.value == 1.2e6]
+    assert point and all(ev.lr_schedule and "schedule_total" not in ev.tags for ev in point)
+    total = [ev for c, ev in _found([text], "training_steps") if c.value == 2.4e6]
+    assert total and all("schedule_total" in ev.tags and not ev.lr_schedule for ev in total)
+    epoch = [ev for c, ev in _found([text], "epochs") if c.value == 30.0]
+    assert epoch and all(ev.lr_schedule and "schedule_total" not in ev.tags for ev in epoch)
+
+
+@settings(deadline=None, max_examples=15)
+@given(n=st.integers(100, 999), mark=st.integers(1, 19), unit=st.sampled_from([" epochs", " iterations", "k iterations",
+                                                                           " steps", "k steps"]))
+def test_a_footnote_mark_glued_to_the_unit_keeps_the_schedule(n: int, mark: int, unit: str) -> None:
+    # "the GN models are trained for 270k iterations.5 To our knowledge": the footnote number after the sentence's
+    # full stop is glued to the unit word; the schedule is still there
+    field = "epochs" if unit == " epochs" else "training_steps"
+    value = n * (1000.0 if unit.startswith("k") else 1.0)
+    text = f"We show the results in Table 7, where the models are trained for {n}{unit}.{mark} To our knowledge, ours are best."
+    assert value in {c.value for c, _ in _found([text], field)}
+
+
+@settings(deadline=None, max_examples=15)
+@given(start=st.integers(0, 40), step=st.sampled_from([1, 2, 5, 10, 20, 25]), ticks=st.integers(4, 9))
+def test_the_other_axis_ticks_after_an_epochs_axis_title_are_not_a_schedule(start: int, step: int, ticks: int) -> None:
+    # a plot's text read in order: x ticks, the x-axis title "epochs", then the y ticks "15 20 25 30 …" of the error
+    # axis; "epochs 15" is not "epoch 15"
+    y_ticks = " ".join(str(start + step * i) for i in range(ticks))
+    text = f"0 10 20 30 40 50 60 70 80 90 epochs {y_ticks} top-1 error (%). We train the models for 300 epochs."
+    assert float(start) not in {c.value for c, _ in _found([text], "epochs") if c.rule == "epochs.at_epoch"}
+
+
+def test_a_settings_row_of_epochs_is_not_an_axis() -> None:
+    # "Train epochs 300 30 90 30", "training epochs 300 300 300 300": one value per column, not evenly rising ticks
+    for text, value in [("Train epochs 300 30 90 30 14 30 Train batch size 4096 512", 300.0),
+                        ("training epochs 300 300 300 300 learning rate 4e-3", 300.0)]:
+        assert value in {c.value for c, _ in _found([text], "epochs") if c.rule == "epochs.at_epoch"}, text

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flopmine.review.annotations import LEDGER_FILE, render_csv
-from flopmine.review.conflicts import find_conflicts
-from flopmine.review.decision import LEDGER_COLUMNS, Decision
+from flopmine.review.conflicts import DecisionConflict, find_conflicts
+from flopmine.review.decision import LEDGER_COLUMNS, Decision, format_value
 from flopmine.types import ANNOTATION_COLUMNS
 
 from .support import conflicts_previous
@@ -83,3 +83,152 @@ def test_the_reference_finds_conflicts_in_such_rows(tmp_path: Path) -> None:
     got = find_conflicts(tmp_path)
     assert [c.key for c in got] == [c.key for c in conflicts_previous.find_conflicts(tmp_path)]
     assert sorted(c.key for c in got) == ["", "c9"]
+
+
+# ---------------------------------------------------------------- the column scan (Arrow) against the row scan
+
+
+@st.composite
+def _ledger_and_facts(draw: st.DrawFn) -> tuple[list[Decision], list[dict[str, str]]]:
+    """Ledger decisions and fact rows that name the same candidates often: a key stated twice in the ledger with
+    different outcomes, fact rows agreeing with one of them or not, model-less rows whose candidate id is
+    written with spaces (its key is stripped, its slot is not)."""
+    ledger = draw(st.lists(_decisions(), max_size=6))
+    rows = draw(st.lists(_fact_rows(), max_size=12))
+    for i, row in enumerate(rows):
+        if ledger and draw(st.booleans()):  # restate a ledger decision as a fact row, maybe with another value
+            d = ledger[draw(st.integers(0, len(ledger) - 1))]
+            rows[i] = {**row, "arxiv_id": d.arxiv_id, "version": str(d.version), "benchmark": d.benchmark,
+                       "model": d.model, "field": d.final_field, "decision": draw(st.sampled_from(["accept", "correct"])),
+                       "candidate_id": draw(st.sampled_from([d.candidate_id, f" {d.candidate_id} "])),
+                       "value": draw(st.sampled_from([format_value(d.final_value), "76.1", "12.5", "90"]))}
+    return ledger, rows
+
+
+def _write_ledger(directory: Path, ledger: list[Decision]) -> None:
+    (directory / LEDGER_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (directory / LEDGER_FILE).write_text(
+        render_csv(LEDGER_COLUMNS, [{k: str(v) for k, v in d.to_row().items()} for d in ledger]), encoding="utf-8")
+
+
+def _same_as_reference(directory: Path) -> list[DecisionConflict]:
+    got, want = find_conflicts(directory), conflicts_previous.find_conflicts(directory)
+    assert [(c.slot, c.key, str(c)) for c in got] == [(c.slot, c.key, str(c)) for c in want]
+    assert [c.claims for c in got] == [c.claims for c in want]
+    return got
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_ledger_and_facts())
+def test_the_column_scan_finds_what_the_row_scan_finds_where_ledger_and_fact_rows_meet(
+        tmp_path_factory, drawn: tuple[list[Decision], list[dict[str, str]]]) -> None:  # type: ignore[no-untyped-def]
+    ledger, rows = drawn
+    directory = tmp_path_factory.mktemp("annotations")
+    _write_facts(directory / "imagenet.csv", rows)
+    if ledger:
+        _write_ledger(directory, ledger)
+    _same_as_reference(directory)
+
+
+def _row(**cells: str) -> dict[str, str]:
+    return {"arxiv_id": "1512.03385", "version": "1", "benchmark": "imagenet", "model": "ResNet-50",
+            "field": "top1_acc", "value": "76.1", "unit": "", "page": "3", "decision": "accept", "candidate_id": "c1",
+            "fact_key": "", "reviewer": "ann", "decided_at": "", "note": "", "flags": "", **cells}
+
+
+def test_a_ledger_key_stated_twice_with_a_fact_row_agreeing_with_one_is_one_conflict_of_two_claims(
+        tmp_path: Path) -> None:
+    """The ledger says accept 76.1 and correct to 12.5 for c1; the fact row says 76.1 (agrees with the first, so it
+    adds no claim), another says 50 (a third outcome: its own claim)."""
+    d = Decision("accept", "1512.03385", 1, "top1_acc", 76.1, benchmark="imagenet", model="ResNet-50",
+                 candidate_id="c1", reviewer="alice")
+    _write_ledger(tmp_path, [d, Decision("correct", "1512.03385", 1, "top1_acc", 76.1, benchmark="imagenet",
+                                         model="ResNet-50", candidate_id="c1", corrected_value=12.5, reviewer="bob")])
+    _write_facts(tmp_path / "imagenet.csv", [_row()])
+    [conflict] = _same_as_reference(tmp_path)
+    assert [c.where for c in conflict.claims] == [f"{LEDGER_FILE}:2", f"{LEDGER_FILE}:3"]
+    _write_facts(tmp_path / "imagenet.csv", [_row(), _row(value="50")])
+    [conflict] = _same_as_reference(tmp_path)
+    assert [c.where for c in conflict.claims] == [f"{LEDGER_FILE}:2", f"{LEDGER_FILE}:3", "imagenet.csv:3"]
+
+
+def test_a_candidate_id_written_with_spaces_keys_by_the_id_and_slots_by_the_cell(tmp_path: Path) -> None:
+    """Model-less rows " c1 " and "c1" decide one candidate (the key is stripped) but each is its own slot (a
+    model-less slot is its candidate id as written): two values are one conflict on the key."""
+    _write_facts(tmp_path / "imagenet.csv", [_row(model="", candidate_id=" c1 "), _row(model="", candidate_id="c1",
+                                                                                        value="77")])
+    [conflict] = _same_as_reference(tmp_path)
+    assert (conflict.key, conflict.slot.alone) == ("c1", " c1 ")
+    _write_facts(tmp_path / "imagenet.csv", [_row(model="", candidate_id=" c1 "), _row(model="", candidate_id="c2",
+                                                                                        value="77")])
+    assert _same_as_reference(tmp_path) == []  # two model-less slots: no conflict
+
+
+# the Arrow reader against the csv module, on text made of what makes CSV hard
+_CSV_TEXT = st.text(st.sampled_from(list('ab ,"\n\r\'=é\t\x1f')), max_size=60)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.sampled_from(["arxiv_id,model,value\n", "arxiv_id, model ,value,model\n", "arxiv_id,,value\n",
+                        "\ufeffarxiv_id,value\n", ""]), _CSV_TEXT)
+def test_the_arrow_reader_reads_what_the_csv_module_reads_or_leaves_the_file_to_it(header: str, body: str) -> None:
+    import tempfile
+
+    from flopmine.review.annotations import _read_rows
+    from flopmine.review.conflicts import _COLUMNS, _arrow_cells
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.csv"
+        path.write_text(header + body, encoding="utf-8", newline="")
+        rows = _read_rows(path, [])
+        text = path.read_text(encoding="utf-8-sig")  # as _read_fact_file gives it: BOM gone, each \r a \n
+        read = _arrow_cells(text.encode("utf-8"))
+    if read is None:
+        return  # the csv module reads it (``_read_fact_file``)
+    cells, n = read
+    assert n == len(rows)
+    names = [k for k in (rows[0][1] if rows else {}) if k in _COLUMNS]
+    if rows:
+        assert sorted(cells) == sorted(names)
+    assert {k: v.to_pylist() for k, v in cells.items()} == {k: [r[k] for _, r in rows] for k in (names if rows else cells)}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["arxiv_id,model,value\n", "arxiv_id,value\r\n", "\ufeffarxiv_id,value\r"]), _CSV_TEXT,
+       st.sampled_from([b"", b"\xff", b"\xc3"]))
+def test_a_fact_file_reads_as_the_csv_module_reads_it(tmp_path_factory, header: str, body: str,  # type: ignore[no-untyped-def]
+                                                      junk: bytes) -> None:
+    """Bytes to Arrow when they are UTF-8 without a carriage return, else decoded with the newline translation
+    (or left to the csv module): the same cells either way, and the same problem for a file that is not UTF-8."""
+    from flopmine.review.annotations import _read_rows
+    from flopmine.review.conflicts import _COLUMNS, _read_fact_file
+
+    path = tmp_path_factory.mktemp("f") / "x.csv"
+    path.write_bytes((header + body).encode("utf-8") + junk)
+    want_problems: list[str] = []
+    rows = _read_rows(path, want_problems)
+    problems: list[str] = []
+    read = _read_fact_file(path, problems)
+    assert problems == want_problems
+    assert read.n == len(rows)
+    if rows:
+        assert {k: v.to_pylist() for k, v in read.cells.items()} == {
+            k: [r[k] for _, r in rows] for k in rows[0][1] if k in _COLUMNS}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.sampled_from(list(" \t\x1f\u3000\x85ab'=+-@\r\né")), max_size=6), max_size=12))
+def test_the_arrow_text_helpers_are_pythons(cells: list[str]) -> None:
+    import pyarrow as pa
+
+    from flopmine import codes
+    from flopmine.config import unneutralise_cell
+
+    array = pa.array(cells, type=pa.large_string())
+    assert codes.stripped(array).to_pylist() == [c.strip() for c in cells]
+    assert codes.blank(array).tolist() == [not c.strip() for c in cells]
+    assert codes.unneutralised(array).to_pylist() == [unneutralise_cell(c) for c in cells]
+    assert codes.unneutralised(array.slice(1)).to_pylist() == [unneutralise_cell(c) for c in cells[1:]]
+    # the scan reads each cell once where Fact.from_row unneutralises it a second time: that changes nothing
+    assert [unneutralise_cell(unneutralise_cell(c)) for c in cells] == [unneutralise_cell(c) for c in cells]
+

@@ -316,3 +316,59 @@ def test_grid_evidence_tags_are_known_to_the_ranker(tmp_path: Path) -> None:
     assert found and {t for _, ev in found for t in ev.tags} <= set(TAGS)
     assert any("bold" in ev.tags for c, ev in found if c.model == "Ours-L")  # the bold row
     assert not any("bold" in ev.tags for c, ev in found if c.model.startswith("ResNet"))
+
+
+def test_the_line_reader_takes_no_number_the_grid_read_under_a_setting_header(tmp_path: Path) -> None:
+    """Habit: an "Eval size" (or "Receptive field", "Avg layer output") column between the name and the cost
+    columns. The grid reads it as no field's value; the line-by-line fallback, seeing "384" nearest "Params",
+    must not offer it as 384M parameters of the row's model (it led the model's slot before the real 212M)."""
+    from flopmine.extract.pdf import read_document
+    from flopmine.extract.rules.paper import collect
+
+    pdf = tmp_path / "2101.00001v1.pdf"
+    _booktabs_pdf(pdf, [[(190, "Eval"), (400, "Top-1")], [(76, "Model"), (190, "size"), (232, "Params"), (290, "FLOPs")]],
+                  [[(76, "MaxViT-B"), (210, "384"), (260, "119M"), (320, "74.2G"), (420, "88.24")],
+                   [(76, "MaxViT-L"), (210, "384"), (260, "212M"), (320, "128.7G"), (420, "88.32")],
+                   [(76, "MaxViT-L"), (210, "512"), (260, "212M"), (320, "245.4G"), (420, "88.46")]],
+                  "Table 1: ImageNet results at two evaluation sizes.")
+    found = collect(read_document(pdf, arxiv_id="2101.00001", version=1))
+    params = {(c.model, c.value) for c, _, _ in found if c.field == "params"}
+    assert ("MaxViT-L (384)", 212e6) in params and ("MaxViT-L (512)", 212e6) in params
+    assert not any(v in (384e6, 512e6) for _, v in params), params
+
+
+def test_a_header_the_grid_cut_apart_settles_no_number() -> None:
+    """"BFLOPs (512x512 network resolution)" centred over two columns: the grid heads the value column with
+    "(512x512"; an unclosed bracket (or a sentence read as a header) says the header was cut apart, so which
+    number is whose is unknown there and the line reader keeps its reading."""
+    from flopmine.extract.grid import Cell, Grid, GridRow
+    from flopmine.extract.tables import unfielded_cells
+
+    box = (1.0, 1.0, 2.0, 2.0)
+    row = GridRow("CSPDarknet53", (Cell("950 K", box), Cell("52", box), Cell("(26.0 FMA)", box)), "")
+    cut = Grid((0, 0, 9, 9), (("Avg layer output",), ("(512x512",), ("BFLOPs", "network resolution)")), (row,))
+    assert unfielded_cells(cut, {2}) == [box]  # the layer output only
+    prose = Grid((0, 0, 9, 9), (("Models marked with 21k are pretrained on ImageNet21k",), ("x",), ("y",)), (row,))
+    assert unfielded_cells(prose, {2}) == []
+
+
+@pytest.mark.parametrize(("label", "reference"), [("EfficientNet-B3 (Tan & Le, 2019a)", ""),
+                                                  ("ConvS2S", "Gehring and Auli (2017)"),
+                                                  ("Transformer big", "(Vaswani et al., 2017)")])
+def test_a_baseline_cited_by_authors_and_year_is_a_cited_row(tmp_path: Path, label: str, reference: str) -> None:
+    """Habit: a cited baseline's row names its paper by authors and year, in its label or in a reference column
+    of its own, two authors joined by "&" or "and" and the year often lettered. Its cells carry the citation
+    evidence; the paper's own row does not."""
+    from flopmine.extract.pdf import read_document
+    from flopmine.extract.rules.paper import collect
+
+    pdf = tmp_path / "2101.00001v1.pdf"
+    _booktabs_pdf(pdf, [[(76, "Model"), (260, "Reference"), (400, "Top-1 (%)"), (460, "Params")]],
+                  [[(76, label), (350, reference or "-"), (430, "81.6"), (490, "12M")],
+                   [(76, "ResNet-50 [12]"), (350, "-"), (430, "76.0"), (490, "26M")],
+                   [(76, "OurNet-B3"), (350, "-"), (430, "83.9"), (490, "24M")]],
+                  "Table 1: ImageNet results.")
+    found = [(c, ev) for c, _, ev in collect(read_document(pdf, arxiv_id="2101.00001", version=1))
+             if c.rule == "table.geometry" and c.field == "top1_acc"]
+    cited = {c.value: ev.citation for c, ev in found}
+    assert cited == {81.6: True, 76.0: True, 83.9: False}

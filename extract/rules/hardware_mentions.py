@@ -23,6 +23,15 @@ from .version import RULE_VERSION
 _TRAINED_ON = re.compile(r"\b(?:train\w*|pre-?train\w*)\b[^.;:]{0,60}?\b(?:on|in|using|with)\s+(?:[\w\-]+\s+){0,3}$",
                          re.I)
 
+# "all the methods are measured on the Nvidia Titan X GPU, except RetinaNet, Mask R-CNN and FPN (Nvidia M40 GPU)": a
+# timing comparison that names, in parentheses after the methods it excepts, the device those other papers used.
+_EXCEPTED = re.compile(r"\b(?:except(?:\s+for)?|apart\s+from|other\s+than|but\s+for)\s+[^.;()]{1,100}\(\s*$", re.I)
+
+# "implemented in Torch (Collobert et al., 2011) and trained on a single Nvidia M40 GPU": a reference a few words
+# before a device is the software's or the method's it follows; one that cites the device stands next to it ("a 4x4
+# TPU Pod [24]", "[25] VGG 43 (Titan X)").
+DEFAULT_CITATION_REACH = 25  # characters either side of a device searched for a reference
+
 
 def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str, idx: list[int],
                          sections: SectionMap) -> list[tuple[Candidate, float, Evidence]]:
@@ -39,13 +48,14 @@ def _hardware_candidates(doc: Document, page: Page, page_index: int, clean: str,
         raw_start = idx[m.start] if m.start < len(idx) else 0
         ev = Evidence(
             section=sections.kind(page_index, raw_start), ours=mentions_ours(sentence),
-            citation=has_citation(clean[max(s, m.start - 60):min(e, m.end + 40)]),
+            citation=has_citation(clean[max(s, m.start - DEFAULT_CITATION_REACH):min(e, m.end + DEFAULT_CITATION_REACH)]),
             train_context=bool(_TRAIN.search(sentence)),
             # "FPS on a 2080 Ti", "throughput is measured on a single V100": the device that timed inference,
             # which is the training one only when the paper names no other
             inference=bool(_INFER.search(sentence)) and not _TRAIN.search(sentence),
             tags=(*(("device_unit",) if m.unit in ("gpu", "chip", "core", "board", "device") else ()),
-                  *(("trained_on",) if _TRAINED_ON.search(clean[s:m.start]) else ())),
+                  *(("trained_on",) if _TRAINED_ON.search(clean[s:m.start]) else ()),
+                  *(("other_model",) if _EXCEPTED.search(clean[s:m.start]) else ())),
         )
         weight = 0.7 * (m.match.score / 100 if m.match is not None else 0.5)
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start

@@ -9,7 +9,7 @@ from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 from ..document import Document, Page
 from ..evidence import Evidence
 from ..grid import Grid
-from ..tables import CellFact, _benchmark_spans, grid_facts, table_facts, text_table_facts
+from ..tables import CellFact, _benchmark_spans, grid_facts, table_facts, text_table_facts, unfielded_cells
 from .benchmark_names import _benchmark_spots, _fit_metric, _nearest_benchmark
 from .context import (
     SectionMap,
@@ -31,14 +31,32 @@ _CELL_FLAGS = frozenset({"two_values", "arrow", "interval", "assumed_scale", "ca
 
 
 
+# Habit: a cited baseline's row names its paper by authors and year, two authors joined by "&" or "and" and the
+# year often lettered ("EfficientNet-B3 (Tan & Le, 2019a)", "ConvS2S (Gehring and Auli, 2017)", "Ott & Auli
+# (2018)"); ``context.has_citation`` knows "et al." and single-author years only
+_AUTHOR_YEAR = re.compile(
+    r"\(\s*[A-Z][\w\-']+(?:\s+(?:&|and)\s+[A-Z][\w\-']+)?,?\s+(?:19|20)\d\d[a-z]?\s*\)"
+    r"|\b[A-Z][\w\-']+\s+(?:&|and)\s+[A-Z][\w\-']+,?\s+\(?(?:19|20)\d\d[a-z]?\)?")
+
+
+def cites_in_label(label: str) -> bool:
+    """Whether a table row label cites another paper: a bracketed number, "et al.", or authors and a year.
+
+    >>> cites_in_label("EfficientNet-B3 (Tan & Le, 2019a)"), cites_in_label("Ott & Auli (2018)")
+    (True, True)
+    >>> cites_in_label("ResNet-50 [12]"), cites_in_label("EfficientNetV2-S (ours)"), cites_in_label("ResNet (2016)")
+    (True, False, False)
+    """
+    return has_citation(label) or bool(re.search(r"\[\d", label)) or bool(_AUTHOR_YEAR.search(label))
+
+
 def _label_evidence(label: str, own: dict[str, float]) -> tuple[float, bool, bool]:
     """(own-model score, says "ours", cites another paper) for a table row label."""
     names = model_names(label) or ([label.split()[0]] if label.split() else [])
     own_score = max((own.get(_stem(n), 0.0) for n in names), default=0.0)
     if _NOT_A_MODEL.search(label):
         return 0.0, False, True
-    return own_score, bool(re.search(r"\bours\b|\bour\b|proposed", label, re.I)), has_citation(label) or bool(
-        re.search(r"\[\d", label))
+    return own_score, bool(re.search(r"\bours\b|\bour\b|proposed", label, re.I)), cites_in_label(label)
 
 
 def _column_key(f: CellFact) -> tuple[str, str, str, int]:
@@ -94,9 +112,9 @@ def _group_of(field_name: str) -> str:
     return "flops" if field_name == "mult_adds" else field_name
 
 
-def _within(box: BBox, region: BBox) -> bool:
+def _within(box: BBox, region: BBox, margin: float = 2.0) -> bool:
     mx, my = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    return region[0] - 2 <= mx <= region[2] + 2 and region[1] - 2 <= my <= region[3] + 2
+    return region[0] - margin <= mx <= region[2] + margin and region[1] - margin <= my <= region[3] + margin
 
 
 def _overlap(a: BBox, b: BBox) -> float:
@@ -151,23 +169,30 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
     grids = page_grids(page)
     regions = [g.bbox for g in grids]
     placed_in: list[set[tuple[str, float]]] = []  # per grid: the (field, value) pairs its cells gave
+    settled_in: list[list[BBox]] = []  # per grid: its number cells in columns that name no field
     for g in grids:
         placed_in.append(set())
         # the benchmark the caption names is the table's (a "PASCAL VOC2007 test" table is VOC's, whatever the
         # page names nearest the cell)
         named = next((b for _, _, b in _benchmark_spans(g.caption)), "") if g.caption else ""
-        for f in grid_facts(g, benchmark=named):
+        cell_facts = grid_facts(g, benchmark=named)
+        for f in cell_facts:
             facts.append((f, max(f.start, 0)))
             placed_in[-1].add((_group_of(f.field), round(f.value, 6)))
+        settled_in.append(unfielded_cells(g, {f.column for f in cell_facts}))
     placed = set().union(*placed_in)
     for f in text_table_facts(raw_lines, benchmark="", boxes=page.char_boxes or None):
         # the line-by-line reader is the fallback for what the grids do not place: text outside every grid, or
         # a value of a grid's region that no cell of that grid gave under that field (another table of the
-        # page printing the same number does not place it)
+        # page printing the same number does not place it) …
         box = page.span_bbox(f.start, f.end) if regions and f.start >= 0 else None
         key = (_group_of(f.field), round(f.value, 6))
-        if box is None or any(_within(box, r) and key not in placed_in[k] for k, r in enumerate(regions)) \
-                or not any(_within(box, r) for r in regions):
+        inside = [k for k, r in enumerate(regions) if box is not None and _within(box, r)]
+        # … and never a number the grid read under a header naming no field: an input size, a layer output, a
+        # depth ("MaxViT-XL | 384 | 475M": 384 is the eval size, not 384M parameters)
+        if box is not None and any(_within(box, cell, margin=0.5) for k in inside for cell in settled_in[k]):
+            continue
+        if box is None or any(key not in placed_in[k] for k in inside) or not inside:
             facts.append((f, f.start))
     for t in page.tables:
         if t.grid is not None:
@@ -197,6 +222,9 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         else:
             bench = ""
         own_score, ours, cites = _label_evidence(f.model, own)
+        # a citation in a column of its own ("Transformer | Vaswani et al. (2017) | 27.3"): the row as printed
+        # (its evidence before the header part) cites the baseline's paper
+        cites = cites or (bool(f.evidence) and cites_in_label(f.evidence.rsplit(" [", 1)[0]))
         tags: list[str] = []
         if other and field in METRIC_FIELDS:
             tags.append("other_dataset")

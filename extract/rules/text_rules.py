@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 
@@ -33,9 +34,13 @@ DEFAULT_PRETRAIN_MENTIONS = 5  # a paper "pre-trains" when it says so this often
 _PRETRAIN = re.compile(r"\bpre-?train", re.I)
 _PRETRAIN_FIELDS = frozenset({"hardware_count", "training_time_hours"})
 _TRAIN = re.compile(r"\b(?:train\w*|took|takes|taking|pre-?train\w*|converge\w*|learn\w*|run|ran)\b", re.I)
-# "… for the first 4 epochs", "turn off mixup for the last 30 epochs": a segment at the start or end of the run
+# "… for the first 4 epochs", "turn off mixup for the last 30 epochs": a segment at the start or end of the run;
+# "had to train for an additional 250k steps", "for another 10 epochs": an increment added on top of a run
 _LR = re.compile(r"learning rate|\blr\b|divid|decay|drop|reduc|multipl|warm[- ]?up|anneal|lowered|schedule|\bfirst\b|\blast\b|"
-                 r"\buntil\b", re.I)
+                 r"\buntil\b|\badditional\b|\banother\b|\bextra\b|\bfurther\b", re.I)
+# "we use the checkpoints at 1.2M steps for the ablations", "the checkpoint after 30 epochs": a snapshot taken
+# partway through the run, whatever "total" or "for" stands earlier in the sentence
+_CHECKPOINT_BEFORE = re.compile(r"\b(?:check-?\s?points?|snapshots?)\s+(?:\w+\s+)?(?:at|after|from)\s+(?:the\s+)?$", re.I)
 # "a warmup of 5 epochs", "warm-up for 40 epochs", "5 epochs warm-up", "a 20-epoch linear warmup": the length of
 # the warm-up phase, a segment of the schedule, not its total.
 _WARMUP_BEFORE = re.compile(r"warm[- ]?up\w*\W+(?:\[[\d,\s]+\]\s*)?(?:(?:of|for|is|lasts?|over|during|in|to|the|"
@@ -100,6 +105,32 @@ def own_clause(clause: str) -> str:
 
 
 _NUMBER_RUN = re.compile(r"(?:\d+(?:\.\d+)?\s+){3,}$")
+# "0 10 … 90 epochs 15 20 25 30 35 top-1 error (%)": a plot's text read in order puts the next axis's ticks right
+# after the axis title, so "epochs 15" reads as "epoch 15". Ticks rise by one step; a settings row ("Train epochs 300
+# 30 90 30") does not.
+_NUMBERS_AFTER = re.compile(r"(?:\s+-?\d+(?:\.\d+)?(?![\w.]))+")
+DEFAULT_AXIS_TICKS = 4  # evenly rising numbers, the first included, that make an axis
+
+
+def starts_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAULT_AXIS_TICKS) -> bool:
+    """Whether the number at ``text[num_start:num_end]`` is the first of ``ticks`` or more evenly rising numbers.
+
+    >>> t = "90 epochs 15 20 25 30 35 top-1 error"; starts_tick_run(t, 10, 12)
+    True
+    >>> t = "Train epochs 300 30 90 30 14"; starts_tick_run(t, 13, 16)
+    False
+    """
+    after = _NUMBERS_AFTER.match(text, num_end)
+    if after is None:
+        return False
+    try:
+        values = [float(text[num_start:num_end]), *(float(x) for x in after.group(0).split()[:ticks - 1])]
+    except ValueError:
+        return False
+    steps = {round(b - a, 6) for a, b in pairwise(values)}
+    return len(values) >= ticks and len(steps) == 1 and steps.pop() > 0
+
+
 _ABLATION = re.compile(r"\bablation|\bw/o\b|without\b|remov", re.I)
 _RANGE_BEFORE = re.compile(r"\d\s?(?:–|—|-|to|or|and)\s?$")
 _RANGE_AFTER = re.compile(r"^\s?(?:–|—|-|to)\s?\d")
@@ -264,9 +295,10 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         last_end = max((x.end() for x in _END.finditer(clause)), default=-1)
         last_for = max((x.end() for x in _SCHEDULE_TOTAL.finditer(clause)), default=-1)
         at_step = bool(re.search(r"\b(?:at|after)\s*$", lead)) or m.rule.id == "epochs.at_epoch"
-        if last_lr > max(last_end, last_for) or (at_step and last_end < 0 and last_for < 0):
+        checkpoint = bool(_CHECKPOINT_BEFORE.search(clause))
+        if checkpoint or last_lr > max(last_end, last_for) or (at_step and last_end < 0 and last_for < 0):
             lr = True
-        if last_for > last_lr or last_end > last_lr:
+        if not checkpoint and (last_for > last_lr or last_end > last_lr):
             tags.append("schedule_total")
         if _WARMUP_BEFORE.search(doc_text[max(s, m.num_start - 40):m.num_start]) \
                 or _WARMUP_AFTER.match(doc_text[m.end:m.end + 30]):
@@ -480,6 +512,8 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
                                                        or citation_letter(clean, m.num_start, m.end)):
             continue
         if m.rule.field == "hardware_count" and device_spec_number(clean, m.num_start, m.num_end):
+            continue
+        if m.rule.id == "epochs.at_epoch" and starts_tick_run(clean, m.num_start, m.num_end):
             continue
         raw_start = idx[m.start] if m.start < len(idx) else 0
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
