@@ -7,9 +7,14 @@ FOLDER defaults to ``../shared/corpus/pdfs``. Prints pages/s for:
 * ``pdftotext`` (poppler-utils; skipped, with a note, when it is not installed), one process per file;
 * the reader's parts in this process, one core: pypdfium2 text only; + character boxes;
   + tables (``read_document``: rules, bold characters and grids on table pages); + rules (``extract_one``
-  without a worker, after the warm-up a pool worker does: spaCy and the Matcher are not built on the clock);
+  without a worker, after the warm-up a pool worker does: spaCy and the Matcher are not built on the clock, and
+  the collector is set as in a worker, ``pipeline.settle_gc``);
 * ``extract_many`` through the worker pool with 1 and with 2 workers (pool started before timing;
-  this is what ``flopmine extract`` does, minus the store writes).
+  this is what ``flopmine extract`` does, minus the store writes);
+* ``--paired``: one worker and pdftotext **file by file, alternating** (pdftotext on a PDF, then the worker on
+  it), and the ratio of their sums. The rows above are timed minutes apart, and this machine's speed drifts
+  on that scale (pdftotext's own CPU per page moved 11.2 → 9.0 ms between two quiet runs): a ratio of two
+  rows inherits the drift, the paired ratio compares each PDF's two timings taken seconds apart.
 
 and the ratios to pdftotext (the issue's goal: within 5× on 1 worker, near-linear to 2 workers).
 Beside the wall time, the CPU time of the processes doing the work (this one; pdftotext's children; the pool's
@@ -35,7 +40,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from flopmine.extract.pdf import read_document  # noqa: E402
-from flopmine.extract.pipeline import Limits, PaperInput, WorkerPool, extract_one, warm_up_rules  # noqa: E402
+from flopmine.extract.pipeline import (  # noqa: E402
+    Limits,
+    PaperInput,
+    WorkerPool,
+    extract_one,
+    settle_gc,
+    warm_up_rules,
+)
 
 
 def best_of(repeat: int, fn: Callable[[], int], cpu: Callable[[], float] = time.process_time
@@ -80,6 +92,8 @@ def main() -> int:
     ap.add_argument("folder", nargs="?", type=Path, default=REPO.parent / "shared" / "corpus" / "pdfs")
     ap.add_argument("--repeat", type=int, default=2, help="best of N runs per measurement (default 2)")
     ap.add_argument("--max-files", type=int, default=0, help="only the first N PDFs (0: all)")
+    ap.add_argument("--paired", action="store_true",
+                    help="also time one worker and pdftotext file by file, alternating (a ratio immune to drift)")
     ap.add_argument("--stages", action="store_true",
                     help="also time the parts of the rules (extract.rules.candidates) on pre-read documents")
     args = ap.parse_args()
@@ -110,6 +124,7 @@ def main() -> int:
     rows.append(("+ char boxes", *best_of(args.repeat, reader(layout=False))))
     rows.append(("+ tables (read_document)", *best_of(args.repeat, reader())))
     warm_up_rules()  # as each pool worker does before its clock starts (spaCy, Matcher, catalogs, ranker)
+    settle_gc()  # … and the collector's settings a worker starts with
     rows.append(("+ rules (extract_one, in process)",
                  *best_of(args.repeat, lambda: sum(extract_one(i, limits=Limits(timeout=0)).pages for i in items))))
     for workers in (1, 2):
@@ -131,9 +146,41 @@ def main() -> int:
     one = next(s for name, s, _, _ in rows if name.endswith("1 worker"))
     two = next(s for name, s, _, _ in rows if name.endswith("2 workers"))
     print(f"speed-up 1 → 2 workers: {one / two:.2f}×  ({pages} pages)")
+    if args.paired and pdftotext:
+        paired(files, items, pdftotext, args.repeat)
     if args.stages:
         stage_profile(files, args.repeat)
     return 0
+
+
+def paired(files: list[Path], items: list[PaperInput], pdftotext: str, repeat: int) -> None:
+    """One worker against pdftotext, PDF by PDF: pdftotext on a file, then the worker on it (the order swapped
+    every other file), wall and CPU time summed per side; ``repeat`` rounds, the best round's sums kept."""
+    best: tuple[float, float, float, float] | None = None  # pdftotext wall, worker wall, pdftotext CPU, worker CPU
+    pages = 0
+    with WorkerPool(1, Limits()).start() as pool:
+        worker_cpu = _cpu_of(pool.worker_pids)
+        for _ in range(repeat):
+            sums = [0.0, 0.0, 0.0, 0.0]
+            pages = 0
+            for k, (f, item) in enumerate(zip(files, items, strict=True)):
+                for side in ((0, 1) if k % 2 == 0 else (1, 0)):
+                    cpu = _children_cpu if side == 0 else worker_cpu
+                    c0, t0 = cpu(), time.perf_counter()
+                    if side == 0:
+                        subprocess.run([pdftotext, "-q", "-layout", str(f), "-"], check=False,
+                                       stdout=subprocess.DEVNULL)
+                    else:
+                        pages += sum(r.pages for r in pool.run([item]))
+                    sums[side] += time.perf_counter() - t0
+                    sums[2 + side] += cpu() - c0
+            if best is None or sums[1] / sums[0] < best[1] / best[0]:
+                best = (sums[0], sums[1], sums[2], sums[3])
+    assert best is not None
+    p_wall, w_wall, p_cpu, w_cpu = best
+    print(f"\npaired, file by file ({pages} pages, best of {repeat}): pdftotext {1000 * p_wall / pages:.2f} ms/page, "
+          f"1 worker {1000 * w_wall / pages:.2f} ms/page: {w_wall / p_wall:.2f}× pdftotext "
+          f"(CPU {1000 * p_cpu / pages:.2f} against {1000 * w_cpu / pages:.2f} ms/page: {w_cpu / p_cpu:.2f}×)")
 
 
 def stage_profile(files: list[Path], repeat: int) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import operator
 import re
 from collections import Counter
@@ -354,7 +355,22 @@ def _phrase_text(ws: Sequence[Word]) -> str:
 
 
 def _box(ws: Sequence[Word]) -> BBox:
-    return (min(w.x0 for w in ws), min(w.top for w in ws), max(w.x1 for w in ws), max(w.bottom for w in ws))
+    # One pass with plain comparisons instead of four min()/max() generators (the same box: a tie keeps the
+    # first, as min() and max() do): called for every line and phrase of every table page.
+    if not ws:
+        raise ValueError("_box() of no words")
+    first = ws[0]
+    x0, top, x1, bottom = first.x0, first.top, first.x1, first.bottom
+    for w in ws:
+        if w.x0 < x0:
+            x0 = w.x0
+        if w.top < top:
+            top = w.top
+        if w.x1 > x1:
+            x1 = w.x1
+        if w.bottom > bottom:
+            bottom = w.bottom
+    return (x0, top, x1, bottom)
 
 
 def _is_value_phrase(ws: Sequence[Word]) -> bool:
@@ -390,26 +406,34 @@ def rule_regions(rules: Sequence[Rule], *, align: float = DEFAULT_RULE_ALIGN,
 
 
 def _inside(w: Word, box: BBox, pad: float = 2.0) -> bool:
-    return box[0] - pad <= w.xmid <= box[2] + pad and box[1] - pad <= w.ymid <= box[3] + pad
+    # the centre as ``Word.xmid`` / ``ymid`` compute it, without their property calls (run per word per table)
+    return box[0] - pad <= (w.x0 + w.x1) / 2 <= box[2] + pad and box[1] - pad <= (w.top + w.bottom) / 2 <= box[3] + pad
 
 
 def _line_box(line: Sequence[Word]) -> BBox:
     return _box(line)
 
 
-def _numeric_count(line: Sequence[Word]) -> int:
-    return sum(1 for p in phrases(line) if _is_value_phrase(p) and not is_dash(p[0].text))
+def _numeric_count(line: Sequence[Word], ps: Sequence[Sequence[Word]] | None = None) -> int:
+    """How many values a line holds (``ps``: ``phrases(line)``, when the caller has them already)."""
+    return sum(1 for p in (phrases(line) if ps is None else ps) if _is_value_phrase(p) and not is_dash(p[0].text))
 
 
 def _is_caption(line: Sequence[Word]) -> bool:
     return bool(_CAPTION.match(_phrase_text(line)))
 
 
-def _is_prose(line: Sequence[Word]) -> bool:
+def _is_prose(line: Sequence[Word], ps: Sequence[Sequence[Word]] | None = None, count: int | None = None) -> bool:
     """A line of running text: many words evenly spaced, or words running on after the first value
-    (a table row holds values after its label, with a short word between them at most)."""
-    ps = phrases(line)
-    if len(line) >= 8 and len(ps) <= 2 and _numeric_count(line) <= 2:
+    (a table row holds values after its label, with a short word between them at most).
+
+    ``ps`` and ``count``: ``phrases(line)`` and ``_numeric_count(line)``, when the caller has them already
+    (both are pure functions of the line; computing them once is most of ``find_regions``' saving)."""
+    if ps is None:
+        ps = phrases(line)
+    if count is None:
+        count = _numeric_count(line, ps)
+    if len(line) >= 8 and len(ps) <= 2 and count <= 2:
         return True
     first = next((k for k, p in enumerate(ps) if _is_value_phrase(p)), None)
     if first is None:
@@ -418,7 +442,7 @@ def _is_prose(line: Sequence[Word]) -> bool:
     # text cells after the values, each a phrase of a word or two set a column gap apart ("FLD-900M  merged
     # data"), are a table row's; single letters and marks are column names or check marks ("S M L", "✓")
     cells_after = sum(1 for p in after if len(p) > 1 or len(p[0].text) > 1)
-    return any(len(p) >= 3 for p in after) or cells_after > max(2, _numeric_count(line))
+    return any(len(p) >= 3 for p in after) or cells_after > max(2, count)
 
 
 def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: float | None = None
@@ -460,14 +484,20 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
     regions = [r for k, r in enumerate(regions) if not any(
         j != k and _contains(o[0], r[0]) and (not _contains(r[0], o[0]) or j < k) for j, o in enumerate(regions))]
     # unruled blocks: lines of values. Lines are grouped per text column (words of one line close in x).
-    rest = [w for w in words if not any(_inside(w, r) for r, _ in regions)]
+    # ``_inside`` of each region, with the padded regions and each word's centre computed once
+    padded = [(r[0] - 2.0, r[1] - 2.0, r[2] + 2.0, r[3] + 2.0) for r, _ in regions]
+    rest = words if not padded else [w for w in words if not any(
+        b[0] <= (w.x0 + w.x1) / 2 <= b[2] and b[1] <= (w.top + w.bottom) / 2 <= b[3] for b in padded)]
     if gutter is None:
         gutter = _gutter(words)
     lines = [ln for line in group_lines(rest) for ln in _split_columns(line, gutter)]
-    lines.sort(key=lambda ln: (_line_box(ln)[1], _line_box(ln)[0]))
-    boxes = [_line_box(ln) for ln in lines]  # per line, computed once: the loops below revisit lines
-    counts = [_numeric_count(ln) for ln in lines]
-    prose = [_is_prose(ln) for ln in lines]
+    # per line, computed once: the sort and the loops below revisit lines (a stable sort on the same keys)
+    keyed = sorted(((_line_box(ln), ln) for ln in lines), key=lambda t: (t[0][1], t[0][0]))
+    lines = [ln for _, ln in keyed]
+    boxes = [b for b, _ in keyed]
+    line_phrases = [phrases(ln) for ln in lines]
+    counts = [_numeric_count(ln, ps) for ln, ps in zip(lines, line_phrases, strict=True)]
+    prose = [_is_prose(ln, ps, n) for ln, ps, n in zip(lines, line_phrases, counts, strict=True)]
     caption = [_is_caption(ln) for ln in lines]
     used: set[int] = set()
     for i in range(len(lines)):
@@ -544,10 +574,16 @@ def _gutter(words: Sequence[Word]) -> float | None:
         return None
     left, right = min(w.x0 for w in words), max(w.x1 for w in words)
     lo, hi = left + (right - left) / 3, left + 2 * (right - left) / 3
-    bins = [0] * (int(hi - lo) + 1)
+    # each word adds 1 to the bins from its left to its right end: as +1/-1 at the ends and one running sum
+    # (the same counts as adding per bin, in a fraction of the steps)
+    size = int(hi - lo) + 1
+    steps = [0] * (size + 1)
     for w in words:
-        for x in range(max(int(w.x0 - lo), 0), min(int(w.x1 - lo), len(bins) - 1) + 1):
-            bins[x] += 1
+        a, b = max(int(w.x0 - lo), 0), min(int(w.x1 - lo), size - 1)
+        if a <= b:
+            steps[a] += 1
+            steps[b + 1] -= 1
+    bins = list(itertools.accumulate(steps[:size]))
     limit = max(2, len(words) // 50)
     best: tuple[int, int] | None = None
     start = None
@@ -642,8 +678,8 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
         parsed.append((line, ps[:k], ps[k:]))
     data_idx = [i for i, (_, _, cells) in enumerate(parsed) if any(not is_dash(c[0].text) for c in cells)]
     # a line that ends in a caption ("Table 3: …") or in prose ends the region
-    for i, (line, _, _) in enumerate(parsed):
-        if (_is_caption(line) or _is_prose(line)) and data_idx and i > data_idx[0]:
+    for i, (line, labels, cells) in enumerate(parsed):
+        if (_is_caption(line) or _is_prose(line, labels + cells)) and data_idx and i > data_idx[0]:
             data_idx = [k for k in data_idx if k < i]
             parsed = parsed[:i]
             break

@@ -146,11 +146,20 @@ def _first_page_lines(textpage: pdfium.PdfTextPage, page_height: float, max_char
     """Page 1's lines (split at PDFium's line breaks), each with the median height of its characters'
     loose boxes (font ascent to descent, so "a" and "A" measure the same)."""
     import ctypes
+    import struct
+
+    from .pdf import _address, _bare_fn
 
     raw = textpage.raw
     n = min(textpage.count_chars(), max_chars)
     left, right, bottom, top = (ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double())
     rect = pdfium.raw.FS_RECTF()
+    # PDFium's per-character calls without pypdfium2's typed prototypes, and the box read as four floats at
+    # once (``pdf._bare_fn``: the argument checks cost more than PDFium's work; same values)
+    handle, at = _address(raw), ctypes.addressof(rect)
+    get_unicode = _bare_fn("FPDFText_GetUnicode", ctypes.c_uint, ctypes.c_int)
+    get_loose = _bare_fn("FPDFText_GetLooseCharBox", ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
+    unpack = struct.Struct("4f").unpack_from  # FS_RECTF: left, top, right, bottom
     lines: list[TextLine] = []
     chars: list[str] = []
     sizes: list[float] = []
@@ -165,16 +174,17 @@ def _first_page_lines(textpage: pdfium.PdfTextPage, page_height: float, max_char
         tops.clear()
 
     for i in range(n):
-        ch = chr(pdfium.raw.FPDFText_GetUnicode(raw, i) or 32)
+        ch = chr(get_unicode(handle, i) or 32)
         if ch in "\r\n":
             flush()
             continue
         chars.append(ch)
         if ch.isspace():
             continue
-        if pdfium.raw.FPDFText_GetLooseCharBox(raw, i, rect):
-            sizes.append(abs(rect.top - rect.bottom))
-            tops.append(page_height - max(rect.top, rect.bottom))
+        if get_loose(handle, i, at):
+            _left, r_top, _right, r_bottom = unpack(rect)
+            sizes.append(abs(r_top - r_bottom))
+            tops.append(page_height - max(r_top, r_bottom))
         elif pdfium.raw.FPDFText_GetCharBox(raw, i, left, right, bottom, top):
             sizes.append(abs(top.value - bottom.value))
             tops.append(page_height - top.value)

@@ -410,8 +410,23 @@ class _Index:
     fuzzy_starts: tuple[str, ...]  # alphabetic first words a typo may stand for ("titan", "quadro")
 
 
-@functools.lru_cache(maxsize=8)
 def _index(catalog: tuple[HardwareEntry, ...]) -> _Index:
+    """The match index of ``catalog``, built once per catalog. The last catalog asked for is recognised by
+    identity: the lru cache's key hashes every entry of the tuple on each call (a tuple keeps no hash), and
+    the scan asks once per page and per mention, almost always for the one default catalog."""
+    last = _LAST_INDEX[0]  # one read: (catalog, index) pairs are replaced whole (threads: Dask)
+    if last is not None and last[0] is catalog:
+        return last[1]
+    index = _index_of(catalog)
+    _LAST_INDEX[0] = (catalog, index)  # holding the catalog keeps its identity from being reused
+    return index
+
+
+_LAST_INDEX: list[tuple[tuple[HardwareEntry, ...], _Index] | None] = [None]
+
+
+@functools.lru_cache(maxsize=8)
+def _index_of(catalog: tuple[HardwareEntry, ...]) -> _Index:
     exact: dict[tuple[str, ...], tuple[HardwareEntry, str]] = {}
     for entry in catalog:
         for spelling in (entry.name, *entry.aliases):

@@ -219,6 +219,24 @@ def test_a_pool_names_its_running_workers_and_none_once_closed(tmp_path: Path) -
     assert pool.worker_pids() == []
 
 
+def _gc_state() -> tuple[int, int]:
+    import gc
+
+    return gc.get_freeze_count(), gc.get_threshold()[0]
+
+
+def test_a_worker_starts_with_what_it_keeps_frozen_and_a_larger_young_generation(tmp_path: Path) -> None:
+    """``pipeline.settle_gc`` runs in each worker after the warm-up: the modules, spaCy and the rules it built are
+    out of the collector's sight, and collections of the youngest generation come less often; extraction
+    still works there."""
+    from flopmine.extract.pipeline import GC_YOUNG_THRESHOLD
+
+    with WorkerPool(1, Limits(timeout=30)).start() as pool:
+        frozen, young = pool._start().submit(_gc_state).result()
+        assert frozen > 10_000 and young == GC_YOUNG_THRESHOLD
+        assert _statuses(pool.run(_batch(tmp_path)[:1])) == {"1001.00001": "ok"}
+
+
 # ---------------------------------------------------------------- CLI, store, queue
 
 

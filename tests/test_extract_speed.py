@@ -299,3 +299,181 @@ def test_the_benchmark_spots_pre_check_leaves_out_no_match(pages: list[str]) -> 
         every = [(m.start(), name) for name, rx in _alias_patterns() for m in rx.finditer(text)]
         every += [(m.start(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(text)]
         assert _benchmark_spots(text) == sorted(every)
+
+
+# ---------------------------------------------------------------- the grid reader's regions and the first page's lines
+
+
+def _reference_box(ws: list[Word]) -> BBox:
+    """``grid._box`` as it was written before (four min()/max() generators)."""
+    return (min(w.x0 for w in ws), min(w.top for w in ws), max(w.x1 for w in ws), max(w.bottom for w in ws))
+
+
+def _reference_gutter(words: list[Word]) -> float | None:
+    """``grid._gutter`` as it was written before (each word adding 1 to every bin it covers)."""
+    if len(words) < 50:
+        return None
+    left, right = min(w.x0 for w in words), max(w.x1 for w in words)
+    lo, hi = left + (right - left) / 3, left + 2 * (right - left) / 3
+    bins = [0] * (int(hi - lo) + 1)
+    for w in words:
+        for x in range(max(int(w.x0 - lo), 0), min(int(w.x1 - lo), len(bins) - 1) + 1):
+            bins[x] += 1
+    limit = max(2, len(words) // 50)
+    best: tuple[int, int] | None = None
+    start = None
+    for i, n in enumerate([*bins, limit + 1]):
+        if n < limit and start is None:
+            start = i
+        elif n >= limit and start is not None:
+            if best is None or i - start > best[1] - best[0]:
+                best = (start, i)
+            start = None
+    if best is None or best[1] - best[0] < 4:
+        return None
+    return lo + (best[0] + best[1]) / 2
+
+
+@st.composite
+def _word(draw: st.DrawFn) -> Word:
+    x0 = draw(st.sampled_from([0.0, 10.0, 40.5, 72.0, 300.0, 310.25, 540.0]) | st.floats(0, 600))
+    top = draw(st.sampled_from([0.0, 100.0, 100.5, 112.0]) | st.floats(0, 800))
+    return Word(draw(st.sampled_from(["a", "76.1", "-", "Table", "ResNet-50"])), x0, top,
+                x0 + draw(st.floats(0, 80)), top + draw(st.floats(0, 12)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_word(), min_size=1, max_size=30))
+def test_the_box_of_words_is_the_box_the_code_before_gave(words: list[Word]) -> None:
+    from flopmine.extract.grid import _box
+
+    assert _box(words) == _reference_box(words)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_word(), min_size=45, max_size=120), st.booleans())
+def test_the_gutter_is_the_gutter_the_code_before_found(words: list[Word], two_columns: bool) -> None:
+    from flopmine.extract.grid import _gutter
+
+    if two_columns:  # a page of two text columns: words left and right of a gap in the middle
+        words = [Word(w.text, w.x0 % 250, w.top, w.x0 % 250 + min(w.x1 - w.x0, 40), w.bottom) if k % 2 else
+                 Word(w.text, 320 + w.x0 % 250, w.top, 320 + w.x0 % 250 + min(w.x1 - w.x0, 40), w.bottom)
+                 for k, w in enumerate(words)]
+    assert _gutter(words) == _reference_gutter(words)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_word(), min_size=1, max_size=12))
+def test_prose_and_value_counts_given_the_phrases_are_those_computed_alone(line: list[Word]) -> None:
+    """``find_regions`` and ``build_grid`` hand ``_is_prose`` the line's phrases (and value count) they have
+    already: the answers are those ``_is_prose(line)`` and ``_numeric_count(line)`` compute alone."""
+    from flopmine.extract.grid import _is_prose, _numeric_count, group_lines, phrases
+
+    for ln in group_lines(line):
+        ps = phrases(ln)
+        assert _numeric_count(ln, ps) == _numeric_count(ln)
+        assert _is_prose(ln, ps, _numeric_count(ln, ps)) == _is_prose(ln)
+
+
+def _reference_first_page_lines(textpage: object, page_height: float, max_chars: int) -> list[object]:
+    """``pdfmeta._first_page_lines`` as it was written before (pypdfium2's typed calls, the box's fields)."""
+    import ctypes
+    import statistics
+
+    import pypdfium2 as pdfium
+
+    from flopmine.extract.pdfmeta import TextLine
+
+    raw = textpage.raw  # type: ignore[attr-defined]
+    n = min(textpage.count_chars(), max_chars)  # type: ignore[attr-defined]
+    left, right, bottom, top = (ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double())
+    rect = pdfium.raw.FS_RECTF()
+    lines: list[object] = []
+    chars: list[str] = []
+    sizes: list[float] = []
+    tops: list[float] = []
+
+    def flush() -> None:
+        text = "".join(chars).strip()
+        if text and sizes:
+            lines.append(TextLine(text, statistics.median(sizes), min(tops)))
+        chars.clear()
+        sizes.clear()
+        tops.clear()
+
+    for i in range(n):
+        ch = chr(pdfium.raw.FPDFText_GetUnicode(raw, i) or 32)
+        if ch in "\r\n":
+            flush()
+            continue
+        chars.append(ch)
+        if ch.isspace():
+            continue
+        if pdfium.raw.FPDFText_GetLooseCharBox(raw, i, rect):
+            sizes.append(abs(rect.top - rect.bottom))
+            tops.append(page_height - max(rect.top, rect.bottom))
+        elif pdfium.raw.FPDFText_GetCharBox(raw, i, left, right, bottom, top):
+            sizes.append(abs(top.value - bottom.value))
+            tops.append(page_height - top.value)
+    flush()
+    return lines
+
+
+def test_the_first_page_lines_are_those_the_typed_calls_read(tmp_path: Path) -> None:
+    """``pdfmeta._first_page_lines`` calls PDFium without pypdfium2's typed prototypes: the same lines, heights
+    and tops as before, on a generated first page (stamp, title, authors, body)."""
+    import pypdfium2 as pdfium
+
+    from flopmine.extract.pdfmeta import _first_page_lines
+    from tests.test_pdfmeta import paper_pdf
+
+    pdf = pdfium.PdfDocument(str(paper_pdf(tmp_path / "p.pdf")))
+    try:
+        page = pdf[0]
+        textpage = page.get_textpage()
+        top = page.get_mediabox()[3]
+        for max_chars in (40, 100_000):
+            got = _first_page_lines(textpage, top, max_chars)
+            assert got == _reference_first_page_lines(textpage, top, max_chars)
+            assert len(got) >= (1 if max_chars == 40 else 3)
+        textpage.close()
+        page.close()
+    finally:
+        pdf.close()
+
+
+def _unguarded_alias_re() -> object:
+    """``tables._benchmark_alias_re`` as it was written before (no first-letter lookahead)."""
+    import re
+
+    from flopmine.extract.tables import _BENCH_FORMS, _benchmark_alias_re
+
+    _benchmark_alias_re()  # fills _BENCH_FORMS
+    return re.compile(r"(?<![\w\-])(" + "|".join(re.escape(f) for f in sorted(_BENCH_FORMS, key=len, reverse=True))
+                      + r")(?![\w\-])", re.I)
+
+
+@functools.cache
+def _alias_forms() -> list[str]:
+    from flopmine.extract.tables import _BENCH_FORMS, _benchmark_alias_re
+
+    _benchmark_alias_re()
+    return sorted(_BENCH_FORMS)
+
+
+# case-folding traps: the long s and the Kelvin sign fold to "s" and "k", the dotted and dotless i to "i"
+_FOLD_TRAPS = ["ſ", "K", "İ", "ı", "ﬅ", "-", " ", "2", "(", "ß"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.builds(lambda f: f, st.sampled_from(_alias_forms()).flatmap(_cased)),
+                          st.sampled_from(_FOLD_TRAPS), st.text(max_size=4)), max_size=12))
+def test_the_benchmark_alias_pattern_finds_what_it_found_without_its_first_letter_guard(parts: list[str]) -> None:
+    from flopmine.extract.tables import _benchmark_alias_re
+
+    line = " ".join(parts)
+    guarded, plain = _benchmark_alias_re(), _unguarded_alias_re()
+    assert [(m.span(1), m.group(1)) for m in guarded.finditer(line)] == \
+        [(m.span(1), m.group(1)) for m in plain.finditer(line)]  # type: ignore[attr-defined]
+    traps = line.replace("s", "ſ").replace("k", "K").replace("i", "ı")
+    assert [m.span(1) for m in guarded.finditer(traps)] == [m.span(1) for m in plain.finditer(traps)]  # type: ignore[attr-defined]
