@@ -23,7 +23,6 @@ sys.path.insert(0, str(REPO))
 from flopmine.config import Home  # noqa: E402
 from flopmine.extract.evaluation import candidates_from_paths  # noqa: E402
 from flopmine.extract.gold import load_gold  # noqa: E402
-from flopmine.extract.pipeline import drop_implausible  # noqa: E402
 from flopmine.extract.ranking import folds_of, rerank, train, truths_from_gold  # noqa: E402
 from flopmine.store import connect, replace_candidates, upsert_paper  # noqa: E402
 from flopmine.types import Paper  # noqa: E402
@@ -54,7 +53,7 @@ def main() -> None:
             model = train(run.found, {p: t for p, t in truths.items() if p in run.found and fold[p] != k})
             ranked = rerank(run.found, model, test)
             for aid in test:
-                kept, _ = drop_implausible(c for c in ranked if c.arxiv_id == aid)
+                kept = [c for c in ranked if c.arxiv_id == aid]  # implausible values were left out by collect
                 version = next((c.version for c in kept), 1)
                 benches = tuple(sorted({c.benchmark for c in kept if c.benchmark}))
                 upsert_paper(conn, Paper(aid, version, "", benchmarks=benches))

@@ -46,7 +46,7 @@ from flopmine.errors import ConfigError, PdfError
 from flopmine.ids import ArxivId, InvalidIdError, parse_id
 from flopmine.stopping import exit_with_parent, finish_writes
 from flopmine.store import replace_candidates
-from flopmine.types import FIELDS, Candidate
+from flopmine.types import Candidate
 
 from .pdf import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES
 from .pdfmeta import ArxivStamp, PdfMetadata, read_arxiv_stamp, read_pdf_metadata
@@ -119,7 +119,7 @@ class ExtractionResult:
     seconds: float = 0.0
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
     rule_version: str = ""
-    dropped: int = 0  # implausible candidates left out (see ``drop_implausible``)
+    dropped: int = 0  # implausible candidates left out (see ``rules.plausible``)
     pdf_title: str = ""  # the PDF's own title (``extract.pdfmeta``), for papers the store has no title of
     benchmarks_named: tuple[str, ...] | None = None  # registry benchmarks the text names (None: not read)
 
@@ -143,63 +143,6 @@ def rule_version() -> str:
 def _result(item: PaperInput, status: str, reason: str = "", **kw: object) -> ExtractionResult:
     return ExtractionResult(arxiv_id=item.arxiv_id, version=item.version, path=str(item.path), status=status,
                             reason=reason, **kw)  # type: ignore[arg-type]
-
-
-# ---------------------------------------------------------------- plausibility
-
-
-def implausibility(c: Candidate) -> str | None:
-    """Why ``c`` cannot be a value of its field, or None: a number outside the field's plausible range
-    (``FieldSpec.plausible_range``, the range review import checks) or a unit outside its vocabulary.
-
-    >>> from flopmine.types import Candidate
-    >>> implausibility(Candidate(arxiv_id="1", version=1, field="hardware_count", value=1533771.0, unit="devices"))
-    'hardware_count 1.53377e+06 is outside 1–100000'
-    >>> implausibility(Candidate(arxiv_id="1", version=1, field="epochs", value=90.0, unit="epochs")) is None
-    True
-    """
-    spec = FIELDS.get(c.field)
-    if spec is None:
-        return f"unknown field {c.field!r}"
-    if spec.numeric:
-        if not isinstance(c.value, int | float) or c.value != c.value:  # text or NaN
-            return f"{c.field} {c.value!r} is not a number"
-        lo, hi = spec.plausible_range
-        if (lo is not None and c.value < lo) or (hi is not None and c.value > hi):
-            return f"{c.field} {c.value:g} is outside {lo:g}–{hi:g}" if lo is not None and hi is not None else (
-                f"{c.field} {c.value:g} is outside its plausible range")
-    unit = c.unit.strip().lower()
-    if unit and unit not in {u.lower() for u in (spec.unit, *spec.unit_aliases) if u}:
-        return f"{c.field} unit {c.unit!r} is not one of its units"
-    return None
-
-
-def drop_implausible(candidates: Iterable[Candidate]) -> tuple[tuple[Candidate, ...], int]:
-    """(the plausible candidates, how many were dropped); ranks within (paper, field) close up the gaps.
-
-    The one place on the extraction path where a value that cannot be right (a grant number read as a
-    GPU count) is stopped: it never reaches the store, the queue or a reviewer.
-    """
-    kept: list[Candidate] = []
-    dropped = 0
-    for c in candidates:
-        why = implausibility(c)
-        if why is None:
-            kept.append(c)
-        else:
-            dropped += 1
-            log.debug("%sv%s: dropped implausible candidate (%s) from %r", c.arxiv_id, c.version, why, c.raw)
-    if dropped:
-        order = sorted(range(len(kept)), key=lambda i: (kept[i].arxiv_id, kept[i].version, kept[i].field,
-                                                        kept[i].rank, i))
-        ranks: dict[tuple[str, int, str], int] = {}
-        for i in order:
-            c = kept[i]
-            slot = (c.arxiv_id, c.version, c.field)
-            ranks[slot] = ranks.get(slot, 0) + 1
-            if c.rank and c.rank != ranks[slot]:
-                kept[i] = replace(c, rank=ranks[slot])
-    return tuple(kept), dropped
 
 
 # ---------------------------------------------------------------- one PDF
@@ -286,7 +229,7 @@ def extract_one(item: PaperInput, *, limits: Limits = Limits()) -> ExtractionRes
             raise
         pdf_title = _pdf_title(item, doc.pdf_meta)
         pages = doc.page_count
-        found, dropped = drop_implausible(rules.candidates(doc, model=_model(limits.model_path)))
+        found, dropped = rules.candidates_counted(doc, model=_model(limits.model_path))
         if deadline is not None and time.perf_counter() > deadline:
             raise ExtractionTimeout()
         cands = tuple(c if c.rule_version else replace(c, rule_version=rules.RULE_VERSION) for c in found)

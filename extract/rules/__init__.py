@@ -11,6 +11,7 @@ papers to re-extract. The modules, in the order a paper flows through them:
 - ``table_rows``: candidates from table cells, with their row and column evidence
 - ``hardware_mentions``: device mentions matched onto the hardware catalog
 - ``paper_evidence``: evidence that needs the whole paper (headline values, rounded mentions)
+- ``plausible``: values that cannot be right for their field, left out before ranking
 - ``paper``: ``candidates(doc)``, putting the above together and ranking
 - ``version``: ``RULE_VERSION``
 
@@ -23,7 +24,7 @@ papers to re-extract. The modules, in the order a paper flows through them:
 from __future__ import annotations
 
 from .engine import Rule, engine, load_rules
-from .paper import candidates
+from .paper import candidates, candidates_counted
 from .version import RULE_VERSION
 
-__all__ = ["RULE_VERSION", "Rule", "candidates", "engine", "load_rules"]
+__all__ = ["RULE_VERSION", "Rule", "candidates", "candidates_counted", "engine", "load_rules"]

@@ -1,8 +1,9 @@
 """``candidates(doc)``: every candidate fact of a paper with its evidence, scored by the ranker and
 ranked within (paper, field).
 
-``collect(doc)`` is the rules' half: candidates with the evidence a reviewer would weigh, unscored.
-``candidates(doc, model)`` adds the learned model's confidence (``extract.ranking``) and the ranks.
+``collect(doc)`` is the rules' half: candidates with the evidence a reviewer would weigh, unscored,
+implausible values left out (``rules.plausible``). ``candidates(doc, model)`` adds the learned model's
+confidence (``extract.ranking``) and the ranks; ``candidates_counted`` also says how many were left out.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .paper_evidence import (
     _headline_model_compute,
     _precise_over_rounded,
 )
+from .plausible import plausible_found
 from .table_rows import _table_candidates
 from .text_rules import _PRETRAIN, DEFAULT_PRETRAIN_MENTIONS, _page_candidates
 
@@ -42,8 +44,13 @@ if TYPE_CHECKING:
 
 
 def collect(doc: Document) -> Found:
-    """Every candidate mention in ``doc`` with its rule's prior weight and its evidence (not deduplicated,
-    not scored): what ``extract.ranking`` makes features of."""
+    """Every plausible candidate mention in ``doc`` with its rule's prior weight and its evidence (not
+    deduplicated, not scored): what ``extract.ranking`` makes features of."""
+    return collect_counted(doc)[0]
+
+
+def collect_counted(doc: Document) -> tuple[Found, int]:
+    """``collect(doc)`` and how many implausible mentions it left out."""
     eng = engine()
     sections = section_map(doc)
     own = own_model_stems(doc)
@@ -92,7 +99,7 @@ def collect(doc: Document) -> Found:
     found = resolve_family_mentions(found)
     found = _headline_boost(found)
     found = _precise_over_rounded(found)
-    return _headline_model_compute(found, default_bench)
+    return plausible_found(_headline_model_compute(found, default_bench))
 
 
 def candidates(doc: Document, model: Ranker | None = None) -> list[Candidate]:
@@ -100,6 +107,12 @@ def candidates(doc: Document, model: Ranker | None = None) -> list[Candidate]:
 
     ``model``: the ranker to score with (default: the model shipped with flopmine, ``ranking.default_model``).
     """
+    return candidates_counted(doc, model)[0]
+
+
+def candidates_counted(doc: Document, model: Ranker | None = None) -> tuple[list[Candidate], int]:
+    """``candidates(doc, model)`` and how many implausible mentions were left out before ranking."""
     from ..ranking import default_model, rank_found
 
-    return rank_found(collect(doc), model or default_model(), pages=doc.page_count)
+    found, dropped = collect_counted(doc)
+    return rank_found(found, model or default_model(), pages=doc.page_count), dropped

@@ -11,7 +11,7 @@ _LOGIC_VERSION = "1"  # bump on a change of meaning the source hash would not sh
 # The modules whose code decides what a candidate is; their source is part of RULE_VERSION.
 _LOGIC_MODULES = ("rules/__init__.py", "rules/engine.py", "rules/context.py", "rules/benchmark_names.py",
                   "rules/text_rules.py", "rules/table_rows.py", "rules/hardware_mentions.py",
-                  "rules/paper_evidence.py", "rules/paper.py", "tables.py", "normalise.py", "evidence.py",
+                  "rules/paper_evidence.py", "rules/plausible.py", "rules/paper.py", "grid.py", "tables.py", "normalise.py", "evidence.py",
                   "ranking.py", "models/default-ranker.json")
 
 
