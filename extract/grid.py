@@ -298,12 +298,6 @@ def is_dash(text: str) -> bool:
     return text.strip() in _DASH
 
 
-def _is_value_part(w: Word) -> bool:
-    return is_numeric(w.text) or bool(_DELTA.fullmatch(w.text)) or w.text in _JOINER or is_dash(w.text) \
-        or bool(re.fullmatch(r"[±/→]?[-−+]?\d[\d.,]*%?[KMBG]?\)?|\(?[-−+]?\d[\d.,]*%?\)", w.text)) \
-        or w.text in ("M", "B", "G", "K", "%")
-
-
 def phrases(line: Sequence[Word], *, gap: float = DEFAULT_PHRASE_GAP, header: bool = False) -> list[list[Word]]:
     """A line's words grouped into cells: text words closer than ``gap`` × glyph height join; a value
     stands alone, with what belongs to it ("79.0 ± 0.17", "70.3 (2.9)", "1.4e18 / 3.7e9", "7.3 M").
