@@ -104,6 +104,8 @@ CREATE TABLE IF NOT EXISTS candidates (
 );
 CREATE INDEX IF NOT EXISTS candidates_paper ON candidates (arxiv_id, version, field);
 CREATE INDEX IF NOT EXISTS candidates_fact ON candidates (fact_key);
+-- the papers of one benchmark (the review's --benchmark lists, status): without it, a scan of every link
+CREATE INDEX IF NOT EXISTS paper_benchmarks_benchmark ON paper_benchmarks (benchmark, arxiv_id);
 """
 
 

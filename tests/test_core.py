@@ -292,3 +292,22 @@ def test_a_home_path_too_long_for_sqlite_is_one_line(tmp_path: Path) -> None:
     assert "bytes, longer than the" in line and "use a shorter --home" in line
     ok = tmp_path / "ok"
     connect(ok / "flopmine.sqlite").close()  # an ordinary path still opens
+
+
+def test_the_papers_of_a_benchmark_are_found_through_an_index(tmp_path: Path) -> None:
+    """The review's --benchmark lists and status ask for one benchmark's papers: an index answers it, in a new
+    store and in one made before the index existed (``connect`` adds it)."""
+    conn = connect(tmp_path / "s.sqlite")
+    query = "SELECT arxiv_id FROM paper_benchmarks WHERE benchmark = ?"
+    try:
+        conn.execute("DROP INDEX paper_benchmarks_benchmark")  # a store from before the index
+        conn.commit()
+        assert any("SCAN paper_benchmarks" in r[-1] for r in conn.execute(f"EXPLAIN QUERY PLAN {query}", ("coco",)))
+    finally:
+        conn.close()
+    conn = connect(tmp_path / "s.sqlite")
+    try:
+        plan = [r[-1] for r in conn.execute(f"EXPLAIN QUERY PLAN {query}", ("coco",))]
+        assert plan and all("SCAN" not in d for d in plan) and any("paper_benchmarks_benchmark" in d for d in plan)
+    finally:
+        conn.close()
