@@ -4,7 +4,7 @@ evaluation (``extract.evaluation``) and the review-cost replay (``review.cost``)
 - ``GoldFact`` / ``load_gold``: hand-checked facts (``../shared/corpus/README.md`` convention: ``arxiv_id,
   benchmark, model, field, value, page, evidence``), read from CSVs that fail naming file and line;
 - ``values_match``: numbers equal within 0.5 % relative, accuracy and error through 100 − x, ``flops`` ≡
-  ``mult_adds``, hardware by normalised name;
+  ``mult_adds``, hardware by normalised name or by naming one entry of the hardware catalog;
 - ``models_match``: a candidate's model names the gold fact's model (normalised names, rapidfuzz token-set
   ratio ≥ ``DEFAULT_MODEL_MATCH``; a paper-level field may carry no model).
 
@@ -14,6 +14,7 @@ Nothing here imports another part of ``extract``: it sits below all of them.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flopmine.errors import FlopmineError
+from flopmine.hardware import match_hardware
 from flopmine.types import COMPUTE_FIELDS, FIELDS, normalise_model
 
 REL_TOLERANCE = 0.005
@@ -141,13 +143,33 @@ def normalise_hardware(name: str) -> str:
     return _HW_NOISE.sub("", name.lower())
 
 
+@functools.lru_cache(maxsize=4096)
+def catalog_entry_name(mention: str) -> str | None:
+    """The canonical name of the catalog entry a device mention names, or ``None`` (``hardware.match_hardware``).
+
+    >>> catalog_entry_name("Volta V100") == catalog_entry_name("NVIDIA Tesla V100"), catalog_entry_name("Foo X9")
+    (True, None)
+    """
+    found = match_hardware(mention)
+    return None if found is None else found.entry.name
+
+
 def _hardware_equal(gold: str, cand: str) -> bool:
+    """Loosely equal names, or two names of one catalog entry: the dataset stores the entry (its GFLOPS), so a
+    paper's "Volta V100" or "Intel KNL" is the extractor's "NVIDIA Tesla V100 SXM2" or "Intel Xeon Phi 7250
+    (Knights Landing)"."""
     c = normalise_hardware(cand)
     if not c:
         return False
+    cand_entry = None
     for part in re.split(r"\s+or\s+|\s*/\s*|,\s*", gold):
         g = normalise_hardware(part)
-        if g and (g == c or (len(c) >= 3 and len(g) >= 3 and (g in c or c in g))):
+        if not g:
+            continue
+        if g == c or (len(c) >= 3 and len(g) >= 3 and (g in c or c in g)):
+            return True
+        cand_entry = cand_entry or catalog_entry_name(cand)
+        if cand_entry is not None and catalog_entry_name(part) == cand_entry:
             return True
     return False
 
