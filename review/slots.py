@@ -368,14 +368,15 @@ class CloseReport:
 
 def close_fields(conn: sqlite3.Connection, home: Home, arxiv_id: str, fields: Sequence[str] | None = None, *,
                  benchmark: str | None = None, reviewer: str = "", note: str = NOT_REPORTED_NOTE,
-                 source: str = "close") -> CloseReport:
+                 source: str = "close", keep_replaced: bool = False) -> CloseReport:
     """"Not reported": reject every pending candidate of a paper's ``fields`` (None: every field) at once.
 
     A field closes its pair too (``top1_err`` with ``top1_acc``, ``mult_adds`` with ``flops``).
     Settled slots (a sibling accepted, or a fact added) are left alone, so the same action closes "the rest" of a
     field after its real facts are accepted. ``benchmark`` limits metrics to one benchmark. The
     rejects go through ``validate_rows`` and ``apply`` like the rows of an imported CSV, in one
-    transaction. Raises ``ReviewError`` for an unknown field or a paper without candidates.
+    transaction (``keep_replaced`` as ``apply``'s: the browser, whose undo withdraws a close whole). Raises
+    ``ReviewError`` for an unknown field or a paper without candidates.
     """
     from flopmine.errors import ReviewError
 
@@ -396,7 +397,7 @@ def close_fields(conn: sqlite3.Connection, home: Home, arxiv_id: str, fields: Se
     decisions, problems = validate_rows(rows, conn, source, reviewer=reviewer)
     if problems:
         raise ReviewError("nothing was closed", [str(p) for p in problems])
-    return CloseReport(apply(conn, home, decisions), closed, len(todo), len(decisions))
+    return CloseReport(apply(conn, home, decisions, keep_replaced=keep_replaced), closed, len(todo), len(decisions))
 
 
 def close_field(conn: sqlite3.Connection, home: Home, arxiv_id: str, field_name: str, *,

@@ -323,6 +323,36 @@ def test_undo_withdraws_and_restores(tab: Tab, home: Home) -> None:
     assert 'data-candidate-id="' + FLOPS1 in tab.http.get("/").text
 
 
+def _close_field(tab: Tab, cid: str) -> httpx.Response:
+    return tab.http.post("/api/close", json={"candidate_id": cid}, headers=tab.headers())
+
+
+def test_one_undo_withdraws_a_whole_not_reported_close(tab: Tab, home: Home) -> None:
+    """"Not reported" rejects both FLOPs candidates of the paper; the next undo reopens both, and an earlier
+    decision stays until undone itself."""
+    assert tab.decide(TOP1, "accept").status_code == 200
+    r = _close_field(tab, FLOPS1)
+    assert r.status_code == 200 and r.json()["closed"] == 2, r.text
+    assert ledger(home) == {TOP1: "accept", FLOPS1: "reject", FLOPS2: "reject"}
+    r = tab.undo()
+    assert r.status_code == 200, r.text
+    assert r.json()["reopened"] == 2 and r.json()["candidate_id"] == FLOPS1
+    assert r.json()["progress"] == {"decided": 1, "total": 4}
+    assert ledger(home) == {TOP1: "accept"}
+    assert tab.undo().json()["candidate_id"] == TOP1 and ledger(home) == {}
+
+
+def test_undo_of_a_close_changed_since_by_another_tab_changes_nothing(base: str, home: Home) -> None:
+    a, b = Tab(base), Tab(base)
+    assert _close_field(a, FLOPS1).status_code == 200
+    assert b.decide(FLOPS2, "accept", expected="reject").status_code == 200
+    r = a.undo()  # withdrawing the close would silently drop b's accept of FLOPS2 or half-undo it
+    assert r.status_code == 409 and "changed meanwhile" in r.json()["error"]
+    assert ledger(home) == {FLOPS1: "reject", FLOPS2: "accept"}
+    a.close()
+    b.close()
+
+
 def _rename(tab: Tab, cid: str, model: str) -> httpx.Response:
     return tab.http.post("/api/rename", json={"candidate_id": cid, "model": model}, headers=tab.headers())
 

@@ -10,8 +10,10 @@ Routes:
   validated and stored by the ``review`` library (the same path as ``flopmine review import``)
   before the response is sent. ``expected`` is the decision the page showed ("" = pending): when
   another tab decided meanwhile, the answer is 409 and nothing changes.
-- ``POST /api/undo``: withdraws this session's latest decision, or puts back the rename it replaced when
-  the latest was a rename.
+- ``POST /api/undo``: withdraws this session's latest decision, or every reject of its latest "not reported"
+  close, or puts back the rename it replaced when the latest was a rename.
+- ``POST /api/close`` JSON ``{candidate_id}``: "not reported", rejects every pending candidate of the
+  candidate's field in its paper (``review.slots.close_fields``); one undo withdraws them all.
 - ``POST /api/decide`` may also carry ``model``: the model box. A name other than the candidate's
   retargets its fact (a ``correct``, as an edited model cell of a review CSV); the box offers the
   paper's known model names (``review.renames.paper_models``).
@@ -56,6 +58,7 @@ from flopmine.ids import ArxivId
 from flopmine.store import connect
 from flopmine.types import FIELDS, Candidate
 
+from ..apply import ApplyReport
 from ..export import pdf_link
 from ..renames import RenameReport, paper_models, rename_model, renamed_model, undo_rename
 from ..slots import DEFAULT_TOP, SlotKey, close_fields
@@ -315,7 +318,7 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
         return endpoint
 
     decide = posted(lambda session, body: _decide(server, session, body))
-    close = posted(lambda _session, body: _close(server, body))
+    close = posted(lambda session, body: _close(server, session, body))
     rename = posted(lambda session, body: _rename(server, session, body))
     add = posted(lambda session, body: _add(server, session, body))
     undo = posted(lambda session, _body: _undo(server, session))
@@ -534,11 +537,27 @@ class _RenameDone:
     report: RenameReport
 
 
+@dataclass(frozen=True)
+class _ClosedDone:
+    """A "not reported" close made in this session: its rejects, withdrawn together by one undo."""
+
+    candidate_id: str  # where the reviewer pressed it
+    recorded: tuple[backend.Recorded, ...]
+
+    @classmethod
+    def of(cls, candidate_id: str, report: ApplyReport) -> _ClosedDone:
+        return cls(candidate_id, tuple(
+            backend.Recorded(d, tuple(r for r in report.replaced if r.key == d.key or r.fact_key == d.fact_key))
+            for d in report.applied))
+
+
 def _undo(server: _Server, session: Session) -> Response:
     with _writing(server) as conn:
         recorded = server.sessions.pop_undo(session)
         if isinstance(recorded, _RenameDone):
             return _undo_rename(server, session, conn, recorded)
+        if isinstance(recorded, _ClosedDone):
+            return _undo_close(server, session, conn, recorded)
         if recorded is None:  # e.g. after a restart: the ledger still has this reviewer's web decisions
             recorded = backend.latest_web_decision(conn, server.home, server.reviewer)
         if recorded is None:
@@ -564,8 +583,8 @@ def _undo(server: _Server, session: Session) -> Response:
     return JSONResponse({"ok": True, "candidate_id": cid, "progress": _progress(walk)})
 
 
-def _close(server: _Server, body: dict[str, Any]) -> Response:
-    """"Not reported": reject every pending candidate of the candidate's field in its paper."""
+def _close(server: _Server, session: Session, body: dict[str, Any]) -> Response:
+    """"Not reported": reject every pending candidate of the candidate's field in its paper (one undo step)."""
     try:
         cid = _text(body, "candidate_id").strip()
     except ValueError as e:
@@ -578,10 +597,12 @@ def _close(server: _Server, body: dict[str, Any]) -> Response:
         with backend.locked(server.home):
             unchanged = backend.annotations_fingerprint(server.home) == seen
             try:
-                report = close_fields(conn, server.home, cand.arxiv_id, [cand.field],
-                                      benchmark=cand.benchmark or None, reviewer=server.reviewer, source="web")
+                report = close_fields(conn, server.home, cand.arxiv_id, [cand.field], benchmark=cand.benchmark or None,
+                                      reviewer=server.reviewer, source="web", keep_replaced=True)
             except ReviewError as e:
                 return _problems(e)
+        if report.report is not None and report.report.applied:
+            server.sessions.push_undo(session, _ClosedDone.of(cid, report.report))
         if unchanged:
             before = walk
             for d in report.report.applied if report.report is not None else ():
@@ -592,6 +613,31 @@ def _close(server: _Server, body: dict[str, Any]) -> Response:
             walk = server.walk(conn)
     nxt = walk.next_pending(cid)
     return JSONResponse({"ok": True, "closed": report.candidates, "next": nxt.candidate_id if nxt else None,
+                         "progress": _progress(walk)})
+
+
+def _undo_close(server: _Server, session: Session, conn: sqlite3.Connection, done: _ClosedDone) -> Response:
+    """Withdraw every reject of a close at once; refused (409) when any of them was changed since."""
+    walk, seen = server.walk_and_fingerprint(conn)
+    with backend.locked(server.home):
+        unchanged = backend.annotations_fingerprint(server.home) == seen
+        try:
+            backend.withdraw(conn, server.home, *done.recorded)
+        except ReviewError as e:
+            return JSONResponse({"error": str(e), "candidate_id": done.candidate_id}, status_code=409)
+        except FlopmineError as e:
+            server.sessions.restore_undo(session, done)
+            log.error("undo of the close at %s failed: %s", done.candidate_id, e)
+            return JSONResponse({"error": str(e)}, status_code=503)
+    if unchanged:
+        before = walk
+        for rec in done.recorded:
+            walk = walk.with_decision(rec.decision.candidate_id, _state_after_undo(rec))
+        server.remember(before, walk)
+    else:
+        server.forget()
+        walk = server.walk(conn)
+    return JSONResponse({"ok": True, "candidate_id": done.candidate_id, "reopened": len(done.recorded),
                          "progress": _progress(walk)})
 
 

@@ -342,31 +342,38 @@ def decide(conn: sqlite3.Connection, home: Home, candidate: Candidate, *, decisi
     return record(conn, home, decisions)
 
 
-def withdraw(conn: sqlite3.Connection, home: Home, recorded: Recorded) -> None:
-    """Undo one recorded web decision, restoring what it replaced.
+def withdraw(conn: sqlite3.Connection, home: Home, *recorded: Recorded) -> None:
+    """Undo recorded web decisions (one, or every reject of a "not reported" close) in one commit, restoring
+    what each replaced.
 
-    Raises ``ReviewError`` when the decision is no longer the recorded one (changed meanwhile in
-    another tab or by an import): then nothing changes.
+    Raises ``ReviewError`` when any of them is no longer the recorded one (changed meanwhile in another tab or
+    by an import): then nothing changes.
     """
-    d = recorded.decision
     directory = home.annotations_dir
     with review_lock(home):
         refresh(conn, home)  # finishes an interrupted import; the cache mirrors the files
-        now = cached_decision(conn, d.key)
-        if now is None or not now.same_verdict(d) or now.decided_at != d.decided_at:
-            raise ReviewError("that decision was changed meanwhile (another tab or an import); not undone")
-        restore: Sequence[Decision] = [r for r in recorded.replaced
-                                       if r.key == d.key or cached_decision(conn, r.key) is None]
-        drop = {d.key, *(r.key for r in restore)}
-        facts: dict[str, list[Fact]] = {fact_file_name(b): [] for b in d.fact_benchmarks}
-        for r in restore:
+        restore: dict[str, Decision] = {}  # by key: two rejects of one close may have replaced one decision
+        drop: set[str] = set()
+        facts: dict[str, list[Fact]] = {}
+        for rec in recorded:
+            d = rec.decision
+            now = cached_decision(conn, d.key)
+            if now is None or not now.same_verdict(d) or now.decided_at != d.decided_at:
+                raise ReviewError("that decision was changed meanwhile (another tab or an import); not undone")
+            back = [r for r in rec.replaced if r.key == d.key or cached_decision(conn, r.key) is None]
+            restore.update((r.key, r) for r in back)
+            drop |= {d.key, *(r.key for r in back)}
+            for b in d.fact_benchmarks:
+                facts.setdefault(fact_file_name(b), [])
+        for r in restore.values():
             for b in r.fact_benchmarks:
                 facts.setdefault(fact_file_name(b), [])
             for fact in r.to_facts():
                 facts[fact_file_name(fact.benchmark)].append(fact)
         contents: dict[str, str | bytes] = {name: rewrite_fact_file(directory / name, drop, add)
                                             for name, add in facts.items() if add or (directory / name).is_file()}
-        contents[LEDGER_FILE] = rewrite_ledger(directory / LEDGER_FILE, drop, list(restore))
+        contents[LEDGER_FILE] = rewrite_ledger(directory / LEDGER_FILE, drop, list(restore.values()))
         commit_files(directory, contents)
-        update_cache(conn, home, drop, restore)
-    log.info("web: undid %s on %s", d.decision, d.candidate_id)
+        update_cache(conn, home, drop, restore.values())
+    for rec in recorded:
+        log.info("web: undid %s on %s", rec.decision.decision, rec.decision.candidate_id)

@@ -96,7 +96,8 @@
     try {
       const r = await post("/api/undo", {});
       if (r.status === 200) {
-        say(r.data.rename ? "rename undone" : "undone", "ok");
+        say(r.data.rename ? "rename undone"
+          : r.data.reopened ? "undone: " + r.data.reopened + " candidate(s) pending again" : "undone", "ok");
         go(r.data.candidate_id);
         return;
       }
