@@ -54,7 +54,10 @@ STAGES = ("harvest", "extract (nothing new)", "review export", "review import (1
 @dataclasses.dataclass
 class Measure:
     seconds: float
-    peak_mib: float
+    peak_mib: float | None  # None: not a process of its own (the browser's requests, timed by the client)
+
+    def cell(self) -> str:
+        return f"{self.seconds:.2f}, " + ("–" if self.peak_mib is None else f"{self.peak_mib:.0f}")
 
 
 def _cmd(home: Path, *args: str) -> list[str]:
@@ -240,18 +243,20 @@ def main() -> None:
             table["extract (nothing new)"][n] = run_stage(_cmd(home, "extract"))
             table["review export"][n], table["review import (1 decision)"][n] = time_review(home, root)
             first, decide = time_browser(home)
-            table["browser: first page"][n] = Measure(first, float("nan"))
-            table["browser: 1 decision (median of 5)"][n] = Measure(decide, float("nan"))
+            table["browser: first page"][n] = Measure(first, None)
+            table["browser: 1 decision (median of 5)"][n] = Measure(decide, None)
             table["build"][n] = run_stage(_cmd(home, "build"), ok=(0, 1))
         lo, hi = sizes[0], sizes[-1]
         head = " | ".join(f"N={n}: s, MiB" for n in sizes)
         print(f"\n| stage | {head} | time ratio {hi}/{lo} (N ratio {hi / lo:.0f}) |")
         print("|---|" + "---|" * len(sizes) + "---|")
         for stage, row in table.items():
-            cells = " | ".join(f"{row[n].seconds:.2f}, {row[n].peak_mib:.0f}" for n in sizes)
+            cells = " | ".join(row[n].cell() for n in sizes)
             print(f"| {stage} | {cells} | {row[hi].seconds / max(row[lo].seconds, 1e-6):.1f} |")
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        print(f"\nmachine: {os.cpu_count()} CPUs; bench process peak {usage.ru_maxrss / 1024:.0f} MiB")
+        load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"\nmachine: {os.cpu_count()} CPUs; bench process peak {usage.ru_maxrss / 1024:.0f} MiB; "
+              f"load average at the end (1 / 5 / 15 min): {load}")
 
 
 if __name__ == "__main__":
