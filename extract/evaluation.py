@@ -126,6 +126,10 @@ class FieldScore:
     gold: int = 0
     found: int = 0
     found3: int = 0  # gold facts among the top 3 candidates of their paper and field
+    # recall@3's bounds (``recall3_bound``): gold facts that some order of their (paper, field) list could show in
+    # its top 3, given only that a list shows 3 values (``bound3``) or also which values the list holds (``listed3``)
+    bound3: int = 0
+    listed3: int = 0
     papers: int = 0  # (paper, field) pairs with gold
     top1_correct: int = 0
     candidate_pairs: int = 0  # (paper, field) pairs with ≥ 1 candidate
@@ -140,6 +144,14 @@ class FieldScore:
         return self.found3 / self.gold if self.gold else None
 
     @property
+    def recall3_bound(self) -> float | None:
+        return self.bound3 / self.gold if self.gold else None
+
+    @property
+    def recall3_listed(self) -> float | None:
+        return self.listed3 / self.gold if self.gold else None
+
+    @property
     def precision(self) -> float | None:
         return self.top1_correct / self.papers if self.papers else None
 
@@ -151,6 +163,8 @@ class FieldScore:
         self.gold += other.gold
         self.found += other.found
         self.found3 += other.found3
+        self.bound3 += other.bound3
+        self.listed3 += other.listed3
         self.papers += other.papers
         self.top1_correct += other.top1_correct
         self.candidate_pairs += other.candidate_pairs
@@ -158,7 +172,9 @@ class FieldScore:
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
-        d.update(recall=_r(self.recall), recall_at_3=_r(self.recall3), precision=_r(self.precision), candidates_per_paper_field=_r(self.per_pair))
+        d.update(recall=_r(self.recall), recall_at_3=_r(self.recall3), recall_at_3_bound=_r(self.recall3_bound),
+                 recall_at_3_listed=_r(self.recall3_listed), precision=_r(self.precision),
+                 candidates_per_paper_field=_r(self.per_pair))
         return d
 
 
@@ -248,6 +264,11 @@ def evaluate(gold: Sequence[GoldFact], cands: Sequence[Scored], papers: Iterable
             else:
                 misses.append({"arxiv_id": aid, "field": g.field, "value": g.value, "model": g.model,
                                "page": g.page})
+        bound, listed = _top3_bounds(facts, related)
+        f.bound3 += bound
+        f.listed3 += listed
+        papers_out[aid].bound3 += bound
+        papers_out[aid].listed3 += listed
         # top-1: the best-ranked candidate of this field (or, if none, of its complement field)
         f.papers += 1
         papers_out[aid].papers += 1
@@ -269,6 +290,31 @@ def evaluate(gold: Sequence[GoldFact], cands: Sequence[Scored], papers: Iterable
         overall.add(f)
         (compute if name in SCORED_COMPUTE else metrics).add(f)
     return EvalReport(fields, overall, compute, metrics, papers_out, misses, wrong)
+
+
+def _top3_bounds(facts: Sequence[GoldFact], related: Sequence[Scored], shown: int = 3) -> tuple[int, int]:
+    """How many of one (paper, field)'s gold facts some order of its list could place among the first ``shown``:
+    without looking at the list (a paper with more distinct gold values than ``shown`` leaves some out whatever
+    the order), and given the values the list holds (a value missing from the list is missed at any rank).
+
+    Gold facts of one value (within the scoring tolerance) are one group, which one candidate covers; the best
+    order shows the largest groups first.
+
+    >>> g = [GoldFact("1", "bleu", v) for v in (28.4, 28.4, 41.8, 27.3, 38.1)]
+    >>> _top3_bounds(g, [Scored("1", "bleu", v, r) for r, v in enumerate((41.8, 28.4, 30.0), 1)])
+    (4, 3)
+    """
+    groups: list[list[GoldFact]] = []
+    for g in facts:
+        same = next((grp for grp in groups if values_match(grp[0].field, grp[0].value, g.field, g.value)), None)
+        if same is None:
+            groups.append([g])
+        else:
+            same.append(g)
+    sizes = sorted((len(grp) for grp in groups), reverse=True)
+    held = sorted((len(grp) for grp in groups
+                   if any(values_match(grp[0].field, grp[0].value, c.field, c.value) for c in related)), reverse=True)
+    return sum(sizes[:shown]), sum(held[:shown])
 
 
 # ---------------------------------------------------------------- per-fact scoring
@@ -596,7 +642,8 @@ class CVResult:
             out.append({
                 "field": name, "gold": h.gold if h else 0,
                 "recall": _v(u, "recall"), "recall_capped": _v(h, "recall"), "top1": _v(h, "precision"),
-                "recall_at_3": _v(h, "recall3"), "candidates_per_pair": _v(h, "per_pair"),
+                "recall_at_3": _v(h, "recall3"), "recall_at_3_bound": _v(h, "recall3_bound"),
+                "recall_at_3_listed": _v(h, "recall3_listed"), "candidates_per_pair": _v(h, "per_pair"),
                 "top1_sd": _sd([_v(f, "precision") for f in folds]),
                 "recall_sd": _sd([_v(f, "recall") for f in folds]),
                 "recall_at_3_sd": _sd([_v(f, "recall3") for f in folds]),

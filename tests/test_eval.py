@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from flopmine.cli import app
@@ -91,6 +93,31 @@ def test_top1_uses_rank_not_file_order() -> None:
     gold = [GoldFact("1", "epochs", 90.0)]
     cands = [Scored("1", "epochs", 30.0, 2), Scored("1", "epochs", 90.0, 1)]
     assert evaluate(gold, cands).overall.precision == 1.0
+
+
+def test_recall3_bounds_count_gold_values_beyond_three_and_values_missing_from_the_list() -> None:
+    # five gold BLEU values of one paper, two of them equal: no order shows more than 4 facts in a top 3; the list
+    # lacks 27.3 and 38.1, so with its values at most 3 facts (28.4 twice and 41.8)
+    gold = [GoldFact("1", "bleu", v) for v in (28.4, 28.4, 41.8, 27.3, 38.1)]
+    cands = [Scored("1", "bleu", v, r) for r, v in enumerate((30.0, 26.0, 41.8, 28.4), 1)]
+    f = evaluate(gold, cands).overall
+    assert (f.found3, f.listed3, f.bound3, f.gold) == (1, 3, 4, 5)
+    assert f.to_dict()["recall_at_3_bound"] == 0.8 and f.to_dict()["recall_at_3_listed"] == 0.6
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=8), st.lists(st.integers(1, 9), max_size=10), st.randoms())
+def test_recall3_bounds_hold_for_any_order_and_the_listed_bound_is_reached(
+        gold_values: list[int], listed: list[int], rnd: object) -> None:
+    gold = [GoldFact("1", "epochs", float(v)) for v in gold_values]
+    values = list(dict.fromkeys(listed))
+    rnd.shuffle(values)  # type: ignore[attr-defined]
+    f = evaluate(gold, [Scored("1", "epochs", float(v), r) for r, v in enumerate(values, 1)]).overall
+    assert f.found3 <= f.listed3 <= f.bound3 <= f.gold
+    # the best order: the values that most gold facts share first
+    best = sorted(values, key=lambda v: -gold_values.count(v))
+    g = evaluate(gold, [Scored("1", "epochs", float(v), r) for r, v in enumerate(best, 1)]).overall
+    assert g.found3 == g.listed3 == f.listed3
 
 
 def test_missing_candidates_count_as_misses() -> None:

@@ -186,6 +186,13 @@ def _render_cv(cv: CVResult) -> None:
                   "fields are capped); top-1, sd (its spread across folds), r@3 (recall@3) and c/pair (candidates "
                   "per paper and field) are the reviewer's list, held out; 'in' columns: fit and scored on every "
                   "paper (in-sample). Quote the cross-validated numbers.", highlight=False)
+    overall = cv.held_out.overall
+    if overall.gold:
+        # what no ranking can change: gold values beyond a list's 3 shown, and values missing from the list
+        console.print(f"recall@3 bounds, held out: {overall.bound3}/{overall.gold} gold facts ({_fmt(overall.recall3_bound)}) "
+                      "fit in the top 3 of their (paper, field) list at all (more distinct gold values than 3 leave "
+                      f"the rest out), {overall.listed3} ({_fmt(overall.recall3_listed)}) given the values the "
+                      f"reviewer's list holds; reached {overall.found3} ({_fmt(overall.recall3)}).", highlight=False)
     rows = cv.fact_rows()
     if rows:
         ft = Table(title=f"Per gold fact, cross-validated over {cv.folds} folds")
