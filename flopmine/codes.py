@@ -110,7 +110,10 @@ def tuple_codes(*columns: np.ndarray) -> np.ndarray:
         return renumber(combined, math.prod(widths))
     code = renumber(cols[0] - lows[0], widths[0])
     for c, low, width in zip(cols[1:], lows[1:], widths[1:], strict=True):
-        code = renumber(code * width + (c - low), int(code.max()) * width + width)
+        # the column as codes first: fewer than the rows, so the product fits (its width could overflow it)
+        c_code = renumber(c - low, width)
+        n_c = int(c_code.max()) + 1
+        code = renumber(code * n_c + c_code, (int(code.max()) + 1) * n_c)
     return code
 
 
