@@ -841,6 +841,7 @@ def _join(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mappin
     value_text, candidate_id = codes.arrow_text(f["text"]), codes.arrow_text(f["candidate_id"])
     del f, rows, reason, w, w_aid, w_bench, w_nm, w_pair, w_target, named, with_bench
     k = k.names_and_fields()
+    codes.release_memory()  # the facts frame and the matching's arrays: the output columns come next
 
     out: dict[str, object] = {"arxiv_id": _text_series(k.aid_names, r_aid),
                               "benchmark": _text_series(k.bench_names, r_bench),

@@ -426,3 +426,24 @@ def test_a_column_in_one_chunk_is_the_column(parts: list[list[str | None]], dtyp
         assert got is column
     else:
         assert got.array._pa_array.num_chunks == 1
+
+
+def test_releasing_memory_trims_the_c_librarys_heap_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``codes.release_memory`` gives back Arrow's freed memory and calls ``malloc_trim(0)`` where the C library
+    has it (numpy's arrays come from there); where it has none, only Arrow's."""
+    trimmed: list[int] = []
+    monkeypatch.setattr(codes, "_malloc_trim", lambda: trimmed.append)
+    codes.release_memory()
+    assert trimmed == [0]
+    monkeypatch.setattr(codes, "_malloc_trim", lambda: None)
+    codes.release_memory()  # no C library trim: nothing to call, no error
+    assert trimmed == [0]
+
+
+def test_the_c_librarys_trim_is_found_on_glibc() -> None:
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's")
+    trim = codes._malloc_trim()
+    assert trim is not None and trim(0) in (0, 1)
