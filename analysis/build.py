@@ -36,7 +36,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import overload
 
@@ -225,6 +225,12 @@ class FactTable(Sequence[Fact]):
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    def release(self) -> pd.DataFrame:
+        """The frame, handed over: this table is left empty, so the frame lives only as long as its new owner
+        keeps it (``build_dataset(..., release_facts=True)``)."""
+        frame, self.frame = self.frame, _empty_facts()
+        return frame
 
     @overload
     def __getitem__(self, index: int) -> Fact: ...
@@ -497,18 +503,22 @@ def build_dataset(
     gflops_lookup: GflopsLookup | None = None,
     registry: Mapping[str, Benchmark] | None = None,
     hardware_basis: str = DEFAULT_HARDWARE_BASIS,
+    release_facts: bool = False,
 ) -> BuildResult:
     """Join reviewed facts into the tidy dataset (pure: no files, no network).
 
     ``titles`` maps arxiv id → title; ``gflops_lookup`` maps a hardware name → GFLOPS of one device
     (a number, a ``HardwareFigure`` or None; default: the hardware catalog under ``hardware_basis``);
-    ``registry`` defaults to the built-in benchmarks.
+    ``registry`` defaults to the built-in benchmarks. ``release_facts``: a ``FactTable`` given is left empty
+    (``FactTable.release``) and its frame freed as the join finishes with it, not kept until the dataset is
+    written (about 0.5 GB at a million rows; ``build_from_home``).
     """
     titles = titles or {}
     registry = registry if registry is not None else load_registry()
     lookup = gflops_lookup if gflops_lookup is not None else default_gflops_lookup(hardware_basis)
     table = FactTable.from_facts(facts)
-    frame, warnings, unjoined, order = _join(table.frame, registry, titles)
+    n_facts = len(table)
+    frame, warnings, unjoined, order = _join(table.release() if release_facts else table.frame, registry, titles)
     codes.release_memory()  # the join's per-fact codes and columns (each step's freed memory, as it goes)
     frame, derive_warnings = derive_compute(frame, lookup, hardware_basis)
     warnings += derive_warnings
@@ -524,7 +534,7 @@ def build_dataset(
                         "of the fits unless a reviewer forced the value")
     for w in warnings:
         log.debug("%s", w)
-    return BuildResult(frame=frame, conversion=conversion, warnings=tuple(warnings), n_facts=len(table),
+    return BuildResult(frame=frame, conversion=conversion, warnings=tuple(warnings), n_facts=n_facts,
                        unjoined=unjoined)
 
 
@@ -671,6 +681,12 @@ class _Keys:
     def n_row_keys(self) -> int:
         return self.n_pairs * len(self.bench_names)
 
+    def names_and_fields(self) -> _Keys:
+        """These keys with only the distinct names and the per-fact field codes: what the join needs once every
+        fact is matched (each per-fact code array is about 27 MB at a million rows)."""
+        none = np.zeros(0, dtype="int64")
+        return replace(self, aid=none, bench=none, nm=none, model=none, ours=none.astype(bool), pair=none)
+
     @classmethod
     def of(cls, f: pd.DataFrame) -> _Keys:
         aid_names, aid = codes.encode(f["arxiv_id"])
@@ -703,6 +719,7 @@ def _join(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mappin
     """
     warnings: list[str] = []
     f = facts.reset_index(drop=True)
+    del facts  # ``f`` is the only reference here: the frame goes when ``f`` does (below) if the caller let it go
     k = _Keys.of(f)
     no_bench, no_model = codes.code_of(k.bench_names, ""), codes.code_of(k.nm_names, "")
     is_metric_field = np.array([name in METRIC_FIELDS for name in k.field_names], bool)
@@ -753,6 +770,12 @@ def _join(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mappin
     decision_names, decision = codes.encode(f["decision"])
     rank = np.array([_DECISION_RANK.get(d, 0) for d in decision_names.to_pylist()], dtype="int64")[decision]
     decided = decided_rank[decided_code]
+    # the key columns are codes now: the frame keeps only the columns still read from it, its Arrow text copied
+    # into one buffer each (the CSV reader's chunks of every column share the allocator's pages, so a column
+    # dropped alone gave nothing back), and the rest goes when the caller handed the frame over (at a million
+    # rows about 0.7 GB resident, against 0.1 GB for the copies)
+    f = pd.DataFrame({c: _one_chunk(f[c]) for c in _FACT_VALUE_COLUMNS}, copy=False)
+    codes.release_memory()
     compute_group = codes.tuple_codes(row_key[compute], k.fld[compute])
     won_compute = _pick_winners(f, compute, compute_group, version, decided, rank)
     metric_group = codes.tuple_codes(row_of, codes.renumber(k.fld[metric], len(k.field_names)))
@@ -781,6 +804,7 @@ def _join(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mappin
         if len(by) else by
     a_winner, a_row, a_order, a_prio = cand_winner[best], cand_row[best], cand_order[best], cand_prio[best]
     a_fact = w[a_winner]  # attached facts, by row and then field
+    del candidates, cand_winner, cand_row, cand_prio, cand_order, by, best, at, row, query, pair_of_winner
 
     reason = _unjoined_reasons(k, compute, no_bench, no_model, no_benchmark, compute_group, a_winner, rows_by_key,
                                r_pair, r_aid, target)
@@ -804,11 +828,24 @@ def _join(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mappin
         if len(ambiguous) > MAX_NAMED:
             warnings.append(f"… and {len(ambiguous) - MAX_NAMED} more papers with ambiguous paper-level compute facts "
                             f"({len(ambiguous)} in all)")
+    lost_at = np.flatnonzero(reason)
+    lost = f.iloc[lost_at].reset_index(drop=True).assign(**{  # the lost facts' keys, as text again
+        name: np.asarray(names.take(pa.array(fact_codes[lost_at])).to_pylist(), dtype=object) for name, names, fact_codes
+        in (("arxiv_id", k.aid_names, k.aid), ("benchmark", k.bench_names, k.bench), ("model", k.model_names, k.model),
+            ("field", pa.array(k.field_names, pa.large_string()), k.fld), ("decision", decision_names, decision))})
+    unjoined = _unjoined_table(lost, np.asarray(UNJOINED_REASONS, dtype=object)[reason[lost_at] - 1], rows)
+    del lost
+    # the facts frame's last uses: the columns still needed are taken, and the frame goes (at a million rows it is
+    # about 0.5 GB; freed here when the caller handed it over, ``FactTable.release``)
+    number, forced, page = f["number"].to_numpy("float64"), f["forced"].to_numpy(bool), f["page"].to_numpy("int64")
+    value_text, candidate_id = codes.arrow_text(f["text"]), codes.arrow_text(f["candidate_id"])
+    del f, rows, reason, w, w_aid, w_bench, w_nm, w_pair, w_target, named, with_bench
+    k = k.names_and_fields()
+    codes.release_memory()  # the facts frame and the matching's arrays: the output columns come next
 
     out: dict[str, object] = {"arxiv_id": _text_series(k.aid_names, r_aid),
                               "benchmark": _text_series(k.bench_names, r_bench),
                               "model": pd.Series(r_model.to_pandas().array)}
-    number = f["number"].to_numpy("float64")
     m_row = row_of[codes.first_appearance(metric_group)]  # each metric winner's row
     for code in np.unique(k.fld[won_metric.fact]).tolist():
         mine = k.fld[won_metric.fact] == code
@@ -823,7 +860,7 @@ def _join(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mappin
             out[k.field_names[code]] = column
         else:
             out[k.field_names[code]] = _text_series(codes.spread(
-                a_row[mine], codes.arrow_text(f["text"]).take(pa.array(a_fact[mine])), n))
+                a_row[mine], value_text.take(pa.array(a_fact[mine])), n))
 
     # error from the benchmark's primary metric (or its complement)
     error, error_metric = np.full(n, np.nan), np.zeros(n, dtype="int64")  # error_metric: 1 + index in metric_names
@@ -865,7 +902,6 @@ def _join(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mappin
     out["year"], out["month"] = year_of[id_codes], month_of[id_codes]
 
     # flags: metric conflicts and forced values (in reading order), then compute's (in field order), then a bad id
-    forced = f["forced"].to_numpy(bool)
     n_fields = len(k.field_names)
     m_fact, a_conflict = won_metric.fact, won_compute.conflict[a_winner]
     flag_parts = [  # (rows, stage, position, sub, flag code: conflict:<field> / forced:<field> / forced:error / bad id)
@@ -899,16 +935,17 @@ def _join(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mappin
     # each is about 27 MB, and the text columns were the join's peak)
     del row_key, version, decided_code, decided, rank, number, forced, row_of, metric_group, compute_group
     del metric, compute, is_metric, no_benchmark, won_compute, won_metric, flag_row, flag_pos, flag_stage, flag_sub
-    del flag_code, by
+    del flag_code, by, value_text
     url_names = pc.binary_join_element_wise(pa.scalar("https://arxiv.org/abs/", pa.large_string()), k.aid_names,
                                             _NO_TEXT)
     out["url"] = _text_series(url_names, r_aid)
     title_names = pa.array([titles.get(a, "") for a in k.aid_names.to_pylist()] if titles else
                            [""] * len(k.aid_names), type=pa.large_string())
     out["title"] = _text_series(title_names, r_aid)
-    cid_names, cid = codes.encode(codes.arrow_text(f["candidate_id"]).take(pa.array(used)))
+    cid_names, cid = codes.encode(candidate_id.take(pa.array(used)))
+    del candidate_id
     out["candidate_ids"] = _text_series(codes.join_sorted_distinct(used_rows, cid, cid_names, n))
-    page = f["page"].to_numpy("int64")[used]
+    page = page[used]
     page_of = codes.tuple_codes(k.fld[used], page)
     page_first = codes.first_appearance(page_of)
     page_names = pa.array([f"{k.field_names[x]}:{p}" if p != 0 else "" for x, p in
@@ -916,10 +953,9 @@ def _join(facts: pd.DataFrame, registry: Mapping[str, Benchmark], titles: Mappin
                           type=pa.large_string())
     out["pages"] = _text_series(codes.join_sorted_distinct(used_rows, page_of, page_names, n))
     out["decisions"] = _text_series(codes.join_sorted_distinct(used_rows, decision[used], decision_names, n))
-    unjoined = _unjoined_table(f, np.asarray(["", *UNJOINED_REASONS], dtype=object)[reason], rows)
     order = _sort_order([k.bench_names, k.aid_names], [r_bench, r_aid], r_model)
     # the per-fact codes and arrays (about 0.5 GB at a million rows) go before the columns are assembled
-    del k, decision, reason, cid, page, page_of
+    del k, decision, cid, page, page_of
     empty_text = _text_series(pa.array([""], type=pa.large_string()), np.zeros(n, dtype="int64"))
     # copy=False: the columns become the frame's as they are (a copy consolidated the float columns into one
     # block beside them, about 0.2 GB more at a million rows)
@@ -991,9 +1027,22 @@ def _unjoined_reasons(k: _Keys, compute: np.ndarray, no_bench: int, no_model: in
     return reason
 
 
-def _unjoined_table(facts: pd.DataFrame, reason: np.ndarray, rows: pd.DataFrame) -> pd.DataFrame:
-    """The facts with a reason, as unjoined.csv's columns; ``detail`` names the paper's row models."""
-    lost = facts[reason != ""] if (reason != "").any() else facts.iloc[:0]
+def _one_chunk(column: pd.Series) -> pd.Series:
+    """An Arrow-backed text column as one new Arrow array (the same values and dtype); any other column as it is."""
+    if not _is_arrow_text(column):
+        return column
+    array = column.array
+    one = pa.chunked_array([codes.arrow_text(column).cast(array._pa_array.type)])
+    return pd.Series(type(array)(one, dtype=column.dtype), index=column.index, name=column.name, copy=False)
+
+
+#: The fact columns the join reads as values (its keys it reads once, as codes: ``_Keys``, ``_join``).
+_FACT_VALUE_COLUMNS = ("number", "text", "version", "unit", "page", "candidate_id", "forced")
+
+
+def _unjoined_table(lost: pd.DataFrame, reason: np.ndarray, rows: pd.DataFrame) -> pd.DataFrame:
+    """The facts that reached no row (``lost``: fact columns) with their ``reason``, as unjoined.csv's columns;
+    ``detail`` names the paper's row models."""
     if lost.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in UNJOINED_COLUMNS})
     names = rows.assign(model=rows["model"].where(rows["model"] != "", "(unnamed)")).groupby(
@@ -1009,7 +1058,7 @@ def _unjoined_table(facts: pd.DataFrame, reason: np.ndarray, rows: pd.DataFrame)
         "candidate_id": lost["candidate_id"].to_numpy(object),
         "fact_key": [fact_key(a, b, m, fld, v) for a, b, m, fld, v in zip(
             lost["arxiv_id"], lost["benchmark"], lost["model"], lost["field"], value, strict=True)],
-        "reason": reason[reason != ""], "detail": detail}, columns=UNJOINED_COLUMNS)
+        "reason": reason, "detail": detail}, columns=UNJOINED_COLUMNS)
 
 
 _NUMERIC = [c.name for c in dictionary.COLUMNS if c.dtype in ("float", "int")]
@@ -1582,7 +1631,8 @@ def build_from_home(home: Home, out_dir: Path | str | None = None, *,
         facts, row_warnings, conflicts = _read_and_scan(home.annotations_dir)
     # the ids from the column: a Fact object per reviewed fact was seconds at 100k rows
     titles = titles_from_store(home.db_path, set(facts.frame["arxiv_id"].unique().tolist()))
-    result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup, hardware_basis=hardware_basis)
+    result = build_dataset(facts, titles=titles, gflops_lookup=gflops_lookup, hardware_basis=hardware_basis,
+                           release_facts=True)
     paths = write_dataset(result, out_dir or home.dataset_dir)
     return BuildOutput(result=result, paths=tuple(paths), warnings=(*row_warnings, *conflicts, *result.warnings),
                        unreadable_rows=len(row_warnings), conflicts=conflicts)

@@ -109,7 +109,8 @@ def child(stage: str, root: Path, sims: int, seed: int) -> None:
     if stage == "build":
         read, _warnings = read_annotations(root / "annotations")
         step("read annotations")
-        result = build_dataset(read, gflops_lookup=SYNTHETIC_HARDWARE.get)
+        # the facts handed over, as `flopmine build` hands them (the join frees them as it goes)
+        result = build_dataset(read, gflops_lookup=SYNTHETIC_HARDWARE.get, release_facts=True)
         step("join + derive + impute")
         write_dataset(result, root / "dataset")
         step("write CSV + Parquet + dictionary")

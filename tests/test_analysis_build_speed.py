@@ -390,3 +390,60 @@ def test_the_parquet_file_is_the_same_written_beside_the_csv_or_after_it(
     build.write_dataset(result, tmp_path / "after")
     for name in ("dataset.csv", "dataset.parquet", "unjoined.csv", "data_dictionary.csv", "data_dictionary.md"):
         assert (tmp_path / "beside" / name).read_bytes() == (tmp_path / "after" / name).read_bytes(), name
+
+
+# ---------------------------------------------------------------- build's memory at a million rows (sixth round)
+
+
+def test_a_build_that_releases_its_facts_builds_the_same_dataset() -> None:
+    """``release_facts`` only lets the facts frame go early: the same rows, warnings and unjoined facts, and the
+    table handed over is left empty."""
+    from flopmine.analysis import build
+    from flopmine.analysis.synthetic import synthetic_facts
+
+    facts = [*synthetic_facts(60, seed=6),
+             Fact("1512.03385", 1, "params", 1e6, model="AlexNet"),  # unjoined: no row for this model
+             Fact("1512.03385", 1, "top1_err", 21.0, benchmark="imagenet", model="ResNet")]
+    kept = build.build_dataset(FactTable.from_facts(facts), gflops_lookup=SYNTHETIC_HARDWARE.get)
+    table = FactTable(_as_read(FactTable.from_facts(facts).frame))
+    released = build.build_dataset(table, gflops_lookup=SYNTHETIC_HARDWARE.get, release_facts=True)
+    assert len(table) == 0 and released.n_facts == kept.n_facts == len(facts)
+    pd.testing.assert_frame_equal(released.frame, kept.frame)
+    pd.testing.assert_frame_equal(released.unjoined, kept.unjoined)
+    assert released.warnings == kept.warnings and len(released.unjoined) == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(cell_text, max_size=6), max_size=5), st.sampled_from(["str", "string[pyarrow]", "object"]))
+def test_a_column_in_one_chunk_is_the_column(parts: list[list[str | None]], dtype: str) -> None:
+    """``_one_chunk``: the same cells, dtype and index in one new Arrow buffer (an object column is left as it is)."""
+    from flopmine.analysis.build import _one_chunk
+
+    column = pd.concat([pd.Series(p, dtype=dtype) for p in parts] or [pd.Series([], dtype=dtype)], ignore_index=True)
+    got = _one_chunk(column)
+    pd.testing.assert_series_equal(got, column)
+    if dtype == "object":
+        assert got is column
+    else:
+        assert got.array._pa_array.num_chunks == 1
+
+
+def test_releasing_memory_trims_the_c_librarys_heap_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``codes.release_memory`` gives back Arrow's freed memory and calls ``malloc_trim(0)`` where the C library
+    has it (numpy's arrays come from there); where it has none, only Arrow's."""
+    trimmed: list[int] = []
+    monkeypatch.setattr(codes, "_malloc_trim", lambda: trimmed.append)
+    codes.release_memory()
+    assert trimmed == [0]
+    monkeypatch.setattr(codes, "_malloc_trim", lambda: None)
+    codes.release_memory()  # no C library trim: nothing to call, no error
+    assert trimmed == [0]
+
+
+def test_the_c_librarys_trim_is_found_on_glibc() -> None:
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's")
+    trim = codes._malloc_trim()
+    assert trim is not None and trim(0) in (0, 1)
