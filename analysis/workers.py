@@ -57,25 +57,48 @@ def import_figures() -> None:
     from . import figures  # noqa: F401
 
 
+def prepare_figures(dpi: int) -> None:
+    """``import_figures``, then the kept figures made and drawn once (``figures.prepare_kept``): what a worker does
+    while analyze reads the dataset and makes its first fit."""
+    from . import figures
+
+    figures.prepare_kept(dpi)
+
+
+def _start_worker(prepare: Callable[[], object] | None) -> None:
+    fresh_std_streams()
+    if prepare is not None:
+        prepare()
+
+
 class Helpers:
     """``workers`` forked processes (none when ``workers`` ≤ 1 or without ``fork``), used as a context manager.
 
     ``submit`` returns a ``Future``: computed by a worker, or, without workers, computed here and now. The workers
-    are forked at the first ``submit``; fork them early, before the process holds the dataset, so that forking
-    is cheap and the dataset is not copied.
+    are forked at the first ``submit`` (or ``start``); fork them early, before the process holds the dataset, so
+    that forking is cheap and the dataset is not copied.
     """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers if workers > 1 and "fork" in multiprocessing.get_all_start_methods() else 1
-        self._pool = (ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
-                                          initializer=fresh_std_streams) if self.workers > 1 else None)
+        self._pool: ProcessPoolExecutor | None = None
+        self._closed = self.workers <= 1
 
     @property
     def pooled(self) -> bool:
-        return self._pool is not None
+        return not self._closed
+
+    def start(self, prepare: Callable[[], object] | None = None) -> None:
+        """Fork the workers now (no-op without a pool or once forked); each runs ``prepare`` first, in parallel."""
+        if self._pool is None and not self._closed:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_start_worker, initargs=(prepare,))
+            self._pool.submit(int)  # the pool forks all its workers at its first job
 
     def submit(self, fn: Callable[..., T], *args: object, **kwargs: object) -> Future[T]:
-        if self._pool is not None:
+        if not self._closed:
+            self.start()
+            assert self._pool is not None
             return self._pool.submit(fn, *args, **kwargs)
         done: Future[T] = Future()
         try:
@@ -88,6 +111,7 @@ class Helpers:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=cancel)
             self._pool = None
+        self._closed = True
 
     def __enter__(self) -> Helpers:
         return self
