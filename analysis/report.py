@@ -852,15 +852,15 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
         if figures and helpers.pooled:  # forked now, before this process holds the dataset
             if cache and (out / "figures" / CACHE_FILE).is_file():  # a rerun: the figures whose inputs changed
                 helpers.submit(import_figures)
-            else:  # a first run: each helper makes its kept figures while it waits for the first fit
-                if simulating:
-                    # with a simulation to compute, import matplotlib once, here, and fork the helpers with it (each
-                    # helper importing it again cost about 0.5 s of CPU, on the same two cores); with none, each
-                    # helper imports it while this process imports scipy.stats and reads: both cores work from the start
-                    import_figures()
-                    helpers.start()
-                else:
-                    helpers.start(partial(prepare_figures, figcache.DEFAULT_DPI if dpi is None else int(dpi)))
+            elif simulating:
+                # a first run with a simulation to compute: import matplotlib once, here, and fork the helpers with it
+                # (each helper importing it again cost about 0.5 s of CPU, on the same two cores)
+                import_figures()
+                helpers.start()
+            else:
+                # a first run with none: each helper imports matplotlib and makes its kept figures while this process
+                # imports scipy.stats and reads, so that both cores work from the start
+                helpers.start(partial(prepare_figures, figcache.DEFAULT_DPI if dpi is None else int(dpi)))
         raw = read_for_analysis(dataset)
         check_inputs(raw, str(dataset))
         simulation: Future[tuple[SimulationResult, bool]] | None = None
