@@ -223,7 +223,6 @@ def distributions() -> ModuleType:
     return scipy.stats
 
 
-
 def fit_ols(y: np.ndarray, regressors: Mapping[str, np.ndarray], form: str = "") -> OLSFit:
     """OLS of ``y`` on a constant and the named regressors.
 
