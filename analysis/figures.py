@@ -106,6 +106,23 @@ def _figure(kind: str | None = None, figsize: tuple[float, float] = SIZE) -> tup
     return fig, ax
 
 
+#: The kinds of figure kept for reuse (``_figure``): the fit figures, two per benchmark and measure.
+KEPT_KINDS = ("scatter_fits", "mean_vs_quantile")
+
+
+def prepare_kept(dpi: int = DPI) -> None:
+    """Make the kept figures (``KEPT_KINDS``) and draw them once, empty, at ``dpi``.
+
+    The first figure of a kind cost about twice the next ones (making the figure, its axes and tick objects, loading
+    the fonts). analyze's helpers do this while they wait for the first fit; the figures drawn on them after are the
+    same bytes (tested).
+    """
+    for kind in KEPT_KINDS:
+        fig, _ = _figure(kind)
+        fig.set_dpi(dpi)
+        fig.canvas.draw()
+
+
 def close_kept() -> None:
     """Close the figures kept for reuse (``_figure``)."""
     for kept, _ in _KEPT.values():

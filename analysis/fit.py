@@ -23,10 +23,10 @@ import math
 import warnings as _warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from flopmine.benchmarks import Benchmark, load_registry
 from flopmine.ids import InvalidIdError, parse_id
@@ -215,6 +215,14 @@ class FitResults:
 # ---------------------------------------------------------------- primitives
 
 
+def distributions() -> ModuleType:
+    """``scipy.stats`` (the t and F distributions), imported on first use: about 0.7 s of CPU that analyze's figure
+    helpers, forked before it is imported, never pay (``report.analyze_to_dir``)."""
+    import scipy.stats
+
+    return scipy.stats
+
+
 def fit_ols(y: np.ndarray, regressors: Mapping[str, np.ndarray], form: str = "") -> OLSFit:
     """OLS of ``y`` on a constant and the named regressors.
 
@@ -245,6 +253,7 @@ def fit_ols(y: np.ndarray, regressors: Mapping[str, np.ndarray], form: str = "")
         scale = ssr / df_resid
         cov = normalized_cov * scale
         bse = np.sqrt(np.diag(cov))
+        stats = distributions()
         p = stats.t.sf(np.abs(params / bse), df_resid) * 2
         q = stats.t.ppf(1 - (1 - CONFIDENCE) / 2, df_resid)
         weights = np.ones(X.shape[0])  # OLS is statsmodels' WLS with unit weights: its centred TSS is the weighted one
@@ -309,7 +318,7 @@ def implied_exponent(slope: float, se: float, df_resid: int, confidence: float =
     """
     if not slope < 0:
         return Exponent(math.nan, math.nan, math.nan)
-    t = float(stats.t.ppf(0.5 + confidence / 2, max(df_resid, 1))) if np.isfinite(se) else math.inf
+    t = float(distributions().t.ppf(0.5 + confidence / 2, max(df_resid, 1))) if np.isfinite(se) else math.inf
     lo, hi = slope - t * se, slope + t * se
     return Exponent(-1.0 / slope, -1.0 / lo, -1.0 / hi if hi < 0 else math.inf)
 

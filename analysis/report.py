@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -829,29 +830,45 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
     ``dpi``: the figures' resolution. ``workers``: how many helper processes (``workers.Helpers``; default one per
     idle core, at most 2) run the simulation and draw the figures. They start before the dataset is read: matplotlib's
     import runs beside the reading, the simulation (which needs no data; started once the inputs are checked)
-    beside the fits, and the figures are drawn in parallel. On a first run (no figures recorded in ``out_dir``)
-    matplotlib is imported here before they are forked, so that it is imported once. With 1 everything runs here, one
-    step after the other; the files are the same.
+    beside the fits, and the figures are drawn in parallel. On a first run (no figures recorded in ``out_dir``) with a
+    simulation to compute, matplotlib and ``scipy.stats`` (which scikit-learn imports) are imported here before they
+    are forked, so that each is imported once; with none to compute (stored in ``out_dir`` or ``simulation_store``,
+    or ``sims`` 0) they are forked first and each imports matplotlib while this process imports ``scipy.stats`` and
+    reads, so that both cores work from the start. With 1 everything runs here, one step after the other; the files
+    are the same.
     """
+    from . import figcache
     from .figcache import CACHE_FILE
-    from .workers import Helpers, default_workers, import_figures
+    from .fit import distributions
+    from .simulate import is_stored
+    from .workers import Helpers, default_workers, import_figures, prepare_figures
 
     out = Path(out_dir)
     with Helpers(default_workers() if workers is None else workers) as helpers:
-        if figures and helpers.pooled:
-            if not (cache and (out / "figures" / CACHE_FILE).is_file()):
-                # a first run draws every figure: import matplotlib once, here, and fork the helpers with it (each
-                # helper importing it again cost about 0.5 s of CPU, on the same two cores)
+        simulating = sims > 0 and helpers.pooled and not (
+            cache and is_stored(out / SIMULATION_CACHE, sims, seed, shared=simulation_store))
+        if simulating:  # scikit-learn imports scipy.stats: once, here, before the helpers are forked
+            distributions()
+        if figures and helpers.pooled:  # forked now, before this process holds the dataset
+            if cache and (out / "figures" / CACHE_FILE).is_file():  # a rerun: the figures whose inputs changed
+                helpers.submit(import_figures)
+            elif simulating:
+                # a first run with a simulation to compute: import matplotlib once, here, and fork the helpers with it
+                # (each helper importing it again cost about 0.5 s of CPU, on the same two cores)
                 import_figures()
-            helpers.submit(import_figures)  # forks the helpers now, before this process holds the dataset
+                helpers.start()
+            else:
+                # a first run with none: each helper imports matplotlib and makes its kept figures while this process
+                # imports scipy.stats and reads, so that both cores work from the start
+                helpers.start(partial(prepare_figures, figcache.DEFAULT_DPI if dpi is None else int(dpi)))
         raw = read_for_analysis(dataset)
         check_inputs(raw, str(dataset))
         simulation: Future[tuple[SimulationResult, bool]] | None = None
-        if sims > 0 and helpers.pooled:  # started before the fits are known: it needs none of them
+        if simulating:  # started before the fits are known: it needs none of them
             simulation = helpers.submit(_simulation, out, sims, seed, cache, simulation_store)
         df, input_warnings = complete_dataset(raw, hardware_basis)
         drawing = _Figures(out / "figures", cache=cache, dpi=dpi, helpers=helpers) if figures else None
-        result = run_analysis(df, sims=0 if helpers.pooled else sims, seed=seed, dataset=str(dataset),
+        result = run_analysis(df, sims=0 if simulating else sims, seed=seed, dataset=str(dataset),
                               progress=progress, points=points, today=today, construction=construction, note=note,
                               simulation_cache=out / SIMULATION_CACHE if cache else None,
                               simulation_store=simulation_store if cache else None,

@@ -360,6 +360,20 @@ def _stored(path: Path, key: str, sims: int, seed: int, grid: tuple[int, ...], d
     return result
 
 
+def is_stored(cache: Path, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED, n_grid: Sequence[int] = DEFAULT_N_GRID,
+              d: int = D, s: int = S, blas_threads: int | None = BLAS_THREADS, shared: Path | None = None) -> bool:
+    """Whether ``cached_simulate`` would reuse a stored simulation (from ``cache`` or ``shared``) rather than compute
+    one. Reads only; like it, never imports scikit-learn."""
+    key = simulation_key(sims, seed, n_grid, d, s, blas_threads)
+    grid = tuple(sorted(int(n) for n in n_grid))
+    return any(_stored(path, key, sims, seed, grid, d, s) is not None for path in _stores(cache, shared, key))
+
+
+def _stores(cache: Path, shared: Path | None, key: str) -> list[Path]:
+    """Where a simulation of ``key`` is kept, in the order ``cached_simulate`` looks: beside the report, the home's."""
+    return [cache] if shared is None else [cache, shared / f"simulation-{key[:32]}.json"]
+
+
 def cached_simulate(cache: Path, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_SEED,
                     n_grid: Sequence[int] = DEFAULT_N_GRID, d: int = D, s: int = S,
                     progress: Callable[[int, int, str], None] | None = None,
@@ -377,8 +391,7 @@ def cached_simulate(cache: Path, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_S
 
     key = simulation_key(sims, seed, n_grid, d, s, blas_threads)
     grid = tuple(sorted(int(n) for n in n_grid))
-    kept = shared / f"simulation-{key[:32]}.json" if shared is not None else None
-    for i, path in enumerate(p for p in (cache, kept) if p is not None):
+    for i, path in enumerate(_stores(cache, shared, key)):
         result = _stored(path, key, sims, seed, grid, d, s)
         if result is not None:
             if i:  # found in the shared store only: keep a copy beside this report
@@ -387,8 +400,7 @@ def cached_simulate(cache: Path, sims: int = DEFAULT_SIMS, seed: int = DEFAULT_S
             return result, True
     result = simulate(sims=sims, seed=seed, n_grid=n_grid, d=d, s=s, progress=progress, blas_threads=blas_threads)
     text = json.dumps({"key": key, "result": result.to_dict()}) + "\n"
-    for path in (cache, kept):
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(path, text)
+    for path in _stores(cache, shared, key):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, text)
     return result, False

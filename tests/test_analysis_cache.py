@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 
 from flopmine.analysis.figcache import CACHE_FILE, input_key
 from flopmine.analysis.report import SIMULATION_CACHE, analyze_to_dir
-from flopmine.analysis.simulate import cached_simulate, simulate
+from flopmine.analysis.simulate import cached_simulate, is_stored, simulate
 from flopmine.analysis.synthetic import synthetic_frame
 
 GRID = (15, 60, 1200)  # both least-squares branches and the Lasso, quickly
@@ -145,6 +147,33 @@ def test_a_simulation_kept_in_the_homes_store_serves_a_first_run_of_another_data
                               cache=False).result.simulation_reused
 
 
+def test_is_stored_says_whether_cached_simulate_would_reuse_and_writes_nothing(tmp_path: Path) -> None:
+    """analyze asks before it reads its dataset (is there a simulation to compute?): the answer is cached_simulate's."""
+    cache, store = tmp_path / "report" / "sim.json", tmp_path / "home" / "cache"
+
+    def files() -> list[Path]:
+        return sorted(tmp_path.rglob("*"))
+
+    for shared in (None, store):
+        before = files()
+        assert not is_stored(cache, sims=2, seed=3, n_grid=GRID, shared=shared) and files() == before
+    cached_simulate(cache, sims=2, seed=3, n_grid=GRID, shared=store)  # computed: stored beside the report and home
+    for seed, shared in ((3, None), (3, store), (4, store)):
+        before = files()
+        asked = is_stored(cache, sims=2, seed=seed, n_grid=GRID, shared=shared)
+        assert files() == before and asked == (seed == 3)
+        assert cached_simulate(cache, sims=2, seed=seed, n_grid=GRID, shared=shared)[1] == asked
+    cache.unlink()  # only the home's store holds it: reused from there, and copied beside the report
+    assert is_stored(cache, sims=2, seed=3, n_grid=GRID, shared=store) and not cache.exists()
+    assert not is_stored(cache, sims=2, seed=3, n_grid=GRID)
+    assert cached_simulate(cache, sims=2, seed=3, n_grid=GRID, shared=store)[1] and cache.is_file()
+    cache.write_text("{damaged")
+    for path in store.glob("simulation-*.json"):
+        path.write_text("{damaged")
+    assert not is_stored(cache, sims=2, seed=3, n_grid=GRID, shared=store)
+    assert not cached_simulate(cache, sims=2, seed=3, n_grid=GRID, shared=store)[1]
+
+
 @pytest.mark.parametrize("damage", ["cut", "other seed", "not a float", "no lasso"])
 def test_a_stored_simulation_that_does_not_match_its_arguments_is_computed_again(tmp_path: Path, damage: str) -> None:
     cache = tmp_path / "sim.json"
@@ -192,6 +221,27 @@ def test_helper_processes_write_what_one_process_writes(tmp_path: Path, cache: b
         again = analyze_to_dir(dataset, tmp_path / "pooled", sims=1, workers=2)
         assert again.result.simulation_reused
         assert json.dumps(again.result.simulation.to_dict()) == json.dumps(pooled.result.simulation.to_dict())
+
+
+def _pid_into(log: Path) -> None:
+    with log.open("a") as f:
+        f.write(f"{os.getpid()}\n")
+
+
+def test_started_helpers_each_prepare_first_and_a_pool_of_one_is_this_process(tmp_path: Path) -> None:
+    from flopmine.analysis.workers import Helpers
+
+    log = tmp_path / "prepared"
+    with Helpers(2) as helpers:
+        helpers.start(partial(_pid_into, log))
+        helpers.start(partial(_pid_into, log))  # forked once: a second start does nothing
+        worker_pids = {helpers.submit(os.getpid).result() for _ in range(8)}
+    prepared = log.read_text().split()
+    assert len(prepared) == 2 and {int(p) for p in prepared} >= worker_pids  # every worker prepared, once
+    with Helpers(1) as alone:
+        alone.start(partial(_pid_into, tmp_path / "never"))
+        assert not alone.pooled and alone.submit(divmod, 7, 2).result() == (3, 1)
+    assert not (tmp_path / "never").exists()
 
 
 def test_helpers_run_jobs_here_without_a_pool_and_raise_a_jobs_error_either_way() -> None:

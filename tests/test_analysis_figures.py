@@ -108,12 +108,27 @@ def test_the_default_pool_has_one_worker_per_idle_core(monkeypatch) -> None:  # 
     from flopmine.analysis import workers as helpers
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
-    for load, workers in ((0.2, 2), (1.0, 2), (1.5, 1), (2.0, 1), (14.0, 1)):
+    for load, running, workers in ((0.2, None, 2), (1.0, None, 2), (1.5, None, 1), (2.0, None, 1), (14.0, None, 1),
+                                   (1.1, 1, 2),  # the average still counts a minute of earlier work: idle now
+                                   (1.5, 2, 1), (14.0, 1, 2), (0.2, 9, 2),  # the fewer of the two counts
+                                   (14.0, 3, 1), (2.0, 2, 1)):
         monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
-        assert helpers.default_workers() == workers, load
+        monkeypatch.setattr(helpers, "running_now", lambda running=running: running)
+        assert helpers.default_workers() == workers, (load, running)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(16)), raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert helpers.default_workers() == helpers.MAX_WORKERS
+
+
+def test_running_now_is_the_running_count_of_proc_loadavg() -> None:
+    from flopmine.analysis.workers import running_now
+
+    loadavg = Path("/proc/loadavg")
+    if not loadavg.is_file():
+        assert running_now() is None
+        return
+    now = running_now()
+    assert now is not None and now >= 1  # this test itself is running
 
 
 def test_the_pool_finishes_when_the_parents_stderr_is_locked_at_the_fork(tmp_path: Path) -> None:

@@ -68,3 +68,18 @@ def test_a_kept_figure_is_reused_and_never_closed(tmp_path: Path) -> None:
     assert set(fig._KEPT) == {"scatter_fits", "mean_vs_quantile"}
     kept = [f for f, _ in fig._KEPT.values()]
     assert all(plt.fignum_exists(f.number) for f in kept)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_frames, min_size=1, max_size=3), st.sampled_from([fig.DPI, 100]))
+def test_figures_drawn_after_the_kept_figures_were_prepared_are_the_figures_drawn_on_new_ones(
+        tmp_path_factory: pytest.TempPathFactory, specs: list[tuple[int, Truth, float, float, bool]], dpi: int) -> None:
+    """analyze's helpers make and draw their kept figures, empty, while they wait for the first fit
+    (``figures.prepare_kept``, at the run's resolution or another): what they draw after is unchanged."""
+    fits = _fits(specs)
+    out = tmp_path_factory.mktemp("figures")
+    reference = _draw_all(fits, out / "new", fresh=True)
+    fig.close_kept()
+    fig.prepare_kept(dpi)
+    assert _draw_all(fits, out / "prepared", fresh=False) == reference
+    fig.close_kept()

@@ -1,5 +1,11 @@
-"""A first analyze with helper processes imports matplotlib once, in the analyze process, before forking them
-(issue 20 item 4); a rerun with every figure recorded does not import it there at all."""
+"""Which process imports what on a first pooled analyze (issue 20 item 4).
+
+With a simulation to compute, matplotlib and ``scipy.stats`` (which the simulation's scikit-learn imports) are
+imported once, in the analyze process, before it forks its helpers. With none to compute (stored, or ``sims`` 0) the
+helpers are forked before the analyze process imports either: each imports matplotlib and makes its kept figures
+while the analyze process imports ``scipy.stats`` and reads, and the analyze process never imports matplotlib. A rerun
+with every figure recorded imports matplotlib nowhere but in the helper that prepares for a changed figure.
+"""
 
 from __future__ import annotations
 
@@ -18,34 +24,42 @@ from pathlib import Path
 from flopmine.analysis import workers
 from flopmine.analysis.report import analyze_to_dir
 
-dataset, out, log = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+dataset, out, log, sims = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
 started = workers.fresh_std_streams
 
-def at_fork():  # each helper, as it starts: did it inherit matplotlib from the analyze process?
+def at_fork():  # each helper, as it starts: what did it inherit from the analyze process?
     with log.open("a") as f:
-        f.write(json.dumps("matplotlib" in sys.modules) + chr(10))
+        f.write(json.dumps(["matplotlib" in sys.modules, "scipy.stats" in sys.modules]) + chr(10))
     started()
 
 workers.fresh_std_streams = at_fork
-analyze_to_dir(dataset, out, sims=0, workers=2)
-print(json.dumps("matplotlib" in sys.modules))
+analyze_to_dir(dataset, out, sims=sims, workers=2, simulation_store=out.parent / "store")
+print(json.dumps(["matplotlib" in sys.modules, "scipy.stats" in sys.modules]))
 """
 
 
-def _run(dataset: Path, out: Path, log: Path) -> tuple[bool, list[bool]]:
+def _run(dataset: Path, out: Path, log: Path, sims: int) -> tuple[list[bool], list[list[bool]]]:
     log.unlink(missing_ok=True)
-    done = subprocess.run([sys.executable, "-c", _SCRIPT, str(dataset), str(out), str(log)], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", _SCRIPT, str(dataset), str(out), str(log), str(sims)],
+                          capture_output=True, text=True, check=True)
     helpers = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     return json.loads(done.stdout.strip().splitlines()[-1]), helpers
 
 
-def test_a_first_pooled_run_imports_matplotlib_before_forking_and_a_cached_rerun_never(tmp_path: Path) -> None:
+def test_which_process_imports_matplotlib_and_scipy_stats_on_a_first_pooled_run(tmp_path: Path) -> None:
     dataset = tmp_path / "dataset.csv"
     pd.concat([synthetic_frame(60, seed=1), synthetic_frame(60, seed=2, benchmark="coco")]).to_csv(dataset, index=False)
-    out, log = tmp_path / "report", tmp_path / "helpers.log"
-    parent, helpers = _run(dataset, out, log)
-    assert parent and helpers and all(helpers)  # imported once, before the fork: every helper has it
+    log = tmp_path / "helpers.log"
+    # a simulation to compute: both imported once, before the fork; every helper inherits them
+    parent, helpers = _run(dataset, tmp_path / "cold" / "report", log, sims=1)
+    assert parent == [True, True] and len(helpers) == 2 and all(h == [True, True] for h in helpers)
+    # nothing to compute (the simulation stored beside the first report): forked before either is imported; the
+    # analyze process imports scipy.stats for its fits and never matplotlib
+    parent, helpers = _run(dataset, tmp_path / "cold" / "again", log, sims=1)
+    assert parent == [False, True] and len(helpers) == 2 and all(h == [False, False] for h in helpers)
+    out = tmp_path / "nosim" / "report"
+    parent, helpers = _run(dataset, out, log, sims=0)
+    assert parent == [False, True] and len(helpers) == 2 and all(h == [False, False] for h in helpers)
     assert len(list((out / "figures").glob("*.png"))) == 8
-    parent, helpers = _run(dataset, out, log)
-    assert not parent and helpers and not any(helpers)  # every figure recorded: the analyze process never imports it
+    parent, helpers = _run(dataset, out, log, sims=0)
+    assert parent == [False, True] and helpers and not any(h[0] for h in helpers)  # every figure recorded
