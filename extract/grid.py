@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import math
 import operator
 import re
 from collections import Counter
@@ -448,7 +449,9 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
     ``DEFAULT_LINE_PITCH`` glyph heights, grown upwards over a few header lines.
     """
     regions: list[tuple[BBox, bool]] = []
-    for box, _ in _split_at_captions(rule_regions(rules), words):
+    if gutter is None:
+        gutter = _gutter(words)
+    for box, _ in _split_at_captions(rule_regions(rules), words, gutter):
         x0, top, x1, bottom = box
         # rows under the last rule (a table without a closing rule, or whose last rules were not read): lines
         # that follow each other at row pitch, with values, or a group heading followed by such a line
@@ -482,8 +485,6 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
     padded = [(r[0] - 2.0, r[1] - 2.0, r[2] + 2.0, r[3] + 2.0) for r, _ in regions]
     rest = words if not padded else [w for w in words if not any(
         b[0] <= (w.x0 + w.x1) / 2 <= b[2] and b[1] <= (w.top + w.bottom) / 2 <= b[3] for b in padded)]
-    if gutter is None:
-        gutter = _gutter(words)
     lines = [ln for line in group_lines(rest) for ln in _split_columns(line, gutter)]
     # per line, computed once: the sort and the loops below revisit lines (a stable sort on the same keys)
     keyed = sorted(((_line_box(ln), ln) for ln in lines), key=lambda t: (t[0][1], t[0][0]))
@@ -535,14 +536,19 @@ def _contains(outer: BBox, inner: BBox, pad: float = 2.0) -> bool:
         and inner[3] <= outer[3] + pad
 
 
-def _split_at_captions(groups: list[tuple[BBox, list[float]]], words: Sequence[Word]
+def _split_at_captions(groups: list[tuple[BBox, list[float]]], words: Sequence[Word], gutter: float | None = None
                        ) -> list[tuple[BBox, list[float]]]:
     """Rule groups cut where a caption line sits between two of their rules: two tables of one width
     stacked in a column (or a float page), each with its own caption."""
     out: list[tuple[BBox, list[float]]] = []
     for box, ys in groups:
-        inside = [w for w in words if box[0] - 2 <= w.xmid <= box[2] + 2 and box[1] < w.ymid < box[3]]
-        cuts = sorted(_line_box(line)[1] for line in group_lines(inside) if _is_caption(line))
+        # caption lines of the text column that overlap the rules' width: a caption set flush with the column
+        # starts left of an indented table ("Table 2." left of its rules)
+        # (the words of its text column only: lines of the other column, at another pitch, would merge with it)
+        lo, hi = _column_span(box, gutter)
+        inside = [w for w in words if box[1] < w.ymid < box[3] and lo <= w.xmid <= hi]
+        cuts = sorted(lb[1] for lb, line in ((_line_box(ln), ln) for ln in group_lines(inside))
+                      if lb[2] >= box[0] and lb[0] <= box[2] and _is_caption(line))
         parts: list[list[float]] = [[]]
         for y in sorted(ys):
             while cuts and y > cuts[0]:
@@ -552,7 +558,20 @@ def _split_at_captions(groups: list[tuple[BBox, list[float]]], words: Sequence[W
         for part in parts:
             if len(part) >= 2 and part[-1] - part[0] > 10:
                 out.append(((box[0], part[0], box[2], part[-1]), part))
+            elif len(part) == 1 and len(parts) > 1:
+                # a table with one rule, under its header (stacked tables that each have only a midrule): the
+                # rows below it and the header lines above are taken as for any ruled region
+                out.append(((box[0], part[0], box[2], part[0]), part))
     return out
+
+
+def _column_span(box: BBox, gutter: float | None) -> tuple[float, float]:
+    """The x-range of the text column a box sits in: the side of the gutter it lies on, else the page."""
+    if gutter is not None and box[2] <= gutter:
+        return -math.inf, gutter
+    if gutter is not None and box[0] >= gutter:
+        return gutter, math.inf
+    return -math.inf, math.inf
 
 
 def _label_only(line: Sequence[Word], box: BBox) -> bool:
