@@ -29,16 +29,6 @@ _ABLATION_CAPTION = re.compile(r"ablat|\bvary|varying|effect of|impact of|influe
 _CELL_FLAGS = frozenset({"two_values", "arrow", "interval", "assumed_scale", "caption_only", "row_header"})
 
 
-
-
-# Habit: a cited baseline's row names its paper by authors and year, two authors joined by "&" or "and" and the
-# year often lettered ("EfficientNet-B3 (Tan & Le, 2019a)", "ConvS2S (Gehring and Auli, 2017)", "Ott & Auli
-# (2018)"); ``context.has_citation`` knows "et al." and single-author years only
-_AUTHOR_YEAR = re.compile(
-    r"\(\s*[A-Z][\w\-']+(?:\s+(?:&|and)\s+[A-Z][\w\-']+)?,?\s+(?:19|20)\d\d[a-z]?\s*\)"
-    r"|\b[A-Z][\w\-']+\s+(?:&|and)\s+[A-Z][\w\-']+,?\s+\(?(?:19|20)\d\d[a-z]?\)?")
-
-
 def cites_in_label(label: str) -> bool:
     """Whether a table row label cites another paper: a bracketed number, "et al.", or authors and a year.
 
@@ -47,7 +37,7 @@ def cites_in_label(label: str) -> bool:
     >>> cites_in_label("ResNet-50 [12]"), cites_in_label("EfficientNetV2-S (ours)"), cites_in_label("ResNet (2016)")
     (True, False, False)
     """
-    return has_citation(label) or bool(re.search(r"\[\d", label)) or bool(_AUTHOR_YEAR.search(label))
+    return has_citation(label) or bool(re.search(r"\[\d", label))
 
 
 def _label_evidence(label: str, own: dict[str, float]) -> tuple[float, bool, bool]:
