@@ -616,8 +616,11 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                 value *= 1e6 if sl.match.field == "params" else 1e9
                 flags = (*flags, "assumed_scale")
                 conf *= 0.8
-            out.extend(_fact(sl.match, value, tok, _model_label(label), sl.match.text, conf, benchmark,
-                             ("table", "text_table", *flags), start + s, start + e, cap, max(metric_col, 0)))
+            # the evidence as a grid cell's: the row as printed, then the header line its column was read from
+            evidence = f"{line.strip()} [{lines[sl.line][1].strip()}]"
+            out.extend(replace(f, evidence=evidence) for f in _fact(
+                sl.match, value, tok, _model_label(label), sl.match.text, conf, benchmark,
+                ("table", "text_table", *flags), start + s, start + e, cap, max(metric_col, 0)))
     return out
 
 
@@ -811,6 +814,46 @@ _LABEL_MARKS = re.compile(r"[\u2020\u2021\u00a7\u00b6*\u22c6\u2605\u2606\u2217\u
 # …but the alembic DeiT introduced marks a distilled model ("TinyViT-21M⚗"), a setting of its own: it becomes the word
 _DISTILLED_MARK = re.compile(r"\s*\u2697")
 _CITATION = re.compile(r"\s*\[[\d,\s\u2013-]{1,20}\]")
+
+
+DEFAULT_LABEL_CHARS = 40  # the row's start (its label) kept when a long row is cut around its value
+
+
+def fit_evidence(row: str, header: str, raw: str, limit: int) -> str:
+    """A table cell's evidence, "row as printed [column headers]", in at most ``limit`` characters.
+
+    The habit it serves: the reviewer reads a cell by its row (the model) and its column (the header); a long
+    row or header cut at the end would lose the header, or the value itself. The header keeps at most half of
+    ``limit``; a row too long keeps its label and the stretch around the value.
+
+    >>> fit_evidence("ResNet-50 25.6M 4.1G", "Model Params FLOPs", "4.1G", 300)
+    'ResNet-50 25.6M 4.1G [Model Params FLOPs]'
+    >>> fit_evidence("Net-A " + "1.0 " * 30 + "77.7", "Model " + "Acc " * 40, "77.7", 80)
+    'Net-A 1.0 … 1.0 1.0 1.0 1.0 1.0 77.7 [Model Acc Acc Acc Acc Acc Acc Acc Acc A…]'
+    """
+    if not header:
+        return row[:limit]
+    if len(row) + len(header) + 3 <= limit:
+        return f"{row} [{header}]"
+    if len(header) > limit // 2:
+        header = header[:limit // 2 - 1].rstrip() + "…"
+    room = limit - len(header) - 3
+    at = row.rfind(raw) if raw else -1
+    if len(row) > room and at >= 0 and at + len(raw) > room:
+        head = _whole_words(row[:min(DEFAULT_LABEL_CHARS, room // 3) + 1], keep="start")
+        tail = _whole_words(row[max(0, at + len(raw) - (room - len(head) - 3)):at + len(raw)], keep="end")
+        row = f"{head} … {tail}"
+    if len(row) > room:
+        row = _whole_words(row[:room + 1], keep="start")
+    return f"{row} [{header}]"
+
+
+def _whole_words(text: str, keep: str) -> str:
+    """``text`` less the word cut at its end (``keep="start"``) or at its start (``keep="end"``)."""
+    parts = text.split(" ")
+    if len(parts) > 1:
+        parts = parts[:-1] if keep == "start" else parts[1:]
+    return " ".join(parts).strip()
 
 
 def clean_row_label(label: str) -> str:

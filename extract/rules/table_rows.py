@@ -9,7 +9,15 @@ from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 from ..document import Document, Page
 from ..evidence import Evidence
 from ..grid import Grid
-from ..tables import CellFact, _benchmark_spans, grid_facts, table_facts, text_table_facts, unfielded_cells
+from ..tables import (
+    CellFact,
+    _benchmark_spans,
+    fit_evidence,
+    grid_facts,
+    table_facts,
+    text_table_facts,
+    unfielded_cells,
+)
 from .benchmark_names import _benchmark_spots, _fit_metric, _nearest_benchmark
 from .context import (
     SectionMap,
@@ -239,7 +247,8 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
                       ablation=bool(_ABLATION_CAPTION.search(f.caption)))
         bbox = f.bbox or (page.span_bbox(f.start, f.end) if page.char_boxes and f.start >= 0 else None)
         if f.evidence:
-            snippet = f.evidence[:SNIPPET_CHARS]
+            row, _, head = f.evidence.rpartition(" [") if f.evidence.endswith("]") else (f.evidence, "", "")
+            snippet = fit_evidence(row, head[:-1], f.raw, SNIPPET_CHARS) if row else f.evidence[:SNIPPET_CHARS]
         else:
             snippet = _snippet(flat, max(f.start, 0), max(f.end, 0)) if f.start >= 0 else (
                 f"{f.model} {f.raw} [{f.header}]")[:SNIPPET_CHARS]
