@@ -418,6 +418,24 @@ def _is_caption(line: Sequence[Word]) -> bool:
     return bool(_CAPTION.match(_phrase_text(line)))
 
 
+DEFAULT_COLUMN_GAP = 1.5  # × glyph height: a gap this wide between a label and a value is a table's column gap
+
+
+def _label_then_value(ps: Sequence[Sequence[Word]]) -> bool:
+    """A row of a label and its value a column gap apart ("Luong et al. (2015) LSTM (Word 50K)      20.9"): a
+    table row however many words its label has (a cited baseline names its authors and year); a sentence
+    spaces its words evenly.
+
+    >>> label = [Word(t, x, 0, x + 4 * len(t), 7) for t, x in (("Luong", 0), ("et", 24), ("al.", 34), ("(2015)", 48))]
+    >>> _label_then_value([label, [Word("20.9", 120, 0, 136, 7)]]), _label_then_value([label, [Word("20.9", 78, 0, 94, 7)]])
+    (True, False)
+    """
+    if len(ps) != 2 or not _is_value_phrase(ps[1]) or _is_value_phrase(ps[0]):
+        return False
+    height = max(max(w.bottom - w.top for w in ps[0]), 1.0)
+    return ps[1][0].x0 - ps[0][-1].x1 > DEFAULT_COLUMN_GAP * height
+
+
 def _is_prose(line: Sequence[Word], ps: Sequence[Sequence[Word]] | None = None, count: int | None = None) -> bool:
     """A line of running text: many words evenly spaced, or words running on after the first value
     (a table row holds values after its label, with a short word between them at most).
@@ -428,7 +446,7 @@ def _is_prose(line: Sequence[Word], ps: Sequence[Sequence[Word]] | None = None, 
         ps = phrases(line)
     if count is None:
         count = _numeric_count(line, ps)
-    if len(line) >= 8 and len(ps) <= 2 and count <= 2:
+    if len(line) >= 8 and len(ps) <= 2 and count <= 2 and not _label_then_value(ps):
         return True
     first = next((k for k, p in enumerate(ps) if _is_value_phrase(p)), None)
     if first is None:

@@ -799,12 +799,14 @@ def _fact(hm: HeaderMatch, value: float, tok: str, model: str, header: str, conf
 
 
 # Row labels that are never a model: metric and compute column words, layers, activations, normalisations and
-# optimisers (an ablation table's rows), set or split names, and the header of the label column.
+# optimisers (an ablation table's rows), set or split names, and the header of the label column. A layer is
+# "conv", "conv1", "conv3x3", "conv5_x", "convolution(s)": a name that goes on after "Conv" ("ConvS2S", "ConvNeXt",
+# "ConvNet") is a model.
 _NOT_MODEL_LABEL = re.compile(
     r"(?:top-?[15](?:\s*(?:acc(?:uracy)?|err(?:or)?))?|acc(?:uracy)?|err(?:or)?|m?ap(?:50|75|_?[sml])?|ap@?\.?\d*|"
     r"bleu|f1|em|wer|#?\s*param(?:eter)?s?|m?flops|g?flops|m?adds|mult-?adds|macs?|latency|speed|fps|time|"
     r"batch\s*norm|bn|layer\s*norm|ln|group\s*norm|gn|relu6?|gelu|swish|h-?swish|sigmoid|tanh|softmax|dropout|"
-    r"conv\w*|pool\w*|max\s*pool\w*|avg\s*pool\w*|linear|fc|sgd|adam\w*|rmsprop|momentum|"
+    r"conv(?:olution(?:al)?s?|s|\d\w*|_\w+)?|pool\w*|max\s*pool\w*|avg\s*pool\w*|linear|fc|sgd|adam\w*|rmsprop|momentum|"
     r"train(?:ing)?|val(?:idation)?|test(?:-?dev)?|dev|minival|average|mean|avg|total|none|n/?a|"
     r"models?|methods?|approach(?:es)?|architectures?|networks?|backbones?)",
     re.I)
@@ -864,6 +866,8 @@ def clean_row_label(label: str) -> str:
     ('ResNet-50', 'MobileNetV2', '')
     >>> clean_row_label("ReLU6"), clean_row_label("CIFAR-10"), clean_row_label("MAdds"), clean_row_label("Ours")
     ('', '', '', 'Ours')
+    >>> clean_row_label("conv3x3"), clean_row_label("conv5_x"), clean_row_label("ConvS2S (BPE 40K)"), clean_row_label("ConvNeXt")
+    ('', '', 'ConvS2S (BPE 40K)', 'ConvNeXt')
     >>> clean_row_label("Top-1 Acc. (%)"), clean_row_label("#Params (M)"), clean_row_label("EfficientNet-B7 (ours)")
     ('', '', 'EfficientNet-B7 (ours)')
     """
@@ -1326,6 +1330,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             cols = [(hm, "", "") if j >= first_plain else (None, "", "") for j in range(ncol)]
     caption_bench = bool(_benchmark_spans(grid.caption)) if grid.caption else False
     caption_split = split_setting(grid.caption)
+    section_bench = section_benchmarks([r.group for r in grid.rows])
     first_field = next((j for j, c in enumerate(cols) if c[0] is not None), ncol)
     if not grid.transposed:
         grid = continue_labels(grid, first_field, headed=not caption_only)
@@ -1466,12 +1471,16 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                     tags.append("transposed")
                 if row.group:
                     tags.append("group_row")
+                row_bench = benchmark
+                if not m.benchmark and section_bench.get(row.group):
+                    row_bench = section_bench[row.group]
+                    tags.append("group_benchmark")
                 if caption_only:
                     flags = (*flags, "caption_only")
                 conf = DEFAULT_GRID_CONFIDENCE if m.score >= 90 else DEFAULT_BENCH_COLUMN_CONFIDENCE
                 if split and cell_model and FIELDS[m.field].kind == "metric" and split not in cell_model.lower():
                     cell_model = f"{cell_model} ({split})"
-                for f in _fact(m, value, tok, cell_model, m.text, conf, benchmark,
+                for f in _fact(m, value, tok, cell_model, m.text, conf, row_bench,
                                ("table", "grid", *flags), cell.start, cell.end, grid.caption, max(metric_col, 0)):
                     out.append(CellFact(f.field, f.value, f.raw, f.model, f.header, f.confidence, f.benchmark, f.flags,
                                         f.start, f.end, f.caption, j, f"{row.text}{evidence_head}", cell.bbox,
@@ -1500,13 +1509,35 @@ def group_setting(group: str) -> str:
     return text if len(text) <= DEFAULT_GROUP_CHARS and not _SPLIT_WORD.search(text) else ""
 
 
+def section_benchmarks(groups: Sequence[str]) -> dict[str, str]:
+    """Group headings that name benchmarks, when a table's headings name two or more: the benchmark of each.
+
+    The habit: one results table in sections, a heading row per dataset or language pair ("WMT'14
+    English-German | BLEU", then "WMT'14 English-French | BLEU"), the same columns under each. The rows under a
+    heading are results on its benchmark (a slot of their own), not a setting of the model. Headings that name
+    one benchmark at most ("ImageNet-1K trained" over "ImageNet-22K pre-trained") are settings, not sections.
+
+    >>> section_benchmarks(["WMT'14 English-German BLEU", "WMT'14 English-German BLEU", "WMT'14 English-French BLEU"])
+    {"WMT'14 English-German BLEU": 'wmt14_en_de', "WMT'14 English-French BLEU": 'wmt14_en_fr'}
+    >>> section_benchmarks(["ImageNet-1K trained models", "ImageNet-22K pre-trained models"])
+    {}
+    """
+    named: dict[str, str] = {}
+    for group in dict.fromkeys(g for g in groups if g):
+        bench = next((b for _, _, b in _benchmark_spans(group) if not b.startswith("other:")), "")
+        if bench:
+            named[group] = bench
+    return named if len(set(named.values())) >= 2 else {}
+
+
 def _group_settings(facts: list[CellFact], fact_rows: Sequence[int], row_models: Sequence[str],
                     groups: Sequence[str]) -> list[CellFact]:
     """The facts with the group heading of their row added to the model's name, when rows of one model sit
     under different headings (``group_setting``)."""
     seen: dict[str, set[str]] = {}
+    sections = section_benchmarks(groups)
     for model, group in zip(row_models, groups, strict=True):
-        if model and group_setting(group):
+        if model and group_setting(group) and not sections.get(group):
             seen.setdefault(model, set()).add(group_setting(group))
     # once the headings tell one model's rows apart they are the table's settings: every row under one gets it
     # (a model under one heading only must not be a bare name beside its neighbours' qualified ones)
@@ -1515,7 +1546,7 @@ def _group_settings(facts: list[CellFact], fact_rows: Sequence[int], row_models:
     out = []
     for f, i in zip(facts, fact_rows, strict=True):
         model, setting = row_models[i], group_setting(groups[i])
-        if model and setting and setting.lower() not in f.model.lower():
+        if model and setting and setting.lower() not in f.model.lower() and "group_benchmark" not in f.tags:
             rest = f.model[len(model):] if f.model.startswith(model) else ""
             f = replace(f, model=f"{model} ({setting}){rest}" if rest or f.model == model else f"{f.model} ({setting})")
         out.append(f)

@@ -1,0 +1,50 @@
+"""Tables in sections and row labels that cite (issue 17): a results table with a heading row per benchmark, and
+baselines named by their authors and year. Synthetic word boxes, as in ``tests/test_grid_labels.py``."""
+
+from __future__ import annotations
+
+from flopmine.extract.grid import Rule, Word, read_grids
+from flopmine.extract.tables import clean_row_label, grid_facts, header_field, section_benchmarks
+from tests.support.words import table_line as _row
+
+
+def _sectioned() -> tuple[list[Word], list[Rule]]:
+    """"WMT'14 English-German | BLEU" and "WMT'14 English-French | BLEU" sections, each between rules, with
+    cited baselines whose labels run to eight words."""
+    words = _row(40, [(40, "Model"), (250, "BLEU")])
+    words += _row(60, [(40, "WMT'14 English-German"), (250, "BLEU")])
+    words += _row(75, [(40, "Luong et al. (2015) LSTM (Word 50K)"), (250, "20.9")])
+    words += _row(86, [(40, "Wu et al. (2016) GNMT (Word pieces)"), (250, "24.61")])
+    words += _row(97, [(40, "ConvS2S (BPE 40K)"), (250, "25.16")])
+    words += _row(115, [(40, "WMT'14 English-French"), (250, "BLEU")])
+    words += _row(130, [(40, "Wu et al. (2016) GNMT (Word pieces) + RL"), (250, "39.92")])
+    words += _row(141, [(40, "ConvS2S (BPE 40K)"), (250, "40.51")])
+    rules = [Rule(35, 36, 290), Rule(35, 50, 290), Rule(35, 70, 290), Rule(35, 108, 290), Rule(35, 125, 290),
+             Rule(35, 152, 290)]
+    return words, rules
+
+
+def test_a_table_in_benchmark_sections_reads_every_row_under_its_sections_benchmark() -> None:
+    words, rules = _sectioned()
+    grids = read_grids(words, rules, field_of=header_field)
+    assert len(grids) == 1
+    facts = {(f.model, f.benchmark): f.value for f in grid_facts(grids[0]) if f.field == "bleu"}
+    assert facts[("ConvS2S (BPE 40K)", "wmt14_en_de")] == 25.16
+    assert facts[("ConvS2S (BPE 40K)", "wmt14_en_fr")] == 40.51
+    # the cited rows, labels of eight words and more a column gap from their value, are rows (not prose)
+    assert facts[("Luong et al. (2015) LSTM (Word 50K)", "wmt14_en_de")] == 20.9
+    assert facts[("Wu et al. (2016) GNMT (Word pieces) + RL", "wmt14_en_fr")] == 39.92
+
+
+def test_headings_naming_one_benchmark_at_most_are_settings_not_sections() -> None:
+    assert section_benchmarks(["ImageNet-1K trained models", "ImageNet-22K pre-trained models"]) == {}
+    assert section_benchmarks(["CIFAR-10", "CIFAR-100"]) == {"CIFAR-10": "cifar10", "CIFAR-100": "cifar100"}
+
+
+def test_a_name_that_goes_on_after_conv_is_a_model_and_a_layer_is_not() -> None:
+    """Layer rows of an ablation ("conv", "conv1", "conv3x3", "conv5_x") are no model; "ConvS2S", "ConvNeXt",
+    "ConvNet" are."""
+    for layer in ("conv", "Conv", "conv1", "conv3x3", "conv5_x", "convolution", "convolutions"):
+        assert clean_row_label(layer) == ""
+    for model in ("ConvS2S", "ConvS2S (BPE 40K)", "ConvNeXt", "ConvNet", "ConvMixer"):
+        assert clean_row_label(model) == model
