@@ -947,6 +947,26 @@ def _ap_subheader(path: Sequence[str]) -> HeaderMatch | None:
 _TOP_FIELDS = frozenset({"top1_err", "top5_err", "top1_acc", "top5_acc"})
 
 
+_LIBRISPEECH_SPLIT = re.compile(r"(?:test[\s\-]?)?(clean|other)", re.I)
+
+
+def librispeech_split(path: Sequence[str], caption: str) -> str:
+    """The LibriSpeech test set a column heads when it is named by its split alone: speech papers head their WER
+    columns "clean" / "other" (under "No LM" / "With LM") and name LibriSpeech in the caption or a spanning
+    header only. "" when LibriSpeech is not named there, or no level is a split.
+
+    >>> librispeech_split(["With LM", "other"], "Table 2. WERs on LibriSpeech test sets."), librispeech_split(["clean"], "")
+    ('librispeech_test_other', '')
+    """
+    if "librispeech" not in (caption + " " + " ".join(path)).lower():
+        return ""
+    for level in reversed(path):
+        m = _LIBRISPEECH_SPLIT.fullmatch(level.strip())
+        if m:
+            return f"librispeech_test_{m.group(1).lower()}"
+    return ""
+
+
 def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None, str, str]:
     """A column's field from its header path, deepest level first (a sub-header says more than the spanning
     header over it, which supplies the field when the sub-header is "224×" or "val"); and the benchmark a
@@ -958,6 +978,8 @@ def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None
             bench = spans[0]
             break
     full = " ".join(path)
+    if not bench:
+        bench = librispeech_split(path, caption)
     hm: HeaderMatch | None = _ap_subheader(path)
     for level in reversed(path if hm is None else ()):
         hm = header_field(level)
@@ -1192,17 +1214,23 @@ def _ap_split(header: str) -> str:
 _TEST_SPLIT = re.compile(r"test(?:[\s\-](?:dev|std|set))?\d*", re.I)
 
 
+_UNIT_MARK = re.compile(r"\(\s*%\s*\)|\[\s*%\s*\]")
+
+
 def _setting_text(level: str) -> str:
     """A header level as a setting: a registry benchmark's name dropped (the benchmark is the slot's already),
     the split or size kept ("COCO test-dev" → "test-dev"); another dataset's name stays ("Flowers").
 
     >>> _setting_text("COCO test-dev"), _setting_text("224×"), _setting_text("CIFAR-10"), _setting_text("SQuAD v1.1")
     ('test-dev', '224×', '', '')
+    >>> _setting_text("With LM (%)")
+    'With LM'
     """
     rest = level
     for s, e, bench in reversed(_benchmark_spans(level)):
         if not bench.startswith("other:"):
             rest = rest[:s] + " " + rest[e:]
+    rest = _UNIT_MARK.sub(" ", rest)  # "No LM (%)": the unit is the column's, not the setting's
     rest = " ".join(rest.split()).strip(" ,;:/-")
     # an alias may hold the split itself ("COCO test-dev"): the split is still the setting
     return rest or " ".join(m.group(0) for m in _SPLIT_WORD.finditer(level))

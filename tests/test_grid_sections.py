@@ -48,3 +48,19 @@ def test_a_name_that_goes_on_after_conv_is_a_model_and_a_layer_is_not() -> None:
         assert clean_row_label(layer) == ""
     for model in ("ConvS2S", "ConvS2S (BPE 40K)", "ConvNeXt", "ConvNet", "ConvMixer"):
         assert clean_row_label(model) == model
+
+
+def test_librispeech_columns_named_by_their_split_alone_are_its_test_sets() -> None:
+    """"No LM (%)" / "With LM (%)" spanning "clean other", LibriSpeech named in the caption only: WER on each
+    test set, the spanning header the setting (its unit dropped)."""
+    words = _row(40, [(40, "Model"), (112, "No LM (%)"), (188, "With LM (%)")])
+    words += _row(50, [(110, "clean"), (145, "other"), (190, "clean"), (225, "other")])
+    words += _row(66, [(40, "BiLSTM RNN-T"), (110, "3.2"), (145, "7.8"), (190, "-"), (225, "-")])
+    words += _row(77, [(40, "FullAttn T-T (Ours)"), (110, "2.4"), (145, "5.6"), (190, "2.0"), (225, "4.6")])
+    caption = _row(100, [(40, "Table 2. Comparison of WERs on LibriSpeech test sets.")])
+    grids = read_grids(words + caption, [Rule(35, 36, 260), Rule(35, 60, 260), Rule(35, 88, 260)],
+                       field_of=header_field)
+    assert len(grids) == 1
+    facts = {(f.model, f.benchmark): f.value for f in grid_facts(grids[0]) if f.field == "wer"}
+    assert facts[("FullAttn T-T (Ours) (With LM)", "librispeech_test_clean")] == 2.0
+    assert facts[("FullAttn T-T (Ours) (No LM)", "librispeech_test_other")] == 5.6
