@@ -418,6 +418,7 @@ def _is_caption(line: Sequence[Word]) -> bool:
     return bool(_CAPTION.match(_phrase_text(line)))
 
 
+DEFAULT_ROW_TAIL = 3  # values a line ends with that make it a table row, whatever words come before them
 DEFAULT_COLUMN_GAP = 1.5  # × glyph height: a gap this wide between a label and a value is a table's column gap
 
 
@@ -450,6 +451,11 @@ def _is_prose(line: Sequence[Word], ps: Sequence[Sequence[Word]] | None = None, 
         return True
     first = next((k for k, p in enumerate(ps) if _is_value_phrase(p)), None)
     if first is None:
+        return False
+    # a label with numbers in it ("ResNeXt-29, 8 × 64d [66]") then the row's values: the line ends in a run of
+    # values set a column gap apart, which a sentence does not
+    trailing = next((k for k, p in enumerate(reversed(ps)) if not _is_value_phrase(p)), len(ps))
+    if trailing >= DEFAULT_ROW_TAIL:
         return False
     after = [p for p in ps[first:] if not _is_value_phrase(p)]
     # text cells after the values, each a phrase of a word or two set a column gap apart ("FLD-900M  merged

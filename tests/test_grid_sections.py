@@ -64,3 +64,21 @@ def test_librispeech_columns_named_by_their_split_alone_are_its_test_sets() -> N
     facts = {(f.model, f.benchmark): f.value for f in grid_facts(grids[0]) if f.field == "wer"}
     assert facts[("FullAttn T-T (Ours) (With LM)", "librispeech_test_clean")] == 2.0
     assert facts[("FullAttn T-T (Ours) (No LM)", "librispeech_test_other")] == 5.6
+
+
+def test_a_label_with_numbers_in_it_then_the_rows_values_is_a_row_not_prose() -> None:
+    """"ResNeXt-29, 8 × 64d [66] | 29 | 34.4M | 3.65 | 17.77": the label's own numbers set apart like cells do not
+    make the line running text; the rows below it are read too."""
+    words = _row(40, [(40, "Method"), (160, "Depth"), (200, "#Params"), (250, "C10"), (290, "C100")])
+    words += _row(55, [(40, "Wide ResNet [70]"), (160, "28"), (200, "36.5M"), (250, "4.17"), (290, "20.50")])
+    words += _row(66, [(40, "ResNeXt-29,"), (97, "8"), (109, "× 64d [66]"), (160, "29"), (200, "34.4M"), (250, "3.65"),
+                       (290, "17.77")])
+    words += _row(77, [(40, "ResNeXt-29,"), (97, "16"), (109, "× 64d [66]"), (160, "29"), (200, "68.1M"),
+                       (250, "3.58"), (290, "17.31")])
+    words += _row(88, [(40, "AOGNet-25M"), (160, "-"), (200, "24.8M"), (250, "3.27"), (290, "16.63")])
+    caption = _row(110, [(40, "Table 5. Error rates (%) on the two CIFAR datasets.")])
+    grids = read_grids(words + caption, [Rule(35, 36, 320), Rule(35, 50, 320), Rule(35, 98, 320)],
+                       field_of=header_field)
+    assert len(grids) == 1
+    errors = {(f.model, f.benchmark): f.value for f in grid_facts(grids[0]) if f.field == "err"}
+    assert errors[("AOGNet-25M", "cifar10")] == 3.27 and errors[("AOGNet-25M", "cifar100")] == 16.63
