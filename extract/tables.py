@@ -1333,6 +1333,27 @@ def continue_labels(grid: Grid, first_field: int, *, headed: bool = True) -> Gri
     return replace(grid, rows=tuple(rows))
 
 
+# Habit: speech and language tables give a model's parameter count in a "Size" / "Model size" column ("14M",
+# "1.5B"). The header names no field (a "Size" column elsewhere is an input size, "224"); cells that all carry a
+# count's suffix say which.
+_SIZE_HEADER = re.compile(r"(?:model\s*)?size|#\s*size")
+_COUNT_CELL = re.compile(r"\d+(?:\.\d+)?\s?[KMB]")
+DEFAULT_MIN_COUNT_CELLS = 2
+
+
+def _size_count_columns(grid: Grid, cols: list[_ColumnMatch]) -> list[_ColumnMatch]:
+    """``cols`` with each "Size" column whose cells are all counts ("14M", "18M") read as parameters."""
+    out = list(cols)
+    for j, (hm, bench, src) in enumerate(cols):
+        if hm is not None or not grid.headers[j] or not _SIZE_HEADER.fullmatch(_norm_header(grid.headers[j][-1])):
+            continue
+        texts = [r.cells[j].text.strip() for r in grid.rows  # type: ignore[union-attr]
+                 if j < len(r.cells) and r.cells[j] is not None and not is_dash(r.cells[j].text)]  # type: ignore[union-attr]
+        if len(texts) >= DEFAULT_MIN_COUNT_CELLS and all(_COUNT_CELL.fullmatch(t) for t in texts):
+            out[j] = (HeaderMatch("params", 1.0, 70.0, "", " ".join(grid.headers[j])), bench, src)
+    return out
+
+
 def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
@@ -1343,6 +1364,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     """
     ncol = len(grid.headers)
     cols = _mask_columns(grid, [_column_match(grid.headers[j], grid.caption) for j in range(ncol)])
+    cols = _size_count_columns(grid, cols)
     caption_only = False
     if not any(c[0] is not None for c in cols) and grid.caption:
         # no header names a field, the caption names the metric ("Table 1: BLEU scores of …" over "All  No UNK")

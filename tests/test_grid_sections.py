@@ -82,3 +82,19 @@ def test_a_label_with_numbers_in_it_then_the_rows_values_is_a_row_not_prose() ->
     assert len(grids) == 1
     errors = {(f.model, f.benchmark): f.value for f in grid_facts(grids[0]) if f.field == "err"}
     assert errors[("AOGNet-25M", "cifar10")] == 3.27 and errors[("AOGNet-25M", "cifar100")] == 16.63
+
+
+def test_a_size_column_of_counts_is_the_parameter_count_and_one_of_pixels_is_not() -> None:
+    """"Size | 14M / 18M" in a speech table is each model's parameter count; "Size | 224 / 320" is an input size."""
+    def facts(sizes: tuple[str, str]) -> dict[tuple[str, str], float]:
+        words = _row(40, [(40, "Models"), (120, "Size"), (170, "train-dev")])
+        words += _row(55, [(40, "DFSMN-chain"), (120, sizes[0]), (170, "11.99")])
+        words += _row(66, [(40, "CNN-pFSMN-1g"), (120, sizes[1]), (170, "10.89")])
+        caption = _row(90, [(40, "Table 2. WER of acoustic models on SWBD.")])
+        grids = read_grids(words + caption, [Rule(35, 36, 220), Rule(35, 50, 220), Rule(35, 76, 220)],
+                           field_of=header_field)
+        assert len(grids) == 1
+        return {(f.model, f.field): f.value for f in grid_facts(grids[0])}
+    counts = facts(("14M", "18M"))
+    assert counts[("DFSMN-chain", "params")] == 14e6 and counts[("CNN-pFSMN-1g", "params")] == 18e6
+    assert not any(field == "params" for _, field in facts(("224", "320")))
