@@ -563,7 +563,8 @@ def _contains(outer: BBox, inner: BBox, pad: float = 2.0) -> bool:
 def _split_at_captions(groups: list[tuple[BBox, list[float]]], words: Sequence[Word], gutter: float | None = None
                        ) -> list[tuple[BBox, list[float]]]:
     """Rule groups cut where a caption line sits between two of their rules: two tables of one width
-    stacked in a column (or a float page), each with its own caption."""
+    stacked in a column (or a float page), each with its own caption; and above a header line that repeats the
+    first one's label header (``_repeated_header_cuts``)."""
     out: list[tuple[BBox, list[float]]] = []
     for box, ys in groups:
         # caption lines of the text column that overlap the rules' width: a caption set flush with the column
@@ -571,8 +572,10 @@ def _split_at_captions(groups: list[tuple[BBox, list[float]]], words: Sequence[W
         # (the words of its text column only: lines of the other column, at another pitch, would merge with it)
         lo, hi = _column_span(box, gutter)
         inside = [w for w in words if box[1] < w.ymid < box[3] and lo <= w.xmid <= hi]
-        cuts = sorted(lb[1] for lb, line in ((_line_box(ln), ln) for ln in group_lines(inside))
-                      if lb[2] >= box[0] and lb[0] <= box[2] and _is_caption(line))
+        lines = group_lines(inside)
+        cuts = sorted([lb[1] for lb, line in ((_line_box(ln), ln) for ln in lines)
+                       if lb[2] >= box[0] and lb[0] <= box[2] and _is_caption(line)]
+                      + _repeated_header_cuts([ln for ln in lines if box[0] - 2 <= _line_box(ln)[0] <= box[2]]))
         parts: list[list[float]] = [[]]
         for y in sorted(ys):
             while cuts and y > cuts[0]:
@@ -587,6 +590,32 @@ def _split_at_captions(groups: list[tuple[BBox, list[float]]], words: Sequence[W
                 # rows below it and the header lines above are taken as for any ruled region
                 out.append(((box[0], part[0], box[2], part[0]), part))
     return out
+
+
+def _repeated_header_cuts(lines: Sequence[Sequence[Word]]) -> list[float]:
+    """Where a block of rows with a header of its own starts inside one rule group: a line without values that
+    begins with the word the table's first (header) line begins with ("Model | XSum | ANLI …" under rows headed
+    "Model | GLUE | SQuAD …"). The habit: several small tables set in one float between shared rules, each
+    with its header line. The cut lies halfway between the last row above and the new header: the rule under
+    that row closes the table above, the rule over the header opens the next.
+
+    >>> head = [Word("Model", 0, 0, 20, 7), Word("GLUE", 60, 0, 80, 7)]
+    >>> row = [Word("T5-Base", 0, 10, 30, 17), Word("84.3", 60, 10, 76, 17)]
+    >>> head2 = [Word("Model", 0, 30, 20, 37), Word("XSum", 60, 30, 80, 37)]
+    >>> row2 = [Word("T5-Base", 0, 40, 30, 47), Word("18.7", 60, 40, 76, 47)]
+    >>> _repeated_header_cuts([head, row, head2, row2])
+    [23.5]
+    """
+    if len(lines) < 3 or _numeric_count(lines[0]) or len(phrases(lines[0], header=True)) < 2:
+        return []
+    first = lines[0][0].text.lower()
+    cuts = []
+    for k in range(2, len(lines)):
+        line = lines[k]
+        if line[0].text.lower() == first and not _numeric_count(line) and len(phrases(line, header=True)) >= 2 \
+                and _numeric_count(lines[k - 1]):
+            cuts.append((_line_box(lines[k - 1])[3] + _line_box(line)[1]) / 2)
+    return cuts
 
 
 def _column_span(box: BBox, gutter: float | None) -> tuple[float, float]:

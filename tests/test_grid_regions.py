@@ -44,3 +44,23 @@ def test_stacked_tables_with_one_rule_each_are_two_tables(caption_x: float, inde
     assert flops == {"Net-S/16": 4.6e9, "Net-B/16": 17.5e9, "Net-L/16": 61.3e9}
     params = {f.model: f.value for f in grid_facts(first) if f.field == "params"}
     assert params == {"Net-Small": 22e6, "Net-Base": 86e6, "Net-Large": 304e6}
+
+
+def test_blocks_with_a_header_line_of_their_own_between_shared_rules_are_tables_of_their_own() -> None:
+    """One float of small tables, each opening with a "Model | …" header line, set between one width of rules:
+    each block's values go under its own header, its rows keep their bare labels (the header line below is no
+    group heading of the rows above)."""
+    words = _row(40, [(40, "Model"), (120, "GLUE"), (170, "SQuAD")])
+    words += _row(55, [(40, "T5-Base"), (120, "84.3"), (170, "85.5")])
+    words += _row(66, [(40, "Switch-Base"), (120, "86.7"), (170, "87.2")])
+    words += _row(90, [(40, "Model"), (120, "Params"), (170, "FLOPs")])
+    words += _row(105, [(40, "T5-Base"), (120, "0.2B"), (170, "124B")])
+    words += _row(116, [(40, "Switch-Base"), (120, "7B"), (170, "124B")])
+    words += _row(140, [(40, "Table 9: Switch model design and pre-training performance.")])
+    rules = [Rule(35, 36, 220), Rule(35, 50, 220), Rule(35, 77, 220), Rule(35, 85, 220), Rule(35, 100, 220),
+             Rule(35, 127, 220)]
+    grids = sorted(read_grids(words, rules, field_of=header_field), key=lambda g: g.bbox[1])
+    assert len(grids) == 2
+    params = {f.model: f.value for f in grid_facts(grids[1]) if f.field == "params"}
+    assert params == {"T5-Base": 0.2e9, "Switch-Base": 7e9}
+    assert not any(f.field == "params" for f in grid_facts(grids[0]))
