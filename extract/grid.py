@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import math
 import operator
 import re
 from collections import Counter
@@ -417,6 +418,25 @@ def _is_caption(line: Sequence[Word]) -> bool:
     return bool(_CAPTION.match(_phrase_text(line)))
 
 
+DEFAULT_ROW_TAIL = 3  # values a line ends with that make it a table row, whatever words come before them
+DEFAULT_COLUMN_GAP = 1.5  # × glyph height: a gap this wide between a label and a value is a table's column gap
+
+
+def _label_then_value(ps: Sequence[Sequence[Word]]) -> bool:
+    """A row of a label and its value a column gap apart ("Luong et al. (2015) LSTM (Word 50K)      20.9"): a
+    table row however many words its label has (a cited baseline names its authors and year); a sentence
+    spaces its words evenly.
+
+    >>> label = [Word(t, x, 0, x + 4 * len(t), 7) for t, x in (("Luong", 0), ("et", 24), ("al.", 34), ("(2015)", 48))]
+    >>> _label_then_value([label, [Word("20.9", 120, 0, 136, 7)]]), _label_then_value([label, [Word("20.9", 78, 0, 94, 7)]])
+    (True, False)
+    """
+    if len(ps) != 2 or not _is_value_phrase(ps[1]) or _is_value_phrase(ps[0]):
+        return False
+    height = max(max(w.bottom - w.top for w in ps[0]), 1.0)
+    return ps[1][0].x0 - ps[0][-1].x1 > DEFAULT_COLUMN_GAP * height
+
+
 def _is_prose(line: Sequence[Word], ps: Sequence[Sequence[Word]] | None = None, count: int | None = None) -> bool:
     """A line of running text: many words evenly spaced, or words running on after the first value
     (a table row holds values after its label, with a short word between them at most).
@@ -427,10 +447,15 @@ def _is_prose(line: Sequence[Word], ps: Sequence[Sequence[Word]] | None = None, 
         ps = phrases(line)
     if count is None:
         count = _numeric_count(line, ps)
-    if len(line) >= 8 and len(ps) <= 2 and count <= 2:
+    if len(line) >= 8 and len(ps) <= 2 and count <= 2 and not _label_then_value(ps):
         return True
     first = next((k for k, p in enumerate(ps) if _is_value_phrase(p)), None)
     if first is None:
+        return False
+    # a label with numbers in it ("ResNeXt-29, 8 × 64d [66]") then the row's values: the line ends in a run of
+    # values set a column gap apart, which a sentence does not
+    trailing = next((k for k, p in enumerate(reversed(ps)) if not _is_value_phrase(p)), len(ps))
+    if trailing >= DEFAULT_ROW_TAIL:
         return False
     after = [p for p in ps[first:] if not _is_value_phrase(p)]
     # text cells after the values, each a phrase of a word or two set a column gap apart ("FLD-900M  merged
@@ -448,7 +473,9 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
     ``DEFAULT_LINE_PITCH`` glyph heights, grown upwards over a few header lines.
     """
     regions: list[tuple[BBox, bool]] = []
-    for box, _ in _split_at_captions(rule_regions(rules), words):
+    if gutter is None:
+        gutter = _gutter(words)
+    for box, _ in _split_at_captions(rule_regions(rules), words, gutter):
         x0, top, x1, bottom = box
         # rows under the last rule (a table without a closing rule, or whose last rules were not read): lines
         # that follow each other at row pitch, with values, or a group heading followed by such a line
@@ -482,8 +509,6 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
     padded = [(r[0] - 2.0, r[1] - 2.0, r[2] + 2.0, r[3] + 2.0) for r, _ in regions]
     rest = words if not padded else [w for w in words if not any(
         b[0] <= (w.x0 + w.x1) / 2 <= b[2] and b[1] <= (w.top + w.bottom) / 2 <= b[3] for b in padded)]
-    if gutter is None:
-        gutter = _gutter(words)
     lines = [ln for line in group_lines(rest) for ln in _split_columns(line, gutter)]
     # per line, computed once: the sort and the loops below revisit lines (a stable sort on the same keys)
     keyed = sorted(((_line_box(ln), ln) for ln in lines), key=lambda t: (t[0][1], t[0][0]))
@@ -535,14 +560,22 @@ def _contains(outer: BBox, inner: BBox, pad: float = 2.0) -> bool:
         and inner[3] <= outer[3] + pad
 
 
-def _split_at_captions(groups: list[tuple[BBox, list[float]]], words: Sequence[Word]
+def _split_at_captions(groups: list[tuple[BBox, list[float]]], words: Sequence[Word], gutter: float | None = None
                        ) -> list[tuple[BBox, list[float]]]:
     """Rule groups cut where a caption line sits between two of their rules: two tables of one width
-    stacked in a column (or a float page), each with its own caption."""
+    stacked in a column (or a float page), each with its own caption; and above a header line that repeats the
+    first one's label header (``_repeated_header_cuts``)."""
     out: list[tuple[BBox, list[float]]] = []
     for box, ys in groups:
-        inside = [w for w in words if box[0] - 2 <= w.xmid <= box[2] + 2 and box[1] < w.ymid < box[3]]
-        cuts = sorted(_line_box(line)[1] for line in group_lines(inside) if _is_caption(line))
+        # caption lines of the text column that overlap the rules' width: a caption set flush with the column
+        # starts left of an indented table ("Table 2." left of its rules)
+        # (the words of its text column only: lines of the other column, at another pitch, would merge with it)
+        lo, hi = _column_span(box, gutter)
+        inside = [w for w in words if box[1] < w.ymid < box[3] and lo <= w.xmid <= hi]
+        lines = group_lines(inside)
+        cuts = sorted([lb[1] for lb, line in ((_line_box(ln), ln) for ln in lines)
+                       if lb[2] >= box[0] and lb[0] <= box[2] and _is_caption(line)]
+                      + _repeated_header_cuts([ln for ln in lines if box[0] - 2 <= _line_box(ln)[0] <= box[2]]))
         parts: list[list[float]] = [[]]
         for y in sorted(ys):
             while cuts and y > cuts[0]:
@@ -552,7 +585,46 @@ def _split_at_captions(groups: list[tuple[BBox, list[float]]], words: Sequence[W
         for part in parts:
             if len(part) >= 2 and part[-1] - part[0] > 10:
                 out.append(((box[0], part[0], box[2], part[-1]), part))
+            elif len(part) == 1 and len(parts) > 1:
+                # a table with one rule, under its header (stacked tables that each have only a midrule): the
+                # rows below it and the header lines above are taken as for any ruled region
+                out.append(((box[0], part[0], box[2], part[0]), part))
     return out
+
+
+def _repeated_header_cuts(lines: Sequence[Sequence[Word]]) -> list[float]:
+    """Where a block of rows with a header of its own starts inside one rule group: a line without values that
+    begins with the word the table's first (header) line begins with ("Model | XSum | ANLI …" under rows headed
+    "Model | GLUE | SQuAD …"). The habit: several small tables set in one float between shared rules, each
+    with its header line. The cut lies halfway between the last row above and the new header: the rule under
+    that row closes the table above, the rule over the header opens the next.
+
+    >>> head = [Word("Model", 0, 0, 20, 7), Word("GLUE", 60, 0, 80, 7)]
+    >>> row = [Word("T5-Base", 0, 10, 30, 17), Word("84.3", 60, 10, 76, 17)]
+    >>> head2 = [Word("Model", 0, 30, 20, 37), Word("XSum", 60, 30, 80, 37)]
+    >>> row2 = [Word("T5-Base", 0, 40, 30, 47), Word("18.7", 60, 40, 76, 47)]
+    >>> _repeated_header_cuts([head, row, head2, row2])
+    [23.5]
+    """
+    if len(lines) < 3 or _numeric_count(lines[0]) or len(phrases(lines[0], header=True)) < 2:
+        return []
+    first = lines[0][0].text.lower()
+    cuts = []
+    for k in range(2, len(lines)):
+        line = lines[k]
+        if line[0].text.lower() == first and not _numeric_count(line) and len(phrases(line, header=True)) >= 2 \
+                and _numeric_count(lines[k - 1]):
+            cuts.append((_line_box(lines[k - 1])[3] + _line_box(line)[1]) / 2)
+    return cuts
+
+
+def _column_span(box: BBox, gutter: float | None) -> tuple[float, float]:
+    """The x-range of the text column a box sits in: the side of the gutter it lies on, else the page."""
+    if gutter is not None and box[2] <= gutter:
+        return -math.inf, gutter
+    if gutter is not None and box[0] >= gutter:
+        return gutter, math.inf
+    return -math.inf, math.inf
 
 
 def _label_only(line: Sequence[Word], box: BBox) -> bool:

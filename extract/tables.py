@@ -616,8 +616,11 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                 value *= 1e6 if sl.match.field == "params" else 1e9
                 flags = (*flags, "assumed_scale")
                 conf *= 0.8
-            out.extend(_fact(sl.match, value, tok, _model_label(label), sl.match.text, conf, benchmark,
-                             ("table", "text_table", *flags), start + s, start + e, cap, max(metric_col, 0)))
+            # the evidence as a grid cell's: the row as printed, then the header line its column was read from
+            evidence = f"{line.strip()} [{lines[sl.line][1].strip()}]"
+            out.extend(replace(f, evidence=evidence) for f in _fact(
+                sl.match, value, tok, _model_label(label), sl.match.text, conf, benchmark,
+                ("table", "text_table", *flags), start + s, start + e, cap, max(metric_col, 0)))
     return out
 
 
@@ -796,12 +799,14 @@ def _fact(hm: HeaderMatch, value: float, tok: str, model: str, header: str, conf
 
 
 # Row labels that are never a model: metric and compute column words, layers, activations, normalisations and
-# optimisers (an ablation table's rows), set or split names, and the header of the label column.
+# optimisers (an ablation table's rows), set or split names, and the header of the label column. A layer is
+# "conv", "conv1", "conv3x3", "conv5_x", "convolution(s)": a name that goes on after "Conv" ("ConvS2S", "ConvNeXt",
+# "ConvNet") is a model.
 _NOT_MODEL_LABEL = re.compile(
     r"(?:top-?[15](?:\s*(?:acc(?:uracy)?|err(?:or)?))?|acc(?:uracy)?|err(?:or)?|m?ap(?:50|75|_?[sml])?|ap@?\.?\d*|"
     r"bleu|f1|em|wer|#?\s*param(?:eter)?s?|m?flops|g?flops|m?adds|mult-?adds|macs?|latency|speed|fps|time|"
     r"batch\s*norm|bn|layer\s*norm|ln|group\s*norm|gn|relu6?|gelu|swish|h-?swish|sigmoid|tanh|softmax|dropout|"
-    r"conv\w*|pool\w*|max\s*pool\w*|avg\s*pool\w*|linear|fc|sgd|adam\w*|rmsprop|momentum|"
+    r"conv(?:olution(?:al)?s?|s|\d\w*|_\w+)?|pool\w*|max\s*pool\w*|avg\s*pool\w*|linear|fc|sgd|adam\w*|rmsprop|momentum|"
     r"train(?:ing)?|val(?:idation)?|test(?:-?dev)?|dev|minival|average|mean|avg|total|none|n/?a|"
     r"models?|methods?|approach(?:es)?|architectures?|networks?|backbones?)",
     re.I)
@@ -813,6 +818,46 @@ _DISTILLED_MARK = re.compile(r"\s*\u2697")
 _CITATION = re.compile(r"\s*\[[\d,\s\u2013-]{1,20}\]")
 
 
+DEFAULT_LABEL_CHARS = 40  # the row's start (its label) kept when a long row is cut around its value
+
+
+def fit_evidence(row: str, header: str, raw: str, limit: int) -> str:
+    """A table cell's evidence, "row as printed [column headers]", in at most ``limit`` characters.
+
+    The habit it serves: the reviewer reads a cell by its row (the model) and its column (the header); a long
+    row or header cut at the end would lose the header, or the value itself. The header keeps at most half of
+    ``limit``; a row too long keeps its label and the stretch around the value.
+
+    >>> fit_evidence("ResNet-50 25.6M 4.1G", "Model Params FLOPs", "4.1G", 300)
+    'ResNet-50 25.6M 4.1G [Model Params FLOPs]'
+    >>> fit_evidence("Net-A " + "1.0 " * 30 + "77.7", "Model " + "Acc " * 40, "77.7", 80)
+    'Net-A 1.0 … 1.0 1.0 1.0 1.0 1.0 77.7 [Model Acc Acc Acc Acc Acc Acc Acc Acc A…]'
+    """
+    if not header:
+        return row[:limit]
+    if len(row) + len(header) + 3 <= limit:
+        return f"{row} [{header}]"
+    if len(header) > limit // 2:
+        header = header[:limit // 2 - 1].rstrip() + "…"
+    room = limit - len(header) - 3
+    at = row.rfind(raw) if raw else -1
+    if len(row) > room and at >= 0 and at + len(raw) > room:
+        head = _whole_words(row[:min(DEFAULT_LABEL_CHARS, room // 3) + 1], keep="start")
+        tail = _whole_words(row[max(0, at + len(raw) - (room - len(head) - 3)):at + len(raw)], keep="end")
+        row = f"{head} … {tail}"
+    if len(row) > room:
+        row = _whole_words(row[:room + 1], keep="start")
+    return f"{row} [{header}]"
+
+
+def _whole_words(text: str, keep: str) -> str:
+    """``text`` less the word cut at its end (``keep="start"``) or at its start (``keep="end"``)."""
+    parts = text.split(" ")
+    if len(parts) > 1:
+        parts = parts[:-1] if keep == "start" else parts[1:]
+    return " ".join(parts).strip()
+
+
 def clean_row_label(label: str) -> str:
     """A table row label as a model name: citation marks, daggers and stars removed; "" when the label is a
     column word, a dataset, a layer or an optimiser rather than a model.
@@ -821,6 +866,8 @@ def clean_row_label(label: str) -> str:
     ('ResNet-50', 'MobileNetV2', '')
     >>> clean_row_label("ReLU6"), clean_row_label("CIFAR-10"), clean_row_label("MAdds"), clean_row_label("Ours")
     ('', '', '', 'Ours')
+    >>> clean_row_label("conv3x3"), clean_row_label("conv5_x"), clean_row_label("ConvS2S (BPE 40K)"), clean_row_label("ConvNeXt")
+    ('', '', 'ConvS2S (BPE 40K)', 'ConvNeXt')
     >>> clean_row_label("Top-1 Acc. (%)"), clean_row_label("#Params (M)"), clean_row_label("EfficientNet-B7 (ours)")
     ('', '', 'EfficientNet-B7 (ours)')
     """
@@ -900,6 +947,26 @@ def _ap_subheader(path: Sequence[str]) -> HeaderMatch | None:
 _TOP_FIELDS = frozenset({"top1_err", "top5_err", "top1_acc", "top5_acc"})
 
 
+_LIBRISPEECH_SPLIT = re.compile(r"(?:test[\s\-]?)?(clean|other)", re.I)
+
+
+def librispeech_split(path: Sequence[str], caption: str) -> str:
+    """The LibriSpeech test set a column heads when it is named by its split alone: speech papers head their WER
+    columns "clean" / "other" (under "No LM" / "With LM") and name LibriSpeech in the caption or a spanning
+    header only. "" when LibriSpeech is not named there, or no level is a split.
+
+    >>> librispeech_split(["With LM", "other"], "Table 2. WERs on LibriSpeech test sets."), librispeech_split(["clean"], "")
+    ('librispeech_test_other', '')
+    """
+    if "librispeech" not in (caption + " " + " ".join(path)).lower():
+        return ""
+    for level in reversed(path):
+        m = _LIBRISPEECH_SPLIT.fullmatch(level.strip())
+        if m:
+            return f"librispeech_test_{m.group(1).lower()}"
+    return ""
+
+
 def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None, str, str]:
     """A column's field from its header path, deepest level first (a sub-header says more than the spanning
     header over it, which supplies the field when the sub-header is "224×" or "val"); and the benchmark a
@@ -911,6 +978,8 @@ def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None
             bench = spans[0]
             break
     full = " ".join(path)
+    if not bench:
+        bench = librispeech_split(path, caption)
     hm: HeaderMatch | None = _ap_subheader(path)
     for level in reversed(path if hm is None else ()):
         hm = header_field(level)
@@ -1145,17 +1214,23 @@ def _ap_split(header: str) -> str:
 _TEST_SPLIT = re.compile(r"test(?:[\s\-](?:dev|std|set))?\d*", re.I)
 
 
+_UNIT_MARK = re.compile(r"\(\s*%\s*\)|\[\s*%\s*\]")
+
+
 def _setting_text(level: str) -> str:
     """A header level as a setting: a registry benchmark's name dropped (the benchmark is the slot's already),
     the split or size kept ("COCO test-dev" → "test-dev"); another dataset's name stays ("Flowers").
 
     >>> _setting_text("COCO test-dev"), _setting_text("224×"), _setting_text("CIFAR-10"), _setting_text("SQuAD v1.1")
     ('test-dev', '224×', '', '')
+    >>> _setting_text("With LM (%)")
+    'With LM'
     """
     rest = level
     for s, e, bench in reversed(_benchmark_spans(level)):
         if not bench.startswith("other:"):
             rest = rest[:s] + " " + rest[e:]
+    rest = _UNIT_MARK.sub(" ", rest)  # "No LM (%)": the unit is the column's, not the setting's
     rest = " ".join(rest.split()).strip(" ,;:/-")
     # an alias may hold the split itself ("COCO test-dev"): the split is still the setting
     return rest or " ".join(m.group(0) for m in _SPLIT_WORD.finditer(level))
@@ -1258,6 +1333,27 @@ def continue_labels(grid: Grid, first_field: int, *, headed: bool = True) -> Gri
     return replace(grid, rows=tuple(rows))
 
 
+# Habit: speech and language tables give a model's parameter count in a "Size" / "Model size" column ("14M",
+# "1.5B"). The header names no field (a "Size" column elsewhere is an input size, "224"); cells that all carry a
+# count's suffix say which.
+_SIZE_HEADER = re.compile(r"(?:model\s*)?size|#\s*size")
+_COUNT_CELL = re.compile(r"\d+(?:\.\d+)?\s?[KMB]")
+DEFAULT_MIN_COUNT_CELLS = 2
+
+
+def _size_count_columns(grid: Grid, cols: list[_ColumnMatch]) -> list[_ColumnMatch]:
+    """``cols`` with each "Size" column whose cells are all counts ("14M", "18M") read as parameters."""
+    out = list(cols)
+    for j, (hm, bench, src) in enumerate(cols):
+        if hm is not None or not grid.headers[j] or not _SIZE_HEADER.fullmatch(_norm_header(grid.headers[j][-1])):
+            continue
+        texts = [r.cells[j].text.strip() for r in grid.rows  # type: ignore[union-attr]
+                 if j < len(r.cells) and r.cells[j] is not None and not is_dash(r.cells[j].text)]  # type: ignore[union-attr]
+        if len(texts) >= DEFAULT_MIN_COUNT_CELLS and all(_COUNT_CELL.fullmatch(t) for t in texts):
+            out[j] = (HeaderMatch("params", 1.0, 70.0, "", " ".join(grid.headers[j])), bench, src)
+    return out
+
+
 def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
@@ -1268,6 +1364,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     """
     ncol = len(grid.headers)
     cols = _mask_columns(grid, [_column_match(grid.headers[j], grid.caption) for j in range(ncol)])
+    cols = _size_count_columns(grid, cols)
     caption_only = False
     if not any(c[0] is not None for c in cols) and grid.caption:
         # no header names a field, the caption names the metric ("Table 1: BLEU scores of …" over "All  No UNK")
@@ -1283,6 +1380,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             cols = [(hm, "", "") if j >= first_plain else (None, "", "") for j in range(ncol)]
     caption_bench = bool(_benchmark_spans(grid.caption)) if grid.caption else False
     caption_split = split_setting(grid.caption)
+    section_bench = section_benchmarks([r.group for r in grid.rows])
     first_field = next((j for j, c in enumerate(cols) if c[0] is not None), ncol)
     if not grid.transposed:
         grid = continue_labels(grid, first_field, headed=not caption_only)
@@ -1423,12 +1521,16 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                     tags.append("transposed")
                 if row.group:
                     tags.append("group_row")
+                row_bench = benchmark
+                if not m.benchmark and section_bench.get(row.group):
+                    row_bench = section_bench[row.group]
+                    tags.append("group_benchmark")
                 if caption_only:
                     flags = (*flags, "caption_only")
                 conf = DEFAULT_GRID_CONFIDENCE if m.score >= 90 else DEFAULT_BENCH_COLUMN_CONFIDENCE
                 if split and cell_model and FIELDS[m.field].kind == "metric" and split not in cell_model.lower():
                     cell_model = f"{cell_model} ({split})"
-                for f in _fact(m, value, tok, cell_model, m.text, conf, benchmark,
+                for f in _fact(m, value, tok, cell_model, m.text, conf, row_bench,
                                ("table", "grid", *flags), cell.start, cell.end, grid.caption, max(metric_col, 0)):
                     out.append(CellFact(f.field, f.value, f.raw, f.model, f.header, f.confidence, f.benchmark, f.flags,
                                         f.start, f.end, f.caption, j, f"{row.text}{evidence_head}", cell.bbox,
@@ -1457,13 +1559,35 @@ def group_setting(group: str) -> str:
     return text if len(text) <= DEFAULT_GROUP_CHARS and not _SPLIT_WORD.search(text) else ""
 
 
+def section_benchmarks(groups: Sequence[str]) -> dict[str, str]:
+    """Group headings that name benchmarks, when a table's headings name two or more: the benchmark of each.
+
+    The habit: one results table in sections, a heading row per dataset or language pair ("WMT'14
+    English-German | BLEU", then "WMT'14 English-French | BLEU"), the same columns under each. The rows under a
+    heading are results on its benchmark (a slot of their own), not a setting of the model. Headings that name
+    one benchmark at most ("ImageNet-1K trained" over "ImageNet-22K pre-trained") are settings, not sections.
+
+    >>> section_benchmarks(["WMT'14 English-German BLEU", "WMT'14 English-German BLEU", "WMT'14 English-French BLEU"])
+    {"WMT'14 English-German BLEU": 'wmt14_en_de', "WMT'14 English-French BLEU": 'wmt14_en_fr'}
+    >>> section_benchmarks(["ImageNet-1K trained models", "ImageNet-22K pre-trained models"])
+    {}
+    """
+    named: dict[str, str] = {}
+    for group in dict.fromkeys(g for g in groups if g):
+        bench = next((b for _, _, b in _benchmark_spans(group) if not b.startswith("other:")), "")
+        if bench:
+            named[group] = bench
+    return named if len(set(named.values())) >= 2 else {}
+
+
 def _group_settings(facts: list[CellFact], fact_rows: Sequence[int], row_models: Sequence[str],
                     groups: Sequence[str]) -> list[CellFact]:
     """The facts with the group heading of their row added to the model's name, when rows of one model sit
     under different headings (``group_setting``)."""
     seen: dict[str, set[str]] = {}
+    sections = section_benchmarks(groups)
     for model, group in zip(row_models, groups, strict=True):
-        if model and group_setting(group):
+        if model and group_setting(group) and not sections.get(group):
             seen.setdefault(model, set()).add(group_setting(group))
     # once the headings tell one model's rows apart they are the table's settings: every row under one gets it
     # (a model under one heading only must not be a bare name beside its neighbours' qualified ones)
@@ -1472,7 +1596,7 @@ def _group_settings(facts: list[CellFact], fact_rows: Sequence[int], row_models:
     out = []
     for f, i in zip(facts, fact_rows, strict=True):
         model, setting = row_models[i], group_setting(groups[i])
-        if model and setting and setting.lower() not in f.model.lower():
+        if model and setting and setting.lower() not in f.model.lower() and "group_benchmark" not in f.tags:
             rest = f.model[len(model):] if f.model.startswith(model) else ""
             f = replace(f, model=f"{model} ({setting}){rest}" if rest or f.model == model else f"{f.model} ({setting})")
         out.append(f)

@@ -343,7 +343,17 @@ def own_model_name(doc: Document, own: dict[str, float] | None = None) -> str:
 
 
 _OURS = re.compile(r"\b(?:we|our|ours|us|this paper|this work|proposed)\b", re.IGNORECASE)
-_CITE = re.compile(r"\[\d+(?:[,\-–]\s*\d+)*\]|\bet al\.|\(\w+ et al|\(\w+,? (?:19|20)\d\d\)")
+# Habit: papers cite by number ("[12]", "[3, 7-9]"), by "et al.", or by authors and year: one author or two joined
+# by "and" / "&", the year often lettered when an author has two papers that year ("(Tan & Le, 2019b)",
+# "(Smith and Jones 2019)", "(He, 2016a; Tan et al., 2019)"), or named in the sentence with the year after
+# ("Smith & Jones (2019)", "Smith and Jones, 2019"). Outside parentheses a comma or bracket must precede
+# the year: "ImageNet and COCO 2017" names two datasets, not two authors.
+_SURNAME = r"[A-Z][\w\-'’]+"
+_CITE_YEAR = r"(?:19|20)\d\d[a-z]?"
+AUTHOR_YEAR = re.compile(
+    rf"\(\s*{_SURNAME}(?:\s+(?:&|and)\s+{_SURNAME})?,?\s+{_CITE_YEAR}\s*[);,]"
+    rf"|\b{_SURNAME}\s+(?:&|and)\s+{_SURNAME}(?:,\s+{_CITE_YEAR}\b|\s+\(\s*{_CITE_YEAR}\s*\))")
+_CITE = re.compile(r"\[\d+(?:[,\-–]\s*\d+)*\]|\bet al\.|\(\w+ et al|" + AUTHOR_YEAR.pattern)
 
 
 def mentions_ours(text: str) -> bool:
@@ -356,10 +366,12 @@ def mentions_ours(text: str) -> bool:
 
 
 def has_citation(text: str) -> bool:
-    """Whether a text cites another paper ("[12]", "et al.").
+    """Whether a text cites another paper ("[12]", "et al.", authors and a year).
 
     >>> has_citation("as in Inception [40]"), has_citation("Vaswani et al. trained"), has_citation("ours")
     (True, True, False)
+    >>> has_citation("EfficientNet (Tan & Le, 2019a) uses"), has_citation("trained on ImageNet and COCO 2017")
+    (True, False)
     """
     return bool(_CITE.search(text))
 

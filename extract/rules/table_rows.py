@@ -9,7 +9,15 @@ from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 from ..document import Document, Page
 from ..evidence import Evidence
 from ..grid import Grid
-from ..tables import CellFact, _benchmark_spans, grid_facts, table_facts, text_table_facts, unfielded_cells
+from ..tables import (
+    CellFact,
+    _benchmark_spans,
+    fit_evidence,
+    grid_facts,
+    table_facts,
+    text_table_facts,
+    unfielded_cells,
+)
 from .benchmark_names import _benchmark_spots, _fit_metric, _nearest_benchmark
 from .context import (
     SectionMap,
@@ -29,16 +37,6 @@ _ABLATION_CAPTION = re.compile(r"ablat|\bvary|varying|effect of|impact of|influe
 _CELL_FLAGS = frozenset({"two_values", "arrow", "interval", "assumed_scale", "caption_only", "row_header"})
 
 
-
-
-# Habit: a cited baseline's row names its paper by authors and year, two authors joined by "&" or "and" and the
-# year often lettered ("EfficientNet-B3 (Tan & Le, 2019a)", "ConvS2S (Gehring and Auli, 2017)", "Ott & Auli
-# (2018)"); ``context.has_citation`` knows "et al." and single-author years only
-_AUTHOR_YEAR = re.compile(
-    r"\(\s*[A-Z][\w\-']+(?:\s+(?:&|and)\s+[A-Z][\w\-']+)?,?\s+(?:19|20)\d\d[a-z]?\s*\)"
-    r"|\b[A-Z][\w\-']+\s+(?:&|and)\s+[A-Z][\w\-']+,?\s+\(?(?:19|20)\d\d[a-z]?\)?")
-
-
 def cites_in_label(label: str) -> bool:
     """Whether a table row label cites another paper: a bracketed number, "et al.", or authors and a year.
 
@@ -47,7 +45,7 @@ def cites_in_label(label: str) -> bool:
     >>> cites_in_label("ResNet-50 [12]"), cites_in_label("EfficientNetV2-S (ours)"), cites_in_label("ResNet (2016)")
     (True, False, False)
     """
-    return has_citation(label) or bool(re.search(r"\[\d", label)) or bool(_AUTHOR_YEAR.search(label))
+    return has_citation(label) or bool(re.search(r"\[\d", label))
 
 
 def _label_evidence(label: str, own: dict[str, float]) -> tuple[float, bool, bool]:
@@ -249,7 +247,8 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
                       ablation=bool(_ABLATION_CAPTION.search(f.caption)))
         bbox = f.bbox or (page.span_bbox(f.start, f.end) if page.char_boxes and f.start >= 0 else None)
         if f.evidence:
-            snippet = f.evidence[:SNIPPET_CHARS]
+            row, _, head = f.evidence.rpartition(" [") if f.evidence.endswith("]") else (f.evidence, "", "")
+            snippet = fit_evidence(row, head[:-1], f.raw, SNIPPET_CHARS) if row else f.evidence[:SNIPPET_CHARS]
         else:
             snippet = _snippet(flat, max(f.start, 0), max(f.end, 0)) if f.start >= 0 else (
                 f"{f.model} {f.raw} [{f.header}]")[:SNIPPET_CHARS]

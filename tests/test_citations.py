@@ -1,0 +1,50 @@
+"""Citations in sentences and row labels (issue 17): a cited baseline must not read as the paper's own model.
+Generated author/year citations in the forms papers print them."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flopmine.extract.rules.context import has_citation
+from flopmine.extract.rules.table_rows import cites_in_label
+
+surnames = st.builds(lambda first, rest: first + rest, st.sampled_from("ABCDGHKLMORSTVWZ"),
+                     st.text(alphabet="abcdefghilmnorstuvwz", min_size=1, max_size=10))
+years = st.builds(lambda y, letter: f"{y}{letter}", st.integers(1950, 2029), st.sampled_from(["", "a", "b", "c"]))
+joiners = st.sampled_from([" and ", " & "])
+
+
+@st.composite
+def citations(draw: st.DrawFn) -> str:
+    """"(Tan & Le, 2019a)", "(Smith and Jones 2019)", "(He, 2016b; …)", "Ott & Auli (2018)", "Ott and Auli, 2018"."""
+    first, second, year, join = draw(surnames), draw(surnames), draw(years), draw(joiners)
+    authors = first + join + second if draw(st.booleans()) else first
+    form = draw(st.sampled_from(["paren", "paren_no_comma", "paren_list", "narrative_paren", "narrative_comma"]))
+    if form == "paren":
+        return f"({authors}, {year})"
+    if form == "paren_no_comma":
+        return f"({authors} {year})"
+    if form == "paren_list":
+        return f"({authors}, {year}; {draw(surnames)} et al., {draw(years)})"
+    two = first + join + second  # a narrative citation names two authors (one would be any capitalised word)
+    return f"{two} ({year})" if form == "narrative_paren" else f"{two}, {year}"
+
+
+@given(citations(), st.sampled_from(["EfficientNet-B3 ", "as reported by ", ""]),
+       st.sampled_from([" reach 84.3% top-1", "", " uses 1.8B FLOPs."]))
+def test_author_year_citations_are_citations(cite: str, before: str, after: str) -> None:
+    assert has_citation(before + cite + after)
+    assert cites_in_label(before + cite)
+
+
+@given(st.sampled_from(["ImageNet", "COCO", "WMT", "ILSVRC", "Kinetics"]), st.sampled_from(["VOC", "COCO", "SQuAD"]),
+       st.integers(1990, 2029), joiners)
+def test_two_datasets_and_a_year_are_not_a_citation(one: str, two: str, year: int, join: str) -> None:
+    """"trained on ImageNet and COCO 2017": dataset names and an edition year, not authors."""
+    assert not has_citation(f"We train on {one}{join}{two} {year} for 90 epochs.")
+
+
+@given(st.sampled_from(["ResNet-50", "Ours", "EfficientNetV2-S (ours)", "ViT-L/16 (2021)"]))
+def test_a_model_name_with_a_year_alone_is_not_a_citation(label: str) -> None:
+    assert not cites_in_label(label)
