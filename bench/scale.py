@@ -91,18 +91,29 @@ def seed_store(pdfs: list[Path], root: Path) -> Path:
     return home
 
 
-def reuse_home(root: Path, n: int) -> Path | None:
+def seed_rule_version(seed: Path) -> str:
+    """The rule version the seed was just extracted with (the current rules)."""
+    src = connect(seed / "flopmine.sqlite")
+    try:
+        return str(src.execute("SELECT rule_version FROM extractions LIMIT 1").fetchone()[0])
+    finally:
+        src.close()
+
+
+def reuse_home(root: Path, n: int, rule_version: str) -> Path | None:
     """A home of ``n`` papers kept by an earlier run (``--keep``), back to its state before the stages ran
-    (no annotations, no page cache), or None. Building 5,000 papers' candidates takes minutes."""
+    (no annotations, no page cache), or None. Building 5,000 papers' candidates takes minutes; a home extracted
+    with other rules is built again, or "extract (nothing new)" would re-extract every paper."""
     home = resolve_home(root / f"home-{n}")
     if not home.db_path.is_file():
         return None
     conn = connect(home.db_path)
     try:
-        papers = conn.execute("SELECT COUNT(*) FROM extractions").fetchone()[0]
+        papers, current = conn.execute("SELECT COUNT(*), TOTAL(rule_version = ?) FROM extractions",
+                                       (rule_version,)).fetchone()
     finally:
         conn.close()
-    if papers != n:
+    if papers != n or current != n:
         return None
     for stale in (home.annotations_dir, home.root / "cache", root / f"review-{home.root.name}"):
         shutil.rmtree(stale, ignore_errors=True)
@@ -116,8 +127,8 @@ def build_home(seed: Path, pdfs: list[Path], n: int, root: Path) -> Path:
     by_paper: dict[str, list] = {}
     for c in candidates_for(src):
         by_paper.setdefault(c.arxiv_id, []).append(c)
-    rule_version = src.execute("SELECT rule_version FROM extractions LIMIT 1").fetchone()[0]
     src.close()
+    rule_version = seed_rule_version(seed)
     originals = [p for p in pdfs if p.stem.split("v")[0] in by_paper] or pdfs
     conn = connect(home.db_path)
     for i in range(n):
@@ -233,9 +244,10 @@ def main() -> None:
         root.mkdir(parents=True, exist_ok=True)
         print(f"seeding: extracting {len(pdfs)} PDFs once …", flush=True)
         seed = seed_store(pdfs, root)
+        rules = seed_rule_version(seed)
         table: dict[str, dict[int, Measure]] = {s: {} for s in STAGES}
         for n in sizes:
-            home = reuse_home(root, n) if args.keep else None
+            home = reuse_home(root, n, rules) if args.keep else None
             print(f"N = {n}: {'reusing the kept' if home else 'building the'} store …", flush=True)
             home = home or build_home(seed, pdfs, n, root)
             table["harvest"][n] = time_harvest(n, root)
