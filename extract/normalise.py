@@ -119,13 +119,17 @@ _SCI = r"[eE](?P<sci>[-+]?\d{1,2})"
 _SUFFIX = r"\s?(?P<suf>Bn|[KkMBGT])(?![\w\-])"
 _SCALE = r"\s(?P<scale>thousand|million|billion|trillion|bn)\b"
 _WSCALE = r"\s(?P<wscale>thousand|million|billion|trillion)\b"
-_WORD = r"(?:a single|a couple of|a dozen|" + "|".join(
-    sorted((w for w in NUMBER_WORDS if " " not in w and w not in ("a", "an", "single", "dozen")),
-           key=len, reverse=True)) + r")"
+_WORDS = ["a single", "a couple of", "a dozen", *sorted(
+    (w for w in NUMBER_WORDS if " " not in w and w not in ("a", "an", "single", "dozen")), key=len, reverse=True)]
+_WORD = r"(?:" + "|".join(_WORDS) + r")"
+# where a quantity can start: a digit, a decimal point, or a number word's first letter. As a lookahead in
+# front of the pattern it skips most positions of a page in one test (same matches: IGNORECASE folds the class
+# as it folds the words)
+_STARTS = r"(?=[\d." + "".join(sorted({w[0] for w in _WORDS})) + r"])"
 
 QUANTITY_RE = re.compile(
-    rf"(?<![\w.\-/@])(?P<num>{_NUM})(?:{_EXP}|{_SCI})?(?:{_SUFFIX}|{_SCALE})?"
-    rf"|(?<![\w\-])(?P<word>{_WORD})(?:{_WSCALE})?(?![\w\-])",
+    rf"{_STARTS}(?:(?<![\w.\-/@])(?P<num>{_NUM})(?:{_EXP}|{_SCI})?(?:{_SUFFIX}|{_SCALE})?"
+    rf"|(?<![\w\-])(?P<word>{_WORD})(?:{_WSCALE})?(?![\w\-]))",
     re.IGNORECASE,
 )
 

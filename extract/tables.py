@@ -148,7 +148,13 @@ def _form_patterns() -> tuple[tuple[_FormRow, ...], tuple[_FormRow, ...], re.Pat
     and one pattern that matches where any of them matches as a whole word (most lines hold none)."""
     rows = tuple((form, field_name, re.compile(r"(?<![\w\-])" + re.escape(form) + r"(?![\w\-])"))
                  for form, field_name in _vocabulary().items() if len(form) >= 2)
-    any_form = re.compile(r"(?<![\w\-])(?:" + "|".join(re.escape(r[0]) for r in rows) + r")(?![\w\-])")
+    # the forms grouped by their first character ("a(?:p|dam|…)|b(?:leu|…)|…"): the same lines match, but
+    # each position of a line tries a few first characters instead of every form (most lines hold none)
+    by_first: dict[str, list[str]] = {}
+    for form, _, _ in rows:
+        by_first.setdefault(form[0], []).append(re.escape(form[1:]))
+    any_form = re.compile(r"(?<![\w\-])(?:" + "|".join(re.escape(first) + "(?:" + "|".join(rests) + ")"
+                                                   for first, rests in by_first.items()) + r")(?![\w\-])")
     return rows, tuple(sorted(rows, key=lambda r: len(r[0]), reverse=True)), any_form
 
 
@@ -677,8 +683,13 @@ def _benchmark_alias_re() -> re.Pattern[str]:
     # alternation of every form is tried there (same matches, about a third of text_table_facts' regex time;
     # tests/test_extract_speed.py checks it against the pattern without it).
     firsts = "".join(sorted({re.escape(f[0]) for f in forms}))
-    return re.compile(r"(?<![\w\-])(?=[" + firsts + r"])(" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-                      + r")(?![\w\-])", re.I)
+    # … and behind it the forms grouped by that letter, longest first within each group as in one list: a
+    # position tries the few forms that can match there, in the order the whole list would try them
+    by_first: dict[str, list[str]] = {}
+    for f in sorted(forms, key=len, reverse=True):
+        by_first.setdefault(f[0], []).append(re.escape(f[1:]))
+    grouped = "|".join(re.escape(first) + "(?:" + "|".join(rests) + ")" for first, rests in by_first.items())
+    return re.compile(r"(?<![\w\-])(?=[" + firsts + r"])(" + grouped + r")(?![\w\-])", re.I)
 
 
 _BENCH_FORMS: dict[str, str] = {}

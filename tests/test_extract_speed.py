@@ -477,3 +477,42 @@ def test_the_benchmark_alias_pattern_finds_what_it_found_without_its_first_lette
         [(m.span(1), m.group(1)) for m in plain.finditer(line)]  # type: ignore[attr-defined]
     traps = line.replace("s", "ſ").replace("k", "K").replace("i", "ı")
     assert [m.span(1) for m in guarded.finditer(traps)] == [m.span(1) for m in plain.finditer(traps)]  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _header_forms() -> list[str]:
+    from flopmine.extract.tables import _form_patterns
+
+    return [form for form, _, _ in _form_patterns()[0]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_header_forms()), st.sampled_from(["-", " ", "x", "1", "(", ")", "_", "é"]),
+                          st.text(max_size=4)), max_size=12), st.sampled_from(["", " ", "-"]))
+def test_the_any_header_form_pattern_finds_a_line_with_a_form_as_each_form_pattern_does(parts: list[str],
+                                                                                        glue: str) -> None:
+    from flopmine.extract.tables import _form_patterns
+
+    rows, _, any_form = _form_patterns()
+    line = glue.join(parts).lower()
+    assert (any_form.search(line) is not None) == any(rx.search(line) is not None for _, _, rx in rows)
+
+
+_QUANTITY_PARTS = ["3.8", "90k", "4.1×109", "eight", "Eight", "a dozen", "A couple of", "25.6M", "1,248,424", ".5",
+                   "1.4e18", "3.5 billion", "ten", "10^9", "7.3 Bn", "x", "-", ".", "/", "@", "ſix", "ſeven", "K",
+                   "İ", "ı", "one", "ONE", "hundred", "tWeNtY"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_QUANTITY_PARTS), st.text(max_size=4)), max_size=12),
+       st.sampled_from(["", " ", "-"]))
+def test_the_quantity_pattern_finds_what_it_found_without_its_start_lookahead(parts: list[str], glue: str) -> None:
+    import re
+
+    from flopmine.extract.normalise import _STARTS, QUANTITY_RE
+
+    plain = re.compile(QUANTITY_RE.pattern.removeprefix(_STARTS), re.IGNORECASE)
+    text = glue.join(parts)
+    assert [(m.span(), m.groups()) for m in QUANTITY_RE.finditer(text)] == \
+        [(m.span(), m.groups()) for m in plain.finditer(text)]
+    assert (QUANTITY_RE.fullmatch(text) is None) == (plain.fullmatch(text) is None)
