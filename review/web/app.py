@@ -553,34 +553,37 @@ class _ClosedDone:
 
 def _undo(server: _Server, session: Session) -> Response:
     with _writing(server) as conn:
-        recorded = server.sessions.pop_undo(session)
-        if isinstance(recorded, _RenameDone):
-            return _undo_rename(server, session, conn, recorded)
-        if isinstance(recorded, _ClosedDone):
-            return _undo_close(server, session, conn, recorded)
-        if recorded is None:  # e.g. after a restart: the ledger still has this reviewer's web decisions
-            recorded = backend.latest_web_decision(conn, server.home, server.reviewer)
-        if recorded is None:
+        entry = server.sessions.pop_undo(session)
+        if isinstance(entry, _RenameDone):
+            return _undo_rename(server, session, conn, entry)
+        if entry is None:  # e.g. after a restart: the ledger still has this reviewer's web decisions
+            entry = backend.latest_web_decision(conn, server.home, server.reviewer)
+        if entry is None:
             return JSONResponse({"error": "nothing to undo in this session"}, status_code=409)
-        cid = recorded.decision.candidate_id
+        if isinstance(entry, _ClosedDone):  # every reject of the close at once, or none
+            cid, recorded, extra = entry.candidate_id, entry.recorded, {"reopened": len(entry.recorded)}
+        else:
+            cid, recorded, extra = entry.decision.candidate_id, (entry,), {}
         walk, seen = server.walk_and_fingerprint(conn)
         with backend.locked(server.home):  # held only to check and write
             unchanged = backend.annotations_fingerprint(server.home) == seen
             try:
-                backend.withdraw(conn, server.home, recorded)
+                backend.withdraw(conn, server.home, *recorded)
             except ReviewError as e:
                 return JSONResponse({"error": str(e), "candidate_id": cid}, status_code=409)
             except FlopmineError as e:
-                server.sessions.restore_undo(session, recorded)
+                server.sessions.restore_undo(session, entry)
                 log.error("undo of %s failed: %s", cid, e)
                 return JSONResponse({"error": str(e)}, status_code=503)
-        if unchanged and cid:
-            before, walk = walk, walk.with_decision(cid, _state_after_undo(recorded))
+        if unchanged and all(r.decision.candidate_id for r in recorded):
+            before = walk
+            for r in recorded:
+                walk = walk.with_decision(r.decision.candidate_id, _state_after_undo(r))
             server.remember(before, walk)
         else:  # someone else wrote meanwhile, or an added fact (its slot reopens): read everything again
             server.forget()
             walk = server.walk(conn)
-    return JSONResponse({"ok": True, "candidate_id": cid, "progress": _progress(walk)})
+    return JSONResponse({"ok": True, "candidate_id": cid, **extra, "progress": _progress(walk)})
 
 
 def _close(server: _Server, session: Session, body: dict[str, Any]) -> Response:
@@ -613,31 +616,6 @@ def _close(server: _Server, session: Session, body: dict[str, Any]) -> Response:
             walk = server.walk(conn)
     nxt = walk.next_pending(cid)
     return JSONResponse({"ok": True, "closed": report.candidates, "next": nxt.candidate_id if nxt else None,
-                         "progress": _progress(walk)})
-
-
-def _undo_close(server: _Server, session: Session, conn: sqlite3.Connection, done: _ClosedDone) -> Response:
-    """Withdraw every reject of a close at once; refused (409) when any of them was changed since."""
-    walk, seen = server.walk_and_fingerprint(conn)
-    with backend.locked(server.home):
-        unchanged = backend.annotations_fingerprint(server.home) == seen
-        try:
-            backend.withdraw(conn, server.home, *done.recorded)
-        except ReviewError as e:
-            return JSONResponse({"error": str(e), "candidate_id": done.candidate_id}, status_code=409)
-        except FlopmineError as e:
-            server.sessions.restore_undo(session, done)
-            log.error("undo of the close at %s failed: %s", done.candidate_id, e)
-            return JSONResponse({"error": str(e)}, status_code=503)
-    if unchanged:
-        before = walk
-        for rec in done.recorded:
-            walk = walk.with_decision(rec.decision.candidate_id, _state_after_undo(rec))
-        server.remember(before, walk)
-    else:
-        server.forget()
-        walk = server.walk(conn)
-    return JSONResponse({"ok": True, "candidate_id": done.candidate_id, "reopened": len(done.recorded),
                          "progress": _progress(walk)})
 
 
