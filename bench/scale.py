@@ -120,15 +120,15 @@ def reuse_home(root: Path, n: int, rule_version: str) -> Path | None:
     return home.root
 
 
-def build_home(seed: Path, pdfs: list[Path], n: int, root: Path) -> Path:
-    """A home of ``n`` papers: copies of the seed's papers with distinct ids, PDFs hard-linked, extracted."""
+def build_home(seed: Path, pdfs: list[Path], n: int, root: Path, rule_version: str) -> Path:
+    """A home of ``n`` papers: copies of the seed's papers with distinct ids, PDFs hard-linked, their candidates
+    the seed's (extracted with ``rule_version``)."""
     home = resolve_home(root / f"home-{n}").ensure()
     src = connect(seed / "flopmine.sqlite")
     by_paper: dict[str, list] = {}
     for c in candidates_for(src):
         by_paper.setdefault(c.arxiv_id, []).append(c)
     src.close()
-    rule_version = seed_rule_version(seed)
     originals = [p for p in pdfs if p.stem.split("v")[0] in by_paper] or pdfs
     conn = connect(home.db_path)
     for i in range(n):
@@ -249,7 +249,7 @@ def main() -> None:
         for n in sizes:
             home = reuse_home(root, n, rules) if args.keep else None
             print(f"N = {n}: {'reusing the kept' if home else 'building the'} store …", flush=True)
-            home = home or build_home(seed, pdfs, n, root)
+            home = home or build_home(seed, pdfs, n, root, rules)
             table["harvest"][n] = time_harvest(n, root)
             run_stage(_cmd(home, "extract"))  # writes the queue once
             table["extract (nothing new)"][n] = run_stage(_cmd(home, "extract"))

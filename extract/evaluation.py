@@ -3,7 +3,8 @@
 Scores (``evaluate``, per (paper, field)):
 - candidate recall per field: a gold fact counts as found when its value is among the paper's
   candidates for that field (``gold.values_match``: numbers equal within 0.5 % relative; accuracy and
-  error match through 100 − x; hardware by normalised name or one catalog entry; ``flops`` and ``mult_adds`` are one field);
+  error match through 100 − x; hardware by normalised name or one catalog entry; ``flops`` and
+  ``mult_adds`` are one field);
 - top-1 precision per field: for each (paper, field) with gold, the paper's rank-1 candidate for
   that field equals one of the gold values (no candidate counts as a miss);
 - candidates per (paper, field): how many candidates a reviewer must look at.
