@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
@@ -148,14 +148,25 @@ def _form_patterns() -> tuple[tuple[_FormRow, ...], tuple[_FormRow, ...], re.Pat
     and one pattern that matches where any of them matches as a whole word (most lines hold none)."""
     rows = tuple((form, field_name, re.compile(r"(?<![\w\-])" + re.escape(form) + r"(?![\w\-])"))
                  for form, field_name in _vocabulary().items() if len(form) >= 2)
-    # the forms grouped by their first character ("a(?:p|dam|…)|b(?:leu|…)|…"): the same lines match, but
-    # each position of a line tries a few first characters instead of every form (most lines hold none)
-    by_first: dict[str, list[str]] = {}
-    for form, _, _ in rows:
-        by_first.setdefault(form[0], []).append(re.escape(form[1:]))
-    any_form = re.compile(r"(?<![\w\-])(?:" + "|".join(re.escape(first) + "(?:" + "|".join(rests) + ")"
-                                                   for first, rests in by_first.items()) + r")(?![\w\-])")
+    # the forms grouped by their first character: the same lines match, but each position of a line tries a few
+    # first characters instead of every form (most lines hold none)
+    any_form = re.compile(r"(?<![\w\-])(?:" + grouped_by_first([form for form, _, _ in rows]) + r")(?![\w\-])")
     return rows, tuple(sorted(rows, key=lambda r: len(r[0]), reverse=True)), any_form
+
+
+def grouped_by_first(forms: Iterable[str]) -> str:
+    """An alternation of the literal ``forms`` grouped by their first character ("a(?:p|dam)|b(?:leu)"), each
+    group's forms in the order given. Forms that can start at one position keep their order, so it matches as the
+    plain alternation in that order does (while no two groups' characters are equal under the compile flags); a
+    position of a line tries the few forms that start with its character, not every form.
+
+    >>> grouped_by_first(["ap", "adam", "bleu"])
+    'a(?:p|dam)|b(?:leu)'
+    """
+    by_first: dict[str, list[str]] = {}
+    for form in forms:
+        by_first.setdefault(form[0], []).append(re.escape(form[1:]))
+    return "|".join(re.escape(first) + "(?:" + "|".join(rests) + ")" for first, rests in by_first.items())
 
 
 def _norm_header(text: str) -> str:
@@ -685,10 +696,7 @@ def _benchmark_alias_re() -> re.Pattern[str]:
     firsts = "".join(sorted({re.escape(f[0]) for f in forms}))
     # … and behind it the forms grouped by that letter, longest first within each group as in one list: a
     # position tries the few forms that can match there, in the order the whole list would try them
-    by_first: dict[str, list[str]] = {}
-    for f in sorted(forms, key=len, reverse=True):
-        by_first.setdefault(f[0], []).append(re.escape(f[1:]))
-    grouped = "|".join(re.escape(first) + "(?:" + "|".join(rests) + ")" for first, rests in by_first.items())
+    grouped = grouped_by_first(sorted(forms, key=len, reverse=True))
     return re.compile(r"(?<![\w\-])(?=[" + firsts + r"])(" + grouped + r")(?![\w\-])", re.I)
 
 
