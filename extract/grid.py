@@ -572,10 +572,9 @@ def _split_at_captions(groups: list[tuple[BBox, list[float]]], words: Sequence[W
         # (the words of its text column only: lines of the other column, at another pitch, would merge with it)
         lo, hi = _column_span(box, gutter)
         inside = [w for w in words if box[1] < w.ymid < box[3] and lo <= w.xmid <= hi]
-        lines = group_lines(inside)
-        cuts = sorted([lb[1] for lb, line in ((_line_box(ln), ln) for ln in lines)
-                       if lb[2] >= box[0] and lb[0] <= box[2] and _is_caption(line)]
-                      + _repeated_header_cuts([ln for ln in lines if box[0] - 2 <= _line_box(ln)[0] <= box[2]]))
+        boxed = [(_line_box(line), line) for line in group_lines(inside)]  # each line's box once
+        cuts = sorted([lb[1] for lb, line in boxed if lb[2] >= box[0] and lb[0] <= box[2] and _is_caption(line)]
+                      + _repeated_header_cuts([line for lb, line in boxed if box[0] - 2 <= lb[0] <= box[2]]))
         parts: list[list[float]] = [[]]
         for y in sorted(ys):
             while cuts and y > cuts[0]:
