@@ -751,6 +751,13 @@ OTHER_DATASETS = _first_letter_guard(
     r"JFT(?:-300M)?|\bVTAB\b|Oxford[\s\-](?:Pets|Flowers|IIIT)|\bPets\b|\bFlowers\b|FGVC|Stanford Cars|\bSVHN\b|"
     r"\bMNIST\b|\bGLUE\b|\bMNLI\b|\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s']?1[5-9]\b|"
     r"IWSLT|CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|\bNIST\b|\bKBP\b")
+# … and datasets that head a table's columns or rows beside registry benchmarks: GLUE's tasks and the other
+# reading-comprehension sets of NLP tables, the fine-grained sets of transfer tables. Read in table headers, row
+# labels and captions only (``foreign_level``, ``row_dataset``): in running text and the line reader's header search
+# they would make prose lines ("… report accuracies for RACE") look like a table's header.
+TABLE_DATASETS = _first_letter_guard(
+    r"\bCoLA\b|\bSST-?2\b|\bMRPC\b|\bSTS-?B\b|\bQQP\b|\bQNLI\b|\bRTE\b|\bWNLI\b|NewsQA|TriviaQA|SearchQA|"
+    r"HotpotQA|Natural Questions|\bRACE\b|ReCoRD|\biNat(?:uralist)?(?:\s?20\d\d)?\b|Birdsnap")
 
 
 def _benchmark_spans(line: str) -> list[tuple[int, int, str]]:
@@ -763,11 +770,13 @@ def _benchmark_spans(line: str) -> list[tuple[int, int, str]]:
 def _benchmark_spans_cached(line: str) -> tuple[tuple[int, int, str], ...]:
     # header lines and grid header levels repeat across a page's readers: computed once per text
     rx = _benchmark_alias_re()
-    # a dataset the registry has learned since it joined the list of others ("SQuAD 2.0") is the registry's
+    registry = [(m.start(), m.end(), _BENCH_FORMS[m.group(1).lower()]) for m in rx.finditer(line)]
+    # a dataset the registry has learned since it joined the list of others ("SQuAD 2.0") is the registry's, and so
+    # is another's name inside a longer registry alias ("NIST" in "NIST Hub5")
     others = [(m.start(), m.end(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(line)
-              if m.group(0).lower() not in _BENCH_FORMS]
-    spans = [(m.start(), m.end(), _BENCH_FORMS[m.group(1).lower()]) for m in rx.finditer(line)
-             if not any(s < m.end() and m.start() < e for s, e, _ in others)]
+              if m.group(0).lower() not in _BENCH_FORMS
+              and not any(s <= m.start() and m.end() <= e and e - s > m.end() - m.start() for s, e, _ in registry)]
+    spans = [(s0, e0, b) for s0, e0, b in registry if not any(s < e0 and s0 < e for s, e, _ in others)]
     return tuple(sorted(spans + others))
 
 
@@ -900,7 +909,7 @@ def clean_row_label(label: str) -> str:
 
 
 def _is_dataset_name(text: str) -> bool:
-    if OTHER_DATASETS.fullmatch(text):
+    if OTHER_DATASETS.fullmatch(text) or TABLE_DATASETS.fullmatch(text):
         return True
     low = text.lower()
     return any(low == alias.lower() for b in load_registry().values() for alias in (b.name, *b.aliases))
@@ -986,15 +995,63 @@ def librispeech_split(path: Sequence[str], caption: str) -> str:
     return ""
 
 
+# Habit: a column headed by a dataset outside the registry beside its metric ("VOC 2007 mAP (%)", "mAP (%)" over
+# "VOC 2012 test", "F1" over "NewsQA"): its values are that dataset's results, no registry benchmark's, as a column
+# headed by the dataset alone gives none. A pre-training source ("JFT→1K", "ImageNet-21K pre-trained", "IG-1B")
+# names where the model learned, not where it was measured.
+_AVERAGE_HEADER = re.compile(r"\(?\s*(?:avg|average|mean)\.?\s*\)?")
+_PRETRAIN_SOURCE = re.compile(r"jft|21k|22k|\big-|instagram|→|->|pre-?train", re.I)
+
+
+def foreign_level(level: str) -> bool:
+    """Whether a header level (or a caption, or a row label) names a dataset outside the registry as where its
+    values were measured: another dataset named, no registry benchmark named, no pre-training source.
+
+    >>> foreign_level("VOC 2007 mAP (%)"), foreign_level("NewsQA"), foreign_level("COCO minival mAP (%)")
+    (True, True, False)
+    >>> foreign_level("JFT→1K"), foreign_level("ImageNet-21K pre-trained"), foreign_level("Top-1")
+    (False, False, False)
+    """
+    spans = _benchmark_spans(level)
+    other = any(b.startswith("other:") for _, _, b in spans) or TABLE_DATASETS.search(level) is not None
+    return (other and all(b.startswith("other:") for _, _, b in spans) and not header_benchmark(level)
+            and not _PRETRAIN_SOURCE.search(level))
+
+
+def row_dataset(label: str) -> str:
+    """The dataset a row label names as a whole: its registry benchmark, or "other:<name>" for one outside the
+    registry that is no pre-training source; "" when the label is no dataset.
+
+    Habit: transfer and multi-task tables give a row per dataset ("CIFAR-100 | NASNet-A 87.5% … | EfficientNet-B7
+    91.7%", "iNat 2018 | 75.4 80.1 83.0"): the row's values are results on that dataset, whatever the page names
+    nearest; a dataset outside the registry gives no registry result.
+
+    >>> row_dataset("CIFAR-100"), row_dataset("iNat 2018"), row_dataset("Birdsnap [3]"), row_dataset("C-10")
+    ('cifar100', 'other:inat 2018', 'other:birdsnap', 'cifar10')
+    >>> row_dataset("ResNet-50"), row_dataset("JFT-300M"), row_dataset("CIFAR-10 ResNet")
+    ('', '', '')
+    """
+    text = re.sub(r"\s+", " ", _CITATION.sub("", _LABEL_MARKS.sub("", label))).strip(" :|,;")
+    if not text or _PRETRAIN_SOURCE.search(text):
+        return ""
+    if TABLE_DATASETS.fullmatch(text):
+        return "other:" + text.lower()
+    spans = _benchmark_spans(text)
+    if len(spans) == 1 and spans[0][0] == 0 and spans[0][1] == len(text):
+        return spans[0][2]
+    return header_benchmark(text) if not spans else ""
+
+
 def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None, str, str]:
     """A column's field from its header path, deepest level first (a sub-header says more than the spanning
     header over it, which supplies the field when the sub-header is "224×" or "val"); and the benchmark a
     level names (a spanning "ImageNet", a "CIFAR-10" column). Returns (match, benchmark, scale source)."""
     bench = ""
+    bench_level = ""
     for level in reversed(path):
         spans = [b for _, _, b in _benchmark_spans(level)] or [b for b in (header_benchmark(level),) if b]
         if spans:
-            bench = spans[0]
+            bench, bench_level = spans[0], level
             break
     full = " ".join(path)
     if not bench:
@@ -1018,6 +1075,8 @@ def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None
             hm = HeaderMatch(metric, 1.0, 80.0, bench, full)
     if hm is None:
         return None, bench, ""
+    if FIELDS[hm.field].kind == "metric" and foreign_level(bench_level):
+        return None, bench, ""  # another dataset's column: no registry result (as a column headed by it alone)
     scale_src = ""
     scale = hm.scale
     if scale == 1.0 and hm.field in _SCALED_FIELDS:
@@ -1396,9 +1455,19 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             first_plain = next((j for j in range(ncol) if any(
                 j < len(r.cells) and r.cells[j] is not None and _PLAIN_VALUE.fullmatch(r.cells[j].text)  # type: ignore[union-attr]
                 for r in grid.rows)), ncol)
-            cols = [(hm, "", "") if j >= first_plain else (None, "", "") for j in range(ncol)]
+            # … save a column headed by another dataset ("Performance (F1) on …" over "NewsQA  TriviaQA"): its own
+            # results; and the average of such columns ("Avg.") is theirs too
+            foreign = [any(foreign_level(x) for x in grid.headers[j]) for j in range(ncol)]
+            cols = [(hm, "", "") if j >= first_plain and not foreign[j] and not (
+                any(foreign) and _AVERAGE_HEADER.fullmatch(_norm_header(grid.header(j)))) else (None, "", "")
+                    for j in range(ncol)]
     caption_bench = bool(_benchmark_spans(grid.caption)) if grid.caption else False
     caption_split = split_setting(grid.caption)
+    # a caption naming another dataset as the table's ("VOC 2007 test detection average precision (%)") over
+    # headers naming no registry benchmark: its metric cells are that dataset's (``foreign_level``)
+    foreign_table = foreign_level(grid.caption) and not any(
+        b for path in grid.headers for level in path
+        for b in [*(b for _, _, b in _benchmark_spans(level)), header_benchmark(level)] if b and not b.startswith("other:"))
     section_bench = section_benchmarks([r.group for r in grid.rows])
     first_field = next((j for j, c in enumerate(cols) if c[0] is not None), ncol)
     if not grid.transposed:
@@ -1464,6 +1533,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
         # a split other than test qualifies every metric under it: the model's dev result is not its test
         # result (its size and training cost are the same on every split)
         split = split_setting(row.group) or caption_split
+        row_data = row_dataset(row.label) if not grid.transposed else ""
         # a name column joins a label that is a model (a dataset's row keeps the cell's model, below)
         for k in backbone_cols + (arch_cols if clean_row_label(row.label) else []):
             bone = row.cells[k].text if k < len(row.cells) and row.cells[k] is not None else ""
@@ -1541,6 +1611,13 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                 if row.group:
                     tags.append("group_row")
                 row_bench = benchmark
+                if FIELDS[m.field].kind == "metric" and row_data and not m.benchmark:
+                    row_bench = row_data
+                    if row_data.startswith("other:"):
+                        tags.append("foreign")  # a row of another dataset's results ("iNat 2018 | 75.4 80.1")
+                if (FIELDS[m.field].kind == "metric" and foreign_table and not (m.benchmark or row_data)
+                        and not section_bench.get(row.group) and "foreign" not in tags):
+                    tags.append("foreign")
                 if not m.benchmark and section_bench.get(row.group):
                     row_bench = section_bench[row.group]
                     tags.append("group_benchmark")

@@ -13,6 +13,7 @@ from ..tables import (
     CellFact,
     _benchmark_spans,
     fit_evidence,
+    foreign_level,
     grid_facts,
     table_facts,
     text_table_facts,
@@ -84,6 +85,19 @@ def _best_in_column(facts: list[CellFact], own: dict[str, float]) -> tuple[set[i
             top_own = max(sign * c.value for c in mine)
             best_own |= {id(c) for c in mine if sign * c.value == top_own}
     return best, best_own
+
+
+def foreign_cell(f: CellFact) -> bool:
+    """Whether a metric cell is another dataset's result, no registry benchmark's: the grid saw it in a row, or a
+    table whose caption, names another dataset (tag "foreign", ``tables.foreign_level``), or the line reader read
+    it under a header slot naming one ("RACE" beside "SQuAD v1.1", "VOC2007 test mAP").
+
+    Habit: a detection paper's PASCAL VOC tables print "mAP" (AP at IoU 0.5 over VOC's classes), which reads as
+    COCO's box AP; an NLP paper's columns of other tasks print F1 and accuracy, which read as SQuAD's or GLUE's.
+    """
+    if "foreign" in f.tags:
+        return True
+    return "text_table" in f.flags and f.benchmark.startswith("other:") and foreign_level(f.header)
 
 
 def _rule_of(f: CellFact) -> str:
@@ -212,6 +226,8 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         other = bench.startswith("other:")
         if other:
             bench = default_bench
+        if field in METRIC_FIELDS and foreign_cell(f):
+            continue
         if field in METRIC_FIELDS:
             fitted = _fit_metric(field, bench, ranked)
             if fitted is None:

@@ -1,0 +1,111 @@
+"""Metric columns read as the dataset they are measured on (issue 17): columns, rows and captions naming a dataset
+outside the registry (PASCAL VOC's mAP, GLUE's tasks, a transfer table's rows) give no registry result, and a row
+naming a registry dataset gives its benchmark. Synthetic word boxes, as in ``tests/test_grid_labels.py``."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flopmine.benchmarks import load_registry
+from flopmine.extract.grid import Rule, read_grids
+from flopmine.extract.rules.table_rows import foreign_cell
+from flopmine.extract.tables import foreign_level, grid_facts, header_field, row_dataset
+from tests.support.words import table_line as _row
+
+_OTHER_EVAL = ("PASCAL VOC", "VOC 2007", "VOC2012", "Cityscapes", "ADE20K", "NewsQA", "TriviaQA", "QNLI", "SST-2",
+               "RACE", "iNat 2018", "Birdsnap", "OntoNotes")
+_METRIC_WORDS = ("mAP", "mAP (%)", "AP", "F1", "Acc.", "accuracy", "test", "EM")
+_PRETRAIN = ("JFT→1K", "JFT-300M pre-trained", "ImageNet-21K pre-trained", "IG-1B", "21K→1K")
+
+
+def _grid(words: list, rules: list[Rule]):  # noqa: ANN202 - the reader's Grid
+    grids = read_grids(words, rules, field_of=header_field)
+    assert len(grids) == 1
+    return grids[0]
+
+
+def test_a_column_naming_another_dataset_beside_its_metric_gives_no_registry_result() -> None:
+    """"VOC 2007 mAP (%)" beside "COCO minival mAP (%)": the VOC column is VOC's (AP at IoU 0.5 over its classes),
+    never COCO's box AP; the COCO column stays COCO's."""
+    words = _row(40, [(40, "Architecture"), (120, "#parameters"), (180, "VOC 2007 mAP (%)"),
+                      (270, "COCO minival mAP (%)")])
+    words += _row(55, [(40, "RFB"), (120, "34.5M"), (180, "80.1"), (270, "29.7")])
+    words += _row(66, [(40, "Inception"), (120, "32.9M"), (180, "78.4"), (270, "27.3")])
+    grid = _grid(words, [Rule(35, 36, 370), Rule(35, 50, 370), Rule(35, 76, 370)])
+    metrics = {(f.model, f.field, f.benchmark): f.value for f in grid_facts(grid) if f.field != "params"}
+    assert metrics == {("RFB", "box_ap", "coco"): 29.7, ("Inception", "box_ap", "coco"): 27.3}
+
+
+def test_a_table_captioned_with_another_dataset_gives_that_datasets_cells_no_registry_result() -> None:
+    """A detection paper's PASCAL VOC table ("Method | data | mAP | aero | bike …"): its mAP cells are VOC's, marked
+    foreign and left out of the candidates; the same table captioned with COCO is COCO's."""
+    words = _row(40, [(40, "Method"), (120, "data"), (170, "mAP"), (210, "aero"), (250, "bike")])
+    words += _row(55, [(40, "Fast R-CNN"), (120, "07+12"), (170, "70.0"), (210, "77.0"), (250, "78.1")])
+    words += _row(66, [(40, "SSD512"), (120, "07+12"), (170, "76.8"), (210, "82.4"), (250, "84.7")])
+    rules = [Rule(35, 36, 290), Rule(35, 50, 290), Rule(35, 76, 290)]
+    voc = _grid(words + _row(90, [(40, "Table 1: PASCAL VOC2007 test detection results.")]), rules)
+    facts = [f for f in grid_facts(voc, benchmark="other:pascal voc") if f.field == "box_ap"]
+    assert [f.value for f in facts] == [70.0, 76.8]
+    assert all(foreign_cell(f) for f in facts)
+    coco = _grid(words + _row(90, [(40, "Table 1: COCO test-dev detection results.")]), rules)
+    assert not any(foreign_cell(f) for f in grid_facts(coco, benchmark="coco"))
+
+
+def test_rows_naming_datasets_set_their_cells_benchmark() -> None:
+    """A transfer table with a row per dataset and the models in cells: the CIFAR-100 row's accuracies are
+    CIFAR-100's, whatever the page names nearest; a dataset outside the registry ("Birdsnap") is no registry
+    result."""
+    words = _row(40, [(40, "Dataset"), (100, "Model"), (170, "Acc."), (210, "Our Model"), (280, "Acc.")])
+    words += _row(55, [(40, "CIFAR-10"), (100, "NASNet-A"), (170, "98.0%"), (210, "EfficientNet-B0"), (280, "98.1%")])
+    words += _row(66, [(40, "CIFAR-100"), (100, "NASNet-A"), (170, "87.5%"), (210, "EfficientNet-B0"), (280, "88.1%")])
+    words += _row(77, [(40, "Birdsnap"), (100, "Inception-v4"), (170, "81.8%"), (210, "EfficientNet-B5"),
+                       (280, "82.0%")])
+    grid = _grid(words, [Rule(35, 36, 320), Rule(35, 50, 320), Rule(35, 87, 320)])
+    facts = {(f.model, f.value): (f.benchmark, foreign_cell(f)) for f in grid_facts(grid, benchmark="cifar10")}
+    assert facts[("EfficientNet-B0", 88.1)] == ("cifar100", False)
+    assert facts[("NASNet-A", 98.0)] == ("cifar10", False)
+    assert facts[("EfficientNet-B5", 82.0)][1] is True
+
+
+def test_a_caption_metric_does_not_fill_columns_of_other_datasets_nor_their_average() -> None:
+    """"Performance (F1) on the five MRQA tasks" over "NewsQA | TriviaQA | Avg.": F1 on those sets, none SQuAD's."""
+    words = _row(40, [(40, "Model"), (120, "NewsQA"), (170, "TriviaQA"), (220, "Avg.")])
+    words += _row(55, [(40, "Google BERT"), (120, "68.8"), (170, "77.5"), (220, "73.2")])
+    words += _row(66, [(40, "SpanBERT"), (120, "73.6"), (170, "83.6"), (220, "78.6")])
+    caption = _row(90, [(40, "Table 2: Performance (F1) on the five MRQA extractive question answering tasks.")])
+    grid = _grid(words + caption, [Rule(35, 36, 260), Rule(35, 50, 260), Rule(35, 76, 260)])
+    assert grid_facts(grid) == []
+
+
+@given(st.sampled_from(_OTHER_EVAL), st.sampled_from(_METRIC_WORDS), st.booleans())
+def test_a_level_naming_an_evaluation_set_outside_the_registry_is_foreign(name: str, metric: str, before: bool) -> None:
+    level = f"{name} {metric}" if before else f"{metric} on {name}"
+    assert foreign_level(level)
+
+
+@given(st.sampled_from(sorted({a for b in load_registry().values() for a in (b.name, *b.aliases) if len(a) >= 4})),
+       st.sampled_from(_OTHER_EVAL + ("",)), st.sampled_from(_METRIC_WORDS))
+def test_a_level_naming_a_registry_benchmark_is_never_foreign(alias: str, other: str, metric: str) -> None:
+    """A registry benchmark named anywhere in the level ("COCO minival mAP", "VOC and COCO mAP") keeps it ours."""
+    assert not foreign_level(f"{other} {alias} {metric}".strip())
+
+
+@given(st.sampled_from(_PRETRAIN), st.sampled_from(_METRIC_WORDS))
+def test_a_pretraining_source_is_not_where_the_values_were_measured(source: str, metric: str) -> None:
+    """"IN-1K top-1 acc." over "JFT→1K": ImageNet results of a model pre-trained on JFT."""
+    assert not foreign_level(f"{source} {metric}")
+    assert row_dataset(source) == ""
+
+
+@given(st.sampled_from(sorted({(a, n) for n, b in load_registry().items() for a in (*b.aliases, n) if len(a) >= 4
+                               and n not in ("coco",)})), st.sampled_from(("", " [12]", "†", " :")))
+def test_a_row_label_that_is_a_registry_alias_names_its_benchmark(alias_name: tuple[str, str], mark: str) -> None:
+    alias, name = alias_name
+    assert row_dataset(alias + mark) in (name, *(n for n, b in load_registry().items() if alias in b.aliases))
+
+
+@given(st.sampled_from(("ResNet-50", "EfficientNet-B7 (ours)", "Ours", "BERTLARGE (Ens.+TriviaQA)", "CIFAR-10 ResNet",
+                        "SSD512 07+12")))
+def test_a_model_row_label_names_no_dataset(label: str) -> None:
+    assert row_dataset(label) == ""
