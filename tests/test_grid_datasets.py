@@ -109,3 +109,45 @@ def test_a_row_label_that_is_a_registry_alias_names_its_benchmark(alias_name: tu
                         "SSD512 07+12")))
 def test_a_model_row_label_names_no_dataset(label: str) -> None:
     assert row_dataset(label) == ""
+
+
+@given(st.sampled_from(("Acc%(Top-{k})", "Accuracy (top-{k})", "Top-{k} ImageNet Accuracy", "top{k} acc.",
+                        "Err. (top-{k}, %)")), st.sampled_from(("1", "5")))
+def test_the_top_k_a_header_names_apart_from_its_metric_word_is_its_field(form: str, k: str) -> None:
+    """The k printed in parentheses or on another header line ("Acc%(Top-5)", "Top-5" over "ImageNet" over
+    "Accuracy"): the column is top-k, never the bare accuracy that reads as top-1 on ImageNet."""
+    from flopmine.extract.tables import _column_match
+
+    header = form.format(k=k)
+    kind = "err" if header.lower().startswith("err") else "acc"
+    hm, _, _ = _column_match((header,), "")
+    assert hm is not None and hm.field == f"top{k}_{kind}"
+    hm, _, _ = _column_match((f"Top-{k}", "ImageNet", "Error" if kind == "err" else "Accuracy"), "")
+    assert hm is not None and hm.field == f"top{k}_{kind}"
+
+
+def test_a_header_naming_top_1_and_top_5_is_left_to_the_cell_split() -> None:
+    from flopmine.extract.tables import top_k_field
+
+    assert top_k_field("acc", "Top-1 / Top-5 Acc.") == "acc"
+
+
+def test_an_lvis_column_under_box_ap_is_not_cocos() -> None:
+    """"APbox" spanning "COCO | LVIS": the LVIS column is LVIS's box AP."""
+    words = _row(40, [(120, "APbox")])
+    words += _row(50, [(100, "COCO"), (150, "LVIS")])
+    words += _row(66, [(40, "ViTDet-H"), (100, "61.3"), (150, "53.4")])
+    words += _row(77, [(40, "EVA"), (100, "64.1"), (150, "62.2")])
+    grid = _grid(words, [Rule(35, 36, 200), Rule(35, 60, 200), Rule(35, 87, 200)])
+    assert {(f.model, f.value, f.benchmark) for f in grid_facts(grid)} == {("ViTDet-H", 61.3, "coco"),
+                                                                            ("EVA", 64.1, "coco")}
+
+
+def test_a_caption_naming_box_ap_does_not_fill_a_column_of_another_tasks_ap() -> None:
+    """A keypoint table ("APkp | APkp50 | APkp75") under a caption naming bounding-box AP: no box AP."""
+    words = _row(40, [(40, "pre-train"), (120, "APkp"), (170, "APkp50"), (220, "APkp75")])
+    words += _row(55, [(40, "random init."), (120, "65.9"), (170, "86.5"), (220, "71.7")])
+    words += _row(66, [(40, "MoCo IN-1M"), (120, "66.8"), (170, "87.4"), (220, "72.5")])
+    caption = _row(90, [(40, "Table 5. Object detection fine-tuned on COCO: bounding-box AP (APbb) on val2017.")])
+    grid = _grid(words + caption, [Rule(35, 36, 260), Rule(35, 50, 260), Rule(35, 76, 260)])
+    assert grid_facts(grid) == []
