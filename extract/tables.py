@@ -757,8 +757,7 @@ OTHER_DATASETS = _first_letter_guard(
 # they would make prose lines ("… report accuracies for RACE") look like a table's header.
 TABLE_DATASETS = _first_letter_guard(
     r"\bCoLA\b|\bSST-?2\b|\bMRPC\b|\bSTS-?B\b|\bQQP\b|\bQNLI\b|\bRTE\b|\bWNLI\b|NewsQA|TriviaQA|SearchQA|"
-    r"HotpotQA|Natural Questions|\bRACE\b|ReCoRD|\biNat(?:uralist)?(?:\s?20\d\d)?\b|Birdsnap|"
-    r"\bLVIS(?:\s?v\d(?:\.\d)?)?(?![A-Za-z])")
+    r"HotpotQA|Natural Questions|\bRACE\b|ReCoRD|\biNat(?:uralist)?(?:\s?20\d\d)?\b|Birdsnap")
 
 
 def _benchmark_spans(line: str) -> list[tuple[int, int, str]]:
@@ -974,32 +973,6 @@ def _ap_subheader(path: Sequence[str]) -> HeaderMatch | None:
 
 
 _TOP_FIELDS = frozenset({"top1_err", "top5_err", "top1_acc", "top5_acc"})
-_TOP_K = re.compile(r"\btop[\s\-]?([15])(?!\d)", re.I)
-
-
-def top_k_field(field_name: str, header: str) -> str:
-    """An accuracy or error field made the top-k one its whole header names, when it names exactly one.
-
-    Habit: the k is printed apart from the metric word, in parentheses ("Acc%(Top-5)", "Accuracy (top-1)") or on
-    another header line ("Top-5" over "ImageNet" over "Accuracy"), and the metric word alone reads as top-1
-    accuracy on ImageNet; a header naming both ("Top-1 / Top-5") is left to the cell split.
-
-    >>> top_k_field("acc", "Acc%(Top-5)"), top_k_field("top1_acc", "Top-5 ImageNet Accuracy")
-    ('top5_acc', 'top5_acc')
-    >>> top_k_field("err", "err. top-1 (%)"), top_k_field("acc", "Top-1 / Top-5 Acc."), top_k_field("bleu", "Top-5")
-    ('top1_err', 'acc', 'bleu')
-    >>> top_k_field("top1_acc", "Top-1 ImageNet Error"), top_k_field("top1_acc", "Top-5")
-    ('top1_err', 'top5_acc')
-    """
-    if field_name not in ("acc", "err") and field_name not in _TOP_FIELDS:
-        return field_name
-    ks = {m.group(1) for m in _TOP_K.finditer(header)}
-    if len(ks) != 1:
-        return field_name
-    # the metric word says accuracy or error ("Top-1" / "ImageNet" / "Error"), whatever a form found first said
-    err, acc = re.search(r"err", header, re.I), re.search(r"acc", header, re.I)
-    kind = "err" if err and not acc else "acc" if acc and not err else field_name.rsplit("_", 1)[-1]
-    return f"top{ks.pop()}_{kind}"
 
 
 _LIBRISPEECH_SPLIT = re.compile(r"(?:test[\s\-]?)?(clean|other)", re.I)
@@ -1026,7 +999,6 @@ def librispeech_split(path: Sequence[str], caption: str) -> str:
 # "VOC 2012 test", "F1" over "NewsQA"): its values are that dataset's results, no registry benchmark's, as a column
 # headed by the dataset alone gives none. A pre-training source ("JFT→1K", "ImageNet-21K pre-trained", "IG-1B")
 # names where the model learned, not where it was measured.
-_OTHER_TASK_AP = re.compile(r"m?ap\s?[a-z]{2,}\s?\d*")
 _AVERAGE_HEADER = re.compile(r"\(?\s*(?:avg|average|mean)\.?\s*\)?")
 _PRETRAIN_SOURCE = re.compile(r"jft|21k|22k|\big-|instagram|→|->|pre-?train", re.I)
 
@@ -1077,8 +1049,7 @@ def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None
     bench = ""
     bench_level = ""
     for level in reversed(path):
-        spans = [b for _, _, b in _benchmark_spans(level)] or [b for b in (header_benchmark(level),) if b] or [
-            "other:" + m.group(0).lower() for m in TABLE_DATASETS.finditer(level)]
+        spans = [b for _, _, b in _benchmark_spans(level)] or [b for b in (header_benchmark(level),) if b]
         if spans:
             bench, bench_level = spans[0], level
             break
@@ -1097,8 +1068,6 @@ def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None
         whole = header_field(full)
         if whole is not None and whole.field in _TOP_FIELDS:
             hm = whole
-    if hm is not None and top_k_field(hm.field, full) != hm.field:
-        hm = replace(hm, field=top_k_field(hm.field, full))
     if hm is None and bench and not bench.startswith("other:"):
         metric = next((h.field for _, _, h in _header_spans(caption) if FIELDS[h.field].kind == "metric"), "")
         metric = metric or _primary_metric(bench)
@@ -1488,10 +1457,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
                 for r in grid.rows)), ncol)
             # … save a column headed by another dataset ("Performance (F1) on …" over "NewsQA  TriviaQA"): its own
             # results; and the average of such columns ("Avg.") is theirs too
-            # … nor a column of another task's AP ("APkp", "APdp", "APboundary": keypoints, dense pose, boundaries),
-            # an AP the vocabulary does not know
-            foreign = [any(foreign_level(x) or _OTHER_TASK_AP.fullmatch(_norm_header(x)) for x in grid.headers[j])
-                       for j in range(ncol)]
+            foreign = [any(foreign_level(x) for x in grid.headers[j]) for j in range(ncol)]
             cols = [(hm, "", "") if j >= first_plain and not foreign[j] and not (
                 any(foreign) and _AVERAGE_HEADER.fullmatch(_norm_header(grid.header(j)))) else (None, "", "")
                     for j in range(ncol)]
