@@ -88,9 +88,9 @@ def _best_in_column(facts: list[CellFact], own: dict[str, float]) -> tuple[set[i
 
 
 def foreign_cell(f: CellFact) -> bool:
-    """Whether a metric cell is another dataset's result, no registry benchmark's: the grid saw it in a row, or a
-    table whose caption, names another dataset (tag "foreign", ``tables.foreign_level``), or the line reader read
-    it under a header slot naming one ("MNLI" beside "SQuAD v1.1", "VOC2007 test mAP").
+    """Whether a metric cell is another dataset's result, no registry benchmark's: the grid saw it in a row or in a
+    table whose caption names another dataset (tag "foreign", ``tables.foreign_level``), or the line reader read it
+    under a header slot naming one ("MNLI" beside "SQuAD v1.1", "VOC2007 test mAP").
 
     Habit: a detection paper's PASCAL VOC tables print "mAP" (AP at IoU 0.5 over VOC's classes), which reads as
     COCO's box AP; an NLP paper's columns of other tasks print F1 and accuracy, which read as SQuAD's or GLUE's.
