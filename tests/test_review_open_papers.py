@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from flopmine.config import Home
 from flopmine.errors import ReviewError
+from flopmine.review import store as review_store
 from flopmine.review.apply import ApplyReport, apply
 from flopmine.review.renames import rename_model
 from flopmine.review.slots import close_fields
@@ -182,10 +183,14 @@ _OPS = st.one_of(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.parametrize("per_lookup", [0, 10**9], ids=["paper by paper", "rebuilt whole"])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(_OPS, min_size=1, max_size=14))
-def test_the_kept_open_papers_answer_as_the_walk_after_every_step(tmp_path_factory: pytest.TempPathFactory,
-                                                                   ops: list[tuple[str, int, str]]) -> None:
+def test_the_kept_open_papers_answer_as_the_walk_after_every_step(
+        tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, per_lookup: int,
+        ops: list[tuple[str, int, str]]) -> None:
+    """Both ways a change of the decisions keeps the set: the papers it names worked out again, or all."""
+    monkeypatch.setattr(review_store, "CANDIDATES_PER_LOOKUP", per_lookup)
     with new_world(tmp_path_factory.mktemp("open")) as w:
         assert_same_as_walk(w.conn, w.home)
         for op in ops:
@@ -225,4 +230,37 @@ def test_a_cache_kept_by_an_older_flopmine_is_rebuilt_on_first_use(world: World)
     with w.conn:
         w.conn.execute("INSERT INTO review_open VALUES ('2001.00000', 1)")  # wrong, and stamped far ahead
         w.conn.execute("UPDATE review_meta SET value = '999999' WHERE key = 'open_generation'")
+    assert next_maybe_open(w.conn, None) == ("2001.00001", 1)
+
+
+@pytest.mark.parametrize("per_lookup", [0, 10**9], ids=["paper by paper", "rebuilt whole"])
+def test_a_decision_on_a_new_version_settles_the_old_version_by_fact_key(
+        world: World, monkeypatch: pytest.MonkeyPatch, per_lookup: int) -> None:
+    """Version 2 of a paper with the facts of version 1: a decision on a version-2 candidate attaches to its
+    version-1 twin by fact key, so the last open candidate of version 1 closes that version too (the paper
+    versions a decision enters are found by fact key as well as by candidate id); an undo opens both again."""
+    monkeypatch.setattr(review_store, "CANDIDATES_PER_LOOKUP", per_lookup)
+    w = world
+    first = [c for c in active(w.conn) if c.arxiv_id == "2001.00001"]
+    _reextract(w.other_conn, 1, "new version")
+    refresh(w.conn, w.home)
+    assert next_maybe_open(w.conn, ("2001.00000", 1)) == ("2001.00001", 1)
+    last = first[-1]
+    _record(w, w.conn, w.home, [(i, "reject") for i, c in enumerate(active(w.conn))
+                                if c.arxiv_id != "2001.00001"])  # every other paper closed
+    decisions, problems = validate_rows([{"candidate_id": c.candidate_id, "decision": "reject"} for c in first
+                                         if c != last], w.conn, "web", reviewer="tester")
+    assert not problems
+    apply(w.conn, w.home, decisions)  # version 1 decided but for ``last``: still open, as its twin in version 2
+    assert_same_as_walk(w.conn, w.home)
+    assert next_maybe_open(w.conn, None) == ("2001.00001", 1)
+    twin = next(c for c in active(w.conn) if c.fact_key == last.fact_key)
+    assert twin.version == 2
+    decisions, _ = validate_rows([{"candidate_id": twin.candidate_id, "decision": "accept"}], w.conn, "web",
+                                 reviewer="tester")
+    w.remember(apply(w.conn, w.home, decisions, keep_replaced=True))
+    assert_same_as_walk(w.conn, w.home)
+    assert next_maybe_open(w.conn, None) is None
+    backend.withdraw(w.conn, w.home, *w.undo.pop())
+    assert_same_as_walk(w.conn, w.home)
     assert next_maybe_open(w.conn, None) == ("2001.00001", 1)
