@@ -145,17 +145,22 @@ def _reextract(conn: sqlite3.Connection, paper: int, how: str) -> None:
         replace_candidates(conn, aid, newest + 1, [], extraction={"status": "corrupt", "rule_version": "test"})
 
 
-def step(w: World, op: tuple[str, int, str]) -> None:
-    kind, n, verdict = op
+def step(w: World, op: tuple[str, int, str, str]) -> None:
+    kind, n, verdict, how = op
     if kind == "decide":
         _record(w, w.conn, w.home, [(n, verdict)])
     elif kind == "import":  # several rows at once, some on one paper
         _record(w, w.conn, w.home, [(n + k * 5, v) for k, v in enumerate(("accept", "reject", verdict))])
+    elif kind == "settle":  # an import that settles a paper: its best top-1 accepted, its FLOPs decided
+        cands = active(w.conn)
+        paper = cands[n % len(cands)].arxiv_id if cands else ""
+        _record(w, w.conn, w.home, [(i, "accept" if c.field == "top1_acc" else verdict) for i, c in enumerate(cands)
+                                    if c.arxiv_id == paper and (c.field == "flops" or c.rank == 1)])
     elif kind == "close":
         aid = f"2001.{n % PAPERS:05d}"
+        fields = None if verdict == "reject" else [("top1_acc", "flops")[n % 2]]  # None: every field
         try:
-            done = close_fields(w.conn, w.home, aid, [("top1_acc", "flops")[n % 2]], reviewer="tester",
-                                source="web", keep_replaced=True)
+            done = close_fields(w.conn, w.home, aid, fields, reviewer="tester", source="web", keep_replaced=True)
         except ReviewError:
             return
         w.remember(done.report)
@@ -167,7 +172,7 @@ def step(w: World, op: tuple[str, int, str]) -> None:
         with contextlib.suppress(ReviewError):
             rename_model(w.conn, w.home, f"2001.{n % PAPERS:05d}", "M", "Renamed" if verdict != "reject" else "M")
     elif kind == "re-extract":  # the extractor: another process writing candidates
-        _reextract(w.other_conn, n % PAPERS, verdict)
+        _reextract(w.other_conn, n % PAPERS, how)
     elif kind == "other process":  # a decision on the same store through another connection
         _record(w, w.other_conn, w.home, [(n, verdict)])
     elif kind == "other store":  # another reviewer's server: same annotations folder, its own store
@@ -176,11 +181,9 @@ def step(w: World, op: tuple[str, int, str]) -> None:
 
 _VERDICT = st.sampled_from(["accept", "reject", "correct", "retarget"])
 _HOW = st.sampled_from(["new version", "changed", "failed"])
-_OPS = st.one_of(
-    st.tuples(st.sampled_from(["decide", "decide", "import", "close", "undo", "undo", "rename", "other process",
-                               "other store"]), st.integers(0, CANDIDATES * 3), _VERDICT),
-    st.tuples(st.just("re-extract"), st.integers(0, PAPERS - 1), _HOW),
-)
+_OPS = st.tuples(st.sampled_from(["decide", "decide", "import", "settle", "settle", "close", "undo", "undo", "rename",
+                                  "re-extract", "other process", "other store"]),
+                 st.integers(0, CANDIDATES * 3), _VERDICT, _HOW)
 
 
 @pytest.mark.parametrize("per_lookup", [0, 10**9], ids=["paper by paper", "rebuilt whole"])
@@ -188,7 +191,7 @@ _OPS = st.one_of(
 @given(ops=st.lists(_OPS, min_size=1, max_size=14))
 def test_the_kept_open_papers_answer_as_the_walk_after_every_step(
         tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, per_lookup: int,
-        ops: list[tuple[str, int, str]]) -> None:
+        ops: list[tuple[str, int, str, str]]) -> None:
     """Both ways a change of the decisions keeps the set: the papers it names worked out again, or all."""
     monkeypatch.setattr(review_store, "CANDIDATES_PER_LOOKUP", per_lookup)
     with new_world(tmp_path_factory.mktemp("open")) as w:
