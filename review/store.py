@@ -186,18 +186,23 @@ def update_cache(conn: sqlite3.Connection, home: Home, drop: Iterable[str], add:
     with conn:
         _begin_write(conn)
         kept = _open_is_kept(conn)  # else the next look at the open papers rebuilds them all
-        touched = [(d.candidate_id, d.fact_key) for d in add]
-        for key in [*drop, *(d.key for d in add)]:  # what the rows replaced or dropped said
-            touched.extend(tuple(r) for r in conn.execute(
-                "SELECT candidate_id, fact_key FROM review_decisions WHERE key = ?", (key,)))
+        whole = kept and _whole_is_quicker(conn, len(drop) + len(add))
+        touched: list[tuple[str, str]] = []
+        if kept and not whole:
+            touched = [(d.candidate_id, d.fact_key) for d in add]
+            for key in [*drop, *(d.key for d in add)]:  # what the rows replaced or dropped said
+                touched.extend(tuple(r) for r in conn.execute(
+                    "SELECT candidate_id, fact_key FROM review_decisions WHERE key = ?", (key,)))
         conn.executemany("DELETE FROM review_decisions WHERE key = ?", [(k,) for k in drop])
         conn.executemany(
             f"INSERT OR REPLACE INTO review_decisions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [_cache_row(d) for d in add],
         )
         conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('fingerprint', ?)", (fp,))
-        if kept:
-            _rework_open(conn, touched)
+        if whole:
+            _rebuild_open(conn)
+        elif kept:
+            _reopen(conn, _papers_of(conn, touched))
             conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('open_fingerprint', ?)", (fp,))
 
 
@@ -272,20 +277,16 @@ def _papers_of(conn: sqlite3.Connection, decided: Iterable[tuple[str, str]]) -> 
     return out
 
 
-# Looking up the papers of one decision takes about 45 µs (two index probes); rebuilding the whole set about
-# 1.2 µs per candidate (0.12 s at 100,000; both measured at load 4). A change of more than one decision per this
-# many candidates (a large import) rebuilds the set instead: 4.5 s against 0.12 s for 100,000 decisions.
+# Looking up the papers of one decision takes about 45 µs (reading what it replaced, two index probes); rebuilding
+# the whole set about 1.2 µs per candidate (0.12 s at 100,000; both measured at load 4). A change of more than one
+# decision per this many candidates (a large import) rebuilds the set instead: 5.4 s against 0.12 s for 100,000.
 CANDIDATES_PER_LOOKUP = 40
 
 
-def _rework_open(conn: sqlite3.Connection, decided: Sequence[tuple[str, str]]) -> None:
-    """Work out again the open state of the papers that decisions on ``(candidate id, fact key)`` enter (in the
-    caller's write transaction), or of every paper when that is quicker."""
+def _whole_is_quicker(conn: sqlite3.Connection, changed: int) -> bool:
+    """Whether rebuilding ``review_open`` is quicker than working out the papers of ``changed`` decisions."""
     bound = conn.execute("SELECT MAX(rowid) FROM candidates").fetchone()[0] or 0  # at least their number
-    if len(decided) * CANDIDATES_PER_LOOKUP > bound:
-        _rebuild_open(conn)
-    else:
-        _reopen(conn, _papers_of(conn, decided))
+    return changed * CANDIDATES_PER_LOOKUP > bound
 
 
 def _rebuild_open(conn: sqlite3.Connection) -> None:
