@@ -33,6 +33,7 @@ from flopmine.review.store import (
 from flopmine.review.validate import validate_rows
 from flopmine.review.web import backend
 from flopmine.store import candidates_for, connect, replace_candidates
+from flopmine.types import Candidate
 from tests.support.review_web import make_big_home
 
 PAPERS = 4
@@ -52,7 +53,8 @@ def assert_same_as_walk(conn: sqlite3.Connection, home: Home) -> None:
         assert next_maybe_open(conn, after) == next_maybe_open_by_walk(conn, after), after
 
 
-def active(conn: sqlite3.Connection) -> list:  # type: ignore[type-arg]
+def active(conn: sqlite3.Connection) -> list[Candidate]:
+    """The candidates of each paper's newest version, by paper, field and rank."""
     newest: dict[str, int] = {}
     for c in candidates_for(conn):
         newest[c.arxiv_id] = max(newest.get(c.arxiv_id, 0), c.version)
