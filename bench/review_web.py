@@ -4,7 +4,9 @@ Builds a home with N papers x K candidates (plus the two sample papers with PDFs
 all but the last ``--pending`` papers' candidates (``--decided``, default: 100,000 annotation rows:
 ledger rows, and as many fact rows for the accepts), serves it with uvicorn on 127.0.0.1, then times
 the first page (walk built, page rendered), later pages (walk cached) and decisions (validated and
-applied by the review library, files fsynced).
+applied by the review library, files fsynced); apart, the slowest decision that leaves its paper (it asks
+for the next open paper: with the rows, the walk starts on the two sample papers and the one that leaves the
+second finds the next open paper past the 99,970 decided candidates).
 
 Side by side, as the other benches print flopmine against a baseline:
 - the same decisions on the same candidates with empty annotations (what the annotation rows cost);
@@ -70,8 +72,12 @@ def pre_decide(home: Home, candidates: list[Candidate], n: int) -> float:
     return time.perf_counter() - t
 
 
-def time_server(home: Home, decisions: int) -> tuple[float, float, list[float]]:
-    """(first page, median later page, decision times) in seconds, over HTTP."""
+def time_server(home: Home, decisions: int) -> tuple[float, float, list[float], list[bool]]:
+    """(first page, median later page, decision times, whether each decision left its paper) in seconds,
+    over HTTP. A decision that leaves its paper looks for the next open one (with 99,970 rows, past them)."""
+    conn = connect(home.db_path)
+    paper = {r[0]: r[1] for r in conn.execute("SELECT candidate_id, arxiv_id FROM candidates")}
+    conn.close()
     with serve(create_app(home, reviewer="bench")) as base, httpx.Client(base_url=base, timeout=600) as c:
         t = time.perf_counter()
         page = c.get("/")
@@ -83,15 +89,17 @@ def time_server(home: Home, decisions: int) -> tuple[float, float, list[float]]:
             c.get("/")
             gets.append(time.perf_counter() - t)
         cid = re.search(r'data-candidate-id="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        posts = []
+        posts, leaving = [], []
         for _ in range(decisions):
             t = time.perf_counter()
             r = c.post("/api/decide", json={"candidate_id": cid, "decision": "accept", "expected": ""},
                        headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"})
             posts.append(time.perf_counter() - t)
             r.raise_for_status()
-            cid = r.json()["next"]
-    return first, statistics.median(gets), posts
+            nxt = r.json()["next"]
+            leaving.append(paper[cid] != paper.get(nxt))
+            cid = nxt
+    return first, statistics.median(gets), posts, leaving
 
 
 def write_floor(home: Home, rounds: int = 5) -> float:
@@ -124,7 +132,7 @@ def main() -> None:
     decided = min(args.decided, total - args.decisions - args.per_paper)
     with tempfile.TemporaryDirectory() as tmp:
         home, cands = build_home(Path(tmp) / "empty", args.papers, args.per_paper)
-        first0, get0, posts0 = time_server(home, args.decisions)
+        first0, get0, posts0, leaving0 = time_server(home, args.decisions)
     with tempfile.TemporaryDirectory() as tmp:
         home, cands = build_home(Path(tmp) / "big", args.papers, args.per_paper)
         setup = pre_decide(home, cands, decided)
@@ -132,7 +140,7 @@ def main() -> None:
         facts = sum(1 for _ in (home.annotations_dir / "imagenet.csv").open()) - 1
         size = sum(p.stat().st_size for p in home.annotations_dir.rglob("*.csv"))
         floor = write_floor(home)
-        first, get, posts = time_server(home, args.decisions)
+        first, get, posts, leaving = time_server(home, args.decisions)
     med0, med = statistics.median(posts0), statistics.median(posts)
     print(f"candidates {total + 4:,}; annotations: {rows:,} ledger rows, {facts:,} fact rows, {size / 1e6:.1f} MB "
           f"(recorded in {setup:.1f} s by one review.apply)")
@@ -143,6 +151,11 @@ def main() -> None:
     print(f"{'decision, first':34s}{posts0[0] * 1000:15.0f} ms{posts[0] * 1000:13.0f} ms{posts[0] / posts0[0]:7.1f}x")
     print(f"{'decision, slowest':34s}{max(posts0) * 1000:15.0f} ms{max(posts) * 1000:13.0f} ms"
           f"{max(posts) / max(posts0):7.1f}x")
+    left0 = max((p for p, gone in zip(posts0, leaving0, strict=True) if gone), default=0.0)
+    left = max((p for p, gone in zip(posts, leaving, strict=True) if gone), default=0.0)
+    if left0 and left:
+        print(f"{'decision leaving its paper, slowest':34s}{left0 * 1000:15.0f} ms{left * 1000:13.0f} ms"
+              f"{left / left0:7.1f}x")
     print(f"{'yardstick: write + fsync the files':34s}{'':>18s}{floor * 1000:13.0f} ms"
           f"{'':8s}(decision median / yardstick {med / floor:.1f}x)" if floor else "")
 

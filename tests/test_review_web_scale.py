@@ -178,7 +178,7 @@ def test_next_maybe_open_finds_every_paper_with_a_pending_candidate(
         replace_candidates(conn, aid, 2, [dataclasses.replace(c, version=2) for c in base
                                           if c.arxiv_id == aid] if ok else [],
                            extraction={"status": "ok" if ok else "corrupt", "rule_version": "test"})
-    backend.refresh(conn, home)
+    backend.refresh(conn, home, force=True)  # the cache was emptied behind its back above: rebuilt whole
     assert backend.newest_versions(conn) == active_versions(conn)
     whole = Walk.build(backend.scope(conn, home, None))
     assert backend.papers(conn, None) == sorted({(c.arxiv_id, c.version) for c in whole.candidates})
@@ -211,3 +211,49 @@ def test_a_torn_page_image_in_the_cache_is_rendered_again(tmp_path: Path) -> Non
     again = render_page(pdf, 1, cache)
     assert cache.read_bytes() == whole and (again.width, again.height) == (first.width, first.height)
     assert not [p for p in cache.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_a_decision_leaves_for_the_next_open_paper_past_closed_ones_over_http(tmp_path: Path) -> None:
+    """Every paper decided but the first one's flops and the last one's: a decision on the first jumps over the
+    closed papers to a paper another process re-extracted meanwhile (its new candidate is open), undo brings
+    the decision back, and once that paper is decided too the next one is the last paper. The closed papers
+    between are never built."""
+    papers = web_app.EAGER_CANDIDATES // 6 + 20  # above the eager size: the walk is built paper by paper
+    home = make_big_home(tmp_path / "home", tmp_path / "papers", papers=papers)
+    last, middle = f"2001.{papers - 1:05d}", f"2001.{papers // 2:05d}"
+    conn = connect(home.db_path)
+    try:
+        cands = candidates_for(conn)
+        first_flops = next(c for c in cands if c.arxiv_id == "2001.00000" and c.field == "flops")
+        apply(conn, home, [_decision("reject", c) for c in cands if c.arxiv_id != last and c != first_flops])
+    finally:
+        conn.close()
+    app = create_app(home, reviewer="tester")
+    with serve(app) as url:
+        t = Tab(url)
+        page = t.http.get("/")
+        assert f'data-candidate-id="{first_flops.candidate_id}"' in page.text
+        extractor = connect(home.db_path)  # another process: a new version of a middle paper, one value new
+        try:
+            old = [c for c in candidates_for(extractor) if c.arxiv_id == middle]
+            new = [dataclasses.replace(c, version=2, value=c.value + 0.25 if c.rank == 5 else c.value) for c in old]
+            replace_candidates(extractor, middle, 2, new, extraction={"status": "ok", "rule_version": "test"})
+        finally:
+            extractor.close()
+        fresh = next(c for c in new if c.rank == 5)  # the others carry their version-1 decisions over
+        r = t.decide(first_flops.candidate_id, "accept")
+        assert r.status_code == 200 and r.json()["next"] == fresh.candidate_id, r.text
+        assert t.undo().status_code == 200
+        assert t.decide(first_flops.candidate_id, "reject").json()["next"] == fresh.candidate_id
+        r = t.decide(fresh.candidate_id, "reject")
+        assert r.status_code == 200
+        nxt = r.json()["next"]
+        assert nxt is not None and nxt.startswith("c")
+        t.close()
+    reader = connect(home.db_path)
+    try:
+        assert backend.locate(reader, nxt) == (last, 1)
+    finally:
+        reader.close()
+    walk = app.state.review._cache[1]
+    assert walk.loaded <= 4  # the first paper, the middle one, the last one (and what a page links to)

@@ -53,6 +53,7 @@ from ..store import (
     cached_renames,
     candidate_order,
     known_benchmarks,
+    next_maybe_open,
     refresh,
     sync,
     update_cache,
@@ -222,35 +223,6 @@ def paper_scope(conn: sqlite3.Connection, home: Home, paper: tuple[str, int],
     the_papers = stored_paper_benchmarks(conn, aid, version)
     return _states([a for a in attached if is_offered(a, the_papers)], cached_renames(conn, aid),
                    added_facts(conn, aid))
-
-
-# The first paper version after (?, ?), in review order, with a candidate that may be pending: no decision
-# attaches to it (by candidate id or fact key), and no sibling of the same field, benchmark and model (so of
-# its fact slot, whatever the renames) holds an accept or a correct that does not retarget it. The scan
-# follows the ``candidates_paper`` index and stops at the first such candidate: it reads the candidates
-# between the two papers, never the store.
-_NEXT_MAYBE_OPEN = """
-SELECT c.arxiv_id, c.version FROM candidates c
-WHERE (c.arxiv_id, c.version) > (?, ?)
-  AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.candidate_id = c.candidate_id)
-  AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.fact_key = c.fact_key AND d.candidate_id != '')
-  AND NOT (c.model != '' AND EXISTS (
-      SELECT 1 FROM candidates s JOIN review_decisions d ON d.candidate_id = s.candidate_id
-      WHERE s.arxiv_id = c.arxiv_id AND s.version = c.version AND s.field = c.field
-        AND s.benchmark = c.benchmark AND s.model = c.model
-        AND (d.decision = 'accept' OR (d.decision = 'correct' AND d.corrected_model = ''
-             AND d.corrected_benchmark = '' AND d.corrected_field = ''))))
-ORDER BY c.arxiv_id, c.version LIMIT 1
-"""
-
-
-def next_maybe_open(conn: sqlite3.Connection, after: tuple[str, int] | None) -> tuple[str, int] | None:
-    """The first paper version after ``after`` (None: from the start) that may hold a pending candidate,
-    or None (call ``refresh`` first). Every paper with a pending candidate is found (a superset: a paper
-    whose open candidates are superseded by a retargeted or carried-over decision is found too)."""
-    aid, version = after if after is not None else ("", -1)
-    row = conn.execute(_NEXT_MAYBE_OPEN, (aid, version)).fetchone()
-    return (row[0], int(row[1])) if row is not None else None
 
 
 def locate(conn: sqlite3.Connection, candidate_id: str) -> tuple[str, int] | None:
