@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -516,3 +517,33 @@ def test_the_quantity_pattern_finds_what_it_found_without_its_start_lookahead(pa
     assert [(m.span(), m.groups()) for m in QUANTITY_RE.finditer(text)] == \
         [(m.span(), m.groups()) for m in plain.finditer(text)]
     assert (QUANTITY_RE.fullmatch(text) is None) == (plain.fullmatch(text) is None)
+
+
+_SPECIALS = ["e.g.", "i.e.", "don't", "It's", "vs.", "a.m.", ":)", "Mr.", "can't"]
+
+
+@functools.cache
+def _tokenizers() -> tuple[Any, Any]:
+    """The engine's spaCy pipeline (a cache of ``TOKENIZER_CACHE_CHUNKS`` chunks, filled as the examples
+    go) and one that caches nothing (every chunk split afresh)."""
+    from flopmine.extract.rules.engine import _make_nlp
+
+    uncached = _make_nlp()
+    uncached.tokenizer.max_cache_size = 0
+    return _make_nlp(), uncached
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.one_of(_WORD, st.sampled_from(_SPECIALS)), st.sampled_from([" ", " ", "\n", ""])),
+                         min_size=1, max_size=30), min_size=1, max_size=4))
+def test_the_tokenizer_with_its_larger_cache_gives_the_tokens_of_a_tokenizer_without_one(
+        texts: list[list[tuple[str, str]]]) -> None:
+    from flopmine.extract.rules.engine import TOKENIZER_CACHE_CHUNKS
+
+    cached, uncached = _tokenizers()
+    assert cached.tokenizer.max_cache_size == TOKENIZER_CACHE_CHUNKS > 10_000
+    pages = ["".join(w + sep for w, sep in parts) for parts in texts]
+    for text in pages + pages:  # the second time, most chunks come from the cache
+        got, want = cached.make_doc(text), uncached.make_doc(text)
+        assert [(t.text, t.idx, t.norm_, t.whitespace_) for t in got] == \
+            [(t.text, t.idx, t.norm_, t.whitespace_) for t in want]
