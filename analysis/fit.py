@@ -28,6 +28,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 
+from flopmine import codes
 from flopmine.benchmarks import Benchmark, load_registry
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.types import METRIC_FIELDS
@@ -217,10 +218,9 @@ class FitResults:
 
 def distributions() -> ModuleType:
     """``scipy.stats`` (the t and F distributions), imported on first use: about 0.7 s of CPU that analyze's figure
-    helpers, forked before it is imported, never pay (``report.analyze_to_dir``)."""
-    import scipy.stats
-
-    return scipy.stats
+    helpers, forked before it is imported, never pay (``report.analyze_to_dir``). Its objects are left to reference
+    counting (``codes.long_lived``)."""
+    return codes.import_long_lived("scipy.stats")
 
 
 def fit_ols(y: np.ndarray, regressors: Mapping[str, np.ndarray], form: str = "") -> OLSFit:
@@ -295,7 +295,7 @@ def fit_quantile(y: np.ndarray, x: np.ndarray, q: float = QUANTILE) -> QuantileF
     quantile regression module (``statsmodels.api`` is the same class, but also imports the formula, graphics and
     time-series packages: about 0.45 s more).
     """
-    from statsmodels.regression.quantile_regression import QuantReg
+    QuantReg = codes.import_long_lived("statsmodels.regression.quantile_regression").QuantReg
 
     X = np.column_stack([np.ones(len(y)), np.asarray(x, float)])
     with _warnings.catch_warnings():

@@ -793,6 +793,9 @@ def _write_report(result: AnalysisResult, df: pd.DataFrame, out: Path, *, figure
 
 def _draw_figure(job: tuple[str, tuple[object, ...], int]) -> Path | None:
     """One figure (``figures.draw``), importing matplotlib only here: in a helper process, or when drawn here."""
+    from .workers import import_figures
+
+    import_figures()
     from .figures import draw
 
     return draw(job)
@@ -837,12 +840,15 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
     reads, so that both cores work from the start. With 1 everything runs here, one step after the other; the files
     are the same.
     """
+    from flopmine import codes
+
     from . import figcache
     from .figcache import CACHE_FILE
     from .fit import distributions
     from .simulate import is_stored
     from .workers import Helpers, default_workers, import_figures, prepare_figures
 
+    codes.imports_long_lived()  # the helpers forked below inherit it
     out = Path(out_dir)
     with Helpers(default_workers() if workers is None else workers) as helpers:
         simulating = sims > 0 and helpers.pooled and not (

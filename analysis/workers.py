@@ -70,13 +70,17 @@ def fresh_std_streams() -> None:
 
 
 def import_figures() -> None:
-    """Import matplotlib and the figure code in a worker (about 0.5–0.9 s), while the analyze process reads and fits."""
-    from . import figures  # noqa: F401
+    """Import matplotlib and the figure code in a worker (about 0.5–0.9 s), while the analyze process reads and fits;
+    its objects left to reference counting (``codes.long_lived``)."""
+    from flopmine import codes
+
+    codes.import_long_lived(f"{__package__}.figures")
 
 
 def prepare_figures(dpi: int) -> None:
     """``import_figures``, then the kept figures made and drawn once (``figures.prepare_kept``): what a worker does
     while analyze reads the dataset and makes its first fit."""
+    import_figures()
     from . import figures
 
     figures.prepare_kept(dpi)
