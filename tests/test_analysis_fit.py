@@ -254,3 +254,80 @@ def test_a_quantile_fit_does_not_import_statsmodels_api() -> None:
             "'statsmodels.tsa', 'statsmodels.graphics.api') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# ---------------------------------------------------------------- issue 20 item 4: the fits without scipy.stats
+
+
+def _same_bits(got: object, want: object) -> bool:
+    g, w = np.asarray(got, float), np.asarray(want, float)
+    return g.shape == w.shape and bool(np.all((g == w) | (np.isnan(g) & np.isnan(w))))
+
+
+_any_float = st.floats(allow_nan=True, allow_infinity=True)
+_df = st.one_of(st.integers(-2, 400).map(float), st.floats(min_value=-1, max_value=1e7), st.just(math.nan),
+                st.just(math.inf))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_any_float, min_size=1, max_size=4), _df,
+       st.one_of(st.floats(min_value=-0.5, max_value=1.5), st.just(math.nan)), _df)
+def test_the_distribution_functions_are_scipy_stats_to_the_bit(x: list[float], df: float, q: float,
+                                                                dfd: float) -> None:
+    from flopmine.analysis import fit
+
+    assert _same_bits(fit.t_sf(np.array(x), df), stats.t.sf(np.array(x), df))
+    assert _same_bits(fit.t_sf(x[0], df), stats.t.sf(x[0], df))
+    assert _same_bits(fit.t_ppf(q, df), stats.t.ppf(q, df))
+    assert _same_bits(fit.f_sf(x[0], df, dfd), stats.f.sf(x[0], df, dfd))
+    assert _same_bits(fit.norm_ppf(q), stats.norm.ppf(q))
+    assert _same_bits(fit.norm_pdf(x[0]), stats.norm.pdf(x[0]))
+
+
+def test_the_distribution_functions_on_the_fits_arguments() -> None:
+    from flopmine.analysis import fit
+
+    for df in (1.0, 2.0, 3.0, 28.0, 398.0, 66_666.0):
+        for q in (0.1, 0.5, 0.975, 1 - (1 - 0.95) / 2):
+            assert _same_bits(fit.t_ppf(q, df), stats.t.ppf(q, df))
+        t = np.array([0.0, 1e-300, 0.3, 2.0, 40.0, 1e300])
+        assert _same_bits(fit.t_sf(t, df), stats.t.sf(t, df))
+    for q in (0.1, 0.1 + 0.2, 0.1 - 0.09, 0.975, 0.5):
+        assert _same_bits(fit.norm_ppf(q), stats.norm.ppf(q))
+        assert _same_bits(fit.norm_pdf(fit.norm_ppf(q)), stats.norm.pdf(stats.norm.ppf(q)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=3, max_value=300), st.floats(min_value=-2, max_value=2), st.sampled_from([0.1, 0.5, 0.9]),
+       st.sampled_from(["normal", "ties", "line"]), st.integers(0, 2**32 - 1))
+def test_the_quantile_arithmetic_is_statsmodels_quantreg_to_the_bit(n: int, slope: float, q: float, shape: str,
+                                                                     seed: int) -> None:
+    """fit_quantile (statsmodels' arithmetic written out) against QuantReg itself: small samples (the Bofinger
+    fallback, degenerate bandwidths), repeated values and exact lines included."""
+    from flopmine.analysis.fit import fit_quantile, fit_quantile_statsmodels
+
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 10, n)
+    if shape == "ties":
+        x = np.round(x)
+    noise = 0.0 if shape == "line" else 0.2 * rng.standard_normal(n)
+    y = -0.5 + slope * x + (np.round(noise, 1) if shape == "ties" else noise)
+    got, want = fit_quantile(y, x, q), fit_quantile_statsmodels(y, x, q)
+    assert (got.q, got.n) == (want.q, want.n)
+    for g, w in zip(got.coefs, want.coefs, strict=True):
+        assert g.name == w.name
+        assert _same_bits([g.estimate, g.se, g.p, g.ci_low, g.ci_high], [w.estimate, w.se, w.p, w.ci_low, w.ci_high])
+
+
+def test_the_fits_import_neither_scipy_stats_nor_statsmodels() -> None:
+    """analyze's first fit waited for scipy.stats (about 0.7 s of CPU) and statsmodels' quantile module (0.15 s)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom flopmine.analysis.fit import fit_all, prepare\n"
+            "from flopmine.analysis.synthetic import synthetic_frame\n"
+            "fits = fit_all(prepare(synthetic_frame(300, seed=2))[0])\n"
+            "assert fits.fits and all(f.quantile is not None for f in fits.fits), fits\n"
+            "print(sorted(m for m in ('scipy.stats', 'statsmodels') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
