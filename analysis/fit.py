@@ -377,7 +377,7 @@ def _quantreg(y: np.ndarray, X: np.ndarray, q: float, bandwidth: str, max_iter: 
               p_tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """statsmodels' ``QuantReg(y, X).fit(q, bandwidth=…, max_iter=…)`` (iteratively reweighted least squares, robust
     covariance with the Epanechnikov kernel) and its results' ``params``, ``bse``, ``pvalues`` and ``conf_int``
-    (t-based, ``CONFIDENCE``), each step as statsmodels 0.14 computes it."""
+    (t-based, ``CONFIDENCE``), each step as statsmodels 0.15 computes it."""
     pinv = np.linalg.pinv
     nobs = float(X.shape[0])
     df_resid = nobs - np.linalg.matrix_rank(X)
