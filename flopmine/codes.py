@@ -372,7 +372,7 @@ def long_lived() -> Iterator[None]:
     Each full collection walks every tracked object: with pandas, ``scipy.stats`` and matplotlib imported that is
     90,000–190,000 of them, 0.02–0.15 s of CPU a collection, and a first ``flopmine analyze`` made four or five (most
     while importing) plus one more as the interpreter exits, for garbage that imports hardly make. Frozen objects are
-    still freed when their last reference goes; only a cycle among them would stay (none is made by an import).
+    still freed when their last reference goes; only garbage in a cycle among them stays (an import makes little).
     """
     enabled = gc.isenabled()
     gc.disable()
