@@ -219,23 +219,21 @@ class FitResults:
 def distributions() -> ModuleType:
     """``scipy.stats``, imported on first use (about 0.7 s of CPU; its objects left to reference counting,
     ``codes.long_lived``): the reference the distribution functions below follow, and their path for arguments
-    outside the ordinary range. The simulation's scikit-learn imports it too (``report.analyze_to_dir``)."""
+    outside the ordinary range. statsmodels' quantile regression and the simulation's scikit-learn import it too
+    (``report.analyze_to_dir``)."""
     return codes.import_long_lived("scipy.stats")
 
 
 def _special() -> ModuleType:
-    """``scipy.special``, whose functions ``scipy.stats``' t, F and normal distributions call: about 0.15 s to import
+    """``scipy.special``, whose functions ``scipy.stats``' t and F distributions call: about 0.15 s to import
     against ``scipy.stats``' 0.7 (most of it building docstrings), on analyze's critical path before its first fit."""
     return codes.import_long_lived("scipy.special")
 
 
-# ``scipy.stats``' own arithmetic for its t, F and normal distributions (``rv_continuous``: the argument scaled by loc 0
-# and scale 1, the shape checked, then ``_sf``/``_ppf``/``_pdf``) where every argument is ordinary (finite, inside the
+# ``scipy.stats``' own arithmetic for its t and F distributions (``rv_continuous``: the argument scaled by loc 0
+# and scale 1, the shape checked, then ``_sf``/``_ppf``) where every argument is ordinary (finite, inside the
 # support, positive degrees of freedom); anything else goes to ``scipy.stats`` itself, for its edge rules. The same
 # numbers to the bit (tests/test_analysis_fit.py, hypothesis).
-
-_NORM_PDF_C = np.sqrt(2 * np.pi)
-
 
 def t_sf(x: np.ndarray | float, df: float) -> np.ndarray | np.floating:
     """``scipy.stats.t.sf(x, df)``."""
@@ -257,21 +255,6 @@ def f_sf(x: float, dfn: float, dfd: float) -> np.floating:
     if 0 < x < math.inf and 0 < dfn < math.inf and 0 < dfd < math.inf:
         return _special().fdtrc(np.array([dfn]), np.array([dfd]), np.array([x]))[0]  # type: ignore[no-any-return]
     return distributions().f.sf(x, dfn, dfd)  # type: ignore[no-any-return]
-
-
-def norm_ppf(q: float) -> np.floating:
-    """``scipy.stats.norm.ppf(q)``."""
-    if 0 < q < 1:
-        return _special().ndtri(np.array([q]))[0] * 1 + 0  # type: ignore[no-any-return]
-    return distributions().norm.ppf(q)  # type: ignore[no-any-return]
-
-
-def norm_pdf(x: float) -> np.floating:
-    """``scipy.stats.norm.pdf(x)``."""
-    if math.isfinite(x):
-        u = np.array([x], dtype=float)
-        return (np.exp(-u**2 / 2.0) / _NORM_PDF_C / 1)[0]  # type: ignore[no-any-return]
-    return distributions().norm.pdf(x)  # type: ignore[no-any-return]
 
 
 def fit_ols(y: np.ndarray, regressors: Mapping[str, np.ndarray], form: str = "") -> OLSFit:
@@ -340,103 +323,23 @@ def fit_ols_statsmodels(y: np.ndarray, regressors: Mapping[str, np.ndarray], for
 def fit_quantile(y: np.ndarray, x: np.ndarray, q: float = QUANTILE) -> QuantileFit:
     """Quantile regression of ``y`` on a constant and ``x``: statsmodels' ``QuantReg(y, X).fit(q=q, max_iter=5000)``.
 
-    Standard errors use the Hall–Sheather bandwidth, or Bofinger's when that one gives none (small n). statsmodels'
-    arithmetic written out (``_quantreg``): importing its quantile module cost about 0.85 s of CPU (it imports
-    ``scipy.stats`` and statsmodels' formula packages) before analyze's first fit. The same numbers to the bit
-    (``fit_quantile_statsmodels`` is the reference; tests/test_analysis_fit.py, hypothesis).
+    Standard errors use the Hall–Sheather bandwidth, or Bofinger's when that one gives none (small n). statsmodels
+    is imported here, not at module level, so an analyze that reuses its fits never pays for the import; and only its
+    quantile regression module (``statsmodels.api`` is the same class, but also imports the formula, graphics and
+    time-series packages: about 0.45 s more). Its objects are left to reference counting (``codes.long_lived``).
     """
-    X = np.column_stack([np.ones(len(y)), np.asarray(x, float)])
-    y = np.asarray(y, float)
-    with _warnings.catch_warnings(), np.errstate(all="ignore"):
-        _warnings.simplefilter("ignore")
-        params, bse, p, low, high = _quantreg(y, X, q, "hsheather")
-        if not np.all(np.isfinite(bse)):  # Hall–Sheather bandwidth degenerates on small samples
-            params, bse, p, low, high = _quantreg(y, X, q, "bofinger")
-    coefs = tuple(Coef(n, float(params[i]), float(bse[i]), float(p[i]), float(low[i]), float(high[i]))
-                  for i, n in enumerate(("const", "log10_compute")))
-    return QuantileFit(q=q, n=len(y), coefs=coefs)
-
-
-def fit_quantile_statsmodels(y: np.ndarray, x: np.ndarray, q: float = QUANTILE) -> QuantileFit:
-    """``fit_quantile`` through statsmodels' ``QuantReg`` itself: the reference its arithmetic is tested against."""
-    from statsmodels.regression.quantile_regression import QuantReg
+    QuantReg = codes.import_long_lived("statsmodels.regression.quantile_regression").QuantReg
 
     X = np.column_stack([np.ones(len(y)), np.asarray(x, float)])
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
         res = QuantReg(np.asarray(y, float), X).fit(q=q, max_iter=5000)
-        if not np.all(np.isfinite(res.bse)):
+        if not np.all(np.isfinite(res.bse)):  # Hall–Sheather bandwidth degenerates on small samples
             res = QuantReg(np.asarray(y, float), X).fit(q=q, max_iter=5000, bandwidth="bofinger")
         ci = np.asarray(res.conf_int(alpha=1 - CONFIDENCE))
         coefs = tuple(Coef(n, float(res.params[i]), float(res.bse[i]), float(res.pvalues[i]),
                            float(ci[i, 0]), float(ci[i, 1])) for i, n in enumerate(("const", "log10_compute")))
     return QuantileFit(q=q, n=len(y), coefs=coefs)
-
-
-def _quantreg(y: np.ndarray, X: np.ndarray, q: float, bandwidth: str, max_iter: int = 5000,
-              p_tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """statsmodels' ``QuantReg(y, X).fit(q, bandwidth=…, max_iter=…)`` (iteratively reweighted least squares, robust
-    covariance with the Epanechnikov kernel) and its results' ``params``, ``bse``, ``pvalues`` and ``conf_int``
-    (t-based, ``CONFIDENCE``), each step as statsmodels 0.15 computes it."""
-    pinv = np.linalg.pinv
-    nobs = float(X.shape[0])
-    df_resid = nobs - np.linalg.matrix_rank(X)
-    xstar = X
-    beta = np.ones(X.shape[1])
-    diff, n_iter, cycle = 10.0, 0, False
-    history: list[np.ndarray] = []
-    while n_iter < max_iter and diff > p_tol and not cycle:
-        n_iter += 1
-        beta0 = beta
-        xtx = np.dot(xstar.T, X)
-        xty = np.dot(xstar.T, y)
-        beta = np.dot(pinv(xtx), xty)
-        resid = y - np.dot(X, beta)
-        mask = np.abs(resid) < 0.000001
-        resid[mask] = ((resid[mask] >= 0) * 2 - 1) * 0.000001
-        resid = np.where(resid < 0, q * resid, (1 - q) * resid)
-        resid = np.abs(resid)
-        xstar = X / resid[:, np.newaxis]
-        diff = np.max(np.abs(beta - beta0))
-        history.append(beta)
-        if n_iter >= 300 and n_iter % 100 == 0:  # statsmodels' check for a convergence cycle
-            cycle = any(np.all(beta == history[-ii]) for ii in range(2, 10))
-    e = y - np.dot(X, beta)
-    iqre = _score_at_percentile(e, 75) - _score_at_percentile(e, 25)
-    if bandwidth == "hsheather":
-        z = norm_ppf(q)
-        num = 1.5 * norm_pdf(z) ** 2.0
-        den = 2.0 * z**2.0 + 1.0
-        h = nobs ** (-1.0 / 3) * norm_ppf(1.0 - 0.05 / 2.0) ** (2.0 / 3) * (num / den) ** (1.0 / 3)
-    else:  # Bofinger
-        num = 9.0 / 2 * norm_pdf(2 * norm_ppf(q)) ** 4
-        den = (2 * norm_ppf(q) ** 2 + 1) ** 2
-        h = nobs ** (-1.0 / 5) * (num / den) ** (1.0 / 5)
-    h = min(np.std(y), iqre / 1.34) * (norm_ppf(q + h) - norm_ppf(q - h))
-    u = e / h
-    fhat0 = 1.0 / (nobs * h) * np.sum(3.0 / 4 * (1 - u**2) * np.where(np.abs(u) <= 1, 1, 0))
-    d = np.where(e > 0, (q / fhat0) ** 2, ((1 - q) / fhat0) ** 2)
-    xtxi = pinv(np.dot(X.T, X))
-    xtdx = np.dot(X.T * d[np.newaxis, :], X)
-    cov = (xtxi @ xtdx @ xtxi) * 1.0  # results' scale
-    bse = np.sqrt(np.diag(cov))
-    pvalues = t_sf(np.abs(beta / bse), df_resid) * 2
-    alpha = 1 - CONFIDENCE
-    t = t_ppf(1 - alpha / 2, df_resid)
-    return beta, bse, np.asarray(pvalues), beta - t * bse, beta + t * bse
-
-
-def _score_at_percentile(a: np.ndarray, per: float) -> np.floating:
-    """``scipy.stats.scoreatpercentile(a, per)`` of a non-empty 1-d array (fractional interpolation)."""
-    sorted_ = np.sort(a, axis=None)
-    if not len(sorted_):
-        return np.float64(np.nan)
-    idx = per / 100.0 * (sorted_.shape[0] - 1)
-    i = int(idx)
-    if i == idx:
-        return np.add.reduce(sorted_[i:i + 1] * np.array(1), axis=0) / 1.0  # type: ignore[no-any-return]
-    weights = np.array([(i + 1 - idx), (idx - i)], float)
-    return np.add.reduce(sorted_[i:i + 2] * weights, axis=0) / weights.sum()  # type: ignore[no-any-return]
 
 
 def implied_exponent(slope: float, se: float, df_resid: int, confidence: float = CONFIDENCE) -> Exponent:

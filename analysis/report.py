@@ -836,9 +836,9 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
     beside the fits, and the figures are drawn in parallel. On a first run (no figures recorded in ``out_dir``) with a
     simulation to compute, matplotlib and ``scipy.stats`` (which scikit-learn imports) are imported here before they
     are forked, so that each is imported once; with none to compute (stored in ``out_dir`` or ``simulation_store``,
-    or ``sims`` 0) they are forked first and each imports matplotlib while this process reads and fits (which need
-    neither), so that both cores work from the start. With 1 everything runs here, one step after the other; the files
-    are the same.
+    or ``sims`` 0) they are forked first and each imports matplotlib while this process reads and fits (importing
+    ``scipy.stats`` with statsmodels' quantile regression), so that both cores work from the start. With 1 everything
+    runs here, one step after the other; the files are the same.
     """
     from flopmine import codes
 

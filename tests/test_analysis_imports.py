@@ -73,20 +73,24 @@ def _in_a_fresh_interpreter(code: str) -> object:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def test_scipy_stats_and_special_are_imported_frozen():
+def test_scipy_special_stats_and_the_quantile_regression_are_imported_frozen():
     frozen, enabled, modules = _in_a_fresh_interpreter(
         "import gc, json, sys\n"
+        "import numpy as np\n"
         "from flopmine.analysis import fit\n"
         "before = gc.get_freeze_count()\n"
         "fit.t_ppf(0.975, 10.0)\n"
         "special = gc.get_freeze_count()\n"
         "fit.distributions()\n"
-        "print(json.dumps([[special - before, gc.get_freeze_count() - special], gc.isenabled(),"
-        " [m in sys.modules for m in ('scipy.special', 'scipy.stats')]]))\n")
+        "stats = gc.get_freeze_count()\n"
+        "fit.fit_quantile(np.arange(20.0) % 7, np.arange(20.0))\n"
+        "print(json.dumps([[special - before, stats - special, gc.get_freeze_count() - stats], gc.isenabled(),"
+        " [m in sys.modules for m in ('scipy.special', 'scipy.stats', 'statsmodels.regression.quantile_regression')]]))\n")
     assert frozen[0] > 1_000  # scipy.special's objects
     assert frozen[1] > 10_000  # scipy.stats'
+    assert frozen[2] > 1_000  # statsmodels' quantile regression and what it imports
     assert enabled
-    assert modules == [True, True]
+    assert modules == [True, True, True]
 
 
 def test_importing_the_review_package_does_not_import_the_extraction_rules():
