@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from flopmine.analysis.fit import MIN_OBS, fit_all, fit_measure, implied_exponent, prepare, select_points
+from flopmine.analysis.fit import (
+    MIN_OBS,
+    MeasureFits,
+    fit_all,
+    fit_measure,
+    implied_exponent,
+    prepare,
+    select_points,
+)
 from flopmine.analysis.synthetic import Truth, synthetic_frame
 
 
@@ -305,3 +314,61 @@ def test_the_ols_fits_import_neither_scipy_stats_nor_statsmodels() -> None:
             "print(sorted(m for m in ('scipy.stats', 'statsmodels') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# ---------------------------------------------------------------- the quantile regressions after every OLS fit
+
+
+class _Deferred:
+    """A quantile fitter that computes each regression only when its answer is asked for, and records the calls."""
+
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    def submit(self, y: np.ndarray, x: np.ndarray):  # type: ignore[no-untyped-def]
+        from flopmine.analysis.fit import fit_quantile
+
+        self.calls.append("submit")
+
+        def answer():  # type: ignore[no-untyped-def]
+            self.calls.append("answer")
+            return fit_quantile(y, x)
+
+        return answer
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+
+def _note(seen: list[tuple[str, str, bool]], fits: MeasureFits, shown: pd.DataFrame) -> None:
+    seen.append((fits.benchmark, fits.measure, fits.quantile is not None))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=12), min_size=1, max_size=4), st.integers(0, 2**16))
+def test_fit_all_is_fit_measure_on_each_with_the_quantile_regressions_made_after_every_ols_fit(
+        sizes: list[int], seed: int) -> None:
+    """Benchmarks too small to fit, too small for the quantile regression, and fitted: the same fits and problems,
+    in the same order, as fit_measure on each in one pass; on_fit sees every benchmark's OLS fits first."""
+    from flopmine.analysis.fit import MEASURES, MIN_OBS_QUANTILE, best_per_paper
+
+    df = pd.concat([synthetic_frame(n, seed=seed + i, benchmark=f"bench{i}") for i, n in enumerate(sizes)],
+                   ignore_index=True)
+    prepared, want_problems = prepare(df)
+    want_fits = []
+    for bench in sorted(set(prepared["benchmark"])):
+        for measure in MEASURES:
+            pts, probs = select_points(prepared, bench, measure)
+            want_problems += probs
+            fitted, probs = fit_measure(best_per_paper(pts) if measure == "hardware_burden" else pts, bench, measure)
+            want_problems += probs
+            want_fits += [fitted] if fitted is not None else []
+    for fitter in (None, _Deferred(calls := [])):
+        seen: list[tuple[str, str, bool]] = []
+        got = fit_all(df, on_fit=partial(_note, seen), quantile_fitter=fitter)
+        assert repr(got.fits) == repr(tuple(want_fits))  # NaN-safe equality
+        assert got.problems == tuple(want_problems)
+        first = [(f.benchmark, f.measure, False) for f in want_fits]
+        assert seen == first + [(f.benchmark, f.measure, True) for f in want_fits if f.quantile is not None]
+    quantiles = sum(f.n >= MIN_OBS_QUANTILE for f in want_fits)
+    assert calls == ["submit"] * quantiles + ["close"] + ["answer"] * quantiles
