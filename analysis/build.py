@@ -1626,6 +1626,7 @@ def build_from_home(home: Home, out_dir: Path | str | None = None, *,
     """
     from flopmine.review.annotations import recover, review_lock
 
+    codes.imports_long_lived()
     with review_lock(home):
         recover(home.annotations_dir)
         facts, row_warnings, conflicts = _read_and_scan(home.annotations_dir)

@@ -39,7 +39,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
-from .fit import CONFIDENCE, MeasureFits, OLSFit, StateOfTheArt, distributions
+from .fit import CONFIDENCE, MeasureFits, OLSFit, StateOfTheArt, t_ppf
 
 # ---- constants and their sources (see module docstring)
 STRUBELL_NAS_DEVICES = 8  # Strubell et al. 2019, Table 3, "Transformer (big) w/ NAS", hardware P100x8
@@ -189,7 +189,7 @@ class Line:
         if not _improves(self.form, self.slope) or not all(
                 math.isfinite(v) for v in (self.var_const, self.var_slope, self.cov)) or self.df_resid < 1:
             return math.nan, math.inf
-        t2 = float(distributions().t.ppf(0.5 + confidence / 2, self.df_resid)) ** 2
+        t2 = float(t_ppf(0.5 + confidence / 2, self.df_resid)) ** 2
         d = self.const - response(self.form, error)
         qa = self.slope ** 2 - t2 * self.var_slope
         qb = 2 * (self.slope * d - t2 * self.cov)

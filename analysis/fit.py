@@ -22,12 +22,14 @@ import logging
 import math
 import warnings as _warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from flopmine import codes
 from flopmine.benchmarks import Benchmark, load_registry
 from flopmine.ids import InvalidIdError, parse_id
 from flopmine.types import METRIC_FIELDS
@@ -216,11 +218,44 @@ class FitResults:
 
 
 def distributions() -> ModuleType:
-    """``scipy.stats`` (the t and F distributions), imported on first use: about 0.7 s of CPU that analyze's figure
-    helpers, forked before it is imported, never pay (``report.analyze_to_dir``)."""
-    import scipy.stats
+    """``scipy.stats``, imported on first use (about 0.7 s of CPU; its objects left to reference counting,
+    ``codes.long_lived``): the reference the distribution functions below follow, and their path for arguments
+    outside the ordinary range. statsmodels' quantile regression and the simulation's scikit-learn import it too
+    (``report.analyze_to_dir``)."""
+    return codes.import_long_lived("scipy.stats")
 
-    return scipy.stats
+
+def _special() -> ModuleType:
+    """``scipy.special``, whose functions ``scipy.stats``' t and F distributions call: about 0.15 s to import
+    against ``scipy.stats``' 0.7 (most of it building docstrings), on analyze's critical path before its first fit."""
+    return codes.import_long_lived("scipy.special")
+
+
+# ``scipy.stats``' own arithmetic for its t and F distributions (``rv_continuous``: the argument scaled by loc 0
+# and scale 1, the shape checked, then ``_sf``/``_ppf``) where every argument is ordinary (finite, inside the
+# support, positive degrees of freedom); anything else goes to ``scipy.stats`` itself, for its edge rules. The same
+# numbers to the bit (tests/test_analysis_fit.py, hypothesis).
+
+def t_sf(x: np.ndarray | float, df: float) -> np.ndarray | np.floating:
+    """``scipy.stats.t.sf(x, df)``."""
+    x = np.asarray(x, dtype=float)
+    if 0 < df < math.inf and np.isfinite(x).all():
+        return _special().stdtr(df, -x)[()]  # type: ignore[no-any-return]
+    return distributions().t.sf(x, df)  # type: ignore[no-any-return]
+
+
+def t_ppf(q: float, df: float) -> np.floating:
+    """``scipy.stats.t.ppf(q, df)``."""
+    if 0 < q < 1 and 0 < df < math.inf:
+        return _special().stdtrit(np.array([df]), np.array([q]))[0] * 1 + 0  # type: ignore[no-any-return]
+    return distributions().t.ppf(q, df)  # type: ignore[no-any-return]
+
+
+def f_sf(x: float, dfn: float, dfd: float) -> np.floating:
+    """``scipy.stats.f.sf(x, dfn, dfd)``."""
+    if 0 < x < math.inf and 0 < dfn < math.inf and 0 < dfd < math.inf:
+        return _special().fdtrc(np.array([dfn]), np.array([dfd]), np.array([x]))[0]  # type: ignore[no-any-return]
+    return distributions().f.sf(x, dfn, dfd)  # type: ignore[no-any-return]
 
 
 def fit_ols(y: np.ndarray, regressors: Mapping[str, np.ndarray], form: str = "") -> OLSFit:
@@ -253,15 +288,14 @@ def fit_ols(y: np.ndarray, regressors: Mapping[str, np.ndarray], form: str = "")
         scale = ssr / df_resid
         cov = normalized_cov * scale
         bse = np.sqrt(np.diag(cov))
-        stats = distributions()
-        p = stats.t.sf(np.abs(params / bse), df_resid) * 2
-        q = stats.t.ppf(1 - (1 - CONFIDENCE) / 2, df_resid)
+        p = t_sf(np.abs(params / bse), df_resid) * 2
+        q = t_ppf(1 - (1 - CONFIDENCE) / 2, df_resid)
         weights = np.ones(X.shape[0])  # OLS is statsmodels' WLS with unit weights: its centred TSS is the weighted one
         centered_tss = np.sum(weights * (y - np.average(y, weights=weights)) ** 2)
         r2 = 1 - ssr / centered_tss
         adj_r2 = 1 - np.divide(nobs - 1, df_resid) * (1 - r2)
         f = (centered_tss - ssr) / df_model / (ssr / df_resid) if df_model else math.nan
-        f_p = stats.f.sf(f, df_model, df_resid)
+        f_p = f_sf(f, df_model, df_resid)
     coefs = tuple(Coef(n, float(params[i]), float(bse[i]), float(p[i]), float(params[i] - q * bse[i]),
                        float(params[i] + q * bse[i])) for i, n in enumerate(names))
     return OLSFit(form=form, n=int(nobs), coefs=coefs, r2=float(r2), adj_r2=float(adj_r2), f=float(f), f_p=float(f_p),
@@ -287,15 +321,21 @@ def fit_ols_statsmodels(y: np.ndarray, regressors: Mapping[str, np.ndarray], for
                       df_model=int(res.df_model), df_resid=int(res.df_resid), cov_const_slope=cov)
 
 
+def quantile_regression() -> ModuleType:
+    """statsmodels' quantile regression module, imported on first use (about 0.85 s of CPU with the ``scipy.stats``
+    it imports; its objects left to reference counting, ``codes.long_lived``)."""
+    return codes.import_long_lived("statsmodels.regression.quantile_regression")
+
+
 def fit_quantile(y: np.ndarray, x: np.ndarray, q: float = QUANTILE) -> QuantileFit:
     """Quantile regression of ``y`` on a constant and ``x``: statsmodels' ``QuantReg(y, X).fit(q=q, max_iter=5000)``.
 
     Standard errors use the Hall–Sheather bandwidth, or Bofinger's when that one gives none (small n). statsmodels
     is imported here, not at module level, so an analyze that reuses its fits never pays for the import; and only its
     quantile regression module (``statsmodels.api`` is the same class, but also imports the formula, graphics and
-    time-series packages: about 0.45 s more).
+    time-series packages: about 0.45 s more; ``quantile_regression``).
     """
-    from statsmodels.regression.quantile_regression import QuantReg
+    QuantReg = quantile_regression().QuantReg
 
     X = np.column_stack([np.ones(len(y)), np.asarray(x, float)])
     with _warnings.catch_warnings():
@@ -318,7 +358,7 @@ def implied_exponent(slope: float, se: float, df_resid: int, confidence: float =
     """
     if not slope < 0:
         return Exponent(math.nan, math.nan, math.nan)
-    t = float(distributions().t.ppf(0.5 + confidence / 2, max(df_resid, 1))) if np.isfinite(se) else math.inf
+    t = float(t_ppf(0.5 + confidence / 2, max(df_resid, 1))) if np.isfinite(se) else math.inf
     lo, hi = slope - t * se, slope + t * se
     return Exponent(-1.0 / slope, -1.0 / lo, -1.0 / hi if hi < 0 else math.inf)
 
@@ -515,6 +555,16 @@ def select_points(df: pd.DataFrame, benchmark: str, measure: str) -> tuple[pd.Da
 
 def fit_measure(points: pd.DataFrame, benchmark: str, measure: str) -> tuple[MeasureFits | None, list[Problem]]:
     """Every regression for one benchmark × measure; None (and a problem) when too few points."""
+    fitted, problems = fit_measure_ols(points, benchmark, measure)
+    if fitted is None:
+        return None, problems
+    fitted, more = with_quantile(fitted, points)
+    return fitted, problems + more
+
+
+def fit_measure_ols(points: pd.DataFrame, benchmark: str, measure: str) -> tuple[MeasureFits | None, list[Problem]]:
+    """``fit_measure`` without the quantile regression (``with_quantile`` adds it): the OLS fits, which need neither
+    statsmodels nor ``scipy.stats``."""
     problems: list[Problem] = []
     n = len(points)
     if n < MIN_OBS:
@@ -559,17 +609,40 @@ def fit_measure(points: pd.DataFrame, benchmark: str, measure: str) -> tuple[Mea
                                     f"without a year ({_lines(unknown)})", tuple(unknown["line"])))
         year_fit = fit_ols(np.log10(err[known]), {"log10_compute": x[known], "year": yr[known]}, "polynomial_year")
 
-    quant = q_exp = None
+    return MeasureFits(benchmark, measure, n, today, poly, expo, expo_perf, exponent, year_fit), problems
+
+
+class QuantileFitter(Protocol):
+    """Where ``fit_all`` has its quantile regressions computed (``workers.Server``: in a helper process).
+
+    ``submit(y, x)`` starts ``fit_quantile(y, x)`` and returns at once what gives its answer (or raises its error);
+    ``close`` says that nothing more will be submitted."""
+
+    def submit(self, y: np.ndarray, x: np.ndarray) -> Callable[[], QuantileFit]: ...
+
+    def close(self) -> None: ...
+
+
+def quantile_data(points: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The quantile regression's ``y`` (log10 error) and ``x`` (log10 compute) of ``select_points`` rows."""
+    return np.log10(points["error"].to_numpy(float)), np.log10(points["compute"].to_numpy(float))
+
+
+def with_quantile(fits: MeasureFits, points: pd.DataFrame,
+                  fitted: Callable[[], QuantileFit] | None = None) -> tuple[MeasureFits, list[Problem]]:
+    """``fits`` (from ``fit_measure_ols`` on ``points``) with the 10 % quantile regression and its exponent, or a
+    problem saying why there is none. ``fitted``: that regression, computed elsewhere (``QuantileFitter.submit``
+    of ``quantile_data(points)``); by default ``fit_quantile`` here."""
+    benchmark, measure, n = fits.benchmark, fits.measure, fits.n
     if n < MIN_OBS_QUANTILE:
-        problems.append(Problem(benchmark, measure, f"10 % quantile regression (Figure 8) not fitted: {n} "
-                                f"observations, needs at least {MIN_OBS_QUANTILE}"))
-    else:
-        try:
-            quant = fit_quantile(np.log10(err), x)
-            q_exp = implied_exponent(quant.slope.estimate, quant.slope.se, n - 2)
-        except (np.linalg.LinAlgError, ValueError) as e:
-            problems.append(Problem(benchmark, measure, f"10 % quantile regression failed: {e}"))
-    return MeasureFits(benchmark, measure, n, today, poly, expo, expo_perf, exponent, year_fit, quant, q_exp), problems
+        return fits, [Problem(benchmark, measure, f"10 % quantile regression (Figure 8) not fitted: {n} "
+                              f"observations, needs at least {MIN_OBS_QUANTILE}")]
+    try:
+        quant = fitted() if fitted is not None else fit_quantile(*quantile_data(points))
+        q_exp = implied_exponent(quant.slope.estimate, quant.slope.se, n - 2)
+    except (np.linalg.LinAlgError, ValueError) as e:
+        return fits, [Problem(benchmark, measure, f"10 % quantile regression failed: {e}")]
+    return replace(fits, quantile=quant, quantile_exponent=q_exp), []
 
 
 def best_per_paper(points: pd.DataFrame) -> pd.DataFrame:
@@ -648,7 +721,8 @@ def drawn_points(points: pd.DataFrame) -> pd.DataFrame:
 def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None, *,
             points: str = DEFAULT_POINTS, today: Mapping[str, float] | None = None,
             drawn: dict[tuple[str, str], pd.DataFrame] | None = None,
-            on_fit: Callable[[MeasureFits, pd.DataFrame], None] | None = None) -> FitResults:
+            on_fit: Callable[[MeasureFits, pd.DataFrame], None] | None = None,
+            quantile_fitter: QuantileFitter | None = None) -> FitResults:
     """Fit every benchmark × measure in a dataset frame (as written by ``flopmine build``).
 
     ``points`` (``best-per-paper`` or ``all``) chooses the rows of the hardware-burden fits.
@@ -656,7 +730,10 @@ def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None, *
     otherwise it is each benchmark's best error among all its rows (``state_of_the_art``).
     ``drawn``, when given, receives each fit's ``drawn_points`` under (benchmark, measure), so that the figures
     need not select the rows again (0.2 s at 100,000 rows, about ten times that at a million). ``on_fit`` is called
-    with each benchmark × measure's fits and those rows as soon as they are made.
+    with each benchmark × measure's fits and those rows as soon as they are made: the OLS fits of every benchmark
+    first (``quantile`` None), then each again with its quantile regression, where one was fitted. The results are
+    those of ``fit_measure`` on each, in the same order. ``quantile_fitter``: where the quantile regressions are
+    computed (each submitted as soon as its OLS fits are made; closed once all are); by default here.
     """
     if points not in POINTS_CHOICES:
         raise ValueError(f"points must be one of {', '.join(POINTS_CHOICES)}, not {points!r}")
@@ -667,6 +744,10 @@ def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None, *
     if len(prepared) and (no_bench := prepared[prepared["benchmark"] == ""]).shape[0]:
         problems.append(Problem("(none)", "", f"{len(no_bench)} row(s) without a benchmark skipped "
                                 f"({_lines(no_bench)})", tuple(no_bench["line"])))
+    # the OLS fits of every benchmark first, then the quantile regressions: the figures that need only the former are
+    # handed over (``on_fit``) before statsmodels' import (about 0.85 s of CPU) at the first quantile fit
+    made: list[tuple[MeasureFits, pd.DataFrame, pd.DataFrame | None, list[Problem],
+                     Callable[[], QuantileFit] | None]] = []
     for bench in benchmarks:
         for measure in MEASURES:
             pts, probs = select_points(prepared, bench, measure)
@@ -674,14 +755,28 @@ def fit_all(df: pd.DataFrame, registry: Mapping[str, Benchmark] | None = None, *
             problems += probs
             if points == "best-per-paper" and measure in PER_PAPER_MEASURES:
                 pts = best_per_paper(pts)
-            fitted, probs = fit_measure(pts, bench, measure)
+            fitted, probs = fit_measure_ols(pts, bench, measure)
             problems += probs
-            if fitted is not None:
-                fits.append(fitted)
-                if drawn is not None and shown is not None:
-                    drawn[bench, measure] = shown
-                if on_fit is not None and shown is not None:
-                    on_fit(fitted, shown)
+            if fitted is None:
+                continue
+            later = quantile_fitter.submit(*quantile_data(pts)) if (
+                quantile_fitter is not None and fitted.n >= MIN_OBS_QUANTILE) else None
+            made.append((fitted, pts, shown, problems, later))  # the problems up to this fit's quantile regression's
+            problems = []
+            if on_fit is not None and shown is not None:
+                on_fit(fitted, shown)
+    if quantile_fitter is not None:
+        quantile_fitter.close()
+    ordered: list[Problem] = []
+    for fitted, pts, shown, before, later in made:
+        fitted, probs = with_quantile(fitted, pts, later)
+        ordered += before + probs
+        fits.append(fitted)
+        if drawn is not None and shown is not None:
+            drawn[fitted.benchmark, fitted.measure] = shown
+        if on_fit is not None and shown is not None and fitted.quantile is not None:
+            on_fit(fitted, shown)
+    problems = ordered + problems
     sota = states_of_the_art(prepared, benchmarks, given)
     unknown = sorted(set(given) - set(benchmarks) - {ALL_BENCHMARKS})
     if unknown:

@@ -44,6 +44,7 @@ from .fit import (
     MeasureFits,
     OLSFit,
     Problem,
+    QuantileFitter,
     drawn_points,
     fit_all,
     prepare,
@@ -234,7 +235,8 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
                  points: str = DEFAULT_POINTS, today: Mapping[str, float] | None = None,
                  construction: str = ex.DEFAULT_CONSTRUCTION, note: str = "",
                  simulation_cache: Path | None = None, simulation_store: Path | None = None,
-                 on_fit: Callable[[MeasureFits, pd.DataFrame], None] | None = None) -> AnalysisResult:
+                 on_fit: Callable[[MeasureFits, pd.DataFrame], None] | None = None,
+                 quantile_fitter: QuantileFitter | None = None) -> AnalysisResult:
     """Fit every benchmark × measure, extrapolate (Figure 4), refit Figure 7 and run the simulation.
 
     ``sims = 0`` skips the simulation, and so does a dataset from which nothing could be fitted.
@@ -244,13 +246,15 @@ def run_analysis(df: pd.DataFrame, *, sims: int = DEFAULT_SIMS, seed: int = DEFA
     ``simulation_cache`` (a file) the simulation is reused from it when an earlier run stored the same one
     (``simulate.cached_simulate``: it depends on its arguments and code only, never on the dataset), or from the
     directory ``simulation_store`` shared by the runs of a home. ``on_fit`` is called with each benchmark × measure's
-    fits and the rows its figures draw as soon as they are made (analyze hands the figures to its helpers).
+    fits and the rows its figures draw as soon as they are made (``fit_all``: first without the quantile regression;
+    analyze hands the figures to its helpers); ``quantile_fitter`` computes the quantile regressions (``fit_all``).
     """
     if construction not in ex.CONSTRUCTIONS:
         raise ValueError(f"construction must be one of {', '.join(ex.CONSTRUCTIONS)}, not {construction!r}")
     drawn: dict[tuple[str, str], pd.DataFrame] = {}
     fits = fit_all(df, registry, points=points, today=today, drawn=drawn if registry is None else None,
-                   on_fit=on_fit if registry is None else None)  # the figures select with the default registry
+                   on_fit=on_fit if registry is None else None,  # the figures select with the default registry
+                   quantile_fitter=quantile_fitter)
     sota = {t.benchmark: t for t in fits.state_of_the_art}
     extrapolations = tuple(ex.extrapolate_all(fits.fits, today=sota, construction=construction))
     conv = None
@@ -707,13 +711,15 @@ class _Figures:
         self.resolution = figcache.DEFAULT_DPI if dpi is None else int(dpi)
         self.submitted: dict[Path, tuple[str, Future[Path | None] | None]] = {}
 
-    def of_fit(self, f: MeasureFits) -> list[tuple[str, Path, str]]:
-        """A fit's figures: (report key, path, figure function)."""
+    def of_fit(self, f: MeasureFits) -> list[tuple[str, Path, str, MeasureFits]]:
+        """A fit's figures: (report key, path, figure function, the fits it draws). Figure 3 draws the OLS fits only,
+        so it is drawn, and keyed, without the quantile regression: it is handed over before that is fitted."""
         name = f"{f.benchmark}_{f.measure}"
-        scatter = [(f"scatter_{name}", self.fig_dir / f"fit_{name}.png", "scatter_fits")]
+        ols = replace(f, quantile=None, quantile_exponent=None)
+        scatter = [(f"scatter_{name}", self.fig_dir / f"fit_{name}.png", "scatter_fits", ols)]
         if f.quantile is None:
             return scatter
-        return [*scatter, (f"quantile_{name}", self.fig_dir / f"quantile_{name}.png", "mean_vs_quantile")]
+        return [*scatter, (f"quantile_{name}", self.fig_dir / f"quantile_{name}.png", "mean_vs_quantile", f)]
 
     def submit(self, path: Path, key_parts: tuple[object, ...], make: str,
                *args: object) -> tuple[str, Future[Path | None] | None]:
@@ -726,8 +732,8 @@ class _Figures:
         return self.submitted[path]
 
     def fitted(self, f: MeasureFits, shown: pd.DataFrame) -> None:
-        for _, path, make in self.of_fit(f):
-            self.submit(path, (shown, f), make, shown, f)
+        for _, path, make, drawn in self.of_fit(f):
+            self.submit(path, (shown, drawn), make, shown, drawn)
 
 
 def _write_report(result: AnalysisResult, df: pd.DataFrame, out: Path, *, figures: bool, cache: bool,
@@ -758,8 +764,8 @@ def _write_report(result: AnalysisResult, df: pd.DataFrame, out: Path, *, figure
             if drawn_from is None:  # a result not made by run_analysis (or with another registry)
                 prepared = prepare(df)[0] if prepared is None else prepared
                 drawn_from = drawn_points(select_points(prepared, f.benchmark, f.measure)[0])
-            for name, path, make in figs.of_fit(f):
-                want(name, path, (drawn_from, f), make, drawn_from, f)
+            for name, path, make, drawn in figs.of_fit(f):
+                want(name, path, (drawn_from, drawn), make, drawn_from, drawn)
         if result.conversion is not None and {"params", "gflops_per_pass"} <= set(df.columns):
             sizes = pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce") for c in ("params", "gflops_per_pass")})
             conv = result.conversion
@@ -793,6 +799,9 @@ def _write_report(result: AnalysisResult, df: pd.DataFrame, out: Path, *, figure
 
 def _draw_figure(job: tuple[str, tuple[object, ...], int]) -> Path | None:
     """One figure (``figures.draw``), importing matplotlib only here: in a helper process, or when drawn here."""
+    from .workers import import_figures
+
+    import_figures()
     from .figures import draw
 
     return draw(job)
@@ -833,18 +842,22 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
     beside the fits, and the figures are drawn in parallel. On a first run (no figures recorded in ``out_dir``) with a
     simulation to compute, matplotlib and ``scipy.stats`` (which scikit-learn imports) are imported here before they
     are forked, so that each is imported once; with none to compute (stored in ``out_dir`` or ``simulation_store``,
-    or ``sims`` 0) they are forked first and each imports matplotlib while this process imports ``scipy.stats`` and
-    reads, so that both cores work from the start. With 1 everything runs here, one step after the other; the files
-    are the same.
+    or ``sims`` 0) they are forked first and each imports matplotlib while this process reads and fits (importing
+    ``scipy.stats`` with statsmodels' quantile regression), so that both cores work from the start. With 1 everything
+    runs here, one step after the other; the files are the same.
     """
+    from flopmine import codes
+
     from . import figcache
     from .figcache import CACHE_FILE
-    from .fit import distributions
+    from .fit import distributions, fit_quantile, quantile_regression
     from .simulate import is_stored
-    from .workers import Helpers, default_workers, import_figures, prepare_figures
+    from .workers import Helpers, Server, default_workers, import_figures, prepare_figures
 
+    codes.imports_long_lived()  # the helpers forked below inherit it
     out = Path(out_dir)
-    with Helpers(default_workers() if workers is None else workers) as helpers:
+    with Helpers(default_workers() if workers is None else workers) as helpers, \
+            Server(helpers, fit_quantile, quantile_regression) as quantiles:
         simulating = sims > 0 and helpers.pooled and not (
             cache and is_stored(out / SIMULATION_CACHE, sims, seed, shared=simulation_store))
         if simulating:  # scikit-learn imports scipy.stats: once, here, before the helpers are forked
@@ -859,8 +872,13 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
                 helpers.start()
             else:
                 # a first run with none: each helper imports matplotlib and makes its kept figures while this process
-                # imports scipy.stats and reads, so that both cores work from the start
+                # reads and fits, so that both cores work from the start
                 helpers.start(partial(prepare_figures, figcache.DEFAULT_DPI if dpi is None else int(dpi)))
+        if not simulating:
+            # the first helper free imports statsmodels and fits the quantile regressions, while this process reads
+            # and makes the OLS fits (with a simulation to compute, that helper has the simulation to run)
+            helpers.start()
+            quantiles.start()
         raw = read_for_analysis(dataset)
         check_inputs(raw, str(dataset))
         simulation: Future[tuple[SimulationResult, bool]] | None = None
@@ -872,7 +890,8 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
                               progress=progress, points=points, today=today, construction=construction, note=note,
                               simulation_cache=out / SIMULATION_CACHE if cache else None,
                               simulation_store=simulation_store if cache else None,
-                              on_fit=drawing.fitted if drawing is not None else None)
+                              on_fit=drawing.fitted if drawing is not None else None,
+                              quantile_fitter=quantiles)
         result = replace(result, input_warnings=tuple(input_warnings))
         if simulation is not None and not result.fits.fits:  # nothing fitted: no simulation (as run_analysis)
             simulation.cancel()

@@ -3,7 +3,8 @@
 A first analyze is mostly work that does not need the dataset, or needs only the fits: the simulation (it never
 reads the dataset), importing matplotlib, and drawing about twenty independent figures. ``Helpers`` is a pool of
 forked processes started *before* the dataset is read, so on an idle machine with two cores the simulation and
-matplotlib's import run while analyze reads the dataset and fits, and the figures are drawn two at a time. On a
+matplotlib's import run while analyze reads the dataset and fits, and the figures are drawn two at a time. A
+``Server`` has one helper answer a stream of calls: analyze's quantile regressions, statsmodels imported first. On a
 busy machine, or with ``--jobs 1``, or where ``fork`` is unavailable, every job runs in the analyze process at the
 moment it is submitted, one after the other, as before: the results and the files are the same either way.
 
@@ -15,11 +16,13 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import queue
 import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from functools import partial
 from types import TracebackType
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 #: At most this many processes draw figures and simulate at once (``default_workers``).
@@ -70,13 +73,17 @@ def fresh_std_streams() -> None:
 
 
 def import_figures() -> None:
-    """Import matplotlib and the figure code in a worker (about 0.5–0.9 s), while the analyze process reads and fits."""
-    from . import figures  # noqa: F401
+    """Import matplotlib and the figure code in a worker (about 0.5–0.9 s), while the analyze process reads and fits;
+    its objects left to reference counting (``codes.long_lived``)."""
+    from flopmine import codes
+
+    codes.import_long_lived(f"{__package__}.figures")
 
 
 def prepare_figures(dpi: int) -> None:
     """``import_figures``, then the kept figures made and drawn once (``figures.prepare_kept``): what a worker does
     while analyze reads the dataset and makes its first fit."""
+    import_figures()
     from . import figures
 
     figures.prepare_kept(dpi)
@@ -104,6 +111,11 @@ class Helpers:
     @property
     def pooled(self) -> bool:
         return not self._closed
+
+    @property
+    def started(self) -> bool:
+        """Whether the workers have been forked."""
+        return self._pool is not None
 
     def start(self, prepare: Callable[[], object] | None = None) -> None:
         """Fork the workers now (no-op without a pool or once forked); each runs ``prepare`` first, in parallel."""
@@ -136,3 +148,87 @@ class Helpers:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.close(cancel=error is not None)
+
+
+#: The servers made in this process, by ``id``: a helper forked after one was made finds it here (``_serve``).
+_SERVERS: dict[int, Server[object]] = {}
+
+
+class Server(Generic[T]):
+    """``fn`` run by one helper on arguments sent one after another while this process goes on. Made before the
+    helpers are forked (they inherit its queues; made later, or without a pool, it is this process) and closed before
+    they are: a context manager inside ``Helpers``'.
+
+    ``start`` hands it to the helpers as their next job: the first one free runs ``setup`` (an import ``fn`` needs,
+    say) and then answers each ``submit`` in turn until ``close``, so ``setup`` runs once, in one process, on a core
+    that would otherwise wait. ``submit`` returns at once what gives the answer (or raises ``fn``'s error) when
+    called; without a helper, ``fn`` runs here when its answer is asked for. The answers are the same either way.
+    """
+
+    def __init__(self, helpers: Helpers, fn: Callable[..., T], setup: Callable[[], object]) -> None:
+        self.fn, self.setup = fn, setup
+        self._helpers = helpers if helpers.pooled and not helpers.started else None
+        self._job: Future[None] | None = None
+        self._answers_got: dict[int, tuple[bool, object]] = {}
+        self._sent = 0
+        self._closed = False
+        if self._helpers is not None:
+            context = multiprocessing.get_context("fork")
+            self._requests: multiprocessing.Queue[tuple[int, tuple[object, ...]] | None] = context.Queue()
+            self._answers: multiprocessing.Queue[tuple[int, bool, object]] = context.Queue()
+            _SERVERS[id(self)] = self  # type: ignore[assignment]
+
+    def start(self) -> None:
+        """Hand the serving to the helpers, as their next job (after ``Helpers.start``: their ``prepare`` first)."""
+        if self._helpers is not None and self._job is None and not self._closed:
+            self._job = self._helpers.submit(_serve, id(self))
+
+    def submit(self, *args: object) -> Callable[[], T]:
+        if self._job is None:
+            return partial(self.fn, *args)
+        n, self._sent = self._sent, self._sent + 1
+        self._requests.put((n, args))
+        return partial(self._answer, n)
+
+    def _answer(self, n: int) -> T:
+        assert self._job is not None
+        while n not in self._answers_got:
+            try:
+                got, ok, value = self._answers.get(timeout=0.1)
+            except queue.Empty:
+                if self._job.done():  # the helper stopped serving before answering: its error, if any
+                    self._job.result()
+                    raise RuntimeError("the helper serving the requests stopped before answering them") from None
+                continue
+            self._answers_got[got] = ok, value
+        ok, value = self._answers_got.pop(n)
+        if not ok:
+            raise value  # type: ignore[misc]
+        return value  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Nothing more will be submitted: the helper answers what it has and goes back to the pool's jobs."""
+        if self._job is not None and not self._job.done() and not self._closed:
+            self._requests.put(None)
+        self._closed = True
+        _SERVERS.pop(id(self), None)
+
+    def __enter__(self) -> Server[T]:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+
+def _serve(key: int) -> None:
+    """A helper's side of a ``Server`` (inherited from the process that forked it)."""
+    server = _SERVERS[key]
+    server.setup()
+    while (request := server._requests.get()) is not None:
+        n, args = request
+        try:
+            answer: tuple[int, bool, object] = (n, True, server.fn(*args))
+        except Exception as e:  # re-raised where the answer is asked for, as fn's own would be
+            answer = (n, False, e)
+        server._answers.put(answer)

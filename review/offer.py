@@ -30,7 +30,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from flopmine.benchmarks import load_registry
-from flopmine.extract.tables import OTHER_DATASETS
 from flopmine.store import benchmarks_named, paper_benchmarks
 from flopmine.types import FIELDS, Candidate
 
@@ -62,6 +61,14 @@ def stored_paper_benchmarks(conn: sqlite3.Connection, arxiv_id: str, version: in
     return paper_benchmarks_of(paper_benchmarks(conn, arxiv_id), benchmarks_named(conn, arxiv_id, version))
 
 
+def _other_datasets() -> re.Pattern[str]:
+    """extract's pattern of datasets that are not benchmarks, imported on first use: the extraction rules cost every
+    importer of ``flopmine.review`` (``flopmine build`` included) about 50 ms."""
+    from flopmine.extract.tables import OTHER_DATASETS
+
+    return OTHER_DATASETS
+
+
 @functools.lru_cache(maxsize=1)
 def _registry_names() -> tuple[tuple[str, re.Pattern[str]], ...]:
     out = []
@@ -85,7 +92,7 @@ def dataset_named_at(text: str, value_text: str) -> str | None:
     if pos < 0:
         return None
     end = pos + len(value_text)  # a name after the mention counts from its end ("87.3% top-1 accuracy on ImageNet")
-    others = [(m.start(), m.end(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(text)]
+    others = [(m.start(), m.end(), "other:" + m.group(0).lower()) for m in _other_datasets().finditer(text)]
     spots = [(m.start(), name) for name, rx in _registry_names() for m in rx.finditer(text)
              if not any(s <= m.start() < e for s, e, _ in others)]  # "ImageNet-21k" is another dataset
     spots += [(s, name) for s, _, name in others]
@@ -116,7 +123,7 @@ def not_offered_reason(c: Candidate, the_papers: frozenset[str] | None) -> str |
         return NOT_THE_PAPERS
     if c.rule.startswith("table."):
         return None  # a table row's snippet ends with every column's header: the table reader placed the cell
-    if not OTHER_DATASETS.search(c.snippet):
+    if not _other_datasets().search(c.snippet):
         return None  # no other dataset named: nothing can be nearer than the benchmark (and it is cheap)
     named = dataset_named_at(c.snippet, c.raw.strip())
     if named is not None and named.startswith("other:"):

@@ -255,6 +255,53 @@ def test_helpers_run_jobs_here_without_a_pool_and_raise_a_jobs_error_either_way(
                 helpers.submit(divmod, 1, 0).result()
 
 
+def _pid_and_square(x: int) -> tuple[int, int]:
+    if x < 0:
+        raise ValueError(f"negative: {x}")
+    return os.getpid(), x * x
+
+
+def test_a_server_answers_in_one_helper_after_its_setup_and_here_without_a_pool(tmp_path: Path) -> None:
+    from flopmine.analysis.workers import Helpers, Server
+
+    log = tmp_path / "setup"
+    with Helpers(2) as helpers, Server(helpers, _pid_and_square, partial(_pid_into, log)) as server:
+        helpers.start()
+        server.start()
+        answers = [server.submit(x) for x in (3, -1, 4, 5)]
+        assert answers[3]()[1] == 25  # asked for in any order
+        with pytest.raises(ValueError, match="negative: -1"):
+            answers[1]()
+        assert [answers[0](), answers[2]()] == [(int(log.read_text()), 9), (int(log.read_text()), 16)]
+        server.close()
+        assert helpers.submit(divmod, 7, 2).result() == (3, 1)  # the helper serving is free again
+    assert int(log.read_text()) != os.getpid()  # set up once, in the helper that answered
+    for workers in (1, 2):  # without a pool, or a pool forked before the server was made: computed here, when asked
+        with Helpers(workers) as helpers:
+            helpers.start()
+            with Server(helpers, _pid_and_square, partial(_pid_into, tmp_path / "never")) as server:
+                server.start()
+                later = server.submit(6)
+                assert later() == (os.getpid(), 36)
+    assert not (tmp_path / "never").exists()
+
+
+def test_a_pooled_first_run_without_a_simulation_is_reused_whole_by_a_rerun_pooled_or_not(tmp_path: Path) -> None:
+    """The quantile regressions made in a helper; each fit's Figure 3 handed over before them, keyed on the OLS fits
+    alone: a rerun, with helpers or in one process, finds every figure fresh, and the files are one process's."""
+    dataset = _dataset(tmp_path / "dataset.csv")
+    analyze_to_dir(dataset, tmp_path / "alone", sims=0, workers=1)
+    out = tmp_path / "pooled"
+    analyze_to_dir(dataset, out, sims=0, workers=2)
+    assert _files(out) == _files(tmp_path / "alone")
+    drawn = _mtimes(out)
+    assert len(drawn) == 8
+    for workers in (2, 1):
+        analyze_to_dir(dataset, out, sims=0, workers=workers)
+        assert _mtimes(out) == drawn
+    assert _files(out) == _files(tmp_path / "alone")
+
+
 frames = st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=True), st.booleans()), min_size=1, max_size=30)
 
 

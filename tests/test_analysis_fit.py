@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from flopmine.analysis.fit import MIN_OBS, fit_all, fit_measure, implied_exponent, prepare, select_points
+from flopmine.analysis.fit import (
+    MIN_OBS,
+    MeasureFits,
+    fit_all,
+    fit_measure,
+    implied_exponent,
+    prepare,
+    select_points,
+)
 from flopmine.analysis.synthetic import Truth, synthetic_frame
 
 
@@ -254,3 +263,112 @@ def test_a_quantile_fit_does_not_import_statsmodels_api() -> None:
             "'statsmodels.tsa', 'statsmodels.graphics.api') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# ---------------------------------------------------------------- issue 20 item 4: the fits without scipy.stats
+
+
+def _same_bits(got: object, want: object) -> bool:
+    g, w = np.asarray(got, float), np.asarray(want, float)
+    return g.shape == w.shape and bool(np.all((g == w) | (np.isnan(g) & np.isnan(w))))
+
+
+_any_float = st.floats(allow_nan=True, allow_infinity=True)
+_df = st.one_of(st.integers(-2, 400).map(float), st.floats(min_value=-1, max_value=1e7), st.just(math.nan),
+                st.just(math.inf))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_any_float, min_size=1, max_size=4), _df,
+       st.one_of(st.floats(min_value=-0.5, max_value=1.5), st.just(math.nan)), _df)
+def test_the_distribution_functions_are_scipy_stats_to_the_bit(x: list[float], df: float, q: float,
+                                                                dfd: float) -> None:
+    from flopmine.analysis import fit
+
+    assert _same_bits(fit.t_sf(np.array(x), df), stats.t.sf(np.array(x), df))
+    assert _same_bits(fit.t_sf(x[0], df), stats.t.sf(x[0], df))
+    assert _same_bits(fit.t_ppf(q, df), stats.t.ppf(q, df))
+    assert _same_bits(fit.f_sf(x[0], df, dfd), stats.f.sf(x[0], df, dfd))
+
+
+def test_the_distribution_functions_on_the_fits_arguments() -> None:
+    from flopmine.analysis import fit
+
+    for df in (1.0, 2.0, 3.0, 28.0, 398.0, 66_666.0):
+        for q in (0.1, 0.5, 0.975, 1 - (1 - 0.95) / 2):
+            assert _same_bits(fit.t_ppf(q, df), stats.t.ppf(q, df))
+        t = np.array([0.0, 1e-300, 0.3, 2.0, 40.0, 1e300])
+        assert _same_bits(fit.t_sf(t, df), stats.t.sf(t, df))
+
+
+def test_the_ols_fits_import_neither_scipy_stats_nor_statsmodels() -> None:
+    """The OLS fits and their exponents waited for scipy.stats (about 0.7 s of CPU): they need only scipy.special."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom flopmine.analysis.fit import MIN_OBS_QUANTILE, fit_all, prepare\n"
+            "from flopmine.analysis.synthetic import synthetic_frame\n"
+            "frame = synthetic_frame(MIN_OBS_QUANTILE - 1, seed=2)\n"
+            "fits = fit_all(prepare(frame)[0])\n"
+            "assert fits.fits and all(f.quantile is None for f in fits.fits), fits\n"
+            "print(sorted(m for m in ('scipy.stats', 'statsmodels') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# ---------------------------------------------------------------- the quantile regressions after every OLS fit
+
+
+class _Deferred:
+    """A quantile fitter that computes each regression only when its answer is asked for, and records the calls."""
+
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    def submit(self, y: np.ndarray, x: np.ndarray):  # type: ignore[no-untyped-def]
+        from flopmine.analysis.fit import fit_quantile
+
+        self.calls.append("submit")
+
+        def answer():  # type: ignore[no-untyped-def]
+            self.calls.append("answer")
+            return fit_quantile(y, x)
+
+        return answer
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+
+def _note(seen: list[tuple[str, str, bool]], fits: MeasureFits, shown: pd.DataFrame) -> None:
+    seen.append((fits.benchmark, fits.measure, fits.quantile is not None))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=12), min_size=1, max_size=4), st.integers(0, 2**16))
+def test_fit_all_is_fit_measure_on_each_with_the_quantile_regressions_made_after_every_ols_fit(
+        sizes: list[int], seed: int) -> None:
+    """Benchmarks too small to fit, too small for the quantile regression, and fitted: the same fits and problems,
+    in the same order, as fit_measure on each in one pass; on_fit sees every benchmark's OLS fits first."""
+    from flopmine.analysis.fit import MEASURES, MIN_OBS_QUANTILE, best_per_paper
+
+    df = pd.concat([synthetic_frame(n, seed=seed + i, benchmark=f"bench{i}") for i, n in enumerate(sizes)],
+                   ignore_index=True)
+    prepared, want_problems = prepare(df)
+    want_fits = []
+    for bench in sorted(set(prepared["benchmark"])):
+        for measure in MEASURES:
+            pts, probs = select_points(prepared, bench, measure)
+            want_problems += probs
+            fitted, probs = fit_measure(best_per_paper(pts) if measure == "hardware_burden" else pts, bench, measure)
+            want_problems += probs
+            want_fits += [fitted] if fitted is not None else []
+    for fitter in (None, _Deferred(calls := [])):
+        seen: list[tuple[str, str, bool]] = []
+        got = fit_all(df, on_fit=partial(_note, seen), quantile_fitter=fitter)
+        assert repr(got.fits) == repr(tuple(want_fits))  # NaN-safe equality
+        assert got.problems == tuple(want_problems)
+        first = [(f.benchmark, f.measure, False) for f in want_fits]
+        assert seen == first + [(f.benchmark, f.measure, True) for f in want_fits if f.quantile is not None]
+    quantiles = sum(f.n >= MIN_OBS_QUANTILE for f in want_fits)
+    assert calls == ["submit"] * quantiles + ["close"] + ["answer"] * quantiles

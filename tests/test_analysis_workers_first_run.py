@@ -2,8 +2,9 @@
 
 With a simulation to compute, matplotlib and ``scipy.stats`` (which the simulation's scikit-learn imports) are
 imported once, in the analyze process, before it forks its helpers. With none to compute (stored, or ``sims`` 0) the
-helpers are forked before the analyze process imports either: each imports matplotlib and makes its kept figures
-while the analyze process imports ``scipy.stats`` and reads, and the analyze process never imports matplotlib. A rerun
+helpers are forked before the analyze process imports either: each imports matplotlib and makes its kept figures,
+and the first one free also imports statsmodels (with ``scipy.stats``) and makes the quantile regressions, while the
+analyze process reads and makes the OLS fits, importing neither statsmodels nor ``scipy.stats``. A rerun
 with every figure recorded imports matplotlib nowhere but in the helper that prepares for a changed figure.
 """
 
@@ -34,7 +35,7 @@ def at_fork():  # each helper, as it starts: what did it inherit from the analyz
 
 workers.fresh_std_streams = at_fork
 analyze_to_dir(dataset, out, sims=sims, workers=2, simulation_store=out.parent / "store")
-print(json.dumps(["matplotlib" in sys.modules, "scipy.stats" in sys.modules]))
+print(json.dumps([m in sys.modules for m in ("matplotlib", "scipy.stats", "statsmodels")]))
 """
 
 
@@ -52,14 +53,14 @@ def test_which_process_imports_matplotlib_and_scipy_stats_on_a_first_pooled_run(
     log = tmp_path / "helpers.log"
     # a simulation to compute: both imported once, before the fork; every helper inherits them
     parent, helpers = _run(dataset, tmp_path / "cold" / "report", log, sims=1)
-    assert parent == [True, True] and len(helpers) == 2 and all(h == [True, True] for h in helpers)
+    assert parent == [True, True, True] and len(helpers) == 2 and all(h == [True, True] for h in helpers)
     # nothing to compute (the simulation stored beside the first report): forked before either is imported; the
-    # analyze process imports scipy.stats for its fits and never matplotlib
+    # analyze process imports none of them (a helper makes the quantile regressions)
     parent, helpers = _run(dataset, tmp_path / "cold" / "again", log, sims=1)
-    assert parent == [False, True] and len(helpers) == 2 and all(h == [False, False] for h in helpers)
+    assert parent == [False, False, False] and len(helpers) == 2 and all(h == [False, False] for h in helpers)
     out = tmp_path / "nosim" / "report"
     parent, helpers = _run(dataset, out, log, sims=0)
-    assert parent == [False, True] and len(helpers) == 2 and all(h == [False, False] for h in helpers)
+    assert parent == [False, False, False] and len(helpers) == 2 and all(h == [False, False] for h in helpers)
     assert len(list((out / "figures").glob("*.png"))) == 8
     parent, helpers = _run(dataset, out, log, sims=0)
-    assert parent == [False, True] and helpers and not any(h[0] for h in helpers)  # every figure recorded
+    assert parent == [False, False, False] and helpers and not any(h[0] for h in helpers)  # every figure recorded
