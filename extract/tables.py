@@ -1014,10 +1014,18 @@ def foreign_level(level: str) -> bool:
     >>> foreign_level("JFT→1K"), foreign_level("ImageNet-21K pre-trained"), foreign_level("Top-1")
     (False, False, False)
     """
-    spans = _benchmark_spans(level)
-    other = any(b.startswith("other:") for _, _, b in spans) or TABLE_DATASETS.search(level) is not None
-    return (other and all(b.startswith("other:") for _, _, b in spans) and not header_benchmark(level)
-            and not _PRETRAIN_SOURCE.search(level))
+    other = any(b.startswith("other:") for _, _, b in _benchmark_spans(level)) or TABLE_DATASETS.search(level) is not None
+    return other and not names_registry_benchmark(level) and not _PRETRAIN_SOURCE.search(level)
+
+
+def names_registry_benchmark(level: str) -> bool:
+    """Whether a header level (or a caption) names a registry benchmark: by one of its aliases, or as a whole by a
+    short one (``header_benchmark``).
+
+    >>> names_registry_benchmark("COCO minival mAP (%)"), names_registry_benchmark("C-10"), names_registry_benchmark("VOC 2007")
+    (True, True, False)
+    """
+    return bool(header_benchmark(level)) or any(not b.startswith("other:") for _, _, b in _benchmark_spans(level))
 
 
 def row_dataset(label: str) -> str:
@@ -1468,8 +1476,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
     # a caption naming another dataset as the table's ("VOC 2007 test detection average precision (%)") over
     # headers naming no registry benchmark: its metric cells are that dataset's (``foreign_level``)
     foreign_table = foreign_level(grid.caption) and not any(
-        b for path in grid.headers for level in path
-        for b in [*(b for _, _, b in _benchmark_spans(level)), header_benchmark(level)] if b and not b.startswith("other:"))
+        names_registry_benchmark(level) for path in grid.headers for level in path)
     section_bench = section_benchmarks([r.group for r in grid.rows])
     first_field = next((j for j, c in enumerate(cols) if c[0] is not None), ncol)
     if not grid.transposed:
