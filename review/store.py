@@ -81,8 +81,7 @@ def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> boo
         recover(home.annotations_dir)
         refresh_renames(conn, home, force=force)
         fp = annotations_fingerprint(home)
-        row = conn.execute("SELECT value FROM review_meta WHERE key = 'fingerprint'").fetchone()
-        if not force and row is not None and row[0] == fp:
+        if not force and _meta(conn, "fingerprint") == fp:
             return False
         decisions = list(load_ledger(home.annotations_dir).decisions.values())
         cols = ("key", *LEDGER_COLUMNS)
@@ -93,7 +92,7 @@ def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> boo
                 f"INSERT INTO review_decisions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                 [_cache_row(d) for d in decisions],
             )
-            conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('fingerprint', ?)", (fp,))
+            _set_meta(conn, fingerprint=fp)
             _rebuild_open(conn)
         log.debug("review cache rebuilt: %d decisions", len(decisions))
         return True
@@ -119,8 +118,7 @@ def refresh_renames(conn: sqlite3.Connection, home: Home, *, force: bool = False
     """Reload the rename cache when renames.csv changed (its own stamp: a commit that writes it along
     with decisions, ``apply(also_write=…)``, updates the decisions' fingerprint but not this one)."""
     stamp = _renames_stamp(home)
-    row = conn.execute("SELECT value FROM review_meta WHERE key = 'renames'").fetchone()
-    if not force and row is not None and row[0] == stamp:
+    if not force and _meta(conn, "renames") == stamp:
         return
     store_renames(conn, home, load_renames(home.annotations_dir))
 
@@ -132,7 +130,7 @@ def store_renames(conn: sqlite3.Connection, home: Home, renames: Renames) -> Non
         conn.executemany("INSERT OR REPLACE INTO review_renames VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          [(r.arxiv_id, key[1], r.old_model, r.new_model, r.reviewer, r.decided_at, r.note, r.source)
                           for key, r in renames.items()])
-        conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('renames', ?)", (_renames_stamp(home),))
+        _set_meta(conn, renames=_renames_stamp(home))
 
 
 def added_facts(conn: sqlite3.Connection, arxiv_id: str) -> list[Decision]:
@@ -198,12 +196,12 @@ def update_cache(conn: sqlite3.Connection, home: Home, drop: Iterable[str], add:
             f"INSERT OR REPLACE INTO review_decisions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [_cache_row(d) for d in add],
         )
-        conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('fingerprint', ?)", (fp,))
+        _set_meta(conn, fingerprint=fp)
         if whole:
             _rebuild_open(conn)
         elif kept:
             _reopen(conn, _papers_of(conn, touched))
-            conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('open_fingerprint', ?)", (fp,))
+            _set_meta(conn, open_fingerprint=fp)
 
 
 # ---------------------------------------------------------------- the open papers
@@ -246,6 +244,11 @@ def _begin_write(conn: sqlite3.Connection) -> None:
 def _meta(conn: sqlite3.Connection, key: str) -> str | None:
     row = conn.execute("SELECT value FROM review_meta WHERE key = ?", (key,)).fetchone()
     return None if row is None else str(row[0])
+
+
+def _set_meta(conn: sqlite3.Connection, **values: str) -> None:
+    """Record stamps in ``review_meta`` (in the caller's transaction)."""
+    conn.executemany("INSERT OR REPLACE INTO review_meta (key, value) VALUES (?, ?)", list(values.items()))
 
 
 def _open_is_kept(conn: sqlite3.Connection) -> bool:
@@ -297,9 +300,8 @@ def _rebuild_open(conn: sqlite3.Connection) -> None:
         SELECT p.arxiv_id, p.version FROM (SELECT DISTINCT arxiv_id, version FROM candidates) p
         WHERE EXISTS (SELECT 1 FROM candidates c WHERE c.arxiv_id = p.arxiv_id AND c.version = p.version
                       AND {MAYBE_OPEN})""")
-    conn.executemany("INSERT OR REPLACE INTO review_meta (key, value) VALUES (?, ?)",
-                     [("open_fingerprint", _meta(conn, "fingerprint") or ""),
-                      ("open_generation", str(candidates_generation(conn)))])
+    _set_meta(conn, open_fingerprint=_meta(conn, "fingerprint") or "",
+              open_generation=str(candidates_generation(conn)))
 
 
 def _open_lags(conn: sqlite3.Connection) -> bool:
@@ -323,8 +325,7 @@ def catch_up_open(conn: sqlite3.Connection) -> None:
             _rebuild_open(conn)
             return
         _reopen(conn, [(aid, version) for aid, version, _first in extracted_since(conn, kept)])
-        conn.execute("INSERT OR REPLACE INTO review_meta (key, value) VALUES ('open_generation', ?)",
-                     (str(candidates_generation(conn)),))
+        _set_meta(conn, open_generation=str(candidates_generation(conn)))
 
 
 def next_maybe_open(conn: sqlite3.Connection, after: tuple[str, int] | None) -> tuple[str, int] | None:
