@@ -203,8 +203,37 @@ class EvalReport:
             "metrics": self.metrics.to_dict(),
             "fields": {k: v.to_dict() for k, v in self.fields.items()},
             "papers": {k: v.to_dict() for k, v in self.papers.items()},
-            "misses": self.misses, "wrong_top1": self.wrong_top1,
+            "misses": self.misses, "miss_places": self.miss_places(), "wrong_top1": self.wrong_top1,
         }
+
+    def miss_places(self) -> dict[str, int]:
+        """The gold facts outside their list's top 3, by where they sit (``_miss_place``): not in the list at all
+        (a reading or capping miss); below only the paper's other gold values (the list holds more right values
+        than it shows first); below a wrong value, and of those how many have only table values above them.
+
+        >>> r = EvalReport({}, FieldScore("o"), FieldScore("c"), FieldScore("m"), {}, misses=[
+        ...     {"rank": None, "above": []}, {"rank": 4, "above": [{"gold": True, "rule": "x"}]},
+        ...     {"rank": 12, "above": [{"gold": False, "rule": "table.geometry"}]}])
+        >>> r.miss_places()["not_in_list"], r.miss_places()["below_gold_only"], r.miss_places()["rank_over_10"]
+        (1, 1, 1)
+        """
+        out = dict.fromkeys(("not_in_list", "below_gold_only", "below_wrong", "below_wrong_tables_only",
+                             "rank_4_5", "rank_6_10", "rank_over_10"), 0)
+        for m in self.misses:
+            rank = m.get("rank")
+            if not isinstance(rank, int):
+                out["not_in_list"] += 1
+                continue
+            out["rank_4_5" if rank <= 5 else "rank_6_10" if rank <= 10 else "rank_over_10"] += 1
+            above = [a for a in m.get("above", []) if isinstance(a, dict)]  # type: ignore[union-attr]
+            wrong = [a for a in above if not a.get("gold")]
+            if not wrong:
+                out["below_gold_only"] += 1
+                continue
+            out["below_wrong"] += 1
+            if all(str(a.get("rule", "")).startswith("table.") for a in wrong):
+                out["below_wrong_tables_only"] += 1
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False)
@@ -264,7 +293,7 @@ def evaluate(gold: Sequence[GoldFact], cands: Sequence[Scored], papers: Iterable
                 papers_out[aid].found3 += 1
             else:
                 misses.append({"arxiv_id": aid, "field": g.field, "value": g.value, "model": g.model,
-                               "page": g.page})
+                               "page": g.page, **_miss_place(g, facts, related)})
         bound, listed = _top3_bounds(facts, related)
         f.bound3 += bound
         f.listed3 += listed
@@ -291,6 +320,25 @@ def evaluate(gold: Sequence[GoldFact], cands: Sequence[Scored], papers: Iterable
         overall.add(f)
         (compute if name in SCORED_COMPUTE else metrics).add(f)
     return EvalReport(fields, overall, compute, metrics, papers_out, misses, wrong)
+
+
+def _miss_place(g: GoldFact, facts: Sequence[GoldFact], related: Sequence[Scored], shown: int = 3) -> dict[str, object]:
+    """Where a gold fact missing from its list's top ``shown`` sits (``rank``: its best-ranked candidate, None when
+    the list lacks it) and what the list shows first (``above``: value, model, rule, and whether the value is
+    another gold fact of the list): what tells a reading miss from a ranking one, and a wrong value shown first
+    from one of the paper's other gold values.
+
+    >>> g = [GoldFact("1", "bleu", 28.4), GoldFact("1", "bleu", 41.8)]
+    >>> m = _miss_place(g[0], g, [Scored("1", "bleu", v, r, model=n) for r, (v, n) in enumerate(
+    ...     [(41.8, "Big"), (30.0, "Base"), (29.0, "Base"), (28.4, "Base")], 1)])
+    >>> m["rank"], [(a["value"], a["gold"]) for a in m["above"]]
+    (4, [(41.8, True), (30.0, False), (29.0, False)])
+    """
+    ranks = [c.rank for c in related if c.rank > 0 and values_match(g.field, g.value, c.field, c.value)]
+    first = sorted((c for c in related if 0 < c.rank <= shown), key=lambda c: c.rank)
+    return {"rank": min(ranks) if ranks else None,
+            "above": [{"value": c.value, "model": c.model, "rule": c.rule,
+                       "gold": any(values_match(h.field, h.value, c.field, c.value) for h in facts)} for c in first]}
 
 
 def _top3_bounds(facts: Sequence[GoldFact], related: Sequence[Scored], shown: int = 3) -> tuple[int, int]:

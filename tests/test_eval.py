@@ -470,3 +470,28 @@ def test_extract_modules_import_downwards_only() -> None:
         for other in imported(path) - {me}:
             if other in layer:
                 assert layer[other] <= layer[me], f"{path.name} imports {other}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(gold=st.lists(st.integers(1, 12), min_size=1, max_size=5, unique=True),
+       listed=st.lists(st.integers(1, 12), max_size=10, unique=True),
+       table=st.lists(st.booleans(), min_size=10, max_size=10))
+def test_each_recall3_miss_says_where_it_sits_and_what_is_shown_first(gold: list[int], listed: list[int],
+                                                                       table: list[bool]) -> None:
+    """A miss's rank is its value's best rank in the list (None when absent, else beyond 3); the first three
+    values are shown with whether each is another gold value; the summary counts every miss exactly once."""
+    facts = [GoldFact("1", "bleu", float(v)) for v in gold]
+    cands = [Scored("1", "bleu", float(v), r, rule="table.geometry" if table[r - 1] else "metric.num_bleu")
+             for r, v in enumerate(listed, 1)]
+    r = evaluate(facts, cands)
+    assert len(r.misses) == r.overall.gold - r.overall.found3
+    for m in r.misses:
+        where = [c.rank for c in cands if c.value == m["value"]]
+        assert m["rank"] == (min(where) if where else None)
+        assert m["rank"] is None or m["rank"] > 3
+        assert [a["value"] for a in m["above"]] == [c.value for c in cands[:3]]
+        assert all(a["gold"] == (a["value"] in {float(v) for v in gold}) for a in m["above"])
+    p = r.miss_places()
+    assert p["not_in_list"] + p["below_gold_only"] + p["below_wrong"] == len(r.misses)
+    assert p["rank_4_5"] + p["rank_6_10"] + p["rank_over_10"] == len(r.misses) - p["not_in_list"]
+    assert p["below_wrong_tables_only"] <= p["below_wrong"]

@@ -193,6 +193,12 @@ def _render_cv(cv: CVResult) -> None:
                       "fit in the top 3 of their (paper, field) list at all (more distinct gold values than 3 leave "
                       f"the rest out), {overall.listed3} ({_fmt(overall.recall3_listed)}) given the values the "
                       f"reviewer's list holds; reached {overall.found3} ({_fmt(overall.recall3)}).", highlight=False)
+        places = cv.held_out.miss_places()
+        console.print(f"recall@3 misses, held out: {places['not_in_list']} not in the list; of those in it, "
+                      f"{places['rank_4_5']} at rank 4–5, {places['rank_6_10']} at 6–10, {places['rank_over_10']} "
+                      f"lower; {places['below_gold_only']} below only other gold values of their list, "
+                      f"{places['below_wrong']} below a wrong value ({places['below_wrong_tables_only']} below table "
+                      "values only: other rows of the paper's tables).", highlight=False)
     rows = cv.fact_rows()
     if rows:
         ft = Table(title=f"Per gold fact, cross-validated over {cv.folds} folds")
