@@ -67,7 +67,9 @@ _SURFACE: dict[str, tuple[str, ...]] = {
     "bleu": ("bleu", "bleu score", "en-de", "en-fr", "ende", "enfr", "en→de", "en→fr", "newstest2014"),
     "wer": ("wer", "swb", "switchboard", "word error rate"),
     "flops": ("flops", "gflops", "mflops", "bflops", "flop", "complexity", "#flops", "tflops"),
-    "mult_adds": ("mult-adds", "multi-adds", "madds", "macs", "multiply-adds", "fma", "gmacs", "mult adds"),
+    # (the singular too, "MAdd (B)"; not "MAC", which also abbreviates memory access cost)
+    "mult_adds": ("mult-adds", "multi-adds", "madds", "macs", "multiply-adds", "fma", "gmacs", "mult adds", "madd",
+                  "mult-add", "multiply-add"),
     "params": ("params", "#params", "parameters", "# params", "#param", "param", "params.", "# params.", "pars",
                "#pars", "# param", "#param.", "#p", "# p", "|θ|", "#parameter", "#parameters", "# parameters",
                "# of weights", "#weights", "# weights", "weights", "# of params", "# of parameters",
