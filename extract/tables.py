@@ -1054,6 +1054,27 @@ def row_dataset(label: str) -> str:
     return header_benchmark(text) if not spans else ""
 
 
+# Habit: a summary table of a paper's best results, a row per dataset ("Dataset | model | test perf.": "CIFAR-10 |
+# WRN-40-10 | 3.8%", "COCO test-std | WRN-34-2 | 35.2 mAP"): the result column's header names no metric, each row's
+# dataset does (its headline metric, the registry's primary one)
+_RESULT_HEADER = re.compile(r"(?:(?:test|val(?:idation)?|best|our)\s+)?(?:perf\.?|performance|results?|scores?)")
+
+
+def dataset_result(header: str, row_data: str) -> HeaderMatch | None:
+    """The field of a cell under a header naming a result but no metric ("test perf.", "Result") in a row of a
+    registry dataset (``row_dataset``): that dataset's primary metric; None otherwise.
+
+    >>> dataset_result("test perf.", "cifar10").field, dataset_result("Result", "coco").field
+    ('err', 'box_ap')
+    >>> dataset_result("test perf.", "other:svhn"), dataset_result("dropout", "cifar10"), dataset_result("Result", "")
+    (None, None, None)
+    """
+    b = load_registry().get(row_data) if row_data else None
+    if b is None or not b.primary_metric or not _RESULT_HEADER.fullmatch(_norm_header(header)):
+        return None
+    return HeaderMatch(b.primary_metric, 1.0, 70.0, row_data, header)
+
+
 def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None, str, str]:
     """A column's field from its header path, deepest level first (a sub-header says more than the spanning
     header over it, which supplies the field when the sub-header is "224×" or "val"); and the benchmark a
@@ -1563,6 +1584,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             transposed = False
             if (grid.transposed or hm is None) and row_hm is not None:
                 hm, transposed, scale_src = row_hm, True, "header" if row_hm.scale != 1.0 else ""
+            if hm is None and row_data and grid.headers[j]:
+                hm = dataset_result(grid.headers[j][-1], row_data)
             if hm is None:
                 continue
             if FIELDS[hm.field].kind == "metric":

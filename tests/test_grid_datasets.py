@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from flopmine.benchmarks import load_registry
 from flopmine.extract.grid import Rule, read_grids
 from flopmine.extract.rules.table_rows import foreign_cell
-from flopmine.extract.tables import foreign_level, grid_facts, header_field, row_dataset
+from flopmine.extract.tables import dataset_result, foreign_level, grid_facts, header_field, row_dataset
 from tests.support.words import table_line as _row
 
 _OTHER_EVAL = ("PASCAL VOC", "VOC 2007", "VOC2012", "Cityscapes", "ADE20K", "NewsQA", "TriviaQA", "QNLI", "SST-2",
@@ -96,6 +96,26 @@ def test_a_pretraining_source_is_not_where_the_values_were_measured(source: str,
     """"IN-1K top-1 acc." over "JFT→1K": ImageNet results of a model pre-trained on JFT."""
     assert not foreign_level(f"{source} {metric}")
     assert row_dataset(source) == ""
+
+
+def test_a_result_column_naming_no_metric_takes_each_dataset_rows_headline_metric() -> None:
+    """A summary of best results, a row per dataset ("Dataset | model | dropout | test perf."): each cell is its
+    row's dataset's primary metric, the model the "model" column's; a dataset outside the registry gives none."""
+    words = _row(40, [(40, "Dataset"), (110, "model"), (190, "dropout"), (240, "test perf.")])
+    words += _row(55, [(40, "CIFAR-10"), (110, "WRN-40-10"), (200, "X"), (245, "3.8%")])
+    words += _row(66, [(40, "CIFAR-100"), (110, "WRN-40-10"), (200, "X"), (245, "18.3%")])
+    words += _row(77, [(40, "SVHN"), (110, "WRN-16-8"), (200, "X"), (245, "1.54%")])
+    grid = _grid(words, [Rule(35, 36, 300), Rule(35, 50, 300), Rule(35, 87, 300)])
+    facts = {(f.model, f.field, f.benchmark): f.value for f in grid_facts(grid) if not foreign_cell(f)}
+    assert facts == {("WRN-40-10", "err", "cifar10"): 3.8, ("WRN-40-10", "err", "cifar100"): 18.3}
+
+
+@given(st.sampled_from(sorted(n for n, b in load_registry().items() if b.primary_metric)),
+       st.sampled_from(("test perf.", "Result", "Results", "Performance", "Score", "best result")))
+def test_a_result_header_on_a_registry_dataset_row_is_its_primary_metric(name: str, header: str) -> None:
+    got = dataset_result(header, name)
+    assert got is not None and (got.field, got.benchmark) == (load_registry()[name].primary_metric, name)
+    assert dataset_result(header, "") is None and dataset_result("dropout", name) is None
 
 
 @given(st.sampled_from(sorted({(a, n) for n, b in load_registry().items() for a in (*b.aliases, n) if len(a) >= 4
