@@ -1108,6 +1108,9 @@ def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None
             hm = HeaderMatch(metric, 1.0, 80.0, bench, full)
     if hm is None:
         return None, bench, ""
+    if len(path) >= 2 and any(_CHANGE_HEADER.search(_norm_header(level)) for level in path[:-1]):
+        # a spanning header naming a change over quantities ("Reduction Rate" over "Params / FLOPs"): ratios
+        return None, bench, ""
     if FIELDS[hm.field].kind == "metric" and foreign_level(bench_level):
         return None, bench, ""  # another dataset's column: no registry result (as a column headed by it alone)
     scale_src = ""
