@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from flopmine.benchmarks import load_registry
 from flopmine.extract.grid import Rule, read_grids
 from flopmine.extract.rules.table_rows import foreign_cell
-from flopmine.extract.tables import dataset_result, foreign_level, grid_facts, header_field, row_dataset
+from flopmine.extract.tables import (
+    dataset_result,
+    declared_metrics,
+    foreign_level,
+    grid_facts,
+    header_field,
+    row_dataset,
+)
 from tests.support.words import table_line as _row
 
 _OTHER_EVAL = ("PASCAL VOC", "VOC 2007", "VOC2012", "Cityscapes", "ADE20K", "NewsQA", "TriviaQA", "QNLI", "SST-2",
@@ -129,3 +136,35 @@ def test_a_row_label_that_is_a_registry_alias_names_its_benchmark(alias_name: tu
                         "SSD512 07+12")))
 def test_a_model_row_label_names_no_dataset(label: str) -> None:
     assert row_dataset(label) == ""
+
+
+def test_a_column_headed_by_a_benchmark_alone_holds_the_metric_the_paper_says_it_reports() -> None:
+    """"GLUE | SQuAD | SuperGLUE" columns under a paper that says "In SQuAD … we report the percentage of
+    answers exactly matching the target": the SQuAD cells are exact match, not the registry's primary F1."""
+    words = _row(40, [(40, "Model"), (110, "GLUE"), (160, "SQuAD"), (210, "SuperGLUE")])
+    words += _row(55, [(40, "Switch-Base"), (110, "86.7"), (160, "87.2"), (210, "79.5")])
+    words += _row(66, [(40, "Switch-Large"), (110, "88.5"), (160, "88.6"), (210, "84.7")])
+    grid = _grid(words, [Rule(35, 36, 260), Rule(35, 50, 260), Rule(35, 76, 260)])
+    declared = declared_metrics("In SQuAD and the closed book tasks we report the percentage of answers exactly "
+                                "matching the target (see Roberts et al. for its deficiency).")
+    squad = {f.model: (f.field, f.value) for f in grid_facts(grid, declared=declared) if f.benchmark == "squad11"}
+    assert squad == {"Switch-Base": ("em", 87.2), "Switch-Large": ("em", 88.6)}
+    assert {f.field for f in grid_facts(grid) if f.benchmark == "squad11"} == {"f1"}
+
+
+_TWO_METRICS = sorted((n, m) for n, b in load_registry().items() if len(b.metrics) >= 2 for m in b.metrics
+                      if any(len(form) >= 2 and header_field(form) is not None and header_field(form).field == m
+                             for form in (m.replace("_", " "),)))
+
+
+@given(st.sampled_from(_TWO_METRICS), st.sampled_from(("We report {m} on {b}.", "For {b}, {m} is reported.",
+                                                        "On {b} we report {m}, on the other sets the loss.")))
+def test_a_sentence_reporting_one_metric_of_a_benchmark_declares_it(bench_metric: tuple[str, str],
+                                                                   template: str) -> None:
+    bench, metric = bench_metric
+    alias = load_registry()[bench].aliases[0] if load_registry()[bench].aliases else bench
+    sentence = template.format(m=metric.replace("_", " "), b=alias)
+    assert declared_metrics(sentence).get(bench) == metric
+    other = next(m for m in load_registry()[bench].metrics if m != metric)
+    both = f"We report {metric.replace('_', ' ')} and {other.replace('_', ' ')} on {alias}."
+    assert bench not in declared_metrics(both)  # two of its metrics reported: no one of them is the table's
