@@ -275,6 +275,21 @@ def test_run_times_to_the_minute_after_a_name_are_training_times(hours: int, min
     ("By applying our method, we achieve 46.2% AP50 and 27.1% AP on the COCO metric.", "ap50", 46.2),
     # the schedule changed "from … to …": the new value is the run's
     ("In the mixup training we increase the number of epochs from 120 to 200.", "epochs", 200),
+    # PASCAL's metric named by its style on COCO (AP at IoU 0.5), and an aside between the name and its value
+    ("On test-dev the PASCAL-style mAP is 35.9%; the new COCO-style AP, which also averages over IoU thresholds, "
+     "is 19.7%.", "ap50", 35.9),
+    ("On test-dev the PASCAL-style mAP is 35.9%; the new COCO-style AP, which also averages over IoU thresholds, "
+     "is 19.7%.", "box_ap", 19.7),
+    # a count of iterations in thousands without its unit, right after the optimiser or "train for"
+    ("We follow the setup of Fast-RCNN and apply SGD for 80K to train our models.", "training_steps", 80000),
 ])
 def test_values_after_their_name_or_a_change_are_found(sentence: str, field: str, value: float) -> None:
     assert value in {c.value for c, _ in _found(sentence, field)}
+
+
+@pytest.mark.parametrize("sentence", ["All models are trained for 90k iterations with a batch of 16.",
+                                      "We run SGD for 160k iterations, then lower the rate."])
+def test_a_count_in_thousands_with_its_unit_is_read_once(sentence: str) -> None:
+    """"trained for 90k iterations": the unit's rule reads it; the unitless one ("SGD for 80K to …") stays out."""
+    rules = [c.rule for c, _ in _found(sentence, "training_steps")]
+    assert rules and "steps.train_for_thousands" not in rules
