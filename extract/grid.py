@@ -256,6 +256,53 @@ def group_lines(words: Sequence[Word], *, overlap: float = DEFAULT_LINE_OVERLAP)
     return [sorted(ws, key=_x0_of) for _, _, ws in lines]
 
 
+DEFAULT_STACKED_HEIGHT = 1.8  # × the median word height: a header "line" this tall is two header lines chained
+
+
+def stacked_levels(line: Sequence[Word]) -> list[list[Word]]:
+    """A header line that is two header lines chained into one, split into its levels, top to bottom; any
+    other line as it is.
+
+    Habit: a booktabs header of two lines with the row-key headers set once, centred between them
+    (``\\multirow{2}{*}{Model}``): "Model" overlaps both lines, so ``group_lines`` joins them, and words of the
+    two levels interleave ("CIFAR10 ShiftResNet / 100 Accuracy"). Words are split by their vertical extent
+    alone (a centred key header joins a level it overlaps by half its height, else is a level of its own);
+    words smaller than the line's own (sub- and superscripts: "AP^bbox_50") stay with the level nearest them.
+
+    >>> ws = [Word("ShiftResNet", 40, 90, 80, 97), Word("Model", 0, 94.5, 20, 101.4),
+    ...       Word("CIFAR10", 40, 100.6, 70, 107.5), Word("Accuracy", 72, 100.6, 100, 107.7)]
+    >>> [[w.text for w in level] for level in stacked_levels(ws)]
+    [['ShiftResNet'], ['Model'], ['CIFAR10', 'Accuracy']]
+    >>> [[w.text for w in level] for level in stacked_levels(ws[2:])]
+    [['CIFAR10', 'Accuracy']]
+    """
+    if len(line) < 2:
+        return [list(line)]
+    heights = sorted(w.bottom - w.top for w in line)
+    median = heights[len(heights) // 2]
+    if max(w.bottom for w in line) - min(w.top for w in line) < DEFAULT_STACKED_HEIGHT * median:
+        return [list(line)]
+    levels: list[list[Any]] = []  # [top, bottom, words]
+    small: list[Word] = []
+    for w in sorted(line, key=_ymid_x0):
+        if w.bottom - w.top < 0.75 * median:
+            small.append(w)
+            continue
+        if levels:
+            top, bottom = levels[-1][0], levels[-1][1]
+            common = min(bottom, w.bottom) - max(top, w.top)
+            if common >= DEFAULT_LINE_OVERLAP * min(bottom - top, w.bottom - w.top):
+                levels[-1][2].append(w)
+                levels[-1][0], levels[-1][1] = min(top, w.top), max(bottom, w.bottom)
+                continue
+        levels.append([w.top, w.bottom, [w]])
+    if len(levels) < 2:
+        return [list(line)]
+    for w in small:  # a sub- or superscript: with the level nearest its middle
+        min(levels, key=lambda lv: abs((lv[0] + lv[1]) / 2 - w.ymid))[2].append(w)
+    return [sorted(ws, key=_x0_of) for _, _, ws in levels]
+
+
 def _ymid_x0(w: Word) -> tuple[float, float]:
     return ((w.top + w.bottom) / 2, w.x0)
 
@@ -496,8 +543,9 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
                        key=lambda w: -w.bottom)
         for line in reversed(group_lines(above)):
             lb = _line_box(line)
-            if top - lb[3] > 0.9 * max(lb[3] - lb[1], 6) or _is_caption(line) or _is_prose(line) \
-                    or len(phrases(line)) < 2:
+            # (a line of two header levels chained by a key header centred between them is judged level by level)
+            if top - lb[3] > 0.9 * max(lb[3] - lb[1], 6) or _is_caption(line) \
+                    or any(_is_prose(level) for level in stacked_levels(line)) or len(phrases(line)) < 2:
                 break
             top = lb[1]
         regions.append(((x0, top, x1, bottom), True))
@@ -801,7 +849,7 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
     if 0 <= above_mid < head_end:
         head_end = above_mid  # a line under the midrule is a group heading, however wide ("YOLOv4: Optimal …")
     group_lines_above = [" ".join(_phrase_text(p) for p in parsed[i][1]) for i in range(head_end, first)]
-    header_lines = [parsed[i][0] for i in range(head_end)]
+    header_lines = [level for i in range(head_end) for level in stacked_levels(parsed[i][0])]
     headers: list[list[str]] = [[] for _ in range(ncol)]
     label_header: list[str] = []
     header_phrases = [phrases(line, header=True) for line in header_lines]

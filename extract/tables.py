@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
@@ -67,7 +67,9 @@ _SURFACE: dict[str, tuple[str, ...]] = {
     "bleu": ("bleu", "bleu score", "en-de", "en-fr", "ende", "enfr", "en→de", "en→fr", "newstest2014"),
     "wer": ("wer", "swb", "switchboard", "word error rate"),
     "flops": ("flops", "gflops", "mflops", "bflops", "flop", "complexity", "#flops", "tflops"),
-    "mult_adds": ("mult-adds", "multi-adds", "madds", "macs", "multiply-adds", "fma", "gmacs", "mult adds"),
+    # (the singular too, "MAdd (B)"; not "MAC", which also abbreviates memory access cost)
+    "mult_adds": ("mult-adds", "multi-adds", "madds", "macs", "multiply-adds", "fma", "gmacs", "mult adds", "madd",
+                  "mult-add", "multiply-add"),
     "params": ("params", "#params", "parameters", "# params", "#param", "param", "params.", "# params.", "pars",
                "#pars", "# param", "#param.", "#p", "# p", "|θ|", "#parameter", "#parameters", "# parameters",
                "# of weights", "#weights", "# weights", "weights", "# of params", "# of parameters",
@@ -810,6 +812,42 @@ def _primary_metric(benchmark: str) -> str:
     return b.primary_metric if b else ""
 
 
+# Habit: a paper says once, in prose, which of a benchmark's metrics it reports ("In SQuAD and the closed book
+# tasks we report the percentage of answers exactly matching the target"), and then heads its tables' columns by
+# the benchmark alone ("GLUE | SQuAD | SuperGLUE"): those columns hold that metric, not the registry's primary one
+_REPORT = re.compile(r"\breport(?:s|ed|ing)?\b", re.I)
+_METRIC_PHRASES = ((re.compile(r"\bexact(?:ly)?[\s-]+match(?:es|ed|ing)?\b", re.I), "exact match"),)
+
+
+def declared_metrics(text: str) -> dict[str, str]:
+    """Benchmark → the one metric of its registry metrics that a sentence of ``text`` says is reported for it
+    (a sentence with "report" naming the benchmark and exactly one of its metrics); a benchmark two sentences
+    declare differently is left out.
+
+    >>> declared_metrics("In SQuAD and the closed book tasks we report the percentage of answers exactly "
+    ...                  "matching the target. Results are in Table 5.")
+    {'squad11': 'em'}
+    >>> declared_metrics("On SQuAD we report EM and F1."), declared_metrics("SQuAD exact match is 87.2.")
+    ({}, {})
+    """
+    reg = load_registry()
+    found: dict[str, set[str]] = {}
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if not _REPORT.search(sentence):
+            continue
+        benches = {b for _, _, b in _benchmark_spans(sentence) if b in reg}
+        if not benches:
+            continue
+        for rx, form in _METRIC_PHRASES:
+            sentence = rx.sub(form, sentence)
+        metrics = {h.field for _, _, h in _header_spans(sentence)}
+        for b in benches:
+            named = metrics & set(reg[b].metrics)
+            if len(named) == 1:
+                found.setdefault(b, set()).update(named)
+    return {b: next(iter(ms)) for b, ms in found.items() if len(ms) == 1}
+
+
 def model_names_like(label: str) -> bool:
     """Whether a row label looks like a model name rather than a quantity ("ResNet-50" vs "FLOPs")."""
     return bool(re.search(r"[A-Z][a-z]+[A-Z]|[A-Za-z]-\d|\d+-layer", label))
@@ -1052,10 +1090,34 @@ def row_dataset(label: str) -> str:
     return header_benchmark(text) if not spans else ""
 
 
-def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None, str, str]:
+# Habit: a summary table of a paper's best results, a row per dataset ("Dataset | model | test perf.": "CIFAR-10 |
+# WRN-40-10 | 3.8%", "COCO test-std | WRN-34-2 | 35.2 mAP"): the result column's header names no metric, each row's
+# dataset does (its headline metric, the registry's primary one)
+_RESULT_HEADER = re.compile(r"(?:(?:test|val(?:idation)?|best|our)\s+)?(?:perf\.?|performance|results?|scores?)")
+
+
+def dataset_result(header: str, row_data: str) -> HeaderMatch | None:
+    """The field of a cell under a header naming a result but no metric ("test perf.", "Result") in a row of a
+    registry dataset (``row_dataset``): that dataset's primary metric; None otherwise.
+
+    >>> dataset_result("test perf.", "cifar10").field, dataset_result("Result", "coco").field
+    ('err', 'box_ap')
+    >>> dataset_result("test perf.", "other:svhn"), dataset_result("dropout", "cifar10"), dataset_result("Result", "")
+    (None, None, None)
+    """
+    b = load_registry().get(row_data) if row_data else None
+    if b is None or not b.primary_metric or not _RESULT_HEADER.fullmatch(_norm_header(header)):
+        return None
+    return HeaderMatch(b.primary_metric, 1.0, 70.0, row_data, header)
+
+
+def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str] | None = None
+                  ) -> tuple[HeaderMatch | None, str, str]:
     """A column's field from its header path, deepest level first (a sub-header says more than the spanning
     header over it, which supplies the field when the sub-header is "224×" or "val"); and the benchmark a
-    level names (a spanning "ImageNet", a "CIFAR-10" column). Returns (match, benchmark, scale source)."""
+    level names (a spanning "ImageNet", a "CIFAR-10" column), whose metric, when no level names one, is the
+    caption's, else the one the paper says it reports (``declared_metrics``), else the registry's primary one.
+    Returns (match, benchmark, scale source)."""
     bench = ""
     bench_level = ""
     for level in reversed(path):
@@ -1080,10 +1142,13 @@ def _column_match(path: Sequence[str], caption: str) -> tuple[HeaderMatch | None
             hm = whole
     if hm is None and bench and not bench.startswith("other:"):
         metric = next((h.field for _, _, h in _header_spans(caption) if FIELDS[h.field].kind == "metric"), "")
-        metric = metric or _primary_metric(bench)
+        metric = metric or (declared or {}).get(bench) or _primary_metric(bench)
         if metric:
             hm = HeaderMatch(metric, 1.0, 80.0, bench, full)
     if hm is None:
+        return None, bench, ""
+    if len(path) >= 2 and any(_CHANGE_HEADER.search(_norm_header(level)) for level in path[:-1]):
+        # a spanning header naming a change over quantities ("Reduction Rate" over "Params / FLOPs"): ratios
         return None, bench, ""
     if FIELDS[hm.field].kind == "metric" and foreign_level(bench_level):
         return None, bench, ""  # another dataset's column: no registry result (as a column headed by it alone)
@@ -1442,16 +1507,17 @@ def _size_count_columns(grid: Grid, cols: list[_ColumnMatch]) -> list[_ColumnMat
     return out
 
 
-def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
+def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] | None = None) -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
     transposed), its evidence the row as printed plus the header ("row text [header text]").
 
     Cells: "70.3(2.9)" (a delta or spread in parentheses) and "79.0±0.17" keep the first number; "93.17% /
-    72.56%" under "Top-1 / Top-5" gives both; dashes are "not reported" and give nothing.
+    72.56%" under "Top-1 / Top-5" gives both; dashes are "not reported" and give nothing. ``declared``: the
+    metric the paper says it reports per benchmark (``declared_metrics``), for columns headed by a benchmark alone.
     """
     ncol = len(grid.headers)
-    cols = _mask_columns(grid, [_column_match(grid.headers[j], grid.caption) for j in range(ncol)])
+    cols = _mask_columns(grid, [_column_match(grid.headers[j], grid.caption, declared) for j in range(ncol)])
     cols = _size_count_columns(grid, cols)
     caption_only = False
     if not any(c[0] is not None for c in cols) and grid.caption:
@@ -1561,6 +1627,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "") -> list[CellFact]:
             transposed = False
             if (grid.transposed or hm is None) and row_hm is not None:
                 hm, transposed, scale_src = row_hm, True, "header" if row_hm.scale != 1.0 else ""
+            if hm is None and row_data and grid.headers[j]:
+                hm = dataset_result(grid.headers[j][-1], row_data)
             if hm is None:
                 continue
             if FIELDS[hm.field].kind == "metric":

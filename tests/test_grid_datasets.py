@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from flopmine.benchmarks import load_registry
 from flopmine.extract.grid import Rule, read_grids
 from flopmine.extract.rules.table_rows import foreign_cell
-from flopmine.extract.tables import foreign_level, grid_facts, header_field, row_dataset
+from flopmine.extract.tables import (
+    dataset_result,
+    declared_metrics,
+    foreign_level,
+    grid_facts,
+    header_field,
+    row_dataset,
+)
 from tests.support.words import table_line as _row
 
 _OTHER_EVAL = ("PASCAL VOC", "VOC 2007", "VOC2012", "Cityscapes", "ADE20K", "NewsQA", "TriviaQA", "QNLI", "SST-2",
@@ -98,6 +105,26 @@ def test_a_pretraining_source_is_not_where_the_values_were_measured(source: str,
     assert row_dataset(source) == ""
 
 
+def test_a_result_column_naming_no_metric_takes_each_dataset_rows_headline_metric() -> None:
+    """A summary of best results, a row per dataset ("Dataset | model | dropout | test perf."): each cell is its
+    row's dataset's primary metric, the model the "model" column's; a dataset outside the registry gives none."""
+    words = _row(40, [(40, "Dataset"), (110, "model"), (190, "dropout"), (240, "test perf.")])
+    words += _row(55, [(40, "CIFAR-10"), (110, "WRN-40-10"), (200, "X"), (245, "3.8%")])
+    words += _row(66, [(40, "CIFAR-100"), (110, "WRN-40-10"), (200, "X"), (245, "18.3%")])
+    words += _row(77, [(40, "SVHN"), (110, "WRN-16-8"), (200, "X"), (245, "1.54%")])
+    grid = _grid(words, [Rule(35, 36, 300), Rule(35, 50, 300), Rule(35, 87, 300)])
+    facts = {(f.model, f.field, f.benchmark): f.value for f in grid_facts(grid) if not foreign_cell(f)}
+    assert facts == {("WRN-40-10", "err", "cifar10"): 3.8, ("WRN-40-10", "err", "cifar100"): 18.3}
+
+
+@given(st.sampled_from(sorted(n for n, b in load_registry().items() if b.primary_metric)),
+       st.sampled_from(("test perf.", "Result", "Results", "Performance", "Score", "best result")))
+def test_a_result_header_on_a_registry_dataset_row_is_its_primary_metric(name: str, header: str) -> None:
+    got = dataset_result(header, name)
+    assert got is not None and (got.field, got.benchmark) == (load_registry()[name].primary_metric, name)
+    assert dataset_result(header, "") is None and dataset_result("dropout", name) is None
+
+
 @given(st.sampled_from(sorted({(a, n) for n, b in load_registry().items() for a in (*b.aliases, n) if len(a) >= 4
                                and n not in ("coco",)})), st.sampled_from(("", " [12]", "†", " :")))
 def test_a_row_label_that_is_a_registry_alias_names_its_benchmark(alias_name: tuple[str, str], mark: str) -> None:
@@ -109,3 +136,35 @@ def test_a_row_label_that_is_a_registry_alias_names_its_benchmark(alias_name: tu
                         "SSD512 07+12")))
 def test_a_model_row_label_names_no_dataset(label: str) -> None:
     assert row_dataset(label) == ""
+
+
+def test_a_column_headed_by_a_benchmark_alone_holds_the_metric_the_paper_says_it_reports() -> None:
+    """"GLUE | SQuAD | SuperGLUE" columns under a paper that says "In SQuAD … we report the percentage of
+    answers exactly matching the target": the SQuAD cells are exact match, not the registry's primary F1."""
+    words = _row(40, [(40, "Model"), (110, "GLUE"), (160, "SQuAD"), (210, "SuperGLUE")])
+    words += _row(55, [(40, "Switch-Base"), (110, "86.7"), (160, "87.2"), (210, "79.5")])
+    words += _row(66, [(40, "Switch-Large"), (110, "88.5"), (160, "88.6"), (210, "84.7")])
+    grid = _grid(words, [Rule(35, 36, 260), Rule(35, 50, 260), Rule(35, 76, 260)])
+    declared = declared_metrics("In SQuAD and the closed book tasks we report the percentage of answers exactly "
+                                "matching the target (see Roberts et al. for its deficiency).")
+    squad = {f.model: (f.field, f.value) for f in grid_facts(grid, declared=declared) if f.benchmark == "squad11"}
+    assert squad == {"Switch-Base": ("em", 87.2), "Switch-Large": ("em", 88.6)}
+    assert {f.field for f in grid_facts(grid) if f.benchmark == "squad11"} == {"f1"}
+
+
+_TWO_METRICS = sorted((n, m) for n, b in load_registry().items() if len(b.metrics) >= 2 for m in b.metrics
+                      if any(len(form) >= 2 and header_field(form) is not None and header_field(form).field == m
+                             for form in (m.replace("_", " "),)))
+
+
+@given(st.sampled_from(_TWO_METRICS), st.sampled_from(("We report {m} on {b}.", "For {b}, {m} is reported.",
+                                                        "On {b} we report {m}, on the other sets the loss.")))
+def test_a_sentence_reporting_one_metric_of_a_benchmark_declares_it(bench_metric: tuple[str, str],
+                                                                   template: str) -> None:
+    bench, metric = bench_metric
+    alias = load_registry()[bench].aliases[0] if load_registry()[bench].aliases else bench
+    sentence = template.format(m=metric.replace("_", " "), b=alias)
+    assert declared_metrics(sentence).get(bench) == metric
+    other = next(m for m in load_registry()[bench].metrics if m != metric)
+    both = f"We report {metric.replace('_', ' ')} and {other.replace('_', ' ')} on {alias}."
+    assert bench not in declared_metrics(both)  # two of its metrics reported: no one of them is the table's

@@ -64,3 +64,40 @@ def test_blocks_with_a_header_line_of_their_own_between_shared_rules_are_tables_
     params = {f.model: f.value for f in grid_facts(grids[1]) if f.field == "params"}
     assert params == {"T5-Base": 0.2e9, "Switch-Base": 7e9}
     assert not any(f.field == "params" for f in grid_facts(grids[0]))
+
+
+def _line_at(y: float, height: float, cells: list[tuple[float, str]]) -> list[Word]:
+    """``table_line`` with glyphs ``height`` tall (a header's small capitals, a parenthesis' descent)."""
+    return [Word(w.text, w.x0, y, w.x1, y + height) for w in _row(y, cells)]
+
+
+def _two_level_header_with_key_columns() -> tuple[list[Word], list[Rule]]:
+    """A booktabs table whose two header lines share the row-key headers "Model" and "E", set once and centred
+    between them (``\\multirow``); a parenthesised word reaches down towards the lower line. Its rows are keyed
+    by two number columns (depth, expansion), and the results are split cells ("93.17% / 72.56%")."""
+    words = _line_at(89.7, 6.9, [(120, "ShiftResNet"), (300, "ShiftResNet"), (400, "Reduction Rate")])
+    words += _line_at(89.7, 8.6, [(200, "(Module)")])
+    words += _line_at(94.5, 6.9, [(50, "Model"), (90, "E")])
+    words += _line_at(100.6, 5.5, [(110, "CIFAR10 / 100 Accuracy"), (200, "CIFAR10 / 100 Accuracy"),
+                                   (300, "Params / FLOPs (×106)"), (400, "Params / FLOPs")])
+    rows = [("20", "1", "86.66% / 55.62%", "85.54% / 52.40%", "0.03 / 12", "7.8 / 5.5"),
+            ("110", "6", "93.17% / 72.56%", "79.02% / 40.23%", "1.18 / 187", "1.5 / 1.5"),
+            ("110", "9", "92.79% / 74.10%", "92.46% / 72.11%", "1.76 / 279", "0.98 / 1.0")]
+    for k, (depth, e, a, b, cost, rate) in enumerate(rows):
+        words += _row(114 + 12 * k, [(55, depth), (92, e), (120, a), (205, b), (310, cost), (410, rate)])
+    # no rule over the header: the table's first rule is its midrule
+    return words, [Rule(45, 112, 480), Rule(45, 150, 480)]
+
+
+def test_two_header_lines_chained_by_a_centred_key_header_are_read_as_two_levels() -> None:
+    words, rules = _two_level_header_with_key_columns()
+    grid = next(g for g in read_grids(words, rules, field_of=header_field))
+    assert grid.bbox[1] < 90  # the header lines above the midrule belong to the table
+    assert grid.headers[2] == ("ShiftResNet", "CIFAR10 / 100 Accuracy")
+    # the rows are named by their key numbers (and the spanning header their results are under)
+    facts = {(f.model.split(" (")[0], f.field, f.header.split()[0]): f.value for f in grid_facts(grid)}
+    assert facts[("110 6", "acc", "ShiftResNet")] == 93.17
+    assert facts[("110 6", "params", "ShiftResNet")] == 1.18e6
+    assert facts[("110 6", "flops", "ShiftResNet")] == 187e6
+    # a spanning header naming a change over quantities ("Reduction Rate" over "Params / FLOPs"): ratios
+    assert not any("Reduction" in f.header for f in grid_facts(grid))

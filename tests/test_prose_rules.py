@@ -6,7 +6,7 @@ Each test names the writing habit it covers; each failed before the rule it test
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flopmine.extract.document import Document, Page
@@ -258,3 +258,38 @@ def test_the_architecture_a_model_follows_is_not_the_model() -> None:
 def test_the_teacher_of_a_distillation_is_not_the_model_trained() -> None:
     text = "We perform the intermediate layer distillation for 3 epochs with the supervision of a pre-trained BERTBASE teacher."
     assert _models(text, "epochs", 3, title="BERTBASE: a study") == {""}
+
+
+@settings(deadline=None, max_examples=40)  # the first example loads the rule engine
+@given(st.integers(1, 999), st.integers(0, 59), st.sampled_from(["Stochastic Depth", "Constant Depth", "Ours"]))
+def test_run_times_to_the_minute_after_a_name_are_training_times(hours: int, minutes: int, label: str) -> None:
+    """A table row of run times ("Stochastic Depth 15h 7m"): a capitalised name before "15h" is a model, not
+    a speech corpus ("LibriSpeech 960h"), when the duration runs to the minute."""
+    text = f"Table 2. Training time comparison. {label} {hours}h {minutes}m"
+    values = {c.value for c, _ in _found(text, "training_time_hours")}
+    assert any(v == pytest.approx(hours + minutes / 60) for v in values), values
+
+
+@pytest.mark.parametrize("sentence,field,value", [
+    # the value before the COCO AP50 name, as the box AP rule reads "27.1% AP"
+    ("By applying our method, we achieve 46.2% AP50 and 27.1% AP on the COCO metric.", "ap50", 46.2),
+    # the schedule changed "from … to …": the new value is the run's
+    ("In the mixup training we increase the number of epochs from 120 to 200.", "epochs", 200),
+    # PASCAL's metric named by its style on COCO (AP at IoU 0.5), and an aside between the name and its value
+    ("On test-dev the PASCAL-style mAP is 35.9%; the new COCO-style AP, which also averages over IoU thresholds, "
+     "is 19.7%.", "ap50", 35.9),
+    ("On test-dev the PASCAL-style mAP is 35.9%; the new COCO-style AP, which also averages over IoU thresholds, "
+     "is 19.7%.", "box_ap", 19.7),
+    # a count of iterations in thousands without its unit, right after the optimiser or "train for"
+    ("We follow the setup of Fast-RCNN and apply SGD for 80K to train our models.", "training_steps", 80000),
+])
+def test_values_after_their_name_or_a_change_are_found(sentence: str, field: str, value: float) -> None:
+    assert value in {c.value for c, _ in _found(sentence, field)}
+
+
+@pytest.mark.parametrize("sentence", ["All models are trained for 90k iterations with a batch of 16.",
+                                      "We run SGD for 160k iterations, then lower the rate."])
+def test_a_count_in_thousands_with_its_unit_is_read_once(sentence: str) -> None:
+    """"trained for 90k iterations": the unit's rule reads it; the unitless one ("SGD for 80K to …") stays out."""
+    rules = [c.rule for c, _ in _found(sentence, "training_steps")]
+    assert rules and "steps.train_for_thousands" not in rules

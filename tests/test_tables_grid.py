@@ -140,6 +140,15 @@ def test_scale_from_headers_and_cells() -> None:
                    ("FLOPs", pytest.approx(4.1e9))]
 
 
+@pytest.mark.parametrize("header,scale", [("MAdd (B)", 1e9), ("Mult-Add (M)", 1e6), ("multiply-add", 1.0),
+                                          ("MAdds (B)", 1e9)])
+def test_multiply_add_headers_in_the_singular(header: str, scale: float) -> None:
+    """"MAdd (B)" names multiply-adds as "MAdds (B)" does; "MAC" (also memory access cost) names nothing."""
+    got = header_field(header)
+    assert got is not None and (got.field, got.scale) == ("mult_adds", scale)
+    assert header_field("MAC") is None
+
+
 def test_unruled_block_found_under_its_header() -> None:
     """No rules: lines of values under a header line, next to a caption, in one text column."""
     words = _row(80, [(60, "Table 2: Error rates on ImageNet.")])

@@ -17,6 +17,7 @@ from flopmine.types import METRIC_FIELDS, Candidate
 from ..document import Document
 from ..evidence import Evidence
 from ..normalise import clean_text
+from ..tables import declared_metrics
 from .benchmark_names import (
     _SETUP_FIELDS,
     _alias_patterns,
@@ -66,6 +67,7 @@ def collect_counted(doc: Document) -> tuple[Found, int]:
     default_bench = ranked[0] if ranked else ""
     main_bench = tuple(rx for name, rx in _alias_patterns() if name == default_bench)
     pretrains = sum(len(_PRETRAIN.findall(c)) for c, _, _ in cleaned) >= DEFAULT_PRETRAIN_MENTIONS
+    declared = declared_metrics(" ".join(c for c, _, _ in cleaned))
     found: list[tuple[Candidate, float, Evidence]] = []
     for i, page in enumerate(doc.pages):
         clean, idx, spots = cleaned[i]
@@ -91,7 +93,8 @@ def collect_counted(doc: Document) -> tuple[Found, int]:
                 elif setup.startswith("other:"):
                     ev = ev.tagged("setup_other")
             found.append((c, w, ev))
-        found.extend(_table_candidates(doc, page, i, clean, idx, sections, own, spots, default_bench, ranked))
+        found.extend(_table_candidates(doc, page, i, clean, idx, sections, own, spots, default_bench, ranked,
+                                       declared))
         found.extend(_hardware_candidates(doc, page, i, clean, idx, sections))
     found = [(c, w, ev.tagged("low_score")) if c.field in _LOW_SCORE_FIELDS and float(c.value) < 10
              else (c, w, ev) for c, w, ev in found]

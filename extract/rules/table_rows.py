@@ -174,7 +174,9 @@ def expand_version_label(model: str, family: str) -> str:
 
 def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, idx: list[int],
                       sections: SectionMap, own: dict[str, float], spots: list[tuple[int, str]],
-                      default_bench: str, ranked: list[str]) -> list[tuple[Candidate, float, Evidence]]:
+                      default_bench: str, ranked: list[str], declared: dict[str, str] | None = None,
+                      ) -> list[tuple[Candidate, float, Evidence]]:
+    """``declared``: the metric the paper says it reports per benchmark (``tables.declared_metrics``)."""
     out: list[tuple[Candidate, float, Evidence]] = []
     facts = []
     raw_lines = page.text
@@ -187,7 +189,7 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         # the benchmark the caption names is the table's (a "PASCAL VOC2007 test" table is VOC's, whatever the
         # page names nearest the cell)
         named = next((b for _, _, b in _benchmark_spans(g.caption)), "") if g.caption else ""
-        cell_facts = grid_facts(g, benchmark=named)
+        cell_facts = grid_facts(g, benchmark=named, declared=declared)
         for f in cell_facts:
             facts.append((f, max(f.start, 0)))
             placed_in[-1].add((_group_of(f.field), round(f.value, 6)))

@@ -349,6 +349,7 @@ _CORPUS_NAME_BEFORE = re.compile(r"(?:\b[A-Z][\w\-]*[A-Za-z]|\b[A-Z]{2,})[\s\-]?
 _CORPUS_HOURS_AFTER = re.compile(r"^\s*(?:of\s+(?:\w+\s+){0,2}(?:speech|audio|data|recordings?|video|transcriptions?|"
                                  r"utterances|conversations?)\b|(?:training\s+)?(?:set|task|subset|corpus|benchmark)\b)",
                                  re.I)
+_HOURS_MINUTES = re.compile(r"\d+\s?h\.?\s*\d{1,2}\s?m(?:in)?\b")
 
 
 def corpus_hours(text: str, num_start: int, end: int) -> bool:
@@ -360,10 +361,15 @@ def corpus_hours(text: str, num_start: int, end: int) -> bool:
     >>> t = "LibriSpeech comes with 960 hours of read speech data. Training takes 24 hours on 8 GPUs."
     >>> corpus_hours(t, t.find("960"), t.find("960") + 9), corpus_hours(t, t.find("24"), t.find("24") + 8)
     (True, False)
+    >>> t = "Constant Depth 20h 42m 20h 51m"; corpus_hours(t, t.find("20h"), t.find("20h") + 7)
+    False
     """
     glued = bool(re.match(r"\d+(?:\.\d+)?\s?h\b", text[num_start:end]))
-    return (glued and bool(_CORPUS_NAME_BEFORE.search(text[max(0, num_start - 40):num_start]))) \
-        or bool(_CORPUS_HOURS_AFTER.match(text[end:end + 50]))
+    # a duration to the minute ("Stochastic Depth 15h 7m", a table row of run times) times a run: corpora are
+    # sized in whole hours
+    to_the_minute = bool(_HOURS_MINUTES.match(text[num_start:end]))
+    named = glued and not to_the_minute and bool(_CORPUS_NAME_BEFORE.search(text[max(0, num_start - 40):num_start]))
+    return named or bool(_CORPUS_HOURS_AFTER.match(text[end:end + 50]))
 
 
 # "prev. best 89.6a 82.3b 78.0c … 55.4h / 54.5i": scores of a results row with superscript citation letters glued to
