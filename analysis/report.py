@@ -737,14 +737,16 @@ class _Figures:
 
 
 def _write_report(result: AnalysisResult, df: pd.DataFrame, out: Path, *, figures: bool, cache: bool,
-                  dpi: int | None, helpers: Helpers, simulation: Callable[[], tuple[SimulationResult, bool]] | None = None,
+                  dpi: int | None, helpers: Helpers,
+                  simulation: Callable[[], tuple[SimulationResult, bool]] | None = None,
                   drawing: _Figures | None = None) -> tuple[AnalysisResult, list[Path]]:
     """``write_report`` with its figures drawn by ``helpers``; the result as written and the files.
 
     ``drawing``: the figures already handed to the helpers while the fits were made (``_Figures.fitted``).
 
-    ``simulation``: the simulation still being computed (by a helper), to wait for only once every other figure has
-    been handed to the helpers; ``result`` then takes it (``simulation_reused`` included) before anything is written.
+    ``simulation``: what gives the simulation still being computed (by a helper), asked for only once every other
+    figure has been handed to the helpers; ``result`` then takes it (``simulation_reused`` included) before anything
+    is written.
     """
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
