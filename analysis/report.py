@@ -737,14 +737,16 @@ class _Figures:
 
 
 def _write_report(result: AnalysisResult, df: pd.DataFrame, out: Path, *, figures: bool, cache: bool,
-                  dpi: int | None, helpers: Helpers, simulation: Future[tuple[SimulationResult, bool]] | None = None,
+                  dpi: int | None, helpers: Helpers,
+                  simulation: Callable[[], tuple[SimulationResult, bool]] | None = None,
                   drawing: _Figures | None = None) -> tuple[AnalysisResult, list[Path]]:
     """``write_report`` with its figures drawn by ``helpers``; the result as written and the files.
 
     ``drawing``: the figures already handed to the helpers while the fits were made (``_Figures.fitted``).
 
-    ``simulation``: the simulation still being computed (by a helper), to wait for only once every other figure has
-    been handed to the helpers; ``result`` then takes it (``simulation_reused`` included) before anything is written.
+    ``simulation``: what gives the simulation still being computed (by a helper), asked for only once every other
+    figure has been handed to the helpers; ``result`` then takes it (``simulation_reused`` included) before anything
+    is written.
     """
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -771,7 +773,7 @@ def _write_report(result: AnalysisResult, df: pd.DataFrame, out: Path, *, figure
             conv = result.conversion
             want("conversion", fig_dir / "conversion.png", (sizes, conv), "conversion", sizes, conv)
     if simulation is not None:
-        sim, reused = simulation.result()
+        sim, reused = simulation()
         result = replace(result, simulation=sim, simulation_reused=reused)
     if figures and result.simulation is not None:
         sim = result.simulation
@@ -837,76 +839,92 @@ def analyze_to_dir(dataset: Path | str, out_dir: Path | str, *, sims: int = DEFA
     simulation was reused.
 
     ``dpi``: the figures' resolution. ``workers``: how many helper processes (``workers.Helpers``; default one per
-    idle core, at most 2) run the simulation and draw the figures. They start before the dataset is read: matplotlib's
-    import runs beside the reading, the simulation (which needs no data; started once the inputs are checked)
-    beside the fits, and the figures are drawn in parallel. On a first run (no figures recorded in ``out_dir``) with a
-    simulation to compute, matplotlib and ``scipy.stats`` (which scikit-learn imports) are imported here before they
-    are forked, so that each is imported once; with none to compute (stored in ``out_dir`` or ``simulation_store``,
-    or ``sims`` 0) they are forked first and each imports matplotlib while this process reads and fits (importing
-    ``scipy.stats`` with statsmodels' quantile regression), so that both cores work from the start. With 1 everything
-    runs here, one step after the other; the files are the same.
+    idle core, at most 2) make the quantile regressions, run the simulation and draw the figures. They are forked
+    before the dataset is read, and this process imports none of matplotlib, ``scipy.stats``, statsmodels or
+    scikit-learn: it reads and makes the OLS fits. One helper imports statsmodels (with ``scipy.stats``) and answers
+    the quantile regressions (``workers.Server``); a simulation to compute (none stored in ``out_dir`` or
+    ``simulation_store``, ``sims`` > 0) runs in that helper too, once the inputs are checked, importing scikit-learn
+    (which needs ``scipy.stats``: imported once) and answering the regressions between its steps. On a first run (no
+    figures recorded in ``out_dir``) the other helper (with no simulation to compute: each) imports matplotlib and
+    makes its kept figures while this process reads. With 1 everything runs here, one step after the other; the files
+    are the same.
     """
     from flopmine import codes
 
     from . import figcache
     from .figcache import CACHE_FILE
-    from .fit import distributions, fit_quantile, quantile_regression
+    from .fit import fit_quantile, quantile_regression
     from .simulate import is_stored
     from .workers import Helpers, Server, default_workers, import_figures, prepare_figures
 
     codes.imports_long_lived()  # the helpers forked below inherit it
     out = Path(out_dir)
-    with Helpers(default_workers() if workers is None else workers) as helpers, \
-            Server(helpers, fit_quantile, quantile_regression) as quantiles:
+    with Helpers(default_workers() if workers is None else workers) as helpers:
         simulating = sims > 0 and helpers.pooled and not (
             cache and is_stored(out / SIMULATION_CACHE, sims, seed, shared=simulation_store))
-        if simulating:  # scikit-learn imports scipy.stats: once, here, before the helpers are forked
-            distributions()
-        if figures and helpers.pooled:  # forked now, before this process holds the dataset
-            if cache and (out / "figures" / CACHE_FILE).is_file():  # a rerun: the figures whose inputs changed
-                helpers.submit(import_figures)
-            elif simulating:
-                # a first run with a simulation to compute: import matplotlib once, here, and fork the helpers with it
-                # (each helper importing it again cost about 0.5 s of CPU, on the same two cores)
-                import_figures()
-                helpers.start()
-            else:
-                # a first run with none: each helper imports matplotlib and makes its kept figures while this process
-                # reads and fits, so that both cores work from the start
-                helpers.start(partial(prepare_figures, figcache.DEFAULT_DPI if dpi is None else int(dpi)))
-        if not simulating:
+        # the helper that makes the quantile regressions imports statsmodels (with scipy.stats); with a simulation to
+        # compute it runs that too, importing scikit-learn (which needs scipy.stats) once the regressions can start
+        with Server(helpers, fit_quantile, quantile_regression) as quantiles:
+            if figures and helpers.pooled:  # forked now, before this process holds the dataset
+                if cache and (out / "figures" / CACHE_FILE).is_file():  # a rerun: the figures whose inputs changed
+                    helpers.submit(import_figures)
+                elif simulating:
+                    # a first run with a simulation to compute: one helper serves the quantile regressions and the
+                    # simulation; the other imports matplotlib and makes its kept figures while this process reads
+                    helpers.start()
+                    quantiles.start()
+                    helpers.submit(prepare_figures, figcache.DEFAULT_DPI if dpi is None else int(dpi))
+                else:
+                    # a first run with none: each helper imports matplotlib and makes its kept figures while this
+                    # process reads and fits, so that both cores work from the start
+                    helpers.start(partial(prepare_figures, figcache.DEFAULT_DPI if dpi is None else int(dpi)))
             # the first helper free imports statsmodels and fits the quantile regressions, while this process reads
-            # and makes the OLS fits (with a simulation to compute, that helper has the simulation to run)
+            # and makes the OLS fits
             helpers.start()
             quantiles.start()
-        raw = read_for_analysis(dataset)
-        check_inputs(raw, str(dataset))
-        simulation: Future[tuple[SimulationResult, bool]] | None = None
-        if simulating:  # started before the fits are known: it needs none of them
-            simulation = helpers.submit(_simulation, out, sims, seed, cache, simulation_store)
-        df, input_warnings = complete_dataset(raw, hardware_basis)
-        drawing = _Figures(out / "figures", cache=cache, dpi=dpi, helpers=helpers) if figures else None
-        result = run_analysis(df, sims=0 if simulating else sims, seed=seed, dataset=str(dataset),
-                              progress=progress, points=points, today=today, construction=construction, note=note,
-                              simulation_cache=out / SIMULATION_CACHE if cache else None,
-                              simulation_store=simulation_store if cache else None,
-                              on_fit=drawing.fitted if drawing is not None else None,
-                              quantile_fitter=quantiles)
-        result = replace(result, input_warnings=tuple(input_warnings))
-        if simulation is not None and not result.fits.fits:  # nothing fitted: no simulation (as run_analysis)
-            simulation.cancel()
-            simulation = None
-        result, paths = _write_report(result, df, out, figures=figures, cache=cache, dpi=dpi, helpers=helpers,
-                                      simulation=simulation, drawing=drawing)
+            raw = read_for_analysis(dataset)
+            check_inputs(raw, str(dataset))
+            simulation: Callable[[], tuple[SimulationResult, bool]] | None = None
+            if simulating:  # sent once the dataset is checked: it needs none of it
+                simulation = partial(_kept, quantiles.run(partial(_simulation_job, sims, seed)), out, cache,
+                                     simulation_store)
+            df, input_warnings = complete_dataset(raw, hardware_basis)
+            drawing = _Figures(out / "figures", cache=cache, dpi=dpi, helpers=helpers) if figures else None
+            result = run_analysis(df, sims=0 if simulating else sims, seed=seed, dataset=str(dataset),
+                                  progress=progress, points=points, today=today, construction=construction, note=note,
+                                  simulation_cache=out / SIMULATION_CACHE if cache else None,
+                                  simulation_store=simulation_store if cache else None,
+                                  on_fit=drawing.fitted if drawing is not None else None,
+                                  quantile_fitter=quantiles)
+            result = replace(result, input_warnings=tuple(input_warnings))
+            if not result.fits.fits:  # nothing fitted: no simulation (as run_analysis)
+                simulation = None
+            result, paths = _write_report(result, df, out, figures=figures, cache=cache, dpi=dpi, helpers=helpers,
+                                          simulation=simulation, drawing=drawing)
     return AnalyzeOutput(result=result, paths=tuple(paths))
 
 
-def _simulation(out: Path, sims: int, seed: int, cache: bool,
-                store: Path | None) -> tuple[SimulationResult, bool]:
-    """The simulation as ``run_analysis`` gets it (in a helper process: without the progress bar)."""
-    if not cache:
-        return simulate(sims=sims, seed=seed), False
-    return cached_simulate(out / SIMULATION_CACHE, sims=sims, seed=seed, shared=store)
+def _simulation_job(sims: int, seed: int, answer_waiting: Callable[[], None]) -> SimulationResult:
+    """The simulation, run by the helper that makes the quantile regressions (``workers.Server.run``), which answers
+    those sent meanwhile before and after importing scikit-learn and after each of the simulation's steps (about
+    20 ms each)."""
+    from .simulate import import_lasso
+
+    answer_waiting()
+    import_lasso()
+    answer_waiting()
+    return simulate(sims=sims, seed=seed, progress=lambda *_: answer_waiting())
+
+
+def _kept(answer: Callable[[], SimulationResult], out: Path, cache: bool,
+          store: Path | None) -> tuple[SimulationResult, bool]:
+    """The simulation a helper computed, stored (with ``cache``) as ``cached_simulate`` would have stored it."""
+    from .simulate import keep
+
+    sim = answer()
+    if cache:
+        keep(out / SIMULATION_CACHE, sim, shared=store)
+    return sim, False
 
 
 def _rel(p: Path, base: Path) -> str:

@@ -4,9 +4,11 @@ A first analyze is mostly work that does not need the dataset, or needs only the
 reads the dataset), importing matplotlib, and drawing about twenty independent figures. ``Helpers`` is a pool of
 forked processes started *before* the dataset is read, so on an idle machine with two cores the simulation and
 matplotlib's import run while analyze reads the dataset and fits, and the figures are drawn two at a time. A
-``Server`` has one helper answer a stream of calls: analyze's quantile regressions, statsmodels imported first. On a
-busy machine, or with ``--jobs 1``, or where ``fork`` is unavailable, every job runs in the analyze process at the
-moment it is submitted, one after the other, as before: the results and the files are the same either way.
+``Server`` has one helper answer a stream of calls: analyze's quantile regressions, statsmodels imported first; and
+run a longer job needing the same imports (the simulation: scikit-learn, like statsmodels, imports ``scipy.stats``),
+answering the calls between its steps. On a busy machine, or with ``--jobs 1``, or where ``fork`` is unavailable,
+every job runs in the analyze process at the moment it is submitted, one after the other, as before: the results and
+the files are the same either way.
 
 Nothing here imports matplotlib: choosing how many workers to start must not cost its import.
 """
@@ -25,6 +27,7 @@ from types import TracebackType
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 #: At most this many processes draw figures and simulate at once (``default_workers``).
 MAX_WORKERS = 2
 
@@ -163,6 +166,9 @@ class Server(Generic[T]):
     say) and then answers each ``submit`` in turn until ``close``, so ``setup`` runs once, in one process, on a core
     that would otherwise wait. ``submit`` returns at once what gives the answer (or raises ``fn``'s error) when
     called; without a helper, ``fn`` runs here when its answer is asked for. The answers are the same either way.
+
+    ``run`` has the same helper run a longer job that needs what ``setup`` imported, answering the calls waiting
+    whenever the job says it may (between its steps), so that the job does not hold up ``fn``'s answers.
     """
 
     def __init__(self, helpers: Helpers, fn: Callable[..., T], setup: Callable[[], object]) -> None:
@@ -174,7 +180,7 @@ class Server(Generic[T]):
         self._closed = False
         if self._helpers is not None:
             context = multiprocessing.get_context("fork")
-            self._requests: multiprocessing.Queue[tuple[int, tuple[object, ...]] | None] = context.Queue()
+            self._requests: multiprocessing.Queue[_Request | None] = context.Queue()
             self._answers: multiprocessing.Queue[tuple[int, bool, object]] = context.Queue()
             _SERVERS[id(self)] = self  # type: ignore[assignment]
 
@@ -186,9 +192,20 @@ class Server(Generic[T]):
     def submit(self, *args: object) -> Callable[[], T]:
         if self._job is None:
             return partial(self.fn, *args)
+        return partial(self._answer, self._send(None, args))
+
+    def run(self, job: Callable[[Callable[[], None]], R]) -> Callable[[], R]:
+        """``job(answer_waiting)`` in the serving helper (after ``setup``), which answers the calls waiting each time
+        the job calls ``answer_waiting``; returns at once what gives the job's value (or raises its error). Without a
+        helper the job runs here when its value is asked for, and ``answer_waiting`` does nothing."""
+        if self._job is None:
+            return partial(job, _nothing)
+        return partial(self._answer, self._send(job, ()))  # type: ignore[arg-type]
+
+    def _send(self, job: Callable[[Callable[[], None]], object] | None, args: tuple[object, ...]) -> int:
         n, self._sent = self._sent, self._sent + 1
-        self._requests.put((n, args))
-        return partial(self._answer, n)
+        self._requests.put((n, job, args))
+        return n
 
     def _answer(self, n: int) -> T:
         assert self._job is not None
@@ -196,10 +213,13 @@ class Server(Generic[T]):
             try:
                 got, ok, value = self._answers.get(timeout=0.1)
             except queue.Empty:
-                if self._job.done():  # the helper stopped serving before answering: its error, if any
-                    self._job.result()
+                if not self._job.done():
+                    continue
+                self._job.result()  # the helper stopped serving: its error, if any; else an answer still on its way
+                try:
+                    got, ok, value = self._answers.get(timeout=1.0)
+                except queue.Empty:
                     raise RuntimeError("the helper serving the requests stopped before answering them") from None
-                continue
             self._answers_got[got] = ok, value
         ok, value = self._answers_got.pop(n)
         if not ok:
@@ -221,14 +241,40 @@ class Server(Generic[T]):
         self.close()
 
 
+#: A request to a ``Server``'s helper: (its number, the job to run or None for ``fn``, ``fn``'s arguments).
+_Request = tuple[int, "Callable[[Callable[[], None]], object] | None", tuple[object, ...]]
+
+
+def _nothing() -> None:
+    return None
+
+
 def _serve(key: int) -> None:
     """A helper's side of a ``Server`` (inherited from the process that forked it)."""
     server = _SERVERS[key]
     server.setup()
-    while (request := server._requests.get()) is not None:
-        n, args = request
+    closed = False
+
+    def answer(request: _Request) -> None:
+        n, job, args = request
         try:
-            answer: tuple[int, bool, object] = (n, True, server.fn(*args))
+            value = server.fn(*args) if job is None else job(answer_waiting)
+            answered: tuple[int, bool, object] = (n, True, value)
         except Exception as e:  # re-raised where the answer is asked for, as fn's own would be
-            answer = (n, False, e)
-        server._answers.put(answer)
+            answered = (n, False, e)
+        server._answers.put(answered)
+
+    def answer_waiting() -> None:  # what a job calls between its steps: the calls sent meanwhile answered now
+        nonlocal closed
+        while not closed:
+            try:
+                request = server._requests.get_nowait()
+            except queue.Empty:
+                return
+            if request is None:
+                closed = True
+            else:
+                answer(request)
+
+    while not closed and (request := server._requests.get()) is not None:
+        answer(request)

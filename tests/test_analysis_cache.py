@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -284,6 +286,59 @@ def test_a_server_answers_in_one_helper_after_its_setup_and_here_without_a_pool(
                 later = server.submit(6)
                 assert later() == (os.getpid(), 36)
     assert not (tmp_path / "never").exists()
+
+
+def _until_flag(flag: Path, fail: bool, answer_waiting: Callable[[], None]) -> tuple[int, bool]:
+    """A job of steps: answers the calls waiting after each, until ``flag`` exists (at most about 5 s)."""
+    for _ in range(250):
+        answer_waiting()
+        if flag.exists():
+            break
+        time.sleep(0.02)
+    if fail:
+        raise ValueError("the job failed")
+    return os.getpid(), flag.exists()
+
+
+def test_a_job_run_by_the_server_answers_the_calls_sent_meanwhile_between_its_steps(tmp_path: Path) -> None:
+    from flopmine.analysis.workers import Helpers, Server
+
+    flag = tmp_path / "flag"
+    with Helpers(2) as helpers, Server(helpers, _pid_and_square, partial(_pid_into, tmp_path / "setup")) as server:
+        helpers.start()
+        server.start()
+        job = server.run(partial(_until_flag, flag, False))
+        calls = [server.submit(x) for x in (3, 4)]
+        # answered while the job runs: the job waits for the flag, made only once both answers are in
+        answers = [call() for call in calls]
+        flag.touch()
+        pid, saw_flag = job()
+        assert saw_flag and answers == [(pid, 9), (pid, 16)] and pid != os.getpid()
+        assert int((tmp_path / "setup").read_text()) == pid
+        failing = server.run(partial(_until_flag, flag, True))
+        after = server.submit(5)
+        with pytest.raises(ValueError, match="the job failed"):
+            failing()
+        assert after() == (pid, 25)
+    with Helpers(1) as helpers, Server(helpers, _pid_and_square, partial(_pid_into, tmp_path / "never")) as server:
+        server.start()
+        job = server.run(partial(_until_flag, flag, False))  # without a pool: here, when its value is asked for
+        assert job() == (os.getpid(), True)
+    assert not (tmp_path / "never").exists()
+
+
+def test_a_kept_simulation_is_the_one_cached_simulate_finds(tmp_path: Path) -> None:
+    """analyze stores the simulation its helper computed (``simulate.keep``) as ``cached_simulate`` would have."""
+    from flopmine.analysis.simulate import keep
+
+    computed = simulate(sims=2, seed=3, n_grid=GRID)
+    store, cache = tmp_path / "home" / "cache", tmp_path / "report" / ".cache" / "simulation.json"
+    keep(cache, computed, shared=store)
+    assert is_stored(cache, sims=2, seed=3, n_grid=GRID)
+    for where, shared in ((cache, None), (tmp_path / "other" / "simulation.json", store)):
+        found, reused = cached_simulate(where, sims=2, seed=3, n_grid=GRID, shared=shared)
+        assert reused and json.dumps(found.to_dict()) == json.dumps(computed.to_dict())
+    assert not is_stored(cache, sims=2, seed=4, n_grid=GRID)
 
 
 def test_a_pooled_first_run_without_a_simulation_is_reused_whole_by_a_rerun_pooled_or_not(tmp_path: Path) -> None:

@@ -138,3 +138,21 @@ def test_the_nested_gram_is_the_gram_of_the_first_n_rows(d: int, steps: list[int
                                    rtol=1e-7, atol=1e-9)
     with pytest.raises(ValueError):
         gram.first(int(sizes[0]) - 1)  # the samples only grow
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=2, max_value=40), st.integers(min_value=1, max_value=60),
+       st.floats(min_value=1e-3, max_value=2.0), st.integers(min_value=0, max_value=2**32 - 1))
+def test_the_lasso_through_lasso_path_is_the_lasso_estimators_to_the_bit(n: int, d: int, alpha: float,
+                                                                         seed: int) -> None:
+    """The simulation's Lassos on X (n ≤ d) skip the estimator's checks: the same coefficients, bit for bit, from a
+    slice of a larger design (C-ordered, as the simulation passes it)."""
+    import numpy as np
+
+    from flopmine.analysis.simulate import _lasso, _lasso_on_x
+
+    rng = np.random.default_rng(seed)
+    X_all = rng.standard_normal((n + 5, d))
+    y_all = X_all[:, : min(d, 3)].sum(axis=1) + rng.standard_normal(n + 5)
+    X, y = X_all[:n], y_all[:n]
+    assert np.array_equal(_lasso_on_x(X, y, alpha), _lasso(X, y, alpha))
