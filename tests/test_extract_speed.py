@@ -77,6 +77,27 @@ def test_both_matchers_give_the_same_raw_matches_and_alignments_on_one_doc(text:
     assert eng.matcher(doc, with_alignments=True) == eng.plain_matcher(doc, with_alignments=True)
 
 
+@settings(max_examples=60, deadline=None)
+@given(_TEXT)
+def test_flags_set_from_the_shared_word_list_table_are_what_each_test_s_own_getter_gives(text: str) -> None:
+    """The word-list flags come from one table look-up (``Engine._share_word_list_flags``), the ones beyond the
+    first set just before the Matcher runs: by then every token's flags are what each test's own getter gives,
+    for words new to the vocabulary too (the text's noise words), and for the words of numbers merged into one."""
+    import json
+
+    from flopmine.extract.rules.engine import _flag_getter
+
+    eng = engine()
+    list(eng.matches(text))  # new words of the text, and of its merged numbers, enter the vocabulary here
+    doc = eng.nlp.make_doc(text + " " + text.upper())
+    eng.matcher(doc)
+    getters = {fid: _flag_getter(*json.loads(key)) for key, fid in eng.flag_ids.items()}
+    assert sum(1 for key in eng.flag_ids if '"IN"' in key) > 10
+    for token in doc:
+        for fid, getter in getters.items():
+            assert token.check_flag(fid) == getter(token.text), (token.text, fid)
+
+
 def test_every_rule_still_matches_its_own_examples_on_both_paths() -> None:
     fast, plain = engine(), _plain_engine()
     for rule in load_rules():
