@@ -568,3 +568,19 @@ def test_the_tokenizer_with_its_larger_cache_gives_the_tokens_of_a_tokenizer_wit
         got, want = cached.make_doc(text), uncached.make_doc(text)
         assert [(t.text, t.idx, t.norm_, t.whitespace_) for t in got] == \
             [(t.text, t.idx, t.norm_, t.whitespace_) for t in want]
+
+
+_NAME_PARTS = st.sampled_from(["ResNet", "BERT", "EfficientNet", "ViT", "T5", "GPT", "LARGE", "BASE", "Base", "s",
+                               "-", " ", "(", "v2", "152", "B7", "x", "ConvNeXt"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_NAME_PARTS, min_size=1, max_size=5).map("".join), st.text(max_size=12))
+def test_the_kept_model_stems_are_the_ones_computed_afresh(name: str, noise: str) -> None:
+    """Both ``_stem`` functions keep their answers (``lru_cache``; the same names come up dozens of times a
+    page): a second call gives what the function computes afresh."""
+    from flopmine.extract.rules import context, text_rules
+
+    for stem in (context._stem, text_rules._stem):
+        for text in (name, noise, name + noise):
+            assert stem(text) == stem.__wrapped__(text) == stem(text)

@@ -223,6 +223,7 @@ def never_a_model(name: str) -> bool:
 _SIZE_SUFFIX = re.compile(r"(?<=[A-Za-z])(?:LARGE|BASE|SMALL|HUGE|TINY)$")
 
 
+@functools.lru_cache(maxsize=8192)  # the same few names, 50 calls a page
 def _stem(name: str) -> str:
     """The family part of a model name: "ResNet-152" → "resnet", "EfficientNet-B7" → "efficientnet",
     "BERTLARGE" → "bert"."""
