@@ -584,3 +584,31 @@ def test_the_kept_model_stems_are_the_ones_computed_afresh(name: str, noise: str
     for stem in (context._stem, text_rules._stem):
         for text in (name, noise, name + noise):
             assert stem(text) == stem.__wrapped__(text) == stem(text)
+
+
+def test_the_character_boxes_are_those_pypdfium2_s_typed_call_reads(tmp_path: Path) -> None:
+    """``pdf._page_chars`` calls ``FPDFText_GetCharBox`` bare (``pdf._untyped_fn``: no argument types, the GIL
+    kept through the call): every character's box is the one pypdfium2's typed ``get_charbox`` gives, in top-left
+    coordinates, and whitespace has none."""
+    import pypdfium2 as pdfium
+
+    from flopmine.extract.pdf import _page_chars, to_top_left
+    from tests.test_pdfmeta import paper_pdf
+
+    pdf = pdfium.PdfDocument(str(paper_pdf(tmp_path / "p.pdf")))
+    try:
+        page = pdf[0]
+        textpage = page.get_textpage()
+        top = page.get_mediabox()[3]
+        raw = textpage.get_text_range()
+        assert len(raw) == textpage.count_chars()
+        text, boxes = _page_chars(textpage, top, True)
+        want = [None if ch in " \n\t" else to_top_left(*textpage.get_charbox(k), top)
+                for k, ch in enumerate(raw) if ch != "\r"]
+        assert len(text) == len(boxes) > 100
+        assert boxes == want
+        textpage.close()
+        page.close()
+    finally:
+        pdf.close()
+
