@@ -612,3 +612,42 @@ def test_the_character_boxes_are_those_pypdfium2_s_typed_call_reads(tmp_path: Pa
     finally:
         pdf.close()
 
+
+
+def _forms_aliases_to_search(text: str) -> list[tuple[str, object]]:
+    """``benchmark_names.aliases_to_search`` as it was written before: every lower-cased form of a registry
+    benchmark in the pre-check, one ``in`` scan each, per pattern."""
+    from flopmine.benchmarks import load_registry
+    from flopmine.extract.rules import benchmark_names as names
+
+    literal = {name: [f.lower() for f in {*b.aliases, b.name}] for name, b in load_registry().items()}
+    low = None if names._FOLD_TRAPS.search(text) else text.lower()
+    out = []
+    for i, (name, rx) in enumerate(names._alias_patterns()):
+        forms = literal.get(name) if i < len(literal) else names.EXTRA_ALIAS_STEMS.get(rx.pattern)
+        ok = forms and all(ch.isascii() or ch.lower() == ch.upper() == ch for f in forms for ch in f)
+        if low is None or not ok or any(s in low for s in forms):
+            out.append((name, rx))
+    return out
+
+
+def _alias_forms() -> list[str]:
+    from flopmine.benchmarks import load_registry
+
+    return sorted({f for b in load_registry().values() for f in (*b.aliases, b.name)})
+
+
+_ALIAS_TEXT = st.lists(st.one_of(st.sampled_from(_alias_forms()).flatmap(_cased),
+                                 st.sampled_from(_alias_forms()).map(lambda f: f[1:-1]),
+                                 st.sampled_from(["English-to-German", "En→Fr", "test-dev", "Hub5", "ſ", "İ", "K"]),
+                                 st.text(max_size=6)), max_size=8).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ALIAS_TEXT)
+def test_the_alias_pre_check_on_the_fewest_stems_picks_the_patterns_every_form_picks(text: str) -> None:
+    """``aliases_to_search`` looks for the forms that hold no other form, each once a page: the same patterns,
+    in the same order, as the pre-check on every form of every pattern."""
+    from flopmine.extract.rules.benchmark_names import aliases_to_search
+
+    assert list(aliases_to_search(text)) == _forms_aliases_to_search(text)
