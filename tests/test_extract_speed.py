@@ -651,3 +651,54 @@ def test_the_alias_pre_check_on_the_fewest_stems_picks_the_patterns_every_form_p
     from flopmine.extract.rules.benchmark_names import aliases_to_search
 
     assert list(aliases_to_search(text)) == _forms_aliases_to_search(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.sampled_from(_alias_forms()).flatmap(_cased), st.text(max_size=10)))
+def test_a_dataset_name_is_known_by_one_set_look_up_as_by_the_walk_over_the_registry(text: str) -> None:
+    """``tables._is_dataset_name`` looks the label up in a kept set of the registry's lower-cased forms instead of
+    comparing it with each alias in turn: the same answer."""
+    from flopmine.benchmarks import load_registry
+    from flopmine.extract.tables import OTHER_DATASETS, TABLE_DATASETS, _is_dataset_name
+
+    low = text.lower()
+    walked = bool(OTHER_DATASETS.fullmatch(text) or TABLE_DATASETS.fullmatch(text)) or any(
+        low == alias.lower() for b in load_registry().values() for alias in (b.name, *b.aliases))
+    assert _is_dataset_name(text) == walked
+
+
+_COORD = st.floats(min_value=0, max_value=600, allow_nan=False).map(lambda v: round(v * 4) / 4)
+_WORDS = st.lists(st.tuples(_COORD, _COORD, _COORD, _COORD).map(
+    lambda c: Word("w", min(c[0], c[2]), min(c[1], c[3]), max(c[0], c[2]), max(c[1], c[3]))), max_size=40)
+_BOXES = st.lists(st.tuples(_COORD, _COORD, _COORD, _COORD).map(
+    lambda c: (min(c[0], c[2]), min(c[1], c[3]), max(c[0], c[2]), max(c[1], c[3]))), max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_WORDS, _BOXES, st.lists(_COORD, min_size=1, max_size=3))
+def test_the_grid_reader_s_word_filters_keep_the_words_the_any_expressions_kept(
+        words: list[Word], boxes: list[BBox], starts: list[float]) -> None:
+    """``grid._outside`` and ``grid._tops_within`` (loops) keep the words ``find_regions``' and ``find_captions``'
+    ``any()`` expressions kept, in the same order, edges included (coordinates on a quarter-point grid)."""
+    from flopmine.extract.grid import DEFAULT_CAPTION_REACH_DOWN, _outside, _tops_within
+
+    padded = [(b[0] - 2.0, b[1] - 2.0, b[2] + 2.0, b[3] + 2.0) for b in boxes]
+    rest = words if not padded else [w for w in words if not any(
+        b[0] <= (w.x0 + w.x1) / 2 <= b[2] and b[1] <= (w.top + w.bottom) / 2 <= b[3] for b in padded)]
+    assert list(_outside(words, padded)) == rest
+    near = [w for w in words if any(t - 2 <= w.top <= t + DEFAULT_CAPTION_REACH_DOWN for t in starts)]
+    assert _tops_within(words, [(t - 2, t + DEFAULT_CAPTION_REACH_DOWN) for t in starts]) == near
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["I", "AP", "#Params", "x"]), _COORD, _COORD, _COORD, _COORD).map(
+    lambda c: Word(c[0], min(c[1], c[3]), min(c[2], c[4]), max(c[1], c[3]), max(c[2], c[4]))), max_size=40), _BOXES)
+def test_the_grid_reader_s_written_out_word_tests_keep_what_the_per_word_calls_kept(
+        words: list[Word], boxes: list[BBox]) -> None:
+    """``grid.upright_words`` and ``grid._words_inside`` (a table page's every word; the tests written out in one
+    comprehension) keep the words ``is_sideways`` and ``_inside`` called per word kept, in order."""
+    from flopmine.extract.grid import _inside, _words_inside, is_sideways, upright_words
+
+    assert upright_words(words) == [w for w in words if not is_sideways(w)]
+    for box in boxes:
+        assert _words_inside(words, box) == [w for w in words if _inside(w, box)]
