@@ -702,3 +702,22 @@ def test_the_grid_reader_s_written_out_word_tests_keep_what_the_per_word_calls_k
     assert upright_words(words) == [w for w in words if not is_sideways(w)]
     for box in boxes:
         assert _words_inside(words, box) == [w for w in words if _inside(w, box)]
+
+
+_MODEL_NAME_AS_WRITTEN = (
+    r"(?<![\w\-])(?:[A-Z][a-z]+[A-Z][A-Za-z]*|[A-Z]{2,}[a-z]*|[A-Z][a-z]+)(?:[\-]?(?:v?\d+[A-Za-z\d]*|[A-Z]\d*|"
+    r"[A-Z][a-z]+|Base|Large|Huge|BASE|LARGE))*(?![\w])")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["ResNet", "BERT", "Base", "LARGE", "v2", "-152", "B7", "é", "_", "ß"]),
+                          st.text(alphabet="aAbBzZ09-_ .(", max_size=6)), max_size=12).map("".join))
+def test_the_model_name_pattern_with_its_capital_first_finds_what_it_found_as_written(text: str) -> None:
+    """``context.MODEL_NAME`` takes the capital its branches start with before its look-behind (so the scanner
+    skips to capitals): the same matches, spans and order as the pattern as it was written."""
+    import re
+
+    from flopmine.extract.rules.context import MODEL_NAME
+
+    assert [(m.span(), m.group(0)) for m in MODEL_NAME.finditer(text)] == \
+        [(m.span(), m.group(0)) for m in re.finditer(_MODEL_NAME_AS_WRITTEN, text)]
