@@ -270,10 +270,11 @@ class Engine:
     def _share_word_list_flags(self, flag_ids: dict[str, int]) -> None:
         """One lexeme getter for all the word-list flags (``{"LOWER": {"IN": [...]}}``) instead of one each.
 
-        spaCy calls every getter on every word new to the vocabulary (49 word lists: 49 Python calls a word,
-        0.3 ms/page on a fresh worker's first pass over the corpus). One look-up of the word's lower case in a
-        table of flag bits gives them all; the getter left in place sets its own bit and notes the word when
-        it has others, which ``_set_pending_flags`` sets before the Matcher runs (few words are in any list).
+        spaCy calls every getter on every word new to the vocabulary (49 word lists: 49 Python calls a word).
+        One look-up of the word's lower case in a table of flag bits gives them all; the getter left in place
+        sets its own bit and notes the word when it has others, which ``_set_pending_flags`` sets before the
+        Matcher runs (few words are in any list). The tokenizer on every corpus page in a fresh process: 4.2 →
+        3.7 ms/page.
         """
         masks: dict[str, int] = {}
         shared: list[int] = []
