@@ -223,6 +223,12 @@ def is_sideways(word: Word) -> bool:
 DEFAULT_SIDEWAYS_RATIO = 2.0  # height over width of a word set sideways
 
 
+def upright_words(words: Sequence[Word]) -> list[Word]:
+    """The words that are not ``is_sideways``, in order (its test written out: a table page's every word)."""
+    return [w for w in words
+            if not (len(w.text) >= 2 and w.bottom - w.top > DEFAULT_SIDEWAYS_RATIO * max(w.x1 - w.x0, 1.0))]
+
+
 def group_lines(words: Sequence[Word], *, overlap: float = DEFAULT_LINE_OVERLAP) -> list[list[Word]]:
     """Words grouped into lines (shared vertical extent), top to bottom, each line left to right.
 
@@ -452,6 +458,12 @@ def _inside(w: Word, box: BBox, pad: float = 2.0) -> bool:
     return box[0] - pad <= (w.x0 + w.x1) / 2 <= box[2] + pad and box[1] - pad <= (w.top + w.bottom) / 2 <= box[3] + pad
 
 
+def _words_inside(words: Sequence[Word], box: BBox, pad: float = 2.0) -> list[Word]:
+    """The words ``_inside`` ``box``, in order: the padded box's edges computed once, not a call per word."""
+    x0, top, x1, bottom = box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad
+    return [w for w in words if x0 <= (w.x0 + w.x1) / 2 <= x1 and top <= (w.top + w.bottom) / 2 <= bottom]
+
+
 def _line_box(line: Sequence[Word]) -> BBox:
     return _box(line)
 
@@ -526,7 +538,8 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
         x0, top, x1, bottom = box
         # rows under the last rule (a table without a closing rule, or whose last rules were not read): lines
         # that follow each other at row pitch, with values, or a group heading followed by such a line
-        below = [w for w in words if x0 - 2 <= w.xmid <= x1 + 2 and bottom < w.top <= bottom + DEFAULT_ROW_REACH_MAX]
+        # (``(w.x0 + w.x1) / 2`` is ``w.xmid`` without its property call: these run per word per ruled region)
+        below = [w for w in words if x0 - 2 <= (w.x0 + w.x1) / 2 <= x1 + 2 and bottom < w.top <= bottom + DEFAULT_ROW_REACH_MAX]
         below_lines = group_lines(below)
         for k, line in enumerate(below_lines):
             lb = _line_box(line)
@@ -539,7 +552,7 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
                     break
             bottom = lb[3]
         # header lines above the first rule when the table has no top rule (the first rule is a midrule)
-        above = sorted((w for w in words if x0 - 2 <= w.xmid <= x1 + 2 and top - 4 * DEFAULT_ROW_GAP_UP < w.bottom <= top),
+        above = sorted((w for w in words if x0 - 2 <= (w.x0 + w.x1) / 2 <= x1 + 2 and top - 4 * DEFAULT_ROW_GAP_UP < w.bottom <= top),
                        key=lambda w: -w.bottom)
         for line in reversed(group_lines(above)):
             lb = _line_box(line)
@@ -555,8 +568,7 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
     # unruled blocks: lines of values. Lines are grouped per text column (words of one line close in x).
     # ``_inside`` of each region, with the padded regions and each word's centre computed once
     padded = [(r[0] - 2.0, r[1] - 2.0, r[2] + 2.0, r[3] + 2.0) for r, _ in regions]
-    rest = words if not padded else [w for w in words if not any(
-        b[0] <= (w.x0 + w.x1) / 2 <= b[2] and b[1] <= (w.top + w.bottom) / 2 <= b[3] for b in padded)]
+    rest = _outside(words, padded)
     lines = [ln for line in group_lines(rest) for ln in _split_columns(line, gutter)]
     # per line, computed once: the sort and the loops below revisit lines (a stable sort on the same keys)
     keyed = sorted(((_line_box(ln), ln) for ln in lines), key=lambda t: (t[0][1], t[0][0]))
@@ -601,6 +613,37 @@ def find_regions(words: Sequence[Word], rules: Sequence[Rule] = (), gutter: floa
             used.add(k)
         regions.append((box, False))
     return regions
+
+
+def _outside(words: Sequence[Word], boxes: Sequence[BBox]) -> Sequence[Word]:
+    """The words whose centre lies in none of ``boxes`` (edges included), in order. A loop rather than an
+    ``any()`` over the boxes for each of a page's words (a generator per word cost more than the tests)."""
+    if not boxes:
+        return words
+    out = []
+    for w in words:
+        xm, ym = (w.x0 + w.x1) / 2, (w.top + w.bottom) / 2
+        for b in boxes:
+            if b[0] <= xm <= b[2] and b[1] <= ym <= b[3]:
+                break
+        else:
+            out.append(w)
+    return out
+
+
+def _tops_within(words: Sequence[Word], spans: Sequence[tuple[float, float]]) -> list[Word]:
+    """The words whose top lies in one of ``spans`` (``lo <= top <= hi``), in order; as ``_outside``, a loop."""
+    if len(spans) == 1:
+        lo, hi = spans[0]
+        return [w for w in words if lo <= w.top <= hi]
+    out = []
+    for w in words:
+        top = w.top
+        for lo, hi in spans:
+            if lo <= top <= hi:
+                out.append(w)
+                break
+    return out
 
 
 def _contains(outer: BBox, inner: BBox, pad: float = 2.0) -> bool:
@@ -776,7 +819,7 @@ def build_grid(words: Sequence[Word], bbox: BBox, *, caption: str = "", ruled: b
     ``field_of(text)`` (``extract.tables.header_field``) says whether a text names a quantity; it
     decides transposed tables.
     """
-    lines = group_lines([w for w in words if _inside(w, bbox)])
+    lines = group_lines(_words_inside(words, bbox))
     if not lines:
         return None
     # partial rules inside the region: \cmidrule under a spanning header
@@ -1271,7 +1314,7 @@ def find_captions(words: Sequence[Word], gutter: float | None = None) -> list[tu
         return []
     if gutter is None:
         gutter = _gutter(words)
-    near = [w for w in words if any(t - 2 <= w.top <= t + DEFAULT_CAPTION_REACH_DOWN for t in starts)]
+    near = _tops_within(words, [(t - 2, t + DEFAULT_CAPTION_REACH_DOWN) for t in starts])
     lines = [ln for line in group_lines(near) for ln in _split_columns(line, gutter)]
     lines.sort(key=lambda ln: (_line_box(ln)[1], _line_box(ln)[0]))
     out = []

@@ -148,17 +148,19 @@ def _first_page_lines(textpage: pdfium.PdfTextPage, page_height: float, max_char
     import ctypes
     import struct
 
-    from .pdf import _address, _bare_fn
+    from .pdf import _address, _untyped_fn
 
     raw = textpage.raw
     n = min(textpage.count_chars(), max_chars)
     left, right, bottom, top = (ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double())
     rect = pdfium.raw.FS_RECTF()
-    # PDFium's per-character calls without pypdfium2's typed prototypes, and the box read as four floats at
-    # once (``pdf._bare_fn``: the argument checks cost more than PDFium's work; same values)
-    handle, at = _address(raw), ctypes.addressof(rect)
-    get_unicode = _bare_fn("FPDFText_GetUnicode", ctypes.c_uint, ctypes.c_int)
-    get_loose = _bare_fn("FPDFText_GetLooseCharBox", ctypes.c_int, ctypes.c_int, ctypes.c_void_p)
+    # PDFium's per-character calls without argument types (``pdf._untyped_fn``: the page handle and the box's
+    # pointer made once as ctypes objects, the index a Python int; the argument checks of typed prototypes
+    # cost more than PDFium's work), and the box read as four floats at once: the same values
+    handle = ctypes.c_void_p(_address(raw))
+    at = ctypes.c_void_p(ctypes.addressof(rect))
+    get_unicode = _untyped_fn("FPDFText_GetUnicode", ctypes.c_uint)
+    get_loose = _untyped_fn("FPDFText_GetLooseCharBox", ctypes.c_int)
     unpack = struct.Struct("4f").unpack_from  # FS_RECTF: left, top, right, bottom
     lines: list[TextLine] = []
     chars: list[str] = []

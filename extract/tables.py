@@ -33,9 +33,9 @@ from .grid import (
     Rule,
     is_dash,
     is_numeric,
-    is_sideways,
     join_label,
     read_grids,
+    upright_words,
     words_from_chars,
 )
 from .normalise import find_quantities, parse_cell
@@ -951,8 +951,13 @@ def clean_row_label(label: str) -> str:
 def _is_dataset_name(text: str) -> bool:
     if OTHER_DATASETS.fullmatch(text) or TABLE_DATASETS.fullmatch(text):
         return True
-    low = text.lower()
-    return any(low == alias.lower() for b in load_registry().values() for alias in (b.name, *b.aliases))
+    return text.lower() in _registry_forms()
+
+
+@functools.lru_cache(maxsize=1)
+def _registry_forms() -> frozenset[str]:
+    """Every registry benchmark's name and aliases, lower-cased (asked about eight times a page)."""
+    return frozenset(alias.lower() for b in load_registry().values() for alias in (b.name, *b.aliases))
 
 
 def _model_label(label: str) -> str:
@@ -1807,6 +1812,6 @@ def grid_tables(page: Page) -> tuple[Table, ...]:
     boxes = page.char_boxes if not page.sideways else \
         tuple(None if i in page.sideways else b for i, b in enumerate(page.char_boxes))
     words = words_from_chars(page.text, boxes, bold=page.bold.__contains__ if page.bold else None)
-    words = [w for w in words if not is_sideways(w)]  # sideways words PDFium gave no angle for
+    words = upright_words(words)  # sideways words PDFium gave no angle for
     grids = read_grids(words, [Rule(x0, y, x1) for x0, y, x1 in page.rules], field_of=header_field)
     return tuple(Table(page=page.number, rows=g.to_rows(), bbox=g.bbox, caption=g.caption, grid=g) for g in grids)

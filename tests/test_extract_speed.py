@@ -77,6 +77,27 @@ def test_both_matchers_give_the_same_raw_matches_and_alignments_on_one_doc(text:
     assert eng.matcher(doc, with_alignments=True) == eng.plain_matcher(doc, with_alignments=True)
 
 
+@settings(max_examples=60, deadline=None)
+@given(_TEXT)
+def test_flags_set_from_the_shared_word_list_table_are_what_each_test_s_own_getter_gives(text: str) -> None:
+    """The word-list flags come from one table look-up (``Engine._share_word_list_flags``), the ones beyond the
+    first set just before the Matcher runs: by then every token's flags are what each test's own getter gives,
+    for words new to the vocabulary too (the text's noise words), and for the words of numbers merged into one."""
+    import json
+
+    from flopmine.extract.rules.engine import _flag_getter
+
+    eng = engine()
+    list(eng.matches(text))  # new words of the text, and of its merged numbers, enter the vocabulary here
+    doc = eng.nlp.make_doc(text + " " + text.upper())
+    eng.matcher(doc)
+    getters = {fid: _flag_getter(*json.loads(key)) for key, fid in eng.flag_ids.items()}
+    assert sum(1 for key in eng.flag_ids if '"IN"' in key) > 10
+    for token in doc:
+        for fid, getter in getters.items():
+            assert token.check_flag(fid) == getter(token.text), (token.text, fid)
+
+
 def test_every_rule_still_matches_its_own_examples_on_both_paths() -> None:
     fast, plain = engine(), _plain_engine()
     for rule in load_rules():
@@ -547,3 +568,174 @@ def test_the_tokenizer_with_its_larger_cache_gives_the_tokens_of_a_tokenizer_wit
         got, want = cached.make_doc(text), uncached.make_doc(text)
         assert [(t.text, t.idx, t.norm_, t.whitespace_) for t in got] == \
             [(t.text, t.idx, t.norm_, t.whitespace_) for t in want]
+
+
+_NAME_PARTS = st.sampled_from(["ResNet", "BERT", "EfficientNet", "ViT", "T5", "GPT", "LARGE", "BASE", "Base", "s",
+                               "-", " ", "(", "v2", "152", "B7", "x", "ConvNeXt"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_NAME_PARTS, min_size=1, max_size=5).map("".join), st.text(max_size=12))
+def test_the_kept_model_stems_are_the_ones_computed_afresh(name: str, noise: str) -> None:
+    """Both ``_stem`` functions keep their answers (``lru_cache``; the same names come up dozens of times a
+    page): a second call gives what the function computes afresh."""
+    from flopmine.extract.rules import context, text_rules
+
+    for stem in (context._stem, text_rules._stem):
+        for text in (name, noise, name + noise):
+            assert stem(text) == stem.__wrapped__(text) == stem(text)
+
+
+def test_the_character_boxes_are_those_pypdfium2_s_typed_call_reads(tmp_path: Path) -> None:
+    """``pdf._page_chars`` calls ``FPDFText_GetCharBox`` bare (``pdf._untyped_fn``: no argument types, the GIL
+    kept through the call): every character's box is the one pypdfium2's typed ``get_charbox`` gives, in top-left
+    coordinates, and whitespace has none."""
+    import pypdfium2 as pdfium
+
+    from flopmine.extract.pdf import _page_chars, to_top_left
+    from tests.test_pdfmeta import paper_pdf
+
+    pdf = pdfium.PdfDocument(str(paper_pdf(tmp_path / "p.pdf")))
+    try:
+        page = pdf[0]
+        textpage = page.get_textpage()
+        top = page.get_mediabox()[3]
+        raw = textpage.get_text_range()
+        assert len(raw) == textpage.count_chars()
+        text, boxes = _page_chars(textpage, top, True)
+        want = [None if ch in " \n\t" else to_top_left(*textpage.get_charbox(k), top)
+                for k, ch in enumerate(raw) if ch != "\r"]
+        assert len(text) == len(boxes) > 100
+        assert boxes == want
+        textpage.close()
+        page.close()
+    finally:
+        pdf.close()
+
+
+
+def _forms_aliases_to_search(text: str) -> list[tuple[str, object]]:
+    """``benchmark_names.aliases_to_search`` as it was written before: every lower-cased form of a registry
+    benchmark in the pre-check, one ``in`` scan each, per pattern."""
+    from flopmine.benchmarks import load_registry
+    from flopmine.extract.rules import benchmark_names as names
+
+    literal = {name: [f.lower() for f in {*b.aliases, b.name}] for name, b in load_registry().items()}
+    low = None if names._FOLD_TRAPS.search(text) else text.lower()
+    out = []
+    for i, (name, rx) in enumerate(names._alias_patterns()):
+        forms = literal.get(name) if i < len(literal) else names.EXTRA_ALIAS_STEMS.get(rx.pattern)
+        ok = forms and all(ch.isascii() or ch.lower() == ch.upper() == ch for f in forms for ch in f)
+        if low is None or not ok or any(s in low for s in forms):
+            out.append((name, rx))
+    return out
+
+
+def _alias_forms() -> list[str]:
+    from flopmine.benchmarks import load_registry
+
+    return sorted({f for b in load_registry().values() for f in (*b.aliases, b.name)})
+
+
+_ALIAS_TEXT = st.lists(st.one_of(st.sampled_from(_alias_forms()).flatmap(_cased),
+                                 st.sampled_from(_alias_forms()).map(lambda f: f[1:-1]),
+                                 st.sampled_from(["English-to-German", "En→Fr", "test-dev", "Hub5", "ſ", "İ", "K"]),
+                                 st.text(max_size=6)), max_size=8).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ALIAS_TEXT)
+def test_the_alias_pre_check_on_the_fewest_stems_picks_the_patterns_every_form_picks(text: str) -> None:
+    """``aliases_to_search`` looks for the forms that hold no other form, each once a page: the same patterns,
+    in the same order, as the pre-check on every form of every pattern."""
+    from flopmine.extract.rules.benchmark_names import aliases_to_search
+
+    assert list(aliases_to_search(text)) == _forms_aliases_to_search(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.sampled_from(_alias_forms()).flatmap(_cased), st.text(max_size=10)))
+def test_a_dataset_name_is_known_by_one_set_look_up_as_by_the_walk_over_the_registry(text: str) -> None:
+    """``tables._is_dataset_name`` looks the label up in a kept set of the registry's lower-cased forms instead of
+    comparing it with each alias in turn: the same answer."""
+    from flopmine.benchmarks import load_registry
+    from flopmine.extract.tables import OTHER_DATASETS, TABLE_DATASETS, _is_dataset_name
+
+    low = text.lower()
+    walked = bool(OTHER_DATASETS.fullmatch(text) or TABLE_DATASETS.fullmatch(text)) or any(
+        low == alias.lower() for b in load_registry().values() for alias in (b.name, *b.aliases))
+    assert _is_dataset_name(text) == walked
+
+
+_COORD = st.floats(min_value=0, max_value=600, allow_nan=False).map(lambda v: round(v * 4) / 4)
+_WORDS = st.lists(st.tuples(_COORD, _COORD, _COORD, _COORD).map(
+    lambda c: Word("w", min(c[0], c[2]), min(c[1], c[3]), max(c[0], c[2]), max(c[1], c[3]))), max_size=40)
+_BOXES = st.lists(st.tuples(_COORD, _COORD, _COORD, _COORD).map(
+    lambda c: (min(c[0], c[2]), min(c[1], c[3]), max(c[0], c[2]), max(c[1], c[3]))), max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_WORDS, _BOXES, st.lists(_COORD, min_size=1, max_size=3))
+def test_the_grid_reader_s_word_filters_keep_the_words_the_any_expressions_kept(
+        words: list[Word], boxes: list[BBox], starts: list[float]) -> None:
+    """``grid._outside`` and ``grid._tops_within`` (loops) keep the words ``find_regions``' and ``find_captions``'
+    ``any()`` expressions kept, in the same order, edges included (coordinates on a quarter-point grid)."""
+    from flopmine.extract.grid import DEFAULT_CAPTION_REACH_DOWN, _outside, _tops_within
+
+    padded = [(b[0] - 2.0, b[1] - 2.0, b[2] + 2.0, b[3] + 2.0) for b in boxes]
+    rest = words if not padded else [w for w in words if not any(
+        b[0] <= (w.x0 + w.x1) / 2 <= b[2] and b[1] <= (w.top + w.bottom) / 2 <= b[3] for b in padded)]
+    assert list(_outside(words, padded)) == rest
+    near = [w for w in words if any(t - 2 <= w.top <= t + DEFAULT_CAPTION_REACH_DOWN for t in starts)]
+    assert _tops_within(words, [(t - 2, t + DEFAULT_CAPTION_REACH_DOWN) for t in starts]) == near
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["I", "AP", "#Params", "x"]), _COORD, _COORD, _COORD, _COORD).map(
+    lambda c: Word(c[0], min(c[1], c[3]), min(c[2], c[4]), max(c[1], c[3]), max(c[2], c[4]))), max_size=40), _BOXES)
+def test_the_grid_reader_s_written_out_word_tests_keep_what_the_per_word_calls_kept(
+        words: list[Word], boxes: list[BBox]) -> None:
+    """``grid.upright_words`` and ``grid._words_inside`` (a table page's every word; the tests written out in one
+    comprehension) keep the words ``is_sideways`` and ``_inside`` called per word kept, in order."""
+    from flopmine.extract.grid import _inside, _words_inside, is_sideways, upright_words
+
+    assert upright_words(words) == [w for w in words if not is_sideways(w)]
+    for box in boxes:
+        assert _words_inside(words, box) == [w for w in words if _inside(w, box)]
+
+
+_MODEL_NAME_AS_WRITTEN = (
+    r"(?<![\w\-])(?:[A-Z][a-z]+[A-Z][A-Za-z]*|[A-Z]{2,}[a-z]*|[A-Z][a-z]+)(?:[\-]?(?:v?\d+[A-Za-z\d]*|[A-Z]\d*|"
+    r"[A-Z][a-z]+|Base|Large|Huge|BASE|LARGE))*(?![\w])")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["ResNet", "BERT", "Base", "LARGE", "v2", "-152", "B7", "é", "_", "ß"]),
+                          st.text(alphabet="aAbBzZ09-_ .(", max_size=6)), max_size=12).map("".join))
+def test_the_model_name_pattern_with_its_capital_first_finds_what_it_found_as_written(text: str) -> None:
+    """``context.MODEL_NAME`` takes the capital its branches start with before its look-behind (so the scanner
+    skips to capitals): the same matches, spans and order as the pattern as it was written."""
+    import re
+
+    from flopmine.extract.rules.context import MODEL_NAME
+
+    assert [(m.span(), m.group(0)) for m in MODEL_NAME.finditer(text)] == \
+        [(m.span(), m.group(0)) for m in re.finditer(_MODEL_NAME_AS_WRITTEN, text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ALIAS_TEXT)
+def test_the_alias_patterns_behind_a_first_character_lookahead_match_what_they_matched_without_it(text: str) -> None:
+    """Each registry alias pattern runs behind a lookahead for its forms' first characters (with its own flags:
+    case-folding traps such as "ſ" and "K" included): the same matches as the pattern without it."""
+    import re
+
+    from flopmine.benchmarks import load_registry
+    from flopmine.extract.rules.benchmark_names import _alias_pattern, _alias_patterns
+
+    registry = load_registry()
+    for name, rx in _alias_patterns()[:len(registry)]:
+        b = registry[name]
+        plain = re.compile(_alias_pattern(sorted({*b.aliases, b.name}, key=len, reverse=True)), rx.flags)
+        assert rx.pattern.startswith("(?=[")
+        assert [m.span() for m in rx.finditer(text)] == [m.span() for m in plain.finditer(text)]

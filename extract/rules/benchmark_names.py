@@ -19,13 +19,34 @@ def _benchmark_spots(text: str) -> list[tuple[int, str]]:
     return sorted(spots)
 
 
+def _alias_pattern(forms: list[str]) -> str:
+    """Any of ``forms`` as a whole word (longest first)."""
+    return r"(?<![\w\-])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w])"
+
+
+def _first_chars_guard(forms: list[str]) -> str:
+    """A lookahead for the characters ``forms`` start with (under the pattern's own flags, so case-insensitively
+    where it is): a match starts with one of them, and the scanner skips the other positions of a page instead
+    of trying each form there (all 18 alias patterns on every corpus page: 2.0 → 1.3 ms a page)."""
+    return "(?=[" + "".join(sorted({re.escape(f[0]) for f in forms})) + "])"
+
+
 def aliases_to_search(text: str) -> Iterator[tuple[str, re.Pattern[str]]]:
     """The registry alias patterns (benchmark, pattern) that can match in ``text``: those whose stems the lower-cased
     text holds (a cheap substring pre-check), all of them when the text holds a case-folding trap."""
     low = None if _FOLD_TRAPS.search(text) else text.lower()
+    held: dict[str, bool] = {}  # stems shared by several patterns ("english", "coco") are looked for once
     for name, rx, stems in _alias_stems():
-        if low is None or stems is None or any(s in low for s in stems):
+        if low is None or stems is None:
             yield name, rx
+            continue
+        for stem in stems:
+            hit = held.get(stem)
+            if hit is None:
+                hit = held[stem] = stem in low
+            if hit:
+                yield name, rx
+                break
 
 
 # Captions of tables that vary one design choice (ablations): their rows are rarely the headline.
@@ -34,9 +55,8 @@ def _alias_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     out = []
     for name, b in load_registry().items():
         forms = sorted({*b.aliases, b.name}, key=len, reverse=True)
-        rx = re.compile(r"(?<![\w\-])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w])",
-                        0 if name in ("cifar10", "cifar100") else re.IGNORECASE)
-        out.append((name, rx))
+        out.append((name, re.compile(_first_chars_guard(forms) + _alias_pattern(forms),
+                                     0 if name in ("cifar10", "cifar100") else re.IGNORECASE)))
     for name, pattern in EXTRA_ALIASES.items():
         if name in load_registry():
             out.append((name, re.compile(pattern, re.IGNORECASE)))
@@ -61,8 +81,16 @@ def _alias_stems() -> tuple[tuple[str, re.Pattern[str], tuple[str, ...] | None],
         # beyond ASCII, only characters without case ("→" in "en→de"): lower() and IGNORECASE agree on
         # them, so the two "English … German/French" patterns get their pre-check too (60% of the spots' time)
         ok = forms and all(ch.isascii() or ch.lower() == ch.upper() == ch for f in forms for ch in f)
-        out.append((name, rx, tuple(forms) if ok else None))
+        out.append((name, rx, _fewest_stems(forms) if forms and ok else None))
     return tuple(out)
+
+
+def _fewest_stems(forms: list[str]) -> tuple[str, ...]:
+    """The forms that hold none of the others (a text holding a form holds one of these, so the pre-check
+    gives the same answer with fewer scans of the page: of the 89 forms 55 are left, 48 distinct, each
+    looked for once a page)."""
+    unique = sorted(set(forms))
+    return tuple(f for f in unique if not any(o != f and o in f for o in unique))
 
 
 # Spellings papers use that the registry's alias lists do not cover (regular expressions).

@@ -120,9 +120,13 @@ def bibliography_share(text: str) -> float:
 
 # ---------------------------------------------------------------- model names
 
-# A model-like name: CamelCase, ALLCAPS with digits, or Name-152 / Name-v2 / Name-B7.
+# A model-like name: CamelCase, ALLCAPS with digits, or Name-152 / Name-v2 / Name-B7. Written as
+#   (?<![\w\-])(?:[A-Z][a-z]+[A-Z][A-Za-z]*|[A-Z]{2,}[a-z]*|[A-Z][a-z]+)(?:…)*(?![\w])
+# with the capital every branch starts with taken first and the look-behind after it (it then looks at that
+# capital and the character before it): the same matches, and a pattern that starts with a character class
+# lets the scanner skip to the next capital instead of trying every position (0.145 → 0.08 ms a page).
 MODEL_NAME = re.compile(
-    r"(?<![\w\-])(?:[A-Z][a-z]+[A-Z][A-Za-z]*|[A-Z]{2,}[a-z]*|[A-Z][a-z]+)(?:[\-]?(?:v?\d+[A-Za-z\d]*|[A-Z]\d*|"
+    r"[A-Z](?<![\w\-][A-Z])(?:[a-z]+[A-Z][A-Za-z]*|[A-Z]+[a-z]*|[a-z]+)(?:[\-]?(?:v?\d+[A-Za-z\d]*|[A-Z]\d*|"
     r"[A-Z][a-z]+|Base|Large|Huge|BASE|LARGE))*(?![\w])"
 )
 _STOP_NAMES = {
@@ -223,6 +227,7 @@ def never_a_model(name: str) -> bool:
 _SIZE_SUFFIX = re.compile(r"(?<=[A-Za-z])(?:LARGE|BASE|SMALL|HUGE|TINY)$")
 
 
+@functools.lru_cache(maxsize=8192)  # the same few names, 50 calls a page
 def _stem(name: str) -> str:
     """The family part of a model name: "ResNet-152" → "resnet", "EfficientNet-B7" → "efficientnet",
     "BERTLARGE" → "bert"."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from itertools import pairwise
 
@@ -551,6 +552,7 @@ def _median_height(boxes: tuple[BBox | None, ...] | list[BBox | None]) -> float:
     return hs[len(hs) // 2] if hs else 0.0
 
 
+@functools.lru_cache(maxsize=8192)  # the same few names, 25 calls a page
 def _stem(name: str) -> str:
     head = re.split(r"[\-\s(]|(?<=[a-uw-z])(?=\d)", name.strip(), maxsplit=1)[0]
     return _SIZE_SUFFIX.sub("", head).lower().rstrip("s")
