@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flopmine import codes
-from flopmine.analysis import dictionary
+from flopmine.analysis import build, dictionary
 from flopmine.analysis.build import (
     _OURS,
     CSV_SIGNIFICANT_DIGITS,
@@ -345,11 +345,24 @@ def test_dataset_csv_written_in_blocks_is_the_whole_text(tmp_path: Path, monkeyp
 _HEADER = "arxiv_id,version,benchmark,model,field,value,unit,page,decision,candidate_id,fact_key,reviewer,decided_at,note,flags\n"
 
 
-@pytest.mark.parametrize("beside", [True, False])
+#: How the conflict scan runs: beside the read in a forked process, beside it in a thread, or before it.
+_SCAN_WAYS = [pytest.param(True, True, id="child"), pytest.param(True, False, id="thread"),
+              pytest.param(False, False, id="before")]
+
+
+def _scan_way(monkeypatch: pytest.MonkeyPatch, beside: bool, in_child: bool) -> None:
+    from flopmine.analysis import build
+
+    monkeypatch.setattr(build, "SCAN_BESIDE_READ_BYTES", 10**12 if beside else -1)
+    monkeypatch.setattr(build, "SCAN_IN_CHILD", in_child)
+
+
+@pytest.mark.parametrize(("beside", "in_child"), _SCAN_WAYS)
 def test_build_reads_and_scans_for_conflicts_together_or_one_after_the_other(
-        home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: bool) -> None:  # type: ignore[no-untyped-def]
-    """Small annotations are read and scanned in two threads, large ones one after the other: the same dataset
-    and the same conflicts either way."""
+        home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: bool,  # type: ignore[no-untyped-def]
+        in_child: bool) -> None:
+    """Small annotations are read and scanned at once (the scan in a forked process, or a thread), large ones one
+    after the other: the same dataset and the same conflicts either way."""
     from flopmine.analysis import build
     from flopmine.review.conflicts import conflict_lines
 
@@ -358,15 +371,15 @@ def test_build_reads_and_scans_for_conflicts_together_or_one_after_the_other(
         _HEADER + "1512.03385,1,imagenet,ResNet-50,top1_acc,76.1,,3,accept,c1,,alice,,,\n"
         "1512.03385,1,imagenet,ResNet-50,top1_acc,77.0,,3,accept,c2,,bob,,,\n"
         "1512.03385,1,imagenet,VGG,top1_acc,70,,3,accept,c3,,bob,,,\n", encoding="utf-8")
-    monkeypatch.setattr(build, "SCAN_BESIDE_READ_BYTES", 10**12 if beside else -1)
+    _scan_way(monkeypatch, beside, in_child)
     built = build.build_from_home(home, tmp_path / "out")
     assert built.conflicts == tuple(conflict_lines(home.annotations_dir)) and len(built.conflicts) == 1
     assert len(built.result.frame) == 2 and built.unreadable_rows == 0
 
 
-@pytest.mark.parametrize("beside", [True, False])
+@pytest.mark.parametrize(("beside", "in_child"), _SCAN_WAYS)
 def test_an_error_of_the_read_comes_before_one_of_the_scan_either_way(
-        home, monkeypatch: pytest.MonkeyPatch, beside: bool) -> None:  # type: ignore[no-untyped-def]
+        home, monkeypatch: pytest.MonkeyPatch, beside: bool, in_child: bool) -> None:  # type: ignore[no-untyped-def]
     """A fact file that is not UTF-8 is an error of the scan (ReviewError) and a warning of the read; with no
     readable fact, the read's error (nothing to build) is the one reported, as when the read ran first."""
     from flopmine.analysis import build
@@ -374,9 +387,59 @@ def test_an_error_of_the_read_comes_before_one_of_the_scan_either_way(
 
     home.annotations_dir.mkdir(parents=True)
     (home.annotations_dir / "imagenet.csv").write_bytes(_HEADER.encode() + b"1512.03385,1,imagenet,\xff,top1_acc\n")
-    monkeypatch.setattr(build, "SCAN_BESIDE_READ_BYTES", 10**12 if beside else -1)
+    _scan_way(monkeypatch, beside, in_child)
     with pytest.raises(AnalysisError, match="no accepted, corrected or added facts"):
         build.build_from_home(home, home.root / "out")
+
+
+@pytest.mark.parametrize(("beside", "in_child"), _SCAN_WAYS)
+def test_an_error_of_the_scan_alone_is_raised_as_the_scan_raises_it(
+        home, monkeypatch: pytest.MonkeyPatch, beside: bool, in_child: bool) -> None:  # type: ignore[no-untyped-def]
+    """A file the read takes but the scan refuses (not UTF-8, beside a readable one): the scan's ReviewError,
+    whichever way the scan ran (a forked scan's error is raised by scanning again in the build's process)."""
+    from flopmine.analysis import build
+    from flopmine.errors import ReviewError
+    from flopmine.review.conflicts import conflict_lines
+
+    home.annotations_dir.mkdir(parents=True)
+    (home.annotations_dir / "imagenet.csv").write_text(
+        _HEADER + "1512.03385,1,imagenet,ResNet-50,top1_acc,76.1,,3,accept,c1,,alice,,,\n", encoding="utf-8")
+    (home.annotations_dir / "cifar10.csv").write_bytes(_HEADER.encode() + b"1512.03385,1,cifar10,\xff,top1_acc\n")
+    with pytest.raises(ReviewError) as in_process:
+        conflict_lines(home.annotations_dir)
+    _scan_way(monkeypatch, beside, in_child)
+    with pytest.raises(ReviewError) as in_build:
+        build.build_from_home(home, home.root / "out")
+    assert str(in_build.value) == str(in_process.value)
+
+
+@pytest.mark.skipif(not build.SCAN_IN_CHILD, reason="no fork here")
+def test_a_forked_scan_gives_the_scans_lines_and_leaves_no_child(home, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """``_ScanBeside`` in a child: the lines ``conflict_lines`` gives in this process (hypothesis-free: the scan's
+    own equivalence is tested in test_review_conflicts_speed), the child reaped after ``lines`` and after
+    ``cancel``; a child that dies without sending lines has the scan run here instead."""
+    import os
+    import signal
+
+    from flopmine.review.conflicts import conflict_lines
+
+    home.annotations_dir.mkdir(parents=True)
+    (home.annotations_dir / "imagenet.csv").write_text(
+        _HEADER + "".join(f"1512.0338{i % 3},1,imagenet,M{i % 4},top1_acc,{70 + i % 5},,3,accept,c{i % 6},,r{i},,,\n"
+                          for i in range(40)), encoding="utf-8")
+    expected = tuple(conflict_lines(home.annotations_dir))
+    assert expected  # the rows above disagree
+    scan = build._ScanBeside(home.annotations_dir)
+    assert scan.lines() == expected
+    with pytest.raises(ChildProcessError):
+        os.waitpid(scan._pid, os.WNOHANG)
+    scan = build._ScanBeside(home.annotations_dir)
+    scan.cancel()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(scan._pid, os.WNOHANG)
+    killed = build._ScanBeside(home.annotations_dir)
+    os.kill(killed._pid, signal.SIGKILL)
+    assert killed.lines() == expected
 
 
 def test_the_parquet_file_is_the_same_written_beside_the_csv_or_after_it(
