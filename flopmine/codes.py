@@ -89,7 +89,7 @@ def renumber(values: np.ndarray, n_values: int) -> np.ndarray:
     """
     values = np.asarray(values, dtype="int64")
     if not _dense(n_values, len(values)):
-        return pd.factorize(values)[0].astype("int64")
+        return pd.factorize(values)[0].astype("int64", copy=False)  # already int64 on 64-bit: no copy
     first = np.full(n_values, len(values), dtype="int64")
     np.minimum.at(first, values, np.arange(len(values)))
     is_first = first[values] == np.arange(len(values))
@@ -101,7 +101,7 @@ def renumber(values: np.ndarray, n_values: int) -> np.ndarray:
 def tuple_codes(*columns: np.ndarray) -> np.ndarray:
     """One int64 code per row of several integer columns: equal rows ↔ equal codes, numbered in order of first
     appearance (what ``DataFrame.groupby(columns, sort=False).ngroup()`` numbers). The columns are folded into
-    one mixed-radix number, renumbered once (column by column when the numbers would overflow).
+    one mixed-radix number, renumbered once (and before a column that would overflow it).
 
     >>> tuple_codes(np.array([5, 5, 7, 5]), np.array([1, 2, 1, 1])).tolist()
     [0, 1, 2, 0]
@@ -112,17 +112,30 @@ def tuple_codes(*columns: np.ndarray) -> np.ndarray:
     lows = [int(c.min()) for c in cols]
     widths = [int(c.max()) - low + 1 for c, low in zip(cols, lows, strict=True)]
     if math.prod(widths) < 2**62:  # one number per row
+        # folded in place into two arrays (fresh pages cost: each temporary of a million-row key was 27 MB)
         combined = cols[0] - lows[0]
+        digit = np.empty_like(combined)
         for c, low, width in zip(cols[1:], lows[1:], widths[1:], strict=True):
-            combined = combined * width + (c - low)
+            combined *= width
+            combined += np.subtract(c, low, out=digit)
         return renumber(combined, math.prod(widths))
-    code = renumber(cols[0] - lows[0], widths[0])
+    # Columns are folded while the number fits; the rows so far are renumbered (0, 1, …: at most one per row) only
+    # before a column that would overflow it, and that column too when it still would. Each renumbering of a
+    # million-row key is a hash table (about 0.5 s), so fewer of them matter; any one-to-one folding numbers the
+    # distinct rows alike.
+    code, n_code = cols[0] - lows[0], widths[0]
     for c, low, width in zip(cols[1:], lows[1:], widths[1:], strict=True):
-        # the column as codes first: fewer than the rows, so the product fits (its width could overflow it)
-        c_code = renumber(c - low, width)
-        n_c = int(c_code.max()) + 1
-        code = renumber(code * n_c + c_code, (int(code.max()) + 1) * n_c)
-    return code
+        digit = c - low
+        if n_code * width >= 2**62:
+            code = renumber(code, n_code)
+            n_code = int(code.max()) + 1
+            if n_code * width >= 2**62:
+                digit = renumber(digit, width)
+                width = int(digit.max()) + 1
+        code *= width
+        code += digit
+        n_code *= width
+    return renumber(code, n_code)
 
 
 class KeyIndex:
@@ -278,14 +291,17 @@ def _ends(cells: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     offsets = np.frombuffer(text.buffers()[1], dtype="int64")[text.offset:text.offset + n + 1]
     data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
     start, length = offsets[:-1], np.diff(offsets)
-    last = len(data) - 1
-    if last < 0:  # every text empty
+    if not len(data):  # every text empty
         return length, *(np.zeros(n, dtype=np.uint8) for _ in range(3))  # type: ignore[return-value]
 
-    def at(position: np.ndarray, present: np.ndarray) -> np.ndarray:
-        return np.where(present, data[np.clip(position, 0, last)], 0).astype(np.uint8)
+    def at(position: np.ndarray, absent: np.ndarray) -> np.ndarray:
+        # ``take`` clips a position past the data (an empty last cell) itself, with no clipped copy of them
+        byte = data.take(position, mode="clip")
+        byte[absent] = 0
+        return byte
 
-    return length, at(start, length > 0), at(start + 1, length > 1), at(start + length - 1, length > 0)
+    empty = length == 0
+    return length, at(start, empty), at(start + 1, length < 2), at(offsets[1:] - 1, empty)
 
 
 def _byte_set(chars: bytes | range) -> np.ndarray:

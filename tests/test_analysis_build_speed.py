@@ -247,6 +247,34 @@ def test_tuple_codes_number_equal_rows_as_groupby_does(rows: list[tuple[int, int
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.integers(1, 5).flatmap(lambda width: st.lists(st.tuples(*[st.sampled_from(
+    [-(2**62), -1, 0, 1, 2, 2**31, 2**40, 2**61, 2**62]) for _ in range(width)]), max_size=30)))
+def test_tuple_codes_of_wide_columns_number_equal_rows_as_groupby_does(rows: list[tuple[int, ...]]) -> None:
+    """Columns whose folded number overflows: the rows so far renumbered first, and the column too where still
+    needed (each branch of the fold), numbered as ``groupby(sort=False).ngroup()`` numbers them."""
+    if not rows:
+        return
+    columns = [np.array([r[i] for r in rows], dtype="int64") for i in range(len(rows[0]))]
+    names = [f"c{i}" for i in range(len(columns))]
+    expected = pd.DataFrame(dict(zip(names, columns, strict=True))).groupby(names, sort=False).ngroup().to_numpy()
+    assert codes.tuple_codes(*columns).tolist() == expected.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab é漢'=")), max_size=4), max_size=30), st.integers(0, 3))
+def test_the_ends_of_each_text_are_its_bytes(cells: list[str], offset: int) -> None:
+    """``codes._ends`` (positions read from Arrow's buffers, clipped by ``take``) against each cell's UTF-8 bytes,
+    also on a slice of a larger array (an offset into the buffers, empty cells at the data's end)."""
+    column = pa.array(["x" * offset, *cells, ""], type=pa.large_string()).slice(1, len(cells))
+    length, first, second, last = codes._ends(column)
+    data = [c.encode() for c in cells]
+    assert length.tolist() == [len(b) for b in data]
+    assert first.tolist() == [b[0] if b else 0 for b in data]
+    assert second.tolist() == [b[1] if len(b) > 1 else 0 for b in data]
+    assert last.tolist() == [b[-1] if b else 0 for b in data]
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(0, 9), max_size=25), st.lists(st.integers(-1, 11), max_size=25), st.booleans())
 def test_key_index_and_expand_are_the_plain_joins(keys: list[int], queries: list[int], small: bool) -> None:
     """By a table indexed by key (``small``) or by hashing, the same answers as a dictionary and a double loop."""
