@@ -1396,9 +1396,7 @@ def _spread(present: np.ndarray, cells: pa.Array) -> pa.Array:
     """The ``cells`` of the present rows in place, "" in the others."""
     if present.all():
         return cells
-    take = np.full(len(present), len(cells), dtype="int64")
-    take[present] = np.arange(len(cells))
-    return pa.concat_arrays([cells, pa.array([""], type=pa.large_string())]).take(pa.array(take))
+    return codes.spread(np.flatnonzero(present), cells, len(present))
 
 
 #: Bytes that make a CSV cell need quotes, and that start a cell a spreadsheet would run as a formula (ASCII: in

@@ -190,11 +190,34 @@ def expand(key_codes: np.ndarray, query_codes: np.ndarray, n_values: int) -> tup
 
 
 def spread(rows: np.ndarray, cells: pa.Array, n_rows: int) -> pa.Array:
-    """``cells[i]`` at row ``rows[i]`` (rows distinct), "" in every other row of ``n_rows``."""
+    """``cells[i]`` at row ``rows[i]`` (rows distinct), "" in every other row of ``n_rows``.
+
+    >>> spread(np.array([1, 3]), pa.array(["a", "bc"]), 5).to_pylist()
+    ['', 'a', '', 'bc', '']
+    """
+    cells = arrow_text(cells)
+    in_order = len(rows) and bool((rows[1:] > rows[:-1]).all()) and rows[0] >= 0 and rows[-1] < n_rows
+    if in_order and not cells.null_count:
+        return _spread_in_order(rows, cells, n_rows)
     where = np.full(n_rows, len(cells), dtype="int64")
     where[rows] = np.arange(len(cells))
     return pa.concat_arrays([cells.cast(pa.large_string()), pa.array([""], type=pa.large_string())]).take(
         pa.array(where))
+
+
+def _spread_in_order(rows: np.ndarray, cells: pa.Array, n_rows: int) -> pa.Array:
+    """``spread`` for rows in increasing order and no missing cell: the cells' bytes are already in row order, so
+    they stay where they are and only the offsets are new (an empty text in each other row). A copy and a take of
+    every byte was most of the time of the joined text columns and of dataset.csv's floats at a million rows."""
+    offsets = np.frombuffer(cells.buffers()[1], dtype="int64")[cells.offset:cells.offset + len(cells) + 1]
+    length = np.zeros(n_rows, dtype="int64")
+    length[rows] = np.diff(offsets)
+    out = np.empty(n_rows + 1, dtype="int64")
+    out[0] = 0
+    np.cumsum(length, out=out[1:])
+    out += offsets[0]
+    data = cells.buffers()[2] if cells.buffers()[2] is not None else pa.py_buffer(b"")
+    return pa.LargeStringArray.from_buffers(n_rows, pa.py_buffer(out), data)
 
 
 def join_consecutive(rows: np.ndarray, texts: pa.Array, n_rows: int, sep: str) -> pa.Array:

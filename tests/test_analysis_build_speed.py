@@ -261,6 +261,27 @@ def test_tuple_codes_of_wide_columns_number_equal_rows_as_groupby_does(rows: lis
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("ab é,")), max_size=3)), max_size=20),
+       st.integers(0, 4), st.booleans(), st.integers(0, 2), st.randoms(use_true_random=False))
+def test_spread_cells_are_the_cells_at_their_rows(cells: list[str | None], extra_rows: int, in_order: bool,
+                                                  offset: int, rnd) -> None:  # type: ignore[no-untyped-def]
+    """``codes.spread`` (the cells' bytes kept in place when the rows increase and none is missing; else a take)
+    against placing each cell in a list, on sliced arrays too (an offset into the buffers)."""
+    n_rows = len(cells) + extra_rows
+    rows = sorted(rnd.sample(range(n_rows), len(cells)))
+    if not in_order:
+        rnd.shuffle(rows)
+    column = pa.array(["z" * offset, *cells, "tail"], type=pa.large_string()).slice(1, len(cells))
+    expected: list[str | None] = [""] * n_rows
+    for row, cell in zip(rows, cells, strict=True):
+        expected[row] = cell
+    got = codes.spread(np.array(rows, dtype="int64"), column, n_rows)
+    assert got.to_pylist() == expected
+    got.validate(full=True)
+    assert bytes(build._text_buffer(got)) == "".join(c or "" for c in expected).encode()
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(alphabet=st.sampled_from(list("ab é漢'=")), max_size=4), max_size=30), st.integers(0, 3))
 def test_the_ends_of_each_text_are_its_bytes(cells: list[str], offset: int) -> None:
     """``codes._ends`` (positions read from Arrow's buffers, clipped by ``take``) against each cell's UTF-8 bytes,
