@@ -306,7 +306,8 @@ def _read_text_csv(text: str) -> pd.DataFrame:
 
     data = text.encode("utf-8")
     try:
-        table = arrow_csv.read_csv(io.BytesIO(data), convert_options=arrow_csv.ConvertOptions(
+        table = arrow_csv.read_csv(io.BytesIO(data), read_options=codes.csv_read_options(len(data)),
+                                   convert_options=arrow_csv.ConvertOptions(
             default_column_type=pa.large_string(), null_values=[], strings_can_be_null=False,
             quoted_strings_can_be_null=False))
         names = table.column_names
