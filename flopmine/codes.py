@@ -17,6 +17,7 @@ import math
 import sys
 from collections.abc import Callable, Iterator
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .types import OWN_MARKERS_PATTERN, normalise_model
+
+if TYPE_CHECKING:
+    from pyarrow import csv as pacsv
 
 _NO_TEXT = pa.scalar("", pa.large_string())
 
@@ -37,6 +41,17 @@ def arrow_text(values: pd.Series | np.ndarray | pa.Array | pa.ChunkedArray) -> p
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
     return text.cast(pa.large_string()) if text.type != pa.large_string() else text
+
+
+def csv_read_options(n_bytes: int) -> pacsv.ReadOptions:
+    """Arrow CSV options that parse a text of ``n_bytes`` as one block: each column one chunk, in one buffer.
+
+    By default Arrow parses 1 MiB blocks on its thread pool and each column comes in chunks, which the readers
+    then joined (a copy of every cell). At a million annotation rows (264 MB of files) the conflict scan took
+    8.7–10.2 s with blocks (2.9–4.3 s of it in the kernel, fresh pages) and 6.7–7.4 s read as one block."""
+    from pyarrow import csv as pacsv
+
+    return pacsv.ReadOptions(block_size=max(1 << 20, min(n_bytes + 1, 2**31 - 1)))
 
 
 def encode(values: pd.Series | np.ndarray | pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -89,7 +104,7 @@ def renumber(values: np.ndarray, n_values: int) -> np.ndarray:
     """
     values = np.asarray(values, dtype="int64")
     if not _dense(n_values, len(values)):
-        return pd.factorize(values)[0].astype("int64")
+        return pd.factorize(values)[0].astype("int64", copy=False)  # already int64 on 64-bit: no copy
     first = np.full(n_values, len(values), dtype="int64")
     np.minimum.at(first, values, np.arange(len(values)))
     is_first = first[values] == np.arange(len(values))
@@ -101,7 +116,7 @@ def renumber(values: np.ndarray, n_values: int) -> np.ndarray:
 def tuple_codes(*columns: np.ndarray) -> np.ndarray:
     """One int64 code per row of several integer columns: equal rows ↔ equal codes, numbered in order of first
     appearance (what ``DataFrame.groupby(columns, sort=False).ngroup()`` numbers). The columns are folded into
-    one mixed-radix number, renumbered once (column by column when the numbers would overflow).
+    one mixed-radix number, renumbered once (and before a column that would overflow it).
 
     >>> tuple_codes(np.array([5, 5, 7, 5]), np.array([1, 2, 1, 1])).tolist()
     [0, 1, 2, 0]
@@ -112,17 +127,30 @@ def tuple_codes(*columns: np.ndarray) -> np.ndarray:
     lows = [int(c.min()) for c in cols]
     widths = [int(c.max()) - low + 1 for c, low in zip(cols, lows, strict=True)]
     if math.prod(widths) < 2**62:  # one number per row
+        # folded in place into two arrays (fresh pages cost: each temporary of a million-row key was 27 MB)
         combined = cols[0] - lows[0]
+        digit = np.empty_like(combined)
         for c, low, width in zip(cols[1:], lows[1:], widths[1:], strict=True):
-            combined = combined * width + (c - low)
+            combined *= width
+            combined += np.subtract(c, low, out=digit)
         return renumber(combined, math.prod(widths))
-    code = renumber(cols[0] - lows[0], widths[0])
+    # Columns are folded while the number fits; the rows so far are renumbered (0, 1, …: at most one per row) only
+    # before a column that would overflow it, and that column too when it still would. Each renumbering of a
+    # million-row key is a hash table (about 0.5 s), so fewer of them matter; any one-to-one folding numbers the
+    # distinct rows alike.
+    code, n_code = cols[0] - lows[0], widths[0]
     for c, low, width in zip(cols[1:], lows[1:], widths[1:], strict=True):
-        # the column as codes first: fewer than the rows, so the product fits (its width could overflow it)
-        c_code = renumber(c - low, width)
-        n_c = int(c_code.max()) + 1
-        code = renumber(code * n_c + c_code, (int(code.max()) + 1) * n_c)
-    return code
+        digit = c - low
+        if n_code * width >= 2**62:
+            code = renumber(code, n_code)
+            n_code = int(code.max()) + 1
+            if n_code * width >= 2**62:
+                digit = renumber(digit, width)
+                width = int(digit.max()) + 1
+        code *= width
+        code += digit
+        n_code *= width
+    return renumber(code, n_code)
 
 
 class KeyIndex:
@@ -177,11 +205,34 @@ def expand(key_codes: np.ndarray, query_codes: np.ndarray, n_values: int) -> tup
 
 
 def spread(rows: np.ndarray, cells: pa.Array, n_rows: int) -> pa.Array:
-    """``cells[i]`` at row ``rows[i]`` (rows distinct), "" in every other row of ``n_rows``."""
+    """``cells[i]`` at row ``rows[i]`` (rows distinct), "" in every other row of ``n_rows``.
+
+    >>> spread(np.array([1, 3]), pa.array(["a", "bc"]), 5).to_pylist()
+    ['', 'a', '', 'bc', '']
+    """
+    cells = arrow_text(cells)
+    in_order = len(rows) and bool((rows[1:] > rows[:-1]).all()) and rows[0] >= 0 and rows[-1] < n_rows
+    if in_order and not cells.null_count:
+        return _spread_in_order(rows, cells, n_rows)
     where = np.full(n_rows, len(cells), dtype="int64")
     where[rows] = np.arange(len(cells))
     return pa.concat_arrays([cells.cast(pa.large_string()), pa.array([""], type=pa.large_string())]).take(
         pa.array(where))
+
+
+def _spread_in_order(rows: np.ndarray, cells: pa.Array, n_rows: int) -> pa.Array:
+    """``spread`` for rows in increasing order and no missing cell: the cells' bytes are already in row order, so
+    they stay where they are and only the offsets are new (an empty text in each other row). A copy and a take of
+    every byte was most of the time of the joined text columns and of dataset.csv's floats at a million rows."""
+    offsets = np.frombuffer(cells.buffers()[1], dtype="int64")[cells.offset:cells.offset + len(cells) + 1]
+    length = np.zeros(n_rows, dtype="int64")
+    length[rows] = np.diff(offsets)
+    out = np.empty(n_rows + 1, dtype="int64")
+    out[0] = 0
+    np.cumsum(length, out=out[1:])
+    out += offsets[0]
+    data = cells.buffers()[2] if cells.buffers()[2] is not None else pa.py_buffer(b"")
+    return pa.LargeStringArray.from_buffers(n_rows, pa.py_buffer(out), data)
 
 
 def join_consecutive(rows: np.ndarray, texts: pa.Array, n_rows: int, sep: str) -> pa.Array:
@@ -278,14 +329,17 @@ def _ends(cells: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     offsets = np.frombuffer(text.buffers()[1], dtype="int64")[text.offset:text.offset + n + 1]
     data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
     start, length = offsets[:-1], np.diff(offsets)
-    last = len(data) - 1
-    if last < 0:  # every text empty
+    if not len(data):  # every text empty
         return length, *(np.zeros(n, dtype=np.uint8) for _ in range(3))  # type: ignore[return-value]
 
-    def at(position: np.ndarray, present: np.ndarray) -> np.ndarray:
-        return np.where(present, data[np.clip(position, 0, last)], 0).astype(np.uint8)
+    def at(position: np.ndarray, absent: np.ndarray) -> np.ndarray:
+        # ``take`` clips a position past the data (an empty last cell) itself, with no clipped copy of them
+        byte = data.take(position, mode="clip")
+        byte[absent] = 0
+        return byte
 
-    return length, at(start, length > 0), at(start + 1, length > 1), at(start + length - 1, length > 0)
+    empty = length == 0
+    return length, at(start, empty), at(start + 1, length < 2), at(offsets[1:] - 1, empty)
 
 
 def _byte_set(chars: bytes | range) -> np.ndarray:

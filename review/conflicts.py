@@ -133,7 +133,9 @@ def _arrow_cells(data: bytes | pa.Buffer) -> tuple[dict[str, pa.Array], int] | N
             return None
         wanted = [raw for raw, name in zip(header, names, strict=True) if name in _COLUMNS]
         options["convert_options"].include_columns = wanted
-        table = arrow_csv.read_csv(pa.BufferReader(buffer), **options)
+        # (the header above from a first block only; the file as one block: ``codes.csv_read_options``)
+        table = arrow_csv.read_csv(pa.BufferReader(buffer), read_options=codes.csv_read_options(buffer.size),
+                                   **options)
     except (pa.ArrowInvalid, ValueError):
         return None
     if not wanted:

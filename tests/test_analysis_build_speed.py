@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flopmine import codes
-from flopmine.analysis import dictionary
+from flopmine.analysis import build, dictionary
 from flopmine.analysis.build import (
     _OURS,
     CSV_SIGNIFICANT_DIGITS,
@@ -247,6 +247,55 @@ def test_tuple_codes_number_equal_rows_as_groupby_does(rows: list[tuple[int, int
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.integers(1, 5).flatmap(lambda width: st.lists(st.tuples(*[st.sampled_from(
+    [-(2**62), -1, 0, 1, 2, 2**31, 2**40, 2**61, 2**62]) for _ in range(width)]), max_size=30)))
+def test_tuple_codes_of_wide_columns_number_equal_rows_as_groupby_does(rows: list[tuple[int, ...]]) -> None:
+    """Columns whose folded number overflows: the rows so far renumbered first, and the column too where still
+    needed (each branch of the fold), numbered as ``groupby(sort=False).ngroup()`` numbers them."""
+    if not rows:
+        return
+    columns = [np.array([r[i] for r in rows], dtype="int64") for i in range(len(rows[0]))]
+    names = [f"c{i}" for i in range(len(columns))]
+    expected = pd.DataFrame(dict(zip(names, columns, strict=True))).groupby(names, sort=False).ngroup().to_numpy()
+    assert codes.tuple_codes(*columns).tolist() == expected.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("ab é,")), max_size=3)), max_size=20),
+       st.integers(0, 4), st.booleans(), st.integers(0, 2), st.randoms(use_true_random=False))
+def test_spread_cells_are_the_cells_at_their_rows(cells: list[str | None], extra_rows: int, in_order: bool,
+                                                  offset: int, rnd) -> None:  # type: ignore[no-untyped-def]
+    """``codes.spread`` (the cells' bytes kept in place when the rows increase and none is missing; else a take)
+    against placing each cell in a list, on sliced arrays too (an offset into the buffers)."""
+    n_rows = len(cells) + extra_rows
+    rows = sorted(rnd.sample(range(n_rows), len(cells)))
+    if not in_order:
+        rnd.shuffle(rows)
+    column = pa.array(["z" * offset, *cells, "tail"], type=pa.large_string()).slice(1, len(cells))
+    expected: list[str | None] = [""] * n_rows
+    for row, cell in zip(rows, cells, strict=True):
+        expected[row] = cell
+    got = codes.spread(np.array(rows, dtype="int64"), column, n_rows)
+    assert got.to_pylist() == expected
+    got.validate(full=True)
+    assert bytes(build._text_buffer(got)) == "".join(c or "" for c in expected).encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab é漢'=")), max_size=4), max_size=30), st.integers(0, 3))
+def test_the_ends_of_each_text_are_its_bytes(cells: list[str], offset: int) -> None:
+    """``codes._ends`` (positions read from Arrow's buffers, clipped by ``take``) against each cell's UTF-8 bytes,
+    also on a slice of a larger array (an offset into the buffers, empty cells at the data's end)."""
+    column = pa.array(["x" * offset, *cells, ""], type=pa.large_string()).slice(1, len(cells))
+    length, first, second, last = codes._ends(column)
+    data = [c.encode() for c in cells]
+    assert length.tolist() == [len(b) for b in data]
+    assert first.tolist() == [b[0] if b else 0 for b in data]
+    assert second.tolist() == [b[1] if len(b) > 1 else 0 for b in data]
+    assert last.tolist() == [b[-1] if b else 0 for b in data]
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(0, 9), max_size=25), st.lists(st.integers(-1, 11), max_size=25), st.booleans())
 def test_key_index_and_expand_are_the_plain_joins(keys: list[int], queries: list[int], small: bool) -> None:
     """By a table indexed by key (``small``) or by hashing, the same answers as a dictionary and a double loop."""
@@ -345,11 +394,24 @@ def test_dataset_csv_written_in_blocks_is_the_whole_text(tmp_path: Path, monkeyp
 _HEADER = "arxiv_id,version,benchmark,model,field,value,unit,page,decision,candidate_id,fact_key,reviewer,decided_at,note,flags\n"
 
 
-@pytest.mark.parametrize("beside", [True, False])
+#: How the conflict scan runs: beside the read in a forked process, beside it in a thread, or before it.
+_SCAN_WAYS = [pytest.param(True, True, id="child"), pytest.param(True, False, id="thread"),
+              pytest.param(False, False, id="before")]
+
+
+def _scan_way(monkeypatch: pytest.MonkeyPatch, beside: bool, in_child: bool) -> None:
+    from flopmine.analysis import build
+
+    monkeypatch.setattr(build, "SCAN_BESIDE_READ_BYTES", 10**12 if beside else -1)
+    monkeypatch.setattr(build, "SCAN_IN_CHILD", in_child)
+
+
+@pytest.mark.parametrize(("beside", "in_child"), _SCAN_WAYS)
 def test_build_reads_and_scans_for_conflicts_together_or_one_after_the_other(
-        home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: bool) -> None:  # type: ignore[no-untyped-def]
-    """Small annotations are read and scanned in two threads, large ones one after the other: the same dataset
-    and the same conflicts either way."""
+        home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: bool,  # type: ignore[no-untyped-def]
+        in_child: bool) -> None:
+    """Small annotations are read and scanned at once (the scan in a forked process, or a thread), large ones one
+    after the other: the same dataset and the same conflicts either way."""
     from flopmine.analysis import build
     from flopmine.review.conflicts import conflict_lines
 
@@ -358,15 +420,15 @@ def test_build_reads_and_scans_for_conflicts_together_or_one_after_the_other(
         _HEADER + "1512.03385,1,imagenet,ResNet-50,top1_acc,76.1,,3,accept,c1,,alice,,,\n"
         "1512.03385,1,imagenet,ResNet-50,top1_acc,77.0,,3,accept,c2,,bob,,,\n"
         "1512.03385,1,imagenet,VGG,top1_acc,70,,3,accept,c3,,bob,,,\n", encoding="utf-8")
-    monkeypatch.setattr(build, "SCAN_BESIDE_READ_BYTES", 10**12 if beside else -1)
+    _scan_way(monkeypatch, beside, in_child)
     built = build.build_from_home(home, tmp_path / "out")
     assert built.conflicts == tuple(conflict_lines(home.annotations_dir)) and len(built.conflicts) == 1
     assert len(built.result.frame) == 2 and built.unreadable_rows == 0
 
 
-@pytest.mark.parametrize("beside", [True, False])
+@pytest.mark.parametrize(("beside", "in_child"), _SCAN_WAYS)
 def test_an_error_of_the_read_comes_before_one_of_the_scan_either_way(
-        home, monkeypatch: pytest.MonkeyPatch, beside: bool) -> None:  # type: ignore[no-untyped-def]
+        home, monkeypatch: pytest.MonkeyPatch, beside: bool, in_child: bool) -> None:  # type: ignore[no-untyped-def]
     """A fact file that is not UTF-8 is an error of the scan (ReviewError) and a warning of the read; with no
     readable fact, the read's error (nothing to build) is the one reported, as when the read ran first."""
     from flopmine.analysis import build
@@ -374,9 +436,59 @@ def test_an_error_of_the_read_comes_before_one_of_the_scan_either_way(
 
     home.annotations_dir.mkdir(parents=True)
     (home.annotations_dir / "imagenet.csv").write_bytes(_HEADER.encode() + b"1512.03385,1,imagenet,\xff,top1_acc\n")
-    monkeypatch.setattr(build, "SCAN_BESIDE_READ_BYTES", 10**12 if beside else -1)
+    _scan_way(monkeypatch, beside, in_child)
     with pytest.raises(AnalysisError, match="no accepted, corrected or added facts"):
         build.build_from_home(home, home.root / "out")
+
+
+@pytest.mark.parametrize(("beside", "in_child"), _SCAN_WAYS)
+def test_an_error_of_the_scan_alone_is_raised_as_the_scan_raises_it(
+        home, monkeypatch: pytest.MonkeyPatch, beside: bool, in_child: bool) -> None:  # type: ignore[no-untyped-def]
+    """A file the read takes but the scan refuses (not UTF-8, beside a readable one): the scan's ReviewError,
+    whichever way the scan ran (a forked scan's error is raised by scanning again in the build's process)."""
+    from flopmine.analysis import build
+    from flopmine.errors import ReviewError
+    from flopmine.review.conflicts import conflict_lines
+
+    home.annotations_dir.mkdir(parents=True)
+    (home.annotations_dir / "imagenet.csv").write_text(
+        _HEADER + "1512.03385,1,imagenet,ResNet-50,top1_acc,76.1,,3,accept,c1,,alice,,,\n", encoding="utf-8")
+    (home.annotations_dir / "cifar10.csv").write_bytes(_HEADER.encode() + b"1512.03385,1,cifar10,\xff,top1_acc\n")
+    with pytest.raises(ReviewError) as in_process:
+        conflict_lines(home.annotations_dir)
+    _scan_way(monkeypatch, beside, in_child)
+    with pytest.raises(ReviewError) as in_build:
+        build.build_from_home(home, home.root / "out")
+    assert str(in_build.value) == str(in_process.value)
+
+
+@pytest.mark.skipif(not build.SCAN_IN_CHILD, reason="no fork here")
+def test_a_forked_scan_gives_the_scans_lines_and_leaves_no_child(home, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """``_ScanBeside`` in a child: the lines ``conflict_lines`` gives in this process (hypothesis-free: the scan's
+    own equivalence is tested in test_review_conflicts_speed), the child reaped after ``lines`` and after
+    ``cancel``; a child that dies without sending lines has the scan run here instead."""
+    import os
+    import signal
+
+    from flopmine.review.conflicts import conflict_lines
+
+    home.annotations_dir.mkdir(parents=True)
+    (home.annotations_dir / "imagenet.csv").write_text(
+        _HEADER + "".join(f"1512.0338{i % 3},1,imagenet,M{i % 4},top1_acc,{70 + i % 5},,3,accept,c{i % 6},,r{i},,,\n"
+                          for i in range(40)), encoding="utf-8")
+    expected = tuple(conflict_lines(home.annotations_dir))
+    assert expected  # the rows above disagree
+    scan = build._ScanBeside(home.annotations_dir)
+    assert scan.lines() == expected
+    with pytest.raises(ChildProcessError):
+        os.waitpid(scan._pid, os.WNOHANG)
+    scan = build._ScanBeside(home.annotations_dir)
+    scan.cancel()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(scan._pid, os.WNOHANG)
+    killed = build._ScanBeside(home.annotations_dir)
+    os.kill(killed._pid, signal.SIGKILL)
+    assert killed.lines() == expected
 
 
 def test_the_parquet_file_is_the_same_written_beside_the_csv_or_after_it(

@@ -232,3 +232,29 @@ def test_the_arrow_text_helpers_are_pythons(cells: list[str]) -> None:
     # the scan reads each cell once where Fact.from_row unneutralises it a second time: that changes nothing
     assert [unneutralise_cell(unneutralise_cell(c)) for c in cells] == [unneutralise_cell(c) for c in cells]
 
+
+
+def test_a_file_of_many_blocks_reads_as_one_block_and_as_the_csv_module(tmp_path: Path) -> None:
+    """A fact file over Arrow's default block (1 MiB), read as one block (``codes.csv_read_options``): the cells
+    the csv module reads, and build's reader the cells pandas' C parser reads."""
+    import io
+
+    import pandas as pd
+
+    from flopmine.analysis.build import _read_text_csv
+    from flopmine.review.annotations import _read_rows
+    from flopmine.review.conflicts import _COLUMNS, _read_fact_file
+
+    rows = [f'1512.0{i:04d},{i % 3},imagenet,"Net, {i}",top1_acc,{i / 7:.6g},,{i % 9},accept,c{i},,r,,"a ""q"" {i}",\n'
+            for i in range(24_000)]
+    text = ",".join(ANNOTATION_COLUMNS) + "\n" + "".join(rows)
+    assert len(text.encode()) > 2 * 2**20
+    path = tmp_path / "imagenet.csv"
+    path.write_text(text, encoding="utf-8")
+    expected = _read_rows(path, [])
+    read = _read_fact_file(path, [])
+    assert read.rows is None  # Arrow's reader, not the csv module's
+    assert {k: v.to_pylist() for k, v in read.cells.items()} == {
+        k: [r[k] for _, r in expected] for k in expected[0][1] if k in _COLUMNS}
+    pd.testing.assert_frame_equal(_read_text_csv(text), pd.read_csv(io.StringIO(text), dtype=str,
+                                                                     keep_default_na=False), check_dtype=False)
