@@ -161,22 +161,12 @@ def import_lasso() -> None:
     codes.import_long_lived("sklearn.linear_model")
 
 
-def _lasso(X: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import Lasso
-
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore", ConvergenceWarning)
-        model = Lasso(alpha=alpha, fit_intercept=False, max_iter=LASSO_MAX_ITER, tol=LASSO_TOL, selection="cyclic")
-        model.fit(X, y)
-    return model.coef_
-
-
 def _lasso_on_x(X: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
-    """``_lasso`` through scikit-learn's public ``lasso_path`` without the estimator's input checks: the same
-    coordinate descent on the same Fortran-ordered copy of X (the estimator makes one too), so the same coefficients
-    to the bit (tests/test_analysis_simulate.py, hypothesis), for about 0.6 ms less a fit (the estimator's parameter
-    and input validation): 0.03 s of a simulation's 45 fits of n ≤ d."""
+    """scikit-learn's ``Lasso(alpha, fit_intercept=False, selection="cyclic")`` on X, through its public
+    ``lasso_path`` without the estimator's input checks: the same coordinate descent on the same Fortran-ordered copy
+    of X (the estimator makes one too), so the same coefficients to the bit (the estimator itself is the tests'
+    reference, ``tests/support/simulate_reference.lasso``; hypothesis), for about 0.6 ms less a fit (the estimator's
+    parameter and input validation): 0.03 s of a simulation's 45 fits of n ≤ d."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import lasso_path
 
@@ -189,9 +179,9 @@ def _lasso_on_x(X: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
 
 def _lasso_gram(gram: np.ndarray, X: np.ndarray, y: np.ndarray, alpha: float,
                 xty: np.ndarray | None = None) -> np.ndarray:
-    """``_lasso`` from the Gram matrix XᵀX: the same cyclic coordinate descent, objective and stopping rule
+    """``_lasso_on_x`` from the Gram matrix XᵀX: the same cyclic coordinate descent, objective and stopping rule
     (scikit-learn's own Gram variant, through the public ``lasso_path``), whose sweeps cost d² instead of n·d and
-    which needs no Fortran-ordered copy of X. Equal to ``_lasso`` up to rounding (tests/test_analysis_simulate.py).
+    which needs no Fortran-ordered copy of X. Equal to the estimator up to rounding (tests/test_analysis_simulate.py).
     ``xty``: Xᵀy when already computed (the flexible model's normal equations need it too).
     """
     from sklearn.exceptions import ConvergenceWarning

@@ -149,10 +149,11 @@ def test_the_lasso_through_lasso_path_is_the_lasso_estimators_to_the_bit(n: int,
     slice of a larger design (C-ordered, as the simulation passes it)."""
     import numpy as np
 
-    from flopmine.analysis.simulate import _lasso, _lasso_on_x
+    from flopmine.analysis.simulate import _lasso_on_x
+    from tests.support.simulate_reference import lasso
 
     rng = np.random.default_rng(seed)
     X_all = rng.standard_normal((n + 5, d))
     y_all = X_all[:, : min(d, 3)].sum(axis=1) + rng.standard_normal(n + 5)
     X, y = X_all[:n], y_all[:n]
-    assert np.array_equal(_lasso_on_x(X, y, alpha), _lasso(X, y, alpha))
+    assert np.array_equal(_lasso_on_x(X, y, alpha), lasso(X, y, alpha))
