@@ -216,8 +216,7 @@ def spread(rows: np.ndarray, cells: pa.Array, n_rows: int) -> pa.Array:
         return _spread_in_order(rows, cells, n_rows)
     where = np.full(n_rows, len(cells), dtype="int64")
     where[rows] = np.arange(len(cells))
-    return pa.concat_arrays([cells.cast(pa.large_string()), pa.array([""], type=pa.large_string())]).take(
-        pa.array(where))
+    return pa.concat_arrays([cells, pa.array([""], type=pa.large_string())]).take(pa.array(where))
 
 
 def _spread_in_order(rows: np.ndarray, cells: pa.Array, n_rows: int) -> pa.Array:
