@@ -6,6 +6,7 @@ Data lives in ``benchmarks.toml`` next to this module; ``--registry FILE`` point
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -55,6 +56,34 @@ def load_registry(path: Path | str | None = None) -> dict[str, Benchmark]:
 @functools.cache
 def _builtin_registry() -> dict[str, Benchmark]:
     return _load(None)
+
+
+#: Benchmarks whose names are matched with their case: "CIFAR-10" and "C10" as printed, not any word spelled so.
+CASE_SENSITIVE_NAMES = frozenset({"cifar10", "cifar100"})
+
+
+def alias_pattern(forms: list[str]) -> str:
+    """Any of ``forms`` as a whole word, in the order given (longest first, so a longer form wins)."""
+    return r"(?<![\w\-])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w])"
+
+
+def first_chars_guard(forms: list[str]) -> str:
+    """A lookahead for the characters ``forms`` start with (under the pattern's own flags, so case-insensitively
+    where it is): a match starts with one of them, and the scanner skips the other positions of a page instead
+    of trying each form there (all 18 alias patterns on every corpus page: 2.0 → 1.3 ms a page)."""
+    return "(?=[" + "".join(sorted({re.escape(f[0]) for f in forms})) + "])"
+
+
+@functools.lru_cache(maxsize=1)
+def name_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each built-in benchmark's name and aliases as one whole-word pattern (benchmark, pattern): what the
+    extraction rules and the review's offer both look for in text."""
+    out = []
+    for name, b in load_registry().items():
+        forms = sorted({*b.aliases, b.name}, key=len, reverse=True)
+        out.append((name, re.compile(first_chars_guard(forms) + alias_pattern(forms),
+                                     0 if name in CASE_SENSITIVE_NAMES else re.IGNORECASE)))
+    return tuple(out)
 
 
 def _load(path: Path | str | None) -> dict[str, Benchmark]:

@@ -22,14 +22,13 @@ what ``review export --pending-only`` writes with the same ``--top`` / ``--slot-
 
 from __future__ import annotations
 
-import functools
 import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from flopmine.benchmarks import load_registry
+from flopmine.benchmarks import name_patterns
 from flopmine.store import benchmarks_named, paper_benchmarks
 from flopmine.types import FIELDS, Candidate
 
@@ -69,16 +68,6 @@ def _other_datasets() -> re.Pattern[str]:
     return OTHER_DATASETS
 
 
-@functools.lru_cache(maxsize=1)
-def _registry_names() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    out = []
-    for name, b in load_registry().items():
-        forms = sorted({*b.aliases, b.name}, key=len, reverse=True)
-        out.append((name, re.compile(r"(?<![\w\-])(?:" + "|".join(re.escape(f) for f in forms) + r")(?!\w)",
-                                     0 if name in ("cifar10", "cifar100") else re.IGNORECASE)))
-    return tuple(out)
-
-
 def dataset_named_at(text: str, value_text: str) -> str | None:
     """The dataset ``text`` names nearest to ``value_text`` (a name before the value preferred): a registry
     benchmark's name, ``other:<name>`` for another dataset, or None when it names none (or lacks the value).
@@ -93,7 +82,7 @@ def dataset_named_at(text: str, value_text: str) -> str | None:
         return None
     end = pos + len(value_text)  # a name after the mention counts from its end ("87.3% top-1 accuracy on ImageNet")
     others = [(m.start(), m.end(), "other:" + m.group(0).lower()) for m in _other_datasets().finditer(text)]
-    spots = [(m.start(), name) for name, rx in _registry_names() for m in rx.finditer(text)
+    spots = [(m.start(), name) for name, rx in name_patterns() for m in rx.finditer(text)
              if not any(s <= m.start() < e for s, e, _ in others)]  # "ImageNet-21k" is another dataset
     spots += [(s, name) for s, _, name in others]
     best: tuple[int, str] | None = None

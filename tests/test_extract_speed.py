@@ -730,12 +730,12 @@ def test_the_alias_patterns_behind_a_first_character_lookahead_match_what_they_m
     case-folding traps such as "ſ" and "K" included): the same matches as the pattern without it."""
     import re
 
-    from flopmine.benchmarks import load_registry
-    from flopmine.extract.rules.benchmark_names import _alias_pattern, _alias_patterns
+    from flopmine.benchmarks import alias_pattern, load_registry
+    from flopmine.extract.rules.benchmark_names import _alias_patterns
 
     registry = load_registry()
     for name, rx in _alias_patterns()[:len(registry)]:
         b = registry[name]
-        plain = re.compile(_alias_pattern(sorted({*b.aliases, b.name}, key=len, reverse=True)), rx.flags)
+        plain = re.compile(alias_pattern(sorted({*b.aliases, b.name}, key=len, reverse=True)), rx.flags)
         assert rx.pattern.startswith("(?=[")
         assert [m.span() for m in rx.finditer(text)] == [m.span() for m in plain.finditer(text)]

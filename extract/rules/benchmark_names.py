@@ -6,7 +6,7 @@ import functools
 import re
 from collections.abc import Iterator
 
-from flopmine.benchmarks import load_registry
+from flopmine.benchmarks import load_registry, name_patterns
 
 from ..tables import OTHER_DATASETS
 
@@ -17,18 +17,6 @@ def _benchmark_spots(text: str) -> list[tuple[int, str]]:
     spots = [(m.start(), name) for name, rx in aliases_to_search(text) for m in rx.finditer(text)]
     spots += [(m.start(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(text)]
     return sorted(spots)
-
-
-def _alias_pattern(forms: list[str]) -> str:
-    """Any of ``forms`` as a whole word (longest first)."""
-    return r"(?<![\w\-])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w])"
-
-
-def _first_chars_guard(forms: list[str]) -> str:
-    """A lookahead for the characters ``forms`` start with (under the pattern's own flags, so case-insensitively
-    where it is): a match starts with one of them, and the scanner skips the other positions of a page instead
-    of trying each form there (all 18 alias patterns on every corpus page: 2.0 → 1.3 ms a page)."""
-    return "(?=[" + "".join(sorted({re.escape(f[0]) for f in forms})) + "])"
 
 
 def aliases_to_search(text: str) -> Iterator[tuple[str, re.Pattern[str]]]:
@@ -49,14 +37,10 @@ def aliases_to_search(text: str) -> Iterator[tuple[str, re.Pattern[str]]]:
                 break
 
 
-# Captions of tables that vary one design choice (ablations): their rows are rarely the headline.
 @functools.lru_cache(maxsize=1)
 def _alias_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    out = []
-    for name, b in load_registry().items():
-        forms = sorted({*b.aliases, b.name}, key=len, reverse=True)
-        out.append((name, re.compile(_first_chars_guard(forms) + _alias_pattern(forms),
-                                     0 if name in ("cifar10", "cifar100") else re.IGNORECASE)))
+    """The registry's name patterns (``benchmarks.name_patterns``) plus the spellings it does not list."""
+    out = list(name_patterns())
     for name, pattern in EXTRA_ALIASES.items():
         if name in load_registry():
             out.append((name, re.compile(pattern, re.IGNORECASE)))
