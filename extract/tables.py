@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
-from flopmine.benchmarks import load_registry
+from flopmine.benchmarks import load_registry, lowercase_names
 from flopmine.types import FIELDS, METRIC_FIELDS, BBox
 
 from .document import Page, Table
@@ -951,13 +951,7 @@ def clean_row_label(label: str) -> str:
 def _is_dataset_name(text: str) -> bool:
     if OTHER_DATASETS.fullmatch(text) or TABLE_DATASETS.fullmatch(text):
         return True
-    return text.lower() in _registry_forms()
-
-
-@functools.lru_cache(maxsize=1)
-def _registry_forms() -> frozenset[str]:
-    """Every registry benchmark's name and aliases, lower-cased (asked about eight times a page)."""
-    return frozenset(alias.lower() for b in load_registry().values() for alias in (b.name, *b.aliases))
+    return text.lower() in lowercase_names()  # asked about eight times a page
 
 
 def _model_label(label: str) -> str:

@@ -75,6 +75,12 @@ def first_chars_guard(forms: list[str]) -> str:
 
 
 @functools.lru_cache(maxsize=1)
+def lowercase_names() -> frozenset[str]:
+    """Every built-in benchmark's name and aliases, lower-cased: whether a text, whole, names a benchmark."""
+    return frozenset(alias.lower() for b in load_registry().values() for alias in (b.name, *b.aliases))
+
+
+@functools.lru_cache(maxsize=1)
 def name_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     """Each built-in benchmark's name and aliases as one whole-word pattern (benchmark, pattern): what the
     extraction rules and the review's offer both look for in text."""

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from flopmine.benchmarks import load_registry
+from flopmine.benchmarks import lowercase_names
 
 from ..document import Document, Page
 from ..tables import OTHER_DATASETS
@@ -214,8 +214,7 @@ def never_a_model(name: str) -> bool:
     """
     if _NOT_MODEL_SHAPE.fullmatch(name) or OTHER_DATASETS.fullmatch(name) or _FOOTNOTE_GLUED.search(name):
         return True
-    low = name.lower()
-    if any(low == alias.lower() for b in load_registry().values() for alias in (b.name, *b.aliases)):
+    if name.lower() in lowercase_names():
         return True
     from flopmine.hardware import match_hardware
 
