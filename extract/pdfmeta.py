@@ -146,9 +146,8 @@ def _first_page_lines(textpage: pdfium.PdfTextPage, page_height: float, max_char
     """Page 1's lines (split at PDFium's line breaks), each with the median height of its characters'
     loose boxes (font ascent to descent, so "a" and "A" measure the same)."""
     import ctypes
-    import struct
 
-    from .pdf import _address, _untyped_fn
+    from .pdf import _FOUR_FLOATS, _address, _untyped_fn
 
     raw = textpage.raw
     n = min(textpage.count_chars(), max_chars)
@@ -161,7 +160,7 @@ def _first_page_lines(textpage: pdfium.PdfTextPage, page_height: float, max_char
     at = ctypes.c_void_p(ctypes.addressof(rect))
     get_unicode = _untyped_fn("FPDFText_GetUnicode", ctypes.c_uint)
     get_loose = _untyped_fn("FPDFText_GetLooseCharBox", ctypes.c_int)
-    unpack = struct.Struct("4f").unpack_from  # FS_RECTF: left, top, right, bottom
+    unpack = _FOUR_FLOATS.unpack_from  # FS_RECTF: left, top, right, bottom
     lines: list[TextLine] = []
     chars: list[str] = []
     sizes: list[float] = []
