@@ -313,6 +313,13 @@ def test_a_result_the_sentence_places_on_another_dataset_is_no_candidate(dataset
     assert any(c.value == pytest.approx(value) for c, _, _ in collect(Document.from_texts([ours])))
 
 
+def test_an_abbreviation_does_not_end_the_sentence_naming_the_dataset() -> None:
+    """"59 FPS with mAP 74.3% on VOC2007 test, vs. Faster R-CNN 7 FPS with mAP 73.2%": both are VOC's."""
+    text = ("Our results on COCO are in Table 2. Our detector runs at 59 FPS with mAP 74.3% on VOC2007 test, "
+            "vs. Faster R-CNN 7 FPS with mAP 73.2% or YOLO 45 FPS with mAP 63.4%.")
+    assert not {c.value for c, _ in _found(text, "box_ap")} & {74.3, 73.2, 63.4}
+
+
 def test_a_sentence_naming_another_dataset_and_ours_keeps_its_values() -> None:
     """"46.2% AP50 and 27.1% AP on the VOC and COCO metric": the sentence names COCO, its values are COCO's."""
     text = "On COCO, our method obtains 46.2% AP50 and 27.1% AP on the VOC and COCO metric respectively."
