@@ -362,3 +362,12 @@ def test_a_sentence_defining_the_schedule_unit_gives_no_schedule(sentence: str) 
 
 def test_one_epoch_of_training_is_still_a_schedule() -> None:
     assert [c for c, _ in _found("We fine-tune the model for one epoch on the new data.", "epochs") if c.value == 1]
+
+
+@given(st.sampled_from(["CIFAR10 / 100", "CIFAR-10/100", "VOC 2007/2012", "SQuAD 1.1/2.0", "CIFAR10/ 100"]),
+       st.sampled_from(["Accuracy", "accuracy (%)", "error", "mAP", "F1", "EM"]))
+def test_the_second_dataset_of_a_pair_is_no_score(pair: str, metric: str) -> None:
+    """"Model E ShiftResNet CIFAR10 / 100 Accuracy": the "100" is CIFAR-100, no accuracy of 100%."""
+    second = float(pair.rsplit("/", 1)[1])
+    text = f"Table 5: analysis on CIFAR-10 and COCO. Model E ShiftResNet {pair} {metric} ResNet (Module) {pair} {metric}"
+    assert not any(c.value == second for c, _, _ in collect(Document.from_texts([text])) if c.field in METRIC_FIELDS)

@@ -137,6 +137,11 @@ def starts_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAUL
 _COMPOUND_AFTER = re.compile(r"-[^\W\d_]")
 
 
+# Habit: two versions of a dataset written as one name with a slash ("CIFAR-10/100", "VOC 2007/2012", "SQuAD
+# 1.1/2.0"): the number after the slash names the second dataset
+_DATASET_PAIR_BEFORE = re.compile(r"(?:CIFAR|VOC|SQuAD|WMT)[\s\-']?v?\d+(?:\.\d+)?\s?/\s?$", re.I)
+
+
 _UNIT_DEFINITION = re.compile(
     r"\b(?:one|a|a single|1)\s+(?:epoch|step|iteration|update)\s+(?:is|means|denotes|corresponds\s+to|refers\s+to|=)"
     r"\s+(?:one|a|an|1)\s+(?:full\s+|complete\s+|single\s+)?(?:pass|sweep|iteration|cycle|update)", re.I)
@@ -584,6 +589,9 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
             continue  # "WER 4-gram LM": the number is half of a word, no score
         if m.rule.field in ("epochs", "training_steps") and unit_definition(clean, m.start, m.end):
             continue  # "One epoch is one pass through the training set": what the unit means, no schedule
+        if FIELDS[m.rule.field].kind == "metric" and _DATASET_PAIR_BEFORE.search(clean, max(0, m.num_start - 16),
+                                                                                 m.num_start):
+            continue  # "CIFAR10 / 100 Accuracy": the second dataset of a pair, no score
         raw_start = idx[m.start] if m.start < len(idx) else 0
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
         ev, model = _evidence(clean, m, page_index, raw_start, sections, own, main_bench, pretrains, own_name)
