@@ -749,7 +749,7 @@ def _first_letter_guard(pattern: str) -> re.Pattern[str]:
 # Datasets that are not in the benchmark registry but sit next to registry benchmarks in papers; a
 # number next to them (or in their column) is not a registry result.
 OTHER_DATASETS = _first_letter_guard(
-    r"PASCAL(?:[\s\-]VOC)?|\bVOC\s?20\d\d|\bVOC\b|Cityscapes|ImageNet[\s\-]ReaL|ImageNet[\s\-]?21[kK]|ImageNet[\s\-]?V2|"
+    r"PASCAL(?:[\s\-]VOC)?|\bVOC\s?(?:20)?\d\d(?:\d\d)?\b|\bVOC\b|Cityscapes|ImageNet[\s\-]ReaL|ImageNet[\s\-]?21[kK]|ImageNet[\s\-]?V2|"
     r"JFT(?:-300M)?|\bVTAB\b|Oxford[\s\-](?:Pets|Flowers|IIIT)|\bPets\b|\bFlowers\b|FGVC|Stanford Cars|\bSVHN\b|"
     r"\bMNIST\b|\bGLUE\b|\bMNLI\b|\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s']?1[5-9]\b|"
     r"IWSLT|CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|\bNIST\b|\bKBP\b")
@@ -1087,6 +1087,25 @@ def row_dataset(label: str) -> str:
     if len(spans) == 1 and spans[0][0] == 0 and spans[0][1] == len(text):
         return spans[0][2]
     return header_benchmark(text) if not spans else ""
+
+
+def foreign_metric_row(label: str) -> bool:
+    """Whether a row label names a dataset outside the registry and a metric: the row holds that dataset's results.
+
+    Habit: a table with a column per model or setting gives a row per measure ("VOC07 mAP | 58.0 59.2 66.9",
+    "test rate (s/im) | 0.14 0.32"); a PASCAL VOC mAP row reads as COCO's box AP under the page's benchmark.
+
+    >>> foreign_metric_row("VOC07 mAP"), foreign_metric_row("SVHN error (%)"), foreign_metric_row("VOC07")
+    (True, True, False)
+    >>> foreign_metric_row("COCO mAP"), foreign_metric_row("ResNet-50 mAP"), foreign_metric_row("JFT top-1")
+    (False, False, False)
+    """
+    text = re.sub(r"\s+", " ", _CITATION.sub("", _LABEL_MARKS.sub("", label))).strip(" :|,;")
+    if not text or not foreign_level(text):
+        return False
+    rest = " ".join(x for x in OTHER_DATASETS.split(TABLE_DATASETS.sub(" ", text)) if x).strip()
+    hm = header_field(rest) if rest else None
+    return hm is not None and FIELDS[hm.field].kind == "metric"
 
 
 # Habit: a summary table of a paper's best results, a row per dataset ("Dataset | model | test perf.": "CIFAR-10 |
@@ -1608,6 +1627,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
         # result (its size and training cost are the same on every split)
         split = split_setting(row.group) or caption_split
         row_data = row_dataset(row.label) if not grid.transposed else ""
+        row_foreign = bool(row.label) and foreign_metric_row(row.label)
         # a name column joins a label that is a model (a dataset's row keeps the cell's model, below)
         for k in backbone_cols + (arch_cols if clean_row_label(row.label) else []):
             bone = row.cells[k].text if k < len(row.cells) and row.cells[k] is not None else ""
@@ -1691,6 +1711,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
                     row_bench = row_data
                     if row_data.startswith("other:"):
                         tags.append("foreign")  # a row of another dataset's results ("iNat 2018 | 75.4 80.1")
+                if FIELDS[m.field].kind == "metric" and row_foreign and "foreign" not in tags:
+                    tags.append("foreign")  # a row of another dataset's measure ("VOC07 mAP | 58.0 59.2")
                 if (FIELDS[m.field].kind == "metric" and foreign_table and not (m.benchmark or row_data)
                         and not section_bench.get(row.group) and "foreign" not in tags):
                     tags.append("foreign")

@@ -14,13 +14,14 @@ from flopmine.extract.tables import (
     dataset_result,
     declared_metrics,
     foreign_level,
+    foreign_metric_row,
     grid_facts,
     header_field,
     row_dataset,
 )
 from tests.support.words import table_line as _row
 
-_OTHER_EVAL = ("PASCAL VOC", "VOC 2007", "VOC2012", "Cityscapes", "ADE20K", "NewsQA", "TriviaQA", "QNLI", "SST-2",
+_OTHER_EVAL = ("PASCAL VOC", "VOC 2007", "VOC2012", "VOC07", "VOC12", "VOC 07", "VOC0712", "Cityscapes", "ADE20K", "NewsQA", "TriviaQA", "QNLI", "SST-2",
                "RACE", "iNat 2018", "Birdsnap", "OntoNotes")
 _METRIC_WORDS = ("mAP", "mAP (%)", "AP", "F1", "Acc.", "accuracy", "test", "EM")
 _PRETRAIN = ("JFT→1K", "JFT-300M pre-trained", "ImageNet-21K pre-trained", "IG-1B", "21K→1K")
@@ -168,3 +169,34 @@ def test_a_sentence_reporting_one_metric_of_a_benchmark_declares_it(bench_metric
     other = next(m for m in load_registry()[bench].metrics if m != metric)
     both = f"We report {metric.replace('_', ' ')} and {other.replace('_', ' ')} on {alias}."
     assert bench not in declared_metrics(both)  # two of its metrics reported: no one of them is the table's
+
+
+@given(st.sampled_from(_OTHER_EVAL), st.sampled_from(("mAP", "mAP (%)", "AP", "F1", "Acc.", "accuracy", "EM",
+                                                      "error (%)")), st.sampled_from(("", " [7]", " †")))
+def test_a_row_naming_another_dataset_and_a_metric_holds_that_datasets_results(name: str, metric: str,
+                                                                                mark: str) -> None:
+    """"VOC07 mAP | 58.0 59.2 66.9" in a table with a column per model: VOC's mAP, never COCO's box AP."""
+    assert foreign_metric_row(f"{name} {metric}{mark}")
+
+
+@given(st.sampled_from(sorted({a for b in load_registry().values() for a in (b.name, *b.aliases) if len(a) >= 4})
+                       + ["ResNet-50", "SSD512 07+12", "test rate (s/im)", "JFT-300M", "ImageNet-21K pre-trained"]),
+       st.sampled_from(("mAP", "top-1 err.", "F1", "")))
+def test_a_row_of_a_registry_benchmark_a_model_or_a_dataset_alone_is_no_foreign_measure(label: str,
+                                                                                         metric: str) -> None:
+    assert not foreign_metric_row(f"{label} {metric}".strip())
+    assert not foreign_metric_row("VOC07")  # a dataset alone: a transfer table's row (``row_dataset``)
+
+
+def test_a_row_of_another_datasets_metric_beside_model_columns_is_foreign() -> None:
+    """A table with a column per model and a row per measure (Fast R-CNN's "method | SPPnet ZF | S | M | L" over
+    "VOC07 mAP" and "test rate (s/im)"): the mAP row's cells are VOC's, marked foreign; a COCO AP row is COCO's."""
+    words = _row(40, [(40, "method"), (120, "SPPnet ZF"), (180, "S"), (220, "M"), (260, "L")])
+    words += _row(55, [(40, "VOC07 mAP"), (120, "58.0"), (180, "59.2"), (220, "60.7"), (260, "66.9")])
+    words += _row(66, [(40, "COCO AP"), (120, "18.1"), (180, "18.4"), (220, "18.9"), (260, "19.7")])
+    grid = _grid(words + _row(90, [(40, "Table 4: mAP of each network.")]),
+                 [Rule(35, 36, 300), Rule(35, 50, 300), Rule(35, 76, 300)])
+    facts = [f for f in grid_facts(grid, benchmark="coco") if f.field == "box_ap"]
+    kept = sorted(f.value for f in facts if not foreign_cell(f))
+    assert {f.value for f in facts if foreign_cell(f)} == {58.0, 59.2, 60.7, 66.9}
+    assert kept == [18.1, 18.4, 18.9, 19.7]

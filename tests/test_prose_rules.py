@@ -19,7 +19,7 @@ from flopmine.extract.rules.context import (
     own_model_stems,
 )
 from flopmine.extract.rules.paper import collect
-from flopmine.types import Candidate
+from flopmine.types import METRIC_FIELDS, Candidate
 
 
 def _found(text: str, field: str, **meta: object) -> list[tuple[Candidate, Evidence]]:
@@ -293,3 +293,81 @@ def test_a_count_in_thousands_with_its_unit_is_read_once(sentence: str) -> None:
     """"trained for 90k iterations": the unit's rule reads it; the unitless one ("SGD for 80K to …") stays out."""
     rules = [c.rule for c, _ in _found(sentence, "training_steps")]
     assert rules and "steps.train_for_thousands" not in rules
+
+
+# ---------------------------------------------------------------- values that are another dataset's or another metric's
+
+
+@given(st.sampled_from(["VOC12", "VOC 2007", "PASCAL VOC", "SVHN", "Cityscapes", "OntoNotes", "Places365"]),
+       st.sampled_from(["a mAP of {v}%", "{v}% mAP", "{v}% error", "an error of {v}%", "{v}% F1", "an AP of {v}"]),
+       st.floats(1.0, 90.0).map(lambda x: round(x, 1)))
+@settings(max_examples=40, deadline=None)
+def test_a_result_the_sentence_places_on_another_dataset_is_no_candidate(dataset: str, phrase: str,
+                                                                          value: float) -> None:
+    """"Fast R-CNN achieves the top result on VOC12 with a mAP of 65.7%": PASCAL VOC's mAP is no COCO box AP (nor any
+    registry metric); the same sentence on COCO keeps its value."""
+    said = phrase.format(v=value)
+    other = f"Our results on COCO are in Table 2. Our detector achieves the top result on {dataset} with {said}."
+    ours = f"Our results on COCO are in Table 2. Our detector achieves the top result on COCO with {said}."
+    assert not any(c.value == pytest.approx(value) for c, _, _ in collect(Document.from_texts([other])))
+    assert any(c.value == pytest.approx(value) for c, _, _ in collect(Document.from_texts([ours])))
+
+
+def test_an_abbreviation_does_not_end_the_sentence_naming_the_dataset() -> None:
+    """"59 FPS with mAP 74.3% on VOC2007 test, vs. Faster R-CNN 7 FPS with mAP 73.2%": both are VOC's."""
+    text = ("Our results on COCO are in Table 2. Our detector runs at 59 FPS with mAP 74.3% on VOC2007 test, "
+            "vs. Faster R-CNN 7 FPS with mAP 73.2% or YOLO 45 FPS with mAP 63.4%.")
+    assert not {c.value for c, _ in _found(text, "box_ap")} & {74.3, 73.2, 63.4}
+
+
+def test_a_sentence_naming_another_dataset_and_ours_keeps_its_values() -> None:
+    """"46.2% AP50 and 27.1% AP on the VOC and COCO metric": the sentence names COCO, its values are COCO's."""
+    text = "On COCO, our method obtains 46.2% AP50 and 27.1% AP on the VOC and COCO metric respectively."
+    assert {c.value for c, _ in _found(text, "box_ap")} >= {27.1}
+
+
+@pytest.mark.parametrize("sentence,field,wrong,right", [
+    # the metric named right after the number is its own
+    ("BYOL obtains 74.3% top-1 accuracy (91.6% top-5 accuracy) with a ResNet-50.", "top1_acc", 91.6, 74.3),
+    ("YOLOv4-large achieves 56.0% AP (73.3 AP50) on COCO test-dev.", "box_ap", 73.3, 56.0),
+    ("Our detector reaches an accuracy (73.2% mAP) on COCO.", "top1_acc", 73.2, None),
+    # a qualifier before the general metric word
+    ("Our final submission obtains a top-5 error of 6.67% on ImageNet.", "top1_err", 6.67, None),
+    ("SENet reduced the top-5 error to 2.251% on ImageNet.", "top1_err", 2.251, None),
+])
+def test_a_number_a_specific_metric_reads_is_not_read_as_the_general_one(sentence: str, field: str, wrong: float,
+                                                                         right: float | None) -> None:
+    values = {c.value for c, _ in _found(sentence, field)}
+    assert wrong not in values
+    if right is not None:
+        assert right in values
+
+
+@given(st.sampled_from(["WER", "error", "accuracy of", "BLEU"]), st.integers(2, 9),
+       st.sampled_from(["gram", "layer", "stage", "way"]))
+def test_a_number_joined_to_a_word_is_no_score(metric: str, n: int, word: str) -> None:
+    """"word error rates (WER) … Language model PPL WER 4-gram LM (baseline) 75.5 8.6": "4-gram" is no WER of 4."""
+    text = f"Language model PPL {metric} {n}-{word} LM (baseline) 75.5 on Switchboard and ImageNet."
+    assert not any(c.value == n for c, _, _ in collect(Document.from_texts([text])) if c.field in METRIC_FIELDS)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Each update uses a single minibatch. One epoch is one pass through the training set.",
+    "An epoch is a full pass over the data, and one step means one update of the parameters.",
+])
+def test_a_sentence_defining_the_schedule_unit_gives_no_schedule(sentence: str) -> None:
+    assert not [c for c, _ in _found(sentence, "epochs") if c.value == 1]
+    assert not [c for c, _ in _found(sentence, "training_steps") if c.value == 1]
+
+
+def test_one_epoch_of_training_is_still_a_schedule() -> None:
+    assert [c for c, _ in _found("We fine-tune the model for one epoch on the new data.", "epochs") if c.value == 1]
+
+
+@given(st.sampled_from(["CIFAR10 / 100", "CIFAR-10/100", "VOC 2007/2012", "SQuAD 1.1/2.0", "CIFAR10/ 100"]),
+       st.sampled_from(["Accuracy", "accuracy (%)", "error", "mAP", "F1", "EM"]))
+def test_the_second_dataset_of_a_pair_is_no_score(pair: str, metric: str) -> None:
+    """"Model E ShiftResNet CIFAR10 / 100 Accuracy": the "100" is CIFAR-100, no accuracy of 100%."""
+    second = float(pair.rsplit("/", 1)[1])
+    text = f"Table 5: analysis on CIFAR-10 and COCO. Model E ShiftResNet {pair} {metric} ResNet (Module) {pair} {metric}"
+    assert not any(c.value == second for c, _, _ in collect(Document.from_texts([text])) if c.field in METRIC_FIELDS)

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from flopmine.benchmarks import load_registry, name_patterns
 
-from ..tables import OTHER_DATASETS
+from ..tables import _PRETRAIN_SOURCE, OTHER_DATASETS
+from .context import sentence_bounds
 
 
 def _benchmark_spots(text: str) -> list[tuple[int, str]]:
@@ -104,6 +105,41 @@ def _nearest_benchmark(spots: list[tuple[int, str]], pos: int, default: str, win
         if d <= window and (best is None or d < best[0]):
             best = (d, name)
     return best[1] if best else default
+
+
+# Abbreviations whose period does not end a sentence ("59 FPS with mAP 74.3% on VOC2007 test, vs. Faster R-CNN …")
+_ABBREVIATION_END = re.compile(r"\b(?:vs|e\.g|i\.e|cf|resp|al|approx|Fig|Tab|Eq|Sec)\.\s$")
+
+
+def other_dataset_result(text: str, spots: list[tuple[int, str]], start: int, end: int) -> bool:
+    """Whether the metric value at ``text[start:end]`` is a result on a dataset outside the registry: its sentence
+    names such a dataset (``spots``, as ``_benchmark_spots`` gives them) that is no pre-training source, and no
+    registry benchmark.
+
+    Habit: detection papers quote PASCAL VOC's mAP ("achieves the top result on VOC12 with a mAP of 65.7%"), vision
+    papers a side dataset's error ("1.64% error on SVHN"), NLP papers another task's F1 ("the OntoNotes coreference
+    resolution task (79.6% F1)"), near their registry results: read under the page's benchmark, such a value is a
+    wrong row. A sentence naming both ("46.2% AP50 and 27.1% AP on the VOC and COCO metric") keeps its values.
+
+    >>> t = "Fast R-CNN achieves the top result on VOC12 with a mAP of 65.7%. It reaches 19.7% AP on COCO."
+    >>> at = t.find("65.7"); other_dataset_result(t, _benchmark_spots(t), at, at + 4)
+    True
+    >>> at = t.find("19.7"); other_dataset_result(t, _benchmark_spots(t), at, at + 4)
+    False
+    >>> t = "It runs at 59 FPS with mAP 74.3% on VOC2007 test, vs. Faster R-CNN with mAP 73.2%."; at = t.find("73.2")
+    >>> other_dataset_result(t, _benchmark_spots(t), at, at + 4)
+    True
+    >>> t = "Pre-trained on JFT-300M, the model reaches 88.5%."; at = t.find("88.5")
+    >>> other_dataset_result(t, _benchmark_spots(t), at, at + 4)
+    False
+    """
+    s, e = sentence_bounds(text, start, end)
+    while s > 0 and _ABBREVIATION_END.search(text, max(0, s - 8), s):
+        s = sentence_bounds(text, max(0, s - 3), max(0, s - 2))[0]  # "…, vs. Faster R-CNN": one sentence
+    named = [name for p, name in spots if s <= p < e]
+    if any(not name.startswith("other:") for name in named):
+        return False
+    return any(not _PRETRAIN_SOURCE.search(name) for name in named)
 
 
 DEFAULT_SETUP_WINDOW = 400  # characters before the value searched for the benchmark's name

@@ -25,6 +25,7 @@ from .benchmark_names import (
     _fit_metric,
     _nearest_benchmark,
     _setup_benchmark,
+    other_dataset_result,
 )
 from .context import own_model_name, own_model_stems, section_map
 from .engine import engine
@@ -79,6 +80,8 @@ def collect_counted(doc: Document) -> tuple[Found, int]:
                     bench = default_bench
                     ev = ev.tagged("no_benchmark")
                 if bench.startswith("other:"):
+                    if other_dataset_result(clean, spots, pos, pos + len(c.raw)):
+                        continue  # "a mAP of 65.7% on VOC12": another dataset's result, no registry row
                     bench = default_bench
                     ev = ev.tagged("other_dataset")
                 fitted = _fit_metric(c.field, bench, ranked)

@@ -132,6 +132,69 @@ def starts_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAUL
     return len(values) >= ticks and len(steps) == 1 and steps.pop() > 0
 
 
+# "PPL WER 4-gram LM (baseline) 75.5 8.6", "top-1 error 50-layer": a number joined to a word by a hyphen is a
+# modifier ("4-gram", "50-layer"), never a score, whatever metric word stands before it
+_COMPOUND_AFTER = re.compile(r"-[^\W\d_]")
+
+
+# Habit: two versions of a dataset written as one name with a slash ("CIFAR-10/100", "VOC 2007/2012", "SQuAD
+# 1.1/2.0"): the number after the slash names the second dataset
+_DATASET_PAIR_BEFORE = re.compile(r"(?:CIFAR|VOC|SQuAD|WMT)[\s\-']?v?\d+(?:\.\d+)?\s?/\s?$", re.I)
+
+
+_UNIT_DEFINITION = re.compile(
+    r"\b(?:one|a|a single|1)\s+(?:epoch|step|iteration|update)\s+(?:is|means|denotes|corresponds\s+to|refers\s+to|=)"
+    r"\s+(?:one|a|an|1)\s+(?:full\s+|complete\s+|single\s+)?(?:pass|sweep|iteration|cycle|update)", re.I)
+
+
+def unit_definition(text: str, start: int, end: int) -> bool:
+    """Whether the schedule mention at ``text[start:end]`` is part of a sentence saying what the unit is.
+
+    Habit: a table's caption or a set-up paragraph defines its units ("One epoch is one pass through the training
+    set", "one step means one update"): neither "one" is a number of epochs the model was trained for.
+
+    >>> t = "Each update uses a minibatch. One epoch is one pass through the training set."
+    >>> unit_definition(t, t.find("One"), t.find("One") + 9), unit_definition(t, t.find("epoch"), t.find("one p") + 3)
+    (True, True)
+    >>> t = "We train for one epoch on the new data, which is enough."; at = t.find("one")
+    >>> unit_definition(t, at, at + 9), unit_definition("One epoch is a full pass.", 0, 9)
+    (False, True)
+    """
+    return any(d.start() < end and start < d.end()
+               for d in _UNIT_DEFINITION.finditer(text, max(0, start - 40), min(len(text), end + 60)))
+
+
+# "accuracy" and "error" with no top-k are the top-1 ones (``benchmark_names._fit_metric``): one reading, not two
+_PLAIN_METRIC = {"acc": "top1_acc", "err": "top1_err"}
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def own_metric_matches(matches: list[Match]) -> list[Match]:
+    """``matches`` less the metric readings of a number that another metric rule reads better: the metric named
+    right after a number is its own ("74.3% top-1 accuracy (91.6% top-5 accuracy)": 91.6 is no top-1 accuracy;
+    "AP (73.3 AP50)", "accuracy (73.2% mAP)"), else the longest name before it ("top-5 error of 6.67%" is no
+    top-1 error, "PASCAL-style mAP is 35.9%" no box AP). Numbers one metric rule reads, and readings of one
+    field, stay as they are.
+
+    Habit: a sentence names a general metric and then gives a number with a more specific one ("AP (73.3 AP50)"),
+    or qualifies the metric word before it ("top-5 error of"): the general rule reads the same number as the
+    general metric, a second, wrong row.
+    """
+    by_number: dict[int, list[Match]] = {}
+    for m in matches:
+        if FIELDS[m.rule.field].kind == "metric":
+            by_number.setdefault(m.num_start, []).append(m)
+    dropped: set[int] = set()
+    for readings in by_number.values():
+        if len({_PLAIN_METRIC.get(m.rule.field, m.rule.field) for m in readings}) < 2:
+            continue
+        after = [m for m in readings if not _LETTER.search(m.raw[:max(0, m.num_start - m.start)])]
+        own = after or [min(readings, key=lambda m: m.start)]
+        fields = {_PLAIN_METRIC.get(m.rule.field, m.rule.field) for m in own}
+        dropped.update(id(m) for m in readings if _PLAIN_METRIC.get(m.rule.field, m.rule.field) not in fields)
+    return [m for m in matches if id(m) not in dropped] if dropped else matches
+
+
 _ABLATION = re.compile(r"\bablation|\bw/o\b|without\b|remov", re.I)
 _RANGE_BEFORE = re.compile(r"\d\s?(?:–|—|-|to|or|and)\s?$")
 _RANGE_AFTER = re.compile(r"^\s?(?:–|—|-|to)\s?\d")
@@ -514,7 +577,7 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
     clean, idx = cleaned if cleaned is not None else clean_text(page.text)
     out: list[tuple[Candidate, float, Evidence, int]] = []
     body_height: float | None = None  # median char height of the page, computed on first need
-    for m in [*eng.matches(clean), *device_products(clean)]:
+    for m in own_metric_matches([*eng.matches(clean), *device_products(clean)]):
         if m.rule.field == "training_time_hours" and (corpus_hours(clean, m.num_start, m.end)
                                                        or citation_letter(clean, m.num_start, m.end)):
             continue
@@ -522,6 +585,13 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
             continue
         if m.rule.id == "epochs.at_epoch" and starts_tick_run(clean, m.num_start, m.num_end):
             continue
+        if FIELDS[m.rule.field].kind == "metric" and _COMPOUND_AFTER.match(clean, m.num_end):
+            continue  # "WER 4-gram LM": the number is half of a word, no score
+        if m.rule.field in ("epochs", "training_steps") and unit_definition(clean, m.start, m.end):
+            continue  # "One epoch is one pass through the training set": what the unit means, no schedule
+        if FIELDS[m.rule.field].kind == "metric" and _DATASET_PAIR_BEFORE.search(clean, max(0, m.num_start - 16),
+                                                                                 m.num_start):
+            continue  # "CIFAR10 / 100 Accuracy": the second dataset of a pair, no score
         raw_start = idx[m.start] if m.start < len(idx) else 0
         raw_end = idx[m.end - 1] + 1 if 0 < m.end <= len(idx) else raw_start
         ev, model = _evidence(clean, m, page_index, raw_start, sections, own, main_bench, pretrains, own_name)
