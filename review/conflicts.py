@@ -9,8 +9,8 @@ on any. Deciding the candidate (or the slot) again settles it: an import or a br
 replaces every row of its candidate.
 
 >>> # for c in find_conflicts(home.annotations_dir): print(c)
->>> # 1512.03385v1 imagenet top1_acc resnet-152: c5d7f2e41a0b9c3d8 accept 29.9 (alice, decisions/ledger.csv:4)
->>> #   ≠ correct to 12.5 (bob, decisions/ledger.csv:5); decide it again to settle it
+>>> # 1512.03385v1 imagenet top1_acc resnet-152: c5d7f2e41a0b9c3d8 accept 29.9 (alice, decisions/ledger/1512.csv:4)
+>>> #   ≠ correct to 12.5 (bob, decisions/ledger/1512.csv:5); decide it again to settle it
 
 The fact files hold most rows (every reviewed fact), so they are scanned a column at a time (Arrow): each
 row's decision key, slot and outcome become integer codes, conflicts are found by grouping those, and a
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from flopmine.errors import ReviewError
 from flopmine.types import FIELDS, Fact, fact_key, normalise_value
 
-from .annotations import LEDGER_FILE, _read_rows, fact_files, fact_row_key
+from .annotations import _read_rows, fact_files, fact_row_key, ledger_files
 from .decision import CORRECT, FACT_DECISIONS, Decision, format_value
 from .slots import SlotKey, canonical_value, slot_field, slot_of
 
@@ -48,7 +48,7 @@ class Claim:
     """One row of the annotations stating a decision: the decision and where it is written."""
 
     decision: Decision
-    where: str  # "decisions/ledger.csv:4"
+    where: str  # "decisions/ledger/1512.csv:4"
 
     @property
     def outcome(self) -> str:
@@ -217,14 +217,14 @@ class _Ledger:
 
 def _read_ledger(directory: Path, problems: list[str]) -> _Ledger:
     out: dict[str, list[Claim]] = {}
-    ledger = directory / LEDGER_FILE
-    if ledger.is_file():
+    for ledger in ledger_files(directory):
+        where = ledger.relative_to(directory).as_posix()
         for line, row in _read_rows(ledger, problems):
             try:
                 d = Decision.from_row(row)
             except (KeyError, ValueError):
                 continue  # load_ledger reports malformed rows
-            out.setdefault(d.key, []).append(Claim(d, f"{LEDGER_FILE}:{line}"))
+            out.setdefault(d.key, []).append(Claim(d, f"{where}:{line}"))
     return _Ledger(out)
 
 

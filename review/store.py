@@ -12,6 +12,7 @@ that attaches to no candidate is *orphaned*: kept, reported, and still a fact in
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -23,7 +24,7 @@ from flopmine.errors import ConfigError
 from flopmine.store import candidates_generation, extracted_since
 from flopmine.types import Candidate
 
-from .annotations import LEDGER_FILE, fact_files, load_ledger, recover, review_lock
+from .annotations import fact_files, file_month, ledger_files, load_ledger, paper_month, recover, review_lock
 from .decision import ADD, LEDGER_COLUMNS, Decision
 from .renames import RENAMES_FILE, Rename, Renames, load_renames
 
@@ -60,19 +61,41 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
             conn.executescript(SCHEMA)
 
 
+LEGACY = "legacy"  # the fingerprint's group of the files without a month (the older layout)
+
+
 def annotations_fingerprint(home: Home) -> str:
-    """A cheap fingerprint of the annotation files (name, size, mtime, inode)."""
+    """A cheap fingerprint of the annotation files (name, size, mtime, inode): per month, a digest of its
+    files' stamps (``LEGACY``: the files of the older layout), so a stale cache sees which months changed."""
     directory = home.annotations_dir
-    parts = [str(directory)]
-    for p in [*fact_files(directory), directory / LEDGER_FILE]:
-        if p.is_file():
+    months: dict[str, list[str]] = {}
+    for p in [*fact_files(directory), *ledger_files(directory)]:
+        try:
             st = p.stat()
-            parts.append(f"{p.name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
-    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+        except OSError:
+            continue
+        months.setdefault(file_month(p) or LEGACY, []).append(
+            f"{p.relative_to(directory)}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+    return json.dumps({"directory": str(directory), "months": {
+        m: hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16] for m, parts in sorted(months.items())}})
+
+
+def _changed_months(old: str | None, new: str) -> set[str] | None:
+    """The months whose files differ between two fingerprints; None when everything must be read again
+    (no fingerprint yet or one of an older flopmine, another directory, a legacy file on either side)."""
+    try:
+        before, after = json.loads(old or ""), json.loads(new)
+        was, now = dict(before["months"]), dict(after["months"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    if before.get("directory") != after["directory"] or LEGACY in was or LEGACY in now:
+        return None
+    return {m for m in was.keys() | now.keys() if was.get(m) != now.get(m)}
 
 
 def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> bool:
-    """Finish any interrupted import and rebuild the decision cache if annotations/ changed.
+    """Finish any interrupted import and bring the decision cache up to date if annotations/ changed:
+    only the months whose files changed are read again (all of them for a folder of the older layout).
 
     Returns True when the cache was rebuilt. Raises ``ReviewError`` when an annotation file is malformed.
     """
@@ -81,8 +104,21 @@ def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> boo
         recover(home.annotations_dir)
         refresh_renames(conn, home, force=force)
         fp = annotations_fingerprint(home)
-        if not force and _meta(conn, "fingerprint") == fp:
+        before = _meta(conn, "fingerprint")
+        if not force and before == fp:
             return False
+        months = None if force else _changed_months(before, fp)
+        if months is not None:
+            changed = list(load_ledger(home.annotations_dir, months).decisions.values())
+            if all(paper_month(d.arxiv_id) in months for d in changed):  # else a row filed under another month
+                conn.create_function("flopmine_paper_month", 1, paper_month, deterministic=True)
+                marks = ", ".join("?" * len(months))
+                drop = [r[0] for r in conn.execute(
+                    f"SELECT key FROM review_decisions WHERE flopmine_paper_month(arxiv_id) IN ({marks})",
+                    sorted(months))]
+                update_cache(conn, home, drop, changed, fingerprint=fp)
+                log.debug("review cache: %d month(s) read again, %d decisions", len(months), len(changed))
+                return True
         decisions = list(load_ledger(home.annotations_dir).decisions.values())
         cols = ("key", *LEDGER_COLUMNS)
         with conn:
@@ -174,13 +210,14 @@ def cached_by_fact(conn: sqlite3.Connection, fact_key: str) -> list[Decision]:
     return [Decision.from_row(dict(r)) for r in rows]
 
 
-def update_cache(conn: sqlite3.Connection, home: Home, drop: Iterable[str], add: Iterable[Decision]) -> None:
+def update_cache(conn: sqlite3.Connection, home: Home, drop: Iterable[str], add: Iterable[Decision], *,
+                 fingerprint: str | None = None) -> None:
     """Mirror an applied change in the cache (files already written), without re-reading every file; the
     open papers (``review_open``) of the decisions it adds, replaces or drops are worked out again in the
     same transaction."""
     cols = ("key", *LEDGER_COLUMNS)
     drop, add = list(drop), list(add)
-    fp = annotations_fingerprint(home)
+    fp = fingerprint if fingerprint is not None else annotations_fingerprint(home)
     with conn:
         _begin_write(conn)
         kept = _open_is_kept(conn)  # else the next look at the open papers rebuilds them all

@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flopmine.review.annotations import LEDGER_FILE, render_csv
+from flopmine.review.annotations import LEGACY_LEDGER_FILE, render_csv
 from flopmine.review.conflicts import DecisionConflict, find_conflicts
 from flopmine.review.decision import LEDGER_COLUMNS, Decision, format_value
 from flopmine.types import ANNOTATION_COLUMNS
@@ -64,8 +64,8 @@ def test_the_lean_scan_finds_the_conflicts_the_full_parse_found(
     _write_facts(directory / "imagenet.csv", facts)
     _write_facts(directory / "paper_facts.csv", more)
     if ledger:
-        (directory / LEDGER_FILE).parent.mkdir(parents=True, exist_ok=True)
-        (directory / LEDGER_FILE).write_text(
+        (directory / LEGACY_LEDGER_FILE).parent.mkdir(parents=True, exist_ok=True)
+        (directory / LEGACY_LEDGER_FILE).write_text(
             render_csv(LEDGER_COLUMNS, [{k: str(v) for k, v in d.to_row().items()} for d in ledger]), encoding="utf-8")
     got, want = find_conflicts(directory), conflicts_previous.find_conflicts(directory)
     assert [(c.slot, c.key, str(c)) for c in got] == [(c.slot, c.key, str(c)) for c in want]
@@ -106,8 +106,8 @@ def _ledger_and_facts(draw: st.DrawFn) -> tuple[list[Decision], list[dict[str, s
 
 
 def _write_ledger(directory: Path, ledger: list[Decision]) -> None:
-    (directory / LEDGER_FILE).parent.mkdir(parents=True, exist_ok=True)
-    (directory / LEDGER_FILE).write_text(
+    (directory / LEGACY_LEDGER_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (directory / LEGACY_LEDGER_FILE).write_text(
         render_csv(LEDGER_COLUMNS, [{k: str(v) for k, v in d.to_row().items()} for d in ledger]), encoding="utf-8")
 
 
@@ -146,10 +146,10 @@ def test_a_ledger_key_stated_twice_with_a_fact_row_agreeing_with_one_is_one_conf
                                          model="ResNet-50", candidate_id="c1", corrected_value=12.5, reviewer="bob")])
     _write_facts(tmp_path / "imagenet.csv", [_row()])
     [conflict] = _same_as_reference(tmp_path)
-    assert [c.where for c in conflict.claims] == [f"{LEDGER_FILE}:2", f"{LEDGER_FILE}:3"]
+    assert [c.where for c in conflict.claims] == [f"{LEGACY_LEDGER_FILE}:2", f"{LEGACY_LEDGER_FILE}:3"]
     _write_facts(tmp_path / "imagenet.csv", [_row(), _row(value="50")])
     [conflict] = _same_as_reference(tmp_path)
-    assert [c.where for c in conflict.claims] == [f"{LEDGER_FILE}:2", f"{LEDGER_FILE}:3", "imagenet.csv:3"]
+    assert [c.where for c in conflict.claims] == [f"{LEGACY_LEDGER_FILE}:2", f"{LEGACY_LEDGER_FILE}:3", "imagenet.csv:3"]
 
 
 def test_a_candidate_id_written_with_spaces_keys_by_the_id_and_slots_by_the_cell(tmp_path: Path) -> None:
