@@ -72,6 +72,31 @@ def test_the_lean_scan_finds_the_conflicts_the_full_parse_found(
     assert [c.claims for c in got] == [c.claims for c in want]
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_fact_rows(), st.integers(0, 4)), max_size=24), st.lists(_decisions(), max_size=6))
+def test_month_files_read_as_one_text_scan_as_each_file_alone(
+        tmp_path_factory, facts: list[tuple[dict[str, str], int]], ledger: list[Decision]) -> None:  # type: ignore[no-untyped-def]
+    """The review's files, one per benchmark and month, as the scan reads them (consecutive plain files parsed
+    as one text): the conflicts and the file and line each claim names are those of each file read alone."""
+    directory = tmp_path_factory.mktemp("annotations")
+    names = ["imagenet-1512.csv", "imagenet-9901.csv", "imagenet-hand.csv", "paper_facts-1512.csv",
+             "paper_facts-9901.csv"]
+    for i, name in enumerate(names):
+        rows = [row for row, at in facts if at == i]
+        text = render_csv(ANNOTATION_COLUMNS, []) + "".join(
+            ",".join(row[k] for k in ANNOTATION_COLUMNS) + "\n" for row in rows)  # as written: no quotes, \n
+        if name == "imagenet-hand.csv":
+            text = text.replace("\n", "\r\n")  # a hand-edited file between them: read on its own
+        (directory / name).write_text(text, encoding="utf-8", newline="")
+    if ledger:
+        (directory / "decisions" / "ledger").mkdir(parents=True)
+        (directory / "decisions" / "ledger" / "1512.csv").write_text(
+            render_csv(LEDGER_COLUMNS, [{k: str(v) for k, v in d.to_row().items()} for d in ledger]), encoding="utf-8")
+    got, want = find_conflicts(directory), conflicts_previous.find_conflicts(directory)
+    assert [(c.slot, c.key, str(c)) for c in got] == [(c.slot, c.key, str(c)) for c in want]
+    assert [c.claims for c in got] == [c.claims for c in want]
+
+
 def test_the_reference_finds_conflicts_in_such_rows(tmp_path: Path) -> None:
     """Not vacuous: two values accepted for one model's slot, and two outcomes for one candidate, are found."""
     row = {"arxiv_id": "1512.03385", "version": "1", "benchmark": "imagenet", "model": "ResNet-50",
@@ -258,3 +283,20 @@ def test_a_file_of_many_blocks_reads_as_one_block_and_as_the_csv_module(tmp_path
         k: [r[k] for _, r in expected] for k in expected[0][1] if k in _COLUMNS}
     pd.testing.assert_frame_equal(_read_text_csv(text), pd.read_csv(io.StringIO(text), dtype=str,
                                                                      keep_default_na=False), check_dtype=False)
+
+
+def test_plain_month_files_are_parsed_as_one_text(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from flopmine.review import conflicts
+
+    header = ",".join(ANNOTATION_COLUMNS) + "\n"
+    (tmp_path / "imagenet-1512.csv").write_text(header + "1512.03385,1,imagenet,A,top1_acc,76.1,,3,accept,c1,,,,,\n"
+                                                "1512.03385,1,imagenet,B,top1_acc,70,,3,accept,c2,,,,,\n")
+    (tmp_path / "imagenet-1608.csv").write_text(header + "1608.06993,1,imagenet,C,top1_acc,80,,3,accept,c3,,,,,\n")
+
+    def alone(*args: object) -> None:
+        raise AssertionError("read on its own")
+
+    monkeypatch.setattr(conflicts, "_read_fact_file", alone)
+    files = conflicts._read_fact_files(sorted(tmp_path.glob("*.csv")), [])
+    assert [(f.path.name, f.n, f.cells["model"].to_pylist()) for f in files] == [
+        ("imagenet-1512.csv", 2, ["A", "B"]), ("imagenet-1608.csv", 1, ["C"])]
