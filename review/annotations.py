@@ -100,7 +100,8 @@ def paper_ledger_file(directory: Path, arxiv_id: str) -> Path:
 
 def file_month(path: Path) -> str | None:
     """The month of a fact or ledger file of the month layout; None for a legacy file."""
-    m = (_MONTH_LEDGER_FILE if path.parent.name == Path(LEDGER_DIR).name else _MONTH_FACT_FILE).match(path.name)
+    in_ledger = path.parent.parts[-2:] == Path(LEDGER_DIR).parts
+    m = (_MONTH_LEDGER_FILE if in_ledger else _MONTH_FACT_FILE).match(path.name)
     return m.group("month") if m else None
 
 

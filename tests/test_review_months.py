@@ -288,3 +288,10 @@ def test_build_reads_a_month_file_row_without_benchmark_under_the_files_benchmar
     facts, warnings = read_annotations(tmp_path)
     assert sorted(facts.frame["benchmark"]) == ["", "imagenet", "imagenet"]
     assert warnings == [f"{tmp_path / 'paper_facts-1512.csv'}:3: value: 'x' is not valid for epochs (not a number)"]
+
+
+def test_a_files_month_does_not_depend_on_the_folders_name(tmp_path: Path) -> None:
+    folder = tmp_path / "ledger"  # an annotations folder that happens to be called like the ledger's
+    assert ann.file_month(folder / "imagenet-2007.csv") == "2007"
+    assert ann.file_month(folder / "decisions" / "ledger" / "2007.csv") == "2007"
+    assert ann.file_month(folder / "imagenet.csv") is None and ann.file_month(folder / "2007.csv") is None
