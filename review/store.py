@@ -111,13 +111,13 @@ def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> boo
         if months is not None:
             changed = list(load_ledger(home.annotations_dir, months).decisions.values())
             if all(paper_month(d.arxiv_id) in months for d in changed):  # else a row filed under another month
-                conn.create_function("flopmine_paper_month", 1, paper_month, deterministic=True)
-                marks = ", ".join("?" * len(months))
-                drop = [r[0] for r in conn.execute(
-                    f"SELECT key FROM review_decisions WHERE flopmine_paper_month(arxiv_id) IN ({marks})",
-                    sorted(months))]
-                update_cache(conn, home, drop, changed, fingerprint=fp)
-                log.debug("review cache: %d month(s) read again, %d decisions", len(months), len(changed))
+                cached = _cached_rows_of_months(conn, months)
+                rows = {d.key: _cache_row(d) for d in changed}
+                drop = [k for k in cached if k not in rows]
+                add = [d for d in changed if cached.get(d.key) != rows[d.key]]  # new or changed only
+                update_cache(conn, home, drop, add, fingerprint=fp)
+                log.debug("review cache: %d month(s) read again, %d decisions, %d changed", len(months),
+                          len(changed), len(drop) + len(add))
                 return True
         decisions = list(load_ledger(home.annotations_dir).decisions.values())
         cols = ("key", *LEDGER_COLUMNS)
@@ -132,6 +132,18 @@ def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> boo
             _rebuild_open(conn)
         log.debug("review cache rebuilt: %d decisions", len(decisions))
         return True
+
+
+def _cached_rows_of_months(conn: sqlite3.Connection, months: set[str]) -> dict[str, tuple[str, ...]]:
+    """The cached rows (``_cache_row``) of the papers of these months, by key. SQL keeps the rows whose id starts
+    with one of the months, or may have another form (old-style, or not starting with four digits); ``paper_month``
+    decides on those."""
+    marks = ", ".join("?" * len(months))
+    cols = ", ".join(("key", *LEDGER_COLUMNS))
+    return {r[0]: tuple(r) for r in conn.execute(
+        f"SELECT {cols} FROM review_decisions WHERE substr(arxiv_id, 1, 4) IN ({marks}) "
+        "OR instr(arxiv_id, '/') > 0 OR arxiv_id NOT GLOB '[0-9][0-9][0-9][0-9]*'", sorted(months))
+        if paper_month(r[1]) in months}
 
 
 def _cache_row(d: Decision) -> tuple[str, ...]:
