@@ -11,7 +11,9 @@ second finds the next open paper past the 99,970 decided candidates).
 Side by side, as the other benches print flopmine against a baseline:
 - the same decisions on the same candidates with empty annotations (what the annotation rows cost);
 - a yardstick: writing and fsyncing the bytes of the annotation files one decision rewrites, alone
-  (the floor for any decision that rewrites them).
+  (the floor for any decision that rewrites them);
+- another home sharing the annotations folder (a copy of the store, its cache current before the decisions):
+  how long its ``refresh`` takes after them (it reads again what they changed).
 
 The papers are spread over ``--months`` arXiv months (ids ``1501.00000`` onwards, 100 by default), as a
 store harvested over years is; the review keeps its annotations in one file per month (and benchmark).
@@ -25,6 +27,8 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -38,6 +42,7 @@ import httpx  # noqa: E402
 from flopmine.config import Home  # noqa: E402
 from flopmine.review.apply import apply  # noqa: E402
 from flopmine.review.decision import Decision  # noqa: E402
+from flopmine.review.store import refresh  # noqa: E402
 from flopmine.review.web import create_app  # noqa: E402
 from flopmine.store import connect, replace_candidates, upsert_paper  # noqa: E402
 from flopmine.types import Candidate, Paper  # noqa: E402
@@ -124,6 +129,16 @@ def decision_files(home: Home, arxiv_id: str) -> list[Path]:
                                                                                 "imagenet")]
 
 
+def stale_home(home: Home, root: Path) -> tuple[Home, sqlite3.Connection]:
+    """A second home sharing ``home``'s annotations folder, its store a copy of ``home``'s, its cache current."""
+    other = Home(root, annotations_override=home.annotations_dir)
+    root.mkdir(parents=True)
+    shutil.copy(home.db_path, other.db_path)
+    conn = connect(other.db_path)
+    refresh(conn, other)
+    return other, conn
+
+
 def write_floor(home: Home, arxiv_id: str, rounds: int = 5) -> float:
     """Median seconds to write and fsync the bytes of the files a decision on ``arxiv_id`` rewrites, alone."""
     files = [p for p in decision_files(home, arxiv_id) if p.is_file()]
@@ -165,7 +180,12 @@ def main() -> None:
         size = sum(p.stat().st_size for p in ann.rglob("*.csv"))
         files = sum(1 for _ in ann.rglob("*.csv"))
         floor = write_floor(home, cands[decided].arxiv_id)
+        other, conn = stale_home(home, Path(tmp) / "other")
         first, get, posts, leaving = time_server(home, args.decisions)
+        t = time.perf_counter()
+        refresh(conn, other)  # the months the decisions changed, read again
+        stale = time.perf_counter() - t
+        conn.close()
     med0, med = statistics.median(posts0), statistics.median(posts)
     print(f"candidates {total + 4:,} in {args.months} months; annotations: {rows:,} ledger rows, {facts:,} fact rows, "
           f"{size / 1e6:.1f} MB in {files} files (recorded in {setup:.1f} s by one review.apply)")
@@ -181,6 +201,7 @@ def main() -> None:
     if left0 and left:
         print(f"{'decision leaving its paper, slowest':34s}{left0 * 1000:15.0f} ms{left * 1000:13.0f} ms"
               f"{left / left0:7.1f}x")
+    print(f"{'another home: its stale cache read':34s}{'':>18s}{stale * 1000:13.0f} ms  (after the decisions above)")
     print(f"{'yardstick: write + fsync the files':34s}{'':>18s}{floor * 1000:13.0f} ms"
           f"{'':8s}(decision median / yardstick {med / floor:.1f}x)" if floor else "")
 

@@ -105,6 +105,49 @@ def file_month(path: Path) -> str | None:
     return m.group("month") if m else None
 
 
+LEGACY = "legacy"  # ``file_stamps``' group of the files without a month (the older layout)
+
+
+def file_stamps(directory: Path) -> dict[str, list[str]]:
+    """Per month (``LEGACY`` for the older layout's files), ``name:size:mtime:inode`` of each of its fact and ledger
+    files (``fact_files``, ``ledger_files``), sorted. One ``scandir`` per folder: every page of the browser asks
+    whether the files changed (pathlib's glob and stat took 10 ms for 576 files)."""
+    out: dict[str, list[str]] = {}
+
+    def scan(folder: Path, prefix: str, pattern: re.Pattern[str], legacy: str | None) -> None:
+        try:
+            entries = os.scandir(folder)
+        except OSError:
+            return
+        with entries:
+            for e in entries:
+                name = e.name
+                if not name.endswith(".csv") or name.startswith("."):
+                    continue
+                m = pattern.match(name)
+                if m is None and legacy is None:
+                    continue
+                try:
+                    if not e.is_file():
+                        continue
+                    st = e.stat()
+                except OSError:
+                    continue
+                out.setdefault(m.group("month") if m else LEGACY, []).append(
+                    f"{prefix}{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+
+    scan(directory, "", _MONTH_FACT_FILE, LEGACY)
+    scan(directory / LEDGER_DIR, f"{LEDGER_DIR}/", _MONTH_LEDGER_FILE, None)
+    try:
+        st = (directory / LEGACY_LEDGER_FILE).stat()
+        out.setdefault(LEGACY, []).append(f"{LEGACY_LEDGER_FILE}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+    except OSError:
+        pass
+    for parts in out.values():
+        parts.sort()
+    return out
+
+
 def ledger_files(directory: Path) -> list[Path]:
     """The ledger's files: the legacy one first (if any), then one per month, sorted."""
     legacy = directory / LEGACY_LEDGER_FILE

@@ -24,7 +24,7 @@ from flopmine.errors import ConfigError
 from flopmine.store import candidates_generation, extracted_since
 from flopmine.types import Candidate
 
-from .annotations import fact_files, file_month, ledger_files, load_ledger, paper_month, recover, review_lock
+from .annotations import LEGACY, file_stamps, load_ledger, paper_month, recover, review_lock
 from .decision import ADD, LEDGER_COLUMNS, Decision
 from .renames import RENAMES_FILE, Rename, Renames, load_renames
 
@@ -61,23 +61,13 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
             conn.executescript(SCHEMA)
 
 
-LEGACY = "legacy"  # the fingerprint's group of the files without a month (the older layout)
-
-
 def annotations_fingerprint(home: Home) -> str:
     """A cheap fingerprint of the annotation files (name, size, mtime, inode): per month, a digest of its
     files' stamps (``LEGACY``: the files of the older layout), so a stale cache sees which months changed."""
     directory = home.annotations_dir
-    months: dict[str, list[str]] = {}
-    for p in [*fact_files(directory), *ledger_files(directory)]:
-        try:
-            st = p.stat()
-        except OSError:
-            continue
-        months.setdefault(file_month(p) or LEGACY, []).append(
-            f"{p.relative_to(directory)}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
     return json.dumps({"directory": str(directory), "months": {
-        m: hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16] for m, parts in sorted(months.items())}})
+        m: hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
+        for m, parts in sorted(file_stamps(directory).items())}})
 
 
 def _changed_months(old: str | None, new: str) -> set[str] | None:
