@@ -814,12 +814,19 @@ def _recover_locked(directory: Path) -> str | None:
 
 
 def _temporary_files(directory: Path) -> list[Path]:
-    """Every temporary file a transaction in ``directory`` may leave: staged files and the journal's."""
+    """Every temporary file a transaction in ``directory`` may leave: staged files and the journal's. One
+    ``scandir`` per folder (every read runs ``recover``: a glob took 1.4 ms among 576 month files)."""
+    legacy_journal = f".{JOURNAL_FILE}."  # ``LEGACY_JOURNAL_TMP_GLOB``
     out: list[Path] = []
     for folder in (directory, directory / Path(LEGACY_LEDGER_FILE).parent, directory / LEDGER_DIR):
-        if folder.is_dir():
-            out.extend(folder.glob(f".*{TMP_SUFFIX}"))
-    out.extend(directory.glob(LEGACY_JOURNAL_TMP_GLOB))
+        try:
+            entries = os.scandir(folder)
+        except OSError:
+            continue
+        with entries:
+            out.extend(Path(e.path) for e in entries if e.name.startswith(".") and (
+                e.name.endswith(TMP_SUFFIX)
+                or (folder == directory and e.name.startswith(legacy_journal) and e.name.endswith(".part"))))
     return sorted(set(out))
 
 
