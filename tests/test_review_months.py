@@ -295,3 +295,42 @@ def test_a_files_month_does_not_depend_on_the_folders_name(tmp_path: Path) -> No
     assert ann.file_month(folder / "imagenet-2007.csv") == "2007"
     assert ann.file_month(folder / "decisions" / "ledger" / "2007.csv") == "2007"
     assert ann.file_month(folder / "imagenet.csv") is None and ann.file_month(folder / "2007.csv") is None
+
+
+def test_a_process_killed_between_the_splits_renames_leaves_a_split_the_next_command_finishes(
+        db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    """A real crash: the process splitting the older layout dies (os._exit) between two renames."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.test_review import REPO
+
+    directory = home.annotations_dir
+    months = decided(db, home, tmp_path)
+    unsplit(directory)
+    sheet = write_sheet(tmp_path / "next.csv", [row_for(FLOPS, decision="accept")])
+    script = textwrap.dedent(f"""
+        import os
+        from flopmine import review
+        from flopmine.review import annotations as ann
+        from flopmine.config import resolve_home
+        from flopmine.store import connect
+        calls = []
+        def dying_replace(src, dst):
+            if len(calls) == 3:
+                os._exit(9)
+            calls.append(dst)
+            os.replace(src, dst)
+        ann._replace = dying_replace
+        home = resolve_home({str(home.root)!r})
+        review.import_files(connect(home.db_path), home, [{str(sheet)!r}])
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 9, proc.stderr
+    assert (directory / ann.JOURNAL_FILE).exists() and ann.legacy_files(directory)  # killed half-way
+    assert review.status(db, home).decisions == 5
+    assert ann.legacy_files(directory) == [] and not (directory / ann.JOURNAL_FILE).exists()
+    assert {p.relative_to(directory).as_posix(): p.read_bytes()
+            for p in [*ann.fact_files(directory), *ann.ledger_files(directory)]} == months
+    assert not list(directory.rglob(f"*{ann.TMP_SUFFIX}"))
