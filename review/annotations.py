@@ -114,7 +114,7 @@ def file_stamps(directory: Path) -> dict[str, list[str]]:
     whether the files changed (pathlib's glob and stat took 10 ms for 576 files)."""
     out: dict[str, list[str]] = {}
 
-    def scan(folder: Path, prefix: str, pattern: re.Pattern[str], legacy: str | None) -> None:
+    def scan(folder: Path, prefix: str, pattern: re.Pattern[str], others_are_legacy: bool) -> None:
         try:
             entries = os.scandir(folder)
         except OSError:
@@ -125,7 +125,7 @@ def file_stamps(directory: Path) -> dict[str, list[str]]:
                 if not name.endswith(".csv") or name.startswith("."):
                     continue
                 m = pattern.match(name)
-                if m is None and legacy is None:
+                if m is None and not others_are_legacy:
                     continue
                 try:
                     if not e.is_file():
@@ -136,8 +136,8 @@ def file_stamps(directory: Path) -> dict[str, list[str]]:
                 out.setdefault(m.group("month") if m else LEGACY, []).append(
                     f"{prefix}{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
 
-    scan(directory, "", _MONTH_FACT_FILE, LEGACY)
-    scan(directory / LEDGER_DIR, f"{LEDGER_DIR}/", _MONTH_LEDGER_FILE, None)
+    scan(directory, "", _MONTH_FACT_FILE, True)  # every *.csv here is a fact file
+    scan(directory / LEDGER_DIR, f"{LEDGER_DIR}/", _MONTH_LEDGER_FILE, False)
     try:
         st = (directory / LEGACY_LEDGER_FILE).stat()
         out.setdefault(LEGACY, []).append(f"{LEGACY_LEDGER_FILE}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
