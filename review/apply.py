@@ -167,9 +167,9 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
     directory = home.annotations_dir
     stamp = decided_at or now_iso()
     with review_lock(home, create=not check_only):
-        if not check_only:
-            split_legacy(directory)  # a folder of the older layout: once, before the first write
         refresh(conn, home)  # finishes an interrupted import; the cache now mirrors the files exactly
+        if not check_only:  # a folder of the older layout, checked by refresh: split once, before the first write
+            split_legacy(directory)  # (the same decisions: the cache stays right)
         applied: dict[str, Decision] = {}
         superseded: dict[str, Decision] = {}  # recorded decisions on the same fact in another paper version
         unchanged: list[Decision] = []

@@ -334,3 +334,20 @@ def test_a_process_killed_between_the_splits_renames_leaves_a_split_the_next_com
     assert {p.relative_to(directory).as_posix(): p.read_bytes()
             for p in [*ann.fact_files(directory), *ann.ledger_files(directory)]} == months
     assert not list(directory.rglob(f"*{ann.TMP_SUFFIX}"))
+
+
+def test_a_legacy_file_with_a_line_break_in_a_cell_is_split_row_by_row(db: sqlite3.Connection, home: Home,
+                                                                         tmp_path: Path) -> None:
+    directory = home.annotations_dir
+    imported(db, home, tmp_path, [row_for(ERR1, decision="accept", note="Table 3,\nsecond \"line\""),
+                                  row_for(C10_ERR, decision="accept")])
+    ledger, facts = review.load_ledger(directory).decisions, review.load_facts(directory)
+    unsplit(directory)
+    assert ann._lines_by_month(directory / ann.LEGACY_LEDGER_FILE) is None  # not one row per line
+    assert ann._lines_by_month(directory / "cifar10.csv") is not None
+    imported(db, home, tmp_path, [row_for(FLOPS, decision="accept")], name="next.csv")
+    assert ann.legacy_files(directory) == []
+    after = review.load_ledger(directory).decisions
+    assert {k: after[k] for k in ledger} == ledger and len(after) == 3
+    assert [f for f in review.load_facts(directory) if f.field != "flops"] == facts
+    assert after[ERR1.candidate_id].note == "Table 3,\nsecond \"line\""

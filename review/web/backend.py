@@ -321,8 +321,8 @@ def withdraw(conn: sqlite3.Connection, home: Home, *recorded: Recorded) -> None:
     """
     directory = home.annotations_dir
     with review_lock(home):
-        split_legacy(directory)  # a folder of the older layout: once, before the first write
         refresh(conn, home)  # finishes an interrupted import; the cache mirrors the files
+        split_legacy(directory)  # a folder of the older layout, checked by refresh: split before the first write
         restore: dict[str, Decision] = {}  # by key: two rejects of one close may have replaced one decision
         drop: set[str] = set()
         touched: list[Decision] = []
