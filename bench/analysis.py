@@ -1,8 +1,8 @@
 """Time and size `flopmine build` + `flopmine analyze` on a synthetic dataset (default 100,000 rows).
 
 What it does: draws reviewed facts for N paper × model × benchmark rows from known coefficients
-(analysis.synthetic: ~3.4 facts per row over 5 benchmarks) and writes them as annotation CSVs
-(<benchmark>.csv + paper_facts.csv). Then each stage runs as its own child process, so its peak memory
+(analysis.synthetic: ~3.4 facts per row over 5 benchmarks) and writes them as annotation CSVs in the
+review's layout, one file per benchmark and arXiv month (<benchmark>-<yymm>.csv + paper_facts-<yymm>.csv). Then each stage runs as its own child process, so its peak memory
 (the kernel's rusage of that child) and its CPU are its own:
 
 - build: read annotations → join + derive + impute → write dataset (CSV + Parquet + dictionary);
@@ -46,6 +46,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flopmine.types import Fact
 
 BENCHMARKS = ("imagenet", "coco", "squad11", "conll2003", "wmt14_en_fr")
 STAGES = ("build", "analyze", "analyze again", "pandas: annotation CSVs", "pandas: dataset.csv")
@@ -81,11 +85,26 @@ def generate(root: Path, rows: int, seed: int) -> None:
     """The annotation CSVs of ``rows`` synthetic rows, in this (child) process: generating a million rows' facts
     in the bench's own process left it at 3.6 GiB, and every stage started from it reported that as its peak
     (Linux counts the parent's resident memory at the fork in a child's ``ru_maxrss``)."""
-    from flopmine.analysis.synthetic import synthetic_facts, write_annotations
+    from flopmine.analysis.synthetic import synthetic_facts
 
     facts = synthetic_facts(rows, seed=seed, benchmarks=BENCHMARKS)
-    write_annotations(facts, root / "annotations")
+    write_month_files(facts, root / "annotations")
     print(f"FACTS {len(facts)}", flush=True)
+
+
+def write_month_files(facts: list[Fact], directory: Path) -> None:
+    """The facts as the review files them: one CSV per benchmark and arXiv month of the paper, rows in the
+    order given (``analysis.synthetic.write_annotations`` writes one file per benchmark)."""
+    from flopmine.config import write_csv_atomic
+    from flopmine.review.annotations import fact_file_name, paper_month
+    from flopmine.types import ANNOTATION_COLUMNS
+
+    groups: dict[str, list[dict[str, object]]] = {}
+    for f in facts:
+        groups.setdefault(fact_file_name(f.benchmark or "", paper_month(f.arxiv_id)), []).append(f.to_row())
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, rows in sorted(groups.items()):
+        write_csv_atomic(directory / name, list(ANNOTATION_COLUMNS), rows)
 
 
 def child(stage: str, root: Path, sims: int, seed: int) -> None:

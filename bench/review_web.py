@@ -11,9 +11,14 @@ second finds the next open paper past the 99,970 decided candidates).
 Side by side, as the other benches print flopmine against a baseline:
 - the same decisions on the same candidates with empty annotations (what the annotation rows cost);
 - a yardstick: writing and fsyncing the bytes of the annotation files one decision rewrites, alone
-  (the floor for any decision that rewrites them).
+  (the floor for any decision that rewrites them);
+- another home sharing the annotations folder (a copy of the store, its cache current before the decisions):
+  how long its ``refresh`` takes after them (it reads again what they changed).
 
-Usage: .venv/bin/python bench/review_web.py [--papers 10000] [--per-paper 10] [--decisions 20]
+The papers are spread over ``--months`` arXiv months (ids ``1501.00000`` onwards, 100 by default), as a
+store harvested over years is; the review keeps its annotations in one file per month (and benchmark).
+
+Usage: .venv/bin/python bench/review_web.py [--papers 10000] [--per-paper 10] [--decisions 20] [--months 100]
        .venv/bin/python bench/review_web.py --papers 1000 --decided 0        # the old small run
 """
 
@@ -22,6 +27,8 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -35,18 +42,27 @@ import httpx  # noqa: E402
 from flopmine.config import Home  # noqa: E402
 from flopmine.review.apply import apply  # noqa: E402
 from flopmine.review.decision import Decision  # noqa: E402
+from flopmine.review.store import refresh  # noqa: E402
 from flopmine.review.web import create_app  # noqa: E402
 from flopmine.store import connect, replace_candidates, upsert_paper  # noqa: E402
 from flopmine.types import Candidate, Paper  # noqa: E402
 from tests.support.review_web import make_home, serve  # noqa: E402
 
+FIRST_MONTH = 15 * 12  # January 2015, as months since 2000
 
-def build_home(root: Path, papers: int, per_paper: int) -> tuple[Home, list[Candidate]]:
+
+def paper_id(i: int, papers: int, months: int) -> str:
+    """The ``i``-th of ``papers`` ids spread evenly over ``months`` arXiv months (in id order)."""
+    m = FIRST_MONTH + i * months // papers
+    return f"{m // 12 % 100:02d}{m % 12 + 1:02d}.{i:05d}"
+
+
+def build_home(root: Path, papers: int, per_paper: int, months: int) -> tuple[Home, list[Candidate]]:
     home = make_home(root)
     conn = connect(home.db_path)
     out: list[Candidate] = []
     for i in range(papers):
-        aid = f"2001.{i:05d}"
+        aid = paper_id(i, papers, months)
         upsert_paper(conn, Paper(aid, 1, f"paper {i}", benchmarks=("imagenet",)))
         cands = [Candidate(aid, 1, "top1_acc", 50.0 + j / 10, benchmark="imagenet", model=f"m{j}", page=1,
                            snippet="x", rank=j + 1) for j in range(per_paper)]
@@ -102,10 +118,30 @@ def time_server(home: Home, decisions: int) -> tuple[float, float, list[float], 
     return first, statistics.median(gets), posts, leaving
 
 
-def write_floor(home: Home, rounds: int = 5) -> float:
-    """Median seconds to write and fsync the bytes of the ledger and the largest fact file, alone."""
-    files = [p for p in (home.annotations_dir / "decisions" / "ledger.csv", home.annotations_dir / "imagenet.csv")
-             if p.is_file()]
+def decision_files(home: Home, arxiv_id: str) -> list[Path]:
+    """The ledger and imagenet fact file a decision on ``arxiv_id`` rewrites: its month's (the whole store's
+    before annotation files were split by month; this bench also runs on that code, for comparison)."""
+    try:
+        from flopmine.review.annotations import paper_fact_file, paper_ledger_file
+    except ImportError:
+        return [home.annotations_dir / "decisions" / "ledger.csv", home.annotations_dir / "imagenet.csv"]
+    return [paper_ledger_file(home.annotations_dir, arxiv_id), paper_fact_file(home.annotations_dir, arxiv_id,
+                                                                                "imagenet")]
+
+
+def stale_home(home: Home, root: Path) -> tuple[Home, sqlite3.Connection]:
+    """A second home sharing ``home``'s annotations folder, its store a copy of ``home``'s, its cache current."""
+    other = Home(root, annotations_override=home.annotations_dir)
+    root.mkdir(parents=True)
+    shutil.copy(home.db_path, other.db_path)
+    conn = connect(other.db_path)
+    refresh(conn, other)
+    return other, conn
+
+
+def write_floor(home: Home, arxiv_id: str, rounds: int = 5) -> float:
+    """Median seconds to write and fsync the bytes of the files a decision on ``arxiv_id`` rewrites, alone."""
+    files = [p for p in decision_files(home, arxiv_id) if p.is_file()]
     data = [p.read_bytes() for p in files]
     times = []
     for _ in range(rounds):
@@ -127,23 +163,32 @@ def main() -> None:
     ap.add_argument("--per-paper", type=int, default=10)
     ap.add_argument("--decided", type=int, default=100_000, help="decisions recorded before serving")
     ap.add_argument("--decisions", type=int, default=20, help="decisions timed")
+    ap.add_argument("--months", type=int, default=100, help="arXiv months the papers' ids spread over")
     args = ap.parse_args()
     total = args.papers * args.per_paper
     decided = min(args.decided, total - args.decisions - args.per_paper)
     with tempfile.TemporaryDirectory() as tmp:
-        home, cands = build_home(Path(tmp) / "empty", args.papers, args.per_paper)
+        home, cands = build_home(Path(tmp) / "empty", args.papers, args.per_paper, args.months)
         first0, get0, posts0, leaving0 = time_server(home, args.decisions)
     with tempfile.TemporaryDirectory() as tmp:
-        home, cands = build_home(Path(tmp) / "big", args.papers, args.per_paper)
+        home, cands = build_home(Path(tmp) / "big", args.papers, args.per_paper, args.months)
         setup = pre_decide(home, cands, decided)
-        rows = sum(1 for _ in (home.annotations_dir / "decisions" / "ledger.csv").open()) - 1
-        facts = sum(1 for _ in (home.annotations_dir / "imagenet.csv").open()) - 1
-        size = sum(p.stat().st_size for p in home.annotations_dir.rglob("*.csv"))
-        floor = write_floor(home)
+        ann = home.annotations_dir
+        ledgers = [*(ann / "decisions").glob("ledger.csv"), *(ann / "decisions" / "ledger").glob("*.csv")]
+        rows = sum(sum(1 for _ in p.open()) - 1 for p in ledgers)
+        facts = sum(sum(1 for _ in p.open()) - 1 for p in ann.glob("imagenet*.csv"))
+        size = sum(p.stat().st_size for p in ann.rglob("*.csv"))
+        files = sum(1 for _ in ann.rglob("*.csv"))
+        floor = write_floor(home, cands[decided].arxiv_id)
+        other, conn = stale_home(home, Path(tmp) / "other")
         first, get, posts, leaving = time_server(home, args.decisions)
+        t = time.perf_counter()
+        refresh(conn, other)  # the months the decisions changed, read again
+        stale = time.perf_counter() - t
+        conn.close()
     med0, med = statistics.median(posts0), statistics.median(posts)
-    print(f"candidates {total + 4:,}; annotations: {rows:,} ledger rows, {facts:,} fact rows, {size / 1e6:.1f} MB "
-          f"(recorded in {setup:.1f} s by one review.apply)")
+    print(f"candidates {total + 4:,} in {args.months} months; annotations: {rows:,} ledger rows, {facts:,} fact rows, "
+          f"{size / 1e6:.1f} MB in {files} files (recorded in {setup:.1f} s by one review.apply)")
     print(f"{'':34s}{'empty annotations':>18s}{f'{rows:,} rows':>16s}{'ratio':>8s}")
     print(f"{'first page (walk built)':34s}{first0 * 1000:15.0f} ms{first * 1000:13.0f} ms{first / first0:7.1f}x")
     print(f"{'next pages, median':34s}{get0 * 1000:15.0f} ms{get * 1000:13.0f} ms{get / get0:7.1f}x")
@@ -156,6 +201,7 @@ def main() -> None:
     if left0 and left:
         print(f"{'decision leaving its paper, slowest':34s}{left0 * 1000:15.0f} ms{left * 1000:13.0f} ms"
               f"{left / left0:7.1f}x")
+    print(f"{'another home: its stale cache read':34s}{'':>18s}{stale * 1000:13.0f} ms  (after the decisions above)")
     print(f"{'yardstick: write + fsync the files':34s}{'':>18s}{floor * 1000:13.0f} ms"
           f"{'':8s}(decision median / yardstick {med / floor:.1f}x)" if floor else "")
 

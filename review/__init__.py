@@ -1,8 +1,9 @@
 """Review: reviewers accept, reject, correct or add facts in CSV (or the browser); decisions last.
 
 Source of truth is the annotations directory (``Home.annotations_dir``): one fact file per
-benchmark plus ``paper_facts.csv`` (what analysis reads, ``ANNOTATION_COLUMNS``) and the decision
-ledger ``decisions/ledger.csv`` (every decision, rejects included). The store only caches it.
+benchmark and arXiv month plus ``paper_facts-<yymm>.csv`` (what analysis reads, ``ANNOTATION_COLUMNS``)
+and the decision ledger ``decisions/ledger/<yymm>.csv`` (every decision, rejects included). The store
+only caches it.
 
 Typical use (the CLI and the browser UI are thin layers over these)::
 
@@ -18,7 +19,7 @@ Typical use (the CLI and the browser UI are thin layers over these)::
 
 from __future__ import annotations
 
-from .annotations import fact_file_name, load_facts, load_ledger, recover
+from .annotations import fact_file_name, load_facts, load_ledger, paper_fact_file, paper_ledger_file, recover
 from .apply import ApplyReport, apply
 from .decision import (
     DECISIONS,
@@ -50,6 +51,7 @@ __all__ = [
     "ApplyReport", "Attached", "Decision", "ExportReport", "FieldStatus", "ImportReport", "Orphan", "Problem",
     "Rename", "RenameReport", "StatusReport", "active_candidates", "apply", "apply_renames", "attach",
     "ensure_schema", "export", "fact_file_name", "import_files", "load_facts", "load_ledger", "load_renames",
+    "paper_fact_file", "paper_ledger_file",
     "merge", "paper_models", "pdf_link", "read_sheet", "recover", "refresh", "rename_model", "renamed_model",
     "status", "sync",
     "validate_files", "validate_rows",

@@ -1,14 +1,17 @@
 """The annotations directory: reviewed facts as plain CSV, and all-or-nothing writes to it.
 
-Layout (see ``annotations/README.md``)::
+Layout (see ``annotations/README.md``): every file holds the papers of one arXiv month (``paper_month``),
+so that a decision rewrites files in proportion to its paper's month, not to the store::
 
     annotations/
-        imagenet.csv          facts of one benchmark (metrics and model compute), ANNOTATION_COLUMNS
-        paper_facts.csv       facts without a benchmark (paper-level compute)
-        decisions/ledger.csv  every decision, rejects included (LEDGER_COLUMNS)
+        imagenet-2007.csv          facts of one benchmark (metrics and model compute), ANNOTATION_COLUMNS
+        paper_facts-2007.csv       facts without a benchmark (paper-level compute)
+        decisions/ledger/2007.csv  every decision, rejects included (LEDGER_COLUMNS)
 
 Every ``*.csv`` directly in the directory is a fact file that analysis reads with ``Fact.from_row``;
-the ledger sits in a sub-folder so that nobody mistakes its rejects for facts.
+the ledger sits in a sub-folder so that nobody mistakes its rejects for facts. A folder in the older
+layout (``imagenet.csv``, ``decisions/ledger.csv``: *legacy* files) is read as it is; the first write
+splits it (``split_legacy``).
 
 A change to several files is a transaction: each new file is written to a temporary file next to
 its target, then a journal naming them is written atomically (the commit point), then the
@@ -27,10 +30,11 @@ import io
 import json
 import logging
 import os
+import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +46,15 @@ from .decision import LEDGER_COLUMNS, Decision, format_value
 
 log = logging.getLogger(__name__)
 
-PAPER_FACTS_FILE = "paper_facts.csv"
-LEDGER_FILE = "decisions/ledger.csv"
+PAPER_FACTS_STEM = "paper_facts"
+PAPER_FACTS_FILE = f"{PAPER_FACTS_STEM}.csv"  # the review sheet of paper-level candidates (``export``)
+LEDGER_DIR = "decisions/ledger"
+# The whole ledger in one file, as older versions wrote it: still read, split at the next write.
+LEGACY_LEDGER_FILE = "decisions/ledger.csv"
+# A fact file of the month layout: ``<benchmark>-<yymm>.csv`` (any other ``*.csv`` is a legacy fact file).
+_MONTH_FACT_FILE = re.compile(r"^(?P<stem>.+)-(?P<month>[0-9]{4})\.csv$")
+_MONTH_LEDGER_FILE = re.compile(r"^(?P<month>[0-9]{4})\.csv$")
+UNKNOWN_MONTH = "0000"  # the month of an id that does not start with one (a hand-edited row): no real yymm
 # Decisions the browser replaced, each with the key and time of the decision that replaced it: what
 # undo restores after a server restart (the ledger keeps only the latest decision per candidate).
 HISTORY_FILE = "decisions/history.csv"
@@ -58,9 +69,91 @@ LOCK_TIMEOUT_SECONDS = 30.0
 _replace = os.replace
 
 
-def fact_file_name(benchmark: str) -> str:
-    """The fact file of a benchmark: ``imagenet`` → ``imagenet.csv``, ``""`` → ``paper_facts.csv``."""
-    return f"{benchmark}.csv" if benchmark else PAPER_FACTS_FILE
+def paper_month(arxiv_id: str) -> str:
+    """The arXiv month (``yymm``) a paper's annotations are filed under, read from its id:
+    ``2007.05558`` → ``2007``, ``hep-th/9901001`` → ``9901`` (never a path); ``0000`` for text
+    that does not carry one."""
+    digits = arxiv_id.strip().rsplit("/", 1)[-1][:4]
+    return digits if len(digits) == 4 and digits.isascii() and digits.isdigit() else UNKNOWN_MONTH
+
+
+def fact_file_name(benchmark: str, month: str) -> str:
+    """The fact file of a benchmark in one month: ``("imagenet", "2007")`` → ``imagenet-2007.csv``,
+    ``("", "2007")`` → ``paper_facts-2007.csv``."""
+    return f"{benchmark or PAPER_FACTS_STEM}-{month}.csv"
+
+
+def ledger_file_name(month: str) -> str:
+    """The ledger file of one month: ``2007`` → ``decisions/ledger/2007.csv``."""
+    return f"{LEDGER_DIR}/{month}.csv"
+
+
+def paper_fact_file(directory: Path, arxiv_id: str, benchmark: str) -> Path:
+    """Where the facts of a paper on a benchmark (``""``: paper-level) are kept."""
+    return directory / fact_file_name(benchmark, paper_month(arxiv_id))
+
+
+def paper_ledger_file(directory: Path, arxiv_id: str) -> Path:
+    """Where the decisions on a paper's candidates are kept."""
+    return directory / ledger_file_name(paper_month(arxiv_id))
+
+
+def file_month(path: Path) -> str | None:
+    """The month of a fact or ledger file of the month layout; None for a legacy file."""
+    in_ledger = path.parent.parts[-2:] == Path(LEDGER_DIR).parts
+    m = (_MONTH_LEDGER_FILE if in_ledger else _MONTH_FACT_FILE).match(path.name)
+    return m.group("month") if m else None
+
+
+LEGACY = "legacy"  # ``file_stamps``' group of the files without a month (the older layout)
+
+
+def file_stamps(directory: Path) -> dict[str, list[str]]:
+    """Per month (``LEGACY`` for the older layout's files), ``name:size:mtime:inode`` of each of its fact and ledger
+    files (``fact_files``, ``ledger_files``), sorted. One ``scandir`` per folder: every page of the browser asks
+    whether the files changed (pathlib's glob and stat took 10 ms for 576 files)."""
+    out: dict[str, list[str]] = {}
+
+    def scan(folder: Path, prefix: str, pattern: re.Pattern[str], others_are_legacy: bool) -> None:
+        try:
+            entries = os.scandir(folder)
+        except OSError:
+            return
+        with entries:
+            for e in entries:
+                name = e.name
+                if not name.endswith(".csv") or name.startswith("."):
+                    continue
+                m = pattern.match(name)
+                if m is None and not others_are_legacy:
+                    continue
+                try:
+                    if not e.is_file():
+                        continue
+                    st = e.stat()
+                except OSError:
+                    continue
+                out.setdefault(m.group("month") if m else LEGACY, []).append(
+                    f"{prefix}{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+
+    scan(directory, "", _MONTH_FACT_FILE, True)  # every *.csv here is a fact file
+    scan(directory / LEDGER_DIR, f"{LEDGER_DIR}/", _MONTH_LEDGER_FILE, False)
+    try:
+        st = (directory / LEGACY_LEDGER_FILE).stat()
+        out.setdefault(LEGACY, []).append(f"{LEGACY_LEDGER_FILE}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+    except OSError:
+        pass
+    for parts in out.values():
+        parts.sort()
+    return out
+
+
+def ledger_files(directory: Path) -> list[Path]:
+    """The ledger's files: the legacy one first (if any), then one per month, sorted."""
+    legacy = directory / LEGACY_LEDGER_FILE
+    folder = directory / LEDGER_DIR
+    months = sorted(p for p in folder.glob("*.csv") if _MONTH_LEDGER_FILE.match(p.name)) if folder.is_dir() else []
+    return [legacy, *months] if legacy.is_file() else months
 
 
 def fact_files(directory: Path) -> list[Path]:
@@ -142,15 +235,19 @@ class Ledger:
         return len(self.decisions)
 
 
-def load_ledger(directory: Path) -> Ledger:
-    """Read ``decisions/ledger.csv`` plus any fact-file row the ledger does not know (hand-added facts).
+def load_ledger(directory: Path, months: set[str] | None = None) -> Ledger:
+    """Read the ledger (``decisions/ledger/<yymm>.csv``, and a legacy ``decisions/ledger.csv``) plus any
+    fact-file row the ledger does not know (hand-added facts). A month file's row wins over the legacy
+    file's on the same key (the legacy file is older: it came back after the split, say by a merge).
 
+    ``months``: read only the files of these months (no legacy file), as a stale cache does.
     Raises ``ReviewError`` listing every malformed row as ``file:line: column: message``.
     """
     problems: list[str] = []
     decisions: dict[str, Decision] = {}
-    ledger_path = directory / LEDGER_FILE
-    if ledger_path.is_file():
+    for ledger_path in ledger_files(directory):
+        if months is not None and file_month(ledger_path) not in months:
+            continue
         for line, row in _read_rows(ledger_path, problems):
             try:
                 d = Decision.from_row(row)
@@ -159,6 +256,8 @@ def load_ledger(directory: Path) -> Ledger:
                 continue
             decisions[d.key] = d
     for path in fact_files(directory):
+        if months is not None and file_month(path) not in months:
+            continue
         for line, row in _read_rows(path, problems):
             try:
                 key = fact_row_key(row)
@@ -294,6 +393,139 @@ def rewrite_fact_file(path: Path, drop_keys: set[str], add: list[Fact]) -> bytes
     return rows.replace(drop_keys, [fact_to_row(f) for f in add])
 
 
+def decision_files(directory: Path, drop: set[str], touched: Iterable[Decision],
+                   add: Iterable[Decision]) -> dict[str, str | bytes | None]:
+    """``{relative path: new text}`` of the files a change of decisions rewrites, for ``commit_files``:
+    the ledger file and the fact files of each paper month involved, and no other.
+
+    ``drop``: decision keys whose rows go; ``touched``: recorded decisions being replaced or dropped (their
+    fact files are rewritten without them); ``add``: decisions written (their ledger rows and facts).
+    """
+    add = list(add)
+    ledgers: dict[str, list[Decision]] = {}
+    facts: dict[str, list[Fact]] = {}
+    for d in [*touched, *add]:
+        month = paper_month(d.arxiv_id)
+        ledgers.setdefault(month, [])
+        for b in d.fact_benchmarks:
+            facts.setdefault(fact_file_name(b, month), [])
+    for d in add:
+        month = paper_month(d.arxiv_id)
+        ledgers[month].append(d)
+        for fact in d.to_facts():
+            facts.setdefault(fact_file_name(fact.benchmark, paper_month(fact.arxiv_id)), []).append(fact)
+    contents: dict[str, str | bytes | None] = {
+        name: rewrite_fact_file(directory / name, drop, new) for name, new in facts.items()
+        if new or (directory / name).is_file()}  # a reject alone creates no fact file
+    for month, new_decisions in ledgers.items():
+        name = ledger_file_name(month)
+        contents[name] = rewrite_ledger(directory / name, drop, new_decisions)
+    return contents
+
+
+def legacy_files(directory: Path) -> list[Path]:
+    """Annotation files of the older layout: fact files without a month, and ``decisions/ledger.csv``."""
+    out = [p for p in fact_files(directory) if file_month(p) is None]
+    if (directory / LEGACY_LEDGER_FILE).is_file():
+        out.append(directory / LEGACY_LEDGER_FILE)
+    return out
+
+
+def _lines_by_month(path: Path) -> dict[str | None, list[bytes]] | None:
+    """The lines of a CSV by the month of their ``arxiv_id`` (``None``: the header), when every line is one row
+    (an even number of quotes on each: no line break inside a cell) in UTF-8 with ``\n`` line ends; else None.
+    Lines without a cell are left out, as readers leave them."""
+    data = path.read_bytes()
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    if b"\r" in data:
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lines = data.splitlines(keepends=True)
+    if not lines or any(line.count(b'"') % 2 for line in lines):
+        return None
+    if not lines[-1].endswith(b"\n"):
+        lines[-1] += b"\n"
+    header = [c.strip() for c in next(csv.reader([lines[0].decode("utf-8")]))]
+    if "arxiv_id" not in header:
+        return None
+    at = header.index("arxiv_id")
+    out: dict[str | None, list[bytes]] = {None: [lines[0]]}
+    for line in lines[1:]:
+        if not line.strip(b" ,\t\n"):
+            continue
+        if at == 0 and not line.startswith(b'"'):
+            cell = line[:line.find(b",")].decode("utf-8") if b"," in line else line.decode("utf-8")
+        else:
+            row = next(csv.reader([line.decode("utf-8")]), [])
+            cell = row[at] if at < len(row) else ""
+        out.setdefault(paper_month(unneutralise_cell(cell)), []).append(line)
+    return out
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def split_legacy(directory: Path) -> str | None:
+    """Split the legacy files of ``directory`` into month files, in one transaction; returns what was done.
+
+    Run by every writer under the lock before it writes, so it costs the store's size once (and again
+    only if a legacy file comes back, say from a merge: its rows are then folded in, a month file's row
+    winning on the same key). Each legacy fact file ``<name>.csv`` becomes ``<name>-<yymm>.csv`` with its
+    header (extra columns kept); ``decisions/ledger.csv`` becomes ``decisions/ledger/<yymm>.csv``. Where no
+    month file exists yet, each line is copied as it is (``_lines_by_month``: a second instead of 25 at
+    340,000 rows, under the lock the first decision holds): callers ``refresh`` first, which reports a
+    malformed row. Else the rows are parsed and merged, and a malformed one raises ``ReviewError`` (nothing
+    is changed).
+    """
+    recover(directory)  # an interrupted transaction first: its files are what is split
+    legacy = legacy_files(directory)
+    if not legacy:
+        return None
+    ledger = directory / LEGACY_LEDGER_FILE
+    contents: dict[str, str | bytes | None] = {}
+    problems: list[str] = []
+    for path in legacy:
+        name_of: Callable[[str], str] = ledger_file_name if path == ledger else (
+            lambda month, stem=path.stem: fact_file_name(stem, month))
+        lines = _lines_by_month(path)
+        if lines is not None and not any((directory / name_of(m)).exists() or name_of(m) in contents for m in lines):
+            # the usual case, a folder split for the first time: each month's lines copied as they are
+            contents.update({name_of(m): b"".join([*lines[None], *rows]) for m, rows in lines.items() if m})
+            contents[str(path.relative_to(directory))] = None
+            continue
+        key_of: Callable[[dict[str, str]], str] = _ledger_key if path == ledger else fact_row_key
+        by_name: dict[str, list[dict[str, str]]] = {}
+        for line, row in _read_rows(path, problems):
+            try:
+                key_of(row)
+            except (KeyError, ValueError) as e:
+                problems.append(f"{path}:{line}: {_what(e)}")
+                continue
+            month = paper_month(row.get("arxiv_id", ""))
+            by_name.setdefault(ledger_file_name(month) if path == ledger else fact_file_name(path.stem, month),
+                               []).append(row)
+        for name, rows in by_name.items():
+            target = directory / name
+            if name in contents:  # two legacy files of one name cannot be: names differ by stem
+                raise ReviewError(f"cannot split {path}: {name} twice")
+            header = LEDGER_COLUMNS if path == ledger else tuple(dict.fromkeys(
+                [*_fact_header(target), *_fact_header(path)]))
+            kept = SortedRows.of(target, header, key_of)
+            contents[name] = kept.replace(set(), [row for row in rows if key_of(row) not in kept.by_key])
+        contents[str(path.relative_to(directory))] = None
+    if problems:
+        raise ReviewError(f"cannot split the annotation files in {directory}; fix these rows first", problems)
+    commit_files(directory, contents)
+    done = (f"split {len(legacy)} annotation file(s) of the older layout into "
+            f"{sum(v is not None for v in contents.values())} month file(s)")
+    log.info("annotations: %s in %s", done, directory)
+    return done
+
+
 # ---------------------------------------------------------------- rows kept in memory between writes
 
 # Rewriting a file with many rows stays cheap when only a few change: the file's rows, parsed and
@@ -421,8 +653,8 @@ def warm_rows(directory: Path) -> int:
     """Read the ledger and every fact file of ``directory`` into memory ahead of the first decision
     (the browser server does it in the background at start; nothing is written). Returns the rows read."""
     todo: list[tuple[Path, tuple[str, ...], Callable[[dict[str, str]], str]]] = [
-        (directory / LEDGER_FILE, LEDGER_COLUMNS, _ledger_key)]
-    todo += [(p, _fact_header(p), fact_row_key) for p in fact_files(directory)]
+        (p, LEDGER_COLUMNS, _ledger_key) for p in ledger_files(directory) if file_month(p) is not None]
+    todo += [(p, _fact_header(p), fact_row_key) for p in fact_files(directory) if file_month(p) is not None]
     n = 0
     for path, header, key_of in todo:
         if not path.is_file():
@@ -439,10 +671,13 @@ def warm_rows(directory: Path) -> int:
     return n
 
 
-def _keep_rows(directory: Path, contents: Mapping[str, str | bytes]) -> None:
+def _keep_rows(directory: Path, contents: Mapping[str, str | bytes | None]) -> None:
     """After a commit: keep in memory the rows of each file written from ``SortedRows``."""
     with _ROWS_LOCK:
         for rel, text in contents.items():
+            if text is None:
+                _ROWS.pop(directory / rel, None)
+                continue
             path = directory / rel
             staged = _STAGED.pop(path, None)
             if staged is not None and staged[0] is text:
@@ -464,9 +699,9 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def commit_files(directory: Path, contents: Mapping[str, str | bytes]) -> None:
+def commit_files(directory: Path, contents: Mapping[str, str | bytes | None]) -> None:
     """Replace several files under ``directory`` all at once (``{relative path: new text}``, text or
-    UTF-8 bytes).
+    UTF-8 bytes; ``None`` deletes the file, as splitting a legacy file does).
 
     A crash at any point leaves either every old file or (after ``recover``) every new file.
     """
@@ -479,10 +714,13 @@ def commit_files(directory: Path, contents: Mapping[str, str | bytes]) -> None:
         try:
             for rel in sorted(contents):
                 target = directory / rel
+                data = contents[rel]
+                if data is None:
+                    staged.append({"target": rel, "delete": "yes"})
+                    continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = target.parent / f".{target.name}.{txid}{TMP_SUFFIX}"
                 staged.append({"target": rel, "temp": str(tmp.relative_to(directory))})
-                data = contents[rel]
                 fds.append(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
                 _write_all(fds[-1], data if isinstance(data, bytes) else data.encode("utf-8"))
             # all written first, then flushed together: the disk takes the files in one go
@@ -497,7 +735,8 @@ def commit_files(directory: Path, contents: Mapping[str, str | bytes]) -> None:
     except BaseException as e:
         for s in staged:
             with contextlib.suppress(FileNotFoundError):
-                (directory / s["temp"]).unlink()
+                if "temp" in s:
+                    (directory / s["temp"]).unlink()
         if isinstance(e, OSError):
             raise ReviewError(f"cannot write the annotations in {directory} ({e.strerror or e}); "
                               "nothing was applied") from e
@@ -562,6 +801,13 @@ OLD_SUFFIX = f".old{TMP_SUFFIX}"  # a replaced file's last link, deleted after t
 def _roll_forward(directory: Path, staged: list[dict[str, str]]) -> None:
     old: list[Path] = []
     for s in staged:
+        if "temp" not in s:  # a deletion: the file is renamed to a replaced file's name, deleted like one
+            target = directory / s["target"]
+            if target.exists():  # absent: deleted before the crash
+                trash = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}{OLD_SUFFIX}")
+                _replace(target, trash)
+                old.append(trash)
+            continue
         tmp = directory / s["temp"]
         if tmp.exists():  # absent: renamed before the crash
             target = directory / s["target"]
@@ -617,12 +863,19 @@ def _recover_locked(directory: Path) -> str | None:
 
 
 def _temporary_files(directory: Path) -> list[Path]:
-    """Every temporary file a transaction in ``directory`` may leave: staged files and the journal's."""
+    """Every temporary file a transaction in ``directory`` may leave: staged files and the journal's. One
+    ``scandir`` per folder (every read runs ``recover``: a glob took 1.4 ms among 576 month files)."""
+    legacy_journal = f".{JOURNAL_FILE}."  # ``LEGACY_JOURNAL_TMP_GLOB``
     out: list[Path] = []
-    for folder in (directory, directory / Path(LEDGER_FILE).parent):
-        if folder.is_dir():
-            out.extend(folder.glob(f".*{TMP_SUFFIX}"))
-    out.extend(directory.glob(LEGACY_JOURNAL_TMP_GLOB))
+    for folder in (directory, directory / Path(LEGACY_LEDGER_FILE).parent, directory / LEDGER_DIR):
+        try:
+            entries = os.scandir(folder)
+        except OSError:
+            continue
+        with entries:
+            out.extend(Path(e.path) for e in entries if e.name.startswith(".") and (
+                e.name.endswith(TMP_SUFFIX)
+                or (folder == directory and e.name.startswith(legacy_journal) and e.name.endswith(".part"))))
     return sorted(set(out))
 
 

@@ -18,18 +18,8 @@ from dataclasses import dataclass, replace
 from flopmine.config import Home
 from flopmine.errors import ReviewError
 from flopmine.store import now_iso
-from flopmine.types import Fact
 
-from .annotations import (
-    HISTORY_FILE,
-    LEDGER_FILE,
-    append_history,
-    commit_files,
-    fact_file_name,
-    review_lock,
-    rewrite_fact_file,
-    rewrite_ledger,
-)
+from .annotations import HISTORY_FILE, append_history, commit_files, decision_files, review_lock, split_legacy
 from .decision import CORRECT, DECISIONS, FACT_DECISIONS, Decision, format_value, same_value
 from .store import cached_by_fact, cached_decision, refresh, update_cache
 
@@ -178,6 +168,8 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
     stamp = decided_at or now_iso()
     with review_lock(home, create=not check_only):
         refresh(conn, home)  # finishes an interrupted import; the cache now mirrors the files exactly
+        if not check_only:  # a folder of the older layout, checked by refresh: split once, before the first write
+            split_legacy(directory)  # (the same decisions: the cache stays right)
         applied: dict[str, Decision] = {}
         superseded: dict[str, Decision] = {}  # recorded decisions on the same fact in another paper version
         unchanged: list[Decision] = []
@@ -186,7 +178,7 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
         batch = list(decisions)
         batch_keys = {d.key for d in batch}
         paper_facts: dict[tuple[str, int], list[Decision]] = {}  # recorded fact decisions per paper version
-        old_benchmarks: set[str] = set()  # where the facts of replaced decisions are (a retarget moves them)
+        touched: list[Decision] = []  # replaced decisions: their facts go (a retarget moved them elsewhere)
         newest: dict[str, Decision] = {}  # per fact, the decision on the newest paper version wins
         for d in batch:
             if d.candidate_id and d.version >= newest.get(d.fact_key, d).version:
@@ -218,7 +210,7 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
                     conflicts.append(Conflict(d, current, other))
                     continue
             if current is not None:
-                old_benchmarks |= current.fact_benchmarks
+                touched.append(current)
                 if keep_replaced:
                     replaced.setdefault(d.key, []).append(current)
             for o in recorded_same:
@@ -241,17 +233,7 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
                                tuple(conflicts))
 
         drop = set(applied) | set(superseded)
-        files: dict[str, list[Fact]] = {fact_file_name(b): [] for b in old_benchmarks}
-        for d in [*applied.values(), *superseded.values()]:
-            for b in d.fact_benchmarks:
-                files.setdefault(fact_file_name(b), [])
-        for d in applied.values():
-            for fact in d.to_facts():
-                files[fact_file_name(fact.benchmark)].append(fact)
-        contents: dict[str, str | bytes] = {
-            name: rewrite_fact_file(directory / name, drop, facts) for name, facts in files.items()
-            if facts or (directory / name).is_file()}  # a reject alone creates no fact file
-        contents[LEDGER_FILE] = rewrite_ledger(directory / LEDGER_FILE, drop, list(applied.values()))
+        contents = decision_files(directory, drop, [*touched, *superseded.values()], applied.values())
         if replaced:
             contents[HISTORY_FILE] = append_history(directory / HISTORY_FILE, [
                 (o, applied[k]) for k, olds in replaced.items() for o in olds])

@@ -9,8 +9,8 @@ on any. Deciding the candidate (or the slot) again settles it: an import or a br
 replaces every row of its candidate.
 
 >>> # for c in find_conflicts(home.annotations_dir): print(c)
->>> # 1512.03385v1 imagenet top1_acc resnet-152: c5d7f2e41a0b9c3d8 accept 29.9 (alice, decisions/ledger.csv:4)
->>> #   ≠ correct to 12.5 (bob, decisions/ledger.csv:5); decide it again to settle it
+>>> # 1512.03385v1 imagenet top1_acc resnet-152: c5d7f2e41a0b9c3d8 accept 29.9 (alice, decisions/ledger/1512.csv:4)
+>>> #   ≠ correct to 12.5 (bob, decisions/ledger/1512.csv:5); decide it again to settle it
 
 The fact files hold most rows (every reviewed fact), so they are scanned a column at a time (Arrow): each
 row's decision key, slot and outcome become integer codes, conflicts are found by grouping those, and a
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from flopmine.errors import ReviewError
 from flopmine.types import FIELDS, Fact, fact_key, normalise_value
 
-from .annotations import LEDGER_FILE, _read_rows, fact_files, fact_row_key
+from .annotations import _read_rows, fact_files, fact_row_key, ledger_files
 from .decision import CORRECT, FACT_DECISIONS, Decision, format_value
 from .slots import SlotKey, canonical_value, slot_field, slot_of
 
@@ -48,7 +48,7 @@ class Claim:
     """One row of the annotations stating a decision: the decision and where it is written."""
 
     decision: Decision
-    where: str  # "decisions/ledger.csv:4"
+    where: str  # "decisions/ledger/1512.csv:4"
 
     @property
     def outcome(self) -> str:
@@ -170,14 +170,15 @@ def _valid_utf8(buffer: pa.Buffer) -> bool:
     return True
 
 
-def _read_fact_file(path: Path, problems: list[str]) -> _FactFile:
+def _read_fact_file(path: Path, problems: list[str], data: bytes | None = None) -> _FactFile:
     """One fact file, by Arrow's parser where it reads the file as the csv module does, else by ``_read_rows``.
 
     The bytes go to Arrow as they are when they are UTF-8 without a carriage return (else decoded as
     ``_read_rows`` decodes them: its newline translation turns each ``\\r`` into ``\\n``)."""
     import pyarrow as pa
 
-    data = path.read_bytes()
+    if data is None:
+        data = path.read_bytes()
     buffer = pa.py_buffer(data)
     if data.startswith(_BOM):
         buffer = buffer.slice(len(_BOM))
@@ -200,6 +201,61 @@ def _read_fact_file(path: Path, problems: list[str]) -> _FactFile:
     return _FactFile(path, cells, len(rows), rows)
 
 
+#: Consecutive fact files are parsed as one text of up to this many bytes (``_read_fact_files``).
+BATCH_BYTES = 16 << 20
+
+
+def _plain(data: bytes) -> bool:
+    """Whether every line of a file is one row, each row at line ``row + 2``: no quote (so no line break in a
+    cell), no carriage return, no blank line, no byte order mark, the last line ended."""
+    return (data.endswith(b"\n") and b'"' not in data and b"\r" not in data and b"\n\n" not in data
+            and not data.startswith(_BOM))
+
+
+def _read_fact_files(paths: list[Path], problems: list[str]) -> list[_FactFile]:
+    """``_read_fact_file`` of each path. The annotations come one file per benchmark and arXiv month (hundreds at
+    100k rows), and each parse costs about 1 ms whatever its size: consecutive plain files (``_plain``) with one
+    header are parsed as one text and their columns sliced per file, the rows of each counted by its lines;
+    where that count does not match the parse, each is read on its own."""
+    import pyarrow as pa
+
+    out: list[_FactFile] = []
+    batch: list[tuple[Path, bytes]] = []
+
+    def flush() -> None:
+        if len(batch) > 1:
+            head = batch[0][1][:batch[0][1].index(b"\n") + 1]
+            joined = head + b"".join(data[len(head):] for _, data in batch)
+            counts = [data.count(b"\n") - 1 for _, data in batch]
+            read = _arrow_cells(joined) if _valid_utf8(pa.py_buffer(joined)) else None
+            del joined
+            if read is not None and read[1] == sum(counts):
+                at = 0
+                for (path, _), n in zip(batch, counts, strict=True):
+                    out.append(_FactFile(path, {k: v.slice(at, n) for k, v in read[0].items()}, n))
+                    at += n
+                batch.clear()
+                return
+        out.extend(_read_fact_file(path, problems, data) for path, data in batch)
+        batch.clear()
+
+    size = 0
+    for path in paths:
+        data = path.read_bytes()
+        if not _plain(data):
+            flush()
+            out.append(_read_fact_file(path, problems, data))
+            continue
+        if batch and (size + len(data) > BATCH_BYTES or data[:data.index(b"\n") + 1] != batch[0][1][
+                :batch[0][1].index(b"\n") + 1]):
+            flush()
+            size = 0
+        batch.append((path, data))
+        size += len(data)
+    flush()
+    return out
+
+
 # ---------------------------------------------------------------- the scan
 
 
@@ -217,14 +273,14 @@ class _Ledger:
 
 def _read_ledger(directory: Path, problems: list[str]) -> _Ledger:
     out: dict[str, list[Claim]] = {}
-    ledger = directory / LEDGER_FILE
-    if ledger.is_file():
+    for ledger in ledger_files(directory):
+        where = ledger.relative_to(directory).as_posix()
         for line, row in _read_rows(ledger, problems):
             try:
                 d = Decision.from_row(row)
             except (KeyError, ValueError):
                 continue  # load_ledger reports malformed rows
-            out.setdefault(d.key, []).append(Claim(d, f"{LEDGER_FILE}:{line}"))
+            out.setdefault(d.key, []).append(Claim(d, f"{where}:{line}"))
     return _Ledger(out)
 
 
@@ -487,7 +543,7 @@ def _find_conflicts(directory: Path) -> list[DecisionConflict]:
 
     problems: list[str] = []
     ledger = _read_ledger(directory, problems)
-    files = [_read_fact_file(path, problems) for path in fact_files(directory)]
+    files = _read_fact_files(fact_files(directory), problems)
     if problems:
         raise ReviewError(f"the annotations in {directory} are malformed; fix these rows first", problems)
     rows = _fact_rows(files, ledger)

@@ -68,7 +68,7 @@ PAPER_LEVEL_FIELDS: tuple[str, ...] = ("hardware", "hardware_count", "training_t
 MODELS_SEPARATOR = ";"
 FORCE = "force"  # the force column's one value: keep a value outside its field's plausible range
 
-# Columns of ``annotations/decisions/ledger.csv``: every decision, rejects included.
+# Columns of ``annotations/decisions/ledger/<yymm>.csv``: every decision, rejects included.
 LEDGER_COLUMNS: tuple[str, ...] = (
     "arxiv_id", "version", "benchmark", "model", "field", "value", "unit", "page",
     "decision", "corrected_value", "candidate_id", "fact_key", "reviewer", "decided_at", "note", "source", "force",

@@ -12,6 +12,7 @@ that attaches to no candidate is *orphaned*: kept, reported, and still a fact in
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -23,7 +24,7 @@ from flopmine.errors import ConfigError
 from flopmine.store import candidates_generation, extracted_since
 from flopmine.types import Candidate
 
-from .annotations import LEDGER_FILE, fact_files, load_ledger, recover, review_lock
+from .annotations import LEGACY, file_stamps, load_ledger, paper_month, recover, review_lock
 from .decision import ADD, LEDGER_COLUMNS, Decision
 from .renames import RENAMES_FILE, Rename, Renames, load_renames
 
@@ -61,18 +62,30 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
 
 
 def annotations_fingerprint(home: Home) -> str:
-    """A cheap fingerprint of the annotation files (name, size, mtime, inode)."""
+    """A cheap fingerprint of the annotation files (name, size, mtime, inode): per month, a digest of its
+    files' stamps (``LEGACY``: the files of the older layout), so a stale cache sees which months changed."""
     directory = home.annotations_dir
-    parts = [str(directory)]
-    for p in [*fact_files(directory), directory / LEDGER_FILE]:
-        if p.is_file():
-            st = p.stat()
-            parts.append(f"{p.name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
-    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+    return json.dumps({"directory": str(directory), "months": {
+        m: hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
+        for m, parts in sorted(file_stamps(directory).items())}})
+
+
+def _changed_months(old: str | None, new: str) -> set[str] | None:
+    """The months whose files differ between two fingerprints; None when everything must be read again
+    (no fingerprint yet or one of an older flopmine, another directory, a legacy file on either side)."""
+    try:
+        before, after = json.loads(old or ""), json.loads(new)
+        was, now = dict(before["months"]), dict(after["months"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    if before.get("directory") != after["directory"] or LEGACY in was or LEGACY in now:
+        return None
+    return {m for m in was.keys() | now.keys() if was.get(m) != now.get(m)}
 
 
 def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> bool:
-    """Finish any interrupted import and rebuild the decision cache if annotations/ changed.
+    """Finish any interrupted import and bring the decision cache up to date if annotations/ changed:
+    only the months whose files changed are read again (all of them for a folder of the older layout).
 
     Returns True when the cache was rebuilt. Raises ``ReviewError`` when an annotation file is malformed.
     """
@@ -81,8 +94,21 @@ def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> boo
         recover(home.annotations_dir)
         refresh_renames(conn, home, force=force)
         fp = annotations_fingerprint(home)
-        if not force and _meta(conn, "fingerprint") == fp:
+        before = _meta(conn, "fingerprint")
+        if not force and before == fp:
             return False
+        months = None if force else _changed_months(before, fp)
+        if months is not None:
+            changed = list(load_ledger(home.annotations_dir, months).decisions.values())
+            if all(paper_month(d.arxiv_id) in months for d in changed):  # else a row filed under another month
+                cached = _cached_rows_of_months(conn, months)
+                rows = {d.key: _cache_row(d) for d in changed}
+                drop = [k for k in cached if k not in rows]
+                add = [d for d in changed if cached.get(d.key) != rows[d.key]]  # new or changed only
+                update_cache(conn, home, drop, add, fingerprint=fp)
+                log.debug("review cache: %d month(s) read again, %d decisions, %d changed", len(months),
+                          len(changed), len(drop) + len(add))
+                return True
         decisions = list(load_ledger(home.annotations_dir).decisions.values())
         cols = ("key", *LEDGER_COLUMNS)
         with conn:
@@ -96,6 +122,18 @@ def refresh(conn: sqlite3.Connection, home: Home, *, force: bool = False) -> boo
             _rebuild_open(conn)
         log.debug("review cache rebuilt: %d decisions", len(decisions))
         return True
+
+
+def _cached_rows_of_months(conn: sqlite3.Connection, months: set[str]) -> dict[str, tuple[str, ...]]:
+    """The cached rows (``_cache_row``) of the papers of these months, by key. SQL keeps the rows whose id starts
+    with one of the months, or may have another form (old-style, or not starting with four digits); ``paper_month``
+    decides on those."""
+    marks = ", ".join("?" * len(months))
+    cols = ", ".join(("key", *LEDGER_COLUMNS))
+    return {r[0]: tuple(r) for r in conn.execute(
+        f"SELECT {cols} FROM review_decisions WHERE substr(arxiv_id, 1, 4) IN ({marks}) "
+        "OR instr(arxiv_id, '/') > 0 OR arxiv_id NOT GLOB '[0-9][0-9][0-9][0-9]*'", sorted(months))
+        if paper_month(r[1]) in months}
 
 
 def _cache_row(d: Decision) -> tuple[str, ...]:
@@ -174,13 +212,14 @@ def cached_by_fact(conn: sqlite3.Connection, fact_key: str) -> list[Decision]:
     return [Decision.from_row(dict(r)) for r in rows]
 
 
-def update_cache(conn: sqlite3.Connection, home: Home, drop: Iterable[str], add: Iterable[Decision]) -> None:
+def update_cache(conn: sqlite3.Connection, home: Home, drop: Iterable[str], add: Iterable[Decision], *,
+                 fingerprint: str | None = None) -> None:
     """Mirror an applied change in the cache (files already written), without re-reading every file; the
     open papers (``review_open``) of the decisions it adds, replaces or drops are worked out again in the
     same transaction."""
     cols = ("key", *LEDGER_COLUMNS)
     drop, add = list(drop), list(add)
-    fp = annotations_fingerprint(home)
+    fp = fingerprint if fingerprint is not None else annotations_fingerprint(home)
     with conn:
         _begin_write(conn)
         kept = _open_is_kept(conn)  # else the next look at the open papers rebuilds them all

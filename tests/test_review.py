@@ -23,6 +23,7 @@ from flopmine.review.decision import LEDGER_COLUMNS, REVIEW_COLUMNS
 from flopmine.review.export import SLOT_COLUMNS
 from flopmine.store import connect, replace_candidates, upsert_paper
 from flopmine.types import ANNOTATION_COLUMNS, FIELDS, Candidate, Fact, Paper
+from tests.support.annotation_files import fact_file, fact_name, ledger_file, ledger_name, ledger_rows
 
 REPO = Path(__file__).resolve().parent.parent
 RESNET, DENSENET = "1512.03385", "1608.06993"
@@ -194,10 +195,10 @@ def test_round_trip_survives_spreadsheets_and_re_extraction(db: sqlite3.Connecti
     assert result.report.counts() == {"accept": 3, "reject": 1, "correct": 1, "add": 1}
 
     ann_dir = home.annotations_dir
-    assert sorted(p.name for p in ann_dir.glob("*.csv")) == ["imagenet.csv", "paper_facts.csv"]
-    text = (ann_dir / "imagenet.csv").read_text(encoding="utf-8")
+    assert sorted(p.name for p in ann_dir.glob("*.csv")) == [fact_name("imagenet", RESNET), fact_name("", RESNET)]
+    text = fact_file(ann_dir, "imagenet", RESNET).read_text(encoding="utf-8")
     assert text.splitlines()[0] == ",".join(ANNOTATION_COLUMNS) and "\r" not in text
-    facts = [Fact.from_row(r) for r in read_csv(ann_dir / "imagenet.csv")]
+    facts = [Fact.from_row(r) for r in read_csv(fact_file(ann_dir, "imagenet", RESNET))]
     assert [(f.model, f.field, f.value, f.decision) for f in facts] == [
         ("ResNet-152", "flops", 11.3e9, "accept"),
         ("ResNet-152", "top1_err", 21.4, "correct"),  # the corrected value, not 21.43
@@ -207,7 +208,7 @@ def test_round_trip_survives_spreadsheets_and_re_extraction(db: sqlite3.Connecti
     assert facts[1].candidate_id == cid(ERR1) and facts[1].note == "Table 3, single crop"
     assert facts[2].note == "=missed by rules" and facts[2].candidate_id == "" and facts[2].version == 1
     assert {f.field for f in review.load_facts(ann_dir)} == {"flops", "top1_err", "epochs", "hardware"}
-    ledger = read_csv(ann_dir / ann.LEDGER_FILE)
+    ledger = ledger_rows(ann_dir)
     assert list(ledger[0]) == list(LEDGER_COLUMNS)
     assert {r["decision"] for r in ledger} == {"accept", "reject", "correct", "add"}  # the reject is durable
 
@@ -259,7 +260,7 @@ def test_round_trip_survives_spreadsheets_and_re_extraction(db: sqlite3.Connecti
     sheet = write_sheet(tmp_path / "v2.csv", [{**err, "decision": "accept", "corrected_value": ""}], columns=list(err))
     rep = review.import_files(db, home, [sheet]).report
     assert rep is not None and [d.candidate_id for d in rep.superseded] == [cid(ERR1)]
-    imagenet = [Fact.from_row(r) for r in read_csv(ann_dir / "imagenet.csv")]
+    imagenet = [Fact.from_row(r) for r in read_csv(fact_file(ann_dir, "imagenet", RESNET))]
     assert [(f.version, f.value, f.decision) for f in imagenet if f.field == "top1_err"] == [
         (1, 22.85, "add"), (2, 21.43, "accept")]
 
@@ -280,7 +281,7 @@ def test_round_trip_survives_spreadsheets_and_re_extraction(db: sqlite3.Connecti
 
 def test_rejections_survive_a_rebuilt_store(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
     review.import_files(db, home, [write_sheet(tmp_path / "r.csv", [row_for(C10_ERR, decision="reject")])])
-    assert not (home.annotations_dir / "cifar10.csv").exists()  # no fact for a reject
+    assert not fact_file(home.annotations_dir, "cifar10", DENSENET).exists()  # no fact for a reject
     conn = connect(tmp_path / "fresh.sqlite")
     extract(conn, DENSENET, 1, densenet_candidates(), "cifar10")
     pairs, _ = review.attach(review.active_candidates(conn), review.sync(conn, home))
@@ -297,7 +298,7 @@ def test_hand_added_fact_rows_are_kept(db: sqlite3.Connection, home: Home, tmp_p
     (home.annotations_dir / "cifar10.csv").write_text(
         ",".join(ANNOTATION_COLUMNS) + "\n" + ",".join(str(hand.to_row()[c]) for c in ANNOTATION_COLUMNS) + "\n")
     review.import_files(db, home, [write_sheet(tmp_path / "a.csv", [row_for(C10_ERR, decision="accept")])])
-    facts = [Fact.from_row(r) for r in read_csv(home.annotations_dir / "cifar10.csv")]
+    facts = [Fact.from_row(r) for r in read_csv(fact_file(home.annotations_dir, "cifar10", DENSENET))]
     assert sorted((f.field, f.decision) for f in facts) == [("err", "accept"), ("flops", "add")]
     assert review.status(db, home).added == 1
 
@@ -451,7 +452,7 @@ def test_validate_rows_serves_a_single_web_decision(db: sqlite3.Connection, home
                                                  "corrected_value": "100"}], db, "web", reviewer="dana")
     assert problems == []
     report = review.apply(db, home, decisions)
-    assert report.files == ("decisions/ledger.csv", "paper_facts.csv")
+    assert report.files == (ledger_name(RESNET), fact_name("", RESNET))
     assert report.applied[0].reviewer == "dana"
     _, problems = review.validate_rows([{"candidate_id": cid(EPOCHS), "decision": "correct",
                                          "corrected_value": "-1"}], db, "web")
@@ -470,7 +471,7 @@ def test_malformed_annotations_are_reported(db: sqlite3.Connection, home: Home) 
     (home.annotations_dir / "paper_facts.csv").write_text(",".join(ANNOTATION_COLUMNS) + "\n"
                                                           f"{RESNET},1,,,gpu_count,8,,3,accept,,,,,\n")
     (home.annotations_dir / "decisions").mkdir()
-    (home.annotations_dir / ann.LEDGER_FILE).write_text(",".join(LEDGER_COLUMNS) + "\n"
+    (home.annotations_dir / ann.LEGACY_LEDGER_FILE).write_text(",".join(LEDGER_COLUMNS) + "\n"
                                                        f"{RESNET},1,,,epochs,90,,3,maybe,,c1,,,,,\n")
     with pytest.raises(ReviewError) as e:
         review.status(db, home)
@@ -507,9 +508,9 @@ def test_crash_after_the_first_rename_is_rolled_forward(db: sqlite3.Connection, 
     assert st.decided == 3
     assert not (home.annotations_dir / ann.JOURNAL_FILE).exists()
     assert not list(home.annotations_dir.rglob(f"*{ann.TMP_SUFFIX}"))
-    assert sorted(p.name for p in home.annotations_dir.glob("*.csv")) == ["cifar10.csv", "imagenet.csv",
-                                                                          "paper_facts.csv"]
-    assert len(read_csv(home.annotations_dir / ann.LEDGER_FILE)) == 3
+    assert sorted(p.name for p in home.annotations_dir.glob("*.csv")) == [
+        fact_name("cifar10", DENSENET), fact_name("imagenet", RESNET), fact_name("", RESNET)]
+    assert len(ledger_rows(home.annotations_dir)) == 3
 
 
 def test_failure_before_the_journal_applies_nothing(db: sqlite3.Connection, home: Home, tmp_path: Path,
@@ -565,7 +566,7 @@ def test_killed_process_leaves_all_or_nothing(db: sqlite3.Connection, home: Home
     assert proc.returncode == 9, proc.stderr
     assert (home.annotations_dir / ann.JOURNAL_FILE).exists()
     st = review.status(db, home)
-    assert st.decided == 3 and len(read_csv(home.annotations_dir / ann.LEDGER_FILE)) == 3
+    assert st.decided == 3 and len(ledger_rows(home.annotations_dir)) == 3
     assert not (home.annotations_dir / ann.JOURNAL_FILE).exists()
 
 
@@ -602,7 +603,7 @@ def test_a_changed_mind_replaces_the_fact(db: sqlite3.Connection, home: Home, tm
         row_for(EPOCHS, decision="reject", exported_decision=shown(db, EPOCHS))])])
     assert rep.report is not None and rep.report.counts()["reject"] == 1
     assert review.load_facts(home.annotations_dir) == []
-    ledger = read_csv(home.annotations_dir / ann.LEDGER_FILE)
+    ledger = ledger_rows(home.annotations_dir)
     assert [(r["candidate_id"], r["decision"]) for r in ledger] == [(cid(EPOCHS), "reject")]
     # a note-only edit is a change too; the same note again is not
     sheet = write_sheet(tmp_path / "c.csv", [row_for(EPOCHS, decision="reject", note="not the main run",
@@ -650,7 +651,7 @@ def test_one_import_with_both_paper_versions_keeps_one_decision_per_fact(db: sql
     assert result.report is not None and [d.candidate_id for d in result.report.applied] == [v2.candidate_id]
     again = review.import_files(db, home, [sheet]).report
     assert again is not None and again.applied == ()
-    ledger = read_csv(home.annotations_dir / ann.LEDGER_FILE)
+    ledger = ledger_rows(home.annotations_dir)
     assert [r["candidate_id"] for r in ledger] == [v2.candidate_id]
     assert [(f.version, f.value) for f in review.load_facts(home.annotations_dir)] == [(2, 21.5)]
 
@@ -678,7 +679,7 @@ def test_concurrent_imports_are_serialised(db: sqlite3.Connection, home: Home, t
     for t in threads:
         t.join(timeout=60)
     assert errors == []
-    ledger = read_csv(home.annotations_dir / ann.LEDGER_FILE)
+    ledger = ledger_rows(home.annotations_dir)
     assert sorted(r["decision"] for r in ledger) == ["accept"] * 3 + ["reject"] * 3
     assert review.status(db, home).decided == 6
 
@@ -743,7 +744,7 @@ def test_two_homes_importing_into_one_annotations_folder_lose_nothing(tmp_path: 
         outs = [p.communicate(timeout=120) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], outs
         assert [o.strip() for o, _ in outs] == ["3", "3"]
-        ledger = read_csv(shared / ann.LEDGER_FILE)
+        ledger = ledger_rows(shared)
         assert sorted(r["decision"] for r in ledger) == ["accept"] * 3 + ["reject"] * 3, f"attempt {attempt}"
 
 
@@ -781,7 +782,7 @@ def test_recovery_from_another_home_waits_for_a_running_import(tmp_path: Path) -
             assert proc.poll() is None and time.monotonic() < deadline, proc.stderr and proc.stderr.read()
             time.sleep(0.02)
         temporary = sorted(shared.rglob(f"*{ann.TMP_SUFFIX}"))
-        assert len(temporary) == 4  # three fact files and the ledger, staged
+        assert len(temporary) == 5  # three fact files and the two months' ledger files, staged
         seen: list[int] = []
 
         def status_of_home_b() -> None:
@@ -804,7 +805,7 @@ def test_recovery_from_another_home_waits_for_a_running_import(tmp_path: Path) -
         proc.kill()
     assert (proc.returncode, out.strip()) == (0, "3"), err
     assert seen == [3]
-    assert len(read_csv(shared / ann.LEDGER_FILE)) == 3
+    assert len(ledger_rows(shared)) == 3
     assert not list(shared.rglob(f"*{ann.TMP_SUFFIX}"))
     assert not (home_a.root / ".review.lock").exists() and not (shared / ".review.lock").exists()
 
@@ -857,8 +858,8 @@ def test_an_implausible_correction_needs_force_and_is_flagged(db: sqlite3.Connec
     assert report is not None and len(report.applied) == 1
     (fact,) = review.load_facts(home.annotations_dir)
     assert (fact.value, fact.flags) == (float(corrected), "forced")
-    assert read_csv(home.annotations_dir / "imagenet.csv")[0]["flags"] == "forced"
-    assert read_csv(home.annotations_dir / ann.LEDGER_FILE)[0]["force"] == "force"
+    assert read_csv(fact_file(home.annotations_dir, "imagenet", RESNET))[0]["flags"] == "forced"
+    assert ledger_rows(home.annotations_dir)[0]["force"] == "force"
     # the flag survives a rebuilt cache and a re-import changes nothing
     assert review.import_files(db, home, [forced]).report.applied == ()  # type: ignore[union-attr]
     db.execute("DELETE FROM review_meta")
@@ -956,8 +957,8 @@ def test_annotation_files_store_formulas_neutralised(db: sqlite3.Connection, hom
          "value": "20.1", "page": "7", "note": "@risk"},
     ])
     review.import_files(db, home, [sheet])
-    for name in ("imagenet.csv", ann.LEDGER_FILE):
-        raw = (home.annotations_dir / name).read_text(encoding="utf-8")
+    for name in (fact_file(home.annotations_dir, "imagenet", RESNET), ledger_file(home.annotations_dir, RESNET)):
+        raw = name.read_text(encoding="utf-8")
         cells = [c for row in csv.reader(io.StringIO(raw)) for c in row]
         assert "'" + formula in cells and "'-SE" in cells and "'@risk" in cells, name
         assert not any(c.startswith(("=", "@", "+")) or (c.startswith("-") and c != "-") for c in cells

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from flopmine.review.web import create_app
+from tests.support.annotation_files import fact_file, ledger_rows
 from tests.support.review_web import PAPER_A, PAPER_B, make_home, sample_candidates, serve
 
 pytestmark = pytest.mark.browser
@@ -121,16 +122,16 @@ def test_keyboard_review_writes_annotations(driver, tmp_path: Path) -> None:
         assert driver.find_element(By.ID, "progress").text == "2 / 4 decided"
 
     ann = home.annotations_dir
-    paper = _rows(ann / "paper_facts.csv")
+    paper = _rows(fact_file(ann, "", PAPER_A))
     assert [(r["arxiv_id"], r["field"], r["decision"], r["reviewer"]) for r in paper] == [
         (PAPER_A, "flops", "accept", "browser-test")]
     assert float(paper[0]["value"]) == 11.3e9
-    imagenet = _rows(ann / "imagenet.csv")
+    imagenet = _rows(fact_file(ann, "imagenet", PAPER_A))
     assert [(r["arxiv_id"], r["field"], r["decision"], float(r["value"])) for r in imagenet] == [
         (PAPER_A, "top1_err", "correct", 19.5)]
-    ledger = {r["candidate_id"]: r["decision"] for r in _rows(ann / "decisions" / "ledger.csv")}
+    ledger = {r["candidate_id"]: r["decision"] for r in ledger_rows(ann)}
     assert ledger == {flops1: "accept", top1: "correct"}
-    assert PAPER_B not in (ann / "paper_facts.csv").read_text()
+    assert not fact_file(ann, "", PAPER_B).exists()  # a reject is not a fact
 
 
 def test_slot_view_buttons_and_100_papers(driver, tmp_path: Path) -> None:
@@ -196,7 +197,7 @@ def test_slot_view_buttons_and_100_papers(driver, tmp_path: Path) -> None:
         wait_for(lambda: current() == second, "after close")
         assert text("progress") == "6 / 600 decided"
 
-    ledger = _rows(home.annotations_dir / "decisions" / "ledger.csv")
+    ledger = ledger_rows(home.annotations_dir)
     assert sorted(r["decision"] for r in ledger) == ["accept"] + ["reject"] * 5
     assert {r["note"] for r in ledger if r["decision"] == "reject"} == {"not reported"}
     assert {r["reviewer"] for r in ledger} == {"mouse"}
@@ -257,13 +258,13 @@ def test_model_box_retargets_renames_and_adds(driver, tmp_path: Path) -> None:
         wait(lambda: status().startswith("added: params"), "the added fact")
 
     ann = home.annotations_dir
-    ledger = {r["candidate_id"]: r for r in _rows(ann / "decisions" / "ledger.csv")}
+    ledger = {r["candidate_id"]: r for r in ledger_rows(ann)}
     assert (ledger[flops2]["decision"], ledger[flops2]["model"], ledger[flops2]["corrected_model"]) == (
         "correct", "ResNet-50", "ResNet-152")
     renames = _rows(ann / "decisions" / "renames.csv")
     assert [(r["arxiv_id"], r["old_model"], r["new_model"], r["reviewer"]) for r in renames] == [
         (PAPER_A, "ResNet-152", "ResNet-152 (224px)", "browser-test")]
-    added = [r for r in _rows(ann / "paper_facts.csv") if r["decision"] == "add"]
+    added = [r for r in _rows(fact_file(ann, "", PAPER_A)) if r["decision"] == "add"]
     assert [(r["field"], float(r["value"]), r["model"]) for r in added] == [("params", 60.2e6, "ResNet-152")]
     from flopmine import review
 

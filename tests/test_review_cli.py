@@ -13,6 +13,7 @@ from flopmine.cli import main
 from flopmine.config import resolve_home
 from flopmine.review.decision import REVIEW_COLUMNS
 from flopmine.store import connect
+from tests.support.annotation_files import fact_name, ledger_name, ledger_rows, ledger_snapshot
 from tests.test_review import DENSENET, RESNET, densenet_candidates, extract, resnet_candidates
 
 
@@ -57,7 +58,7 @@ def test_export_import_status(capsys: pytest.CaptureFixture[str], home_dir: Path
     code, stdout, stderr = run(capsys, "--home", str(home_dir), "review", "import", str(sheet), "-r", "alice")
     assert (code, stderr) == (0, "")
     assert "Applied 2 decision(s): 1 accept, 1 reject, 0 correct, 0 add; 0 unchanged." in stdout
-    assert "decisions/ledger.csv, decisions/reviews.csv, imagenet.csv" in stdout
+    assert f"{ledger_name(RESNET)}, decisions/reviews.csv, {fact_name('imagenet', RESNET)}" in stdout
 
     code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "import", str(sheet))
     assert code == 0 and "Nothing to apply: 2 decision(s) already recorded (3 row(s) read)." in stdout
@@ -208,15 +209,14 @@ def test_a_stale_export_never_reverts_a_newer_decision(capsys: pytest.CaptureFix
     code, stdout, stderr = run(capsys, *h, "review", "import", str(bob), "-r", "bob")
     assert (code, stderr) == (0, "")
     assert "Applied 1 decision(s): 0 accept, 1 reject" in stdout
-    ledger = {r["candidate_id"]: r for r in csv.DictReader((home_dir / "annotations" / "decisions" /
-                                                             "ledger.csv").open(encoding="utf-8"))}
+    ledger = {r["candidate_id"]: r for r in ledger_rows(home_dir / "annotations")}
     assert (ledger[err2.candidate_id]["decision"], ledger[err2.candidate_id]["note"]) == ("accept", "Table 4, ensemble")
     alice_at = ledger[err2.candidate_id]["decided_at"]
 
     # bob also changes alice's row: a conflict, and nothing of the file is applied
     _edit_rows(bob, {err2.candidate_id: {"decision": "correct", "corrected_value": "19.4"},
                      flops.candidate_id: {"decision": "reject"}})
-    before = (home_dir / "annotations" / "decisions" / "ledger.csv").read_bytes()
+    before = ledger_snapshot(home_dir / "annotations")
     code, stdout, stderr = run(capsys, *h, "review", "import", str(bob), "-r", "bob")
     assert code == 1 and stdout == ""
     assert stderr.splitlines() == [
@@ -225,7 +225,7 @@ def test_a_stale_export_never_reverts_a_newer_decision(capsys: pytest.CaptureFix
         f"{bob}:{_line_of(bob, err2.candidate_id)}: decision: changed by alice at {alice_at} since this file was "
         "exported (now accept); export again, or leave this row as it was",
     ]
-    assert (home_dir / "annotations" / "decisions" / "ledger.csv").read_bytes() == before
+    assert ledger_snapshot(home_dir / "annotations") == before
     code, _, stderr = run(capsys, *h, "review", "import", "--dry-run", str(bob))
     assert code == 1 and "changed by alice" in stderr
 
@@ -233,8 +233,7 @@ def test_a_stale_export_never_reverts_a_newer_decision(capsys: pytest.CaptureFix
     code, stdout, stderr = run(capsys, *h, "review", "import", "--partial", str(bob), "-r", "bob")
     assert code == 1 and "Applied 1 decision(s): 0 accept, 1 reject" in stdout
     assert "changed by alice" in stderr and stderr.splitlines()[-1].startswith("Skipped 1 problem(s)")
-    ledger = {r["candidate_id"]: r for r in csv.DictReader((home_dir / "annotations" / "decisions" /
-                                                             "ledger.csv").open(encoding="utf-8"))}
+    ledger = {r["candidate_id"]: r for r in ledger_rows(home_dir / "annotations")}
     assert ledger[err2.candidate_id]["decision"] == "accept" and ledger[flops.candidate_id]["decision"] == "reject"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flopmine.review.annotations import LEDGER_FILE, render_csv
+from flopmine.review.annotations import LEGACY_LEDGER_FILE, render_csv
 from flopmine.review.conflicts import DecisionConflict, find_conflicts
 from flopmine.review.decision import LEDGER_COLUMNS, Decision, format_value
 from flopmine.types import ANNOTATION_COLUMNS
@@ -64,8 +64,33 @@ def test_the_lean_scan_finds_the_conflicts_the_full_parse_found(
     _write_facts(directory / "imagenet.csv", facts)
     _write_facts(directory / "paper_facts.csv", more)
     if ledger:
-        (directory / LEDGER_FILE).parent.mkdir(parents=True, exist_ok=True)
-        (directory / LEDGER_FILE).write_text(
+        (directory / LEGACY_LEDGER_FILE).parent.mkdir(parents=True, exist_ok=True)
+        (directory / LEGACY_LEDGER_FILE).write_text(
+            render_csv(LEDGER_COLUMNS, [{k: str(v) for k, v in d.to_row().items()} for d in ledger]), encoding="utf-8")
+    got, want = find_conflicts(directory), conflicts_previous.find_conflicts(directory)
+    assert [(c.slot, c.key, str(c)) for c in got] == [(c.slot, c.key, str(c)) for c in want]
+    assert [c.claims for c in got] == [c.claims for c in want]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_fact_rows(), st.integers(0, 4)), max_size=24), st.lists(_decisions(), max_size=6))
+def test_month_files_read_as_one_text_scan_as_each_file_alone(
+        tmp_path_factory, facts: list[tuple[dict[str, str], int]], ledger: list[Decision]) -> None:  # type: ignore[no-untyped-def]
+    """The review's files, one per benchmark and month, as the scan reads them (consecutive plain files parsed
+    as one text): the conflicts and the file and line each claim names are those of each file read alone."""
+    directory = tmp_path_factory.mktemp("annotations")
+    names = ["imagenet-1512.csv", "imagenet-9901.csv", "imagenet-hand.csv", "paper_facts-1512.csv",
+             "paper_facts-9901.csv"]
+    for i, name in enumerate(names):
+        rows = [row for row, at in facts if at == i]
+        text = render_csv(ANNOTATION_COLUMNS, []) + "".join(
+            ",".join(row[k] for k in ANNOTATION_COLUMNS) + "\n" for row in rows)  # as written: no quotes, \n
+        if name == "imagenet-hand.csv":
+            text = text.replace("\n", "\r\n")  # a hand-edited file between them: read on its own
+        (directory / name).write_text(text, encoding="utf-8", newline="")
+    if ledger:
+        (directory / "decisions" / "ledger").mkdir(parents=True)
+        (directory / "decisions" / "ledger" / "1512.csv").write_text(
             render_csv(LEDGER_COLUMNS, [{k: str(v) for k, v in d.to_row().items()} for d in ledger]), encoding="utf-8")
     got, want = find_conflicts(directory), conflicts_previous.find_conflicts(directory)
     assert [(c.slot, c.key, str(c)) for c in got] == [(c.slot, c.key, str(c)) for c in want]
@@ -106,8 +131,8 @@ def _ledger_and_facts(draw: st.DrawFn) -> tuple[list[Decision], list[dict[str, s
 
 
 def _write_ledger(directory: Path, ledger: list[Decision]) -> None:
-    (directory / LEDGER_FILE).parent.mkdir(parents=True, exist_ok=True)
-    (directory / LEDGER_FILE).write_text(
+    (directory / LEGACY_LEDGER_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (directory / LEGACY_LEDGER_FILE).write_text(
         render_csv(LEDGER_COLUMNS, [{k: str(v) for k, v in d.to_row().items()} for d in ledger]), encoding="utf-8")
 
 
@@ -146,10 +171,10 @@ def test_a_ledger_key_stated_twice_with_a_fact_row_agreeing_with_one_is_one_conf
                                          model="ResNet-50", candidate_id="c1", corrected_value=12.5, reviewer="bob")])
     _write_facts(tmp_path / "imagenet.csv", [_row()])
     [conflict] = _same_as_reference(tmp_path)
-    assert [c.where for c in conflict.claims] == [f"{LEDGER_FILE}:2", f"{LEDGER_FILE}:3"]
+    assert [c.where for c in conflict.claims] == [f"{LEGACY_LEDGER_FILE}:2", f"{LEGACY_LEDGER_FILE}:3"]
     _write_facts(tmp_path / "imagenet.csv", [_row(), _row(value="50")])
     [conflict] = _same_as_reference(tmp_path)
-    assert [c.where for c in conflict.claims] == [f"{LEDGER_FILE}:2", f"{LEDGER_FILE}:3", "imagenet.csv:3"]
+    assert [c.where for c in conflict.claims] == [f"{LEGACY_LEDGER_FILE}:2", f"{LEGACY_LEDGER_FILE}:3", "imagenet.csv:3"]
 
 
 def test_a_candidate_id_written_with_spaces_keys_by_the_id_and_slots_by_the_cell(tmp_path: Path) -> None:
@@ -258,3 +283,20 @@ def test_a_file_of_many_blocks_reads_as_one_block_and_as_the_csv_module(tmp_path
         k: [r[k] for _, r in expected] for k in expected[0][1] if k in _COLUMNS}
     pd.testing.assert_frame_equal(_read_text_csv(text), pd.read_csv(io.StringIO(text), dtype=str,
                                                                      keep_default_na=False), check_dtype=False)
+
+
+def test_plain_month_files_are_parsed_as_one_text(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from flopmine.review import conflicts
+
+    header = ",".join(ANNOTATION_COLUMNS) + "\n"
+    (tmp_path / "imagenet-1512.csv").write_text(header + "1512.03385,1,imagenet,A,top1_acc,76.1,,3,accept,c1,,,,,\n"
+                                                "1512.03385,1,imagenet,B,top1_acc,70,,3,accept,c2,,,,,\n")
+    (tmp_path / "imagenet-1608.csv").write_text(header + "1608.06993,1,imagenet,C,top1_acc,80,,3,accept,c3,,,,,\n")
+
+    def alone(*args: object) -> None:
+        raise AssertionError("read on its own")
+
+    monkeypatch.setattr(conflicts, "_read_fact_file", alone)
+    files = conflicts._read_fact_files(sorted(tmp_path.glob("*.csv")), [])
+    assert [(f.path.name, f.n, f.cells["model"].to_pylist()) for f in files] == [
+        ("imagenet-1512.csv", 2, ["A", "B"]), ("imagenet-1608.csv", 1, ["C"])]

@@ -27,6 +27,8 @@ from flopmine.review.agreement import agreement
 from flopmine.review.decision import format_value, parse_value
 from flopmine.store import connect, replace_candidates, upsert_paper
 from flopmine.types import Candidate, Paper
+from tests.support.annotation_files import fact_name, ledger_name
+from tests.support.annotation_files import ledger_rows as all_ledger_rows
 from tests.test_review import (
     DENSENET,
     RESNET,
@@ -64,8 +66,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def ledger_rows(home: Home) -> list[dict[str, str]]:
-    path = home.annotations_dir / ann.LEDGER_FILE
-    return read_csv(path) if path.is_file() else []
+    return all_ledger_rows(home.annotations_dir)
 
 
 def web_decide(conn: sqlite3.Connection, home: Home, c: Candidate, decision: str) -> None:
@@ -347,7 +348,7 @@ def _merge_clones(home: Home, tmp_path: Path) -> None:
         review.import_files(conn, clone, [write_sheet(tmp_path / f"{who}.csv", [row])], reviewer=who)
         conn.close()
         clones[who] = clone.annotations_dir
-    for rel in ("decisions/ledger.csv", "imagenet.csv"):
+    for rel in (ledger_name(RESNET), fact_name("imagenet", RESNET)):
         a = (clones["alice"] / rel).read_text(encoding="utf-8").splitlines(keepends=True)
         b = (clones["bob"] / rel).read_text(encoding="utf-8").splitlines(keepends=True)
         target = home.annotations_dir / rel
@@ -365,7 +366,7 @@ def test_item12_conflicts_merged_from_two_clones_are_listed_and_fail_a_strict_bu
     assert code == 0
     assert "Conflicting decisions (decide each again to settle it): 1" in out
     line = next(x for x in out.splitlines() if ERR1.candidate_id in x)
-    assert "accept 21.43 (alice" in line and "correct to 12.5 (bob" in line and "decisions/ledger.csv:" in line
+    assert "accept 21.43 (alice" in line and "correct to 12.5 (bob" in line and f"{ledger_name(RESNET)}:" in line
     code, out, err = run(capsys, "--home", str(home.root), "build", "--out", str(tmp_path / "ds"))
     assert code == 0 and "conflicting decisions: " in err and ERR1.candidate_id in err.replace("\n", "")
     code, out, err = run(capsys, "--home", str(home.root), "build", "--strict", "--out", str(tmp_path / "ds"))

@@ -27,6 +27,7 @@ from flopmine.review.store import cached_decision
 from flopmine.review.validate import validate_files
 from flopmine.store import connect, replace_candidates, upsert_paper
 from flopmine.types import Candidate, Fact, Paper
+from tests.support.annotation_files import fact_file, ledger_file
 
 P = "1512.03385"
 
@@ -181,7 +182,7 @@ def test_field_relabel_is_one_correct_and_the_ledger_keeps_old_and_new(db: sqlit
                                                                         tmp_path: Path) -> None:
     report = imported(db, home, tmp_path, [row(TOP5_AS_TOP1, field="top5_err")])  # decision left empty
     assert report.report is not None and report.report.counts()["correct"] == 1
-    with (home.annotations_dir / ann.LEDGER_FILE).open(encoding="utf-8") as fh:
+    with ledger_file(home.annotations_dir, P).open(encoding="utf-8") as fh:
         (ledger,) = list(csv.DictReader(fh))
     assert (ledger["field"], ledger["corrected_field"], ledger["decision"]) == ("top1_err", "top5_err", "correct")
     (fact,) = review.load_facts(home.annotations_dir)
@@ -202,13 +203,13 @@ def test_a_relabel_across_accuracy_and_error_is_no_conflict(db: sqlite3.Connecti
 def test_benchmark_retarget_moves_the_fact_between_fact_files(db: sqlite3.Connection, home: Home,
                                                               tmp_path: Path) -> None:
     imported(db, home, tmp_path, [row(TOP1_50, decision="accept")])
-    assert (home.annotations_dir / "imagenet.csv").is_file()
+    assert fact_file(home.annotations_dir, "imagenet", P).is_file()
     was = exported_state(cached_decision(db, TOP1_50.candidate_id))  # what an export would show now
     imported(db, home, tmp_path, [row(TOP1_50, decision="correct", benchmark="CIFAR-10", field="err",
                                       exported_decision=was)], name="s.csv")
     facts = review.load_facts(home.annotations_dir)
     assert [(f.benchmark, f.field, f.value) for f in facts] == [("cifar10", "err", 22.85)]
-    assert "ResNet-50" not in (home.annotations_dir / "imagenet.csv").read_text(encoding="utf-8")
+    assert "ResNet-50" not in fact_file(home.annotations_dir, "imagenet", P).read_text(encoding="utf-8")
 
 
 def test_an_export_shows_the_retargeted_names_and_reimports_as_nothing(db: sqlite3.Connection, home: Home,
@@ -240,7 +241,7 @@ def test_model_less_candidates_are_a_slot_each(db: sqlite3.Connection, home: Hom
 def test_an_old_ledger_without_retarget_columns_still_reads_and_is_upgraded(db: sqlite3.Connection, home: Home,
                                                                           tmp_path: Path) -> None:
     imported(db, home, tmp_path, [row(TOP1_152, decision="accept")])
-    path = home.annotations_dir / ann.LEDGER_FILE
+    path = ledger_file(home.annotations_dir, P)
     old_columns = [c for c in LEDGER_COLUMNS if not c.startswith("corrected_") or c == "corrected_value"]
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     buf = io.StringIO()

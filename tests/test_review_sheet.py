@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 
 from flopmine.config import Home
 from flopmine.errors import ReviewError
-from flopmine.review.annotations import LEDGER_FILE
 from flopmine.review.assign import import_reviewed
 from flopmine.review.sheet import CELL_STATE, ROW_STATE, export_sheet, parse_cell
 from flopmine.store import connect, replace_candidates, upsert_paper
 from flopmine.types import Candidate, Paper
+from tests.support.annotation_files import ledger_rows, ledger_snapshot
 
 P1, P2, P3 = "1512.03385", "1608.06993", "1704.04861"
 
@@ -78,8 +78,7 @@ def header(path: Path) -> list[str]:
 
 
 def ledger(home: Home) -> list[dict[str, str]]:
-    path = home.annotations_dir / LEDGER_FILE
-    return read(path) if path.is_file() else []
+    return ledger_rows(home.annotations_dir)
 
 
 def verdicts(home: Home) -> set[tuple[str, str, str, str]]:
@@ -156,10 +155,10 @@ def test_sheet_edits_give_exactly_the_decisions_made(db: sqlite3.Connection, hom
     assert (resnet["top1_err"], resnet["flops"], resnet["epochs"], resnet["params"]) == (
         "19.38", "7600000000", "", "60200000")
     assert resnet["status"] == "reviewed" and mobilenet["status"] == "reviewed"
-    before = (home.annotations_dir / LEDGER_FILE).read_bytes()
+    before = ledger_snapshot(home.annotations_dir)
     result = import_reviewed(db, home, list(report.files))
     assert result.problems == () and (result.report is None or not result.report.applied)
-    assert (home.annotations_dir / LEDGER_FILE).read_bytes() == before
+    assert ledger_snapshot(home.annotations_dir) == before
 
 
 def test_deleted_row_rejects_its_models_facts(db: sqlite3.Connection, home: Home) -> None:
@@ -188,7 +187,7 @@ def test_stale_sheet_refuses_a_change_to_a_decision_made_since(db: sqlite3.Conne
     by_model(rows, "ResNet-152")["top1_err"] = "19.38"
     write(fresh, rows)
     import_reviewed(db, home, [fresh], reviewer="bob")  # bob settles the slot after the stale export
-    before = (home.annotations_dir / LEDGER_FILE).read_bytes()
+    before = ledger_snapshot(home.annotations_dir)
     rows = read(stale)
     resnet = by_model(rows, "ResNet-152")
     line = rows.index(resnet) + 2
@@ -198,11 +197,11 @@ def test_stale_sheet_refuses_a_change_to_a_decision_made_since(db: sqlite3.Conne
         import_reviewed(db, home, [stale], reviewer="alice")
     assert any(p.startswith(f"{stale}:{line}: top1_err: its fact slot was decided since this file was exported "
                             "(accept by bob") for p in e.value.problems), e.value.problems
-    assert (home.annotations_dir / LEDGER_FILE).read_bytes() == before
+    assert ledger_snapshot(home.annotations_dir) == before
     # left untouched, the same stale sheet imports as nothing
     shutil.copy(pristine, stale)
     assert import_reviewed(db, home, [stale]).problems == ()
-    assert (home.annotations_dir / LEDGER_FILE).read_bytes() == before
+    assert ledger_snapshot(home.annotations_dir) == before
 
 
 def test_an_untouched_stale_sheet_decides_nothing_after_corrections_and_renames(db: sqlite3.Connection,
@@ -221,11 +220,11 @@ def test_an_untouched_stale_sheet_decides_nothing_after_corrections_and_renames(
     by_model(rows, "VGG-16")["model"] = "VGG-16 (ours, 224)"
     write(fresh, rows)
     import_reviewed(db, home, [fresh], reviewer="bob")
-    before = (home.annotations_dir / LEDGER_FILE).read_bytes()
-    assert b"20.01" in before
+    before = ledger_snapshot(home.annotations_dir)
+    assert any(b"20.01" in text for text in before.values())
     result = import_reviewed(db, home, [pristine], reviewer="alice")
     assert result.problems == () and result.decisions == 0
-    assert (home.annotations_dir / LEDGER_FILE).read_bytes() == before
+    assert ledger_snapshot(home.annotations_dir) == before
 
 
 @pytest.mark.parametrize(("cells", "column", "message"), [

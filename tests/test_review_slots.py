@@ -21,6 +21,7 @@ from flopmine.review.decision import REVIEW_COLUMNS, format_value
 from flopmine.review.slots import close_fields, current_slots, slot_of
 from flopmine.store import connect, replace_candidates, upsert_paper
 from flopmine.types import Candidate, Paper
+from tests.support.annotation_files import ledger_rows
 from tests.test_review import shown
 
 P1, P2, P3 = "1512.03385", "1608.06993", "1704.04861"
@@ -147,7 +148,7 @@ def test_same_slot_decided_twice_in_one_file_is_refused(db: sqlite3.Connection, 
     text = "\n".join(e.value.problems)
     assert f"{path}:2: decision: slot {P1}v1 imagenet top1_acc resnet-152 decided twice" in text
     assert f"{path}:4: corrected_value: slot" in text and "(80.6 here, 78.57 on line 2)" in text
-    assert not (home.annotations_dir / "decisions" / "ledger.csv").exists()  # nothing applied
+    assert not ledger_rows(home.annotations_dir)  # nothing applied
     # the same fact twice (an error and its accuracy) is not a conflict
     ok = sheet(tmp_path / "ok.csv", [row_for(P1_CANDS[0], decision="accept"),
                                      row_for(P1_CANDS[2], decision="correct", corrected_value="78.57")])
@@ -160,7 +161,7 @@ def test_close_fields_rejects_every_open_slot_of_a_field(db: sqlite3.Connection,
     assert r.fields == ("top1_acc",) and r.slots == 1 and r.candidates == 1  # only VGG's slot was open
     r = close_fields(db, home, P1, ["epochs"])
     assert r.candidates == 2
-    ledger = {x["candidate_id"]: (x["decision"], x["note"]) for x in rows(home.annotations_dir / "decisions" / "ledger.csv")}
+    ledger = {x["candidate_id"]: (x["decision"], x["note"]) for x in ledger_rows(home.annotations_dir)}
     assert ledger[P1_CANDS[9].candidate_id] == ("reject", "not reported")
     assert P1_CANDS[1].candidate_id not in ledger  # superseded, not rejected
     with pytest.raises(ReviewError, match="unknown field"):
@@ -244,7 +245,7 @@ def test_import_refuses_papers_not_assigned_unless_any_paper(db: sqlite3.Connect
         asg.import_reviewed(db, home, [path], reviewer="alice")
     assert e.value.problems == [f"{path}:3: reviewer: alice is not assigned paper {P2} (assigned to bob); "
                                 "use --any-paper to import it anyway"]
-    assert not (home.annotations_dir / "decisions" / "ledger.csv").exists()
+    assert not ledger_rows(home.annotations_dir)
     unknown = sheet(tmp_path / "x.csv", [row_for(P1_CANDS[0], decision="accept", reviewer="mallory")])
     with pytest.raises(ReviewError, match="unknown reviewer 'mallory'"):
         asg.import_reviewed(db, home, [unknown])

@@ -25,6 +25,7 @@ from flopmine.review.web import create_app
 from flopmine.review.web.pages import box_percent, page_cache_path
 from flopmine.store import connect, replace_candidates
 from flopmine.types import Candidate
+from tests.support.annotation_files import fact_file, ledger_file, ledger_rows
 from tests.support.review_web import (
     PAPER_A,
     PAPER_B,
@@ -90,7 +91,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def ledger(home: Home) -> dict[str, str]:
-    return {r["candidate_id"]: r["decision"] for r in rows(home.annotations_dir / "decisions" / "ledger.csv")}
+    return {r["candidate_id"]: r["decision"] for r in ledger_rows(home.annotations_dir)}
 
 
 # ---------------------------------------------------------------- pages
@@ -204,19 +205,19 @@ def test_decisions_are_written_before_the_response(tab: Tab, home: Home) -> None
     r = tab.decide(FLOPS1, "accept")
     assert r.status_code == 200, r.text
     assert r.json()["next"] == FLOPS2 and r.json()["progress"] == {"decided": 1, "total": 4}
-    facts = rows(ann / "paper_facts.csv")
+    facts = rows(fact_file(ann, "", PAPER_A))
     assert [(f["candidate_id"], f["decision"], float(f["value"]), f["reviewer"]) for f in facts] == [
         (FLOPS1, "accept", 11.3e9, "tester")]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", facts[0]["decided_at"])
 
     r = tab.decide(TOP1, "correct", corrected_value="19.5", note="Table 3 says 19.5")
     assert r.status_code == 200, r.text
-    assert [(f["field"], f["decision"], float(f["value"]), f["note"]) for f in rows(ann / "imagenet.csv")] == [
+    assert [(f["field"], f["decision"], float(f["value"]), f["note"]) for f in rows(fact_file(ann, "imagenet", PAPER_A))] == [
         ("top1_err", "correct", 19.5, "Table 3 says 19.5")]
 
     assert tab.decide(PARAMS, "reject").status_code == 200
     assert ledger(home) == {FLOPS1: "accept", TOP1: "correct", PARAMS: "reject"}
-    assert PAPER_B not in (ann / "paper_facts.csv").read_text()  # a reject is not a fact
+    assert not fact_file(ann, "", PAPER_B).exists()  # a reject is not a fact
     assert load_ledger(ann).decisions[PARAMS].source.startswith("web")
 
     html = tab.http.get("/").text
@@ -241,7 +242,7 @@ def test_invalid_decisions_are_refused_with_the_problem(tab: Tab, home: Home, ci
     assert r.headers["content-type"] == "application/json"
     assert any(p.startswith(message) for p in r.json()["problems"]), r.json()
     assert ledger(home) == {}
-    assert not (home.annotations_dir / "imagenet.csv").exists()
+    assert not fact_file(home.annotations_dir, "imagenet", PAPER_A).exists()
 
 
 def test_malformed_bodies_are_refused(tab: Tab) -> None:
@@ -273,7 +274,7 @@ def test_two_tabs_deciding_the_same_candidate_at_once(base: str, home: Home) -> 
     loser = next(r for r in results.values() if r.status_code == 409)
     assert loser.json()["current"] == winner
     assert ledger(home) == {FLOPS1: winner}
-    assert len(rows(home.annotations_dir / "paper_facts.csv")) == (1 if winner == "accept" else 0)
+    assert len(rows(fact_file(home.annotations_dir, "", PAPER_A))) == (1 if winner == "accept" else 0)
 
     # both tabs deciding different candidates in parallel: every decision lands, files stay whole
     plan = [(tabs[0], FLOPS2, "reject"), (tabs[1], TOP1, "accept"), (tabs[0], PARAMS, "accept")]
@@ -311,15 +312,15 @@ def test_undo_withdraws_and_restores(tab: Tab, home: Home) -> None:
     r = tab.undo()
     assert r.status_code == 200 and r.json()["candidate_id"] == TOP1
     assert r.json()["progress"] == {"decided": 1, "total": 4}
-    assert ledger(home) == {FLOPS1: "accept"} and rows(ann / "imagenet.csv") == []
+    assert ledger(home) == {FLOPS1: "accept"} and rows(fact_file(ann, "imagenet", PAPER_A)) == []
     # undoing a changed decision brings the earlier one back, value and all
     assert tab.decide(FLOPS1, "correct", expected="accept", corrected_value="1.2e10").status_code == 200
-    assert float(rows(ann / "paper_facts.csv")[0]["value"]) == 1.2e10
+    assert float(rows(fact_file(ann, "", PAPER_A))[0]["value"]) == 1.2e10
     assert tab.undo().status_code == 200
-    facts = rows(ann / "paper_facts.csv")
+    facts = rows(fact_file(ann, "", PAPER_A))
     assert [(f["decision"], float(f["value"])) for f in facts] == [("accept", 11.3e9)]
     assert tab.undo().json()["candidate_id"] == FLOPS1
-    assert ledger(home) == {} and rows(ann / "paper_facts.csv") == []
+    assert ledger(home) == {} and rows(fact_file(ann, "", PAPER_A)) == []
     assert 'data-candidate-id="' + FLOPS1 in tab.http.get("/").text
 
 
@@ -403,7 +404,7 @@ def test_an_added_fact_settles_its_slot_and_undo_reopens_it(tab: Tab, home: Home
     assert tab.undo().json()["candidate_id"] == FLOPS1
     r = tab.undo()  # the added fact
     assert r.status_code == 200 and r.json()["progress"] == {"decided": 0, "total": 4}
-    assert rows(home.annotations_dir / "imagenet.csv") == []
+    assert rows(fact_file(home.annotations_dir, "imagenet", PAPER_A)) == []
 
 
 def test_the_browser_offers_what_the_export_offers(tmp_path: Path) -> None:
@@ -630,7 +631,7 @@ def test_undo_survives_a_server_restart(home: Home) -> None:
         time.sleep(1.1)  # the ledger records decisions to the second
         assert t.decide(TOP1, "reject").status_code == 200
         t.close()
-    ledger = home.annotations_dir / "decisions" / "ledger.csv"
+    ledger = ledger_file(home.annotations_dir, PAPER_A)
     with serve(create_app(home, reviewer="tester")) as url:  # a new process: no session remembers anything
         t = Tab(url)
         r = t.undo()
@@ -667,9 +668,9 @@ def test_item11d_undo_after_a_restart_restores_the_decision_before(home: Home, t
         assert r.status_code == 200 and r.json()["candidate_id"] == FLOPS1
         assert r.json()["progress"]["decided"] == 1  # the accept is back, not a pending candidate
         t.close()
-    (row,) = [r for r in rows(home.annotations_dir / "decisions" / "ledger.csv") if r["candidate_id"] == FLOPS1]
+    (row,) = [r for r in ledger_rows(home.annotations_dir) if r["candidate_id"] == FLOPS1]
     assert (row["decision"], row["reviewer"], row["note"]) == ("accept", "alice", "Table 1")
-    assert [r["decision"] for r in rows(home.annotations_dir / "paper_facts.csv")] == ["accept"]
+    assert [r["decision"] for r in rows(fact_file(home.annotations_dir, "", PAPER_A))] == ["accept"]
 
 
 def test_item19_a_decision_reads_no_annotation_row_and_validates_outside_the_lock(

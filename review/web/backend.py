@@ -24,17 +24,15 @@ from dataclasses import dataclass
 from flopmine.config import Home
 from flopmine.errors import ReviewError
 from flopmine.store import candidates_generation
-from flopmine.types import Candidate, Fact
+from flopmine.types import Candidate
 
 from ..annotations import (
-    LEDGER_FILE,
     commit_files,
+    decision_files,
     delete_replaced_in_background,
-    fact_file_name,
     load_history,
     review_lock,
-    rewrite_fact_file,
-    rewrite_ledger,
+    split_legacy,
     warm_rows,
 )
 from ..apply import apply
@@ -324,9 +322,10 @@ def withdraw(conn: sqlite3.Connection, home: Home, *recorded: Recorded) -> None:
     directory = home.annotations_dir
     with review_lock(home):
         refresh(conn, home)  # finishes an interrupted import; the cache mirrors the files
+        split_legacy(directory)  # a folder of the older layout, checked by refresh: split before the first write
         restore: dict[str, Decision] = {}  # by key: two rejects of one close may have replaced one decision
         drop: set[str] = set()
-        facts: dict[str, list[Fact]] = {}
+        touched: list[Decision] = []
         for rec in recorded:
             d = rec.decision
             now = cached_decision(conn, d.key)
@@ -335,17 +334,8 @@ def withdraw(conn: sqlite3.Connection, home: Home, *recorded: Recorded) -> None:
             back = [r for r in rec.replaced if r.key == d.key or cached_decision(conn, r.key) is None]
             restore.update((r.key, r) for r in back)
             drop |= {d.key, *(r.key for r in back)}
-            for b in d.fact_benchmarks:
-                facts.setdefault(fact_file_name(b), [])
-        for r in restore.values():
-            for b in r.fact_benchmarks:
-                facts.setdefault(fact_file_name(b), [])
-            for fact in r.to_facts():
-                facts[fact_file_name(fact.benchmark)].append(fact)
-        contents: dict[str, str | bytes] = {name: rewrite_fact_file(directory / name, drop, add)
-                                            for name, add in facts.items() if add or (directory / name).is_file()}
-        contents[LEDGER_FILE] = rewrite_ledger(directory / LEDGER_FILE, drop, list(restore.values()))
-        commit_files(directory, contents)
+            touched.append(d)
+        commit_files(directory, decision_files(directory, drop, touched, restore.values()))
         update_cache(conn, home, drop, restore.values())
     for rec in recorded:
         log.info("web: undid %s on %s", rec.decision.decision, rec.decision.candidate_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flopmine.errors import ReviewError
-from flopmine.review.annotations import LEDGER_FILE, _read_rows, fact_files, fact_row_key
+from flopmine.review.annotations import _read_rows, fact_files, fact_row_key, ledger_files
 from flopmine.review.conflicts import Claim, DecisionConflict
 from flopmine.review.decision import FACT_DECISIONS, Decision
 from flopmine.review.slots import SlotKey, slot_of
@@ -17,14 +17,14 @@ def _claims(directory: Path) -> dict[str, list[Claim]]:
     """Every decision row of the ledger, and every fact row the ledger does not state, by decision key."""
     problems: list[str] = []
     by_key: dict[str, list[Claim]] = {}
-    ledger = directory / LEDGER_FILE
-    if ledger.is_file():
+    for ledger in ledger_files(directory):
+        where = ledger.relative_to(directory).as_posix()
         for line, row in _read_rows(ledger, problems):
             try:
                 d = Decision.from_row(row)
             except (KeyError, ValueError):
                 continue  # load_ledger reports malformed rows
-            by_key.setdefault(d.key, []).append(Claim(d, f"{LEDGER_FILE}:{line}"))
+            by_key.setdefault(d.key, []).append(Claim(d, f"{where}:{line}"))
     in_ledger = set(by_key)
     for path in fact_files(directory):
         for line, row in _read_rows(path, problems):
