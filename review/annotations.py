@@ -56,8 +56,10 @@ _MONTH_FACT_FILE = re.compile(r"^(?P<stem>.+)-(?P<month>[0-9]{4})\.csv$")
 _MONTH_LEDGER_FILE = re.compile(r"^(?P<month>[0-9]{4})\.csv$")
 UNKNOWN_MONTH = "0000"  # the month of an id that does not start with one (a hand-edited row): no real yymm
 # Decisions the browser replaced, each with the key and time of the decision that replaced it: what
-# undo restores after a server restart (the ledger keeps only the latest decision per candidate).
-HISTORY_FILE = "decisions/history.csv"
+# undo restores after a server restart (the ledger keeps only the latest decision per candidate). One
+# file per arXiv month, appended to; the older layout's single file is still read, never written again.
+HISTORY_DIR = "decisions/history"
+LEGACY_HISTORY_FILE = "decisions/history.csv"
 HISTORY_COLUMNS: tuple[str, ...] = (*LEDGER_COLUMNS, "replaced_by", "replaced_at")
 JOURNAL_FILE = ".review-journal.json"
 TMP_SUFFIX = ".review-tmp"
@@ -81,6 +83,11 @@ def fact_file_name(benchmark: str, month: str) -> str:
     """The fact file of a benchmark in one month: ``("imagenet", "2007")`` → ``imagenet-2007.csv``,
     ``("", "2007")`` → ``paper_facts-2007.csv``."""
     return f"{benchmark or PAPER_FACTS_STEM}-{month}.csv"
+
+
+def history_file_name(month: str) -> str:
+    """The history file of one month: ``2007`` → ``decisions/history/2007.csv``."""
+    return f"{HISTORY_DIR}/{month}.csv"
 
 
 def ledger_file_name(month: str) -> str:
@@ -328,8 +335,8 @@ def rewrite_ledger(path: Path, drop_keys: set[str], add: list[Decision]) -> byte
 
 
 def append_history(path: Path, pairs: list[tuple[Decision, Decision]]) -> str:
-    """New text of ``decisions/history.csv``: its rows (copied as they are) plus one row per
-    ``(replaced decision, decision that replaced it)``, oldest first."""
+    """New text of the history file ``path`` (``history_file_name``): its rows (copied as they are) plus one
+    row per ``(replaced decision, decision that replaced it)``, oldest first."""
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
     if old and next(csv.reader(io.StringIO(old.split("\n", 1)[0])), []) != list(HISTORY_COLUMNS):
         # a history from before the ledger had its retarget columns: rewritten under today's header
@@ -358,21 +365,42 @@ def _history_line(row: dict[str, str]) -> str:
     return buf.getvalue()
 
 
-def load_history(directory: Path) -> list[tuple[Decision, str, str]]:
-    """``(replaced decision, key, decided_at of the decision that replaced it)`` from ``decisions/history.csv``."""
-    path = directory / HISTORY_FILE
-    if not path.is_file():
-        return []
+def history_files(directory: Path, arxiv_id: str | None = None) -> list[Path]:
+    """The history's files: the older layout's single file (if any), then one per month, sorted; with
+    ``arxiv_id``, only the month of that paper (and the single file)."""
+    legacy = directory / LEGACY_HISTORY_FILE
+    if arxiv_id is not None:
+        months = [p for p in [directory / history_file_name(paper_month(arxiv_id))] if p.is_file()]
+    else:
+        folder = directory / HISTORY_DIR
+        months = sorted(p for p in folder.glob("*.csv") if _MONTH_LEDGER_FILE.match(p.name)) if folder.is_dir() else []
+    return [legacy, *months] if legacy.is_file() else months
+
+
+def load_history(directory: Path, arxiv_id: str | None = None) -> list[tuple[Decision, str, str]]:
+    """``(replaced decision, key, decided_at of the decision that replaced it)`` from the history files
+    (``history_files``: all, or those that may hold paper ``arxiv_id``'s), oldest first within each file."""
     problems: list[str] = []
     out: list[tuple[Decision, str, str]] = []
-    for line, row in _read_rows(path, problems):
-        try:
-            out.append((Decision.from_row(row), row.get("replaced_by", ""), row.get("replaced_at", "")))
-        except (KeyError, ValueError) as e:
-            problems.append(f"{path}:{line}: {_what(e)}")
+    for path in history_files(directory, arxiv_id):
+        for line, row in _read_rows(path, problems):
+            try:
+                out.append((Decision.from_row(row), row.get("replaced_by", ""), row.get("replaced_at", "")))
+            except (KeyError, ValueError) as e:
+                problems.append(f"{path}:{line}: {_what(e)}")
     if problems:
-        raise ReviewError(f"{path} is malformed", problems)
+        raise ReviewError("the decision history is malformed", problems)
     return out
+
+
+def history_changes(directory: Path, pairs: list[tuple[Decision, Decision]]) -> dict[str, str]:
+    """``{relative path: new text}`` of the month history files that record ``pairs`` (``append_history``):
+    a pair goes to its paper's month, so a decision appends to that month's file only."""
+    by_month: dict[str, list[tuple[Decision, Decision]]] = {}
+    for pair in pairs:
+        by_month.setdefault(paper_month(pair[0].arxiv_id), []).append(pair)
+    return {history_file_name(month): append_history(directory / history_file_name(month), month_pairs)
+            for month, month_pairs in by_month.items()}
 
 
 def _fact_header(path: Path) -> tuple[str, ...]:
@@ -867,7 +895,8 @@ def _temporary_files(directory: Path) -> list[Path]:
     ``scandir`` per folder (every read runs ``recover``: a glob took 1.4 ms among 576 month files)."""
     legacy_journal = f".{JOURNAL_FILE}."  # ``LEGACY_JOURNAL_TMP_GLOB``
     out: list[Path] = []
-    for folder in (directory, directory / Path(LEGACY_LEDGER_FILE).parent, directory / LEDGER_DIR):
+    for folder in (directory, directory / Path(LEGACY_LEDGER_FILE).parent, directory / LEDGER_DIR,
+                   directory / HISTORY_DIR):
         try:
             entries = os.scandir(folder)
         except OSError:

@@ -19,7 +19,7 @@ from flopmine.config import Home
 from flopmine.errors import ReviewError
 from flopmine.store import now_iso
 
-from .annotations import HISTORY_FILE, append_history, commit_files, decision_files, review_lock, split_legacy
+from .annotations import commit_files, decision_files, history_changes, review_lock, split_legacy
 from .decision import CORRECT, DECISIONS, FACT_DECISIONS, Decision, format_value, same_value
 from .store import cached_by_fact, cached_decision, refresh, update_cache
 
@@ -235,8 +235,8 @@ def apply(conn: sqlite3.Connection, home: Home, decisions: Iterable[Decision], *
         drop = set(applied) | set(superseded)
         contents = decision_files(directory, drop, [*touched, *superseded.values()], applied.values())
         if replaced:
-            contents[HISTORY_FILE] = append_history(directory / HISTORY_FILE, [
-                (o, applied[k]) for k, olds in replaced.items() for o in olds])
+            contents.update(history_changes(directory, [
+                (o, applied[k]) for k, olds in replaced.items() for o in olds]))
         contents.update(extra)
         commit_files(directory, contents)
         update_cache(conn, home, drop, applied.values())

@@ -351,3 +351,49 @@ def test_a_legacy_file_with_a_line_break_in_a_cell_is_split_row_by_row(db: sqlit
     assert {k: after[k] for k in ledger} == ledger and len(after) == 3
     assert [f for f in review.load_facts(directory) if f.field != "flops"] == facts
     assert after[ERR1.candidate_id].note == "Table 3,\nsecond \"line\""
+
+
+# ---------------------------------------------------------------- the browser's history of replaced decisions
+
+
+def test_a_replaced_decision_goes_to_its_papers_month_of_the_history(db: sqlite3.Connection, home: Home,
+                                                                    tmp_path: Path) -> None:
+    from flopmine.review.web import backend
+
+    imported(db, home, tmp_path, [row_for(ERR1, decision="accept"), row_for(C10_ERR, decision="accept", note="n")])
+    directory = home.annotations_dir
+    history = directory / ann.history_file_name(ann.paper_month(DENSENET))
+    before = stamps(directory)
+    recorded = backend.record(db, home, review.validate_rows([{"candidate_id": C10_ERR.candidate_id,
+                                                                "decision": "reject", "reviewer": "bob"}], db, "web")[0])
+    assert recorded is not None and [d.decision for d in recorded.replaced] == ["accept"]
+    after = stamps(directory)
+    changed = {k for k in after if before.get(k) != after[k]}
+    assert changed == {f"cifar10-{ann.paper_month(DENSENET)}.csv", f"decisions/ledger/{ann.paper_month(DENSENET)}.csv",
+                       history.relative_to(directory).as_posix()}  # RESNET's month: not a byte written
+    assert not (directory / ann.history_file_name(ann.paper_month(RESNET))).exists()
+    (old, key, _), = ann.load_history(directory, DENSENET)
+    assert (old.decision, old.note, key) == ("accept", "n", C10_ERR.candidate_id)
+    assert ann.load_history(directory, RESNET) == []  # another month's undo reads none of it
+    latest = backend.latest_web_decision(db, home, "bob")
+    assert latest is not None and [d.decision for d in latest.replaced] == ["accept"]
+
+
+def test_the_older_layouts_single_history_file_is_still_read(db: sqlite3.Connection, home: Home,
+                                                             tmp_path: Path) -> None:
+    from flopmine.review.web import backend
+
+    imported(db, home, tmp_path, [row_for(C10_ERR, decision="accept", note="n")])
+    backend.record(db, home, review.validate_rows([{"candidate_id": C10_ERR.candidate_id, "decision": "reject",
+                                                    "reviewer": "bob"}], db, "web")[0])
+    directory = home.annotations_dir
+    month_file = directory / ann.history_file_name(ann.paper_month(DENSENET))
+    legacy = directory / ann.LEGACY_HISTORY_FILE
+    month_file.rename(legacy)  # what an older version wrote: one file for every month
+    (month_file.parent).rmdir()
+    latest = backend.latest_web_decision(db, home, "bob")
+    assert latest is not None and [(d.decision, d.note) for d in latest.replaced] == [("accept", "n")]
+    legacy.write_text(legacy.read_text(encoding="utf-8") + "not,a,row\n", encoding="utf-8")
+    with pytest.raises(ReviewError) as e:
+        ann.load_history(directory)
+    assert any(str(legacy) in p for p in e.value.problems)  # a malformed row names its file and line

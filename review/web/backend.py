@@ -248,7 +248,7 @@ def free_replaced_files_later(home: Home) -> None:
 
 def latest_web_decision(conn: sqlite3.Connection, home: Home, reviewer: str) -> Recorded | None:
     """The newest decision this reviewer made in the browser, from the ledger (undo after a restart),
-    with the decisions it replaced, from ``decisions/history.csv``: undo restores them.
+    with the decisions it replaced, from its paper's month of the history: undo restores them.
 
     Decision times have one-second resolution; two decisions in the same second undo in id order.
     """
@@ -259,7 +259,7 @@ def latest_web_decision(conn: sqlite3.Connection, home: Home, reviewer: str) -> 
     if row is None:
         return None
     d = Decision.from_row(dict(row))
-    replaced = tuple(old for old, key, at in load_history(home.annotations_dir)
+    replaced = tuple(old for old, key, at in load_history(home.annotations_dir, d.arxiv_id)
                      if key == d.key and at == d.decided_at)
     return Recorded(d, replaced)
 
@@ -295,7 +295,8 @@ def validate_add(conn: sqlite3.Connection, row: dict[str, str], *, reviewer: str
 
 def record(conn: sqlite3.Connection, home: Home, decisions: list[Decision]) -> Recorded | None:
     """Durably store validated browser decisions (one). Returns what changed (None: the same verdict
-    was already recorded), with the decisions it replaced, kept in ``decisions/history.csv`` for undo."""
+    was already recorded), with the decisions it replaced, kept in the history for undo
+    (``decisions/history/<yymm>.csv``)."""
     report = apply(conn, home, decisions, keep_replaced=True)
     if not report.applied:
         return None
