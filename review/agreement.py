@@ -1,6 +1,6 @@
 """Agreement between reviewers on the papers reviewed twice: raw agreement and Cohen's kappa per field.
 
-The verdicts come from ``decisions/reviews.csv`` (each reviewer's own decisions, see
+The verdicts come from ``decisions/reviews/<yymm>.csv`` (each reviewer's own decisions, see
 ``review.assign``). A paper counts as *doubly reviewed* when two reviewers gave verdicts on it; the
 first two (in the order of ``decisions/assignments.csv``, else by name) are compared.
 

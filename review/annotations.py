@@ -896,7 +896,7 @@ def _temporary_files(directory: Path) -> list[Path]:
     legacy_journal = f".{JOURNAL_FILE}."  # ``LEGACY_JOURNAL_TMP_GLOB``
     out: list[Path] = []
     for folder in (directory, directory / Path(LEGACY_LEDGER_FILE).parent, directory / LEDGER_DIR,
-                   directory / HISTORY_DIR):
+                   directory / HISTORY_DIR, directory / "decisions" / "reviews"):  # assign.REVIEWS_DIR
         try:
             entries = os.scandir(folder)
         except OSError:

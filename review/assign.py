@@ -6,7 +6,7 @@ Three files under ``annotations/decisions/`` (a sub-folder, so analysis never re
   names must be listed there, so a typo never becomes a reviewer;
 - ``assignments.csv`` (``arxiv_id, reviewer, role, assigned_at``): written by ``review export
   --assign``; ``role`` is ``first`` or ``second`` (a paper reviewed twice, for agreement);
-- ``reviews.csv``: every reviewer's own verdicts (one row per reviewer and candidate), so that two
+- ``reviews/<yymm>.csv``: every reviewer's own verdicts (one row per reviewer and candidate), so that two
   reviewers' decisions on the same paper are both kept for ``review status --agreement`` even though
   the ledger keeps one decision per candidate.
 
@@ -35,7 +35,7 @@ from flopmine.config import Home
 from flopmine.errors import ReviewError, UsageError
 from flopmine.store import now_iso
 
-from .annotations import commit_files, review_lock
+from .annotations import commit_files, paper_month, review_lock
 from .decision import CORRECT, FACT_DECISIONS, Decision, format_value
 from .export import ExportReport, active_papers, export, paper_candidates
 from .slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, canonical_value, drop_lines, slot_conflicts, slot_of
@@ -45,7 +45,10 @@ log = logging.getLogger(__name__)
 
 REVIEWERS_FILE = "decisions/reviewers.csv"
 ASSIGNMENTS_FILE = "decisions/assignments.csv"
-REVIEWS_FILE = "decisions/reviews.csv"
+# Each reviewer's own verdicts, one file per arXiv month of the papers (an import rewrites its papers' months
+# only); the older layout's single file is still read (a month file's row wins), never written again.
+REVIEWS_DIR = "decisions/reviews"
+LEGACY_REVIEWS_FILE = "decisions/reviews.csv"
 ASSIGNMENT_COLUMNS = ("arxiv_id", "reviewer", "role", "assigned_at")
 REVIEW_LOG_COLUMNS = ("reviewer", "key", "candidate_id", "arxiv_id", "version", "benchmark", "model", "field",
                       "value", "decision", "corrected_value", "decided_at", "source")
@@ -322,17 +325,31 @@ def ownership_problems(decisions: Sequence[Decision], assignments: Mapping[str, 
     return problems
 
 
+def reviews_file_name(month: str) -> str:
+    """The verdicts of the papers of one month: ``2007`` → ``decisions/reviews/2007.csv``."""
+    return f"{REVIEWS_DIR}/{month}.csv"
+
+
+def reviews_files(directory: Path) -> list[Path]:
+    """The verdicts' files: the older layout's single file (if any) first, then one per month, sorted."""
+    folder = directory / REVIEWS_DIR
+    months = sorted(p for p in folder.glob("[0-9][0-9][0-9][0-9].csv")) if folder.is_dir() else []
+    legacy = directory / LEGACY_REVIEWS_FILE
+    return [legacy, *months] if legacy.is_file() else months
+
+
 def reviews_text(directory: Path, decisions: Sequence[Decision], stamp: str) -> dict[str, str]:
-    """``{REVIEWS_FILE: new text}``: ``decisions/reviews.csv`` plus each reviewer's verdicts in ``decisions``
-    (one row per reviewer and candidate); ``{}`` when there are none. ``review import`` commits it in
-    the transaction that writes the ledger (``apply``'s ``also_write``), so a kill never keeps one
-    without the other."""
-    if not decisions:
-        return {}
-    rows: dict[tuple[str, str], dict[str, object]] = {}
-    for _, row in _read(directory / REVIEWS_FILE):
-        rows[(row.get("reviewer", ""), row.get("key", ""))] = row
+    """``{reviews_file_name(month): new text}`` for each arXiv month of ``decisions``' papers: the month's
+    verdicts plus each reviewer's verdicts in ``decisions`` (one row per reviewer and candidate); ``{}``
+    when there are none. ``review import`` commits it in the transaction that writes the ledger (``apply``'s
+    ``also_write``), so a kill never keeps one without the other."""
+    by_month: dict[str, dict[tuple[str, str], dict[str, object]]] = {}
     for d in decisions:
+        month = paper_month(d.arxiv_id)
+        if month not in by_month:
+            by_month[month] = {(row.get("reviewer", ""), row.get("key", "")): row
+                               for _, row in _read(directory / reviews_file_name(month))}
+        rows = by_month[month]
         for who in _names(d.reviewer) or [""]:
             rows[(who, d.key)] = {
                 "reviewer": who, "key": d.key, "candidate_id": d.candidate_id, "arxiv_id": d.arxiv_id,
@@ -341,29 +358,31 @@ def reviews_text(directory: Path, decisions: Sequence[Decision], stamp: str) -> 
                 "corrected_value": format_value(d.corrected_value), "decided_at": d.decided_at or stamp,
                 "source": d.source,
             }
-    return {REVIEWS_FILE: _render(REVIEW_LOG_COLUMNS, [rows[k] for k in sorted(rows)])}
+    return {reviews_file_name(month): _render(REVIEW_LOG_COLUMNS, [rows[k] for k in sorted(rows)])
+            for month, rows in by_month.items()}
 
 
 def record_reviews(home: Home, decisions: Sequence[Decision], stamp: str | None = None) -> None:
-    """Add each reviewer's verdicts to ``decisions/reviews.csv`` on their own (``import_reviewed`` writes
+    """Add each reviewer's verdicts to ``decisions/reviews/`` on their own (``import_reviewed`` writes
     them with the ledger instead)."""
     with review_lock(home, create=True):
         commit_files(home.annotations_dir, reviews_text(home.annotations_dir, decisions, stamp or now_iso()))
 
 
 def load_reviews(directory: Path) -> list[Decision]:
-    """Every reviewer's verdicts from ``decisions/reviews.csv`` (``reviewer`` holds one name)."""
-    out: list[Decision] = []
-    path = directory / REVIEWS_FILE
+    """Every reviewer's verdicts (``reviews_files``; ``reviewer`` holds one name). Where the older layout's
+    single file and a month file hold the same reviewer's verdict on one key, the month file's wins."""
+    found: dict[tuple[str, str], Decision] = {}
     problems: list[str] = []
-    for line, row in _read(path):
-        try:
-            out.append(replace(Decision.from_row(row), line=line))
-        except (KeyError, ValueError) as e:
-            problems.append(f"{path}:{line}: {e}")
+    for path in reviews_files(directory):
+        for line, row in _read(path):
+            try:
+                found[(row.get("reviewer", ""), row.get("key", ""))] = replace(Decision.from_row(row), line=line)
+            except (KeyError, ValueError) as e:
+                problems.append(f"{path}:{line}: {e}")
     if problems:
-        raise ReviewError(f"{path} is malformed", problems)
-    return out
+        raise ReviewError("the reviewers' verdicts (decisions/reviews) are malformed", problems)
+    return list(found.values())
 
 
 def import_reviewed(conn: sqlite3.Connection, home: Home, paths: Sequence[Path | str], *, partial: bool = False,
@@ -372,7 +391,7 @@ def import_reviewed(conn: sqlite3.Connection, home: Home, paths: Sequence[Path |
 
     Refused (``file:line`` problems, nothing applied unless ``partial``): one slot decided twice in
     a file with different values; a decision on a paper not assigned to its reviewer (unless
-    ``any_paper``). The verdicts go to ``decisions/reviews.csv`` in the ledger's transaction.
+    ``any_paper``). The verdicts go to ``decisions/reviews/<yymm>.csv`` in the ledger's transaction.
     """
     directory = home.annotations_dir
     assignments = {} if any_paper else load_assignments(directory)
@@ -412,7 +431,8 @@ def outcome(d: Decision) -> str:
     return f"{v:.6g}" if isinstance(v, float) else str(v).strip().lower()
 
 
-__all__ = ["ASSIGNMENTS_FILE", "REVIEWERS_FILE", "REVIEWS_FILE", "AssignReport", "check_overlap", "create_reviewers",
-           "export_assigned", "import_reviewed", "load_assignments", "load_reviewers", "load_reviews",
-           "outcome", "ownership_problems", "parse_reviewers", "plan", "record_reviews", "reviews_text", "save_assignments",
+__all__ = ["ASSIGNMENTS_FILE", "LEGACY_REVIEWS_FILE", "REVIEWERS_FILE", "REVIEWS_DIR", "AssignReport",
+           "check_overlap", "create_reviewers", "export_assigned", "import_reviewed", "load_assignments",
+           "load_reviewers", "load_reviews", "outcome", "ownership_problems", "parse_reviewers", "plan",
+           "record_reviews", "reviews_file_name", "reviews_files", "reviews_text", "save_assignments",
            "slot_of"]

@@ -11,6 +11,7 @@ import pytest
 
 from flopmine.cli import main
 from flopmine.config import resolve_home
+from flopmine.review.annotations import paper_month
 from flopmine.review.decision import REVIEW_COLUMNS
 from flopmine.store import connect
 from tests.support.annotation_files import fact_name, ledger_name, ledger_rows, ledger_snapshot
@@ -58,7 +59,8 @@ def test_export_import_status(capsys: pytest.CaptureFixture[str], home_dir: Path
     code, stdout, stderr = run(capsys, "--home", str(home_dir), "review", "import", str(sheet), "-r", "alice")
     assert (code, stderr) == (0, "")
     assert "Applied 2 decision(s): 1 accept, 1 reject, 0 correct, 0 add; 0 unchanged." in stdout
-    assert f"{ledger_name(RESNET)}, decisions/reviews.csv, {fact_name('imagenet', RESNET)}" in stdout
+    assert f"{ledger_name(RESNET)}, decisions/reviews/{paper_month(RESNET)}.csv, {fact_name('imagenet', RESNET)}" \
+        in stdout
 
     code, stdout, _ = run(capsys, "--home", str(home_dir), "review", "import", str(sheet))
     assert code == 0 and "Nothing to apply: 2 decision(s) already recorded (3 row(s) read)." in stdout

@@ -416,7 +416,7 @@ def test_item15_a_kill_anywhere_keeps_the_verdict_in_both_files(tmp_path: Path,
         monkeypatch.setattr(ann, "_replace", real_replace)
         ann.recover(home.annotations_dir)  # what the next command does first
         in_ledger = any(r["candidate_id"] == ERR1.candidate_id for r in ledger_rows(home))
-        reviews = home.annotations_dir / asg.REVIEWS_FILE
+        reviews = home.annotations_dir / asg.reviews_file_name(ann.paper_month(RESNET))
         in_reviews = reviews.is_file() and any(r["candidate_id"] == ERR1.candidate_id for r in read_csv(reviews))
         assert in_ledger == in_reviews, f"killed at rename {kill_at + 1}: ledger {in_ledger}, reviews {in_reviews}"
         conn.close()
@@ -432,17 +432,18 @@ def test_item18_status_agreement_finishes_an_interrupted_import(capsys: pytest.C
     asg.import_reviewed(db, home, [write_sheet(tmp_path / "a.csv", [row_for(ERR1, decision="accept")])],
                         reviewer="alice")
     directory = home.annotations_dir
-    reviews = directory / asg.REVIEWS_FILE
-    # bob's import committed (journal written) but was killed before renaming reviews.csv into place
+    reviews = directory / asg.reviews_file_name(ann.paper_month(RESNET))
+    # bob's import committed (journal written) but was killed before renaming his verdicts into place
     rows = read_csv(reviews)
     rows.append({**rows[0], "reviewer": "bob", "decision": "reject"})
-    staged = reviews.parent / f".reviews.csv.0123456789ab{ann.TMP_SUFFIX}"
+    staged = reviews.parent / f".{reviews.name}.0123456789ab{ann.TMP_SUFFIX}"
     with staged.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
     (directory / ann.JOURNAL_FILE).write_text(json.dumps({"id": "0123456789ab", "files": [
-        {"target": asg.REVIEWS_FILE, "temp": str(staged.relative_to(directory))}]}), encoding="utf-8")
+        {"target": str(reviews.relative_to(directory)), "temp": str(staged.relative_to(directory))}]}),
+        encoding="utf-8")
     # and an older import died before its journal: its staged file must go
     orphan = directory / f".imagenet.csv.ba9876543210{ann.TMP_SUFFIX}"
     orphan.write_text("x", encoding="utf-8")

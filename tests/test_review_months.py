@@ -397,3 +397,33 @@ def test_the_older_layouts_single_history_file_is_still_read(db: sqlite3.Connect
     with pytest.raises(ReviewError) as e:
         ann.load_history(directory)
     assert any(str(legacy) in p for p in e.value.problems)  # a malformed row names its file and line
+
+
+# ---------------------------------------------------------------- each reviewer's verdicts
+
+
+def test_a_reviewers_verdicts_go_to_their_papers_month_and_the_older_file_is_still_read(
+        db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
+    from flopmine.review import assign as asg
+
+    asg.import_reviewed(db, home, [write_sheet(tmp_path / "a.csv", [row_for(ERR1, decision="accept")])],
+                        reviewer="alice", any_paper=True)
+    directory = home.annotations_dir
+    resnet_month = directory / asg.reviews_file_name(ann.paper_month(RESNET))
+    assert [p.name for p in asg.reviews_files(directory)] == [resnet_month.name]
+    before = stamps(directory)
+    asg.import_reviewed(db, home, [write_sheet(tmp_path / "b.csv", [row_for(C10_ERR, decision="reject")])],
+                        reviewer="bob", any_paper=True)
+    after = stamps(directory)
+    assert before[resnet_month.relative_to(directory).as_posix()] == after[resnet_month.relative_to(directory).as_posix()]
+    assert {(d.reviewer, d.candidate_id, d.decision) for d in asg.load_reviews(directory)} == {
+        ("alice", ERR1.candidate_id, "accept"), ("bob", C10_ERR.candidate_id, "reject")}
+    # an older version's single file: still read; where it and a month file disagree, the month file is newer
+    legacy = directory / asg.LEGACY_REVIEWS_FILE
+    text = resnet_month.read_text(encoding="utf-8")
+    legacy.write_text(text.replace(",accept,", ",reject,"), encoding="utf-8")
+    assert ("alice", ERR1.candidate_id, "accept") in {(d.reviewer, d.candidate_id, d.decision)
+                                                      for d in asg.load_reviews(directory)}
+    resnet_month.unlink()
+    assert ("alice", ERR1.candidate_id, "reject") in {(d.reviewer, d.candidate_id, d.decision)
+                                                      for d in asg.load_reviews(directory)}
