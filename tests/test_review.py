@@ -23,7 +23,14 @@ from flopmine.review.decision import LEDGER_COLUMNS, REVIEW_COLUMNS
 from flopmine.review.export import SLOT_COLUMNS
 from flopmine.store import connect, replace_candidates, upsert_paper
 from flopmine.types import ANNOTATION_COLUMNS, FIELDS, Candidate, Fact, Paper
-from tests.support.annotation_files import fact_file, fact_name, ledger_file, ledger_name, ledger_rows
+from tests.support.annotation_files import (
+    fact_file,
+    fact_name,
+    import_killed_after,
+    ledger_file,
+    ledger_name,
+    ledger_rows,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 RESNET, DENSENET = "1512.03385", "1608.06993"
@@ -546,23 +553,7 @@ def test_staged_files_of_a_killed_import_are_discarded(db: sqlite3.Connection, h
 def test_killed_process_leaves_all_or_nothing(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
     """A real crash: the importing process dies (os._exit) between two renames."""
     sheet = three_file_import(tmp_path)
-    script = textwrap.dedent(f"""
-        import os
-        from flopmine import review
-        from flopmine.review import annotations as ann
-        from flopmine.config import resolve_home
-        from flopmine.store import connect
-        calls = []
-        def dying_replace(src, dst):
-            if calls:
-                os._exit(9)
-            calls.append(dst)
-            os.replace(src, dst)
-        ann._replace = dying_replace
-        home = resolve_home({str(home.root)!r})
-        review.import_files(connect(home.db_path), home, [{str(sheet)!r}])
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    proc = import_killed_after(home.root, sheet, renames=1)
     assert proc.returncode == 9, proc.stderr
     assert (home.annotations_dir / ann.JOURNAL_FILE).exists()
     st = review.status(db, home)

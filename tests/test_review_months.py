@@ -22,7 +22,7 @@ from flopmine.review import store as review_store
 from flopmine.review.decision import LEDGER_COLUMNS
 from flopmine.store import connect
 from flopmine.types import ANNOTATION_COLUMNS, Candidate
-from tests.support.annotation_files import fact_file, ledger_file, ledger_rows
+from tests.support.annotation_files import fact_file, import_killed_after, ledger_file, ledger_rows
 from tests.test_review import (
     C10_ERR,
     C10_PARAMS,
@@ -300,33 +300,13 @@ def test_a_files_month_does_not_depend_on_the_folders_name(tmp_path: Path) -> No
 def test_a_process_killed_between_the_splits_renames_leaves_a_split_the_next_command_finishes(
         db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
     """A real crash: the process splitting the older layout dies (os._exit) between two renames."""
-    import subprocess
-    import sys
-    import textwrap
 
-    from tests.test_review import REPO
 
     directory = home.annotations_dir
     months = decided(db, home, tmp_path)
     unsplit(directory)
     sheet = write_sheet(tmp_path / "next.csv", [row_for(FLOPS, decision="accept")])
-    script = textwrap.dedent(f"""
-        import os
-        from flopmine import review
-        from flopmine.review import annotations as ann
-        from flopmine.config import resolve_home
-        from flopmine.store import connect
-        calls = []
-        def dying_replace(src, dst):
-            if len(calls) == 3:
-                os._exit(9)
-            calls.append(dst)
-            os.replace(src, dst)
-        ann._replace = dying_replace
-        home = resolve_home({str(home.root)!r})
-        review.import_files(connect(home.db_path), home, [{str(sheet)!r}])
-    """)
-    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    proc = import_killed_after(home.root, sheet, renames=3)
     assert proc.returncode == 9, proc.stderr
     assert (directory / ann.JOURNAL_FILE).exists() and ann.legacy_files(directory)  # killed half-way
     assert review.status(db, home).decisions == 5

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 from flopmine.review.annotations import (
@@ -46,3 +49,27 @@ def ledger_rows(directory: Path) -> list[dict[str, str]]:
 def ledger_snapshot(directory: Path) -> dict[str, bytes]:
     """Every ledger file's bytes, by name: equal before and after when nothing was decided."""
     return {p.relative_to(directory).as_posix(): p.read_bytes() for p in ledger_files(directory)}
+
+
+def import_killed_after(home_root: Path, sheet: Path, renames: int) -> subprocess.CompletedProcess[str]:
+    """Run ``review.import_files(sheet)`` in a new Python process that dies (``os._exit(9)``, no cleanup)
+    when it is about to make its rename number ``renames + 1`` of annotation files: a real crash between
+    two renames. Returns the finished process (exit code 9 when it died there)."""
+    script = textwrap.dedent(f"""
+        import os
+        from flopmine import review
+        from flopmine.review import annotations as ann
+        from flopmine.config import resolve_home
+        from flopmine.store import connect
+        calls = []
+        def dying_replace(src, dst):
+            if len(calls) == {renames}:
+                os._exit(9)
+            calls.append(dst)
+            os.replace(src, dst)
+        ann._replace = dying_replace
+        home = resolve_home({str(home_root)!r})
+        review.import_files(connect(home.db_path), home, [{str(sheet)!r}])
+    """)
+    repo = Path(__file__).resolve().parent.parent.parent
+    return subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=60)
