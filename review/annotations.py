@@ -61,6 +61,9 @@ UNKNOWN_MONTH = "0000"  # the month of an id that does not start with one (a han
 HISTORY_DIR = "decisions/history"
 LEGACY_HISTORY_FILE = "decisions/history.csv"
 HISTORY_COLUMNS: tuple[str, ...] = (*LEDGER_COLUMNS, "replaced_by", "replaced_at")
+# Each reviewer's own verdicts (``assign``), one file per arXiv month; the older single file still read.
+REVIEWS_DIR = "decisions/reviews"
+LEGACY_REVIEWS_FILE = "decisions/reviews.csv"
 JOURNAL_FILE = ".review-journal.json"
 TMP_SUFFIX = ".review-tmp"
 # What older versions left when killed while writing the journal (``write_text_atomic``'s temporary name).
@@ -155,12 +158,21 @@ def file_stamps(directory: Path) -> dict[str, list[str]]:
     return out
 
 
+def month_files(directory: Path, folder: str, legacy: str, month: str | None = None) -> list[Path]:
+    """The files of a record kept one per arXiv month in ``folder`` (``<yymm>.csv``): the older layout's single
+    file ``legacy`` first (if any), then the month files, sorted; with ``month``, only that month's."""
+    if month is not None:
+        months = [p for p in [directory / folder / f"{month}.csv"] if p.is_file()]
+    else:
+        where = directory / folder
+        months = sorted(p for p in where.glob("*.csv") if _MONTH_LEDGER_FILE.match(p.name)) if where.is_dir() else []
+    single = directory / legacy
+    return [single, *months] if single.is_file() else months
+
+
 def ledger_files(directory: Path) -> list[Path]:
     """The ledger's files: the legacy one first (if any), then one per month, sorted."""
-    legacy = directory / LEGACY_LEDGER_FILE
-    folder = directory / LEDGER_DIR
-    months = sorted(p for p in folder.glob("*.csv") if _MONTH_LEDGER_FILE.match(p.name)) if folder.is_dir() else []
-    return [legacy, *months] if legacy.is_file() else months
+    return month_files(directory, LEDGER_DIR, LEGACY_LEDGER_FILE)
 
 
 def fact_files(directory: Path) -> list[Path]:
@@ -368,13 +380,8 @@ def _history_line(row: dict[str, str]) -> str:
 def history_files(directory: Path, arxiv_id: str | None = None) -> list[Path]:
     """The history's files: the older layout's single file (if any), then one per month, sorted; with
     ``arxiv_id``, only the month of that paper (and the single file)."""
-    legacy = directory / LEGACY_HISTORY_FILE
-    if arxiv_id is not None:
-        months = [p for p in [directory / history_file_name(paper_month(arxiv_id))] if p.is_file()]
-    else:
-        folder = directory / HISTORY_DIR
-        months = sorted(p for p in folder.glob("*.csv") if _MONTH_LEDGER_FILE.match(p.name)) if folder.is_dir() else []
-    return [legacy, *months] if legacy.is_file() else months
+    return month_files(directory, HISTORY_DIR, LEGACY_HISTORY_FILE,
+                       paper_month(arxiv_id) if arxiv_id is not None else None)
 
 
 def load_history(directory: Path, arxiv_id: str | None = None) -> list[tuple[Decision, str, str]]:
@@ -896,7 +903,7 @@ def _temporary_files(directory: Path) -> list[Path]:
     legacy_journal = f".{JOURNAL_FILE}."  # ``LEGACY_JOURNAL_TMP_GLOB``
     out: list[Path] = []
     for folder in (directory, directory / Path(LEGACY_LEDGER_FILE).parent, directory / LEDGER_DIR,
-                   directory / HISTORY_DIR, directory / "decisions" / "reviews"):  # assign.REVIEWS_DIR
+                   directory / HISTORY_DIR, directory / REVIEWS_DIR):
         try:
             entries = os.scandir(folder)
         except OSError:

@@ -35,7 +35,7 @@ from flopmine.config import Home
 from flopmine.errors import ReviewError, UsageError
 from flopmine.store import now_iso
 
-from .annotations import commit_files, paper_month, review_lock
+from .annotations import LEGACY_REVIEWS_FILE, REVIEWS_DIR, commit_files, month_files, paper_month, review_lock
 from .decision import CORRECT, FACT_DECISIONS, Decision, format_value
 from .export import ExportReport, active_papers, export, paper_candidates
 from .slots import DEFAULT_SLOT_RANK, DEFAULT_TOP, canonical_value, drop_lines, slot_conflicts, slot_of
@@ -45,10 +45,6 @@ log = logging.getLogger(__name__)
 
 REVIEWERS_FILE = "decisions/reviewers.csv"
 ASSIGNMENTS_FILE = "decisions/assignments.csv"
-# Each reviewer's own verdicts, one file per arXiv month of the papers (an import rewrites its papers' months
-# only); the older layout's single file is still read (a month file's row wins), never written again.
-REVIEWS_DIR = "decisions/reviews"
-LEGACY_REVIEWS_FILE = "decisions/reviews.csv"
 ASSIGNMENT_COLUMNS = ("arxiv_id", "reviewer", "role", "assigned_at")
 REVIEW_LOG_COLUMNS = ("reviewer", "key", "candidate_id", "arxiv_id", "version", "benchmark", "model", "field",
                       "value", "decision", "corrected_value", "decided_at", "source")
@@ -331,11 +327,9 @@ def reviews_file_name(month: str) -> str:
 
 
 def reviews_files(directory: Path) -> list[Path]:
-    """The verdicts' files: the older layout's single file (if any) first, then one per month, sorted."""
-    folder = directory / REVIEWS_DIR
-    months = sorted(p for p in folder.glob("[0-9][0-9][0-9][0-9].csv")) if folder.is_dir() else []
-    legacy = directory / LEGACY_REVIEWS_FILE
-    return [legacy, *months] if legacy.is_file() else months
+    """The verdicts' files (one per arXiv month of the papers: an import rewrites its papers' months only): the
+    older layout's single file (if any) first, where a month file's row wins, then one per month, sorted."""
+    return month_files(directory, REVIEWS_DIR, LEGACY_REVIEWS_FILE)
 
 
 def reviews_text(directory: Path, decisions: Sequence[Decision], stamp: str) -> dict[str, str]:
