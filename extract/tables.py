@@ -1039,7 +1039,7 @@ def librispeech_split(path: Sequence[str], caption: str) -> str:
 # headed by the dataset alone gives none. A pre-training source ("JFT→1K", "ImageNet-21K pre-trained", "IG-1B")
 # names where the model learned, not where it was measured.
 _AVERAGE_HEADER = re.compile(r"\(?\s*(?:avg|average|mean)\.?\s*\)?")
-_PRETRAIN_SOURCE = re.compile(r"jft|21k|22k|\big-|instagram|→|->|pre-?train", re.I)
+PRETRAIN_SOURCE = re.compile(r"jft|21k|22k|\big-|instagram|→|->|pre-?train", re.I)
 
 
 def foreign_level(level: str) -> bool:
@@ -1052,7 +1052,7 @@ def foreign_level(level: str) -> bool:
     (False, False, False)
     """
     other = any(b.startswith("other:") for _, _, b in _benchmark_spans(level)) or TABLE_DATASETS.search(level) is not None
-    return other and not names_registry_benchmark(level) and not _PRETRAIN_SOURCE.search(level)
+    return other and not names_registry_benchmark(level) and not PRETRAIN_SOURCE.search(level)
 
 
 def names_registry_benchmark(level: str) -> bool:
@@ -1079,7 +1079,7 @@ def row_dataset(label: str) -> str:
     ('', '', '')
     """
     text = re.sub(r"\s+", " ", _CITATION.sub("", _LABEL_MARKS.sub("", label))).strip(" :|,;")
-    if not text or _PRETRAIN_SOURCE.search(text):
+    if not text or PRETRAIN_SOURCE.search(text):
         return ""
     if TABLE_DATASETS.fullmatch(text):
         return "other:" + text.lower()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from flopmine.benchmarks import load_registry, name_patterns
 
-from ..tables import _PRETRAIN_SOURCE, OTHER_DATASETS
+from ..tables import OTHER_DATASETS, PRETRAIN_SOURCE
 from .context import sentence_bounds
 
 
@@ -139,7 +139,7 @@ def other_dataset_result(text: str, spots: list[tuple[int, str]], start: int, en
     named = [name for p, name in spots if s <= p < e]
     if any(not name.startswith("other:") for name in named):
         return False
-    return any(not _PRETRAIN_SOURCE.search(name) for name in named)
+    return any(not PRETRAIN_SOURCE.search(name) for name in named)
 
 
 DEFAULT_SETUP_WINDOW = 400  # characters before the value searched for the benchmark's name
@@ -155,6 +155,11 @@ def _setup_benchmark(spots: list[tuple[int, str]], pos: int, window: int = DEFAU
     return registry[-1] if registry else (before[-1] if before else "")
 
 
+# "accuracy" and "error" with no top-k are the top-1 ones (ImageNet's metrics say top1_*, CIFAR's plain acc/err)
+PLAIN_TOP1 = {"acc": "top1_acc", "err": "top1_err"}
+_PLAIN_OF_TOP1 = {top1: plain for plain, top1 in PLAIN_TOP1.items()}
+
+
 def _fit_metric(field: str, benchmark: str, ranked: list[str] | None = None) -> tuple[str, str] | None:
     """(field, benchmark) made consistent: ``err`` on ImageNet is ``top1_err``; a metric the nearest
     benchmark does not have goes to the paper's most-named benchmark that has it."""
@@ -167,7 +172,7 @@ def _fit_metric(field: str, benchmark: str, ranked: list[str] | None = None) -> 
         metrics = reg[b].metrics
         if field in metrics:
             return field, b
-        mapped = {"err": "top1_err", "acc": "top1_acc", "top1_err": "err", "top1_acc": "acc"}.get(field)
+        mapped = PLAIN_TOP1.get(field) or _PLAIN_OF_TOP1.get(field)
         if mapped in metrics:
             return mapped, b
     if field in ("acc", "err") and options and "imagenet" in options[:1]:

@@ -11,7 +11,7 @@ from flopmine.types import FIELDS, METRIC_FIELDS, BBox, Candidate
 from ..document import Document, Page
 from ..evidence import Evidence
 from ..normalise import clean_text
-from .benchmark_names import _SETUP_FIELDS
+from .benchmark_names import _SETUP_FIELDS, PLAIN_TOP1
 from .context import (
     _SIZE_SUFFIX,
     SectionMap,
@@ -164,8 +164,6 @@ def unit_definition(text: str, start: int, end: int) -> bool:
                for d in _UNIT_DEFINITION.finditer(text, max(0, start - 40), min(len(text), end + 60)))
 
 
-# "accuracy" and "error" with no top-k are the top-1 ones (``benchmark_names._fit_metric``): one reading, not two
-_PLAIN_METRIC = {"acc": "top1_acc", "err": "top1_err"}
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -186,12 +184,12 @@ def own_metric_matches(matches: list[Match]) -> list[Match]:
             by_number.setdefault(m.num_start, []).append(m)
     dropped: set[int] = set()
     for readings in by_number.values():
-        if len({_PLAIN_METRIC.get(m.rule.field, m.rule.field) for m in readings}) < 2:
+        if len({PLAIN_TOP1.get(m.rule.field, m.rule.field) for m in readings}) < 2:
             continue
         after = [m for m in readings if not _LETTER.search(m.raw[:max(0, m.num_start - m.start)])]
         own = after or [min(readings, key=lambda m: m.start)]
-        fields = {_PLAIN_METRIC.get(m.rule.field, m.rule.field) for m in own}
-        dropped.update(id(m) for m in readings if _PLAIN_METRIC.get(m.rule.field, m.rule.field) not in fields)
+        fields = {PLAIN_TOP1.get(m.rule.field, m.rule.field) for m in own}
+        dropped.update(id(m) for m in readings if PLAIN_TOP1.get(m.rule.field, m.rule.field) not in fields)
     return [m for m in matches if id(m) not in dropped] if dropped else matches
 
 
