@@ -41,7 +41,10 @@ def default_workers() -> int:
     the tasks running right now less this one (``running_now``) when fewer. The average lags by about a minute: after
     a minute of other work (a build, an earlier analyze) it stays near 1 on a machine whose cores are idle now, and
     such a machine drew its figures in one process (at load 1.0–1.1 on 2 cores; 4.98–5.48 s against 4.07 s with two
-    helpers for a first run at 100,000 rows, docs/performance.md).
+    helpers for a first run at 100,000 rows, docs/performance.md). A core counts as idle when more than half of it
+    is: the other work's share is a fraction (load 1.09 leaves 1.91 cores), and rounding it down to one core ran a
+    first analyze in one process on a machine that was idle but for the tail of the average (3.83 s against
+    2.68–3.02 s with helpers, docs/performance.md).
     """
     try:
         cores = len(os.sched_getaffinity(0))
@@ -54,7 +57,7 @@ def default_workers() -> int:
     running = running_now()
     if running is not None:
         others = min(others, running - 1)
-    return max(1, min(math.floor(cores - others), cores, MAX_WORKERS))
+    return max(1, min(math.ceil(cores - others - 0.5), cores, MAX_WORKERS))
 
 
 def running_now() -> int | None:

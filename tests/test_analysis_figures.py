@@ -111,7 +111,9 @@ def test_the_default_pool_has_one_worker_per_idle_core(monkeypatch) -> None:  # 
     for load, running, workers in ((0.2, None, 2), (1.0, None, 2), (1.5, None, 1), (2.0, None, 1), (14.0, None, 1),
                                    (1.1, 1, 2),  # the average still counts a minute of earlier work: idle now
                                    (1.5, 2, 1), (14.0, 1, 2), (0.2, 9, 2),  # the fewer of the two counts
-                                   (14.0, 3, 1), (2.0, 2, 1)):
+                                   (14.0, 3, 1), (2.0, 2, 1),
+                                   # a core more than half idle counts: the average's tail after a minute of work
+                                   (1.09, 2, 2), (1.4, None, 2), (1.6, None, 1), (2.4, 3, 1)):
         monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
         monkeypatch.setattr(helpers, "running_now", lambda running=running: running)
         assert helpers.default_workers() == workers, (load, running)
