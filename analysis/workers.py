@@ -30,6 +30,19 @@ T = TypeVar("T")
 R = TypeVar("R")
 #: At most this many processes draw figures and simulate at once (``default_workers``).
 MAX_WORKERS = 2
+#: OpenBLAS's idle threads wait 2**this many cycles before they sleep (its documented ``OPENBLAS_THREAD_TIMEOUT``;
+#: the library's own default is 2**28, about 0.1 s at 2.5 GHz, and 4 is the least it accepts).
+BLAS_THREAD_TIMEOUT = 4
+
+
+def idle_blas_threads_sleep() -> None:
+    """Have OpenBLAS's idle threads sleep at once instead of spinning, unless the user set
+    ``OPENBLAS_THREAD_TIMEOUT``. Between analyze's many small OLS fits its BLAS thread spun about 0.3–0.4 s of CPU in
+    a first run at 100,000 rows: a core the helpers then did not have (docs/performance.md). Only the waiting
+    changes, not the threads or how they split a sum, so every number is the same. OpenBLAS reads the variable
+    once, when numpy loads it: this does nothing once numpy is imported."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", str(BLAS_THREAD_TIMEOUT))
 
 
 def default_workers() -> int:

@@ -162,3 +162,28 @@ def test_the_pool_finishes_when_the_parents_stderr_is_locked_at_the_fork(tmp_pat
     finally:
         sys.stderr = saved
     assert done == [[tmp_path / "a.png", tmp_path / "b.png"]], "a worker hung on the stderr it inherited"
+
+
+def test_blas_threads_sleep_when_idle_unless_the_user_chose(tmp_path: Path) -> None:
+    """OPENBLAS_THREAD_TIMEOUT is read once, when numpy loads OpenBLAS: set before that, never over the user's."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import os, sys\n"
+              "if sys.argv[1] == 'numpy-first':\n    import numpy\n"
+              "from flopmine.analysis.workers import idle_blas_threads_sleep\n"
+              "idle_blas_threads_sleep()\n"
+              "print(os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset'))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+
+    def run(mode: str, **extra: str) -> str:
+        done = subprocess.run([sys.executable, "-c", script, mode], env={**env, **extra}, capture_output=True,
+                              text=True, check=True, cwd=tmp_path)
+        return done.stdout.strip()
+
+    from flopmine.analysis.workers import BLAS_THREAD_TIMEOUT
+
+    assert run("fresh") == str(BLAS_THREAD_TIMEOUT)
+    assert run("fresh", OPENBLAS_THREAD_TIMEOUT="20") == "20"
+    assert run("numpy-first") == "unset"  # too late to matter: not set as if it did

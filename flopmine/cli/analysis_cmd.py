@@ -133,6 +133,9 @@ def analyze(
 
     Example: flopmine --home data analyze --sims 20 --seed 1 --out data/report
     """
+    from flopmine.analysis.workers import idle_blas_threads_sleep
+
+    idle_blas_threads_sleep()  # before numpy is imported
     from flopmine.analysis.extrapolate import parse_today
     from flopmine.analysis.report import analyze_to_dir
 
