@@ -174,6 +174,25 @@ def test_the_model_a_paper_proposes_is_its_own_even_when_a_baseline_is_named_as_
     assert _models(text, "params", 2.6e6) == {"BIDAF"}
 
 
+_WORD_NAMES = st.sampled_from(["Transformer", "Reformer", "Perceiver", "Conformer", "Sparrow", "Lighthouse"])
+
+
+@given(_WORD_NAMES, st.sampled_from(["We propose", "In this work we introduce", "This paper presents"]),
+       st.sampled_from(["a new simple network architecture", "a novel model", "an attention-only design"]),
+       st.sampled_from([",", " (", ";"]))
+@settings(max_examples=40, deadline=None)
+def test_a_proposed_model_named_by_an_ordinary_word_in_apposition_is_own(name: str, verb: str, what: str,
+                                                                         close: str) -> None:
+    """"We propose a new simple network architecture, the Transformer, …": a capitalised ordinary word after
+    "the", set off by a comma or bracket, is the name of what is proposed; its rows are the paper's own."""
+    text = f"{verb} {what}, the {name}{close} based on attention. The {name.lower()} layers are deep."
+    assert own_model_stems(Document.from_texts([text])).get(name.lower(), 0.0) >= 0.9
+    plain = f"{verb} {what}, based on the {name.lower()}, and attention."
+    assert own_model_stems(Document.from_texts([plain])).get(name.lower(), 0.0) == 0.0
+    heading = f"{verb} {what}, as the Results, in Table 2, show."  # a capitalised section word is no name
+    assert "results" not in own_model_stems(Document.from_texts([heading]))
+
+
 def test_the_own_model_is_named_by_its_bare_family_when_the_paper_writes_it() -> None:
     text = "We propose FooNet. FooNet-50 and FooNet-101 beat VGG-16. FooNet-50 wins. FooNet is deep."
     assert own_model_name(Document.from_texts([text])) == "FooNet"

@@ -267,6 +267,34 @@ _PROPOSE = re.compile(r"\b(?:[Ww]e (?:propose|introduce|present|develop|design)|
                       r"\b", re.S)
 DEFAULT_PROPOSE_PAGES = 2  # the abstract and introduction
 DEFAULT_PROPOSE_CHARS = 70  # the name comes within this many characters of the verb
+# "We propose a new simple network architecture, the Transformer, based solely on …": an ordinary word,
+# capitalised after "the" in mid-sentence and closed by a comma or bracket, is the name given to what is proposed
+_APPOSITIVE_NAME = re.compile(r"\bthe ([A-Z][a-z]{3,})(?=\s*[,;:(])")
+
+
+def proposed_name(window: str) -> str:
+    """The name of what a paper proposes, from the text right after the verb ("We propose …"): a model-like
+    name (the short name in brackets first), else a capitalised word set off as an apposition; "" when none.
+
+    >>> proposed_name("a new simple network architecture, the Transformer, based solely on attention")
+    'Transformer'
+    >>> proposed_name("the Bi-Directional Attention Flow (BIDAF) network, a multi-stage")
+    'BIDAF'
+    >>> proposed_name("a method that improves the Results, which"), proposed_name("the ImageNet, a dataset")
+    ('', '')
+    """
+    names = model_names("".join(re.findall(r"\(([^()]{2,30})\)", window))) or model_names(window)
+    if names:
+        return names[0]
+    m = _APPOSITIVE_NAME.search(window)
+    if m is None or m.group(1) in _STOP_NAMES or m.group(1).lower() in _APPOSITIVE_WORDS or never_a_model(m.group(1)):
+        return ""
+    return m.group(1)
+
+
+# capitalised words an apposition may hold that name no model (headings and section words written in capitals)
+_APPOSITIVE_WORDS = frozenset({"results", "appendix", "section", "table", "figure", "method", "model", "network",
+                               "algorithm", "approach", "framework", "paper", "supplementary"})
 
 
 def own_model_stems(doc: Document) -> dict[str, float]:
@@ -295,10 +323,9 @@ def own_model_stems(doc: Document) -> dict[str, float]:
         scores.setdefault(_stem(name), 0.6)
     for page in doc.pages[:DEFAULT_PROPOSE_PAGES]:
         for m in _PROPOSE.finditer(page.text):
-            window = page.text[m.end():m.end() + DEFAULT_PROPOSE_CHARS]
             # "the Bi-Directional Attention Flow (BIDAF) network": the short name in brackets is the model's
-            names = model_names("".join(re.findall(r"\(([^()]{2,30})\)", window))) or model_names(window)
-            for name in names[:1]:
+            name = proposed_name(page.text[m.end():m.end() + DEFAULT_PROPOSE_CHARS])
+            if name:
                 scores[_stem(name)] = max(scores.get(_stem(name), 0.0), 0.9)
     counts: Counter[str] = Counter()
     for page in doc.pages:
