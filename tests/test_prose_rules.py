@@ -193,6 +193,16 @@ def test_a_proposed_model_named_by_an_ordinary_word_in_apposition_is_own(name: s
     assert "results" not in own_model_stems(Document.from_texts([heading]))
 
 
+@given(st.text(alphabet="ABCDEFGHKLMPRSTUVWXYZ", min_size=2, max_size=5), st.integers(10, 2048))
+@settings(max_examples=60, deadline=None)
+def test_an_acronym_with_its_size_glued_on_is_its_family(acronym: str, size: int) -> None:
+    """"SSD300" / "SSD512" are sizes of "SSD: Single Shot …": their rows are the titled model's own."""
+    from flopmine.extract.rules.context import _stem
+
+    assert _stem(f"{acronym}{size}") == _stem(acronym)
+    assert _stem(f"{acronym[0]}{size}") == f"{acronym[0]}{size}".lower()  # "T5", "R50": one letter is no family
+
+
 def test_the_own_model_is_named_by_its_bare_family_when_the_paper_writes_it() -> None:
     text = "We propose FooNet. FooNet-50 and FooNet-101 beat VGG-16. FooNet-50 wins. FooNet is deep."
     assert own_model_name(Document.from_texts([text])) == "FooNet"

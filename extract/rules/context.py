@@ -229,8 +229,13 @@ _SIZE_SUFFIX = re.compile(r"(?<=[A-Za-z])(?:LARGE|BASE|SMALL|HUGE|TINY)$")
 @functools.lru_cache(maxsize=8192)  # the same few names, 50 calls a page
 def _stem(name: str) -> str:
     """The family part of a model name: "ResNet-152" → "resnet", "EfficientNet-B7" → "efficientnet",
-    "BERTLARGE" → "bert"."""
-    return _SIZE_SUFFIX.sub("", re.split(r"[\-\s]|(?<=[a-uw-z])(?=\d)", name, maxsplit=1)[0]).lower().rstrip("s")
+    "BERTLARGE" → "bert"; an acronym with its input size or depth glued on ("SSD300", "VGG16", "DPN92") is the
+    acronym's family, while a one-letter name keeps its digits ("T5", "R50" are names, not sizes).
+
+    >>> [_stem(n) for n in ("SSD512", "VGG16", "ResNet50", "T5", "X3D-M", "YOLOv3")]
+    ['ssd', 'vgg', 'resnet', 't5', 'x3d', 'yolov3']
+    """
+    return _SIZE_SUFFIX.sub("", re.split(r"[\-\s]|(?<=[a-uw-z])(?=\d)|(?<=[A-Z]{2})(?=\d)", name, maxsplit=1)[0]).lower().rstrip("s")
 
 
 def first_page_title(page: Page) -> str:
