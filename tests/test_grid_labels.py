@@ -494,3 +494,26 @@ def test_rows_named_by_the_version_alone_take_the_papers_family() -> None:
     models = {c.value: c.model for c, _, _ in collect(doc) if c.rule == "table.geometry"}
     assert models[75.2] == "MobileNetV3-Large 1.0" and models[72.0] == "MobileNetV2 1.0"
     assert models[75.3] == "Mnasnet-A1"
+
+
+def test_a_row_named_by_its_version_alone_is_the_titled_familys_own_row() -> None:
+    """"V3-Large 1.0" in "Searching for MobileNetV3" is the paper's own model: its own-model evidence and the
+    best own value of its column are read on the name the queue shows ("MobileNetV3-Large 1.0"), not on the bare
+    version, which names no family."""
+    from flopmine.extract.document import Document
+    from flopmine.extract.grid import Cell, Grid, GridRow
+    from flopmine.extract.rules.paper import collect
+
+    lines = [(60, [(60, "Searching for FooNetV3")]),
+             (100, [(60, "Network"), (200, "Top-1")]), (112, [(60, "V3-Large 1.0"), (200, "75.2")]),
+             (123, [(60, "V3-Small 1.0"), (200, "67.4")]), (134, [(60, "ResNet-50 [12]"), (200, "76.1")])]
+    rows = (GridRow("V3-Large 1.0", (Cell("75.2", (200, 112, 218, 119)),), "V3-Large 1.0 75.2"),
+            GridRow("V3-Small 1.0", (Cell("67.4", (200, 123, 218, 130)),), "V3-Small 1.0 67.4"),
+            GridRow("ResNet-50 [12]", (Cell("76.1", (200, 134, 218, 141)),), "ResNet-50 [12] 76.1"))
+    grid = Grid((50, 95, 260, 143), (("Top-1",),), rows, caption="Table 3: ImageNet results.",
+                header_text="Network Top-1")
+    doc = Document(arxiv_id="1905.00001", version=1, pages=(_page_from_lines(lines, [grid]),),
+                   benchmarks=("imagenet",), title="Searching for FooNetV3")
+    ev = {c.value: e for c, _, e in collect(doc) if c.rule == "table.geometry"}
+    assert ev[75.2].own_model >= 0.5 and ev[67.4].own_model >= 0.5
+    assert "best_own_in_column" in ev[75.2].tags and "best_own_in_column" not in ev[76.1].tags
