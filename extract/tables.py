@@ -202,7 +202,7 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
     ('acc', True)
     """
     t = _norm_header(text)
-    if not t or _CHANGE_HEADER.search(t):
+    if not t or _CHANGE_HEADER.search(t) or OTHER_TASK_AP.search(t):
         return None
     bare = re.sub(r"\([^)]*\)", "", t).strip(" .:%") or t
     vocab = _vocabulary()
@@ -239,6 +239,10 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
 # A column of changes ("∆ err. (%)", "FLOPs Reduced (%)", "Top-1 gain"): its numbers are differences or
 # shares, never the quantity itself, and read as it they fill the model's slot with a wrong value
 _CHANGE_HEADER = re.compile(r"^[\u2206\u0394\u03b4]|\b(?:reduced|reduction|improvement|imp|gains?|drop|decrease|increase)\b")
+# Habit: a detection paper's tables of other COCO tasks print their AP with the task as a sub- or superscript
+# ("APkp", "AP^kp_50", "APdp" for keypoints and DensePose) or before it ("keypoint AP"): another metric than the
+# box AP that "AP" alone names (mask AP has a field of its own), whatever the caption calls the table's AP
+OTHER_TASK_AP = re.compile(r"\bap\s?\^?\s?_?(?:kp|dp|keypoints?|pose)|\b(?:keypoints?|(?:dense\s?)?pose)\s+(?:m?ap|average precision)\b")
 _AP_SPLIT_SUBSCRIPT = re.compile(r"ap\s?(?:test|val|minival)(?:-?dev|-?std)?\d*\s?(50|75|s|m|l)")
 
 
@@ -523,6 +527,9 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
         label_hm = header_field(label) if label and len(label) <= 24 and vals else None
         if label_hm is not None and not model_names_like(label):
             # row-oriented: the label names the quantity and the numbers follow
+            if FIELDS[label_hm.field].kind == "metric" and foreign_metric_row(label):
+                row_field = None
+                continue  # another dataset's measure ("VOC07 mAP 52.2 53.3 …"), as in a grid (``foreign_metric_row``)
             row_field = (label_hm, i)
             for s, e, tok in vals:
                 value, flags = _cell_value(tok, label_hm)
@@ -751,8 +758,8 @@ def _first_letter_guard(pattern: str) -> re.Pattern[str]:
 OTHER_DATASETS = _first_letter_guard(
     r"PASCAL(?:[\s\-]VOC)?|\bVOC\s?(?:20)?\d\d(?:\d\d)?\b|\bVOC\b|Cityscapes|ImageNet[\s\-]ReaL|ImageNet[\s\-]?21[kK]|ImageNet[\s\-]?V2|"
     r"JFT(?:-300M)?|\bVTAB\b|Oxford[\s\-](?:Pets|Flowers|IIIT)|\bPets\b|\bFlowers\b|FGVC|Stanford Cars|\bSVHN\b|"
-    r"\bMNIST\b|\bGLUE\b|\bMNLI\b|\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s']?1[5-9]\b|"
-    r"IWSLT|CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|\bNIST\b|\bKBP\b")
+    r"\bMNIST\b|\bGLUE\b|\bMNLI\b|\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s'’]?1[5-9]\b|"
+    r"IWSLT|CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|Stanford[\s\-]Dogs|\bNIST\b|\bKBP\b")
 # … and datasets that head a table's columns or rows beside registry benchmarks: GLUE's tasks and the other
 # reading-comprehension sets of NLP tables, the fine-grained sets of transfer tables. Read in captions, row labels
 # and the headers of a table whose caption alone names its metric (``foreign_level``, ``row_dataset``), not in
@@ -1089,6 +1096,26 @@ def row_dataset(label: str) -> str:
     return header_benchmark(text) if not spans else ""
 
 
+def label_header_dataset(text: str) -> str:
+    """The dataset the header over a table's row labels names, when it names exactly one and no pre-training
+    source: its registry benchmark, or "other:<name>"; "" otherwise.
+
+    Habit: a results table in sections whose first section's heading is set on the header line, over the row
+    labels ("WMT’16 English-Romanian | BLEU", then heading rows "WMT’14 English-German BLEU" …), or a small
+    table per language pair headed so ("WMT’14 English-German | BLEU"): the rows under it are results on that
+    dataset, not on the one the page names nearest.
+
+    >>> label_header_dataset("WMT’16 English-Romanian"), label_header_dataset("WMT'14 English-German")
+    ('other:wmt’16', 'wmt14_en_de')
+    >>> label_header_dataset("Model"), label_header_dataset("ImageNet-21K pre-trained"), label_header_dataset("")
+    ('', '', '')
+    """
+    if not text or PRETRAIN_SOURCE.search(text):
+        return ""
+    names = {b for _, _, b in _benchmark_spans(text)}
+    return names.pop() if len(names) == 1 else ""
+
+
 def foreign_metric_row(label: str) -> bool:
     """Whether a row label names a dataset outside the registry and a metric: the row holds that dataset's results.
 
@@ -1168,8 +1195,11 @@ def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str]
     if len(path) >= 2 and any(_CHANGE_HEADER.search(_norm_header(level)) for level in path[:-1]):
         # a spanning header naming a change over quantities ("Reduction Rate" over "Params / FLOPs"): ratios
         return None, bench, ""
-    if FIELDS[hm.field].kind == "metric" and foreign_level(bench_level):
-        return None, bench, ""  # another dataset's column: no registry result (as a column headed by it alone)
+    if FIELDS[hm.field].kind == "metric" and any(foreign_level(level) for level in path):
+        # another dataset's column: no registry result (as a column headed by it alone); GLUE's tasks and the other
+        # reading-comprehension sets head columns with their metric under them ("MRPC (3.7k)" over "F1/Acc") in
+        # tables that also hold SQuAD's, whose F1 and EM they would read as
+        return None, bench, ""
     scale_src = ""
     scale = hm.scale
     if scale == 1.0 and hm.field in _SCALED_FIELDS:
@@ -1551,7 +1581,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
                 for r in grid.rows)), ncol)
             # … save a column headed by another dataset ("Performance (F1) on …" over "NewsQA  TriviaQA"): its own
             # results; and the average of such columns ("Avg.") is theirs too
-            foreign = [any(foreign_level(x) for x in grid.headers[j]) for j in range(ncol)]
+            foreign = [any(foreign_level(x) or OTHER_TASK_AP.search(_norm_header(x)) for x in grid.headers[j])
+                       for j in range(ncol)]
             cols = [(hm, "", "") if j >= first_plain and not foreign[j] and not (
                 any(foreign) and _AVERAGE_HEADER.fullmatch(_norm_header(grid.header(j)))) else (None, "", "")
                     for j in range(ncol)]
@@ -1562,6 +1593,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
     foreign_table = foreign_level(grid.caption) and not any(
         names_registry_benchmark(level) for path in grid.headers for level in path)
     section_bench = section_benchmarks([r.group for r in grid.rows])
+    head_data = label_header_dataset(grid.label_header) if not grid.transposed else ""
     first_field = next((j for j, c in enumerate(cols) if c[0] is not None), ncol)
     if not grid.transposed:
         grid = continue_labels(grid, first_field, headed=not caption_only)
@@ -1719,6 +1751,14 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
                 if not m.benchmark and section_bench.get(row.group):
                     row_bench = section_bench[row.group]
                     tags.append("group_benchmark")
+                elif FIELDS[m.field].kind == "metric" and head_data and not (m.benchmark or row_data):
+                    # the header over the row labels names where they were measured (``label_header_dataset``)
+                    if head_data.startswith("other:"):
+                        if "foreign" not in tags:
+                            tags.append("foreign")
+                    else:
+                        row_bench = head_data
+                        tags.append("header_benchmark")
                 if caption_only:
                     flags = (*flags, "caption_only")
                 conf = DEFAULT_GRID_CONFIDENCE if m.score >= 90 else DEFAULT_BENCH_COLUMN_CONFIDENCE
