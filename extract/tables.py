@@ -758,7 +758,7 @@ def _first_letter_guard(pattern: str) -> re.Pattern[str]:
 OTHER_DATASETS = _first_letter_guard(
     r"PASCAL(?:[\s\-]VOC)?|\bVOC\s?(?:20)?\d\d(?:\d\d)?\b|\bVOC\b|Cityscapes|ImageNet[\s\-]ReaL|ImageNet[\s\-]?21[kK]|ImageNet[\s\-]?V2|"
     r"JFT(?:-300M)?|\bVTAB\b|Oxford[\s\-](?:Pets|Flowers|IIIT)|\bPets\b|\bFlowers\b|FGVC|Stanford Cars|\bSVHN\b|"
-    r"\bMNIST\b|\bGLUE\b|\bMNLI\b|\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s'’]?1[5-9]\b|"
+    r"\bMNIST\b|\bGLUE\b|\bMNLI\b|\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s'’]?(?:20)?1[5-9]\b|"
     r"IWSLT|CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|Stanford[\s\-]Dogs|\bNIST\b|\bKBP\b")
 # … and datasets that head a table's columns or rows beside registry benchmarks: GLUE's tasks and the other
 # reading-comprehension sets of NLP tables, the fine-grained sets of transfer tables. Read in captions, row labels
@@ -787,7 +787,9 @@ def _benchmark_spans_cached(line: str) -> tuple[tuple[int, int, str], ...]:
     others = [(m.start(), m.end(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(line)
               if m.group(0).lower() not in _BENCH_FORMS
               and not any(s <= m.start() and m.end() <= e and e - s > m.end() - m.start() for s, e, _ in registry)]
-    spans = [(s0, e0, b) for s0, e0, b in registry if not any(s < e0 and s0 < e for s, e, _ in others)]
+    # … and a language pair right after another year's WMT ("WMT’16 English-German") is that year's test set
+    spans = [(s0, e0, b) for s0, e0, b in registry if not any(s < e0 and s0 < e for s, e, _ in others)
+             and not any(b2.startswith("other:wmt") and 0 <= s0 - e <= 2 for _, e, b2 in others)]
     return tuple(sorted(spans + others))
 
 

@@ -17,7 +17,9 @@ from flopmine.extract.tables import (
     foreign_metric_row,
     grid_facts,
     header_field,
+    label_header_dataset,
     row_dataset,
+    text_table_facts,
 )
 from tests.support.words import table_line as _row
 
@@ -200,3 +202,76 @@ def test_a_row_of_another_datasets_metric_beside_model_columns_is_foreign() -> N
     kept = sorted(f.value for f in facts if not foreign_cell(f))
     assert {f.value for f in facts if foreign_cell(f)} == {58.0, 59.2, 60.7, 66.9}
     assert kept == [18.1, 18.4, 18.9, 19.7]
+
+
+def test_a_dataset_named_over_the_row_labels_is_the_rows_benchmark() -> None:
+    """A results table in sections whose first heading sits on the header line, over the row labels ("WMT’16
+    English-Romanian | BLEU", then a heading row "WMT’14 English-German BLEU"): the rows under the first heading
+    are WMT’16's, never the WMT'14 BLEU the page names nearest; a registry dataset there is the rows' benchmark."""
+    words = _row(40, [(40, "WMT’16 English-Romanian"), (220, "BLEU")])
+    words += _row(55, [(40, "Sennrich et al. GRU"), (220, "28.1")])
+    words += _row(66, [(40, "ConvS2S (BPE 40K)"), (220, "30.02")])
+    words += _row(80, [(40, "WMT’14 English-German"), (220, "BLEU")])
+    words += _row(94, [(40, "Luong et al. LSTM"), (220, "20.9")])
+    words += _row(105, [(40, "ConvS2S (BPE 40K)"), (220, "25.16")])
+    words += _row(119, [(40, "WMT’14 English-French"), (220, "BLEU")])
+    words += _row(133, [(40, "ConvS2S (BPE 40K)"), (220, "40.51")])
+    grid = _grid(words, [Rule(35, 36, 260), Rule(35, 50, 260), Rule(35, 143, 260)])
+    facts = {f.value: (f.benchmark, foreign_cell(f)) for f in grid_facts(grid, benchmark="wmt14_en_de")}
+    assert facts[28.1][1] and facts[30.02][1]  # WMT'16's: no candidate
+    assert facts[25.16] == ("wmt14_en_de", False) and facts[40.51] == ("wmt14_en_fr", False)
+    # one table per language pair, headed over its labels
+    words = _row(40, [(40, "WMT’14 English-French"), (220, "BLEU")])
+    words += _row(55, [(40, "GNMT"), (220, "40.35")])
+    words += _row(66, [(40, "ConvS2S"), (220, "41.44")])
+    grid = _grid(words, [Rule(35, 36, 260), Rule(35, 50, 260), Rule(35, 76, 260)])
+    assert {(f.value, f.benchmark) for f in grid_facts(grid, benchmark="wmt14_en_de")} == {
+        (40.35, "wmt14_en_fr"), (41.44, "wmt14_en_fr")}
+
+
+@given(st.sampled_from(("WMT’16", "WMT'16", "WMT16", "WMT 16", "WMT 2016", "WMT’17")),
+       st.sampled_from(("English-Romanian", "En-Ro", "English-German", "En-De", "")))
+def test_another_wmt_year_over_the_labels_is_another_dataset(year: str, pair: str) -> None:
+    """Another year's WMT, whatever apostrophe the font sets ("WMT’16", "WMT'16"), is no WMT'14 result."""
+    assert label_header_dataset(f"{year} {pair}".strip()).startswith("other:")
+    assert foreign_level(f"{year} {pair} BLEU".strip())
+
+
+@given(st.sampled_from(("MRPC", "QQP", "SST-2", "QNLI", "RTE", "CoLA", "STS-B", "MNLI")),
+       st.sampled_from(("F1/Acc", "Acc", "F1", "EM/F1", "Mcc")), st.sampled_from(("", "(3.7k)", "(393k)")))
+def test_a_column_headed_by_another_task_gives_no_squad_or_glue_result(task: str, metric: str, size: str) -> None:
+    """GLUE's tasks head columns with their metric below ("MRPC (3.7k)" over "F1/Acc") in papers that also
+    report SQuAD: the cells are that task's, never SQuAD's F1 nor a GLUE score; a SQuAD column beside them stays."""
+    words = _row(40, [(40, "System"), (140, task), (240, "SQuAD 1.1")])
+    words += _row(50, [(140, f"{size} {metric}".strip()), (240, "F1")])
+    words += _row(65, [(40, "TinyBERT"), (140, "87.3/82.6"), (240, "82.1")])
+    words += _row(76, [(40, "BERT-PKD"), (140, "85.0/79.9"), (240, "79.5")])
+    caption = _row(100, [(40, "Table 3: Results on the test sets of GLUE tasks and SQuAD.")])
+    grid = _grid(words + caption, [Rule(35, 36, 300), Rule(35, 58, 300), Rule(35, 86, 300)])
+    assert {(f.model, f.field, f.value) for f in grid_facts(grid) if not foreign_cell(f)} == {
+        ("TinyBERT", "f1", 82.1), ("BERT-PKD", "f1", 79.5)}
+
+
+@given(st.sampled_from(("APkp", "APkp50", "AP^kp", "APkp 75", "APdp", "APdp50", "AP^dp_75", "keypoint AP",
+                        "Keypoint mAP", "pose AP", "DensePose AP")))
+def test_an_ap_of_another_coco_task_is_no_box_ap(header: str) -> None:
+    """Keypoint and DensePose AP ("APkp", "AP^dp_50", "keypoint AP") are other metrics than the box AP "AP" names."""
+    assert header_field(header) is None
+
+
+def test_a_caption_naming_box_ap_does_not_fill_keypoint_columns() -> None:
+    """A table of keypoint results under a caption naming box and mask AP ("bounding-box AP (APbb) and mask AP
+    (APmk)" over "APkp APkp50 APkp75"): the caption's metric is not theirs, and they give no box AP."""
+    words = _row(40, [(40, "pre-train"), (140, "APkp"), (190, "APkp50"), (240, "APkp75")])
+    words += _row(55, [(40, "random init."), (140, "65.9"), (190, "86.5"), (240, "71.7")])
+    words += _row(66, [(40, "MoCo IN-1M"), (140, "66.8"), (190, "87.4"), (240, "72.5")])
+    caption = _row(90, [(40, "Table 5. Fine-tuned on COCO: bounding-box AP (APbb) and mask AP (APmk).")])
+    grid = _grid(words + caption, [Rule(35, 36, 280), Rule(35, 50, 280), Rule(35, 76, 280)])
+    assert grid_facts(grid) == []
+
+
+def test_the_line_reader_takes_no_row_of_another_datasets_measure() -> None:
+    """"VOC07 mAP 52.2 53.3 54.6" as text lines (a table the grid did not read): VOC's mAP is no COCO box AP;
+    a "COCO AP" row is read."""
+    page = "method S M L\nVOC07 mAP 52.2 53.3 54.6\nCOCO AP 18.1 18.4 19.7\n"
+    assert sorted(f.value for f in text_table_facts(page, benchmark="coco")) == [18.1, 18.4, 19.7]
