@@ -601,8 +601,13 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                     slots = []
                 if boxes:
                     slots = [sl for sl in slots if i - sl.line <= 30]
+                tasks = _task_spans_above(lines, i, boxes)
                 for s, e, hm in spans:
                     x = _xspan(boxes, start + s, start + e)
+                    if x is not None and FIELDS[hm.field].kind == "metric" and any(
+                            min(x[1], t1) - max(x[0], t0) > -5 for t0, t1 in tasks):
+                        # a metric set under another task's name ("ReCoRD" over "F1/EM"): that task's results
+                        hm = HeaderMatch(hm.field, hm.scale, hm.score, "other:task", hm.text)
                     if x is not None and hm.scale == 1.0 and FIELDS[hm.field].kind == "compute":
                         for mx0, mx1, sc, li in scale_marks:
                             if 0 < i - li <= 2 and min(x[1], mx1) - max(x[0], mx0) > -5:
@@ -633,6 +638,8 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
         for s, e, tok, sl, conf in assigned:
             if FIELDS[sl.match.field].kind == "metric":
                 metric_col += 1
+            if sl.match.benchmark == "other:task":
+                continue
             value, flags = _cell_value(tok, sl.match)
             if value is None:
                 continue
@@ -648,6 +655,30 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                 sl.match, value, tok, _model_label(label), sl.match.text, conf, benchmark,
                 ("table", "text_table", *flags), start + s, start + e, cap, max(metric_col, 0)))
     return out
+
+
+def _task_spans_above(lines: Sequence[tuple[int, str]], i: int, boxes: Sequence[BBox | None] | None
+                      ) -> list[tuple[float, float]]:
+    """The x-spans of other datasets' names (GLUE's and SuperGLUE's tasks, "NewsQA", "VOC 2007") on the header
+    line right above line ``i`` (at most one empty line between), when that line is no table row.
+
+    Habit: a multi-task table prints the tasks on one header line and each task's metric under it ("BoolQ  CB
+    ReCoRD  RTE" over "Acc  F1/Acc  F1/EM  Acc"); the line reader, which reads the metric line as the header,
+    would otherwise take a task's F1 for SQuAD's."""
+    if not boxes:
+        return []
+    for k in (i - 1, i - 2):
+        if k < 0:
+            return []
+        start, line = lines[k]
+        if not line.strip():
+            continue
+        if _is_data_line(line) or names_registry_benchmark(line):
+            return []  # a row, or a line naming a registry benchmark too ("SQuAD 1.1  NewsQA"): no task line
+        names = [m for rx in (TABLE_DATASETS, OTHER_DATASETS) for m in rx.finditer(line)
+                 if not names_registry_benchmark(m.group(0))]
+        return [x for m in names if (x := _xspan(boxes, start + m.start(), start + m.end())) is not None]
+    return []
 
 
 _CAPTION = re.compile(r"^\s*(?:Table|TABLE)\s*\d+[.:]?\s*(.*)$")
@@ -768,7 +799,8 @@ OTHER_DATASETS = _first_letter_guard(
 # one, a compute slot the refit flipped: see docs/extract.md, seventh round.)
 TABLE_DATASETS = _first_letter_guard(
     r"\bCoLA\b|\bSST-?2\b|\bMRPC\b|\bSTS-?B\b|\bQQP\b|\bQNLI\b|\bRTE\b|\bWNLI\b|NewsQA|TriviaQA|SearchQA|"
-    r"HotpotQA|Natural Questions|\bRACE\b|ReCoRD|\biNat(?:uralist)?(?:\s?20\d\d)?\b|Birdsnap")
+    r"HotpotQA|Natural Questions|\bRACE\b|ReCoRD|\bBoolQ\b|\bCOPA\b|MultiRC|\bWiC\b|\bWSC\b|"
+    r"\biNat(?:uralist)?(?:\s?20\d\d)?\b|Birdsnap")
 
 
 def _benchmark_spans(line: str) -> list[tuple[int, int, str]]:
@@ -1166,11 +1198,10 @@ def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str]
     caption's, else the one the paper says it reports (``declared_metrics``), else the registry's primary one.
     Returns (match, benchmark, scale source)."""
     bench = ""
-    bench_level = ""
     for level in reversed(path):
         spans = [b for _, _, b in _benchmark_spans(level)] or [b for b in (header_benchmark(level),) if b]
         if spans:
-            bench, bench_level = spans[0], level
+            bench = spans[0]
             break
     full = " ".join(path)
     if not bench:
@@ -1557,6 +1588,48 @@ def _size_count_columns(grid: Grid, cols: list[_ColumnMatch]) -> list[_ColumnMat
     return out
 
 
+def dataset_names(level: str) -> list[str]:
+    """The datasets a header level names, in order, each as printed up to the next one ("MNLI-m/mm SQuAD v1.1
+    SQuAD v2.0 RACE ReCoRD" → five names); [] when it names none.
+
+    >>> dataset_names("MNLI-m/mm SQuAD v1.1 SQuAD v2.0 RACE ReCoRD")
+    ['MNLI-m/mm', 'SQuAD v1.1', 'SQuAD v2.0', 'RACE', 'ReCoRD']
+    >>> dataset_names("Top-1 Acc."), dataset_names("ImageNet")
+    ([], ['ImageNet'])
+    """
+    starts = sorted({s for s, _, _ in _benchmark_spans(level)} | {m.start() for m in TABLE_DATASETS.finditer(level)})
+    if not starts or level[:starts[0]].strip():
+        return []  # words before the first name: a phrase about datasets, not a row of their names
+    return [level[a:b].strip() for a, b in zip(starts, [*starts[1:], len(level)], strict=True)]
+
+
+def split_dataset_levels(headers: Sequence[Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+    """Header paths with a level that spans several columns and names exactly as many datasets split into one
+    name per column, in order.
+
+    Habit: a multi-task table sets its dataset names close together on one line over each dataset's metric
+    ("MNLI-m/mm  SQuAD v1.1  SQuAD v2.0  RACE" over "Acc  F1/EM  F1/EM  Acc"); read as one phrase spanning the
+    four columns, every column would take the first name's benchmark, and SQuAD 2.0's EM SQuAD 1.1's.
+
+    >>> split_dataset_levels([("MNLI SQuAD v1.1", "Acc"), ("MNLI SQuAD v1.1", "F1/EM"), ("SWAG NER", "Acc")])
+    (('MNLI', 'Acc'), ('SQuAD v1.1', 'F1/EM'), ('SWAG NER', 'Acc'))
+    """
+    out = [list(path) for path in headers]
+    j = 0
+    while j < len(out):
+        k = j + 1
+        while k < len(out) and len(out[k]) == len(out[j]) and out[k][:-1] == out[j][:-1]:
+            k += 1  # columns whose paths agree but for their last level: candidates for a shared spanning level
+        for depth in range(len(out[j]) - 1):
+            run = [c for c in range(j, k) if out[c][depth] == out[j][depth]]
+            names = dataset_names(out[j][depth])
+            if len(run) >= 2 and len(names) == len(run) and run == list(range(j, j + len(run))):
+                for c, name in zip(run, names, strict=True):
+                    out[c][depth] = name
+        j = k
+    return tuple(tuple(path) for path in out)
+
+
 def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] | None = None) -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
@@ -1566,6 +1639,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
     72.56%" under "Top-1 / Top-5" gives both; dashes are "not reported" and give nothing. ``declared``: the
     metric the paper says it reports per benchmark (``declared_metrics``), for columns headed by a benchmark alone.
     """
+    grid = replace(grid, headers=split_dataset_levels(grid.headers))
     ncol = len(grid.headers)
     cols = _mask_columns(grid, [_column_match(grid.headers[j], grid.caption, declared) for j in range(ncol)])
     cols = _size_count_columns(grid, cols)
@@ -1853,9 +1927,10 @@ def unfielded_cells(grid: Grid, fielded: set[int]) -> list[BBox]:
     # a header holding a sentence (the caption's notes read as a header) is not the table's: its columns mean
     # nothing; a header level with an unclosed bracket ("BFLOPs (512x512" split over two columns) is a header
     # the grid cut apart: which number is whose is not known there
-    if grid.transposed or any(len(x) > DEFAULT_GROUP_CHARS for path in grid.headers for x in path):
+    headers = split_dataset_levels(grid.headers)  # as ``grid_facts`` reads them
+    if grid.transposed or any(len(x) > DEFAULT_GROUP_CHARS for path in headers for x in path):
         return []
-    plain = {j for j, path in enumerate(grid.headers) if j not in fielded and any(x.strip() for x in path)
+    plain = {j for j, path in enumerate(headers) if j not in fielded and any(x.strip() for x in path)
              and all(x.count("(") == x.count(")") for x in path)}
     return [cell.bbox for row in grid.rows for j, cell in enumerate(row.cells)
             if cell is not None and j in plain and parse_cell(cell.text)[0] is not None]
