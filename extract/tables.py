@@ -604,7 +604,7 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                 tasks = _task_spans_above(lines, i, boxes)
                 for s, e, hm in spans:
                     x = _xspan(boxes, start + s, start + e)
-                    if x is not None and FIELDS[hm.field].kind == "metric" and any(
+                    if x is not None and FIELDS[hm.field].kind == "metric" and not hm.benchmark and any(
                             min(x[1], t1) - max(x[0], t0) > -5 for t0, t1 in tasks):
                         # a metric set under another task's name ("ReCoRD" over "F1/EM"): that task's results
                         hm = HeaderMatch(hm.field, hm.scale, hm.score, "other:task", hm.text)
@@ -659,12 +659,13 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
 
 def _task_spans_above(lines: Sequence[tuple[int, str]], i: int, boxes: Sequence[BBox | None] | None
                       ) -> list[tuple[float, float]]:
-    """The x-spans of other datasets' names (GLUE's and SuperGLUE's tasks, "NewsQA", "VOC 2007") on the header
-    line right above line ``i`` (at most one empty line between), when that line is no table row.
+    """The x-spans of other datasets' names (GLUE's and SuperGLUE's tasks, "NewsQA", "VOC 2007") on the line
+    right above line ``i`` (at most one empty line between), when that line is no table row; a name whose span
+    a registry benchmark's name overlaps ("SQuAD 2.0" set close to "ReCoRD") is left out.
 
     Habit: a multi-task table prints the tasks on one header line and each task's metric under it ("BoolQ  CB
-    ReCoRD  RTE" over "Acc  F1/Acc  F1/EM  Acc"); the line reader, which reads the metric line as the header,
-    would otherwise take a task's F1 for SQuAD's."""
+    ReCoRD  SQuAD 1.1" over "Acc  F1/Acc  F1/EM  F1"); the line reader, which reads the metric line as the
+    header, would otherwise take a task's F1 for SQuAD's."""
     if not boxes:
         return []
     for k in (i - 1, i - 2):
@@ -673,11 +674,15 @@ def _task_spans_above(lines: Sequence[tuple[int, str]], i: int, boxes: Sequence[
         start, line = lines[k]
         if not line.strip():
             continue
-        if _is_data_line(line) or names_registry_benchmark(line):
-            return []  # a row, or a line naming a registry benchmark too ("SQuAD 1.1  NewsQA"): no task line
-        names = [m for rx in (TABLE_DATASETS, OTHER_DATASETS) for m in rx.finditer(line)
-                 if not names_registry_benchmark(m.group(0))]
-        return [x for m in names if (x := _xspan(boxes, start + m.start(), start + m.end())) is not None]
+        named = [(a, b) for a, b, _ in _benchmark_spans(line)] + [m.span() for m in TABLE_DATASETS.finditer(line)]
+        if _is_data_line("".join(" " if any(a <= c < b for a, b in named) else ch for c, ch in enumerate(line))):
+            return []  # a table row (the numbers of a name, "SQuAD 1.1", do not make one)
+        ours = [x for a, b, name in _benchmark_spans(line)
+                if not name.startswith("other:") and (x := _xspan(boxes, start + a, start + b)) is not None]
+        names = [x for rx in (TABLE_DATASETS, OTHER_DATASETS) for m in rx.finditer(line)
+                 if not names_registry_benchmark(m.group(0))
+                 and (x := _xspan(boxes, start + m.start(), start + m.end())) is not None]
+        return [x for x in names if not any(min(x[1], o[1]) - max(x[0], o[0]) > 0 for o in ours)]
     return []
 
 
@@ -791,12 +796,11 @@ OTHER_DATASETS = _first_letter_guard(
     r"JFT(?:-300M)?|\bVTAB\b|Oxford[\s\-](?:Pets|Flowers|IIIT)|\bPets\b|\bFlowers\b|FGVC|Stanford Cars|\bSVHN\b|"
     r"\bMNIST\b|\bGLUE\b|\bMNLI\b|\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s'’]?(?:20)?1[5-9]\b|"
     r"IWSLT|CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|Stanford[\s\-]Dogs|\bNIST\b|\bKBP\b")
-# … and datasets that head a table's columns or rows beside registry benchmarks: GLUE's tasks and the other
-# reading-comprehension sets of NLP tables, the fine-grained sets of transfer tables. Read in captions, row labels
-# and the headers of a table whose caption alone names its metric (``foreign_level``, ``row_dataset``), not in
-# running text nor by the line reader's header search: there they would make prose lines ("… report accuracies
-# for RACE") look like a table's header. (Read in every column header they lowered the cross-validated top-1 by
-# one, a compute slot the refit flipped: see docs/extract.md, seventh round.)
+# … and datasets that head a table's columns or rows beside registry benchmarks: GLUE's and SuperGLUE's tasks and
+# the other reading-comprehension sets of NLP tables, the fine-grained sets of transfer tables. Read in captions,
+# row labels, every level of a grid's column headers (``foreign_level``, ``row_dataset``; since the tenth round) and
+# on the line over the line reader's header (``_task_spans_above``), not in running text nor as the line reader's
+# header slots: there they would make prose lines ("… report accuracies for RACE") look like a table's header.
 TABLE_DATASETS = _first_letter_guard(
     r"\bCoLA\b|\bSST-?2\b|\bMRPC\b|\bSTS-?B\b|\bQQP\b|\bQNLI\b|\bRTE\b|\bWNLI\b|NewsQA|TriviaQA|SearchQA|"
     r"HotpotQA|Natural Questions|\bRACE\b|ReCoRD|\bBoolQ\b|\bCOPA\b|MultiRC|\bWiC\b|\bWSC\b|"

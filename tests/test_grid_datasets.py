@@ -19,7 +19,9 @@ from flopmine.extract.tables import (
     header_field,
     label_header_dataset,
     row_dataset,
+    split_dataset_levels,
     text_table_facts,
+    unfielded_cells,
 )
 from tests.support.words import table_line as _row
 
@@ -275,3 +277,61 @@ def test_the_line_reader_takes_no_row_of_another_datasets_measure() -> None:
     a "COCO AP" row is read."""
     page = "method S M L\nVOC07 mAP 52.2 53.3 54.6\nCOCO AP 18.1 18.4 19.7\n"
     assert sorted(f.value for f in text_table_facts(page, benchmark="coco")) == [18.1, 18.4, 19.7]
+
+
+def _boxed(lines: list[list[tuple[float, str]]]) -> tuple[str, tuple]:
+    """Page text of ``lines`` (each a list of (x, word)) and one box per character, as PDFium gives them."""
+    text_lines, boxes = [], []
+    for li, words in enumerate(lines):
+        text_lines.append(" ".join(w for _, w in words))
+        for k, (x, w) in enumerate(words):
+            boxes.extend((x + c * 4.0, li * 12.0, x + c * 4.0 + 3.5, li * 12.0 + 9) for c in range(len(w)))
+            if k < len(words) - 1:
+                boxes.append(None)
+        boxes.append(None)
+    return "\n".join(text_lines), tuple(boxes)
+
+
+@given(st.sampled_from(("ReCoRD", "MultiRC", "BoolQ", "MRPC", "QQP", "RTE", "MNLI")),
+       st.sampled_from(("F1/EM", "F1/Acc", "F1", "Acc")))
+def test_the_line_reader_takes_no_metric_set_under_another_tasks_name(task: str, metric: str) -> None:
+    """A multi-task table read line by line ("Model  WiC  <task>  SQuAD 1.1" over "Acc  F1/EM  F1"): the
+    metric under the task is that task's, never SQuAD's F1; the one under "SQuAD 1.1" is read."""
+    text, boxes = _boxed([[(0, "Model"), (100, "WiC"), (160, task), (230, "SQuAD"), (258, "1.1")],
+                          [(100, "Acc"), (160, metric), (230, "F1")],
+                          [(0, "DeBERTa"), (100, "76.4"), (160, "94.5/94.1"), (230, "95.5")],
+                          [(0, "RoBERTa"), (100, "69.9"), (160, "90.6/90.0"), (230, "94.6")]])
+    assert {(f.model, f.field, f.value) for f in text_table_facts(text, boxes=boxes)} == {
+        ("DeBERTa", "f1", 95.5), ("RoBERTa", "f1", 94.6)}
+
+
+def test_a_line_of_registry_benchmarks_over_the_metrics_keeps_them() -> None:
+    """"SQuAD 1.1  SQuAD 2.0" over "F1  F1": both columns are registry results, read as before; the numbers of
+    the names ("1.1", "2.0") do not make that line a table row."""
+    text, boxes = _boxed([[(0, "Model"), (100, "SQuAD"), (128, "1.1"), (180, "SQuAD"), (208, "2.0")],
+                          [(100, "F1"), (180, "F1")],
+                          [(0, "SpanBERT"), (100, "94.6"), (180, "88.7")]])
+    assert sorted(f.value for f in text_table_facts(text, boxes=boxes)) == [88.7, 94.6]
+
+
+def test_a_spanning_level_naming_one_dataset_per_column_is_split() -> None:
+    """"MNLI-m/mm SQuAD v1.1 SQuAD v2.0 RACE" set close together over "Acc F1/EM F1/EM Acc": one name per column,
+    so SQuAD 2.0's EM is SQuAD 2.0's and MNLI's and RACE's accuracies are no registry result."""
+    level = "MNLI-m/mm SQuAD v1.1 SQuAD v2.0 RACE"
+    assert split_dataset_levels([(level, "Acc"), (level, "F1/EM"), (level, "F1/EM"), (level, "Acc")]) == (
+        ("MNLI-m/mm", "Acc"), ("SQuAD v1.1", "F1/EM"), ("SQuAD v2.0", "F1/EM"), ("RACE", "Acc"))
+    # a level naming fewer datasets than it spans ("SWAG NER" over two columns), or words before the names
+    assert split_dataset_levels([("SWAG NER", "Acc"), ("SWAG NER", "F1")]) == (("SWAG NER", "Acc"), ("SWAG NER", "F1"))
+    assert split_dataset_levels([("Results on SQuAD RACE", "F1"), ("Results on SQuAD RACE", "Acc")])[0][0] == (
+        "Results on SQuAD RACE")
+    words = _row(40, [(40, "Model"), (140, level)])  # set as one phrase over the four columns
+    words += _row(50, [(120, "Acc"), (180, "F1/EM"), (240, "F1/EM"), (300, "Acc")])
+    words += _row(65, [(40, "DeBERTa"), (120, "91.1/91.1"), (180, "95.5/90.1"), (240, "90.7/88.0"), (300, "86.8")])
+    words += _row(76, [(40, "RoBERTa"), (120, "90.2/90.2"), (180, "94.6/88.9"), (240, "89.4/86.5"), (300, "83.2")])
+    grid = _grid(words, [Rule(35, 36, 340), Rule(35, 58, 340), Rule(35, 86, 340)])
+    assert len(grid.headers) == 4 and len({p[0] for p in grid.headers}) == 1  # the reader sees one phrase
+    facts = {(f.model, f.field, f.benchmark, f.value) for f in grid_facts(grid) if not foreign_cell(f)}
+    assert ("DeBERTa", "em", "squad20", 88.0) in facts and ("DeBERTa", "em", "squad11", 90.1) in facts
+    assert not any(f[1] == "acc" for f in facts)
+    # the foreign columns' cells are settled: the line reader does not read them either
+    assert len(unfielded_cells(grid, {1, 2})) == 4
