@@ -795,7 +795,8 @@ OTHER_DATASETS = _first_letter_guard(
     r"PASCAL(?:[\s\-]VOC)?|\bVOC\s?(?:20)?\d\d(?:\d\d)?\b|\bVOC\b|Cityscapes|ImageNet[\s\-]ReaL|ImageNet[\s\-]?21[kK]|ImageNet[\s\-]?V2|"
     r"JFT(?:-300M)?|\bVTAB\b|Oxford[\s\-](?:Pets|Flowers|IIIT)|\bPets\b|\bFlowers\b|FGVC|Stanford Cars|\bSVHN\b|"
     r"\bMNIST\b|\bGLUE\b|\bMNLI\b|\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s'’]?(?:20)?1[5-9]\b|"
-    r"IWSLT|CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|Stanford[\s\-]Dogs|\bNIST\b|\bKBP\b")
+    r"IWSLT|CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|Stanford[\s\-]Dogs|\bSUN\s?397\b|\bDTD\b|"
+    r"\bKinetics(?:-\d{3})?\b|\bNIST\b|\bKBP\b")
 # … and datasets that head a table's columns or rows beside registry benchmarks: GLUE's and SuperGLUE's tasks and
 # the other reading-comprehension sets of NLP tables, the fine-grained sets of transfer tables. Read in captions,
 # row labels, every level of a grid's column headers (``foreign_level``, ``row_dataset``; since the tenth round) and
@@ -823,9 +824,10 @@ def _benchmark_spans_cached(line: str) -> tuple[tuple[int, int, str], ...]:
     others = [(m.start(), m.end(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(line)
               if m.group(0).lower() not in _BENCH_FORMS
               and not any(s <= m.start() and m.end() <= e and e - s > m.end() - m.start() for s, e, _ in registry)]
-    # … and a language pair right after another year's WMT ("WMT’16 English-German") is that year's test set
+    # … and a bare language pair right after another year's WMT ("WMT’16 English-German") is that year's test set
     spans = [(s0, e0, b) for s0, e0, b in registry if not any(s < e0 and s0 < e for s, e, _ in others)
-             and not any(b2.startswith("other:wmt") and 0 <= s0 - e <= 2 for _, e, b2 in others)]
+             and not (b.startswith("wmt") and not re.search(r"wmt|\d", line[s0:e0], re.I)
+                      and any(b2.startswith("other:wmt") and 0 <= s0 - e <= 2 for _, e, b2 in others))]
     return tuple(sorted(spans + others))
 
 
@@ -1122,6 +1124,14 @@ def row_dataset(label: str) -> str:
     ('cifar100', 'other:inat 2018', 'other:birdsnap', 'cifar10')
     >>> row_dataset("ResNet-50"), row_dataset("JFT-300M"), row_dataset("CIFAR-10 ResNet")
     ('', '', '')
+
+    A dataset outside the registry printed with more of its name than the list knows ("Oxford Flowers-102",
+    "Oxford-IIIT-Pets", "VTAB (19 tasks)") is still that dataset:
+
+    >>> row_dataset("Oxford Flowers-102"), row_dataset("Oxford-IIIT-Pets"), row_dataset("VTAB (19 tasks)")
+    ('other:oxford flowers', 'other:oxford-iiit', 'other:vtab')
+    >>> row_dataset("Pets ResNet-50"), row_dataset("Flowers-102 ViT-B/16")
+    ('', '')
     """
     text = re.sub(r"\s+", " ", _CITATION.sub("", _LABEL_MARKS.sub("", label))).strip(" :|,;")
     if not text or PRETRAIN_SOURCE.search(text):
@@ -1131,7 +1141,18 @@ def row_dataset(label: str) -> str:
     spans = _benchmark_spans(text)
     if len(spans) == 1 and spans[0][0] == 0 and spans[0][1] == len(text):
         return spans[0][2]
+    if spans and spans[0][0] == 0 and all(b.startswith("other:") for _, _, b in spans):
+        rest = text
+        for s, e, _ in reversed(spans):
+            rest = f"{rest[:s]} {rest[e:]}"
+        if _NAME_REST.fullmatch(rest):
+            return spans[0][2]
     return header_benchmark(text) if not spans else ""
+
+
+# what may follow another dataset's name in a row label and still be its name: a number glued on by a hyphen
+# ("Flowers-102"), the hyphens between listed parts ("Oxford-IIIT-Pets"), a remark in brackets ("(19 tasks)")
+_NAME_REST = re.compile(r"(?:[\s\-]+\d+)*[\s\-]*(?:\([^)]*\))?\s*")
 
 
 def label_header_dataset(text: str) -> str:
