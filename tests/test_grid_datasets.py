@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flopmine.benchmarks import load_registry
+from flopmine.extract.document import Document
 from flopmine.extract.grid import Rule, read_grids
+from flopmine.extract.rules import candidates
 from flopmine.extract.rules.table_rows import foreign_cell
 from flopmine.extract.tables import (
     dataset_result,
@@ -353,3 +355,16 @@ def test_another_dataset_printed_with_more_of_its_name_is_a_foreign_row(name: st
     accuracies are that dataset's, never ImageNet's; a model after the name ("Pets ResNet-50") is no such row."""
     assert row_dataset(f"{name}{rest}").startswith("other:")
     assert row_dataset(f"{name}{rest} ResNet-50") == ""
+
+
+@settings(deadline=None)  # the first call loads the rules
+@given(st.sampled_from(("PASCAL VOC 2007 test", "VOC2012 test", "SVHN", "Places365", "Stanford Dogs")))
+def test_the_line_readers_unlabelled_numbers_near_another_dataset_are_no_candidates(dataset: str) -> None:
+    """Where the dataset named nearest is another one, a number the line reader finds with no row label (a plot's
+    ticks under "mAP", "mAP 66.9% @ 320ms") ties to no model and no registry benchmark; a labelled row stays a
+    candidate, and next to a registry benchmark the unlabelled row stays too."""
+    page = "Table 2: Detection results on {}.\nmethod mAP AP50\nFast R-CNN 66.9 70.0\n72.3 74.1\n"
+    other = {(c.model, c.value) for c in candidates(Document.from_texts([page.format(dataset)], title="NetX"))}
+    assert ("", 72.3) not in other and ("", 74.1) not in other and ("Fast R-CNN", 66.9) in other
+    coco = {(c.model, c.value) for c in candidates(Document.from_texts([page.format("COCO test-dev")], title="NetX"))}
+    assert ("", 72.3) in coco
