@@ -661,7 +661,8 @@ def _task_spans_above(lines: Sequence[tuple[int, str]], i: int, boxes: Sequence[
                       ) -> list[tuple[float, float]]:
     """The x-spans of other datasets' names (GLUE's and SuperGLUE's tasks, "NewsQA", "VOC 2007") on the line
     right above line ``i`` (at most one empty line between), when that line is no table row; a name whose span
-    a registry benchmark's name overlaps ("SQuAD 2.0" set close to "ReCoRD") is left out.
+    a registry benchmark's name overlaps ("SQuAD 2.0" set close to "ReCoRD") and a pre-training source
+    ("ImageNet-21k", "JFT-300M": where the model learned, not where it was measured) are left out.
 
     Habit: a multi-task table prints the tasks on one header line and each task's metric under it ("BoolQ  CB
     ReCoRD  SQuAD 1.1" over "Acc  F1/Acc  F1/EM  F1"); the line reader, which reads the metric line as the
@@ -680,7 +681,7 @@ def _task_spans_above(lines: Sequence[tuple[int, str]], i: int, boxes: Sequence[
         ours = [x for a, b, name in _benchmark_spans(line)
                 if not name.startswith("other:") and (x := _xspan(boxes, start + a, start + b)) is not None]
         names = [x for rx in (TABLE_DATASETS, OTHER_DATASETS) for m in rx.finditer(line)
-                 if not names_registry_benchmark(m.group(0))
+                 if not names_registry_benchmark(m.group(0)) and not PRETRAIN_SOURCE.search(m.group(0))
                  and (x := _xspan(boxes, start + m.start(), start + m.end())) is not None]
         return [x for x in names if not any(min(x[1], o[1]) - max(x[0], o[0]) > 0 for o in ours)]
     return []

@@ -315,6 +315,15 @@ def test_the_line_reader_takes_no_metric_set_under_another_tasks_name(task: str,
         ("DeBERTa", "f1", 95.5), ("RoBERTa", "f1", 94.6)}
 
 
+@given(st.sampled_from(("ImageNet-21k", "JFT-300M", "ImageNet-22K")))
+def test_a_pretraining_source_over_the_metrics_is_no_task_line(source: str) -> None:
+    """"ImageNet-21k" set over "Top-1": the models were pre-trained there and measured on ImageNet; the column
+    is read."""
+    text, boxes = _boxed([[(0, "Model"), (100, source)], [(100, "Top-1"), (180, "Params")],
+                          [(0, "ViT-L/16"), (100, "85.3"), (180, "307M")]])
+    assert ("top1_acc", 85.3) in {(f.field, f.value) for f in text_table_facts(text, boxes=boxes)}
+
+
 def test_a_line_of_registry_benchmarks_over_the_metrics_keeps_them() -> None:
     """"SQuAD 1.1  SQuAD 2.0" over "F1  F1": both columns are registry results, read as before; the numbers of
     the names ("1.1", "2.0") do not make that line a table row."""
