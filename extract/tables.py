@@ -202,7 +202,7 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
     ('acc', True)
     """
     t = _norm_header(text)
-    if not t or _CHANGE_HEADER.search(t):
+    if not t or _CHANGE_HEADER.search(t) or OTHER_TASK_AP.search(t):
         return None
     bare = re.sub(r"\([^)]*\)", "", t).strip(" .:%") or t
     vocab = _vocabulary()
@@ -239,6 +239,10 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
 # A column of changes ("∆ err. (%)", "FLOPs Reduced (%)", "Top-1 gain"): its numbers are differences or
 # shares, never the quantity itself, and read as it they fill the model's slot with a wrong value
 _CHANGE_HEADER = re.compile(r"^[\u2206\u0394\u03b4]|\b(?:reduced|reduction|improvement|imp|gains?|drop|decrease|increase)\b")
+# Habit: a detection paper's tables of other COCO tasks print their AP with the task as a sub- or superscript
+# ("APkp", "AP^kp_50", "APdp" for keypoints and DensePose) or before it ("keypoint AP"): another metric than the
+# box AP that "AP" alone names (mask AP has a field of its own), whatever the caption calls the table's AP
+OTHER_TASK_AP = re.compile(r"\bap\s?\^?\s?_?(?:kp|dp|keypoints?|pose)|\b(?:keypoints?|(?:dense\s?)?pose)\s+(?:m?ap|average precision)\b")
 _AP_SPLIT_SUBSCRIPT = re.compile(r"ap\s?(?:test|val|minival)(?:-?dev|-?std)?\d*\s?(50|75|s|m|l)")
 
 
@@ -523,6 +527,9 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
         label_hm = header_field(label) if label and len(label) <= 24 and vals else None
         if label_hm is not None and not model_names_like(label):
             # row-oriented: the label names the quantity and the numbers follow
+            if FIELDS[label_hm.field].kind == "metric" and foreign_metric_row(label):
+                row_field = None
+                continue  # another dataset's measure ("VOC07 mAP 52.2 53.3 …"), as in a grid (``foreign_metric_row``)
             row_field = (label_hm, i)
             for s, e, tok in vals:
                 value, flags = _cell_value(tok, label_hm)
@@ -594,8 +601,13 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                     slots = []
                 if boxes:
                     slots = [sl for sl in slots if i - sl.line <= 30]
+                tasks = _task_spans_above(lines, i, boxes)
                 for s, e, hm in spans:
                     x = _xspan(boxes, start + s, start + e)
+                    if x is not None and FIELDS[hm.field].kind == "metric" and not hm.benchmark and any(
+                            min(x[1], t1) - max(x[0], t0) > -5 for t0, t1 in tasks):
+                        # a metric set under another task's name ("ReCoRD" over "F1/EM"): that task's results
+                        hm = HeaderMatch(hm.field, hm.scale, hm.score, "other:task", hm.text)
                     if x is not None and hm.scale == 1.0 and FIELDS[hm.field].kind == "compute":
                         for mx0, mx1, sc, li in scale_marks:
                             if 0 < i - li <= 2 and min(x[1], mx1) - max(x[0], mx0) > -5:
@@ -626,6 +638,8 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
         for s, e, tok, sl, conf in assigned:
             if FIELDS[sl.match.field].kind == "metric":
                 metric_col += 1
+            if sl.match.benchmark == "other:task":
+                continue
             value, flags = _cell_value(tok, sl.match)
             if value is None:
                 continue
@@ -641,6 +655,36 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                 sl.match, value, tok, _model_label(label), sl.match.text, conf, benchmark,
                 ("table", "text_table", *flags), start + s, start + e, cap, max(metric_col, 0)))
     return out
+
+
+def _task_spans_above(lines: Sequence[tuple[int, str]], i: int, boxes: Sequence[BBox | None] | None
+                      ) -> list[tuple[float, float]]:
+    """The x-spans of other datasets' names (GLUE's and SuperGLUE's tasks, "NewsQA", "VOC 2007") on the line
+    right above line ``i`` (at most one empty line between), when that line is no table row; a name whose span
+    a registry benchmark's name overlaps ("SQuAD 2.0" set close to "ReCoRD") and a pre-training source
+    ("ImageNet-21k", "JFT-300M": where the model learned, not where it was measured) are left out.
+
+    Habit: a multi-task table prints the tasks on one header line and each task's metric under it ("BoolQ  CB
+    ReCoRD  SQuAD 1.1" over "Acc  F1/Acc  F1/EM  F1"); the line reader, which reads the metric line as the
+    header, would otherwise take a task's F1 for SQuAD's."""
+    if not boxes:
+        return []
+    for k in (i - 1, i - 2):
+        if k < 0:
+            return []
+        start, line = lines[k]
+        if not line.strip():
+            continue
+        named = [(a, b) for a, b, _ in _benchmark_spans(line)] + [m.span() for m in TABLE_DATASETS.finditer(line)]
+        if _is_data_line("".join(" " if any(a <= c < b for a, b in named) else ch for c, ch in enumerate(line))):
+            return []  # a table row (the numbers of a name, "SQuAD 1.1", do not make one)
+        ours = [x for a, b, name in _benchmark_spans(line)
+                if not name.startswith("other:") and (x := _xspan(boxes, start + a, start + b)) is not None]
+        names = [x for rx in (TABLE_DATASETS, OTHER_DATASETS) for m in rx.finditer(line)
+                 if not names_registry_benchmark(m.group(0)) and not PRETRAIN_SOURCE.search(m.group(0))
+                 and (x := _xspan(boxes, start + m.start(), start + m.end())) is not None]
+        return [x for x in names if not any(min(x[1], o[1]) - max(x[0], o[0]) > 0 for o in ours)]
+    return []
 
 
 _CAPTION = re.compile(r"^\s*(?:Table|TABLE)\s*\d+[.:]?\s*(.*)$")
@@ -751,17 +795,18 @@ def _first_letter_guard(pattern: str) -> re.Pattern[str]:
 OTHER_DATASETS = _first_letter_guard(
     r"PASCAL(?:[\s\-]VOC)?|\bVOC\s?(?:20)?\d\d(?:\d\d)?\b|\bVOC\b|Cityscapes|ImageNet[\s\-]ReaL|ImageNet[\s\-]?21[kK]|ImageNet[\s\-]?V2|"
     r"JFT(?:-300M)?|\bVTAB\b|Oxford[\s\-](?:Pets|Flowers|IIIT)|\bPets\b|\bFlowers\b|FGVC|Stanford Cars|\bSVHN\b|"
-    r"\bMNIST\b|\bGLUE\b|\bMNLI\b|\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s']?1[5-9]\b|"
-    r"IWSLT|CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|\bNIST\b|\bKBP\b")
-# … and datasets that head a table's columns or rows beside registry benchmarks: GLUE's tasks and the other
-# reading-comprehension sets of NLP tables, the fine-grained sets of transfer tables. Read in captions, row labels
-# and the headers of a table whose caption alone names its metric (``foreign_level``, ``row_dataset``), not in
-# running text nor by the line reader's header search: there they would make prose lines ("… report accuracies
-# for RACE") look like a table's header. (Read in every column header they lowered the cross-validated top-1 by
-# one, a compute slot the refit flipped: see docs/extract.md, seventh round.)
+    r"\bMNIST\b|\bGLUE\b|\bMNLI\b|\bSWAG\b|SQuAD\s?(?:v?2\.0|2)|\bCoNLL[\s\-]?2012\b|OntoNotes|\bWMT[\s'’]?(?:20)?1[5-9]\b|"
+    r"IWSLT|CallHome|Places365|\bKITTI\b|\bADE20K\b|Food-?101|Caltech|Stanford[\s\-]Dogs|\bSUN\s?397\b|\bDTD\b|"
+    r"\bKinetics(?:-\d{3})?\b|\bNIST\b|\bKBP\b")
+# … and datasets that head a table's columns or rows beside registry benchmarks: GLUE's and SuperGLUE's tasks and
+# the other reading-comprehension sets of NLP tables, the fine-grained sets of transfer tables. Read in captions,
+# row labels, every level of a grid's column headers (``foreign_level``, ``row_dataset``; since the tenth round) and
+# on the line over the line reader's header (``_task_spans_above``), not in running text nor as the line reader's
+# header slots: there they would make prose lines ("… report accuracies for RACE") look like a table's header.
 TABLE_DATASETS = _first_letter_guard(
     r"\bCoLA\b|\bSST-?2\b|\bMRPC\b|\bSTS-?B\b|\bQQP\b|\bQNLI\b|\bRTE\b|\bWNLI\b|NewsQA|TriviaQA|SearchQA|"
-    r"HotpotQA|Natural Questions|\bRACE\b|ReCoRD|\biNat(?:uralist)?(?:\s?20\d\d)?\b|Birdsnap")
+    r"HotpotQA|Natural Questions|\bRACE\b|ReCoRD|\bBoolQ\b|\bCOPA\b|MultiRC|\bWiC\b|\bWSC\b|"
+    r"\biNat(?:uralist)?(?:\s?20\d\d)?\b|Birdsnap")
 
 
 def _benchmark_spans(line: str) -> list[tuple[int, int, str]]:
@@ -780,7 +825,10 @@ def _benchmark_spans_cached(line: str) -> tuple[tuple[int, int, str], ...]:
     others = [(m.start(), m.end(), "other:" + m.group(0).lower()) for m in OTHER_DATASETS.finditer(line)
               if m.group(0).lower() not in _BENCH_FORMS
               and not any(s <= m.start() and m.end() <= e and e - s > m.end() - m.start() for s, e, _ in registry)]
-    spans = [(s0, e0, b) for s0, e0, b in registry if not any(s < e0 and s0 < e for s, e, _ in others)]
+    # … and a bare language pair right after another year's WMT ("WMT’16 English-German") is that year's test set
+    spans = [(s0, e0, b) for s0, e0, b in registry if not any(s < e0 and s0 < e for s, e, _ in others)
+             and not (b.startswith("wmt") and not re.search(r"wmt|\d", line[s0:e0], re.I)
+                      and any(b2.startswith("other:wmt") and 0 <= s0 - e <= 2 for _, e, b2 in others))]
     return tuple(sorted(spans + others))
 
 
@@ -1077,6 +1125,14 @@ def row_dataset(label: str) -> str:
     ('cifar100', 'other:inat 2018', 'other:birdsnap', 'cifar10')
     >>> row_dataset("ResNet-50"), row_dataset("JFT-300M"), row_dataset("CIFAR-10 ResNet")
     ('', '', '')
+
+    A dataset outside the registry printed with more of its name than the list knows ("Oxford Flowers-102",
+    "Oxford-IIIT-Pets", "VTAB (19 tasks)") is still that dataset:
+
+    >>> row_dataset("Oxford Flowers-102"), row_dataset("Oxford-IIIT-Pets"), row_dataset("VTAB (19 tasks)")
+    ('other:oxford flowers', 'other:oxford-iiit', 'other:vtab')
+    >>> row_dataset("Pets ResNet-50"), row_dataset("Flowers-102 ViT-B/16")
+    ('', '')
     """
     text = re.sub(r"\s+", " ", _CITATION.sub("", _LABEL_MARKS.sub("", label))).strip(" :|,;")
     if not text or PRETRAIN_SOURCE.search(text):
@@ -1086,7 +1142,38 @@ def row_dataset(label: str) -> str:
     spans = _benchmark_spans(text)
     if len(spans) == 1 and spans[0][0] == 0 and spans[0][1] == len(text):
         return spans[0][2]
+    if spans and spans[0][0] == 0 and all(b.startswith("other:") for _, _, b in spans):
+        rest = text
+        for s, e, _ in reversed(spans):
+            rest = f"{rest[:s]} {rest[e:]}"
+        if _NAME_REST.fullmatch(rest):
+            return spans[0][2]
     return header_benchmark(text) if not spans else ""
+
+
+# what may follow another dataset's name in a row label and still be its name: a number glued on by a hyphen
+# ("Flowers-102"), the hyphens between listed parts ("Oxford-IIIT-Pets"), a remark in brackets ("(19 tasks)")
+_NAME_REST = re.compile(r"(?:[\s\-]+\d+)*[\s\-]*(?:\([^)]*\))?\s*")
+
+
+def label_header_dataset(text: str) -> str:
+    """The dataset the header over a table's row labels names, when it names exactly one and no pre-training
+    source: its registry benchmark, or "other:<name>"; "" otherwise.
+
+    Habit: a results table in sections whose first section's heading is set on the header line, over the row
+    labels ("WMT’16 English-Romanian | BLEU", then heading rows "WMT’14 English-German BLEU" …), or a small
+    table per language pair headed so ("WMT’14 English-German | BLEU"): the rows under it are results on that
+    dataset, not on the one the page names nearest.
+
+    >>> label_header_dataset("WMT’16 English-Romanian"), label_header_dataset("WMT'14 English-German")
+    ('other:wmt’16', 'wmt14_en_de')
+    >>> label_header_dataset("Model"), label_header_dataset("ImageNet-21K pre-trained"), label_header_dataset("")
+    ('', '', '')
+    """
+    if not text or PRETRAIN_SOURCE.search(text):
+        return ""
+    names = {b for _, _, b in _benchmark_spans(text)}
+    return names.pop() if len(names) == 1 else ""
 
 
 def foreign_metric_row(label: str) -> bool:
@@ -1137,11 +1224,10 @@ def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str]
     caption's, else the one the paper says it reports (``declared_metrics``), else the registry's primary one.
     Returns (match, benchmark, scale source)."""
     bench = ""
-    bench_level = ""
     for level in reversed(path):
         spans = [b for _, _, b in _benchmark_spans(level)] or [b for b in (header_benchmark(level),) if b]
         if spans:
-            bench, bench_level = spans[0], level
+            bench = spans[0]
             break
     full = " ".join(path)
     if not bench:
@@ -1168,8 +1254,11 @@ def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str]
     if len(path) >= 2 and any(_CHANGE_HEADER.search(_norm_header(level)) for level in path[:-1]):
         # a spanning header naming a change over quantities ("Reduction Rate" over "Params / FLOPs"): ratios
         return None, bench, ""
-    if FIELDS[hm.field].kind == "metric" and foreign_level(bench_level):
-        return None, bench, ""  # another dataset's column: no registry result (as a column headed by it alone)
+    if FIELDS[hm.field].kind == "metric" and any(foreign_level(level) for level in path):
+        # another dataset's column: no registry result (as a column headed by it alone); GLUE's tasks and the other
+        # reading-comprehension sets head columns with their metric under them ("MRPC (3.7k)" over "F1/Acc") in
+        # tables that also hold SQuAD's, whose F1 and EM they would read as
+        return None, bench, ""
     scale_src = ""
     scale = hm.scale
     if scale == 1.0 and hm.field in _SCALED_FIELDS:
@@ -1525,6 +1614,48 @@ def _size_count_columns(grid: Grid, cols: list[_ColumnMatch]) -> list[_ColumnMat
     return out
 
 
+def dataset_names(level: str) -> list[str]:
+    """The datasets a header level names, in order, each as printed up to the next one ("MNLI-m/mm SQuAD v1.1
+    SQuAD v2.0 RACE ReCoRD" → five names); [] when it names none.
+
+    >>> dataset_names("MNLI-m/mm SQuAD v1.1 SQuAD v2.0 RACE ReCoRD")
+    ['MNLI-m/mm', 'SQuAD v1.1', 'SQuAD v2.0', 'RACE', 'ReCoRD']
+    >>> dataset_names("Top-1 Acc."), dataset_names("ImageNet")
+    ([], ['ImageNet'])
+    """
+    starts = sorted({s for s, _, _ in _benchmark_spans(level)} | {m.start() for m in TABLE_DATASETS.finditer(level)})
+    if not starts or level[:starts[0]].strip():
+        return []  # words before the first name: a phrase about datasets, not a row of their names
+    return [level[a:b].strip() for a, b in zip(starts, [*starts[1:], len(level)], strict=True)]
+
+
+def split_dataset_levels(headers: Sequence[Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+    """Header paths with a level that spans several columns and names exactly as many datasets split into one
+    name per column, in order.
+
+    Habit: a multi-task table sets its dataset names close together on one line over each dataset's metric
+    ("MNLI-m/mm  SQuAD v1.1  SQuAD v2.0  RACE" over "Acc  F1/EM  F1/EM  Acc"); read as one phrase spanning the
+    four columns, every column would take the first name's benchmark, and SQuAD 2.0's EM SQuAD 1.1's.
+
+    >>> split_dataset_levels([("MNLI SQuAD v1.1", "Acc"), ("MNLI SQuAD v1.1", "F1/EM"), ("SWAG NER", "Acc")])
+    (('MNLI', 'Acc'), ('SQuAD v1.1', 'F1/EM'), ('SWAG NER', 'Acc'))
+    """
+    out = [list(path) for path in headers]
+    j = 0
+    while j < len(out):
+        k = j + 1
+        while k < len(out) and len(out[k]) == len(out[j]) and out[k][:-1] == out[j][:-1]:
+            k += 1  # columns whose paths agree but for their last level: candidates for a shared spanning level
+        for depth in range(len(out[j]) - 1):
+            run = [c for c in range(j, k) if out[c][depth] == out[j][depth]]
+            names = dataset_names(out[j][depth])
+            if len(run) >= 2 and len(names) == len(run) and run == list(range(j, j + len(run))):
+                for c, name in zip(run, names, strict=True):
+                    out[c][depth] = name
+        j = k
+    return tuple(tuple(path) for path in out)
+
+
 def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] | None = None) -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
@@ -1534,6 +1665,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
     72.56%" under "Top-1 / Top-5" gives both; dashes are "not reported" and give nothing. ``declared``: the
     metric the paper says it reports per benchmark (``declared_metrics``), for columns headed by a benchmark alone.
     """
+    grid = replace(grid, headers=split_dataset_levels(grid.headers))
     ncol = len(grid.headers)
     cols = _mask_columns(grid, [_column_match(grid.headers[j], grid.caption, declared) for j in range(ncol)])
     cols = _size_count_columns(grid, cols)
@@ -1551,7 +1683,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
                 for r in grid.rows)), ncol)
             # … save a column headed by another dataset ("Performance (F1) on …" over "NewsQA  TriviaQA"): its own
             # results; and the average of such columns ("Avg.") is theirs too
-            foreign = [any(foreign_level(x) for x in grid.headers[j]) for j in range(ncol)]
+            foreign = [any(foreign_level(x) or OTHER_TASK_AP.search(_norm_header(x)) for x in grid.headers[j])
+                       for j in range(ncol)]
             cols = [(hm, "", "") if j >= first_plain and not foreign[j] and not (
                 any(foreign) and _AVERAGE_HEADER.fullmatch(_norm_header(grid.header(j)))) else (None, "", "")
                     for j in range(ncol)]
@@ -1562,6 +1695,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
     foreign_table = foreign_level(grid.caption) and not any(
         names_registry_benchmark(level) for path in grid.headers for level in path)
     section_bench = section_benchmarks([r.group for r in grid.rows])
+    head_data = label_header_dataset(grid.label_header) if not grid.transposed else ""
     first_field = next((j for j, c in enumerate(cols) if c[0] is not None), ncol)
     if not grid.transposed:
         grid = continue_labels(grid, first_field, headed=not caption_only)
@@ -1719,6 +1853,14 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
                 if not m.benchmark and section_bench.get(row.group):
                     row_bench = section_bench[row.group]
                     tags.append("group_benchmark")
+                elif FIELDS[m.field].kind == "metric" and head_data and not (m.benchmark or row_data):
+                    # the header over the row labels names where they were measured (``label_header_dataset``)
+                    if head_data.startswith("other:"):
+                        if "foreign" not in tags:
+                            tags.append("foreign")
+                    else:
+                        row_bench = head_data
+                        tags.append("header_benchmark")
                 if caption_only:
                     flags = (*flags, "caption_only")
                 conf = DEFAULT_GRID_CONFIDENCE if m.score >= 90 else DEFAULT_BENCH_COLUMN_CONFIDENCE
@@ -1811,9 +1953,10 @@ def unfielded_cells(grid: Grid, fielded: set[int]) -> list[BBox]:
     # a header holding a sentence (the caption's notes read as a header) is not the table's: its columns mean
     # nothing; a header level with an unclosed bracket ("BFLOPs (512x512" split over two columns) is a header
     # the grid cut apart: which number is whose is not known there
-    if grid.transposed or any(len(x) > DEFAULT_GROUP_CHARS for path in grid.headers for x in path):
+    headers = split_dataset_levels(grid.headers)  # as ``grid_facts`` reads them
+    if grid.transposed or any(len(x) > DEFAULT_GROUP_CHARS for path in headers for x in path):
         return []
-    plain = {j for j, path in enumerate(grid.headers) if j not in fielded and any(x.strip() for x in path)
+    plain = {j for j, path in enumerate(headers) if j not in fielded and any(x.strip() for x in path)
              and all(x.count("(") == x.count(")") for x in path)}
     return [cell.bbox for row in grid.rows for j, cell in enumerate(row.cells)
             if cell is not None and j in plain and parse_cell(cell.text)[0] is not None]

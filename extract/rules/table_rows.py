@@ -12,6 +12,7 @@ from ..grid import Grid
 from ..tables import (
     CellFact,
     _benchmark_spans,
+    clean_row_label,
     fit_evidence,
     foreign_level,
     grid_facts,
@@ -231,6 +232,10 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         if other:
             bench = default_bench
         if field in METRIC_FIELDS and foreign_cell(f):
+            continue
+        if field in METRIC_FIELDS and other and "text_table" in f.flags and not clean_row_label(f.model):
+            # the line reader's number with no row label, where the dataset named nearest is another one (a PASCAL
+            # VOC page's "mAP 66.9% @ 320ms", a plot's ticks under "mAP"): nothing ties it to a model or a benchmark
             continue
         if field in METRIC_FIELDS:
             fitted = _fit_metric(field, bench, ranked)
