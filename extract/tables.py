@@ -1216,6 +1216,25 @@ def dataset_result(header: str, row_data: str) -> HeaderMatch | None:
     return HeaderMatch(b.primary_metric, 1.0, 70.0, row_data, header)
 
 
+# A quantity that is no score: cost, speed, time, memory, size. A column headed by one over a benchmark's name
+# ("Training Cost (FLOPs)" over "EN-DE", "Speed (FPS)" over "COCO", "Time (ms)" under "ImageNet") holds that
+# quantity measured on the benchmark, not the benchmark's result.
+_NO_SCORE = re.compile(r"\b(?:cost|flops?|g?macs|m?adds|mult-adds|time|speed|throughput|latency|memory|"
+                       r"params?|parameters|size|hours?|days?|gpus?|tpus?|steps|iter(?:ation)?s|epochs?|fps|"
+                       r"ms|sec(?:ond)?s?|im/s|img/s|images/s)\b", re.I)
+
+
+def names_no_score(level: str) -> bool:
+    """Whether a header level names a quantity that is no benchmark result (``_NO_SCORE``).
+
+    >>> names_no_score("Training Cost (FLOPs)"), names_no_score("Speed (FPS)"), names_no_score("EN-DE")
+    (True, True, False)
+    >>> names_no_score("ImageNet"), names_no_score("test-dev"), names_no_score("Top-1 err. (%)")
+    (False, False, False)
+    """
+    return bool(_NO_SCORE.search(level))
+
+
 def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str] | None = None
                   ) -> tuple[HeaderMatch | None, str, str]:
     """A column's field from its header path, deepest level first (a sub-header says more than the spanning
@@ -1232,19 +1251,29 @@ def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str]
     full = " ".join(path)
     if not bench:
         bench = librispeech_split(path, caption)
+    no_score = any(names_no_score(level) for level in path)
+
+    def implied(m: HeaderMatch | None) -> bool:
+        # a metric only a benchmark's name implies ("EN-DE" → BLEU) under a quantity ("Training Cost (FLOPs)"):
+        # the cells are that quantity measured on the benchmark
+        return m is not None and no_score and bool(m.benchmark) and FIELDS[m.field].kind == "metric"
+
     hm: HeaderMatch | None = _ap_subheader(path)
     for level in reversed(path if hm is None else ()):
         hm = header_field(level)
-        if hm is not None:
+        if implied(hm):
+            hm = None
+        elif hm is not None:
             break
     if hm is None and full:
         hm = header_field(full)
+        hm = None if implied(hm) else hm
     elif hm is not None and hm.field in ("err", "acc") and len(path) >= 2:
         # a header wrapped over two lines ("Top-5" / "Error") is one header: the whole path says which error
         whole = header_field(full)
         if whole is not None and whole.field in _TOP_FIELDS:
             hm = whole
-    if hm is None and bench and not bench.startswith("other:"):
+    if hm is None and bench and not bench.startswith("other:") and not no_score:
         metric = next((h.field for _, _, h in _header_spans(caption) if FIELDS[h.field].kind == "metric"), "")
         metric = metric or (declared or {}).get(bench) or _primary_metric(bench)
         if metric:

@@ -27,6 +27,7 @@ from flopmine.extract.tables import (
     text_table_facts,
     unfielded_cells,
 )
+from flopmine.types import FIELDS
 from tests.support.words import table_line as _row
 
 _OTHER_EVAL = ("PASCAL VOC", "VOC 2007", "VOC2012", "VOC07", "VOC12", "VOC 07", "VOC0712", "Cityscapes", "ADE20K", "NewsQA", "TriviaQA", "QNLI", "SST-2",
@@ -377,3 +378,22 @@ def test_the_line_readers_unlabelled_numbers_near_another_dataset_are_no_candida
     assert ("", 72.3) not in other and ("", 74.1) not in other and ("Fast R-CNN", 66.9) in other
     coco = {(c.model, c.value) for c in candidates(Document.from_texts([page.format("COCO test-dev")], title="NetX"))}
     assert ("", 72.3) in coco
+
+
+@given(st.sampled_from(["Training Cost (FLOPs)", "Speed (FPS)", "Inference time (ms)", "Train time (hours)",
+                        "Memory (GB)", "Throughput (img/s)", "#Params"]),
+       st.sampled_from(["EN-DE", "EN-FR", "En→De", "ImageNet", "COCO test-dev"]))
+@settings(max_examples=60, deadline=None)
+def test_a_quantity_header_over_a_benchmark_name_is_no_result(quantity: str, bench_level: str) -> None:
+    """"Training Cost (FLOPs)" spanning "EN-DE" / "EN-FR" (the Transformer's Table 2): the cells are a cost measured
+    on the benchmark, not its BLEU; the benchmark's name alone implies a metric only where no quantity is named."""
+    from flopmine.extract.tables import _column_match, names_no_score
+
+    assert names_no_score(quantity)
+    match, _, _ = _column_match((quantity, bench_level), "Table 2: our model achieves better scores.")
+    assert match is None or FIELDS[match.field].kind != "metric", match
+    plain, _, _ = _column_match((bench_level,), "Table 2: results.")
+    named, _, _ = _column_match(("BLEU" if "E" in bench_level.upper()[:2] else "Top-1", bench_level), "Table 2.")
+    assert named is not None and FIELDS[named.field].kind == "metric"
+    if plain is not None:  # a benchmark's name alone still holds its primary metric
+        assert FIELDS[plain.field].kind == "metric"
