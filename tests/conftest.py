@@ -1,4 +1,5 @@
-"""Shared fixtures: the store, ../shared, and the harvest tests' registry, home and fake arXiv.
+"""Shared fixtures: the store, ../shared, the harvest tests' registry, home and fake arXiv, and the review
+tests' store of two extracted papers (``db``).
 
 Other stage-specific helpers live in ``tests/support/`` modules, imported explicitly.
 """
@@ -18,6 +19,7 @@ from flopmine.config import Home, resolve_home
 from flopmine.demo.fakearxiv import FakeArxiv, FakeEntry
 from flopmine.store import connect
 from tests.support.arxiv_fixtures import REGISTRY_TOML
+from tests.support.review_papers import extract_both
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -50,6 +52,22 @@ def registry(tmp_path: Path) -> Path:
 @pytest.fixture
 def home(tmp_path: Path) -> Home:
     return resolve_home(tmp_path / "home")
+
+
+@pytest.fixture
+def extracted_pages() -> int | None:
+    """The page count ``db`` records with each extraction: none (a module overrides it to test page checks)."""
+    return None
+
+
+@pytest.fixture
+def db(home: Home, extracted_pages: int | None) -> Iterator[sqlite3.Connection]:
+    """The home's store with the review tests' two papers extracted (``tests/support/review_papers.py``);
+    a test module with another store defines its own ``db``."""
+    c = connect(home.db_path)
+    extract_both(c, extracted_pages)
+    yield c
+    c.close()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,8 +20,8 @@ from flopmine.errors import ReviewError
 from flopmine.review import annotations as ann
 from flopmine.review.decision import LEDGER_COLUMNS, REVIEW_COLUMNS
 from flopmine.review.export import SLOT_COLUMNS
-from flopmine.store import connect, replace_candidates, upsert_paper
-from flopmine.types import ANNOTATION_COLUMNS, FIELDS, Candidate, Fact, Paper
+from flopmine.store import connect, replace_candidates
+from flopmine.types import ANNOTATION_COLUMNS, FIELDS, Candidate, Fact
 from tests.support.annotation_files import (
     fact_file,
     fact_name,
@@ -31,51 +30,12 @@ from tests.support.annotation_files import (
     ledger_name,
     ledger_rows,
 )
+from tests.support.review_papers import DENSENET, RESNET, densenet_candidates, extract, resnet_candidates
 
 REPO = Path(__file__).resolve().parent.parent
-RESNET, DENSENET = "1512.03385", "1608.06993"
 
 
-# ---------------------------------------------------------------- fixtures
-
-
-def resnet_candidates(version: int = 1) -> list[Candidate]:
-    return [
-        Candidate(RESNET, version, "top1_err", 21.43, benchmark="imagenet", model="ResNet-152", unit="%", page=7,
-                  snippet="ResNet-152 has 21.43% top-1 error", rule="metric.table", confidence=0.9, rank=1),
-        Candidate(RESNET, version, "top1_err", 19.38, benchmark="imagenet", model="ResNet-152", unit="%", page=8,
-                  snippet="=cmd|' /C calc'!A0 19.38", rule="metric.text", confidence=0.5, rank=2),
-        Candidate(RESNET, version, "flops", 11.3e9, benchmark="imagenet", model="ResNet-152", unit="FLOPs",
-                  page=5, snippet="11.3 billion FLOPs", raw="11.3 billion FLOPs", rule="flops.text",
-                  confidence=0.8, rank=1),
-        Candidate(RESNET, version, "epochs", 90.0, unit="epochs", page=4, snippet="-- trained for 90 epochs",
-                  rule="epochs.text", confidence=0.7, rank=1),
-        Candidate(RESNET, version, "hardware", "Tesla K80", page=4, snippet="on 8 Tesla K80 GPUs",
-                  rule="hardware.catalog", confidence=0.6, rank=1, flags=("table",)),
-    ]
-
-
-def densenet_candidates(version: int = 1) -> list[Candidate]:
-    return [
-        Candidate(DENSENET, version, "err", 3.46, benchmark="cifar10", model="DenseNet-BC", unit="%", page=6,
-                  snippet="3.46% error on C10+", rule="metric.table", confidence=0.9, rank=1),
-        Candidate(DENSENET, version, "params", 25.6e6, benchmark="cifar10", model="DenseNet-BC",
-                  unit="parameters", page=6, snippet="25.6M parameters", rule="params.text", confidence=0.8, rank=1),
-    ]
-
-
-def extract(conn: sqlite3.Connection, arxiv_id: str, version: int, cands: list[Candidate], benchmark: str) -> None:
-    upsert_paper(conn, Paper(arxiv_id, version, f"paper {arxiv_id}", benchmarks=(benchmark,)))
-    replace_candidates(conn, arxiv_id, version, cands, extraction={"status": "ok", "rule_version": "t1"})
-
-
-@pytest.fixture
-def db(home: Home) -> Iterator[sqlite3.Connection]:
-    conn = connect(home.db_path)
-    extract(conn, RESNET, 1, resnet_candidates(), "imagenet")
-    extract(conn, DENSENET, 1, densenet_candidates(), "cifar10")
-    yield conn
-    conn.close()
+# ---------------------------------------------------------------- fixtures (``db``: tests/conftest.py)
 
 
 def cid(c: Candidate) -> str:

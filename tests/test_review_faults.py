@@ -8,7 +8,7 @@ import json
 import math
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,14 +25,13 @@ from flopmine.review import annotations as ann
 from flopmine.review import assign as asg
 from flopmine.review.agreement import agreement
 from flopmine.review.decision import format_value, parse_value
-from flopmine.store import connect, replace_candidates, upsert_paper
+from flopmine.store import connect, upsert_paper
 from flopmine.types import Candidate, Paper
+from tests.support import review_papers
 from tests.support.annotation_files import fact_name, ledger_name
 from tests.support.annotation_files import ledger_rows as all_ledger_rows
 from tests.test_review import (
-    DENSENET,
     RESNET,
-    densenet_candidates,
     read_csv,
     resnet_candidates,
     row_for,
@@ -44,18 +43,14 @@ PAGES = 12
 
 
 def extract(conn: sqlite3.Connection, arxiv_id: str, version: int, cands: list[Candidate], benchmark: str) -> None:
-    upsert_paper(conn, Paper(arxiv_id, version, f"paper {arxiv_id}", benchmarks=(benchmark,)))
-    replace_candidates(conn, arxiv_id, version, cands,
-                       extraction={"status": "ok", "rule_version": "t1", "pages": PAGES})
+    """An extraction with its page count recorded (pages past it are refused)."""
+    review_papers.extract(conn, arxiv_id, version, cands, benchmark, pages=PAGES)
 
 
 @pytest.fixture
-def db(home: Home) -> Iterator[sqlite3.Connection]:
-    conn = connect(home.db_path)
-    extract(conn, RESNET, 1, resnet_candidates(), "imagenet")
-    extract(conn, DENSENET, 1, densenet_candidates(), "cifar10")
-    yield conn
-    conn.close()
+def extracted_pages() -> int:
+    """The shared ``db`` (tests/conftest.py) records the page count too."""
+    return PAGES
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

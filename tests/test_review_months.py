@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,9 +30,7 @@ from tests.test_review import (
     ERR1,
     FLOPS,
     RESNET,
-    densenet_candidates,
     extract,
-    resnet_candidates,
     write_sheet,
 )
 from tests.test_review import row_for as _row_for
@@ -42,15 +39,6 @@ MOBILENET = "1704.04861"
 MOBILE = [Candidate(MOBILENET, 1, "top1_acc", 70.6, benchmark="imagenet", model="MobileNet", unit="%", page=6,
                     rank=1),
           Candidate(MOBILENET, 1, "params", 4.2e6, benchmark="imagenet", model="MobileNet", page=6, rank=1)]
-
-
-@pytest.fixture
-def db(home: Home) -> Iterator[sqlite3.Connection]:
-    conn = connect(home.db_path)
-    extract(conn, RESNET, 1, resnet_candidates(), "imagenet")
-    extract(conn, DENSENET, 1, densenet_candidates(), "cifar10")
-    yield conn
-    conn.close()
 
 
 def row_for(c: Candidate, **edits: object) -> dict[str, object]:
