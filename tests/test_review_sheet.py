@@ -378,16 +378,22 @@ def _extract(conn: sqlite3.Connection, aid: str, cands: list[Candidate], bench: 
     replace_candidates(conn, aid, 1, cands, extraction={"status": "ok", "rule_version": "t", "pages": 10})
 
 
-def test_rename_through_the_sheet_joins_flops_to_the_metric_row_after_build(home: Home) -> None:
-    """The issue's dropped fact: FLOPs under `ResNet`, the metric row `ResNet-152`; renamed in the sheet, they join."""
-    from flopmine.analysis.build import build_from_home
-
+def _flops_under_another_name(home: Home) -> tuple[sqlite3.Connection, Path, list[dict[str, str]]]:
+    """A paper whose FLOPs are under `ResNet` and whose metric row is `ResNet-152`, its sheet exported:
+    (the store, the sheet, its rows)."""
     conn = connect(home.db_path)
     _extract(conn, P1, [_c(P1, "top1_err", 21.43, 1, model="ResNet-152"),
                         _c(P1, "flops", 11.3e9, 1, model="ResNet", benchmark="")], "imagenet")
     export_sheet(conn, home)
     path = home.root / "review-rows" / "imagenet.csv"
-    rows = read(path)
+    return conn, path, read(path)
+
+
+def test_rename_through_the_sheet_joins_flops_to_the_metric_row_after_build(home: Home) -> None:
+    """The issue's dropped fact: FLOPs under `ResNet`, the metric row `ResNet-152`; renamed in the sheet, they join."""
+    from flopmine.analysis.build import build_from_home
+
+    conn, path, rows = _flops_under_another_name(home)
     assert sorted(r["model"] for r in rows) == ["ResNet", "ResNet-152"]
     for r in rows:
         r["status"] = "reviewed"
@@ -413,12 +419,7 @@ def test_rename_through_the_sheet_joins_flops_to_the_metric_row_after_build(home
 
 
 def test_re_export_shows_the_reviewed_facts_build_puts_in_no_row(home: Home) -> None:
-    conn = connect(home.db_path)
-    _extract(conn, P1, [_c(P1, "top1_err", 21.43, 1, model="ResNet-152"),
-                        _c(P1, "flops", 11.3e9, 1, model="ResNet", benchmark="")], "imagenet")
-    export_sheet(conn, home)
-    path = home.root / "review-rows" / "imagenet.csv"
-    rows = read(path)
+    conn, path, rows = _flops_under_another_name(home)
     assert all(r["unjoined"] == "" for r in rows)
     for r in rows:
         r["status"] = "reviewed"

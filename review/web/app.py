@@ -642,8 +642,7 @@ def _rename(server: _Server, session: Session, body: dict[str, Any]) -> Response
     except ValueError as e:
         return _unprocessable(str(e))
     with _writing(server) as conn:
-        walk = server.walk(conn)
-        cand = walk.find(cid)
+        cand = server.walk(conn).find(cid)
         if cand is None:
             return _unknown_candidate(cid)
         try:
@@ -669,8 +668,7 @@ def _add(server: _Server, session: Session, body: dict[str, Any]) -> Response:
     except ValueError as e:
         return _unprocessable(str(e))
     with _writing(server) as conn:
-        walk = server.walk(conn)
-        cand = walk.find(cid)
+        cand = server.walk(conn).find(cid)
         if cand is None:
             return _unknown_candidate(cid)
         row = {**cells, "arxiv_id": cand.arxiv_id, "version": str(cand.version)}
