@@ -6,8 +6,6 @@ store loaded, slotted and written at once), kept here as the oracle for byte-ide
 
 from __future__ import annotations
 
-import csv
-import io
 import sqlite3
 import tracemalloc
 from pathlib import Path
@@ -26,6 +24,7 @@ from flopmine.review.slots import build_slots, shown_rows, shown_slots
 from flopmine.review.store import active_candidates, active_versions, attach, sync
 from flopmine.store import connect, replace_candidates, upsert_paper
 from flopmine.types import Candidate, Paper
+from tests.test_review import write_sheet
 
 BENCHMARKS = ("imagenet", "cifar10", "coco")
 
@@ -111,13 +110,7 @@ def make_store(home: Home, n_papers: int, per_paper: int) -> sqlite3.Connection:
 
 
 def _sheet(path: Path, items: list[dict[str, object]]) -> Path:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(REVIEW_COLUMNS), extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    for r in items:
-        w.writerow({k: r.get(k, "") for k in REVIEW_COLUMNS})
-    path.write_text(buf.getvalue(), encoding="utf-8")
-    return path
+    return write_sheet(path, items, crlf=False, bom=False)
 
 
 def _decide(c: Candidate, decision: str, **extra: object) -> dict[str, object]:

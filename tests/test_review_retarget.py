@@ -20,7 +20,7 @@ from flopmine.analysis.build import FactTable, build_dataset, build_from_home
 from flopmine.config import Home
 from flopmine.errors import ReviewError
 from flopmine.review import annotations as ann
-from flopmine.review.decision import LEDGER_COLUMNS, REVIEW_COLUMNS, Decision, exported_state, format_value
+from flopmine.review.decision import LEDGER_COLUMNS, Decision, exported_state
 from flopmine.review.renames import RENAMES_FILE, load_renames
 from flopmine.review.slots import current_slots
 from flopmine.review.store import cached_decision
@@ -28,6 +28,7 @@ from flopmine.review.validate import validate_files
 from flopmine.store import connect, replace_candidates, upsert_paper
 from flopmine.types import Candidate, Fact, Paper
 from tests.support.annotation_files import fact_file, ledger_file
+from tests.test_review import row_for, write_sheet
 
 P = "1512.03385"
 
@@ -60,22 +61,8 @@ def db(home: Home) -> Iterator[sqlite3.Connection]:
     conn.close()
 
 
-def row(c: Candidate, **edits: object) -> dict[str, object]:
-    base: dict[str, object] = {"candidate_id": c.candidate_id, "arxiv_id": c.arxiv_id, "version": c.version,
-                               "benchmark": c.benchmark, "model": c.model, "field": c.field,
-                               "value": format_value(c.value), "unit": c.unit, "page": c.page}
-    base.update(edits)
-    return base
-
-
 def sheet(path: Path, rows: list[dict[str, object]]) -> Path:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(REVIEW_COLUMNS), extrasaction="ignore", lineterminator="\r\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: r.get(k, "") for k in REVIEW_COLUMNS})
-    path.write_text(buf.getvalue(), encoding="utf-8")
-    return path
+    return write_sheet(path, rows, bom=False)
 
 
 def imported(db: sqlite3.Connection, home: Home, tmp_path: Path, rows: list[dict[str, object]],
@@ -99,7 +86,7 @@ def cell(frame: pd.DataFrame, benchmark: str, model: str, column: str) -> object
 
 def test_rename_of_resnet_to_resnet_152_joins_the_flops_to_the_metric_row(db: sqlite3.Connection, home: Home,
                                                                           tmp_path: Path) -> None:
-    imported(db, home, tmp_path, [row(TOP1_152, decision="accept"), row(FLOPS_RESNET, decision="accept")])
+    imported(db, home, tmp_path, [row_for(TOP1_152, decision="accept"), row_for(FLOPS_RESNET, decision="accept")])
     frame, unjoined = built(home)
     assert math.isnan(cell(frame, "imagenet", "ResNet-152", "flops"))  # type: ignore[arg-type]
     assert list(unjoined["candidate_id"]) == [FLOPS_RESNET.candidate_id]
@@ -121,8 +108,8 @@ def test_a_rename_applies_to_facts_a_later_extraction_finds(db: sqlite3.Connecti
     params = _c("params", 60.2e6, "ResNet (ours)", version=2)
     replace_candidates(db, P, 2, [*[_c(c.field, c.value, c.model, c.benchmark, version=2) for c in CANDS], params],
                        extraction={"status": "ok", "rule_version": "t", "pages": 12})
-    imported(db, home, tmp_path, [row(_c("top1_err", 19.38, "ResNet-152", version=2), decision="accept"),
-                                  row(params, decision="accept")])
+    imported(db, home, tmp_path, [row_for(_c("top1_err", 19.38, "ResNet-152", version=2), decision="accept"),
+                                  row_for(params, decision="accept")])
     frame, unjoined = built(home)
     assert cell(frame, "imagenet", "ResNet-152", "params") == 60.2e6 and unjoined.empty
     # the candidates under both names share a slot: one accept settles it
@@ -133,8 +120,8 @@ def test_a_rename_applies_to_facts_a_later_extraction_finds(db: sqlite3.Connecti
 def test_paper_level_time_attached_to_two_own_models_reaches_both_rows_never_another_benchmark(
         db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
     imported(db, home, tmp_path, [
-        row(TOP1_50, decision="accept"), row(TOP1_101, decision="accept"), row(C10_50, decision="accept"),
-        row(TIME, decision="correct", model="ResNet-50; ResNet-101")])
+        row_for(TOP1_50, decision="accept"), row_for(TOP1_101, decision="accept"), row_for(C10_50, decision="accept"),
+        row_for(TIME, decision="correct", model="ResNet-50; ResNet-101")])
     frame, unjoined = built(home)
     assert cell(frame, "imagenet", "ResNet-50", "training_time_hours") == 336.0
     assert cell(frame, "imagenet", "ResNet-101", "training_time_hours") == 336.0
@@ -167,7 +154,7 @@ def test_a_stale_csv_refuses_a_retarget_of_a_decision_changed_since_export(db: s
     out = review.export(db, home, tmp_path / "export", top=None, slot_rank=None)
     exported = {r["candidate_id"]: r for p in out.files for r in csv.DictReader(p.open(encoding="utf-8-sig"))}
     # meanwhile someone accepts the FLOPs as they are
-    imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="accept")], name="bob.csv")
+    imported(db, home, tmp_path, [row_for(FLOPS_RESNET, decision="accept")], name="bob.csv")
     stale = {**exported[FLOPS_RESNET.candidate_id], "model": "ResNet-152", "decision": "correct"}
     with pytest.raises(ReviewError) as e:
         imported(db, home, tmp_path, [stale])
@@ -180,7 +167,7 @@ def test_a_stale_csv_refuses_a_retarget_of_a_decision_changed_since_export(db: s
 
 def test_field_relabel_is_one_correct_and_the_ledger_keeps_old_and_new(db: sqlite3.Connection, home: Home,
                                                                         tmp_path: Path) -> None:
-    report = imported(db, home, tmp_path, [row(TOP5_AS_TOP1, field="top5_err")])  # decision left empty
+    report = imported(db, home, tmp_path, [row_for(TOP5_AS_TOP1, field="top5_err")])  # decision left empty
     assert report.report is not None and report.report.counts()["correct"] == 1
     with ledger_file(home.annotations_dir, P).open(encoding="utf-8") as fh:
         (ledger,) = list(csv.DictReader(fh))
@@ -193,8 +180,8 @@ def test_a_relabel_across_accuracy_and_error_is_no_conflict(db: sqlite3.Connecti
                                                              tmp_path: Path) -> None:
     from flopmine.review.conflicts import find_conflicts
 
-    imported(db, home, tmp_path, [row(TOP1_152, decision="correct", field="top1_acc", corrected_value="80.62"),
-                                  row(TIME, decision="correct", model="ResNet-50; ResNet-101")])
+    imported(db, home, tmp_path, [row_for(TOP1_152, decision="correct", field="top1_acc", corrected_value="80.62"),
+                                  row_for(TIME, decision="correct", model="ResNet-50; ResNet-101")])
     (fact, *_) = [f for f in review.load_facts(home.annotations_dir) if f.field == "top1_acc"]
     assert fact.value == 80.62
     assert find_conflicts(home.annotations_dir) == []
@@ -202,10 +189,10 @@ def test_a_relabel_across_accuracy_and_error_is_no_conflict(db: sqlite3.Connecti
 
 def test_benchmark_retarget_moves_the_fact_between_fact_files(db: sqlite3.Connection, home: Home,
                                                               tmp_path: Path) -> None:
-    imported(db, home, tmp_path, [row(TOP1_50, decision="accept")])
+    imported(db, home, tmp_path, [row_for(TOP1_50, decision="accept")])
     assert fact_file(home.annotations_dir, "imagenet", P).is_file()
     was = exported_state(cached_decision(db, TOP1_50.candidate_id))  # what an export would show now
-    imported(db, home, tmp_path, [row(TOP1_50, decision="correct", benchmark="CIFAR-10", field="err",
+    imported(db, home, tmp_path, [row_for(TOP1_50, decision="correct", benchmark="CIFAR-10", field="err",
                                       exported_decision=was)], name="s.csv")
     facts = review.load_facts(home.annotations_dir)
     assert [(f.benchmark, f.field, f.value) for f in facts] == [("cifar10", "err", 22.85)]
@@ -214,7 +201,7 @@ def test_benchmark_retarget_moves_the_fact_between_fact_files(db: sqlite3.Connec
 
 def test_an_export_shows_the_retargeted_names_and_reimports_as_nothing(db: sqlite3.Connection, home: Home,
                                                                        tmp_path: Path) -> None:
-    imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="correct", model="ResNet-152")])
+    imported(db, home, tmp_path, [row_for(FLOPS_RESNET, decision="correct", model="ResNet-152")])
     out = review.export(db, home, tmp_path / "export", top=None, slot_rank=None)
     rows = {r["candidate_id"]: r for p in out.files for r in csv.DictReader(p.open(encoding="utf-8-sig"))}
     assert rows[FLOPS_RESNET.candidate_id]["model"] == "ResNet-152"
@@ -229,18 +216,18 @@ def test_an_export_shows_the_retargeted_names_and_reimports_as_nothing(db: sqlit
 def test_model_less_candidates_are_a_slot_each(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
     epochs = [s for s in current_slots(db, home) if s.key.field == "epochs"]
     assert len(epochs) == 2
-    imported(db, home, tmp_path, [row(EPOCHS_A, decision="accept")])
+    imported(db, home, tmp_path, [row_for(EPOCHS_A, decision="accept")])
     epochs = [s for s in current_slots(db, home) if s.key.field == "epochs"]
     assert sorted(s.is_open for s in epochs) == [False, True]  # accepting one hides no other
     # naming its model moves the other into that model's slot
-    imported(db, home, tmp_path, [row(EPOCHS_B, decision="correct", model="ResNet-50")], name="s.csv")
+    imported(db, home, tmp_path, [row_for(EPOCHS_B, decision="correct", model="ResNet-50")], name="s.csv")
     keys = {s.key.model for s in current_slots(db, home) if s.key.field == "epochs"}
     assert keys == {"", "resnet-50"}
 
 
 def test_an_old_ledger_without_retarget_columns_still_reads_and_is_upgraded(db: sqlite3.Connection, home: Home,
                                                                           tmp_path: Path) -> None:
-    imported(db, home, tmp_path, [row(TOP1_152, decision="accept")])
+    imported(db, home, tmp_path, [row_for(TOP1_152, decision="accept")])
     path = ledger_file(home.annotations_dir, P)
     old_columns = [c for c in LEDGER_COLUMNS if not c.startswith("corrected_") or c == "corrected_value"]
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
@@ -251,7 +238,7 @@ def test_an_old_ledger_without_retarget_columns_still_reads_and_is_upgraded(db: 
     path.write_text(buf.getvalue(), encoding="utf-8")
     (d,) = ann.load_ledger(home.annotations_dir).decisions.values()
     assert d.decision == "accept" and not d.is_retarget
-    imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="correct", model="ResNet-152")], name="s.csv")
+    imported(db, home, tmp_path, [row_for(FLOPS_RESNET, decision="correct", model="ResNet-152")], name="s.csv")
     header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header == list(LEDGER_COLUMNS) and len(ann.load_ledger(home.annotations_dir)) == 2
 
@@ -271,14 +258,14 @@ def test_rename_refuses_an_unknown_model_and_renaming_back_withdraws_it(db: sqli
 def test_a_metric_without_benchmark_is_decided_as_before_and_retargeted_with_one(db: sqlite3.Connection,
                                                                                    home: Home, tmp_path: Path) -> None:
     """The demo's reviewer rejects (or leaves pending) metric candidates the extractor found no benchmark for."""
-    report = imported(db, home, tmp_path, [row(NO_BENCH, decision="reject"), row(NO_BENCH, decision="",
+    report = imported(db, home, tmp_path, [row_for(NO_BENCH, decision="reject"), row_for(NO_BENCH, decision="",
                                                                                  candidate_id="")])
     assert report.report is not None and report.report.counts()["reject"] == 1
     with pytest.raises(ReviewError, match="benchmark: required: ap50 is a metric of a benchmark"):
-        imported(db, home, tmp_path, [row(NO_BENCH, decision="correct", field="ap50",
+        imported(db, home, tmp_path, [row_for(NO_BENCH, decision="correct", field="ap50",
                                           exported_decision=exported_state(cached_decision(db, NO_BENCH.candidate_id)))],
                  name="s.csv")
-    imported(db, home, tmp_path, [row(NO_BENCH, decision="correct", benchmark="coco",
+    imported(db, home, tmp_path, [row_for(NO_BENCH, decision="correct", benchmark="coco",
                                       exported_decision=exported_state(cached_decision(db, NO_BENCH.candidate_id)))],
              name="t.csv")
     assert [(f.benchmark, f.field) for f in review.load_facts(home.annotations_dir)] == [("coco", "box_ap")]
@@ -286,12 +273,12 @@ def test_a_metric_without_benchmark_is_decided_as_before_and_retargeted_with_one
 
 def test_a_model_cell_of_a_dash_or_empty_clears_the_model(db: sqlite3.Connection, home: Home,
                                                            tmp_path: Path) -> None:
-    imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="correct", model="-")])
+    imported(db, home, tmp_path, [row_for(FLOPS_RESNET, decision="correct", model="-")])
     d = cached_decision(db, FLOPS_RESNET.candidate_id)
     assert d is not None and d.corrected_model == "" and d.final_model == ""
     (fact,) = review.load_facts(home.annotations_dir)
     assert fact.model == ""
-    again = imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="correct", model="",
+    again = imported(db, home, tmp_path, [row_for(FLOPS_RESNET, decision="correct", model="",
                                               exported_decision=exported_state(d))], name="s.csv")
     assert again.report is not None and not again.report.applied  # the same verdict
 
@@ -337,7 +324,7 @@ def test_edited_model_benchmark_field_cells_give_a_problem_or_a_decision(
         fuzz_home: tuple[sqlite3.Connection, Path], which: Candidate, decision: str, model: str, benchmark: str,
         field: str, corrected: str) -> None:
     conn, tmp = fuzz_home
-    path = sheet(tmp / "fuzz.csv", [row(which, decision=decision, model=model, benchmark=benchmark, field=field,
+    path = sheet(tmp / "fuzz.csv", [row_for(which, decision=decision, model=model, benchmark=benchmark, field=field,
                                         corrected_value=corrected)])
     decisions, problems, _rows = validate_files(conn, [path])
     for p in problems:
@@ -351,7 +338,7 @@ def test_edited_model_benchmark_field_cells_give_a_problem_or_a_decision(
 def test_cli_rename(db: sqlite3.Connection, home: Home, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from flopmine.cli import main
 
-    imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="accept")])
+    imported(db, home, tmp_path, [row_for(FLOPS_RESNET, decision="accept")])
     with pytest.raises(SystemExit) as e:
         main(["--home", str(home.root), "review", "rename", P, "ResNet", "ResNet-152", "--reviewer", "bob"])
     assert e.value.code in (0, None)
@@ -366,7 +353,7 @@ def test_renames_and_decisions_made_at_once_are_all_kept(db: sqlite3.Connection,
     import threading
 
     errors: list[BaseException] = []
-    rows = [row(c, decision="accept") for c in (TOP1_152, TOP1_50, TOP1_101, C10_50)]
+    rows = [row_for(c, decision="accept") for c in (TOP1_152, TOP1_50, TOP1_101, C10_50)]
 
     def decide(i: int) -> None:
         conn = connect(home.db_path)
@@ -423,7 +410,7 @@ def test_the_browser_lists_a_renamed_candidate_in_the_slot_of_its_new_name(db: s
 def test_a_chained_rename_counts_what_it_moves(db: sqlite3.Connection, home: Home, tmp_path: Path) -> None:
     """ResNet → ResNet-152, then ResNet-152 → ResNet-152 (ours, 224): the second rename moves the candidate
     first named ResNet as well, and says so; renaming the first name again counts it too."""
-    imported(db, home, tmp_path, [row(FLOPS_RESNET, decision="accept")])
+    imported(db, home, tmp_path, [row_for(FLOPS_RESNET, decision="accept")])
     assert review.rename_model(db, home, P, "ResNet", "ResNet-152").candidates >= 1
     direct = sum(1 for r in db.execute("SELECT model FROM candidates WHERE arxiv_id = ?", (P,))
                  if r["model"] in ("ResNet", "ResNet-152"))

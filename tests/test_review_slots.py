@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,12 +16,11 @@ from flopmine.extract.gold import GoldFact
 from flopmine.review import assign as asg
 from flopmine.review.agreement import agreement
 from flopmine.review.cost import review_cost
-from flopmine.review.decision import REVIEW_COLUMNS, format_value
 from flopmine.review.slots import close_fields, current_slots, slot_of
 from flopmine.store import connect, replace_candidates, upsert_paper
 from flopmine.types import Candidate, Paper
 from tests.support.annotation_files import ledger_rows
-from tests.test_review import shown
+from tests.test_review import row_for, shown, write_sheet
 
 P1, P2, P3 = "1512.03385", "1608.06993", "1704.04861"
 
@@ -68,22 +66,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def sheet(path: Path, items: list[dict[str, object]]) -> Path:
-    buf = io.StringIO()
-    cols = list(REVIEW_COLUMNS)
-    w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    for r in items:
-        w.writerow({k: r.get(k, "") for k in cols})
-    path.write_text(buf.getvalue(), encoding="utf-8")
-    return path
-
-
-def row_for(c: Candidate, **edits: object) -> dict[str, object]:
-    base: dict[str, object] = {"candidate_id": c.candidate_id, "arxiv_id": c.arxiv_id, "version": c.version,
-                               "benchmark": c.benchmark, "model": c.model, "field": c.field,
-                               "value": format_value(c.value), "unit": c.unit, "page": c.page}
-    base.update(edits)
-    return base
+    return write_sheet(path, items, crlf=False, bom=False)
 
 
 # ---------------------------------------------------------------- slots and export
