@@ -684,14 +684,17 @@ class SortedRows:
         return text
 
 
-def warm_rows(directory: Path) -> int:
+def warm_rows(directory: Path, stop: threading.Event | None = None) -> int:
     """Read the ledger and every fact file of ``directory`` into memory ahead of the first decision
-    (the browser server does it in the background at start; nothing is written). Returns the rows read."""
+    (the browser server does it in the background at start; nothing is written). Returns the rows read;
+    once ``stop`` is set, no further file is read."""
     todo: list[tuple[Path, tuple[str, ...], Callable[[dict[str, str]], str]]] = [
         (p, LEDGER_COLUMNS, _ledger_key) for p in ledger_files(directory) if file_month(p) is not None]
     todo += [(p, _fact_header(p), fact_row_key) for p in fact_files(directory) if file_month(p) is not None]
     n = 0
     for path, header, key_of in todo:
+        if stop is not None and stop.is_set():
+            break
         if not path.is_file():
             continue
         try:

@@ -3,7 +3,9 @@ rejection, validation through the review library, concurrency, durability and un
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import logging
 import os
 import re
 import signal
@@ -828,3 +830,66 @@ def test_a_large_stores_first_page_then_counts_from_the_background(tmp_path: Pat
         r = t.undo()
         assert r.status_code == 200 and r.json()["progress"] == {"decided": done, "total": total}
         t.close()
+
+
+def _count_threads() -> list[threading.Thread]:
+    return [th for th in threading.enumerate() if th.name == "review-walk-count"]
+
+
+def test_stopping_the_server_ends_the_walk_count_quietly(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Before: the count went on reading the home after the server stopped; a temporary home deleted on exit
+    (bench/review_web.py) had it log a FileNotFoundError traceback at ERROR."""
+    from flopmine.review.web import app as web_app
+    from tests.support.review_web import make_big_home
+
+    caplog.set_level(logging.DEBUG)
+    home = make_big_home(tmp_path / "home", tmp_path / "papers", papers=web_app.EAGER_CANDIDATES // 6 + 20)
+    app = create_app(home, reviewer="tester")
+    server = app.state.review
+    with server.serving():  # a request in progress: the count waits, so it is still counting at shutdown
+        with serve(app) as url:
+            assert httpx.get(f"{url}/").status_code == 200
+            counting = _count_threads()
+            assert len(counting) == 1 and counting[0].is_alive()
+        assert not counting[0].is_alive()  # the shutdown waited for it
+    with contextlib.closing(connect(home.db_path)) as conn:
+        assert server.stopping.is_set() and server.walk(conn).progress is None  # never counted
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_a_count_that_fails_after_the_stop_logs_no_error(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A paper read that fails because the server stopped meanwhile (its home deleted) is no error to report;
+    one that fails while the server runs still is."""
+    from flopmine.review.web import app as web_app
+    from flopmine.review.web import backend
+    from tests.support.review_web import make_big_home
+
+    home = make_big_home(tmp_path / "home", tmp_path / "papers", papers=web_app.EAGER_CANDIDATES // 6 + 20)
+    for stopped in (True, False):
+        server = create_app(home, reviewer="tester").state.review
+
+        def gone(*_args: object, server: web_app._Server = server, stopped: bool = stopped) -> None:
+            if stopped:
+                server.stopping.set()
+            raise FileNotFoundError("the home was deleted")
+
+        monkeypatch.setattr(backend, "paper_scope", gone)
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG), contextlib.closing(connect(home.db_path)) as conn:
+            server.fill_in_background(server.walk(conn))
+            for th in _count_threads():
+                th.join(timeout=60)
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert errors == ([] if stopped else ["the walk was not counted in the background"])
+
+
+def test_the_annotations_read_ahead_stops_at_the_next_file(tmp_path: Path) -> None:
+    """``warm_rows`` reads no further file once asked to stop (the server's shutdown)."""
+    from flopmine.review.annotations import warm_rows
+
+    home = _big_home_with_decisions(tmp_path, papers=6)
+    stop = threading.Event()
+    stop.set()
+    assert warm_rows(home.annotations_dir, stop) == 0
+    assert warm_rows(home.annotations_dir, threading.Event()) > 0

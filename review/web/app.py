@@ -34,8 +34,7 @@ import json
 import logging
 import sqlite3
 import threading
-import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -84,6 +83,7 @@ MAX_BODY = 64 * 1024  # bytes; a decision is a few hundred
 MAX_TEXT = 2000  # characters of a corrected value or note
 EAGER_CANDIDATES = 2000  # stores up to this many candidates are walked whole before the first page (< 0.5 s)
 COUNT_PAUSE = 0.02  # seconds the background count waits before looking again whether a request is served
+STOP_WAIT = 10.0  # seconds the server's shutdown waits for each background thread to end
 MAX_DECIDE_ATTEMPTS = 5  # reads of the walk when other writers keep changing the annotations meanwhile
 
 _SECURITY_HEADERS = {
@@ -122,6 +122,26 @@ class _Server:
     _readers: threading.local = field(default_factory=threading.local)  # a connection per thread, see _reader
     _busy: int = 0  # requests being served; the background count waits while there are any
     _busy_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Set when the server shuts down: the background threads end at their next paper or file, so none
+    # reads the home after the server is gone (a temporary home may be deleted right after).
+    stopping: threading.Event = field(default_factory=threading.Event)
+    _background: list[threading.Thread] = field(default_factory=list)
+
+    def start_background(self, target: Callable[..., object], *args: object, name: str) -> None:
+        """Run ``target(*args)`` in a daemon thread that ``stop`` waits for."""
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        with self._busy_lock:
+            self._background = [t for t in self._background if t.is_alive()]
+            self._background.append(thread)
+        thread.start()
+
+    def stop(self, timeout: float = STOP_WAIT) -> None:
+        """Ask the background threads to end and wait for them (up to ``timeout`` seconds each)."""
+        self.stopping.set()
+        with self._busy_lock:
+            threads = list(self._background)
+        for thread in threads:
+            thread.join(timeout)
 
     @contextlib.contextmanager
     def serving(self) -> Iterator[None]:
@@ -188,8 +208,10 @@ class _Server:
         while a request is served, so a page or a decision never shares the CPU with it."""
         counts: dict[tuple[str, int], tuple[int, int]] = {}
         for key in walk.papers:
-            while self.busy:
-                time.sleep(COUNT_PAUSE)
+            while self.busy and not self.stopping.is_set():
+                self.stopping.wait(COUNT_PAUSE)
+            if self.stopping.is_set():
+                return  # the server stops: the counts stay unknown
             if walk.built(key):
                 continue  # counted by its walk
             items = backend.paper_scope(conn, self.home, key, self.benchmark)
@@ -206,11 +228,14 @@ class _Server:
             try:
                 self._count(walk, conn)
             except Exception:  # noqa: BLE001 - the pages still build papers on demand; log why counts are missing
-                log.exception("the walk was not counted in the background")
+                if self.stopping.is_set():  # stopped mid-paper: the home may be gone, nothing to report
+                    log.debug("the walk count stopped with the server", exc_info=True)
+                else:
+                    log.exception("the walk was not counted in the background")
             finally:
                 conn.close()
 
-        threading.Thread(target=run, name="review-walk-count", daemon=True).start()
+        self.start_background(run, name="review-walk-count")
 
     def remember(self, before: LazyWalk, after: LazyWalk) -> None:
         """After our own decision (under the review lock): ``after`` is ``before`` plus that decision.
@@ -276,8 +301,8 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
     server = _Server(home=home, benchmark=benchmark, reviewer=reviewer or _login_name(), scale=scale)
     # large annotation files are parsed once, in the background, not during the first decision; the page
     # template is compiled and the PDF renderer loaded then too, not during the first page (0.2 s each)
-    threading.Thread(target=backend.warm, args=(home,), name="review-warm", daemon=True).start()
-    threading.Thread(target=_warm_page, args=(server,), name="review-warm-page", daemon=True).start()
+    server.start_background(backend.warm, home, server.stopping, name="review-warm")
+    server.start_background(_warm_page, server, name="review-warm-page")
     backend.free_replaced_files_later(home)
     # one connection held open for the server's life, so closing each request's connection is not the
     # last close, which would checkpoint the WAL (13 ms per decision)
@@ -333,9 +358,14 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
         Route("/api/add", add, methods=["POST"]),
         Mount("/static", StaticFiles(directory=static_dir), name="static"),
     ]
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(server.stop)  # the server shuts down: its background threads end first
+
     hosts = list(allowed_hosts or LOOPBACK_HOSTS)
     app = Starlette(routes=routes, middleware=[Middleware(HostAllowList, allowed_hosts=hosts),
-                                               Middleware(_SecurityHeaders)])
+                                               Middleware(_SecurityHeaders)], lifespan=lifespan)
     app.state.review = server
     return app
 

@@ -18,6 +18,7 @@ import contextlib
 import gc
 import logging
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -229,11 +230,12 @@ def locate(conn: sqlite3.Connection, candidate_id: str) -> tuple[str, int] | Non
     return (row[0], int(row[1])) if row is not None else None
 
 
-def warm(home: Home) -> None:
+def warm(home: Home, stop: threading.Event | None = None) -> None:
     """Read the annotation files into memory so that the first decision is as quick as the next ones
-    (run in a background thread at server start; writes nothing, takes no lock)."""
+    (run in a background thread at server start; writes nothing, takes no lock; ends at the next file
+    once ``stop`` is set)."""
     try:
-        n = warm_rows(home.annotations_dir)
+        n = warm_rows(home.annotations_dir, stop)
     except OSError as e:
         log.debug("annotations not read ahead: %s", e)
         return

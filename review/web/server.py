@@ -85,7 +85,8 @@ def run(home: Home, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, bench
         raise ConfigError(f"--port must be 1-65535, got {port}")
     app = create_app(home, benchmark, reviewer=reviewer, allowed_hosts=allowed_host_names(host, allow_hosts))
     sock = bind(host, port)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
+    # lifespan on: at shutdown the app stops its background threads (create_app)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
     log.info("review server at %s", url_for(host, port))
     if on_ready is not None:
         on_ready(url_for(host, port))

@@ -107,7 +107,7 @@ def free_port() -> int:
 def serve(app: object, port: int | None = None) -> Iterator[str]:
     """Run ``app`` with uvicorn in a thread; yield its base URL (``http://127.0.0.1:<port>``)."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",  # type: ignore[arg-type]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",  # type: ignore[arg-type]
                             access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="review-web-test", daemon=True)
