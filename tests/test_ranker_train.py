@@ -38,6 +38,15 @@ def _papers(tmp_path: Path, *, gold_is_cited: bool) -> tuple[Path, Path]:
     return pdfs, gold
 
 
+def _home_using(tmp_path: Path, model: Ranker) -> tuple[Path, Path]:
+    """A home whose ranking model in use is ``model``: (the home, the model's file)."""
+    home = tmp_path / "home"
+    target = home_model_path(home)
+    target.parent.mkdir(parents=True)
+    target.write_text(model.to_json())
+    return home, target
+
+
 def _invoke(*args: str) -> tuple[int, str]:
     res = CliRunner().invoke(app, list(args))
     err = str(res.exception) if isinstance(res.exception, FlopmineError) else ""
@@ -53,10 +62,7 @@ def test_a_home_without_pdfs_says_no_pdf_was_read(tmp_path: Path) -> None:
 
 def test_a_model_worse_than_the_one_in_use_is_not_written_without_force(tmp_path: Path) -> None:
     pdfs, gold = _papers(tmp_path, gold_is_cited=True)
-    home = tmp_path / "home"
-    target = home_model_path(home)
-    target.parent.mkdir(parents=True)
-    target.write_text(CITATION_LOVER.to_json())
+    home, target = _home_using(tmp_path, CITATION_LOVER)
     before = target.read_text()
     code, out = _invoke("--home", str(home), "--quiet", "ranker", "train", "--gold", str(gold), "--folds", "3",
                         str(pdfs))
@@ -71,10 +77,7 @@ def test_a_model_worse_than_the_one_in_use_is_not_written_without_force(tmp_path
 
 def test_a_model_better_than_the_one_in_use_is_written(tmp_path: Path) -> None:
     pdfs, gold = _papers(tmp_path, gold_is_cited=False)
-    home = tmp_path / "home"
-    target = home_model_path(home)
-    target.parent.mkdir(parents=True)
-    target.write_text(CITATION_LOVER.to_json())
+    home, target = _home_using(tmp_path, CITATION_LOVER)
     code, out = _invoke("--home", str(home), "--quiet", "ranker", "train", "--gold", str(gold), "--folds", "3",
                         str(pdfs))
     assert code == 0, out

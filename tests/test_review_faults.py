@@ -247,10 +247,7 @@ def test_item11a_a_reimported_queue_never_reverts_a_newer_browser_decision(db: s
     for r in rows:
         if r["candidate_id"] == ERR2.candidate_id:
             r["decision"] = "accept"
-    with queue.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_sheet(queue, rows, columns=list(rows[0]), bom=False)
     review.import_files(db, home, [queue])
     web_decide(db, home, ERR2, "reject")
     extract(db, RESNET, 1, resnet_candidates(), "imagenet")  # extract --force: the queue keeps the reviewer's cells
@@ -268,10 +265,7 @@ def test_item11a_a_reimported_queue_never_reverts_a_newer_browser_decision(db: s
             r["decision"] = ""
         if r["candidate_id"] == EPOCHS.candidate_id:
             r["decision"] = "reject"
-    with queue.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_sheet(queue, rows, columns=list(rows[0]), bom=False)
     assert review.import_files(db, home, [queue]).report.counts()["reject"] == 1
 
 
