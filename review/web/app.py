@@ -126,11 +126,12 @@ class _Server:
     # reads the home after the server is gone (a temporary home may be deleted right after).
     stopping: threading.Event = field(default_factory=threading.Event)
     _background: list[threading.Thread] = field(default_factory=list)
+    _background_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start_background(self, target: Callable[..., object], *args: object, name: str) -> None:
         """Run ``target(*args)`` in a daemon thread that ``stop`` waits for."""
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
-        with self._busy_lock:
+        with self._background_lock:
             self._background = [t for t in self._background if t.is_alive()]
             self._background.append(thread)
         thread.start()
@@ -138,7 +139,7 @@ class _Server:
     def stop(self, timeout: float = STOP_WAIT) -> None:
         """Ask the background threads to end and wait for them (up to ``timeout`` seconds each)."""
         self.stopping.set()
-        with self._busy_lock:
+        with self._background_lock:
             threads = list(self._background)
         for thread in threads:
             thread.join(timeout)
@@ -358,6 +359,7 @@ def create_app(home: Home, benchmark: str | None = None, *, reviewer: str | None
         Route("/api/add", add, methods=["POST"]),
         Mount("/static", StaticFiles(directory=static_dir), name="static"),
     ]
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
