@@ -806,7 +806,9 @@ OTHER_DATASETS = _first_letter_guard(
 TABLE_DATASETS = _first_letter_guard(
     r"\bCoLA\b|\bSST-?2\b|\bMRPC\b|\bSTS-?B\b|\bQQP\b|\bQNLI\b|\bRTE\b|\bWNLI\b|NewsQA|TriviaQA|SearchQA|"
     r"HotpotQA|Natural Questions|\bRACE\b|ReCoRD|\bBoolQ\b|\bCOPA\b|MultiRC|\bWiC\b|\bWSC\b|"
-    r"\biNat(?:uralist)?(?:\s?20\d\d)?\b|Birdsnap")
+    r"\biNat(?:uralist)?(?:\s?20\d\d)?\b|Birdsnap|"
+    # face verification's benchmarks, a row each in the face tables of classification papers
+    r"\bLFW\b|\bYTF\b|YouTube[\s\-]Faces|MegaFace|MS[\s\-]?Celeb(?:[\s\-]1M)?|\bMSC\b|\bIJB-?[ABC]\b|\bAgeDB")
 
 
 def _benchmark_spans(line: str) -> list[tuple[int, int, str]]:

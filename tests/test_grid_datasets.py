@@ -397,3 +397,22 @@ def test_a_quantity_header_over_a_benchmark_name_is_no_result(quantity: str, ben
     assert named is not None and FIELDS[named.field].kind == "metric"
     if plain is not None:  # a benchmark's name alone still holds its primary metric
         assert FIELDS[plain.field].kind == "metric"
+
+
+@given(st.sampled_from(("LFW", "YTF", "YouTube Faces", "MegaFace", "MS-Celeb-1M", "MSC", "IJB-C", "AgeDB")),
+       st.sampled_from(("", " [12]", "†", " :")))
+def test_a_face_verification_benchmark_is_a_foreign_row(name: str, mark: str) -> None:
+    """A classification paper's face table ("LFW | 97.1±1.3 96.0±1.4" under "FaceNet ShiftFaceNet" and
+    "Accuracy"): its rows are face verification's benchmarks, no registry result (read as CIFAR's accuracy before)."""
+    assert row_dataset(name + mark).startswith("other:")
+
+
+def test_a_face_verification_table_gives_no_registry_accuracy() -> None:
+    words = _row(40, [(40, "Dataset"), (120, "Accuracy (%)"), (220, "AUC (%)")])
+    words += _row(52, [(120, "FaceNet"), (170, "ShiftFaceNet"), (220, "FaceNet"), (270, "ShiftFaceNet")])
+    words += _row(66, [(40, "LFW"), (120, "97.1"), (170, "96.0"), (220, "99.5"), (270, "99.4")])
+    words += _row(78, [(40, "YTF"), (120, "92.0"), (170, "90.1"), (220, "97.3"), (270, "96.1")])
+    words += _row(90, [(40, "MSC"), (120, "79.2"), (170, "77.6"), (220, "85.6"), (270, "84.4")])
+    grid = _grid(words, [Rule(35, 36, 320), Rule(35, 62, 320), Rule(35, 100, 320)])
+    assert not [f for f in grid_facts(grid, benchmark="cifar100") if not f.benchmark.startswith("other:")
+                and f.field in ("acc", "top1_acc")]

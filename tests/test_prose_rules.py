@@ -400,3 +400,37 @@ def test_the_second_dataset_of_a_pair_is_no_score(pair: str, metric: str) -> Non
     second = float(pair.rsplit("/", 1)[1])
     text = f"Table 5: analysis on CIFAR-10 and COCO. Model E ShiftResNet {pair} {metric} ResNet (Module) {pair} {metric}"
     assert not any(c.value == second for c, _, _ in collect(Document.from_texts([text])) if c.field in METRIC_FIELDS)
+
+
+# ---------------------------------------------------------------- another dataset's result beside a registry name
+
+_METRIC_WORDS = {"f1": "F1", "em": "EM", "bleu": "BLEU", "wer": "WER", "box_ap": "AP"}
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.sampled_from(("OntoNotes", "Cityscapes", "KITTI", "IWSLT", "CallHome")),
+       st.sampled_from(sorted(_METRIC_WORDS)), st.sampled_from(("GLUE", "CIFAR-10", "COCO", "WMT'14 English-German")),
+       st.sampled_from(("79.6", "41.3", "12.5")))
+def test_a_result_on_another_dataset_stays_its_own_beside_a_registry_name_without_that_metric(
+        other: str, field: str, registry_name: str, value: str) -> None:
+    """"the OntoNotes coreference task (79.6% F1), strong performance on TACRED, and even gains on GLUE": the F1 is
+    OntoNotes', whatever benchmark the paper reports F1 on; a registry benchmark named in the same sentence
+    keeps the value only when it reports that metric (GLUE's is accuracy). Before, any registry name kept it."""
+    from flopmine.benchmarks import load_registry
+    from flopmine.extract.rules.benchmark_names import _benchmark_spots, other_dataset_result
+
+    text = (f"We also achieve a new state of the art on the {other} task ({value}% {_METRIC_WORDS[field]}), "
+            f"and even gains on {registry_name}.")
+    at = text.find(value)
+    spots = _benchmark_spots(text)
+    named = {n for _, n in spots if not n.startswith("other:")}
+    has_metric = any(field in load_registry()[n].metrics for n in named)
+    assert other_dataset_result(text, spots, at, at + len(value), field) is not has_metric
+
+
+def test_the_abstracts_other_task_f1_is_no_candidate_beside_a_benchmark_without_f1() -> None:
+    text = ("SpanBERT obtains 94.6% and 88.7% F1 on SQuAD 1.1 and 2.0 respectively. We also achieve a new state of "
+            "the art on the OntoNotes coreference resolution task (79.6% F1), strong performance on the TACRED "
+            "relation extraction benchmark, and even gains on GLUE.")
+    values = {c.value for c, _ in _found(text, "f1")}
+    assert 88.7 in values and 79.6 not in values

@@ -80,7 +80,7 @@ def collect_counted(doc: Document) -> tuple[Found, int]:
                     bench = default_bench
                     ev = ev.tagged("no_benchmark")
                 if bench.startswith("other:"):
-                    if other_dataset_result(clean, spots, pos, pos + len(c.raw)):
+                    if other_dataset_result(clean, spots, pos, pos + len(c.raw), c.field):
                         continue  # "a mAP of 65.7% on VOC12": another dataset's result, no registry row
                     bench = default_bench
                     ev = ev.tagged("other_dataset")
