@@ -1687,6 +1687,27 @@ def split_dataset_levels(headers: Sequence[Sequence[str]]) -> tuple[tuple[str, .
     return tuple(tuple(path) for path in out)
 
 
+# mean intersection over union: the score of semantic segmentation, which no registry benchmark reports
+_MIOU = re.compile(r"\bm\.?\s?IoU\b", re.I)
+
+
+def segmentation_table(headers: Sequence[Sequence[str]], cols: Sequence[_ColumnMatch]) -> bool:
+    """Whether a grid is a semantic segmentation results table: a header names mIoU and no column a registry
+    metric.
+
+    Habit: classification papers add a segmentation table ("Backbone OS mIOU Madds (f) Madds (h)", "backbone
+    input crop. mIoU #param. FLOPs"), whose FLOPs and parameters are the segmentation network's (a decoder over the
+    backbone, at a full-resolution input: billions of mult-adds) and whose row labels run into its settings
+    ("V3 16 72.6"); read as the model's compute, they sat far off the paper's scale near the top of its lists.
+    A table that also reports a registry metric (box AP beside mIoU) keeps its cells.
+    """
+    if not any(_MIOU.search(level) for path in headers for level in path):
+        return False
+    # a one-letter header read as a metric ("F" for F1) is a setting of the segmentation head (its filters)
+    return not any(c[0] is not None and FIELDS[c[0].field].kind == "metric" and len(c[0].text.strip()) > 1
+                   for c in cols)
+
+
 def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] | None = None) -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
@@ -1700,6 +1721,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
     ncol = len(grid.headers)
     cols = _mask_columns(grid, [_column_match(grid.headers[j], grid.caption, declared) for j in range(ncol)])
     cols = _size_count_columns(grid, cols)
+    if segmentation_table(grid.headers, cols):
+        return []
     caption_only = False
     if not any(c[0] is not None for c in cols) and grid.caption:
         # no header names a field, the caption names the metric ("Table 1: BLEU scores of …" over "All  No UNK")

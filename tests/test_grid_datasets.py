@@ -416,3 +416,21 @@ def test_a_face_verification_table_gives_no_registry_accuracy() -> None:
     grid = _grid(words, [Rule(35, 36, 320), Rule(35, 62, 320), Rule(35, 100, 320)])
     assert not [f for f in grid_facts(grid, benchmark="cifar100") if not f.benchmark.startswith("other:")
                 and f.field in ("acc", "top1_acc")]
+
+
+@given(st.sampled_from(("mIOU", "mIoU", "mIoU (%)", "m.IoU")), st.sampled_from(("Madds (f)", "FLOPs", "#param.")),
+       st.sampled_from(("OS", "input crop.", "F")))
+def test_a_segmentation_table_gives_no_compute(miou: str, compute: str, setting: str) -> None:
+    """A classification paper's segmentation table ("Backbone OS mIOU Madds (f)"): its FLOPs and parameters are the
+    segmentation network's at a full-resolution input, billions of mult-adds, never the model's; the same table
+    with a registry metric beside the mIoU (box AP) keeps its cells."""
+    words = _row(40, [(40, "Backbone"), (120, setting), (180, miou), (240, compute)])
+    words += _row(55, [(40, "V3"), (120, "16"), (180, "72.6"), (240, "9.74B")])
+    words += _row(66, [(40, "V3-Small"), (120, "16"), (180, "69.4"), (240, "2.90B")])
+    grid = _grid(words, [Rule(35, 36, 300), Rule(35, 50, 300), Rule(35, 76, 300)])
+    assert grid_facts(grid) == []
+    words = _row(40, [(40, "Backbone"), (120, "AP"), (180, miou), (240, compute)])
+    words += _row(55, [(40, "V3"), (120, "30.1"), (180, "72.6"), (240, "9.74B")])
+    words += _row(66, [(40, "V3-Small"), (120, "25.3"), (180, "69.4"), (240, "2.90B")])
+    grid = _grid(words, [Rule(35, 36, 300), Rule(35, 50, 300), Rule(35, 76, 300)])
+    assert {f.field for f in grid_facts(grid)} >= {"box_ap"}
