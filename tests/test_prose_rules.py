@@ -452,3 +452,23 @@ def test_a_name_the_paper_writes_as_a_dataset_is_no_model(dataset: str, phrase: 
     epochs = [c for c, _ in _found(text, "epochs") if c.value == 10]
     assert epochs and all(c.model != dataset for c in epochs)
     assert not [c for c, _ in _found(text, "acc") + _found(text, "top1_acc") if c.model == dataset]
+
+
+# ---------------------------------------------------------------- a transposed table's row read as text
+
+@settings(deadline=None, max_examples=20)
+@given(st.sampled_from((("ViT-H", "ViT-L", "ViT-B"), ("DeBERTa1.5B", "DeBERTalarge", "DeBERTabase", "DeBERTabase-small"),
+                        ("GPT-XL", "GPT-Large", "GPT-Base"))),
+       st.sampled_from(("days", "weeks")), st.integers(0, 12))
+def test_a_row_of_quantities_under_a_header_of_models_is_read_by_column(models: tuple[str, ...], unit: str,
+                                                                         settings_rows: int) -> None:
+    """A hyper-parameter table with a column per model that the text layer gives as running text ("Hyper-parameter
+    DeBERTa1.5B DeBERTalarge … Number of Layers 48 24 12 … Training Time 30 days 20 days 10 days"): each quantity is
+    its column's model's, however many setting rows lie between. Before, all were the family a caption names."""
+    values = [30 - 7 * k for k in range(len(models))]
+    rows = " ".join(f"Setting {r} " + " ".join(str(r + k) for k in range(len(models))) for r in range(settings_rows))
+    text = (f"Hyper-parameter {' '.join(models)} {rows} Training Time "
+            + " ".join(f"{v} {unit}" for v in values) + " Table 8: Hyper-parameters for pre-training the models.")
+    hours = 24 if unit == "days" else 168
+    got = {c.value: c.model for c, _ in _found(text, "training_time_hours")}
+    assert {v * hours: got.get(v * hours) for v in values} == {v * hours: m for v, m in zip(values, models, strict=True)}

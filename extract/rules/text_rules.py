@@ -296,6 +296,50 @@ def _depth_variant(before: str, own_name: str) -> str:
     return f"{own_name}-{found[-1]}" if found and own_name else ""
 
 
+# A table row of one quantity per column that the text layer gives as running text: "Training Time 30 days 20 days
+# 10 days 7 days", two or more numbers each followed by the same unit word.
+_QUANTITY_RUN = re.compile(r"(?<![\w.])(?:\d+(?:\.\d+)?\s?([A-Za-z]+)\s+)(?:\d+(?:\.\d+)?\s?\1\s+)+\d+(?:\.\d+)?\s?\1\b")
+DEFAULT_RUN_HEADER_CHARS = 800  # how far above the row its column headers (the models) are looked for (half below)
+
+
+def column_model(text: str, num_start: int, reach: int = DEFAULT_RUN_HEADER_CHARS) -> str:
+    """The model whose column holds the number at ``num_start`` when it sits in a row of like quantities
+    ("Training Time 30 days 20 days 10 days 7 days") and a header line within ``reach`` characters above it (half
+    that below) names as many
+    models side by side ("DeBERTa1.5B DeBERTalarge DeBERTabase DeBERTabase-ablation"); "" otherwise.
+
+    Habit: a transposed settings table (a column per model, a row per setting) that the grid did not read comes
+    as running text; read as prose, every value of the row was the family's that a caption names.
+
+    >>> t = "Training Time 30 days 20 days 10 days 7 days Table 8: Hyper-parameters. Hyper-parameter BERT-Large BERT-Base"
+    >>> column_model(t, t.find("20 days"))
+    ''
+    >>> t = "Training Time 30 days 20 days 7 days Table 8: Hyper-parameters. Hyper-parameter ViT-H ViT-L ViT-B"
+    >>> [column_model(t, t.find(x)) for x in ("30 days", "20 days", "7 days")]
+    ['ViT-H', 'ViT-L', 'ViT-B']
+    """
+    run = next((r for r in _QUANTITY_RUN.finditer(text, max(0, num_start - 120), min(len(text), num_start + 120))
+                if r.start() <= num_start < r.end()), None)
+    if run is None:
+        return ""
+    starts = [x.start() for x in re.finditer(r"(?<![\w.])\d+(?:\.\d+)?\s?" + re.escape(run.group(1)) + r"\b",
+                                               text[run.start():run.end()])]
+    if run.start() + starts[-1] < num_start or num_start - run.start() not in starts:
+        return ""
+    index = starts.index(num_start - run.start())
+    k = len(starts)
+    # the header row nearest above the row (a table's header tops its rows, which may run on for many lines), else
+    # the first after it (a text layer that reads the rows first)
+    for part, order in ((text[max(0, run.start() - reach):run.start()], -1), (text[run.end():run.end() + reach // 2], 1)):
+        tokens = part.split()
+        named = [len(model_names(tok)) == 1 for tok in tokens]
+        for i in list(range(len(tokens) - k + 1))[::order]:
+            # exactly k names side by side, no name on either side: the row of column headers
+            if all(named[i:i + k]) and not (i > 0 and named[i - 1]) and not (i + k < len(tokens) and named[i + k]):
+                return tokens[i + index].strip(",;:")
+    return ""
+
+
 def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, sections: SectionMap,
               own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = (),
               pretrains: bool = False, own_name: str = "") -> tuple[Evidence, str]:
@@ -335,6 +379,9 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         model = _depth_variant(before, own_name) or (
             "" if field in _SETUP_FIELDS else _carried_model(doc_text, s, sentence, own, own_name))
         names = [model] if model else []
+    column = column_model(doc_text, m.num_start)
+    if column:
+        model, names = column, [column]  # a transposed table's row read as text: the value is its column's model
     if not model:
         model = _size_variant(sentence, own_name) or _depth_variant(before, own_name)
     own_score = max((own.get(_ctx_stem(n), 0.0) for n in names), default=0.0)
