@@ -1708,6 +1708,26 @@ def segmentation_table(headers: Sequence[Sequence[str]], cols: Sequence[_ColumnM
                    for c in cols)
 
 
+# a rate or resource a table compares instead of a score: "Throughput (imgs/sec/gpu)", "Latency (ms)", "Memory"
+_MEASURE_CAPTION = re.compile(r"\b(?:through\w{0,3}put|speed|latency|memory|fps|im(?:g|age)?s?/s(?:ec)?|"
+                              r"sec(?:ond)?s?)\b", re.I)
+
+
+def caption_measures_first(caption: str, metric_at: int) -> bool:
+    """Whether a caption names a rate or resource (throughput, latency, speed, memory) before the metric it names
+    at ``metric_at``: the table's cells are that measure, the metric a side remark.
+
+    Habit: "Table 15. Throughput (imgs/sec/gpu) comparison (higher is better). All models have similar ImageNet
+    top-1 accuracy." over "batch=1 batch=4 …": the cells are images a second, read as top-1 accuracy before.
+
+    >>> c = "Throughput (imgs/sec/gpu) comparison. All models have similar ImageNet top-1 accuracy."
+    >>> caption_measures_first(c, c.find("top-1")), caption_measures_first("Top-1 accuracy and latency.", 0)
+    (True, False)
+    """
+    m = _MEASURE_CAPTION.search(caption)
+    return m is not None and m.start() < metric_at
+
+
 def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] | None = None) -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
@@ -1726,7 +1746,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
     caption_only = False
     if not any(c[0] is not None for c in cols) and grid.caption:
         # no header names a field, the caption names the metric ("Table 1: BLEU scores of …" over "All  No UNK")
-        metric = next((h.field for _, _, h in _header_spans(grid.caption) if FIELDS[h.field].kind == "metric"), "")
+        spans = [(at, h.field) for at, _, h in _header_spans(grid.caption) if FIELDS[h.field].kind == "metric"]
+        metric = spans[0][1] if spans and not caption_measures_first(grid.caption, spans[0][0]) else ""
         if metric:
             caption_only = True
             hm = HeaderMatch(metric, 1.0, 60.0, "", f"caption: {metric}")

@@ -434,3 +434,20 @@ def test_a_segmentation_table_gives_no_compute(miou: str, compute: str, setting:
     words += _row(66, [(40, "V3-Small"), (120, "25.3"), (180, "69.4"), (240, "2.90B")])
     grid = _grid(words, [Rule(35, 36, 300), Rule(35, 50, 300), Rule(35, 76, 300)])
     assert {f.field for f in grid_facts(grid)} >= {"box_ap"}
+
+
+@given(st.sampled_from(("Throughput (imgs/sec/gpu) comparison (higher is better).", "Inference latency (ms) on a V100.",
+                        "Training speed (images/s) of each model.", "Peak memory of each model.")),
+       st.sampled_from(("All models have similar ImageNet top-1 accuracy.", "Models of similar top-1 accuracy.")))
+def test_a_caption_naming_a_measure_before_a_metric_gives_its_cells_no_metric(measure: str, remark: str) -> None:
+    """"Throughput (imgs/sec/gpu) comparison. All models have similar ImageNet top-1 accuracy." over "batch=1
+    batch=4 …": the cells are the measure, the accuracy a side remark; read as top-1 accuracy before. A caption
+    naming the metric first still gives it."""
+    words = _row(40, [(120, "batch=1"), (180, "batch=4"), (240, "batch=16")])
+    words += _row(55, [(40, "EfficientNetV2-M"), (120, "23"), (180, "91"), (240, "94")])
+    words += _row(66, [(40, "NFNet-F2"), (120, "16"), (180, "62"), (240, "89")])
+    rules = [Rule(35, 36, 290), Rule(35, 50, 290), Rule(35, 76, 290)]
+    measured = _grid(_row(20, [(40, f"Table 15. {measure} {remark}")]) + words, rules)
+    assert not [f for f in grid_facts(measured) if FIELDS[f.field].kind == "metric"]
+    scored = _grid(_row(20, [(40, "Table 15. Top-1 accuracy (%) at several batch sizes.")]) + words, rules)
+    assert {f.field for f in grid_facts(scored)} == {"top1_acc"}
