@@ -132,6 +132,34 @@ def starts_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAUL
     return len(values) >= ticks and len(steps) == 1 and steps.pop() > 0
 
 
+# the numbers right before a number: "66 68 70 72 74 76 78 " before "80 Accuracy, Top 1, %"
+_NUMBERS_BEFORE = re.compile(r"(?:(?<![\w.])-?\d+(?:\.\d+)?\s+)+$")
+
+
+def ends_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAULT_AXIS_TICKS) -> bool:
+    """Whether the number at ``text[num_start:num_end]`` is the last of ``ticks`` or more evenly rising numbers.
+
+    Habit: a plot's text read in order gives an axis's ticks, then its title: "66 68 70 72 74 76 78 80 Accuracy,
+    Top 1, %" or "74.0 74.5 75.0 75.5 76.0 76.5 Accuracy, Top-1"; the top tick before the metric's name is no result.
+
+    >>> t = "Latency, ms 66 68 70 72 74 76 78 80 Accuracy, Top 1, %"; ends_tick_run(t, t.find("80"), t.find("80") + 2)
+    True
+    >>> t = "ResNet-50 76.1 ResNet-101 77.4 and ours 78.8 accuracy"; ends_tick_run(t, t.find("78.8"), t.find("78.8") + 4)
+    False
+    >>> t = "scores 71.2 73.5 74.1 78.8 accuracy"; ends_tick_run(t, t.find("78.8"), t.find("78.8") + 4)
+    False
+    """
+    before = _NUMBERS_BEFORE.search(text, max(0, num_start - 120), num_start)
+    if before is None:
+        return False
+    try:
+        values = [*(float(x) for x in before.group(0).split()[-(ticks - 1):]), float(text[num_start:num_end])]
+    except ValueError:
+        return False
+    steps = {round(b - a, 6) for a, b in pairwise(values)}
+    return len(values) >= ticks and len(steps) == 1 and steps.pop() > 0
+
+
 # "PPL WER 4-gram LM (baseline) 75.5 8.6", "top-1 error 50-layer": a number joined to a word by a hyphen is a
 # modifier ("4-gram", "50-layer"), never a score, whatever metric word stands before it
 _COMPOUND_AFTER = re.compile(r"-[^\W\d_]")
@@ -630,6 +658,8 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
             continue
         if m.rule.id == "epochs.at_epoch" and starts_tick_run(clean, m.num_start, m.num_end):
             continue
+        if FIELDS[m.rule.field].kind == "metric" and ends_tick_run(clean, m.num_start, m.num_end):
+            continue  # "66 68 … 78 80 Accuracy, Top 1": a plot axis's top tick before its title, no score
         if FIELDS[m.rule.field].kind == "metric" and _COMPOUND_AFTER.match(clean, m.num_end):
             continue  # "WER 4-gram LM": the number is half of a word, no score
         if m.rule.field in ("epochs", "training_steps") and unit_definition(clean, m.start, m.end):
