@@ -806,7 +806,9 @@ OTHER_DATASETS = _first_letter_guard(
 TABLE_DATASETS = _first_letter_guard(
     r"\bCoLA\b|\bSST-?2\b|\bMRPC\b|\bSTS-?B\b|\bQQP\b|\bQNLI\b|\bRTE\b|\bWNLI\b|NewsQA|TriviaQA|SearchQA|"
     r"HotpotQA|Natural Questions|\bRACE\b|ReCoRD|\bBoolQ\b|\bCOPA\b|MultiRC|\bWiC\b|\bWSC\b|"
-    r"\biNat(?:uralist)?(?:\s?20\d\d)?\b|Birdsnap")
+    r"\biNat(?:uralist)?(?:\s?20\d\d)?\b|Birdsnap|"
+    # face verification's benchmarks, a row each in the face tables of classification papers
+    r"\bLFW\b|\bYTF\b|YouTube[\s\-]Faces|MegaFace|MS[\s\-]?Celeb(?:[\s\-]1M)?|\bMSC\b|\bIJB-?[ABC]\b|\bAgeDB")
 
 
 def _benchmark_spans(line: str) -> list[tuple[int, int, str]]:
@@ -1685,6 +1687,47 @@ def split_dataset_levels(headers: Sequence[Sequence[str]]) -> tuple[tuple[str, .
     return tuple(tuple(path) for path in out)
 
 
+# mean intersection over union: the score of semantic segmentation, which no registry benchmark reports
+_MIOU = re.compile(r"\bm\.?\s?IoU\b", re.I)
+
+
+def segmentation_table(headers: Sequence[Sequence[str]], cols: Sequence[_ColumnMatch]) -> bool:
+    """Whether a grid is a semantic segmentation results table: a header names mIoU and no column a registry
+    metric.
+
+    Habit: classification papers add a segmentation table ("Backbone OS mIOU Madds (f) Madds (h)", "backbone
+    input crop. mIoU #param. FLOPs"), whose FLOPs and parameters are the segmentation network's (a decoder over the
+    backbone, at a full-resolution input: billions of mult-adds) and whose row labels run into its settings
+    ("V3 16 72.6"); read as the model's compute, they sat far off the paper's scale near the top of its lists.
+    A table that also reports a registry metric (box AP beside mIoU) keeps its cells.
+    """
+    if not any(_MIOU.search(level) for path in headers for level in path):
+        return False
+    # a one-letter header read as a metric ("F" for F1) is a setting of the segmentation head (its filters)
+    return not any(c[0] is not None and FIELDS[c[0].field].kind == "metric" and len(c[0].text.strip()) > 1
+                   for c in cols)
+
+
+# a rate or resource a table compares instead of a score: "Throughput (imgs/sec/gpu)", "Latency (ms)", "Memory"
+_MEASURE_CAPTION = re.compile(r"\b(?:through\w{0,3}put|speed|latency|memory|fps|im(?:g|age)?s?/s(?:ec)?|"
+                              r"sec(?:ond)?s?)\b", re.I)
+
+
+def caption_measures_first(caption: str, metric_at: int) -> bool:
+    """Whether a caption names a rate or resource (throughput, latency, speed, memory) before the metric it names
+    at ``metric_at``: the table's cells are that measure, the metric a side remark.
+
+    Habit: "Table 15. Throughput (imgs/sec/gpu) comparison (higher is better). All models have similar ImageNet
+    top-1 accuracy." over "batch=1 batch=4 …": the cells are images a second, read as top-1 accuracy before.
+
+    >>> c = "Throughput (imgs/sec/gpu) comparison. All models have similar ImageNet top-1 accuracy."
+    >>> caption_measures_first(c, c.find("top-1")), caption_measures_first("Top-1 accuracy and latency.", 0)
+    (True, False)
+    """
+    m = _MEASURE_CAPTION.search(caption)
+    return m is not None and m.start() < metric_at
+
+
 def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] | None = None) -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
@@ -1698,10 +1741,13 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
     ncol = len(grid.headers)
     cols = _mask_columns(grid, [_column_match(grid.headers[j], grid.caption, declared) for j in range(ncol)])
     cols = _size_count_columns(grid, cols)
+    if segmentation_table(grid.headers, cols):
+        return []
     caption_only = False
     if not any(c[0] is not None for c in cols) and grid.caption:
         # no header names a field, the caption names the metric ("Table 1: BLEU scores of …" over "All  No UNK")
-        metric = next((h.field for _, _, h in _header_spans(grid.caption) if FIELDS[h.field].kind == "metric"), "")
+        spans = [(at, h.field) for at, _, h in _header_spans(grid.caption) if FIELDS[h.field].kind == "metric"]
+        metric = spans[0][1] if spans and not caption_measures_first(grid.caption, spans[0][0]) else ""
         if metric:
             caption_only = True
             hm = HeaderMatch(metric, 1.0, 60.0, "", f"caption: {metric}")

@@ -397,3 +397,57 @@ def test_a_quantity_header_over_a_benchmark_name_is_no_result(quantity: str, ben
     assert named is not None and FIELDS[named.field].kind == "metric"
     if plain is not None:  # a benchmark's name alone still holds its primary metric
         assert FIELDS[plain.field].kind == "metric"
+
+
+@given(st.sampled_from(("LFW", "YTF", "YouTube Faces", "MegaFace", "MS-Celeb-1M", "MSC", "IJB-C", "AgeDB")),
+       st.sampled_from(("", " [12]", "†", " :")))
+def test_a_face_verification_benchmark_is_a_foreign_row(name: str, mark: str) -> None:
+    """A classification paper's face table ("LFW | 97.1±1.3 96.0±1.4" under "FaceNet ShiftFaceNet" and
+    "Accuracy"): its rows are face verification's benchmarks, no registry result (read as CIFAR's accuracy before)."""
+    assert row_dataset(name + mark).startswith("other:")
+
+
+def test_a_face_verification_table_gives_no_registry_accuracy() -> None:
+    words = _row(40, [(40, "Dataset"), (120, "Accuracy (%)"), (220, "AUC (%)")])
+    words += _row(52, [(120, "FaceNet"), (170, "ShiftFaceNet"), (220, "FaceNet"), (270, "ShiftFaceNet")])
+    words += _row(66, [(40, "LFW"), (120, "97.1"), (170, "96.0"), (220, "99.5"), (270, "99.4")])
+    words += _row(78, [(40, "YTF"), (120, "92.0"), (170, "90.1"), (220, "97.3"), (270, "96.1")])
+    words += _row(90, [(40, "MSC"), (120, "79.2"), (170, "77.6"), (220, "85.6"), (270, "84.4")])
+    grid = _grid(words, [Rule(35, 36, 320), Rule(35, 62, 320), Rule(35, 100, 320)])
+    assert not [f for f in grid_facts(grid, benchmark="cifar100") if not f.benchmark.startswith("other:")
+                and f.field in ("acc", "top1_acc")]
+
+
+@given(st.sampled_from(("mIOU", "mIoU", "mIoU (%)", "m.IoU")), st.sampled_from(("Madds (f)", "FLOPs", "#param.")),
+       st.sampled_from(("OS", "input crop.", "F")))
+def test_a_segmentation_table_gives_no_compute(miou: str, compute: str, setting: str) -> None:
+    """A classification paper's segmentation table ("Backbone OS mIOU Madds (f)"): its FLOPs and parameters are the
+    segmentation network's at a full-resolution input, billions of mult-adds, never the model's; the same table
+    with a registry metric beside the mIoU (box AP) keeps its cells."""
+    words = _row(40, [(40, "Backbone"), (120, setting), (180, miou), (240, compute)])
+    words += _row(55, [(40, "V3"), (120, "16"), (180, "72.6"), (240, "9.74B")])
+    words += _row(66, [(40, "V3-Small"), (120, "16"), (180, "69.4"), (240, "2.90B")])
+    grid = _grid(words, [Rule(35, 36, 300), Rule(35, 50, 300), Rule(35, 76, 300)])
+    assert grid_facts(grid) == []
+    words = _row(40, [(40, "Backbone"), (120, "AP"), (180, miou), (240, compute)])
+    words += _row(55, [(40, "V3"), (120, "30.1"), (180, "72.6"), (240, "9.74B")])
+    words += _row(66, [(40, "V3-Small"), (120, "25.3"), (180, "69.4"), (240, "2.90B")])
+    grid = _grid(words, [Rule(35, 36, 300), Rule(35, 50, 300), Rule(35, 76, 300)])
+    assert {f.field for f in grid_facts(grid)} >= {"box_ap"}
+
+
+@given(st.sampled_from(("Throughput (imgs/sec/gpu) comparison (higher is better).", "Inference latency (ms) on a V100.",
+                        "Training speed (images/s) of each model.", "Peak memory of each model.")),
+       st.sampled_from(("All models have similar ImageNet top-1 accuracy.", "Models of similar top-1 accuracy.")))
+def test_a_caption_naming_a_measure_before_a_metric_gives_its_cells_no_metric(measure: str, remark: str) -> None:
+    """"Throughput (imgs/sec/gpu) comparison. All models have similar ImageNet top-1 accuracy." over "batch=1
+    batch=4 …": the cells are the measure, the accuracy a side remark; read as top-1 accuracy before. A caption
+    naming the metric first still gives it."""
+    words = _row(40, [(120, "batch=1"), (180, "batch=4"), (240, "batch=16")])
+    words += _row(55, [(40, "EfficientNetV2-M"), (120, "23"), (180, "91"), (240, "94")])
+    words += _row(66, [(40, "NFNet-F2"), (120, "16"), (180, "62"), (240, "89")])
+    rules = [Rule(35, 36, 290), Rule(35, 50, 290), Rule(35, 76, 290)]
+    measured = _grid(_row(20, [(40, f"Table 15. {measure} {remark}")]) + words, rules)
+    assert not [f for f in grid_facts(measured) if FIELDS[f.field].kind == "metric"]
+    scored = _grid(_row(20, [(40, "Table 15. Top-1 accuracy (%) at several batch sizes.")]) + words, rules)
+    assert {f.field for f in grid_facts(scored)} == {"top1_acc"}

@@ -111,10 +111,10 @@ def _nearest_benchmark(spots: list[tuple[int, str]], pos: int, default: str, win
 _ABBREVIATION_END = re.compile(r"\b(?:vs|e\.g|i\.e|cf|resp|al|approx|Fig|Tab|Eq|Sec)\.\s$")
 
 
-def other_dataset_result(text: str, spots: list[tuple[int, str]], start: int, end: int) -> bool:
+def other_dataset_result(text: str, spots: list[tuple[int, str]], start: int, end: int, field: str = "") -> bool:
     """Whether the metric value at ``text[start:end]`` is a result on a dataset outside the registry: its sentence
     names such a dataset (``spots``, as ``_benchmark_spots`` gives them) that is no pre-training source, and no
-    registry benchmark.
+    registry benchmark that has the value's metric ``field`` (any registry benchmark when it is not given).
 
     Habit: detection papers quote PASCAL VOC's mAP ("achieves the top result on VOC12 with a mAP of 65.7%"), vision
     papers a side dataset's error ("1.64% error on SVHN"), NLP papers another task's F1 ("the OntoNotes coreference
@@ -132,14 +132,35 @@ def other_dataset_result(text: str, spots: list[tuple[int, str]], start: int, en
     >>> t = "Pre-trained on JFT-300M, the model reaches 88.5%."; at = t.find("88.5")
     >>> other_dataset_result(t, _benchmark_spots(t), at, at + 4)
     False
+
+    A registry benchmark that has no such metric does not make the value its own: in "the OntoNotes coreference task
+    (79.6% F1), and even gains on GLUE" the F1 is OntoNotes' (GLUE's registry metric is accuracy).
+
+    >>> t = "We reach the best result on the OntoNotes coreference task (79.6% F1), and even gains on GLUE."
+    >>> at = t.find("79.6"); other_dataset_result(t, _benchmark_spots(t), at, at + 4, "f1")
+    True
+    >>> other_dataset_result(t, _benchmark_spots(t), at, at + 4, "acc")
+    False
     """
     s, e = sentence_bounds(text, start, end)
     while s > 0 and _ABBREVIATION_END.search(text, max(0, s - 8), s):
         s = sentence_bounds(text, max(0, s - 3), max(0, s - 2))[0]  # "…, vs. Faster R-CNN": one sentence
     named = [name for p, name in spots if s <= p < e]
-    if any(not name.startswith("other:") for name in named):
+    if any(not name.startswith("other:") and _has_metric(name, field) for name in named):
         return False
     return any(not PRETRAIN_SOURCE.search(name) for name in named)
+
+
+def _has_metric(benchmark: str, field: str) -> bool:
+    """Whether registry ``benchmark`` reports metric ``field`` (plain accuracy/error as its top-1 form counts);
+    True when no field is given."""
+    if not field:
+        return True
+    reg = load_registry()
+    if benchmark not in reg:
+        return True  # a name the registry does not hold: no grounds to say it lacks the metric
+    metrics = reg[benchmark].metrics
+    return field in metrics or PLAIN_TOP1.get(field) in metrics or _PLAIN_OF_TOP1.get(field) in metrics
 
 
 DEFAULT_SETUP_WINDOW = 400  # characters before the value searched for the benchmark's name

@@ -27,7 +27,7 @@ from .benchmark_names import (
     _setup_benchmark,
     other_dataset_result,
 )
-from .context import own_model_name, own_model_stems, section_map
+from .context import dataset_names, own_model_name, own_model_stems, section_map
 from .engine import engine
 from .hardware_mentions import _hardware_candidates, resolve_family_mentions
 from .paper_evidence import (
@@ -69,18 +69,27 @@ def collect_counted(doc: Document) -> tuple[Found, int]:
     main_bench = tuple(rx for name, rx in _alias_patterns() if name == default_bench)
     pretrains = sum(len(_PRETRAIN.findall(c)) for c, _, _ in cleaned) >= DEFAULT_PRETRAIN_MENTIONS
     declared = declared_metrics(" ".join(c for c, _, _ in cleaned))
+    datasets = dataset_names(" ".join(c for c, _, _ in cleaned))
     found: list[tuple[Candidate, float, Evidence]] = []
     for i, page in enumerate(doc.pages):
         clean, idx, spots = cleaned[i]
         for c, w, ev, pos in _page_candidates(doc, page, i, eng, sections, own, main_bench, pretrains, (clean, idx),
                                              own_name):
+            if c.model and c.model in datasets:
+                # "the OntoNotes coreference task (79.6% F1), strong performance on the TACRED relation extraction
+                # benchmark": the name nearest the number is a dataset the paper evaluates on, never a model; a
+                # score is that dataset's unless the registry knows it
+                registry = any(not n.startswith("other:") for _, n in _benchmark_spots(c.model))
+                if c.field in METRIC_FIELDS and not registry:
+                    continue
+                c = replace(c, model="")
             if c.field in METRIC_FIELDS:
                 bench = _nearest_benchmark(spots, pos, "")
                 if not bench:
                     bench = default_bench
                     ev = ev.tagged("no_benchmark")
                 if bench.startswith("other:"):
-                    if other_dataset_result(clean, spots, pos, pos + len(c.raw)):
+                    if other_dataset_result(clean, spots, pos, pos + len(c.raw), c.field):
                         continue  # "a mAP of 65.7% on VOC12": another dataset's result, no registry row
                     bench = default_bench
                     ev = ev.tagged("other_dataset")

@@ -132,6 +132,34 @@ def starts_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAUL
     return len(values) >= ticks and len(steps) == 1 and steps.pop() > 0
 
 
+# the numbers right before a number: "66 68 70 72 74 76 78 " before "80 Accuracy, Top 1, %"
+_NUMBERS_BEFORE = re.compile(r"(?:(?<![\w.])-?\d+(?:\.\d+)?\s+)+$")
+
+
+def ends_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAULT_AXIS_TICKS) -> bool:
+    """Whether the number at ``text[num_start:num_end]`` is the last of ``ticks`` or more evenly rising numbers.
+
+    Habit: a plot's text read in order gives an axis's ticks, then its title: "66 68 70 72 74 76 78 80 Accuracy,
+    Top 1, %" or "74.0 74.5 75.0 75.5 76.0 76.5 Accuracy, Top-1"; the top tick before the metric's name is no result.
+
+    >>> t = "Latency, ms 66 68 70 72 74 76 78 80 Accuracy, Top 1, %"; ends_tick_run(t, t.find("80"), t.find("80") + 2)
+    True
+    >>> t = "ResNet-50 76.1 ResNet-101 77.4 and ours 78.8 accuracy"; ends_tick_run(t, t.find("78.8"), t.find("78.8") + 4)
+    False
+    >>> t = "scores 71.2 73.5 74.1 78.8 accuracy"; ends_tick_run(t, t.find("78.8"), t.find("78.8") + 4)
+    False
+    """
+    before = _NUMBERS_BEFORE.search(text, max(0, num_start - 120), num_start)
+    if before is None:
+        return False
+    try:
+        values = [*(float(x) for x in before.group(0).split()[-(ticks - 1):]), float(text[num_start:num_end])]
+    except ValueError:
+        return False
+    steps = {round(b - a, 6) for a, b in pairwise(values)}
+    return len(values) >= ticks and len(steps) == 1 and steps.pop() > 0
+
+
 # "PPL WER 4-gram LM (baseline) 75.5 8.6", "top-1 error 50-layer": a number joined to a word by a hyphen is a
 # modifier ("4-gram", "50-layer"), never a score, whatever metric word stands before it
 _COMPOUND_AFTER = re.compile(r"-[^\W\d_]")
@@ -296,6 +324,50 @@ def _depth_variant(before: str, own_name: str) -> str:
     return f"{own_name}-{found[-1]}" if found and own_name else ""
 
 
+# A table row of one quantity per column that the text layer gives as running text: "Training Time 30 days 20 days
+# 10 days 7 days", two or more numbers each followed by the same unit word.
+_QUANTITY_RUN = re.compile(r"(?<![\w.])(?:\d+(?:\.\d+)?\s?([A-Za-z]+)\s+)(?:\d+(?:\.\d+)?\s?\1\s+)+\d+(?:\.\d+)?\s?\1\b")
+DEFAULT_RUN_HEADER_CHARS = 800  # how far above the row its column headers (the models) are looked for (half below)
+
+
+def column_model(text: str, num_start: int, reach: int = DEFAULT_RUN_HEADER_CHARS) -> str:
+    """The model whose column holds the number at ``num_start`` when it sits in a row of like quantities
+    ("Training Time 30 days 20 days 10 days 7 days") and a header line within ``reach`` characters above it (half
+    that below) names as many
+    models side by side ("DeBERTa1.5B DeBERTalarge DeBERTabase DeBERTabase-ablation"); "" otherwise.
+
+    Habit: a transposed settings table (a column per model, a row per setting) that the grid did not read comes
+    as running text; read as prose, every value of the row was the family's that a caption names.
+
+    >>> t = "Training Time 30 days 20 days 10 days 7 days Table 8: Hyper-parameters. Hyper-parameter BERT-Large BERT-Base"
+    >>> column_model(t, t.find("20 days"))
+    ''
+    >>> t = "Training Time 30 days 20 days 7 days Table 8: Hyper-parameters. Hyper-parameter ViT-H ViT-L ViT-B"
+    >>> [column_model(t, t.find(x)) for x in ("30 days", "20 days", "7 days")]
+    ['ViT-H', 'ViT-L', 'ViT-B']
+    """
+    run = next((r for r in _QUANTITY_RUN.finditer(text, max(0, num_start - 120), min(len(text), num_start + 120))
+                if r.start() <= num_start < r.end()), None)
+    if run is None:
+        return ""
+    starts = [x.start() for x in re.finditer(r"(?<![\w.])\d+(?:\.\d+)?\s?" + re.escape(run.group(1)) + r"\b",
+                                               text[run.start():run.end()])]
+    if run.start() + starts[-1] < num_start or num_start - run.start() not in starts:
+        return ""
+    index = starts.index(num_start - run.start())
+    k = len(starts)
+    # the header row nearest above the row (a table's header tops its rows, which may run on for many lines), else
+    # the first after it (a text layer that reads the rows first)
+    for part, order in ((text[max(0, run.start() - reach):run.start()], -1), (text[run.end():run.end() + reach // 2], 1)):
+        tokens = part.split()
+        named = [len(model_names(tok)) == 1 for tok in tokens]
+        for i in list(range(len(tokens) - k + 1))[::order]:
+            # exactly k names side by side, no name on either side: the row of column headers
+            if all(named[i:i + k]) and not (i > 0 and named[i - 1]) and not (i + k < len(tokens) and named[i + k]):
+                return tokens[i + index].strip(",;:")
+    return ""
+
+
 def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, sections: SectionMap,
               own: dict[str, float], main_bench: tuple[re.Pattern[str], ...] = (),
               pretrains: bool = False, own_name: str = "") -> tuple[Evidence, str]:
@@ -335,6 +407,9 @@ def _evidence(doc_text: str, m: Match, page_index: int, raw_offset: int, section
         model = _depth_variant(before, own_name) or (
             "" if field in _SETUP_FIELDS else _carried_model(doc_text, s, sentence, own, own_name))
         names = [model] if model else []
+    column = column_model(doc_text, m.num_start)
+    if column:
+        model, names = column, [column]  # a transposed table's row read as text: the value is its column's model
     if not model:
         model = _size_variant(sentence, own_name) or _depth_variant(before, own_name)
     own_score = max((own.get(_ctx_stem(n), 0.0) for n in names), default=0.0)
@@ -583,6 +658,8 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
             continue
         if m.rule.id == "epochs.at_epoch" and starts_tick_run(clean, m.num_start, m.num_end):
             continue
+        if FIELDS[m.rule.field].kind == "metric" and ends_tick_run(clean, m.num_start, m.num_end):
+            continue  # "66 68 … 78 80 Accuracy, Top 1": a plot axis's top tick before its title, no score
         if FIELDS[m.rule.field].kind == "metric" and _COMPOUND_AFTER.match(clean, m.num_end):
             continue  # "WER 4-gram LM": the number is half of a word, no score
         if m.rule.field in ("epochs", "training_steps") and unit_definition(clean, m.start, m.end):
