@@ -808,7 +808,9 @@ TABLE_DATASETS = _first_letter_guard(
     r"HotpotQA|Natural Questions|\bRACE\b|ReCoRD|\bBoolQ\b|\bCOPA\b|MultiRC|\bWiC\b|\bWSC\b|"
     r"\biNat(?:uralist)?(?:\s?20\d\d)?\b|Birdsnap|"
     # face verification's benchmarks, a row each in the face tables of classification papers
-    r"\bLFW\b|\bYTF\b|YouTube[\s\-]Faces|MegaFace|MS[\s\-]?Celeb(?:[\s\-]1M)?|\bMSC\b|\bIJB-?[ABC]\b|\bAgeDB")
+    r"\bLFW\b|\bYTF\b|YouTube[\s\-]Faces|MegaFace|MS[\s\-]?Celeb(?:[\s\-]1M)?|\bMSC\b|\bIJB-?[ABC]\b|\bAgeDB|"
+    # Hub5'00's CallHome half ("SWB CH" columns: the Switchboard benchmark is its SWB half) and the RT-02/03/04 sets
+    r"\bCH\b|\bRT-?0[234]\b")
 
 
 def _benchmark_spans(line: str) -> list[tuple[int, int, str]]:

@@ -517,3 +517,26 @@ def test_a_row_named_by_its_version_alone_is_the_titled_familys_own_row() -> Non
     ev = {c.value: e for c, _, e in collect(doc) if c.rule == "table.geometry"}
     assert ev[75.2].own_model >= 0.5 and ev[67.4].own_model >= 0.5
     assert "best_own_in_column" in ev[75.2].tags and "best_own_in_column" not in ev[76.1].tags
+
+
+def test_a_word_error_rates_parts_and_its_callhome_half_are_no_switchboard_wer() -> None:
+    """A speech paper's table of "all / sub / del / ins" rows under "SWB" and "CH" columns: only the SWB column's
+    "all" row is a Switchboard (Hub5'00 SWB) word error rate; the parts of an error and the CallHome half are not."""
+    from flopmine.extract.document import Document
+    from flopmine.extract.grid import Cell, Grid, GridRow
+    from flopmine.extract.rules.paper import collect
+
+    lines = [(60, [(60, "Switchboard Hub5'00 results")]),
+             (100, [(60, "WER"), (150, "SWB"), (200, "CH")]),
+             (112, [(60, "all"), (150, "5.9"), (200, "11.1")]), (123, [(60, "sub"), (150, "3.3"), (200, "6.5")]),
+             (134, [(60, "del"), (150, "1.8"), (200, "3.3")]), (145, [(60, "ins"), (150, "0.7"), (200, "1.4")])]
+    rows = tuple(GridRow(label, (Cell(swb, (150, y, 165, y + 7)), Cell(ch, (200, y, 215, y + 7))),
+                         f"{label} {swb} {ch}")
+                 for label, swb, ch, y in (("all", "5.9", "11.1", 112), ("sub", "3.3", "6.5", 123),
+                                           ("del", "1.8", "3.3", 134), ("ins", "0.7", "1.4", 145)))
+    grid = Grid((50, 95, 260, 153), (("WER", "SWB"), ("WER", "CH")), rows,
+                caption="Table 5: Word error rates on the NIST 2000 Switchboard test set.", header_text="WER SWB CH")
+    doc = Document(arxiv_id="1610.00001", version=1, pages=(_page_from_lines(lines, [grid]),),
+                   benchmarks=("swb_hub500",))
+    wer = sorted(c.value for c, _, _ in collect(doc) if c.field == "wer")
+    assert wer == [5.9]

@@ -90,6 +90,22 @@ def _best_in_column(facts: list[CellFact], own: dict[str, float], family: str = 
     return best, best_own
 
 
+# Speech papers break a word error rate into its parts, a row or column each: substitutions, deletions and
+# insertions ("sub del ins" beside "all" or "WER"). A part is no WER.
+_WER_PART = re.compile(r"(?:^|\s)(?:sub|del|ins|subs|dels|substitutions?|deletions?|insertions?)\.?$", re.I)
+
+
+def wer_part(label: str, header: str) -> bool:
+    """Whether a WER cell is one of the error's parts: its row label or its column header ends with one.
+
+    >>> wer_part("ASR Human sub", "CH SWB"), wer_part("LSTM", "WER Del."), wer_part("BLSTM + LM", "SWB CH")
+    (True, True, False)
+    >>> wer_part("Transformer (big)", "test-clean"), wer_part("Baseline", "WER (%)")
+    (False, False)
+    """
+    return bool(_WER_PART.search(label.strip()) or _WER_PART.search(header.strip()))
+
+
 def foreign_cell(f: CellFact) -> bool:
     """Whether a metric cell is another dataset's result, no registry benchmark's: the grid saw it in a row or in a
     table whose caption names another dataset (tag "foreign", ``tables.foreign_level``), or the line reader read it
@@ -232,6 +248,8 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
         if other:
             bench = default_bench
         if field in METRIC_FIELDS and foreign_cell(f):
+            continue
+        if field == "wer" and wer_part(f.model, f.header):
             continue
         if field in METRIC_FIELDS and other and "text_table" in f.flags and not clean_row_label(f.model):
             # the line reader's number with no row label, where the dataset named nearest is another one (a PASCAL
