@@ -355,6 +355,25 @@ def test_a_sentence_naming_another_dataset_and_ours_keeps_its_values() -> None:
     assert {c.value for c, _ in _found(text, "box_ap")} >= {27.1}
 
 
+@given(st.sampled_from(["PASCAL VOC 2007", "VOC2012", "Cityscapes", "SVHN"]),
+       st.sampled_from(["{v}% mAP", "a mAP of {v}%", "{v}% error", "an error of {v}%"]),
+       st.floats(1.0, 90.0).map(lambda x: round(x, 1)))
+@settings(max_examples=40, deadline=None)
+def test_a_later_sentence_of_a_passage_on_another_dataset_is_no_candidate(dataset: str, phrase: str,
+                                                                           value: float) -> None:
+    """"5.2. PASCAL VOC 2007 Results … Our full model gives another boost to 58.9% mAP": the sentence does not repeat
+    the dataset, but the passage is about it, no registry benchmark named since; the same passage about COCO, or a
+    registry benchmark named in the value's sentence, keeps the value."""
+    said = phrase.format(v=value)
+    intro = "Our main results on COCO are in Table 4. 5.2. {d} Results We report our results in Table 1. "
+    tail = f"Our baseline is 57.0% mAP. Combining both modules gives another boost to {said}."
+    values = {c.value for c, _, _ in collect(Document.from_texts([intro.format(d=dataset) + tail]))}
+    assert value not in values
+    assert value in {c.value for c, _, _ in collect(Document.from_texts([intro.format(d="COCO") + tail]))}
+    named = intro.format(d=dataset) + tail.replace(f"{said}.", f"{said} on COCO.")
+    assert value in {c.value for c, _, _ in collect(Document.from_texts([named]))}
+
+
 @pytest.mark.parametrize("sentence,field,wrong,right", [
     # the metric named right after the number is its own
     ("BYOL obtains 74.3% top-1 accuracy (91.6% top-5 accuracy) with a ResNet-50.", "top1_acc", 91.6, 74.3),
