@@ -374,6 +374,22 @@ def test_a_later_sentence_of_a_passage_on_another_dataset_is_no_candidate(datase
     assert value in {c.value for c, _, _ in collect(Document.from_texts([named]))}
 
 
+@given(st.sampled_from(["error", "classification error", "accuracy"]), st.sampled_from(["top 5", "top-5", "Top5"]),
+       st.floats(1.0, 90.0).map(lambda x: round(x, 1)))
+@settings(max_examples=30, deadline=None)
+def test_a_plain_score_qualified_after_it_or_of_localization_is_no_top1(metric: str, k: str, value: float) -> None:
+    """"29.9% error (top 5)" is a top-5 error; "the localization competition with 29.9% error" another task's;
+    neither is a top-1 classification score. A bracket holding another value ("by 1.7% (top-5 1.1%)") does not
+    qualify the first."""
+    fields = ("top1_err", "top1_acc")
+    qualified = f"On ImageNet, our entry reaches {value}% {metric} ({k})."
+    assert not any(c.value == value for f in fields for c, _ in _found(qualified, f))
+    task = f"On ImageNet, our entry wins the localization competition with {value}% {metric}."
+    assert not any(c.value == value for f in fields for c, _ in _found(task, f))
+    other = f"On ImageNet, our entry reaches {value}% {metric} ({k} 1.1%)."
+    assert any(c.value == value for f in fields for c, _ in _found(other, f))
+
+
 @pytest.mark.parametrize("sentence,field,wrong,right", [
     # the metric named right after the number is its own
     ("BYOL obtains 74.3% top-1 accuracy (91.6% top-5 accuracy) with a ResNet-50.", "top1_acc", 91.6, 74.3),
