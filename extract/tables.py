@@ -437,10 +437,35 @@ def _is_data_line(line: str) -> bool:
     return _is_data_row(line, *_row_values(line))
 
 
+# "5.3 Optimizer", "3.1. CNNs", "5.2.1 Fast R-CNN (on fixed proposals)": a numbered section's heading
+_SECTION_NUMBER = re.compile(r"\s*[1-9]\d?(?:\.\d{1,2}){1,3}\.?\s+[A-Z]")
+
+
+def section_heading(line: str, vals: list[tuple[int, int, str]]) -> bool:
+    """Whether a text line is a numbered section's heading: its one number opens the line, written as a section
+    number (one to four parts, the first 1–99) and followed by a capitalised title.
+
+    Habit: the line reader takes a heading line ("5.3 Optimizer", "3.1. CNNs") for a table row with no label, and
+    the column or caption above gives its section number a field (127.2 hours of training, a WER of 3.1).
+
+    >>> section_heading("5.3 Optimizer", _row_values("5.3 Optimizer")[1])
+    True
+    >>> section_heading("3.1. CNNs", _row_values("3.1. CNNs")[1])
+    True
+    >>> section_heading("ResNet-50 76.1", _row_values("ResNet-50 76.1")[1])
+    False
+    >>> section_heading("0.75 MobileNet-224 325 31.6", _row_values("0.75 MobileNet-224 325 31.6")[1])
+    False
+    """
+    return len(vals) == 1 and not line[:vals[0][0]].strip() and bool(_SECTION_NUMBER.match(line))
+
+
 def _is_data_row(line: str, label: str, vals: list[tuple[int, int, str]]) -> bool:
     """``_is_data_line`` given ``_row_values(line)`` (computed once by the caller)."""
     if not vals or len(label) > DEFAULT_MAX_LABEL:
         return False
+    if section_heading(line, vals):
+        return False  # "5.3 Optimizer": a heading, no row
     tail = line[vals[0][0]:]
     words = _WORD_RUN.findall(_BRACKETED.sub(" ", tail))
     if len(words) > max(1, len(vals)):
@@ -547,6 +572,8 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             row_field = (hm, i)
             continue
         row_field = None
+        if section_heading(line, vals):
+            continue  # "5.3. MS COCO": a heading, neither a row nor a header ("MS COCO" would head a box AP slot)
         if not is_data:
             spans = _header_spans(line)
             bench_spans = _benchmark_spans(line) if len(line) < 120 and (not spans or all(

@@ -5,9 +5,11 @@ tables as synthetic word boxes (and rules) and checks the cell's field and the m
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flopmine.extract.grid import Rule, Word, build_grid, read_grids
-from flopmine.extract.tables import grid_facts, header_field
+from flopmine.extract.tables import grid_facts, header_field, text_table_facts
 from tests.support.words import CHAR_W
 from tests.support.words import table_line as _row
 
@@ -540,3 +542,15 @@ def test_a_word_error_rates_parts_and_its_callhome_half_are_no_switchboard_wer()
                    benchmarks=("swb_hub500",))
     wer = sorted(c.value for c, _, _ in collect(doc) if c.field == "wer")
     assert wer == [5.9]
+
+
+@given(st.integers(1, 9), st.integers(1, 9), st.sampled_from(["", "."]),
+       st.sampled_from(["Training", "Optimizer", "CNNs", "Results on ImageNet", "Fast R-CNN (fixed proposals)"]))
+@settings(max_examples=40, deadline=None)
+def test_a_numbered_section_heading_is_no_table_row(major: int, minor: int, dot: str, title: str) -> None:
+    """"5.3 Optimizer" under a table's last row: the line reader took the heading for a row with no label, and the
+    header above gave its section number a field (a top-5 error of 5.3). The rows above keep their values."""
+    page = (f"Table 2: Error rates\nmethod top-1 err. top-5 err.\nVGG [41] 24.4 7.1\nOurs-152 19.38 4.49\n"
+            f"{major}.{minor}{dot} {title}\n")
+    values = {f.value for f in text_table_facts(page, benchmark="imagenet")}
+    assert values == {24.4, 7.1, 19.38, 4.49}
