@@ -554,3 +554,14 @@ def test_a_numbered_section_heading_is_no_table_row(major: int, minor: int, dot:
             f"{major}.{minor}{dot} {title}\n")
     values = {f.value for f in text_table_facts(page, benchmark="imagenet")}
     assert values == {24.4, 7.1, 19.38, 4.49}
+
+
+@given(st.lists(st.tuples(st.integers(1, 40), st.sampled_from(["and / in", "is / was", "a / the", "oh", "(%hesitation)"])),
+                min_size=2, max_size=4))
+@settings(max_examples=40, deadline=None)
+def test_a_number_before_a_colon_is_a_key_no_value(pairs: list[tuple[int, str]]) -> None:
+    """"7: and / in 4: is / was" (a speech paper's most frequent confusions, counted): a number right before a
+    colon keys what follows it, as "Table 3:" does; the line reader read the counts as word error rates."""
+    counts = " ".join(f"{n}: {words}" for n, words in pairs)
+    page = f"Table 5: Word error rates\nmodel WER (%) WER (%)\nLSTM 12.0 6.9\n{counts}\n"
+    assert {f.value for f in text_table_facts(page, benchmark="swb_hub500")} == {12.0, 6.9}
