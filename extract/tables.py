@@ -202,7 +202,7 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
     ('acc', True)
     """
     t = _norm_header(text)
-    if not t or _CHANGE_HEADER.search(t) or OTHER_TASK_AP.search(t):
+    if not t or _CHANGE_HEADER.search(t) or OTHER_TASK_AP.search(t) or other_iou_ap(t):
         return None
     bare = re.sub(r"\([^)]*\)", "", t).strip(" .:%") or t
     vocab = _vocabulary()
@@ -243,6 +243,27 @@ _CHANGE_HEADER = re.compile(r"^[\u2206\u0394\u03b4]|\b(?:reduced|reduction|impro
 # ("APkp", "AP^kp_50", "APdp" for keypoints and DensePose) or before it ("keypoint AP"): another metric than the
 # box AP that "AP" alone names (mask AP has a field of its own), whatever the caption calls the table's AP
 OTHER_TASK_AP = re.compile(r"\bap\s?\^?\s?_?(?:kp|dp|keypoints?|pose)|\b(?:keypoints?|(?:dense\s?)?pose)\s+(?:m?ap|average precision)\b")
+# "mAP@0.7", "AP@0.3": an AP at one IoU threshold, the number right after "@" and no range after it
+_ONE_IOU_AP = re.compile(r"\bm?ap\s?@\s?\[?\s?(0?\.\d+)(?![\d:,\-–])", re.I)
+_FIELD_IOUS = (0.5, 0.75)  # the thresholds with fields of their own (ap50, ap75)
+
+
+def other_iou_ap(header: str) -> bool:
+    """Whether a header names an AP at one IoU threshold that has no field: neither the 0.5:0.95 average that box AP
+    is, nor AP50 / AP75.
+
+    Habit: a segmentation or detection ablation reports VOC's mAP at a stricter threshold ("mAP@0.5 (%)
+    mAP@0.7 (%)"); "mAP" alone reads as box AP, so the column gave box APs.
+
+    >>> other_iou_ap("mAP@0.7 (%)"), other_iou_ap("AP@0.3"), other_iou_ap("mAP@0.5 (%)"), other_iou_ap("AP@0.75")
+    (True, True, False, False)
+    >>> other_iou_ap("mAP@[.5,.95]"), other_iou_ap("mAP@0.5:0.95"), other_iou_ap("mAP (%)")
+    (False, False, False)
+    """
+    m = _ONE_IOU_AP.search(header)
+    return m is not None and float(m.group(1)) not in _FIELD_IOUS
+
+
 _AP_SPLIT_SUBSCRIPT = re.compile(r"ap\s?(?:test|val|minival)(?:-?dev|-?std)?\d*\s?(50|75|s|m|l)")
 
 

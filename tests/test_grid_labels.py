@@ -565,3 +565,15 @@ def test_a_number_before_a_colon_is_a_key_no_value(pairs: list[tuple[int, str]])
     counts = " ".join(f"{n}: {words}" for n, words in pairs)
     page = f"Table 5: Word error rates\nmodel WER (%) WER (%)\nLSTM 12.0 6.9\n{counts}\n"
     assert {f.value for f in text_table_facts(page, benchmark="swb_hub500")} == {12.0, 6.9}
+
+
+@given(st.sampled_from(["mAP", "AP", "map"]), st.sampled_from(["0.3", "0.6", "0.7", ".7", "0.9"]),
+       st.sampled_from(["", " (%)"]))
+@settings(max_examples=40, deadline=None)
+def test_an_ap_at_another_single_iou_threshold_has_no_field(ap: str, iou: str, unit: str) -> None:
+    """"mAP@0.5 (%) mAP@0.7 (%)" (VOC's mAP at a stricter threshold): "mAP" alone reads as box AP, the COCO
+    average over 0.5:0.95, so the 0.7 column gave box APs. AP50, AP75 and the 0.5:0.95 average keep theirs."""
+    assert header_field(f"{ap}@{iou}{unit}") is None
+    assert header_field(f"{ap}@0.5{unit}").field == "ap50"
+    assert header_field(f"{ap}@0.75{unit}").field == "ap75"
+    assert header_field(f"{ap}@0.5:0.95{unit}").field == "box_ap"
