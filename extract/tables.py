@@ -365,10 +365,11 @@ def table_facts(table: Table, *, benchmark: str = "") -> list[CellFact]:
 # ---------------------------------------------------------------- tables in the text layer
 
 # A value token of a text row; a number right before a colon and a space keys what follows ("Table 3:", a
-# confusion list's counts "7: and / in 4: is / was"), no value.
+# confusion list's counts "7: and / in 4: is / was"), no value. A token never stops inside a number ("3.5h" and
+# "18.3×" give no 3 and no 18), and a chain of arrows with a unit on each step ("56.4M→62.4M→62.8M") is one token.
 _VALUE_TOKEN = re.compile(
     r"(?<![\w.\-×/])(?:[-−]?\d+(?:[.,]\d+)*(?:\s?[×x·]\s?10\d{1,2})?(?:\s?[KMBG](?![\w]))?%?)(?:[*†‡§?]+)?"
-    r"(?:\s?±\s?\d+(?:\.\d+)?)?(?:\s?(?:→|->)\s?\d+(?:\.\d+)?)?(?![\w\-×]|:\s)"
+    r"(?:\s?±\s?\d+(?:\.\d+)?)?(?:\s?(?:→|->)\s?\d+(?:\.\d+)?(?:\s?[KMBG](?!\w))?%?)*(?![\w\-×]|[.,]\d|:\s)"
 )
 _BRACKETED = re.compile(r"\[[^\]]{1,20}\]|\([^)]{0,30}\)")
 _WORD_RUN = re.compile(r"[A-Za-z]{4,}")

@@ -577,3 +577,26 @@ def test_an_ap_at_another_single_iou_threshold_has_no_field(ap: str, iou: str, u
     assert header_field(f"{ap}@0.5{unit}").field == "ap50"
     assert header_field(f"{ap}@0.75{unit}").field == "ap75"
     assert header_field(f"{ap}@0.5:0.95{unit}").field == "box_ap"
+
+
+@given(st.integers(1, 99), st.integers(1, 9), st.sampled_from(["h", "×", "x", "MB", "ms"]))
+@settings(max_examples=40, deadline=None)
+def test_the_line_reader_reads_no_part_of_a_number(whole: int, tenth: int, unit: str) -> None:
+    """"3.5h", "18.3×": a number glued to a unit the cell does not take is no value, and neither is its whole part
+    (the token stopped before ".5h": a training time of 3, a top-1 accuracy of 18)."""
+    page = f"Table 3: Accuracy\nmodel top-1 acc. speed\nResNet50 (224) 78.1 {whole}.{tenth}{unit}\n"
+    assert {f.value for f in text_table_facts(page, benchmark="imagenet")} <= {78.1}
+
+
+@given(st.lists(st.integers(300, 450).map(lambda v: v / 10), min_size=2, max_size=3),
+       st.lists(st.integers(500, 999).map(lambda v: v / 10), min_size=2, max_size=3))
+@settings(max_examples=40, deadline=None)
+def test_a_chain_of_arrows_is_one_cell_read_as_its_last_value(aps: list[float], sizes: list[float]) -> None:
+    """"32.2→34.7→35.2 58.3M→64.3M→64.6M" (a baseline improved twice): one cell each, the last value; a unit on each
+    step does not cut the chain into a cell and a remainder read in the next column."""
+    ap_chain = "→".join(str(v) for v in aps)
+    size_chain = "→".join(f"{v}M" for v in sizes)
+    page = f"Table 4: Results\nbackbone mAP #. params\nminival {ap_chain} {size_chain}\n"
+    facts = text_table_facts(page, benchmark="coco")
+    assert [f.value for f in facts if f.field == "box_ap"] == [aps[-1]]
+    assert [round(f.value) for f in facts if f.field == "params"] == [round(sizes[-1] * 1e6)]
