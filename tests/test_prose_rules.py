@@ -523,3 +523,15 @@ def test_the_top_tick_of_an_axis_before_its_title_is_no_score(start: int, step: 
     text = f"Figure 1. Latency, ms {axis} {title} MobileNetV3 small. Our MobileNetV3 reaches 75.2% top-1 accuracy."
     values = {c.value for c, _ in _found(text, "top1_acc")}
     assert 75.2 in values and float(top) not in values
+
+
+@given(st.sampled_from(["YOLOv4", "YOLOv7", "BERT", "MobileNetV3", "EfficientNet", "ResNet-50"]),
+       st.sampled_from(["tiny", "small", "base", "large", "huge", "lite0", "nano"]))
+@settings(max_examples=40, deadline=None)
+def test_a_size_word_after_a_hyphen_stays_in_the_model_name(family: str, size: str) -> None:
+    """"The YOLOv4-tiny model achieves 22.0% AP": the size word is part of the model's name (its 22.0 is the tiny
+    model's, not the paper's main YOLOv4's); a word that only starts like one ("-based") is not."""
+    from flopmine.extract.rules.context import model_names
+
+    assert model_names(f"The {family}-{size} model achieves 22.0% AP.") == [f"{family}-{size}"]
+    assert model_names(f"A {family}-based detector achieves 22.0% AP.") == [family]
