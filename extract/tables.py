@@ -202,7 +202,7 @@ def header_field(text: str, *, cutoff: float = DEFAULT_FUZZY_CUTOFF) -> HeaderMa
     ('acc', True)
     """
     t = _norm_header(text)
-    if not t or _CHANGE_HEADER.search(t) or OTHER_TASK_AP.search(t):
+    if not t or _CHANGE_HEADER.search(t) or OTHER_TASK_AP.search(t) or other_iou_ap(t):
         return None
     bare = re.sub(r"\([^)]*\)", "", t).strip(" .:%") or t
     vocab = _vocabulary()
@@ -243,6 +243,27 @@ _CHANGE_HEADER = re.compile(r"^[\u2206\u0394\u03b4]|\b(?:reduced|reduction|impro
 # ("APkp", "AP^kp_50", "APdp" for keypoints and DensePose) or before it ("keypoint AP"): another metric than the
 # box AP that "AP" alone names (mask AP has a field of its own), whatever the caption calls the table's AP
 OTHER_TASK_AP = re.compile(r"\bap\s?\^?\s?_?(?:kp|dp|keypoints?|pose)|\b(?:keypoints?|(?:dense\s?)?pose)\s+(?:m?ap|average precision)\b")
+# "mAP@0.7", "AP@0.3": an AP at one IoU threshold, the number right after "@" and no range after it
+_ONE_IOU_AP = re.compile(r"\bm?ap\s?@\s?\[?\s?(0?\.\d+)(?![\d:,\-–])", re.I)
+_FIELD_IOUS = (0.5, 0.75)  # the thresholds with fields of their own (ap50, ap75)
+
+
+def other_iou_ap(header: str) -> bool:
+    """Whether a header names an AP at one IoU threshold that has no field: neither the 0.5:0.95 average that box AP
+    is, nor AP50 / AP75.
+
+    Habit: a segmentation or detection ablation reports VOC's mAP at a stricter threshold ("mAP@0.5 (%)
+    mAP@0.7 (%)"); "mAP" alone reads as box AP, so the column gave box APs.
+
+    >>> other_iou_ap("mAP@0.7 (%)"), other_iou_ap("AP@0.3"), other_iou_ap("mAP@0.5 (%)"), other_iou_ap("AP@0.75")
+    (True, True, False, False)
+    >>> other_iou_ap("mAP@[.5,.95]"), other_iou_ap("mAP@0.5:0.95"), other_iou_ap("mAP (%)")
+    (False, False, False)
+    """
+    m = _ONE_IOU_AP.search(header)
+    return m is not None and float(m.group(1)) not in _FIELD_IOUS
+
+
 _AP_SPLIT_SUBSCRIPT = re.compile(r"ap\s?(?:test|val|minival)(?:-?dev|-?std)?\d*\s?(50|75|s|m|l)")
 
 
@@ -343,9 +364,12 @@ def table_facts(table: Table, *, benchmark: str = "") -> list[CellFact]:
 
 # ---------------------------------------------------------------- tables in the text layer
 
+# A value token of a text row; a number right before a colon and a space keys what follows ("Table 3:", a
+# confusion list's counts "7: and / in 4: is / was"), no value. A token never stops inside a number ("3.5h" and
+# "18.3×" give no 3 and no 18), and a chain of arrows with a unit on each step ("56.4M→62.4M→62.8M") is one token.
 _VALUE_TOKEN = re.compile(
     r"(?<![\w.\-×/])(?:[-−]?\d+(?:[.,]\d+)*(?:\s?[×x·]\s?10\d{1,2})?(?:\s?[KMBG](?![\w]))?%?)(?:[*†‡§?]+)?"
-    r"(?:\s?±\s?\d+(?:\.\d+)?)?(?:\s?(?:→|->)\s?\d+(?:\.\d+)?)?(?![\w\-×])"
+    r"(?:\s?±\s?\d+(?:\.\d+)?)?(?:\s?(?:→|->)\s?\d+(?:\.\d+)?(?:\s?[KMBG](?!\w))?%?)*(?![\w\-×]|[.,]\d|:\s)"
 )
 _BRACKETED = re.compile(r"\[[^\]]{1,20}\]|\([^)]{0,30}\)")
 _WORD_RUN = re.compile(r"[A-Za-z]{4,}")
@@ -437,10 +461,35 @@ def _is_data_line(line: str) -> bool:
     return _is_data_row(line, *_row_values(line))
 
 
+# "5.3 Optimizer", "3.1. CNNs", "5.2.1 Fast R-CNN (on fixed proposals)": a numbered section's heading
+_SECTION_NUMBER = re.compile(r"\s*[1-9]\d?(?:\.\d{1,2}){1,3}\.?\s+[A-Z]")
+
+
+def section_heading(line: str, vals: list[tuple[int, int, str]]) -> bool:
+    """Whether a text line is a numbered section's heading: its one number opens the line, written as a section
+    number (one to four parts, the first 1–99) and followed by a capitalised title.
+
+    Habit: the line reader takes a heading line ("5.3 Optimizer", "3.1. CNNs") for a table row with no label, and
+    the column or caption above gives its section number a field (127.2 hours of training, a WER of 3.1).
+
+    >>> section_heading("5.3 Optimizer", _row_values("5.3 Optimizer")[1])
+    True
+    >>> section_heading("3.1. CNNs", _row_values("3.1. CNNs")[1])
+    True
+    >>> section_heading("ResNet-50 76.1", _row_values("ResNet-50 76.1")[1])
+    False
+    >>> section_heading("0.75 MobileNet-224 325 31.6", _row_values("0.75 MobileNet-224 325 31.6")[1])
+    False
+    """
+    return len(vals) == 1 and not line[:vals[0][0]].strip() and bool(_SECTION_NUMBER.match(line))
+
+
 def _is_data_row(line: str, label: str, vals: list[tuple[int, int, str]]) -> bool:
     """``_is_data_line`` given ``_row_values(line)`` (computed once by the caller)."""
     if not vals or len(label) > DEFAULT_MAX_LABEL:
         return False
+    if section_heading(line, vals):
+        return False  # "5.3 Optimizer": a heading, no row
     tail = line[vals[0][0]:]
     words = _WORD_RUN.findall(_BRACKETED.sub(" ", tail))
     if len(words) > max(1, len(vals)):
@@ -547,6 +596,8 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             row_field = (hm, i)
             continue
         row_field = None
+        if section_heading(line, vals):
+            continue  # "5.3. MS COCO": a heading, neither a row nor a header ("MS COCO" would head a box AP slot)
         if not is_data:
             spans = _header_spans(line)
             bench_spans = _benchmark_spans(line) if len(line) < 120 and (not spans or all(

@@ -5,9 +5,11 @@ tables as synthetic word boxes (and rules) and checks the cell's field and the m
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flopmine.extract.grid import Rule, Word, build_grid, read_grids
-from flopmine.extract.tables import grid_facts, header_field
+from flopmine.extract.tables import grid_facts, header_field, text_table_facts
 from tests.support.words import CHAR_W
 from tests.support.words import table_line as _row
 
@@ -540,3 +542,61 @@ def test_a_word_error_rates_parts_and_its_callhome_half_are_no_switchboard_wer()
                    benchmarks=("swb_hub500",))
     wer = sorted(c.value for c, _, _ in collect(doc) if c.field == "wer")
     assert wer == [5.9]
+
+
+@given(st.integers(1, 9), st.integers(1, 9), st.sampled_from(["", "."]),
+       st.sampled_from(["Training", "Optimizer", "CNNs", "Results on ImageNet", "Fast R-CNN (fixed proposals)"]))
+@settings(max_examples=40, deadline=None)
+def test_a_numbered_section_heading_is_no_table_row(major: int, minor: int, dot: str, title: str) -> None:
+    """"5.3 Optimizer" under a table's last row: the line reader took the heading for a row with no label, and the
+    header above gave its section number a field (a top-5 error of 5.3). The rows above keep their values."""
+    page = (f"Table 2: Error rates\nmethod top-1 err. top-5 err.\nVGG [41] 24.4 7.1\nOurs-152 19.38 4.49\n"
+            f"{major}.{minor}{dot} {title}\n")
+    values = {f.value for f in text_table_facts(page, benchmark="imagenet")}
+    assert values == {24.4, 7.1, 19.38, 4.49}
+
+
+@given(st.lists(st.tuples(st.integers(1, 40), st.sampled_from(["and / in", "is / was", "a / the", "oh", "(%hesitation)"])),
+                min_size=2, max_size=4))
+@settings(max_examples=40, deadline=None)
+def test_a_number_before_a_colon_is_a_key_no_value(pairs: list[tuple[int, str]]) -> None:
+    """"7: and / in 4: is / was" (a speech paper's most frequent confusions, counted): a number right before a
+    colon keys what follows it, as "Table 3:" does; the line reader read the counts as word error rates."""
+    counts = " ".join(f"{n}: {words}" for n, words in pairs)
+    page = f"Table 5: Word error rates\nmodel WER (%) WER (%)\nLSTM 12.0 6.9\n{counts}\n"
+    assert {f.value for f in text_table_facts(page, benchmark="swb_hub500")} == {12.0, 6.9}
+
+
+@given(st.sampled_from(["mAP", "AP", "map"]), st.sampled_from(["0.3", "0.6", "0.7", ".7", "0.9"]),
+       st.sampled_from(["", " (%)"]))
+@settings(max_examples=40, deadline=None)
+def test_an_ap_at_another_single_iou_threshold_has_no_field(ap: str, iou: str, unit: str) -> None:
+    """"mAP@0.5 (%) mAP@0.7 (%)" (VOC's mAP at a stricter threshold): "mAP" alone reads as box AP, the COCO
+    average over 0.5:0.95, so the 0.7 column gave box APs. AP50, AP75 and the 0.5:0.95 average keep theirs."""
+    assert header_field(f"{ap}@{iou}{unit}") is None
+    assert header_field(f"{ap}@0.5{unit}").field == "ap50"
+    assert header_field(f"{ap}@0.75{unit}").field == "ap75"
+    assert header_field(f"{ap}@0.5:0.95{unit}").field == "box_ap"
+
+
+@given(st.integers(1, 99), st.integers(1, 9), st.sampled_from(["h", "×", "x", "MB", "ms"]))
+@settings(max_examples=40, deadline=None)
+def test_the_line_reader_reads_no_part_of_a_number(whole: int, tenth: int, unit: str) -> None:
+    """"3.5h", "18.3×": a number glued to a unit the cell does not take is no value, and neither is its whole part
+    (the token stopped before ".5h": a training time of 3, a top-1 accuracy of 18)."""
+    page = f"Table 3: Accuracy\nmodel top-1 acc. speed\nResNet50 (224) 78.1 {whole}.{tenth}{unit}\n"
+    assert {f.value for f in text_table_facts(page, benchmark="imagenet")} <= {78.1}
+
+
+@given(st.lists(st.integers(300, 450).map(lambda v: v / 10), min_size=2, max_size=3),
+       st.lists(st.integers(500, 999).map(lambda v: v / 10), min_size=2, max_size=3))
+@settings(max_examples=40, deadline=None)
+def test_a_chain_of_arrows_is_one_cell_read_as_its_last_value(aps: list[float], sizes: list[float]) -> None:
+    """"32.2→34.7→35.2 58.3M→64.3M→64.6M" (a baseline improved twice): one cell each, the last value; a unit on each
+    step does not cut the chain into a cell and a remainder read in the next column."""
+    ap_chain = "→".join(str(v) for v in aps)
+    size_chain = "→".join(f"{v}M" for v in sizes)
+    page = f"Table 4: Results\nbackbone mAP #. params\nminival {ap_chain} {size_chain}\n"
+    facts = text_table_facts(page, benchmark="coco")
+    assert [f.value for f in facts if f.field == "box_ap"] == [aps[-1]]
+    assert [round(f.value) for f in facts if f.field == "params"] == [round(sizes[-1] * 1e6)]

@@ -355,6 +355,41 @@ def test_a_sentence_naming_another_dataset_and_ours_keeps_its_values() -> None:
     assert {c.value for c, _ in _found(text, "box_ap")} >= {27.1}
 
 
+@given(st.sampled_from(["PASCAL VOC 2007", "VOC2012", "Cityscapes", "SVHN"]),
+       st.sampled_from(["{v}% mAP", "a mAP of {v}%", "{v}% error", "an error of {v}%"]),
+       st.floats(1.0, 90.0).map(lambda x: round(x, 1)))
+@settings(max_examples=40, deadline=None)
+def test_a_later_sentence_of_a_passage_on_another_dataset_is_no_candidate(dataset: str, phrase: str,
+                                                                           value: float) -> None:
+    """"5.2. PASCAL VOC 2007 Results … Our full model gives another boost to 58.9% mAP": the sentence does not repeat
+    the dataset, but the passage is about it, no registry benchmark named since; the same passage about COCO, or a
+    registry benchmark named in the value's sentence, keeps the value."""
+    said = phrase.format(v=value)
+    intro = "Our main results on COCO are in Table 4. 5.2. {d} Results We report our results in Table 1. "
+    tail = f"Our baseline is 57.0% mAP. Combining both modules gives another boost to {said}."
+    values = {c.value for c, _, _ in collect(Document.from_texts([intro.format(d=dataset) + tail]))}
+    assert value not in values
+    assert value in {c.value for c, _, _ in collect(Document.from_texts([intro.format(d="COCO") + tail]))}
+    named = intro.format(d=dataset) + tail.replace(f"{said}.", f"{said} on COCO.")
+    assert value in {c.value for c, _, _ in collect(Document.from_texts([named]))}
+
+
+@given(st.sampled_from(["error", "classification error", "accuracy"]), st.sampled_from(["top 5", "top-5", "Top5"]),
+       st.floats(1.0, 90.0).map(lambda x: round(x, 1)))
+@settings(max_examples=30, deadline=None)
+def test_a_plain_score_qualified_after_it_or_of_localization_is_no_top1(metric: str, k: str, value: float) -> None:
+    """"29.9% error (top 5)" is a top-5 error; "the localization competition with 29.9% error" another task's;
+    neither is a top-1 classification score. A bracket holding another value ("by 1.7% (top-5 1.1%)") does not
+    qualify the first."""
+    fields = ("top1_err", "top1_acc")
+    qualified = f"On ImageNet, our entry reaches {value}% {metric} ({k})."
+    assert not any(c.value == value for f in fields for c, _ in _found(qualified, f))
+    task = f"On ImageNet, our entry wins the localization competition with {value}% {metric}."
+    assert not any(c.value == value for f in fields for c, _ in _found(task, f))
+    other = f"On ImageNet, our entry reaches {value}% {metric} ({k} 1.1%)."
+    assert any(c.value == value for f in fields for c, _ in _found(other, f))
+
+
 @pytest.mark.parametrize("sentence,field,wrong,right", [
     # the metric named right after the number is its own
     ("BYOL obtains 74.3% top-1 accuracy (91.6% top-5 accuracy) with a ResNet-50.", "top1_acc", 91.6, 74.3),
@@ -488,3 +523,15 @@ def test_the_top_tick_of_an_axis_before_its_title_is_no_score(start: int, step: 
     text = f"Figure 1. Latency, ms {axis} {title} MobileNetV3 small. Our MobileNetV3 reaches 75.2% top-1 accuracy."
     values = {c.value for c, _ in _found(text, "top1_acc")}
     assert 75.2 in values and float(top) not in values
+
+
+@given(st.sampled_from(["YOLOv4", "YOLOv7", "BERT", "MobileNetV3", "EfficientNet", "ResNet-50"]),
+       st.sampled_from(["tiny", "small", "base", "large", "huge", "lite0", "nano"]))
+@settings(max_examples=40, deadline=None)
+def test_a_size_word_after_a_hyphen_stays_in_the_model_name(family: str, size: str) -> None:
+    """"The YOLOv4-tiny model achieves 22.0% AP": the size word is part of the model's name (its 22.0 is the tiny
+    model's, not the paper's main YOLOv4's); a word that only starts like one ("-based") is not."""
+    from flopmine.extract.rules.context import model_names
+
+    assert model_names(f"The {family}-{size} model achieves 22.0% AP.") == [f"{family}-{size}"]
+    assert model_names(f"A {family}-based detector achieves 22.0% AP.") == [family]

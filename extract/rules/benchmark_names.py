@@ -151,6 +151,42 @@ def other_dataset_result(text: str, spots: list[tuple[int, str]], start: int, en
     return any(not PRETRAIN_SOURCE.search(name) for name in named)
 
 
+def passage_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int, end: int,
+                             window: int = 600) -> bool:
+    """Whether the value at ``text[start:end]`` sits in a passage about another dataset: the benchmark nearest it
+    (as ``_nearest_benchmark`` picks it) and the last one named before it are datasets outside the registry, and
+    its sentence names no registry benchmark.
+
+    Habit: a results section headed by another dataset ("5.2. PASCAL VOC 2007 Results") goes on for sentences that
+    do not repeat its name ("… gives another boost to 58.9% mAP"); read under the page's benchmark, such values
+    are wrong rows. A dataset named after the value only ("37.5% AP, more than on VOC") does not claim it, nor a
+    passage whose sentence names a registry benchmark ("The PASCAL-style mAP is 35.9%; the COCO-style AP 19.7%").
+
+    >>> t = "PASCAL VOC 2007 Results. Our baseline is 57.0% mAP. Our full model gives 58.9% mAP."
+    >>> at = t.find("58.9"); passage_on_other_dataset(t, _benchmark_spots(t), at, at + 4)
+    True
+    >>> t = "PASCAL VOC 2007 Results. On COCO our full model gives 27.1% AP."
+    >>> at = t.find("27.1"); passage_on_other_dataset(t, _benchmark_spots(t), at, at + 4)
+    False
+    >>> t = "Results on VOC 2012. Our baseline is 66.4%. Our model gives 69.0% mAP. The gain on VOC2012 is large."
+    >>> at = t.find("69.0"); passage_on_other_dataset(t, _benchmark_spots(t), at, at + 4)
+    True
+    >>> t = "Our full model gives 37.5% AP, more than its gain on VOC2007."
+    >>> at = t.find("37.5"); passage_on_other_dataset(t, _benchmark_spots(t), at, at + 4)
+    False
+    >>> t = "PASCAL VOC 2007 Results. On test-dev the PASCAL-style mAP is 35.9%; the COCO-style AP 19.7%."
+    >>> at = t.find("35.9"); passage_on_other_dataset(t, _benchmark_spots(t), at, at + 4)
+    False
+    """
+    nearest = _nearest_benchmark(spots, start, "", window)
+    before = [name for p, name in spots if start - window <= p <= start]
+    if not nearest.startswith("other:") or not before or not before[-1].startswith("other:") or any(
+            PRETRAIN_SOURCE.search(name) for name in (nearest, before[-1])):
+        return False
+    s, e = sentence_bounds(text, start, end)
+    return not any(s <= p < e and not name.startswith("other:") for p, name in spots)
+
+
 def _has_metric(benchmark: str, field: str) -> bool:
     """Whether registry ``benchmark`` reports metric ``field`` (plain accuracy/error as its top-1 form counts);
     True when no field is given."""

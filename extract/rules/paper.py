@@ -26,6 +26,7 @@ from .benchmark_names import (
     _nearest_benchmark,
     _setup_benchmark,
     other_dataset_result,
+    passage_on_other_dataset,
 )
 from .context import dataset_names, own_model_name, own_model_stems, section_map
 from .engine import engine
@@ -91,6 +92,8 @@ def collect_counted(doc: Document) -> tuple[Found, int]:
                 if bench.startswith("other:"):
                     if other_dataset_result(clean, spots, pos, pos + len(c.raw), c.field):
                         continue  # "a mAP of 65.7% on VOC12": another dataset's result, no registry row
+                    if passage_on_other_dataset(clean, spots, pos, pos + len(c.raw)):
+                        continue  # a VOC results section's later sentences ("… another boost to 58.9% mAP")
                     bench = default_bench
                     ev = ev.tagged("other_dataset")
                 fitted = _fit_metric(c.field, bench, ranked)

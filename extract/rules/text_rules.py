@@ -170,6 +170,42 @@ _COMPOUND_AFTER = re.compile(r"-[^\W\d_]")
 _DATASET_PAIR_BEFORE = re.compile(r"(?:CIFAR|VOC|SQuAD|WMT)[\s\-']?v?\d+(?:\.\d+)?\s?/\s?$", re.I)
 
 
+# "29.9% error (top 5)": a plain error or accuracy qualified by a bracket after it is that top-k metric's
+_TOPK_AFTER = re.compile(r"\s*\(\s*top[\s\-]?[2-9]\d*\s*\)", re.I)
+# "the winner of the ILSVRC13 localization competition with 29.9% error": an error of another vision task
+_OTHER_TASK = re.compile(r"\blocali[sz]ation\b", re.I)
+
+
+def plain_score_of_other_kind(text: str, num_start: int, end: int) -> bool:
+    """Whether a plain error or accuracy (the ``err`` / ``acc`` fields, read as top-1) ending at ``text[end]`` is a
+    top-k score or another task's: a bracket right after it is a top-k ("29.9% error (top 5)"; "(top-5 1.1%)" is
+    another value), or its sentence,
+    up to the number, speaks of localization ("the ILSVRC13 localization competition with 29.9% error").
+
+    Habit: ImageNet papers report classification and localization, top-1 and top-5 errors in one paragraph and
+    qualify a plain "error" after it or by the task named before; read as top-1 classification error, such a value
+    is a wrong row above the paper's own.
+
+    >>> t = "Our entry is the winner of the localization competition with 29.9% error (top 5)."
+    >>> at = t.find("29.9"); plain_score_of_other_kind(t, at, t.find(" (top"))
+    True
+    >>> t = "Our model reaches 24.1% error (top-1) and 7.2% error (top-5)."
+    >>> plain_score_of_other_kind(t, t.find("24.1"), t.find(" (top-1)")), plain_score_of_other_kind(
+    ...     t, t.find("7.2"), t.find(" (top-5)"))
+    (False, True)
+    >>> t = "A longer clip boosts the accuracy by 1.7% (top-5 1.1%); the localization head is in Section 4."
+    >>> plain_score_of_other_kind(t, t.find("1.7"), t.find(" (top"))
+    False
+    >>> t = "The classification model reaches 24.1% error; its localization head is in Section 4."
+    >>> plain_score_of_other_kind(t, t.find("24.1"), t.find(";"))
+    False
+    """
+    if _TOPK_AFTER.match(text, end):
+        return True
+    s, _ = sentence_bounds(text, num_start, end)
+    return bool(_OTHER_TASK.search(text, s, num_start))
+
+
 _UNIT_DEFINITION = re.compile(
     r"\b(?:one|a|a single|1)\s+(?:epoch|step|iteration|update)\s+(?:is|means|denotes|corresponds\s+to|refers\s+to|=)"
     r"\s+(?:one|a|an|1)\s+(?:full\s+|complete\s+|single\s+)?(?:pass|sweep|iteration|cycle|update)", re.I)
@@ -662,6 +698,8 @@ def _page_candidates(doc: Document, page: Page, page_index: int, eng: Engine, se
             continue  # "66 68 … 78 80 Accuracy, Top 1": a plot axis's top tick before its title, no score
         if FIELDS[m.rule.field].kind == "metric" and _COMPOUND_AFTER.match(clean, m.num_end):
             continue  # "WER 4-gram LM": the number is half of a word, no score
+        if m.rule.field in PLAIN_TOP1 and plain_score_of_other_kind(clean, m.num_start, m.end):
+            continue  # "29.9% error (top 5)", "localization … 29.9% error": no top-1 classification score
         if m.rule.field in ("epochs", "training_steps") and unit_definition(clean, m.start, m.end):
             continue  # "One epoch is one pass through the training set": what the unit means, no schedule
         if FIELDS[m.rule.field].kind == "metric" and _DATASET_PAIR_BEFORE.search(clean, max(0, m.num_start - 16),
