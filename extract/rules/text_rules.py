@@ -128,6 +128,11 @@ def starts_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAUL
         values = [float(text[num_start:num_end]), *(float(x) for x in after.group(0).split()[:ticks - 1])]
     except ValueError:
         return False
+    return _evenly_rising(values, ticks)
+
+
+def _evenly_rising(values: list[float], ticks: int) -> bool:
+    """Whether ``values`` are at least ``ticks`` numbers rising by one step, as an axis's ticks do."""
     steps = {round(b - a, 6) for a, b in pairwise(values)}
     return len(values) >= ticks and len(steps) == 1 and steps.pop() > 0
 
@@ -156,8 +161,7 @@ def ends_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAULT_
         values = [*(float(x) for x in before.group(0).split()[-(ticks - 1):]), float(text[num_start:num_end])]
     except ValueError:
         return False
-    steps = {round(b - a, 6) for a, b in pairwise(values)}
-    return len(values) >= ticks and len(steps) == 1 and steps.pop() > 0
+    return _evenly_rising(values, ticks)
 
 
 # "PPL WER 4-gram LM (baseline) 75.5 8.6", "top-1 error 50-layer": a number joined to a word by a hyphen is a
@@ -388,8 +392,8 @@ def column_model(text: str, num_start: int, reach: int = DEFAULT_RUN_HEADER_CHAR
         return ""
     starts = [x.start() for x in re.finditer(r"(?<![\w.])\d+(?:\.\d+)?\s?" + re.escape(run.group(1)) + r"\b",
                                                text[run.start():run.end()])]
-    if run.start() + starts[-1] < num_start or num_start - run.start() not in starts:
-        return ""
+    if num_start - run.start() not in starts:
+        return ""  # inside the run but not at a value's start (its unit)
     index = starts.index(num_start - run.start())
     k = len(starts)
     # the header row nearest above the row (a table's header tops its rows, which may run on for many lines), else
