@@ -1698,13 +1698,13 @@ def _size_count_columns(grid: Grid, cols: list[_ColumnMatch]) -> list[_ColumnMat
     return out
 
 
-def dataset_names(level: str) -> list[str]:
+def level_dataset_names(level: str) -> list[str]:
     """The datasets a header level names, in order, each as printed up to the next one ("MNLI-m/mm SQuAD v1.1
     SQuAD v2.0 RACE ReCoRD" → five names); [] when it names none.
 
-    >>> dataset_names("MNLI-m/mm SQuAD v1.1 SQuAD v2.0 RACE ReCoRD")
+    >>> level_dataset_names("MNLI-m/mm SQuAD v1.1 SQuAD v2.0 RACE ReCoRD")
     ['MNLI-m/mm', 'SQuAD v1.1', 'SQuAD v2.0', 'RACE', 'ReCoRD']
-    >>> dataset_names("Top-1 Acc."), dataset_names("ImageNet")
+    >>> level_dataset_names("Top-1 Acc."), level_dataset_names("ImageNet")
     ([], ['ImageNet'])
     """
     starts = sorted({s for s, _, _ in _benchmark_spans(level)} | {m.start() for m in TABLE_DATASETS.finditer(level)})
@@ -1732,7 +1732,7 @@ def split_dataset_levels(headers: Sequence[Sequence[str]]) -> tuple[tuple[str, .
             k += 1  # columns whose paths agree but for their last level: candidates for a shared spanning level
         for depth in range(len(out[j]) - 1):
             run = [c for c in range(j, k) if out[c][depth] == out[j][depth]]
-            names = dataset_names(out[j][depth])
+            names = level_dataset_names(out[j][depth])
             if len(run) >= 2 and len(names) == len(run) and run == list(range(j, j + len(run))):
                 for c, name in zip(run, names, strict=True):
                     out[c][depth] = name
