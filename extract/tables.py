@@ -1274,9 +1274,11 @@ def dataset_result(header: str, row_data: str) -> HeaderMatch | None:
 # A quantity that is no score: cost, speed, time, memory, size. A column headed by one over a benchmark's name
 # ("Training Cost (FLOPs)" over "EN-DE", "Speed (FPS)" over "COCO", "Time (ms)" under "ImageNet") holds that
 # quantity measured on the benchmark, not the benchmark's result.
+# Milliseconds are written "ms" in lowercase: the capitals "MS" open datasets' names ("MS COCO", "MS-Celeb-1M"); a
+# "Sec." before a number refers to a section.
 _NO_SCORE = re.compile(r"\b(?:cost|flops?|g?macs|m?adds|mult-adds|time|speed|throughput|latency|memory|"
                        r"params?|parameters|size|hours?|days?|gpus?|tpus?|steps|iter(?:ation)?s|epochs?|fps|"
-                       r"ms|sec(?:ond)?s?|im/s|img/s|images/s)\b", re.I)
+                       r"(?-i:ms)|sec(?:ond)?s?(?!\.\s?\d)|im/s|img/s|images/s)\b", re.I)
 
 
 def names_no_score(level: str) -> bool:
@@ -1762,8 +1764,9 @@ def segmentation_table(headers: Sequence[Sequence[str]], cols: Sequence[_ColumnM
 
 
 # a rate or resource a table compares instead of a score: "Throughput (imgs/sec/gpu)", "Latency (ms)", "Memory"
+# ("Sec. 4", a section's number, is no unit)
 _MEASURE_CAPTION = re.compile(r"\b(?:through\w{0,3}put|speed|latency|memory|fps|im(?:g|age)?s?/s(?:ec)?|"
-                              r"sec(?:ond)?s?)\b", re.I)
+                              r"sec(?:ond)?s?(?!\.\s?\d))\b", re.I)
 
 
 def caption_measures_first(caption: str, metric_at: int) -> bool:
