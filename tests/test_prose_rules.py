@@ -374,7 +374,7 @@ def test_a_later_sentence_of_a_passage_on_another_dataset_is_no_candidate(datase
     assert value in {c.value for c, _, _ in collect(Document.from_texts([named]))}
 
 
-@given(st.sampled_from(["error", "classification error", "accuracy"]), st.sampled_from(["top 5", "top-5", "Top5"]),
+@given(st.sampled_from(["error", "classification error", "accuracy"]), st.sampled_from(["top 5", "top-5", "Top5", "top-10"]),
        st.floats(1.0, 90.0).map(lambda x: round(x, 1)))
 @settings(max_examples=30, deadline=None)
 def test_a_plain_score_qualified_after_it_or_of_localization_is_no_top1(metric: str, k: str, value: float) -> None:

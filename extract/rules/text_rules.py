@@ -175,7 +175,7 @@ _DATASET_PAIR_BEFORE = re.compile(r"(?:CIFAR|VOC|SQuAD|WMT)[\s\-']?v?\d+(?:\.\d+
 
 
 # "29.9% error (top 5)": a plain error or accuracy qualified by a bracket after it is that top-k metric's
-_TOPK_AFTER = re.compile(r"\s*\(\s*top[\s\-]?[2-9]\d*\s*\)", re.I)
+_TOPK_AFTER = re.compile(r"\s*\(\s*top[\s\-]?(?:[2-9]|[1-9]\d+)\s*\)", re.I)  # any k but 1: "(top 5)", "(top-10)"
 # "the winner of the ILSVRC13 localization competition with 29.9% error": an error of another vision task
 _OTHER_TASK = re.compile(r"\blocali[sz]ation\b", re.I)
 
