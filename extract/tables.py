@@ -1731,12 +1731,11 @@ def split_dataset_levels(headers: Sequence[Sequence[str]]) -> tuple[tuple[str, .
     while j < len(out):
         k = j + 1
         while k < len(out) and len(out[k]) == len(out[j]) and out[k][:-1] == out[j][:-1]:
-            k += 1  # columns whose paths agree but for their last level: candidates for a shared spanning level
+            k += 1  # columns whose paths agree but for their last level: every upper level spans columns j..k-1
         for depth in range(len(out[j]) - 1):
-            run = [c for c in range(j, k) if out[c][depth] == out[j][depth]]
             names = level_dataset_names(out[j][depth])
-            if len(run) >= 2 and len(names) == len(run) and run == list(range(j, j + len(run))):
-                for c, name in zip(run, names, strict=True):
+            if k - j >= 2 and len(names) == k - j:
+                for c, name in zip(range(j, k), names, strict=True):
                     out[c][depth] = name
         j = k
     return tuple(tuple(path) for path in out)
