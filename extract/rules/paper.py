@@ -80,8 +80,8 @@ def collect_counted(doc: Document) -> tuple[Found, int]:
                 # "the OntoNotes coreference task (79.6% F1), strong performance on the TACRED relation extraction
                 # benchmark": the name nearest the number is a dataset the paper evaluates on, never a model; a
                 # score is that dataset's unless the registry knows it
-                registry = any(not n.startswith("other:") for _, n in _benchmark_spots(c.model))
-                if c.field in METRIC_FIELDS and not registry:
+                known = any(not n.startswith("other:") for _, n in _benchmark_spots(c.model))  # a registry name
+                if c.field in METRIC_FIELDS and not known:
                     continue
                 c = replace(c, model="")
             if c.field in METRIC_FIELDS:
