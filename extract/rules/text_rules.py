@@ -183,8 +183,8 @@ _OTHER_TASK = re.compile(r"\blocali[sz]ation\b", re.I)
 def plain_score_of_other_kind(text: str, num_start: int, end: int) -> bool:
     """Whether a plain error or accuracy (the ``err`` / ``acc`` fields, read as top-1) ending at ``text[end]`` is a
     top-k score or another task's: a bracket right after it is a top-k ("29.9% error (top 5)"; "(top-5 1.1%)" is
-    another value), or its sentence,
-    up to the number, speaks of localization ("the ILSVRC13 localization competition with 29.9% error").
+    another value), or its sentence, up to the number, speaks of localization ("the ILSVRC13 localization
+    competition with 29.9% error").
 
     Habit: ImageNet papers report classification and localization, top-1 and top-5 errors in one paragraph and
     qualify a plain "error" after it or by the task named before; read as top-1 classification error, such a value
