@@ -729,12 +729,12 @@ def _task_spans_above(lines: Sequence[tuple[int, str]], i: int, boxes: Sequence[
         named = [(a, b) for a, b, _ in _benchmark_spans(line)] + [m.span() for m in TABLE_DATASETS.finditer(line)]
         if _is_data_line("".join(" " if any(a <= c < b for a, b in named) else ch for c, ch in enumerate(line))):
             return []  # a table row (the numbers of a name, "SQuAD 1.1", do not make one)
-        ours = [x for a, b, name in _benchmark_spans(line)
-                if not name.startswith("other:") and (x := _xspan(boxes, start + a, start + b)) is not None]
+        registry = [x for a, b, name in _benchmark_spans(line)
+                    if not name.startswith("other:") and (x := _xspan(boxes, start + a, start + b)) is not None]
         names = [x for rx in (TABLE_DATASETS, OTHER_DATASETS) for m in rx.finditer(line)
                  if not names_registry_benchmark(m.group(0)) and not PRETRAIN_SOURCE.search(m.group(0))
                  and (x := _xspan(boxes, start + m.start(), start + m.end())) is not None]
-        return [x for x in names if not any(min(x[1], o[1]) - max(x[0], o[0]) > 0 for o in ours)]
+        return [x for x in names if not any(min(x[1], o[1]) - max(x[0], o[0]) > 0 for o in registry)]
     return []
 
 
