@@ -729,12 +729,12 @@ def _task_spans_above(lines: Sequence[tuple[int, str]], i: int, boxes: Sequence[
         named = [(a, b) for a, b, _ in _benchmark_spans(line)] + [m.span() for m in TABLE_DATASETS.finditer(line)]
         if _is_data_line("".join(" " if any(a <= c < b for a, b in named) else ch for c, ch in enumerate(line))):
             return []  # a table row (the numbers of a name, "SQuAD 1.1", do not make one)
-        ours = [x for a, b, name in _benchmark_spans(line)
-                if not name.startswith("other:") and (x := _xspan(boxes, start + a, start + b)) is not None]
+        registry = [x for a, b, name in _benchmark_spans(line)
+                    if not name.startswith("other:") and (x := _xspan(boxes, start + a, start + b)) is not None]
         names = [x for rx in (TABLE_DATASETS, OTHER_DATASETS) for m in rx.finditer(line)
                  if not names_registry_benchmark(m.group(0)) and not PRETRAIN_SOURCE.search(m.group(0))
                  and (x := _xspan(boxes, start + m.start(), start + m.end())) is not None]
-        return [x for x in names if not any(min(x[1], o[1]) - max(x[0], o[0]) > 0 for o in ours)]
+        return [x for x in names if not any(min(x[1], o[1]) - max(x[0], o[0]) > 0 for o in registry)]
     return []
 
 
@@ -1274,9 +1274,11 @@ def dataset_result(header: str, row_data: str) -> HeaderMatch | None:
 # A quantity that is no score: cost, speed, time, memory, size. A column headed by one over a benchmark's name
 # ("Training Cost (FLOPs)" over "EN-DE", "Speed (FPS)" over "COCO", "Time (ms)" under "ImageNet") holds that
 # quantity measured on the benchmark, not the benchmark's result.
+# Milliseconds are written "ms" in lowercase: the capitals "MS" open datasets' names ("MS COCO", "MS-Celeb-1M"); a
+# "Sec." before a number refers to a section.
 _NO_SCORE = re.compile(r"\b(?:cost|flops?|g?macs|m?adds|mult-adds|time|speed|throughput|latency|memory|"
                        r"params?|parameters|size|hours?|days?|gpus?|tpus?|steps|iter(?:ation)?s|epochs?|fps|"
-                       r"ms|sec(?:ond)?s?|im/s|img/s|images/s)\b", re.I)
+                       r"(?-i:ms)|sec(?:ond)?s?(?!\.\s?\d)|im/s|img/s|images/s)\b", re.I)
 
 
 def names_no_score(level: str) -> bool:
@@ -1698,13 +1700,13 @@ def _size_count_columns(grid: Grid, cols: list[_ColumnMatch]) -> list[_ColumnMat
     return out
 
 
-def dataset_names(level: str) -> list[str]:
+def level_dataset_names(level: str) -> list[str]:
     """The datasets a header level names, in order, each as printed up to the next one ("MNLI-m/mm SQuAD v1.1
     SQuAD v2.0 RACE ReCoRD" → five names); [] when it names none.
 
-    >>> dataset_names("MNLI-m/mm SQuAD v1.1 SQuAD v2.0 RACE ReCoRD")
+    >>> level_dataset_names("MNLI-m/mm SQuAD v1.1 SQuAD v2.0 RACE ReCoRD")
     ['MNLI-m/mm', 'SQuAD v1.1', 'SQuAD v2.0', 'RACE', 'ReCoRD']
-    >>> dataset_names("Top-1 Acc."), dataset_names("ImageNet")
+    >>> level_dataset_names("Top-1 Acc."), level_dataset_names("ImageNet")
     ([], ['ImageNet'])
     """
     starts = sorted({s for s, _, _ in _benchmark_spans(level)} | {m.start() for m in TABLE_DATASETS.finditer(level)})
@@ -1729,12 +1731,11 @@ def split_dataset_levels(headers: Sequence[Sequence[str]]) -> tuple[tuple[str, .
     while j < len(out):
         k = j + 1
         while k < len(out) and len(out[k]) == len(out[j]) and out[k][:-1] == out[j][:-1]:
-            k += 1  # columns whose paths agree but for their last level: candidates for a shared spanning level
+            k += 1  # columns whose paths agree but for their last level: every upper level spans columns j..k-1
         for depth in range(len(out[j]) - 1):
-            run = [c for c in range(j, k) if out[c][depth] == out[j][depth]]
-            names = dataset_names(out[j][depth])
-            if len(run) >= 2 and len(names) == len(run) and run == list(range(j, j + len(run))):
-                for c, name in zip(run, names, strict=True):
+            names = level_dataset_names(out[j][depth])
+            if k - j >= 2 and len(names) == k - j:
+                for c, name in zip(range(j, k), names, strict=True):
                     out[c][depth] = name
         j = k
     return tuple(tuple(path) for path in out)
@@ -1762,8 +1763,9 @@ def segmentation_table(headers: Sequence[Sequence[str]], cols: Sequence[_ColumnM
 
 
 # a rate or resource a table compares instead of a score: "Throughput (imgs/sec/gpu)", "Latency (ms)", "Memory"
+# ("Sec. 4", a section's number, is no unit)
 _MEASURE_CAPTION = re.compile(r"\b(?:through\w{0,3}put|speed|latency|memory|fps|im(?:g|age)?s?/s(?:ec)?|"
-                              r"sec(?:ond)?s?)\b", re.I)
+                              r"sec(?:ond)?s?(?!\.\s?\d))\b", re.I)
 
 
 def caption_measures_first(caption: str, metric_at: int) -> bool:

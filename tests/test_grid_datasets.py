@@ -451,3 +451,27 @@ def test_a_caption_naming_a_measure_before_a_metric_gives_its_cells_no_metric(me
     assert not [f for f in grid_facts(measured) if FIELDS[f.field].kind == "metric"]
     scored = _grid(_row(20, [(40, "Table 15. Top-1 accuracy (%) at several batch sizes.")]) + words, rules)
     assert {f.field for f in grid_facts(scored)} == {"top1_acc"}
+
+
+@given(st.sampled_from(("MS COCO", "MS-COCO", "MS COCO test-dev")), st.sampled_from(("", " (%)")))
+def test_the_capitals_ms_of_a_dataset_name_are_no_milliseconds(name: str, mark: str) -> None:
+    """"MS COCO" heading a column names the benchmark, as "COCO" does; only a lowercase "ms" is milliseconds, a
+    quantity that keeps the benchmark's metric out of its column (``names_no_score``)."""
+    from flopmine.extract.tables import _column_match, names_no_score
+
+    assert not names_no_score(name + mark) and names_no_score("Time (ms)")
+    ms, _, _ = _column_match((name + mark,), "Table 2: results.")
+    plain, _, _ = _column_match((name.removeprefix("MS").strip(" -") + mark,), "Table 2: results.")
+    assert (ms and ms.field) == (plain and plain.field)
+
+
+@given(st.sampled_from(("Sec. 4", "Sec. 3.2", "Sec.5")))
+def test_a_section_reference_before_the_metric_is_no_measure(ref: str) -> None:
+    """"Table 2: As in {ref}, top-1 accuracy of each model": a section's number, no seconds; the caption's
+    metric stays the cells' (``caption_measures_first``), while "Time (sec.)" first does name a measure."""
+    from flopmine.extract.tables import caption_measures_first
+
+    caption = f"Table 2: As in {ref}, top-1 accuracy of each model."
+    assert not caption_measures_first(caption, caption.find("top-1"))
+    timed = "Table 2: Time (sec.) and top-1 accuracy of each model."
+    assert caption_measures_first(timed, timed.find("top-1"))

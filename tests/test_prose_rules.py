@@ -374,7 +374,7 @@ def test_a_later_sentence_of_a_passage_on_another_dataset_is_no_candidate(datase
     assert value in {c.value for c, _, _ in collect(Document.from_texts([named]))}
 
 
-@given(st.sampled_from(["error", "classification error", "accuracy"]), st.sampled_from(["top 5", "top-5", "Top5"]),
+@given(st.sampled_from(["error", "classification error", "accuracy"]), st.sampled_from(["top 5", "top-5", "Top5", "top-10"]),
        st.floats(1.0, 90.0).map(lambda x: round(x, 1)))
 @settings(max_examples=30, deadline=None)
 def test_a_plain_score_qualified_after_it_or_of_localization_is_no_top1(metric: str, k: str, value: float) -> None:
@@ -487,6 +487,19 @@ def test_a_name_the_paper_writes_as_a_dataset_is_no_model(dataset: str, phrase: 
     epochs = [c for c, _ in _found(text, "epochs") if c.value == 10]
     assert epochs and all(c.model != dataset for c in epochs)
     assert not [c for c, _ in _found(text, "acc") + _found(text, "top1_acc") if c.model == dataset]
+
+
+@settings(deadline=None, max_examples=20)
+@given(st.sampled_from(("RoBERTa", "ResNeXt", "BERT")), st.sampled_from(("across all", "among", "between the", "via")),
+       st.sampled_from(("benchmark datasets", "datasets", "test sets")))
+def test_a_model_compared_across_datasets_is_no_dataset(model: str, joint: str, sets: str) -> None:
+    """"RoBERTa-ReImp performs similarly to RoBERTa across all benchmark datasets": the words between the name and
+    "datasets" relate a model to them, so the name stays a model; "the TACRED relation extraction benchmark" is
+    still a dataset's name."""
+    from flopmine.extract.rules.context import names_written_as_datasets
+
+    assert model not in names_written_as_datasets(f"Ours performs similarly to {model} {joint} {sets}.")
+    assert "TACRED" in names_written_as_datasets("strong results on the TACRED relation extraction benchmark")
 
 
 # ---------------------------------------------------------------- a transposed table's row read as text

@@ -154,8 +154,9 @@ def other_dataset_result(text: str, spots: list[tuple[int, str]], start: int, en
 def passage_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int, end: int,
                              window: int = 600) -> bool:
     """Whether the value at ``text[start:end]`` sits in a passage about another dataset: the benchmark nearest it
-    (as ``_nearest_benchmark`` picks it) and the last one named before it are datasets outside the registry, and
-    its sentence names no registry benchmark.
+    (as ``_nearest_benchmark`` picks it) and the last one named before it are datasets outside the registry and
+    neither is a pre-training source ("JFT-300M": where the model learned), and its sentence names no registry
+    benchmark.
 
     Habit: a results section headed by another dataset ("5.2. PASCAL VOC 2007 Results") goes on for sentences that
     do not repeat its name ("… gives another boost to 58.9% mAP"); read under the page's benchmark, such values

@@ -28,7 +28,7 @@ from .benchmark_names import (
     other_dataset_result,
     passage_on_other_dataset,
 )
-from .context import dataset_names, own_model_name, own_model_stems, section_map
+from .context import names_written_as_datasets, own_model_name, own_model_stems, section_map
 from .engine import engine
 from .hardware_mentions import _hardware_candidates, resolve_family_mentions
 from .paper_evidence import (
@@ -70,7 +70,7 @@ def collect_counted(doc: Document) -> tuple[Found, int]:
     main_bench = tuple(rx for name, rx in _alias_patterns() if name == default_bench)
     pretrains = sum(len(_PRETRAIN.findall(c)) for c, _, _ in cleaned) >= DEFAULT_PRETRAIN_MENTIONS
     declared = declared_metrics(" ".join(c for c, _, _ in cleaned))
-    datasets = dataset_names(" ".join(c for c, _, _ in cleaned))
+    datasets = names_written_as_datasets(" ".join(c for c, _, _ in cleaned))
     found: list[tuple[Candidate, float, Evidence]] = []
     for i, page in enumerate(doc.pages):
         clean, idx, spots = cleaned[i]
@@ -80,8 +80,8 @@ def collect_counted(doc: Document) -> tuple[Found, int]:
                 # "the OntoNotes coreference task (79.6% F1), strong performance on the TACRED relation extraction
                 # benchmark": the name nearest the number is a dataset the paper evaluates on, never a model; a
                 # score is that dataset's unless the registry knows it
-                registry = any(not n.startswith("other:") for _, n in _benchmark_spots(c.model))
-                if c.field in METRIC_FIELDS and not registry:
+                known = any(not n.startswith("other:") for _, n in _benchmark_spots(c.model))  # a registry name
+                if c.field in METRIC_FIELDS and not known:
                     continue
                 c = replace(c, model="")
             if c.field in METRIC_FIELDS:

@@ -128,6 +128,11 @@ def starts_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAUL
         values = [float(text[num_start:num_end]), *(float(x) for x in after.group(0).split()[:ticks - 1])]
     except ValueError:
         return False
+    return _evenly_rising(values, ticks)
+
+
+def _evenly_rising(values: list[float], ticks: int) -> bool:
+    """Whether ``values`` are at least ``ticks`` numbers rising by one step, as an axis's ticks do."""
     steps = {round(b - a, 6) for a, b in pairwise(values)}
     return len(values) >= ticks and len(steps) == 1 and steps.pop() > 0
 
@@ -156,8 +161,7 @@ def ends_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAULT_
         values = [*(float(x) for x in before.group(0).split()[-(ticks - 1):]), float(text[num_start:num_end])]
     except ValueError:
         return False
-    steps = {round(b - a, 6) for a, b in pairwise(values)}
-    return len(values) >= ticks and len(steps) == 1 and steps.pop() > 0
+    return _evenly_rising(values, ticks)
 
 
 # "PPL WER 4-gram LM (baseline) 75.5 8.6", "top-1 error 50-layer": a number joined to a word by a hyphen is a
@@ -171,7 +175,7 @@ _DATASET_PAIR_BEFORE = re.compile(r"(?:CIFAR|VOC|SQuAD|WMT)[\s\-']?v?\d+(?:\.\d+
 
 
 # "29.9% error (top 5)": a plain error or accuracy qualified by a bracket after it is that top-k metric's
-_TOPK_AFTER = re.compile(r"\s*\(\s*top[\s\-]?[2-9]\d*\s*\)", re.I)
+_TOPK_AFTER = re.compile(r"\s*\(\s*top[\s\-]?(?:[2-9]|[1-9]\d+)\s*\)", re.I)  # any k but 1: "(top 5)", "(top-10)"
 # "the winner of the ILSVRC13 localization competition with 29.9% error": an error of another vision task
 _OTHER_TASK = re.compile(r"\blocali[sz]ation\b", re.I)
 
@@ -179,8 +183,8 @@ _OTHER_TASK = re.compile(r"\blocali[sz]ation\b", re.I)
 def plain_score_of_other_kind(text: str, num_start: int, end: int) -> bool:
     """Whether a plain error or accuracy (the ``err`` / ``acc`` fields, read as top-1) ending at ``text[end]`` is a
     top-k score or another task's: a bracket right after it is a top-k ("29.9% error (top 5)"; "(top-5 1.1%)" is
-    another value), or its sentence,
-    up to the number, speaks of localization ("the ILSVRC13 localization competition with 29.9% error").
+    another value), or its sentence, up to the number, speaks of localization ("the ILSVRC13 localization
+    competition with 29.9% error").
 
     Habit: ImageNet papers report classification and localization, top-1 and top-5 errors in one paragraph and
     qualify a plain "error" after it or by the task named before; read as top-1 classification error, such a value
@@ -388,8 +392,8 @@ def column_model(text: str, num_start: int, reach: int = DEFAULT_RUN_HEADER_CHAR
         return ""
     starts = [x.start() for x in re.finditer(r"(?<![\w.])\d+(?:\.\d+)?\s?" + re.escape(run.group(1)) + r"\b",
                                                text[run.start():run.end()])]
-    if run.start() + starts[-1] < num_start or num_start - run.start() not in starts:
-        return ""
+    if num_start - run.start() not in starts:
+        return ""  # inside the run but not at a value's start (its unit)
     index = starts.index(num_start - run.start())
     k = len(starts)
     # the header row nearest above the row (a table's header tops its rows, which may run on for many lines), else
