@@ -37,8 +37,8 @@ BLAS_THREAD_TIMEOUT = 4
 
 def idle_blas_threads_sleep() -> None:
     """Have OpenBLAS's idle threads sleep at once instead of spinning, unless the user set
-    ``OPENBLAS_THREAD_TIMEOUT``. Between analyze's many small OLS fits its BLAS thread spun about 0.3–0.4 s of CPU in
-    a first run at 100,000 rows: a core the helpers then did not have (docs/performance.md). Only the waiting
+    ``OPENBLAS_THREAD_TIMEOUT``. Between analyze's many small OLS fits its BLAS thread spun: a first run at 100,000
+    rows took 0.5–1.1 s more CPU, a core the helpers then did not have (docs/performance.md). Only the waiting
     changes, not the threads or how they split a sum, so every number is the same. OpenBLAS reads the variable
     once, when numpy loads it: this does nothing once numpy is imported."""
     if "numpy" not in sys.modules:
