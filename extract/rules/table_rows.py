@@ -63,16 +63,18 @@ def _column_key(f: CellFact) -> tuple[str, str, str, int]:
     return (f.field, f.header.strip().lower(), f.caption[:40], f.column)
 
 
-def _best_in_column(facts: list[CellFact], own: dict[str, float], family: str = "") -> tuple[set[int], set[int]]:
+def _best_in_column(facts: list[tuple[CellFact, str]], own: dict[str, float]) -> tuple[set[int], set[int]]:
     """The cells (by ``id``) holding the best metric value — for compute fields the largest value — of their
     column (same field, header, caption and column), among all rows and among the rows of the paper's own
-    models (not citing another paper); a row named by its version alone is its ``family``'s
-    (``expand_version_label``)."""
+    models (not citing another paper). Each cell comes with its model as the queue names it
+    (``expand_version_label``), on which its own-model evidence is read."""
     cols: dict[tuple[str, str, str, int], list[CellFact]] = {}
-    for f in facts:
+    model_of: dict[int, str] = {}
+    for f, model in facts:
         if FIELDS[f.field].numeric and (FIELDS[f.field].kind == "compute" or FIELDS[f.field].higher_is_better
                                         is not None):
             cols.setdefault(_column_key(f), []).append(f)
+            model_of[id(f)] = model
     best: set[int] = set()
     best_own: set[int] = set()
     for key, cells in cols.items():
@@ -82,8 +84,7 @@ def _best_in_column(facts: list[CellFact], own: dict[str, float], family: str = 
         sign = 1.0 if FIELDS[key[0]].higher_is_better or FIELDS[key[0]].kind == "compute" else -1.0
         top = max(sign * c.value for c in cells)
         best |= {id(c) for c in cells if sign * c.value == top}
-        mine = [c for c in cells
-                if (lambda e: e[0] >= 0.5 and not e[2])(_label_evidence(expand_version_label(c.model, family), own))]
+        mine = [c for c in cells if (lambda e: e[0] >= 0.5 and not e[2])(_label_evidence(model_of[id(c)], own))]
         if mine:
             top_own = max(sign * c.value for c in mine)
             best_own |= {id(c) for c in mine if sign * c.value == top_own}
@@ -238,8 +239,10 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
     family = versioned_family(doc) if facts else ""
     raw_spots = _benchmark_spots(raw_lines) if facts else []
     flat = raw_lines.replace("\n", " ") if facts else raw_lines  # the page on one line, for snippets
-    best, best_own = _best_in_column([f for f, _ in facts], own, family)
-    for f, pos in facts:
+    # each row's model as the queue names it: "V3-Large 1.0" in a MobileNetV3 paper is its own MobileNetV3's
+    models = [expand_version_label(f.model, family) for f, _ in facts]
+    best, best_own = _best_in_column([(f, model) for (f, _), model in zip(facts, models, strict=True)], own)
+    for (f, pos), model in zip(facts, models, strict=True):
         field = f.field
         bench = f.benchmark or _nearest_benchmark(raw_spots, pos, "", window=1500)
         implicit = not bench
@@ -262,8 +265,7 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
             field, bench = fitted
         else:
             bench = ""
-        # the row's model as the queue names it: "V3-Large 1.0" in a MobileNetV3 paper is its own MobileNetV3's
-        own_score, ours, cites = _label_evidence(expand_version_label(f.model, family), own)
+        own_score, ours, cites = _label_evidence(model, own)
         # a citation in a column of its own ("Transformer | Vaswani et al. (2017) | 27.3"): the row as printed
         # (its evidence before the header part) cites the baseline's paper
         cites = cites or (bool(f.evidence) and cites_in_label(f.evidence.rsplit(" [", 1)[0]))
@@ -298,7 +300,7 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
                 f"{f.model} {f.raw} [{f.header}]")[:SNIPPET_CHARS]
         cand = Candidate(
             arxiv_id=doc.arxiv_id, version=doc.version, field=field, value=f.value, benchmark=bench,
-            model=expand_version_label(f.model, family)[:120], unit=FIELDS[field].unit, raw=f.raw, page=page.number, snippet=snippet,
+            model=model[:120], unit=FIELDS[field].unit, raw=f.raw, page=page.number, snippet=snippet,
             rule=_rule_of(f), bbox=bbox, flags=flags,
             rule_version=RULE_VERSION,
         )
