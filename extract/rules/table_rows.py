@@ -50,13 +50,38 @@ def cites_in_label(label: str) -> bool:
     return has_citation(label) or bool(re.search(r"\[\d", label))
 
 
-def _label_evidence(label: str, own: dict[str, float]) -> tuple[float, bool, bool]:
-    """(own-model score, says "ours", cites another paper) for a table row label."""
+# A baseline the authors ran again themselves: "PNASNet-5 [10] (our impl.)", "ResNet-50 (re-implementation)", "Our
+# reimplementation: static", "BERT (reproduced)", "trained by us". Its "our" names who ran it, not whose model it is.
+_REIMPLEMENTED = re.compile(
+    r"\bour\s+(?:re-?)?impl(?:ementation|\b|\.)|\bre-?implement|\breproduc(?:ed|tion)\b|\b(?:re-?)?(?:trained|run)\s+by\s+us\b",
+    re.IGNORECASE)
+
+
+def reimplemented(label: str) -> bool:
+    """Whether a table row label marks a baseline the authors re-implemented or re-ran (another paper's model).
+
+    >>> [reimplemented(s) for s in ("PNASNet-5 [10] (our impl.)", "Our reimplementation: static",
+    ...                              "ResNet-50 (re-implementation)", "BERT (reproduced)", "ResNet-50 (trained by us)")]
+    [True, True, True, True, True]
+    >>> [reimplemented(s) for s in ("ShuffleNet v2 2x (ours)", "Our model", "implicit ResNet", "our improved net")]
+    [False, False, False, False]
+    """
+    return bool(_REIMPLEMENTED.search(label))
+
+
+def _label_evidence(label: str, own: dict[str, float], printed: str = "") -> tuple[float, bool, bool]:
+    """(own-model score, says "ours", cites another paper) for a table row label; ``printed`` is the row as
+    printed, when the reader shortened the label ("PNASNet-5" of "PNASNet-5 (our impl.) 5.1M 25.8")."""
     names = model_names(label) or ([label.split()[0]] if label.split() else [])
     own_score = max((own.get(_stem(n), 0.0) for n in names), default=0.0)
-    if _NOT_A_MODEL.search(label):
+    if _NOT_A_MODEL.search(label) or reimplemented(label) or reimplemented(printed):
         return 0.0, False, True
     return own_score, bool(re.search(r"\bours\b|\bour\b|proposed", label, re.I)), cites_in_label(label)
+
+
+def _printed_row(f: CellFact) -> str:
+    """The row as printed: the cell's evidence before its bracketed header part ("" when it has none)."""
+    return f.evidence.rsplit(" [", 1)[0] if f.evidence else ""
 
 
 def _column_key(f: CellFact) -> tuple[str, str, str, int]:
@@ -84,7 +109,8 @@ def _best_in_column(facts: list[tuple[CellFact, str]], own: dict[str, float]) ->
         sign = 1.0 if FIELDS[key[0]].higher_is_better or FIELDS[key[0]].kind == "compute" else -1.0
         top = max(sign * c.value for c in cells)
         best |= {id(c) for c in cells if sign * c.value == top}
-        mine = [c for c in cells if (lambda e: e[0] >= 0.5 and not e[2])(_label_evidence(model_of[id(c)], own))]
+        mine = [c for c in cells
+                if (lambda e: e[0] >= 0.5 and not e[2])(_label_evidence(model_of[id(c)], own, _printed_row(c)))]
         if mine:
             top_own = max(sign * c.value for c in mine)
             best_own |= {id(c) for c in mine if sign * c.value == top_own}
@@ -265,10 +291,10 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
             field, bench = fitted
         else:
             bench = ""
-        own_score, ours, cites = _label_evidence(model, own)
+        own_score, ours, cites = _label_evidence(model, own, _printed_row(f))
         # a citation in a column of its own ("Transformer | Vaswani et al. (2017) | 27.3"): the row as printed
         # (its evidence before the header part) cites the baseline's paper
-        cites = cites or (bool(f.evidence) and cites_in_label(f.evidence.rsplit(" [", 1)[0]))
+        cites = cites or cites_in_label(_printed_row(f))
         tags: list[str] = []
         if other and field in METRIC_FIELDS:
             tags.append("other_dataset")
