@@ -38,9 +38,9 @@ BLAS_THREAD_TIMEOUT = 4
 def idle_blas_threads_sleep() -> None:
     """Have OpenBLAS's idle threads sleep at once instead of spinning, unless the user set
     ``OPENBLAS_THREAD_TIMEOUT``. Between analyze's many small OLS fits its BLAS thread spun: a first run at 100,000
-    rows took 0.5–1.1 s more CPU, a core the helpers then did not have (docs/performance.md). Only the waiting
-    changes, not the threads or how they split a sum, so every number is the same. OpenBLAS reads the variable
-    once, when numpy loads it: this does nothing once numpy is imported."""
+    rows took 0.5–1.1 s more CPU, a core the helpers then did not have (docs/history/performance-rounds.md, tenth
+    round). Only the waiting changes, not the threads or how they split a sum, so every number is the same. OpenBLAS
+    reads the variable once, when numpy loads it: this does nothing once numpy is imported."""
     if "numpy" not in sys.modules:
         os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", str(BLAS_THREAD_TIMEOUT))
 
@@ -54,10 +54,10 @@ def default_workers() -> int:
     the tasks running right now less this one (``running_now``) when fewer. The average lags by about a minute: after
     a minute of other work (a build, an earlier analyze) it stays near 1 on a machine whose cores are idle now, and
     such a machine drew its figures in one process (at load 1.0–1.1 on 2 cores; 4.98–5.48 s against 4.07 s with two
-    helpers for a first run at 100,000 rows, docs/performance.md). A core counts as idle when more than half of it
-    is: the other work's share is a fraction (load 1.09 leaves 1.91 cores), and rounding it down to one core ran a
-    first analyze in one process on a machine that was idle but for the tail of the average (3.83 s against
-    2.68–3.02 s with helpers, docs/performance.md).
+    helpers for a first run at 100,000 rows, docs/history/performance-rounds.md, sixth round). A core counts as idle
+    when more than half of it is: the other work's share is a fraction (load 1.09 leaves 1.91 cores), and rounding it
+    down to one core ran a first analyze in one process on a machine that was idle but for the tail of the average
+    (3.83 s against 2.68–3.02 s with helpers, docs/history/performance-rounds.md, quiet after the ninth round).
     """
     try:
         cores = len(os.sched_getaffinity(0))

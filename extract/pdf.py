@@ -1,9 +1,11 @@
-"""Read a PDF into the page model: pypdfium2 for every page's text and character boxes, pdfplumber
-only for the pages whose text looks like a table.
+"""Read a PDF into the page model: pypdfium2 for every page's text and character boxes; rules, styled characters
+and tables as grids only for the pages whose text looks like a table (pdfplumber's finder is off:
+``PLUMBER_TABLES``).
 
-Measured on the 29 dev-corpus papers (350 pages, one core; see ``docs/extract.md``): pypdfium2 text
-≈ 2.6 ms/page, character boxes ≈ 4.7 ms/page, pdfplumber ≈ 85 ms to parse one page plus 5–60 ms for
-its table finder — so pdfplumber runs only where ``needs_layout`` says so.
+Measured on the 29 dev-corpus papers (350 pages, one core, 2026-11-27; see
+``docs/history/extract-rounds.md``): pypdfium2 text ≈ 2.6 ms/page, character boxes ≈ 4.7 ms/page, pdfplumber
+≈ 85 ms to parse one page plus 5–60 ms for its table finder — so the table work runs only where
+``needs_layout`` says so.
 
 >>> doc = read_document("2101.00001v1.pdf", arxiv_id="2101.00001", version=1)  # doctest: +SKIP
 >>> doc.pages[0].text[:20]                                                       # doctest: +SKIP
@@ -51,7 +53,7 @@ DEFAULT_MIN_NUMBERS_PER_LINE = 2
 _CAPTION = re.compile(r"(?im)^[ \t]*(?:Table|Tab\.)[ \t]*(?:\d+|[IVX]+)[ \t]*[:.|]?")
 _NUMBER = re.compile(r"(?<![\w.])[-+±]?\d+(?:[.,]\d+)*(?:\s?%|[MBGKk])?(?![\w])")
 
-# pdfplumber table finding (see docs/extract.md for why these settings)
+# table rules and pdfplumber table finding (see docs/extract.md, "How a PDF is read")
 DEFAULT_RULE_THICKNESS = 2.5  # a path thinner than this (and longer than 2 pt) is a ruling line
 DEFAULT_RULE_MIN_WIDTH = 40.0  # a horizontal rule shorter than this is a glyph or an arrow, not a table rule
 DEFAULT_SEGMENT_GAP = 3.0  # collinear rule segments this close (across a vertical rule) are one rule
@@ -65,7 +67,7 @@ DEFAULT_TEXT_TOLERANCE = 1.5  # x tolerance for joining characters into words in
 LINES_SETTINGS: dict[str, object] = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
 TEXT_SETTINGS: dict[str, object] = {"vertical_strategy": "text", "horizontal_strategy": "text", "min_words_vertical": 3}
 DEFAULT_MIN_TABLE_WIDTH = 60.0  # narrower rule groups are figure parts (arrows, boxes)
-PLUMBER_TABLES = False  # pdfplumber's table finder (``Page.tables``): measured weaker and slower than extract.grid (docs/extract.md)
+PLUMBER_TABLES = False  # pdfplumber's table finder (``Page.tables``): measured weaker and slower than extract.grid (docs/extract.md, "Choosing the table reader by measurement")
 
 # Characters PDFium reports that rules should not see as they are: one-to-many keep the box on each char.
 _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st",

@@ -173,12 +173,12 @@ def test_eval_paths_reports_unreadable_pdfs(tmp_path: Path, gold_file: Path) -> 
 # ---------------------------------------------------------------- the dev corpus
 
 # Cross-validated floors: a little below what `flopmine eval --folds 5` measured on the 75-paper dev corpus
-# (2026-12-01; docs/extract.md has the table). Regression guards, not targets.
+# (2026-12-01; docs/rules.md has the table). Regression guards, not targets.
 CV_FLOORS = {"overall_recall": 0.88, "compute_recall": 0.90, "overall_top1": 0.60, "compute_top1": 0.60,
              "overall_recall3": 0.60, "compute_recall_capped": 0.80}
 # Review cost of the compute list, per fact slot (paper, field, model), the unit a reviewer decides on; measured
 # (2026-12-06, `flopmine eval --folds 5`, no --meta) 1.15 candidates per slot, 6.61 rows per compute gold fact,
-# 0.70 slots of a model without a result per compute gold fact (docs/extract.md). Each model with a result keeps its FLOPs / params (``ranking.DEFAULT_PER_MODEL``),
+# 0.70 slots of a model without a result per compute gold fact (docs/history/extract-rounds.md). Each model with a result keeps its FLOPs / params (``ranking.DEFAULT_PER_MODEL``),
 # so candidates per (paper, field) follow the number of models a paper reports and are no longer bounded; what
 # must not grow is the list per slot, the rows per gold fact, and the slots no result row carries.
 CV_MAX_PER_SLOT = 1.4
