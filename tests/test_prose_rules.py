@@ -548,3 +548,34 @@ def test_a_size_word_after_a_hyphen_stays_in_the_model_name(family: str, size: s
 
     assert model_names(f"The {family}-{size} model achieves 22.0% AP.") == [f"{family}-{size}"]
     assert model_names(f"A {family}-based detector achieves 22.0% AP.") == [family]
+
+
+@given(st.sampled_from(["PASCAL VOC 2007 Results", "VOC 2007 results", "Results on PASCAL VOC2012", "PASCAL VOC2007",
+                        "Experiments on Cityscapes"]),
+       st.sampled_from(["{v}% mAP", "a mAP of {v}%", "an improvement to {v}% mAP"]),
+       st.floats(1.0, 90.0).map(lambda x: round(x, 1)), st.integers(700, 1500))
+@settings(max_examples=30, deadline=None)
+def test_a_value_in_a_section_headed_by_another_dataset_is_no_candidate(heading: str, phrase: str, value: float,
+                                                                         gap: int) -> None:
+    """"5.2. PASCAL VOC 2007 Results" heads a section whose sentences, hundreds of characters on and in its
+    subsections ("5.2.1 Ablation"), name no dataset ("… gives an improvement to 69.9% mAP"): the values are VOC's,
+    no COCO box AP. The next section at its level ("5.3 Results on COCO"), or a section headed by a registry
+    benchmark, keeps them; so does a sentence naming COCO as where the value was measured."""
+    filler = "We describe the training schedule and the settings of the detector in detail here. " * (gap // 80)
+    said = phrase.format(v=value)
+    voc = (f"5 Experiments\nOur main results on COCO are in Table 4.\n5.2. {heading}\n{filler}\n"
+           f"5.2.1 Ablation\nOur full model gives {said}.\n")
+    assert not any(c.value == pytest.approx(value) for c, _, _ in collect(Document.from_texts([voc])))
+    later = voc.replace("5.2.1 Ablation", "5.3 Results on the test set")
+    assert any(c.value == pytest.approx(value) for c, _, _ in collect(Document.from_texts([later])))
+    named = voc.replace(f"gives {said}", f"gives {said} on COCO")
+    assert any(c.value == pytest.approx(value) for c, _, _ in collect(Document.from_texts([named])))
+
+
+def test_a_section_on_another_dataset_goes_on_over_pages_and_a_training_set_does_not_end_it() -> None:
+    """The section's dataset holds on the next page, and "fine-tuned from models trained on COCO, our model achieves
+    80.0% mAP" names COCO as what the model learned from: the 80.0 is still the section's dataset's."""
+    filler = "We describe the training schedule and the settings of the detector in detail here. " * 10
+    pages = [f"3 Experiments\nOur main results on COCO are in Table 4.\n3.3 PASCAL VOC2012\n{filler}",
+             f"{filler}When fine-tuned from models trained on COCO, our model achieves 80.0% mAP.\n"]
+    assert not any(c.value == pytest.approx(80.0) for c, _, _ in collect(Document.from_texts(pages)))
