@@ -242,7 +242,7 @@ _CHANGE_HEADER = re.compile(r"^[\u2206\u0394\u03b4]|\b(?:reduced|reduction|impro
 # Habit: a detection paper's tables of other COCO tasks print their AP with the task as a sub- or superscript
 # ("APkp", "AP^kp_50", "APdp" for keypoints and DensePose) or before it ("keypoint AP"): another metric than the
 # box AP that "AP" alone names (mask AP has a field of its own), whatever the caption calls the table's AP
-OTHER_TASK_AP = re.compile(r"\bap\s?\^?\s?_?(?:kp|dp|keypoints?|pose)|\b(?:keypoints?|(?:dense\s?)?pose)\s+(?:m?ap|average precision)\b")
+OTHER_TASK_AP = re.compile(r"\bap\s?\^?\s?_?(?:kp|dp|keypoints?|pose)|\bap\s?\(\s?(?:kp|keypoints?|pose)\s?\)|\b(?:keypoints?|(?:dense\s?)?pose)\s+(?:m?ap|average precision)\b")
 # "mAP@0.7", "AP@0.3": an AP at one IoU threshold, the number right after "@" and no range after it
 _ONE_IOU_AP = re.compile(r"\bm?ap\s?@\s?\[?\s?(0?\.\d+)(?![\d:,\-–])", re.I)
 _FIELD_IOUS = (0.5, 0.75)  # the thresholds with fields of their own (ap50, ap75)
@@ -367,9 +367,11 @@ def table_facts(table: Table, *, benchmark: str = "") -> list[CellFact]:
 # A value token of a text row; a number right before a colon and a space keys what follows ("Table 3:", a
 # confusion list's counts "7: and / in 4: is / was"), no value. A token never stops inside a number ("3.5h" and
 # "18.3×" give no 3 and no 18), and a chain of arrows with a unit on each step ("56.4M→62.4M→62.8M") is one token.
+# Numbers joined by a plus ("07+12", "07++12", "COCO+07+12": the training sets of a detection table's data column)
+# are a label, no value; a signed gain standing alone ("+1.2") is still a token.
 _VALUE_TOKEN = re.compile(
-    r"(?<![\w.\-×/])(?:[-−]?\d+(?:[.,]\d+)*(?:\s?[×x·]\s?10\d{1,2})?(?:\s?[KMBG](?![\w]))?%?)(?:[*†‡§?]+)?"
-    r"(?:\s?±\s?\d+(?:\.\d+)?)?(?:\s?(?:→|->)\s?\d+(?:\.\d+)?(?:\s?[KMBG](?!\w))?%?)*(?![\w\-×]|[.,]\d|:\s)"
+    r"(?<![\w.\-×/])(?<!\w\+)(?<!\w\+\+)(?:[-−]?\d+(?:[.,]\d+)*(?:\s?[×x·]\s?10\d{1,2})?(?:\s?[KMBG](?![\w]))?%?)(?:[*†‡§?]+)?"
+    r"(?:\s?±\s?\d+(?:\.\d+)?)?(?:\s?(?:→|->)\s?\d+(?:\.\d+)?(?:\s?[KMBG](?!\w))?%?)*(?![\w\-×]|[.,]\d|:\s|\+\+?\w)"
 )
 _BRACKETED = re.compile(r"\[[^\]]{1,20}\]|\([^)]{0,30}\)")
 _WORD_RUN = re.compile(r"[A-Za-z]{4,}")
@@ -484,12 +486,29 @@ def section_heading(line: str, vals: list[tuple[int, int, str]]) -> bool:
     return len(vals) == 1 and not line[:vals[0][0]].strip() and bool(_SECTION_NUMBER.match(line))
 
 
+# The IoU thresholds a detection table's header gives its AP columns on a line of their own ("0.5 0.5:0.95 0.75")
+_IOU_THRESHOLD_LINE = re.compile(r"\s*(?:(?:0?\.5|0?\.75|0?\.5\s?:\s?0?\.95)\s+){1,}(?:0?\.5|0?\.75|0?\.5\s?:\s?0?\.95)\s*")
+
+
+def iou_threshold_line(line: str) -> bool:
+    """Whether a text line holds only IoU thresholds, two or more: a header level of AP columns, no table row.
+
+    >>> iou_threshold_line("0.5 0.5 0.5 0.5 0.5:0.95 0.5 0.75"), iou_threshold_line(".5 .75")
+    (True, True)
+    >>> iou_threshold_line("ResNet-50 0.5 0.75"), iou_threshold_line("0.5"), iou_threshold_line("0.5 76.1")
+    (False, False, False)
+    """
+    return bool(_IOU_THRESHOLD_LINE.fullmatch(line))
+
+
 def _is_data_row(line: str, label: str, vals: list[tuple[int, int, str]]) -> bool:
     """``_is_data_line`` given ``_row_values(line)`` (computed once by the caller)."""
     if not vals or len(label) > DEFAULT_MAX_LABEL:
         return False
     if section_heading(line, vals):
         return False  # "5.3 Optimizer": a heading, no row
+    if iou_threshold_line(line):
+        return False  # "0.5 0.5 0.5:0.95 0.5 0.75": the AP columns' IoU level of a header, no row
     tail = line[vals[0][0]:]
     words = _WORD_RUN.findall(_BRACKETED.sub(" ", tail))
     if len(words) > max(1, len(vals)):
@@ -1158,6 +1177,20 @@ def foreign_level(level: str) -> bool:
     return other and not names_registry_benchmark(level) and not PRETRAIN_SOURCE.search(level)
 
 
+# A column of the test set's part: translation papers score the sentences without unknown words apart ("All" beside
+# "No UNK", "no UNK"); the benchmark's result is the whole set's
+_TEST_SUBSET = re.compile(r"\bno[\s\-]?unk\b|\bw/o\s?unk\b", re.I)
+
+
+def test_subset_level(level: str) -> bool:
+    """Whether a header level names a part of the test set (``_TEST_SUBSET``): its values are no benchmark result.
+
+    >>> test_subset_level("No UNK◦"), test_subset_level("no-UNK"), test_subset_level("All"), test_subset_level("Unknown")
+    (True, True, False, False)
+    """
+    return bool(_TEST_SUBSET.search(level))
+
+
 def names_registry_benchmark(level: str) -> bool:
     """Whether a header level (or a caption) names a registry benchmark: by one of its aliases, or as a whole by a
     short one (``header_benchmark``).
@@ -1278,7 +1311,7 @@ def dataset_result(header: str, row_data: str) -> HeaderMatch | None:
 # "Sec." before a number refers to a section.
 _NO_SCORE = re.compile(r"\b(?:cost|flops?|g?macs|m?adds|mult-adds|time|speed|throughput|latency|memory|"
                        r"params?|parameters|size|hours?|days?|gpus?|tpus?|steps|iter(?:ation)?s|epochs?|fps|"
-                       r"(?-i:ms)|sec(?:ond)?s?(?!\.\s?\d)|im/s|img/s|images/s)\b", re.I)
+                       r"(?-i:ms)|sec(?:ond)?s?(?!\.\s?\d)|im/s|img/s|images/s|ratio)\b", re.I)
 
 
 def names_no_score(level: str) -> bool:
@@ -1340,7 +1373,7 @@ def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str]
     if len(path) >= 2 and any(_CHANGE_HEADER.search(_norm_header(level)) for level in path[:-1]):
         # a spanning header naming a change over quantities ("Reduction Rate" over "Params / FLOPs"): ratios
         return None, bench, ""
-    if FIELDS[hm.field].kind == "metric" and any(foreign_level(level) for level in path):
+    if FIELDS[hm.field].kind == "metric" and any(foreign_level(level) or test_subset_level(level) for level in path):
         # another dataset's column: no registry result (as a column headed by it alone); GLUE's tasks and the other
         # reading-comprehension sets head columns with their metric under them ("MRPC (3.7k)" over "F1/Acc") in
         # tables that also hold SQuAD's, whose F1 and EM they would read as
@@ -1815,7 +1848,9 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
             # results; and the average of such columns ("Avg.") is theirs too
             foreign = [any(foreign_level(x) or OTHER_TASK_AP.search(_norm_header(x)) for x in grid.headers[j])
                        for j in range(ncol)]
-            cols = [(hm, "", "") if j >= first_plain and not foreign[j] and not (
+            # … and a column headed by a quantity or a setting ("ratio", "time"), or by a part of the test set
+            subset = [any(test_subset_level(x) or names_no_score(x) for x in grid.headers[j]) for j in range(ncol)]
+            cols = [(hm, "", "") if j >= first_plain and not foreign[j] and not subset[j] and not (
                 any(foreign) and _AVERAGE_HEADER.fullmatch(_norm_header(grid.header(j)))) else (None, "", "")
                     for j in range(ncol)]
     caption_bench = bool(_benchmark_spans(grid.caption)) if grid.caption else False

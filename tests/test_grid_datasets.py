@@ -15,6 +15,7 @@ from flopmine.extract.grid import Rule, read_grids
 from flopmine.extract.rules import candidates
 from flopmine.extract.rules.table_rows import foreign_cell
 from flopmine.extract.tables import (
+    _row_values,
     dataset_result,
     declared_metrics,
     foreign_level,
@@ -475,3 +476,53 @@ def test_a_section_reference_before_the_metric_is_no_measure(ref: str) -> None:
     assert not caption_measures_first(caption, caption.find("top-1"))
     timed = "Table 2: Time (sec.) and top-1 accuracy of each model."
     assert caption_measures_first(timed, timed.find("top-1"))
+
+
+@given(st.sampled_from(("No UNK", "No UNK◦", "no UNK", "no-UNK", "w/o UNK")))
+def test_a_column_of_the_test_sets_part_gives_no_result(subset: str) -> None:
+    """A translation table scores the sentences without unknown words apart ("Model | All | No UNK" under a caption
+    naming BLEU): the "No UNK" column is a part of the test set, no WMT result; the "All" column is the result."""
+    words = _row(40, [(40, "Model"), (140, "All"), (200, subset)])
+    words += _row(55, [(40, "RNNsearch-50"), (140, "26.75"), (200, "34.16")])
+    words += _row(66, [(40, "Moses"), (140, "33.30"), (200, "35.63")])
+    caption = _row(90, [(40, "Table 1: BLEU scores of the trained models computed on the test set.")])
+    grid = _grid(words + caption, [Rule(35, 36, 260), Rule(35, 50, 260), Rule(35, 76, 260)])
+    assert sorted(f.value for f in grid_facts(grid, benchmark="wmt14_en_fr") if f.field == "bleu") == [26.75, 33.3]
+
+
+@given(st.sampled_from(("ratio", "mask ratio", "Ratio", "time")))
+def test_a_setting_column_takes_no_metric_from_the_caption(setting: str) -> None:
+    """An ablation table headed "case | <setting> | ft | lin" under a caption naming top-1 accuracy: the setting's
+    column ("random 75": a masking ratio of 75 %) is no accuracy; the two score columns are read."""
+    words = _row(40, [(40, "case"), (110, setting), (170, "ft"), (220, "lin")])
+    words += _row(55, [(40, "random"), (110, "75"), (170, "84.9"), (220, "73.5")])
+    words += _row(66, [(40, "block"), (110, "50"), (170, "83.9"), (220, "72.3")])
+    caption = _row(90, [(40, "Table 1. Ablation experiments with ViT-L/16 on ImageNet-1K: top-1 accuracy (%).")])
+    grid = _grid(words + caption, [Rule(35, 36, 260), Rule(35, 50, 260), Rule(35, 76, 260)])
+    scores = {f.value for f in grid_facts(grid, benchmark="imagenet") if FIELDS[f.field].kind == "metric"}
+    assert scores >= {84.9, 83.9}
+    assert not {75.0, 50.0} & scores
+
+
+@given(st.sampled_from(("07+12", "07++12", "07+12+COCO", "COCO+07+12", "07++12+COCO")),
+       st.floats(50.0, 90.0).map(lambda x: round(x, 1)))
+def test_training_sets_joined_by_a_plus_are_a_label_not_values(data: str, value: float) -> None:
+    """A detection table's data column ("RefineDet320 07+12 80.0"): "07+12" names the training sets (VOC 2007 and
+    2012), its numbers are no values; the mAP after it is the row's value."""
+    label, vals = _row_values(f"Detector {data} {value}")
+    assert label == f"Detector {data}"
+    assert [v for _, _, v in vals] == [str(value)]
+
+
+@given(st.lists(st.sampled_from(("0.5", ".5", "0.75", ".75", "0.5:0.95")), min_size=2, max_size=7))
+def test_a_line_of_iou_thresholds_is_no_table_row(thresholds: list[str]) -> None:
+    """The IoU level of a detection table's AP columns on its own text line ("0.5 0.5 0.5:0.95 0.5 0.75") is a
+    header level, no row of AP values; a row with a label is one."""
+    page = "Method AP\n" + " ".join(thresholds) + "\nSSD300 23.2\n"
+    assert sorted(f.value for f in text_table_facts(page, benchmark="coco")) == [23.2]
+
+
+@given(st.sampled_from(("AP (keypoints)", "AP (keypoint)", "AP(kp)", "AP (pose)")))
+def test_an_ap_of_keypoints_in_brackets_is_no_box_ap(header: str) -> None:
+    """"AP (keypoints)" beside "AP (boxes)": the keypoint task's AP, no box AP."""
+    assert header_field(header) is None
