@@ -579,3 +579,30 @@ def test_a_section_on_another_dataset_goes_on_over_pages_and_a_training_set_does
     pages = [f"3 Experiments\nOur main results on COCO are in Table 4.\n3.3 PASCAL VOC2012\n{filler}",
              f"{filler}When fine-tuned from models trained on COCO, our model achieves 80.0% mAP.\n"]
     assert not any(c.value == pytest.approx(80.0) for c, _, _ in collect(Document.from_texts(pages)))
+
+
+@given(st.just("error"), st.floats(20.0, 40.0).map(lambda x: round(x, 1)),
+       st.sampled_from(["localization competition", "2012 and 2013 localization competitions", "localization task"]))
+@settings(max_examples=20, deadline=None)
+def test_a_plain_error_in_a_sentence_after_one_naming_localization_is_no_top1(metric: str, value: float,
+                                                                              task: str) -> None:
+    """"… the 2012 and 2013 localization competitions. Our method is the winner of the 2013 competition with 29.9%
+    error.": the sentence names no task, the one before it does; the error is a localization error. A sentence
+    naming its own kind ("Our classification error is …") keeps its value."""
+    fields = ("top1_err", "top1_acc")
+    text = f"On ImageNet, we entered the {task}. Our method is the winner of the competition with {value}% {metric}."
+    assert not any(c.value == value for f in fields for c, _ in _found(text, f))
+    own = f"On ImageNet, we entered the {task}. Our classification {metric} is {value}%."
+    assert any(c.value == value for f in fields for c, _ in _found(own, f))
+
+
+@given(st.floats(55.0, 90.0).map(lambda x: round(x, 1)), st.integers(15, 39),
+       st.sampled_from(["FPS", "fps", "ms", "x"]))
+@settings(max_examples=30, deadline=None)
+def test_a_number_with_a_rate_unit_glued_on_after_a_metric_word_is_no_score(score: float, speed: int,
+                                                                           unit: str) -> None:
+    """A figure's labels "74.3mAP 59FPS 63.4mAP 45FPS" read in order put "mAP" right before a speed: the speed,
+    its unit glued on, is no AP; the scores with "mAP" glued after them are."""
+    text = f"Our detector on COCO: {score}mAP {speed}{unit} and the baseline {score - 10:.1f}mAP {speed - 10}{unit}."
+    values = {c.value for c, _ in _found(text, "box_ap")}
+    assert float(speed) not in values and float(speed - 10) not in values

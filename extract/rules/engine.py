@@ -115,6 +115,22 @@ PLAUSIBLE: dict[str, tuple[float, float]] = {
 _INTEGER_FIELDS = {"hardware_count", "training_steps"}
 
 
+# A rate, time or size unit set right after a number with no space ("59FPS", "45ms", "3.5x"): a figure's or a
+# table's label prints a speed or a size that way beside its scores ("74.3mAP 59FPS 63.4mAP 45FPS")
+_GLUED_RATE_UNIT = re.compile(r"(?:fps|ms|sec|s|hrs?|h|[kmgt]b|x|×|img/s|im/s)(?![A-Za-z])", re.I)
+
+
+def glued_rate_unit(text: str, end: int) -> bool:
+    """Whether the number ending at ``text[end]`` has a rate, time or size unit glued to it: no score.
+
+    >>> t = "74.3mAP 59FPS"; glued_rate_unit(t, t.find("59") + 2), glued_rate_unit(t, 4)
+    (True, False)
+    >>> glued_rate_unit("45 FPS", 2), glued_rate_unit("76.1%", 4), glued_rate_unit("3.5x faster", 3)
+    (False, False, True)
+    """
+    return bool(_GLUED_RATE_UNIT.match(text, end))
+
+
 def plausible(field: str, value: float) -> bool:
     """Whether ``value`` can be a ``field`` value (range and integrality checks).
 
@@ -352,6 +368,8 @@ class Engine:
             value = NORMALISERS[rule.normaliser](q, words)
             if value is None or not plausible(rule.field, value):
                 continue
+            if rule.normaliser == "metric" and glued_rate_unit(text, q.end):
+                continue  # "74.3mAP 59FPS": the number after "mAP" is a speed, no score
             yield Match(rule, span.start_char, span.end_char, q.start, q.end, float(value), span.text)
 
 
