@@ -561,6 +561,36 @@ def _cell_value(tok: str, hm: HeaderMatch) -> tuple[float | None, tuple[str, ...
     return value * hm.scale, flags
 
 
+_CAPTION_LINE = re.compile(r"\s*(?:Table|TABLE)\s*[1-9]\d?\s*[.:]")
+DEFAULT_CAPTION_GAP = 3  # header lines a caption may sit above (a header wrapped over lines)
+
+
+def foreign_caption_above(lines: Sequence[str], i: int) -> bool:
+    """Whether the header at line ``i`` of the line reader sits right under a caption ("Table 10. MobileNet for
+    Stanford Dogs") naming a dataset outside the registry and no registry benchmark (``foreign_level``), with only
+    header lines (no row of values) between: the table's metric columns are that dataset's.
+
+    Habit: a classification paper's transfer tables ("MobileNet for Stanford Dogs", "… on Oxford Flowers") print the
+    same "Top-1 Accuracy" header as its ImageNet tables; the caption above says which dataset they are of. A caption
+    below the rows is another table's and does not count.
+
+    >>> foreign_caption_above(["Table 10. MobileNet for Stanford Dogs", "Model Top-1", "Accuracy Params"], 2)
+    True
+    >>> foreign_caption_above(["Table 8. Comparison on ImageNet", "Model Top-1", "Accuracy Params"], 2)
+    False
+    >>> foreign_caption_above(["Table 10. MobileNet for Stanford Dogs", "ResNet 76.1 25", "Model Top-1"], 2)
+    False
+    """
+    for k in range(i - 1, max(-1, i - 1 - DEFAULT_CAPTION_GAP), -1):
+        line = lines[k]
+        if _CAPTION_LINE.match(line):
+            return foreign_level(line)
+        label, vals = _row_values(line)
+        if not line.strip() or _is_data_row(line, label, vals):
+            return False
+    return False
+
+
 def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | None] | None = None) -> list[CellFact]:
     """Facts from tables laid out as lines of the page text (spans index ``text``).
 
@@ -672,7 +702,11 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                 if boxes:
                     slots = [sl for sl in slots if i - sl.line <= 30]
                 tasks = _task_spans_above(lines, i, boxes)
+                foreign_caption = foreign_caption_above([ln for _, ln in lines], i)
                 for s, e, hm in spans:
+                    if foreign_caption and FIELDS[hm.field].kind == "metric" and not hm.benchmark:
+                        # "Table 10. MobileNet for Stanford Dogs" right over "Model Top-1 …": that dataset's scores
+                        hm = HeaderMatch(hm.field, hm.scale, hm.score, "other:task", hm.text)
                     x = _xspan(boxes, start + s, start + e)
                     if x is not None and FIELDS[hm.field].kind == "metric" and not hm.benchmark and any(
                             min(x[1], t1) - max(x[0], t0) > -5 for t0, t1 in tasks):

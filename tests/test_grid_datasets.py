@@ -374,7 +374,8 @@ def test_the_line_readers_unlabelled_numbers_near_another_dataset_are_no_candida
     """Where the dataset named nearest is another one, a number the line reader finds with no row label (a plot's
     ticks under "mAP", "mAP 66.9% @ 320ms") ties to no model and no registry benchmark; a labelled row stays a
     candidate, and next to a registry benchmark the unlabelled row stays too."""
-    page = "Table 2: Detection results on {}.\nmethod mAP AP50\nFast R-CNN 66.9 70.0\n72.3 74.1\n"
+    # the caption below the rows: one right over the header makes every row the dataset's (the test after next)
+    page = "method mAP AP50\nFast R-CNN 66.9 70.0\n72.3 74.1\nTable 2: Detection results on {}.\n"
     other = {(c.model, c.value) for c in candidates(Document.from_texts([page.format(dataset)], title="NetX"))}
     assert ("", 72.3) not in other and ("", 74.1) not in other and ("Fast R-CNN", 66.9) in other
     coco = {(c.model, c.value) for c in candidates(Document.from_texts([page.format("COCO test-dev")], title="NetX"))}
@@ -526,3 +527,19 @@ def test_a_line_of_iou_thresholds_is_no_table_row(thresholds: list[str]) -> None
 def test_an_ap_of_keypoints_in_brackets_is_no_box_ap(header: str) -> None:
     """"AP (keypoints)" beside "AP (boxes)": the keypoint task's AP, no box AP."""
     assert header_field(header) is None
+
+
+@given(st.sampled_from(("Stanford Dogs", "Oxford Flowers", "Places365", "PASCAL VOC 2007")),
+       st.floats(60.0, 90.0).map(lambda x: round(x, 1)))
+def test_the_line_readers_table_under_a_caption_naming_another_dataset_gives_no_result(dataset: str,
+                                                                                       value: float) -> None:
+    """"Table 10. MobileNet for Stanford Dogs" right over "Model Top-1 …": the line reader's accuracies under it are
+    that dataset's, not ImageNet's; the same table under an ImageNet caption is read, and so is a table whose
+    caption below it names the other dataset (it is the next table's)."""
+    head = "Model Top-1 Million\nAccuracy Parameters\n"
+    rows = f"Inception V3 {value}% 23.2\nMobileNet-224 70.6% 4.2\n"
+    def accuracies(page: str) -> set[float]:
+        return {f.value for f in text_table_facts(page, benchmark="imagenet") if f.field == "top1_acc"}
+    assert not accuracies(f"Table 10. MobileNet for {dataset}\n{head}{rows}")
+    assert accuracies(f"Table 8. MobileNet on ImageNet\n{head}{rows}") == {value, 70.6}
+    assert accuracies(f"{head}{rows}Table 10. MobileNet for {dataset}\n") == {value, 70.6}
