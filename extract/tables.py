@@ -482,7 +482,15 @@ def section_heading(line: str, vals: list[tuple[int, int, str]]) -> bool:
     False
     >>> section_heading("0.75 MobileNet-224 325 31.6", _row_values("0.75 MobileNet-224 325 31.6")[1])
     False
+
+    A number of three parts is no value token at all ("4.2.3 Comparison with FLOPs compression methods"); such a
+    heading is no header line either (its "FLOPs" would head the error column of the table under it).
+
+    >>> section_heading("4.2.3 Comparison with FLOPs compression methods", [])
+    True
     """
+    if not vals:
+        return bool(_SECTION_NUMBER.match(line))
     return len(vals) == 1 and not line[:vals[0][0]].strip() and bool(_SECTION_NUMBER.match(line))
 
 

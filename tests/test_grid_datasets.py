@@ -543,3 +543,12 @@ def test_the_line_readers_table_under_a_caption_naming_another_dataset_gives_no_
     assert not accuracies(f"Table 10. MobileNet for {dataset}\n{head}{rows}")
     assert accuracies(f"Table 8. MobileNet on ImageNet\n{head}{rows}") == {value, 70.6}
     assert accuracies(f"{head}{rows}Table 10. MobileNet for {dataset}\n") == {value, 70.6}
+
+
+@given(st.sampled_from(("4.2.3", "3.1.2", "5.4.1.2")), st.sampled_from(("FLOPs", "Params", "Top-1 error")),
+       st.floats(5.0, 9.9).map(lambda x: round(x, 2)))
+def test_a_heading_numbered_in_three_parts_is_no_header_line(number: str, word: str, value: float) -> None:
+    """"4.2.3 Comparison with FLOPs compression methods" over a table whose own header the line reader missed: the
+    heading's field word heads no column (the rows' errors were read as FLOPs in billions)."""
+    page = f"{number} Comparison with {word} compression methods\nVGG-16 P64 (Ours) {value} 86.92\nSBP 7.50 56.52\n"
+    assert text_table_facts(page, benchmark="cifar10") == []
