@@ -606,3 +606,19 @@ def test_a_number_with_a_rate_unit_glued_on_after_a_metric_word_is_no_score(scor
     text = f"Our detector on COCO: {score}mAP {speed}{unit} and the baseline {score - 10:.1f}mAP {speed - 10}{unit}."
     values = {c.value for c, _ in _found(text, "box_ap")}
     assert float(speed) not in values and float(speed - 10) not in values
+
+
+@given(st.sampled_from(["<", "< ", "≤", ">", ">= ", "≥ "]),
+       st.sampled_from([("{s}{v}M FLOPS", "flops", 1e6), ("{s}{v} million parameters", "params", 1e6),
+                        ("{s}{v}% top-1 error", "top1_err", 1.0)]),
+       st.integers(20, 90))
+@settings(max_examples=40, deadline=None)
+def test_a_number_after_an_inequality_sign_is_a_bound_not_a_value(sign: str, said: tuple[str, str, float],
+                                                                  value: int) -> None:
+    """"our MixNet-L achieves 78.9% top-1 accuracy under typical mobile settings (<600M FLOPS)": the 600M is a budget,
+    no model's FLOPs; the same number without the sign is read."""
+    phrase, field, scale = said
+    bound = f"Our NetX-L achieves a new state of the art on ImageNet under mobile settings ({phrase.format(s=sign, v=value)})."
+    assert not any(c.value == pytest.approx(value * scale) for c, _ in _found(bound, field))
+    plain = bound.replace(f"({phrase.format(s=sign, v=value)})", f"with {phrase.format(s='', v=value)}")
+    assert any(c.value == pytest.approx(value * scale) for c, _ in _found(plain, field))

@@ -131,6 +131,21 @@ def glued_rate_unit(text: str, end: int) -> bool:
     return bool(_GLUED_RATE_UNIT.match(text, end))
 
 
+_BOUND_SIGN = re.compile(r"(?:[<>≤≥≲≳]|<=|>=)\s?$")
+
+
+def bound_sign_before(text: str, start: int) -> bool:
+    """Whether the number at ``text[start]`` follows an inequality sign: a bound ("(<600M FLOPS)", "> 80% accuracy"),
+    a budget or a threshold the paper sets, no value a model has.
+
+    >>> t = "top-1 accuracy under typical mobile settings (<600M FLOPS)"; bound_sign_before(t, t.find("600"))
+    True
+    >>> t = "MixNet-L reaches 78.9% with 565M FLOPS"; bound_sign_before(t, t.find("565"))
+    False
+    """
+    return bool(_BOUND_SIGN.search(text, max(0, start - 3), start))
+
+
 def plausible(field: str, value: float) -> bool:
     """Whether ``value`` can be a ``field`` value (range and integrality checks).
 
@@ -370,6 +385,8 @@ class Engine:
                 continue
             if rule.normaliser == "metric" and glued_rate_unit(text, q.end):
                 continue  # "74.3mAP 59FPS": the number after "mAP" is a speed, no score
+            if bound_sign_before(text, q.start):
+                continue  # "under typical mobile settings (<600M FLOPS)": a budget, no model's value
             yield Match(rule, span.start_char, span.end_char, q.start, q.end, float(value), span.text)
 
 
