@@ -622,3 +622,14 @@ def test_a_number_after_an_inequality_sign_is_a_bound_not_a_value(sign: str, sai
     assert not any(c.value == pytest.approx(value * scale) for c, _ in _found(bound, field))
     plain = bound.replace(f"({phrase.format(s=sign, v=value)})", f"with {phrase.format(s='', v=value)}")
     assert any(c.value == pytest.approx(value * scale) for c, _ in _found(plain, field))
+
+
+@given(st.sampled_from(["T5", "T6", "R50", "R18", "B7"]),
+       st.sampled_from(["Base", "Large", "Small", "XL", "XXL", "base", "11B", "3B"]))
+def test_a_one_letter_name_with_a_size_after_a_hyphen_is_a_model(stem: str, size: str) -> None:
+    """"the top-left point corresponds to the T5-Base model with 223M parameters": "T5-Base" is a model's name (the
+    223M went to the paper's own Switch-Base before); a one-letter token with digits alone ("F1", "V100", "L2",
+    "C4") stays no name."""
+    name = f"{stem}-{size}"
+    assert model_names(f"The point corresponds to the {name} model with 223M parameters.") == [name]
+    assert model_names(f"We report {stem} on V100 GPUs with L2 loss and F1 on C4.") == []
