@@ -633,3 +633,14 @@ def test_a_one_letter_name_with_a_size_after_a_hyphen_is_a_model(stem: str, size
     name = f"{stem}-{size}"
     assert model_names(f"The point corresponds to the {name} model with 223M parameters.") == [name]
     assert model_names(f"We report {stem} on V100 GPUs with L2 loss and F1 on C4.") == []
+
+
+@given(st.floats(50.0, 80.0).map(lambda x: round(x, 1)))
+@settings(max_examples=20, deadline=None)
+def test_a_period_set_after_a_space_ends_the_sentence(value: float) -> None:
+    """"… where our baseline performance is 66.4% .Our full approach gives 69.0% mAP": the text layer set the period
+    after a space; the sentence of the 69.0 starts after it, and does not reach back to a heading naming COCO glued
+    to the sentence before ("5.3. Results on PASCAL VOC 2012 and MS COCO We show …")."""
+    text = ("5.3. Results on PASCAL VOC 2012 and MS COCO We show our results on the PASCAL VOC 2012 dataset, where "
+            f"our baseline performance is 66.4% .Our full approach gives {value}% mAP.")
+    assert value not in {c.value for c, _ in _found(text, "box_ap")}
