@@ -418,6 +418,10 @@ def _row_values(line: str) -> tuple[str, list[tuple[int, int, str]]]:
 
 _SIZE_WORD = re.compile(r"\s*(?:@\[[^\]]*\])?\s*\(?(small|medium|mid|large)\)?", re.I)
 _SIZE_FIELD = {"small": "ap_s", "medium": "ap_m", "mid": "ap_m", "large": "ap_l"}
+# An IoU threshold the text layer sets on the line under its AP ("APbox APbox\n50 APbox\n75 APmask"): a subscript
+_IOU_SUBSCRIPT = re.compile(r"(?<![\w.])(?:50|75)(?![\w.%])")
+_IOU_FIELD = {"50": "ap50", "75": "ap75"}
+_MASK_M = re.compile(r"AP\s?m")  # "AP^m": mask AP where an IoU subscript goes with it (AP_M is medium objects')
 
 
 def _header_spans(line: str) -> list[tuple[int, int, HeaderMatch]]:
@@ -599,6 +603,39 @@ def foreign_caption_above(lines: Sequence[str], i: int) -> bool:
     return False
 
 
+def _iou_subscripts(line: str, start: int, i: int, slots: list[_Slot], boxes: Sequence[BBox | None]
+                    ) -> tuple[list[_Slot], bool]:
+    """The slots with the IoU subscripts of text line ``i`` applied, and whether every value token of the line is one.
+
+    Habit: a detection table's header sets "AP^box_50" with its subscript on the text line under "APbox"
+    ("APbox APbox\n50 APbox\n75 APmask APmask\n50 APmask\n75"); a "50" or "75" starting under a box or mask AP
+    slot of the line above makes that slot AP at that IoU (a mask AP's has no field: its cells are read as no
+    candidate), where every column read as box or mask AP before.
+    """
+    out = list(slots)
+    hits = 0
+    mask_m = False  # an "APm" with an IoU under it is mask AP ("AP^m_50"), not AP on medium objects
+    toks = list(_IOU_SUBSCRIPT.finditer(line))
+    for m in toks:
+        x = _xspan(boxes, start + m.start(), start + m.end())
+        for k, sl in enumerate(out):
+            if (x is not None and i - sl.line == 1 and sl.x0 is not None and sl.x1 is not None
+                    and (sl.match.field in ("box_ap", "mask_ap") or _MASK_M.fullmatch(sl.match.text))
+                    and sl.x0 < x[0] <= sl.x1 + 2):
+                hm = sl.match
+                mask_m = mask_m or hm.field == "ap_m"
+                field = _IOU_FIELD[m.group(0)] if hm.field == "box_ap" else "mask_ap"
+                bench = hm.benchmark if hm.field == "box_ap" else "other:task"
+                out[k] = _Slot(HeaderMatch(field, hm.scale, hm.score, bench, f"{hm.text} {m.group(0)}"),
+                               sl.x0, sl.x1, sl.line)
+                hits += 1
+                break
+    if mask_m:
+        out = [_Slot(HeaderMatch("mask_ap", sl.match.scale, sl.match.score, sl.match.benchmark, sl.match.text),
+                     sl.x0, sl.x1, sl.line) if _MASK_M.fullmatch(sl.match.text) else sl for sl in out]
+    return out, bool(toks) and hits == len(toks) == len(_row_values(line)[1])
+
+
 def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | None] | None = None) -> list[CellFact]:
     """Facts from tables laid out as lines of the page text (spans index ``text``).
 
@@ -630,6 +667,9 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             continue
         label, vals = _row_values(line)
         is_data = _is_data_row(line, label, vals)
+        if vals and boxes and not label:
+            slots, subscripts = _iou_subscripts(line, start, i, slots, boxes)
+            is_data = is_data and not subscripts  # "50 APbox": a header line, its "50" the AP's subscript
         label_hm = header_field(label) if label and len(label) <= 24 and vals else None
         if label_hm is not None and not model_names_like(label):
             # row-oriented: the label names the quantity and the numbers follow

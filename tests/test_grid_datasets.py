@@ -552,3 +552,26 @@ def test_a_heading_numbered_in_three_parts_is_no_header_line(number: str, word: 
     heading's field word heads no column (the rows' errors were read as FLOPs in billions)."""
     page = f"{number} Comparison with {word} compression methods\nVGG-16 P64 (Ours) {value} 86.92\nSBP 7.50 56.52\n"
     assert text_table_facts(page, benchmark="cifar10") == []
+
+
+@given(st.sampled_from((("APbox", "APmask"), ("APbb", "APm"), ("AP", "APm"))),
+       st.floats(40.0, 55.0).map(lambda x: round(x, 1)))
+def test_ap_subscripts_set_on_the_next_text_line_name_the_iou(names: tuple[str, str], box: float) -> None:
+    """A detection table's header "AP^box AP^box_50 AP^box_75 AP^mask AP^mask_50 AP^mask_75" comes out of the text
+    layer interleaved ("APbox APbox" / "50 APbox" / "75 APmask APmask" / "50 APmask" / "75"), each subscript on the
+    line under its AP: the columns are box AP, AP50, AP75, mask AP and two mask APs at one IoU (no field); before,
+    every box column was box AP and every mask column mask AP (three values above the mask AP)."""
+    b, m = names
+
+    def sub(name: str) -> float:  # a subscript starts under the AP's superscript, or right after a bare "AP"
+        return len(name) * 4.0 - (8 if len(name) > 2 else 0)
+
+    text, boxes = _boxed([[(0, "backbone"), (100, b), (140, b)],
+                          [(140 + sub(b), "50"), (180, b)],
+                          [(180 + sub(b), "75"), (220, m), (260, m)],
+                          [(260 + sub(m), "50"), (300, m)],
+                          [(300 + sub(m), "75")],
+                          [(0, "ConvNeXt-XL"), (100, str(box)), (140, "74.2"), (180, "59.9"), (220, "47.7"),
+                           (260, "71.6"), (300, "52.2")]])
+    facts = {(f.field, f.value) for f in text_table_facts(text, benchmark="coco", boxes=boxes)}
+    assert facts == {("box_ap", box), ("ap50", 74.2), ("ap75", 59.9), ("mask_ap", 47.7)}
