@@ -264,6 +264,19 @@ def other_iou_ap(header: str) -> bool:
     return m is not None and float(m.group(1)) not in _FIELD_IOUS
 
 
+# A table with an AP at IoU 0.7 (or another threshold COCO does not report) beside its AP at 0.5 ("mAP@0.5 (%)
+# mAP@0.7 (%)") follows PASCAL VOC's or KITTI's protocol: its AP@0.5 columns are that dataset's, no COCO AP50
+# (applied in ``grid_facts``; the 0.7 columns already give nothing, ``other_iou_ap``).
+def names_other_iou(header: str) -> bool:
+    """Whether a header names an AP at a threshold without a field (``other_iou_ap``), also as the second of a pair
+    written with a slash ("mAP@0.5 / @0.7").
+
+    >>> names_other_iou("mAP@0.5 / @0.7"), names_other_iou("mAP@0.7 (%)"), names_other_iou("mAP@0.5 / @0.75")
+    (True, True, False)
+    """
+    return any(other_iou_ap(part if "ap" in part.lower() else "AP" + part.strip()) for part in header.split("/"))
+
+
 _AP_SPLIT_SUBSCRIPT = re.compile(r"ap\s?(?:test|val|minival)(?:-?dev|-?std)?\d*\s?(50|75|s|m|l)")
 
 
@@ -1911,6 +1924,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
     ncol = len(grid.headers)
     cols = _mask_columns(grid, [_column_match(grid.headers[j], grid.caption, declared) for j in range(ncol)])
     cols = _size_count_columns(grid, cols)
+    if any(names_other_iou(_norm_header(x)) for path in grid.headers for x in path):
+        cols = [(None, "", "") if c[0] is not None and c[0].field == "ap50" else c for c in cols]  # another protocol's AP@0.5
     if segmentation_table(grid.headers, cols):
         return []
     caption_only = False

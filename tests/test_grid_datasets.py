@@ -575,3 +575,22 @@ def test_ap_subscripts_set_on_the_next_text_line_name_the_iou(names: tuple[str, 
                            (260, "71.6"), (300, "52.2")]])
     facts = {(f.field, f.value) for f in text_table_facts(text, benchmark="coco", boxes=boxes)}
     assert facts == {("box_ap", box), ("ap50", 74.2), ("ap75", 59.9), ("mask_ap", 47.7)}
+
+
+@given(st.sampled_from((("mAP@0.5 (%)", "mAP@0.7 (%)"), ("AP@0.5", "AP@0.7"), ("mAP@0.5 / @0.7", None),
+                        ("AP@0.5", "AP@0.3"))))
+def test_an_ap_at_iou_05_beside_one_coco_does_not_report_is_no_ap50(headers: tuple[str, str | None]) -> None:
+    """"mAP@0.5 (%) mAP@0.7 (%)": a table with an AP at IoU 0.7 follows PASCAL VOC's protocol (COCO reports 0.5:0.95,
+    0.5 and 0.75), so its AP@0.5 is VOC's, no COCO AP50; a COCO table's "AP AP50 AP75" keeps its AP50."""
+    first, second = headers
+    top = [(40, "method"), (140, first)] + ([(230, second)] if second else [])
+    words = _row(40, top)
+    words += _row(55, [(40, "R-FCN"), (140, "81.4" if second else "81.4 / 64.7")] + ([(230, "64.7")] if second else []))
+    words += _row(66, [(40, "Faster"), (140, "78.6" if second else "78.6 / 63.3")] + ([(230, "63.3")] if second else []))
+    grid = _grid(words, [Rule(35, 36, 300), Rule(35, 50, 300), Rule(35, 76, 300)])
+    assert not [f for f in grid_facts(grid, benchmark="coco") if f.field == "ap50"]
+    coco = _row(40, [(40, "method"), (140, "AP"), (190, "AP50"), (240, "AP75")])
+    coco += _row(55, [(40, "R-FCN"), (140, "34.5"), (190, "55.0"), (240, "36.1")])
+    coco += _row(66, [(40, "Faster"), (140, "33.1"), (190, "50.3"), (240, "35.0")])
+    grid = _grid(coco, [Rule(35, 36, 300), Rule(35, 50, 300), Rule(35, 76, 300)])
+    assert sorted(f.value for f in grid_facts(grid, benchmark="coco") if f.field == "ap50") == [50.3, 55.0]
