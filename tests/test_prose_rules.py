@@ -644,3 +644,16 @@ def test_a_period_set_after_a_space_ends_the_sentence(value: float) -> None:
     text = ("5.3. Results on PASCAL VOC 2012 and MS COCO We show our results on the PASCAL VOC 2012 dataset, where "
             f"our baseline performance is 66.4% .Our full approach gives {value}% mAP.")
     assert value not in {c.value for c, _ in _found(text, "box_ap")}
+
+
+@given(st.sampled_from(["top 5 error rate", "top-5 error", "Top 1 accuracy", "top-1 error"]),
+       st.floats(10.0, 30.0).map(lambda x: round(x, 1)))
+@settings(max_examples=20, deadline=None)
+def test_the_k_of_a_top_k_metric_is_no_value(metric: str, value: float) -> None:
+    """"OverFeat yielded 14.2% top 5 error rate": the "5" of "top 5" is the metric's k; "5 error" is no error of 5%."""
+    text = f"During the competition, on ImageNet our NetX yielded {value}% {metric} using 7 models."
+    fields = ("top1_err", "top1_acc", "top5_err", "top5_acc", "err", "acc")
+    values = {c.value for f in fields for c, _ in _found(text, f)}
+    assert not {1.0, 5.0} & values
+    hyphened = f"During the competition, on ImageNet our NetX yielded {value}% top-1 error using 7 models."
+    assert value in {c.value for c, _ in _found(hyphened, "top1_err")}

@@ -131,6 +131,7 @@ def glued_rate_unit(text: str, end: int) -> bool:
     return bool(_GLUED_RATE_UNIT.match(text, end))
 
 
+_TOP_K_BEFORE = re.compile(r"\btop[\s\-]?$", re.I)  # "top 5 error", "Top-1 accuracy": the number is the k
 _BOUND_SIGN = re.compile(r"(?:[<>≤≥≲≳]|<=|>=)\s?$")
 
 
@@ -387,6 +388,8 @@ class Engine:
                 continue  # "74.3mAP 59FPS": the number after "mAP" is a speed, no score
             if bound_sign_before(text, q.start):
                 continue  # "under typical mobile settings (<600M FLOPS)": a budget, no model's value
+            if _TOP_K_BEFORE.search(text, max(0, q.start - 5), q.start):
+                continue  # "yielded 14.2% top 5 error rate": the k of a top-k metric, no value
             yield Match(rule, span.start_char, span.end_char, q.start, q.end, float(value), span.text)
 
 
