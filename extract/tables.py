@@ -616,6 +616,27 @@ def foreign_caption_above(lines: Sequence[str], i: int) -> bool:
     return False
 
 
+_QUANTITY_WORD = re.compile(r"\b(?:FPS|fps|ms|Speed|Latency|Time|time|Throughput)\b")
+
+
+def _quantity_slots(line: str, start: int, i: int, spans: list[tuple[int, int, HeaderMatch]],
+                    boxes: Sequence[BBox | None]) -> list[_Slot]:
+    """Slots that take the values under a header word naming a quantity that is no field ("FPS", "Time"), so that
+    they are read as nothing instead of going to the nearest field's slot.
+
+    Habit: a detection table's "mAP(%) FPS" puts the speed right of the score; its "7" sat within reach of the mAP
+    slot and was read as a box AP of 7.
+    """
+    out = []
+    for m in _QUANTITY_WORD.finditer(line):
+        if any(s <= m.start() < e for s, e, _ in spans):
+            continue
+        x = _xspan(boxes, start + m.start(), start + m.end())
+        if x is not None:
+            out.append(_Slot(HeaderMatch("flops", 1.0, 0.0, "other:task", m.group(0)), x[0], x[1], i))
+    return out
+
+
 def _iou_subscripts(line: str, start: int, i: int, slots: list[_Slot], boxes: Sequence[BBox | None]
                     ) -> tuple[list[_Slot], bool]:
     """The slots with the IoU subscripts of text line ``i`` applied, and whether every value token of the line is one.
@@ -778,6 +799,8 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                             if 0 < i - li <= 2 and min(x[1], mx1) - max(x[0], mx0) > -5:
                                 hm = HeaderMatch(hm.field, sc, hm.score, hm.benchmark, hm.text)
                     slots.append(_Slot(hm, x[0] if x else None, x[1] if x else None, i))
+                if boxes:
+                    slots.extend(_quantity_slots(line, start, i, spans, boxes))
                 last_header = i
             continue
         if not slots or i - last_header > 40:

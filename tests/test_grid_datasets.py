@@ -594,3 +594,14 @@ def test_an_ap_at_iou_05_beside_one_coco_does_not_report_is_no_ap50(headers: tup
     coco += _row(66, [(40, "Faster"), (140, "33.1"), (190, "50.3"), (240, "35.0")])
     grid = _grid(coco, [Rule(35, 36, 300), Rule(35, 50, 300), Rule(35, 76, 300)])
     assert sorted(f.value for f in grid_facts(grid, benchmark="coco") if f.field == "ap50") == [50.3, 55.0]
+
+
+@given(st.sampled_from(("FPS", "Time", "Speed", "Throughput", "ms")), st.integers(3, 95))
+def test_a_value_under_a_quantity_header_word_goes_to_no_field(word: str, speed: int) -> None:
+    """"Method mAP(%) FPS" read line by line: the speed under "FPS" sat within reach of the mAP slot and was read as
+    a box AP; a header word naming a quantity with no field takes its column's values, which give nothing."""
+    text, boxes = _boxed([[(0, "Method"), (100, "AP"), (130, word)],
+                          [(0, "RetinaNet-50"), (100, "32.5"), (130, str(speed))],
+                          [(0, "RetinaNet-101"), (100, "34.4"), (130, str(speed + 1))]])
+    facts = [(f.field, f.value) for f in text_table_facts(text, benchmark="coco", boxes=boxes)]
+    assert sorted(facts) == [("box_ap", 32.5), ("box_ap", 34.4)]
