@@ -657,3 +657,18 @@ def test_the_k_of_a_top_k_metric_is_no_value(metric: str, value: float) -> None:
     assert not {1.0, 5.0} & values
     hyphened = f"During the competition, on ImageNet our NetX yielded {value}% top-1 error using 7 models."
     assert value in {c.value for c, _ in _found(hyphened, "top1_err")}
+
+
+@given(st.sampled_from(["Preliminary ILSVRC results", "Results on ImageNet", "ImageNet detection"]),
+       st.floats(30.0, 60.0).map(lambda x: round(x, 1)))
+@settings(max_examples=20, deadline=None)
+def test_a_value_in_a_section_headed_by_a_benchmark_without_its_metric_is_no_candidate(heading: str,
+                                                                                       value: float) -> None:
+    """"3.5 Preliminary ILSVRC results … We can achieve 43.4 mAP on the val2 set": ImageNet's registry metrics are
+    classification's, so the mAP is ImageNet detection's, no COCO box AP; under a COCO heading it is COCO's."""
+    filler = "We train the detector with the same settings as before for a few more iterations. " * 3
+    text = (f"3 Experiments\nOur main results on COCO are in Table 4.\n3.5 {heading}\n{filler}"
+            f"We can achieve {value} mAP on the val2 set.\n")
+    assert value not in {c.value for c, _ in _found(text, "box_ap")}
+    coco = text.replace(f"3.5 {heading}", "3.5 Preliminary COCO results")
+    assert value in {c.value for c, _ in _found(coco, "box_ap")}

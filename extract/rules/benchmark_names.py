@@ -270,8 +270,9 @@ def heading_datasets(pages: list[str]) -> list[list[tuple[int, str]]]:
             while stack and not number.startswith(stack[-1][0] + "."):
                 stack.pop()
             names = [name for _, name in _benchmark_spots(title)]
-            own = names[0] if names and all(n.startswith("other:") for n in names) and not PRETRAIN_SOURCE.search(
-                title) else ""
+            # one kind of name: other datasets only, or registry benchmarks only ("3.5 Preliminary ILSVRC results")
+            own = names[0] if names and not PRETRAIN_SOURCE.search(title) and len(
+                {n.startswith("other:") for n in names}) == 1 else ""
             stack.append((number, own))
             marks.append((m.start(), next((d for _, d in reversed(stack) if d), "")))
         out.append(marks)
@@ -298,7 +299,8 @@ def section_dataset(marks: list[tuple[int, str]], before: str, pos: int) -> str:
 _TRAINED_ON = re.compile(r"\btrained\s+(?:on|with)\s+(?:the\s+)?(?:MS\s+)?$", re.I)
 
 
-def section_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int, end: int, section: str) -> bool:
+def section_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int, end: int, section: str,
+                             field: str = "") -> bool:
     """Whether the metric value at ``text[start:end]`` is a result of its section's dataset (``section``, as
     ``section_dataset`` gives it) outside the registry: the section is headed by one, no registry benchmark is
     named within the window ``_nearest_benchmark`` looks in, and its sentence names none.
@@ -314,12 +316,25 @@ def section_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int
     >>> t = "On COCO our full model gives 27.1% AP."
     >>> at = t.find("27.1"); section_on_other_dataset(t, _benchmark_spots(t), at, at + 4, "other:pascal voc")
     False
+
+    A section headed by a registry benchmark that has no such metric ("3.5 Preliminary ILSVRC results": ImageNet's
+    registry metrics are classification's) holds another task's values: "We can achieve 43.4 mAP on the val2 set"
+    is no COCO box AP; a top-1 accuracy there is ImageNet's.
+
+    >>> t = "We can achieve 43.4 mAP on the val2 set."
+    >>> at = t.find("43.4"); section_on_other_dataset(t, _benchmark_spots(t), at, at + 4, "imagenet", "box_ap")
+    True
+    >>> section_on_other_dataset(t, _benchmark_spots(t), at, at + 4, "imagenet", "top1_acc")
+    False
     """
-    if not section.startswith("other:"):
+    def foreign(name: str) -> bool:  # another dataset, or a registry one without the value's metric
+        return name.startswith("other:") or not _has_metric(name, field)
+
+    if not section or not foreign(section):
         return False
     spots = [(p, name) for p, name in spots if not _TRAINED_ON.search(text, max(0, p - 40), p)]
     nearest = _nearest_benchmark(spots, start, "")
-    if nearest and not nearest.startswith("other:"):
+    if nearest and not foreign(nearest):
         return False
     s, e = sentence_bounds(text, start, end)
-    return not any(s <= p < e and not name.startswith("other:") for p, name in spots)
+    return not any(s <= p < e and not foreign(name) for p, name in spots)

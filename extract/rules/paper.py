@@ -93,7 +93,7 @@ def collect_counted(doc: Document) -> tuple[Found, int]:
                 c = replace(c, model="")
             if c.field in METRIC_FIELDS:
                 section = section_dataset(headings[i], opening[i], idx[pos] if pos < len(idx) else len(page.text))
-                if section_on_other_dataset(clean, spots, pos, pos + len(c.raw), section):
+                if section_on_other_dataset(clean, spots, pos, pos + len(c.raw), section, c.field):
                     continue  # "5.2. PASCAL VOC 2007 Results … an improvement to 69.9% mAP": the section's dataset
                 bench = _nearest_benchmark(spots, pos, "")
                 if not bench:
