@@ -672,3 +672,13 @@ def test_a_value_in_a_section_headed_by_a_benchmark_without_its_metric_is_no_can
     assert value not in {c.value for c, _ in _found(text, "box_ap")}
     coco = text.replace(f"3.5 {heading}", "3.5 Preliminary COCO results")
     assert value in {c.value for c, _ in _found(coco, "box_ap")}
+
+
+@given(st.sampled_from([[49, 51, 53, 56, 58, 61, 63, 66], [20, 22, 25, 27, 30], [50, 53, 55, 58, 60, 63]]))
+@settings(max_examples=10, deadline=None)
+def test_rounded_axis_ticks_before_a_metric_name_are_no_score(ticks: list[int]) -> None:
+    """A plot's text read in order: "Number of object proposals 49 51 53 56 58 61 63 66 mAP" (ticks at a
+    fractional spacing printed rounded): the top tick is no box AP on COCO."""
+    text = ("On COCO, more proposals do not help. Number of object proposals "
+            f"{' '.join(str(t) for t in ticks)} mAP Sel. Search (SS) Dense Average Recall")
+    assert float(ticks[-1]) not in {c.value for c, _ in _found(text, "box_ap")}

@@ -132,9 +132,21 @@ def starts_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAUL
 
 
 def _evenly_rising(values: list[float], ticks: int) -> bool:
-    """Whether ``values`` are at least ``ticks`` numbers rising by one step, as an axis's ticks do."""
+    """Whether ``values`` are at least ``ticks`` numbers rising by one step, as an axis's ticks do; or whole numbers
+    rising by steps of two or more that differ by at most one: ticks at a fractional spacing, printed rounded
+    ("49 51 53 56 58 61 63 66 mAP").
+
+    >>> _evenly_rising([49, 51, 53, 56, 58, 61, 63, 66], 4), _evenly_rising([70.6, 72.1, 73.4, 74.9], 4)
+    (True, False)
+    >>> _evenly_rising([1, 2, 4, 5, 7], 4), _evenly_rising([60, 62, 65, 66], 4)
+    (False, False)
+    """
+    if len(values) < ticks:
+        return False
     steps = {round(b - a, 6) for a, b in pairwise(values)}
-    return len(values) >= ticks and len(steps) == 1 and steps.pop() > 0
+    if len(steps) == 1:
+        return steps.pop() > 0
+    return (all(v == int(v) for v in values) and min(steps) >= 2 and max(steps) - min(steps) <= 1)
 
 
 # the numbers right before a number: "66 68 70 72 74 76 78 " before "80 Accuracy, Top 1, %"
