@@ -682,3 +682,17 @@ def test_rounded_axis_ticks_before_a_metric_name_are_no_score(ticks: list[int]) 
     text = ("On COCO, more proposals do not help. Number of object proposals "
             f"{' '.join(str(t) for t in ticks)} mAP Sel. Search (SS) Dense Average Recall")
     assert float(ticks[-1]) not in {c.value for c, _ in _found(text, "box_ap")}
+
+
+@given(st.sampled_from(["VOC2007 test", "PASCAL VOC", "Cityscapes"]), st.floats(50.0, 80.0).map(lambda x: round(x, 1)))
+@settings(max_examples=20, deadline=None)
+def test_a_figures_label_under_a_caption_naming_another_dataset_is_no_candidate(dataset: str, value: float) -> None:
+    """A figure's labels ("74.3mAP 59FPS 63.4mAP 45FPS" beside two diagrams) come right before its caption, which
+    names where they were measured ("… in accuracy on VOC2007 test"): no COCO box AP; under a caption naming COCO
+    the label is read."""
+    filler = "We describe the training schedule and the settings of the detector in detail here. " * 10
+    text = (f"Our results on COCO are in Table 4. {filler}Conv7 (FC7) 1024 Conv11_2 {value}mAP 59FPS Classifier Conv6 "
+            f"Fig. 2: A comparison between two single shot detectors. Ours is more accurate on {dataset}.")
+    assert value not in {c.value for c, _ in _found(text, "box_ap")}
+    coco = text.replace(dataset, "COCO test-dev")
+    assert value in {c.value for c, _ in _found(coco, "box_ap")}

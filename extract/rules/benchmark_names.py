@@ -338,3 +338,36 @@ def section_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int
         return False
     s, e = sentence_bounds(text, start, end)
     return not any(s <= p < e and not foreign(name) for p, name in spots)
+
+
+# A figure's caption: "Fig. 2: A comparison …", "Figure 5. Accuracy vs. …"
+_FIGURE_CAPTION = re.compile(r"\b(?:Fig\.|Figure)\s?\d{1,2}\s?[:.]\s")
+_SENTENCE_END = re.compile(r"[\w)\]%]\.\s+[A-Z]")
+DEFAULT_FIGURE_REACH = 500  # characters from a figure's text to its caption
+DEFAULT_CAPTION_CHARS = 400  # the part of a caption read for the dataset it names
+
+
+def figure_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int, end: int) -> bool:
+    """Whether the value at ``text[start:end]`` is in a figure's text whose caption, right after it, names a dataset
+    outside the registry and no registry benchmark (one named as what the model was trained on aside).
+
+    Habit: a figure's labels ("74.3mAP 59FPS 63.4mAP 45FPS" beside two architectures' diagrams) come out of the text
+    layer just before the figure's caption, which says where they were measured ("… outperforms its YOLO
+    counterpart in accuracy on VOC2007 test"); no sentence ends between the labels and the caption.
+
+    >>> t = "Conv7 74.3mAP 59FPS 63.4mAP 45FPS Conv6 Fig. 2: A comparison of SSD and YOLO. SSD is better on VOC2007."
+    >>> at = t.find("63.4"); figure_on_other_dataset(t, _benchmark_spots(t), at, at + 4)
+    True
+    >>> t = "Conv7 74.3mAP 59FPS 63.4mAP 45FPS Conv6 Fig. 2: A comparison of SSD and YOLO on COCO and VOC2007."
+    >>> at = t.find("63.4"); figure_on_other_dataset(t, _benchmark_spots(t), at, at + 4)
+    False
+    >>> t = "Our model reaches 63.4 mAP. We show more. Fig. 2: Results on VOC2007."
+    >>> at = t.find("63.4"); figure_on_other_dataset(t, _benchmark_spots(t), at, at + 4)
+    False
+    """
+    cap = _FIGURE_CAPTION.search(text, end, end + DEFAULT_FIGURE_REACH)
+    if cap is None or _SENTENCE_END.search(text, start, cap.start()):
+        return False
+    named = [name for p, name in spots if cap.start() <= p < cap.start() + DEFAULT_CAPTION_CHARS
+             and not _TRAINED_ON.search(text, max(0, p - 40), p)]
+    return bool(named) and all(n.startswith("other:") and not PRETRAIN_SOURCE.search(n) for n in named)

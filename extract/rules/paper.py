@@ -25,6 +25,7 @@ from .benchmark_names import (
     _fit_metric,
     _nearest_benchmark,
     _setup_benchmark,
+    figure_on_other_dataset,
     heading_datasets,
     other_dataset_result,
     passage_on_other_dataset,
@@ -96,6 +97,9 @@ def collect_counted(doc: Document) -> tuple[Found, int]:
                 if section_on_other_dataset(clean, spots, pos, pos + len(c.raw), section, c.field):
                     continue  # "5.2. PASCAL VOC 2007 Results … an improvement to 69.9% mAP": the section's dataset
                 bench = _nearest_benchmark(spots, pos, "")
+                if (not bench or bench.startswith("other:")) and figure_on_other_dataset(
+                        clean, spots, pos, pos + len(c.raw)):
+                    continue  # a figure's label ("63.4mAP 45FPS") under a caption naming VOC2007
                 if not bench:
                     bench = default_bench
                     ev = ev.tagged("no_benchmark")
