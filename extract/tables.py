@@ -616,6 +616,8 @@ def foreign_caption_above(lines: Sequence[str], i: int) -> bool:
     return False
 
 
+# A table row of differences between the rows above it: "improvement +0.4 +0.2", "Δ -1.2", "gain +3.1"
+_DELTA_LABEL = re.compile(r"(?:improvement|improv\.|gain|delta|Δ|∆)(?![\w\-])", re.I)
 _QUANTITY_WORD = re.compile(r"\b(?:FPS|fps|ms|Speed|Latency|Time|time|Throughput)\b")
 
 
@@ -704,6 +706,8 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
         if vals and boxes and not label:
             slots, subscripts = _iou_subscripts(line, start, i, slots, boxes)
             is_data = is_data and not subscripts  # "50 APbox": a header line, its "50" the AP's subscript
+        if is_data and _DELTA_LABEL.match(label):
+            continue  # "improvement -43% -15% - +0.4 +0.2": a row of differences, no model's values
         label_hm = header_field(label) if label and len(label) <= 24 and vals else None
         if label_hm is not None and not model_names_like(label):
             # row-oriented: the label names the quantity and the numbers follow

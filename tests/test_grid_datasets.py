@@ -605,3 +605,12 @@ def test_a_value_under_a_quantity_header_word_goes_to_no_field(word: str, speed:
                           [(0, "RetinaNet-101"), (100, "34.4"), (130, str(speed + 1))]])
     facts = [(f.field, f.value) for f in text_table_facts(text, benchmark="coco", boxes=boxes)]
     assert sorted(facts) == [("box_ap", 32.5), ("box_ap", 34.4)]
+
+
+@given(st.sampled_from(("improvement", "Improvement", "gain", "Δ", "delta")),
+       st.lists(st.floats(0.1, 12.0).map(lambda x: round(x, 1)), min_size=2, max_size=2))
+def test_a_row_of_differences_gives_no_values(label: str, deltas: list[float]) -> None:
+    """"improvement -43% -15% - +0.4 +0.2" under a table's comparison rows: the differences between the rows above
+    are no model's values (they were box APs and FLOPs); the rows above are read."""
+    page = (f"Model AP AP50\nYOLOv7 51.2 69.7\nYOLOv7-X 52.9 71.1\n{label} +{deltas[0]} +{deltas[1]}\n")
+    assert sorted(f.value for f in text_table_facts(page, benchmark="coco")) == [51.2, 52.9, 69.7, 71.1]
