@@ -635,6 +635,7 @@ def _quantity_slots(line: str, start: int, i: int, spans: list[tuple[int, int, H
             continue
         x = _xspan(boxes, start + m.start(), start + m.end())
         if x is not None:
+            # the field is a placeholder: the "other:task" benchmark makes the slot's cells read as nothing
             out.append(_Slot(HeaderMatch("flops", 1.0, 0.0, "other:task", m.group(0)), x[0], x[1], i))
     return out
 
@@ -1304,10 +1305,10 @@ def foreign_level(level: str) -> bool:
 _TEST_SUBSET = re.compile(r"\bno[\s\-]?unk\b|\bw/o\s?unk\b", re.I)
 
 
-def test_subset_level(level: str) -> bool:
+def names_test_subset(level: str) -> bool:
     """Whether a header level names a part of the test set (``_TEST_SUBSET``): its values are no benchmark result.
 
-    >>> test_subset_level("No UNK◦"), test_subset_level("no-UNK"), test_subset_level("All"), test_subset_level("Unknown")
+    >>> names_test_subset("No UNK◦"), names_test_subset("no-UNK"), names_test_subset("All"), names_test_subset("Unknown")
     (True, True, False, False)
     """
     return bool(_TEST_SUBSET.search(level))
@@ -1495,7 +1496,7 @@ def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str]
     if len(path) >= 2 and any(_CHANGE_HEADER.search(_norm_header(level)) for level in path[:-1]):
         # a spanning header naming a change over quantities ("Reduction Rate" over "Params / FLOPs"): ratios
         return None, bench, ""
-    if FIELDS[hm.field].kind == "metric" and any(foreign_level(level) or test_subset_level(level) for level in path):
+    if FIELDS[hm.field].kind == "metric" and any(foreign_level(level) or names_test_subset(level) for level in path):
         # another dataset's column: no registry result (as a column headed by it alone); GLUE's tasks and the other
         # reading-comprehension sets head columns with their metric under them ("MRPC (3.7k)" over "F1/Acc") in
         # tables that also hold SQuAD's, whose F1 and EM they would read as
@@ -1973,7 +1974,7 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
             foreign = [any(foreign_level(x) or OTHER_TASK_AP.search(_norm_header(x)) for x in grid.headers[j])
                        for j in range(ncol)]
             # … and a column headed by a quantity or a setting ("ratio", "time"), or by a part of the test set
-            subset = [any(test_subset_level(x) or names_no_score(x) for x in grid.headers[j]) for j in range(ncol)]
+            subset = [any(names_test_subset(x) or names_no_score(x) for x in grid.headers[j]) for j in range(ncol)]
             cols = [(hm, "", "") if j >= first_plain and not foreign[j] and not subset[j] and not (
                 any(foreign) and _AVERAGE_HEADER.fullmatch(_norm_header(grid.header(j)))) else (None, "", "")
                     for j in range(ncol)]
