@@ -242,7 +242,7 @@ _CHANGE_HEADER = re.compile(r"^[\u2206\u0394\u03b4]|\b(?:reduced|reduction|impro
 # Habit: a detection paper's tables of other COCO tasks print their AP with the task as a sub- or superscript
 # ("APkp", "AP^kp_50", "APdp" for keypoints and DensePose) or before it ("keypoint AP"): another metric than the
 # box AP that "AP" alone names (mask AP has a field of its own), whatever the caption calls the table's AP
-OTHER_TASK_AP = re.compile(r"\bap\s?\^?\s?_?(?:kp|dp|keypoints?|pose)|\b(?:keypoints?|(?:dense\s?)?pose)\s+(?:m?ap|average precision)\b")
+OTHER_TASK_AP = re.compile(r"\bap\s?\^?\s?_?(?:kp|dp|keypoints?|pose)|\bap\s?\(\s?(?:kp|keypoints?|pose)\s?\)|\b(?:keypoints?|(?:dense\s?)?pose)\s+(?:m?ap|average precision)\b")
 # "mAP@0.7", "AP@0.3": an AP at one IoU threshold, the number right after "@" and no range after it
 _ONE_IOU_AP = re.compile(r"\bm?ap\s?@\s?\[?\s?(0?\.\d+)(?![\d:,\-–])", re.I)
 _FIELD_IOUS = (0.5, 0.75)  # the thresholds with fields of their own (ap50, ap75)
@@ -262,6 +262,19 @@ def other_iou_ap(header: str) -> bool:
     """
     m = _ONE_IOU_AP.search(header)
     return m is not None and float(m.group(1)) not in _FIELD_IOUS
+
+
+# A table with an AP at IoU 0.7 (or another threshold COCO does not report) beside its AP at 0.5 ("mAP@0.5 (%)
+# mAP@0.7 (%)") follows PASCAL VOC's or KITTI's protocol: its AP@0.5 columns are that dataset's, no COCO AP50
+# (applied in ``grid_facts``; the 0.7 columns already give nothing, ``other_iou_ap``).
+def names_other_iou(header: str) -> bool:
+    """Whether a header names an AP at a threshold without a field (``other_iou_ap``), also as the second of a pair
+    written with a slash ("mAP@0.5 / @0.7").
+
+    >>> names_other_iou("mAP@0.5 / @0.7"), names_other_iou("mAP@0.7 (%)"), names_other_iou("mAP@0.5 / @0.75")
+    (True, True, False)
+    """
+    return any(other_iou_ap(part if "ap" in part.lower() else "AP" + part.strip()) for part in header.split("/"))
 
 
 _AP_SPLIT_SUBSCRIPT = re.compile(r"ap\s?(?:test|val|minival)(?:-?dev|-?std)?\d*\s?(50|75|s|m|l)")
@@ -367,9 +380,11 @@ def table_facts(table: Table, *, benchmark: str = "") -> list[CellFact]:
 # A value token of a text row; a number right before a colon and a space keys what follows ("Table 3:", a
 # confusion list's counts "7: and / in 4: is / was"), no value. A token never stops inside a number ("3.5h" and
 # "18.3×" give no 3 and no 18), and a chain of arrows with a unit on each step ("56.4M→62.4M→62.8M") is one token.
+# Numbers joined by a plus ("07+12", "07++12", "COCO+07+12": the training sets of a detection table's data column)
+# are a label, no value; a signed gain standing alone ("+1.2") is still a token.
 _VALUE_TOKEN = re.compile(
-    r"(?<![\w.\-×/])(?:[-−]?\d+(?:[.,]\d+)*(?:\s?[×x·]\s?10\d{1,2})?(?:\s?[KMBG](?![\w]))?%?)(?:[*†‡§?]+)?"
-    r"(?:\s?±\s?\d+(?:\.\d+)?)?(?:\s?(?:→|->)\s?\d+(?:\.\d+)?(?:\s?[KMBG](?!\w))?%?)*(?![\w\-×]|[.,]\d|:\s)"
+    r"(?<![\w.\-×/])(?<!\w\+)(?<!\w\+\+)(?:[-−]?\d+(?:[.,]\d+)*(?:\s?[×x·]\s?10\d{1,2})?(?:\s?[KMBG](?![\w]))?%?)(?:[*†‡§?]+)?"
+    r"(?:\s?±\s?\d+(?:\.\d+)?)?(?:\s?(?:→|->)\s?\d+(?:\.\d+)?(?:\s?[KMBG](?!\w))?%?)*(?![\w\-×]|[.,]\d|:\s|\+\+?\w)"
 )
 _BRACKETED = re.compile(r"\[[^\]]{1,20}\]|\([^)]{0,30}\)")
 _WORD_RUN = re.compile(r"[A-Za-z]{4,}")
@@ -416,6 +431,10 @@ def _row_values(line: str) -> tuple[str, list[tuple[int, int, str]]]:
 
 _SIZE_WORD = re.compile(r"\s*(?:@\[[^\]]*\])?\s*\(?(small|medium|mid|large)\)?", re.I)
 _SIZE_FIELD = {"small": "ap_s", "medium": "ap_m", "mid": "ap_m", "large": "ap_l"}
+# An IoU threshold the text layer sets on the line under its AP ("APbox APbox\n50 APbox\n75 APmask"): a subscript
+_IOU_SUBSCRIPT = re.compile(r"(?<![\w.])(?:50|75)(?![\w.%])")
+_IOU_FIELD = {"50": "ap50", "75": "ap75"}
+_MASK_M = re.compile(r"AP\s?m")  # "AP^m": mask AP where an IoU subscript goes with it (AP_M is medium objects')
 
 
 def _header_spans(line: str) -> list[tuple[int, int, HeaderMatch]]:
@@ -480,8 +499,31 @@ def section_heading(line: str, vals: list[tuple[int, int, str]]) -> bool:
     False
     >>> section_heading("0.75 MobileNet-224 325 31.6", _row_values("0.75 MobileNet-224 325 31.6")[1])
     False
+
+    A number of three parts is no value token at all ("4.2.3 Comparison with FLOPs compression methods"); such a
+    heading is no header line either (its "FLOPs" would head the error column of the table under it).
+
+    >>> section_heading("4.2.3 Comparison with FLOPs compression methods", [])
+    True
     """
+    if not vals:
+        return bool(_SECTION_NUMBER.match(line))
     return len(vals) == 1 and not line[:vals[0][0]].strip() and bool(_SECTION_NUMBER.match(line))
+
+
+# The IoU thresholds a detection table's header gives its AP columns on a line of their own ("0.5 0.5:0.95 0.75")
+_IOU_THRESHOLD_LINE = re.compile(r"\s*(?:(?:0?\.5|0?\.75|0?\.5\s?:\s?0?\.95)\s+){1,}(?:0?\.5|0?\.75|0?\.5\s?:\s?0?\.95)\s*")
+
+
+def iou_threshold_line(line: str) -> bool:
+    """Whether a text line holds only IoU thresholds, two or more: a header level of AP columns, no table row.
+
+    >>> iou_threshold_line("0.5 0.5 0.5 0.5 0.5:0.95 0.5 0.75"), iou_threshold_line(".5 .75")
+    (True, True)
+    >>> iou_threshold_line("ResNet-50 0.5 0.75"), iou_threshold_line("0.5"), iou_threshold_line("0.5 76.1")
+    (False, False, False)
+    """
+    return bool(_IOU_THRESHOLD_LINE.fullmatch(line))
 
 
 def _is_data_row(line: str, label: str, vals: list[tuple[int, int, str]]) -> bool:
@@ -490,6 +532,8 @@ def _is_data_row(line: str, label: str, vals: list[tuple[int, int, str]]) -> boo
         return False
     if section_heading(line, vals):
         return False  # "5.3 Optimizer": a heading, no row
+    if iou_threshold_line(line):
+        return False  # "0.5 0.5 0.5:0.95 0.5 0.75": the AP columns' IoU level of a header, no row
     tail = line[vals[0][0]:]
     words = _WORD_RUN.findall(_BRACKETED.sub(" ", tail))
     if len(words) > max(1, len(vals)):
@@ -542,6 +586,93 @@ def _cell_value(tok: str, hm: HeaderMatch) -> tuple[float | None, tuple[str, ...
     return value * hm.scale, flags
 
 
+_CAPTION_LINE = re.compile(r"\s*(?:Table|TABLE)\s*[1-9]\d?\s*[.:]")
+DEFAULT_CAPTION_GAP = 3  # header lines a caption may sit above (a header wrapped over lines)
+
+
+def foreign_caption_above(lines: Sequence[str], i: int) -> bool:
+    """Whether the header at line ``i`` of the line reader sits right under a caption ("Table 10. MobileNet for
+    Stanford Dogs") naming a dataset outside the registry and no registry benchmark (``foreign_level``), with only
+    header lines (no row of values) between: the table's metric columns are that dataset's.
+
+    Habit: a classification paper's transfer tables ("MobileNet for Stanford Dogs", "… on Oxford Flowers") print the
+    same "Top-1 Accuracy" header as its ImageNet tables; the caption above says which dataset they are of. A caption
+    below the rows is another table's and does not count.
+
+    >>> foreign_caption_above(["Table 10. MobileNet for Stanford Dogs", "Model Top-1", "Accuracy Params"], 2)
+    True
+    >>> foreign_caption_above(["Table 8. Comparison on ImageNet", "Model Top-1", "Accuracy Params"], 2)
+    False
+    >>> foreign_caption_above(["Table 10. MobileNet for Stanford Dogs", "ResNet 76.1 25", "Model Top-1"], 2)
+    False
+    """
+    for k in range(i - 1, max(-1, i - 1 - DEFAULT_CAPTION_GAP), -1):
+        line = lines[k]
+        if _CAPTION_LINE.match(line):
+            return foreign_level(line)
+        label, vals = _row_values(line)
+        if not line.strip() or _is_data_row(line, label, vals):
+            return False
+    return False
+
+
+# A table row of differences between the rows above it: "improvement +0.4 +0.2", "Δ -1.2", "gain +3.1"
+_DELTA_LABEL = re.compile(r"(?:improvement|improv\.|gain|delta|Δ|∆)(?![\w\-])", re.I)
+_QUANTITY_WORD = re.compile(r"\b(?:FPS|fps|ms|Speed|Latency|Time|time|Throughput)\b")
+
+
+def _quantity_slots(line: str, start: int, i: int, spans: list[tuple[int, int, HeaderMatch]],
+                    boxes: Sequence[BBox | None]) -> list[_Slot]:
+    """Slots that take the values under a header word naming a quantity that is no field ("FPS", "Time"), so that
+    they are read as nothing instead of going to the nearest field's slot.
+
+    Habit: a detection table's "mAP(%) FPS" puts the speed right of the score; its "7" sat within reach of the mAP
+    slot and was read as a box AP of 7.
+    """
+    out = []
+    for m in _QUANTITY_WORD.finditer(line):
+        if any(s <= m.start() < e for s, e, _ in spans):
+            continue
+        x = _xspan(boxes, start + m.start(), start + m.end())
+        if x is not None:
+            # the field is a placeholder: the "other:task" benchmark makes the slot's cells read as nothing
+            out.append(_Slot(HeaderMatch("flops", 1.0, 0.0, "other:task", m.group(0)), x[0], x[1], i))
+    return out
+
+
+def _iou_subscripts(line: str, start: int, i: int, slots: list[_Slot], boxes: Sequence[BBox | None]
+                    ) -> tuple[list[_Slot], bool]:
+    """The slots with the IoU subscripts of text line ``i`` applied, and whether every value token of the line is one.
+
+    Habit: a detection table's header sets "AP^box_50" with its subscript on the text line under "APbox"
+    ("APbox APbox\n50 APbox\n75 APmask APmask\n50 APmask\n75"); a "50" or "75" starting under a box or mask AP
+    slot of the line above makes that slot AP at that IoU (a mask AP's has no field: its cells are read as no
+    candidate), where every column read as box or mask AP before.
+    """
+    out = list(slots)
+    hits = 0
+    mask_m = False  # an "APm" with an IoU under it is mask AP ("AP^m_50"), not AP on medium objects
+    toks = list(_IOU_SUBSCRIPT.finditer(line))
+    for m in toks:
+        x = _xspan(boxes, start + m.start(), start + m.end())
+        for k, sl in enumerate(out):
+            if (x is not None and i - sl.line == 1 and sl.x0 is not None and sl.x1 is not None
+                    and (sl.match.field in ("box_ap", "mask_ap") or _MASK_M.fullmatch(sl.match.text))
+                    and sl.x0 < x[0] <= sl.x1 + 2):
+                hm = sl.match
+                mask_m = mask_m or hm.field == "ap_m"
+                field = _IOU_FIELD[m.group(0)] if hm.field == "box_ap" else "mask_ap"
+                bench = hm.benchmark if hm.field == "box_ap" else "other:task"
+                out[k] = _Slot(HeaderMatch(field, hm.scale, hm.score, bench, f"{hm.text} {m.group(0)}"),
+                               sl.x0, sl.x1, sl.line)
+                hits += 1
+                break
+    if mask_m:
+        out = [_Slot(HeaderMatch("mask_ap", sl.match.scale, sl.match.score, sl.match.benchmark, sl.match.text),
+                     sl.x0, sl.x1, sl.line) if _MASK_M.fullmatch(sl.match.text) else sl for sl in out]
+    return out, bool(toks) and hits == len(toks) == len(_row_values(line)[1])
+
+
 def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | None] | None = None) -> list[CellFact]:
     """Facts from tables laid out as lines of the page text (spans index ``text``).
 
@@ -573,6 +704,11 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             continue
         label, vals = _row_values(line)
         is_data = _is_data_row(line, label, vals)
+        if vals and boxes and not label:
+            slots, subscripts = _iou_subscripts(line, start, i, slots, boxes)
+            is_data = is_data and not subscripts  # "50 APbox": a header line, its "50" the AP's subscript
+        if is_data and _DELTA_LABEL.match(label):
+            continue  # "improvement -43% -15% - +0.4 +0.2": a row of differences, no model's values
         label_hm = header_field(label) if label and len(label) <= 24 and vals else None
         if label_hm is not None and not model_names_like(label):
             # row-oriented: the label names the quantity and the numbers follow
@@ -653,7 +789,11 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                 if boxes:
                     slots = [sl for sl in slots if i - sl.line <= 30]
                 tasks = _task_spans_above(lines, i, boxes)
+                foreign_caption = foreign_caption_above([ln for _, ln in lines], i)
                 for s, e, hm in spans:
+                    if foreign_caption and FIELDS[hm.field].kind == "metric" and not hm.benchmark:
+                        # "Table 10. MobileNet for Stanford Dogs" right over "Model Top-1 …": that dataset's scores
+                        hm = HeaderMatch(hm.field, hm.scale, hm.score, "other:task", hm.text)
                     x = _xspan(boxes, start + s, start + e)
                     if x is not None and FIELDS[hm.field].kind == "metric" and not hm.benchmark and any(
                             min(x[1], t1) - max(x[0], t0) > -5 for t0, t1 in tasks):
@@ -664,6 +804,8 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                             if 0 < i - li <= 2 and min(x[1], mx1) - max(x[0], mx0) > -5:
                                 hm = HeaderMatch(hm.field, sc, hm.score, hm.benchmark, hm.text)
                     slots.append(_Slot(hm, x[0] if x else None, x[1] if x else None, i))
+                if boxes:
+                    slots.extend(_quantity_slots(line, start, i, spans, boxes))
                 last_header = i
             continue
         if not slots or i - last_header > 40:
@@ -1158,6 +1300,20 @@ def foreign_level(level: str) -> bool:
     return other and not names_registry_benchmark(level) and not PRETRAIN_SOURCE.search(level)
 
 
+# A column of the test set's part: translation papers score the sentences without unknown words apart ("All" beside
+# "No UNK", "no UNK"); the benchmark's result is the whole set's
+_TEST_SUBSET = re.compile(r"\bno[\s\-]?unk\b|\bw/o\s?unk\b", re.I)
+
+
+def names_test_subset(level: str) -> bool:
+    """Whether a header level names a part of the test set (``_TEST_SUBSET``): its values are no benchmark result.
+
+    >>> names_test_subset("No UNK◦"), names_test_subset("no-UNK"), names_test_subset("All"), names_test_subset("Unknown")
+    (True, True, False, False)
+    """
+    return bool(_TEST_SUBSET.search(level))
+
+
 def names_registry_benchmark(level: str) -> bool:
     """Whether a header level (or a caption) names a registry benchmark: by one of its aliases, or as a whole by a
     short one (``header_benchmark``).
@@ -1278,7 +1434,7 @@ def dataset_result(header: str, row_data: str) -> HeaderMatch | None:
 # "Sec." before a number refers to a section.
 _NO_SCORE = re.compile(r"\b(?:cost|flops?|g?macs|m?adds|mult-adds|time|speed|throughput|latency|memory|"
                        r"params?|parameters|size|hours?|days?|gpus?|tpus?|steps|iter(?:ation)?s|epochs?|fps|"
-                       r"(?-i:ms)|sec(?:ond)?s?(?!\.\s?\d)|im/s|img/s|images/s)\b", re.I)
+                       r"(?-i:ms)|sec(?:ond)?s?(?!\.\s?\d)|im/s|img/s|images/s|ratio)\b", re.I)
 
 
 def names_no_score(level: str) -> bool:
@@ -1340,7 +1496,7 @@ def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str]
     if len(path) >= 2 and any(_CHANGE_HEADER.search(_norm_header(level)) for level in path[:-1]):
         # a spanning header naming a change over quantities ("Reduction Rate" over "Params / FLOPs"): ratios
         return None, bench, ""
-    if FIELDS[hm.field].kind == "metric" and any(foreign_level(level) for level in path):
+    if FIELDS[hm.field].kind == "metric" and any(foreign_level(level) or names_test_subset(level) for level in path):
         # another dataset's column: no registry result (as a column headed by it alone); GLUE's tasks and the other
         # reading-comprehension sets head columns with their metric under them ("MRPC (3.7k)" over "F1/Acc") in
         # tables that also hold SQuAD's, whose F1 and EM they would read as
@@ -1796,6 +1952,8 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
     ncol = len(grid.headers)
     cols = _mask_columns(grid, [_column_match(grid.headers[j], grid.caption, declared) for j in range(ncol)])
     cols = _size_count_columns(grid, cols)
+    if any(names_other_iou(_norm_header(x)) for path in grid.headers for x in path):
+        cols = [(None, "", "") if c[0] is not None and c[0].field == "ap50" else c for c in cols]  # another protocol's AP@0.5
     if segmentation_table(grid.headers, cols):
         return []
     caption_only = False
@@ -1815,7 +1973,9 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
             # results; and the average of such columns ("Avg.") is theirs too
             foreign = [any(foreign_level(x) or OTHER_TASK_AP.search(_norm_header(x)) for x in grid.headers[j])
                        for j in range(ncol)]
-            cols = [(hm, "", "") if j >= first_plain and not foreign[j] and not (
+            # … and a column headed by a quantity or a setting ("ratio", "time"), or by a part of the test set
+            subset = [any(names_test_subset(x) or names_no_score(x) for x in grid.headers[j]) for j in range(ncol)]
+            cols = [(hm, "", "") if j >= first_plain and not foreign[j] and not subset[j] and not (
                 any(foreign) and _AVERAGE_HEADER.fullmatch(_norm_header(grid.header(j)))) else (None, "", "")
                     for j in range(ncol)]
     caption_bench = bool(_benchmark_spans(grid.caption)) if grid.caption else False

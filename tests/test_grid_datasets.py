@@ -15,6 +15,7 @@ from flopmine.extract.grid import Rule, read_grids
 from flopmine.extract.rules import candidates
 from flopmine.extract.rules.table_rows import foreign_cell
 from flopmine.extract.tables import (
+    _row_values,
     dataset_result,
     declared_metrics,
     foreign_level,
@@ -373,7 +374,8 @@ def test_the_line_readers_unlabelled_numbers_near_another_dataset_are_no_candida
     """Where the dataset named nearest is another one, a number the line reader finds with no row label (a plot's
     ticks under "mAP", "mAP 66.9% @ 320ms") ties to no model and no registry benchmark; a labelled row stays a
     candidate, and next to a registry benchmark the unlabelled row stays too."""
-    page = "Table 2: Detection results on {}.\nmethod mAP AP50\nFast R-CNN 66.9 70.0\n72.3 74.1\n"
+    # the caption below the rows: one right over the header makes every row the dataset's (the test after next)
+    page = "method mAP AP50\nFast R-CNN 66.9 70.0\n72.3 74.1\nTable 2: Detection results on {}.\n"
     other = {(c.model, c.value) for c in candidates(Document.from_texts([page.format(dataset)], title="NetX"))}
     assert ("", 72.3) not in other and ("", 74.1) not in other and ("Fast R-CNN", 66.9) in other
     coco = {(c.model, c.value) for c in candidates(Document.from_texts([page.format("COCO test-dev")], title="NetX"))}
@@ -475,3 +477,140 @@ def test_a_section_reference_before_the_metric_is_no_measure(ref: str) -> None:
     assert not caption_measures_first(caption, caption.find("top-1"))
     timed = "Table 2: Time (sec.) and top-1 accuracy of each model."
     assert caption_measures_first(timed, timed.find("top-1"))
+
+
+@given(st.sampled_from(("No UNK", "No UNK◦", "no UNK", "no-UNK", "w/o UNK")))
+def test_a_column_of_the_test_sets_part_gives_no_result(subset: str) -> None:
+    """A translation table scores the sentences without unknown words apart ("Model | All | No UNK" under a caption
+    naming BLEU): the "No UNK" column is a part of the test set, no WMT result; the "All" column is the result."""
+    words = _row(40, [(40, "Model"), (140, "All"), (200, subset)])
+    words += _row(55, [(40, "RNNsearch-50"), (140, "26.75"), (200, "34.16")])
+    words += _row(66, [(40, "Moses"), (140, "33.30"), (200, "35.63")])
+    caption = _row(90, [(40, "Table 1: BLEU scores of the trained models computed on the test set.")])
+    grid = _grid(words + caption, [Rule(35, 36, 260), Rule(35, 50, 260), Rule(35, 76, 260)])
+    assert sorted(f.value for f in grid_facts(grid, benchmark="wmt14_en_fr") if f.field == "bleu") == [26.75, 33.3]
+
+
+@given(st.sampled_from(("ratio", "mask ratio", "Ratio", "time")))
+def test_a_setting_column_takes_no_metric_from_the_caption(setting: str) -> None:
+    """An ablation table headed "case | <setting> | ft | lin" under a caption naming top-1 accuracy: the setting's
+    column ("random 75": a masking ratio of 75 %) is no accuracy; the two score columns are read."""
+    words = _row(40, [(40, "case"), (110, setting), (170, "ft"), (220, "lin")])
+    words += _row(55, [(40, "random"), (110, "75"), (170, "84.9"), (220, "73.5")])
+    words += _row(66, [(40, "block"), (110, "50"), (170, "83.9"), (220, "72.3")])
+    caption = _row(90, [(40, "Table 1. Ablation experiments with ViT-L/16 on ImageNet-1K: top-1 accuracy (%).")])
+    grid = _grid(words + caption, [Rule(35, 36, 260), Rule(35, 50, 260), Rule(35, 76, 260)])
+    scores = {f.value for f in grid_facts(grid, benchmark="imagenet") if FIELDS[f.field].kind == "metric"}
+    assert scores >= {84.9, 83.9}
+    assert not {75.0, 50.0} & scores
+
+
+@given(st.sampled_from(("07+12", "07++12", "07+12+COCO", "COCO+07+12", "07++12+COCO")),
+       st.floats(50.0, 90.0).map(lambda x: round(x, 1)))
+def test_training_sets_joined_by_a_plus_are_a_label_not_values(data: str, value: float) -> None:
+    """A detection table's data column ("RefineDet320 07+12 80.0"): "07+12" names the training sets (VOC 2007 and
+    2012), its numbers are no values; the mAP after it is the row's value."""
+    label, vals = _row_values(f"Detector {data} {value}")
+    assert label == f"Detector {data}"
+    assert [v for _, _, v in vals] == [str(value)]
+
+
+@given(st.lists(st.sampled_from(("0.5", ".5", "0.75", ".75", "0.5:0.95")), min_size=2, max_size=7))
+def test_a_line_of_iou_thresholds_is_no_table_row(thresholds: list[str]) -> None:
+    """The IoU level of a detection table's AP columns on its own text line ("0.5 0.5 0.5:0.95 0.5 0.75") is a
+    header level, no row of AP values; a row with a label is one."""
+    page = "Method AP\n" + " ".join(thresholds) + "\nSSD300 23.2\n"
+    assert sorted(f.value for f in text_table_facts(page, benchmark="coco")) == [23.2]
+
+
+@given(st.sampled_from(("AP (keypoints)", "AP (keypoint)", "AP(kp)", "AP (pose)")))
+def test_an_ap_of_keypoints_in_brackets_is_no_box_ap(header: str) -> None:
+    """"AP (keypoints)" beside "AP (boxes)": the keypoint task's AP, no box AP."""
+    assert header_field(header) is None
+
+
+@given(st.sampled_from(("Stanford Dogs", "Oxford Flowers", "Places365", "PASCAL VOC 2007")),
+       st.floats(60.0, 90.0).map(lambda x: round(x, 1)))
+def test_the_line_readers_table_under_a_caption_naming_another_dataset_gives_no_result(dataset: str,
+                                                                                       value: float) -> None:
+    """"Table 10. MobileNet for Stanford Dogs" right over "Model Top-1 …": the line reader's accuracies under it are
+    that dataset's, not ImageNet's; the same table under an ImageNet caption is read, and so is a table whose
+    caption below it names the other dataset (it is the next table's)."""
+    head = "Model Top-1 Million\nAccuracy Parameters\n"
+    rows = f"Inception V3 {value}% 23.2\nMobileNet-224 70.6% 4.2\n"
+    def accuracies(page: str) -> set[float]:
+        return {f.value for f in text_table_facts(page, benchmark="imagenet") if f.field == "top1_acc"}
+    assert not accuracies(f"Table 10. MobileNet for {dataset}\n{head}{rows}")
+    assert accuracies(f"Table 8. MobileNet on ImageNet\n{head}{rows}") == {value, 70.6}
+    assert accuracies(f"{head}{rows}Table 10. MobileNet for {dataset}\n") == {value, 70.6}
+
+
+@given(st.sampled_from(("4.2.3", "3.1.2", "5.4.1.2")), st.sampled_from(("FLOPs", "Params", "Top-1 error")),
+       st.floats(5.0, 9.9).map(lambda x: round(x, 2)))
+def test_a_heading_numbered_in_three_parts_is_no_header_line(number: str, word: str, value: float) -> None:
+    """"4.2.3 Comparison with FLOPs compression methods" over a table whose own header the line reader missed: the
+    heading's field word heads no column (the rows' errors were read as FLOPs in billions)."""
+    page = f"{number} Comparison with {word} compression methods\nVGG-16 P64 (Ours) {value} 86.92\nSBP 7.50 56.52\n"
+    assert text_table_facts(page, benchmark="cifar10") == []
+
+
+@given(st.sampled_from((("APbox", "APmask"), ("APbb", "APm"), ("AP", "APm"))),
+       st.floats(40.0, 55.0).map(lambda x: round(x, 1)))
+def test_ap_subscripts_set_on_the_next_text_line_name_the_iou(names: tuple[str, str], box: float) -> None:
+    """A detection table's header "AP^box AP^box_50 AP^box_75 AP^mask AP^mask_50 AP^mask_75" comes out of the text
+    layer interleaved ("APbox APbox" / "50 APbox" / "75 APmask APmask" / "50 APmask" / "75"), each subscript on the
+    line under its AP: the columns are box AP, AP50, AP75, mask AP and two mask APs at one IoU (no field); before,
+    every box column was box AP and every mask column mask AP (three values above the mask AP)."""
+    b, m = names
+
+    def sub(name: str) -> float:  # a subscript starts under the AP's superscript, or right after a bare "AP"
+        return len(name) * 4.0 - (8 if len(name) > 2 else 0)
+
+    text, boxes = _boxed([[(0, "backbone"), (100, b), (140, b)],
+                          [(140 + sub(b), "50"), (180, b)],
+                          [(180 + sub(b), "75"), (220, m), (260, m)],
+                          [(260 + sub(m), "50"), (300, m)],
+                          [(300 + sub(m), "75")],
+                          [(0, "ConvNeXt-XL"), (100, str(box)), (140, "74.2"), (180, "59.9"), (220, "47.7"),
+                           (260, "71.6"), (300, "52.2")]])
+    facts = {(f.field, f.value) for f in text_table_facts(text, benchmark="coco", boxes=boxes)}
+    assert facts == {("box_ap", box), ("ap50", 74.2), ("ap75", 59.9), ("mask_ap", 47.7)}
+
+
+@given(st.sampled_from((("mAP@0.5 (%)", "mAP@0.7 (%)"), ("AP@0.5", "AP@0.7"), ("mAP@0.5 / @0.7", None),
+                        ("AP@0.5", "AP@0.3"))))
+def test_an_ap_at_iou_05_beside_one_coco_does_not_report_is_no_ap50(headers: tuple[str, str | None]) -> None:
+    """"mAP@0.5 (%) mAP@0.7 (%)": a table with an AP at IoU 0.7 follows PASCAL VOC's protocol (COCO reports 0.5:0.95,
+    0.5 and 0.75), so its AP@0.5 is VOC's, no COCO AP50; a COCO table's "AP AP50 AP75" keeps its AP50."""
+    first, second = headers
+    top = [(40, "method"), (140, first)] + ([(230, second)] if second else [])
+    words = _row(40, top)
+    words += _row(55, [(40, "R-FCN"), (140, "81.4" if second else "81.4 / 64.7")] + ([(230, "64.7")] if second else []))
+    words += _row(66, [(40, "Faster"), (140, "78.6" if second else "78.6 / 63.3")] + ([(230, "63.3")] if second else []))
+    grid = _grid(words, [Rule(35, 36, 300), Rule(35, 50, 300), Rule(35, 76, 300)])
+    assert not [f for f in grid_facts(grid, benchmark="coco") if f.field == "ap50"]
+    coco = _row(40, [(40, "method"), (140, "AP"), (190, "AP50"), (240, "AP75")])
+    coco += _row(55, [(40, "R-FCN"), (140, "34.5"), (190, "55.0"), (240, "36.1")])
+    coco += _row(66, [(40, "Faster"), (140, "33.1"), (190, "50.3"), (240, "35.0")])
+    grid = _grid(coco, [Rule(35, 36, 300), Rule(35, 50, 300), Rule(35, 76, 300)])
+    assert sorted(f.value for f in grid_facts(grid, benchmark="coco") if f.field == "ap50") == [50.3, 55.0]
+
+
+@given(st.sampled_from(("FPS", "Time", "Speed", "Throughput", "ms")), st.integers(3, 95))
+def test_a_value_under_a_quantity_header_word_goes_to_no_field(word: str, speed: int) -> None:
+    """"Method mAP(%) FPS" read line by line: the speed under "FPS" sat within reach of the mAP slot and was read as
+    a box AP; a header word naming a quantity with no field takes its column's values, which give nothing."""
+    text, boxes = _boxed([[(0, "Method"), (100, "AP"), (130, word)],
+                          [(0, "RetinaNet-50"), (100, "32.5"), (130, str(speed))],
+                          [(0, "RetinaNet-101"), (100, "34.4"), (130, str(speed + 1))]])
+    facts = [(f.field, f.value) for f in text_table_facts(text, benchmark="coco", boxes=boxes)]
+    assert sorted(facts) == [("box_ap", 32.5), ("box_ap", 34.4)]
+
+
+@given(st.sampled_from(("improvement", "Improvement", "gain", "Δ", "delta")),
+       st.lists(st.floats(0.1, 12.0).map(lambda x: round(x, 1)), min_size=2, max_size=2))
+def test_a_row_of_differences_gives_no_values(label: str, deltas: list[float]) -> None:
+    """"improvement -43% -15% - +0.4 +0.2" under a table's comparison rows: the differences between the rows above
+    are no model's values (they were box APs and FLOPs); the rows above are read."""
+    page = (f"Model AP AP50\nYOLOv7 51.2 69.7\nYOLOv7-X 52.9 71.1\n{label} +{deltas[0]} +{deltas[1]}\n")
+    assert sorted(f.value for f in text_table_facts(page, benchmark="coco")) == [51.2, 52.9, 69.7, 71.1]

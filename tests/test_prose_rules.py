@@ -548,3 +548,151 @@ def test_a_size_word_after_a_hyphen_stays_in_the_model_name(family: str, size: s
 
     assert model_names(f"The {family}-{size} model achieves 22.0% AP.") == [f"{family}-{size}"]
     assert model_names(f"A {family}-based detector achieves 22.0% AP.") == [family]
+
+
+@given(st.sampled_from(["PASCAL VOC 2007 Results", "VOC 2007 results", "Results on PASCAL VOC2012", "PASCAL VOC2007",
+                        "Experiments on Cityscapes"]),
+       st.sampled_from(["{v}% mAP", "a mAP of {v}%", "an improvement to {v}% mAP"]),
+       st.floats(1.0, 90.0).map(lambda x: round(x, 1)), st.integers(700, 1500))
+@settings(max_examples=30, deadline=None)
+def test_a_value_in_a_section_headed_by_another_dataset_is_no_candidate(heading: str, phrase: str, value: float,
+                                                                         gap: int) -> None:
+    """"5.2. PASCAL VOC 2007 Results" heads a section whose sentences, hundreds of characters on and in its
+    subsections ("5.2.1 Ablation"), name no dataset ("… gives an improvement to 69.9% mAP"): the values are VOC's,
+    no COCO box AP. The next section at its level ("5.3 Results on COCO"), or a section headed by a registry
+    benchmark, keeps them; so does a sentence naming COCO as where the value was measured."""
+    filler = "We describe the training schedule and the settings of the detector in detail here. " * (gap // 80)
+    said = phrase.format(v=value)
+    voc = (f"5 Experiments\nOur main results on COCO are in Table 4.\n5.2. {heading}\n{filler}\n"
+           f"5.2.1 Ablation\nOur full model gives {said}.\n")
+    assert not any(c.value == pytest.approx(value) for c, _, _ in collect(Document.from_texts([voc])))
+    later = voc.replace("5.2.1 Ablation", "5.3 Results on the test set")
+    assert any(c.value == pytest.approx(value) for c, _, _ in collect(Document.from_texts([later])))
+    named = voc.replace(f"gives {said}", f"gives {said} on COCO")
+    assert any(c.value == pytest.approx(value) for c, _, _ in collect(Document.from_texts([named])))
+
+
+def test_a_section_on_another_dataset_goes_on_over_pages_and_a_training_set_does_not_end_it() -> None:
+    """The section's dataset holds on the next page, and "fine-tuned from models trained on COCO, our model achieves
+    80.0% mAP" names COCO as what the model learned from: the 80.0 is still the section's dataset's."""
+    filler = "We describe the training schedule and the settings of the detector in detail here. " * 10
+    pages = [f"3 Experiments\nOur main results on COCO are in Table 4.\n3.3 PASCAL VOC2012\n{filler}",
+             f"{filler}When fine-tuned from models trained on COCO, our model achieves 80.0% mAP.\n"]
+    assert not any(c.value == pytest.approx(80.0) for c, _, _ in collect(Document.from_texts(pages)))
+
+
+@given(st.just("error"), st.floats(20.0, 40.0).map(lambda x: round(x, 1)),
+       st.sampled_from(["localization competition", "2012 and 2013 localization competitions", "localization task"]))
+@settings(max_examples=20, deadline=None)
+def test_a_plain_error_in_a_sentence_after_one_naming_localization_is_no_top1(metric: str, value: float,
+                                                                              task: str) -> None:
+    """"… the 2012 and 2013 localization competitions. Our method is the winner of the 2013 competition with 29.9%
+    error.": the sentence names no task, the one before it does; the error is a localization error. A sentence
+    naming its own kind ("Our classification error is …") keeps its value."""
+    fields = ("top1_err", "top1_acc")
+    text = f"On ImageNet, we entered the {task}. Our method is the winner of the competition with {value}% {metric}."
+    assert not any(c.value == value for f in fields for c, _ in _found(text, f))
+    own = f"On ImageNet, we entered the {task}. Our classification {metric} is {value}%."
+    assert any(c.value == value for f in fields for c, _ in _found(own, f))
+
+
+@given(st.floats(55.0, 90.0).map(lambda x: round(x, 1)), st.integers(15, 39),
+       st.sampled_from(["FPS", "fps", "ms", "x"]))
+@settings(max_examples=30, deadline=None)
+def test_a_number_with_a_rate_unit_glued_on_after_a_metric_word_is_no_score(score: float, speed: int,
+                                                                           unit: str) -> None:
+    """A figure's labels "74.3mAP 59FPS 63.4mAP 45FPS" read in order put "mAP" right before a speed: the speed,
+    its unit glued on, is no AP; the scores with "mAP" glued after them are."""
+    text = f"Our detector on COCO: {score}mAP {speed}{unit} and the baseline {score - 10:.1f}mAP {speed - 10}{unit}."
+    values = {c.value for c, _ in _found(text, "box_ap")}
+    assert float(speed) not in values and float(speed - 10) not in values
+
+
+@given(st.sampled_from(["<", "< ", "≤", ">", ">= ", "≥ "]),
+       st.sampled_from([("{s}{v}M FLOPS", "flops", 1e6), ("{s}{v} million parameters", "params", 1e6),
+                        ("{s}{v}% top-1 error", "top1_err", 1.0)]),
+       st.integers(20, 90))
+@settings(max_examples=40, deadline=None)
+def test_a_number_after_an_inequality_sign_is_a_bound_not_a_value(sign: str, said: tuple[str, str, float],
+                                                                  value: int) -> None:
+    """"our MixNet-L achieves 78.9% top-1 accuracy under typical mobile settings (<600M FLOPS)": the 600M is a budget,
+    no model's FLOPs; the same number without the sign is read."""
+    phrase, field, scale = said
+    bound = f"Our NetX-L achieves a new state of the art on ImageNet under mobile settings ({phrase.format(s=sign, v=value)})."
+    assert not any(c.value == pytest.approx(value * scale) for c, _ in _found(bound, field))
+    plain = bound.replace(f"({phrase.format(s=sign, v=value)})", f"with {phrase.format(s='', v=value)}")
+    assert any(c.value == pytest.approx(value * scale) for c, _ in _found(plain, field))
+
+
+@given(st.sampled_from(["T5", "T6", "R50", "R18", "B7"]),
+       st.sampled_from(["Base", "Large", "Small", "XL", "XXL", "base", "11B", "3B"]))
+def test_a_one_letter_name_with_a_size_after_a_hyphen_is_a_model(stem: str, size: str) -> None:
+    """"the top-left point corresponds to the T5-Base model with 223M parameters": "T5-Base" is a model's name (the
+    223M went to the paper's own Switch-Base before); a one-letter token with digits alone ("F1", "V100", "L2",
+    "C4") stays no name."""
+    name = f"{stem}-{size}"
+    assert model_names(f"The point corresponds to the {name} model with 223M parameters.") == [name]
+    assert model_names(f"We report {stem} on V100 GPUs with L2 loss and F1 on C4.") == []
+
+
+@given(st.floats(50.0, 80.0).map(lambda x: round(x, 1)))
+@settings(max_examples=20, deadline=None)
+def test_a_period_set_after_a_space_ends_the_sentence(value: float) -> None:
+    """"… where our baseline performance is 66.4% .Our full approach gives 69.0% mAP": the text layer set the period
+    after a space; the sentence of the 69.0 starts after it, and does not reach back to a heading naming COCO glued
+    to the sentence before ("5.3. Results on PASCAL VOC 2012 and MS COCO We show …")."""
+    text = ("5.3. Results on PASCAL VOC 2012 and MS COCO We show our results on the PASCAL VOC 2012 dataset, where "
+            f"our baseline performance is 66.4% .Our full approach gives {value}% mAP.")
+    assert value not in {c.value for c, _ in _found(text, "box_ap")}
+
+
+@given(st.sampled_from(["top 5 error rate", "top-5 error", "Top 1 accuracy", "top-1 error"]),
+       st.floats(10.0, 30.0).map(lambda x: round(x, 1)))
+@settings(max_examples=20, deadline=None)
+def test_the_k_of_a_top_k_metric_is_no_value(metric: str, value: float) -> None:
+    """"OverFeat yielded 14.2% top 5 error rate": the "5" of "top 5" is the metric's k; "5 error" is no error of 5%."""
+    text = f"During the competition, on ImageNet our NetX yielded {value}% {metric} using 7 models."
+    fields = ("top1_err", "top1_acc", "top5_err", "top5_acc", "err", "acc")
+    values = {c.value for f in fields for c, _ in _found(text, f)}
+    assert not {1.0, 5.0} & values
+    hyphened = f"During the competition, on ImageNet our NetX yielded {value}% top-1 error using 7 models."
+    assert value in {c.value for c, _ in _found(hyphened, "top1_err")}
+
+
+@given(st.sampled_from(["Preliminary ILSVRC results", "Results on ImageNet", "ImageNet detection"]),
+       st.floats(30.0, 60.0).map(lambda x: round(x, 1)))
+@settings(max_examples=20, deadline=None)
+def test_a_value_in_a_section_headed_by_a_benchmark_without_its_metric_is_no_candidate(heading: str,
+                                                                                       value: float) -> None:
+    """"3.5 Preliminary ILSVRC results … We can achieve 43.4 mAP on the val2 set": ImageNet's registry metrics are
+    classification's, so the mAP is ImageNet detection's, no COCO box AP; under a COCO heading it is COCO's."""
+    filler = "We train the detector with the same settings as before for a few more iterations. " * 3
+    text = (f"3 Experiments\nOur main results on COCO are in Table 4.\n3.5 {heading}\n{filler}"
+            f"We can achieve {value} mAP on the val2 set.\n")
+    assert value not in {c.value for c, _ in _found(text, "box_ap")}
+    coco = text.replace(f"3.5 {heading}", "3.5 Preliminary COCO results")
+    assert value in {c.value for c, _ in _found(coco, "box_ap")}
+
+
+@given(st.sampled_from([[49, 51, 53, 56, 58, 61, 63, 66], [20, 22, 25, 27, 30], [50, 53, 55, 58, 60, 63]]))
+@settings(max_examples=10, deadline=None)
+def test_rounded_axis_ticks_before_a_metric_name_are_no_score(ticks: list[int]) -> None:
+    """A plot's text read in order: "Number of object proposals 49 51 53 56 58 61 63 66 mAP" (ticks at a
+    fractional spacing printed rounded): the top tick is no box AP on COCO."""
+    text = ("On COCO, more proposals do not help. Number of object proposals "
+            f"{' '.join(str(t) for t in ticks)} mAP Sel. Search (SS) Dense Average Recall")
+    assert float(ticks[-1]) not in {c.value for c, _ in _found(text, "box_ap")}
+
+
+@given(st.sampled_from(["VOC2007 test", "PASCAL VOC", "Cityscapes"]), st.floats(50.0, 80.0).map(lambda x: round(x, 1)))
+@settings(max_examples=20, deadline=None)
+def test_a_figures_label_under_a_caption_naming_another_dataset_is_no_candidate(dataset: str, value: float) -> None:
+    """A figure's labels ("74.3mAP 59FPS 63.4mAP 45FPS" beside two diagrams) come right before its caption, which
+    names where they were measured ("… in accuracy on VOC2007 test"): no COCO box AP; under a caption naming COCO
+    the label is read."""
+    filler = "We describe the training schedule and the settings of the detector in detail here. " * 10
+    text = (f"Our results on COCO are in Table 4. {filler}Conv7 (FC7) 1024 Conv11_2 {value}mAP 59FPS Classifier Conv6 "
+            f"Fig. 2: A comparison between two single shot detectors. Ours is more accurate on {dataset}.")
+    assert value not in {c.value for c, _ in _found(text, "box_ap")}
+    coco = text.replace(dataset, "COCO test-dev")
+    assert value in {c.value for c, _ in _found(coco, "box_ap")}

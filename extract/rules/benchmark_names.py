@@ -236,3 +236,138 @@ def _fit_metric(field: str, benchmark: str, ranked: list[str] | None = None) -> 
     if field in ("acc", "err") and options and "imagenet" in options[:1]:
         return None
     return field, ""
+
+
+# A numbered heading alone on its line: "5.2. PASCAL VOC 2007 Results", "3.1 PASCAL VOC2007", "4 Experiments"
+_NUMBERED_HEADING = re.compile(r"^[ \t]*([1-9]\d?(?:\.\d{1,2}){0,3})\.?[ \t]+([A-Z][^\n]{1,80}?)[ \t]*$", re.M)
+DEFAULT_HEADING_WORDS = 8  # a title longer than this is a numbered list item or a sentence, no heading
+
+
+def heading_datasets(pages: list[str]) -> list[list[tuple[int, str]]]:
+    """Per page, where a numbered section's dataset context starts: (offset in that page's text, dataset) at each
+    numbered heading, the dataset being ``other:<name>`` while the section, or a section it is numbered under
+    ("5.2.1" under "5.2"), is headed by a dataset outside the registry, else "". Contexts carry over pages.
+
+    Habit: detection papers evaluate on PASCAL VOC and COCO in separate sections; a heading ("5.2. PASCAL VOC 2007
+    Results", "4.3. VOC 2007 results") names the dataset for the text below it up to the next heading that is not
+    a subsection, while the sentences there name none ("Our full model … gives an improvement to 69.9% mAP").
+    A heading naming a registry benchmark too ("5.3. Results on PASCAL VOC 2012 and MS COCO") or a pre-training
+    source gives no such context; a title of a sentence's form or over ``DEFAULT_HEADING_WORDS`` words ("2. Training
+    is expensive in space and time. For SVM", a numbered list item) is no heading.
+
+    >>> heading_datasets(["5 Experiments\\n5.2. PASCAL VOC 2007 Results\\nx\\n5.2.1 Ablation\\ny",
+    ...                   "more\\n5.3. Results on VOC 2012 and MS COCO\\nz\\n6 Conclusion"])
+    [[(0, ''), (14, 'other:pascal voc'), (45, 'other:pascal voc')], [(5, ''), (44, '')]]
+    """
+    out: list[list[tuple[int, str]]] = []
+    stack: list[tuple[str, str]] = []  # (section number, its own dataset or "")
+    for text in pages:
+        marks: list[tuple[int, str]] = []
+        for m in _NUMBERED_HEADING.finditer(text):
+            number, title = m.group(1), m.group(2)
+            if len(title.split()) > DEFAULT_HEADING_WORDS or re.search(r"[.:;,]\s+\S|[.:;]$", title):
+                continue  # a sentence, a list item or a page's running header ("8 Liu et al.")
+            while stack and not number.startswith(stack[-1][0] + "."):
+                stack.pop()
+            names = [name for _, name in _benchmark_spots(title)]
+            # one kind of name: other datasets only, or registry benchmarks only ("3.5 Preliminary ILSVRC results")
+            own = names[0] if names and not PRETRAIN_SOURCE.search(title) and len(
+                {n.startswith("other:") for n in names}) == 1 else ""
+            stack.append((number, own))
+            marks.append((m.start(), next((d for _, d in reversed(stack) if d), "")))
+        out.append(marks)
+    return out
+
+
+def section_dataset(marks: list[tuple[int, str]], before: str, pos: int) -> str:
+    """The dataset context at offset ``pos`` of a page: the last mark of ``heading_datasets`` before it, else the
+    context the page opened in (``before``: the previous pages' last).
+
+    >>> section_dataset([(10, "other:voc"), (50, "")], "", 30), section_dataset([(10, "other:voc")], "", 5)
+    ('other:voc', '')
+    """
+    ctx = before
+    for at, dataset in marks:
+        if at > pos:
+            break
+        ctx = dataset
+    return ctx
+
+
+# A benchmark named as what a model was trained on ("fine-tuned from models trained on COCO"): where it learned,
+# not where the section's result was measured
+_TRAINED_ON = re.compile(r"\btrained\s+(?:on|with)\s+(?:the\s+)?(?:MS\s+)?$", re.I)
+
+
+def section_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int, end: int, section: str,
+                             field: str = "") -> bool:
+    """Whether the metric value at ``text[start:end]`` is a result of its section's dataset (``section``, as
+    ``section_dataset`` gives it) outside the registry: the section is headed by one, no registry benchmark is
+    named within the window ``_nearest_benchmark`` looks in, and its sentence names none.
+
+    >>> t = "For the VGG16 architecture, our full model gives an improvement to 69.9% mAP."
+    >>> at = t.find("69.9"); section_on_other_dataset(t, _benchmark_spots(t), at, at + 4, "other:pascal voc")
+    True
+    >>> section_on_other_dataset(t, _benchmark_spots(t), at, at + 4, "")
+    False
+    >>> t = "Fine-tuned from models trained on COCO, our SSD512 achieves 80.0% mAP."
+    >>> at = t.find("80.0"); section_on_other_dataset(t, _benchmark_spots(t), at, at + 4, "other:pascal voc")
+    True
+    >>> t = "On COCO our full model gives 27.1% AP."
+    >>> at = t.find("27.1"); section_on_other_dataset(t, _benchmark_spots(t), at, at + 4, "other:pascal voc")
+    False
+
+    A section headed by a registry benchmark that has no such metric ("3.5 Preliminary ILSVRC results": ImageNet's
+    registry metrics are classification's) holds another task's values: "We can achieve 43.4 mAP on the val2 set"
+    is no COCO box AP; a top-1 accuracy there is ImageNet's.
+
+    >>> t = "We can achieve 43.4 mAP on the val2 set."
+    >>> at = t.find("43.4"); section_on_other_dataset(t, _benchmark_spots(t), at, at + 4, "imagenet", "box_ap")
+    True
+    >>> section_on_other_dataset(t, _benchmark_spots(t), at, at + 4, "imagenet", "top1_acc")
+    False
+    """
+    def foreign(name: str) -> bool:  # another dataset, or a registry one without the value's metric
+        return name.startswith("other:") or not _has_metric(name, field)
+
+    if not section or not foreign(section):
+        return False
+    spots = [(p, name) for p, name in spots if not _TRAINED_ON.search(text, max(0, p - 40), p)]
+    nearest = _nearest_benchmark(spots, start, "")
+    if nearest and not foreign(nearest):
+        return False
+    s, e = sentence_bounds(text, start, end)
+    return not any(s <= p < e and not foreign(name) for p, name in spots)
+
+
+# A figure's caption: "Fig. 2: A comparison …", "Figure 5. Accuracy vs. …"
+_FIGURE_CAPTION = re.compile(r"\b(?:Fig\.|Figure)\s?\d{1,2}\s?[:.]\s")
+_SENTENCE_END = re.compile(r"[\w)\]%]\.\s+[A-Z]")
+DEFAULT_FIGURE_REACH = 500  # characters from a figure's text to its caption
+DEFAULT_CAPTION_CHARS = 400  # the part of a caption read for the dataset it names
+
+
+def figure_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int, end: int) -> bool:
+    """Whether the value at ``text[start:end]`` is in a figure's text whose caption, right after it, names a dataset
+    outside the registry and no registry benchmark (one named as what the model was trained on aside).
+
+    Habit: a figure's labels ("74.3mAP 59FPS 63.4mAP 45FPS" beside two architectures' diagrams) come out of the text
+    layer just before the figure's caption, which says where they were measured ("… outperforms its YOLO
+    counterpart in accuracy on VOC2007 test"); no sentence ends between the labels and the caption.
+
+    >>> t = "Conv7 74.3mAP 59FPS 63.4mAP 45FPS Conv6 Fig. 2: A comparison of SSD and YOLO. SSD is better on VOC2007."
+    >>> at = t.find("63.4"); figure_on_other_dataset(t, _benchmark_spots(t), at, at + 4)
+    True
+    >>> t = "Conv7 74.3mAP 59FPS 63.4mAP 45FPS Conv6 Fig. 2: A comparison of SSD and YOLO on COCO and VOC2007."
+    >>> at = t.find("63.4"); figure_on_other_dataset(t, _benchmark_spots(t), at, at + 4)
+    False
+    >>> t = "Our model reaches 63.4 mAP. We show more. Fig. 2: Results on VOC2007."
+    >>> at = t.find("63.4"); figure_on_other_dataset(t, _benchmark_spots(t), at, at + 4)
+    False
+    """
+    cap = _FIGURE_CAPTION.search(text, end, end + DEFAULT_FIGURE_REACH)
+    if cap is None or _SENTENCE_END.search(text, start, cap.start()):
+        return False
+    named = [name for p, name in spots if cap.start() <= p < cap.start() + DEFAULT_CAPTION_CHARS
+             and not _TRAINED_ON.search(text, max(0, p - 40), p)]
+    return bool(named) and all(n.startswith("other:") and not PRETRAIN_SOURCE.search(n) for n in named)

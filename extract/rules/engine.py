@@ -115,6 +115,38 @@ PLAUSIBLE: dict[str, tuple[float, float]] = {
 _INTEGER_FIELDS = {"hardware_count", "training_steps"}
 
 
+# A rate, time or size unit set right after a number with no space ("59FPS", "45ms", "3.5x"): a figure's or a
+# table's label prints a speed or a size that way beside its scores ("74.3mAP 59FPS 63.4mAP 45FPS")
+_GLUED_RATE_UNIT = re.compile(r"(?:fps|ms|sec|s|hrs?|h|[kmgt]b|x|×|img/s|im/s)(?![A-Za-z])", re.I)
+
+
+def glued_rate_unit(text: str, end: int) -> bool:
+    """Whether the number ending at ``text[end]`` has a rate, time or size unit glued to it: no score.
+
+    >>> t = "74.3mAP 59FPS"; glued_rate_unit(t, t.find("59") + 2), glued_rate_unit(t, 4)
+    (True, False)
+    >>> glued_rate_unit("45 FPS", 2), glued_rate_unit("76.1%", 4), glued_rate_unit("3.5x faster", 3)
+    (False, False, True)
+    """
+    return bool(_GLUED_RATE_UNIT.match(text, end))
+
+
+_TOP_K_BEFORE = re.compile(r"\btop[\s\-]?$", re.I)  # "top 5 error", "Top-1 accuracy": the number is the k
+_BOUND_SIGN = re.compile(r"(?:[<>≤≥≲≳]|<=|>=)\s?$")
+
+
+def bound_sign_before(text: str, start: int) -> bool:
+    """Whether the number at ``text[start]`` follows an inequality sign: a bound ("(<600M FLOPS)", "> 80% accuracy"),
+    a budget or a threshold the paper sets, no value a model has.
+
+    >>> t = "top-1 accuracy under typical mobile settings (<600M FLOPS)"; bound_sign_before(t, t.find("600"))
+    True
+    >>> t = "MixNet-L reaches 78.9% with 565M FLOPS"; bound_sign_before(t, t.find("565"))
+    False
+    """
+    return bool(_BOUND_SIGN.search(text, max(0, start - 3), start))
+
+
 def plausible(field: str, value: float) -> bool:
     """Whether ``value`` can be a ``field`` value (range and integrality checks).
 
@@ -352,6 +384,12 @@ class Engine:
             value = NORMALISERS[rule.normaliser](q, words)
             if value is None or not plausible(rule.field, value):
                 continue
+            if rule.normaliser == "metric" and glued_rate_unit(text, q.end):
+                continue  # "74.3mAP 59FPS": the number after "mAP" is a speed, no score
+            if bound_sign_before(text, q.start):
+                continue  # "under typical mobile settings (<600M FLOPS)": a budget, no model's value
+            if _TOP_K_BEFORE.search(text, max(0, q.start - 5), q.start):
+                continue  # "yielded 14.2% top 5 error rate": the k of a top-k metric, no value
             yield Match(rule, span.start_char, span.end_char, q.start, q.end, float(value), span.text)
 
 

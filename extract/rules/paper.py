@@ -25,8 +25,12 @@ from .benchmark_names import (
     _fit_metric,
     _nearest_benchmark,
     _setup_benchmark,
+    figure_on_other_dataset,
+    heading_datasets,
     other_dataset_result,
     passage_on_other_dataset,
+    section_dataset,
+    section_on_other_dataset,
 )
 from .context import names_written_as_datasets, own_model_name, own_model_stems, section_map
 from .engine import engine
@@ -71,6 +75,10 @@ def collect_counted(doc: Document) -> tuple[Found, int]:
     pretrains = sum(len(_PRETRAIN.findall(c)) for c, _, _ in cleaned) >= DEFAULT_PRETRAIN_MENTIONS
     declared = declared_metrics(" ".join(c for c, _, _ in cleaned))
     datasets = names_written_as_datasets(" ".join(c for c, _, _ in cleaned))
+    headings = heading_datasets([page.text for page in doc.pages])
+    opening = [""]  # the dataset context each page opens in: the last one of the pages before
+    for marks in headings[:-1]:
+        opening.append(marks[-1][1] if marks else opening[-1])
     found: list[tuple[Candidate, float, Evidence]] = []
     for i, page in enumerate(doc.pages):
         clean, idx, spots = cleaned[i]
@@ -85,7 +93,13 @@ def collect_counted(doc: Document) -> tuple[Found, int]:
                     continue
                 c = replace(c, model="")
             if c.field in METRIC_FIELDS:
+                section = section_dataset(headings[i], opening[i], idx[pos] if pos < len(idx) else len(page.text))
+                if section_on_other_dataset(clean, spots, pos, pos + len(c.raw), section, c.field):
+                    continue  # "5.2. PASCAL VOC 2007 Results … an improvement to 69.9% mAP": the section's dataset
                 bench = _nearest_benchmark(spots, pos, "")
+                if (not bench or bench.startswith("other:")) and figure_on_other_dataset(
+                        clean, spots, pos, pos + len(c.raw)):
+                    continue  # a figure's label ("63.4mAP 45FPS") under a caption naming VOC2007
                 if not bench:
                     bench = default_bench
                     ev = ev.tagged("no_benchmark")

@@ -132,9 +132,21 @@ def starts_tick_run(text: str, num_start: int, num_end: int, ticks: int = DEFAUL
 
 
 def _evenly_rising(values: list[float], ticks: int) -> bool:
-    """Whether ``values`` are at least ``ticks`` numbers rising by one step, as an axis's ticks do."""
+    """Whether ``values`` are at least ``ticks`` numbers rising by one step, as an axis's ticks do; or whole numbers
+    rising by steps of two or more that differ by at most one: ticks at a fractional spacing, printed rounded
+    ("49 51 53 56 58 61 63 66 mAP").
+
+    >>> _evenly_rising([49, 51, 53, 56, 58, 61, 63, 66], 4), _evenly_rising([70.6, 72.1, 73.4, 74.9], 4)
+    (True, False)
+    >>> _evenly_rising([1, 2, 4, 5, 7], 4), _evenly_rising([60, 62, 65, 66], 4)
+    (False, False)
+    """
+    if len(values) < ticks:
+        return False
     steps = {round(b - a, 6) for a, b in pairwise(values)}
-    return len(values) >= ticks and len(steps) == 1 and steps.pop() > 0
+    if len(steps) == 1:
+        return steps.pop() > 0
+    return (all(v == int(v) for v in values) and min(steps) >= 2 and max(steps) - min(steps) <= 1)
 
 
 # the numbers right before a number: "66 68 70 72 74 76 78 " before "80 Accuracy, Top 1, %"
@@ -178,6 +190,8 @@ _DATASET_PAIR_BEFORE = re.compile(r"(?:CIFAR|VOC|SQuAD|WMT)[\s\-']?v?\d+(?:\.\d+
 _TOPK_AFTER = re.compile(r"\s*\(\s*top[\s\-]?(?:[2-9]|[1-9]\d+)\s*\)", re.I)  # any k but 1: "(top 5)", "(top-10)"
 # "the winner of the ILSVRC13 localization competition with 29.9% error": an error of another vision task
 _OTHER_TASK = re.compile(r"\blocali[sz]ation\b", re.I)
+# a sentence naming its own task or top-k ("classification error", "top-1") qualifies its plain score itself
+_OWN_KIND = re.compile(r"\bclassif|\btop[\s\-]?\d|\bdetection\b|\blocali[sz]ation\b", re.I)
 
 
 def plain_score_of_other_kind(text: str, num_start: int, end: int) -> bool:
@@ -203,11 +217,28 @@ def plain_score_of_other_kind(text: str, num_start: int, end: int) -> bool:
     >>> t = "The classification model reaches 24.1% error; its localization head is in Section 4."
     >>> plain_score_of_other_kind(t, t.find("24.1"), t.find(";"))
     False
+
+    A sentence naming no task goes on from the one before it: "We entered the localization competition. Our method
+    is its winner with 29.9% error." is a localization error; "… Our classifier's top-1 error is 24.1%." is not.
+
+    >>> t = "We entered the localization competition. Our method is its winner with 29.9% error."
+    >>> at = t.find("29.9"); plain_score_of_other_kind(t, at, at + 5)
+    True
+    >>> t = "We entered the localization competition. Our classification error is 24.1%."
+    >>> at = t.find("24.1"); plain_score_of_other_kind(t, at, at + 5)
+    False
     """
     if _TOPK_AFTER.match(text, end):
         return True
     s, _ = sentence_bounds(text, num_start, end)
-    return bool(_OTHER_TASK.search(text, s, num_start))
+    if _OTHER_TASK.search(text, s, num_start):
+        return True
+    if s < 2 or _OWN_KIND.search(text, s, end):
+        return False
+    # the sentence names no task nor top-k ("Our method is the winner of the 2013 competition with 29.9% error"):
+    # the one before it says which competition ("… the 2012 and 2013 localization competitions")
+    ps, _ = sentence_bounds(text, s - 2, s - 1)
+    return bool(_OTHER_TASK.search(text, ps, s))
 
 
 _UNIT_DEFINITION = re.compile(
