@@ -1404,18 +1404,26 @@ def round_significant(values: np.ndarray, digits: int) -> np.ndarray:
 
     >>> round_significant(np.array([1 - 90.64 / 100, 3.7e10 * 1.0000000000001, -2.5, 0.0, np.nan]), 12).tolist()
     [0.0936, 37000000000.0, -2.5, 0.0, nan]
+    >>> round_significant(np.array([1.23456789012345e-300, 5e-324]), 12).tolist()
+    [1.23456789012e-300, 5e-324]
     """
     x = np.asarray(values, dtype="float64")
     out = x.copy()
     ok = np.isfinite(x) & (x != 0)
     exp = np.floor(np.log10(np.abs(x[ok]))).astype(int) - (digits - 1)
-    small = exp < 0  # scale up by an exact power of ten, or down for large numbers
+    # scale up by a power of ten, or down for large numbers; below about 1e-290 the power itself would overflow
+    # (10.0 ** 310 is inf, and the value would come out NaN), so those few go through their decimal text
+    tiny = exp < -290
+    small = (exp < 0) & ~tiny
     v = x[ok]
     up = 10.0 ** (-exp[small])
     v[small] = np.round(v[small] * up) / up
-    down = 10.0 ** exp[~small]
-    v[~small] = np.round(v[~small] / down) * down
-    out[ok] = v
+    large = exp >= 0
+    down = 10.0 ** exp[large]
+    with np.errstate(over="ignore"):  # rounding up past the largest float: that value keeps its digits
+        v[large] = np.round(v[large] / down) * down
+    v[tiny] = [float(f"{t:.{digits - 1}e}") for t in v[tiny]]
+    out[ok] = np.where(np.isfinite(v), v, x[ok])
     return out
 
 
