@@ -132,7 +132,8 @@ def glued_rate_unit(text: str, end: int) -> bool:
 
 
 _TOP_K_BEFORE = re.compile(r"\btop[\s\-]?$", re.I)  # "top 5 error", "Top-1 accuracy": the number is the k
-_BOUND_SIGN = re.compile(r"(?:[<>≤≥≲≳]|<=|>=)\s?$")
+# the ">" of an ASCII arrow ("75.2 -> 76.1", "=>") points at a changed value: no sign
+_BOUND_SIGN = re.compile(r"(?:(?<![\-=])[<>]|[≤≥≲≳]|<=|>=)\s?$")
 
 
 def bound_sign_before(text: str, start: int) -> bool:
