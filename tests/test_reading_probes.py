@@ -5,10 +5,14 @@ of the same rules sit beside the habits in ``test_prose_rules.py`` and ``test_gr
 
 from __future__ import annotations
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flopmine.extract.document import Document
+from flopmine.extract.rules.benchmark_names import heading_datasets
 from flopmine.extract.rules.engine import bound_sign_before
+from flopmine.extract.rules.paper import collect
 
 _SCORES = st.floats(50.0, 90.0).map(lambda x: round(x, 1))
 
@@ -26,3 +30,27 @@ def test_an_ascii_arrow_before_a_number_is_no_inequality_sign(arrow: str, before
     as one cell); the ">" of the arrow is no "greater than", and the value after it is read."""
     text = f"With the new block, ResNet-50's top-1 accuracy on ImageNet rises from {before}%{arrow}{after}%."
     assert not bound_sign_before(text, text.rfind(str(after)))
+
+
+@given(st.integers(1, 12), st.sampled_from(["ResNet-50", "Layers", "VGG-16", "Ours"]), _SCORES, _SCORES)
+@settings(max_examples=30, deadline=None)
+def test_a_table_row_starting_with_a_number_does_not_end_a_sections_dataset(rank: int, label: str, a: float,
+                                                                             b: float) -> None:
+    """A results table inside "5.2. PASCAL VOC 2007 Results" whose rows start with a count or a rank ("2 ResNet-50
+    76.1 25.6") has the shape of a numbered heading; a row of decimal values is no heading, and the section's
+    dataset holds past it."""
+    page = (f"5.2. PASCAL VOC 2007 Results\nOur model gives 69.9% mAP.\n{rank} {label} {a} {b}\n"
+            "Our full model gives 70.1% mAP.")
+    assert [d for _, d in heading_datasets([page])[0]] == ["other:pascal voc"]
+    heading = page.replace(f"{rank} {label} {a} {b}", "5.3 Results on the test set")
+    assert [d for _, d in heading_datasets([heading])[0]] == ["other:pascal voc", ""]
+
+
+@given(_SCORES)
+@settings(max_examples=10, deadline=None)
+def test_a_voc_sections_value_after_a_numbered_table_row_is_no_candidate(value: float) -> None:
+    """End to end: the value under a VOC heading stays VOC's after a table row starting with a number."""
+    filler = "We describe the training schedule and the settings of the detector in detail here. " * 8
+    text = (f"5 Experiments\nOur main results on COCO are in Table 4.\n5.2. PASCAL VOC 2007 Results\n{filler}\n"
+            f"2 ResNet-50 76.1 25.6\n{filler}Our full model gives an improvement to {value}% mAP.\n")
+    assert not any(c.value == pytest.approx(value) for c, _, _ in collect(Document.from_texts([text])))

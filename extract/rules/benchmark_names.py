@@ -241,6 +241,8 @@ def _fit_metric(field: str, benchmark: str, ranked: list[str] | None = None) -> 
 # A numbered heading alone on its line: "5.2. PASCAL VOC 2007 Results", "3.1 PASCAL VOC2007", "4 Experiments"
 _NUMBERED_HEADING = re.compile(r"^[ \t]*([1-9]\d?(?:\.\d{1,2}){0,3})\.?[ \t]+([A-Z][^\n]{1,80}?)[ \t]*$", re.M)
 DEFAULT_HEADING_WORDS = 8  # a title longer than this is a numbered list item or a sentence, no heading
+# a decimal value standing alone: a table row that starts with a count or a rank ("2 ResNet-50 76.1 25.6"), no title
+_DECIMAL_VALUE = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
 
 
 def heading_datasets(pages: list[str]) -> list[list[tuple[int, str]]]:
@@ -267,6 +269,8 @@ def heading_datasets(pages: list[str]) -> list[list[tuple[int, str]]]:
             number, title = m.group(1), m.group(2)
             if len(title.split()) > DEFAULT_HEADING_WORDS or re.search(r"[.:;,]\s+\S|[.:;]$", title):
                 continue  # a sentence, a list item or a page's running header ("8 Liu et al.")
+            if _DECIMAL_VALUE.search(title):
+                continue  # a table row's values
             while stack and not number.startswith(stack[-1][0] + "."):
                 stack.pop()
             names = [name for _, name in _benchmark_spots(title)]
