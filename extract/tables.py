@@ -264,6 +264,9 @@ def other_iou_ap(header: str) -> bool:
     return m is not None and float(m.group(1)) not in _FIELD_IOUS
 
 
+_BARE_IOU = re.compile(r"@?\s?(0?\.\d+)\s*(?:\(%\))?")  # a pair's second threshold: "@0.7", "0.7", ".7 (%)"
+
+
 # A table with an AP at IoU 0.7 (or another threshold COCO does not report) beside its AP at 0.5 ("mAP@0.5 (%)
 # mAP@0.7 (%)") follows PASCAL VOC's or KITTI's protocol: its AP@0.5 columns are that dataset's, no COCO AP50
 # (applied in ``grid_facts``; the 0.7 columns already give nothing, ``other_iou_ap``).
@@ -271,10 +274,16 @@ def names_other_iou(header: str) -> bool:
     """Whether a header names an AP at a threshold without a field (``other_iou_ap``), also as the second of a pair
     written with a slash ("mAP@0.5 / @0.7").
 
-    >>> names_other_iou("mAP@0.5 / @0.7"), names_other_iou("mAP@0.7 (%)"), names_other_iou("mAP@0.5 / @0.75")
+    >>> names_other_iou("mAP@0.5 / @0.7"), names_other_iou("mAP@0.5/0.7"), names_other_iou("mAP@0.5 / @0.75")
     (True, True, False)
     """
-    return any(other_iou_ap(part if "ap" in part.lower() else "AP" + part.strip()) for part in header.split("/"))
+    for part in (p.strip() for p in header.split("/")):
+        if "ap" in part.lower():
+            if other_iou_ap(part):
+                return True
+        elif (bare := _BARE_IOU.fullmatch(part)) and float(bare.group(1)) not in _FIELD_IOUS:
+            return True
+    return False
 
 
 _AP_SPLIT_SUBSCRIPT = re.compile(r"ap\s?(?:test|val|minival)(?:-?dev|-?std)?\d*\s?(50|75|s|m|l)")

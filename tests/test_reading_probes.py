@@ -13,6 +13,7 @@ from flopmine.extract.document import Document
 from flopmine.extract.rules.benchmark_names import heading_datasets
 from flopmine.extract.rules.engine import bound_sign_before
 from flopmine.extract.rules.paper import collect
+from flopmine.extract.tables import names_other_iou
 
 _SCORES = st.floats(50.0, 90.0).map(lambda x: round(x, 1))
 
@@ -54,3 +55,16 @@ def test_a_voc_sections_value_after_a_numbered_table_row_is_no_candidate(value: 
     text = (f"5 Experiments\nOur main results on COCO are in Table 4.\n5.2. PASCAL VOC 2007 Results\n{filler}\n"
             f"2 ResNet-50 76.1 25.6\n{filler}Our full model gives an improvement to {value}% mAP.\n")
     assert not any(c.value == pytest.approx(value) for c, _, _ in collect(Document.from_texts([text])))
+
+
+@given(st.sampled_from(["mAP@0.5 / @0.7", "mAP@0.5/0.7", "mAP@.5/.7", "AP@0.5 / 0.7", "mAP@0.5/@0.3"]))
+def test_a_pair_of_aps_at_two_ious_written_with_a_slash_names_the_other_protocol(header: str) -> None:
+    """"mAP@0.5 / @0.7" and "mAP@0.5/0.7" alike: the second threshold of the pair is one COCO does not report."""
+    assert names_other_iou(header)
+
+
+@given(st.sampled_from(["mAP@0.5 / @0.75", "mAP@0.5/0.75", "AP@[.5:.95]", "AP / AR", "AP50 / AP75", "Top-1 / Top-5",
+                        "AP@[.5/.95]"]))
+def test_coco_thresholds_and_other_pairs_name_no_other_protocol(header: str) -> None:
+    """COCO's own thresholds, its range and pairs of other measures are no other protocol."""
+    assert not names_other_iou(header)
