@@ -13,7 +13,7 @@ from flopmine.extract.document import Document
 from flopmine.extract.rules.benchmark_names import heading_datasets
 from flopmine.extract.rules.engine import bound_sign_before
 from flopmine.extract.rules.paper import collect
-from flopmine.extract.tables import names_other_iou
+from flopmine.extract.tables import names_other_iou, text_table_facts
 
 _SCORES = st.floats(50.0, 90.0).map(lambda x: round(x, 1))
 
@@ -68,3 +68,19 @@ def test_a_pair_of_aps_at_two_ious_written_with_a_slash_names_the_other_protocol
 def test_coco_thresholds_and_other_pairs_name_no_other_protocol(header: str) -> None:
     """COCO's own thresholds, its range and pairs of other measures are no other protocol."""
     assert not names_other_iou(header)
+
+
+@given(st.sampled_from(["ΔAP", "Δ AP", "∆AP", "Gains", "Improvements", "Improvement (%)", "gain", "Δ"]),
+       st.lists(st.floats(0.1, 12.0).map(lambda x: round(x, 1)), min_size=2, max_size=2))
+def test_every_row_of_differences_gives_no_values(label: str, deltas: list[float]) -> None:
+    """"ΔAP +0.4 +0.2", "Gains +1.2 +0.9": the differences between the rows above, whatever the word's number or the
+    metric after the delta sign, are no model's values."""
+    page = f"Model AP AP50\nYOLOv7 51.2 69.7\nYOLOv7-X 52.9 71.1\n{label} +{deltas[0]} +{deltas[1]}\n"
+    assert sorted(f.value for f in text_table_facts(page, benchmark="coco")) == [51.2, 52.9, 69.7, 71.1]
+
+
+@given(st.sampled_from(["DeltaNet", "Gainformer", "Improved-Net"]))
+def test_a_model_named_like_a_difference_word_keeps_its_row(name: str) -> None:
+    """A model whose name starts like a difference word is a model's row."""
+    page = f"Model AP AP50\nYOLOv7 51.2 69.7\n{name} 52.9 71.1\n"
+    assert sorted(f.value for f in text_table_facts(page, benchmark="coco")) == [51.2, 52.9, 69.7, 71.1]
