@@ -10,7 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flopmine.extract.document import Document
-from flopmine.extract.rules.benchmark_names import heading_datasets
+from flopmine.extract.rules.benchmark_names import (
+    _benchmark_spots,
+    heading_datasets,
+    section_on_other_dataset,
+)
 from flopmine.extract.rules.engine import bound_sign_before
 from flopmine.extract.rules.paper import collect
 from flopmine.extract.tables import names_other_iou, text_table_facts
@@ -84,3 +88,17 @@ def test_a_model_named_like_a_difference_word_keeps_its_row(name: str) -> None:
     """A model whose name starts like a difference word is a model's row."""
     page = f"Model AP AP50\nYOLOv7 51.2 69.7\n{name} 52.9 71.1\n"
     assert sorted(f.value for f in text_table_facts(page, benchmark="coco")) == [51.2, 52.9, 69.7, 71.1]
+
+
+@given(st.sampled_from(["trained on", "pre-trained on", "pretrained on", "Pretrained on the", "trained with"]),
+       st.sampled_from(["COCO", "MS COCO", "MS-COCO", "MSCOCO"]), _SCORES)
+def test_a_benchmark_named_as_the_training_set_does_not_claim_a_sections_value(verb: str, coco: str,
+                                                                               value: float) -> None:
+    """"When fine-tuned from models pretrained on MS-COCO, our model achieves 80.0% mAP" under a VOC heading: COCO is
+    where the model learned, however "pre-trained" and "MS COCO" are spelt; the value is still the section's
+    dataset's. Named as where it was evaluated, COCO claims it."""
+    text = f"When fine-tuned from models {verb} {coco}, our SSD512 achieves {value}% mAP."
+    at = text.find(str(value))
+    assert section_on_other_dataset(text, _benchmark_spots(text), at, at + 4, "other:pascal voc")
+    evaluated = text.replace(verb, "evaluated on")
+    assert not section_on_other_dataset(evaluated, _benchmark_spots(evaluated), at, at + 4, "other:pascal voc")

@@ -298,9 +298,21 @@ def section_dataset(marks: list[tuple[int, str]], before: str, pos: int) -> str:
     return ctx
 
 
-# A benchmark named as what a model was trained on ("fine-tuned from models trained on COCO"): where it learned,
-# not where the section's result was measured
-_TRAINED_ON = re.compile(r"\btrained\s+(?:on|with)\s+(?:the\s+)?(?:MS\s+)?$", re.I)
+# A benchmark named as what a model was trained on ("fine-tuned from models trained on COCO", "pretrained on
+# MS-COCO"): where it learned, not where the section's result was measured
+_TRAINED_ON = re.compile(r"\b(?:pre-?)?trained\s+(?:on|with)\s+(?:the\s+)?(?:MS[\s\-]?)?$", re.I)
+DEFAULT_TRAINED_ON_REACH = 40  # characters before a benchmark's name searched for "trained on"
+
+
+def _named_as_training_set(text: str, pos: int) -> bool:
+    """Whether the benchmark named at ``text[pos]`` follows "trained on" (``_TRAINED_ON``).
+
+    >>> t = "models pretrained on MS-COCO"; _named_as_training_set(t, t.find("COCO"))
+    True
+    >>> t = "models evaluated on COCO"; _named_as_training_set(t, t.find("COCO"))
+    False
+    """
+    return bool(_TRAINED_ON.search(text, max(0, pos - DEFAULT_TRAINED_ON_REACH), pos))
 
 
 def section_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int, end: int, section: str,
@@ -336,7 +348,7 @@ def section_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int
 
     if not section or not foreign(section):
         return False
-    spots = [(p, name) for p, name in spots if not _TRAINED_ON.search(text, max(0, p - 40), p)]
+    spots = [(p, name) for p, name in spots if not _named_as_training_set(text, p)]
     nearest = _nearest_benchmark(spots, start, "")
     if nearest and not foreign(nearest):
         return False
@@ -373,5 +385,5 @@ def figure_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int,
     if cap is None or _SENTENCE_END.search(text, start, cap.start()):
         return False
     named = [name for p, name in spots if cap.start() <= p < cap.start() + DEFAULT_CAPTION_CHARS
-             and not _TRAINED_ON.search(text, max(0, p - 40), p)]
+             and not _named_as_training_set(text, p)]
     return bool(named) and all(n.startswith("other:") and not PRETRAIN_SOURCE.search(n) for n in named)
