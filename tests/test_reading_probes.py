@@ -17,6 +17,7 @@ from flopmine.extract.rules.benchmark_names import (
 )
 from flopmine.extract.rules.engine import bound_sign_before
 from flopmine.extract.rules.paper import collect
+from flopmine.extract.rules.table_rows import reimplemented
 from flopmine.extract.tables import names_other_iou, text_table_facts
 
 _SCORES = st.floats(50.0, 90.0).map(lambda x: round(x, 1))
@@ -102,3 +103,19 @@ def test_a_benchmark_named_as_the_training_set_does_not_claim_a_sections_value(v
     assert section_on_other_dataset(text, _benchmark_spots(text), at, at + 4, "other:pascal voc")
     evaluated = text.replace(verb, "evaluated on")
     assert not section_on_other_dataset(evaluated, _benchmark_spots(evaluated), at, at + 4, "other:pascal voc")
+
+
+@given(st.sampled_from(["ResNet-50", "PNASNet-5 [10]", "BERT-base"]),
+       st.sampled_from(["(our impl.)", "(reimpl.)", "(re-impl.)", "(re-implementation)", "(reimplemented)",
+                        "(implemented by us)", "(impl. by us)", "(trained by us)", "(re-run by us)", "(reproduced)"]))
+def test_every_mark_of_a_baseline_run_again_by_the_authors_is_read(model: str, mark: str) -> None:
+    """A baseline the authors ran again is marked in many spellings, abbreviated or not; all of them say whose model
+    it is not."""
+    assert reimplemented(f"{model} {mark}")
+
+
+@given(st.sampled_from(["ResNet-50", "NetX"]),
+       st.sampled_from(["(ours)", "implicit", "(improved)", "(reproducible)"]))
+def test_an_own_row_or_a_word_starting_like_impl_is_no_reimplementation(model: str, mark: str) -> None:
+    """"(ours)", "implicit", "(improved)": no mark of a re-run baseline."""
+    assert not reimplemented(f"{model} {mark}")
