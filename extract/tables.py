@@ -595,7 +595,6 @@ def _cell_value(tok: str, hm: HeaderMatch) -> tuple[float | None, tuple[str, ...
     return value * hm.scale, flags
 
 
-_CAPTION_LINE = re.compile(r"\s*(?:Table|TABLE)\s*[1-9]\d?\s*[.:]")
 DEFAULT_CAPTION_GAP = 3  # header lines a caption may sit above (a header wrapped over lines)
 
 
@@ -617,7 +616,7 @@ def foreign_caption_above(lines: Sequence[str], i: int) -> bool:
     """
     for k in range(i - 1, max(-1, i - 1 - DEFAULT_CAPTION_GAP), -1):
         line = lines[k]
-        if _CAPTION_LINE.match(line):
+        if _CAPTION.match(line):  # the line reader's caption line, as its caption metrics read it
             return foreign_level(line)
         label, vals = _row_values(line)
         if not line.strip() or _is_data_row(line, label, vals):
@@ -889,7 +888,8 @@ def _task_spans_above(lines: Sequence[tuple[int, str]], i: int, boxes: Sequence[
     return []
 
 
-_CAPTION = re.compile(r"^\s*(?:Table|TABLE)\s*\d+[.:]?\s*(.*)$")
+# A caption line: "Table 3: …", "TABLE IV. …", "Tab. 2 …" (IEEE papers number tables in Roman numerals)
+_CAPTION = re.compile(r"^\s*(?:Table|TABLE|Tab\.)\s*(?:\d+|[IVX]+)(?![\w])[.:]?\s*(.*)$")
 
 
 def _caption_metrics(lines: list[str]) -> dict[int, str]:

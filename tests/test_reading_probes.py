@@ -18,7 +18,7 @@ from flopmine.extract.rules.benchmark_names import (
 from flopmine.extract.rules.engine import bound_sign_before
 from flopmine.extract.rules.paper import collect
 from flopmine.extract.rules.table_rows import reimplemented
-from flopmine.extract.tables import names_other_iou, text_table_facts
+from flopmine.extract.tables import foreign_caption_above, names_other_iou, text_table_facts
 
 _SCORES = st.floats(50.0, 90.0).map(lambda x: round(x, 1))
 
@@ -119,3 +119,13 @@ def test_every_mark_of_a_baseline_run_again_by_the_authors_is_read(model: str, m
 def test_an_own_row_or_a_word_starting_like_impl_is_no_reimplementation(model: str, mark: str) -> None:
     """"(ours)", "implicit", "(improved)": no mark of a re-run baseline."""
     assert not reimplemented(f"{model} {mark}")
+
+
+@given(st.sampled_from(["Table 10.", "TABLE IV:", "Tab. 3:", "Table 3", "TABLE 3.", "Table XII."]),
+       st.sampled_from(["MobileNet for Stanford Dogs", "Transfer to Oxford Flowers-102", "Results on VOC 2007"]))
+def test_a_caption_over_the_line_readers_header_is_read_however_its_number_is_printed(number: str, rest: str) -> None:
+    """"TABLE IV: MobileNet for Stanford Dogs" (IEEE papers' Roman numerals), "Tab. 3:", "Table 3" without a
+    separator: a caption naming another dataset right over the header makes its metric columns that dataset's,
+    as "Table 10." does; a line that only starts with the word "Table" is no caption."""
+    assert foreign_caption_above([f"{number} {rest}", "Model Top-1", "Accuracy Params"], 2)
+    assert not foreign_caption_above([f"Table Inception {rest}", "Model Top-1", "Accuracy Params"], 2)
