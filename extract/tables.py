@@ -626,7 +626,8 @@ def foreign_caption_above(lines: Sequence[str], i: int) -> bool:
 
 # A table row of differences between the rows above it: "improvement +0.4 +0.2", "Δ -1.2", "gain +3.1"
 _DELTA_LABEL = re.compile(r"(?:improvements?|improv\.|gains?|delta)(?![\w\-])|[Δ∆]", re.I)  # "ΔAP" too
-_QUANTITY_WORD = re.compile(r"\b(?:FPS|fps|ms|Speed|Latency|Time|time|Throughput)\b")
+# … any case but "ms", which in capitals is MS COCO's
+_QUANTITY_WORD = re.compile(r"\b(?:(?i:fps|speed|latency|time|run-?time|throughput)|ms)\b")
 
 
 def _quantity_slots(line: str, start: int, i: int, spans: list[tuple[int, int, HeaderMatch]],

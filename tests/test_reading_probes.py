@@ -19,6 +19,7 @@ from flopmine.extract.rules.engine import bound_sign_before
 from flopmine.extract.rules.paper import collect
 from flopmine.extract.rules.table_rows import reimplemented
 from flopmine.extract.tables import foreign_caption_above, names_other_iou, text_table_facts
+from tests.support.words import boxed_text
 
 _SCORES = st.floats(50.0, 90.0).map(lambda x: round(x, 1))
 
@@ -129,3 +130,24 @@ def test_a_caption_over_the_line_readers_header_is_read_however_its_number_is_pr
     as "Table 10." does; a line that only starts with the word "Table" is no caption."""
     assert foreign_caption_above([f"{number} {rest}", "Model Top-1", "Accuracy Params"], 2)
     assert not foreign_caption_above([f"Table Inception {rest}", "Model Top-1", "Accuracy Params"], 2)
+
+
+@given(st.sampled_from(["FPS", "fps", "Speed", "speed", "Latency", "latency", "Time", "time", "Throughput",
+                        "throughput", "Runtime", "runtime", "ms"]), st.integers(3, 95))
+def test_a_value_under_a_quantity_header_word_of_any_case_goes_to_no_field(word: str, speed: int) -> None:
+    """"Method AP speed" as well as "Method AP Speed": a header word naming a quantity with no field, whatever its
+    case, takes its column's values, which give nothing (they went to the AP slot within reach)."""
+    text, boxes = boxed_text([[(0, "Method"), (100, "AP"), (130, word)],
+                              [(0, "RetinaNet-50"), (100, "32.5"), (130, str(speed))],
+                              [(0, "RetinaNet-101"), (100, "34.4"), (130, str(speed + 1))]])
+    facts = [(f.field, f.value) for f in text_table_facts(text, benchmark="coco", boxes=boxes)]
+    assert sorted(facts) == [("box_ap", 32.5), ("box_ap", 34.4)]
+
+
+@given(st.integers(3, 95))
+def test_the_capitals_ms_of_ms_coco_are_no_quantity_header(value: int) -> None:
+    """"MS COCO AP" over a column: "MS" is the dataset's name, no milliseconds; the column is read."""
+    text, boxes = boxed_text([[(0, "Method"), (100, "MS"), (112, "COCO"), (140, "AP")],
+                              [(0, "RetinaNet-50"), (140, f"{value}.5")]])
+    facts = [(f.field, f.value) for f in text_table_facts(text, benchmark="coco", boxes=boxes)]
+    assert facts == [("box_ap", value + 0.5)]
