@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from flopmine.extract.document import Document
 from flopmine.extract.rules.benchmark_names import (
     _benchmark_spots,
+    figure_on_other_dataset,
     heading_datasets,
     section_on_other_dataset,
 )
@@ -151,3 +152,21 @@ def test_the_capitals_ms_of_ms_coco_are_no_quantity_header(value: int) -> None:
                               [(0, "RetinaNet-50"), (140, f"{value}.5")]])
     facts = [(f.field, f.value) for f in text_table_facts(text, benchmark="coco", boxes=boxes)]
     assert facts == [("box_ap", value + 0.5)]
+
+
+@given(st.sampled_from(["as shown in Figure 3.", "(see Fig. 3.", "as Figure 3. shows,", "and in Fig. 4:"]),
+       st.sampled_from(["VOC2007", "PASCAL VOC", "Cityscapes"]), _SCORES)
+@settings(max_examples=30, deadline=None)
+def test_a_sentence_referring_to_a_figure_is_no_figures_label(reference: str, dataset: str, value: float) -> None:
+    """"Our full model reaches 63.4 mAP, as shown in Figure 3. VOC2007 results are in the appendix.": "Figure 3." ends
+    a reference, no caption; the value is the COCO paper's, whatever the next sentence names. A caption right after a
+    figure's labels ("… 45FPS Conv6 Fig. 2: … on VOC2007") still claims them."""
+    filler = "We describe the training schedule and the settings of the detector in detail here. " * 8
+    text = (f"Our results on COCO are in Table 4. {filler}Our full model reaches {value} mAP, {reference} "
+            f"{dataset} results are given in the appendix.")
+    assert any(c.value == value for c, _, _ in collect(Document.from_texts([text])))
+    at = text.find(str(value))
+    assert not figure_on_other_dataset(text, _benchmark_spots(text), at, at + len(str(value)))
+    label = f"Our results on COCO are in Table 4. {filler}Conv7 {value}mAP 59FPS Conv6 Fig. 2: Results on {dataset}."
+    at = label.find(str(value))
+    assert figure_on_other_dataset(label, _benchmark_spots(label), at, at + len(str(value)))

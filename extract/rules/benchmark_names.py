@@ -358,6 +358,8 @@ def section_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int
 
 # A figure's caption: "Fig. 2: A comparison …", "Figure 5. Accuracy vs. …"
 _FIGURE_CAPTION = re.compile(r"\b(?:Fig\.|Figure)\s?\d{1,2}\s?[:.]\s")
+# … unless the sentence refers to the figure ("as shown in Figure 3. VOC2007 results …", "as Fig. 3. shows")
+_FIGURE_REFERENCE = re.compile(r"\b(?:in|see|of|to|and|from|as|also|by|with|cf\.)\s?\(?$", re.I)
 _SENTENCE_END = re.compile(r"[\w)\]%]\.\s+[A-Z]")
 DEFAULT_FIGURE_REACH = 500  # characters from a figure's text to its caption
 DEFAULT_CAPTION_CHARS = 400  # the part of a caption read for the dataset it names
@@ -381,7 +383,8 @@ def figure_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int,
     >>> at = t.find("63.4"); figure_on_other_dataset(t, _benchmark_spots(t), at, at + 4)
     False
     """
-    cap = _FIGURE_CAPTION.search(text, end, end + DEFAULT_FIGURE_REACH)
+    cap = next((m for m in _FIGURE_CAPTION.finditer(text, end, end + DEFAULT_FIGURE_REACH)
+                if not _FIGURE_REFERENCE.search(text, max(0, m.start() - 8), m.start())), None)
     if cap is None or _SENTENCE_END.search(text, start, cap.start()):
         return False
     named = [name for p, name in spots if cap.start() <= p < cap.start() + DEFAULT_CAPTION_CHARS
