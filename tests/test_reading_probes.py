@@ -19,7 +19,12 @@ from flopmine.extract.rules.benchmark_names import (
 from flopmine.extract.rules.engine import bound_sign_before
 from flopmine.extract.rules.paper import collect
 from flopmine.extract.rules.table_rows import reimplemented
-from flopmine.extract.tables import foreign_caption_above, names_other_iou, text_table_facts
+from flopmine.extract.tables import (
+    foreign_caption_above,
+    names_other_iou,
+    names_test_subset,
+    text_table_facts,
+)
 from tests.support.words import boxed_text
 
 _SCORES = st.floats(50.0, 90.0).map(lambda x: round(x, 1))
@@ -170,3 +175,11 @@ def test_a_sentence_referring_to_a_figure_is_no_figures_label(reference: str, da
     label = f"Our results on COCO are in Table 4. {filler}Conv7 {value}mAP 59FPS Conv6 Fig. 2: Results on {dataset}."
     at = label.find(str(value))
     assert figure_on_other_dataset(label, _benchmark_spots(label), at, at + len(str(value)))
+
+
+@given(st.sampled_from(["No", "no", "w/o", "without", "Without"]), st.sampled_from([" UNK", "-UNK", " unk", "UNK"]))
+def test_every_spelling_of_the_test_sets_part_without_unknown_words_is_one(no: str, unk: str) -> None:
+    """"No UNK", "w/o UNK", "without UNK": the test sentences without unknown words, no benchmark result; "All" and a
+    word that only starts like one ("Unknown") are none."""
+    assert names_test_subset(f"{no}{unk}")
+    assert not names_test_subset("All") and not names_test_subset(f"{no} Unknown")
