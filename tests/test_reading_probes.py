@@ -183,3 +183,15 @@ def test_every_spelling_of_the_test_sets_part_without_unknown_words_is_one(no: s
     word that only starts like one ("Unknown") are none."""
     assert names_test_subset(f"{no}{unk}")
     assert not names_test_subset("All") and not names_test_subset(f"{no} Unknown")
+
+
+@given(st.sampled_from(["FPS", "fps", "Hz", "ms", "us", "sec", "s", "min", "mins", "h", "hrs", "days", "GB", "x"]),
+       st.integers(12, 40), _SCORES)
+@settings(max_examples=40, deadline=None)
+def test_a_number_with_any_rate_time_or_size_unit_glued_on_is_no_score(unit: str, speed: int, score: float) -> None:
+    """"74.3mAP 59FPS", "… 27min", "… 20Hz", "… 3days": a figure's label prints a speed, a time or a size glued to
+    its number right after the score; none of these units makes it a score, the scores are read."""
+    text = f"Our detector on COCO: {score}mAP {speed}{unit} and the baseline {score - 10:.1f}mAP {speed - 10}{unit}."
+    values = {c.value for c, _, _ in collect(Document.from_texts([text])) if c.field == "box_ap"}
+    assert float(speed) not in values and float(speed - 10) not in values
+    assert score in values
