@@ -521,7 +521,8 @@ def section_heading(line: str, vals: list[tuple[int, int, str]]) -> bool:
 
 
 # The IoU thresholds a detection table's header gives its AP columns on a line of their own ("0.5 0.5:0.95 0.75")
-_IOU_THRESHOLD_LINE = re.compile(r"\s*(?:(?:0?\.5|0?\.75|0?\.5\s?:\s?0?\.95)\s+){1,}(?:0?\.5|0?\.75|0?\.5\s?:\s?0?\.95)\s*")
+_IOU_THRESHOLD = r"(?:0?\.50?(?:\s?:\s?0?\.95)?|0?\.75)"  # "0.5", ".50", "0.75", "0.5:0.95", "0.50:0.95"
+_IOU_THRESHOLD_LINE = re.compile(rf"\s*{_IOU_THRESHOLD}(?:\s+{_IOU_THRESHOLD})+\s*")
 
 
 def iou_threshold_line(line: str) -> bool:

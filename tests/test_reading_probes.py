@@ -21,6 +21,7 @@ from flopmine.extract.rules.paper import collect
 from flopmine.extract.rules.table_rows import reimplemented
 from flopmine.extract.tables import (
     foreign_caption_above,
+    iou_threshold_line,
     names_other_iou,
     names_test_subset,
     text_table_facts,
@@ -195,3 +196,15 @@ def test_a_number_with_any_rate_time_or_size_unit_glued_on_is_no_score(unit: str
     values = {c.value for c, _, _ in collect(Document.from_texts([text])) if c.field == "box_ap"}
     assert float(speed) not in values and float(speed - 10) not in values
     assert score in values
+
+
+_IOUS = st.sampled_from(["0.5", "0.50", ".5", ".50", "0.75", ".75", "0.5:0.95", "0.50:0.95", ".5:.95", "0.5 : 0.95"])
+
+
+@given(st.lists(_IOUS, min_size=2, max_size=7))
+def test_a_line_of_iou_thresholds_in_any_spelling_is_a_header_level(thresholds: list[str]) -> None:
+    """"0.50:0.95 0.50 0.75" as well as "0.5:0.95 0.5 0.75": the AP columns' IoU level of a header, no table row;
+    a row with a label or another number is none."""
+    assert iou_threshold_line(" ".join(thresholds))
+    assert not iou_threshold_line(" ".join(["ResNet-50", *thresholds]))
+    assert not iou_threshold_line(" ".join([*thresholds, "76.1"]))
