@@ -264,6 +264,9 @@ def other_iou_ap(header: str) -> bool:
     return m is not None and float(m.group(1)) not in _FIELD_IOUS
 
 
+_BARE_IOU = re.compile(r"@?\s?(0?\.\d+)\s*(?:\(%\))?")  # a pair's second threshold: "@0.7", "0.7", ".7 (%)"
+
+
 # A table with an AP at IoU 0.7 (or another threshold COCO does not report) beside its AP at 0.5 ("mAP@0.5 (%)
 # mAP@0.7 (%)") follows PASCAL VOC's or KITTI's protocol: its AP@0.5 columns are that dataset's, no COCO AP50
 # (applied in ``grid_facts``; the 0.7 columns already give nothing, ``other_iou_ap``).
@@ -271,10 +274,16 @@ def names_other_iou(header: str) -> bool:
     """Whether a header names an AP at a threshold without a field (``other_iou_ap``), also as the second of a pair
     written with a slash ("mAP@0.5 / @0.7").
 
-    >>> names_other_iou("mAP@0.5 / @0.7"), names_other_iou("mAP@0.7 (%)"), names_other_iou("mAP@0.5 / @0.75")
+    >>> names_other_iou("mAP@0.5 / @0.7"), names_other_iou("mAP@0.5/0.7"), names_other_iou("mAP@0.5 / @0.75")
     (True, True, False)
     """
-    return any(other_iou_ap(part if "ap" in part.lower() else "AP" + part.strip()) for part in header.split("/"))
+    for part in (p.strip() for p in header.split("/")):
+        if "ap" in part.lower():
+            if other_iou_ap(part):
+                return True
+        elif (bare := _BARE_IOU.fullmatch(part)) and float(bare.group(1)) not in _FIELD_IOUS:
+            return True
+    return False
 
 
 _AP_SPLIT_SUBSCRIPT = re.compile(r"ap\s?(?:test|val|minival)(?:-?dev|-?std)?\d*\s?(50|75|s|m|l)")
@@ -512,7 +521,8 @@ def section_heading(line: str, vals: list[tuple[int, int, str]]) -> bool:
 
 
 # The IoU thresholds a detection table's header gives its AP columns on a line of their own ("0.5 0.5:0.95 0.75")
-_IOU_THRESHOLD_LINE = re.compile(r"\s*(?:(?:0?\.5|0?\.75|0?\.5\s?:\s?0?\.95)\s+){1,}(?:0?\.5|0?\.75|0?\.5\s?:\s?0?\.95)\s*")
+_IOU_THRESHOLD = r"(?:0?\.50?(?:\s?:\s?0?\.95)?|0?\.75)"  # "0.5", ".50", "0.75", "0.5:0.95", "0.50:0.95"
+_IOU_THRESHOLD_LINE = re.compile(rf"\s*{_IOU_THRESHOLD}(?:\s+{_IOU_THRESHOLD})+\s*")
 
 
 def iou_threshold_line(line: str) -> bool:
@@ -586,7 +596,6 @@ def _cell_value(tok: str, hm: HeaderMatch) -> tuple[float | None, tuple[str, ...
     return value * hm.scale, flags
 
 
-_CAPTION_LINE = re.compile(r"\s*(?:Table|TABLE)\s*[1-9]\d?\s*[.:]")
 DEFAULT_CAPTION_GAP = 3  # header lines a caption may sit above (a header wrapped over lines)
 
 
@@ -608,7 +617,7 @@ def foreign_caption_above(lines: Sequence[str], i: int) -> bool:
     """
     for k in range(i - 1, max(-1, i - 1 - DEFAULT_CAPTION_GAP), -1):
         line = lines[k]
-        if _CAPTION_LINE.match(line):
+        if _CAPTION.match(line):  # the line reader's caption line, as its caption metrics read it
             return foreign_level(line)
         label, vals = _row_values(line)
         if not line.strip() or _is_data_row(line, label, vals):
@@ -617,8 +626,9 @@ def foreign_caption_above(lines: Sequence[str], i: int) -> bool:
 
 
 # A table row of differences between the rows above it: "improvement +0.4 +0.2", "Δ -1.2", "gain +3.1"
-_DELTA_LABEL = re.compile(r"(?:improvement|improv\.|gain|delta|Δ|∆)(?![\w\-])", re.I)
-_QUANTITY_WORD = re.compile(r"\b(?:FPS|fps|ms|Speed|Latency|Time|time|Throughput)\b")
+_DELTA_LABEL = re.compile(r"(?:improvements?|improv\.|gains?|delta)(?![\w\-])|[Δ∆]", re.I)  # "ΔAP" too
+# … any case but "ms", which in capitals is MS COCO's
+_QUANTITY_WORD = re.compile(r"\b(?:(?i:fps|speed|latency|time|run-?time|throughput)|ms)\b")
 
 
 def _quantity_slots(line: str, start: int, i: int, spans: list[tuple[int, int, HeaderMatch]],
@@ -880,7 +890,8 @@ def _task_spans_above(lines: Sequence[tuple[int, str]], i: int, boxes: Sequence[
     return []
 
 
-_CAPTION = re.compile(r"^\s*(?:Table|TABLE)\s*\d+[.:]?\s*(.*)$")
+# A caption line: "Table 3: …", "TABLE IV. …", "Tab. 2 …" (IEEE papers number tables in Roman numerals)
+_CAPTION = re.compile(r"^\s*(?:Table|TABLE|Tab\.)\s*(?:\d+|[IVX]+)(?![\w])[.:]?\s*(.*)$")
 
 
 def _caption_metrics(lines: list[str]) -> dict[int, str]:
@@ -1302,7 +1313,7 @@ def foreign_level(level: str) -> bool:
 
 # A column of the test set's part: translation papers score the sentences without unknown words apart ("All" beside
 # "No UNK", "no UNK"); the benchmark's result is the whole set's
-_TEST_SUBSET = re.compile(r"\bno[\s\-]?unk\b|\bw/o\s?unk\b", re.I)
+_TEST_SUBSET = re.compile(r"\b(?:no|without|w/o)[\s\-]?unk\b", re.I)
 
 
 def names_test_subset(level: str) -> bool:

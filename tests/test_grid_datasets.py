@@ -29,6 +29,7 @@ from flopmine.extract.tables import (
     unfielded_cells,
 )
 from flopmine.types import FIELDS
+from tests.support.words import boxed_text as _boxed
 from tests.support.words import table_line as _row
 
 _OTHER_EVAL = ("PASCAL VOC", "VOC 2007", "VOC2012", "VOC07", "VOC12", "VOC 07", "VOC0712", "Cityscapes", "ADE20K", "NewsQA", "TriviaQA", "QNLI", "SST-2",
@@ -289,19 +290,6 @@ def test_the_line_reader_takes_no_row_of_another_datasets_measure() -> None:
     a "COCO AP" row is read."""
     page = "method S M L\nVOC07 mAP 52.2 53.3 54.6\nCOCO AP 18.1 18.4 19.7\n"
     assert sorted(f.value for f in text_table_facts(page, benchmark="coco")) == [18.1, 18.4, 19.7]
-
-
-def _boxed(lines: list[list[tuple[float, str]]]) -> tuple[str, tuple]:
-    """Page text of ``lines`` (each a list of (x, word)) and one box per character, as PDFium gives them."""
-    text_lines, boxes = [], []
-    for li, words in enumerate(lines):
-        text_lines.append(" ".join(w for _, w in words))
-        for k, (x, w) in enumerate(words):
-            boxes.extend((x + c * 4.0, li * 12.0, x + c * 4.0 + 3.5, li * 12.0 + 9) for c in range(len(w)))
-            if k < len(words) - 1:
-                boxes.append(None)
-        boxes.append(None)
-    return "\n".join(text_lines), tuple(boxes)
 
 
 @given(st.sampled_from(("ReCoRD", "MultiRC", "BoolQ", "MRPC", "QQP", "RTE", "MNLI")),

@@ -241,6 +241,8 @@ def _fit_metric(field: str, benchmark: str, ranked: list[str] | None = None) -> 
 # A numbered heading alone on its line: "5.2. PASCAL VOC 2007 Results", "3.1 PASCAL VOC2007", "4 Experiments"
 _NUMBERED_HEADING = re.compile(r"^[ \t]*([1-9]\d?(?:\.\d{1,2}){0,3})\.?[ \t]+([A-Z][^\n]{1,80}?)[ \t]*$", re.M)
 DEFAULT_HEADING_WORDS = 8  # a title longer than this is a numbered list item or a sentence, no heading
+# a decimal value standing alone: a table row that starts with a count or a rank ("2 ResNet-50 76.1 25.6"), no title
+_DECIMAL_VALUE = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
 
 
 def heading_datasets(pages: list[str]) -> list[list[tuple[int, str]]]:
@@ -267,6 +269,8 @@ def heading_datasets(pages: list[str]) -> list[list[tuple[int, str]]]:
             number, title = m.group(1), m.group(2)
             if len(title.split()) > DEFAULT_HEADING_WORDS or re.search(r"[.:;,]\s+\S|[.:;]$", title):
                 continue  # a sentence, a list item or a page's running header ("8 Liu et al.")
+            if _DECIMAL_VALUE.search(title):
+                continue  # a table row's values
             while stack and not number.startswith(stack[-1][0] + "."):
                 stack.pop()
             names = [name for _, name in _benchmark_spots(title)]
@@ -294,9 +298,21 @@ def section_dataset(marks: list[tuple[int, str]], before: str, pos: int) -> str:
     return ctx
 
 
-# A benchmark named as what a model was trained on ("fine-tuned from models trained on COCO"): where it learned,
-# not where the section's result was measured
-_TRAINED_ON = re.compile(r"\btrained\s+(?:on|with)\s+(?:the\s+)?(?:MS\s+)?$", re.I)
+# A benchmark named as what a model was trained on ("fine-tuned from models trained on COCO", "pretrained on
+# MS-COCO"): where it learned, not where the section's result was measured
+_TRAINED_ON = re.compile(r"\b(?:pre-?)?trained\s+(?:on|with)\s+(?:the\s+)?(?:MS[\s\-]?)?$", re.I)
+DEFAULT_TRAINED_ON_REACH = 40  # characters before a benchmark's name searched for "trained on"
+
+
+def _named_as_training_set(text: str, pos: int) -> bool:
+    """Whether the benchmark named at ``text[pos]`` follows "trained on" (``_TRAINED_ON``).
+
+    >>> t = "models pretrained on MS-COCO"; _named_as_training_set(t, t.find("COCO"))
+    True
+    >>> t = "models evaluated on COCO"; _named_as_training_set(t, t.find("COCO"))
+    False
+    """
+    return bool(_TRAINED_ON.search(text, max(0, pos - DEFAULT_TRAINED_ON_REACH), pos))
 
 
 def section_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int, end: int, section: str,
@@ -332,7 +348,7 @@ def section_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int
 
     if not section or not foreign(section):
         return False
-    spots = [(p, name) for p, name in spots if not _TRAINED_ON.search(text, max(0, p - 40), p)]
+    spots = [(p, name) for p, name in spots if not _named_as_training_set(text, p)]
     nearest = _nearest_benchmark(spots, start, "")
     if nearest and not foreign(nearest):
         return False
@@ -342,6 +358,8 @@ def section_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int
 
 # A figure's caption: "Fig. 2: A comparison …", "Figure 5. Accuracy vs. …"
 _FIGURE_CAPTION = re.compile(r"\b(?:Fig\.|Figure)\s?\d{1,2}\s?[:.]\s")
+# … unless the sentence refers to the figure ("as shown in Figure 3. VOC2007 results …", "as Fig. 3. shows")
+_FIGURE_REFERENCE = re.compile(r"\b(?:in|see|of|to|and|from|as|also|by|with|cf\.)\s?\(?$", re.I)
 _SENTENCE_END = re.compile(r"[\w)\]%]\.\s+[A-Z]")
 DEFAULT_FIGURE_REACH = 500  # characters from a figure's text to its caption
 DEFAULT_CAPTION_CHARS = 400  # the part of a caption read for the dataset it names
@@ -365,9 +383,10 @@ def figure_on_other_dataset(text: str, spots: list[tuple[int, str]], start: int,
     >>> at = t.find("63.4"); figure_on_other_dataset(t, _benchmark_spots(t), at, at + 4)
     False
     """
-    cap = _FIGURE_CAPTION.search(text, end, end + DEFAULT_FIGURE_REACH)
+    cap = next((m for m in _FIGURE_CAPTION.finditer(text, end, end + DEFAULT_FIGURE_REACH)
+                if not _FIGURE_REFERENCE.search(text, max(0, m.start() - 8), m.start())), None)
     if cap is None or _SENTENCE_END.search(text, start, cap.start()):
         return False
     named = [name for p, name in spots if cap.start() <= p < cap.start() + DEFAULT_CAPTION_CHARS
-             and not _TRAINED_ON.search(text, max(0, p - 40), p)]
+             and not _named_as_training_set(text, p)]
     return bool(named) and all(n.startswith("other:") and not PRETRAIN_SOURCE.search(n) for n in named)

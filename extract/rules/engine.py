@@ -117,7 +117,7 @@ _INTEGER_FIELDS = {"hardware_count", "training_steps"}
 
 # A rate, time or size unit set right after a number with no space ("59FPS", "45ms", "3.5x"): a figure's or a
 # table's label prints a speed or a size that way beside its scores ("74.3mAP 59FPS 63.4mAP 45FPS")
-_GLUED_RATE_UNIT = re.compile(r"(?:fps|ms|sec|s|hrs?|h|[kmgt]b|x|×|img/s|im/s)(?![A-Za-z])", re.I)
+_GLUED_RATE_UNIT = re.compile(r"(?:fps|hz|ms|us|µs|sec|s|mins?|hrs?|h|days?|[kmgt]b|x|×|img/s|im/s)(?![A-Za-z])", re.I)
 
 
 def glued_rate_unit(text: str, end: int) -> bool:
@@ -132,7 +132,8 @@ def glued_rate_unit(text: str, end: int) -> bool:
 
 
 _TOP_K_BEFORE = re.compile(r"\btop[\s\-]?$", re.I)  # "top 5 error", "Top-1 accuracy": the number is the k
-_BOUND_SIGN = re.compile(r"(?:[<>≤≥≲≳]|<=|>=)\s?$")
+# the ">" of an ASCII arrow ("75.2 -> 76.1", "=>") points at a changed value: no sign
+_BOUND_SIGN = re.compile(r"(?:(?<![\-=])[<>]|[≤≥≲≳]|<=|>=)\s?$")
 
 
 def bound_sign_before(text: str, start: int) -> bool:

@@ -51,9 +51,11 @@ def cites_in_label(label: str) -> bool:
 
 
 # A baseline the authors ran again themselves: "PNASNet-5 [10] (our impl.)", "ResNet-50 (re-implementation)", "Our
-# reimplementation: static", "BERT (reproduced)", "trained by us". Its "our" names who ran it, not whose model it is.
+# reimplementation: static", "(reimpl.)", "BERT (reproduced)", "trained by us", "implemented by us". Its "our" names
+# who ran it, not whose model it is.
 _REIMPLEMENTED = re.compile(
-    r"\bour\s+(?:re-?)?impl(?:ementation|\b|\.)|\bre-?implement|\breproduc(?:ed|tion)\b|\b(?:re-?)?(?:trained|run)\s+by\s+us\b",
+    r"\bour\s+(?:re-?)?impl(?:ementation|\b|\.)|\bre-?impl(?:ement|\b|\.)|\breproduc(?:ed|tion)\b|"
+    r"\b(?:re-?)?(?:trained|run|implemented|impl\.)\s+by\s+us\b",
     re.IGNORECASE)
 
 
