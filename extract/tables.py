@@ -402,6 +402,36 @@ class _Slot:
     line: int
 
 
+def stacked_top_k(hm: HeaderMatch, x: tuple[float, float], line: int, slots: Sequence[_Slot]
+                  ) -> tuple[HeaderMatch, list[_Slot]]:
+    """A plain "Error" / "Accuracy" header under a "Top-1" / "Top-5" header line (a header wrapped over lines,
+    maybe with "ImageNet" between) is one header: its column is the top-k's ("Top-5 Error"). Returns the
+    header's field, and the slots with the lines above it in that column (up to two lines up) set to it, so a
+    value goes to the same field whichever of the stacked words it is nearest.
+
+    >>> above = [_Slot(HeaderMatch("top5_acc", text="Top-5"), 100.0, 120.0, 3)]
+    >>> hm, slots = stacked_top_k(HeaderMatch("err", text="Error"), (98.0, 121.0), 4, above)
+    >>> hm.field, [sl.match.field for sl in slots]
+    ('top5_err', ['top5_err'])
+    >>> stacked_top_k(HeaderMatch("err", text="Error"), (198.0, 221.0), 4, above)[0].field
+    'err'
+    """
+    if hm.field not in ("err", "acc"):
+        return hm, list(slots)
+    column = [k for k, sl in enumerate(slots) if 0 < line - sl.line <= 2 and sl.x0 is not None
+              and sl.x1 is not None and min(x[1], sl.x1) - max(x[0], sl.x0) > 0]
+    top = next((slots[k] for k in column if slots[k].match.field in _TOP_FIELDS), None)
+    whole = header_field(f"{top.match.text} {hm.text}") if top is not None else None
+    if whole is None or whole.field not in _TOP_FIELDS:
+        return hm, list(slots)
+    whole = HeaderMatch(whole.field, hm.scale, hm.score, hm.benchmark or top.match.benchmark, whole.text)
+    out = list(slots)
+    for k in column:
+        if FIELDS[out[k].match.field].kind == "metric":
+            out[k] = _Slot(whole, out[k].x0, out[k].x1, out[k].line)
+    return whole, out
+
+
 def _row_values(line: str) -> tuple[str, list[tuple[int, int, str]]]:
     """Split a text row into its label and its trailing value tokens (span, text).
 
@@ -803,6 +833,8 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                         for mx0, mx1, sc, li in scale_marks:
                             if 0 < i - li <= 2 and min(x[1], mx1) - max(x[0], mx0) > -5:
                                 hm = HeaderMatch(hm.field, sc, hm.score, hm.benchmark, hm.text)
+                    if x is not None:
+                        hm, slots = stacked_top_k(hm, x, i, slots)
                     slots.append(_Slot(hm, x[0] if x else None, x[1] if x else None, i))
                 if boxes:
                     slots.extend(_quantity_slots(line, start, i, spans, boxes))
@@ -1448,6 +1480,24 @@ def names_no_score(level: str) -> bool:
     return bool(_NO_SCORE.search(level))
 
 
+def wrapped_top_k(path: Sequence[str]) -> HeaderMatch | None:
+    """The top-k field a header wrapped over lines names as a whole ("Top-5" / "Error"), also when a dataset's
+    name sits between the k and the measure ("Top-5" / "ImageNet" / "Accuracy"): the dataset is the column's
+    benchmark, and the words around it are one header. None when the path names no top-k field.
+
+    >>> wrapped_top_k(["Top-5", "ImageNet", "Accuracy"]).field, wrapped_top_k(["Top-1", "Error"]).field
+    ('top5_acc', 'top1_err')
+    >>> wrapped_top_k(["ImageNet", "Accuracy"]) is None
+    True
+    """
+    # the dataset's name taken out first: fuzzy matching reads "Top-1 ImageNet Err." as an accuracy
+    for text in (" ".join(t for t in (_setting_text(level) for level in path) if t), " ".join(path)):
+        whole = header_field(text) if text else None
+        if whole is not None and whole.field in _TOP_FIELDS:
+            return whole
+    return None
+
+
 def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str] | None = None
                   ) -> tuple[HeaderMatch | None, str, str]:
     """A column's field from its header path, deepest level first (a sub-header says more than the spanning
@@ -1483,8 +1533,8 @@ def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str]
         hm = None if implied(hm) else hm
     elif hm is not None and hm.field in ("err", "acc") and len(path) >= 2:
         # a header wrapped over two lines ("Top-5" / "Error") is one header: the whole path says which error
-        whole = header_field(full)
-        if whole is not None and whole.field in _TOP_FIELDS:
+        whole = wrapped_top_k(path)
+        if whole is not None:
             hm = whole
     if hm is None and bench and not bench.startswith("other:") and not no_score:
         metric = next((h.field for _, _, h in _header_spans(caption) if FIELDS[h.field].kind == "metric"), "")

@@ -1,0 +1,69 @@
+"""Each value under its own model and field (issue 17, fourteenth reading round): each test draws one writing
+habit of typeset tables as synthetic word boxes or page text with character boxes, and checks the field and
+model a cell is read under.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flopmine.extract.grid import Rule, read_grids
+from flopmine.extract.tables import grid_facts, header_field, text_table_facts
+from tests.support.words import table_line as _row
+
+_MEASURES = {"Accuracy": "acc", "Acc.": "acc", "Error": "err", "Err.": "err"}
+
+
+def _boxed(lines: list[list[tuple[float, str]]]) -> tuple[str, tuple]:
+    """Page text of ``lines`` (each a list of (x, word)) and one box per character, as PDFium gives them."""
+    text_lines, boxes = [], []
+    for li, words in enumerate(lines):
+        text_lines.append(" ".join(w for _, w in words))
+        for k, (x, w) in enumerate(words):
+            boxes.extend((x + c * 4.0, li * 12.0, x + c * 4.0 + 3.5, li * 12.0 + 9) for c in range(len(w)))
+            if k < len(words) - 1:
+                boxes.append(None)
+        boxes.append(None)
+    return "\n".join(text_lines), tuple(boxes)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(sorted(_MEASURES)), st.sampled_from(("ImageNet", "")))
+def test_a_top_k_header_wrapped_over_lines_with_the_dataset_between(measure: str, dataset: str) -> None:
+    """"Top-1" / "ImageNet" / "Accuracy" stacked over each column: one header, the top-k's; the top-5 column
+    is no top-1 result told apart by a "(top-5)" setting."""
+    levels = [[(150, "Top-1"), (200, "Top-5")]]
+    if dataset:
+        levels.append([(150, dataset), (200, dataset)])
+    levels.append([(150, measure), (200, measure)])
+    words = []
+    for k, cells in enumerate(levels):
+        words += _row(40 + 8 * k, ([(35, "Model")] if k == len(levels) - 1 else []) + cells)
+    top = 40 + 8 * len(levels) + 6
+    words += _row(top, [(35, "AlexNet"), (150, "42.8%"), (200, "19.7%")])
+    words += _row(top + 11, [(35, "SmallNet"), (150, "42.5%"), (200, "19.7%")])
+    rules = [Rule(30, 36, 240), Rule(30, top - 3, 240), Rule(30, top + 21, 240)]
+    grids = read_grids(words, rules, field_of=header_field)
+    kind = _MEASURES[measure]
+    facts = {(f.model, f.field, f.value) for g in grids for f in grid_facts(g, benchmark="imagenet")}
+    assert {("AlexNet", f"top1_{kind}", 42.8), ("AlexNet", f"top5_{kind}", 19.7),
+            ("SmallNet", f"top5_{kind}", 19.7)} <= facts
+    assert all(f[1] in (f"top1_{kind}", f"top5_{kind}") for f in facts)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(sorted(_MEASURES)), st.sampled_from(("ImageNet", "")))
+def test_the_line_reader_joins_a_measure_line_to_the_top_k_line_above(measure: str, dataset: str) -> None:
+    """The line reader: "Top-1 Top-5" on one line and "Error Error" (maybe "ImageNet ImageNet" between) on the
+    next lines are one header per column; the top-5 value is no top-1 error."""
+    lines = [[(10, "Network"), (150, "Top-1"), (200, "Top-5")]]
+    if dataset:
+        lines.append([(150, dataset), (200, dataset)])
+    lines.append([(150, measure), (200, measure)])
+    lines += [[(10, "AlexNet"), (150, "42.8%"), (200, "19.7%")], [(10, "SmallNet"), (150, "42.5%"), (200, "19.6%")]]
+    text, boxes = _boxed(lines)
+    kind = _MEASURES[measure]
+    facts = {(f.model, f.field, f.value) for f in text_table_facts(text, benchmark="imagenet", boxes=boxes)}
+    assert facts == {("AlexNet", f"top1_{kind}", 42.8), ("AlexNet", f"top5_{kind}", 19.7),
+                     ("SmallNet", f"top1_{kind}", 42.5), ("SmallNet", f"top5_{kind}", 19.6)}
