@@ -648,7 +648,8 @@ def foreign_caption_above(lines: Sequence[str], i: int) -> bool:
 
 # A table row of differences between the rows above it: "improvement +0.4 +0.2", "Δ -1.2", "gain +3.1"
 _DELTA_LABEL = re.compile(r"(?:improvement|improv\.|gain|delta|Δ|∆)(?![\w\-])", re.I)
-_QUANTITY_WORD = re.compile(r"\b(?:FPS|fps|ms|Speed|Latency|Time|time|Throughput)\b")
+# … and an input size left of the fields ("size Params FLOPs": "384" under "size" was read as 384M parameters)
+_QUANTITY_WORD = re.compile(r"\b(?:FPS|fps|ms|Speed|Latency|Time|time|Throughput|[Ss]ize|[Rr]esolution|[Rr]es\.)(?!\w)")
 
 
 def _quantity_slots(line: str, start: int, i: int, spans: list[tuple[int, int, HeaderMatch]],

@@ -67,3 +67,17 @@ def test_the_line_reader_joins_a_measure_line_to_the_top_k_line_above(measure: s
     facts = {(f.model, f.field, f.value) for f in text_table_facts(text, benchmark="imagenet", boxes=boxes)}
     assert facts == {("AlexNet", f"top1_{kind}", 42.8), ("AlexNet", f"top5_{kind}", 19.7),
                      ("SmallNet", f"top1_{kind}", 42.5), ("SmallNet", f"top5_{kind}", 19.6)}
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(("size", "Size", "resolution", "Res.", "Input size", "Image size")),
+       st.sampled_from((224, 288, 384, 512)))
+def test_the_line_reader_reads_no_field_under_an_input_size_column(word: str, size: int) -> None:
+    """"Model size Params FLOPs": the input size printed left of the parameters sat within reach of the
+    Params slot and was read as that many million parameters; a size column gives nothing."""
+    text, boxes = _boxed([[(0, "Model"), (70, word), (120, "Params"), (160, "FLOPs")],
+                          [(0, "NetS"), (80, str(size)), (120, "69M"), (160, "24.0G")],
+                          [(0, "NetL"), (80, str(size)), (120, "212M"), (160, "128.7G")]])
+    facts = {(f.model, f.field, f.value) for f in text_table_facts(text, boxes=boxes)}
+    assert facts == {("NetS", "params", 69e6), ("NetS", "flops", 24e9), ("NetL", "params", 212e6),
+                     ("NetL", "flops", 128.7e9)}
