@@ -704,6 +704,20 @@ def _iou_subscripts(line: str, start: int, i: int, slots: list[_Slot], boxes: Se
     return out, bool(toks) and hits == len(toks) == len(_row_values(line)[1])
 
 
+_CAPTION_START = re.compile(r"\s*(?:Table|TABLE|Figure|Fig\.)\s*\d+\s*[.:|]")
+
+
+def caption_line(line: str) -> bool:
+    """Whether a text line starts a table's or figure's caption ("Table 8. Transfer …", "Figure 3: …").
+
+    >>> caption_line("Table 8. Transfer learning on ImageNet"), caption_line("Fig. 2: Speed"), caption_line("Table 8")
+    (True, True, False)
+    >>> caption_line("Tables 2 and 3 show"), caption_line("Table 3 shows the top-1 accuracy on ImageNet")
+    (False, False)
+    """
+    return bool(_CAPTION_START.match(line))
+
+
 def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | None] | None = None) -> list[CellFact]:
     """Facts from tables laid out as lines of the page text (spans index ``text``).
 
@@ -767,7 +781,9 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             continue  # "5.3. MS COCO": a heading, neither a row nor a header ("MS COCO" would head a box AP slot)
         if not is_data:
             spans = _header_spans(line)
-            bench_spans = _benchmark_spans(line) if len(line) < 120 and (not spans or all(
+            # a dataset a caption's sentence names ("Table 8. … pretrained on ImageNet ILSVRC2012") heads no column:
+            # the CIFAR columns under it were read as ImageNet errors
+            bench_spans = _benchmark_spans(line) if len(line) < 120 and not caption_line(line) and (not spans or all(
                 FIELDS[h.field].kind == "compute" for _, _, h in spans)) else []
             if bench_spans:
                 metric = _nearest_caption_metric(captions, i)

@@ -81,3 +81,19 @@ def test_the_line_reader_reads_no_field_under_an_input_size_column(word: str, si
     facts = {(f.model, f.field, f.value) for f in text_table_facts(text, boxes=boxes)}
     assert facts == {("NetS", "params", 69e6), ("NetS", "flops", 24e9), ("NetL", "params", 212e6),
                      ("NetL", "flops", 128.7e9)}
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(("Table 8.", "Table 3:", "TABLE 2.", "Figure 4:")),
+       st.sampled_from(("ImageNet ILSVRC2012", "ImageNet", "COCO")))
+def test_a_dataset_named_in_a_caption_heads_no_column(caption: str, dataset: str) -> None:
+    """"Table 8. Transfer learning – all models are pretrained on ImageNet ILSVRC2012 …" right over the header
+    line: the caption's dataset made slots over the transfer columns, whose accuracies were read as its errors."""
+    words = f"{caption} Transfer learning. All models are pretrained on {dataset} and finetuned".split()
+    text, boxes = _boxed([[(10 + 30 * k, w) for k, w in enumerate(words)],
+                          [(10, "Model"), (150, "Params"), (200, "Top-1"), (250, "CIFAR-10"), (320, "Flowers")],
+                          [(10, "NetS"), (150, "24M"), (200, "83.2"), (265, "98.7"), (335, "97.9")],
+                          [(10, "NetM"), (150, "55M"), (200, "85.1"), (265, "99.0"), (335, "98.5")]])
+    facts = {(f.model, f.field, f.value) for f in text_table_facts(text, boxes=boxes)}
+    assert not {v for _, field, v in facts if field.endswith("err") or field in ("box_ap", "ap50")}
+    assert {("NetS", "top1_acc", 83.2), ("NetM", "params", 55e6)} <= facts
