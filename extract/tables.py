@@ -2006,6 +2006,28 @@ def caption_measures_first(caption: str, metric_at: int) -> bool:
     return m is not None and m.start() < metric_at
 
 
+_SLASH_DATASETS = re.compile(r"\s*([A-Za-z][A-Za-z\-]*?)[\s\-]?(\d+)\s*/\s*(\d+)(?![\d.%])")
+
+
+def slash_datasets(header: str) -> tuple[str, str]:
+    """The two registry datasets a header names with the second shortened to the part that differs ("CIFAR10 /
+    100 Accuracy": CIFAR-10 and CIFAR-100), each cell holding both results ("92.79% / 74.10%"); ("", "") when
+    it names no such pair.
+
+    >>> slash_datasets("CIFAR10 / 100 Accuracy"), slash_datasets("CIFAR-10/100")
+    (('cifar10', 'cifar100'), ('cifar10', 'cifar100'))
+    >>> slash_datasets("Top-1 / Top-5"), slash_datasets("Params / FLOPs"), slash_datasets("CIFAR100 Accuracy")
+    (('', ''), ('', ''), ('', ''))
+    """
+    m = _SLASH_DATASETS.match(header)
+    if m is None:
+        return "", ""
+    first, second = header_benchmark(m.group(1) + m.group(2)), header_benchmark(m.group(1) + m.group(3))
+    if not first or not second or first == second or "other:" in first + second:
+        return "", ""
+    return first, second
+
+
 def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] | None = None) -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
@@ -2172,6 +2194,10 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
                     pairs = [(parts[0], HeaderMatch(first.field, hm.scale, hm.score, hm.benchmark, hm.text), names[0]),
                              (parts[1], HeaderMatch(second.field, hm.scale, hm.score, hm.benchmark, hm.text),
                               names[1])]
+                elif FIELDS[hm.field].kind == "metric" and all(slash_datasets(grid.headers[j][-1])):
+                    # "CIFAR10 / 100 Accuracy" over "92.79% / 74.10%": each dataset's result, the second one was lost
+                    pairs = [(part, HeaderMatch(hm.field, hm.scale, hm.score, bench_id, hm.text), cell_model)
+                             for part, bench_id in zip(parts, slash_datasets(grid.headers[j][-1]), strict=True)]
             for tok, m, cell_model in pairs:
                 if m.field in _SCALED_FIELDS and _RATIO_CELL.fullmatch(tok.strip()):
                     continue  # "(8.7x)", "21×": how many times smaller, not a count

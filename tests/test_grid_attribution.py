@@ -97,3 +97,18 @@ def test_a_dataset_named_in_a_caption_heads_no_column(caption: str, dataset: str
     facts = {(f.model, f.field, f.value) for f in text_table_facts(text, boxes=boxes)}
     assert not {v for _, field, v in facts if field.endswith("err") or field in ("box_ap", "ap50")}
     assert {("NetS", "top1_acc", 83.2), ("NetM", "params", 55e6)} <= facts
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(("CIFAR10 / 100 Accuracy", "CIFAR-10 / 100 Acc.", "CIFAR10/100 Accuracy")),
+       st.floats(80, 99).map(lambda x: round(x, 2)), st.floats(40, 79).map(lambda x: round(x, 2)))
+def test_a_cell_of_two_datasets_results_under_a_shortened_pair(header: str, first: float, second: float) -> None:
+    """"CIFAR10 / 100 Accuracy" over "92.79% / 74.10%": the second dataset's name shortened to the part that
+    differs; each value is its dataset's (the CIFAR-100 result was lost)."""
+    words = _row(40, [(35, "Model"), (120, header)])
+    words += _row(55, [(35, "NetA"), (120, f"{first:.2f}% / {second:.2f}%")])
+    words += _row(66, [(35, "NetB"), (120, f"{second:.2f}% / {first:.2f}%")])
+    grids = read_grids(words, [Rule(30, 36, 260), Rule(30, 50, 260), Rule(30, 76, 260)], field_of=header_field)
+    facts = {(f.model, f.benchmark, f.value) for g in grids for f in grid_facts(g)}
+    assert {("NetA", "cifar10", first), ("NetA", "cifar100", second), ("NetB", "cifar10", second),
+            ("NetB", "cifar100", first)} <= facts
