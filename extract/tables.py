@@ -718,6 +718,39 @@ def caption_line(line: str) -> bool:
     return bool(_CAPTION_START.match(line))
 
 
+# A depth or width printed in its own column between a row's name and its fields ("ResNet | 110 | 1.7M | 6.43",
+# "V3-Large | 1.0 | 75.2"): a whole number of at most four digits or a multiplier
+_DESCRIPTOR_TOKEN = re.compile(r"\d{1,4}|\d\.\d{1,2}×?|\d{1,2}×")
+
+
+def leading_descriptors(vals: Sequence[tuple[int, int, str]], assigned: Sequence[tuple[int, int, str, _Slot, float]]
+                        ) -> tuple[str, list[tuple[int, int, str, _Slot, float]]]:
+    """A depth or width printed between a text row's name and its fields, and the row's assigned values without
+    it. Such a number sits under no header slot ("# layers" names no field), or shares the slot of the value right
+    of it, which carries the unit ("110 1.7M" both nearest "# params": 110 was read as 110M parameters); every
+    leading number must look like one (``_DESCRIPTOR_TOKEN``), else there is none.
+
+    >>> p = _Slot(HeaderMatch("params"), 100.0, 130.0, 0)
+    >>> e = _Slot(HeaderMatch("err"), 150.0, 170.0, 0)
+    >>> vals = [(7, 10, "110"), (11, 15, "1.7M"), (16, 20, "6.43")]
+    >>> name, rest = leading_descriptors(vals, [(7, 10, "110", p, 1.0), (11, 15, "1.7M", p, 1.0), (16, 20, "6.43", e, 1.0)])
+    >>> name, [a[2] for a in rest]
+    ('110', ['1.7M', '6.43'])
+    >>> leading_descriptors(vals, [(11, 15, "1.7M", p, 1.0), (16, 20, "6.43", e, 1.0)])[0]
+    '110'
+    >>> leading_descriptors(vals[1:], [(11, 15, "1.7M", p, 1.0), (16, 20, "6.43", e, 1.0)])[0]
+    ''
+    """
+    rest = list(assigned)
+    lead = [tok for s, _, tok in vals if rest and s < rest[0][0]]
+    while len(rest) >= 2 and rest[0][3] is rest[1][3] and _DESCRIPTOR_TOKEN.fullmatch(rest[0][2]) \
+            and not _DESCRIPTOR_TOKEN.fullmatch(rest[1][2]):
+        lead.append(rest.pop(0)[2])
+    if not lead or not all(_DESCRIPTOR_TOKEN.fullmatch(t) for t in lead):
+        return "", list(assigned)
+    return " ".join(lead), rest
+
+
 def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | None] | None = None) -> list[CellFact]:
     """Facts from tables laid out as lines of the page text (spans index ``text``).
 
@@ -877,6 +910,10 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             assigned = [(s, e, tok, sl, 0.55 if exact else 0.35) for (s, e, tok), sl in pairs]
         cap = _nearest_caption_text(caption_text, i)
         metric_col = -1
+        row_model = _model_label(label)
+        if boxes and assigned and row_model:
+            descriptors, assigned = leading_descriptors(vals, assigned)
+            row_model = f"{row_model} {descriptors}" if descriptors else row_model
         for s, e, tok, sl, conf in assigned:
             if FIELDS[sl.match.field].kind == "metric":
                 metric_col += 1
@@ -894,7 +931,7 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             # the evidence as a grid cell's: the row as printed, then the header line its column was read from
             evidence = f"{line.strip()} [{lines[sl.line][1].strip()}]"
             out.extend(replace(f, evidence=evidence) for f in _fact(
-                sl.match, value, tok, _model_label(label), sl.match.text, conf, benchmark,
+                sl.match, value, tok, row_model, sl.match.text, conf, benchmark,
                 ("table", "text_table", *flags), start + s, start + e, cap, max(metric_col, 0)))
     return out
 

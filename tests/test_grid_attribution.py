@@ -112,3 +112,18 @@ def test_a_cell_of_two_datasets_results_under_a_shortened_pair(header: str, firs
     facts = {(f.model, f.benchmark, f.value) for g in grids for f in grid_facts(g)}
     assert {("NetA", "cifar10", first), ("NetA", "cifar100", second), ("NetB", "cifar10", second),
             ("NetB", "cifar100", first)} <= facts
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(("ResNet", "Highway", "PlainNet")), st.sampled_from((20, 56, 110, 1202)),
+       st.sampled_from(("# layers", "depth")))
+def test_the_line_reader_keeps_a_depth_column_in_the_model_name(name: str, depth: int, head: str) -> None:
+    """"method | # layers | # params | error (%)" read line by line: the depth, under no field, sat within reach of
+    the parameters' slot and was read as that many million parameters; it is part of the row's name."""
+    text, boxes = _boxed([[(10, "method"), (80, head), (130, "# params"), (190, "error (%)")],
+                          [(10, name), (90, str(depth)), (135, "1.7M"), (195, "6.43")],
+                          [(10, name), (90, str(depth * 2)), (135, "19.4M"), (195, "7.93")]])
+    facts = {(f.model, f.field, f.value) for f in text_table_facts(text, benchmark="cifar10", boxes=boxes)}
+    assert ("params", 1.7e6) in {(field, v) for _, field, v in facts}
+    assert {m for m, field, _ in facts if field == "params"} == {f"{name} {depth}", f"{name} {depth * 2}"}
+    assert not [v for _, field, v in facts if field == "params" and v >= 2e7]
