@@ -1641,7 +1641,8 @@ def _assumed_scale(field_name: str, values: Sequence[float]) -> float:
 
 
 _TOTAL_LABEL = re.compile(r"\(?\s*total\s*\)?", re.I)
-_BACKBONE_HEADER = re.compile(r"(?:backbone|base network|feature extractor|encoder|net|network)s?(?: network| model| arch\.?)?")
+# … and the encoder's partners a transducer or encoder-decoder table names each row's model by ("encoder | predictor")
+_BACKBONE_HEADER = re.compile(r"(?:backbone|base network|feature extractor|encoder|decoder|predictor|net|network)s?(?: network| model| arch\.?)?")
 _RATIO_CELL = re.compile(r"\(?\d+(?:\.\d+)?\s?[x×]\)?")
 _NAME_HEADER = re.compile(r"(?:our |baseline |best )?(?:models?|methods?|networks?|architectures?|arch\.?)")
 # Habit: a method in the label column and the network it trains in a name column beside it ("Method |

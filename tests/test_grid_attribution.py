@@ -127,3 +127,17 @@ def test_the_line_reader_keeps_a_depth_column_in_the_model_name(name: str, depth
     assert ("params", 1.7e6) in {(field, v) for _, field, v in facts}
     assert {m for m, field, _ in facts if field == "params"} == {f"{name} {depth}", f"{name} {depth * 2}"}
     assert not [v for _, field, v in facts if field == "params" and v >= 2e7]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(("predictor", "decoder", "Predictor")))
+def test_a_model_named_over_an_encoder_and_a_partner_column(partner: str) -> None:
+    """"encoder | predictor | # params | test-clean": one encoder with two predictors is two models; the predictor
+    joins the row's name (both rows were "Transformer 12x", their values in one slot)."""
+    words = _row(40, [(35, "encoder"), (150, partner), (240, "# params"), (290, "WER")])
+    words += _row(55, [(35, "(3) Transformer 12x"), (150, "LSTM 2x700"), (240, "45.7 M"), (290, "6.08")])
+    words += _row(66, [(35, "(6) Transformer 12x"), (150, "Transformer 6x"), (240, "62.3 M"), (290, "7.11")])
+    grids = read_grids(words, [Rule(30, 36, 320), Rule(30, 50, 320), Rule(30, 76, 320)], field_of=header_field)
+    facts = {(f.model, f.field, f.value) for g in grids for f in grid_facts(g, benchmark="librispeech_test_clean")}
+    assert {("(3) Transformer 12x LSTM 2x700", "wer", 6.08), ("(6) Transformer 12x Transformer 6x", "wer", 7.11),
+            ("(6) Transformer 12x Transformer 6x", "params", 62.3e6)} <= facts
