@@ -751,6 +751,31 @@ def leading_descriptors(vals: Sequence[tuple[int, int, str]], assigned: Sequence
     return " ".join(lead), rest
 
 
+_BETWEEN_DATASET_AND_METRIC = re.compile(r"[\s(\[/,:\-]*(?:[a-z]{1,3}(?:/[a-z]{1,3})*\s*)?")
+
+
+def dataset_before_metric(line: str, start: int, spans: Sequence[tuple[int, int, HeaderMatch]]) -> str:
+    """The dataset a header line names right before the metric starting at ``start`` ("SQuAD v2.0 (F1/EM)",
+    "MNLI(m/mm Acc)"), other metrics of the same dataset and brackets between; "" when none is.
+
+    >>> line = "Model MNLI(m/mm Acc) SQuAD v2.0 (F1/EM)"
+    >>> spans = _header_spans(line)
+    >>> [dataset_before_metric(line, s, spans) for s, _, _ in spans]
+    ['other:mnli', 'squad20', 'squad20']
+    >>> dataset_before_metric("Model Params Top-1", 13, _header_spans("Model Params Top-1"))
+    ''
+    """
+    before = [b for b in _benchmark_spans(line) if b[1] <= start]
+    if not before:
+        return ""
+    b_start, b_end, bench = before[-1]
+    between = line[b_end:start]
+    for s, e, _ in sorted(spans, reverse=True):
+        if b_end <= s and e <= start:
+            between = between[:s - b_end] + " " + between[e - b_end:]
+    return bench if _BETWEEN_DATASET_AND_METRIC.fullmatch(between) else ""
+
+
 def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | None] | None = None) -> list[CellFact]:
     """Facts from tables laid out as lines of the page text (spans index ``text``).
 
@@ -870,10 +895,20 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                     slots = [sl for sl in slots if i - sl.line <= 30]
                 tasks = _task_spans_above(lines, i, boxes)
                 foreign_caption = foreign_caption_above([ln for _, ln in lines], i)
+                # a header of several datasets, each with its metrics ("MNLI(m/mm Acc) SQuAD v2.0 (F1/EM)"): each
+                # metric is the dataset's printed right before it (one dataset before one metric stays as it was read)
+                named_before = {s: dataset_before_metric(line, s, spans) for s, _, hm in spans
+                                if FIELDS[hm.field].kind == "metric"}
+                if len({b for b in named_before.values() if b}) < 2:
+                    named_before = {}
                 for s, e, hm in spans:
                     if foreign_caption and FIELDS[hm.field].kind == "metric" and not hm.benchmark:
                         # "Table 10. MobileNet for Stanford Dogs" right over "Model Top-1 …": that dataset's scores
                         hm = HeaderMatch(hm.field, hm.scale, hm.score, "other:task", hm.text)
+                    named = named_before.get(s, "")
+                    if named and not hm.benchmark:
+                        hm = HeaderMatch(hm.field, hm.scale, hm.score,
+                                         "other:task" if named.startswith("other:") else named, hm.text)
                     x = _xspan(boxes, start + s, start + e)
                     if x is not None and FIELDS[hm.field].kind == "metric" and not hm.benchmark and any(
                             min(x[1], t1) - max(x[0], t0) > -5 for t0, t1 in tasks):

@@ -141,3 +141,17 @@ def test_a_model_named_over_an_encoder_and_a_partner_column(partner: str) -> Non
     facts = {(f.model, f.field, f.value) for g in grids for f in grid_facts(g, benchmark="librispeech_test_clean")}
     assert {("(3) Transformer 12x LSTM 2x700", "wer", 6.08), ("(6) Transformer 12x Transformer 6x", "wer", 7.11),
             ("(6) Transformer 12x Transformer 6x", "params", 62.3e6)} <= facts
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(("MNLI(m/mm Acc)", "MNLI (Acc)", "MNLI-m Acc")),
+       st.sampled_from((("SQuAD v2.0 (F1/EM)", "squad20"), ("SQuAD v2.0 F1/EM", "squad20"),
+                        ("SQuAD v1.1 (F1/EM)", "squad11"))))
+def test_a_header_of_several_datasets_each_with_its_metrics(first: str, second: tuple[str, str]) -> None:
+    """"Model MNLI(m/mm Acc) SQuAD v2.0 (F1/EM)": each metric is the dataset's printed right before it; the SQuAD
+    2.0 F1 was read as the paper's main benchmark's (SQuAD 1.1), the MNLI accuracy as a registry result."""
+    header, bench = second
+    page = f"Model {first} {header}\nNetL 91.1/91.1 90.7/88.0\nNetXL 91.7/91.9 92.2/89.7\n"
+    facts = {(f.model, f.field, f.value, f.benchmark) for f in text_table_facts(page, benchmark="squad11")}
+    assert ("NetXL", "f1", 92.2, bench) in facts and ("NetL", "f1", 90.7, bench) in facts
+    assert not [f for f in facts if f[1] == "acc"]
