@@ -776,6 +776,36 @@ def dataset_before_metric(line: str, start: int, spans: Sequence[tuple[int, int,
     return bench if _BETWEEN_DATASET_AND_METRIC.fullmatch(between) else ""
 
 
+_SECOND_OF_PAIR = re.compile(r"\s?/\s?(\d+(?:\.\d+)?%?)(?![\w.])")
+
+
+def with_slash_partners(line: str, lines: Sequence[tuple[int, str]], assigned: Sequence[tuple[int, int, str, _Slot, float]],
+                        slots: Sequence[_Slot]) -> list[tuple[int, int, str, _Slot, float]]:
+    """A text row's values with the second of each pair a cell prints under a pair of fields ("92.2/89.7" under
+    "F1/EM"): the first went to its slot, the second goes to the field printed after the slash on the same header
+    line. Before, the second was never read (the cell is one value token). One field twice ("APtest / APval") is
+    left alone.
+
+    >>> f1, em = _Slot(HeaderMatch("f1", text="F1"), 100.0, 108.0, 0), _Slot(HeaderMatch("em", text="EM"), 112.0, 120.0, 0)
+    >>> rows = [(0, "Model SQuAD (F1/EM)"), (20, "NetXL 92.2/89.7")]
+    >>> [(a[2], a[3].match.field) for a in with_slash_partners(rows[1][1], rows, [(6, 10, "92.2", f1, 1.0)], [f1, em])]
+    [('92.2', 'f1'), ('89.7', 'em')]
+    """
+    out = list(assigned)
+    for _, e, _, sl, conf in assigned:
+        m = _SECOND_OF_PAIR.match(line, e)
+        if m is None or sl.x1 is None:
+            continue
+        header = lines[sl.line][1]
+        right = sorted((x for x in slots if x.line == sl.line and x.x0 is not None and x.x0 >= sl.x1),
+                       key=lambda x: x.x0 or 0.0)
+        # one field twice ("APtest / APval") is two settings of one result, which the line reader cannot name apart
+        if right and right[0].match.field != sl.match.field \
+                and re.search(rf"{re.escape(sl.match.text)}\s?/\s?{re.escape(right[0].match.text)}", header):
+            out.append((m.start(1), m.end(1), m.group(1), right[0], conf))
+    return out
+
+
 def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | None] | None = None) -> list[CellFact]:
     """Facts from tables laid out as lines of the page text (spans index ``text``).
 
@@ -943,6 +973,8 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             else:
                 pairs = list(zip(vals, latest, strict=False))
             assigned = [(s, e, tok, sl, 0.55 if exact else 0.35) for (s, e, tok), sl in pairs]
+        if boxes:
+            assigned = with_slash_partners(line, lines, assigned, slots)
         cap = _nearest_caption_text(caption_text, i)
         metric_col = -1
         row_model = _model_label(label)

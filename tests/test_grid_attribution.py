@@ -155,3 +155,20 @@ def test_a_header_of_several_datasets_each_with_its_metrics(first: str, second: 
     facts = {(f.model, f.field, f.value, f.benchmark) for f in text_table_facts(page, benchmark="squad11")}
     assert ("NetXL", "f1", 92.2, bench) in facts and ("NetL", "f1", 90.7, bench) in facts
     assert not [f for f in facts if f[1] == "acc"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(("(F1/EM)", "F1/EM", "(EM/F1)")), st.floats(80, 95).map(lambda x: round(x, 1)),
+       st.floats(60, 79).map(lambda x: round(x, 1)))
+def test_the_line_reader_reads_both_values_of_a_pair_of_fields(pair: str, first: float, second: float) -> None:
+    """"92.2/89.7" under "F1/EM": the second value went unread (the cell is one value token); it is the field
+    printed after the slash. "APtest / APval" (one field twice, two settings) is left alone."""
+    text, boxes = _boxed([[(10, "Model"), (120, "SQuAD"), (150, "v1.1"), (170, pair)],
+                          [(10, "NetXL"), (172, f"{first}/{second}")]])
+    facts = {(f.field, f.value) for f in text_table_facts(text, benchmark="squad11", boxes=boxes)}
+    names = [n for n in ("F1", "EM") if n in pair]
+    if pair.strip("()").startswith("EM"):
+        names.reverse()
+    assert {(names[0].lower(), first), (names[1].lower(), second)} <= facts
+    ap, ap_boxes = _boxed([[(10, "Model"), (150, "APtest/APval")], [(10, "NetXL"), (152, f"{first}%/{second}%")]])
+    assert len([f for f in text_table_facts(ap, benchmark="coco", boxes=ap_boxes) if f.field == "box_ap"]) <= 1
