@@ -768,7 +768,7 @@ def dataset_before_metric(line: str, start: int, spans: Sequence[tuple[int, int,
     before = [b for b in _benchmark_spans(line) if b[1] <= start]
     if not before:
         return ""
-    b_start, b_end, bench = before[-1]
+    _, b_end, bench = before[-1]
     between = line[b_end:start]
     for s, e, _ in sorted(spans, reverse=True):
         if b_end <= s and e <= start:
@@ -1708,7 +1708,8 @@ def _assumed_scale(field_name: str, values: Sequence[float]) -> float:
 
 
 _TOTAL_LABEL = re.compile(r"\(?\s*total\s*\)?", re.I)
-# … and the encoder's partners a transducer or encoder-decoder table names each row's model by ("encoder | predictor")
+# A column of the network part a row's model is built from: its backbone ("RefineDet512 | ResNet-101"), or the
+# encoder's partner a transducer or encoder-decoder table names each row by ("encoder | predictor")
 _BACKBONE_HEADER = re.compile(r"(?:backbone|base network|feature extractor|encoder|decoder|predictor|net|network)s?(?: network| model| arch\.?)?")
 _RATIO_CELL = re.compile(r"\(?\d+(?:\.\d+)?\s?[x×]\)?")
 _NAME_HEADER = re.compile(r"(?:our |baseline |best )?(?:models?|methods?|networks?|architectures?|arch\.?)")
