@@ -411,6 +411,36 @@ class _Slot:
     line: int
 
 
+def stacked_top_k(hm: HeaderMatch, x: tuple[float, float], line: int, slots: Sequence[_Slot]
+                  ) -> tuple[HeaderMatch, list[_Slot]]:
+    """A plain "Error" / "Accuracy" header under a "Top-1" / "Top-5" header line (a header wrapped over lines,
+    maybe with "ImageNet" between) is one header: its column is the top-k's ("Top-5 Error"). Returns the
+    header's field, and the slots with the lines above it in that column (up to two lines up) set to it, so a
+    value goes to the same field whichever of the stacked words it is nearest.
+
+    >>> above = [_Slot(HeaderMatch("top5_acc", text="Top-5"), 100.0, 120.0, 3)]
+    >>> hm, slots = stacked_top_k(HeaderMatch("err", text="Error"), (98.0, 121.0), 4, above)
+    >>> hm.field, [sl.match.field for sl in slots]
+    ('top5_err', ['top5_err'])
+    >>> stacked_top_k(HeaderMatch("err", text="Error"), (198.0, 221.0), 4, above)[0].field
+    'err'
+    """
+    if hm.field not in ("err", "acc"):
+        return hm, list(slots)
+    column = [k for k, sl in enumerate(slots) if 0 < line - sl.line <= 2 and sl.x0 is not None
+              and sl.x1 is not None and min(x[1], sl.x1) - max(x[0], sl.x0) > 0]
+    top = next((slots[k] for k in column if slots[k].match.field in _TOP_FIELDS), None)
+    whole = header_field(f"{top.match.text} {hm.text}") if top is not None else None
+    if whole is None or whole.field not in _TOP_FIELDS:
+        return hm, list(slots)
+    whole = HeaderMatch(whole.field, hm.scale, hm.score, hm.benchmark or top.match.benchmark, whole.text)
+    out = list(slots)
+    for k in column:
+        if FIELDS[out[k].match.field].kind == "metric":
+            out[k] = _Slot(whole, out[k].x0, out[k].x1, out[k].line)
+    return whole, out
+
+
 def _row_values(line: str) -> tuple[str, list[tuple[int, int, str]]]:
     """Split a text row into its label and its trailing value tokens (span, text).
 
@@ -627,8 +657,9 @@ def foreign_caption_above(lines: Sequence[str], i: int) -> bool:
 
 # A table row of differences between the rows above it: "improvement +0.4 +0.2", "Δ -1.2", "gain +3.1"
 _DELTA_LABEL = re.compile(r"(?:improvements?|improv\.|gains?|delta)(?![\w\-])|[Δ∆]", re.I)  # "ΔAP" too
-# … any case but "ms", which in capitals is MS COCO's
-_QUANTITY_WORD = re.compile(r"\b(?:(?i:fps|speed|latency|time|run-?time|throughput)|ms)\b")
+# … any case but "ms", which in capitals is MS COCO's; and an input size left of the fields ("size Params FLOPs":
+# "384" under "size" was read as 384M parameters)
+_QUANTITY_WORD = re.compile(r"\b(?:(?i:fps|speed|latency|time|run-?time|throughput|size|resolution|res\.)|ms)(?!\w)")
 
 
 def _quantity_slots(line: str, start: int, i: int, spans: list[tuple[int, int, HeaderMatch]],
@@ -681,6 +712,108 @@ def _iou_subscripts(line: str, start: int, i: int, slots: list[_Slot], boxes: Se
         out = [_Slot(HeaderMatch("mask_ap", sl.match.scale, sl.match.score, sl.match.benchmark, sl.match.text),
                      sl.x0, sl.x1, sl.line) if _MASK_M.fullmatch(sl.match.text) else sl for sl in out]
     return out, bool(toks) and hits == len(toks) == len(_row_values(line)[1])
+
+
+_CAPTION_START = re.compile(r"\s*(?:Table|TABLE|Figure|Fig\.)\s*\d+\s*[.:|]")
+
+
+def caption_line(line: str) -> bool:
+    """Whether a text line starts a table's or figure's caption ("Table 8. Transfer …", "Figure 3: …").
+
+    >>> caption_line("Table 8. Transfer learning on ImageNet"), caption_line("Fig. 2: Speed"), caption_line("Table 8")
+    (True, True, False)
+    >>> caption_line("Tables 2 and 3 show"), caption_line("Table 3 shows the top-1 accuracy on ImageNet")
+    (False, False)
+    """
+    return bool(_CAPTION_START.match(line))
+
+
+# A depth or width printed in its own column between a row's name and its fields ("ResNet | 110 | 1.7M | 6.43",
+# "V3-Large | 1.0 | 75.2"): a whole number of at most four digits or a multiplier
+_DESCRIPTOR_TOKEN = re.compile(r"\d{1,4}|\d\.\d{1,2}×?|\d{1,2}×")
+
+
+def leading_descriptors(vals: Sequence[tuple[int, int, str]], assigned: Sequence[tuple[int, int, str, _Slot, float]]
+                        ) -> tuple[str, list[tuple[int, int, str, _Slot, float]]]:
+    """A depth or width printed between a text row's name and its fields, and the row's assigned values without
+    it. Such a number sits under no header slot ("# layers" names no field), or shares the slot of the value right
+    of it, which carries the unit ("110 1.7M" both nearest "# params": 110 was read as 110M parameters); every
+    leading number must look like one (``_DESCRIPTOR_TOKEN``), else there is none.
+
+    >>> p = _Slot(HeaderMatch("params"), 100.0, 130.0, 0)
+    >>> e = _Slot(HeaderMatch("err"), 150.0, 170.0, 0)
+    >>> vals = [(7, 10, "110"), (11, 15, "1.7M"), (16, 20, "6.43")]
+    >>> name, rest = leading_descriptors(vals, [(7, 10, "110", p, 1.0), (11, 15, "1.7M", p, 1.0), (16, 20, "6.43", e, 1.0)])
+    >>> name, [a[2] for a in rest]
+    ('110', ['1.7M', '6.43'])
+    >>> leading_descriptors(vals, [(11, 15, "1.7M", p, 1.0), (16, 20, "6.43", e, 1.0)])[0]
+    '110'
+    >>> leading_descriptors(vals[1:], [(11, 15, "1.7M", p, 1.0), (16, 20, "6.43", e, 1.0)])[0]
+    ''
+    """
+    rest = list(assigned)
+    lead = [tok for s, _, tok in vals if rest and s < rest[0][0]]
+    while len(rest) >= 2 and rest[0][3] is rest[1][3] and _DESCRIPTOR_TOKEN.fullmatch(rest[0][2]) \
+            and not _DESCRIPTOR_TOKEN.fullmatch(rest[1][2]):
+        lead.append(rest.pop(0)[2])
+    if not lead or not all(_DESCRIPTOR_TOKEN.fullmatch(t) for t in lead):
+        return "", list(assigned)
+    return " ".join(lead), rest
+
+
+_BETWEEN_DATASET_AND_METRIC = re.compile(r"[\s(\[/,:\-]*(?:[a-z]{1,3}(?:/[a-z]{1,3})*\s*)?")
+
+
+def dataset_before_metric(line: str, start: int, spans: Sequence[tuple[int, int, HeaderMatch]]) -> str:
+    """The dataset a header line names right before the metric starting at ``start`` ("SQuAD v2.0 (F1/EM)",
+    "MNLI(m/mm Acc)"), other metrics of the same dataset and brackets between; "" when none is.
+
+    >>> line = "Model MNLI(m/mm Acc) SQuAD v2.0 (F1/EM)"
+    >>> spans = _header_spans(line)
+    >>> [dataset_before_metric(line, s, spans) for s, _, _ in spans]
+    ['other:mnli', 'squad20', 'squad20']
+    >>> dataset_before_metric("Model Params Top-1", 13, _header_spans("Model Params Top-1"))
+    ''
+    """
+    before = [b for b in _benchmark_spans(line) if b[1] <= start]
+    if not before:
+        return ""
+    _, b_end, bench = before[-1]
+    between = line[b_end:start]
+    for s, e, _ in sorted(spans, reverse=True):
+        if b_end <= s and e <= start:
+            between = between[:s - b_end] + " " + between[e - b_end:]
+    return bench if _BETWEEN_DATASET_AND_METRIC.fullmatch(between) else ""
+
+
+_SECOND_OF_PAIR = re.compile(r"\s?/\s?(\d+(?:\.\d+)?%?)(?![\w.])")
+
+
+def with_slash_partners(line: str, lines: Sequence[tuple[int, str]], assigned: Sequence[tuple[int, int, str, _Slot, float]],
+                        slots: Sequence[_Slot]) -> list[tuple[int, int, str, _Slot, float]]:
+    """A text row's values with the second of each pair a cell prints under a pair of fields ("92.2/89.7" under
+    "F1/EM"): the first went to its slot, the second goes to the field printed after the slash on the same header
+    line. Before, the second was never read (the cell is one value token). One field twice ("APtest / APval") is
+    left alone.
+
+    >>> f1, em = _Slot(HeaderMatch("f1", text="F1"), 100.0, 108.0, 0), _Slot(HeaderMatch("em", text="EM"), 112.0, 120.0, 0)
+    >>> rows = [(0, "Model SQuAD (F1/EM)"), (20, "NetXL 92.2/89.7")]
+    >>> [(a[2], a[3].match.field) for a in with_slash_partners(rows[1][1], rows, [(6, 10, "92.2", f1, 1.0)], [f1, em])]
+    [('92.2', 'f1'), ('89.7', 'em')]
+    """
+    out = list(assigned)
+    for _, e, _, sl, conf in assigned:
+        m = _SECOND_OF_PAIR.match(line, e)
+        if m is None or sl.x1 is None:
+            continue
+        header = lines[sl.line][1]
+        right = sorted((x for x in slots if x.line == sl.line and x.x0 is not None and x.x0 >= sl.x1),
+                       key=lambda x: x.x0 or 0.0)
+        # one field twice ("APtest / APval") is two settings of one result, which the line reader cannot name apart
+        if right and right[0].match.field != sl.match.field \
+                and re.search(rf"{re.escape(sl.match.text)}\s?/\s?{re.escape(right[0].match.text)}", header):
+            out.append((m.start(1), m.end(1), m.group(1), right[0], conf))
+    return out
 
 
 def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | None] | None = None) -> list[CellFact]:
@@ -746,7 +879,9 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             continue  # "5.3. MS COCO": a heading, neither a row nor a header ("MS COCO" would head a box AP slot)
         if not is_data:
             spans = _header_spans(line)
-            bench_spans = _benchmark_spans(line) if len(line) < 120 and (not spans or all(
+            # a dataset a caption's sentence names ("Table 8. … pretrained on ImageNet ILSVRC2012") heads no column:
+            # the CIFAR columns under it were read as ImageNet errors
+            bench_spans = _benchmark_spans(line) if len(line) < 120 and not caption_line(line) and (not spans or all(
                 FIELDS[h.field].kind == "compute" for _, _, h in spans)) else []
             if bench_spans:
                 metric = _nearest_caption_metric(captions, i)
@@ -800,10 +935,20 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                     slots = [sl for sl in slots if i - sl.line <= 30]
                 tasks = _task_spans_above(lines, i, boxes)
                 foreign_caption = foreign_caption_above([ln for _, ln in lines], i)
+                # a header of several datasets, each with its metrics ("MNLI(m/mm Acc) SQuAD v2.0 (F1/EM)"): each
+                # metric is the dataset's printed right before it (one dataset before one metric stays as it was read)
+                named_before = {s: dataset_before_metric(line, s, spans) for s, _, hm in spans
+                                if FIELDS[hm.field].kind == "metric"}
+                if len({b for b in named_before.values() if b}) < 2:
+                    named_before = {}
                 for s, e, hm in spans:
                     if foreign_caption and FIELDS[hm.field].kind == "metric" and not hm.benchmark:
                         # "Table 10. MobileNet for Stanford Dogs" right over "Model Top-1 …": that dataset's scores
                         hm = HeaderMatch(hm.field, hm.scale, hm.score, "other:task", hm.text)
+                    named = named_before.get(s, "")
+                    if named and not hm.benchmark:
+                        hm = HeaderMatch(hm.field, hm.scale, hm.score,
+                                         "other:task" if named.startswith("other:") else named, hm.text)
                     x = _xspan(boxes, start + s, start + e)
                     if x is not None and FIELDS[hm.field].kind == "metric" and not hm.benchmark and any(
                             min(x[1], t1) - max(x[0], t0) > -5 for t0, t1 in tasks):
@@ -813,6 +958,8 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
                         for mx0, mx1, sc, li in scale_marks:
                             if 0 < i - li <= 2 and min(x[1], mx1) - max(x[0], mx0) > -5:
                                 hm = HeaderMatch(hm.field, sc, hm.score, hm.benchmark, hm.text)
+                    if x is not None:
+                        hm, slots = stacked_top_k(hm, x, i, slots)
                     slots.append(_Slot(hm, x[0] if x else None, x[1] if x else None, i))
                 if boxes:
                     slots.extend(_quantity_slots(line, start, i, spans, boxes))
@@ -836,8 +983,14 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             else:
                 pairs = list(zip(vals, latest, strict=False))
             assigned = [(s, e, tok, sl, 0.55 if exact else 0.35) for (s, e, tok), sl in pairs]
+        if boxes:
+            assigned = with_slash_partners(line, lines, assigned, slots)
         cap = _nearest_caption_text(caption_text, i)
         metric_col = -1
+        row_model = _model_label(label)
+        if boxes and assigned and row_model:
+            descriptors, assigned = leading_descriptors(vals, assigned)
+            row_model = f"{row_model} {descriptors}" if descriptors else row_model
         for s, e, tok, sl, conf in assigned:
             if FIELDS[sl.match.field].kind == "metric":
                 metric_col += 1
@@ -855,7 +1008,7 @@ def text_table_facts(text: str, *, benchmark: str = "", boxes: Sequence[BBox | N
             # the evidence as a grid cell's: the row as printed, then the header line its column was read from
             evidence = f"{line.strip()} [{lines[sl.line][1].strip()}]"
             out.extend(replace(f, evidence=evidence) for f in _fact(
-                sl.match, value, tok, _model_label(label), sl.match.text, conf, benchmark,
+                sl.match, value, tok, row_model, sl.match.text, conf, benchmark,
                 ("table", "text_table", *flags), start + s, start + e, cap, max(metric_col, 0)))
     return out
 
@@ -1459,6 +1612,24 @@ def names_no_score(level: str) -> bool:
     return bool(_NO_SCORE.search(level))
 
 
+def wrapped_top_k(path: Sequence[str]) -> HeaderMatch | None:
+    """The top-k field a header wrapped over lines names as a whole ("Top-5" / "Error"), also when a dataset's
+    name sits between the k and the measure ("Top-5" / "ImageNet" / "Accuracy"): the dataset is the column's
+    benchmark, and the words around it are one header. None when the path names no top-k field.
+
+    >>> wrapped_top_k(["Top-5", "ImageNet", "Accuracy"]).field, wrapped_top_k(["Top-1", "Error"]).field
+    ('top5_acc', 'top1_err')
+    >>> wrapped_top_k(["ImageNet", "Accuracy"]) is None
+    True
+    """
+    # the dataset's name taken out first: fuzzy matching reads "Top-1 ImageNet Err." as an accuracy
+    for text in (" ".join(t for t in (_setting_text(level) for level in path) if t), " ".join(path)):
+        whole = header_field(text) if text else None
+        if whole is not None and whole.field in _TOP_FIELDS:
+            return whole
+    return None
+
+
 def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str] | None = None
                   ) -> tuple[HeaderMatch | None, str, str]:
     """A column's field from its header path, deepest level first (a sub-header says more than the spanning
@@ -1494,8 +1665,8 @@ def _column_match(path: Sequence[str], caption: str, declared: Mapping[str, str]
         hm = None if implied(hm) else hm
     elif hm is not None and hm.field in ("err", "acc") and len(path) >= 2:
         # a header wrapped over two lines ("Top-5" / "Error") is one header: the whole path says which error
-        whole = header_field(full)
-        if whole is not None and whole.field in _TOP_FIELDS:
+        whole = wrapped_top_k(path)
+        if whole is not None:
             hm = whole
     if hm is None and bench and not bench.startswith("other:") and not no_score:
         metric = next((h.field for _, _, h in _header_spans(caption) if FIELDS[h.field].kind == "metric"), "")
@@ -1548,7 +1719,9 @@ def _assumed_scale(field_name: str, values: Sequence[float]) -> float:
 
 
 _TOTAL_LABEL = re.compile(r"\(?\s*total\s*\)?", re.I)
-_BACKBONE_HEADER = re.compile(r"(?:backbone|base network|feature extractor|encoder|net|network)s?(?: network| model| arch\.?)?")
+# A column of the network part a row's model is built from: its backbone ("RefineDet512 | ResNet-101"), or the
+# encoder's partner a transducer or encoder-decoder table names each row by ("encoder | predictor")
+_BACKBONE_HEADER = re.compile(r"(?:backbone|base network|feature extractor|encoder|decoder|predictor|net|network)s?(?: network| model| arch\.?)?")
 _RATIO_CELL = re.compile(r"\(?\d+(?:\.\d+)?\s?[x×]\)?")
 _NAME_HEADER = re.compile(r"(?:our |baseline |best )?(?:models?|methods?|networks?|architectures?|arch\.?)")
 # Habit: a method in the label column and the network it trains in a name column beside it ("Method |
@@ -1950,6 +2123,28 @@ def caption_measures_first(caption: str, metric_at: int) -> bool:
     return m is not None and m.start() < metric_at
 
 
+_SLASH_DATASETS = re.compile(r"\s*([A-Za-z][A-Za-z\-]*?)[\s\-]?(\d+)\s*/\s*(\d+)(?![\d.%])")
+
+
+def slash_datasets(header: str) -> tuple[str, str]:
+    """The two registry datasets a header names with the second shortened to the part that differs ("CIFAR10 /
+    100 Accuracy": CIFAR-10 and CIFAR-100), each cell holding both results ("92.79% / 74.10%"); ("", "") when
+    it names no such pair.
+
+    >>> slash_datasets("CIFAR10 / 100 Accuracy"), slash_datasets("CIFAR-10/100")
+    (('cifar10', 'cifar100'), ('cifar10', 'cifar100'))
+    >>> slash_datasets("Top-1 / Top-5"), slash_datasets("Params / FLOPs"), slash_datasets("CIFAR100 Accuracy")
+    (('', ''), ('', ''), ('', ''))
+    """
+    m = _SLASH_DATASETS.match(header)
+    if m is None:
+        return "", ""
+    first, second = header_benchmark(m.group(1) + m.group(2)), header_benchmark(m.group(1) + m.group(3))
+    if not first or not second or first == second or "other:" in first + second:
+        return "", ""
+    return first, second
+
+
 def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] | None = None) -> list[CellFact]:
     """Facts of a ``Grid``: every cell under a column whose header path names a field (or, in a transposed
     table, in a row whose label does), one fact per value, its model the row label (the column header when
@@ -2116,6 +2311,10 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
                     pairs = [(parts[0], HeaderMatch(first.field, hm.scale, hm.score, hm.benchmark, hm.text), names[0]),
                              (parts[1], HeaderMatch(second.field, hm.scale, hm.score, hm.benchmark, hm.text),
                               names[1])]
+                elif FIELDS[hm.field].kind == "metric" and all(slash_datasets(grid.headers[j][-1])):
+                    # "CIFAR10 / 100 Accuracy" over "92.79% / 74.10%": each dataset's result, the second one was lost
+                    pairs = [(part, HeaderMatch(hm.field, hm.scale, hm.score, bench_id, hm.text), cell_model)
+                             for part, bench_id in zip(parts, slash_datasets(grid.headers[j][-1]), strict=True)]
             for tok, m, cell_model in pairs:
                 if m.field in _SCALED_FIELDS and _RATIO_CELL.fullmatch(tok.strip()):
                     continue  # "(8.7x)", "21×": how many times smaller, not a count

@@ -95,8 +95,11 @@ def test_two_header_lines_chained_by_a_centred_key_header_are_read_as_two_levels
     assert grid.bbox[1] < 90  # the header lines above the midrule belong to the table
     assert grid.headers[2] == ("ShiftResNet", "CIFAR10 / 100 Accuracy")
     # the rows are named by their key numbers (and the spanning header their results are under)
-    facts = {(f.model.split(" (")[0], f.field, f.header.split()[0]): f.value for f in grid_facts(grid)}
-    assert facts[("110 6", "acc", "ShiftResNet")] == 93.17
+    facts = {(f.model.split(" (")[0], f.field, f.header.split()[0], f.benchmark): f.value for f in grid_facts(grid)}
+    # the split cell under "CIFAR10 / 100" gives each dataset's result (``tables.slash_datasets``)
+    assert facts[("110 6", "acc", "ShiftResNet", "cifar10")] == 93.17
+    assert facts[("110 6", "acc", "ShiftResNet", "cifar100")] == 72.56
+    facts = {k[:3]: v for k, v in facts.items()}
     assert facts[("110 6", "params", "ShiftResNet")] == 1.18e6
     assert facts[("110 6", "flops", "ShiftResNet")] == 187e6
     # a spanning header naming a change over quantities ("Reduction Rate" over "Params / FLOPs"): ratios
