@@ -10,22 +10,10 @@ from hypothesis import strategies as st
 
 from flopmine.extract.grid import Rule, read_grids
 from flopmine.extract.tables import grid_facts, header_field, text_table_facts
+from tests.support.words import boxed_text as _boxed
 from tests.support.words import table_line as _row
 
 _MEASURES = {"Accuracy": "acc", "Acc.": "acc", "Error": "err", "Err.": "err"}
-
-
-def _boxed(lines: list[list[tuple[float, str]]]) -> tuple[str, tuple]:
-    """Page text of ``lines`` (each a list of (x, word)) and one box per character, as PDFium gives them."""
-    text_lines, boxes = [], []
-    for li, words in enumerate(lines):
-        text_lines.append(" ".join(w for _, w in words))
-        for k, (x, w) in enumerate(words):
-            boxes.extend((x + c * 4.0, li * 12.0, x + c * 4.0 + 3.5, li * 12.0 + 9) for c in range(len(w)))
-            if k < len(words) - 1:
-                boxes.append(None)
-        boxes.append(None)
-    return "\n".join(text_lines), tuple(boxes)
 
 
 @settings(max_examples=20, deadline=None)
