@@ -2311,10 +2311,10 @@ def grid_facts(grid: Grid, *, benchmark: str = "", declared: Mapping[str, str] |
                     pairs = [(parts[0], HeaderMatch(first.field, hm.scale, hm.score, hm.benchmark, hm.text), names[0]),
                              (parts[1], HeaderMatch(second.field, hm.scale, hm.score, hm.benchmark, hm.text),
                               names[1])]
-                elif FIELDS[hm.field].kind == "metric" and all(slash_datasets(grid.headers[j][-1])):
+                elif FIELDS[hm.field].kind == "metric" and all(benches := slash_datasets(grid.headers[j][-1])):
                     # "CIFAR10 / 100 Accuracy" over "92.79% / 74.10%": each dataset's result, the second one was lost
                     pairs = [(part, HeaderMatch(hm.field, hm.scale, hm.score, bench_id, hm.text), cell_model)
-                             for part, bench_id in zip(parts, slash_datasets(grid.headers[j][-1]), strict=True)]
+                             for part, bench_id in zip(parts, benches, strict=True)]
             for tok, m, cell_model in pairs:
                 if m.field in _SCALED_FIELDS and _RATIO_CELL.fullmatch(tok.strip()):
                     continue  # "(8.7x)", "21×": how many times smaller, not a count

@@ -293,10 +293,11 @@ def _table_candidates(doc: Document, page: Page, page_index: int, clean: str, id
             field, bench = fitted
         else:
             bench = ""
-        own_score, ours, cites = _label_evidence(model, own, _printed_row(f))
+        printed = _printed_row(f)
+        own_score, ours, cites = _label_evidence(model, own, printed)
         # a citation in a column of its own ("Transformer | Vaswani et al. (2017) | 27.3"): the row as printed
         # (its evidence before the header part) cites the baseline's paper
-        cites = cites or cites_in_label(_printed_row(f))
+        cites = cites or cites_in_label(printed)
         tags: list[str] = []
         if other and field in METRIC_FIELDS:
             tags.append("other_dataset")
